@@ -1,0 +1,41 @@
+"""Errors a user can cause, each with a message that says what to do.
+
+The CLI catches ``LivedigitsError`` and prints its message on one line, exiting
+with ``exit_code``; anything else is a bug and keeps its traceback.
+"""
+
+
+class LivedigitsError(Exception):
+    """Base of every error caused by input, environment or arguments."""
+
+    exit_code = 1
+
+
+class UsageError(LivedigitsError):
+    """Bad arguments or options."""
+
+    exit_code = 2
+
+
+class DataError(LivedigitsError):
+    """The MNIST data cannot be found, read or verified."""
+
+    exit_code = 3
+
+
+class ModelError(LivedigitsError):
+    """A model file is missing, unreadable or of the wrong shape."""
+
+    exit_code = 4
+
+
+class SourceError(LivedigitsError):
+    """A camera, file or stream cannot be opened or read."""
+
+    exit_code = 5
+
+
+class OutputError(LivedigitsError):
+    """An output file or folder cannot be written."""
+
+    exit_code = 6

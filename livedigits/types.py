@@ -1,0 +1,138 @@
+"""Small frozen data types passed between the stages of the pipeline.
+
+Every stage takes and returns these, so a test can build one by hand, feed it to
+a stage and read what comes back, with no camera, window or model.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels of the source frame: ``(x, y, w, h)``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    def __post_init__(self) -> None:
+        if self.w < 0 or self.h < 0:
+            raise ValueError(f"Box width and height must be >= 0, got w={self.w} h={self.h}")
+
+    @property
+    def x2(self) -> int:
+        return self.x + self.w
+
+    @property
+    def y2(self) -> int:
+        return self.y + self.h
+
+    @property
+    def area(self) -> int:
+        return self.w * self.h
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.w / 2.0, self.y + self.h / 2.0)
+
+    def as_list(self) -> list[int]:
+        return [int(self.x), int(self.y), int(self.w), int(self.h)]
+
+    def union(self, other: "Box") -> "Box":
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        return Box(x, y, max(self.x2, other.x2) - x, max(self.y2, other.y2) - y)
+
+    def iou(self, other: "Box") -> float:
+        ix = max(0, min(self.x2, other.x2) - max(self.x, other.x))
+        iy = max(0, min(self.y2, other.y2) - max(self.y, other.y))
+        inter = ix * iy
+        union = self.area + other.area - inter
+        return inter / union if union > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One image from a source.
+
+    ``index`` is the 0-based position of the frame in its source (gaps mean
+    frames were dropped); ``time`` the capture time in seconds since the source
+    started; ``image`` a BGR ``uint8`` array of shape ``(H, W, 3)``.
+    ``stamp`` is ``time.monotonic()`` when the frame was received, set
+    automatically, so latency is measured the same way for files and cameras.
+    """
+
+    index: int
+    time: float
+    image: np.ndarray = field(repr=False)
+    stamp: float = field(default_factory=_time.monotonic, compare=False)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A piece of ink that may be a digit.
+
+    ``crop`` is the MNIST-style ``(28, 28)`` float32 image in [0, 1], white ink
+    on black, that the classifier sees.
+    """
+
+    box: Box
+    crop: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A candidate the classifier read as ``digit`` with ``confidence``."""
+
+    box: Box
+    digit: int
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Number:
+    """Digits read together along a line, left to right."""
+
+    text: str
+    box: Box
+    confidence: float
+    digits: tuple[Detection, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Everything known about one processed frame.
+
+    ``timings`` maps a stage name (``segment``, ``classify``, ``read``...) to
+    milliseconds; ``latency_ms`` is the time from capture to this result.
+    ``mask`` and ``candidates`` are kept for ``--debug`` drawing.
+    """
+
+    frame: Frame
+    detections: tuple[Detection, ...]
+    numbers: tuple[Number, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+    latency_ms: float = 0.0
+    candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    mask: np.ndarray | None = field(default=None, repr=False)
+
+    def to_record(self) -> dict:
+        """The JSON Lines record of DESIGN.md for this frame."""
+        return {
+            "frame": int(self.frame.index),
+            "time": round(float(self.frame.time), 4),
+            "latency_ms": round(float(self.latency_ms), 3),
+            "detections": [
+                {"box": d.box.as_list(), "digit": int(d.digit), "confidence": round(float(d.confidence), 4)}
+                for d in self.detections
+            ],
+            "numbers": [
+                {"text": n.text, "box": n.box.as_list(), "confidence": round(float(n.confidence), 4)}
+                for n in self.numbers
+            ],
+        }
