@@ -1,0 +1,200 @@
+"""Classifier backends: the one place that knows TensorFlow or LiteRT.
+
+Every backend takes a float32 batch ``(N, 28, 28, 1)`` in [0, 1] and returns
+float32 probabilities ``(N, C)``, C = 10 digits, or 11 with "not a digit" last.
+One call per frame; no ``model.predict()`` here (it costs ~100 ms a call).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import ModelError, UsageError
+
+BACKENDS = ("auto", "keras", "lite", "lite-int8")
+DEVICES = ("auto", "cpu", "gpu")
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODEL_STEM = "livedigits"
+# LiteRT needs a fixed batch size per allocated interpreter; batches are padded up to the next of these
+# sizes, so a frame never costs more than twice its real batch and no interpreter is re-allocated.
+LITE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
+
+
+class Classifier(Protocol):
+    name: str
+    device: str
+    num_classes: int
+
+    def predict(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+def default_model_path(kind: str = "keras") -> Path:
+    """Where the shipped model files are: ``models/livedigits.keras``, ``.tflite``, ``_int8.tflite``."""
+    override = os.environ.get("LIVEDIGITS_MODELS")
+    base = Path(override) if override else MODELS_DIR
+    names = {"keras": f"{MODEL_STEM}.keras", "lite": f"{MODEL_STEM}.tflite", "lite-int8": f"{MODEL_STEM}_int8.tflite"}
+    return base / names[kind]
+
+
+def lite_available() -> bool:
+    return importlib.util.find_spec("ai_edge_litert") is not None
+
+
+def gpu_devices() -> list[str]:
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_physical_devices("GPU")]
+
+
+def _check_batch(batch: np.ndarray) -> np.ndarray:
+    batch = np.asarray(batch, dtype=np.float32)
+    if batch.ndim == 3:
+        batch = batch[..., None]
+    if batch.ndim != 4 or batch.shape[1:] != (28, 28, 1):
+        raise ValueError(f"expected a batch of shape (N, 28, 28, 1), got {batch.shape}")
+    return batch
+
+
+class KerasClassifier:
+    """The Keras model through a ``tf.function`` with a fixed input signature.
+
+    The signature has a free batch dimension, so a frame with 3 crops and one with 40 use the same
+    traced graph: no retracing, no padding.
+    """
+
+    def __init__(self, model_path: str | os.PathLike | None = None, device: str = "auto"):
+        from .model import _quiet_tensorflow, load_model
+
+        if device not in DEVICES:
+            raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+        _quiet_tensorflow()
+        import tensorflow as tf
+
+        path = Path(model_path) if model_path else default_model_path("keras")
+        gpus = gpu_devices()
+        if device == "gpu" and not gpus:
+            raise UsageError("--device gpu: TensorFlow sees no GPU on this machine; use --device cpu or auto")
+        use_gpu = bool(gpus) and device in ("auto", "gpu")
+        self.device = "gpu" if use_gpu else "cpu"
+        self.name = "keras"
+        self.path = path
+        device_name = "/GPU:0" if use_gpu else "/CPU:0"
+        with tf.device(device_name):
+            self.model = load_model(path)
+        self.num_classes = int(self.model.output_shape[-1])
+        model = self.model
+
+        @tf.function(input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)], reduce_retracing=True)
+        def forward(x):
+            with tf.device(device_name):
+                return model(x, training=False)
+
+        self._forward = forward
+        self._forward(tf.zeros((1, 28, 28, 1), tf.float32))  # trace once, now, not in the first frame
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        batch = _check_batch(batch)
+        if len(batch) == 0:
+            return np.zeros((0, self.num_classes), np.float32)
+        return self._forward(batch).numpy()
+
+
+class LiteClassifier:
+    """A LiteRT (``.tflite``) model, float32 or full-integer int8, through ``ai_edge_litert``."""
+
+    def __init__(self, model_path: str | os.PathLike | None = None, int8: bool = False, num_threads: int | None = None):
+        if not lite_available():
+            raise UsageError("the LiteRT backend needs ai-edge-litert: pip install ai-edge-litert, or use --backend keras")
+        from ai_edge_litert.interpreter import Interpreter
+
+        kind = "lite-int8" if int8 else "lite"
+        path = Path(model_path) if model_path else default_model_path(kind)
+        if not path.is_file():
+            raise ModelError(f"{path}: LiteRT model not found; create it with `livedigits export` or use --backend keras")
+        self.path = path
+        self.name = kind
+        self.device = "cpu"
+        self._content = path.read_bytes()
+        self._threads = num_threads or min(2, os.cpu_count() or 1)
+        self._interpreter_class = Interpreter
+        self._interpreters: dict[int, object] = {}
+        first = self._interpreter(1)  # also validates the file
+        inp = first.get_input_details()[0]
+        out = first.get_output_details()[0]
+        from .model import check_model_shapes
+
+        check_model_shapes(tuple(inp["shape"]), tuple(out["shape"]), str(path))
+        self.num_classes = int(out["shape"][-1])
+        self._in_quant = inp["quantization"] if inp["dtype"] != np.float32 else None
+        self._out_quant = out["quantization"] if out["dtype"] != np.float32 else None
+        self._in_dtype = inp["dtype"]
+
+    def _interpreter(self, size: int):
+        interp = self._interpreters.get(size)
+        if interp is None:
+            try:
+                interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
+                index = interp.get_input_details()[0]["index"]
+                interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
+                interp.allocate_tensors()
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"{self.path}: not a valid LiteRT model ({str(exc).splitlines()[0][:200]})") from None
+            self._interpreters[size] = interp
+        return interp
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        batch = _check_batch(batch)
+        n = len(batch)
+        if n == 0:
+            return np.zeros((0, self.num_classes), np.float32)
+        outputs = []
+        # Batches above the largest bucket go through in pieces of that size.
+        for start in range(0, n, LITE_BUCKETS[-1]):
+            part = batch[start: start + LITE_BUCKETS[-1]]
+            size = next(b for b in LITE_BUCKETS if b >= len(part))
+            if size != len(part):
+                part = np.concatenate([part, np.zeros((size - len(part), 28, 28, 1), np.float32)])
+            if self._in_quant is not None:
+                scale, zero = self._in_quant
+                part = np.clip(np.round(part / scale + zero), -128, 127).astype(self._in_dtype)
+            interp = self._interpreter(size)
+            interp.set_tensor(interp.get_input_details()[0]["index"], part)
+            interp.invoke()
+            out = interp.get_tensor(interp.get_output_details()[0]["index"])
+            if self._out_quant is not None:
+                scale, zero = self._out_quant
+                out = (out.astype(np.float32) - zero) * scale
+            outputs.append(out[: min(len(batch) - start, LITE_BUCKETS[-1])].astype(np.float32))
+        return np.concatenate(outputs)
+
+
+def load_classifier(backend: str = "auto", model_path: str | os.PathLike | None = None, device: str = "auto") -> Classifier:
+    """Pick and load a backend.
+
+    ``auto``: the Keras model on the GPU when TensorFlow sees one and ``device`` allows it; otherwise the
+    LiteRT float32 model where ai-edge-litert is installed and the file is there (fastest on a CPU);
+    otherwise Keras on the CPU. ``model_path`` overrides the file of the chosen backend.
+    """
+    if backend not in BACKENDS:
+        raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if device not in DEVICES:
+        raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+    if backend in ("lite", "lite-int8") and device == "gpu":
+        raise UsageError("--device gpu runs the Keras backend only; use --backend keras (or auto)")
+    if backend == "auto":
+        if model_path is not None:
+            backend = "keras" if str(model_path).endswith(".keras") else "lite"
+        elif device == "gpu":
+            backend = "keras"
+        elif lite_available() and default_model_path("lite").is_file():
+            backend = "lite"
+        else:
+            backend = "keras"
+    if backend == "keras":
+        return KerasClassifier(model_path, device=device)
+    return LiteClassifier(model_path, int8=(backend == "lite-int8"))

@@ -1,0 +1,54 @@
+"""The MNIST normalisation every crop goes through, in training and live.
+
+MNIST digits are white ink on black, scaled so the longer side of the ink fits a
+20x20 box (aspect kept), then placed in a 28x28 field with the ink's centre of
+mass at the centre. The network only ever sees crops made by ``normalize_ink``,
+so the crops cut from camera frames and the ones it was trained on match.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+CROP_SIZE = 28
+INK_BOX = 20  # MNIST fits the ink's longer side into 20 px
+
+
+def normalize_ink(ink: np.ndarray) -> np.ndarray:
+    """Turn an ink patch into an MNIST-style crop.
+
+    ``ink``: 2-D uint8 (or float) array, ink bright on a dark background, any
+    size. Returns a ``(28, 28)`` float32 array in [0, 1]. An empty patch gives
+    an all-zero crop.
+    """
+    if ink.ndim != 2:
+        raise ValueError(f"normalize_ink expects a 2-D array, got shape {ink.shape}")
+    ink = ink.astype(np.float32, copy=False)
+    if ink.size and ink.max() > 1.0:
+        ink = ink / 255.0
+    ys, xs = np.nonzero(ink > 0.05)
+    if ys.size == 0:
+        return np.zeros((CROP_SIZE, CROP_SIZE), np.float32)
+    ink = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    # Faint and bold ink look the same to the network: live crops are masks.
+    ink = ink / float(ink.max())
+    h, w = ink.shape
+    scale = INK_BOX / max(h, w)
+    new_w = max(1, int(round(w * scale)))
+    new_h = max(1, int(round(h * scale)))
+    # INTER_AREA averages when shrinking (anti-aliased edges, like MNIST's);
+    # INTER_LINEAR when a tiny patch is enlarged.
+    interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    small = cv2.resize(ink, (new_w, new_h), interpolation=interp)
+    total = float(small.sum())
+    if total <= 0:
+        return np.zeros((CROP_SIZE, CROP_SIZE), np.float32)
+    cy = float((small.sum(axis=1) * np.arange(new_h)).sum() / total)
+    cx = float((small.sum(axis=0) * np.arange(new_w)).sum() / total)
+    # Shift so the centre of mass lands at the field's centre, with sub-pixel
+    # precision via an affine warp (MNIST's own centring is fractional too).
+    centre = (CROP_SIZE - 1) / 2.0
+    matrix = np.float32([[1, 0, centre - cx], [0, 1, centre - cy]])
+    out = cv2.warpAffine(small, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
+    return np.clip(out, 0.0, 1.0)

@@ -1,0 +1,97 @@
+"""The network: a tiny training run, the shipped model's accuracy, and export round trips."""
+
+import json
+
+import numpy as np
+import pytest
+
+from livedigits.classify import KerasClassifier, LiteClassifier, default_model_path, load_classifier
+from livedigits.errors import ModelError
+from livedigits.model import TrainConfig, build_model, load_model, predict_probabilities, scores, train
+
+
+def _x(images):
+    return images.astype(np.float32)[..., None] / 255.0
+
+
+def test_one_epoch_on_a_few_hundred_samples(tmp_path, mnist_slice):
+    summary = train(TrainConfig(epochs=1, limit=300, batch_size=64), tmp_path, data=mnist_slice, verbose=0)
+    model = load_model(tmp_path / "model.keras")
+    assert model.output_shape == (None, 11)
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert len(history["history"]["loss"]) == 1 and "val_accuracy" in history["history"]
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert 0.0 <= summary["test_accuracy"] <= 1.0
+
+
+def test_seed_architecture_is_the_articles():
+    model = build_model("seed", num_classes=10)
+    kinds = [layer.__class__.__name__ for layer in model.layers[1:]]
+    assert kinds == ["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"]
+    assert model.output_shape == (None, 10)
+
+
+def test_shipped_model_reads_mnist(mnist_slice):
+    _, (x_test, y_test) = mnist_slice
+    keras_model = KerasClassifier(default_model_path("keras"), device="cpu")
+    result = scores(predict_probabilities(keras_model.predict, _x(x_test)), y_test)
+    assert result["accuracy"] >= 0.99, result["accuracy"]
+
+
+@pytest.mark.parametrize("backend, agreement", [("lite", 0.999), ("lite-int8", 0.99)])
+def test_shipped_lite_models_agree_with_keras(mnist_slice, backend, agreement):
+    _, (x_test, _) = mnist_slice
+    x = _x(x_test)
+    reference = predict_probabilities(KerasClassifier(device="cpu").predict, x).argmax(1)
+    lite = load_classifier(backend)
+    assert lite.name == backend
+    # Uneven batch sizes exercise the padding to LiteRT's fixed batch buckets.
+    got = np.concatenate([lite.predict(x[i: i + n]) for i, n in zip(range(0, 1000, 37), [37] * 28)]).argmax(1)
+    assert (got == reference[: len(got)]).mean() >= agreement
+
+
+def test_classifier_handles_empty_and_odd_batches():
+    lite = LiteClassifier()
+    assert lite.predict(np.zeros((0, 28, 28, 1), np.float32)).shape == (0, lite.num_classes)
+    assert lite.predict(np.zeros((3, 28, 28), np.float32)).shape == (3, lite.num_classes)
+    with pytest.raises(ValueError, match=r"\(N, 28, 28, 1\)"):
+        lite.predict(np.zeros((3, 32, 32, 1), np.float32))
+
+
+def test_export_round_trip(tmp_path, mnist_slice):
+    from livedigits.model import export
+
+    result = export(default_model_path("keras"), tmp_path, name="digits", data=mnist_slice, log=lambda m: None)
+    assert (tmp_path / "digits" / "1" / "saved_model.pb").is_file()
+    acc = result["accuracy"]
+    assert acc["tflite"] == pytest.approx(acc["keras"], abs=0.002)
+    assert acc["saved_model"] == pytest.approx(acc["keras"], abs=0.002)
+    assert acc["tflite_int8"] >= acc["keras"] - 0.01
+    _, (x_test, _) = mnist_slice
+    x = _x(x_test[:200])
+    keras_labels = KerasClassifier(device="cpu").predict(x).argmax(1)
+    assert (LiteClassifier(tmp_path / "digits.tflite").predict(x).argmax(1) == keras_labels).mean() >= 0.995
+
+
+def test_missing_and_damaged_models_are_clear_errors(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "nope.keras")
+    bad = tmp_path / "bad.keras"
+    bad.write_bytes(b"PK\x03\x04 not really a keras file")
+    with pytest.raises(ModelError, match="cannot load"):
+        load_model(bad)
+    bad_lite = tmp_path / "bad.tflite"
+    bad_lite.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelError):
+        LiteClassifier(bad_lite)
+
+
+def test_wrong_shaped_model_names_the_expected_shapes(tmp_path):
+    import keras
+
+    inputs = keras.Input((32, 32, 3))
+    model = keras.Model(inputs, keras.layers.Dense(5)(keras.layers.Flatten()(inputs)))
+    path = tmp_path / "wrong.keras"
+    model.save(path)
+    with pytest.raises(ModelError, match=r"expected input \(N, 28, 28, 1\)"):
+        load_model(path)
