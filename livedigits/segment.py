@@ -1,0 +1,246 @@
+"""Cut candidate digits out of a camera frame: image in, ``Candidate`` list out.
+
+The recipe: estimate the paper's local brightness, call "ink" what is clearly
+darker than the paper around it (so shadows and light gradients do not matter),
+remove long ruled lines, take connected components, filter them by size,
+aspect, density and position, merge broken strokes, and normalise each
+survivor as MNIST does (``normalize_ink``). Pure functions, no state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .normalize import normalize_ink
+from .types import Box, Candidate
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Named, documented knobs of the segmentation. Sizes are in source pixels unless said."""
+
+    ink_contrast: float = 0.30
+    """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines and
+    pencil guide lines stay below it; pen ink of any colour is far above."""
+    background_scale: int = 4
+    """The paper brightness is estimated on a frame shrunk by this factor (speed)."""
+    background_kernel: float = 0.06
+    """Size of the max filter that erases strokes when estimating the paper, as a share of the frame's
+    shorter side; it must exceed the thickest stroke."""
+    min_height: int = 10
+    """Smallest digit height in pixels that is still read (MNIST crops from 10 px are legible)."""
+    max_height: float = 0.45
+    """Largest digit height as a share of the frame height."""
+    min_area: int = 12
+    """Components with fewer ink pixels are noise."""
+    max_aspect: float = 1.6
+    """Width / height above this is not a digit (dashes, ruled lines, words run together)."""
+    min_density: float = 0.06
+    """Ink pixels / box area below this is a loose scribble or a frame of lines."""
+    blob_density: float = 0.72
+    """A box at least ``blob_aspect`` wide that is this full of ink is a blot, not a stroke."""
+    blob_aspect: float = 0.45
+    reject_border: bool = True
+    """Drop components that touch the frame edge: they are cut off, or the table."""
+    line_length: float = 0.12
+    """Horizontal or vertical ink runs longer than this share of the frame width are ruled lines and are
+    removed before components are taken."""
+    merge_gap: float = 0.2
+    """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
+    max_candidates: int = 96
+    """At most this many candidates per frame, the largest first (bounds the classifier's batch)."""
+    max_side: int = 1920
+    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on)."""
+    roi: tuple[int, int, int, int] | None = None
+    """Optional region of interest ``(x, y, w, h)`` in source pixels; only ink inside it is read."""
+
+
+DEFAULT_CONFIG = SegmentConfig()
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any uint8/uint16 image with 1, 3 or 4 channels -> 2-D uint8 gray."""
+    if image.dtype != np.uint8:
+        if image.dtype == np.uint16:
+            image = (image >> 8).astype(np.uint8)
+        elif np.issubdtype(image.dtype, np.floating):
+            image = np.clip(image * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        else:
+            image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
+
+
+def ink_mask(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Binary uint8 mask (255 = ink) of what is clearly darker than the paper around it."""
+    h, w = gray.shape
+    scale = max(1, config.background_scale)
+    small_w, small_h = max(1, w // scale), max(1, h // scale)
+    small = cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
+    # A max filter erases dark strokes thinner than k; a blur then smooths the estimate.
+    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (k, k))
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    # ink where gray < paper * (1 - contrast); computed in integers for speed.
+    limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
+    mask = cv2.compare(gray, limit, cv2.CMP_LT)
+    return mask
+
+
+def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Remove long horizontal and vertical runs of ink (ruled lines, page edges, table edges)."""
+    h, w = mask.shape
+    length = int(w * config.line_length)
+    if length < 8:
+        return mask
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    lines = cv2.bitwise_or(horizontal, vertical)
+    if not lines.any():
+        return mask
+    return cv2.subtract(mask, lines)
+
+
+def _keep(x: int, y: int, w: int, h: int, area: int, frame_h: int, frame_w: int, config: SegmentConfig) -> bool:
+    if h < config.min_height or h > config.max_height * frame_h or area < config.min_area:
+        return False
+    aspect = w / h
+    if aspect > config.max_aspect:
+        return False
+    density = area / float(w * h)
+    if density < config.min_density:
+        return False
+    if density > config.blob_density and aspect > config.blob_aspect:
+        return False
+    if config.reject_border and (x <= 0 or y <= 0 or x + w >= frame_w or y + h >= frame_h):
+        return False
+    return True
+
+
+def _outer_contours(mask: np.ndarray) -> list[np.ndarray]:
+    contours = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return list(contours[0] if len(contours) == 2 else contours[1])
+
+
+def _merge_pieces(boxes: list[tuple], kept: list[int], small: list[int], config: SegmentConfig) -> dict[int, list[int]]:
+    """Attach small pieces (a detached bar of a 5 or 7) to the kept component whose box they sit in."""
+    groups = {i: [i] for i in kept}
+    for j in small:
+        sx, sy, sw, sh = boxes[j]
+        best, best_overlap = None, 0.0
+        for i in kept:
+            x, y, w, h = boxes[i]
+            if sh >= h:
+                continue
+            pad = config.merge_gap * h
+            ox = min(sx + sw, x + w + pad) - max(sx, x - pad)
+            oy = min(sy + sh, y + h + pad) - max(sy, y - pad)
+            if ox <= 0 or oy <= 0:
+                continue
+            overlap = (ox * oy) / float(sw * sh)
+            if overlap > 0.6 and overlap > best_overlap:
+                best, best_overlap = i, overlap
+        if best is not None:
+            groups[best].append(j)
+    return groups
+
+
+def _member_patch(mask: np.ndarray, contours: list[np.ndarray], members: list[int], box: tuple) -> np.ndarray:
+    """The ink of these contours only, inside ``box``: the mask ANDed with their filled outlines.
+
+    Filling the outer contour and ANDing with the mask keeps the holes of 0, 6, 8, 9 and leaves out
+    the ink of neighbours whose boxes overlap this one.
+    """
+    x, y, w, h = box
+    shape = np.zeros((h, w), np.uint8)
+    cv2.drawContours(shape, [contours[m] for m in members], -1, 255, thickness=cv2.FILLED, offset=(-x, -y))
+    return cv2.bitwise_and(mask[y: y + h, x: x + w], shape)
+
+
+def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
+    """Cut every candidate digit out of ``image``.
+
+    ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
+    from 1x1. Returns a list of ``Candidate`` (boxes in source pixels, crops (28, 28) float32 in [0, 1],
+    ordered top to bottom then left to right), and with ``return_mask`` also the ink mask used.
+    """
+    gray = to_gray(np.asarray(image))
+    full_h, full_w = gray.shape[:2]
+    offset_x = offset_y = 0
+    if config.roi is not None:
+        rx, ry, rw, rh = config.roi
+        rx, ry = min(max(0, int(rx)), full_w), min(max(0, int(ry)), full_h)
+        rw, rh = max(0, min(int(rw), full_w - rx)), max(0, min(int(rh), full_h - ry))
+        gray = gray[ry: ry + rh, rx: rx + rw]
+        offset_x, offset_y = rx, ry
+    scale = 1.0
+    if gray.size and max(gray.shape) > config.max_side:
+        scale = config.max_side / float(max(gray.shape))
+        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    h, w = gray.shape[:2]
+    if h < config.min_height or w < 2:
+        empty = np.zeros((h, w), np.uint8)
+        return ([], empty) if return_mask else []
+
+    mask = ink_mask(gray, config)
+    contours = _outer_contours(mask)
+    line_length = w * config.line_length
+    # Removing ruled lines costs two long morphological openings: only pay for it when some piece
+    # of ink is long enough to hold one.
+    if any(bw > line_length or bh > line_length for bw, bh in (cv2.boundingRect(c)[2:] for c in contours)):
+        mask = remove_lines(mask, config)
+        contours = _outer_contours(mask)
+
+    boxes = [cv2.boundingRect(c) for c in contours]
+    kept, small = [], []
+    for i, (x, y, bw, bh) in enumerate(boxes):
+        if bh < config.min_height or bh > config.max_height * h or bw > config.max_aspect * bh:
+            # Cheap rejection before counting ink; tiny pieces may still belong to a digit.
+            if 2 <= bh < config.min_height and bw < config.max_height * h:
+                small.append(i)
+            continue
+        area = cv2.countNonZero(_member_patch(mask, contours, [i], boxes[i]))
+        if _keep(x, y, bw, bh, area, h, w, config):
+            kept.append(i)
+    if not kept:
+        return ([], mask) if return_mask else []
+    if len(kept) > config.max_candidates:
+        kept.sort(key=lambda i: -(boxes[i][2] * boxes[i][3]))
+        kept = kept[: config.max_candidates]
+    groups = _merge_pieces(boxes, kept, small, config) if small else {i: [i] for i in kept}
+
+    candidates = []
+    for main, members in groups.items():
+        x0 = min(boxes[m][0] for m in members)
+        y0 = min(boxes[m][1] for m in members)
+        x1 = max(boxes[m][0] + boxes[m][2] for m in members)
+        y1 = max(boxes[m][1] + boxes[m][3] for m in members)
+        patch = _member_patch(mask, contours, members, (x0, y0, x1 - x0, y1 - y0))
+        box = Box(
+            int(x0 / scale) + offset_x,
+            int(y0 / scale) + offset_y,
+            max(1, int(round((x1 - x0) / scale))),
+            max(1, int(round((y1 - y0) / scale))),
+        )
+        candidates.append(Candidate(box=box, crop=normalize_ink(patch)))
+    candidates.sort(key=lambda c: (c.box.y, c.box.x))
+    return (candidates, mask) if return_mask else candidates
+
+
+def crops_batch(candidates: list[Candidate]) -> np.ndarray:
+    """Stack candidate crops into the classifier's input: float32 ``(N, 28, 28, 1)``."""
+    if not candidates:
+        return np.zeros((0, 28, 28, 1), np.float32)
+    return np.stack([c.crop for c in candidates])[..., None]

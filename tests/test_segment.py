@@ -1,0 +1,112 @@
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from livedigits.normalize import normalize_ink
+from livedigits.segment import SegmentConfig, find_candidates
+
+
+def _page(mnist_slice, digits=(0, 1, 2, 3, 4, 5), height=60, shade=True, ink=(30, 30, 30)):
+    """A 640x480 paper page with MNIST test digits at known places; returns (image, boxes, labels)."""
+    _, (xt, yt) = mnist_slice
+    page = np.full((480, 640, 3), 230, np.uint8)
+    if shade:  # light falling off across the page, as under a desk lamp
+        page = (page * np.linspace(0.55, 1.0, 640)[None, :, None]).astype(np.uint8)
+    boxes = []
+    for k, i in enumerate(digits):
+        alpha = cv2.resize(xt[i], (height, height), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+        x, y = 40 + k * 95, 150
+        region = page[y: y + height, x: x + height].astype(np.float32)
+        page[y: y + height, x: x + height] = (region * (1 - alpha[..., None]) + np.array(ink) * alpha[..., None]).astype(np.uint8)
+        ys, xs = np.nonzero(alpha > 0.3)
+        boxes.append((x + xs.min(), y + ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1))
+    return page, boxes, [int(yt[i]) for i in digits]
+
+
+def test_normalize_matches_mnist_convention():
+    ink = np.zeros((100, 40), np.uint8)
+    ink[10:90, 15:25] = 255  # a tall bar, like a 1
+    crop = normalize_ink(ink)
+    assert crop.shape == (28, 28) and crop.dtype == np.float32
+    ys, xs = np.nonzero(crop > 0.1)
+    assert ys.max() - ys.min() + 1 <= 21  # the long side fits the 20 px box
+    cy, cx = np.average(np.indices(crop.shape), axis=(1, 2), weights=crop)
+    assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6  # centre of mass at the centre
+
+
+def test_finds_each_digit_once_under_uneven_light(mnist_slice):
+    page, boxes, _ = _page(mnist_slice)
+    found = find_candidates(page)
+    assert len(found) == len(boxes)
+    for (x, y, w, h), cand in zip(sorted(boxes), sorted(found, key=lambda c: c.box.x)):
+        assert abs(cand.box.x - x) <= 3 and abs(cand.box.y - y) <= 3
+        assert abs(cand.box.w - w) <= 5 and abs(cand.box.h - h) <= 5
+        assert cand.crop.shape == (28, 28)
+
+
+def test_blue_ink_and_thin_ruled_lines(mnist_slice):
+    page, boxes, _ = _page(mnist_slice, ink=(170, 60, 20), shade=False)
+    for y in range(40, 480, 40):  # faint blue ruled lines
+        cv2.line(page, (0, y), (639, y), (225, 205, 180), 1)
+    assert len(find_candidates(page)) == len(boxes)
+
+
+def test_dark_line_crossing_the_page_is_removed(mnist_slice):
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    cv2.line(page, (0, 400), (639, 400), (20, 20, 20), 3)
+    assert len(find_candidates(page)) == len(boxes)
+
+
+def test_shadow_edge_is_not_ink(mnist_slice):
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    page[:, 320:] = (page[:, 320:] * 0.5).astype(np.uint8)  # a hard shadow over half the page
+    assert len(find_candidates(page)) == len(boxes)
+
+
+def test_roi_limits_the_search(mnist_slice):
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    roi = (0, 0, 230, 480)  # only the first two digits
+    found = find_candidates(page, SegmentConfig(roi=roi))
+    assert len(found) == 2 and all(c.box.x2 <= 230 for c in found)
+
+
+def test_blank_page_has_no_candidates():
+    page = np.full((480, 640, 3), 200, np.uint8)
+    noise = np.random.default_rng(0).normal(0, 4, page.shape)
+    assert find_candidates(np.clip(page + noise, 0, 255).astype(np.uint8)) == []
+
+
+def test_large_frame_boxes_are_in_source_pixels(mnist_slice):
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    big = cv2.resize(page, (640 * 4, 480 * 4), interpolation=cv2.INTER_LINEAR)  # larger than max_side
+    found = find_candidates(big)
+    assert len(found) == len(boxes)
+    x, y, w, h = sorted(boxes)[0]
+    first = min(found, key=lambda c: c.box.x).box
+    assert abs(first.x - 4 * x) <= 12 and abs(first.h - 4 * h) <= 16
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    h=st.integers(1, 300),
+    w=st.integers(1, 300),
+    channels=st.sampled_from([None, 1, 3, 4]),
+    depth=st.sampled_from([np.uint8, np.uint16]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_image_gives_valid_crops(h, w, channels, depth, seed):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels is None else (h, w, channels)
+    image = rng.integers(0, np.iinfo(depth).max, size=shape, dtype=depth)
+    if rng.random() < 0.5:  # some structure, not only noise
+        image = cv2.GaussianBlur(image, (0, 0), 3) if image.ndim == 2 or image.shape[2] in (1, 3, 4) else image
+    for cand in find_candidates(image):
+        assert cand.crop.shape == (28, 28) and cand.crop.dtype == np.float32
+        assert 0 <= cand.box.x and 0 <= cand.box.y and cand.box.x2 <= w and cand.box.y2 <= h
+
+
+def test_rejects_bad_shape():
+    with pytest.raises(ValueError, match="expected an image"):
+        find_candidates(np.zeros((10, 10, 5), np.uint8))
