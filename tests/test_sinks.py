@@ -1,0 +1,300 @@
+"""Tests for livedigits.sinks: JSON Lines, video files, the window, output paths.
+
+No display is needed: the window tests check the refusals, and the key
+handling runs against fake cv2 GUI functions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from helpers_media import synthetic_image
+from livedigits import sinks
+from livedigits.errors import OutputError
+from livedigits.sinks import JsonlSink, VideoSink, WindowSink, check_output_path
+from livedigits.types import Box, Detection, Frame, FrameResult, Number
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_result(index: int, n_detections: int = 2) -> FrameResult:
+    detections = tuple(
+        Detection(Box(10 * i, 5, 8, 12), digit=(index + i) % 10, confidence=0.9 + i / 100)
+        for i in range(n_detections)
+    )
+    numbers = (Number("".join(str(d.digit) for d in detections), Box(0, 5, 100, 12), 0.95, detections),)
+    frame = Frame(index=index, time=index / 30.0, image=np.zeros((4, 4, 3), np.uint8))
+    return FrameResult(frame, detections, numbers, timings={"segment": 1.0}, latency_ms=7.9)
+
+
+def read_video(path: Path) -> tuple[int, tuple[int, int] | None]:
+    """(frames decoded, (width, height) of the first) of a video file."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        count, size = 0, None
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                return count, size
+            count += 1
+            size = size or (image.shape[1], image.shape[0])
+    finally:
+        capture.release()
+
+
+# --------------------------------------------------------------------------- output paths
+
+
+def test_check_output_path_accepts_a_file_in_an_existing_folder(tmp_path: Path) -> None:
+    assert check_output_path(tmp_path / "out.jsonl") == tmp_path / "out.jsonl"
+
+
+def test_check_output_path_names_the_missing_folder(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(OutputError, match="does not exist") as caught:
+        check_output_path(missing / "out.jsonl")
+    assert str(missing) in str(caught.value)
+
+
+def test_check_output_path_rejects_a_folder_and_a_file_as_folder(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="is a folder"):
+        check_output_path(tmp_path)
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        check_output_path(plain / "out.jsonl")
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
+def test_check_output_path_rejects_a_read_only_folder(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(OutputError, match="not writable"):
+            check_output_path(locked / "out.jsonl")
+    finally:
+        locked.chmod(0o700)
+
+
+# --------------------------------------------------------------------------- JSON Lines
+
+
+def test_jsonl_lines_are_complete_parseable_and_flushed(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    with JsonlSink(path) as sink:
+        for index in range(5):
+            sink.write(make_result(index))
+            # Flushed at once: another reader sees every line while the sink is open.
+            assert path.read_text().count("\n") == index + 1
+    lines = path.read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["frame"] for r in records] == list(range(5))
+    assert records[2] == make_result(2).to_record()
+    assert set(records[0]) == {"frame", "time", "latency_ms", "detections", "numbers"}
+    assert sink.lines_written == 5
+
+
+def test_jsonl_interrupted_write_leaves_only_complete_lines(tmp_path: Path) -> None:
+    class Interrupted(FrameResult):
+        def to_record(self) -> dict:
+            raise KeyboardInterrupt
+
+    path = tmp_path / "run.jsonl"
+    sink = JsonlSink(path)
+    for index in range(3):
+        sink.write(make_result(index))
+    broken = Interrupted(*[getattr(make_result(3), f) for f in ("frame", "detections", "numbers")])
+    with pytest.raises(KeyboardInterrupt):
+        sink.write(broken)
+    # Not closed yet, as after a crash: the file already holds whole lines only.
+    text = path.read_text()
+    assert text.endswith("\n")
+    assert [json.loads(line)["frame"] for line in text.splitlines()] == [0, 1, 2]
+    sink.close()
+    sink.close()  # idempotent
+
+
+def test_jsonl_ctrl_c_in_a_real_process_leaves_only_complete_lines(tmp_path: Path) -> None:
+    path = tmp_path / "run.jsonl"
+    # Long lines (many detections) so that a buffered writer would split them.
+    child = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(REPO_ROOT)!r}); sys.path.insert(0, {str(REPO_ROOT / "tests")!r})
+        from test_sinks import make_result
+        from livedigits.sinks import JsonlSink
+        results = [make_result(i, n_detections=150) for i in range(50)]
+        with JsonlSink({str(path)!r}) as sink:
+            i = 0
+            while True:
+                sink.write(results[i % 50]); i += 1
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while (not path.exists() or path.stat().st_size < 200_000) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0, "the child was interrupted"
+    text = path.read_text()
+    assert len(text) > 8192
+    assert text.endswith("\n")
+    for line in text.splitlines():
+        assert len(json.loads(line)["detections"]) == 150
+
+
+def test_jsonl_bad_folder_fails_before_anything_is_written(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="missing"):
+        JsonlSink(tmp_path / "missing" / "run.jsonl")
+
+
+# --------------------------------------------------------------------------- video
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_video_round_trip(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"annotated{suffix}"
+    with VideoSink(path, fps=20, size=None) as sink:
+        assert not path.exists(), "opened lazily, on the first frame"
+        for index in range(15):
+            sink.write(synthetic_image(index, (96, 64)))
+        assert sink.size == (96, 64)
+    assert read_video(path) == (15, (96, 64))
+    capture = cv2.VideoCapture(str(path))
+    assert capture.get(cv2.CAP_PROP_FPS) == pytest.approx(20.0)
+    capture.release()
+
+
+def test_video_odd_size_is_made_even_and_reported(tmp_path: Path) -> None:
+    path = tmp_path / "odd.mp4"
+    with VideoSink(path, fps=10) as sink:
+        for index in range(4):
+            sink.write(synthetic_image(index, (63, 47)))
+    assert sink.size == (62, 46)
+    assert read_video(path) == (4, (62, 46))
+
+
+def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> None:
+    # OpenCV's writer silently skips frames whose size or channels differ.
+    path = tmp_path / "mixed.avi"
+    with VideoSink(path, fps=10, size=(64, 48)) as sink:
+        sink.write(synthetic_image(0, (64, 48)))
+        sink.write(synthetic_image(1, (128, 96)))
+        sink.write(np.full((48, 64), 100, np.uint8))
+    assert sink.frames_written == 3 and sink.frames_resized == 1
+    assert read_video(path) == (3, (64, 48))
+
+
+def test_video_unknown_extension(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=r"unknown extension '\.mkv'.*\.mp4 or \.avi"):
+        VideoSink(tmp_path / "out.mkv", fps=30)
+
+
+def test_video_bad_folder_fails_at_construction(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        VideoSink(tmp_path / "nowhere" / "out.mp4", fps=30)
+
+
+def test_video_without_frames_creates_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.mp4"
+    VideoSink(path, fps=30).close()
+    assert not path.exists()
+
+
+def test_video_rejects_a_bad_frame_rate(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="fps"):
+        VideoSink(tmp_path / "out.avi", fps=0)
+    assert VideoSink(tmp_path / "out.avi", fps=None).fps == sinks.DEFAULT_VIDEO_FPS
+
+
+# --------------------------------------------------------------------------- window
+
+
+def test_window_without_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not sys.platform.startswith("linux"):
+        pytest.skip("DISPLAY only matters on Linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(OutputError, match=r"^cannot open a window: .*DISPLAY.*; use --headless$"):
+        WindowSink("livedigits")
+
+
+def test_window_with_an_unreachable_display(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With opencv-python's Qt build, namedWindow on a dead display aborts the
+    # whole process instead of raising; the sink must find out without dying.
+    if not sys.platform.startswith("linux"):
+        pytest.skip("X11 displays only on Linux")
+    monkeypatch.setenv("DISPLAY", ":987")
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    with pytest.raises(OutputError, match=r"cannot open a window: .*':987'.*; use --headless$"):
+        WindowSink("livedigits")
+
+
+def test_window_with_headless_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_gui(*args: object) -> None:
+        raise cv2.error("The function is not implemented.\nRebuild the library with GTK+ support")
+
+    monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
+    monkeypatch.setattr(sinks.cv2, "namedWindow", no_gui)
+    with pytest.raises(OutputError) as caught:
+        WindowSink("livedigits")
+    message = str(caught.value)
+    assert message.startswith("cannot open a window: ") and message.endswith("; use --headless")
+    assert "not implemented" in message and "\n" not in message
+
+
+class FakeGui:
+    """Replaces cv2's window functions; ``keys`` are returned by waitKey in turn."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, keys: list[int]) -> None:
+        self.keys = list(keys)
+        self.calls: list[tuple] = []
+        self.visible = 1.0
+        monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
+        for name in ("namedWindow", "imshow", "setWindowProperty", "destroyWindow"):
+            monkeypatch.setattr(sinks.cv2, name, self._recorder(name))
+        monkeypatch.setattr(sinks.cv2, "waitKey", lambda delay: self.keys.pop(0) if self.keys else -1)
+        monkeypatch.setattr(sinks.cv2, "getWindowProperty", lambda title, prop: self.visible)
+
+    def _recorder(self, name: str):
+        return lambda *args: self.calls.append((name, *args))
+
+
+def test_window_keys_map_to_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = [-1, ord("s"), 32, 32, ord("q"), 27, 0x100000 | ord("q")]
+    gui = FakeGui(monkeypatch, keys)
+    image = synthetic_image(0)
+    with WindowSink("digits") as window:
+        actions = [window.show(image) for _ in keys]
+        assert actions == [None, "snapshot", "pause", "pause", "quit", "quit", "quit"]
+        assert window.paused is False  # toggled twice
+        gui.visible = 0.0  # the user closed the window with the mouse
+        assert window.show(image) == "quit"
+    assert ("namedWindow", "digits", cv2.WINDOW_AUTOSIZE) in gui.calls
+    assert ("destroyWindow", "digits") in gui.calls
+
+
+def test_window_fullscreen(monkeypatch: pytest.MonkeyPatch) -> None:
+    gui = FakeGui(monkeypatch, [])
+    WindowSink("kiosk", fullscreen=True).close()
+    assert ("namedWindow", "kiosk", cv2.WINDOW_NORMAL) in gui.calls
+    assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls
