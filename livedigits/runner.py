@@ -1,0 +1,188 @@
+"""The loop that joins a source, the recognizer and the sinks, and always shuts down cleanly.
+
+The source's reader thread captures; this (main) thread recognises, draws and
+writes. Ctrl-C and SIGTERM only set a flag, so the frame in hand is finished,
+every sink is closed (JSONL complete to its last line, the video container
+finalised) and the capture is released before ``run`` returns.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from .overlay import Overlay
+from .recognizer import Recognizer
+from .types import FrameResult
+
+READ_POLL_SECONDS = 0.25  # how often a blocked read wakes up to notice a stop request
+
+
+@dataclass
+class RunSummary:
+    frames: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    ended_by: str = "end of source"
+    latencies_ms: list[float] = field(default_factory=list, repr=False)
+    stage_ms: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def percentiles(self, values: list[float]) -> dict[str, float]:
+        if not values:
+            return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+        arr = np.asarray(values)
+        return {
+            "p50": float(np.percentile(arr, 50)),
+            "p95": float(np.percentile(arr, 95)),
+            "p99": float(np.percentile(arr, 99)),
+            "max": float(arr.max()),
+        }
+
+    def text(self) -> str:
+        lat = self.percentiles(self.latencies_ms)
+        lines = [
+            f"frames: {self.frames} processed, {self.dropped} dropped, in {self.seconds:.1f} s ({self.fps:.1f} fps); ended by {self.ended_by}",
+            "latency ms: " + "  ".join(f"{k} {v:.1f}" for k, v in lat.items()),
+        ]
+        for stage, values in self.stage_ms.items():
+            p = self.percentiles(values)
+            lines.append(f"  {stage:>8} ms: p50 {p['p50']:.2f}  p95 {p['p95']:.2f}  max {p['max']:.2f}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+class StopFlag:
+    """Turns SIGINT/SIGTERM into a request to stop after the current frame.
+
+    A second Ctrl-C raises KeyboardInterrupt as usual, for a user who really wants out.
+    Handlers are installed only from the main thread and restored on exit.
+    """
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.reason = ""
+        self._previous = {}
+
+    def set(self, reason: str) -> None:
+        if not self.event.is_set():
+            self.reason = reason
+            self.event.set()
+
+    def __bool__(self) -> bool:
+        return self.event.is_set()
+
+    def _handler(self, signum, _frame):
+        if signum == signal.SIGINT and self.event.is_set():
+            raise KeyboardInterrupt
+        self.set("interrupt (Ctrl-C)" if signum == signal.SIGINT else "SIGTERM")
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+        return False
+
+
+def run(
+    source,
+    recognizer: Recognizer,
+    *,
+    overlay: Overlay | None = None,
+    video=None,
+    jsonl=None,
+    window=None,
+    max_frames: int | None = None,
+    on_result=None,
+    stop: StopFlag | None = None,
+) -> RunSummary:
+    """Process ``source`` until it ends, the user quits, ``max_frames`` is reached or a stop is requested.
+
+    ``source`` is started and stopped here; the sinks are closed here, on every path. ``on_result`` is
+    called with each ``(FrameResult, annotated image or None)``.
+    """
+    summary = RunSummary()
+    stop = stop or StopFlag()
+    need_image = video is not None or window is not None or on_result is not None
+    overlay = overlay or Overlay()
+    paused = False
+    started = time.monotonic()
+    last_result: FrameResult | None = None
+    try:
+        with stop:
+            source.start()
+            while not stop and (max_frames is None or summary.frames < max_frames):
+                if paused and window is not None and last_result is not None:
+                    action = window.show(overlay.annotate(last_result, summary.fps, status="paused"))
+                    paused = _handle(action, paused, window, last_result, overlay, stop)
+                    continue
+                frame = source.read(timeout=READ_POLL_SECONDS)
+                if frame is None:
+                    if getattr(source, "state", "ended") == "ended":
+                        break
+                    continue  # still waiting (a slow or reconnecting live source)
+                result = recognizer.process(frame)
+                last_result = result
+                summary.frames += 1
+                summary.latencies_ms.append(result.latency_ms)
+                for stage, ms in result.timings.items():
+                    summary.stage_ms.setdefault(stage, []).append(ms)
+                if jsonl is not None:
+                    jsonl.write(result)
+                annotated = None
+                if need_image:
+                    annotated = overlay.annotate(result, _fps(summary, started))
+                if video is not None:
+                    video.write(annotated)
+                if on_result is not None:
+                    on_result(result, annotated)
+                if window is not None:
+                    paused = _handle(window.show(annotated), paused, window, result, overlay, stop)
+    finally:
+        summary.seconds = time.monotonic() - started
+        for sink in (video, jsonl, window):
+            if sink is not None:
+                sink.close()
+        source.stop()
+        summary.dropped = int(getattr(source, "frames_dropped", 0))
+        summary.warnings.extend(getattr(source, "warnings", []) or [])
+    if stop:
+        summary.ended_by = stop.reason
+    elif max_frames is not None and summary.frames >= max_frames:
+        summary.ended_by = f"--max-frames {max_frames}"
+    return summary
+
+
+def _fps(summary: RunSummary, started: float) -> float:
+    elapsed = time.monotonic() - started
+    return summary.frames / elapsed if elapsed > 0 else 0.0
+
+
+def _handle(action, paused, window, result, overlay, stop) -> bool:
+    if action == "quit":
+        stop.set("the user (q)")
+    elif action == "pause":
+        return not paused
+    elif action == "snapshot":
+        path = f"livedigits-snapshot-{result.frame.index:06d}.png"
+        if cv2.imwrite(path, overlay.annotate(result)):
+            print(f"snapshot saved: {path}", flush=True)
+        else:
+            print(f"could not save snapshot {path}", flush=True)
+    return paused
+
