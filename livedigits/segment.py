@@ -27,6 +27,9 @@ class SegmentConfig:
     pencil guide lines stay below it; pen ink of any colour is far above."""
     background_scale: int = 4
     """The paper brightness is estimated on a frame shrunk by this factor (speed)."""
+    min_paper: float = 0.45
+    """Ink counts only where the local paper is at least this bright relative to the page's brightest
+    (95th percentile): the dark table around the page, and its texture, are not paper."""
     background_kernel: float = 0.06
     """Size of the max filter that erases strokes when estimating the paper, as a share of the frame's
     shorter side; it must exceed the thickest stroke."""
@@ -40,9 +43,12 @@ class SegmentConfig:
     """Width / height above this is not a digit (dashes, ruled lines, words run together)."""
     min_density: float = 0.06
     """Ink pixels / box area below this is a loose scribble or a frame of lines."""
-    blob_density: float = 0.72
-    """A box at least ``blob_aspect`` wide that is this full of ink is a blot, not a stroke."""
+    blob_density: float = 0.85
+    """A box at least ``blob_aspect`` wide that is this full of ink is a solid blot, not writing (a bold 8
+    can fill 75% of its box; rounder smudges are left to the classifier's not-a-digit class)."""
     blob_aspect: float = 0.45
+    paper_margin: float = 0.25
+    """Paper must extend this many digit heights beyond every side of a candidate's box."""
     reject_border: bool = True
     """Drop components that touch the frame edge: they are cut off, or the table."""
     line_length: float = 0.12
@@ -50,6 +56,8 @@ class SegmentConfig:
     removed before components are taken."""
     merge_gap: float = 0.2
     """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
+    min_piece_overlap: float = 0.5
+    """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
     max_candidates: int = 96
     """At most this many candidates per frame, the largest first (bounds the classifier's batch)."""
     max_side: int = 1920
@@ -81,21 +89,33 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
 
 
-def ink_mask(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """Binary uint8 mask (255 = ink) of what is clearly darker than the paper around it."""
+def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The ink mask (uint8, 255 = ink) and the paper region, shrunk by ``background_scale``
+    (uint8, 1 = well inside the page)."""
     h, w = gray.shape
     scale = max(1, config.background_scale)
     small_w, small_h = max(1, w // scale), max(1, h // scale)
     small = cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA)
     k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     # A max filter erases dark strokes thinner than k; a blur then smooths the estimate.
-    paper = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    paper = cv2.blur(paper, (k, k))
+    paper = cv2.blur(cv2.dilate(small, kernel), (k, k))
+    # Where the "paper" is much darker than the page, it is the table: no ink threshold there. The max
+    # filter spread the page's brightness onto the table by half a kernel; an erosion by the same kernel
+    # takes that band back, so the shadowed strip beside the page edge is not read as a stroke.
+    brightest = float(np.percentile(paper[::2, ::2], 95))
+    on_paper = cv2.erode((paper >= brightest * config.min_paper).astype(np.uint8), kernel)
+    paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
     limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
-    mask = cv2.compare(gray, limit, cv2.CMP_LT)
-    return mask
+    inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return cv2.compare(gray, limit, cv2.CMP_LT), inside
+
+
+def ink_mask(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
+    """Binary uint8 mask (255 = ink) of what is clearly darker than the paper around it."""
+    return _ink_and_paper(gray, config)[0]
 
 
 def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
@@ -133,27 +153,78 @@ def _outer_contours(mask: np.ndarray) -> list[np.ndarray]:
     return list(contours[0] if len(contours) == 2 else contours[1])
 
 
-def _merge_pieces(boxes: list[tuple], kept: list[int], small: list[int], config: SegmentConfig) -> dict[int, list[int]]:
-    """Attach small pieces (a detached bar of a 5 or 7) to the kept component whose box they sit in."""
-    groups = {i: [i] for i in kept}
-    for j in small:
+def _stacked_piece(piece: tuple, whole: tuple, config: SegmentConfig) -> bool:
+    """Is ``piece`` (not taller than ``whole``) a part of that digit, written with a lifted pen: directly
+    above or below it, overlapping it horizontally, within a small vertical gap? Lines of writing are
+    further apart than ``merge_gap`` digit heights, so digits of two lines are not joined."""
+    px, py, pw, ph = piece
+    x, y, w, h = whole
+    overlap = min(px + pw, x + w) - max(px, x)
+    if overlap < config.min_piece_overlap * min(pw, w):
+        return False
+    gap = max(y - (py + ph), py - (y + h))
+    return gap <= config.merge_gap * h
+
+
+def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig) -> dict[int, list[int]]:
+    """Group the contours of one digit: smaller strokes stacked right above or below a taller one
+    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
+
+    Returns ``{root: [members]}`` where ``root`` is the tallest contour of each group.
+    """
+    shortest_first = sorted(pieces, key=lambda i: boxes[i][3])
+    parent: dict[int, int] = {}
+    for n, i in enumerate(shortest_first):
+        for j in reversed(shortest_first[n + 1:]):  # the tallest candidate owner first
+            if boxes[j][3] > boxes[i][3] and _stacked_piece(boxes[i], boxes[j], config):
+                parent[i] = j
+                break
+
+    def root(i: int) -> int:
+        while i in parent:
+            i = parent[i]
+        return i
+
+    groups: dict[int, list[int]] = {}
+    for i in pieces:
+        groups.setdefault(root(i), []).append(i)
+    for j in specks:
         sx, sy, sw, sh = boxes[j]
-        best, best_overlap = None, 0.0
-        for i in kept:
+        best, best_overlap = None, 0.6  # at least this share of the speck must lie in the padded box
+        for i in groups:
             x, y, w, h = boxes[i]
-            if sh >= h:
-                continue
             pad = config.merge_gap * h
             ox = min(sx + sw, x + w + pad) - max(sx, x - pad)
             oy = min(sy + sh, y + h + pad) - max(sy, y - pad)
             if ox <= 0 or oy <= 0:
                 continue
-            overlap = (ox * oy) / float(sw * sh)
-            if overlap > 0.6 and overlap > best_overlap:
+            overlap = (ox * oy) / float(max(1, sw * sh))
+            if overlap > best_overlap:
                 best, best_overlap = i, overlap
         if best is not None:
             groups[best].append(j)
     return groups
+
+
+def _surrounded_by_paper(box: tuple, inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> bool:
+    """Writing has paper all around it; the page's own edge has the table on one side. Look a little
+    beyond each side of the box in the (shrunk) paper region."""
+    x, y, w, h = box
+    margin = max(2.0, config.paper_margin * h)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    for px, py in ((x - margin, cy), (x + w + margin, cy), (cx, y - margin), (cx, y + h + margin)):
+        sx, sy = int(px * scale_x), int(py * scale_y)
+        if not (0 <= sx < inside.shape[1] and 0 <= sy < inside.shape[0]) or not inside[sy, sx]:
+            return False
+    return True
+
+
+def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
+    x0 = min(boxes[m][0] for m in members)
+    y0 = min(boxes[m][1] for m in members)
+    x1 = max(boxes[m][0] + boxes[m][2] for m in members)
+    y1 = max(boxes[m][1] + boxes[m][3] for m in members)
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _member_patch(mask: np.ndarray, contours: list[np.ndarray], members: list[int], box: tuple) -> np.ndarray:
@@ -194,7 +265,7 @@ def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *
         empty = np.zeros((h, w), np.uint8)
         return ([], empty) if return_mask else []
 
-    mask = ink_mask(gray, config)
+    mask, inside = _ink_and_paper(gray, config)
     contours = _outer_contours(mask)
     line_length = w * config.line_length
     # Removing ruled lines costs two long morphological openings: only pay for it when some piece
@@ -204,35 +275,44 @@ def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *
         contours = _outer_contours(mask)
 
     boxes = [cv2.boundingRect(c) for c in contours]
-    kept, small = [], []
+    # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
+    # which only passes the aspect filter once it is joined to its upper part.
+    pieces, specks = [], []
     for i, (x, y, bw, bh) in enumerate(boxes):
-        if bh < config.min_height or bh > config.max_height * h or bw > config.max_aspect * bh:
-            # Cheap rejection before counting ink; tiny pieces may still belong to a digit.
-            if 2 <= bh < config.min_height and bw < config.max_height * h:
-                small.append(i)
+        if bh > config.max_height * h or bw > config.max_height * w:
             continue
-        area = cv2.countNonZero(_member_patch(mask, contours, [i], boxes[i]))
-        if _keep(x, y, bw, bh, area, h, w, config):
-            kept.append(i)
+        if bh >= config.min_height or bw >= config.min_height:
+            pieces.append(i)
+        elif bh >= 2 or bw >= 2:
+            specks.append(i)
+    groups = _merge_pieces(boxes, pieces, specks, config) if pieces else {}
+
+    scale_x = inside.shape[1] / float(w)
+    scale_y = inside.shape[0] / float(h)
+    kept = {}
+    for main, members in groups.items():
+        box = _union(boxes, members)
+        x, y, bw, bh = box
+        if bh < config.min_height or bh > config.max_height * h or bw > config.max_aspect * bh:
+            continue
+        if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
+            continue
+        patch = _member_patch(mask, contours, members, box)
+        if _keep(x, y, bw, bh, cv2.countNonZero(patch), h, w, config):
+            kept[main] = (box, patch)
     if not kept:
         return ([], mask) if return_mask else []
     if len(kept) > config.max_candidates:
-        kept.sort(key=lambda i: -(boxes[i][2] * boxes[i][3]))
-        kept = kept[: config.max_candidates]
-    groups = _merge_pieces(boxes, kept, small, config) if small else {i: [i] for i in kept}
+        largest = sorted(kept, key=lambda i: -(kept[i][0][2] * kept[i][0][3]))[: config.max_candidates]
+        kept = {i: kept[i] for i in largest}
 
     candidates = []
-    for main, members in groups.items():
-        x0 = min(boxes[m][0] for m in members)
-        y0 = min(boxes[m][1] for m in members)
-        x1 = max(boxes[m][0] + boxes[m][2] for m in members)
-        y1 = max(boxes[m][1] + boxes[m][3] for m in members)
-        patch = _member_patch(mask, contours, members, (x0, y0, x1 - x0, y1 - y0))
+    for (x0, y0, bw, bh), patch in kept.values():
         box = Box(
             int(x0 / scale) + offset_x,
             int(y0 / scale) + offset_y,
-            max(1, int(round((x1 - x0) / scale))),
-            max(1, int(round((y1 - y0) / scale))),
+            max(1, int(round(bw / scale))),
+            max(1, int(round(bh / scale))),
         )
         candidates.append(Candidate(box=box, crop=normalize_ink(patch)))
     candidates.sort(key=lambda c: (c.box.y, c.box.x))
