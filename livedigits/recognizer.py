@@ -33,7 +33,9 @@ class Recognizer:
         self.tracker = Tracker(reading_config) if smooth else None
         self.keep_debug = keep_debug
 
-    def process(self, frame: Frame) -> FrameResult:
+    def process(self, frame: Frame, received: float | None = None) -> FrameResult:
+        """Recognise one frame. ``latency_ms`` runs from ``received`` (a ``time.monotonic()`` stamp)
+        or, by default, from when the source captured the frame."""
         t0 = time.perf_counter()
         candidates, mask = find_candidates(frame.image, self.segment_config, return_mask=True)
         t1 = time.perf_counter()
@@ -54,7 +56,7 @@ class Recognizer:
             detections=tuple(detections),
             numbers=tuple(numbers),
             timings=timings,
-            latency_ms=(time.monotonic() - frame.stamp) * 1e3,
+            latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3,
             candidates=tuple(candidates) if self.keep_debug else (),
             mask=mask if self.keep_debug else None,
         )
