@@ -68,23 +68,25 @@ class Tracker:
         """Return the smoothed probabilities for this frame's candidates (same order and shape)."""
         cfg = self.config
         smoothed = np.array(probabilities, dtype=np.float32, copy=True)
-        pairs = []
-        for ci, candidate in enumerate(candidates):
-            for ti, track in enumerate(self._tracks):
-                iou = candidate.box.iou(track["box"])
-                if iou >= cfg.track_iou:
-                    pairs.append((iou, ci, ti))
-        pairs.sort(reverse=True)
         used_c, used_t = set(), set()
-        for _, ci, ti in pairs:
-            if ci in used_c or ti in used_t:
-                continue
-            used_c.add(ci)
-            used_t.add(ti)
-            track = self._tracks[ti]
-            if track["probs"].shape == smoothed[ci].shape:
-                smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * track["probs"]
-            track.update(box=candidates[ci].box, probs=smoothed[ci], missed=0)
+        if candidates and self._tracks:
+            iou = _iou_matrix(
+                np.array([c.box.as_list() for c in candidates], np.float32),
+                np.array([t["box"].as_list() for t in self._tracks], np.float32),
+            )
+            # Greedy one-to-one matching, best overlap first.
+            for flat in np.argsort(-iou, axis=None):
+                ci, ti = divmod(int(flat), iou.shape[1])
+                if iou[ci, ti] < cfg.track_iou:
+                    break
+                if ci in used_c or ti in used_t:
+                    continue
+                used_c.add(ci)
+                used_t.add(ti)
+                track = self._tracks[ti]
+                if track["probs"].shape == smoothed[ci].shape:
+                    smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * track["probs"]
+                track.update(box=candidates[ci].box, probs=smoothed[ci], missed=0)
         survivors = []
         for ti, track in enumerate(self._tracks):
             if ti not in used_t:
@@ -96,6 +98,17 @@ class Tracker:
                 survivors.append({"box": candidate.box, "probs": smoothed[ci], "missed": 0})
         self._tracks = survivors
         return smoothed
+
+
+def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), boxes as x, y, w, h."""
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
+    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    inter = iw * ih
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def _same_number(a: Detection, b: Detection, config: ReadingConfig) -> bool:
