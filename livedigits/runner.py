@@ -8,6 +8,7 @@ finalised) and the capture is released before ``run`` returns.
 
 from __future__ import annotations
 
+import collections
 import signal
 import threading
 import time
@@ -21,6 +22,13 @@ from .recognizer import Recognizer
 from .types import FrameResult
 
 READ_POLL_SECONDS = 0.25  # how often a blocked read wakes up to notice a stop request
+# Percentiles in the summary cover the most recent frames only, so a kiosk running for days keeps a
+# bounded amount of memory (about 10 minutes at 30 fps).
+SUMMARY_WINDOW = 18_000
+
+
+def _window() -> collections.deque:
+    return collections.deque(maxlen=SUMMARY_WINDOW)
 
 
 @dataclass
@@ -29,15 +37,15 @@ class RunSummary:
     dropped: int = 0
     seconds: float = 0.0
     ended_by: str = "end of source"
-    latencies_ms: list[float] = field(default_factory=list, repr=False)
-    stage_ms: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    latencies_ms: collections.deque = field(default_factory=_window, repr=False)
+    stage_ms: dict[str, collections.deque] = field(default_factory=dict, repr=False)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
-    def percentiles(self, values: list[float]) -> dict[str, float]:
+    def percentiles(self, values) -> dict[str, float]:
         if not values:
             return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
         arr = np.asarray(values)
@@ -144,14 +152,14 @@ def run(
                 summary.frames += 1
                 summary.latencies_ms.append(result.latency_ms)
                 for stage, ms in result.timings.items():
-                    summary.stage_ms.setdefault(stage, []).append(ms)
+                    summary.stage_ms.setdefault(stage, _window()).append(ms)
                 if jsonl is not None:
                     jsonl.write(result)
                 annotated = None
                 if need_image:
                     drawing = time.perf_counter()
                     annotated = overlay.annotate(result, _fps(summary, started))
-                    summary.stage_ms.setdefault("overlay", []).append((time.perf_counter() - drawing) * 1e3)
+                    summary.stage_ms.setdefault("overlay", _window()).append((time.perf_counter() - drawing) * 1e3)
                 if video is not None:
                     video.write(annotated)
                 if on_result is not None:

@@ -153,32 +153,30 @@ def _outer_contours(mask: np.ndarray) -> list[np.ndarray]:
     return list(contours[0] if len(contours) == 2 else contours[1])
 
 
-def _stacked_piece(piece: tuple, whole: tuple, config: SegmentConfig) -> bool:
-    """Is ``piece`` (not taller than ``whole``) a part of that digit, written with a lifted pen: directly
-    above or below it, overlapping it horizontally, within a small vertical gap? Lines of writing are
-    further apart than ``merge_gap`` digit heights, so digits of two lines are not joined."""
-    px, py, pw, ph = piece
-    x, y, w, h = whole
-    overlap = min(px + pw, x + w) - max(px, x)
-    if overlap < config.min_piece_overlap * min(pw, w):
-        return False
-    gap = max(y - (py + ph), py - (y + h))
-    return gap <= config.merge_gap * h
-
-
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig) -> dict[int, list[int]]:
     """Group the contours of one digit: smaller strokes stacked right above or below a taller one
     (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
 
+    A piece belongs to the tallest contour that is taller than it, overlaps it horizontally by
+    ``min_piece_overlap`` of the narrower, and lies within ``merge_gap`` of its height above or below.
+    Lines of writing are further apart than that, so digits of two lines are not joined.
     Returns ``{root: [members]}`` where ``root`` is the tallest contour of each group.
     """
-    shortest_first = sorted(pieces, key=lambda i: boxes[i][3])
     parent: dict[int, int] = {}
-    for n, i in enumerate(shortest_first):
-        for j in reversed(shortest_first[n + 1:]):  # the tallest candidate owner first
-            if boxes[j][3] > boxes[i][3] and _stacked_piece(boxes[i], boxes[j], config):
-                parent[i] = j
-                break
+    if len(pieces) > 1:
+        b = np.array([boxes[i] for i in pieces], np.float32)
+        x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+        # Row i is the piece, column j its possible owner: all pairs at once instead of a Python loop.
+        taller = h[None, :] > h[:, None]
+        overlap = np.minimum(x[:, None] + w[:, None], x[None] + w[None]) - np.maximum(x[:, None], x[None])
+        overlaps = overlap >= config.min_piece_overlap * np.minimum(w[:, None], w[None])
+        gap = np.maximum(y[None] - (y[:, None] + h[:, None]), y[:, None] - (y[None] + h[None]))
+        close = gap <= config.merge_gap * h[None]
+        owners = np.where(taller & overlaps & close, h[None], -1.0)
+        best = owners.argmax(axis=1)
+        for row, col in enumerate(best):
+            if owners[row, col] > 0:  # the tallest piece it belongs to
+                parent[pieces[row]] = pieces[int(col)]
 
     def root(i: int) -> int:
         while i in parent:
