@@ -202,6 +202,34 @@ def cmd_score(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args) -> int:
+    from .bench import BenchOptions, parse_size, run_bench
+    from .sinks import check_output_path
+
+    # Check the outputs before minutes of measuring: a bad path fails now, with one line.
+    for path in (args.json, args.plot):
+        if path:
+            check_output_path(path)
+    options = BenchOptions(
+        source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
+        size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
+        naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
+        progress=not args.no_progress,
+    )
+    report = run_bench(options, log=_log)
+    print(report.text())
+    if args.json:
+        report.write_json(args.json)
+        print(f"figures: {args.json}")
+    if args.plot:
+        report.plot(args.plot)
+        print(f"latency plot: {args.plot}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -281,6 +309,25 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("truth")
     score.add_argument("--json", action="store_true")
     score.set_defaults(func=cmd_score)
+    bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
+    bench.add_argument("source", nargs="?", default=None,
+                       help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
+    bench.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8", "all"),
+                       help="all: compare the backends side by side on the same frames")
+    bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
+    bench.add_argument("--warmup", type=int, default=10, help="frames processed first and not measured (default 10)")
+    bench.add_argument("--size", metavar="WxH", help="resize every frame, e.g. 1280x720, to measure larger inputs")
+    bench.add_argument("--realtime", action="store_true", help="pace a file at its frame rate, newest frame wins, like a camera")
+    bench.add_argument("--compare-naive", action="store_true",
+                       help="also time Keras model.predict() once per crop (the seed article's way) on the same frames")
+    bench.add_argument("--naive-frames", type=int, default=5, help="frames for --compare-naive (default 5; ~100 ms per crop)")
+    bench.add_argument("--startup", action="store_true",
+                       help="time `livedigits run SOURCE --headless --max-frames 1` from the command to its first result")
+    bench.add_argument("--startup-runs", type=int, default=2, help="runs of --startup per backend (default 2)")
+    bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

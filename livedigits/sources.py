@@ -557,7 +557,7 @@ class Source:
                         )
                     log.info("source %s: stream ended", self.name)
                     return
-                if not self._publish(image, time.monotonic()):
+                if not self._publish(image, time.monotonic(), read_started=asked_at):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer in read()
             log.debug("source %s: reader failed", self.name, exc_info=True)
@@ -572,15 +572,19 @@ class Source:
                     self._state = STATE_ENDED
                     self._cond.notify_all()
 
-    def _publish(self, raw: np.ndarray, captured_at: float) -> bool:
-        """Normalise one raw frame and hand it over by the policy; False if stopped."""
+    def _publish(self, raw: np.ndarray, captured_at: float, read_started: float | None = None) -> bool:
+        """Normalise one raw frame and hand it over by the policy; False if stopped.
+
+        ``read_started`` (monotonic) is when the backend read began: it gives ``Frame.decode_ms``.
+        """
         image = to_bgr8(raw)
+        decode_ms = None if read_started is None else (time.monotonic() - read_started) * 1e3
         index = self.frames_read
         self.frames_read += 1
         frame_time = self._frame_time(index, captured_at)
         if self._realtime and not self._wait_until(self._pace_origin + frame_time):
             return False
-        frame = Frame(index=index, time=frame_time, image=image)
+        frame = Frame(index=index, time=frame_time, image=image, decode_ms=decode_ms)
         with self._cond:
             if self.policy == POLICY_LATEST:
                 if self._frames:

@@ -65,12 +65,16 @@ class Frame:
     started; ``image`` a BGR ``uint8`` array of shape ``(H, W, 3)``.
     ``stamp`` is ``time.monotonic()`` when the frame was received, set
     automatically, so latency is measured the same way for files and cameras.
+    ``decode_ms`` is how long the reader thread spent getting this image from
+    its backend (for live sources this includes waiting for the device), or
+    None when unknown (the first frame, read while opening).
     """
 
     index: int
     time: float
     image: np.ndarray = field(repr=False)
     stamp: float = field(default_factory=_time.monotonic, compare=False)
+    decode_ms: float | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
