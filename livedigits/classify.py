@@ -69,14 +69,14 @@ class KerasClassifier:
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None, device: str = "auto"):
-        from .model import _quiet_tensorflow, load_model
+        from .model import _quiet_tensorflow, check_keras_file, load_model
 
         if device not in DEVICES:
             raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+        path = check_keras_file(model_path if model_path else default_model_path("keras"))
         _quiet_tensorflow()
         import tensorflow as tf
 
-        path = Path(model_path) if model_path else default_model_path("keras")
         gpus = gpu_devices()
         if device == "gpu" and not gpus:
             raise UsageError("--device gpu: TensorFlow sees no GPU on this machine; use --device cpu or auto")
@@ -113,10 +113,15 @@ class LiteClassifier:
             raise UsageError("the LiteRT backend needs ai-edge-litert: pip install ai-edge-litert, or use --backend keras")
         from ai_edge_litert.interpreter import Interpreter
 
+        from .model import EXPECTED_SHAPES
+
         kind = "lite-int8" if int8 else "lite"
         path = Path(model_path) if model_path else default_model_path(kind)
         if not path.is_file():
-            raise ModelError(f"{path}: LiteRT model not found; create it with `livedigits export` or use --backend keras")
+            raise ModelError(
+                f"{path}: LiteRT model not found; create it with `livedigits export` or use --backend keras "
+                f"(a .tflite model with {EXPECTED_SHAPES})"
+            )
         self.path = path
         self.name = kind
         self.device = "cpu"
@@ -144,7 +149,12 @@ class LiteClassifier:
                 interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
                 interp.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
-                raise ModelError(f"{self.path}: not a valid LiteRT model ({str(exc).splitlines()[0][:200]})") from None
+                from .model import EXPECTED_SHAPES
+
+                raise ModelError(
+                    f"{self.path}: not a valid LiteRT model ({str(exc).splitlines()[0][:200]}); the file is damaged, "
+                    f"cut short or not a .tflite model (expected {EXPECTED_SHAPES})"
+                ) from None
             self._interpreters[size] = interp
         return interp
 

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from . import __version__
@@ -135,18 +136,23 @@ def cmd_run(args) -> int:
     from .recognizer import Recognizer
     from .runner import run
     from .segment import DEFAULT_CONFIG
-    from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path
+    from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
     from .sources import open_source
 
+    for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{option} must be above 0, got {value:g}")
     # Check what can fail before anything is opened or written: outputs, the window, then the source.
-    for path in (args.output, args.jsonl):
-        if path:
-            check_output_path(path)
+    if args.output:
+        check_video_path(args.output)  # its extension too: a bad one must not leave an empty JSONL behind
+    if args.jsonl:
+        check_output_path(args.jsonl)
     seg = replace(DEFAULT_CONFIG, roi=_parse_roi(args.roi))
     window = None if args.headless else WindowSink("livedigits", fullscreen=False)
     spec = args.source
     try:
-        source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps)
+        source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps,
+                             reconnect=args.reconnect)
     except BaseException:
         if window is not None:
             window.close()
@@ -292,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jsonl", metavar="FILE", help="write one JSON record per processed frame")
     run.add_argument("--debug", action="store_true", help="draw the threshold mask and the 28x28 crops")
     run.add_argument("--realtime", action="store_true", help="pace a file at its frame rate and drop frames like a camera")
+    run.add_argument("--reconnect", action="store_true",
+                     help="keep retrying a camera or stream that stops sending frames, instead of ending the run")
     run.add_argument("--width", type=int, help="camera capture width")
     run.add_argument("--height", type=int, help="camera capture height")
     run.add_argument("--fps", type=float, help="camera frame rate")
@@ -348,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except LivedigitsError as exc:
         if args.verbose:
-            raise
+            traceback.print_exc()  # and still the one line and the documented exit code, for scripts
         print(f"livedigits: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from .errors import ModelError, UsageError
 ARCHS = ("default", "seed")
 AUGMENTS = ("none", "light", "camera")
 INPUT_SHAPE = (28, 28, 1)
+#: What every model file must be, said in each error about one (a user holding the wrong file learns
+#: what the right one is).
+EXPECTED_SHAPES = "input (N, 28, 28, 1) float32 and output (N, 10) or (N, 11) probabilities"
 
 
 def _quiet_tensorflow() -> None:
@@ -258,11 +262,7 @@ def plot_history(history: dict, path: Path, title: str = "") -> None:
 
 def load_model(path: str | os.PathLike):
     """Load a ``.keras`` model and check its input and output shapes; ModelError otherwise."""
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"{p}: model file not found; train one with `livedigits train` or pass --model PATH")
-    if p.stat().st_size == 0:
-        raise ModelError(f"{p}: model file is empty")
+    p = check_keras_file(path)
     _quiet_tensorflow()
     import keras
 
@@ -270,16 +270,40 @@ def load_model(path: str | os.PathLike):
         model = keras.saving.load_model(p, compile=False)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-        raise ModelError(f"{p}: cannot load as a Keras model ({first[:200]}); the file is damaged or not a .keras model") from None
+        raise ModelError(
+            f"{p}: cannot load as a Keras model ({first[:200]}); the file is damaged or not a .keras model "
+            f"(expected {EXPECTED_SHAPES})"
+        ) from None
     check_model_shapes(tuple(model.input_shape), tuple(model.output_shape), str(p))
     return model
+
+
+def check_keras_file(path: str | os.PathLike) -> Path:
+    """The checks of a ``.keras`` file that need no TensorFlow: it exists, is not empty, is a whole zip.
+
+    Run before TensorFlow is imported, so a wrong path fails at once with one line (not after seconds
+    of TensorFlow start-up and its log). Keras itself reports a cut-short file as "File not found".
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(
+            f"{p}: model file not found; train one with `livedigits train` or pass --model PATH "
+            f"(a .keras model with {EXPECTED_SHAPES})"
+        )
+    if p.stat().st_size == 0:
+        raise ModelError(f"{p}: model file is empty (expected a .keras model with {EXPECTED_SHAPES})")
+    if not zipfile.is_zipfile(p):
+        raise ModelError(
+            f"{p}: cannot load as a Keras model: not a complete zip archive, as a .keras file is (damaged, cut "
+            f"short, or another kind of file); expected a .keras model with {EXPECTED_SHAPES}"
+        )
+    return p
 
 
 def check_model_shapes(input_shape: tuple, output_shape: tuple, origin: str) -> None:
     if tuple(input_shape[1:]) != INPUT_SHAPE or len(output_shape) != 2 or output_shape[-1] not in (10, 11):
         raise ModelError(
-            f"{origin}: model takes {input_shape} and returns {output_shape}; expected input (N, 28, 28, 1) "
-            "float32 and output (N, 10) or (N, 11) probabilities"
+            f"{origin}: model takes {input_shape} and returns {output_shape}; expected {EXPECTED_SHAPES}"
         )
 
 

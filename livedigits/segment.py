@@ -39,7 +39,7 @@ class SegmentConfig:
     """Largest digit height as a share of the frame height."""
     min_area: int = 12
     """Components with fewer ink pixels are noise."""
-    max_aspect: float = 1.6
+    max_aspect: float = 2.0
     """Width / height above this is not a digit (dashes, ruled lines, words run together)."""
     min_density: float = 0.06
     """Ink pixels / box area below this is a loose scribble or a frame of lines."""
@@ -67,6 +67,9 @@ class SegmentConfig:
 
 
 DEFAULT_CONFIG = SegmentConfig()
+
+#: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
+MERGE_BLOCK_ROWS = 512
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -166,17 +169,22 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
     if len(pieces) > 1:
         b = np.array([boxes[i] for i in pieces], np.float32)
         x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
-        # Row i is the piece, column j its possible owner: all pairs at once instead of a Python loop.
-        taller = h[None, :] > h[:, None]
-        overlap = np.minimum(x[:, None] + w[:, None], x[None] + w[None]) - np.maximum(x[:, None], x[None])
-        overlaps = overlap >= config.min_piece_overlap * np.minimum(w[:, None], w[None])
-        gap = np.maximum(y[None] - (y[:, None] + h[:, None]), y[:, None] - (y[None] + h[None]))
-        close = gap <= config.merge_gap * h[None]
-        owners = np.where(taller & overlaps & close, h[None], -1.0)
-        best = owners.argmax(axis=1)
-        for row, col in enumerate(best):
-            if owners[row, col] > 0:  # the tallest piece it belongs to
-                parent[pieces[row]] = pieces[int(col)]
+        # Row i is the piece, column j its possible owner: all pairs at once instead of a Python loop,
+        # in blocks of rows so a frame of texture or noise (thousands of pieces) does not need
+        # gigabytes for the pairs matrix.
+        for start in range(0, len(pieces), MERGE_BLOCK_ROWS):
+            rows = slice(start, start + MERGE_BLOCK_ROWS)
+            xr, yr, wr, hr = x[rows, None], y[rows, None], w[rows, None], h[rows, None]
+            taller = h[None, :] > hr
+            overlap = np.minimum(xr + wr, x[None] + w[None]) - np.maximum(xr, x[None])
+            overlaps = overlap >= config.min_piece_overlap * np.minimum(wr, w[None])
+            gap = np.maximum(y[None] - (yr + hr), yr - (y[None] + h[None]))
+            close = gap <= config.merge_gap * h[None]
+            owners = np.where(taller & overlaps & close, h[None], -1.0)
+            best = owners.argmax(axis=1)
+            for row, col in enumerate(best):
+                if owners[row, col] > 0:  # the tallest piece it belongs to
+                    parent[pieces[start + row]] = pieces[int(col)]
 
     def root(i: int) -> int:
         while i in parent:
@@ -186,21 +194,36 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
     groups: dict[int, list[int]] = {}
     for i in pieces:
         groups.setdefault(root(i), []).append(i)
-    for j in specks:
-        sx, sy, sw, sh = boxes[j]
-        best, best_overlap = None, 0.6  # at least this share of the speck must lie in the padded box
-        for i in groups:
-            x, y, w, h = boxes[i]
-            pad = config.merge_gap * h
-            ox = min(sx + sw, x + w + pad) - max(sx, x - pad)
-            oy = min(sy + sh, y + h + pad) - max(sy, y - pad)
-            if ox <= 0 or oy <= 0:
-                continue
-            overlap = (ox * oy) / float(max(1, sw * sh))
-            if overlap > best_overlap:
-                best, best_overlap = i, overlap
-        if best is not None:
-            groups[best].append(j)
+    if not specks or not groups:
+        return groups
+    # Each speck joins the group whose padded box holds the largest share of it, at least 0.6 of it
+    # (the first such group on a tie). Specks sorted by x, so each group only looks at the specks in
+    # its own column: a noisy frame has tens of thousands of specks and thousands of groups.
+    speck_boxes = np.array([boxes[j] for j in specks], np.float64).reshape(-1, 4)
+    sx, sy, sw, sh = speck_boxes.T
+    speck_area = np.maximum(1.0, sw * sh)
+    by_x = np.argsort(sx, kind="stable")
+    sorted_x = sx[by_x]
+    widest = float(sw.max())
+    owner = np.full(len(specks), -1, np.int64)
+    best_overlap = np.full(len(specks), 0.6)  # at least this share of the speck must lie in the padded box
+    roots = list(groups)
+    for k, i in enumerate(roots):
+        x, y, w, h = boxes[i]
+        pad = config.merge_gap * h
+        first = np.searchsorted(sorted_x, x - pad - widest, "right")  # specks that may reach into the box
+        near = by_x[first: np.searchsorted(sorted_x, x + w + pad, "left")]
+        if near.size == 0:
+            continue
+        ox = np.minimum(sx[near] + sw[near], x + w + pad) - np.maximum(sx[near], x - pad)
+        oy = np.minimum(sy[near] + sh[near], y + h + pad) - np.maximum(sy[near], y - pad)
+        overlap = (ox * oy) / speck_area[near]
+        better = (ox > 0) & (oy > 0) & (overlap > best_overlap[near])
+        owner[near[better]] = k
+        best_overlap[near[better]] = overlap[better]
+    for j, k in zip(specks, owner):
+        if k >= 0:
+            groups[roots[k]].append(j)
     return groups
 
 

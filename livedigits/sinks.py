@@ -81,6 +81,15 @@ def check_output_path(path: str | os.PathLike) -> Path:
     return target
 
 
+def check_video_path(path: str | os.PathLike) -> Path:
+    """:func:`check_output_path` for a video: also its extension must be one we can write."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FOURCC_BY_EXTENSION:
+        known = " or ".join(FOURCC_BY_EXTENSION)
+        raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
+    return check_output_path(path)
+
+
 # --------------------------------------------------------------------------- JSON Lines
 
 
@@ -150,12 +159,8 @@ class VideoSink:
         fps: float | None = None,
         size: tuple[int, int] | None = None,
     ) -> None:
-        suffix = Path(path).suffix.lower()
-        if suffix not in FOURCC_BY_EXTENSION:
-            known = " or ".join(FOURCC_BY_EXTENSION)
-            raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
-        self.path = check_output_path(path)
-        self.fourcc = FOURCC_BY_EXTENSION[suffix]
+        self.path = check_video_path(path)
+        self.fourcc = FOURCC_BY_EXTENSION[self.path.suffix.lower()]
         if fps is None:
             fps = DEFAULT_VIDEO_FPS
         if not np.isfinite(fps) or fps <= 0:
@@ -342,4 +347,5 @@ __all__ = [
     "VideoSink",
     "WindowSink",
     "check_output_path",
+    "check_video_path",
 ]

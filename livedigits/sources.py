@@ -56,8 +56,9 @@ RECONNECT_MAX_DELAY_S = 5.0
 
 #: How long ``stop()`` waits for the reader thread. A thread blocked inside a
 #: backend call (an FFmpeg read on a stalled stream) cannot be interrupted; it
-#: releases its capture itself when that call returns.
-STOP_JOIN_TIMEOUT_S = 3.0
+#: releases its capture itself when that call returns. Kept under 2 s so that
+#: Ctrl-C or SIGTERM ends a run promptly even on a stalled stream.
+STOP_JOIN_TIMEOUT_S = 1.5
 
 #: A failed read that took at least this fraction of ``read_timeout`` was
 #: FFmpeg's read timeout firing (the stream stalled), not a clean end of stream.

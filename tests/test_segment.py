@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from livedigits.normalize import normalize_ink
@@ -88,22 +88,61 @@ def test_large_frame_boxes_are_in_source_pixels(mnist_slice):
     assert abs(first.x - 4 * x) <= 12 and abs(first.h - 4 * h) <= 16
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    h=st.integers(1, 300),
-    w=st.integers(1, 300),
-    channels=st.sampled_from([None, 1, 3, 4]),
-    depth=st.sampled_from([np.uint8, np.uint16]),
-    seed=st.integers(0, 2**16),
-)
-def test_any_image_gives_valid_crops(h, w, channels, depth, seed):
+#: Sizes (height, width) hypothesis must always try: the degenerate ones, the smallest a digit can
+#: be read at, and 4K both ways (larger than SegmentConfig.max_side, so the shrink path runs).
+EDGE_SIZES = [(1, 1), (1, 2), (2, 1), (9, 9), (10, 10), (28, 28),
+              (1, 3840), (2160, 1), (1080, 1920), (2160, 3840), (3840, 2160)]
+
+
+def _image(size, channels, depth, kind, seed):
+    """Noise, blurred noise, or paper with random dark strokes, of the given shape and depth."""
+    h, w = size
     rng = np.random.default_rng(seed)
     shape = (h, w) if channels is None else (h, w, channels)
-    image = rng.integers(0, np.iinfo(depth).max, size=shape, dtype=depth)
-    if rng.random() < 0.5:  # some structure, not only noise
-        image = cv2.GaussianBlur(image, (0, 0), 3) if image.ndim == 2 or image.shape[2] in (1, 3, 4) else image
+    top = np.iinfo(depth).max
+    if kind == "strokes":  # paper with strokes: gives candidates, so the crop path runs too
+        image = np.full(shape, int(top * 0.85), depth)
+        ink = (int(top * 0.1),) * (channels or 1)
+        for _ in range(int(rng.integers(1, 12))):
+            p1 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            if rng.random() < 0.5:
+                p2 = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+                cv2.line(image, p1, p2, ink, int(rng.integers(1, max(2, min(h, w) // 40 + 2))))
+            else:
+                axes = (int(rng.integers(1, max(2, w // 8))), int(rng.integers(1, max(2, h // 8))))
+                cv2.ellipse(image, p1, axes, float(rng.integers(0, 180)), 0, 360, ink, int(rng.integers(1, 6)))
+        return image
+    image = rng.integers(0, top, size=shape, dtype=depth, endpoint=True)
+    if kind == "blurred":  # some structure, not only noise
+        image = cv2.GaussianBlur(image, (0, 0), 3).reshape(shape)  # cv2 drops a 1-channel axis
+    return image
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    size=st.one_of(
+        st.sampled_from(EDGE_SIZES),
+        st.tuples(st.integers(1, 64), st.integers(1, 64)),
+        st.tuples(st.integers(1, 720), st.integers(1, 1280)),
+    ),
+    channels=st.sampled_from([None, 1, 3, 4]),
+    depth=st.sampled_from([np.uint8, np.uint16]),
+    kind=st.sampled_from(["noise", "blurred", "strokes"]),
+    seed=st.integers(0, 2**16),
+)
+@example(size=(1, 1), channels=None, depth=np.uint8, kind="noise", seed=0)
+@example(size=(2160, 3840), channels=None, depth=np.uint8, kind="noise", seed=0)  # took 6 minutes before the fix
+@example(size=(2160, 3840), channels=3, depth=np.uint8, kind="strokes", seed=1)
+@example(size=(3840, 2160), channels=4, depth=np.uint16, kind="blurred", seed=2)
+@example(size=(2160, 3840), channels=1, depth=np.uint16, kind="noise", seed=3)
+def test_any_image_gives_valid_crops(size, channels, depth, kind, seed):
+    h, w = size
+    image = _image(size, channels, depth, kind, seed)
+    assert image.shape == ((h, w) if channels is None else (h, w, channels))
     for cand in find_candidates(image):
         assert cand.crop.shape == (28, 28) and cand.crop.dtype == np.float32
+        assert 0.0 <= float(cand.crop.min()) and float(cand.crop.max()) <= 1.0
+        assert cand.box.w >= 1 and cand.box.h >= 1
         assert 0 <= cand.box.x and 0 <= cand.box.y and cand.box.x2 <= w and cand.box.y2 <= h
 
 
