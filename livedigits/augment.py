@@ -32,6 +32,8 @@ class AugmentConfig:
     cut_probability: float = 0.08  # a digit partly outside its box
     max_cut: float = 0.12  # at most this share of the ink's height or width is lost
     upscale: int = 3  # work at 84x84 so thickness changes are gradual
+    low_res_digits: float = 0.15  # share of digits also seen as small writing (10-18 px tall)
+    low_res_marks: float = 0.4  # small letters and signs are the ones that look most like digits
 
 
 def _affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, shift: float) -> np.ndarray:
@@ -60,8 +62,14 @@ def camera(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     """Rebuild a 28x28 uint8 digit as the live pipeline would cut it; float32 [0,1] 28x28 out."""
     size = CROP_SIZE * cfg.upscale
     big = cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
-    pad = size // 4
-    big = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    return normalize_ink(_as_seen_by_camera(big, rng, cfg, low_res_probability=cfg.low_res_digits))
+
+
+def _as_seen_by_camera(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, low_res_probability: float) -> np.ndarray:
+    """What a pen and a camera do to ink (float32, bright on dark, any size): tilt and shear, a thinner
+    or thicker pen, a few pixels of resolution for small writing, blur, the threshold, a cut edge."""
+    pad = max(ink.shape) // 4
+    big = cv2.copyMakeBorder(ink, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     big = _affine(big, rng, cfg, shift=0.0)
     # Pen width: thinner or thicker strokes than the MNIST writers used.
     choice = rng.random()
@@ -71,40 +79,52 @@ def camera(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     elif choice < 0.65:
         k = int(rng.choice([3, 5, 7, 9]))
         big = cv2.dilate(big, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    if rng.random() < low_res_probability:
+        # Small writing: the camera saw it 10 to 18 px tall.
+        ys, xs = np.nonzero(big > 0.1)
+        if ys.size:
+            height = ys.max() - ys.min() + 1
+            factor = float(rng.uniform(10, 18)) / height
+            if factor < 1:
+                small = cv2.resize(big, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+                big = cv2.resize(small, (big.shape[1], big.shape[0]), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.4:
         big = cv2.GaussianBlur(big, (0, 0), rng.uniform(0.8, 2.5))
     if rng.random() < cfg.binarize_probability:
         level = rng.uniform(0.2, 0.6) * float(big.max() or 1.0)
         big = (big > level).astype(np.float32)
     if rng.random() < cfg.cut_probability:
-        ys, xs = np.nonzero(big > 0.1)
-        if ys.size:
-            side = int(rng.integers(4))
-            if side < 2:
-                span = ys.max() - ys.min()
-                cut = int(span * rng.uniform(0.03, cfg.max_cut))
-                if side == 0:
-                    big[: ys.min() + cut] = 0
-                else:
-                    big[ys.max() - cut + 1:] = 0
-            else:
-                span = xs.max() - xs.min()
-                cut = int(span * rng.uniform(0.03, cfg.max_cut))
-                if side == 2:
-                    big[:, : xs.min() + cut] = 0
-                else:
-                    big[:, xs.max() - cut + 1:] = 0
-    return normalize_ink(big)
+        big = _cut_edge(big, rng, cfg)
+    return big
 
 
-def negatives(count: int, rng: np.random.Generator) -> np.ndarray:
-    """``count`` normalised crops of non-digit marks, float32 ``(count, 28, 28)``."""
+def _cut_edge(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+    """Lose a strip of the ink at one side, as when a digit's box is cut short."""
+    ys, xs = np.nonzero(big > 0.1)
+    if not ys.size:
+        return big
+    side = int(rng.integers(4))
+    if side < 2:
+        cut = int((ys.max() - ys.min()) * rng.uniform(0.03, cfg.max_cut))
+        if side == 0:
+            big[: ys.min() + cut] = 0
+        else:
+            big[ys.max() - cut + 1:] = 0
+    else:
+        cut = int((xs.max() - xs.min()) * rng.uniform(0.03, cfg.max_cut))
+        if side == 2:
+            big[:, : xs.min() + cut] = 0
+        else:
+            big[:, xs.max() - cut + 1:] = 0
+    return big
+
+
+def negatives(count: int, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
+    """``count`` normalised crops of non-digit marks, float32 ``(count, 28, 28)``, distorted like live crops."""
     out = np.empty((count, CROP_SIZE, CROP_SIZE), np.float32)
     for i in range(count):
         mark = draw_mark(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
-        if rng.random() < 0.5:
-            mark = (mark > rng.uniform(0.2, 0.6)).astype(np.float32)
-        out[i] = normalize_ink(mark)
+        out[i] = normalize_ink(_as_seen_by_camera(mark, rng, cfg, low_res_probability=cfg.low_res_marks))
     return out
 
 
@@ -112,5 +132,8 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConf
     """Augment a batch of 28x28 uint8 digits; float32 ``(N, 28, 28)`` in [0, 1] out."""
     out = np.empty(images.shape, np.float32)
     for i, image in enumerate(images):
-        out[i] = camera(image, rng, cfg) if rng.random() < cfg.camera_fraction else light(image, rng, cfg)
+        crop = camera(image, rng, cfg) if rng.random() < cfg.camera_fraction else None
+        # A thin pen and a strong threshold can erase a faint digit altogether: an empty crop labelled
+        # as a digit would teach nonsense, so that sample keeps the MNIST look instead.
+        out[i] = crop if crop is not None and crop.max() > 0 else light(image, rng, cfg)
     return out

@@ -12,9 +12,10 @@ import numpy as np
 # Letters that are easy to tell from digits in handwriting. Left out on purpose, because some
 # writers' digits look just like them and a reject class trained on them would swallow those digits:
 # O o D Q d (0), I l i j T t (1, 7, 4), S s (5), Z z (2), B (8), g q b G P p (9, 6),
-# U u y Y h n (an open-topped 4), A (4).
-LETTERS = "CEFHKMNRVWXacefkmrvwx"
-SIGNS = ("+", "=", "x", "-", "/", "%", "*")
+# U u y Y h n (an open-topped 4), A (4), a (9).
+LETTERS = "CEFHKMNRVWXcefkmrvwx"
+# No "/": a slash is a slanted 1 in all but name.
+SIGNS = ("+", "=", "x", "-", "%", "*")
 MARK_KINDS = ("letter", "sign", "line", "smudge", "hatch", "dots")
 
 _FONTS = (

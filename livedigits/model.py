@@ -82,7 +82,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     augment: str = "camera"  # none | light | camera
-    negatives: float = 0.1  # reject-class samples, as a share of the digit samples; 0 = 10 classes
+    negatives: float = 0.15  # reject-class samples, as a share of the digit samples; 0 = 10 classes
     validation: float = 0.1
     patience: int = 6  # early stopping on validation loss
     l2: float = 5e-5
