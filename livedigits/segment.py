@@ -56,6 +56,9 @@ class SegmentConfig:
     removed before components are taken."""
     merge_gap: float = 0.2
     """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
+    max_piece_height: float = 0.5
+    """A piece beside a digit (not above or below it) and inside its padded box joins it when at most this
+    share of the digit's height: the detached tail of a 1, not a second digit written close by."""
     min_piece_overlap: float = 0.5
     """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
     max_candidates: int = 96
@@ -70,6 +73,8 @@ DEFAULT_CONFIG = SegmentConfig()
 
 #: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
 MERGE_BLOCK_ROWS = 512
+#: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
+MIN_INSIDE_SHARE = 0.6
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -194,37 +199,56 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
     groups: dict[int, list[int]] = {}
     for i in pieces:
         groups.setdefault(root(i), []).append(i)
+    if len(groups) > 1:
+        # A short piece beside a digit, inside its padded box (the detached tail of a 1 or a 4), joins it.
+        roots = sorted(groups, key=lambda r: -boxes[r][3])
+        owner = _inside_padded(np.array([_union(boxes, groups[r]) for r in roots], np.float64), roots, boxes,
+                               config, max_height_share=config.max_piece_height)
+        for k in range(len(roots) - 1, -1, -1):  # shortest first, so a chain ends at the tallest
+            if owner[k] >= 0 and owner[k] != k and roots[k] in groups:
+                target = roots[owner[k]]
+                while target not in groups:  # its owner was itself folded into a taller one
+                    target = roots[owner[roots.index(target)]]
+                groups[target].extend(groups.pop(roots[k]))
     if not specks or not groups:
         return groups
-    # Each speck joins the group whose padded box holds the largest share of it, at least 0.6 of it
-    # (the first such group on a tie). Specks sorted by x, so each group only looks at the specks in
-    # its own column: a noisy frame has tens of thousands of specks and thousands of groups.
-    speck_boxes = np.array([boxes[j] for j in specks], np.float64).reshape(-1, 4)
-    sx, sy, sw, sh = speck_boxes.T
-    speck_area = np.maximum(1.0, sw * sh)
+    roots = list(groups)
+    owner = _inside_padded(np.array([boxes[j] for j in specks], np.float64).reshape(-1, 4), roots, boxes, config)
+    for j, k in zip(specks, owner):
+        if k >= 0:
+            groups[roots[k]].append(j)
+    return groups
+
+
+def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], config: SegmentConfig,
+                   max_height_share: float | None = None) -> np.ndarray:
+    """For each item box ``(x, y, w, h)``, the index in ``roots`` of the box whose padded outline holds
+    the largest share of it (at least ``MIN_INSIDE_SHARE``), or -1. With ``max_height_share``, only roots
+    at least that many times taller qualify. Items are sorted by x so each root only looks at the items in
+    its own column: a noisy frame has tens of thousands of specks and thousands of roots."""
+    sx, sy, sw, sh = items.T
+    area = np.maximum(1.0, sw * sh)
     by_x = np.argsort(sx, kind="stable")
     sorted_x = sx[by_x]
-    widest = float(sw.max())
-    owner = np.full(len(specks), -1, np.int64)
-    best_overlap = np.full(len(specks), 0.6)  # at least this share of the speck must lie in the padded box
-    roots = list(groups)
+    widest = float(sw.max()) if len(sw) else 0.0
+    owner = np.full(len(items), -1, np.int64)
+    best = np.full(len(items), MIN_INSIDE_SHARE)
     for k, i in enumerate(roots):
         x, y, w, h = boxes[i]
         pad = config.merge_gap * h
-        first = np.searchsorted(sorted_x, x - pad - widest, "right")  # specks that may reach into the box
+        first = np.searchsorted(sorted_x, x - pad - widest, "right")
         near = by_x[first: np.searchsorted(sorted_x, x + w + pad, "left")]
         if near.size == 0:
             continue
         ox = np.minimum(sx[near] + sw[near], x + w + pad) - np.maximum(sx[near], x - pad)
         oy = np.minimum(sy[near] + sh[near], y + h + pad) - np.maximum(sy[near], y - pad)
-        overlap = (ox * oy) / speck_area[near]
-        better = (ox > 0) & (oy > 0) & (overlap > best_overlap[near])
+        share = (ox * oy) / area[near]
+        better = (ox > 0) & (oy > 0) & (share > best[near])
+        if max_height_share is not None:
+            better &= sh[near] <= max_height_share * h
         owner[near[better]] = k
-        best_overlap[near[better]] = overlap[better]
-    for j, k in zip(specks, owner):
-        if k >= 0:
-            groups[roots[k]].append(j)
-    return groups
+        best[near[better]] = share[better]
+    return owner
 
 
 def _surrounded_by_paper(box: tuple, inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> bool:
