@@ -187,9 +187,10 @@ class LiteClassifier:
 def load_classifier(backend: str = "auto", model_path: str | os.PathLike | None = None, device: str = "auto") -> Classifier:
     """Pick and load a backend.
 
-    ``auto``: the Keras model on the GPU when TensorFlow sees one and ``device`` allows it; otherwise the
-    LiteRT float32 model where ai-edge-litert is installed and the file is there (fastest on a CPU);
-    otherwise Keras on the CPU. ``model_path`` overrides the file of the chosen backend.
+    ``auto``: the Keras model on the GPU when ``device`` asks for one; otherwise the fastest LiteRT model
+    that is there (int8, then float32: the int8 model reads MNIST as well as the float one and classifies
+    a page about three times faster on a CPU); otherwise Keras. ``model_path`` overrides the file of the
+    chosen backend. TensorFlow is imported only when the Keras backend is chosen.
     """
     if backend not in BACKENDS:
         raise UsageError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -202,6 +203,8 @@ def load_classifier(backend: str = "auto", model_path: str | os.PathLike | None 
             backend = "keras" if str(model_path).endswith(".keras") else "lite"
         elif device == "gpu":
             backend = "keras"
+        elif lite_available() and default_model_path("lite-int8").is_file():
+            backend = "lite-int8"
         elif lite_available() and default_model_path("lite").is_file():
             backend = "lite"
         else:
