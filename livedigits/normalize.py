@@ -27,13 +27,14 @@ def normalize_ink(ink: np.ndarray) -> np.ndarray:
     ink = ink.astype(np.float32, copy=False)
     if ink.size and ink.max() > 1.0:
         ink = ink / 255.0
-    ys, xs = np.nonzero(ink > 0.05)
-    if ys.size == 0:
+    # OpenCV finds the ink's box (this runs for every crop of every frame).
+    points = cv2.findNonZero((ink > 0.05).astype(np.uint8))
+    if points is None:
         return np.zeros((CROP_SIZE, CROP_SIZE), np.float32)
-    ink = ink[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    x, y, w, h = cv2.boundingRect(points)
+    ink = ink[y: y + h, x: x + w]
     # Faint and bold ink look the same to the network: live crops are masks.
     ink = ink / float(ink.max())
-    h, w = ink.shape
     scale = INK_BOX / max(h, w)
     new_w = max(1, int(round(w * scale)))
     new_h = max(1, int(round(h * scale)))
@@ -41,11 +42,13 @@ def normalize_ink(ink: np.ndarray) -> np.ndarray:
     # INTER_LINEAR when a tiny patch is enlarged.
     interp = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
     small = cv2.resize(ink, (new_w, new_h), interpolation=interp)
-    total = float(small.sum())
+    # Centre of mass with NumPy: cv2.moments would read an N x 2 image as a list of points.
+    rows, cols = small.sum(axis=1), small.sum(axis=0)
+    total = float(rows.sum())
     if total <= 0:
         return np.zeros((CROP_SIZE, CROP_SIZE), np.float32)
-    cy = float((small.sum(axis=1) * np.arange(new_h)).sum() / total)
-    cx = float((small.sum(axis=0) * np.arange(new_w)).sum() / total)
+    cy = float(rows @ np.arange(new_h)) / total
+    cx = float(cols @ np.arange(new_w)) / total
     # Shift so the centre of mass lands at the field's centre, with sub-pixel
     # precision via an affine warp (MNIST's own centring is fractional too).
     centre = (CROP_SIZE - 1) / 2.0

@@ -75,6 +75,8 @@ DEFAULT_CONFIG = SegmentConfig()
 MERGE_BLOCK_ROWS = 512
 #: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
 MIN_INSIDE_SHARE = 0.6
+#: Up to this many item-root pairs, matching is done as one matrix; above it (noise, texture), by columns.
+FULL_MATRIX_LIMIT = 200_000
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -228,6 +230,18 @@ def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], conf
     its own column: a noisy frame has tens of thousands of specks and thousands of roots."""
     sx, sy, sw, sh = items.T
     area = np.maximum(1.0, sw * sh)
+    if len(items) * len(roots) <= FULL_MATRIX_LIMIT:
+        # The usual page: a few dozen of each, so all pairs at once beat a loop over the roots.
+        r = np.array([boxes[i] for i in roots], np.float64)
+        pad = config.merge_gap * r[:, 3]
+        ox = np.minimum(sx[:, None] + sw[:, None], (r[:, 0] + r[:, 2] + pad)[None]) - np.maximum(sx[:, None], (r[:, 0] - pad)[None])
+        oy = np.minimum(sy[:, None] + sh[:, None], (r[:, 1] + r[:, 3] + pad)[None]) - np.maximum(sy[:, None], (r[:, 1] - pad)[None])
+        share = np.where((ox > 0) & (oy > 0), ox * oy / area[:, None], 0.0)
+        if max_height_share is not None:
+            share = np.where(sh[:, None] <= max_height_share * r[:, 3][None], share, 0.0)
+        # The first root with the largest share wins, as in the loop below.
+        best = share.argmax(axis=1)
+        return np.where(share[np.arange(len(items)), best] > MIN_INSIDE_SHARE, best, -1)
     by_x = np.argsort(sx, kind="stable")
     sorted_x = sx[by_x]
     widest = float(sw.max()) if len(sw) else 0.0
