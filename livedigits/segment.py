@@ -129,16 +129,25 @@ def ink_mask(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.nda
 
 
 def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """Remove long horizontal and vertical runs of ink (ruled lines, page edges, table edges)."""
+    """Remove long horizontal and vertical runs of ink (ruled lines, page edges, table edges).
+
+    The openings run on a mask shrunk by two (any ink in a 2x2 block counts), which halves their cost;
+    the lines found are blown back up in 2x2 blocks, so they cover what they covered at full size.
+    """
     h, w = mask.shape
-    length = int(w * config.line_length)
-    if length < 8:
+    length = int(w * config.line_length) // 2
+    if length < 4 or h < 4:
         return mask
-    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    half = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    half = cv2.compare(half, 0, cv2.CMP_GT)
+    horizontal = cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
+    vertical = cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
     lines = cv2.bitwise_or(horizontal, vertical)
     if not lines.any():
         return mask
+    lines = cv2.resize(lines, ((w // 2) * 2, (h // 2) * 2), interpolation=cv2.INTER_NEAREST)
+    if lines.shape != mask.shape:
+        lines = cv2.copyMakeBorder(lines, 0, h - lines.shape[0], 0, w - lines.shape[1], cv2.BORDER_REPLICATE)
     return cv2.subtract(mask, lines)
 
 
