@@ -51,7 +51,8 @@ import numpy as np
 from .errors import OutputError, SourceError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4"
+# The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
+DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
 
 BENCH_BACKENDS = ("auto", "keras", "lite", "lite-int8", "all")
 #: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that

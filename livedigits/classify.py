@@ -18,7 +18,11 @@ from .errors import ModelError, UsageError
 
 BACKENDS = ("auto", "keras", "lite", "lite-int8")
 DEVICES = ("auto", "cpu", "gpu")
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# An installed wheel carries the shipped models inside the package (pyproject maps models/ there);
+# a source checkout or an editable install has them in models/ beside the package.
+_PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
+_CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = _PACKAGED_MODELS if _PACKAGED_MODELS.is_dir() else _CHECKOUT_MODELS
 MODEL_STEM = "livedigits"
 # LiteRT needs a fixed batch size per allocated interpreter; batches are padded up to the next of these
 # sizes, so no interpreter is re-allocated per frame. Steps of 8 keep the padding small where pages
