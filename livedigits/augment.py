@@ -17,7 +17,6 @@ import numpy as np
 from .marks import draw_mark
 from .normalize import CROP_SIZE, normalize_ink
 
-NOT_A_DIGIT = 10  # label of the reject class
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,6 @@ def draw_sign(rng: np.random.Generator, size: int, sign: str | None = None) -> n
             _line(canvas, (c, a), (c, b), t)
     elif sign == "-":
         _line(canvas, (a, c), (b, c), t)
-    elif sign == "/":
-        _line(canvas, (b, a), (a, b), t)
     elif sign == "%":
         _line(canvas, (b, a), (a, b), t)
         r = max(2, int(size * 0.1))

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .augment import NOT_A_DIGIT, AugmentConfig, augment_batch, negatives
+from .augment import AugmentConfig, augment_batch, negatives
 from .errors import ModelError, UsageError
+from .types import NOT_A_DIGIT
 
 ARCHS = ("default", "seed")
 AUGMENTS = ("none", "light", "camera")

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .types import Box, Candidate, Detection, Number
+from .types import NOT_A_DIGIT, Candidate, Detection, Number
 
-NOT_A_DIGIT = 10
 
 
 @dataclass(frozen=True)

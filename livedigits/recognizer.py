@@ -39,7 +39,7 @@ class Recognizer:
         t0 = time.perf_counter()
         candidates, mask = find_candidates(frame.image, self.segment_config, return_mask=True)
         t1 = time.perf_counter()
-        probabilities = self.classifier.predict(crops_batch(candidates)) if candidates else np.zeros((0, 11), np.float32)
+        probabilities = self.classifier.predict(crops_batch(candidates)) if candidates else np.zeros((0, self.classifier.num_classes), np.float32)
         t2 = time.perf_counter()
         if self.tracker is not None:
             probabilities = self.tracker.update(candidates, probabilities)

@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
+NOT_A_DIGIT = 10
+"""Class index of "not a digit", the last output of an 11-class model (training and reading share it)."""
+
+
 @dataclass(frozen=True)
 class Box:
     """An axis-aligned box in pixels of the source frame: ``(x, y, w, h)``."""

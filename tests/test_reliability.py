@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import gc
 import json
-import os
 import signal
 import subprocess
 import sys

@@ -1,7 +1,6 @@
 """`livedigits run` end to end on the bundled samples, scored against their ground truth."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
