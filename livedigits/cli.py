@@ -147,12 +147,20 @@ def cmd_run(args) -> int:
         check_video_path(args.output)  # its extension too: a bad one must not leave an empty JSONL behind
     if args.jsonl:
         check_output_path(args.jsonl)
+    if args.kiosk and args.headless:
+        raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
     seg = replace(DEFAULT_CONFIG, roi=_parse_roi(args.roi))
-    window = None if args.headless else WindowSink("livedigits", fullscreen=False)
+    window = None if args.headless else WindowSink("livedigits", kiosk=args.kiosk)
     spec = args.source
     try:
-        source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps,
-                             reconnect=args.reconnect)
+        if args.kiosk:
+            from .supervise import KeptSource
+
+            source = KeptSource(spec, width=args.width, height=args.height, fps=args.fps,
+                                on_state=lambda state, detail: _log(f"kiosk: {state}: {detail}"))
+        else:
+            source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps,
+                                 reconnect=args.reconnect)
     except BaseException:
         if window is not None:
             window.close()
@@ -300,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--realtime", action="store_true", help="pace a file at its frame rate and drop frames like a camera")
     run.add_argument("--reconnect", action="store_true",
                      help="keep retrying a camera or stream that stops sending frames, instead of ending the run")
+    run.add_argument("--kiosk", action="store_true",
+                     help="unattended screen: full-screen window without decorations, pointer hidden, never exits on its own "
+                          "(reconnects a lost camera or stream with back-off, replays a file); Shift+Q or SIGTERM closes it")
     run.add_argument("--width", type=int, help="camera capture width")
     run.add_argument("--height", type=int, help="camera capture height")
     run.add_argument("--fps", type=float, help="camera frame rate")

@@ -81,3 +81,26 @@ class Overlay:
             strip = cv2.cvtColor((strip * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
             y0 = max(0, h - size - 30)
             image[y0: y0 + size, 0: strip.shape[1]] = strip
+
+
+def status_screen(size: tuple[int, int], title: str, detail: str = "") -> np.ndarray:
+    """A dark ``(h, w, 3)`` frame with ``title`` in large type and ``detail`` under it.
+
+    Shown by the kiosk window and sent down the MJPEG stream while the camera is unavailable, so a
+    screen nobody watches says what is going on instead of freezing on the last picture.
+    """
+    width, height = max(64, int(size[0])), max(48, int(size[1]))
+    image = np.full((height, width, 3), 32, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    scale = max(0.5, width / 700.0)
+    thick = max(1, int(round(scale * 2)))
+    for text, s, color, dy in ((title, scale, (80, 180, 255), -0.04), (detail, scale * 0.5, (220, 220, 220), 0.08)):
+        if not text:
+            continue
+        # Shrink a long line until it fits the width.
+        while s > 0.3 and cv2.getTextSize(text, font, s, thick)[0][0] > width * 0.92:
+            s *= 0.9
+        (tw, th), _ = cv2.getTextSize(text, font, s, thick)
+        origin = ((width - tw) // 2, int(height * (0.5 + dy)) + th // 2)
+        cv2.putText(image, text, origin, font, s, color, thick, cv2.LINE_AA)
+    return image

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .overlay import Overlay
+from .overlay import Overlay, status_screen
 from .recognizer import Recognizer
 from .types import FrameResult
 
@@ -125,7 +125,7 @@ def run(
     called with each ``(FrameResult, annotated image or None)``.
     """
     summary = RunSummary()
-    stop = stop or StopFlag()
+    stop = stop if stop is not None else StopFlag()  # an unset StopFlag is falsy: no `or` here
     need_image = video is not None or window is not None or on_result is not None
     # A file replayed as fast as possible queues decoded frames ahead of the recognizer on purpose;
     # its latency is the processing time. A live source's latency runs from capture.
@@ -134,6 +134,7 @@ def run(
     paused = False
     started = time.monotonic()
     last_result: FrameResult | None = None
+    last_annotated = None
     try:
         with stop:
             source.start()
@@ -144,9 +145,18 @@ def run(
                     continue
                 frame = source.read(timeout=READ_POLL_SECONDS)
                 if frame is None:
-                    if getattr(source, "state", "ended") == "ended":
+                    state = getattr(source, "state", "ended")
+                    if state == "ended":
                         break
-                    continue  # still waiting (a slow or reconnecting live source)
+                    # Still waiting (a slow or reconnecting live source). A window keeps answering
+                    # keys meanwhile, and says so when the camera is gone rather than freezing.
+                    if window is not None:
+                        if state == "live" and last_annotated is not None:
+                            waiting = last_annotated
+                        else:
+                            waiting = _unavailable_screen(source, last_annotated)
+                        paused = _handle(window.show(waiting), paused, window, last_result, overlay, stop)
+                    continue
                 result = recognizer.process(frame, received=time.monotonic() if replay else None)
                 last_result = result
                 summary.frames += 1
@@ -164,6 +174,7 @@ def run(
                     video.write(annotated)
                 if on_result is not None:
                     on_result(result, annotated)
+                last_annotated = annotated
                 if window is not None:
                     paused = _handle(window.show(annotated), paused, window, result, overlay, stop)
     finally:
@@ -181,6 +192,16 @@ def run(
     return summary
 
 
+def _unavailable_screen(source, last_annotated) -> np.ndarray:
+    if last_annotated is not None:
+        height, width = last_annotated.shape[:2]
+    else:
+        width, height = getattr(source, "size", None) or (1280, 720)
+    starting = getattr(source, "state", "") == "starting"
+    title = "connecting to the camera..." if starting else "camera unavailable, retrying"
+    return status_screen((width, height), title, getattr(source, "detail", "") or getattr(source, "name", ""))
+
+
 def _fps(summary: RunSummary, started: float) -> float:
     elapsed = time.monotonic() - started
     return summary.frames / elapsed if elapsed > 0 else 0.0
@@ -189,6 +210,8 @@ def _fps(summary: RunSummary, started: float) -> float:
 def _handle(action, paused, window, result, overlay, stop) -> bool:
     if action == "quit":
         stop.set("the user (q)")
+    elif result is None:
+        return paused  # nothing shown yet to pause on or save
     elif action == "pause":
         return not paused
     elif action == "snapshot":

@@ -44,6 +44,8 @@ KEY_SPACE = 32
 KEYS_QUIT = frozenset({ord("q"), ord("Q"), KEY_ESC})
 KEYS_PAUSE = frozenset({KEY_SPACE})
 KEYS_SNAPSHOT = frozenset({ord("s"), ord("S")})
+#: A kiosk ignores passers-by pressing keys; only Shift+Q (a deliberate key) closes it.
+KEYS_KIOSK_QUIT = frozenset({ord("Q")})
 
 #: Actions returned by WindowSink.show().
 ACTION_QUIT = "quit"
@@ -235,20 +237,31 @@ class WindowSink:
     Create, use and close it from the main thread: GUI toolkits require it.
     """
 
-    def __init__(self, title: str = "livedigits", fullscreen: bool = False) -> None:
+    def __init__(self, title: str = "livedigits", fullscreen: bool = False, kiosk: bool = False) -> None:
         problem = _gui_problem()
         if problem is not None:
             raise OutputError(f"cannot open a window: {problem}; {_HEADLESS_HINT}")
         self.title = title
-        self.fullscreen = fullscreen
+        self.kiosk = kiosk
+        self.fullscreen = fullscreen or kiosk
         self.paused = False
+        self.pointer_hidden = False
         try:
-            cv2.namedWindow(title, cv2.WINDOW_NORMAL if fullscreen else cv2.WINDOW_AUTOSIZE)
-            if fullscreen:
+            if self.fullscreen:
+                # GUI_NORMAL: no toolbar or status bar (the Qt build has them), just the picture.
+                cv2.namedWindow(title, cv2.WINDOW_NORMAL | getattr(cv2, "WINDOW_GUI_NORMAL", 0))
                 cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+            else:
+                cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
         except cv2.error as exc:
             raise OutputError(f"cannot open a window: {_one_line(str(exc))}; {_HEADLESS_HINT}") from exc
         self._open = True
+        self._screen = None
+        self._fitted = not kiosk
+        if kiosk:
+            from .x11 import KioskScreen
+
+            self._screen = KioskScreen.open()
 
     def show(self, image: np.ndarray) -> str | None:
         """Show ``image`` (``(H, W, 3)`` BGR uint8) and return the action asked for, if any."""
@@ -256,8 +269,12 @@ class WindowSink:
             raise ValueError(f"window {self.title!r} is closed")
         cv2.imshow(self.title, image)
         key = cv2.waitKey(WAIT_KEY_MS)
+        if not self._fitted:
+            self._fit_kiosk()
         if key != -1:
             key &= 0xFF  # some backends add modifier bits above the low byte
+            if self.kiosk:
+                return ACTION_QUIT if key in KEYS_KIOSK_QUIT else None
             if key in KEYS_QUIT:
                 return ACTION_QUIT
             if key in KEYS_PAUSE:
@@ -269,6 +286,23 @@ class WindowSink:
             return ACTION_QUIT
         return None
 
+    def _fit_kiosk(self) -> None:
+        """Once the window is on screen: fill the screen (without a window manager "full screen" is
+        only a hint nobody acts on) and hide the pointer over it."""
+        self._fitted = True
+        if self._screen is None:
+            print("livedigits: kiosk: not an X11 display; the window is full screen as the desktop makes it, "
+                  "and the mouse pointer is not hidden", file=sys.stderr, flush=True)
+            return
+        width, height = self._screen.size
+        cv2.moveWindow(self.title, 0, 0)
+        cv2.resizeWindow(self.title, width, height)
+        cv2.waitKey(WAIT_KEY_MS)
+        self.pointer_hidden = self._screen.hide_pointer(self._screen.find_window(self.title))
+        if not self.pointer_hidden:
+            print("livedigits: kiosk: cannot hide the mouse pointer on this display; use the desktop's own setting",
+                  file=sys.stderr, flush=True)
+
     def _closed_by_user(self) -> bool:
         try:
             return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
@@ -279,6 +313,9 @@ class WindowSink:
         if not self._open:
             return
         self._open = False
+        if self._screen is not None:
+            self._screen.close()
+            self._screen = None
         try:
             cv2.destroyWindow(self.title)
             cv2.waitKey(WAIT_KEY_MS)  # let the toolkit actually remove it

@@ -834,6 +834,14 @@ def _check_nonempty_file(path: str) -> None:
         raise SourceError(f"{path} is empty (0 bytes); pass a video file that was fully written")
 
 
+def source_kind(spec: str | int | os.PathLike | None) -> str:
+    """``"camera"``, ``"stream"``, ``"video"`` or ``"images"``: what ``spec`` names, without opening it.
+
+    Raises :class:`SourceError` for a path that does not exist.
+    """
+    return _classify(spec)[0]
+
+
 def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     """Decide what ``spec`` names: ``(kind, target)``.
 
@@ -910,6 +918,7 @@ __all__ = [
     "STATE_UNAVAILABLE",
     "Source",
     "open_source",
+    "source_kind",
     "to_bgr8",
 ]
 

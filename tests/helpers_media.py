@@ -107,7 +107,8 @@ class _MjpegHandler(BaseHTTPRequestHandler):
                 break
             if config.frames is not None and sent >= config.frames:
                 break  # end of stream: closing the connection is the EOF
-            ok, jpeg = cv2.imencode(".jpg", synthetic_image(sent, config.size))
+            picture = config.image if config.image is not None else synthetic_image(sent, config.size)
+            ok, jpeg = cv2.imencode(".jpg", picture)
             assert ok
             part = (
                 f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
@@ -138,7 +139,8 @@ class MjpegServer:
     ``frames``: close each connection after that many frames (a stream that
     ends). ``stall_after``: stop sending after that many frames but keep the
     connection open (a stream that hangs). ``port=0`` picks a free port; pass
-    the old ``port`` to restart on the same address.
+    the old ``port`` to restart on the same address. ``image``: send this BGR
+    picture in every frame instead of the numbered grey frames.
     """
 
     def __init__(
@@ -149,7 +151,9 @@ class MjpegServer:
         size: tuple[int, int] = (64, 48),
         frames: int | None = None,
         stall_after: int | None = None,
+        image: np.ndarray | None = None,
     ) -> None:
+        self.image = image
         self.fps = fps
         self.size = size
         self.frames = frames

@@ -296,5 +296,14 @@ def test_window_keys_map_to_actions(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_window_fullscreen(monkeypatch: pytest.MonkeyPatch) -> None:
     gui = FakeGui(monkeypatch, [])
     WindowSink("kiosk", fullscreen=True).close()
-    assert ("namedWindow", "kiosk", cv2.WINDOW_NORMAL) in gui.calls
+    assert ("namedWindow", "kiosk", cv2.WINDOW_NORMAL | cv2.WINDOW_GUI_NORMAL) in gui.calls
+    assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls
+
+
+def test_kiosk_window_ignores_passers_by(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)  # no X11 here: the window is left as OpenCV makes it
+    keys = [ord("q"), 27, 32, ord("s"), ord("7"), ord("Q")]
+    gui = FakeGui(monkeypatch, keys)
+    with WindowSink("kiosk", kiosk=True) as window:
+        assert [window.show(synthetic_image(0)) for _ in keys] == [None, None, None, None, None, "quit"]
     assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls

@@ -1,0 +1,207 @@
+"""A source that never gives up, for kiosks and the web server.
+
+``KeptSource`` has the interface of :class:`~livedigits.sources.Source` (``start``, ``read``,
+``stop``, ``state``, ``frames_dropped``, ``warnings``) and wraps one:
+
+- a camera or stream that cannot be opened, or goes away, or whose reader fails, is reopened with
+  back-off (0.5 s doubling to 5 s) for as long as the program runs; meanwhile ``state`` is
+  ``"unavailable"`` and ``read`` returns None;
+- a video file starts over when it ends (replayed at its own frame rate), a still image or folder
+  is shown again once a second, so a kiosk playing a demo never runs dry.
+
+A file that cannot be opened at all is still an error at start: a typo in a path should not turn
+into a screen that says "retrying" forever.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable
+
+from .errors import SourceError
+from .sources import (
+    RECONNECT_FIRST_DELAY_S,
+    RECONNECT_MAX_DELAY_S,
+    STATE_ENDED,
+    STATE_LIVE,
+    STATE_STARTING,
+    STATE_UNAVAILABLE,
+    Source,
+    open_source,
+    source_kind,
+)
+from .types import Frame
+
+#: A still image or a folder of images, replayed by a kiosk, shows one image per this many seconds.
+IMAGE_INTERVAL_S = 1.0
+
+
+class KeptSource:
+    """Keep ``spec`` delivering frames until ``stop()``. See the module docstring.
+
+    ``on_state(state, detail)`` is called (from the reading thread) whenever ``state`` changes,
+    with a one-line reason; the CLI prints it, the server shows it on the kiosk page.
+    """
+
+    def __init__(
+        self,
+        spec,
+        *,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        open_timeout: float = 10.0,
+        read_timeout: float = 5.0,
+        on_state: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.kind = source_kind(spec)  # raises SourceError for a path that does not exist
+        self.is_live = self.kind in ("camera", "stream")
+        self.name = str(spec if spec is not None else "camera 0")
+        self._open_kwargs = dict(width=width, height=height, fps=fps, open_timeout=open_timeout,
+                                 read_timeout=read_timeout)
+        self._on_state = on_state
+        self._inner: Source | None = None
+        self._state = STATE_STARTING
+        self._stop = threading.Event()
+        self._retry_at = 0.0
+        self._delay = RECONNECT_FIRST_DELAY_S
+        self._next_image_at = 0.0
+        self._dropped_before = 0  # frames dropped by inner sources already closed
+        self.reconnects = 0
+        self.detail = ""
+        self.last_frame_at: float | None = None
+        self.policy = "latest"
+        self.fps: float | None = None
+        self.size: tuple[int, int] | None = None
+        if not self.is_live:
+            self._inner = self._open()  # a bad file is an error now, not a retry loop
+
+    # -- the Source interface
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    @property
+    def frames_dropped(self) -> int:
+        inner = self._inner
+        return self._dropped_before + (inner.frames_dropped if inner is not None else 0)
+
+    @property
+    def warnings(self) -> list[str]:
+        return []  # a kiosk runs for days: problems are states and log lines, not a growing list
+
+    def start(self) -> "KeptSource":
+        if self._inner is not None:
+            self._inner.start()
+        return self
+
+    def read(self, timeout: float | None = None) -> Frame | None:
+        """The next frame, or None after ``timeout`` seconds without one (then see ``state``)."""
+        deadline = time.monotonic() + (timeout if timeout is not None else 1.0)
+        while not self._stop.is_set():
+            if self._inner is None:
+                if not self._wait_for_retry(deadline):
+                    return None
+                try:
+                    self._inner = self._open().start()
+                except SourceError as exc:
+                    self._failed(f"cannot open {self.name}: {exc}")
+                    continue
+            frame = self._read_inner(deadline)
+            if frame is not None:
+                self.last_frame_at = time.monotonic()
+                self._delay = RECONNECT_FIRST_DELAY_S
+                self._set_state(STATE_LIVE, "frames arriving")
+                return self._paced(frame, deadline)
+            if time.monotonic() >= deadline:
+                return None
+        return None
+
+    def stop(self) -> None:
+        self._stop.set()
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            self._dropped_before += inner.frames_dropped
+            inner.stop()
+        self._state = STATE_ENDED
+
+    def __enter__(self) -> "KeptSource":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- internals
+
+    def _open(self) -> Source:
+        # Files are paced at their frame rate: a kiosk shows the demo at its real speed.
+        source = open_source(self.spec, realtime=True, reconnect=self.is_live, **self._open_kwargs)
+        self.fps = source.fps
+        self.size = source.size
+        return source
+
+    def _read_inner(self, deadline: float) -> Frame | None:
+        inner = self._inner
+        try:
+            frame = inner.read(timeout=max(0.0, deadline - time.monotonic()))
+        except SourceError as exc:  # the reader thread failed or the source went silent
+            self._close_inner()
+            self._failed(str(exc))
+            return None
+        if frame is not None:
+            return frame
+        if inner.state == STATE_UNAVAILABLE:
+            self._set_state(STATE_UNAVAILABLE, f"{self.name} stopped sending frames; reconnecting")
+        elif inner.state == STATE_ENDED and not self._stop.is_set():
+            self._close_inner()
+            if self.is_live:
+                self._failed(f"{self.name} ended")
+            else:
+                self._retry_at = time.monotonic()  # a file: start over at once
+        return None
+
+    def _paced(self, frame: Frame, deadline: float) -> Frame:
+        if self.kind != "images":
+            return frame
+        # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show.
+        wait = self._next_image_at - time.monotonic()
+        if wait > 0:
+            self._stop.wait(wait)
+        self._next_image_at = time.monotonic() + IMAGE_INTERVAL_S
+        return frame
+
+    def _close_inner(self) -> None:
+        inner, self._inner = self._inner, None
+        if inner is not None:
+            self._dropped_before += inner.frames_dropped
+            inner.stop()
+
+    def _failed(self, reason: str) -> None:
+        self.reconnects += 1
+        self._retry_at = time.monotonic() + self._delay
+        self._set_state(STATE_UNAVAILABLE, f"{reason}; retrying in {self._delay:.1f} s")
+        self._delay = min(self._delay * 2.0, RECONNECT_MAX_DELAY_S)
+
+    def _wait_for_retry(self, deadline: float) -> bool:
+        """Sleep until the next retry is due; False if ``deadline`` comes first."""
+        due = self._retry_at
+        if due > deadline:
+            self._stop.wait(max(0.0, deadline - time.monotonic()))
+            return False
+        if due > time.monotonic():
+            self._stop.wait(due - time.monotonic())
+        return not self._stop.is_set()
+
+    def _set_state(self, state: str, detail: str) -> None:
+        if state == self._state:
+            return
+        self._state = state
+        self.detail = detail
+        if self._on_state is not None:
+            self._on_state(state, detail)
+
+
+__all__ = ["IMAGE_INTERVAL_S", "KeptSource"]

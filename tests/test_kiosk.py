@@ -1,0 +1,247 @@
+"""The unattended kiosk: a source that never gives up, and `livedigits run --kiosk` in a real window.
+
+The window tests run the real program under Xvfb (a virtual X screen) and look at the screen with
+ffmpeg's x11grab; they are skipped, with the reason, only where Xvfb or xdotool is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from helpers_media import MjpegServer, free_port, wait_for, write_video
+from livedigits.errors import SourceError
+from livedigits.supervise import KeptSource
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "samples" / "page.png"
+
+
+def _page_image(size=(640, 480)) -> np.ndarray:
+    return cv2.resize(cv2.imread(str(PAGE)), size, interpolation=cv2.INTER_AREA)
+
+
+class StateLog:
+    def __init__(self) -> None:
+        self.states: list[str] = []
+        self.details: list[str] = []
+
+    def __call__(self, state: str, detail: str) -> None:
+        self.states.append(state)
+        self.details.append(detail)
+
+
+def _read_until(source: KeptSource, predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        source.read(timeout=0.2)
+        if predicate():
+            return True
+    return False
+
+
+def test_kept_source_waits_for_a_camera_that_is_not_there_yet() -> None:
+    port = free_port()
+    log = StateLog()
+    with KeptSource(f"http://127.0.0.1:{port}/stream.mjpg", open_timeout=1, on_state=log) as source:
+        assert _read_until(source, lambda: source.state == "unavailable", 5)
+        assert "retrying" in log.details[-1]
+        with MjpegServer(port):
+            assert _read_until(source, lambda: source.state == "live", 15), log.details
+    assert log.states == ["unavailable", "live"]
+
+
+def test_kept_source_goes_unavailable_and_comes_back() -> None:
+    log = StateLog()
+    server = MjpegServer().start()
+    try:
+        with KeptSource(server.url, open_timeout=1, read_timeout=1, on_state=log) as source:
+            assert source.read(timeout=5) is not None
+            server.stop()
+            assert _read_until(source, lambda: source.state == "unavailable", 10), log.states
+            assert source.read(timeout=0.3) is None
+            server.start()
+            assert _read_until(source, lambda: source.state == "live" and source.last_frame_at is not None
+                               and time.monotonic() - source.last_frame_at < 0.5, 20), log.details
+            frames = [source.read(timeout=2) for _ in range(5)]
+            assert all(frame is not None for frame in frames)
+    finally:
+        server.stop()
+    assert log.states[:3] == ["live", "unavailable", "live"]
+
+
+def test_kept_source_replays_a_file(tmp_path: Path) -> None:
+    video = write_video(tmp_path / "six.avi", 6, fps=100.0)
+    with KeptSource(video) as source:
+        frames = [source.read(timeout=2) for _ in range(15)]
+    assert all(frame is not None for frame in frames)
+    # The index starts over: the file was played again rather than the run ending.
+    indices = [frame.index for frame in frames]
+    assert indices[:6] == list(range(6)) and indices[6] == 0
+
+
+def test_kept_source_refuses_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        KeptSource(tmp_path / "nothing.mp4")
+
+
+def test_kiosk_run_shows_unavailable_then_live_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runner keeps the window answering while the camera is gone, and says so on screen."""
+    from livedigits.classify import load_classifier
+    from livedigits.recognizer import Recognizer
+    from livedigits.runner import StopFlag, run
+
+    class Window:
+        def __init__(self):
+            self.shown: list[float] = []
+
+        def show(self, image):
+            self.shown.append(float(image.mean()))
+            return None
+
+        def close(self):
+            pass
+
+    server = MjpegServer(image=_page_image()).start()
+    stop = StopFlag()
+    window = Window()
+    source = KeptSource(server.url, open_timeout=1, read_timeout=1)
+    results = []
+    phases: list[str] = []
+
+    def script():
+        wait_for(lambda: len(results) >= 3, 15)
+        phases.append("stop")
+        server.stop()
+        wait_for(lambda: source.state == "unavailable", 10)
+        dark_at = len(window.shown)
+        wait_for(lambda: len(window.shown) > dark_at + 3, 5)
+        phases.append("restart")
+        count = len(results)
+        server.start()
+        wait_for(lambda: len(results) > count + 3, 20)
+        stop.set("test")
+
+    helper = threading.Thread(target=script)
+    helper.start()
+    try:
+        run(source, Recognizer(load_classifier("lite-int8")), window=window, stop=stop,
+            on_result=lambda result, image: results.append(result))
+    finally:
+        helper.join(30)
+        server.stop()
+    assert phases == ["stop", "restart"]
+    # Frames of the page are bright; the status screen shown while unavailable is dark.
+    assert max(window.shown) > 150 and min(window.shown) < 60
+    dark = [i for i, mean in enumerate(window.shown) if mean < 60]
+    assert any(mean > 150 for mean in window.shown[dark[-1]:]), "the page came back on screen"
+    assert results[-1].numbers, "digits are read again after the reconnect"
+
+
+# --------------------------------------------------------------------------- a real window on Xvfb
+
+SCREEN = (800, 600)
+
+
+@pytest.fixture()
+def xvfb():
+    missing = [tool for tool in ("Xvfb", "xdotool", "ffmpeg") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb xdotool ffmpeg; .ci/run installs them)")
+    for number in range(90, 120):
+        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
+            break
+    display = f":{number}"
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), 10), "Xvfb did not start"
+        yield display
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def _grab(display: str) -> np.ndarray:
+    done = subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "x11grab", "-draw_mouse", "1",
+                           "-video_size", f"{SCREEN[0]}x{SCREEN[1]}", "-i", display, "-frames:v", "1",
+                           "-f", "image2pipe", "-vcodec", "png", "-"], capture_output=True, check=True, timeout=20)
+    return cv2.imdecode(np.frombuffer(done.stdout, np.uint8), cv2.IMREAD_COLOR)
+
+
+class Lines:
+    """Collects a process's stderr lines in a thread."""
+
+    def __init__(self, stream) -> None:
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip())
+
+    def has(self, text: str, after: int = 0) -> bool:
+        return any(text in line for line in self.lines[after:])
+
+
+def test_kiosk_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
+    env = dict(os.environ, DISPLAY=xvfb, QT_QPA_PLATFORM="xcb")
+    server = MjpegServer(image=_page_image(), fps=15).start()
+    process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", "--kiosk", server.url],
+                               env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = Lines(process.stderr)
+    try:
+        assert wait_for(lambda: err.has("kiosk: live"), 60), err.lines
+        def geometry() -> str:
+            return subprocess.run(["xdotool", "search", "--name", "^livedigits$", "getwindowgeometry"],
+                                  env=env, capture_output=True, text=True, timeout=10).stdout
+
+        # Fills the screen, though no window manager is there to honour "full screen".
+        assert wait_for(lambda: f"Geometry: {SCREEN[0]}x{SCREEN[1]}" in geometry(), 10, step=0.5), geometry()
+        time.sleep(1.0)
+        assert _grab(xvfb).mean() > 150  # the page is on screen
+
+        # A passer-by presses q and Escape: the kiosk stays.
+        subprocess.run(["xdotool", "search", "--name", "^livedigits$", "key", "q", "Escape"], env=env, timeout=10)
+        time.sleep(0.5)
+        assert process.poll() is None
+
+        mark = len(err.lines)
+        server.stop()
+        assert wait_for(lambda: err.has("kiosk: unavailable", mark), 20), err.lines
+        time.sleep(1.0)
+        subprocess.run(["xdotool", "mousemove", "60", "60"], env=env, timeout=10)
+        time.sleep(0.5)
+        screen = _grab(xvfb)
+        assert screen.mean() < 60, "the status screen replaces the last picture"
+        corner = screen[40:100, 40:100]
+        assert int(corner.max()) - int(corner.min()) < 12, "no mouse pointer drawn over the kiosk"
+        cv2.imwrite(str(tmp_path / "unavailable.png"), screen)
+
+        mark = len(err.lines)
+        server.start()
+        assert wait_for(lambda: err.has("kiosk: live", mark), 30), err.lines
+        time.sleep(1.0)
+        assert _grab(xvfb).mean() > 150, "the picture came back without a restart"
+        assert process.poll() is None
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(10)
+        server.stop()
+    out = process.stdout.read()
+    assert "ended by SIGTERM" in out
