@@ -354,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--max", type=int, metavar="N", help="stop after saving N samples")
     collect.add_argument("--max-frames", type=int, metavar="N", help="--auto on video: read at most N frames")
     collect.add_argument("--single", action="store_true", help="import: each image is one digit (default: images up to "
-                         "128 px are one digit, larger ones are pages)")
+                         "320 px are one digit, larger ones are pages)")
     collect.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"), help="for the guesses shown")
     collect.add_argument("--model", help="model for the guesses shown (default: the shipped one)")
     collect.set_defaults(func=cmd_collect)

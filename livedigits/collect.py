@@ -47,10 +47,13 @@ ID_WIDTH = 6
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 #: An imported image whose longer side is at most this many pixels holds one digit (a 28x28 MNIST
-#: image, a small canvas drawing): it is normalised whole, not searched for digits on a page.
-SINGLE_DIGIT_MAX_SIDE = 128
+#: image, a 280x280 canvas drawing, a cut-out box): it is normalised whole, not searched for digits on
+#: a page. Scans and photos of pages are far larger.
+SINGLE_DIGIT_MAX_SIDE = 320
 #: In a single-digit image on paper, ink must be this share of the way from the paper to the darkest ink.
 SINGLE_INK_CONTRAST = 0.3
+#: Ink must stand out from the background of a single-digit image by this many grey levels.
+MIN_SINGLE_CONTRAST = 24
 #: Background level (0-255, ink bright) below which a single-digit image is taken as already clean.
 CLEAN_BACKGROUND = 16
 #: The full-size cut extends this share of the box's longer side beyond each side of the box.
@@ -259,12 +262,13 @@ def single_digit_crop(image: np.ndarray) -> np.ndarray | None:
     border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     ink = 255.0 - gray if float(np.median(border)) > 127 else gray
     background = float(np.median(np.concatenate([ink[0], ink[-1], ink[:, 0], ink[:, -1]])))
+    if float(ink.max()) - background <= MIN_SINGLE_CONTRAST:
+        return None  # blank paper, or a flat field
     if background > CLEAN_BACKGROUND:
         level = background + SINGLE_INK_CONTRAST * (float(ink.max()) - background)
         ink = np.where(ink > level, ink - background, 0.0)
-    if float(ink.max()) <= 0.05 * 255:
-        return None
-    return normalize_ink(ink)
+    crop = normalize_ink(ink)
+    return crop if crop.max() > 0 else None
 
 
 def read_image(path: Path) -> np.ndarray:
