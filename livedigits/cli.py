@@ -225,7 +225,7 @@ def cmd_finetune(args) -> int:
     from .finetune import FinetuneConfig, finetune_command
 
     cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
-                         mnist_per_epoch=args.mnist_per_epoch, user_share=args.user_share)
+                         mnist_per_epoch=args.mnist_per_epoch, user_share=args.user_share, anchor=args.anchor)
     report = finetune_command(args.dir, base=args.base, out=args.out, cfg=cfg, force=args.force,
                               export=args.export, mnist_limit=args.mnist_limit, log=_log)
     print(report["text"])
@@ -370,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.add_argument("--holdout", type=float, default=0.2, help="share of your samples per label kept for testing (default 0.2)")
     finetune.add_argument("--user-share", type=float, default=0.15, help="share of your (augmented) samples in each epoch (default 0.15)")
     finetune.add_argument("--mnist-per-epoch", type=int, default=12000, help="MNIST training images mixed in per epoch (default 12000)")
+    finetune.add_argument("--anchor", type=float, default=0.0, help="after each step pull the weights this share of the "
+                          "way back to the base model's (e.g. 0.05 if MNIST accuracy falls; default 0: off)")
     finetune.add_argument("--mnist-limit", type=int, metavar="N", help="score MNIST on its first N test images only (quick checks)")
     finetune.add_argument("--seed", type=int, default=0)
     finetune.set_defaults(func=cmd_finetune)

@@ -41,6 +41,7 @@ class FinetuneConfig:
     mnist_per_epoch: int = 12000  # MNIST training images mixed in (so it does not forget)
     negatives: float = 0.15  # "not a digit" marks, as in training (11-class models only)
     batch_size: int = 128
+    anchor: float = 0.0  # after each step, pull the weights back this share of the way to the base model's
     seed: int = 0
     min_samples: int = 10  # fewer user samples than this cannot be split and learned from
 
@@ -53,6 +54,8 @@ class FinetuneConfig:
             raise UsageError(f"--holdout must be between 0 and 1 (a share of your samples), got {self.holdout}")
         if not 0 < self.user_share < 1:
             raise UsageError(f"--user-share must be between 0 and 1, got {self.user_share}")
+        if not 0 <= self.anchor < 1:
+            raise UsageError(f"--anchor must be in [0, 1), got {self.anchor}")
         if self.mnist_per_epoch < 0:
             raise UsageError(f"--mnist-per-epoch must be 0 or more, got {self.mnist_per_epoch}")
 
@@ -226,6 +229,24 @@ def _training_set(samples: Samples, train_ids: np.ndarray, mnist_train, cfg: Fin
     return x, y, repeat
 
 
+def _anchor_callback(model, rate: float):
+    """After every step, pull each trained weight back towards the base model's by ``rate`` of the gap.
+
+    The user's samples push the weights steadily one way and keep their change; the noise of a small
+    batch pushes them every which way and is pulled back, so what MNIST taught is not worn away.
+    """
+    import keras
+
+    start = [keras.ops.convert_to_tensor(v.numpy()) for v in model.trainable_variables]
+
+    class Anchor(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            for variable, origin in zip(model.trainable_variables, start):
+                variable.assign(origin + (variable - origin) * (1.0 - rate))
+
+    return Anchor()
+
+
 def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     """Fine-tune a copy of ``base`` (a loaded Keras model); return ``(model, report)`` where the report
     holds the scores before and after. ``data`` is MNIST as ``load_mnist`` returns it."""
@@ -270,7 +291,10 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     log(f"fine-tuning on {len(train_ids)} of your samples (x{repeat}, augmented) and {len(x) - repeat * len(train_ids)} "
         f"MNIST images per epoch, {cfg.epochs} epoch(s) at lr {cfg.lr:g}")
     fit_started = time.perf_counter()
-    model.fit(sequence, epochs=cfg.epochs, verbose=0, callbacks=[progress])
+    callbacks = [progress]
+    if cfg.anchor > 0:
+        callbacks.append(_anchor_callback(model, cfg.anchor))
+    model.fit(sequence, epochs=cfg.epochs, verbose=0, callbacks=callbacks)
     fit_seconds = time.perf_counter() - fit_started
     after = measure(model, samples, held, mnist_test)
     report = {
