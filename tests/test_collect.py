@@ -279,3 +279,29 @@ def test_bad_collect_input(tmp_path, capsys, monkeypatch, mnist_slice):
     assert main(["collect", str(image), "--out", str(out)]) == 6
     assert "--auto" in _one_error_line(capsys)
     assert not out.exists()  # no failed command left a folder behind
+
+
+def test_the_window_loop_with_a_fake_gui(tmp_path, monkeypatch, mnist_slice):
+    """The thin window layer: frames are read, crops classified and shown, keys act, the window closes."""
+    from livedigits import sinks
+
+    video = tmp_path / "page.mp4"
+    synth.render_video(video, tmp_path / "page.json", seed=6, frames=5, size=(640, 480), digits=mnist_slice[1],
+                       marks=(0, 0), numbers=(3, 4))
+    keys = [SPACE, ord("7"), GTK_RIGHT, ord("1"), ord("u"), ord("n"), ord("q")]
+    calls = []
+    monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
+    for name in ("namedWindow", "destroyWindow"):
+        monkeypatch.setattr(cv2, name, lambda *args, name=name: calls.append(name))
+    monkeypatch.setattr(cv2, "imshow", lambda title, image: calls.append(("imshow", image.shape)))
+    monkeypatch.setattr(cv2, "waitKeyEx", lambda delay: keys.pop(0) if keys else ord("q"))
+    monkeypatch.setattr(cv2, "waitKey", lambda delay: -1)
+    monkeypatch.setattr(cv2, "getWindowProperty", lambda title, prop: 1.0)
+    out = tmp_path / "mine"
+    assert main(["collect", str(video), "--out", str(out)]) == 0
+    records = _manifest(out)
+    assert [r["label"] for r in records] == ["7", "n"]  # the 1 was undone
+    assert all(r["mode"] == "key" and r["frame"] == 0 and "guess" in r for r in records)
+    assert records[0]["box"] != records[1]["box"]  # the arrow moved the selection on
+    assert calls[0] == "namedWindow" and "destroyWindow" in calls
+    assert sum(1 for c in calls if isinstance(c, tuple)) == 7  # one picture per key
