@@ -417,6 +417,8 @@ def collect_auto(source, store: SampleStore, label: str, *, every: int = 0, limi
                     break
                 continue
             frames += 1
+            if source.kind == "images":
+                tracker = AppearanceTracker(every=every)  # a glob of pages: each image is a new page
             candidates = find_candidates(frame.image, config)
             for i in tracker.due([c.box for c in candidates], frame.index):
                 if limit is not None and saved >= limit:
