@@ -37,7 +37,8 @@ def _samples(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*/*.png") if not p.name.endswith(FULL_SUFFIX))
 
 
-def _one_error_line(capsys) -> str:
+def one_error_line(capsys) -> str:
+    """The one `livedigits: error:` line the last command printed (and no traceback)."""
     err = capsys.readouterr().err
     assert "Traceback" not in err, err
     lines = [line for line in err.strip().splitlines() if line.startswith("livedigits: error:")]
@@ -242,42 +243,42 @@ def test_bad_collect_input(tmp_path, capsys, monkeypatch, mnist_slice):
     cv2.imwrite(str(image), mnist_slice[0][0][0])
 
     assert main(["collect", str(image), "--auto", "seven", "--out", str(out)]) == 2
-    assert "0-9 or n" in _one_error_line(capsys)
+    assert "0-9 or n" in one_error_line(capsys)
     assert main(["collect", str(tmp_path / "nothing.mp4"), "--auto", "7", "--out", str(out)]) == 5
-    _one_error_line(capsys)
+    one_error_line(capsys)
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["collect", str(empty), "--auto", "7", "--out", str(out)]) == 5
-    assert "no images" in _one_error_line(capsys)
+    assert "no images" in one_error_line(capsys)
 
     mixed = tmp_path / "mixed"
     (mixed / "7").mkdir(parents=True)
     (mixed / "sevens").mkdir()
     assert main(["collect", str(mixed), "--out", str(out)]) == 2
-    assert "sevens" in _one_error_line(capsys)
+    assert "sevens" in one_error_line(capsys)
 
     labelled = tmp_path / "labelled"
     (labelled / "7").mkdir(parents=True)
     cv2.imwrite(str(labelled / "7" / "a.png"), mnist_slice[0][0][0])
     assert main(["collect", str(labelled), "--auto", "7", "--out", str(out)]) == 2
-    assert "drop --auto" in _one_error_line(capsys)
+    assert "drop --auto" in one_error_line(capsys)
 
     scans = tmp_path / "scans"
     scans.mkdir()
     cv2.imwrite(str(scans / "a.png"), mnist_slice[0][0][0])
     (scans / "b.png").write_bytes(b"not a png at all")
     assert main(["collect", str(scans), "--auto", "7", "--out", str(out)]) == 5
-    assert "b.png" in _one_error_line(capsys)
+    assert "b.png" in one_error_line(capsys)
 
     a_file = tmp_path / "file.txt"
     a_file.write_text("x")
     assert main(["collect", str(image), "--auto", "7", "--out", str(a_file)]) == 6
-    assert "not a folder" in _one_error_line(capsys)
+    assert "not a folder" in one_error_line(capsys)
 
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["collect", str(image), "--out", str(out)]) == 6
-    assert "--auto" in _one_error_line(capsys)
+    assert "--auto" in one_error_line(capsys)
     assert not out.exists()  # no failed command left a folder behind
 
 

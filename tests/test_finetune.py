@@ -15,14 +15,7 @@ from livedigits.classify import MODELS_DIR, default_model_path
 from livedigits.cli import main
 from livedigits.collect import MANIFEST, SampleStore
 from livedigits.finetune import load_samples, split
-
-
-def _one_error_line(capsys) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
-    lines = [line for line in err.strip().splitlines() if line.startswith("livedigits: error:")]
-    assert len(lines) == 1, err
-    return lines[0]
+from test_collect import one_error_line
 
 
 @pytest.fixture(scope="module")
@@ -98,13 +91,13 @@ def test_refuses_to_overwrite_the_shipped_or_the_base_model(users_writing, tmp_p
     shipped = default_model_path("keras")
     stamp = shipped.stat().st_mtime_ns
     assert main(["finetune", str(users_writing), "--out", str(MODELS_DIR)]) == 2
-    line = _one_error_line(capsys)
+    line = one_error_line(capsys)
     assert "shipped" in line and "--force" in line
     base = tmp_path / "mine" / "livedigits.keras"
     base.parent.mkdir()
     base.write_bytes(shipped.read_bytes())
     assert main(["finetune", str(users_writing), "--base", str(base), "--out", str(base.parent)]) == 2
-    assert "overwrite the base model" in _one_error_line(capsys)
+    assert "overwrite the base model" in one_error_line(capsys)
     assert shipped.stat().st_mtime_ns == stamp and base.read_bytes() == shipped.read_bytes()
 
 
@@ -211,14 +204,14 @@ def test_bad_sample_folders_fail_with_one_line(tmp_path, capsys, make, expected)
     folder = make(tmp_path)
     out = tmp_path / "out"
     assert main(["finetune", str(folder), "--out", str(out)]) == 3
-    assert expected in _one_error_line(capsys)
+    assert expected in one_error_line(capsys)
     assert not out.exists()
 
 
 def test_bad_options(tmp_path, capsys):
     folder = _good(tmp_path / "d")
     assert main(["finetune", str(folder), "--holdout", "0", "--out", str(tmp_path / "out")]) == 2
-    assert "--holdout" in _one_error_line(capsys)
+    assert "--holdout" in one_error_line(capsys)
     assert main(["finetune", str(folder), "--base", str(tmp_path / "none.keras"), "--out", str(tmp_path / "out")]) == 4
-    assert "none.keras" in _one_error_line(capsys)
+    assert "none.keras" in one_error_line(capsys)
     assert not (tmp_path / "out").exists()
