@@ -20,7 +20,7 @@ EXIT_CODES = """exit codes:
   0  success
   1  other error caused by input or environment
   2  bad arguments or options
-  3  MNIST data missing, unreadable or not MNIST
+  3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
   5  camera, file or stream cannot be opened or read
   6  output file or folder cannot be written
@@ -216,6 +216,30 @@ def cmd_score(args) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- your own handwriting
+
+
+def cmd_collect(args) -> int:
+    from .collect import collect_command
+
+    summary = collect_command(args.source, args.out, auto=args.auto, every=args.every, limit=args.max,
+                              single=args.single, max_frames=args.max_frames, backend=args.backend,
+                              model=args.model, log=_log)
+    print(summary["text"])
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    from .finetune import FinetuneConfig, finetune_command
+
+    cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
+                         mnist_per_epoch=args.mnist_per_epoch, user_share=args.user_share, anchor=args.anchor)
+    report = finetune_command(args.dir, base=args.base, out=args.out, cfg=cfg, force=args.force,
+                              export=args.export, mnist_limit=args.mnist_limit, log=_log)
+    print(report["text"])
+    return 0
+
+
 # --------------------------------------------------------------------------- bench
 
 
@@ -328,6 +352,40 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("truth")
     score.add_argument("--json", action="store_true")
     score.set_defaults(func=cmd_score)
+    collect = sub.add_parser("collect", help="save labelled crops of your own handwriting (live view, --auto, or import)",
+                             description="Live view: arrows/Tab pick a crop, 0-9 or n (not a digit) save it, u undoes, "
+                             "space pauses (or shows the next image), q quits. Layout: DIR/<label>/<id>.png (the "
+                             "28x28 the network sees), DIR/<label>/<id>.full.png (the full-size cut), DIR/manifest.jsonl.")
+    collect.add_argument("source", nargs="?", default=None, help="camera, video, image, folder of scans, a folder "
+                         "laid out <label>/*.png (imported with those labels), or a stream (default: camera 0)")
+    collect.add_argument("--out", required=True, metavar="DIR", help="folder of samples (created; appended to if it exists)")
+    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, or n)")
+    collect.add_argument("--every", type=int, default=0, metavar="K", help="--auto on video: a digit in view is saved "
+                         "once per appearance (0, default), or again every K frames")
+    collect.add_argument("--max", type=int, metavar="N", help="stop after saving N samples")
+    collect.add_argument("--max-frames", type=int, metavar="N", help="--auto on video: read at most N frames")
+    collect.add_argument("--single", action="store_true", help="import: each image is one digit (default: images up to "
+                         "320 px are one digit, larger ones are pages)")
+    collect.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"), help="for the guesses shown")
+    collect.add_argument("--model", help="model for the guesses shown (default: the shipped one)")
+    collect.set_defaults(func=cmd_collect)
+    finetune = sub.add_parser("finetune", help="fine-tune the model on collected samples mixed with MNIST")
+    finetune.add_argument("dir", metavar="DIR", help="a folder made by `livedigits collect` (DIR/<label>/<id>.png)")
+    finetune.add_argument("--base", help="the .keras model to start from (default: the shipped model)")
+    finetune.add_argument("--out", default="runs/finetune", help="output folder (default runs/finetune); the shipped "
+                          "model's folder or --base's file need --force")
+    finetune.add_argument("--force", action="store_true", help="allow --out to replace the shipped model or --base")
+    finetune.add_argument("--export", action="store_true", help="also write LiteRT float32 and int8 models (fast backend)")
+    finetune.add_argument("--epochs", type=int, default=3)
+    finetune.add_argument("--lr", type=float, default=1e-4, help="initial Adam learning rate, cosine-decayed (default 1e-4)")
+    finetune.add_argument("--holdout", type=float, default=0.2, help="share of your samples per label kept for testing (default 0.2)")
+    finetune.add_argument("--user-share", type=float, default=0.15, help="share of your (augmented) samples in each epoch (default 0.15)")
+    finetune.add_argument("--mnist-per-epoch", type=int, default=12000, help="MNIST training images mixed in per epoch (default 12000)")
+    finetune.add_argument("--anchor", type=float, default=0.0, help="after each step pull the weights this share of the "
+                          "way back to the base model's (e.g. 0.05 if MNIST accuracy falls; default 0: off)")
+    finetune.add_argument("--mnist-limit", type=int, metavar="N", help="score MNIST on its first N test images only (quick checks)")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.set_defaults(func=cmd_finetune)
     bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
     bench.add_argument("source", nargs="?", default=None,
                        help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
