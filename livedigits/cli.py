@@ -271,6 +271,19 @@ def cmd_bench(args) -> int:
 # --------------------------------------------------------------------------- parser
 
 
+def cmd_serve(args) -> int:
+    from .serve import serve
+
+    for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{option} must be above 0, got {value:g}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0-65535, got {args.port}")
+    return serve(args.source, host=args.host, port=args.port, backend=args.backend, model=args.model,
+                 device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
+                 width=args.width, height=args.height, fps=args.fps, log=_log)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livedigits",
@@ -405,6 +418,27 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     bench.set_defaults(func=cmd_bench)
+
+    serve = sub.add_parser(
+        "serve", help="web server: kiosk page, MJPEG stream, live feed, image API, /healthz and /metrics",
+        description="Run the live pipeline on SOURCE and serve: / (kiosk page), /stream.mjpg, /events "
+                    "(Server-Sent Events, one JSON record per frame), POST /api/predict (an image in, digits "
+                    "and numbers out), /healthz and /metrics (Prometheus). Without SOURCE only the image API "
+                    "runs. Cameras and streams that go away are retried with back-off; files replay in a loop.")
+    serve.add_argument("source", nargs="?", default=None,
+                       help="camera index or device, video file, image, folder, or stream URL (default: none, the API alone)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
+    serve.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    serve.add_argument("--model", help="model file for the chosen backend")
+    serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest upload accepted (default 10 MB)")
+    serve.add_argument("--max-pixels", type=int, default=40_000_000,
+                       help="largest image accepted, in pixels, checked before decoding (default 40,000,000)")
+    serve.add_argument("--width", type=int, help="camera capture width")
+    serve.add_argument("--height", type=int, help="camera capture height")
+    serve.add_argument("--fps", type=float, help="camera frame rate")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,0 +1,99 @@
+// The kiosk page: the annotated video from /stream.mjpg, the numbers from the /events feed.
+// No framework and nothing from a CDN: kiosks are often offline.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+
+function showCurrent(texts) {
+  const el = $("current");
+  const text = texts.length ? texts.join("  ") : "\u2013";
+  if (el.textContent !== text) el.textContent = text;
+  el.classList.toggle("small", text.length > 8);
+}
+
+function showStatus(s) {
+  const state = $("state");
+  state.textContent = s.state;
+  state.className = s.state;
+  $("fps").textContent = `${s.fps.toFixed(1)} fps`;
+  const p50 = s.latency_ms && s.latency_ms.p50;
+  $("latency").textContent = p50 == null ? "\u2013 ms" : `${p50.toFixed(1)} ms`;
+  const down = s.state !== "live";
+  $("banner").hidden = !down;
+  if (down) {
+    $("banner-title").textContent = s.state === "starting" ? "Connecting to the camera\u2026"
+      : s.state === "failed" ? "The live view stopped" : "Camera unavailable, retrying";
+    $("banner-detail").textContent = s.detail || s.source || "";
+    showCurrent([]);
+  }
+  const list = $("history");
+  const items = (s.numbers_so_far || []).map((n) => n.text);
+  if (list.dataset.items !== items.join(",")) {
+    list.dataset.items = items.join(",");
+    list.replaceChildren(...items.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
+  }
+}
+
+function startVideo() {
+  const img = $("video");
+  // A broken stream (server restart, network blip) is reopened; the query defeats caches.
+  img.onerror = () => setTimeout(() => { img.src = `/stream.mjpg?t=${Date.now()}`; }, 2000);
+  img.src = "/stream.mjpg";
+}
+
+function startFeed() {
+  const feed = new EventSource("/events");  // reconnects by itself (retry: 2000 from the server)
+  feed.addEventListener("frame", (e) => {
+    const record = JSON.parse(e.data);
+    showCurrent(record.numbers.map((n) => n.text));
+  });
+  feed.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
+  feed.onerror = () => { $("state").textContent = "reconnecting"; $("state").className = "unavailable"; };
+}
+
+// ---------------------------------------------------------------- the image API page (no SOURCE)
+
+async function predict(blob) {
+  $("answer").textContent = "\u2026";
+  const form = new FormData();
+  form.append("file", blob, "image.png");
+  const response = await fetch("/api/predict", { method: "POST", body: form });
+  const body = await response.json();
+  $("answer-json").textContent = JSON.stringify(body, null, 1);
+  if (!response.ok) { $("answer").textContent = "error"; return; }
+  $("answer").textContent = body.numbers.length ? body.numbers.map((n) => n.text).join(" ") : "\u2013";
+}
+
+function startApiPage() {
+  $("live").hidden = true;
+  $("api").hidden = false;
+  const pad = $("pad");
+  const ctx = pad.getContext("2d");
+  const clear = () => { ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, pad.width, pad.height); };
+  clear();
+  ctx.lineWidth = 18; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#000";
+  let drawing = false;
+  const at = (e) => { const r = pad.getBoundingClientRect(); return [e.clientX - r.left, e.clientY - r.top]; };
+  pad.addEventListener("pointerdown", (e) => { drawing = true; ctx.beginPath(); ctx.moveTo(...at(e)); });
+  pad.addEventListener("pointermove", (e) => { if (drawing) { ctx.lineTo(...at(e)); ctx.stroke(); } });
+  window.addEventListener("pointerup", () => { drawing = false; });
+  $("clear").onclick = clear;
+  $("read-drawing").onclick = () => pad.toBlob((blob) => predict(blob), "image/png");
+  $("file").onchange = (e) => { if (e.target.files[0]) predict(e.target.files[0]); };
+}
+
+async function main() {
+  let status;
+  try {
+    status = await (await fetch("/api/status")).json();
+  } catch (err) {
+    setTimeout(main, 2000);  // the server is not up yet: try again
+    return;
+  }
+  if (status.state === "none") { startApiPage(); return; }
+  showStatus(status);
+  startVideo();
+  startFeed();
+}
+
+main();
