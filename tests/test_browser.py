@@ -1,0 +1,149 @@
+"""The kiosk page in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+`livedigits serve` runs as a user starts it, on a free localhost port; the test waits until the page
+shows numbers read from the bundled demo video that match its ground truth, and saves a screenshot.
+A second test stops and restarts the camera (a loopback MJPEG stream) and watches the page say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import cv2
+import pytest
+
+from helpers_media import MjpegServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+DEMO_NUMBERS = {n["text"] for f in json.loads((SAMPLES / "demo.json").read_text())["frames"] for n in f["numbers"]}
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: Where the screenshots go: LIVEDIGITS_SCREENSHOTS if set (CI keeps them), else the test's tmp folder.
+SHOT_DIR = os.environ.get("LIVEDIGITS_SCREENSHOTS")
+# As root (CI containers) Chromium needs --no-sandbox; the rest keeps it off the network it cannot reach.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def _playwright():
+    if CHROMIUM is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium; .ci/run installs it)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    return sync_playwright
+
+
+class Served:
+    """`livedigits serve ARGS --port 0`, with its address read from what it prints."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "livedigits", "serve", *args, "--port", "0"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: list[str] = []
+        self.url: str | None = None
+        self._ready = threading.Event()
+        threading.Thread(target=self._pump, daemon=True).start()
+        if not self._ready.wait(90) or self.url is None:
+            self.stop()
+            raise AssertionError(f"serve did not start: {self.lines}")
+
+    def _pump(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+            if "serving on " in line:
+                self.url = line.split("serving on ", 1)[1].split()[0]
+                self._ready.set()
+        self._ready.set()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _shot(page, tmp_path: Path, name: str) -> Path:
+    folder = Path(SHOT_DIR) if SHOT_DIR else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def _open(playwright):
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    return browser, page
+
+
+def test_kiosk_page_shows_the_numbers_of_the_demo(tmp_path: Path) -> None:
+    sync_playwright = _playwright()
+    served = Served(str(SAMPLES / "demo.mp4"))
+    try:
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            try:
+                page.goto(served.url)
+                # Numbers read from the video, in large type, as they come; and the list read so far.
+                page.wait_for_function(
+                    "document.querySelectorAll('#history li').length >= 4", timeout=60_000)
+                page.wait_for_function("document.getElementById('video').naturalWidth > 0", timeout=30_000)
+                history = page.locator("#history li").all_inner_texts()
+                current = page.inner_text("#current").split()
+                state = page.inner_text("#state")
+                fps = page.inner_text("#fps")
+                path = _shot(page, tmp_path, "kiosk-demo.png")
+                assert page.is_hidden("#banner")
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+    assert set(history) <= DEMO_NUMBERS and len(history) >= 4, history
+    assert current and set(current) <= DEMO_NUMBERS, current
+    assert state == "live" and float(fps.split()[0]) > 5
+    shot = cv2.imread(str(path))
+    assert shot is not None and shot.shape[:2] == (720, 1280)
+    print(f"screenshot: {path}")
+
+
+def test_kiosk_page_follows_the_camera_away_and_back(tmp_path: Path) -> None:
+    sync_playwright = _playwright()
+    page_image = cv2.resize(cv2.imread(str(SAMPLES / "page.png")), (640, 480), interpolation=cv2.INTER_AREA)
+    camera = MjpegServer(image=page_image, fps=10).start()
+    served = Served(camera.url)
+    try:
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            try:
+                page.goto(served.url)
+                page.wait_for_function("document.getElementById('state').textContent === 'live'", timeout=60_000)
+                assert page.is_hidden("#banner")
+                camera.stop()
+                page.wait_for_selector("#banner", state="visible", timeout=30_000)
+                assert "Camera unavailable" in page.inner_text("#banner-title")
+                assert page.inner_text("#state") == "unavailable"
+                _shot(page, tmp_path, "kiosk-unavailable.png")
+                camera.start()
+                page.wait_for_selector("#banner", state="hidden", timeout=60_000)
+                page.wait_for_function("document.getElementById('state').textContent === 'live'", timeout=30_000)
+                page.wait_for_function("document.getElementById('current').textContent.trim().length > 1",
+                                       timeout=30_000)
+                _shot(page, tmp_path, "kiosk-back.png")
+            finally:
+                browser.close()
+        assert served.process.poll() is None, "the server kept running throughout"
+    finally:
+        served.stop()
+        camera.stop()
+    assert any("source unavailable" in line for line in served.lines)
