@@ -22,7 +22,7 @@ from livedigits.collect import (
 )
 from livedigits.normalize import normalize_ink
 from livedigits.segment import find_candidates
-from livedigits.types import Box, Candidate, Frame
+from livedigits.types import Frame
 
 GTK_RIGHT, QT_LEFT, WINDOWS_DOWN, TAB, ESC, SPACE = 65363, 0x1000012, 0x280000, 9, 27, 32
 QT_F1 = 0x1000030  # its low byte is "0": it must not label anything
