@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep retrying a camera or stream that stops sending frames, instead of ending the run")
     run.add_argument("--kiosk", action="store_true",
                      help="unattended screen: full-screen window without decorations, pointer hidden, never exits on its own "
-                          "(reconnects a lost camera or stream with back-off, replays a file); Shift+Q or SIGTERM closes it")
+                          "(reconnects a lost camera or stream with back-off, replays a file); typing 'quit' or SIGTERM closes it")
     run.add_argument("--width", type=int, help="camera capture width")
     run.add_argument("--height", type=int, help="camera capture height")
     run.add_argument("--fps", type=float, help="camera frame rate")

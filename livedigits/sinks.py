@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -44,8 +45,11 @@ KEY_SPACE = 32
 KEYS_QUIT = frozenset({ord("q"), ord("Q"), KEY_ESC})
 KEYS_PAUSE = frozenset({KEY_SPACE})
 KEYS_SNAPSHOT = frozenset({ord("s"), ord("S")})
-#: A kiosk ignores passers-by pressing keys; only Shift+Q (a deliberate key) closes it.
-KEYS_KIOSK_QUIT = frozenset({ord("Q")})
+#: A kiosk ignores passers-by pressing keys; only the word "quit" typed within a few seconds closes
+#: it. (Not a modifier combination: OpenCV's backends report Shift and Ctrl inconsistently, the Qt one
+#: often not at all.)
+KIOSK_QUIT_WORD = "quit"
+KIOSK_QUIT_WITHIN_S = 3.0
 
 #: Actions returned by WindowSink.show().
 ACTION_QUIT = "quit"
@@ -246,6 +250,7 @@ class WindowSink:
         self.fullscreen = fullscreen or kiosk
         self.paused = False
         self.pointer_hidden = False
+        self._typed: list[tuple[float, str]] = []
         try:
             if self.fullscreen:
                 # GUI_NORMAL: no toolbar or status bar (the Qt build has them), just the picture.
@@ -274,7 +279,7 @@ class WindowSink:
         if key != -1:
             key &= 0xFF  # some backends add modifier bits above the low byte
             if self.kiosk:
-                return ACTION_QUIT if key in KEYS_KIOSK_QUIT else None
+                return self._kiosk_key(key)
             if key in KEYS_QUIT:
                 return ACTION_QUIT
             if key in KEYS_PAUSE:
@@ -283,6 +288,14 @@ class WindowSink:
             if key in KEYS_SNAPSHOT:
                 return ACTION_SNAPSHOT
         if self._closed_by_user():
+            return ACTION_QUIT
+        return None
+
+    def _kiosk_key(self, key: int) -> str | None:
+        now = time.monotonic()
+        self._typed = [(t, c) for t, c in self._typed if now - t < KIOSK_QUIT_WITHIN_S][-(len(KIOSK_QUIT_WORD) - 1):]
+        self._typed.append((now, chr(key).lower()))
+        if "".join(c for _, c in self._typed) == KIOSK_QUIT_WORD:
             return ACTION_QUIT
         return None
 

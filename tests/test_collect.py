@@ -306,3 +306,43 @@ def test_the_window_loop_with_a_fake_gui(tmp_path, monkeypatch, mnist_slice):
     assert records[0]["box"] != records[1]["box"]  # the arrow moved the selection on
     assert calls[0] == "namedWindow" and "destroyWindow" in calls
     assert sum(1 for c in calls if isinstance(c, tuple)) == 7  # one picture per key
+
+
+def test_collect_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
+    """The real window on a virtual screen: keys pressed on it save labelled crops."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from helpers_media import wait_for
+
+    env = dict(os.environ, DISPLAY=xvfb)
+    out = tmp_path / "mine"
+    page = Path(__file__).resolve().parents[1] / "samples" / "page.png"
+    process = subprocess.Popen([sys.executable, "-m", "livedigits", "collect", str(page), "--out", str(out)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def key(*keys: str) -> None:
+        subprocess.run(["xdotool", "search", "--name", "^livedigits collect$", "key", "--delay", "250", *keys], env=env, timeout=10,
+                       capture_output=True)
+
+    try:
+        assert wait_for(lambda: subprocess.run(["xdotool", "search", "--name", "^livedigits collect$"], env=env,
+                                               capture_output=True).returncode == 0, 60)
+        time.sleep(2.0)  # the model loads and the first frame is drawn
+        key("7")
+        assert wait_for(lambda: len(list((out / "7").glob("*.png"))) == 2, 10)  # the crop and the full cut
+        key("Right", "n")
+        assert wait_for(lambda: (out / "n").is_dir(), 10)
+        key("u")  # undo the "n"
+        assert wait_for(lambda: not list((out / "n").glob("*.png")), 10)
+        key("q")
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+    assert [entry["label"] for entry in lines] == ["7"]
+    assert cv2.imread(str(out / "7" / lines[0]["file"].split("/")[-1]), cv2.IMREAD_UNCHANGED).shape == (28, 28)
