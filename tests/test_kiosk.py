@@ -7,8 +7,6 @@ ffmpeg's x11grab; they are skipped, with the reason, only where Xvfb or xdotool 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import threading
