@@ -133,6 +133,10 @@ def _png_header_only(width: int, height: int) -> bytes:
 
 def test_predict_refuses_bad_uploads(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     png = (SAMPLES / "page.png").read_bytes()
+    jpeg = _encode(cv2.imread(str(SAMPLES / "page.png")), ".jpg")
+    corrupt = bytearray(png)
+    corrupt[len(png) // 2: len(png) // 2 + 64] = bytes(64)  # whole length, bytes flipped inside the image data
+    corrupt = bytes(corrupt)
     gif = io.BytesIO()
     from PIL import Image
 
@@ -141,6 +145,8 @@ def test_predict_refuses_bad_uploads(api: TestClient, monkeypatch: pytest.Monkey
         ("text", dict(content=b"hello, this is not an image"), 415, "not an image"),
         ("gif", dict(content=gif.getvalue()), 415, "GIF images are not accepted"),
         ("truncated", dict(content=png[: len(png) // 2]), 400, "damaged"),
+        ("truncated jpeg", dict(content=jpeg[: len(jpeg) // 2]), 400, "damaged or truncated JPEG"),
+        ("corrupt png", dict(content=corrupt), 400, "damaged PNG"),
         ("empty", dict(content=b""), 400, "empty upload"),
         ("form without a file", dict(files={"name": (None, "page")}), 400, "no file in the form"),
         ("bad multipart", dict(content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data; boundary=x"}), 400, ""),

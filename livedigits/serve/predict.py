@@ -7,8 +7,8 @@ The checks, in the order they run (each a JSON error with its HTTP status):
 3. pixels: width x height from the header, before any decoding (413 over the limit);
 4. integrity: a damaged or truncated file is a 400.
 
-Pillow reads the header lazily (``Image.open`` decodes nothing) and then verifies the whole file;
-OpenCV does the actual decode, the same as for files given to ``livedigits run``.
+Pillow reads the header lazily (``Image.open`` decodes nothing); OpenCV does the actual decode, the
+same as for files given to ``livedigits run``.
 """
 
 from __future__ import annotations
@@ -65,20 +65,25 @@ def check_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
 
 
 def decode_image(data: bytes, fmt: str) -> np.ndarray:
-    """Verify and decode an accepted image to BGR uint8; UploadError 400 if it is damaged."""
+    """Decode an accepted image to BGR uint8; UploadError 400 if it is damaged or truncated.
+
+    A PNG's chunk checksums are verified first (Pillow's ``verify``: no pixel decoding, ~1 ms for a
+    page); OpenCV then refuses truncated PNG, JPEG, WebP and BMP data (it returns nothing).
+    """
     import cv2
     from PIL import Image
 
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()  # reads every byte: truncated or corrupt data raises here
-    except Exception as exc:  # noqa: BLE001
-        raise UploadError(400, f"damaged {fmt} file ({exc}); send the file again or re-save it") from None
+    if fmt == "PNG":
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(data)) as image:
+                    image.verify()
+        except Exception as exc:  # noqa: BLE001
+            raise UploadError(400, f"damaged PNG file ({exc}); send the file again or re-save it") from None
     raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if raw is None or raw.size == 0:
-        raise UploadError(400, f"damaged {fmt} file: it cannot be decoded; send the file again or re-save it")
+        raise UploadError(400, f"damaged or truncated {fmt} file: it cannot be decoded; send the file again or re-save it")
     return to_bgr8(raw)
 
 
