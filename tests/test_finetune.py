@@ -42,7 +42,7 @@ def test_the_fine_tuned_model_reads_the_users_writing_better(users_writing, mnis
 
     monkeypatch.setattr(livedigits.data, "load_mnist", lambda **_: mnist_slice)  # 600 train, 1,000 test images
     out = tmp_path / "tuned"
-    # The slice mixes in 600 MNIST images, not the CLI's 12,000: unanchored, a few dozen steps on so few
+    # The slice mixes in 600 MNIST images, not the CLI's 24,000: unanchored, a few dozen steps on so few
     # wear MNIST down by about a point, so the test pulls the weights towards the base model (--anchor).
     code = main(["finetune", str(users_writing), "--out", str(out), "--epochs", "3", "--mnist-per-epoch", "600",
                  "--holdout", "0.25", "--anchor", "0.05", "--seed", "2"])
