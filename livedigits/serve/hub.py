@@ -213,10 +213,15 @@ class LivePipeline:
 
     # -- what the endpoints read
 
+    def fps(self) -> float:
+        times = self._times
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
     def status(self) -> dict:
         state = self.source.state
-        times = list(self._times)
-        fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) >= 2 and times[-1] > times[0] else 0.0
+        fps = self.fps()
         latencies = list(self._latencies)
         age = None if self.last_frame_at is None else time.monotonic() - self.last_frame_at
         return {
@@ -275,7 +280,7 @@ class LivePipeline:
         self.last_record = record
         self.numbers.add([n["text"] for n in record["numbers"]], now)
         self.metrics.observe_frame(result)
-        image = self.overlay.annotate(result, self.status()["fps"])
+        image = self.overlay.annotate(result, self.fps())
         self._last_image = image
         if self.viewers > 0:  # encoded once, whatever the number of viewers
             self.video.publish(_jpeg(image))
@@ -285,7 +290,8 @@ class LivePipeline:
     def _idle(self) -> None:
         now = time.monotonic()
         state = self.source.state
-        if state not in ("live",) and now - self._last_status_at >= STATUS_INTERVAL_S or state != self._last_state:
+        due = now - self._last_status_at >= STATUS_INTERVAL_S
+        if state != self._last_state or (state != "live" and due):
             if state in ("unavailable", "starting"):
                 size = self.source.size or (640, 480)
                 title = "camera unavailable, retrying" if state == "unavailable" else "connecting to the camera..."
