@@ -147,3 +147,36 @@ def test_kiosk_page_follows_the_camera_away_and_back(tmp_path: Path) -> None:
         served.stop()
         camera.stop()
     assert any("source unavailable" in line for line in served.lines)
+
+
+def test_api_page_reads_a_digit_drawn_on_its_canvas(tmp_path: Path) -> None:
+    """`serve` without a SOURCE: the page's drawing pad, drawn on with the mouse, read by the API."""
+    sync_playwright = _playwright()
+    served = Served()
+    try:
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            try:
+                page.goto(served.url)
+                page.wait_for_selector("#pad", state="visible", timeout=30_000)
+                box = page.locator("#pad").bounding_box()
+                # A "7": a stroke across the top, then down to the bottom left.
+                points = [(70, 60), (210, 60), (170, 140), (130, 230)]
+                page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+                page.mouse.down()
+                for x, y in points[1:]:
+                    page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
+                page.mouse.up()
+                page.click("#read-drawing")
+                page.wait_for_function("document.getElementById('answer').textContent.trim() !== '\u2026' "
+                                       "&& document.getElementById('answer-json').textContent.length > 0",
+                                       timeout=30_000)
+                answer = page.inner_text("#answer")
+                reply = json.loads(page.inner_text("#answer-json"))
+                _shot(page, tmp_path, "api-page.png")
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+    assert reply["mode"] == "digit" and reply["digit"] == 7, reply
+    assert answer == "7"
