@@ -68,6 +68,7 @@ class KeptSource:
         self._retry_at = 0.0
         self._delay = RECONNECT_FIRST_DELAY_S
         self._next_image_at = 0.0
+        self._held: Frame | None = None
         self._dropped_before = 0  # frames dropped by inner sources already closed
         self.reconnects = 0
         self.detail = ""
@@ -101,6 +102,8 @@ class KeptSource:
     def read(self, timeout: float | None = None) -> Frame | None:
         """The next frame, or None after ``timeout`` seconds without one (then see ``state``)."""
         deadline = time.monotonic() + (timeout if timeout is not None else 1.0)
+        if self._held is not None:  # an image waiting for its turn in the slide show
+            return self._paced(self._held, deadline)
         while not self._stop.is_set():
             if self._inner is None:
                 if not self._wait_for_retry(deadline):
@@ -163,13 +166,19 @@ class KeptSource:
                 self._retry_at = time.monotonic()  # a file: start over at once
         return None
 
-    def _paced(self, frame: Frame, deadline: float) -> Frame:
+    def _paced(self, frame: Frame, deadline: float) -> Frame | None:
         if self.kind != "images":
             return frame
-        # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show.
-        wait = self._next_image_at - time.monotonic()
-        if wait > 0:
-            self._stop.wait(wait)
+        # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show. An image not
+        # due before ``deadline`` is held back, so read() keeps its timeout (a window stays responsive).
+        due = self._next_image_at
+        if due > deadline:
+            self._held = frame
+            self._stop.wait(max(0.0, deadline - time.monotonic()))
+            return None
+        if due > time.monotonic():
+            self._stop.wait(due - time.monotonic())
+        self._held = None
         self._next_image_at = time.monotonic() + IMAGE_INTERVAL_S
         return frame
 

@@ -88,6 +88,23 @@ def test_kept_source_replays_a_file(tmp_path: Path) -> None:
     assert indices[:6] == list(range(6)) and indices[6] == 0
 
 
+def test_kept_source_shows_images_as_a_slide_show_and_keeps_its_timeout(tmp_path: Path) -> None:
+    from helpers_media import synthetic_image, write_image
+
+    for i in range(2):
+        write_image(tmp_path / f"page{i}.png", synthetic_image(i))
+    with KeptSource(tmp_path) as source:
+        got, started = [], time.monotonic()
+        while len(got) < 3 and time.monotonic() - started < 10:
+            asked = time.monotonic()
+            frame = source.read(timeout=0.2)
+            assert time.monotonic() - asked < 0.5  # never blocks past its timeout
+            if frame is not None:
+                got.append(time.monotonic())
+    assert len(got) == 3
+    assert 0.8 < got[1] - got[0] < 1.5 and 0.8 < got[2] - got[1] < 1.5  # one image a second, then round again
+
+
 def test_kept_source_refuses_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         KeptSource(tmp_path / "nothing.mp4")
