@@ -104,3 +104,10 @@ def status_screen(size: tuple[int, int], title: str, detail: str = "") -> np.nda
         origin = ((width - tw) // 2, int(height * (0.5 + dy)) + th // 2)
         cv2.putText(image, text, origin, font, s, color, thick, cv2.LINE_AA)
     return image
+
+
+def waiting_screen(source, size: tuple[int, int] | None = None) -> np.ndarray:
+    """The status screen for a source with no picture yet: connecting, or unavailable and retrying."""
+    size = size or getattr(source, "size", None) or (640, 480)
+    title = "connecting to the camera..." if getattr(source, "state", "") == "starting" else "camera unavailable, retrying"
+    return status_screen(size, title, getattr(source, "detail", "") or getattr(source, "name", ""))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .overlay import Overlay, status_screen
+from .overlay import Overlay, waiting_screen
 from .recognizer import Recognizer
 from .types import FrameResult
 
@@ -154,7 +154,8 @@ def run(
                         if state == "live" and last_annotated is not None:
                             waiting = last_annotated
                         else:
-                            waiting = _unavailable_screen(source, last_annotated)
+                            size = None if last_annotated is None else last_annotated.shape[1::-1]
+                            waiting = waiting_screen(source, size)
                         paused = _handle(window.show(waiting), paused, window, last_result, overlay, stop)
                     continue
                 result = recognizer.process(frame, received=time.monotonic() if replay else None)
@@ -190,16 +191,6 @@ def run(
     elif max_frames is not None and summary.frames >= max_frames:
         summary.ended_by = f"--max-frames {max_frames}"
     return summary
-
-
-def _unavailable_screen(source, last_annotated) -> np.ndarray:
-    if last_annotated is not None:
-        height, width = last_annotated.shape[:2]
-    else:
-        width, height = getattr(source, "size", None) or (1280, 720)
-    starting = getattr(source, "state", "") == "starting"
-    title = "connecting to the camera..." if starting else "camera unavailable, retrying"
-    return status_screen((width, height), title, getattr(source, "detail", "") or getattr(source, "name", ""))
 
 
 def _fps(summary: RunSummary, started: float) -> float:

@@ -125,10 +125,7 @@ class KeptSource:
 
     def stop(self) -> None:
         self._stop.set()
-        inner, self._inner = self._inner, None
-        if inner is not None:
-            self._dropped_before += inner.frames_dropped
-            inner.stop()
+        self._close_inner()
         self._state = STATE_ENDED
 
     def __enter__(self) -> "KeptSource":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..overlay import Overlay, status_screen
+from ..overlay import Overlay, waiting_screen
 from ..recognizer import Recognizer
 from .metrics import Metrics
 
@@ -55,21 +55,17 @@ class Latest:
         with self._lock:
             self.seq += 1
             self.value = value
-            waiters, self._waiters = self._waiters, []
-        for loop, future in waiters:
-            try:
-                loop.call_soon_threadsafe(_resolve, future)
-            except RuntimeError:
-                pass  # that loop is closed: its viewer is gone
+        self.wake_all()
 
     def wake_all(self) -> None:
+        """Wake every waiter (a new value, or the server is shutting down)."""
         with self._lock:
             waiters, self._waiters = self._waiters, []
         for loop, future in waiters:
             try:
                 loop.call_soon_threadsafe(_resolve, future)
             except RuntimeError:
-                pass
+                pass  # that loop is closed: its viewer is gone
 
     async def wait(self, after: int, timeout: float) -> tuple[int, object]:
         loop = asyncio.get_running_loop()
@@ -293,9 +289,7 @@ class LivePipeline:
         due = now - self._last_status_at >= STATUS_INTERVAL_S
         if state != self._last_state or (state != "live" and due):
             if state in ("unavailable", "starting"):
-                size = self.source.size or (640, 480)
-                title = "camera unavailable, retrying" if state == "unavailable" else "connecting to the camera..."
-                screen = status_screen(size, title, getattr(self.source, "detail", "") or self.source.name)
+                screen = waiting_screen(self.source)
                 self._last_image = screen
                 self.video.publish(_jpeg(screen))
             self._status_if_due(now, force=True)
