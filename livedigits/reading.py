@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .types import NOT_A_DIGIT, Candidate, Detection, Number
+from .types import NOT_A_DIGIT, Box, Candidate, Detection, Number
 
 
 
@@ -19,12 +19,24 @@ from .types import NOT_A_DIGIT, Candidate, Detection, Number
 class ReadingConfig:
     min_confidence: float = 0.6
     """A crop is reported as a digit only when its (smoothed) top digit probability reaches this."""
-    same_line_overlap: float = 0.5
-    """Two digits are on one line when their vertical overlap is at least this share of the shorter."""
+    line_overlap: float = 0.45
+    """A digit continues a line when its centre is within this share of the taller one's height of where
+    the line, carried on at its slope, would be."""
+    max_line_gap: float = 8.0
+    """... and when it is at most this many digit heights to the right of the line's last digit."""
     max_height_ratio: float = 1.8
     """Digits of one number have heights within this ratio."""
-    max_gap: float = 0.75
-    """Largest horizontal gap between neighbouring digits of one number, in digit heights."""
+    max_gap: float = 0.8
+    """On a line whose gaps are all alike (an evenly spaced row), a gap wider than this many digit heights
+    is a space between numbers; narrower ones are inside a number. Gaps are measured between digits at
+    least half a digit height wide, so the narrow box of a 1 does not widen its gaps."""
+    min_space: float = 0.5
+    """On a line with tight gaps and wide ones (``space_ratio`` apart), the wide ones are spaces when at
+    least this many digit heights: "12 34" with a 0.7 height space is two numbers."""
+    space_ratio: float = 1.8
+    word_gap: float = 0.35
+    """A digit this close (in digit heights) to letters that are no digits, with as many letters as digits,
+    is part of a word ("A7", "TOTAL"), not a number."""
     track_iou: float = 0.3
     """A box in the new frame continues a track when it overlaps the track's last box this much."""
     smoothing: float = 0.5
@@ -39,14 +51,22 @@ DEFAULT_READING = ReadingConfig()
 
 def decide(candidates: list[Candidate], probabilities: np.ndarray, config: ReadingConfig = DEFAULT_READING) -> list[Detection]:
     """One detection per candidate read as a digit with enough confidence."""
-    detections = []
+    return decide_all(candidates, probabilities, config)[0]
+
+
+def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
+               config: ReadingConfig = DEFAULT_READING) -> tuple[list[Detection], list[Box]]:
+    """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
+    reading ends a number at those."""
+    detections, rejected = [], []
     for candidate, probs in zip(candidates, probabilities):
         digit = int(np.argmax(probs))
         confidence = float(probs[digit])
-        if digit == NOT_A_DIGIT or confidence < config.min_confidence:
-            continue
-        detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence))
-    return detections
+        if digit == NOT_A_DIGIT:
+            rejected.append(candidate.box)
+        elif confidence >= config.min_confidence:
+            detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence))
+    return detections, rejected
 
 
 class Tracker:
@@ -110,51 +130,140 @@ def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
-def _same_number(a: Detection, b: Detection, config: ReadingConfig) -> bool:
-    """Is ``b`` (to the right of ``a``) the next digit of the same number?"""
-    ha, hb = a.box.h, b.box.h
-    overlap = min(a.box.y2, b.box.y2) - max(a.box.y, b.box.y)
-    if overlap < config.same_line_overlap * min(ha, hb):
-        return False
-    if max(ha, hb) > config.max_height_ratio * min(ha, hb):
-        return False
-    gap = b.box.x - a.box.x2
-    return -0.3 * min(a.box.w, b.box.w) <= gap <= config.max_gap * max(ha, hb)
-
-
-def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING) -> list[Number]:
-    """Join digits into numbers along their line; numbers come in reading order (top to bottom, left to right).
-
-    Each digit joins the number whose last digit is its nearest left neighbour on the same line.
-    """
-    ordered = sorted(detections, key=lambda d: d.box.x)
-    chains: list[list[Detection]] = []
-    for det in ordered:
-        best, best_gap = None, None
-        for chain in chains:
-            last = chain[-1]
-            if _same_number(last, det, config):
-                gap = det.box.x - last.box.x2
-                if best_gap is None or gap < best_gap:
-                    best, best_gap = chain, gap
+def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Detection]]:
+    """Digits on lines of writing, each line left to right. A line may slope a little: each digit joins
+    the line whose end, carried on at the line's slope, is nearest to it."""
+    lines: list[list[Detection]] = []
+    slopes: list[float] = []
+    for det in sorted(detections, key=lambda d: d.box.x):
+        cx, cy = det.box.center
+        best, best_cost = None, None
+        for k, line in enumerate(lines):
+            last = line[-1]
+            lx, ly = last.box.center
+            gap = det.box.x - last.box.x2
+            taller = max(det.box.h, last.box.h)
+            if gap < -0.5 * min(det.box.w, last.box.w) or gap > config.max_line_gap * taller:
+                continue
+            if taller > 2.5 * min(det.box.h, last.box.h):
+                continue
+            off = abs(cy - (ly + slopes[k] * (cx - lx)))
+            if off > config.line_overlap * taller:
+                continue
+            cost = max(gap, 0) + 2.0 * off
+            if best_cost is None or cost < best_cost:
+                best, best_cost = k, cost
         if best is None:
-            chains.append([det])
+            lines.append([det])
+            slopes.append(0.0)
         else:
-            best.append(det)
-    numbers = []
-    for chain in chains:
-        box = chain[0].box
-        for det in chain[1:]:
-            box = box.union(det.box)
-        confidence = float(np.prod([d.confidence for d in chain]))
-        numbers.append(Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain)))
-    # Reading order: lines top to bottom (a number belongs to the line of its vertical centre), then left to right.
-    numbers.sort(key=lambda n: (n.box.y + n.box.h / 2.0, n.box.x))
-    lines: list[list[Number]] = []
-    for number in numbers:
-        centre = number.box.y + number.box.h / 2.0
-        if lines and abs(centre - (lines[-1][0].box.y + lines[-1][0].box.h / 2.0)) < 0.5 * lines[-1][0].box.h:
-            lines[-1].append(number)
+            lines[best].append(det)
+            line = lines[best]
+            if len(line) >= 2:
+                xs = np.array([d.box.center[0] for d in line])
+                ys = np.array([d.box.center[1] for d in line])
+                slopes[best] = float(np.clip(np.polyfit(xs, ys, 1)[0], -0.2, 0.2)) if np.ptp(xs) > 0 else 0.0
+    return lines
+
+
+def _gaps(line: list[Detection], height: float) -> np.ndarray:
+    """Gaps between neighbours on a line, in digit heights, each digit counted at least half a
+    height wide about its centre (a 1 is narrow, its gaps are not wider for that)."""
+    out = []
+    for a, b in zip(line, line[1:]):
+        wa, wb = max(a.box.w, 0.5 * height), max(b.box.w, 0.5 * height)
+        out.append(((b.box.center[0] - a.box.center[0]) - (wa + wb) / 2.0) / height)
+    return np.array(out, np.float64)
+
+
+def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
+    """Which gaps of one line are spaces between numbers, judged against the line's other gaps."""
+    if gaps.size == 0:
+        return np.zeros(0, bool)
+    ordered = np.sort(gaps)
+    shifted = np.maximum(ordered, 0.0) + 0.1
+    ratios = shifted[1:] / shifted[:-1]
+    if ratios.size:
+        k = int(np.argmax(ratios))
+        if ratios[k] >= config.space_ratio and ordered[k + 1] >= config.min_space:
+            # Tight gaps inside numbers, wide ones between them.
+            return gaps >= ordered[k + 1]
+    return gaps > config.max_gap
+
+
+def _between(mark: Box, a: Detection, b: Detection) -> bool:
+    """Does ``mark`` (a sign or letter) stand on the line between digits ``a`` and ``b``?"""
+    mx, my = mark.center
+    top = min(a.box.y, b.box.y)
+    bottom = max(a.box.y2, b.box.y2)
+    height = bottom - top
+    return a.box.center[0] < mx < b.box.center[0] and top + 0.15 * height < my < bottom - 0.15 * height
+
+
+def _word_letters(chunk: list[Detection], marks: list[Box], height: float, config: ReadingConfig) -> int:
+    """How many letter-sized non-digits continue the chunk on its line, at word spacing, on both sides."""
+    letters = [m for m in marks if m.h >= 0.45 * height and m.w >= 0.3 * m.h and m.w <= 2.0 * m.h]
+    count = 0
+    for step, end in ((-1, chunk[0].box), (1, chunk[-1].box)):
+        current = end
+        while True:
+            cy = current.center[1]
+            nxt = None
+            for m in letters:
+                if abs(m.center[1] - cy) > 0.4 * height:
+                    continue
+                gap = (m.x - current.x2) if step > 0 else (current.x - m.x2)
+                if -0.2 * height <= gap <= config.word_gap * height and (nxt is None or abs(m.x - current.x) < abs(nxt.x - current.x)):
+                    nxt = m
+            if nxt is None:
+                break
+            letters.remove(nxt)
+            count += 1
+            current = nxt
+    return count
+
+
+def _number(chain: list[Detection]) -> Number:
+    box = chain[0].box
+    for det in chain[1:]:
+        box = box.union(det.box)
+    confidence = float(np.prod([d.confidence for d in chain]))
+    return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
+
+
+def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
+                  marks: list[Box] | tuple = ()) -> list[Number]:
+    """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
+
+    ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
+    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number.
+    """
+    marks = list(marks)
+    rows = []
+    for line in _lines(detections, config):
+        height = float(np.median([d.box.h for d in line]))
+        spaces = _spaces(_gaps(line, height), config)
+        chunks = [[line[0]]]
+        for k, det in enumerate(line[1:]):
+            prev = chunks[-1][-1]
+            unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
+            if spaces[k] or unlike or any(_between(m, prev, det) for m in marks):
+                chunks.append([det])
+            else:
+                chunks[-1].append(det)
+        numbers = [_number(c) for c in chunks if not marks or _word_letters(c, marks, height, config) < len(c)]
+        if numbers:
+            rows.append((float(np.median([d.box.center[1] for d in line])), height, numbers))
+    # Reading order: lines top to bottom, lines side by side at one height left to right.
+    rows.sort(key=lambda r: r[0])
+    ordered: list[list] = []
+    for row in rows:
+        if ordered and abs(row[0] - ordered[-1][0][0]) < 0.5 * max(row[1], ordered[-1][0][1]):
+            ordered[-1].append(row)
         else:
-            lines.append([number])
-    return [n for line in lines for n in sorted(line, key=lambda n: n.box.x)]
+            ordered.append([row])
+    result = []
+    for group in ordered:
+        for _, _, numbers in sorted(group, key=lambda r: r[2][0].box.x):
+            result.extend(numbers)
+    return result

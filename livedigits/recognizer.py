@@ -7,8 +7,8 @@ import time
 import numpy as np
 
 from .classify import Classifier
-from .reading import DEFAULT_READING, ReadingConfig, Tracker, decide, group_numbers
-from .segment import DEFAULT_CONFIG, SegmentConfig, crops_batch, find_candidates
+from .reading import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
+from .segment import DEFAULT_CONFIG, SegmentConfig, crops_batch, segment
 from .types import Frame, FrameResult
 
 
@@ -37,14 +37,15 @@ class Recognizer:
         """Recognise one frame. ``latency_ms`` runs from ``received`` (a ``time.monotonic()`` stamp)
         or, by default, from when the source captured the frame."""
         t0 = time.perf_counter()
-        candidates, mask = find_candidates(frame.image, self.segment_config, return_mask=True)
+        found = segment(frame.image, self.segment_config)
+        candidates = found.candidates
         t1 = time.perf_counter()
         probabilities = self.classifier.predict(crops_batch(candidates)) if candidates else np.zeros((0, self.classifier.num_classes), np.float32)
         t2 = time.perf_counter()
         if self.tracker is not None:
             probabilities = self.tracker.update(candidates, probabilities)
-        detections = decide(candidates, probabilities, self.reading_config)
-        numbers = group_numbers(detections, self.reading_config)
+        detections, rejected = decide_all(candidates, probabilities, self.reading_config)
+        numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
         t3 = time.perf_counter()
         timings = {
             "segment": (t1 - t0) * 1e3,
@@ -58,5 +59,6 @@ class Recognizer:
             timings=timings,
             latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3,
             candidates=tuple(candidates) if self.keep_debug else (),
-            mask=mask if self.keep_debug else None,
+            mask=found.mask if self.keep_debug else None,
+            dropped=found.dropped,
         )

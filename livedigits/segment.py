@@ -1,10 +1,23 @@
 """Cut candidate digits out of a camera frame: image in, ``Candidate`` list out.
 
-The recipe: estimate the paper's local brightness, call "ink" what is clearly
-darker than the paper around it (so shadows and light gradients do not matter),
-remove long ruled lines, take connected components, filter them by size,
-aspect, density and position, merge broken strokes, and normalise each
-survivor as MNIST does (``normalize_ink``). Pure functions, no state.
+The recipe, built to hold at every scale a camera sees (a 12 px digit in a phone photo of a
+dense page, or one marker digit that fills the frame):
+
+1. **Paper.** The paper's local brightness is a morphological closing of a shrunk frame with a
+   window a quarter of the frame's shorter side: wider than any pen or marker stroke, so a stroke is
+   never mistaken for paper, while the hard edge of a shadow survives a closing (a max filter
+   alone would spread the lit side into the shade).
+2. **Ink** is what is clearly darker than the paper around it; where the "paper" is far darker
+   than the page (the table around it) nothing is ink.
+3. **Lines.** Ink components that are long and thin for their length (ruled and grid lines, in
+   both directions, even sloping a little) lose their straight runs; strokes of digits that
+   crossed them are bridged again.
+4. **Pieces.** Connected components are grouped into digits (the detached bar of a 7, a broken
+   stroke), filtered by size, shape and density, and normalised as MNIST does
+   (``normalize_ink``). Wide flat pieces on a line (a minus, a dash) are kept as ``marks``: the
+   reading stage ends a number there.
+
+Pure functions, no state.
 """
 
 from __future__ import annotations
@@ -23,37 +36,49 @@ class SegmentConfig:
     """Named, documented knobs of the segmentation. Sizes are in source pixels unless said."""
 
     ink_contrast: float = 0.30
-    """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines and
-    pencil guide lines stay below it; pen ink of any colour is far above."""
-    background_scale: int = 4
-    """The paper brightness is estimated on a frame shrunk by this factor (speed)."""
+    """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines,
+    pencil guide lines and text showing through from the back of the sheet stay below it; pen ink of
+    any colour is far above."""
+    background_side: int = 160
+    """The paper brightness is estimated on a copy of the frame shrunk until its shorter side is about
+    this many pixels (the light on a page changes slowly; this keeps the estimate cheap at any size)."""
+    background_kernel: float = 0.25
+    """Window of the closing that estimates the paper, as a share of the frame's shorter side. It must
+    be wider than the thickest stroke: a quarter of the frame holds a marker digit that fills it."""
     min_paper: float = 0.45
     """Ink counts only where the local paper is at least this bright relative to the page's brightest
     (95th percentile): the dark table around the page, and its texture, are not paper."""
-    background_kernel: float = 0.06
-    """Size of the max filter that erases strokes when estimating the paper, as a share of the frame's
-    shorter side; it must exceed the thickest stroke."""
+    table_width: float = 0.15
+    """A dark area (darker than ``min_paper``) at least this share of the frame's shorter side wide in
+    every direction is the table, not a stroke (a marker stroke of a digit filling the frame is
+    narrower)."""
     min_height: int = 10
     """Smallest digit height in pixels that is still read (MNIST crops from 10 px are legible)."""
-    max_height: float = 0.45
-    """Largest digit height as a share of the frame height."""
+    max_height: float = 1.0
+    """Largest digit height as a share of the frame height (1.0: a digit may fill the frame)."""
     min_area: int = 12
     """Components with fewer ink pixels are noise."""
     max_aspect: float = 2.0
     """Width / height above this is not a digit (dashes, ruled lines, words run together)."""
-    min_density: float = 0.06
-    """Ink pixels / box area below this is a loose scribble or a frame of lines."""
+    min_density: float = 0.03
+    """Ink pixels / box area below this is a loose scribble or a frame of lines (a hairline 0 is
+    about 0.05)."""
     blob_density: float = 0.85
     """A box at least ``blob_aspect`` wide that is this full of ink is a solid blot, not writing (a bold 8
     can fill 75% of its box; rounder smudges are left to the classifier's not-a-digit class)."""
     blob_aspect: float = 0.45
     paper_margin: float = 0.25
-    """Paper must extend this many digit heights beyond every side of a candidate's box."""
-    reject_border: bool = True
-    """Drop components that touch the frame edge: they are cut off, or the table."""
+    """Paper must extend this many digit heights beyond every side of a candidate's box that is inside
+    the frame (beyond the frame's edge nothing is known, so nothing is asked)."""
+    border_contact: float = 0.35
+    """A piece touching the frame's edge is kept when the ink on that edge covers at most this share of
+    the piece's extent along it: a digit grazing the edge, not one cut in half or the table's edge."""
     line_length: float = 0.12
-    """Horizontal or vertical ink runs longer than this share of the frame width are ruled lines and are
-    removed before components are taken."""
+    """Straight ink runs longer than this share of the frame (width for horizontal runs, height for
+    vertical ones) can be ruled or grid lines..."""
+    """... and, when the writing's digit height is known, longer than this many digit heights (no stroke
+    of a digit is)."""
+    line_digits: float = 1.5
     merge_gap: float = 0.2
     """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
     max_piece_height: float = 0.5
@@ -61,10 +86,13 @@ class SegmentConfig:
     share of the digit's height: the detached tail of a 1, not a second digit written close by."""
     min_piece_overlap: float = 0.5
     """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
-    max_candidates: int = 96
-    """At most this many candidates per frame, the largest first (bounds the classifier's batch)."""
-    max_side: int = 1920
-    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on)."""
+    pixels_per_candidate: int = 400
+    """The candidate budget: at most one candidate per this many frame pixels (768 at 640x480), the
+    largest first. It bounds the classifier's batch on a frame of noise; a dense page never reaches it,
+    and when it bites ``Segmentation.dropped`` says how many were left out."""
+    max_side: int = 2560
+    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on; a 12 MP
+    phone photo keeps its small writing legible)."""
     roi: tuple[int, int, int, int] | None = None
     """Optional region of interest ``(x, y, w, h)`` in source pixels; only ink inside it is read."""
 
@@ -100,21 +128,23 @@ def to_gray(image: np.ndarray) -> np.ndarray:
 
 
 def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The ink mask (uint8, 255 = ink) and the paper region, shrunk by ``background_scale``
-    (uint8, 1 = well inside the page)."""
+    """The ink mask (uint8, 255 = ink) and the paper region, shrunk (uint8, 1 = well inside the page)."""
     h, w = gray.shape
-    scale = max(1, config.background_scale)
+    scale = max(1, min(h, w) // max(1, config.background_side))
     small_w, small_h = max(1, w // scale), max(1, h // scale)
     small = cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA)
     k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
-    # A max filter erases dark strokes thinner than k; a blur then smooths the estimate.
-    paper = cv2.blur(cv2.dilate(small, kernel), (k, k))
-    # Where the "paper" is much darker than the page, it is the table: no ink threshold there. The max
-    # filter spread the page's brightness onto the table by half a kernel; an erosion by the same kernel
-    # takes that band back, so the shadowed strip beside the page edge is not read as a stroke.
+    # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
+    # around it, and keeps the step of a hard shadow edge where it is.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    paper = cv2.blur(paper, (3, 3))
+    # Where the frame is much darker than the page over an area wider than any stroke, it is the table
+    # around the page: no ink threshold there.
     brightest = float(np.percentile(paper[::2, ::2], 95))
-    on_paper = cv2.erode((paper >= brightest * config.min_paper).astype(np.uint8), kernel)
+    dark = cv2.compare(small, brightest * config.min_paper, cv2.CMP_LT)
+    wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
+    table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
+    on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
     paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
@@ -123,36 +153,76 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray,
     return cv2.compare(gray, limit, cv2.CMP_LT), inside
 
 
-def ink_mask(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """Binary uint8 mask (255 = ink) of what is clearly darker than the paper around it."""
-    return _ink_and_paper(gray, config)[0]
+#: Rows (for horizontal lines) or columns (vertical) are pooled by this factor before looking for
+#: straight runs, so a line sloping a few degrees still gives long runs.
+LINE_POOL = 4
+#: A run is a ruled or grid line only if it is at least this many times longer than it is thick (as
+#: measured on the pooled mask, which overstates a thin line's thickness up to fourfold).
+LINE_ASPECT = 15.0
+#: Gaps up to this many pixels along a line (a faint or dotted printed line) do not end its run.
+LINE_GAP = 9
 
 
-def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> np.ndarray:
-    """Remove long horizontal and vertical runs of ink (ruled lines, page edges, table edges).
+def _runs(mask: np.ndarray, length: int, vertical: bool) -> np.ndarray:
+    """Straight runs of ink at least ``length`` px long along one axis, found on the mask pooled by
+    ``LINE_POOL`` across that axis (any ink in the pooled pixel counts), so a line sloping a few degrees
+    still gives long runs. Returned at the pooled size."""
+    h, w = mask.shape
+    size = (w, max(1, h // LINE_POOL)) if not vertical else (max(1, w // LINE_POOL), h)
+    along = (LINE_GAP, 1) if not vertical else (1, LINE_GAP)
+    run = (length, 1) if not vertical else (1, length)
+    pooled = cv2.compare(cv2.resize(mask, size, interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
+    # Bridge the small gaps of a faint or dotted printed line first, then keep only the long runs.
+    pooled = cv2.morphologyEx(pooled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
+    return cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
 
-    The openings run on a mask shrunk by two (any ink in a 2x2 block counts), which halves their cost;
-    the lines found are blown back up in 2x2 blocks, so they cover what they covered at full size.
+
+def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit_height: float | None = None) -> np.ndarray:
+    """Remove ruled and grid lines, in both directions, from the ink mask.
+
+    A line is a straight run of ink at least ``line_length`` of the frame long, at least ``LINE_ASPECT``
+    times longer than thick, and, when the writing's digit height is known, ``line_digits`` digit heights
+    long: so the stem of a 1 or the bar of a 7, however large, stays. Where a stroke crossed a removed
+    line, the gap is bridged again.
     """
     h, w = mask.shape
-    length = int(w * config.line_length) // 2
-    if length < 4 or h < 4:
-        return mask
-    half = cv2.resize(mask, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    half = cv2.compare(half, 0, cv2.CMP_GT)
-    horizontal = cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (length, 1)))
-    vertical = cv2.morphologyEx(half, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
-    lines = cv2.bitwise_or(horizontal, vertical)
-    if not lines.any():
-        return mask
-    lines = cv2.resize(lines, ((w // 2) * 2, (h // 2) * 2), interpolation=cv2.INTER_NEAREST)
-    if lines.shape != mask.shape:
-        lines = cv2.copyMakeBorder(lines, 0, h - lines.shape[0], 0, w - lines.shape[1], cv2.BORDER_REPLICATE)
-    return cv2.subtract(mask, lines)
+    out = mask
+    for vertical in (False, True):
+        extent = h if vertical else w
+        length = int(extent * config.line_length)
+        if digit_height:
+            length = max(length, int(config.line_digits * digit_height))
+        if length < 8 or length >= extent:
+            continue
+        runs = _runs(mask, length, vertical)
+        if not runs.any():
+            continue
+        contours = _outer_contours(runs)
+        rects = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
+        long_side = rects[:, 3] if vertical else rects[:, 2]
+        # A run's thickness in source pixels, from its pooled outline's area: an upper bound, since a
+        # pooled pixel stands for LINE_POOL of them across the run.
+        thickness = (np.array([cv2.contourArea(c) for c in contours]) / np.maximum(1.0, long_side) + 1.0) * LINE_POOL
+        is_line = (long_side >= length) & (long_side >= LINE_ASPECT * thickness)
+        if not is_line.any():
+            continue
+        band = np.zeros_like(runs)
+        cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
+        # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
+        band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
+        lines = cv2.bitwise_and(mask, band)
+        cleaned = cv2.subtract(out, lines)
+        # Bridge strokes that crossed a line: close across it, but only inside what was removed.
+        across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
+        bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
+        out = cv2.bitwise_or(cleaned, bridged)
+    return out
 
 
-def _keep(x: int, y: int, w: int, h: int, area: int, frame_h: int, frame_w: int, config: SegmentConfig) -> bool:
-    if h < config.min_height or h > config.max_height * frame_h or area < config.min_area:
+def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
+    """Size, shape and density of a grouped piece of ink: can it be a digit?"""
+    if h < config.min_height or area < config.min_area:
         return False
     aspect = w / h
     if aspect > config.max_aspect:
@@ -161,8 +231,6 @@ def _keep(x: int, y: int, w: int, h: int, area: int, frame_h: int, frame_w: int,
     if density < config.min_density:
         return False
     if density > config.blob_density and aspect > config.blob_aspect:
-        return False
-    if config.reject_border and (x <= 0 or y <= 0 or x + w >= frame_w or y + h >= frame_h):
         return False
     return True
 
@@ -196,7 +264,9 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
             overlaps = overlap >= config.min_piece_overlap * np.minimum(wr, w[None])
             gap = np.maximum(y[None] - (yr + hr), yr - (y[None] + h[None]))
             close = gap <= config.merge_gap * h[None]
-            owners = np.where(taller & overlaps & close, h[None], -1.0)
+            # A piece far wider than a digit is tall (a ruled line) belongs to no digit.
+            fits = wr <= 3.0 * h[None]
+            owners = np.where(taller & overlaps & close & fits, h[None], -1.0)
             best = owners.argmax(axis=1)
             for row, col in enumerate(best):
                 if owners[row, col] > 0:  # the tallest piece it belongs to
@@ -276,15 +346,32 @@ def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], conf
 
 def _surrounded_by_paper(box: tuple, inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> bool:
     """Writing has paper all around it; the page's own edge has the table on one side. Look a little
-    beyond each side of the box in the (shrunk) paper region."""
+    beyond each side of the box in the (shrunk) paper region; beyond the frame's edge nothing is known,
+    so a side there passes (a digit that fills the view)."""
     x, y, w, h = box
     margin = max(2.0, config.paper_margin * h)
     cx, cy = x + w / 2.0, y + h / 2.0
     for px, py in ((x - margin, cy), (x + w + margin, cy), (cx, y - margin), (cx, y + h + margin)):
         sx, sy = int(px * scale_x), int(py * scale_y)
-        if not (0 <= sx < inside.shape[1] and 0 <= sy < inside.shape[0]) or not inside[sy, sx]:
+        if 0 <= sx < inside.shape[1] and 0 <= sy < inside.shape[0] and not inside[sy, sx]:
             return False
     return True
+
+
+def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, config: SegmentConfig) -> bool:
+    """True when the piece is clear of the frame's edges, or touches them only briefly (a digit close
+    to the edge); False when the edge cuts through it (half a digit, or the table's edge)."""
+    x, y, w, h = box
+    edges = []
+    if x <= 0:
+        edges.append((patch[:, 0], h))
+    if x + w >= frame_w:
+        edges.append((patch[:, -1], h))
+    if y <= 0:
+        edges.append((patch[0, :], w))
+    if y + h >= frame_h:
+        edges.append((patch[-1, :], w))
+    return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
 
 
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
@@ -307,12 +394,39 @@ def _member_patch(mask: np.ndarray, contours: list[np.ndarray], members: list[in
     return cv2.bitwise_and(mask[y: y + h, x: x + w], shape)
 
 
-def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
+@dataclass(frozen=True)
+class Segmentation:
+    """What the segmentation found in one frame, in source pixels.
+
+    ``candidates``: pieces of ink that may be digits, top to bottom then left to right.
+    ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
+    the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
+    ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
+    """
+
+    candidates: list[Candidate]
+    marks: list[Box]
+    mask: np.ndarray
+    dropped: int = 0
+
+
+def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
+    """The writing's typical digit height: the median height of the pieces of ink shaped like digits
+    (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
+    if not len(boxes):
+        return None
+    w, h = boxes[:, 2], boxes[:, 3]
+    shaped = (h >= config.min_height) & (w <= config.max_aspect * h) & (w * 8 >= h)
+    # A frame of lines (a grid, a table, the page's edges) spans the frame: not writing.
+    shaped &= ~((h > 0.5 * frame_h) & (w > 0.5 * frame_w))
+    return float(np.median(h[shaped])) if shaped.any() else None
+
+
+def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmentation:
     """Cut every candidate digit out of ``image``.
 
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
-    from 1x1. Returns a list of ``Candidate`` (boxes in source pixels, crops (28, 28) float32 in [0, 1],
-    ordered top to bottom then left to right), and with ``return_mask`` also the ink mask used.
+    from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1].
     """
     gray = to_gray(np.asarray(image))
     full_h, full_w = gray.shape[:2]
@@ -330,61 +444,67 @@ def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     h, w = gray.shape[:2]
     if h < config.min_height or w < 2:
-        empty = np.zeros((h, w), np.uint8)
-        return ([], empty) if return_mask else []
+        return Segmentation([], [], np.zeros((h, w), np.uint8))
 
     mask, inside = _ink_and_paper(gray, config)
     contours = _outer_contours(mask)
-    line_length = w * config.line_length
-    # Removing ruled lines costs two long morphological openings: only pay for it when some piece
-    # of ink is long enough to hold one.
-    if any(bw > line_length or bh > line_length for bw, bh in (cv2.boundingRect(c)[2:] for c in contours)):
-        mask = remove_lines(mask, config)
-        contours = _outer_contours(mask)
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    # Removing lines costs a few morphological passes: only pay for it when some piece of ink is long
+    # enough to hold one.
+    if ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
+        cleaned = remove_lines(mask, config, _digit_height(boxes, config, w, h))
+        if cleaned is not mask:
+            mask = cleaned
+            contours = _outer_contours(mask)
+            boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
 
-    boxes = [cv2.boundingRect(c) for c in contours]
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
     # which only passes the aspect filter once it is joined to its upper part.
-    pieces, specks = [], []
-    for i, (x, y, bw, bh) in enumerate(boxes):
-        if bh > config.max_height * h or bw > config.max_height * w:
-            continue
-        if bh >= config.min_height or bw >= config.min_height:
-            pieces.append(i)
-        elif bh >= 2 or bw >= 2:
-            specks.append(i)
-    groups = _merge_pieces(boxes, pieces, specks, config) if pieces else {}
+    big = (boxes[:, 3] >= config.min_height) | (boxes[:, 2] >= config.min_height)
+    small = ~big & ((boxes[:, 3] >= 2) | (boxes[:, 2] >= 2))
+    # Ink that the frame's edge cuts through (the table beside the page, half a digit) joins nothing.
+    for i in np.flatnonzero(big & ((boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= w) | (boxes[:, 1] + boxes[:, 3] >= h))):
+        box = tuple(int(v) for v in boxes[i])
+        big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
+    pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
+    box_list = [tuple(int(v) for v in row) for row in boxes]
+    groups = _merge_pieces(box_list, pieces, specks, config) if pieces else {}
 
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
-    kept = {}
-    for main, members in groups.items():
-        box = _union(boxes, members)
+    kept, marks = [], []
+    for members in groups.values():
+        box = _union(box_list, members)
         x, y, bw, bh = box
-        if bh < config.min_height or bh > config.max_height * h or bw > config.max_aspect * bh:
+        if bw > config.max_aspect * bh:
+            if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
+                marks.append(box)  # a dash or a minus sign, perhaps between two digits
+            continue
+        if bh < config.min_height or bh > config.max_height * h:
             continue
         if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
             continue
         patch = _member_patch(mask, contours, members, box)
-        if _keep(x, y, bw, bh, cv2.countNonZero(patch), h, w, config):
-            kept[main] = (box, patch)
-    if not kept:
-        return ([], mask) if return_mask else []
-    if len(kept) > config.max_candidates:
-        largest = sorted(kept, key=lambda i: -(kept[i][0][2] * kept[i][0][3]))[: config.max_candidates]
-        kept = {i: kept[i] for i in largest}
+        if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
+            kept.append((box, patch))
+    budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
+    dropped = max(0, len(kept) - budget)
+    if dropped:
+        kept = sorted(kept, key=lambda item: -(item[0][2] * item[0][3]))[:budget]
 
-    candidates = []
-    for (x0, y0, bw, bh), patch in kept.values():
-        box = Box(
-            int(x0 / scale) + offset_x,
-            int(y0 / scale) + offset_y,
-            max(1, int(round(bw / scale))),
-            max(1, int(round(bh / scale))),
-        )
-        candidates.append(Candidate(box=box, crop=normalize_ink(patch)))
+    def to_source(x0: int, y0: int, bw: int, bh: int) -> Box:
+        return Box(int(x0 / scale) + offset_x, int(y0 / scale) + offset_y,
+                   max(1, int(round(bw / scale))), max(1, int(round(bh / scale))))
+
+    candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
     candidates.sort(key=lambda c: (c.box.y, c.box.x))
-    return (candidates, mask) if return_mask else candidates
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped)
+
+
+def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
+    """The candidates of ``segment(image, config)`` (and, with ``return_mask``, the ink mask used)."""
+    found = segment(image, config)
+    return (found.candidates, found.mask) if return_mask else found.candidates
 
 
 def crops_batch(candidates: list[Candidate]) -> np.ndarray:

@@ -128,10 +128,14 @@ class FrameResult:
     latency_ms: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
+    dropped: int = 0
+    """Candidates the segmentation left out because the frame's budget was reached (see
+    ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
 
     def to_record(self) -> dict:
-        """The JSON Lines record of DESIGN.md for this frame."""
-        return {
+        """The JSON Lines record for this frame (its fields are listed in the README); ``dropped`` appears
+        only when the candidate budget was reached."""
+        record = {
             "frame": int(self.frame.index),
             "time": round(float(self.frame.time), 4),
             "latency_ms": round(float(self.latency_ms), 3),
@@ -144,3 +148,6 @@ class FrameResult:
                 for n in self.numbers
             ],
         }
+        if self.dropped:
+            record["dropped"] = int(self.dropped)
+        return record
