@@ -196,19 +196,30 @@ def cmd_samples(args) -> int:
 
 
 def cmd_score(args) -> int:
-    from .score import load_jsonl, score
+    from .score import load_jsonl, load_truth, numbers_report_text, score, score_numbers
 
     try:
-        truth = json.loads(Path(args.truth).read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{args.truth}: cannot read the ground truth ({exc})") from None
+        truth = load_truth(args.truth)
+    except OSError as exc:
+        raise UsageError(f"{args.truth}: cannot read the ground truth ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         records = load_jsonl(args.jsonl)
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{args.jsonl}: {exc}") from None
-    result = score(records, truth)
+    except OSError as exc:
+        raise UsageError(f"{args.jsonl}: cannot read the records ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        result = score(records, truth) if isinstance(truth, dict) else score_numbers(records, truth)
+    except KeyError as exc:  # a box truth or a record without a key it needs
+        raise UsageError(f"cannot score {args.jsonl} against {args.truth}: a frame or record lacks {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot score {args.jsonl} against {args.truth}: {exc}") from None
     if args.json:
         print(json.dumps(result))
+    elif isinstance(truth, list):
+        print(numbers_report_text(result))
     else:
         for key in ("digit_recall", "digit_accuracy", "number_accuracy", "mark_detections", "false_positives"):
             value = result.get(key)
@@ -360,10 +371,16 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--seed", type=int, default=7)
     samples.set_defaults(func=cmd_samples)
 
-    score = sub.add_parser("score", help="score a --jsonl output against a ground-truth JSON")
-    score.add_argument("jsonl")
-    score.add_argument("truth")
-    score.add_argument("--json", action="store_true")
+    score = sub.add_parser(
+        "score", help="score a --jsonl output against a ground-truth JSON (with boxes, or only the numbers per image)",
+        description="TRUTH is either the synthetic samples' truth (an object with 'frames': boxes per frame) or a "
+                    'list with one entry per image, {"file": "a.jpg", "numbers": ["407", "12"]}, optionally '
+                    '"alt_numbers" (other right readings), "tags", "score_numbers": false (digits only); "?" marks '
+                    "an illegible digit. For the second, run on the folder: livedigits run FOLDER --headless --jsonl "
+                    "OUT.jsonl; records are matched to entries by file name.")
+    score.add_argument("jsonl", help="the records of `livedigits run ... --jsonl`")
+    score.add_argument("truth", help="the ground truth JSON")
+    score.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
     score.set_defaults(func=cmd_score)
     collect = sub.add_parser("collect", help="save labelled crops of your own handwriting (live view, --auto, or import)",
                              description="Live view: arrows/Tab pick a crop, 0-9 or n (not a digit) save it, u undoes, "

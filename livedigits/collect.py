@@ -273,13 +273,10 @@ def single_digit_crop(image: np.ndarray) -> np.ndarray | None:
 
 def read_image(path: Path) -> np.ndarray:
     """Read an image file as BGR uint8; SourceError naming it when it cannot be decoded."""
-    from .sources import to_bgr8
+    from .sources import read_still, to_bgr8
 
-    try:
-        raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        raw = None
-    if raw is None or raw.size == 0:
+    raw = read_still(path)  # upright by the EXIF orientation
+    if raw is None:
         raise SourceError(f"cannot read image {path}: not an image OpenCV can decode, or a damaged file")
     try:
         return to_bgr8(raw)

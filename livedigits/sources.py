@@ -29,12 +29,14 @@ from __future__ import annotations
 import collections
 import contextlib
 import glob
+import io
 import logging
 import math
 import os
 import stat
 import threading
 import time
+import warnings
 from typing import Iterator, Sequence
 
 import cv2
@@ -154,13 +156,82 @@ def _composite_over_white(bgra: np.ndarray) -> np.ndarray:
     return blended.astype(np.uint8)
 
 
-def _read_image(path: str) -> np.ndarray | None:
-    """Read a still image at its real depth and normalise it; None if unreadable."""
+#: EXIF tag number of the orientation a camera stores instead of turning the pixels.
+EXIF_ORIENTATION_TAG = 0x0112
+
+
+def exif_orientation(image_file: str | os.PathLike | bytes) -> int:
+    """The EXIF orientation (1-8) of a still image file or its bytes; 1 when absent or unreadable.
+
+    Only the header is parsed (Pillow reads lazily); formats Pillow does not know count as 1.
+    """
+    from PIL import Image  # a dependency; imported here so sources stays cheap to import
+
     try:
-        raw = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        handle = io.BytesIO(image_file) if isinstance(image_file, (bytes, bytearray, memoryview)) else image_file
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(handle) as image:
+                value = image.getexif().get(EXIF_ORIENTATION_TAG, 1)
+    except Exception:  # noqa: BLE001 - not an image Pillow reads, or a damaged header: no orientation
+        return 1
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
+    """Turn/flip ``image`` (``(H, W)`` or ``(H, W, C)``, any dtype) so EXIF ``orientation`` becomes upright (1).
+
+    1 upright; 2 mirrored left-right; 3 turned 180 degrees; 4 mirrored top-bottom; 5 mirrored along
+    the main diagonal; 6 needs a quarter turn clockwise; 7 mirrored along the other diagonal; 8 needs
+    a quarter turn anticlockwise. Other values leave the image as it is.
+    """
+    if orientation == 2:
+        out = image[:, ::-1]
+    elif orientation == 3:
+        out = image[::-1, ::-1]
+    elif orientation == 4:
+        out = image[::-1]
+    elif orientation == 5:
+        out = np.swapaxes(image, 0, 1)
+    elif orientation == 6:
+        out = np.swapaxes(image[::-1], 0, 1)
+    elif orientation == 7:
+        out = np.swapaxes(image[::-1, ::-1], 0, 1)
+    elif orientation == 8:
+        out = np.swapaxes(image[:, ::-1], 0, 1)
+    else:
+        return image
+    return np.ascontiguousarray(out)
+
+
+def read_still(image_file: str | os.PathLike | bytes) -> np.ndarray | None:
+    """Decode a still image (a path, or the file's bytes) at its real depth and channels, upright.
+
+    What ``cv2.imread``/``cv2.imdecode`` with ``IMREAD_UNCHANGED`` give (16-bit and alpha kept),
+    turned by the file's EXIF orientation, which ``IMREAD_UNCHANGED`` ignores (a phone photo taken
+    upright would otherwise come out sideways). None when it cannot be decoded. Every still image
+    the package reads goes through here.
+    """
+    try:
+        if isinstance(image_file, (bytes, bytearray, memoryview)):
+            raw = cv2.imdecode(np.frombuffer(image_file, np.uint8), cv2.IMREAD_UNCHANGED)
+        else:
+            raw = cv2.imread(os.fspath(image_file), cv2.IMREAD_UNCHANGED)
     except cv2.error:
         return None
     if raw is None or raw.size == 0:
+        return None
+    return apply_orientation(raw, exif_orientation(image_file))
+
+
+def _read_image(path: str) -> np.ndarray | None:
+    """Read a still image at its real depth, upright, and normalise it; None if unreadable."""
+    raw = read_still(path)
+    if raw is None:
         return None
     try:
         return to_bgr8(raw)
@@ -321,6 +392,7 @@ class _ImageListReader:
         self._next = 0
         self.skipped = 0
         self.warnings: list[str] = []
+        self.current_path: str | None = None  # the file the last image returned came from
 
     def open(self) -> np.ndarray:
         image = self.read()
@@ -338,6 +410,7 @@ class _ImageListReader:
             self._next += 1
             image = _read_image(path)
             if image is not None:
+                self.current_path = path
                 return image
             self.skipped += 1
             self.warnings.append(f"skipped unreadable image {path}")
@@ -585,7 +658,9 @@ class Source:
         frame_time = self._frame_time(index, captured_at)
         if self._realtime and not self._wait_until(self._pace_origin + frame_time):
             return False
-        frame = Frame(index=index, time=frame_time, image=image, decode_ms=decode_ms)
+        # Published right after the reader returned this image, so its path is still the current one.
+        file = getattr(self._reader, "current_path", None)
+        frame = Frame(index=index, time=frame_time, image=image, decode_ms=decode_ms, file=file)
         with self._cond:
             if self.policy == POLICY_LATEST:
                 if self._frames:
@@ -917,7 +992,10 @@ __all__ = [
     "STATE_STARTING",
     "STATE_UNAVAILABLE",
     "Source",
+    "apply_orientation",
+    "exif_orientation",
     "open_source",
+    "read_still",
     "source_kind",
     "to_bgr8",
 ]

@@ -71,7 +71,9 @@ class Frame:
     automatically, so latency is measured the same way for files and cameras.
     ``decode_ms`` is how long the reader thread spent getting this image from
     its backend (for live sources this includes waiting for the device), or
-    None when unknown (the first frame, read while opening).
+    None when unknown (the first frame, read while opening). ``file`` is the
+    path of the still image this frame was read from (an image, folder or
+    glob source), None for cameras, streams and videos.
     """
 
     index: int
@@ -79,6 +81,7 @@ class Frame:
     image: np.ndarray = field(repr=False)
     stamp: float = field(default_factory=_time.monotonic, compare=False)
     decode_ms: float | None = field(default=None, compare=False)
+    file: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ class FrameResult:
     ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
 
     def to_record(self) -> dict:
-        """The JSON Lines record for this frame (its fields are listed in the README); ``dropped`` appears
-        only when the candidate budget was reached."""
+        """The JSON Lines record for this frame (its fields are listed in the README): ``file`` only when
+        the frame came from a still image, ``dropped`` only when the candidate budget was reached."""
         record = {
             "frame": int(self.frame.index),
             "time": round(float(self.frame.time), 4),
@@ -148,6 +151,8 @@ class FrameResult:
                 for n in self.numbers
             ],
         }
+        if self.frame.file is not None:
+            record["file"] = str(self.frame.file)
         if self.dropped:
             record["dropped"] = int(self.dropped)
         return record

@@ -90,6 +90,23 @@ def test_predict_reads_a_page_in_each_format(api: TestClient, ext: str) -> None:
     assert _numbers(body) == PAGE_NUMBERS
 
 
+def test_predict_turns_a_phone_photo_upright_by_its_exif_orientation(api: TestClient) -> None:
+    import io
+
+    from PIL import Image
+
+    upright = Image.open(SAMPLES / "page.png").convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored a quarter turn anticlockwise; a viewer turns it clockwise
+    buffer = io.BytesIO()
+    upright.transpose(Image.Transpose.ROTATE_90).save(buffer, "JPEG", quality=92, exif=exif.tobytes())
+    response = api.post("/api/predict", content=buffer.getvalue(), headers={"content-type": "image/jpeg"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["width"], body["height"]) == (1280, 960)
+    assert _numbers(body) == PAGE_NUMBERS
+
+
 def test_predict_takes_a_raw_body(api: TestClient) -> None:
     data = (SAMPLES / "page.png").read_bytes()
     response = api.post("/api/predict", content=data, headers={"content-type": "image/png"})

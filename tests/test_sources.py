@@ -623,3 +623,91 @@ def test_options_that_do_not_apply_are_reported(tmp_path: Path) -> None:
         assert src.policy == "every"
         assert any("cameras only" in w for w in src.warnings)
         assert any("in real time" in w for w in src.warnings)
+
+
+# --------------------------------------------------------------------------- EXIF orientation
+
+#: Pillow's transpose that stores an upright picture the way a camera does for each EXIF
+#: orientation (the inverse of what a viewer applies to show it upright).
+_STORE_FOR_ORIENTATION = {
+    1: None,
+    2: "FLIP_LEFT_RIGHT",
+    3: "ROTATE_180",
+    4: "FLIP_TOP_BOTTOM",
+    5: "TRANSPOSE",
+    6: "ROTATE_90",  # stored turned a quarter anticlockwise: shown after a quarter turn clockwise
+    7: "TRANSVERSE",
+    8: "ROTATE_270",
+}
+
+
+def _upright_asymmetric() -> np.ndarray:
+    """120x80 BGR: a black block top left, a grey bar along the bottom right, a red dot top right."""
+    image = np.full((80, 120, 3), 255, np.uint8)
+    image[4:34, 4:44] = 0
+    image[60:76, 70:116] = 128
+    image[6:18, 100:112] = (0, 0, 255)
+    return image
+
+
+def write_oriented_jpeg(path: Path, upright_bgr: np.ndarray, orientation: int) -> None:
+    """Write ``upright_bgr`` as a JPEG stored turned/flipped, with the EXIF orientation that undoes it."""
+    from PIL import Image, ImageOps
+
+    picture = Image.fromarray(np.ascontiguousarray(upright_bgr[:, :, ::-1]))
+    name = _STORE_FOR_ORIENTATION[orientation]
+    stored = picture if name is None else picture.transpose(getattr(Image.Transpose, name))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(path, "JPEG", quality=95, exif=exif.tobytes())
+    with Image.open(path) as check:  # the test data itself: Pillow shows it upright
+        shown = np.asarray(ImageOps.exif_transpose(check))[:, :, ::-1]
+    assert shown.shape == upright_bgr.shape and np.abs(shown.astype(int) - upright_bgr).mean() < 4
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_still_image_is_read_upright_by_its_exif_orientation(tmp_path, orientation):
+    upright = _upright_asymmetric()
+    path = tmp_path / f"o{orientation}.jpg"
+    write_oriented_jpeg(path, upright, orientation)
+    assert sources.exif_orientation(str(path)) == orientation
+    assert sources.exif_orientation(path.read_bytes()) == orientation
+    with open_source(str(path)) as src:
+        frame = src.read(timeout=NO_HANG_S)
+    assert frame is not None and frame.image.shape == upright.shape
+    assert frame.file == str(path)
+    error = np.abs(frame.image.astype(int) - upright).mean()
+    assert error < 4, error
+    # Far from the picture as stored (so the check can fail); for 1 the stored one is the upright one.
+    stored = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if orientation != 1:
+        assert stored.shape != upright.shape or np.abs(stored.astype(int) - upright).mean() > 20
+    # The same from the file's bytes (the web API's path).
+    from_bytes = sources.read_still(path.read_bytes())
+    assert from_bytes.shape == upright.shape and np.abs(from_bytes.astype(int) - upright).mean() < 4
+
+
+def test_orientation_keeps_depth_and_alpha_and_ignores_bad_values():
+    rng = np.random.default_rng(3)
+    for image in (rng.integers(0, 65535, (5, 7), dtype=np.uint16), rng.integers(0, 255, (5, 7, 4), dtype=np.uint8)):
+        assert np.array_equal(sources.apply_orientation(image, 3), image[::-1, ::-1])
+        turned = sources.apply_orientation(image, 6)
+        assert turned.dtype == image.dtype and turned.shape[:2] == (7, 5) and turned.flags.c_contiguous
+        assert np.array_equal(sources.apply_orientation(sources.apply_orientation(image, 6), 8), image)
+        for value in (0, 1, 9, -1):
+            assert sources.apply_orientation(image, value) is image
+    assert sources.exif_orientation(b"not an image") == 1
+
+
+def test_a_png_without_exif_and_a_folder_of_oriented_jpegs(tmp_path):
+    upright = _upright_asymmetric()
+    assert cv2.imwrite(str(tmp_path / "a.png"), upright)
+    write_oriented_jpeg(tmp_path / "b.jpg", upright, 6)
+    write_oriented_jpeg(tmp_path / "c.jpg", upright, 8)
+    assert sources.exif_orientation(str(tmp_path / "a.png")) == 1
+    with open_source(str(tmp_path)) as src:
+        frames = [src.read(timeout=NO_HANG_S) for _ in range(3)]
+        assert src.read(timeout=NO_HANG_S) is None
+    assert [Path(f.file).name for f in frames] == ["a.png", "b.jpg", "c.jpg"]
+    for frame in frames:
+        assert frame.image.shape == upright.shape and np.abs(frame.image.astype(int) - upright).mean() < 4

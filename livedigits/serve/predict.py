@@ -22,7 +22,7 @@ import numpy as np
 
 from ..collect import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
 from ..recognizer import Recognizer
-from ..sources import to_bgr8
+from ..sources import read_still, to_bgr8
 from ..types import NOT_A_DIGIT, Frame
 
 ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "WEBP": "image/webp"}
@@ -70,7 +70,6 @@ def decode_image(data: bytes, fmt: str) -> np.ndarray:
     A PNG's chunk checksums are verified first (Pillow's ``verify``: no pixel decoding, ~1 ms for a
     page); OpenCV then refuses truncated PNG, JPEG, WebP and BMP data (it returns nothing).
     """
-    import cv2
     from PIL import Image
 
     if fmt == "PNG":
@@ -81,8 +80,8 @@ def decode_image(data: bytes, fmt: str) -> np.ndarray:
                     image.verify()
         except Exception as exc:  # noqa: BLE001
             raise UploadError(400, f"damaged PNG file ({exc}); send the file again or re-save it") from None
-    raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if raw is None or raw.size == 0:
+    raw = read_still(data)  # upright by the EXIF orientation, like every still the package reads
+    if raw is None:
         raise UploadError(400, f"damaged or truncated {fmt} file: it cannot be decoded; send the file again or re-save it")
     return to_bgr8(raw)
 
