@@ -1,6 +1,6 @@
 """Scoring a run's JSON Lines output against ground truth: with boxes (``synth`` layout) or numbers only.
 
-``records`` are the per-frame dicts a run writes (DESIGN.md, "Per-frame output")::
+``records`` are the per-frame dicts a run writes (their fields are listed in the README, "Per-frame output")::
 
     {"frame": 12, "time": 0.4, "latency_ms": 7.9,
      "detections": [{"box": [x, y, w, h], "digit": 7, "confidence": 0.99}],
@@ -23,9 +23,9 @@ A *numbers truth* is for photos of your own: no boxes, only the numbers on each 
 scored by :func:`score_numbers` against the records of a run on the folder (each record
 names its ``file``)::
 
-    [{"file": "real01.jpg", "numbers": ["13540"], "alt_numbers": [["1", "3", "5", "4", "0"]],
+    [{"file": "invoice.jpg", "numbers": ["4217"], "alt_numbers": [["42", "17"]],
       "tags": ["phone"], "notes": "..."},
-     {"file": "real03.jpg", "numbers": ["1", "2", "3"]}]
+     {"file": "column.jpg", "numbers": ["1", "2", "3"]}]
 
 ``alt_numbers`` lists other full readings that are equally right (ambiguous spacing); the
 best-scoring one counts. A ``?`` in a number is an illegible digit. ``"score_numbers": false``
@@ -347,7 +347,7 @@ def check_numbers_truth(entries, where: str = "truth") -> list[dict]:
             raise ValueError(f'{at} is a JSON {type(entry).__name__}, expected an object {{"file": ..., "numbers": [...]}}')
         file = entry.get("file")
         if not isinstance(file, str) or not file.strip():
-            raise ValueError(f'{at} has no "file" (the image\'s file name, e.g. "real01.jpg")')
+            raise ValueError(f'{at} has no "file" (the image\'s file name, e.g. "invoice.jpg")')
         at = f"{where}: entry {position} ({file})"
         name = _base_name(file)
         if name in seen:

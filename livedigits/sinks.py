@@ -100,7 +100,7 @@ def check_video_path(path: str | os.PathLike) -> Path:
 
 
 class JsonlSink:
-    """Writes one JSON object per :class:`FrameResult`, one line each (DESIGN.md).
+    """Writes one JSON object per :class:`FrameResult`, one line each (the record is described in the README).
 
     Each line goes to the file in a single unbuffered write, so it reaches the
     OS at once and a Ctrl-C or kill between writes leaves only complete lines
