@@ -8,7 +8,7 @@ import numpy as np
 
 from .classify import Classifier
 from .reading import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
-from .segment import DEFAULT_CONFIG, SegmentConfig, crops_batch, segment
+from .segment import DEFAULT_CONFIG, SegmentConfig, resolve_splits, segment
 from .types import Frame, FrameResult
 
 
@@ -38,9 +38,11 @@ class Recognizer:
         or, by default, from when the source captured the frame."""
         t0 = time.perf_counter()
         found = segment(frame.image, self.segment_config)
-        candidates = found.candidates
         t1 = time.perf_counter()
-        probabilities = self.classifier.predict(crops_batch(candidates)) if candidates else np.zeros((0, self.classifier.num_classes), np.float32)
+        if found.candidates:
+            candidates, probabilities = resolve_splits(found, self.classifier.predict)
+        else:
+            candidates, probabilities = [], np.zeros((0, self.classifier.num_classes), np.float32)
         t2 = time.perf_counter()
         if self.tracker is not None:
             probabilities = self.tracker.update(candidates, probabilities)

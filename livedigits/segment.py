@@ -22,7 +22,7 @@ Pure functions, no state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -86,6 +86,9 @@ class SegmentConfig:
     share of the digit's height: the detached tail of a 1, not a second digit written close by."""
     min_piece_overlap: float = 0.5
     """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
+    split_aspect: float = 0.8
+    """A candidate at least this wide for its height may be two touching digits: its two halves are read
+    too, and win when the classifier is surer of them than of the whole."""
     pixels_per_candidate: int = 400
     """The candidate budget: at most one candidate per this many frame pixels (768 at 640x480), the
     largest first. It bounds the classifier's batch on a frame of noise; a dense page never reaches it,
@@ -402,12 +405,15 @@ class Segmentation:
     ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
+    ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
+    ``resolve_splits`` keeps whichever reading the classifier is surer of.
     """
 
     candidates: list[Candidate]
     marks: list[Box]
     mask: np.ndarray
     dropped: int = 0
+    splits: dict[int, tuple[Candidate, Candidate]] = field(default_factory=dict)
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -496,15 +502,80 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         return Box(int(x0 / scale) + offset_x, int(y0 / scale) + offset_y,
                    max(1, int(round(bw / scale))), max(1, int(round(bh / scale))))
 
+    kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
-    candidates.sort(key=lambda c: (c.box.y, c.box.x))
-    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped)
+    splits = {}
+    for k, (box, patch) in enumerate(kept):
+        halves = _split_touching(patch, box, config)
+        if halves:
+            splits[k] = tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in halves)
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits)
+
+
+def _split_touching(patch: np.ndarray, box: tuple, config: SegmentConfig):
+    """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
+    at least ``split_aspect`` as wide as tall, the two halves on either side of the column with the least
+    ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
+    x, y, w, h = box
+    if w < config.split_aspect * h or w < 2 * config.min_height // 2:
+        return None
+    columns = np.count_nonzero(patch, axis=0)
+    lo, hi = int(w * 0.3), int(w * 0.7) + 1
+    cut = lo + int(np.argmin(columns[lo:hi]))
+    halves = []
+    for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
+        points = cv2.findNonZero(part)
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None  # a tail or a flag, not a digit of its own
+        halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
+    return halves
 
 
 def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
     """The candidates of ``segment(image, config)`` (and, with ``return_mask``, the ink mask used)."""
     found = segment(image, config)
     return (found.candidates, found.mask) if return_mask else found.candidates
+
+
+#: Both halves of a split candidate must read as digits at least this surely.
+SPLIT_CONFIDENCE = 0.9
+
+
+def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates and their probabilities, with each wide candidate replaced by its two halves where
+    both read as digits more surely than the whole does. ``classify`` maps an (N, 28, 28, 1) batch to
+    (N, C) probabilities; the whole frame goes to it in one call."""
+    candidates = list(found.candidates)
+    extra = [half for k in sorted(found.splits) for half in found.splits[k]]
+    probabilities = classify(crops_batch(candidates + extra))
+    if not extra:
+        return candidates, probabilities
+    base = probabilities[: len(candidates)]
+    out_c, out_p = [], []
+    halves_at = len(candidates)
+    chosen = {}
+    for k in sorted(found.splits):
+        whole = base[k]
+        left, right = probabilities[halves_at], probabilities[halves_at + 1]
+        halves_at += 2
+        digits = min(10, whole.shape[0])
+        # The whole's own reading, digit or "not a digit", must be less sure than both halves' digits:
+        # half an M is a fine 1, but the M is surely no digit.
+        half_sure = min(float(left[:digits].max()), float(right[:digits].max()))
+        if half_sure >= SPLIT_CONFIDENCE and half_sure > float(whole.max()):
+            chosen[k] = (left, right)
+    for k, candidate in enumerate(candidates):
+        if k in chosen:
+            for half, probs in zip(found.splits[k], chosen[k]):
+                out_c.append(half)
+                out_p.append(probs)
+        else:
+            out_c.append(candidate)
+            out_p.append(base[k])
+    return out_c, np.stack(out_p) if out_p else base[:0]
 
 
 def crops_batch(candidates: list[Candidate]) -> np.ndarray:

@@ -70,3 +70,39 @@ def test_tracker_forgets_tracks_that_are_gone():
         tracker.update([], np.zeros((0, 11), np.float32))
     fresh = tracker.update([cand(100, 100)], np.stack([probs(2, 0.9)]))
     assert int(fresh[0].argmax()) == 2 and abs(float(fresh[0].max()) - 0.9) < 1e-6
+
+
+def test_evenly_spaced_row_on_a_slope_reads_as_single_digits_in_order():
+    # Ten digits 30 px tall, gaps of 1.2 heights, the line falling 3 degrees (about 0.05 px per px).
+    dets = [det(10 + 56 * k, int(100 + 0.05 * 56 * k), k) for k in range(10)]
+    assert [n.text for n in group_numbers(dets)] == [str(k) for k in range(10)]
+
+
+def test_two_numbers_a_space_apart_are_not_joined():
+    # "37" and "52": 0.15-height gaps inside each number, a 0.7-height space between them.
+    xs = [10, 34.5, 80, 104.5]
+    dets = [det(int(x), 100, d) for x, d in zip(xs, (3, 7, 5, 2))]
+    assert [n.text for n in group_numbers(dets)] == ["37", "52"]
+
+
+def test_a_spaced_but_even_string_stays_one_number():
+    # Gaps of 0.4-0.65 heights, all alike: one number, as people write a long number loosely.
+    xs, x = [], 10
+    for gap in (0.6, 0.65, 0.45, 0.4, 0.0):
+        xs.append(x)
+        x += 20 + gap * 30
+    dets = [det(x, 100, d) for x, d in zip(xs, (1, 3, 5, 4, 0))]
+    assert [n.text for n in group_numbers(dets)] == ["13540"]
+
+
+def test_a_sign_between_digits_ends_the_number():
+    dets = [det(10, 100, 1), det(32, 100, 2), det(64, 100, 7)]  # "12+7", written tight
+    assert [n.text for n in group_numbers(dets)] == ["127"]  # without the sign: one number
+    assert [n.text for n in group_numbers(dets, marks=[Box(53, 110, 10, 10)])] == ["12", "7"]
+
+
+def test_a_digit_shaped_letter_in_a_word_is_no_number():
+    # "A7" (the A read as not a digit, beside the 7 at letter spacing): no number; "12 A" keeps 12.
+    assert group_numbers([det(40, 100, 7)], marks=[Box(15, 100, 22, 30)]) == []
+    dets = [det(10, 100, 1), det(32, 100, 2)]
+    assert [n.text for n in group_numbers(dets, marks=[Box(80, 100, 22, 30)])] == ["12"]

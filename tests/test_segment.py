@@ -149,3 +149,29 @@ def test_any_image_gives_valid_crops(size, channels, depth, kind, seed):
 def test_rejects_bad_shape():
     with pytest.raises(ValueError, match="expected an image"):
         find_candidates(np.zeros((10, 10, 5), np.uint8))
+
+
+def test_touching_digits_are_read_as_two(mnist_slice):
+    """Two MNIST test digits whose ink touches form one wide piece; the recogniser reads its halves."""
+    from livedigits.classify import load_classifier
+    from livedigits.recognizer import Recognizer
+    from livedigits.types import Frame
+
+    _, (xt, yt) = mnist_slice
+    recognizer = Recognizer(load_classifier("lite-int8"), smooth=False)
+    rng = np.random.default_rng(1)
+    right = 0
+    for _ in range(12):
+        a, b = (int(rng.choice(np.flatnonzero(yt == d))) for d in rng.integers(10, size=2))
+        ink = np.zeros((300, 400), np.float32)
+        first, second = (cv2.resize(xt[i], (80, 80)).astype(np.float32) / 255.0 for i in (a, b))
+        ink[100:180, 100:180] = first
+        offset = 200  # slide the second digit left until its ink meets the first's
+        while offset > 120 and not ((ink[100:180, offset: offset + 80] > 0.5) & (second > 0.5)).any():
+            offset -= 1
+        ink[100:180, offset: offset + 80] = np.maximum(ink[100:180, offset: offset + 80], second)
+        page = (235 * (1 - ink) + 30 * ink).astype(np.uint8)
+        assert len(find_candidates(page)) == 1  # one piece of ink
+        result = recognizer.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)))
+        right += [n.text for n in result.numbers] == [f"{yt[a]}{yt[b]}"]
+    assert right >= 8  # without the split: 0 of 12
