@@ -241,6 +241,11 @@ def _draw_polylines(paths: list[np.ndarray], box_w: float, box_h: float, pen: fl
                 canvas[y, x] = 0
     distance = cv2.distanceTransform(canvas, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
     alpha = np.clip(pen * ss / 2 + 0.5 - distance, 0.0, 1.0)
+    if pen * ss >= 8:
+        # Round off the bumps a wide pen makes of the centre line's tiny spurs: blur the edge, then make it
+        # sharp again (one pixel of soft edge) at the same place.
+        sigma = 0.25 * pen * ss
+        alpha = np.clip((cv2.GaussianBlur(alpha, (0, 0), sigma) - 0.5) * sigma * 2.5 + 0.5, 0.0, 1.0)
     if ss > 1:
         alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_AREA)
     return Glyph(alpha.astype(np.float32), _ink_box(alpha))
@@ -272,65 +277,61 @@ def draw_digit(image28: np.ndarray, height: float, pen_width: float, slant_degre
     return _draw_polylines([fitted], w, h, pen_width, pairs)
 
 
-def _sign_paths(char: str, rng: np.random.Generator) -> tuple[list[np.ndarray], float, float, float]:
-    """Hand-drawn sign strokes in a unit box: (paths, width, height, vertical centre), heights in h."""
-    j = lambda s=0.04: rng.normal(0, s)  # noqa: E731 - a little hand wobble
-    if char == "+":
-        s = rng.uniform(0.45, 0.6)
-        paths = [[(0 + j(), s / 2 + j()), (s + j(), s / 2 + j())], [(s / 2 + j(), 0 + j()), (s / 2 + j(), s + j())]]
-        return [np.array(p, np.float32) for p in paths], s, s, 0.5
-    if char == "-":
-        s = rng.uniform(0.4, 0.55)
-        return [np.array([(0, j(0.02)), (s, j(0.03))], np.float32)], s, 0.0, 0.5
-    if char == "x":
-        s = rng.uniform(0.4, 0.5)
-        paths = [[(0 + j(), 0 + j()), (s + j(), s + j())], [(s + j(), 0 + j()), (0 + j(), s + j())]]
-        return [np.array(p, np.float32) for p in paths], s, s, 0.55
-    if char == "/":
-        return [np.array([(0.45 + j(), 0), (0 + j(), 1.0)], np.float32)], 0.45, 1.0, 0.5
-    if char == "=":
-        s = rng.uniform(0.45, 0.6)
-        g = rng.uniform(0.2, 0.28)
-        paths = [[(0, 0 + j(0.02)), (s, j(0.02))], [(0, g + j(0.02)), (s, g + j(0.02))]]
-        return [np.array(p, np.float32) for p in paths], s, g, 0.5
-    if char in "()":
-        t = np.linspace(-1.0, 1.0, 24)
-        bow = rng.uniform(0.22, 0.3)
-        x = bow * (1 - t**2) if char == "(" else bow * t**2
-        y = (t + 1) / 2 * rng.uniform(1.15, 1.3)
-        return [np.stack([x, y], axis=1).astype(np.float32)], bow, float(y.max()), 0.5
-    raise ValueError(f"no sign {char!r}")
+def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, steps: int = 24) -> list[tuple[float, float]]:
+    t = np.radians(np.linspace(start, end, steps))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
 
 
-def draw_mark(char: str, height: float, pen_width: float, rng: np.random.Generator) -> tuple[Glyph, float]:
-    """A sign (``SIGNS``) or letter (``LETTERS``) at a digit height of ``height`` px; returns the glyph and
-    where its ink centre sits above the baseline, in h (signs float mid-line, letters stand on it)."""
-    if char in SIGNS:
-        paths, w, h, centre = _sign_paths(char, rng)
-        scaled = [p * height + pen_width / 2 for p in paths]
-        lo = np.min([p.min(axis=0) for p in scaled], axis=0)
-        scaled = [p - lo + pen_width / 2 for p in scaled]
-        return _draw_polylines(scaled, w * height + pen_width, h * height + pen_width, pen_width), centre
-    if char in LETTERS:
-        ss = _supersample(pen_width)
-        font = cv2.FONT_HERSHEY_SIMPLEX
-        (_, cap), _ = cv2.getTextSize("T", font, 1.0, 1)
-        target = (height * rng.uniform(0.9, 1.05) - pen_width) * ss
-        scale = target / cap
-        thickness = max(1, int(round(pen_width * ss)))
-        (tw, th), base = cv2.getTextSize(char, font, scale, thickness)
-        pad = thickness + 4
-        canvas = np.zeros((th + base + 2 * pad, tw + 2 * pad + int(0.3 * th)), np.uint8)
-        cv2.putText(canvas, char, (pad, pad + th), font, scale, 255, thickness, cv2.LINE_AA)
-        slant = math.tan(math.radians(rng.uniform(-8, 12)))
-        shear = np.float32([[1, -slant, slant * canvas.shape[0] * 0.6], [0, 1, 0]])
-        canvas = cv2.warpAffine(canvas, shear, (canvas.shape[1], canvas.shape[0]))
-        alpha = canvas.astype(np.float32) / 255.0
-        if ss > 1:
-            alpha = cv2.resize(alpha, (canvas.shape[1] // ss, canvas.shape[0] // ss), interpolation=cv2.INTER_AREA)
-        glyph = Glyph(alpha, _ink_box(alpha))
-        return glyph, glyph.ink[3] / 2 / height
-    raise ValueError(f"cannot draw {char!r}; signs are {SIGNS!r}, letters {LETTERS!r}")
+# Marks as pen strokes in digit heights, y down from the top of the mark: (strokes, where the mark's centre
+# sits above the baseline). Signs float at mid height; letters stand on the baseline.
+_MARKS = {
+    "+": ([[(0, 0.25), (0.5, 0.25)], [(0.25, 0), (0.25, 0.5)]], 0.5),
+    "-": ([[(0, 0), (0.45, 0.01)]], 0.5),
+    "x": ([[(0, 0), (0.42, 0.42)], [(0.42, 0), (0, 0.42)]], 0.45),
+    "/": ([[(0.45, 0), (0, 1.0)]], 0.5),
+    "=": ([[(0, 0), (0.5, 0)], [(0, 0.24), (0.5, 0.24)]], 0.5),
+    "(": ([_arc(0.3, 0.6, 0.3, 0.6, 120, 240)], 0.5),
+    ")": ([_arc(0.0, 0.6, 0.3, 0.6, -60, 60)], 0.5),
+    "A": ([[(0, 1), (0.32, 0), (0.64, 1)], [(0.14, 0.62), (0.5, 0.62)]], 0.5),
+    "T": ([[(0, 0), (0.64, 0)], [(0.32, 0), (0.32, 1)]], 0.5),
+    "K": ([[(0, 0), (0, 1)], [(0.5, 0), (0, 0.55)], [(0.16, 0.42), (0.52, 1)]], 0.5),
+    "Z": ([[(0, 0), (0.56, 0), (0, 1), (0.58, 1)]], 0.5),
+    "l": ([[(0.12, 0), (0.06, 0.85), (0.12, 1.0), (0.26, 0.94)]], 0.5),
+    "O": ([_arc(0.3, 0.5, 0.3, 0.5, -90, 275, 40)], 0.5),
+    "S": ([_arc(0.28, 0.25, 0.26, 0.25, -30, -270, 20)[:-1] + _arc(0.28, 0.75, 0.28, 0.25, -90, 150, 20)], 0.5),
+}
+
+
+def _mark_paths(char: str, rng: np.random.Generator) -> tuple[list[np.ndarray], float]:
+    """A mark's strokes in digit heights, each point moved a little by the hand, and its centre's height
+    above the baseline. A sign is drawn at 80-110% of its size, a letter at 90-105% of a digit's height."""
+    strokes, centre = _MARKS[char]
+    size = rng.uniform(0.8, 1.1) if char in SIGNS else rng.uniform(0.9, 1.05)
+    paths = []
+    for stroke in strokes:
+        p = np.array(stroke, np.float32) * size
+        p += rng.normal(0, 0.025, p.shape).astype(np.float32)
+        if len(p) > 6:  # a curve: wobble it smoothly rather than point by point
+            p = cv2.GaussianBlur(p.reshape(-1, 1, 2), (1, 5), 0).reshape(-1, 2)
+        paths.append(p)
+    return paths, centre
+
+
+def draw_mark(char: str, height: float, pen_width: float, rng: np.random.Generator, slant_degrees: float = 0.0) -> tuple[Glyph, float]:
+    """A sign (``SIGNS``) or letter (``LETTERS``) written with a pen next to digits ``height`` px tall;
+    returns the glyph and where its ink centre sits above the baseline, in digit heights."""
+    if char not in _MARKS:
+        raise ValueError(f"cannot draw {char!r}; signs are {SIGNS!r}, letters {LETTERS!r}")
+    paths, centre = _mark_paths(char, rng)
+    scaled = [_shear(p * height, slant_degrees, height) for p in paths]
+    lo = np.min([p.min(axis=0) for p in scaled], axis=0)
+    hi = np.max([p.max(axis=0) for p in scaled], axis=0)
+    scaled = [p - lo + pen_width / 2 for p in scaled]
+    w, h = hi - lo + pen_width
+    glyph = _draw_polylines(scaled, float(w), float(h), pen_width)
+    if char in LETTERS:  # stands on the baseline
+        centre = glyph.ink[3] / 2 / height
+    return glyph, centre
 
 
 # --------------------------------------------------------------------------- layout
@@ -401,7 +402,7 @@ def _layout(options: SceneOptions, rng: np.random.Generator, digits: Digits) -> 
                 placed.append(_Placed(glyph, 0, 0, char, current_number, line_index, int(char)))
                 previous = "digit"
             else:
-                glyph, centre = draw_mark(char, h, pen, rng)
+                glyph, centre = draw_mark(char, h, pen, rng, slant)
                 if previous is not None:
                     x += rng.uniform(*options.sign_gap) * h
                 current_number = None
@@ -517,10 +518,10 @@ def _show_through(paper: np.ndarray, options: SceneOptions, rng: np.random.Gener
     h, w = paper.shape[:2]
     back = np.zeros((h, w), np.uint8)
     font = cv2.FONT_HERSHEY_COMPLEX
-    text_h = max(8.0, h * rng.uniform(0.018, 0.026))
+    text_h = max(8.0, h * rng.uniform(0.014, 0.02))
     (_, cap), _ = cv2.getTextSize("T", font, 1.0, 1)
     scale = text_h / cap
-    thickness = max(1, int(round(text_h / 9)))
+    thickness = max(1, int(round(text_h / 10)))
     words = ["the", "and", "report", "total", "of", "paper", "sample", "page", "with", "notes", "table", "value",
              "section", "is", "for", "from", "each", "were", "measured", "results", "in", "a", "this"]
     y = rng.uniform(0.5, 1.5) * text_h * 2
@@ -530,9 +531,9 @@ def _show_through(paper: np.ndarray, options: SceneOptions, rng: np.random.Gener
         cv2.putText(back, line, (margin, int(y)), font, scale, 255, thickness, cv2.LINE_AA)
         y += text_h * rng.uniform(1.9, 2.1)
     back = cv2.flip(back, 1)  # seen from the front, print on the back is mirrored
-    sigma = max(0.8, text_h * 0.08)  # the paper diffuses it
+    sigma = max(0.8, text_h * 0.12)  # the paper diffuses it
     ghost = cv2.GaussianBlur(back.astype(np.float32) / 255.0, (0, 0), sigma)
-    paper *= (1.0 - ghost * options.show_through)[..., None]
+    paper *= (1.0 - ghost * (options.show_through / max(1e-6, float(ghost.max()))))[..., None]
 
 
 def _ink(paper: np.ndarray, placed: list[_Placed], options: SceneOptions, rng: np.random.Generator) -> None:
