@@ -802,11 +802,11 @@ def render_scene(name: str, seed: int = 0, digits: Digits | None = None, **overr
     return render(scene_options(name, seed, **overrides), seed=seed, digits=digits)
 
 
-def write_scene(name: str, path: str | Path, seed: int = 0) -> dict:
+def write_scene(name: str, path: str | Path, seed: int = 0, digits: Digits | None = None) -> dict:
     """Write a named scene as an image (PNG, or JPEG by the extension), its truth beside it as ``.json``
     and the truth drawn on it as ``_truth.png``; return the truth document."""
     path = Path(path)
-    image, truth = render_scene(name, seed)
+    image, truth = render_scene(name, seed, digits=digits)
     if not cv2.imwrite(str(path), image):
         raise OSError(f"{path}: cannot write the image (unknown extension or folder not writable)")
     document = truth_document(truth, path.name)

@@ -24,6 +24,7 @@ from livedigits.scenes import (
     scene_options,
     stroke_width,
     truth_document,
+    write_scene,
 )
 from livedigits.types import Box, Frame
 
@@ -43,8 +44,15 @@ def classifier():
     return load_classifier()
 
 
-def _scene(name, digits, **overrides):
-    return render_scene(name, SEED, digits=digits, **overrides)
+_RENDERED = {}
+
+
+def _scene(name, digits):
+    """A named scene at SEED, rendered once per test run (the dense sheet takes a second or two)."""
+    if name not in _RENDERED:
+        _RENDERED[name] = render_scene(name, SEED, digits=digits)
+    image, truth = _RENDERED[name]
+    return image.copy(), truth
 
 
 def _read(classifier, image):
@@ -141,7 +149,7 @@ def test_scenes_are_deterministic_and_seeded(test_digits):
     assert not np.array_equal(a, c)
 
 
-def test_scene_options_are_checked():
+def test_scene_options_are_checked(test_digits):
     with pytest.raises(ValueError, match="unknown scene"):
         scene_options("no_such_scene")
     with pytest.raises(ValueError, match="unknown scene option"):
@@ -151,7 +159,7 @@ def test_scene_options_are_checked():
     with pytest.raises(ValueError, match="cannot write"):
         SceneOptions(lines=("12 # 3",))
     with pytest.raises(ValueError, match="does not fit"):
-        render(SceneOptions(size=(200, 100), lines=("123456789",), digit_height=60), digits=None)
+        render(SceneOptions(size=(200, 100), lines=("123456789",), digit_height=60), digits=test_digits)
 
 
 @pytest.mark.parametrize("pen", [1.0, 1.5, 4.0, 12.0])
@@ -281,3 +289,18 @@ def test_dense_sheet_is_a_phone_photo_of_many_small_numbers(test_digits):
     assert len(truth["numbers"]) >= 100
     heights = np.array([d["box"][3] for d in truth["digits"]])
     assert 40 <= np.median(heights) <= 60  # about 25 px once shrunk to 1920 px on the long side
+
+
+def test_write_scene_and_the_cli_option(tmp_path, test_digits):
+    import json
+
+    from livedigits.cli import build_parser
+
+    document = write_scene("spaced_numbers", tmp_path / "scene.png", seed=SEED, digits=test_digits)
+    assert json.loads((tmp_path / "scene.json").read_text()) == document
+    image = cv2.imread(str(tmp_path / "scene.png"))
+    expected, truth = _scene("spaced_numbers", test_digits)
+    assert np.array_equal(image, expected) and document["frames"][0] == truth
+    assert (tmp_path / "scene_truth.png").is_file()
+    args = build_parser().parse_args(["samples", "--scene", "operators", "--out", "x.png"])
+    assert args.scene == "operators" and args.out == "x.png" and args.seed is None
