@@ -101,7 +101,7 @@ class SceneOptions:
     paper_tint: tuple[float, float, float] = (0.93, 0.95, 0.96)  # BGR of the bare paper
     line_tint: str = "blue"  # colour of ruled or grid lines: blue, grey, black
     line_spacing: float | None = None  # ruled/grid/table line spacing, px; None: from the layout
-    line_darkness: float = 0.18  # share of the paper's light a ruled or grid line takes
+    line_darkness: float = 0.18  # share of the paper's light a printed line takes (a printed table: 0.5-0.7)
     line_width: float = 1.2  # px
     show_through: float = 0.0  # darkness of mirrored print from the back of the sheet (0: none; 0.1 is plain to see)
     shadow: float = 0.0  # darkness of a hard shadow across part of the frame (0: none)
@@ -346,6 +346,7 @@ class _Placed:
     number: int | None  # index into numbers, for digits
     line: int
     label: int | None = None
+    word: int = 0  # index of the space-separated word in its line
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -399,7 +400,7 @@ def _layout(options: SceneOptions, rng: np.random.Generator, digits: Digits) -> 
                 bottom = baseline + rng.normal(0, options.baseline_jitter) * h
                 ix, iy, iw, ih = glyph.ink
                 gx, gy = x - ix, bottom - (iy + ih)
-                placed.append(_Placed(glyph, 0, 0, char, current_number, line_index, int(char)))
+                placed.append(_Placed(glyph, 0, 0, char, current_number, line_index, int(char), word))
                 previous = "digit"
             else:
                 glyph, centre = draw_mark(char, h, pen, rng, slant)
@@ -409,7 +410,7 @@ def _layout(options: SceneOptions, rng: np.random.Generator, digits: Digits) -> 
                 ix, iy, iw, ih = glyph.ink
                 middle = baseline - centre * h + rng.normal(0, options.baseline_jitter) * h
                 gx, gy = x - ix, middle - (iy + ih / 2)
-                placed.append(_Placed(glyph, 0, 0, char, None, line_index))
+                placed.append(_Placed(glyph, 0, 0, char, None, line_index, None, word))
                 previous = "mark"
             rise = -(x + iw / 2) * tan_slope  # image y grows downwards: a rising line goes up
             placed[-1].x, placed[-1].y = int(round(gx)), int(round(gy + rise))
@@ -493,22 +494,25 @@ def _rules(paper: np.ndarray, options: SceneOptions, placed: list[_Placed], rng:
         _print_lines(paper, np.arange(oy, h, spacing), True, options.line_width, options.line_darkness, tint)
         _print_lines(paper, np.arange(ox, w, spacing), False, options.line_width, options.line_darkness, tint)
         return
-    # table: printed dark rules between the lines of writing and between its columns
+    # table: printed dark rules between the lines of writing and between its columns (words of a line)
     hpx = options.digit_height
     pitch = options.line_pitch * hpx
-    tops = [min(p.box[1] for p in placed if p.line == line) for line in sorted({p.line for p in placed})] if placed else [h / 2]
+    if placed:
+        tops = [min(p.box[1] for p in placed if p.line == line) for line in sorted({p.line for p in placed})]
+        columns = sorted({p.word for p in placed})
+        lefts = [min(p.box[0] for p in placed if p.word == k) for k in columns]
+        rights = [max(p.box[0] + p.box[2] for p in placed if p.word == k) for k in columns]
+        xs = [lefts[0] - 0.4 * hpx] + [(r + l) / 2 for r, l in zip(rights[:-1], lefts[1:])] + [rights[-1] + 0.4 * hpx]
+    else:
+        tops, xs = [h / 2], [w / 4, 3 * w / 4]
     ys = [t - (pitch - hpx) / 2 for t in tops] + [tops[-1] + hpx + (pitch - hpx) / 2]
-    col = (options.column_pitch or 4.0) * hpx
-    left = min(p.box[0] for p in placed) - 0.3 * hpx if placed else w / 4
-    right = max(p.box[0] + p.box[2] for p in placed) + 0.3 * hpx if placed else 3 * w / 4
-    xs = list(np.arange(left, right + col, col))
     table = np.ones(paper.shape[:2], np.float32)
     width = max(1, int(round(options.line_width)))
     for y in ys:
         cv2.line(table, (int(xs[0]), int(y)), (int(xs[-1]), int(y)), 0.0, width, cv2.LINE_AA)
     for x in xs:
         cv2.line(table, (int(x), int(ys[0])), (int(x), int(ys[-1])), 0.0, width, cv2.LINE_AA)
-    paper *= (1.0 - (1.0 - table) * options.line_darkness * 3.5)[..., None]
+    paper *= (1.0 - (1.0 - table) * options.line_darkness)[..., None]
 
 
 def _show_through(paper: np.ndarray, options: SceneOptions, rng: np.random.Generator) -> None:

@@ -170,6 +170,14 @@ def test_pen_width_is_the_asked_width(pen, test_digits):
     assert pen * 0.85 <= float(np.median(widths)) <= pen * 1.3, widths
 
 
+def test_negative_digit_gaps_make_touching_digits(test_digits):
+    options = SceneOptions(size=(640, 240), lines=("5831",), digit_height=80, digit_gap=(-0.1, -0.05), noise=0)
+    _, truth = render(options, seed=1, digits=test_digits)
+    boxes = [d["box"] for d in truth["digits"]]
+    assert len(truth["numbers"]) == 1
+    assert all(b[0] < a[0] + a[2] for a, b in zip(boxes, boxes[1:]))  # each digit's ink starts inside the one before
+
+
 def test_large_single_fills_most_of_the_frame(test_digits):
     image, truth = _scene("large_single", test_digits)
     (digit,) = truth["digits"]
@@ -205,6 +213,24 @@ def test_paper_lines_run_the_asked_ways(paper, rows, columns):
     along_rows, along_columns = _line_runs(gray.mean(axis=1)), _line_runs(gray.mean(axis=0))
     assert (along_rows >= 480 // 30 - 1) == rows and (along_rows == 0) == (not rows), along_rows
     assert (along_columns >= 640 // 30 - 1) == columns and (along_columns == 0) == (not columns), along_columns
+
+
+def test_table_rules_run_between_the_columns_and_rows(test_digits):
+    options = SceneOptions(size=(800, 600), lines=("12 7 305", "44 9 18"), paper="table", digit_height=50, line_darkness=0.6,
+                           line_width=2, noise=0, blur=0, vignette=0, light_gradient=0, slant_degrees=(0, 0))
+    image, truth = render(options, seed=3, digits=test_digits)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    boxes = np.array([d["box"] for d in truth["digits"]])
+    top, bottom = boxes[:, 1].min(), (boxes[:, 1] + boxes[:, 3]).max()
+    band = gray[top:bottom]  # rows of the writing: only the vertical rules run through all of them
+    dark = (band < np.median(band) * 0.8).mean(axis=0) > 0.95
+    columns = np.flatnonzero(dark[1:] & ~dark[:-1]) + 1
+    assert len(columns) == 4, columns  # left edge, two between the three columns, right edge
+    for x in columns:
+        assert not np.any((boxes[:, 0] <= x) & (x < boxes[:, 0] + boxes[:, 2])), (x, boxes)
+    cell = gray[:, columns[0] + 5 : columns[1] - 5]
+    rows = (cell < np.median(gray) * 0.8).mean(axis=1) > 0.95
+    assert np.count_nonzero(rows[1:] & ~rows[:-1]) == 3  # above, between and below the two lines
 
 
 def test_grid_paper_lines_cross_the_digits(test_digits):
