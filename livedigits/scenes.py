@@ -277,6 +277,54 @@ def draw_digit(image28: np.ndarray, height: float, pen_width: float, slant_degre
     return _draw_polylines([fitted], w, h, pen_width, pairs)
 
 
+@dataclass(frozen=True)
+class StrokeDigits:
+    """Digits as pen trajectories: ``strokes[i]`` is digit i's pen-down strokes, each float32 ``(n, 2)``
+    points ``(x, y)`` with x to the right and y DOWN (image convention); ``labels`` int ``(N,)``, 0..9."""
+
+    strokes: tuple[tuple[np.ndarray, ...], ...]
+    labels: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.strokes) != len(self.labels) or len(self.labels) == 0:
+            raise ValueError(f"need one label per digit and at least one digit, got {len(self.strokes)} and {len(self.labels)}")
+        if any(len(digit) == 0 or any(np.asarray(s).ndim != 2 or np.asarray(s).shape[1:] != (2,) or len(s) == 0 for s in digit)
+               for digit in self.strokes):
+            raise ValueError("every digit needs one or more strokes, each an (n, 2) array of points with n >= 1")
+
+
+def load_pendigits(path: str | Path, writers: range | tuple[int, ...] = range(30, 44)) -> StrokeDigits:
+    """Pen trajectories from a ``pendigits_strokes.npz`` (UCI Pen-Based Recognition of Handwritten Digits,
+    CC BY 4.0: points with y UP, CSR offsets ``stroke_starts``/``sample_starts``, ``labels``, ``writer``).
+    By default only the 14 writers of its test file (ids 30..43). y is flipped to point down."""
+    with np.load(path) as z:
+        points, stroke_starts, sample_starts = z["points"], z["stroke_starts"], z["sample_starts"]
+        labels, writer = z["labels"].astype(np.int64), z["writer"]
+    keep = np.flatnonzero(np.isin(writer, np.asarray(tuple(writers))))
+    if keep.size == 0:
+        raise ValueError(f"{path}: no digits by writers {tuple(writers)}")
+    digits = []
+    for i in keep:
+        strokes = []
+        for k in range(sample_starts[i], sample_starts[i + 1]):
+            stroke = points[stroke_starts[k] : stroke_starts[k + 1]].astype(np.float32)
+            strokes.append(np.stack([stroke[:, 0], -stroke[:, 1]], axis=1))
+        digits.append(tuple(strokes))
+    return StrokeDigits(tuple(digits), labels[keep])
+
+
+def draw_strokes(strokes, height: float, pen_width: float, slant_degrees: float = 0.0) -> Glyph:
+    """A digit given as pen strokes (y down, any scale) written ``height`` px tall with a ``pen_width`` px pen."""
+    allpoints = np.concatenate([np.asarray(s, np.float32) for s in strokes])
+    lo, hi = allpoints.min(axis=0), allpoints.max(axis=0)
+    scale = max(0.5, height - pen_width) / max(1e-6, float(hi[1] - lo[1]))
+    paths = [_shear((np.asarray(s, np.float32) - lo) * scale + pen_width / 2, slant_degrees, height) for s in strokes]
+    left = min(float(p[:, 0].min()) for p in paths) - pen_width / 2
+    paths = [p - np.float32([left, 0]) for p in paths]
+    right = max(float(p[:, 0].max()) for p in paths) + pen_width / 2
+    return _draw_polylines(paths, right, height, pen_width)
+
+
 def _arc(cx: float, cy: float, rx: float, ry: float, start: float, end: float, steps: int = 24) -> list[tuple[float, float]]:
     t = np.radians(np.linspace(start, end, steps))
     return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
@@ -354,13 +402,17 @@ class _Placed:
         return self.x + ix, self.y + iy, iw, ih
 
 
-def _pick(pool: dict[int, np.ndarray], images: np.ndarray, label: int, rng: np.random.Generator) -> np.ndarray:
-    return images[int(rng.choice(pool[label]))]
+def _writer(digits: "Digits | StrokeDigits"):
+    """(labels, draw(index, height, pen, slant) -> Glyph) for bitmaps or pen strokes."""
+    if isinstance(digits, StrokeDigits):
+        return np.asarray(digits.labels), lambda i, h, pen, slant: draw_strokes(digits.strokes[i], h, pen, slant)
+    images, labels = digits
+    return labels, lambda i, h, pen, slant: draw_digit(images[i], h, pen, slant)
 
 
 def _layout(options: SceneOptions, rng: np.random.Generator, digits: Digits) -> list[_Placed]:
     """Write every line: glyphs with their places on the page and which number each digit is in."""
-    images, labels = digits
+    labels, draw = _writer(digits)
     pool = {d: np.flatnonzero(labels == d) for d in range(10)}
     h = options.digit_height
     tan_slope = math.tan(math.radians(options.slope_degrees))
@@ -389,7 +441,7 @@ def _layout(options: SceneOptions, rng: np.random.Generator, digits: Digits) -> 
                 if pool[int(char)].size == 0:
                     raise ValueError(f"no {char} among the digits to write with")
                 height = h * (1 + rng.uniform(-1, 1) * options.height_jitter)
-                glyph = draw_digit(_pick(pool, images, int(char), rng), height, pen, slant)
+                glyph = draw(int(rng.choice(pool[int(char)])), height, pen, slant)
                 if previous == "digit":
                     x += rng.uniform(*options.digit_gap) * h
                 elif previous == "mark":
@@ -635,13 +687,14 @@ def _map_box(box, homography: np.ndarray) -> list[int]:
 # --------------------------------------------------------------------------- rendering
 
 
-def render(options: SceneOptions, seed: int = 0, digits: Digits | None = None) -> tuple[np.ndarray, dict]:
+def render(options: SceneOptions, seed: int = 0, digits: Digits | StrokeDigits | None = None) -> tuple[np.ndarray, dict]:
     """Draw one photo of written paper: ``(image, truth)``; image BGR uint8 ``(size[1], size[0], 3)``.
 
-    ``digits`` is an ``(images, labels)`` pair to write with (uint8 (N, 28, 28), white on black);
-    by default the MNIST test set. Same options and seed, same image.
+    ``digits`` is an ``(images, labels)`` pair to write with (uint8 (N, 28, 28), white on black;
+    by default the MNIST test set), or ``StrokeDigits`` (pen trajectories, e.g. ``load_pendigits``). Same options and seed, same image.
     """
-    digits = _check_digits(mnist_test_digits() if digits is None else digits)
+    if not isinstance(digits, StrokeDigits):
+        digits = _check_digits(mnist_test_digits() if digits is None else digits)
     layout_seed, paper_seed, ink_seed, light_seed, camera_seed = np.random.SeedSequence(seed).spawn(5)
     size = tuple(int(v) for v in options.size)
     placed = _layout(options, np.random.default_rng(layout_seed), digits)
@@ -801,12 +854,12 @@ def scene_options(name: str, seed: int = 0, **overrides) -> SceneOptions:
     return replace(options, **overrides)
 
 
-def render_scene(name: str, seed: int = 0, digits: Digits | None = None, **overrides) -> tuple[np.ndarray, dict]:
+def render_scene(name: str, seed: int = 0, digits: Digits | StrokeDigits | None = None, **overrides) -> tuple[np.ndarray, dict]:
     """Render a named scene (see ``SCENES``): ``(BGR image, truth)``."""
     return render(scene_options(name, seed, **overrides), seed=seed, digits=digits)
 
 
-def write_scene(name: str, path: str | Path, seed: int = 0, digits: Digits | None = None) -> dict:
+def write_scene(name: str, path: str | Path, seed: int = 0, digits: Digits | StrokeDigits | None = None) -> dict:
     """Write a named scene as an image (PNG, or JPEG by the extension), its truth beside it as ``.json``
     and the truth drawn on it as ``_truth.png``; return the truth document."""
     path = Path(path)

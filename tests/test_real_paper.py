@@ -18,7 +18,9 @@ from livedigits.scenes import (
     INKS,
     SCENES,
     SceneOptions,
+    StrokeDigits,
     draw_digit,
+    draw_strokes,
     render,
     render_scene,
     scene_options,
@@ -330,3 +332,18 @@ def test_write_scene_and_the_cli_option(tmp_path, test_digits):
     assert (tmp_path / "scene_truth.png").is_file()
     args = build_parser().parse_args(["samples", "--scene", "operators", "--out", "x.png"])
     assert args.scene == "operators" and args.out == "x.png" and args.seed is None
+
+
+def test_pen_trajectories_are_written_like_bitmaps():
+    t = np.linspace(0, 2 * np.pi, 40, dtype=np.float32)
+    one = (np.array([[3, 0], [0, 10]], np.float32),)
+    zero = (np.stack([4 * np.cos(t), 6 * np.sin(t)], axis=1),)
+    digits = StrokeDigits((one, zero), np.array([1, 0]))
+    glyph = draw_strokes((zero[0] * 10,), 90, 3.0)
+    assert glyph.ink[3] in (89, 90, 91) and 2.7 <= stroke_width(glyph.alpha) <= 3.6
+    options = SceneOptions(size=(400, 200), lines=("10 01",), digit_height=80, pen_width=3, noise=0)
+    image, truth = render(options, seed=0, digits=digits)
+    assert [n["text"] for n in truth["numbers"]] == ["10", "01"]
+    assert all(76 <= d["box"][3] <= 84 for d in truth["digits"])
+    with pytest.raises(ValueError, match="one label per digit"):
+        StrokeDigits((one,), np.array([1, 0]))
