@@ -26,6 +26,15 @@ Truth layout (one frame of ``synth``'s JSON, with the extra keys ``size``, ``lin
      "digits": [{"box": [x, y, w, h], "digit": 1, "number": 0}],
      "marks": [{"box": [x, y, w, h], "kind": "sign", "text": "+"}]}
 
+Writing can also come from pen trajectories (``StrokeDigits``; ``load_pendigits`` reads the UCI
+pendigits trajectories from a ``pendigits_strokes.npz`` path, the test-file writers by default),
+drawn the same way at any pen width.
+
+API: ``render(SceneOptions(...), seed, digits)`` draws any scene; ``SCENES`` names one scene per
+failure kind and ``render_scene(name, seed, **overrides)`` draws it; ``write_scene`` saves one with its
+truth JSON (``livedigits samples --scene NAME --out FILE.png``); ``draw_digit``, ``draw_strokes``,
+``draw_mark`` and ``stroke_width`` are the pen and its measure.
+
 Example::
 
     from livedigits.scenes import render_scene, SCENES
@@ -514,7 +523,6 @@ def _paper(rng: np.random.Generator, options: SceneOptions, size: tuple[int, int
 def _print_lines(paper: np.ndarray, positions, horizontal: bool, width: float, darkness: float, tint) -> None:
     """Printed lines across the paper at the given positions (px), in place."""
     h, w = paper.shape[:2]
-    length = h if not horizontal else w
     coords = np.arange(h if horizontal else w, dtype=np.float32)
     profile = np.zeros_like(coords)
     for p in positions:
@@ -524,7 +532,6 @@ def _print_lines(paper: np.ndarray, positions, horizontal: bool, width: float, d
         paper *= 1.0 - take[:, None, None] * np.asarray(tint, np.float32)[None, None, :]
     else:
         paper *= 1.0 - take[None, :, None] * np.asarray(tint, np.float32)[None, None, :]
-    del length
 
 
 def _rules(paper: np.ndarray, options: SceneOptions, placed: list[_Placed], rng: np.random.Generator) -> None:
@@ -719,8 +726,13 @@ def render(options: SceneOptions, seed: int = 0, digits: Digits | StrokeDigits |
     if options.noise > 0:
         # Shot noise grows with the light; read noise does not: both in grey levels at mid grey.
         # One draw per pixel shared by the channels (a camera's demosaicing correlates them anyway).
-        level = np.sqrt(np.clip(image.mean(axis=2, keepdims=True), 0, 1.2) / 0.5 + 0.05)
-        image += camera_rng.standard_normal((size[1], size[0], 1), dtype=np.float32) * (options.noise / 255.0) * level
+        level = np.maximum(image[..., 1], 0.0)  # green: the channel most of a camera's pixels see
+        level *= 2.0
+        level += 0.05
+        np.sqrt(level, out=level)
+        level *= camera_rng.standard_normal((size[1], size[0]), dtype=np.float32)
+        level *= options.noise / 255.0
+        image += level[..., None]
     image *= 255.0
     image += 0.5
     out = np.clip(image, 0, 255, out=image).astype(np.uint8)
