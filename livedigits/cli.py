@@ -187,9 +187,19 @@ def cmd_run(args) -> int:
 
 
 def cmd_samples(args) -> int:
+    if args.scene:
+        from .scenes import SCENES, write_scene
+
+        if args.scene not in SCENES:
+            raise UsageError(f"--scene must be one of {', '.join(sorted(SCENES))}, got {args.scene!r}")
+        out = Path(args.out if args.out != "samples" else f"{args.scene}.png")
+        document = write_scene(args.scene, out, seed=args.seed if args.seed is not None else 0)
+        print(f"{out}: {SCENES[args.scene][0]}; numbers {' '.join(n['text'] for n in document['frames'][0]['numbers'])}")
+        print(f"{out.with_suffix('.json')} (truth), {out.with_name(out.stem + '_truth.png')} (truth drawn)")
+        return 0
     from .synth import generate_samples
 
-    written = generate_samples(args.out, seed=args.seed)
+    written = generate_samples(args.out, seed=args.seed if args.seed is not None else 7)
     for path in written or []:
         print(path)
     return 0
@@ -367,8 +377,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     samples = sub.add_parser("samples", help="regenerate the synthetic demo samples with ground truth")
-    samples.add_argument("--out", default="samples")
-    samples.add_argument("--seed", type=int, default=7)
+    samples.add_argument("--out", default="samples", help="folder (default samples); with --scene, the image file (default SCENE.png)")
+    samples.add_argument("--seed", type=int, help="default 7 for the samples, 0 for a scene")
+    samples.add_argument("--scene", metavar="NAME", help="render one real-paper test scene (livedigits.scenes.SCENES) and its truth JSON instead")
     samples.set_defaults(func=cmd_samples)
 
     score = sub.add_parser(
