@@ -140,7 +140,10 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray,
     # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
     # around it, and keeps the step of a hard shadow edge where it is.
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
-    paper = cv2.blur(paper, (3, 3))
+    # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
+    # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
+    # sensitivity), not on the shaded side (where it would make a line of false ink).
+    paper = cv2.erode(cv2.blur(paper, (3, 3)), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     # Where the frame is much darker than the page over an area wider than any stroke, it is the table
     # around the page: no ink threshold there.
     brightest = float(np.percentile(paper[::2, ::2], 95))
@@ -162,6 +165,8 @@ LINE_POOL = 4
 #: A run is a ruled or grid line only if it is at least this many times longer than it is thick (as
 #: measured on the pooled mask, which overstates a thin line's thickness up to fourfold).
 LINE_ASPECT = 15.0
+#: Ink darker than this share of a printed line's typical grey level is a pen stroke running along it.
+PEN_DARKER = 0.8
 #: Gaps up to this many pixels along a line (a faint or dotted printed line) do not end its run.
 LINE_GAP = 9
 
@@ -180,13 +185,15 @@ def _runs(mask: np.ndarray, length: int, vertical: bool) -> np.ndarray:
     return cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
 
 
-def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit_height: float | None = None) -> np.ndarray:
+def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit_height: float | None = None,
+                 gray: np.ndarray | None = None) -> np.ndarray:
     """Remove ruled and grid lines, in both directions, from the ink mask.
 
     A line is a straight run of ink at least ``line_length`` of the frame long, at least ``LINE_ASPECT``
     times longer than thick, and, when the writing's digit height is known, ``line_digits`` digit heights
-    long: so the stem of a 1 or the bar of a 7, however large, stays. Where a stroke crossed a removed
-    line, the gap is bridged again.
+    long: so the stem of a 1 or the bar of a 7, however large, stays. With the frame's ``gray`` values,
+    ink much darker than the line's own (a pen stroke along a faint printed line) stays too. Where a
+    stroke crossed a removed line, the gap is bridged again.
     """
     h, w = mask.shape
     out = mask
@@ -214,6 +221,11 @@ def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit
         # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
         band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
         lines = cv2.bitwise_and(mask, band)
+        if gray is not None:
+            # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
+            # pixels clearly darker than the line's own ink are the stroke's, and stay.
+            typical = float(np.median(gray[lines > 0])) if lines.any() else 0.0
+            lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
         cleaned = cv2.subtract(out, lines)
         # Bridge strokes that crossed a line: close across it, but only inside what was removed.
         across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
@@ -377,6 +389,23 @@ def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, co
     return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
 
 
+def _darker_than_every_side(gray: np.ndarray, patch: np.ndarray, box: tuple, config: SegmentConfig) -> bool:
+    """A stroke is darker than the paper on all its sides; the sliver of false ink along a shadow's edge
+    is as dark as the shade on one side of it. Each side inside the frame is a strip a quarter of the
+    box's smaller side wide, just outside the box."""
+    x, y, w, h = box
+    frame_h, frame_w = gray.shape
+    ink = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0]
+    t = max(2, min(w, h) // 4)
+    limit = ink / (1.0 - 0.5 * config.ink_contrast)
+    for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
+                           (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
+        if x1 - x0 >= 1 and y1 - y0 >= 1 and cv2.mean(gray[y0:y1, x0:x1])[0] < limit:
+            return False
+    return True
+
+
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
     x0 = min(boxes[m][0] for m in members)
     y0 = min(boxes[m][1] for m in members)
@@ -458,7 +487,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     # Removing lines costs a few morphological passes: only pay for it when some piece of ink is long
     # enough to hold one.
     if ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
-        cleaned = remove_lines(mask, config, _digit_height(boxes, config, w, h))
+        cleaned = remove_lines(mask, config, _digit_height(boxes, config, w, h), gray)
         if cleaned is not mask:
             mask = cleaned
             contours = _outer_contours(mask)
@@ -491,7 +520,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
             continue
         patch = _member_patch(mask, contours, members, box)
-        if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
+        if (_keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config)
+                and _darker_than_every_side(gray, patch, box, config)):
             kept.append((box, patch))
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
