@@ -39,7 +39,7 @@ class SegmentConfig:
     """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines,
     pencil guide lines and text showing through from the back of the sheet stay below it; pen ink of
     any colour is far above."""
-    background_side: int = 160
+    background_side: int = 120
     """The paper brightness is estimated on a copy of the frame shrunk until its shorter side is about
     this many pixels (the light on a page changes slowly; this keeps the estimate cheap at any size)."""
     background_kernel: float = 0.25
@@ -86,7 +86,7 @@ class SegmentConfig:
     share of the digit's height: the detached tail of a 1, not a second digit written close by."""
     min_piece_overlap: float = 0.5
     """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
-    split_aspect: float = 0.8
+    split_aspect: float = 0.9
     """A candidate at least this wide for its height may be two touching digits: its two halves are read
     too, and win when the classifier is surer of them than of the whole."""
     pixels_per_candidate: int = 400
@@ -185,9 +185,36 @@ def _runs(mask: np.ndarray, length: int, vertical: bool) -> np.ndarray:
     return cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
 
 
+def _line_lengths(config: SegmentConfig, frame_w: int, frame_h: int, digit_height: float | None) -> tuple[int, int]:
+    """The shortest horizontal and vertical runs that count as lines in this frame."""
+    protect = int(config.line_digits * digit_height) if digit_height else 0
+    return max(int(frame_w * config.line_length), protect), max(int(frame_h * config.line_length), protect)
+
+
+def line_regions(mask: np.ndarray, boxes: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG,
+                 digit_height: float | None = None) -> list[tuple[int, int, int, int]]:
+    """Boxes of the pieces of ink that may hold ruled or grid lines: long and thin for their length (a
+    ruled line, with the digits that touch it), or long both ways and mostly empty (a grid). A big digit
+    is long but not thin, so it is never searched for lines."""
+    h, w = mask.shape
+    long_x, long_y = _line_lengths(config, w, h, digit_height)
+    regions = []
+    for x, y, bw, bh in boxes.tolist():
+        if bw < long_x and bh < long_y:
+            continue
+        ink = cv2.countNonZero(mask[y: y + bh, x: x + bw])
+        long_side = max(bw, bh)
+        thin = ink / float(long_side) * LINE_ASPECT <= long_side
+        net = bw >= long_x and bh >= long_y and ink <= 0.2 * bw * bh
+        if thin or net:
+            regions.append((x, y, bw, bh))
+    return regions
+
+
 def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit_height: float | None = None,
-                 gray: np.ndarray | None = None) -> np.ndarray:
-    """Remove ruled and grid lines, in both directions, from the ink mask.
+                 gray: np.ndarray | None = None, regions: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
+    """Remove ruled and grid lines, in both directions, from the ink mask (within ``regions``, boxes
+    ``(x, y, w, h)``, or everywhere).
 
     A line is a straight run of ink at least ``line_length`` of the frame long, at least ``LINE_ASPECT``
     times longer than thick, and, when the writing's digit height is known, ``line_digits`` digit heights
@@ -196,43 +223,51 @@ def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit
     stroke crossed a removed line, the gap is bridged again.
     """
     h, w = mask.shape
-    out = mask
-    for vertical in (False, True):
-        extent = h if vertical else w
-        length = int(extent * config.line_length)
-        if digit_height:
-            length = max(length, int(config.line_digits * digit_height))
-        if length < 8 or length >= extent:
-            continue
-        runs = _runs(mask, length, vertical)
-        if not runs.any():
-            continue
-        contours = _outer_contours(runs)
-        rects = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
-        long_side = rects[:, 3] if vertical else rects[:, 2]
-        # A run's thickness in source pixels, from its pooled outline's area: an upper bound, since a
-        # pooled pixel stands for LINE_POOL of them across the run.
-        thickness = (np.array([cv2.contourArea(c) for c in contours]) / np.maximum(1.0, long_side) + 1.0) * LINE_POOL
-        is_line = (long_side >= length) & (long_side >= LINE_ASPECT * thickness)
-        if not is_line.any():
-            continue
-        band = np.zeros_like(runs)
-        cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
-        # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
-        band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
-        lines = cv2.bitwise_and(mask, band)
-        if gray is not None:
-            # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
-            # pixels clearly darker than the line's own ink are the stroke's, and stay.
-            typical = float(np.median(gray[lines > 0])) if lines.any() else 0.0
-            lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
-        cleaned = cv2.subtract(out, lines)
-        # Bridge strokes that crossed a line: close across it, but only inside what was removed.
-        across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
-        bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
-        out = cv2.bitwise_or(cleaned, bridged)
+    long_x, long_y = _line_lengths(config, w, h, digit_height)
+    out = mask.copy()
+    for x, y, bw, bh in regions if regions is not None else [(0, 0, w, h)]:
+        for vertical in (False, True):
+            length = long_y if vertical else long_x
+            if length < 8 or length > (bh if vertical else bw):
+                continue
+            # A margin around the region, for the bridging across lines at its border.
+            x0, y0, x1, y1 = max(0, x - 8), max(0, y - 8), min(w, x + bw + 8), min(h, y + bh + 8)
+            _remove_runs(mask[y0:y1, x0:x1], out[y0:y1, x0:x1], None if gray is None else gray[y0:y1, x0:x1],
+                         length, vertical)
     return out
+
+
+def _remove_runs(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, length: int, vertical: bool) -> None:
+    """Take the lines of one direction out of ``out`` (a view, changed in place), found on ``mask``."""
+    h, w = mask.shape
+    runs = _runs(mask, length, vertical)
+    if not runs.any():
+        return
+    contours = _outer_contours(runs)
+    rects = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
+    long_side = rects[:, 3] if vertical else rects[:, 2]
+    # A run's thickness in source pixels, from its pooled outline's area: an upper bound, since a
+    # pooled pixel stands for LINE_POOL of them across the run.
+    thickness = (np.array([cv2.contourArea(c) for c in contours]) / np.maximum(1.0, long_side) + 1.0) * LINE_POOL
+    is_line = (long_side >= length) & (long_side >= LINE_ASPECT * thickness)
+    if not is_line.any():
+        return
+    band = np.zeros_like(runs)
+    cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
+    # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
+    band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
+    lines = cv2.bitwise_and(mask, band)
+    if gray is not None and lines.any():
+        # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
+        # pixels clearly darker than the line's own ink are the stroke's, and stay.
+        typical = float(np.median(gray[lines > 0]))
+        lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
+    cleaned = cv2.subtract(out, lines)
+    # Bridge strokes that crossed a line: close across it, but only inside what was removed.
+    across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
+    bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
+    out[:] = cv2.bitwise_or(cleaned, bridged)
 
 
 def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
@@ -484,12 +519,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     mask, inside = _ink_and_paper(gray, config)
     contours = _outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
-    # Removing lines costs a few morphological passes: only pay for it when some piece of ink is long
-    # enough to hold one.
+    # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
+    # thin enough to hold one.
     if ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
-        cleaned = remove_lines(mask, config, _digit_height(boxes, config, w, h), gray)
-        if cleaned is not mask:
-            mask = cleaned
+        digit_height = _digit_height(boxes, config, w, h)
+        regions = line_regions(mask, boxes, config, digit_height)
+        if regions:
+            mask = remove_lines(mask, config, digit_height, gray, regions)
             contours = _outer_contours(mask)
             boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
 
