@@ -130,8 +130,9 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
 
 
-def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The ink mask (uint8, 255 = ink) and the paper region, shrunk (uint8, 1 = well inside the page)."""
+def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ink mask (uint8, 255 = ink), the paper region, shrunk (uint8, 1 = well inside the page), and
+    the ink threshold (uint8, full size: the local paper's brightness times ``1 - ink_contrast``)."""
     h, w = gray.shape
     scale = max(1, min(h, w) // max(1, config.background_side))
     small_w, small_h = max(1, w // scale), max(1, h // scale)
@@ -156,7 +157,7 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray,
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
     limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    return cv2.compare(gray, limit, cv2.CMP_LT), inside
+    return cv2.compare(gray, limit, cv2.CMP_LT), inside, limit
 
 
 #: Rows (for horizontal lines) or columns (vertical) are pooled by this factor before looking for
@@ -424,19 +425,31 @@ def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, co
     return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
 
 
-def _darker_than_every_side(gray: np.ndarray, patch: np.ndarray, box: tuple, config: SegmentConfig) -> bool:
-    """A stroke is darker than the paper on all its sides; the sliver of false ink along a shadow's edge
-    is as dark as the shade on one side of it. Each side inside the frame is a strip a quarter of the
-    box's smaller side wide, just outside the box."""
+def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, mask: np.ndarray, patch: np.ndarray, box: tuple,
+                         config: SegmentConfig) -> bool:
+    """Writing has paper on all its sides. Just outside the box, each side inside the frame (a strip a
+    quarter of the box's smaller side wide) must be clearly brighter than the ink, and about as bright as
+    the paper estimate there. The sliver of false ink along a shadow's edge fails the first (the shade on
+    one side is as dark as it); a knot in the wood of the table beside the page fails the second."""
     x, y, w, h = box
     frame_h, frame_w = gray.shape
-    ink = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0]
     t = max(2, min(w, h) // 4)
-    limit = ink / (1.0 - 0.5 * config.ink_contrast)
+    ink = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0]
+    brighter = ink / (1.0 - 0.5 * config.ink_contrast)
+    # The estimate is stored as the ink threshold, paper * (1 - contrast); paper here means at least
+    # (1 - contrast / 2) of it (a little noise, or a neighbour's stroke in the strip, is fine).
+    near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
     for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
                            (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
-        if x1 - x0 >= 1 and y1 - y0 >= 1 and cv2.mean(gray[y0:y1, x0:x1])[0] < limit:
+        if x1 - x0 < 1 or y1 - y0 < 1:
+            continue
+        # Only the strip's paper counts: a neighbour's stroke in it says nothing about this piece.
+        paper = cv2.bitwise_not(mask[y0:y1, x0:x1])
+        if cv2.countNonZero(paper) < 0.2 * paper.size:
+            continue
+        side = cv2.mean(gray[y0:y1, x0:x1], mask=paper)[0]
+        if side < brighter or side < near_paper * cv2.mean(limit[y0:y1, x0:x1], mask=paper)[0]:
             return False
     return True
 
@@ -516,7 +529,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
 
-    mask, inside = _ink_and_paper(gray, config)
+    mask, inside, limit = _ink_and_paper(gray, config)
     contours = _outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
@@ -557,7 +570,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
             continue
         patch = _member_patch(mask, contours, members, box)
         if (_keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config)
-                and _darker_than_every_side(gray, patch, box, config)):
+                and _paper_on_every_side(gray, limit, mask, patch, box, config)):
             kept.append((box, patch))
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
