@@ -59,12 +59,16 @@ BENCH_BACKENDS = ("auto", "keras", "lite", "lite-int8", "all")
 #: already holds TensorFlow.
 ALL_BACKENDS = ("lite", "lite-int8", "keras")
 
-STAGES = ("capture_wait", "decode", "resize", "segment", "classify", "read", "overlay", "processing", "e2e")
+STAGES = ("capture_wait", "decode", "resize", "segment", "segment.paper", "segment.lines", "segment.pieces",
+          "classify", "read", "overlay", "processing", "e2e")
 STAGE_LABELS = {
     "capture_wait": "capture wait",
     "decode": "decode (reader)",
     "resize": "resize (bench)",
     "segment": "segment",
+    "segment.paper": "  paper, ink",
+    "segment.lines": "  lines",
+    "segment.pieces": "  pieces, crops",
     "classify": "classify",
     "read": "read",
     "overlay": "overlay",
@@ -1117,8 +1121,8 @@ def plot_report(report: BenchReport, path: str | os.PathLike) -> Path:
     figure = Figure(figsize=(5.2 * len(results) + 2.2, 4.6), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(1, len(results), squeeze=False, sharex=True, sharey=True)[0]
-    colours = dict(zip(STAGES, ("#1f77b4", "#ff7f0e", "#bcbd22", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
-                                "#e377c2", "#333333")))
+    colours = dict(zip(STAGES, ("#1f77b4", "#ff7f0e", "#bcbd22", "#2ca02c", "#98df8a", "#17becf", "#aec7e8",
+                                "#d62728", "#9467bd", "#8c564b", "#e377c2", "#333333")))
     interval = 1000.0 / report.source["fps"] if report.source.get("fps") else None
     for ax, result in zip(axes, results):
         for stage in STAGES:

@@ -54,6 +54,7 @@ class Recognizer:
             "classify": (t2 - t1) * 1e3,
             "read": (t3 - t2) * 1e3,
         }
+        timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
         return FrameResult(
             frame=frame,
             detections=tuple(detections),

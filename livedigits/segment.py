@@ -22,6 +22,7 @@ Pure functions, no state.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -483,7 +484,9 @@ class Segmentation:
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
     ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
-    ``resolve_splits`` keeps whichever reading the classifier is surer of.
+    ``resolve_splits`` keeps whichever reading the classifier is surer of. ``timings``: milliseconds of
+    the sub-stages ``paper`` (grey, paper estimate, ink), ``lines`` (finding and removing lines) and
+    ``pieces`` (grouping, filters, crops).
     """
 
     candidates: list[Candidate]
@@ -491,6 +494,7 @@ class Segmentation:
     mask: np.ndarray
     dropped: int = 0
     splits: dict[int, tuple[Candidate, Candidate]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -511,6 +515,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
     from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1].
     """
+    started = time.perf_counter()
     gray = to_gray(np.asarray(image))
     full_h, full_w = gray.shape[:2]
     offset_x = offset_y = 0
@@ -530,6 +535,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         return Segmentation([], [], np.zeros((h, w), np.uint8))
 
     mask, inside, limit = _ink_and_paper(gray, config)
+    paper_done = time.perf_counter()
     contours = _outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
@@ -542,6 +548,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
             contours = _outer_contours(mask)
             boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
 
+    lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
     # which only passes the aspect filter once it is joined to its upper part.
     big = (boxes[:, 3] >= config.min_height) | (boxes[:, 2] >= config.min_height)
@@ -588,7 +595,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         halves = _split_touching(patch, box, config)
         if halves:
             splits[k] = tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in halves)
-    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits)
+    done = time.perf_counter()
+    timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
+               "pieces": (done - lines_done) * 1e3}
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings)
 
 
 def _split_touching(patch: np.ndarray, box: tuple, config: SegmentConfig):
