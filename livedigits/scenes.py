@@ -796,7 +796,7 @@ def _scene_thin_small(rng: np.random.Generator) -> SceneOptions:
 def _scene_grid_paper(rng: np.random.Generator) -> SceneOptions:
     h = rng.uniform(45, 60)
     return SceneOptions(size=(1280, 960), lines=("385 16", "7042 29"), digit_height=h, pen_width=h * 0.07,
-                        paper="grid", line_tint="blue", line_spacing=h * rng.uniform(0.5, 0.6), line_darkness=0.3,
+                        paper="grid", line_tint="blue", line_spacing=h * rng.uniform(0.5, 0.6), line_darkness=0.5,
                         line_width=1.5, ink="ballpoint_blue", perspective=0.01, noise=2.5, jpeg=88)
 
 
@@ -814,12 +814,12 @@ def _scene_letters(rng: np.random.Generator) -> SceneOptions:
 def _scene_even_row(rng: np.random.Generator) -> SceneOptions:
     row = " ".join(str(d) for d in rng.permutation(10))
     return SceneOptions(size=(1280, 960), lines=(row,), digit_height=55.0, pen_width=4.0, space_gap=(1.1, 1.3),
-                        slope_degrees=3.0, ink="ballpoint_blue", paper="ruled", line_pitch=2.0, noise=2.5, jpeg=88)
+                        slope_degrees=5.0, ink="ballpoint_blue", paper="ruled", line_pitch=2.0, noise=2.5, jpeg=88)
 
 
 def _scene_spaced_numbers(rng: np.random.Generator) -> SceneOptions:
     return SceneOptions(size=(1280, 960), lines=("5619 384",), digit_height=80.0, pen_width=6.0, digit_gap=(0.12, 0.18),
-                        space_gap=(0.7, 0.9), ink="ballpoint_black", noise=2.5, jpeg=88)
+                        space_gap=(0.6, 0.7), ink="ballpoint_black", noise=2.5, jpeg=88)
 
 
 DENSE_SHEET_COUNT = 120
@@ -847,8 +847,8 @@ SCENES: dict[str, tuple[str, Callable[[np.random.Generator], SceneOptions]]] = {
     "grid_paper": ("numbers in blue ballpoint on squared paper whose lines run through the digits", _scene_grid_paper),
     "show_through": ("a marker digit on a sheet with mirrored print showing through and a hard shadow edge", _scene_show_through),
     "letters": ("A 7 T 4 and 12 A T 7: letters right next to the digits", _scene_letters),
-    "even_row": ("ten single digits in one row, gaps ~1.2 digit heights, the line rising 3 degrees, ruled paper", _scene_even_row),
-    "spaced_numbers": ("5619 384: digits 0.12-0.18 h apart, the numbers 0.7-0.9 h apart", _scene_spaced_numbers),
+    "even_row": ("ten single digits in one row, gaps ~1.2 digit heights, the line rising 5 degrees, ruled paper", _scene_even_row),
+    "spaced_numbers": ("5619 384: digits 0.12-0.18 h apart, the numbers 0.6-0.7 h apart", _scene_spaced_numbers),
     "dense_sheet": (f"a counting sheet 1..{DENSE_SHEET_COUNT} in ballpoint on ruled paper, 3000x4000 phone JPEG", _scene_dense_sheet),
     "operators": ("12+7 8-3 (4x2) in one line", _scene_operators),
 }

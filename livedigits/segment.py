@@ -167,6 +167,9 @@ LINE_POOL = 4
 #: A run is a ruled or grid line only if it is at least this many times longer than it is thick (as
 #: measured on the pooled mask, which overstates a thin line's thickness up to fourfold).
 LINE_ASPECT = 15.0
+#: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
+#: for lines everywhere, not only around long pieces.
+MANY_PIECES = 300
 #: Ink darker than this share of a printed line's typical grey level is a pen stroke running along it.
 PEN_DARKER = 0.8
 #: Gaps up to this many pixels along a line (a faint or dotted printed line) do not end its run.
@@ -256,6 +259,10 @@ def _remove_runs(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, len
         return
     band = np.zeros_like(runs)
     cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
+    # A line broken by noise or a faint stretch leaves short pieces between its runs: carry each run on
+    # along its own direction by half the shortest line, so the pieces in line with it go too.
+    carry = max(3, length // 2) | 1
+    band = cv2.dilate(band, cv2.getStructuringElement(cv2.MORPH_RECT, (1, carry) if vertical else (carry, 1)))
     # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
     band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
     lines = cv2.bitwise_and(mask, band)
@@ -540,9 +547,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
     # thin enough to hold one.
-    if ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
+    many = len(boxes) > MANY_PIECES
+    if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
         digit_height = _digit_height(boxes, config, w, h)
-        regions = line_regions(mask, boxes, config, digit_height)
+        # Hundreds of pieces: perhaps faint grid lines that the threshold broke up; search everywhere.
+        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, config, digit_height)
         if regions:
             mask = remove_lines(mask, config, digit_height, gray, regions)
             contours = _outer_contours(mask)

@@ -296,7 +296,7 @@ def test_even_row_is_ten_evenly_spaced_single_digits_on_a_slope(test_digits):
     assert np.all(gaps >= 1.0 * h) and np.all(gaps <= 1.4 * h), gaps / h
     centres = boxes[:, :2] + boxes[:, 2:] / 2
     slope = -np.degrees(np.arctan(np.polyfit(centres[:, 0], centres[:, 1], 1)[0]))
-    assert 2.0 <= slope <= 4.0, slope
+    assert 4.0 <= slope <= 6.0, slope
 
 
 def test_spaced_numbers_gaps(test_digits):
@@ -308,7 +308,7 @@ def test_spaced_numbers_gaps(test_digits):
     inner = np.delete(gaps, len(truth["numbers"][0]["text"]) - 1)
     between = gaps[len(truth["numbers"][0]["text"]) - 1]
     assert np.all((inner >= 0.08) & (inner <= 0.22)), inner  # 0.12-0.18 h as drawn, +-1 px of rounding
-    assert 0.65 <= between <= 0.95, between
+    assert 0.55 <= between <= 0.75, between
 
 
 def test_dense_sheet_is_a_phone_photo_of_many_small_numbers(test_digits):
@@ -316,7 +316,7 @@ def test_dense_sheet_is_a_phone_photo_of_many_small_numbers(test_digits):
     assert image.shape == (4000, 3000, 3)
     assert len(truth["numbers"]) >= 100
     heights = np.array([d["box"][3] for d in truth["digits"]])
-    assert 40 <= np.median(heights) <= 60  # about 25 px once shrunk to 1920 px on the long side
+    assert 40 <= np.median(heights) <= 60  # about 25 px had the photo been shrunk to 1920 px on its long side
 
 
 def test_write_scene_and_the_cli_option(tmp_path, test_digits):
