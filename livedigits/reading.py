@@ -135,6 +135,7 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
     the line whose end, carried on at the line's slope, is nearest to it."""
     lines: list[list[Detection]] = []
     slopes: list[float] = []
+    sums: list[list[float]] = []  # per line: n, sum x, sum y, sum xx, sum xy of the digits' centres
     for det in sorted(detections, key=lambda d: d.box.x):
         cx, cy = det.box.center
         best, best_cost = None, None
@@ -156,13 +157,16 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
         if best is None:
             lines.append([det])
             slopes.append(0.0)
+            sums.append([1.0, cx, cy, cx * cx, cx * cy])
         else:
             lines[best].append(det)
-            line = lines[best]
-            if len(line) >= 2:
-                xs = np.array([d.box.center[0] for d in line])
-                ys = np.array([d.box.center[1] for d in line])
-                slopes[best] = float(np.clip(np.polyfit(xs, ys, 1)[0], -0.2, 0.2)) if np.ptp(xs) > 0 else 0.0
+            s = sums[best]
+            for k, v in enumerate((1.0, cx, cy, cx * cx, cx * cy)):
+                s[k] += v
+            # The least-squares slope of the line's centres so far, kept within about 11 degrees.
+            n, sx, sy, sxx, sxy = s
+            spread = n * sxx - sx * sx
+            slopes[best] = min(0.2, max(-0.2, (n * sxy - sx * sy) / spread)) if spread > 1e-9 else 0.0
     return lines
 
 
