@@ -206,7 +206,8 @@ def _between(mark: Box, a: Detection, b: Detection) -> bool:
 
 def _word_letters(chunk: list[Detection], marks: list[Box], height: float, config: ReadingConfig) -> int:
     """How many letter-sized non-digits continue the chunk on its line, at word spacing, on both sides."""
-    letters = [m for m in marks if m.h >= 0.45 * height and m.w >= 0.3 * m.h and m.w <= 2.0 * m.h]
+    # Letters stand as tall as digits; signs (+ - x =) are smaller, and thin tall marks are brackets.
+    letters = [m for m in marks if m.h >= 0.7 * height and 0.4 * m.h <= m.w <= 2.0 * m.h]
     count = 0
     for step, end in ((-1, chunk[0].box), (1, chunk[-1].box)):
         current = end

@@ -99,6 +99,8 @@ def test_a_sign_between_digits_ends_the_number():
     dets = [det(10, 100, 1), det(32, 100, 2), det(64, 100, 7)]  # "12+7", written tight
     assert [n.text for n in group_numbers(dets)] == ["127"]  # without the sign: one number
     assert [n.text for n in group_numbers(dets, marks=[Box(53, 110, 10, 10)])] == ["12", "7"]
+    # A big plus (0.6 of the digits' height) at letter spacing is still a sign, not a letter of a word.
+    assert [n.text for n in group_numbers(dets, marks=[Box(54, 106, 18, 18)])] == ["12", "7"]
 
 
 def test_a_digit_shaped_letter_in_a_word_is_no_number():
