@@ -27,12 +27,11 @@ class ReadingConfig:
     max_height_ratio: float = 1.8
     """Digits of one number have heights within this ratio."""
     max_gap: float = 0.8
-    """On a line whose gaps are all alike (an evenly spaced row), a gap wider than this many digit heights
-    is a space between numbers; narrower ones are inside a number. Gaps are measured between digits at
-    least half a digit height wide, so the narrow box of a 1 does not widen its gaps."""
+    """A gap wider than this many digit heights is a space between numbers. Gaps are measured between
+    digits at least half a digit height wide, so the narrow box of a 1 does not widen its gaps."""
     min_space: float = 0.5
-    """On a line with tight gaps and wide ones (``space_ratio`` apart), the wide ones are spaces when at
-    least this many digit heights: "12 34" with a 0.7 height space is two numbers."""
+    """On a line that has such spaces, or tight gaps beside wide ones (``space_ratio`` apart), a gap of at
+    least this many digit heights is a space too: "12 34" with a 0.7 height space is two numbers."""
     space_ratio: float = 1.8
     word_gap: float = 0.35
     """A digit this close (in digit heights) to letters that are no digits, with as many letters as digits,
@@ -181,18 +180,24 @@ def _gaps(line: list[Detection], height: float) -> np.ndarray:
 
 
 def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
-    """Which gaps of one line are spaces between numbers, judged against the line's other gaps."""
+    """Which gaps of one line are spaces between numbers, judged against the line's other gaps.
+
+    A line with clear spaces (wider than ``max_gap``) is written with spaces: there every gap of at least
+    ``min_space`` is one. Otherwise a line of tight gaps and wide ones (``space_ratio`` apart, the wide
+    ones at least ``min_space``) has spaces at the wide ones; and a line of gaps all alike is one number.
+    """
     if gaps.size == 0:
         return np.zeros(0, bool)
+    if (gaps > config.max_gap).any():
+        return gaps >= config.min_space
     ordered = np.sort(gaps)
     shifted = np.maximum(ordered, 0.0) + 0.1
     ratios = shifted[1:] / shifted[:-1]
     if ratios.size:
         k = int(np.argmax(ratios))
         if ratios[k] >= config.space_ratio and ordered[k + 1] >= config.min_space:
-            # Tight gaps inside numbers, wide ones between them.
             return gaps >= ordered[k + 1]
-    return gaps > config.max_gap
+    return np.zeros(gaps.shape, bool)
 
 
 def _between(mark: Box, a: Detection, b: Detection) -> bool:

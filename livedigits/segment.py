@@ -40,6 +40,10 @@ class SegmentConfig:
     """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines,
     pencil guide lines and text showing through from the back of the sheet stay below it; pen ink of
     any colour is far above."""
+    faint_contrast: float = 0.22
+    """Fainter ink (at least this much darker than the paper) counts where it continues clear ink..."""
+    faint_reach: int = 6
+    """... up to this many pixels from it (0: no hysteresis)."""
     background_side: int = 120
     """The paper brightness is estimated on a copy of the frame shrunk until its shorter side is about
     this many pixels (the light on a page changes slowly; this keeps the estimate cheap at any size)."""
@@ -131,9 +135,10 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
 
 
-def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ink mask (uint8, 255 = ink), the paper region, shrunk (uint8, 1 = well inside the page), and
-    the ink threshold (uint8, full size: the local paper's brightness times ``1 - ink_contrast``)."""
+def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
+    """The clear ink mask (uint8, 255 = ink), the faint ink mask (or None without hysteresis), the paper
+    region, shrunk (uint8, 1 = well inside the page), and the ink threshold (uint8, full size: the local
+    paper's brightness times ``1 - ink_contrast``)."""
     h, w = gray.shape
     scale = max(1, min(h, w) // max(1, config.background_side))
     small_w, small_h = max(1, w // scale), max(1, h // scale)
@@ -158,7 +163,20 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray,
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
     limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-    return cv2.compare(gray, limit, cv2.CMP_LT), inside, limit
+    faint = None
+    if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
+        faint = cv2.compare(gray, cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast), cv2.CMP_LT)
+    return cv2.compare(gray, limit, cv2.CMP_LT), faint, inside, limit
+
+
+def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
+    """Hysteresis: the faint ink that continues clear ink (a pencil line that fades, a thin pen whose
+    stroke breaks up), grown from the clear ink a pixel at a time, up to ``reach`` pixels."""
+    step = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    grown = cv2.bitwise_and(clear, faint)
+    for _ in range(reach):
+        grown = cv2.bitwise_and(cv2.dilate(grown, step), faint)
+    return grown
 
 
 #: Rows (for horizontal lines) or columns (vertical) are pooled by this factor before looking for
@@ -318,7 +336,8 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
         for start in range(0, len(pieces), MERGE_BLOCK_ROWS):
             rows = slice(start, start + MERGE_BLOCK_ROWS)
             xr, yr, wr, hr = x[rows, None], y[rows, None], w[rows, None], h[rows, None]
-            taller = h[None, :] > hr
+            # Taller, or as tall and wider (two halves of a 2 or a 3 may be equally tall): no cycles.
+            taller = (h[None, :] > hr) | ((h[None, :] == hr) & (w[None, :] > wr))
             overlap = np.minimum(xr + wr, x[None] + w[None]) - np.maximum(xr, x[None])
             overlaps = overlap >= config.min_piece_overlap * np.minimum(wr, w[None])
             gap = np.maximum(y[None] - (yr + hr), yr - (y[None] + h[None]))
@@ -546,8 +565,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
 
-    mask, inside, limit = _ink_and_paper(gray, config)
+    clear, faint, inside, limit = _ink_and_paper(gray, config)
     paper_done = time.perf_counter()
+    # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
+    # could carry clear ink along it.
+    mask = clear if faint is None else faint
     contours = _outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
@@ -559,8 +581,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, config, digit_height)
         if regions:
             mask = remove_lines(mask, config, digit_height, gray, regions)
-            contours = _outer_contours(mask)
-            boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    if faint is not None:
+        mask = _grow(clear, mask, config.faint_reach)
+    if faint is not None or mask is not clear:
+        contours = _outer_contours(mask)
+        boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
 
     lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
