@@ -8,8 +8,46 @@ import numpy as np
 
 from .classify import Classifier
 from .reading import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
-from .segment import DEFAULT_CONFIG, SegmentConfig, resolve_splits, segment
-from .types import Frame, FrameResult
+from .segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
+from .types import Candidate, Frame, FrameResult
+
+
+#: Both halves of a split candidate must read as digits at least this surely.
+SPLIT_CONFIDENCE = 0.9
+
+
+def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates and their probabilities, with each wide candidate replaced by its two halves where
+    both read as digits more surely than the whole does. ``classify`` maps an (N, 28, 28, 1) batch to
+    (N, C) probabilities; the whole frame goes to it in one call."""
+    candidates = list(found.candidates)
+    extra = [half for k in sorted(found.splits) for half in found.splits[k]]
+    probabilities = classify(crops_batch(candidates + extra))
+    if not extra:
+        return candidates, probabilities
+    base = probabilities[: len(candidates)]
+    out_c, out_p = [], []
+    halves_at = len(candidates)
+    chosen = {}
+    for k in sorted(found.splits):
+        whole = base[k]
+        left, right = probabilities[halves_at], probabilities[halves_at + 1]
+        halves_at += 2
+        digits = min(10, whole.shape[0])
+        # The whole's own reading, digit or "not a digit", must be less sure than both halves' digits:
+        # half an M is a fine 1, but the M is surely no digit.
+        half_sure = min(float(left[:digits].max()), float(right[:digits].max()))
+        if half_sure >= SPLIT_CONFIDENCE and half_sure > float(whole.max()):
+            chosen[k] = (left, right)
+    for k, candidate in enumerate(candidates):
+        if k in chosen:
+            for half, probs in zip(found.splits[k], chosen[k]):
+                out_c.append(half)
+                out_p.append(probs)
+        else:
+            out_c.append(candidate)
+            out_p.append(base[k])
+    return out_c, np.stack(out_p) if out_p else base[:0]
 
 
 class Recognizer:

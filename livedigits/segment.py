@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from .lines import line_lengths, line_regions, outer_contours, remove_lines
 from .normalize import normalize_ink
 from .types import Box, Candidate
 
@@ -113,6 +114,9 @@ MERGE_BLOCK_ROWS = 512
 MIN_INSIDE_SHARE = 0.6
 #: Up to this many item-root pairs, matching is done as one matrix; above it (noise, texture), by columns.
 FULL_MATRIX_LIMIT = 200_000
+#: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
+#: for lines everywhere, not only around long pieces.
+MANY_PIECES = 300
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -179,124 +183,6 @@ def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
     return grown
 
 
-#: Rows (for horizontal lines) or columns (vertical) are pooled by this factor before looking for
-#: straight runs, so a line sloping a few degrees still gives long runs.
-LINE_POOL = 4
-#: A run is a ruled or grid line only if it is at least this many times longer than it is thick (as
-#: measured on the pooled mask, which overstates a thin line's thickness up to fourfold).
-LINE_ASPECT = 15.0
-#: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
-#: for lines everywhere, not only around long pieces.
-MANY_PIECES = 300
-#: Ink darker than this share of a printed line's typical grey level is a pen stroke running along it.
-PEN_DARKER = 0.8
-#: Gaps up to this many pixels along a line (a faint or dotted printed line) do not end its run.
-LINE_GAP = 9
-
-
-def _runs(mask: np.ndarray, length: int, vertical: bool) -> np.ndarray:
-    """Straight runs of ink at least ``length`` px long along one axis, found on the mask pooled by
-    ``LINE_POOL`` across that axis (any ink in the pooled pixel counts), so a line sloping a few degrees
-    still gives long runs. Returned at the pooled size."""
-    h, w = mask.shape
-    size = (w, max(1, h // LINE_POOL)) if not vertical else (max(1, w // LINE_POOL), h)
-    along = (LINE_GAP, 1) if not vertical else (1, LINE_GAP)
-    run = (length, 1) if not vertical else (1, length)
-    pooled = cv2.compare(cv2.resize(mask, size, interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
-    # Bridge the small gaps of a faint or dotted printed line first, then keep only the long runs.
-    pooled = cv2.morphologyEx(pooled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-    return cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
-
-
-def _line_lengths(config: SegmentConfig, frame_w: int, frame_h: int, digit_height: float | None) -> tuple[int, int]:
-    """The shortest horizontal and vertical runs that count as lines in this frame."""
-    protect = int(config.line_digits * digit_height) if digit_height else 0
-    return max(int(frame_w * config.line_length), protect), max(int(frame_h * config.line_length), protect)
-
-
-def line_regions(mask: np.ndarray, boxes: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG,
-                 digit_height: float | None = None) -> list[tuple[int, int, int, int]]:
-    """Boxes of the pieces of ink that may hold ruled or grid lines: long and thin for their length (a
-    ruled line, with the digits that touch it), or long both ways and mostly empty (a grid). A big digit
-    is long but not thin, so it is never searched for lines."""
-    h, w = mask.shape
-    long_x, long_y = _line_lengths(config, w, h, digit_height)
-    regions = []
-    for x, y, bw, bh in boxes.tolist():
-        if bw < long_x and bh < long_y:
-            continue
-        ink = cv2.countNonZero(mask[y: y + bh, x: x + bw])
-        long_side = max(bw, bh)
-        thin = ink / float(long_side) * LINE_ASPECT <= long_side
-        net = bw >= long_x and bh >= long_y and ink <= 0.2 * bw * bh
-        if thin or net:
-            regions.append((x, y, bw, bh))
-    return regions
-
-
-def remove_lines(mask: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, digit_height: float | None = None,
-                 gray: np.ndarray | None = None, regions: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
-    """Remove ruled and grid lines, in both directions, from the ink mask (within ``regions``, boxes
-    ``(x, y, w, h)``, or everywhere).
-
-    A line is a straight run of ink at least ``line_length`` of the frame long, at least ``LINE_ASPECT``
-    times longer than thick, and, when the writing's digit height is known, ``line_digits`` digit heights
-    long: so the stem of a 1 or the bar of a 7, however large, stays. With the frame's ``gray`` values,
-    ink much darker than the line's own (a pen stroke along a faint printed line) stays too. Where a
-    stroke crossed a removed line, the gap is bridged again.
-    """
-    h, w = mask.shape
-    long_x, long_y = _line_lengths(config, w, h, digit_height)
-    out = mask.copy()
-    for x, y, bw, bh in regions if regions is not None else [(0, 0, w, h)]:
-        for vertical in (False, True):
-            length = long_y if vertical else long_x
-            if length < 8 or length > (bh if vertical else bw):
-                continue
-            # A margin around the region, for the bridging across lines at its border.
-            x0, y0, x1, y1 = max(0, x - 8), max(0, y - 8), min(w, x + bw + 8), min(h, y + bh + 8)
-            _remove_runs(mask[y0:y1, x0:x1], out[y0:y1, x0:x1], None if gray is None else gray[y0:y1, x0:x1],
-                         length, vertical)
-    return out
-
-
-def _remove_runs(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, length: int, vertical: bool) -> None:
-    """Take the lines of one direction out of ``out`` (a view, changed in place), found on ``mask``."""
-    h, w = mask.shape
-    runs = _runs(mask, length, vertical)
-    if not runs.any():
-        return
-    contours = _outer_contours(runs)
-    rects = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
-    long_side = rects[:, 3] if vertical else rects[:, 2]
-    # A run's thickness in source pixels, from its pooled outline's area: an upper bound, since a
-    # pooled pixel stands for LINE_POOL of them across the run.
-    thickness = (np.array([cv2.contourArea(c) for c in contours]) / np.maximum(1.0, long_side) + 1.0) * LINE_POOL
-    is_line = (long_side >= length) & (long_side >= LINE_ASPECT * thickness)
-    if not is_line.any():
-        return
-    band = np.zeros_like(runs)
-    cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
-    # A line broken by noise or a faint stretch leaves short pieces between its runs: carry each run on
-    # along its own direction by half the shortest line, so the pieces in line with it go too.
-    carry = max(3, length // 2) | 1
-    band = cv2.dilate(band, cv2.getStructuringElement(cv2.MORPH_RECT, (1, carry) if vertical else (carry, 1)))
-    # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
-    band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
-    lines = cv2.bitwise_and(mask, band)
-    if gray is not None and lines.any():
-        # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
-        # pixels clearly darker than the line's own ink are the stroke's, and stay.
-        typical = float(np.median(gray[lines > 0]))
-        lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
-    cleaned = cv2.subtract(out, lines)
-    # Bridge strokes that crossed a line: close across it, but only inside what was removed.
-    across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
-    bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
-    out[:] = cv2.bitwise_or(cleaned, bridged)
-
-
 def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
     """Size, shape and density of a grouped piece of ink: can it be a digit?"""
     if h < config.min_height or area < config.min_area:
@@ -310,11 +196,6 @@ def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
     if density > config.blob_density and aspect > config.blob_aspect:
         return False
     return True
-
-
-def _outer_contours(mask: np.ndarray) -> list[np.ndarray]:
-    contours = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return list(contours[0] if len(contours) == 2 else contours[1])
 
 
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig) -> dict[int, list[int]]:
@@ -515,7 +396,7 @@ class Segmentation:
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
     ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
-    ``resolve_splits`` keeps whichever reading the classifier is surer of. ``timings``: milliseconds of
+    ``recognizer.resolve_splits`` keeps whichever reading the classifier is surer of. ``timings``: milliseconds of
     the sub-stages ``paper`` (grey, paper estimate, ink), ``lines`` (finding and removing lines) and
     ``pieces`` (grouping, filters, crops).
     """
@@ -533,10 +414,12 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
     if not len(boxes):
         return None
-    w, h = boxes[:, 2], boxes[:, 3]
-    shaped = (h >= config.min_height) & (w <= config.max_aspect * h) & (w * 8 >= h)
-    # A frame of lines (a grid, a table, the page's edges) spans the frame: not writing.
-    shaped &= ~((h > 0.5 * frame_h) & (w > 0.5 * frame_w))
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    # A hairline 1 may be twenty times taller than wide.
+    shaped = (h >= config.min_height) & (w <= config.max_aspect * h) & (w * 20 >= h)
+    # A frame of lines (a grid, a table, the page's edges) spans the frame, and so does a rule that runs
+    # from the frame's top to its bottom: not writing.
+    shaped &= ~((h > 0.5 * frame_h) & (w > 0.5 * frame_w)) & (h <= 0.9 * frame_h) & ~((y <= 0) & (y + h >= frame_h))
     return float(np.median(h[shaped])) if shaped.any() else None
 
 
@@ -570,21 +453,21 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
     # could carry clear ink along it.
     mask = clear if faint is None else faint
-    contours = _outer_contours(mask)
+    contours = outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
     # thin enough to hold one.
     many = len(boxes) > MANY_PIECES
     if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
-        digit_height = _digit_height(boxes, config, w, h)
+        lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
         # Hundreds of pieces: perhaps faint grid lines that the threshold broke up; search everywhere.
-        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, config, digit_height)
+        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, lengths)
         if regions:
-            mask = remove_lines(mask, config, digit_height, gray, regions)
+            mask = remove_lines(mask, lengths, gray, regions)
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
     if faint is not None or mask is not clear:
-        contours = _outer_contours(mask)
+        contours = outer_contours(mask)
         boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
 
     lines_done = time.perf_counter()
@@ -668,44 +551,6 @@ def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *
     """The candidates of ``segment(image, config)`` (and, with ``return_mask``, the ink mask used)."""
     found = segment(image, config)
     return (found.candidates, found.mask) if return_mask else found.candidates
-
-
-#: Both halves of a split candidate must read as digits at least this surely.
-SPLIT_CONFIDENCE = 0.9
-
-
-def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
-    """The candidates and their probabilities, with each wide candidate replaced by its two halves where
-    both read as digits more surely than the whole does. ``classify`` maps an (N, 28, 28, 1) batch to
-    (N, C) probabilities; the whole frame goes to it in one call."""
-    candidates = list(found.candidates)
-    extra = [half for k in sorted(found.splits) for half in found.splits[k]]
-    probabilities = classify(crops_batch(candidates + extra))
-    if not extra:
-        return candidates, probabilities
-    base = probabilities[: len(candidates)]
-    out_c, out_p = [], []
-    halves_at = len(candidates)
-    chosen = {}
-    for k in sorted(found.splits):
-        whole = base[k]
-        left, right = probabilities[halves_at], probabilities[halves_at + 1]
-        halves_at += 2
-        digits = min(10, whole.shape[0])
-        # The whole's own reading, digit or "not a digit", must be less sure than both halves' digits:
-        # half an M is a fine 1, but the M is surely no digit.
-        half_sure = min(float(left[:digits].max()), float(right[:digits].max()))
-        if half_sure >= SPLIT_CONFIDENCE and half_sure > float(whole.max()):
-            chosen[k] = (left, right)
-    for k, candidate in enumerate(candidates):
-        if k in chosen:
-            for half, probs in zip(found.splits[k], chosen[k]):
-                out_c.append(half)
-                out_p.append(probs)
-        else:
-            out_c.append(candidate)
-            out_p.append(base[k])
-    return out_c, np.stack(out_p) if out_p else base[:0]
 
 
 def crops_batch(candidates: list[Candidate]) -> np.ndarray:

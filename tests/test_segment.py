@@ -175,3 +175,28 @@ def test_touching_digits_are_read_as_two(mnist_slice):
         result = recognizer.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)))
         right += [n.text for n in result.numbers] == [f"{yt[a]}{yt[b]}"]
     assert right >= 6  # 7 of 12 today; without the split: 0 of 12
+
+
+def test_grid_lines_go_and_strokes_that_crossed_them_are_bridged():
+    """Dark squared paper: lines every 20 px both ways; a plus drawn across them stays whole."""
+    from livedigits.lines import line_lengths, remove_lines
+
+    mask = np.zeros((240, 320), np.uint8)
+    mask[::20, :] = 255
+    mask[:, ::20] = 255
+    stroke = np.zeros_like(mask)
+    cv2.line(stroke, (150, 50), (150, 130), 255, 3)  # a vertical stroke crossing four horizontal lines
+    cleaned = remove_lines(cv2.bitwise_or(mask, stroke), line_lengths(320, 240, 0.12))
+    assert cv2.countNonZero(cv2.bitwise_and(cleaned, cv2.bitwise_not(stroke))) < 0.02 * cv2.countNonZero(mask)
+    column = cleaned[50:131, 149:152]
+    assert (column.max(axis=1) > 0).all()  # no gap where the lines were
+
+
+def test_a_large_one_is_not_a_line():
+    """A thin-pen 1 as tall as most of the frame is the digit, not a ruled line (its height is the
+    writing's digit height)."""
+    page = np.full((480, 640), 235, np.uint8)
+    cv2.line(page, (320, 40), (322, 440), 30, 4)
+    cv2.line(page, (320, 40), (290, 80), 30, 4)
+    (found,) = find_candidates(page)
+    assert found.box.h >= 390
