@@ -7,15 +7,16 @@ dense page, or one marker digit that fills the frame):
    window a quarter of the frame's shorter side: wider than any pen or marker stroke, so a stroke is
    never mistaken for paper, while the hard edge of a shadow survives a closing (a max filter
    alone would spread the lit side into the shade).
-2. **Ink** is what is clearly darker than the paper around it; where the "paper" is far darker
-   than the page (the table around it) nothing is ink.
-3. **Lines.** Ink components that are long and thin for their length (ruled and grid lines, in
-   both directions, even sloping a little) lose their straight runs; strokes of digits that
-   crossed them are bridged again.
-4. **Pieces.** Connected components are grouped into digits (the detached bar of a 7, a broken
-   stroke), filtered by size, shape and density, and normalised as MNIST does
-   (``normalize_ink``). Wide flat pieces on a line (a minus, a dash) are kept as ``marks``: the
-   reading stage ends a number there.
+2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
+   such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
+   around it) nothing is ink.
+3. **Lines** (``lines.py``). Ink that is long and thin for its length (ruled and grid lines, in both
+   directions, even sloping a little) loses its straight runs; strokes of digits that crossed them are
+   bridged again.
+4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
+   size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
+   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
+   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there.
 
 Pure functions, no state.
 """
@@ -82,9 +83,9 @@ class SegmentConfig:
     line_length: float = 0.12
     """Straight ink runs longer than this share of the frame (width for horizontal runs, height for
     vertical ones) can be ruled or grid lines..."""
+    line_digits: float = 1.5
     """... and, when the writing's digit height is known, longer than this many digit heights (no stroke
     of a digit is)."""
-    line_digits: float = 1.5
     merge_gap: float = 0.2
     """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
     max_piece_height: float = 0.5
