@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 
 from livedigits.errors import SourceError
+from livedigits.redact import redact_url
 from livedigits.types import Frame
 
 log = logging.getLogger(__name__)
@@ -476,6 +477,8 @@ class Source:
         self.frames_read = 0
         self.frames_dropped = 0
         self.frames_delivered = 0
+        #: Times a live source with ``reconnect`` was lost and reopened (counted when lost).
+        self.reconnects = 0
 
     # -- properties
 
@@ -709,6 +712,7 @@ class Source:
         """Reopen a lost live source until it sends frames again; False if stopped."""
         with self._cond:
             self._state = STATE_UNAVAILABLE
+            self.reconnects += 1
             self._cond.notify_all()
         self._reader.release()
         log.warning("source %s: no frames, reconnecting", self.name)
@@ -811,7 +815,7 @@ def open_source(
         )
         live = True
     elif kind == "stream":
-        name = str(target)
+        name = redact_url(str(target))  # shown and logged: never the password in the URL
         timeouts = [
             cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
             cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000),

@@ -20,6 +20,7 @@ import time
 from typing import Callable
 
 from .errors import SourceError
+from .redact import public_text
 from .sources import (
     RECONNECT_FIRST_DELAY_S,
     RECONNECT_MAX_DELAY_S,
@@ -35,6 +36,9 @@ from .types import Frame
 
 #: A still image or a folder of images, replayed by a kiosk, shows one image per this many seconds.
 IMAGE_INTERVAL_S = 1.0
+#: A video replayed in a loop is paced at its frame rate, or at this one when the file has none (a
+#: time scale of 0, a rate over 240): a one-frame clip would otherwise loop as fast as a core opens it.
+DEFAULT_REPLAY_FPS = 30.0
 
 
 class KeptSource:
@@ -58,7 +62,10 @@ class KeptSource:
         self.spec = spec
         self.kind = source_kind(spec)  # raises SourceError for a path that does not exist
         self.is_live = self.kind in ("camera", "stream")
-        self.name = str(spec if spec is not None else "camera 0")
+        # What is shown (status, health, log, kiosk banner): no password, no absolute path.
+        self.name = public_text(_display_spec(spec))
+        self._raw_name = str(spec) if spec is not None else ""
+        self._lock = threading.Lock()  # the inner source is swapped by read() and stop() (other threads)
         self._open_kwargs = dict(width=width, height=height, fps=fps, open_timeout=open_timeout,
                                  read_timeout=read_timeout)
         self._on_state = on_state
@@ -70,7 +77,9 @@ class KeptSource:
         self._next_image_at = 0.0
         self._held: Frame | None = None
         self._dropped_before = 0  # frames dropped by inner sources already closed
-        self.reconnects = 0
+        self._reconnects_before = 0  # reconnects made inside inner sources already closed
+        self._failures = 0
+        self._next_frame_at = 0.0
         self.detail = ""
         self.last_frame_at: float | None = None
         self.policy = "latest"
@@ -91,6 +100,13 @@ class KeptSource:
         return self._dropped_before + (inner.frames_dropped if inner is not None else 0)
 
     @property
+    def reconnects(self) -> int:
+        """Times the source was lost and retried: here, and inside the inner source (a stream that
+        reconnects by itself)."""
+        inner = self._inner
+        return self._failures + self._reconnects_before + (int(getattr(inner, "reconnects", 0)) if inner is not None else 0)
+
+    @property
     def warnings(self) -> list[str]:
         return []  # a kiosk runs for days: problems are states and log lines, not a growing list
 
@@ -109,10 +125,15 @@ class KeptSource:
                 if not self._wait_for_retry(deadline):
                     return None
                 try:
-                    self._inner = self._open().start()
+                    opened = self._open().start()
                 except SourceError as exc:
                     self._failed(f"cannot open {self.name}: {exc}")
                     continue
+                with self._lock:
+                    if self._stop.is_set():  # stop() ran while this opened: nobody else will close it
+                        opened.stop()
+                        return None
+                    self._inner = opened
             frame = self._read_inner(deadline)
             if frame is not None:
                 self.last_frame_at = time.monotonic()
@@ -124,8 +145,9 @@ class KeptSource:
         return None
 
     def stop(self) -> None:
-        self._stop.set()
-        self._close_inner()
+        with self._lock:
+            self._stop.set()
+            self._close_inner()
         self._state = STATE_ENDED
 
     def __enter__(self) -> "KeptSource":
@@ -145,6 +167,8 @@ class KeptSource:
 
     def _read_inner(self, deadline: float) -> Frame | None:
         inner = self._inner
+        if inner is None:  # stopped meanwhile
+            return None
         try:
             frame = inner.read(timeout=max(0.0, deadline - time.monotonic()))
         except SourceError as exc:  # the reader thread failed or the source went silent
@@ -164,10 +188,17 @@ class KeptSource:
         return None
 
     def _paced(self, frame: Frame, deadline: float) -> Frame | None:
-        if self.kind != "images":
+        if self.kind == "images":
+            # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show.
+            interval = IMAGE_INTERVAL_S
+        elif self.kind == "video":
+            # The inner source paces a file at its frame rate, but each replay starts its clock
+            # again: a one-frame clip (or one with no usable rate) would loop flat out.
+            interval = 1.0 / (self.fps or DEFAULT_REPLAY_FPS)
+        else:
             return frame
-        # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show. An image not
-        # due before ``deadline`` is held back, so read() keeps its timeout (a window stays responsive).
+        # A frame not due before ``deadline`` is held back, so read() keeps its timeout (a window
+        # stays responsive).
         due = self._next_image_at
         if due > deadline:
             self._held = frame
@@ -176,17 +207,21 @@ class KeptSource:
         if due > time.monotonic():
             self._stop.wait(due - time.monotonic())
         self._held = None
-        self._next_image_at = time.monotonic() + IMAGE_INTERVAL_S
+        now = time.monotonic()
+        # A video keeps its rhythm (a late frame does not push the next one back); a slide show
+        # shows each image for the whole interval.
+        self._next_image_at = max(due + interval, now) if self.kind == "video" and due else now + interval
         return frame
 
     def _close_inner(self) -> None:
         inner, self._inner = self._inner, None
         if inner is not None:
             self._dropped_before += inner.frames_dropped
+            self._reconnects_before += int(getattr(inner, "reconnects", 0))
             inner.stop()
 
     def _failed(self, reason: str) -> None:
-        self.reconnects += 1
+        self._failures += 1
         self._retry_at = time.monotonic() + self._delay
         self._set_state(STATE_UNAVAILABLE, f"{reason}; retrying in {self._delay:.1f} s")
         self._delay = min(self._delay * 2.0, RECONNECT_MAX_DELAY_S)
@@ -204,10 +239,22 @@ class KeptSource:
     def _set_state(self, state: str, detail: str) -> None:
         if state == self._state:
             return
+        if self._raw_name and self._raw_name != self.name:
+            detail = detail.replace(self._raw_name, self.name)
+        detail = public_text(detail)
         self._state = state
         self.detail = detail
         if self._on_state is not None:
             self._on_state(state, detail)
 
 
-__all__ = ["IMAGE_INTERVAL_S", "KeptSource"]
+def _display_spec(spec) -> str:
+    if spec is None:
+        return "camera 0"
+    text = str(spec)
+    if text.isdigit():
+        return f"camera {text}"
+    return text
+
+
+__all__ = ["IMAGE_INTERVAL_S", "KeptSource", "DEFAULT_REPLAY_FPS"]

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..overlay import Overlay, waiting_screen
 from ..recognizer import Recognizer
+from ..redact import public_text
 from .metrics import Metrics
 
 JPEG_QUALITY = 80
@@ -140,8 +141,15 @@ class NumberLog:
 
     def __init__(self) -> None:
         self._seen: dict[str, ReadNumber] = {}
+        # add() runs in the pipeline thread, confirmed() in the server's: a dict must not change
+        # while it is iterated.
+        self._lock = threading.Lock()
 
     def add(self, texts, now: float) -> None:
+        with self._lock:
+            self._add(texts, now)
+
+    def _add(self, texts, now: float) -> None:
         for text in set(texts):
             entry = self._seen.get(text)
             if entry is None:
@@ -154,7 +162,9 @@ class NumberLog:
             self._seen = {e.text: e for e in keep}
 
     def confirmed(self) -> list[dict]:
-        entries = [e for e in self._seen.values() if e.frames >= CONFIRM_FRAMES]
+        with self._lock:
+            entries = [ReadNumber(e.text, e.frames, e.first_seen, e.last_seen)
+                       for e in self._seen.values() if e.frames >= CONFIRM_FRAMES]
         entries.sort(key=lambda e: e.last_seen, reverse=True)
         return [{"text": e.text, "frames": e.frames, "last_seen": round(e.last_seen, 3)} for e in entries[:NUMBER_LOG_SIZE]]
 
@@ -259,7 +269,7 @@ class LivePipeline:
                     continue
                 self._process(frame)
         except Exception as exc:  # noqa: BLE001 - the server stays up and says what broke
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = public_text(f"{type(exc).__name__}: {exc}")
             self.metrics.source_up.set(0)
             self.feed.publish(_sse("status", {**self.status(), "state": "failed", "detail": self.error}))
         finally:
