@@ -302,7 +302,8 @@ def cmd_serve(args) -> int:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     return serve(args.source, host=args.host, port=args.port, backend=args.backend, model=args.model,
                  device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
-                 width=args.width, height=args.height, fps=args.fps, log=_log)
+                 width=args.width, height=args.height, fps=args.fps, log=_log,
+                 token=args.token, no_token=args.no_token, allow_hosts=args.allow_host or ())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -467,6 +468,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--width", type=int, help="camera capture width")
     serve.add_argument("--height", type=int, help="camera capture height")
     serve.add_argument("--fps", type=float, help="camera frame rate")
+    serve.add_argument("--token", help="access token to require (default: one is made and printed when --host is not loopback)")
+    serve.add_argument("--no-token", action="store_true", help="no token even when reachable from the network (anyone can use it)")
+    serve.add_argument("--allow-host", action="append", metavar="NAME",
+                       help="also answer requests whose Host is NAME (a proxy's or DNS name; '*' for any); repeatable")
     serve.set_defaults(func=cmd_serve)
     return parser
 

@@ -121,3 +121,254 @@ def test_number_log_can_be_read_while_the_pipeline_adds() -> None:
     done.set()
     thread.join(10)
     assert not errors
+
+
+# --------------------------------------------------------------------------- the web server
+
+import logging  # noqa: E402
+import socket  # noqa: E402
+import struct  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tracemalloc  # noqa: E402
+import urllib.error  # noqa: E402
+import urllib.request  # noqa: E402
+import zlib  # noqa: E402
+
+import uvicorn  # noqa: E402
+from starlette.testclient import TestClient  # noqa: E402
+
+from livedigits.classify import load_classifier  # noqa: E402
+from livedigits.serve import bind, server_config  # noqa: E402
+from livedigits.serve.app import create_app  # noqa: E402
+from livedigits.serve.metrics import Metrics  # noqa: E402
+from livedigits.serve.predict import Predictor  # noqa: E402
+from livedigits.sources import to_bgr8  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier("lite-int8")
+
+
+def _png(width: int, height: int, depth: int = 8, colour: int = 0) -> bytes:
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A real JPEG whose frame header is patched to claim ``width`` x ``height``, cut after its header:
+    a 600-byte file that libjpeg would decode as a huge grey page."""
+    ok, data = cv2.imencode(".jpg", np.full((16, 16, 3), 200, np.uint8))
+    data = bytearray(data.tobytes())
+    sof = data.find(b"\xff\xc0")
+    data[sof + 5:sof + 9] = struct.pack(">HH", height, width)
+    sos = data.find(b"\xff\xda")
+    return bytes(data[: sos + 20])
+
+
+def test_uploads_are_weighed_by_what_they_decode_to(classifier) -> None:
+    with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as api:
+        # 6300x6300 is under 40 MP, but 16-bit RGBA it decodes to 318 MB (8/3 of an 8-bit RGB page).
+        bomb = api.post("/api/predict", content=_png(6300, 6300, depth=16, colour=6))
+        assert bomb.status_code == 413 and "16-bit with alpha" in bomb.json()["error"]
+        # The same size in 8-bit grey is within the limit (and then refused as damaged, not decoded).
+        assert api.post("/api/predict", content=_png(6300, 6300)).status_code == 400
+        short = api.post("/api/predict", content=_jpeg_claiming(6000, 6000))
+        assert short.status_code == 400 and "truncated JPEG" in short.json()["error"]
+
+
+def test_sixteen_bit_conversion_makes_no_float64_copy() -> None:
+    image = np.full((1000, 1000, 4), 40000, np.uint16)  # 8 MB
+    tracemalloc.start()
+    try:
+        out = to_bgr8(image)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (1000, 1000, 3) and out.dtype == np.uint8
+    assert peak < 2 * image.nbytes  # 8-bit working copies only; one float64 copy alone is 4x the image
+
+
+def test_host_header_is_checked_and_security_headers_are_on_every_response(classifier) -> None:
+    app = create_app(Predictor(classifier), Metrics())
+    with TestClient(app, base_url="http://127.0.0.1:8000") as api:
+        for path in ("/", "/api/status", "/static/kiosk.js", "/nothing", "/healthz"):
+            response = api.get(path)
+            assert response.headers["x-content-type-options"] == "nosniff", path
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], path
+        assert api.get("/", headers={"host": "localhost:8000"}).status_code == 200
+        assert api.get("/", headers={"host": "[::1]:8000"}).status_code == 200
+        assert api.get("/", headers={"host": "192.168.1.20:8000"}).status_code == 200  # an address, not a name
+    with TestClient(app, base_url="http://attacker.example") as rebinding:
+        for path in ("/snapshot.jpg", "/static", "/api/status"):
+            response = rebinding.get(path, follow_redirects=False)
+            assert response.status_code == 400 and "attacker.example" not in response.headers.get("location", "")
+            assert "not a name of this server" in response.json()["error"]
+
+
+def test_token_is_required_beyond_loopback(classifier) -> None:
+    app = create_app(Predictor(classifier), Metrics(), token="a-long-secret")
+    with TestClient(app, base_url="http://127.0.0.1") as api:
+        assert api.get("/").status_code == 401 and api.get("/api/status").status_code == 401
+        assert api.get("/metrics").status_code == 401
+        assert api.get("/healthz").status_code == 200  # health checks need no token
+        assert api.get("/api/status", params={"token": "wrong-secret"}).status_code == 401
+        page = api.get("/", params={"token": "a-long-secret"})  # the printed address
+        assert page.status_code == 200 and "HttpOnly" in page.headers["set-cookie"]
+        assert api.get("/api/status").status_code == 200  # the page's own requests carry the cookie
+        api.cookies.clear()
+        assert api.get("/api/status", headers={"authorization": "Bearer a-long-secret"}).status_code == 200
+        assert api.get("/stream.mjpg", params={"token": "a-long-secret"}).status_code == 404  # in, and no source
+
+
+def test_serve_beyond_loopback_prints_a_token_and_refuses_without_it() -> None:
+    import signal
+
+    process = subprocess.Popen([sys.executable, "-m", "livedigits", "serve", "--host", "0.0.0.0", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line, deadline = "", time.monotonic() + 60
+        while "serving on" not in line and time.monotonic() < deadline:
+            line = process.stderr.readline()
+        assert "?token=" in line, line
+        url = line.split()[2]
+        port = url.split(":")[2].split("/")[0]
+        token = url.split("token=")[1]
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/api/status").status_code == 401
+        assert httpx.get(base + "/api/status", params={"token": token}).status_code == 200
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture()
+def server(classifier):
+    """A real uvicorn server with the package's connection limits, on loopback."""
+    started = []
+
+    def start(**limits):
+        app_kwargs = {k: limits.pop(k) for k in list(limits) if k in ("max_upload_bytes",)}
+        metrics = Metrics()
+        app = create_app(Predictor(classifier), metrics, **app_kwargs)
+        sock = bind("127.0.0.1", 0)
+        srv = uvicorn.Server(server_config(app, timeout_graceful_shutdown=1, **limits))
+        thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        assert wait_for(lambda: srv.started, 20)
+        started.append((srv, thread, sock))
+        return sock.getsockname()[1], metrics
+
+    yield start
+    for srv, thread, sock in started:
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _closed_within(conn: socket.socket, seconds: float) -> bool:
+    """True if the server closes ``conn`` within ``seconds`` (what it sends meanwhile is read and dropped)."""
+    conn.settimeout(0.2)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if conn.recv(65536) == b"":
+                return True
+        except socket.timeout:
+            continue
+        except ConnectionError:
+            return True
+    return False
+
+
+def test_slow_headers_and_stalled_bodies_are_cut_off(server) -> None:
+    port, _ = server(header_timeout=1.0, body_timeout=1.0)
+    with socket.create_connection(("127.0.0.1", port)) as slow:
+        slow.sendall(b"GET /healthz HTTP/1.1\r\nHo")  # and nothing more
+        assert _closed_within(slow, 8)
+    with socket.create_connection(("127.0.0.1", port)) as idle:  # connects and says nothing
+        assert _closed_within(idle, 8)
+    with socket.create_connection(("127.0.0.1", port)) as stalled:
+        stalled.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000\r\n\r\n\x89PNG")
+        assert _closed_within(stalled, 8)
+    assert httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+
+
+def test_connections_over_the_cap_are_refused_clearly(server) -> None:
+    port, _ = server(max_connections=20)
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(20)]
+    try:
+        assert wait_for(lambda: True, 0)
+        with socket.create_connection(("127.0.0.1", port)) as extra:
+            extra.settimeout(10)
+            reply = b""
+            try:
+                while chunk := extra.recv(4096):
+                    reply += chunk
+            except ConnectionError:
+                pass
+        assert reply.startswith(b"HTTP/1.1 503") and b"retry-after: 1" in reply and b"too many open connections" in reply
+    finally:
+        for conn in held:
+            conn.close()
+    assert wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, 10)
+
+
+def test_urllib_gets_its_413_for_an_upload_over_the_limit(server) -> None:
+    port, _ = server()
+    body = b"\x00" * (11 * 2**20)
+    for _ in range(5):
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/predict", data=body,
+                                         headers={"Content-Type": "image/png"})
+        with pytest.raises(urllib.error.HTTPError) as caught:
+            urllib.request.urlopen(request, timeout=30)
+        assert caught.value.code == 413 and b"upload over the limit" in caught.value.read()
+
+
+def test_an_endless_chunked_upload_is_closed_after_its_413(server) -> None:
+    port, _ = server(max_upload_bytes=100_000)
+    chunk = b"\x00" * 65536
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
+        conn.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        closed_at = None
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                conn.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+            except OSError:  # reset or broken pipe: the server closed it
+                closed_at = time.monotonic()
+                break
+        assert closed_at is not None, "the server kept reading an endless upload"
+
+
+def test_a_client_that_leaves_mid_upload_is_counted_and_not_a_traceback(server) -> None:
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("uvicorn.error").addHandler(handler)
+    try:
+        port, metrics = server()
+        with socket.create_connection(("127.0.0.1", port)) as conn:
+            conn.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n" + b"\x00" * 1000)
+        assert wait_for(lambda: b'status="499"' in metrics.render(), 10), metrics.render().decode()[-800:]
+    finally:
+        logging.getLogger("uvicorn.error").removeHandler(handler)
+    assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
+
+
+def test_mixed_case_multipart_is_read(classifier) -> None:
+    page = (SAMPLES / "page.png").read_bytes()
+    boundary = "XyZ"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"p.png\"\r\n"
+            "Content-Type: image/png\r\n\r\n").encode() + page + f"\r\n--{boundary}--\r\n".encode()
+    with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as api:
+        response = api.post("/api/predict", content=body, headers={"content-type": f"Multipart/Form-Data; boundary={boundary}"})
+    assert response.status_code == 200, response.text

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from helpers_media import MjpegServer, wait_for
 from livedigits.classify import load_classifier
 from livedigits.recognizer import Recognizer
-from livedigits.serve import bind
+from livedigits.serve import bind, server_config
 from livedigits.serve.app import create_app
 from livedigits.serve.hub import LivePipeline
 from livedigits.serve.metrics import Metrics
@@ -44,7 +44,7 @@ def classifier():
 @pytest.fixture()
 def api(classifier):
     """The image API alone, as `livedigits serve` without a SOURCE."""
-    with TestClient(create_app(Predictor(classifier), Metrics())) as client:
+    with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as client:
         yield client
 
 
@@ -214,7 +214,7 @@ def live(classifier):
             pipeline = LivePipeline(source, Recognizer(load_classifier("lite-int8")), metrics, backend="lite-int8")
         app = create_app(Predictor(classifier), metrics, pipeline, **kwargs)
         sock = bind("127.0.0.1", 0)
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+        server = uvicorn.Server(server_config(app, timeout_graceful_shutdown=1))
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         assert wait_for(lambda: server.started, 20)
@@ -238,7 +238,7 @@ def test_size_limit_is_checked_while_the_body_streams(live) -> None:
     port = int(base.rsplit(":", 1)[1])
     chunk = b"\x00" * 65536
     with socket.create_connection(("127.0.0.1", port), timeout=20) as conn:
-        conn.sendall(b"POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
+        conn.sendall(b"POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\n"
                      b"Transfer-Encoding: chunked\r\n\r\n")
         for _ in range(4):  # 256 KB of an upload that never ends: the server must not wait for the rest
             conn.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")

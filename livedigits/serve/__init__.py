@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import secrets
 import socket
 import sys
 
@@ -32,14 +34,62 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def server_config(app, *, max_connections: int | None = None, header_timeout: float | None = None,
+                  body_timeout: float | None = None, **kwargs):
+    """uvicorn's Config for ``app`` with this package's connection limits (:mod:`.conn`)."""
+    import uvicorn
+
+    from . import conn
+
+    limits = dict(max_connections=conn.connection_cap(max_connections or conn.MAX_CONNECTIONS))
+    if header_timeout is not None:
+        limits["header_timeout"] = header_timeout
+    if body_timeout is not None:
+        limits["body_timeout"] = body_timeout
+    kwargs.setdefault("log_level", "warning")
+    return uvicorn.Config(app, http=conn.protocol(**limits), **kwargs)
+
+
+def fewer_malloc_arenas(arenas: int = 2) -> None:
+    """glibc gives each thread that allocates its own malloc arena and rarely returns their memory:
+    after a burst of uploads decoded on many threads the server stays at its peak size. A few
+    arenas keep it near what it uses. (No-op off glibc.)"""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        pass
+
+
+def trim_malloc() -> None:
+    """Hand freed heap memory back to the system (glibc); no-op elsewhere."""
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class _Server:
     """uvicorn's Server, which also ends the never-ending responses (MJPEG, the feed) on Ctrl-C or
-    SIGTERM, so shutdown is prompt instead of waiting out the graceful timeout."""
+    SIGTERM, so shutdown is prompt instead of waiting out the graceful timeout, and logs accept()
+    failures once in a while instead of once per attempt."""
 
     def __new__(cls, config, on_exit=None):
         import uvicorn
 
         class Server(uvicorn.Server):
+            async def startup(self, sockets=None) -> None:
+                import asyncio
+
+                from .conn import RateLimitedLog, quiet_accept_errors
+
+                quiet_accept_errors(asyncio.get_running_loop(), RateLimitedLog())
+                await super().startup(sockets=sockets)
+
             def handle_exit(self, sig, frame) -> None:
                 if on_exit is not None:
                     on_exit()
@@ -54,7 +104,8 @@ class _Server:
 
 
 def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_upload_mb: float,
-          max_pixels: int, width=None, height=None, fps=None, log=print) -> int:
+          max_pixels: int, width=None, height=None, fps=None, log=print, token: str | None = None,
+          no_token: bool = False, allow_hosts=()) -> int:
     import uvicorn
 
     from ..classify import load_classifier
@@ -65,8 +116,18 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
     from .metrics import Metrics
     from .predict import Predictor
 
-    if not max_upload_mb > 0:
-        raise UsageError(f"--max-upload-mb must be above 0, got {max_upload_mb:g}")
+    if not (max_upload_mb > 0 and math.isfinite(max_upload_mb) and max_upload_mb <= 4096):
+        raise UsageError(f"--max-upload-mb must be above 0 and at most 4096, got {max_upload_mb:g}")
+    from .guard import is_loopback, machine_names
+
+    if token is not None and (len(token) < 8 or not token.isprintable() or " " in token):
+        raise UsageError("--token must be at least 8 printable characters without spaces")
+    if token is None and not no_token and not is_loopback(host):
+        token = secrets.token_urlsafe(18)  # bound beyond this machine: nobody gets in without it
+    if no_token:
+        token = None
+    allowed = machine_names(host) | {h.lower() for h in allow_hosts}
+    fewer_malloc_arenas()
     if max_pixels < 1:
         raise UsageError(f"--max-pixels must be 1 or more, got {max_pixels}")
     source = None
@@ -86,15 +147,19 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
                 pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device)), metrics,
                                         backend=api_classifier.name)
             app = create_app(Predictor(api_classifier), metrics, pipeline,
-                             max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pixels=max_pixels)
+                             max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pixels=max_pixels,
+                             allowed_hosts=allowed, token=token)
             bound_host, bound_port = sock.getsockname()[:2]
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-            log(f"serving on http://{shown}:{bound_port}/  ({'live: ' + source.name if source else 'image API only'}; "
+            query = f"?token={token}" if token else ""
+            log(f"serving on http://{shown}:{bound_port}/{query}  ({'live: ' + source.name if source else 'image API only'}; "
                 f"{api_classifier.name} backend)")
-            if host not in ("127.0.0.1", "localhost", "::1"):
-                log("note: reachable from other machines on this network; there is no authentication")
+            if not is_loopback(host):
+                log("note: reachable from other machines on this network; "
+                    + ("open the address above with its token (scripts: Authorization: Bearer TOKEN)" if token
+                       else "--no-token: anyone who can reach it can use it"))
             sys.stdout.flush()
-            config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, access_log=False)
+            config = server_config(app, timeout_graceful_shutdown=2, access_log=False)
             server = _Server(config, on_exit=pipeline.close_streams if pipeline is not None else None)
             server.run(sockets=[sock])
             log("server stopped")
@@ -106,4 +171,4 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
     return 0
 
 
-__all__ = ["bind", "serve"]
+__all__ = ["bind", "serve", "server_config"]

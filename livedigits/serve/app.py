@@ -9,15 +9,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from importlib import resources
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .guard import Guard, machine_names
 from .hub import LivePipeline
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .predict import MODES, Predictor, UploadError, check_image, decode_image
@@ -26,10 +28,21 @@ BOUNDARY = "livedigitsframe"
 #: A comment line down an idle feed keeps proxies from closing it and lets a dead client be noticed.
 KEEPALIVE_S = 15.0
 STATIC = resources.files("livedigits.serve") / "static"
+#: Uploads decoded and read at once; more wait for a turn (up to DECODE_WAIT_S), then get a 503 with
+#: Retry-After. Decoding a large image takes memory in proportion to its pixels: this bounds the sum.
+MAX_DECODES = 2
+DECODE_WAIT_S = 5.0
+#: A body announced over the limit is still read (and thrown away) up to this many times the limit or
+#: this long, so a client that sends it all before reading (Python's urllib) gets the 413 rather than a
+#: reset connection; past that, the connection is closed.
+DRAIN_FACTOR = 4
+DRAIN_MAX_S = 5.0
+#: Status recorded for a client that went away before its answer (nginx's convention).
+CLIENT_GONE = 499
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message, "status": status}, status_code=status)
+def _error(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"error": message, "status": status}, status_code=status, headers=headers)
 
 
 def create_app(
@@ -39,9 +52,18 @@ def create_app(
     *,
     max_upload_bytes: int = 10 * 1024 * 1024,
     max_pixels: int = 40_000_000,
-) -> Starlette:
-    """``pipeline`` None: the image API alone (``livedigits serve`` without a SOURCE)."""
+    allowed_hosts: set[str] | None = None,
+    token: str | None = None,
+    max_decodes: int = MAX_DECODES,
+):
+    """``pipeline`` None: the image API alone (``livedigits serve`` without a SOURCE).
+
+    ``allowed_hosts``: names answered in the Host header besides IP addresses (default: loopback and
+    this machine's names; ``{"*"}`` any); ``token``: required on every request but the health checks
+    (see :mod:`livedigits.serve.guard`).
+    """
     metrics.model_loaded.set(1)
+    decode_slots = asyncio.Semaphore(max_decodes)
     no_source = "no source: this server runs the image API only (start `livedigits serve SOURCE` for live video)"
 
     async def index(request: Request) -> Response:
@@ -110,20 +132,36 @@ def create_app(
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     async def predict(request: Request) -> Response:
-        with metrics.predict_seconds.time():
+        started = time.perf_counter()
+        status = 200
+        try:
+            mode = request.query_params.get("mode", "auto")
+            if mode not in MODES:
+                raise UploadError(400, f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+            data = await _upload(request, max_upload_bytes)
+            fmt, _, _ = check_image(data, max_pixels)
             try:
-                mode = request.query_params.get("mode", "auto")
-                if mode not in MODES:
-                    raise UploadError(400, f"mode must be one of {', '.join(MODES)}, got {mode!r}")
-                data = await _upload(request, max_upload_bytes)
-                fmt, _, _ = check_image(data, max_pixels)
+                await asyncio.wait_for(decode_slots.acquire(), DECODE_WAIT_S)
+            except asyncio.TimeoutError:
+                raise UploadError(503, "busy reading other images; try again in a moment",
+                                  {"Retry-After": "2"}) from None
+            try:
                 image = await run_in_threadpool(decode_image, data, fmt)
+                del data
                 body = await run_in_threadpool(predictor.predict, image, mode)
-            except UploadError as exc:
-                metrics.predict_requests.labels(str(exc.status)).inc()
-                return _error(exc.status, exc.message)
-        metrics.predict_requests.labels("200").inc()
-        return JSONResponse(body)
+                del image
+            finally:
+                decode_slots.release()
+            response: Response = JSONResponse(body)
+        except UploadError as exc:
+            status = exc.status
+            response = _error(exc.status, exc.message, exc.headers)
+        except ClientDisconnect:  # gone mid-upload: nobody to answer, nothing to log
+            status = CLIENT_GONE
+            response = Response(status_code=400, headers={"Connection": "close"})
+        metrics.predict_requests.labels(str(status)).inc()
+        metrics.predict_seconds.observe(time.perf_counter() - started)
+        return response
 
     async def healthz(request: Request) -> Response:
         checks = {"model_loaded": True}
@@ -173,7 +211,8 @@ def create_app(
     ]
     from starlette.exceptions import HTTPException
 
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
+    return Guard(app, allowed_hosts=machine_names() if allowed_hosts is None else allowed_hosts, token=token)
 
 
 def _part(jpeg: bytes) -> bytes:
@@ -181,11 +220,23 @@ def _part(jpeg: bytes) -> bytes:
 
 
 async def _upload(request: Request, limit: int) -> bytes:
-    """The image bytes of a raw or multipart body, refused at ``limit`` bytes as they stream in."""
+    """The image bytes of a raw or multipart body, refused at ``limit`` bytes as they stream in.
+
+    A 413 closes the connection (``Connection: close``): the rest of an endless body is never read.
+    A body whose Content-Length is over the limit is first read and thrown away, within bounds
+    (``DRAIN_FACTOR`` times the limit, ``DRAIN_MAX_S``), so a client that sends everything before it
+    reads gets its answer instead of a reset connection.
+    """
     too_big = UploadError(413, f"upload over the limit of {limit / 2**20:g} MB; send a smaller file "
-                               "(or start the server with a larger --max-upload-mb)")
+                               "(or start the server with a larger --max-upload-mb)", {"Connection": "close"})
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:  # room for multipart headers
+        if int(declared) <= max(DRAIN_FACTOR * limit, 16 * 2**20):
+            drained, deadline = 0, time.monotonic() + DRAIN_MAX_S
+            async for chunk in request.stream():
+                drained += len(chunk)
+                if time.monotonic() > deadline:
+                    break
         raise too_big
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -194,7 +245,8 @@ async def _upload(request: Request, limit: int) -> bytes:
             raise too_big
         chunks.append(chunk)
     body = b"".join(chunks)
-    content_type = request.headers.get("content-type", "")
+    del chunks
+    content_type = request.headers.get("content-type", "").lower()
     if not content_type.startswith("multipart/form-data"):
         if len(body) > limit:
             raise too_big

@@ -4,8 +4,11 @@ The checks, in the order they run (each a JSON error with its HTTP status):
 
 1. size: a body over the limit is refused while it streams in (413), never buffered whole;
 2. type: PNG, JPEG, BMP or WebP, told by the file's own header, not its name (415 otherwise);
-3. pixels: width x height from the header, before any decoding (413 over the limit);
-4. integrity: a damaged or truncated file is a 400.
+3. pixels: width x height from the header, before any decoding (413 over the limit), counted as what
+   the decode will allocate: a pixel of more than three bytes (alpha, 16 bits per channel) counts
+   for as many 8-bit colour pixels as it takes the room of (a 16-bit RGBA pixel is 8/3 of one);
+4. integrity: a damaged or truncated file is a 400 (a JPEG must end with its end-of-image marker:
+   libjpeg would fill the missing part with grey and answer as if nothing were wrong).
 
 Pillow reads the header lazily (``Image.open`` decodes nothing); OpenCV does the actual decode, the
 same as for files given to ``livedigits run``.
@@ -32,10 +35,11 @@ MODES = ("auto", "page", "digit")
 
 
 class UploadError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
 def check_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
@@ -49,6 +53,7 @@ def check_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
         try:
             with Image.open(io.BytesIO(data)) as image:
                 fmt, (width, height) = image.format, image.size
+                bands = len(image.getbands())
         except Image.DecompressionBombError as exc:  # far over any sane size: Pillow's own guard
             raise UploadError(413, f"image has too many pixels ({exc}); the limit is {max_pixels:,}: "
                                    "scale it down first") from None
@@ -61,7 +66,53 @@ def check_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
     if width * height > max_pixels:
         raise UploadError(413, f"image is {width}x{height} = {width * height:,} pixels, over the limit of "
                                f"{max_pixels:,}; scale it down first")
+    sample_bytes = decoded_bytes_per_pixel(data, fmt, bands)
+    weight = max(3, sample_bytes) / 3
+    if width * height * weight > max_pixels:
+        raise UploadError(413, f"image is {width}x{height} at {sample_bytes} bytes a pixel ({_depth_name(sample_bytes)}), "
+                               f"as large once decoded as {int(width * height * weight):,} colour pixels, over the "
+                               f"limit of {max_pixels:,}; scale it down or save it as 8-bit RGB first")
+    if fmt == "JPEG" and not _jpeg_complete(data):
+        raise UploadError(400, "damaged or truncated JPEG file: its data ends before the end-of-image marker; send the file again")
     return fmt, width, height
+
+
+def decoded_bytes_per_pixel(data: bytes, fmt: str, bands: int) -> int:
+    """Bytes a pixel takes once OpenCV has decoded it unchanged (depth and channels kept)."""
+    if fmt == "PNG" and len(data) >= 26 and data[12:16] == b"IHDR":
+        depth, colour = data[24], data[25]
+        channels = {0: 1, 2: 3, 3: 3, 4: 4, 6: 4}.get(colour, 4)  # palette -> BGR, grey+alpha -> BGRA
+        return channels * (2 if depth == 16 else 1)
+    return max(1, min(bands, 4))
+
+
+def _depth_name(sample_bytes: int) -> str:
+    return {1: "8-bit grey", 2: "16-bit grey", 3: "8-bit colour", 4: "8-bit with alpha",
+            6: "16-bit colour", 8: "16-bit with alpha"}.get(sample_bytes, f"{sample_bytes} bytes")
+
+
+def _jpeg_complete(data: bytes) -> bool:
+    """True if an end-of-image marker follows the start of the image's first scan.
+
+    The segments before the scan are walked by their lengths, so the EOI of an EXIF thumbnail (a
+    whole JPEG inside APP1) does not count; data after the EOI (a phone's trailer) is allowed.
+    """
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            return data.find(b"\xff\xd9", i + 2 + length) != -1
+        i += 2 + length
+    return False
 
 
 def decode_image(data: bytes, fmt: str) -> np.ndarray:
