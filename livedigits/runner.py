@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import signal
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -180,10 +181,18 @@ def run(
                     paused = _handle(window.show(annotated), paused, window, result, overlay, stop)
     finally:
         summary.seconds = time.monotonic() - started
+        # Every sink is closed and the source stopped even when one of them fails (a full disk):
+        # the first failure is raised afterwards, unless one is already on its way.
+        failure = None
         for sink in (video, jsonl, window):
             if sink is not None:
-                sink.close()
+                try:
+                    sink.close()
+                except Exception as exc:  # noqa: BLE001 - re-raised below
+                    failure = failure or exc
         source.stop()
+        if failure is not None and sys.exc_info()[1] is None:
+            raise failure
         summary.dropped = int(getattr(source, "frames_dropped", 0))
         summary.warnings.extend(getattr(source, "warnings", []) or [])
     if stop:

@@ -105,7 +105,9 @@ class JsonlSink:
     Each line goes to the file in a single unbuffered write, so it reaches the
     OS at once and a Ctrl-C or kill between writes leaves only complete lines
     (a buffered text file could flush half of a long line when its buffer
-    fills).
+    fills). A write that fails part-way (a full disk, a file size limit) is
+    undone: the file is cut back to its last complete line before the
+    :class:`OutputError` is raised.
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -115,6 +117,7 @@ class JsonlSink:
         except OSError as exc:
             raise OutputError(f"cannot open {self.path} for writing: {exc.strerror}") from exc
         self.lines_written = 0
+        self._complete_size = 0  # bytes up to the end of the last complete line
 
     def write(self, result: FrameResult) -> None:
         """Append ``result.to_record()`` as one line."""
@@ -130,8 +133,18 @@ class JsonlSink:
                 written = self._file.write(view)
                 view = view[written:]
         except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror}") from exc
+            kept = self._cut_back()
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}; {kept}") from exc
         self.lines_written += 1
+        self._complete_size += len(data)
+
+    def _cut_back(self) -> str:
+        """Truncate the file to its last complete line; say what it holds now."""
+        try:
+            os.ftruncate(self._file.fileno(), self._complete_size)
+        except OSError as exc:
+            return f"it could not be cut back to its last complete line ({exc.strerror or exc})"
+        return f"it keeps its {self.lines_written} complete line{'s' if self.lines_written != 1 else ''}"
 
     def close(self) -> None:
         file, self._file = self._file, None
@@ -157,6 +170,11 @@ class VideoSink:
     another size are resized: OpenCV's writer silently drops frames whose size
     differs, which would give a short video with no error. If no frame is
     written, no file is created.
+
+    OpenCV's writer reports no write errors (a full disk gives an .mp4 without
+    its index, which nothing can play), so ``close()`` checks the finished file:
+    one that cannot be opened is removed, and one that holds fewer frames than
+    were written is kept (it plays) — either way :class:`OutputError` says so.
     """
 
     def __init__(
@@ -217,17 +235,44 @@ class VideoSink:
         self.size = size
 
     def close(self) -> None:
-        """Finish the file (an .mp4 is unreadable until its index is written here)."""
+        """Finish the file (an .mp4 is unreadable until its index is written here) and check it."""
         self._closed = True
         writer, self._writer = self._writer, None
         if writer is not None:
             writer.release()
+            self._check_written()
+
+    def _check_written(self) -> None:
+        capture = cv2.VideoCapture(str(self.path))
+        try:
+            readable = capture.isOpened() and capture.read()[0]
+            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if readable else 0
+        finally:
+            capture.release()
+        if not readable:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+            raise OutputError(f"the video {self.path} could not be finished ({_disk_hint(self.path)}); "
+                              "the unplayable file was removed")
+        if 0 < count < self.frames_written:
+            raise OutputError(f"the video {self.path} holds only {count} of the {self.frames_written} frames "
+                              f"written ({_disk_hint(self.path)}); it plays up to there")
 
     def __enter__(self) -> "VideoSink":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _disk_hint(path: Path) -> str:
+    try:
+        free = os.statvfs(path.parent if path.parent != Path("") else Path(".")).f_bavail
+    except (OSError, AttributeError):
+        return "a write failed"
+    return "the disk is full" if free == 0 else "a write failed: disk full or a file size limit?"
 
 
 # --------------------------------------------------------------------------- window

@@ -372,3 +372,43 @@ def test_mixed_case_multipart_is_read(classifier) -> None:
     with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as api:
         response = api.post("/api/predict", content=body, headers={"content-type": f"Multipart/Form-Data; boundary={boundary}"})
     assert response.status_code == 200, response.text
+
+
+# --------------------------------------------------------------------------- a full disk
+
+
+def _run_with_file_limit(limit_bytes: int, *args: str) -> subprocess.CompletedProcess:
+    """`livedigits run ...` where no file may grow past ``limit_bytes`` (writes past it fail with
+    EFBIG, as on a full disk; Python ignores SIGXFSZ)."""
+    import resource
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run([sys.executable, "-m", "livedigits", "run", str(SAMPLES / "demo.mp4"), "--headless", *args],
+                          capture_output=True, text=True, timeout=300, preexec_fn=limit)
+
+
+def test_a_full_disk_leaves_no_unplayable_video_and_says_so(tmp_path: Path) -> None:
+    video = tmp_path / "out.mp4"
+    done = _run_with_file_limit(150_000, "--output", str(video))
+    assert done.returncode == 6, done.stderr
+    assert "annotated video:" not in done.stdout and "Traceback" not in done.stderr
+    assert "livedigits: error:" in done.stderr and "out.mp4" in done.stderr
+    if video.exists():  # kept only when it plays
+        capture = cv2.VideoCapture(str(video))
+        assert capture.isOpened() and capture.read()[0]
+        capture.release()
+
+
+def test_a_full_disk_leaves_a_jsonl_of_complete_lines(tmp_path: Path) -> None:
+    import json
+
+    jsonl = tmp_path / "out.jsonl"
+    done = _run_with_file_limit(20_000, "--jsonl", str(jsonl))
+    assert done.returncode == 6, done.stderr
+    assert "per-frame results:" not in done.stdout and "Traceback" not in done.stderr
+    assert "complete line" in done.stderr
+    text = jsonl.read_text()
+    assert text and text.endswith("\n")
+    assert all(json.loads(line)["frame"] >= 0 for line in text.splitlines())
