@@ -142,6 +142,8 @@ def cmd_run(args) -> int:
     for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
         if value is not None and not value > 0:
             raise UsageError(f"{option} must be above 0, got {value:g}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
     # Check what can fail before anything is opened or written: outputs, the window, then the source.
     if args.output:
         check_video_path(args.output)  # its extension too: a bad one must not leave an empty JSONL behind

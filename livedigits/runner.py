@@ -23,6 +23,8 @@ from .recognizer import Recognizer
 from .types import FrameResult
 
 READ_POLL_SECONDS = 0.25  # how often a blocked read wakes up to notice a stop request
+#: While paused the window is only there to answer keys: it is drawn once and polled this often.
+PAUSED_POLL_SECONDS = 0.05
 # Percentiles in the summary cover the most recent frames only, so a kiosk running for days keeps a
 # bounded amount of memory (about 10 minutes at 30 fps).
 SUMMARY_WINDOW = 18_000
@@ -136,14 +138,20 @@ def run(
     started = time.monotonic()
     last_result: FrameResult | None = None
     last_annotated = None
+    paused_image = None
     try:
         with stop:
             source.start()
             while not stop and (max_frames is None or summary.frames < max_frames):
                 if paused and window is not None and last_result is not None:
-                    action = window.show(overlay.annotate(last_result, summary.fps, status="paused"))
+                    if paused_image is None:
+                        paused_image = overlay.annotate(last_result, summary.fps, status="paused")
+                    action = window.show(paused_image)
                     paused = _handle(action, paused, window, last_result, overlay, stop)
+                    if paused:
+                        stop.event.wait(PAUSED_POLL_SECONDS)  # not a busy loop: the picture does not change
                     continue
+                paused_image = None
                 frame = source.read(timeout=READ_POLL_SECONDS)
                 if frame is None:
                     state = getattr(source, "state", "ended")

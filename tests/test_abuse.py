@@ -412,3 +412,68 @@ def test_a_full_disk_leaves_a_jsonl_of_complete_lines(tmp_path: Path) -> None:
     text = jsonl.read_text()
     assert text and text.endswith("\n")
     assert all(json.loads(line)["frame"] >= 0 for line in text.splitlines())
+
+
+# --------------------------------------------------------------------------- smaller things
+
+
+def test_info_metric_keeps_its_version_with_the_backend() -> None:
+    from livedigits import __version__
+
+    metrics = Metrics()
+    metrics.describe(backend="lite-int8")
+    text = metrics.render().decode()
+    line = next(line for line in text.splitlines() if line.startswith("livedigits_info{"))
+    assert f'version="{__version__}"' in line and 'backend="lite-int8"' in line
+
+
+@pytest.mark.parametrize("args, option", [(("serve", "--max-upload-mb", "inf"), "--max-upload-mb"),
+                                          (("serve", "--max-upload-mb", "nan"), "--max-upload-mb"),
+                                          (("run", str(SAMPLES / "demo.mp4"), "--headless", "--max-frames", "-1"), "--max-frames"),
+                                          (("serve", "--token", "short"), "--token")])
+def test_bad_numbers_are_one_line_errors(args, option) -> None:
+    done = subprocess.run([sys.executable, "-m", "livedigits", *args], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and option in done.stderr and "Traceback" not in done.stderr, done.stderr[-500:]
+
+
+def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
+    from livedigits.runner import StopFlag, run
+    from livedigits.types import Frame, FrameResult
+
+    class Source:
+        state, policy, frames_dropped, warnings = "live", "latest", 0, []
+
+        def start(self):
+            return self
+
+        def read(self, timeout=None):
+            return Frame(0, 0.0, np.zeros((48, 64, 3), np.uint8))
+
+        def stop(self):
+            pass
+
+    class Recognizer:
+        def process(self, frame, received=None):
+            return FrameResult(frame=frame, detections=[], numbers=[], latency_ms=1.0, timings={})
+
+    stop = StopFlag()
+
+    class Window:
+        shows = 0
+
+        def show(self, image):
+            Window.shows += 1
+            if Window.shows == 1:
+                return "pause"
+            return None
+
+        def close(self):
+            pass
+
+    timer = threading.Timer(1.0, stop.set, args=("test",))
+    timer.start()
+    try:
+        run(Source(), Recognizer(), window=Window(), stop=stop)
+    finally:
+        timer.cancel()
+    assert Window.shows < 60, f"{Window.shows} redraws in one second of pause"

@@ -139,7 +139,7 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
         try:
             api_classifier = load_classifier(backend, model, device)
             metrics = Metrics()
-            metrics.info.info({"backend": api_classifier.name})
+            metrics.describe(backend=api_classifier.name)
             pipeline = None
             if source is not None:
                 # The pipeline has a classifier of its own: LiteRT interpreters are not thread-safe,

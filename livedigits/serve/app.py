@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from . import trim_malloc
 from .guard import Guard, machine_names
 from .hub import LivePipeline
 from .metrics import CONTENT_TYPE_LATEST, Metrics
@@ -37,6 +38,8 @@ DECODE_WAIT_S = 5.0
 #: reset connection; past that, the connection is closed.
 DRAIN_FACTOR = 4
 DRAIN_MAX_S = 5.0
+#: After reading an image of at least this many bytes (decoded), freed memory is returned to the system.
+LARGE_IMAGE_BYTES = 12_000_000
 #: Status recorded for a client that went away before its answer (nginx's convention).
 CLIENT_GONE = 499
 
@@ -149,7 +152,10 @@ def create_app(
                 image = await run_in_threadpool(decode_image, data, fmt)
                 del data
                 body = await run_in_threadpool(predictor.predict, image, mode)
+                large = image.size >= LARGE_IMAGE_BYTES
                 del image
+                if large:  # hand the decode's memory back, so the server does not stay at its peak
+                    await run_in_threadpool(trim_malloc)
             finally:
                 decode_slots.release()
             response: Response = JSONResponse(body)

@@ -38,7 +38,13 @@ class Metrics:
         self.predict_seconds = Histogram("livedigits_predict_seconds", "POST /api/predict time to answer",
                                          buckets=PREDICT_BUCKETS, registry=r)
         self.info = Info("livedigits", "Version and backend", registry=r)
-        self.info.info({"version": __version__})
+        self._described = {"version": __version__}
+        self.info.info(self._described)
+
+    def describe(self, **labels: str) -> None:
+        """Add labels to ``livedigits_info`` (``Info.info`` replaces them all: the version must stay)."""
+        self._described = {**self._described, **labels}
+        self.info.info(self._described)
 
     def observe_frame(self, result) -> None:
         self.frames.inc()
