@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 from starlette.applications import Starlette
@@ -29,10 +32,12 @@ BOUNDARY = "livedigitsframe"
 #: A comment line down an idle feed keeps proxies from closing it and lets a dead client be noticed.
 KEEPALIVE_S = 15.0
 STATIC = resources.files("livedigits.serve") / "static"
-#: Uploads decoded and read at once; more wait for a turn (up to DECODE_WAIT_S), then get a 503 with
+#: Uploads decoded and read at once (half the cores, at most 4); more wait for a turn (up to DECODE_WAIT_S), then get a 503 with
 #: Retry-After. Decoding a large image takes memory in proportion to its pixels: this bounds the sum.
-MAX_DECODES = 2
+MAX_DECODES = max(1, min(4, (os.cpu_count() or 2) // 2))  # half the cores: the live pipeline keeps the rest
 DECODE_WAIT_S = 5.0
+#: Niceness of the upload threads (the live pipeline runs at the process's own).
+UPLOAD_NICENESS = 10
 #: A body announced over the limit is still read (and thrown away) up to this many times the limit or
 #: this long, so a client that sends it all before reading (Python's urllib) gets the 413 rather than a
 #: reset connection; past that, the connection is closed.
@@ -67,6 +72,12 @@ def create_app(
     """
     metrics.model_loaded.set(1)
     decode_slots = asyncio.Semaphore(max_decodes)
+    # Uploads are decoded and read on threads of their own, at a lower priority than the live
+    # pipeline: a burst of large uploads takes the cores the pipeline leaves, not its frames.
+    uploads = ThreadPoolExecutor(max_decodes, thread_name_prefix="livedigits-upload", initializer=_lower_priority)
+
+    async def on_upload_thread(fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(uploads, fn, *args)
     no_source = "no source: this server runs the image API only (start `livedigits serve SOURCE` for live video)"
 
     async def index(request: Request) -> Response:
@@ -149,13 +160,13 @@ def create_app(
                 raise UploadError(503, "busy reading other images; try again in a moment",
                                   {"Retry-After": "2"}) from None
             try:
-                image = await run_in_threadpool(decode_image, data, fmt)
+                image = await on_upload_thread(decode_image, data, fmt)
                 del data
-                body = await run_in_threadpool(predictor.predict, image, mode)
+                body = await on_upload_thread(predictor.predict, image, mode)
                 large = image.size >= LARGE_IMAGE_BYTES
                 del image
                 if large:  # hand the decode's memory back, so the server does not stay at its peak
-                    await run_in_threadpool(trim_malloc)
+                    await on_upload_thread(trim_malloc)
             finally:
                 decode_slots.release()
             response: Response = JSONResponse(body)
@@ -203,6 +214,7 @@ def create_app(
         finally:
             if pipeline is not None:
                 await run_in_threadpool(pipeline.stop)
+            uploads.shutdown(wait=False, cancel_futures=True)
 
     routes = [
         Route("/", index),
@@ -219,6 +231,14 @@ def create_app(
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: not_found})
     return Guard(app, allowed_hosts=machine_names() if allowed_hosts is None else allowed_hosts, token=token)
+
+
+def _lower_priority() -> None:
+    """Lower this thread's scheduling priority (Linux: niceness is per thread); nothing elsewhere."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), UPLOAD_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 def _part(jpeg: bytes) -> bytes:
