@@ -477,3 +477,20 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
     finally:
         timer.cancel()
     assert Window.shows < 60, f"{Window.shows} redraws in one second of pause"
+
+
+def test_accept_errors_are_logged_once_in_a_while(caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from livedigits.serve.conn import RateLimitedLog, quiet_accept_errors
+
+    loop = asyncio.new_event_loop()
+    try:
+        quiet_accept_errors(loop, RateLimitedLog(every=60))
+        with caplog.at_level(logging.WARNING, logger="livedigits.serve"):
+            for _ in range(5000):  # as asyncio reports each failed accept() while out of descriptors
+                loop.call_exception_handler({"message": "socket.accept() out of system resource",
+                                             "exception": OSError(24, "Too many open files")})
+    finally:
+        loop.close()
+    assert len([r for r in caplog.records if "accept" in r.getMessage()]) == 1
