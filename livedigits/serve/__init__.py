@@ -73,6 +73,17 @@ def trim_malloc() -> None:
         pass
 
 
+def _share_cores() -> None:
+    """OpenCV's own worker threads run at normal priority whoever calls it: an upload's 40-megapixel
+    page would spread over every core and take the live pipeline's. Half the cores for OpenCV's pool
+    (the pipeline's frames are small and gain little from more), the rest stays free."""
+    import os
+
+    import cv2
+
+    cv2.setNumThreads(max(1, (os.cpu_count() or 2) // 2))
+
+
 class _Server:
     """uvicorn's Server, which also ends the never-ending responses (MJPEG, the feed) on Ctrl-C or
     SIGTERM, so shutdown is prompt instead of waiting out the graceful timeout, and logs accept()
@@ -128,6 +139,7 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
         token = None
     allowed = machine_names(host) | {h.lower() for h in allow_hosts}
     fewer_malloc_arenas()
+    _share_cores()
     if max_pixels < 1:
         raise UsageError(f"--max-pixels must be 1 or more, got {max_pixels}")
     source = None
