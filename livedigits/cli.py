@@ -177,7 +177,9 @@ def cmd_run(args) -> int:
         if window is not None:
             window.close()
         raise
-    _log(f"reading {spec if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
+    from .redact import redact_url
+
+    _log(f"reading {redact_url(str(spec)) if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
     summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=jsonl, window=window,
                   max_frames=args.max_frames)
     print(summary.text())

@@ -494,3 +494,16 @@ def test_accept_errors_are_logged_once_in_a_while(caplog: pytest.LogCaptureFixtu
     finally:
         loop.close()
     assert len([r for r in caplog.records if "accept" in r.getMessage()]) == 1
+
+
+def test_run_never_prints_the_password_of_a_stream() -> None:
+    with MjpegServer(fps=20) as camera:
+        url = camera.url.replace("http://", "http://admin:hunter2@")
+        done = subprocess.run([sys.executable, "-m", "livedigits", "run", url, "--headless", "--max-frames", "3"],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "hunter2" not in done.stderr + done.stdout and "http://***@127.0.0.1" in done.stderr
+    port = free_port()  # and when it cannot be opened
+    done = subprocess.run([sys.executable, "-m", "livedigits", "run", f"rtsp://admin:hunter2@127.0.0.1:{port}/live",
+                           "--headless"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 5 and "hunter2" not in done.stderr + done.stdout
