@@ -203,6 +203,12 @@ def run(
             raise failure
         summary.dropped = int(getattr(source, "frames_dropped", 0))
         summary.warnings.extend(getattr(source, "warnings", []) or [])
+        resized = int(getattr(video, "frames_resized", 0) or 0)
+        if resized:
+            width, height = video.size
+            summary.warnings.append(
+                f"{resized} frame{'s' if resized != 1 else ''} of another size than the first were scaled to "
+                f"{width}x{height} in the video (a video has one size); the JSONL's boxes are in each frame's own pixels")
     if stop:
         summary.ended_by = stop.reason
     elif max_frames is not None and summary.frames >= max_frames:

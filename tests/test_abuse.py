@@ -507,3 +507,21 @@ def test_run_never_prints_the_password_of_a_stream() -> None:
     done = subprocess.run([sys.executable, "-m", "livedigits", "run", f"rtsp://admin:hunter2@127.0.0.1:{port}/live",
                            "--headless"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 5 and "hunter2" not in done.stderr + done.stdout
+
+
+def test_frames_of_another_size_are_reported_and_boxes_stay_in_their_own_pixels(tmp_path: Path) -> None:
+    import json
+
+    page = cv2.imread(str(SAMPLES / "page.png"))
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), cv2.resize(page, (640, 480), interpolation=cv2.INTER_AREA))
+    cv2.imwrite(str(folder / "b.png"), page)  # 1280x960: twice the first
+    out, jsonl = tmp_path / "out.avi", tmp_path / "out.jsonl"
+    done = subprocess.run([sys.executable, "-m", "livedigits", "run", str(folder), "--headless", "--output", str(out),
+                           "--jsonl", str(jsonl)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert "1 frame of another size than the first were scaled to 640x480" in done.stdout
+    records = {Path(r["file"]).name: r for r in map(json.loads, jsonl.read_text().splitlines())}
+    right = max(d["box"][0] + d["box"][2] for d in records["b.png"]["detections"])
+    assert right > 640  # in b.png's own 1280-pixel width, not scaled to the first image's
