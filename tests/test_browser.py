@@ -81,6 +81,19 @@ def _shot(page, tmp_path: Path, name: str) -> Path:
     return path
 
 
+def _wait_js(page, expression: str, timeout: float) -> None:
+    """Poll ``expression`` in the page until it is true, ``timeout`` ms at most. Evaluated from outside
+    (DevTools), not by eval() inside the page as ``wait_for_function`` does when it polls: the server's
+    Content-Security-Policy forbids eval, and the page must run under it as a user's browser runs it."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout / 1000:g} s: {expression}")
+        time.sleep(0.2)
+
+
 def _open(playwright):
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1280, "height": 720})
@@ -96,9 +109,9 @@ def test_kiosk_page_shows_the_numbers_of_the_demo(tmp_path: Path) -> None:
             try:
                 page.goto(served.url)
                 # Numbers read from the video, in large type, as they come; and the list read so far.
-                page.wait_for_function(
+                _wait_js(page, 
                     "document.querySelectorAll('#history li').length >= 4", timeout=60_000)
-                page.wait_for_function("document.getElementById('video').naturalWidth > 0", timeout=30_000)
+                _wait_js(page, "document.getElementById('video').naturalWidth > 0", timeout=30_000)
                 history = page.locator("#history li").all_inner_texts()
                 current = page.inner_text("#current").split()
                 state = page.inner_text("#state")
@@ -127,7 +140,7 @@ def test_kiosk_page_follows_the_camera_away_and_back(tmp_path: Path) -> None:
             browser, page = _open(playwright)
             try:
                 page.goto(served.url)
-                page.wait_for_function("document.getElementById('state').textContent === 'live'", timeout=60_000)
+                _wait_js(page, "document.getElementById('state').textContent === 'live'", timeout=60_000)
                 assert page.is_hidden("#banner")
                 camera.stop()
                 page.wait_for_selector("#banner", state="visible", timeout=30_000)
@@ -136,8 +149,8 @@ def test_kiosk_page_follows_the_camera_away_and_back(tmp_path: Path) -> None:
                 _shot(page, tmp_path, "kiosk-unavailable.png")
                 camera.start()
                 page.wait_for_selector("#banner", state="hidden", timeout=60_000)
-                page.wait_for_function("document.getElementById('state').textContent === 'live'", timeout=30_000)
-                page.wait_for_function("document.getElementById('current').textContent.trim().length > 1",
+                _wait_js(page, "document.getElementById('state').textContent === 'live'", timeout=30_000)
+                _wait_js(page, "document.getElementById('current').textContent.trim().length > 1",
                                        timeout=30_000)
                 _shot(page, tmp_path, "kiosk-back.png")
             finally:
@@ -168,7 +181,7 @@ def test_api_page_reads_a_digit_drawn_on_its_canvas(tmp_path: Path) -> None:
                     page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
                 page.mouse.up()
                 page.click("#read-drawing")
-                page.wait_for_function("document.getElementById('answer').textContent.trim() !== '\u2026' "
+                _wait_js(page, "document.getElementById('answer').textContent.trim() !== '\u2026' "
                                        "&& document.getElementById('answer-json').textContent.length > 0",
                                        timeout=30_000)
                 answer = page.inner_text("#answer")
@@ -180,3 +193,28 @@ def test_api_page_reads_a_digit_drawn_on_its_canvas(tmp_path: Path) -> None:
         served.stop()
     assert reply["mode"] == "digit" and reply["digit"] == 7, reply
     assert answer == "7"
+
+
+def test_kiosk_page_works_with_a_token(tmp_path: Path) -> None:
+    """Opened at the printed address (with ?token=), the page's own requests (the MJPEG <img>, the
+    feed, the status) carry the token in its cookie, under the server's Content-Security-Policy."""
+    sync_playwright = _playwright()
+    served = Served(str(SAMPLES / "demo.mp4"), "--token", "kiosk-secret-1")
+    try:
+        assert served.url.endswith("/?token=kiosk-secret-1"), served.url
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            blocked: list[str] = []
+            page.on("console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None)
+            try:
+                page.goto(served.url)
+                _wait_js(page, "document.querySelectorAll('#history li').length >= 2", timeout=60_000)
+                _wait_js(page, "document.getElementById('video').naturalWidth > 0", timeout=30_000)
+                state = page.inner_text("#state")
+                denied = page.evaluate("fetch('/api/status', {credentials: 'omit'}).then(r => r.status)")
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+    assert state == "live" and not blocked, blocked
+    assert denied == 401  # without the cookie the same request is refused
