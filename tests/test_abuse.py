@@ -525,3 +525,40 @@ def test_frames_of_another_size_are_reported_and_boxes_stay_in_their_own_pixels(
     records = {Path(r["file"]).name: r for r in map(json.loads, jsonl.read_text().splitlines())}
     right = max(d["box"][0] + d["box"][2] for d in records["b.png"]["detections"])
     assert right > 640  # in b.png's own 1280-pixel width, not scaled to the first image's
+
+
+def test_uploads_beyond_the_decoders_wait_then_get_503_with_retry_after(classifier, monkeypatch) -> None:
+    from livedigits.serve import app as app_module
+
+    monkeypatch.setattr(app_module, "DECODE_WAIT_S", 0.5)
+    release, holding = threading.Event(), threading.Event()
+
+    class SlowPredictor(Predictor):
+        def predict(self, image, mode="auto"):
+            holding.set()
+            release.wait(30)  # holds the only decoder until the test lets go
+            return super().predict(image, mode)
+
+    app = create_app(SlowPredictor(classifier), Metrics(), max_decodes=1)
+    sock = bind("127.0.0.1", 0)
+    srv = uvicorn.Server(server_config(app, timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        assert wait_for(lambda: srv.started, 20)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/api/predict"
+        ok, png = cv2.imencode(".png", np.full((28, 28), 255, np.uint8))
+        first: list[int] = []
+        holder = threading.Thread(target=lambda: first.append(httpx.post(url, content=png.tobytes(), timeout=60).status_code))
+        holder.start()
+        assert holding.wait(20)  # the first upload holds the only decoder
+        second = httpx.post(url, content=png.tobytes(), timeout=60)
+        release.set()
+        holder.join(60)
+        assert second.status_code == 503 and second.headers["retry-after"] == "2"
+        assert first == [200]
+    finally:
+        release.set()
+        srv.should_exit = True
+        thread.join(10)
+        sock.close()
