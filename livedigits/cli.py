@@ -468,7 +468,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--model", help="model file for the chosen backend")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest upload accepted (default 10 MB)")
     serve.add_argument("--max-pixels", type=int, default=40_000_000,
-                       help="largest image accepted, in pixels, checked before decoding (default 40,000,000)")
+                       help="largest image accepted, in pixels, checked before decoding (default 40,000,000; "
+                            "a pixel of more than 3 bytes, 16-bit or with alpha, counts for more)")
     serve.add_argument("--width", type=int, help="camera capture width")
     serve.add_argument("--height", type=int, help="camera capture height")
     serve.add_argument("--fps", type=float, help="camera frame rate")
