@@ -71,7 +71,14 @@ def create_app(
     (see :mod:`livedigits.serve.guard`).
     """
     metrics.model_loaded.set(1)
-    decode_slots = asyncio.Semaphore(max_decodes)
+    slots_by_loop: dict = {}  # an asyncio semaphore belongs to one event loop (tests run several)
+
+    def decode_slots() -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if loop not in slots_by_loop:
+            slots_by_loop.clear()
+            slots_by_loop[loop] = asyncio.Semaphore(max_decodes)
+        return slots_by_loop[loop]
     # Uploads are decoded and read on threads of their own, at a lower priority than the live
     # pipeline: a burst of large uploads takes the cores the pipeline leaves, not its frames.
     uploads = ThreadPoolExecutor(max_decodes, thread_name_prefix="livedigits-upload", initializer=_lower_priority)
@@ -154,8 +161,9 @@ def create_app(
                 raise UploadError(400, f"mode must be one of {', '.join(MODES)}, got {mode!r}")
             data = await _upload(request, max_upload_bytes)
             fmt, _, _ = check_image(data, max_pixels)
+            slots = decode_slots()
             try:
-                await asyncio.wait_for(decode_slots.acquire(), DECODE_WAIT_S)
+                await asyncio.wait_for(slots.acquire(), DECODE_WAIT_S)
             except asyncio.TimeoutError:
                 raise UploadError(503, "busy reading other images; try again in a moment",
                                   {"Retry-After": "2"}) from None
@@ -168,7 +176,7 @@ def create_app(
                 if large:  # hand the decode's memory back, so the server does not stay at its peak
                     await on_upload_thread(trim_malloc)
             finally:
-                decode_slots.release()
+                slots.release()
             response: Response = JSONResponse(body)
         except UploadError as exc:
             status = exc.status

@@ -134,7 +134,10 @@ def decode_image(data: bytes, fmt: str) -> np.ndarray:
     raw = read_still(data)  # upright by the EXIF orientation, like every still the package reads
     if raw is None:
         raise UploadError(400, f"damaged or truncated {fmt} file: it cannot be decoded; send the file again or re-save it")
-    return to_bgr8(raw)
+    try:
+        return to_bgr8(raw)
+    except ValueError as exc:  # a depth or channel count OpenCV decoded but no page has
+        raise UploadError(400, f"unsupported {fmt} image ({exc}); save it as 8-bit RGB first") from None
 
 
 class Predictor:
