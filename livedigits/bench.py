@@ -49,6 +49,7 @@ from typing import Callable, TextIO
 import numpy as np
 
 from .errors import OutputError, SourceError, UsageError
+from .extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
 
 ROOT = Path(__file__).resolve().parent.parent
 # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
@@ -848,6 +849,12 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
     spec = options.spec
     load_at_start = _load_average()
     backends = list(ALL_BACKENDS) if options.backend == "all" else [options.backend]
+    left_out = []
+    if options.backend == "all" and not have_tensorflow():
+        backends.remove("keras")
+        left_out.append(f"the keras backend is left out: TensorFlow is not installed ({TRAIN_INSTALL} adds it)")
+    if options.compare_naive:
+        require_tensorflow("--compare-naive (Keras model.predict)")
 
     probe = _BenchSource(spec, realtime=False, size=None)  # fails early, with one line, on a bad source
     probe.stop()
@@ -856,7 +863,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         "size": list(options.size or probe.native_size), "fps": probe.fps,
         "policy": "latest (paced at its fps)" if options.realtime and probe.fps else probe.policy,
     }
-    warnings: list[str] = []
+    warnings: list[str] = left_out
     if options.realtime and probe.kind == "video" and not probe.fps:
         warnings.append("--realtime: the file has no frame rate; it was read as fast as possible")
     if probe.kind in ("camera", "stream") and options.backend == "all":

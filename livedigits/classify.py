@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelError, UsageError
+from .logs import native_stderr_silenced
 
 BACKENDS = ("auto", "keras", "lite", "lite-int8")
 DEVICES = ("auto", "cpu", "gpu")
@@ -51,6 +52,9 @@ def lite_available() -> bool:
 
 
 def gpu_devices() -> list[str]:
+    from .model import _quiet_tensorflow
+
+    _quiet_tensorflow("a GPU (--device gpu)")
     import tensorflow as tf
 
     return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -73,12 +77,15 @@ class KerasClassifier:
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None, device: str = "auto"):
+        from .extras import GPU_INSTALL, require_tensorflow
         from .model import _quiet_tensorflow, check_keras_file, load_model
 
         if device not in DEVICES:
             raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+        if device == "gpu":
+            require_tensorflow("--device gpu", GPU_INSTALL)
         path = check_keras_file(model_path if model_path else default_model_path("keras"))
-        _quiet_tensorflow()
+        _quiet_tensorflow("the Keras backend (--backend keras, a .keras model, --device gpu)")
         import tensorflow as tf
 
         gpus = gpu_devices()
@@ -148,10 +155,11 @@ class LiteClassifier:
         interp = self._interpreters.get(size)
         if interp is None:
             try:
-                interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
-                index = interp.get_input_details()[0]["index"]
-                interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
-                interp.allocate_tensors()
+                with native_stderr_silenced():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
+                    interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
+                    index = interp.get_input_details()[0]["index"]
+                    interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
+                    interp.allocate_tensors()
             except (ValueError, RuntimeError) as exc:
                 from .model import EXPECTED_SHAPES
 

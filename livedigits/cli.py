@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logs
 from .errors import LivedigitsError, UsageError
+from .extras import require_matplotlib, require_tensorflow
 
 EXIT_CODES = """exit codes:
   0  success
-  1  other error caused by input or environment
+  1  other error caused by input or environment, or a part this install leaves out
   2  bad arguments or options
   3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
@@ -27,8 +28,12 @@ EXIT_CODES = """exit codes:
   130 interrupted before any work was done"""
 
 
+_logger = logging.getLogger("livedigits.cli")
+
+
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """What the program is doing, on stderr (not with -q)."""
+    _logger.info(message)
 
 
 # --------------------------------------------------------------------------- data
@@ -48,13 +53,16 @@ def cmd_data_fetch(args) -> int:
 
 
 def cmd_train(args) -> int:
+    require_tensorflow("livedigits train")
     from .model import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
-    summary = train(cfg, args.out, verbose=0 if args.quiet else 2, log=_log)
+    # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
+    verbose = 0 if logs.is_quiet() else (1 if sys.stdout.isatty() else 2)
+    summary = train(cfg, args.out, verbose=verbose, log=_log)
     print(f"model: {summary['model']}  ({summary['parameters']} parameters, {summary['classes']} classes)")
     print(f"MNIST test accuracy: {summary['test_accuracy'] * 100:.2f}%  after {summary['epochs_run']} epochs in {summary['train_seconds']:.0f} s")
     if "curves" in summary:
@@ -69,6 +77,8 @@ def cmd_evaluate(args) -> int:
     from .data import load_mnist
     from .model import plot_confusion, predict_probabilities, scores
 
+    if args.plot:
+        require_matplotlib("evaluate --plot")
     classifier = load_classifier(args.backend, args.model, args.device)
     _, (x_test, y_test) = load_mnist(log=_log)
     if args.limit:
@@ -99,6 +109,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
+    require_tensorflow("livedigits export")
     from .classify import default_model_path
     from .model import export
 
@@ -134,7 +145,7 @@ def cmd_run(args) -> int:
     from .classify import load_classifier
     from .overlay import Overlay
     from .recognizer import Recognizer
-    from .runner import run
+    from .runner import NumberPrinter, ProgressSink, run
     from .segment import DEFAULT_CONFIG
     from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
     from .sources import open_source
@@ -176,8 +187,19 @@ def cmd_run(args) -> int:
             window.close()
         raise
     _log(f"reading {spec if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
-    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=jsonl, window=window,
+    records = jsonl
+    if logs.is_quiet():
+        many = getattr(source, "kind", None) == "images" and not Path(str(spec)).is_file()
+        records = NumberPrinter(sys.stdout, many_files=many, inner=records)
+    total = getattr(source, "total_frames", None)
+    if total and not logs.is_quiet() and sys.stderr.isatty():
+        records = ProgressSink(sys.stderr, min(total, args.max_frames or total), inner=records)
+    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=records, window=window,
                   max_frames=args.max_frames)
+    if logs.is_quiet():
+        for warning in summary.warnings:
+            logging.getLogger("livedigits.run").warning(warning)
+        return 0
     print(summary.text())
     if args.output:
         print(f"annotated video: {args.output}")
@@ -251,6 +273,7 @@ def cmd_collect(args) -> int:
 
 
 def cmd_finetune(args) -> int:
+    require_tensorflow("livedigits finetune")
     from .finetune import FinetuneConfig, finetune_command
 
     cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
@@ -272,6 +295,8 @@ def cmd_bench(args) -> int:
     for path in (args.json, args.plot):
         if path:
             check_output_path(path)
+    if args.plot:
+        require_matplotlib("bench --plot")
     options = BenchOptions(
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
@@ -313,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"livedigits {__version__}")
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks for errors")
+    _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser("data", help="get MNIST (offline-first) into the local cache")
@@ -334,7 +359,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, help="train on the first N MNIST images only (quick checks)")
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
-    train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
@@ -468,17 +492,35 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--height", type=int, help="camera capture height")
     serve.add_argument("--fps", type=float, help="camera frame rate")
     serve.set_defaults(func=cmd_serve)
+    # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
+    # them, with no default of its own, so one given before the command is not reset by the subcommand.
+    for subparser in _subparsers(parser):
+        _add_verbosity(subparser, argparse.SUPPRESS)
     return parser
 
 
+def _add_verbosity(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="more detail: debug lines, tracebacks with errors, the start-up lines of LiteRT, "
+                             "TensorFlow and OpenCV")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="only results and errors: no progress, no log lines (`run -q` prints only the numbers read)")
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _subparsers(child)
+
+
 def main(argv: list[str] | None = None) -> int:
-    # OpenCV and FFmpeg print multi-line warnings of their own for every failed open; the error we
-    # raise says what matters, in one line. --verbose or the user's own settings bring them back.
-    if "--verbose" not in (argv if argv is not None else sys.argv):
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet contradict each other; give one")
+    logs.configure(logs.VERBOSE if args.verbose else logs.QUIET if args.quiet else logs.NORMAL)
     if not getattr(args, "func", None):
         if args.command == "data":
             parser.parse_args(["data", "--help"])

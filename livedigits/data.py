@@ -235,6 +235,10 @@ def read_file(path: str | os.PathLike, full: bool = True) -> MNIST:
 def _keras_download() -> MNIST:
     import socket
 
+    from .extras import TRAIN_INSTALL, installed
+
+    if not installed("keras"):
+        raise DataError(f"Keras is not installed (the core install leaves it out: {TRAIN_INSTALL})")
     import keras  # imported here: TensorFlow takes seconds to load
 
     # A network that drops packets silently would otherwise hang the download forever.

@@ -17,6 +17,7 @@ import numpy as np
 
 from .augment import AugmentConfig, augment_batch, negatives
 from .errors import ModelError, UsageError
+from .extras import require_tensorflow
 from .types import NOT_A_DIGIT
 
 ARCHS = ("default", "seed")
@@ -27,7 +28,9 @@ INPUT_SHAPE = (28, 28, 1)
 EXPECTED_SHAPES = "input (N, 28, 28, 1) float32 and output (N, 10) or (N, 11) probabilities"
 
 
-def _quiet_tensorflow() -> None:
+def _quiet_tensorflow(what: str = "the Keras model") -> None:
+    """Check TensorFlow is installed (one-line hint otherwise), and keep its C++ start-up lines quiet."""
+    require_tensorflow(what)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -485,6 +485,15 @@ class Source:
         return self._live
 
     @property
+    def total_frames(self) -> int | None:
+        """How many frames the source holds, where known: a video's count from its header, the number of
+        images of an image source; None for cameras and streams."""
+        if self._live:
+            return None
+        paths = getattr(self._reader, "_paths", None)
+        return len(paths) if paths is not None else self._reader.frame_count
+
+    @property
     def fps(self) -> float | None:
         """The source's nominal frame rate, or None (images, unknown)."""
         return self._fps

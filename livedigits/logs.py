@@ -1,0 +1,118 @@
+"""Logging, configured once by the command line: what goes to stderr, and how much.
+
+The package logs through the standard ``logging`` module under the ``livedigits`` logger (modules use
+``logging.getLogger(__name__)``); a program that imports livedigits configures logging its own way.
+The command line calls :func:`configure` once, with one of three levels:
+
+``quiet`` (``-q``)
+    warnings and errors only; progress bars off.
+``normal``
+    what the program is doing (``reading samples/demo.mp4 with the lite-int8 backend``), warnings.
+``verbose`` (``-v``)
+    debug lines too, tracebacks with errors, and the start-up lines of LiteRT, TensorFlow, OpenCV and
+    FFmpeg, which are silenced otherwise (they say nothing a user acts on).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from typing import Iterator
+
+QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
+LEVELS = {QUIET: logging.WARNING, NORMAL: logging.INFO, VERBOSE: logging.DEBUG}
+
+_state = {"level": NORMAL, "handler": None}
+
+
+class _Format(logging.Formatter):
+    """Information as it is; warnings and errors marked, as the error line of the CLI is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = record.getMessage()
+        if record.exc_info and _state["level"] == VERBOSE:
+            text += "\n" + self.formatException(record.exc_info)
+        if record.levelno >= logging.ERROR:
+            return f"livedigits: error: {text}"
+        if record.levelno >= logging.WARNING:
+            return f"livedigits: warning: {text}"
+        if record.levelno <= logging.DEBUG:
+            return f"debug: {record.name}: {text}"
+        return text
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (a test's capture, a redirected stream)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
+def configure(level: str = NORMAL, stream=None) -> None:
+    """Set up logging for the command line; a second call replaces the first (tests call it often)."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
+    _state["level"] = level
+    root = logging.getLogger()
+    if _state["handler"] is not None:
+        root.removeHandler(_state["handler"])
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    handler.setFormatter(_Format())
+    root.addHandler(handler)
+    _state["handler"] = handler
+    # Other libraries' information is noise here; their warnings are not. Ours follow the chosen level.
+    root.setLevel(logging.INFO if level == VERBOSE else logging.WARNING)
+    logging.getLogger("livedigits").setLevel(LEVELS[level])
+    if level != VERBOSE:
+        # Native start-up lines: TensorFlow's C++ log, OpenCV's and FFmpeg's warnings for every failed
+        # open (the error we raise says what matters, in one line). The user's own settings win.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        for name in ("tensorflow", "absl", "h5py"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def level() -> str:
+    return _state["level"]
+
+
+def is_verbose() -> bool:
+    return _state["level"] == VERBOSE
+
+
+def is_quiet() -> bool:
+    return _state["level"] == QUIET
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Silence what native code writes straight to file descriptor 2 (LiteRT's "Created TensorFlow Lite
+    XNNPACK delegate" line, which no setting turns off), unless verbose. Hold it briefly: anything the
+    process writes to stderr meanwhile is lost."""
+    if is_verbose():
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (an embedded interpreter)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

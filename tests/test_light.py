@@ -1,0 +1,144 @@
+"""The light core: what runs without TensorFlow, the one-line hint where it is needed, and the logging
+levels (-v/-q before or after the command, start-up banners silenced)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Runs the CLI in a process where TensorFlow, Keras and matplotlib cannot be imported, as in a core
+#: install (a None entry in sys.modules makes both import and find_spec fail).
+WITHOUT_EXTRAS = (
+    "import sys\n"
+    "for name in ('tensorflow', 'keras', 'matplotlib'):\n"
+    "    sys.modules[name] = None\n"
+    "from livedigits.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+#: Runs the CLI, then reports which heavy packages it imported.
+WHAT_IT_IMPORTED = (
+    "import sys\n"
+    "from livedigits.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "print('imported:', sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def cli(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "livedigits", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+def script(code, *args, timeout=180):
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def error_lines(done):
+    assert "Traceback" not in done.stderr, done.stderr
+    return [line for line in done.stderr.splitlines() if line.startswith("livedigits: error:")]
+
+
+def test_reading_a_page_imports_no_tensorflow_nor_matplotlib(tmp_path):
+    done = script(WHAT_IT_IMPORTED, "run", "samples/page.png", "--headless", "--jsonl", str(tmp_path / "p.jsonl"))
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stderr
+    record = json.loads((tmp_path / "p.jsonl").read_text())
+    assert len(record["numbers"]) == 9
+
+
+def test_core_reads_the_page_without_the_extras():
+    done = script(WITHOUT_EXTRAS, "run", "samples/page.png", "--headless", "-q")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["8159", "9869", "61", "41", "471", "6668", "3", "9183", "2322"]
+
+
+@pytest.mark.parametrize("args, what", [
+    (["train", "--epochs", "1"], "livedigits train"),
+    (["export"], "livedigits export"),
+    (["finetune", "nowhere"], "livedigits finetune"),
+    (["evaluate", "--backend", "keras"], "the Keras backend"),
+    (["run", "samples/page.png", "--headless", "--backend", "keras"], "the Keras backend"),
+    (["bench", "--plot", "x.png"], "bench --plot"),
+])
+def test_a_command_that_needs_an_extra_says_which_in_one_line(args, what):
+    done = script(WITHOUT_EXTRAS, *args)
+    assert done.returncode == 1, done.stderr
+    lines = error_lines(done)
+    assert len(lines) == 1, done.stderr
+    assert what in lines[0]
+    extra = "plot" if "--plot" in args else "train"
+    assert f"pip install 'livedigits[{extra}]'" in lines[0]
+
+
+def test_gpu_hint_names_the_gpu_extra():
+    done = script(WITHOUT_EXTRAS, "run", "samples/page.png", "--headless", "--device", "gpu")
+    assert done.returncode == 1
+    assert "pip install 'livedigits[gpu]'" in error_lines(done)[0]
+
+
+def test_quiet_prints_only_the_numbers_read():
+    done = cli("run", "samples/demo.mp4", "--headless", "-q")
+    assert done.returncode == 0, done.stderr
+    truth = json.loads((ROOT / "samples" / "demo.json").read_text())
+    numbers = {n["text"] for frame in truth["frames"] for n in frame["numbers"]}
+    assert sorted(done.stdout.split()) == sorted(numbers)  # each once, nothing else
+    assert done.stderr == ""
+
+
+def test_quiet_on_a_folder_names_each_image(tmp_path):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for name in ("a.png", "b.png"):
+        (folder / name).write_bytes((ROOT / "samples" / "page.png").read_bytes())
+    done = cli("-q", "run", str(folder), "--headless")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == [str(folder / "a.png"), str(folder / "b.png")]
+    assert lines[0].split(": ")[1] == "8159 9869 61 41 471 6668 3 9183 2322"
+
+
+def test_verbose_after_the_command_and_the_banner_only_then():
+    normal = cli("run", "samples/page.png", "--headless")
+    verbose = cli("run", "samples/page.png", "--headless", "-v")
+    assert normal.returncode == verbose.returncode == 0
+    assert "XNNPACK" not in normal.stderr and "INFO:" not in normal.stderr
+    assert "reading samples/page.png" in normal.stderr
+    assert "XNNPACK" in verbose.stderr  # LiteRT's own start-up line, shown when asked for
+
+
+@pytest.mark.parametrize("args", [["-q", "run", "x.mp4", "-v"], ["run", "x.mp4", "--quiet", "--verbose"]])
+def test_verbose_and_quiet_together_are_refused(args):
+    done = cli(*args)
+    assert done.returncode == 2
+    assert "contradict" in done.stderr
+
+
+def test_verbose_after_the_command_shows_the_traceback(tmp_path):
+    done = cli("run", str(tmp_path / "nope.mp4"), "--headless", "--verbose")
+    assert done.returncode == 5
+    assert "Traceback (most recent call last)" in done.stderr
+
+
+def test_library_warnings_reach_the_log_formatted(capsys):
+    import logging
+
+    from livedigits import logs
+
+    logs.configure(logs.NORMAL)
+    logging.getLogger("livedigits.sources").warning("camera 3 went away")
+    logging.getLogger("livedigits.sources").debug("not shown")
+    logs.configure(logs.QUIET)
+    logging.getLogger("livedigits.cli").info("not shown either")
+    logs.configure(logs.VERBOSE)
+    logging.getLogger("livedigits.sources").debug("shown now")
+    err = capsys.readouterr().err
+    assert "livedigits: warning: camera 3 went away" in err
+    assert "not shown" not in err
+    assert "debug: livedigits.sources: shown now" in err
+    logs.configure(logs.NORMAL)
