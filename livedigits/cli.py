@@ -330,6 +330,14 @@ def cmd_serve(args) -> int:
                  width=args.width, height=args.height, fps=args.fps, log=_log)
 
 
+def cmd_doctor(args) -> int:
+    from .doctor import report, text
+
+    found = report(ask_tensorflow=args.tensorflow)
+    print(json.dumps(found, indent=2) if args.json else text(found))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="livedigits",
@@ -492,6 +500,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--height", type=int, help="camera capture height")
     serve.add_argument("--fps", type=float, help="camera frame rate")
     serve.set_defaults(func=cmd_serve)
+
+    doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument("--tensorflow", action="store_true", help="also ask TensorFlow which GPUs it sees (takes seconds)")
+    doctor.set_defaults(func=cmd_doctor)
     # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
     # them, with no default of its own, so one given before the command is not reset by the subcommand.
     for subparser in _subparsers(parser):
@@ -536,6 +549,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("livedigits: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `livedigits doctor | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
 LEVELS = {QUIET: logging.WARNING, NORMAL: logging.INFO, VERBOSE: logging.DEBUG}
 
 _state = {"level": NORMAL, "handler": None}
+#: The environment variables :func:`configure` set itself (not the user's own settings).
+SET_HERE: set[str] = set()
 
 
 class _Format(logging.Formatter):
@@ -76,9 +78,10 @@ def configure(level: str = NORMAL, stream=None) -> None:
     if level != VERBOSE:
         # Native start-up lines: TensorFlow's C++ log, OpenCV's and FFmpeg's warnings for every failed
         # open (the error we raise says what matters, in one line). The user's own settings win.
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+        for name, value in (("TF_CPP_MIN_LOG_LEVEL", "3"), ("OPENCV_LOG_LEVEL", "ERROR"), ("OPENCV_FFMPEG_LOGLEVEL", "-8")):
+            if name not in os.environ:
+                os.environ[name] = value
+                SET_HERE.add(name)
         for name in ("tensorflow", "absl", "h5py"):
             logging.getLogger(name).setLevel(logging.ERROR)
 
