@@ -317,43 +317,35 @@ def _timed_overlay():
 
 
 class _Progress:
-    """A one-line progress bar on ``stream``: redrawn in place on a terminal, a line per quarter otherwise."""
-
-    WIDTH = 28
+    """Progress on ``stream``: a tqdm bar with ETA on a terminal, a line per quarter otherwise."""
 
     def __init__(self, stream: TextIO | None, total: int, label: str):
         self.stream = stream
         self.total = max(1, total)
         self.label = label
-        self.started = time.perf_counter()
-        self._last_draw = 0.0
         self._last_quarter = -1
-        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self._bar = None
+        if stream is not None and getattr(stream, "isatty", lambda: False)():
+            from .progress import bar
+
+            self._bar = bar(self.total, desc=label, stream=stream, force=True)
 
     def update(self, done: int) -> None:
         if self.stream is None:
             return
-        now = time.perf_counter()
-        if self._tty:
-            if now - self._last_draw < 0.1 and done < self.total:
-                return
-            self._last_draw = now
-            filled = int(self.WIDTH * done / self.total)
-            rate = done / (now - self.started) if now > self.started else 0.0
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r{self.label:>10} [{bar}] {done}/{self.total} frames {rate:6.1f} fps")
+        if self._bar is not None:
+            if done > self._bar.n:
+                self._bar.update(min(done, self.total) - self._bar.n)
+            return
+        quarter = 4 * done // self.total
+        if quarter > self._last_quarter:
+            self._last_quarter = quarter
+            self.stream.write(f"{self.label}: {done}/{self.total} frames\n")
             self.stream.flush()
-        else:
-            quarter = 4 * done // self.total
-            if quarter > self._last_quarter:
-                self._last_quarter = quarter
-                self.stream.write(f"{self.label}: {done}/{self.total} frames\n")
-                self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None and self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
 
 
 class _Recorder:

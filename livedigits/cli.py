@@ -145,6 +145,7 @@ def cmd_run(args) -> int:
     from .classify import load_classifier
     from .overlay import Overlay
     from .recognizer import Recognizer
+    from .progress import wanted as progress_wanted
     from .runner import NumberPrinter, ProgressSink, run
     from .segment import DEFAULT_CONFIG
     from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
@@ -192,7 +193,7 @@ def cmd_run(args) -> int:
         many = getattr(source, "kind", None) == "images" and not Path(str(spec)).is_file()
         records = NumberPrinter(sys.stdout, many_files=many, inner=records)
     total = getattr(source, "total_frames", None)
-    if total and not logs.is_quiet() and sys.stderr.isatty():
+    if total and progress_wanted() and not args.kiosk:
         records = ProgressSink(sys.stderr, min(total, args.max_frames or total), inner=records)
     summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=records, window=window,
                   max_frames=args.max_frames)
@@ -301,7 +302,7 @@ def cmd_bench(args) -> int:
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
-        progress=not args.no_progress,
+        progress=not args.no_progress and not logs.is_quiet(),
     )
     report = run_bench(options, log=_log)
     print(report.text())

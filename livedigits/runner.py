@@ -264,10 +264,10 @@ class ProgressSink:
     index, so frames skipped by a real-time replay count as done."""
 
     def __init__(self, stream, total: int, *, inner=None, unit: str = "frame") -> None:
-        from tqdm import tqdm
+        from .progress import bar
 
         self.inner = inner
-        self.bar = tqdm(total=total, file=stream, unit=unit, dynamic_ncols=True, leave=False)
+        self.bar = bar(total, unit=unit, stream=stream, force=True)
 
     def write(self, result: FrameResult) -> None:
         if self.inner is not None:

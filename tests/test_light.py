@@ -142,3 +142,56 @@ def test_library_warnings_reach_the_log_formatted(capsys):
     assert "not shown" not in err
     assert "debug: livedigits.sources: shown now" in err
     logs.configure(logs.NORMAL)
+
+
+def on_a_terminal(*args, timeout=180):
+    """Run the CLI with stderr on a pseudo-terminal, as in a user's shell; returns (code, stdout, stderr)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    process = subprocess.Popen([sys.executable, "-m", "livedigits", *args], stdout=subprocess.PIPE, stderr=slave,
+                               cwd=ROOT)
+    os.close(slave)
+    err = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # the terminal closed: the process is done with it
+            break
+        if not chunk:
+            break
+        err += chunk
+    out = process.stdout.read()
+    code = process.wait(timeout)
+    os.close(master)
+    return code, out.decode(), err.decode(errors="replace")
+
+
+def test_run_on_a_file_shows_a_progress_bar_on_a_terminal_only():
+    import re
+
+    code, out, err = on_a_terminal("run", "samples/demo.mp4", "--headless")
+    assert code == 0, err
+    assert re.search(r"\d+%\|.*\| *\d+/150 \[", err), err  # tqdm: percent, bar, count of the 150 frames, ETA
+    assert "frames: 150 processed" in out
+    piped = cli("run", "samples/demo.mp4", "--headless")
+    assert "%|" not in piped.stderr
+    code, out, err = on_a_terminal("run", "samples/demo.mp4", "--headless", "-q")
+    assert "%|" not in err and "reading" not in err
+
+
+def test_collect_auto_and_bench_show_progress_on_a_terminal(tmp_path):
+    import re
+
+    code, out, err = on_a_terminal("collect", "samples/demo.mp4", "--auto", "7", "--out", str(tmp_path / "mine"),
+                                   "--max-frames", "40")
+    assert code == 0, err
+    assert re.search(r"collecting 7: +\d+%\|.*\| *\d+/40 \[", err), err
+    code, out, err = on_a_terminal("bench", "samples/demo.mp4", "--frames", "40", "--warmup", "2", "--backend", "lite")
+    assert code == 0, err
+    assert re.search(r"lite: +\d+%\|.*\| *\d+/42 \[", err), err
