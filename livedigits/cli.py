@@ -139,15 +139,31 @@ def _parse_roi(text: str | None):
     return (x, y, w, h)
 
 
-def cmd_run(args) -> int:
+def _recognizer_settings(args):
+    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
+    --roi and --conf."""
     from dataclasses import replace
 
+    from .settings import field_values
+
+    document = getattr(args, "settings_document", None) or {}
+    seg = field_values(args.config, "segment", document.get("segment", {}))
+    reading = field_values(args.config, "reading", document.get("reading", {}))
+    if args.roi:
+        seg = replace(seg, roi=_parse_roi(args.roi))
+    if args.conf is not None:
+        if not 0 <= args.conf <= 1:
+            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
+        reading = replace(reading, min_confidence=args.conf)
+    return seg, reading
+
+
+def cmd_run(args) -> int:
     from .classify import load_classifier
     from .overlay import Overlay
     from .recognizer import Recognizer
     from .progress import wanted as progress_wanted
     from .runner import NumberPrinter, ProgressSink, run
-    from .segment import DEFAULT_CONFIG
     from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
     from .sources import open_source
 
@@ -161,7 +177,7 @@ def cmd_run(args) -> int:
         check_output_path(args.jsonl)
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
-    seg = replace(DEFAULT_CONFIG, roi=_parse_roi(args.roi))
+    seg, reading = _recognizer_settings(args)
     window = None if args.headless else WindowSink("livedigits", kiosk=args.kiosk)
     spec = args.source
     try:
@@ -179,7 +195,7 @@ def cmd_run(args) -> int:
         raise
     try:
         classifier = load_classifier(args.backend, args.model, args.device)
-        recognizer = Recognizer(classifier, seg, keep_debug=args.debug)
+        recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
         jsonl = JsonlSink(args.jsonl) if args.jsonl else None
         video = VideoSink(args.output, fps=source.fps or 30.0) if args.output else None
     except BaseException:
@@ -326,9 +342,17 @@ def cmd_serve(args) -> int:
             raise UsageError(f"{option} must be above 0, got {value:g}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
+    seg, reading = _recognizer_settings(args)
     return serve(args.source, host=args.host, port=args.port, backend=args.backend, model=args.model,
                  device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
-                 width=args.width, height=args.height, fps=args.fps, log=_log)
+                 width=args.width, height=args.height, fps=args.fps, log=_log, segment_config=seg, reading_config=reading)
+
+
+def cmd_config(args) -> int:
+    from .settings import dump
+
+    print(dump(args.sections, getattr(args, "settings_document", None), args.config or "-"), end="")
+    return 0
 
 
 def cmd_doctor(args) -> int:
@@ -407,6 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames")
+    _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
     samples = sub.add_parser("samples", help="regenerate the synthetic demo samples with ground truth")
@@ -500,7 +525,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--width", type=int, help="camera capture width")
     serve.add_argument("--height", type=int, help="camera capture height")
     serve.add_argument("--fps", type=float, help="camera frame rate")
+    serve.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    _add_settings_options(serve)
     serve.set_defaults(func=cmd_serve)
+
+    config = sub.add_parser("config", help="print every setting of run and serve (with --config FILE: as it takes "
+                            "effect) as a TOML file to start from")
+    config.add_argument("--config", metavar="FILE", help="a settings file to read and check")
+    config.set_defaults(func=cmd_config)
 
     doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
@@ -510,7 +542,15 @@ def build_parser() -> argparse.ArgumentParser:
     # them, with no default of its own, so one given before the command is not reset by the subcommand.
     for subparser in _subparsers(parser):
         _add_verbosity(subparser, argparse.SUPPRESS)
+    parser.set_defaults(sections={"run": run, "serve": serve})
     return parser
+
+
+def _add_settings_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--conf", type=float, metavar="P",
+                         help="report a digit only when its probability reaches P (0-1; default 0.6, reading.min_confidence)")
+    command.add_argument("--config", metavar="FILE", help="a TOML file of settings: options of run/serve, [segment] "
+                         "and [reading] fields (see `livedigits config`); the command line wins")
 
 
 def _add_verbosity(parser: argparse.ArgumentParser, default) -> None:
@@ -529,6 +569,22 @@ def _subparsers(parser: argparse.ArgumentParser):
                 yield from _subparsers(child)
 
 
+def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
+    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
+    parse the command line again: what it gives wins."""
+    from .settings import OPTION_SECTIONS, option_values, read
+
+    document = read(args.config)
+    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+              for section in OPTION_SECTIONS}
+    if args.command in values:
+        values[args.command].pop("config", None)
+        args.sections[args.command].set_defaults(**values[args.command])
+        args = parser.parse_args(argv)
+    args.settings_document = document
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -541,6 +597,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "config", None):
+            args = _with_settings_file(parser, args, argv)
         return int(args.func(args) or 0)
     except LivedigitsError as exc:
         if args.verbose:

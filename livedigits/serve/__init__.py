@@ -54,7 +54,7 @@ class _Server:
 
 
 def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_upload_mb: float,
-          max_pixels: int, width=None, height=None, fps=None, log=print) -> int:
+          max_pixels: int, width=None, height=None, fps=None, log=print, segment_config=None, reading_config=None) -> int:
     import uvicorn
 
     from ..classify import load_classifier
@@ -69,6 +69,7 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
         raise UsageError(f"--max-upload-mb must be above 0, got {max_upload_mb:g}")
     if max_pixels < 1:
         raise UsageError(f"--max-pixels must be 1 or more, got {max_pixels}")
+    settings = {k: v for k, v in (("segment_config", segment_config), ("reading_config", reading_config)) if v is not None}
     source = None
     if spec is not None:
         source = KeptSource(spec, width=width, height=height, fps=fps,
@@ -83,9 +84,9 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
             if source is not None:
                 # The pipeline has a classifier of its own: LiteRT interpreters are not thread-safe,
                 # and an upload must not wait for a frame (or a frame for an upload).
-                pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device)), metrics,
+                pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device), **settings), metrics,
                                         backend=api_classifier.name)
-            app = create_app(Predictor(api_classifier), metrics, pipeline,
+            app = create_app(Predictor(api_classifier, **settings), metrics, pipeline,
                              max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pixels=max_pixels)
             bound_host, bound_port = sock.getsockname()[:2]
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
