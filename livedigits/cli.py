@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__, logs
 from .errors import LivedigitsError, UsageError
+from .cameras import CAMERA_APIS
 from .extras import require_matplotlib, require_tensorflow
 
 EXIT_CODES = """exit codes:
@@ -355,6 +356,16 @@ def cmd_config(args) -> int:
     return 0
 
 
+def cmd_cameras(args) -> int:
+    from .cameras import list_cameras, text
+
+    if args.indices < 1:
+        raise UsageError(f"--indices must be 1 or more, got {args.indices}")
+    found = list_cameras(args.camera_api, indices=args.indices)
+    print(json.dumps(found) if args.json else text(found))
+    return 0
+
+
 def cmd_doctor(args) -> int:
     from .doctor import report, text
 
@@ -534,12 +545,22 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--config", metavar="FILE", help="a settings file to read and check")
     config.set_defaults(func=cmd_config)
 
+    cameras = sub.add_parser("cameras", help="list the cameras this machine can open: index, name, a working resolution")
+    cameras.add_argument("--indices", type=int, default=10, metavar="N",
+                         help="camera indices to try where the system does not list its devices (default 10: 0-9)")
+    cameras.add_argument("--json", action="store_true", help="print one JSON object")
+    cameras.set_defaults(func=cmd_cameras)
+
     doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
     doctor.add_argument("--tensorflow", action="store_true", help="also ask TensorFlow which GPUs it sees (takes seconds)")
     doctor.set_defaults(func=cmd_doctor)
     # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
     # them, with no default of its own, so one given before the command is not reset by the subcommand.
+    for command in (run, serve, collect, bench, cameras):
+        command.add_argument("--camera-api", default="auto", choices=tuple(CAMERA_APIS),
+                             help="how OpenCV opens a camera index: auto (default: DirectShow on Windows, AVFoundation "
+                                  "on macOS, V4L2 on Linux), any (OpenCV's own order), v4l2, dshow, msmf, avfoundation, gstreamer")
     for subparser in _subparsers(parser):
         _add_verbosity(subparser, argparse.SUPPRESS)
     parser.set_defaults(sections={"run": run, "serve": serve})
@@ -599,6 +620,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "config", None):
             args = _with_settings_file(parser, args, argv)
+        if getattr(args, "camera_api", None):
+            from .cameras import set_default
+
+            set_default(args.camera_api)
         return int(args.func(args) or 0)
     except LivedigitsError as exc:
         if args.verbose:

@@ -183,5 +183,7 @@ def text(found: dict) -> str:
     lines.append(f"mnist cache {cache['path']} ({'present' if cache['present'] else 'absent'})")
     if found["environment"]:
         lines.append("environment: " + "  ".join(f"{k}={v}" for k, v in found["environment"].items()))
-    lines.append("cameras: `livedigits cameras` lists them")
+    from .cameras import platform_default
+
+    lines.append(f"cameras    opened with {platform_default()} (--camera-api auto here); `livedigits cameras` lists them")
     return "\n".join(lines)

@@ -119,3 +119,30 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+@contextlib.contextmanager
+def native_stderr_captured() -> Iterator[list]:
+    """Catch what native code writes to file descriptor 2 meanwhile; the list yielded holds it as one
+    string afterwards (and it is written on to stderr when verbose). For messages only a native library
+    gives, such as macOS refusing the camera."""
+    import tempfile
+
+    caught: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        yield caught
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield caught
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            caught.append(sink.read().decode("utf-8", errors="replace"))
+            if is_verbose() and caught[0]:
+                sys.stderr.write(caught[0])
