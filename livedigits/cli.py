@@ -55,6 +55,7 @@ def cmd_data_fetch(args) -> int:
 
 def cmd_train(args) -> int:
     require_tensorflow("livedigits train")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .model import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
@@ -111,6 +112,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_export(args) -> int:
     require_tensorflow("livedigits export")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .classify import default_model_path
     from .model import export
 
@@ -292,6 +294,7 @@ def cmd_collect(args) -> int:
 
 def cmd_finetune(args) -> int:
     require_tensorflow("livedigits finetune")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .finetune import FinetuneConfig, finetune_command
 
     cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
@@ -363,6 +366,29 @@ def cmd_cameras(args) -> int:
         raise UsageError(f"--indices must be 1 or more, got {args.indices}")
     found = list_cameras(args.camera_api, indices=args.indices)
     print(json.dumps(found) if args.json else text(found))
+    return 0
+
+
+#: Arguments completed as file or folder names.
+_FILE_ARGUMENTS = {"source", "config", "model", "output", "jsonl", "json", "plot", "truth", "file", "base"}
+_FOLDER_ARGUMENTS = {"out", "dir"}
+
+
+def cmd_completion(args) -> int:
+    from .extras import MissingExtraError, installed
+
+    if not installed("shtab"):  # a dependency of the package: missing only from a broken install
+        raise MissingExtraError("livedigits completion needs shtab, a dependency of livedigits: pip install shtab")
+    import shtab
+
+    parser = build_parser()
+    for command in [parser, *_subparsers(parser)]:
+        for action in command._actions:
+            if action.dest in _FILE_ARGUMENTS and not action.choices:
+                action.complete = shtab.FILE
+            elif action.dest in _FOLDER_ARGUMENTS:
+                action.complete = shtab.DIRECTORY
+    print(shtab.complete(parser, shell=args.shell), end="")
     return 0
 
 
@@ -550,6 +576,14 @@ def build_parser() -> argparse.ArgumentParser:
                          help="camera indices to try where the system does not list its devices (default 10: 0-9)")
     cameras.add_argument("--json", action="store_true", help="print one JSON object")
     cameras.set_defaults(func=cmd_cameras)
+
+    completion = sub.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or tcsh)",
+        description="Completion of commands, options, choices and file names. bash: "
+                    "livedigits completion bash > ~/.local/share/bash-completion/completions/livedigits; "
+                    "zsh: livedigits completion zsh > \"${fpath[1]}/_livedigits\"")
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    completion.set_defaults(func=cmd_completion)
 
     doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
     doctor.add_argument("--json", action="store_true", help="print one JSON object")

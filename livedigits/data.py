@@ -239,6 +239,9 @@ def _keras_download() -> MNIST:
 
     if not installed("keras"):
         raise DataError(f"Keras is not installed (the core install leaves it out: {TRAIN_INSTALL})")
+    from .logs import native_stderr_off
+
+    native_stderr_off()  # TensorFlow's start-up lines
     import keras  # imported here: TensorFlow takes seconds to load
 
     # A network that drops packets silently would otherwise hang the download forever.

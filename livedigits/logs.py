@@ -24,7 +24,7 @@ from typing import Iterator
 QUIET, NORMAL, VERBOSE = "quiet", "normal", "verbose"
 LEVELS = {QUIET: logging.WARNING, NORMAL: logging.INFO, VERBOSE: logging.DEBUG}
 
-_state = {"level": NORMAL, "handler": None}
+_state = {"level": NORMAL, "handler": None, "cli": False, "native_off": False}
 #: The environment variables :func:`configure` set itself (not the user's own settings).
 SET_HERE: set[str] = set()
 
@@ -84,6 +84,10 @@ def configure(level: str = NORMAL, stream=None) -> None:
                 SET_HERE.add(name)
         for name in ("tensorflow", "absl", "h5py"):
             logging.getLogger(name).setLevel(logging.ERROR)
+        import warnings
+
+        warnings.filterwarnings("ignore", module=r"(tensorflow|keras)(\.|$)")  # e.g. the int8 converter's
+    _state["cli"] = True
 
 
 def level() -> str:
@@ -146,3 +150,24 @@ def native_stderr_captured() -> Iterator[list]:
             caught.append(sink.read().decode("utf-8", errors="replace"))
             if is_verbose() and caught[0]:
                 sys.stderr.write(caught[0])
+
+
+def native_stderr_off() -> None:
+    """From now on drop what native code writes to file descriptor 2, while Python's ``sys.stderr`` (log
+    lines, progress, errors) keeps writing to the real stderr. For the command line only, not verbose,
+    and once: TensorFlow prints its start-up lines (oneDNN, CUDA drivers, absl) at moments no setting
+    reaches. Left alone where ``sys.stderr`` was replaced (a test's capture, an embedding program)."""
+    if _state["native_off"] or not _state["cli"] or is_verbose() or sys.stderr is not sys.__stderr__:
+        return
+    try:
+        if sys.stderr.fileno() != 2:
+            return
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):
+        return
+    sys.stderr = os.fdopen(saved, "w", buffering=1, encoding=sys.stderr.encoding, errors="backslashreplace")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    _state["native_off"] = True

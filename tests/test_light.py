@@ -195,3 +195,12 @@ def test_collect_auto_and_bench_show_progress_on_a_terminal(tmp_path):
     code, out, err = on_a_terminal("bench", "samples/demo.mp4", "--frames", "40", "--warmup", "2", "--backend", "lite")
     assert code == 0, err
     assert re.search(r"lite: +\d+%\|.*\| *\d+/42 \[", err), err
+
+
+def test_tensorflow_start_up_lines_only_with_verbose():
+    normal = cli("run", "samples/page.png", "--headless", "--backend", "keras")
+    assert normal.returncode == 0, normal.stderr
+    assert normal.stderr.strip() == "reading samples/page.png with the keras backend on the cpu", normal.stderr
+    verbose = cli("run", "samples/page.png", "--headless", "--backend", "keras", "-v")
+    assert verbose.returncode == 0
+    assert len(verbose.stderr.strip().splitlines()) > 1  # TensorFlow's own lines (oneDNN, CUDA, absl) come back
