@@ -589,12 +589,12 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true", help="print one JSON object")
     doctor.add_argument("--tensorflow", action="store_true", help="also ask TensorFlow which GPUs it sees (takes seconds)")
     doctor.set_defaults(func=cmd_doctor)
-    # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
-    # them, with no default of its own, so one given before the command is not reset by the subcommand.
     for command in (run, serve, collect, bench, cameras):
         command.add_argument("--camera-api", default="auto", choices=tuple(CAMERA_APIS),
                              help="how OpenCV opens a camera index: auto (default: DirectShow on Windows, AVFoundation "
                                   "on macOS, V4L2 on Linux), any (OpenCV's own order), v4l2, dshow, msmf, avfoundation, gstreamer")
+    # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
+    # them, with no default of its own, so one given before the command is not reset by the subcommand.
     for subparser in _subparsers(parser):
         _add_verbosity(subparser, argparse.SUPPRESS)
     parser.set_defaults(sections={"run": run, "serve": serve})
