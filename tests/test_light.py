@@ -204,3 +204,25 @@ def test_tensorflow_start_up_lines_only_with_verbose():
     verbose = cli("run", "samples/page.png", "--headless", "--backend", "keras", "-v")
     assert verbose.returncode == 0
     assert len(verbose.stderr.strip().splitlines()) > 1  # TensorFlow's own lines (oneDNN, CUDA, absl) come back
+
+
+@pytest.mark.parametrize("tty, flags, verbose", [(True, [], 1), (False, [], 2), (True, ["-q"], 0)])
+def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
+    import io
+
+    from livedigits import cli, model
+
+    class Out(io.StringIO):
+        def isatty(self):
+            return tty
+
+    seen = {}
+
+    def fake_train(cfg, out, verbose=None, log=None):
+        seen["verbose"] = verbose
+        return {"model": "m.keras", "parameters": 1, "classes": 11, "test_accuracy": 0.5, "epochs_run": 1, "train_seconds": 1.0}
+
+    monkeypatch.setattr(model, "train", fake_train)
+    monkeypatch.setattr(sys, "stdout", Out())
+    assert cli.main(["train", "--epochs", "1", *flags]) == 0
+    assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent

@@ -135,3 +135,16 @@ def test_shell_completion_completes_commands_choices_and_files(tmp_path):
     assert complete("livedigits", "run", "dem") == ["demo.mp4"]
     assert subprocess.run([sys.executable, "-m", "livedigits", "completion", "zsh"], capture_output=True, text=True,
                           timeout=60).stdout.startswith("#compdef livedigits")
+
+
+def test_the_image_api_reads_with_the_settings_given(classifier):
+    from dataclasses import replace
+
+    from livedigits.segment import DEFAULT_CONFIG
+
+    page = (ROOT / "samples" / "page.png").read_bytes()
+    with TestClient(create_app(Predictor(classifier), Metrics())) as client:
+        assert len(client.post("/api/predict?mode=page", content=page).json()["numbers"]) == 9
+    tall_only = Predictor(classifier, segment_config=replace(DEFAULT_CONFIG, min_height=2000))
+    with TestClient(create_app(tall_only, Metrics())) as client:
+        assert client.post("/api/predict?mode=page", content=page).json()["detections"] == []
