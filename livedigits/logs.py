@@ -59,6 +59,18 @@ class _StderrHandler(logging.StreamHandler):
     def stream(self, value) -> None:
         pass
 
+    def emit(self, record: logging.LogRecord) -> None:
+        # A progress bar on screen: the line goes above it (tqdm clears the bar, writes, redraws it),
+        # not glued to its end.
+        bars = sys.modules.get("tqdm")
+        if bars is not None and getattr(bars.tqdm, "_instances", None):
+            try:
+                bars.tqdm.write(self.format(record), file=self.stream)
+            except Exception:
+                self.handleError(record)
+            return
+        super().emit(record)
+
 
 def configure(level: str = NORMAL, stream=None) -> None:
     """Set up logging for the command line; a second call replaces the first (tests call it often)."""

@@ -226,3 +226,20 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
     monkeypatch.setattr(sys, "stdout", Out())
     assert cli.main(["train", "--epochs", "1", *flags]) == 0
     assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent
+
+
+def test_a_log_line_during_a_progress_bar_gets_its_own_line(capsys):
+    import logging
+
+    from livedigits import logs, progress
+
+    logs.configure(logs.NORMAL)
+    bar = progress.bar(10, desc="work", stream=sys.stderr, force=True)
+    bar.update(4)
+    logging.getLogger("livedigits.test").info("epoch 1/2 done")
+    bar.update(6)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "epoch 1/2 done\n" in err
+    before = err.split("epoch 1/2 done")[0]
+    assert before.endswith("\r") or before.endswith("\n") or before == "", repr(err)  # the bar was cleared first
