@@ -114,6 +114,16 @@ def display() -> str:
     return f"the desktop of {platform.system()}"
 
 
+def cameras() -> dict:
+    """The capture API ``auto`` means here, and on Linux the video devices listed (none is opened)."""
+    from .cameras import linux_devices, platform_default
+
+    devices = None
+    if sys.platform.startswith("linux"):
+        devices = [{"index": i, "device": path, "name": name} for i, path, name in linux_devices()]
+    return {"api": platform_default(), "devices": devices}
+
+
 def models() -> dict:
     from .classify import default_model_path
 
@@ -143,6 +153,7 @@ def report(ask_tensorflow: bool = False) -> dict:
         "opencv": opencv(),
         "gpu": gpus(ask_tensorflow),
         "display": display(),
+        "cameras": cameras(),
         "models": models(),
         "mnist_cache": {"path": str(cache), "present": cache.is_file()},
         "environment": {name: os.environ[name] for name in ENVIRONMENT if name in os.environ and name not in SET_HERE},
@@ -183,7 +194,12 @@ def text(found: dict) -> str:
     lines.append(f"mnist cache {cache['path']} ({'present' if cache['present'] else 'absent'})")
     if found["environment"]:
         lines.append("environment: " + "  ".join(f"{k}={v}" for k, v in found["environment"].items()))
-    from .cameras import platform_default
-
-    lines.append(f"cameras    opened with {platform_default()} (--camera-api auto here); `livedigits cameras` lists them")
+    cams = found["cameras"]
+    if cams["devices"] is None:
+        listed = "`livedigits cameras` tries them"
+    elif cams["devices"]:
+        listed = ", ".join(f"{d['device']} ({d['name'] or 'no name'})" for d in cams["devices"]) + "; `livedigits cameras` opens them"
+    else:
+        listed = "none in /dev/video*"
+    lines.append(f"cameras    {listed}; opened with {cams['api']} (--camera-api auto here)")
     return "\n".join(lines)

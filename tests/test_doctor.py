@@ -25,6 +25,10 @@ def test_doctor_reports_versions_backends_display_and_model_checksums():
     assert found["opencv"]["version"] == cv2.__version__
     assert "FFMPEG" in found["opencv"]["stream_backends"]
     assert found["display"].startswith("none")
+    import glob
+
+    if not glob.glob("/dev/video*"):
+        assert found["cameras"] == {"api": "v4l2", "devices": []}
     assert {row["package"] for row in found["packages"]} >= {"numpy", "opencv-python", "ai-edge-litert", "tensorflow"}
     files = {entry["kind"]: entry for entry in found["models"]["files"]}
     shipped = ROOT / "models" / "livedigits_int8.tflite"
@@ -33,6 +37,8 @@ def test_doctor_reports_versions_backends_display_and_model_checksums():
     text = doctor(env=env)
     assert text.returncode == 0
     assert files["lite-int8"]["sha256"] in text.stdout and "GUI" in text.stdout
+    if not glob.glob("/dev/video*"):
+        assert "cameras    none in /dev/video*" in text.stdout
 
 
 def test_doctor_says_what_is_missing_and_how_to_add_it(tmp_path):
