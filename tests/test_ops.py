@@ -97,10 +97,12 @@ def test_export_writes_the_next_free_version_whole(tmp_path):
 
 
 def test_the_version_is_written_once():
-    import tomllib
     from importlib import metadata
 
     import livedigits
+    from livedigits.settings import _toml
+
+    tomllib = _toml()  # tomllib, or tomli on Python 3.10
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "version" not in project and project["dynamic"] == ["version"]

@@ -5,7 +5,6 @@ import argparse
 import json
 import subprocess
 import sys
-import tomllib
 from dataclasses import fields
 from pathlib import Path
 
@@ -14,6 +13,8 @@ import pytest
 from livedigits import cli, settings
 from livedigits.reading import DEFAULT_READING
 from livedigits.segment import DEFAULT_CONFIG
+
+tomllib = settings._toml()  # tomllib, or tomli on Python 3.10
 
 ROOT = Path(__file__).resolve().parent.parent
 
