@@ -7,6 +7,7 @@ One call per frame; no ``model.predict()`` here (it costs ~100 ms a call).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -116,6 +117,14 @@ class KerasClassifier:
         return self._forward(batch).numpy()
 
 
+_LITE_STARTED = False
+
+
+def _lite_started() -> None:
+    global _LITE_STARTED
+    _LITE_STARTED = True
+
+
 class LiteClassifier:
     """A LiteRT (``.tflite``) model, float32 or full-integer int8, through ``ai_edge_litert``."""
 
@@ -155,11 +164,15 @@ class LiteClassifier:
         interp = self._interpreters.get(size)
         if interp is None:
             try:
-                with native_stderr_silenced():  # LiteRT's "Created TensorFlow Lite XNNPACK delegate" line
+                # LiteRT prints "Created TensorFlow Lite XNNPACK delegate" once a process, with the first
+                # interpreter: only that one is made with stderr silenced (the silence is process-wide).
+                quiet = native_stderr_silenced() if not _LITE_STARTED else contextlib.nullcontext()
+                with quiet:
                     interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
                     index = interp.get_input_details()[0]["index"]
                     interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
                     interp.allocate_tensors()
+                _lite_started()
             except (ValueError, RuntimeError) as exc:
                 from .model import EXPECTED_SHAPES
 
