@@ -797,6 +797,10 @@ def measure_startup(spec, backend: str, runs: int) -> dict:
     command += ["--headless", "--max-frames", "1", "--jsonl", "/dev/stdout"]
     if backend != "auto":
         command += ["--backend", backend]
+    from .cameras import current
+
+    if current() != "auto":
+        command += ["--camera-api", current()]  # the camera opens in the child as it does here
     # The child imports this very package, installed or not.
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}

@@ -43,6 +43,11 @@ def set_default(name: str) -> None:
     _chosen["api"] = name
 
 
+def current() -> str:
+    """The ``--camera-api`` in effect in this process."""
+    return _chosen["api"]
+
+
 def check(name: str) -> str:
     from .errors import UsageError
 
