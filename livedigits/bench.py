@@ -49,6 +49,7 @@ from typing import Callable, TextIO
 import numpy as np
 
 from .errors import OutputError, SourceError, UsageError
+from .extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
 
 ROOT = Path(__file__).resolve().parent.parent
 # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
@@ -316,43 +317,35 @@ def _timed_overlay():
 
 
 class _Progress:
-    """A one-line progress bar on ``stream``: redrawn in place on a terminal, a line per quarter otherwise."""
-
-    WIDTH = 28
+    """Progress on ``stream``: a tqdm bar with ETA on a terminal, a line per quarter otherwise."""
 
     def __init__(self, stream: TextIO | None, total: int, label: str):
         self.stream = stream
         self.total = max(1, total)
         self.label = label
-        self.started = time.perf_counter()
-        self._last_draw = 0.0
         self._last_quarter = -1
-        self._tty = bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self._bar = None
+        if stream is not None and getattr(stream, "isatty", lambda: False)():
+            from .progress import bar
+
+            self._bar = bar(self.total, desc=label, stream=stream, force=True)
 
     def update(self, done: int) -> None:
         if self.stream is None:
             return
-        now = time.perf_counter()
-        if self._tty:
-            if now - self._last_draw < 0.1 and done < self.total:
-                return
-            self._last_draw = now
-            filled = int(self.WIDTH * done / self.total)
-            rate = done / (now - self.started) if now > self.started else 0.0
-            bar = "#" * filled + "-" * (self.WIDTH - filled)
-            self.stream.write(f"\r{self.label:>10} [{bar}] {done}/{self.total} frames {rate:6.1f} fps")
+        if self._bar is not None:
+            if done > self._bar.n:
+                self._bar.update(min(done, self.total) - self._bar.n)
+            return
+        quarter = 4 * done // self.total
+        if quarter > self._last_quarter:
+            self._last_quarter = quarter
+            self.stream.write(f"{self.label}: {done}/{self.total} frames\n")
             self.stream.flush()
-        else:
-            quarter = 4 * done // self.total
-            if quarter > self._last_quarter:
-                self._last_quarter = quarter
-                self.stream.write(f"{self.label}: {done}/{self.total} frames\n")
-                self.stream.flush()
 
     def close(self) -> None:
-        if self.stream is not None and self._tty:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
 
 
 class _Recorder:
@@ -804,6 +797,10 @@ def measure_startup(spec, backend: str, runs: int) -> dict:
     command += ["--headless", "--max-frames", "1", "--jsonl", "/dev/stdout"]
     if backend != "auto":
         command += ["--backend", backend]
+    from .cameras import current
+
+    if current() != "auto":
+        command += ["--camera-api", current()]  # the camera opens in the child as it does here
     # The child imports this very package, installed or not.
     path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "PYTHONPATH": path}
@@ -848,6 +845,12 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
     spec = options.spec
     load_at_start = _load_average()
     backends = list(ALL_BACKENDS) if options.backend == "all" else [options.backend]
+    left_out = []
+    if options.backend == "all" and not have_tensorflow():
+        backends.remove("keras")
+        left_out.append(f"the keras backend is left out: TensorFlow is not installed ({TRAIN_INSTALL} adds it)")
+    if options.compare_naive:
+        require_tensorflow("--compare-naive (Keras model.predict)")
 
     probe = _BenchSource(spec, realtime=False, size=None)  # fails early, with one line, on a bad source
     probe.stop()
@@ -856,7 +859,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         "size": list(options.size or probe.native_size), "fps": probe.fps,
         "policy": "latest (paced at its fps)" if options.realtime and probe.fps else probe.policy,
     }
-    warnings: list[str] = []
+    warnings: list[str] = left_out
     if options.realtime and probe.kind == "video" and not probe.fps:
         warnings.append("--realtime: the file has no frame rate; it was read as fast as possible")
     if probe.kind in ("camera", "stream") and options.backend == "all":

@@ -7,6 +7,7 @@ One call per frame; no ``model.predict()`` here (it costs ~100 ms a call).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ModelError, UsageError
+from .logs import native_stderr_silenced
 
 BACKENDS = ("auto", "keras", "lite", "lite-int8")
 DEVICES = ("auto", "cpu", "gpu")
@@ -51,6 +53,9 @@ def lite_available() -> bool:
 
 
 def gpu_devices() -> list[str]:
+    from .model import _quiet_tensorflow
+
+    _quiet_tensorflow("a GPU (--device gpu)")
     import tensorflow as tf
 
     return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -73,12 +78,15 @@ class KerasClassifier:
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None, device: str = "auto"):
+        from .extras import GPU_INSTALL, require_tensorflow
         from .model import _quiet_tensorflow, check_keras_file, load_model
 
         if device not in DEVICES:
             raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
+        if device == "gpu":
+            require_tensorflow("--device gpu", GPU_INSTALL)
         path = check_keras_file(model_path if model_path else default_model_path("keras"))
-        _quiet_tensorflow()
+        _quiet_tensorflow("the Keras backend (--backend keras, a .keras model, --device gpu)")
         import tensorflow as tf
 
         gpus = gpu_devices()
@@ -107,6 +115,14 @@ class KerasClassifier:
         if len(batch) == 0:
             return np.zeros((0, self.num_classes), np.float32)
         return self._forward(batch).numpy()
+
+
+_LITE_STARTED = False
+
+
+def _lite_started() -> None:
+    global _LITE_STARTED
+    _LITE_STARTED = True
 
 
 class LiteClassifier:
@@ -148,10 +164,15 @@ class LiteClassifier:
         interp = self._interpreters.get(size)
         if interp is None:
             try:
-                interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
-                index = interp.get_input_details()[0]["index"]
-                interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
-                interp.allocate_tensors()
+                # LiteRT prints "Created TensorFlow Lite XNNPACK delegate" once a process, with the first
+                # interpreter: only that one is made with stderr silenced (the silence is process-wide).
+                quiet = native_stderr_silenced() if not _LITE_STARTED else contextlib.nullcontext()
+                with quiet:
+                    interp = self._interpreter_class(model_content=self._content, num_threads=self._threads)
+                    index = interp.get_input_details()[0]["index"]
+                    interp.resize_tensor_input(index, (size, 28, 28, 1), strict=False)
+                    interp.allocate_tensors()
+                _lite_started()
             except (ValueError, RuntimeError) as exc:
                 from .model import EXPECTED_SHAPES
 

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
+import logging
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import __version__, logs
 from .errors import LivedigitsError, UsageError
+from .cameras import CAMERA_APIS
+from .extras import require_matplotlib, require_tensorflow
 
 EXIT_CODES = """exit codes:
   0  success
-  1  other error caused by input or environment
+  1  other error caused by input or environment, or a part this install leaves out
   2  bad arguments or options
   3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
@@ -27,8 +29,12 @@ EXIT_CODES = """exit codes:
   130 interrupted before any work was done"""
 
 
+_logger = logging.getLogger("livedigits.cli")
+
+
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """What the program is doing, on stderr (not with -q)."""
+    _logger.info(message)
 
 
 # --------------------------------------------------------------------------- data
@@ -48,13 +54,17 @@ def cmd_data_fetch(args) -> int:
 
 
 def cmd_train(args) -> int:
+    require_tensorflow("livedigits train")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .model import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
-    summary = train(cfg, args.out, verbose=0 if args.quiet else 2, log=_log)
+    # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
+    verbose = 0 if logs.is_quiet() else (1 if sys.stdout.isatty() else 2)
+    summary = train(cfg, args.out, verbose=verbose, log=_log)
     print(f"model: {summary['model']}  ({summary['parameters']} parameters, {summary['classes']} classes)")
     print(f"MNIST test accuracy: {summary['test_accuracy'] * 100:.2f}%  after {summary['epochs_run']} epochs in {summary['train_seconds']:.0f} s")
     if "curves" in summary:
@@ -69,6 +79,8 @@ def cmd_evaluate(args) -> int:
     from .data import load_mnist
     from .model import plot_confusion, predict_probabilities, scores
 
+    if args.plot:
+        require_matplotlib("evaluate --plot")
     classifier = load_classifier(args.backend, args.model, args.device)
     _, (x_test, y_test) = load_mnist(log=_log)
     if args.limit:
@@ -99,6 +111,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_export(args) -> int:
+    require_tensorflow("livedigits export")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .classify import default_model_path
     from .model import export
 
@@ -128,14 +142,31 @@ def _parse_roi(text: str | None):
     return (x, y, w, h)
 
 
-def cmd_run(args) -> int:
+def _recognizer_settings(args):
+    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
+    --roi and --conf."""
     from dataclasses import replace
 
+    from .settings import field_values
+
+    document = getattr(args, "settings_document", None) or {}
+    seg = field_values(args.config, "segment", document.get("segment", {}))
+    reading = field_values(args.config, "reading", document.get("reading", {}))
+    if args.roi:
+        seg = replace(seg, roi=_parse_roi(args.roi))
+    if args.conf is not None:
+        if not 0 <= args.conf <= 1:
+            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
+        reading = replace(reading, min_confidence=args.conf)
+    return seg, reading
+
+
+def cmd_run(args) -> int:
     from .classify import load_classifier
     from .overlay import Overlay
     from .recognizer import Recognizer
-    from .runner import run
-    from .segment import DEFAULT_CONFIG
+    from .progress import wanted as progress_wanted
+    from .runner import NumberPrinter, ProgressSink, run
     from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
     from .sources import open_source
 
@@ -151,7 +182,7 @@ def cmd_run(args) -> int:
         check_output_path(args.jsonl)
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
-    seg = replace(DEFAULT_CONFIG, roi=_parse_roi(args.roi))
+    seg, reading = _recognizer_settings(args)
     window = None if args.headless else WindowSink("livedigits", kiosk=args.kiosk)
     spec = args.source
     try:
@@ -169,7 +200,7 @@ def cmd_run(args) -> int:
         raise
     try:
         classifier = load_classifier(args.backend, args.model, args.device)
-        recognizer = Recognizer(classifier, seg, keep_debug=args.debug)
+        recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
         jsonl = JsonlSink(args.jsonl) if args.jsonl else None
         video = VideoSink(args.output, fps=source.fps or 30.0) if args.output else None
     except BaseException:
@@ -180,8 +211,19 @@ def cmd_run(args) -> int:
     from .redact import redact_url
 
     _log(f"reading {redact_url(str(spec)) if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
-    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=jsonl, window=window,
+    records = jsonl
+    if logs.is_quiet():
+        many = getattr(source, "kind", None) == "images" and not Path(str(spec)).is_file()
+        records = NumberPrinter(sys.stdout, many_files=many, inner=records)
+    total = getattr(source, "total_frames", None)
+    if total and progress_wanted() and not args.kiosk:
+        records = ProgressSink(sys.stderr, min(total, args.max_frames or total), inner=records)
+    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=records, window=window,
                   max_frames=args.max_frames)
+    if logs.is_quiet():
+        for warning in summary.warnings:
+            logging.getLogger("livedigits.run").warning(warning)
+        return 0
     print(summary.text())
     if args.output:
         print(f"annotated video: {args.output}")
@@ -255,6 +297,8 @@ def cmd_collect(args) -> int:
 
 
 def cmd_finetune(args) -> int:
+    require_tensorflow("livedigits finetune")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
     from .finetune import FinetuneConfig, finetune_command
 
     cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
@@ -276,11 +320,13 @@ def cmd_bench(args) -> int:
     for path in (args.json, args.plot):
         if path:
             check_output_path(path)
+    if args.plot:
+        require_matplotlib("bench --plot")
     options = BenchOptions(
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
-        progress=not args.no_progress,
+        progress=not args.no_progress and not logs.is_quiet(),
     )
     report = run_bench(options, log=_log)
     print(report.text())
@@ -304,10 +350,60 @@ def cmd_serve(args) -> int:
             raise UsageError(f"{option} must be above 0, got {value:g}")
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
+    seg, reading = _recognizer_settings(args)
     return serve(args.source, host=args.host, port=args.port, backend=args.backend, model=args.model,
                  device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
                  width=args.width, height=args.height, fps=args.fps, log=_log,
-                 token=args.token, no_token=args.no_token, allow_hosts=args.allow_host or ())
+                 token=args.token, no_token=args.no_token, allow_hosts=args.allow_host or (),
+                 segment_config=seg, reading_config=reading)
+
+
+def cmd_config(args) -> int:
+    from .settings import dump
+
+    print(dump(args.sections, getattr(args, "settings_document", None), args.config or "-"), end="")
+    return 0
+
+
+def cmd_cameras(args) -> int:
+    from .cameras import list_cameras, text
+
+    if args.indices < 1:
+        raise UsageError(f"--indices must be 1 or more, got {args.indices}")
+    found = list_cameras(args.camera_api, indices=args.indices)
+    print(json.dumps(found) if args.json else text(found))
+    return 0
+
+
+#: Arguments completed as file or folder names.
+_FILE_ARGUMENTS = {"source", "config", "model", "output", "jsonl", "json", "plot", "truth", "file", "base"}
+_FOLDER_ARGUMENTS = {"out", "dir"}
+
+
+def cmd_completion(args) -> int:
+    from .extras import MissingExtraError, installed
+
+    if not installed("shtab"):  # a dependency of the package: missing only from a broken install
+        raise MissingExtraError("livedigits completion needs shtab, a dependency of livedigits: pip install shtab")
+    import shtab
+
+    parser = build_parser()
+    for command in [parser, *_subparsers(parser)]:
+        for action in command._actions:
+            if action.dest in _FILE_ARGUMENTS and not action.choices:
+                action.complete = shtab.FILE
+            elif action.dest in _FOLDER_ARGUMENTS:
+                action.complete = shtab.DIRECTORY
+    print(shtab.complete(parser, shell=args.shell), end="")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import report, text
+
+    found = report(ask_tensorflow=args.tensorflow)
+    print(json.dumps(found, indent=2) if args.json else text(found))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"livedigits {__version__}")
-    parser.add_argument("--verbose", action="store_true", help="show tracebacks for errors")
+    _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     data = sub.add_parser("data", help="get MNIST (offline-first) into the local cache")
@@ -339,7 +435,6 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--limit", type=int, help="train on the first N MNIST images only (quick checks)")
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
-    train.add_argument("--quiet", action="store_true")
     train.set_defaults(func=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
@@ -379,6 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames")
+    _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
     samples = sub.add_parser("samples", help="regenerate the synthetic demo samples with ground truth")
@@ -477,24 +573,102 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-token", action="store_true", help="no token even when reachable from the network (anyone can use it)")
     serve.add_argument("--allow-host", action="append", metavar="NAME",
                        help="also answer requests whose Host is NAME (a proxy's or DNS name; '*' for any); repeatable")
+    serve.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    _add_settings_options(serve)
     serve.set_defaults(func=cmd_serve)
+
+    config = sub.add_parser("config", help="print every setting of run and serve (with --config FILE: as it takes "
+                            "effect) as a TOML file to start from")
+    config.add_argument("--config", metavar="FILE", help="a settings file to read and check")
+    config.set_defaults(func=cmd_config)
+
+    cameras = sub.add_parser("cameras", help="list the cameras this machine can open: index, name, a working resolution")
+    cameras.add_argument("--indices", type=int, default=10, metavar="N",
+                         help="camera indices to try where the system does not list its devices (default 10: 0-9)")
+    cameras.add_argument("--json", action="store_true", help="print one JSON object")
+    cameras.set_defaults(func=cmd_cameras)
+
+    completion = sub.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or tcsh)",
+        description="Completion of commands, options, choices and file names. bash: "
+                    "livedigits completion bash > ~/.local/share/bash-completion/completions/livedigits; "
+                    "zsh: livedigits completion zsh > \"${fpath[1]}/_livedigits\"")
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    completion.set_defaults(func=cmd_completion)
+
+    doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument("--tensorflow", action="store_true", help="also ask TensorFlow which GPUs it sees (takes seconds)")
+    doctor.set_defaults(func=cmd_doctor)
+    for command in (run, serve, collect, bench, cameras):
+        command.add_argument("--camera-api", default="auto", choices=tuple(CAMERA_APIS),
+                             help="how OpenCV opens a camera index: auto (default: DirectShow on Windows, AVFoundation "
+                                  "on macOS, V4L2 on Linux), any (OpenCV's own order), v4l2, dshow, msmf, avfoundation, gstreamer")
+    # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
+    # them, with no default of its own, so one given before the command is not reset by the subcommand.
+    for subparser in _subparsers(parser):
+        _add_verbosity(subparser, argparse.SUPPRESS)
+    parser.set_defaults(sections={"run": run, "serve": serve})
     return parser
 
 
+def _add_settings_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--conf", type=float, metavar="P",
+                         help="report a digit only when its probability reaches P (0-1; default 0.6, reading.min_confidence)")
+    command.add_argument("--config", metavar="FILE", help="a TOML file of settings: options of run/serve, [segment] "
+                         "and [reading] fields (see `livedigits config`); the command line wins")
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="more detail: debug lines, tracebacks with errors, the start-up lines of LiteRT, "
+                             "TensorFlow and OpenCV")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="only results and errors: no progress, no log lines (`run -q` prints only the numbers read)")
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _subparsers(child)
+
+
+def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
+    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
+    parse the command line again: what it gives wins."""
+    from .settings import OPTION_SECTIONS, option_values, read
+
+    document = read(args.config)
+    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+              for section in OPTION_SECTIONS}
+    if args.command in values:
+        values[args.command].pop("config", None)
+        args.sections[args.command].set_defaults(**values[args.command])
+        args = parser.parse_args(argv)
+    args.settings_document = document
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    # OpenCV and FFmpeg print multi-line warnings of their own for every failed open; the error we
-    # raise says what matters, in one line. --verbose or the user's own settings bring them back.
-    if "--verbose" not in (argv if argv is not None else sys.argv):
-        os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet contradict each other; give one")
+    logs.configure(logs.VERBOSE if args.verbose else logs.QUIET if args.quiet else logs.NORMAL)
     if not getattr(args, "func", None):
         if args.command == "data":
             parser.parse_args(["data", "--help"])
         parser.print_help()
         return 2
     try:
+        if getattr(args, "config", None):
+            args = _with_settings_file(parser, args, argv)
+        if getattr(args, "camera_api", None):
+            from .cameras import set_default
+
+            set_default(args.camera_api)
         return int(args.func(args) or 0)
     except LivedigitsError as exc:
         if args.verbose:
@@ -504,6 +678,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("livedigits: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `livedigits doctor | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -404,8 +404,14 @@ def collect_auto(source, store: SampleStore, label: str, *, every: int = 0, limi
     """Label every crop of a started ``Source`` with ``label``, saving each physical digit once per
     appearance (see ``AppearanceTracker``). Returns the number of samples saved. Ctrl-C stops it
     cleanly: what was saved stays saved."""
+    from .progress import bar
+
     tracker = AppearanceTracker(every=every)
     saved = frames = 0
+    total = getattr(source, "total_frames", None)
+    if total is not None and max_frames is not None:
+        total = min(total, max_frames)
+    progress = bar(total, desc=f"collecting {label}")
     try:
         while limit is None or saved < limit:
             frame = source.read(timeout=1.0)
@@ -425,10 +431,14 @@ def collect_auto(source, store: SampleStore, label: str, *, every: int = 0, limi
                            frame=int(frame.index), frame_time=round(float(frame.time), 3),
                            box=candidate.box.as_list(), mode="auto")
                 saved += 1
+            progress.update(1)
+            progress.set_postfix(saved=saved, refresh=False)
             if max_frames is not None and frames >= max_frames:
                 break
     except KeyboardInterrupt:
         log("interrupted: the samples saved so far are kept")
+    finally:
+        progress.close()
     log(f"read {frames} frame(s)")
     return saved
 

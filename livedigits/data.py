@@ -235,6 +235,13 @@ def read_file(path: str | os.PathLike, full: bool = True) -> MNIST:
 def _keras_download() -> MNIST:
     import socket
 
+    from .extras import TRAIN_INSTALL, installed
+
+    if not installed("keras"):
+        raise DataError(f"Keras is not installed (the core install leaves it out: {TRAIN_INSTALL})")
+    from .logs import native_stderr_off
+
+    native_stderr_off()  # TensorFlow's start-up lines
     import keras  # imported here: TensorFlow takes seconds to load
 
     # A network that drops packets silently would otherwise hang the download forever.

@@ -298,10 +298,16 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     log(f"fine-tuning on {len(train_ids)} of your samples (x{repeat}, augmented) and {len(x) - repeat * len(train_ids)} "
         f"MNIST images per epoch, {cfg.epochs} epoch(s) at lr {cfg.lr:g}")
     fit_started = time.perf_counter()
-    callbacks = [progress]
+    from .progress import bar
+
+    batches = bar(cfg.epochs * len(sequence), desc="fine-tuning", unit="batch")
+    callbacks = [progress, keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.update(1))]
     if cfg.anchor > 0:
         callbacks.append(_anchor_callback(model, cfg.anchor))
-    model.fit(sequence, epochs=cfg.epochs, verbose=0, callbacks=callbacks)
+    try:
+        model.fit(sequence, epochs=cfg.epochs, verbose=0, callbacks=callbacks)
+    finally:
+        batches.close()
     fit_seconds = time.perf_counter() - fit_started
     after = measure(model, samples, held, mnist_test)
     report = {

@@ -17,6 +17,8 @@ import numpy as np
 
 from .augment import AugmentConfig, augment_batch, negatives
 from .errors import ModelError, UsageError
+from .extras import require_tensorflow
+from .logs import native_stderr_off
 from .types import NOT_A_DIGIT
 
 ARCHS = ("default", "seed")
@@ -27,8 +29,11 @@ INPUT_SHAPE = (28, 28, 1)
 EXPECTED_SHAPES = "input (N, 28, 28, 1) float32 and output (N, 10) or (N, 11) probabilities"
 
 
-def _quiet_tensorflow() -> None:
+def _quiet_tensorflow(what: str = "the Keras model") -> None:
+    """Check TensorFlow is installed (one-line hint otherwise), and keep its C++ start-up lines quiet."""
+    require_tensorflow(what)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    native_stderr_off()
 
 
 def build_model(arch: str = "default", num_classes: int = 11, l2: float = 1e-4, dropout: float = 0.4):
@@ -392,10 +397,51 @@ def representative_crops(count: int = 500, seed: int = 0, data=None) -> np.ndarr
     return np.concatenate([digits, marks])[..., None].astype(np.float32)
 
 
+def next_version(base: Path) -> int:
+    """The next TF Serving version number under ``base``: one above the highest numbered folder, or 1."""
+    numbers = [int(p.name) for p in base.iterdir() if p.is_dir() and p.name.isdigit()] if base.is_dir() else []
+    return max(numbers, default=0) + 1
+
+
+def write_next_version(base: Path, write) -> Path:
+    """Have ``write(folder)`` fill a hidden temporary folder beside the versions, then rename it to the next
+    free version number, ``base/N``: a TF Serving watching ``base`` sees a version whole or not at all, and
+    the versions it serves are never touched. A failed ``write`` leaves nothing behind."""
+    import shutil
+    import tempfile
+
+    base.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=base))  # TF Serving ignores names that are not numbers
+    try:
+        shutil.rmtree(tmp)  # the writer creates the folder itself (Keras's export insists)
+        write(tmp)
+        while True:
+            target = base / str(next_version(base))
+            try:
+                os.rename(tmp, target)  # atomic on one file system; fails if another export took the number
+                return target
+            except OSError:
+                if not target.exists():
+                    raise
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str = "livedigits", data=None, log=print) -> dict:
-    """Write a SavedModel (TF Serving layout ``out/NAME/1/``), a float32 ``.tflite`` and a full-integer
-    int8 ``.tflite`` (int8 input and output, calibrated on representative crops), then measure the MNIST
-    test accuracy of each. Returns ``{file: accuracy}`` and the paths.
+    """Write a SavedModel (TF Serving layout: the next free version, ``out/NAME/1/``, then ``2/``...,
+    written whole then renamed into place), a float32 ``.tflite`` and a full-integer int8 ``.tflite``
+    (int8 input and output, calibrated on representative crops), then measure the MNIST test accuracy
+    of each. Returns ``{file: accuracy}`` and the paths.
     """
     _quiet_tensorflow()
     import tensorflow as tf
@@ -409,16 +455,12 @@ def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str 
     data = data or load_mnist(log=log)
     (_, _), (x_test, y_test) = data
 
-    saved = out / name / "1"
-    if saved.exists():
-        import shutil
-
-        shutil.rmtree(saved)
-    _quietly(lambda: model.export(str(saved), format="tf_saved_model", verbose=False))
+    saved = write_next_version(out / name, lambda tmp: _quietly(lambda: model.export(str(tmp), format="tf_saved_model", verbose=False)))
+    log(f"SavedModel version {saved.name} written: {saved}")
 
     float_path = out / f"{name}.tflite"
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    float_path.write_bytes(_quietly(converter.convert))
+    _write_atomic(float_path, _quietly(converter.convert))
 
     calibration = representative_crops(data=data)
 
@@ -433,7 +475,7 @@ def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str 
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    int8_path.write_bytes(_quietly(converter.convert))
+    _write_atomic(int8_path, _quietly(converter.convert))
 
     x = x_test.astype(np.float32)[..., None] / 255.0
     results = {"keras": evaluate_model(model, x_test, y_test)["accuracy"]}

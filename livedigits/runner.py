@@ -236,3 +236,70 @@ def _handle(action, paused, window, result, overlay, stop) -> bool:
             print(f"could not save snapshot {path}", flush=True)
     return paused
 
+
+
+#: A number of a video or camera is printed once it was read in this many frames (one stray frame is
+#: no reading), as the web page's "read so far" does.
+CONFIRM_FRAMES = 3
+
+
+class NumberPrinter:
+    """A sink for ``run -q``: the numbers read, one per line on ``stream``, and nothing else.
+
+    Still images: each image's numbers in reading order, as ``file: 12 407`` when the source has several
+    images (``many_files``), one number a line otherwise. Video, cameras and streams: each distinct number
+    once, when it has been read in ``CONFIRM_FRAMES`` frames, flushed at once (a pipe sees it live).
+    ``inner``, a JSONL sink, also gets every result.
+    """
+
+    def __init__(self, stream, *, many_files: bool, inner=None) -> None:
+        self.stream = stream
+        self.many_files = many_files
+        self.inner = inner
+        self._frames: dict[str, int] = {}
+        self._printed: set[str] = set()
+
+    def write(self, result: FrameResult) -> None:
+        if self.inner is not None:
+            self.inner.write(result)
+        texts = [number.text for number in result.numbers]
+        if result.frame.file is not None:
+            if self.many_files:
+                print(f"{result.frame.file}: {' '.join(texts)}".rstrip(), file=self.stream, flush=True)
+            else:
+                for text in texts:
+                    print(text, file=self.stream, flush=True)
+            return
+        for text in dict.fromkeys(texts):
+            count = self._frames[text] = self._frames.get(text, 0) + 1
+            if count >= CONFIRM_FRAMES and text not in self._printed:
+                self._printed.add(text)
+                print(text, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.inner is not None:
+            self.inner.close()
+
+
+class ProgressSink:
+    """A progress bar with ETA on ``stream`` (tqdm) for a source of known length, advanced by each result
+    written through it; ``inner`` (a JSONL sink or None) gets every result. The bar follows the frame
+    index, so frames skipped by a real-time replay count as done."""
+
+    def __init__(self, stream, total: int, *, inner=None, unit: str = "frame") -> None:
+        from .progress import bar
+
+        self.inner = inner
+        self.bar = bar(total, unit=unit, stream=stream, force=True)
+
+    def write(self, result: FrameResult) -> None:
+        if self.inner is not None:
+            self.inner.write(result)
+        done = min(self.bar.total, result.frame.index + 1)
+        if done > self.bar.n:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        self.bar.close()
+        if self.inner is not None:
+            self.inner.close()

@@ -34,6 +34,7 @@ import logging
 import math
 import os
 import stat
+import sys
 import threading
 import time
 import warnings
@@ -42,7 +43,9 @@ from typing import Iterator, Sequence
 import cv2
 import numpy as np
 
+from livedigits import cameras
 from livedigits.errors import SourceError
+from livedigits.logs import native_stderr_captured
 from livedigits.redact import redact_url
 from livedigits.types import Frame
 
@@ -507,6 +510,15 @@ class Source:
         return self._live
 
     @property
+    def total_frames(self) -> int | None:
+        """How many frames the source holds, where known: a video's count from its header, the number of
+        images of an image source; None for cameras and streams."""
+        if self._live:
+            return None
+        paths = getattr(self._reader, "_paths", None)
+        return len(paths) if paths is not None else self._reader.frame_count
+
+    @property
     def fps(self) -> float | None:
         """The source's nominal frame rate, or None (images, unknown)."""
         return self._fps
@@ -793,6 +805,7 @@ def open_source(
     reconnect: bool = False,
     open_timeout: float = 10.0,
     read_timeout: float = 10.0,
+    camera_api: str | None = None,
 ) -> Source:
     """Open a source and read its first frame; return the (not yet started) Source.
 
@@ -807,7 +820,8 @@ def open_source(
     requested from cameras (drivers may pick the nearest mode they have).
     ``reconnect`` keeps a live source retrying after it goes away.
     ``open_timeout`` bounds opening a stream; ``read_timeout`` how long a live
-    source may stay silent before read() raises.
+    source may stay silent before read() raises. ``camera_api`` is the OpenCV capture API a camera index
+    is opened with (see :mod:`livedigits.cameras`; default: the process's, set by ``--camera-api``).
 
     Raises :class:`SourceError` with a one-line message saying what is wrong
     and what to do, before any thread is started.
@@ -823,7 +837,9 @@ def open_source(
         name = f"camera {target}"
         reader = _CaptureReader(
             target,
-            cv2.CAP_V4L2 if isinstance(target, str) and target.startswith("/dev/") else cv2.CAP_ANY,
+            # A device path is V4L2's; an index opens with --camera-api (auto: DirectShow on Windows,
+            # AVFoundation on macOS, V4L2 on Linux), not CAP_ANY, which on Windows means slow MSMF.
+            cv2.CAP_V4L2 if isinstance(target, str) and target.startswith("/dev/") else cameras.resolve(camera_api)[1],
             # No timeout parameters: only FFmpeg knows them, and OpenCV turns a
             # parameter a backend cannot use into a failed open of that backend.
             [],
@@ -875,7 +891,21 @@ def open_source(
         reader = _ImageListReader(paths, name)
         live = False
 
-    first = reader.open()
+    if kind == "camera" and sys.platform == "darwin":
+        # macOS says why it refused the camera only in AVFoundation's own log line.
+        with native_stderr_captured() as native:
+            try:
+                first = reader.open()
+            except SourceError:
+                refused = False
+            else:
+                refused = None
+        if refused is False and cameras.refused_permission("".join(native)):
+            raise SourceError(cameras.PERMISSION_MESSAGE)
+        if refused is False:
+            first = reader.open()  # not a refusal: the same failure, raised with its own message
+    else:
+        first = reader.open()
     first_captured_at = time.monotonic()
     if kind != "camera" and camera_settings:
         warnings.append(f"width/height/fps apply to cameras only; ignored for {name}")
@@ -918,12 +948,12 @@ def _camera_settings(width: int | None, height: int | None, fps: float | None) -
 def _camera_message(spec: object, target: int | str) -> str:
     if spec is None:
         return (
-            "no camera found (camera 0 cannot be opened); pass a video, image or stream instead, "
-            f"e.g. the bundled sample: {DEMO_COMMAND}"
+            f"no camera found (camera 0 cannot be opened); {cameras.hint()}; or pass a video, image or stream "
+            f"instead, e.g. the bundled sample: {DEMO_COMMAND}"
         )
     return (
         f"camera {target} cannot be opened: no such camera, or another program is using it; "
-        f"try another index, or a video file: {DEMO_COMMAND}"
+        f"{cameras.hint()}; or read a video file: {DEMO_COMMAND}"
     )
 
 
@@ -964,7 +994,7 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     path = os.path.expanduser(text)
     if path.startswith("/dev/"):
         if not os.path.exists(path):
-            raise SourceError(f"no device {path}; list cameras with: ls /dev/video*")
+            raise SourceError(f"no device {path}; list the cameras with: livedigits cameras")
         if stat.S_ISCHR(os.stat(path).st_mode):
             return "camera", path
     if os.path.isdir(path):

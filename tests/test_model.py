@@ -71,6 +71,13 @@ def test_export_round_trip(tmp_path, mnist_slice):
     x = _x(x_test[:200])
     keras_labels = KerasClassifier(device="cpu").predict(x).argmax(1)
     assert (LiteClassifier(tmp_path / "digits.tflite").predict(x).argmax(1) == keras_labels).mean() >= 0.995
+    # A second export is the next version beside the first, which stays as it was (TF Serving may serve it).
+    first = sorted(p.name for p in (tmp_path / "digits" / "1").rglob("*"))
+    again = export(default_model_path("keras"), tmp_path, name="digits", data=mnist_slice, log=lambda m: None)
+    assert again["saved_model"] == str(tmp_path / "digits" / "2")
+    assert (tmp_path / "digits" / "2" / "saved_model.pb").is_file()
+    assert sorted(p.name for p in (tmp_path / "digits" / "1").rglob("*")) == first
+    assert sorted(p.name for p in (tmp_path / "digits").iterdir()) == ["1", "2"]  # no temporary left
 
 
 def test_missing_and_damaged_models_are_clear_errors(tmp_path):

@@ -116,7 +116,7 @@ class _Server:
 
 def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_upload_mb: float,
           max_pixels: int, width=None, height=None, fps=None, log=print, token: str | None = None,
-          no_token: bool = False, allow_hosts=()) -> int:
+          no_token: bool = False, allow_hosts=(), segment_config=None, reading_config=None) -> int:
     import uvicorn
 
     from ..classify import load_classifier
@@ -142,6 +142,7 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
     _share_cores()
     if max_pixels < 1:
         raise UsageError(f"--max-pixels must be 1 or more, got {max_pixels}")
+    settings = {k: v for k, v in (("segment_config", segment_config), ("reading_config", reading_config)) if v is not None}
     source = None
     if spec is not None:
         source = KeptSource(spec, width=width, height=height, fps=fps,
@@ -156,9 +157,9 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
             if source is not None:
                 # The pipeline has a classifier of its own: LiteRT interpreters are not thread-safe,
                 # and an upload must not wait for a frame (or a frame for an upload).
-                pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device)), metrics,
+                pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device), **settings), metrics,
                                         backend=api_classifier.name)
-            app = create_app(Predictor(api_classifier), metrics, pipeline,
+            app = create_app(Predictor(api_classifier, **settings), metrics, pipeline,
                              max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pixels=max_pixels,
                              allowed_hosts=allowed, token=token)
             bound_host, bound_port = sock.getsockname()[:2]

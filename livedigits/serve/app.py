@@ -207,6 +207,13 @@ def create_app(
         body = {"status": "ok" if not problems else "unavailable", **checks, "problems": problems}
         return JSONResponse(body, status_code=200 if not problems else 503)
 
+    async def livez(request: Request) -> Response:
+        # Liveness: the process answers. A camera that is away is no reason to restart it (it is being
+        # retried); a pipeline thread that died with an error is.
+        if pipeline is not None and pipeline.error:
+            return JSONResponse({"status": "failed", "problems": [f"pipeline failed: {pipeline.error}"]}, status_code=503)
+        return JSONResponse({"status": "alive"})
+
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
@@ -232,6 +239,8 @@ def create_app(
         Route("/api/status", status),
         Route("/api/predict", predict, methods=["POST"]),
         Route("/healthz", healthz),
+        Route("/readyz", healthz),  # readiness: model loaded, source connected, frames flowing
+        Route("/livez", livez),
         Route("/metrics", metrics_endpoint),
         Mount("/static", StaticFiles(directory=str(STATIC)), name="static"),
     ]

@@ -143,8 +143,9 @@ def decode_image(data: bytes, fmt: str) -> np.ndarray:
 class Predictor:
     """Reads still images with its own classifier (calls are serialised: LiteRT is not thread-safe)."""
 
-    def __init__(self, classifier) -> None:
+    def __init__(self, classifier, segment_config=None, reading_config=None) -> None:
         self.classifier = classifier
+        self._settings = {k: v for k, v in (("segment_config", segment_config), ("reading_config", reading_config)) if v is not None}
         self._lock = threading.Lock()
 
     def predict(self, image: np.ndarray, mode: str = "auto") -> dict:
@@ -153,7 +154,7 @@ class Predictor:
         body: dict
         with self._lock:
             if mode in ("auto", "page"):
-                result = Recognizer(self.classifier, smooth=False).process(Frame(0, 0.0, image))
+                result = Recognizer(self.classifier, smooth=False, **self._settings).process(Frame(0, 0.0, image))
                 record = result.to_record()
                 # A small image in which the page reading finds fewer than two digits (an MNIST digit,
                 # a canvas drawing, whose ink fills the frame) is one digit, read whole; anything
