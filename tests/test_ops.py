@@ -49,7 +49,7 @@ def classifier():
 
 def test_livez_stays_up_while_the_camera_is_away_and_readyz_does_not(classifier):
     pipeline = Pipeline()
-    with TestClient(create_app(Predictor(classifier), Metrics(), pipeline)) as client:
+    with TestClient(create_app(Predictor(classifier), Metrics(), pipeline), base_url="http://127.0.0.1") as client:
         assert client.get("/livez").status_code == 200 and client.get("/readyz").status_code == 200
         pipeline.source.state, pipeline.source.detail = "unavailable", "camera unplugged"
         assert client.get("/livez").json() == {"status": "alive"}
@@ -64,7 +64,7 @@ def test_livez_stays_up_while_the_camera_is_away_and_readyz_does_not(classifier)
 
 
 def test_api_only_server_is_live_and_ready(classifier):
-    with TestClient(create_app(Predictor(classifier), Metrics())) as client:
+    with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as client:
         assert client.get("/livez").status_code == 200
         assert client.get("/readyz").json()["status"] == "ok"
 
@@ -145,8 +145,8 @@ def test_the_image_api_reads_with_the_settings_given(classifier):
     from livedigits.segment import DEFAULT_CONFIG
 
     page = (ROOT / "samples" / "page.png").read_bytes()
-    with TestClient(create_app(Predictor(classifier), Metrics())) as client:
+    with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as client:
         assert len(client.post("/api/predict?mode=page", content=page).json()["numbers"]) == 9
     tall_only = Predictor(classifier, segment_config=replace(DEFAULT_CONFIG, min_height=2000))
-    with TestClient(create_app(tall_only, Metrics())) as client:
+    with TestClient(create_app(tall_only, Metrics()), base_url="http://127.0.0.1") as client:
         assert client.post("/api/predict?mode=page", content=page).json()["detections"] == []
