@@ -102,9 +102,9 @@ def _smooth(points: np.ndarray, passes: int = 2) -> np.ndarray:
     return points
 
 
-def _pen_fraction(rng: np.random.Generator) -> float:
-    """Pen width as a share of the digit's height: hairline (2%) to thick marker (20%), log-uniform."""
-    return float(np.exp(rng.uniform(np.log(0.02), np.log(0.2))))
+def _pen_fraction(rng: np.random.Generator, low: float = 0.03, high: float = 0.2) -> float:
+    """Pen width as a share of the digit's height, log-uniform: hairline (3%) to thick marker (20%)."""
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
 def draw_strokes(strokes, rng: np.random.Generator, height: int = _RENDER, pen: float | None = None,
@@ -226,13 +226,14 @@ def _elastic(image: np.ndarray, rng: np.random.Generator, amplitude: float, sigm
     return cv2.remap(image, xs + dx * norm, ys + dy * norm, cv2.INTER_LINEAR, borderValue=0)
 
 
-def draw_glyph(char: str, family: str, rng: np.random.Generator, size: int = _RENDER) -> np.ndarray:
-    """One character of a handwriting font as uint8 ink: pen width changed, slanted, rotated, elastically bent."""
+def draw_glyph(char: str, family: str, rng: np.random.Generator, size: int = _RENDER, max_grow: int = 3) -> np.ndarray:
+    """One character of a handwriting font as uint8 ink: pen width changed (thickened by up to
+    ``max_grow`` px, or thinned), slanted, rotated, elastically bent."""
     from PIL import Image, ImageDraw
 
     font = _font(family, size)
     canvas = Image.new("L", (size * 2, size * 2), 0)
-    grow = int(rng.choice([0, 0, 1, 2, 3]))
+    grow = int(rng.choice([0, 0] + list(range(1, max_grow + 1))))
     ImageDraw.Draw(canvas).text((size // 2, size // 4), char, font=font, fill=255, stroke_width=grow, stroke_fill=255)
     ink = np.asarray(canvas, np.uint8)
     if rng.random() < 0.3:
@@ -322,10 +323,13 @@ def training_pool(seed: int = 0, scale: float = 1.0, log=None) -> tuple[np.ndarr
 def validation_sets(seed: int = 0, usps: str | os.PathLike | None = None, limit: int | None = None) -> dict:
     """Held-out non-MNIST digits, each ``name -> (images uint8 (N, 28, 28), labels)``.
 
-    ``pendigits_test``: writers 30-43 drawn with a random pen, then through the camera distortions
-    (seeded). ``optdigits_windep``: optdigits' writer-independent test set, unstretched, normalised.
+    ``pendigits_test``: writers 30-43 drawn with an ordinary pen (4% to 15% of the digit's height),
+    then through the camera distortions (seeded). The camera's own thinning and thickening come on
+    top, so the hairlines and markers of the training pool are left out here: a hairline thinned
+    again breaks into fragments no reader could name. ``optdigits_windep``: optdigits' writer-independent test set, unstretched, normalised.
     ``usps_test``: USPS test, normalised (only when ``usps`` or ``default_usps_path()`` names a file).
-    ``fonts_heldout``: the ``VALIDATION_FAMILIES``, 100 of each digit each, through the camera distortions.
+    ``fonts_heldout``: the ``VALIDATION_FAMILIES``, 100 of each digit each, thickened by at most 1 px
+    (then the camera may thicken them again), through the camera distortions.
     ``limit``: at most that many per set (quick checks).
     """
     from .augment import AugmentConfig, _as_seen_by_camera
@@ -342,7 +346,8 @@ def validation_sets(seed: int = 0, usps: str | os.PathLike | None = None, limit:
     sets = {}
     pen = load_pendigits()
     ids = _pendigits_indices(train=False)[:limit]
-    sets["pendigits_test"] = (np.stack([camera(draw_strokes(pen["strokes"][i], rng)) for i in ids]), pen["labels"][ids])
+    sets["pendigits_test"] = (np.stack([camera(draw_strokes(pen["strokes"][i], rng, pen=_pen_fraction(rng, 0.04, 0.15)))
+                                        for i in ids]), pen["labels"][ids])
     opt = load_bitmaps("optdigits_32x32")
     ids = np.nonzero(opt["split"] == "test")[0][:limit]
     sets["optdigits_windep"] = (
@@ -358,7 +363,7 @@ def validation_sets(seed: int = 0, usps: str | os.PathLike | None = None, limit:
     for family in VALIDATION_FAMILIES:
         for digit in range(10):
             for _ in range(per):
-                fx.append(camera(draw_glyph(str(digit), family, rng)))
+                fx.append(camera(draw_glyph(str(digit), family, rng, max_grow=1)))
                 fy.append(digit)
     sets["fonts_heldout"] = (np.stack(fx), np.array(fy, np.int64))
     return sets
