@@ -332,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="initial learning rate (cosine decay for default)")
     train.add_argument("--augment", choices=("none", "light", "camera"), help="camera (default): distort like live crops")
     train.add_argument("--negatives", type=float, help="share of 'not a digit' samples (0 = 10 classes)")
-    train.add_argument("--patience", type=int, help="early stopping patience in epochs")
+    train.add_argument("--patience", type=int, help="stop after this many epochs without a better validation loss "
+                       "(default 0: no early stopping, the last epoch of the cosine schedule is kept)")
     train.add_argument("--limit", type=int, help="train on the first N MNIST images only, with a non-MNIST pool shrunk in proportion (quick checks)")
     train.add_argument("--writers", type=float, help="digits by writers outside MNIST (pendigits, optdigits, semeion, handwriting fonts, "
                        "stroke styles; livedigits/writers_data) drawn per epoch, as a share of the MNIST training digits (default 0.3)")

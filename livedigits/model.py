@@ -85,7 +85,10 @@ class TrainConfig:
     augment: str = "camera"  # none | light | camera
     negatives: float = 0.15  # reject-class samples, as a share of the digit samples; 0 = 10 classes
     validation: float = 0.1
-    patience: int = 6  # early stopping on validation loss
+    # Early stopping on validation loss after this many epochs without a better one; 0 = none: the
+    # cosine schedule's last epochs (lowest learning rate) are kept. With patience 6, a run on the
+    # MNIST + writers mix stopped at epoch 15 of 36 on a noisy plateau, at 99.21% on MNIST test.
+    patience: int = 0
     l2: float = 5e-5
     limit: int | None = None  # train on the first N samples (for quick tests)
     seed: int = 0
@@ -100,8 +103,8 @@ class TrainConfig:
             raise UsageError(f"--arch must be one of {', '.join(ARCHS)}, got {self.arch!r}")
         if self.augment not in AUGMENTS:
             raise UsageError(f"--augment must be one of {', '.join(AUGMENTS)}, got {self.augment!r}")
-        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0:
-            raise UsageError("--epochs and --batch-size must be positive and --lr above 0")
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.patience < 0:
+            raise UsageError("--epochs and --batch-size must be positive, --lr above 0 and --patience at least 0")
         if not 0 <= self.negatives <= 1 or not 0 < self.validation < 0.5:
             raise UsageError("--negatives must be in [0, 1] and --validation in (0, 0.5)")
         if not 0 <= self.writers <= 2:
@@ -241,7 +244,9 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    callbacks = [_SetsCallback(check_sets), keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True)]
+    callbacks = [_SetsCallback(check_sets)]
+    if cfg.patience > 0:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.patience, restore_best_weights=True))
     started = time.perf_counter()
     history = model.fit(
         sequence,
