@@ -4,8 +4,8 @@ Used to train the "not a digit" class (``draw_training_mark``) and to place dist
 synthetic scenes (``draw_mark``, the smaller set of clearly non-digit marks). Every function draws
 white ink on a black uint8 canvas.
 
-Training letters: the ones segmentation meets beside numbers and must reject, drawn with OpenCV's Hershey
-fonts or with the handwriting fonts that train the digits (``livedigits.writers.TRAIN_FAMILIES``).
+Training letters: the ones segmentation meets beside numbers and must reject, drawn with OpenCV's
+Hershey fonts or with the handwriting fonts that train the digits (``writers.TRAIN_FAMILIES``).
 A, T, K, b, g and q are in, although a sloppy one can pass for a 4, 7, 6 or 9: they are written
 often next to numbers, and in isolation they still differ from those digits (the bar of a T sits
 centred on its stem, b and q have a stem taller than a 6 or 9 loop allows, g a hooked tail).
@@ -14,9 +14,11 @@ Letters that are *identical* to digits in isolation are left out on purpose: O o
 "O" from "0" needs the neighbouring characters, which is the reading stage's job, not this one's.
 
 Signs: + - x = * % and the slash and parentheses. A slash is drawn leaning at least 45 degrees
-from upright (the camera distortion may tilt it back by up to 30) and parentheses as clearly bowed arcs, so a slanted or curved 1 is not taught as a
-reject. Grid pieces are fragments of squared-paper lines (crosses, L-corners, T-junctions, horizontal
-lines; never a lone upright line, which is a 1, nor a corner shaped like a 7) and show-through is the faint, blotchy texture of writing on the back of the sheet.
+from upright (the camera distortion may tilt it back by up to 30) and parentheses as clearly
+bowed arcs, so a slanted or curved 1 is not taught as a reject. Grid pieces are fragments of
+squared-paper lines (crosses, L-corners, T-junctions, horizontal lines; never a lone upright
+line, which is a 1, nor a corner shaped like a 7). Show-through is the faint, blotchy texture of
+writing on the back of the sheet.
 """
 
 from __future__ import annotations

@@ -77,13 +77,16 @@ def load_bitmaps(name: str) -> dict:
     return {"images": z["images"], "labels": z["labels"].astype(np.int64), "split": z["split"]}
 
 
+#: Where a checkout's USPS copy is looked for when neither ``--usps`` nor ``$LIVEDIGITS_USPS`` names one.
+DEFAULT_USPS = Path(__file__).resolve().parents[2] / "shared" / "handwriting" / "usps_16x16.npz"
+
+
 def default_usps_path() -> Path | None:
-    """``$LIVEDIGITS_USPS``, else ``usps_16x16.npz`` in the handwriting folder shared beside the repository."""
+    """``$LIVEDIGITS_USPS`` if set, else ``DEFAULT_USPS`` if that file exists, else None (no USPS set)."""
     env = os.environ.get(USPS_ENV)
     if env:
         return Path(env).expanduser()
-    candidate = Path(__file__).resolve().parents[2] / "shared" / "handwriting" / "usps_16x16.npz"
-    return candidate if candidate.is_file() else None
+    return DEFAULT_USPS if DEFAULT_USPS.is_file() else None
 
 
 # --------------------------------------------------------------------------- drawing strokes
