@@ -89,7 +89,7 @@ def cmd_evaluate(args) -> int:
 
         sets = _validation_sets(0, args.usps, limit=args.limit, log=_log)
         result["validation"] = {
-            name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class")}
+            name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class", "confusion")}
             for name, r in evaluate_sets(classifier.predict, sets, batch=128).items()
         }
     if args.plot:
