@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .marks import draw_mark
+from .marks import draw_training_mark
 from .normalize import CROP_SIZE, normalize_ink
 
 
@@ -122,7 +122,7 @@ def negatives(count: int, rng: np.random.Generator, cfg: AugmentConfig = Augment
     """``count`` normalised crops of non-digit marks, float32 ``(count, 28, 28)``, distorted like live crops."""
     out = np.empty((count, CROP_SIZE, CROP_SIZE), np.float32)
     for i in range(count):
-        mark = draw_mark(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
+        mark = draw_training_mark(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
         out[i] = normalize_ink(_as_seen_by_camera(mark, rng, cfg, low_res_probability=cfg.low_res_marks))
     return out
 

@@ -30,6 +30,8 @@ EXIT_CODES = """exit codes:
 
 
 _logger = logging.getLogger("livedigits.cli")
+USPS_HELP = ("USPS test digits (usps_16x16.npz: images, labels, split) for the validation report; never trained on "
+             "and not shipped (default: $LIVEDIGITS_USPS, else shared/handwriting/usps_16x16.npz beside the repository, if present)")
 
 
 def _log(message: str) -> None:
@@ -59,7 +61,8 @@ def cmd_train(args) -> int:
     from .model import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
-                   negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience)
+                   negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
+                   writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
     # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
@@ -67,6 +70,8 @@ def cmd_train(args) -> int:
     summary = train(cfg, args.out, verbose=verbose, log=_log)
     print(f"model: {summary['model']}  ({summary['parameters']} parameters, {summary['classes']} classes)")
     print(f"MNIST test accuracy: {summary['test_accuracy'] * 100:.2f}%  after {summary['epochs_run']} epochs in {summary['train_seconds']:.0f} s")
+    for name, result in summary.get("validation", {}).items():
+        print(f"{name}: {result['accuracy'] * 100:.2f}% of {result['samples']}")
     if "curves" in summary:
         print(f"curves: {summary['curves']}, history: {Path(args.out) / 'history.json'}")
     return 0
@@ -89,6 +94,14 @@ def cmd_evaluate(args) -> int:
     result = scores(predict_probabilities(classifier.predict, x, batch=128), y_test)
     result["model"] = str(getattr(classifier, "path", args.model))
     result["backend"] = classifier.name
+    if not args.no_writers:
+        from .model import _validation_sets, evaluate_sets
+
+        sets = _validation_sets(0, args.usps, limit=args.limit, log=_log)
+        result["validation"] = {
+            name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class", "confusion")}
+            for name, r in evaluate_sets(classifier.predict, sets, batch=128).items()
+        }
     if args.plot:
         plot_confusion(result["confusion"], Path(args.plot), title=f"{Path(result['model']).name}: {result['accuracy'] * 100:.2f}%")
     if args.json:
@@ -105,6 +118,12 @@ def cmd_evaluate(args) -> int:
     print(header)
     for digit, row in enumerate(result["confusion"]):
         print(f"  {digit}   " + " ".join(f"{v:5d}" for v in row))
+    if result.get("validation"):
+        print("digits by writers outside MNIST (held out from training):")
+        for name, r in result["validation"].items():
+            worst = min(r["per_class"].items(), key=lambda item: item[1]["recall"])
+            print(f"  {name:18s} {r['accuracy'] * 100:6.2f}% of {r['samples']:5d}  (lowest recall: {worst[0]} {worst[1]['recall'] * 100:.1f}%;"
+                  f" read as 'not a digit': {r['rejected_as_not_digit']})")
     if args.plot:
         print(f"confusion plot: {args.plot}")
     return 0
@@ -117,11 +136,13 @@ def cmd_export(args) -> int:
     from .model import export
 
     model = args.model or default_model_path("keras")
-    result = export(model, args.out, name=args.name, log=_log)
+    result = export(model, args.out, name=args.name, log=_log, writers=not args.no_writers, usps=args.usps)
     print(f"SavedModel (TF Serving layout): {result['saved_model']}")
     print(f"LiteRT float32: {result['tflite']} ({result['bytes']['tflite']} bytes)")
     print(f"LiteRT int8:    {result['tflite_int8']} ({result['bytes']['tflite_int8']} bytes)")
     print("MNIST test accuracy: " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in result["accuracy"].items()))
+    for label, sets in result.get("validation", {}).items():
+        print(f"{label} on non-MNIST writers: " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in sets.items()))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0
@@ -431,8 +452,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="initial learning rate (cosine decay for default)")
     train.add_argument("--augment", choices=("none", "light", "camera"), help="camera (default): distort like live crops")
     train.add_argument("--negatives", type=float, help="share of 'not a digit' samples (0 = 10 classes)")
-    train.add_argument("--patience", type=int, help="early stopping patience in epochs")
-    train.add_argument("--limit", type=int, help="train on the first N MNIST images only (quick checks)")
+    train.add_argument("--patience", type=int, help="stop after this many epochs without a better validation loss "
+                       "(default 0: no early stopping, the last epoch of the cosine schedule is kept)")
+    train.add_argument("--limit", type=int, help="train on the first N MNIST images only, with a non-MNIST pool shrunk in proportion (quick checks)")
+    train.add_argument("--writers", type=float, help="digits by writers outside MNIST (pendigits, optdigits, semeion, handwriting fonts, "
+                       "stroke styles; livedigits/writers_data) drawn per epoch, as a share of the MNIST training digits (default 0.3)")
+    train.add_argument("--no-writers", action="store_true", help="train on MNIST digits only (same as --writers 0)")
+    train.add_argument("--init", metavar="MODEL", help="start from the weights of this .keras model (same architecture) instead of at random")
+    train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     train.set_defaults(func=cmd_train)
@@ -443,13 +470,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--plot", metavar="PNG", help="save the confusion matrix as a PNG")
-    evaluate.add_argument("--limit", type=int, help="first N test images only")
+    evaluate.add_argument("--limit", type=int, help="first N test images only (and of each non-MNIST set)")
+    evaluate.add_argument("--no-writers", action="store_true", help="MNIST test only, no non-MNIST validation sets")
+    evaluate.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     evaluate.set_defaults(func=cmd_evaluate)
 
     export = sub.add_parser("export", help="SavedModel (TF Serving layout), LiteRT float32 and int8")
     export.add_argument("--model", help="the .keras model (default: the shipped one)")
     export.add_argument("--out", default="export", help="output folder (default export/)")
     export.add_argument("--name", default="livedigits")
+    export.add_argument("--no-writers", action="store_true", help="MNIST test only, no non-MNIST validation sets (and no non-MNIST calibration crops)")
+    export.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     export.add_argument("--json", metavar="FILE", help="also write the accuracies as JSON")
     export.set_defaults(func=cmd_export)
 

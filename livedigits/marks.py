@@ -1,7 +1,24 @@
-"""Non-digit marks a camera sees on paper: letters, signs, lines, smudges.
+"""Non-digit marks a camera sees on paper: letters, signs, lines, grid pieces, smudges.
 
-Used to train the "not a digit" class and to place distractors in synthetic
-scenes. Every function draws white ink on a black uint8 canvas.
+Used to train the "not a digit" class (``draw_training_mark``) and to place distractors in
+synthetic scenes (``draw_mark``, the smaller set of clearly non-digit marks). Every function draws
+white ink on a black uint8 canvas.
+
+Training letters: the ones segmentation meets beside numbers and must reject, drawn with OpenCV's
+Hershey fonts or with the handwriting fonts that train the digits (``writers.TRAIN_FAMILIES``).
+A, T, K, b, g and q are in, although a sloppy one can pass for a 4, 7, 6 or 9: they are written
+often next to numbers, and in isolation they still differ from those digits (the bar of a T sits
+centred on its stem, b and q have a stem taller than a 6 or 9 loop allows, g a hooked tail).
+Letters that are *identical* to digits in isolation are left out on purpose: O o D Q (0), I l i
+(1), S s (5), Z z (2), B (8). Trained as "not a digit", they would swallow real digits; telling
+"O" from "0" needs the neighbouring characters, which is the reading stage's job, not this one's.
+
+Signs: + - x = * % and the slash and parentheses. A slash is drawn leaning at least 45 degrees
+from upright (the camera distortion may tilt it back by up to 30) and parentheses as clearly
+bowed arcs, so a slanted or curved 1 is not taught as a reject. Grid pieces are fragments of
+squared-paper lines (crosses, L-corners, T-junctions, horizontal lines; never a lone upright
+line, which is a 1, nor a corner shaped like a 7). Show-through is the faint, blotchy texture of
+writing on the back of the sheet.
 """
 
 from __future__ import annotations
@@ -9,14 +26,20 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Letters that are easy to tell from digits in handwriting. Left out on purpose, because some
-# writers' digits look just like them and a reject class trained on them would swallow those digits:
-# O o D Q d (0), I l i j T t (1, 7, 4), S s (5), Z z (2), B (8), g q b G P p (9, 6),
-# U u y Y h n (an open-topped 4), A (4), a (9).
+# Letters that are easy to tell from digits in handwriting (synthetic scenes draw these as distractors).
 LETTERS = "CEFHKMNRVWXcefkmrvwx"
-# No "/": a slash is a slanted 1 in all but name.
 SIGNS = ("+", "=", "x", "-", "%", "*")
 MARK_KINDS = ("letter", "sign", "line", "smudge", "hatch", "dots")
+MARK_WEIGHTS = (0.4, 0.25, 0.1, 0.1, 0.1, 0.05)
+
+# What the "not a digit" class trains on: the above, plus letters met next to numbers that come close
+# to a digit (A T b g q), the slash and parentheses, grid pieces and show-through. Left out on
+# purpose, because some writers' digits are identical to them (see the module docstring):
+# O o D Q d (0), I l i j t (1, 4), S s (5), Z z (2), B (8), G P p (6, 9), U u y Y h n (an open 4), a (9).
+TRAINING_LETTERS = LETTERS + "ATbgq"
+TRAINING_SIGNS = SIGNS + ("/", "(", ")")
+TRAINING_KINDS = MARK_KINDS + ("grid", "showthrough")
+TRAINING_WEIGHTS = (0.3, 0.2, 0.07, 0.08, 0.08, 0.05, 0.13, 0.09)
 
 _FONTS = (
     cv2.FONT_HERSHEY_SIMPLEX,
@@ -63,6 +86,17 @@ def draw_sign(rng: np.random.Generator, size: int, sign: str | None = None) -> n
             _line(canvas, (c, a), (c, b), t)
     elif sign == "-":
         _line(canvas, (a, c), (b, c), t)
+    elif sign == "/":
+        lean = np.tan(np.deg2rad(rng.uniform(45, 65))) * (b - a) / 2
+        _line(canvas, (c - lean, b), (c + lean, a), t)
+    elif sign in "()":
+        sweep = rng.uniform(100, 150)  # degrees of arc: clearly bowed, never a straight stroke
+        radius = (b - a) / 2 / np.sin(np.deg2rad(sweep / 2))
+        start = 180 - sweep / 2 if sign == "(" else -sweep / 2
+        angles = np.deg2rad(np.linspace(start, start + sweep, 24))
+        pts = np.stack([radius * np.cos(angles), c + radius * np.sin(angles)], 1)
+        pts[:, 0] += c - (pts[:, 0].min() + pts[:, 0].max()) / 2
+        cv2.polylines(canvas, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], False, 255, t, cv2.LINE_AA)
     elif sign == "%":
         _line(canvas, (b, a), (a, b), t)
         r = max(2, int(size * 0.1))
@@ -116,6 +150,52 @@ def draw_dots(rng: np.random.Generator, size: int) -> np.ndarray:
     return canvas
 
 
+def draw_grid(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A piece of squared paper's printed lines as a crop cuts it: a cross, an L-corner, a
+    T-junction or a short line; thin, straight, running to the crop's edge."""
+    canvas = np.zeros((size, size), np.uint8)
+    t = max(1, int(round(size * rng.uniform(0.015, 0.05))))
+    x = size * rng.uniform(0.2, 0.8)
+    y = size * rng.uniform(0.2, 0.8)
+    shape = str(rng.choice(["cross", "corner", "tee", "line", "double"]))
+    end = size - 1
+    if shape == "cross":
+        _line(canvas, (0, y), (end, y), t); _line(canvas, (x, 0), (x, end), t)
+    elif shape == "corner":
+        right, down = rng.random() < 0.5, rng.random() < 0.5
+        if not right and down:  # a right-angled 7 in all but name: turn it into an L instead
+            right = True
+        _line(canvas, (x, y), (end if right else 0, y), t); _line(canvas, (x, y), (x, end if down else 0), t)
+    elif shape == "tee":
+        _line(canvas, (0, y), (end, y), t); _line(canvas, (x, y), (x, end if rng.random() < 0.5 else 0), t)
+    elif shape == "line":  # horizontal only: a lone upright line is a 1
+        _line(canvas, (0, y), (end, y), t)
+    else:  # two parallel lines, one grid square apart
+        gap = size * rng.uniform(0.3, 0.6)
+        _line(canvas, (0, y - gap / 2), (end, y - gap / 2), t); _line(canvas, (0, y + gap / 2), (end, y + gap / 2), t)
+        if rng.random() < 0.5:
+            _line(canvas, (x, 0), (x, end), t)
+    angle = rng.normal(0, 4)
+    matrix = cv2.getRotationMatrix2D((size / 2, size / 2), angle, 1.0)
+    return cv2.warpAffine(canvas, matrix, (size, size), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def draw_showthrough(rng: np.random.Generator, size: int) -> np.ndarray:
+    """Faint, blotchy texture: writing on the back of the sheet seen through it, or paper grain,
+    after a threshold picked it up. Patchy specks and broken stroke pieces, no clean line."""
+    cells = max(3, size // int(rng.integers(4, 9)))
+    noise = cv2.resize(rng.random((cells, cells)).astype(np.float32), (size, size), interpolation=cv2.INTER_CUBIC)
+    noise = cv2.GaussianBlur(noise, (0, 0), size * 0.03 + 0.5)
+    canvas = (noise > np.quantile(noise, rng.uniform(0.7, 0.9))).astype(np.uint8) * 255
+    if rng.random() < 0.5:  # a blurred, mirrored stroke piece broken by the grain
+        stroke = np.zeros_like(canvas)
+        pts = np.cumsum(rng.normal(0, size * 0.12, (5, 2)), 0) + size / 2
+        cv2.polylines(stroke, [np.round(pts).astype(np.int32).reshape(-1, 1, 2)], False, 255, _stroke(rng, size), cv2.LINE_AA)
+        grain = rng.random(canvas.shape) < rng.uniform(0.4, 0.7)
+        canvas = np.maximum(canvas // 2, np.where(grain, stroke, 0).astype(np.uint8))
+    return cv2.GaussianBlur(canvas, (0, 0), rng.uniform(0.5, 1.5))
+
+
 _DRAWERS = {
     "letter": draw_letter,
     "sign": draw_sign,
@@ -123,15 +203,33 @@ _DRAWERS = {
     "smudge": draw_smudge,
     "hatch": draw_hatch,
     "dots": draw_dots,
+    "grid": draw_grid,
+    "showthrough": draw_showthrough,
 }
 
 
 def draw_mark(rng: np.random.Generator, size: int = 64, kind: str | None = None) -> np.ndarray:
-    """Draw one non-digit mark of ``kind`` (random if None) about ``size`` px tall."""
-    kind = kind or str(rng.choice(MARK_KINDS, p=(0.4, 0.25, 0.1, 0.1, 0.1, 0.05)))
+    """Draw one non-digit mark of ``kind`` (random among ``MARK_KINDS`` if None) about ``size`` px tall."""
+    kind = kind or str(rng.choice(MARK_KINDS, p=MARK_WEIGHTS))
     if kind not in _DRAWERS:
-        raise ValueError(f"unknown mark kind {kind!r}; expected one of {MARK_KINDS}")
+        raise ValueError(f"unknown mark kind {kind!r}; expected one of {TRAINING_KINDS}")
     return _DRAWERS[kind](rng, size)
+
+
+def draw_training_mark(rng: np.random.Generator, size: int = 64, kind: str | None = None) -> np.ndarray:
+    """One mark for the "not a digit" class: ``TRAINING_KINDS`` (random if None), letters from
+    ``TRAINING_LETTERS`` (half of them in a handwriting font) and signs from ``TRAINING_SIGNS``."""
+    kind = kind or str(rng.choice(TRAINING_KINDS, p=TRAINING_WEIGHTS))
+    if kind == "letter":
+        char = str(rng.choice(list(TRAINING_LETTERS)))
+        if rng.random() < 0.5:
+            from .writers import TRAIN_FAMILIES, draw_glyph
+
+            return draw_glyph(char, str(rng.choice(TRAIN_FAMILIES)), rng, size=max(24, size))
+        return draw_letter(rng, size, char)
+    if kind == "sign":
+        return draw_sign(rng, size, str(rng.choice(TRAINING_SIGNS)))
+    return draw_mark(rng, size, kind)
 
 
 def _jitter(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:

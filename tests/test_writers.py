@@ -1,0 +1,138 @@
+"""Non-MNIST writers (livedigits.writers) and the wider "not a digit" marks: small samples, no long training."""
+
+import json
+
+import numpy as np
+import pytest
+
+from livedigits import marks, writers
+from livedigits.augment import negatives
+
+
+def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(ink > 64)
+    return ys.min(), ys.max(), xs.min(), xs.max()
+
+
+def test_each_dataset_loads_with_its_published_counts():
+    pen = writers.load_pendigits()
+    assert len(pen["strokes"]) == len(pen["labels"]) == 10992
+    assert all(len(s) >= 1 and s[0].shape[1] == 2 for s in pen["strokes"][:50])
+    opt = writers.load_bitmaps("optdigits_32x32")
+    assert opt["images"].shape == (4677, 32, 32) and (opt["split"] == "test").sum() == 1797
+    sem = writers.load_bitmaps("semeion_16x16")
+    assert sem["images"].shape == (1593, 16, 16) and set(np.unique(sem["labels"])) == set(range(10))
+
+
+def test_pendigits_is_drawn_upright_a_sevens_bar_on_top():
+    pen = writers.load_pendigits()
+    rng = np.random.default_rng(0)
+    sevens = np.nonzero(pen["labels"] == 7)[0][:40]
+    on_top = 0
+    for i in sevens:
+        ink = writers.draw_strokes(pen["strokes"][i], rng, pen=0.05, slant=0.0, aspect=1.0)
+        y0, y1, _, _ = _extent(ink)
+        quarter = max(1, (y1 - y0) // 4)
+        width = lambda rows: np.ptp(np.nonzero((rows > 64).any(0))[0]) if (rows > 64).any() else 0  # noqa: E731
+        on_top += width(ink[y0: y0 + quarter]) > width(ink[y1 - quarter: y1 + 1])
+    assert on_top >= 0.9 * len(sevens), on_top
+
+
+def test_separate_strokes_are_not_joined():
+    rng = np.random.default_rng(0)
+    ink = writers.draw_strokes([np.array([[0, 0], [0, 100.0]]), np.array([[60, 0], [60, 100.0]])], rng,
+                               pen=0.03, slant=0.0, aspect=1.0)
+    y0, y1, _, _ = _extent(ink)
+    middle = ink[(y0 + y1) // 2]
+    runs = np.diff((middle > 64).astype(int))
+    assert (runs == 1).sum() == 2, "two strokes, two separate columns of ink"
+
+
+def test_pendigits_split_by_writer_is_disjoint():
+    pen = writers.load_pendigits()
+    train = set(pen["writer"][writers._pendigits_indices(train=True)].tolist())
+    test = set(pen["writer"][writers._pendigits_indices(train=False)].tolist())
+    assert train == set(range(30)) and test == set(range(30, 44)) and not train & test
+    assert not set(writers.TRAIN_FAMILIES) & set(writers.VALIDATION_FAMILIES)
+
+
+@pytest.mark.parametrize("family", writers.FONT_FAMILIES)
+def test_every_font_renders_every_digit(family):
+    rng = np.random.default_rng(1)
+    for digit in range(10):
+        image = writers.render_font_digit(digit, family, rng)
+        assert image.shape == (28, 28) and image.dtype == np.uint8
+        assert (image > 128).sum() >= 15, (family, digit)
+
+
+@pytest.mark.parametrize("style", list(writers.STYLES))
+def test_styles_are_drawn(style):
+    rng = np.random.default_rng(2)
+    image = writers.render_style(style, rng)
+    assert (image > 128).sum() >= 15
+
+
+def test_unstretched_ones_are_narrow_and_other_digits_are_not():
+    opt = writers.load_bitmaps("optdigits_32x32")
+    rng = np.random.default_rng(3)
+    for digit, low, high in ((1, 0.0, 0.45), (0, 0.5, 1.0)):
+        for i in np.nonzero(opt["labels"] == digit)[0][:10]:
+            y0, y1, x0, x1 = _extent(writers.unstretch(opt["images"][i], digit, rng))
+            assert low <= (x1 - x0 + 1) / (y1 - y0 + 1) <= high
+
+
+def test_training_pool_is_seeded_and_mixes_every_source():
+    a = writers.training_pool(seed=5, scale=0.003)
+    b = writers.training_pool(seed=5, scale=0.003)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert set(a[2]) == {"pendigits", "optdigits", "semeion", "fonts", "styles"}
+    assert a[0].shape[1:] == (28, 28) and a[0].dtype == np.uint8 and set(np.unique(a[1])) <= set(range(10))
+
+
+def test_validation_sets_with_a_usps_file(tmp_path):
+    usps = tmp_path / "usps.npz"
+    images = np.zeros((4, 16, 16), np.uint8)
+    images[:, 2:14, 7:9] = 255
+    np.savez(usps, images=images, labels=np.ones(4, np.uint8), split=np.array(["train", "test", "test", "test"]))
+    sets = writers.validation_sets(usps=usps, limit=30)
+    assert set(sets) == {"pendigits_test", "optdigits_windep", "usps_test", "fonts_heldout"}
+    assert len(sets["usps_test"][1]) == 3
+    for x, y in sets.values():
+        assert x.shape[1:] == (28, 28) and len(x) == len(y) and (x.reshape(len(x), -1).max(1) > 0).all()
+
+
+def test_new_not_a_digit_kinds_are_drawn():
+    rng = np.random.default_rng(4)
+    assert set("ATKbgq") <= set(marks.TRAINING_LETTERS)
+    assert not set("OolISsZzB") & set(marks.TRAINING_LETTERS)
+    assert {"/", "(", ")", "+", "-", "x", "="} <= set(marks.TRAINING_SIGNS)
+    for kind in marks.TRAINING_KINDS:
+        for _ in range(5):
+            assert marks.draw_training_mark(rng, 48, kind).max() > 0, kind
+    for sign in ("/", "(", ")"):
+        assert marks.draw_sign(rng, 48, sign).max() > 0
+    assert marks.draw_mark(rng, 48, "grid").max() > 0
+    crops = negatives(40, rng)
+    assert crops.shape == (40, 28, 28) and (crops.reshape(40, -1).max(1) > 0).mean() > 0.9
+
+
+def test_slash_leans_far_from_upright():
+    rng = np.random.default_rng(6)
+    for _ in range(10):
+        ys, xs = np.nonzero(marks.draw_sign(rng, 64, "/") > 128)
+        assert np.ptp(xs) >= 0.6 * np.ptp(ys)
+
+
+def test_a_few_hundred_samples_train_with_writers(tmp_path, mnist_slice):
+    from livedigits.model import TrainConfig, train
+
+    usps = tmp_path / "usps.npz"
+    np.savez(usps, images=np.full((3, 16, 16), 255, np.uint8), labels=np.zeros(3, np.uint8), split=np.array(["test"] * 3))
+    summary = train(TrainConfig(epochs=1, limit=300, batch_size=64, writers=0.5, usps=str(usps)), tmp_path / "run",
+                    data=mnist_slice, verbose=0, log=lambda m: None)
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert sum(summary["writers_pool"].values()) > 100
+    for name in ("pendigits_test", "optdigits_windep", "usps_test", "fonts_heldout"):
+        assert f"val_{name}_accuracy" in history["history"], name
+        assert 0.0 <= summary["validation"][name]["accuracy"] <= 1.0
+    assert summary["config"]["writers"] == 0.5
