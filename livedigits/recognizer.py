@@ -53,8 +53,8 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
 class Recognizer:
     """Joins the stages and times each one (milliseconds in ``FrameResult.timings``).
 
-    ``smooth=True`` keeps a tracker across calls, for video; use ``smooth=False`` (or a fresh
-    Recognizer) for unrelated still images.
+    ``smooth=True`` keeps a tracker across calls, for video; it starts afresh whenever the frame comes
+    from another still image file (``Frame.file``), so the images of a folder never blend.
     """
 
     def __init__(
@@ -70,10 +70,15 @@ class Recognizer:
         self.reading_config = reading_config
         self.tracker = Tracker(reading_config) if smooth else None
         self.keep_debug = keep_debug
+        self._last_file = None
 
     def process(self, frame: Frame, received: float | None = None) -> FrameResult:
         """Recognise one frame. ``latency_ms`` runs from ``received`` (a ``time.monotonic()`` stamp)
         or, by default, from when the source captured the frame."""
+        if self.tracker is not None and frame.file != self._last_file:
+            # A new still image (a folder, a slide show) is another page: nothing carries over.
+            self.tracker.reset()
+            self._last_file = frame.file
         t0 = time.perf_counter()
         found = segment(frame.image, self.segment_config)
         t1 = time.perf_counter()

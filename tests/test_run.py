@@ -118,3 +118,25 @@ def test_unusual_images_read_like_the_original(tmp_path, kind):
             item["box"] = [v * 6 for v in item["box"]]
     result = score(load_jsonl(tmp_path / "out.jsonl"), truth)
     assert result["digit_recall"] >= 0.95 and result["digit_accuracy"] >= 0.95, result
+
+
+def test_the_images_of_a_folder_never_blend(mnist_slice):
+    """A recogniser that smooths over frames (video) starts afresh at every new still image: a 3 and then
+    an 8 at the same place on two photos of a folder are read as 3 and 8."""
+    import cv2
+    import numpy as np
+
+    from livedigits.classify import load_classifier
+    from livedigits.recognizer import Recognizer
+    from livedigits.types import Frame
+
+    _, (xt, yt) = mnist_slice
+    recognizer = Recognizer(load_classifier("lite-int8"))  # smooth=True, as `livedigits run` has it
+    read = []
+    for name, digit in (("a.png", 3), ("b.png", 8)):
+        ink = cv2.resize(xt[np.flatnonzero(yt == digit)[0]], (90, 90)).astype(np.float32) / 255.0
+        page = np.full((240, 320), 235, np.float32)
+        page[70:160, 110:200] = page[70:160, 110:200] * (1 - ink) + 30 * ink
+        image = cv2.cvtColor(page.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+        read.append([n.text for n in recognizer.process(Frame(0, 0.0, image, file=name)).numbers])
+    assert read == [["3"], ["8"]]
