@@ -177,9 +177,12 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
     """Hysteresis: the faint ink that continues clear ink (a pencil line that fades, a thin pen whose
     stroke breaks up), grown from the clear ink a pixel at a time, up to ``reach`` pixels."""
-    step = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    # Steps of up to 3 pixels: fewer passes than one pixel at a time, and a faint stroke is 3 px wide or
+    # more wherever it matters.
+    size = min(reach, 3)
+    step = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * size + 1, 2 * size + 1))
     grown = cv2.bitwise_and(clear, faint)
-    for _ in range(reach):
+    for _ in range(-(-reach // size)):
         grown = cv2.bitwise_and(cv2.dilate(grown, step), faint)
     return grown
 
@@ -516,8 +519,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
     splits = {}
+    # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
+    # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
+    split_at = config.split_aspect
+    if len(kept) >= 5:
+        split_at = max(split_at, 1.5 * float(np.median([bw / bh for (_, _, bw, bh), _ in kept])))
     for k, (box, patch) in enumerate(kept):
-        halves = _split_touching(patch, box, config)
+        halves = _split_touching(patch, box, config.min_height, split_at)
         if halves:
             splits[k] = tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in halves)
     done = time.perf_counter()
@@ -526,12 +534,12 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings)
 
 
-def _split_touching(patch: np.ndarray, box: tuple, config: SegmentConfig):
+def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
     """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
-    at least ``split_aspect`` as wide as tall, the two halves on either side of the column with the least
+    at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
     ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
     x, y, w, h = box
-    if w < config.split_aspect * h or w < 2 * config.min_height // 2:
+    if w < aspect * h or w < min_height:
         return None
     columns = np.count_nonzero(patch, axis=0)
     lo, hi = int(w * 0.3), int(w * 0.7) + 1
