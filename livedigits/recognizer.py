@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import numpy as np
@@ -71,6 +72,7 @@ class Recognizer:
         self.tracker = Tracker(reading_config) if smooth else None
         self.keep_debug = keep_debug
         self._last_file = None
+        self._warned_budget = False
 
     def process(self, frame: Frame, received: float | None = None) -> FrameResult:
         """Recognise one frame. ``latency_ms`` runs from ``received`` (a ``time.monotonic()`` stamp)
@@ -98,6 +100,12 @@ class Recognizer:
             "read": (t3 - t2) * 1e3,
         }
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
+        if found.dropped and not self._warned_budget:
+            self._warned_budget = True  # once: the records say it for every frame
+            logging.getLogger(__name__).warning(
+                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
+                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
+                frame.index, self.segment_config.pixels_per_candidate, found.dropped)
         return FrameResult(
             frame=frame,
             detections=tuple(detections),

@@ -200,3 +200,23 @@ def test_a_large_one_is_not_a_line():
     cv2.line(page, (320, 40), (290, 80), 30, 4)
     (found,) = find_candidates(page)
     assert found.box.h >= 390
+
+
+def test_no_fixed_cap_and_the_budget_says_when_it_bites(mnist_slice):
+    """The candidate budget scales with the frame (a dense page keeps every digit); a frame given a tiny
+    budget keeps the largest and says how many it left out, down to the JSON record."""
+    from livedigits.segment import segment
+    from livedigits.types import Frame, FrameResult
+
+    page, boxes, _ = _page(mnist_slice)
+    assert segment(page).dropped == 0 and len(segment(page).candidates) == len(boxes)
+    tight = segment(page, SegmentConfig(pixels_per_candidate=640 * 480))  # a budget of 16 (the floor)
+    assert len(tight.candidates) == len(boxes) and tight.dropped == 0
+    many = np.full((480, 640, 3), 230, np.uint8)
+    for k in range(40):  # 40 strokes, more than the floor of 16
+        x, y = 20 + (k % 10) * 60, 40 + (k // 10) * 100
+        cv2.line(many, (x, y), (x + 5, y + 40), (30, 30, 30), 3)
+    found = segment(many, SegmentConfig(pixels_per_candidate=640 * 480))
+    assert len(found.candidates) == 16 and found.dropped == 24
+    record = FrameResult(Frame(0, 0.0, many), (), (), dropped=found.dropped).to_record()
+    assert record["dropped"] == 24
