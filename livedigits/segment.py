@@ -188,12 +188,11 @@ def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
 
 
 def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
-    """Size, shape and density of a grouped piece of ink: can it be a digit?"""
-    if h < config.min_height or area < config.min_area:
+    """Ink count and density of a grouped piece of ink (its height and aspect are checked before): can
+    it be a digit?"""
+    if area < config.min_area:
         return False
     aspect = w / h
-    if aspect > config.max_aspect:
-        return False
     density = area / float(w * h)
     if density < config.min_density:
         return False
