@@ -50,6 +50,7 @@ import numpy as np
 
 from .errors import OutputError, SourceError, UsageError
 from .extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
+from .stats import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
 # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
@@ -162,17 +163,6 @@ class BenchOptions:
 
 
 # --------------------------------------------------------------------------- statistics
-
-
-def percentiles(values) -> dict[str, float]:
-    """p50 / p95 / p99 / max / mean and the count of the finite values (NaN = not measured)."""
-    arr = np.asarray(values, dtype=np.float64)
-    arr = arr[np.isfinite(arr)]
-    if arr.size == 0:
-        return {"p50": None, "p95": None, "p99": None, "max": None, "mean": None, "n": 0}
-    p50, p95, p99 = np.percentile(arr, [50, 95, 99])
-    return {"p50": float(p50), "p95": float(p95), "p99": float(p99), "max": float(arr.max()),
-            "mean": float(arr.mean()), "n": int(arr.size)}
 
 
 def rss_mb() -> float:
