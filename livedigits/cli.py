@@ -182,13 +182,38 @@ def _recognizer_settings(args):
     return seg, reading
 
 
+def _source_specs(values: list[str] | None) -> list:
+    """The sources of ``run``: each argument, where a ``.txt`` file lists more (one a line, ``#`` comments);
+    camera 0 when none is given."""
+    if not values:
+        return [None]
+    specs = []
+    for value in values:
+        path = Path(value).expanduser()
+        if path.suffix.lower() == ".txt":
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot read the list of sources {value}: {exc.strerror or exc}") from None
+            listed = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+            listed = [line for line in listed if line]
+            if not listed:
+                raise UsageError(f"the list of sources {value} names no source (one a line; # starts a comment)")
+            specs.extend(listed)
+        else:
+            specs.append(value)
+    return specs
+
+
 def cmd_run(args) -> int:
     from .classify import load_classifier
+    from .engine import Engine
     from .overlay import Overlay
-    from .recognizer import Recognizer
     from .progress import wanted as progress_wanted
-    from .runner import NumberPrinter, ProgressSink, run
-    from .sinks import JsonlSink, VideoSink, WindowSink, check_output_path, check_video_path
+    from .recognizer import Recognizer
+    from .redact import redact_url
+    from .sinks import (STDOUT, CropSink, CsvSink, ImageDirSink, JsonlSink, NumberPrinter, ProgressSink, VideoOutput,
+                        WindowSink, check_output_path, check_video_path)
     from .sources import open_source
 
     for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
@@ -196,60 +221,83 @@ def cmd_run(args) -> int:
             raise UsageError(f"{option} must be above 0, got {value:g}")
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
-    # Check what can fail before anything is opened or written: outputs, the window, then the source.
+    specs = _source_specs(args.source)
+    to_stdout = args.jsonl == STDOUT
+    # Check what can fail before anything is opened or written: outputs, the window, then the sources.
     if args.output:
         check_video_path(args.output)  # its extension too: a bad one must not leave an empty JSONL behind
-    if args.jsonl:
-        check_output_path(args.jsonl)
+    for option, value in (("--jsonl", None if to_stdout else args.jsonl), ("--csv", args.csv)):
+        if value:
+            check_output_path(value)
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
+    if args.kiosk and len(specs) > 1:
+        raise UsageError("--kiosk shows one source full screen; give one source (`livedigits serve` shows several on its page)")
     seg, reading = _recognizer_settings(args)
-    window = None if args.headless else WindowSink("livedigits", kiosk=args.kiosk)
-    spec = args.source
+    sinks = []
+    sources = []
     try:
-        if args.kiosk:
-            from .supervise import KeptSource
+        if not args.headless:
+            sinks.append(WindowSink("livedigits", kiosk=args.kiosk))
+        for spec in specs:
+            if args.kiosk:
+                from .supervise import KeptSource
 
-            source = KeptSource(spec, width=args.width, height=args.height, fps=args.fps,
-                                on_state=lambda state, detail: _log(f"kiosk: {state}: {detail}"))
-        else:
-            source = open_source(spec, realtime=args.realtime, width=args.width, height=args.height, fps=args.fps,
-                                 reconnect=args.reconnect)
-    except BaseException:
-        if window is not None:
-            window.close()
-        raise
-    try:
+                sources.append(KeptSource(spec, width=args.width, height=args.height, fps=args.fps,
+                                          on_state=lambda state, detail: _log(f"kiosk: {state}: {detail}")))
+            else:
+                sources.append(open_source(spec, realtime=args.realtime, width=args.width, height=args.height,
+                                           fps=args.fps, reconnect=args.reconnect))
         classifier = load_classifier(args.backend, args.model, args.device)
         recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
-        jsonl = JsonlSink(args.jsonl) if args.jsonl else None
-        video = VideoSink(args.output, fps=source.fps or 30.0) if args.output else None
+        if args.jsonl:
+            sinks.append(JsonlSink(args.jsonl))
+        if args.csv:
+            sinks.append(CsvSink(args.csv))
+        video = VideoOutput(args.output) if args.output else None
+        if video is not None:
+            sinks.append(video)
+        if args.save_dir:
+            if not any(getattr(source, "kind", "") == "images" for source in sources):
+                raise UsageError("--save-dir saves annotated still images, and no source is an image or a folder of "
+                                 "images; use --output for the annotated video")
+            sinks.append(ImageDirSink(args.save_dir))
+        if args.save_crops:
+            sinks.append(CropSink(args.save_crops))
+        if not to_stdout:
+            # The numbers read are the run's answer: standard output. Everything else goes to standard error.
+            sinks.append(NumberPrinter(sys.stdout))
+        if progress_wanted() and not args.kiosk:
+            sinks.append(ProgressSink(sys.stderr, limit=args.max_frames))
     except BaseException:
-        source.stop()
-        if window is not None:
-            window.close()
+        for sink in sinks:
+            sink.close()
+        for source in sources:
+            source.stop()
         raise
-    from .redact import redact_url
-
-    _log(f"reading {redact_url(str(spec)) if spec is not None else 'camera 0'} with the {classifier.name} backend on the {classifier.device}")
-    records = jsonl
-    if logs.is_quiet():
-        many = getattr(source, "kind", None) == "images" and not Path(str(spec)).is_file()
-        records = NumberPrinter(sys.stdout, many_files=many, inner=records)
-    total = getattr(source, "total_frames", None)
-    if total and progress_wanted() and not args.kiosk:
-        records = ProgressSink(sys.stderr, min(total, args.max_frames or total), inner=records)
-    summary = run(source, recognizer, overlay=Overlay(debug=args.debug), video=video, jsonl=records, window=window,
-                  max_frames=args.max_frames)
+    names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
+    _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
+    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
+                    signals=True)
+    summary = engine.run()
+    warn = logging.getLogger("livedigits.run").warning
     if logs.is_quiet():
         for warning in summary.warnings:
-            logging.getLogger("livedigits.run").warning(warning)
+            warn(warning)
         return 0
-    print(summary.text())
-    if args.output:
-        print(f"annotated video: {args.output}")
-    if args.jsonl:
-        print(f"per-frame results: {args.jsonl}")
+    print(summary.text(), file=sys.stderr)
+    if video is not None:
+        for path in video.paths:
+            if path.exists():
+                print(f"annotated video: {path}", file=sys.stderr)
+    for option, value in (("per-frame results", args.jsonl if not to_stdout else None), ("numbers as CSV", args.csv)):
+        if value:
+            print(f"{option}: {value}", file=sys.stderr)
+    for sink in sinks:
+        if isinstance(sink, ImageDirSink):
+            print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
+        elif isinstance(sink, CropSink):
+            print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
     return 0
 
 
@@ -485,14 +533,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_export)
 
     run = sub.add_parser("run", help="recognise digits live and show/write the annotated video")
-    run.add_argument("source", nargs="?", default=None,
-                     help="camera index or device, video file, image, folder or glob of images, rtsp:// or http(s):// stream (default: camera 0)")
+    run.add_argument("source", nargs="*", default=None, metavar="SOURCE",
+                     help="one or more: camera index or device, video file, image, folder or glob of images, rtsp:// or "
+                          "http(s):// stream, or a .txt file listing sources one a line (default: camera 0); several "
+                          "sources are read at once, each with its own tracker, their crops classified in one batch")
     run.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
     run.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
     run.add_argument("--model", help="model file for the chosen backend")
     run.add_argument("--headless", action="store_true", help="no window")
-    run.add_argument("--output", metavar="VIDEO", help="write the annotated video (.mp4 or .avi)")
-    run.add_argument("--jsonl", metavar="FILE", help="write one JSON record per processed frame")
+    run.add_argument("--output", metavar="VIDEO", help="write the annotated video (.mp4 or .avi); with several sources "
+                                                        "one file each, VIDEO-0.mp4, VIDEO-1.mp4...")
+    run.add_argument("--jsonl", metavar="FILE", help="write one JSON record per processed frame; - for standard output "
+                                                      "(then the numbers are not printed)")
+    run.add_argument("--csv", metavar="FILE", help="write one row per number read per frame (source, frame, time, file, "
+                                                    "number, confidence, x, y, w, h)")
+    run.add_argument("--save-dir", metavar="DIR", help="write each still image annotated into DIR, under its own name")
+    run.add_argument("--save-crops", metavar="DIR",
+                     help="keep every 28x28 crop in DIR/<reading>/ (0-9, n: not a digit), the layout collect imports")
     run.add_argument("--debug", action="store_true", help="draw the threshold mask and the 28x28 crops")
     run.add_argument("--realtime", action="store_true", help="pace a file at its frame rate and drop frames like a camera")
     run.add_argument("--reconnect", action="store_true",
@@ -504,7 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--height", type=int, help="camera capture height")
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
-    run.add_argument("--max-frames", type=int, help="stop after N frames")
+    run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 

@@ -54,17 +54,20 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 
 
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
-               config: ReadingConfig = DEFAULT_READING) -> tuple[list[Detection], list[Box]]:
+               config: ReadingConfig = DEFAULT_READING,
+               track_ids: list[int] | None = None) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
-    reading ends a number at those."""
+    reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
+    the detections."""
     detections, rejected = [], []
-    for candidate, probs in zip(candidates, probabilities):
+    for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
         confidence = float(probs[digit])
         if digit == NOT_A_DIGIT:
             rejected.append(candidate.box)
         elif confidence >= config.min_confidence:
-            detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence))
+            track_id = None if track_ids is None else int(track_ids[k])
+            detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     return detections, rejected
 
 
@@ -78,14 +81,21 @@ class Tracker:
     def __init__(self, config: ReadingConfig = DEFAULT_READING):
         self.config = config
         self._tracks: list[dict] = []
+        self._next_id = 1
+        #: The track id of each candidate of the last ``update``, in its order.
+        self.ids: list[int] = []
 
     def reset(self) -> None:
+        """Forget every track (another page). Ids keep counting, so an id is never reused in a source."""
         self._tracks = []
+        self.ids = []
 
     def update(self, candidates: list[Candidate], probabilities: np.ndarray) -> np.ndarray:
-        """Return the smoothed probabilities for this frame's candidates (same order and shape)."""
+        """Return the smoothed probabilities for this frame's candidates (same order and shape); their
+        track ids are then in ``ids``."""
         cfg = self.config
         smoothed = np.array(probabilities, dtype=np.float32, copy=True)
+        ids = [0] * len(candidates)
         used_c, used_t = set(), set()
         if candidates and self._tracks:
             iou = _iou_matrix(
@@ -105,6 +115,7 @@ class Tracker:
                 if track["probs"].shape == smoothed[ci].shape:
                     smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * track["probs"]
                 track.update(box=candidates[ci].box, probs=smoothed[ci], missed=0)
+                ids[ci] = track["id"]
         survivors = []
         for ti, track in enumerate(self._tracks):
             if ti not in used_t:
@@ -113,8 +124,11 @@ class Tracker:
                 survivors.append(track)
         for ci, candidate in enumerate(candidates):
             if ci not in used_c:
-                survivors.append({"box": candidate.box, "probs": smoothed[ci], "missed": 0})
+                ids[ci] = self._next_id
+                self._next_id += 1
+                survivors.append({"box": candidate.box, "probs": smoothed[ci], "missed": 0, "id": ids[ci]})
         self._tracks = survivors
+        self.ids = ids
         return smoothed
 
 

@@ -98,11 +98,16 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Detection:
-    """A candidate the classifier read as ``digit`` with ``confidence``."""
+    """A candidate the classifier read as ``digit`` with ``confidence``.
+
+    ``track_id`` follows the same piece of ink from frame to frame on video, cameras and streams (an
+    integer unique within its source); None for still images, which are read one by one.
+    """
 
     box: Box
     digit: int
     confidence: float
+    track_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -120,8 +125,11 @@ class FrameResult:
     """Everything known about one processed frame.
 
     ``timings`` maps a stage name (``segment``, ``classify``, ``read``...) to
-    milliseconds; ``latency_ms`` is the time from capture to this result.
-    ``mask`` and ``candidates`` are kept for ``--debug`` drawing.
+    milliseconds; ``classify`` is the time of the whole batch the frame was
+    classified in (with several sources, their frames share one batch).
+    ``latency_ms`` is the time from capture to this result. ``source`` names
+    the source the frame came from (its label in a run of several). ``mask``
+    and ``candidates`` are kept for ``--debug`` drawing and ``--save-crops``.
     """
 
     frame: Frame
@@ -131,21 +139,21 @@ class FrameResult:
     latency_ms: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
+    source: str = ""
     dropped: int = 0
     """Candidates the segmentation left out because the frame's budget was reached (see
     ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
 
     def to_record(self) -> dict:
-        """The JSON Lines record for this frame (its fields are listed in the README): ``file`` only when
-        the frame came from a still image, ``dropped`` only when the candidate budget was reached."""
+        """The JSON Lines record for this frame. Its fields are described in one place, the README's
+        "Output" section: ``file`` only when the frame came from a still image, ``track_id`` only on
+        video, ``dropped`` only when the candidate budget was reached."""
         record = {
+            "source": self.source,
             "frame": int(self.frame.index),
             "time": round(float(self.frame.time), 4),
             "latency_ms": round(float(self.latency_ms), 3),
-            "detections": [
-                {"box": d.box.as_list(), "digit": int(d.digit), "confidence": round(float(d.confidence), 4)}
-                for d in self.detections
-            ],
+            "detections": [_detection_record(d) for d in self.detections],
             "numbers": [
                 {"text": n.text, "box": n.box.as_list(), "confidence": round(float(n.confidence), 4)}
                 for n in self.numbers
@@ -156,3 +164,11 @@ class FrameResult:
         if self.dropped:
             record["dropped"] = int(self.dropped)
         return record
+
+
+def _detection_record(detection: Detection) -> dict:
+    record = {"box": detection.box.as_list(), "digit": int(detection.digit),
+              "confidence": round(float(detection.confidence), 4)}
+    if detection.track_id is not None:
+        record["track_id"] = int(detection.track_id)
+    return record

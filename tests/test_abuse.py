@@ -437,11 +437,11 @@ def test_bad_numbers_are_one_line_errors(args, option) -> None:
 
 
 def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
-    from livedigits.runner import StopFlag, run
+    from livedigits.engine import Engine, StopFlag
     from livedigits.types import Frame, FrameResult
 
     class Source:
-        state, policy, frames_dropped, warnings = "live", "latest", 0, []
+        name, kind, state, policy, frames_dropped, warnings = "fake", "camera", "live", "latest", 0, []
 
         def start(self):
             return self
@@ -453,15 +453,25 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
             pass
 
     class Recognizer:
-        def process(self, frame, received=None):
-            return FrameResult(frame=frame, detections=[], numbers=[], latency_ms=1.0, timings={})
+        keep_debug, last_batch = False, 0
+
+        def process_batch(self, items):
+            return [FrameResult(frame=frame, detections=[], numbers=[], latency_ms=1.0, timings={}, source=source)
+                    for source, frame, _ in items]
 
     stop = StopFlag()
 
     class Window:
+        needs_image, needs_crops = True, False
         shows = 0
 
-        def show(self, image):
+        def open(self, streams):
+            pass
+
+        def write(self, result, image):
+            return self.show(image)
+
+        def show(self, image, label=None):
             Window.shows += 1
             if Window.shows == 1:
                 return "pause"
@@ -473,7 +483,7 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
     timer = threading.Timer(1.0, stop.set, args=("test",))
     timer.start()
     try:
-        run(Source(), Recognizer(), window=Window(), stop=stop)
+        Engine([Source()], Recognizer(), sinks=[Window()], stop=stop).run()
     finally:
         timer.cancel()
     assert Window.shows < 60, f"{Window.shows} redraws in one second of pause"

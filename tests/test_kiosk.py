@@ -119,13 +119,21 @@ def test_kiosk_run_shows_unavailable_then_live_again(monkeypatch: pytest.MonkeyP
     """The runner keeps the window answering while the camera is gone, and says so on screen."""
     from livedigits.classify import load_classifier
     from livedigits.recognizer import Recognizer
-    from livedigits.runner import StopFlag, run
+    from livedigits.engine import Engine, StopFlag
 
     class Window:
+        needs_image, needs_crops = True, False
+
         def __init__(self):
             self.shown: list[float] = []
 
-        def show(self, image):
+        def open(self, streams):
+            pass
+
+        def write(self, result, image):
+            return self.show(image)
+
+        def show(self, image, label=None):
             self.shown.append(float(image.mean()))
             return None
 
@@ -155,8 +163,8 @@ def test_kiosk_run_shows_unavailable_then_live_again(monkeypatch: pytest.MonkeyP
     helper = threading.Thread(target=script)
     helper.start()
     try:
-        run(source, Recognizer(load_classifier("lite-int8")), window=window, stop=stop,
-            on_result=lambda result, image: results.append(result))
+        Engine([source], Recognizer(load_classifier("lite-int8")), sinks=[window], stop=stop,
+               on_result=lambda result, image, stats: results.append(result)).run()
     finally:
         helper.join(30)
         server.stop()
@@ -242,5 +250,4 @@ def test_kiosk_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
             process.kill()
             process.wait(10)
         server.stop()
-    out = process.stdout.read()
-    assert "ended by the user" in out
+    assert wait_for(lambda: err.has("ended by the user", 0), 10), err.lines[-5:]

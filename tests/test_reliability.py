@@ -440,6 +440,7 @@ class LoopingVideo:
 
     policy = sources.POLICY_EVERY
     frames_dropped = 0
+    name, kind = "loop", "video"
 
     def __init__(self, path: Path, frames: int, on_frame) -> None:
         self.path, self.total, self.on_frame = str(path), frames, on_frame
@@ -485,7 +486,7 @@ def test_soak_10000_frames_memory_threads_and_captures(tmp_path: Path, mnist_sli
     every frame recorded."""
     from livedigits.classify import LiteClassifier
     from livedigits.recognizer import Recognizer
-    from livedigits.runner import run
+    from livedigits.engine import Engine
     from livedigits.sinks import JsonlSink
 
     clip = _soak_clip(tmp_path / "clip.avi", mnist_slice)
@@ -513,8 +514,7 @@ def test_soak_10000_frames_memory_threads_and_captures(tmp_path: Path, mnist_sli
     rss_before = rss_mb()
     source = LoopingVideo(clip, SOAK_FRAMES, on_frame)
     started = time.monotonic()
-    with JsonlSink(tmp_path / "soak.jsonl") as jsonl:
-        summary = run(source, Recognizer(classifier), jsonl=jsonl)
+    summary = Engine([source], Recognizer(classifier), sinks=[JsonlSink(tmp_path / "soak.jsonl")]).run()
     seconds = time.monotonic() - started
     gc.collect()
     time.sleep(0.2)  # FFmpeg's own decoder threads finish exiting after release()

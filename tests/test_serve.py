@@ -310,7 +310,7 @@ def test_many_viewers_share_one_encoding(live) -> None:
     stalled = stuck.stream("GET", base + "/stream.mjpg")
     stalled.__enter__()
     try:
-        seq0, frames0 = pipeline.video.seq, pipeline.frames
+        seq0, frames0 = pipeline.channels[0].video.seq, pipeline.frames
         threads = [threading.Thread(target=watch, args=(i,)) for i in range(3)]
         started = time.monotonic()
         for t in threads:
@@ -318,7 +318,7 @@ def test_many_viewers_share_one_encoding(live) -> None:
         for t in threads:
             t.join(60)
         elapsed = time.monotonic() - started
-        encoded, processed = pipeline.video.seq - seq0, pipeline.frames - frames0
+        encoded, processed = pipeline.channels[0].video.seq - seq0, pipeline.frames - frames0
     finally:
         stalled.__exit__(None, None, None)
         stuck.close()
@@ -357,7 +357,7 @@ def test_event_feed_sends_the_jsonl_records(live) -> None:
     records = [data for name, data in events if name == "frame"]
     assert len(records) == 20
     for record in records:
-        assert set(record) == {"frame", "time", "latency_ms", "detections", "numbers"}
+        assert set(record) == {"source", "frame", "time", "latency_ms", "detections", "numbers"}
         for detection in record["detections"]:
             assert set(detection) == {"box", "digit", "confidence"} and len(detection["box"]) == 4
     frames = [r["frame"] for r in records]

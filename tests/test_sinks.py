@@ -21,8 +21,9 @@ import pytest
 
 from helpers_media import synthetic_image
 from livedigits import sinks
+from livedigits.sinks import window as window_module
 from livedigits.errors import OutputError
-from livedigits.sinks import JsonlSink, VideoSink, WindowSink, check_output_path
+from livedigits.sinks import JsonlSink, VideoFile, WindowSink, check_output_path
 from livedigits.types import Box, Detection, Frame, FrameResult, Number
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -102,7 +103,7 @@ def test_jsonl_lines_are_complete_parseable_and_flushed(tmp_path: Path) -> None:
     records = [json.loads(line) for line in lines]
     assert [r["frame"] for r in records] == list(range(5))
     assert records[2] == make_result(2).to_record()
-    assert set(records[0]) == {"frame", "time", "latency_ms", "detections", "numbers"}
+    assert set(records[0]) == {"source", "frame", "time", "latency_ms", "detections", "numbers"}
     assert sink.lines_written == 5
 
 
@@ -175,7 +176,7 @@ def test_jsonl_bad_folder_fails_before_anything_is_written(tmp_path: Path) -> No
 @pytest.mark.parametrize("suffix", [".mp4", ".avi"])
 def test_video_round_trip(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"annotated{suffix}"
-    with VideoSink(path, fps=20, size=None) as sink:
+    with VideoFile(path, fps=20, size=None) as sink:
         assert not path.exists(), "opened lazily, on the first frame"
         for index in range(15):
             sink.write(synthetic_image(index, (96, 64)))
@@ -188,7 +189,7 @@ def test_video_round_trip(tmp_path: Path, suffix: str) -> None:
 
 def test_video_odd_size_is_made_even_and_reported(tmp_path: Path) -> None:
     path = tmp_path / "odd.mp4"
-    with VideoSink(path, fps=10) as sink:
+    with VideoFile(path, fps=10) as sink:
         for index in range(4):
             sink.write(synthetic_image(index, (63, 47)))
     assert sink.size == (62, 46)
@@ -198,7 +199,7 @@ def test_video_odd_size_is_made_even_and_reported(tmp_path: Path) -> None:
 def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> None:
     # OpenCV's writer silently skips frames whose size or channels differ.
     path = tmp_path / "mixed.avi"
-    with VideoSink(path, fps=10, size=(64, 48)) as sink:
+    with VideoFile(path, fps=10, size=(64, 48)) as sink:
         sink.write(synthetic_image(0, (64, 48)))
         sink.write(synthetic_image(1, (128, 96)))
         sink.write(np.full((48, 64), 100, np.uint8))
@@ -208,24 +209,24 @@ def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> N
 
 def test_video_unknown_extension(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"unknown extension '\.mkv'.*\.mp4 or \.avi"):
-        VideoSink(tmp_path / "out.mkv", fps=30)
+        VideoFile(tmp_path / "out.mkv", fps=30)
 
 
 def test_video_bad_folder_fails_at_construction(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="does not exist"):
-        VideoSink(tmp_path / "nowhere" / "out.mp4", fps=30)
+        VideoFile(tmp_path / "nowhere" / "out.mp4", fps=30)
 
 
 def test_video_without_frames_creates_no_file(tmp_path: Path) -> None:
     path = tmp_path / "empty.mp4"
-    VideoSink(path, fps=30).close()
+    VideoFile(path, fps=30).close()
     assert not path.exists()
 
 
 def test_video_rejects_a_bad_frame_rate(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="fps"):
-        VideoSink(tmp_path / "out.avi", fps=0)
-    assert VideoSink(tmp_path / "out.avi", fps=None).fps == sinks.DEFAULT_VIDEO_FPS
+        VideoFile(tmp_path / "out.avi", fps=0)
+    assert VideoFile(tmp_path / "out.avi", fps=None).fps == sinks.DEFAULT_VIDEO_FPS
 
 
 # --------------------------------------------------------------------------- window
@@ -255,8 +256,8 @@ def test_window_with_headless_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
     def no_gui(*args: object) -> None:
         raise cv2.error("The function is not implemented.\nRebuild the library with GTK+ support")
 
-    monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
-    monkeypatch.setattr(sinks.cv2, "namedWindow", no_gui)
+    monkeypatch.setattr(window_module, "_gui_problem", lambda: None)
+    monkeypatch.setattr(window_module.cv2, "namedWindow", no_gui)
     with pytest.raises(OutputError) as caught:
         WindowSink("livedigits")
     message = str(caught.value)
@@ -271,11 +272,11 @@ class FakeGui:
         self.keys = list(keys)
         self.calls: list[tuple] = []
         self.visible = 1.0
-        monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
+        monkeypatch.setattr(window_module, "_gui_problem", lambda: None)
         for name in ("namedWindow", "imshow", "setWindowProperty", "destroyWindow"):
-            monkeypatch.setattr(sinks.cv2, name, self._recorder(name))
-        monkeypatch.setattr(sinks.cv2, "waitKey", lambda delay: self.keys.pop(0) if self.keys else -1)
-        monkeypatch.setattr(sinks.cv2, "getWindowProperty", lambda title, prop: self.visible)
+            monkeypatch.setattr(window_module.cv2, name, self._recorder(name))
+        monkeypatch.setattr(window_module.cv2, "waitKey", lambda delay: self.keys.pop(0) if self.keys else -1)
+        monkeypatch.setattr(window_module.cv2, "getWindowProperty", lambda title, prop: self.visible)
 
     def _recorder(self, name: str):
         return lambda *args: self.calls.append((name, *args))
@@ -288,7 +289,6 @@ def test_window_keys_map_to_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     with WindowSink("digits") as window:
         actions = [window.show(image) for _ in keys]
         assert actions == [None, "snapshot", "pause", "pause", "quit", "quit", "quit"]
-        assert window.paused is False  # toggled twice
         gui.visible = 0.0  # the user closed the window with the mouse
         assert window.show(image) == "quit"
     assert ("namedWindow", "digits", cv2.WINDOW_AUTOSIZE) in gui.calls

@@ -95,32 +95,42 @@ def create_app(
             return JSONResponse({"state": "none", "detail": no_source, "backend": predictor.classifier.name})
         return JSONResponse(pipeline.status())
 
+    def channel_of(request: Request):
+        """The source a URL names (``/stream/NAME.mjpg``), the first one without a name; None: none such."""
+        return pipeline.channel(request.path_params.get("name"))
+
     async def stream(request: Request) -> Response:
         if pipeline is None:
             return _error(404, no_source)
+        channel = channel_of(request)
+        if channel is None:
+            return _error(404, "no such source; /api/status lists each source's stream")
 
         async def parts():
-            pipeline.viewers += 1
+            channel.viewers += 1
             metrics.viewers.inc()
             try:
-                first = await run_in_threadpool(pipeline.snapshot_jpeg)
+                first = await run_in_threadpool(channel.snapshot_jpeg)
                 if first:
                     yield _part(first)
-                seq = pipeline.video.seq
+                seq = channel.video.seq
                 while not pipeline.stopped:
-                    newer, jpeg = await pipeline.video.wait(seq, timeout=1.0)
+                    newer, jpeg = await channel.video.wait(seq, timeout=1.0)
                     if newer != seq and jpeg:
                         seq = newer
                         yield _part(jpeg)
             finally:
-                pipeline.viewers -= 1
+                channel.viewers -= 1
                 metrics.viewers.dec()
 
         return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}",
                                  headers={"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"})
 
     async def snapshot(request: Request) -> Response:
-        jpeg = None if pipeline is None else await run_in_threadpool(pipeline.snapshot_jpeg)
+        channel = None if pipeline is None else channel_of(request)
+        if pipeline is not None and channel is None:
+            return _error(404, "no such source; /api/status lists each source's stream")
+        jpeg = None if channel is None else await run_in_threadpool(channel.snapshot_jpeg)
         if not jpeg:
             return _error(404 if pipeline is None else 503, no_source if pipeline is None else "no frame yet")
         return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-cache"})
@@ -194,14 +204,20 @@ def create_app(
         if pipeline is not None:
             state = pipeline.source.state
             flowing = pipeline.frames_flowing()
-            checks.update(source=pipeline.source.name, source_state=state, source_connected=state == "live",
+            checks.update(source=pipeline.source.name, source_state=state,
+                          source_connected=all(c.source.state == "live" for c in pipeline.channels),
                           frames_flowing=flowing, frames=pipeline.frames)
+            if len(pipeline.channels) > 1:
+                checks.update(sources={c.name: c.source.state for c in pipeline.channels})
             if pipeline.error:
                 problems.append(f"pipeline failed: {pipeline.error}")
-            if state != "live":
-                problems.append(f"source {state}: {pipeline.source.detail or 'no frames yet'}")
-            elif not flowing:
-                problems.append("no frame for over 5 s")
+            for channel in pipeline.channels:
+                where = f"source {channel.name}" if len(pipeline.channels) > 1 else "source"
+                channel_state = channel.source.state
+                if channel_state != "live":
+                    problems.append(f"{where} {channel_state}: {channel.source.detail or 'no frames yet'}")
+                elif not channel.flowing():
+                    problems.append(f"{where}: no frame for over 5 s")
         else:
             checks.update(source=None)
         body = {"status": "ok" if not problems else "unavailable", **checks, "problems": problems}
@@ -234,7 +250,9 @@ def create_app(
     routes = [
         Route("/", index),
         Route("/stream.mjpg", stream),
+        Route("/stream/{name}.mjpg", stream),
         Route("/snapshot.jpg", snapshot),
+        Route("/snapshot/{name}.jpg", snapshot),
         Route("/events", events),
         Route("/api/status", status),
         Route("/api/predict", predict, methods=["POST"]),

@@ -1,6 +1,7 @@
-"""The live side of the server: one pipeline thread, and fan-out of its output to many viewers.
+"""The live side of the server: the engine in one thread, and fan-out of its output to many viewers.
 
-The pipeline thread reads the source, recognises, draws and JPEG-encodes each frame **once**; the
+The engine reads every source (one :class:`Channel` each), recognises, draws; this hub, its sink,
+JPEG-encodes each frame **once** per source; the
 encoded frame is shared by every MJPEG viewer (a slow viewer skips to the newest frame, it never
 holds the pipeline up), and each frame's JSON record goes to every subscriber of the live feed
 through a small per-subscriber queue (a stalled subscriber loses its oldest records, nobody else
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ import numpy as np
 from ..overlay import Overlay, waiting_screen
 from ..recognizer import Recognizer
 from ..redact import public_text
+from ..stats import percentiles
 from .metrics import Metrics
 
 JPEG_QUALITY = 80
@@ -169,33 +172,95 @@ class NumberLog:
         return [{"text": e.text, "frames": e.frames, "last_seen": round(e.last_seen, 3)} for e in entries[:NUMBER_LOG_SIZE]]
 
 
-class LivePipeline:
-    """Runs ``source`` through ``recognizer`` in a thread until ``stop()``; see the module docstring."""
+def slug(label: str) -> str:
+    """A URL-safe name for a source (``/stream/NAME.mjpg``): letters, digits, ``.``, ``_`` and ``-``."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "source"
 
-    def __init__(self, source, recognizer: Recognizer, metrics: Metrics, *, backend: str, overlay: Overlay | None = None) -> None:
+
+class Channel:
+    """One source of the live pipeline as the web side sees it: its newest picture (MJPEG), the numbers
+    read so far, and its status."""
+
+    def __init__(self, source, label: str, name: str, index: int) -> None:
         self.source = source
-        self.recognizer = recognizer
-        self.metrics = metrics
-        self.backend = backend
-        self.overlay = overlay or Overlay()
+        self.label = label  # the ``source`` of its records
+        self.name = name  # in the URLs
+        self.index = index
         self.video = Latest()  # JPEG bytes of the newest annotated frame (or the status screen)
-        self.feed = Feed()  # SSE messages: per-frame records and status changes
         self.numbers = NumberLog()
         self.viewers = 0
         self.frames = 0
         self.last_frame_at: float | None = None
         self.last_record: dict | None = None
-        self._last_image: np.ndarray | None = None
-        self._times: collections.deque = collections.deque(maxlen=STATS_WINDOW)
-        self._latencies: collections.deque = collections.deque(maxlen=STATS_WINDOW)
-        self._stop = threading.Event()
+        self.last_image: np.ndarray | None = None
+        self.times: collections.deque = collections.deque(maxlen=STATS_WINDOW)
+        self.latencies: collections.deque = collections.deque(maxlen=STATS_WINDOW)
+        self.dropped_seen = 0
+        self.reconnects_seen = 0
+        self.last_state = None
+        self.last_status_at = 0.0
+
+    def fps(self) -> float:
+        times = self.times
+        if len(times) < 2 or times[-1] <= times[0]:
+            return 0.0
+        return (len(times) - 1) / (times[-1] - times[0])
+
+    def status(self) -> dict:
+        state = self.source.state
+        latency = percentiles(self.latencies)
+        age = None if self.last_frame_at is None else time.monotonic() - self.last_frame_at
+        return {
+            "name": self.name,
+            "source": self.source.name,
+            "state": state,
+            "detail": getattr(self.source, "detail", ""),
+            "stream": f"/stream/{self.name}.mjpg",
+            "fps": round(self.fps(), 2),
+            "latency_ms": {k: None if latency[k] is None else round(latency[k], 2) for k in ("p50", "p95")},
+            "frames": self.frames,
+            "dropped": int(self.source.frames_dropped),
+            "reconnects": int(getattr(self.source, "reconnects", 0)),
+            "last_frame_age_s": None if age is None else round(age, 3),
+            "viewers": self.viewers,
+            "numbers_so_far": self.numbers.confirmed(),
+            "current": [n["text"] for n in (self.last_record or {}).get("numbers", [])] if state == "live" else [],
+        }
+
+    def flowing(self) -> bool:
+        return self.last_frame_at is not None and time.monotonic() - self.last_frame_at < STALE_AFTER_S
+
+    def snapshot_jpeg(self) -> bytes | None:
+        image = self.last_image
+        return None if image is None else _jpeg(image)
+
+
+class LivePipeline:
+    """Runs ``sources`` through ``recognizer`` on the engine, in a thread, until ``stop()``; each
+    source is a :class:`Channel`. It is the engine's sink: see the module docstring."""
+
+    needs_image = True
+    needs_crops = False
+
+    def __init__(self, sources, recognizer: Recognizer, metrics: Metrics, *, backend: str,
+                 overlay: Overlay | None = None) -> None:
+        from ..engine import Engine, source_labels
+
+        sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
+        labels = source_labels([s.name for s in sources])
+        names = source_labels([slug(label) for label in labels])
+        self.channels = [Channel(source, label, name, k)
+                         for k, (source, label, name) in enumerate(zip(sources, labels, names))]
+        self._by_label = {c.label: c for c in self.channels}
+        self.recognizer = recognizer
+        self.metrics = metrics
+        self.backend = backend
+        self.engine = Engine(sources, recognizer, sinks=[self], overlay=overlay, labels=labels, on_idle=self._idle)
+        self.feed = Feed()  # SSE messages: per-frame records and status changes, of every source
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="livedigits-pipeline", daemon=True)
-        self._dropped_seen = 0
-        self._reconnects_seen = 0
-        self._last_state = None
-        self._last_status_at = 0.0
         self.error: str | None = None
+        self._checked_at = 0.0
 
     # -- lifecycle
 
@@ -206,121 +271,114 @@ class LivePipeline:
         """End every open MJPEG and feed response (the server is shutting down); idempotent."""
         self._closing = True
         self.feed.publish(None)
-        self.video.wake_all()
+        for channel in self.channels:
+            channel.video.wake_all()
 
     def stop(self) -> None:
-        self._stop.set()
+        self.engine.stop("server stopping")
         self._thread.join(5.0)
         self.close_streams()
 
     @property
     def stopped(self) -> bool:
-        return self._closing or self._stop.is_set()
+        return self._closing or self.engine.stopping
 
     # -- what the endpoints read
 
-    def fps(self) -> float:
-        times = self._times
-        if len(times) < 2 or times[-1] <= times[0]:
-            return 0.0
-        return (len(times) - 1) / (times[-1] - times[0])
+    @property
+    def source(self):
+        """The first source (the one of ``/stream.mjpg``)."""
+        return self.channels[0].source
+
+    @property
+    def frames(self) -> int:
+        return sum(c.frames for c in self.channels)
+
+    def channel(self, name: str | None = None) -> Channel | None:
+        """The channel called ``name`` in URLs (the first for None), or None."""
+        if name is None:
+            return self.channels[0]
+        return next((c for c in self.channels if c.name == name), None)
 
     def status(self) -> dict:
-        state = self.source.state
-        fps = self.fps()
-        latencies = list(self._latencies)
-        age = None if self.last_frame_at is None else time.monotonic() - self.last_frame_at
-        return {
-            "state": state,
-            "detail": getattr(self.source, "detail", ""),
-            "source": self.source.name,
-            "backend": self.backend,
-            "fps": round(fps, 2),
-            "latency_ms": {
-                "p50": round(float(np.percentile(latencies, 50)), 2) if latencies else None,
-                "p95": round(float(np.percentile(latencies, 95)), 2) if latencies else None,
-            },
-            "frames": self.frames,
-            "dropped": int(self.source.frames_dropped),
-            "reconnects": int(getattr(self.source, "reconnects", 0)),
-            "last_frame_age_s": None if age is None else round(age, 3),
-            "viewers": self.viewers,
-            "numbers_so_far": self.numbers.confirmed(),
-            "current": [n["text"] for n in (self.last_record or {}).get("numbers", [])] if state == "live" else [],
-        }
+        """The first source's status at the top level (one source: all there is), every source's in
+        ``sources``."""
+        statuses = [c.status() for c in self.channels]
+        return {**statuses[0], "backend": self.backend, "sources": statuses}
 
     def frames_flowing(self) -> bool:
-        return self.last_frame_at is not None and time.monotonic() - self.last_frame_at < STALE_AFTER_S
+        return all(c.flowing() for c in self.channels)
 
-    def snapshot_jpeg(self) -> bytes | None:
-        image = self._last_image
-        return None if image is None else _jpeg(image)
+    def snapshot_jpeg(self, name: str | None = None) -> bytes | None:
+        channel = self.channel(name)
+        return None if channel is None else channel.snapshot_jpeg()
 
-    # -- the thread
+    # -- the engine's side (its thread)
 
     def _run(self) -> None:
         try:
-            self.source.start()
-            while not self._stop.is_set():
-                frame = self.source.read(timeout=0.25)
-                self._account_source()
-                if frame is None:
-                    self._idle()
-                    continue
-                self._process(frame)
+            self.engine.run()
         except Exception as exc:  # noqa: BLE001 - the server stays up and says what broke
             self.error = public_text(f"{type(exc).__name__}: {exc}")
             self.metrics.source_up.set(0)
             self.feed.publish(_sse("status", {**self.status(), "state": "failed", "detail": self.error}))
-        finally:
-            self.source.stop()
 
-    def _process(self, frame) -> None:
-        result = self.recognizer.process(frame)
+    def open(self, streams) -> None:
+        pass
+
+    def write(self, result, image) -> None:
+        channel = self._by_label[result.source]
         now = time.monotonic()
-        self.frames += 1
-        self.last_frame_at = now
-        self._times.append(now)
-        self._latencies.append(result.latency_ms)
+        channel.frames += 1
+        channel.last_frame_at = now
+        channel.times.append(now)
+        channel.latencies.append(result.latency_ms)
         record = result.to_record()
-        self.last_record = record
-        self.numbers.add([n["text"] for n in record["numbers"]], now)
+        channel.last_record = record
+        channel.numbers.add([n["text"] for n in record["numbers"]], now)
         self.metrics.observe_frame(result)
-        image = self.overlay.annotate(result, self.fps())
-        self._last_image = image
-        if self.viewers > 0:  # encoded once, whatever the number of viewers
-            self.video.publish(_jpeg(image))
+        channel.last_image = image
+        if channel.viewers > 0:  # encoded once, whatever the number of viewers
+            channel.video.publish(_jpeg(image))
         self.feed.publish(_sse("frame", record, event_id=record["frame"]))
-        self._status_if_due(now)
+        self._account(channel)
+        self._status_if_due(channel, now)
+        if len(self.channels) > 1 and now - self._checked_at >= STATUS_INTERVAL_S:
+            self._idle(self.engine)  # the other sources: one may be away while this one sends
 
-    def _idle(self) -> None:
-        now = time.monotonic()
-        state = self.source.state
-        due = now - self._last_status_at >= STATUS_INTERVAL_S
-        if state != self._last_state or (state != "live" and due):
-            if state in ("unavailable", "starting"):
-                screen = waiting_screen(self.source)
-                self._last_image = screen
-                self.video.publish(_jpeg(screen))
-            self._status_if_due(now, force=True)
+    def close(self) -> None:
+        pass
 
-    def _status_if_due(self, now: float, force: bool = False) -> None:
-        state = self.source.state
-        if force or state != self._last_state or now - self._last_status_at >= STATUS_INTERVAL_S:
-            self._last_state = state
-            self._last_status_at = now
-            self.metrics.source_up.set(1 if state == "live" else 0)
+    def _idle(self, engine) -> None:
+        now = self._checked_at = time.monotonic()
+        for channel in self.channels:
+            self._account(channel)
+            state = channel.source.state
+            due = now - channel.last_status_at >= STATUS_INTERVAL_S
+            if state != channel.last_state or (state != "live" and due):
+                if state in ("unavailable", "starting"):
+                    screen = waiting_screen(channel.source)
+                    channel.last_image = screen
+                    channel.video.publish(_jpeg(screen))
+                self._status_if_due(channel, now, force=True)
+
+    def _status_if_due(self, channel: Channel, now: float, force: bool = False) -> None:
+        state = channel.source.state
+        if force or state != channel.last_state or now - channel.last_status_at >= STATUS_INTERVAL_S:
+            channel.last_state = state
+            channel.last_status_at = now
+            self.metrics.source_up.set(1 if all(c.source.state == "live" for c in self.channels) else 0)
             self.feed.publish(_sse("status", self.status()))
 
-    def _account_source(self) -> None:
-        dropped = int(self.source.frames_dropped)
-        if dropped > self._dropped_seen:
-            self.metrics.frames_dropped.inc(dropped - self._dropped_seen)
-        self._dropped_seen = max(self._dropped_seen, dropped)
-        reconnects = int(getattr(self.source, "reconnects", 0))
-        if reconnects > self._reconnects_seen:
-            self.metrics.reconnects.inc(reconnects - self._reconnects_seen)
-            self._reconnects_seen = reconnects
+    def _account(self, channel: Channel) -> None:
+        dropped = int(channel.source.frames_dropped)
+        if dropped > channel.dropped_seen:
+            self.metrics.frames_dropped.inc(dropped - channel.dropped_seen)
+        channel.dropped_seen = max(channel.dropped_seen, dropped)
+        reconnects = int(getattr(channel.source, "reconnects", 0))
+        if reconnects > channel.reconnects_seen:
+            self.metrics.reconnects.inc(reconnects - channel.reconnects_seen)
+            channel.reconnects_seen = reconnects
 
 
 def _jpeg(image: np.ndarray) -> bytes:
@@ -333,4 +391,4 @@ def _sse(event: str, data: dict, event_id: int | None = None) -> str:
     return head + "data: " + json.dumps(data, separators=(",", ":")) + "\n\n"
 
 
-__all__ = ["Feed", "Latest", "LivePipeline", "NumberLog"]
+__all__ = ["Channel", "Feed", "Latest", "LivePipeline", "NumberLog"]

@@ -1,0 +1,212 @@
+"""The window: annotated frames on screen (one window per source), keys to pause, save and quit."""
+
+from __future__ import annotations
+
+import functools
+import os
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from livedigits.engine import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT
+from livedigits.errors import OutputError
+from livedigits.types import FrameResult
+
+#: Window keys. waitKey returns -1 when no key was pressed.
+KEY_ESC = 27
+KEY_SPACE = 32
+KEYS_QUIT = frozenset({ord("q"), ord("Q"), KEY_ESC})
+KEYS_PAUSE = frozenset({KEY_SPACE})
+KEYS_SNAPSHOT = frozenset({ord("s"), ord("S")})
+#: A kiosk ignores passers-by pressing keys; only the word "quit" typed within a few seconds closes
+#: it. (Not a modifier combination: OpenCV's backends report Shift and Ctrl inconsistently, the Qt one
+#: often not at all.)
+KIOSK_QUIT_WORD = "quit"
+KIOSK_QUIT_WITHIN_S = 3.0
+
+
+#: How long waitKey lets the GUI process events per shown frame.
+WAIT_KEY_MS = 1
+
+#: Bound on the subprocess that checks the display can be used (see _gui_problem).
+GUI_PROBE_TIMEOUT_S = 20.0
+
+_HEADLESS_HINT = "use --headless"
+
+
+class WindowSink:
+    """An OpenCV window showing annotated frames and reading keys; one window per source when there
+    are several (titled ``livedigits - SOURCE``).
+
+    ``write(result, image)`` shows a result in its source's window, ``show(image, label)`` any picture
+    (a waiting screen); both return ``"quit"`` (q, Esc, or the window was closed), ``"pause"`` (space),
+    ``"snapshot"`` (s) or None. Create, use and close it from the main thread: GUI toolkits require it.
+    """
+
+    needs_image = True
+    needs_crops = False
+
+    def __init__(self, title: str = "livedigits", fullscreen: bool = False, kiosk: bool = False) -> None:
+        problem = _gui_problem()
+        if problem is not None:
+            raise OutputError(f"cannot open a window: {problem}; {_HEADLESS_HINT}")
+        self.title = title
+        self.kiosk = kiosk
+        self.fullscreen = fullscreen or kiosk
+        self.pointer_hidden = False
+        self.titles: dict[str, str] = {}
+        self._typed: list[tuple[float, str]] = []
+        try:
+            if self.fullscreen:
+                # GUI_NORMAL: no toolbar or status bar (the Qt build has them), just the picture.
+                cv2.namedWindow(title, cv2.WINDOW_NORMAL | getattr(cv2, "WINDOW_GUI_NORMAL", 0))
+                cv2.setWindowProperty(title, cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN)
+            else:
+                cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
+        except cv2.error as exc:
+            raise OutputError(f"cannot open a window: {_one_line(str(exc))}; {_HEADLESS_HINT}") from exc
+        self._open = True
+        self._screen = None
+        self._fitted = not kiosk
+        if kiosk:
+            from livedigits.x11 import KioskScreen
+
+            self._screen = KioskScreen.open()
+
+    def open(self, streams) -> None:
+        """One window per source when there are several: the first keeps this window."""
+        if len(streams) < 2:
+            return
+        for k, stream in enumerate(streams):
+            title = self.title if k == 0 else f"{self.title} - {stream.label}"
+            self.titles[stream.label] = title
+            if k:
+                cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
+
+    def write(self, result: FrameResult, image: np.ndarray | None) -> str | None:
+        return self.show(image, result.source)
+
+    def show(self, image: np.ndarray, label: str | None = None) -> str | None:
+        """Show ``image`` (``(H, W, 3)`` BGR uint8) in the window of source ``label`` (the first when
+        None) and return the action asked for, if any."""
+        if not self._open:
+            raise ValueError(f"window {self.title!r} is closed")
+        cv2.imshow(self.titles.get(label, self.title) if label is not None else self.title, image)
+        key = cv2.waitKey(WAIT_KEY_MS)
+        if not self._fitted:
+            self._fit_kiosk()
+        if key != -1:
+            key &= 0xFF  # some backends add modifier bits above the low byte
+            if self.kiosk:
+                return self._kiosk_key(key)
+            if key in KEYS_QUIT:
+                return ACTION_QUIT
+            if key in KEYS_PAUSE:
+                return ACTION_PAUSE
+            if key in KEYS_SNAPSHOT:
+                return ACTION_SNAPSHOT
+        if self._closed_by_user():
+            return ACTION_QUIT
+        return None
+
+    def _kiosk_key(self, key: int) -> str | None:
+        now = time.monotonic()
+        self._typed = [(t, c) for t, c in self._typed if now - t < KIOSK_QUIT_WITHIN_S][-(len(KIOSK_QUIT_WORD) - 1):]
+        self._typed.append((now, chr(key).lower()))
+        if "".join(c for _, c in self._typed) == KIOSK_QUIT_WORD:
+            return ACTION_QUIT
+        return None
+
+    def _fit_kiosk(self) -> None:
+        """Once the window is on screen: fill the screen (without a window manager "full screen" is
+        only a hint nobody acts on) and hide the pointer over it."""
+        self._fitted = True
+        if self._screen is None:
+            print("livedigits: kiosk: not an X11 display; the window is full screen as the desktop makes it, "
+                  "and the mouse pointer is not hidden", file=sys.stderr, flush=True)
+            return
+        width, height = self._screen.size
+        cv2.moveWindow(self.title, 0, 0)
+        cv2.resizeWindow(self.title, width, height)
+        cv2.waitKey(WAIT_KEY_MS)
+        self.pointer_hidden = self._screen.hide_pointer(self._screen.find_window(self.title))
+        if not self.pointer_hidden:
+            print("livedigits: kiosk: cannot hide the mouse pointer on this display; use the desktop's own setting",
+                  file=sys.stderr, flush=True)
+
+    def _closed_by_user(self) -> bool:
+        try:
+            return cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) < 1
+        except cv2.error:
+            return True
+
+    def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        if self._screen is not None:
+            self._screen.close()
+            self._screen = None
+        try:
+            for title in {self.title, *self.titles.values()}:
+                cv2.destroyWindow(title)
+            cv2.waitKey(WAIT_KEY_MS)  # let the toolkit actually remove it
+        except cv2.error:
+            pass  # already gone (closed by the user)
+
+    def __enter__(self) -> "WindowSink":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _gui_problem() -> str | None:
+    """Why this process cannot open an OpenCV window, or None if it can.
+
+    The checks run before ``cv2.namedWindow`` because on Linux the Qt build of
+    opencv-python does not raise when the display is missing or unreachable:
+    Qt aborts the whole process. So a set DISPLAY is checked by opening a
+    window in a throw-away subprocess first.
+    """
+    framework = cv2.currentUIFramework() if hasattr(cv2, "currentUIFramework") else "unknown"
+    if not framework or framework.upper() == "NONE":
+        return "this OpenCV has no GUI support (opencv-python-headless?)"
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    display = os.environ.get("DISPLAY", "")
+    wayland = os.environ.get("WAYLAND_DISPLAY", "")
+    if not display and not wayland:
+        return "no display (DISPLAY is not set)"
+    return _probe_window(sys.executable, display, wayland)
+
+
+@functools.lru_cache(maxsize=4)
+def _probe_window(python: str, display: str, wayland: str) -> str | None:
+    """Open and close a window in a subprocess; the reason it failed, or None."""
+    code = (
+        "import cv2; cv2.namedWindow('livedigits-probe', cv2.WINDOW_NORMAL); "
+        "cv2.destroyAllWindows(); cv2.waitKey(1)"
+    )
+    try:
+        done = subprocess.run(
+            [python, "-c", code], capture_output=True, text=True, timeout=GUI_PROBE_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"the display check failed ({type(exc).__name__})"
+    if done.returncode == 0:
+        return None
+    lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    detail = lines[0] if lines else f"exit status {done.returncode}"
+    where = f"display {display!r}" if display else f"Wayland display {wayland!r}"
+    return f"OpenCV's GUI cannot use {where} ({detail})"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+__all__ = ["WindowSink"]
