@@ -194,6 +194,23 @@ def test_cli_default_sample_writes_json(tmp_path):
     assert "30/30 frames" in done.stderr  # the progress bar (one line per quarter when not on a terminal)
 
 
+def test_progress_in_a_log_is_a_line_per_quarter():
+    import io
+
+    from livedigits.progress import bar
+
+    log = io.StringIO()  # not a terminal: no bar can be drawn
+    with bar(10, desc="lite", stream=log, force=True, lines=True) as progress:
+        for _ in range(10):
+            progress.update(1)
+    assert log.getvalue().splitlines() == ["lite: 1/10 frames", "lite: 3/10 frames", "lite: 5/10 frames",
+                                           "lite: 8/10 frames", "lite: 10/10 frames"]
+    silent = io.StringIO()
+    with bar(10, desc="lite", stream=silent) as progress:  # without lines: nothing in a log
+        progress.update(10)
+    assert silent.getvalue() == ""
+
+
 def test_cli_missing_source_one_line(tmp_path):
     done = bench_cli(str(tmp_path / "nope.mp4"), "--json", str(tmp_path / "out.json"))
     assert done.returncode == 5
