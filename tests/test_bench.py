@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.bench import DEFAULT_SAMPLE, STAGES, BenchOptions, parse_size, percentiles, run_bench
+from livedigits.bench import DEFAULT_SAMPLE, STAGES, BenchOptions, parse_size, run_bench
+from livedigits.stats import percentiles
 from livedigits.errors import SourceError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
