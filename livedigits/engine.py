@@ -527,7 +527,7 @@ class Engine:
         for stream, frame, _wait in taken:
             if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
                 started = time.perf_counter()
-                frame = _resized(frame, self.resize)
+                frame = resize_frame(frame, self.resize)
                 resize_ms = (time.perf_counter() - started) * 1e3
             # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
             # the processing time. A live source's latency runs from capture.
@@ -654,7 +654,8 @@ def _closer(close: Callable[[], None]):
     return exit_callback
 
 
-def _resized(frame: Frame, size: tuple[int, int]) -> Frame:
+def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
+    """``frame`` scaled to ``size`` (width, height): area averaging to shrink, linear to enlarge."""
     height, width = frame.image.shape[:2]
     shrink = size[0] * size[1] < width * height
     image = cv2.resize(frame.image, tuple(size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)

@@ -7,7 +7,11 @@
   back-off (0.5 s doubling to 5 s) for as long as the program runs; meanwhile ``state`` is
   ``"unavailable"`` and ``read`` returns None;
 - a video file starts over when it ends (replayed at its own frame rate), a still image or folder
-  is shown again once a second, so a kiosk playing a demo never runs dry.
+  is shown again once a second, so a kiosk playing a demo never runs dry. With ``pace=False`` a file
+  is replayed as fast as it is read instead (``livedigits bench`` loops its sample so).
+
+It is the one supervisor of the project: the kiosk (``run --kiosk``), the server and the bench use
+it; ``reconnects`` and ``replays`` count what it did, and ``stop()`` may be called from any thread.
 
 A file that cannot be opened at all is still an error at start: a typo in a path should not turn
 into a screen that says "retrying" forever.
@@ -58,6 +62,8 @@ class KeptSource:
         open_timeout: float = 10.0,
         read_timeout: float = 5.0,
         on_state: Callable[[str, str], None] | None = None,
+        pace: bool = True,
+        realtime: bool = True,
     ) -> None:
         self.spec = spec
         self.kind = source_kind(spec)  # raises SourceError for a path that does not exist
@@ -80,9 +86,12 @@ class KeptSource:
         self._reconnects_before = 0  # reconnects made inside inner sources already closed
         self._failures = 0
         self._next_frame_at = 0.0
+        self._pace = pace
+        self._realtime = realtime
         self.detail = ""
         self.last_frame_at: float | None = None
-        self.policy = "latest"
+        #: Times a file was opened again after it ended.
+        self.replays = 0
         self.fps: float | None = None
         self.size: tuple[int, int] | None = None
         if not self.is_live:
@@ -93,6 +102,19 @@ class KeptSource:
     @property
     def state(self) -> str:
         return self._state
+
+    @property
+    def policy(self) -> str:
+        """``"latest"`` (live, or paced like a camera), else the file's own (``"every"`` when read as
+        fast as possible)."""
+        inner = self._inner
+        if self._pace or self.is_live or inner is None:
+            return "latest"
+        return inner.policy
+
+    @property
+    def total_frames(self) -> int | None:
+        return None  # replayed without end
 
     @property
     def frames_dropped(self) -> int:
@@ -159,8 +181,8 @@ class KeptSource:
     # -- internals
 
     def _open(self) -> Source:
-        # Files are paced at their frame rate: a kiosk shows the demo at its real speed.
-        source = open_source(self.spec, realtime=True, reconnect=self.is_live, **self._open_kwargs)
+        # Files are paced at their frame rate by default: a kiosk shows the demo at its real speed.
+        source = open_source(self.spec, realtime=self._realtime, reconnect=self.is_live, **self._open_kwargs)
         self.fps = source.fps
         self.size = source.size
         return source
@@ -185,9 +207,12 @@ class KeptSource:
                 self._failed(f"{self.name} ended")
             else:
                 self._retry_at = time.monotonic()  # a file: start over at once
+                self.replays += 1
         return None
 
     def _paced(self, frame: Frame, deadline: float) -> Frame | None:
+        if not self._pace:
+            return frame
         if self.kind == "images":
             # Images have no frame rate: show each for IMAGE_INTERVAL_S, like a slide show.
             interval = IMAGE_INTERVAL_S

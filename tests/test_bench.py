@@ -10,7 +10,8 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.bench import DEFAULT_SAMPLE, STAGES, BenchOptions, parse_size, percentiles, run_bench
+from livedigits.bench import DEFAULT_SAMPLE, STAGES, BenchOptions, parse_size, run_bench
+from livedigits.stats import percentiles
 from livedigits.errors import SourceError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -192,6 +193,23 @@ def test_cli_default_sample_writes_json(tmp_path):
     assert result["frames"] == 20
     assert "processing" in done.stdout and "device that ran" in done.stdout
     assert "30/30 frames" in done.stderr  # the progress bar (one line per quarter when not on a terminal)
+
+
+def test_progress_in_a_log_is_a_line_per_quarter():
+    import io
+
+    from livedigits.progress import bar
+
+    log = io.StringIO()  # not a terminal: no bar can be drawn
+    with bar(10, desc="lite", stream=log, force=True, lines=True) as progress:
+        for _ in range(10):
+            progress.update(1)
+    assert log.getvalue().splitlines() == ["lite: 1/10 frames", "lite: 3/10 frames", "lite: 5/10 frames",
+                                           "lite: 8/10 frames", "lite: 10/10 frames"]
+    silent = io.StringIO()
+    with bar(10, desc="lite", stream=silent) as progress:  # without lines: nothing in a log
+        progress.update(10)
+    assert silent.getvalue() == ""
 
 
 def test_cli_missing_source_one_line(tmp_path):

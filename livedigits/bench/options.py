@@ -1,0 +1,80 @@
+"""What ``livedigits bench`` is asked to measure: :class:`BenchOptions` and ``--size`` parsing (the resize
+itself is the engine's, :func:`livedigits.engine.resize_frame`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import SourceError, UsageError
+
+#: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.
+ROOT = Path(__file__).resolve().parents[2]
+# The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
+DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
+
+BENCH_BACKENDS = ("auto", "keras", "lite", "lite-int8", "all")
+#: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that
+#: already holds TensorFlow.
+ALL_BACKENDS = ("lite", "lite-int8", "keras")
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """``"1280x720"`` -> ``(1280, 720)``; None stays None. UsageError on anything else."""
+    if text is None:
+        return None
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        width, height = (int(p) for p in parts)
+    except ValueError:
+        raise UsageError(f"--size expects WIDTHxHEIGHT in pixels, e.g. 1280x720, got {text!r}") from None
+    if width < 16 or height < 16 or width > 16384 or height > 16384:
+        raise UsageError(f"--size must be between 16x16 and 16384x16384, got {text!r}")
+    return (width, height)
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to measure. ``source`` None means the bundled ``samples/demo.mp4``."""
+
+    source: str | int | None = None
+    backend: str = "auto"
+    """``auto`` (what ``livedigits run`` would pick), ``keras``, ``lite``, ``lite-int8`` or ``all``."""
+    frames: int = 300
+    """Measured frames per backend; a file is looped (reopened) to reach it."""
+    warmup: int = 10
+    """Frames processed first and not measured (first calls, caches, the tracker filling)."""
+    size: tuple[int, int] | None = None
+    """Resize every frame to ``(width, height)`` before processing, to measure larger inputs."""
+    realtime: bool = False
+    """Pace a file at its frame rate, newest frame wins, as a camera would deliver it."""
+    compare_naive: bool = False
+    """Also run the seed article's way: Keras ``model.predict()`` once per crop, on the same crops."""
+    naive_frames: int = 5
+    """Frames for the naive comparison (it costs ~60-110 ms per crop)."""
+    startup: bool = False
+    """Time ``livedigits run SOURCE --headless --max-frames 1`` from the command to its first result."""
+    startup_runs: int = 2
+    micro_batch: int = 64
+    micro_repeats: int = 100
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.backend not in BENCH_BACKENDS:
+            raise UsageError(f"--backend must be one of {', '.join(BENCH_BACKENDS)}, got {self.backend!r}")
+        for name, low in (("frames", 1), ("warmup", 0), ("naive_frames", 1), ("startup_runs", 1),
+                          ("micro_batch", 1), ("micro_repeats", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < low:
+                raise UsageError(f"--{name.replace('_', '-')} must be an integer >= {low}, got {value!r}")
+        if self.size is not None and (len(self.size) != 2 or min(self.size) < 16):
+            raise UsageError(f"size must be (width, height) of at least 16 pixels, got {self.size!r}")
+
+    @property
+    def spec(self) -> str | int | None:
+        """The source as ``open_source`` takes it."""
+        if self.source is None:
+            if not DEFAULT_SAMPLE.is_file():
+                raise SourceError(f"the bundled sample {DEFAULT_SAMPLE} is missing; pass a SOURCE (a video, camera index or stream)")
+            return str(DEFAULT_SAMPLE)
+        return self.source
