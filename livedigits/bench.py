@@ -732,8 +732,7 @@ def _ours_on(classifier, frames: list) -> tuple[list[float], list[float]]:
 
 def _naive(frames: list, log: Callable[[str], None]) -> dict:
     """The seed article's way: segment, then ``model.predict()`` once per crop, then read and draw."""
-    from .classify import default_model_path
-    from .model import load_model
+    from .modelfile import default_model_path, load_model
     from .overlay import Overlay
     from .reading import decide, group_numbers
     from .segment import find_candidates

@@ -58,7 +58,7 @@ def cmd_data_fetch(args) -> int:
 def cmd_train(args) -> int:
     require_tensorflow("livedigits train")
     logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
-    from .model import TrainConfig, seed_config, train
+    from .training import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
@@ -82,7 +82,8 @@ def cmd_evaluate(args) -> int:
 
     from .classify import load_classifier
     from .data import load_mnist
-    from .model import plot_confusion, predict_probabilities, scores
+    from .evaluation import predict_probabilities, scores
+    from .plots import plot_confusion
 
     if args.plot:
         require_matplotlib("evaluate --plot")
@@ -95,9 +96,9 @@ def cmd_evaluate(args) -> int:
     result["model"] = str(getattr(classifier, "path", args.model))
     result["backend"] = classifier.name
     if not args.no_writers:
-        from .model import _validation_sets, evaluate_sets
+        from .evaluation import evaluate_sets, load_validation_sets
 
-        sets = _validation_sets(0, args.usps, limit=args.limit, log=_log)
+        sets = load_validation_sets(0, args.usps, limit=args.limit, log=_log)
         result["validation"] = {
             name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class", "confusion")}
             for name, r in evaluate_sets(classifier.predict, sets, batch=128).items()
@@ -132,8 +133,8 @@ def cmd_evaluate(args) -> int:
 def cmd_export(args) -> int:
     require_tensorflow("livedigits export")
     logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
-    from .classify import default_model_path
-    from .model import export
+    from .export import export
+    from .modelfile import default_model_path
 
     model = args.model or default_model_path("keras")
     result = export(model, args.out, name=args.name, log=_log, writers=not args.no_writers, usps=args.usps)

@@ -210,7 +210,7 @@ def test_tensorflow_start_up_lines_only_with_verbose():
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits import cli, model
+    from livedigits import cli, training
 
     class Out(io.StringIO):
         def isatty(self):
@@ -222,7 +222,7 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
         seen["verbose"] = verbose
         return {"model": "m.keras", "parameters": 1, "classes": 11, "test_accuracy": 0.5, "epochs_run": 1, "train_seconds": 1.0}
 
-    monkeypatch.setattr(model, "train", fake_train)
+    monkeypatch.setattr(training, "train", fake_train)
     monkeypatch.setattr(sys, "stdout", Out())
     assert cli.main(["train", "--epochs", "1", *flags]) == 0
     assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent
