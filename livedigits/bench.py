@@ -48,6 +48,7 @@ from typing import Callable, TextIO
 
 import numpy as np
 
+from .classify import BACKENDS
 from .errors import OutputError, SourceError, UsageError
 from .extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
 from .stats import percentiles
@@ -56,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
 DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
 
-BENCH_BACKENDS = ("auto", "keras", "lite", "lite-int8", "all")
+BENCH_BACKENDS = (*BACKENDS, "all")
 #: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that
 #: already holds TensorFlow.
 ALL_BACKENDS = ("lite", "lite-int8", "keras")

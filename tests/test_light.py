@@ -52,6 +52,20 @@ def test_reading_a_page_imports_no_tensorflow_nor_matplotlib(tmp_path):
     assert len(record["numbers"]) == 9
 
 
+def test_the_classifiers_load_no_training_code():
+    # Inference needs the model files (livedigits.modelfile), not how a model is trained, scored or exported.
+    code = ("import sys, numpy as np\n"
+            "from livedigits.classify import load_classifier\n"
+            "load_classifier('lite').predict(np.zeros((3, 28, 28, 1), np.float32))\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('livedigits'))))\n")
+    done = script(code)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "livedigits.modelfile" in loaded
+    assert not loaded & {"livedigits.training", "livedigits.evaluation", "livedigits.export", "livedigits.plots",
+                         "livedigits.augment", "livedigits.writers", "livedigits.data"}, loaded
+
+
 def test_core_reads_the_page_without_the_extras():
     done = script(WITHOUT_EXTRAS, "run", "samples/page.png", "--headless", "-q")
     assert done.returncode == 0, done.stderr
