@@ -35,7 +35,7 @@ EXIT_CODES = """exit codes:
 
 _logger = logging.getLogger("livedigits.cli")
 USPS_HELP = ("USPS test digits (usps_16x16.npz: images, labels, split) for the validation report; never trained on "
-             "and not shipped (default: $LIVEDIGITS_USPS, else shared/handwriting/usps_16x16.npz beside the repository, if present)")
+             "and not shipped (default: the file $LIVEDIGITS_USPS names, if set)")
 
 
 def _log(message: str) -> None:
