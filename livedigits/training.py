@@ -2,9 +2,9 @@
 augmented digits and "not a digit" marks, and ``train`` itself with its per-epoch report on the
 validation sets of writers outside MNIST.
 
-Used by ``livedigits train`` and ``livedigits finetune``; nothing that reads digits imports it.
-TensorFlow, OpenCV (through ``augment``) and the non-MNIST writers are imported inside the functions,
-so the command line can take its choices from here at once.
+Used by ``livedigits train`` and ``livedigits finetune``; the classifiers never import it. TensorFlow,
+OpenCV (through ``augment``) and the non-MNIST writers are imported inside the functions, so the
+command line takes ``ARCHS`` and ``AUGMENTS`` from here without loading any of them.
 """
 
 from __future__ import annotations
