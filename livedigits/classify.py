@@ -1,4 +1,5 @@
-"""Classifier backends: the one place that knows TensorFlow or LiteRT.
+"""Classifier backends: the one place that runs a model on crops, with LiteRT or TensorFlow (the model
+files themselves, their paths, checks and loading, are ``modelfile``'s).
 
 Every backend takes a float32 batch ``(N, 28, 28, 1)`` in [0, 1] and returns
 float32 probabilities ``(N, C)``, C = 10 digits, or 11 with "not a digit" last.
@@ -17,15 +18,13 @@ import numpy as np
 
 from .errors import ModelError, UsageError
 from .logs import native_stderr_silenced
+from .modelfile import (EXPECTED_SHAPES, MODEL_FILES, check_keras_file, check_model_shapes, default_model_path,
+                        load_model, quiet_tensorflow)
 
-BACKENDS = ("auto", "keras", "lite", "lite-int8")
+#: What ``--backend`` takes: ``auto`` or a kind of model file, each read by its classifier below.
+BACKENDS = ("auto", *MODEL_FILES)
+#: What ``--device`` takes.
 DEVICES = ("auto", "cpu", "gpu")
-# An installed wheel carries the shipped models inside the package (pyproject maps models/ there);
-# a source checkout or an editable install has them in models/ beside the package.
-_PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
-_CHECKOUT_MODELS = Path(__file__).resolve().parent.parent / "models"
-MODELS_DIR = _PACKAGED_MODELS if _PACKAGED_MODELS.is_dir() else _CHECKOUT_MODELS
-MODEL_STEM = "livedigits"
 # LiteRT needs a fixed batch size per allocated interpreter; batches are padded up to the next of these
 # sizes, so no interpreter is re-allocated per frame. Steps of 8 keep the padding small where pages
 # usually are (a page of 23 crops pays for 24, not 32: measured 25% of classify time saved).
@@ -40,22 +39,12 @@ class Classifier(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-def default_model_path(kind: str = "keras") -> Path:
-    """Where the shipped model files are: ``models/livedigits.keras``, ``.tflite``, ``_int8.tflite``."""
-    override = os.environ.get("LIVEDIGITS_MODELS")
-    base = Path(override) if override else MODELS_DIR
-    names = {"keras": f"{MODEL_STEM}.keras", "lite": f"{MODEL_STEM}.tflite", "lite-int8": f"{MODEL_STEM}_int8.tflite"}
-    return base / names[kind]
-
-
 def lite_available() -> bool:
     return importlib.util.find_spec("ai_edge_litert") is not None
 
 
 def gpu_devices() -> list[str]:
-    from .model import _quiet_tensorflow
-
-    _quiet_tensorflow("a GPU (--device gpu)")
+    quiet_tensorflow("a GPU (--device gpu)")
     import tensorflow as tf
 
     return [d.name for d in tf.config.list_physical_devices("GPU")]
@@ -79,14 +68,13 @@ class KerasClassifier:
 
     def __init__(self, model_path: str | os.PathLike | None = None, device: str = "auto"):
         from .extras import GPU_INSTALL, require_tensorflow
-        from .model import _quiet_tensorflow, check_keras_file, load_model
 
         if device not in DEVICES:
             raise UsageError(f"--device must be one of {', '.join(DEVICES)}, got {device!r}")
         if device == "gpu":
             require_tensorflow("--device gpu", GPU_INSTALL)
         path = check_keras_file(model_path if model_path else default_model_path("keras"))
-        _quiet_tensorflow("the Keras backend (--backend keras, a .keras model, --device gpu)")
+        quiet_tensorflow("the Keras backend (--backend keras, a .keras model, --device gpu)")
         import tensorflow as tf
 
         gpus = gpu_devices()
@@ -133,8 +121,6 @@ class LiteClassifier:
             raise UsageError("the LiteRT backend needs ai-edge-litert: pip install ai-edge-litert, or use --backend keras")
         from ai_edge_litert.interpreter import Interpreter
 
-        from .model import EXPECTED_SHAPES
-
         kind = "lite-int8" if int8 else "lite"
         path = Path(model_path) if model_path else default_model_path(kind)
         if not path.is_file():
@@ -152,8 +138,6 @@ class LiteClassifier:
         first = self._interpreter(1)  # also validates the file
         inp = first.get_input_details()[0]
         out = first.get_output_details()[0]
-        from .model import check_model_shapes
-
         check_model_shapes(tuple(inp["shape"]), tuple(out["shape"]), str(path))
         self.num_classes = int(out["shape"][-1])
         self._in_quant = inp["quantization"] if inp["dtype"] != np.float32 else None
@@ -174,8 +158,6 @@ class LiteClassifier:
                     interp.allocate_tensors()
                 _lite_started()
             except (ValueError, RuntimeError) as exc:
-                from .model import EXPECTED_SHAPES
-
                 raise ModelError(
                     f"{self.path}: not a valid LiteRT model ({str(exc).splitlines()[0][:200]}); the file is damaged, "
                     f"cut short or not a .tflite model (expected {EXPECTED_SHAPES})"

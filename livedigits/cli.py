@@ -1,7 +1,8 @@
 """Command line: argument parsing only; each subcommand calls one function of the package.
 
 Heavy modules (TensorFlow, OpenCV) are imported inside the subcommands, so
-``livedigits --help`` answers at once.
+``livedigits --help`` answers at once. The choices of options (backends, devices, architectures,
+augment modes) are those of the modules that own them, none of which imports either at module import.
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import traceback
 from pathlib import Path
 
 from . import __version__, logs
+from .bench import BENCH_BACKENDS
 from .errors import LivedigitsError, UsageError
 from .cameras import CAMERA_APIS
+from .classify import BACKENDS, DEVICES
 from .extras import require_matplotlib, require_tensorflow
+from .training import ARCHS, AUGMENTS
 
 EXIT_CODES = """exit codes:
   0  success
@@ -31,7 +35,7 @@ EXIT_CODES = """exit codes:
 
 _logger = logging.getLogger("livedigits.cli")
 USPS_HELP = ("USPS test digits (usps_16x16.npz: images, labels, split) for the validation report; never trained on "
-             "and not shipped (default: $LIVEDIGITS_USPS, else shared/handwriting/usps_16x16.npz beside the repository, if present)")
+             "and not shipped (default: the file $LIVEDIGITS_USPS names, if set)")
 
 
 def _log(message: str) -> None:
@@ -58,7 +62,7 @@ def cmd_data_fetch(args) -> int:
 def cmd_train(args) -> int:
     require_tensorflow("livedigits train")
     logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
-    from .model import TrainConfig, seed_config, train
+    from .training import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
@@ -82,7 +86,8 @@ def cmd_evaluate(args) -> int:
 
     from .classify import load_classifier
     from .data import load_mnist
-    from .model import plot_confusion, predict_probabilities, scores
+    from .evaluation import predict_probabilities, scores
+    from .plots import plot_confusion
 
     if args.plot:
         require_matplotlib("evaluate --plot")
@@ -95,9 +100,9 @@ def cmd_evaluate(args) -> int:
     result["model"] = str(getattr(classifier, "path", args.model))
     result["backend"] = classifier.name
     if not args.no_writers:
-        from .model import _validation_sets, evaluate_sets
+        from .evaluation import evaluate_sets, load_validation_sets
 
-        sets = _validation_sets(0, args.usps, limit=args.limit, log=_log)
+        sets = load_validation_sets(0, args.usps, limit=args.limit, log=_log)
         result["validation"] = {
             name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class", "confusion")}
             for name, r in evaluate_sets(classifier.predict, sets, batch=128).items()
@@ -132,8 +137,8 @@ def cmd_evaluate(args) -> int:
 def cmd_export(args) -> int:
     require_tensorflow("livedigits export")
     logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
-    from .classify import default_model_path
-    from .model import export
+    from .export import export
+    from .modelfile import default_model_path
 
     model = args.model or default_model_path("keras")
     result = export(model, args.out, name=args.name, log=_log, writers=not args.no_writers, usps=args.usps)
@@ -494,11 +499,11 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.set_defaults(func=cmd_data_fetch)
 
     train = sub.add_parser("train", help="train a model (Keras progress, curves PNG, history JSON)")
-    train.add_argument("--arch", default="default", choices=("default", "seed"), help="default: BatchNorm CNN; seed: the seed article's CNN")
+    train.add_argument("--arch", default="default", choices=ARCHS, help="default: BatchNorm CNN; seed: the seed article's CNN")
     train.add_argument("--epochs", type=int)
     train.add_argument("--batch-size", type=int)
     train.add_argument("--lr", type=float, help="initial learning rate (cosine decay for default)")
-    train.add_argument("--augment", choices=("none", "light", "camera"), help="camera (default): distort like live crops")
+    train.add_argument("--augment", choices=AUGMENTS, help="camera (default): distort like live crops")
     train.add_argument("--negatives", type=float, help="share of 'not a digit' samples (0 = 10 classes)")
     train.add_argument("--patience", type=int, help="stop after this many epochs without a better validation loss "
                        "(default 0: no early stopping, the last epoch of the cosine schedule is kept)")
@@ -514,8 +519,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
     evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")
-    evaluate.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
-    evaluate.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    evaluate.add_argument("--backend", default="auto", choices=BACKENDS)
+    evaluate.add_argument("--device", default="auto", choices=DEVICES)
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--plot", metavar="PNG", help="save the confusion matrix as a PNG")
     evaluate.add_argument("--limit", type=int, help="first N test images only (and of each non-MNIST set)")
@@ -537,8 +542,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="one or more: camera index or device, video file, image, folder or glob of images, rtsp:// or "
                           "http(s):// stream, or a .txt file listing sources one a line (default: camera 0); several "
                           "sources are read at once, each with its own tracker, their crops classified in one batch")
-    run.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
-    run.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    run.add_argument("--backend", default="auto", choices=BACKENDS)
+    run.add_argument("--device", default="auto", choices=DEVICES)
     run.add_argument("--model", help="model file for the chosen backend")
     run.add_argument("--headless", action="store_true", help="no window")
     run.add_argument("--output", metavar="VIDEO", help="write the annotated video (.mp4 or .avi); with several sources "
@@ -596,7 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("--max-frames", type=int, metavar="N", help="--auto on video: read at most N frames")
     collect.add_argument("--single", action="store_true", help="import: each image is one digit (default: images up to "
                          "320 px are one digit, larger ones are pages)")
-    collect.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"), help="for the guesses shown")
+    collect.add_argument("--backend", default="auto", choices=BACKENDS, help="for the guesses shown")
     collect.add_argument("--model", help="model for the guesses shown (default: the shipped one)")
     collect.set_defaults(func=cmd_collect)
     finetune = sub.add_parser("finetune", help="fine-tune the model on collected samples mixed with MNIST")
@@ -620,7 +625,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
     bench.add_argument("source", nargs="?", default=None,
                        help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
-    bench.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8", "all"),
+    bench.add_argument("--backend", default="auto", choices=BENCH_BACKENDS,
                        help="all: compare the backends side by side on the same frames")
     bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
     bench.add_argument("--warmup", type=int, default=10, help="frames processed first and not measured (default 10)")
@@ -647,8 +652,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="camera index or device, video file, image, folder, or stream URL (default: none, the API alone)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
-    serve.add_argument("--backend", default="auto", choices=("auto", "keras", "lite", "lite-int8"))
-    serve.add_argument("--device", default="auto", choices=("auto", "cpu", "gpu"))
+    serve.add_argument("--backend", default="auto", choices=BACKENDS)
+    serve.add_argument("--device", default="auto", choices=DEVICES)
     serve.add_argument("--model", help="model file for the chosen backend")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest upload accepted (default 10 MB)")
     serve.add_argument("--max-pixels", type=int, default=40_000_000,

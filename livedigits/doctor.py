@@ -38,9 +38,9 @@ PACKAGES = (
 )
 
 #: Environment variables livedigits reads, or that change what it prints.
-ENVIRONMENT = ("LIVEDIGITS_MODELS", "LIVEDIGITS_DATA", "TF_CPP_MIN_LOG_LEVEL", "OPENCV_LOG_LEVEL",
-               "OPENCV_FFMPEG_LOGLEVEL", "OPENCV_VIDEOIO_PRIORITY_LIST", "CUDA_VISIBLE_DEVICES", "DISPLAY",
-               "WAYLAND_DISPLAY")
+ENVIRONMENT = ("LIVEDIGITS_MODELS", "LIVEDIGITS_DATA", "LIVEDIGITS_USPS", "TF_CPP_MIN_LOG_LEVEL",
+               "OPENCV_LOG_LEVEL", "OPENCV_FFMPEG_LOGLEVEL", "OPENCV_VIDEOIO_PRIORITY_LIST", "CUDA_VISIBLE_DEVICES",
+               "DISPLAY", "WAYLAND_DISPLAY")
 
 
 def _version(distribution: str) -> str | None:
@@ -125,10 +125,10 @@ def cameras() -> dict:
 
 
 def models() -> dict:
-    from .classify import default_model_path
+    from .modelfile import MODEL_FILES, MODELS_ENV, default_model_path
 
     files = []
-    for kind in ("keras", "lite", "lite-int8"):
+    for kind in MODEL_FILES:
         path = default_model_path(kind)
         entry = {"kind": kind, "path": str(path)}
         if path.is_file():
@@ -136,7 +136,7 @@ def models() -> dict:
         else:
             entry["missing"] = True
         files.append(entry)
-    return {"folder": str(default_model_path("keras").parent), "from": "LIVEDIGITS_MODELS" if os.environ.get("LIVEDIGITS_MODELS") else "the package", "files": files}
+    return {"folder": str(default_model_path("keras").parent), "from": MODELS_ENV if os.environ.get(MODELS_ENV) else "the package", "files": files}
 
 
 def report(ask_tensorflow: bool = False) -> dict:

@@ -22,9 +22,11 @@ import numpy as np
 
 from .collect import FULL_SUFFIX, LABELS, MANIFEST, class_to_label, label_to_class
 from .errors import DataError, ModelError, OutputError, UsageError
+from .evaluation import predict_probabilities, scores
+from .modelfile import MODEL_FILES, MODELS_DIR, check_keras_file, default_model_path, load_model, quiet_tensorflow
 from .types import NOT_A_DIGIT
 
-MODEL_NAME = "livedigits.keras"
+MODEL_NAME = MODEL_FILES["keras"]  # the shipped model's name, so the fine-tuned one can replace it with --force
 REPORT_NAME = "finetune.json"
 #: MNIST test accuracy may fall by at most this many percentage points before the report warns.
 MNIST_TOLERANCE_POINTS = 0.2
@@ -188,8 +190,6 @@ def split(samples: Samples, holdout: float, seed: int, min_samples: int = 10) ->
 
 
 def _probabilities(model, x_uint8: np.ndarray, batch: int = 1000) -> np.ndarray:
-    from .model import predict_probabilities
-
     x = x_uint8.astype(np.float32)[..., None] / 255.0
     return predict_probabilities(lambda b: np.asarray(model(b, training=False)), x, batch=batch)
 
@@ -210,8 +210,6 @@ def user_scores(probabilities: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def measure(model, samples: Samples, held: np.ndarray, mnist_test) -> dict:
-    from .model import scores
-
     x_test, y_test = mnist_test
     return {
         "user": user_scores(_probabilities(model, samples.images[held]), samples.labels[held]),
@@ -258,10 +256,10 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     """Fine-tune a copy of ``base`` (a loaded Keras model); return ``(model, report)`` where the report
     holds the scores before and after. ``data`` is MNIST as ``load_mnist`` returns it."""
     cfg.check()
-    from .model import _make_sequence, _quiet_tensorflow, TrainConfig
     from .augment import negatives
+    from .training import TrainConfig, make_sequence
 
-    _quiet_tensorflow()
+    quiet_tensorflow()
     import keras
 
     num_classes = int(base.output_shape[-1])
@@ -288,7 +286,7 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     share = cfg.negatives if num_classes == 11 else 0.0
     x_neg = negatives(max(200, int(len(x) * share * 1.5)), rng) if share else None
     train_cfg = TrainConfig(batch_size=cfg.batch_size, augment="camera", negatives=share, seed=cfg.seed)
-    sequence = _make_sequence(x, y, x_neg, train_cfg, cfg.seed + 1)
+    sequence = make_sequence(x, y, x_neg, train_cfg, cfg.seed + 1)
     # Cosine decay ends near the small rate the base model finished its own training at, so the last
     # steps settle instead of leaving the weights wherever the last noisy batch pushed them.
     schedule = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=cfg.epochs * len(sequence), alpha=0.05)
@@ -332,8 +330,6 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
 
 def _protected_target(out_dir: Path, base: Path) -> str | None:
     """Why writing ``out_dir/livedigits.keras`` needs --force, or None."""
-    from .classify import MODELS_DIR, default_model_path
-
     target = (out_dir / MODEL_NAME).resolve()
     shipped = {MODELS_DIR.resolve(), default_model_path("keras").parent.resolve()}
     if out_dir.resolve() in shipped:
@@ -398,9 +394,6 @@ def finetune_command(folder: str, *, base: str | None = None, out: str = "runs/f
                      force: bool = False, export: bool = False, mnist_limit: int | None = None, data=None, log=print) -> dict:
     """``livedigits finetune``: check everything cheap first (samples, output, base file), then load
     MNIST and TensorFlow, fine-tune, and write the model and the report atomically."""
-    from .classify import default_model_path
-    from .model import check_keras_file, load_model
-
     cfg = cfg or FinetuneConfig()
     cfg.check()
     if mnist_limit is not None and mnist_limit < 1:
@@ -425,7 +418,7 @@ def finetune_command(folder: str, *, base: str | None = None, out: str = "runs/f
     model_path = _save_atomic(out_dir, MODEL_NAME, lambda tmp: model.save(tmp))
     report["model"] = str(model_path)
     if export:
-        from .model import export as export_model
+        from .export import export as export_model
 
         exported = export_model(model_path, out_dir, name=Path(MODEL_NAME).stem, data=data, log=log)
         report.update({"tflite": exported["tflite"], "tflite_int8": exported["tflite_int8"],

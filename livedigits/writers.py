@@ -77,16 +77,11 @@ def load_bitmaps(name: str) -> dict:
     return {"images": z["images"], "labels": z["labels"].astype(np.int64), "split": z["split"]}
 
 
-#: Where a checkout's USPS copy is looked for when neither ``--usps`` nor ``$LIVEDIGITS_USPS`` names one.
-DEFAULT_USPS = Path(__file__).resolve().parents[2] / "shared" / "handwriting" / "usps_16x16.npz"
-
-
 def default_usps_path() -> Path | None:
-    """``$LIVEDIGITS_USPS`` if set, else ``DEFAULT_USPS`` if that file exists, else None (no USPS set)."""
+    """The USPS file ``$LIVEDIGITS_USPS`` names, or None: USPS is not shipped, so it is read only from a
+    file the user names (this, or ``--usps``)."""
     env = os.environ.get(USPS_ENV)
-    if env:
-        return Path(env).expanduser()
-    return DEFAULT_USPS if DEFAULT_USPS.is_file() else None
+    return Path(env).expanduser() if env else None
 
 
 # --------------------------------------------------------------------------- drawing strokes

@@ -94,6 +94,25 @@ def test_window_without_display_says_use_headless(tmp_path, monkeypatch):
     assert "--headless" in _one_clear_line(done)
 
 
+def test_each_command_offers_the_choices_its_module_knows():
+    from livedigits.bench import BENCH_BACKENDS
+    from livedigits.classify import BACKENDS, DEVICES
+    from livedigits.cli import _subparsers, build_parser
+    from livedigits.training import ARCHS, AUGMENTS
+
+    choices = {}
+    for command in _subparsers(build_parser()):
+        for action in command._actions:
+            if action.choices is not None and action.dest in ("backend", "device", "arch", "augment"):
+                choices[(command.prog.split()[-1], action.dest)] = tuple(action.choices)
+    for command in ("run", "serve", "evaluate", "collect"):
+        assert choices[(command, "backend")] == BACKENDS
+    for command in ("run", "serve", "evaluate"):
+        assert choices[(command, "device")] == DEVICES
+    assert choices[("bench", "backend")] == BENCH_BACKENDS == (*BACKENDS, "all")
+    assert (choices[("train", "arch")], choices[("train", "augment")]) == (ARCHS, AUGMENTS)
+
+
 @pytest.mark.parametrize("args", [["run", "x.mp4", "--roi", "1,2,3"], ["train", "--arch", "resnet"]])
 def test_bad_options(args):
     done = cli(*args)

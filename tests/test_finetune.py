@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from livedigits import synth
-from livedigits.classify import MODELS_DIR, default_model_path
+from livedigits.modelfile import MODELS_DIR, default_model_path
 from livedigits.cli import main
 from livedigits.collect import MANIFEST, SampleStore
 from livedigits.finetune import load_samples, split

@@ -2,6 +2,7 @@
 levels (-v/-q before or after the command, start-up banners silenced)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,20 @@ def test_reading_a_page_imports_no_tensorflow_nor_matplotlib(tmp_path):
     assert len(record["numbers"]) == 9
 
 
+def test_the_classifiers_load_no_training_code():
+    # Inference needs the model files (livedigits.modelfile), not how a model is trained, scored or exported.
+    code = ("import sys, numpy as np\n"
+            "from livedigits.classify import load_classifier\n"
+            "load_classifier('lite').predict(np.zeros((3, 28, 28, 1), np.float32))\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('livedigits'))))\n")
+    done = script(code)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "livedigits.modelfile" in loaded
+    assert not loaded & {"livedigits.training", "livedigits.evaluation", "livedigits.export", "livedigits.plots",
+                         "livedigits.augment", "livedigits.writers", "livedigits.data"}, loaded
+
+
 def test_core_reads_the_page_without_the_extras():
     done = script(WITHOUT_EXTRAS, "run", "samples/page.png", "--headless", "-q")
     assert done.returncode == 0, done.stderr
@@ -87,7 +102,10 @@ def test_quiet_prints_only_the_numbers_read():
     assert done.returncode == 0, done.stderr
     truth = json.loads((ROOT / "samples" / "demo.json").read_text())
     numbers = {n["text"] for frame in truth["frames"] for n in frame["numbers"]}
-    assert sorted(done.stdout.split()) == sorted(numbers)  # each once, nothing else
+    # A line each time the numbers in view change: "frame 2 (0.07 s): 12 17 369", and nothing else.
+    lines = done.stdout.splitlines()
+    assert lines and all(re.fullmatch(r"frame \d+ \(\d+\.\d\d s\):( \d+)*", line) for line in lines), lines
+    assert {text for line in lines for text in line.split(": ", 1)[1].split()} == numbers
     assert done.stderr == ""
 
 
@@ -178,7 +196,7 @@ def test_run_on_a_file_shows_a_progress_bar_on_a_terminal_only():
     code, out, err = on_a_terminal("run", "samples/demo.mp4", "--headless")
     assert code == 0, err
     assert re.search(r"\d+%\|.*\| *\d+/150 \[", err), err  # tqdm: percent, bar, count of the 150 frames, ETA
-    assert "frames: 150 processed" in out
+    assert "frames: 150 processed" in err and out.startswith("frame ")  # the summary on stderr, numbers on stdout
     piped = cli("run", "samples/demo.mp4", "--headless")
     assert "%|" not in piped.stderr
     code, out, err = on_a_terminal("run", "samples/demo.mp4", "--headless", "-q")
@@ -200,17 +218,22 @@ def test_collect_auto_and_bench_show_progress_on_a_terminal(tmp_path):
 def test_tensorflow_start_up_lines_only_with_verbose():
     normal = cli("run", "samples/page.png", "--headless", "--backend", "keras")
     assert normal.returncode == 0, normal.stderr
-    assert normal.stderr.strip() == "reading samples/page.png with the keras backend on the cpu", normal.stderr
+    # Our lines only: what is read, then the run's summary (its first line "frames: ...").
+    lines = normal.stderr.strip().splitlines()
+    assert lines[:2] == ["reading samples/page.png with the keras backend on the cpu", lines[1]], normal.stderr
+    assert lines[1].startswith("frames: 1 processed"), normal.stderr
     verbose = cli("run", "samples/page.png", "--headless", "--backend", "keras", "-v")
     assert verbose.returncode == 0
-    assert len(verbose.stderr.strip().splitlines()) > 1  # TensorFlow's own lines (oneDNN, CUDA, absl) come back
+    tensorflow = [line for line in verbose.stderr.splitlines() if line not in lines and "ms: p50" not in line
+                  and not line.startswith(("latency ms", "frames:"))]
+    assert len(tensorflow) > 1, verbose.stderr  # TensorFlow's own lines (oneDNN, CUDA, absl) come back
 
 
 @pytest.mark.parametrize("tty, flags, verbose", [(True, [], 1), (False, [], 2), (True, ["-q"], 0)])
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits import cli, model
+    from livedigits import cli, training
 
     class Out(io.StringIO):
         def isatty(self):
@@ -222,7 +245,7 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
         seen["verbose"] = verbose
         return {"model": "m.keras", "parameters": 1, "classes": 11, "test_accuracy": 0.5, "epochs_run": 1, "train_seconds": 1.0}
 
-    monkeypatch.setattr(model, "train", fake_train)
+    monkeypatch.setattr(training, "train", fake_train)
     monkeypatch.setattr(sys, "stdout", Out())
     assert cli.main(["train", "--epochs", "1", *flags]) == 0
     assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent

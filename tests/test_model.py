@@ -5,9 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from livedigits.classify import KerasClassifier, LiteClassifier, default_model_path, load_classifier
+from livedigits.classify import KerasClassifier, LiteClassifier, load_classifier
 from livedigits.errors import ModelError
-from livedigits.model import TrainConfig, build_model, load_model, predict_probabilities, scores, train
+from livedigits.evaluation import predict_probabilities, scores
+from livedigits.modelfile import default_model_path, load_model
+from livedigits.training import TrainConfig, build_model, train
 
 
 def _x(images):
@@ -59,7 +61,7 @@ def test_classifier_handles_empty_and_odd_batches():
 
 
 def test_export_round_trip(tmp_path, mnist_slice):
-    from livedigits.model import export
+    from livedigits.export import export
 
     result = export(default_model_path("keras"), tmp_path, name="digits", data=mnist_slice, log=lambda m: None)
     assert (tmp_path / "digits" / "1" / "saved_model.pb").is_file()

@@ -70,7 +70,7 @@ def test_api_only_server_is_live_and_ready(classifier):
 
 
 def test_export_writes_the_next_free_version_whole(tmp_path):
-    from livedigits.model import next_version, write_next_version
+    from livedigits.export import next_version, write_next_version
 
     base = tmp_path / "livedigits"
 

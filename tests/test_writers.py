@@ -124,7 +124,7 @@ def test_slash_leans_far_from_upright():
 
 
 def test_a_few_hundred_samples_train_with_writers(tmp_path, mnist_slice):
-    from livedigits.model import TrainConfig, train
+    from livedigits.training import TrainConfig, train
 
     usps = tmp_path / "usps.npz"
     np.savez(usps, images=np.full((3, 16, 16), 255, np.uint8), labels=np.zeros(3, np.uint8), split=np.array(["test"] * 3))

@@ -39,13 +39,23 @@ text), ``targets`` (the issue's targets), ``plot`` (``--plot``) and ``run`` (:fu
 
 from __future__ import annotations
 
-from .machine import machine_info
+import importlib
+
 from .options import BENCH_BACKENDS, DEFAULT_SAMPLE, BenchOptions, parse_size
-from .plot import plot_report
-from .report import STAGES, BackendResult, BenchReport, format_report
-from .run import run_bench
-from .startup import measure_startup
-from .targets import check_targets
+
+# The measuring modules load OpenCV and the engine: imported when first asked for, so the CLI can take
+# BENCH_BACKENDS for its --help without them.
+_LAZY = {
+    "machine_info": "machine", "plot_report": "plot", "STAGES": "report", "BackendResult": "report",
+    "BenchReport": "report", "format_report": "report", "run_bench": "run", "measure_startup": "startup",
+    "check_targets": "targets",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -50,8 +50,7 @@ def _run_naive(frames: list, log: Callable[[str], None]) -> tuple[dict, list[flo
 
     Returns the report's ``naive`` section and the per-frame totals and classify times behind it.
     """
-    from ..classify import default_model_path
-    from ..model import load_model
+    from ..modelfile import default_model_path, load_model
     from ..overlay import Overlay
     from ..reading import decide, group_numbers
     from ..segment import find_candidates

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..classify import BACKENDS
 from ..errors import SourceError, UsageError
 
 #: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.
@@ -13,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
 DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
 
-BENCH_BACKENDS = ("auto", "keras", "lite", "lite-int8", "all")
+BENCH_BACKENDS = (*BACKENDS, "all")
 #: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that
 #: already holds TensorFlow.
 ALL_BACKENDS = ("lite", "lite-int8", "keras")
