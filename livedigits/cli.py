@@ -400,7 +400,7 @@ def cmd_bench(args) -> int:
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
-        progress=not args.no_progress and not logs.is_quiet(),
+        progress=not args.no_progress and not logs.is_quiet(), streams=args.streams, find_streams=args.find_streams,
     )
     report = run_bench(options, log=_log)
     print(report.text())
@@ -637,6 +637,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--startup", action="store_true",
                        help="time `livedigits run SOURCE --headless --max-frames 1` from the command to its first result")
     bench.add_argument("--startup-runs", type=int, default=2, help="runs of --startup per backend (default 2)")
+    bench.add_argument("--streams", type=int, default=1, metavar="N",
+                       help="also read N copies of SOURCE at once, each paced at its frame rate, and report each "
+                            "stream's figures (as `livedigits run A B C` reads several)")
+    bench.add_argument("--find-streams", action="store_true",
+                       help="also find how many copies of SOURCE at its frame rate this machine holds without "
+                            "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -104,10 +104,10 @@ class Sink(Protocol):
 
 @runtime_checkable
 class Interactive(Protocol):
-    """A sink with a screen that must keep answering while no frame comes (a window): ``show(image)``
-    draws ``image`` and returns an action, like ``write``."""
+    """A sink with a screen that must keep answering while no frame comes (a window): ``show(image,
+    label)`` draws ``image`` for the source ``label`` and returns an action, like ``write``."""
 
-    def show(self, image: np.ndarray) -> str | None: ...
+    def show(self, image: np.ndarray, label: str | None = None) -> str | None: ...
 
 
 @runtime_checkable
@@ -451,7 +451,9 @@ class Engine:
         self.paused = False
         self.last_results: dict[str, FrameResult] = {}
         self.last_images: dict[str, np.ndarray] = {}
+        self._paused_images: dict[str, np.ndarray] = {}
         self._feed = None
+        self._started = time.monotonic()
 
     # -- control
 
@@ -467,6 +469,16 @@ class Engine:
         """Frames per second processed so far, all sources together."""
         elapsed = time.monotonic() - self._started if self._feed is not None else 0.0
         return self.summary.frames / elapsed if elapsed > 0 else 0.0
+
+    def stream_counts(self) -> dict[str, tuple[int, int]]:
+        """Frames processed and dropped so far, per source label; safe from another thread."""
+        counts = {}
+        for stream in self.streams:
+            dropped = int(getattr(stream.source, "frames_dropped", 0) or 0)
+            if isinstance(self._feed, _Pumped):
+                dropped += self._feed.slot_dropped.get(stream.label, 0)
+            counts[stream.label] = (stream.summary.frames, dropped)
+        return counts
 
     # -- running
 
@@ -565,39 +577,33 @@ class Engine:
             yield result
 
     def _idle(self) -> None:
-        """No frame this poll: keep windows answering (and say when a camera is gone)."""
+        """No frame this poll: keep windows answering, and say so on screen when a source is gone."""
         if self.on_idle is not None:
             self.on_idle(self)
-        for sink in self.sinks:
-            if isinstance(sink, Interactive):
-                stream = self.streams[0]
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        for window in windows:
+            for stream in self.streams:
                 state = getattr(stream.source, "state", "ended")
                 last = self.last_images.get(stream.label)
                 if state == "live" and last is not None:
                     screen = last
                 else:
                     screen = waiting_screen(stream.source, None if last is None else last.shape[1::-1])
-                self._act(sink.show(screen), self.last_results.get(stream.label))
+                self._act(window.show(screen, stream.label), self.last_results.get(stream.label))
 
     def _paused_round(self) -> None:
-        shown = False
-        for sink in self.sinks:
-            if isinstance(sink, Interactive):
-                for label, result in list(self.last_results.items()):
-                    if not hasattr(self, "_paused_images"):
-                        self._paused_images = {}
-                    if label not in self._paused_images:
-                        self._paused_images[label] = self.overlay.annotate(result, self.fps(), status="paused")
-                    self._act(sink.show_for(label, self._paused_images[label]) if hasattr(sink, "show_for")
-                              else sink.show(self._paused_images[label]), result)
-                    shown = True
-        if not shown:
+        """Paused: each window shows its last picture marked "paused", and keys are still answered."""
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        if not windows or not self.last_results:
             self.paused = False
             return
+        for label, result in list(self.last_results.items()):
+            if label not in self._paused_images:
+                self._paused_images[label] = self.overlay.annotate(result, self.fps(), status="paused")
+            for window in windows:
+                self._act(window.show(self._paused_images[label], label), result)
         if self.paused:
             self.stop_flag.event.wait(PAUSED_POLL_SECONDS)  # not a busy loop: the picture does not change
-        else:
-            self._paused_images = {}
 
     def _act(self, action: str | None, result: FrameResult | None) -> None:
         if action is None:
@@ -608,7 +614,7 @@ class Engine:
             return  # nothing shown yet to pause on or save
         elif action == ACTION_PAUSE:
             self.paused = not self.paused
-            self._paused_images = {}
+            self._paused_images.clear()
         elif action == ACTION_SNAPSHOT:
             path = f"livedigits-snapshot-{result.frame.index:06d}.png"
             if cv2.imwrite(path, self.overlay.annotate(result)):

@@ -59,12 +59,17 @@ class BenchOptions:
     micro_batch: int = 64
     micro_repeats: int = 100
     progress: bool = True
+    streams: int = 1
+    """Also read this many copies of the source at once, each paced at its frame rate, for ``frames``
+    frames' worth of time, and report each stream's figures (1: not)."""
+    find_streams: bool = False
+    """Also find how many copies at the source's frame rate are held without dropping frames."""
 
     def __post_init__(self) -> None:
         if self.backend not in BENCH_BACKENDS:
             raise UsageError(f"--backend must be one of {', '.join(BENCH_BACKENDS)}, got {self.backend!r}")
         for name, low in (("frames", 1), ("warmup", 0), ("naive_frames", 1), ("startup_runs", 1),
-                          ("micro_batch", 1), ("micro_repeats", 1)):
+                          ("micro_batch", 1), ("micro_repeats", 1), ("streams", 1)):
             value = getattr(self, name)
             if not isinstance(value, int) or value < low:
                 raise UsageError(f"--{name.replace('_', '-')} must be an integer >= {low}, got {value!r}")

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError
+from .streams import streams_text
 from .targets import check_targets
 
 #: What is timed in each frame, in the order of the report's rows (:mod:`livedigits.bench` says what
@@ -54,6 +55,8 @@ class BackendResult:
     classify_batch: dict | None = None
     naive_frames_ms: list[float] = field(default_factory=list)
     naive_classify_ms: list[float] = field(default_factory=list)
+    streams: dict | None = None
+    streams_held: dict | None = None
     samples: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
@@ -206,6 +209,13 @@ def format_report(report: BenchReport) -> str:
         sizes = b.batch_sizes["distribution"]
         shown = ", ".join(f"{k}: {v}" for k, v in sizes.items()) if len(sizes) <= 15 else f"{len(sizes)} sizes (see --json)"
         lines.append(f"batch sizes, {who} (crops in the frame: frames): {shown}")
+
+    for b in results:
+        if b.streams or b.streams_held:
+            extra = streams_text(b.streams, b.streams_held, src.get("fps"), size)
+            if len(results) > 1:
+                extra = [line if not line or line.startswith("  ") else f"{b.backend}: {line}" for line in extra]
+            lines.extend(extra)
 
     if report.naive:
         nv = report.naive

@@ -16,6 +16,7 @@ from .naive import compare_naive, ours_on
 from .options import ALL_BACKENDS, BenchOptions
 from .report import BackendResult, BenchReport
 from .startup import measure_startup
+from .streams import find_streams, run_streams
 
 #: How a run stopped by Ctrl-C or SIGTERM begins its ``RunSummary.ended_by``.
 _INTERRUPTED = ("interrupt", "SIGTERM")
@@ -72,6 +73,12 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         extra: dict = {"classify_batch": time_batch(classifier, crops, options.micro_batch, options.micro_repeats)}
         if images:
             extra["naive_frames_ms"], extra["naive_classify_ms"] = ours_on(classifier, images)
+        if options.streams > 1:
+            log(f"{classifier.name}: {options.streams} streams at once")
+            seconds = options.frames / (source_info["fps"] or 30.0)
+            extra["streams"] = run_streams(classifier, spec, options.streams, seconds=seconds, size=options.size)
+        if options.find_streams:
+            extra["streams_held"] = find_streams(classifier, spec, size=options.size, log=log)
         if traces_before is not None:
             after = _tracing_count(classifier)
             extra["retracing"] = {"traces_at_load": traces_before, "traces_after": after,

@@ -1,0 +1,135 @@
+"""Several streams at once: per-stream figures of a run of N copies of the source (``--streams N``), and
+how many streams at the source's own frame rate the machine holds without dropping frames
+(``--find-streams``).
+
+Each stream is a copy of the source with its own reader thread and tracker, paced at the file's frame
+rate like a camera (the "latest" policy: a frame not taken before the next one arrives is dropped and
+counted); every round the engine reads the newest frame of each stream in one classifier batch, as
+``livedigits run A B C`` does.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ..stats import percentiles
+
+#: Stream counts tried by ``--find-streams``, in order; the search stops at the first not held.
+STREAM_COUNTS = (1, 2, 4, 6, 8, 10, 12, 16)
+#: Seconds each count is run for, after ``WARMUP_S`` that are not counted (new batch sizes, caches).
+FIND_SECONDS = 6.0
+WARMUP_S = 1.5
+#: A count of streams is held when at most this share of the frames the streams delivered was dropped.
+MAX_DROPPED = 0.01
+
+
+def _paced_copies(spec, count: int, realtime: bool):
+    from ..supervise import KeptSource
+
+    return [KeptSource(spec, pace=False, realtime=realtime) for _ in range(count)]
+
+
+def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float = WARMUP_S,
+                realtime: bool = True, size=None) -> dict:
+    """Run ``count`` copies of ``spec`` for ``warmup_s + seconds``; the figures of the last ``seconds``:
+    per stream (frames, fps, dropped, e2e latency) and in all."""
+    from ..engine import Engine
+    from ..recognizer import Recognizer
+
+    sources = _paced_copies(spec, count, realtime)
+    latencies: dict[str, list[float]] = {}
+    measuring = threading.Event()
+
+    def on_result(result, _image, _stats) -> None:
+        if measuring.is_set():
+            latencies.setdefault(result.source, []).append((time.monotonic() - result.frame.stamp) * 1e3)
+
+    engine = Engine(sources, Recognizer(classifier), on_result=on_result, resize=size, draw=True)
+    marks: dict[str, dict] = {}
+
+    def clock() -> None:
+        if engine.stop_flag.event.wait(warmup_s):
+            return
+        marks["start"] = engine.stream_counts()
+        marks["start_at"] = time.monotonic()
+        measuring.set()
+        if engine.stop_flag.event.wait(seconds):
+            return
+        marks["end"] = engine.stream_counts()
+        marks["end_at"] = time.monotonic()
+        engine.stop("measured")
+
+    timer = threading.Thread(target=clock, name="livedigits-bench-clock", daemon=True)
+    timer.start()
+    summary = engine.run()
+    timer.join(5.0)
+    if "end" not in marks:
+        return {"streams": count, "ended_by": summary.ended_by, "complete": False}
+    elapsed = marks["end_at"] - marks["start_at"]
+    per_stream = {}
+    total_frames = total_dropped = 0
+    for label, (frames, dropped) in marks["end"].items():
+        frames0, dropped0 = marks["start"].get(label, (0, 0))
+        frames, dropped = frames - frames0, dropped - dropped0
+        total_frames += frames
+        total_dropped += dropped
+        lat = percentiles(latencies.get(label, []))
+        per_stream[label] = {"frames": frames, "fps": frames / elapsed, "dropped": dropped,
+                             "e2e_p50_ms": lat["p50"], "e2e_p95_ms": lat["p95"]}
+    delivered = total_frames + total_dropped
+    return {
+        "streams": count,
+        "seconds": elapsed,
+        "complete": True,
+        "per_stream": per_stream,
+        "frames": total_frames,
+        "fps_total": total_frames / elapsed,
+        "dropped": total_dropped,
+        "dropped_share": total_dropped / delivered if delivered else 0.0,
+        "ended_by": summary.ended_by,
+    }
+
+
+def find_streams(classifier, spec, *, size=None, counts=STREAM_COUNTS, seconds: float = FIND_SECONDS,
+                 log=None) -> dict:
+    """Try each count of ``counts`` in turn; the most streams held (at most ``MAX_DROPPED`` dropped)
+    and every run's figures."""
+    runs = []
+    held = 0
+    for count in counts:
+        if log is not None:
+            log(f"streams: {count} at once for {seconds:g} s")
+        figures = run_streams(classifier, spec, count, seconds=seconds, size=size)
+        if not figures.get("complete"):
+            break
+        figures["held"] = figures["dropped_share"] <= MAX_DROPPED
+        runs.append(figures)
+        if not figures["held"]:
+            break
+        held = count
+    return {"max_held": held, "max_dropped_share": MAX_DROPPED, "seconds": seconds, "runs": runs}
+
+
+def streams_text(streams: dict | None, held: dict | None, frame_fps: float | None, size: str) -> list[str]:
+    """The report's lines for ``--streams`` and ``--find-streams``."""
+    lines = []
+    if streams:
+        lines.append("")
+        lines.append(f"{streams['streams']} streams at once ({size}, each paced at its frame rate), "
+                     f"{streams['seconds']:.1f} s measured: {streams['fps_total']:.1f} frames/s in all, "
+                     f"{streams['dropped']} dropped ({100 * streams['dropped_share']:.1f}%)")
+        for label, s in streams["per_stream"].items():
+            p50 = "-" if s["e2e_p50_ms"] is None else f"{s['e2e_p50_ms']:.1f}"
+            p95 = "-" if s["e2e_p95_ms"] is None else f"{s['e2e_p95_ms']:.1f}"
+            lines.append(f"  {label}: {s['frames']} frames, {s['fps']:.1f} fps, {s['dropped']} dropped, "
+                         f"end-to-end p50 {p50} / p95 {p95} ms")
+    if held:
+        lines.append("")
+        rate = f" at {frame_fps:g} fps" if frame_fps else ""
+        lines.append(f"streams held{rate} ({size}, at most {100 * held['max_dropped_share']:g}% of frames dropped, "
+                     f"{held['seconds']:g} s each): {held['max_held']}")
+        for run in held["runs"]:
+            lines.append(f"  {run['streams']:>2} streams: {run['fps_total']:.1f} frames/s in all, "
+                         f"{100 * run['dropped_share']:.1f}% dropped -> {'held' if run['held'] else 'NOT held'}")
+    return lines
