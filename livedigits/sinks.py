@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.sources import to_bgr8
+from livedigits.sources import _quiet_opencv_log, to_bgr8
 from livedigits.types import FrameResult
 
 #: Codec per video file extension: both are in every OpenCV build (mp4v via
@@ -94,6 +94,40 @@ def check_video_path(path: str | os.PathLike) -> Path:
         known = " or ".join(FOURCC_BY_EXTENSION)
         raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
     return check_output_path(path)
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write a BGR ``image`` in the format ``path``'s extension names (.png, .jpg, .webp, .bmp, .tif...) and
+    return the path.
+
+    Written whole or not at all: encoded in memory, written under a temporary name in the same folder
+    and renamed into place, so a full disk or a crash never leaves half a picture (a file already
+    there keeps its old content). :class:`OutputError` for an extension OpenCV cannot write, a folder
+    that cannot be written or a failed write.
+    """
+    target = check_output_path(path)
+    suffix = target.suffix.lower()
+    if not suffix or not cv2.haveImageWriter(f"image{suffix}"):
+        raise OutputError(f"cannot write image {path}: unknown extension {suffix or '(none)'!r}; "
+                          "use .png or .jpg (or .webp, .bmp, .tif)")
+    detail = ""
+    try:
+        with _quiet_opencv_log():  # the error is said on one line below, not in OpenCV's own block
+            ok, encoded = cv2.imencode(suffix, to_bgr8(image))
+    except cv2.error as exc:  # a format for other depths (.pfm: floats only)
+        ok, detail = False, f" ({_one_line(str(exc))})"
+    if not ok:
+        raise OutputError(f"cannot write image {target}: OpenCV cannot encode a colour picture as {suffix}{detail}; "
+                          "use .png or .jpg")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(encoded.tobytes())
+        os.replace(temporary, target)
+    except OSError as exc:
+        raise OutputError(f"cannot write image {target}: {exc.strerror or exc} ({_disk_hint(target)})") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
 
 
 # --------------------------------------------------------------------------- JSON Lines
