@@ -58,8 +58,9 @@ class Reader:
     """Reads handwritten digits and numbers on still images, with one model loaded once.
 
     ``model``: a ``.tflite`` or ``.keras`` file (default: the shipped model). ``backend``: ``auto``
-    (the fastest there is: LiteRT int8 on a CPU), ``lite``, ``lite-int8`` or ``keras``; ``device``:
-    ``auto``, ``cpu`` or ``gpu`` (the Keras backend). ``conf``: report a digit only from this
+    (the default: the fastest there is, LiteRT int8 on a CPU), ``lite``, ``lite-int8`` or ``keras``;
+    ``device``: ``auto`` (the default), ``cpu`` or ``gpu`` (the Keras backend); these three, left
+    unset, come from ``config``'s ``[run]`` when it has them. ``conf``: report a digit only from this
     probability (0-1, default 0.6), as ``--conf``. ``config``: a TOML file, or a dict of the same
     tables, as ``livedigits run --config``: its ``[segment]`` and ``[reading]`` settings, and from
     ``[run]`` the options above and ``roi``. ``segment`` and ``reading``: a ``SegmentConfig`` or
