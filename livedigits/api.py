@@ -271,7 +271,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
                          "floats in 0-1") from None
     # The result keeps its image (for plot and save): its own copy, not a view of an array the caller
     # may go on writing into (a camera buffer reused for the next frame).
-    return pixels.copy() if np.shares_memory(pixels, array) else pixels
+    return pixels.copy() if np.may_share_memory(pixels, array) else pixels
 
 
 def _is_pil_image(value: object) -> bool:
