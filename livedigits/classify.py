@@ -18,13 +18,9 @@ import numpy as np
 
 from .errors import ModelError, UsageError
 from .logs import native_stderr_silenced
-from .modelfile import (EXPECTED_SHAPES, MODEL_FILES, check_keras_file, check_model_shapes, default_model_path,
+from .modelfile import (BACKENDS, DEVICES, EXPECTED_SHAPES, MODEL_FILES, check_keras_file, check_model_shapes, default_model_path,
                         load_model, quiet_tensorflow)
 
-#: What ``--backend`` takes: ``auto`` or a kind of model file, each read by its classifier below.
-BACKENDS = ("auto", *MODEL_FILES)
-#: What ``--device`` takes.
-DEVICES = ("auto", "cpu", "gpu")
 # LiteRT needs a fixed batch size per allocated interpreter; batches are padded up to the next of these
 # sizes, so no interpreter is re-allocated per frame. Steps of 8 keep the padding small where pages
 # usually are (a page of 23 crops pays for 24, not 32: measured 25% of classify time saved).

@@ -18,7 +18,7 @@ from . import __version__, logs
 from .bench import BENCH_BACKENDS
 from .errors import LivedigitsError, UsageError
 from .cameras import CAMERA_APIS
-from .classify import BACKENDS, DEVICES
+from .modelfile import BACKENDS, DEVICES
 from .extras import require_matplotlib, require_tensorflow
 from .training import ARCHS, AUGMENTS
 

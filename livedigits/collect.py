@@ -272,16 +272,10 @@ def single_digit_crop(image: np.ndarray) -> np.ndarray | None:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Read an image file as BGR uint8; SourceError naming it when it cannot be decoded."""
-    from .sources import read_still, to_bgr8
+    """Read an image file as BGR uint8, upright; SourceError naming it when it cannot be read."""
+    from .sources import read_image_file
 
-    raw = read_still(path)  # upright by the EXIF orientation
-    if raw is None:
-        raise SourceError(f"cannot read image {path}: not an image OpenCV can decode, or a damaged file")
-    try:
-        return to_bgr8(raw)
-    except ValueError as exc:
-        raise SourceError(f"cannot read image {path}: {exc}") from None
+    return read_image_file(path)
 
 
 def _list_images(folder: Path) -> list[Path]:

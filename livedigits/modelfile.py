@@ -30,6 +30,11 @@ MODELS_ENV = "LIVEDIGITS_MODELS"
 MODEL_STEM = "livedigits"
 #: The model file of each kind (each classifier backend has one), as ``livedigits export`` names them.
 MODEL_FILES = {"keras": f"{MODEL_STEM}.keras", "lite": f"{MODEL_STEM}.tflite", "lite-int8": f"{MODEL_STEM}_int8.tflite"}
+#: What ``--backend`` takes: ``auto`` or a kind of model file, each read by its classifier in
+#: :mod:`livedigits.classify` (here, not there, so the command line's --help loads no NumPy).
+BACKENDS = ("auto", *MODEL_FILES)
+#: What ``--device`` takes.
+DEVICES = ("auto", "cpu", "gpu")
 
 
 def default_model_path(kind: str = "keras") -> Path:

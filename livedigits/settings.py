@@ -87,11 +87,17 @@ def read(path: str | Path) -> dict:
         document = _toml().loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"--config {p}: not a valid TOML file ({exc})") from None
+    return check_tables(document, f"--config {p}")
+
+
+def check_tables(document: dict, origin: str) -> dict:
+    """``document`` (a read file, or the same tables as a dict given in Python), checked for known table
+    names only; ``origin`` begins each error message (``--config FILE``)."""
     for key, value in document.items():
         if key not in SECTIONS:
-            raise UsageError(f"--config {p}: unknown table or key {key!r} at the top; known tables: {', '.join(SECTIONS)}")
+            raise UsageError(f"{origin}: unknown table or key {key!r} at the top; known tables: {', '.join(SECTIONS)}")
         if not isinstance(value, dict):
-            raise UsageError(f"--config {p}: {key} must be a table ([{key}]), got {_kind(value)}")
+            raise UsageError(f"{origin}: {key} must be a table ([{key}]), got {_kind(value)}")
     return document
 
 
@@ -100,19 +106,21 @@ def _kind(value) -> str:
             dict: "a table"}.get(type(value), type(value).__name__)
 
 
-def _where(path, section, key) -> str:
-    return f"--config {path}: [{section}] {key}"
+def _where(path, section, key, origin: str | None = None) -> str:
+    return f"{origin or f'--config {path}'}: [{section}] {key}"
 
 
-def option_values(path, section: str, table: dict, subparser: argparse.ArgumentParser) -> dict:
-    """``{dest: value}`` for the subparser's defaults, each value checked as the command line would."""
+def option_values(path, section: str, table: dict, subparser: argparse.ArgumentParser, *,
+                  origin: str | None = None) -> dict:
+    """``{dest: value}`` for the subparser's defaults, each value checked as the command line would.
+    ``origin`` begins error messages instead of ``--config PATH`` (settings given in Python)."""
     actions = option_actions(subparser)
     values = {}
     for key, value in table.items():
         action = actions.get(key) or actions.get(key.replace("_", "-"))
         if action is None:
-            raise UsageError(f"{_where(path, section, key)}: unknown option; known: {', '.join(sorted(actions))}")
-        values[action.dest] = _option_value(_where(path, section, key), action, value)
+            raise UsageError(f"{_where(path, section, key, origin)}: unknown option; known: {', '.join(sorted(actions))}")
+        values[action.dest] = _option_value(_where(path, section, key, origin), action, value)
     return values
 
 
@@ -146,22 +154,25 @@ def _option_value(where: str, action: argparse.Action, value):
     return value
 
 
-def field_values(path, section: str, table: dict):
-    """The dataclass of ``section`` with the table's fields set, each checked against the field's type."""
+def field_values(path, section: str, table: dict, *, origin: str | None = None, base=None):
+    """The dataclass of ``section`` with the table's fields set, each checked against the field's type, on
+    top of ``base`` (default: the defaults). ``origin`` begins error messages instead of ``--config PATH``
+    (settings given in Python)."""
     cls = field_classes()[section]
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in table.items():
         f = known.get(key)
         if f is None:
-            raise UsageError(f"{_where(path, section, key)}: unknown setting; known: {', '.join(known)}")
-        values[key] = _field_value(_where(path, section, key), str(f.type), value)
-    return replace(field_defaults()[section], **values)
+            raise UsageError(f"{_where(path, section, key, origin)}: unknown setting; known: {', '.join(known)}")
+        values[key] = _field_value(_where(path, section, key, origin), str(f.type), value)
+    return replace(field_defaults()[section] if base is None else base, **values)
 
 
 def _field_value(where: str, kind: str, value):
     if kind.startswith("tuple"):  # the region of interest
-        if not isinstance(value, list) or len(value) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        # A list from a file; a tuple too from Python (Reader(segment={"roi": (x, y, w, h)})).
+        if not isinstance(value, (list, tuple)) or len(value) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             raise UsageError(f"{where}: must be [x, y, w, h] in whole pixels, got {value!r}")
         if value[2] <= 0 or value[3] <= 0:
             raise UsageError(f"{where}: width and height must be above 0, got {value!r}")

@@ -262,6 +262,37 @@ def _read_image(path: str) -> np.ndarray | None:
         return None
 
 
+def read_image_file(path: str | os.PathLike) -> np.ndarray:
+    """One still image file as a BGR ``uint8`` array, upright by its EXIF orientation.
+
+    :class:`SourceError` with a one-line message when the file is missing, a folder, empty or not an
+    image OpenCV can decode (for the last two the message ``livedigits run IMAGE`` prints).
+    """
+    name = os.path.expanduser(os.fspath(path))
+    if not os.path.isfile(name):
+        if os.path.isdir(name):
+            raise SourceError(f"{name} is a folder, not an image file")
+        where = "" if os.path.isabs(name) else f" (a relative path starts from the working folder, {os.getcwd()})"
+        raise SourceError(f"no such file: {name}{where}")
+    if os.path.getsize(name) == 0:
+        raise SourceError(_empty_image_message(name))
+    raw = read_still(name)
+    if raw is None:
+        raise SourceError(_unreadable_image_message(name))
+    try:
+        return to_bgr8(raw)
+    except ValueError as exc:  # decoded, but of a depth or channel count no page has
+        raise SourceError(f"cannot read image {name}: {exc}") from None
+
+
+def _empty_image_message(path: str) -> str:
+    return f"{path} is empty (0 bytes); pass an image file that was fully written"
+
+
+def _unreadable_image_message(path: str) -> str:
+    return f"cannot read image {path}: not an image OpenCV can decode, or a damaged file"
+
+
 def _is_image_path(path: str) -> bool:
     return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
@@ -421,9 +452,7 @@ class _ImageListReader:
         image = self.read()
         if image is None:
             if len(self._paths) == 1:
-                raise SourceError(
-                    f"cannot read image {self._paths[0]}: not an image OpenCV can decode, or a damaged file"
-                )
+                raise SourceError(_unreadable_image_message(self._paths[0]))
             raise SourceError(f"none of the {len(self._paths)} images in {self._name} can be read; are they damaged?")
         return image
 
@@ -887,7 +916,7 @@ def open_source(
     else:  # images
         name, paths = target
         if len(paths) == 1 and os.path.getsize(paths[0]) == 0:
-            raise SourceError(f"{paths[0]} is empty (0 bytes); pass an image file that was fully written")
+            raise SourceError(_empty_image_message(paths[0]))
         reader = _ImageListReader(paths, name)
         live = False
 
@@ -1048,6 +1077,7 @@ __all__ = [
     "apply_orientation",
     "exif_orientation",
     "open_source",
+    "read_image_file",
     "read_still",
     "source_kind",
     "to_bgr8",

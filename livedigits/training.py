@@ -15,13 +15,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from .errors import UsageError
-from .evaluation import evaluate_model, evaluate_sets, load_validation_sets
 from .modelfile import INPUT_SHAPE, load_model, quiet_tensorflow
-from .plots import plot_history
-from .types import NOT_A_DIGIT
+
+# NumPy, the evaluation and the plots are imported inside the functions that train: the command line
+# takes ARCHS and AUGMENTS from here for its --help, which must stay light.
 
 #: What ``--arch`` takes; ``build_model`` says what each is.
 ARCHS = ("default", "seed")
@@ -124,6 +122,9 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
     """Batches of MNIST digits, ``cfg.writers`` as many non-MNIST digits drawn afresh from
     ``x_extra`` each epoch (augmented the same way), and ``cfg.negatives`` as many marks."""
     import keras
+    import numpy as np
+
+    from .types import NOT_A_DIGIT
 
     from .augment import AugmentConfig, augment_batch
 
@@ -194,6 +195,11 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
     cfg.check()
     quiet_tensorflow()
     import keras
+    import numpy as np
+
+    from .evaluation import evaluate_model, evaluate_sets, load_validation_sets
+    from .plots import plot_history
+    from .types import NOT_A_DIGIT
 
     from .augment import negatives
     from .data import checksum, load_mnist
@@ -297,6 +303,8 @@ def _brief(result: dict) -> dict:
 
 def _sets_callback_class():
     import keras
+
+    from .evaluation import evaluate_sets
 
     class SetsCallback(keras.callbacks.Callback):
         """Adds ``val_<set>_accuracy`` for each non-MNIST validation set to every epoch's logs (and history)."""

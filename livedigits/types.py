@@ -6,8 +6,10 @@ a stage and read what comes back, with no camera, window or model.
 
 from __future__ import annotations
 
+import os
 import time as _time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -164,6 +166,23 @@ class FrameResult:
         if self.dropped:
             record["dropped"] = int(self.dropped)
         return record
+
+    def plot(self, confidence: bool = False, hud: bool = False) -> np.ndarray:
+        """The frame's image, BGR ``uint8``, with each digit boxed and labelled and each number written
+        above it, as the live window draws them; a new array (the frame's own image is left as it is).
+        ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
+        count at the bottom."""
+        from .overlay import Overlay, OverlayStyle  # OpenCV: only when drawing
+
+        return Overlay(OverlayStyle(show_confidence=confidence), hud=hud).annotate(self)
+
+    def save(self, path: str | os.PathLike, confidence: bool = False, hud: bool = False) -> Path:
+        """Write :meth:`plot`'s picture to ``path`` in the format its extension names (.png, .jpg...) and
+        return the path. Written whole or not at all; ``OutputError`` for an extension OpenCV cannot
+        write or a folder that cannot be written."""
+        from .sinks import write_image
+
+        return write_image(path, self.plot(confidence=confidence, hud=hud))
 
 
 def _detection_record(detection: Detection) -> dict:

@@ -36,6 +36,19 @@ def test_help_does_not_import_tensorflow():
     assert done.stdout.strip() == "False False"
 
 
+def test_help_and_version_load_no_image_or_model_library():
+    """The package's names (``livedigits.Reader``...) load on first use, so the command line's start pays
+    for none of them."""
+    code = ("import sys\nfrom livedigits.cli import main\n"
+            "for argv in (['--help'], ['--version']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "heavy = ('numpy', 'cv2', 'PIL', 'ai_edge_litert', 'tensorflow')\n"
+            "print('loaded:', sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "livedigits" in done.stdout
+    assert "loaded: []" in done.stderr, done.stderr
+
+
 def test_missing_model(tmp_path):
     done = cli("evaluate", "--model", str(tmp_path / "missing.keras"))
     assert done.returncode == 4

@@ -67,6 +67,35 @@ def test_the_classifiers_load_no_training_code():
                          "livedigits.augment", "livedigits.writers", "livedigits.data"}, loaded
 
 
+def test_import_livedigits_is_light_and_its_names_load_on_first_use():
+    done = script(
+        "import sys\nimport livedigits\n"
+        "heavy = ('numpy', 'cv2', 'PIL', 'ai_edge_litert', 'tensorflow')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(livedigits.Reader.__module__, livedigits.Result.__name__, livedigits.SourceError.__name__)\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "print(all(hasattr(livedigits, name) for name in livedigits.__all__), set(livedigits.__all__) <= set(dir(livedigits)))\n"
+        "try:\n    from livedigits import Raeder\nexcept ImportError as exc:\n    print(exc)\n")
+    assert done.returncode == 0, done.stderr
+    before, names, after, listed, typo = done.stdout.splitlines()
+    assert before == "[]"  # `import livedigits` (and the command line, which does it) stays instant
+    assert names == "livedigits.api FrameResult SourceError"
+    assert "cv2" in after and "numpy" in after and "tensorflow" not in after
+    assert listed == "True True"
+    assert "cannot import name 'Raeder'" in typo
+
+
+def test_the_python_api_reads_the_page_without_the_extras():
+    done = script(
+        "import sys\n"
+        "for name in ('tensorflow', 'keras', 'matplotlib'):\n"
+        "    sys.modules[name] = None\n"
+        "from livedigits import Reader\n"
+        "print(' '.join(number.text for number in Reader()('samples/page.png').numbers))\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["8159", "9869", "61", "41", "471", "6668", "3", "9183", "2322"]
+
+
 def test_core_reads_the_page_without_the_extras():
     done = script(WITHOUT_EXTRAS, "run", "samples/page.png", "--headless", "-q")
     assert done.returncode == 0, done.stderr

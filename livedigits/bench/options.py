@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..classify import BACKENDS
+from ..modelfile import BACKENDS
 from ..errors import SourceError, UsageError
 
 #: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.

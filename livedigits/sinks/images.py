@@ -13,7 +13,8 @@ import numpy as np
 
 from livedigits.collect import NOT_A_DIGIT_LABEL, crop_to_uint8
 from livedigits.errors import OutputError
-from livedigits.sinks.paths import check_output_folder
+from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
+from livedigits.sources import _quiet_opencv_log, to_bgr8
 from livedigits.types import NOT_A_DIGIT, FrameResult
 
 #: Extensions an annotated image keeps from its original; any other is written as PNG.
@@ -21,23 +22,39 @@ KEPT_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", "
 JPEG_QUALITY = 95
 
 
-def write_image(path: Path, image: np.ndarray) -> None:
-    """Write ``image`` to ``path`` whole or not at all (temporary file, then rename)."""
-    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if path.suffix.lower() in (".jpg", ".jpeg") else []
-    ok, data = cv2.imencode(path.suffix.lower(), image, params)
-    if not ok:
-        raise OutputError(f"cannot encode {path.name} as {path.suffix}")
-    temporary = path.with_name(f".{path.name}.part")
+def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
+    """Write a BGR ``image`` in the format ``path``'s extension names (.png, .jpg, .webp, .bmp, .tif...) and
+    return the path.
+
+    Written whole or not at all: encoded in memory, written under a temporary name in the same folder
+    and renamed into place, so a full disk or a crash never leaves half a picture (a file already
+    there keeps its old content). :class:`OutputError` for an extension OpenCV cannot write, a folder
+    that cannot be written or a failed write.
+    """
+    target = check_output_path(path)
+    suffix = target.suffix.lower()
+    if not suffix or not cv2.haveImageWriter(f"image{suffix}"):
+        raise OutputError(f"cannot write image {path}: unknown extension {suffix or '(none)'!r}; "
+                          "use .png or .jpg (or .webp, .bmp, .tif)")
+    detail = ""
+    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if suffix in (".jpg", ".jpeg") else []
     try:
-        with open(temporary, "wb") as file:
-            file.write(data.tobytes())
-        os.replace(temporary, path)
+        with _quiet_opencv_log():  # the error is said on one line below, not in OpenCV's own block
+            ok, encoded = cv2.imencode(suffix, to_bgr8(image), params)
+    except cv2.error as exc:  # a format for other depths (.pfm: floats only)
+        ok, detail = False, f" ({' '.join(str(exc).split())})"
+    if not ok:
+        raise OutputError(f"cannot write image {target}: OpenCV cannot encode a colour picture as {suffix}{detail}; "
+                          "use .png or .jpg")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(encoded.tobytes())
+        os.replace(temporary, target)
     except OSError as exc:
-        try:
-            temporary.unlink()
-        except OSError:
-            pass
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write image {target}: {exc.strerror or exc} ({disk_hint(target)})") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target
 
 
 def _slug(text: str) -> str:

@@ -1,0 +1,425 @@
+"""The Python API: a :class:`Reader` loads the model once and reads still images and video into results.
+
+::
+
+    from livedigits import Reader
+
+    reader = Reader()
+    result = reader("samples/page.png")      # a path, a NumPy array, a PIL image, or a list of these
+    print([number.text for number in result.numbers])
+    result.save("page-annotated.png")
+
+    for result in reader.stream("samples/demo.mp4", max_frames=30):   # cameras, files, URLs, several
+        print(result.source, result.frame.index, [n.text for n in result.numbers])
+
+A result is the same :class:`~livedigits.types.FrameResult` the command line writes as a JSON Lines
+record (``result.to_record()``). The settings are those of ``livedigits run``: the same defaults, the
+same TOML file (``config=``), checked by the same code, with the same error messages.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence, Union, overload
+
+import numpy as np
+
+from . import settings
+from .classify import Classifier, load_classifier
+from .errors import LivedigitsError, SourceError, UsageError
+from .reading import ReadingConfig
+from .recognizer import Recognizer
+from .segment import SegmentConfig
+from .sources import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
+from .types import Frame, FrameResult
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
+#: What one image given to a :class:`Reader` may be.
+ImageInput = Union[str, "os.PathLike[str]", bytes, np.ndarray, "PILImage"]
+SourceInput = Union[int, str, "os.PathLike[str]"]
+
+ACCEPTED = ("a path (str or pathlib.Path), a NumPy array ((H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA), "
+            "a PIL image, the bytes of an image file, or a list or tuple of these")
+
+#: The options of a settings file's ``[run]`` table that bear on reading an image; its others (the
+#: source, the outputs, the window) belong to the command and are left to it.
+RUN_OPTIONS = ("model", "backend", "device", "conf", "roi")
+
+#: How error messages name settings given as Python dicts (a file's are named ``--config FILE``).
+CONFIG_ORIGIN = "Reader(config=...)"
+
+
+class Reader:
+    """Reads handwritten digits and numbers on still images, with one model loaded once.
+
+    ``model``: a ``.tflite`` or ``.keras`` file (default: the shipped model). ``backend``: ``auto``
+    (the default: the fastest there is, LiteRT int8 on a CPU), ``lite``, ``lite-int8`` or ``keras``;
+    ``device``: ``auto`` (the default), ``cpu`` or ``gpu`` (the Keras backend); these three, left
+    unset, come from ``config``'s ``[run]`` when it has them. ``conf``: report a digit only from this
+    probability (0-1, default 0.6), as ``--conf``. ``config``: a TOML file, or a dict of the same
+    tables, as ``livedigits run --config``: its ``[segment]`` and ``[reading]`` settings, and from
+    ``[run]`` the options above and ``roi``. ``segment`` and ``reading``: a ``SegmentConfig`` or
+    ``ReadingConfig``, or a dict of some of their fields. An argument given here wins over the file,
+    as the command line does; each value is checked now, with the command's error messages.
+
+    The model is loaded here, so a wrong model, backend or device raises at once (``ModelError``,
+    ``UsageError``). A Reader keeps no state between images and may be shared by threads (calls
+    take turns: the backends are not thread-safe).
+    """
+
+    def __init__(
+        self,
+        model: str | os.PathLike[str] | None = None,
+        backend: str | None = None,
+        device: str | None = None,
+        *,
+        conf: float | None = None,
+        config: str | os.PathLike[str] | Mapping[str, Any] | None = None,
+        segment: SegmentConfig | Mapping[str, Any] | None = None,
+        reading: ReadingConfig | Mapping[str, Any] | None = None,
+    ) -> None:
+        segment_config, reading_config, run = _settings(config, segment, reading, conf)
+        if model is not None and not isinstance(model, (str, os.PathLike)):
+            raise TypeError(f"model must be a path to a .tflite or .keras file, got {_name(model)}")
+        model = model if model is not None else run.get("model")
+        self.classifier: Classifier = load_classifier(
+            backend if backend is not None else run.get("backend") or "auto",
+            os.path.expanduser(os.fspath(model)) if model is not None else None,
+            device if device is not None else run.get("device") or "auto",
+        )
+        self.segment_config: SegmentConfig = segment_config
+        self.reading_config: ReadingConfig = reading_config
+        # No smoothing: each image is read on its own, so results never depend on the one before.
+        self._recognizer = Recognizer(self.classifier, segment_config, reading_config, smooth=False)
+        # Re-entrant: a stream's loop may read a still image with this reader between two results.
+        self._lock = threading.RLock()
+
+    @property
+    def backend(self) -> str:
+        """The backend that reads: ``lite-int8``, ``lite`` or ``keras``."""
+        return self.classifier.name
+
+    @property
+    def device(self) -> str:
+        """Where the model runs: ``cpu`` or ``gpu``."""
+        return self.classifier.device
+
+    @property
+    def model(self) -> Path | None:
+        """The model file in use."""
+        path = getattr(self.classifier, "path", None)
+        return Path(path) if path is not None else None
+
+    def __repr__(self) -> str:
+        return f"Reader(model={str(self.model)!r}, backend={self.backend!r}, device={self.device!r})"
+
+    @overload
+    def __call__(self, image: ImageInput) -> FrameResult: ...
+
+    @overload
+    def __call__(self, image: list[ImageInput] | tuple[ImageInput, ...]) -> list[FrameResult]: ...
+
+    def __call__(self, image):
+        """Read one image, or each of a list or tuple of them (a list of results, in order).
+
+        An image is a path (read upright by its EXIF orientation, as ``livedigits run`` reads it; the
+        result's ``frame.file`` is the path), a NumPy array (``(H, W)`` or ``(H, W, 1)`` grey, ``(H, W,
+        3)`` **BGR**, OpenCV's order, ``(H, W, 4)`` BGRA; ``uint8``, ``uint16``, or floats in 0-1), a PIL
+        image of any mode (upright by its EXIF orientation) or the bytes of an image file.
+
+        ``SourceError`` for a file that is missing, empty or not an image; ``UsageError`` for an array
+        of a shape or type no picture has; ``TypeError`` for anything else. In a list, the message
+        begins with the image's place in it.
+        """
+        if isinstance(image, (list, tuple)):
+            results = []
+            for index, item in enumerate(image):
+                try:
+                    results.append(self._read(item, index))
+                except (LivedigitsError, TypeError) as exc:
+                    raise type(exc)(f"image {index} of {len(image)}: {exc}") from None
+            return results
+        return self._read(image, 0)
+
+    def _read(self, image: object, index: int) -> FrameResult:
+        started = time.perf_counter()
+        image_file = None
+        if isinstance(image, (str, os.PathLike)):
+            image_file = os.path.expanduser(os.fspath(image))
+            pixels = read_image_file(image_file)
+        elif isinstance(image, (bytes, bytearray, memoryview)):
+            pixels = _from_bytes(image)
+        elif isinstance(image, np.ndarray):
+            pixels = _from_array(image)
+        elif _is_pil_image(image):
+            pixels = _from_pil(image)
+        elif isinstance(image, (list, tuple)):
+            raise TypeError("a list inside a list: pass each image once in one flat list (pixels as a NumPy array)")
+        else:
+            raise TypeError(f"cannot read {_name(image)}: pass {ACCEPTED}")
+        frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file)
+        with self._lock:
+            return self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else "")
+
+    def stream(self, *sources: SourceInput | Sequence[SourceInput], realtime: bool = False,
+               reconnect: bool = False, max_frames: int | None = None) -> "ResultStream":
+        """Read video: each frame of one or more sources, as results, through the engine of ``livedigits run``.
+
+        A source is a camera index (``0``), a video file, an image, a folder or glob of images, or a
+        stream URL (``rtsp://...``, ``http://...``); several (``stream("a.mp4", "b.mp4")`` or a list)
+        are read at once, each with its own reader thread and tracker, their crops classified in one
+        batch; ``result.source`` tells them apart, ``detection.track_id`` follows a digit from frame to
+        frame. The sources are opened now: one that cannot be opened raises ``SourceError`` at once.
+
+        ``realtime`` paces a file at its frame rate, dropping frames like a camera; ``reconnect`` keeps
+        retrying a camera or stream that goes away; ``max_frames`` stops each source after that many.
+        Iterate the returned :class:`ResultStream` (leaving the loop early closes every source), or use
+        it in a ``with`` block. The model is shared with this reader: calls take turns.
+        """
+        from .engine import Engine
+        from .sources import open_source
+
+        specs: list = []
+        for item in sources or (0,):
+            specs.extend(item if isinstance(item, (list, tuple)) else [item])
+        if max_frames is not None and (not isinstance(max_frames, int) or max_frames < 1):
+            raise UsageError(f"max_frames must be 1 or more, got {max_frames!r}")
+        opened = []
+        try:
+            for spec in specs:
+                if not isinstance(spec, (str, int, os.PathLike)) or isinstance(spec, bool):
+                    raise TypeError(f"cannot read {_name(spec)} as a source: pass a camera index, a path or a URL")
+                opened.append(open_source(os.fspath(spec) if isinstance(spec, os.PathLike) else spec,
+                                          realtime=realtime, reconnect=reconnect))
+        except BaseException:
+            for source in opened:
+                source.stop()
+            raise
+        recognizer = Recognizer(_TakingTurns(self.classifier, self._lock), self.segment_config, self.reading_config,
+                                smooth=True)
+        return ResultStream(Engine(opened, recognizer, max_frames=max_frames))
+
+
+class _TakingTurns:
+    """A classifier shared by a reader's still images and its streams: one call at a time."""
+
+    def __init__(self, classifier: Classifier, lock) -> None:
+        self.inner = classifier
+        self.lock = lock
+        self.name = classifier.name
+        self.device = classifier.device
+        self.num_classes = classifier.num_classes
+
+    def predict(self, batch: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.inner.predict(batch)
+
+
+class ResultStream:
+    """The results of :meth:`Reader.stream`, frame after frame: an iterator and a context manager.
+
+    ``close()`` (or leaving a ``with`` block, or ``break``-ing out of a ``for`` loop over it) stops every
+    source; ``summary`` (a :class:`livedigits.engine.RunSummary`) holds the figures of the run so far.
+    """
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._results = engine.results()
+
+    @property
+    def summary(self):
+        return self.engine.summary
+
+    def __iter__(self) -> "ResultStream":
+        return self
+
+    def __next__(self) -> FrameResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop reading: every source is stopped, also if no result was taken yet."""
+        self._results.close()
+        for stream in self.engine.streams:
+            stream.source.stop()
+
+    def __enter__(self) -> "ResultStream":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - at interpreter exit there is nothing left to tell
+            pass
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def _settings(config, segment, reading, conf) -> tuple[SegmentConfig, ReadingConfig, dict]:
+    """The segmentation and reading settings, and the ``[run]`` options that bear on reading: the
+    defaults, then the file's (its ``roi`` and ``conf`` over its tables, as for the command), then the
+    arguments."""
+    path, origin, document = _document(config)
+    segment_config = settings.field_values(path, "segment", document.get("segment", {}), origin=origin)
+    reading_config = settings.field_values(path, "reading", document.get("reading", {}), origin=origin)
+    run = _run_options(path, origin, document.get("run", {}))
+    where = f"{origin or f'--config {path}'}: [run]"
+    if run.get("roi"):
+        from .cli import _parse_roi  # the command's own reading of "x,y,w,h"
+
+        try:
+            segment_config = replace(segment_config, roi=_parse_roi(run["roi"]))
+        except UsageError as exc:
+            raise UsageError(f"{where} roi: {exc}") from None
+    if run.get("conf") is not None:
+        reading_config = replace(reading_config, min_confidence=_probability(run["conf"], f"{where} conf"))
+    segment_config = _merged("segment", segment_config, segment, SegmentConfig)
+    reading_config = _merged("reading", reading_config, reading, ReadingConfig)
+    if conf is not None:
+        reading_config = replace(reading_config, min_confidence=_probability(conf, "conf"))
+    return segment_config, reading_config, run
+
+
+def _document(config) -> tuple[str | None, str | None, dict]:
+    """``(path, origin, tables)`` of ``config``: a file is named by its path in messages, a dict by
+    ``CONFIG_ORIGIN``."""
+    if config is None:
+        return None, None, {}
+    if isinstance(config, (str, os.PathLike)):
+        path = os.path.expanduser(os.fspath(config))
+        return path, None, settings.read(path)
+    if isinstance(config, Mapping):
+        return None, CONFIG_ORIGIN, settings.check_tables(dict(config), CONFIG_ORIGIN)
+    raise TypeError(f"config must be the path of a TOML file or a dict of its tables, got {_name(config)}")
+
+
+def _run_options(path, origin, table: dict) -> dict:
+    """The ``[run]`` table checked as ``livedigits run --config`` checks it (an unknown key is an error
+    there too); only ``RUN_OPTIONS`` are kept."""
+    if not table:
+        return {}
+    from .cli import build_parser
+
+    run_parser = build_parser().get_default("sections")["run"]
+    values = settings.option_values(path, "run", table, run_parser, origin=origin)
+    return {key: value for key, value in values.items() if key in RUN_OPTIONS}
+
+
+def _merged(section: str, base, given, cls):
+    """``base`` with ``given`` over it: a whole ``cls`` replaces it, a dict sets the fields it names."""
+    if given is None:
+        return base
+    if isinstance(given, cls):
+        return given
+    if isinstance(given, Mapping):
+        return settings.field_values(None, section, dict(given), origin=f"Reader({section}=...)", base=base)
+    raise TypeError(f"{section} must be a {cls.__name__} or a dict of its fields, got {_name(given)}")
+
+
+def _probability(value, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{where} must be a number from 0 to 1, got {_name(value)}")
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise UsageError(f"{where} is a probability, 0 to 1, got {value:g}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _name(value: object) -> str:
+    """How a message names what was given: its type, and the value itself when it is short."""
+    kind = type(value)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    text = repr(value)
+    return f"{name} {text}" if len(text) <= 40 and not isinstance(value, (bytes, np.ndarray)) else name
+
+
+def _from_bytes(data: bytes | bytearray | memoryview) -> np.ndarray:
+    if len(data) == 0:
+        raise SourceError("empty bytes: no image in them; pass the whole content of an image file")
+    raw = read_still(bytes(data))  # upright by the EXIF orientation, like a file
+    if raw is None:
+        raise SourceError(f"cannot read these {len(data)} bytes as an image: not an image file OpenCV can decode "
+                          "(PNG, JPEG, WebP, BMP, TIFF...), or a damaged one")
+    try:
+        return to_bgr8(raw)
+    except ValueError as exc:
+        raise SourceError(f"cannot read these {len(data)} bytes as an image: {exc}") from None
+
+
+def _from_array(array: np.ndarray) -> np.ndarray:
+    try:
+        pixels = to_bgr8(array)
+    except ValueError as exc:
+        raise UsageError(f"cannot read a NumPy array of shape {array.shape} and dtype {array.dtype} as an image "
+                         f"({exc}); pass (H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA, uint8, uint16 or "
+                         "floats in 0-1") from None
+    # The result keeps its image (for plot and save): its own copy, not a view of an array the caller
+    # may go on writing into (a camera buffer reused for the next frame).
+    return pixels.copy() if np.may_share_memory(pixels, array) else pixels
+
+
+def _is_pil_image(value: object) -> bool:
+    # Without importing Pillow: an object can only be a PIL image if Pillow is already imported.
+    module = sys.modules.get("PIL.Image")
+    return module is not None and isinstance(value, module.Image)
+
+
+def _from_pil(image: PILImage) -> np.ndarray:
+    """BGR ``uint8`` from a PIL image of any mode, upright by its EXIF orientation as a file is read.
+
+    16-bit grey (``I;16``, and ``I``, as Pillow holds 16-bit files) keeps its contrast: scaled from
+    0-65535, as a 16-bit file is, where Pillow's own conversion would clip it at 255. Transparency is
+    laid over white paper, as for files. Other modes (palette, bilevel, CMYK, float...) go through
+    Pillow's conversion to RGB.
+    """
+    try:
+        image.load()  # an image opened lazily from a file is decoded here
+    except (OSError, ValueError) as exc:
+        raise SourceError(f"cannot read the PIL image: {exc}; the file it was opened from is damaged, "
+                          "cut short or already closed") from None
+    mode = image.mode
+    if mode.startswith("I;16"):
+        pixels = np.asarray(image).astype(np.uint16)  # native byte order (I;16B is big-endian)
+    elif mode == "I":
+        pixels = np.clip(np.asarray(image), 0, 65535).astype(np.uint16)
+    elif mode == "L":
+        pixels = np.asarray(image)
+    elif mode == "LA":
+        grey_alpha = np.asarray(image)
+        grey = grey_alpha[:, :, 0]
+        pixels = np.dstack([grey, grey, grey, grey_alpha[:, :, 1]])
+    elif mode == "RGB":
+        pixels = np.asarray(image)[:, :, ::-1]
+    elif mode == "RGBA":
+        pixels = np.asarray(image)[:, :, [2, 1, 0, 3]]
+    else:
+        transparent = any(band in ("A", "a") for band in image.getbands()) or "transparency" in image.info
+        try:
+            converted = image.convert("RGBA" if transparent else "RGB")
+        except ValueError as exc:
+            raise UsageError(f"cannot convert a PIL image of mode {mode} to colour ({exc}); convert it first, "
+                             "e.g. image.convert('RGB')") from None
+        pixels = np.asarray(converted)
+        pixels = pixels[:, :, [2, 1, 0, 3]] if transparent else pixels[:, :, ::-1]
+    try:
+        orientation = int(image.getexif().get(EXIF_ORIENTATION_TAG, 1))
+    except (TypeError, ValueError):  # a damaged tag: no orientation, as for files
+        orientation = 1
+    try:
+        return to_bgr8(apply_orientation(pixels, orientation))
+    except ValueError as exc:  # a 0 x 0 image
+        raise UsageError(f"cannot read a PIL image of mode {mode} and size {image.size}: {exc}") from None
