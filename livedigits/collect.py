@@ -34,6 +34,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from . import images
+from .boxes import greedy_match, iou_matrix
 from .errors import OutputError, SourceError, UsageError
 from .normalize import CROP_SIZE, normalize_ink
 from .segment import DEFAULT_CONFIG, SegmentConfig, crops_batch, find_candidates, to_gray
@@ -272,15 +274,10 @@ def single_digit_crop(image: np.ndarray) -> np.ndarray | None:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """Read an image file as BGR uint8; SourceError naming it when it cannot be decoded."""
-    from .sources import read_still, to_bgr8
-
-    raw = read_still(path)  # upright by the EXIF orientation
-    if raw is None:
-        raise SourceError(f"cannot read image {path}: not an image OpenCV can decode, or a damaged file")
+    """Read an image file as BGR uint8; SourceError naming it when it cannot be read."""
     try:
-        return to_bgr8(raw)
-    except ValueError as exc:
+        return images.read_image(path)
+    except images.UnreadableImage as exc:
         raise SourceError(f"cannot read image {path}: {exc}") from None
 
 
@@ -368,22 +365,11 @@ class AppearanceTracker:
 
     def due(self, boxes: list[Box], frame_index: int) -> list[int]:
         """Indices of ``boxes`` to save at ``frame_index``; updates the tracks."""
-        from .reading import _iou_matrix
-
         self._tracks = [t for t in self._tracks if frame_index - t["last_seen"] <= self.max_missed]
         matched: dict[int, dict] = {}
         if boxes and self._tracks:
-            iou = _iou_matrix(np.array([b.as_list() for b in boxes], np.float32),
-                              np.array([t["box"].as_list() for t in self._tracks], np.float32))
-            used = set()
-            for flat in np.argsort(-iou, axis=None):
-                bi, ti = divmod(int(flat), iou.shape[1])
-                if iou[bi, ti] < self.min_iou:
-                    break
-                if bi in matched or ti in used:
-                    continue
-                matched[bi] = self._tracks[ti]
-                used.add(ti)
+            iou = iou_matrix(boxes, [t["box"] for t in self._tracks])
+            matched = {bi: self._tracks[ti] for bi, ti in greedy_match(iou, self.min_iou)}
         due = []
         for i, box in enumerate(boxes):
             track = matched.get(i)
