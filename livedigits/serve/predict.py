@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from ..collect import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
+from ..collect.importer import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
 from ..images import UnreadableImage, read_image
 from ..recognizer import Recognizer
 from ..types import NOT_A_DIGIT, Frame
