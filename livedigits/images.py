@@ -1,5 +1,5 @@
-"""Still images into the pipeline's form: every image file the package reads becomes a BGR ``uint8``
-array here, upright by its EXIF orientation, at whatever depth and channels it was stored in.
+"""Still images into the pipeline's form: a photo or scan given to the package becomes a BGR ``uint8``
+array here, upright by its EXIF orientation, from whatever depth and channels it was stored in.
 
 ``read_image`` is the one door for a file or its bytes (``livedigits run`` on an image or folder,
 ``livedigits collect`` imports, the web API's uploads); ``to_bgr8`` also normalises video frames.
