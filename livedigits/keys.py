@@ -27,7 +27,7 @@ KEYS_LEFT = frozenset({65361, 0x1000012, 0x250000, 63234, 81})
 KEYS_UP = frozenset({65362, 0x1000013, 0x260000, 63232, 82})
 KEYS_RIGHT = frozenset({65363, 0x1000014, 0x270000, 63235, 83})
 KEYS_DOWN = frozenset({65364, 0x1000015, 0x280000, 63233, 84})
-KEY_SHIFT_TAB = frozenset({65056, 0x1000002, 353})
+KEYS_SHIFT_TAB = frozenset({65056, 0x1000002, 353})
 KEYS_ENTER = frozenset({10, 13, 65293, 0x1000004, 0x1000005})
 #: GTK reports the keypad's digits as keys of their own.
 GTK_KEYPAD_DIGITS = {0xFFB0 + d: str(d) for d in range(10)}

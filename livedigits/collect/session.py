@@ -11,13 +11,13 @@ from ..keys import (
     ACTION_QUIT,
     GTK_KEYPAD_DIGITS,
     KEY_ESC,
-    KEY_SHIFT_TAB,
     KEY_SPACE,
     KEY_TAB,
     KEYS_DOWN,
     KEYS_ENTER,
     KEYS_LEFT,
     KEYS_RIGHT,
+    KEYS_SHIFT_TAB,
     KEYS_UP,
 )
 from ..types import Candidate
@@ -69,7 +69,7 @@ class CollectSession:
         """Act on one key code; ``"quit"`` when the user asked to stop."""
         if key is None or key < 0:
             return None
-        if key in KEYS_LEFT or key in KEYS_UP or key in KEY_SHIFT_TAB:
+        if key in KEYS_LEFT or key in KEYS_UP or key in KEYS_SHIFT_TAB:
             self._move(-1)
             return None
         if key in KEYS_RIGHT or key in KEYS_DOWN or key == KEY_TAB:
