@@ -37,7 +37,7 @@ from .errors import LivedigitsError, SourceError, UsageError
 from .reading import ReadingConfig
 from .recognizer import Recognizer
 from .segment import SegmentConfig
-from .sources import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
+from .images import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
 from .types import Frame, FrameResult
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .errors import ModelError, UsageError
 from .logs import native_stderr_silenced
-from .modelfile import (BACKENDS, DEVICES, EXPECTED_SHAPES, MODEL_FILES, check_keras_file, check_model_shapes, default_model_path,
+from .modelfile import (BACKENDS, DEVICES, EXPECTED_SHAPES, check_keras_file, check_model_shapes, default_model_path,
                         load_model, quiet_tensorflow)
 
 # LiteRT needs a fixed batch size per allocated interpreter; batches are padded up to the next of these

@@ -46,6 +46,7 @@ from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 import cv2
 import numpy as np
 
+from .keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
 from .overlay import Overlay, waiting_screen
 from .recognizer import Recognizer
 from .stats import percentiles
@@ -59,10 +60,6 @@ PAUSED_POLL_SECONDS = 0.05
 #: bounded amount of memory (about 10 minutes at 30 fps).
 SUMMARY_WINDOW = 18_000
 
-#: Actions a sink's ``write`` or an interactive sink's ``show`` may return (a window's keys).
-ACTION_QUIT = "quit"
-ACTION_PAUSE = "pause"
-ACTION_SNAPSHOT = "snapshot"
 
 
 # --------------------------------------------------------------------------- the protocols

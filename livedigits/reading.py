@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .boxes import greedy_match, iou_matrix
 from .types import NOT_A_DIGIT, Box, Candidate, Detection, Number
 
 
@@ -98,17 +99,8 @@ class Tracker:
         ids = [0] * len(candidates)
         used_c, used_t = set(), set()
         if candidates and self._tracks:
-            iou = _iou_matrix(
-                np.array([c.box.as_list() for c in candidates], np.float32),
-                np.array([t["box"].as_list() for t in self._tracks], np.float32),
-            )
-            # Greedy one-to-one matching, best overlap first.
-            for flat in np.argsort(-iou, axis=None):
-                ci, ti = divmod(int(flat), iou.shape[1])
-                if iou[ci, ti] < cfg.track_iou:
-                    break
-                if ci in used_c or ti in used_t:
-                    continue
+            iou = iou_matrix([c.box for c in candidates], [t["box"] for t in self._tracks])
+            for ci, ti in greedy_match(iou, cfg.track_iou):
                 used_c.add(ci)
                 used_t.add(ti)
                 track = self._tracks[ti]
@@ -130,17 +122,6 @@ class Tracker:
         self._tracks = survivors
         self.ids = ids
         return smoothed
-
-
-def _iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in ``a`` (N, 4) with every box in ``b`` (M, 4), boxes as x, y, w, h."""
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Detection]]:

@@ -54,7 +54,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from .synth import Digits, _check_digits, draw_truth, mnist_test_digits
+from .synth import Digits, check_digits, draw_truth, mnist_test_digits
 
 # Inks as BGR reflectance in [0, 1], and how they lie on paper.
 #   opacity: share of the paper's light the ink takes at its full width;
@@ -701,7 +701,7 @@ def render(options: SceneOptions, seed: int = 0, digits: Digits | StrokeDigits |
     by default the MNIST test set), or ``StrokeDigits`` (pen trajectories, e.g. ``load_pendigits``). Same options and seed, same image.
     """
     if not isinstance(digits, StrokeDigits):
-        digits = _check_digits(mnist_test_digits() if digits is None else digits)
+        digits = check_digits(mnist_test_digits() if digits is None else digits)
     layout_seed, paper_seed, ink_seed, light_seed, camera_seed = np.random.SeedSequence(seed).spawn(5)
     size = tuple(int(v) for v in options.size)
     placed = _layout(options, np.random.default_rng(layout_seed), digits)

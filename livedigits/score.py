@@ -38,6 +38,9 @@ import json
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
+from .boxes import greedy_match, iou_matrix
 from .types import Box
 
 DIGIT_IOU = 0.3  # a detection and a true digit match at or above this IoU
@@ -106,24 +109,13 @@ def _centre_inside(box: Box, area: Box) -> bool:
 
 
 def _greedy_pairs(left: list[Box], right: list[Box], threshold: float, allowed=None) -> list[tuple[int, int, float]]:
-    """One-to-one pairs ``(i, j, iou)`` with IoU >= threshold, best IoU first."""
-    candidates = []
-    for i, a in enumerate(left):
-        for j, b in enumerate(right):
-            if allowed is not None and not allowed(i, j):
-                continue
-            overlap = a.iou(b)
-            if overlap >= threshold:
-                candidates.append((overlap, i, j))
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-    used_left, used_right, pairs = set(), set(), []
-    for overlap, i, j in candidates:
-        if i in used_left or j in used_right:
-            continue
-        used_left.add(i)
-        used_right.add(j)
-        pairs.append((i, j, overlap))
-    return pairs
+    """One-to-one pairs ``(i, j, iou)`` with IoU >= threshold, best IoU first; ``allowed(i, j)`` may forbid a pair."""
+    iou = iou_matrix(left, right)
+    if allowed is not None:
+        for i, j in np.argwhere(iou >= threshold):
+            if not allowed(int(i), int(j)):
+                iou[i, j] = -np.inf
+    return [(i, j, float(iou[i, j])) for i, j in greedy_match(iou, threshold)]
 
 
 @dataclass

@@ -29,7 +29,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import glob
-import io
 import logging
 import math
 import os
@@ -37,7 +36,6 @@ import stat
 import sys
 import threading
 import time
-import warnings
 from typing import Iterator, Sequence
 
 import cv2
@@ -45,6 +43,8 @@ import numpy as np
 
 from livedigits import cameras
 from livedigits.errors import SourceError
+from livedigits.images import (UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
+                               unreadable_image_message)
 from livedigits.logs import native_stderr_captured
 from livedigits.redact import redact_url
 from livedigits.types import Frame
@@ -80,12 +80,6 @@ MAX_NOMINAL_FPS = 240.0
 TRUNCATION_RATIO = 0.9
 TRUNCATION_MIN_MISSING = 2
 
-#: Still-image file name extensions OpenCV's imread can decode.
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".bmp", ".dib", ".tif", ".tiff", ".webp",
-     ".pbm", ".pgm", ".ppm", ".pnm", ".pxm", ".sr", ".ras", ".jp2", ".exr", ".hdr", ".pic", ".avif"}
-)
-
 #: URL prefixes handed to FFmpeg as network streams.
 STREAM_PREFIXES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
 
@@ -104,197 +98,6 @@ STATE_ENDED = "ended"
 
 POLICY_LATEST = "latest"
 POLICY_EVERY = "every"
-
-
-# --------------------------------------------------------------------------- images
-
-
-def to_bgr8(image: np.ndarray) -> np.ndarray:
-    """Return ``image`` as a C-contiguous BGR ``uint8`` array of shape ``(H, W, 3)``.
-
-    Accepts what ``cv2.imread(..., IMREAD_UNCHANGED)`` and ``VideoCapture.read``
-    give: ``(H, W)`` or ``(H, W, 1)`` grayscale, ``(H, W, 3)`` BGR or
-    ``(H, W, 4)`` BGRA, in ``uint8``, ``uint16``, other integers or floats.
-
-    Depth is scaled by the dtype's value range, not clipped, so a 16-bit scan
-    keeps its contrast (65535 -> 255). Floats are taken to be in [0, 1], as
-    OpenCV does. Alpha is composited over white: handwriting exported with a
-    transparent background usually has black (0, 0, 0) colour under alpha 0,
-    so dropping alpha would turn the whole page black and hide the ink.
-    """
-    if image is None or image.size == 0:
-        raise ValueError("empty image")
-    image = _to_uint8(image)
-    if image.ndim == 3 and image.shape[2] == 1:
-        image = image[:, :, 0]
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    elif image.ndim == 3 and image.shape[2] == 4:
-        image = _composite_over_white(image)
-    elif not (image.ndim == 3 and image.shape[2] == 3):
-        raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
-    return np.ascontiguousarray(image)
-
-
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    """Scale any integer or float depth to ``uint8`` by its value range.
-
-    Without float64 copies: OpenCV scales 16-bit and smaller integers straight into the 8-bit result
-    (a 16-bit RGBA page of 40 megapixels would otherwise take 2.5 GB of temporaries); wider types
-    go through one float32 copy.
-    """
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype == np.uint16:
-        # 65535 / 255 == 257 exactly, so this maps the full range onto 0..255 (rounded).
-        return cv2.convertScaleAbs(image, alpha=1.0 / 257.0)
-    if image.dtype in (np.int8, np.int16, np.int32):
-        info = np.iinfo(image.dtype)
-        scale = 255.0 / (info.max - info.min)
-        return cv2.convertScaleAbs(image, alpha=scale, beta=-info.min * scale)
-    if np.issubdtype(image.dtype, np.integer):
-        info = np.iinfo(image.dtype)
-        scaled = image.astype(np.float32)
-        scaled -= np.float32(info.min)
-        scaled *= np.float32(255.0 / (info.max - info.min))
-        np.rint(scaled, out=scaled)
-        return scaled.astype(np.uint8)
-    if np.issubdtype(image.dtype, np.floating):
-        scaled = np.nan_to_num(image.astype(np.float32), copy=False)
-        np.clip(scaled, 0.0, 1.0, out=scaled)
-        scaled *= np.float32(255.0)
-        np.rint(scaled, out=scaled)
-        return scaled.astype(np.uint8)
-    raise ValueError(f"unsupported image dtype {image.dtype}")
-
-
-def _composite_over_white(bgra: np.ndarray) -> np.ndarray:
-    """Blend a ``(H, W, 4)`` uint8 BGRA image over a white page -> ``(H, W, 3)``.
-
-    ``255 - (255 - colour) * alpha / 255``, rounded, in 8-bit OpenCV operations (no 16-bit copies).
-    """
-    alpha = np.ascontiguousarray(bgra[:, :, 3])
-    ink = cv2.bitwise_not(np.ascontiguousarray(bgra[:, :, :3]))
-    ink = cv2.multiply(ink, cv2.merge([alpha, alpha, alpha]), scale=1.0 / 255.0)
-    return cv2.bitwise_not(ink)
-
-
-#: EXIF tag number of the orientation a camera stores instead of turning the pixels.
-EXIF_ORIENTATION_TAG = 0x0112
-
-
-def exif_orientation(image_file: str | os.PathLike | bytes) -> int:
-    """The EXIF orientation (1-8) of a still image file or its bytes; 1 when absent or unreadable.
-
-    Only the header is parsed (Pillow reads lazily); formats Pillow does not know count as 1.
-    """
-    from PIL import Image  # a dependency; imported here so sources stays cheap to import
-
-    try:
-        handle = io.BytesIO(image_file) if isinstance(image_file, (bytes, bytearray, memoryview)) else image_file
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with Image.open(handle) as image:
-                value = image.getexif().get(EXIF_ORIENTATION_TAG, 1)
-    except Exception:  # noqa: BLE001 - not an image Pillow reads, or a damaged header: no orientation
-        return 1
-    try:
-        value = int(value)
-    except (TypeError, ValueError):
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
-def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
-    """Turn/flip ``image`` (``(H, W)`` or ``(H, W, C)``, any dtype) so EXIF ``orientation`` becomes upright (1).
-
-    1 upright; 2 mirrored left-right; 3 turned 180 degrees; 4 mirrored top-bottom; 5 mirrored along
-    the main diagonal; 6 needs a quarter turn clockwise; 7 mirrored along the other diagonal; 8 needs
-    a quarter turn anticlockwise. Other values leave the image as it is.
-    """
-    if orientation == 2:
-        out = image[:, ::-1]
-    elif orientation == 3:
-        out = image[::-1, ::-1]
-    elif orientation == 4:
-        out = image[::-1]
-    elif orientation == 5:
-        out = np.swapaxes(image, 0, 1)
-    elif orientation == 6:
-        out = np.swapaxes(image[::-1], 0, 1)
-    elif orientation == 7:
-        out = np.swapaxes(image[::-1, ::-1], 0, 1)
-    elif orientation == 8:
-        out = np.swapaxes(image[:, ::-1], 0, 1)
-    else:
-        return image
-    return np.ascontiguousarray(out)
-
-
-def read_still(image_file: str | os.PathLike | bytes) -> np.ndarray | None:
-    """Decode a still image (a path, or the file's bytes) at its real depth and channels, upright.
-
-    What ``cv2.imread``/``cv2.imdecode`` with ``IMREAD_UNCHANGED`` give (16-bit and alpha kept),
-    turned by the file's EXIF orientation, which ``IMREAD_UNCHANGED`` ignores (a phone photo taken
-    upright would otherwise come out sideways). None when it cannot be decoded. Every still image
-    the package reads goes through here.
-    """
-    try:
-        if isinstance(image_file, (bytes, bytearray, memoryview)):
-            raw = cv2.imdecode(np.frombuffer(image_file, np.uint8), cv2.IMREAD_UNCHANGED)
-        else:
-            raw = cv2.imread(os.fspath(image_file), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        return None
-    if raw is None or raw.size == 0:
-        return None
-    return apply_orientation(raw, exif_orientation(image_file))
-
-
-def _read_image(path: str) -> np.ndarray | None:
-    """Read a still image at its real depth, upright, and normalise it; None if unreadable."""
-    raw = read_still(path)
-    if raw is None:
-        return None
-    try:
-        return to_bgr8(raw)
-    except ValueError:
-        return None
-
-
-def read_image_file(path: str | os.PathLike) -> np.ndarray:
-    """One still image file as a BGR ``uint8`` array, upright by its EXIF orientation.
-
-    :class:`SourceError` with a one-line message when the file is missing, a folder, empty or not an
-    image OpenCV can decode (for the last two the message ``livedigits run IMAGE`` prints).
-    """
-    name = os.path.expanduser(os.fspath(path))
-    if not os.path.isfile(name):
-        if os.path.isdir(name):
-            raise SourceError(f"{name} is a folder, not an image file")
-        where = "" if os.path.isabs(name) else f" (a relative path starts from the working folder, {os.getcwd()})"
-        raise SourceError(f"no such file: {name}{where}")
-    if os.path.getsize(name) == 0:
-        raise SourceError(_empty_image_message(name))
-    raw = read_still(name)
-    if raw is None:
-        raise SourceError(_unreadable_image_message(name))
-    try:
-        return to_bgr8(raw)
-    except ValueError as exc:  # decoded, but of a depth or channel count no page has
-        raise SourceError(f"cannot read image {name}: {exc}") from None
-
-
-def _empty_image_message(path: str) -> str:
-    return f"{path} is empty (0 bytes); pass an image file that was fully written"
-
-
-def _unreadable_image_message(path: str) -> str:
-    return f"cannot read image {path}: not an image OpenCV can decode, or a damaged file"
-
-
-def _is_image_path(path: str) -> bool:
-    return os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS
 
 
 # --------------------------------------------------------------------------- backends
@@ -452,7 +255,7 @@ class _ImageListReader:
         image = self.read()
         if image is None:
             if len(self._paths) == 1:
-                raise SourceError(_unreadable_image_message(self._paths[0]))
+                raise SourceError(unreadable_image_message(self._paths[0]))
             raise SourceError(f"none of the {len(self._paths)} images in {self._name} can be read; are they damaged?")
         return image
 
@@ -460,13 +263,15 @@ class _ImageListReader:
         while self._next < len(self._paths):
             path = self._paths[self._next]
             self._next += 1
-            image = _read_image(path)
-            if image is not None:
-                self.current_path = path
-                return image
-            self.skipped += 1
-            self.warnings.append(f"skipped unreadable image {path}")
-            log.warning("skipped unreadable image %s", path)
+            try:
+                image = read_image(path)
+            except UnreadableImage:
+                self.skipped += 1
+                self.warnings.append(f"skipped unreadable image {path}")
+                log.warning("skipped unreadable image %s", path)
+                continue
+            self.current_path = path
+            return image
         return None
 
     def release(self) -> None:
@@ -916,7 +721,7 @@ def open_source(
     else:  # images
         name, paths = target
         if len(paths) == 1 and os.path.getsize(paths[0]) == 0:
-            raise SourceError(_empty_image_message(paths[0]))
+            raise SourceError(empty_image_message(paths[0]))
         reader = _ImageListReader(paths, name)
         live = False
 
@@ -1029,7 +834,7 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     if os.path.isdir(path):
         return "images", (path, _folder_images(path))
     if os.path.isfile(path):
-        if _is_image_path(path) or cv2.haveImageReader(path):
+        if is_image_path(path) or cv2.haveImageReader(path):
             return "images", (path, [path])
         return "video", path
     if any(char in text for char in _GLOB_CHARS):
@@ -1043,7 +848,7 @@ def _folder_images(folder: str) -> list[str]:
     """Image files directly in ``folder``, sorted by name; other files are ignored."""
     entries = sorted(os.listdir(folder))
     paths = [os.path.join(folder, entry) for entry in entries]
-    images = [p for p in paths if os.path.isfile(p) and _is_image_path(p)]
+    images = [p for p in paths if os.path.isfile(p) and is_image_path(p)]
     if not images:
         raise SourceError(
             f"no images in folder {folder} ({len(entries)} other entries); "
@@ -1056,7 +861,7 @@ def _glob_images(pattern: str) -> list[str]:
     matches = sorted(p for p in glob.glob(pattern) if os.path.isfile(p))
     if not matches:
         raise SourceError(f"no files match {pattern}; check the pattern and quote it so the shell does not expand it")
-    images = [p for p in matches if _is_image_path(p)]
+    images = [p for p in matches if is_image_path(p)]
     if not images:
         raise SourceError(f"{pattern} matches {len(matches)} files but no images (.png, .jpg...)")
     return images
@@ -1064,7 +869,6 @@ def _glob_images(pattern: str) -> list[str]:
 
 __all__ = [
     "EVERY_QUEUE_SIZE",
-    "IMAGE_EXTENSIONS",
     "POLICY_EVERY",
     "POLICY_LATEST",
     "RECONNECT_FIRST_DELAY_S",
@@ -1074,12 +878,7 @@ __all__ = [
     "STATE_STARTING",
     "STATE_UNAVAILABLE",
     "Source",
-    "apply_orientation",
-    "exif_orientation",
     "open_source",
-    "read_image_file",
-    "read_still",
     "source_kind",
-    "to_bgr8",
 ]
 

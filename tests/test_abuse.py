@@ -143,7 +143,7 @@ from livedigits.serve import bind, server_config  # noqa: E402
 from livedigits.serve.app import create_app  # noqa: E402
 from livedigits.serve.metrics import Metrics  # noqa: E402
 from livedigits.serve.predict import Predictor  # noqa: E402
-from livedigits.sources import to_bgr8  # noqa: E402
+from livedigits.images import to_bgr8  # noqa: E402
 
 
 @pytest.fixture(scope="module")

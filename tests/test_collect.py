@@ -284,14 +284,14 @@ def test_bad_collect_input(tmp_path, capsys, monkeypatch, mnist_slice):
 
 def test_the_window_loop_with_a_fake_gui(tmp_path, monkeypatch, mnist_slice):
     """The thin window layer: frames are read, crops classified and shown, keys act, the window closes."""
-    from livedigits import sinks
+    from livedigits.sinks import window as window_sink
 
     video = tmp_path / "page.mp4"
     synth.render_video(video, tmp_path / "page.json", seed=6, frames=5, size=(640, 480), digits=mnist_slice[1],
                        marks=(0, 0), numbers=(3, 4))
     keys = [SPACE, ord("7"), GTK_RIGHT, ord("1"), ord("u"), ord("n"), ord("q")]
     calls = []
-    monkeypatch.setattr(sinks, "_gui_problem", lambda: None)
+    monkeypatch.setattr(window_sink, "_gui_problem", lambda: None)
     for name in ("namedWindow", "destroyWindow"):
         monkeypatch.setattr(cv2, name, lambda *args, name=name: calls.append(name))
     monkeypatch.setattr(cv2, "imshow", lambda title, image: calls.append(("imshow", image.shape)))

@@ -31,9 +31,10 @@ from helpers_media import (
     write_image,
     write_video,
 )
-from livedigits import sources
+from livedigits import images, sources
 from livedigits.errors import SourceError
-from livedigits.sources import EVERY_QUEUE_SIZE, open_source, to_bgr8
+from livedigits.images import to_bgr8
+from livedigits.sources import EVERY_QUEUE_SIZE, open_source
 from livedigits.types import Frame
 
 #: Upper bound for anything that must not hang; generous for a shared 2-core box.
@@ -304,6 +305,19 @@ def test_image_that_cannot_be_decoded(tmp_path: Path) -> None:
     bad = tmp_path / "scan.png"
     bad.write_bytes(b"definitely not a png" * 10)
     expect_source_error(str(bad), "cannot read image", "scan.png")
+
+
+def test_read_image_gives_the_same_page_from_a_path_or_bytes_and_one_error_otherwise(tmp_path: Path) -> None:
+    gray16 = np.tile(np.linspace(0, 65535, 40).astype(np.uint16), (30, 1))
+    path = tmp_path / "scan16.png"
+    assert cv2.imwrite(str(path), gray16)
+    from_path, from_bytes = images.read_image(path), images.read_image(path.read_bytes())
+    assert_bgr8(from_path)
+    assert np.array_equal(from_path, from_bytes)
+    assert from_path[0, -1].tolist() == [255, 255, 255]  # 16-bit white stays white, not clipped
+    with pytest.raises(images.UnreadableImage, match="not an image OpenCV can decode") as caught:
+        images.read_image(b"definitely not a png" * 10)
+    assert not caught.value.decoded and "\n" not in str(caught.value)
 
 
 def test_folder_without_images(tmp_path: Path) -> None:
@@ -670,8 +684,8 @@ def test_a_still_image_is_read_upright_by_its_exif_orientation(tmp_path, orienta
     upright = _upright_asymmetric()
     path = tmp_path / f"o{orientation}.jpg"
     write_oriented_jpeg(path, upright, orientation)
-    assert sources.exif_orientation(str(path)) == orientation
-    assert sources.exif_orientation(path.read_bytes()) == orientation
+    assert images.exif_orientation(str(path)) == orientation
+    assert images.exif_orientation(path.read_bytes()) == orientation
     with open_source(str(path)) as src:
         frame = src.read(timeout=NO_HANG_S)
     assert frame is not None and frame.image.shape == upright.shape
@@ -683,20 +697,20 @@ def test_a_still_image_is_read_upright_by_its_exif_orientation(tmp_path, orienta
     if orientation != 1:
         assert stored.shape != upright.shape or np.abs(stored.astype(int) - upright).mean() > 20
     # The same from the file's bytes (the web API's path).
-    from_bytes = sources.read_still(path.read_bytes())
+    from_bytes = images.read_still(path.read_bytes())
     assert from_bytes.shape == upright.shape and np.abs(from_bytes.astype(int) - upright).mean() < 4
 
 
 def test_orientation_keeps_depth_and_alpha_and_ignores_bad_values():
     rng = np.random.default_rng(3)
     for image in (rng.integers(0, 65535, (5, 7), dtype=np.uint16), rng.integers(0, 255, (5, 7, 4), dtype=np.uint8)):
-        assert np.array_equal(sources.apply_orientation(image, 3), image[::-1, ::-1])
-        turned = sources.apply_orientation(image, 6)
+        assert np.array_equal(images.apply_orientation(image, 3), image[::-1, ::-1])
+        turned = images.apply_orientation(image, 6)
         assert turned.dtype == image.dtype and turned.shape[:2] == (7, 5) and turned.flags.c_contiguous
-        assert np.array_equal(sources.apply_orientation(sources.apply_orientation(image, 6), 8), image)
+        assert np.array_equal(images.apply_orientation(images.apply_orientation(image, 6), 8), image)
         for value in (0, 1, 9, -1):
-            assert sources.apply_orientation(image, value) is image
-    assert sources.exif_orientation(b"not an image") == 1
+            assert images.apply_orientation(image, value) is image
+    assert images.exif_orientation(b"not an image") == 1
 
 
 def test_a_png_without_exif_and_a_folder_of_oriented_jpegs(tmp_path):
@@ -704,7 +718,7 @@ def test_a_png_without_exif_and_a_folder_of_oriented_jpegs(tmp_path):
     assert cv2.imwrite(str(tmp_path / "a.png"), upright)
     write_oriented_jpeg(tmp_path / "b.jpg", upright, 6)
     write_oriented_jpeg(tmp_path / "c.jpg", upright, 8)
-    assert sources.exif_orientation(str(tmp_path / "a.png")) == 1
+    assert images.exif_orientation(str(tmp_path / "a.png")) == 1
     with open_source(str(tmp_path)) as src:
         frames = [src.read(timeout=NO_HANG_S) for _ in range(3)]
         assert src.read(timeout=NO_HANG_S) is None

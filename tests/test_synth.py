@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits import synth
+from livedigits import marks, synth
 from livedigits.types import Box
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -134,7 +134,7 @@ def test_page_counts_fit_the_brief(digits):
     assert 6 <= len(page.numbers) <= 9
     assert 10 <= len(page.digits) <= 36
     assert len(page.marks) >= 5
-    assert {m.kind for m in page.marks} <= set(synth.marks_module.MARK_KINDS)
+    assert {m.kind for m in page.marks} <= set(marks.MARK_KINDS)
 
 
 # --------------------------------------------------------------------------- ink and boxes

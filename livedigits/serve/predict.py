@@ -23,9 +23,9 @@ import warnings
 
 import numpy as np
 
-from ..collect import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
+from ..collect.importer import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
+from ..images import UnreadableImage, read_image
 from ..recognizer import Recognizer
-from ..sources import read_still, to_bgr8
 from ..types import NOT_A_DIGIT, Frame
 
 ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "WEBP": "image/webp"}
@@ -131,13 +131,12 @@ def decode_image(data: bytes, fmt: str) -> np.ndarray:
                     image.verify()
         except Exception as exc:  # noqa: BLE001
             raise UploadError(400, f"damaged PNG file ({exc}); send the file again or re-save it") from None
-    raw = read_still(data)  # upright by the EXIF orientation, like every still the package reads
-    if raw is None:
-        raise UploadError(400, f"damaged or truncated {fmt} file: it cannot be decoded; send the file again or re-save it")
     try:
-        return to_bgr8(raw)
-    except ValueError as exc:  # a depth or channel count OpenCV decoded but no page has
-        raise UploadError(400, f"unsupported {fmt} image ({exc}); save it as 8-bit RGB first") from None
+        return read_image(data)  # upright by the EXIF orientation, like every still the package reads
+    except UnreadableImage as exc:
+        if exc.decoded:  # a depth or channel count OpenCV decoded but no page has
+            raise UploadError(400, f"unsupported {fmt} image ({exc}); save it as 8-bit RGB first") from None
+        raise UploadError(400, f"damaged or truncated {fmt} file: it cannot be decoded; send the file again or re-save it") from None
 
 
 class Predictor:

@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.collect import NOT_A_DIGIT_LABEL, crop_to_uint8
+from livedigits.collect.store import NOT_A_DIGIT_LABEL, crop_to_uint8
 from livedigits.errors import OutputError
 from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
 from livedigits.sources import _quiet_opencv_log, to_bgr8

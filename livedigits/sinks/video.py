@@ -10,8 +10,8 @@ import cv2
 import numpy as np
 
 from livedigits.errors import OutputError
+from livedigits.images import to_bgr8
 from livedigits.sinks.paths import FOURCC_BY_EXTENSION, check_video_path, disk_hint
-from livedigits.sources import to_bgr8
 from livedigits.types import FrameResult
 
 #: Codecs whose frame width and height must be even (4:2:0 chroma). Both

@@ -11,22 +11,18 @@ import time
 import cv2
 import numpy as np
 
-from livedigits.engine import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT
 from livedigits.errors import OutputError
+from livedigits.keys import (
+    ACTION_PAUSE,
+    ACTION_QUIT,
+    ACTION_SNAPSHOT,
+    KEYS_PAUSE,
+    KEYS_QUIT,
+    KEYS_SNAPSHOT,
+    KIOSK_QUIT_WITHIN_S,
+    KIOSK_QUIT_WORD,
+)
 from livedigits.types import FrameResult
-
-#: Window keys. waitKey returns -1 when no key was pressed.
-KEY_ESC = 27
-KEY_SPACE = 32
-KEYS_QUIT = frozenset({ord("q"), ord("Q"), KEY_ESC})
-KEYS_PAUSE = frozenset({KEY_SPACE})
-KEYS_SNAPSHOT = frozenset({ord("s"), ord("S")})
-#: A kiosk ignores passers-by pressing keys; only the word "quit" typed within a few seconds closes
-#: it. (Not a modifier combination: OpenCV's backends report Shift and Ctrl inconsistently, the Qt one
-#: often not at all.)
-KIOSK_QUIT_WORD = "quit"
-KIOSK_QUIT_WITHIN_S = 3.0
-
 
 #: How long waitKey lets the GUI process events per shown frame.
 WAIT_KEY_MS = 1

@@ -1,0 +1,7 @@
+"""``python -m livedigits.synth [OUT_DIR] [--seed N] [--frames N]``: regenerate the samples."""
+
+import sys
+
+from .samples import main
+
+sys.exit(main())
