@@ -404,7 +404,8 @@ class Engine:
     numbered). ``max_frames`` stops each source after that many frames. ``resize`` scales every frame
     to ``(width, height)`` before reading it (``bench --size``). ``overlay`` draws the annotated images
     (default :class:`~livedigits.overlay.Overlay`). ``signals=True`` turns Ctrl-C and SIGTERM into a
-    stop request (only from the main thread).
+    stop request (only from the main thread). ``linger=True`` keeps the windows open and answering
+    after every source has ended, until the user quits (``collect`` labels what is shown last).
     """
 
     def __init__(
@@ -422,6 +423,7 @@ class Engine:
         signals: bool = False,
         stop: StopFlag | None = None,
         draw: bool | None = None,
+        linger: bool = False,
     ) -> None:
         if not sources:
             raise ValueError("the engine needs at least one source")
@@ -439,6 +441,7 @@ class Engine:
         self.max_frames = max_frames
         self.resize = resize
         self.signals = signals
+        self.linger = linger
         self.stop_flag = stop if stop is not None else StopFlag()
         # Drawing costs a few milliseconds: only when something shows or keeps the picture.
         self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
@@ -524,6 +527,8 @@ class Engine:
                 yield from self._round(taken)
                 if all(s.done for s in self.streams):
                     break
+            if self.linger and not self.stop_flag:
+                self._linger()
         if self.stop_flag:
             summary.ended_by = self.stop_flag.reason
         elif self.max_frames is not None and all(s.done for s in self.streams):
@@ -587,6 +592,18 @@ class Engine:
                 else:
                     screen = waiting_screen(stream.source, None if last is None else last.shape[1::-1])
                 self._act(window.show(screen, stream.label), self.last_results.get(stream.label))
+
+    def _linger(self) -> None:
+        """Every source has ended: keep the windows answering until the user quits (or a stop)."""
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        while windows and not self.stop_flag:
+            for stream in self.streams:
+                image = self.last_images.get(stream.label)
+                if image is None:
+                    image = waiting_screen(stream.source)
+                for window in windows:
+                    self._act(window.show(image, stream.label), self.last_results.get(stream.label))
+            self.stop_flag.event.wait(PAUSED_POLL_SECONDS)
 
     def _paused_round(self) -> None:
         """Paused: each window shows its last picture marked "paused", and keys are still answered."""

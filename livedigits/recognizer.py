@@ -202,6 +202,8 @@ class Recognizer:
             latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3,
             candidates=tuple(candidates) if self.keep_debug else (),
             mask=found.mask if self.keep_debug else None,
+            probabilities=probabilities if self.keep_debug else None,
+            candidate_tracks=tuple(track_ids) if self.keep_debug and track_ids is not None else (),
             source=source,
             dropped=found.dropped,
         )

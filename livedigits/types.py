@@ -141,6 +141,10 @@ class FrameResult:
     latency_ms: float = 0.0
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
     mask: np.ndarray | None = field(default=None, repr=False)
+    probabilities: np.ndarray | None = field(default=None, repr=False)
+    """The classifier's (N, C) probabilities of ``candidates``, smoothed on video; kept with them."""
+    candidate_tracks: tuple[int, ...] = field(default=(), repr=False)
+    """The track id of each of ``candidates`` on video (empty for stills); kept with them."""
     source: str = ""
     dropped: int = 0
     """Candidates the segmentation left out because the frame's budget was reached (see

@@ -531,7 +531,7 @@ def test_frames_of_another_size_are_reported_and_boxes_stay_in_their_own_pixels(
     done = subprocess.run([sys.executable, "-m", "livedigits", "run", str(folder), "--headless", "--output", str(out),
                            "--jsonl", str(jsonl)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-500:]
-    assert "1 frame of another size than the first were scaled to 640x480" in done.stdout
+    assert "1 frame of another size than the first were scaled to 640x480" in done.stderr
     records = {Path(r["file"]).name: r for r in map(json.loads, jsonl.read_text().splitlines())}
     right = max(d["box"][0] + d["box"][2] for d in records["b.png"]["detections"])
     assert right > 640  # in b.png's own 1280-pixel width, not scaled to the first image's

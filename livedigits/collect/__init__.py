@@ -27,7 +27,7 @@ live view and ``--auto``), ``command`` (``livedigits collect`` itself).
 
 from .command import collect_command
 from .importer import SINGLE_DIGIT_MAX_SIDE, ImportResult, import_images, label_folders, single_digit_crop
-from .live import AppearanceTracker, collect_auto, collect_window
+from .live import AutoSaver, CollectWindow, collect_auto, collect_window
 from .session import CollectSession
 from .store import (
     FULL_SUFFIX,
@@ -48,7 +48,8 @@ __all__ = [
     "MANIFEST",
     "NOT_A_DIGIT_LABEL",
     "SINGLE_DIGIT_MAX_SIDE",
-    "AppearanceTracker",
+    "AutoSaver",
+    "CollectWindow",
     "CollectSession",
     "ImportResult",
     "SampleStore",

@@ -68,15 +68,13 @@ def collect_command(source: str | None, out: str, *, auto: str | None = None, ev
             window.close()
         raise
     try:
+        from ..classify import load_classifier
+
+        classifier = load_classifier(backend, model)  # auto: what the tracker follows is read too
         if window is None:
-            src.start()
-            collect_auto(src, store, label, every=every, limit=limit, max_frames=max_frames, log=say)
+            collect_auto(src, store, label, classifier, every=every, limit=limit, max_frames=max_frames, log=say)
             mode = "auto"
         else:
-            from ..classify import load_classifier
-
-            classifier = load_classifier(backend, model)
-            src.start()
             collect_window(src, store, classifier, window)
             mode = "window"
     finally:

@@ -1,125 +1,165 @@
-"""The frame loops of ``livedigits collect``: ``collect_window`` (the live view, keys label crops) and
-``collect_auto`` (no window, every crop gets one label, each written digit saved once per appearance).
+"""``livedigits collect`` on the engine: two sinks that turn results into labelled samples.
+
+- :class:`AutoSaver` (``--auto LABEL``, no window): every crop gets one label; each written digit is
+  saved once per appearance, followed from frame to frame by the engine's tracker (its track id), or
+  again every ``every`` frames while it stays in view. Each still image is a new page.
+- :class:`CollectWindow` (the live view): shows :class:`~livedigits.collect.session.CollectSession`'s
+  picture and hands it the keys; space pauses the engine, q quits.
+
+:func:`collect_auto` and :func:`collect_window` run them on :class:`livedigits.engine.Engine`, the
+loop of ``livedigits run``.
 """
 
 from __future__ import annotations
 
-import cv2
+import sys
 
-from ..boxes import greedy_match, iou_matrix
+import cv2
+import numpy as np
+
+from ..engine import ACTION_PAUSE, ACTION_QUIT, Engine
 from ..errors import UsageError
-from ..keys import ACTION_QUIT
-from ..segment import DEFAULT_CONFIG, SegmentConfig, crops_batch, find_candidates
-from ..types import Box
+from ..reading import DEFAULT_READING, ReadingConfig
+from ..recognizer import Recognizer
+from ..segment import DEFAULT_CONFIG, SegmentConfig
+from ..types import FrameResult
 from .session import CollectSession
 from .store import SampleStore, full_cut
 
+#: How long the live view waits for a key per shown frame (ms); longer while paused or at the end.
+KEY_WAIT_MS = 1
+PAUSED_KEY_WAIT_MS = 30
 
-class AppearanceTracker:
-    """Which crops of a frame are new sightings of a physical digit, so a video of a page gives one
-    sample per written digit instead of one per frame.
 
-    A box continues a track when it overlaps the track's last box by ``min_iou`` and the track was seen
-    within ``max_missed`` frames. A track is due when it is new, and with ``every`` > 0 again each
-    ``every`` frames while it stays in view.
+class AutoSaver:
+    """The engine's sink for ``collect --auto``: saves the crops of each result under ``label``.
+
+    A crop is due when its track is new, and with ``every`` > 0 again each ``every`` frames of its
+    source while it stays in view; every crop of a still image is due. At ``limit`` samples it asks
+    the engine to stop.
     """
 
-    def __init__(self, every: int = 0, min_iou: float = 0.3, max_missed: int = 5):
+    needs_image = False
+    needs_crops = True
+
+    def __init__(self, store: SampleStore, label: str, *, every: int = 0, limit: int | None = None,
+                 source_name: str = "") -> None:
         if every < 0:
             raise UsageError(f"--every must be 0 (once per appearance) or a number of frames, got {every}")
+        self.store = store
+        self.label = label
         self.every = every
-        self.min_iou = min_iou
-        self.max_missed = max_missed
-        self._tracks: list[dict] = []  # box, last_seen, last_saved
+        self.limit = limit
+        self.source_name = source_name
+        self.saved = 0
+        self.frames = 0
+        self._last_saved: dict[int, int] = {}  # track id -> frame it was last saved at
 
-    def due(self, boxes: list[Box], frame_index: int) -> list[int]:
-        """Indices of ``boxes`` to save at ``frame_index``; updates the tracks."""
-        self._tracks = [t for t in self._tracks if frame_index - t["last_seen"] <= self.max_missed]
-        matched: dict[int, dict] = {}
-        if boxes and self._tracks:
-            iou = iou_matrix(boxes, [t["box"] for t in self._tracks])
-            matched = {bi: self._tracks[ti] for bi, ti in greedy_match(iou, self.min_iou)}
+    def open(self, streams) -> None:
+        pass
+
+    def due(self, result: FrameResult) -> list[int]:
+        """Indices into ``result.candidates`` to save now."""
+        tracks = result.candidate_tracks
+        if result.frame.file is not None or len(tracks) != len(result.candidates):
+            return list(range(len(result.candidates)))  # a still image: a page of its own
+        index = result.frame.index
         due = []
-        for i, box in enumerate(boxes):
-            track = matched.get(i)
-            if track is None:
-                track = {"box": box, "last_seen": frame_index, "last_saved": frame_index}
-                self._tracks.append(track)
-                due.append(i)
-                continue
-            track["box"], track["last_seen"] = box, frame_index
-            if self.every and frame_index - track["last_saved"] >= self.every:
-                track["last_saved"] = frame_index
-                due.append(i)
+        for k, track in enumerate(tracks):
+            last = self._last_saved.get(track)
+            if last is None or (self.every and index - last >= self.every):
+                self._last_saved[track] = index
+                due.append(k)
         return due
 
-
-def collect_auto(source, store: SampleStore, label: str, *, every: int = 0, limit: int | None = None,
-                 max_frames: int | None = None, config: SegmentConfig = DEFAULT_CONFIG, log=print) -> int:
-    """Label every crop of a started ``Source`` with ``label``, saving each physical digit once per
-    appearance (see ``AppearanceTracker``). Returns the number of samples saved. Ctrl-C stops it
-    cleanly: what was saved stays saved."""
-    from ..progress import bar
-
-    tracker = AppearanceTracker(every=every)
-    saved = frames = 0
-    total = getattr(source, "total_frames", None)
-    if total is not None and max_frames is not None:
-        total = min(total, max_frames)
-    progress = bar(total, desc=f"collecting {label}")
-    try:
-        while limit is None or saved < limit:
-            frame = source.read(timeout=1.0)
-            if frame is None:
-                if source.state == "ended":
-                    break
-                continue
-            frames += 1
-            if source.kind == "images":
-                tracker = AppearanceTracker(every=every)  # a glob of pages: each image is a new page
-            candidates = find_candidates(frame.image, config)
-            for i in tracker.due([c.box for c in candidates], frame.index):
-                if limit is not None and saved >= limit:
-                    break
-                candidate = candidates[i]
-                store.save(candidate.crop, full_cut(frame.image, candidate.box), label, source=source.name,
-                           frame=int(frame.index), frame_time=round(float(frame.time), 3),
-                           box=candidate.box.as_list(), mode="auto")
-                saved += 1
-            progress.update(1)
-            progress.set_postfix(saved=saved, refresh=False)
-            if max_frames is not None and frames >= max_frames:
+    def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
+        self.frames += 1
+        frame = result.frame
+        for k in self.due(result):
+            if self.limit is not None and self.saved >= self.limit:
                 break
-    except KeyboardInterrupt:
+            candidate = result.candidates[k]
+            self.store.save(candidate.crop, full_cut(frame.image, candidate.box), self.label,
+                            source=self.source_name or result.source, frame=int(frame.index),
+                            frame_time=round(float(frame.time), 3), box=candidate.box.as_list(), mode="auto")
+            self.saved += 1
+        if self.limit is not None and self.saved >= self.limit:
+            return ACTION_QUIT
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+class CollectWindow:
+    """The live view as the engine's sink: each result's crops and the model's guesses go to the
+    session; its picture is shown in ``title``'s window (opened and checked by a
+    :class:`~livedigits.sinks.WindowSink`); its keys are answered. ``source`` tells when it ended, so
+    the view says that what is shown can still be labelled."""
+
+    needs_image = False
+    needs_crops = True
+
+    def __init__(self, session: CollectSession, window, source) -> None:
+        self.session = session
+        self.window = window
+        self.source = source
+        self._paused = False
+
+    def open(self, streams) -> None:
+        pass
+
+    def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
+        self.session.update(result.frame, list(result.candidates), result.probabilities)
+        return self._show()
+
+    def show(self, image: np.ndarray, label: str | None = None) -> str | None:
+        if getattr(self.source, "state", "") == "ended" and not self.session.message:
+            self.session.message = "end of the source: label what is shown, q to quit"
+        return self._show()
+
+    def _show(self) -> str | None:
+        title = self.window.title
+        cv2.imshow(title, self.session.draw())
+        waiting = self.session.paused or getattr(self.source, "state", "") == "ended"
+        if self.session.handle_key(cv2.waitKeyEx(PAUSED_KEY_WAIT_MS if waiting else KEY_WAIT_MS)) == ACTION_QUIT:
+            return ACTION_QUIT
+        try:
+            if cv2.getWindowProperty(title, cv2.WND_PROP_VISIBLE) < 1:
+                return ACTION_QUIT
+        except cv2.error:
+            return ACTION_QUIT
+        if self.session.paused != self._paused:  # space, or the next still image of a folder
+            self._paused = self.session.paused
+            return ACTION_PAUSE
+        return None
+
+    def close(self) -> None:
+        self.window.close()
+
+
+def collect_auto(source, store: SampleStore, label: str, classifier, *, every: int = 0, limit: int | None = None,
+                 max_frames: int | None = None, config: SegmentConfig = DEFAULT_CONFIG,
+                 reading: ReadingConfig = DEFAULT_READING, log=print) -> int:
+    """Label every crop of ``source`` with ``label`` (see :class:`AutoSaver`). Returns the number of
+    samples saved. Ctrl-C stops it cleanly: what was saved stays saved."""
+    from ..sinks import ProgressSink
+
+    saver = AutoSaver(store, label, every=every, limit=limit, source_name=source.name)
+    sinks = [saver, ProgressSink(sys.stderr, limit=max_frames, desc=f"collecting {label}", force=False)]
+    engine = Engine([source], Recognizer(classifier, config, reading), sinks=sinks, max_frames=max_frames,
+                    signals=True)
+    summary = engine.run()
+    if summary.ended_by.startswith(("interrupt", "SIGTERM")):
         log("interrupted: the samples saved so far are kept")
-    finally:
-        progress.close()
-    log(f"read {frames} frame(s)")
-    return saved
+    log(f"read {saver.frames} frame(s)")
+    return saver.saved
 
 
-def collect_window(source, store: SampleStore, classifier, window, *, config: SegmentConfig = DEFAULT_CONFIG) -> None:
-    """The window loop: read, segment, classify, show, act on keys; a thin layer over ``CollectSession``."""
+def collect_window(source, store: SampleStore, classifier, window, *, config: SegmentConfig = DEFAULT_CONFIG,
+                   reading: ReadingConfig = DEFAULT_READING) -> None:
+    """The live view on the engine: read, segment, classify, show, act on keys (see :class:`CollectWindow`).
+    The window stays open after the source ends, so what is shown can still be labelled."""
     session = CollectSession(store, source.name, step_images=source.kind == "images")
-    try:
-        ended = False
-        while True:
-            if not session.paused and not ended:
-                frame = source.read(timeout=0.05)
-                if frame is None and source.state == "ended":
-                    ended = True
-                    session.message = "end of the source: label what is shown, q to quit"
-                elif frame is not None:
-                    candidates = find_candidates(frame.image, config)
-                    probabilities = classifier.predict(crops_batch(candidates)) if candidates else None
-                    session.update(frame, candidates, probabilities)
-            cv2.imshow(window.title, session.draw())
-            if session.handle_key(cv2.waitKeyEx(30 if session.paused or ended else 1)) == ACTION_QUIT:
-                break
-            try:
-                if cv2.getWindowProperty(window.title, cv2.WND_PROP_VISIBLE) < 1:
-                    break
-            except cv2.error:
-                break
-    finally:
-        window.close()
+    view = CollectWindow(session, window, source)
+    Engine([source], Recognizer(classifier, config, reading), sinks=[view], signals=True, linger=True).run()

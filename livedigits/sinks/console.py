@@ -99,10 +99,13 @@ class ProgressSink:
     needs_image = False
     needs_crops = False
 
-    def __init__(self, stream: TextIO, *, limit: int | None = None, unit: str = "frame") -> None:
+    def __init__(self, stream: TextIO, *, limit: int | None = None, unit: str = "frame", desc: str | None = None,
+                 force: bool = True) -> None:
         self.stream = stream
         self.limit = limit
         self.unit = unit
+        self.desc = desc
+        self.force = force
         self.bar = None
         self._done: dict[str, int] = {}
 
@@ -111,7 +114,7 @@ class ProgressSink:
 
         totals = [min(s.total_frames, self.limit or s.total_frames) for s in streams if s.total_frames]
         if totals and len(totals) == len(streams):
-            self.bar = bar(sum(totals), unit=self.unit, stream=self.stream, force=True)
+            self.bar = bar(sum(totals), desc=self.desc, unit=self.unit, stream=self.stream, force=self.force)
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
         if self.bar is None:

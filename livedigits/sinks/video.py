@@ -165,8 +165,8 @@ class VideoOutput:
                 width, height = file.size
                 plural = "s" if file.frames_resized != 1 else ""
                 notes.append(f"{file.frames_resized} frame{plural} of another size than the first were scaled to "
-                              f"{width}x{height} in {file.path.name} (a video has one size); the JSONL's boxes are "
-                              "in each frame's own pixels")
+                              f"{width}x{height} in the video {file.path.name} (a video has one size); the JSONL's "
+                              "boxes are in each frame's own pixels")
         return notes
 
     def close(self) -> None:
