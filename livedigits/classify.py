@@ -212,6 +212,14 @@ def load_classifier(backend: str = "auto", model_path: str | os.PathLike | None 
             backend = "lite"
         else:
             backend = "keras"
-    if backend == "keras":
-        return KerasClassifier(model_path, device=device)
-    return LiteClassifier(model_path, int8=(backend == "lite-int8"))
+    return LOADERS[backend](model_path, device)
+
+
+#: How each backend of ``BACKENDS`` is loaded: ``(model_path or None, device) -> Classifier``. A new
+#: backend is a class above, its entry here and its model file in ``modelfile.MODEL_FILES`` (which names
+#: the ``--backend`` choices).
+LOADERS = {
+    "keras": lambda model_path, device: KerasClassifier(model_path, device=device),
+    "lite": lambda model_path, device: LiteClassifier(model_path, int8=False),
+    "lite-int8": lambda model_path, device: LiteClassifier(model_path, int8=True),
+}

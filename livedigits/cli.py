@@ -425,7 +425,8 @@ def cmd_serve(args) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0-65535, got {args.port}")
     seg, reading = _recognizer_settings(args)
-    return serve(args.source, host=args.host, port=args.port, backend=args.backend, model=args.model,
+    specs = _source_specs(args.source) if args.source else None
+    return serve(specs, host=args.host, port=args.port, backend=args.backend, model=args.model,
                  device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
                  width=args.width, height=args.height, fps=args.fps, log=_log,
                  token=args.token, no_token=args.no_token, allow_hosts=args.allow_host or (),
@@ -654,8 +655,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "(Server-Sent Events, one JSON record per frame), POST /api/predict (an image in, digits "
                     "and numbers out), /healthz and /metrics (Prometheus). Without SOURCE only the image API "
                     "runs. Cameras and streams that go away are retried with back-off; files replay in a loop.")
-    serve.add_argument("source", nargs="?", default=None,
-                       help="camera index or device, video file, image, folder, or stream URL (default: none, the API alone)")
+    serve.add_argument("source", nargs="*", default=None, metavar="SOURCE",
+                       help="camera index or device, video file, image, folder, or stream URL, or a .txt file listing "
+                            "them; several are shown side by side, each at /stream/NAME.mjpg (default: none, the API alone)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument("--backend", default="auto", choices=BACKENDS)

@@ -36,6 +36,7 @@ import stat
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from typing import Iterator, Sequence
 
 import cv2
@@ -667,63 +668,7 @@ def open_source(
     camera_settings = _camera_settings(width, height, fps)
 
     kind, target = _classify(spec)
-    if kind == "camera":
-        name = f"camera {target}"
-        reader = _CaptureReader(
-            target,
-            # A device path is V4L2's; an index opens with --camera-api (auto: DirectShow on Windows,
-            # AVFoundation on macOS, V4L2 on Linux), not CAP_ANY, which on Windows means slow MSMF.
-            cv2.CAP_V4L2 if isinstance(target, str) and target.startswith("/dev/") else cameras.resolve(camera_api)[1],
-            # No timeout parameters: only FFmpeg knows them, and OpenCV turns a
-            # parameter a backend cannot use into a failed open of that backend.
-            [],
-            cannot_open=_camera_message(spec, target),
-            no_frame=f"{name} opened but sent no frame; is another program using it?",
-            buffer_one=True,
-            camera_settings=camera_settings,
-        )
-        live = True
-    elif kind == "stream":
-        name = redact_url(str(target))  # shown and logged: never the password in the URL
-        timeouts = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000),
-        ]  # fmt: skip
-        reader = _CaptureReader(
-            target,
-            cv2.CAP_FFMPEG,
-            timeouts,
-            cannot_open=(
-                f"cannot open stream {name} (refused, or no video within {open_timeout:g} s); check the "
-                "address, that the camera app is streaming, and that this machine can reach it"
-            ),
-            no_frame=f"stream {name} opened but sent no frame; check that it is a video stream",
-            buffer_one=True,
-            # MJPEG over HTTP carries no frame rate: FFmpeg reports a made-up 25.
-            trust_fps=not name.lower().startswith(HTTP_PREFIXES),
-        )
-        live = True
-    elif kind == "video":
-        name = str(target)
-        _check_nonempty_file(name)
-        reader = _CaptureReader(
-            name,
-            cv2.CAP_ANY,
-            [],
-            cannot_open=(
-                f"cannot open {name} as a video: FFmpeg does not recognise it; is it really a video "
-                "file (mp4, avi, mkv...), and complete? (an .mp4 cut short loses its index)"
-            ),
-            no_frame=f"{name} opened as a video but no frame could be decoded; the file is damaged or not a video",
-            buffer_one=False,
-        )
-        live = False
-    else:  # images
-        name, paths = target
-        if len(paths) == 1 and os.path.getsize(paths[0]) == 0:
-            raise SourceError(empty_image_message(paths[0]))
-        reader = _ImageListReader(paths, name)
-        live = False
+    reader, name, live = OPENERS[kind](spec, target, OpenOptions(open_timeout, read_timeout, camera_settings, camera_api))
 
     if kind == "camera" and sys.platform == "darwin":
         # macOS says why it refused the camera only in AVFoundation's own log line.
@@ -762,6 +707,93 @@ def open_source(
         first_captured_at=first_captured_at,
         warnings=warnings,
     )
+
+
+# --------------------------------------------------------------------------- the kinds of source
+
+
+@dataclass(frozen=True)
+class OpenOptions:
+    """What :func:`open_source` passes every opener besides the spec."""
+
+    open_timeout: float
+    read_timeout: float
+    camera_settings: dict
+    camera_api: str | None
+
+
+def _open_camera(spec, target, options: OpenOptions):
+    name = f"camera {target}"
+    reader = _CaptureReader(
+        target,
+        # A device path is V4L2's; an index opens with --camera-api (auto: DirectShow on Windows,
+        # AVFoundation on macOS, V4L2 on Linux), not CAP_ANY, which on Windows means slow MSMF.
+        cv2.CAP_V4L2 if isinstance(target, str) and target.startswith("/dev/") else cameras.resolve(options.camera_api)[1],
+        # No timeout parameters: only FFmpeg knows them, and OpenCV turns a
+        # parameter a backend cannot use into a failed open of that backend.
+        [],
+        cannot_open=_camera_message(spec, target),
+        no_frame=f"{name} opened but sent no frame; is another program using it?",
+        buffer_one=True,
+        camera_settings=options.camera_settings,
+    )
+    return reader, name, True
+
+
+def _open_stream(spec, target, options: OpenOptions):
+    name = redact_url(str(target))  # shown and logged: never the password in the URL
+    timeouts = [
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(options.open_timeout * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(options.read_timeout * 1000),
+    ]  # fmt: skip
+    reader = _CaptureReader(
+        target,
+        cv2.CAP_FFMPEG,
+        timeouts,
+        cannot_open=(
+            f"cannot open stream {name} (refused, or no video within {options.open_timeout:g} s); check the "
+            "address, that the camera app is streaming, and that this machine can reach it"
+        ),
+        no_frame=f"stream {name} opened but sent no frame; check that it is a video stream",
+        buffer_one=True,
+        # MJPEG over HTTP carries no frame rate: FFmpeg reports a made-up 25.
+        trust_fps=not name.lower().startswith(HTTP_PREFIXES),
+    )
+    return reader, name, True
+
+
+def _open_video(spec, target, options: OpenOptions):
+    name = str(target)
+    _check_nonempty_file(name)
+    reader = _CaptureReader(
+        name,
+        cv2.CAP_ANY,
+        [],
+        cannot_open=(
+            f"cannot open {name} as a video: FFmpeg does not recognise it; is it really a video "
+            "file (mp4, avi, mkv...), and complete? (an .mp4 cut short loses its index)"
+        ),
+        no_frame=f"{name} opened as a video but no frame could be decoded; the file is damaged or not a video",
+        buffer_one=False,
+    )
+    return reader, name, False
+
+
+def _open_images(spec, target, options: OpenOptions):
+    name, paths = target
+    if len(paths) == 1 and os.path.getsize(paths[0]) == 0:
+        raise SourceError(empty_image_message(paths[0]))
+    return _ImageListReader(paths, name), name, False
+
+
+#: The registry of kinds of source: ``kind -> opener(spec, target, OpenOptions) -> (reader, name, live)``,
+#: where ``target`` is what :func:`_classify` made of the spec and ``reader`` has ``open()`` (the first
+#: image, or SourceError), ``read()`` (the next image or None), ``release()``, ``fps``, ``frame_count``,
+#: ``position_s`` and ``warnings``. A new kind is an opener here, its entry, and (for a URL scheme) its
+#: prefix in ``SCHEMES``.
+OPENERS = {"camera": _open_camera, "stream": _open_stream, "video": _open_video, "images": _open_images}
+#: URL prefixes and the kind that opens them (checked before any file name).
+SCHEMES = {prefix: "stream" for prefix in STREAM_PREFIXES}
 
 
 def _camera_settings(width: int | None, height: int | None, fps: float | None) -> dict[int, float]:
@@ -823,8 +855,9 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
         raise SourceError("empty source; pass a camera index, a file, a folder or a stream URL")
     if text.isdigit():
         return "camera", int(text)
-    if text.lower().startswith(STREAM_PREFIXES):
-        return "stream", text
+    for prefix, kind in SCHEMES.items():
+        if text.lower().startswith(prefix):
+            return kind, text
     path = os.path.expanduser(text)
     if path.startswith("/dev/"):
         if not os.path.exists(path):

@@ -152,7 +152,7 @@ class FrameResult:
 
     def to_record(self) -> dict:
         """The JSON Lines record for this frame. Its fields are described in one place, the README's
-        "Output" section: ``file`` only when the frame came from a still image, ``track_id`` only on
+        "The JSON Lines record": ``file`` only when the frame came from a still image, ``track_id`` only on
         video, ``dropped`` only when the candidate budget was reached."""
         record = {
             "source": self.source,

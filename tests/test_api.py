@@ -64,18 +64,21 @@ def test_the_readme_examples_run_as_written_and_print_what_it_shows(tmp_path, mo
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": "__readme__"}
     checked = 0
+    page_result = None
     for k, (language, code) in enumerate(blocks):
         if language != "python":
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             exec(compile(code, f"README.md block {k}", "exec"), namespace)
+        page_result = page_result or namespace.get("result")  # the page's, before the video examples
         if k + 1 < len(blocks) and blocks[k + 1][0] == "text":
             assert out.getvalue().strip() == blocks[k + 1][1].strip(), code
             checked += 1
     assert checked >= 4
     assert (tmp_path / "page-annotated.png").is_file()
-    assert namespace["result"].numbers and texts(namespace["result"]) == TRUTH
+    assert page_result.numbers and texts(page_result) == TRUTH
+    assert namespace["seen"] == {"samples/demo.mp4": 30, "samples/page.png": 1}  # the two-source stream
 
 
 # --------------------------------------------------------------------------- the same as the command line

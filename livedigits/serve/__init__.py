@@ -143,10 +143,17 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
     if max_pixels < 1:
         raise UsageError(f"--max-pixels must be 1 or more, got {max_pixels}")
     settings = {k: v for k, v in (("segment_config", segment_config), ("reading_config", reading_config)) if v is not None}
-    source = None
-    if spec is not None:
-        source = KeptSource(spec, width=width, height=height, fps=fps,
-                            on_state=lambda state, detail: log(f"source {state}: {detail}"))
+    specs = [] if spec is None else list(spec) if isinstance(spec, (list, tuple)) else [spec]
+    sources = []
+    try:
+        for one in specs:
+            # Each state line names its source (the detail does).
+            sources.append(KeptSource(one, width=width, height=height, fps=fps,
+                                      on_state=lambda state, detail: log(f"source {state}: {detail}")))
+    except BaseException:
+        for source in sources:
+            source.stop()
+        raise
     try:
         sock = bind(host, port)
         try:
@@ -154,10 +161,10 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
             metrics = Metrics()
             metrics.describe(backend=api_classifier.name)
             pipeline = None
-            if source is not None:
+            if sources:
                 # The pipeline has a classifier of its own: LiteRT interpreters are not thread-safe,
                 # and an upload must not wait for a frame (or a frame for an upload).
-                pipeline = LivePipeline(source, Recognizer(load_classifier(backend, model, device), **settings), metrics,
+                pipeline = LivePipeline(sources, Recognizer(load_classifier(backend, model, device), **settings), metrics,
                                         backend=api_classifier.name)
             app = create_app(Predictor(api_classifier, **settings), metrics, pipeline,
                              max_upload_bytes=int(max_upload_mb * 1024 * 1024), max_pixels=max_pixels,
@@ -165,7 +172,8 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
             bound_host, bound_port = sock.getsockname()[:2]
             shown = f"[{bound_host}]" if ":" in bound_host else bound_host
             query = f"?token={token}" if token else ""
-            log(f"serving on http://{shown}:{bound_port}/{query}  ({'live: ' + source.name if source else 'image API only'}; "
+            live = ", ".join(s.name for s in sources)
+            log(f"serving on http://{shown}:{bound_port}/{query}  ({'live: ' + live if sources else 'image API only'}; "
                 f"{api_classifier.name} backend)")
             if not is_loopback(host):
                 log("note: reachable from other machines on this network; "
@@ -179,7 +187,7 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
         finally:
             sock.close()
     finally:
-        if source is not None:
+        for source in sources:
             source.stop()
     return 0
 

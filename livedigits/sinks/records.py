@@ -1,5 +1,5 @@
 """Per-frame records: JSON Lines (:class:`JsonlSink`, a file or standard output) and CSV (:class:`CsvSink`,
-one row per number read). The record's fields are described in the README's "Output" section."""
+one row per number read). The record's fields are described in one place, the README's "The JSON Lines record"."""
 
 from __future__ import annotations
 
