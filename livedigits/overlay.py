@@ -1,4 +1,9 @@
-"""Draw a ``FrameResult`` onto a copy of its image. Reads the result only; no hidden state."""
+"""Draw a ``FrameResult`` onto a copy of its image. Reads the result only; no hidden state.
+
+:class:`Overlay` is the picture ``run`` and ``serve`` show, composed of the annotators of
+:mod:`livedigits.annotators` (use those to draw your own); :func:`status_screen` and
+:func:`waiting_screen` are what a screen shows while there is no picture.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .annotators import (POSITIONS, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator, HudAnnotator,
+                         NumberAnnotator)
 from .types import FrameResult
 
 
@@ -15,72 +22,45 @@ class OverlayStyle:
     digit_color: tuple[int, int, int] = (0, 200, 0)  # BGR
     number_color: tuple[int, int, int] = (0, 140, 255)
     hud_color: tuple[int, int, int] = (255, 255, 255)
-    font: int = cv2.FONT_HERSHEY_SIMPLEX
-    show_confidence: bool = True
+    tag_text_color: tuple[int, int, int] = (0, 0, 0)
+
+
+#: Where the digit tags go in the overlay: below their boxes first, since each number's reading sits
+#: above it and a digit's tag between a number and its reading would read as part of it.
+DIGIT_TAG_ORDER = ("below",) + tuple(p for p in POSITIONS if p != "below")
 
 
 class Overlay:
-    """``annotate(result, fps=None) -> image``: boxes, digits, numbers and a small HUD.
+    """``annotate(result, fps=None, status=None) -> image``: boxes, digit tags, numbers and a small HUD,
+    on a copy of the frame.
 
-    ``debug=True`` also shows the threshold mask (top right) and a strip of the 28x28 crops the
-    network saw (bottom), when the result carries them.
+    ``confidence=True`` adds each digit's probability to its tag. ``debug=True`` also shows the
+    threshold mask (top right) and a strip of the 28x28 crops the network saw (bottom), when the
+    result carries them. ``hud=False`` leaves out the status line.
     """
 
-    def __init__(self, style: OverlayStyle = OverlayStyle(), debug: bool = False, hud: bool = True):
+    def __init__(self, style: OverlayStyle = OverlayStyle(), debug: bool = False, hud: bool = True,
+                 confidence: bool = False):
         self.style = style
         self.debug = debug
         self.hud = hud
+        self.confidence = confidence
+        numbers = NumberAnnotator(style.number_color, style.tag_text_color)
+        # Boxes first and tags last, so no line is drawn across a tag.
+        self.annotators = [DigitBoxAnnotator(style.digit_color), numbers,
+                           DigitLabelAnnotator(style.digit_color, style.tag_text_color, confidence=confidence,
+                                               order=DIGIT_TAG_ORDER, avoid=numbers)]
+        if debug:
+            self.annotators.append(DebugAnnotator())
+        self.hud_annotator = HudAnnotator(style.hud_color) if hud else None
 
     def annotate(self, result: FrameResult, fps: float | None = None, status: str | None = None) -> np.ndarray:
         image = result.frame.image.copy()
-        h, w = image.shape[:2]
-        s = self.style
-        scale = max(0.4, min(w, h) / 900.0)
-        thick = max(1, int(round(scale * 2)))
-        for det in result.detections:
-            b = det.box
-            cv2.rectangle(image, (b.x, b.y), (b.x2, b.y2), s.digit_color, thick)
-            label = f"{det.digit}" + (f" {det.confidence:.2f}" if s.show_confidence else "")
-            self._label(image, label, (b.x, b.y2 + int(16 * scale) + 2), scale * 0.6, s.digit_color, thick)
-        for number in result.numbers:
-            b = number.box
-            if len(number.digits) > 1:
-                cv2.rectangle(image, (b.x - 3, b.y - 3), (b.x2 + 3, b.y2 + 3), s.number_color, thick)
-            self._label(image, number.text, (b.x, max(int(22 * scale), b.y - 6)), scale * 1.0, s.number_color, thick + 1)
-        if self.debug:
-            self._debug(image, result)
-        if self.hud:
-            parts = []
-            if fps is not None:
-                parts.append(f"{fps:.1f} fps")
-            parts.append(f"{result.latency_ms:.1f} ms")
-            parts.append(f"{len(result.detections)} digits")
-            if status:
-                parts.append(status)
-            self._label(image, "  ".join(parts), (8, h - 10), scale * 0.7, s.hud_color, thick)
+        for annotator in self.annotators:
+            image = annotator.annotate(image, result)
+        if self.hud_annotator is not None:
+            image = self.hud_annotator.annotate(image, result, fps=fps, status=status)
         return image
-
-    def _label(self, image, text, origin, font_scale, color, thickness):
-        # A dark outline keeps the label readable on white paper and on a dark table.
-        cv2.putText(image, text, origin, self.style.font, font_scale, (0, 0, 0), thickness + 2, cv2.LINE_AA)
-        cv2.putText(image, text, origin, self.style.font, font_scale, color, thickness, cv2.LINE_AA)
-
-    def _debug(self, image: np.ndarray, result: FrameResult) -> None:
-        h, w = image.shape[:2]
-        if result.mask is not None and result.mask.size:
-            tw = w // 4
-            th = max(1, int(result.mask.shape[0] * tw / max(1, result.mask.shape[1])))
-            thumb = cv2.resize(result.mask, (tw, th), interpolation=cv2.INTER_AREA)
-            image[0:th, w - tw: w] = cv2.cvtColor(thumb, cv2.COLOR_GRAY2BGR)
-            cv2.rectangle(image, (w - tw, 0), (w - 1, th), (0, 255, 255), 1)
-        if result.candidates:
-            size = 28 * 2
-            per_row = max(1, w // size)
-            crops = [c.crop for c in result.candidates[:per_row]]
-            strip = np.hstack([cv2.resize(c, (size, size), interpolation=cv2.INTER_NEAREST) for c in crops])
-            strip = cv2.cvtColor((strip * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
-            y0 = max(0, h - size - 30)
-            image[y0: y0 + size, 0: strip.shape[1]] = strip
 
 
 def status_screen(size: tuple[int, int], title: str, detail: str = "") -> np.ndarray:

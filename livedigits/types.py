@@ -176,9 +176,9 @@ class FrameResult:
         above it, as the live window draws them; a new array (the frame's own image is left as it is).
         ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
         count at the bottom."""
-        from .overlay import Overlay, OverlayStyle  # OpenCV: only when drawing
+        from .overlay import Overlay  # OpenCV: only when drawing
 
-        return Overlay(OverlayStyle(show_confidence=confidence), hud=hud).annotate(self)
+        return Overlay(hud=hud, confidence=confidence).annotate(self)
 
     def save(self, path: str | os.PathLike, confidence: bool = False, hud: bool = False) -> Path:
         """Write :meth:`plot`'s picture to ``path`` in the format its extension names (.png, .jpg...) and

@@ -100,7 +100,30 @@ def _open(playwright):
     return browser, page
 
 
+#: One look at the NOW panel in the page: each number's text and box, the panel's own box and font.
+NOW_PANEL = """(() => {
+  const panel = document.getElementById('current');
+  const box = (el) => { const r = el.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, height: r.height}; };
+  const num = (el) => ({text: el.textContent, box: box(el), lines: el.getClientRects().length,
+                        font: parseFloat(getComputedStyle(el).fontSize)});
+  return {numbers: [...panel.querySelectorAll('.num')].map(num), panel: box(panel),
+          overflows: panel.scrollWidth > panel.clientWidth
+                     || panel.scrollHeight > panel.clientHeight + 0.1 * parseFloat(getComputedStyle(panel).fontSize),
+          history: [...document.querySelectorAll('#history li')].map(num)};
+})()"""
+
+
+def _one_line(number: dict) -> bool:
+    """A number laid out whole on one line: one box, one line tall (line-height is 1.05, two lines 2.1)."""
+    return number["lines"] == 1 and number["box"]["height"] < 1.6 * number["font"]
+
+
 def test_kiosk_page_shows_the_numbers_of_the_demo(tmp_path: Path) -> None:
+    """The page on the demo video: NOW shows the numbers in large type, none broken across lines (the
+    demo's 7 numbers wrap between each other in the narrow panel), and READ SO FAR, after the video has
+    played twice, holds the demo's true numbers and nothing else: no fragment seen in passing (the
+    demo's frames 91 and 92 read "09" for "094", which a count of frames would confirm on the second
+    play)."""
     sync_playwright = _playwright()
     served = Served(str(SAMPLES / "demo.mp4"))
     try:
@@ -108,12 +131,18 @@ def test_kiosk_page_shows_the_numbers_of_the_demo(tmp_path: Path) -> None:
             browser, page = _open(playwright)
             try:
                 page.goto(served.url)
-                # Numbers read from the video, in large type, as they come; and the list read so far.
-                _wait_js(page, 
-                    "document.querySelectorAll('#history li').length >= 4", timeout=60_000)
+                _wait_js(page, "document.querySelectorAll('#history li').length >= 4", timeout=60_000)
                 _wait_js(page, "document.getElementById('video').naturalWidth > 0", timeout=30_000)
-                history = page.locator("#history li").all_inner_texts()
-                current = page.inner_text("#current").split()
+                # NOW, looked at in a frame that reads all 7 numbers (one look, so the panel cannot change
+                # between reading its texts and measuring them).
+                truth = ",".join(sorted(DEMO_NUMBERS))
+                _wait_js(page, "[...document.querySelectorAll('#current .num')].map(e => e.textContent).sort().join()"
+                               f" === '{truth}'", timeout=30_000)
+                now = page.evaluate(NOW_PANEL)
+                now_path = _shot(page, tmp_path, "kiosk-demo-now.png")
+                # Two plays of the video: a fragment read twice for two frames has been read four times.
+                _wait_js(page, "fetch('/api/status').then(r => r.json()).then(s => s.frames >= 300)", timeout=60_000)
+                panel = page.evaluate(NOW_PANEL)
                 state = page.inner_text("#state")
                 fps = page.inner_text("#fps")
                 path = _shot(page, tmp_path, "kiosk-demo.png")
@@ -122,12 +151,20 @@ def test_kiosk_page_shows_the_numbers_of_the_demo(tmp_path: Path) -> None:
                 browser.close()
     finally:
         served.stop()
-    assert set(history) <= DEMO_NUMBERS and len(history) >= 4, history
-    assert current and set(current) <= DEMO_NUMBERS, current
+    shown = now["numbers"]
+    assert sorted(n["text"] for n in shown) == sorted(DEMO_NUMBERS), now
+    broken = [n["text"] for n in shown if not _one_line(n)]
+    assert not broken, f"numbers broken across lines in NOW: {broken} ({now_path})"
+    assert not now["overflows"] and all(now["panel"]["left"] <= n["box"]["left"] and n["box"]["right"] <= now["panel"]["right"] + 0.5
+                                        for n in shown), now
+    assert len({round(n["box"]["top"]) for n in shown}) >= 2, "the 7 numbers wrap between each other"
+    history = [n["text"] for n in panel["history"]]
+    assert sorted(history) == sorted(DEMO_NUMBERS), f"READ SO FAR: {history}, truth: {sorted(DEMO_NUMBERS)}"
+    assert all(_one_line(n) for n in panel["history"]), panel["history"]
     assert state == "live" and float(fps.split()[0]) > 5
     shot = cv2.imread(str(path))
     assert shot is not None and shot.shape[:2] == (720, 1280)
-    print(f"screenshot: {path}")
+    print(f"screenshots: {now_path} {path}")
 
 
 def test_kiosk_page_follows_the_camera_away_and_back(tmp_path: Path) -> None:

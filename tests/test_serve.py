@@ -359,9 +359,11 @@ def test_event_feed_sends_the_jsonl_records(live) -> None:
     for record in records:
         assert set(record) == {"source", "frame", "time", "latency_ms", "detections", "numbers"}
         for detection in record["detections"]:
-            assert set(detection) == {"box", "digit", "confidence"} and len(detection["box"]) == 4
+            # Video: each digit carries the id of its track, the same from frame to frame.
+            assert set(detection) == {"box", "digit", "confidence", "track_id"} and len(detection["box"]) == 4
     frames = [r["frame"] for r in records]
     assert frames == sorted(frames) or frames.index(0) > 0  # in order (the file may loop once)
+    assert {r["source"] for r in records} == {"demo.mp4"}
     assert {n["text"] for r in records for n in r["numbers"]} & DEMO_NUMBERS
 
 

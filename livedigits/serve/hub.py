@@ -19,7 +19,6 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -27,6 +26,7 @@ import numpy as np
 from ..overlay import Overlay, waiting_screen
 from ..recognizer import Recognizer
 from ..redact import public_text
+from ..stable import StableNumbers, StableRule
 from ..stats import percentiles
 from .metrics import Metrics
 
@@ -34,8 +34,7 @@ JPEG_QUALITY = 80
 #: While the camera is unavailable the status picture is re-sent this often, so a viewer that just
 #: connected sees it at once and a page can tell a live connection from a dead one.
 STATUS_INTERVAL_S = 1.0
-#: A number joins "read so far" once it was read in this many frames (one stray frame is no reading).
-CONFIRM_FRAMES = 3
+#: Numbers "read so far" lists (the newest confirmed); when one is read stably is livedigits.stable's rule.
 NUMBER_LOG_SIZE = 12
 #: Records a feed subscriber may fall behind by before its oldest are dropped.
 FEED_QUEUE = 64
@@ -131,45 +130,27 @@ def _put_dropping_oldest(queue: asyncio.Queue, message) -> None:
     queue.put_nowait(message)
 
 
-@dataclass
-class ReadNumber:
-    text: str
-    frames: int
-    first_seen: float
-    last_seen: float
-
-
 class NumberLog:
-    """The numbers read so far: each distinct number once, newest first, after ``CONFIRM_FRAMES``."""
+    """The numbers read so far, for the page's "read so far": each distinct number once, newest first,
+    only once it was read stably and is no fragment of a longer number at its place (the rule of
+    :mod:`livedigits.stable`). At most ``NUMBER_LOG_SIZE`` are listed."""
 
-    def __init__(self) -> None:
-        self._seen: dict[str, ReadNumber] = {}
-        # add() runs in the pipeline thread, confirmed() in the server's: a dict must not change
-        # while it is iterated.
+    def __init__(self, rule: StableRule = StableRule()) -> None:
+        self._stable = StableNumbers(rule)
+        # add() runs in the pipeline thread, confirmed() in the server's.
         self._lock = threading.Lock()
 
-    def add(self, texts, now: float) -> None:
+    def add(self, numbers, now: float) -> None:
+        """One frame's numbers at ``now`` (seconds, monotonic): ``FrameResult.numbers``, the record's
+        ``"numbers"``, or their texts. With their boxes a fragment is told from the number it is part of;
+        bare texts are judged by time alone."""
         with self._lock:
-            self._add(texts, now)
-
-    def _add(self, texts, now: float) -> None:
-        for text in set(texts):
-            entry = self._seen.get(text)
-            if entry is None:
-                self._seen[text] = ReadNumber(text, 1, now, now)
-            else:
-                entry.frames += 1
-                entry.last_seen = now
-        if len(self._seen) > 8 * NUMBER_LOG_SIZE:  # forget the oldest unconfirmed and long-gone ones
-            keep = sorted(self._seen.values(), key=lambda e: e.last_seen, reverse=True)[: 4 * NUMBER_LOG_SIZE]
-            self._seen = {e.text: e for e in keep}
+            self._stable.update(numbers, now)
 
     def confirmed(self) -> list[dict]:
         with self._lock:
-            entries = [ReadNumber(e.text, e.frames, e.first_seen, e.last_seen)
-                       for e in self._seen.values() if e.frames >= CONFIRM_FRAMES]
-        entries.sort(key=lambda e: e.last_seen, reverse=True)
-        return [{"text": e.text, "frames": e.frames, "last_seen": round(e.last_seen, 3)} for e in entries[:NUMBER_LOG_SIZE]]
+            listed = self._stable.listed()[:NUMBER_LOG_SIZE]
+        return [{"text": n.text, "frames": n.frames, "last_seen": round(n.last_seen, 3)} for n in listed]
 
 
 def slug(label: str) -> str:
@@ -335,7 +316,7 @@ class LivePipeline:
         channel.latencies.append(result.latency_ms)
         record = result.to_record()
         channel.last_record = record
-        channel.numbers.add([n["text"] for n in record["numbers"]], now)
+        channel.numbers.add(record["numbers"], now)
         self.metrics.observe_frame(result)
         channel.last_image = image
         if channel.viewers > 0:  # encoded once, whatever the number of viewers

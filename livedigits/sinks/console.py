@@ -7,38 +7,27 @@ from typing import TextIO
 
 import numpy as np
 
+from livedigits.stable import StableNumbers
 from livedigits.types import FrameResult
 
-#: On video, a number joins what is in view once read in this many frames in a row, and leaves it once
-#: missing from as many in a row: one stray frame neither adds nor removes a number.
-CONFIRM_FRAMES = 3
-
-
 class _InView:
-    """The numbers steadily in view of one video source (see ``CONFIRM_FRAMES``)."""
+    """The numbers steadily in view of one video source: those :class:`~livedigits.stable.StableNumbers`
+    confirms (the kiosk page's rule: read at the same place for 3 frames and half a second, fragments
+    of a longer number left out), until they have been missed for as long as it took to confirm them."""
 
     def __init__(self) -> None:
-        self.seen: dict[str, int] = {}  # consecutive frames each number was read in
-        self.missed: dict[str, int] = {}  # consecutive frames a number in view was not
+        self.stable = StableNumbers()
         self.shown: list[str] = []
 
-    def update(self, texts: list[str]) -> bool:
+    def update(self, numbers, time: float) -> bool:
         """Take one frame's numbers (reading order); True when what is in view changed."""
-        present = dict.fromkeys(texts)
-        self.seen = {t: self.seen.get(t, 0) + 1 for t in present}
-        before = list(self.shown)
-        for text in list(self.shown):
-            self.missed[text] = 0 if text in present else self.missed.get(text, 0) + 1
-            if self.missed[text] >= CONFIRM_FRAMES:
-                self.shown.remove(text)
-                del self.missed[text]
-        for text in present:
-            if self.seen[text] >= CONFIRM_FRAMES and text not in self.shown:
-                self.shown.append(text)
-        # In view: in this frame's reading order, then those kept through a short miss.
-        order = {t: k for k, t in enumerate(texts)}
-        self.shown.sort(key=lambda t: order.get(t, len(order)))
-        return set(self.shown) != set(before)
+        self.stable.update(numbers, time)
+        held = self.stable.rule.seconds
+        order = {number.text: k for k, number in enumerate(numbers)}
+        texts = {n.text for n in self.stable.listed() if time - n.last_seen <= held}
+        changed = texts != set(self.shown)
+        self.shown = sorted(texts, key=lambda t: (order.get(t, len(order)), t))
+        return changed
 
 
 class NumberPrinter:
@@ -46,8 +35,8 @@ class NumberPrinter:
 
     Still images: each image's numbers once, in reading order, one number a line for a single image,
     ``FILE: 12 407`` for several images or sources. Video, cameras and streams: a line each time the
-    numbers steadily in view change (``CONFIRM_FRAMES``): ``frame 120 (4.00 s): 369 8097``, prefixed by
-    the source when there are several; an empty line after the colon when none is left.
+    numbers steadily in view change (:class:`_InView`): ``frame 120 (4.00 s): 369 8097``, prefixed by
+    the source when there are several; nothing after the colon when none is left.
     """
 
     needs_image = False
@@ -82,7 +71,7 @@ class NumberPrinter:
                     return "quit"
             return None
         view = self._views.setdefault(result.source, _InView())
-        if not view.update(texts):
+        if not view.update(result.numbers, frame.time):
             return None
         where = f"{result.source} " if getattr(self, "_several", False) else ""
         return self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {' '.join(view.shown)}".rstrip())

@@ -4,11 +4,38 @@
 
 const $ = (id) => document.getElementById(id);
 
+// Shrinks the type of `el` from its stylesheet size until its content fits its box (no number wider
+// than the panel, the numbers no taller than the space they have), down to a third of it. The glyphs
+// of the last line may stick out of a tight line-height by a pixel or two: that is no overflow.
+function fit(el) {
+  el.style.fontSize = "";
+  const base = parseFloat(getComputedStyle(el).fontSize);
+  let size = base;
+  const overflows = () => el.scrollWidth > el.clientWidth || el.scrollHeight > el.clientHeight + size * 0.1;
+  while (size > base / 3 && overflows()) {
+    size *= 0.9;
+    el.style.fontSize = `${size}px`;
+  }
+}
+
+function numberElement(tag, text) {
+  const el = document.createElement(tag);
+  el.className = "num";
+  el.textContent = text;
+  return el;
+}
+
 function showCurrent(texts) {
   const el = $("current");
-  const text = texts.length ? texts.join("  ") : "\u2013";
-  if (el.textContent !== text) el.textContent = text;
-  el.classList.toggle("small", text.length > 8);
+  const key = texts.join(" ");
+  if (el.dataset.items === key) return;
+  el.dataset.items = key;
+  if (!texts.length) { el.replaceChildren("\u2013"); fit(el); return; }
+  // One element per number, so each is laid out whole; the spaces keep textContent readable.
+  const parts = [];
+  texts.forEach((t, i) => { if (i) parts.push(" "); parts.push(numberElement("span", t)); });
+  el.replaceChildren(...parts);
+  fit(el);
 }
 
 function showStatus(s) {
@@ -30,7 +57,8 @@ function showStatus(s) {
   const items = (s.numbers_so_far || []).map((n) => n.text);
   if (list.dataset.items !== items.join(",")) {
     list.dataset.items = items.join(",");
-    list.replaceChildren(...items.map((t) => { const li = document.createElement("li"); li.textContent = t; return li; }));
+    list.replaceChildren(...items.map((t) => numberElement("li", t)));
+    for (const li of list.children) fit(li);
   }
 }
 
@@ -94,6 +122,7 @@ async function main() {
   showStatus(status);
   startVideo();
   startFeed();
+  window.addEventListener("resize", () => { fit($("current")); for (const li of $("history").children) fit(li); });
 }
 
 main();
