@@ -470,6 +470,11 @@ class Engine:
         elapsed = time.monotonic() - self._started if self._feed is not None else 0.0
         return self.summary.frames / elapsed if elapsed > 0 else 0.0
 
+    def _stream_fps(self, stream: _Stream) -> float:
+        """Frames per second of one source so far (what its picture's HUD shows)."""
+        elapsed = time.monotonic() - (stream.started or self._started)
+        return stream.summary.frames / elapsed if elapsed > 0 else 0.0
+
     def stream_counts(self) -> dict[str, tuple[int, int]]:
         """Frames processed and dropped so far, per source label; safe from another thread."""
         counts = {}
@@ -561,7 +566,7 @@ class Engine:
             image, overlay_ms = None, float("nan")
             if self.draw:
                 started = time.perf_counter()
-                image = self.overlay.annotate(result, self.fps())
+                image = self.overlay.annotate(result, self._stream_fps(stream))
                 overlay_ms = (time.perf_counter() - started) * 1e3
                 summary.stage_ms.setdefault("overlay", _window()).append(overlay_ms)
             self.last_results[stream.label] = result

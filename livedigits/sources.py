@@ -369,11 +369,6 @@ class Source:
         return self._state
 
     @property
-    def started_at(self) -> float:
-        """``time.monotonic()`` when the source was opened: ``Frame.time`` of live sources counts from here."""
-        return self._t0
-
-    @property
     def warnings(self) -> list[str]:
         """Things worth telling the user that did not stop the source (a copy)."""
         with self._cond:

@@ -19,6 +19,7 @@ into a screen that says "retrying" forever.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from typing import Callable
@@ -236,7 +237,9 @@ class KeptSource:
         # A video keeps its rhythm (a late frame does not push the next one back); a slide show
         # shows each image for the whole interval.
         self._next_image_at = max(due + interval, now) if self.kind == "video" and due else now + interval
-        return frame
+        # Shown now, as a camera would deliver it now: its latency counts from here, not from when it
+        # was read ahead and held for its turn.
+        return dataclasses.replace(frame, stamp=now)
 
     def _close_inner(self) -> None:
         inner, self._inner = self._inner, None

@@ -255,3 +255,41 @@ def test_kiosk_page_works_with_a_token(tmp_path: Path) -> None:
         served.stop()
     assert state == "live" and not blocked, blocked
     assert denied == 401  # without the cookie the same request is refused
+
+
+def test_kiosk_page_shows_each_of_several_sources(tmp_path: Path) -> None:
+    """`serve A B`: the page has a tile per source, each playing its own /stream/NAME.mjpg under the
+    source's name, with the numbers that source reads now; READ SO FAR gathers both."""
+    sync_playwright = _playwright()
+    served = Served(str(SAMPLES / "demo.mp4"), str(SAMPLES / "page.png"))
+    page_numbers = {"8159", "9869", "61", "41", "471", "6668", "3", "9183", "2322"}
+    try:
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            try:
+                page.goto(served.url)
+                _wait_js(page, "document.querySelectorAll('.tile img').length === 2 && "
+                               "[...document.querySelectorAll('.tile img')].every(i => i.naturalWidth > 0)", timeout=60_000)
+                _wait_js(page, "[...document.querySelectorAll('.tile-now')].every(e => e.children.length > 0)",
+                         timeout=30_000)
+                _wait_js(page, "document.querySelectorAll('#history li').length >= 9", timeout=60_000)
+                tiles = page.evaluate("""[...document.querySelectorAll('.tile')].map(t => ({
+                    name: t.querySelector('.tile-name').textContent,
+                    src: t.querySelector('img').getAttribute('src'),
+                    size: [t.querySelector('img').naturalWidth, t.querySelector('img').naturalHeight],
+                    now: [...t.querySelectorAll('.tile-now .num')].map(e => e.textContent)}))""")
+                history = page.evaluate("[...document.querySelectorAll('#history li')].map(e => e.textContent)")
+                hidden_video = page.is_hidden("#video")
+                path = _shot(page, tmp_path, "kiosk-two-sources.png")
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+    assert [t["name"] for t in tiles] == ["demo.mp4", "page.png"], tiles
+    assert [t["src"] for t in tiles] == ["/stream/demo.mp4.mjpg", "/stream/page.png.mjpg"], tiles
+    assert tiles[0]["size"] == [640, 480] and tiles[1]["size"] == [1280, 960], tiles
+    assert set(tiles[0]["now"]) <= set(DEMO_NUMBERS) and tiles[0]["now"], tiles
+    assert set(tiles[1]["now"]) == page_numbers, tiles
+    assert page_numbers <= set(history) and set(history) <= page_numbers | set(DEMO_NUMBERS), history
+    assert hidden_video
+    print(f"screenshot: {path}")

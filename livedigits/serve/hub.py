@@ -193,6 +193,7 @@ class Channel:
         age = None if self.last_frame_at is None else time.monotonic() - self.last_frame_at
         return {
             "name": self.name,
+            "label": self.label,
             "source": self.source.name,
             "state": state,
             "detail": getattr(self.source, "detail", ""),

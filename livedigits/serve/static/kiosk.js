@@ -1,5 +1,6 @@
-// The kiosk page: the annotated video from /stream.mjpg, the numbers from the /events feed.
-// No framework and nothing from a CDN: kiosks are often offline.
+// The kiosk page: the annotated video from /stream.mjpg, the numbers from the /events feed. With
+// several sources, a tile per source (its own /stream/NAME.mjpg, name and numbers now) and the panel
+// for them all. No framework and nothing from a CDN: kiosks are often offline.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -38,7 +39,77 @@ function showCurrent(texts) {
   fit(el);
 }
 
+// Several sources: label (the records' "source") -> {img, now, banner, texts}.
+let tiles = null;
+
+function reloadOnError(img, url) {
+  // A broken stream (server restart, network blip) is reopened; the query defeats caches.
+  img.onerror = () => setTimeout(() => { img.src = `${url}?t=${Date.now()}`; }, 2000);
+  img.src = url;
+}
+
+function startTiles(sources) {
+  tiles = {};
+  $("video").hidden = true;
+  const grid = document.createElement("div");
+  grid.id = "tiles";
+  for (const s of sources) {
+    const tile = document.createElement("figure");
+    tile.className = "tile";
+    const img = document.createElement("img");
+    img.alt = `the view of ${s.source} with the digits read on it`;
+    const caption = document.createElement("figcaption");
+    const name = document.createElement("span");
+    name.className = "tile-name";
+    name.textContent = s.source;
+    const now = document.createElement("span");
+    now.className = "tile-now";
+    caption.append(name, now);
+    const banner = document.createElement("div");
+    banner.className = "tile-banner";
+    banner.hidden = true;
+    tile.append(img, caption, banner);
+    grid.append(tile);
+    tiles[s.label] = { img, now, banner, texts: [] };
+    reloadOnError(img, s.stream);
+  }
+  $("view").append(grid);
+}
+
+function showTileNumbers(label, texts) {
+  const tile = tiles[label];
+  if (!tile) return;
+  tile.texts = texts;
+  const key = texts.join(" ");
+  if (tile.now.dataset.items !== key) {
+    tile.now.dataset.items = key;
+    tile.now.replaceChildren(...texts.map((t) => numberElement("span", t)));
+  }
+  // The panel's "now": every source's numbers, in the order of the tiles.
+  showCurrent(Object.values(tiles).flatMap((t) => t.texts));
+}
+
+function showTiles(s) {
+  for (const source of s.sources) {
+    const tile = tiles[source.label];
+    if (!tile) continue;
+    const down = source.state !== "live";
+    tile.banner.hidden = !down;
+    if (down) {
+      tile.banner.textContent = source.state === "starting" ? "Connecting\u2026" : "Unavailable, retrying";
+      showTileNumbers(source.label, []);
+    }
+  }
+}
+
 function showStatus(s) {
+  if (tiles) {
+    showTiles(s);
+    s = { ...s, state: s.sources.some((x) => x.state === "live") ? "live" : s.state,
+          numbers_so_far: s.sources.flatMap((x) => x.numbers_so_far || []).sort((a, b) => b.last_seen - a.last_seen)
+            .filter((n, i, all) => all.findIndex((m) => m.text === n.text) === i),
+          fps: s.sources.reduce((sum, x) => sum + x.fps, 0) };
+  }
   const state = $("state");
   state.textContent = s.state;
   state.className = s.state;
@@ -46,7 +117,7 @@ function showStatus(s) {
   const p50 = s.latency_ms && s.latency_ms.p50;
   $("latency").textContent = p50 == null ? "\u2013 ms" : `${p50.toFixed(1)} ms`;
   const down = s.state !== "live";
-  $("banner").hidden = !down;
+  $("banner").hidden = !down || tiles !== null;
   if (down) {
     $("banner-title").textContent = s.state === "starting" ? "Connecting to the camera\u2026"
       : s.state === "failed" ? "The live view stopped" : "Camera unavailable, retrying";
@@ -63,17 +134,15 @@ function showStatus(s) {
 }
 
 function startVideo() {
-  const img = $("video");
-  // A broken stream (server restart, network blip) is reopened; the query defeats caches.
-  img.onerror = () => setTimeout(() => { img.src = `/stream.mjpg?t=${Date.now()}`; }, 2000);
-  img.src = "/stream.mjpg";
+  reloadOnError($("video"), "/stream.mjpg");
 }
 
 function startFeed() {
   const feed = new EventSource("/events");  // reconnects by itself (retry: 2000 from the server)
   feed.addEventListener("frame", (e) => {
     const record = JSON.parse(e.data);
-    showCurrent(record.numbers.map((n) => n.text));
+    const texts = record.numbers.map((n) => n.text);
+    if (tiles) showTileNumbers(record.source, texts); else showCurrent(texts);
   });
   feed.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
   feed.onerror = () => { $("state").textContent = "reconnecting"; $("state").className = "unavailable"; };
@@ -119,8 +188,8 @@ async function main() {
     return;
   }
   if (status.state === "none") { startApiPage(); return; }
+  if (status.sources && status.sources.length > 1) startTiles(status.sources); else startVideo();
   showStatus(status);
-  startVideo();
   startFeed();
   window.addEventListener("resize", () => { fit($("current")); for (const li of $("history").children) fit(li); });
 }
