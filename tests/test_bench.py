@@ -247,3 +247,27 @@ def test_startup_is_timed_to_the_first_result(video):
     assert startup["errors"] == []
     assert len(startup["first_result_s"]) == 1
     assert 0 < startup["first_result_s"][0] <= startup["exit_s"][0]
+
+
+def test_streams_report_each_copy_and_the_search_stops_at_the_first_count_not_held(video):
+    """`--streams 3`: three paced copies read at once, each with its own figures; `--find-streams` tries
+    counts in turn and reports the most held (here two short counts, so the test stays quick)."""
+    from livedigits.bench import streams
+    from livedigits.classify import load_classifier
+
+    report = run_bench(BenchOptions(str(video), backend="lite", frames=30, warmup=1, micro_repeats=2, progress=False,
+                                    streams=3))
+    figures = report.backends[0].streams
+    assert figures["streams"] == 3 and len(figures["per_stream"]) == 3
+    labels = list(figures["per_stream"])
+    assert labels[0].endswith(".mp4") and labels[1] == labels[0] + "#2" and labels[2] == labels[0] + "#3"
+    for one in figures["per_stream"].values():
+        # Each copy is paced at the file's 30 fps; on a quiet machine it is read at about that rate.
+        assert one["frames"] > 0 and 0 < one["fps"] <= 33 and one["e2e_p50_ms"] > 0
+    assert figures["frames"] == sum(s["frames"] for s in figures["per_stream"].values())
+    text = report.text()
+    assert "3 streams at once" in text and f"{labels[2]}:" in text
+    held = streams.find_streams(load_classifier("lite"), str(video), counts=(1, 2), seconds=1.0)
+    assert [run["streams"] for run in held["runs"]][:1] == [1]
+    assert held["max_held"] in (0, 1, 2) and all("dropped_share" in run for run in held["runs"])
+    assert held["max_held"] == max([0] + [r["streams"] for r in held["runs"] if r["held"]])

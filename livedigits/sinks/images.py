@@ -23,7 +23,7 @@ JPEG_QUALITY = 95
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
-    """Write a BGR ``image`` in the format ``path``'s extension names (.png, .jpg, .webp, .bmp, .tif...) and
+    """Write a BGR ``image`` (or a grey ``(H, W)`` uint8 one, kept grey) in the format ``path``'s extension names (.png, .jpg, .webp, .bmp, .tif...) and
     return the path.
 
     Written whole or not at all: encoded in memory, written under a temporary name in the same folder
@@ -40,7 +40,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if suffix in (".jpg", ".jpeg") else []
     try:
         with _quiet_opencv_log():  # the error is said on one line below, not in OpenCV's own block
-            ok, encoded = cv2.imencode(suffix, to_bgr8(image), params)
+            # A grey uint8 picture (a 28x28 crop) stays grey; anything else becomes BGR.
+            pixels = image if image.ndim == 2 and image.dtype == np.uint8 else to_bgr8(image)
+            ok, encoded = cv2.imencode(suffix, pixels, params)
     except cv2.error as exc:  # a format for other depths (.pfm: floats only)
         ok, detail = False, f" ({' '.join(str(exc).split())})"
     if not ok:
