@@ -393,7 +393,7 @@ def test_a_full_disk_leaves_no_unplayable_video_and_says_so(tmp_path: Path) -> N
     video = tmp_path / "out.mp4"
     done = _run_with_file_limit(150_000, "--output", str(video))
     assert done.returncode == 6, done.stderr
-    assert "annotated video:" not in done.stdout and "Traceback" not in done.stderr
+    assert "annotated video:" not in done.stderr and "Traceback" not in done.stderr
     assert "livedigits: error:" in done.stderr and "out.mp4" in done.stderr
     if video.exists():  # kept only when it plays
         capture = cv2.VideoCapture(str(video))
@@ -407,7 +407,7 @@ def test_a_full_disk_leaves_a_jsonl_of_complete_lines(tmp_path: Path) -> None:
     jsonl = tmp_path / "out.jsonl"
     done = _run_with_file_limit(20_000, "--jsonl", str(jsonl))
     assert done.returncode == 6, done.stderr
-    assert "per-frame results:" not in done.stdout and "Traceback" not in done.stderr
+    assert "per-frame results:" not in done.stderr and "Traceback" not in done.stderr
     assert "complete line" in done.stderr
     text = jsonl.read_text()
     assert text and text.endswith("\n")

@@ -136,10 +136,10 @@ def test_run_ends_cleanly_when_the_stream_ends(tmp_path: Path) -> None:
         done = cli("run", server.url, "--headless", "--jsonl", str(jsonl), timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
-    assert "ended by end of source" in done.stdout
+    assert "ended by end of source" in done.stderr
     records = jsonl_records(jsonl)
     assert 0 < len(records) <= 40
-    assert f"frames: {len(records)} processed" in done.stdout
+    assert f"frames: {len(records)} processed" in done.stderr
 
 
 def test_run_reports_a_stream_that_stalls(tmp_path: Path) -> None:
@@ -181,8 +181,8 @@ def test_run_prints_the_truncated_video_warning(tmp_path: Path) -> None:
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     done = cli("run", str(cut), "--headless", "--jsonl", str(tmp_path / "out.jsonl"))
     assert done.returncode == 0, done.stderr[-2000:]
-    warnings = [line for line in done.stdout.splitlines() if line.startswith("warning:")]
-    assert any("truncated" in w and "cut.avi" in w for w in warnings), done.stdout
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert any("truncated" in w and "cut.avi" in w for w in warnings), done.stderr
     frames = [r["frame"] for r in jsonl_records(tmp_path / "out.jsonl")]
     assert 0 < len(frames) < 40 and frames == list(range(len(frames)))
 
@@ -197,7 +197,7 @@ def test_run_over_a_mixed_folder_reports_what_it_skipped(tmp_path: Path) -> None
     done = cli("run", str(folder), "--headless", "--jsonl", str(tmp_path / "out.jsonl"))
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(jsonl_records(tmp_path / "out.jsonl")) == 3
-    assert any("skipped unreadable image" in line and "broken.png" in line for line in done.stdout.splitlines())
+    assert any("skipped unreadable image" in line and "broken.png" in line for line in done.stderr.splitlines())
 
 
 def test_run_with_a_missing_camera_index() -> None:
@@ -383,7 +383,7 @@ def test_sigterm_ends_run_on_a_stalled_stream_promptly(tmp_path: Path) -> None:
     report("`run` on a stalled stream, SIGTERM to process exit", f"{elapsed:.2f} s")
     assert elapsed < PROCESS_EXIT_BOUND_S
     assert proc.returncode == 0, err[-2000:]
-    assert "ended by SIGTERM" in out
+    assert "ended by SIGTERM" in err
     assert jsonl_records(jsonl)
 
 

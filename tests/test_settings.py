@@ -148,6 +148,6 @@ def test_serve_passes_the_files_settings_on(tmp_path, monkeypatch):
     path = tmp_path / "s.toml"
     path.write_text('[serve]\nport = 8099\nsource = 0\n[segment]\nmin_height = 14\n[reading]\nmax_gap = 1.2\n[run]\nheadless = true\n')
     assert cli.main(["serve", "--config", str(path), "--conf", "0.75"]) == 0
-    assert seen["spec"] == "0" and seen["port"] == 8099
+    assert seen["spec"] == ["0"] and seen["port"] == 8099
     assert seen["segment_config"].min_height == 14
     assert seen["reading_config"].max_gap == 1.2 and seen["reading_config"].min_confidence == 0.75
