@@ -187,6 +187,7 @@ class Reader:
         """
         from .engine import Engine
         from .sources import open_source
+        from .supervise import open_reconnecting
 
         specs: list = []
         for item in sources or (0,):
@@ -198,8 +199,9 @@ class Reader:
             for spec in specs:
                 if not isinstance(spec, (str, int, os.PathLike)) or isinstance(spec, bool):
                     raise TypeError(f"cannot read {_name(spec)} as a source: pass a camera index, a path or a URL")
-                opened.append(open_source(os.fspath(spec) if isinstance(spec, os.PathLike) else spec,
-                                          realtime=realtime, reconnect=reconnect))
+                spec = os.fspath(spec) if isinstance(spec, os.PathLike) else spec
+                opened.append(open_reconnecting(spec, realtime=realtime) if reconnect
+                              else open_source(spec, realtime=realtime))
         except BaseException:
             for source in opened:
                 source.stop()

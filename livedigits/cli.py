@@ -250,9 +250,14 @@ def cmd_run(args) -> int:
 
                 sources.append(KeptSource(spec, width=args.width, height=args.height, fps=args.fps,
                                           on_state=lambda state, detail: _log(f"kiosk: {state}: {detail}")))
+            elif args.reconnect:
+                from .supervise import open_reconnecting
+
+                sources.append(open_reconnecting(spec, realtime=args.realtime, width=args.width, height=args.height,
+                                                 fps=args.fps, on_state=lambda state, detail: _log(f"{state}: {detail}")))
             else:
                 sources.append(open_source(spec, realtime=args.realtime, width=args.width, height=args.height,
-                                           fps=args.fps, reconnect=args.reconnect))
+                                           fps=args.fps))
         classifier = load_classifier(args.backend, args.model, args.device)
         recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
         if args.jsonl:

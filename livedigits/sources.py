@@ -56,11 +56,6 @@ log = logging.getLogger(__name__)
 #: stays bounded, but more than one so decoding overlaps processing.
 EVERY_QUEUE_SIZE = 4
 
-#: Reconnect back-off for live sources with ``reconnect=True``: the first retry
-#: comes after this delay, which doubles after each failure up to the maximum.
-RECONNECT_FIRST_DELAY_S = 0.5
-RECONNECT_MAX_DELAY_S = 5.0
-
 #: How long ``stop()`` waits for the reader thread. A thread blocked inside a
 #: backend call (an FFmpeg read on a stalled stream) cannot be interrupted; it
 #: releases its capture itself when that call returns. Kept under 2 s so that
@@ -119,8 +114,8 @@ def _quiet_opencv_log() -> Iterator[None]:
     """Silence OpenCV's own log while opening a capture.
 
     A failed open prints several multi-line WARN/ERROR blocks (one per backend
-    tried); our SourceError says the same on one line, and the reconnect loop
-    would otherwise repeat them on every attempt. The level is process-global,
+    tried); our SourceError says the same on one line, and a supervisor's
+    reconnect loop would otherwise repeat them on every attempt. The level is process-global,
     so nested or concurrent users are counted and the first level restored.
     """
     global _quiet_depth, _quiet_saved_level
@@ -300,7 +295,6 @@ class Source:
         kind: str,
         live: bool,
         realtime: bool,
-        reconnect: bool,
         read_timeout: float,
         opened_at: float,
         first_captured_at: float,
@@ -313,7 +307,6 @@ class Source:
         self._live = live
         self._realtime = realtime and not live and kind == "video" and reader.fps is not None
         self.policy = POLICY_LATEST if (live or self._realtime) else POLICY_EVERY
-        self._reconnect = reconnect and live
         self._read_timeout = read_timeout
         self._t0 = opened_at
         self._fps = reader.fps
@@ -334,8 +327,6 @@ class Source:
         self.frames_read = 0
         self.frames_dropped = 0
         self.frames_delivered = 0
-        #: Times a live source with ``reconnect`` was lost and reopened (counted when lost).
-        self.reconnects = 0
 
     # -- properties
 
@@ -365,7 +356,8 @@ class Source:
 
     @property
     def state(self) -> str:
-        """``"starting"``, ``"live"``, ``"unavailable"`` (reconnecting) or ``"ended"``."""
+        """``"starting"``, ``"live"`` or ``"ended"`` (a :class:`~livedigits.supervise.KeptSource` adds
+        ``"unavailable"`` while it reconnects)."""
         return self._state
 
     @property
@@ -438,8 +430,8 @@ class Source:
         Returns a :class:`Frame`; or None when the source has ended or was
         stopped (``state == "ended"``), or when ``timeout`` seconds passed with
         no frame (check ``state`` to tell which). Raises :class:`SourceError`
-        if the reader thread failed, or if a live source without
-        ``reconnect`` sent no frame for ``read_timeout`` seconds.
+        if the reader thread failed, or if a live source sent no frame for
+        ``read_timeout`` seconds.
         """
         if self._thread is None and not self._stop_event.is_set():
             raise RuntimeError("Source.read() called before start(); use open_source(...).start()")
@@ -459,7 +451,7 @@ class Source:
                     return None
                 now = time.monotonic()
                 wake = deadline
-                if self._live and not self._reconnect:
+                if self._live:
                     stall_deadline = self._last_frame_at + self._read_timeout
                     if now >= stall_deadline:
                         raise SourceError(self._stall_message())
@@ -484,10 +476,6 @@ class Source:
                     if not self._live:
                         self._check_truncated()
                         return
-                    if self._reconnect:
-                        if not self._reconnect_with_backoff():
-                            return
-                        continue
                     self._raise_if_stalled(asked_at)
                     if self.kind == "camera":
                         raise SourceError(
@@ -569,26 +557,6 @@ class Source:
         if time.monotonic() - asked_at >= STALL_FRACTION * self._read_timeout:
             raise SourceError(self._stall_message())
 
-    def _reconnect_with_backoff(self) -> bool:
-        """Reopen a lost live source until it sends frames again; False if stopped."""
-        with self._cond:
-            self._state = STATE_UNAVAILABLE
-            self.reconnects += 1
-            self._cond.notify_all()
-        self._reader.release()
-        log.warning("source %s: no frames, reconnecting", self.name)
-        delay = RECONNECT_FIRST_DELAY_S
-        while not self._stop_event.wait(delay):
-            try:
-                image = self._reader.open()
-            except SourceError as exc:
-                delay = min(delay * 2.0, RECONNECT_MAX_DELAY_S)
-                log.info("source %s: reconnect failed (%s); next try in %.1f s", self.name, exc, delay)
-                continue
-            log.warning("source %s: reconnected", self.name)
-            return self._publish(image, time.monotonic())
-        return False
-
     def _check_truncated(self) -> None:
         expected = self._reader.frame_count
         if self.kind != "video" or expected is None or self._stop_event.is_set():
@@ -632,7 +600,6 @@ def open_source(
     width: int | None = None,
     height: int | None = None,
     fps: float | None = None,
-    reconnect: bool = False,
     open_timeout: float = 10.0,
     read_timeout: float = 10.0,
     camera_api: str | None = None,
@@ -648,7 +615,6 @@ def open_source(
     ``realtime`` paces a video file at its own frame rate with the "latest"
     policy, as if it were a camera. ``width``, ``height`` and ``fps`` are
     requested from cameras (drivers may pick the nearest mode they have).
-    ``reconnect`` keeps a live source retrying after it goes away.
     ``open_timeout`` bounds opening a stream; ``read_timeout`` how long a live
     source may stay silent before read() raises. ``camera_api`` is the OpenCV capture API a camera index
     is opened with (see :mod:`livedigits.cameras`; default: the process's, set by ``--camera-api``).
@@ -696,7 +662,6 @@ def open_source(
         kind=kind,
         live=live,
         realtime=realtime,
-        reconnect=reconnect,
         read_timeout=read_timeout,
         opened_at=opened_at,
         first_captured_at=first_captured_at,
@@ -899,8 +864,6 @@ __all__ = [
     "EVERY_QUEUE_SIZE",
     "POLICY_EVERY",
     "POLICY_LATEST",
-    "RECONNECT_FIRST_DELAY_S",
-    "RECONNECT_MAX_DELAY_S",
     "STATE_ENDED",
     "STATE_LIVE",
     "STATE_STARTING",

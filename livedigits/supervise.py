@@ -8,10 +8,15 @@
   ``"unavailable"`` and ``read`` returns None;
 - a video file starts over when it ends (replayed at its own frame rate), a still image or folder
   is shown again once a second, so a kiosk playing a demo never runs dry. With ``pace=False`` a file
-  is replayed as fast as it is read instead (``livedigits bench`` loops its sample so).
+  is replayed as fast as it is read instead (``livedigits bench`` loops its sample so); with
+  ``replay=False`` it is read once (``run --reconnect`` on a file).
 
-It is the one supervisor of the project: the kiosk (``run --kiosk``), the server and the bench use
-it; ``reconnects`` and ``replays`` count what it did, and ``stop()`` may be called from any thread.
+It is the one supervisor of the project: ``run --reconnect``, the kiosk (``run --kiosk``), the server,
+the bench and ``Reader.stream(reconnect=True)`` use it (a :class:`~livedigits.sources.Source` itself
+never reopens). A live source's frames keep their index and time counting across reopenings;
+``reconnects`` and ``replays`` count what it did, and ``stop()`` may be called from any thread.
+``open_now=True`` opens a live source at once, so one that cannot be opened at all is an error, not a
+retry loop (``run --reconnect``); a kiosk starts without its camera and waits for it.
 
 A file that cannot be opened at all is still an error at start: a typo in a path should not turn
 into a screen that says "retrying" forever.
@@ -27,8 +32,6 @@ from typing import Callable
 from .errors import SourceError
 from .redact import public_text
 from .sources import (
-    RECONNECT_FIRST_DELAY_S,
-    RECONNECT_MAX_DELAY_S,
     STATE_ENDED,
     STATE_LIVE,
     STATE_STARTING,
@@ -38,6 +41,11 @@ from .sources import (
     source_kind,
 )
 from .types import Frame
+
+#: Reconnect back-off: the first retry comes after this delay, which doubles after each failure up to
+#: the maximum.
+RECONNECT_FIRST_DELAY_S = 0.5
+RECONNECT_MAX_DELAY_S = 5.0
 
 #: A still image or a folder of images, replayed by a kiosk, shows one image per this many seconds.
 IMAGE_INTERVAL_S = 1.0
@@ -65,6 +73,8 @@ class KeptSource:
         on_state: Callable[[str, str], None] | None = None,
         pace: bool = True,
         realtime: bool = True,
+        replay: bool = True,
+        open_now: bool = False,
     ) -> None:
         self.spec = spec
         self.kind = source_kind(spec)  # raises SourceError for a path that does not exist
@@ -84,8 +94,13 @@ class KeptSource:
         self._next_image_at = 0.0
         self._held: Frame | None = None
         self._dropped_before = 0  # frames dropped by inner sources already closed
-        self._reconnects_before = 0  # reconnects made inside inner sources already closed
         self._failures = 0
+        # A live source's frames keep counting across reopenings: index and time go on from the last.
+        self._created = time.monotonic()
+        self._index_base = 0
+        self._inner_opened_at = self._created
+        self._replay = replay
+        self._finished = False
         self._next_frame_at = 0.0
         self._pace = pace
         self._realtime = realtime
@@ -95,14 +110,14 @@ class KeptSource:
         self.replays = 0
         self.fps: float | None = None
         self.size: tuple[int, int] | None = None
-        if not self.is_live:
+        if not self.is_live or open_now:
             self._inner = self._open()  # a bad file is an error now, not a retry loop
 
     # -- the Source interface
 
     @property
     def state(self) -> str:
-        return self._state
+        return STATE_ENDED if self._finished else self._state
 
     @property
     def policy(self) -> str:
@@ -115,7 +130,11 @@ class KeptSource:
 
     @property
     def total_frames(self) -> int | None:
-        return None  # replayed without end
+        """A file read once: its count; replayed, or live: None (no end)."""
+        inner = self._inner
+        if self._replay or self.is_live or inner is None:
+            return None
+        return inner.total_frames
 
     @property
     def frames_dropped(self) -> int:
@@ -124,10 +143,8 @@ class KeptSource:
 
     @property
     def reconnects(self) -> int:
-        """Times the source was lost and retried: here, and inside the inner source (a stream that
-        reconnects by itself)."""
-        inner = self._inner
-        return self._failures + self._reconnects_before + (int(getattr(inner, "reconnects", 0)) if inner is not None else 0)
+        """Times the source was lost (or could not be opened) and retried."""
+        return self._failures
 
     @property
     def warnings(self) -> list[str]:
@@ -141,8 +158,11 @@ class KeptSource:
     def read(self, timeout: float | None = None) -> Frame | None:
         """The next frame, or None after ``timeout`` seconds without one (then see ``state``)."""
         deadline = time.monotonic() + (timeout if timeout is not None else 1.0)
+        if self._finished:
+            return None
         if self._held is not None:  # an image waiting for its turn in the slide show
             return self._paced(self._held, deadline)
+        state_before = self._state
         while not self._stop.is_set():
             if self._inner is None:
                 if not self._wait_for_retry(deadline):
@@ -158,13 +178,15 @@ class KeptSource:
                         return None
                     self._inner = opened
             frame = self._read_inner(deadline)
+            if self._finished:
+                return None
             if frame is not None:
                 self.last_frame_at = time.monotonic()
                 self._delay = RECONNECT_FIRST_DELAY_S
                 self._set_state(STATE_LIVE, "frames arriving")
                 return self._paced(frame, deadline)
-            if time.monotonic() >= deadline:
-                return None
+            if time.monotonic() >= deadline or self._state != state_before:
+                return None  # the caller hears of a lost source at once (a status screen to show)
         return None
 
     def stop(self) -> None:
@@ -182,8 +204,10 @@ class KeptSource:
     # -- internals
 
     def _open(self) -> Source:
-        # Files are paced at their frame rate by default: a kiosk shows the demo at its real speed.
-        source = open_source(self.spec, realtime=self._realtime, reconnect=self.is_live, **self._open_kwargs)
+        # Files are paced at their frame rate by default: a kiosk shows the demo at its real speed. A live
+        # source that goes away is noticed by the inner source (its read fails or it ends) and reopened here.
+        self._inner_opened_at = time.monotonic()
+        source = open_source(self.spec, realtime=self._realtime, **self._open_kwargs)
         self.fps = source.fps
         self.size = source.size
         return source
@@ -199,6 +223,9 @@ class KeptSource:
             self._failed(str(exc))
             return None
         if frame is not None:
+            if self.is_live:
+                frame = dataclasses.replace(frame, index=frame.index + self._index_base,
+                                            time=frame.time + (self._inner_opened_at - self._created))
             return frame
         if inner.state == STATE_UNAVAILABLE:
             self._set_state(STATE_UNAVAILABLE, f"{self.name} stopped sending frames; reconnecting")
@@ -206,9 +233,11 @@ class KeptSource:
             self._close_inner()
             if self.is_live:
                 self._failed(f"{self.name} ended")
-            else:
+            elif self._replay:
                 self._retry_at = time.monotonic()  # a file: start over at once
                 self.replays += 1
+            else:
+                self._finished = True  # a file read once: the end
         return None
 
     def _paced(self, frame: Frame, deadline: float) -> Frame | None:
@@ -245,7 +274,7 @@ class KeptSource:
         inner, self._inner = self._inner, None
         if inner is not None:
             self._dropped_before += inner.frames_dropped
-            self._reconnects_before += int(getattr(inner, "reconnects", 0))
+            self._index_base += int(getattr(inner, "frames_read", 0))
             inner.stop()
 
     def _failed(self, reason: str) -> None:
@@ -285,4 +314,16 @@ def _display_spec(spec) -> str:
     return text
 
 
-__all__ = ["IMAGE_INTERVAL_S", "KeptSource", "DEFAULT_REPLAY_FPS"]
+def open_reconnecting(spec, *, realtime: bool = False, width: int | None = None, height: int | None = None,
+                      fps: float | None = None, open_timeout: float = 10.0, read_timeout: float = 10.0,
+                      camera_api: str | None = None, on_state: Callable[[str, str], None] | None = None):
+    """A source as ``--reconnect`` reads it: a camera or stream is opened now (an error if it cannot be)
+    and reopened with back-off whenever it goes away; a file or folder is read once, as without it."""
+    if source_kind(spec) not in ("camera", "stream"):
+        return open_source(spec, realtime=realtime, width=width, height=height, fps=fps, open_timeout=open_timeout,
+                           read_timeout=read_timeout, camera_api=camera_api)
+    return KeptSource(spec, width=width, height=height, fps=fps, open_timeout=open_timeout, read_timeout=read_timeout,
+                      on_state=on_state, pace=False, realtime=realtime, replay=False, open_now=True)
+
+
+__all__ = ["IMAGE_INTERVAL_S", "KeptSource", "DEFAULT_REPLAY_FPS", "open_reconnecting"]

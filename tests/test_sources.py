@@ -569,9 +569,13 @@ def _drain_until(src: sources.Source, predicate, limit_s: float) -> list[Frame]:
 
 
 def test_reconnect_after_the_server_restarts() -> None:
+    """`--reconnect`: the supervisor reopens the stream; its frames go on counting from where they were."""
+    from livedigits.supervise import RECONNECT_MAX_DELAY_S, KeptSource, open_reconnecting
+
     server = MjpegServer(fps=25).start()
     try:
-        with open_source(server.url, reconnect=True, open_timeout=2, read_timeout=1) as src:
+        with open_reconnecting(server.url, open_timeout=2, read_timeout=1) as src:
+            assert isinstance(src, KeptSource)
             before = _drain_until(src, lambda f: f is not None and f.index >= 3, NO_HANG_S)
             assert src.state == "live"
 
@@ -582,9 +586,10 @@ def test_reconnect_after_the_server_restarts() -> None:
             server.start()  # same port
             last_index = max(f.index for f in before)
             flowing_again = lambda f: f is not None and f.index > last_index  # noqa: E731
-            after = _drain_until(src, flowing_again, 3 * sources.RECONNECT_MAX_DELAY_S)
+            after = _drain_until(src, flowing_again, 3 * RECONNECT_MAX_DELAY_S)
             assert src.state == "live"
             assert after[-1].time > before[-1].time
+            assert src.reconnects >= 1
     finally:
         server.stop()
     assert source_threads() == []
