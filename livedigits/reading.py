@@ -7,6 +7,8 @@ joins digits along a line into numbers in reading order.
 
 from __future__ import annotations
 
+import statistics
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,13 +197,15 @@ def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
     return np.zeros(gaps.shape, bool)
 
 
-def _between(mark: Box, a: Detection, b: Detection) -> bool:
-    """Does ``mark`` (a sign or letter) stand on the line between digits ``a`` and ``b``?"""
-    mx, my = mark.center
+def _between(centres: list[tuple[float, float]], a: Detection, b: Detection) -> bool:
+    """Does a mark (a sign or letter), of centre one of ``centres``, stand on the line between digits ``a``
+    and ``b``? (Centres, not boxes: this runs for every pair of neighbours against every mark.)"""
     top = min(a.box.y, b.box.y)
     bottom = max(a.box.y2, b.box.y2)
-    height = bottom - top
-    return a.box.center[0] < mx < b.box.center[0] and top + 0.15 * height < my < bottom - 0.15 * height
+    inset = 0.15 * (bottom - top)
+    left, right = a.box.x + a.box.w / 2.0, b.box.x + b.box.w / 2.0
+    low, high = top + inset, bottom - inset
+    return any(left < mx < right and low < my < high for mx, my in centres)
 
 
 def _word_letters(chunk: list[Detection], marks: list[Box], height: float, config: ReadingConfig) -> int:
@@ -244,21 +248,22 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
     (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number.
     """
     marks = list(marks)
+    centres = [m.center for m in marks]
     rows = []
     for line in _lines(detections, config):
-        height = float(np.median([d.box.h for d in line]))
+        height = float(statistics.median([d.box.h for d in line]))
         spaces = _spaces(_gaps(line, height), config)
         chunks = [[line[0]]]
         for k, det in enumerate(line[1:]):
             prev = chunks[-1][-1]
             unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
-            if spaces[k] or unlike or any(_between(m, prev, det) for m in marks):
+            if spaces[k] or unlike or (centres and _between(centres, prev, det)):
                 chunks.append([det])
             else:
                 chunks[-1].append(det)
         numbers = [_number(c) for c in chunks if not marks or _word_letters(c, marks, height, config) < len(c)]
         if numbers:
-            rows.append((float(np.median([d.box.center[1] for d in line])), height, numbers))
+            rows.append((float(statistics.median([d.box.center[1] for d in line])), height, numbers))
     # Reading order: lines top to bottom, lines side by side at one height left to right.
     rows.sort(key=lambda r: r[0])
     ordered: list[list] = []
