@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import replace_with
 from .errors import DataError
 
 CACHE_NAME = "mnist.npz"
@@ -298,15 +299,12 @@ def save_cache(data: MNIST) -> Path:
     target = cache_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     (x_train, y_train), (x_test, y_test) = data
-    fd, tmp_name = tempfile.mkstemp(prefix=".mnist-", suffix=".npz", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as fh:
             np.savez_compressed(fh, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return target
+
+    return replace_with(target, write)
 
 
 def load_mnist(path: str | os.PathLike | None = None, *, allow_network: bool = True, log=None) -> MNIST:

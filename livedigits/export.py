@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_bytes
 from .augment import AugmentConfig, augment_batch, negatives
 from .classify import LiteClassifier
 from .evaluation import evaluate_model, evaluate_sets, load_validation_sets, predict_probabilities, scores
@@ -76,16 +77,6 @@ def write_next_version(base: Path, write) -> Path:
         raise
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` beside ``path`` under a hidden name, then rename it over ``path``: never half a file."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str = "livedigits", data=None, log=print,
            writers: bool = True, usps: str | None = None) -> dict:
     """Write a SavedModel (TF Serving layout: the next free version, ``out/NAME/1/``, then ``2/``...,
@@ -110,7 +101,7 @@ def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str 
 
     float_path = out / f"{name}.tflite"
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    _write_atomic(float_path, _quietly(converter.convert))
+    write_bytes(float_path, _quietly(converter.convert))
 
     calibration = representative_crops(data=data, writers=writers)
 
@@ -125,7 +116,7 @@ def export(model_path: str | os.PathLike, out_dir: str | os.PathLike, name: str 
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    _write_atomic(int8_path, _quietly(converter.convert))
+    write_bytes(int8_path, _quietly(converter.convert))
 
     x = x_test.astype(np.float32)[..., None] / 255.0
     results = {"keras": evaluate_model(model, x_test, y_test)["accuracy"]}

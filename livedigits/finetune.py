@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import replace_with
 from .collect import FULL_SUFFIX, LABELS, MANIFEST, class_to_label, label_to_class
 from .errors import DataError, ModelError, OutputError, UsageError
 from .evaluation import predict_probabilities, scores
@@ -353,15 +354,10 @@ def _save_atomic(out_dir: Path, name: str, write) -> Path:
     """``write(tmp_path)`` then rename into ``out_dir/name``: a failure leaves the old file, never half a new one."""
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
-    tmp = out_dir / f".{final.stem}.{os.getpid()}.tmp{final.suffix}"
     try:
-        write(tmp)
-        os.replace(tmp, final)
+        return replace_with(final, write)
     except OSError as exc:
         raise OutputError(f"cannot write {final}: {exc.strerror or exc}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return final
 
 
 def report_text(report: dict) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..atomic import write_bytes
 from ..errors import OutputError, UsageError
 from ..normalize import CROP_SIZE
 from ..types import NOT_A_DIGIT, Box
@@ -79,12 +80,7 @@ def _write_png_atomic(path: Path, image: np.ndarray) -> None:
     ok, encoded = cv2.imencode(".png", image)
     if not ok:
         raise OutputError(f"cannot encode {path.name} as PNG")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(encoded.tobytes())
-        os.link(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_bytes(path, encoded.tobytes(), exclusive=True)
 
 
 # --------------------------------------------------------------------------- the store
@@ -194,9 +190,7 @@ class SampleStore:
                 (self.root / name).unlink(missing_ok=True)
         kept = [line for line in self.manifest.read_text(encoding="utf-8").splitlines()
                 if line.strip() and _line_id(line) != record["id"]]
-        tmp = self.manifest.with_name(f".{MANIFEST}.{os.getpid()}.tmp")
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-        os.replace(tmp, self.manifest)
+        write_bytes(self.manifest, "".join(line + "\n" for line in kept).encode("utf-8"))
         self.counts[record["label"]] -= 1
         return record
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.atomic import write_bytes
 from livedigits.collect.store import NOT_A_DIGIT_LABEL, crop_to_uint8
 from livedigits.errors import OutputError
 from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
@@ -48,15 +49,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     if not ok:
         raise OutputError(f"cannot write image {target}: OpenCV cannot encode a colour picture as {suffix}{detail}; "
                           "use .png or .jpg")
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(encoded.tobytes())
-        os.replace(temporary, target)
+        return write_bytes(target, encoded.tobytes())
     except OSError as exc:
         raise OutputError(f"cannot write image {target}: {exc.strerror or exc} ({disk_hint(target)})") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return target
 
 
 def _slug(text: str) -> str:
