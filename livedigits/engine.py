@@ -37,6 +37,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import re
 import signal
 import threading
 import time
@@ -218,6 +219,13 @@ class RunSummary:
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
+    def stage(self, name: str) -> collections.deque:
+        """The recent milliseconds of stage ``name`` (made on first use, not once per frame)."""
+        values = self.stage_ms.get(name)
+        if values is None:
+            values = self.stage_ms[name] = _window()
+        return values
+
     def text(self) -> str:
         lat = percentiles(self.latencies_ms)
         lines = [
@@ -244,6 +252,12 @@ def source_labels(names: Sequence[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         labels.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
     return labels
+
+
+def source_slug(label: str) -> str:
+    """A name for a source safe in a URL or a file name (``/stream/NAME.mjpg``, a saved crop's name):
+    letters, digits, ``.``, ``_`` and ``-`` (``rtsp://cam/1`` -> ``rtsp-cam-1``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "source"
 
 
 # --------------------------------------------------------------------------- feeding frames
@@ -299,6 +313,10 @@ class _Direct:
 
     def retire(self, stream: _Stream) -> None:
         stream.done = True
+
+    def dropped(self, stream: _Stream) -> int:
+        """Frames dropped here rather than in the source: none (the source's own slot is the only one)."""
+        return 0
 
     def stop(self) -> None:
         pass
@@ -378,6 +396,10 @@ class _Pumped:
                 if left <= 0:
                     return []
                 self._cond.wait(left)
+
+    def dropped(self, stream: _Stream) -> int:
+        """Frames of a live source that a newer one replaced in its slot before a round took it."""
+        return self.slot_dropped.get(stream.label, 0)
 
     def retire(self, stream: _Stream) -> None:
         with self._cond:
@@ -477,13 +499,12 @@ class Engine:
 
     def stream_counts(self) -> dict[str, tuple[int, int]]:
         """Frames processed and dropped so far, per source label; safe from another thread."""
-        counts = {}
-        for stream in self.streams:
-            dropped = int(getattr(stream.source, "frames_dropped", 0) or 0)
-            if isinstance(self._feed, _Pumped):
-                dropped += self._feed.slot_dropped.get(stream.label, 0)
-            counts[stream.label] = (stream.summary.frames, dropped)
-        return counts
+        return {stream.label: (stream.summary.frames, self._dropped(stream)) for stream in self.streams}
+
+    def _dropped(self, stream: _Stream) -> int:
+        """Frames of ``stream`` dropped so far: by its source, and in the engine's slot for it."""
+        dropped = int(getattr(stream.source, "frames_dropped", 0) or 0)
+        return dropped + (self._feed.dropped(stream) if self._feed is not None else 0)
 
     # -- running
 
@@ -568,13 +589,13 @@ class Engine:
             summary.frames += 1
             summary.latencies_ms.append(result.latency_ms)
             for stage, ms in result.timings.items():
-                summary.stage_ms.setdefault(stage, _window()).append(ms)
+                summary.stage(stage).append(ms)
             image, overlay_ms = None, float("nan")
             if self.draw:
                 started = time.perf_counter()
                 image = self.overlay.annotate(result, self._stream_fps(stream))
                 overlay_ms = (time.perf_counter() - started) * 1e3
-                summary.stage_ms.setdefault("overlay", _window()).append(overlay_ms)
+                summary.stage("overlay").append(overlay_ms)
             self.last_results[stream.label] = result
             if image is not None:
                 self.last_images[stream.label] = image
@@ -654,10 +675,7 @@ class Engine:
         for stream in self.streams:
             source = stream.source
             stream.summary.seconds = (stream.last_at or now) - stream.started
-            dropped = int(getattr(source, "frames_dropped", 0) or 0)
-            if isinstance(self._feed, _Pumped):
-                dropped += self._feed.slot_dropped.get(stream.label, 0)
-            stream.summary.dropped = dropped
+            dropped = stream.summary.dropped = self._dropped(stream)
             stream.summary.reconnects = int(getattr(source, "reconnects", 0) or 0)
             summary.dropped += dropped
             summary.streams[stream.label] = stream.summary
@@ -695,5 +713,5 @@ def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
 
 __all__ = [
     "ACTION_PAUSE", "ACTION_QUIT", "ACTION_SNAPSHOT", "Engine", "FrameStats", "Interactive", "RunSummary",
-    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "source_labels",
+    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "source_labels", "source_slug",
 ]

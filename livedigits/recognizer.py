@@ -114,10 +114,10 @@ class Recognizer:
         """
         if not items:
             return []
-        if len(items) == 1:
-            found = [self._segment(items[0][1])]
-        else:
-            found = list(self._segment_pool(len(items)).map(self._segment, [frame for _, frame, _ in items]))
+        frames = [frame for _, frame, _ in items]
+        # Several frames: in parallel threads; OpenCV releases the GIL.
+        segmented = [self._segment(frames[0])] if len(frames) == 1 else list(self._segment_pool().map(self._segment, frames))
+        found = [seg for seg, _ in segmented]
         t1 = time.perf_counter()
         crops = [split_crops(f) for f in found]
         total = sum(len(c) for c in crops)
@@ -128,10 +128,10 @@ class Recognizer:
         t2 = time.perf_counter()
         self.last_batch = total
         results, at = [], 0
-        for (source, frame, received), seg, frame_crops in zip(items, found, crops):
+        for (source, frame, received), (seg, segment_ms), frame_crops in zip(items, segmented, crops):
             mine = probabilities[at: at + len(frame_crops)]
             at += len(frame_crops)
-            results.append(self._read(source, frame, received, seg, mine, (t2 - t1) * 1e3))
+            results.append(self._read(source, frame, received, seg, mine, segment_ms, (t2 - t1) * 1e3))
         return results
 
     def reset(self, source: str | None = None) -> None:
@@ -149,23 +149,19 @@ class Recognizer:
 
     # -- stages
 
-    def _segment_pool(self, size: int) -> ThreadPoolExecutor:
-        workers = max(1, min(size, os.cpu_count() or 1))
-        if self._pool is None or self._pool._max_workers < workers:  # noqa: SLF001 - grow, never shrink
-            if self._pool is not None:
-                self._pool.shutdown(wait=False)
-            self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="livedigits-segment")
+    def _segment_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:  # one thread per core, made on the first batch of several frames
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
-    def _segment(self, image_or_frame) -> Segmentation:
-        image = image_or_frame.image if isinstance(image_or_frame, Frame) else image_or_frame
+    def _segment(self, frame: Frame) -> tuple[Segmentation, float]:
+        """The frame's segmentation and its milliseconds."""
         started = time.perf_counter()
-        found = segment(image, self.segment_config)
-        found.timings["_total"] = (time.perf_counter() - started) * 1e3
-        return found
+        found = segment(frame.image, self.segment_config)
+        return found, (time.perf_counter() - started) * 1e3
 
     def _read(self, source: str, frame: Frame, received: float | None, found: Segmentation,
-              probabilities: np.ndarray, classify_ms: float) -> FrameResult:
+              probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
         started = time.perf_counter()
         stream = self._streams.get(source)
         if stream is None:
@@ -185,9 +181,8 @@ class Recognizer:
             track_ids = stream.tracker.ids if frame.file is None else None
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
         numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
-        timings = {"segment": found.timings["_total"], "classify": classify_ms,
-                   "read": (time.perf_counter() - started) * 1e3}
-        timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items() if not stage.startswith("_")})
+        timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
+        timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
         if found.dropped and not self._warned_budget:
             self._warned_budget = True  # once: the records say it for every frame
             logging.getLogger(__name__).warning(

@@ -417,7 +417,7 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
     if not len(boxes):
         return None
-    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    y, w, h = boxes[:, 1], boxes[:, 2], boxes[:, 3]
     # A hairline 1 may be twenty times taller than wide.
     shaped = (h >= config.min_height) & (w <= config.max_aspect * h) & (w * 20 >= h)
     # A frame of lines (a grid, a table, the page's edges) spans the frame, and so does a rule that runs

@@ -101,10 +101,10 @@ class KeptSource:
         self._inner_opened_at = self._created
         self._replay = replay
         self._finished = False
-        self._next_frame_at = 0.0
         self._pace = pace
         self._realtime = realtime
         self.detail = ""
+        #: ``time.monotonic()`` of the last frame delivered (None before the first).
         self.last_frame_at: float | None = None
         #: Times a file was opened again after it ended.
         self.replays = 0
@@ -227,9 +227,7 @@ class KeptSource:
                 frame = dataclasses.replace(frame, index=frame.index + self._index_base,
                                             time=frame.time + (self._inner_opened_at - self._created))
             return frame
-        if inner.state == STATE_UNAVAILABLE:
-            self._set_state(STATE_UNAVAILABLE, f"{self.name} stopped sending frames; reconnecting")
-        elif inner.state == STATE_ENDED and not self._stop.is_set():
+        if inner.state == STATE_ENDED and not self._stop.is_set():
             self._close_inner()
             if self.is_live:
                 self._failed(f"{self.name} ended")

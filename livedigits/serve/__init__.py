@@ -117,8 +117,6 @@ class _Server:
 def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_upload_mb: float,
           max_pixels: int, width=None, height=None, fps=None, log=print, token: str | None = None,
           no_token: bool = False, allow_hosts=(), segment_config=None, reading_config=None) -> int:
-    import uvicorn
-
     from ..classify import load_classifier
     from ..recognizer import Recognizer
     from ..supervise import KeptSource

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import re
 import threading
 import time
 
@@ -153,11 +152,6 @@ class NumberLog:
         return [{"text": n.text, "frames": n.frames, "last_seen": round(n.last_seen, 3)} for n in listed]
 
 
-def slug(label: str) -> str:
-    """A URL-safe name for a source (``/stream/NAME.mjpg``): letters, digits, ``.``, ``_`` and ``-``."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "source"
-
-
 class Channel:
     """One source of the live pipeline as the web side sees it: its newest picture (MJPEG), the numbers
     read so far, and its status."""
@@ -226,11 +220,11 @@ class LivePipeline:
 
     def __init__(self, sources, recognizer: Recognizer, metrics: Metrics, *, backend: str,
                  overlay: Overlay | None = None) -> None:
-        from ..engine import Engine, source_labels
+        from ..engine import Engine, source_labels, source_slug
 
         sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
         labels = source_labels([s.name for s in sources])
-        names = source_labels([slug(label) for label in labels])
+        names = source_labels([source_slug(label) for label in labels])
         self.channels = [Channel(source, label, name, k)
                          for k, (source, label, name) in enumerate(zip(sources, labels, names))]
         self._by_label = {c.label: c for c in self.channels}

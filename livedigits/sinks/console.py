@@ -7,6 +7,7 @@ from typing import TextIO
 
 import numpy as np
 
+from livedigits.keys import ACTION_QUIT
 from livedigits.stable import StableNumbers
 from livedigits.types import FrameResult
 
@@ -45,6 +46,7 @@ class NumberPrinter:
     def __init__(self, stream: TextIO, *, many: bool = False) -> None:
         self.stream = stream
         self.many = many
+        self._several = False  # sources: with several, each video line names its own
         self._views: dict[str, _InView] = {}
 
     def open(self, streams) -> None:
@@ -57,7 +59,7 @@ class NumberPrinter:
         try:
             print(line, file=self.stream, flush=True)
         except BrokenPipeError:
-            return "quit"  # the reader went away (| head): end quietly
+            return ACTION_QUIT  # the reader went away (| head): end quietly
         return None
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
@@ -68,12 +70,12 @@ class NumberPrinter:
                 return self._print(f"{frame.file}: {' '.join(texts)}".rstrip())
             for text in texts:
                 if self._print(text):
-                    return "quit"
+                    return ACTION_QUIT
             return None
         view = self._views.setdefault(result.source, _InView())
         if not view.update(result.numbers, frame.time):
             return None
-        where = f"{result.source} " if getattr(self, "_several", False) else ""
+        where = f"{result.source} " if self._several else ""
         return self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {' '.join(view.shown)}".rstrip())
 
     def close(self) -> None:

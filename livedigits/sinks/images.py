@@ -5,7 +5,6 @@ never leaves a half-written image."""
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import cv2
@@ -13,6 +12,7 @@ import numpy as np
 
 from livedigits.atomic import write_bytes
 from livedigits.collect.store import NOT_A_DIGIT_LABEL, crop_to_uint8
+from livedigits.engine import source_slug
 from livedigits.errors import OutputError
 from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
 from livedigits.sources import _quiet_opencv_log, to_bgr8
@@ -53,11 +53,6 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
         return write_bytes(target, encoded.tobytes())
     except OSError as exc:
         raise OutputError(f"cannot write image {target}: {exc.strerror or exc} ({disk_hint(target)})") from None
-
-
-def _slug(text: str) -> str:
-    """A file-name-safe form of a source label (``rtsp://cam/1`` -> ``rtsp-cam-1``)."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "source"
 
 
 class ImageDirSink:
@@ -115,7 +110,7 @@ class CropSink:
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
         read = {(d.box.x, d.box.y, d.box.w, d.box.h): d.digit for d in result.detections}
-        stem = _slug(Path(result.frame.file).stem if result.frame.file else result.source)
+        stem = source_slug(Path(result.frame.file).stem if result.frame.file else result.source)
         for k, candidate in enumerate(result.candidates):
             digit = read.get(tuple(candidate.box.as_list()), NOT_A_DIGIT)
             label = NOT_A_DIGIT_LABEL if digit == NOT_A_DIGIT else str(digit)

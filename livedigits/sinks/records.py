@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import OutputError
+from livedigits.keys import ACTION_QUIT
 from livedigits.sinks.paths import check_output_path
 from livedigits.types import FrameResult
 
@@ -69,7 +70,7 @@ class JsonlSink:
                 view = view[written:]
         except BrokenPipeError:
             if self.to_stdout:
-                return "quit"
+                return ACTION_QUIT  # the reader went away (| head): end quietly
             raise
         except OSError as exc:
             if self.to_stdout:
