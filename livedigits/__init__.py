@@ -27,8 +27,8 @@ _EXPORTS = {
     "Box": ("livedigits.types", "Box"),
     "Detection": ("livedigits.types", "Detection"),
     "Number": ("livedigits.types", "Number"),
-    "SegmentConfig": ("livedigits.segment", "SegmentConfig"),
-    "ReadingConfig": ("livedigits.reading", "ReadingConfig"),
+    "SegmentConfig": ("livedigits.vision.segment", "SegmentConfig"),
+    "ReadingConfig": ("livedigits.reading.numbers", "ReadingConfig"),
     "LivedigitsError": ("livedigits.errors", "LivedigitsError"),
     "UsageError": ("livedigits.errors", "UsageError"),
     "DataError": ("livedigits.errors", "DataError"),
@@ -40,12 +40,12 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ imports on demand
-    from .api import Reader
-    from .errors import DataError, LivedigitsError, ModelError, OutputError, SourceError, UsageError
-    from .reading import ReadingConfig
-    from .segment import SegmentConfig
-    from .types import Box, Detection, Frame, FrameResult, Number
-    from .types import FrameResult as Result
+    from livedigits.api import Reader
+    from livedigits.errors import DataError, LivedigitsError, ModelError, OutputError, SourceError, UsageError
+    from livedigits.reading.numbers import ReadingConfig
+    from livedigits.vision.segment import SegmentConfig
+    from livedigits.types import Box, Detection, Frame, FrameResult, Number
+    from livedigits.types import FrameResult as Result
 
 
 def __getattr__(name: str):

@@ -31,14 +31,14 @@ from typing import TYPE_CHECKING, Any, Sequence, Union, overload
 
 import numpy as np
 
-from . import settings
-from .classify import Classifier, load_classifier
-from .errors import LivedigitsError, SourceError, UsageError
-from .reading import ReadingConfig
-from .recognizer import Recognizer
-from .segment import SegmentConfig
-from .images import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
-from .types import Frame, FrameResult
+from livedigits import settings
+from livedigits.classify.backends import Classifier, load_classifier
+from livedigits.errors import LivedigitsError, SourceError, UsageError
+from livedigits.reading.numbers import ReadingConfig
+from livedigits.reading.recognizer import Recognizer
+from livedigits.vision.segment import SegmentConfig
+from livedigits.capture.images import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
+from livedigits.types import Frame, FrameResult
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -185,9 +185,9 @@ class Reader:
         Iterate the returned :class:`ResultStream` (leaving the loop early closes every source), or use
         it in a ``with`` block. The model is shared with this reader: calls take turns.
         """
-        from .engine import Engine
-        from .sources import open_source
-        from .supervise import open_reconnecting
+        from livedigits.engine.loop import Engine
+        from livedigits.capture.sources import open_source
+        from livedigits.capture.supervise import open_reconnecting
 
         specs: list = []
         for item in sources or (0,):
@@ -230,7 +230,7 @@ class ResultStream:
     """The results of :meth:`Reader.stream`, frame after frame: an iterator and a context manager.
 
     ``close()`` (or leaving a ``with`` block, or ``break``-ing out of a ``for`` loop over it) stops every
-    source; ``summary`` (a :class:`livedigits.engine.RunSummary`) holds the figures of the run so far.
+    source; ``summary`` (a :class:`livedigits.engine.loop.RunSummary`) holds the figures of the run so far.
     """
 
     def __init__(self, engine) -> None:
@@ -279,7 +279,7 @@ def _settings(config, segment, reading, conf) -> tuple[SegmentConfig, ReadingCon
     run = _run_options(path, origin, document.get("run", {}))
     where = f"{origin or f'--config {path}'}: [run]"
     if run.get("roi"):
-        from .cli import _parse_roi  # the command's own reading of "x,y,w,h"
+        from livedigits.cli.main import _parse_roi  # the command's own reading of "x,y,w,h"
 
         try:
             segment_config = replace(segment_config, roi=_parse_roi(run["roi"]))
@@ -312,7 +312,7 @@ def _run_options(path, origin, table: dict) -> dict:
     there too); only ``RUN_OPTIONS`` are kept."""
     if not table:
         return {}
-    from .cli import build_parser
+    from livedigits.cli.main import build_parser
 
     run_parser = build_parser().get_default("sections")["run"]
     values = settings.option_values(path, "run", table, run_parser, origin=origin)

@@ -14,10 +14,10 @@ A file has up to four tables; each is optional, and one file can serve both comm
     host = "0.0.0.0"
     port = 8080
 
-    [segment]                   # livedigits.segment.SegmentConfig
+    [segment]                   # livedigits.vision.segment.SegmentConfig
     ink_contrast = 0.25
 
-    [reading]                   # livedigits.reading.ReadingConfig
+    [reading]                   # livedigits.reading.numbers.ReadingConfig
     max_gap = 1.0
 
 Option keys are the long option names without the dashes (``max-frames`` or ``max_frames``), and
@@ -33,7 +33,7 @@ import math
 from dataclasses import fields, replace
 from pathlib import Path
 
-from .errors import UsageError
+from livedigits.errors import UsageError
 
 OPTION_SECTIONS = ("run", "serve")
 FIELD_SECTIONS = ("segment", "reading")
@@ -51,15 +51,15 @@ def _toml():
 
 
 def field_classes() -> dict:
-    from .reading import ReadingConfig
-    from .segment import SegmentConfig
+    from livedigits.reading.numbers import ReadingConfig
+    from livedigits.vision.segment import SegmentConfig
 
     return {"segment": SegmentConfig, "reading": ReadingConfig}
 
 
 def field_defaults() -> dict:
-    from .reading import DEFAULT_READING
-    from .segment import DEFAULT_CONFIG
+    from livedigits.reading.numbers import DEFAULT_READING
+    from livedigits.vision.segment import DEFAULT_CONFIG
 
     return {"segment": DEFAULT_CONFIG, "reading": DEFAULT_READING}
 

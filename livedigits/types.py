@@ -176,7 +176,7 @@ class FrameResult:
         above it, as the live window draws them; a new array (the frame's own image is left as it is).
         ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
         count at the bottom."""
-        from .overlay import Overlay  # OpenCV: only when drawing
+        from livedigits.draw.overlay import Overlay  # OpenCV: only when drawing
 
         return Overlay(hud=hud, confidence=confidence).annotate(self)
 
@@ -184,7 +184,7 @@ class FrameResult:
         """Write :meth:`plot`'s picture to ``path`` in the format its extension names (.png, .jpg...) and
         return the path. Written whole or not at all; ``OutputError`` for an extension OpenCV cannot
         write or a folder that cannot be written."""
-        from .sinks import write_image
+        from livedigits.sinks import write_image
 
         return write_image(path, self.plot(confidence=confidence, hud=hud))
 

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 
 from helpers_media import MjpegServer, free_port, wait_for, write_video
-from livedigits import supervise
-from livedigits.redact import public_text, redact_url
+from livedigits.capture import supervise
+from livedigits.capture.redact import public_text, redact_url
 from livedigits.serve.hub import NumberLog
-from livedigits.supervise import KeptSource
+from livedigits.capture.supervise import KeptSource
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -138,12 +138,12 @@ import zlib  # noqa: E402
 import uvicorn  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
-from livedigits.classify import load_classifier  # noqa: E402
+from livedigits.classify.backends import load_classifier  # noqa: E402
 from livedigits.serve import bind, server_config  # noqa: E402
 from livedigits.serve.app import create_app  # noqa: E402
 from livedigits.serve.metrics import Metrics  # noqa: E402
 from livedigits.serve.predict import Predictor  # noqa: E402
-from livedigits.images import to_bgr8  # noqa: E402
+from livedigits.capture.images import to_bgr8  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -437,7 +437,7 @@ def test_bad_numbers_are_one_line_errors(args, option) -> None:
 
 
 def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
-    from livedigits.engine import Engine, StopFlag
+    from livedigits.engine.loop import Engine, StopFlag
     from livedigits.types import Frame, FrameResult
 
     class Source:

@@ -13,9 +13,9 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.annotators import (DIGIT_TEXT_FRACTION, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator,
+from livedigits.draw.annotators import (DIGIT_TEXT_FRACTION, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator,
                                    HudAnnotator, NumberAnnotator, place_tags, text_bounds)
-from livedigits.overlay import Overlay, OverlayStyle, status_screen
+from livedigits.draw.overlay import Overlay, OverlayStyle, status_screen
 from livedigits.types import Box, Detection, Frame, FrameResult, Number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,8 +48,8 @@ def _touching_row(count=6, x=100, y=200, w=22, h=40):
 
 @pytest.fixture(scope="module")
 def page_result() -> FrameResult:
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
 
     image = cv2.imread(str(SAMPLES / "page.png"))
     return Recognizer(load_classifier("lite-int8")).process(Frame(0, 0.0, image))
@@ -149,8 +149,8 @@ def test_overlay_keeps_its_public_call(page_result: FrameResult) -> None:
 
 
 def test_debug_view_shows_the_mask_and_the_crops() -> None:
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
 
     image = cv2.imread(str(SAMPLES / "page.png"))
     result = Recognizer(load_classifier("lite-int8"), keep_debug=True).process(Frame(0, 0.0, image))

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from livedigits.bench import DEFAULT_SAMPLE, STAGES, BenchOptions, parse_size, run_bench
-from livedigits.stats import percentiles
+from livedigits.util.stats import percentiles
 from livedigits.errors import SourceError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,7 +198,7 @@ def test_cli_default_sample_writes_json(tmp_path):
 def test_progress_in_a_log_is_a_line_per_quarter():
     import io
 
-    from livedigits.progress import bar
+    from livedigits.cli.progress import bar
 
     log = io.StringIO()  # not a terminal: no bar can be drawn
     with bar(10, desc="lite", stream=log, force=True, lines=True) as progress:
@@ -253,7 +253,7 @@ def test_streams_report_each_copy_and_the_search_stops_at_the_first_count_not_he
     """`--streams 3`: three paced copies read at once, each with its own figures; `--find-streams` tries
     counts in turn and reports the most held (here two short counts, so the test stays quick)."""
     from livedigits.bench import streams
-    from livedigits.classify import load_classifier
+    from livedigits.classify.backends import load_classifier
 
     report = run_bench(BenchOptions(str(video), backend="lite", frames=30, warmup=1, micro_repeats=2, progress=False,
                                     streams=3))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from livedigits.boxes import greedy_match, iou_matrix
+from livedigits.vision.boxes import greedy_match, iou_matrix
 from livedigits.types import Box
 
 boxes = st.lists(st.builds(Box, st.integers(-50, 200), st.integers(-50, 200), st.integers(0, 80), st.integers(0, 80)),

@@ -11,7 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits import cameras, sources
+from livedigits.capture import cameras
+
+from livedigits.capture import sources
 from livedigits.errors import SourceError
 
 ROOT = Path(__file__).resolve().parent.parent

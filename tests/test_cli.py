@@ -31,7 +31,7 @@ def test_help_is_fast_and_lists_the_commands():
 
 
 def test_help_does_not_import_tensorflow():
-    code = "import sys; from livedigits.cli import build_parser; build_parser(); print('tensorflow' in sys.modules, 'cv2' in sys.modules)"
+    code = "import sys; from livedigits.cli.main import build_parser; build_parser(); print('tensorflow' in sys.modules, 'cv2' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.strip() == "False False"
 
@@ -39,7 +39,7 @@ def test_help_does_not_import_tensorflow():
 def test_help_and_version_load_no_image_or_model_library():
     """The package's names (``livedigits.Reader``...) load on first use, so the command line's start pays
     for none of them."""
-    code = ("import sys\nfrom livedigits.cli import main\n"
+    code = ("import sys\nfrom livedigits.cli.main import main\n"
             "for argv in (['--help'], ['--version']):\n"
             "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
             "heavy = ('numpy', 'cv2', 'PIL', 'ai_edge_litert', 'tensorflow')\n"
@@ -109,9 +109,9 @@ def test_window_without_display_says_use_headless(tmp_path, monkeypatch):
 
 def test_each_command_offers_the_choices_its_module_knows():
     from livedigits.bench import BENCH_BACKENDS
-    from livedigits.classify import BACKENDS, DEVICES
-    from livedigits.cli import _subparsers, build_parser
-    from livedigits.training import ARCHS, AUGMENTS
+    from livedigits.classify.backends import BACKENDS, DEVICES
+    from livedigits.cli.main import _subparsers, build_parser
+    from livedigits.train.training import ARCHS, AUGMENTS
 
     choices = {}
     for command in _subparsers(build_parser()):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livedigits import synth
-from livedigits.cli import main
+from livedigits.cli.main import main
 from livedigits.collect import (
     FULL_SUFFIX,
     MANIFEST,
@@ -20,8 +20,8 @@ from livedigits.collect import (
     full_cut,
     single_digit_crop,
 )
-from livedigits.normalize import normalize_ink
-from livedigits.segment import find_candidates
+from livedigits.vision.normalize import normalize_ink
+from livedigits.vision.segment import find_candidates
 from livedigits.types import Frame
 
 GTK_RIGHT, QT_LEFT, WINDOWS_DOWN, TAB, ESC, SPACE = 65363, 0x1000012, 0x280000, 9, 27, 32

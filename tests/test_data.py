@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from livedigits import data
+from livedigits.train import data
 from livedigits.errors import DataError
 
 

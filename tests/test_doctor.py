@@ -43,7 +43,7 @@ def test_doctor_reports_versions_backends_display_and_model_checksums():
 
 def test_doctor_says_what_is_missing_and_how_to_add_it(tmp_path):
     hide = ("import sys\nfor name in ('tensorflow', 'keras', 'matplotlib'):\n    sys.modules[name] = None\n"
-            "from livedigits.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+            "from livedigits.cli.main import main\nsys.exit(main(sys.argv[1:]))\n")
     env = {**os.environ, "LIVEDIGITS_MODELS": str(tmp_path)}
     done = doctor(env=env, code=hide)
     assert done.returncode == 0, done.stderr

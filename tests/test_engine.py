@@ -12,11 +12,11 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.classify import load_classifier
-from livedigits.engine import Engine, StopFlag, source_labels
+from livedigits.classify.backends import load_classifier
+from livedigits.engine.loop import Engine, StopFlag, source_labels
 from livedigits.errors import OutputError, SourceError
-from livedigits.recognizer import Recognizer
-from livedigits.sources import open_source
+from livedigits.reading.recognizer import Recognizer
+from livedigits.capture.sources import open_source
 from livedigits.types import Frame
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from livedigits import synth
-from livedigits.modelfile import MODELS_DIR, default_model_path
-from livedigits.cli import main
+from livedigits.classify.modelfile import MODELS_DIR, default_model_path
+from livedigits.cli.main import main
 from livedigits.collect import MANIFEST, SampleStore
-from livedigits.finetune import load_samples, split
+from livedigits.train.finetune import load_samples, split
 from test_collect import one_error_line
 
 
@@ -38,9 +38,9 @@ def users_writing(tmp_path_factory, mnist_slice):
 
 
 def test_the_fine_tuned_model_reads_the_users_writing_better(users_writing, mnist_slice, tmp_path, monkeypatch, capsys):
-    import livedigits.data
+    import livedigits.train.data
 
-    monkeypatch.setattr(livedigits.data, "load_mnist", lambda **_: mnist_slice)  # 600 train, 1,000 test images
+    monkeypatch.setattr(livedigits.train.data, "load_mnist", lambda **_: mnist_slice)  # 600 train, 1,000 test images
     out = tmp_path / "tuned"
     # The slice mixes in 600 MNIST images, not the CLI's 24,000: unanchored, a few dozen steps on so few
     # wear MNIST down by about a point, so the test pulls the weights towards the base model (--anchor).
@@ -52,7 +52,7 @@ def test_the_fine_tuned_model_reads_the_users_writing_better(users_writing, mnis
     before, after = report["before"], report["after"]
     ones_before, ones_after = before["user"]["per_label"]["1"], after["user"]["per_label"]["1"]
     # The shipped model misreads many of these continental ones (as 7s); the tuned one reads more of them.
-    # (The shipped model has seen procedural continental ones since it trains on livedigits.writers, so it
+    # (The shipped model has seen procedural continental ones since it trains on livedigits.train.writers, so it
     # starts at about half of them right and the margins are smaller than with an MNIST-only model:
     # at least 2 more of the 19 held-out ones, and 2 more of the 31 held-out samples.)
     assert ones_before["accuracy"] < 0.6 and ones_before["read_as"].get("7", 0) > ones_before["samples"] / 3
@@ -67,7 +67,7 @@ def test_the_fine_tuned_model_reads_the_users_writing_better(users_writing, mnis
     assert "your held-out samples" in printed and str(out / "livedigits.keras") in printed
 
     # The saved model gives the reported figure on the held-out files, read back from disk.
-    from livedigits.classify import load_classifier
+    from livedigits.classify.backends import load_classifier
 
     tuned = load_classifier("auto", out / "livedigits.keras")
     held = np.stack([cv2.imread(str(users_writing / f), cv2.IMREAD_UNCHANGED) for f in report["held_out_files"]])

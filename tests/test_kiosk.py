@@ -19,7 +19,7 @@ import pytest
 
 from helpers_media import MjpegServer, free_port, wait_for, write_video
 from livedigits.errors import SourceError
-from livedigits.supervise import KeptSource
+from livedigits.capture.supervise import KeptSource
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "samples" / "page.png"
@@ -117,9 +117,9 @@ def test_kept_source_refuses_a_missing_file(tmp_path: Path) -> None:
 
 def test_kiosk_run_shows_unavailable_then_live_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """The runner keeps the window answering while the camera is gone, and says so on screen."""
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
-    from livedigits.engine import Engine, StopFlag
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.engine.loop import Engine, StopFlag
 
     class Window:
         needs_image, needs_crops = True, False

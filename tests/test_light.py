@@ -17,14 +17,14 @@ WITHOUT_EXTRAS = (
     "import sys\n"
     "for name in ('tensorflow', 'keras', 'matplotlib'):\n"
     "    sys.modules[name] = None\n"
-    "from livedigits.cli import main\n"
+    "from livedigits.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
 
 #: Runs the CLI, then reports which heavy packages it imported.
 WHAT_IT_IMPORTED = (
     "import sys\n"
-    "from livedigits.cli import main\n"
+    "from livedigits.cli.main import main\n"
     "code = main(sys.argv[1:])\n"
     "print('imported:', sorted(m for m in ('tensorflow', 'keras', 'matplotlib') if m in sys.modules), file=sys.stderr)\n"
     "sys.exit(code)\n"
@@ -54,17 +54,17 @@ def test_reading_a_page_imports_no_tensorflow_nor_matplotlib(tmp_path):
 
 
 def test_the_classifiers_load_no_training_code():
-    # Inference needs the model files (livedigits.modelfile), not how a model is trained, scored or exported.
+    # Inference needs the model files (livedigits.classify.modelfile), not how a model is trained, scored or exported.
     code = ("import sys, numpy as np\n"
-            "from livedigits.classify import load_classifier\n"
+            "from livedigits.classify.backends import load_classifier\n"
             "load_classifier('lite').predict(np.zeros((3, 28, 28, 1), np.float32))\n"
             "print(' '.join(sorted(m for m in sys.modules if m.startswith('livedigits'))))\n")
     done = script(code)
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.split())
-    assert "livedigits.modelfile" in loaded
-    assert not loaded & {"livedigits.training", "livedigits.evaluation", "livedigits.export", "livedigits.plots",
-                         "livedigits.augment", "livedigits.writers", "livedigits.data"}, loaded
+    assert "livedigits.classify.modelfile" in loaded
+    assert not loaded & {"livedigits.train.training", "livedigits.train.evaluation", "livedigits.train.export", "livedigits.train.plots",
+                         "livedigits.train.augment", "livedigits.train.writers", "livedigits.train.data"}, loaded
 
 
 def test_import_livedigits_is_light_and_its_names_load_on_first_use():
@@ -175,19 +175,19 @@ def test_verbose_after_the_command_shows_the_traceback(tmp_path):
 def test_library_warnings_reach_the_log_formatted(capsys):
     import logging
 
-    from livedigits import logs
+    from livedigits.cli import logs
 
     logs.configure(logs.NORMAL)
-    logging.getLogger("livedigits.sources").warning("camera 3 went away")
-    logging.getLogger("livedigits.sources").debug("not shown")
+    logging.getLogger("livedigits.capture.sources").warning("camera 3 went away")
+    logging.getLogger("livedigits.capture.sources").debug("not shown")
     logs.configure(logs.QUIET)
-    logging.getLogger("livedigits.cli").info("not shown either")
+    logging.getLogger("livedigits.cli.main").info("not shown either")
     logs.configure(logs.VERBOSE)
-    logging.getLogger("livedigits.sources").debug("shown now")
+    logging.getLogger("livedigits.capture.sources").debug("shown now")
     err = capsys.readouterr().err
     assert "livedigits: warning: camera 3 went away" in err
     assert "not shown" not in err
-    assert "debug: livedigits.sources: shown now" in err
+    assert "debug: livedigits.capture.sources: shown now" in err
     logs.configure(logs.NORMAL)
 
 
@@ -262,7 +262,9 @@ def test_tensorflow_start_up_lines_only_with_verbose():
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits import cli, training
+    from livedigits.cli.main import main as cli
+
+    from livedigits.train import training
 
     class Out(io.StringIO):
         def isatty(self):
@@ -283,7 +285,9 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
 def test_a_log_line_during_a_progress_bar_gets_its_own_line(capsys):
     import logging
 
-    from livedigits import logs, progress
+    from livedigits.cli import logs
+
+    from livedigits.cli import progress
 
     logs.configure(logs.NORMAL)
     bar = progress.bar(10, desc="work", stream=sys.stderr, force=True)

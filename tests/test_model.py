@@ -5,11 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from livedigits.classify import KerasClassifier, LiteClassifier, load_classifier
+from livedigits.classify.backends import KerasClassifier, LiteClassifier, load_classifier
 from livedigits.errors import ModelError
-from livedigits.evaluation import predict_probabilities, scores
-from livedigits.modelfile import default_model_path, load_model
-from livedigits.training import TrainConfig, build_model, train
+from livedigits.train.evaluation import predict_probabilities, scores
+from livedigits.classify.modelfile import default_model_path, load_model
+from livedigits.train.training import TrainConfig, build_model, train
 
 
 def _x(images):
@@ -61,7 +61,7 @@ def test_classifier_handles_empty_and_odd_batches():
 
 
 def test_export_round_trip(tmp_path, mnist_slice):
-    from livedigits.export import export
+    from livedigits.train.export import export
 
     result = export(default_model_path("keras"), tmp_path, name="digits", data=mnist_slice, log=lambda m: None)
     assert (tmp_path / "digits" / "1" / "saved_model.pb").is_file()

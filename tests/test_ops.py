@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from livedigits.classify import load_classifier
+from livedigits.classify.backends import load_classifier
 from livedigits.serve.app import create_app
 from livedigits.serve.metrics import Metrics
 from livedigits.serve.predict import Predictor
@@ -82,7 +82,7 @@ def test_api_only_server_is_live_and_ready(classifier):
 
 
 def test_export_writes_the_next_free_version_whole(tmp_path):
-    from livedigits.export import next_version, write_next_version
+    from livedigits.train.export import next_version, write_next_version
 
     base = tmp_path / "livedigits"
 
@@ -154,7 +154,7 @@ def test_shell_completion_completes_commands_choices_and_files(tmp_path):
 def test_the_image_api_reads_with_the_settings_given(classifier):
     from dataclasses import replace
 
-    from livedigits.segment import DEFAULT_CONFIG
+    from livedigits.vision.segment import DEFAULT_CONFIG
 
     page = (ROOT / "samples" / "page.png").read_bytes()
     with TestClient(create_app(Predictor(classifier), Metrics()), base_url="http://127.0.0.1") as client:

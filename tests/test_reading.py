@@ -1,6 +1,6 @@
 import numpy as np
 
-from livedigits.reading import ReadingConfig, Tracker, decide, group_numbers
+from livedigits.reading.numbers import ReadingConfig, Tracker, decide, group_numbers
 from livedigits.types import Box, Candidate, Detection
 
 

@@ -1,4 +1,4 @@
-"""Real paper, real writing: named scenes from ``livedigits.scenes`` read by the real pipeline.
+"""Real paper, real writing: named scenes from ``livedigits.synth.scenes`` read by the real pipeline.
 
 Each scene is one way real photos go wrong (a digit filling the frame, a thick marker, a hairline
 pen at 15 px, squared paper, print showing through, letters beside digits, evenly spaced single
@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits.scenes import (
+from livedigits.synth.scenes import (
     INKS,
     SCENES,
     SceneOptions,
@@ -41,7 +41,7 @@ def test_digits(mnist_slice):
 
 @pytest.fixture(scope="module")
 def classifier():
-    from livedigits.classify import load_classifier
+    from livedigits.classify.backends import load_classifier
 
     return load_classifier()
 
@@ -58,7 +58,7 @@ def _scene(name, digits):
 
 
 def _read(classifier, image):
-    from livedigits.recognizer import Recognizer
+    from livedigits.reading.recognizer import Recognizer
 
     return Recognizer(classifier, smooth=False).process(Frame(0, 0.0, image))
 
@@ -342,7 +342,7 @@ def test_dense_sheet_is_a_phone_photo_of_many_small_numbers(test_digits):
 def test_write_scene_and_the_cli_option(tmp_path, test_digits):
     import json
 
-    from livedigits.cli import build_parser
+    from livedigits.cli.main import build_parser
 
     document = write_scene("spaced_numbers", tmp_path / "scene.png", seed=SEED, digits=test_digits)
     assert json.loads((tmp_path / "scene.json").read_text()) == document

@@ -34,10 +34,10 @@ import numpy as np
 import pytest
 
 from helpers_media import MjpegServer, synthetic_image, wait_for, write_image, write_video
-from livedigits import sources
+from livedigits.capture import sources
 from livedigits.errors import SourceError
-from livedigits.segment import find_candidates
-from livedigits.sources import open_source
+from livedigits.vision.segment import find_candidates
+from livedigits.capture.sources import open_source
 from livedigits.types import Frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -484,9 +484,9 @@ def test_soak_10000_frames_memory_threads_and_captures(tmp_path: Path, mnist_sli
     """10,000 frames through the real Recognizer and run loop with LiteRT, from a short file replayed by
     re-opening it with open_source: memory flat after warm-up, every thread joined, every capture released,
     every frame recorded."""
-    from livedigits.classify import LiteClassifier
-    from livedigits.recognizer import Recognizer
-    from livedigits.engine import Engine
+    from livedigits.classify.backends import LiteClassifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.engine.loop import Engine
     from livedigits.sinks import JsonlSink
 
     clip = _soak_clip(tmp_path / "clip.avi", mnist_slice)

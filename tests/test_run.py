@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from livedigits.score import load_jsonl, score
+from livedigits.reading.score import load_jsonl, score
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -126,8 +126,8 @@ def test_the_images_of_a_folder_never_blend(mnist_slice):
     import cv2
     import numpy as np
 
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
     from livedigits.types import Frame
 
     _, (xt, yt) = mnist_slice

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from livedigits import synth
-from livedigits.score import load_jsonl, records_from_truth, score
+from livedigits.reading.score import load_jsonl, records_from_truth, score
 
 TRUTH = {
     "source": "hand-made",
@@ -195,8 +195,8 @@ from pathlib import Path  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
-from livedigits.cli import main  # noqa: E402
-from livedigits.score import check_numbers_truth, load_truth, match_digits, numbers_report_text, score_numbers  # noqa: E402
+from livedigits.cli.main import main  # noqa: E402
+from livedigits.reading.score import check_numbers_truth, load_truth, match_digits, numbers_report_text, score_numbers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from livedigits.normalize import normalize_ink
-from livedigits.segment import SegmentConfig, find_candidates
+from livedigits.vision.normalize import normalize_ink
+from livedigits.vision.segment import SegmentConfig, find_candidates
 
 
 def _page(mnist_slice, digits=(0, 1, 2, 3, 4, 5), height=60, shade=True, ink=(30, 30, 30)):
@@ -153,8 +153,8 @@ def test_rejects_bad_shape():
 
 def test_touching_digits_are_read_as_two(mnist_slice):
     """Two MNIST test digits whose ink touches form one wide piece; the recogniser reads its halves."""
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
     from livedigits.types import Frame
 
     _, (xt, yt) = mnist_slice
@@ -179,7 +179,7 @@ def test_touching_digits_are_read_as_two(mnist_slice):
 
 def test_grid_lines_go_and_strokes_that_crossed_them_are_bridged():
     """Dark squared paper: lines every 20 px both ways; a plus drawn across them stays whole."""
-    from livedigits.lines import line_lengths, remove_lines
+    from livedigits.vision.lines import line_lengths, remove_lines
 
     mask = np.zeros((240, 320), np.uint8)
     mask[::20, :] = 255
@@ -205,7 +205,7 @@ def test_a_large_one_is_not_a_line():
 def test_no_fixed_cap_and_the_budget_says_when_it_bites(mnist_slice):
     """The candidate budget scales with the frame (a dense page keeps every digit); a frame given a tiny
     budget keeps the largest and says how many it left out, down to the JSON record."""
-    from livedigits.segment import segment
+    from livedigits.vision.segment import segment
     from livedigits.types import Frame, FrameResult
 
     page, boxes, _ = _page(mnist_slice)

@@ -21,14 +21,14 @@ import uvicorn
 from starlette.testclient import TestClient
 
 from helpers_media import MjpegServer, wait_for
-from livedigits.classify import load_classifier
-from livedigits.recognizer import Recognizer
+from livedigits.classify.backends import load_classifier
+from livedigits.reading.recognizer import Recognizer
 from livedigits.serve import bind, server_config
 from livedigits.serve.app import create_app
 from livedigits.serve.hub import LivePipeline
 from livedigits.serve.metrics import Metrics
 from livedigits.serve.predict import Predictor
-from livedigits.supervise import KeptSource
+from livedigits.capture.supervise import KeptSource
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"

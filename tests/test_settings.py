@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from livedigits import cli, settings
-from livedigits.reading import DEFAULT_READING
-from livedigits.segment import DEFAULT_CONFIG
+from livedigits import settings
+
+from livedigits.cli.main import main as cli
+from livedigits.reading.numbers import DEFAULT_READING
+from livedigits.vision.segment import DEFAULT_CONFIG
 
 tomllib = settings._toml()  # tomllib, or tomli on Python 3.10
 

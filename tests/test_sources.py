@@ -1,4 +1,4 @@
-"""Tests for livedigits.sources: files, images, folders, streams, threads and failures.
+"""Tests for livedigits.capture.sources: files, images, folders, streams, threads and failures.
 
 No camera, display or internet: videos and images are written with cv2 into
 tmp_path, streams are served on 127.0.0.1 by the tests themselves, and the
@@ -31,10 +31,11 @@ from helpers_media import (
     write_image,
     write_video,
 )
-from livedigits import images, sources
+from livedigits.capture import images
+from livedigits.capture import sources
 from livedigits.errors import SourceError
-from livedigits.images import to_bgr8
-from livedigits.sources import EVERY_QUEUE_SIZE, open_source
+from livedigits.capture.images import to_bgr8
+from livedigits.capture.sources import EVERY_QUEUE_SIZE, open_source
 from livedigits.types import Frame
 
 #: Upper bound for anything that must not hang; generous for a shared 2-core box.
@@ -570,7 +571,7 @@ def _drain_until(src: sources.Source, predicate, limit_s: float) -> list[Frame]:
 
 def test_reconnect_after_the_server_restarts() -> None:
     """`--reconnect`: the supervisor reopens the stream; its frames go on counting from where they were."""
-    from livedigits.supervise import RECONNECT_MAX_DELAY_S, KeptSource, open_reconnecting
+    from livedigits.capture.supervise import RECONNECT_MAX_DELAY_S, KeptSource, open_reconnecting
 
     server = MjpegServer(fps=25).start()
     try:

@@ -1,4 +1,4 @@
-"""Which numbers a live view has read: stable ones only, no fragment seen in passing (livedigits.stable),
+"""Which numbers a live view has read: stable ones only, no fragment seen in passing (livedigits.reading.stable),
 and the server's "read so far" list built on it (NumberLog)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from livedigits.serve.hub import NUMBER_LOG_SIZE, NumberLog
-from livedigits.stable import STABLE_SECONDS, StableNumbers, StableRule, is_part_of
+from livedigits.reading.stable import STABLE_SECONDS, StableNumbers, StableRule, is_part_of
 from livedigits.types import Box, Detection, Number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +38,8 @@ def _texts(stable: StableNumbers) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_records() -> list[dict]:
     """The JSON records of the demo video, read frame by frame as `run` reads it."""
-    from livedigits.classify import load_classifier
-    from livedigits.recognizer import Recognizer
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
     from livedigits.types import Frame
 
     recognizer = Recognizer(load_classifier("lite-int8"))

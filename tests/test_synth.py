@@ -9,7 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from livedigits import marks, synth
+from livedigits import synth
+
+from livedigits.train import marks
 from livedigits.types import Box
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -1,12 +1,14 @@
-"""Non-MNIST writers (livedigits.writers) and the wider "not a digit" marks: small samples, no long training."""
+"""Non-MNIST writers (livedigits.train.writers) and the wider "not a digit" marks: small samples, no long training."""
 
 import json
 
 import numpy as np
 import pytest
 
-from livedigits import marks, writers
-from livedigits.augment import negatives
+from livedigits.train import marks
+
+from livedigits.train import writers
+from livedigits.train.augment import negatives
 
 
 def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:
@@ -124,7 +126,7 @@ def test_slash_leans_far_from_upright():
 
 
 def test_a_few_hundred_samples_train_with_writers(tmp_path, mnist_slice):
-    from livedigits.training import TrainConfig, train
+    from livedigits.train.training import TrainConfig, train
 
     usps = tmp_path / "usps.npz"
     np.savez(usps, images=np.full((3, 16, 16), 255, np.uint8), labels=np.zeros(3, np.uint8), split=np.array(["test"] * 3))

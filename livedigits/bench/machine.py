@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from ..doctor import _version as package_version
+from livedigits.cli.doctor import _version as package_version
 
 
 def machine_info() -> dict:

@@ -1,11 +1,11 @@
 """The measured run: every frame of a source through the engine of ``livedigits run``, timed stage by
 stage.
 
-:func:`measure_backend` plays ``warmup + frames`` frames through :class:`livedigits.engine.Engine`
-and keeps what its ``on_result`` callback reports of each frame (:class:`~livedigits.engine.FrameStats`:
+:func:`measure_backend` plays ``warmup + frames`` frames through :class:`livedigits.engine.loop.Engine`
+and keeps what its ``on_result`` callback reports of each frame (:class:`~livedigits.engine.loop.FrameStats`:
 the wait for the frame, the resize, the overlay, the processing, the batch size) beside the stage
 timings of the result. Nothing of the loop is wrapped. A file is looped by the supervisor
-(:class:`~livedigits.supervise.KeptSource`) until the run has its frames. :class:`_Recorder` keeps the
+(:class:`~livedigits.capture.supervise.KeptSource`) until the run has its frames. :class:`_Recorder` keeps the
 figures in arrays sized before the run, so the memory growth reported is the loop's, not the bench's.
 """
 
@@ -15,11 +15,11 @@ import time
 
 import numpy as np
 
-from ..progress import bar
-from ..stats import percentiles
-from .machine import rss_mb
-from .options import BenchOptions
-from .report import STAGES, BackendResult
+from livedigits.cli.progress import bar
+from livedigits.util.stats import percentiles
+from livedigits.bench.machine import rss_mb
+from livedigits.bench.options import BenchOptions
+from livedigits.bench.report import STAGES, BackendResult
 
 #: Resident memory is sampled every this many measured frames (and at the start and end).
 RSS_EVERY = 50
@@ -72,8 +72,8 @@ def open_measured(spec, options: BenchOptions):
     """The source a measured run reads: a file is looped by the supervisor (read as fast as possible,
     or paced at its frame rate with ``--realtime``) so the run gets all its frames; a camera or stream
     is read as it comes."""
-    from ..sources import open_source, source_kind
-    from ..supervise import KeptSource
+    from livedigits.capture.sources import open_source, source_kind
+    from livedigits.capture.supervise import KeptSource
 
     if source_kind(spec) in ("camera", "stream"):
         return open_source(spec)
@@ -83,8 +83,8 @@ def open_measured(spec, options: BenchOptions):
 def _measure(classifier, options: BenchOptions, spec, progress_stream, label: str) -> tuple:
     """Run ``warmup + frames`` frames of ``spec`` through the engine, as ``livedigits run`` does, and
     record what its callback reports of each frame; return (recorder, source, summary)."""
-    from ..engine import Engine
-    from ..recognizer import Recognizer
+    from livedigits.engine.loop import Engine
+    from livedigits.reading.recognizer import Recognizer
 
     source = open_measured(spec, options)
     rec = _Recorder(options.frames, options.warmup)
@@ -135,7 +135,7 @@ def _measure(classifier, options: BenchOptions, spec, progress_stream, label: st
 
 
 def _batch_summary(sizes: np.ndarray, backend: str) -> dict:
-    from ..classify import LITE_BUCKETS
+    from livedigits.classify.backends import LITE_BUCKETS
 
     values, counts = np.unique(sizes, return_counts=True)
     data = {

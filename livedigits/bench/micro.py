@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 
-from ..stats import percentiles
-from ..engine import resize_frame
-from .options import BenchOptions
+from livedigits.util.stats import percentiles
+from livedigits.engine.loop import resize_frame
+from livedigits.bench.options import BenchOptions
 
 #: Frames read ahead of the runs to find real crops for the 64-crop figure and the naive comparison.
 PREPARE_MAX_FRAMES = 60
@@ -35,8 +35,8 @@ def time_batch(classifier, crops: np.ndarray, batch: int, repeats: int) -> dict:
 
 def read_ahead(options: BenchOptions, spec) -> tuple[list, np.ndarray]:
     """Read the first frames of the source: ``naive_frames`` images and up to ``micro_batch`` real crops."""
-    from ..segment import find_candidates
-    from ..sources import open_source
+    from livedigits.vision.segment import find_candidates
+    from livedigits.capture.sources import open_source
 
     want_frames = options.naive_frames if options.compare_naive else 0
     images, crops = [], []

@@ -8,13 +8,13 @@ from typing import Callable
 
 import numpy as np
 
-from ..stats import percentiles
+from livedigits.util.stats import percentiles
 
 
 def ours_on(classifier, frames: list) -> tuple[list[float], list[float]]:
     """Our per-frame cost (recognizer + overlay) and classify cost on exactly these frames."""
-    from ..overlay import Overlay
-    from ..recognizer import Recognizer
+    from livedigits.draw.overlay import Overlay
+    from livedigits.reading.recognizer import Recognizer
 
     recognizer, overlay = Recognizer(classifier), Overlay()
     recognizer.process(frames[0])  # the same kind of warm start the main run had
@@ -50,11 +50,11 @@ def _run_naive(frames: list, log: Callable[[str], None]) -> tuple[dict, list[flo
 
     Returns the report's ``naive`` section and the per-frame totals and classify times behind it.
     """
-    from ..modelfile import default_model_path, load_model
-    from ..overlay import Overlay
-    from ..reading import decide, group_numbers
-    from ..segment import find_candidates
-    from ..types import FrameResult
+    from livedigits.classify.modelfile import default_model_path, load_model
+    from livedigits.draw.overlay import Overlay
+    from livedigits.reading.numbers import decide, group_numbers
+    from livedigits.vision.segment import find_candidates
+    from livedigits.types import FrameResult
 
     path = default_model_path("keras")
     model = load_model(path)

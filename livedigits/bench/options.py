@@ -1,13 +1,13 @@
 """What ``livedigits bench`` is asked to measure: :class:`BenchOptions` and ``--size`` parsing (the resize
-itself is the engine's, :func:`livedigits.engine.resize_frame`)."""
+itself is the engine's, :func:`livedigits.engine.loop.resize_frame`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..modelfile import BACKENDS
-from ..errors import SourceError, UsageError
+from livedigits.classify.modelfile import BACKENDS
+from livedigits.errors import SourceError, UsageError
 
 #: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.
 ROOT = Path(__file__).resolve().parents[2]

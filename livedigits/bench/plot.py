@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError
-from .report import STAGE_LABELS, STAGES, BenchReport
+from livedigits.errors import OutputError
+from livedigits.bench.report import STAGE_LABELS, STAGES, BenchReport
 
 
 def plot_report(report: BenchReport, path: str | os.PathLike) -> Path:

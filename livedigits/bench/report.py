@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError
-from .streams import streams_text
-from .targets import check_targets
+from livedigits.errors import OutputError
+from livedigits.bench.streams import streams_text
+from livedigits.bench.targets import check_targets
 
 #: What is timed in each frame, in the order of the report's rows (:mod:`livedigits.bench` says what
 #: each one covers); ``resize`` only with ``BenchOptions.size``.
@@ -115,7 +115,7 @@ class BenchReport:
         return target
 
     def plot(self, path: str | os.PathLike) -> Path:
-        from .plot import plot_report  # here, not above: plot.py imports this module
+        from livedigits.bench.plot import plot_report  # here, not above: plot.py imports this module
 
         return plot_report(self, path)
 

@@ -8,15 +8,15 @@ import sys
 import time
 from typing import Callable, TextIO
 
-from ..extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
-from .machine import load_average, machine_info
-from .measure import measure_backend
-from .micro import read_ahead, time_batch
-from .naive import compare_naive, ours_on
-from .options import ALL_BACKENDS, BenchOptions
-from .report import BackendResult, BenchReport
-from .startup import measure_startup
-from .streams import find_streams, run_streams
+from livedigits.util.extras import TRAIN_INSTALL, have_tensorflow, require_tensorflow
+from livedigits.bench.machine import load_average, machine_info
+from livedigits.bench.measure import measure_backend
+from livedigits.bench.micro import read_ahead, time_batch
+from livedigits.bench.naive import compare_naive, ours_on
+from livedigits.bench.options import ALL_BACKENDS, BenchOptions
+from livedigits.bench.report import BackendResult, BenchReport
+from livedigits.bench.startup import measure_startup
+from livedigits.bench.streams import find_streams, run_streams
 
 #: How a run stopped by Ctrl-C or SIGTERM begins its ``RunSummary.ended_by``.
 _INTERRUPTED = ("interrupt", "SIGTERM")
@@ -36,7 +36,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
     if options.compare_naive:
         require_tensorflow("--compare-naive (Keras model.predict)")
 
-    from ..sources import open_source
+    from livedigits.capture.sources import open_source
 
     probe = open_source(spec)  # fails early, with one line, on a bad source
     probe.stop()
@@ -117,7 +117,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
 
 def _load_classifier(backend: str):
     """The classifier ``backend`` names, and how long loading it took in ms."""
-    from ..classify import load_classifier
+    from livedigits.classify.backends import load_classifier
 
     started = time.perf_counter()
     classifier = load_classifier(backend)

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from .options import ROOT
+from livedigits.bench.options import ROOT
 
 #: How long one start-up run may take before it is stopped and reported as timed out.
 STARTUP_TIMEOUT_S = 300.0
@@ -27,7 +27,7 @@ def measure_startup(spec, backend: str, runs: int) -> dict:
     command += ["--headless", "--max-frames", "1", "--jsonl", "/dev/stdout"]
     if backend != "auto":
         command += ["--backend", backend]
-    from ..cameras import current
+    from livedigits.capture.cameras import current
 
     if current() != "auto":
         command += ["--camera-api", current()]  # the camera opens in the child as it does here

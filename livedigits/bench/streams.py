@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from ..stats import percentiles
+from livedigits.util.stats import percentiles
 
 #: Stream counts tried by ``--find-streams``, in order; the search stops at the first not held.
 STREAM_COUNTS = (1, 2, 4, 6, 8, 10, 12, 16)
@@ -27,7 +27,7 @@ MAX_DROPPED = 0.01
 
 
 def _paced_copies(spec, count: int, realtime: bool):
-    from ..supervise import KeptSource
+    from livedigits.capture.supervise import KeptSource
 
     return [KeptSource(spec, pace=False, realtime=realtime) for _ in range(count)]
 
@@ -36,8 +36,8 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
                 realtime: bool = True, size=None) -> dict:
     """Run ``count`` copies of ``spec`` for ``warmup_s + seconds``; the figures of the last ``seconds``:
     per stream (frames, fps, dropped, e2e latency) and in all."""
-    from ..engine import Engine
-    from ..recognizer import Recognizer
+    from livedigits.engine.loop import Engine
+    from livedigits.reading.recognizer import Recognizer
 
     # Every batch size a round may bring is tried first: a backend that prepares itself per batch
     # size (LiteRT's interpreters) would otherwise stall the first round of each new size.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .report import BenchReport
+    from livedigits.bench.report import BenchReport
 
 #: Milliseconds unless the name says otherwise (seconds, MB, frames, a ratio).
 TARGET_PROCESSING_640 = {"p50": 5.0, "p95": 10.0}

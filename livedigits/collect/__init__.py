@@ -25,11 +25,11 @@ folders), ``session`` (the live view's state, drawing and keys), ``live`` (the f
 live view and ``--auto``), ``command`` (``livedigits collect`` itself).
 """
 
-from .command import collect_command
-from .importer import SINGLE_DIGIT_MAX_SIDE, ImportResult, import_images, label_folders, single_digit_crop
-from .live import AutoSaver, CollectWindow, collect_auto, collect_window
-from .session import CollectSession
-from .store import (
+from livedigits.collect.command import collect_command
+from livedigits.collect.importer import SINGLE_DIGIT_MAX_SIDE, ImportResult, import_images, label_folders, single_digit_crop
+from livedigits.collect.live import AutoSaver, CollectWindow, collect_auto, collect_window
+from livedigits.collect.session import CollectSession
+from livedigits.collect.store import (
     FULL_SUFFIX,
     LABELS,
     MANIFEST,

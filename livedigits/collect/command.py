@@ -6,11 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from ..errors import OutputError, SourceError, UsageError
-from ..images import is_image_path
-from .importer import import_images, label_folders, list_images
-from .live import collect_auto, collect_window
-from .store import SampleStore, parse_label
+from livedigits.errors import OutputError, SourceError, UsageError
+from livedigits.capture.images import is_image_path
+from livedigits.collect.importer import import_images, label_folders, list_images
+from livedigits.collect.live import collect_auto, collect_window
+from livedigits.collect.store import SampleStore, parse_label
 
 
 def collect_command(source: str | None, out: str, *, auto: str | None = None, every: int = 0,
@@ -49,12 +49,12 @@ def collect_command(source: str | None, out: str, *, auto: str | None = None, ev
         return {"mode": "import", "images": result.images, "saved": store.session_counts,
                 "text": store.summary(), "seconds": round(time.monotonic() - started, 2)}
 
-    from ..sources import open_source
+    from livedigits.capture.sources import open_source
 
     store = SampleStore(out)
     window = None
     if label is None:
-        from ..sinks import WindowSink
+        from livedigits.sinks import WindowSink
 
         try:  # the display is checked before the camera is opened
             window = WindowSink("livedigits collect")
@@ -68,7 +68,7 @@ def collect_command(source: str | None, out: str, *, auto: str | None = None, ev
             window.close()
         raise
     try:
-        from ..classify import load_classifier
+        from livedigits.classify.backends import load_classifier
 
         classifier = load_classifier(backend, model)  # auto: what the tracker follows is read too
         if window is None:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import UsageError
-from ..images import is_image_path, read_image_file
-from ..normalize import normalize_ink
-from ..segment import DEFAULT_CONFIG, SegmentConfig, find_candidates, to_gray
-from ..types import Box, Candidate
-from .store import FULL_SUFFIX, LABELS, SampleStore, full_cut
+from livedigits.errors import UsageError
+from livedigits.capture.images import is_image_path, read_image_file
+from livedigits.vision.normalize import normalize_ink
+from livedigits.vision.segment import DEFAULT_CONFIG, SegmentConfig, find_candidates, to_gray
+from livedigits.types import Box, Candidate
+from livedigits.collect.store import FULL_SUFFIX, LABELS, SampleStore, full_cut
 
 #: An imported image whose longer side is at most this many pixels holds one digit (a 28x28 MNIST
 #: image, a 280x280 canvas drawing, a cut-out box): it is normalised whole, not searched for digits on

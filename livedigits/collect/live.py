@@ -6,7 +6,7 @@
 - :class:`CollectWindow` (the live view): shows :class:`~livedigits.collect.session.CollectSession`'s
   picture and hands it the keys; space pauses the engine, q quits.
 
-:func:`collect_auto` and :func:`collect_window` run them on :class:`livedigits.engine.Engine`, the
+:func:`collect_auto` and :func:`collect_window` run them on :class:`livedigits.engine.loop.Engine`, the
 loop of ``livedigits run``.
 """
 
@@ -17,14 +17,14 @@ import sys
 import cv2
 import numpy as np
 
-from ..engine import ACTION_PAUSE, ACTION_QUIT, Engine
-from ..errors import UsageError
-from ..reading import DEFAULT_READING, ReadingConfig
-from ..recognizer import Recognizer
-from ..segment import DEFAULT_CONFIG, SegmentConfig
-from ..types import FrameResult
-from .session import CollectSession
-from .store import SampleStore, full_cut
+from livedigits.engine.loop import ACTION_PAUSE, ACTION_QUIT, Engine
+from livedigits.errors import UsageError
+from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig
+from livedigits.reading.recognizer import Recognizer
+from livedigits.vision.segment import DEFAULT_CONFIG, SegmentConfig
+from livedigits.types import FrameResult
+from livedigits.collect.session import CollectSession
+from livedigits.collect.store import SampleStore, full_cut
 
 #: How long the live view waits for a key per shown frame (ms); longer while paused or at the end.
 KEY_WAIT_MS = 1
@@ -143,7 +143,7 @@ def collect_auto(source, store: SampleStore, label: str, classifier, *, every: i
                  reading: ReadingConfig = DEFAULT_READING, log=print) -> int:
     """Label every crop of ``source`` with ``label`` (see :class:`AutoSaver`). Returns the number of
     samples saved. Ctrl-C stops it cleanly: what was saved stays saved."""
-    from ..sinks import ProgressSink
+    from livedigits.sinks import ProgressSink
 
     saver = AutoSaver(store, label, every=every, limit=limit, source_name=source.name)
     sinks = [saver, ProgressSink(sys.stderr, limit=max_frames, desc=f"collecting {label}", force=False)]

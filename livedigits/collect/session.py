@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..keys import (
+from livedigits.engine.keys import (
     ACTION_QUIT,
     GTK_KEYPAD_DIGITS,
     KEY_ESC,
@@ -20,8 +20,8 @@ from ..keys import (
     KEYS_SHIFT_TAB,
     KEYS_UP,
 )
-from ..types import Candidate
-from .store import LABELS, SampleStore, class_to_label, crop_to_uint8, full_cut
+from livedigits.types import Candidate
+from livedigits.collect.store import LABELS, SampleStore, class_to_label, crop_to_uint8, full_cut
 
 HELP_LINE = "0-9 label  n not-a-digit  arrows/Tab select  u undo  space pause  q quit"
 STRIP_CELL = 64  # a 28x28 crop is shown at this size in the strip

@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..atomic import write_bytes
-from ..errors import OutputError, UsageError
-from ..normalize import CROP_SIZE
-from ..types import NOT_A_DIGIT, Box
+from livedigits.util.atomic import write_bytes
+from livedigits.errors import OutputError, UsageError
+from livedigits.vision.normalize import CROP_SIZE
+from livedigits.types import NOT_A_DIGIT, Box
 
 NOT_A_DIGIT_LABEL = "n"
 LABELS = tuple(str(d) for d in range(10)) + (NOT_A_DIGIT_LABEL,)

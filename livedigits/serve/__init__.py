@@ -7,7 +7,7 @@ import secrets
 import socket
 import sys
 
-from ..errors import UsageError
+from livedigits.errors import UsageError
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -39,7 +39,7 @@ def server_config(app, *, max_connections: int | None = None, header_timeout: fl
     """uvicorn's Config for ``app`` with this package's connection limits (:mod:`.conn`)."""
     import uvicorn
 
-    from . import conn
+    from livedigits.serve import conn
 
     limits = dict(max_connections=conn.connection_cap(max_connections or conn.MAX_CONNECTIONS))
     if header_timeout is not None:
@@ -96,7 +96,7 @@ class _Server:
             async def startup(self, sockets=None) -> None:
                 import asyncio
 
-                from .conn import RateLimitedLog, quiet_accept_errors
+                from livedigits.serve.conn import RateLimitedLog, quiet_accept_errors
 
                 quiet_accept_errors(asyncio.get_running_loop(), RateLimitedLog())
                 await super().startup(sockets=sockets)
@@ -117,17 +117,17 @@ class _Server:
 def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_upload_mb: float,
           max_pixels: int, width=None, height=None, fps=None, log=print, token: str | None = None,
           no_token: bool = False, allow_hosts=(), segment_config=None, reading_config=None) -> int:
-    from ..classify import load_classifier
-    from ..recognizer import Recognizer
-    from ..supervise import KeptSource
-    from .app import create_app
-    from .hub import LivePipeline
-    from .metrics import Metrics
-    from .predict import Predictor
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.capture.supervise import KeptSource
+    from livedigits.serve.app import create_app
+    from livedigits.serve.hub import LivePipeline
+    from livedigits.serve.metrics import Metrics
+    from livedigits.serve.predict import Predictor
 
     if not (max_upload_mb > 0 and math.isfinite(max_upload_mb) and max_upload_mb <= 4096):
         raise UsageError(f"--max-upload-mb must be above 0 and at most 4096, got {max_upload_mb:g}")
-    from .guard import is_loopback, machine_names
+    from livedigits.serve.guard import is_loopback, machine_names
 
     if token is not None and (len(token) < 8 or not token.isprintable() or " " in token):
         raise UsageError("--token must be at least 8 printable characters without spaces")

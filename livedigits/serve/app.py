@@ -22,11 +22,11 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import trim_malloc
-from .guard import Guard, machine_names
-from .hub import LivePipeline
-from .metrics import CONTENT_TYPE_LATEST, Metrics
-from .predict import MODES, Predictor, UploadError, check_image, decode_image
+from livedigits.serve import trim_malloc
+from livedigits.serve.guard import Guard, machine_names
+from livedigits.serve.hub import LivePipeline
+from livedigits.serve.metrics import CONTENT_TYPE_LATEST, Metrics
+from livedigits.serve.predict import MODES, Predictor, UploadError, check_image, decode_image
 
 BOUNDARY = "livedigitsframe"
 #: A comment line down an idle feed keeps proxies from closing it and lets a dead client be noticed.

@@ -22,18 +22,18 @@ import time
 import cv2
 import numpy as np
 
-from ..overlay import Overlay, waiting_screen
-from ..recognizer import Recognizer
-from ..redact import public_text
-from ..stable import StableNumbers, StableRule
-from ..stats import percentiles
-from .metrics import Metrics
+from livedigits.draw.overlay import Overlay, waiting_screen
+from livedigits.reading.recognizer import Recognizer
+from livedigits.capture.redact import public_text
+from livedigits.reading.stable import StableNumbers, StableRule
+from livedigits.util.stats import percentiles
+from livedigits.serve.metrics import Metrics
 
 JPEG_QUALITY = 80
 #: While the camera is unavailable the status picture is re-sent this often, so a viewer that just
 #: connected sees it at once and a page can tell a live connection from a dead one.
 STATUS_INTERVAL_S = 1.0
-#: Numbers "read so far" lists (the newest confirmed); when one is read stably is livedigits.stable's rule.
+#: Numbers "read so far" lists (the newest confirmed); when one is read stably is livedigits.reading.stable's rule.
 NUMBER_LOG_SIZE = 12
 #: Records a feed subscriber may fall behind by before its oldest are dropped.
 FEED_QUEUE = 64
@@ -132,7 +132,7 @@ def _put_dropping_oldest(queue: asyncio.Queue, message) -> None:
 class NumberLog:
     """The numbers read so far, for the page's "read so far": each distinct number once, newest first,
     only once it was read stably and is no fragment of a longer number at its place (the rule of
-    :mod:`livedigits.stable`). At most ``NUMBER_LOG_SIZE`` are listed."""
+    :mod:`livedigits.reading.stable`). At most ``NUMBER_LOG_SIZE`` are listed."""
 
     def __init__(self, rule: StableRule = StableRule()) -> None:
         self._stable = StableNumbers(rule)
@@ -220,7 +220,7 @@ class LivePipeline:
 
     def __init__(self, sources, recognizer: Recognizer, metrics: Metrics, *, backend: str,
                  overlay: Overlay | None = None) -> None:
-        from ..engine import Engine, source_labels, source_slug
+        from livedigits.engine.loop import Engine, source_labels, source_slug
 
         sources = list(sources) if isinstance(sources, (list, tuple)) else [sources]
         labels = source_labels([s.name for s in sources])

@@ -23,10 +23,10 @@ import warnings
 
 import numpy as np
 
-from ..collect.importer import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
-from ..images import UnreadableImage, read_image
-from ..recognizer import Recognizer
-from ..types import NOT_A_DIGIT, Frame
+from livedigits.collect.importer import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
+from livedigits.capture.images import UnreadableImage, read_image
+from livedigits.reading.recognizer import Recognizer
+from livedigits.types import NOT_A_DIGIT, Frame
 
 ACCEPTED_FORMATS = {"PNG": "image/png", "JPEG": "image/jpeg", "BMP": "image/bmp", "WEBP": "image/webp"}
 DEFAULT_MAX_UPLOAD_MB = 10.0

@@ -1,5 +1,5 @@
 """Sinks: where results and annotated frames go. Each follows the engine's
-:class:`~livedigits.engine.Sink` protocol (``open(streams)``, ``write(result, image)``, ``close()``):
+:class:`~livedigits.engine.loop.Sink` protocol (``open(streams)``, ``write(result, image)``, ``close()``):
 
 - :class:`JsonlSink` (``--jsonl FILE`` or ``-``) and :class:`CsvSink` (``--csv``): records;
 - :class:`VideoOutput` (``--output``): the annotated video, one file per source (:class:`VideoFile`

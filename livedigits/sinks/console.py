@@ -7,12 +7,12 @@ from typing import TextIO
 
 import numpy as np
 
-from livedigits.keys import ACTION_QUIT
-from livedigits.stable import StableNumbers
+from livedigits.engine.keys import ACTION_QUIT
+from livedigits.reading.stable import StableNumbers
 from livedigits.types import FrameResult
 
 class _InView:
-    """The numbers steadily in view of one video source: those :class:`~livedigits.stable.StableNumbers`
+    """The numbers steadily in view of one video source: those :class:`~livedigits.reading.stable.StableNumbers`
     confirms (the kiosk page's rule: read at the same place for 3 frames and half a second, fragments
     of a longer number left out), until they have been missed for as long as it took to confirm them."""
 
@@ -101,7 +101,7 @@ class ProgressSink:
         self._done: dict[str, int] = {}
 
     def open(self, streams) -> None:
-        from livedigits.progress import bar
+        from livedigits.cli.progress import bar
 
         totals = [min(s.total_frames, self.limit or s.total_frames) for s in streams if s.total_frames]
         if totals and len(totals) == len(streams):

@@ -10,12 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from livedigits.atomic import write_bytes
+from livedigits.util.atomic import write_bytes
 from livedigits.collect.store import NOT_A_DIGIT_LABEL, crop_to_uint8
-from livedigits.engine import source_slug
+from livedigits.engine.loop import source_slug
 from livedigits.errors import OutputError
 from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
-from livedigits.sources import _quiet_opencv_log, to_bgr8
+from livedigits.capture.sources import _quiet_opencv_log, to_bgr8
 from livedigits.types import NOT_A_DIGIT, FrameResult
 
 #: Extensions an annotated image keeps from its original; any other is written as PNG.

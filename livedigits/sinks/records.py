@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.keys import ACTION_QUIT
+from livedigits.engine.keys import ACTION_QUIT
 from livedigits.sinks.paths import check_output_path
 from livedigits.types import FrameResult
 

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.images import to_bgr8
+from livedigits.capture.images import to_bgr8
 from livedigits.sinks.paths import FOURCC_BY_EXTENSION, check_video_path, disk_hint
 from livedigits.types import FrameResult
 

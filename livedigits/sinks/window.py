@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.keys import (
+from livedigits.engine.keys import (
     ACTION_PAUSE,
     ACTION_QUIT,
     ACTION_SNAPSHOT,
@@ -68,7 +68,7 @@ class WindowSink:
         self._screen = None
         self._fitted = not kiosk
         if kiosk:
-            from livedigits.x11 import KioskScreen
+            from livedigits.sinks.x11 import KioskScreen
 
             self._screen = KioskScreen.open()
 

@@ -37,8 +37,8 @@ Example::
     truth["frames"][0]["numbers"][0]      # {"text": "...", "box": [...]}
 """
 
-from .camera import MIN_VISIBLE_FRACTION, CameraOptions, CameraPath, frame_truth, make_camera_path, project_box
-from .page import (
+from livedigits.synth.camera import MIN_VISIBLE_FRACTION, CameraOptions, CameraPath, frame_truth, make_camera_path, project_box
+from livedigits.synth.page import (
     INK_ALPHA_LEVEL,
     Digits,
     Page,
@@ -50,9 +50,9 @@ from .page import (
     make_page,
     mnist_test_digits,
 )
-from .render import SyntheticClip, draw_truth, iter_frames, render_frame, render_still, render_video
-from .samples import MAX_SAMPLE_BYTES, SAMPLE_SEED, SAMPLE_STILL_SIZE, SAMPLE_VIDEO_FRAMES, generate_samples, main
-from .styles import USER_STYLES, restyle_digit, user_digits
+from livedigits.synth.render import SyntheticClip, draw_truth, iter_frames, render_frame, render_still, render_video
+from livedigits.synth.samples import MAX_SAMPLE_BYTES, SAMPLE_SEED, SAMPLE_STILL_SIZE, SAMPLE_VIDEO_FRAMES, generate_samples, main
+from livedigits.synth.styles import USER_STYLES, restyle_digit, user_digits
 
 __all__ = [
     "INK_ALPHA_LEVEL",

@@ -2,6 +2,6 @@
 
 import sys
 
-from .samples import main
+from livedigits.synth.samples import main
 
 sys.exit(main())

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..types import Box
-from .page import Page
+from livedigits.types import Box
+from livedigits.synth.page import Page
 
 # An item whose projected box lies less than this fraction inside the frame is
 # left out of that frame's truth (a half-seen digit cannot be read).

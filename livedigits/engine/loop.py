@@ -1,0 +1,717 @@
+"""The pipeline engine: sources in, results out through sinks and callbacks.
+
+Every way of running the pipeline goes through this one loop: ``livedigits run``, ``serve``, ``bench``,
+``collect`` and the Python API's ``Reader.stream``.
+
+- **Sources** (see :mod:`livedigits.capture.sources`) capture on their own reader threads. With one source the
+  loop reads it directly; with several, a small pump thread per source keeps that source's newest
+  frame (live sources) or next frame (files, in order) in a slot, and each round takes every slot that
+  holds a frame.
+- **One batch per round.** The frames of a round are segmented (in parallel threads, OpenCV's own
+  worker pool set to one thread meanwhile), all their crops go to the classifier in one call, and each source's own tracker smooths its frame
+  (:meth:`Recognizer.process_batch <livedigits.reading.recognizer.Recognizer.process_batch>`).
+- **Sinks** (:class:`Sink`) get every result with its annotated image: the JSON Lines file, the video,
+  the window, CSV, saved images and crops, the web hub. They are opened before the first frame and
+  closed through one :class:`contextlib.ExitStack` on every path, before the sources are stopped: a
+  sink that fails to close never leaves a camera open, and the first failure is the one raised.
+- **Callbacks**: ``on_result(result, image, stats)`` after the sinks, with the frame's
+  :class:`FrameStats` (what ``bench`` measures), and ``on_idle(engine)`` whenever a poll passes
+  with no frame.
+- **Stopping**: :meth:`Engine.stop` may be called from any thread; with ``signals=True`` (the CLI)
+  Ctrl-C and SIGTERM only ask for a stop, so the frame in hand is finished and every output is
+  complete. A second Ctrl-C raises ``KeyboardInterrupt`` as usual.
+
+Example::
+
+    from livedigits.engine.loop import Engine
+    from livedigits.sinks import JsonlSink
+    from livedigits.capture.sources import open_source
+
+    engine = Engine([open_source("samples/demo.mp4")], recognizer, sinks=[JsonlSink("demo.jsonl")])
+    summary = engine.run()
+    print(summary.text())
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
+
+import cv2
+import numpy as np
+
+from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
+from livedigits.draw.overlay import Overlay, waiting_screen
+from livedigits.reading.recognizer import Recognizer
+from livedigits.util.stats import percentiles
+from livedigits.types import Frame, FrameResult
+
+#: How often a blocked read wakes up to notice a stop request (seconds).
+READ_POLL_SECONDS = 0.25
+#: While paused the window is only there to answer keys: it is drawn once and polled this often.
+PAUSED_POLL_SECONDS = 0.05
+#: Percentiles in the summary cover the most recent frames only, so a kiosk running for days keeps a
+#: bounded amount of memory (about 10 minutes at 30 fps).
+SUMMARY_WINDOW = 18_000
+
+
+
+# --------------------------------------------------------------------------- the protocols
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    """What a sink is told about each source when it opens: ``label`` (the ``source`` of its results),
+    ``kind`` (camera, stream, video, images), the nominal ``fps`` (None when unknown), the ``size`` of
+    the first frame (width, height), ``total_frames`` where known, and whether it is ``live``."""
+
+    label: str
+    kind: str
+    fps: float | None
+    size: tuple[int, int] | None
+    total_frames: int | None
+    live: bool
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Where results go. ``needs_image``: whether ``write`` wants the annotated image (drawing is skipped
+    when no sink or callback does); ``needs_crops``: whether results must keep their candidates' crops.
+
+    ``open(streams)`` is called once before the first frame; ``write(result, image)`` for every result
+    (``image`` is None unless some consumer needs it) and may return an action (``"quit"``, ``"pause"``,
+    ``"snapshot"``) or None; ``close()`` once at the end, on every path, also after a failure.
+    """
+
+    needs_image: bool
+    needs_crops: bool
+
+    def open(self, streams: Sequence[StreamInfo]) -> None: ...
+
+    def write(self, result: FrameResult, image: np.ndarray | None) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Interactive(Protocol):
+    """A sink with a screen that must keep answering while no frame comes (a window): ``show(image,
+    label)`` draws ``image`` for the source ``label`` and returns an action, like ``write``."""
+
+    def show(self, image: np.ndarray, label: str | None = None) -> str | None: ...
+
+
+@runtime_checkable
+class SourceLike(Protocol):
+    """What the engine needs of a source (:class:`livedigits.capture.sources.Source`, the supervisor
+    :class:`livedigits.capture.supervise.KeptSource`, or your own): ``start()`` returning self;
+    ``read(timeout)`` returning the next :class:`Frame` or None (ended, or nothing within ``timeout``:
+    ``state`` tells which); ``stop()``, idempotent and callable from any thread; ``name``, ``kind``,
+    ``policy`` (``"latest"`` or ``"every"``), ``fps``, ``state``, ``frames_dropped`` and ``warnings``."""
+
+    name: str
+    kind: str
+
+    def start(self): ...
+
+    def read(self, timeout: float | None = None) -> Frame | None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class FrameStats:
+    """How one frame went through the loop, in milliseconds: ``wait_ms`` blocked reading it,
+    ``resize_ms`` scaling it (NaN when not resized), ``overlay_ms`` drawing it (NaN when not drawn),
+    ``processing_ms`` from its delivery to the end of the sinks; ``batch`` the crops classified in the
+    round it was part of, ``round_frames`` the frames of that round (one per source that had one)."""
+
+    wait_ms: float
+    resize_ms: float
+    overlay_ms: float
+    processing_ms: float
+    batch: int
+    round_frames: int
+
+
+# --------------------------------------------------------------------------- stop and summary
+
+
+class StopFlag:
+    """A request to stop after the current frame; with :meth:`signals`, SIGINT/SIGTERM set it.
+
+    A second Ctrl-C raises KeyboardInterrupt as usual, for a user who really wants out. Handlers are
+    installed only from the main thread and restored on exit. Falsy until set.
+    """
+
+    def __init__(self):
+        self.event = threading.Event()
+        self.reason = ""
+        self._previous = {}
+
+    def set(self, reason: str) -> None:
+        if not self.event.is_set():
+            self.reason = reason
+            self.event.set()
+
+    def __bool__(self) -> bool:
+        return self.event.is_set()
+
+    def _handler(self, signum, _frame):
+        if signum == signal.SIGINT and self.event.is_set():
+            raise KeyboardInterrupt
+        self.set("interrupt (Ctrl-C)" if signum == signal.SIGINT else "SIGTERM")
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+        return False
+
+
+def _window() -> collections.deque:
+    return collections.deque(maxlen=SUMMARY_WINDOW)
+
+
+@dataclass
+class StreamSummary:
+    """One source's share of a run: frames processed and dropped, and its ``seconds`` of activity."""
+
+    label: str
+    frames: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    reconnects: int = 0
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class RunSummary:
+    """What a run did: frames processed and dropped (all sources), how long, why it ended, latency and
+    stage percentiles (of the last ``SUMMARY_WINDOW`` frames), each source's share, and warnings."""
+
+    frames: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    ended_by: str = "end of source"
+    latencies_ms: collections.deque = field(default_factory=_window, repr=False)
+    stage_ms: dict[str, collections.deque] = field(default_factory=dict, repr=False)
+    streams: dict[str, StreamSummary] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    def stage(self, name: str) -> collections.deque:
+        """The recent milliseconds of stage ``name`` (made on first use, not once per frame)."""
+        values = self.stage_ms.get(name)
+        if values is None:
+            values = self.stage_ms[name] = _window()
+        return values
+
+    def text(self) -> str:
+        lat = percentiles(self.latencies_ms)
+        lines = [
+            f"frames: {self.frames} processed, {self.dropped} dropped, in {self.seconds:.1f} s ({self.fps:.1f} fps); "
+            f"ended by {self.ended_by}",
+            "latency ms: " + "  ".join(f"{k} {lat[k] or 0.0:.1f}" for k in ("p50", "p95", "p99", "max")),
+        ]
+        for stage, values in self.stage_ms.items():
+            p = percentiles(values)
+            lines.append(f"  {stage:>8} ms: p50 {p['p50'] or 0.0:.2f}  p95 {p['p95'] or 0.0:.2f}  max {p['max'] or 0.0:.2f}")
+        if len(self.streams) > 1:
+            for stream in self.streams.values():
+                lines.append(f"  source {stream.label}: {stream.frames} processed, {stream.dropped} dropped "
+                             f"({stream.fps:.1f} fps)")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)
+
+
+def source_labels(names: Sequence[str]) -> list[str]:
+    """One label per source: its name, with ``#2``, ``#3``... added to repeats (four copies of one file)."""
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return labels
+
+
+def source_slug(label: str) -> str:
+    """A name for a source safe in a URL or a file name (``/stream/NAME.mjpg``, a saved crop's name):
+    letters, digits, ``.``, ``_`` and ``-`` (``rtsp://cam/1`` -> ``rtsp-cam-1``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", label).strip("-.") or "source"
+
+
+# --------------------------------------------------------------------------- feeding frames
+
+
+class _Stream:
+    """The engine's view of one source."""
+
+    def __init__(self, source, label: str) -> None:
+        self.source = source
+        self.label = label
+        self.replay = getattr(source, "policy", "latest") == "every"
+        self.summary = StreamSummary(label)
+        self.started = 0.0
+        self.last_at = 0.0
+        self.done = False  # reached max_frames: read no more
+
+    def info(self) -> StreamInfo:
+        size = getattr(self.source, "size", None)
+        return StreamInfo(
+            label=self.label,
+            kind=str(getattr(self.source, "kind", "")),
+            fps=getattr(self.source, "fps", None),
+            size=tuple(size) if size else None,
+            total_frames=getattr(self.source, "total_frames", None),
+            live=bool(getattr(self.source, "is_live", False)),
+        )
+
+
+class _Direct:
+    """One source, read in the engine's own thread (no extra hop)."""
+
+    def __init__(self, stream: _Stream) -> None:
+        self.stream = stream
+        self._waiting_since: float | None = None
+
+    def start(self) -> None:
+        self.stream.source.start()
+
+    def next(self, timeout: float):
+        """``[(stream, frame, wait_ms)]``; ``[]`` when nothing came within ``timeout``; None at the end."""
+        stream = self.stream
+        if stream.done:
+            return None
+        if self._waiting_since is None:
+            self._waiting_since = time.perf_counter()
+        frame = stream.source.read(timeout=timeout)
+        if frame is None:
+            return None if getattr(stream.source, "state", "ended") == "ended" else []
+        wait_ms = (time.perf_counter() - self._waiting_since) * 1e3
+        self._waiting_since = None
+        return [(stream, frame, wait_ms)]
+
+    def retire(self, stream: _Stream) -> None:
+        stream.done = True
+
+    def dropped(self, stream: _Stream) -> int:
+        """Frames dropped here rather than in the source: none (the source's own slot is the only one)."""
+        return 0
+
+    def stop(self) -> None:
+        pass
+
+
+class _Pumped:
+    """Several sources: a pump thread per source fills its slot; a round takes every filled slot.
+
+    A live source's slot keeps only its newest frame (an older unread one is dropped and counted); a
+    file's pump waits until its slot is taken, so every frame is read, in order.
+    """
+
+    def __init__(self, streams: Sequence[_Stream]) -> None:
+        self.streams = list(streams)
+        self._cond = threading.Condition()
+        self._slots: dict[str, tuple[Frame, float] | None] = {s.label: None for s in streams}
+        self._ended: set[str] = set()
+        self._errors: list[BaseException] = []
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.slot_dropped: dict[str, int] = {s.label: 0 for s in streams}
+
+    def start(self) -> None:
+        for stream in self.streams:
+            stream.source.start()
+        for stream in self.streams:
+            thread = threading.Thread(target=self._pump, args=(stream,), daemon=True,
+                                      name=f"livedigits-pump-{stream.label}")
+            self._threads.append(thread)
+            thread.start()
+
+    def _pump(self, stream: _Stream) -> None:
+        waiting_since = time.perf_counter()
+        try:
+            while not self._stop.is_set() and not stream.done:
+                frame = stream.source.read(timeout=READ_POLL_SECONDS)
+                if frame is None:
+                    if getattr(stream.source, "state", "ended") == "ended":
+                        break
+                    continue
+                wait_ms = (time.perf_counter() - waiting_since) * 1e3
+                with self._cond:
+                    if stream.replay:
+                        while self._slots[stream.label] is not None and not self._stop.is_set() and not stream.done:
+                            self._cond.wait(READ_POLL_SECONDS)
+                    elif self._slots[stream.label] is not None:
+                        self.slot_dropped[stream.label] += 1
+                    self._slots[stream.label] = (frame, wait_ms)
+                    self._cond.notify_all()
+                waiting_since = time.perf_counter()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the engine's thread
+            with self._cond:
+                self._errors.append(exc)
+        finally:
+            with self._cond:
+                self._ended.add(stream.label)
+                self._cond.notify_all()
+
+    def next(self, timeout: float):
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                if self._errors:
+                    raise self._errors[0]
+                taken = []
+                for stream in self.streams:
+                    slot = self._slots[stream.label]
+                    if slot is not None and not stream.done:
+                        self._slots[stream.label] = None
+                        taken.append((stream, slot[0], slot[1]))
+                if taken:
+                    self._cond.notify_all()  # room for the files' pumps
+                    return taken
+                if all(s.label in self._ended or s.done for s in self.streams):
+                    return None
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return []
+                self._cond.wait(left)
+
+    def dropped(self, stream: _Stream) -> int:
+        """Frames of a live source that a newer one replaced in its slot before a round took it."""
+        return self.slot_dropped.get(stream.label, 0)
+
+    def retire(self, stream: _Stream) -> None:
+        with self._cond:
+            stream.done = True
+            self._slots[stream.label] = None
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(READ_POLL_SECONDS * 4)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class Engine:
+    """Run ``sources`` through ``recognizer`` into ``sinks``; see the module docstring.
+
+    The engine owns what it is given: it starts the sources and stops them, opens the sinks and closes
+    them, on every path. ``labels`` name the sources in results (default: their names, repeats
+    numbered). ``max_frames`` stops each source after that many frames. ``resize`` scales every frame
+    to ``(width, height)`` before reading it (``bench --size``). ``overlay`` draws the annotated images
+    (default :class:`~livedigits.draw.overlay.Overlay`). ``signals=True`` turns Ctrl-C and SIGTERM into a
+    stop request (only from the main thread). ``linger=True`` keeps the windows open and answering
+    after every source has ended, until the user quits (``collect`` labels what is shown last).
+    """
+
+    def __init__(
+        self,
+        sources: Sequence,
+        recognizer: Recognizer,
+        *,
+        sinks: Sequence[Sink] = (),
+        overlay: Overlay | None = None,
+        on_result: Callable[[FrameResult, np.ndarray | None, FrameStats], None] | None = None,
+        on_idle: Callable[["Engine"], None] | None = None,
+        max_frames: int | None = None,
+        resize: tuple[int, int] | None = None,
+        labels: Sequence[str] | None = None,
+        signals: bool = False,
+        stop: StopFlag | None = None,
+        draw: bool | None = None,
+        linger: bool = False,
+    ) -> None:
+        if not sources:
+            raise ValueError("the engine needs at least one source")
+        if max_frames is not None and max_frames < 1:
+            raise ValueError(f"max_frames must be 1 or more, got {max_frames}")
+        labels = list(labels) if labels is not None else source_labels([str(getattr(s, "name", "")) for s in sources])
+        if len(labels) != len(sources) or len(set(labels)) != len(labels):
+            raise ValueError(f"one distinct label per source is needed, got {labels}")
+        self.streams = [_Stream(source, label) for source, label in zip(sources, labels)]
+        self.recognizer = recognizer
+        self.sinks = list(sinks)
+        self.overlay = overlay or Overlay()
+        self.on_result = on_result
+        self.on_idle = on_idle
+        self.max_frames = max_frames
+        self.resize = resize
+        self.signals = signals
+        self.linger = linger
+        self.stop_flag = stop if stop is not None else StopFlag()
+        # Drawing costs a few milliseconds: only when something shows or keeps the picture.
+        self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
+        if any(getattr(s, "needs_crops", False) for s in self.sinks):
+            recognizer.keep_debug = True
+        self.summary = RunSummary()
+        self.paused = False
+        self.last_results: dict[str, FrameResult] = {}
+        self.last_images: dict[str, np.ndarray] = {}
+        self._paused_images: dict[str, np.ndarray] = {}
+        self._feed = None
+        self._started = time.monotonic()
+
+    # -- control
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Ask the loop to end after the frame in hand; safe from any thread (a signal handler too)."""
+        self.stop_flag.set(reason)
+
+    @property
+    def stopping(self) -> bool:
+        return bool(self.stop_flag)
+
+    def fps(self) -> float:
+        """Frames per second processed so far, all sources together."""
+        elapsed = time.monotonic() - self._started if self._feed is not None else 0.0
+        return self.summary.frames / elapsed if elapsed > 0 else 0.0
+
+    def _stream_fps(self, stream: _Stream) -> float:
+        """Frames per second of one source so far (what its picture's HUD shows)."""
+        elapsed = time.monotonic() - (stream.started or self._started)
+        return stream.summary.frames / elapsed if elapsed > 0 else 0.0
+
+    def stream_counts(self) -> dict[str, tuple[int, int]]:
+        """Frames processed and dropped so far, per source label; safe from another thread."""
+        return {stream.label: (stream.summary.frames, self._dropped(stream)) for stream in self.streams}
+
+    def _dropped(self, stream: _Stream) -> int:
+        """Frames of ``stream`` dropped so far: by its source, and in the engine's slot for it."""
+        dropped = int(getattr(stream.source, "frames_dropped", 0) or 0)
+        return dropped + (self._feed.dropped(stream) if self._feed is not None else 0)
+
+    # -- running
+
+    def run(self) -> RunSummary:
+        """Process until every source ends, ``max_frames`` is reached, the user quits or a stop is
+        requested; return the summary."""
+        for _ in self.results():
+            pass
+        return self.summary
+
+    def results(self) -> Iterator[FrameResult]:
+        """The loop as a generator of results: the caller's own ``for`` drives it. Leaving the loop
+        early (``break``, an exception) closes the sinks and stops the sources all the same."""
+        summary = self.summary
+        self._started = time.monotonic()
+        multi = len(self.streams) > 1
+        with contextlib.ExitStack() as stack:
+            if self.signals:
+                stack.enter_context(self.stop_flag)
+            for stream in reversed(self.streams):
+                stack.push(_closer(stream.source.stop))  # stopped last, after every sink is closed
+            stack.callback(self._finish)
+            for sink in reversed(self.sinks):
+                stack.push(_closer(sink.close))
+            feed = self._feed = _Pumped(self.streams) if multi else _Direct(self.streams[0])
+            stack.callback(feed.stop)
+            if multi:
+                stack.callback(self.recognizer.close)
+                # The frames of a round are segmented in parallel threads already: OpenCV's own worker
+                # pool on top of them only oversubscribes the cores (measured: six 30 fps streams took
+                # 150% of two cores with it, 123% without). Restored after.
+                threads = cv2.getNumThreads()
+                cv2.setNumThreads(1)
+                stack.callback(cv2.setNumThreads, threads)
+            infos = [s.info() for s in self.streams]
+            for sink in self.sinks:
+                sink.open(infos)
+            now = time.monotonic()
+            for stream in self.streams:
+                stream.started = now
+            feed.start()
+            while not self.stop_flag:
+                if self.paused:
+                    self._paused_round()
+                    continue
+                taken = feed.next(READ_POLL_SECONDS)
+                if taken is None:
+                    break
+                if not taken:
+                    self._idle()
+                    continue
+                yield from self._round(taken)
+                if all(s.done for s in self.streams):
+                    break
+            if self.linger and not self.stop_flag:
+                self._linger()
+        if self.stop_flag:
+            summary.ended_by = self.stop_flag.reason
+        elif self.max_frames is not None and all(s.done for s in self.streams):
+            summary.ended_by = f"--max-frames {self.max_frames}"
+
+    def _round(self, taken) -> Iterator[FrameResult]:
+        delivered = time.perf_counter()
+        received = time.monotonic()
+        items, resize_ms = [], float("nan")
+        for stream, frame, _wait in taken:
+            if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
+                started = time.perf_counter()
+                frame = resize_frame(frame, self.resize)
+                resize_ms = (time.perf_counter() - started) * 1e3
+            # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
+            # the processing time. A live source's latency runs from capture.
+            items.append((stream.label, frame, received if stream.replay else None))
+        if resize_ms == resize_ms:
+            delivered = time.perf_counter()
+        results = self.recognizer.process_batch(items)
+        batch = self.recognizer.last_batch
+        summary = self.summary
+        for (stream, _frame, wait_ms), result in zip(taken, results):
+            stream.summary.frames += 1
+            stream.last_at = time.monotonic()
+            summary.frames += 1
+            summary.latencies_ms.append(result.latency_ms)
+            for stage, ms in result.timings.items():
+                summary.stage(stage).append(ms)
+            image, overlay_ms = None, float("nan")
+            if self.draw:
+                started = time.perf_counter()
+                image = self.overlay.annotate(result, self._stream_fps(stream))
+                overlay_ms = (time.perf_counter() - started) * 1e3
+                summary.stage("overlay").append(overlay_ms)
+            self.last_results[stream.label] = result
+            if image is not None:
+                self.last_images[stream.label] = image
+            for sink in self.sinks:
+                self._act(sink.write(result, image if sink.needs_image else None), result)
+            stats = FrameStats(wait_ms=wait_ms, resize_ms=resize_ms, overlay_ms=overlay_ms,
+                               processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch,
+                               round_frames=len(results))
+            if self.on_result is not None:
+                self.on_result(result, image, stats)
+            if self.max_frames is not None and stream.summary.frames >= self.max_frames:
+                self._feed.retire(stream)
+            yield result
+
+    def _idle(self) -> None:
+        """No frame this poll: keep windows answering, and say so on screen when a source is gone."""
+        if self.on_idle is not None:
+            self.on_idle(self)
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        for window in windows:
+            for stream in self.streams:
+                state = getattr(stream.source, "state", "ended")
+                last = self.last_images.get(stream.label)
+                if state == "live" and last is not None:
+                    screen = last
+                else:
+                    screen = waiting_screen(stream.source, None if last is None else last.shape[1::-1])
+                self._act(window.show(screen, stream.label), self.last_results.get(stream.label))
+
+    def _linger(self) -> None:
+        """Every source has ended: keep the windows answering until the user quits (or a stop)."""
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        while windows and not self.stop_flag:
+            for stream in self.streams:
+                image = self.last_images.get(stream.label)
+                if image is None:
+                    image = waiting_screen(stream.source)
+                for window in windows:
+                    self._act(window.show(image, stream.label), self.last_results.get(stream.label))
+            self.stop_flag.event.wait(PAUSED_POLL_SECONDS)
+
+    def _paused_round(self) -> None:
+        """Paused: each window shows its last picture marked "paused", and keys are still answered."""
+        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
+        if not windows or not self.last_results:
+            self.paused = False
+            return
+        for label, result in list(self.last_results.items()):
+            if label not in self._paused_images:
+                self._paused_images[label] = self.overlay.annotate(result, self.fps(), status="paused")
+            for window in windows:
+                self._act(window.show(self._paused_images[label], label), result)
+        if self.paused:
+            self.stop_flag.event.wait(PAUSED_POLL_SECONDS)  # not a busy loop: the picture does not change
+
+    def _act(self, action: str | None, result: FrameResult | None) -> None:
+        if action is None:
+            return
+        if action == ACTION_QUIT:
+            self.stop("the user (q)")
+        elif result is None:
+            return  # nothing shown yet to pause on or save
+        elif action == ACTION_PAUSE:
+            self.paused = not self.paused
+            self._paused_images.clear()
+        elif action == ACTION_SNAPSHOT:
+            path = f"livedigits-snapshot-{result.frame.index:06d}.png"
+            if cv2.imwrite(path, self.overlay.annotate(result)):
+                print(f"snapshot saved: {path}", flush=True)
+            else:
+                print(f"could not save snapshot {path}", flush=True)
+
+    def _finish(self) -> None:
+        summary = self.summary
+        now = time.monotonic()
+        summary.seconds = now - self._started
+        for stream in self.streams:
+            source = stream.source
+            stream.summary.seconds = (stream.last_at or now) - stream.started
+            dropped = stream.summary.dropped = self._dropped(stream)
+            stream.summary.reconnects = int(getattr(source, "reconnects", 0) or 0)
+            summary.dropped += dropped
+            summary.streams[stream.label] = stream.summary
+            for warning in getattr(source, "warnings", []) or []:
+                if warning not in summary.warnings:
+                    summary.warnings.append(warning)
+        for sink in self.sinks:
+            for warning in getattr(sink, "warnings", ()) or ():
+                if warning not in summary.warnings:
+                    summary.warnings.append(warning)
+
+
+def _closer(close: Callable[[], None]):
+    """An ExitStack exit callback that closes, and lets a failure through only when nothing is failing
+    already: the first failure is the one the caller sees."""
+
+    def exit_callback(exc_type, exc, tb) -> bool:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 - raised unless another exception is on its way
+            if exc_type is None:
+                raise
+        return False
+
+    return exit_callback
+
+
+def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
+    """``frame`` scaled to ``size`` (width, height): area averaging to shrink, linear to enlarge."""
+    height, width = frame.image.shape[:2]
+    shrink = size[0] * size[1] < width * height
+    image = cv2.resize(frame.image, tuple(size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    return dataclasses.replace(frame, image=image)  # keeps stamp and decode_ms
+
+
+__all__ = [
+    "ACTION_PAUSE", "ACTION_QUIT", "ACTION_SNAPSHOT", "Engine", "FrameStats", "Interactive", "RunSummary",
+    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "source_labels", "source_slug",
+]

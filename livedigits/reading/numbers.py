@@ -1,0 +1,279 @@
+"""From per-crop probabilities to what a person reads: digits, numbers, stable labels.
+
+``decide`` turns probabilities into detections (dropping "not a digit" and low
+confidence), ``Tracker`` keeps labels steady across frames, ``group_numbers``
+joins digits along a line into numbers in reading order.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from livedigits.vision.boxes import greedy_match, iou_matrix
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Number
+
+
+
+@dataclass(frozen=True)
+class ReadingConfig:
+    min_confidence: float = 0.6
+    """A crop is reported as a digit only when its (smoothed) top digit probability reaches this."""
+    line_overlap: float = 0.45
+    """A digit continues a line when its centre is within this share of the taller one's height of where
+    the line, carried on at its slope, would be."""
+    max_line_gap: float = 8.0
+    """... and when it is at most this many digit heights to the right of the line's last digit."""
+    max_height_ratio: float = 1.8
+    """Digits of one number have heights within this ratio."""
+    max_gap: float = 0.8
+    """A gap wider than this many digit heights is a space between numbers. Gaps are measured between
+    digits at least half a digit height wide, so the narrow box of a 1 does not widen its gaps."""
+    min_space: float = 0.5
+    """On a line that has such spaces, or tight gaps beside wide ones (``space_ratio`` apart), a gap of at
+    least this many digit heights is a space too: "12 34" with a 0.7 height space is two numbers."""
+    space_ratio: float = 1.8
+    word_gap: float = 0.35
+    """A digit this close (in digit heights) to letters that are no digits, with as many letters as digits,
+    is part of a word ("A7", "TOTAL"), not a number."""
+    track_iou: float = 0.3
+    """A box in the new frame continues a track when it overlaps the track's last box this much."""
+    smoothing: float = 0.5
+    """Weight of the newest frame in the running average of a track's probabilities (1 = no smoothing).
+    0.5 lets a changed page win within two or three frames."""
+    max_missed: int = 3
+    """Frames a track survives unseen (a blink of the hand) before it is dropped."""
+
+
+DEFAULT_READING = ReadingConfig()
+
+
+def decide(candidates: list[Candidate], probabilities: np.ndarray, config: ReadingConfig = DEFAULT_READING) -> list[Detection]:
+    """One detection per candidate read as a digit with enough confidence."""
+    return decide_all(candidates, probabilities, config)[0]
+
+
+def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
+               config: ReadingConfig = DEFAULT_READING,
+               track_ids: list[int] | None = None) -> tuple[list[Detection], list[Box]]:
+    """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
+    reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
+    the detections."""
+    detections, rejected = [], []
+    for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
+        digit = int(np.argmax(probs))
+        confidence = float(probs[digit])
+        if digit == NOT_A_DIGIT:
+            rejected.append(candidate.box)
+        elif confidence >= config.min_confidence:
+            track_id = None if track_ids is None else int(track_ids[k])
+            detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
+    return detections, rejected
+
+
+class Tracker:
+    """Steady labels across frames: boxes are matched to tracks by IoU, probabilities averaged per track.
+
+    Works on probabilities rather than labels, so a digit that reads 7 at 0.9 and 1 at 0.55 in one blurred
+    frame stays a 7, while a page that really changes takes over within a few frames.
+    """
+
+    def __init__(self, config: ReadingConfig = DEFAULT_READING):
+        self.config = config
+        self._tracks: list[dict] = []
+        self._next_id = 1
+        #: The track id of each candidate of the last ``update``, in its order.
+        self.ids: list[int] = []
+
+    def reset(self) -> None:
+        """Forget every track (another page). Ids keep counting, so an id is never reused in a source."""
+        self._tracks = []
+        self.ids = []
+
+    def update(self, candidates: list[Candidate], probabilities: np.ndarray) -> np.ndarray:
+        """Return the smoothed probabilities for this frame's candidates (same order and shape); their
+        track ids are then in ``ids``."""
+        cfg = self.config
+        smoothed = np.array(probabilities, dtype=np.float32, copy=True)
+        ids = [0] * len(candidates)
+        used_c, used_t = set(), set()
+        if candidates and self._tracks:
+            iou = iou_matrix([c.box for c in candidates], [t["box"] for t in self._tracks])
+            for ci, ti in greedy_match(iou, cfg.track_iou):
+                used_c.add(ci)
+                used_t.add(ti)
+                track = self._tracks[ti]
+                if track["probs"].shape == smoothed[ci].shape:
+                    smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * track["probs"]
+                track.update(box=candidates[ci].box, probs=smoothed[ci], missed=0)
+                ids[ci] = track["id"]
+        survivors = []
+        for ti, track in enumerate(self._tracks):
+            if ti not in used_t:
+                track["missed"] += 1
+            if track["missed"] <= cfg.max_missed:
+                survivors.append(track)
+        for ci, candidate in enumerate(candidates):
+            if ci not in used_c:
+                ids[ci] = self._next_id
+                self._next_id += 1
+                survivors.append({"box": candidate.box, "probs": smoothed[ci], "missed": 0, "id": ids[ci]})
+        self._tracks = survivors
+        self.ids = ids
+        return smoothed
+
+
+def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Detection]]:
+    """Digits on lines of writing, each line left to right. A line may slope a little: each digit joins
+    the line whose end, carried on at the line's slope, is nearest to it."""
+    lines: list[list[Detection]] = []
+    slopes: list[float] = []
+    sums: list[list[float]] = []  # per line: n, sum x, sum y, sum xx, sum xy of the digits' centres
+    for det in sorted(detections, key=lambda d: d.box.x):
+        cx, cy = det.box.center
+        best, best_cost = None, None
+        for k, line in enumerate(lines):
+            last = line[-1]
+            lx, ly = last.box.center
+            gap = det.box.x - last.box.x2
+            taller = max(det.box.h, last.box.h)
+            if gap < -0.5 * min(det.box.w, last.box.w) or gap > config.max_line_gap * taller:
+                continue
+            if taller > 2.5 * min(det.box.h, last.box.h):
+                continue
+            off = abs(cy - (ly + slopes[k] * (cx - lx)))
+            if off > config.line_overlap * taller:
+                continue
+            cost = max(gap, 0) + 2.0 * off
+            if best_cost is None or cost < best_cost:
+                best, best_cost = k, cost
+        if best is None:
+            lines.append([det])
+            slopes.append(0.0)
+            sums.append([1.0, cx, cy, cx * cx, cx * cy])
+        else:
+            lines[best].append(det)
+            s = sums[best]
+            for k, v in enumerate((1.0, cx, cy, cx * cx, cx * cy)):
+                s[k] += v
+            # The least-squares slope of the line's centres so far, kept within about 11 degrees.
+            n, sx, sy, sxx, sxy = s
+            spread = n * sxx - sx * sx
+            slopes[best] = min(0.2, max(-0.2, (n * sxy - sx * sy) / spread)) if spread > 1e-9 else 0.0
+    return lines
+
+
+def _gaps(line: list[Detection], height: float) -> np.ndarray:
+    """Gaps between neighbours on a line, in digit heights, each digit counted at least half a
+    height wide about its centre (a 1 is narrow, its gaps are not wider for that)."""
+    out = []
+    for a, b in zip(line, line[1:]):
+        wa, wb = max(a.box.w, 0.5 * height), max(b.box.w, 0.5 * height)
+        out.append(((b.box.center[0] - a.box.center[0]) - (wa + wb) / 2.0) / height)
+    return np.array(out, np.float64)
+
+
+def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
+    """Which gaps of one line are spaces between numbers, judged against the line's other gaps.
+
+    A line with clear spaces (wider than ``max_gap``) is written with spaces: there every gap of at least
+    ``min_space`` is one. Otherwise a line of tight gaps and wide ones (``space_ratio`` apart, the wide
+    ones at least ``min_space``) has spaces at the wide ones; and a line of gaps all alike is one number.
+    """
+    if gaps.size == 0:
+        return np.zeros(0, bool)
+    if (gaps > config.max_gap).any():
+        return gaps >= config.min_space
+    ordered = np.sort(gaps)
+    shifted = np.maximum(ordered, 0.0) + 0.1
+    ratios = shifted[1:] / shifted[:-1]
+    if ratios.size:
+        k = int(np.argmax(ratios))
+        if ratios[k] >= config.space_ratio and ordered[k + 1] >= config.min_space:
+            return gaps >= ordered[k + 1]
+    return np.zeros(gaps.shape, bool)
+
+
+def _between(centres: list[tuple[float, float]], a: Detection, b: Detection) -> bool:
+    """Does a mark (a sign or letter), of centre one of ``centres``, stand on the line between digits ``a``
+    and ``b``? (Centres, not boxes: this runs for every pair of neighbours against every mark.)"""
+    top = min(a.box.y, b.box.y)
+    bottom = max(a.box.y2, b.box.y2)
+    inset = 0.15 * (bottom - top)
+    left, right = a.box.x + a.box.w / 2.0, b.box.x + b.box.w / 2.0
+    low, high = top + inset, bottom - inset
+    return any(left < mx < right and low < my < high for mx, my in centres)
+
+
+def _word_letters(chunk: list[Detection], marks: list[Box], height: float, config: ReadingConfig) -> int:
+    """How many letter-sized non-digits continue the chunk on its line, at word spacing, on both sides."""
+    # Letters stand as tall as digits; signs (+ - x =) are smaller, and thin tall marks are brackets.
+    letters = [m for m in marks if m.h >= 0.7 * height and 0.4 * m.h <= m.w <= 2.0 * m.h]
+    count = 0
+    for step, end in ((-1, chunk[0].box), (1, chunk[-1].box)):
+        current = end
+        while True:
+            cy = current.center[1]
+            nxt = None
+            for m in letters:
+                if abs(m.center[1] - cy) > 0.4 * height:
+                    continue
+                gap = (m.x - current.x2) if step > 0 else (current.x - m.x2)
+                if -0.2 * height <= gap <= config.word_gap * height and (nxt is None or abs(m.x - current.x) < abs(nxt.x - current.x)):
+                    nxt = m
+            if nxt is None:
+                break
+            letters.remove(nxt)
+            count += 1
+            current = nxt
+    return count
+
+
+def _number(chain: list[Detection]) -> Number:
+    box = chain[0].box
+    for det in chain[1:]:
+        box = box.union(det.box)
+    confidence = float(np.prod([d.confidence for d in chain]))
+    return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
+
+
+def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
+                  marks: list[Box] | tuple = ()) -> list[Number]:
+    """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
+
+    ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
+    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number.
+    """
+    marks = list(marks)
+    centres = [m.center for m in marks]
+    rows = []
+    for line in _lines(detections, config):
+        height = float(statistics.median([d.box.h for d in line]))
+        spaces = _spaces(_gaps(line, height), config)
+        chunks = [[line[0]]]
+        for k, det in enumerate(line[1:]):
+            prev = chunks[-1][-1]
+            unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
+            if spaces[k] or unlike or (centres and _between(centres, prev, det)):
+                chunks.append([det])
+            else:
+                chunks[-1].append(det)
+        numbers = [_number(c) for c in chunks if not marks or _word_letters(c, marks, height, config) < len(c)]
+        if numbers:
+            rows.append((float(statistics.median([d.box.center[1] for d in line])), height, numbers))
+    # Reading order: lines top to bottom, lines side by side at one height left to right.
+    rows.sort(key=lambda r: r[0])
+    ordered: list[list] = []
+    for row in rows:
+        if ordered and abs(row[0] - ordered[-1][0][0]) < 0.5 * max(row[1], ordered[-1][0][1]):
+            ordered[-1].append(row)
+        else:
+            ordered.append([row])
+    result = []
+    for group in ordered:
+        for _, _, numbers in sorted(group, key=lambda r: r[2][0].box.x):
+            result.extend(numbers)
+    return result

@@ -1,0 +1,204 @@
+"""One frame in, one ``FrameResult`` out: segment, classify in one batch, read."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Sequence
+
+import numpy as np
+
+from livedigits.classify.backends import Classifier
+from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
+from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
+from livedigits.types import Candidate, Frame, FrameResult
+
+
+#: Both halves of a split candidate must read as digits at least this surely.
+SPLIT_CONFIDENCE = 0.9
+
+
+def split_crops(found: Segmentation) -> list[Candidate]:
+    """What the classifier must see for one frame: its candidates, then both halves of every wide one
+    (in ``sorted(found.splits)`` order), to be settled by :func:`choose_splits`."""
+    return list(found.candidates) + [half for k in sorted(found.splits) for half in found.splits[k]]
+
+
+def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates and their probabilities, with each wide candidate replaced by its two halves where
+    both read as digits more surely than the whole does. ``probabilities`` are those of
+    :func:`split_crops` (N, C), in its order."""
+    candidates = list(found.candidates)
+    if not found.splits:
+        return candidates, probabilities
+    base = probabilities[: len(candidates)]
+    out_c, out_p = [], []
+    halves_at = len(candidates)
+    chosen = {}
+    for k in sorted(found.splits):
+        whole = base[k]
+        left, right = probabilities[halves_at], probabilities[halves_at + 1]
+        halves_at += 2
+        digits = min(10, whole.shape[0])
+        # The whole's own reading, digit or "not a digit", must be less sure than both halves' digits:
+        # half an M is a fine 1, but the M is surely no digit.
+        half_sure = min(float(left[:digits].max()), float(right[:digits].max()))
+        if half_sure >= SPLIT_CONFIDENCE and half_sure > float(whole.max()):
+            chosen[k] = (left, right)
+    for k, candidate in enumerate(candidates):
+        if k in chosen:
+            for half, probs in zip(found.splits[k], chosen[k]):
+                out_c.append(half)
+                out_p.append(probs)
+        else:
+            out_c.append(candidate)
+            out_p.append(base[k])
+    return out_c, np.stack(out_p) if out_p else base[:0]
+
+
+def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
+    """:func:`choose_splits` for one frame, ``classify`` mapping an (N, 28, 28, 1) batch to (N, C)
+    probabilities in one call."""
+    return choose_splits(found, classify(crops_batch(split_crops(found))))
+
+
+class _Stream:
+    """What the recognizer remembers of one source between frames."""
+
+    def __init__(self, reading_config: ReadingConfig, smooth: bool) -> None:
+        self.tracker = Tracker(reading_config) if smooth else None
+        self.last_file: str | None = None
+
+
+class Recognizer:
+    """Joins the stages and times each one (milliseconds in ``FrameResult.timings``).
+
+    ``smooth=True`` keeps a tracker per source across calls, for video (``Detection.track_id``); it
+    starts afresh whenever the frame comes from another still image file (``Frame.file``), so the
+    images of a folder never blend. :meth:`process_batch` reads the newest frames of several sources
+    with one classifier call.
+    """
+
+    def __init__(
+        self,
+        classifier: Classifier,
+        segment_config: SegmentConfig = DEFAULT_CONFIG,
+        reading_config: ReadingConfig = DEFAULT_READING,
+        smooth: bool = True,
+        keep_debug: bool = False,
+    ):
+        self.classifier = classifier
+        self.segment_config = segment_config
+        self.reading_config = reading_config
+        self.smooth = smooth
+        self.keep_debug = keep_debug
+        self._streams: dict[str, _Stream] = {}
+        self._warned_budget = False
+        self._pool: ThreadPoolExecutor | None = None
+        #: Crops (candidates and split halves) classified by the last call, in one batch.
+        self.last_batch = 0
+
+    def process(self, frame: Frame, received: float | None = None, source: str = "") -> FrameResult:
+        """Recognise one frame of ``source``. ``latency_ms`` runs from ``received`` (a
+        ``time.monotonic()`` stamp) or, by default, from when the source captured the frame."""
+        return self.process_batch([(source, frame, received)])[0]
+
+    def process_batch(self, items: Sequence[tuple[str, Frame, float | None]]) -> list[FrameResult]:
+        """Recognise one frame from each of several sources: ``(source, frame, received)`` each.
+
+        Each frame is segmented (in parallel threads when there are several: OpenCV releases the GIL),
+        all their crops go to the classifier in one batch, and each source's own tracker smooths its
+        frame. The results come back in the order of ``items``.
+        """
+        if not items:
+            return []
+        frames = [frame for _, frame, _ in items]
+        # Several frames: in parallel threads; OpenCV releases the GIL.
+        segmented = [self._segment(frames[0])] if len(frames) == 1 else list(self._segment_pool().map(self._segment, frames))
+        found = [seg for seg, _ in segmented]
+        t1 = time.perf_counter()
+        crops = [split_crops(f) for f in found]
+        total = sum(len(c) for c in crops)
+        if total:
+            probabilities = self.classifier.predict(crops_batch([c for frame_crops in crops for c in frame_crops]))
+        else:
+            probabilities = np.zeros((0, self.classifier.num_classes), np.float32)
+        t2 = time.perf_counter()
+        self.last_batch = total
+        results, at = [], 0
+        for (source, frame, received), (seg, segment_ms), frame_crops in zip(items, segmented, crops):
+            mine = probabilities[at: at + len(frame_crops)]
+            at += len(frame_crops)
+            results.append(self._read(source, frame, received, seg, mine, segment_ms, (t2 - t1) * 1e3))
+        return results
+
+    def reset(self, source: str | None = None) -> None:
+        """Forget what was tracked, for one source or all."""
+        if source is None:
+            self._streams.clear()
+        else:
+            self._streams.pop(source, None)
+
+    def close(self) -> None:
+        """Stop the segmentation threads of :meth:`process_batch` (if any were started)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    # -- stages
+
+    def _segment_pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:  # one thread per core, made on the first batch of several frames
+            self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
+        return self._pool
+
+    def _segment(self, frame: Frame) -> tuple[Segmentation, float]:
+        """The frame's segmentation and its milliseconds."""
+        started = time.perf_counter()
+        found = segment(frame.image, self.segment_config)
+        return found, (time.perf_counter() - started) * 1e3
+
+    def _read(self, source: str, frame: Frame, received: float | None, found: Segmentation,
+              probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
+        started = time.perf_counter()
+        stream = self._streams.get(source)
+        if stream is None:
+            stream = self._streams[source] = _Stream(self.reading_config, self.smooth)
+        if stream.tracker is not None and frame.file != stream.last_file:
+            # A new still image (a folder, a slide show) is another page: nothing carries over.
+            stream.tracker.reset()
+            stream.last_file = frame.file
+        if found.candidates:
+            candidates, probabilities = choose_splits(found, probabilities)
+        else:
+            candidates = []
+        track_ids = None
+        if stream.tracker is not None:
+            probabilities = stream.tracker.update(candidates, probabilities)
+            # A still image is read once: its pieces of ink have no track to follow.
+            track_ids = stream.tracker.ids if frame.file is None else None
+        detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
+        numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
+        timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
+        timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
+        if found.dropped and not self._warned_budget:
+            self._warned_budget = True  # once: the records say it for every frame
+            logging.getLogger(__name__).warning(
+                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
+                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
+                frame.index, self.segment_config.pixels_per_candidate, found.dropped)
+        return FrameResult(
+            frame=frame,
+            detections=tuple(detections),
+            numbers=tuple(numbers),
+            timings=timings,
+            latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3,
+            candidates=tuple(candidates) if self.keep_debug else (),
+            mask=found.mask if self.keep_debug else None,
+            probabilities=probabilities if self.keep_debug else None,
+            candidate_tracks=tuple(track_ids) if self.keep_debug and track_ids is not None else (),
+            source=source,
+            dropped=found.dropped,
+        )

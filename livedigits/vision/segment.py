@@ -1,0 +1,568 @@
+"""Cut candidate digits out of a camera frame: image in, ``Candidate`` list out.
+
+The recipe, built to hold at every scale a camera sees (a 12 px digit in a phone photo of a
+dense page, or one marker digit that fills the frame):
+
+1. **Paper.** The paper's local brightness is a morphological closing of a shrunk frame with a
+   window a quarter of the frame's shorter side: wider than any pen or marker stroke, so a stroke is
+   never mistaken for paper, while the hard edge of a shadow survives a closing (a max filter
+   alone would spread the lit side into the shade).
+2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
+   such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
+   around it) nothing is ink.
+3. **Lines** (``lines.py``). Ink that is long and thin for its length (ruled and grid lines, in both
+   directions, even sloping a little) loses its straight runs; strokes of digits that crossed them are
+   bridged again.
+4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
+   size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
+   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
+   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there.
+
+Pure functions, no state.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from livedigits.vision.lines import line_lengths, line_regions, outer_contours, remove_lines
+from livedigits.vision.normalize import normalize_ink
+from livedigits.types import Box, Candidate
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Named, documented knobs of the segmentation. Sizes are in source pixels unless said."""
+
+    ink_contrast: float = 0.30
+    """Ink must be at least this much darker than the local paper (0.3 = 30%). Faint ruled lines,
+    pencil guide lines and text showing through from the back of the sheet stay below it; pen ink of
+    any colour is far above."""
+    faint_contrast: float = 0.22
+    """Fainter ink (at least this much darker than the paper) counts where it continues clear ink..."""
+    faint_reach: int = 6
+    """... up to this many pixels from it (0: no hysteresis)."""
+    background_side: int = 120
+    """The paper brightness is estimated on a copy of the frame shrunk until its shorter side is about
+    this many pixels (the light on a page changes slowly; this keeps the estimate cheap at any size)."""
+    background_kernel: float = 0.25
+    """Window of the closing that estimates the paper, as a share of the frame's shorter side. It must
+    be wider than the thickest stroke: a quarter of the frame holds a marker digit that fills it."""
+    min_paper: float = 0.45
+    """Ink counts only where the local paper is at least this bright relative to the page's brightest
+    (95th percentile): the dark table around the page, and its texture, are not paper."""
+    table_width: float = 0.15
+    """A dark area (darker than ``min_paper``) at least this share of the frame's shorter side wide in
+    every direction is the table, not a stroke (a marker stroke of a digit filling the frame is
+    narrower)."""
+    min_height: int = 10
+    """Smallest digit height in pixels that is still read (MNIST crops from 10 px are legible)."""
+    max_height: float = 1.0
+    """Largest digit height as a share of the frame height (1.0: a digit may fill the frame)."""
+    min_area: int = 12
+    """Components with fewer ink pixels are noise."""
+    max_aspect: float = 2.0
+    """Width / height above this is not a digit (dashes, ruled lines, words run together)."""
+    min_density: float = 0.03
+    """Ink pixels / box area below this is a loose scribble or a frame of lines (a hairline 0 is
+    about 0.05)."""
+    blob_density: float = 0.85
+    """A box at least ``blob_aspect`` wide that is this full of ink is a solid blot, not writing (a bold 8
+    can fill 75% of its box; rounder smudges are left to the classifier's not-a-digit class)."""
+    blob_aspect: float = 0.45
+    paper_margin: float = 0.25
+    """Paper must extend this many digit heights beyond every side of a candidate's box that is inside
+    the frame (beyond the frame's edge nothing is known, so nothing is asked)."""
+    border_contact: float = 0.35
+    """A piece touching the frame's edge is kept when the ink on that edge covers at most this share of
+    the piece's extent along it: a digit grazing the edge, not one cut in half or the table's edge."""
+    line_length: float = 0.12
+    """Straight ink runs longer than this share of the frame (width for horizontal runs, height for
+    vertical ones) can be ruled or grid lines..."""
+    line_digits: float = 1.5
+    """... and, when the writing's digit height is known, longer than this many digit heights (no stroke
+    of a digit is)."""
+    merge_gap: float = 0.2
+    """A small piece within this share of a digit's height of its box is merged into it (a broken stroke)."""
+    max_piece_height: float = 0.5
+    """A piece beside a digit (not above or below it) and inside its padded box joins it when at most this
+    share of the digit's height: the detached tail of a 1, not a second digit written close by."""
+    min_piece_overlap: float = 0.5
+    """... and if it overlaps the digit horizontally by this share of the narrower of the two."""
+    split_aspect: float = 1.0
+    """A candidate at least this wide for its height may be two touching digits: its two halves are read
+    too, and win when the classifier is surer of them than of the whole."""
+    pixels_per_candidate: int = 400
+    """The candidate budget: at most one candidate per this many frame pixels (768 at 640x480), the
+    largest first. It bounds the classifier's batch on a frame of noise; a dense page never reaches it,
+    and when it bites ``Segmentation.dropped`` says how many were left out."""
+    max_side: int = 2560
+    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on; a 12 MP
+    phone photo keeps its small writing legible)."""
+    roi: tuple[int, int, int, int] | None = None
+    """Optional region of interest ``(x, y, w, h)`` in source pixels; only ink inside it is read."""
+
+
+DEFAULT_CONFIG = SegmentConfig()
+
+#: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
+MERGE_BLOCK_ROWS = 512
+#: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
+MIN_INSIDE_SHARE = 0.6
+#: Up to this many item-root pairs, matching is done as one matrix; above it (noise, texture), by columns.
+FULL_MATRIX_LIMIT = 200_000
+#: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
+#: for lines everywhere, not only around long pieces.
+MANY_PIECES = 300
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any uint8/uint16 image with 1, 3 or 4 channels -> 2-D uint8 gray."""
+    if image.dtype != np.uint8:
+        if image.dtype == np.uint16:
+            image = (image >> 8).astype(np.uint8)
+        elif np.issubdtype(image.dtype, np.floating):
+            image = np.clip(image * (255.0 if image.max() <= 1.0 else 1.0), 0, 255).astype(np.uint8)
+        else:
+            image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
+
+
+def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
+    """The clear ink mask (uint8, 255 = ink), the faint ink mask (or None without hysteresis), the paper
+    region, shrunk (uint8, 1 = well inside the page), and the ink threshold (uint8, full size: the local
+    paper's brightness times ``1 - ink_contrast``)."""
+    h, w = gray.shape
+    scale = max(1, min(h, w) // max(1, config.background_side))
+    small_w, small_h = max(1, w // scale), max(1, h // scale)
+    small = cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
+    # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
+    # around it, and keeps the step of a hard shadow edge where it is.
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
+    # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
+    # sensitivity), not on the shaded side (where it would make a line of false ink).
+    paper = cv2.erode(cv2.blur(paper, (3, 3)), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    # Where the frame is much darker than the page over an area wider than any stroke, it is the table
+    # around the page: no ink threshold there.
+    brightest = float(np.percentile(paper[::2, ::2], 95))
+    dark = cv2.compare(small, brightest * config.min_paper, cv2.CMP_LT)
+    wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
+    table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
+    on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
+    paper[on_paper == 0] = 0
+    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+    # ink where gray < paper * (1 - contrast); computed in integers for speed.
+    limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
+    inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    faint = None
+    if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
+        faint = cv2.compare(gray, cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast), cv2.CMP_LT)
+    return cv2.compare(gray, limit, cv2.CMP_LT), faint, inside, limit
+
+
+def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
+    """Hysteresis: the faint ink that continues clear ink (a pencil line that fades, a thin pen whose
+    stroke breaks up), grown from the clear ink a pixel at a time, up to ``reach`` pixels."""
+    # Steps of up to 3 pixels: fewer passes than one pixel at a time, and a faint stroke is 3 px wide or
+    # more wherever it matters.
+    size = min(reach, 3)
+    step = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * size + 1, 2 * size + 1))
+    grown = cv2.bitwise_and(clear, faint)
+    for _ in range(-(-reach // size)):
+        grown = cv2.bitwise_and(cv2.dilate(grown, step), faint)
+    return grown
+
+
+def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
+    """Ink count and density of a grouped piece of ink (its height and aspect are checked before): can
+    it be a digit?"""
+    if area < config.min_area:
+        return False
+    aspect = w / h
+    density = area / float(w * h)
+    if density < config.min_density:
+        return False
+    if density > config.blob_density and aspect > config.blob_aspect:
+        return False
+    return True
+
+
+def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig) -> dict[int, list[int]]:
+    """Group the contours of one digit: smaller strokes stacked right above or below a taller one
+    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
+
+    A piece belongs to the tallest contour that is taller than it, overlaps it horizontally by
+    ``min_piece_overlap`` of the narrower, and lies within ``merge_gap`` of its height above or below.
+    Lines of writing are further apart than that, so digits of two lines are not joined.
+    Returns ``{root: [members]}`` where ``root`` is the tallest contour of each group.
+    """
+    parent: dict[int, int] = {}
+    if len(pieces) > 1:
+        b = np.array([boxes[i] for i in pieces], np.float32)
+        x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+        # Row i is the piece, column j its possible owner: all pairs at once instead of a Python loop,
+        # in blocks of rows so a frame of texture or noise (thousands of pieces) does not need
+        # gigabytes for the pairs matrix.
+        for start in range(0, len(pieces), MERGE_BLOCK_ROWS):
+            rows = slice(start, start + MERGE_BLOCK_ROWS)
+            xr, yr, wr, hr = x[rows, None], y[rows, None], w[rows, None], h[rows, None]
+            # Taller, or as tall and wider (two halves of a 2 or a 3 may be equally tall): no cycles.
+            taller = (h[None, :] > hr) | ((h[None, :] == hr) & (w[None, :] > wr))
+            overlap = np.minimum(xr + wr, x[None] + w[None]) - np.maximum(xr, x[None])
+            overlaps = overlap >= config.min_piece_overlap * np.minimum(wr, w[None])
+            gap = np.maximum(y[None] - (yr + hr), yr - (y[None] + h[None]))
+            close = gap <= config.merge_gap * h[None]
+            # A piece far wider than a digit is tall (a ruled line) belongs to no digit.
+            fits = wr <= 3.0 * h[None]
+            owners = np.where(taller & overlaps & close & fits, h[None], -1.0)
+            best = owners.argmax(axis=1)
+            for row, col in enumerate(best):
+                if owners[row, col] > 0:  # the tallest piece it belongs to
+                    parent[pieces[start + row]] = pieces[int(col)]
+
+    def root(i: int) -> int:
+        while i in parent:
+            i = parent[i]
+        return i
+
+    groups: dict[int, list[int]] = {}
+    for i in pieces:
+        groups.setdefault(root(i), []).append(i)
+    if len(groups) > 1:
+        # A short piece beside a digit, inside its padded box (the detached tail of a 1 or a 4), joins it.
+        roots = sorted(groups, key=lambda r: -boxes[r][3])
+        owner = _inside_padded(np.array([_union(boxes, groups[r]) for r in roots], np.float64), roots, boxes,
+                               config, max_height_share=config.max_piece_height)
+        for k in range(len(roots) - 1, -1, -1):  # shortest first, so a chain ends at the tallest
+            if owner[k] >= 0 and owner[k] != k and roots[k] in groups:
+                target = roots[owner[k]]
+                while target not in groups:  # its owner was itself folded into a taller one
+                    target = roots[owner[roots.index(target)]]
+                groups[target].extend(groups.pop(roots[k]))
+    if not specks or not groups:
+        return groups
+    roots = list(groups)
+    owner = _inside_padded(np.array([boxes[j] for j in specks], np.float64).reshape(-1, 4), roots, boxes, config)
+    for j, k in zip(specks, owner):
+        if k >= 0:
+            groups[roots[k]].append(j)
+    return groups
+
+
+def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], config: SegmentConfig,
+                   max_height_share: float | None = None) -> np.ndarray:
+    """For each item box ``(x, y, w, h)``, the index in ``roots`` of the box whose padded outline holds
+    the largest share of it (at least ``MIN_INSIDE_SHARE``), or -1. With ``max_height_share``, only roots
+    at least that many times taller qualify. Items are sorted by x so each root only looks at the items in
+    its own column: a noisy frame has tens of thousands of specks and thousands of roots."""
+    sx, sy, sw, sh = items.T
+    area = np.maximum(1.0, sw * sh)
+    if len(items) * len(roots) <= FULL_MATRIX_LIMIT:
+        # The usual page: a few dozen of each, so all pairs at once beat a loop over the roots.
+        r = np.array([boxes[i] for i in roots], np.float64)
+        pad = config.merge_gap * r[:, 3]
+        ox = np.minimum(sx[:, None] + sw[:, None], (r[:, 0] + r[:, 2] + pad)[None]) - np.maximum(sx[:, None], (r[:, 0] - pad)[None])
+        oy = np.minimum(sy[:, None] + sh[:, None], (r[:, 1] + r[:, 3] + pad)[None]) - np.maximum(sy[:, None], (r[:, 1] - pad)[None])
+        share = np.where((ox > 0) & (oy > 0), ox * oy / area[:, None], 0.0)
+        if max_height_share is not None:
+            share = np.where(sh[:, None] <= max_height_share * r[:, 3][None], share, 0.0)
+        # The first root with the largest share wins, as in the loop below.
+        best = share.argmax(axis=1)
+        return np.where(share[np.arange(len(items)), best] > MIN_INSIDE_SHARE, best, -1)
+    by_x = np.argsort(sx, kind="stable")
+    sorted_x = sx[by_x]
+    widest = float(sw.max()) if len(sw) else 0.0
+    owner = np.full(len(items), -1, np.int64)
+    best = np.full(len(items), MIN_INSIDE_SHARE)
+    for k, i in enumerate(roots):
+        x, y, w, h = boxes[i]
+        pad = config.merge_gap * h
+        first = np.searchsorted(sorted_x, x - pad - widest, "right")
+        near = by_x[first: np.searchsorted(sorted_x, x + w + pad, "left")]
+        if near.size == 0:
+            continue
+        ox = np.minimum(sx[near] + sw[near], x + w + pad) - np.maximum(sx[near], x - pad)
+        oy = np.minimum(sy[near] + sh[near], y + h + pad) - np.maximum(sy[near], y - pad)
+        share = (ox * oy) / area[near]
+        better = (ox > 0) & (oy > 0) & (share > best[near])
+        if max_height_share is not None:
+            better &= sh[near] <= max_height_share * h
+        owner[near[better]] = k
+        best[near[better]] = share[better]
+    return owner
+
+
+def _surrounded_by_paper(box: tuple, inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> bool:
+    """Writing has paper all around it; the page's own edge has the table on one side. Look a little
+    beyond each side of the box in the (shrunk) paper region; beyond the frame's edge nothing is known,
+    so a side there passes (a digit that fills the view)."""
+    x, y, w, h = box
+    margin = max(2.0, config.paper_margin * h)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    for px, py in ((x - margin, cy), (x + w + margin, cy), (cx, y - margin), (cx, y + h + margin)):
+        sx, sy = int(px * scale_x), int(py * scale_y)
+        if 0 <= sx < inside.shape[1] and 0 <= sy < inside.shape[0] and not inside[sy, sx]:
+            return False
+    return True
+
+
+def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, config: SegmentConfig) -> bool:
+    """True when the piece is clear of the frame's edges, or touches them only briefly (a digit close
+    to the edge); False when the edge cuts through it (half a digit, or the table's edge)."""
+    x, y, w, h = box
+    edges = []
+    if x <= 0:
+        edges.append((patch[:, 0], h))
+    if x + w >= frame_w:
+        edges.append((patch[:, -1], h))
+    if y <= 0:
+        edges.append((patch[0, :], w))
+    if y + h >= frame_h:
+        edges.append((patch[-1, :], w))
+    return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
+
+
+def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, mask: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
+    """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
+    inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
+    itself, clearly brighter than the piece's ink and about as bright as the paper estimate there. The
+    sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
+    knot in the wood of the table beside the page fails the second. The strips' sums come from one
+    integral image of three channels (paper pixels, their grey, their estimate)."""
+    frame_h, frame_w = gray.shape
+    not_ink = cv2.bitwise_not(mask)
+    # Sums of 0/1 and 0-255 values over a frame of up to 2560 x 2560 pixels fit 32-bit integers.
+    sums = cv2.integral(cv2.merge([cv2.bitwise_and(not_ink, 1), cv2.bitwise_and(gray, not_ink),
+                                   cv2.bitwise_and(limit, not_ink)]), sdepth=cv2.CV_32S)
+    boxes = np.array([box for box, _ in kept], np.int64)
+    x, y, w, h = (boxes[:, k] for k in range(4))
+    ink_level = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
+    brighter = ink_level / (1.0 - 0.5 * config.ink_contrast)
+    # The estimate is stored as the ink threshold, paper * (1 - contrast); "about as bright" is at least
+    # (1 - contrast / 2) of the paper (a little noise is fine; a shade or a table is not).
+    near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
+    t = np.maximum(2, np.minimum(w, h) // 4)
+    ok = np.ones(len(boxes), bool)
+    for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
+                           (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
+        x0, y0 = np.clip(x0, 0, frame_w), np.clip(y0, 0, frame_h)
+        x1, y1 = np.clip(x1, 0, frame_w), np.clip(y1, 0, frame_h)
+        area = np.maximum(0, x1 - x0) * np.maximum(0, y1 - y0)
+        count, side, estimate = (sums[y1, x1].astype(np.float64) - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]).T
+        # A side outside the frame, or all ink (a neighbour's stroke fills it), says nothing.
+        judged = (area > 0) & (count >= 0.2 * np.maximum(area, 1))
+        side, estimate = side / np.maximum(count, 1.0), estimate / np.maximum(count, 1.0)
+        ok &= ~judged | ((side >= brighter) & (side >= near_paper * estimate))
+    return ok
+
+
+def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
+    x0 = min(boxes[m][0] for m in members)
+    y0 = min(boxes[m][1] for m in members)
+    x1 = max(boxes[m][0] + boxes[m][2] for m in members)
+    y1 = max(boxes[m][1] + boxes[m][3] for m in members)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def _member_patch(mask: np.ndarray, contours: list[np.ndarray], members: list[int], box: tuple) -> np.ndarray:
+    """The ink of these contours only, inside ``box``: the mask ANDed with their filled outlines.
+
+    Filling the outer contour and ANDing with the mask keeps the holes of 0, 6, 8, 9 and leaves out
+    the ink of neighbours whose boxes overlap this one.
+    """
+    x, y, w, h = box
+    shape = np.zeros((h, w), np.uint8)
+    cv2.drawContours(shape, [contours[m] for m in members], -1, 255, thickness=cv2.FILLED, offset=(-x, -y))
+    return cv2.bitwise_and(mask[y: y + h, x: x + w], shape)
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """What the segmentation found in one frame, in source pixels.
+
+    ``candidates``: pieces of ink that may be digits, top to bottom then left to right.
+    ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
+    the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
+    ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
+    ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
+    ``recognizer.resolve_splits`` keeps whichever reading the classifier is surer of. ``timings``: milliseconds of
+    the sub-stages ``paper`` (grey, paper estimate, ink), ``lines`` (finding and removing lines) and
+    ``pieces`` (grouping, filters, crops).
+    """
+
+    candidates: list[Candidate]
+    marks: list[Box]
+    mask: np.ndarray
+    dropped: int = 0
+    splits: dict[int, tuple[Candidate, Candidate]] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
+    """The writing's typical digit height: the median height of the pieces of ink shaped like digits
+    (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
+    if not len(boxes):
+        return None
+    y, w, h = boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    # A hairline 1 may be twenty times taller than wide.
+    shaped = (h >= config.min_height) & (w <= config.max_aspect * h) & (w * 20 >= h)
+    # A frame of lines (a grid, a table, the page's edges) spans the frame, and so does a rule that runs
+    # from the frame's top to its bottom: not writing.
+    shaped &= ~((h > 0.5 * frame_h) & (w > 0.5 * frame_w)) & (h <= 0.9 * frame_h) & ~((y <= 0) & (y + h >= frame_h))
+    return float(np.median(h[shaped])) if shaped.any() else None
+
+
+def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmentation:
+    """Cut every candidate digit out of ``image``.
+
+    ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
+    from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1].
+    """
+    started = time.perf_counter()
+    gray = to_gray(np.asarray(image))
+    full_h, full_w = gray.shape[:2]
+    offset_x = offset_y = 0
+    if config.roi is not None:
+        rx, ry, rw, rh = config.roi
+        rx, ry = min(max(0, int(rx)), full_w), min(max(0, int(ry)), full_h)
+        rw, rh = max(0, min(int(rw), full_w - rx)), max(0, min(int(rh), full_h - ry))
+        gray = gray[ry: ry + rh, rx: rx + rw]
+        offset_x, offset_y = rx, ry
+    scale = 1.0
+    if gray.size and max(gray.shape) > config.max_side:
+        scale = config.max_side / float(max(gray.shape))
+        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+    h, w = gray.shape[:2]
+    if h < config.min_height or w < 2:
+        return Segmentation([], [], np.zeros((h, w), np.uint8))
+
+    clear, faint, inside, limit = _ink_and_paper(gray, config)
+    paper_done = time.perf_counter()
+    # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
+    # could carry clear ink along it.
+    mask = clear if faint is None else faint
+    contours = outer_contours(mask)
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
+    # thin enough to hold one.
+    many = len(boxes) > MANY_PIECES
+    if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
+        lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
+        # Hundreds of pieces: perhaps faint grid lines that the threshold broke up; search everywhere.
+        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, lengths)
+        if regions:
+            mask = remove_lines(mask, lengths, gray, regions)
+    if faint is not None:
+        mask = _grow(clear, mask, config.faint_reach)
+    if faint is not None or mask is not clear:
+        contours = outer_contours(mask)
+        boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+
+    lines_done = time.perf_counter()
+    # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
+    # which only passes the aspect filter once it is joined to its upper part.
+    big = (boxes[:, 3] >= config.min_height) | (boxes[:, 2] >= config.min_height)
+    small = ~big & ((boxes[:, 3] >= 2) | (boxes[:, 2] >= 2))
+    # Ink that the frame's edge cuts through (the table beside the page, half a digit) joins nothing.
+    for i in np.flatnonzero(big & ((boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= w) | (boxes[:, 1] + boxes[:, 3] >= h))):
+        box = tuple(int(v) for v in boxes[i])
+        big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
+    pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
+    box_list = [tuple(int(v) for v in row) for row in boxes]
+    groups = _merge_pieces(box_list, pieces, specks, config) if pieces else {}
+
+    scale_x = inside.shape[1] / float(w)
+    scale_y = inside.shape[0] / float(h)
+    kept, marks = [], []
+    for members in groups.values():
+        box = _union(box_list, members)
+        x, y, bw, bh = box
+        if bw > config.max_aspect * bh:
+            if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
+                marks.append(box)  # a dash or a minus sign, perhaps between two digits
+            continue
+        if bh < config.min_height or bh > config.max_height * h:
+            continue
+        if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
+            continue
+        patch = _member_patch(mask, contours, members, box)
+        if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
+            kept.append((box, patch))
+    if kept:
+        sides_ok = _paper_on_every_side(gray, limit, mask, kept, config)
+        kept = [item for item, ok in zip(kept, sides_ok) if ok]
+    budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
+    dropped = max(0, len(kept) - budget)
+    if dropped:
+        kept = sorted(kept, key=lambda item: -(item[0][2] * item[0][3]))[:budget]
+
+    def to_source(x0: int, y0: int, bw: int, bh: int) -> Box:
+        return Box(int(x0 / scale) + offset_x, int(y0 / scale) + offset_y,
+                   max(1, int(round(bw / scale))), max(1, int(round(bh / scale))))
+
+    kept.sort(key=lambda item: (item[0][1], item[0][0]))
+    candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
+    splits = {}
+    # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
+    # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
+    split_at = config.split_aspect
+    if len(kept) >= 5:
+        split_at = max(split_at, 1.5 * float(np.median([bw / bh for (_, _, bw, bh), _ in kept])))
+    for k, (box, patch) in enumerate(kept):
+        halves = _split_touching(patch, box, config.min_height, split_at)
+        if halves:
+            splits[k] = tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in halves)
+    done = time.perf_counter()
+    timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
+               "pieces": (done - lines_done) * 1e3}
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings)
+
+
+def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
+    """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
+    at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
+    ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
+    x, y, w, h = box
+    if w < aspect * h or w < min_height:
+        return None
+    columns = np.count_nonzero(patch, axis=0)
+    lo, hi = int(w * 0.3), int(w * 0.7) + 1
+    cut = lo + int(np.argmin(columns[lo:hi]))
+    halves = []
+    for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
+        points = cv2.findNonZero(part)
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None  # a tail or a flag, not a digit of its own
+        halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
+    return halves
+
+
+def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
+    """The candidates of ``segment(image, config)`` (and, with ``return_mask``, the ink mask used)."""
+    found = segment(image, config)
+    return (found.candidates, found.mask) if return_mask else found.candidates
+
+
+def crops_batch(candidates: list[Candidate]) -> np.ndarray:
+    """Stack candidate crops into the classifier's input: float32 ``(N, 28, 28, 1)``."""
+    if not candidates:
+        return np.zeros((0, 28, 28, 1), np.float32)
+    return np.stack([c.crop for c in candidates])[..., None]
