@@ -9,19 +9,19 @@ The Python API::
     print([number.text for number in result.numbers])
 
 Names are imported when first used, so ``import livedigits`` (and the command line, which imports it)
-stays instant: OpenCV, NumPy and the model's runtime load with the first ``Reader``.
+stays instant: OpenCV, NumPy and the model's runtime load with the first ``Reader``. What type checkers
+and editors see is ``__init__.pyi`` beside this file (the same names, imported plainly), so this
+module imports nothing of the package and nothing it loads can import it back in a cycle.
 """
 
 from __future__ import annotations
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know the name)
 
 __version__ = "0.1.0"
 
 #: Public name -> (module, name in it).
 _EXPORTS = {
     "Reader": ("livedigits.api", "Reader"),
-    "Result": ("livedigits.types", "FrameResult"),
+    "Result": ("livedigits.api", "Result"),
     "FrameResult": ("livedigits.types", "FrameResult"),
     "Frame": ("livedigits.types", "Frame"),
     "Box": ("livedigits.types", "Box"),
@@ -38,14 +38,6 @@ _EXPORTS = {
 }
 
 __all__ = ["__version__", *_EXPORTS]
-
-if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ imports on demand
-    from livedigits.api import Reader
-    from livedigits.errors import DataError, LivedigitsError, ModelError, OutputError, SourceError, UsageError
-    from livedigits.reading.numbers import ReadingConfig
-    from livedigits.vision.segment import SegmentConfig
-    from livedigits.types import Box, Detection, Frame, FrameResult, Number
-    from livedigits.types import FrameResult as Result
 
 
 def __getattr__(name: str):

@@ -12,8 +12,9 @@
     for result in reader.stream("samples/demo.mp4", max_frames=30):   # cameras, files, URLs, several
         print(result.source, result.frame.index, [n.text for n in result.numbers])
 
-A result is the same :class:`~livedigits.types.FrameResult` the command line writes as a JSON Lines
-record (``result.to_record()``). The settings are those of ``livedigits run``: the same defaults, the
+A result is a :class:`Result`: the same :class:`~livedigits.types.FrameResult` the command line writes
+as a JSON Lines record (``result.to_record()``), with ``plot()`` and ``save()`` to draw it. (They live
+here, not on ``FrameResult``, so the data types import nothing of the drawing or the sinks.) The settings are those of ``livedigits run``: the same defaults, the
 same TOML file (``config=``), checked by the same code, with the same error messages.
 """
 
@@ -25,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence, Union, overload
 
@@ -56,6 +57,35 @@ RUN_OPTIONS = ("model", "backend", "device", "conf", "roi")
 
 #: How error messages name settings given as Python dicts (a file's are named ``--config FILE``).
 CONFIG_ORIGIN = "Reader(config=...)"
+
+
+@dataclass(frozen=True)
+class Result(FrameResult):
+    """A :class:`~livedigits.types.FrameResult` as the API returns it, with ways to draw it."""
+
+    def plot(self, confidence: bool = False, hud: bool = False) -> np.ndarray:
+        """The frame's image, BGR ``uint8``, with each digit boxed and labelled and each number written
+        above it, as the live window draws them; a new array (the frame's own image is left as it is).
+        ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
+        count at the bottom."""
+        from livedigits.draw.overlay import plot  # OpenCV's drawing: only when drawing
+
+        return plot(self, confidence=confidence, hud=hud)
+
+    def save(self, path: str | os.PathLike, confidence: bool = False, hud: bool = False) -> Path:
+        """Write :meth:`plot`'s picture to ``path`` in the format its extension names (.png, .jpg...) and
+        return the path. Written whole or not at all; ``OutputError`` for an extension OpenCV cannot
+        write or a folder that cannot be written."""
+        from livedigits.sinks.images import save
+
+        return save(self, path, confidence=confidence, hud=hud)
+
+    @classmethod
+    def of(cls, result: FrameResult) -> "Result":
+        """``result`` as a :class:`Result` (the same fields; the arrays are shared, not copied)."""
+        if isinstance(result, cls):
+            return result
+        return cls(**{f.name: getattr(result, f.name) for f in fields(FrameResult)})
 
 
 class Reader:
@@ -123,10 +153,10 @@ class Reader:
         return f"Reader(model={str(self.model)!r}, backend={self.backend!r}, device={self.device!r})"
 
     @overload
-    def __call__(self, image: ImageInput) -> FrameResult: ...
+    def __call__(self, image: ImageInput) -> Result: ...
 
     @overload
-    def __call__(self, image: list[ImageInput] | tuple[ImageInput, ...]) -> list[FrameResult]: ...
+    def __call__(self, image: list[ImageInput] | tuple[ImageInput, ...]) -> list[Result]: ...
 
     def __call__(self, image):
         """Read one image, or each of a list or tuple of them (a list of results, in order).
@@ -150,7 +180,7 @@ class Reader:
             return results
         return self._read(image, 0)
 
-    def _read(self, image: object, index: int) -> FrameResult:
+    def _read(self, image: object, index: int) -> Result:
         started = time.perf_counter()
         image_file = None
         if isinstance(image, (str, os.PathLike)):
@@ -168,7 +198,7 @@ class Reader:
             raise TypeError(f"cannot read {_name(image)}: pass {ACCEPTED}")
         frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file)
         with self._lock:
-            return self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else "")
+            return Result.of(self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else ""))
 
     def stream(self, *sources: SourceInput | Sequence[SourceInput], realtime: bool = False,
                reconnect: bool = False, max_frames: int | None = None) -> "ResultStream":
@@ -244,8 +274,8 @@ class ResultStream:
     def __iter__(self) -> "ResultStream":
         return self
 
-    def __next__(self) -> FrameResult:
-        return next(self._results)
+    def __next__(self) -> Result:
+        return Result.of(next(self._results))
 
     def close(self) -> None:
         """Stop reading: every source is stopped, also if no result was taken yet."""

@@ -6,10 +6,8 @@ a stage and read what comes back, with no camera, window or model.
 
 from __future__ import annotations
 
-import os
 import time as _time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -170,23 +168,6 @@ class FrameResult:
         if self.dropped:
             record["dropped"] = int(self.dropped)
         return record
-
-    def plot(self, confidence: bool = False, hud: bool = False) -> np.ndarray:
-        """The frame's image, BGR ``uint8``, with each digit boxed and labelled and each number written
-        above it, as the live window draws them; a new array (the frame's own image is left as it is).
-        ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
-        count at the bottom."""
-        from livedigits.draw.overlay import Overlay  # OpenCV: only when drawing
-
-        return Overlay(hud=hud, confidence=confidence).annotate(self)
-
-    def save(self, path: str | os.PathLike, confidence: bool = False, hud: bool = False) -> Path:
-        """Write :meth:`plot`'s picture to ``path`` in the format its extension names (.png, .jpg...) and
-        return the path. Written whole or not at all; ``OutputError`` for an extension OpenCV cannot
-        write or a folder that cannot be written."""
-        from livedigits.sinks import write_image
-
-        return write_image(path, self.plot(confidence=confidence, hud=hud))
 
 
 def _detection_record(detection: Detection) -> dict:

@@ -125,7 +125,8 @@ def test_a_wrong_model_is_the_same_error_as_on_the_command_line(tmp_path):
 
 
 def test_a_result_is_the_frame_result_with_its_parts(page_result):
-    assert Result is livedigits.FrameResult and isinstance(page_result, Result)
+    # A Result is a FrameResult (the record, the engine's type) with plot() and save() to draw it.
+    assert issubclass(Result, livedigits.FrameResult) and isinstance(page_result, Result)
     assert texts(page_result) == TRUTH
     assert all(isinstance(n, Number) and isinstance(n.box, Box) for n in page_result.numbers)
     assert all(isinstance(d, Detection) and 0 <= d.digit <= 9 for d in page_result.detections)

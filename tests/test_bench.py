@@ -198,7 +198,7 @@ def test_cli_default_sample_writes_json(tmp_path):
 def test_progress_in_a_log_is_a_line_per_quarter():
     import io
 
-    from livedigits.cli.progress import bar
+    from livedigits.util.progress import bar
 
     log = io.StringIO()  # not a terminal: no bar can be drawn
     with bar(10, desc="lite", stream=log, force=True, lines=True) as progress:

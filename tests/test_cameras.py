@@ -13,7 +13,7 @@ import pytest
 
 from livedigits.capture import cameras
 
-from livedigits.capture import sources
+from livedigits.capture import opencv, sources
 from livedigits.errors import SourceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def test_auto_picks_the_platforms_api(every_backend, platform, api, constant):
 
 def test_a_camera_index_opens_with_the_chosen_api(every_backend, monkeypatch):
     used = []
-    monkeypatch.setattr(sources, "_new_capture", lambda target, api, params: used.append((target, api)) or Capture())
+    monkeypatch.setattr(opencv, "new_capture", lambda target, api, params: used.append((target, api)) or Capture())
     for name, constant in (("msmf", cv2.CAP_MSMF), ("any", cv2.CAP_ANY), ("gstreamer", cv2.CAP_GSTREAMER)):
         cameras.set_default(name)
         sources.open_source(1).stop()
@@ -80,21 +80,21 @@ def test_an_api_this_opencv_lacks_is_one_line(tmp_path):
 
 def test_listing_cameras_by_index(every_backend, monkeypatch):
     present = {0: Capture(size=(1280, 720)), 2: Capture(frames=False)}
-    monkeypatch.setattr(sources, "_new_capture", lambda target, api, params: present.get(target, Capture(opened=False)))
+    monkeypatch.setattr(opencv, "new_capture", lambda target, api, params: present.get(target, Capture(opened=False)))
     found = cameras.list_cameras("dshow", indices=4, platform="win32")
     assert found["api"] == "dshow" and found["tried"] == "indices 0-3"
     assert found["cameras"][0] == {"index": 0, "device": None, "name": None, "width": 1280, "height": 720, "fps": 30.0}
     assert found["cameras"][1]["index"] == 2 and "no frame" in found["cameras"][1]["error"]
     text = cameras.text(found, "win32")
     assert "0  camera 0: 1280x720 at 30 fps  (livedigits run 0)" in text
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: Capture(opened=False))
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: Capture(opened=False))
     none = cameras.text(cameras.list_cameras("dshow", indices=2, platform="win32"), "win32")
     assert none.startswith("no camera found (indices 0-1, with dshow)") and "Privacy" in none
 
 
 def test_listing_linux_devices_with_their_names(monkeypatch):
     monkeypatch.setattr(cameras, "linux_devices", lambda: [(0, "/dev/video0", "HD Webcam"), (1, "/dev/video1", "HD Webcam")])
-    monkeypatch.setattr(sources, "_new_capture", lambda target, api, params: Capture() if target == 0 else Capture(frames=False))
+    monkeypatch.setattr(opencv, "new_capture", lambda target, api, params: Capture() if target == 0 else Capture(frames=False))
     found = cameras.list_cameras("v4l2", platform="linux")
     assert found["tried"] == "2 device(s) in /dev/video*"
     assert "0  /dev/video0 'HD Webcam': 640x480 at 30 fps" in cameras.text(found, "linux")
@@ -123,9 +123,9 @@ def test_macos_refusal_is_told_apart(every_backend, monkeypatch):
         os.write(2, b"OpenCV: not authorized to capture video (status 0), requesting...\n")
         return Capture(opened=False)
 
-    monkeypatch.setattr(sources, "_new_capture", refused)
+    monkeypatch.setattr(opencv, "new_capture", refused)
     with pytest.raises(SourceError, match="macOS refused the camera to this program: allow your terminal"):
         sources.open_source(0)
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: Capture(opened=False))
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: Capture(opened=False))
     with pytest.raises(SourceError, match="camera 0 cannot be opened: no such camera"):
         sources.open_source(0)

@@ -79,7 +79,7 @@ def test_import_livedigits_is_light_and_its_names_load_on_first_use():
     assert done.returncode == 0, done.stderr
     before, names, after, listed, typo = done.stdout.splitlines()
     assert before == "[]"  # `import livedigits` (and the command line, which does it) stays instant
-    assert names == "livedigits.api FrameResult SourceError"
+    assert names == "livedigits.api Result SourceError"
     assert "cv2" in after and "numpy" in after and "tensorflow" not in after
     assert listed == "True True"
     assert "cannot import name 'Raeder'" in typo
@@ -175,7 +175,7 @@ def test_verbose_after_the_command_shows_the_traceback(tmp_path):
 def test_library_warnings_reach_the_log_formatted(capsys):
     import logging
 
-    from livedigits.cli import logs
+    from livedigits.util import logs
 
     logs.configure(logs.NORMAL)
     logging.getLogger("livedigits.capture.sources").warning("camera 3 went away")
@@ -262,7 +262,7 @@ def test_tensorflow_start_up_lines_only_with_verbose():
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits.cli.main import main as cli
+    from livedigits.cli.main import main
 
     from livedigits.train import training
 
@@ -278,16 +278,16 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
 
     monkeypatch.setattr(training, "train", fake_train)
     monkeypatch.setattr(sys, "stdout", Out())
-    assert cli.main(["train", "--epochs", "1", *flags]) == 0
+    assert main(["train", "--epochs", "1", *flags]) == 0
     assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent
 
 
 def test_a_log_line_during_a_progress_bar_gets_its_own_line(capsys):
     import logging
 
-    from livedigits.cli import logs
+    from livedigits.util import logs
 
-    from livedigits.cli import progress
+    from livedigits.util import progress
 
     logs.configure(logs.NORMAL)
     bar = progress.bar(10, desc="work", stream=sys.stderr, force=True)

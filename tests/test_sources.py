@@ -32,7 +32,7 @@ from helpers_media import (
     write_video,
 )
 from livedigits.capture import images
-from livedigits.capture import sources
+from livedigits.capture import opencv, sources
 from livedigits.errors import SourceError
 from livedigits.capture.images import to_bgr8
 from livedigits.capture.sources import EVERY_QUEUE_SIZE, open_source
@@ -352,7 +352,7 @@ def test_missing_device_path() -> None:
 
 def test_no_camera_suggests_the_bundled_sample(monkeypatch: pytest.MonkeyPatch) -> None:
     # A fake that never opens, so the test does not depend on this machine's cameras.
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: FakeCapture(opened=False))
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: FakeCapture(opened=False))
     expect_source_error(None, "no camera", "livedigits run samples/demo.mp4")
 
 
@@ -395,7 +395,7 @@ def test_stop_does_not_deadlock_on_a_full_queue(tmp_path: Path) -> None:
 
 def test_stop_without_start_releases_the_capture(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeCapture()
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: fake)
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: fake)
     src = open_source(0)
     src.stop()
     assert fake.released
@@ -413,7 +413,7 @@ def test_read_before_start_is_a_programming_error(tmp_path: Path) -> None:
 
 def test_error_in_reader_thread_surfaces_in_read(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeCapture(raise_after=3)
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: fake)
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: fake)
     with open_source(0) as src:
         with pytest.raises(SourceError) as caught:
             for _ in range(100):
@@ -480,7 +480,7 @@ def test_camera_gets_settings_and_newest_frame_policy(monkeypatch: pytest.Monkey
         opened_with.append((target, api, list(params)))
         return fake
 
-    monkeypatch.setattr(sources, "_new_capture", new_capture)
+    monkeypatch.setattr(opencv, "new_capture", new_capture)
     with open_source("1", width=320, height=240, fps=15) as src:
         assert opened_with[0][0] == 1
         assert opened_with[0][2] == [], "timeout params would make camera backends refuse to open"
@@ -501,13 +501,13 @@ def test_camera_gets_settings_and_newest_frame_policy(monkeypatch: pytest.Monkey
 
 
 def test_camera_warns_when_it_ignores_the_requested_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: FakeCapture(size=(640, 480)))
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: FakeCapture(size=(640, 480)))
     with open_source(0, width=1280, height=720) as src:
         assert any("640x480" in w and "1280x720" in w for w in src.warnings)
 
 
 def test_unplugged_camera_is_an_error_not_an_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sources, "_new_capture", lambda *args: FakeCapture(fail_after=3))
+    monkeypatch.setattr(opencv, "new_capture", lambda *args: FakeCapture(fail_after=3))
     with open_source(0) as src:
         with pytest.raises(SourceError, match="stopped sending frames"):
             for _ in range(100):

@@ -8,7 +8,7 @@ import pytest
 from livedigits.train import marks
 
 from livedigits.train import writers
-from livedigits.train.augment import negatives
+from livedigits.train.marks import negatives
 
 
 def _extent(ink: np.ndarray) -> tuple[int, int, int, int]:

@@ -46,7 +46,7 @@ from livedigits.bench.options import BENCH_BACKENDS, DEFAULT_SAMPLE, BenchOption
 # The measuring modules load OpenCV and the engine: imported when first asked for, so the CLI can take
 # BENCH_BACKENDS for its --help without them.
 _LAZY = {
-    "machine_info": "machine", "plot_report": "plot", "STAGES": "report", "BackendResult": "report",
+    "machine_info": "machine", "plot_report": "plot", "STAGES": "stages", "BackendResult": "report",
     "BenchReport": "report", "format_report": "report", "run_bench": "run", "measure_startup": "startup",
     "check_targets": "targets",
 }

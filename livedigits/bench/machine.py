@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 
-from livedigits.cli.doctor import _version as package_version
+from livedigits.util.extras import distribution_version as package_version
 
 
 def machine_info() -> dict:

@@ -15,11 +15,12 @@ import time
 
 import numpy as np
 
-from livedigits.cli.progress import bar
+from livedigits.util.progress import bar
 from livedigits.util.stats import percentiles
 from livedigits.bench.machine import rss_mb
 from livedigits.bench.options import BenchOptions
-from livedigits.bench.report import STAGES, BackendResult
+from livedigits.bench.report import BackendResult
+from livedigits.bench.stages import STAGES
 
 #: Resident memory is sampled every this many measured frames (and at the start and end).
 RSS_EVERY = 50

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.bench.report import STAGE_LABELS, STAGES, BenchReport
+from livedigits.bench.stages import STAGE_LABELS, STAGES
 
 
-def plot_report(report: BenchReport, path: str | os.PathLike) -> Path:
-    """Latency distribution per stage, one panel per backend: the share of frames done within x ms.
+def plot_report(report, path: str | os.PathLike) -> Path:
+    """Latency distribution per stage of ``report`` (a :class:`~livedigits.bench.report.BenchReport`), one
+    panel per backend: the share of frames done within x ms.
 
     The panels share the x axis (log milliseconds) and the colours, so backends compare at a glance.
     """

@@ -12,26 +12,9 @@ import numpy as np
 
 from livedigits.errors import OutputError
 from livedigits.bench.streams import streams_text
+from livedigits.bench.stages import STAGE_LABELS, STAGES
 from livedigits.bench.targets import check_targets
 
-#: What is timed in each frame, in the order of the report's rows (:mod:`livedigits.bench` says what
-#: each one covers); ``resize`` only with ``BenchOptions.size``.
-STAGES = ("capture_wait", "decode", "resize", "segment", "segment.paper", "segment.lines", "segment.pieces",
-          "classify", "read", "overlay", "processing", "e2e")
-STAGE_LABELS = {
-    "capture_wait": "capture wait",
-    "decode": "decode (reader)",
-    "resize": "resize (bench)",
-    "segment": "segment",
-    "segment.paper": "  paper, ink",
-    "segment.lines": "  lines",
-    "segment.pieces": "  pieces, crops",
-    "classify": "classify",
-    "read": "read",
-    "overlay": "overlay",
-    "processing": "processing",
-    "e2e": "end-to-end",
-}
 
 
 @dataclass(frozen=True)
@@ -115,7 +98,7 @@ class BenchReport:
         return target
 
     def plot(self, path: str | os.PathLike) -> Path:
-        from livedigits.bench.plot import plot_report  # here, not above: plot.py imports this module
+        from livedigits.bench.plot import plot_report  # matplotlib: only when plotting
 
         return plot_report(self, path)
 

@@ -5,11 +5,6 @@ They are reported, never asserted: machines are shared and noisy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from livedigits.bench.report import BenchReport
-
 #: Milliseconds unless the name says otherwise (seconds, MB, frames, a ratio).
 TARGET_PROCESSING_640 = {"p50": 5.0, "p95": 10.0}
 TARGET_PROCESSING_1280_P50 = 12.0
@@ -21,8 +16,9 @@ TARGET_RSS_GROWTH_MB = 20.0
 TARGET_RSS_FRAMES = 10_000
 
 
-def check_targets(report: BenchReport) -> list[dict]:
-    """The issue's targets that this run can speak to: ``name, backend, measured, target, met``."""
+def check_targets(report) -> list[dict]:
+    """The issue's targets that ``report`` (a :class:`~livedigits.bench.report.BenchReport`) can speak to:
+    ``name, backend, measured, target, met``."""
     checks = []
 
     def add(name, backend, measured, target, met, note=""):

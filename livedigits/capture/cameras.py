@@ -138,7 +138,7 @@ def list_cameras(api: str | None = None, indices: int = PROBE_INDICES, platform:
     that opens but gives no frame (a metadata node, a camera in use) is listed with ``"error"``."""
     import cv2
 
-    from livedigits.capture import sources
+    from livedigits.capture import opencv
 
     platform = platform or sys.platform
     name, constant = resolve(api, platform)
@@ -150,8 +150,8 @@ def list_cameras(api: str | None = None, indices: int = PROBE_INDICES, platform:
         tried = f"indices 0-{indices - 1}"
     cameras = []
     for index, device, label in candidates:
-        with sources._quiet_opencv_log():
-            capture = sources._new_capture(index, constant, [])
+        with opencv.quiet_log():
+            capture = opencv.new_capture(index, constant, [])
         try:
             if not capture.isOpened():
                 if device is not None:

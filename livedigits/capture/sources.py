@@ -27,7 +27,6 @@ Example::
 from __future__ import annotations
 
 import collections
-import contextlib
 import glob
 import logging
 import math
@@ -37,16 +36,16 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np
 
-from livedigits.capture import cameras
+from livedigits.capture import cameras, opencv
 from livedigits.errors import SourceError
 from livedigits.capture.images import (UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
                                unreadable_image_message)
-from livedigits.cli.logs import native_stderr_captured
+from livedigits.util.logs import native_stderr_captured
 from livedigits.capture.redact import redact_url
 from livedigits.types import Frame
 
@@ -99,40 +98,6 @@ POLICY_EVERY = "every"
 # --------------------------------------------------------------------------- backends
 
 
-def _new_capture(target: int | str, api: int, params: Sequence[int]) -> cv2.VideoCapture:
-    """Create a ``cv2.VideoCapture``: the one place that does (tests swap in a fake)."""
-    return cv2.VideoCapture(target, api, list(params))
-
-
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_quiet_saved_level: int | None = None
-
-
-@contextlib.contextmanager
-def _quiet_opencv_log() -> Iterator[None]:
-    """Silence OpenCV's own log while opening a capture.
-
-    A failed open prints several multi-line WARN/ERROR blocks (one per backend
-    tried); our SourceError says the same on one line, and a supervisor's
-    reconnect loop would otherwise repeat them on every attempt. The level is process-global,
-    so nested or concurrent users are counted and the first level restored.
-    """
-    global _quiet_depth, _quiet_saved_level
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _quiet_saved_level = cv2.utils.logging.getLogLevel()
-            cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-        _quiet_depth += 1
-    try:
-        yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _quiet_saved_level is not None:
-                cv2.utils.logging.setLogLevel(_quiet_saved_level)
-
-
 def _nominal_fps(value: float) -> float | None:
     """A frame rate reported by OpenCV, or None when it is not a real one."""
     if not math.isfinite(value) or value <= 0 or value > MAX_NOMINAL_FPS:
@@ -182,8 +147,8 @@ class _CaptureReader:
         caller's thread, rather than later inside the reader thread.
         """
         try:
-            with _quiet_opencv_log():
-                capture = _new_capture(self._target, self._api, self._params)
+            with opencv.quiet_log():
+                capture = opencv.new_capture(self._target, self._api, self._params)
         except cv2.error as exc:  # some backends raise on a malformed name instead of failing
             raise SourceError(f"{self._cannot_open} ({_one_line(str(exc))})") from exc
         try:

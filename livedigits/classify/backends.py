@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from livedigits.errors import ModelError, UsageError
-from livedigits.cli.logs import native_stderr_silenced
+from livedigits.util.logs import native_stderr_silenced
 from livedigits.classify.modelfile import (BACKENDS, DEVICES, EXPECTED_SHAPES, check_keras_file, check_model_shapes, default_model_path,
                         load_model, quiet_tensorflow)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from livedigits.errors import ModelError
 from livedigits.util.extras import require_tensorflow
-from livedigits.cli.logs import native_stderr_off
+from livedigits.util.logs import native_stderr_off
 
 INPUT_SHAPE = (28, 28, 1)
 #: What every model file must be, said in each error about one (a user holding the wrong file learns

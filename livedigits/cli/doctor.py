@@ -14,12 +14,11 @@ import platform
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 
 from livedigits import __version__
-from livedigits.cli.logs import SET_HERE
-from livedigits.util.extras import GPU_INSTALL, PLOT_INSTALL, TRAIN_INSTALL, installed
+from livedigits.util.logs import SET_HERE
+from livedigits.util.extras import GPU_INSTALL, PLOT_INSTALL, TRAIN_INSTALL, distribution_version, installed
 
 #: (distribution, import name, what it is for, how to add it when missing; None: part of the core).
 PACKAGES = (
@@ -43,13 +42,6 @@ ENVIRONMENT = ("LIVEDIGITS_MODELS", "LIVEDIGITS_DATA", "LIVEDIGITS_USPS", "TF_CP
                "DISPLAY", "WAYLAND_DISPLAY")
 
 
-def _version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -61,7 +53,7 @@ def sha256(path: Path) -> str:
 def packages() -> list[dict]:
     rows = []
     for distribution, module, purpose, install in PACKAGES:
-        version = _version(distribution) if installed(module) else None
+        version = distribution_version(distribution) if installed(module) else None
         rows.append({"package": distribution, "version": version, "for": purpose,
                      "install": install if version is None else None})
     return rows

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from livedigits import __version__
 
-from livedigits.cli import logs
+from livedigits.util import logs
 from livedigits.bench import BENCH_BACKENDS
 from livedigits.errors import LivedigitsError, UsageError
 from livedigits.capture.cameras import CAMERA_APIS
@@ -216,7 +216,7 @@ def cmd_run(args) -> int:
     from livedigits.classify.backends import load_classifier
     from livedigits.engine.loop import Engine
     from livedigits.draw.overlay import Overlay
-    from livedigits.cli.progress import wanted as progress_wanted
+    from livedigits.util.progress import wanted as progress_wanted
     from livedigits.reading.recognizer import Recognizer
     from livedigits.capture.redact import redact_url
     from livedigits.sinks import (STDOUT, CropSink, CsvSink, ImageDirSink, JsonlSink, NumberPrinter, ProgressSink, VideoOutput,

@@ -63,6 +63,14 @@ class Overlay:
         return image
 
 
+def plot(result: FrameResult, confidence: bool = False, hud: bool = False) -> np.ndarray:
+    """The frame's image, BGR ``uint8``, with each digit boxed and labelled and each number written above
+    it, as the live window draws them; a new array (the frame's own image is left as it is).
+    ``confidence`` adds each digit's probability to its label; ``hud`` the line of latency and digit
+    count at the bottom. Behind ``result.plot()`` of the Python API."""
+    return Overlay(hud=hud, confidence=confidence).annotate(result)
+
+
 def status_screen(size: tuple[int, int], title: str, detail: str = "") -> np.ndarray:
     """A dark ``(h, w, 3)`` frame with ``title`` in large type and ``detail`` under it.
 

@@ -36,7 +36,9 @@ def bind(host: str, port: int) -> socket.socket:
 
 def server_config(app, *, max_connections: int | None = None, header_timeout: float | None = None,
                   body_timeout: float | None = None, **kwargs):
-    """uvicorn's Config for ``app`` with this package's connection limits (:mod:`.conn`)."""
+    """uvicorn's Config for ``app`` with this package's connection limits (:mod:`.conn`): uvicorn's own
+    documented settings where it has one (``timeout_keep_alive``, ``h11_max_incomplete_event_size``,
+    ``limit_concurrency``), and the protocol of :func:`.conn.protocol` for what it lacks."""
     import uvicorn
 
     from livedigits.serve import conn
@@ -47,30 +49,7 @@ def server_config(app, *, max_connections: int | None = None, header_timeout: fl
     if body_timeout is not None:
         limits["body_timeout"] = body_timeout
     kwargs.setdefault("log_level", "warning")
-    return uvicorn.Config(app, http=conn.protocol(**limits), **kwargs)
-
-
-def fewer_malloc_arenas(arenas: int = 2) -> None:
-    """glibc gives each thread that allocates its own malloc arena and rarely returns their memory:
-    after a burst of uploads decoded on many threads the server stays at its peak size. A few
-    arenas keep it near what it uses. (No-op off glibc.)"""
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-8, arenas)  # M_ARENA_MAX
-    except (OSError, AttributeError):
-        pass
-
-
-def trim_malloc() -> None:
-    """Hand freed heap memory back to the system (glibc); no-op elsewhere."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    return uvicorn.Config(app, http=conn.protocol(**limits), **conn.uvicorn_settings(**limits), **kwargs)
 
 
 def _share_cores() -> None:
@@ -136,6 +115,8 @@ def serve(spec, *, host: str, port: int, backend: str, model, device: str, max_u
     if no_token:
         token = None
     allowed = machine_names(host) | {h.lower() for h in allow_hosts}
+    from livedigits.serve.memory import fewer_malloc_arenas
+
     fewer_malloc_arenas()
     _share_cores()
     if max_pixels < 1:

@@ -22,7 +22,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from livedigits.serve import trim_malloc
+from livedigits.serve.memory import trim_malloc
 from livedigits.serve.guard import Guard, machine_names
 from livedigits.serve.hub import LivePipeline
 from livedigits.serve.metrics import CONTENT_TYPE_LATEST, Metrics

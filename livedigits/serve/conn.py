@@ -14,6 +14,16 @@ connection here is watched (once a second, by a timer on the event loop; no thre
   ``accept()`` failing, is what a flood meets.
 
 Refusals and accept errors are logged once per ``LOG_EVERY_S`` with a count, never per attempt.
+
+What uvicorn offers as documented settings is used as such (:func:`uvicorn_settings`):
+``timeout_keep_alive`` closes a kept-alive connection that sends nothing after its answer,
+``h11_max_incomplete_event_size`` bounds the request line and headers, and ``limit_concurrency`` is a
+backstop (uvicorn answers a *request* past it with a bare 503). uvicorn has no setting for the rest: a
+deadline for the headers of a connection that never completes them, a body that stalls, and a refusal
+*at connect* with ``Retry-After``. Those live in :func:`protocol`, a subclass of uvicorn's h11 protocol
+that reads its attributes ``conn`` (the h11 connection), ``flow.read_paused``, ``cycle``, ``loop`` and
+``transport``: uvicorn internals, so ``pyproject.toml`` bounds uvicorn's version to the ones tested
+(``tests/test_abuse.py`` covers each limit against a real server).
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import resource
 import time
 
@@ -32,6 +43,9 @@ log = logging.getLogger("livedigits.serve")
 HEADER_TIMEOUT_S = 10.0
 BODY_TIMEOUT_S = 15.0
 MAX_CONNECTIONS = 4096
+#: The request line and headers together may not exceed this (h11's own default, set explicitly so it
+#: is ours to see): enough for any browser's cookies and a bearer token.
+MAX_HEADER_BYTES = 16 * 1024
 #: File descriptors kept for everything but client connections (model, source, logs, threads).
 RESERVED_FDS = 64
 WATCH_EVERY_S = 1.0
@@ -94,6 +108,19 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop, notes: RateLimitedLog) 
     loop.set_exception_handler(handler)
 
 
+def uvicorn_settings(*, header_timeout: float = HEADER_TIMEOUT_S, max_connections: int = MAX_CONNECTIONS,
+                     **_protocol_only) -> dict:
+    """The documented ``uvicorn.Config`` settings for these limits (the others are the protocol's)."""
+    return {
+        # An answered connection has header_timeout for its next request line, as a new one has.
+        "timeout_keep_alive": max(1, math.ceil(header_timeout)),
+        "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
+        # One above the cap: the protocol refuses the connection past the cap first, with Retry-After;
+        # uvicorn's check (open connections or running requests) only catches what slips past it.
+        "limit_concurrency": max_connections + 1,
+    }
+
+
 def protocol(*, header_timeout: float = HEADER_TIMEOUT_S, body_timeout: float = BODY_TIMEOUT_S,
              max_connections: int = MAX_CONNECTIONS, notes: RateLimitedLog | None = None) -> type:
     """The uvicorn HTTP protocol class with these limits (``uvicorn.Config(http=...)``)."""
@@ -103,16 +130,19 @@ def protocol(*, header_timeout: float = HEADER_TIMEOUT_S, body_timeout: float = 
     refusal = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: 1\r\n"
                b"connection: close\r\ncontent-length: " + str(len(refusal)).encode() + b"\r\n\r\n" + refusal)
 
+    open_connections: set = set()  # counted here, not through uvicorn's own server state
+
     class GuardedH11Protocol(H11Protocol):
         _refused = False
         _watch = None
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
+            open_connections.add(self)
             now = time.monotonic()
             self._waiting_since = now  # for the request line and headers
             self._last_data = now
-            if len(self.connections) > max_connections:
+            if len(open_connections) > max_connections:
                 self._refused = True
                 notes("refused", f"refused a connection: {max_connections} connections are open")
                 transport.write(refusal)
@@ -131,6 +161,7 @@ def protocol(*, header_timeout: float = HEADER_TIMEOUT_S, body_timeout: float = 
             super().on_response_complete()
 
         def connection_lost(self, exc) -> None:
+            open_connections.discard(self)
             if self._watch is not None:
                 self._watch.cancel()
                 self._watch = None
@@ -162,4 +193,4 @@ def protocol(*, header_timeout: float = HEADER_TIMEOUT_S, body_timeout: float = 
     return GuardedH11Protocol
 
 
-__all__ = ["RateLimitedLog", "connection_cap", "protocol", "quiet_accept_errors"]
+__all__ = ["RateLimitedLog", "connection_cap", "protocol", "quiet_accept_errors", "uvicorn_settings"]

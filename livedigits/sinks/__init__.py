@@ -5,7 +5,7 @@
 - :class:`VideoOutput` (``--output``): the annotated video, one file per source (:class:`VideoFile`
   writes one);
 - :class:`ImageDirSink` (``--save-dir``) and :class:`CropSink` (``--save-crops``): images, each written
-  whole or not at all (:func:`write_image`, also behind ``FrameResult.save``);
+  whole or not at all (:func:`write_image`, and :func:`save` behind the API's ``result.save``);
 - :class:`WindowSink`: the window and its keys;
 - :class:`NumberPrinter` and :class:`ProgressSink`: the terminal.
 
@@ -15,7 +15,7 @@ A new kind of output is one class here with those three methods.
 """
 
 from livedigits.sinks.console import NumberPrinter, ProgressSink
-from livedigits.sinks.images import CropSink, ImageDirSink, write_image
+from livedigits.sinks.images import CropSink, ImageDirSink, save, write_image
 from livedigits.sinks.paths import FOURCC_BY_EXTENSION, check_output_folder, check_output_path, check_video_path
 from livedigits.sinks.records import CSV_COLUMNS, STDOUT, CsvSink, JsonlSink
 from livedigits.sinks.video import DEFAULT_VIDEO_FPS, VideoFile, VideoOutput
@@ -24,5 +24,5 @@ from livedigits.sinks.window import WindowSink
 __all__ = [
     "CSV_COLUMNS", "DEFAULT_VIDEO_FPS", "FOURCC_BY_EXTENSION", "STDOUT", "CropSink", "CsvSink", "ImageDirSink",
     "JsonlSink", "NumberPrinter", "ProgressSink", "VideoFile", "VideoOutput", "WindowSink",
-    "check_output_folder", "check_output_path", "check_video_path", "write_image",
+    "check_output_folder", "check_output_path", "check_video_path", "save", "write_image",
 ]

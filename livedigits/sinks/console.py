@@ -101,7 +101,7 @@ class ProgressSink:
         self._done: dict[str, int] = {}
 
     def open(self, streams) -> None:
-        from livedigits.cli.progress import bar
+        from livedigits.util.progress import bar
 
         totals = [min(s.total_frames, self.limit or s.total_frames) for s in streams if s.total_frames]
         if totals and len(totals) == len(streams):

@@ -12,15 +12,24 @@ import numpy as np
 
 from livedigits.util.atomic import write_bytes
 from livedigits.collect.store import NOT_A_DIGIT_LABEL, crop_to_uint8
+from livedigits.draw.overlay import plot
 from livedigits.engine.loop import source_slug
 from livedigits.errors import OutputError
 from livedigits.sinks.paths import check_output_folder, check_output_path, disk_hint
-from livedigits.capture.sources import _quiet_opencv_log, to_bgr8
+from livedigits.capture.images import to_bgr8
+from livedigits.capture.opencv import quiet_log
 from livedigits.types import NOT_A_DIGIT, FrameResult
 
 #: Extensions an annotated image keeps from its original; any other is written as PNG.
 KEPT_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 JPEG_QUALITY = 95
+
+
+def save(result: FrameResult, path: str | os.PathLike, confidence: bool = False, hud: bool = False) -> Path:
+    """Write :func:`~livedigits.draw.overlay.plot`'s picture of ``result`` to ``path`` in the format its
+    extension names (.png, .jpg...) and return the path, whole or not at all (:func:`write_image`).
+    Behind ``result.save(path)`` of the Python API."""
+    return write_image(path, plot(result, confidence=confidence, hud=hud))
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
@@ -40,7 +49,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     detail = ""
     params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if suffix in (".jpg", ".jpeg") else []
     try:
-        with _quiet_opencv_log():  # the error is said on one line below, not in OpenCV's own block
+        with quiet_log():  # the error is said on one line below, not in OpenCV's own block
             # A grey uint8 picture (a 28x28 crop) stays grey; anything else becomes BGR.
             pixels = image if image.ndim == 2 and image.dtype == np.uint8 else to_bgr8(image)
             ok, encoded = cv2.imencode(suffix, pixels, params)

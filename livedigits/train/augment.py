@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from livedigits.train.marks import draw_training_mark
 from livedigits.vision.normalize import CROP_SIZE, normalize_ink
 
 
@@ -61,10 +60,10 @@ def camera(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     """Rebuild a 28x28 uint8 digit as the live pipeline would cut it; float32 [0,1] 28x28 out."""
     size = CROP_SIZE * cfg.upscale
     big = cv2.resize(image, (size, size), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
-    return normalize_ink(_as_seen_by_camera(big, rng, cfg, low_res_probability=cfg.low_res_digits))
+    return normalize_ink(as_seen_by_camera(big, rng, cfg, low_res_probability=cfg.low_res_digits))
 
 
-def _as_seen_by_camera(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, low_res_probability: float) -> np.ndarray:
+def as_seen_by_camera(ink: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, low_res_probability: float) -> np.ndarray:
     """What a pen and a camera do to ink (float32, bright on dark, any size): tilt and shear, a thinner
     or thicker pen, a few pixels of resolution for small writing, blur, the threshold, a cut edge."""
     pad = max(ink.shape) // 4
@@ -116,15 +115,6 @@ def _cut_edge(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> 
         else:
             big[:, xs.max() - cut + 1:] = 0
     return big
-
-
-def negatives(count: int, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
-    """``count`` normalised crops of non-digit marks, float32 ``(count, 28, 28)``, distorted like live crops."""
-    out = np.empty((count, CROP_SIZE, CROP_SIZE), np.float32)
-    for i in range(count):
-        mark = draw_training_mark(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
-        out[i] = normalize_ink(_as_seen_by_camera(mark, rng, cfg, low_res_probability=cfg.low_res_marks))
-    return out
 
 
 def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:

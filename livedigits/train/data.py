@@ -240,7 +240,7 @@ def _keras_download() -> MNIST:
 
     if not installed("keras"):
         raise DataError(f"Keras is not installed (the core install leaves it out: {TRAIN_INSTALL})")
-    from livedigits.cli.logs import native_stderr_off
+    from livedigits.util.logs import native_stderr_off
 
     native_stderr_off()  # TensorFlow's start-up lines
     import keras  # imported here: TensorFlow takes seconds to load

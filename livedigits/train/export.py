@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.util.atomic import write_bytes
-from livedigits.train.augment import AugmentConfig, augment_batch, negatives
+from livedigits.train.augment import AugmentConfig, augment_batch
+from livedigits.train.marks import negatives
 from livedigits.classify.backends import LiteClassifier
 from livedigits.train.evaluation import evaluate_model, evaluate_sets, load_validation_sets, predict_probabilities, scores
 from livedigits.classify.modelfile import load_model, quiet_tensorflow

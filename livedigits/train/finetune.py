@@ -257,7 +257,7 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     """Fine-tune a copy of ``base`` (a loaded Keras model); return ``(model, report)`` where the report
     holds the scores before and after. ``data`` is MNIST as ``load_mnist`` returns it."""
     cfg.check()
-    from livedigits.train.augment import negatives
+    from livedigits.train.marks import negatives
     from livedigits.train.training import TrainConfig, make_sequence
 
     quiet_tensorflow()
@@ -297,7 +297,7 @@ def finetune(samples: Samples, base, data, cfg: FinetuneConfig, log=print):
     log(f"fine-tuning on {len(train_ids)} of your samples (x{repeat}, augmented) and {len(x) - repeat * len(train_ids)} "
         f"MNIST images per epoch, {cfg.epochs} epoch(s) at lr {cfg.lr:g}")
     fit_started = time.perf_counter()
-    from livedigits.cli.progress import bar
+    from livedigits.util.progress import bar
 
     batches = bar(cfg.epochs * len(sequence), desc="fine-tuning", unit="batch")
     callbacks = [progress, keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: batches.update(1))]

@@ -1,6 +1,7 @@
 """Non-digit marks a camera sees on paper: letters, signs, lines, grid pieces, smudges.
 
-Used to train the "not a digit" class (``draw_training_mark``) and to place distractors in
+Used to train the "not a digit" class (``draw_training_mark``, and ``negatives``: marks distorted as
+the camera distorts digits) and to place distractors in
 synthetic scenes (``draw_mark``, the smaller set of clearly non-digit marks). Every function draws
 white ink on a black uint8 canvas.
 
@@ -25,6 +26,9 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from livedigits.train.augment import AugmentConfig, as_seen_by_camera
+from livedigits.vision.normalize import CROP_SIZE, normalize_ink
 
 # Letters that are easy to tell from digits in handwriting (synthetic scenes draw these as distractors).
 LETTERS = "CEFHKMNRVWXcefkmrvwx"
@@ -239,3 +243,12 @@ def _jitter(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
     matrix[0, 1] += rng.normal(0, 0.15)
     return cv2.warpAffine(canvas, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+
+
+def negatives(count: int, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
+    """``count`` normalised crops of non-digit marks, float32 ``(count, 28, 28)``, distorted like live crops."""
+    out = np.empty((count, CROP_SIZE, CROP_SIZE), np.float32)
+    for i in range(count):
+        mark = draw_training_mark(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
+        out[i] = normalize_ink(as_seen_by_camera(mark, rng, cfg, low_res_probability=cfg.low_res_marks))
+    return out

@@ -201,7 +201,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
     from livedigits.train.plots import plot_history
     from livedigits.types import NOT_A_DIGIT
 
-    from livedigits.train.augment import negatives
+    from livedigits.train.marks import negatives
     from livedigits.train.data import checksum, load_mnist
 
     out = Path(out_dir)

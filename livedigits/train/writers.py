@@ -330,13 +330,13 @@ def validation_sets(seed: int = 0, usps: str | os.PathLike | None = None, limit:
     (then the camera may thicken them again), through the camera distortions.
     ``limit``: at most that many per set (quick checks).
     """
-    from livedigits.train.augment import AugmentConfig, _as_seen_by_camera
+    from livedigits.train.augment import AugmentConfig, as_seen_by_camera
 
     rng = np.random.default_rng((seed, 11))
     cfg = AugmentConfig()
 
     def camera(ink):
-        crop = normalize_ink(_as_seen_by_camera(ink.astype(np.float32) / 255.0, rng, cfg, cfg.low_res_digits))
+        crop = normalize_ink(as_seen_by_camera(ink.astype(np.float32) / 255.0, rng, cfg, cfg.low_res_digits))
         if crop.max() == 0:  # the threshold erased a hairline: keep the clean drawing
             crop = normalize_ink(ink)
         return np.round(crop * 255).astype(np.uint8)

@@ -10,6 +10,7 @@ looks for the package without importing it, so asking costs nothing.
 from __future__ import annotations
 
 import importlib.util
+from importlib import metadata
 
 from livedigits.errors import LivedigitsError
 
@@ -22,6 +23,14 @@ class MissingExtraError(LivedigitsError):
     """A command needs a part that this install leaves out (TensorFlow, matplotlib)."""
 
     exit_code = 1
+
+
+def distribution_version(distribution: str) -> str | None:
+    """The installed version of a distribution (``"tensorflow"``), or None where it is not installed."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def installed(module: str) -> bool:

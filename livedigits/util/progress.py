@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from livedigits.cli import logs
+from livedigits.util import logs
 
 #: With ``lines``, a line is written at the first step and each time the count passes another
 #: 1/LINE_PARTS of the total.
