@@ -442,6 +442,7 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
 
     class Source:
         name, kind, state, policy, frames_dropped, warnings = "fake", "camera", "live", "latest", 0, []
+        is_live, fps, size, total_frames, reconnects = True, None, None, None, 0
 
         def start(self):
             return self

@@ -61,6 +61,7 @@ class Camera:
     """A live source that never ends, counting its stops (as a real camera's release)."""
 
     name, kind, policy, frames_dropped, warnings, fps = "fake camera", "camera", "latest", 0, [], 30.0
+    is_live, size, total_frames, reconnects = True, None, None, 0  # the rest of engine.SourceLike
 
     def __init__(self):
         self.state, self.stops, self.index = "starting", 0, 0
@@ -251,3 +252,21 @@ def test_save_dir_needs_a_still_image_source(tmp_path):
     done = run_cli(str(DEMO), "--headless", "--save-dir", str(tmp_path / "out"))
     assert done.returncode == 2 and "--save-dir saves annotated still images" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_sources_and_sinks_give_what_the_engine_protocols_declare(tmp_path):
+    # The engine reads these attributes directly (no getattr with a default): every source and sink of
+    # the package must have them.
+    from livedigits.capture.supervise import KeptSource
+    from livedigits.engine.loop import Sink, SourceLike, Warns
+    from livedigits.sinks import CropSink, CsvSink, ImageDirSink, JsonlSink, NumberPrinter, ProgressSink, VideoOutput
+
+    for source in (open_source(DEMO), open_source(PAGE), KeptSource(str(DEMO))):
+        try:
+            assert isinstance(source, SourceLike), source
+        finally:
+            source.stop()
+    outputs = [JsonlSink(tmp_path / "a.jsonl"), CsvSink(tmp_path / "a.csv"), VideoOutput(tmp_path / "a.mp4"),
+               ImageDirSink(tmp_path / "images"), CropSink(tmp_path / "crops"), NumberPrinter(sys.stdout), ProgressSink(sys.stderr)]
+    assert all(isinstance(sink, Sink) for sink in outputs)
+    assert isinstance(outputs[2], Warns)

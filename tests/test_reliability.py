@@ -441,6 +441,7 @@ class LoopingVideo:
     policy = sources.POLICY_EVERY
     frames_dropped = 0
     name, kind = "loop", "video"
+    is_live, fps, size, total_frames, reconnects = False, None, None, None, 0  # the rest of engine.SourceLike
 
     def __init__(self, path: Path, frames: int, on_frame) -> None:
         self.path, self.total, self.on_frame = str(path), frames, on_frame

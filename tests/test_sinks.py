@@ -311,3 +311,19 @@ def test_kiosk_window_ignores_passers_by(monkeypatch: pytest.MonkeyPatch) -> Non
     # Only the word "quit", typed in one go, closes it.
     assert actions == [None] * (len(keys) - 1) + ["quit"]
     assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls
+
+
+def test_the_window_saves_its_own_snapshot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog) -> None:
+    import logging
+
+    FakeGui(monkeypatch, [ord("s"), ord("s")])
+    monkeypatch.chdir(tmp_path)
+    image = synthetic_image(0)
+    with WindowSink("digits") as window, caplog.at_level(logging.INFO, logger="livedigits"):
+        assert window.show(image) == "snapshot"  # nothing shown yet: nothing saved
+        assert list(tmp_path.iterdir()) == []
+        result = FrameResult(Frame(42, 1.4, image), (), ())
+        assert window.write(result, image) == "snapshot"
+    saved = tmp_path / "livedigits-snapshot-000042.png"
+    assert np.array_equal(cv2.imread(str(saved)), image)
+    assert f"snapshot saved: {saved.name}" in caplog.text

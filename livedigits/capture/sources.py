@@ -292,6 +292,7 @@ class Source:
         self.frames_read = 0
         self.frames_dropped = 0
         self.frames_delivered = 0
+        self.reconnects = 0  # a plain source is never reopened (KeptSource counts its reconnects)
 
     # -- properties
 

@@ -47,7 +47,7 @@ from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 import cv2
 import numpy as np
 
-from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
+from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT  # a sink's write or show may return these
 from livedigits.draw.overlay import Overlay, waiting_screen
 from livedigits.reading.recognizer import Recognizer
 from livedigits.util.stats import percentiles
@@ -86,8 +86,8 @@ class Sink(Protocol):
     when no sink or callback does); ``needs_crops``: whether results must keep their candidates' crops.
 
     ``open(streams)`` is called once before the first frame; ``write(result, image)`` for every result
-    (``image`` is None unless some consumer needs it) and may return an action (``"quit"``, ``"pause"``,
-    ``"snapshot"``) or None; ``close()`` once at the end, on every path, also after a failure.
+    (``image`` is None unless some consumer needs it) and may return an action (``"quit"`` or
+    ``"pause"``) or None (a window saves its own snapshots); ``close()`` once at the end, on every path, also after a failure.
     """
 
     needs_image: bool
@@ -109,15 +109,44 @@ class Interactive(Protocol):
 
 
 @runtime_checkable
+class Warns(Protocol):
+    """A sink with something to say at the end (a video that lost frames): its ``warnings`` go into the
+    run's summary."""
+
+    warnings: Sequence[str]
+
+
+@runtime_checkable
 class SourceLike(Protocol):
     """What the engine needs of a source (:class:`livedigits.capture.sources.Source`, the supervisor
     :class:`livedigits.capture.supervise.KeptSource`, or your own): ``start()`` returning self;
     ``read(timeout)`` returning the next :class:`Frame` or None (ended, or nothing within ``timeout``:
-    ``state`` tells which); ``stop()``, idempotent and callable from any thread; ``name``, ``kind``,
-    ``policy`` (``"latest"`` or ``"every"``), ``fps``, ``state``, ``frames_dropped`` and ``warnings``."""
+    ``state`` tells which); ``stop()``, idempotent and callable from any thread; and the attributes
+    below, read by the engine while it runs (a source may compute them as properties)."""
 
     name: str
+    """How results name it, before duplicates are told apart (``samples/demo.mp4``, ``camera 0``)."""
     kind: str
+    """``camera``, ``stream``, ``video`` or ``images``."""
+    policy: str
+    """``"every"``: every frame is delivered in order (a file as fast as possible: its latency is its
+    processing time); ``"latest"``: the newest frame wins (live, or a file paced in real time)."""
+    is_live: bool
+    """True for cameras and streams."""
+    fps: float | None
+    """The nominal frame rate, None when unknown."""
+    size: tuple[int, int] | None
+    """(width, height) of the first frame, None before there is one."""
+    total_frames: int | None
+    """Frames a file holds where known, else None."""
+    state: str
+    """``starting``, ``live``, ``unavailable`` (being retried) or ``ended``."""
+    frames_dropped: int
+    """Frames the source dropped so far (an unread frame overwritten by a newer one)."""
+    reconnects: int
+    """Times it was lost and opened again (0 for a source that is not supervised)."""
+    warnings: Sequence[str]
+    """What went wrong along the way that the summary should say (an unreadable image skipped)."""
 
     def start(self): ...
 
@@ -266,25 +295,20 @@ def source_slug(label: str) -> str:
 class _Stream:
     """The engine's view of one source."""
 
-    def __init__(self, source, label: str) -> None:
+    def __init__(self, source: SourceLike, label: str) -> None:
         self.source = source
         self.label = label
-        self.replay = getattr(source, "policy", "latest") == "every"
+        self.replay = source.policy == "every"
         self.summary = StreamSummary(label)
         self.started = 0.0
         self.last_at = 0.0
         self.done = False  # reached max_frames: read no more
 
     def info(self) -> StreamInfo:
-        size = getattr(self.source, "size", None)
-        return StreamInfo(
-            label=self.label,
-            kind=str(getattr(self.source, "kind", "")),
-            fps=getattr(self.source, "fps", None),
-            size=tuple(size) if size else None,
-            total_frames=getattr(self.source, "total_frames", None),
-            live=bool(getattr(self.source, "is_live", False)),
-        )
+        source = self.source
+        return StreamInfo(label=self.label, kind=source.kind, fps=source.fps,
+                          size=tuple(source.size) if source.size else None, total_frames=source.total_frames,
+                          live=bool(source.is_live))
 
 
 class _Direct:
@@ -306,7 +330,7 @@ class _Direct:
             self._waiting_since = time.perf_counter()
         frame = stream.source.read(timeout=timeout)
         if frame is None:
-            return None if getattr(stream.source, "state", "ended") == "ended" else []
+            return None if stream.source.state == "ended" else []
         wait_ms = (time.perf_counter() - self._waiting_since) * 1e3
         self._waiting_since = None
         return [(stream, frame, wait_ms)]
@@ -354,7 +378,7 @@ class _Pumped:
             while not self._stop.is_set() and not stream.done:
                 frame = stream.source.read(timeout=READ_POLL_SECONDS)
                 if frame is None:
-                    if getattr(stream.source, "state", "ended") == "ended":
+                    if stream.source.state == "ended":
                         break
                     continue
                 wait_ms = (time.perf_counter() - waiting_since) * 1e3
@@ -432,7 +456,7 @@ class Engine:
 
     def __init__(
         self,
-        sources: Sequence,
+        sources: Sequence[SourceLike],
         recognizer: Recognizer,
         *,
         sinks: Sequence[Sink] = (),
@@ -451,7 +475,7 @@ class Engine:
             raise ValueError("the engine needs at least one source")
         if max_frames is not None and max_frames < 1:
             raise ValueError(f"max_frames must be 1 or more, got {max_frames}")
-        labels = list(labels) if labels is not None else source_labels([str(getattr(s, "name", "")) for s in sources])
+        labels = list(labels) if labels is not None else source_labels([s.name for s in sources])
         if len(labels) != len(sources) or len(set(labels)) != len(labels):
             raise ValueError(f"one distinct label per source is needed, got {labels}")
         self.streams = [_Stream(source, label) for source, label in zip(sources, labels)]
@@ -467,7 +491,7 @@ class Engine:
         self.stop_flag = stop if stop is not None else StopFlag()
         # Drawing costs a few milliseconds: only when something shows or keeps the picture.
         self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
-        if any(getattr(s, "needs_crops", False) for s in self.sinks):
+        if any(s.needs_crops for s in self.sinks):
             recognizer.keep_debug = True
         self.summary = RunSummary()
         self.paused = False
@@ -503,7 +527,7 @@ class Engine:
 
     def _dropped(self, stream: _Stream) -> int:
         """Frames of ``stream`` dropped so far: by its source, and in the engine's slot for it."""
-        dropped = int(getattr(stream.source, "frames_dropped", 0) or 0)
+        dropped = stream.source.frames_dropped
         return dropped + (self._feed.dropped(stream) if self._feed is not None else 0)
 
     # -- running
@@ -617,9 +641,8 @@ class Engine:
         windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
         for window in windows:
             for stream in self.streams:
-                state = getattr(stream.source, "state", "ended")
                 last = self.last_images.get(stream.label)
-                if state == "live" and last is not None:
+                if stream.source.state == "live" and last is not None:
                     screen = last
                 else:
                     screen = waiting_screen(stream.source, None if last is None else last.shape[1::-1])
@@ -661,12 +684,6 @@ class Engine:
         elif action == ACTION_PAUSE:
             self.paused = not self.paused
             self._paused_images.clear()
-        elif action == ACTION_SNAPSHOT:
-            path = f"livedigits-snapshot-{result.frame.index:06d}.png"
-            if cv2.imwrite(path, self.overlay.annotate(result)):
-                print(f"snapshot saved: {path}", flush=True)
-            else:
-                print(f"could not save snapshot {path}", flush=True)
 
     def _finish(self) -> None:
         summary = self.summary
@@ -676,14 +693,14 @@ class Engine:
             source = stream.source
             stream.summary.seconds = (stream.last_at or now) - stream.started
             dropped = stream.summary.dropped = self._dropped(stream)
-            stream.summary.reconnects = int(getattr(source, "reconnects", 0) or 0)
+            stream.summary.reconnects = source.reconnects
             summary.dropped += dropped
             summary.streams[stream.label] = stream.summary
-            for warning in getattr(source, "warnings", []) or []:
+            for warning in source.warnings:
                 if warning not in summary.warnings:
                     summary.warnings.append(warning)
         for sink in self.sinks:
-            for warning in getattr(sink, "warnings", ()) or ():
+            for warning in sink.warnings if isinstance(sink, Warns) else ():
                 if warning not in summary.warnings:
                     summary.warnings.append(warning)
 
@@ -712,6 +729,6 @@ def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
 
 
 __all__ = [
-    "ACTION_PAUSE", "ACTION_QUIT", "ACTION_SNAPSHOT", "Engine", "FrameStats", "Interactive", "RunSummary",
-    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "source_labels", "source_slug",
+    "ACTION_PAUSE", "ACTION_QUIT", "Engine", "FrameStats", "Interactive", "RunSummary",
+    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "Warns", "source_labels", "source_slug",
 ]

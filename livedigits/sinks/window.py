@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import subprocess
 import sys
@@ -22,10 +23,16 @@ from livedigits.engine.keys import (
     KIOSK_QUIT_WITHIN_S,
     KIOSK_QUIT_WORD,
 )
+from livedigits.sinks.images import write_image
 from livedigits.types import FrameResult
+
+log = logging.getLogger(__name__)
 
 #: How long waitKey lets the GUI process events per shown frame.
 WAIT_KEY_MS = 1
+
+#: The file a snapshot (key s) is saved as, in the current folder, by the index of the frame shown.
+SNAPSHOT_NAME = "livedigits-snapshot-{index:06d}.png"
 
 #: Bound on the subprocess that checks the display can be used (see _gui_problem).
 GUI_PROBE_TIMEOUT_S = 20.0
@@ -39,7 +46,9 @@ class WindowSink:
 
     ``write(result, image)`` shows a result in its source's window, ``show(image, label)`` any picture
     (a waiting screen); both return ``"quit"`` (q, Esc, or the window was closed), ``"pause"`` (space),
-    ``"snapshot"`` (s) or None. Create, use and close it from the main thread: GUI toolkits require it.
+    ``"snapshot"`` (s: the window has saved the picture on screen as ``SNAPSHOT_NAME`` in the current
+    folder, named by the last frame shown, and said so on stderr; nothing for the caller to do) or None. Create, use and close it from the main thread: GUI toolkits
+    require it.
     """
 
     needs_image = True
@@ -54,6 +63,7 @@ class WindowSink:
         self.fullscreen = fullscreen or kiosk
         self.pointer_hidden = False
         self.titles: dict[str, str] = {}
+        self._last_index: dict[str | None, int] = {}  # the frame index last shown, per source label
         self._typed: list[tuple[float, str]] = []
         try:
             if self.fullscreen:
@@ -83,6 +93,7 @@ class WindowSink:
                 cv2.namedWindow(title, cv2.WINDOW_AUTOSIZE)
 
     def write(self, result: FrameResult, image: np.ndarray | None) -> str | None:
+        self._last_index[result.source] = result.frame.index
         return self.show(image, result.source)
 
     def show(self, image: np.ndarray, label: str | None = None) -> str | None:
@@ -103,10 +114,25 @@ class WindowSink:
             if key in KEYS_PAUSE:
                 return ACTION_PAUSE
             if key in KEYS_SNAPSHOT:
+                self.snapshot(image, label)
                 return ACTION_SNAPSHOT
         if self._closed_by_user():
             return ACTION_QUIT
         return None
+
+    def snapshot(self, image: np.ndarray, label: str | None = None) -> str | None:
+        """Save ``image`` (what the window shows) as ``SNAPSHOT_NAME``; the path, or None (said on stderr)
+        when nothing was shown yet or it cannot be written."""
+        if label not in self._last_index:
+            return None  # a waiting screen before any frame: nothing worth saving
+        path = SNAPSHOT_NAME.format(index=self._last_index[label])
+        try:
+            write_image(path, image)
+        except OutputError as exc:
+            log.warning("could not save the snapshot: %s", exc)
+            return None
+        log.info("snapshot saved: %s", path)
+        return path
 
     def _kiosk_key(self, key: int) -> str | None:
         now = time.monotonic()
