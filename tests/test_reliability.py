@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 from helpers_media import MjpegServer, synthetic_image, wait_for, write_image, write_video
-from livedigits.capture import sources
+from livedigits.capture import opencv, sources
 from livedigits.errors import SourceError
 from livedigits.vision.segment import find_candidates
 from livedigits.capture.sources import open_source
@@ -115,14 +115,14 @@ class TrackedCapture:
 def captures(monkeypatch: pytest.MonkeyPatch) -> list[TrackedCapture]:
     """Every capture open_source creates during the test, real but tracked."""
     made: list[TrackedCapture] = []
-    real = sources._new_capture
+    real = opencv.new_capture
 
     def tracked(*args):
         capture = TrackedCapture(real(*args))
         made.append(capture)
         return capture
 
-    monkeypatch.setattr(sources, "_new_capture", tracked)
+    monkeypatch.setattr(opencv, "new_capture", tracked)
     return made
 
 
