@@ -74,7 +74,7 @@ def test_tags_of_a_row_of_touching_digits_never_overlap(confidence: bool) -> Non
         assert None not in digit_tags, "each digit of the row has its tag"
 
 
-def test_tags_go_above_else_below_else_inside() -> None:
+def test_tags_go_above_else_below_else_beside_never_inside() -> None:
     frame = (200, 200)
     box = Box(80, 80, 20, 40)
     # Free all round: above.
@@ -82,18 +82,58 @@ def test_tags_go_above_else_below_else_inside() -> None:
     # Above taken: below.
     above = Box(60, 50, 60, 28)
     assert place_tags([box], [(16, 16)], frame, taken=[above]) == [Box(82, 125, 16, 16)]
-    # Both taken: inside, at the box's top.
+    # Both taken: beside it, level with its middle, on the right first.
     below = Box(60, 122, 60, 30)
-    assert place_tags([box], [(16, 16)], frame, taken=[above, below]) == [Box(82, 85, 16, 16)]
-    # Nowhere free: left out rather than drawn over another tag.
+    assert place_tags([box], [(16, 16)], frame, taken=[above, below]) == [Box(105, 92, 16, 16)]
+    right = Box(101, 60, 40, 80)
+    assert place_tags([box], [(16, 16)], frame, taken=[above, below, right]) == [Box(59, 92, 16, 16)]
+    # Nowhere free but inside the box: left out, never drawn over the writing.
+    assert place_tags([box], [(16, 16)], frame, taken=[above, below, right, Box(0, 60, 79, 80)]) == [None]
     assert place_tags([box], [(16, 16)], frame, taken=[Box(0, 0, 200, 200)]) == [None]
     # At the top edge "above" is off the frame, and a tag is slid sideways into it, never cut.
     assert place_tags([Box(0, 0, 8, 30)], [(20, 16)], frame) == [Box(0, 35, 20, 16)]
+    # A digit filling the frame's height: beside it, slid into the frame, whole.
+    assert place_tags([Box(60, 0, 80, 200)], [(30, 40)], frame) == [Box(145, 80, 30, 40)]
 
 
 def test_place_tags_refuses_a_position_it_does_not_know() -> None:
-    with pytest.raises(ValueError, match="above, below, inside"):
-        place_tags([Box(50, 50, 10, 10)], [(8, 8)], (100, 100), order=("left",))
+    with pytest.raises(ValueError, match="above, below, right, left"):
+        place_tags([Box(50, 50, 10, 10)], [(8, 8)], (100, 100), order=("inside",))
+
+
+def _read(image: np.ndarray) -> FrameResult:
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+
+    return Recognizer(load_classifier("lite-int8")).process(Frame(0, 0.0, image))
+
+
+@pytest.mark.parametrize("view", ["page", "one digit filling the view", "a number at the frame's edge"])
+def test_no_tag_covers_the_writing_or_leaves_the_frame(view: str) -> None:
+    page = cv2.imread(str(SAMPLES / "page.png"))
+    if view == "page":
+        image = page
+    else:
+        first = _read(page).numbers[0]  # 8159, near the top left
+        if view == "one digit filling the view":  # its whole height, as a webcam held close sees it
+            d = first.digits[0].box
+            image = page[d.y - 6: d.y2 + 6, d.x - 60: d.x2 + 15]  # room on the left only
+        else:  # the number against the top left corner
+            d = first.box
+            image = page[d.y - 3: d.y2 + 200, d.x - 3: d.x2 + 300]
+        image = np.ascontiguousarray(image)
+    result = _read(image)
+    height, width = image.shape[:2]
+    numbers = NumberAnnotator()
+    digit_tags = DigitLabelAnnotator(avoid=numbers).tags(result, (width, height))
+    number_tags = numbers.tags(result, (width, height))
+    digits = [d.box for d in result.detections]
+    placed = [t.box for t in digit_tags + number_tags if t is not None]
+    assert digits and placed
+    assert not [(t, d) for t in placed for d in digits if _overlap(t, d)], "a tag covers a digit (its own included)"
+    assert all(0 <= t.x and 0 <= t.y and t.x2 <= width and t.y2 <= height for t in placed)
+    if view == "one digit filling the view":  # no room above or below: its tag goes beside it, not on it
+        assert len(digits) == 1 and digit_tags[0] is not None
 
 
 def test_the_digit_text_grows_with_the_box_within_bounds() -> None:

@@ -101,10 +101,68 @@ def test_output_folder_that_does_not_exist(tmp_path):
 
 
 def test_window_without_display_says_use_headless(tmp_path, monkeypatch):
+    # A video's window is the point of it: without a display that is an error that says --headless.
     env = {k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    done = cli("run", "samples/page.png", env=env)
+    done = cli("run", "samples/demo.mp4", env=env)
     assert done.returncode == 6
     assert "--headless" in _one_clear_line(done)
+
+
+PAGE_NUMBERS = ["8159", "9869", "61", "41", "471", "6668", "3", "9183", "2322"]
+
+
+def test_a_still_without_a_display_is_read_without_a_window():
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = cli("run", "samples/page.png", env=env)  # no --headless
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == PAGE_NUMBERS
+    assert "error" not in done.stderr
+
+
+def test_one_image_prints_its_numbers_and_the_timing_report_is_for_verbose():
+    normal = cli("run", "samples/page.png", "--headless")
+    assert normal.returncode == 0, normal.stderr
+    assert normal.stdout.split() == PAGE_NUMBERS
+    assert normal.stderr.strip().splitlines() == ["reading samples/page.png with the lite-int8 backend on the cpu"]
+    verbose = cli("run", "samples/page.png", "--headless", "-v")
+    assert verbose.stdout.split() == PAGE_NUMBERS
+    assert "frames: 1 processed" in verbose.stderr and "latency ms" in verbose.stderr and "segment ms" in verbose.stderr
+    # A video says how the run went in one line; its latency per stage is for -v too.
+    video = cli("run", "samples/demo.mp4", "--headless", "--max-frames", "10")
+    assert "frames: 10 processed" in video.stderr and "latency ms" not in video.stderr
+
+
+def test_quiet_prints_the_same_numbers_and_nothing_else():
+    for source in ("samples/demo.mp4", "samples/page.png"):
+        normal = cli("run", source, "--headless")
+        quiet = cli("run", source, "--headless", "-q")
+        assert quiet.returncode == normal.returncode == 0
+        assert quiet.stdout == normal.stdout and quiet.stdout.strip()
+        assert quiet.stderr == ""
+
+
+def test_an_output_of_an_unknown_kind_is_a_usage_error(tmp_path):
+    done = cli("run", "samples/demo.mp4", "--headless", "--output", str(tmp_path / "out.gif"))
+    assert done.returncode == 2
+    assert "out.gif" in _one_clear_line(done)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_lists_run_first_and_training_last():
+    done = cli("--help")
+    listed = [line.split()[0] for line in done.stdout.split("COMMAND\n", 1)[1].split("\noptions:")[0].splitlines()
+              if line.startswith("    ") and not line.startswith("     ")]
+    assert listed[0] == "run"
+    training = [listed.index(name) for name in ("data", "train", "evaluate", "export", "finetune")]
+    assert min(training) > max(listed.index(name) for name in ("run", "serve", "bench", "cameras", "collect"))
+
+
+@pytest.mark.parametrize("argv", [["page.png"], ["-q", "samples/page.png"], ["0"]])
+def test_a_forgotten_run_names_the_command(argv):
+    done = cli(*argv)
+    assert done.returncode == 2
+    line = _one_clear_line(done)
+    assert f"livedigits run {argv[-1]}" in line and "is not a command" in line
 
 
 def test_each_command_offers_the_choices_its_module_knows():
@@ -131,3 +189,60 @@ def test_bad_options(args):
     done = cli(*args)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
+
+
+def _in(folder, *args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "livedigits", *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=folder)
+
+
+def test_the_bundled_samples_work_from_any_folder(tmp_path):
+    # samples/NAME, as the README writes it, is the bundled sample wherever the command runs.
+    done = _in(tmp_path, "run", "samples/page.png", "--headless")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == PAGE_NUMBERS
+    bench = _in(tmp_path, "bench", "--frames", "10", "--warmup", "1", "--backend", "lite-int8")
+    assert bench.returncode == 0, bench.stderr
+    assert "demo.mp4 (video, 640x480" in bench.stdout
+    # A file of your own at that path wins; a name the bundle lacks is not found.
+    (tmp_path / "samples").mkdir()
+    (tmp_path / "samples" / "page.png").write_bytes(b"")
+    own = _in(tmp_path, "run", "samples/page.png", "--headless")
+    assert own.returncode == 5 and "samples/page.png is empty" in own.stderr
+    missing = _in(tmp_path, "run", "samples/other.png", "--headless")
+    assert missing.returncode == 5 and "no such file or folder: samples/other.png" in missing.stderr
+
+
+def test_the_camera_error_suggests_a_command_that_works(tmp_path):
+    import glob
+    import re
+
+    if glob.glob("/dev/video*"):
+        pytest.skip("this machine has video devices")
+    done = _in(tmp_path, "run", "--headless")
+    assert done.returncode == 5
+    suggested = re.search(r"livedigits run (\S+)", _one_clear_line(done)).group(1)
+    tried = _in(tmp_path, "run", suggested, "--headless", "--max-frames", "3")
+    assert tried.returncode == 0, tried.stderr
+
+
+def test_the_wheel_carries_the_samples_and_the_models():
+    # pyproject maps samples/ and models/ into the package (as livedigits.samples and livedigits.models);
+    # every file of both folders is matched by its package data, so `pip install .` ships them all.
+    from fnmatch import fnmatch
+    from pathlib import Path
+
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    for package, folder in (("livedigits.samples", "samples"), ("livedigits.models", "models")):
+        assert package in config["packages"] and config["package-dir"][package] == folder
+        patterns = config["package-data"][package]
+        needed = {"samples": {"demo.mp4", "page.png", "demo.json", "page.json"},
+                  "models": {"livedigits.tflite", "livedigits_int8.tflite", "livedigits.keras"}}[folder]
+        shipped = {p.name for p in (root / folder).iterdir() if any(fnmatch(p.name, pattern) for pattern in patterns)}
+        assert needed <= shipped, needed - shipped

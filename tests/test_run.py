@@ -56,7 +56,7 @@ def test_every_frame_has_a_record_and_the_video_plays(demo_run):
     ok, image = video.read()
     video.release()
     assert ok and image.shape[:2] == size[::-1]
-    assert "frames:" in done.stderr and "latency ms" in done.stderr
+    assert "frames:" in done.stderr and "latency ms" not in done.stderr  # latency per stage: with -v
 
 
 def test_still_page(tmp_path):

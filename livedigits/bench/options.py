@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from livedigits.capture.bundled import sample_path
 from livedigits.classify.modelfile import BACKENDS
 from livedigits.errors import SourceError, UsageError
 
 #: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.
 ROOT = Path(__file__).resolve().parents[2]
-# The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
-DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
+#: The bundled demo video (inside the installed package, or the checkout's samples/).
+DEFAULT_SAMPLE = sample_path("demo.mp4")
 
 BENCH_BACKENDS = (*BACKENDS, "all")
 #: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that

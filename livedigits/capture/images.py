@@ -204,9 +204,10 @@ def read_image_file(path: str | os.PathLike) -> np.ndarray:
     empty or not an image OpenCV can decode (for the last two, the message ``livedigits run IMAGE``
     prints).
     """
+    from livedigits.capture.bundled import resolve
     from livedigits.errors import SourceError
 
-    name = os.path.expanduser(os.fspath(path))
+    name = resolve(os.path.expanduser(os.fspath(path)))  # samples/page.png: the bundled one, from anywhere
     if not os.path.isfile(name):
         if os.path.isdir(name):
             raise SourceError(f"{name} is a folder, not an image file")

@@ -41,7 +41,7 @@ from typing import Sequence
 import cv2
 import numpy as np
 
-from livedigits.capture import cameras, opencv
+from livedigits.capture import bundled, cameras, opencv
 from livedigits.errors import SourceError
 from livedigits.capture.images import (UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
                                unreadable_image_message)
@@ -784,7 +784,7 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     for prefix, kind in SCHEMES.items():
         if text.lower().startswith(prefix):
             return kind, text
-    path = os.path.expanduser(text)
+    path = bundled.resolve(os.path.expanduser(text))
     if path.startswith("/dev/"):
         if not os.path.exists(path):
             raise SourceError(f"no device {path}; list the cameras with: livedigits cameras")

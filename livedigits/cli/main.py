@@ -18,7 +18,7 @@ from livedigits import __version__
 
 from livedigits.util import logs
 from livedigits.bench import BENCH_BACKENDS
-from livedigits.errors import LivedigitsError, UsageError
+from livedigits.errors import LivedigitsError, OutputError, SourceError, UsageError
 from livedigits.capture.cameras import CAMERA_APIS
 from livedigits.classify.modelfile import BACKENDS, DEVICES
 from livedigits.util.extras import require_matplotlib, require_tensorflow
@@ -212,6 +212,16 @@ def _source_specs(values: list[str] | None) -> list:
     return specs
 
 
+def _all_stills(specs) -> bool:
+    """Whether every source names still images (an image, a folder or a glob), known without opening it."""
+    from livedigits.capture.sources import source_kind
+
+    try:
+        return all(spec is not None and source_kind(spec) == "images" for spec in specs)
+    except LivedigitsError:
+        return False  # a missing file: opening it says so, in its own words
+
+
 def cmd_run(args) -> int:
     from livedigits.classify.backends import load_classifier
     from livedigits.engine.loop import Engine
@@ -245,7 +255,14 @@ def cmd_run(args) -> int:
     sources = []
     try:
         if not args.headless:
-            sinks.append(WindowSink("livedigits", kiosk=args.kiosk))
+            try:
+                sinks.append(WindowSink("livedigits", kiosk=args.kiosk))
+            except OutputError:
+                if args.kiosk or not _all_stills(specs):
+                    raise
+                # A still image needs no window to be read (a video or a camera does: its window is the
+                # point, so that stays an error that says --headless).
+                _log("no window can be opened here: reading without one")
         for spec in specs:
             if args.kiosk:
                 from livedigits.capture.supervise import KeptSource
@@ -297,7 +314,13 @@ def cmd_run(args) -> int:
         for warning in summary.warnings:
             warn(warning)
         return 0
-    print(summary.text(), file=sys.stderr)
+    if logs.is_verbose():
+        print(summary.text(), file=sys.stderr)  # the timing report: latency per stage
+    elif any(source.kind != "images" for source in sources):
+        print(summary.text(timings=False), file=sys.stderr)
+    else:  # still images: their numbers are the answer; only what went wrong is worth a line
+        for warning in summary.warnings:
+            warn(warning)
     if video is not None:
         for path in video.paths:
             if path.exists():
@@ -454,7 +477,8 @@ def cmd_cameras(args) -> int:
         raise UsageError(f"--indices must be 1 or more, got {args.indices}")
     found = list_cameras(args.camera_api, indices=args.indices)
     print(json.dumps(found) if args.json else text(found))
-    return 0
+    # None that gives a picture: the exit code of a camera that cannot be opened, so a script can tell.
+    return 0 if any("error" not in camera for camera in found["cameras"]) else SourceError.exit_code
 
 
 #: Arguments completed as file or folder names.
@@ -717,7 +741,25 @@ def build_parser() -> argparse.ArgumentParser:
     for subparser in _subparsers(parser):
         _add_verbosity(subparser, argparse.SUPPRESS)
     parser.set_defaults(sections={"run": run, "serve": serve})
+    # The help lists the everyday commands first and training last, whatever order they are built in.
+    sub._choices_actions.sort(key=lambda action: COMMAND_ORDER.index(action.dest))
     return parser
+
+
+#: The commands as the help lists them: reading first, then the tools around it, training last.
+COMMAND_ORDER = ("run", "serve", "bench", "cameras", "collect", "score", "config", "doctor", "completion", "samples",
+                 "data", "train", "evaluate", "export", "finetune")
+
+
+def _forgotten_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """``livedigits page.png``: the first word is no command. Say which command reads it, exit 2. (The
+    options before a command, -v, -q, --version and -h, take no value, so the first other word is it.)"""
+    words = [word for word in argv if not word.startswith("-")]
+    if not words or words[0] in COMMAND_ORDER:
+        return
+    word = words[0]
+    parser.error(f"{word!r} is not a command; to read a file, folder, camera or stream give the command first: "
+                 f"livedigits run {word} (commands: {', '.join(COMMAND_ORDER)})")
 
 
 def _add_settings_options(command: argparse.ArgumentParser) -> None:
@@ -761,6 +803,7 @@ def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _forgotten_command(parser, sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     if args.verbose and args.quiet:
         parser.error("-v/--verbose and -q/--quiet contradict each other; give one")

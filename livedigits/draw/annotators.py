@@ -21,9 +21,10 @@ directly to draw your own::
 
 **Labels are tags**: a filled rectangle with the text in it, sized from the box it labels (a digit's
 text is :data:`DIGIT_TEXT_FRACTION` of its box's height, within :func:`text_bounds` of the frame
-height) so it reads at a glance on a kiosk screen. :func:`place_tags` puts each tag beside its box
-where no other tag is: the first free position of ``order`` (above, below or inside the box); a tag
-with no free position is left out, so tags never cover each other.
+height) so it reads at a glance on a kiosk screen. :func:`place_tags` puts each tag by its box where
+no other tag and no digit is: the first free position of ``order`` (above, below, right of or left of
+the box), always whole inside the frame; a tag with no free position is left out, so tags never cover
+each other nor the writing (a tag is never drawn inside its own box).
 """
 
 from __future__ import annotations
@@ -62,8 +63,9 @@ NUMBER_MARGIN = 3
 #: Pixels between a digit's box and its tag: clear of the frame of its number. (A number's tag sits on
 #: its frame, as a tab, so it reads as that number's.)
 TAG_GAP = NUMBER_MARGIN + 2
-#: Where a tag may go relative to its box, in the order tried.
-POSITIONS = ("above", "below", "inside")
+#: Where a tag may go relative to its box, in the order tried. Never inside it: that covers the writing
+#: (a digit filling the view is labelled beside it instead).
+POSITIONS = ("above", "below", "right", "left")
 
 BLACK = (0, 0, 0)
 
@@ -124,9 +126,20 @@ class Tag:
 
 def _candidate(anchor: tuple[int, int, int, int], width: int, height: int, position: str, align: str, gap: int,
                frame: tuple[int, int]) -> tuple[int, int, int, int] | None:
-    """The tag's ``(x1, y1, x2, y2)`` at ``position`` and ``align`` by ``anchor`` = ``(x1, y1, x2, y2)``, slid
-    sideways into the frame; None when it does not fit the frame's height there."""
+    """The tag's ``(x1, y1, x2, y2)`` at ``position`` and ``align`` by ``anchor`` = ``(x1, y1, x2, y2)``: above
+    or below it slid sideways into the frame, beside it slid up or down into the frame; None when it
+    does not fit the frame there."""
     ax1, ay1, ax2, ay2 = anchor
+    if position in ("right", "left"):
+        x = ax2 + gap if position == "right" else ax1 - gap - width
+        if x < 0 or x + width > frame[0]:
+            return None
+        # Beside the box: level with its top, else its middle, else its bottom (as align reads).
+        y = {"left": ay1, "center": (ay1 + ay2 - height) // 2, "right": ay2 - height}.get(align)
+        if y is None:
+            raise ValueError(f"a tag is aligned to the left, right or center of its box, not {align!r}")
+        y = min(max(0, y), frame[1] - height)
+        return x, y, x + width, y + height
     if align == "left":
         x = ax1
     elif align == "right":
@@ -140,8 +153,6 @@ def _candidate(anchor: tuple[int, int, int, int], width: int, height: int, posit
         y = ay1 - gap - height
     elif position == "below":
         y = ay2 + gap
-    elif position == "inside":
-        y = ay1 + gap
     else:
         raise ValueError(f"a tag position is one of {', '.join(POSITIONS)}, not {position!r}")
     if y < 0 or y + height > frame[1]:
@@ -155,11 +166,12 @@ def place_tags(anchors: Sequence[Box], sizes: Sequence[tuple[int, int]], frame: 
     """Where each tag goes: ``sizes[i]`` = ``(width, height)`` of the tag of ``anchors[i]``, in a frame of
     ``frame`` = ``(width, height)`` pixels, ``gap`` pixels off its box.
 
-    Each tag takes the first position of ``order`` (``above``, ``below``, ``inside`` the box), in the first
-    alignment of ``align`` (``center`` on the box, flush with its ``left`` or ``right`` edge), that lies in
-    the frame and overlaps none of: a tag placed before it, a box of ``taken`` (other tags), a box of
-    ``keep_clear`` (ink to leave visible: the digits) other than its own anchor. None when there is no
-    such place: the tag is left out, so tags never cover each other.
+    Each tag takes the first position of ``order`` (``above``, ``below``, ``right`` or ``left`` of the box),
+    in the first alignment of ``align`` (``center`` on the box, flush with its ``left`` or ``right`` edge;
+    beside the box the same three mean level with its middle, its top or its bottom), that lies whole in the frame and overlaps none of: its
+    own anchor, a tag placed before it, a box of ``taken`` (other tags), a box of ``keep_clear`` (ink
+    to leave visible: the digits). None when there is no such place: the tag is left out, so tags never
+    cover each other nor the writing.
     """
     # Plain (x1, y1, x2, y2) tuples: this runs for every label of every frame, and a Box's properties
     # cost more than the comparisons.
@@ -170,10 +182,11 @@ def place_tags(anchors: Sequence[Box], sizes: Sequence[tuple[int, int]], frame: 
         a = (anchor.x, anchor.y, anchor.x2, anchor.y2)
         spot = None
         if width <= frame[0] and height <= frame[1]:
-            # Only what lies within a tag's reach of the anchor can be in the way.
-            rx1, ry1, rx2, ry2 = a[0] - width, a[1] - gap - height, a[2] + width, a[3] + gap + height
-            near = [o for o in placed if o[0] < rx2 and rx1 < o[2] and o[1] < ry2 and ry1 < o[3]]
-            near += [o for o in ink if o != a and o[0] < rx2 and rx1 < o[2] and o[1] < ry2 and ry1 < o[3]]
+            # Only what lies within a tag's reach of the anchor (above, below, beside) can be in the way;
+            # the anchor itself too: a tag never covers its own digit.
+            rx1, ry1, rx2, ry2 = a[0] - gap - width, a[1] - gap - height, a[2] + gap + width, a[3] + gap + height
+            near = [o for o in placed if o[0] < rx2 and rx1 < o[2] and o[1] < ry2 and ry1 < o[3]] + [a]
+            near += [o for o in ink if o[0] < rx2 and rx1 < o[2] and o[1] < ry2 and ry1 < o[3]]
             for position in order:
                 for how in align:
                     box = _candidate(a, width, height, position, how, gap, frame)

@@ -255,14 +255,16 @@ class RunSummary:
             values = self.stage_ms[name] = _window()
         return values
 
-    def text(self) -> str:
+    def text(self, timings: bool = True) -> str:
+        """The summary: frames, drops, FPS, and with ``timings`` the latency percentiles per stage."""
         lat = percentiles(self.latencies_ms)
         lines = [
             f"frames: {self.frames} processed, {self.dropped} dropped, in {self.seconds:.1f} s ({self.fps:.1f} fps); "
             f"ended by {self.ended_by}",
-            "latency ms: " + "  ".join(f"{k} {lat[k] or 0.0:.1f}" for k in ("p50", "p95", "p99", "max")),
         ]
-        for stage, values in self.stage_ms.items():
+        if timings:
+            lines.append("latency ms: " + "  ".join(f"{k} {lat[k] or 0.0:.1f}" for k in ("p50", "p95", "p99", "max")))
+        for stage, values in self.stage_ms.items() if timings else ():
             p = percentiles(values)
             lines.append(f"  {stage:>8} ms: p50 {p['p50'] or 0.0:.2f}  p95 {p['p95'] or 0.0:.2f}  max {p['max'] or 0.0:.2f}")
         if len(self.streams) > 1:

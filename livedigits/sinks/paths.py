@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from livedigits.errors import OutputError
+from livedigits.errors import OutputError, UsageError
 
 #: Codec per video file extension: both are in every OpenCV build (mp4v via
 #: FFmpeg, MJPG by OpenCV's own AVI writer), and both read back everywhere.
@@ -39,7 +39,8 @@ def check_video_path(path: str | os.PathLike) -> Path:
     suffix = Path(path).suffix.lower()
     if suffix not in FOURCC_BY_EXTENSION:
         known = " or ".join(FOURCC_BY_EXTENSION)
-        raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
+        # The option's value is wrong, not the disk: a usage error (exit 2), found before anything opens.
+        raise UsageError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
     return check_output_path(path)
 
 
