@@ -1,5 +1,5 @@
-"""The Python API as a user meets it: the README's examples, each kind of input, the settings, the
-errors, and pictures drawn and saved."""
+"""The Python API as a user meets it: the examples of the README and of docs/python-api.md, each kind of
+input, the settings, the errors, and pictures drawn and saved."""
 
 import contextlib
 import errno
@@ -44,37 +44,56 @@ def without_latency(record):
     return {key: value for key, value in record.items() if key != "latency_ms"}
 
 
-# --------------------------------------------------------------------------- the README
+# --------------------------------------------------------------------------- the README and the API page
 
 
-def readme_blocks(section="## Python API"):
-    """The fenced blocks of a README section, in order: ``(language, text)``."""
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(f"\n{section}\n")
-    end = readme.find("\n## ", start + 1)
-    body = readme[start: end if end != -1 else None]
-    return re.findall(r"^```(\w*)\n(.*?)^```$", body, flags=re.S | re.M)
+def doc_blocks(document="docs/python-api.md", section=None):
+    """The fenced blocks of a page (or of one ``## section`` of it), in order: ``(language, text)``."""
+    text = (ROOT / document).read_text()
+    if section is not None:
+        start = text.index(f"\n{section}\n")
+        end = text.find("\n## ", start + 1)
+        text = text[start: end if end != -1 else None]
+    return re.findall(r"^```(\w*)\n(.*?)^```$", text, flags=re.S | re.M)
 
 
-def test_the_readme_examples_run_as_written_and_print_what_it_shows(tmp_path, monkeypatch):
-    blocks = readme_blocks()
-    assert sum(language == "python" for language, _ in blocks) >= 5
-    # Run where a user of the repository would, but write into a fresh folder: samples/ is linked in.
-    (tmp_path / "samples").symlink_to(ROOT / "samples")
-    monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": "__readme__"}
+def run_blocks(blocks, where, namespace):
+    """Run each python block; where a text block follows, what it printed must be that text. The number
+    of blocks so checked."""
     checked = 0
-    page_result = None
     for k, (language, code) in enumerate(blocks):
         if language != "python":
             continue
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            exec(compile(code, f"README.md block {k}", "exec"), namespace)
-        page_result = page_result or namespace.get("result")  # the page's, before the video examples
+            exec(compile(code, f"{where} block {k}", "exec"), namespace)
+        if namespace.get("page_result") is None:  # the page's result, before the video examples
+            namespace["page_result"] = namespace.get("result")
         if k + 1 < len(blocks) and blocks[k + 1][0] == "text":
             assert out.getvalue().strip() == blocks[k + 1][1].strip(), code
             checked += 1
+    return checked
+
+
+def test_the_readme_api_example_runs_as_written_and_prints_what_it_shows(tmp_path, monkeypatch):
+    blocks = doc_blocks("README.md", "## Python API")
+    python = [code for language, code in blocks if language == "python"]
+    assert len(python) == 1 and len(python[0].strip().splitlines()) <= 10  # the API in ten lines
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    monkeypatch.chdir(tmp_path)
+    assert run_blocks(blocks, "README.md", {"__name__": "__readme__"}) == 1
+    assert (tmp_path / "page-annotated.png").is_file()
+
+
+def test_the_api_page_examples_run_as_written_and_print_what_it_shows(tmp_path, monkeypatch):
+    blocks = doc_blocks()
+    assert sum(language == "python" for language, _ in blocks) >= 5
+    # Run where a user of the repository would, but write into a fresh folder: samples/ is linked in.
+    (tmp_path / "samples").symlink_to(ROOT / "samples")
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": "__readme__"}
+    checked = run_blocks(blocks, "docs/python-api.md", namespace)
+    page_result = namespace["page_result"]
     assert checked >= 4
     assert (tmp_path / "page-annotated.png").is_file()
     assert page_result.numbers and texts(page_result) == TRUTH
