@@ -22,7 +22,7 @@ import pytest
 from helpers_media import synthetic_image
 from livedigits import sinks
 from livedigits.sinks import window as window_module
-from livedigits.errors import OutputError
+from livedigits.errors import OutputError, UsageError
 from livedigits.sinks import JsonlSink, VideoFile, WindowSink, check_output_path
 from livedigits.types import Box, Detection, Frame, FrameResult, Number
 
@@ -208,7 +208,7 @@ def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> N
 
 
 def test_video_unknown_extension(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match=r"unknown extension '\.mkv'.*\.mp4 or \.avi"):
+    with pytest.raises(UsageError, match=r"unknown extension '\.mkv'.*\.mp4 or \.avi"):  # the option is wrong: exit 2
         VideoFile(tmp_path / "out.mkv", fps=30)
 
 

@@ -741,8 +741,9 @@ def build_parser() -> argparse.ArgumentParser:
     for subparser in _subparsers(parser):
         _add_verbosity(subparser, argparse.SUPPRESS)
     parser.set_defaults(sections={"run": run, "serve": serve})
-    # The help lists the everyday commands first and training last, whatever order they are built in.
-    sub._choices_actions.sort(key=lambda action: COMMAND_ORDER.index(action.dest))
+    # The help lists the everyday commands first and training last, whatever order they are built in (a
+    # command not in COMMAND_ORDER goes last).
+    sub._choices_actions.sort(key=lambda action: _listed_at(action.dest))
     return parser
 
 
@@ -751,15 +752,20 @@ COMMAND_ORDER = ("run", "serve", "bench", "cameras", "collect", "score", "config
                  "data", "train", "evaluate", "export", "finetune")
 
 
+def _listed_at(command: str) -> int:
+    return COMMAND_ORDER.index(command) if command in COMMAND_ORDER else len(COMMAND_ORDER)
+
+
 def _forgotten_command(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """``livedigits page.png``: the first word is no command. Say which command reads it, exit 2. (The
     options before a command, -v, -q, --version and -h, take no value, so the first other word is it.)"""
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     words = [word for word in argv if not word.startswith("-")]
-    if not words or words[0] in COMMAND_ORDER:
+    if not words or words[0] in commands:
         return
     word = words[0]
     parser.error(f"{word!r} is not a command; to read a file, folder, camera or stream give the command first: "
-                 f"livedigits run {word} (commands: {', '.join(COMMAND_ORDER)})")
+                 f"livedigits run {word} (commands: {', '.join(sorted(commands, key=_listed_at))})")
 
 
 def _add_settings_options(command: argparse.ArgumentParser) -> None:
