@@ -261,8 +261,7 @@ def test_tensorflow_start_up_lines_only_with_verbose():
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits.cli.main import main
-
+    from livedigits.cli import main as cli
     from livedigits.train import training
 
     class Out(io.StringIO):
@@ -277,7 +276,7 @@ def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monk
 
     monkeypatch.setattr(training, "train", fake_train)
     monkeypatch.setattr(sys, "stdout", Out())
-    assert main(["train", "--epochs", "1", *flags]) == 0
+    assert cli.main(["train", "--epochs", "1", *flags]) == 0
     assert seen["verbose"] == verbose  # Keras: 1 = progress bar, 2 = one line per epoch, 0 = silent
 
 
