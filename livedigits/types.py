@@ -149,8 +149,8 @@ class FrameResult:
     ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
 
     def to_record(self) -> dict:
-        """The JSON Lines record for this frame. Its fields are described in one place, the README's
-        "The JSON Lines record": ``file`` only when the frame came from a still image, ``track_id`` only on
+        """The JSON Lines record for this frame. Its fields are described in one place,
+        "The JSON Lines record" in docs/usage.md: ``file`` only when the frame came from a still image, ``track_id`` only on
         video, ``dropped`` only when the candidate budget was reached."""
         record = {
             "source": self.source,

@@ -1,6 +1,6 @@
 """Scoring a run's JSON Lines output against ground truth: with boxes (``synth`` layout) or numbers only.
 
-``records`` are the per-frame dicts a run writes (their fields are described in the README, "The JSON Lines record")::
+``records`` are the per-frame dicts a run writes (their fields are described in docs/usage.md, "The JSON Lines record")::
 
     {"frame": 12, "time": 0.4, "latency_ms": 7.9,
      "detections": [{"box": [x, y, w, h], "digit": 7, "confidence": 0.99}],

@@ -1,5 +1,5 @@
 """Per-frame records: JSON Lines (:class:`JsonlSink`, a file or standard output) and CSV (:class:`CsvSink`,
-one row per number read). The record's fields are described in one place, the README's "The JSON Lines record"."""
+one row per number read). The record's fields are described in one place, "The JSON Lines record" in docs/usage.md."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ CSV_COLUMNS = ("source", "frame", "time", "file", "number", "confidence", "x", "
 
 
 class JsonlSink:
-    """Writes one JSON object per :class:`FrameResult`, one line each (the record is described in the README).
+    """Writes one JSON object per :class:`FrameResult`, one line each (the record is described in docs/usage.md).
 
     Each line goes to the file in a single unbuffered write, so it reaches the
     OS at once and a Ctrl-C or kill between writes leaves only complete lines

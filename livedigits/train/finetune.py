@@ -37,9 +37,9 @@ IMPORT_HINT = "import other images with `livedigits collect FOLDER --auto LABEL 
 
 @dataclass
 class FinetuneConfig:
-    # Chosen on a validation split of MNIST *training* images and the user's held-out samples (README,
-    # "Your own handwriting"): fine-tuning alone, with almost no user samples, costs about 0.08 points of
-    # MNIST validation; with the user's samples the loss grows with their share (in all, 0.15: -0.2,
+    # Chosen on a validation split of MNIST *training* images and the user's held-out samples (with the
+    # previous shipped model, trained on MNIST alone): fine-tuning alone, with almost no user samples,
+    # costs about 0.08 points of MNIST validation; with the user's samples the loss grows with their share (in all, 0.15: -0.2,
     # 0.08: -0.1), while 0.08 still learns a flagged-1 / barred-7 writer to 97-99%. Two epochs of 24,000
     # MNIST images measured the same as three of 12,000, in about the same time, with more distinct images.
     # Freezing conv blocks, label smoothing, warm-up, a lower lr and oversampling MNIST 1s and 7s
