@@ -1,4 +1,5 @@
-"""Command line: argument parsing only; each subcommand calls one function of the package.
+"""Command line: the parser, and one function per command (``cmd_run``...) that checks its options,
+opens what it reads, assembles where results go and calls the package to do the work.
 
 Heavy modules (TensorFlow, OpenCV) are imported inside the subcommands, so
 ``livedigits --help`` answers at once. The choices of options (backends, devices, architectures,
