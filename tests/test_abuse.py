@@ -321,6 +321,22 @@ def test_connections_over_the_cap_are_refused_clearly(server) -> None:
     assert wait_for(lambda: httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200, 10)
 
 
+def test_the_server_uses_uvicorns_own_settings_where_it_has_them(server, classifier) -> None:
+    from livedigits.serve import conn
+
+    config = server_config(create_app(Predictor(classifier), Metrics()), max_connections=100, header_timeout=3.5)
+    assert config.timeout_keep_alive == 4 and config.limit_concurrency == 101
+    assert config.h11_max_incomplete_event_size == conn.MAX_HEADER_BYTES
+    # Headers past the bound: refused and closed, not read on.
+    port, _ = server()
+    with socket.create_connection(("127.0.0.1", port)) as big:
+        big.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (2 * conn.MAX_HEADER_BYTES))
+        big.settimeout(10)
+        reply = big.recv(4096)
+        assert reply.startswith(b"HTTP/1.1 4"), reply[:80]
+        assert _closed_within(big, 8)
+
+
 def test_urllib_gets_its_413_for_an_upload_over_the_limit(server) -> None:
     port, _ = server()
     body = b"\x00" * (11 * 2**20)

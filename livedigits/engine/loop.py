@@ -87,7 +87,8 @@ class Sink(Protocol):
 
     ``open(streams)`` is called once before the first frame; ``write(result, image)`` for every result
     (``image`` is None unless some consumer needs it) and may return an action (``"quit"`` or
-    ``"pause"``) or None (a window saves its own snapshots); ``close()`` once at the end, on every path, also after a failure.
+    ``"pause"``) or None (a window saves its own snapshots); ``close()`` once at the end, on every
+    path, also after a failure.
     """
 
     needs_image: bool
