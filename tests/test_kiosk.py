@@ -137,6 +137,13 @@ def test_kiosk_run_shows_unavailable_then_live_again(monkeypatch: pytest.MonkeyP
             self.shown.append(float(image.mean()))
             return None
 
+        def refresh(self, screens, paused=False, ended=False):  # no frame: what a real window shows
+            from livedigits.sinks.window import pictures
+
+            for label, image in pictures(screens, paused=paused, ended=ended):
+                self.show(image, label)
+            return None
+
         def close(self):
             pass
 

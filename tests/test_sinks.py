@@ -327,3 +327,26 @@ def test_the_window_saves_its_own_snapshot(monkeypatch: pytest.MonkeyPatch, tmp_
     saved = tmp_path / "livedigits-snapshot-000042.png"
     assert np.array_equal(cv2.imread(str(saved)), image)
     assert f"snapshot saved: {saved.name}" in caplog.text
+
+
+def test_what_a_window_shows_while_no_frame_comes() -> None:
+    from types import SimpleNamespace
+
+    from livedigits.engine.loop import Screen
+    from livedigits.sinks.window import pictures
+
+    picture = np.full((480, 640, 3), 220, np.uint8)
+    result = FrameResult(Frame(3, 0.1, picture), (), ())
+    live = SimpleNamespace(state="live", name="camera 0", size=(640, 480), detail="")
+    gone = SimpleNamespace(state="unavailable", name="camera 1", size=(640, 480), detail="retrying in 2 s")
+    screens = [Screen("a", live, result, picture, 30.0), Screen("b", gone, result, picture, 0.0)]
+    shown = dict(pictures(screens))
+    assert shown["a"] is picture  # live: its last picture stays
+    assert shown["b"].shape == picture.shape and shown["b"].mean() < 100  # gone: says so, on a dark screen
+    marked: dict = {}
+    paused = dict(pictures(screens, paused=True, marked=marked))
+    assert not np.array_equal(paused["a"], picture) and np.array_equal(paused["a"][:400], picture[:400])  # marked at the bottom
+    assert dict(pictures(screens, paused=True, marked=marked))["a"] is paused["a"]  # drawn once per pause
+    ended = dict(pictures([Screen("a", SimpleNamespace(state="ended", name="x", size=None, detail=""), result, picture, 0.0)],
+                          ended=True))
+    assert ended["a"] is picture  # lingering after the end: the last picture, to read at leisure

@@ -113,7 +113,8 @@ class CollectWindow:
         self.session.update(result.frame, list(result.candidates), result.probabilities)
         return self._show()
 
-    def show(self, image: np.ndarray, label: str | None = None) -> str | None:
+    def refresh(self, screens, *, paused: bool = False, ended: bool = False) -> str | None:
+        """No new frame (paused, or the source ended): the session's own view, still answering keys."""
         if getattr(self.source, "state", "") == "ended" and not self.session.message:
             self.session.message = "end of the source: label what is shown, q to quit"
         return self._show()

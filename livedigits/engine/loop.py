@@ -48,7 +48,7 @@ import cv2
 import numpy as np
 
 from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT  # a sink's write or show may return these
-from livedigits.draw.overlay import Overlay, waiting_screen
+from livedigits.draw.overlay import Overlay
 from livedigits.reading.recognizer import Recognizer
 from livedigits.util.stats import percentiles
 from livedigits.types import Frame, FrameResult
@@ -101,12 +101,28 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class Screen:
+    """What a window is told of one source while no new frame comes: its ``label``, the ``source`` (its
+    ``state``, ``name``, ``size``), its last ``result`` and the ``image`` drawn of it (None before the
+    first), and the source's ``fps`` so far."""
+
+    label: str
+    source: "SourceLike"
+    result: FrameResult | None
+    image: np.ndarray | None
+    fps: float
+
+
 @runtime_checkable
 class Interactive(Protocol):
-    """A sink with a screen that must keep answering while no frame comes (a window): ``show(image,
-    label)`` draws ``image`` for the source ``label`` and returns an action, like ``write``."""
+    """A sink with a screen that must keep answering while no frame comes (a window). The engine calls
+    ``refresh(screens, paused=..., ended=...)`` when a poll brings no frame, while the user has paused,
+    and after every source has ended when asked to linger; what to show then (the last picture, a
+    "paused" mark, a waiting screen for a source that is gone) is the window's to decide. It returns an
+    action, like ``write``."""
 
-    def show(self, image: np.ndarray, label: str | None = None) -> str | None: ...
+    def refresh(self, screens: Sequence[Screen], *, paused: bool = False, ended: bool = False) -> str | None: ...
 
 
 @runtime_checkable
@@ -500,7 +516,6 @@ class Engine:
         self.paused = False
         self.last_results: dict[str, FrameResult] = {}
         self.last_images: dict[str, np.ndarray] = {}
-        self._paused_images: dict[str, np.ndarray] = {}
         self._feed = None
         self._started = time.monotonic()
 
@@ -638,44 +653,35 @@ class Engine:
             yield result
 
     def _idle(self) -> None:
-        """No frame this poll: keep windows answering, and say so on screen when a source is gone."""
+        """No frame this poll: the ``on_idle`` callback, and the windows keep answering."""
         if self.on_idle is not None:
             self.on_idle(self)
-        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
-        for window in windows:
-            for stream in self.streams:
-                last = self.last_images.get(stream.label)
-                if stream.source.state == "live" and last is not None:
-                    screen = last
-                else:
-                    screen = waiting_screen(stream.source, None if last is None else last.shape[1::-1])
-                self._act(window.show(screen, stream.label), self.last_results.get(stream.label))
+        self._refresh()
 
     def _linger(self) -> None:
         """Every source has ended: keep the windows answering until the user quits (or a stop)."""
-        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
-        while windows and not self.stop_flag:
-            for stream in self.streams:
-                image = self.last_images.get(stream.label)
-                if image is None:
-                    image = waiting_screen(stream.source)
-                for window in windows:
-                    self._act(window.show(image, stream.label), self.last_results.get(stream.label))
+        while self._windows() and not self.stop_flag:
+            self._refresh(ended=True)
             self.stop_flag.event.wait(PAUSED_POLL_SECONDS)
 
     def _paused_round(self) -> None:
-        """Paused: each window shows its last picture marked "paused", and keys are still answered."""
-        windows = [sink for sink in self.sinks if isinstance(sink, Interactive)]
-        if not windows or not self.last_results:
+        """Paused: no frame is read; the windows keep answering keys (space resumes)."""
+        if not self._windows() or not self.last_results:
             self.paused = False
             return
-        for label, result in list(self.last_results.items()):
-            if label not in self._paused_images:
-                self._paused_images[label] = self.overlay.annotate(result, self.fps(), status="paused")
-            for window in windows:
-                self._act(window.show(self._paused_images[label], label), result)
+        self._refresh(paused=True)
         if self.paused:
             self.stop_flag.event.wait(PAUSED_POLL_SECONDS)  # not a busy loop: the picture does not change
+
+    def _windows(self) -> list:
+        return [sink for sink in self.sinks if isinstance(sink, Interactive)]
+
+    def _refresh(self, paused: bool = False, ended: bool = False) -> None:
+        screens = [Screen(stream.label, stream.source, self.last_results.get(stream.label),
+                          self.last_images.get(stream.label), self._stream_fps(stream)) for stream in self.streams]
+        shown = next((screen.result for screen in screens if screen.result is not None), None)
+        for window in self._windows():
+            self._act(window.refresh(screens, paused=paused, ended=ended), shown)
 
     def _act(self, action: str | None, result: FrameResult | None) -> None:
         if action is None:
@@ -686,7 +692,6 @@ class Engine:
             return  # nothing shown yet to pause on or save
         elif action == ACTION_PAUSE:
             self.paused = not self.paused
-            self._paused_images.clear()
 
     def _finish(self) -> None:
         summary = self.summary
@@ -733,5 +738,5 @@ def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
 
 __all__ = [
     "ACTION_PAUSE", "ACTION_QUIT", "Engine", "FrameStats", "Interactive", "RunSummary",
-    "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "Warns", "source_labels", "source_slug",
+    "Screen", "Sink", "SourceLike", "StopFlag", "StreamInfo", "StreamSummary", "Warns", "source_labels", "source_slug",
 ]

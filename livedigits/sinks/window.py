@@ -23,6 +23,8 @@ from livedigits.engine.keys import (
     KIOSK_QUIT_WITHIN_S,
     KIOSK_QUIT_WORD,
 )
+from livedigits.draw.annotators import HudAnnotator
+from livedigits.draw.overlay import waiting_screen
 from livedigits.sinks.images import write_image
 from livedigits.types import FrameResult
 
@@ -44,8 +46,9 @@ class WindowSink:
     """An OpenCV window showing annotated frames and reading keys; one window per source when there
     are several (titled ``livedigits - SOURCE``).
 
-    ``write(result, image)`` shows a result in its source's window, ``show(image, label)`` any picture
-    (a waiting screen); both return ``"quit"`` (q, Esc, or the window was closed), ``"pause"`` (space),
+    ``write(result, image)`` shows a result in its source's window, ``show(image, label)`` any picture,
+    ``refresh(screens, paused=, ended=)`` what the window shows while no new frame comes
+    (:func:`pictures`); each returns ``"quit"`` (q, Esc, or the window was closed), ``"pause"`` (space),
     ``"snapshot"`` (s: the window has saved the picture on screen as ``SNAPSHOT_NAME`` in the current
     folder, named by the last frame shown, and said so on stderr; nothing for the caller to do) or None. Create, use and close it from the main thread: GUI toolkits
     require it.
@@ -64,6 +67,7 @@ class WindowSink:
         self.pointer_hidden = False
         self.titles: dict[str, str] = {}
         self._last_index: dict[str | None, int] = {}  # the frame index last shown, per source label
+        self._paused: dict[str, np.ndarray] = {}  # each source's last picture marked "paused", while paused
         self._typed: list[tuple[float, str]] = []
         try:
             if self.fullscreen:
@@ -95,6 +99,15 @@ class WindowSink:
     def write(self, result: FrameResult, image: np.ndarray | None) -> str | None:
         self._last_index[result.source] = result.frame.index
         return self.show(image, result.source)
+
+    def refresh(self, screens, *, paused: bool = False, ended: bool = False) -> str | None:
+        """No new frame: show each source's picture as :func:`pictures` chooses; the first action asked."""
+        if not paused:
+            self._paused.clear()
+        action = None
+        for label, image in pictures(screens, paused=paused, ended=ended, marked=self._paused):
+            action = self.show(image, label) or action
+        return action
 
     def show(self, image: np.ndarray, label: str | None = None) -> str | None:
         """Show ``image`` (``(H, W, 3)`` BGR uint8) in the window of source ``label`` (the first when
@@ -186,6 +199,26 @@ class WindowSink:
         self.close()
 
 
+def pictures(screens, *, paused: bool = False, ended: bool = False, marked: dict | None = None):
+    """``(label, image)`` for each of ``screens`` (the engine's :class:`~livedigits.engine.loop.Screen`)
+    while no new frame comes: paused, the last picture with "paused" on its status line (drawn once per
+    pause into ``marked``); after the end, the last picture; otherwise the last picture while the source
+    is live, and a screen that says it is connecting or unavailable when it is not (a kiosk's camera
+    unplugged), so a window nobody watches never freezes on an old picture."""
+    marked = {} if marked is None else marked
+    for screen in screens:
+        image = screen.image
+        if paused and image is not None and screen.result is not None:
+            if screen.label not in marked:
+                marked[screen.label] = HudAnnotator().annotate(image.copy(), screen.result, fps=screen.fps,
+                                                               status="paused")
+            yield screen.label, marked[screen.label]
+        elif image is not None and (ended or screen.source.state == "live"):
+            yield screen.label, image
+        elif not paused:
+            yield screen.label, waiting_screen(screen.source, None if image is None else image.shape[1::-1])
+
+
 def _gui_problem() -> str | None:
     """Why this process cannot open an OpenCV window, or None if it can.
 
@@ -231,4 +264,4 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-__all__ = ["WindowSink"]
+__all__ = ["WindowSink", "pictures"]
