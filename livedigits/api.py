@@ -19,7 +19,6 @@ same TOML file (``config=``), checked by the same code, with the same error mess
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import threading
@@ -49,10 +48,6 @@ SourceInput = Union[int, str, "os.PathLike[str]"]
 
 ACCEPTED = ("a path (str or pathlib.Path), a NumPy array ((H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA), "
             "a PIL image, the bytes of an image file, or a list or tuple of these")
-
-#: The options of a settings file's ``[run]`` table that bear on reading an image; its others (the
-#: source, the outputs, the window) belong to the command and are left to it.
-RUN_OPTIONS = ("model", "backend", "device", "conf", "roi")
 
 #: How error messages name settings given as Python dicts (a file's are named ``--config FILE``).
 CONFIG_ORIGIN = "Reader(config=...)"
@@ -166,6 +161,8 @@ class Reader:
             raise TypeError("a list inside a list: pass each image once in one flat list (pixels as a NumPy array)")
         else:
             raise TypeError(f"cannot read {_name(image)}: pass {ACCEPTED}")
+        settings.check_roi_fits(self.segment_config.roi, pixels.shape[1], pixels.shape[0],
+                                image_file or "the image")
         frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file)
         with self._lock:
             return self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else "")
@@ -271,71 +268,36 @@ class ResultStream:
 
 def _settings(config, segment, reading, conf) -> tuple[SegmentConfig, ReadingConfig, dict]:
     """The segmentation and reading settings, and the ``[run]`` options that bear on reading: the
-    defaults, then the file's (its ``roi`` and ``conf`` over its tables, as for the command), then the
-    arguments."""
+    defaults, then the file's (``config``, else ``$LIVEDIGITS_CONFIG``), then the arguments; each checked
+    by :mod:`livedigits.settings`, the code the command line checks them with."""
     path, origin, document = _document(config)
-    segment_config = settings.field_values(path, "segment", document.get("segment", {}), origin=origin)
-    reading_config = settings.field_values(path, "reading", document.get("reading", {}), origin=origin)
-    run = _run_options(path, origin, document.get("run", {}))
-    where = f"{origin or f'--config {path}'}: [run]"
-    if run.get("roi"):
-        from livedigits.cli.main import _parse_roi  # the command's own reading of "x,y,w,h"
-
-        try:
-            segment_config = replace(segment_config, roi=_parse_roi(run["roi"]))
-        except UsageError as exc:
-            raise UsageError(f"{where} roi: {exc}") from None
-    if run.get("conf") is not None:
-        reading_config = replace(reading_config, min_confidence=_probability(run["conf"], f"{where} conf"))
-    segment_config = _merged("segment", segment_config, segment, SegmentConfig)
-    reading_config = _merged("reading", reading_config, reading, ReadingConfig)
+    where = origin or f"--config {path}"
+    if conf is not None and (isinstance(conf, bool) or not isinstance(conf, (int, float))):
+        raise TypeError(f"conf must be a number from 0 to 1, got {_name(conf)}")
+    segment_config, reading_config = settings.recognizer_settings(document, path=path, origin=origin)
+    run = settings.reader_options(document.get("run", {}), where) if document.get("run") else {}
+    segment_config = settings.merged("segment", segment_config, segment, "Reader(segment=...)")
+    reading_config = settings.merged("reading", reading_config, reading, "Reader(reading=...)")
     if conf is not None:
-        reading_config = replace(reading_config, min_confidence=_probability(conf, "conf"))
+        reading_config = replace(reading_config, min_confidence=settings.check_field(
+            "reading", "min_confidence", conf, "Reader(conf=...)"))
     return segment_config, reading_config, run
 
 
 def _document(config) -> tuple[str | None, str | None, dict]:
-    """``(path, origin, tables)`` of ``config``: a file is named by its path in messages, a dict by
-    ``CONFIG_ORIGIN``."""
-    if config is None:
-        return None, None, {}
-    if isinstance(config, (str, os.PathLike)):
-        path = os.path.expanduser(os.fspath(config))
-        return path, None, settings.read(path)
+    """``(path, origin, tables)`` of ``config`` (else of ``$LIVEDIGITS_CONFIG``): a file is named by its
+    path in messages, a dict by ``CONFIG_ORIGIN``. Old spellings are moved to their place, with a
+    deprecation warning."""
     if isinstance(config, Mapping):
-        return None, CONFIG_ORIGIN, settings.check_tables(dict(config), CONFIG_ORIGIN)
-    raise TypeError(f"config must be the path of a TOML file or a dict of its tables, got {_name(config)}")
-
-
-def _run_options(path, origin, table: dict) -> dict:
-    """The ``[run]`` table checked as ``livedigits run --config`` checks it (an unknown key is an error
-    there too); only ``RUN_OPTIONS`` are kept."""
-    if not table:
-        return {}
-    from livedigits.cli.main import build_parser
-
-    run_parser = build_parser().get_default("sections")["run"]
-    values = settings.option_values(path, "run", table, run_parser, origin=origin)
-    return {key: value for key, value in values.items() if key in RUN_OPTIONS}
-
-
-def _merged(section: str, base, given, cls):
-    """``base`` with ``given`` over it: a whole ``cls`` replaces it, a dict sets the fields it names."""
-    if given is None:
-        return base
-    if isinstance(given, cls):
-        return given
-    if isinstance(given, Mapping):
-        return settings.field_values(None, section, dict(given), origin=f"Reader({section}=...)", base=base)
-    raise TypeError(f"{section} must be a {cls.__name__} or a dict of its fields, got {_name(given)}")
-
-
-def _probability(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{where} must be a number from 0 to 1, got {_name(value)}")
-    if not (math.isfinite(value) and 0 <= value <= 1):
-        raise UsageError(f"{where} is a probability, 0 to 1, got {value:g}")
-    return float(value)
+        tables = settings.check_tables(dict(config), CONFIG_ORIGIN)
+        return None, CONFIG_ORIGIN, settings.normalise(tables, "run", CONFIG_ORIGIN)
+    if config is not None and not isinstance(config, (str, os.PathLike)):
+        raise TypeError(f"config must be the path of a TOML file or a dict of its tables, got {_name(config)}")
+    path, origin = settings.config_path(config)
+    if path is None:
+        return None, None, {}
+    where = origin or f"--config {path}"
+    return path, origin, settings.normalise(settings.read(path, origin), "run", where)
 
 
 # --------------------------------------------------------------------------- images

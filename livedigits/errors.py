@@ -17,6 +17,12 @@ class UsageError(LivedigitsError):
     exit_code = 2
 
 
+class SettingError(UsageError, ValueError):
+    """A setting outside its documented range (``docs/settings.md``), from any entry point: the command
+    line, a settings file, the environment or ``Reader``. A ``ValueError`` too, as Python expects of a
+    bad value, and exit 2 on the command line."""
+
+
 class DataError(LivedigitsError):
     """The MNIST data cannot be found, read or verified."""
 

@@ -12,7 +12,7 @@ import pytest
 
 from livedigits import settings
 
-from livedigits.cli.main import main as cli
+from livedigits.cli import main as cli
 from livedigits.reading.numbers import DEFAULT_READING
 from livedigits.vision.segment import DEFAULT_CONFIG
 
@@ -31,21 +31,22 @@ def other_value(action):
         return True
     if action.choices:
         return next(c for c in action.choices if c != action.default)
-    if action.dest == "roi":
-        return [1, 2, 30, 40]
     if action.type is int:
         return (action.default or 0) + 7
     if action.type is float:
-        return 0.5 if action.dest == "conf" else (action.default or 0) + 2.5
+        return (action.default or 0) + 2.5
     return "somewhere.mp4"
 
 
-def other_field(f, default):
+def other_field(f, default, section):
+    """A valid value of a field that differs from its default: inside its documented range."""
     if default is None:
         return [3, 4, 50, 60]
     if isinstance(default, int):
         return default + 1
-    return round(default * 1.5 + 0.01, 4)
+    bounds = settings.RANGES[section][f.name]
+    value = round(default * 1.5 + 0.01, 4)
+    return value if value in bounds else round((default + bounds.low) / 2, 4)
 
 
 def full_document():
@@ -54,7 +55,7 @@ def full_document():
     document = {section: {key: other_value(action) for key, action in settings.option_actions(sections[section]).items()}
                 for section in settings.OPTION_SECTIONS}
     for section, default in (("segment", DEFAULT_CONFIG), ("reading", DEFAULT_READING)):
-        document[section] = {f.name: other_field(f, getattr(default, f.name)) for f in fields(default)}
+        document[section] = {f.name: other_field(f, getattr(default, f.name), section) for f in fields(default)}
     return document
 
 
@@ -74,16 +75,13 @@ def test_every_key_reaches_the_command(tmp_path, command):
     args = cli._with_settings_file(parser, args, [command, "--config", str(path)])
     actions = settings.option_actions(args.sections[command])
     for key, value in document[command].items():
-        got = getattr(args, actions[key].dest)
-        expected = ",".join(map(str, value)) if key == "roi" else value
-        assert got == expected, key
+        assert getattr(args, actions[key].dest) == value, key
     seg, reading = cli._recognizer_settings(args)
     for f in fields(DEFAULT_READING):
-        expected = document[command]["conf"] if f.name == "min_confidence" else document["reading"][f.name]
-        assert getattr(reading, f.name) == pytest.approx(expected), f.name
+        assert getattr(reading, f.name) == pytest.approx(document["reading"][f.name]), f.name
     for f in fields(DEFAULT_CONFIG):
-        expected = (1, 2, 30, 40) if f.name == "roi" else document["segment"][f.name]  # --roi (from [run]) wins
-        assert getattr(seg, f.name) == (expected if f.name == "roi" else pytest.approx(expected)), f.name
+        expected = document["segment"][f.name]
+        assert getattr(seg, f.name) == (tuple(expected) if f.name == "roi" else pytest.approx(expected)), f.name
 
 
 def test_config_writes_back_what_it_reads(tmp_path):
@@ -95,7 +93,7 @@ def test_config_writes_back_what_it_reads(tmp_path):
     for section, table in document.items():
         for key, value in table.items():
             got = again[section][key]
-            assert got == (",".join(map(str, value)) if key == "roi" and section in ("run", "serve") else value), (section, key)
+            assert got == value, (section, key)
     second = write(tmp_path / "again.toml", again)
     assert run_cli("config", "--config", str(second)).stdout == done.stdout  # a fixed point
     defaults = run_cli("config")
@@ -106,7 +104,7 @@ def test_config_writes_back_what_it_reads(tmp_path):
 
 def test_command_line_wins_and_settings_change_the_reading(tmp_path):
     path = tmp_path / "s.toml"
-    path.write_text('[run]\nheadless = true\nmax-frames = 1\n[segment]\nmin_height = 2000\n')
+    path.write_text('[run]\nheadless = true\nmax_frames = 1\n[segment]\nmin_height = 2000\n')
     done = run_cli("run", "samples/page.png", "--config", str(path), "--jsonl", str(tmp_path / "a.jsonl"))
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "a.jsonl").read_text())["detections"] == []  # no digit is 2000 px tall
@@ -116,10 +114,10 @@ def test_command_line_wins_and_settings_change_the_reading(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[run]\nheadles = true\n", "[run] headles: unknown option; known: backend, camera-api, conf,"),
+    ("[run]\nheadles = true\n", "[run] headles: unknown option; known: backend, camera_api, csv,"),
     ("[segment]\nink = 0.3\n", "[segment] ink: unknown setting; known: ink_contrast, faint_contrast"),
     ("[reading]\nmax_gap = \"wide\"\n", "[reading] max_gap: must be a number"),
-    ("[segment]\nmin_height = -3\n", "[segment] min_height: must be 0 or more"),
+    ("[segment]\nmin_height = -3\n", "[segment] min_height: must be from 1 to 2560"),
     ("[run]\nbackend = \"cuda\"\n", "[run] backend: must be one of auto, keras, lite, lite-int8"),
     ("[run]\nheadless = 1\n", "[run] headless: must be true or false"),
     ("[serve]\nport = 80.5\n", "[serve] port: must be a whole number"),
@@ -137,7 +135,7 @@ def test_a_wrong_file_is_one_clear_line(tmp_path, text, message):
 
 def test_conf_out_of_range_and_a_missing_file():
     done = run_cli("run", "samples/page.png", "--headless", "--conf", "1.5")
-    assert done.returncode == 2 and "--conf is a probability" in done.stderr
+    assert done.returncode == 2 and "--conf: must be from 0 to 1" in done.stderr
     done = run_cli("run", "samples/page.png", "--headless", "--config", "no-such.toml")
     assert done.returncode == 2 and "cannot read it" in done.stderr
 

@@ -158,35 +158,15 @@ def cmd_export(args) -> int:
 # --------------------------------------------------------------------------- live
 
 
-def _parse_roi(text: str | None):
-    if not text:
-        return None
-    try:
-        x, y, w, h = (int(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--roi expects x,y,w,h in pixels, got {text!r}") from None
-    if w <= 0 or h <= 0:
-        raise UsageError(f"--roi width and height must be positive, got {text!r}")
-    return (x, y, w, h)
-
-
 def _recognizer_settings(args):
-    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
-    --roi and --conf."""
-    from dataclasses import replace
-
-    from livedigits.settings import field_values
+    """The segmentation and reading settings: the defaults, then the settings file's [segment] and
+    [reading], then --roi and --conf; checked by the schema's own code (livedigits.settings)."""
+    from livedigits.settings import deprecations_logged, recognizer_settings
 
     document = getattr(args, "settings_document", None) or {}
-    seg = field_values(args.config, "segment", document.get("segment", {}))
-    reading = field_values(args.config, "reading", document.get("reading", {}))
-    if args.roi:
-        seg = replace(seg, roi=_parse_roi(args.roi))
-    if args.conf is not None:
-        if not 0 <= args.conf <= 1:
-            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
-        reading = replace(reading, min_confidence=args.conf)
-    return seg, reading
+    with deprecations_logged():
+        return recognizer_settings(document, path=args.config, origin=getattr(args, "settings_origin", None),
+                                   roi=args.roi or None, conf=args.conf)
 
 
 def _source_specs(values: list[str] | None) -> list:
@@ -744,17 +724,23 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 
 def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
-    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
-    parse the command line again: what it gives wins."""
-    from livedigits.settings import OPTION_SECTIONS, option_values, read
+    """Read and check the settings file (--config FILE, else $LIVEDIGITS_CONFIG) whole, make its [run] or
+    [serve] options the command's defaults, and parse the command line again: what it gives wins."""
+    from livedigits.settings import OPTION_SECTIONS, config_path, deprecations_logged, normalise, option_values, read
 
-    document = read(args.config)
-    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+    path, origin = config_path(args.config)
+    if path is None:
+        return args
+    with deprecations_logged():
+        document = normalise(read(path, origin), args.command, origin or f"--config {path}")
+    values = {section: option_values(path, section, document.get(section, {}), args.sections[section], origin=origin)
               for section in OPTION_SECTIONS}
     if args.command in values:
         values[args.command].pop("config", None)
         args.sections[args.command].set_defaults(**values[args.command])
         args = parser.parse_args(argv)
+    args.config = path
+    args.settings_origin = origin
     args.settings_document = document
     return args
 
@@ -771,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if getattr(args, "config", None):
+        if hasattr(args, "config") and hasattr(args, "sections"):
             args = _with_settings_file(parser, args, argv)
         if getattr(args, "camera_api", None):
             from livedigits.capture.cameras import set_default

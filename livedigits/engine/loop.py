@@ -50,6 +50,7 @@ import numpy as np
 from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
 from livedigits.draw.overlay import Overlay, waiting_screen
 from livedigits.reading.recognizer import Recognizer
+from livedigits.settings import check_roi_fits
 from livedigits.util.stats import percentiles
 from livedigits.types import Frame, FrameResult
 
@@ -571,6 +572,9 @@ class Engine:
         received = time.monotonic()
         items, resize_ms = [], float("nan")
         for stream, frame, _wait in taken:
+            if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
+                check_roi_fits(self.recognizer.segment_config.roi, frame.image.shape[1], frame.image.shape[0],
+                               stream.label)
             if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
                 started = time.perf_counter()
                 frame = resize_frame(frame, self.resize)
