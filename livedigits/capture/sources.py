@@ -837,6 +837,22 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     raise SourceError(f"no such file or folder: {text}; pass a camera index, a file, a folder or a stream URL")
 
 
+def input_paths(spec) -> tuple[list[str], list[str]]:
+    """``(files, folders)`` that ``spec`` reads from disk: a video or image file, a folder and its images,
+    a glob's images; nothing for a camera or a stream, or for a path that does not exist (opening it
+    says so). For checking that no output lands on an input before a run starts."""
+    try:
+        kind, target = _classify(spec)
+    except SourceError:
+        return [], []
+    if kind == "video":
+        return [str(target)], []
+    if kind == "images":
+        name, paths = target
+        return list(paths), [name] if os.path.isdir(name) else sorted({os.path.dirname(p) or "." for p in paths})
+    return [], []
+
+
 def _folder_images(folder: str) -> list[str]:
     """Image files directly in ``folder``, sorted by name; other files are ignored."""
     entries = sorted(os.listdir(folder))

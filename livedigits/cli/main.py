@@ -216,6 +216,13 @@ def cmd_run(args) -> int:
     for option, value in (("--jsonl", None if to_stdout else args.jsonl), ("--csv", args.csv)):
         if value:
             check_output_path(value)
+    from livedigits.sinks.paths import check_outputs_apart
+    from livedigits.sinks.video import per_source_path
+
+    videos = [per_source_path(Path(args.output), k, len(specs)) for k in range(len(specs))] if args.output else []
+    check_outputs_apart(specs, [("--output", v) for v in videos] + [("--jsonl", None if to_stdout else args.jsonl),
+                                                                      ("--csv", args.csv)],
+                        [("--save-dir", args.save_dir), ("--save-crops", args.save_crops)])
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
     if args.kiosk and len(specs) > 1:

@@ -65,3 +65,54 @@ def check_output_folder(path: str | os.PathLike, what: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{what} folder {folder} is not writable; pick another folder or fix its permissions")
     return folder
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same file or folder: by ``os.path.samefile`` where both exist (links and hard links
+    included), else by the resolved path (an output not written yet)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_outputs_apart(sources, files, folders) -> None:
+    """Refuse, before any work, outputs that would destroy an input or each other, with one line naming
+    both paths (:class:`~livedigits.errors.UsageError`, exit 2):
+
+    - an output file (``files``: ``(option, path)`` pairs, e.g. ``[("--output", "in.avi")]``) that is an
+      input file;
+    - an output folder (``folders``, pairs too: ``--save-dir``, ``--save-crops``) that is an input folder or the
+      folder of an input image (annotated copies would replace the originals under their own names);
+    - two outputs on one path.
+
+    ``sources`` are the run's source specs; ``None`` values are outputs not asked for.
+    """
+    from livedigits.capture.sources import input_paths
+    from livedigits.errors import UsageError
+
+    in_files, in_folders = [], []
+    for spec in sources:
+        found_files, found_folders = input_paths(spec)
+        in_files += [Path(f) for f in found_files]
+        in_folders += [Path(f) for f in found_folders]
+    outputs = [(option, Path(value).expanduser()) for option, value in files if value]
+    out_folders = [(option, Path(value).expanduser()) for option, value in folders if value]
+    for option, path in outputs:
+        for source in in_files:
+            if _same(path, source):
+                raise UsageError(f"{option} {path} is the input {source}: it would be overwritten; "
+                                 "write the output to another file")
+    for option, path in out_folders:
+        for folder in in_folders:
+            if _same(path, folder):
+                raise UsageError(f"{option} {path} is the folder of the input {folder}: the originals would be "
+                                 "replaced; give another folder")
+    everything = outputs + out_folders
+    for k, (option, path) in enumerate(everything):
+        for other_option, other in everything[k + 1:]:
+            if _same(path, other):
+                raise UsageError(f"{option} {path} and {other_option} {other} are one path: the two outputs would "
+                                 "be written into each other; give each its own")
