@@ -7,9 +7,9 @@ from pathlib import Path
 
 from livedigits.errors import OutputError
 
-#: Codec per video file extension: both are in every OpenCV build (mp4v via
-#: FFmpeg, MJPG by OpenCV's own AVI writer), and both read back everywhere.
-FOURCC_BY_EXTENSION = {".mp4": "mp4v", ".avi": "MJPG"}
+#: Encoder (FFmpeg's name, through PyAV) and pixel format per video file extension: H.264 in .mp4 and VP9
+#: in .webm play in every browser; Motion JPEG in .avi (every frame a JPEG) is kept for editing tools.
+VIDEO_CODECS = {".mp4": ("libx264", "yuv420p"), ".webm": ("libvpx-vp9", "yuv420p"), ".avi": ("mjpeg", "yuvj420p")}
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -37,8 +37,8 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def check_video_path(path: str | os.PathLike) -> Path:
     """:func:`check_output_path` for a video: also its extension must be one we can write."""
     suffix = Path(path).suffix.lower()
-    if suffix not in FOURCC_BY_EXTENSION:
-        known = " or ".join(FOURCC_BY_EXTENSION)
+    if suffix not in VIDEO_CODECS:
+        known = ", ".join(list(VIDEO_CODECS)[:-1]) + " or " + list(VIDEO_CODECS)[-1]
         raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
     return check_output_path(path)
 
