@@ -44,7 +44,7 @@ import numpy as np
 
 from livedigits.capture import cameras
 from livedigits.errors import SourceError
-from livedigits.capture.images import (UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
+from livedigits.capture.images import (DamagedImage, UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
                                unreadable_image_message)
 from livedigits.cli.logs import native_stderr_captured
 from livedigits.capture.redact import redact_url
@@ -232,6 +232,11 @@ class _CaptureReader:
         return msec / 1000.0 if math.isfinite(msec) and msec >= 0 else None
 
 
+#: Images already said to be skipped, so a folder replayed in a loop says it once (bounded by the
+#: files the program was given).
+_SKIPS_TOLD: set[str] = set()
+
+
 class _ImageListReader:
     """Reads still image files in order, skipping the unreadable ones."""
 
@@ -245,13 +250,14 @@ class _ImageListReader:
         self._next = 0
         self.skipped = 0
         self.warnings: list[str] = []
+        self._why: list[str] = []  # why the last skipped image was skipped
         self.current_path: str | None = None  # the file the last image returned came from
 
     def open(self) -> np.ndarray:
         image = self.read()
         if image is None:
             if len(self._paths) == 1:
-                raise SourceError(unreadable_image_message(self._paths[0]))
+                raise SourceError(unreadable_image_message(self._paths[0], *self._why[-1:]))
             raise SourceError(f"none of the {len(self._paths)} images in {self._name} can be read; are they damaged?")
         return image
 
@@ -261,10 +267,15 @@ class _ImageListReader:
             self._next += 1
             try:
                 image = read_image(path)
-            except UnreadableImage:
+            except UnreadableImage as exc:
                 self.skipped += 1
-                self.warnings.append(f"skipped unreadable image {path}")
-                log.warning("skipped unreadable image %s", path)
+                what = "damaged" if isinstance(exc, DamagedImage) else "unreadable"
+                message = f"skipped {what} image {path} ({exc})"
+                self._why[:] = [str(exc)]
+                self.warnings.append(message)
+                if len(self._paths) > 1 and path not in _SKIPS_TOLD:  # once per file: a kiosk replays its folder for days
+                    _SKIPS_TOLD.add(path)
+                    log.warning(message)
                 continue
             self.current_path = path
             return image
