@@ -32,7 +32,7 @@ import numpy as np
 
 from livedigits import settings
 from livedigits.classify.backends import Classifier, load_classifier
-from livedigits.errors import LivedigitsError, SourceError, UsageError
+from livedigits.errors import ImageListError, LivedigitsError, SourceError, UsageError
 from livedigits.reading.numbers import ReadingConfig
 from livedigits.reading.recognizer import Recognizer
 from livedigits.vision.segment import SegmentConfig
@@ -131,17 +131,37 @@ class Reader:
         3)`` **BGR**, OpenCV's order, ``(H, W, 4)`` BGRA; ``uint8``, ``uint16``, or floats in 0-1), a PIL
         image of any mode (upright by its EXIF orientation) or the bytes of an image file.
 
-        ``SourceError`` for a file that is missing, empty or not an image; ``UsageError`` for an array
-        of a shape or type no picture has; ``TypeError`` for anything else. In a list, the message
-        begins with the image's place in it.
+        ``SourceError`` for a file that is missing, empty, damaged or not an image; ``UsageError`` for an
+        array of a shape or type no picture has; ``TypeError`` for anything else.
+
+        A list is read to its end even when some images fail, and nothing read is lost: if any failed,
+        :class:`~livedigits.errors.ImageListError` (a ``SourceError``) is raised at the end, its
+        ``results`` holding every result in order (None where an image failed) and ``errors`` each
+        failure by its place; the message begins with the first failed image's place and name::
+
+            try:
+                results = reader(paths)
+            except ImageListError as exc:
+                results = [r for r in exc.results if r is not None]
+                for index, error in exc.errors.items():
+                    print(paths[index], error)
         """
         if isinstance(image, (list, tuple)):
-            results = []
+            if any(isinstance(item, (list, tuple)) for item in image):  # pixels as nested lists: nothing read yet
+                raise TypeError("a list inside a list: pass each image once in one flat list (pixels as a NumPy array)")
+            results: list = []
+            errors: dict = {}
             for index, item in enumerate(image):
                 try:
                     results.append(self._read(item, index))
                 except (LivedigitsError, TypeError) as exc:
-                    raise type(exc)(f"image {index} of {len(image)}: {exc}") from None
+                    results.append(None)
+                    errors[index] = exc
+            if errors:
+                first = min(errors)
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                raise ImageListError(f"image {first} of {len(image)}: {errors[first]}{more}; the "
+                                     f"{len(image) - len(errors)} images read are in .results", results, errors)
             return results
         return self._read(image, 0)
 
@@ -274,6 +294,9 @@ def _settings(config, segment, reading, conf) -> tuple[SegmentConfig, ReadingCon
     where = origin or f"--config {path}"
     if conf is not None and (isinstance(conf, bool) or not isinstance(conf, (int, float))):
         raise TypeError(f"conf must be a number from 0 to 1, got {_name(conf)}")
+    for name, given, cls in (("segment", segment, SegmentConfig), ("reading", reading, ReadingConfig)):
+        if given is not None and not isinstance(given, (cls, Mapping)):
+            raise TypeError(f"{name} must be a {cls.__name__} or a dict of its fields, got {_name(given)}")
     segment_config, reading_config = settings.recognizer_settings(document, path=path, origin=origin)
     run = settings.reader_options(document.get("run", {}), where) if document.get("run") else {}
     segment_config = settings.merged("segment", segment_config, segment, "Reader(segment=...)")

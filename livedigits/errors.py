@@ -41,6 +41,20 @@ class SourceError(LivedigitsError):
     exit_code = 5
 
 
+class ImageListError(SourceError):
+    """Some images of a list given to ``Reader`` could not be read. Nothing read is lost: ``results``
+    has one entry per image given, in order, the result where it was read and None where it failed;
+    ``errors`` maps each failed place (0-based) to its exception. The message names the first."""
+
+    def __init__(self, message: str, results: list, errors: dict) -> None:
+        super().__init__(message)
+        self.results = results
+        self.errors = errors
+
+    def __reduce__(self):  # picklable (multiprocessing), with its results
+        return (type(self), (str(self), self.results, self.errors))
+
+
 class OutputError(LivedigitsError):
     """An output file or folder cannot be written."""
 

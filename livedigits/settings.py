@@ -222,8 +222,9 @@ def check_tables(document: dict, origin: str) -> dict:
 def normalise(document: dict, command: str, origin: str) -> dict:
     """``document`` with the old spellings in their one place, each with a deprecation warning: kebab-case
     option keys in snake_case, and ``command``'s ``conf`` and ``roi`` moved to ``[reading] min_confidence``
-    and ``[segment] roi``. The other command's ``conf`` and ``roi`` are dropped (they never applied here).
-    A setting given under both spellings is an error: which one was meant is not known."""
+    and ``[segment] roi`` (where they win over the table's own, as they always did). The other command's
+    ``conf`` and ``roi`` are dropped (they never applied here). Two spellings of one option key are an
+    error: which one was meant is not known."""
     out = {section: dict(table) for section, table in document.items()}
     for section in OPTION_SECTIONS:
         table = out.get(section)
@@ -243,11 +244,9 @@ def normalise(document: dict, command: str, origin: str) -> dict:
             if section != command:
                 continue
             _deprecated(f"{origin}: [{section}] {key} is deprecated; write it as [{field_section}] {field_name}")
-            target = out.setdefault(field_section, {})
-            if field_name in target:
-                raise UsageError(f"{origin}: [{section}] {key} and [{field_section}] {field_name} are the same "
-                                 f"setting; keep [{field_section}] {field_name}")
-            target[field_name] = parse_roi(value, f"{origin}: [{section}] roi") if key == "roi" else value
+            # As before, it wins over the field's table; checked under the name the user wrote.
+            out.setdefault(field_section, {})[field_name] = check_field(field_section, field_name, value,
+                                                                        f"{origin}: [{section}] {key}")
     return out
 
 
