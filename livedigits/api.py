@@ -225,7 +225,7 @@ class Reader:
             raise
         recognizer = Recognizer(_TakingTurns(self.classifier, self._lock), self.segment_config, self.reading_config,
                                 smooth=True)
-        return ResultStream(Engine(opened, recognizer, max_frames=max_frames))
+        return ResultStream(Engine(opened, recognizer, max_frames=max_frames, fail_fast=False))
 
 
 class _TakingTurns:
@@ -247,12 +247,14 @@ class ResultStream:
     """The results of :meth:`Reader.stream`, frame after frame: an iterator and a context manager.
 
     ``close()`` (or leaving a ``with`` block, or ``break``-ing out of a ``for`` loop over it) stops every
-    source; ``summary`` (a :class:`livedigits.engine.loop.RunSummary`) holds the figures of the run so far.
+    source. A source that fails (a stream lost, a stall) lets the others go on; when they are done the
+    iteration raises ``SourceError`` naming it, rather than ending as if all were well; ``summary`` (a :class:`livedigits.engine.loop.RunSummary`) holds the figures of the run so far.
     """
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self._results = engine.results()
+        self._told = False
 
     @property
     def summary(self):
@@ -262,7 +264,14 @@ class ResultStream:
         return self
 
     def __next__(self) -> FrameResult:
-        return next(self._results)
+        try:
+            return next(self._results)
+        except StopIteration:
+            # A source that failed (lost, stalled) let the others go on; now that they are done, say so.
+            failures, self._told = ({} if self._told else self.engine.summary.failures), True
+            if failures:
+                raise SourceError("; ".join(f"{label}: {why}" for label, why in failures.items())) from None
+            raise
 
     def close(self) -> None:
         """Stop reading: every source is stopped, also if no result was taken yet."""

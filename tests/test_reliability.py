@@ -129,14 +129,16 @@ def captures(monkeypatch: pytest.MonkeyPatch) -> list[TrackedCapture]:
 # --------------------------------------------------------------------------- source faults in `run`
 
 
-def test_run_ends_cleanly_when_the_stream_ends(tmp_path: Path) -> None:
-    """The camera app closes the stream mid-run: exit 0, the summary says why, every line complete."""
+def test_run_reports_a_stream_that_is_lost(tmp_path: Path) -> None:
+    """The camera app closes the stream mid-run: a live stream has no end, so it was lost — exit 5, not
+    0 and "end of source"; the summary says why, every line complete."""
     jsonl = tmp_path / "out.jsonl"
     with MjpegServer(fps=25, frames=40, size=(160, 120)) as server:
         done = cli("run", server.url, "--headless", "--jsonl", str(jsonl), timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 5, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
-    assert "ended by end of source" in done.stderr
+    assert "ended by source failure" in done.stderr
+    assert "the sender stopped or the connection was cut; use --reconnect" in done.stderr
     records = jsonl_records(jsonl)
     assert 0 < len(records) <= 40
     assert f"frames: {len(records)} processed" in done.stderr

@@ -492,8 +492,13 @@ class Source:
                         raise SourceError(
                             f"{self.name} stopped sending frames (unplugged, or taken by another program?)"
                         )
-                    log.info("source %s: stream ended", self.name)
-                    return
+                    expected = self._reader.frame_count
+                    if expected and self.frames_read >= TRUNCATION_RATIO * expected:
+                        log.info("source %s: stream ended after its %d frames", self.name, self.frames_read)
+                        return  # a file served over the network, read to its end
+                    # A live stream has no end: the sender stopped, or the connection was cut.
+                    raise SourceError(f"{self.name} ended after {self.frames_read} frames: the sender stopped or "
+                                      "the connection was cut; use --reconnect to keep retrying")
                 if not self._publish(image, time.monotonic(), read_started=asked_at):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer in read()

@@ -30,9 +30,10 @@ EXIT_CODES = """exit codes:
   2  bad arguments or options
   3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
-  5  camera, file or stream cannot be opened or read
-  6  output file or folder cannot be written
-  130 interrupted before any work was done"""
+  5  camera, file or stream cannot be opened or read, or a source failed during the run (lost, stalled)
+  6  output file or folder cannot be written, or a write failed (disk full)
+  130 interrupted hard: Ctrl-C twice (once asks for a clean stop, exit 0), or Ctrl-C before the run began
+end reasons and exit codes: docs/reliability.md"""
 
 
 _logger = logging.getLogger("livedigits.cli.main")
@@ -277,13 +278,16 @@ def cmd_run(args) -> int:
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
     engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
-                    signals=True)
+                    signals=True, fail_fast=args.fail_fast)
     summary = engine.run()
+    status = run_exit_code(summary)
     warn = logging.getLogger("livedigits.run").warning
     if logs.is_quiet():
         for warning in summary.warnings:
             warn(warning)
-        return 0
+        for label, why in summary.failures.items():
+            logging.getLogger("livedigits.run").error(why if label in why else f"{label}: {why}")
+        return status
     print(summary.text(), file=sys.stderr)
     if video is not None:
         for path in video.paths:
@@ -297,7 +301,14 @@ def cmd_run(args) -> int:
             print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
         elif isinstance(sink, CropSink):
             print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
-    return 0
+    return status
+
+
+def run_exit_code(summary) -> int:
+    """0, or 5 when a source failed (lost, stalled): said at the end, after the others finished."""
+    from livedigits.errors import SourceError
+
+    return SourceError.exit_code if summary.failures else 0
 
 
 def cmd_samples(args) -> int:
@@ -562,6 +573,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    run.add_argument("--fail-fast", action="store_true",
+                     help="stop the whole run when one source fails (lost or stalled); by default the others go on "
+                          "and the exit is 5 at the end")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 

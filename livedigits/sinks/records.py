@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.engine.keys import ACTION_QUIT
+from livedigits.engine.keys import ACTION_PIPE_CLOSED
 from livedigits.sinks.paths import check_output_path, disk_hint
 from livedigits.types import FrameResult
 
@@ -56,7 +56,7 @@ class JsonlSink:
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
         """Append ``result.to_record()`` as one line. On standard output, a reader that went away
-        (``| head``) ends the run quietly: the action ``"quit"``."""
+        (``| head``) ends the run quietly: the action ``"pipe closed"``."""
         if self._file is None:
             raise ValueError(f"JsonlSink {self.path} is closed")
         data = (json.dumps(result.to_record()) + "\n").encode("utf-8")
@@ -70,7 +70,7 @@ class JsonlSink:
                 view = view[written:]
         except BrokenPipeError:
             if self.to_stdout:
-                return ACTION_QUIT  # the reader went away (| head): end quietly
+                return ACTION_PIPE_CLOSED  # the reader went away (| head): end quietly
             raise
         except OSError as exc:
             if self.to_stdout:
