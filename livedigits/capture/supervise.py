@@ -297,7 +297,7 @@ class KeptSource:
         self._retry_at = time.monotonic() + self._delay
         # Said on every failure, not only the first: the back-off grows, and a status that still says
         # "retrying in 0.5 s" after minutes is a lie (``next_retry_in`` gives the live figure).
-        self._set_state(STATE_UNAVAILABLE, f"{reason}; try {self.failed_tries} failed, next in {self._delay:.1f} s")
+        self._set_state(STATE_UNAVAILABLE, f"{reason}; retrying in {self._delay:.1f} s (try {self.failed_tries} failed)")
         self._delay = min(self._delay * 2.0, RECONNECT_MAX_DELAY_S)
 
     def _wait_for_retry(self, deadline: float) -> bool:

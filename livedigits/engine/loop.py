@@ -613,8 +613,8 @@ class Engine:
         items, resize_ms = [], float("nan")
         for stream, frame, _wait in taken:
             if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
-                check_roi_fits(self.recognizer.segment_config.roi, frame.image.shape[1], frame.image.shape[0],
-                               stream.label)
+                check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
+                               frame.image.shape[1], frame.image.shape[0], stream.label)
             if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
                 started = time.perf_counter()
                 frame = resize_frame(frame, self.resize)
