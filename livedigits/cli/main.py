@@ -285,8 +285,7 @@ def cmd_run(args) -> int:
     if logs.is_quiet():
         for warning in summary.warnings:
             warn(warning)
-        for label, why in summary.failures.items():
-            logging.getLogger("livedigits.run").error(why if label in why else f"{label}: {why}")
+        _say_failures(summary)
         return status
     print(summary.text(), file=sys.stderr)
     if video is not None:
@@ -301,7 +300,14 @@ def cmd_run(args) -> int:
             print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
         elif isinstance(sink, CropSink):
             print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
+    _say_failures(summary)
     return status
+
+
+def _say_failures(summary) -> None:
+    """Each failed source as the run's last lines, one error line each (what a script reads)."""
+    for label, why in summary.failures.items():
+        print(f"livedigits: error: {why if label in why else f'{label}: {why}'}", file=sys.stderr)
 
 
 def run_exit_code(summary) -> int:

@@ -255,8 +255,6 @@ class RunSummary:
                 lines.append(f"  source {stream.label}: {stream.frames} processed, {stream.dropped} dropped "
                              f"({stream.fps:.1f} fps)")
         lines.extend(f"warning: {w}" for w in self.warnings)
-        lines.extend(f"failed: {why}" if label in why else f"failed: {label}: {why}"
-                     for label, why in self.failures.items())
         return "\n".join(lines)
 
 
