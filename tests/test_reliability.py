@@ -603,3 +603,35 @@ def test_soak_10000_frames_memory_threads_and_captures(tmp_path: Path, mnist_sli
     assert source_threads() == []
     assert wait_for(lambda: os_threads() == os_threads_before, 5), (os_threads_before, os_threads())
     assert len(captures) == source.passes and all(capture.released for capture in captures)
+
+
+def test_a_frame_size_change_mid_video_is_found_and_boxes_stay_in_each_frames_pixels(tmp_path: Path) -> None:
+    """OpenCV scales every frame of a video to its first frame's size without a word, so the boxes of a
+    640x480 -> 960x720 file landed at 2/3 scale. PyAV finds the change; the frames are read at their
+    own size."""
+    import av
+
+    page = cv2.imread(str(Path(__file__).resolve().parent.parent / "samples" / "page.png"))
+    parts = []
+    for k, size in enumerate(((640, 480), (960, 720))):
+        part = tmp_path / f"part{k}.ts"
+        with av.open(str(part), "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+            for index in range(8):
+                frame = av.VideoFrame.from_ndarray(cv2.resize(page, size, interpolation=cv2.INTER_AREA), format="bgr24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        parts.append(part.read_bytes())
+    video = tmp_path / "changes.ts"
+    video.write_bytes(b"".join(parts))  # MPEG-TS pieces join into one stream whose size changes
+    assert [size for _, size in sources.frame_sizes(str(video))] == [(640, 480), (960, 720)]
+    jsonl = tmp_path / "out.jsonl"
+    done = cli("run", str(video), "--headless", "--jsonl", str(jsonl))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the frame size changes mid-video (640x480, then 960x720" in done.stderr
+    rights = [max((d["box"][0] + d["box"][2] for d in r["detections"]), default=0) for r in jsonl_records(jsonl)]
+    assert len(rights) == 16
+    assert max(rights[:8]) <= 640 and min(rights[8:]) > 640  # each frame's boxes in its own pixels

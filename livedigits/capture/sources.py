@@ -232,6 +232,96 @@ class _CaptureReader:
         return msec / 1000.0 if math.isfinite(msec) and msec >= 0 else None
 
 
+#: Seconds the keyframe scan of a video file may take at open (about 200 keyframes of 720p: a 7-minute
+#: file at one keyframe every 2 s); a longer file is scanned that far.
+SIZE_SCAN_BUDGET_S = 1.0
+#: The same for a codec whose every frame is a keyframe (Motion JPEG): the scan would decode it all, so
+#: only its start is looked at (about 130 frames of 640x480).
+INTRA_SCAN_BUDGET_S = 0.2
+
+
+def frame_sizes(path: str, budget_s: float = SIZE_SCAN_BUDGET_S) -> list[tuple[float, tuple[int, int]]]:
+    """``[(seconds, (width, height)), ...]``: the frame size of a video file at its start and at each
+    keyframe where it changes, found by PyAV decoding the keyframes only (a size changes only at one).
+    Empty where PyAV cannot read the file. OpenCV's reader scales every frame to the first's size without
+    a word, so boxes on the later frames would land at the wrong scale; this is how it is found out.
+    The scan stops after ``budget_s`` (``INTRA_SCAN_BUDGET_S`` for Motion JPEG and other intra-only
+    codecs, where it would decode every frame): a change past that point is not seen."""
+    try:
+        import av
+    except ImportError:  # pragma: no cover - a dependency; a broken install reads as before
+        return []
+    sizes: list[tuple[float, tuple[int, int]]] = []
+    started = time.monotonic()
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                return []
+            stream = container.streams.video[0]
+            stream.codec_context.skip_frame = "NONKEY"
+            if stream.codec_context.codec.intra_only:
+                budget_s = min(budget_s, INTRA_SCAN_BUDGET_S)
+            for frame in container.decode(stream):
+                size = (frame.width, frame.height)
+                if not sizes or sizes[-1][1] != size:
+                    sizes.append((float(frame.time or 0.0), size))
+                if time.monotonic() - started > budget_s:
+                    break
+    except (OSError, ValueError, IndexError):  # av's errors are OSError or ValueError
+        return sizes
+    return sizes
+
+
+class _AvVideoReader:
+    """Reads a video file through PyAV, each frame at its own size (a file whose size changes mid-way:
+    OpenCV would scale them all to the first's). The same interface as :class:`_CaptureReader`."""
+
+    def __init__(self, path: str, *, cannot_open: str, no_frame: str) -> None:
+        self._path = path
+        self._cannot_open = cannot_open
+        self._no_frame = no_frame
+        self._container = None
+        self._frames = None
+        self.fps: float | None = None
+        self.frame_count: int | None = None
+        self.position_s: float | None = None
+        self.warnings: list[str] = []
+
+    def open(self) -> np.ndarray:
+        import av
+
+        try:
+            self._container = av.open(self._path)
+            stream = self._container.streams.video[0]
+        except (OSError, ValueError, IndexError) as exc:
+            self.release()
+            raise SourceError(f"{self._cannot_open} ({_one_line(str(exc))})") from None
+        stream.thread_type = "AUTO"
+        self.fps = _nominal_fps(float(stream.average_rate or 0))
+        self.frame_count = int(stream.frames) or None
+        self._frames = self._container.decode(stream)
+        first = self.read()
+        if first is None:
+            self.release()
+            raise SourceError(self._no_frame)
+        return first
+
+    def read(self) -> np.ndarray | None:
+        if self._frames is None:
+            return None
+        try:
+            frame = next(self._frames)
+        except (StopIteration, OSError, ValueError):  # the end, or damaged data: the end, as OpenCV
+            return None
+        self.position_s = float(frame.time) if frame.time is not None else None
+        return frame.to_ndarray(format="bgr24")
+
+    def release(self) -> None:
+        container, self._container, self._frames = self._container, None, None
+        if container is not None:
+            container.close()
+
+
 #: Images already said to be skipped, so a folder replayed in a loop says it once (bounded by the
 #: files the program was given).
 _SKIPS_TOLD: set[str] = set()
@@ -741,6 +831,17 @@ def _open_stream(spec, target, options: OpenOptions):
 def _open_video(spec, target, options: OpenOptions):
     name = str(target)
     _check_nonempty_file(name)
+    sizes = frame_sizes(name)
+    if len(sizes) > 1:
+        # Read at each frame's own size, so its boxes are in its own pixels.
+        reader = _AvVideoReader(name, cannot_open=f"cannot open {name} as a video",
+                                no_frame=f"{name} opened as a video but no frame could be decoded; the file is damaged")
+        changes = ", then ".join(f"{w}x{h}" + (f" from {at:.1f} s" if k else "") for k, (at, (w, h)) in enumerate(sizes))
+        message = (f"{name}: the frame size changes mid-video ({changes}); each frame is read at its own size, "
+                   "and its boxes are in its own pixels")
+        log.warning(message)
+        reader.warnings.append(message)
+        return reader, name, False
     reader = _CaptureReader(
         name,
         cv2.CAP_ANY,
