@@ -60,11 +60,13 @@ class Reader:
     (the default: the fastest there is, LiteRT int8 on a CPU), ``lite``, ``lite-int8`` or ``keras``;
     ``device``: ``auto`` (the default), ``cpu`` or ``gpu`` (the Keras backend); these three, left
     unset, come from ``config``'s ``[run]`` when it has them. ``conf``: report a digit only from this
-    probability (0-1, default 0.6), as ``--conf``. ``config``: a TOML file, or a dict of the same
-    tables, as ``livedigits run --config``: its ``[segment]`` and ``[reading]`` settings, and from
-    ``[run]`` the options above and ``roi``. ``segment`` and ``reading``: a ``SegmentConfig`` or
-    ``ReadingConfig``, or a dict of some of their fields. An argument given here wins over the file,
-    as the command line does; each value is checked now, with the command's error messages.
+    probability (0-1, default 0.6; ``reading.min_confidence``), as ``--conf``. ``config``: a TOML file, or a
+    dict of the same tables, as ``livedigits run --config`` (default: the file ``$LIVEDIGITS_CONFIG``
+    names, if set): its ``[segment]`` and ``[reading]`` settings, and from ``[run]`` the options above.
+    ``segment`` and ``reading``: a ``SegmentConfig`` or ``ReadingConfig``, or a dict of some of their
+    fields. An argument given here wins over the file, as the command line does; each value is checked
+    now against its documented range (docs/settings.md) by the code the command uses:
+    :class:`~livedigits.errors.SettingError`, a ``ValueError``, names the setting and its range.
 
     The model is loaded here, so a wrong model, backend or device raises at once (``ModelError``,
     ``UsageError``). A Reader keeps no state between images and may be shared by threads (calls
