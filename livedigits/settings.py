@@ -251,7 +251,13 @@ def normalise(document: dict, command: str, origin: str) -> dict:
 
 
 def _deprecated(message: str) -> None:
-    warnings.warn(message, SettingDeprecation, stacklevel=3)
+    """Warn, pointing at the caller's own line (the first frame outside this package)."""
+    import sys
+
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("livedigits"):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, SettingDeprecation, stacklevel=level)
 
 
 @contextlib.contextmanager
