@@ -292,10 +292,6 @@ class LivePipeline:
         statuses = [c.status() for c in self.channels]
         return {**statuses[0], "backend": self.backend, "sources": statuses}
 
-    def state(self) -> str:
-        """The state of the whole: ``live`` only when every source is; else the first that is not."""
-        return next((c.source.state for c in self.channels if c.source.state != "live"), "live")
-
     def frames_flowing(self) -> bool:
         return all(c.flowing() for c in self.channels)
 
