@@ -349,8 +349,11 @@ def test_output_folder_that_is_a_file_fails_before_anything_is_written(tmp_path:
 
 def test_unknown_video_extension_leaves_no_empty_jsonl_behind(tmp_path: Path) -> None:
     jsonl = tmp_path / "out.jsonl"
+    done = cli("run", str(PAGE), "--headless", "--jsonl", str(jsonl), "--output", str(tmp_path / "out.gif"))
+    assert done.returncode == 2  # a bad argument, not a failed write
+    assert "unknown extension '.gif'" in one_error_line(done)
     done = cli("run", str(PAGE), "--headless", "--jsonl", str(jsonl), "--output", str(tmp_path / "out.mkv"))
-    assert done.returncode == 6
+    assert done.returncode == 2
     assert "unknown extension '.mkv'" in one_error_line(done)
     assert not jsonl.exists()
 

@@ -208,7 +208,9 @@ def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> N
 
 
 def test_video_unknown_extension(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match=r"unknown extension '\.mkv'.*\.mp4, \.webm or \.avi"):
+    from livedigits.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"unknown extension '\.mkv'.*\.mp4, \.webm or \.avi"):
         VideoFile(tmp_path / "out.mkv", fps=30)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from livedigits.errors import OutputError
+from livedigits.errors import OutputError, UsageError
 
 #: Encoder (FFmpeg's name, through PyAV) and pixel format per video file extension: H.264 in .mp4 and VP9
 #: in .webm play in every browser; Motion JPEG in .avi (every frame a JPEG) is kept for editing tools.
@@ -39,7 +39,8 @@ def check_video_path(path: str | os.PathLike) -> Path:
     suffix = Path(path).suffix.lower()
     if suffix not in VIDEO_CODECS:
         known = ", ".join(list(VIDEO_CODECS)[:-1]) + " or " + list(VIDEO_CODECS)[-1]
-        raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
+        # A name the program cannot write is a bad argument (exit 2), like an unknown option.
+        raise UsageError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
     return check_output_path(path)
 
 
@@ -91,7 +92,6 @@ def check_outputs_apart(sources, files, folders) -> None:
     ``sources`` are the run's source specs; ``None`` values are outputs not asked for.
     """
     from livedigits.capture.sources import input_paths
-    from livedigits.errors import UsageError
 
     in_files, in_folders = [], []
     for spec in sources:
