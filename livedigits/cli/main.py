@@ -759,7 +759,9 @@ def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
     if path is None:
         return args
     with deprecations_logged():
-        document = normalise(read(path, origin), args.command, origin or f"--config {path}")
+        # `config` shows what `run` reads: a [run] conf or roi is shown in its table.
+        command = args.command if args.command in OPTION_SECTIONS else "run"
+        document = normalise(read(path, origin), command, origin or f"--config {path}")
     values = {section: option_values(path, section, document.get(section, {}), args.sections[section], origin=origin)
               for section in OPTION_SECTIONS}
     if args.command in values:
