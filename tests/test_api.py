@@ -485,3 +485,18 @@ def test_a_list_of_1000_with_bad_files_spread_through_keeps_every_good_result(re
         assert (result is None) == (index in bad_places), index
     first = error.results[0]
     assert all(r.to_record()["numbers"] == first.to_record()["numbers"] for r in error.results if r is not None)
+
+
+def test_a_stream_lost_among_sources_is_raised_after_the_others_are_done(reader, tmp_path):
+    from helpers_media import MjpegServer, write_video
+
+    clip = write_video(tmp_path / "clip.avi", 30, fps=30.0, size=(160, 120))
+    seen = {}
+    with MjpegServer(fps=25, frames=8, size=(160, 120)) as server:
+        url = server.url
+        stream = reader.stream(url, str(clip))
+        with pytest.raises(SourceError, match=r"ended after \d+ frames: the sender stopped or the connection was cut"):
+            for result in stream:
+                seen[result.source] = seen.get(result.source, 0) + 1
+    assert seen[str(clip)] == 30  # every frame of the healthy file came first
+    assert list(stream.summary.failures) == [url]
