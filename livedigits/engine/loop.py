@@ -610,13 +610,13 @@ class Engine:
         received = time.monotonic()
         items, resize_ms = [], float("nan")
         for stream, frame, _wait in taken:
-            if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
-                check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
-                               frame.image.shape[1], frame.image.shape[0], stream.label)
             if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
                 started = time.perf_counter()
                 frame = resize_frame(frame, self.resize)
                 resize_ms = (time.perf_counter() - started) * 1e3
+            if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
+                check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
+                               frame.image.shape[1], frame.image.shape[0], stream.label)
             # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
             # the processing time. A live source's latency runs from capture.
             items.append((stream.label, frame, received if stream.replay else None))
