@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import importlib
 
-from livedigits.bench.options import BENCH_BACKENDS, DEFAULT_SAMPLE, BenchOptions, parse_size
+from livedigits.bench.options import BENCH_BACKENDS, BUNDLED, DEFAULT_SAMPLE, BenchOptions, parse_size
 
 # The measuring modules load OpenCV and the engine: imported when first asked for, so the CLI can take
 # BENCH_BACKENDS for its --help without them.
@@ -63,6 +63,7 @@ __all__ = [
     "BackendResult",
     "BenchOptions",
     "BenchReport",
+    "BUNDLED",
     "DEFAULT_SAMPLE",
     "STAGES",
     "check_targets",

@@ -665,7 +665,8 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.set_defaults(func=cmd_finetune)
     bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
     bench.add_argument("source", nargs="?", default=None,
-                       help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
+                       help="video file, camera index, image or stream; realistic or demo: a bundled clip (default: the "
+                            "realistic one, samples/realistic.mp4; demo is the easier samples/demo.mp4)")
     bench.add_argument("--backend", default="auto", choices=BENCH_BACKENDS,
                        help="all: compare the backends side by side on the same frames")
     bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")

@@ -1018,8 +1018,8 @@ def pipeline_reader(backend: str = "auto", model: str | None = None) -> Callable
 
 
 #: The bundled realistic sample: ``samples/realistic.mp4`` and its truth, from this seed.
-REALISTIC_SEED = 19
-REALISTIC_FRAMES = 150
+REALISTIC_SEED = 32
+REALISTIC_FRAMES = 120
 REALISTIC_SIZE = (640, 480)
 REALISTIC_FPS = 30
 #: What the realistic page shows: ruled paper on a dark table, one side in shade, a hand's shadow.
