@@ -414,7 +414,19 @@ def _table_form(page: _Page, active: set, h: float, top: float, margin: float) -
                     bottom = ys[r] + height + rng.uniform(-3, 1)  # its top on the rule above
                 else:
                     x = xs[c] + rng.uniform(-2, 1)
+            first = len(page.placed)
             page.write_number(text, x, bottom, height)
+            # A number stays in its cell (it may touch or cross a rule, not run into the next cell's writing).
+            glyphs = page.placed[first:]
+            right = max(p.box[0] + p.box[2] for p in glyphs)
+            left = min(p.box[0] for p in glyphs)
+            over = right - (xs[c + 1] + 2)
+            if over > 0 and left - over >= xs[c] - 2:
+                for p in glyphs:
+                    p.x -= int(math.ceil(over))
+            elif over > 0:  # too wide for the cell: not written
+                del page.placed[first:]
+                page.numbers.pop()
         page.line += 1
     return ys[-1] + row_h
 
