@@ -62,7 +62,7 @@ def test_same_seed_same_scene_other_seed_other_scene():
     image, truth = stress_scene(11)
     again, truth_again = stress_scene(11)
     assert np.array_equal(image, again) and truth == truth_again
-    other, other_truth = stress_scene(12)
+    other, _ = stress_scene(12)
     assert not np.array_equal(image, other)
     assert image.shape == (stress.STRESS_SIZE[1], stress.STRESS_SIZE[0], 3) and image.dtype == np.uint8
 
@@ -115,7 +115,6 @@ def test_shade_darkens_one_side():
     dark = ratio < 0.8
     count, _ = cv2.connectedComponents(dark.astype(np.uint8))
     assert count - 1 == 1, "the shade is one region"
-    h, w = dark.shape
     assert any(edge.mean() > 0.5 for edge in (dark[0], dark[-1], dark[:, 0], dark[:, -1])), "it reaches a side of the frame"
 
 
@@ -380,3 +379,9 @@ def test_bench_measures_the_realistic_sample_by_default():
     assert BenchOptions().spec.endswith("realistic.mp4")
     assert BenchOptions("demo").spec == str(BUNDLED["demo"]) and BenchOptions("demo").spec.endswith("demo.mp4")
     assert BenchOptions("clip.mp4").spec == "clip.mp4"
+
+
+def test_the_docs_describe_every_phenomenon_as_drawn():
+    page = (ROOT / "docs" / "stress.md").read_text()
+    for name, how in PHENOMENA.items():
+        assert f"| `{name}` | {how} |" in page, f"docs/stress.md does not describe {name} as the generator draws it"

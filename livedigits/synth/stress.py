@@ -63,8 +63,8 @@ from livedigits.synth.scenes import Glyph, SceneOptions, _Placed
 
 #: Every phenomenon, with how it is drawn (the docs table is built from these words).
 PHENOMENA: dict[str, str] = {
-    "wood": "the page (55-88% of the frame, any aspect, turned up to 12 degrees) on a wood table: warm grain along "
-            "the planks, seams between them",
+    "wood": "the page (55-88% of the frame, A4 upright or across or the frame's shape, turned up to 12 degrees, as on "
+            "every table) on a wood table: warm grain along the planks, seams between them",
     "cloth": "the page on cloth: a fine weave (3-6 px), soft folds, a plain or tartan colour",
     "dark_table": "the page on a dark table (5-20% brightness), with a faint texture",
     "patterned_table": "the page on a patterned table: checks, stripes or dots at full contrast",
@@ -84,7 +84,8 @@ PHENOMENA: dict[str, str] = {
     "dotted": "dotted paper: a dot grid 0.5-1 digit height apart, dots 1-2.5 px",
     "ink_colour": "coloured ink: red, green, purple or pencil",
     "paper_colour": "coloured paper: yellow, blue, pink, green, recycled grey or kraft",
-    "dense": "a dense page: digits 12-20 px, rows 1.4-2 digit heights apart, uneven gaps, 40-150 digits",
+    "dense": "a dense page: digits 12-20 px, rows 1.4-2 digit heights apart, 4-11 numbers a row with uneven gaps "
+             "(0.6-2.2 digit heights), filling the page (about 250-460 digits)",
     "blur": "defocus (sigma 1.3-2.6 px) or motion blur (5-12 px streak)",
     "noise": "sensor noise 7-16 grey levels, with colour noise",
     "jpeg": "JPEG quality 20-50",
@@ -330,10 +331,6 @@ class _Page:
         ix, iy, iw, ih = glyph.ink
         self.placed.append(_Placed(glyph, int(round(x - ix)), int(round(bottom - (iy + ih))), text, None, self.line, None, -1))
         return x + iw
-
-    def fits(self, x0: float, y0: float, x1: float, y1: float) -> bool:
-        w, h = self.size
-        return x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h
 
 
 def _random_number(rng: np.random.Generator, dense: bool) -> str:
