@@ -1,5 +1,6 @@
 """The stress generator (``livedigits.synth.stress``): every phenomenon of issue 19 is really drawn, the
-truth is right, the same seed draws the same scene, and ``livedigits stress`` measures them.
+truth is right, the same seed draws the same scene, and ``livedigits stress`` (``livedigits.bench.stress``)
+measures them.
 
 Each phenomenon is checked the way a person looking at the picture would: a hand shadow darkens part of
 the page and leaves the rest, a printed table has long straight rules, a dark table surrounds the page,
@@ -15,9 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from livedigits.bench.stress import TABLE_HEADER, Tally, score_scene
 from livedigits.reading.score import records_from_truth
 from livedigits.synth import scenes, stress
-from livedigits.synth.stress import PHENOMENA, build_scene, score_scene, stress_scene
+from livedigits.synth.stress import PHENOMENA, build_scene, stress_scene
 from livedigits.types import Box
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,7 +321,7 @@ def test_score_scene_counts_printed_digits_and_letters_apart():
                                                               {"box": word["box"], "digit": 1, "confidence": 1.0}])
     counts = score_scene(extra, truth)
     assert counts["on_printed"] == 1 and counts["on_letters"] == 1 and counts["fully_right"] == 0
-    tally = stress.Tally()
+    tally = Tally()
     tally.add(counts)
     figures = tally.figures()
     assert figures["digit_recall"] == 1.0 and figures["printed_read"] == 1
@@ -333,7 +335,7 @@ def test_cli_measures_and_prints_the_table(capsys):
 
     assert main(["stress", "--phenomenon", "shadow", "--phenomenon", "none", "--seeds", "2", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert stress.TABLE_HEADER in out
+    assert TABLE_HEADER in out
     rows = [line for line in out.splitlines() if line.startswith("| shadow |") or line.startswith("| none |")]
     assert len(rows) == 2 and all("| 2 |" in row for row in rows)
     recall = float(rows[1].split("|")[3].split("%")[0])

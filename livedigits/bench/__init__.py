@@ -34,7 +34,8 @@ bench's. Example::
 The modules, one job each: ``options`` (what to measure), ``measure`` (the measured run and its
 instruments), ``micro`` (the full-batch classify figure), ``naive`` (``--compare-naive``),
 ``startup`` (``--startup``), ``machine`` (what it ran on), ``report`` (the figures, their JSON and
-text), ``targets`` (the issue's targets), ``plot`` (``--plot``) and ``run`` (:func:`run_bench`).
+text), ``targets`` (the issue's targets), ``plot`` (``--plot``) and ``run`` (:func:`run_bench`);
+``stress`` is ``livedigits stress`` (reading accuracy on generated hard pages, per phenomenon).
 """
 
 from __future__ import annotations

@@ -421,7 +421,8 @@ def cmd_bench(args) -> int:
 
 
 def cmd_stress(args) -> int:
-    from livedigits.synth.stress import BASELINE_ROWS, PHENOMENA, STRESS_SIZE, check_rows, measure, pipeline_reader, table_text
+    from livedigits.bench.stress import BASELINE_ROWS, check_rows, measure, pipeline_reader, table_text
+    from livedigits.synth.stress import PHENOMENA, STRESS_SIZE
 
     rows = [name for value in args.phenomenon or () for name in value.split(",") if name] or [*BASELINE_ROWS, *PHENOMENA]
     try:

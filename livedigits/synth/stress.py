@@ -24,13 +24,11 @@ The truth is ``scenes``' layout (``livedigits.reading.score.score`` reads it thr
 every non-digit thing as a mark: handwritten words (``kind: "letter"``), printed words
 (``"printed_text"``) and printed digits (``"printed_digit"``, with ``text``). Printed digits are not
 in the numbers: the reader is asked for handwriting, and a printed digit it reads is counted
-apart (``measure``) so that precision can be judged with or without them. Boxes are the tight
+apart so that precision can be judged with or without them. Boxes are the tight
 ink box on the page, mapped into the frame through the curl and the camera, as an axis-aligned box;
 a digit not wholly in view is left out, and so is its number.
 
-``measure`` reads scenes with the real pipeline and totals, per phenomenon: digits found (recall
-and precision), digits read right, numbers read exactly, scenes fully right, blank pages (3 or more
-true digits, nearly none found), and letters or printed words read as digits
+``livedigits.bench.stress`` reads these scenes with the real pipeline and totals them per phenomenon
 (``livedigits stress``). ``realistic_clip`` films one page with a hand-held camera: the bundled
 ``samples/realistic.mp4``.
 
@@ -46,7 +44,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -114,9 +111,6 @@ PRINTED_WORDS = ("Name", "Total", "Score", "Class", "Date", "Item", "Marks", "Se
 # Words without descenders: their ink bottom is their baseline.
 HANDWRITTEN_WORDS = ("total", "sum", "done", "and", "Mon", "Fri", "the", "ok", "Anna", "Tim", "last", "no",
                      "Ben", "fine", "cold", "hot", "room", "check", "mixed", "seen")
-#: Detections matched to this share of the true digits or fewer make a "blank page" (>= 3 true digits).
-BLANK_SHARE = 0.1
-BLANK_MIN_DIGITS = 3
 
 
 def check_phenomena(names: Iterable[str]) -> tuple[str, ...]:
@@ -598,12 +592,21 @@ class _Curl:
     shade: float
 
     def _to_ab(self, x, y, size):
+        """(along toward the curled edge, across) from page (x, y)."""
         pw, ph = size
-        return {"bottom": (y, x), "top": (ph - y, x), "right": (x, y), "left": (pw - x, y)}[self.side]
+        if self.side == "bottom":
+            return y, x
+        if self.side == "top":
+            return ph - y, x
+        return (x, y) if self.side == "right" else (pw - x, y)
 
     def _from_ab(self, a, b, size):
         pw, ph = size
-        return {"bottom": (b, a), "top": (b, ph - a), "right": (a, b), "left": (pw - a, b)}[self.side]
+        if self.side == "bottom":
+            return b, a
+        if self.side == "top":
+            return b, ph - a
+        return (a, b) if self.side == "right" else (pw - a, b)
 
     def _across(self, size) -> float:
         pw, ph = size
@@ -698,7 +701,8 @@ class StressScene:
     page_size: tuple[int, int]
     margin: int  # the page's top-left corner in the world
     curl: _Curl | None
-    truth_items: list[dict] = field(repr=False)  # page-px truth before mapping
+    truth_items: list[dict] = field(repr=False)  # page-px boxes of every glyph and printed mark, before mapping
+    numbers: tuple[str, ...]  # the handwritten numbers' texts, indexed by the items' "number"
     phenomena: tuple[str, ...]
     writer: str
     light: np.ndarray = field(repr=False)  # float32 (h, w) gain in frame px: gradient, vignette, shade
@@ -774,7 +778,7 @@ def build_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, s
 
     items = [{"box": p.box, "digit": p.label, "number": p.number, "char": p.char} for p in page.placed]
     items += [dict(m, printed=True) for m in page.printed.marks]
-    return StressScene(world=table, page_size=page_size, margin=margin, curl=curl, truth_items=items + [{"numbers": page.numbers}],
+    return StressScene(world=table, page_size=page_size, margin=margin, curl=curl, truth_items=items, numbers=tuple(page.numbers),
                        phenomena=active_t, writer=page.writer.name, light=light.astype(np.float32), hand=hand,
                        hand_strength=strength, frame_size=(fw, fh))
 
@@ -802,10 +806,9 @@ def _map_box(scene: StressScene, box, homography: np.ndarray, clip: bool = False
 
 def scene_truth(scene: StressScene, homography: np.ndarray, index: int = 0) -> dict:
     """One frame's truth: ``scenes``' layout (numbers, digits, marks) plus ``phenomena`` and ``writer``."""
-    numbers_text = scene.truth_items[-1]["numbers"]
     digits, marks = [], []
     by_number: dict[int, list] = {}
-    for item in scene.truth_items[:-1]:
+    for item in scene.truth_items:
         # A half-seen word or printed digit can still be misread: marks keep the part in view.
         box = _map_box(scene, item["box"], homography, clip=item.get("printed") or item["number"] is None)
         if item.get("printed"):
@@ -827,7 +830,7 @@ def scene_truth(scene: StressScene, homography: np.ndarray, index: int = 0) -> d
         b = np.array([e[0] for e in entries])
         x0, y0 = b[:, 0].min(), b[:, 1].min()
         x1, y1 = (b[:, 0] + b[:, 2]).max(), (b[:, 1] + b[:, 3]).max()
-        numbers.append({"text": numbers_text[index_n], "box": [int(x0), int(y0), int(x1 - x0), int(y1 - y0)], "line": len(numbers)})
+        numbers.append({"text": scene.numbers[index_n], "box": [int(x0), int(y0), int(x1 - x0), int(y1 - y0)], "line": len(numbers)})
         digits += [{"box": box, "digit": int(d), "number": len(numbers) - 1} for box, d in entries]
     return {"frame": int(index), "size": list(scene.frame_size), "numbers": numbers, "digits": digits, "marks": marks,
             "phenomena": list(scene.phenomena), "writer": scene.writer}
@@ -890,137 +893,6 @@ def stress_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, 
     homography = path.homography(0.0)
     image = film(scene, homography, np.random.default_rng(frame_seed))
     return image, scene_truth(scene, homography)
-
-
-# --------------------------------------------------------------------------- measuring
-
-
-#: Rows of the table besides the phenomena: a plain page, and every phenomenon at random together.
-BASELINE_ROWS = ("none", "mixed")
-
-
-@dataclass
-class Tally:
-    """Counts over the scenes of one row of ``measure``'s table."""
-
-    scenes: int = 0
-    true_digits: int = 0
-    found: int = 0  # detections matched to a true digit (IoU >= score.DIGIT_IOU)
-    right: int = 0  # of those, read as the right digit
-    detections: int = 0
-    on_printed: int = 0  # detections on printed digits (not handwriting: left out of precision)
-    on_letters: int = 0  # detections on handwritten letters or printed words
-    true_numbers: int = 0
-    exact_numbers: int = 0
-    fully_right: int = 0
-    blank: int = 0
-    seconds: float = 0.0  # reading time, all scenes
-
-    def add(self, counts: dict) -> None:
-        for key, value in counts.items():
-            setattr(self, key, getattr(self, key) + value)
-
-    def figures(self) -> dict:
-        def ratio(a, b):
-            return a / b if b else None
-
-        return {"scenes": self.scenes, "digit_recall": ratio(self.found, self.true_digits),
-                "digit_precision": ratio(self.found, self.detections - self.on_printed),
-                "digits_right": ratio(self.right, self.true_digits), "numbers_exact": ratio(self.exact_numbers, self.true_numbers),
-                "fully_right": self.fully_right, "blank_pages": self.blank, "letters_read": self.on_letters,
-                "printed_read": self.on_printed, "true_digits": self.true_digits, "true_numbers": self.true_numbers,
-                "read_ms": ratio(1000 * self.seconds, self.scenes)}
-
-
-def score_scene(record: dict, truth: dict) -> dict:
-    """Counts for one scene read as ``record`` (a ``FrameResult.to_record()``), by ``reading.score.score``."""
-    from livedigits.reading.score import score
-
-    def marks_of(kinds):
-        return scenes.truth_document(dict(truth, marks=[m for m in truth["marks"] if m["kind"] in kinds]), "stress")
-
-    full = score([record], scenes.truth_document(truth, "stress"))
-    printed = score([record], marks_of({"printed_digit"}))["mark_detections"]
-    letters = score([record], marks_of({"letter", "printed_text"}))["mark_detections"]
-    stray = full["detections"] - full["matched_digits"] - printed  # anything read that is not handwriting or print
-    fully = (full["correct_digits"] == full["true_digits"] and full["correct_numbers"] == full["true_numbers"] and stray == 0)
-    blank = full["true_digits"] >= BLANK_MIN_DIGITS and full["matched_digits"] <= BLANK_SHARE * full["true_digits"]
-    return {"scenes": 1, "true_digits": full["true_digits"], "found": full["matched_digits"], "right": full["correct_digits"],
-            "detections": full["detections"], "on_printed": printed, "on_letters": letters,
-            "true_numbers": full["true_numbers"], "exact_numbers": full["correct_numbers"], "fully_right": int(fully),
-            "blank": int(blank)}
-
-
-def row_scene(row: str, seed: int, size: tuple[int, int] = STRESS_SIZE) -> tuple[np.ndarray, dict]:
-    """Scene ``seed`` of a table row: a phenomenon alone, ``none`` (a plain page) or ``mixed`` (all at random)."""
-    if row == "mixed":
-        return stress_scene(seed, size=size)
-    return stress_scene(seed, only=() if row == "none" else (row,), size=size)
-
-
-def check_rows(rows: Iterable[str]) -> tuple[str, ...]:
-    rows = tuple(rows)
-    bad = [r for r in rows if r not in PHENOMENA and r not in BASELINE_ROWS]
-    if bad:
-        raise ValueError(f"unknown phenomenon {', '.join(map(repr, bad))}; choose from {', '.join((*BASELINE_ROWS, *PHENOMENA))}")
-    return rows
-
-
-def measure(read: Callable[[np.ndarray], dict], rows: Iterable[str] = (*BASELINE_ROWS, *PHENOMENA), seeds: int = 200,
-            start: int = 0, size: tuple[int, int] = STRESS_SIZE, progress: Callable[[str, int, int], None] | None = None) -> dict:
-    """Read ``seeds`` scenes of each row with ``read(image) -> record`` and total them: ``{row: Tally}``.
-
-    Seeds ``start .. start + seeds - 1`` in every row, so rows compare the same pages where they can."""
-    rows = check_rows(rows)
-    if seeds < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
-    out = {}
-    for row in rows:
-        tally = Tally()
-        for k, seed in enumerate(range(start, start + seeds)):
-            image, truth = row_scene(row, seed, size)
-            began = time.perf_counter()
-            record = read(image)
-            tally.seconds += time.perf_counter() - began
-            tally.add(score_scene(record, truth))
-            if progress is not None:
-                progress(row, k + 1, seeds)
-        out[row] = tally
-    return out
-
-
-def _percent(value) -> str:
-    return "-" if value is None else f"{100 * value:.1f}%"
-
-
-TABLE_HEADER = ("| phenomenon | scenes | digits found (recall / precision) | digits read right | numbers exact "
-                "| fully right | blank pages | letters read as digits | printed digits read |")
-
-
-def table_text(results: dict) -> str:
-    """``measure``'s totals as a Markdown table, one row per phenomenon."""
-    lines = [TABLE_HEADER, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for row, tally in results.items():
-        f = tally.figures()
-        lines.append(f"| {row} | {f['scenes']} | {_percent(f['digit_recall'])} / {_percent(f['digit_precision'])} "
-                     f"| {_percent(f['digits_right'])} | {_percent(f['numbers_exact'])} | {f['fully_right']}/{f['scenes']} "
-                     f"| {f['blank_pages']} | {f['letters_read']} | {f['printed_read']} |")
-    return "\n".join(lines)
-
-
-def pipeline_reader(backend: str = "auto", model: str | None = None) -> Callable[[np.ndarray], dict]:
-    """``read(image) -> record``: what ``livedigits run IMAGE`` does to a still (the shipped model, a
-    ``Recognizer`` with ``smooth=False``, one per image)."""
-    from livedigits.classify.backends import load_classifier
-    from livedigits.reading.recognizer import Recognizer
-    from livedigits.types import Frame
-
-    classifier = load_classifier(backend, model)
-
-    def read(image: np.ndarray) -> dict:
-        return Recognizer(classifier, smooth=False).process(Frame(0, 0.0, image)).to_record()
-
-    return read
 
 
 # --------------------------------------------------------------------------- the realistic sample
