@@ -330,6 +330,22 @@ def test_score_scene_counts_printed_digits_and_letters_apart():
     assert blank["blank"] == 1 and blank["found"] == 0
 
 
+def test_measure_totals_and_saves_the_failed_scenes(tmp_path):
+    from livedigits.bench.stress import measure, scene_saver
+    from livedigits.reading.score import load_jsonl, load_truth, score
+
+    def read_nothing(image):
+        return {"frame": 0, "detections": [], "numbers": []}
+
+    results = measure(read_nothing, rows=("none",), seeds=2, failed=scene_saver(tmp_path, limit=1))
+    figures = results["none"].figures()
+    assert figures["scenes"] == 2 and figures["digit_recall"] == 0.0 and figures["blank_pages"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["none-0.json", "none-0.jsonl", "none-0.png", "none-0_truth.png"]
+    saved = score(load_jsonl(tmp_path / "none-0.jsonl"), load_truth(tmp_path / "none-0.json"))
+    assert saved["true_digits"] > 0 and saved["matched_digits"] == 0
+    assert cv2.imread(str(tmp_path / "none-0.png")).shape == (720, 960, 3)
+
+
 def test_cli_measures_and_prints_the_table(capsys):
     from livedigits.cli.main import main
 

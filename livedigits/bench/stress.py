@@ -98,10 +98,12 @@ def check_rows(rows: Iterable[str]) -> tuple[str, ...]:
 
 
 def measure(read: Callable[[np.ndarray], dict], rows: Iterable[str] = (*BASELINE_ROWS, *PHENOMENA), seeds: int = 200,
-            start: int = 0, size: tuple[int, int] = STRESS_SIZE, progress: Callable[[str, int, int], None] | None = None) -> dict:
+            start: int = 0, size: tuple[int, int] = STRESS_SIZE, progress: Callable[[str, int, int], None] | None = None,
+            failed: Callable[[str, int, np.ndarray, dict, dict], None] | None = None) -> dict:
     """Read ``seeds`` scenes of each row with ``read(image) -> record`` and total them: ``{row: Tally}``.
 
-    Seeds ``start .. start + seeds - 1`` in every row, so rows compare the same pages where they can."""
+    Seeds ``start .. start + seeds - 1`` in every row, so rows compare the same pages where they can.
+    ``failed(row, seed, image, truth, record)`` is called for each scene not fully right."""
     rows = check_rows(rows)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
@@ -113,7 +115,10 @@ def measure(read: Callable[[np.ndarray], dict], rows: Iterable[str] = (*BASELINE
             began = time.perf_counter()
             record = read(image)
             tally.seconds += time.perf_counter() - began
-            tally.add(score_scene(record, truth))
+            counts = score_scene(record, truth)
+            tally.add(counts)
+            if failed is not None and not counts["fully_right"]:
+                failed(row, seed, image, truth, record)
             if progress is not None:
                 progress(row, k + 1, seeds)
         out[row] = tally
@@ -152,3 +157,31 @@ def pipeline_reader(backend: str = "auto", model: str | None = None) -> Callable
         return Recognizer(classifier, smooth=False).process(Frame(0, 0.0, image)).to_record()
 
     return read
+
+
+def scene_saver(folder, limit: int = 10) -> Callable[[str, int, np.ndarray, dict, dict], None]:
+    """A ``measure(failed=...)`` that writes up to ``limit`` failed scenes a row into ``folder``:
+    ``ROW-SEED.png`` (the scene), ``.json`` (its truth, for ``livedigits score``), ``.jsonl`` (what was read)
+    and ``_truth.png`` (the truth drawn)."""
+    import json
+    from pathlib import Path
+
+    import cv2
+
+    from livedigits.synth.render import draw_truth
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved: dict[str, int] = {}
+
+    def save(row: str, seed: int, image: np.ndarray, truth: dict, record: dict) -> None:
+        if saved.get(row, 0) >= limit:
+            return
+        saved[row] = saved.get(row, 0) + 1
+        stem = folder / f"{row}-{seed}"
+        cv2.imwrite(str(stem.with_suffix(".png")), image)
+        cv2.imwrite(str(folder / f"{row}-{seed}_truth.png"), draw_truth(image, truth))
+        stem.with_suffix(".json").write_text(json.dumps(scenes.truth_document(truth, stem.name + ".png")) + "\n")
+        stem.with_suffix(".jsonl").write_text(json.dumps(record) + "\n")
+
+    return save

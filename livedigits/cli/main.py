@@ -442,7 +442,15 @@ def cmd_stress(args) -> int:
         if show:
             print(f"\r{row}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
-    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress)
+    failed = None
+    if args.save:
+        from livedigits.bench.stress import scene_saver
+
+        try:
+            failed = scene_saver(args.save, args.save_limit)
+        except OSError as exc:
+            raise UsageError(f"--save {args.save}: cannot make the folder ({exc.strerror or exc})") from None
+    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress, failed=failed)
     print(f"livedigits stress: seeds {args.start}..{args.start + args.seeds - 1} of each phenomenon, read as "
           f"`livedigits run IMAGE` reads a still ({STRESS_SIZE[0]}x{STRESS_SIZE[1]}, backend {args.backend})")
     print(table_text(results))
@@ -701,6 +709,9 @@ def build_parser() -> argparse.ArgumentParser:
     stress.add_argument("--backend", default="auto", choices=BACKENDS, help="classifier backend (default: as run picks)")
     stress.add_argument("--model", help="model file for the backend")
     stress.add_argument("--json", metavar="FILE", help="also write the figures per phenomenon as JSON")
+    stress.add_argument("--save", metavar="DIR", help="write the scenes not fully right there (image, truth JSON, "
+                                                        "what was read, the truth drawn) to look at")
+    stress.add_argument("--save-limit", type=int, default=10, metavar="N", help="at most N saved scenes a phenomenon (default 10)")
     stress.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     stress.set_defaults(func=cmd_stress)
 
