@@ -237,8 +237,7 @@ class _Print:
     marks: list[dict] = field(default_factory=list)  # {"box": (x, y, w, h), "kind", "text"}
 
 
-def _print_text(printed: _Print, text: str, x: float, baseline: float, cap: float, font: int, thickness: int,
-                record: bool = True) -> float:
+def _print_text(printed: _Print, text: str, x: float, baseline: float, cap: float, font: int, thickness: int) -> float:
     """Print ``text`` at ``(x, baseline)`` with letters ``cap`` px tall; each digit is its own
     ``printed_digit`` mark and each run of other characters a ``printed_text`` mark. Returns the end x."""
     h, w = printed.alpha.shape
@@ -270,15 +269,14 @@ def _print_text(printed: _Print, text: str, x: float, baseline: float, cap: floa
             runs.append((" ", []))
         previous = char
         x += cw
-    if record:
-        for kind, box in runs:
-            if kind == " ":
-                continue
-            x0, y0, x1, y1 = (int(v) for v in box)
-            if kind.startswith("printed_digit"):
-                printed.marks.append({"box": (x0, y0, x1 - x0, y1 - y0), "kind": "printed_digit", "text": kind[-1]})
-            else:
-                printed.marks.append({"box": (x0, y0, x1 - x0, y1 - y0), "kind": "printed_text"})
+    for kind, box in runs:
+        if kind == " ":
+            continue
+        x0, y0, x1, y1 = (int(v) for v in box)
+        if kind.startswith("printed_digit"):
+            printed.marks.append({"box": (x0, y0, x1 - x0, y1 - y0), "kind": "printed_digit", "text": kind[-1]})
+        else:
+            printed.marks.append({"box": (x0, y0, x1 - x0, y1 - y0), "kind": "printed_text"})
     return x
 
 
