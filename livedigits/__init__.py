@@ -35,6 +35,8 @@ _EXPORTS = {
     "ModelError": ("livedigits.errors", "ModelError"),
     "SourceError": ("livedigits.errors", "SourceError"),
     "OutputError": ("livedigits.errors", "OutputError"),
+    "ImageListError": ("livedigits.errors", "ImageListError"),
+    "SettingError": ("livedigits.errors", "SettingError"),
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -3,9 +3,11 @@
 from livedigits.api import Reader as Reader
 from livedigits.api import Result as Result
 from livedigits.errors import DataError as DataError
+from livedigits.errors import ImageListError as ImageListError
 from livedigits.errors import LivedigitsError as LivedigitsError
 from livedigits.errors import ModelError as ModelError
 from livedigits.errors import OutputError as OutputError
+from livedigits.errors import SettingError as SettingError
 from livedigits.errors import SourceError as SourceError
 from livedigits.errors import UsageError as UsageError
 from livedigits.reading.numbers import ReadingConfig as ReadingConfig
