@@ -203,7 +203,7 @@ def test_the_bundled_samples_work_from_any_folder(tmp_path):
     assert done.stdout.split() == PAGE_NUMBERS
     bench = _in(tmp_path, "bench", "--frames", "10", "--warmup", "1", "--backend", "lite-int8")
     assert bench.returncode == 0, bench.stderr
-    assert "demo.mp4 (video, 640x480" in bench.stdout
+    assert "realistic.mp4 (video, " in bench.stdout
     # A file of your own at that path wins; a name the bundle lacks is not found.
     (tmp_path / "samples").mkdir()
     (tmp_path / "samples" / "page.png").write_bytes(b"")

@@ -815,7 +815,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: The commands as the help lists them: reading first, then the tools around it, training last.
-COMMAND_ORDER = ("run", "serve", "bench", "cameras", "collect", "score", "config", "doctor", "completion", "samples",
+COMMAND_ORDER = ("run", "serve", "bench", "stress", "cameras", "collect", "score", "config", "doctor", "completion", "samples",
                  "data", "train", "evaluate", "export", "finetune")
 
 

@@ -54,7 +54,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from livedigits.synth import Digits, check_digits, draw_truth, mnist_test_digits
+from livedigits.synth.page import Digits, check_digits, mnist_test_digits
+from livedigits.synth.render import draw_truth
 
 # Inks as BGR reflectance in [0, 1], and how they lie on paper.
 #   opacity: share of the paper's light the ink takes at its full width;
