@@ -246,3 +246,12 @@ def test_the_wheel_carries_the_samples_and_the_models():
                   "models": {"livedigits.tflite", "livedigits_int8.tflite", "livedigits.keras"}}[folder]
         shipped = {p.name for p in (root / folder).iterdir() if any(fnmatch(p.name, pattern) for pattern in patterns)}
         assert needed <= shipped, needed - shipped
+
+
+def test_a_bad_single_image_is_reported_once(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a picture at all")
+    done = cli("run", str(bad), "--headless")
+    assert done.returncode == 5
+    assert "bad.png" in _one_clear_line(done)
+    assert done.stderr.count("bad.png") == 1, done.stderr  # no warning before the error saying it again

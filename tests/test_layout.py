@@ -169,3 +169,13 @@ def test_no_docstring_points_outside_the_repository(module):
             doc = ast.get_docstring(node) or ""
             hit = _OUTSIDE.search(doc)
             assert hit is None, f"{module}: docstring of {getattr(node, 'name', 'the module')} points outside the repository: {doc[max(0, hit.start() - 40): hit.end() + 40]!r}"
+
+
+def test_the_type_stub_names_what_the_package_exports():
+    # __init__.pyi is what type checkers see of the lazily imported names: the same list as _EXPORTS.
+    import livedigits
+
+    stub = ast.parse((PACKAGE / "__init__.pyi").read_text(encoding="utf-8"))
+    imported = {alias.asname or alias.name for node in ast.walk(stub) if isinstance(node, ast.ImportFrom)
+                for alias in node.names}
+    assert imported == set(livedigits._EXPORTS)
