@@ -229,6 +229,10 @@ def cmd_run(args) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
     specs = _source_specs(args.source)
+    if args.ray or args.resume:
+        from livedigits.cluster.command import run_on_cluster
+
+        return run_on_cluster(args, specs, *_recognizer_settings(args), say=_log)
     to_stdout = args.jsonl == STDOUT
     # Check what can fail before anything is opened or written: outputs, the window, then the sources.
     if args.output:
@@ -575,6 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    run.add_argument("--ray", metavar="ADDRESS", help="read on a Ray cluster (pip install 'livedigits[ray]'): host:port, "
+                     "ray://host:10001, auto (RAY_ADDRESS or the cluster started here) or local; headless")
+    run.add_argument("--resume", action="store_true", help="with --ray: skip the files already in the --jsonl FILE "
+                     "and append to it")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
