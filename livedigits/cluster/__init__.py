@@ -75,8 +75,8 @@ def stream(*sources, ray: str = "auto", model: str | os.PathLike | None = None, 
     ``model`` must be a path every node can read (default: the shipped model of each node's install).
     ``segment`` and ``reading``: a ``SegmentConfig`` and ``ReadingConfig`` (default: the defaults).
     ``workers``: file workers (default one per CPU of the cluster, less one per live source).
-    ``max_frames``: stop each video and live source after that many frames. The sources are checked now
-    (``SourceError``), the cluster is joined when iteration starts. ``Reader().stream(..., ray=ADDRESS)``
+    ``max_frames``: stop each source after that many frames (a folder: its first that many images). The
+    sources are checked now (``SourceError``), the cluster is joined when iteration starts. ``Reader().stream(..., ray=ADDRESS)``
     calls this with the reader's settings.
     """
     from livedigits.cluster.connect import check_address, require_ray
@@ -96,7 +96,7 @@ def stream(*sources, ray: str = "auto", model: str | os.PathLike | None = None, 
     specs: list = []
     for item in sources or (0,):
         specs.extend(item if isinstance(item, (list, tuple)) else [item])
-    plan = make_plan([os.fspath(spec) if isinstance(spec, os.PathLike) else spec for spec in specs])
+    plan = make_plan([os.fspath(spec) if isinstance(spec, os.PathLike) else spec for spec in specs], max_frames=max_frames)
     settings = Settings(backend, os.fspath(model) if model is not None else None, device,
                         segment if segment is not None else DEFAULT_CONFIG,
                         reading if reading is not None else DEFAULT_READING)

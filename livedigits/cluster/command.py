@@ -38,7 +38,7 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
     from livedigits.cli import logs
     from livedigits.cli.progress import bar, wanted
     from livedigits.cluster.connect import check_address, connected, require_ray
-    from livedigits.cluster.driver import ClusterRun
+    from livedigits.cluster.driver import ClusterRun, count
     from livedigits.cluster.plan import make_plan
     from livedigits.cluster.resume import read_done
     from livedigits.cluster.workers import Settings
@@ -55,30 +55,33 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
         if value:
             check_output_path(value)
     done = read_done(args.jsonl) if args.resume else None
-    plan = make_plan([spec if spec is not None else 0 for spec in specs], done)
+    plan = make_plan([spec if spec is not None else 0 for spec in specs], done, args.max_frames)
     if args.save_dir and not any(info.kind == "images" for info in plan.streams):
         raise UsageError("--save-dir saves annotated still images, and no source is an image or a folder of images")
     settings = Settings(args.backend, args.model, args.device, segment, reading, draw=bool(args.save_dir))
-    sinks = []
-    try:
-        if args.jsonl:
-            sinks.append(JsonlSink(args.jsonl, append=bool(args.resume)))
-        if args.csv:
-            sinks.append(CsvSink(args.csv, append=bool(args.resume)))
-        if args.save_dir:
-            sinks.append(ImageDirSink(args.save_dir))
-        if not to_stdout:
-            sinks.append(NumberPrinter(sys.stdout))
-        for sink in sinks:
-            sink.open(plan.streams)
-        progress = bar(plan.files, desc="files", unit="file") if wanted() and plan.files else None
-        run = ClusterRun(plan, settings, max_frames=args.max_frames,
-                         live_options=dict(width=args.width, height=args.height, fps=args.fps),
-                         on_file=progress.update if progress is not None else None)
+    run = ClusterRun(plan, settings, max_frames=args.max_frames,
+                     live_options=dict(width=args.width, height=args.height, fps=args.fps))
+    sinks, progress = [], None
+    # The cluster first: an address that does not answer leaves no empty output behind.
+    with connected(address, verbose=logs.is_verbose()), StopFlag() as flag:
         if say is not None:
             resumed = f"; {plan.resumed} already in {args.jsonl}" if args.resume else ""
-            say(f"reading {plan.files} files and {len(plan.live)} live sources on the Ray cluster at {address}{resumed}")
-        with connected(address, verbose=logs.is_verbose()), StopFlag() as flag:
+            say(f"reading {count(plan.files, 'file')} and {count(len(plan.live), 'live source')} on the Ray "
+                f"cluster at {address}{resumed}")
+        try:
+            if args.jsonl:
+                sinks.append(JsonlSink(args.jsonl, append=bool(args.resume)))
+            if args.csv:
+                sinks.append(CsvSink(args.csv, append=bool(args.resume)))
+            if args.save_dir:
+                sinks.append(ImageDirSink(args.save_dir))
+            if not to_stdout:
+                sinks.append(NumberPrinter(sys.stdout))
+            for sink in sinks:
+                sink.open(plan.streams)
+            if wanted() and plan.files:
+                progress = bar(plan.files, desc="files", unit="file")
+                run.on_file = progress.update
             for delivery in run.stopping_on(flag):
                 image = None
                 if delivery.picture is not None:
@@ -89,11 +92,11 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
                 for sink in sinks:
                     if sink.write(delivery.result, image if sink.needs_image else None) == "quit":
                         run.stop("the reader of standard output went away")
-        if progress is not None:
-            progress.close()
-    finally:
-        for sink in sinks:
-            sink.close()
+        finally:
+            if progress is not None:
+                progress.close()
+            for sink in sinks:
+                sink.close()
     summary = run.summary
     if logs.is_quiet():
         for warning in summary.warnings:

@@ -72,19 +72,20 @@ class ClusterSummary:
 
     def text(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else 0.0
-        lines = [f"cluster: {self.files} files, {self.frames} frames in {self.seconds:.1f} s ({rate:.1f} frames/s) "
-                 f"on {len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''} by {self.workers} workers; "
+        lines = [f"cluster: {count(self.files, 'file')}, {count(self.frames, 'frame')} in {self.seconds:.1f} s "
+                 f"({rate:.1f} frames/s) on {count(len(self.nodes), 'node')} by {count(self.workers, 'worker')}; "
                  f"ended by {self.ended_by}"]
         for stats in sorted(self.nodes.values(), key=lambda s: -s.frames):
             share = stats.frames / self.seconds if self.seconds > 0 else 0.0
             where = f" ({stats.address})" if stats.address else ""
-            lines.append(f"  node {stats.node[:12]}{where}: {stats.files} files, {stats.frames} frames, {share:.1f} frames/s")
+            lines.append(f"  node {stats.node[:12]}{where}: {count(stats.files, 'file')}, "
+                         f"{count(stats.frames, 'frame')}, {share:.1f} frames/s")
         if self.reread:
-            lines.append(f"read again after a worker was lost: {self.reread} file{'s' if self.reread != 1 else ''}")
+            lines.append(f"read again after a worker was lost: {count(self.reread, 'file')}")
         if self.resumed:
-            lines.append(f"resumed: {self.resumed} file{'s' if self.resumed != 1 else ''} already in the output, skipped")
+            lines.append(f"resumed: {count(self.resumed, 'file')} already in the output, skipped")
         if self.unreadable:
-            lines.append(f"skipped {self.unreadable} unreadable image{'s' if self.unreadable != 1 else ''}")
+            lines.append(f"skipped {count(self.unreadable, 'unreadable image')}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
 
@@ -379,6 +380,11 @@ class ClusterRun:
             run.next_index = result.frame.index + 1
             self._count(result)
             yield Delivery(result)
+
+
+def count(n: int, word: str) -> str:
+    """``1 file``, ``2 files``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _last_line(exc: BaseException) -> str:

@@ -59,11 +59,12 @@ class Plan:
         return len(self.items)
 
 
-def make_plan(specs, done=None) -> Plan:
+def make_plan(specs, done=None, max_frames: int | None = None) -> Plan:
     """The plan for ``specs`` (what ``livedigits run`` accepts: paths, folders, globs, video files, camera
     indexes, URLs). ``done``: what an earlier run already wrote (:class:`~livedigits.cluster.resume.Done`),
     left out. Raises :class:`~livedigits.errors.SourceError` for a source that does not exist, as a
-    local run does, before anything starts."""
+    local run does, before anything starts. ``max_frames``: of a folder or glob, its first that many images
+    only (as ``--max-frames`` stops a local run)."""
     classified = [classify_source(spec) for spec in specs]
     names = []
     for kind, target in classified:
@@ -77,10 +78,10 @@ def make_plan(specs, done=None) -> Plan:
             names.append(str(target))
     items, live, resumed, streams = [], [], 0, []
     for (kind, target), label in zip(classified, source_labels(names)):
-        streams.append(StreamInfo(label, kind, None, None, len(target[1]) if kind == "images" else None,
+        streams.append(StreamInfo(label, kind, None, None, len(target[1][:max_frames]) if kind == "images" else None,
                                   kind in ("camera", "stream")))
         if kind == "images":
-            for index, path in enumerate(target[1]):
+            for index, path in enumerate(target[1][:max_frames]):
                 if done is not None and done.has_file(path):
                     resumed += 1
                     continue
