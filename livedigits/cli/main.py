@@ -407,6 +407,15 @@ def cmd_bench(args) -> int:
             check_output_path(path)
     if args.plot:
         require_matplotlib("bench --plot")
+    if args.ray_nodes:
+        from livedigits.bench.cluster import bench_nodes, parse_node_counts
+
+        nodes = bench_nodes(BenchOptions(source=args.source).spec, parse_node_counts(args.ray_nodes), args.frames, log=_log)
+        print(nodes.text())
+        if args.json:
+            Path(args.json).write_text(json.dumps(nodes.as_dict(), indent=2))
+            print(f"figures: {args.json}")
+        return 0
     options = BenchOptions(
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
@@ -659,6 +668,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--find-streams", action="store_true",
                        help="also find how many copies of SOURCE at its frame rate this machine holds without "
                             "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--ray-nodes", metavar="N,N", help="instead: the throughput of run --ray on --frames stills of "
+                       "SOURCE with local Ray clusters of these many 1-CPU nodes, e.g. 1,2,3 (pip install 'livedigits[ray]')")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
