@@ -64,6 +64,8 @@ class ClusterBench:
     size: tuple[int, int]
     cpus: int
     results: list[NodesResult]
+    load_average: list = field(default_factory=list)
+    """The machine's 1-minute load average before and after (others' work on it makes the figures noisy)."""
 
     def text(self) -> str:
         lines = [f"Ray cluster on this machine ({self.cpus} CPUs): {self.files} PNG files of {self.size[0]}x{self.size[1]} "
@@ -74,6 +76,8 @@ class ClusterBench:
             lines.append(f"  {r.nodes} node{'s' if r.nodes != 1 else ' '}: {r.files_per_s:6.1f} files/s over the job "
                          f"({r.seconds:.1f} s), {r.steady_files_per_s:6.1f} files/s steady{speedup}; files per node "
                          f"{sorted(r.files_per_node.values(), reverse=True)}")
+        if self.load_average:
+            lines.append(f"  load average (1 min) before and after: {' and '.join(f'{v:.1f}' for v in self.load_average)}")
         if any(r.nodes > self.cpus for r in self.results):
             lines.append(f"  (more nodes than this machine's {self.cpus} CPUs share them: no faster past {self.cpus})")
         return "\n".join(lines)
@@ -111,6 +115,7 @@ def bench_nodes(spec, counts: tuple[int, ...], files: int, *, log: Callable[[str
     env = {RAY_LOOPBACK_SWITCH: "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)  # before Ray is imported: it reads them then
+    load = [os.getloadavg()[0]]
     try:
         with tempfile.TemporaryDirectory(prefix="livedigits-bench-ray-") as folder:
             written, size = _write_archive(spec, files, Path(folder))
@@ -121,7 +126,8 @@ def bench_nodes(spec, counts: tuple[int, ...], files: int, *, log: Callable[[str
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return ClusterBench(str(spec), written, size, os.cpu_count() or 1, results)
+    load.append(os.getloadavg()[0])
+    return ClusterBench(str(spec), written, size, os.cpu_count() or 1, results, [round(v, 2) for v in load])
 
 
 def _measure(folder: Path, nodes: int, log) -> NodesResult:

@@ -65,9 +65,13 @@ def _node_id() -> str:
 
 
 def _recognizer(settings: Settings):
+    import cv2
+
     from livedigits.classify.backends import load_classifier
     from livedigits.reading.recognizer import Recognizer
 
+    # An actor is given one CPU: OpenCV's pool of a thread per core would take the other workers' share.
+    cv2.setNumThreads(1)
     classifier = load_classifier(settings.backend, settings.model, settings.device)
     # As `livedigits run` makes it: smoothing on, which a still image resets (a new file is a new page).
     return Recognizer(classifier, settings.segment, settings.reading)
