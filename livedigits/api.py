@@ -187,10 +187,10 @@ class Reader:
         Iterate the returned :class:`ResultStream` (leaving the loop early closes every source), or use
         it in a ``with`` block. The model is shared with this reader: calls take turns.
 
-        ``ray``: read on the Ray cluster at this address instead (``host:port``, ``ray://host:10001``,
-        ``auto`` or ``local``; ``pip install 'livedigits[ray]'``), with this reader's settings: files and
-        videos spread over its workers, each camera or stream in a worker of its own, each result's
-        ``node`` set (see :func:`livedigits.cluster.stream`, which this calls; ``realtime`` does not apply).
+        ``ray``: read on the Ray cluster at this address instead (``host:port``, ``auto`` or ``local``;
+        ``pip install 'livedigits[ray]'``), with this reader's settings: files and videos spread over its
+        workers, each camera or stream in a worker of its own, each result's ``node`` set (see
+        :func:`livedigits.cluster.stream`, which this calls; ``realtime`` does not apply).
         """
         if ray is not None:
             from livedigits.classify.modelfile import default_model_path

@@ -202,6 +202,59 @@ def test_a_node_removed_mid_run_loses_nothing(cluster, archive, tmp_path, monkey
         assert "read again after a worker was lost" in err
 
 
+def test_python_reader_stream_on_the_cluster(cluster, archive):
+    from livedigits import Reader
+
+    _, address, _ = cluster
+    reader = Reader()
+    pages = sorted(archive.glob("*.png"))[:6]
+    with reader.stream([str(p) for p in pages], ray=address) as results:
+        got = list(results)
+        summary = results.summary
+    assert sorted(r.frame.file for r in got) == [str(p) for p in pages]
+    assert all(r.node and r.frame.image.size == 0 for r in got)  # the pixels stayed on the node
+    here = reader(str(pages[0]))
+    there = next(r for r in got if r.frame.file == str(pages[0]))
+    assert [n.text for n in there.numbers] == [n.text for n in here.numbers]
+    assert summary.files == 6 and sum(n.files for n in summary.nodes.values()) == 6
+
+
+def test_a_video_read_again_sends_the_same_later_frames():
+    """After a lost worker, a video is read again from its start and only the frames not yet written are
+    sent: they are the frames the first attempt would have sent, track ids included."""
+    from livedigits.classify.backends import load_classifier
+    from livedigits.cluster.workers import FileReader, Settings
+    from livedigits.reading.numbers import DEFAULT_READING
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.vision.segment import DEFAULT_CONFIG
+
+    worker = object.__new__(FileReader)  # the actor's class, run here without Ray
+    worker.settings = Settings("auto", None, "auto", DEFAULT_CONFIG, DEFAULT_READING)
+    worker.node = "here"
+    worker.recognizer = Recognizer(load_classifier("auto"), DEFAULT_CONFIG, DEFAULT_READING)
+    whole = [r for chunk in worker.read_video("demo", str(DEMO), 0, 40) for r in chunk]
+    again = [r for chunk in worker.read_video("demo", str(DEMO), 25, 40) for r in chunk]
+    assert [r.frame.index for r in again] == list(range(25, 40))
+    assert [_comparable(r.to_record()) for r in again] == [_comparable(r.to_record()) for r in whole[25:]]
+    assert any(d.track_id is not None for r in again for d in r.detections)
+
+
+def test_damaged_files_are_warnings_and_the_rest_is_read(cluster, archive, tmp_path):
+    _, address, env = cluster
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for page in sorted(archive.glob("*.png"))[:3]:
+        (folder / page.name).write_bytes(page.read_bytes())
+    (folder / "torn.png").write_bytes(b"\x89PNG not really")
+    broken = tmp_path / "lesson.mp4"
+    broken.write_bytes(os.urandom(4096))
+    out = tmp_path / "records.jsonl"
+    done = _run([folder, broken, "--ray", address, "--jsonl", out], env)
+    assert done.returncode == 0, done.stderr
+    assert sorted(Path(r["file"]).name for r in _records(out)) == sorted(p.name for p in folder.glob("page*.png"))
+    assert "skipped 1 unreadable image" in done.stderr and f"{broken}" in done.stderr
+
+
 def test_a_live_stream_is_read_by_its_own_worker(cluster, tmp_path):
     _, address, env = cluster
     page = cv2.imread(str(ROOT / "samples" / "page.png"))
@@ -221,6 +274,7 @@ def test_a_live_stream_is_read_by_its_own_worker(cluster, tmp_path):
     (["--ray", "local", "--output", "x.mp4"], "--output does not work with --ray"),
     (["--ray", "local", "--resume"], "--resume needs --jsonl FILE"),
     (["--ray", "nowhere"], "--ray expects host:port"),
+    (["--ray", "ray://127.0.0.1:10001"], "is Ray Client, which cannot stream results back"),
 ])
 def test_what_a_cluster_run_refuses(extra, message, capsys, tmp_path, monkeypatch):
     from livedigits.cli.main import main

@@ -588,8 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
-    run.add_argument("--ray", metavar="ADDRESS", help="read on a Ray cluster (pip install 'livedigits[ray]'): host:port, "
-                     "ray://host:10001, auto (RAY_ADDRESS or the cluster started here) or local; headless")
+    run.add_argument("--ray", metavar="ADDRESS", help="read on a Ray cluster (pip install 'livedigits[ray]'): host:port, auto "
+                     "(RAY_ADDRESS or the cluster started here) or local (Ray on this machine); headless")
     run.add_argument("--resume", action="store_true", help="with --ray: skip the files already in the --jsonl FILE "
                      "and append to it")
     _add_settings_options(run)

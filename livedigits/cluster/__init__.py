@@ -70,7 +70,7 @@ def stream(*sources, ray: str = "auto", model: str | os.PathLike | None = None, 
            device: str = "auto", segment=None, reading=None, workers: int | None = None,
            max_frames: int | None = None) -> ClusterStream:
     """Read ``sources`` (paths, folders, globs, video files, camera indexes, stream URLs, or lists of
-    them) on the Ray cluster at ``ray`` (``host:port``, ``ray://host:10001``, ``auto`` or ``local``).
+    them) on the Ray cluster at ``ray`` (``host:port``, ``auto`` or ``local``).
 
     ``model`` must be a path every node can read (default: the shipped model of each node's install).
     ``segment`` and ``reading``: a ``SegmentConfig`` and ``ReadingConfig`` (default: the defaults).

@@ -1,8 +1,9 @@
 """Joining a Ray cluster: ``--ray ADDRESS`` as a user gives it, into ``ray.init``, with one-line errors.
 
-ADDRESS is a cluster's ``host:port`` (its GCS, port 6379 after ``ray start --head``), a Ray Client URL
-``ray://host:10001``, ``auto`` (``RAY_ADDRESS``, or the cluster last started on this machine) or ``local``
-(start Ray on this machine for this run, bound to 127.0.0.1).
+ADDRESS is a cluster's ``host:port`` (its GCS, port 6379 after ``ray start --head``), ``auto``
+(``RAY_ADDRESS``, or the cluster last started on this machine: what a Ray job is given) or ``local`` (start
+Ray on this machine for this run, bound to 127.0.0.1). Ray Client (``ray://``) is refused: it has no
+streaming generators, which bring a video's records back as they are read.
 """
 
 from __future__ import annotations
@@ -31,11 +32,15 @@ def require_ray(what: str = "--ray") -> None:
 def check_address(address: str) -> str:
     """``address`` checked for its form (not reached yet): a UsageError names what is wrong."""
     text = (address or "").strip()
-    if text in ("auto", "local") or text.startswith("ray://"):
+    if text in ("auto", "local"):
         return text
+    if text.startswith("ray://"):
+        raise UsageError("--ray ray://... is Ray Client, which cannot stream results back; give the cluster's "
+                         "host:port (port 6379), or run livedigits on the cluster with `ray job submit -- "
+                         "livedigits run ... --ray auto`")
     host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--ray expects host:port (e.g. 10.0.0.5:6379), ray://host:10001, auto or local; got {address!r}")
+        raise UsageError(f"--ray expects host:port (e.g. 10.0.0.5:6379), auto or local; got {address!r}")
     return text
 
 
@@ -44,7 +49,7 @@ def _loopback(address: str) -> bool:
         return True
     if address == "auto":
         address = os.environ.get("RAY_ADDRESS", "")
-    host = address.removeprefix("ray://").rpartition(":")[0].strip("[]")
+    host = address.rpartition(":")[0].strip("[]")
     if host == "localhost":
         return True
     try:
@@ -99,7 +104,7 @@ def _check_reachable(address: str) -> None:
 
     if address in ("auto", "local"):
         return
-    host, _, port = address.removeprefix("ray://").rpartition(":")
+    host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=REACH_TIMEOUT_S):
             pass

@@ -149,6 +149,7 @@ class ClusterRun:
         self._stop = threading.Event()
         self._flag = None
         self._addresses: dict[str, str] = {}
+        self._failures: list[LivedigitsError] = []
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -245,6 +246,8 @@ class ClusterRun:
                                                   call.sent))
                         if sum(w.alive for w in workers) < wanted:
                             start_worker()
+            if self._failures and not self.summary.frames:
+                raise self._failures[0]  # nothing could be read: the first source's error, with its exit status
         finally:
             self.summary.seconds = time.monotonic() - started
             for ref in list(calls) + [run.ref for run in lives if run.ref is not None]:
@@ -318,7 +321,10 @@ class ClusterRun:
             self._file_done()
             return "done"
         except ray.exceptions.RayTaskError as exc:
-            raise ClusterError(f"reading {item.path} failed on the cluster: {_last_line(exc)}") from None
+            self._source_failed(item.path, exc)  # a damaged video: said, and the others are read
+            delivered.add(item.key)
+            self._file_done()
+            return "done"
         except ray.exceptions.RayError:
             return "lost"
         if chunk and isinstance(chunk[0], str):
@@ -331,6 +337,15 @@ class ClusterRun:
             self._count(result)
             yield Delivery(result)
         return "more"
+
+    def _source_failed(self, name: str, exc) -> None:
+        """A video or live source that failed on its worker with one of our errors (it cannot be opened or
+        read) is a warning, and the other sources are read; any other exception is a bug: raised."""
+        cause = getattr(exc, "cause", None)
+        if not isinstance(cause, LivedigitsError):
+            raise ClusterError(f"reading {name} failed on the cluster: {_last_line(exc)}") from None
+        self._failures.append(cause)
+        self.summary.warnings.append(str(cause))
 
     def _count(self, result: FrameResult | None, file_done: bool = False, node: str | None = None) -> None:
         stats = self._node(result.node if result is not None else node)
@@ -362,7 +377,7 @@ class ClusterRun:
             run.ref = None
             return
         except ray.exceptions.RayTaskError as exc:
-            self.summary.warnings.append(f"{run.live.label}: {_last_line(exc)}")
+            self._source_failed(run.live.label, exc)
             run.ref = None
             return
         except ray.exceptions.RayError as exc:
