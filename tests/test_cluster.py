@@ -23,8 +23,9 @@ import pytest
 
 from helpers_media import MjpegServer
 
-if importlib.util.find_spec("ray") is None:
-    pytest.skip("Ray is not installed: pip install 'livedigits[ray]' (the test extra has it)", allow_module_level=True)
+#: The tests that run Ray skip, with this reason, where it is not installed.
+needs_ray = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                               reason="Ray is not installed: pip install 'livedigits[ray]' (the test extra has it)")
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -51,6 +52,7 @@ def _ray_processes(token: str) -> list[int]:
 @pytest.fixture(scope="session")
 def cluster():
     """A head and two worker nodes of 1 CPU each on 127.0.0.1; yields ``(Cluster, address, env)``."""
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'livedigits[ray]' (the test extra has it)")
     token = secrets.token_hex(16)
     # Loopback stays loopback in Ray (else it swaps 127.0.0.1 for the machine's address), token auth on.
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
@@ -269,6 +271,7 @@ def test_a_live_stream_is_read_by_its_own_worker(cluster, tmp_path):
     assert records[0]["source"] == url
 
 
+@needs_ray
 @pytest.mark.parametrize("extra, message", [
     (["--resume", "--jsonl", "x.jsonl"], "--resume continues a cluster run"),
     (["--ray", "local", "--output", "x.mp4"], "--output does not work with --ray"),
@@ -285,6 +288,7 @@ def test_what_a_cluster_run_refuses(extra, message, capsys, tmp_path, monkeypatc
     assert message in err and err.count("\n") == 1 and not (tmp_path / "x.jsonl").exists()
 
 
+@needs_ray
 def test_an_unreachable_cluster_is_one_line(capsys):
     from livedigits.cli.main import main
 
@@ -294,3 +298,12 @@ def test_an_unreachable_cluster_is_one_line(capsys):
         assert main(["run", str(ROOT / "samples" / "page.png"), "--ray", f"127.0.0.1:{port}"]) == 2
     err = capsys.readouterr().err
     assert "cannot reach a Ray cluster at 127.0.0.1:" in err and err.count("\n") == 1
+
+
+def test_without_ray_the_option_says_how_to_add_it(capsys, monkeypatch):
+    from livedigits.cli.main import main
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if the core install, without the extra
+    assert main(["run", str(ROOT / "samples" / "page.png"), "--ray", "local"]) == 1
+    err = capsys.readouterr().err
+    assert "pip install 'livedigits[ray]'" in err and err.count("\n") == 1
