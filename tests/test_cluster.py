@@ -52,7 +52,8 @@ def _ray_processes(token: str) -> list[int]:
 @pytest.fixture(scope="session")
 def cluster():
     """A head and two worker nodes of 1 CPU each on 127.0.0.1; yields ``(Cluster, address, env)``."""
-    pytest.importorskip("ray", reason="Ray is not installed: pip install 'livedigits[ray]' (the test extra has it)")
+    if importlib.util.find_spec("ray") is None:  # not importorskip: Ray must be imported after the settings below
+        pytest.skip("Ray is not installed: pip install 'livedigits[ray]' (the test extra has it)")
     token = secrets.token_hex(16)
     # Loopback stays loopback in Ray (else it swaps 127.0.0.1 for the machine's address), token auth on.
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}

@@ -108,7 +108,8 @@ def _write_archive(spec, count: int, folder: Path) -> tuple[int, tuple[int, int]
 
 def bench_nodes(spec, counts: tuple[int, ...], files: int, *, log: Callable[[str], None] | None = None) -> ClusterBench:
     """Measure ``run --ray`` on ``files`` stills of ``spec`` with each node count of ``counts``."""
-    from livedigits.cluster.connect import RAY_LOOPBACK_SWITCH, require_ray
+    from livedigits.cluster.connect import RAY_LOOPBACK_SWITCH
+    from livedigits.util.extras import require_ray
 
     require_ray("bench --ray-nodes")
     log = log or (lambda message: None)

@@ -79,12 +79,13 @@ def stream(*sources, ray: str = "auto", model: str | os.PathLike | None = None, 
     sources are checked now (``SourceError``), the cluster is joined when iteration starts. ``Reader().stream(..., ray=ADDRESS)``
     calls this with the reader's settings.
     """
-    from livedigits.cluster.connect import check_address, require_ray
+    from livedigits.cluster.connect import check_address
     from livedigits.cluster.driver import ClusterRun
     from livedigits.cluster.plan import make_plan
     from livedigits.cluster.workers import Settings
     from livedigits.errors import UsageError
     from livedigits.reading.numbers import DEFAULT_READING
+    from livedigits.util.extras import require_ray
     from livedigits.vision.segment import DEFAULT_CONFIG
 
     require_ray("reading on a Ray cluster")

@@ -37,13 +37,14 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
     the command worked out (defaults, --config, --roi, --conf). Returns the exit status."""
     from livedigits.cli import logs
     from livedigits.cli.progress import bar, wanted
-    from livedigits.cluster.connect import check_address, connected, require_ray
+    from livedigits.cluster.connect import check_address, connected
     from livedigits.cluster.driver import ClusterRun, count
     from livedigits.cluster.plan import make_plan
     from livedigits.cluster.resume import read_done
     from livedigits.cluster.workers import Settings
     from livedigits.engine.loop import StopFlag
     from livedigits.sinks import STDOUT, CsvSink, ImageDirSink, JsonlSink, NumberPrinter, check_output_path
+    from livedigits.util.extras import require_ray
 
     check_options(args)
     require_ray()

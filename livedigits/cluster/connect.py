@@ -14,19 +14,12 @@ import os
 from contextlib import contextmanager
 
 from livedigits.errors import UsageError
-from livedigits.util.extras import MissingExtraError, installed
-
-RAY_INSTALL = "pip install 'livedigits[ray]'"
+from livedigits.util.extras import require_ray
 
 #: Ray's switch for "is this machine part of a cluster?": off, Ray keeps a loopback address as it is
 #: instead of swapping it for the machine's network address (which a cluster bound to 127.0.0.1, or a
 #: run of ``local``, does not listen on). Read by Ray when it is imported.
 RAY_LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
-
-
-def require_ray(what: str = "--ray") -> None:
-    if not installed("ray"):
-        raise MissingExtraError(f"{what} needs Ray, which the core install leaves out; add it with: {RAY_INSTALL}")
 
 
 def check_address(address: str) -> str:

@@ -211,20 +211,21 @@ class ClusterRun:
                                            f"{len(queue)} files left; does it have a free CPU? (`ray status`)")
                 else:
                     waiting_since = time.monotonic()
-                pending = [w.ready_ref for w in workers if w.alive and w.ready_ref is not None]
-                pending += list(calls) + [run.ref for run in lives if run.ref is not None]
+                starting = {w.ready_ref: w for w in workers if w.alive and w.ready_ref is not None}
+                live_refs = {run.ref: run for run in lives if run.ref is not None}
+                pending = [*starting, *calls, *live_refs]
                 if not pending:
                     break
                 done, _ = ray.wait(pending, num_returns=1, timeout=WAIT_S)
+                if done and len(pending) > 1:  # and every other answer already there, in one pass
+                    done, _ = ray.wait(pending, num_returns=len(pending), timeout=0)
                 for ref in done:
-                    worker = next((w for w in workers if w.ready_ref is ref), None)
-                    if worker is not None:
-                        if not self._worker_ready(ray, worker) and sum(w.alive for w in workers) < wanted:
+                    if ref in starting:
+                        if not self._worker_ready(ray, starting[ref]) and sum(w.alive for w in workers) < wanted:
                             start_worker()
                         continue
-                    run = next((r for r in lives if r.ref is ref), None)
-                    if run is not None:
-                        yield from self._live_answer(ray, run)
+                    if ref in live_refs:
+                        yield from self._live_answer(ray, live_refs[ref])
                         continue
                     call = calls[ref]
                     outcome = yield from self._answer(ray, call, delivered)
