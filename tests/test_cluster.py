@@ -251,11 +251,18 @@ def test_damaged_files_are_warnings_and_the_rest_is_read(cluster, archive, tmp_p
     (folder / "torn.png").write_bytes(b"\x89PNG not really")
     broken = tmp_path / "lesson.mp4"
     broken.write_bytes(os.urandom(4096))
-    out = tmp_path / "records.jsonl"
-    done = _run([folder, broken, "--ray", address, "--jsonl", out], env)
+    out, table, pictures = tmp_path / "records.jsonl", tmp_path / "numbers.csv", tmp_path / "annotated"
+    done = _run([folder, broken, "--ray", address, "--jsonl", out, "--csv", table, "--save-dir", pictures], env)
     assert done.returncode == 0, done.stderr
-    assert sorted(Path(r["file"]).name for r in _records(out)) == sorted(p.name for p in folder.glob("page*.png"))
+    records = _records(out)
+    assert sorted(Path(r["file"]).name for r in records) == sorted(p.name for p in folder.glob("page*.png"))
     assert "skipped 1 unreadable image" in done.stderr and f"{broken}" in done.stderr
+    # The other outputs as without --ray: a CSV row per number, each still annotated under its own name.
+    assert len(table.read_text().splitlines()) == 1 + sum(len(r["numbers"]) for r in records)
+    assert sorted(p.name for p in pictures.iterdir()) == sorted(p.name for p in folder.glob("page*.png"))
+    drawn = cv2.imread(str(pictures / "page000.png"))
+    assert drawn.shape == cv2.imread(str(folder / "page000.png")).shape
+    assert (drawn != cv2.imread(str(folder / "page000.png"))).any()  # boxes and labels drawn
 
 
 def test_a_live_stream_is_read_by_its_own_worker(cluster, tmp_path):
