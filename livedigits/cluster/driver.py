@@ -35,6 +35,8 @@ WAIT_S = 0.5
 START_TIMEOUT_S = 120.0
 #: Restarts Ray makes of a live source's actor (on any node) before the source is given up.
 LIVE_MAX_RESTARTS = 5
+#: Seconds between a live source's lost worker and asking its restarted actor to read on.
+LIVE_RETRY_S = 2.0
 
 
 class ClusterError(LivedigitsError):
@@ -126,6 +128,11 @@ class _LiveRun:
         self.sent = 0
         self.next_index = 0
         self.failures = 0
+        self.retry_at: float | None = None  # when its worker was lost: when to ask the restarted one
+
+    @property
+    def active(self) -> bool:
+        return self.ref is not None or self.retry_at is not None
 
 
 class ClusterRun:
@@ -194,7 +201,11 @@ class ClusterRun:
         try:
             for run in lives:
                 self._call_live(run)
-            while (queue or calls or any(run.ref is not None for run in lives)) and not self._stopped():
+            while (queue or calls or any(run.active for run in lives)) and not self._stopped():
+                for run in lives:
+                    if run.retry_at is not None and time.monotonic() >= run.retry_at:
+                        run.retry_at = None
+                        self._call_live(run)
                 ready_workers = [w for w in workers if w.alive and w.ready_ref is None]
                 for worker in sorted(ready_workers, key=lambda w: w.calls):
                     while queue and worker.calls < PIPELINE:
@@ -215,6 +226,9 @@ class ClusterRun:
                 live_refs = {run.ref: run for run in lives if run.ref is not None}
                 pending = [*starting, *calls, *live_refs]
                 if not pending:
+                    if any(run.active for run in lives):
+                        time.sleep(WAIT_S)  # a live source waits for its restarted worker
+                        continue
                     break
                 done, _ = ray.wait(pending, num_returns=1, timeout=WAIT_S)
                 if done and len(pending) > 1:  # and every other answer already there, in one pass
@@ -389,7 +403,8 @@ class ClusterRun:
                 run.ref = None
                 return
             log.warning("%s: its worker was lost; reading it again where Ray restarts it", run.live.label)
-            self._call_live(run)  # Ray restarts the actor (on any node); the call waits for it
+            # Ray restarts the actor on a node with room; ask it again in a moment, not in a tight loop.
+            run.ref, run.retry_at = None, time.monotonic() + LIVE_RETRY_S
             return
         for result in chunk:
             run.sent += 1
