@@ -1,7 +1,7 @@
 """``livedigits run --ray``: an archive of stills and a video read on a local 3-node Ray cluster, a node
 removed mid-run, ``--resume``, a live stream, and the errors a cluster run refuses with.
 
-One cluster for the whole file (Ray takes 5-15 s to start here): a head and two worker nodes of one CPU
+One cluster for the whole file, stopped at its end (Ray takes 5-15 s to start here): a head and two worker nodes of one CPU
 each, every one bound to 127.0.0.1, with Ray's token authentication on and a token made for this session
 (nothing is written to ~/.ray). Every Ray process the cluster started is checked to be gone at the end.
 """
@@ -49,7 +49,7 @@ def _ray_processes(token: str) -> list[int]:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster():
     """A head and two worker nodes of 1 CPU each on 127.0.0.1; yields ``(Cluster, address, env)``."""
     if importlib.util.find_spec("ray") is None:  # not importorskip: Ray must be imported after the settings below
@@ -57,7 +57,7 @@ def cluster():
     token = secrets.token_hex(16)
     # Loopback stays loopback in Ray (else it swaps 127.0.0.1 for the machine's address), token auth on.
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
-    saved = {key: os.environ.get(key) for key in env}
+    saved = dict(os.environ)  # Ray sets variables of its own too: all are put back at the end
     os.environ.update(env)  # before Ray is imported in this process: it reads them then
     import ray
     from ray.cluster_utils import Cluster
@@ -74,11 +74,8 @@ def cluster():
         if ray.is_initialized():
             ray.shutdown()
         made.shutdown()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        os.environ.clear()
+        os.environ.update(saved)
         deadline = time.monotonic() + 20
         while _ray_processes(token) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -113,7 +110,7 @@ def _comparable(record: dict) -> tuple:
     return json.dumps({k: v for k, v in record.items() if k not in ("latency_ms", "node")}, sort_keys=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def full_run(cluster, archive, tmp_path_factory):
     """The archive and the demo video read on the cluster from outside (the command), once."""
     _, address, env = cluster

@@ -110,7 +110,7 @@ def gpus(ask_tensorflow: bool = False) -> dict:
 
 def display() -> str:
     if sys.platform.startswith("linux") or "bsd" in sys.platform:
-        shown = [f"{name}={os.environ[name]}" for name in ("DISPLAY", "WAYLAND_DISPLAY", "RAY_ADDRESS", "RAY_AUTH_MODE") if os.environ.get(name)]
+        shown = [f"{name}={os.environ[name]}" for name in ("DISPLAY", "WAYLAND_DISPLAY") if os.environ.get(name)]
         return ", ".join(shown) if shown else "none (no DISPLAY or WAYLAND_DISPLAY: use --headless, or serve)"
     return f"the desktop of {platform.system()}"
 
