@@ -1,5 +1,6 @@
 """The driver: hands the files of a :class:`~livedigits.cluster.plan.Plan` to one worker actor per CPU,
-runs an actor per live source, and brings every result back, in order within each source.
+runs an actor per live source, and brings every result back, in order within each source (a folder's
+images in the folder's order, a video's frames in frame order).
 
 Nothing is lost and nothing is read twice. A file is given to one worker at a time; its result is
 delivered when the worker's answer arrives, and only then. When a worker or its node dies, the files it
@@ -157,6 +158,12 @@ class ClusterRun:
         self._flag = None
         self._addresses: dict[str, str] = {}
         self._failures: list[LivedigitsError] = []
+        # Still images are delivered in their source's order (see _release).
+        self._order: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        for item in plan.items:
+            if item.kind == STILL:
+                self._order[item.label].append(item.index)
+        self._held: dict[str, dict] = collections.defaultdict(dict)
 
     def stop(self, reason: str = "stopped") -> None:
         if not self._stop.is_set():
@@ -255,6 +262,10 @@ class ClusterRun:
                             self.summary.failed += 1
                             self.summary.warnings.append(f"{call.item.path}: given up after {MAX_ATTEMPTS} workers "
                                                          "died reading it")
+                            delivered.add(call.item.key)
+                            if call.item.kind == STILL:  # the images after it in its source go on
+                                self._held[call.item.label][call.item.index] = None
+                                yield from self._release(call.item.label)
                         else:
                             self.summary.reread += 1
                             queue.appendleft(Item(call.item.kind, call.item.label, call.item.path, call.item.index,
@@ -322,10 +333,9 @@ class ClusterRun:
             if answer.unreadable is not None:
                 self.summary.unreadable += 1
                 self.summary.warnings.append(f"skipped unreadable image {item.path}")
-            else:
-                self._count(answer.result, file_done=True)
-                yield Delivery(answer.result, answer.picture)
-            self._file_done()
+            self._held[item.label][item.index] = (None if answer.unreadable is not None
+                                                  else Delivery(answer.result, answer.picture))
+            yield from self._release(item.label)
             return "done"
         try:
             chunk_ref = next(call.ref)
@@ -352,6 +362,17 @@ class ClusterRun:
             self._count(result)
             yield Delivery(result)
         return "more"
+
+    def _release(self, label: str) -> Iterator[Delivery]:
+        """The still images of source ``label`` answered so far, in the source's order: each is held until
+        every image before it is delivered (a few per worker at most, as files are handed out in order)."""
+        order, held = self._order[label], self._held[label]
+        while order and order[0] in held:
+            delivery = held.pop(order.popleft())
+            if delivery is not None:
+                self._count(delivery.result, file_done=True)
+                yield delivery
+            self._file_done()
 
     def _source_failed(self, name: str, exc) -> None:
         """A video or live source that failed on its worker with one of our errors (it cannot be opened or
