@@ -60,7 +60,7 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
     if args.save_dir and not any(info.kind == "images" for info in plan.streams):
         raise UsageError("--save-dir saves annotated still images, and no source is an image or a folder of images")
     settings = Settings(args.backend, args.model, args.device, segment, reading, draw=bool(args.save_dir))
-    run = ClusterRun(plan, settings, max_frames=args.max_frames,
+    run = ClusterRun(plan, settings, max_frames=args.max_frames, fail_fast=bool(getattr(args, "fail_fast", False)),
                      live_options=dict(width=args.width, height=args.height, fps=args.fps))
     sinks, progress = [], None
     # The cluster first: an address that does not answer leaves no empty output behind.
@@ -98,11 +98,14 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
                 progress.close()
             for sink in sinks:
                 sink.close()
+    from livedigits.cli.main import _say_failures, run_exit_code
+
     summary = run.summary
     if logs.is_quiet():
         for warning in summary.warnings:
             log.warning(warning)
-        return 0
+        _say_failures(summary)
+        return run_exit_code(summary)
     print(summary.text(), file=sys.stderr)
     for option, value in (("per-frame results", args.jsonl if not to_stdout else None), ("numbers as CSV", args.csv)):
         if value:
@@ -110,4 +113,5 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
     for sink in sinks:
         if isinstance(sink, ImageDirSink):
             print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
-    return 0
+    _say_failures(summary)  # last, as a local run says them: one error line per failed source, exit 5
+    return run_exit_code(summary)

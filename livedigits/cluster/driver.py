@@ -72,6 +72,8 @@ class ClusterSummary:
     ended_by: str = "end of sources"
     nodes: dict[str, NodeStats] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+    """Sources that failed (a video that cannot be opened, a stream lost for good): name -> why."""
 
     def text(self) -> str:
         rate = self.frames / self.seconds if self.seconds > 0 else 0.0
@@ -142,12 +144,14 @@ class ClusterRun:
     ``workers``: file workers (default: one per CPU of the cluster, less one per live source).
     ``max_frames``: stop each video and live source after that many frames. ``stop()`` (any thread) ends
     the run after the current answers; ``summary`` says what was done. ``on_file`` is called once per
-    file finished, for a progress bar.
+    file finished, for a progress bar. ``fail_fast``: a video or live source that fails is raised at once
+    (default: named in ``summary.failures``, the others read on).
     """
 
     def __init__(self, plan: Plan, settings: Settings, *, workers: int | None = None, max_frames: int | None = None,
-                 live_options: dict | None = None, on_file=None) -> None:
+                 live_options: dict | None = None, on_file=None, fail_fast: bool = False) -> None:
         self.plan = plan
+        self.fail_fast = fail_fast
         self.settings = settings
         self.workers_wanted = workers
         self.max_frames = max_frames
@@ -157,7 +161,6 @@ class ClusterRun:
         self._stop = threading.Event()
         self._flag = None
         self._addresses: dict[str, str] = {}
-        self._failures: list[LivedigitsError] = []
         # Still images are delivered in their source's order (see _release).
         self._order: dict[str, collections.deque] = collections.defaultdict(collections.deque)
         for item in plan.items:
@@ -272,8 +275,6 @@ class ClusterRun:
                                                   call.sent))
                         if sum(w.alive for w in workers) < wanted:
                             start_worker()
-            if self._failures and not self.summary.frames:
-                raise self._failures[0]  # nothing could be read: the first source's error, with its exit status
         finally:
             self.summary.seconds = time.monotonic() - started
             for ref in list(calls) + [run.ref for run in lives if run.ref is not None]:
@@ -376,12 +377,14 @@ class ClusterRun:
 
     def _source_failed(self, name: str, exc) -> None:
         """A video or live source that failed on its worker with one of our errors (it cannot be opened or
-        read) is a warning, and the other sources are read; any other exception is a bug: raised."""
+        read): raised at once with ``fail_fast``, else named in ``summary.failures`` while the other
+        sources are read, as a local run does. Any other exception is a bug: raised."""
         cause = getattr(exc, "cause", None)
         if not isinstance(cause, LivedigitsError):
             raise ClusterError(f"reading {name} failed on the cluster: {_last_line(exc)}") from None
-        self._failures.append(cause)
-        self.summary.warnings.append(str(cause))
+        if self.fail_fast:
+            raise cause
+        self.summary.failures[name] = str(cause)
 
     def _count(self, result: FrameResult | None, file_done: bool = False, node: str | None = None) -> None:
         stats = self._node(result.node if result is not None else node)
@@ -419,8 +422,10 @@ class ClusterRun:
         except ray.exceptions.RayError as exc:
             run.failures += 1
             if run.failures > LIVE_MAX_RESTARTS:
-                self.summary.warnings.append(f"{run.live.label}: given up after {LIVE_MAX_RESTARTS} restarts "
-                                             f"({_last_line(exc)})")
+                why = f"{run.live.label}: its worker was lost {run.failures} times ({_last_line(exc)})"
+                if self.fail_fast:
+                    raise ClusterError(why) from None
+                self.summary.failures[run.live.label] = why
                 run.ref = None
                 return
             log.warning("%s: its worker was lost; reading it again where Ray restarts it", run.live.label)
