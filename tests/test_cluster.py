@@ -317,3 +317,25 @@ def test_without_ray_the_option_says_how_to_add_it(capsys, monkeypatch):
     assert main(["run", str(ROOT / "samples" / "page.png"), "--ray", "local"]) == 1
     err = capsys.readouterr().err
     assert "pip install 'livedigits[ray]'" in err and err.count("\n") == 1
+
+
+@needs_ray
+def test_bench_reads_an_archive_on_local_clusters_of_n_nodes(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["PYTHONPATH"] = str(ROOT)
+    figures = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "livedigits", "bench", "--ray-nodes", "1,2", "--frames", "6",
+                           "--json", str(figures)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    results = json.loads(figures.read_text())["results"]
+    assert [r["nodes"] for r in results] == [1, 2] and all(r["files"] == 6 for r in results)
+    assert sum(results[1]["files_per_node"].values()) == 6  # (how they split depends on which worker is up first)
+    assert "files/s steady" in done.stdout
+
+
+@needs_ray
+def test_bench_node_counts_are_checked(capsys):
+    from livedigits.cli.main import main
+
+    assert main(["bench", "--ray-nodes", "0,1"]) == 2
+    assert "--ray-nodes expects node counts from 1 to 8" in capsys.readouterr().err
