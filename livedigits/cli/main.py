@@ -17,6 +17,7 @@ from pathlib import Path
 
 from livedigits import __version__
 
+from livedigits.cli.outcome import run_exit_code, say_failures as _say_failures
 from livedigits.util import logs
 from livedigits.bench import BENCH_BACKENDS
 from livedigits.errors import LivedigitsError, OutputError, SourceError, UsageError
@@ -330,19 +331,6 @@ def cmd_run(args) -> int:
             print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
     _say_failures(summary)
     return status
-
-
-def _say_failures(summary) -> None:
-    """Each failed source as the run's last lines, one error line each (what a script reads)."""
-    for label, why in summary.failures.items():
-        print(f"livedigits: error: {why if label in why else f'{label}: {why}'}", file=sys.stderr)
-
-
-def run_exit_code(summary) -> int:
-    """0, or 5 when a source failed (lost, stalled): said at the end, after the others finished."""
-    from livedigits.errors import SourceError
-
-    return SourceError.exit_code if summary.failures else 0
 
 
 def cmd_samples(args) -> int:

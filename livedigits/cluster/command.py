@@ -98,7 +98,7 @@ def run_on_cluster(args, specs: list, segment, reading, say=None) -> int:
                 progress.close()
             for sink in sinks:
                 sink.close()
-    from livedigits.cli.main import _say_failures, run_exit_code
+    from livedigits.cli.outcome import run_exit_code, say_failures as _say_failures
 
     summary = run.summary
     if logs.is_quiet():
