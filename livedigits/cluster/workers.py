@@ -105,7 +105,9 @@ class FileReader:
         if self.settings.draw:
             import cv2
 
-            ok, encoded = cv2.imencode(".png", result.plot())
+            from livedigits.draw.overlay import plot
+
+            ok, encoded = cv2.imencode(".png", plot(result))
             picture = encoded.tobytes() if ok else None
         return StillDone(without_pixels(result, self.node), picture)
 
