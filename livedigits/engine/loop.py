@@ -131,7 +131,8 @@ class FrameStats:
     """How one frame went through the loop, in milliseconds: ``wait_ms`` blocked reading it,
     ``resize_ms`` scaling it (NaN when not resized), ``overlay_ms`` drawing it (NaN when not drawn),
     ``processing_ms`` from its delivery to the end of the sinks; ``batch`` the crops classified in the
-    round it was part of, ``round_frames`` the frames of that round (one per source that had one)."""
+    round it was part of, ``round_frames`` the frames of that round (one per source that had one),
+    ``reused`` the crops of that round that kept an earlier frame's reading (not classified again)."""
 
     wait_ms: float
     resize_ms: float
@@ -139,6 +140,7 @@ class FrameStats:
     processing_ms: float
     batch: int
     round_frames: int
+    reused: int = 0
 
 
 # --------------------------------------------------------------------------- stop and summary
@@ -580,8 +582,8 @@ class Engine:
             items.append((stream.label, frame, received if stream.replay else None))
         if resize_ms == resize_ms:
             delivered = time.perf_counter()
-        results = self.recognizer.process_batch(items)
-        batch = self.recognizer.last_batch
+        batch = self.recognizer.process_batch(items)
+        results = batch.results
         summary = self.summary
         for (stream, _frame, wait_ms), result in zip(taken, results):
             stream.summary.frames += 1
@@ -602,8 +604,8 @@ class Engine:
             for sink in self.sinks:
                 self._act(sink.write(result, image if sink.needs_image else None), result)
             stats = FrameStats(wait_ms=wait_ms, resize_ms=resize_ms, overlay_ms=overlay_ms,
-                               processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch,
-                               round_frames=len(results))
+                               processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch.classified,
+                               round_frames=len(results), reused=batch.reused)
             if self.on_result is not None:
                 self.on_result(result, image, stats)
             if self.max_frames is not None and stream.summary.frames >= self.max_frames:
