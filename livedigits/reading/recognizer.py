@@ -121,18 +121,27 @@ class Recognizer:
         ``time.monotonic()`` stamp) or, by default, from when the source captured the frame."""
         return self.process_batch([(source, frame, received)]).results[0]
 
-    def process_batch(self, items: Sequence[tuple[str, Frame, float | None]]) -> Batch:
-        """Recognise one frame from each of several sources: ``(source, frame, received)`` each.
+    def process_batch(self, items: Sequence[tuple]) -> Batch:
+        """Recognise one frame from each of several sources: ``(source, frame, received)`` each, or
+        ``(source, frame, received, segmented)`` where ``segmented`` is what :meth:`segment` returned for
+        that frame already (the engine's pumps segment frames as they arrive) or None.
 
-        Each frame is segmented (in parallel threads when there are several: OpenCV releases the GIL),
-        the crops of all of them that no earlier reading stands for go to the classifier in one batch,
-        and each source's own tracker smooths its frame. The results come back in the order of ``items``.
+        The frames not segmented yet are segmented (in parallel threads when there are several: OpenCV
+        releases the GIL), the crops of all of them that no earlier reading stands for go to the
+        classifier in one batch, and each source's own tracker smooths its frame. The results come back
+        in the order of ``items``.
         """
         if not items:
             return Batch(results=(), classified=0, reused=0)
-        frames = [frame for _, frame, _ in items]
-        # Several frames: in parallel threads; OpenCV releases the GIL.
-        segmented = [self._segment(frames[0])] if len(frames) == 1 else list(self._segment_pool().map(self._segment, frames))
+        frames = [item[1] for item in items]
+        segmented = [item[3] if len(item) > 3 else None for item in items]
+        todo = [k for k, done in enumerate(segmented) if done is None]
+        if len(todo) == 1:
+            segmented[todo[0]] = self.segment(frames[todo[0]])
+        elif todo:  # several frames: in parallel threads; OpenCV releases the GIL
+            for k, done in zip(todo, self._segment_pool().map(self.segment, [frames[k] for k in todo])):
+                segmented[k] = done
+        items = [item[:3] for item in items]
         t1 = time.perf_counter()
         streams = [self._stream(source, frame) for source, frame, _ in items]
         plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
@@ -199,8 +208,9 @@ class Recognizer:
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
-    def _segment(self, frame: Frame) -> tuple[Segmentation, float]:
-        """The frame's segmentation and its milliseconds."""
+    def segment(self, frame: Frame) -> tuple[Segmentation, float]:
+        """The frame's segmentation and its milliseconds: the first step of :meth:`process_batch`, which
+        may be done beforehand, in any thread (it keeps no state)."""
         started = time.perf_counter()
         found = segment(frame.image, self.segment_config)
         return found, (time.perf_counter() - started) * 1e3
