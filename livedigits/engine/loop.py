@@ -334,7 +334,7 @@ class _Pumped:
     A live source's slot keeps only its newest frame (an older unread one is dropped and counted); a
     file's pump waits until its slot is taken, so every frame is read, in order.
 
-    With ``prepare`` (the engine's resize and segmentation of a frame), each pump prepares its frame before
+    With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its frame before
     putting it in the slot: the sources' frames are segmented in their own threads, on every core (OpenCV
     releases the GIL), while the engine's thread classifies and reads the round before. A live source's
     pump then reads its next frame only once the slot is taken (the source keeps its own newest frame
@@ -402,13 +402,13 @@ class _Pumped:
                 self._cond.notify_all()
 
     def _prepared(self, stream: _Stream, frame: Frame):
-        """``prepare(frame)`` (None without ``prepare``), the stream marked as preparing meanwhile."""
+        """``prepare(label, frame)`` (None without ``prepare``), the stream marked as preparing meanwhile."""
         if self.prepare is None:
             return None
         with self._cond:
             self._preparing.add(stream.label)
         try:
-            return self.prepare(frame)
+            return self.prepare(stream.label, frame)
         finally:
             with self._cond:
                 self._preparing.discard(stream.label)
@@ -609,11 +609,11 @@ class Engine:
         elif self.max_frames is not None and all(s.done for s in self.streams):
             summary.ended_by = f"--max-frames {self.max_frames}"
 
-    def _prepare(self, frame: Frame) -> tuple[Frame, float, tuple]:
-        """What a pump does to a frame before its round (several sources): the resize (``resize``; its
-        milliseconds, NaN when not resized) and the segmentation."""
+    def _prepare(self, label: str, frame: Frame) -> tuple[Frame, float, tuple]:
+        """What a pump does to a frame of source ``label`` before its round (several sources): the resize
+        (``resize``; its milliseconds, NaN when not resized) and the segmentation."""
         frame, resize_ms = self._resized(frame)
-        return frame, resize_ms, self.recognizer.segment(frame)
+        return frame, resize_ms, self.recognizer.segment(frame, label)
 
     def _resized(self, frame: Frame) -> tuple[Frame, float]:
         if self.resize is None or (frame.image.shape[1], frame.image.shape[0]) == tuple(self.resize):

@@ -137,10 +137,11 @@ class Recognizer:
         segmented = [item[3] if len(item) > 3 else None for item in items]
         todo = [k for k, done in enumerate(segmented) if done is None]
         if len(todo) == 1:
-            segmented[todo[0]] = self.segment(frames[todo[0]])
+            segmented[todo[0]] = self.segment(frames[todo[0]], items[todo[0]][0])
         elif todo:  # several frames: in parallel threads; OpenCV releases the GIL
-            for k, done in zip(todo, self._segment_pool().map(self.segment, [frames[k] for k in todo])):
-                segmented[k] = done
+            done = self._segment_pool().map(self.segment, [frames[k] for k in todo], [items[k][0] for k in todo])
+            for k, one in zip(todo, done):
+                segmented[k] = one
         items = [item[:3] for item in items]
         t1 = time.perf_counter()
         streams = [self._stream(source, frame) for source, frame, _ in items]
@@ -208,9 +209,11 @@ class Recognizer:
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
-    def segment(self, frame: Frame) -> tuple[Segmentation, float]:
+    def segment(self, frame: Frame, source: str = "") -> tuple[Segmentation, float]:
         """The frame's segmentation and its milliseconds: the first step of :meth:`process_batch`, which
-        may be done beforehand, in any thread (it keeps no state)."""
+        may be done beforehand, in any thread. ``source`` says whose frame it is: every caller (the
+        engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
+        order, so a segmentation that learns from a source's earlier frames may key on it."""
         started = time.perf_counter()
         found = segment(frame.image, self.segment_config)
         return found, (time.perf_counter() - started) * 1e3
