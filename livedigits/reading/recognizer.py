@@ -133,47 +133,16 @@ class Recognizer:
         """
         if not items:
             return Batch(results=(), classified=0, reused=0)
+        sources = [item[0] for item in items]
         frames = [item[1] for item in items]
-        segmented = [item[3] if len(item) > 3 else None for item in items]
-        todo = [k for k, done in enumerate(segmented) if done is None]
-        if len(todo) == 1:
-            segmented[todo[0]] = self.segment(frames[todo[0]], items[todo[0]][0])
-        elif todo:  # several frames: in parallel threads; OpenCV releases the GIL
-            done = self._segment_pool().map(self.segment, [frames[k] for k in todo], [items[k][0] for k in todo])
-            for k, one in zip(todo, done):
-                segmented[k] = one
-        items = [item[:3] for item in items]
-        t1 = time.perf_counter()
-        streams = [self._stream(source, frame) for source, frame, _ in items]
-        plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
-        for stream, frame, (seg, _ms) in zip(streams, frames, segmented):
-            crops = split_crops(seg)
-            batch = crops_batch(crops)
-            cache = stream.reuse if frame.file is None else None
-            if cache is None:
-                plans.append((batch, None, np.full(len(crops), -1, np.int64), None))
-            else:
-                corners = box_corners(crops)
-                plans.append((batch, corners, cache.match(corners, batch), cache))
-        wanted = [batch[anchors < 0] for batch, _, anchors, _ in plans]
-        classified = sum(len(w) for w in wanted)
-        if classified:
-            fresh = self.classifier.predict(np.concatenate(wanted) if len(wanted) > 1 else wanted[0])
-        else:
-            fresh = np.zeros((0, self.classifier.num_classes), np.float32)
-        probabilities, at, reused = [], 0, 0
-        for (batch, corners, anchors, cache), mine in zip(plans, wanted):
-            part = fresh[at: at + len(mine)]
-            at += len(mine)
-            if cache is not None:
-                part = cache.fill(corners, batch, anchors, part, self.classifier.num_classes)
-                reused += int((anchors >= 0).sum())
-            probabilities.append(part)
-        t2 = time.perf_counter()
-        out = [self._read(source, stream, frame, received, seg, probs, segment_ms, (t2 - t1) * 1e3)
-               for (source, frame, received), stream, (seg, segment_ms), probs
-               in zip(items, streams, segmented, probabilities)]
-        return Batch(results=tuple(out), classified=classified, reused=reused)
+        segmented = self._segmented(sources, frames, [item[3] if len(item) > 3 else None for item in items])
+        started = time.perf_counter()
+        streams = [self._stream(source, frame) for source, frame in zip(sources, frames)]
+        probabilities, classified, reused = self._classify(streams, frames, [seg for seg, _ in segmented])
+        classify_ms = (time.perf_counter() - started) * 1e3
+        results = tuple(self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
+                        for item, stream, (seg, segment_ms), probs in zip(items, streams, segmented, probabilities))
+        return Batch(results=results, classified=classified, reused=reused)
 
     def reset(self, source: str | None = None) -> None:
         """Forget what was tracked and read, for one source or all."""
@@ -203,6 +172,49 @@ class Recognizer:
         return stream
 
     # -- stages
+
+    def _segmented(self, sources: list[str], frames: list[Frame], given: list) -> list[tuple[Segmentation, float]]:
+        """Each frame's :meth:`segment` result: ``given`` where not None, else made here (several frames
+        in parallel threads: OpenCV releases the GIL)."""
+        todo = [k for k, done in enumerate(given) if done is None]
+        out = list(given)
+        if len(todo) == 1:
+            out[todo[0]] = self.segment(frames[todo[0]], sources[todo[0]])
+        elif todo:
+            made = self._segment_pool().map(self.segment, [frames[k] for k in todo], [sources[k] for k in todo])
+            for k, one in zip(todo, made):
+                out[k] = one
+        return out
+
+    def _classify(self, streams: list[_Stream], frames: list[Frame], found: list[Segmentation]) -> tuple[list[np.ndarray], int, int]:
+        """Each frame's probabilities for :func:`split_crops` of its segmentation, the crops the classifier
+        read (all frames' in one call) and the crops that kept an earlier reading (a video frame's crops
+        that its source's :class:`ReuseCache` finds unchanged)."""
+        plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
+        for stream, frame, seg in zip(streams, frames, found):
+            crops = split_crops(seg)
+            batch = crops_batch(crops)
+            cache = stream.reuse if frame.file is None else None
+            if cache is None:
+                plans.append((batch, None, np.full(len(crops), -1, np.int64), None))
+            else:
+                corners = box_corners(crops)
+                plans.append((batch, corners, cache.match(corners, batch), cache))
+        wanted = [batch[anchors < 0] for batch, _, anchors, _ in plans]
+        classified = sum(len(w) for w in wanted)
+        if classified:
+            fresh = self.classifier.predict(np.concatenate(wanted) if len(wanted) > 1 else wanted[0])
+        else:
+            fresh = np.zeros((0, self.classifier.num_classes), np.float32)
+        probabilities, at, reused = [], 0, 0
+        for (batch, corners, anchors, cache), mine in zip(plans, wanted):
+            part = fresh[at: at + len(mine)]
+            at += len(mine)
+            if cache is not None:
+                part = cache.fill(corners, batch, anchors, part, self.classifier.num_classes)
+                reused += int((anchors >= 0).sum())
+            probabilities.append(part)
+        return probabilities, classified, reused
 
     def _segment_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:  # one thread per core, made on the first batch of several frames
