@@ -132,10 +132,11 @@ class SourceLike(Protocol):
 class FrameStats:
     """How one frame went through the loop, in milliseconds: ``wait_ms`` blocked reading it,
     ``resize_ms`` scaling it (NaN when not resized), ``overlay_ms`` drawing it (NaN when not drawn),
-    ``processing_ms`` from its delivery to the end of the sinks (with several sources a frame may come
-    resized and segmented by its pump already: that time is then in ``timings["segment"]``, not here); ``batch`` the crops classified in the
-    round it was part of, ``round_frames`` the frames of that round (one per source that had one),
-    ``reused`` the crops of that round that kept an earlier frame's reading (not classified again)."""
+    ``processing_ms`` from its delivery to the end of the sinks (with several sources a frame comes
+    resized and segmented by its pump already: that time is in ``timings["segment"]``, not here);
+    ``batch`` the crops classified in the round it was part of, ``round_frames`` the frames of that
+    round (one per source that had one), ``reused`` the crops of that round that kept an earlier frame's
+    reading (not classified again)."""
 
     wait_ms: float
     resize_ms: float
@@ -334,9 +335,9 @@ class _Pumped:
     A live source's slot keeps only its newest frame (an older unread one is dropped and counted); a
     file's pump waits until its slot is taken, so every frame is read, in order.
 
-    With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its frame before
-    putting it in the slot: the sources' frames are segmented in their own threads, on every core (OpenCV
-    releases the GIL), while the engine's thread classifies and reads the round before. A live source's
+    With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its
+    frame before putting it in the slot: the sources' frames are segmented in their own threads, on every
+    core (OpenCV releases the GIL), while the engine's thread classifies and reads the round before. A live source's
     pump then reads its next frame only once the slot is taken (the source keeps its own newest frame
     meanwhile, dropping and counting older ones), so no frame is segmented only to be replaced. A round
     that has a frame waits for the pumps still preparing one, so their frames join its classifier batch.
