@@ -12,7 +12,7 @@ import pytest
 
 from livedigits import settings
 
-from livedigits.cli.main import main as cli
+from livedigits.cli import main as cli
 from livedigits.reading.numbers import DEFAULT_READING
 from livedigits.vision.segment import DEFAULT_CONFIG
 
