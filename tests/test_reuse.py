@@ -54,12 +54,15 @@ def _boxes(count: int) -> list[tuple[int, int, int, int]]:
     return [(80 + 100 * k, 200, 36, 50) for k in range(count)]
 
 
+def _detection_at(result, box, tolerance: int = 3):
+    """The detection within ``tolerance`` px of ``box`` (x, y, w, h) on every side, or None."""
+    return next((d for d in result.detections if all(abs(a - b) <= tolerance for a, b in zip(d.box.as_list(), box))), None)
+
+
 def _digit_at(result, box, tolerance: int = 3):
-    """The digit read within ``tolerance`` px of ``box`` (x, y, w, h), or None."""
-    for d in result.detections:
-        if all(abs(a - b) <= tolerance for a, b in zip(d.box.as_list(), box)):
-            return d.digit
-    return None
+    """The digit read within ``tolerance`` px of ``box``, or None."""
+    found = _detection_at(result, box, tolerance)
+    return None if found is None else found.digit
 
 
 def test_a_digit_rewritten_in_the_same_box_is_read_afresh(classifier, mnist_slice) -> None:
@@ -82,8 +85,8 @@ def test_a_digit_rewritten_in_the_same_box_is_read_afresh(classifier, mnist_slic
     assert [_digit_at(read_on[changed_at - 1], b) for b in boxes] == [int(y_test[i]) for i in WRITTEN]
     assert min(reused[1:changed_at]) >= len(WRITTEN) - 1
     # The rewritten digit's box is where the old one was (so only the crop tells them apart) ...
-    old_box = next(d.box for d in read_on[changed_at - 1].detections if _digit_at(read_on[changed_at - 1], last) == d.digit)
-    new_box = next(d.box for d in read_off[changed_at + 1].detections if d.digit == new_digit)
+    old_box = _detection_at(read_on[changed_at - 1], last).box
+    new_box = _detection_at(read_off[changed_at + 1], last).box
     assert max(abs(a - b) for a, b in zip(old_box.as_list(), new_box.as_list())) <= 1
     # ... yet the old digit is never shown once the new one is written, and the next frame reads it.
     assert all(_digit_at(r, last) != old_digit for r in read_on[changed_at:])
