@@ -39,6 +39,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import os
 import re
 import signal
 import threading
@@ -349,6 +350,9 @@ class _Pumped:
         self._cond = threading.Condition()
         self._slots: dict[str, tuple | None] = {s.label: None for s in streams}
         self._preparing: set[str] = set()
+        # One frame prepared at a time per core: more threads segmenting at once only contend for the
+        # cores, the GIL and the caches (measured: more CPU per frame, no more frames).
+        self._cores = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self._ended: set[str] = set()
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -409,7 +413,8 @@ class _Pumped:
         with self._cond:
             self._preparing.add(stream.label)
         try:
-            return self.prepare(stream.label, frame)
+            with self._cores:
+                return self.prepare(stream.label, frame)
         finally:
             with self._cond:
                 self._preparing.discard(stream.label)
