@@ -458,7 +458,7 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
 
         def process_batch(self, items):
             return Batch(results=tuple(FrameResult(frame=frame, detections=(), numbers=(), latency_ms=1.0, timings={},
-                                                   source=source) for source, frame, _ in items),
+                                                   source=source) for source, frame, *_ in items),
                          classified=0, reused=0)
 
     stop = StopFlag()

@@ -22,6 +22,10 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
 - **Stopping**: :meth:`Engine.stop` may be called from any thread; with ``signals=True`` (the CLI)
   Ctrl-C and SIGTERM only ask for a stop, so the frame in hand is finished and every output is
   complete. A second Ctrl-C raises ``KeyboardInterrupt`` as usual.
+- **Failures**: with ``fail_fast=False`` (``livedigits run``, ``Reader.stream``) a source that fails (a
+  stream lost, a stall, a broken reader: ``SourceError``) is retired and the others go on;
+  ``summary.failures`` names it, and the command exits 5 at the end. With ``fail_fast=True`` (the
+  default; ``run --fail-fast``) the first failure is raised at once.
 
 Example::
 
@@ -50,9 +54,12 @@ from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 import cv2
 import numpy as np
 
-from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
+from livedigits.engine.keys import (ACTION_PAUSE, ACTION_PIPE_CLOSED, ACTION_QUIT,  # a sink's write or show may
+                                    ACTION_SNAPSHOT)  # return these
+from livedigits.errors import SourceError
 from livedigits.draw.overlay import Overlay, waiting_screen
 from livedigits.reading.recognizer import Recognizer
+from livedigits.settings import check_roi_fits
 from livedigits.util.stats import percentiles
 from livedigits.types import Frame, FrameResult
 
@@ -202,6 +209,8 @@ class StreamSummary:
     dropped: int = 0
     seconds: float = 0.0
     reconnects: int = 0
+    #: Why the source failed (lost, stalled, its reader broke), one line; None when it did not.
+    failure: str | None = None
 
     @property
     def fps(self) -> float:
@@ -225,6 +234,11 @@ class RunSummary:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """``{label: why}`` of the sources that failed (a run with any ends with exit 5)."""
+        return {label: stream.failure for label, stream in self.streams.items() if stream.failure}
 
     def stage(self, name: str) -> collections.deque:
         """The recent milliseconds of stage ``name`` (made on first use, not once per frame)."""
@@ -280,7 +294,8 @@ class _Stream:
         self.summary = StreamSummary(label)
         self.started = 0.0
         self.last_at = 0.0
-        self.done = False  # reached max_frames: read no more
+        self.done = False  # reached max_frames, or failed: read no more
+        self.failure: str | None = None  # why it failed (the SourceError's line)
 
     def info(self) -> StreamInfo:
         size = getattr(self.source, "size", None)
@@ -297,8 +312,9 @@ class _Stream:
 class _Direct:
     """One source, read in the engine's own thread (no extra hop)."""
 
-    def __init__(self, stream: _Stream) -> None:
+    def __init__(self, stream: _Stream, fail_fast: bool = True) -> None:
         self.stream = stream
+        self.fail_fast = fail_fast
         self._waiting_since: float | None = None
 
     def start(self) -> None:
@@ -312,7 +328,13 @@ class _Direct:
             return None
         if self._waiting_since is None:
             self._waiting_since = time.perf_counter()
-        frame = stream.source.read(timeout=timeout)
+        try:
+            frame = stream.source.read(timeout=timeout)
+        except SourceError as exc:
+            if self.fail_fast:
+                raise
+            stream.failure, stream.done = str(exc), True
+            return None
         if frame is None:
             return None if getattr(stream.source, "state", "ended") == "ended" else []
         wait_ms = (time.perf_counter() - self._waiting_since) * 1e3
@@ -338,14 +360,16 @@ class _Pumped:
 
     With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its
     frame before putting it in the slot: the sources' frames are segmented in their own threads, on every
-    core (OpenCV releases the GIL), while the engine's thread classifies and reads the round before. A live source's
-    pump then reads its next frame only once the slot is taken (the source keeps its own newest frame
-    meanwhile, dropping and counting older ones), so no frame is segmented only to be replaced. A round
-    that has a frame waits for the pumps still preparing one, so their frames join its classifier batch.
+    core (OpenCV releases the GIL), while the engine's thread classifies and reads the round before. A
+    live source's pump then reads its next frame only once the slot is taken (the source keeps its own
+    newest frame meanwhile, dropping and counting older ones), so no frame is segmented only to be
+    replaced. A round that has a frame waits for the pumps still preparing one, so their frames join its
+    classifier batch.
     """
 
-    def __init__(self, streams: Sequence[_Stream], prepare: Callable | None = None) -> None:
+    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True, prepare: Callable | None = None) -> None:
         self.streams = list(streams)
+        self.fail_fast = fail_fast
         self.prepare = prepare
         self._cond = threading.Condition()
         self._slots: dict[str, tuple | None] = {s.label: None for s in streams}
@@ -398,6 +422,14 @@ class _Pumped:
                     self._slots[stream.label] = (frame, wait_ms, prepared)
                     self._cond.notify_all()
                 waiting_since = time.perf_counter()
+        except SourceError as exc:
+            # One source lost or stalled: the others go on, and the run says so at the end (exit 5),
+            # unless asked to stop at the first failure.
+            with self._cond:
+                if self.fail_fast:
+                    self._errors.append(exc)
+                else:
+                    stream.failure = str(exc)
         except BaseException as exc:  # noqa: BLE001 - raised again in the engine's thread
             with self._cond:
                 self._errors.append(exc)
@@ -477,6 +509,7 @@ class Engine:
     (default :class:`~livedigits.draw.overlay.Overlay`). ``signals=True`` turns Ctrl-C and SIGTERM into a
     stop request (only from the main thread). ``linger=True`` keeps the windows open and answering
     after every source has ended, until the user quits (``collect`` labels what is shown last).
+    ``fail_fast=False`` lets the other sources go on when one fails (see the module docstring).
     """
 
     def __init__(
@@ -495,6 +528,7 @@ class Engine:
         stop: StopFlag | None = None,
         draw: bool | None = None,
         linger: bool = False,
+        fail_fast: bool = True,
     ) -> None:
         if not sources:
             raise ValueError("the engine needs at least one source")
@@ -513,6 +547,7 @@ class Engine:
         self.resize = resize
         self.signals = signals
         self.linger = linger
+        self.fail_fast = fail_fast
         self.stop_flag = stop if stop is not None else StopFlag()
         # Drawing costs a few milliseconds: only when something shows or keeps the picture.
         self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
@@ -578,7 +613,8 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
-            feed = self._feed = _Pumped(self.streams, self._prepare) if multi else _Direct(self.streams[0])
+            feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare) if multi
+                                 else _Direct(self.streams[0], self.fail_fast))
             stack.callback(feed.stop)
             if multi:
                 stack.callback(self.recognizer.close)
@@ -610,8 +646,12 @@ class Engine:
                     break
             if self.linger and not self.stop_flag:
                 self._linger()
+        failed = [s for s in self.streams if s.failure]
         if self.stop_flag:
             summary.ended_by = self.stop_flag.reason
+        elif failed:
+            summary.ended_by = ("source failure" if len(self.streams) == 1
+                                else f"end of sources, {len(failed)} of {len(self.streams)} failed")
         elif self.max_frames is not None and all(s.done for s in self.streams):
             summary.ended_by = f"--max-frames {self.max_frames}"
 
@@ -619,7 +659,14 @@ class Engine:
         """What a pump does to a frame of source ``label`` before its round (several sources): the resize
         (``resize``; its milliseconds, NaN when not resized) and the segmentation."""
         frame, resize_ms = self._resized(frame)
+        self._check_roi(label, frame)
         return frame, resize_ms, self.recognizer.segment(frame, label)
+
+    def _check_roi(self, label: str, frame: Frame) -> None:
+        """A region of interest that misses the frame reads nothing: say so (checked on the frame the
+        segmentation sees, after the resize)."""
+        check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
+                       frame.image.shape[1], frame.image.shape[0], label)
 
     def _resized(self, frame: Frame) -> tuple[Frame, float]:
         if self.resize is None or (frame.image.shape[1], frame.image.shape[0]) == tuple(self.resize):
@@ -636,8 +683,10 @@ class Engine:
             if prepared is None:
                 frame, resize_ms = self._resized(frame)
                 resized_here = resized_here or resize_ms == resize_ms
+                if not stream.summary.frames:
+                    self._check_roi(stream.label, frame)
                 segmented = None
-            else:  # resized and segmented by its pump already
+            else:  # resized, checked and segmented by its pump already
                 frame, resize_ms, segmented = prepared
             resized_ms.append(resize_ms)
             # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
@@ -721,6 +770,8 @@ class Engine:
             return
         if action == ACTION_QUIT:
             self.stop("the user (q)")
+        elif action == ACTION_PIPE_CLOSED:
+            self.stop("standard output closed (the reader of the pipe left)")
         elif result is None:
             return  # nothing shown yet to pause on or save
         elif action == ACTION_PAUSE:
@@ -742,6 +793,7 @@ class Engine:
             stream.summary.seconds = (stream.last_at or now) - stream.started
             dropped = stream.summary.dropped = self._dropped(stream)
             stream.summary.reconnects = int(getattr(source, "reconnects", 0) or 0)
+            stream.summary.failure = stream.failure
             summary.dropped += dropped
             summary.streams[stream.label] = stream.summary
             for warning in getattr(source, "warnings", []) or []:
