@@ -182,6 +182,16 @@ def test_several_sources_are_resized_and_segmented_before_their_round(classifier
         assert [[n.text for n in r.numbers] for r in mine] == [[n.text for n in r.numbers] for r in alone]
 
 
+def test_a_region_of_interest_off_the_resized_frame_is_a_setting_error_with_several_sources(classifier):
+    """The pumps segment the frames: they check the region of interest on the frame they segment first."""
+    from livedigits.errors import SettingError
+    from livedigits.vision.segment import SegmentConfig
+
+    recognizer = Recognizer(classifier, SegmentConfig(roi=(500, 0, 100, 100)))
+    with pytest.raises(SettingError, match="outside the 320x240 frame"):
+        Engine([open_source(DEMO), open_source(DEMO)], recognizer, max_frames=3, resize=(320, 240)).run()
+
+
 def test_stop_from_another_thread_ends_a_live_run(classifier):
     camera = Camera()
     sink = RecordingSink()
