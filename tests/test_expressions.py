@@ -76,6 +76,8 @@ def test_never_eval():
     ("=5", "unsure", None, None),  # malformed: reported, never judged
     ("3+=5", "unsure", None, None),
     ("3==5", "unsure", None, None),
+    ("9=36", "unsure", 9, 36),      # no sum before the =: its start may be unread
+    ("-9=9", "unsure", -9, 9),
 ])
 def test_check_verdicts(text, verdict, value, answer):
     got_value, got_answer, got_verdict = check(text)

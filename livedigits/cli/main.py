@@ -83,6 +83,22 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_signs(args) -> int:
+    require_tensorflow("livedigits train-signs")
+    logs.native_stderr_off()
+    from livedigits.classify.signs import default_sign_model_path
+    from livedigits.train.signs import train_signs
+
+    if args.per_class < 10 or args.epochs < 1:
+        raise UsageError("--per-class must be at least 10 and --epochs at least 1")
+    out = Path(args.out) if args.out else default_sign_model_path()
+    figures = train_signs(out, per_class=args.per_class, epochs=args.epochs, seed=args.seed, log=_log)
+    print(f"sign model: {out}  (held-out fonts and pen paths: {figures['validation_accuracy'] * 100:.2f}% of "
+          f"{figures['validation']}, {figures['seconds']} s)")
+    print("per class: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in figures["per_class"].items()))
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     import numpy as np
 
@@ -524,6 +540,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     train.set_defaults(func=cmd_train)
+
+    signs = sub.add_parser("train-signs", help="train the small sign classifier of the arithmetic reader (+ - x / ( ) "
+                           "beside digit and other) on synthesized signs")
+    signs.add_argument("--per-class", type=int, default=4000, help="training crops per class (default 4000)")
+    signs.add_argument("--epochs", type=int, default=25)
+    signs.add_argument("--seed", type=int, default=0)
+    signs.add_argument("--out", help="the .npz to write (default: models/signs.npz beside the digit models)")
+    signs.set_defaults(func=cmd_train_signs)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
     evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")

@@ -274,6 +274,9 @@ def check(text: str, sure: bool = True) -> tuple[Fraction | None, Fraction | Non
         return value, None, "open" if sure else "unsure"
     if parts[-1] == "":
         return value, None, "unsure"  # "1+1=2=": more than one = with an empty end
+    if not any(op in parts[0].lstrip("-") for op in OPERATORS):
+        # "9=36": no sum before the = (its start unread, or not arithmetic): nothing to judge.
+        return value, values[-1], "unsure"
     answer = values[-1]
     if not sure:
         return value, answer, "unsure"
@@ -418,7 +421,9 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
         gap = it.box.x - prev.box.x2
         if ends_operand and starts_operand and (it.operand or gap > config.split_gap * height):
             chunks.append([it])
-        elif gap > 2 * config.split_gap * height and not (prev.text in OPERATORS + "=(" or it.text in OPERATORS + "=)"):
+        elif (gap > config.split_gap * height * (2 if prev.text == "=" else 1)
+              and prev.text not in OPERATORS + "(" and it.text not in OPERATORS + "=)"):
+            # A wide gap after a sum left open ("6x4=    9+2="); an answer may stand a little apart.
             chunks.append([it])
         else:
             chunks[-1].append(it)

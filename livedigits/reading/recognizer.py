@@ -11,6 +11,7 @@ from typing import Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
+from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.types import Candidate, Frame, FrameResult
@@ -88,8 +89,19 @@ class Recognizer:
         reading_config: ReadingConfig = DEFAULT_READING,
         smooth: bool = True,
         keep_debug: bool = False,
+        sign_classifier=None,
+        expression_config: ExpressionConfig = DEFAULT_EXPRESSIONS,
     ):
         self.classifier = classifier
+        #: Arithmetic (``ReadingConfig.arithmetic``): the sign classifier, the shipped one unless given.
+        self.sign_classifier = None
+        if reading_config.arithmetic:
+            if sign_classifier is None:
+                from livedigits.classify.signs import default_sign_classifier
+
+                sign_classifier = default_sign_classifier()
+            self.sign_classifier = sign_classifier
+        self.expression_config = expression_config
         self.segment_config = segment_config
         self.reading_config = reading_config
         self.smooth = smooth
@@ -157,7 +169,7 @@ class Recognizer:
     def _segment(self, frame: Frame) -> tuple[Segmentation, float]:
         """The frame's segmentation and its milliseconds."""
         started = time.perf_counter()
-        found = segment(frame.image, self.segment_config)
+        found = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None)
         return found, (time.perf_counter() - started) * 1e3
 
     def _read(self, source: str, frame: Frame, received: float | None, found: Segmentation,
@@ -180,8 +192,25 @@ class Recognizer:
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = stream.tracker.ids if frame.file is None else None
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
-        numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
+        expressions = None
+        arithmetic_ms = 0.0
+        if self.sign_classifier is not None:
+            from livedigits.vision.signs import find_signs
+
+            begun = time.perf_counter()
+            signs, detections = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            # A sign ends a number, as any mark does, but is no letter of a word.
+            sign_boxes = [s.box for s in signs]
+            taken = set(sign_boxes)
+            numbers = group_numbers(detections, self.reading_config,
+                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
+            expressions = tuple(read_expressions(numbers, signs, self.expression_config))
+            arithmetic_ms = (time.perf_counter() - begun) * 1e3
+        else:
+            numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
+        if expressions is not None:
+            timings["arithmetic"] = arithmetic_ms
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
         if found.dropped and not self._warned_budget:
             self._warned_budget = True  # once: the records say it for every frame
@@ -201,4 +230,5 @@ class Recognizer:
             candidate_tracks=tuple(track_ids) if self.keep_debug and track_ids is not None else (),
             source=source,
             dropped=found.dropped,
+            expressions=expressions,
         )
