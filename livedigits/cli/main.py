@@ -202,6 +202,8 @@ def _recognizer_settings(args):
         if not 0 <= args.conf <= 1:
             raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
         reading = replace(reading, min_confidence=args.conf)
+    if getattr(args, "no_arithmetic", False):
+        reading = replace(reading, arithmetic=False)
     return seg, reading
 
 
@@ -294,7 +296,7 @@ def cmd_run(args) -> int:
             sinks.append(CropSink(args.save_crops))
         if not to_stdout:
             # The numbers read are the run's answer: standard output. Everything else goes to standard error.
-            sinks.append(NumberPrinter(sys.stdout))
+            sinks.append(NumberPrinter(sys.stdout, answers=args.answers))
         if progress_wanted() and not args.kiosk:
             sinks.append(ProgressSink(sys.stderr, limit=args.max_frames))
     except BaseException:
@@ -305,7 +307,8 @@ def cmd_run(args) -> int:
         raise
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
-    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
+    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug, answers=args.answers),
+                    max_frames=args.max_frames,
                     signals=True)
     summary = engine.run()
     warn = logging.getLogger("livedigits.run").warning
@@ -599,6 +602,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    run.add_argument("--answers", action="store_true", help="show the value of each open sum (nothing after =) on "
+                     "the picture and in the printed lines; off by default: a checker, not a cheat")
+    run.add_argument("--no-arithmetic", action="store_true", help="read numbers only: no signs, expressions or "
+                     "verdicts (the same as [reading] arithmetic = false)")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
