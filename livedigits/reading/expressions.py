@@ -20,7 +20,7 @@ Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every 
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from livedigits.types import Box, Number
@@ -46,8 +46,14 @@ class ExpressionConfig:
     fraction_reach: float = 1.3
     """The numerator and denominator of a stacked fraction lie within this many digit heights above and
     below its bar."""
+    join_gap: float = 0.9
+    """Two numbers closer than this with no sign between are one number of the expression ("1 2x9" is
+    12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
     fraction_overhang: float = 0.35
     """... and stick out past the bar's ends by at most this share of their own width."""
+    alternative_level: float = 0.02
+    """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
+    one such alternative would make right is ``unsure``, not ``wrong``."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -55,11 +61,16 @@ DEFAULT_EXPRESSIONS = ExpressionConfig()
 
 @dataclass(frozen=True)
 class Sign:
-    """A sign read in the frame: ``char`` one of ``+ - x / = ( )``, with its box and confidence."""
+    """A sign read in the frame: ``char`` one of ``+ - x / = ( )``, with its box and confidence.
+
+    ``alternatives``: the other readings its classifier gave a fair chance (``+`` for an ``x``, ``1`` for a
+    ``/`` the digit model read as 1); ``from_digit``: the digit model reported it as a digit."""
 
     char: str
     box: Box
     confidence: float
+    alternatives: tuple[str, ...] = ()
+    from_digit: bool = False
 
 
 @dataclass(frozen=True)
@@ -307,18 +318,23 @@ class _Item:
     height: float  # the digit height it stands for (a sign's own box is smaller)
     starts: bool = False  # "(": opens an operand
     ends: bool = False  # ")": closes one
+    alts: list = field(default_factory=list)  # (position in text, another character it may be)
+    from_digit: bool = False  # a sign the digit model read as a digit
+    joined: bool = False  # two numbers read apart, joined here
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
     centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
 
 
-def _number_item(number: Number) -> _Item:
+def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
-    return _Item(number.text, number.box, confidence, True, float(number.box.h))
+    alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
+    return _Item(number.text, number.box, confidence, True, float(number.box.h), alts=alts)
 
 
 def _sign_item(sign: Sign, height: float) -> _Item:
     return _Item(sign.char, sign.box, sign.confidence, False, height,
-                 starts=sign.char == "(", ends=sign.char == ")")
+                 starts=sign.char == "(", ends=sign.char == ")", alts=[(0, alt) for alt in sign.alternatives],
+                 from_digit=sign.from_digit)
 
 
 def _centre_y(box: Box) -> float:
@@ -414,6 +430,7 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     numbers side by side, ``19  4+5``), unless it is a parenthesis close by (``2(3)``: implicit
     multiplication)."""
     height = float(statistics.median([i.height for i in line if i.operand] or [1.0]))
+    line = _join_numbers(line, height, config)
     chunks = [[line[0]]]
     for prev, it in zip(line, line[1:]):
         ends_operand = prev.operand or prev.ends
@@ -430,26 +447,73 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     return chunks
 
 
-def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS) -> list[Expression]:
+def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) -> list[_Item]:
+    out = [line[0]]
+    for it in line[1:]:
+        prev = out[-1]
+        plain = prev.operand and it.operand and not prev.parts and not it.parts
+        if plain and it.box.x - prev.box.x2 < config.join_gap * height:
+            out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
+                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a) for k, a in it.alts],
+                            joined=True)
+        else:
+            out.append(it)
+    return out
+
+
+def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS,
+                     alternatives: dict | None = None, doubts=()) -> list[Expression]:
     """The expressions written in a frame, in reading order, from its ``numbers`` (:class:`Number`) and
     ``signs`` (:class:`Sign`). A run of writing is an expression when it holds at least one operator or
-    ``=`` between operands; numbers alone are not."""
+    ``=`` between operands; numbers alone are not. ``alternatives``: for a digit's box, the other digits
+    the classifier gave a fair chance (an answer one of them would make right is not marked wrong).
+    ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
+    wrong either."""
     numbers = list(numbers)
     if not numbers:
         return []
     heights = [float(n.box.h) for n in numbers]
     typical = float(statistics.median(heights))
-    items = [_number_item(n) for n in numbers]
+    items = [_number_item(n, alternatives or {}) for n in numbers]
     for sign in signs:
         items.append(_sign_item(sign, _nearby_height(sign.box, numbers, typical)))
     items = _fractions(items, config)
     out = []
     for line in _lines(items, config):
-        for chunk in _split(line, config):
-            expression = _expression(chunk, config)
-            if expression is not None:
-                out.append(expression)
+        found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
+        # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
+        # doubts too: they may be the missing digit of the sum beside them.
+        stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
+        for chunk, expression in found:
+            if expression is None:
+                continue
+            if expression.verdict == "wrong" and _doubted(expression, chunk, list(doubts) + stray):
+                expression = replace(expression, verdict="unsure")
+            out.append(expression)
     return out
+
+
+def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:
+    """Is a piece of unread ink inside the expression, or just before or after it on its line?"""
+    height = float(statistics.median([it.height for it in chunk]))
+    box = expression.box
+    for d in doubts:
+        cx, cy = d.center
+        if box.x - height <= cx <= box.x2 + height and box.y <= cy <= box.y2:
+            return True
+    return False
+
+
+def _right_if_misread(chunk: list[_Item], text: str) -> bool:
+    """Would reading one symbol as one of its alternatives make the expression right?"""
+    at = 0
+    for it in chunk:
+        for pos, alt in it.alts:
+            k = at + pos
+            if check(text[:k] + alt + text[k + 1:])[2] == "right":
+                return True
+        at += len(it.text)
+    return False
 
 
 def _nearby_height(box: Box, numbers: list[Number], typical: float) -> float:
@@ -462,9 +526,12 @@ def _nearby_height(box: Box, numbers: list[Number], typical: float) -> float:
 def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:
     # Signs hanging at either end that cannot be there (a stray mark beside the writing) are dropped;
     # an "=" at the end stays (an open question), and so does a leading minus or "(".
+    dropped = []
     while chunk and not chunk[-1].operand and chunk[-1].text not in "=)":
+        dropped.append(chunk[-1])
         chunk = chunk[:-1]
     while chunk and not chunk[0].operand and chunk[0].text not in "-(":
+        dropped.append(chunk[0])
         chunk = chunk[1:]
     if not any(it.operand for it in chunk):
         return None
@@ -475,6 +542,11 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
             return None
     sure = all(it.confidence >= config.min_confidence for it in chunk)
     value, answer, verdict = check(text, sure)
+    if verdict == "wrong" and (dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+        # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
+        # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
+        # makes it wrong.
+        verdict = "unsure"
     box = chunk[0].box
     for it in chunk[1:]:
         box = box.union(it.box)

@@ -198,13 +198,16 @@ class Recognizer:
             from livedigits.vision.signs import find_signs
 
             begun = time.perf_counter()
-            signs, detections = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             taken = set(sign_boxes)
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
-            expressions = tuple(read_expressions(numbers, signs, self.expression_config))
+            level = self.expression_config.alternative_level
+            alternatives = {c.box: tuple(str(k) for k in range(min(10, len(p))) if k != int(np.argmax(p)) and p[k] >= level)
+                            for c, p in zip(candidates, probabilities)}
+            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts))
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)

@@ -42,6 +42,8 @@ class Worksheet:
     expressions: tuple[TrueExpression, ...]
     writer: str
     paper: str
+    glyphs: tuple[tuple[str, Box], ...] = ()
+    """Every character written, with its ink box: a digit, a sign, or ``-`` for a fraction's bar."""
 
 
 # --------------------------------------------------------------------------- what is written
@@ -148,14 +150,17 @@ def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
     return None if pts is None else cv2.boundingRect(pts)
 
 
-#: Heights of signs as shares of the digit height; parentheses and slashes stand taller than digits.
-SIGN_HEIGHT = {"+": 0.55, "x": 0.45, "/": 1.05, "(": 1.2, ")": 1.2, "=": 0.32}
+#: Heights of signs as shares of the digit height (each drawn within 10% of it). Parentheses and slashes
+#: stand taller than the digits, as in every photo of written arithmetic we have looked at (slashes of 1.3
+#: to 2 digit heights); here they are kept short, barely taller than the digits.
+SIGN_HEIGHT = {"+": 0.55, "x": 0.45, "/": 1.25, "(": 1.2, ")": 1.2, "=": 0.32}
 SIGN_WIDTH = {"-": 0.55, "=": 0.55}
 
 
 class _Canvas:
     def __init__(self, rng: np.random.Generator, size: tuple[int, int], paper: str, pitch: float):
         w, h = size
+        self.glyphs: list[tuple[str, Box]] = []
         self.alpha = np.zeros((h, w), np.float32)
         self.rng = rng
         self.size = size
@@ -181,6 +186,10 @@ class _Canvas:
         region = self.alpha[y0: y0 + nh, x0: x0 + nw]
         np.maximum(region, small, out=region)
         return Box(x0, y0, nw, nh)
+
+    def note(self, char: str, box: Box) -> Box:
+        self.glyphs.append((char, box))
+        return box
 
     def render(self) -> np.ndarray:
         rng = self.rng
@@ -243,7 +252,7 @@ def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str |
             for b in boxes[1:]:
                 box = box.union(b)
             truths.append(TrueExpression(_text(all_tokens), verdict, box))
-    return Worksheet(canvas.render(), tuple(truths), hand.name, paper)
+    return Worksheet(canvas.render(), tuple(truths), hand.name, paper, tuple(canvas.glyphs))
 
 
 def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: float, height: float,
@@ -251,6 +260,7 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
     """Write tokens left to right from ``x`` on a line whose digits stand on ``baseline``; their boxes, or
     None when the line does not fit before ``limit`` (nothing is kept of it then)."""
     saved = canvas.alpha.copy()
+    noted = len(canvas.glyphs)
     boxes = []
     mid = baseline - height / 2
     for token in tokens:
@@ -264,16 +274,18 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
                     b = canvas.put(hand.digit(int(ch)), px, y0, small)
                     if b is None:
                         canvas.alpha[:] = saved
+                        del canvas.glyphs[noted:]
                         return None
-                    boxes.append(b)
+                    boxes.append(canvas.note(ch, b))
                     px = b.x2 + small * rng.uniform(0.08, 0.2)
                 widths.append(px - x)
             bar_w = max(widths) + height * 0.1
             b = canvas.put(hand.sign("-"), x, mid - max(2, height * 0.05), height=max(3, height * 0.07), width=bar_w)
             if b is None:
                 canvas.alpha[:] = saved
+                del canvas.glyphs[noted:]
                 return None
-            boxes.append(b)
+            boxes.append(canvas.note("-", b))
             x = b.x2 + height * rng.uniform(0.3, 0.5)
         elif token.isdigit():
             for k, ch in enumerate(token):
@@ -281,8 +293,9 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
                 b = canvas.put(hand.digit(int(ch)), x, baseline - height + jitter, height * rng.uniform(0.95, 1.05))
                 if b is None:
                     canvas.alpha[:] = saved
+                    del canvas.glyphs[noted:]
                     return None
-                boxes.append(b)
+                boxes.append(canvas.note(ch, b))
                 x = b.x2 + height * rng.uniform(0.1, 0.22)
             x += height * rng.uniform(0.2, 0.35)
         else:
@@ -303,11 +316,13 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
             b = canvas.put(ink, x, top, height=sh, width=sw)
             if b is None:
                 canvas.alpha[:] = saved
+                del canvas.glyphs[noted:]
                 return None
-            boxes.append(b)
+            boxes.append(canvas.note(token, b))
             x = b.x2 + height * rng.uniform(0.25, 0.45)
         if x > limit:
             canvas.alpha[:] = saved
+            del canvas.glyphs[noted:]
             return None
     return boxes
 

@@ -11,7 +11,8 @@ is classified, always measured in the height of the digits written next to them:
   "not a digit" or read too unsurely to report, the pieces too small for a digit that ``segment(..., signs=True)`` handed over, and the
   digits read as one of ``SUSPECT_DIGITS`` (a slash or a parenthesis reads as 1, a + as 4, an x or a
   bracket as 7). A suspect digit turns into a sign only when the sign classifier is sure of it
-  (``override_confidence``) and its "digit" class is weak: the digit model's own outputs are never
+  (``override_confidence``), its "digit" class is weak, it has a sign's size beside the digits next to
+  it, and, for a parenthesis, its partner is on the line: the digit model's own outputs are never
   changed, only which detections are reported as digits.
 
 Pure functions apart from the classifier passed in.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from livedigits.reading.expressions import Sign
-from livedigits.types import Box, Candidate, Detection
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
@@ -65,6 +66,8 @@ class SignConfig:
     small_suspect: float = 0.8
     """... and a + or an x only when at most this many."""
     geometric_confidence: float = 0.95
+    alternative_level: float = 0.02
+    """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
     """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
 
 
@@ -92,15 +95,17 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS
-               ) -> tuple[list[Sign], list[Detection]]:
-    """The signs of a frame, and its detections less those that turned out to be signs.
+               ) -> tuple[list[Sign], list[Detection], list[Box]]:
+    """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
+    boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
+    sum: the sum cannot be marked wrong).
 
     ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
     ``SignClassifier`` (or anything with its ``predict`` and ``classes``).
     """
     if not detections:
-        return [], detections  # no digits, no arithmetic: nothing is classified
+        return [], detections, []  # no digits, no arithmetic: nothing is classified
     typical = float(statistics.median([d.box.h for d in detections]))
     signs: list[Sign] = []
 
@@ -118,6 +123,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         elif max(piece.box.w, piece.box.h) >= 0.04 * height:
             dots.append(piece.box)
     reported = {d.box for d in detections}
+    weak = set()  # candidates the digit model read as a digit, too unsurely to report
     for candidate, probs in zip(candidates, probabilities):
         # "Not a digit", or a digit too unsure to be reported (a long slash reads as a weak 1).
         if candidate.box not in reported:
@@ -128,34 +134,58 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 dashes.append(candidate.box)
             else:
                 compact.append((candidate, height))
+                weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
     suspects = [d for d in detections if d.digit in SUSPECT_DIGITS and d.box in by_box]
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for d in suspects]
     turned = set()
+    doubts: list[Box] = []
     if crops:
         probs = classifier.predict(np.stack(crops))
         classes = classifier.classes
         digit_class = classes.index("digit")
         sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
+        def others(p, k):
+            return tuple(classes[j] for j in sign_ids if j != k and p[j] >= config.alternative_level)
+
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
             if p[k] >= config.min_confidence and int(np.argmax(p)) == k and _fits(classes[k], piece.box, height, config):
                 if classes[k] == "-":
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
-                    signs.append(Sign(classes[k], piece.box, float(p[k])))
+                    signs.append(Sign(classes[k], piece.box, float(p[k]), others(p, k), from_digit=piece.box in weak))
+            elif piece.box in weak or int(np.argmax(p)) == digit_class:
+                doubts.append(piece.box)
         for det, p in zip(suspects, probs[len(compact):]):
             k = max(sign_ids, key=lambda j: p[j])
             height = _height_near(det.box, [d for d in detections if d is not det], config.reach, config.reach_x)
             if (p[k] >= config.override_confidence and p[digit_class] <= config.max_digit_share
                     and height is not None and _fits(classes[k], det.box, height, config, suspect=True)):
-                signs.append(Sign(classes[k], det.box, float(p[k])))
+                signs.append(Sign(classes[k], det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
+    # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line.
+    for sign in [s for s in signs if s.from_digit and s.char in "()"]:
+        if not _has_partner(sign, signs):
+            signs.remove(sign)
+            turned.discard(sign.box)
     if turned:
         detections = [d for d in detections if d.box not in turned]
     signs.extend(_group_dashes(dashes, dots, detections, config))
-    return signs, detections
+    return signs, detections, doubts
+
+
+def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
+    want = ")" if sign.char == "(" else "("
+    cx, cy = sign.box.center
+    for other in signs:
+        if other.char != want:
+            continue
+        ox, oy = other.box.center
+        if abs(oy - cy) <= 0.5 * max(sign.box.h, other.box.h) and ((ox > cx) if want == ")" else (ox < cx)):
+            return True
+    return False
 
 
 def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool = False) -> bool:
