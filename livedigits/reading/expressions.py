@@ -536,10 +536,13 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     if not any(it.operand for it in chunk):
         return None
     text = "".join(it.text for it in chunk)
-    if not any(ch in text.replace("(", "").replace(")", "") for ch in "+-x/=") or not any(not it.operand for it in chunk):
-        # A lone number, or a lone stacked fraction: a fraction is an expression of its own.
-        if not (len(chunk) == 1 and chunk[0].parts):
-            return None
+    operands = [it for it in chunk if it.operand]
+    if len(operands) < 2 and not (len(chunk) == 1 and chunk[0].parts):
+        # A lone number (a dash before it is a hyphen or a bullet, not a sum); a lone stacked fraction is an
+        # expression of its own.
+        return None
+    if any(len(it.text) > 1 and it.text[0] == "0" and not it.parts for it in operands):
+        return None  # "06": a date, a code or a phone number, not arithmetic
     sure = all(it.confidence >= config.min_confidence for it in chunk)
     value, answer, verdict = check(text, sure)
     if verdict == "wrong" and (dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):

@@ -48,9 +48,9 @@ class SignConfig:
     """... and this many to its side: signs stand among digits, not alone in a margin."""
     min_confidence: float = 0.5
     """A rejected crop or a small piece is a sign when the sign classifier gives its sign this much."""
-    override_confidence: float = 0.9
+    override_confidence: float = 0.85
     """A suspect digit becomes a sign only when the classifier gives the sign this much ..."""
-    max_digit_share: float = 0.05
+    max_digit_share: float = 0.1
     """... and its "digit" class at most this much."""
     equals_gap: float = 0.9
     """The two bars of an = are at most this share of the longer bar's length apart ..."""
@@ -63,6 +63,8 @@ class SignConfig:
     tall_suspect: float = 1.15
     """A digit read by the digit model becomes a parenthesis or a slash only when at least this many heights
     of the digits beside it tall (written brackets and slashes stand out; a 1 does not)."""
+    wide_slash: float = 0.9
+    """... or, for a slash, at least this wide for its height (a 1 leans far less)."""
     small_suspect: float = 0.8
     """... and a + or an x only when at most this many."""
     geometric_confidence: float = 0.95
@@ -195,7 +197,9 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     if char in "()":
         return box.h >= (config.tall_suspect if suspect else config.tall_sign) * height
     if char == "/":
-        return box.h >= (config.tall_suspect if suspect else 0.6) * height or (not suspect and box.w >= 0.6 * height)
+        if suspect:  # taller than the digits, or leaning far more than a 1 does
+            return box.h >= config.tall_suspect * height or box.w >= config.wide_slash * box.h
+        return box.h >= 0.6 * height or box.w >= 0.6 * height
     if char in "+x=":
         return box.h <= (config.small_suspect if suspect else 1.0) * height
     return True
