@@ -23,6 +23,8 @@ import statistics
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+import numpy as np
+
 from livedigits.types import Box, Number
 
 #: The characters of an expression's text.
@@ -472,11 +474,14 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     numbers = list(numbers)
     if not numbers:
         return []
-    heights = [float(n.box.h) for n in numbers]
-    typical = float(statistics.median(heights))
     items = [_number_item(n, alternatives or {}) for n in numbers]
+    boxes = np.array([n.box.as_list() for n in numbers], np.float64)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
     for sign in signs:
-        items.append(_sign_item(sign, _nearby_height(sign.box, numbers, typical)))
+        # The digit height of the writing around a sign: that of the number nearest to it.
+        cx, cy = sign.box.center
+        nearest = int(np.argmin(np.abs(centres[:, 0] - cx) + 2 * np.abs(centres[:, 1] - cy)))
+        items.append(_sign_item(sign, float(boxes[nearest, 3])))
     items = _fractions(items, config)
     out = []
     for line in _lines(items, config):
@@ -514,13 +519,6 @@ def _right_if_misread(chunk: list[_Item], text: str) -> bool:
                 return True
         at += len(it.text)
     return False
-
-
-def _nearby_height(box: Box, numbers: list[Number], typical: float) -> float:
-    """The digit height of the writing around a sign: the height of the number nearest to it."""
-    cx, cy = box.center
-    nearest = min(numbers, key=lambda n: abs(n.box.center[0] - cx) + 2 * abs(n.box.center[1] - cy))
-    return float(nearest.box.h) if nearest is not None else typical
 
 
 def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:

@@ -205,8 +205,13 @@ class Recognizer:
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
             level = self.expression_config.alternative_level
-            alternatives = {c.box: tuple(str(k) for k in range(min(10, len(p))) if k != int(np.argmax(p)) and p[k] >= level)
-                            for c, p in zip(candidates, probabilities)}
+            # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
+            # not given).
+            reported = {d.box for d in detections}
+            digits = np.asarray(probabilities)[:, :10] if len(candidates) else np.zeros((0, 10))
+            fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
+            alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
+                            if c.box in reported and row.any()}
             expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts))
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:

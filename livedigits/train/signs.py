@@ -215,8 +215,8 @@ def to_arrays(model) -> dict[str, np.ndarray]:
 
 
 def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 25, seed: int = 0, log=print) -> dict:
-    """Synthesize the data, train, check on held-out fonts and pen paths, write ``out`` (.npz) and a
-    ``.json`` of the figures beside it. Returns the figures."""
+    """Synthesize the data, train, check on held-out fonts and pen paths, write ``out`` (.npz), the same
+    model as ``.tflite`` and a ``.json`` of the figures beside it. Returns the figures."""
     from livedigits.classify.modelfile import quiet_tensorflow
     from livedigits.train.data import load_mnist
     from livedigits.train.writers import TRAIN_FAMILIES, VALIDATION_FAMILIES, training_pool
@@ -240,9 +240,17 @@ def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 25, seed: 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, classes=np.array(SIGN_CLASSES), **arrays)
+    import tensorflow as tf
+
+    out.with_suffix(".tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
     # The figures come from the shipped NumPy classifier, not from Keras: what runs live is what is measured.
     classifier = SignClassifier(out)
-    pred = classifier.predict(vx).argmax(1)
+    probs = classifier.predict(vx)
+    pred = probs.argmax(1)
+    # Both files hold one model: the NumPy run of the .npz must give what LiteRT gives for the .tflite.
+    figures_numpy = SignClassifier(out, use_lite=False).predict(vx[:200])
+    if float(np.abs(figures_numpy - probs[:200]).max()) > 1e-3:
+        raise RuntimeError("the .npz and .tflite sign models disagree; training output is broken")
     per_class_acc = {name: round(float((pred[vy == k] == k).mean()), 4) for k, name in enumerate(SIGN_CLASSES)}
     figures = {"validation_accuracy": round(float((pred == vy).mean()), 4), "per_class": per_class_acc,
                "train": int(len(y)), "validation": int(len(vy)), "epochs": epochs, "per_class_count": per_class,

@@ -20,7 +20,6 @@ Pure functions apart from the classifier passed in.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,19 +79,32 @@ def _flat(box: Box, config: SignConfig) -> bool:
     return box.w > config.flat_aspect * max(box.h, 1)
 
 
+class _Digits:
+    """The centres and heights of a frame's digits as arrays, to find the digit a piece stands beside."""
+
+    def __init__(self, detections: list[Detection]):
+        boxes = np.array([d.box.as_list() for d in detections], np.float64).reshape(-1, 4)
+        self.cx = boxes[:, 0] + boxes[:, 2] / 2
+        self.cy = boxes[:, 1] + boxes[:, 3] / 2
+        self.h = boxes[:, 3]
+
+    def height_near(self, box: Box, reach: float, reach_x: float, skip: int | None = None) -> float | None:
+        """The height of the nearest digit whose line ``box`` stands on (within ``reach`` of its height
+        above or below, ``reach_x`` to its side), or None; ``skip``: the index of a digit to leave out."""
+        cx, cy = box.center
+        dx, dy = np.abs(self.cx - cx), np.abs(self.cy - cy)
+        near = (dy <= reach * self.h) & (dx <= reach_x * self.h)
+        if skip is not None:
+            near[skip] = False
+        if not near.any():
+            return None
+        cost = np.where(near, dx + 3 * dy, np.inf)
+        return float(self.h[int(np.argmin(cost))])
+
+
 def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: float) -> float | None:
     """The height of the nearest digit whose line this box stands on, or None when none is near."""
-    cx, cy = box.center
-    best, best_d = None, None
-    for det in detections:
-        dx, dy = det.box.center
-        h = det.box.h
-        if abs(cy - dy) > reach * h or abs(cx - dx) > reach_x * h:
-            continue
-        d = abs(cx - dx) + 3 * abs(cy - dy)
-        if best_d is None or d < best_d:
-            best, best_d = float(h), d
-    return best
+    return _Digits(detections).height_near(box, reach, reach_x) if detections else None
 
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
@@ -108,13 +120,13 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
-    typical = float(statistics.median([d.box.h for d in detections]))
     signs: list[Sign] = []
+    near = _Digits(detections)
 
     # Flat pieces and dots near the writing, by shape alone.
     dashes, dots, compact = [], [], []
     for piece in pieces:
-        height = _height_near(piece.box, detections, config.reach, config.reach_x)
+        height = near.height_near(piece.box, config.reach, config.reach_x)
         if height is None:
             continue
         if _flat(piece.box, config):
@@ -129,7 +141,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     for candidate, probs in zip(candidates, probabilities):
         # "Not a digit", or a digit too unsure to be reported (a long slash reads as a weak 1).
         if candidate.box not in reported:
-            height = _height_near(candidate.box, detections, config.reach, config.reach_x)
+            height = near.height_near(candidate.box, config.reach, config.reach_x)
             if height is None:
                 continue
             if _flat(candidate.box, config):
@@ -139,8 +151,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
-    suspects = [d for d in detections if d.digit in SUSPECT_DIGITS and d.box in by_box]
-    crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for d in suspects]
+    suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
+    crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     turned = set()
     doubts: list[Box] = []
     if crops:
@@ -160,9 +172,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     signs.append(Sign(classes[k], piece.box, float(p[k]), others(p, k), from_digit=piece.box in weak))
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
-        for det, p in zip(suspects, probs[len(compact):]):
+        for (index, det), p in zip(suspects, probs[len(compact):]):
             k = max(sign_ids, key=lambda j: p[j])
-            height = _height_near(det.box, [d for d in detections if d is not det], config.reach, config.reach_x)
+            height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
             if (p[k] >= config.override_confidence and p[digit_class] <= config.max_digit_share
                     and height is not None and _fits(classes[k], det.box, height, config, suspect=True)):
                 signs.append(Sign(classes[k], det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
