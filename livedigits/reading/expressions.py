@@ -387,14 +387,14 @@ def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     joins the line nearest to it at its height. A line may slope a little: each item is compared with the
     line's last operand."""
     lines: list[list[_Item]] = []
+    lasts: list[tuple[float, float, float]] = []  # per line: its last operand's centre y, right end, height
     for it in sorted((i for i in items if i.operand), key=lambda i: i.box.x):
         cy = _item_centre(it)
         best, best_cost = None, None
-        for k, line in enumerate(lines):
-            last = [i for i in line if i.operand][-1]
-            height = max(it.height, last.height)
-            off = abs(cy - _item_centre(last))
-            gap = it.box.x - last.box.x2
+        for k, (ly, lx2, lh) in enumerate(lasts):
+            height = max(it.height, lh)
+            off = abs(cy - ly)
+            gap = it.box.x - lx2
             if off > config.line_overlap * height or gap > 12 * height:
                 continue
             cost = off + 0.1 * max(gap, 0)
@@ -402,17 +402,20 @@ def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
                 best, best_cost = k, cost
         if best is None:
             lines.append([it])
+            lasts.append((cy, it.box.x2, it.height))
         else:
             lines[best].append(it)
+            lasts[best] = (cy, it.box.x2, it.height)
+    # Each line's operands as (centre x, centre y, height), and its extent, for the signs to find their line.
+    shapes = [([(i.box.x + i.box.w / 2.0, _item_centre(i), i.height) for i in line],
+               min(i.box.x for i in line), max(i.box.x2 for i in line)) for line in lines]
     for it in (i for i in items if not i.operand):
-        cy = _item_centre(it)
+        cx, cy = it.box.x + it.box.w / 2.0, _item_centre(it)
         best, best_cost = None, None
-        for k, line in enumerate(lines):
-            operands = sorted(line, key=lambda i: abs(i.box.center[0] - it.box.center[0]))
-            near = operands[0]
-            height = near.height
-            off = abs(cy - _item_centre(near))
-            far = max(0.0, max(line[0].box.x - it.box.x2, it.box.x - max(i.box.x2 for i in line)))
+        for k, (operands, x0, x1) in enumerate(shapes):
+            _, ny, height = min(operands, key=lambda o: abs(o[0] - cx))
+            off = abs(cy - ny)
+            far = max(0.0, x0 - it.box.x2, it.box.x - x1)
             if off > config.line_overlap * height or far > 3 * height:
                 continue
             cost = off + 0.1 * far
@@ -420,7 +423,6 @@ def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
                 best, best_cost = k, cost
         if best is not None:
             lines[best].append(it)
-            lines[best].sort(key=lambda i: i.box.x)
     for line in lines:
         line.sort(key=lambda i: i.box.x)
     lines.sort(key=lambda line: min(_item_centre(i) for i in line))
