@@ -157,3 +157,11 @@ def test_stray_sign_at_the_end_is_dropped_but_a_trailing_equals_stays():
     assert [e.text for e in found] == ["6/2"]
     found = read_expressions(numbers, [_sign("/", 40, 100), _sign("=", 120, 100)])
     assert [(e.text, e.verdict, format_value(e.value)) for e in found] == [("6/2=", "open", "3")]
+
+
+def test_no_expression_without_an_operator_or_with_a_lone_number():
+    # "2024 = 12" is a note, "-5" a bulleted number, "06-12" a date: none is a sum to check.
+    numbers = [_number("2024", 0, 100), _number("12", 250, 100)]
+    assert read_expressions(numbers, [_sign("=", 190, 100)]) == []
+    assert read_expressions([_number("5", 40, 300)], [_sign("-", 0, 300)]) == []
+    assert read_expressions([_number("06", 0, 500), _number("12", 120, 500)], [_sign("-", 70, 500)]) == []

@@ -116,7 +116,7 @@ def test_command_line_wins_and_settings_change_the_reading(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("[run]\nheadles = true\n", "[run] headles: unknown option; known: backend, camera-api, conf,"),
+    ("[run]\nheadles = true\n", "[run] headles: unknown option; known: answers, backend, camera-api, conf,"),
     ("[segment]\nink = 0.3\n", "[segment] ink: unknown setting; known: ink_contrast, faint_contrast"),
     ("[reading]\nmax_gap = \"wide\"\n", "[reading] max_gap: must be a number"),
     ("[segment]\nmin_height = -3\n", "[segment] min_height: must be 0 or more"),

@@ -543,6 +543,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         return None
     if any(len(it.text) > 1 and it.text[0] == "0" and not it.parts for it in operands):
         return None  # "06": a date, a code or a phone number, not arithmetic
+    if not any(not it.operand and it.text in OPERATORS for it in chunk[1:]) and not any(it.parts for it in operands):
+        return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
     sure = all(it.confidence >= config.min_confidence for it in chunk)
     value, answer, verdict = check(text, sure)
     if verdict == "wrong" and (dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
