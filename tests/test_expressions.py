@@ -165,3 +165,17 @@ def test_no_expression_without_an_operator_or_with_a_lone_number():
     assert read_expressions(numbers, [_sign("=", 190, 100)]) == []
     assert read_expressions([_number("5", 40, 300)], [_sign("-", 0, 300)]) == []
     assert read_expressions([_number("06", 0, 500), _number("12", 120, 500)], [_sign("-", 70, 500)]) == []
+
+
+def test_ink_the_reading_lost_turns_wrong_into_unsure():
+    # 12x6=72 with its 1 lost reads 2x6=72: wrong, unless the lost ink beside it is noticed.
+    numbers = [_number("2", 30, 100), _number("6", 110, 100), _number("72", 200, 100)]
+    signs = [_sign("x", 75, 100), _sign("=", 150, 100)]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+    lost_one = Box(5, 100, 12, 40)
+    assert [e.verdict for e in read_expressions(numbers, signs, ink=[lost_one])] == ["unsure"]
+    speck = Box(5, 118, 3, 3)  # a dot of dust is no lost digit
+    assert [e.verdict for e in read_expressions(numbers, signs, ink=[speck])] == ["wrong"]
+    # A right one stays right whatever is around it.
+    right = [_number("2", 30, 100), _number("6", 110, 100), _number("12", 200, 100)]
+    assert [e.verdict for e in read_expressions(right, signs, ink=[lost_one])] == ["right"]

@@ -323,6 +323,7 @@ class _Item:
     alts: list = field(default_factory=list)  # (position in text, another character it may be)
     from_digit: bool = False  # a sign the digit model read as a digit
     joined: bool = False  # two numbers read apart, joined here
+    pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
     centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
 
@@ -330,13 +331,14 @@ class _Item:
 def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
     alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
-    return _Item(number.text, number.box, confidence, True, float(number.box.h), alts=alts)
+    return _Item(number.text, number.box, confidence, True, float(number.box.h), alts=alts,
+                 pieces=[d.box for d in number.digits] or [number.box])
 
 
 def _sign_item(sign: Sign, height: float) -> _Item:
     return _Item(sign.char, sign.box, sign.confidence, False, height,
                  starts=sign.char == "(", ends=sign.char == ")", alts=[(0, alt) for alt in sign.alternatives],
-                 from_digit=sign.from_digit)
+                 from_digit=sign.from_digit, pieces=[sign.box])
 
 
 def _centre_y(box: Box) -> float:
@@ -373,7 +375,8 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             box = box.union(it.box)
         height = float(statistics.median([it.height for it in above + below]))
         conf = min([bar.confidence] + [it.confidence for it in above + below])
-        frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by)
+        frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
+                     pieces=[p for it in [bar] + above + below for p in it.pieces])
         items[:] = [it for it in items if it is not bar and it not in above and it not in below] + [frac]
     return items
 
@@ -459,20 +462,21 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
         if plain and it.box.x - prev.box.x2 < config.join_gap * height:
             out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
                             max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a) for k, a in it.alts],
-                            joined=True)
+                            joined=True, pieces=prev.pieces + it.pieces)
         else:
             out.append(it)
     return out
 
 
 def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS,
-                     alternatives: dict | None = None, doubts=()) -> list[Expression]:
+                     alternatives: dict | None = None, doubts=(), ink=()) -> list[Expression]:
     """The expressions written in a frame, in reading order, from its ``numbers`` (:class:`Number`) and
     ``signs`` (:class:`Sign`). A run of writing is an expression when it holds at least one operator or
     ``=`` between operands; numbers alone are not. ``alternatives``: for a digit's box, the other digits
     the classifier gave a fair chance (an answer one of them would make right is not marked wrong).
     ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
-    wrong either."""
+    wrong either. ``ink``: the boxes of every piece of ink of the frame; a sum beside a piece of some size
+    that is none of its digits or signs is not marked wrong."""
     numbers = list(numbers)
     if not numbers:
         return []
@@ -494,10 +498,35 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         for chunk, expression in found:
             if expression is None:
                 continue
-            if expression.verdict == "wrong" and _doubted(expression, chunk, list(doubts) + stray):
+            if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
+                                                  or _unaccounted(expression, chunk, ink)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
     return out
+
+
+#: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
+MIN_INK_SHARE = 0.25
+
+
+def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
+    """Is there a piece of ink of some size on the expression's line, inside it or within a digit height
+    and a half of its ends, that is none of its digits or signs? (A digit or a sign the reading lost:
+    "12x6=72" read without its 1 would be wrong.)"""
+    if not ink:
+        return False
+    height = float(statistics.median([it.height for it in chunk]))
+    box = expression.box
+    mine = [p for it in chunk for p in it.pieces]
+    for piece in ink:
+        if max(piece.w, piece.h) < MIN_INK_SHARE * height:
+            continue
+        cx, cy = piece.center
+        if not (box.x - 1.5 * height <= cx <= box.x2 + 1.5 * height and box.y <= cy <= box.y2):
+            continue
+        if not any(m.x <= cx <= m.x2 and m.y <= cy <= m.y2 for m in mine):
+            return True
+    return False
 
 
 def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:

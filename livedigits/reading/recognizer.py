@@ -212,7 +212,8 @@ class Recognizer:
             fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
             alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
                             if c.box in reported and row.any()}
-            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts))
+            ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
+            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
