@@ -3,7 +3,7 @@
 It runs beside the digit model, never instead of it: the digit model's outputs stay as they are, and
 this one is asked only about the crops that may be signs (those the digit model calls "not a digit",
 the small and flat pieces the segmentation hands over, and the digits read as 1, 4 or 7, which a
-slash, a parenthesis, a + or an x can pass for). It is small (two convolutions, about 130k weights),
+slash, a parenthesis, a + or an x can pass for). It is small (two convolutions, about 127k weights),
 trained by ``livedigits train-signs`` (``livedigits.train.signs``), which writes it twice: ``signs.tflite``,
 run by LiteRT on one thread (40 crops in about 2 ms), and ``signs.npz``, the same weights (and the class
 names) for NumPy where LiteRT is not installed. One thread, because the batches are small and the digit

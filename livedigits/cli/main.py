@@ -547,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     signs = sub.add_parser("train-signs", help="train the small sign classifier of the arithmetic reader (+ - x / ( ) "
                            "beside digit and other) on synthesized signs")
     signs.add_argument("--per-class", type=int, default=4000, help="training crops per class (default 4000)")
-    signs.add_argument("--epochs", type=int, default=25)
+    signs.add_argument("--epochs", type=int, default=20)
     signs.add_argument("--seed", type=int, default=0)
     signs.add_argument("--out", help="the .npz to write (default: models/signs.npz beside the digit models)")
     signs.set_defaults(func=cmd_train_signs)

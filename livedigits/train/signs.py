@@ -185,7 +185,7 @@ def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, 
 
 
 def build_model(num_classes: int = len(SIGN_CLASSES)):
-    """Two small convolutions and a dense layer (about 130k weights): what ``SignClassifier`` runs in NumPy."""
+    """Two small convolutions and a dense layer (about 127k weights): what ``SignClassifier`` runs in NumPy."""
     import keras
     from keras import layers
 
@@ -214,7 +214,7 @@ def to_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
-def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 25, seed: int = 0, log=print) -> dict:
+def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: int = 0, log=print) -> dict:
     """Synthesize the data, train, check on held-out fonts and pen paths, write ``out`` (.npz), the same
     model as ``.tflite`` and a ``.json`` of the figures beside it. Returns the figures."""
     from livedigits.classify.modelfile import quiet_tensorflow
