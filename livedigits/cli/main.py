@@ -30,9 +30,10 @@ EXIT_CODES = """exit codes:
   2  bad arguments or options
   3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
-  5  camera, file or stream cannot be opened or read
-  6  output file or folder cannot be written
-  130 interrupted before any work was done"""
+  5  camera, file or stream cannot be opened or read, or a source failed during the run (lost, stalled)
+  6  output file or folder cannot be written, or a write failed (disk full)
+  130 interrupted hard: Ctrl-C twice (once asks for a clean stop, exit 0), or Ctrl-C before the run began
+end reasons and exit codes: docs/reliability.md"""
 
 
 _logger = logging.getLogger("livedigits.cli.main")
@@ -174,35 +175,18 @@ def cmd_export(args) -> int:
 # --------------------------------------------------------------------------- live
 
 
-def _parse_roi(text: str | None):
-    if not text:
-        return None
-    try:
-        x, y, w, h = (int(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--roi expects x,y,w,h in pixels, got {text!r}") from None
-    if w <= 0 or h <= 0:
-        raise UsageError(f"--roi width and height must be positive, got {text!r}")
-    return (x, y, w, h)
-
-
 def _recognizer_settings(args):
-    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
-    --roi and --conf."""
-    from dataclasses import replace
-
-    from livedigits.settings import field_values
+    """The segmentation and reading settings: the defaults, then the settings file's [segment] and
+    [reading], then --roi and --conf; checked by the schema's own code (livedigits.settings)."""
+    from livedigits.settings import deprecations_logged, recognizer_settings
 
     document = getattr(args, "settings_document", None) or {}
-    seg = field_values(args.config, "segment", document.get("segment", {}))
-    reading = field_values(args.config, "reading", document.get("reading", {}))
-    if args.roi:
-        seg = replace(seg, roi=_parse_roi(args.roi))
-    if args.conf is not None:
-        if not 0 <= args.conf <= 1:
-            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
-        reading = replace(reading, min_confidence=args.conf)
+    with deprecations_logged():
+        seg, reading = recognizer_settings(document, path=args.config, origin=getattr(args, "settings_origin", None),
+                                           roi=args.roi or None, conf=args.conf)
     if getattr(args, "no_arithmetic", False):
+        from dataclasses import replace
+
         reading = replace(reading, arithmetic=False)
     return seg, reading
 
@@ -254,6 +238,13 @@ def cmd_run(args) -> int:
     for option, value in (("--jsonl", None if to_stdout else args.jsonl), ("--csv", args.csv)):
         if value:
             check_output_path(value)
+    from livedigits.sinks.paths import check_outputs_apart
+    from livedigits.sinks.video import per_source_path
+
+    videos = [per_source_path(Path(args.output), k, len(specs)) for k in range(len(specs))] if args.output else []
+    check_outputs_apart(specs, [("--output", v) for v in videos] + [("--jsonl", None if to_stdout else args.jsonl),
+                                                                      ("--csv", args.csv)],
+                        [("--save-dir", args.save_dir), ("--save-crops", args.save_crops)])
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
     if args.kiosk and len(specs) > 1:
@@ -308,14 +299,15 @@ def cmd_run(args) -> int:
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
     engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug, answers=args.answers),
-                    max_frames=args.max_frames,
-                    signals=True)
+                    max_frames=args.max_frames, signals=True, fail_fast=args.fail_fast)
     summary = engine.run()
+    status = run_exit_code(summary)
     warn = logging.getLogger("livedigits.run").warning
     if logs.is_quiet():
         for warning in summary.warnings:
             warn(warning)
-        return 0
+        _say_failures(summary)
+        return status
     print(summary.text(), file=sys.stderr)
     if video is not None:
         for path in video.paths:
@@ -329,7 +321,21 @@ def cmd_run(args) -> int:
             print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
         elif isinstance(sink, CropSink):
             print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
-    return 0
+    _say_failures(summary)
+    return status
+
+
+def _say_failures(summary) -> None:
+    """Each failed source as the run's last lines, one error line each (what a script reads)."""
+    for label, why in summary.failures.items():
+        print(f"livedigits: error: {why if label in why else f'{label}: {why}'}", file=sys.stderr)
+
+
+def run_exit_code(summary) -> int:
+    """0, or 5 when a source failed (lost, stalled): said at the end, after the others finished."""
+    from livedigits.errors import SourceError
+
+    return SourceError.exit_code if summary.failures else 0
 
 
 def cmd_samples(args) -> int:
@@ -602,6 +608,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    run.add_argument("--fail-fast", action="store_true",
+                     help="stop the whole run when one source fails (lost or stalled); by default the others go on "
+                          "and the exit is 5 at the end")
     run.add_argument("--answers", action="store_true", help="show the value of each open sum (nothing after =) on "
                      "the picture and in the printed lines; off by default: a checker, not a cheat")
     run.add_argument("--no-arithmetic", action="store_true", help="read numbers only: no signs, expressions or "
@@ -775,17 +784,25 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 
 def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
-    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
-    parse the command line again: what it gives wins."""
-    from livedigits.settings import OPTION_SECTIONS, option_values, read
+    """Read and check the settings file (--config FILE, else $LIVEDIGITS_CONFIG) whole, make its [run] or
+    [serve] options the command's defaults, and parse the command line again: what it gives wins."""
+    from livedigits.settings import OPTION_SECTIONS, config_path, deprecations_logged, normalise, option_values, read
 
-    document = read(args.config)
-    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+    path, origin = config_path(args.config)
+    if path is None:
+        return args
+    with deprecations_logged():
+        # `config` shows what `run` reads: a [run] conf or roi is shown in its table.
+        command = args.command if args.command in OPTION_SECTIONS else "run"
+        document = normalise(read(path, origin), command, origin or f"--config {path}")
+    values = {section: option_values(path, section, document.get(section, {}), args.sections[section], origin=origin)
               for section in OPTION_SECTIONS}
     if args.command in values:
         values[args.command].pop("config", None)
         args.sections[args.command].set_defaults(**values[args.command])
         args = parser.parse_args(argv)
+    args.config = path
+    args.settings_origin = origin
     args.settings_document = document
     return args
 
@@ -802,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if getattr(args, "config", None):
+        if hasattr(args, "config") and hasattr(args, "sections"):
             args = _with_settings_file(parser, args, argv)
         if getattr(args, "camera_api", None):
             from livedigits.capture.cameras import set_default

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import numpy as np
 
-from livedigits.engine.keys import ACTION_QUIT
+from livedigits.engine.keys import ACTION_PIPE_CLOSED
 from livedigits.reading.stable import StableNumbers
 from livedigits.types import FrameResult
 
@@ -85,7 +85,7 @@ class NumberPrinter:
         try:
             print(line, file=self.stream, flush=True)
         except BrokenPipeError:
-            return ACTION_QUIT  # the reader went away (| head): end quietly
+            return ACTION_PIPE_CLOSED  # the reader went away (| head): end quietly
         return None
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
@@ -99,17 +99,17 @@ class NumberPrinter:
                 lines = texts + sums
             for line in lines:
                 if self._print(line):
-                    return ACTION_QUIT
+                    return ACTION_PIPE_CLOSED
             return None
         where = f"{result.source} " if self._several else ""
         view = self._views.setdefault(result.source, _InView())
         if view.update(result.numbers, frame.time):
             if self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {' '.join(view.shown)}".rstrip()):
-                return ACTION_QUIT
+                return ACTION_PIPE_CLOSED
         if self._sums.setdefault(result.source, _SumsInView()).update(sums):
             for line in sums:
                 if self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {line}"):
-                    return ACTION_QUIT
+                    return ACTION_PIPE_CLOSED
         return None
 
     def close(self) -> None:
