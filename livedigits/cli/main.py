@@ -445,6 +445,48 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_stress(args) -> int:
+    from livedigits.bench.stress import BASELINE_ROWS, check_rows, measure, pipeline_reader, table_text
+    from livedigits.synth.stress import PHENOMENA, STRESS_SIZE
+
+    rows = [name for value in args.phenomenon or () for name in value.split(",") if name] or [*BASELINE_ROWS, *PHENOMENA]
+    try:
+        check_rows(rows)
+    except ValueError as exc:
+        raise UsageError(f"--phenomenon: {exc}") from None
+    if args.seeds < 1 or args.start < 0:
+        raise UsageError(f"--seeds must be >= 1 and --start >= 0, got {args.seeds} and {args.start}")
+    if args.json:
+        from livedigits.sinks import check_output_path
+
+        check_output_path(args.json)
+    read = pipeline_reader(args.backend, args.model)
+    show = not args.no_progress and not logs.is_quiet() and sys.stderr.isatty()
+
+    def progress(row: str, done: int, total: int) -> None:
+        if show:
+            print(f"\r{row}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    failed = None
+    if args.save:
+        from livedigits.bench.stress import scene_saver
+
+        try:
+            failed = scene_saver(args.save, args.save_limit)
+        except OSError as exc:
+            raise UsageError(f"--save {args.save}: cannot make the folder ({exc.strerror or exc})") from None
+    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress, failed=failed)
+    print(f"livedigits stress: seeds {args.start}..{args.start + args.seeds - 1} of each phenomenon, read as "
+          f"`livedigits run IMAGE` reads a still ({STRESS_SIZE[0]}x{STRESS_SIZE[1]}, backend {args.backend})")
+    print(table_text(results))
+    if args.json:
+        from livedigits.util.atomic import write_bytes
+
+        write_bytes(args.json, (json.dumps({row: tally.figures() for row, tally in results.items()}, indent=1) + "\n").encode())
+        print(f"figures: {args.json}")
+    return 0
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -672,7 +714,8 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.set_defaults(func=cmd_finetune)
     bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
     bench.add_argument("source", nargs="?", default=None,
-                       help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
+                       help="video file, camera index, image or stream; realistic or demo: a bundled clip (default: the "
+                            "realistic one, samples/realistic.mp4; demo is the easier samples/demo.mp4)")
     bench.add_argument("--backend", default="auto", choices=BENCH_BACKENDS,
                        help="all: compare the backends side by side on the same frames")
     bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
@@ -695,6 +738,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     bench.set_defaults(func=cmd_bench)
+
+    stress = sub.add_parser("stress", help="read hundreds of generated hard pages per phenomenon (tables, shadows, "
+                                           "dark tables, print...) and print recall, precision and blank pages")
+    stress.add_argument("--phenomenon", action="append", metavar="NAME",
+                        help="a phenomenon to measure alone (repeat, or comma-separate; also none and mixed); "
+                             "default: every one, a plain page and a random mix")
+    stress.add_argument("--seeds", type=int, default=200, help="scenes per phenomenon (default 200)")
+    stress.add_argument("--start", type=int, default=0, help="first seed (default 0)")
+    stress.add_argument("--backend", default="auto", choices=BACKENDS, help="classifier backend (default: as run picks)")
+    stress.add_argument("--model", help="model file for the backend")
+    stress.add_argument("--json", metavar="FILE", help="also write the figures per phenomenon as JSON")
+    stress.add_argument("--save", metavar="DIR", help="write the scenes not fully right there (image, truth JSON, "
+                                                        "what was read, the truth drawn) to look at")
+    stress.add_argument("--save-limit", type=int, default=10, metavar="N", help="at most N saved scenes a phenomenon (default 10)")
+    stress.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    stress.set_defaults(func=cmd_stress)
 
     serve = sub.add_parser(
         "serve", help="web server: kiosk page, MJPEG stream, live feed, image API, /healthz and /metrics",
