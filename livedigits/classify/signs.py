@@ -78,8 +78,8 @@ class SignClassifier:
                 self.classes = tuple(str(c) for c in z["classes"])
                 self.weights = {k: z[k].astype(np.float32) for k in z.files if k != "classes"}
         except FileNotFoundError:
-            raise ModelError(f"{self.path}: sign model not found; train it with `livedigits train-signs`, or turn "
-                             f"arithmetic off ([reading] arithmetic = false)") from None
+            raise ModelError(f"{self.path}: sign model not found; train it with `livedigits train-signs`, or read "
+                             f"numbers only with --no-arithmetic ([reading] arithmetic = false)") from None
         except (OSError, ValueError, KeyError) as exc:
             raise ModelError(f"{self.path}: not a sign model ({exc}); train it again with `livedigits train-signs`") from None
         if self.classes != SIGN_CLASSES:
