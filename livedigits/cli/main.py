@@ -93,7 +93,8 @@ def cmd_train_signs(args) -> int:
     if args.per_class < 10 or args.epochs < 1:
         raise UsageError("--per-class must be at least 10 and --epochs at least 1")
     out = Path(args.out) if args.out else default_sign_model_path()
-    figures = train_signs(out, per_class=args.per_class, epochs=args.epochs, seed=args.seed, log=_log)
+    figures = train_signs(out, per_class=args.per_class, epochs=args.epochs, seed=args.seed, log=_log,
+                          collected=args.collected)
     print(f"sign model: {out}  (held-out fonts and pen paths: {figures['validation_accuracy'] * 100:.2f}% of "
           f"{figures['validation']}, {figures['seconds']} s)")
     print("per class: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in figures["per_class"].items()))
@@ -598,6 +599,8 @@ def build_parser() -> argparse.ArgumentParser:
     signs.add_argument("--epochs", type=int, default=20)
     signs.add_argument("--seed", type=int, default=0)
     signs.add_argument("--out", help="the .npz to write (default: models/signs.npz beside the digit models)")
+    signs.add_argument("--collected", metavar="DIR", help="add your own signs, saved with `livedigits collect` "
+                       "(keys + - * / ( ) = in the live view, or --auto plus|minus|times|slash|lparen|rparen|equals)")
     signs.set_defaults(func=cmd_train_signs)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
@@ -684,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("source", nargs="?", default=None, help="camera, video, image, folder of scans, a folder "
                          "laid out <label>/*.png (imported with those labels), or a stream (default: camera 0)")
     collect.add_argument("--out", required=True, metavar="DIR", help="folder of samples (created; appended to if it exists)")
-    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, or n)")
+    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, n, or a sign: + - * / ( ) = or plus, minus, times, slash, lparen, rparen, equals)")
     collect.add_argument("--every", type=int, default=0, metavar="K", help="--auto on video: a digit in view is saved "
                          "once per appearance (0, default), or again every K frames")
     collect.add_argument("--max", type=int, metavar="N", help="stop after saving N samples")

@@ -184,6 +184,39 @@ def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, 
     return np.stack(xs).astype(np.float32), np.array(ys, np.int64)
 
 
+#: A user's own crop (``collect``) counts this many times in training: a few dozen of them must weigh
+#: against thousands of synthesized ones.
+COLLECTED_REPEAT = 5
+
+
+def collected_crops(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The crops a user saved with ``livedigits collect`` (``FOLDER/<label>/<id>.png``), as the sign
+    classes: a sign label as its sign, a digit as ``digit``, ``n`` as ``other``. UsageError for a folder
+    with none."""
+    import cv2
+
+    from livedigits.collect.store import FULL_SUFFIX, LABELS, NOT_A_DIGIT_LABEL, SIGN_LABELS
+    from livedigits.errors import UsageError
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise UsageError(f"--collected {root}: not a folder; give the --out folder of `livedigits collect`")
+    xs, ys = [], []
+    for label in LABELS:
+        name = SIGN_LABELS.get(label) or ("other" if label == NOT_A_DIGIT_LABEL else "digit")
+        for path in sorted((root / label).glob("*.png")):
+            if path.name.endswith(FULL_SUFFIX):
+                continue
+            image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+            if image is None or image.shape != (28, 28):
+                raise UsageError(f"--collected: {path} is not a 28x28 crop saved by `livedigits collect`")
+            xs.append(image.astype(np.float32) / 255.0)
+            ys.append(SIGN_CLASSES.index(name))
+    if not xs:
+        raise UsageError(f"--collected {root}: no crops in it (FOLDER/<label>/<id>.png, as `livedigits collect` saves them)")
+    return np.stack(xs), np.array(ys, np.int64)
+
+
 def build_model(num_classes: int = len(SIGN_CLASSES)):
     """Two small convolutions and a dense layer (about 127k weights): what ``SignClassifier`` runs in NumPy."""
     import keras
@@ -214,7 +247,8 @@ def to_arrays(model) -> dict[str, np.ndarray]:
     return out
 
 
-def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: int = 0, log=print) -> dict:
+def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: int = 0, log=print,
+                collected: str | Path | None = None) -> dict:
     """Synthesize the data, train, check on held-out fonts and pen paths, write ``out`` (.npz), the same
     model as ``.tflite`` and a ``.json`` of the figures beside it. Returns the figures."""
     from livedigits.classify.modelfile import quiet_tensorflow
@@ -225,7 +259,12 @@ def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: 
     (mx, my), (tx, ty) = load_mnist(log=log)
     wx, wy, _ = training_pool(seed=seed, scale=0.1)
     log(f"training set: {per_class} per class of {', '.join(SIGN_CLASSES)}")
+    own = collected_crops(collected) if collected else None  # checked before the long part
     x, y = make_set(per_class, seed, TRAIN_FAMILIES, mx, wx, wy, my, log=log)
+    if own is not None:
+        log(f"collected: {len(own[1])} crops of your own from {collected}, each counted {COLLECTED_REPEAT} times")
+        x = np.concatenate([x] + [own[0]] * COLLECTED_REPEAT)
+        y = np.concatenate([y] + [own[1]] * COLLECTED_REPEAT)
     log("validation set: held-out fonts " + ", ".join(VALIDATION_FAMILIES) + ", other pen paths, MNIST test digits")
     vx, vy = make_set(max(100, per_class // 6), seed + 1000, VALIDATION_FAMILIES, tx, None, None, ty)
     quiet_tensorflow("the sign model")
@@ -253,6 +292,7 @@ def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: 
         raise RuntimeError("the .npz and .tflite sign models disagree; training output is broken")
     per_class_acc = {name: round(float((pred[vy == k] == k).mean()), 4) for k, name in enumerate(SIGN_CLASSES)}
     figures = {"validation_accuracy": round(float((pred == vy).mean()), 4), "per_class": per_class_acc,
+               "collected": 0 if own is None else int(len(own[1])),
                "train": int(len(y)), "validation": int(len(vy)), "epochs": epochs, "per_class_count": per_class,
                "seed": seed, "seconds": round(time.perf_counter() - started)}
     out.with_suffix(".json").write_text(json.dumps(figures, indent=1) + "\n")
