@@ -179,3 +179,17 @@ def test_ink_the_reading_lost_turns_wrong_into_unsure():
     # A right one stays right whatever is around it.
     right = [_number("2", 30, 100), _number("6", 110, 100), _number("12", 200, 100)]
     assert [e.verdict for e in read_expressions(right, signs, ink=[lost_one])] == ["right"]
+
+
+def test_a_misread_inside_a_stacked_fraction_is_a_doubt():
+    # 1/2 + 1/3 = 5/6 with the 6 read as 4 (the classifier gave 6 a fair chance): unsure, never wrong.
+    def frac(top, bottom, x, alt=None):
+        n_top, n_bottom = _number(top, x + 4, 60, h=30), _number(bottom, x + 4, 110, h=30)
+        return [n_top, n_bottom], Sign("-", Box(x, 98, 30, 4), 0.95), (n_bottom.digits[0].box, alt)
+
+    a, bar_a, _ = frac("1", "2", 0)
+    b, bar_b, _ = frac("1", "3", 100)
+    c, bar_c, (box, _) = frac("5", "4", 200)
+    signs = [bar_a, bar_b, bar_c, _sign("+", 55, 80), _sign("=", 150, 80)]
+    assert [e.verdict for e in read_expressions(a + b + c, signs)] == ["wrong"]
+    assert [e.verdict for e in read_expressions(a + b + c, signs, alternatives={box: ("6",)})] == ["unsure"]

@@ -37,8 +37,9 @@ VERDICTS = ("right", "wrong", "open", "unsure")
 class ExpressionConfig:
     """Named knobs of reading arithmetic. Distances are in digit heights of the line."""
 
-    min_confidence: float = 0.75
-    """A digit or sign read below this makes its expression ``unsure`` rather than right or wrong."""
+    min_confidence: float = 0.6
+    """A digit or sign read below this makes its expression ``unsure`` rather than right or wrong (a wrong
+    one is also checked against the other readings of its symbols: see ``alternative_level``)."""
     split_gap: float = 1.6
     """A gap wider than this between two pieces of one line that could each stand alone starts a new
     expression (sums written side by side on a worksheet)."""
@@ -53,6 +54,9 @@ class ExpressionConfig:
     12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
     fraction_overhang: float = 0.35
     """... and stick out past the bar's ends by at most this share of their own width."""
+    wrong_confidence: float = 0.75
+    """... and a ``wrong`` needs every symbol read at least this surely (a right answer read wrong takes a
+    misread; a misread that happens to make a sum right is far rarer)."""
     alternative_level: float = 0.02
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
     one such alternative would make right is ``unsure``, not ``wrong``."""
@@ -375,8 +379,17 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             box = box.union(it.box)
         height = float(statistics.median([it.height for it in above + below]))
         conf = min([bar.confidence] + [it.confidence for it in above + below])
+        # The alternatives of the digits above and below, at their places in "(top)/(bottom)".
+        alts, at = [], 1
+        for it in sorted(above, key=lambda it: it.box.x):
+            alts += [(at + pos, a) for pos, a in it.alts]
+            at += len(it.text)
+        at += 3
+        for it in sorted(below, key=lambda it: it.box.x):
+            alts += [(at + pos, a) for pos, a in it.alts]
+            at += len(it.text)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
-                     pieces=[p for it in [bar] + above + below for p in it.pieces])
+                     pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
         items[:] = [it for it in items if it is not bar and it not in above and it not in below] + [frac]
     return items
 
@@ -576,7 +589,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
     sure = all(it.confidence >= config.min_confidence for it in chunk)
     value, answer, verdict = check(text, sure)
-    if verdict == "wrong" and (dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+    unsure_wrong = any(it.confidence < config.wrong_confidence for it in chunk)
+    if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong.

@@ -77,7 +77,7 @@ def pen_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
         if rng.random() < 0.3:  # two arcs back to back, as some write it
             a = [(0.05, 0.05), (0.4, 0.35), (cx, cy), (0.4, 0.7), (0.05, 0.95)]
             b = [(0.95, 0.05), (0.6, 0.35), (cx, cy), (0.6, 0.7), (0.95, 0.95)]
-        aspect = u(0.75, 1.35)
+        aspect = u(0.45, 1.35)  # down to a narrow, tall X, as some hands and fonts write it
         return [_jittered([(x * aspect, y) for x, y in s], rng, wob) for s in (a, b)]
     if sign == "/":
         lean = np.tan(np.deg2rad(u(20, 65)))

@@ -64,6 +64,8 @@ class SignConfig:
     of the digits beside it tall (written brackets and slashes stand out; a 1 does not)."""
     wide_slash: float = 0.9
     """... or, for a slash, at least this wide for its height (a 1 leans far less)."""
+    paired_paren: float = 0.95
+    """... or, for a parenthesis, this many, when its partner on the line is read as a sign of its own."""
     small_suspect: float = 0.8
     """... and a + or an x only when at most this many."""
     geometric_confidence: float = 0.95
@@ -154,6 +156,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     turned = set()
+    short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
     doubts: list[Box] = []
     if crops:
         probs = classifier.predict(np.stack(crops))
@@ -175,13 +178,22 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         for (index, det), p in zip(suspects, probs[len(compact):]):
             k = max(sign_ids, key=lambda j: p[j])
             height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
-            if (p[k] >= config.override_confidence and p[digit_class] <= config.max_digit_share
-                    and height is not None and _fits(classes[k], det.box, height, config, suspect=True)):
-                signs.append(Sign(classes[k], det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or height is None:
+                continue
+            char = classes[k]
+            if _fits(char, det.box, height, config, suspect=True):
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
-    # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line.
+            elif char in "()" and det.box.h >= config.paired_paren * height:
+                # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
+                # closes it (checked below).
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                turned.add(det.box)
+                short.add(det.box)
+    # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
+    # sign of its own, for one no taller than the digits).
     for sign in [s for s in signs if s.from_digit and s.char in "()"]:
-        if not _has_partner(sign, signs):
+        if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
             signs.remove(sign)
             turned.discard(sign.box)
     if turned:
