@@ -49,6 +49,8 @@ class ExpressionConfig:
     fraction_reach: float = 1.3
     """The numerator and denominator of a stacked fraction lie within this many digit heights above and
     below its bar."""
+    column_gap: float = 4.0
+    """A gap wider than this always starts a new expression: the next column of a worksheet."""
     join_gap: float = 0.9
     """Two numbers closer than this with no sign between are one number of the expression ("1 2x9" is
     12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
@@ -458,6 +460,8 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
         gap = it.box.x - prev.box.x2
         if ends_operand and starts_operand and (it.operand or gap > config.split_gap * height):
             chunks.append([it])
+        elif gap > config.column_gap * height:
+            chunks.append([it])  # another column of sums, whatever stands at its start
         elif (gap > config.split_gap * height * (2 if prev.text == "=" else 1)
               and prev.text not in OPERATORS + "(" and it.text not in OPERATORS + "=)"):
             # A wide gap after a sum left open ("6x4=    9+2="); an answer may stand a little apart.
