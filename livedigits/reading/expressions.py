@@ -59,9 +59,10 @@ class ExpressionConfig:
     wrong_confidence: float = 0.75
     """... and a ``wrong`` needs every symbol read at least this surely (a right answer read wrong takes a
     misread; a misread that happens to make a sum right is far rarer)."""
-    alternative_level: float = 0.02
+    alternative_level: float = 0.003
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
-    one such alternative would make right is ``unsure``, not ``wrong``."""
+    one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
+    output (1/256): any reading it gives a chance at all."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -328,17 +329,25 @@ class _Item:
     ends: bool = False  # ")": closes one
     alts: list = field(default_factory=list)  # (position in text, another character it may be)
     from_digit: bool = False  # a sign the digit model read as a digit
-    joined: bool = False  # two numbers read apart, joined here
+    joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
     centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
 
 
+#: A digit narrower than this share of its height, this close (same share) to its neighbour, may be a
+#: sliver of the neighbour cut off, not a 1 of its own.
+SLIVER = 0.12
+
+
 def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
     alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
-    return _Item(number.text, number.box, confidence, True, float(number.box.h), alts=alts,
-                 pieces=[d.box for d in number.digits] or [number.box])
+    h = float(number.box.h)
+    sliver = any(min(a.box.w, b.box.w) < SLIVER * h and b.box.x - a.box.x2 < SLIVER * h
+                 for a, b in zip(number.digits, number.digits[1:]))
+    return _Item(number.text, number.box, confidence, True, h, alts=alts,
+                 pieces=[d.box for d in number.digits] or [number.box], joined=sliver)
 
 
 def _sign_item(sign: Sign, height: float) -> _Item:

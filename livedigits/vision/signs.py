@@ -68,8 +68,10 @@ class SignConfig:
     """... or, for a parenthesis, this many, when its partner on the line is read as a sign of its own."""
     small_suspect: float = 0.8
     """... and a + or an x only when at most this many."""
+    slash_aspect: float = 3.5
+    """A dash less than this many times as wide as high may be a slash lying low (kept as its alternative)."""
     geometric_confidence: float = 0.95
-    alternative_level: float = 0.02
+    alternative_level: float = 0.003
     """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
     """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
 
@@ -277,7 +279,9 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             out.append(Sign("/", bar.union(dots[above]).union(dots[below]), conf))
     for a in order:
         if a not in used:
-            out.append(Sign("-", dashes[a], conf))
+            # A short thick dash may be a slash leaning far over: its alternative, should it matter.
+            dash = dashes[a]
+            out.append(Sign("-", dash, conf, ("/",) if dash.w < config.slash_aspect * dash.h else ()))
     return out
 
 
