@@ -42,6 +42,8 @@ from livedigits.types import Frame, FrameResult
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from livedigits.cluster import ClusterStream
+
 #: What one image given to a :class:`Reader` may be.
 ImageInput = Union[str, "os.PathLike[str]", bytes, np.ndarray, "PILImage"]
 SourceInput = Union[int, str, "os.PathLike[str]"]
@@ -190,7 +192,7 @@ class Reader:
             return self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else "")
 
     def stream(self, *sources: SourceInput | Sequence[SourceInput], realtime: bool = False,
-               reconnect: bool = False, max_frames: int | None = None) -> "ResultStream":
+               reconnect: bool = False, max_frames: int | None = None, ray: str | None = None) -> "ResultStream | ClusterStream":
         """Read video: each frame of one or more sources, as results, through the engine of ``livedigits run``.
 
         A source is a camera index (``0``), a video file, an image, a folder or glob of images, or a
@@ -203,7 +205,22 @@ class Reader:
         retrying a camera or stream that goes away; ``max_frames`` stops each source after that many.
         Iterate the returned :class:`ResultStream` (leaving the loop early closes every source), or use
         it in a ``with`` block. The model is shared with this reader: calls take turns.
+
+        ``ray``: read on the Ray cluster at this address instead (``host:port``, ``auto`` or ``local``;
+        ``pip install 'livedigits[ray]'``), with this reader's settings: files and videos spread over its
+        workers, each camera or stream in a worker of its own, each result's ``node`` set (see
+        :func:`livedigits.cluster.stream`, which this calls; ``realtime`` does not apply).
         """
+        if ray is not None:
+            from livedigits.classify.modelfile import default_model_path
+            from livedigits.cluster import stream
+
+            if realtime:
+                raise UsageError("realtime does not apply to a cluster run: a cluster reads files as fast as it can")
+            # The shipped model is each node's own; a model given to this reader must be on a path all nodes share.
+            model = self.model if self.model is not None and self.model != default_model_path(self.backend) else None
+            return stream(*sources, ray=ray, model=model, backend=self.backend, device=self.device,
+                          segment=self.segment_config, reading=self.reading_config, max_frames=max_frames)
         from livedigits.engine.loop import Engine
         from livedigits.capture.sources import open_source
         from livedigits.capture.supervise import open_reconnecting

@@ -152,11 +152,13 @@ class FrameResult:
     expressions: tuple | None = None
     """The arithmetic read in the frame (``reading.expressions.Expression``: text, box, value, answer,
     verdict), in reading order; None when arithmetic is off (``ReadingConfig.arithmetic``)."""
+    node: str = ""
+    """The Ray node id of the worker that read the frame (``livedigits run --ray``); "" when read here."""
 
     def to_record(self) -> dict:
         """The JSON Lines record for this frame. Its fields are described in one place, the README's
         "The JSON Lines record": ``file`` only when the frame came from a still image, ``track_id`` only on
-        video, ``dropped`` only when the candidate budget was reached."""
+        video, ``dropped`` only when the candidate budget was reached, ``node`` only when read on a Ray cluster."""
         record = {
             "source": self.source,
             "frame": int(self.frame.index),
@@ -174,6 +176,8 @@ class FrameResult:
             record["file"] = str(self.frame.file)
         if self.dropped:
             record["dropped"] = int(self.dropped)
+        if self.node:
+            record["node"] = self.node
         return record
 
     def plot(self, confidence: bool = False, hud: bool = False) -> np.ndarray:

@@ -913,6 +913,13 @@ def source_kind(spec: str | int | os.PathLike | None) -> str:
     return _classify(spec)[0]
 
 
+def classify_source(spec: str | int | os.PathLike | None) -> tuple[str, object]:
+    """What ``spec`` names and what it holds, without opening it: ``(kind, target)``, with ``target``
+    ``(name, sorted image paths)`` for a folder, glob or image (the files a run reads, in its order).
+    Raises :class:`SourceError` as :func:`open_source` would."""
+    return _classify(spec)
+
+
 def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     """Decide what ``spec`` names: ``(kind, target)``.
 
@@ -1002,6 +1009,7 @@ __all__ = [
     "STATE_STARTING",
     "STATE_UNAVAILABLE",
     "Source",
+    "classify_source",
     "open_source",
     "source_kind",
 ]

@@ -232,6 +232,10 @@ def cmd_run(args) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
     specs = _source_specs(args.source)
+    if args.ray or args.resume:
+        from livedigits.cluster.command import run_on_cluster
+
+        return run_on_cluster(args, specs, *_recognizer_settings(args), say=_log)
     to_stdout = args.jsonl == STDOUT
     # Check what can fail before anything is opened or written: outputs, the window, then the sources.
     if args.output:
@@ -429,6 +433,15 @@ def cmd_bench(args) -> int:
             check_output_path(path)
     if args.plot:
         require_matplotlib("bench --plot")
+    if args.ray_nodes:
+        from livedigits.bench.cluster import bench_nodes, parse_node_counts
+
+        nodes = bench_nodes(BenchOptions(source=args.source).spec, parse_node_counts(args.ray_nodes), args.frames, log=_log)
+        print(nodes.text())
+        if args.json:
+            Path(args.json).write_text(json.dumps(nodes.as_dict(), indent=2))
+            print(f"figures: {args.json}")
+        return 0
     options = BenchOptions(
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
@@ -656,6 +669,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fail-fast", action="store_true",
                      help="stop the whole run when one source fails (lost or stalled); by default the others go on "
                           "and the exit is 5 at the end")
+    run.add_argument("--ray", metavar="ADDRESS", help="read on a Ray cluster (pip install 'livedigits[ray]'): host:port, auto "
+                     "(RAY_ADDRESS or the cluster started here) or local (Ray on this machine); headless")
+    run.add_argument("--resume", action="store_true", help="with --ray: skip the files already in the --jsonl FILE "
+                     "and append to it")
     run.add_argument("--answers", action="store_true", help="show the value of each open sum (nothing after =) on "
                      "the picture and in the printed lines; off by default: a checker, not a cheat")
     run.add_argument("--no-arithmetic", action="store_true", help="read numbers only: no signs, expressions or "
@@ -737,6 +754,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--find-streams", action="store_true",
                        help="also find how many copies of SOURCE at its frame rate this machine holds without "
                             "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--ray-nodes", metavar="N,N", help="instead: the throughput of run --ray on --frames stills of "
+                       "SOURCE with local Ray clusters of these many 1-CPU nodes, e.g. 1,2,3 (pip install 'livedigits[ray]')")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -38,18 +38,19 @@ class JsonlSink:
     needs_image = False
     needs_crops = False
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
         self.to_stdout = str(path) == STDOUT
         self.path = Path("<stdout>") if self.to_stdout else check_output_path(path)
         try:
             # Standard output is written through its descriptor, unbuffered like a file, so each record
-            # reaches a pipe whole and at once.
+            # reaches a pipe whole and at once. ``append`` (``--resume``) keeps the lines already there.
             self._file = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0) if self.to_stdout \
-                else open(self.path, "wb", buffering=0)
+                else open(self.path, "ab" if append else "wb", buffering=0)
         except OSError as exc:
             raise OutputError(f"cannot open {self.path} for writing: {exc.strerror}") from exc
         self.lines_written = 0
-        self._complete_size = 0  # bytes up to the end of the last complete line
+        # Bytes up to the end of the last complete line.
+        self._complete_size = 0 if self.to_stdout else os.fstat(self._file.fileno()).st_size
 
     def open(self, streams) -> None:
         pass
@@ -117,15 +118,19 @@ class CsvSink:
     needs_image = False
     needs_crops = False
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
         self.path = check_output_path(path)
+        # ``append`` (``--resume``): the rows already there stay, and the header is written only to a new file.
+        header = not (append and self.path.is_file() and self.path.stat().st_size > 0)
         try:
-            self._file = open(self.path, "wb", buffering=0)
+            self._file = open(self.path, "ab" if append else "wb", buffering=0)
         except OSError as exc:
             raise OutputError(f"cannot open {self.path} for writing: {exc.strerror}") from exc
         self.rows_written = 0
-        self._complete_size = 0  # bytes up to the end of the last whole row
-        self._write_line(CSV_COLUMNS)
+        # Bytes up to the end of the last whole row (with ``append``, what was there already).
+        self._complete_size = os.fstat(self._file.fileno()).st_size
+        if header:
+            self._write_line(CSV_COLUMNS)
 
     def open(self, streams) -> None:
         pass
