@@ -46,6 +46,9 @@ class ReadingConfig:
     0.5 lets a changed page win within two or three frames."""
     max_missed: int = 3
     """Frames a track survives unseen (a blink of the hand) before it is dropped."""
+    arithmetic: bool = True
+    """Read handwritten arithmetic too (signs, expressions and their verdicts: ``reading.expressions``).
+    False reads numbers only, as before it existed, and skips its cost."""
 
 
 DEFAULT_READING = ReadingConfig()
@@ -258,14 +261,15 @@ def _number(chain: list[Detection]) -> Number:
 
 
 def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
-                  marks: list[Box] | tuple = ()) -> list[Number]:
+                  marks: list[Box] | tuple = (), signs: list[Box] | tuple = ()) -> list[Number]:
     """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
 
     ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
-    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number.
+    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number. ``signs``: boxes known to be
+    signs of arithmetic: they end numbers too, and are never taken for letters.
     """
     marks = list(marks)
-    centres = [m.center for m in marks]
+    centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
     for line in _lines(detections, config):
         height = float(statistics.median([d.box.h for d in line]))

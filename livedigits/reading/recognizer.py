@@ -12,6 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
+from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
@@ -105,8 +106,19 @@ class Recognizer:
         smooth: bool = True,
         keep_debug: bool = False,
         reuse: ReuseConfig | None = DEFAULT_REUSE,
+        sign_classifier=None,
+        expression_config: ExpressionConfig = DEFAULT_EXPRESSIONS,
     ):
         self.classifier = classifier
+        #: Arithmetic (``ReadingConfig.arithmetic``): the sign classifier, the shipped one unless given.
+        self.sign_classifier = None
+        if reading_config.arithmetic:
+            if sign_classifier is None:
+                from livedigits.classify.signs import default_sign_classifier
+
+                sign_classifier = default_sign_classifier()
+            self.sign_classifier = sign_classifier
+        self.expression_config = expression_config
         self.segment_config = segment_config
         self.reading_config = reading_config
         self.smooth = smooth
@@ -227,7 +239,7 @@ class Recognizer:
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         started = time.perf_counter()
-        found = segment(frame.image, self.segment_config)
+        found = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None)
         return found, (time.perf_counter() - started) * 1e3
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
@@ -244,8 +256,34 @@ class Recognizer:
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = list(tracked.ids) if frame.file is None else None
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
-        numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
+        expressions = None
+        arithmetic_ms = 0.0
+        if self.sign_classifier is not None:
+            from livedigits.vision.signs import find_signs
+
+            begun = time.perf_counter()
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            # A sign ends a number, as any mark does, but is no letter of a word.
+            sign_boxes = [s.box for s in signs]
+            taken = set(sign_boxes)
+            numbers = group_numbers(detections, self.reading_config,
+                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
+            level = self.expression_config.alternative_level
+            # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
+            # not given).
+            reported = {d.box for d in detections}
+            digits = np.asarray(probabilities)[:, :10] if len(candidates) else np.zeros((0, 10))
+            fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
+            alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
+                            if c.box in reported and row.any()}
+            ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
+            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
+            arithmetic_ms = (time.perf_counter() - begun) * 1e3
+        else:
+            numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
+        if expressions is not None:
+            timings["arithmetic"] = arithmetic_ms
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
         if found.dropped and not self._warned_budget:
             self._warned_budget = True  # once: the records say it for every frame
@@ -265,4 +303,5 @@ class Recognizer:
             candidate_tracks=tuple(track_ids) if self.keep_debug and track_ids is not None else (),
             source=source,
             dropped=found.dropped,
+            expressions=expressions,
         )
