@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import line_lengths, line_regions, outer_contours, remove_lines
+from livedigits.vision.lines import line_lengths, outer_contours, remove_lines
 from livedigits.vision.normalize import normalize_ink
 from livedigits.types import Box, Candidate
 
@@ -336,33 +336,40 @@ def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, co
     return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
 
 
-def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, mask: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
+def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
     """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
     inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
     itself, clearly brighter than the piece's ink and about as bright as the paper estimate there. The
     sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
-    knot in the wood of the table beside the page fails the second. The strips' sums come from one
-    integral image of three channels (paper pixels, their grey, their estimate)."""
+    knot in the wood of the table beside the page fails the second. ``ink`` is every pixel that is no
+    paper: the ink, and the ruled and printed lines taken out of it (a digit touching a cell's border has
+    paper on that side, behind the border). The strips' sums come from single-channel integral images
+    over the part of the frame the boxes cover, not the whole frame."""
     frame_h, frame_w = gray.shape
-    not_ink = cv2.bitwise_not(mask)
-    # Sums of 0/1 and 0-255 values over a frame of up to 2560 x 2560 pixels fit 32-bit integers.
-    sums = cv2.integral(cv2.merge([cv2.bitwise_and(not_ink, 1), cv2.bitwise_and(gray, not_ink),
-                                   cv2.bitwise_and(limit, not_ink)]), sdepth=cv2.CV_32S)
     boxes = np.array([box for box, _ in kept], np.int64)
     x, y, w, h = (boxes[:, k] for k in range(4))
+    t = np.maximum(2, np.minimum(w, h) // 4)
+    # The region the strips can reach.
+    rx0, ry0 = int(max(0, (x - t - 1).min())), int(max(0, (y - t - 1).min()))
+    rx1, ry1 = int(min(frame_w, (x + w + t + 2).max())), int(min(frame_h, (y + h + t + 2).max()))
+    paper = cv2.compare(ink[ry0:ry1, rx0:rx1], 0, cv2.CMP_EQ)
+    # Sums of 0/1 and 0-255 values over a frame of up to 2560 x 2560 pixels fit 32-bit integers.
+    count_sum = cv2.integral(cv2.bitwise_and(paper, 1), sdepth=cv2.CV_32S)
+    grey_sum = cv2.integral(cv2.bitwise_and(gray[ry0:ry1, rx0:rx1], paper), sdepth=cv2.CV_32S)
+    limit_sum = cv2.integral(cv2.bitwise_and(limit[ry0:ry1, rx0:rx1], paper), sdepth=cv2.CV_32S)
     ink_level = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
     brighter = ink_level / (1.0 - 0.5 * config.ink_contrast)
     # The estimate is stored as the ink threshold, paper * (1 - contrast); "about as bright" is at least
     # (1 - contrast / 2) of the paper (a little noise is fine; a shade or a table is not).
     near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
-    t = np.maximum(2, np.minimum(w, h) // 4)
     ok = np.ones(len(boxes), bool)
     for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
                            (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
-        x0, y0 = np.clip(x0, 0, frame_w), np.clip(y0, 0, frame_h)
-        x1, y1 = np.clip(x1, 0, frame_w), np.clip(y1, 0, frame_h)
+        x0, y0 = np.clip(x0, rx0, rx1) - rx0, np.clip(y0, ry0, ry1) - ry0
+        x1, y1 = np.clip(x1, rx0, rx1) - rx0, np.clip(y1, ry0, ry1) - ry0
         area = np.maximum(0, x1 - x0) * np.maximum(0, y1 - y0)
-        count, side, estimate = (sums[y1, x1].astype(np.float64) - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]).T
+        count, side, estimate = ((s[y1, x1].astype(np.float64) - s[y0, x1] - s[y1, x0] + s[y0, x0])
+                                 for s in (count_sum, grey_sum, limit_sum))
         # A side outside the frame, or all ink (a neighbour's stroke fills it), says nothing.
         judged = (area > 0) & (count >= 0.2 * np.maximum(area, 1))
         side, estimate = side / np.maximum(count, 1.0), estimate / np.maximum(count, 1.0)
@@ -456,6 +463,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
     # could carry clear ink along it.
     mask = clear if faint is None else faint
+    unlined = mask
     contours = outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
@@ -463,10 +471,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     many = len(boxes) > MANY_PIECES
     if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
         lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
-        # Hundreds of pieces: perhaps faint grid lines that the threshold broke up; search everywhere.
-        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, lengths)
-        if regions:
-            mask = remove_lines(mask, lengths, gray, regions)
+        # One search over the whole frame, on one pooled mask (lines.remove_lines).
+        mask = remove_lines(mask, lengths, gray)
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
     if faint is not None or mask is not clear:
@@ -504,7 +510,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
     if kept:
-        sides_ok = _paper_on_every_side(gray, limit, mask, kept, config)
+        # Ink is no paper, nor are the lines taken out of it, with their soft edges (a pixel either side).
+        no_paper = mask
+        if unlined is not mask:
+            no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
+        sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
