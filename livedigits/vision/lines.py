@@ -238,7 +238,7 @@ def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: 
         # pixels clearly darker than the line's own ink are the stroke's, and stay.
         # The line's own grey is that of its core (the darker quarter of its pixels; the rest is its
         # fringe, and the few strokes that cross it).
-        typical = float(np.percentile(gray[lines > 0], 50))
+        typical = float(np.percentile(gray[lines > 0], 25))
         lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
     cleaned = cv2.subtract(out, lines)
     # Bridge strokes that crossed a line: close across it, but only inside what was removed.

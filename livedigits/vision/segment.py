@@ -118,6 +118,15 @@ FULL_MATRIX_LIMIT = 200_000
 #: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
 #: for lines everywhere, not only around long pieces.
 MANY_PIECES = 300
+#: A slash (a fraction bar, "56/7") is one straight stroke (its ink's second moments: the short axis at
+#: most this share of the long one)...
+SLASH_THIN = 0.2
+#: ... leaning at least this many degrees from upright (a tenth of MNIST's 1s lean 25 degrees or more,
+#: one in sixteen 30 or more, with strokes as straight) ...
+SLASH_LEAN = 25.0
+#: ... and standing this much taller than the page's other pieces (a slash spans the digits it
+#: divides; a 1 is as tall as its neighbours). It is handed over as a mark, not read as a 1.
+SLASH_TALLER = 1.15
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -377,6 +386,26 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     return ok
 
 
+def _without_slashes(kept: list) -> tuple[list, list]:
+    """The kept ``(box, patch)`` pieces without the slashes, and the slashes' boxes (``SLASH_THIN``,
+    ``SLASH_LEAN``, ``SLASH_TALLER``)."""
+    typical = float(np.median([box[3] for box, _ in kept]))
+    pieces, slashes = [], []
+    for box, patch in kept:
+        if box[3] >= SLASH_TALLER * typical:
+            m = cv2.moments(patch, binaryImage=True)
+            a, b, c = m["mu20"], m["mu02"], m["mu11"]
+            spread = np.hypot(0.5 * (a - b), c)
+            long_axis, short_axis = 0.5 * (a + b) + spread, max(0.0, 0.5 * (a + b) - spread)
+            # The long axis's angle from the horizontal, 0-90 degrees; its lean is what is left to 90.
+            lean = 90.0 - abs(0.5 * np.degrees(np.arctan2(2.0 * c, a - b)))
+            if long_axis > 0 and np.sqrt(short_axis / long_axis) <= SLASH_THIN and lean >= SLASH_LEAN:
+                slashes.append(box)
+                continue
+        pieces.append((box, patch))
+    return pieces, slashes
+
+
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
     x0 = min(boxes[m][0] for m in members)
     y0 = min(boxes[m][1] for m in members)
@@ -516,6 +545,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
             no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
         sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
+    if len(kept) >= 3:
+        kept, slashes = _without_slashes(kept)
+        marks.extend(slashes)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
