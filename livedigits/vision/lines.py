@@ -34,7 +34,7 @@ LINE_ASPECT = 30.0
 #: A line may slope up to this much (rise over run): a page photographed up to ~8 degrees askew.
 LINE_SLOPE = 0.15
 #: Ink darker than this share of a printed line's typical grey level is a pen stroke running along it.
-PEN_DARKER = 0.8
+PEN_DARKER = 1.0
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
 #: crossing it) do not end its thread.
 LINE_GAP = 9
@@ -88,34 +88,60 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
         # The band is drawn at full size: a pooled pixel stands for f of them, so the line's path runs
         # through the middle of its pooled pixels and its thickness is at most f times the pooled one.
         band = np.zeros_like(mask)
-        widest = 0
+        widest = thickest = 0
         full = np.ascontiguousarray(mask.T) if vertical else mask
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
+                pass  # path = _refine(full, path, f, max(8, lengths[1 if vertical else 0] // 2))
                 # Pooling overstates a line's thickness up to f times: measured again at full size
-                # (every f-th column), the band is that, and f for where the pooled path puts it.
-                thickness = _thickness(full, path, THIN_RUN * f, f) + f - 1
+                # (every f-th column), along the path placed again at full size.
+                thickness = _thickness(full, path, THIN_RUN * f, f)
+            thickest = max(thickest, thickness)
             if vertical:
                 path = path[:, ::-1]
-            width = max(1, int(round(thickness)))
+            width = max(1, int(round(thickness)) + 2 * f + 1)
             widest = max(widest, width)
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
         if keep_out is not None:
             band = cv2.subtract(band, keep_out)
-        bands.append((band, widest + 2, vertical))
-    for band, thickness, vertical in bands:
-        # One direction after the other, each on what the other left: where a grid's lines cross, the
-        # first pass bridges the crossing as a stroke, and the second takes it out with its own line.
-        _take_out(out.copy(), out, gray, band, thickness, vertical)
-    if len(bands) == 2:
-        # Where a grid's lines cross, the ink is darker (two lines over each other) and may pass for a
-        # pen's: what is left there, away from any other ink, is a dot of the grid, not writing.
+        bands.append((band, widest + 2, int(thickest), vertical))
+    taken = []
+    for band, width, thickness, vertical in bands:
+        # One direction after the other, each on what the other left; how thick the ink is across a
+        # line is judged on the mask as it came (a stroke touching the other direction's line stays
+        # whole).
+        taken.append(_take_out(out.copy(), out, gray, band, width, thickness, vertical))
+    if len(taken) == 2:
+        # Where a grid's lines cross, the ink is darker (two lines over each other) and as thick as the
+        # other line: what is left there, away from any other ink, is a dot of the grid, not writing.
         crossings = cv2.bitwise_and(bands[0][0], bands[1][0])
         near = max(bands[0][1], bands[1][1])
         beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
         out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
     return out
+
+
+def _refine(mask: np.ndarray, path: np.ndarray, f: int, step: int) -> np.ndarray:
+    """A horizontal line's ``path`` found on the mask pooled by ``f``, placed again on the full-size
+    ``mask``: each point moves to the rows of most ink within ``f`` of it, over ``step`` columns (a line
+    fills its rows; a stroke crossing it adds the same to each)."""
+    h, w = mask.shape
+    before, path = path, path.copy()
+    for k in range(1, len(path) - 1):
+        x, y = path[k]
+        x0, x1 = max(0, int(x - step / 2)), min(w, int(x + step / 2) + 1)
+        y0, y1 = max(0, int(round(y)) - f), min(h, int(round(y)) + f + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        profile = np.count_nonzero(mask[y0:y1, x0:x1], axis=1).astype(np.float64)
+        top = profile >= 0.9 * profile.max() if profile.max() > 0 else None
+        if top is not None:
+            path[k, 1] = y0 + float(np.average(np.flatnonzero(top), weights=profile[top]))
+    # The ends, carried on past the line, move with the points beside them.
+    path[0, 1] += path[1, 1] - before[1, 1]
+    path[-1, 1] += path[-2, 1] - before[-2, 1]
+    return path
 
 
 def _thickness(mask: np.ndarray, path: np.ndarray, reach: int, every: int = 1) -> float:
@@ -226,23 +252,49 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
     return found
 
 
-def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: np.ndarray, thickness: float,
-              vertical: bool) -> None:
-    """Take the ink under ``band`` out of ``out`` (changed in place), found on ``mask``, keeping pen
-    strokes darker than the line, and bridge the strokes that crossed it."""
-    lines = cv2.bitwise_and(mask, band)
+def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: np.ndarray, width: int,
+              thickness: int, vertical: bool) -> np.ndarray:
+    """Take the lines under ``band`` (``width`` pixels wide, the lines ``thickness`` thick) out of ``out``
+    (changed in place), their thickness judged on ``mask``, and bridge the strokes that crossed them;
+    return the ink taken out.
+
+    Only ink that is no thicker across the line than the line itself goes: where a stroke crosses the
+    line or runs along it, the ink there is thicker than the line, and stays whole. With ``gray``, ink
+    clearly darker than the line's own stays too (a pen stroke as thin as a faint printed line)."""
+    lines = cv2.bitwise_and(out, band)
     if not lines.any():
-        return
-    if gray is not None:
-        # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
-        # pixels clearly darker than the line's own ink are the stroke's, and stay.
+        return lines
+    run = thickness + 2
+    beyond = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1) if vertical else (1, run)),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    lines = cv2.subtract(lines, beyond)
+    if gray is not None and PEN_DARKER < 1.0 and lines.any():
         # The line's own grey is that of its core (the darker quarter of its pixels; the rest is its
-        # fringe, and the few strokes that cross it).
+        # fringe).
         typical = float(np.percentile(gray[lines > 0], 25))
         lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
     cleaned = cv2.subtract(out, lines)
     # Bridge strokes that crossed a line: close across it, but only inside what was removed.
-    across = max(3, int(thickness) + 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1) if vertical else (1, width))
     bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
-    out[:] = cv2.bitwise_or(cleaned, bridged)
+    cleaned = cv2.bitwise_or(cleaned, bridged)
+    # What is left inside the band and joins no ink outside it (a knot of the line, a blot where it
+    # is thicker) is the line's, not writing: grown from the ink outside, across the band's width.
+    joined = cv2.subtract(cleaned, band)
+    ring = np.ones((3, 3), np.uint8)
+    for _ in range(width // 2 + 1):
+        joined = cv2.bitwise_and(cv2.dilate(joined, ring), cleaned)
+    residue = cv2.subtract(cv2.bitwise_and(cleaned, band), joined)
+    if residue.any():
+        # A stroke running along inside the band is reached only at its ends, or not at all (a thin 1
+        # written along a grid line): a piece that touches what was reached, or is longer than twice the
+        # band's width along it, is writing (morphology along the line, not a labelling of the frame).
+        def along(size: int) -> np.ndarray:
+            return cv2.getStructuringElement(cv2.MORPH_RECT, (1, size) if vertical else (size, 1))
+
+        seeds = cv2.bitwise_or(cv2.bitwise_and(cv2.dilate(joined, ring), residue),
+                               cv2.morphologyEx(residue, cv2.MORPH_OPEN, along(2 * width + 1)))
+        residue = cv2.subtract(residue, cv2.bitwise_and(cv2.dilate(seeds, along(4 * width + 1)), residue))
+    out[:] = cv2.subtract(cleaned, residue)
+    return cv2.bitwise_or(cv2.subtract(lines, bridged), residue)
