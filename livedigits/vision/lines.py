@@ -183,43 +183,60 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
                              & (heights <= LINE_SLOPE * widths + 2 * THIN_RUN)) + 1
     # Followed piece by piece (a curled page bends its lines): pieces of half the shortest line.
     step = max(8, length // 2)
-    chains: list[list] = []  # each: [points x, points y, columns]
-    for i in threads[np.argsort(stats[threads, cv2.CC_STAT_LEFT], kind="stable")].tolist():
+    segments = []  # each: (start, end, points x, points y)
+    for i in threads.tolist():
         x, y, bw, bh = (int(v) for v in stats[i, :4])
         ys, xs = np.nonzero(labels[y: y + bh, x: x + bw] == i)
         piece = xs // step
         pieces = int(piece.max()) + 1
-        counts = np.bincount(piece, minlength=pieces).astype(np.float64)
-        # The line's row in each piece: the mean, then the mean of the points near it, so the flat stroke
-        # of a digit sitting on the line does not pull it.
-        row = np.bincount(piece, ys, pieces) / np.maximum(counts, 1.0)
-        near = np.abs(ys - row[piece]) <= 2
-        near_counts = np.bincount(piece[near], minlength=pieces).astype(np.float64)
-        row = np.where(near_counts > 0, np.bincount(piece[near], ys[near], pieces) / np.maximum(near_counts, 1.0), row)
-        column = np.bincount(piece, xs, pieces) / np.maximum(counts, 1.0)
-        # A piece with little thread is a gap: the pieces either side carry the line over it.
-        solid = counts >= 0.5 * np.minimum(step, bw - np.arange(pieces) * step)
-        if not solid.any():
-            continue
-        px, py = list(x + column[solid]), list(y + row[solid])
+        # Rows of thread in each piece, three rows at a time (a line one or two pooled pixels thick,
+        # sloping a little): a line fills a row across the piece, at least half of it; a digit's flat
+        # stroke on the line, or the writing that joins two lines into one thread, does not.
+        rows = np.bincount(piece * bh + ys, minlength=pieces * bh).reshape(pieces, bh).astype(np.float64)
+        padded = np.pad(rows, ((0, 0), (1, 1)))
+        window = padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]
+        spans = np.minimum(step, bw - np.arange(pieces) * step).astype(np.float64)
+        peak = (window >= 0.5 * spans[:, None]) & (window >= np.pad(window, ((0, 0), (1, 0)))[:, :-1]) \
+            & (window > np.pad(window, ((0, 0), (0, 1)))[:, 1:])
+        # Each line is followed from piece to piece: a peak continues the track whose last row it is
+        # within two rows (and the slope) of, a piece or two back; else it starts a track.
+        tracks: list[list] = []  # each: [last piece, first piece, points x, points y]
+        for k, r in zip(*np.nonzero(peak)):
+            k, r = int(k), float(r)
+            best = None
+            for track in tracks:
+                if 0 < k - track[0] <= 2 and abs(r - track[3][-1]) <= 2 + LINE_SLOPE * step * (k - track[0]):
+                    if best is None or abs(r - track[3][-1]) < abs(r - best[3][-1]):
+                        best = track
+            centre = x + min(bw, (k + 0.5) * step)
+            if best is None:
+                tracks.append([k, k, [centre], [y + r]])
+            else:
+                best[0] = k
+                best[2].append(centre)
+                best[3].append(y + r)
+        for last, first, px, py in tracks:
+            segments.append((x + first * step, min(x + bw, x + (last + 1) * step), px, py))
+    chains: list[list] = []  # each: [points x, points y, spans (start, width)]
+    for x0, x1, px, py in sorted(segments, key=lambda seg: seg[0]):
         # A piece continues the chain whose end, carried on at its slope, it meets: the same line, on the
         # other side of a digit (at most a shortest line further on).
         best, offset = None, float(THIN_RUN)
         for chain in chains:
             cx, cy = chain[0], chain[1]
-            gap = x - cx[-1]
-            if gap < -2 or gap > length:
+            gap = x0 - chain[2][-1][0] - chain[2][-1][1]
+            if gap < -step or gap > length:
                 continue
             slope = (cy[-1] - cy[0]) / (cx[-1] - cx[0]) if cx[-1] - cx[0] >= step else 0.0
             miss = abs(py[0] - (cy[-1] + slope * (px[0] - cx[-1])))
             if miss <= offset:
                 best, offset = chain, miss
         if best is None:
-            chains.append([px, py, [(x, bw)]])
+            chains.append([px, py, [(x0, x1 - x0)]])
         else:
             best[0].extend(px)
             best[1].extend(py)
-            best[2].append((x, bw))
+            best[2].append((x0, x1 - x0))
     # Each line is carried on along itself by half the shortest line past its ends (a line that fades,
     # or runs on under a digit's loop).
     reach = step / 2.0 + length // 2
