@@ -101,8 +101,9 @@ class SegmentConfig:
     largest first. It bounds the classifier's batch on a frame of noise; a dense page never reaches it,
     and when it bites ``Segmentation.dropped`` says how many were left out."""
     max_side: int = 2560
-    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on; a 12 MP
-    phone photo keeps its small writing legible)."""
+    """Frames larger than this are shrunk for segmentation, by the smallest whole factor that brings them
+    to it (an 8K frame is read, not choked on; a 12 MP phone photo, halved to 2000 px, keeps its small
+    writing legible)."""
     roi: tuple[int, int, int, int] | None = None
     """Optional region of interest ``(x, y, w, h)`` in source pixels; only ink inside it is read."""
 
@@ -480,9 +481,16 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         offset_x, offset_y = rx, ry
     scale = 1.0
     if gray.size and max(gray.shape) > config.max_side:
-        scale = config.max_side / float(max(gray.shape))
-        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        # Shrunk by a whole factor: INTER_AREA at an integer ratio is a plain block mean, several times
+        # cheaper than at a fractional one (a 12 MP photo: 4000 -> 2000 px).
+        factor = -(-max(gray.shape) // config.max_side)
+        scale = 1.0 / factor
+        gh, gw = gray.shape[0] - gray.shape[0] % factor, gray.shape[1] - gray.shape[1] % factor
+        if gh and gw:
+            gray = cv2.resize(gray[:gh, :gw], (gw // factor, gh // factor), interpolation=cv2.INTER_AREA)
+        else:  # a sliver thinner than the factor: shrunk along its length only
+            gray = cv2.resize(gray, (max(1, gray.shape[1] // factor), max(1, gray.shape[0] // factor)),
+                              interpolation=cv2.INTER_AREA)
     h, w = gray.shape[:2]
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
