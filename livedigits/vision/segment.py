@@ -119,6 +119,10 @@ FULL_MATRIX_LIMIT = 200_000
 #: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
 #: for lines everywhere, not only around long pieces.
 MANY_PIECES = 300
+#: On a page of three pieces or more, a piece less than this share of their median height is a speck,
+#: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
+#: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
+SPECK_SHARE = 0.3
 #: A slash (a fraction bar, "56/7") is one straight stroke (its ink's second moments: the short axis at
 #: most this share of the long one)...
 SLASH_THIN = 0.2
@@ -388,11 +392,13 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
 
 
 def _without_slashes(kept: list) -> tuple[list, list]:
-    """The kept ``(box, patch)`` pieces without the slashes, and the slashes' boxes (``SLASH_THIN``,
-    ``SLASH_LEAN``, ``SLASH_TALLER``)."""
+    """The kept ``(box, patch)`` pieces without the slashes and specks, and the slashes' boxes
+    (``SLASH_THIN``, ``SLASH_LEAN``, ``SLASH_TALLER``, ``SPECK_SHARE``)."""
     typical = float(np.median([box[3] for box, _ in kept]))
     pieces, slashes = [], []
     for box, patch in kept:
+        if box[3] < SPECK_SHARE * typical:
+            continue  # a speck, a dot, a decimal point: no digit of this hand
         if box[3] >= SLASH_TALLER * typical:
             m = cv2.moments(patch, binaryImage=True)
             a, b, c = m["mu20"], m["mu02"], m["mu11"]
