@@ -357,37 +357,29 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
     knot in the wood of the table beside the page fails the second. ``ink`` is every pixel that is no
     paper: the ink, and the ruled and printed lines taken out of it (a digit touching a cell's border has
-    paper on that side, behind the border). The strips' sums come from single-channel integral images
-    over the part of the frame the boxes cover, not the whole frame."""
+    paper on that side, behind the border). Each strip is measured where it is (a few hundred pixels a
+    box), not through integral images of the frame."""
     frame_h, frame_w = gray.shape
-    boxes = np.array([box for box, _ in kept], np.int64)
-    x, y, w, h = (boxes[:, k] for k in range(4))
-    t = np.maximum(2, np.minimum(w, h) // 4)
-    # The region the strips can reach.
-    rx0, ry0 = int(max(0, (x - t - 1).min())), int(max(0, (y - t - 1).min()))
-    rx1, ry1 = int(min(frame_w, (x + w + t + 2).max())), int(min(frame_h, (y + h + t + 2).max()))
-    paper = cv2.compare(ink[ry0:ry1, rx0:rx1], 0, cv2.CMP_EQ)
-    # Sums of 0/1 and 0-255 values over a frame of up to 2560 x 2560 pixels fit 32-bit integers.
-    count_sum = cv2.integral(cv2.bitwise_and(paper, 1), sdepth=cv2.CV_32S)
-    grey_sum = cv2.integral(cv2.bitwise_and(gray[ry0:ry1, rx0:rx1], paper), sdepth=cv2.CV_32S)
-    limit_sum = cv2.integral(cv2.bitwise_and(limit[ry0:ry1, rx0:rx1], paper), sdepth=cv2.CV_32S)
-    ink_level = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
-    brighter = ink_level / (1.0 - 0.5 * config.ink_contrast)
     # The estimate is stored as the ink threshold, paper * (1 - contrast); "about as bright" is at least
     # (1 - contrast / 2) of the paper (a little noise is fine; a shade or a table is not).
     near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
-    ok = np.ones(len(boxes), bool)
-    for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
-                           (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
-        x0, y0 = np.clip(x0, rx0, rx1) - rx0, np.clip(y0, ry0, ry1) - ry0
-        x1, y1 = np.clip(x1, rx0, rx1) - rx0, np.clip(y1, ry0, ry1) - ry0
-        area = np.maximum(0, x1 - x0) * np.maximum(0, y1 - y0)
-        count, side, estimate = ((s[y1, x1].astype(np.float64) - s[y0, x1] - s[y1, x0] + s[y0, x0])
-                                 for s in (count_sum, grey_sum, limit_sum))
-        # A side outside the frame, or all ink (a neighbour's stroke fills it), says nothing.
-        judged = (area > 0) & (count >= 0.2 * np.maximum(area, 1))
-        side, estimate = side / np.maximum(count, 1.0), estimate / np.maximum(count, 1.0)
-        ok &= ~judged | ((side >= brighter) & (side >= near_paper * estimate))
+    ok = np.ones(len(kept), bool)
+    for k, ((x, y, w, h), patch) in enumerate(kept):
+        brighter = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0] / (1.0 - 0.5 * config.ink_contrast)
+        t = max(2, min(w, h) // 4)
+        for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
+                               (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
+            if x1 <= x0 or y1 <= y0:
+                continue  # outside the frame: nothing is known there
+            paper = cv2.compare(ink[y0:y1, x0:x1], 0, cv2.CMP_EQ)
+            # A side all ink (a neighbour's stroke fills it) says nothing.
+            if cv2.countNonZero(paper) < 0.2 * (x1 - x0) * (y1 - y0):
+                continue
+            side = cv2.mean(gray[y0:y1, x0:x1], mask=paper)[0]
+            if side < brighter or side < near_paper * cv2.mean(limit[y0:y1, x0:x1], mask=paper)[0]:
+                ok[k] = False
+                break
     return ok
 
 
