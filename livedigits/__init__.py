@@ -35,13 +35,16 @@ _EXPORTS = {
     "ModelError": ("livedigits.errors", "ModelError"),
     "SourceError": ("livedigits.errors", "SourceError"),
     "OutputError": ("livedigits.errors", "OutputError"),
+    "ImageListError": ("livedigits.errors", "ImageListError"),
+    "SettingError": ("livedigits.errors", "SettingError"),
 }
 
 __all__ = ["__version__", *_EXPORTS]
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time __getattr__ imports on demand
     from livedigits.api import Reader
-    from livedigits.errors import DataError, LivedigitsError, ModelError, OutputError, SourceError, UsageError
+    from livedigits.errors import (DataError, ImageListError, LivedigitsError, ModelError, OutputError, SettingError,
+                                   SourceError, UsageError)
     from livedigits.reading.numbers import ReadingConfig
     from livedigits.vision.segment import SegmentConfig
     from livedigits.types import Box, Detection, Frame, FrameResult, Number

@@ -19,7 +19,6 @@ same TOML file (``config=``), checked by the same code, with the same error mess
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import threading
@@ -33,7 +32,7 @@ import numpy as np
 
 from livedigits import settings
 from livedigits.classify.backends import Classifier, load_classifier
-from livedigits.errors import LivedigitsError, SourceError, UsageError
+from livedigits.errors import ImageListError, LivedigitsError, SourceError, UsageError
 from livedigits.reading.numbers import ReadingConfig
 from livedigits.reading.recognizer import Recognizer
 from livedigits.vision.segment import SegmentConfig
@@ -43,16 +42,14 @@ from livedigits.types import Frame, FrameResult
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from livedigits.cluster import ClusterStream
+
 #: What one image given to a :class:`Reader` may be.
 ImageInput = Union[str, "os.PathLike[str]", bytes, np.ndarray, "PILImage"]
 SourceInput = Union[int, str, "os.PathLike[str]"]
 
 ACCEPTED = ("a path (str or pathlib.Path), a NumPy array ((H, W) grey, (H, W, 3) BGR or (H, W, 4) BGRA), "
             "a PIL image, the bytes of an image file, or a list or tuple of these")
-
-#: The options of a settings file's ``[run]`` table that bear on reading an image; its others (the
-#: source, the outputs, the window) belong to the command and are left to it.
-RUN_OPTIONS = ("model", "backend", "device", "conf", "roi")
 
 #: How error messages name settings given as Python dicts (a file's are named ``--config FILE``).
 CONFIG_ORIGIN = "Reader(config=...)"
@@ -65,11 +62,13 @@ class Reader:
     (the default: the fastest there is, LiteRT int8 on a CPU), ``lite``, ``lite-int8`` or ``keras``;
     ``device``: ``auto`` (the default), ``cpu`` or ``gpu`` (the Keras backend); these three, left
     unset, come from ``config``'s ``[run]`` when it has them. ``conf``: report a digit only from this
-    probability (0-1, default 0.6), as ``--conf``. ``config``: a TOML file, or a dict of the same
-    tables, as ``livedigits run --config``: its ``[segment]`` and ``[reading]`` settings, and from
-    ``[run]`` the options above and ``roi``. ``segment`` and ``reading``: a ``SegmentConfig`` or
-    ``ReadingConfig``, or a dict of some of their fields. An argument given here wins over the file,
-    as the command line does; each value is checked now, with the command's error messages.
+    probability (0-1, default 0.6; ``reading.min_confidence``), as ``--conf``. ``config``: a TOML file, or a
+    dict of the same tables, as ``livedigits run --config`` (default: the file ``$LIVEDIGITS_CONFIG``
+    names, if set): its ``[segment]`` and ``[reading]`` settings, and from ``[run]`` the options above.
+    ``segment`` and ``reading``: a ``SegmentConfig`` or ``ReadingConfig``, or a dict of some of their
+    fields. An argument given here wins over the file, as the command line does; each value is checked
+    now against its documented range (docs/settings.md) by the code the command uses:
+    :class:`~livedigits.errors.SettingError`, a ``ValueError``, names the setting and its range.
 
     The model is loaded here, so a wrong model, backend or device raises at once (``ModelError``,
     ``UsageError``). A Reader keeps no state between images and may be shared by threads (calls
@@ -136,17 +135,37 @@ class Reader:
         3)`` **BGR**, OpenCV's order, ``(H, W, 4)`` BGRA; ``uint8``, ``uint16``, or floats in 0-1), a PIL
         image of any mode (upright by its EXIF orientation) or the bytes of an image file.
 
-        ``SourceError`` for a file that is missing, empty or not an image; ``UsageError`` for an array
-        of a shape or type no picture has; ``TypeError`` for anything else. In a list, the message
-        begins with the image's place in it.
+        ``SourceError`` for a file that is missing, empty, damaged or not an image; ``UsageError`` for an
+        array of a shape or type no picture has; ``TypeError`` for anything else.
+
+        A list is read to its end even when some images fail, and nothing read is lost: if any failed,
+        :class:`~livedigits.errors.ImageListError` (a ``SourceError``) is raised at the end, its
+        ``results`` holding every result in order (None where an image failed) and ``errors`` each
+        failure by its place; the message begins with the first failed image's place and name::
+
+            try:
+                results = reader(paths)
+            except ImageListError as exc:
+                results = [r for r in exc.results if r is not None]
+                for index, error in exc.errors.items():
+                    print(paths[index], error)
         """
         if isinstance(image, (list, tuple)):
-            results = []
+            if any(isinstance(item, (list, tuple)) for item in image):  # pixels as nested lists: nothing read yet
+                raise TypeError("a list inside a list: pass each image once in one flat list (pixels as a NumPy array)")
+            results: list = []
+            errors: dict = {}
             for index, item in enumerate(image):
                 try:
                     results.append(self._read(item, index))
                 except (LivedigitsError, TypeError) as exc:
-                    raise type(exc)(f"image {index} of {len(image)}: {exc}") from None
+                    results.append(None)
+                    errors[index] = exc
+            if errors:
+                first = min(errors)
+                more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+                raise ImageListError(f"image {first} of {len(image)}: {errors[first]}{more}; the "
+                                     f"{len(image) - len(errors)} images read are in .results", results, errors)
             return results
         return self._read(image, 0)
 
@@ -166,12 +185,14 @@ class Reader:
             raise TypeError("a list inside a list: pass each image once in one flat list (pixels as a NumPy array)")
         else:
             raise TypeError(f"cannot read {_name(image)}: pass {ACCEPTED}")
+        settings.check_roi_fits(self.segment_config.roi, pixels.shape[1], pixels.shape[0],
+                                image_file or "the image")
         frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file)
         with self._lock:
             return self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else "")
 
     def stream(self, *sources: SourceInput | Sequence[SourceInput], realtime: bool = False,
-               reconnect: bool = False, max_frames: int | None = None) -> "ResultStream":
+               reconnect: bool = False, max_frames: int | None = None, ray: str | None = None) -> "ResultStream | ClusterStream":
         """Read video: each frame of one or more sources, as results, through the engine of ``livedigits run``.
 
         A source is a camera index (``0``), a video file, an image, a folder or glob of images, or a
@@ -184,7 +205,22 @@ class Reader:
         retrying a camera or stream that goes away; ``max_frames`` stops each source after that many.
         Iterate the returned :class:`ResultStream` (leaving the loop early closes every source), or use
         it in a ``with`` block. The model is shared with this reader: calls take turns.
+
+        ``ray``: read on the Ray cluster at this address instead (``host:port``, ``auto`` or ``local``;
+        ``pip install 'livedigits[ray]'``), with this reader's settings: files and videos spread over its
+        workers, each camera or stream in a worker of its own, each result's ``node`` set (see
+        :func:`livedigits.cluster.stream`, which this calls; ``realtime`` does not apply).
         """
+        if ray is not None:
+            from livedigits.classify.modelfile import default_model_path
+            from livedigits.cluster import stream
+
+            if realtime:
+                raise UsageError("realtime does not apply to a cluster run: a cluster reads files as fast as it can")
+            # The shipped model is each node's own; a model given to this reader must be on a path all nodes share.
+            model = self.model if self.model is not None and self.model != default_model_path(self.backend) else None
+            return stream(*sources, ray=ray, model=model, backend=self.backend, device=self.device,
+                          segment=self.segment_config, reading=self.reading_config, max_frames=max_frames)
         from livedigits.engine.loop import Engine
         from livedigits.capture.sources import open_source
         from livedigits.capture.supervise import open_reconnecting
@@ -208,7 +244,7 @@ class Reader:
             raise
         recognizer = Recognizer(_TakingTurns(self.classifier, self._lock), self.segment_config, self.reading_config,
                                 smooth=True)
-        return ResultStream(Engine(opened, recognizer, max_frames=max_frames))
+        return ResultStream(Engine(opened, recognizer, max_frames=max_frames, fail_fast=False))
 
 
 class _TakingTurns:
@@ -230,12 +266,14 @@ class ResultStream:
     """The results of :meth:`Reader.stream`, frame after frame: an iterator and a context manager.
 
     ``close()`` (or leaving a ``with`` block, or ``break``-ing out of a ``for`` loop over it) stops every
-    source; ``summary`` (a :class:`livedigits.engine.loop.RunSummary`) holds the figures of the run so far.
+    source. A source that fails (a stream lost, a stall) lets the others go on; when they are done the
+    iteration raises ``SourceError`` naming it, rather than ending as if all were well; ``summary`` (a :class:`livedigits.engine.loop.RunSummary`) holds the figures of the run so far.
     """
 
     def __init__(self, engine) -> None:
         self.engine = engine
         self._results = engine.results()
+        self._told = False
 
     @property
     def summary(self):
@@ -245,7 +283,14 @@ class ResultStream:
         return self
 
     def __next__(self) -> FrameResult:
-        return next(self._results)
+        try:
+            return next(self._results)
+        except StopIteration:
+            # A source that failed (lost, stalled) let the others go on; now that they are done, say so.
+            failures, self._told = ({} if self._told else self.engine.summary.failures), True
+            if failures:
+                raise SourceError("; ".join(f"{label}: {why}" for label, why in failures.items())) from None
+            raise
 
     def close(self) -> None:
         """Stop reading: every source is stopped, also if no result was taken yet."""
@@ -271,71 +316,39 @@ class ResultStream:
 
 def _settings(config, segment, reading, conf) -> tuple[SegmentConfig, ReadingConfig, dict]:
     """The segmentation and reading settings, and the ``[run]`` options that bear on reading: the
-    defaults, then the file's (its ``roi`` and ``conf`` over its tables, as for the command), then the
-    arguments."""
+    defaults, then the file's (``config``, else ``$LIVEDIGITS_CONFIG``), then the arguments; each checked
+    by :mod:`livedigits.settings`, the code the command line checks them with."""
     path, origin, document = _document(config)
-    segment_config = settings.field_values(path, "segment", document.get("segment", {}), origin=origin)
-    reading_config = settings.field_values(path, "reading", document.get("reading", {}), origin=origin)
-    run = _run_options(path, origin, document.get("run", {}))
-    where = f"{origin or f'--config {path}'}: [run]"
-    if run.get("roi"):
-        from livedigits.cli.main import _parse_roi  # the command's own reading of "x,y,w,h"
-
-        try:
-            segment_config = replace(segment_config, roi=_parse_roi(run["roi"]))
-        except UsageError as exc:
-            raise UsageError(f"{where} roi: {exc}") from None
-    if run.get("conf") is not None:
-        reading_config = replace(reading_config, min_confidence=_probability(run["conf"], f"{where} conf"))
-    segment_config = _merged("segment", segment_config, segment, SegmentConfig)
-    reading_config = _merged("reading", reading_config, reading, ReadingConfig)
+    where = origin or f"--config {path}"
+    if conf is not None and (isinstance(conf, bool) or not isinstance(conf, (int, float))):
+        raise TypeError(f"conf must be a number from 0 to 1, got {_name(conf)}")
+    for name, given, cls in (("segment", segment, SegmentConfig), ("reading", reading, ReadingConfig)):
+        if given is not None and not isinstance(given, (cls, Mapping)):
+            raise TypeError(f"{name} must be a {cls.__name__} or a dict of its fields, got {_name(given)}")
+    segment_config, reading_config = settings.recognizer_settings(document, path=path, origin=origin)
+    run = settings.reader_options(document.get("run", {}), where) if document.get("run") else {}
+    segment_config = settings.merged("segment", segment_config, segment, "Reader(segment=...)")
+    reading_config = settings.merged("reading", reading_config, reading, "Reader(reading=...)")
     if conf is not None:
-        reading_config = replace(reading_config, min_confidence=_probability(conf, "conf"))
+        reading_config = replace(reading_config, min_confidence=settings.check_field(
+            "reading", "min_confidence", conf, "Reader(conf=...)"))
     return segment_config, reading_config, run
 
 
 def _document(config) -> tuple[str | None, str | None, dict]:
-    """``(path, origin, tables)`` of ``config``: a file is named by its path in messages, a dict by
-    ``CONFIG_ORIGIN``."""
-    if config is None:
-        return None, None, {}
-    if isinstance(config, (str, os.PathLike)):
-        path = os.path.expanduser(os.fspath(config))
-        return path, None, settings.read(path)
+    """``(path, origin, tables)`` of ``config`` (else of ``$LIVEDIGITS_CONFIG``): a file is named by its
+    path in messages, a dict by ``CONFIG_ORIGIN``. Old spellings are moved to their place, with a
+    deprecation warning."""
     if isinstance(config, Mapping):
-        return None, CONFIG_ORIGIN, settings.check_tables(dict(config), CONFIG_ORIGIN)
-    raise TypeError(f"config must be the path of a TOML file or a dict of its tables, got {_name(config)}")
-
-
-def _run_options(path, origin, table: dict) -> dict:
-    """The ``[run]`` table checked as ``livedigits run --config`` checks it (an unknown key is an error
-    there too); only ``RUN_OPTIONS`` are kept."""
-    if not table:
-        return {}
-    from livedigits.cli.main import build_parser
-
-    run_parser = build_parser().get_default("sections")["run"]
-    values = settings.option_values(path, "run", table, run_parser, origin=origin)
-    return {key: value for key, value in values.items() if key in RUN_OPTIONS}
-
-
-def _merged(section: str, base, given, cls):
-    """``base`` with ``given`` over it: a whole ``cls`` replaces it, a dict sets the fields it names."""
-    if given is None:
-        return base
-    if isinstance(given, cls):
-        return given
-    if isinstance(given, Mapping):
-        return settings.field_values(None, section, dict(given), origin=f"Reader({section}=...)", base=base)
-    raise TypeError(f"{section} must be a {cls.__name__} or a dict of its fields, got {_name(given)}")
-
-
-def _probability(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{where} must be a number from 0 to 1, got {_name(value)}")
-    if not (math.isfinite(value) and 0 <= value <= 1):
-        raise UsageError(f"{where} is a probability, 0 to 1, got {value:g}")
-    return float(value)
+        tables = settings.check_tables(dict(config), CONFIG_ORIGIN)
+        return None, CONFIG_ORIGIN, settings.normalise(tables, "run", CONFIG_ORIGIN)
+    if config is not None and not isinstance(config, (str, os.PathLike)):
+        raise TypeError(f"config must be the path of a TOML file or a dict of its tables, got {_name(config)}")
+    path, origin = settings.config_path(config)
+    if path is None:
+        return None, None, {}
+    where = origin or f"--config {path}"
+    return path, origin, settings.normalise(settings.read(path, origin), "run", where)
 
 
 # --------------------------------------------------------------------------- images

@@ -17,6 +17,12 @@ class UsageError(LivedigitsError):
     exit_code = 2
 
 
+class SettingError(UsageError, ValueError):
+    """A setting outside its documented range (``docs/settings.md``), from any entry point: the command
+    line, a settings file, the environment or ``Reader``. A ``ValueError`` too, as Python expects of a
+    bad value, and exit 2 on the command line."""
+
+
 class DataError(LivedigitsError):
     """The MNIST data cannot be found, read or verified."""
 
@@ -33,6 +39,20 @@ class SourceError(LivedigitsError):
     """A camera, file or stream cannot be opened or read."""
 
     exit_code = 5
+
+
+class ImageListError(SourceError):
+    """Some images of a list given to ``Reader`` could not be read. Nothing read is lost: ``results``
+    has one entry per image given, in order, the result where it was read and None where it failed;
+    ``errors`` maps each failed place (0-based) to its exception. The message names the first."""
+
+    def __init__(self, message: str, results: list, errors: dict) -> None:
+        super().__init__(message)
+        self.results = results
+        self.errors = errors
+
+    def __reduce__(self):  # picklable (multiprocessing), with its results
+        return (type(self), (str(self), self.results, self.errors))
 
 
 class OutputError(LivedigitsError):

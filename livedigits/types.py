@@ -149,11 +149,13 @@ class FrameResult:
     dropped: int = 0
     """Candidates the segmentation left out because the frame's budget was reached (see
     ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
+    node: str = ""
+    """The Ray node id of the worker that read the frame (``livedigits run --ray``); "" when read here."""
 
     def to_record(self) -> dict:
         """The JSON Lines record for this frame. Its fields are described in one place, the README's
         "The JSON Lines record": ``file`` only when the frame came from a still image, ``track_id`` only on
-        video, ``dropped`` only when the candidate budget was reached."""
+        video, ``dropped`` only when the candidate budget was reached, ``node`` only when read on a Ray cluster."""
         record = {
             "source": self.source,
             "frame": int(self.frame.index),
@@ -169,6 +171,8 @@ class FrameResult:
             record["file"] = str(self.frame.file)
         if self.dropped:
             record["dropped"] = int(self.dropped)
+        if self.node:
+            record["node"] = self.node
         return record
 
     def plot(self, confidence: bool = False, hud: bool = False) -> np.ndarray:

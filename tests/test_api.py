@@ -92,7 +92,7 @@ def test_the_api_reads_what_the_command_line_reads(tmp_path, monkeypatch, settin
     config = None
     if settings == "file":
         config = tmp_path / "settings.toml"
-        config.write_text('[run]\nconf = 0.97\nbackend = "lite"\n\n[reading]\nmax_gap = 1.6\n')
+        config.write_text('[run]\nbackend = "lite"\n\n[reading]\nmax_gap = 1.6\nmin_confidence = 0.97\n')
         args = ["--config", str(config)]
     jsonl = tmp_path / "cli.jsonl"
     done = subprocess.run([sys.executable, "-m", "livedigits", "run", "samples/page.png", "--headless", "--jsonl",
@@ -316,11 +316,13 @@ def test_an_array_no_picture_has_is_a_usage_error(reader, array, said):
     assert said in str(caught.value) and "(H, W, 3) BGR" in str(caught.value)
 
 
-def test_in_a_list_the_error_says_which_image(reader, tmp_path):
-    with pytest.raises(SourceError, match=r"^image 1 of 3: no such file: .*nope\.png"):
+def test_in_a_list_the_error_says_which_image_and_keeps_the_rest(reader, tmp_path):
+    with pytest.raises(SourceError, match=r"^image 1 of 3: no such file: .*nope\.png") as caught:
         reader([PAGE, tmp_path / "nope.png", PAGE])
-    with pytest.raises(TypeError, match=r"^image 2 of 3: cannot read int 7"):
+    assert [r is None for r in caught.value.results] == [False, True, False]
+    with pytest.raises(livedigits.ImageListError, match=r"^image 2 of 3: cannot read int 7") as caught:
         reader([PAGE, PAGE, 7])
+    assert isinstance(caught.value.errors[2], TypeError)
 
 
 def test_errors_are_the_projects_and_exported():
@@ -362,9 +364,13 @@ def test_settings_come_from_a_file_a_dict_and_arguments_and_arguments_win(tmp_pa
      "Reader(config=...): [reading] max_gap: must be a number, got a string 'wide'"),
     ({"config": {"paths": {}}}, UsageError, "Reader(config=...): unknown table or key 'paths' at the top"),
     ({"config": {"run": {"jsonl_file": "x"}}}, UsageError, "Reader(config=...): [run] jsonl_file: unknown option"),
-    ({"config": {"run": {"conf": 1.5}}}, UsageError, "Reader(config=...): [run] conf is a probability, 0 to 1"),
+    ({"config": {"run": {"conf": 1.5}}}, ValueError, "Reader(config=...): [run] conf: must be from 0 to 1"),
+    ({"config": {"segment": {"background_kernel": 1000.0}}}, ValueError,
+     "Reader(config=...): [segment] background_kernel: must be above 0 and at most 1 (docs/settings.md), got 1000.0"),
+    ({"segment": {"max_side": 1}}, ValueError, "Reader(segment=...): [segment] max_side: must be from 64 to 16,384"),
+    ({"reading": {"line_overlap": 1e308}}, ValueError, "Reader(reading=...): [reading] line_overlap: must be from 0 to 1"),
     ({"segment": {"roi": [0, 0, -5, 10]}}, UsageError, "Reader(segment=...): [segment] roi: width and height"),
-    ({"conf": 1.5}, UsageError, "conf is a probability, 0 to 1, got 1.5"),
+    ({"conf": 1.5}, ValueError, "Reader(conf=...): must be from 0 to 1 (docs/settings.md), got 1.5"),
     ({"conf": "high"}, TypeError, "conf must be a number from 0 to 1, got str 'high'"),
     ({"config": 7}, TypeError, "config must be the path of a TOML file or a dict of its tables, got int 7"),
     ({"reading": [0.5]}, TypeError, "reading must be a ReadingConfig or a dict of its fields, got list [0.5]"),
@@ -452,3 +458,45 @@ def test_save_into_a_read_only_folder_says_so(page_result, tmp_path):
             page_result.save(folder / "page.png")
     finally:
         folder.chmod(0o700)
+
+
+def test_a_list_of_1000_with_bad_files_spread_through_keeps_every_good_result(reader, tmp_path):
+    """One bad file must not throw away what was read (it raised at image 4,735 of 5,000 and lost the
+    4,734 results): every good image keeps its result, in its place, and each bad one is named."""
+    small = cv2.resize(cv2.imread(str(PAGE)), (160, 120), interpolation=cv2.INTER_AREA)
+    good = tmp_path / "good.png"
+    cv2.imwrite(str(good), small)
+    ok, jpeg = cv2.imencode(".jpg", small)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(jpeg.tobytes()[: len(jpeg) // 2])  # a JPEG cut short
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    bad_places = {3: cut, 250: tmp_path / "missing.png", 511: empty, 998: cut}
+    paths = [bad_places.get(k, good) for k in range(1000)]
+    with pytest.raises(livedigits.ImageListError) as caught:
+        reader(paths)
+    error = caught.value
+    assert str(error).startswith("image 3 of 1000: cannot read image") and "cut.jpg" in str(error)
+    assert "(and 3 more)" in str(error) and "996 images read are in .results" in str(error)
+    assert sorted(error.errors) == sorted(bad_places)
+    assert "damaged" in str(error.errors[3]) and "missing.png" in str(error.errors[250])
+    assert len(error.results) == 1000
+    for index, result in enumerate(error.results):
+        assert (result is None) == (index in bad_places), index
+    first = error.results[0]
+    assert all(r.to_record()["numbers"] == first.to_record()["numbers"] for r in error.results if r is not None)
+
+
+def test_a_stream_lost_among_sources_is_raised_after_the_others_are_done(reader, tmp_path):
+    from helpers_media import MjpegServer, write_video
+
+    clip = write_video(tmp_path / "clip.avi", 30, fps=30.0, size=(160, 120))
+    seen = {}
+    with MjpegServer(fps=25, frames=8, size=(160, 120)) as server:
+        url = server.url
+        stream = reader.stream(url, str(clip))
+        with pytest.raises(SourceError, match=r"ended after \d+ frames: the sender stopped or the connection was cut"):
+            for result in stream:
+                seen[result.source] = seen.get(result.source, 0) + 1
+    assert seen[str(clip)] == 30  # every frame of the healthy file came first
+    assert list(stream.summary.failures) == [url]

@@ -183,7 +183,7 @@ def bench_cli(*args, cwd=ROOT, timeout=300):
                           timeout=timeout, cwd=cwd, env=env)
 
 
-@pytest.mark.skipif(not DEFAULT_SAMPLE.is_file(), reason="the bundled samples/demo.mp4 is not there")
+@pytest.mark.skipif(not DEFAULT_SAMPLE.is_file(), reason="the bundled samples/realistic.mp4 is not there")
 def test_cli_default_sample_writes_json(tmp_path):
     done = bench_cli("--frames", "20", "--json", str(tmp_path / "out.json"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -262,8 +262,7 @@ def test_tensorflow_start_up_lines_only_with_verbose():
 def test_train_shows_keras_bar_on_a_terminal_and_a_line_per_epoch_otherwise(monkeypatch, tty, flags, verbose):
     import io
 
-    from livedigits.cli.main import main as cli
-
+    from livedigits.cli import main as cli
     from livedigits.train import training
 
     class Out(io.StringIO):

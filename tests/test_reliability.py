@@ -129,14 +129,16 @@ def captures(monkeypatch: pytest.MonkeyPatch) -> list[TrackedCapture]:
 # --------------------------------------------------------------------------- source faults in `run`
 
 
-def test_run_ends_cleanly_when_the_stream_ends(tmp_path: Path) -> None:
-    """The camera app closes the stream mid-run: exit 0, the summary says why, every line complete."""
+def test_run_reports_a_stream_that_is_lost(tmp_path: Path) -> None:
+    """The camera app closes the stream mid-run: a live stream has no end, so it was lost — exit 5, not
+    0 and "end of source"; the summary says why, every line complete."""
     jsonl = tmp_path / "out.jsonl"
     with MjpegServer(fps=25, frames=40, size=(160, 120)) as server:
         done = cli("run", server.url, "--headless", "--jsonl", str(jsonl), timeout=60)
-    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.returncode == 5, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
-    assert "ended by end of source" in done.stderr
+    assert "ended by source failure" in done.stderr
+    assert "the sender stopped or the connection was cut; use --reconnect" in done.stderr
     records = jsonl_records(jsonl)
     assert 0 < len(records) <= 40
     assert f"frames: {len(records)} processed" in done.stderr
@@ -198,6 +200,73 @@ def test_run_over_a_mixed_folder_reports_what_it_skipped(tmp_path: Path) -> None
     assert done.returncode == 0, done.stderr[-2000:]
     assert len(jsonl_records(tmp_path / "out.jsonl")) == 3
     assert any("skipped unreadable image" in line and "broken.png" in line for line in done.stderr.splitlines())
+
+
+def test_truncated_jpegs_in_a_folder_are_named_as_damaged_everywhere(tmp_path: Path) -> None:
+    """48 of 50 truncated JPEGs were read without a word (41 gave numbers), libjpeg writing past the
+    logging: each cut JPEG is now skipped with a warning naming it, the CLI, the API and the server alike."""
+    import logging
+
+    from livedigits import Reader
+    from livedigits.serve.predict import UploadError, check_image
+
+    page = cv2.imread(str(Path(__file__).resolve().parent.parent / "samples" / "page.png"))
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(page, (320, 240), interpolation=cv2.INTER_AREA))
+    data = jpeg.tobytes()
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cut_names = []
+    for k in range(10):
+        if k % 3 == 1:
+            (folder / f"p{k}.jpg").write_bytes(data[: len(data) * (k + 3) // 16])
+            cut_names.append(f"p{k}.jpg")
+        else:
+            (folder / f"p{k}.jpg").write_bytes(data)
+    jsonl = tmp_path / "out.jsonl"
+    done = cli("run", str(folder), "--headless", "-q", "--jsonl", str(jsonl))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sorted(Path(r["file"]).name for r in jsonl_records(jsonl)) == sorted(
+        f"p{k}.jpg" for k in range(10) if f"p{k}.jpg" not in cut_names)
+    for name in cut_names:
+        said = [line for line in done.stderr.splitlines() if f"skipped damaged image {folder / name}" in line]
+        assert said and "a JPEG cut short" in said[0], done.stderr
+    assert "Premature end" not in done.stderr and "Corrupt JPEG" not in done.stderr  # libjpeg said nothing past us
+    with pytest.raises(SourceError, match=r"damaged: a JPEG cut short"):
+        Reader()(folder / cut_names[0])
+    with pytest.raises(UploadError, match="truncated JPEG"):
+        check_image((folder / cut_names[0]).read_bytes(), 40_000_000)
+
+
+def test_one_lost_source_ends_the_run_with_5_only_after_the_healthy_one_finished(tmp_path: Path) -> None:
+    """A stream that is lost among several sources no longer stops them all: the healthy file is read to
+    its end, then the run exits 5 naming the lost one. --fail-fast stops at the first failure."""
+    clip = write_video(tmp_path / "clip.avi", 60, fps=30.0, size=(160, 120))
+    jsonl = tmp_path / "out.jsonl"
+    with MjpegServer(fps=25, frames=10, size=(160, 120)) as server:
+        # The clip, paced at 30 fps, lasts 2 s; the stream is lost after 10 frames (0.4 s).
+        done = cli("run", server.url, str(clip), "--realtime", "--headless", "--jsonl", str(jsonl), timeout=90)
+    assert done.returncode == 5, done.stderr[-2000:]
+    assert "ended by end of sources, 1 of 2 failed" in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("livedigits: error: ") and "the sender stopped or the connection was cut" in last
+    records = jsonl_records(jsonl)
+    from_clip = [r["frame"] for r in records if r["source"] == str(clip)]
+    from_stream = [r for r in records if r["source"] != str(clip)]
+    assert 0 < len(from_stream) <= 10
+    assert max(from_clip) >= 55  # the healthy file was read to its end, long after the stream was lost
+    with MjpegServer(fps=25, frames=10, size=(160, 120)) as server:
+        done = cli("run", server.url, str(clip), "--realtime", "--headless", "--fail-fast", timeout=90)
+    assert done.returncode == 5 and done.stderr.strip().splitlines()[-1].startswith("livedigits: error:")
+
+
+def test_a_closed_pipe_is_said_as_such_not_as_the_user_quitting(tmp_path: Path) -> None:
+    reader = subprocess.Popen([sys.executable, "-m", "livedigits", "run", "samples/demo.mp4", "--headless", "--jsonl", "-"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent)
+    reader.stdout.readline()
+    reader.stdout.close()  # `| head -1`
+    stderr = reader.stderr.read().decode()
+    assert reader.wait(60) == 0, stderr
+    assert "ended by standard output closed" in stderr and "the user (q)" not in stderr
 
 
 def test_run_with_a_missing_camera_index() -> None:
@@ -280,8 +349,11 @@ def test_output_folder_that_is_a_file_fails_before_anything_is_written(tmp_path:
 
 def test_unknown_video_extension_leaves_no_empty_jsonl_behind(tmp_path: Path) -> None:
     jsonl = tmp_path / "out.jsonl"
+    done = cli("run", str(PAGE), "--headless", "--jsonl", str(jsonl), "--output", str(tmp_path / "out.gif"))
+    assert done.returncode == 2  # a bad argument, not a failed write
+    assert "unknown extension '.gif'" in one_error_line(done)
     done = cli("run", str(PAGE), "--headless", "--jsonl", str(jsonl), "--output", str(tmp_path / "out.mkv"))
-    assert done.returncode == 6
+    assert done.returncode == 2
     assert "unknown extension '.mkv'" in one_error_line(done)
     assert not jsonl.exists()
 
@@ -534,3 +606,35 @@ def test_soak_10000_frames_memory_threads_and_captures(tmp_path: Path, mnist_sli
     assert source_threads() == []
     assert wait_for(lambda: os_threads() == os_threads_before, 5), (os_threads_before, os_threads())
     assert len(captures) == source.passes and all(capture.released for capture in captures)
+
+
+def test_a_frame_size_change_mid_video_is_found_and_boxes_stay_in_each_frames_pixels(tmp_path: Path) -> None:
+    """OpenCV scales every frame of a video to its first frame's size without a word, so the boxes of a
+    640x480 -> 960x720 file landed at 2/3 scale. PyAV finds the change; the frames are read at their
+    own size."""
+    import av
+
+    page = cv2.imread(str(Path(__file__).resolve().parent.parent / "samples" / "page.png"))
+    parts = []
+    for k, size in enumerate(((640, 480), (960, 720))):
+        part = tmp_path / f"part{k}.ts"
+        with av.open(str(part), "w", format="mpegts") as container:
+            stream = container.add_stream("libx264", rate=10)
+            stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+            for index in range(8):
+                frame = av.VideoFrame.from_ndarray(cv2.resize(page, size, interpolation=cv2.INTER_AREA), format="bgr24")
+                for packet in stream.encode(frame):
+                    container.mux(packet)
+            for packet in stream.encode(None):
+                container.mux(packet)
+        parts.append(part.read_bytes())
+    video = tmp_path / "changes.ts"
+    video.write_bytes(b"".join(parts))  # MPEG-TS pieces join into one stream whose size changes
+    assert [size for _, size in sources.frame_sizes(str(video))] == [(640, 480), (960, 720)]
+    jsonl = tmp_path / "out.jsonl"
+    done = cli("run", str(video), "--headless", "--jsonl", str(jsonl))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "the frame size changes mid-video (640x480, then 960x720" in done.stderr
+    rights = [max((d["box"][0] + d["box"][2] for d in r["detections"]), default=0) for r in jsonl_records(jsonl)]
+    assert len(rights) == 16
+    assert max(rights[:8]) <= 640 and min(rights[8:]) > 640  # each frame's boxes in its own pixels

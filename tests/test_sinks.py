@@ -208,7 +208,9 @@ def test_video_frames_of_another_size_or_depth_are_not_lost(tmp_path: Path) -> N
 
 
 def test_video_unknown_extension(tmp_path: Path) -> None:
-    with pytest.raises(OutputError, match=r"unknown extension '\.mkv'.*\.mp4 or \.avi"):
+    from livedigits.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"unknown extension '\.mkv'.*\.mp4, \.webm or \.avi"):
         VideoFile(tmp_path / "out.mkv", fps=30)
 
 
@@ -311,3 +313,98 @@ def test_kiosk_window_ignores_passers_by(monkeypatch: pytest.MonkeyPatch) -> Non
     # Only the word "quit", typed in one go, closes it.
     assert actions == [None] * (len(keys) - 1) + ["quit"]
     assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls
+
+
+# --------------------------------------------------------------------------- nothing lost
+
+
+def _run(*args: str, limit_bytes: int | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`livedigits ARGS` in a child; with ``limit_bytes``, under a file size limit (``ulimit -f``): a
+    write past it fails with EFBIG, as on a full disk."""
+    import resource
+
+    def limit():
+        if limit_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run([sys.executable, "-m", "livedigits", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO_ROOT, preexec_fn=limit)
+
+
+@pytest.mark.parametrize("option", ["--output", "--jsonl", "--csv"])
+def test_an_output_onto_the_input_is_refused_and_the_input_is_unchanged(tmp_path: Path, option: str) -> None:
+    video = tmp_path / "in.avi"
+    video.write_bytes((REPO_ROOT / "samples" / "demo.mp4").read_bytes())
+    link = tmp_path / "link.avi"
+    link.symlink_to(video)
+    before = video.read_bytes()
+    for target in (video, link):
+        done = _run("run", str(video), "--headless", option, str(target))
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and f"{option} {target} is the input {video}" in done.stderr
+    assert video.read_bytes() == before
+
+
+def test_save_dir_onto_the_input_folder_and_two_outputs_on_one_path_are_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    photo = folder / "page.png"
+    photo.write_bytes((REPO_ROOT / "samples" / "page.png").read_bytes())
+    before = photo.read_bytes()
+    for args in ([str(folder), "--save-dir", str(folder)], [str(photo), "--save-dir", str(folder)],
+                 [str(folder), "--save-crops", str(folder) + "/"]):
+        done = _run("run", *args, "--headless")
+        assert done.returncode == 2 and "the originals would be replaced" in done.stderr, done.stderr
+    done = _run("run", str(photo), "--headless", "--jsonl", str(tmp_path / "same.txt"), "--csv", str(tmp_path / "same.txt"))
+    assert done.returncode == 2 and "are one path" in done.stderr
+    assert not (tmp_path / "same.txt").exists()
+    assert photo.read_bytes() == before and sorted(p.name for p in folder.iterdir()) == ["page.png"]
+
+
+def test_the_video_is_h264_that_browsers_play_and_counts_what_it_holds(tmp_path: Path) -> None:
+    import av
+
+    out = tmp_path / "out.mp4"
+    done = _run("run", "samples/demo.mp4", "--headless", "-q", "--output", str(out), "--max-frames", "40")
+    assert done.returncode == 0, done.stderr
+    with av.open(str(out)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.pix_fmt == "yuv420p"
+        assert sum(1 for _ in container.decode(video=0)) == 40
+    path = tmp_path / "out.webm"
+    with VideoFile(path, fps=10) as sink:
+        for index in range(5):
+            sink.write(synthetic_image(index, (96, 64)))
+    assert sink.frames_written == 5
+    with av.open(str(path)) as container:
+        assert container.streams.video[0].codec_context.name == "vp9"
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_a_cut_video_is_an_error_that_says_what_the_file_holds(tmp_path: Path, suffix: str) -> None:
+    """With the file size limit reached mid-run, the run exits 6 (it said "annotated video" and exit 0
+    with 8 of 1,000 frames in it); the file is removed when it cannot play, or holds what it says."""
+    out = tmp_path / f"cut{suffix}"
+    done = _run("run", "samples/demo.mp4", "--headless", "-q", "--output", str(out), limit_bytes=200_000)
+    assert done.returncode == 6, done.stderr
+    assert "Traceback" not in done.stderr and "annotated video" not in done.stderr
+    if out.exists():
+        held = int(done.stderr.split(" it holds ")[1].split()[0])
+        assert 0 < held == read_video(out)[0] < 150, done.stderr
+    else:
+        assert "the unplayable file was removed" in done.stderr
+
+
+def test_a_csv_on_a_full_disk_ends_in_a_whole_row_and_exits_non_zero(tmp_path: Path) -> None:
+    import csv
+
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    for k in range(30):
+        (folder / f"p{k:02d}.png").write_bytes((REPO_ROOT / "samples" / "page.png").read_bytes())
+    out = tmp_path / "numbers.csv"
+    done = _run("run", str(folder), "--headless", "-q", "--csv", str(out), limit_bytes=4096)
+    assert done.returncode == 6, done.stderr
+    rows = list(csv.reader(out.open(newline="")))
+    assert out.read_bytes().endswith(b"\r\n") and all(len(row) == len(sinks.CSV_COLUMNS) for row in rows)
+    assert f"it keeps the header and {len(rows) - 1} whole rows" in done.stderr

@@ -535,11 +535,17 @@ def test_mjpeg_http_stream_is_read_live() -> None:
     assert source_threads() == []
 
 
-def test_stream_that_ends_reports_the_end() -> None:
+def test_a_live_stream_that_ends_was_lost_and_says_so() -> None:
+    """A live stream has no end: when the sender closes it, the frames already sent are delivered, then
+    SourceError says it was lost (a script must not read "end of source" and exit 0)."""
     with MjpegServer(fps=50, frames=10) as server:
         with open_source(server.url, open_timeout=5, read_timeout=5) as src:
-            frames = read_all(src)
-            assert src.error is None
+            frames = []
+            with pytest.raises(SourceError, match=r"ended after \d+ frames: the sender stopped or the connection was cut"):
+                while True:
+                    frame = src.read(timeout=NO_HANG_S)
+                    assert frame is not None
+                    frames.append(frame)
     assert 0 < len(frames) <= 10
     assert src.state == "ended"
 

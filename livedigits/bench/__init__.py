@@ -34,14 +34,15 @@ bench's. Example::
 The modules, one job each: ``options`` (what to measure), ``measure`` (the measured run and its
 instruments), ``micro`` (the full-batch classify figure), ``naive`` (``--compare-naive``),
 ``startup`` (``--startup``), ``machine`` (what it ran on), ``report`` (the figures, their JSON and
-text), ``targets`` (the issue's targets), ``plot`` (``--plot``) and ``run`` (:func:`run_bench`).
+text), ``targets`` (the issue's targets), ``plot`` (``--plot``) and ``run`` (:func:`run_bench`);
+``stress`` is ``livedigits stress`` (reading accuracy on generated hard pages, per phenomenon).
 """
 
 from __future__ import annotations
 
 import importlib
 
-from livedigits.bench.options import BENCH_BACKENDS, DEFAULT_SAMPLE, BenchOptions, parse_size
+from livedigits.bench.options import BENCH_BACKENDS, BUNDLED, DEFAULT_SAMPLE, BenchOptions, parse_size
 
 # The measuring modules load OpenCV and the engine: imported when first asked for, so the CLI can take
 # BENCH_BACKENDS for its --help without them.
@@ -63,6 +64,7 @@ __all__ = [
     "BackendResult",
     "BenchOptions",
     "BenchReport",
+    "BUNDLED",
     "DEFAULT_SAMPLE",
     "STAGES",
     "check_targets",

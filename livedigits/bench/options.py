@@ -11,8 +11,17 @@ from livedigits.errors import SourceError, UsageError
 
 #: The folder that holds the ``livedigits`` package: the checkout, or site-packages when installed.
 ROOT = Path(__file__).resolve().parents[2]
-# The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
-DEFAULT_SAMPLE = ROOT / "samples" / "demo.mp4" if (ROOT / "samples" / "demo.mp4").is_file() else Path("samples") / "demo.mp4"
+
+
+def _sample(name: str) -> Path:
+    # The checkout's sample, or (for an installed package, run from the checkout) the one in the working folder.
+    return ROOT / "samples" / name if (ROOT / "samples" / name).is_file() else Path("samples") / name
+
+
+#: The bundled clips ``bench`` knows by name: ``realistic`` (ruled paper on a dark table, one side in shade, a
+#: hand's shadow: what a real page costs) and ``demo`` (an easier, evenly lit page).
+BUNDLED = {"realistic": _sample("realistic.mp4"), "demo": _sample("demo.mp4")}
+DEFAULT_SAMPLE = BUNDLED["realistic"]
 
 BENCH_BACKENDS = (*BACKENDS, "all")
 #: ``all`` runs the LiteRT backends first, so their memory figures are not those of a process that
@@ -36,7 +45,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class BenchOptions:
-    """What to measure. ``source`` None means the bundled ``samples/demo.mp4``."""
+    """What to measure. ``source`` None means the bundled ``samples/realistic.mp4``; ``"demo"`` or
+    ``"realistic"`` (not a file of that name) the bundled clip of that name."""
 
     source: str | int | None = None
     backend: str = "auto"
@@ -79,8 +89,9 @@ class BenchOptions:
     @property
     def spec(self) -> str | int | None:
         """The source as ``open_source`` takes it."""
-        if self.source is None:
-            if not DEFAULT_SAMPLE.is_file():
-                raise SourceError(f"the bundled sample {DEFAULT_SAMPLE} is missing; pass a SOURCE (a video, camera index or stream)")
-            return str(DEFAULT_SAMPLE)
+        if self.source is None or (self.source in BUNDLED and not Path(str(self.source)).exists()):
+            sample = BUNDLED[self.source or "realistic"]
+            if not sample.is_file():
+                raise SourceError(f"the bundled sample {sample} is missing; pass a SOURCE (a video, camera index or stream)")
+            return str(sample)
         return self.source

@@ -13,11 +13,16 @@ Example::
 from __future__ import annotations
 
 import io
+import logging
 import os
+import sys
+import threading
 import warnings
 
 import cv2
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 #: Still-image file name extensions OpenCV's imread can decode.
 IMAGE_EXTENSIONS = frozenset(
@@ -151,21 +156,102 @@ def apply_orientation(image: np.ndarray, orientation: int) -> np.ndarray:
 def read_still(image_file: str | os.PathLike | bytes) -> np.ndarray | None:
     """Decode a still image (a path, or the file's bytes) at its real depth and channels, upright.
 
-    What ``cv2.imread``/``cv2.imdecode`` with ``IMREAD_UNCHANGED`` give (16-bit and alpha kept),
-    turned by the file's EXIF orientation, which ``IMREAD_UNCHANGED`` ignores (a phone photo taken
-    upright would otherwise come out sideways). None when it cannot be decoded. ``read_image`` is
-    this plus ``to_bgr8``; the raw form is for callers that check the stored layout themselves.
+    What ``cv2.imdecode`` with ``IMREAD_UNCHANGED`` gives (16-bit and alpha kept), turned by the file's
+    EXIF orientation, which ``IMREAD_UNCHANGED`` ignores (a phone photo taken upright would otherwise
+    come out sideways). None when it cannot be decoded. ``read_image`` is this plus ``to_bgr8``; the raw
+    form is for callers that check the stored layout themselves.
+
+    A JPEG cut short raises :class:`DamagedImage` rather than being decoded: libjpeg fills the missing
+    part with grey and carries on, so the picture would pass as whole. What libjpeg says about a JPEG
+    it does decode ("Corrupt JPEG data: ...") goes through logging, once, naming the file, instead of
+    straight to the terminal; one whose scan data ends early ("premature end of data segment") is
+    damaged too.
     """
+    name = None
+    if isinstance(image_file, (bytes, bytearray, memoryview)):
+        data = bytes(image_file)
+    else:
+        name = os.fspath(image_file)
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
     try:
-        if isinstance(image_file, (bytes, bytearray, memoryview)):
-            raw = cv2.imdecode(np.frombuffer(image_file, np.uint8), cv2.IMREAD_UNCHANGED)
+        if data[:2] == b"\xff\xd8":
+            if not jpeg_complete(data):
+                raise DamagedImage("damaged: a JPEG cut short, its data ends before the end-of-image marker")
+            raw, said = _decode_telling(data)
+            if "premature end" in said.lower():  # scan data missing: grey or smeared blocks in its place
+                raise DamagedImage(f"damaged: libjpeg: {said}")
+            if said:
+                log.warning("%s: libjpeg: %s", name or "image bytes", said)
         else:
-            raw = cv2.imread(os.fspath(image_file), cv2.IMREAD_UNCHANGED)
+            raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     except cv2.error:
         return None
     if raw is None or raw.size == 0:
         return None
-    return apply_orientation(raw, exif_orientation(image_file))
+    return apply_orientation(raw, exif_orientation(data))
+
+
+def jpeg_complete(data: bytes) -> bool:
+    """True if an end-of-image marker follows the start of the JPEG's first scan.
+
+    The segments before the scan are walked by their lengths, so the EOI of an EXIF thumbnail (a
+    whole JPEG inside APP1) does not count; data after the EOI (a phone's trailer) is allowed.
+    """
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            return data.find(b"\xff\xd9", i + 2 + length) != -1
+        i += 2 + length
+    return False
+
+
+#: One decode at a time catches file descriptor 2: what libjpeg prints is told apart per file.
+_NATIVE_LOCK = threading.Lock()
+#: How libjpeg's messages begin (jerror.h); other text caught meanwhile (another thread's) is passed on.
+_LIBJPEG_PREFIXES = ("Corrupt JPEG data", "Premature end of JPEG", "Invalid", "Bogus", "Warning", "Unsupported",
+                     "Huffman", "Inconsistent", "Not a JPEG", "Quantization", "Scan script")
+
+
+def _decode_telling(data: bytes) -> tuple[np.ndarray | None, str]:
+    """``cv2.imdecode`` of JPEG bytes, and what libjpeg printed meanwhile (one line), caught from file
+    descriptor 2 where it would go straight to the terminal."""
+    import tempfile
+
+    with _NATIVE_LOCK:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError, AttributeError):  # no real stderr: nothing to catch
+            return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED), ""
+        with tempfile.TemporaryFile() as caught:
+            os.dup2(caught.fileno(), 2)
+            try:
+                raw = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+            caught.seek(0)
+            text = caught.read().decode("utf-8", errors="replace")
+    said, other = [], []
+    for line in text.splitlines():
+        (said if line.strip().startswith(_LIBJPEG_PREFIXES) else other).append(line)
+    if other:
+        sys.stderr.write("\n".join(other) + "\n")  # not libjpeg's: passed on as it was
+    return raw, "; ".join(line.strip() for line in said)
 
 
 class UnreadableImage(ValueError):
@@ -180,6 +266,15 @@ class UnreadableImage(ValueError):
         self.decoded = decoded
 
 
+class DamagedImage(UnreadableImage):
+    """A file of a known format that is cut short or corrupt (a JPEG without its end): named as damaged
+    by every reader — the command line skips it with a warning, the Python API raises, the server
+    answers 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, decoded=False)
+
+
 def read_image(image_file: str | os.PathLike | bytes) -> np.ndarray:
     """Read a still image (a path, or the file's bytes) as a C-contiguous BGR uint8 ``(H, W, 3)`` array.
 
@@ -187,7 +282,7 @@ def read_image(image_file: str | os.PathLike | bytes) -> np.ndarray:
     ``UnreadableImage`` when it cannot be decoded or has no page's layout; callers add what the image
     was (its path, the upload's format) to the message.
     """
-    raw = read_still(image_file)
+    raw = read_still(image_file)  # DamagedImage for a JPEG cut short
     if raw is None:
         raise UnreadableImage("not an image OpenCV can decode, or a damaged file", decoded=False)
     try:

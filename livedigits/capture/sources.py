@@ -44,7 +44,7 @@ import numpy as np
 
 from livedigits.capture import cameras
 from livedigits.errors import SourceError
-from livedigits.capture.images import (UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
+from livedigits.capture.images import (DamagedImage, UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
                                unreadable_image_message)
 from livedigits.cli.logs import native_stderr_captured
 from livedigits.capture.redact import redact_url
@@ -232,6 +232,101 @@ class _CaptureReader:
         return msec / 1000.0 if math.isfinite(msec) and msec >= 0 else None
 
 
+#: Seconds the keyframe scan of a video file may take at open (about 200 keyframes of 720p: a 7-minute
+#: file at one keyframe every 2 s); a longer file is scanned that far.
+SIZE_SCAN_BUDGET_S = 1.0
+#: The same for a codec whose every frame is a keyframe (Motion JPEG): the scan would decode it all, so
+#: only its start is looked at (about 130 frames of 640x480).
+INTRA_SCAN_BUDGET_S = 0.2
+
+
+def frame_sizes(path: str, budget_s: float = SIZE_SCAN_BUDGET_S) -> list[tuple[float, tuple[int, int]]]:
+    """``[(seconds, (width, height)), ...]``: the frame size of a video file at its start and at each
+    keyframe where it changes, found by PyAV decoding the keyframes only (a size changes only at one).
+    Empty where PyAV cannot read the file. OpenCV's reader scales every frame to the first's size without
+    a word, so boxes on the later frames would land at the wrong scale; this is how it is found out.
+    The scan stops after ``budget_s`` (``INTRA_SCAN_BUDGET_S`` for Motion JPEG and other intra-only
+    codecs, where it would decode every frame): a change past that point is not seen."""
+    try:
+        import av
+    except ImportError:  # pragma: no cover - a dependency; a broken install reads as before
+        return []
+    sizes: list[tuple[float, tuple[int, int]]] = []
+    started = time.monotonic()
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                return []
+            stream = container.streams.video[0]
+            stream.codec_context.skip_frame = "NONKEY"
+            if stream.codec_context.codec.intra_only:
+                budget_s = min(budget_s, INTRA_SCAN_BUDGET_S)
+            for frame in container.decode(stream):
+                size = (frame.width, frame.height)
+                if not sizes or sizes[-1][1] != size:
+                    sizes.append((float(frame.time or 0.0), size))
+                if time.monotonic() - started > budget_s:
+                    break
+    except (OSError, ValueError, IndexError):  # av's errors are OSError or ValueError
+        return sizes
+    return sizes
+
+
+class _AvVideoReader:
+    """Reads a video file through PyAV, each frame at its own size (a file whose size changes mid-way:
+    OpenCV would scale them all to the first's). The same interface as :class:`_CaptureReader`."""
+
+    def __init__(self, path: str, *, cannot_open: str, no_frame: str) -> None:
+        self._path = path
+        self._cannot_open = cannot_open
+        self._no_frame = no_frame
+        self._container = None
+        self._frames = None
+        self.fps: float | None = None
+        self.frame_count: int | None = None
+        self.position_s: float | None = None
+        self.warnings: list[str] = []
+
+    def open(self) -> np.ndarray:
+        import av
+
+        try:
+            self._container = av.open(self._path)
+            stream = self._container.streams.video[0]
+        except (OSError, ValueError, IndexError) as exc:
+            self.release()
+            raise SourceError(f"{self._cannot_open} ({_one_line(str(exc))})") from None
+        stream.thread_type = "AUTO"
+        self.fps = _nominal_fps(float(stream.average_rate or 0))
+        self.frame_count = int(stream.frames) or None
+        self._frames = self._container.decode(stream)
+        first = self.read()
+        if first is None:
+            self.release()
+            raise SourceError(self._no_frame)
+        return first
+
+    def read(self) -> np.ndarray | None:
+        if self._frames is None:
+            return None
+        try:
+            frame = next(self._frames)
+        except (StopIteration, OSError, ValueError):  # the end, or damaged data: the end, as OpenCV
+            return None
+        self.position_s = float(frame.time) if frame.time is not None else None
+        return frame.to_ndarray(format="bgr24")
+
+    def release(self) -> None:
+        container, self._container, self._frames = self._container, None, None
+        if container is not None:
+            container.close()
+
+
+#: Images already said to be skipped, so a folder replayed in a loop says it once (bounded by the
+#: files the program was given).
+_SKIPS_TOLD: set[str] = set()
+
+
 class _ImageListReader:
     """Reads still image files in order, skipping the unreadable ones."""
 
@@ -245,13 +340,14 @@ class _ImageListReader:
         self._next = 0
         self.skipped = 0
         self.warnings: list[str] = []
+        self._why: list[str] = []  # why the last skipped image was skipped
         self.current_path: str | None = None  # the file the last image returned came from
 
     def open(self) -> np.ndarray:
         image = self.read()
         if image is None:
             if len(self._paths) == 1:
-                raise SourceError(unreadable_image_message(self._paths[0]))
+                raise SourceError(unreadable_image_message(self._paths[0], *self._why[-1:]))
             raise SourceError(f"none of the {len(self._paths)} images in {self._name} can be read; are they damaged?")
         return image
 
@@ -261,10 +357,15 @@ class _ImageListReader:
             self._next += 1
             try:
                 image = read_image(path)
-            except UnreadableImage:
+            except UnreadableImage as exc:
                 self.skipped += 1
-                self.warnings.append(f"skipped unreadable image {path}")
-                log.warning("skipped unreadable image %s", path)
+                what = "damaged" if isinstance(exc, DamagedImage) else "unreadable"
+                message = f"skipped {what} image {path} ({exc})"
+                self._why[:] = [str(exc)]
+                self.warnings.append(message)
+                if len(self._paths) > 1 and path not in _SKIPS_TOLD:  # once per file: a kiosk replays its folder for days
+                    _SKIPS_TOLD.add(path)
+                    log.warning(message)
                 continue
             self.current_path = path
             return image
@@ -481,8 +582,13 @@ class Source:
                         raise SourceError(
                             f"{self.name} stopped sending frames (unplugged, or taken by another program?)"
                         )
-                    log.info("source %s: stream ended", self.name)
-                    return
+                    expected = self._reader.frame_count
+                    if expected and self.frames_read >= TRUNCATION_RATIO * expected:
+                        log.info("source %s: stream ended after its %d frames", self.name, self.frames_read)
+                        return  # a file served over the network, read to its end
+                    # A live stream has no end: the sender stopped, or the connection was cut.
+                    raise SourceError(f"{self.name} ended after {self.frames_read} frames: the sender stopped or "
+                                      "the connection was cut; use --reconnect to keep retrying")
                 if not self._publish(image, time.monotonic(), read_started=asked_at):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer in read()
@@ -725,6 +831,17 @@ def _open_stream(spec, target, options: OpenOptions):
 def _open_video(spec, target, options: OpenOptions):
     name = str(target)
     _check_nonempty_file(name)
+    sizes = frame_sizes(name)
+    if len(sizes) > 1:
+        # Read at each frame's own size, so its boxes are in its own pixels.
+        reader = _AvVideoReader(name, cannot_open=f"cannot open {name} as a video",
+                                no_frame=f"{name} opened as a video but no frame could be decoded; the file is damaged")
+        changes = ", then ".join(f"{w}x{h}" + (f" from {at:.1f} s" if k else "") for k, (at, (w, h)) in enumerate(sizes))
+        message = (f"{name}: the frame size changes mid-video ({changes}); each frame is read at its own size, "
+                   "and its boxes are in its own pixels")
+        log.warning(message)
+        reader.warnings.append(message)
+        return reader, name, False
     reader = _CaptureReader(
         name,
         cv2.CAP_ANY,
@@ -796,6 +913,13 @@ def source_kind(spec: str | int | os.PathLike | None) -> str:
     return _classify(spec)[0]
 
 
+def classify_source(spec: str | int | os.PathLike | None) -> tuple[str, object]:
+    """What ``spec`` names and what it holds, without opening it: ``(kind, target)``, with ``target``
+    ``(name, sorted image paths)`` for a folder, glob or image (the files a run reads, in its order).
+    Raises :class:`SourceError` as :func:`open_source` would."""
+    return _classify(spec)
+
+
 def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     """Decide what ``spec`` names: ``(kind, target)``.
 
@@ -837,6 +961,22 @@ def _classify(spec: str | int | os.PathLike | None) -> tuple[str, object]:
     raise SourceError(f"no such file or folder: {text}; pass a camera index, a file, a folder or a stream URL")
 
 
+def input_paths(spec) -> tuple[list[str], list[str]]:
+    """``(files, folders)`` that ``spec`` reads from disk: a video or image file, a folder and its images,
+    a glob's images; nothing for a camera or a stream, or for a path that does not exist (opening it
+    says so). For checking that no output lands on an input before a run starts."""
+    try:
+        kind, target = _classify(spec)
+    except SourceError:
+        return [], []
+    if kind == "video":
+        return [str(target)], []
+    if kind == "images":
+        name, paths = target
+        return list(paths), [name] if os.path.isdir(name) else sorted({os.path.dirname(p) or "." for p in paths})
+    return [], []
+
+
 def _folder_images(folder: str) -> list[str]:
     """Image files directly in ``folder``, sorted by name; other files are ignored."""
     entries = sorted(os.listdir(folder))
@@ -869,6 +1009,7 @@ __all__ = [
     "STATE_STARTING",
     "STATE_UNAVAILABLE",
     "Source",
+    "classify_source",
     "open_source",
     "source_kind",
 ]

@@ -94,7 +94,12 @@ class KeptSource:
         self._next_image_at = 0.0
         self._held: Frame | None = None
         self._dropped_before = 0  # frames dropped by inner sources already closed
-        self._failures = 0
+        #: Tries that failed: an open that failed, or a source that was lost. Counted apart from
+        #: ``reconnects``, which counts the tries that worked.
+        self.failed_tries = 0
+        self._reconnects = 0
+        self._was_live = False  # frames came before: the next frames after a loss are a reconnection
+        self._lost = False
         # A live source's frames keep counting across reopenings: index and time go on from the last.
         self._created = time.monotonic()
         self._index_base = 0
@@ -143,8 +148,16 @@ class KeptSource:
 
     @property
     def reconnects(self) -> int:
-        """Times the source was lost (or could not be opened) and retried."""
-        return self._failures
+        """Times the source came back: frames again after it was lost (failed tries are
+        ``failed_tries``)."""
+        return self._reconnects
+
+    @property
+    def next_retry_in(self) -> float | None:
+        """Seconds until the next try to reopen a lost source (0 when due); None while it is not lost."""
+        if self._inner is not None or self._finished or self._stop.is_set() or not self.is_live:
+            return None
+        return max(0.0, self._retry_at - time.monotonic())
 
     @property
     def warnings(self) -> list[str]:
@@ -182,6 +195,9 @@ class KeptSource:
                 return None
             if frame is not None:
                 self.last_frame_at = time.monotonic()
+                if self._lost and self._was_live:
+                    self._reconnects += 1  # counted when it worked, not when it was tried
+                self._lost, self._was_live = False, True
                 self._delay = RECONNECT_FIRST_DELAY_S
                 self._set_state(STATE_LIVE, "frames arriving")
                 return self._paced(frame, deadline)
@@ -276,9 +292,12 @@ class KeptSource:
             inner.stop()
 
     def _failed(self, reason: str) -> None:
-        self._failures += 1
+        self.failed_tries += 1
+        self._lost = True
         self._retry_at = time.monotonic() + self._delay
-        self._set_state(STATE_UNAVAILABLE, f"{reason}; retrying in {self._delay:.1f} s")
+        # Said on every failure, not only the first: the back-off grows, and a status that still says
+        # "retrying in 0.5 s" after minutes is a lie (``next_retry_in`` gives the live figure).
+        self._set_state(STATE_UNAVAILABLE, f"{reason}; retrying in {self._delay:.1f} s (try {self.failed_tries} failed)")
         self._delay = min(self._delay * 2.0, RECONNECT_MAX_DELAY_S)
 
     def _wait_for_retry(self, deadline: float) -> bool:
@@ -292,14 +311,14 @@ class KeptSource:
         return not self._stop.is_set()
 
     def _set_state(self, state: str, detail: str) -> None:
-        if state == self._state:
-            return
         if self._raw_name and self._raw_name != self.name:
             detail = detail.replace(self._raw_name, self.name)
         detail = public_text(detail)
+        changed = state != self._state
         self._state = state
-        self.detail = detail
-        if self._on_state is not None:
+        if changed or state == STATE_UNAVAILABLE:
+            self.detail = detail  # an unavailable source's detail follows each failed try
+        if changed and self._on_state is not None:
             self._on_state(state, detail)
 
 

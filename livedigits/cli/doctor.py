@@ -19,7 +19,7 @@ from pathlib import Path
 
 from livedigits import __version__
 from livedigits.cli.logs import SET_HERE
-from livedigits.util.extras import GPU_INSTALL, PLOT_INSTALL, TRAIN_INSTALL, installed
+from livedigits.util.extras import GPU_INSTALL, PLOT_INSTALL, RAY_INSTALL, TRAIN_INSTALL, installed
 
 #: (distribution, import name, what it is for, how to add it when missing; None: part of the core).
 PACKAGES = (
@@ -35,12 +35,13 @@ PACKAGES = (
     ("tensorflow", "tensorflow", "train, export, finetune, the Keras backend", TRAIN_INSTALL),
     ("keras", "keras", "train, export, finetune, the Keras backend", TRAIN_INSTALL),
     ("matplotlib", "matplotlib", "PNG plots", PLOT_INSTALL),
+    ("ray", "ray", "run --ray (reading on a cluster)", RAY_INSTALL),
 )
 
 #: Environment variables livedigits reads, or that change what it prints.
 ENVIRONMENT = ("LIVEDIGITS_MODELS", "LIVEDIGITS_DATA", "LIVEDIGITS_USPS", "TF_CPP_MIN_LOG_LEVEL",
                "OPENCV_LOG_LEVEL", "OPENCV_FFMPEG_LOGLEVEL", "OPENCV_VIDEOIO_PRIORITY_LIST", "CUDA_VISIBLE_DEVICES",
-               "DISPLAY", "WAYLAND_DISPLAY")
+               "DISPLAY", "WAYLAND_DISPLAY", "RAY_ADDRESS", "RAY_AUTH_MODE")
 
 
 def _version(distribution: str) -> str | None:

@@ -30,9 +30,10 @@ EXIT_CODES = """exit codes:
   2  bad arguments or options
   3  MNIST or your samples (finetune DIR) missing, unreadable or malformed
   4  model file missing, damaged or of the wrong shape
-  5  camera, file or stream cannot be opened or read
-  6  output file or folder cannot be written
-  130 interrupted before any work was done"""
+  5  camera, file or stream cannot be opened or read, or a source failed during the run (lost, stalled)
+  6  output file or folder cannot be written, or a write failed (disk full)
+  130 interrupted hard: Ctrl-C twice (once asks for a clean stop, exit 0), or Ctrl-C before the run began
+end reasons and exit codes: docs/reliability.md"""
 
 
 _logger = logging.getLogger("livedigits.cli.main")
@@ -158,35 +159,15 @@ def cmd_export(args) -> int:
 # --------------------------------------------------------------------------- live
 
 
-def _parse_roi(text: str | None):
-    if not text:
-        return None
-    try:
-        x, y, w, h = (int(v) for v in text.split(","))
-    except ValueError:
-        raise UsageError(f"--roi expects x,y,w,h in pixels, got {text!r}") from None
-    if w <= 0 or h <= 0:
-        raise UsageError(f"--roi width and height must be positive, got {text!r}")
-    return (x, y, w, h)
-
-
 def _recognizer_settings(args):
-    """The segmentation and reading settings: the defaults, then --config's [segment] and [reading], then
-    --roi and --conf."""
-    from dataclasses import replace
-
-    from livedigits.settings import field_values
+    """The segmentation and reading settings: the defaults, then the settings file's [segment] and
+    [reading], then --roi and --conf; checked by the schema's own code (livedigits.settings)."""
+    from livedigits.settings import deprecations_logged, recognizer_settings
 
     document = getattr(args, "settings_document", None) or {}
-    seg = field_values(args.config, "segment", document.get("segment", {}))
-    reading = field_values(args.config, "reading", document.get("reading", {}))
-    if args.roi:
-        seg = replace(seg, roi=_parse_roi(args.roi))
-    if args.conf is not None:
-        if not 0 <= args.conf <= 1:
-            raise UsageError(f"--conf is a probability, 0 to 1, got {args.conf:g}")
-        reading = replace(reading, min_confidence=args.conf)
-    return seg, reading
+    with deprecations_logged():
+        return recognizer_settings(document, path=args.config, origin=getattr(args, "settings_origin", None),
+                                   roi=args.roi or None, conf=args.conf)
 
 
 def _source_specs(values: list[str] | None) -> list:
@@ -229,6 +210,10 @@ def cmd_run(args) -> int:
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
     specs = _source_specs(args.source)
+    if args.ray or args.resume:
+        from livedigits.cluster.command import run_on_cluster
+
+        return run_on_cluster(args, specs, *_recognizer_settings(args), say=_log)
     to_stdout = args.jsonl == STDOUT
     # Check what can fail before anything is opened or written: outputs, the window, then the sources.
     if args.output:
@@ -236,6 +221,13 @@ def cmd_run(args) -> int:
     for option, value in (("--jsonl", None if to_stdout else args.jsonl), ("--csv", args.csv)):
         if value:
             check_output_path(value)
+    from livedigits.sinks.paths import check_outputs_apart
+    from livedigits.sinks.video import per_source_path
+
+    videos = [per_source_path(Path(args.output), k, len(specs)) for k in range(len(specs))] if args.output else []
+    check_outputs_apart(specs, [("--output", v) for v in videos] + [("--jsonl", None if to_stdout else args.jsonl),
+                                                                      ("--csv", args.csv)],
+                        [("--save-dir", args.save_dir), ("--save-crops", args.save_crops)])
     if args.kiosk and args.headless:
         raise UsageError("--kiosk shows a full-screen window; it cannot be --headless (use `livedigits serve` for a headless kiosk page)")
     if args.kiosk and len(specs) > 1:
@@ -290,13 +282,15 @@ def cmd_run(args) -> int:
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
     engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
-                    signals=True)
+                    signals=True, fail_fast=args.fail_fast)
     summary = engine.run()
+    status = run_exit_code(summary)
     warn = logging.getLogger("livedigits.run").warning
     if logs.is_quiet():
         for warning in summary.warnings:
             warn(warning)
-        return 0
+        _say_failures(summary)
+        return status
     print(summary.text(), file=sys.stderr)
     if video is not None:
         for path in video.paths:
@@ -310,7 +304,21 @@ def cmd_run(args) -> int:
             print(f"annotated images: {len(sink.saved)} in {sink.folder}", file=sys.stderr)
         elif isinstance(sink, CropSink):
             print(f"crops: {sink.saved} in {sink.folder}, a folder per reading (0-9, n)", file=sys.stderr)
-    return 0
+    _say_failures(summary)
+    return status
+
+
+def _say_failures(summary) -> None:
+    """Each failed source as the run's last lines, one error line each (what a script reads)."""
+    for label, why in summary.failures.items():
+        print(f"livedigits: error: {why if label in why else f'{label}: {why}'}", file=sys.stderr)
+
+
+def run_exit_code(summary) -> int:
+    """0, or 5 when a source failed (lost, stalled): said at the end, after the others finished."""
+    from livedigits.errors import SourceError
+
+    return SourceError.exit_code if summary.failures else 0
 
 
 def cmd_samples(args) -> int:
@@ -403,6 +411,15 @@ def cmd_bench(args) -> int:
             check_output_path(path)
     if args.plot:
         require_matplotlib("bench --plot")
+    if args.ray_nodes:
+        from livedigits.bench.cluster import bench_nodes, parse_node_counts
+
+        nodes = bench_nodes(BenchOptions(source=args.source).spec, parse_node_counts(args.ray_nodes), args.frames, log=_log)
+        print(nodes.text())
+        if args.json:
+            Path(args.json).write_text(json.dumps(nodes.as_dict(), indent=2))
+            print(f"figures: {args.json}")
+        return 0
     options = BenchOptions(
         source=args.source, backend=args.backend, frames=args.frames, warmup=args.warmup,
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
@@ -417,6 +434,48 @@ def cmd_bench(args) -> int:
     if args.plot:
         report.plot(args.plot)
         print(f"latency plot: {args.plot}")
+    return 0
+
+
+def cmd_stress(args) -> int:
+    from livedigits.bench.stress import BASELINE_ROWS, check_rows, measure, pipeline_reader, table_text
+    from livedigits.synth.stress import PHENOMENA, STRESS_SIZE
+
+    rows = [name for value in args.phenomenon or () for name in value.split(",") if name] or [*BASELINE_ROWS, *PHENOMENA]
+    try:
+        check_rows(rows)
+    except ValueError as exc:
+        raise UsageError(f"--phenomenon: {exc}") from None
+    if args.seeds < 1 or args.start < 0:
+        raise UsageError(f"--seeds must be >= 1 and --start >= 0, got {args.seeds} and {args.start}")
+    if args.json:
+        from livedigits.sinks import check_output_path
+
+        check_output_path(args.json)
+    read = pipeline_reader(args.backend, args.model)
+    show = not args.no_progress and not logs.is_quiet() and sys.stderr.isatty()
+
+    def progress(row: str, done: int, total: int) -> None:
+        if show:
+            print(f"\r{row}: {done}/{total}", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    failed = None
+    if args.save:
+        from livedigits.bench.stress import scene_saver
+
+        try:
+            failed = scene_saver(args.save, args.save_limit)
+        except OSError as exc:
+            raise UsageError(f"--save {args.save}: cannot make the folder ({exc.strerror or exc})") from None
+    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress, failed=failed)
+    print(f"livedigits stress: seeds {args.start}..{args.start + args.seeds - 1} of each phenomenon, read as "
+          f"`livedigits run IMAGE` reads a still ({STRESS_SIZE[0]}x{STRESS_SIZE[1]}, backend {args.backend})")
+    print(table_text(results))
+    if args.json:
+        from livedigits.util.atomic import write_bytes
+
+        write_bytes(args.json, (json.dumps({row: tally.figures() for row, tally in results.items()}, indent=1) + "\n").encode())
+        print(f"figures: {args.json}")
     return 0
 
 
@@ -575,6 +634,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fps", type=float, help="camera frame rate")
     run.add_argument("--roi", help="region of interest x,y,w,h in pixels")
     run.add_argument("--max-frames", type=int, help="stop after N frames (of each source)")
+    run.add_argument("--fail-fast", action="store_true",
+                     help="stop the whole run when one source fails (lost or stalled); by default the others go on "
+                          "and the exit is 5 at the end")
+    run.add_argument("--ray", metavar="ADDRESS", help="read on a Ray cluster (pip install 'livedigits[ray]'): host:port, auto "
+                     "(RAY_ADDRESS or the cluster started here) or local (Ray on this machine); headless")
+    run.add_argument("--resume", action="store_true", help="with --ray: skip the files already in the --jsonl FILE "
+                     "and append to it")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -632,7 +698,8 @@ def build_parser() -> argparse.ArgumentParser:
     finetune.set_defaults(func=cmd_finetune)
     bench = sub.add_parser("bench", help="latency per stage, throughput, memory and startup on this machine")
     bench.add_argument("source", nargs="?", default=None,
-                       help="video file, camera index, image or stream (default: the bundled samples/demo.mp4)")
+                       help="video file, camera index, image or stream; realistic or demo: a bundled clip (default: the "
+                            "realistic one, samples/realistic.mp4; demo is the easier samples/demo.mp4)")
     bench.add_argument("--backend", default="auto", choices=BENCH_BACKENDS,
                        help="all: compare the backends side by side on the same frames")
     bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
@@ -651,10 +718,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--find-streams", action="store_true",
                        help="also find how many copies of SOURCE at its frame rate this machine holds without "
                             "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--ray-nodes", metavar="N,N", help="instead: the throughput of run --ray on --frames stills of "
+                       "SOURCE with local Ray clusters of these many 1-CPU nodes, e.g. 1,2,3 (pip install 'livedigits[ray]')")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")
     bench.add_argument("--plot", metavar="PNG", help="save the latency distribution per stage as a PNG")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     bench.set_defaults(func=cmd_bench)
+
+    stress = sub.add_parser("stress", help="read hundreds of generated hard pages per phenomenon (tables, shadows, "
+                                           "dark tables, print...) and print recall, precision and blank pages")
+    stress.add_argument("--phenomenon", action="append", metavar="NAME",
+                        help="a phenomenon to measure alone (repeat, or comma-separate; also none and mixed); "
+                             "default: every one, a plain page and a random mix")
+    stress.add_argument("--seeds", type=int, default=200, help="scenes per phenomenon (default 200)")
+    stress.add_argument("--start", type=int, default=0, help="first seed (default 0)")
+    stress.add_argument("--backend", default="auto", choices=BACKENDS, help="classifier backend (default: as run picks)")
+    stress.add_argument("--model", help="model file for the backend")
+    stress.add_argument("--json", metavar="FILE", help="also write the figures per phenomenon as JSON")
+    stress.add_argument("--save", metavar="DIR", help="write the scenes not fully right there (image, truth JSON, "
+                                                        "what was read, the truth drawn) to look at")
+    stress.add_argument("--save-limit", type=int, default=10, metavar="N", help="at most N saved scenes a phenomenon (default 10)")
+    stress.add_argument("--no-progress", action="store_true", help="no progress on stderr")
+    stress.set_defaults(func=cmd_stress)
 
     serve = sub.add_parser(
         "serve", help="web server: kiosk page, MJPEG stream, live feed, image API, /healthz and /metrics",
@@ -744,17 +829,25 @@ def _subparsers(parser: argparse.ArgumentParser):
 
 
 def _with_settings_file(parser: argparse.ArgumentParser, args, argv):
-    """Read and check --config FILE whole, make its [run] or [serve] options the command's defaults, and
-    parse the command line again: what it gives wins."""
-    from livedigits.settings import OPTION_SECTIONS, option_values, read
+    """Read and check the settings file (--config FILE, else $LIVEDIGITS_CONFIG) whole, make its [run] or
+    [serve] options the command's defaults, and parse the command line again: what it gives wins."""
+    from livedigits.settings import OPTION_SECTIONS, config_path, deprecations_logged, normalise, option_values, read
 
-    document = read(args.config)
-    values = {section: option_values(args.config, section, document.get(section, {}), args.sections[section])
+    path, origin = config_path(args.config)
+    if path is None:
+        return args
+    with deprecations_logged():
+        # `config` shows what `run` reads: a [run] conf or roi is shown in its table.
+        command = args.command if args.command in OPTION_SECTIONS else "run"
+        document = normalise(read(path, origin), command, origin or f"--config {path}")
+    values = {section: option_values(path, section, document.get(section, {}), args.sections[section], origin=origin)
               for section in OPTION_SECTIONS}
     if args.command in values:
         values[args.command].pop("config", None)
         args.sections[args.command].set_defaults(**values[args.command])
         args = parser.parse_args(argv)
+    args.config = path
+    args.settings_origin = origin
     args.settings_document = document
     return args
 
@@ -771,7 +864,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        if getattr(args, "config", None):
+        if hasattr(args, "config") and hasattr(args, "sections"):
             args = _with_settings_file(parser, args, argv)
         if getattr(args, "camera_api", None):
             from livedigits.capture.cameras import set_default

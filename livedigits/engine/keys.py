@@ -36,3 +36,5 @@ GTK_KEYPAD_DIGITS = {0xFFB0 + d: str(d) for d in range(10)}
 ACTION_QUIT = "quit"
 ACTION_PAUSE = "pause"
 ACTION_SNAPSHOT = "snapshot"
+#: A sink's reader went away (``| head`` closed the pipe): end quietly, and say so, not "the user (q)".
+ACTION_PIPE_CLOSED = "pipe closed"

@@ -20,6 +20,10 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
 - **Stopping**: :meth:`Engine.stop` may be called from any thread; with ``signals=True`` (the CLI)
   Ctrl-C and SIGTERM only ask for a stop, so the frame in hand is finished and every output is
   complete. A second Ctrl-C raises ``KeyboardInterrupt`` as usual.
+- **Failures**: with ``fail_fast=False`` (``livedigits run``, ``Reader.stream``) a source that fails (a
+  stream lost, a stall, a broken reader: ``SourceError``) is retired and the others go on;
+  ``summary.failures`` names it, and the command exits 5 at the end. With ``fail_fast=True`` (the
+  default; ``run --fail-fast``) the first failure is raised at once.
 
 Example::
 
@@ -47,9 +51,12 @@ from typing import Callable, Iterator, Protocol, Sequence, runtime_checkable
 import cv2
 import numpy as np
 
-from livedigits.engine.keys import ACTION_PAUSE, ACTION_QUIT, ACTION_SNAPSHOT  # a sink's write or show may return these
+from livedigits.engine.keys import (ACTION_PAUSE, ACTION_PIPE_CLOSED, ACTION_QUIT,  # a sink's write or show may
+                                    ACTION_SNAPSHOT)  # return these
+from livedigits.errors import SourceError
 from livedigits.draw.overlay import Overlay, waiting_screen
 from livedigits.reading.recognizer import Recognizer
+from livedigits.settings import check_roi_fits
 from livedigits.util.stats import percentiles
 from livedigits.types import Frame, FrameResult
 
@@ -195,6 +202,8 @@ class StreamSummary:
     dropped: int = 0
     seconds: float = 0.0
     reconnects: int = 0
+    #: Why the source failed (lost, stalled, its reader broke), one line; None when it did not.
+    failure: str | None = None
 
     @property
     def fps(self) -> float:
@@ -218,6 +227,11 @@ class RunSummary:
     @property
     def fps(self) -> float:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def failures(self) -> dict[str, str]:
+        """``{label: why}`` of the sources that failed (a run with any ends with exit 5)."""
+        return {label: stream.failure for label, stream in self.streams.items() if stream.failure}
 
     def stage(self, name: str) -> collections.deque:
         """The recent milliseconds of stage ``name`` (made on first use, not once per frame)."""
@@ -273,7 +287,8 @@ class _Stream:
         self.summary = StreamSummary(label)
         self.started = 0.0
         self.last_at = 0.0
-        self.done = False  # reached max_frames: read no more
+        self.done = False  # reached max_frames, or failed: read no more
+        self.failure: str | None = None  # why it failed (the SourceError's line)
 
     def info(self) -> StreamInfo:
         size = getattr(self.source, "size", None)
@@ -290,8 +305,9 @@ class _Stream:
 class _Direct:
     """One source, read in the engine's own thread (no extra hop)."""
 
-    def __init__(self, stream: _Stream) -> None:
+    def __init__(self, stream: _Stream, fail_fast: bool = True) -> None:
         self.stream = stream
+        self.fail_fast = fail_fast
         self._waiting_since: float | None = None
 
     def start(self) -> None:
@@ -304,7 +320,13 @@ class _Direct:
             return None
         if self._waiting_since is None:
             self._waiting_since = time.perf_counter()
-        frame = stream.source.read(timeout=timeout)
+        try:
+            frame = stream.source.read(timeout=timeout)
+        except SourceError as exc:
+            if self.fail_fast:
+                raise
+            stream.failure, stream.done = str(exc), True
+            return None
         if frame is None:
             return None if getattr(stream.source, "state", "ended") == "ended" else []
         wait_ms = (time.perf_counter() - self._waiting_since) * 1e3
@@ -329,8 +351,9 @@ class _Pumped:
     file's pump waits until its slot is taken, so every frame is read, in order.
     """
 
-    def __init__(self, streams: Sequence[_Stream]) -> None:
+    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True) -> None:
         self.streams = list(streams)
+        self.fail_fast = fail_fast
         self._cond = threading.Condition()
         self._slots: dict[str, tuple[Frame, float] | None] = {s.label: None for s in streams}
         self._ended: set[str] = set()
@@ -367,6 +390,14 @@ class _Pumped:
                     self._slots[stream.label] = (frame, wait_ms)
                     self._cond.notify_all()
                 waiting_since = time.perf_counter()
+        except SourceError as exc:
+            # One source lost or stalled: the others go on, and the run says so at the end (exit 5),
+            # unless asked to stop at the first failure.
+            with self._cond:
+                if self.fail_fast:
+                    self._errors.append(exc)
+                else:
+                    stream.failure = str(exc)
         except BaseException as exc:  # noqa: BLE001 - raised again in the engine's thread
             with self._cond:
                 self._errors.append(exc)
@@ -428,6 +459,7 @@ class Engine:
     (default :class:`~livedigits.draw.overlay.Overlay`). ``signals=True`` turns Ctrl-C and SIGTERM into a
     stop request (only from the main thread). ``linger=True`` keeps the windows open and answering
     after every source has ended, until the user quits (``collect`` labels what is shown last).
+    ``fail_fast=False`` lets the other sources go on when one fails (see the module docstring).
     """
 
     def __init__(
@@ -446,6 +478,7 @@ class Engine:
         stop: StopFlag | None = None,
         draw: bool | None = None,
         linger: bool = False,
+        fail_fast: bool = True,
     ) -> None:
         if not sources:
             raise ValueError("the engine needs at least one source")
@@ -464,6 +497,7 @@ class Engine:
         self.resize = resize
         self.signals = signals
         self.linger = linger
+        self.fail_fast = fail_fast
         self.stop_flag = stop if stop is not None else StopFlag()
         # Drawing costs a few milliseconds: only when something shows or keeps the picture.
         self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
@@ -529,7 +563,8 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
-            feed = self._feed = _Pumped(self.streams) if multi else _Direct(self.streams[0])
+            feed = self._feed = (_Pumped(self.streams, self.fail_fast) if multi
+                                 else _Direct(self.streams[0], self.fail_fast))
             stack.callback(feed.stop)
             if multi:
                 stack.callback(self.recognizer.close)
@@ -561,8 +596,12 @@ class Engine:
                     break
             if self.linger and not self.stop_flag:
                 self._linger()
+        failed = [s for s in self.streams if s.failure]
         if self.stop_flag:
             summary.ended_by = self.stop_flag.reason
+        elif failed:
+            summary.ended_by = ("source failure" if len(self.streams) == 1
+                                else f"end of sources, {len(failed)} of {len(self.streams)} failed")
         elif self.max_frames is not None and all(s.done for s in self.streams):
             summary.ended_by = f"--max-frames {self.max_frames}"
 
@@ -575,6 +614,9 @@ class Engine:
                 started = time.perf_counter()
                 frame = resize_frame(frame, self.resize)
                 resize_ms = (time.perf_counter() - started) * 1e3
+            if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
+                check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
+                               frame.image.shape[1], frame.image.shape[0], stream.label)
             # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
             # the processing time. A live source's latency runs from capture.
             items.append((stream.label, frame, received if stream.replay else None))
@@ -656,6 +698,8 @@ class Engine:
             return
         if action == ACTION_QUIT:
             self.stop("the user (q)")
+        elif action == ACTION_PIPE_CLOSED:
+            self.stop("standard output closed (the reader of the pipe left)")
         elif result is None:
             return  # nothing shown yet to pause on or save
         elif action == ACTION_PAUSE:
@@ -677,6 +721,7 @@ class Engine:
             stream.summary.seconds = (stream.last_at or now) - stream.started
             dropped = stream.summary.dropped = self._dropped(stream)
             stream.summary.reconnects = int(getattr(source, "reconnects", 0) or 0)
+            stream.summary.failure = stream.failure
             summary.dropped += dropped
             summary.streams[stream.label] = stream.summary
             for warning in getattr(source, "warnings", []) or []:

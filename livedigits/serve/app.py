@@ -202,10 +202,10 @@ def create_app(
         checks = {"model_loaded": True}
         problems = []
         if pipeline is not None:
-            state = pipeline.source.state
+            # The state of them all: "live" only when every source is, so never next to source_connected false.
+            state = next((c.source.state for c in pipeline.channels if c.source.state != "live"), "live")
             flowing = pipeline.frames_flowing()
-            checks.update(source=pipeline.source.name, source_state=state,
-                          source_connected=all(c.source.state == "live" for c in pipeline.channels),
+            checks.update(source=pipeline.source.name, source_state=state, source_connected=state == "live",
                           frames_flowing=flowing, frames=pipeline.frames)
             if len(pipeline.channels) > 1:
                 checks.update(sources={c.name: c.source.state for c in pipeline.channels})

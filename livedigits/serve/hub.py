@@ -37,8 +37,11 @@ STATUS_INTERVAL_S = 1.0
 NUMBER_LOG_SIZE = 12
 #: Records a feed subscriber may fall behind by before its oldest are dropped.
 FEED_QUEUE = 64
-#: Frames over which FPS and latency percentiles of the status are computed.
+#: Frames over which latency percentiles of the status are computed (and the most FPS counts).
 STATS_WINDOW = 120
+#: The status's FPS counts the frames of the last this many seconds: a source that died shows 0 within
+#: it, not the rate it had while it lived.
+FPS_WINDOW_S = 5.0
 #: Frames stop "flowing" for /healthz after this long without one.
 STALE_AFTER_S = 5.0
 
@@ -172,14 +175,19 @@ class Channel:
         self.latencies: collections.deque = collections.deque(maxlen=STATS_WINDOW)
         self.dropped_seen = 0
         self.reconnects_seen = 0
+        self.failed_seen = 0
         self.last_state = None
         self.last_status_at = 0.0
 
-    def fps(self) -> float:
-        times = self.times
-        if len(times) < 2 or times[-1] <= times[0]:
+    def fps(self, now: float | None = None) -> float:
+        """Frames per second over the last ``FPS_WINDOW_S`` seconds, measured up to now: 0 for a
+        source that sent nothing in that time."""
+        now = time.monotonic() if now is None else now
+        recent = [t for t in self.times if now - t <= FPS_WINDOW_S]
+        if len(recent) < 2:
             return 0.0
-        return (len(times) - 1) / (times[-1] - times[0])
+        # From the first recent frame to now (not to the last frame): a source that just stopped falls.
+        return (len(recent) - 1) / max(now - recent[0], recent[-1] - recent[0], 1e-6)
 
     def status(self) -> dict:
         state = self.source.state
@@ -197,6 +205,8 @@ class Channel:
             "frames": self.frames,
             "dropped": int(self.source.frames_dropped),
             "reconnects": int(getattr(self.source, "reconnects", 0)),
+            "failed_tries": int(getattr(self.source, "failed_tries", 0)),
+            "next_retry_in_s": _rounded(getattr(self.source, "next_retry_in", None)),
             "last_frame_age_s": None if age is None else round(age, 3),
             "viewers": self.viewers,
             "numbers_so_far": self.numbers.confirmed(),
@@ -296,7 +306,8 @@ class LivePipeline:
             self.engine.run()
         except Exception as exc:  # noqa: BLE001 - the server stays up and says what broke
             self.error = public_text(f"{type(exc).__name__}: {exc}")
-            self.metrics.source_up.set(0)
+            for channel in self.channels:
+                self.metrics.source_up.labels(channel.name).set(0)
             self.feed.publish(_sse("status", {**self.status(), "state": "failed", "detail": self.error}))
 
     def open(self, streams) -> None:
@@ -343,7 +354,8 @@ class LivePipeline:
         if force or state != channel.last_state or now - channel.last_status_at >= STATUS_INTERVAL_S:
             channel.last_state = state
             channel.last_status_at = now
-            self.metrics.source_up.set(1 if all(c.source.state == "live" for c in self.channels) else 0)
+            for other in self.channels:
+                self.metrics.source_up.labels(other.name).set(1 if other.source.state == "live" else 0)
             self.feed.publish(_sse("status", self.status()))
 
     def _account(self, channel: Channel) -> None:
@@ -353,8 +365,16 @@ class LivePipeline:
         channel.dropped_seen = max(channel.dropped_seen, dropped)
         reconnects = int(getattr(channel.source, "reconnects", 0))
         if reconnects > channel.reconnects_seen:
-            self.metrics.reconnects.inc(reconnects - channel.reconnects_seen)
+            self.metrics.reconnects.labels(channel.name).inc(reconnects - channel.reconnects_seen)
             channel.reconnects_seen = reconnects
+        failed = int(getattr(channel.source, "failed_tries", 0))
+        if failed > channel.failed_seen:
+            self.metrics.failed_tries.labels(channel.name).inc(failed - channel.failed_seen)
+            channel.failed_seen = failed
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _jpeg(image: np.ndarray) -> bytes:

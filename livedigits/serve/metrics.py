@@ -28,8 +28,14 @@ class Metrics:
         self.stage = Histogram("livedigits_stage_seconds", "Time per pipeline stage and frame", ["stage"],
                                buckets=LATENCY_BUCKETS, registry=r)
         self.detections = Counter("livedigits_digits_read", "Digits read in live frames", registry=r)
-        self.source_up = Gauge("livedigits_source_up", "1 while the source delivers frames, else 0", registry=r)
-        self.reconnects = Counter("livedigits_source_reconnects", "Times the source was lost and retried", registry=r)
+        # Per source (label ``source``: its name in the URLs, /stream/NAME.mjpg): with several sources an
+        # unlabelled gauge cannot say which one is down.
+        self.source_up = Gauge("livedigits_source_up", "1 while the source delivers frames, else 0", ["source"],
+                               registry=r)
+        self.reconnects = Counter("livedigits_source_reconnects", "Times the source came back after it was lost",
+                                  ["source"], registry=r)
+        self.failed_tries = Counter("livedigits_source_failed_tries",
+                                    "Tries to open or reopen the source that failed, and losses", ["source"], registry=r)
         self.viewers = Gauge("livedigits_stream_viewers", "Open /stream.mjpg connections", registry=r)
         self.subscribers = Gauge("livedigits_feed_subscribers", "Open /events connections", registry=r)
         self.model_loaded = Gauge("livedigits_model_loaded", "1 once the model is loaded", registry=r)

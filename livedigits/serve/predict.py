@@ -24,7 +24,7 @@ import warnings
 import numpy as np
 
 from livedigits.collect.importer import SINGLE_DIGIT_MAX_SIDE, single_digit_crop
-from livedigits.capture.images import UnreadableImage, read_image
+from livedigits.capture.images import UnreadableImage, jpeg_complete, read_image
 from livedigits.reading.recognizer import Recognizer
 from livedigits.types import NOT_A_DIGIT, Frame
 
@@ -72,7 +72,7 @@ def check_image(data: bytes, max_pixels: int) -> tuple[str, int, int]:
         raise UploadError(413, f"image is {width}x{height} at {sample_bytes} bytes a pixel ({_depth_name(sample_bytes)}), "
                                f"as large once decoded as {int(width * height * weight):,} colour pixels, over the "
                                f"limit of {max_pixels:,}; scale it down or save it as 8-bit RGB first")
-    if fmt == "JPEG" and not _jpeg_complete(data):
+    if fmt == "JPEG" and not jpeg_complete(data):
         raise UploadError(400, "damaged or truncated JPEG file: its data ends before the end-of-image marker; send the file again")
     return fmt, width, height
 
@@ -89,30 +89,6 @@ def decoded_bytes_per_pixel(data: bytes, fmt: str, bands: int) -> int:
 def _depth_name(sample_bytes: int) -> str:
     return {1: "8-bit grey", 2: "16-bit grey", 3: "8-bit colour", 4: "8-bit with alpha",
             6: "16-bit colour", 8: "16-bit with alpha"}.get(sample_bytes, f"{sample_bytes} bytes")
-
-
-def _jpeg_complete(data: bytes) -> bool:
-    """True if an end-of-image marker follows the start of the image's first scan.
-
-    The segments before the scan are walked by their lengths, so the EOI of an EXIF thumbnail (a
-    whole JPEG inside APP1) does not count; data after the EOI (a phone's trailer) is allowed.
-    """
-    i = 2
-    while i + 4 <= len(data):
-        if data[i] != 0xFF:
-            return False
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
-            i += 2
-            continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
-        if marker == 0xDA:  # start of scan: the entropy-coded data follows
-            return data.find(b"\xff\xd9", i + 2 + length) != -1
-        i += 2 + length
-    return False
 
 
 def decode_image(data: bytes, fmt: str) -> np.ndarray:

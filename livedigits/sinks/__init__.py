@@ -16,13 +16,13 @@ A new kind of output is one class here with those three methods.
 
 from livedigits.sinks.console import NumberPrinter, ProgressSink
 from livedigits.sinks.images import CropSink, ImageDirSink, write_image
-from livedigits.sinks.paths import FOURCC_BY_EXTENSION, check_output_folder, check_output_path, check_video_path
+from livedigits.sinks.paths import VIDEO_CODECS, check_output_folder, check_output_path, check_outputs_apart, check_video_path
 from livedigits.sinks.records import CSV_COLUMNS, STDOUT, CsvSink, JsonlSink
 from livedigits.sinks.video import DEFAULT_VIDEO_FPS, VideoFile, VideoOutput
 from livedigits.sinks.window import WindowSink
 
 __all__ = [
-    "CSV_COLUMNS", "DEFAULT_VIDEO_FPS", "FOURCC_BY_EXTENSION", "STDOUT", "CropSink", "CsvSink", "ImageDirSink",
+    "CSV_COLUMNS", "DEFAULT_VIDEO_FPS", "VIDEO_CODECS", "STDOUT", "CropSink", "CsvSink", "ImageDirSink",
     "JsonlSink", "NumberPrinter", "ProgressSink", "VideoFile", "VideoOutput", "WindowSink",
-    "check_output_folder", "check_output_path", "check_video_path", "write_image",
+    "check_output_folder", "check_output_path", "check_outputs_apart", "check_video_path", "write_image",
 ]

@@ -7,7 +7,7 @@ from typing import TextIO
 
 import numpy as np
 
-from livedigits.engine.keys import ACTION_QUIT
+from livedigits.engine.keys import ACTION_PIPE_CLOSED
 from livedigits.reading.stable import StableNumbers
 from livedigits.types import FrameResult
 
@@ -59,7 +59,7 @@ class NumberPrinter:
         try:
             print(line, file=self.stream, flush=True)
         except BrokenPipeError:
-            return ACTION_QUIT  # the reader went away (| head): end quietly
+            return ACTION_PIPE_CLOSED  # the reader went away (| head): end quietly
         return None
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
@@ -70,7 +70,7 @@ class NumberPrinter:
                 return self._print(f"{frame.file}: {' '.join(texts)}".rstrip())
             for text in texts:
                 if self._print(text):
-                    return ACTION_QUIT
+                    return ACTION_PIPE_CLOSED
             return None
         view = self._views.setdefault(result.source, _InView())
         if not view.update(result.numbers, frame.time):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from livedigits.errors import OutputError
+from livedigits.errors import OutputError, UsageError
 
-#: Codec per video file extension: both are in every OpenCV build (mp4v via
-#: FFmpeg, MJPG by OpenCV's own AVI writer), and both read back everywhere.
-FOURCC_BY_EXTENSION = {".mp4": "mp4v", ".avi": "MJPG"}
+#: Encoder (FFmpeg's name, through PyAV) and pixel format per video file extension: H.264 in .mp4 and VP9
+#: in .webm play in every browser; Motion JPEG in .avi (every frame a JPEG) is kept for editing tools.
+VIDEO_CODECS = {".mp4": ("libx264", "yuv420p"), ".webm": ("libvpx-vp9", "yuv420p"), ".avi": ("mjpeg", "yuvj420p")}
 
 
 def check_output_path(path: str | os.PathLike) -> Path:
@@ -37,9 +37,10 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def check_video_path(path: str | os.PathLike) -> Path:
     """:func:`check_output_path` for a video: also its extension must be one we can write."""
     suffix = Path(path).suffix.lower()
-    if suffix not in FOURCC_BY_EXTENSION:
-        known = " or ".join(FOURCC_BY_EXTENSION)
-        raise OutputError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
+    if suffix not in VIDEO_CODECS:
+        known = ", ".join(list(VIDEO_CODECS)[:-1]) + " or " + list(VIDEO_CODECS)[-1]
+        # A name the program cannot write is a bad argument (exit 2), like an unknown option.
+        raise UsageError(f"cannot write video {path}: unknown extension {suffix or '(none)'!r}; use {known}")
     return check_output_path(path)
 
 
@@ -65,3 +66,53 @@ def check_output_folder(path: str | os.PathLike, what: str) -> Path:
     if not os.access(folder, os.W_OK | os.X_OK):
         raise OutputError(f"{what} folder {folder} is not writable; pick another folder or fix its permissions")
     return folder
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same file or folder: by ``os.path.samefile`` where both exist (links and hard links
+    included), else by the resolved path (an output not written yet)."""
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def check_outputs_apart(sources, files, folders) -> None:
+    """Refuse, before any work, outputs that would destroy an input or each other, with one line naming
+    both paths (:class:`~livedigits.errors.UsageError`, exit 2):
+
+    - an output file (``files``: ``(option, path)`` pairs, e.g. ``[("--output", "in.avi")]``) that is an
+      input file;
+    - an output folder (``folders``, pairs too: ``--save-dir``, ``--save-crops``) that is an input folder or the
+      folder of an input image (annotated copies would replace the originals under their own names);
+    - two outputs on one path.
+
+    ``sources`` are the run's source specs; ``None`` values are outputs not asked for.
+    """
+    from livedigits.capture.sources import input_paths
+
+    in_files, in_folders = [], []
+    for spec in sources:
+        found_files, found_folders = input_paths(spec)
+        in_files += [Path(f) for f in found_files]
+        in_folders += [Path(f) for f in found_folders]
+    outputs = [(option, Path(value).expanduser()) for option, value in files if value]
+    out_folders = [(option, Path(value).expanduser()) for option, value in folders if value]
+    for option, path in outputs:
+        for source in in_files:
+            if _same(path, source):
+                raise UsageError(f"{option} {path} is the input {source}: it would be overwritten; "
+                                 "write the output to another file")
+    for option, path in out_folders:
+        for folder in in_folders:
+            if _same(path, folder):
+                raise UsageError(f"{option} {path} is the folder of the input {folder}: the originals would be "
+                                 "replaced; give another folder")
+    everything = outputs + out_folders
+    for k, (option, path) in enumerate(everything):
+        for other_option, other in everything[k + 1:]:
+            if _same(path, other):
+                raise UsageError(f"{option} {path} and {other_option} {other} are one path: the two outputs would "
+                                 "be written into each other; give each its own")

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from livedigits.errors import OutputError
-from livedigits.engine.keys import ACTION_QUIT
-from livedigits.sinks.paths import check_output_path
+from livedigits.engine.keys import ACTION_PIPE_CLOSED
+from livedigits.sinks.paths import check_output_path, disk_hint
 from livedigits.types import FrameResult
 
 #: The path that means standard output (``--jsonl -``).
@@ -38,25 +38,26 @@ class JsonlSink:
     needs_image = False
     needs_crops = False
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
         self.to_stdout = str(path) == STDOUT
         self.path = Path("<stdout>") if self.to_stdout else check_output_path(path)
         try:
             # Standard output is written through its descriptor, unbuffered like a file, so each record
-            # reaches a pipe whole and at once.
+            # reaches a pipe whole and at once. ``append`` (``--resume``) keeps the lines already there.
             self._file = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0) if self.to_stdout \
-                else open(self.path, "wb", buffering=0)
+                else open(self.path, "ab" if append else "wb", buffering=0)
         except OSError as exc:
             raise OutputError(f"cannot open {self.path} for writing: {exc.strerror}") from exc
         self.lines_written = 0
-        self._complete_size = 0  # bytes up to the end of the last complete line
+        # Bytes up to the end of the last complete line.
+        self._complete_size = 0 if self.to_stdout else os.fstat(self._file.fileno()).st_size
 
     def open(self, streams) -> None:
         pass
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
         """Append ``result.to_record()`` as one line. On standard output, a reader that went away
-        (``| head``) ends the run quietly: the action ``"quit"``."""
+        (``| head``) ends the run quietly: the action ``"pipe closed"``."""
         if self._file is None:
             raise ValueError(f"JsonlSink {self.path} is closed")
         data = (json.dumps(result.to_record()) + "\n").encode("utf-8")
@@ -70,7 +71,7 @@ class JsonlSink:
                 view = view[written:]
         except BrokenPipeError:
             if self.to_stdout:
-                return ACTION_QUIT  # the reader went away (| head): end quietly
+                return ACTION_PIPE_CLOSED  # the reader went away (| head): end quietly
             raise
         except OSError as exc:
             if self.to_stdout:
@@ -107,20 +108,29 @@ class JsonlSink:
 class CsvSink:
     """``--csv FILE``: one row per number read, per frame, with the columns of ``CSV_COLUMNS`` (the
     number's box in pixels of its frame; ``file`` empty unless the frame came from a still image).
-    Rows are written whole, one ``write`` each, like the JSON Lines; a frame with no number writes no row.
+
+    Rows are written whole, like the JSON Lines: each in one unbuffered ``write``, and a write that fails
+    part-way (a full disk, a file size limit) is undone — the file is cut back to its last whole row
+    before the :class:`OutputError`, which says how many rows it keeps. A frame with no number writes no
+    row.
     """
 
     needs_image = False
     needs_crops = False
 
-    def __init__(self, path: str | os.PathLike) -> None:
+    def __init__(self, path: str | os.PathLike, append: bool = False) -> None:
         self.path = check_output_path(path)
+        # ``append`` (``--resume``): the rows already there stay, and the header is written only to a new file.
+        header = not (append and self.path.is_file() and self.path.stat().st_size > 0)
         try:
-            self._file = open(self.path, "w", encoding="utf-8", newline="")
+            self._file = open(self.path, "ab" if append else "wb", buffering=0)
         except OSError as exc:
             raise OutputError(f"cannot open {self.path} for writing: {exc.strerror}") from exc
         self.rows_written = 0
-        self._write_line(CSV_COLUMNS)
+        # Bytes up to the end of the last whole row (with ``append``, what was there already).
+        self._complete_size = os.fstat(self._file.fileno()).st_size
+        if header:
+            self._write_line(CSV_COLUMNS)
 
     def open(self, streams) -> None:
         pass
@@ -128,11 +138,25 @@ class CsvSink:
     def _write_line(self, row) -> None:
         text = io.StringIO()
         csv.writer(text).writerow(row)
+        data = text.getvalue().encode("utf-8")
         try:
-            self._file.write(text.getvalue())
-            self._file.flush()
+            view = memoryview(data)
+            while view:  # a regular file takes it in one call; the loop is for short writes
+                view = view[self._file.write(view):]
         except OSError as exc:
-            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc}") from exc
+            raise OutputError(f"cannot write {self.path}: {exc.strerror or exc} ({disk_hint(self.path)}); "
+                              f"{self._cut_back()}") from exc
+        self._complete_size += len(data)
+
+    def _cut_back(self) -> str:
+        """Truncate the file to its last whole row; say what it holds now."""
+        try:
+            os.ftruncate(self._file.fileno(), self._complete_size)
+        except OSError as exc:
+            return f"it could not be cut back to its last whole row ({exc.strerror or exc})"
+        if self._complete_size == 0:
+            return "it is empty"
+        return f"it keeps the header and {self.rows_written} whole row{'s' if self.rows_written != 1 else ''}"
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> None:
         if self._file is None:

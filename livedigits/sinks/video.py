@@ -1,41 +1,46 @@
 """The annotated video: :class:`VideoFile` writes one file; :class:`VideoOutput` is the engine's sink,
-one file per source."""
+one file per source.
+
+Written through PyAV (FFmpeg's libraries): H.264 in ``.mp4`` and VP9 in ``.webm``, which browsers play,
+and every write checked — OpenCV's writer reports no write error, so a full disk gave a short video and
+exit 0. Frames are counted by the packets the file took, and the finished file is read back.
+"""
 
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from livedigits.errors import OutputError
 from livedigits.capture.images import to_bgr8
-from livedigits.sinks.paths import FOURCC_BY_EXTENSION, check_video_path, disk_hint
+from livedigits.errors import OutputError
+from livedigits.sinks.paths import VIDEO_CODECS, check_video_path, disk_hint
 from livedigits.types import FrameResult
-
-#: Codecs whose frame width and height must be even (4:2:0 chroma). Both
-#: writers silently round an odd size down, MJPG included, so we do it openly.
-EVEN_SIZE_FOURCCS = frozenset({"mp4v", "MJPG"})
 
 #: Frame rate written when the caller has none (still images, unknown streams).
 DEFAULT_VIDEO_FPS = 30.0
+#: x264's speed against size: "veryfast" encodes 640x480 in a few milliseconds a frame on one core,
+#: so a live run keeps its rate; the default "medium" costs several times that for a smaller file.
+X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
+#: libvpx's real-time mode for the same reason.
+VP9_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "crf": "32", "b": "0"}
 
 
 class VideoFile:
-    """Writes annotated frames to a video file (``.mp4`` with mp4v, ``.avi`` with MJPG).
+    """Writes annotated frames to a video file: ``.mp4`` (H.264), ``.webm`` (VP9) or ``.avi`` (Motion JPEG).
 
-    The writer opens on the first frame, so ``size`` (``(width, height)``)
-    may be left to the first image. An odd width or height is made even by
-    dropping the last column/row (both codecs need even sizes). Frames of
-    another size are resized: OpenCV's writer silently drops frames whose size
-    differs, which would give a short video with no error. If no frame is
-    written, no file is created.
+    The file opens on the first frame, so ``size`` (``(width, height)``) may be left to the first image.
+    An odd width or height is made even by dropping the last column/row (4:2:0 chroma needs even
+    sizes). Frames of another size are scaled to the first's (a video has one size) and counted in
+    ``frames_resized``. If no frame is written, no file is created.
 
-    OpenCV's writer reports no write errors (a full disk gives an .mp4 without
-    its index, which nothing can play), so ``close()`` checks the finished file:
-    one that cannot be opened is removed, and one that holds fewer frames than
-    were written is kept (it plays) — either way :class:`OutputError` says so.
+    ``frames_written`` counts the frames the file took (packets written), not those handed in. A write
+    that fails (a full disk, a file size limit) raises :class:`OutputError` at once, naming how many
+    frames the file holds; ``close()`` finishes the file and reads it back, and a file that cannot be
+    read is removed.
     """
 
     def __init__(
@@ -45,7 +50,7 @@ class VideoFile:
         size: tuple[int, int] | None = None,
     ) -> None:
         self.path = check_video_path(path)
-        self.fourcc = FOURCC_BY_EXTENSION[self.path.suffix.lower()]
+        self.codec, self.pix_fmt = VIDEO_CODECS[self.path.suffix.lower()]
         if fps is None:
             fps = DEFAULT_VIDEO_FPS
         if not np.isfinite(fps) or fps <= 0:
@@ -54,8 +59,11 @@ class VideoFile:
         if size is not None and (len(size) != 2 or min(size) <= 0):
             raise ValueError(f"video size must be (width, height) > 0, got {size}")
         self.size = None if size is None else (int(size[0]), int(size[1]))
-        self._writer: cv2.VideoWriter | None = None
+        self._container = None
+        self._stream = None
         self._closed = False
+        self._failed = False
+        self.frames_given = 0
         self.frames_written = 0
         self.frames_resized = 0
 
@@ -63,9 +71,11 @@ class VideoFile:
         """Append one frame: ``(H, W, 3)`` BGR uint8 (grayscale/other depths are converted)."""
         if self._closed:
             raise ValueError(f"VideoFile {self.path} is closed")
+        if self._failed:
+            return
         image = to_bgr8(image)
         height, width = image.shape[:2]
-        if self._writer is None:
+        if self._container is None:
             self._open((width, height) if self.size is None else self.size)
         assert self.size is not None
         if (width, height) != self.size:
@@ -73,53 +83,124 @@ class VideoFile:
             if 0 <= extra_w <= 1 and 0 <= extra_h <= 1:
                 # Odd size made even for the codec: drop the last column/row rather
                 # than rescale, so pixel coordinates stay those of the source.
-                image = np.ascontiguousarray(image[: self.size[1], : self.size[0]])
+                image = image[: self.size[1], : self.size[0]]
             else:
                 image = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
                 self.frames_resized += 1
-        self._writer.write(image)
-        self.frames_written += 1
+        import av
+
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="bgr24")
+        frame.pts = self.frames_given
+        self.frames_given += 1
+        self._mux(self._stream.encode(frame))
+
+    def _mux(self, packets) -> None:
+        for packet in packets:
+            try:
+                self._container.mux(packet)
+            except (OSError, ValueError) as exc:  # av.FFmpegError is an OSError or ValueError
+                self._fail(exc)
+            self.frames_written += 1
+
+    def _fail(self, exc: BaseException) -> None:
+        """A write failed: close what can be closed, read back what the file holds, and say it."""
+        self._failed = True
+        why = getattr(exc, "strerror", None) or str(exc)
+        self._abandon()
+        try:
+            count = self.frames_in_file()
+        except (OSError, ValueError):
+            count = 0
+        if count == 0:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+            kept = "the unplayable file was removed"
+        else:
+            kept = f"it holds {count} of the {self.frames_given} frames given and plays up to there"
+        raise OutputError(f"cannot write the video {self.path}: {why} ({disk_hint(self.path)}); {kept}") from None
 
     def _open(self, size: tuple[int, int]) -> None:
-        if self.fourcc in EVEN_SIZE_FOURCCS:
-            # A 63x47 request would quietly give a 62x46 file, not matching
-            # ``size``; make it even here so ``size`` tells the truth.
-            size = (max(2, size[0] - size[0] % 2), max(2, size[1] - size[1] % 2))
-        writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*self.fourcc), self.fps, size)
-        if not writer.isOpened():
-            writer.release()
-            raise OutputError(
-                f"cannot open a video writer for {self.path} ({self.fourcc}, {size[0]}x{size[1]} at {self.fps:g} fps); "
-                "try the other format (.avi or .mp4)"
-            )
-        self._writer = writer
+        import av
+
+        # A 63x47 request gives a 62x46 file (4:2:0 needs even sides); ``size`` tells the truth.
+        size = (max(2, size[0] - size[0] % 2), max(2, size[1] - size[1] % 2))
+        try:
+            container = av.open(str(self.path), mode="w")
+        except (OSError, ValueError) as exc:
+            raise OutputError(f"cannot open {self.path} for writing: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            options = X264_OPTIONS if self.codec == "libx264" else VP9_OPTIONS if self.codec == "libvpx-vp9" else {}
+            stream = container.add_stream(self.codec, rate=Fraction(self.fps).limit_denominator(1001), options=options)
+            stream.width, stream.height = size
+            stream.pix_fmt = self.pix_fmt
+            stream.time_base = Fraction(1, 1) / Fraction(self.fps).limit_denominator(1001)
+        except (OSError, ValueError) as exc:
+            container.close()
+            raise OutputError(f"cannot write {self.codec} video {self.path} ({size[0]}x{size[1]} at {self.fps:g} fps): "
+                              f"{exc}; try another format (.mp4, .webm or .avi)") from None
+        self._container, self._stream = container, stream
         self.size = size
 
+    def _abandon(self) -> None:
+        container, self._container = self._container, None
+        if container is not None:
+            try:
+                container.close()
+            except (OSError, ValueError):
+                pass
+
     def close(self) -> None:
-        """Finish the file (an .mp4 is unreadable until its index is written here) and check it."""
+        """Finish the file (an .mp4 is unplayable until its index is written here) and read it back."""
+        if self._closed:
+            return
         self._closed = True
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.release()
+        if self._container is None:
+            return
+        try:
+            self._mux(self._stream.encode(None))  # the frames the encoder still holds
+            self._container.close()
+        except OutputError:
             self._check_written()
+            raise
+        except (OSError, ValueError) as exc:
+            self._container = None
+            self._check_written()
+            self._failed = True
+            raise OutputError(f"cannot finish the video {self.path}: {getattr(exc, 'strerror', None) or exc} "
+                              f"({disk_hint(self.path)})") from None
+        self._container = None
+        self._check_written()
+        if self.frames_written < self.frames_given:
+            raise OutputError(f"the video {self.path} holds only {self.frames_written} of the {self.frames_given} "
+                              f"frames given ({disk_hint(self.path)})")
+
+    def frames_in_file(self) -> int:
+        """Frames the finished file holds, counted by reading its packets back (no decoding)."""
+        import av
+
+        with av.open(str(self.path)) as container:
+            return sum(1 for packet in container.demux(video=0) if packet.size)
 
     def _check_written(self) -> None:
-        capture = cv2.VideoCapture(str(self.path))
+        """A file that cannot be read back is removed (an .mp4 without its index plays nowhere); one
+        that holds fewer frames than were written is said so."""
         try:
-            readable = capture.isOpened() and capture.read()[0]
-            count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if readable else 0
-        finally:
-            capture.release()
-        if not readable:
+            count = self.frames_in_file()
+        except (OSError, ValueError):
+            count = 0
+        if count == 0:
             try:
                 self.path.unlink()
             except OSError:
                 pass
             raise OutputError(f"the video {self.path} could not be finished ({disk_hint(self.path)}); "
                               "the unplayable file was removed")
-        if 0 < count < self.frames_written:
+        if count < self.frames_written:
             raise OutputError(f"the video {self.path} holds only {count} of the {self.frames_written} frames "
                               f"written ({disk_hint(self.path)}); it plays up to there")
+        self.frames_written = count
 
     def __enter__(self) -> "VideoFile":
         return self
