@@ -117,10 +117,18 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
         bands.append((band, widest + 2, int(thickest), vertical))
     taken = []
     for band, width, thickness, vertical in bands:
-        # One direction after the other, each on what the other left; how thick the ink is across a
-        # line is judged on the mask as it came (a stroke touching the other direction's line stays
-        # whole).
-        taken.append(_take_out(out.copy(), out, gray, band, width, thickness, vertical))
+        # One direction after the other, each on what the other left (where a grid's lines cross, the
+        # first pass keeps the crossing as ink thicker than its line, the second takes it out with its
+        # own line, or the dots' clean-up below does). Only the strips of the frame
+        # that hold a band are worked on (with a margin for the bridging and the residue test): a page
+        # with its two edges in view costs two strips, not two whole frames.
+        removed = np.zeros_like(mask)
+        margin = 2 * width + 4
+        for a, b in _strips(np.flatnonzero(band.any(axis=0 if vertical else 1)), margin, band.shape[1 if vertical else 0]):
+            part = (slice(None), slice(a, b)) if vertical else (slice(a, b), slice(None))
+            removed[part] = _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band[part],
+                                      width, thickness, vertical)
+        taken.append(removed)
     if len(taken) == 2:
         # Where a grid's lines cross, the ink is darker (two lines over each other) and as thick as the
         # other line: what is left there, away from any other ink, is a dot of the grid, not writing.
@@ -129,6 +137,17 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
         beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
         out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
     return out
+
+
+def _strips(rows: np.ndarray, margin: int, size: int) -> list[tuple[int, int]]:
+    """Ranges ``(start, stop)`` covering the given sorted row (or column) indices with ``margin`` either
+    side, overlapping ranges merged."""
+    if not len(rows):
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > 2 * margin)
+    starts = np.r_[rows[0], rows[breaks + 1]]
+    stops = np.r_[rows[breaks], rows[-1]]
+    return [(max(0, int(a) - margin), min(size, int(b) + 1 + margin)) for a, b in zip(starts, stops)]
 
 
 def _thickness(mask: np.ndarray, path: np.ndarray, reach: int, every: int = 1) -> float:
