@@ -33,6 +33,9 @@ LINE_THICKNESS = 4.0
 #: A line is at least this many times longer than it is thick (mean thickness on the pooled mask): a
 #: ruled line across a page is hundreds of times, the stem of a 1 ten to twenty.
 LINE_ASPECT = 30.0
+#: A line has ink within a pixel of its path in at least this share of its columns (a dashed or faint
+#: printed line too; the stems of a column of digits one under the other do not line up so).
+LINE_PRESENT = 0.7
 #: A line may slope up to this much (rise over run): a page photographed up to ~8 degrees askew.
 LINE_SLOPE = 0.15
 #: Ink darker than this share of a line's core grey is a pen stroke running along it, and stays (1.0:
@@ -281,6 +284,11 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
         ink = (pooled[np.clip(rows, 0, ph - 1), columns[:, None]] > 0) & (rows >= 0) & (rows < ph)
         thickness = float(np.median(np.count_nonzero(ink, axis=1)))
         if thickness > LINE_THICKNESS or covered < LINE_ASPECT * thickness:
+            continue
+        # A line is there, on its path, in most of its columns (within a pixel): a column of digits
+        # written one under the other, whose stems the closing joins into a thread, wanders.
+        centre = THIN_RUN
+        if np.count_nonzero(ink[:, centre - 1: centre + 2].any(axis=1)) < LINE_PRESENT * len(columns):
             continue
         slope0 = (py[1] - py[0]) / max(1.0, px[1] - px[0])
         slope1 = (py[-1] - py[-2]) / max(1.0, px[-1] - px[-2])
