@@ -10,13 +10,14 @@ dense page, or one marker digit that fills the frame):
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
    such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
    around it) nothing is ink.
-3. **Lines** (``lines.py``). Ink that is long and thin for its length (ruled and grid lines, in both
-   directions, even sloping a little) loses its straight runs; strokes of digits that crossed them are
-   bridged again.
+3. **Lines** (``lines.py``). Ruled, grid and table lines, in both directions, sloping or bowed, are
+   found once per frame and taken out where the ink is no thicker than the line; strokes of digits
+   that crossed them stay, or are bridged again.
 4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
    size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
-   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there.
+   flat pieces on a line (a minus, a dash) and slashes (a fraction bar) are kept as ``marks``: the
+   reading stage ends a number there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions, no state.
 """
@@ -431,7 +432,7 @@ class Segmentation:
     """What the segmentation found in one frame, in source pixels.
 
     ``candidates``: pieces of ink that may be digits, top to bottom then left to right.
-    ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
+    ``marks``: wide flat pieces (a minus sign, a dash) and slashes, no digit but may stand between digits;
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
     ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
