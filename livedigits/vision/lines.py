@@ -127,7 +127,8 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
         # with its two edges in view costs two strips, not two whole frames.
         removed = np.zeros_like(mask)
         margin = 2 * width + 4
-        for a, b in _strips(np.flatnonzero(band.any(axis=0 if vertical else 1)), margin, band.shape[1 if vertical else 0]):
+        rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
+        for a, b in _strips(rows, margin, band.shape[1 if vertical else 0]):
             part = (slice(None), slice(a, b)) if vertical else (slice(a, b), slice(None))
             removed[part] = _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band[part],
                                       width, thickness, vertical)
@@ -182,12 +183,14 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
     thin = cv2.morphologyEx(thin, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
     # A line sloping at most LINE_SLOPE runs at least 1 / LINE_SLOPE pixels along each row: shorter bits
     # (specks, the flat bits of writing) are no line, and need no labelling.
-    thin = cv2.morphologyEx(thin, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (int(1 / LINE_SLOPE) - 1, 1)))
+    shortest_run = int(1 / LINE_SLOPE) - 1
+    thin = cv2.morphologyEx(thin, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (shortest_run, 1)))
     # Labelled on the thread squeezed along the line by SQUEEZE (any ink in a squeezed pixel counts): a
     # thread stays one piece, lines stay apart, and the labelling costs a SQUEEZE-th.
     q = SQUEEZE if pw >= SQUEEZE * 8 else 1
     if q > 1:
-        thin = cv2.compare(cv2.resize(thin[:, : pw - pw % q], (pw // q, ph), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
+        squeezed = cv2.resize(thin[:, : pw - pw % q], (pw // q, ph), interpolation=cv2.INTER_AREA)
+        thin = cv2.compare(squeezed, 0, cv2.CMP_GT)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     if count <= 1:
         return []
