@@ -149,6 +149,9 @@ class FrameResult:
     dropped: int = 0
     """Candidates the segmentation left out because the frame's budget was reached (see
     ``SegmentConfig.pixels_per_candidate``); 0 on any real page."""
+    expressions: tuple | None = None
+    """The arithmetic read in the frame (``reading.expressions.Expression``: text, box, value, answer,
+    verdict), in reading order; None when arithmetic is off (``ReadingConfig.arithmetic``)."""
     node: str = ""
     """The Ray node id of the worker that read the frame (``livedigits run --ray``); "" when read here."""
 
@@ -167,6 +170,8 @@ class FrameResult:
                 for n in self.numbers
             ],
         }
+        if self.expressions is not None:
+            record["expressions"] = [e.to_record() for e in self.expressions]
         if self.frame.file is not None:
             record["file"] = str(self.frame.file)
         if self.dropped:

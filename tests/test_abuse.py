@@ -438,6 +438,7 @@ def test_bad_numbers_are_one_line_errors(args, option) -> None:
 
 def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
     from livedigits.engine.loop import Engine, StopFlag
+    from livedigits.reading.recognizer import Batch
     from livedigits.types import Frame, FrameResult
 
     class Source:
@@ -453,11 +454,12 @@ def test_a_paused_window_is_not_redrawn_in_a_busy_loop() -> None:
             pass
 
     class Recognizer:
-        keep_debug, last_batch = False, 0
+        keep_debug = False
 
         def process_batch(self, items):
-            return [FrameResult(frame=frame, detections=[], numbers=[], latency_ms=1.0, timings={}, source=source)
-                    for source, frame, _ in items]
+            return Batch(results=tuple(FrameResult(frame=frame, detections=(), numbers=(), latency_ms=1.0, timings={},
+                                                   source=source) for source, frame, *_ in items),
+                         classified=0, reused=0)
 
     stop = StopFlag()
 

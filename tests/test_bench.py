@@ -265,8 +265,10 @@ def test_streams_report_each_copy_and_the_search_stops_at_the_first_count_not_he
         # Each copy is paced at the file's 30 fps; on a quiet machine it is read at about that rate.
         assert one["frames"] > 0 and 0 < one["fps"] <= 33 and one["e2e_p50_ms"] > 0
     assert figures["frames"] == sum(s["frames"] for s in figures["per_stream"].values())
+    # What the run cost: the process's CPU, and how many crops the classifier read or kept from before.
+    assert figures["cpu_cores"] > 0 and figures["crops_classified"] + figures["crops_reused"] > 0
     text = report.text()
-    assert "3 streams at once, headless" in text and f"{labels[2]}:" in text
+    assert "3 streams at once, headless" in text and f"{labels[2]}:" in text and "CPU " in text
     held = streams.find_streams(load_classifier("lite"), str(video), counts=(1, 2), seconds=1.0)
     assert [run["streams"] for run in held["runs"]][:1] == [1]
     assert held["max_held"] in (0, 1, 2) and all("dropped_share" in run for run in held["runs"])

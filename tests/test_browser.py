@@ -293,3 +293,41 @@ def test_kiosk_page_shows_each_of_several_sources(tmp_path: Path) -> None:
     assert page_numbers <= set(history) and set(history) <= page_numbers | set(DEMO_NUMBERS), history
     assert hidden_video
     print(f"screenshot: {path}")
+
+
+def test_kiosk_page_shows_the_sums_with_their_marks_and_a_score(tmp_path: Path) -> None:
+    """`serve WORKSHEET.png`: the SUMS panel lists the expressions the records carry, each with its mark
+    (a check for right, a cross for wrong, ? for unsure, nothing for open), and the score counts the
+    checked ones ("N of M right")."""
+    from livedigits.synth.worksheet import make_worksheet
+
+    sheet = make_worksheet(2000, writer="font", paper="grid")
+    image = tmp_path / "worksheet.png"
+    cv2.imwrite(str(image), sheet.image)
+    sync_playwright = _playwright()
+    served = Served(str(image))
+    try:
+        with sync_playwright() as playwright:
+            browser, page = _open(playwright)
+            try:
+                page.goto(served.url)
+                _wait_js(page, "!document.getElementById('sums').hidden && "
+                               "document.querySelectorAll('#sum-list li').length > 0", timeout=60_000)
+                shown = page.evaluate("""[...document.querySelectorAll('#sum-list li')].map(li => ({
+                    verdict: li.className, mark: li.querySelector('.mark').textContent,
+                    text: li.firstChild.textContent}))""")
+                score = page.inner_text("#score")
+                record = page.evaluate("fetch('/api/status').then(r => r.json())")
+                path = _shot(page, tmp_path, "kiosk-sums.png")
+            finally:
+                browser.close()
+    finally:
+        served.stop()
+    marks = {"right": "\u2713", "wrong": "\u2717", "unsure": "?", "open": ""}
+    assert all(s["mark"] == marks[s["verdict"]] for s in shown), shown
+    checked = [s for s in shown if s["verdict"] != "open"]
+    right = sum(s["verdict"] == "right" for s in checked)
+    assert score == (f"{right} of {len(checked)} right" if checked else ""), (score, shown)
+    assert all(set(s["text"]) <= set("0123456789+-x/=()") for s in shown), shown
+    assert record["state"] == "live"
+    print(f"screenshot: {path}")

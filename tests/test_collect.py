@@ -346,3 +346,32 @@ def test_collect_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     lines = [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
     assert [entry["label"] for entry in lines] == ["7"]
     assert cv2.imread(str(out / "7" / lines[0]["file"].split("/")[-1]), cv2.IMREAD_UNCHANGED).shape == (28, 28)
+
+
+def test_signs_are_labelled_by_their_keys_and_read_by_the_sign_training(tmp_path, scene):
+    """+ - * / ( ) = in the live view (and their names with --auto) save signs of arithmetic, in folders
+    of their own; the sign training reads them as their signs, the digit fine-tuning as "not a digit"."""
+    from livedigits.collect.store import SIGN_LABELS, label_to_class, parse_label
+    from livedigits.classify.signs import SIGN_CLASSES
+    from livedigits.errors import UsageError
+    from livedigits.train.signs import collected_crops
+    from livedigits.types import NOT_A_DIGIT
+
+    frame, candidates = scene
+    out = tmp_path / "mine"
+    session = CollectSession(SampleStore(out), source_name="cam")
+    session.update(frame, candidates, np.eye(11, dtype=np.float32)[[i % 10 for i in range(len(candidates))]])
+    for key in "+=(":
+        session.handle_key(ord(key))
+    session.handle_key(ord("3"))
+    assert [r["label"] for r in _manifest(out)] == ["plus", "equals", "lparen", "3"]
+    assert (out / "plus" / "000001.png").exists() and (out / "lparen" / "000003.png").exists()
+    x, y = collected_crops(out)
+    assert x.shape == (4, 28, 28) and [SIGN_CLASSES[k] for k in y] == ["digit", "+", "(", "="]
+    assert label_to_class("plus") == NOT_A_DIGIT and label_to_class("3") == 3
+    assert parse_label("/") == "slash" and parse_label("times") == "times" and parse_label("x") == "n"
+    assert set(SIGN_LABELS.values()) == set(SIGN_CLASSES) - {"digit", "other"}
+    with pytest.raises(UsageError, match="a sign"):
+        parse_label("%")
+    with pytest.raises(UsageError, match="no crops"):
+        collected_crops(tmp_path / "mine" / "plus")

@@ -166,6 +166,32 @@ def test_a_sink_that_fails_while_writing_still_closes_everything(classifier):
     assert broken.closed and other.closed and camera.stops >= 1
 
 
+def test_several_sources_are_resized_and_segmented_before_their_round(classifier):
+    """With several sources each pump resizes and segments its frame before the round: the results are
+    of the resized frames, read as one source alone reads them, and say how long the resize took."""
+    seen = []
+    Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=5, resize=(480, 360),
+           on_result=lambda result, image, stats: seen.append((result, stats))).run()
+    alone = []
+    Engine([open_source(DEMO)], Recognizer(classifier), max_frames=5, resize=(480, 360),
+           on_result=lambda result, image, stats: alone.append(result)).run()
+    assert len(seen) == 10 and all(r.frame.image.shape == (360, 480, 3) for r, _ in seen)
+    assert all(s.resize_ms > 0 and r.timings["segment"] > 0 for r, s in seen)
+    for label in {r.source for r, _ in seen}:
+        mine = [r for r, _ in seen if r.source == label]
+        assert [[n.text for n in r.numbers] for r in mine] == [[n.text for n in r.numbers] for r in alone]
+
+
+def test_a_region_of_interest_off_the_resized_frame_is_a_setting_error_with_several_sources(classifier):
+    """The pumps segment the frames: they check the region of interest on the frame they segment first."""
+    from livedigits.errors import SettingError
+    from livedigits.vision.segment import SegmentConfig
+
+    recognizer = Recognizer(classifier, SegmentConfig(roi=(500, 0, 100, 100)))
+    with pytest.raises(SettingError, match="outside the 320x240 frame"):
+        Engine([open_source(DEMO), open_source(DEMO)], recognizer, max_frames=3, resize=(320, 240)).run()
+
+
 def test_stop_from_another_thread_ends_a_live_run(classifier):
     camera = Camera()
     sink = RecordingSink()

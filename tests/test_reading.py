@@ -50,7 +50,7 @@ def test_tracker_keeps_a_label_through_one_bad_frame():
     c = [cand(100, 100)]
     for _ in range(3):
         tracker.update(c, np.stack([probs(7, 0.95)]))
-    smoothed = tracker.update([cand(101, 100)], np.stack([probs(1, 0.55)]))  # a blurred frame
+    smoothed = tracker.update([cand(101, 100)], np.stack([probs(1, 0.55)])).probabilities  # a blurred frame
     assert int(smoothed[0].argmax()) == 7
 
 
@@ -59,7 +59,7 @@ def test_tracker_follows_a_page_that_changes_within_a_few_frames():
     c = [cand(100, 100)]
     for _ in range(10):
         tracker.update(c, np.stack([probs(7, 0.99)]))
-    labels = [int(tracker.update(c, np.stack([probs(2, 0.99)]))[0].argmax()) for _ in range(3)]
+    labels = [int(tracker.update(c, np.stack([probs(2, 0.99)])).probabilities[0].argmax()) for _ in range(3)]
     assert labels[-1] == 2
 
 
@@ -68,8 +68,29 @@ def test_tracker_forgets_tracks_that_are_gone():
     tracker.update([cand(100, 100)], np.stack([probs(7)]))
     for _ in range(3):
         tracker.update([], np.zeros((0, 11), np.float32))
-    fresh = tracker.update([cand(100, 100)], np.stack([probs(2, 0.9)]))
+    fresh = tracker.update([cand(100, 100)], np.stack([probs(2, 0.9)])).probabilities
     assert int(fresh[0].argmax()) == 2 and abs(float(fresh[0].max()) - 0.9) < 1e-6
+
+
+def test_tracker_returns_the_track_ids_it_follows():
+    tracker = Tracker(ReadingConfig())
+    first = tracker.update([cand(100, 100), cand(300, 100)], np.stack([probs(7), probs(2)]))
+    assert len(set(first.ids)) == 2
+    # The two pieces of ink moved a pixel and a third appeared: the first two keep their ids.
+    second = tracker.update([cand(301, 100), cand(500, 100), cand(101, 101)], np.stack([probs(2), probs(4), probs(7)]))
+    assert second.ids[0] == first.ids[1] and second.ids[2] == first.ids[0] and second.ids[1] not in first.ids
+    tracker.reset()  # another page: new ids, never one used before in this source
+    third = tracker.update([cand(100, 100)], np.stack([probs(7)]))
+    assert third.ids[0] not in first.ids + second.ids
+
+
+def test_a_track_seen_again_counts_its_missed_frames_afresh():
+    tracker = Tracker(ReadingConfig(max_missed=2))
+    first = tracker.update([cand(100, 100)], np.stack([probs(7)])).ids
+    for _ in range(3):  # two frames unseen, then seen: three times over, the track lives on
+        for _ in range(2):
+            tracker.update([], np.zeros((0, 11), np.float32))
+        assert tracker.update([cand(100, 100)], np.stack([probs(7)])).ids == first
 
 
 def test_evenly_spaced_row_on_a_slope_reads_as_single_digits_in_order():

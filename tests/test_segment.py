@@ -248,14 +248,3 @@ def test_sloping_and_curled_ruled_lines_go_and_the_digits_stay(mnist_slice):
     for x, y, w, h in boxes:
         outside[max(0, y - 4): y + h + 4, max(0, x - 4): x + w + 4] = 0
     assert cv2.countNonZero(outside) < 0.01 * 640 * 3 * 10  # the ten lines' ink, nearly all gone
-
-
-def test_a_slash_between_digits_is_a_mark_not_a_one(mnist_slice):
-    """"5/6": the slash is one straight stroke leaning 30 degrees and taller than the digits: it is
-    handed over as a mark (the reading ends a number there), not as a candidate the model reads as 1."""
-    page, boxes, _ = _page(mnist_slice, digits=(0, 1, 2, 3), shade=False)
-    x = boxes[0][0] + boxes[0][2] + 8  # in the gap after the first digit
-    cv2.line(page, (x + 52, 135), (x, 225), (30, 30, 30), 4)
-    found = segment(page)
-    assert len(found.candidates) == len(boxes)
-    assert any(m.x <= x + 2 and m.x + m.w >= x + 50 and m.h >= 85 for m in found.marks)

@@ -359,7 +359,8 @@ def test_event_feed_sends_the_jsonl_records(live) -> None:
     records = [data for name, data in events if name == "frame"]
     assert len(records) == 20
     for record in records:
-        assert set(record) == {"source", "frame", "time", "latency_ms", "detections", "numbers"}
+        # "expressions": the arithmetic read (arithmetic is on by default).
+        assert set(record) == {"source", "frame", "time", "latency_ms", "detections", "numbers", "expressions"}
         for detection in record["detections"]:
             # Video: each digit carries the id of its track, the same from frame to frame.
             assert set(detection) == {"box", "digit", "confidence", "track_id"} and len(detection["box"]) == 4

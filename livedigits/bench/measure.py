@@ -35,6 +35,7 @@ class _Recorder:
         self.count = 0
         self.values = {stage: np.full(frames, np.nan) for stage in STAGES}
         self.batch = np.zeros(frames, np.int32)
+        self.reused = np.zeros(frames, np.int32)
         self.rss = np.full(frames // RSS_EVERY + 2, np.nan)
         self.rss_at = np.zeros(frames // RSS_EVERY + 2, np.int64)
         self.rss_count = 0
@@ -116,6 +117,7 @@ def _measure(classifier, options: BenchOptions, spec, progress_stream, label: st
         values["processing"][i] = stats.processing_ms
         values["e2e"][i] = e2e_ms
         rec.batch[i] = stats.batch
+        rec.reused[i] = stats.reused
         rec.end_frame()
         if rec.count % RSS_EVERY == 0:
             rec.sample_rss()
@@ -134,7 +136,9 @@ def _measure(classifier, options: BenchOptions, spec, progress_stream, label: st
     return rec, source, summary
 
 
-def _batch_summary(sizes: np.ndarray, backend: str) -> dict:
+def _batch_summary(sizes: np.ndarray, backend: str, reused: np.ndarray | None = None) -> dict:
+    """The crops the classifier read per frame (``sizes``), and the share of all crops that kept an
+    earlier frame's reading instead (``reused``, per frame; see ``livedigits.reading.reuse``)."""
     from livedigits.classify.backends import LITE_BUCKETS
 
     values, counts = np.unique(sizes, return_counts=True)
@@ -145,6 +149,9 @@ def _batch_summary(sizes: np.ndarray, backend: str) -> dict:
         "max": int(sizes.max()) if sizes.size else 0,
         "mean": float(sizes.mean()) if sizes.size else 0.0,
     }
+    if reused is not None:
+        total = int(sizes.sum()) + int(reused.sum())
+        data["reused_share"] = float(reused.sum()) / total if total else 0.0
     if backend.startswith("lite") and sizes.size:
         padded = [next((b for b in LITE_BUCKETS if b >= s), LITE_BUCKETS[-1]) for s in sizes if s > 0]
         buckets, bucket_counts = np.unique(np.asarray(padded, np.int64), return_counts=True)
@@ -190,7 +197,7 @@ def measure_backend(classifier, options: BenchOptions, spec, progress_stream, *,
         passes=getattr(source, "replays", 0) + 1,
         ended_by=summary.ended_by,
         latency_ms=latency,
-        batch_sizes=_batch_summary(rec.batch[:n], classifier.name),
+        batch_sizes=_batch_summary(rec.batch[:n], classifier.name, rec.reused[:n]),
         memory=_memory_summary(rec),
         cpu_ms_per_frame=rec.cpu_ms_per_frame() if n else {},
         samples=samples,

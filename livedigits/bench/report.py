@@ -193,7 +193,8 @@ def format_report(report: BenchReport) -> str:
         interval = 1000.0 / src["fps"]
         row("e2e p95 vs frame", lambda b: f"{_ms(b.latency_ms['e2e']['p95'])} vs {interval:.1f} ms"
             + ("" if opts["realtime"] else " (not paced)"))
-    row("batch p50 / max", lambda b: f"{b.batch_sizes['p50']:g} / {b.batch_sizes['max']} crops")
+    row("batch p50 / max", lambda b: f"{b.batch_sizes['p50']:g} / {b.batch_sizes['max']} crops"
+        + (f", {100 * b.batch_sizes['reused_share']:.0f}% reused" if b.batch_sizes.get("reused_share") else ""))
     row("retraced", lambda b: ("no (traces: {traces_at_load} at load, {traces_after} after)".format(**b.retracing)
                                if b.retracing and not b.retracing["retraced"]
                                else f"YES, {b.retracing['retraced']} times" if b.retracing else "n/a"))
@@ -208,7 +209,7 @@ def format_report(report: BenchReport) -> str:
         who = b.backend if len(distributions) > 1 else "every backend"
         sizes = b.batch_sizes["distribution"]
         shown = ", ".join(f"{k}: {v}" for k, v in sizes.items()) if len(sizes) <= 15 else f"{len(sizes)} sizes (see --json)"
-        lines.append(f"batch sizes, {who} (crops in the frame: frames): {shown}")
+        lines.append(f"batch sizes, {who} (crops classified in the frame: frames): {shown}")
 
     for b in results:
         if b.streams or b.streams_held:

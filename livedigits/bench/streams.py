@@ -45,11 +45,15 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         classifier.predict(np.zeros((crops, 28, 28, 1), np.float32))
     sources = _paced_copies(spec, count, realtime)
     latencies: dict[str, list[float]] = {}
+    crops = {"classified": 0.0, "reused": 0.0}
     measuring = threading.Event()
 
-    def on_result(result, _image, _stats) -> None:
+    def on_result(result, _image, stats) -> None:
         if measuring.is_set():
             latencies.setdefault(result.source, []).append((time.monotonic() - result.frame.stamp) * 1e3)
+            # A round's figures come with each of its frames: each frame counts its share.
+            crops["classified"] += stats.batch / stats.round_frames
+            crops["reused"] += stats.reused / stats.round_frames
 
     # Headless, as `livedigits run A B C --headless --jsonl FILE` reads cameras: records, nothing drawn.
     engine = Engine(sources, Recognizer(classifier), on_result=on_result, resize=size, draw=False)
@@ -60,11 +64,13 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
             return
         marks["start"] = engine.stream_counts()
         marks["start_at"] = time.monotonic()
+        marks["start_cpu"] = time.process_time()
         measuring.set()
         if engine.stop_flag.event.wait(seconds):
             return
         marks["end"] = engine.stream_counts()
         marks["end_at"] = time.monotonic()
+        marks["end_cpu"] = time.process_time()
         engine.stop("measured")
 
     timer = threading.Thread(target=clock, name="livedigits-bench-clock", daemon=True)
@@ -85,6 +91,7 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         per_stream[label] = {"frames": frames, "fps": frames / elapsed, "dropped": dropped,
                              "e2e_p50_ms": lat["p50"], "e2e_p95_ms": lat["p95"]}
     delivered = total_frames + total_dropped
+    cpu_share = (marks["end_cpu"] - marks["start_cpu"]) / elapsed
     return {
         "streams": count,
         "seconds": elapsed,
@@ -94,6 +101,11 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         "fps_total": total_frames / elapsed,
         "dropped": total_dropped,
         "dropped_share": total_dropped / delivered if delivered else 0.0,
+        # The whole process (decoding every stream's frames too), in cores busy: 1.0 is one core.
+        "cpu_cores": cpu_share,
+        "cpu_ms_per_frame": 1e3 * cpu_share * elapsed / total_frames if total_frames else None,
+        "crops_classified": round(crops["classified"]),
+        "crops_reused": round(crops["reused"]),
         "ended_by": summary.ended_by,
     }
 
@@ -126,6 +138,7 @@ def streams_text(streams: dict | None, held: dict | None, frame_fps: float | Non
         lines.append(f"{streams['streams']} streams at once, headless ({size}, each paced at its frame rate), "
                      f"{streams['seconds']:.1f} s measured: {streams['fps_total']:.1f} frames/s in all, "
                      f"{streams['dropped']} dropped ({100 * streams['dropped_share']:.1f}%)")
+        lines.append(f"  {_cpu(streams)}")
         for label, s in streams["per_stream"].items():
             p50 = "-" if s["e2e_p50_ms"] is None else f"{s['e2e_p50_ms']:.1f}"
             p95 = "-" if s["e2e_p95_ms"] is None else f"{s['e2e_p95_ms']:.1f}"
@@ -138,5 +151,17 @@ def streams_text(streams: dict | None, held: dict | None, frame_fps: float | Non
                      f"{held['seconds']:g} s each): {held['max_held']}")
         for run in held["runs"]:
             lines.append(f"  {run['streams']:>2} streams: {run['fps_total']:.1f} frames/s in all, "
-                         f"{100 * run['dropped_share']:.1f}% dropped -> {'held' if run['held'] else 'NOT held'}")
+                         f"{100 * run['dropped_share']:.1f}% dropped -> {'held' if run['held'] else 'NOT held'}; "
+                         f"{_cpu(run)}")
     return lines
+
+
+def _cpu(run: dict) -> str:
+    """The run's CPU use and the classifier's share of the crops, for the report."""
+    shown = f"CPU {run['cpu_cores']:.2f} cores"
+    if run.get("cpu_ms_per_frame") is not None:
+        shown += f" ({run['cpu_ms_per_frame']:.1f} ms a frame, decoding included)"
+    total = run.get("crops_classified", 0) + run.get("crops_reused", 0)
+    if total:
+        shown += f", {100 * run['crops_reused'] / total:.0f}% of {total} crops kept an earlier reading"
+    return shown

@@ -84,6 +84,23 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_train_signs(args) -> int:
+    require_tensorflow("livedigits train-signs")
+    logs.native_stderr_off()
+    from livedigits.classify.signs import default_sign_model_path
+    from livedigits.train.signs import train_signs
+
+    if args.per_class < 10 or args.epochs < 1:
+        raise UsageError("--per-class must be at least 10 and --epochs at least 1")
+    out = Path(args.out) if args.out else default_sign_model_path()
+    figures = train_signs(out, per_class=args.per_class, epochs=args.epochs, seed=args.seed, log=_log,
+                          collected=args.collected)
+    print(f"sign model: {out}  (held-out fonts and pen paths: {figures['validation_accuracy'] * 100:.2f}% of "
+          f"{figures['validation']}, {figures['seconds']} s)")
+    print("per class: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in figures["per_class"].items()))
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     import numpy as np
 
@@ -166,8 +183,13 @@ def _recognizer_settings(args):
 
     document = getattr(args, "settings_document", None) or {}
     with deprecations_logged():
-        return recognizer_settings(document, path=args.config, origin=getattr(args, "settings_origin", None),
-                                   roi=args.roi or None, conf=args.conf)
+        seg, reading = recognizer_settings(document, path=args.config, origin=getattr(args, "settings_origin", None),
+                                           roi=args.roi or None, conf=args.conf)
+    if getattr(args, "no_arithmetic", False):
+        from dataclasses import replace
+
+        reading = replace(reading, arithmetic=False)
+    return seg, reading
 
 
 def _source_specs(values: list[str] | None) -> list:
@@ -270,7 +292,7 @@ def cmd_run(args) -> int:
             sinks.append(CropSink(args.save_crops))
         if not to_stdout:
             # The numbers read are the run's answer: standard output. Everything else goes to standard error.
-            sinks.append(NumberPrinter(sys.stdout))
+            sinks.append(NumberPrinter(sys.stdout, answers=args.answers))
         if progress_wanted() and not args.kiosk:
             sinks.append(ProgressSink(sys.stderr, limit=args.max_frames))
     except BaseException:
@@ -281,8 +303,8 @@ def cmd_run(args) -> int:
         raise
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
-    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug), max_frames=args.max_frames,
-                    signals=True, fail_fast=args.fail_fast)
+    engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug, answers=args.answers),
+                    max_frames=args.max_frames, signals=True, fail_fast=args.fail_fast)
     summary = engine.run()
     status = run_exit_code(summary)
     warn = logging.getLogger("livedigits.run").warning
@@ -584,6 +606,16 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     train.set_defaults(func=cmd_train)
 
+    signs = sub.add_parser("train-signs", help="train the small sign classifier of the arithmetic reader (+ - x / ( ) "
+                           "beside digit and other) on synthesized signs")
+    signs.add_argument("--per-class", type=int, default=4000, help="training crops per class (default 4000)")
+    signs.add_argument("--epochs", type=int, default=20)
+    signs.add_argument("--seed", type=int, default=0)
+    signs.add_argument("--out", help="the .npz to write (default: models/signs.npz beside the digit models)")
+    signs.add_argument("--collected", metavar="DIR", help="add your own signs, saved with `livedigits collect` "
+                       "(keys + - * / ( ) = in the live view, or --auto plus|minus|times|slash|lparen|rparen|equals)")
+    signs.set_defaults(func=cmd_train_signs)
+
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
     evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")
     evaluate.add_argument("--backend", default="auto", choices=BACKENDS)
@@ -641,6 +673,10 @@ def build_parser() -> argparse.ArgumentParser:
                      "(RAY_ADDRESS or the cluster started here) or local (Ray on this machine); headless")
     run.add_argument("--resume", action="store_true", help="with --ray: skip the files already in the --jsonl FILE "
                      "and append to it")
+    run.add_argument("--answers", action="store_true", help="show the value of each open sum (nothing after =) on "
+                     "the picture and in the printed lines; off by default: a checker, not a cheat")
+    run.add_argument("--no-arithmetic", action="store_true", help="read numbers only: no signs, expressions or "
+                     "verdicts (the same as [reading] arithmetic = false)")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -668,7 +704,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect.add_argument("source", nargs="?", default=None, help="camera, video, image, folder of scans, a folder "
                          "laid out <label>/*.png (imported with those labels), or a stream (default: camera 0)")
     collect.add_argument("--out", required=True, metavar="DIR", help="folder of samples (created; appended to if it exists)")
-    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, or n)")
+    collect.add_argument("--auto", metavar="LABEL", help="no window: give every crop this label (0-9, n, or a sign: + - * / ( ) = or plus, minus, times, slash, lparen, rparen, equals)")
     collect.add_argument("--every", type=int, default=0, metavar="K", help="--auto on video: a digit in view is saved "
                          "once per appearance (0, default), or again every K frames")
     collect.add_argument("--max", type=int, metavar="N", help="stop after saving N samples")

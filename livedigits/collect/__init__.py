@@ -3,7 +3,8 @@
 Three ways in, one folder layout out:
 
 * the live view (``livedigits collect SOURCE --out DIR``): every crop of the frame is numbered, the user
-  picks one with the arrow keys or Tab and presses its digit (or ``n``, not a digit) to save it;
+  picks one with the arrow keys or Tab and presses its digit (or ``n``, not a digit, or a sign of arithmetic:
+  ``+ - * / ( ) =``) to save it;
 * ``--auto LABEL``: no window, every crop gets LABEL (a sheet filled with one digit); a digit seen in
   many frames of a video is saved once per appearance (or every ``--every`` frames);
 * importing a folder of scans: pages are segmented like camera frames, small images (a 28x28 MNIST
@@ -16,7 +17,9 @@ The layout (``DIR``)::
     DIR/<label>/<id>.png        28x28 uint8 gray, white ink on black: the network's input x 255
     DIR/<label>/<id>.full.png   the full-size cut from the frame around the crop's box (BGR)
 
-``<label>`` is ``0`` to ``9``, or ``n`` for "not a digit"; ``<id>`` is a six-digit number, unique in
+``<label>`` is ``0`` to ``9``, ``n`` for "not a digit", or a sign (``plus minus times slash lparen rparen
+equals``: the sign model's ``livedigits train-signs --collected DIR`` learns them; to the digit model they
+are "not a digit"); ``<id>`` is a six-digit number, unique in
 DIR (appending to an existing DIR continues after its highest id). Loaders read ``<id>.png`` only and
 never the ``.full.png`` cuts.
 
@@ -34,6 +37,8 @@ from livedigits.collect.store import (
     LABELS,
     MANIFEST,
     NOT_A_DIGIT_LABEL,
+    SIGN_KEYS,
+    SIGN_LABELS,
     SampleStore,
     class_to_label,
     crop_to_uint8,
@@ -47,6 +52,8 @@ __all__ = [
     "LABELS",
     "MANIFEST",
     "NOT_A_DIGIT_LABEL",
+    "SIGN_KEYS",
+    "SIGN_LABELS",
     "SINGLE_DIGIT_MAX_SIDE",
     "AutoSaver",
     "CollectWindow",

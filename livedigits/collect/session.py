@@ -21,7 +21,7 @@ from livedigits.engine.keys import (
     KEYS_UP,
 )
 from livedigits.types import Candidate
-from livedigits.collect.store import LABELS, SampleStore, class_to_label, crop_to_uint8, full_cut
+from livedigits.collect.store import LABELS, SIGN_KEYS, SIGN_LABELS, SampleStore, class_to_label, crop_to_uint8, full_cut
 
 HELP_LINE = "0-9 label  n not-a-digit  arrows/Tab select  u undo  space pause  q quit"
 STRIP_CELL = 64  # a 28x28 crop is shown at this size in the strip
@@ -87,6 +87,8 @@ class CollectSession:
             self.message = "paused: label the crops, space to go on" if self.paused else "running"
         elif char in LABELS:
             self.label_selected(char)
+        elif char in SIGN_KEYS:  # + - * / ( ) =: a sign of arithmetic, for the sign model
+            self.label_selected(SIGN_KEYS[char])
         elif char == "u":
             record = self.store.undo()
             self.message = f"undone: {record['file']}" if record else "nothing to undo"
@@ -145,7 +147,8 @@ class CollectSession:
                 cv2.rectangle(strip, (x - 2, y - 2), (x + STRIP_CELL - 3, y + STRIP_CELL - 3), (0, 255, 255), 2)
             text = f"{i + 1}" + (f":{class_to_label(self.guesses[i][0])}" if self.guesses else "")
             cv2.putText(strip, text, (x + 2, y + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 200, 255), 1, cv2.LINE_AA)
-        counts = "  ".join(f"{label}:{n}" for label, n in self.store.counts.items())
+        counts = "  ".join(f"{SIGN_LABELS.get(label, label)}:{n}" for label, n in self.store.counts.items()
+                           if n or label not in SIGN_LABELS)  # the signs once some are saved
         header = np.zeros((44, width, 3), np.uint8)
         cv2.putText(header, f"saved  {counts}", (6, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
         status = ("PAUSED  " if self.paused else "") + self.message

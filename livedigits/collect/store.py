@@ -21,7 +21,12 @@ from livedigits.vision.normalize import CROP_SIZE
 from livedigits.types import NOT_A_DIGIT, Box
 
 NOT_A_DIGIT_LABEL = "n"
-LABELS = tuple(str(d) for d in range(10)) + (NOT_A_DIGIT_LABEL,)
+#: Signs of arithmetic, by folder name (a name, since / ( ) * cannot name folders everywhere), for
+#: ``livedigits train-signs --collected``; the digit model's fine-tuning reads them as "not a digit".
+SIGN_LABELS = {"plus": "+", "minus": "-", "times": "x", "slash": "/", "lparen": "(", "rparen": ")", "equals": "="}
+#: The key (live view) or text (``--auto``) of each sign label. ``x`` stays "not a digit", as it always was.
+SIGN_KEYS = {"+": "plus", "-": "minus", "*": "times", "/": "slash", "(": "lparen", ")": "rparen", "=": "equals"}
+LABELS = tuple(str(d) for d in range(10)) + (NOT_A_DIGIT_LABEL,) + tuple(SIGN_LABELS)
 MANIFEST = "manifest.jsonl"
 FULL_SUFFIX = ".full.png"
 ID_WIDTH = 6
@@ -30,8 +35,9 @@ FULL_CUT_PADDING = 0.15
 
 
 def label_to_class(label: str) -> int:
-    """``"0"``..``"9"`` -> 0..9, ``"n"`` -> ``NOT_A_DIGIT`` (10)."""
-    return NOT_A_DIGIT if label == NOT_A_DIGIT_LABEL else int(label)
+    """``"0"``..``"9"`` -> 0..9; ``"n"`` and the sign labels -> ``NOT_A_DIGIT`` (10): to the digit model a
+    sign is not a digit."""
+    return NOT_A_DIGIT if label == NOT_A_DIGIT_LABEL or label in SIGN_LABELS else int(label)
 
 
 def class_to_label(index: int) -> str:
@@ -39,12 +45,14 @@ def class_to_label(index: int) -> str:
 
 
 def parse_label(text: str) -> str:
-    """A user's label (``7``, ``n``, ``not-a-digit``) -> its folder name; UsageError otherwise."""
+    """A user's label (``7``, ``n``, ``not-a-digit``, ``+`` or ``plus``) -> its folder name; UsageError otherwise."""
     value = str(text).strip().lower()
     if value in ("not-a-digit", "not_a_digit", "none", "x"):
         value = NOT_A_DIGIT_LABEL
+    value = SIGN_KEYS.get(value, value)
     if value not in LABELS:
-        raise UsageError(f"--auto label must be a digit 0-9 or n (not a digit), got {text!r}")
+        raise UsageError(f"--auto label must be a digit 0-9 or n (not a digit), or a sign ({' '.join(SIGN_KEYS)} or "
+                         f"{', '.join(SIGN_LABELS)}), got {text!r}")
     return value
 
 

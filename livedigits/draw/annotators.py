@@ -349,3 +349,48 @@ class DebugAnnotator:
 
 __all__ = ["DebugAnnotator", "DigitBoxAnnotator", "DigitLabelAnnotator", "HudAnnotator", "NumberAnnotator",
            "Label", "Tag", "draw_tag", "measure", "place_tags", "text_bounds"]
+
+
+#: Verdict colours (BGR): a green check, a red cross, an amber question mark, grey for an open sum.
+VERDICT_COLORS = {"right": (0, 170, 0), "wrong": (0, 0, 220), "unsure": (0, 170, 255), "open": (160, 160, 160)}
+
+
+class ExpressionAnnotator:
+    """After each expression read (``result.expressions``): a green check when its answer is right, a red
+    cross when wrong, a ? when unsure; an open one gets nothing, or its value with ``answers=True`` (off by
+    default: a checker, not a cheat). The mark is drawn as strokes (OpenCV's fonts have no ✓ or ✗), as tall
+    as the expression, just right of it."""
+
+    def __init__(self, answers: bool = False, thickness: int | None = None):
+        self.answers = answers
+        self.thickness = thickness
+
+    def annotate(self, image: np.ndarray, result: FrameResult) -> np.ndarray:
+        for expression in result.expressions or ():
+            self.mark(image, expression)
+        return image
+
+    def mark(self, image: np.ndarray, expression) -> None:
+        box = expression.box
+        size = max(12, min(box.h, image.shape[0] // 6))
+        t = self.thickness or max(2, round(size / 8))
+        x0 = min(box.x2 + max(4, size // 4), image.shape[1] - size)
+        y0 = int(box.y + box.h / 2 - size / 2)
+        color = VERDICT_COLORS.get(expression.verdict, VERDICT_COLORS["open"])
+        if expression.verdict == "right":
+            pts = np.array([(x0, y0 + size * 0.55), (x0 + size * 0.35, y0 + size * 0.9), (x0 + size, y0 + size * 0.1)], np.int32)
+            cv2.polylines(image, [pts.reshape(-1, 1, 2)], False, color, t, cv2.LINE_AA)
+        elif expression.verdict == "wrong":
+            cv2.line(image, (x0, y0), (x0 + size, y0 + size), color, t, cv2.LINE_AA)
+            cv2.line(image, (x0, y0 + size), (x0 + size, y0), color, t, cv2.LINE_AA)
+        elif expression.verdict == "unsure":
+            self._text(image, "?", x0, y0, size, color, t)
+        elif self.answers and expression.value is not None:
+            from livedigits.reading.expressions import format_value
+
+            self._text(image, format_value(expression.value), x0, y0, size, color, t)
+
+    @staticmethod
+    def _text(image, text, x0, y0, size, color, t) -> None:
+        scale = cv2.getFontScaleFromHeight(FONT, int(size * 0.8), t)
+        cv2.putText(image, text, (int(x0), int(y0 + size * 0.9)), FONT, scale, color, t, cv2.LINE_AA)

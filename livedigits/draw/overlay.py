@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from livedigits.draw.annotators import (POSITIONS, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator, HudAnnotator,
-                         NumberAnnotator)
+from livedigits.draw.annotators import (POSITIONS, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator,
+                                       ExpressionAnnotator, HudAnnotator, NumberAnnotator)
 from livedigits.types import FrameResult
 
 
@@ -34,13 +34,14 @@ class Overlay:
     """``annotate(result, fps=None, status=None) -> image``: boxes, digit tags, numbers and a small HUD,
     on a copy of the frame.
 
-    ``confidence=True`` adds each digit's probability to its tag. ``debug=True`` also shows the
+    ``confidence=True`` adds each digit's probability to its tag. Each expression read gets a check, a
+    cross or a ? after it (``answers=True``: an open one its value). ``debug=True`` also shows the
     threshold mask (top right) and a strip of the 28x28 crops the network saw (bottom), when the
     result carries them. ``hud=False`` leaves out the status line.
     """
 
     def __init__(self, style: OverlayStyle = OverlayStyle(), debug: bool = False, hud: bool = True,
-                 confidence: bool = False):
+                 confidence: bool = False, answers: bool = False):
         self.style = style
         self.debug = debug
         self.hud = hud
@@ -50,6 +51,8 @@ class Overlay:
         self.annotators = [DigitBoxAnnotator(style.digit_color), numbers,
                            DigitLabelAnnotator(style.digit_color, style.tag_text_color, confidence=confidence,
                                                order=DIGIT_TAG_ORDER, avoid=numbers)]
+        # The marks of the arithmetic (when the result has any): after the tags, beside each expression.
+        self.annotators.append(ExpressionAnnotator(answers=answers))
         if debug:
             self.annotators.append(DebugAnnotator())
         self.hud_annotator = HudAnnotator(style.hud_color) if hud else None

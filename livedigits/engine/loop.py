@@ -7,8 +7,10 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
   loop reads it directly; with several, a small pump thread per source keeps that source's newest
   frame (live sources) or next frame (files, in order) in a slot, and each round takes every slot that
   holds a frame.
-- **One batch per round.** The frames of a round are segmented (in parallel threads, OpenCV's own
-  worker pool set to one thread meanwhile), all their crops go to the classifier in one call, and each source's own tracker smooths its frame
+- **One batch per round.** With several sources each pump segments its frame as it arrives (in its own
+  thread, OpenCV's own worker pool set to one thread meanwhile), while the engine's thread reads the round
+  before; a round's crops that no earlier reading stands for go to the classifier in one call, and each
+  source's own tracker smooths its frame
   (:meth:`Recognizer.process_batch <livedigits.reading.recognizer.Recognizer.process_batch>`).
 - **Sinks** (:class:`Sink`) get every result with its annotated image: the JSON Lines file, the video,
   the window, CSV, saved images and crops, the web hub. They are opened before the first frame and
@@ -41,6 +43,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import dataclasses
+import os
 import re
 import signal
 import threading
@@ -137,8 +140,11 @@ class SourceLike(Protocol):
 class FrameStats:
     """How one frame went through the loop, in milliseconds: ``wait_ms`` blocked reading it,
     ``resize_ms`` scaling it (NaN when not resized), ``overlay_ms`` drawing it (NaN when not drawn),
-    ``processing_ms`` from its delivery to the end of the sinks; ``batch`` the crops classified in the
-    round it was part of, ``round_frames`` the frames of that round (one per source that had one)."""
+    ``processing_ms`` from its delivery to the end of the sinks (with several sources a frame comes
+    resized and segmented by its pump already: that time is in ``timings["segment"]``, not here);
+    ``batch`` the crops classified in the round it was part of, ``round_frames`` the frames of that
+    round (one per source that had one), ``reused`` the crops of that round that kept an earlier frame's
+    reading (not classified again)."""
 
     wait_ms: float
     resize_ms: float
@@ -146,6 +152,7 @@ class FrameStats:
     processing_ms: float
     batch: int
     round_frames: int
+    reused: int = 0
 
 
 # --------------------------------------------------------------------------- stop and summary
@@ -314,7 +321,8 @@ class _Direct:
         self.stream.source.start()
 
     def next(self, timeout: float):
-        """``[(stream, frame, wait_ms)]``; ``[]`` when nothing came within ``timeout``; None at the end."""
+        """``[(stream, frame, wait_ms, prepared)]``; ``[]`` when nothing came within ``timeout``; None at
+        the end. ``prepared`` is None: the round resizes and segments the frame itself."""
         stream = self.stream
         if stream.done:
             return None
@@ -331,7 +339,7 @@ class _Direct:
             return None if getattr(stream.source, "state", "ended") == "ended" else []
         wait_ms = (time.perf_counter() - self._waiting_since) * 1e3
         self._waiting_since = None
-        return [(stream, frame, wait_ms)]
+        return [(stream, frame, wait_ms, None)]
 
     def retire(self, stream: _Stream) -> None:
         stream.done = True
@@ -349,13 +357,26 @@ class _Pumped:
 
     A live source's slot keeps only its newest frame (an older unread one is dropped and counted); a
     file's pump waits until its slot is taken, so every frame is read, in order.
+
+    With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its
+    frame before putting it in the slot: the sources' frames are segmented in their own threads, on every
+    core (OpenCV releases the GIL), while the engine's thread classifies and reads the round before. A
+    live source's pump then reads its next frame only once the slot is taken (the source keeps its own
+    newest frame meanwhile, dropping and counting older ones), so no frame is segmented only to be
+    replaced. A round that has a frame waits for the pumps still preparing one, so their frames join its
+    classifier batch.
     """
 
-    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True) -> None:
+    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True, prepare: Callable | None = None) -> None:
         self.streams = list(streams)
         self.fail_fast = fail_fast
+        self.prepare = prepare
         self._cond = threading.Condition()
-        self._slots: dict[str, tuple[Frame, float] | None] = {s.label: None for s in streams}
+        self._slots: dict[str, tuple | None] = {s.label: None for s in streams}
+        self._preparing: set[str] = set()
+        # One frame prepared at a time per core: more threads segmenting at once only contend for the
+        # cores, the GIL and the caches (measured: more CPU per frame, no more frames).
+        self._cores = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self._ended: set[str] = set()
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -375,19 +396,30 @@ class _Pumped:
         waiting_since = time.perf_counter()
         try:
             while not self._stop.is_set() and not stream.done:
+                if self.prepare is not None and not stream.replay:
+                    # A live source prepares one frame per round: the next is read once the round has
+                    # taken this one (the source keeps only its newest frame meanwhile), so no frame is
+                    # segmented only to be replaced by a newer one.
+                    with self._cond:
+                        while self._slots[stream.label] is not None and not self._stop.is_set() and not stream.done:
+                            self._cond.wait(READ_POLL_SECONDS)
+                    waiting_since = time.perf_counter()
+                    if self._stop.is_set() or stream.done:
+                        break
                 frame = stream.source.read(timeout=READ_POLL_SECONDS)
                 if frame is None:
                     if getattr(stream.source, "state", "ended") == "ended":
                         break
                     continue
                 wait_ms = (time.perf_counter() - waiting_since) * 1e3
+                prepared = self._prepared(stream, frame)
                 with self._cond:
                     if stream.replay:
                         while self._slots[stream.label] is not None and not self._stop.is_set() and not stream.done:
                             self._cond.wait(READ_POLL_SECONDS)
                     elif self._slots[stream.label] is not None:
                         self.slot_dropped[stream.label] += 1
-                    self._slots[stream.label] = (frame, wait_ms)
+                    self._slots[stream.label] = (frame, wait_ms, prepared)
                     self._cond.notify_all()
                 waiting_since = time.perf_counter()
         except SourceError as exc:
@@ -406,24 +438,42 @@ class _Pumped:
                 self._ended.add(stream.label)
                 self._cond.notify_all()
 
+    def _prepared(self, stream: _Stream, frame: Frame):
+        """``prepare(label, frame)`` (None without ``prepare``), the stream marked as preparing meanwhile."""
+        if self.prepare is None:
+            return None
+        with self._cond:
+            self._preparing.add(stream.label)
+        try:
+            with self._cores:
+                return self.prepare(stream.label, frame)
+        finally:
+            with self._cond:
+                self._preparing.discard(stream.label)
+                self._cond.notify_all()
+
     def next(self, timeout: float):
+        """``[(stream, frame, wait_ms, prepared)]`` of every filled slot (once the pumps still preparing a
+        frame for an empty slot are done, or ``timeout`` has passed); ``[]`` when nothing came within
+        ``timeout``; None at the end."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 if self._errors:
                     raise self._errors[0]
-                taken = []
-                for stream in self.streams:
-                    slot = self._slots[stream.label]
-                    if slot is not None and not stream.done:
+                ready = [s for s in self.streams if self._slots[s.label] is not None and not s.done]
+                left = deadline - time.monotonic()
+                coming = self._preparing.difference(s.label for s in ready)
+                if ready and (not coming or left <= 0):
+                    taken = []
+                    for stream in ready:
+                        frame, wait_ms, prepared = self._slots[stream.label]
                         self._slots[stream.label] = None
-                        taken.append((stream, slot[0], slot[1]))
-                if taken:
+                        taken.append((stream, frame, wait_ms, prepared))
                     self._cond.notify_all()  # room for the files' pumps
                     return taken
-                if all(s.label in self._ended or s.done for s in self.streams):
+                if not ready and all(s.label in self._ended or s.done for s in self.streams):
                     return None
-                left = deadline - time.monotonic()
                 if left <= 0:
                     return []
                 self._cond.wait(left)
@@ -563,7 +613,7 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
-            feed = self._feed = (_Pumped(self.streams, self.fail_fast) if multi
+            feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare) if multi
                                  else _Direct(self.streams[0], self.fail_fast))
             stack.callback(feed.stop)
             if multi:
@@ -605,27 +655,49 @@ class Engine:
         elif self.max_frames is not None and all(s.done for s in self.streams):
             summary.ended_by = f"--max-frames {self.max_frames}"
 
+    def _prepare(self, label: str, frame: Frame) -> tuple[Frame, float, tuple]:
+        """What a pump does to a frame of source ``label`` before its round (several sources): the resize
+        (``resize``; its milliseconds, NaN when not resized) and the segmentation."""
+        frame, resize_ms = self._resized(frame)
+        self._check_roi(label, frame)
+        return frame, resize_ms, self.recognizer.segment(frame, label)
+
+    def _check_roi(self, label: str, frame: Frame) -> None:
+        """A region of interest that misses the frame reads nothing: say so (checked on the frame the
+        segmentation sees, after the resize)."""
+        check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
+                       frame.image.shape[1], frame.image.shape[0], label)
+
+    def _resized(self, frame: Frame) -> tuple[Frame, float]:
+        if self.resize is None or (frame.image.shape[1], frame.image.shape[0]) == tuple(self.resize):
+            return frame, float("nan")
+        started = time.perf_counter()
+        frame = resize_frame(frame, self.resize)
+        return frame, (time.perf_counter() - started) * 1e3
+
     def _round(self, taken) -> Iterator[FrameResult]:
         delivered = time.perf_counter()
         received = time.monotonic()
-        items, resize_ms = [], float("nan")
-        for stream, frame, _wait in taken:
-            if self.resize is not None and (frame.image.shape[1], frame.image.shape[0]) != tuple(self.resize):
-                started = time.perf_counter()
-                frame = resize_frame(frame, self.resize)
-                resize_ms = (time.perf_counter() - started) * 1e3
-            if not stream.summary.frames:  # a region of interest that misses the frame reads nothing: say so
-                check_roi_fits(getattr(getattr(self.recognizer, "segment_config", None), "roi", None),
-                               frame.image.shape[1], frame.image.shape[0], stream.label)
+        items, resized_ms, resized_here = [], [], False
+        for stream, frame, _wait, prepared in taken:
+            if prepared is None:
+                frame, resize_ms = self._resized(frame)
+                resized_here = resized_here or resize_ms == resize_ms
+                if not stream.summary.frames:
+                    self._check_roi(stream.label, frame)
+                segmented = None
+            else:  # resized, checked and segmented by its pump already
+                frame, resize_ms, segmented = prepared
+            resized_ms.append(resize_ms)
             # A file replayed as fast as possible queues decoded frames ahead on purpose: its latency is
             # the processing time. A live source's latency runs from capture.
-            items.append((stream.label, frame, received if stream.replay else None))
-        if resize_ms == resize_ms:
-            delivered = time.perf_counter()
-        results = self.recognizer.process_batch(items)
-        batch = self.recognizer.last_batch
+            items.append((stream.label, frame, received if stream.replay else None, segmented))
+        if resized_here:
+            delivered = time.perf_counter()  # the round's own resizing is not processing
+        batch = self.recognizer.process_batch(items)
+        results = batch.results
         summary = self.summary
-        for (stream, _frame, wait_ms), result in zip(taken, results):
+        for (stream, _frame, wait_ms, _prepared), resize_ms, result in zip(taken, resized_ms, results):
             stream.summary.frames += 1
             stream.last_at = time.monotonic()
             summary.frames += 1
@@ -644,8 +716,8 @@ class Engine:
             for sink in self.sinks:
                 self._act(sink.write(result, image if sink.needs_image else None), result)
             stats = FrameStats(wait_ms=wait_ms, resize_ms=resize_ms, overlay_ms=overlay_ms,
-                               processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch,
-                               round_frames=len(results))
+                               processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch.classified,
+                               round_frames=len(results), reused=batch.reused)
             if self.on_result is not None:
                 self.on_result(result, image, stats)
             if self.max_frames is not None and stream.summary.frames >= self.max_frames:

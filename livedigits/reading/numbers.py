@@ -46,6 +46,9 @@ class ReadingConfig:
     0.5 lets a changed page win within two or three frames."""
     max_missed: int = 3
     """Frames a track survives unseen (a blink of the hand) before it is dropped."""
+    arithmetic: bool = True
+    """Read handwritten arithmetic too (signs, expressions and their verdicts: ``reading.expressions``).
+    False reads numbers only, as before it existed, and skips its cost."""
 
 
 DEFAULT_READING = ReadingConfig()
@@ -80,56 +83,73 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
     return detections, rejected
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """What :meth:`Tracker.update` returns for one frame: the smoothed ``probabilities`` of its candidates
+    (same order and shape as given) and the track ``ids``, one per candidate."""
+
+    probabilities: np.ndarray
+    ids: tuple[int, ...]
+
+
 class Tracker:
     """Steady labels across frames: boxes are matched to tracks by IoU, probabilities averaged per track.
 
     Works on probabilities rather than labels, so a digit that reads 7 at 0.9 and 1 at 0.55 in one blurred
-    frame stays a 7, while a page that really changes takes over within a few frames.
+    frame stays a 7, while a page that really changes takes over within a few frames. The tracks are kept
+    as arrays (boxes, probabilities, frames missed, ids), in the order they were made: a frame's update is a
+    few array operations, not a loop over every track.
     """
 
     def __init__(self, config: ReadingConfig = DEFAULT_READING):
         self.config = config
-        self._tracks: list[dict] = []
         self._next_id = 1
-        #: The track id of each candidate of the last ``update``, in its order.
-        self.ids: list[int] = []
+        self.reset()
 
     def reset(self) -> None:
         """Forget every track (another page). Ids keep counting, so an id is never reused in a source."""
-        self._tracks = []
-        self.ids = []
+        self._boxes = np.zeros((0, 4), np.float64)  # x, y, w, h
+        self._probs: np.ndarray | None = None  # (tracks, classes); None until the first candidate
+        self._missed = np.zeros(0, np.int64)
+        self._ids = np.zeros(0, np.int64)
 
-    def update(self, candidates: list[Candidate], probabilities: np.ndarray) -> np.ndarray:
-        """Return the smoothed probabilities for this frame's candidates (same order and shape); their
-        track ids are then in ``ids``."""
+    def update(self, candidates: list[Candidate], probabilities: np.ndarray) -> Tracked:
+        """This frame's candidates and their probabilities in; their smoothed probabilities and track ids out."""
         cfg = self.config
         smoothed = np.array(probabilities, dtype=np.float32, copy=True)
-        ids = [0] * len(candidates)
-        used_c, used_t = set(), set()
-        if candidates and self._tracks:
-            iou = iou_matrix([c.box for c in candidates], [t["box"] for t in self._tracks])
-            for ci, ti in greedy_match(iou, cfg.track_iou):
-                used_c.add(ci)
-                used_t.add(ti)
-                track = self._tracks[ti]
-                if track["probs"].shape == smoothed[ci].shape:
-                    smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * track["probs"]
-                track.update(box=candidates[ci].box, probs=smoothed[ci], missed=0)
-                ids[ci] = track["id"]
-        survivors = []
-        for ti, track in enumerate(self._tracks):
-            if ti not in used_t:
-                track["missed"] += 1
-            if track["missed"] <= cfg.max_missed:
-                survivors.append(track)
-        for ci, candidate in enumerate(candidates):
-            if ci not in used_c:
-                ids[ci] = self._next_id
-                self._next_id += 1
-                survivors.append({"box": candidate.box, "probs": smoothed[ci], "missed": 0, "id": ids[ci]})
-        self._tracks = survivors
-        self.ids = ids
-        return smoothed
+        count = len(candidates)
+        if count and self._probs is not None and self._probs.shape[1:] != smoothed.shape[1:]:
+            self.reset()  # another model (another number of classes): the old averages mean nothing
+        boxes = np.array([c.box.as_list() for c in candidates], np.float64).reshape(count, 4)
+        ids = np.zeros(count, np.int64)
+        matched_c = np.zeros(count, bool)
+        matched_t = np.zeros(len(self._ids), bool)
+        if count and len(self._ids):
+            pairs = greedy_match(iou_matrix(boxes, self._boxes), cfg.track_iou)
+            if pairs:
+                ci, ti = (np.array(index, np.int64) for index in zip(*pairs))
+                smoothed[ci] = cfg.smoothing * smoothed[ci] + (1.0 - cfg.smoothing) * self._probs[ti]
+                matched_c[ci] = True
+                matched_t[ti] = True
+                ids[ci] = self._ids[ti]
+                # A matched track moves to its candidate's box and takes its smoothed probabilities.
+                self._boxes[ti] = boxes[ci]
+                self._probs[ti] = smoothed[ci]
+        missed = np.where(matched_t, 0, self._missed + 1)  # frames each track has gone unseen
+        keep = missed <= cfg.max_missed
+        new = np.flatnonzero(~matched_c)
+        ids[new] = np.arange(self._next_id, self._next_id + len(new))
+        self._next_id += len(new)
+        # Surviving tracks in their order, then the new ones in the candidates' order (the order the
+        # matching breaks ties by).
+        self._boxes = np.concatenate([self._boxes[keep], boxes[new]])
+        self._missed = np.concatenate([missed[keep], np.zeros(len(new), np.int64)])
+        self._ids = np.concatenate([self._ids[keep], ids[new]])
+        if count:
+            self._probs = smoothed[new].copy() if self._probs is None else np.concatenate([self._probs[keep], smoothed[new]])
+        elif self._probs is not None:
+            self._probs = self._probs[keep]
+        return Tracked(probabilities=smoothed, ids=tuple(int(i) for i in ids))
 
 
 def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Detection]]:
@@ -249,14 +269,15 @@ def _number(chain: list[Detection]) -> Number:
 
 
 def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
-                  marks: list[Box] | tuple = ()) -> list[Number]:
+                  marks: list[Box] | tuple = (), signs: list[Box] | tuple = ()) -> list[Number]:
     """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
 
     ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
-    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number.
+    (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number. ``signs``: boxes known to be
+    signs of arithmetic: they end numbers too, and are never taken for letters.
     """
     marks = list(marks)
-    centres = [m.center for m in marks]
+    centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
     for line in _lines(detections, config):
         height = float(statistics.median([d.box.h for d in line]))

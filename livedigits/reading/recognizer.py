@@ -6,12 +6,15 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 
 from livedigits.classify.backends import Classifier
+from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
+from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.types import Candidate, Frame, FrameResult
 
@@ -64,11 +67,23 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
     return choose_splits(found, classify(crops_batch(split_crops(found))))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What one :meth:`Recognizer.process_batch` call did: the ``results``, in the order of its items;
+    ``classified``, the crops (candidates and split halves) the classifier read, all in one call; and
+    ``reused``, the crops that kept an earlier frame's reading instead (see :mod:`livedigits.reading.reuse`)."""
+
+    results: tuple[FrameResult, ...]
+    classified: int
+    reused: int
+
+
 class _Stream:
     """What the recognizer remembers of one source between frames."""
 
-    def __init__(self, reading_config: ReadingConfig, smooth: bool) -> None:
+    def __init__(self, reading_config: ReadingConfig, smooth: bool, reuse: ReuseConfig | None) -> None:
         self.tracker = Tracker(reading_config) if smooth else None
+        self.reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
 
 
@@ -77,8 +92,10 @@ class Recognizer:
 
     ``smooth=True`` keeps a tracker per source across calls, for video (``Detection.track_id``); it
     starts afresh whenever the frame comes from another still image file (``Frame.file``), so the
-    images of a folder never blend. :meth:`process_batch` reads the newest frames of several sources
-    with one classifier call.
+    images of a folder never blend. With ``smooth`` on, ``reuse`` (None: off) lets a crop that has not
+    changed since the classifier last read it keep that reading, per source and only for frames of video,
+    cameras and streams (``Frame.file`` None): see :mod:`livedigits.reading.reuse`.
+    :meth:`process_batch` reads the newest frames of several sources with one classifier call.
     """
 
     def __init__(
@@ -88,54 +105,59 @@ class Recognizer:
         reading_config: ReadingConfig = DEFAULT_READING,
         smooth: bool = True,
         keep_debug: bool = False,
+        reuse: ReuseConfig | None = DEFAULT_REUSE,
+        sign_classifier=None,
+        expression_config: ExpressionConfig = DEFAULT_EXPRESSIONS,
     ):
         self.classifier = classifier
+        #: Arithmetic (``ReadingConfig.arithmetic``): the sign classifier, the shipped one unless given.
+        self.sign_classifier = None
+        if reading_config.arithmetic:
+            if sign_classifier is None:
+                from livedigits.classify.signs import default_sign_classifier
+
+                sign_classifier = default_sign_classifier()
+            self.sign_classifier = sign_classifier
+        self.expression_config = expression_config
         self.segment_config = segment_config
         self.reading_config = reading_config
         self.smooth = smooth
         self.keep_debug = keep_debug
+        self.reuse = reuse
         self._streams: dict[str, _Stream] = {}
         self._warned_budget = False
         self._pool: ThreadPoolExecutor | None = None
-        #: Crops (candidates and split halves) classified by the last call, in one batch.
-        self.last_batch = 0
 
     def process(self, frame: Frame, received: float | None = None, source: str = "") -> FrameResult:
         """Recognise one frame of ``source``. ``latency_ms`` runs from ``received`` (a
         ``time.monotonic()`` stamp) or, by default, from when the source captured the frame."""
-        return self.process_batch([(source, frame, received)])[0]
+        return self.process_batch([(source, frame, received)]).results[0]
 
-    def process_batch(self, items: Sequence[tuple[str, Frame, float | None]]) -> list[FrameResult]:
-        """Recognise one frame from each of several sources: ``(source, frame, received)`` each.
+    def process_batch(self, items: Sequence[tuple]) -> Batch:
+        """Recognise one frame from each of several sources: ``(source, frame, received)`` each, or
+        ``(source, frame, received, segmented)`` where ``segmented`` is what :meth:`segment` returned for
+        that frame already (the engine's pumps segment frames as they arrive) or None.
 
-        Each frame is segmented (in parallel threads when there are several: OpenCV releases the GIL),
-        all their crops go to the classifier in one batch, and each source's own tracker smooths its
-        frame. The results come back in the order of ``items``.
+        The frames not segmented yet are segmented (in parallel threads when there are several: OpenCV
+        releases the GIL), the crops of all of them that no earlier reading stands for go to the
+        classifier in one batch, and each source's own tracker smooths its frame. The results come back
+        in the order of ``items``.
         """
         if not items:
-            return []
-        frames = [frame for _, frame, _ in items]
-        # Several frames: in parallel threads; OpenCV releases the GIL.
-        segmented = [self._segment(frames[0])] if len(frames) == 1 else list(self._segment_pool().map(self._segment, frames))
-        found = [seg for seg, _ in segmented]
-        t1 = time.perf_counter()
-        crops = [split_crops(f) for f in found]
-        total = sum(len(c) for c in crops)
-        if total:
-            probabilities = self.classifier.predict(crops_batch([c for frame_crops in crops for c in frame_crops]))
-        else:
-            probabilities = np.zeros((0, self.classifier.num_classes), np.float32)
-        t2 = time.perf_counter()
-        self.last_batch = total
-        results, at = [], 0
-        for (source, frame, received), (seg, segment_ms), frame_crops in zip(items, segmented, crops):
-            mine = probabilities[at: at + len(frame_crops)]
-            at += len(frame_crops)
-            results.append(self._read(source, frame, received, seg, mine, segment_ms, (t2 - t1) * 1e3))
-        return results
+            return Batch(results=(), classified=0, reused=0)
+        sources = [item[0] for item in items]
+        frames = [item[1] for item in items]
+        segmented = self._segmented(sources, frames, [item[3] if len(item) > 3 else None for item in items])
+        started = time.perf_counter()
+        streams = [self._stream(source, frame) for source, frame in zip(sources, frames)]
+        probabilities, classified, reused = self._classify(streams, frames, [seg for seg, _ in segmented])
+        classify_ms = (time.perf_counter() - started) * 1e3
+        results = tuple(self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
+                        for item, stream, (seg, segment_ms), probs in zip(items, streams, segmented, probabilities))
+        return Batch(results=results, classified=classified, reused=reused)
 
     def reset(self, source: str | None = None) -> None:
-        """Forget what was tracked, for one source or all."""
+        """Forget what was tracked and read, for one source or all."""
         if source is None:
             self._streams.clear()
         else:
@@ -147,41 +169,121 @@ class Recognizer:
         if pool is not None:
             pool.shutdown(wait=True)
 
+    def _stream(self, source: str, frame: Frame) -> _Stream:
+        """The state kept for ``source``, emptied when the frame comes from another still image file."""
+        stream = self._streams.get(source)
+        if stream is None:
+            stream = self._streams[source] = _Stream(self.reading_config, self.smooth, self.reuse)
+        if frame.file != stream.last_file:
+            # A new still image (a folder, a slide show) is another page: nothing carries over.
+            if stream.tracker is not None:
+                stream.tracker.reset()
+            if stream.reuse is not None:
+                stream.reuse.reset()
+            stream.last_file = frame.file
+        return stream
+
     # -- stages
+
+    def _segmented(self, sources: list[str], frames: list[Frame], given: list) -> list[tuple[Segmentation, float]]:
+        """Each frame's :meth:`segment` result: ``given`` where not None, else made here (several frames
+        in parallel threads: OpenCV releases the GIL)."""
+        todo = [k for k, done in enumerate(given) if done is None]
+        out = list(given)
+        if len(todo) == 1:
+            out[todo[0]] = self.segment(frames[todo[0]], sources[todo[0]])
+        elif todo:
+            made = self._segment_pool().map(self.segment, [frames[k] for k in todo], [sources[k] for k in todo])
+            for k, one in zip(todo, made):
+                out[k] = one
+        return out
+
+    def _classify(self, streams: list[_Stream], frames: list[Frame], found: list[Segmentation]) -> tuple[list[np.ndarray], int, int]:
+        """Each frame's probabilities for :func:`split_crops` of its segmentation, the crops the classifier
+        read (all frames' in one call) and the crops that kept an earlier reading (a video frame's crops
+        that its source's :class:`ReuseCache` finds unchanged)."""
+        plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
+        for stream, frame, seg in zip(streams, frames, found):
+            crops = split_crops(seg)
+            batch = crops_batch(crops)
+            cache = stream.reuse if frame.file is None else None
+            if cache is None:
+                plans.append((batch, None, np.full(len(crops), -1, np.int64), None))
+            else:
+                corners = box_corners(crops)
+                plans.append((batch, corners, cache.match(corners, batch), cache))
+        wanted = [batch[anchors < 0] for batch, _, anchors, _ in plans]
+        classified = sum(len(w) for w in wanted)
+        if classified:
+            fresh = self.classifier.predict(np.concatenate(wanted) if len(wanted) > 1 else wanted[0])
+        else:
+            fresh = np.zeros((0, self.classifier.num_classes), np.float32)
+        probabilities, at, reused = [], 0, 0
+        for (batch, corners, anchors, cache), mine in zip(plans, wanted):
+            part = fresh[at: at + len(mine)]
+            at += len(mine)
+            if cache is not None:
+                part = cache.fill(corners, batch, anchors, part, self.classifier.num_classes)
+                reused += int((anchors >= 0).sum())
+            probabilities.append(part)
+        return probabilities, classified, reused
 
     def _segment_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:  # one thread per core, made on the first batch of several frames
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
-    def _segment(self, frame: Frame) -> tuple[Segmentation, float]:
-        """The frame's segmentation and its milliseconds."""
+    def segment(self, frame: Frame, source: str = "") -> tuple[Segmentation, float]:
+        """The frame's segmentation and its milliseconds: the first step of :meth:`process_batch`, which
+        may be done beforehand, in any thread. ``source`` says whose frame it is: every caller (the
+        engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
+        order, so a segmentation that learns from a source's earlier frames may key on it."""
         started = time.perf_counter()
-        found = segment(frame.image, self.segment_config)
+        found = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None)
         return found, (time.perf_counter() - started) * 1e3
 
-    def _read(self, source: str, frame: Frame, received: float | None, found: Segmentation,
+    def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
         started = time.perf_counter()
-        stream = self._streams.get(source)
-        if stream is None:
-            stream = self._streams[source] = _Stream(self.reading_config, self.smooth)
-        if stream.tracker is not None and frame.file != stream.last_file:
-            # A new still image (a folder, a slide show) is another page: nothing carries over.
-            stream.tracker.reset()
-            stream.last_file = frame.file
         if found.candidates:
             candidates, probabilities = choose_splits(found, probabilities)
         else:
             candidates = []
         track_ids = None
         if stream.tracker is not None:
-            probabilities = stream.tracker.update(candidates, probabilities)
+            tracked = stream.tracker.update(candidates, probabilities)
+            probabilities = tracked.probabilities
             # A still image is read once: its pieces of ink have no track to follow.
-            track_ids = stream.tracker.ids if frame.file is None else None
+            track_ids = list(tracked.ids) if frame.file is None else None
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
-        numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
+        expressions = None
+        arithmetic_ms = 0.0
+        if self.sign_classifier is not None:
+            from livedigits.vision.signs import find_signs
+
+            begun = time.perf_counter()
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            # A sign ends a number, as any mark does, but is no letter of a word.
+            sign_boxes = [s.box for s in signs]
+            taken = set(sign_boxes)
+            numbers = group_numbers(detections, self.reading_config,
+                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
+            level = self.expression_config.alternative_level
+            # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
+            # not given).
+            reported = {d.box for d in detections}
+            digits = np.asarray(probabilities)[:, :10] if len(candidates) else np.zeros((0, 10))
+            fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
+            alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
+                            if c.box in reported and row.any()}
+            ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
+            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
+            arithmetic_ms = (time.perf_counter() - begun) * 1e3
+        else:
+            numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
+        if expressions is not None:
+            timings["arithmetic"] = arithmetic_ms
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
         if found.dropped and not self._warned_budget:
             self._warned_budget = True  # once: the records say it for every frame
@@ -201,4 +303,5 @@ class Recognizer:
             candidate_tracks=tuple(track_ids) if self.keep_debug and track_ids is not None else (),
             source=source,
             dropped=found.dropped,
+            expressions=expressions,
         )

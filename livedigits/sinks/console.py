@@ -31,23 +31,49 @@ class _InView:
         return changed
 
 
+class _SumsInView:
+    """The expressions in view of one video source, printed when a new set has held for ``FRAMES`` frames
+    in a row (a flicker of one frame prints nothing)."""
+
+    FRAMES = 3
+
+    def __init__(self) -> None:
+        self.printed: list[str] = []
+        self.candidate: list[str] = []
+        self.seen = 0
+
+    def update(self, lines: list[str]) -> bool:
+        if lines == self.candidate:
+            self.seen += 1
+        else:
+            self.candidate, self.seen = lines, 1
+        if self.seen >= self.FRAMES and lines != self.printed and lines:
+            self.printed = list(lines)
+            return True
+        return False
+
+
 class NumberPrinter:
     """The numbers read, on ``stream`` (standard output), flushed line by line so a pipe sees them live.
 
     Still images: each image's numbers once, in reading order, one number a line for a single image,
-    ``FILE: 12 407`` for several images or sources. Video, cameras and streams: a line each time the
+    ``FILE: 12 407`` for several images or sources; then one line per expression read, ``12+7=19 right``
+    (``answers``: an open one with its value, ``6x4= open (24)``), prefixed by ``FILE: `` likewise. Video, cameras and streams: a line each time the
     numbers steadily in view change (:class:`_InView`): ``frame 120 (4.00 s): 369 8097``, prefixed by
-    the source when there are several; nothing after the colon when none is left.
+    the source when there are several; nothing after the colon when none is left; and the expressions in
+    view, a line each, when a new set of them has held for three frames.
     """
 
     needs_image = False
     needs_crops = False
 
-    def __init__(self, stream: TextIO, *, many: bool = False) -> None:
+    def __init__(self, stream: TextIO, *, many: bool = False, answers: bool = False) -> None:
         self.stream = stream
         self.many = many
+        self.answers = answers
         self._several = False  # sources: with several, each video line names its own
         self._views: dict[str, _InView] = {}
+        self._sums: dict[str, _SumsInView] = {}
 
     def open(self, streams) -> None:
         images = [s for s in streams if s.kind == "images"]
@@ -64,19 +90,27 @@ class NumberPrinter:
 
     def write(self, result: FrameResult, image: np.ndarray | None = None) -> str | None:
         texts = [number.text for number in result.numbers]
+        sums = [e.line(self.answers) for e in result.expressions or ()]
         frame = result.frame
         if frame.file is not None:
             if self.many:
-                return self._print(f"{frame.file}: {' '.join(texts)}".rstrip())
-            for text in texts:
-                if self._print(text):
+                lines = [f"{frame.file}: {' '.join(texts)}".rstrip()] + [f"{frame.file}: {line}" for line in sums]
+            else:
+                lines = texts + sums
+            for line in lines:
+                if self._print(line):
                     return ACTION_PIPE_CLOSED
             return None
-        view = self._views.setdefault(result.source, _InView())
-        if not view.update(result.numbers, frame.time):
-            return None
         where = f"{result.source} " if self._several else ""
-        return self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {' '.join(view.shown)}".rstrip())
+        view = self._views.setdefault(result.source, _InView())
+        if view.update(result.numbers, frame.time):
+            if self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {' '.join(view.shown)}".rstrip()):
+                return ACTION_PIPE_CLOSED
+        if self._sums.setdefault(result.source, _SumsInView()).update(sums):
+            for line in sums:
+                if self._print(f"{where}frame {frame.index} ({frame.time:.2f} s): {line}"):
+                    return ACTION_PIPE_CLOSED
+        return None
 
     def close(self) -> None:
         pass

@@ -16,8 +16,8 @@ dense page, or one marker digit that fills the frame):
 4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
    size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
-   flat pieces on a line (a minus, a dash) and slashes (a fraction bar) are kept as ``marks``: the
-   reading stage ends a number there. Specks far smaller than the page's other pieces are dropped.
+   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
+   there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions, no state.
 """
@@ -124,16 +124,6 @@ MANY_PIECES = 300
 #: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
 #: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
 SPECK_SHARE = 0.3
-#: A slash (a fraction bar, "56/7") is one thin straight stroke (its ink's second moments: the short
-#: axis at most this share of the long one; the slashes of the real dev photos are 0.03-0.10, a marker
-#: 1 is 0.18, MNIST's 1s 0.16 at the median)...
-SLASH_THIN = 0.12
-#: ... leaning at least this many degrees from upright (of the 202 MNIST 1s in tests/data, 2.5% are as
-#: thin and lean as much) ...
-SLASH_LEAN = 25.0
-#: ... and standing this much taller than the page's other pieces (a slash spans the digits it
-#: divides; a 1 is as tall as its neighbours). It is handed over as a mark, not read as a 1.
-SLASH_TALLER = 1.15
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -227,6 +217,7 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
     Returns ``{root: [members]}`` where ``root`` is the tallest contour of each group.
     """
     parent: dict[int, int] = {}
+    bars: set[int] = set()  # fraction bars: they join no digit
     if len(pieces) > 1:
         b = np.array([boxes[i] for i in pieces], np.float32)
         x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
@@ -244,7 +235,17 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
             close = gap <= config.merge_gap * h[None]
             # A piece far wider than a digit is tall (a ruled line) belongs to no digit.
             fits = wr <= 3.0 * h[None]
-            owners = np.where(taller & overlaps & close & fits, h[None], -1.0)
+            joins = taller & overlaps & close & fits
+            # A fraction's bar: a flat piece with writing right above it and right below it belongs to
+            # neither (the detached bar of a 7 or a 5 has nothing above it, the base of a 2 nothing below).
+            flat = (wr > config.max_aspect * hr)[:, 0]
+            if flat.any():
+                above = (joins & (y[None] + h[None] <= yr + hr)).any(axis=1)
+                below = (joins & (y[None] >= yr)).any(axis=1)
+                bar = flat & above & below
+                joins &= ~bar[:, None]
+                bars.update(pieces[start + int(r)] for r in np.flatnonzero(bar))
+            owners = np.where(joins, h[None], -1.0)
             best = owners.argmax(axis=1)
             for row, col in enumerate(best):
                 if owners[row, col] > 0:  # the tallest piece it belongs to
@@ -264,7 +265,7 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
         owner = _inside_padded(np.array([_union(boxes, groups[r]) for r in roots], np.float64), roots, boxes,
                                config, max_height_share=config.max_piece_height)
         for k in range(len(roots) - 1, -1, -1):  # shortest first, so a chain ends at the tallest
-            if owner[k] >= 0 and owner[k] != k and roots[k] in groups:
+            if owner[k] >= 0 and owner[k] != k and roots[k] in groups and roots[k] not in bars:
                 target = roots[owner[k]]
                 while target not in groups:  # its owner was itself folded into a taller one
                     target = roots[owner[roots.index(target)]]
@@ -385,26 +386,10 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     return ok
 
 
-def _without_slashes(kept: list) -> tuple[list, list]:
-    """The kept ``(box, patch)`` pieces without the slashes and specks, and the slashes' boxes
-    (``SLASH_THIN``, ``SLASH_LEAN``, ``SLASH_TALLER``, ``SPECK_SHARE``)."""
+def _without_specks(kept: list) -> list:
+    """The kept ``(box, patch)`` pieces without the specks (``SPECK_SHARE`` of their median height)."""
     typical = float(np.median([box[3] for box, _ in kept]))
-    pieces, slashes = [], []
-    for box, patch in kept:
-        if box[3] < SPECK_SHARE * typical:
-            continue  # a speck, a dot, a decimal point: no digit of this hand
-        if box[3] >= SLASH_TALLER * typical:
-            m = cv2.moments(patch, binaryImage=True)
-            a, b, c = m["mu20"], m["mu02"], m["mu11"]
-            spread = np.hypot(0.5 * (a - b), c)
-            long_axis, short_axis = 0.5 * (a + b) + spread, max(0.0, 0.5 * (a + b) - spread)
-            # The long axis's angle from the horizontal, 0-90 degrees; its lean is what is left to 90.
-            lean = 90.0 - abs(0.5 * np.degrees(np.arctan2(2.0 * c, a - b)))
-            if long_axis > 0 and np.sqrt(short_axis / long_axis) <= SLASH_THIN and lean >= SLASH_LEAN:
-                slashes.append(box)
-                continue
-        pieces.append((box, patch))
-    return pieces, slashes
+    return [(box, patch) for box, patch in kept if box[3] >= SPECK_SHARE * typical]
 
 
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
@@ -432,7 +417,7 @@ class Segmentation:
     """What the segmentation found in one frame, in source pixels.
 
     ``candidates``: pieces of ink that may be digits, top to bottom then left to right.
-    ``marks``: wide flat pieces (a minus sign, a dash) and slashes, no digit but may stand between digits;
+    ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
     ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
@@ -447,6 +432,11 @@ class Segmentation:
     dropped: int = 0
     splits: dict[int, tuple[Candidate, Candidate]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
+    signs: list[Candidate] = field(default_factory=list)
+    """Pieces of ink too small or too flat to be digits, that may be signs or parts of signs (a +, the
+    bars of an = or a fraction, the dots of a ÷): the arithmetic reader (``vision.signs``) groups and
+    reads them. The largest first, at most one per ``pixels_per_candidate`` of the frame; empty unless
+    ``segment(..., signs=True)``."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -463,11 +453,12 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     return float(np.median(h[shaped])) if shaped.any() else None
 
 
-def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmentation:
+def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False) -> Segmentation:
     """Cut every candidate digit out of ``image``.
 
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
-    from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1].
+    from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1]. ``signs``: also hand over
+    the small and flat pieces that may be signs (``Segmentation.signs``).
     """
     started = time.perf_counter()
     gray = to_gray(np.asarray(image))
@@ -532,14 +523,19 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
     kept, marks = [], []
+    sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     for members in groups.values():
         box = _union(box_list, members)
         x, y, bw, bh = box
         if bw > config.max_aspect * bh:
             if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
                 marks.append(box)  # a dash or a minus sign, perhaps between two digits
+            if signs and bw <= 0.25 * w:
+                sign_pieces.append((box, members))
             continue
         if bh < config.min_height or bh > config.max_height * h:
+            if signs and bh < config.min_height:
+                sign_pieces.append((box, members))
             continue
         if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
             continue
@@ -554,8 +550,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
         sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
     if len(kept) >= 3:
-        kept, slashes = _without_slashes(kept)
-        marks.extend(slashes)
+        kept = _without_specks(kept)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
@@ -567,6 +562,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
 
     kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
+    sign_candidates = _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) if signs else []
     splits = {}
     # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
     # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
@@ -580,7 +576,29 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Segmen
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
-    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings)
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates)
+
+
+#: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot
+#: of a ÷, a small +); smaller ones are noise.
+SIGN_MIN_SIDE = 2
+#: At most this many sign pieces a frame (the largest): a page of writing has far fewer signs, and a frame
+#: of texture must not cost a crop per speck.
+MAX_SIGN_PIECES = 160
+
+
+def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) -> list[Candidate]:
+    """The pieces that may be signs, with their crops: the small and flat groups of ``segment``, and the
+    specks that joined no digit. The largest first, at most ``budget`` of them."""
+    joined = {m for members in groups.values() for m in members}
+    items = list(sign_pieces) + [(box_list[j], [j]) for j in specks if j not in joined
+                                 and max(box_list[j][2], box_list[j][3]) >= SIGN_MIN_SIDE]
+    items.sort(key=lambda item: -max(item[0][2], item[0][3]))
+    out = []
+    for box, members in items[:min(budget, MAX_SIGN_PIECES)]:
+        patch = _member_patch(mask, contours, members, box)
+        out.append(Candidate(box=to_source(*box), crop=normalize_ink(patch)))
+    return out
 
 
 def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float):

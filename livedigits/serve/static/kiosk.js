@@ -39,6 +39,34 @@ function showCurrent(texts) {
   fit(el);
 }
 
+// The sums in view (the records' "expressions", absent when arithmetic is off), by source: each with its
+// mark (a check, a cross, a ? when unsure, nothing when open) and a score over those with an answer.
+const sumsBySource = {};
+const MARKS = { right: "\u2713", wrong: "\u2717", unsure: "?", open: "" };
+
+function showSums(source, expressions) {
+  if (expressions === undefined) return;
+  sumsBySource[source] = expressions;
+  const all = Object.values(sumsBySource).flat();
+  const key = all.map((e) => `${e.text} ${e.verdict}`).join("|");
+  const list = $("sum-list");
+  if (list.dataset.items === key) return;
+  list.dataset.items = key;
+  $("sums").hidden = all.length === 0;
+  list.replaceChildren(...all.map((e) => {
+    const li = document.createElement("li");
+    li.className = e.verdict;
+    const mark = document.createElement("span");
+    mark.className = "mark";
+    mark.textContent = MARKS[e.verdict] || "";
+    li.append(e.text, mark);
+    return li;
+  }));
+  const checked = all.filter((e) => e.verdict !== "open");
+  const right = checked.filter((e) => e.verdict === "right").length;
+  $("score").textContent = checked.length ? `${right} of ${checked.length} right` : "";
+}
+
 // Several sources: label (the records' "source") -> {img, now, banner, texts}.
 let tiles = null;
 
@@ -123,6 +151,7 @@ function showStatus(s) {
       : s.state === "failed" ? "The live view stopped" : "Camera unavailable, retrying";
     $("banner-detail").textContent = s.detail || s.source || "";
     showCurrent([]);
+    for (const source of Object.keys(sumsBySource)) showSums(source, []);
   }
   const list = $("history");
   const items = (s.numbers_so_far || []).map((n) => n.text);
@@ -143,6 +172,7 @@ function startFeed() {
     const record = JSON.parse(e.data);
     const texts = record.numbers.map((n) => n.text);
     if (tiles) showTileNumbers(record.source, texts); else showCurrent(texts);
+    showSums(record.source, record.expressions);
   });
   feed.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
   feed.onerror = () => { $("state").textContent = "reconnecting"; $("state").className = "unavailable"; };

@@ -1,0 +1,615 @@
+"""Handwritten arithmetic: numbers and signs on a line -> expressions, exact values and verdicts.
+
+Three steps, each a plain function a test can call on its own:
+
+1. :func:`parse` and :func:`evaluate`: a written expression (``"12+7"``, ``"2(3+4)"``, ``"(1)/(2)"``) in
+   exact arithmetic with :class:`fractions.Fraction`, never ``eval``. Precedence (x and / before + and -),
+   parentheses, unary minus, implicit multiplication before a parenthesis (``2(3)`` and ``(1)(2)``), and no
+   value on division by zero.
+2. :func:`check`: an equation's verdict. ``right`` or ``wrong`` when the value after ``=`` is compared with
+   the value before it; ``open`` when nothing is written after ``=`` (or there is no ``=``: a sum to work
+   out); ``unsure`` when a symbol was read below the confidence threshold or the text does not parse. A
+   checker must never mark wrong what it is not sure of, so every doubt ends in ``unsure``.
+3. :func:`read_expressions`: the numbers and signs the recognizer found in a frame, laid out in lines,
+   stacked fractions (a bar with writing above and below) made ``(a)/(b)``, and each line cut into
+   expressions where two operands follow each other with no sign between.
+
+Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every division sign ``/``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+import numpy as np
+
+from livedigits.types import Box, Number
+
+#: The characters of an expression's text.
+OPERATORS = "+-x/"
+SIGN_CHARS = OPERATORS + "=()"
+VERDICTS = ("right", "wrong", "open", "unsure")
+
+
+@dataclass(frozen=True)
+class ExpressionConfig:
+    """Named knobs of reading arithmetic. Distances are in digit heights of the line."""
+
+    min_confidence: float = 0.6
+    """A digit or sign read below this makes its expression ``unsure`` rather than right or wrong (a wrong
+    one is also checked against the other readings of its symbols: see ``alternative_level``)."""
+    split_gap: float = 1.6
+    """A gap wider than this between two pieces of one line that could each stand alone starts a new
+    expression (sums written side by side on a worksheet)."""
+    line_overlap: float = 0.55
+    """A sign belongs to a line when its centre is within this share of the line's height of the line's
+    centre (signs are smaller than digits and sit at mid height)."""
+    fraction_reach: float = 1.3
+    """The numerator and denominator of a stacked fraction lie within this many digit heights above and
+    below its bar."""
+    column_gap: float = 4.0
+    """A gap wider than this always starts a new expression: the next column of a worksheet."""
+    join_gap: float = 0.9
+    """Two numbers closer than this with no sign between are one number of the expression ("1 2x9" is
+    12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
+    fraction_overhang: float = 0.35
+    """... and stick out past the bar's ends by at most this share of their own width."""
+    wrong_confidence: float = 0.75
+    """... and a ``wrong`` needs every symbol read at least this surely (a right answer read wrong takes a
+    misread; a misread that happens to make a sum right is far rarer)."""
+    alternative_level: float = 0.003
+    """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
+    one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
+    output (1/256): any reading it gives a chance at all."""
+
+
+DEFAULT_EXPRESSIONS = ExpressionConfig()
+
+
+@dataclass(frozen=True)
+class Sign:
+    """A sign read in the frame: ``char`` one of ``+ - x / = ( )``, with its box and confidence.
+
+    ``alternatives``: the other readings its classifier gave a fair chance (``+`` for an ``x``, ``1`` for a
+    ``/`` the digit model read as 1); ``from_digit``: the digit model reported it as a digit."""
+
+    char: str
+    box: Box
+    confidence: float
+    alternatives: tuple[str, ...] = ()
+    from_digit: bool = False
+
+
+@dataclass(frozen=True)
+class Expression:
+    """An expression as written and what it is worth.
+
+    ``value``: the exact value of the part before ``=`` (of the whole, without one); None on division by
+    zero or when it does not parse. ``answer``: the value written after the last ``=``; None when nothing
+    is written there. ``verdict``: one of :data:`VERDICTS`.
+    """
+
+    text: str
+    box: Box
+    value: Fraction | None
+    answer: Fraction | None
+    verdict: str
+    confidence: float = 1.0
+
+    def to_record(self) -> dict:
+        """The JSON Lines form: ``{"text", "box", "value", "answer", "verdict"}`` (values as ``"7/3"``)."""
+        return {"text": self.text, "box": self.box.as_list(), "value": format_value(self.value),
+                "answer": format_value(self.answer), "verdict": self.verdict}
+
+    def line(self, answers: bool = False) -> str:
+        """One line for a person: ``12+7=19 right``; with ``answers``, an open one with its value."""
+        if answers and self.verdict == "open" and self.value is not None:
+            return f"{self.text} open ({format_value(self.value)})"
+        return f"{self.text} {self.verdict}"
+
+
+def format_value(value: Fraction | None) -> str | None:
+    """``"19"``, ``"-7/3"`` (reduced, as Fraction keeps it) or None."""
+    if value is None:
+        return None
+    return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+
+
+# --------------------------------------------------------------------------- parsing and evaluating
+
+
+class ParseError(ValueError):
+    """The text is not a well-formed expression."""
+
+
+class DivisionByZero(ArithmeticError):
+    """The expression divides by zero: it has no value."""
+
+
+def tokenize(text: str) -> list[str]:
+    """``"12+7"`` -> ``["12", "+", "7"]``; every other character than digits and signs is a ParseError."""
+    tokens: list[str] = []
+    spaced = False  # a space ends a number: "12 34" is two numbers, not 1234
+    for ch in text:
+        if ch == " ":
+            spaced = True
+            continue
+        if ch.isdigit() and ch.isascii():
+            if tokens and tokens[-1].isdigit() and not spaced:
+                tokens[-1] += ch
+            else:
+                tokens.append(ch)
+        elif ch in SIGN_CHARS:
+            tokens.append(ch)
+        else:
+            raise ParseError(f"unexpected {ch!r}")
+        spaced = False
+    return tokens
+
+
+class _Parser:
+    """Recursive descent over tokens::
+
+        sum     := product (("+" | "-") product)*
+        product := unary (("x" | "/") unary | implicit)*      implicit: a "(" right after an operand
+        unary   := "-" unary | primary
+        primary := NUMBER | "(" sum ")"
+    """
+
+    def __init__(self, tokens: list[str]):
+        self.tokens = tokens
+        self.at = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise ParseError("ends too soon")
+        self.at += 1
+        return token
+
+    def whole(self) -> Fraction:
+        if not self.tokens:
+            raise ParseError("empty")
+        value = self.sum()
+        if self.peek() is not None:
+            raise ParseError(f"unexpected {self.peek()!r}")
+        return value
+
+    def sum(self) -> Fraction:
+        value = self.product()
+        while self.peek() in ("+", "-"):
+            op = self.take()
+            right = self.product()
+            value = value + right if op == "+" else value - right
+        return value
+
+    def product(self) -> Fraction:
+        value = self.unary()
+        while True:
+            token = self.peek()
+            if token in ("x", "/"):
+                self.take()
+                right = self.unary()
+            elif token == "(":  # 2(3+4), (1)(2): multiplication written by juxtaposition
+                right = self.primary()
+                token = "x"
+            else:
+                return value
+            if token == "/":
+                if right == 0:
+                    raise DivisionByZero("division by zero")
+                value = value / right
+            else:
+                value = value * right
+
+    def unary(self) -> Fraction:
+        if self.peek() == "-":
+            self.take()
+            return -self.unary()
+        return self.primary()
+
+    def primary(self) -> Fraction:
+        token = self.take()
+        if token.isdigit():
+            return Fraction(int(token))
+        if token == "(":
+            value = self.sum()
+            if self.take() != ")":
+                raise ParseError("missing )")
+            return value
+        raise ParseError(f"unexpected {token!r}")
+
+
+def parse(text: str) -> None:
+    """Raise ParseError unless ``text`` (no ``=``) is a well-formed expression. Division by zero parses."""
+    try:
+        evaluate(text)
+    except DivisionByZero:
+        pass
+
+
+def evaluate(text: str) -> Fraction:
+    """The exact value of ``text`` (no ``=``). ParseError when malformed, DivisionByZero when it divides by
+    zero anywhere (even in a part that would be multiplied by 0: the written expression has no value)."""
+    # A parse error wins over a division by zero: "1/0+" is malformed, not undefined.
+    tokens = tokenize(text)
+    _check_shape(tokens)
+    return _Parser(tokens).whole()
+
+
+def _check_shape(tokens: list[str]) -> None:
+    """Raise ParseError for malformed input without evaluating (so that it is reported before a division
+    by zero met on the way)."""
+    depth = 0
+    prev = None
+    for token in tokens:
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+            if depth < 0 or prev in (None, "(", *OPERATORS):
+                raise ParseError("unbalanced )")
+        elif token in OPERATORS:
+            # Only a minus may start an operand (unary minus); no two binary operators in a row otherwise.
+            if token != "-" and prev in (None, "(", *OPERATORS):
+                raise ParseError(f"{token!r} has nothing before it")
+        elif token.isdigit() and prev is not None and (prev.isdigit() or prev == ")"):
+            raise ParseError("two operands with no operator")
+        prev = token
+    if depth != 0:
+        raise ParseError("unbalanced (")
+    if prev is None or prev in OPERATORS or prev == "(":
+        raise ParseError("ends with an operator")
+
+
+def value_of(text: str) -> Fraction | None:
+    """:func:`evaluate`, with None on division by zero (ParseError still raised)."""
+    try:
+        return evaluate(text)
+    except DivisionByZero:
+        return None
+
+
+def check(text: str, sure: bool = True) -> tuple[Fraction | None, Fraction | None, str]:
+    """``(value, answer, verdict)`` of an expression as written, such as ``"12+7=19"``.
+
+    ``value`` is the value before the first ``=``; ``answer`` the value after the last one. Every part
+    between ``=`` signs must have the value of the first for ``right``. ``sure=False`` (a symbol read below
+    the confidence threshold) turns a right or wrong verdict into ``unsure``: it is reported, not judged.
+    """
+    parts = text.split("=")
+    try:
+        values = [None if (k == len(parts) - 1 and k > 0 and part == "") else _value_or_none(part)
+                  for k, part in enumerate(parts)]
+    except ParseError:
+        return None, None, "unsure"
+    value = values[0]
+    if len(parts) == 1 or (len(parts) == 2 and parts[1] == ""):
+        # A sum to work out, or one whose answer is still to be written.
+        return value, None, "open" if sure else "unsure"
+    if parts[-1] == "":
+        return value, None, "unsure"  # "1+1=2=": more than one = with an empty end
+    if not any(op in parts[0].lstrip("-") for op in OPERATORS):
+        # "9=36": no sum before the = (its start unread, or not arithmetic): nothing to judge.
+        return value, values[-1], "unsure"
+    answer = values[-1]
+    if not sure:
+        return value, answer, "unsure"
+    if value is None:
+        # No value (division by zero): no written number can equal it.
+        return value, answer, "wrong"
+    return value, answer, "right" if all(v == value for v in values[1:]) else "wrong"
+
+
+def _value_or_none(part: str) -> Fraction | None:
+    if part == "":
+        raise ParseError("nothing before =")
+    return value_of(part)
+
+
+# --------------------------------------------------------------------------- laying out a frame
+
+
+@dataclass
+class _Item:
+    """One piece of an expression on a line: a number, a sign, or a stacked fraction (its text already
+    written as ``(a)/(b)``). ``operand``: it can stand as an operand on its own."""
+
+    text: str
+    box: Box
+    confidence: float
+    operand: bool
+    height: float  # the digit height it stands for (a sign's own box is smaller)
+    starts: bool = False  # "(": opens an operand
+    ends: bool = False  # ")": closes one
+    alts: list = field(default_factory=list)  # (position in text, another character it may be)
+    from_digit: bool = False  # a sign the digit model read as a digit
+    joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
+    pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
+    parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
+    centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
+
+
+#: A digit narrower than this share of its height, this close (same share) to its neighbour, may be a
+#: sliver of the neighbour cut off, not a 1 of its own.
+SLIVER = 0.12
+
+
+def _number_item(number: Number, alternatives: dict) -> _Item:
+    confidence = min((d.confidence for d in number.digits), default=number.confidence)
+    alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
+    h = float(number.box.h)
+    sliver = any(min(a.box.w, b.box.w) < SLIVER * h and b.box.x - a.box.x2 < SLIVER * h
+                 for a, b in zip(number.digits, number.digits[1:]))
+    return _Item(number.text, number.box, confidence, True, h, alts=alts,
+                 pieces=[d.box for d in number.digits] or [number.box], joined=sliver)
+
+
+def _sign_item(sign: Sign, height: float) -> _Item:
+    return _Item(sign.char, sign.box, sign.confidence, False, height,
+                 starts=sign.char == "(", ends=sign.char == ")", alts=[(0, alt) for alt in sign.alternatives],
+                 from_digit=sign.from_digit, pieces=[sign.box])
+
+
+def _centre_y(box: Box) -> float:
+    return box.y + box.h / 2.0
+
+
+def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """Stacked fractions: a minus-like bar with writing right above it and right below it, both within
+    its ends, becomes one operand ``(above)/(below)``. The bar is the widest first, so a fraction of
+    fractions takes its inner ones whole."""
+    bars = sorted((it for it in items if it.text == "-"), key=lambda it: -it.box.w)
+    for bar in bars:
+        if bar not in items:
+            continue
+        bx0, bx1, by = bar.box.x, bar.box.x2, _centre_y(bar.box)
+        above, below = [], []
+        for it in items:
+            if it is bar:
+                continue
+            over = it.box.w * config.fraction_overhang
+            if it.box.x < bx0 - over or it.box.x2 > bx1 + over:
+                continue
+            reach = config.fraction_reach * max(it.height, 1.0)
+            if it.box.y2 <= by and by - it.box.y2 <= reach * 0.6 + it.box.h * 0.1 and by - _centre_y(it.box) <= reach:
+                above.append(it)
+            elif it.box.y >= by and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
+                below.append(it)
+        if not any(it.operand for it in above) or not any(it.operand for it in below):
+            continue
+        top = "".join(it.text for it in sorted(above, key=lambda it: it.box.x))
+        bottom = "".join(it.text for it in sorted(below, key=lambda it: it.box.x))
+        box = bar.box
+        for it in above + below:
+            box = box.union(it.box)
+        height = float(statistics.median([it.height for it in above + below]))
+        conf = min([bar.confidence] + [it.confidence for it in above + below])
+        # The alternatives of the digits above and below, at their places in "(top)/(bottom)".
+        alts, at = [], 1
+        for it in sorted(above, key=lambda it: it.box.x):
+            alts += [(at + pos, a) for pos, a in it.alts]
+            at += len(it.text)
+        at += 3
+        for it in sorted(below, key=lambda it: it.box.x):
+            alts += [(at + pos, a) for pos, a in it.alts]
+            at += len(it.text)
+        frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
+                     pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
+        items[:] = [it for it in items if it is not bar and it not in above and it not in below] + [frac]
+    return items
+
+
+def _item_centre(item: _Item) -> float:
+    return _centre_y(item.box) if item.centre is None else item.centre
+
+
+def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
+    """Items on lines of writing, each left to right. Operands (numbers, fractions) make the lines; a sign
+    joins the line nearest to it at its height. A line may slope a little: each item is compared with the
+    line's last operand."""
+    lines: list[list[_Item]] = []
+    lasts: list[tuple[float, float, float]] = []  # per line: its last operand's centre y, right end, height
+    for it in sorted((i for i in items if i.operand), key=lambda i: i.box.x):
+        cy = _item_centre(it)
+        best, best_cost = None, None
+        for k, (ly, lx2, lh) in enumerate(lasts):
+            height = max(it.height, lh)
+            off = abs(cy - ly)
+            gap = it.box.x - lx2
+            if off > config.line_overlap * height or gap > 12 * height:
+                continue
+            cost = off + 0.1 * max(gap, 0)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = k, cost
+        if best is None:
+            lines.append([it])
+            lasts.append((cy, it.box.x2, it.height))
+        else:
+            lines[best].append(it)
+            lasts[best] = (cy, it.box.x2, it.height)
+    # Each line's operands as (centre x, centre y, height), and its extent, for the signs to find their line.
+    shapes = [([(i.box.x + i.box.w / 2.0, _item_centre(i), i.height) for i in line],
+               min(i.box.x for i in line), max(i.box.x2 for i in line)) for line in lines]
+    for it in (i for i in items if not i.operand):
+        cx, cy = it.box.x + it.box.w / 2.0, _item_centre(it)
+        best, best_cost = None, None
+        for k, (operands, x0, x1) in enumerate(shapes):
+            _, ny, height = min(operands, key=lambda o: abs(o[0] - cx))
+            off = abs(cy - ny)
+            far = max(0.0, x0 - it.box.x2, it.box.x - x1)
+            if off > config.line_overlap * height or far > 3 * height:
+                continue
+            cost = off + 0.1 * far
+            if best_cost is None or cost < best_cost:
+                best, best_cost = k, cost
+        if best is not None:
+            lines[best].append(it)
+    for line in lines:
+        line.sort(key=lambda i: i.box.x)
+    lines.sort(key=lambda line: min(_item_centre(i) for i in line))
+    return lines
+
+
+def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
+    """Cut a line into expressions: where an operand ends and another begins with no sign between (two
+    numbers side by side, ``19  4+5``), unless it is a parenthesis close by (``2(3)``: implicit
+    multiplication)."""
+    height = float(statistics.median([i.height for i in line if i.operand] or [1.0]))
+    line = _join_numbers(line, height, config)
+    chunks = [[line[0]]]
+    for prev, it in zip(line, line[1:]):
+        ends_operand = prev.operand or prev.ends
+        starts_operand = it.operand or it.starts
+        gap = it.box.x - prev.box.x2
+        if ends_operand and starts_operand and (it.operand or gap > config.split_gap * height):
+            chunks.append([it])
+        elif gap > config.column_gap * height:
+            chunks.append([it])  # another column of sums, whatever stands at its start
+        elif (gap > config.split_gap * height * (2 if prev.text == "=" else 1)
+              and prev.text not in OPERATORS + "(" and it.text not in OPERATORS + "=)"):
+            # A wide gap after a sum left open ("6x4=    9+2="); an answer may stand a little apart.
+            chunks.append([it])
+        else:
+            chunks[-1].append(it)
+    return chunks
+
+
+def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) -> list[_Item]:
+    out = [line[0]]
+    for it in line[1:]:
+        prev = out[-1]
+        plain = prev.operand and it.operand and not prev.parts and not it.parts
+        if plain and it.box.x - prev.box.x2 < config.join_gap * height:
+            out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
+                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a) for k, a in it.alts],
+                            joined=True, pieces=prev.pieces + it.pieces)
+        else:
+            out.append(it)
+    return out
+
+
+def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS,
+                     alternatives: dict | None = None, doubts=(), ink=()) -> list[Expression]:
+    """The expressions written in a frame, in reading order, from its ``numbers`` (:class:`Number`) and
+    ``signs`` (:class:`Sign`). A run of writing is an expression when it holds at least one operator or
+    ``=`` between operands; numbers alone are not. ``alternatives``: for a digit's box, the other digits
+    the classifier gave a fair chance (an answer one of them would make right is not marked wrong).
+    ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
+    wrong either. ``ink``: the boxes of every piece of ink of the frame; a sum beside a piece of some size
+    that is none of its digits or signs is not marked wrong."""
+    numbers = list(numbers)
+    if not numbers:
+        return []
+    items = [_number_item(n, alternatives or {}) for n in numbers]
+    boxes = np.array([n.box.as_list() for n in numbers], np.float64)
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    for sign in signs:
+        # The digit height of the writing around a sign: that of the number nearest to it.
+        cx, cy = sign.box.center
+        nearest = int(np.argmin(np.abs(centres[:, 0] - cx) + 2 * np.abs(centres[:, 1] - cy)))
+        items.append(_sign_item(sign, float(boxes[nearest, 3])))
+    items = _fractions(items, config)
+    out = []
+    for line in _lines(items, config):
+        found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
+        # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
+        # doubts too: they may be the missing digit of the sum beside them.
+        stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
+        for chunk, expression in found:
+            if expression is None:
+                continue
+            if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
+                                                  or _unaccounted(expression, chunk, ink)):
+                expression = replace(expression, verdict="unsure")
+            out.append(expression)
+    return out
+
+
+#: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
+MIN_INK_SHARE = 0.25
+
+
+def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
+    """Is there a piece of ink of some size on the expression's line, inside it or within a digit height
+    and a half of its ends, that is none of its digits or signs? (A digit or a sign the reading lost:
+    "12x6=72" read without its 1 would be wrong.)"""
+    if not ink:
+        return False
+    height = float(statistics.median([it.height for it in chunk]))
+    box = expression.box
+    mine = [p for it in chunk for p in it.pieces]
+    for piece in ink:
+        if max(piece.w, piece.h) < MIN_INK_SHARE * height:
+            continue
+        cx, cy = piece.center
+        if not (box.x - 1.5 * height <= cx <= box.x2 + 1.5 * height and box.y <= cy <= box.y2):
+            continue
+        if not any(m.x <= cx <= m.x2 and m.y <= cy <= m.y2 for m in mine):
+            return True
+    return False
+
+
+def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:
+    """Is a piece of unread ink inside the expression, or just before or after it on its line?"""
+    height = float(statistics.median([it.height for it in chunk]))
+    box = expression.box
+    for d in doubts:
+        cx, cy = d.center
+        if box.x - height <= cx <= box.x2 + height and box.y <= cy <= box.y2:
+            return True
+    return False
+
+
+def _right_if_misread(chunk: list[_Item], text: str) -> bool:
+    """Would reading one symbol as one of its alternatives make the expression right?"""
+    at = 0
+    for it in chunk:
+        for pos, alt in it.alts:
+            k = at + pos
+            if check(text[:k] + alt + text[k + 1:])[2] == "right":
+                return True
+        at += len(it.text)
+    return False
+
+
+def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:
+    # Signs hanging at either end that cannot be there (a stray mark beside the writing) are dropped;
+    # an "=" at the end stays (an open question), and so does a leading minus or "(".
+    dropped = []
+    while chunk and not chunk[-1].operand and chunk[-1].text not in "=)":
+        dropped.append(chunk[-1])
+        chunk = chunk[:-1]
+    while chunk and not chunk[0].operand and chunk[0].text not in "-(":
+        dropped.append(chunk[0])
+        chunk = chunk[1:]
+    if not any(it.operand for it in chunk):
+        return None
+    text = "".join(it.text for it in chunk)
+    operands = [it for it in chunk if it.operand]
+    if len(operands) < 2 and not (len(chunk) == 1 and chunk[0].parts):
+        # A lone number (a dash before it is a hyphen or a bullet, not a sum); a lone stacked fraction is an
+        # expression of its own.
+        return None
+    if any(len(it.text) > 1 and it.text[0] == "0" and not it.parts for it in operands):
+        return None  # "06": a date, a code or a phone number, not arithmetic
+    if not any(not it.operand and it.text in OPERATORS for it in chunk[1:]) and not any(it.parts for it in operands):
+        return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
+    sure = all(it.confidence >= config.min_confidence for it in chunk)
+    value, answer, verdict = check(text, sure)
+    unsure_wrong = any(it.confidence < config.wrong_confidence for it in chunk)
+    if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+        # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
+        # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
+        # makes it wrong.
+        verdict = "unsure"
+    box = chunk[0].box
+    for it in chunk[1:]:
+        box = box.union(it.box)
+    return Expression(text=text, box=box, value=value, answer=answer, verdict=verdict,
+                      confidence=min(it.confidence for it in chunk))

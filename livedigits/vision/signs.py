@@ -1,0 +1,293 @@
+"""Signs of arithmetic from the pieces of ink of a frame: + - x / = ( ) and ÷, each with a box and confidence.
+
+A sign is often small, wide or in pieces, so the pieces are grouped by where they stand before anything
+is classified, always measured in the height of the digits written next to them:
+
+- a **flat piece** (a dash, wider than ``flat_aspect`` times its height) is a minus; two flat pieces of
+  about one length stacked closely with nothing between them are an ``=``; a flat piece with a dot
+  centred above it and one below is a ``÷`` (written ``/``). A bar with digits above and below is left a
+  minus here: the expression reader makes it a stacked fraction;
+- a **compact piece** goes to the sign classifier (``classify.signs``): the crops the digit model called
+  "not a digit" or read too unsurely to report, the pieces too small for a digit that ``segment(..., signs=True)`` handed over, and the
+  digits read as one of ``SUSPECT_DIGITS`` (a slash or a parenthesis reads as 1, a + as 4, an x or a
+  bracket as 7). A suspect digit turns into a sign only when the sign classifier is sure of it
+  (``override_confidence``), its "digit" class is weak, it has a sign's size beside the digits next to
+  it, and, for a parenthesis, its partner is on the line: the digit model's own outputs are never
+  changed, only which detections are reported as digits.
+
+Pure functions apart from the classifier passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from livedigits.reading.expressions import Sign
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection
+
+#: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
+SUSPECT_DIGITS = (1, 4, 7)
+
+
+@dataclass(frozen=True)
+class SignConfig:
+    """Named knobs of finding signs. Sizes are in digit heights of the writing nearby."""
+
+    flat_aspect: float = 2.0
+    """A piece wider than this for its height is a dash (as the segmentation's ``max_aspect``)."""
+    min_dash: float = 0.2
+    """A dash at least this long is a minus or a bar; shorter is a speck."""
+    min_sign: float = 0.18
+    """A compact sign is at least this tall or wide (smaller pieces are dots or noise)."""
+    reach: float = 1.2
+    """A piece counts only within this many digit heights above or below a digit's centre ..."""
+    reach_x: float = 8.0
+    """... and this many to its side: signs stand among digits, not alone in a margin."""
+    min_confidence: float = 0.5
+    """A rejected crop or a small piece is a sign when the sign classifier gives its sign this much."""
+    override_confidence: float = 0.85
+    """A suspect digit becomes a sign only when the classifier gives the sign this much ..."""
+    max_digit_share: float = 0.1
+    """... and its "digit" class at most this much."""
+    equals_gap: float = 0.9
+    """The two bars of an = are at most this share of the longer bar's length apart ..."""
+    equals_ratio: float = 2.2
+    """... and their lengths within this ratio."""
+    dot_reach: float = 0.9
+    """The dots of a ÷ lie within this share of the bar's length above and below it."""
+    tall_sign: float = 0.85
+    """A parenthesis is at least this many digit heights tall."""
+    tall_suspect: float = 1.15
+    """A digit read by the digit model becomes a parenthesis or a slash only when at least this many heights
+    of the digits beside it tall (written brackets and slashes stand out; a 1 does not)."""
+    wide_slash: float = 0.9
+    """... or, for a slash, at least this wide for its height (a 1 leans far less)."""
+    paired_paren: float = 0.95
+    """... or, for a parenthesis, this many, when its partner on the line is read as a sign of its own."""
+    small_suspect: float = 0.8
+    """... and a + or an x only when at most this many."""
+    slash_aspect: float = 3.5
+    """A dash less than this many times as wide as high may be a slash lying low (kept as its alternative)."""
+    geometric_confidence: float = 0.95
+    alternative_level: float = 0.003
+    """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
+    """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
+
+
+DEFAULT_SIGNS = SignConfig()
+
+
+def _flat(box: Box, config: SignConfig) -> bool:
+    return box.w > config.flat_aspect * max(box.h, 1)
+
+
+class _Digits:
+    """The centres and heights of a frame's digits as arrays, to find the digit a piece stands beside."""
+
+    def __init__(self, detections: list[Detection]):
+        boxes = np.array([d.box.as_list() for d in detections], np.float64).reshape(-1, 4)
+        self.cx = boxes[:, 0] + boxes[:, 2] / 2
+        self.cy = boxes[:, 1] + boxes[:, 3] / 2
+        self.h = boxes[:, 3]
+
+    def height_near(self, box: Box, reach: float, reach_x: float, skip: int | None = None) -> float | None:
+        """The height of the nearest digit whose line ``box`` stands on (within ``reach`` of its height
+        above or below, ``reach_x`` to its side), or None; ``skip``: the index of a digit to leave out."""
+        cx, cy = box.center
+        dx, dy = np.abs(self.cx - cx), np.abs(self.cy - cy)
+        near = (dy <= reach * self.h) & (dx <= reach_x * self.h)
+        if skip is not None:
+            near[skip] = False
+        if not near.any():
+            return None
+        cost = np.where(near, dx + 3 * dy, np.inf)
+        return float(self.h[int(np.argmin(cost))])
+
+
+def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: float) -> float | None:
+    """The height of the nearest digit whose line this box stands on, or None when none is near."""
+    return _Digits(detections).height_near(box, reach, reach_x) if detections else None
+
+
+def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
+               detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS
+               ) -> tuple[list[Sign], list[Detection], list[Box]]:
+    """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
+    boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
+    sum: the sum cannot be marked wrong).
+
+    ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
+    (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
+    ``SignClassifier`` (or anything with its ``predict`` and ``classes``).
+    """
+    if not detections:
+        return [], detections, []  # no digits, no arithmetic: nothing is classified
+    signs: list[Sign] = []
+    near = _Digits(detections)
+
+    # Flat pieces and dots near the writing, by shape alone.
+    dashes, dots, compact = [], [], []
+    for piece in pieces:
+        height = near.height_near(piece.box, config.reach, config.reach_x)
+        if height is None:
+            continue
+        if _flat(piece.box, config):
+            if piece.box.w >= config.min_dash * height:
+                dashes.append(piece.box)
+        elif max(piece.box.w, piece.box.h) >= config.min_sign * height:
+            compact.append((piece, height))
+        elif max(piece.box.w, piece.box.h) >= 0.04 * height:
+            dots.append(piece.box)
+    reported = {d.box for d in detections}
+    weak = set()  # candidates the digit model read as a digit, too unsurely to report
+    for candidate, probs in zip(candidates, probabilities):
+        # "Not a digit", or a digit too unsure to be reported (a long slash reads as a weak 1).
+        if candidate.box not in reported:
+            height = near.height_near(candidate.box, config.reach, config.reach_x)
+            if height is None:
+                continue
+            if _flat(candidate.box, config):
+                dashes.append(candidate.box)
+            else:
+                compact.append((candidate, height))
+                weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
+    # Compact pieces and suspect digits: one batch through the sign classifier.
+    by_box = {c.box: c for c in candidates}
+    suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
+    crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
+    turned = set()
+    short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
+    doubts: list[Box] = []
+    if crops:
+        probs = classifier.predict(np.stack(crops))
+        classes = classifier.classes
+        digit_class = classes.index("digit")
+        sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
+        def others(p, k):
+            return tuple(classes[j] for j in sign_ids if j != k and p[j] >= config.alternative_level)
+
+        for (piece, height), p in zip(compact, probs[: len(compact)]):
+            k = max(sign_ids, key=lambda j: p[j])
+            if p[k] >= config.min_confidence and int(np.argmax(p)) == k and _fits(classes[k], piece.box, height, config):
+                if classes[k] == "-":
+                    dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
+                else:
+                    signs.append(Sign(classes[k], piece.box, float(p[k]), others(p, k), from_digit=piece.box in weak))
+            elif piece.box in weak or int(np.argmax(p)) == digit_class:
+                doubts.append(piece.box)
+        for (index, det), p in zip(suspects, probs[len(compact):]):
+            k = max(sign_ids, key=lambda j: p[j])
+            height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
+            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or height is None:
+                continue
+            char = classes[k]
+            if _fits(char, det.box, height, config, suspect=True):
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                turned.add(det.box)
+            elif char in "()" and det.box.h >= config.paired_paren * height:
+                # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
+                # closes it (checked below).
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                turned.add(det.box)
+                short.add(det.box)
+    # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
+    # sign of its own, for one no taller than the digits).
+    for sign in [s for s in signs if s.from_digit and s.char in "()"]:
+        if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
+            signs.remove(sign)
+            turned.discard(sign.box)
+    if turned:
+        detections = [d for d in detections if d.box not in turned]
+    signs.extend(_group_dashes(dashes, dots, detections, config))
+    return signs, detections, doubts
+
+
+def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
+    want = ")" if sign.char == "(" else "("
+    cx, cy = sign.box.center
+    for other in signs:
+        if other.char != want:
+            continue
+        ox, oy = other.box.center
+        if abs(oy - cy) <= 0.5 * max(sign.box.h, other.box.h) and ((ox > cx) if want == ")" else (ox < cx)):
+            return True
+    return False
+
+
+def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool = False) -> bool:
+    """Is a sign of this size plausible beside digits ``height`` tall? Parentheses and slashes stand about
+    as tall as the digits or taller; + and x are smaller. A digit the digit model read (``suspect``) must
+    clearly have a sign's size before it is taken for one: a 1 is as tall as its neighbours."""
+    if char in "()":
+        return box.h >= (config.tall_suspect if suspect else config.tall_sign) * height
+    if char == "/":
+        if suspect:  # taller than the digits, or leaning far more than a 1 does
+            return box.h >= config.tall_suspect * height or box.w >= config.wide_slash * box.h
+        return box.h >= 0.6 * height or box.w >= 0.6 * height
+    if char in "+x=":
+        return box.h <= (config.small_suspect if suspect else 1.0) * height
+    return True
+
+
+def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig) -> list[Sign]:
+    """Dashes as -, stacked pairs as =, a dash between two dots as ÷ (written /)."""
+    used = set()
+    out = []
+    conf = config.geometric_confidence
+    order = sorted(range(len(dashes)), key=lambda i: (dashes[i].y, dashes[i].x))
+    for a in order:
+        if a in used:
+            continue
+        for b in order:
+            if b == a or b in used:
+                continue
+            top, low = dashes[a], dashes[b]
+            if low.y <= top.y:
+                continue
+            longer, shorter = max(top.w, low.w), min(top.w, low.w)
+            overlap = min(top.x2, low.x2) - max(top.x, low.x)
+            gap = low.center[1] - top.center[1]
+            if overlap < 0.5 * shorter or longer > config.equals_ratio * shorter or gap > config.equals_gap * longer:
+                continue
+            if _digit_between(top, low, detections):
+                continue  # a fraction's bar and something else, not an =
+            used.update((a, b))
+            out.append(Sign("=", top.union(low), conf))
+            break
+    used_dots = set()
+    for a in order:
+        if a in used:
+            continue
+        bar = dashes[a]
+        cx, cy = bar.center
+        above = below = None
+        for j, dot in enumerate(dots):
+            if j in used_dots:
+                continue
+            dx, dy = dot.center
+            if abs(dx - cx) > 0.3 * bar.w or max(dot.w, dot.h) > 0.6 * bar.w:
+                continue
+            if 0 < cy - dy <= config.dot_reach * bar.w and above is None:
+                above = j
+            elif 0 < dy - cy <= config.dot_reach * bar.w and below is None:
+                below = j
+        if above is not None and below is not None:
+            used.add(a)
+            used_dots.update((above, below))
+            out.append(Sign("/", bar.union(dots[above]).union(dots[below]), conf))
+    for a in order:
+        if a not in used:
+            # A short thick dash may be a slash leaning far over: its alternative, should it matter.
+            dash = dashes[a]
+            out.append(Sign("-", dash, conf, ("/",) if dash.w < config.slash_aspect * dash.h else ()))
+    return out
+
+
+def _digit_between(top: Box, low: Box, detections: list[Detection]) -> bool:
+    for det in detections:
+        cx, cy = det.box.center
+        if top.y2 <= cy <= low.y and max(top.x, low.x) <= cx <= min(top.x2, low.x2):
+            return True
+    return False

@@ -1,0 +1,195 @@
+"""The arithmetic reader: exact evaluation, verdicts, and laying numbers and signs out as expressions."""
+
+from fractions import Fraction
+
+import pytest
+
+from livedigits.reading.expressions import (
+    DivisionByZero, ParseError, Sign, check, evaluate, format_value, read_expressions, value_of,
+)
+from livedigits.types import Box, Detection, Number
+
+
+@pytest.mark.parametrize("text, value", [
+    ("12+7", 19),
+    ("2+3x4", 14),            # x before +
+    ("2x3+4", 10),
+    ("10-4-3", 3),            # left to right
+    ("8/4/2", 1),
+    ("(2+3)x4", 20),
+    ("2(3+4)", 14),           # implicit multiplication before a parenthesis
+    ("(1)(2)", 2),
+    ("-3+5", 2),              # unary minus
+    ("2x-3", -6),
+    ("--4", 4),
+    ("7x1/2", Fraction(7, 2)),
+    ("(1)/(4x7)", Fraction(1, 28)),
+    ("8+5-4x9-1", -24),
+    ("4x1+98/73-2(56x1)", Fraction(4) + Fraction(98, 73) - 112),
+    ("(4+5)/(2+1)", 3),
+    ("((3))", 3),
+])
+def test_evaluate_exact(text, value):
+    assert evaluate(text) == Fraction(value)
+
+
+def test_fractions_stay_exact():
+    assert evaluate("1/3+1/3+1/3") == 1
+    assert format_value(evaluate("14/6")) == "7/3"
+    assert format_value(evaluate("-14/6")) == "-7/3"
+    assert format_value(evaluate("6/3")) == "2"
+
+
+@pytest.mark.parametrize("text", ["(4+5)/0", "1/(2-2)", "0x(1/0)"])
+def test_division_by_zero_has_no_value(text):
+    with pytest.raises(DivisionByZero):
+        evaluate(text)
+    assert value_of(text) is None
+
+
+@pytest.mark.parametrize("text", ["", "+", "1+", "x3", "2++3", "(1+2", "1+2)", "()", "12 34", "(3)4", "1+a",
+                                  "3/", "1+0/", "2x/3"])
+def test_malformed_input_is_a_parse_error(text):
+    with pytest.raises(ParseError):
+        evaluate(text)
+
+
+def test_never_eval():
+    # A string eval would run is no arithmetic here.
+    with pytest.raises(ParseError):
+        evaluate("__import__('os')")
+    with pytest.raises(ParseError):
+        evaluate("2**3")
+
+
+@pytest.mark.parametrize("text, verdict, value, answer", [
+    ("12+7=19", "right", 19, 19),
+    ("12+7=18", "wrong", 19, 18),
+    ("12+7=", "open", 19, None),
+    ("12+7", "open", 19, None),
+    ("1/2+1/3=5/6", "right", Fraction(5, 6), Fraction(5, 6)),
+    ("(1)/(2)+(1)/(3)=(5)/(6)", "right", Fraction(5, 6), Fraction(5, 6)),
+    ("2x3=3+3", "right", 6, 6),
+    ("2x3=6=7", "wrong", 6, 7),
+    ("9/0=0", "wrong", None, 0),   # no number equals what has no value
+    ("(4+5)/0", "open", None, None),
+    ("=5", "unsure", None, None),  # malformed: reported, never judged
+    ("3+=5", "unsure", None, None),
+    ("3==5", "unsure", None, None),
+    ("9=36", "unsure", 9, 36),      # no sum before the =: its start may be unread
+    ("-9=9", "unsure", -9, 9),
+])
+def test_check_verdicts(text, verdict, value, answer):
+    got_value, got_answer, got_verdict = check(text)
+    assert got_verdict == verdict
+    assert got_value == (None if value is None else Fraction(value))
+    assert got_answer == (None if answer is None else Fraction(answer))
+
+
+def test_unsure_symbols_are_never_judged():
+    assert check("12+7=19", sure=False)[2] == "unsure"
+    assert check("12+7=18", sure=False)[2] == "unsure"
+
+
+# ------------------------------------------------------------------ layout
+
+
+def _number(text, x, y, h=40, conf=0.99):
+    w = int(0.6 * h)
+    digits = tuple(Detection(Box(x + k * (w + 4), y, w, h), int(ch), conf) for k, ch in enumerate(text))
+    box = digits[0].box
+    for d in digits[1:]:
+        box = box.union(d.box)
+    return Number(text, box, conf ** len(text), digits)
+
+
+def _sign(char, x, y, h=40, conf=0.95):
+    """A sign centred at mid height of a line of digits whose top is ``y``."""
+    size = {"-": (24, 4), "=": (24, 16), "(": (12, 44), ")": (12, 44)}.get(char, (22, 22))
+    return Sign(char, Box(x, y + h // 2 - size[1] // 2, size[0], size[1]), conf)
+
+
+def test_a_row_of_sums_side_by_side():
+    # 12+7=19      5x3=14      8-2=
+    numbers = [_number("12", 0, 100), _number("7", 90, 100), _number("19", 180, 100),
+               _number("5", 400, 102), _number("3", 470, 102), _number("14", 550, 102),
+               _number("8", 800, 98), _number("2", 870, 98)]
+    signs = [_sign("+", 58, 100), _sign("=", 130, 100), _sign("x", 435, 102), _sign("=", 510, 102),
+             _sign("-", 835, 98), _sign("=", 915, 98)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("12+7=19", "right"), ("5x3=14", "wrong"), ("8-2=", "open")]
+    assert found[2].value == 6 and found[2].answer is None
+    assert found[0].to_record() == {"text": "12+7=19", "box": found[0].box.as_list(), "value": "19",
+                                    "answer": "19", "verdict": "right"}
+
+
+def test_lines_are_read_top_to_bottom_and_numbers_alone_are_no_expression():
+    numbers = [_number("3", 0, 300), _number("4", 80, 300), _number("7", 160, 300),
+               _number("2024", 0, 100)]
+    signs = [_sign("+", 40, 300), _sign("=", 120, 300)]
+    found = read_expressions(numbers, signs)
+    assert [e.text for e in found] == ["3+4=7"]
+
+
+def test_stacked_fraction_is_a_over_b():
+    # 1/2 stacked, then + 1/2 inline... as:  (1 over 2) + 3 = 7/2
+    one = _number("1", 10, 60, h=30)
+    two = _number("2", 10, 110, h=30)
+    bar = Sign("-", Box(0, 98, 40, 4), 0.95)
+    numbers = [one, two, _number("3", 90, 80), _number("7", 200, 80), _number("2", 250, 80)]
+    signs = [bar, _sign("+", 55, 80), _sign("=", 150, 80), Sign("/", Box(228, 80, 18, 40), 0.95)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("(1)/(2)+3=7/2", "right")]
+
+
+def test_implicit_multiplication_and_a_low_confidence_sign():
+    numbers = [_number("2", 0, 100), _number("3", 50, 100), _number("4", 110, 100), _number("14", 220, 100)]
+    signs = [_sign("(", 30, 100), _sign("+", 80, 100), _sign(")", 140, 100), _sign("=", 170, 100)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("2(3+4)=14", "right")]
+    unsure = [_sign("(", 30, 100), _sign("+", 80, 100, conf=0.4), _sign(")", 140, 100), _sign("=", 170, 100)]
+    assert [e.verdict for e in read_expressions(numbers, unsure)] == ["unsure"]
+
+
+def test_stray_sign_at_the_end_is_dropped_but_a_trailing_equals_stays():
+    numbers = [_number("6", 0, 100), _number("2", 80, 100)]
+    found = read_expressions(numbers, [_sign("/", 40, 100), _sign("+", 120, 100)])
+    assert [e.text for e in found] == ["6/2"]
+    found = read_expressions(numbers, [_sign("/", 40, 100), _sign("=", 120, 100)])
+    assert [(e.text, e.verdict, format_value(e.value)) for e in found] == [("6/2=", "open", "3")]
+
+
+def test_no_expression_without_an_operator_or_with_a_lone_number():
+    # "2024 = 12" is a note, "-5" a bulleted number, "06-12" a date: none is a sum to check.
+    numbers = [_number("2024", 0, 100), _number("12", 250, 100)]
+    assert read_expressions(numbers, [_sign("=", 190, 100)]) == []
+    assert read_expressions([_number("5", 40, 300)], [_sign("-", 0, 300)]) == []
+    assert read_expressions([_number("06", 0, 500), _number("12", 120, 500)], [_sign("-", 70, 500)]) == []
+
+
+def test_ink_the_reading_lost_turns_wrong_into_unsure():
+    # 12x6=72 with its 1 lost reads 2x6=72: wrong, unless the lost ink beside it is noticed.
+    numbers = [_number("2", 30, 100), _number("6", 110, 100), _number("72", 200, 100)]
+    signs = [_sign("x", 75, 100), _sign("=", 150, 100)]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+    lost_one = Box(5, 100, 12, 40)
+    assert [e.verdict for e in read_expressions(numbers, signs, ink=[lost_one])] == ["unsure"]
+    speck = Box(5, 118, 3, 3)  # a dot of dust is no lost digit
+    assert [e.verdict for e in read_expressions(numbers, signs, ink=[speck])] == ["wrong"]
+    # A right one stays right whatever is around it.
+    right = [_number("2", 30, 100), _number("6", 110, 100), _number("12", 200, 100)]
+    assert [e.verdict for e in read_expressions(right, signs, ink=[lost_one])] == ["right"]
+
+
+def test_a_misread_inside_a_stacked_fraction_is_a_doubt():
+    # 1/2 + 1/3 = 5/6 with the 6 read as 4 (the classifier gave 6 a fair chance): unsure, never wrong.
+    def frac(top, bottom, x, alt=None):
+        n_top, n_bottom = _number(top, x + 4, 60, h=30), _number(bottom, x + 4, 110, h=30)
+        return [n_top, n_bottom], Sign("-", Box(x, 98, 30, 4), 0.95), (n_bottom.digits[0].box, alt)
+
+    a, bar_a, _ = frac("1", "2", 0)
+    b, bar_b, _ = frac("1", "3", 100)
+    c, bar_c, (box, _) = frac("5", "4", 200)
+    signs = [bar_a, bar_b, bar_c, _sign("+", 55, 80), _sign("=", 150, 80)]
+    assert [e.verdict for e in read_expressions(a + b + c, signs)] == ["wrong"]
+    assert [e.verdict for e in read_expressions(a + b + c, signs, alternatives={box: ("6",)})] == ["unsure"]

@@ -1,0 +1,178 @@
+"""Temporal reuse on live video (``livedigits.reading.reuse``): the classifier reads only new or changed
+crops, a changed digit or page is read afresh, and stills never share a reading."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.capture.sources import open_source
+from livedigits.classify.backends import load_classifier
+from livedigits.engine.loop import Engine
+from livedigits.reading.recognizer import Recognizer
+from livedigits.reading.reuse import ReuseCache
+from livedigits.types import Frame
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+#: MNIST test images (of the repository's slice) written on the synthetic page, and the one that
+#: replaces the last of them in the same box.
+WRITTEN = (0, 1, 2, 3, 4)  # 7 2 1 0 4
+REWRITTEN = 8  # a 5
+SIZE = (640, 480)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier("lite-int8")
+
+
+def _ink(image28: np.ndarray) -> np.ndarray:
+    """The MNIST digit cut to its ink box (bright ink on black, uint8)."""
+    ys, xs = np.nonzero(image28 > 30)
+    return image28[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+
+
+def _page(digits: list[np.ndarray], boxes: list[tuple[int, int, int, int]], seed: int, shift=(0, 0)) -> np.ndarray:
+    """A light page with each digit inked into its box, sensor noise drawn from ``seed``, and the whole
+    view moved by ``shift`` pixels."""
+    rng = np.random.default_rng(seed)
+    ramp = np.linspace(200, 225, SIZE[0], dtype=np.float32)[None, :]
+    paper = np.repeat(ramp, SIZE[1], axis=0)
+    alpha = np.zeros((SIZE[1], SIZE[0]), np.float32)
+    for digit, (x, y, w, h) in zip(digits, boxes):
+        x, y = x + shift[0], y + shift[1]
+        alpha[y: y + h, x: x + w] = cv2.resize(_ink(digit), (w, h), interpolation=cv2.INTER_LINEAR) / 255.0
+    image = paper * (1.0 - 0.8 * alpha) + rng.normal(0.0, 2.0, paper.shape)
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _boxes(count: int) -> list[tuple[int, int, int, int]]:
+    """A row of ``count`` digit boxes, 50 px tall, spaced as separate numbers."""
+    return [(80 + 100 * k, 200, 36, 50) for k in range(count)]
+
+
+def _detection_at(result, box, tolerance: int = 3):
+    """The detection within ``tolerance`` px of ``box`` (x, y, w, h) on every side, or None."""
+    return next((d for d in result.detections if all(abs(a - b) <= tolerance for a, b in zip(d.box.as_list(), box))), None)
+
+
+def _digit_at(result, box, tolerance: int = 3):
+    """The digit read within ``tolerance`` px of ``box``, or None."""
+    found = _detection_at(result, box, tolerance)
+    return None if found is None else found.digit
+
+
+def test_a_digit_rewritten_in_the_same_box_is_read_afresh(classifier, mnist_slice) -> None:
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(len(WRITTEN))
+    before = [x_test[i] for i in WRITTEN]
+    after = before[:-1] + [x_test[REWRITTEN]]
+    changed_at = 8
+    frames = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 4)]
+    on, off = Recognizer(classifier), Recognizer(classifier, reuse=None)
+    read_on, read_off, reused = [], [], []
+    for k, image in enumerate(frames):
+        batch = on.process_batch([("cam", Frame(k, k / 30, image), None)])
+        reused.append(batch.reused)
+        read_on.append(batch.results[0])
+        read_off.append(off.process(Frame(k, k / 30, image), source="cam"))
+    last = boxes[-1]
+    old_digit, new_digit = int(y_test[WRITTEN[-1]]), int(y_test[REWRITTEN])
+    # The page is read, and while it stays the same the classifier's readings are reused.
+    assert [_digit_at(read_on[changed_at - 1], b) for b in boxes] == [int(y_test[i]) for i in WRITTEN]
+    assert min(reused[1:changed_at]) >= len(WRITTEN) - 1
+    # The rewritten digit's box is where the old one was (so only the crop tells them apart) ...
+    old_box = _detection_at(read_on[changed_at - 1], last).box
+    new_box = _detection_at(read_off[changed_at + 1], last).box
+    assert max(abs(a - b) for a, b in zip(old_box.as_list(), new_box.as_list())) <= 1
+    # ... yet the old digit is never shown once the new one is written, and the next frame reads it.
+    assert all(_digit_at(r, last) != old_digit for r in read_on[changed_at:])
+    assert _digit_at(read_on[changed_at + 1], last) == new_digit
+    assert reused[changed_at] <= len(WRITTEN) - 1  # the rewritten crop went to the classifier
+    # What is read is what a classifier reading every crop afresh reads.
+    assert [[n.text for n in r.numbers] for r in read_on] == [[n.text for n in r.numbers] for r in read_off]
+
+
+def test_a_moving_page_is_read_afresh(classifier, mnist_slice) -> None:
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(len(WRITTEN))
+    digits = [x_test[i] for i in WRITTEN]
+    recognizer = Recognizer(classifier)
+    for k in range(6):  # the page slides 3 px a frame: no box stays within 1 px of where it was read
+        batch = recognizer.process_batch([("cam", Frame(k, k / 30, _page(digits, boxes, seed=k, shift=(3 * k, 2 * k))), None)])
+        assert batch.reused == 0 and batch.classified >= len(WRITTEN)
+        assert [_digit_at(batch.results[0], (x + 3 * k, y + 2 * k, w, h)) for x, y, w, h in boxes] == [int(y_test[i]) for i in WRITTEN]
+
+
+def test_another_page_in_the_same_boxes_is_read_within_two_frames(classifier, mnist_slice) -> None:
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(5)
+    first, second = [x_test[i] for i in WRITTEN], [x_test[i] for i in (5, 6, 7, 8, 11)]
+    recognizer = Recognizer(classifier)
+    results = [recognizer.process(Frame(k, k / 30, _page(first if k < 5 else second, boxes, seed=k)), source="cam")
+               for k in range(7)]
+    fresh = Recognizer(classifier, smooth=False).process(Frame(0, 0.0, _page(second, boxes, seed=6)))
+    assert [n.text for n in results[6].numbers] == [n.text for n in fresh.numbers] == [str(int(y_test[i])) for i in (5, 6, 7, 8, 11)]
+
+
+def test_stills_and_other_sources_never_share_a_reading(classifier, mnist_slice) -> None:
+    (_, _), (x_test, _) = mnist_slice
+    image = _page([x_test[i] for i in WRITTEN], _boxes(len(WRITTEN)), seed=0)
+    recognizer = Recognizer(classifier)
+    # The same picture as two still files: each is read whole.
+    for name in ("a.png", "b.png", "a.png"):
+        assert recognizer.process_batch([("folder", Frame(0, 0.0, image, file=name), None)]).reused == 0
+    # Two cameras: each has its own cache, so the second's first frame is read whole.
+    first = recognizer.process_batch([("cam1", Frame(0, 0.0, image), None)])
+    both = recognizer.process_batch([("cam1", Frame(1, 0.03, image), None), ("cam2", Frame(0, 0.0, image), None)])
+    assert first.reused == 0 and both.reused == first.classified and both.classified == first.classified
+    # Reading without smoothing (one picture at a time, as ``Reader.read``) never reuses.
+    single = Recognizer(classifier, smooth=False)
+    assert [single.process_batch([("", Frame(k, 0.0, image), None)]).reused for k in range(3)] == [0, 0, 0]
+
+
+def test_the_cache_compares_against_what_the_classifier_read() -> None:
+    cache = ReuseCache()
+    crop = np.zeros((1, 28, 28, 1), np.float32)
+    crop[0, 6:22, 12:15] = 1.0  # a 1
+    corners = np.array([[10, 10, 30, 40]])
+    probs = np.eye(11, dtype=np.float32)[[1]]
+    assert (cache.match(corners, crop) == -1).all()
+    cache.fill(corners, crop, np.array([-1]), probs, 11)
+    # Noise is tolerated; a stroke added in the same box (a 1 becoming a 7) is not.
+    noisy = np.clip(crop + np.random.default_rng(0).normal(0, 0.02, crop.shape), 0, 1).astype(np.float32)
+    assert cache.match(corners + 1, noisy)[0] == 0
+    seven = crop.copy()
+    seven[0, 6:9, 5:15] = 1.0
+    assert cache.match(corners, seven)[0] == -1
+    assert cache.match(corners + 2, crop)[0] == -1  # moved 2 px: read again
+    # A crop reused frame after frame is read again after max_age frames at the latest.
+    anchors = []
+    for _ in range(cache.config.max_age + 1):
+        anchor = cache.match(corners, crop)
+        anchors.append(int(anchor[0]))
+        cache.fill(corners, crop, anchor, probs[:0] if anchor[0] >= 0 else probs, 11)
+    assert anchors.count(-1) == 1 and anchors[-1] == -1
+
+
+@pytest.mark.parametrize("clip, frames", [("demo.mp4", 150), ("realistic.mp4", 120)])
+def test_sample_records_agree_with_reuse_on_and_off(classifier, clip, frames) -> None:
+    runs = {}
+    for name, recognizer in (("on", Recognizer(classifier)), ("off", Recognizer(classifier, reuse=None))):
+        stats, records = [], []
+        Engine([open_source(SAMPLES / clip)], recognizer, draw=False,
+               on_result=lambda result, _image, s: (stats.append(s), records.append(result.to_record()))).run()
+        runs[name] = (stats, records)
+    (stats_on, on), (stats_off, off) = runs["on"], runs["off"]
+    assert len(on) == len(off) == frames
+    # Every frame: the same digits in the same boxes with the same track ids, and the same numbers.
+    # Only confidences may differ a little (a reused reading is the anchor frame's, not this frame's).
+    key = lambda r: ([(d["box"], d["digit"], d["track_id"]) for d in r["detections"]], [n["text"] for n in r["numbers"]])
+    assert [key(r) for r in on] == [key(r) for r in off]
+    classified_on, reused = sum(s.batch for s in stats_on), sum(s.reused for s in stats_on)
+    classified_off = sum(s.batch for s in stats_off)
+    assert sum(s.reused for s in stats_off) == 0 and classified_on + reused == classified_off
+    assert reused > 0.4 * classified_off  # measured: 62% (demo) and 55% (realistic) kept their reading

@@ -1,0 +1,47 @@
+"""Read generated worksheets (livedigits.synth.worksheet) and score the expressions and verdicts.
+
+usage: python tools/score_worksheets.py [COUNT] [FIRST_SEED]
+Prints a line per miss and one JSON line of totals; every worksheet is 1280x720, writers and papers
+drawn by seed (held-out fonts, pendigits test writers, MNIST test digits; plain, ruled, squared).
+"""
+import json
+import sys
+import time
+
+from livedigits.classify.backends import load_classifier
+from livedigits.reading.recognizer import Recognizer
+from livedigits.synth.worksheet import make_worksheet, score_sheet
+from livedigits.types import Frame
+
+
+def main(count: int = 30, first: int = 1000) -> dict:
+    recognizer = Recognizer(load_classifier(), smooth=False)
+    totals = {"sheets": 0, "truth": 0, "read_exactly": 0, "verdict_right": 0, "right_marked_wrong": 0, "unsure": 0, "extra": 0}
+    by_writer = {}
+    ms = []
+    for seed in range(first, first + count):
+        sheet = make_worksheet(seed)
+        started = time.perf_counter()
+        result = recognizer.process(Frame(seed, 0.0, sheet.image))
+        ms.append((time.perf_counter() - started) * 1e3)
+        counts = score_sheet(sheet, result.expressions or ())
+        totals["sheets"] += 1
+        for key in totals:
+            if key != "sheets":
+                totals[key] += counts[key]
+        w = by_writer.setdefault(sheet.writer.split(" ")[0], [0, 0])
+        w[0] += counts["truth"]
+        w[1] += counts["verdict_right"]
+        for miss in counts["misses"]:
+            print(f"  seed {seed} {sheet.writer:28s} {sheet.paper:6s} truth {miss[0]} {miss[1]}  read {miss[2]} {miss[3]}", file=sys.stderr)
+    totals["verdict_accuracy"] = round(totals["verdict_right"] / max(1, totals["truth"]), 4)
+    totals["read_exactly_share"] = round(totals["read_exactly"] / max(1, totals["truth"]), 4)
+    totals["by_writer"] = {k: f"{v[1]}/{v[0]}" for k, v in by_writer.items()}
+    ms.sort()
+    totals["median_ms_per_sheet"] = round(ms[len(ms) // 2], 1)
+    print(json.dumps(totals))
+    return totals
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:3]))
