@@ -63,29 +63,23 @@ def pool_factor(frame_w: int, frame_h: int) -> int:
     return max(1, min(frame_w, frame_h) // LINE_SIDE)
 
 
-def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None,
-                 regions: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
+def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> np.ndarray:
     """Remove ruled, grid and table lines, in both directions, from the ink mask; a new mask is returned.
 
     A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
     ``LINE_THICKNESS`` thick at most, ``LINE_ASPECT`` times longer than thick, and followed piece by
     piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
-    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. With the frame's ``gray``
-    values, ink much darker than the line's own (a pen stroke along a faint printed line) stays too.
-    Where a stroke crossed a removed line, the gap is bridged again. The search runs once over the whole
-    frame, on the mask pooled by ``pool_factor``; ``regions`` (boxes ``(x, y, w, h)``), when given, only
-    limit where ink is taken out.
+    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. Only ink no thicker across
+    the line than the line itself is taken out, so a stroke crossing or touching it stays whole (with the
+    frame's ``gray`` and ``PEN_DARKER`` below 1, ink darker than the line's core stays too). Where a stroke
+    crossed a removed line, the gap is bridged again. The search runs once over the whole frame, on the
+    mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
     f = pool_factor(w, h)
     pooled = mask if f == 1 else cv2.compare(
         cv2.resize(mask[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
     out = mask.copy()
-    keep_out = None
-    if regions is not None:
-        keep_out = np.full_like(mask, 255)
-        for x, y, bw, bh in regions:
-            keep_out[max(0, y - 8): y + bh + 8, max(0, x - 8): x + bw + 8] = 0
     bands = []
     for vertical in (False, True):
         length = lengths[1] if vertical else lengths[0]
@@ -115,8 +109,6 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
-        if keep_out is not None:
-            band = cv2.subtract(band, keep_out)
         bands.append((band, widest + 2, int(thickest), vertical))
     taken = []
     for band, width, thickness, vertical in bands:
