@@ -129,3 +129,12 @@ def test_a_digit_shaped_letter_in_a_word_is_no_number():
     assert group_numbers([det(40, 100, 7)], marks=[Box(15, 100, 22, 30)]) == []
     dets = [det(10, 100, 1), det(32, 100, 2)]
     assert [n.text for n in group_numbers(dets, marks=[Box(80, 100, 22, 30)])] == ["12"]
+
+
+def test_a_bracket_or_slash_beside_a_lone_digit_is_no_letter():
+    # "(4" and "5)": a bracket stands taller than the digit it encloses, so the digit is no word's letter;
+    # a capital A at the digit's height still is ("A7" above).
+    assert [n.text for n in group_numbers([det(40, 100, 4)], marks=[Box(10, 92, 24, 44)])] == ["4"]
+    assert [n.text for n in group_numbers([det(40, 100, 5)], marks=[Box(63, 92, 24, 44)])] == ["5"]
+    # A plus at letter spacing beside a lone digit ("8 +"), three quarters of its height, is a sign.
+    assert [n.text for n in group_numbers([det(40, 100, 8)], marks=[Box(64, 104, 22, 22)])] == ["8"]

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from livedigits.vision.normalize import normalize_ink
-from livedigits.vision.segment import SegmentConfig, find_candidates
+from livedigits.vision.segment import SegmentConfig, find_candidates, segment
 
 
 def _page(mnist_slice, digits=(0, 1, 2, 3, 4, 5), height=60, shade=True, ink=(30, 30, 30)):
@@ -220,3 +220,31 @@ def test_no_fixed_cap_and_the_budget_says_when_it_bites(mnist_slice):
     assert len(found.candidates) == 16 and found.dropped == 24
     record = FrameResult(Frame(0, 0.0, many), (), (), dropped=found.dropped).to_record()
     assert record["dropped"] == 24
+
+
+def test_uint8_crops_match_the_float_path(mnist_slice):
+    """The segmentation's crops are normalised in uint8 for speed: they are the float path's crops to
+    within two grey levels, for masks, graded ink and any size (so the network sees what it was trained
+    on)."""
+    _, (xt, _) = mnist_slice
+    rng = np.random.default_rng(0)
+    for image in xt[:100]:
+        size = (int(rng.integers(6, 120)), int(rng.integers(10, 120)))
+        for patch in (np.where(image > 100, 255, 0).astype(np.uint8), image, cv2.resize(image, size)):
+            assert np.abs(normalize_ink(patch) - normalize_ink(patch.astype(np.float32))).max() <= 2 / 255
+
+
+def test_sloping_and_curled_ruled_lines_go_and_the_digits_stay(mnist_slice):
+    """Ruled lines rising 3 degrees, and bending like a curled sheet, drawn through the digits: every
+    line leaves the mask, each digit is one candidate."""
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    xs = np.arange(640)
+    for y0 in range(30, 480, 45):
+        ys = y0 - 0.05 * xs + 6 * np.sin(xs / 640 * np.pi)  # slope and bow
+        cv2.polylines(page, [np.c_[xs, np.round(ys)].astype(np.int32).reshape(-1, 1, 2)], False, (60, 60, 60), 2)
+    found = segment(page)
+    assert len(found.candidates) == len(boxes)
+    outside = found.mask.copy()
+    for x, y, w, h in boxes:
+        outside[max(0, y - 4): y + h + 4, max(0, x - 4): x + w + 4] = 0
+    assert cv2.countNonZero(outside) < 0.01 * 640 * 3 * 10  # the ten lines' ink, nearly all gone

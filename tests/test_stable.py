@@ -57,10 +57,16 @@ def demo_records() -> list[dict]:
 @pytest.mark.parametrize("with_places", [True, False], ids=["numbers", "texts"])
 def test_the_demo_played_in_a_loop_lists_its_numbers_and_no_fragment(demo_records, with_places: bool) -> None:
     """As `serve samples/demo.mp4` plays it: three times over, at 30 fps."""
-    fragments = {n["text"] for r in demo_records for n in r["numbers"]} - DEMO_NUMBERS
-    assert fragments, "the demo has a fragment read in passing (the '09' of '094' in frames 91 and 92)"
+    records = [dict(r, numbers=list(r["numbers"])) for r in demo_records]
+    if not {n["text"] for r in records for n in r["numbers"]} - DEMO_NUMBERS:
+        # The reading no longer gives a fragment in passing (it once read the '09' of '094' in frames 91
+        # and 92): that one is put back, where it was, so the log is still seen to leave it out.
+        for r in records[91:93]:
+            whole = next(n for n in r["numbers"] if n["text"] == "094")
+            x, y, w, h = whole["box"]
+            r["numbers"].append(dict(whole, text="09", box=[x, y, w * 2 // 3, h]))
     log = NumberLog()
-    frames = [r["numbers"] if with_places else [n["text"] for n in r["numbers"]] for r in demo_records] * 3
+    frames = [r["numbers"] if with_places else [n["text"] for n in r["numbers"]] for r in records] * 3
     for i, numbers in enumerate(frames):
         log.add(numbers, 1000.0 + i / FPS)
     listed = [n["text"] for n in log.confirmed()]

@@ -53,6 +53,12 @@ class ReadingConfig:
 
 DEFAULT_READING = ReadingConfig()
 
+#: A mark is a letter of a word beside the digits when its height is within this range of theirs: a
+#: capital or a lower-case letter with an ascender is about as tall as a digit of the same hand; a
+#: plus or a times sign written beside digits is at most three quarters of their height, and a bracket
+#: or a slash stands taller than the digits it encloses or divides.
+LETTER_HEIGHT = (0.8, 1.25)
+
 
 def decide(candidates: list[Candidate], probabilities: np.ndarray, config: ReadingConfig = DEFAULT_READING) -> list[Detection]:
     """One detection per candidate read as a digit with enough confidence."""
@@ -230,8 +236,10 @@ def _between(centres: list[tuple[float, float]], a: Detection, b: Detection) -> 
 
 def _word_letters(chunk: list[Detection], marks: list[Box], height: float, config: ReadingConfig) -> int:
     """How many letter-sized non-digits continue the chunk on its line, at word spacing, on both sides."""
-    # Letters stand as tall as digits; signs (+ - x =) are smaller, and thin tall marks are brackets.
-    letters = [m for m in marks if m.h >= 0.7 * height and 0.4 * m.h <= m.w <= 2.0 * m.h]
+    # Letters stand as tall as digits; signs (+ - x =) are smaller, and brackets and slashes taller (they
+    # span what they enclose or divide); thin tall marks are brackets too.
+    letters = [m for m in marks if LETTER_HEIGHT[0] * height <= m.h <= LETTER_HEIGHT[1] * height
+               and 0.4 * m.h <= m.w <= 2.0 * m.h]
     count = 0
     for step, end in ((-1, chunk[0].box), (1, chunk[-1].box)):
         current = end

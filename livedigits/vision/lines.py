@@ -1,8 +1,10 @@
-"""Ruled and grid lines in an ink mask: find them, take them out, bridge the strokes that crossed them.
+"""Ruled, grid and table lines in an ink mask: find them, take them out, bridge the strokes that crossed them.
 
-A line is a long straight run of ink, much longer than thick and longer than any digit's stroke. Runs
-are found on a mask pooled across their direction, so a line that slopes a few degrees (a page held at
-an angle) still counts; a line broken by noise is carried on along itself. Pure functions, no state.
+A line is a long thread of thin ink, much longer than thick and longer than any digit's stroke. Threads
+are found once per frame on the mask max-pooled by an integer factor, cut where writing joins two lines,
+chained across the digits written on them and followed piece by piece, so a line that slopes (a page
+held at an angle) or bends (a curled sheet) is followed; a line broken by noise is carried on along
+itself. Only ink no thicker across the line than the line itself is taken out. Pure functions, no state.
 """
 
 from __future__ import annotations
@@ -17,30 +19,35 @@ def outer_contours(mask: np.ndarray) -> list[np.ndarray]:
     return list(contours[0] if len(contours) == 2 else contours[1])
 
 
-#: Rows (for horizontal lines) or columns (vertical) are pooled by this factor before looking for
-#: straight runs, so a line sloping a few degrees still gives long runs.
-LINE_POOL = 4
-#: A run is a ruled or grid line only if it is at least this many times longer than it is thick (as
-#: measured on the pooled mask, which overstates a thin line's thickness up to fourfold).
-LINE_ASPECT = 15.0
-#: Ink darker than this share of a printed line's typical grey level is a pen stroke running along it.
-PEN_DARKER = 0.8
-#: Gaps up to this many pixels along a line (a faint or dotted printed line) do not end its run.
+#: The line search runs on the mask max-pooled by an integer factor, so that its shorter side is about
+#: this many pixels: a ruled line stays a connected thread of ink (max pooling keeps a 1 px line), and
+#: every pass costs the same at 640x480 and on a 12 MP photo.
+LINE_SIDE = 360
+#: Ink whose run across the line's direction is shorter than this many pooled pixels is thin enough
+#: to be part of a ruled or printed line (a 1-3 px line at 720p pools to 1-2 px; the stem of a digit
+#: crossing it is far longer across, so the line's thread breaks there and is closed again below).
+THIN_RUN = 5
+#: A thread of thin ink is a line when its mean thickness (ink / length, pooled pixels) is at most
+#: this: a ruled line with the odd flat stroke of a digit sitting on it, not a word or a digit.
+LINE_THICKNESS = 4.0
+#: A line is at least this many times longer than it is thick (mean thickness on the pooled mask): a
+#: ruled line across a page is hundreds of times, the stem of a 1 ten to twenty.
+LINE_ASPECT = 30.0
+#: A line has ink within a pixel of its path in at least this share of its columns (a dashed or faint
+#: printed line too; the stems of a column of digits one under the other do not line up so).
+LINE_PRESENT = 0.7
+#: A line may slope up to this much (rise over run): a page photographed up to ~8 degrees askew.
+LINE_SLOPE = 0.15
+#: Ink darker than this share of a line's core grey is a pen stroke running along it, and stays (1.0:
+#: off). Off, because what keeps strokes is their thickness across the line (``_take_out``): measured on
+#: the 28 real dev files and 20 seeds of the squared-paper scene, 0.8 read 3% fewer real digits (blue
+#: ballpoint on blue ruled lines is no darker than the lines' core) and the same squared-paper scenes.
+PEN_DARKER = 1.0
+#: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
+SQUEEZE = 4
+#: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
+#: crossing it) do not end its thread.
 LINE_GAP = 9
-
-
-def _runs(mask: np.ndarray, length: int, vertical: bool) -> np.ndarray:
-    """Straight runs of ink at least ``length`` px long along one axis, found on the mask pooled by
-    ``LINE_POOL`` across that axis (any ink in the pooled pixel counts), so a line sloping a few degrees
-    still gives long runs. Returned at the pooled size."""
-    h, w = mask.shape
-    size = (w, max(1, h // LINE_POOL)) if not vertical else (max(1, w // LINE_POOL), h)
-    along = (LINE_GAP, 1) if not vertical else (1, LINE_GAP)
-    run = (length, 1) if not vertical else (1, length)
-    pooled = cv2.compare(cv2.resize(mask, size, interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
-    # Bridge the small gaps of a faint or dotted printed line first, then keep only the long runs.
-    pooled = cv2.morphologyEx(pooled, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, along))
-    return cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, run))
 
 
 def line_lengths(frame_w: int, frame_h: int, share: float, digit_height: float | None = None,
@@ -51,83 +58,283 @@ def line_lengths(frame_w: int, frame_h: int, share: float, digit_height: float |
     return max(int(frame_w * share), protect), max(int(frame_h * share), protect)
 
 
-def line_regions(mask: np.ndarray, boxes: np.ndarray, lengths: tuple[int, int]) -> list[tuple[int, int, int, int]]:
-    """Boxes of the pieces of ink that may hold ruled or grid lines: long and thin for their length (a
-    ruled line, with the digits that touch it), or long both ways and mostly empty (a grid). A big digit
-    is long but not thin, so it is never searched for lines. ``boxes``: ``(x, y, w, h)`` rows of the
-    pieces; ``lengths``: the shortest horizontal and vertical lines (``line_lengths``)."""
-    long_x, long_y = lengths
-    regions = []
-    for x, y, bw, bh in boxes.tolist():
-        if bw < long_x and bh < long_y:
-            continue
-        ink = cv2.countNonZero(mask[y: y + bh, x: x + bw])
-        long_side = max(bw, bh)
-        thin = ink / float(long_side) * LINE_ASPECT <= long_side
-        net = bw >= long_x and bh >= long_y and ink <= 0.2 * bw * bh
-        if thin or net:
-            regions.append((x, y, bw, bh))
-    return regions
+def pool_factor(frame_w: int, frame_h: int) -> int:
+    """The integer factor the line search pools the mask by (``LINE_SIDE``)."""
+    return max(1, min(frame_w, frame_h) // LINE_SIDE)
 
 
-def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None,
-                 regions: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
-    """Remove ruled and grid lines, in both directions, from the ink mask (within ``regions``, boxes
-    ``(x, y, w, h)``, or everywhere); a new mask is returned.
+def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> np.ndarray:
+    """Remove ruled, grid and table lines, in both directions, from the ink mask; a new mask is returned.
 
-    A line is a straight run of ink at least ``lengths`` (horizontal, vertical) long and at least
-    ``LINE_ASPECT`` times longer than thick; with the digit height in ``lengths`` (``line_lengths``), the
-    stem of a 1 or the bar of a 7, however large, stays. With the frame's ``gray`` values,
-    ink much darker than the line's own (a pen stroke along a faint printed line) stays too. Where a
-    stroke crossed a removed line, the gap is bridged again.
+    A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
+    ``LINE_THICKNESS`` thick at most, ``LINE_ASPECT`` times longer than thick, and followed piece by
+    piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
+    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. Only ink no thicker across
+    the line than the line itself is taken out, so a stroke crossing or touching it stays whole (with the
+    frame's ``gray`` and ``PEN_DARKER`` below 1, ink darker than the line's core stays too). Where a stroke
+    crossed a removed line, the gap is bridged again. The search runs once over the whole frame, on the
+    mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
-    long_x, long_y = lengths
+    f = pool_factor(w, h)
+    pooled = mask if f == 1 else cv2.compare(
+        cv2.resize(mask[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
     out = mask.copy()
-    for x, y, bw, bh in regions if regions is not None else [(0, 0, w, h)]:
-        for vertical in (False, True):
-            length = long_y if vertical else long_x
-            if length < 8 or length > (bh if vertical else bw):
-                continue
-            # A margin around the region, for the bridging across lines at its border.
-            x0, y0, x1, y1 = max(0, x - 8), max(0, y - 8), min(w, x + bw + 8), min(h, y + bh + 8)
-            _remove_runs(mask[y0:y1, x0:x1], out[y0:y1, x0:x1], None if gray is None else gray[y0:y1, x0:x1],
-                         length, vertical)
+    bands = []
+    for vertical in (False, True):
+        length = lengths[1] if vertical else lengths[0]
+        if length < 8:
+            continue
+        found = _follow_lines(np.ascontiguousarray(pooled.T) if vertical else pooled, max(2, length // f),
+                              max(2, LINE_GAP // f))
+        if not found:
+            continue
+        # The band is drawn at full size: a pooled pixel stands for f of them, so the line's path runs
+        # through the middle of its pooled pixels, placed to within f or so either side: the band is the
+        # line's thickness and 2f each side (on 20 seeds of the squared-paper scene, 1f each side left
+        # bits of line beside it, 3f cut shallow strokes crossing it). Only the ink as thin as the line
+        # under the band goes (_take_out), so a wider band does not take a stroke.
+        band = np.zeros_like(mask)
+        widest = thickest = 0
+        full = np.ascontiguousarray(mask.T) if vertical else mask
+        for path, thickness in found:
+            path = path * f + (f - 1) / 2.0
+            if f > 1:
+                # Pooling overstates a line's thickness up to f times: measured again at full size
+                # (every f-th column).
+                thickness = _thickness(full, path, THIN_RUN * f, f)
+            thickest = max(thickest, thickness)
+            if vertical:
+                path = path[:, ::-1]
+            width = max(1, int(round(thickness)) + 4 * f)
+            widest = max(widest, width)
+            cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
+        bands.append((band, widest + 2, int(thickest), vertical))
+    taken = []
+    for band, width, thickness, vertical in bands:
+        # One direction after the other, each on what the other left (where a grid's lines cross, the
+        # first pass keeps the crossing as ink thicker than its line, the second takes it out with its
+        # own line, or the dots' clean-up below does). Only the strips of the frame
+        # that hold a band are worked on (with a margin for the bridging and the residue test): a page
+        # with its two edges in view costs two strips, not two whole frames.
+        removed = np.zeros_like(mask)
+        margin = 2 * width + 4
+        rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
+        for a, b in _strips(rows, margin, band.shape[1 if vertical else 0]):
+            part = (slice(None), slice(a, b)) if vertical else (slice(a, b), slice(None))
+            removed[part] = _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band[part],
+                                      width, thickness, vertical)
+        taken.append(removed)
+    if len(taken) == 2:
+        # Where a grid's lines cross, the ink is darker (two lines over each other) and as thick as the
+        # other line: what is left there, away from any other ink, is a dot of the grid, not writing.
+        crossings = cv2.bitwise_and(bands[0][0], bands[1][0])
+        near = max(bands[0][1], bands[1][1])
+        beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
+        out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
     return out
 
 
-def _remove_runs(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, length: int, vertical: bool) -> None:
-    """Take the lines of one direction out of ``out`` (a view, changed in place), found on ``mask``."""
+def _strips(rows: np.ndarray, margin: int, size: int) -> list[tuple[int, int]]:
+    """Ranges ``(start, stop)`` covering the given sorted row (or column) indices with ``margin`` either
+    side, overlapping ranges merged."""
+    if not len(rows):
+        return []
+    breaks = np.flatnonzero(np.diff(rows) > 2 * margin)
+    starts = np.r_[rows[0], rows[breaks + 1]]
+    stops = np.r_[rows[breaks], rows[-1]]
+    return [(max(0, int(a) - margin), min(size, int(b) + 1 + margin)) for a, b in zip(starts, stops)]
+
+
+def _thickness(mask: np.ndarray, path: np.ndarray, reach: int, every: int = 1) -> float:
+    """The ink's thickness across a horizontal ``path`` (``(N, 2)`` x, y points) in ``mask``: the median,
+    over its columns (every ``every``-th), of the ink within ``reach`` rows of it, so that the strokes
+    crossing the line do not count."""
     h, w = mask.shape
-    runs = _runs(mask, length, vertical)
-    if not runs.any():
-        return
-    contours = outer_contours(runs)
-    rects = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
-    long_side = rects[:, 3] if vertical else rects[:, 2]
-    # A run's thickness in source pixels, from its pooled outline's area: an upper bound, since a
-    # pooled pixel stands for LINE_POOL of them across the run.
-    thickness = (np.array([cv2.contourArea(c) for c in contours]) / np.maximum(1.0, long_side) + 1.0) * LINE_POOL
-    is_line = (long_side >= length) & (long_side >= LINE_ASPECT * thickness)
-    if not is_line.any():
-        return
-    band = np.zeros_like(runs)
-    cv2.drawContours(band, [c for c, keep in zip(contours, is_line) if keep], -1, 255, thickness=cv2.FILLED)
-    # A line broken by noise or a faint stretch leaves short pieces between its runs: carry each run on
-    # along its own direction by half the shortest line, so the pieces in line with it go too.
-    carry = max(3, length // 2) | 1
-    band = cv2.dilate(band, cv2.getStructuringElement(cv2.MORPH_RECT, (1, carry) if vertical else (carry, 1)))
-    # Back to full size: each pooled pixel covers LINE_POOL rows (or columns) of the mask.
-    band = cv2.resize(band, (w, h), interpolation=cv2.INTER_NEAREST)
-    lines = cv2.bitwise_and(mask, band)
-    if gray is not None and lines.any():
-        # Printed lines are usually fainter than pen ink: where a stroke runs along a line, the
-        # pixels clearly darker than the line's own ink are the stroke's, and stay.
-        typical = float(np.median(gray[lines > 0]))
+    x0, x1 = max(0, int(path[1, 0])), min(w, int(path[-2, 0]) + 1)
+    columns = np.arange(x0, x1, every)
+    if not len(columns):
+        return 1.0
+    rows = np.round(np.interp(columns, path[:, 0], path[:, 1])).astype(np.int64)[:, None] + np.arange(-reach, reach + 1)
+    ink = (mask[np.clip(rows, 0, h - 1), columns[:, None]] > 0) & (rows >= 0) & (rows < h)
+    return max(1.0, float(np.median(np.count_nonzero(ink, axis=1))))
+
+
+def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.ndarray, float]]:
+    """The horizontal lines of a pooled mask: for each, its path (float ``(N, 2)`` x, y points, carried
+    on past both ends) and its thickness, in pooled pixels."""
+    ph, pw = pooled.shape
+    if length > pw:
+        return []
+    # Thin ink: what is left once the ink that is thick across the line's direction is gone.
+    # (Beyond the frame is no ink: a line along the frame's edge is thin too.)
+    thick = cv2.morphologyEx(pooled, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, THIN_RUN)),
+                             borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    thin = cv2.subtract(pooled, thick)
+    # Close the thread across the gaps of a dotted line and where a stroke crossed it.
+    thin = cv2.morphologyEx(thin, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (gap, 1)))
+    # A line sloping at most LINE_SLOPE runs at least 1 / LINE_SLOPE pixels along each row: shorter bits
+    # (specks, the flat bits of writing) are no line, and need no labelling.
+    shortest_run = int(1 / LINE_SLOPE) - 1
+    thin = cv2.morphologyEx(thin, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (shortest_run, 1)))
+    # Labelled on the thread squeezed along the line by SQUEEZE (any ink in a squeezed pixel counts): a
+    # thread stays one piece, lines stay apart, and the labelling costs a SQUEEZE-th.
+    q = SQUEEZE if pw >= SQUEEZE * 8 else 1
+    if q > 1:
+        squeezed = cv2.resize(thin[:, : pw - pw % q], (pw // q, ph), interpolation=cv2.INTER_AREA)
+        thin = cv2.compare(squeezed, 0, cv2.CMP_GT)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    if count <= 1:
+        return []
+    widths, areas, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_HEIGHT]
+    # Pieces of thread: thin (a ruled line with the odd flat stroke of a digit on it) and flat (sloping at
+    # most LINE_SLOPE). A line broken where digits are written on it comes in several pieces, each a
+    # quarter of the shortest line at least (the pieces between the digits of a word on a ruled line).
+    # (Widths and areas are squeezed alike, so their ratio is still the thread's thickness.)
+    shortest = max(4, length // 4)
+    threads = np.flatnonzero((widths * q >= shortest) & (areas <= LINE_THICKNESS * widths)
+                             & (heights <= LINE_SLOPE * widths * q + 2 * THIN_RUN)) + 1
+    # Followed piece by piece (a curled page bends its lines): pieces of half the shortest line.
+    step = max(8, length // 2)
+    squeezed_step = max(2, step // q)
+    segments = []  # each: (start, end, points x, points y), in pooled pixels
+    for i in threads.tolist():
+        x, y, bw, bh = (int(v) for v in stats[i, :4])
+        ys, xs = np.nonzero(labels[y: y + bh, x: x + bw] == i)
+        piece = xs // squeezed_step
+        pieces = int(piece.max()) + 1
+        # Rows of thread in each piece, three rows at a time (a line one or two pooled pixels thick,
+        # sloping a little): a line fills a row across the piece, at least half of it; a digit's flat
+        # stroke on the line, or the writing that joins two lines into one thread, does not.
+        rows = np.bincount(piece * bh + ys, minlength=pieces * bh).reshape(pieces, bh).astype(np.float64)
+        window = rows.copy()
+        window[:, 1:] += rows[:, :-1]
+        window[:, :-1] += rows[:, 1:]
+        spans = np.minimum(squeezed_step, bw - np.arange(pieces) * squeezed_step).astype(np.float64)
+        above = np.zeros_like(window)
+        above[:, 1:] = window[:, :-1]
+        below = np.zeros_like(window)
+        below[:, :-1] = window[:, 1:]
+        peak = (window >= 0.5 * spans[:, None]) & (window >= above) & (window > below)
+        # Each line is followed from piece to piece: a peak continues the track whose last row it is
+        # within two rows (and the slope) of, a piece or two back; else it starts a track.
+        tracks: list[list] = []  # each: [last piece, first piece, points x, points y]
+        for k, r in zip(*np.nonzero(peak)):
+            k, row = int(k), float(y + r)
+            best = None
+            for track in tracks:
+                miss = abs(row - track[3][-1])
+                if 0 < k - track[0] <= 2 and miss <= 2 + LINE_SLOPE * step * (k - track[0]):
+                    if best is None or miss < abs(row - best[3][-1]):
+                        best = track
+            centre = (x + min(bw, (k + 0.5) * squeezed_step)) * q
+            if best is None:
+                tracks.append([k, k, [centre], [row]])
+            else:
+                best[0] = k
+                best[2].append(centre)
+                best[3].append(row)
+        for last, first, px, py in tracks:
+            segments.append(((x + first * squeezed_step) * q, min(x + bw, x + (last + 1) * squeezed_step) * q, px, py))
+    chains: list[list] = []  # each: [points x, points y, spans (start, width)]
+    for x0, x1, px, py in sorted(segments, key=lambda seg: seg[0]):
+        # A piece continues the chain whose end, carried on at its slope, it meets: the same line, on the
+        # other side of a digit (at most a shortest line further on).
+        best, offset = None, float(THIN_RUN)
+        for chain in chains:
+            cx, cy = chain[0], chain[1]
+            gap = x0 - chain[2][-1][0] - chain[2][-1][1]
+            if gap < -step or gap > length:
+                continue
+            slope = (cy[-1] - cy[0]) / (cx[-1] - cx[0]) if cx[-1] - cx[0] >= step else 0.0
+            miss = abs(py[0] - (cy[-1] + slope * (px[0] - cx[-1])))
+            if miss <= offset:
+                best, offset = chain, miss
+        if best is None:
+            chains.append([px, py, [(x0, x1 - x0)]])
+        else:
+            best[0].extend(px)
+            best[1].extend(py)
+            best[2].append((x0, x1 - x0))
+    # Each line is carried on along itself by half the shortest line past its ends (a line that fades,
+    # or runs on under a digit's loop).
+    reach = step / 2.0 + length // 2
+    across = np.arange(-THIN_RUN, THIN_RUN + 1)
+    found = []
+    for px, py, spans in chains:
+        start, end = spans[0][0], max(x + bw for x, bw in spans)
+        covered = sum(bw for _, bw in spans)
+        # Long, and mostly thread (a row of writing does not join up into one).
+        if end - start < length or covered < 0.5 * (end - start):
+            continue
+        px, py = np.array(px), np.array(py)
+        if len(px) == 1:
+            px, py = np.array([start, end - 1.0]), np.repeat(py, 2)
+        # The ink's own thickness across the path, column by column (the thread is only the thin part of
+        # it: a stroke as thick as the thin limit leaves a sparse thread), the median column so the
+        # strokes crossing the line do not count; much longer than thick (the stem of a tall 1 drawn in
+        # a thin pen is thin, but not that long for its width).
+        columns = np.concatenate([np.arange(x, x + bw) for x, bw in spans])
+        rows = np.round(np.interp(columns, px, py)).astype(np.int64)[:, None] + across
+        ink = (pooled[np.clip(rows, 0, ph - 1), columns[:, None]] > 0) & (rows >= 0) & (rows < ph)
+        thickness = float(np.median(np.count_nonzero(ink, axis=1)))
+        if thickness > LINE_THICKNESS or covered < LINE_ASPECT * thickness:
+            continue
+        # A line is there, on its path, in most of its columns (within a pixel): a column of digits
+        # written one under the other, whose stems the closing joins into a thread, wanders.
+        centre = THIN_RUN
+        if np.count_nonzero(ink[:, centre - 1: centre + 2].any(axis=1)) < LINE_PRESENT * len(columns):
+            continue
+        slope0 = (py[1] - py[0]) / max(1.0, px[1] - px[0])
+        slope1 = (py[-1] - py[-2]) / max(1.0, px[-1] - px[-2])
+        path = np.concatenate([[(px[0] - reach, py[0] - slope0 * reach)], np.c_[px, py],
+                               [(px[-1] + reach, py[-1] + slope1 * reach)]])
+        found.append((path, max(1.0, thickness)))
+    return found
+
+
+def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: np.ndarray, width: int,
+              thickness: int, vertical: bool) -> np.ndarray:
+    """Take the lines under ``band`` (``width`` pixels wide, the lines ``thickness`` thick) out of ``out``
+    (changed in place), their thickness judged on ``mask``, and bridge the strokes that crossed them;
+    return the ink taken out.
+
+    Only ink that is no thicker across the line than the line itself goes: where a stroke crosses the
+    line or runs along it, the ink there is thicker than the line, and stays whole. With ``gray``, ink
+    clearly darker than the line's own stays too (a pen stroke as thin as a faint printed line)."""
+    lines = cv2.bitwise_and(out, band)
+    if not lines.any():
+        return lines
+    run = thickness + 2
+    beyond = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1) if vertical else (1, run)),
+                              borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    lines = cv2.subtract(lines, beyond)
+    if gray is not None and PEN_DARKER < 1.0 and lines.any():
+        # The line's own grey is that of its core (the darker quarter of its pixels; the rest is its
+        # fringe).
+        typical = float(np.percentile(gray[lines > 0], 25))
         lines = cv2.bitwise_and(lines, cv2.compare(gray, typical * PEN_DARKER, cv2.CMP_GE))
     cleaned = cv2.subtract(out, lines)
     # Bridge strokes that crossed a line: close across it, but only inside what was removed.
-    across = max(3, int(np.percentile(thickness[is_line], 90)) + 3)
-    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (across, 1) if vertical else (1, across))
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1) if vertical else (1, width))
     bridged = cv2.bitwise_and(cv2.morphologyEx(cleaned, cv2.MORPH_CLOSE, kernel), lines)
-    out[:] = cv2.bitwise_or(cleaned, bridged)
+    cleaned = cv2.bitwise_or(cleaned, bridged)
+    # What is left inside the band and joins no ink outside it (a knot of the line, a blot where it
+    # is thicker) is the line's, not writing: grown from the ink outside, across the band's width.
+    ring = np.ones((3, 3), np.uint8)
+    reach = 2 * (width // 2 + 1) + 1
+    joined = cv2.bitwise_and(cv2.dilate(cv2.subtract(cleaned, band), np.ones((reach, reach), np.uint8)), cleaned)
+    residue = cv2.subtract(cv2.bitwise_and(cleaned, band), joined)
+    if residue.any():
+        # A stroke running along inside the band is reached only at its ends, or not at all (a thin 1
+        # written along a grid line): a piece that touches what was reached, or is longer than twice the
+        # band's width along it, is writing (morphology along the line, not a labelling of the frame).
+        def along(size: int) -> np.ndarray:
+            return cv2.getStructuringElement(cv2.MORPH_RECT, (1, size) if vertical else (size, 1))
+
+        seeds = cv2.bitwise_or(cv2.bitwise_and(cv2.dilate(joined, ring), residue),
+                               cv2.morphologyEx(residue, cv2.MORPH_OPEN, along(2 * width + 1)))
+        residue = cv2.subtract(residue, cv2.bitwise_and(cv2.dilate(seeds, along(4 * width + 1)), residue))
+    out[:] = cv2.subtract(cleaned, residue)
+    return cv2.bitwise_or(cv2.subtract(lines, bridged), residue)

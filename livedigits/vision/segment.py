@@ -10,13 +10,14 @@ dense page, or one marker digit that fills the frame):
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
    such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
    around it) nothing is ink.
-3. **Lines** (``lines.py``). Ink that is long and thin for its length (ruled and grid lines, in both
-   directions, even sloping a little) loses its straight runs; strokes of digits that crossed them are
-   bridged again.
+3. **Lines** (``lines.py``). Ruled, grid and table lines, in both directions, sloping or bowed, are
+   found once per frame and taken out where the ink is no thicker than the line; strokes of digits
+   that crossed them stay, or are bridged again.
 4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
    size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
-   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there.
+   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
+   there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions, no state.
 """
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import line_lengths, line_regions, outer_contours, remove_lines
+from livedigits.vision.lines import line_lengths, outer_contours, remove_lines
 from livedigits.vision.normalize import normalize_ink
 from livedigits.types import Box, Candidate
 
@@ -101,8 +102,9 @@ class SegmentConfig:
     largest first. It bounds the classifier's batch on a frame of noise; a dense page never reaches it,
     and when it bites ``Segmentation.dropped`` says how many were left out."""
     max_side: int = 2560
-    """Frames larger than this are shrunk for segmentation (an 8K frame is read, not choked on; a 12 MP
-    phone photo keeps its small writing legible)."""
+    """Frames larger than this are shrunk for segmentation, by the smallest whole factor that brings them
+    to it (an 8K frame is read, not choked on; a 12 MP phone photo, halved to 2000 px, keeps its small
+    writing legible)."""
     roi: tuple[int, int, int, int] | None = None
     """Optional region of interest ``(x, y, w, h)`` in source pixels; only ink inside it is read."""
 
@@ -118,6 +120,10 @@ FULL_MATRIX_LIMIT = 200_000
 #: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
 #: for lines everywhere, not only around long pieces.
 MANY_PIECES = 300
+#: On a page of three pieces or more, a piece less than this share of their median height is a speck,
+#: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
+#: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
+SPECK_SHARE = 0.3
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -347,38 +353,43 @@ def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, co
     return all(np.count_nonzero(line) <= config.border_contact * extent for line, extent in edges)
 
 
-def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, mask: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
+def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
     """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
     inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
     itself, clearly brighter than the piece's ink and about as bright as the paper estimate there. The
     sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
-    knot in the wood of the table beside the page fails the second. The strips' sums come from one
-    integral image of three channels (paper pixels, their grey, their estimate)."""
+    knot in the wood of the table beside the page fails the second. ``ink`` is every pixel that is no
+    paper: the ink, and the ruled and printed lines taken out of it (a digit touching a cell's border has
+    paper on that side, behind the border). Each strip is measured where it is (a few hundred pixels a
+    box), not through integral images of the frame."""
     frame_h, frame_w = gray.shape
-    not_ink = cv2.bitwise_not(mask)
-    # Sums of 0/1 and 0-255 values over a frame of up to 2560 x 2560 pixels fit 32-bit integers.
-    sums = cv2.integral(cv2.merge([cv2.bitwise_and(not_ink, 1), cv2.bitwise_and(gray, not_ink),
-                                   cv2.bitwise_and(limit, not_ink)]), sdepth=cv2.CV_32S)
-    boxes = np.array([box for box, _ in kept], np.int64)
-    x, y, w, h = (boxes[:, k] for k in range(4))
-    ink_level = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
-    brighter = ink_level / (1.0 - 0.5 * config.ink_contrast)
     # The estimate is stored as the ink threshold, paper * (1 - contrast); "about as bright" is at least
     # (1 - contrast / 2) of the paper (a little noise is fine; a shade or a table is not).
     near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
-    t = np.maximum(2, np.minimum(w, h) // 4)
-    ok = np.ones(len(boxes), bool)
-    for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
-                           (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
-        x0, y0 = np.clip(x0, 0, frame_w), np.clip(y0, 0, frame_h)
-        x1, y1 = np.clip(x1, 0, frame_w), np.clip(y1, 0, frame_h)
-        area = np.maximum(0, x1 - x0) * np.maximum(0, y1 - y0)
-        count, side, estimate = (sums[y1, x1].astype(np.float64) - sums[y0, x1] - sums[y1, x0] + sums[y0, x0]).T
-        # A side outside the frame, or all ink (a neighbour's stroke fills it), says nothing.
-        judged = (area > 0) & (count >= 0.2 * np.maximum(area, 1))
-        side, estimate = side / np.maximum(count, 1.0), estimate / np.maximum(count, 1.0)
-        ok &= ~judged | ((side >= brighter) & (side >= near_paper * estimate))
+    ok = np.ones(len(kept), bool)
+    for k, ((x, y, w, h), patch) in enumerate(kept):
+        brighter = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0] / (1.0 - 0.5 * config.ink_contrast)
+        t = max(2, min(w, h) // 4)
+        for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
+                               (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
+            x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
+            if x1 <= x0 or y1 <= y0:
+                continue  # outside the frame: nothing is known there
+            paper = cv2.compare(ink[y0:y1, x0:x1], 0, cv2.CMP_EQ)
+            # A side all ink (a neighbour's stroke fills it) says nothing.
+            if cv2.countNonZero(paper) < 0.2 * (x1 - x0) * (y1 - y0):
+                continue
+            side = cv2.mean(gray[y0:y1, x0:x1], mask=paper)[0]
+            if side < brighter or side < near_paper * cv2.mean(limit[y0:y1, x0:x1], mask=paper)[0]:
+                ok[k] = False
+                break
     return ok
+
+
+def _without_specks(kept: list) -> list:
+    """The kept ``(box, patch)`` pieces without the specks (``SPECK_SHARE`` of their median height)."""
+    typical = float(np.median([box[3] for box, _ in kept]))
+    return [(box, patch) for box, patch in kept if box[3] >= SPECK_SHARE * typical]
 
 
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
@@ -461,9 +472,16 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         offset_x, offset_y = rx, ry
     scale = 1.0
     if gray.size and max(gray.shape) > config.max_side:
-        scale = config.max_side / float(max(gray.shape))
-        size = (max(1, int(gray.shape[1] * scale)), max(1, int(gray.shape[0] * scale)))
-        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
+        # Shrunk by a whole factor: INTER_AREA at an integer ratio is a plain block mean, several times
+        # cheaper than at a fractional one (a 12 MP photo: 4000 -> 2000 px).
+        factor = -(-max(gray.shape) // config.max_side)
+        scale = 1.0 / factor
+        gh, gw = gray.shape[0] - gray.shape[0] % factor, gray.shape[1] - gray.shape[1] % factor
+        if gh and gw:
+            gray = cv2.resize(gray[:gh, :gw], (gw // factor, gh // factor), interpolation=cv2.INTER_AREA)
+        else:  # a sliver thinner than the factor: shrunk along its length only
+            gray = cv2.resize(gray, (max(1, gray.shape[1] // factor), max(1, gray.shape[0] // factor)),
+                              interpolation=cv2.INTER_AREA)
     h, w = gray.shape[:2]
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
@@ -473,6 +491,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
     # could carry clear ink along it.
     mask = clear if faint is None else faint
+    unlined = mask
     contours = outer_contours(mask)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
@@ -480,10 +499,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     many = len(boxes) > MANY_PIECES
     if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
         lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
-        # Hundreds of pieces: perhaps faint grid lines that the threshold broke up; search everywhere.
-        regions = [(0, 0, w, h)] if many else line_regions(mask, boxes, lengths)
-        if regions:
-            mask = remove_lines(mask, lengths, gray, regions)
+        # One search over the whole frame, on one pooled mask (lines.remove_lines).
+        mask = remove_lines(mask, lengths, gray)
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
     if faint is not None or mask is not clear:
@@ -526,8 +543,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
     if kept:
-        sides_ok = _paper_on_every_side(gray, limit, mask, kept, config)
+        # Ink is no paper, nor are the lines taken out of it, with their soft edges (a pixel either side).
+        no_paper = mask
+        if unlined is not mask:
+            no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
+        sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
+    if len(kept) >= 3:
+        kept = _without_specks(kept)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
