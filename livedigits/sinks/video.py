@@ -107,15 +107,8 @@ class VideoFile:
         self._failed = True
         why = getattr(exc, "strerror", None) or str(exc)
         self._abandon()
-        try:
-            count = self.frames_in_file()
-        except (OSError, ValueError):
-            count = 0
+        count = self._count_or_remove()
         if count == 0:
-            try:
-                self.path.unlink()
-            except OSError:
-                pass
             kept = "the unplayable file was removed"
         else:
             kept = f"it holds {count} of the {self.frames_given} frames given and plays up to there"
@@ -183,9 +176,8 @@ class VideoFile:
         with av.open(str(self.path)) as container:
             return sum(1 for packet in container.demux(video=0) if packet.size)
 
-    def _check_written(self) -> None:
-        """A file that cannot be read back is removed (an .mp4 without its index plays nowhere); one
-        that holds fewer frames than were written is said so."""
+    def _count_or_remove(self) -> int:
+        """The frames the file holds; a file that holds none, or cannot be read back, is removed (0)."""
         try:
             count = self.frames_in_file()
         except (OSError, ValueError):
@@ -195,6 +187,13 @@ class VideoFile:
                 self.path.unlink()
             except OSError:
                 pass
+        return count
+
+    def _check_written(self) -> None:
+        """A file that cannot be read back is removed (an .mp4 without its index plays nowhere); one
+        that holds fewer frames than were written is said so."""
+        count = self._count_or_remove()
+        if count == 0:
             raise OutputError(f"the video {self.path} could not be finished ({disk_hint(self.path)}); "
                               "the unplayable file was removed")
         if count < self.frames_written:
