@@ -193,3 +193,36 @@ def test_a_misread_inside_a_stacked_fraction_is_a_doubt():
     signs = [bar_a, bar_b, bar_c, _sign("+", 55, 80), _sign("=", 150, 80)]
     assert [e.verdict for e in read_expressions(a + b + c, signs)] == ["wrong"]
     assert [e.verdict for e in read_expressions(a + b + c, signs, alternatives={box: ("6",)})] == ["unsure"]
+
+
+def test_the_shared_sign_classifier_reads_the_same_from_many_threads_at_once():
+    """The shipped sign classifier is one instance a process, used by the live pipeline and the server's
+    uploads from their own threads; each thread must get what a lone call gets (LiteRT raised under
+    concurrent invokes before the lock)."""
+    import threading
+
+    import numpy as np
+
+    from livedigits.classify.signs import default_sign_classifier
+
+    classifier = default_sign_classifier()
+    rng = np.random.default_rng(0)
+    batches = [rng.random((n, 28, 28, 1), dtype=np.float32) for n in (3, 5, 8, 13) * 2]
+    expected = [classifier.predict(b) for b in batches]
+    got: dict[int, list] = {}
+    errors: list[BaseException] = []
+
+    def work(i):
+        try:
+            got[i] = [classifier.predict(b) for b in batches for _ in range(20)][::20]
+        except BaseException as exc:  # noqa: BLE001 - reported below, with the thread's error
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    for i in range(6):
+        assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(got[i], expected))

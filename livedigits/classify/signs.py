@@ -14,6 +14,7 @@ same 40 crops on two busy cores, against 2 ms on one.
 from __future__ import annotations
 
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def _cached(path: str) -> "SignClassifier":
 
 
 def default_sign_classifier() -> "SignClassifier":
-    """The shipped sign classifier, loaded once a process (it holds no state between calls)."""
+    """The shipped sign classifier, loaded once a process and shared by every recognizer in it (the live
+    pipeline and the server's uploads alike): its LiteRT interpreters are used under a lock."""
     return _cached(str(default_sign_model_path()))
 
 
@@ -85,6 +87,8 @@ class SignClassifier:
         if self.classes != SIGN_CLASSES:
             raise ModelError(f"{self.path}: its classes {self.classes} are not {SIGN_CLASSES}; train it again")
         self._lite = None
+        # A LiteRT interpreter is not safe to invoke from two threads at once (the shared instance is).
+        self._lite_lock = threading.Lock()
         lite_path = self.path.with_suffix(".tflite")
         if use_lite and lite_path.is_file():
             from livedigits.classify.backends import lite_available
@@ -95,6 +99,10 @@ class SignClassifier:
         self.runtime = "numpy" if self._lite is None else "lite"
 
     def _lite_predict(self, x: np.ndarray) -> np.ndarray:
+        with self._lite_lock:
+            return self._lite_predict_locked(x)
+
+    def _lite_predict_locked(self, x: np.ndarray) -> np.ndarray:
         from ai_edge_litert.interpreter import Interpreter
 
         content, interpreters = self._lite
