@@ -257,6 +257,23 @@ def test_dense_pages():
     assert len(heights) >= 40 and np.median(heights) <= 24
 
 
+def test_spacing_pages_space_digits_wide_and_numbers_wider():
+    for seed in (SEED, SEED + 1):
+        _, truth = stress_scene(seed, only=("spacing",))
+        within, between = [], []
+        digits = sorted(truth["digits"], key=lambda d: (d["number"], d["box"][0]))
+        for a, b in zip(digits, digits[1:]):
+            gap = (b["box"][0] - a["box"][0] - a["box"][2]) / float(np.median([a["box"][3], b["box"][3]]))
+            if a["number"] == b["number"]:
+                within.append(gap)
+            elif abs((a["box"][1] + a["box"][3] / 2) - (b["box"][1] + b["box"][3] / 2)) < 0.5 * a["box"][3]:
+                between.append(gap)  # the next number on the same row
+        # One writer's gaps within a number, wider than a plain page's (0.12-0.35), and each space wider
+        # than every gap within a number on the page.
+        assert len(between) >= 3 and 0.28 < np.median(within) < 1.1
+        assert max(within) < min(between)
+
+
 def test_camera_faults():
     (blurred, _), (plain, _) = _pair("blur")
 

@@ -36,6 +36,19 @@ class ReadingConfig:
     """On a line that has such spaces, or tight gaps beside wide ones (``space_ratio`` apart), a gap of at
     least this many digit heights is a space too: "12 34" with a 0.7 height space is two numbers."""
     space_ratio: float = 1.8
+    """... and the wide gaps of a line, or the spaces of a page, are this many times its tight gaps at least
+    (each gap counted 0.1 digit height wider, so that touching digits do not make every ratio huge)."""
+    page_gaps: int = 8
+    """A page with at least this many gaps between neighbouring digits learns its writer's space from all of
+    them together (see ``page_space``): every line of the page is split by the same rule."""
+    page_separation: float = 0.75
+    """... when they fall into two clusters at least this clearly: the share of the variance of the gaps'
+    logarithms that lies between the two (Otsu's measure: 1 for two tight clusters, 0.75 for gaps spread
+    evenly, 0.64 for one bell-shaped cluster). On 200 seeds of the stress rows ``spacing``, ``dense``,
+    ``none``, ``ruled`` and ``grid``, 0.65-0.75 read the same numbers; 0.9 read 9% fewer of ``spacing``."""
+    max_within: float = 1.2
+    """Wider than this many digit heights, a gap is a space however the writer spaces the digits of a number:
+    the page's space is never set above it."""
     word_gap: float = 0.35
     """A digit this close (in digit heights) to letters that are no digits, with as many letters as digits,
     is part of a word ("A7", "TOTAL"), not a number."""
@@ -202,8 +215,83 @@ def _gaps(line: list[Detection], height: float) -> np.ndarray:
     return np.array(out, np.float64)
 
 
-def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
-    """Which gaps of one line are spaces between numbers, judged against the line's other gaps.
+#: The valley of a page's gaps at its space: at most this share of the gaps (and one at least may) lie
+#: within ``VALLEY_BAND`` times the space (gaps counted ``GAP_SHIFT`` wider) either side of it.
+VALLEY_SHARE = 0.08
+VALLEY_BAND = 1.15
+
+#: Gaps are compared as ratios of (gap + this many digit heights): two touching digits (gap 0) and two
+#: overlapping ones (a little below 0) are alike, not infinitely far apart.
+GAP_SHIFT = 0.1
+
+
+def _two_clusters(logs: np.ndarray, config: ReadingConfig) -> tuple[int, float, float] | None:
+    """Otsu's split of sorted values in two: ``(k, low mean, high mean)``, the low cluster ``logs[:k + 1]``;
+    None unless the two are clearly apart (``page_separation``, and means ``space_ratio`` apart)."""
+    count = logs.size
+    total = logs.var() if count >= 2 else 0.0
+    if total <= 1e-12:
+        return None
+    low = np.arange(1, count)  # splits after each sorted value: `low` values below, the rest above
+    sums = np.cumsum(logs)[:-1]
+    low_mean = sums / low
+    high_mean = (logs.sum() - sums) / (count - low)
+    between = (low / count) * (1 - low / count) * (high_mean - low_mean) ** 2
+    between[logs[1:] <= logs[:-1]] = 0.0  # split only between distinct values
+    k = int(np.argmax(between))
+    if between[k] < config.page_separation * total or high_mean[k] - low_mean[k] < np.log(config.space_ratio):
+        return None
+    return k, float(low_mean[k]), float(high_mean[k])
+
+
+def page_space(gaps: np.ndarray, config: ReadingConfig = DEFAULT_READING) -> float | None:
+    """The space between numbers of this page's writer, in digit heights, learnt from every gap of the page
+    (between neighbouring digits on its lines, each in its line's digit height); None when the page does
+    not show one.
+
+    A writer leaves a gap of their own between the digits of a number and a wider one between numbers, and
+    keeps to them over a page: the page's gaps are a mixture of clusters. They are split in two where the
+    between-cluster variance of their logarithms is largest (Otsu's method), and the split is the writer's
+    when the two are clearly apart (``page_separation``) and their typical gaps (geometric means)
+    ``space_ratio`` apart at least. The space lies in the valley between the two, within ``min_space``
+    .. ``max_within``: a page shows that its writer spaces the digits of a number wide, never that a gap
+    narrower than a line would take for a space is one. A page with fewer
+    than ``page_gaps`` gaps, or whose gaps are all alike (a column of single digits, one long number a
+    line), has none: its lines are judged one by one (``_spaces``)."""
+    if gaps.size < max(2, config.page_gaps):
+        return None
+    logs = np.sort(np.log(np.maximum(gaps, 0.0) + GAP_SHIFT))
+    split = _two_clusters(logs, config)
+    if split is None:
+        return None
+    top = logs.size
+    k, low_mean, high_mean = split
+    # Otsu's split leans towards the wider cluster when it has a long tail (spaces vary more than the gaps
+    # within a number): the space is put in the valley, where the gaps are sparsest between the tight
+    # cluster's mean and the next one's: the widest span of `step` consecutive gaps (a span of one is too
+    # easily a chance hole in a cluster), and in it at the widest step.
+    part = logs[:top]
+    step = max(1, int(round(np.sqrt(top) / 2)))
+    starts = np.flatnonzero((part[:-step] >= low_mean - 1e-9) & (part[step:] <= high_mean + 1e-9))
+    if starts.size:
+        i = int(starts[np.argmax(part[starts + step] - part[starts])])
+        k = i + int(np.argmax(np.diff(part[i: i + step + 1])))
+    # ... and no wider than ``space_ratio`` times the writer's typical gap within a number (the median of
+    # the tight cluster): a table's numbers in neighbouring cells, a ruling taken out between them, are
+    # a cluster of their own between the digits of a number and the spaces across the page.
+    middle = min(0.5 * (part[k] + part[k + 1]), float(np.median(logs[: split[0] + 1])) + np.log(config.space_ratio))
+    # A writer's two clusters leave a valley between them: where the gaps run on evenly across it (the
+    # box walls of a form read beside its digits, pieces of print), the page shows no space of its own.
+    near = np.count_nonzero(np.abs(logs - middle) < np.log(VALLEY_BAND))
+    if near > max(1, VALLEY_SHARE * logs.size):
+        return None
+    space = float(np.exp(middle)) - GAP_SHIFT
+    return min(max(space, config.min_space), config.max_within)
+
+
+def _spaces(gaps: np.ndarray, config: ReadingConfig, space: float | None = None) -> np.ndarray:
+    """Which gaps of one line are spaces between numbers: every gap of at least ``space`` when the page
+    has shown its writer's space (``page_space``), else judged against the line's other gaps.
 
     A line with clear spaces (wider than ``max_gap``) is written with spaces: there every gap of at least
     ``min_space`` is one. Otherwise a line of tight gaps and wide ones (``space_ratio`` apart, the wide
@@ -211,10 +299,12 @@ def _spaces(gaps: np.ndarray, config: ReadingConfig) -> np.ndarray:
     """
     if gaps.size == 0:
         return np.zeros(0, bool)
+    if space is not None:
+        return gaps >= space
     if (gaps > config.max_gap).any():
         return gaps >= config.min_space
     ordered = np.sort(gaps)
-    shifted = np.maximum(ordered, 0.0) + 0.1
+    shifted = np.maximum(ordered, 0.0) + GAP_SHIFT
     ratios = shifted[1:] / shifted[:-1]
     if ratios.size:
         k = int(np.argmax(ratios))
@@ -279,9 +369,13 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
     marks = list(marks)
     centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
-    for line in _lines(detections, config):
-        height = float(statistics.median([d.box.h for d in line]))
-        spaces = _spaces(_gaps(line, height), config)
+    lines = _lines(detections, config)
+    heights = [float(statistics.median([d.box.h for d in line])) for line in lines]
+    gaps = [_gaps(line, height) for line, height in zip(lines, heights)]
+    # One writer's space for the whole page, where the page shows it: lines split alike.
+    space = page_space(np.concatenate(gaps), config) if gaps else None
+    for line, height, line_gaps in zip(lines, heights, gaps):
+        spaces = _spaces(line_gaps, config, space)
         chunks = [[line[0]]]
         for k, det in enumerate(line[1:]):
             prev = chunks[-1][-1]

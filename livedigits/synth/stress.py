@@ -83,6 +83,8 @@ PHENOMENA: dict[str, str] = {
     "paper_colour": "coloured paper: yellow, blue, pink, green, recycled grey or kraft",
     "dense": "a dense page: digits 12-20 px, rows 1.4-2 digit heights apart, 4-11 numbers a row with uneven gaps "
              "(0.6-2.2 digit heights), filling the page (about 250-460 digits)",
+    "spacing": "a writer's own spacing: the digits of a number 0.3-0.8 digit heights apart (each gap within 25% "
+               "of the writer's), numbers 2.2-4 times that apart, unevenly, 3-6 of them a row",
     "blur": "defocus (sigma 1.3-2.6 px) or motion blur (5-12 px streak)",
     "noise": "sensor noise 7-16 grey levels, with colour noise",
     "jpeg": "JPEG quality 20-50",
@@ -338,6 +340,9 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
     rng = page.rng
     w = page.size[0]
     dense = "dense" in active
+    # A writer who spaces digits widely (issue 19: "12345 67891" read as fragments): its gap within a
+    # number (digit heights) and the range of its gaps between numbers, as multiples of that.
+    spacing = (float(rng.uniform(0.3, 0.8)), (2.2, 4.0)) if "spacing" in active else None
     for bottom in rows:
         x = margin + rng.uniform(0, 2.5) * h * (0.3 if dense else 1.0)
         if "printed" in active and rng.random() < 0.55:
@@ -347,12 +352,19 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
                 label += f" {int(rng.integers(1, 40))}"
             label += rng.choice([":", ".", ""])
             x = _print_text(page.printed, label, x, bottom, cap, page.font, max(1, int(round(cap / 9)))) + rng.uniform(0.6, 1.4) * h
-        count = int(rng.integers(4, 12)) if dense else int(rng.integers(1, 4))
+        count = int(rng.integers(4, 12)) if dense else int(rng.integers(3, 7)) if spacing else int(rng.integers(1, 4))
         for _ in range(count):
             text = _random_number(rng, dense)
-            if x + (0.75 * len(text) + 0.6) * h > w - margin:
+            if x + ((0.75 + (spacing[0] if spacing else 0.0)) * len(text) + 0.6) * h > w - margin:
                 break
-            x = page.write_number(text, x, bottom, h) + rng.uniform(*((0.6, 2.2) if dense else (1.2, 3.0))) * h
+            if spacing:
+                # This writer's gaps: each within 25% of its own within a number, and between numbers
+                # its gap times the page's ratio, unevenly.
+                within, between = spacing
+                x = page.write_number(text, x, bottom, h, gaps=(0.75 * within, 1.25 * within))
+                x += within * rng.uniform(*between) * h
+            else:
+                x = page.write_number(text, x, bottom, h) + rng.uniform(*((0.6, 2.2) if dense else (1.2, 3.0))) * h
             if "words" in active and rng.random() < 0.35:
                 word = str(rng.choice(HANDWRITTEN_WORDS))
                 if x + (0.55 * len(word) + 0.5) * h > w - margin:

@@ -1,0 +1,108 @@
+"""Numbers from digits on a page: the space between numbers judged against the writer's own gaps (issue 19)."""
+
+import numpy as np
+
+from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, group_numbers, page_space
+from livedigits.types import Box, Detection
+
+HEIGHT = 30
+
+
+def write(text_gaps, y, x=20, height=HEIGHT):
+    """Detections for a line written left to right: ``text_gaps`` is a list of (digit, gap before it in digit
+    heights); a 1 is a narrow box, other digits 0.6 of the height wide."""
+    out = []
+    for digit, gap in text_gaps:
+        x += int(round(gap * height))
+        w = int(0.2 * height) if digit == 1 else int(0.6 * height)
+        out.append(Detection(box=Box(x, y, w, height), digit=digit, confidence=0.99))
+        x += w
+    return out
+
+
+def line(numbers, y, within, between):
+    """One line of ``numbers`` (strings), gaps within a number cycling through ``within`` and between numbers
+    through ``between`` (digit heights)."""
+    spec, k, j = [], 0, 0
+    for n, text in enumerate(numbers):
+        for i, char in enumerate(text):
+            if i == 0:
+                gap = 0.0 if n == 0 else between[j % len(between)]
+                j += 1
+            else:
+                gap = within[k % len(within)]
+                k += 1
+            spec.append((int(char), gap))
+    return write(spec, y)
+
+
+def texts(detections, config=DEFAULT_READING):
+    return [n.text for n in group_numbers(detections, config)]
+
+
+LINE_BY_LINE = ReadingConfig(page_gaps=10**9)  # the page never judged as a whole: each line alone
+
+
+def test_two_long_numbers_on_a_line_with_uneven_gaps_stay_whole():
+    # "12345 67891 / 23456 19773": a writer who spaces the digits of a number 0.5-0.75 digit heights apart,
+    # and numbers 1.6-2.1 apart.
+    within = [0.55, 0.7, 0.6, 0.75, 0.5, 0.65]
+    page = line(["12345", "67891"], 100, within, [1.7]) + line(["23456", "19773"], 160, within[::-1], [2.1])
+    assert texts(page) == ["12345", "67891", "23456", "19773"]
+    # Judged line by line, the same page falls apart: a line with a gap over max_gap takes every gap over
+    # min_space for a space.
+    assert len(texts(page, LINE_BY_LINE)) > 4
+
+
+def test_dense_rows_of_two_digit_numbers_read_each_as_one_number():
+    # A counting sheet: rows of two-digit numbers, their digits half a digit height apart, the numbers
+    # 1.2-1.6 apart; "24" must not come out as "2 4".
+    rows = [["24", "16", "38", "51", "97"], ["62", "45", "13", "88", "70"], ["29", "34", "56", "81", "11"]]
+    page = []
+    for r, numbers in enumerate(rows):
+        page += line(numbers, 100 + 45 * r, [0.5, 0.55, 0.6], [1.2, 1.6, 1.4, 1.3])
+    assert texts(page) == [n for row in rows for n in row]
+    assert "2" in texts(page, LINE_BY_LINE)  # the line rule alone splits "24"
+
+
+def test_rows_spaced_alike_are_split_alike():
+    # Every row is written the same way, but one holds no gap wider than max_gap: alone it would be read
+    # as one number; with the page, as the others are.
+    wide = [["307", "42", "918"], ["55", "604", "71"]]
+    page = line(wide[0], 100, [0.15, 0.2], [1.3, 1.1]) + line(wide[1], 150, [0.2, 0.15], [1.2, 0.95])
+    page += line(["83", "19", "260"], 200, [0.2, 0.15], [0.7, 0.75])
+    assert texts(page) == ["307", "42", "918", "55", "604", "71", "83", "19", "260"]
+    assert texts(page, LINE_BY_LINE)[-1] == "8319260"
+
+
+def test_a_page_without_two_kinds_of_gap_is_judged_line_by_line():
+    # Single digits spaced evenly (a counting exercise) and long numbers alone on their lines: no clusters.
+    singles = write([(d, 0.0 if d == 1 else 0.9) for d in range(1, 10)], 100)
+    assert texts(singles) == [str(d) for d in range(1, 10)]
+    assert page_space(np.array([0.9] * 8)) is None
+    longs = line(["9840178855"], 100, [0.2, 0.25, 0.3], [1.0]) + line(["0611205921"], 150, [0.3, 0.2, 0.25], [1.0])
+    assert texts(longs) == ["9840178855", "0611205921"]
+
+
+def test_page_space_lies_between_the_writers_two_clusters():
+    rng = np.random.default_rng(0)
+    within = rng.uniform(0.55, 0.8, 60)
+    between = rng.uniform(1.8, 3.0, 20)
+    space = page_space(np.concatenate([within, between]))
+    assert space is not None and within.max() < space < between.min()
+    # Too few gaps to learn from: the page gives no space.
+    assert page_space(np.array([0.2, 0.25, 1.5, 0.2])) is None
+    # A page's space is never narrower than a line would take for one, nor wider than max_within.
+    tight = page_space(np.concatenate([rng.uniform(0.0, 0.05, 30), rng.uniform(0.3, 0.4, 10)]))
+    assert tight is None or tight >= DEFAULT_READING.min_space
+    loose = page_space(np.concatenate([rng.uniform(0.8, 1.0, 30), rng.uniform(6.0, 9.0, 10)]))
+    assert loose == DEFAULT_READING.max_within
+
+
+def test_gaps_running_on_evenly_through_the_valley_give_no_space():
+    # Box walls read beside the digits of a form, print: gaps of every width, no valley between clusters.
+    rng = np.random.default_rng(1)
+    gaps = np.concatenate([rng.uniform(0.0, 0.45, 50), np.geomspace(0.5, 1.25, 40), rng.uniform(1.3, 9.0, 60)])
+    assert page_space(gaps) is None
+    # The same page with its valley clear has a space.
+    assert page_space(np.concatenate([gaps[:50], gaps[90:]])) is not None
