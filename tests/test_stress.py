@@ -274,6 +274,19 @@ def test_spacing_pages_space_digits_wide_and_numbers_wider():
         assert max(within) < min(between)
 
 
+def test_touching_pages_write_the_digits_of_a_number_into_each_other():
+    _, truth = stress_scene(SEED, only=("touching",))
+    digits = sorted(truth["digits"], key=lambda d: (d["number"], d["box"][0]))
+    gaps = [(b["box"][0] - a["box"][0] - a["box"][2]) / a["box"][3] for a, b in zip(digits, digits[1:])
+            if a["number"] == b["number"]]
+    _, plain = stress_scene(SEED, only=())
+    digits = sorted(plain["digits"], key=lambda d: (d["number"], d["box"][0]))
+    plain_gaps = [(b["box"][0] - a["box"][0] - a["box"][2]) / a["box"][3] for a, b in zip(digits, digits[1:])
+                  if a["number"] == b["number"]]
+    # Boxes measured on the ink, turned a little by the camera: touching within a few pixels.
+    assert gaps and max(gaps) < 0.1 and min(gaps) < 0 and min(plain_gaps) > 0.05
+
+
 def test_camera_faults():
     (blurred, _), (plain, _) = _pair("blur")
 

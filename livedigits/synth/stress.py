@@ -85,6 +85,8 @@ PHENOMENA: dict[str, str] = {
              "(0.6-2.2 digit heights), filling the page (about 250-460 digits)",
     "spacing": "a writer's own spacing: the digits of a number 0.3-0.8 digit heights apart (each gap within 25% "
                "of the writer's), numbers 2.2-4 times that apart, unevenly, 3-6 of them a row",
+    "touching": "the digits of a number written touching or overlapping: gaps of -0.15 to 0.02 digit heights "
+                "(\"1000\" in one stroke of loops)",
     "blur": "defocus (sigma 1.3-2.6 px) or motion blur (5-12 px streak)",
     "noise": "sensor noise 7-16 grey levels, with colour noise",
     "jpeg": "JPEG quality 20-50",
@@ -357,7 +359,10 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
             text = _random_number(rng, dense)
             if x + ((0.75 + (spacing[0] if spacing else 0.0)) * len(text) + 0.6) * h > w - margin:
                 break
-            if spacing:
+            if "touching" in active and not spacing:
+                x = page.write_number(text, x, bottom, h, gaps=(-0.15, 0.02))
+                x += rng.uniform(*((0.6, 2.2) if dense else (1.2, 3.0))) * h
+            elif spacing:
                 # This writer's gaps: each within 25% of its own within a number, and between numbers
                 # its gap times the page's ratio, unevenly.
                 within, between = spacing
