@@ -248,3 +248,37 @@ def test_sloping_and_curled_ruled_lines_go_and_the_digits_stay(mnist_slice):
     for x, y, w, h in boxes:
         outside[max(0, y - 4): y + h + 4, max(0, x - 4): x + w + 4] = 0
     assert cv2.countNonZero(outside) < 0.01 * 640 * 3 * 10  # the ten lines' ink, nearly all gone
+
+
+def _list_of_zeros(pitch, rows=4, columns=4, height=40):
+    """Rows of 0s written one under another, ``pitch`` px apart (a list of amounts: "1000" row under row)."""
+    image = np.full((60 + rows * pitch, 60 + columns * 36), 235, np.uint8)
+    for r in range(rows):
+        for c in range(columns):
+            centre = (40 + c * 36, 30 + height // 2 + r * pitch)
+            size = (12, height // 2 - 1) if (r + c) % 2 else (11, height // 2 - 3)  # no two alike
+            cv2.ellipse(image, centre, size, 0, 0, 360, 30, 3, cv2.LINE_AA)
+    return image
+
+
+def test_whole_digits_one_under_another_stay_apart():
+    # Rows 46 px apart for 40 px digits: a 0 stands 4 px above the 0 under it, and the two made one tall
+    # piece that read as an 8.
+    found = segment(_list_of_zeros(46))
+    heights = sorted(c.box.h for c in found.candidates)
+    assert len(heights) == 16 and heights[-1] < 50
+
+
+def test_the_strokes_of_one_digit_still_join():
+    # A 7 whose bar is written apart, just above its stem, and a 5 whose flag stands apart: one piece each,
+    # beside whole digits of the same height.
+    image = np.full((140, 420), 235, np.uint8)
+    for k in range(4):  # whole digits beside them: the page's digit height
+        cv2.ellipse(image, (40 + 50 * k, 70), (12, 20), 0, 0, 360, 30, 3, cv2.LINE_AA)
+    cv2.line(image, (250, 50), (275, 50), 30, 3, cv2.LINE_AA)  # the 7's bar
+    cv2.line(image, (274, 55), (262, 90), 30, 3, cv2.LINE_AA)  # its stem, 3 px below
+    cv2.line(image, (310, 50), (332, 50), 30, 3, cv2.LINE_AA)  # the 5's flag
+    cv2.ellipse(image, (318, 75), (12, 14), 0, 200, 520, 30, 3, cv2.LINE_AA)  # its bowl, below
+    boxes = [c.box for c in segment(image).candidates]
+    assert len(boxes) == 6
+    assert all(b.h >= 35 for b in boxes if b.x > 240)  # bar and stem, flag and bowl: one digit each

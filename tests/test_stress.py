@@ -287,6 +287,20 @@ def test_touching_pages_write_the_digits_of_a_number_into_each_other():
     assert gaps and max(gaps) < 0.1 and min(gaps) < 0 and min(plain_gaps) > 0.05
 
 
+def test_column_pages_are_lists_written_one_entry_under_another():
+    _, truth = stress_scene(SEED, only=("column",))
+    numbers = truth["numbers"]
+    assert len(numbers) >= 12 and len(numbers) % 2 == 0
+    firsts, amounts = numbers[: len(numbers) // 2], numbers[len(numbers) // 2:]  # written column by column
+    lefts = [n["box"][0] for n in amounts]
+    heights = np.median([d["box"][3] for d in truth["digits"]])
+    # The amounts start one under another (within a fifth of a digit height or so), each on its own
+    # row, rows less than one and a half digit heights apart.
+    assert np.ptp(lefts) < 0.6 * heights and all(a["box"][0] > f["box"][0] + f["box"][2] for f, a in zip(firsts, amounts))
+    tops = sorted(n["box"][1] for n in amounts)
+    assert np.median(np.diff(tops)) < 1.6 * heights
+
+
 def test_camera_faults():
     (blurred, _), (plain, _) = _pair("blur")
 

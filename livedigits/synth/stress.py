@@ -85,6 +85,9 @@ PHENOMENA: dict[str, str] = {
              "(0.6-2.2 digit heights), filling the page (about 250-460 digits)",
     "spacing": "a writer's own spacing: the digits of a number 0.3-0.8 digit heights apart (each gap within 25% "
                "of the writer's), numbers 2.2-4 times that apart, unevenly, 3-6 of them a row",
+    "column": "a list written one entry under another: a 2-3 digit number and an amount (mostly 1 and zeros, "
+              "\"1000\", \"1500\") a line, 6-14 lines 1.15-1.5 digit heights apart, each column starting at the "
+              "same place (the stems of the 1s stand one under another)",
     "touching": "the digits of a number written touching or overlapping: gaps of -0.15 to 0.02 digit heights "
                 "(\"1000\" in one stroke of loops)",
     "blur": "defocus (sigma 1.3-2.6 px) or motion blur (5-12 px streak)",
@@ -345,6 +348,24 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
     # A writer who spaces digits widely (issue 19: "12345 67891" read as fragments): its gap within a
     # number (digit heights) and the range of its gaps between numbers, as multiples of that.
     spacing = (float(rng.uniform(0.3, 0.8)), (2.2, 4.0)) if "spacing" in active else None
+    if "column" in active and not dense:
+        # A list: each entry's two numbers start where the line above's did (a hand's jitter aside), the
+        # amounts in a column of their own clear of the widest first number.
+        left = margin + rng.uniform(0.2, 1.5) * h
+        ends = []
+        start = page.line
+        for k, bottom in enumerate(rows):
+            page.line = start + k
+            text = _random_number(rng, False)[:3].rjust(2, "1")
+            ends.append(page.write_number(text, left + rng.normal(0, 0.08) * h, bottom, h))
+        right = max(ends, default=left) + rng.uniform(0.9, 1.5) * h
+        for k, bottom in enumerate(rows):
+            page.line = start + k
+            amount = "1" + "".join(rng.choice(list("0005"), int(rng.integers(2, 4)))) if rng.random() < 0.7 else \
+                str(int(rng.integers(2, 10))) + "000"
+            page.write_number(amount, right + rng.normal(0, 0.08) * h, bottom, h)
+        page.line = start + len(rows)
+        return
     for bottom in rows:
         x = margin + rng.uniform(0, 2.5) * h * (0.3 if dense else 1.0)
         if "printed" in active and rng.random() < 0.55:
@@ -520,12 +541,18 @@ def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int]
         y = _table_form(page, active, h, y + 0.3 * h, margin)
     elif "boxes" in active:
         y = _box_form(page, active, h, y + 0.3 * h, margin)
-    pitch = h * (rng.uniform(1.4, 2.0) if "dense" in active else rng.uniform(1.6, 2.4))
+    if "column" in active and "dense" not in active:
+        pitch = h * rng.uniform(1.15, 1.5)
+    else:
+        pitch = h * (rng.uniform(1.4, 2.0) if "dense" in active else rng.uniform(1.6, 2.4))
     start = y + h * 1.1
     if "dense" not in active and not ({"table", "boxes"} & active):
         start += rng.uniform(0, 0.35) * max(0.0, ph - margin - start)  # not always at the top of the page
     count = int((ph - margin - start) // pitch) + 1
-    limit = 30 if "dense" in active else int(rng.integers(2, 6)) if not ({"table", "boxes"} & active) else int(rng.integers(0, 3))
+    if "column" in active and not ({"dense", "table", "boxes"} & active):
+        limit = int(rng.integers(6, 15))
+    else:
+        limit = 30 if "dense" in active else int(rng.integers(2, 6)) if not ({"table", "boxes"} & active) else int(rng.integers(0, 3))
     rows = [start + k * pitch for k in range(max(0, min(count, limit)))]
     _free_rows(page, active, h, rows, margin)
 

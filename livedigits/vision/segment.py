@@ -207,13 +207,21 @@ def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
     return True
 
 
-def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig) -> dict[int, list[int]]:
+#: A piece at least this share of the page's digit height is a whole digit, not a stroke of one: the
+#: halves of a 3 written in two strokes, the bar of a 7 or a 5 are each at most about 0.6 of it.
+WHOLE_DIGIT = 0.75
+
+
+def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
+                  digit_height: float | None = None) -> dict[int, list[int]]:
     """Group the contours of one digit: smaller strokes stacked right above or below a taller one
     (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
 
     A piece belongs to the tallest contour that is taller than it, overlaps it horizontally by
     ``min_piece_overlap`` of the narrower, and lies within ``merge_gap`` of its height above or below.
-    Lines of writing are further apart than that, so digits of two lines are not joined.
+    Lines of writing are mostly further apart than that; where they are not (a list written one entry
+    under another, a dense page), two pieces that are each a whole digit of the page's ``digit_height``
+    (``WHOLE_DIGIT`` of it) are two digits, one above the other, and are not joined.
     Returns ``{root: [members]}`` where ``root`` is the tallest contour of each group.
     """
     parent: dict[int, int] = {}
@@ -236,6 +244,10 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
             # A piece far wider than a digit is tall (a ruled line) belongs to no digit.
             fits = wr <= 3.0 * h[None]
             joins = taller & overlaps & close & fits
+            if digit_height:
+                # Two whole digits stacked (the 0s of "1000" written in a list, row under row) stay two:
+                # a stroke of a digit is a part of its height.
+                joins &= ~((hr >= WHOLE_DIGIT * digit_height) & (h[None] >= WHOLE_DIGIT * digit_height))
             # A fraction's bar: a flat piece with writing right above it and right below it belongs to
             # neither (the detached bar of a 7 or a 5 has nothing above it, the base of a 2 nothing below).
             flat = (wr > config.max_aspect * hr)[:, 0]
@@ -518,7 +530,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
     pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
     box_list = [tuple(int(v) for v in row) for row in boxes]
-    groups = _merge_pieces(box_list, pieces, specks, config) if pieces else {}
+    groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h)) if pieces else {}
 
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
