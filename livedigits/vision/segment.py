@@ -467,6 +467,8 @@ def _without_specks(kept: list) -> list:
 
 
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
+    if len(members) == 1:  # most digits are one piece of ink
+        return boxes[members[0]]
     x0 = min(boxes[m][0] for m in members)
     y0 = min(boxes[m][1] for m in members)
     x1 = max(boxes[m][0] + boxes[m][2] for m in members)
