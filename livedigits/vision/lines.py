@@ -80,6 +80,9 @@ class Band:
     strips: tuple[tuple[int, int], ...]
     """The rows (or, vertical, the columns) ``(start, stop)`` worked on: those that hold the band, with
     a margin for the bridging and the residue test."""
+    measured: int = 0
+    """``thickness`` as measured on the frame the lines were found on (0: ``thickness``), whatever
+    :meth:`LineBands.found_in_both` made of it."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,28 @@ class LineBands:
             strips = tuple((max(0, a + step), min(size, b + step)) for a, b in band.strips
                            if min(size, b + step) > max(0, a + step))
             moved.append(Band(shift_image(band.mask, dx, dy, cv2.BORDER_CONSTANT), band.width, band.thickness,
-                              band.vertical, strips))
+                              band.vertical, strips, band.measured))
         return LineBands(tuple(moved))
+
+    def found_in_both(self, other: "LineBands") -> "LineBands":
+        """The lines both found, where both found them: each direction's band where this one's and
+        ``other``'s overlap (the same view's lines found on an earlier frame, moved to this one), at the
+        smaller thickness."""
+        theirs = {band.vertical: band for band in other.bands}
+        kept = []
+        for band in self.bands:
+            other_band = theirs.get(band.vertical)
+            if other_band is None:
+                continue
+            mask = cv2.bitwise_and(band.mask, other_band.mask)
+            rows = np.flatnonzero(mask.any(axis=0 if band.vertical else 1))
+            if not len(rows):
+                continue
+            strips = tuple(_strips(rows, 2 * band.width + 4, mask.shape[1 if band.vertical else 0]))
+            kept.append(Band(mask, band.width, min(band.thickness, other_band.measured or other_band.thickness),
+                             band.vertical, strips, band.measured or band.thickness))
+        return LineBands(tuple(kept))
+
 
 
 def shift_image(image: np.ndarray, dx: int, dy: int, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:

@@ -586,8 +586,17 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # could carry clear ink along it.
     mask = clear if faint is None else faint
     unlined = mask
+    found = None
     if shift is None:
         lines = _search_lines(mask, config)
+        found = lines
+        held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
+        if lines is not None and held is not None and memory.found is not None:
+            # Estimated afresh only because the anchor grew old: the same view, the same lines. One
+            # frame's search finds a line, or a stretch of one, that the next frame's does not (the flat
+            # base of a 2 sitting on a ruled line), or measures its lines a pixel thicker; what is
+            # carried lasts several frames, so only what this anchor and the last both found is taken out.
+            lines = lines.found_in_both(memory.found.shifted(*held))
     else:
         lines = None if memory.lines is None else memory.lines.shifted(*shift)
     if lines is not None:
@@ -599,7 +608,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     view = None
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
-            np.float32(small), (h, w), config, paper.guarded(max(1, int(round(PAGE_EDGE_GUARD * min(h, w))))), lines)
+            np.float32(small), (h, w), config, paper.guarded(max(1, int(round(PAGE_EDGE_GUARD * min(h, w))))), lines,
+            found=found)
 
     lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,

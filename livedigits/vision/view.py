@@ -63,6 +63,9 @@ class ViewMemory:
     """The anchor's ``lines.LineBands``, or None when the anchor needed no line search (no long ink)."""
     age: int = 0
     """Frames since the anchor."""
+    found: object | None = None
+    """The lines the anchor's own search found (``lines`` is what both it and the anchor before, in
+    the same view, found)."""
 
     def older(self) -> "ViewMemory":
         return replace(self, age=self.age + 1)
@@ -74,11 +77,12 @@ def _window(w: int, h: int) -> np.ndarray:
 
 
 def view_shift(memory: ViewMemory | None, small: np.ndarray, shape: tuple[int, int], config: object,
-               scale: int) -> tuple[int, int] | None:
+               scale: int, any_age: bool = False) -> tuple[int, int] | None:
     """How far, in working pixels ``(dx, dy)``, the view has moved since ``memory``'s anchor, when the
     anchor's estimates still hold for this frame; None when they must be made afresh. ``small``: this
-    frame shrunk (uint8 or float32) by ``scale``, as the anchor's was."""
-    if (memory is None or memory.age + 1 >= REESTIMATE_EVERY or memory.shape != tuple(shape)
+    frame shrunk (uint8 or float32) by ``scale``, as the anchor's was. ``any_age``: whatever the
+    anchor's age (is this still the anchor's view?)."""
+    if (memory is None or (memory.age + 1 >= REESTIMATE_EVERY and not any_age) or memory.shape != tuple(shape)
             or memory.config != config or memory.small.shape != small.shape or min(small.shape) < 2 * TILE):
         return None
     now = np.float32(small)
