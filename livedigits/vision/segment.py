@@ -19,7 +19,9 @@ dense page, or one marker digit that fills the frame):
    flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
    there. Specks far smaller than the page's other pieces are dropped.
 
-Pure functions, no state.
+Pure functions. Live video may carry the paper estimate and the lines from frame to frame
+(``vision.view``): that state is passed in and handed back (``segment(..., memory, remember)``), never
+kept here.
 """
 
 from __future__ import annotations
