@@ -146,10 +146,22 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
 
 
-def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
-    """The clear ink mask (uint8, 255 = ink), the faint ink mask (or None without hysteresis), the paper
-    region, shrunk (uint8, 1 = well inside the page), and the ink threshold (uint8, full size: the local
-    paper's brightness times ``1 - ink_contrast``)."""
+@dataclass(frozen=True)
+class Paper:
+    """The paper under a frame, as ``estimate_paper`` finds it: what the ink is measured against.
+
+    ``level``: the local paper's brightness, uint8, the frame's size, 0 where there is no paper (the table
+    around the page). ``inside``: the paper region on the shrunk frame (uint8, 1 = well inside the page),
+    for the candidates' "paper on every side" test. The light on a page changes slowly, so one estimate
+    may serve several frames of a steady camera; ``threshold_ink`` turns it into ink for any frame of
+    that size."""
+
+    level: np.ndarray = field(repr=False)
+    inside: np.ndarray = field(repr=False)
+
+
+def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> Paper:
+    """The local paper brightness of a gray frame and the region that is paper (see ``Paper``)."""
     h, w = gray.shape
     scale = max(1, min(h, w) // max(1, config.background_side))
     small_w, small_h = max(1, w // scale), max(1, h // scale)
@@ -170,14 +182,24 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
     on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
     paper[on_paper == 0] = 0
-    paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
-    # ink where gray < paper * (1 - contrast); computed in integers for speed.
-    limit = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.ink_contrast)
+    level = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
+    return Paper(level, inside)
+
+
+def threshold_ink(gray: np.ndarray, paper: Paper, config: SegmentConfig = DEFAULT_CONFIG):
+    """Ink against the paper: the clear ink mask (uint8, 255 = ink), the faint ink mask (or None without
+    hysteresis) and the ink threshold (uint8, full size: the local paper's brightness times
+    ``1 - ink_contrast``). ``gray`` must have the size the paper was estimated at."""
+    if gray.shape != paper.level.shape:
+        raise ValueError(f"the paper was estimated on a {paper.level.shape} frame, not {gray.shape}")
+    # ink where gray < paper * (1 - contrast); computed in integers for speed.
+    ones = np.ones_like(paper.level)
+    limit = cv2.multiply(paper.level, ones, scale=1.0 - config.ink_contrast)
     faint = None
     if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
-        faint = cv2.compare(gray, cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast), cv2.CMP_LT)
-    return cv2.compare(gray, limit, cv2.CMP_LT), faint, inside, limit
+        faint = cv2.compare(gray, cv2.multiply(paper.level, ones, scale=1.0 - config.faint_contrast), cv2.CMP_LT)
+    return cv2.compare(gray, limit, cv2.CMP_LT), faint, limit
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -486,7 +508,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
 
-    clear, faint, inside, limit = _ink_and_paper(gray, config)
+    paper = estimate_paper(gray, config)
+    inside = paper.inside
+    clear, faint, limit = threshold_ink(gray, paper, config)
     paper_done = time.perf_counter()
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
     # could carry clear ink along it.
