@@ -53,6 +53,11 @@ class SegmentConfig:
     background_kernel: float = 0.25
     """Window of the closing that estimates the paper, as a share of the frame's shorter side. It must
     be wider than the thickest stroke: a quarter of the frame holds a marker digit that fills it."""
+    shadow_edge: float = 0.04
+    """The paper estimate follows light that falls off no faster than by half over this share of the
+    frame's shorter side (0: a closing alone). A hand's or a page's soft shadow falls off more slowly (the
+    stress generator's steepest halve the light over 4-5% of the frame), so its shade, however narrow (a
+    finger), is paper; a pen stroke is far steeper, and is filled with the paper beside it."""
     min_paper: float = 0.45
     """Ink counts only where the local paper is at least this bright relative to the page's brightest
     (95th percentile): the dark table around the page, and its texture, are not paper."""
@@ -169,22 +174,45 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
     k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
     # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
     # around it, and keeps the step of a hard shadow edge where it is.
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    # ... but it also fills a shadow narrower than k with the light around it (the fingers of a hand's
+    # shadow, all ink then): the paper is no brighter than the soft envelope, which follows such shade.
+    paper = closed if config.shadow_edge <= 0 else np.minimum(closed, _soft_envelope(small, config.shadow_edge, k // 2))
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
     # sensitivity), not on the shaded side (where it would make a line of false ink).
     paper = cv2.erode(cv2.blur(paper, (3, 3)), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     # Where the frame is much darker than the page over an area wider than any stroke, it is the table
-    # around the page: no ink threshold there.
-    brightest = float(np.percentile(paper[::2, ::2], 95))
+    # around the page: no ink threshold there. Judged on the closing, in which no stroke is left (the
+    # envelope dims the middle of a wide one).
+    brightest = float(np.percentile(closed[::2, ::2], 95))
     dark = cv2.compare(small, brightest * config.min_paper, cv2.CMP_LT)
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
-    on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
+    on_paper = ((closed >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
     paper[on_paper == 0] = 0
     level = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     return Paper(level, inside)
+
+
+def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> np.ndarray:
+    """The brightest the paper can be at each pixel of ``small`` if light falls off no faster than by half
+    over ``edge`` of its shorter side: the upper envelope of ``small`` under a cone (a max-plus dilation,
+    in logarithms, one ring of pixels at a time, ``reach`` rings). A stroke narrower than the cone is
+    filled with the paper beside it (dimmed by its half width), while a shadow whose light falls off
+    more slowly is followed down into its shade, however narrow it is (the fingers of a hand)."""
+    width = edge * min(small.shape)
+    fall = float(2.0 ** (-1.0 / max(1e-6, width)))  # the light's least ratio per pixel
+    # Nothing narrower than a shadow's soft edge is a shadow: close it first, so that pen strokes (and
+    # blurred or pale ones, which the cone would half follow) leave no dip in the envelope.
+    side = max(3, int(round(width)) | 1)
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    envelope = small.astype(np.float32)
+    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    for _ in range(max(1, reach)):
+        envelope = np.maximum(envelope, cv2.dilate(envelope, ring) * fall)
+    return np.minimum(envelope + 0.5, 255).astype(np.uint8)
 
 
 def threshold_ink(gray: np.ndarray, paper: Paper, config: SegmentConfig = DEFAULT_CONFIG):
