@@ -116,6 +116,17 @@ class SegmentConfig:
 
 DEFAULT_CONFIG = SegmentConfig()
 
+#: A dark area of the frame is the table, not the page in shade, where it lies this far below the soft
+#: envelope of the light (``SegmentConfig.shadow_edge``): a step. The table is darker than ``min_paper``
+#: (0.45) of the page, so a pixel or two beyond the page's edge it is at most about half the envelope
+#: (0.45 / 0.87); shade that falls off as softly as the envelope allows is the envelope (1). Between the
+#: two, in ratio.
+STEP_SHARE = 0.7
+#: The paper estimate takes the soft envelope instead of the closing where the envelope is darker by more
+#: than a tenth: a shadow (the generator's are 35-65% darker). A smaller difference is not worth
+#: following: it costs a third of the ink contrast's margin at most, and the envelope dips a little
+#: under dense writing, where every point of sensitivity counts for a blurred or pale stroke.
+SHADE_SHARE = 0.9
 #: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
 MERGE_BLOCK_ROWS = 512
 #: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
@@ -177,7 +188,21 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
     closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     # ... but it also fills a shadow narrower than k with the light around it (the fingers of a hand's
     # shadow, all ink then): the paper is no brighter than the soft envelope, which follows such shade.
-    paper = closed if config.shadow_edge <= 0 else np.minimum(closed, _soft_envelope(small, config.shadow_edge, k // 2))
+    paper, step = closed, None
+    if config.shadow_edge > 0:
+        fine, envelope = _soft_envelope(small, config.shadow_edge, k // 2)
+        # The light falls off faster than any shadow's edge into these pixels: a step (the page's edge,
+        # the edge of a marker stroke wider than the envelope's first closing).
+        step = fine < STEP_SHARE * envelope.astype(np.float32)
+        # Where the closing is clearly brighter than the envelope, it filled something: a shadow narrower than
+        # k, or a stroke, or a strip of table. Each such area with a step at its edge is a stroke or the
+        # table, and keeps the closing (a stroke is filled; a strip of table stays as it was); the others
+        # are shade, and take the envelope.
+        filled = (closed.astype(np.float32) * SHADE_SHARE > envelope).astype(np.uint8)
+        if filled.any():
+            _, labels = cv2.connectedComponents(filled, connectivity=8)
+            stepped = np.isin(labels, labels[cv2.dilate(step.astype(np.uint8), None).astype(bool) & (filled > 0)])
+            paper = np.where(stepped | (filled == 0), closed, envelope)
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
     # sensitivity), not on the shaded side (where it would make a line of false ink).
@@ -189,15 +214,21 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
     dark = cv2.compare(small, brightest * config.min_paper, cv2.CMP_LT)
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
-    on_paper = ((closed >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
+    not_paper = (closed < brightest * config.min_paper) | (table != 0)
+    if step is not None and not_paper.any():
+        # ... unless it is the page in shade. The table meets the page at a step (its edge); shade comes
+        # softly, as the envelope follows it: a dark area with no step down into it is shaded paper.
+        _, labels = cv2.connectedComponents(not_paper.astype(np.uint8), connectivity=8)
+        not_paper &= np.isin(labels, labels[step & not_paper])
+    on_paper = (~not_paper).astype(np.uint8)
     paper[on_paper == 0] = 0
     level = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     return Paper(level, inside)
 
 
-def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> np.ndarray:
-    """The brightest the paper can be at each pixel of ``small`` if light falls off no faster than by half
+def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """``small`` closed over a shadow's soft edge (no stroke left in it), and the brightest the paper can be at each pixel of ``small`` if light falls off no faster than by half
     over ``edge`` of its shorter side: the upper envelope of ``small`` under a cone (a max-plus dilation,
     in logarithms, one ring of pixels at a time, ``reach`` rings). A stroke narrower than the cone is
     filled with the paper beside it (dimmed by its half width), while a shadow whose light falls off
@@ -212,7 +243,7 @@ def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> np.ndarray:
     ring = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     for _ in range(max(1, reach)):
         envelope = np.maximum(envelope, cv2.dilate(envelope, ring) * fall)
-    return np.minimum(envelope + 0.5, 255).astype(np.uint8)
+    return small, np.minimum(envelope + 0.5, 255).astype(np.uint8)
 
 
 def threshold_ink(gray: np.ndarray, paper: Paper, config: SegmentConfig = DEFAULT_CONFIG):
