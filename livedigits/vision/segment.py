@@ -217,9 +217,13 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
     not_paper = (closed < brightest * config.min_paper) | (table != 0)
     if step is not None and not_paper.any():
         # ... unless it is the page in shade. The table meets the page at a step (its edge); shade comes
-        # softly, as the envelope follows it: a dark area with no step down into it is shaded paper.
+        # softly, as the envelope follows it: a dark area with no step down into it, that the page's
+        # brightest paper reaches without crossing a step, is shaded paper (a dark knot in a wood table
+        # has no step around it either, but the table's edge lies between it and the page).
         _, labels = cv2.connectedComponents(not_paper.astype(np.uint8), connectivity=8)
-        not_paper &= np.isin(labels, labels[step & not_paper])
+        _, smooth = cv2.connectedComponents((~step).astype(np.uint8), connectivity=4)
+        lit = np.isin(smooth, smooth[(closed >= brightest) & ~step])
+        not_paper &= np.isin(labels, labels[step & not_paper]) | ~lit
     on_paper = (~not_paper).astype(np.uint8)
     paper[on_paper == 0] = 0
     level = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
