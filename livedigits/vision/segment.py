@@ -127,6 +127,15 @@ STEP_SHARE = 0.7
 #: following: it costs a third of the ink contrast's margin at most, and the envelope dips a little
 #: under dense writing, where every point of sensitivity counts for a blurred or pale stroke.
 SHADE_SHARE = 0.9
+#: The soft envelope is built on brightness in logarithms, this many uint8 steps a halving (8 halvings
+#: from 255 to 1 fill 0-255): the light's fall per pixel (a fifth of a halving at 640x480) is a whole
+#: number of steps to within a few percent.
+LOG_STEPS = 32
+_LOG = np.clip(np.round(LOG_STEPS * np.log2(np.maximum(np.arange(256), 1))), 0, 255).astype(np.uint8)
+_EXP = np.clip(np.round(2.0 ** (np.arange(256) / LOG_STEPS)), 0, 255).astype(np.uint8)
+#: The cone reaches this many halvings of the light far: beyond, the paper it carries is darker than a
+#: quarter of itself, below any ink threshold that matters.
+CONE_HALVINGS = 2.0
 #: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
 MERGE_BLOCK_ROWS = 512
 #: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
@@ -200,8 +209,8 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
         # are shade, and take the envelope.
         filled = (closed.astype(np.float32) * SHADE_SHARE > envelope).astype(np.uint8)
         if filled.any():
-            _, labels = cv2.connectedComponents(filled, connectivity=8)
-            stepped = np.isin(labels, labels[cv2.dilate(step.astype(np.uint8), None).astype(bool) & (filled > 0)])
+            count, labels = cv2.connectedComponents(filled, connectivity=8)
+            stepped = _labelled(labels, count, cv2.dilate(step.astype(np.uint8), None).astype(bool) & (filled > 0))
             paper = np.where(stepped | (filled == 0), closed, envelope)
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
@@ -220,15 +229,25 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG) -> 
         # softly, as the envelope follows it: a dark area with no step down into it, that the page's
         # brightest paper reaches without crossing a step, is shaded paper (a dark knot in a wood table
         # has no step around it either, but the table's edge lies between it and the page).
-        _, labels = cv2.connectedComponents(not_paper.astype(np.uint8), connectivity=8)
-        _, smooth = cv2.connectedComponents((~step).astype(np.uint8), connectivity=4)
-        lit = np.isin(smooth, smooth[(closed >= brightest) & ~step])
-        not_paper &= np.isin(labels, labels[step & not_paper]) | ~lit
+        count, labels = cv2.connectedComponents(not_paper.astype(np.uint8), connectivity=8)
+        table = _labelled(labels, count, step & not_paper)
+        if not (table == not_paper).all():  # some dark area has no step into it
+            count, smooth = cv2.connectedComponents((~step).astype(np.uint8), connectivity=4)
+            lit = _labelled(smooth, count, (closed >= brightest) & ~step)
+            not_paper &= table | ~lit
     on_paper = (~not_paper).astype(np.uint8)
     paper[on_paper == 0] = 0
     level = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     return Paper(level, inside)
+
+
+def _labelled(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
+    """The pixels whose component (``labels``, ``count`` labels, 0 = none) holds one of ``seeds``."""
+    hit = np.zeros(count, bool)
+    hit[labels[seeds]] = True
+    hit[0] = False
+    return hit[labels]
 
 
 def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> tuple[np.ndarray, np.ndarray]:
@@ -243,11 +262,14 @@ def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> tuple[np.ndarr
     # blurred or pale ones, which the cone would half follow) leave no dip in the envelope.
     side = max(3, int(round(width)) | 1)
     small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
-    envelope = small.astype(np.float32)
+    # In logarithms (uint8, LOG_STEPS a halving) the cone is a dilation minus a constant per ring:
+    # integer passes on the shrunk frame, a few microseconds each.
+    drop = max(1, int(round(-np.log2(fall) * LOG_STEPS)))
+    envelope = cv2.LUT(small, _LOG)
     ring = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
-    for _ in range(max(1, reach)):
-        envelope = np.maximum(envelope, cv2.dilate(envelope, ring) * fall)
-    return small, np.minimum(envelope + 0.5, 255).astype(np.uint8)
+    for _ in range(max(1, min(reach, int(np.ceil(CONE_HALVINGS * width))))):
+        cv2.max(envelope, cv2.subtract(cv2.dilate(envelope, ring), drop), dst=envelope)
+    return small, cv2.LUT(envelope, _EXP)
 
 
 def threshold_ink(gray: np.ndarray, paper: Paper, config: SegmentConfig = DEFAULT_CONFIG):
