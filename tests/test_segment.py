@@ -289,8 +289,8 @@ def test_a_dark_table_beside_the_page_is_still_no_paper(mnist_slice):
     page, boxes, _ = _page(mnist_slice, digits=(0, 1, 2, 3, 4), shade=False)
     rng = np.random.default_rng(3)
     page[:, 540:] = (40 + rng.integers(0, 25, (480, 100, 1))).astype(np.uint8)  # a dark, grainy table
-    paper = estimate_paper(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
-    assert (paper.level[:, 570:] == 0).all() and (paper.level[:, :500] > 0).all()
+    paper = estimate_paper(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), SegmentConfig())
+    assert (paper.limit[:, 570:] == 0).all() and (paper.limit[:, :500] > 0).all()
     assert _found(find_candidates(page), boxes) == len(boxes) and len(find_candidates(page)) == len(boxes)
 
 
