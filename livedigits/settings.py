@@ -121,6 +121,7 @@ RANGES: dict[str, dict[str, Range]] = {
         "faint_reach": Range(0, 64),
         "background_side": Range(16, 2560),
         "background_kernel": _share(low_open=True),
+        "shadow_edge": _share(),
         "min_paper": _share(),
         "table_width": _share(low_open=True),
         "min_height": Range(1, 2560),

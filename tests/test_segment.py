@@ -282,3 +282,76 @@ def test_the_strokes_of_one_digit_still_join():
     boxes = [c.box for c in segment(image).candidates]
     assert len(boxes) == 6
     assert all(b.h >= 35 for b in boxes if b.x > 240)  # bar and stem, flag and bowl: one digit each
+
+
+def _found(candidates, boxes, iou=0.3):
+    """How many of ``boxes`` have a candidate on them."""
+    def overlap(a, b):
+        ax, ay, aw, ah = a
+        ix = max(0, min(ax + aw, b.x + b.w) - max(ax, b.x))
+        iy = max(0, min(ay + ah, b.y + b.h) - max(ay, b.y))
+        return ix * iy / float(aw * ah + b.w * b.h - ix * iy)
+    return sum(any(overlap(box, c.box) >= iou for c in candidates) for box in boxes)
+
+
+def _soft_shade(page, depth, start, width, axis=1):
+    """``page`` darkened by ``depth`` beyond ``start`` (a share of the frame along ``axis``), softly over ``width``."""
+    n = page.shape[axis]
+    t = 1.0 / (1.0 + np.exp(-(np.arange(n) / n - start) / (width / 4)))
+    gain = 1.0 - depth * t
+    gain = gain[None, :, None] if axis == 1 else gain[:, None, None]
+    return np.clip(page * gain, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("depth", [0.6, 0.65])
+def test_digits_in_deep_soft_shade_are_read(mnist_slice, depth):
+    # The page curls away from the light: its right half 60-65% darker, the shade coming on softly. The
+    # shaded paper is darker than the table test's min_paper (0.45 of the page), yet it is paper: no step
+    # leads into it, and every digit in it is ink.
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    page = _soft_shade(page, depth, 0.5, 0.1)
+    found = segment(page).candidates
+    assert _found(found, boxes) == len(boxes)
+    assert len(found) == len(boxes)
+
+
+def test_a_dark_table_beside_the_page_is_still_no_paper(mnist_slice):
+    # The page's edge is a step down to the table: the table is not paper, even in the same light as the
+    # shaded page of the test above, and its texture makes no candidates.
+    from livedigits.vision.segment import estimate_paper
+
+    page, boxes, _ = _page(mnist_slice, digits=(0, 1, 2, 3, 4), shade=False)
+    rng = np.random.default_rng(3)
+    page[:, 540:] = (40 + rng.integers(0, 25, (480, 100, 1))).astype(np.uint8)  # a dark, grainy table
+    paper = estimate_paper(cv2.cvtColor(page, cv2.COLOR_BGR2GRAY), SegmentConfig())
+    assert (paper.limit[:, 570:] == 0).all() and (paper.limit[:, :500] > 0).all()
+    assert _found(find_candidates(page), boxes) == len(boxes) and len(find_candidates(page)) == len(boxes)
+
+
+def test_a_narrow_soft_shadow_is_paper_not_a_blot(mnist_slice):
+    # A finger's shadow: a band narrower than the closing's window (a quarter of the frame), 55% darker,
+    # soft-edged, lying across the digits. The closing alone filled it with the light around it, so the
+    # whole band was "ink" and the digits under it one blot.
+    page, boxes, _ = _page(mnist_slice, shade=False)
+    band = np.zeros(page.shape[:2], np.float32)
+    band[130:230, :] = 1.0
+    band = cv2.GaussianBlur(band, (0, 0), 12)
+    page = np.clip(page * (1.0 - 0.55 * band)[..., None], 0, 255).astype(np.uint8)
+    result = segment(page)
+    assert _found(result.candidates, boxes) == len(boxes) and len(result.candidates) == len(boxes)
+    # Outside the digits, the band is paper: hardly a pixel of ink.
+    outside = np.ones(page.shape[:2], bool)
+    for x, y, w, h in boxes:
+        outside[max(0, y - 3): y + h + 3, max(0, x - 3): x + w + 3] = False
+    assert np.count_nonzero(result.mask[outside]) < 50
+
+
+@pytest.mark.parametrize("row, seed", [("shade", 1), ("shade", 9), ("shadow", 16), ("shadow", 23)])
+def test_stress_pages_in_shade_read_their_shaded_rows(row, seed):
+    # Stress pages whose shaded rows the segmentation used to miss (seeds 0-39 of `livedigits stress`):
+    # one side in deep shade, a hand's shadow with fingers.
+    from livedigits.synth.stress import stress_scene
+
+    image, truth = stress_scene(seed, only=(row,))
+    boxes = [d["box"] for d in truth["digits"]]
+    assert _found(segment(image).candidates, boxes) >= 0.95 * len(boxes)

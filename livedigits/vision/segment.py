@@ -6,10 +6,13 @@ dense page, or one marker digit that fills the frame):
 1. **Paper.** The paper's local brightness is a morphological closing of a shrunk frame with a
    window a quarter of the frame's shorter side: wider than any pen or marker stroke, so a stroke is
    never mistaken for paper, while the hard edge of a shadow survives a closing (a max filter
-   alone would spread the lit side into the shade).
+   alone would spread the lit side into the shade). In shade that the closing filled (a hand's
+   fingers), the paper is a soft envelope of the light instead, which follows light that falls off
+   no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
-   around it) nothing is ink.
+   such ink (hysteresis); where the "paper" is far darker than the page over a wide area and a step
+   (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
+   shade that comes on softly is still paper.
 3. **Lines** (``lines.py``). Ruled, grid and table lines, in both directions, sloping or bowed, are
    found once per frame and taken out where the ink is no thicker than the line; strokes of digits
    that crossed them stay, or are bridged again.
@@ -56,6 +59,11 @@ class SegmentConfig:
     background_kernel: float = 0.25
     """Window of the closing that estimates the paper, as a share of the frame's shorter side. It must
     be wider than the thickest stroke: a quarter of the frame holds a marker digit that fills it."""
+    shadow_edge: float = 0.04
+    """The paper estimate follows light that falls off no faster than by half over this share of the
+    frame's shorter side (0: a closing alone). A hand's or a page's soft shadow falls off more slowly (the
+    stress generator's steepest halve the light over 4-5% of the frame), so its shade, however narrow (a
+    finger), is paper; a pen stroke is far steeper, and is filled with the paper beside it."""
     min_paper: float = 0.45
     """Ink counts only where the local paper is at least this bright relative to the page's brightest
     (95th percentile): the dark table around the page, and its texture, are not paper."""
@@ -114,6 +122,26 @@ class SegmentConfig:
 
 DEFAULT_CONFIG = SegmentConfig()
 
+#: A dark area of the frame is the table, not the page in shade, where it lies this far below the soft
+#: envelope of the light (``SegmentConfig.shadow_edge``): a step. The table is darker than ``min_paper``
+#: (0.45) of the page, so a pixel or two beyond the page's edge it is at most about half the envelope
+#: (0.45 / 0.87); shade that falls off as softly as the envelope allows is the envelope (1). Between the
+#: two, in ratio.
+STEP_SHARE = 0.7
+#: The paper estimate takes the soft envelope instead of the closing where the envelope is darker by more
+#: than a tenth: a shadow (the generator's are 35-65% darker). A smaller difference is not worth
+#: following: it costs a third of the ink contrast's margin at most, and the envelope dips a little
+#: under dense writing, where every point of sensitivity counts for a blurred or pale stroke.
+SHADE_SHARE = 0.9
+#: The soft envelope is built on brightness in logarithms, this many uint8 steps a halving (8 halvings
+#: from 255 to 1 fill 0-255): the light's fall per pixel (a fifth of a halving at 640x480) is a whole
+#: number of steps to within a few percent.
+LOG_STEPS = 32
+_LOG = np.clip(np.round(LOG_STEPS * np.log2(np.maximum(np.arange(256), 1))), 0, 255).astype(np.uint8)
+_EXP = np.clip(np.round(2.0 ** (np.arange(256) / LOG_STEPS)), 0, 255).astype(np.uint8)
+#: The cone reaches this many halvings of the light far: beyond, the paper it carries is darker than a
+#: quarter of itself, below any ink threshold that matters.
+CONE_HALVINGS = 2.0
 #: Rows of the pieces-by-pieces matrix built at a time when merging strokes (bounds its memory).
 MERGE_BLOCK_ROWS = 512
 #: A speck or short piece joins a digit when at least this share of it lies in the digit's padded box.
@@ -213,18 +241,48 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
     k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
     # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
     # around it, and keeps the step of a hard shadow edge where it is.
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    # ... but it also fills a shadow narrower than k with the light around it (the fingers of a hand's
+    # shadow, all ink then): in shade, the paper is the soft envelope, which follows it.
+    paper, step = closed, None
+    if config.shadow_edge > 0:
+        fine, envelope = _soft_envelope(small, config.shadow_edge, k // 2)
+        # The light falls off faster than any shadow's edge into these pixels: a step (the page's edge,
+        # the edge of a marker stroke wider than the envelope's first closing).
+        step = fine < STEP_SHARE * envelope.astype(np.float32)
+        # Where the closing is clearly brighter than the envelope, it filled something: a shadow narrower
+        # than k, or a stroke, or a strip of table. Each such area with a step at its edge is a stroke or
+        # the table, and keeps the closing (a stroke is filled; a strip of table stays as it was); the
+        # others are shade, and take the envelope.
+        filled = (closed.astype(np.float32) * SHADE_SHARE > envelope).astype(np.uint8)
+        if filled.any():
+            count, labels = cv2.connectedComponents(filled, connectivity=8)
+            stepped = _labelled(labels, count, cv2.dilate(step.astype(np.uint8), None).astype(bool) & (filled > 0))
+            paper = np.where(stepped | (filled == 0), closed, envelope)
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
     # sensitivity), not on the shaded side (where it would make a line of false ink).
     paper = cv2.erode(cv2.blur(paper, (3, 3)), cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     # Where the frame is much darker than the page over an area wider than any stroke, it is the table
-    # around the page: no ink threshold there.
-    brightest = float(np.percentile(paper[::2, ::2], 95))
+    # around the page: no ink threshold there. Judged on the closing, in which no stroke is left (the
+    # envelope dims the middle of a wide one).
+    brightest = float(np.percentile(closed[::2, ::2], 95))
     dark = cv2.compare(small, brightest * config.min_paper, cv2.CMP_LT)
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
-    on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
+    not_paper = (closed < brightest * config.min_paper) | (table != 0)
+    if step is not None and not_paper.any():
+        # ... unless it is the page in shade. The table meets the page at a step (its edge); shade comes
+        # softly, as the envelope follows it: a dark area with no step down into it, that the page's
+        # brightest paper reaches without crossing a step, is shaded paper (a dark knot in a wood table
+        # has no step around it either, but the table's edge lies between it and the page).
+        count, labels = cv2.connectedComponents(not_paper.astype(np.uint8), connectivity=8)
+        table = _labelled(labels, count, step & not_paper)
+        if not (table == not_paper).all():  # some dark area has no step into it
+            count, smooth = cv2.connectedComponents((~step).astype(np.uint8), connectivity=4)
+            lit = _labelled(smooth, count, (closed >= brightest) & ~step)
+            not_paper &= table | ~lit
+    on_paper = (~not_paper).astype(np.uint8)
     paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
@@ -234,6 +292,36 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
     if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
         faint = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast)
     return Paper(limit, faint, inside, scale)
+
+
+def _labelled(labels: np.ndarray, count: int, seeds: np.ndarray) -> np.ndarray:
+    """The pixels whose component (``labels``, ``count`` labels, 0 = none) holds one of ``seeds``."""
+    hit = np.zeros(count, bool)
+    hit[labels[seeds]] = True
+    hit[0] = False
+    return hit[labels]
+
+
+def _soft_envelope(small: np.ndarray, edge: float, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """``small`` closed over a shadow's soft edge (no stroke left in it), and the brightest the paper can
+    be at each pixel of it if light falls off no faster than by half over ``edge`` of its shorter side:
+    its upper envelope under a cone (a max-plus dilation, in logarithms, one ring of pixels at a time,
+    at most ``reach`` rings). A shadow whose light falls off more slowly is followed down into its
+    shade, however narrow it is (the fingers of a hand)."""
+    width = edge * min(small.shape)
+    fall = float(2.0 ** (-1.0 / max(1e-6, width)))  # the light's least ratio per pixel
+    # Nothing narrower than a shadow's soft edge is a shadow: close it first, so that pen strokes (and
+    # blurred or pale ones, which the cone would half follow) leave no dip in the envelope.
+    side = max(3, int(round(width)) | 1)
+    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (side, side)))
+    # In logarithms (uint8, LOG_STEPS a halving) the cone is a dilation minus a constant per ring:
+    # integer passes on the shrunk frame, a few microseconds each.
+    drop = max(1, int(round(-np.log2(fall) * LOG_STEPS)))
+    envelope = cv2.LUT(small, _LOG)
+    ring = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    for _ in range(max(1, min(reach, int(np.ceil(CONE_HALVINGS * width))))):
+        cv2.max(envelope, cv2.subtract(cv2.dilate(envelope, ring), drop), dst=envelope)
+    return small, cv2.LUT(envelope, _EXP)
 
 
 def ink_against(gray: np.ndarray, paper: Paper) -> tuple[np.ndarray, np.ndarray | None]:
