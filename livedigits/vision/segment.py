@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import line_lengths, outer_contours, remove_lines
+from livedigits.vision.lines import line_lengths, remove_lines
 from livedigits.vision.normalize import normalize_ink
+from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
 
 
@@ -120,6 +121,9 @@ FULL_MATRIX_LIMIT = 200_000
 #: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
 #: for lines everywhere, not only around long pieces.
 MANY_PIECES = 300
+#: A piece more than this many of the writing's digit heights tall (or as wide, and not flat) is no digit
+#: (digits of one hand differ in height far less; two digits whose ink touches are about two wide).
+TOO_BIG = 4.0
 #: On a page of three pieces or more, a piece less than this share of their median height is a speck,
 #: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
 #: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
@@ -169,6 +173,7 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
     on_paper = ((paper >= brightest * config.min_paper) & (table == 0)).astype(np.uint8)
+    on_paper = _on_the_page(small, on_paper, config)
     paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
@@ -178,6 +183,41 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
     if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
         faint = cv2.compare(gray, cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast), cv2.CMP_LT)
     return cv2.compare(gray, limit, cv2.CMP_LT), faint, inside, limit
+
+
+def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
+    """The paper region (shrunk, 1 = paper) cut to the page when the page lies on a table in view
+    (``page.find_page``): the table's texture, its seams and the dark ring around a page are never ink."""
+    page = find_page(small, config.min_paper)
+    return on_paper if page is None else cv2.bitwise_and(on_paper, page)
+
+
+def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Every piece of ink in ``mask``, also those inside the holes of another: their outer contours, their
+    boxes (``(N, 4)`` x, y, w, h) and, per piece, whether it is a frame (one of its holes holds a piece at
+    least ``min_side`` tall or wide: a ring of table around the page, a printed table's net, a box drawn
+    around a number). Only outer contours would let one such piece hide every digit inside it."""
+    found = cv2.findContours(mask, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    every, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+    if hierarchy is None or not len(every):
+        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool)
+    parent = hierarchy[0][:, 3]
+    # Depth in the tree: outer contours at even depths, holes at odd ones (a few passes: writing is
+    # rarely nested more than a ring, a net and a loop deep).
+    depth = np.zeros(len(every), np.int64)
+    up = parent.copy()
+    while (up >= 0).any():
+        depth += up >= 0
+        up = np.where(up >= 0, parent[np.maximum(up, 0)], -1)
+    outer = np.flatnonzero(depth % 2 == 0)
+    contours = [every[i] for i in outer]
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    # The pieces that sit in a hole, and are big enough to be writing, make the piece around it a frame.
+    holder = np.where(parent[outer] >= 0, parent[np.maximum(parent[outer], 0)], -1)
+    sized = (boxes[:, 2] >= min_side) | (boxes[:, 3] >= min_side)
+    frame_ids = set(holder[(holder >= 0) & sized].tolist())
+    frames = np.array([i in frame_ids for i in outer.tolist()], bool)
+    return contours, boxes, frames
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -492,8 +532,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # could carry clear ink along it.
     mask = clear if faint is None else faint
     unlined = mask
-    contours = outer_contours(mask)
-    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    contours, boxes, frames = _pieces_of(mask, config.min_height)
     # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
     # thin enough to hold one.
     many = len(boxes) > MANY_PIECES
@@ -504,14 +543,22 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
     if faint is not None or mask is not clear:
-        contours = outer_contours(mask)
-        boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+        contours, boxes, frames = _pieces_of(mask, config.min_height)
 
     lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
     # which only passes the aspect filter once it is joined to its upper part.
     big = (boxes[:, 3] >= config.min_height) | (boxes[:, 2] >= config.min_height)
-    small = ~big & ((boxes[:, 3] >= 2) | (boxes[:, 2] >= 2))
+    small = ~big
+    # A piece holding writing in its holes is a ring, a frame or a net: no digit, nor part of one (its
+    # contents are pieces of their own).
+    big &= ~frames
+    # So is a piece many digit heights tall (or wide, and not flat): a band of table along the page's
+    # edge, a frame line. It would own the digits inside its box (``_merge_pieces``) and take them with it.
+    typical = _digit_height(boxes, config, w, h)
+    if typical is not None:
+        too_big = TOO_BIG * typical
+        big &= ~((boxes[:, 3] > too_big) | ((boxes[:, 2] > too_big) & (boxes[:, 2] <= config.max_aspect * boxes[:, 3]))) & ((boxes[:, 3] >= 2) | (boxes[:, 2] >= 2))
     # Ink that the frame's edge cuts through (the table beside the page, half a digit) joins nothing.
     for i in np.flatnonzero(big & ((boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= w) | (boxes[:, 1] + boxes[:, 3] >= h))):
         box = tuple(int(v) for v in boxes[i])
