@@ -66,10 +66,14 @@ OPEN_BORDER = 0.25
 FULL_FRAME = 0.97
 
 
+#: ln(v + 8) for every grey level v: the offset keeps the sensor noise of a dark table from becoming
+#: large steps in the logarithm.
+_LOG = np.log(np.arange(256, dtype=np.float32) + 8.0)
+
+
 def edges(small: np.ndarray) -> np.ndarray:
     """The magnitude of the gradient of the log brightness of a uint8 gray image, per pixel (float32)."""
-    # The offset keeps the sensor noise of a dark table from becoming large steps in the logarithm.
-    log = cv2.log(small.astype(np.float32) + 8.0)
+    log = _LOG[small]
     gx = cv2.Sobel(log, cv2.CV_32F, 1, 0, ksize=3, scale=0.125)
     gy = cv2.Sobel(log, cv2.CV_32F, 0, 1, ksize=3, scale=0.125)
     return cv2.magnitude(gx, gy)
@@ -92,10 +96,16 @@ def _shapes(component: np.ndarray, min_area: float) -> list[np.ndarray]:
     return [outer, *holes]
 
 
+def _hull(region: np.ndarray) -> np.ndarray:
+    """The convex hull of a region (uint8 0/1), from its outlines (far fewer points than its pixels)."""
+    found = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return cv2.convexHull(np.concatenate(found[0] if len(found) == 2 else found[1]))
+
+
 def _convexity(region: np.ndarray) -> float:
     """The share of its convex hull that a region (uint8 0/1) covers: 1 for a sheet, less for a ring, a
     U or an L."""
-    hull = cv2.convexHull(cv2.findNonZero(region))
+    hull = _hull(region)
     return min(1.0, cv2.countNonZero(region) / max(1.0, cv2.contourArea(hull)))
 
 
@@ -141,8 +151,8 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
         outer, *holes = _shapes(component, MIN_REGION * h * w)
         # A region is as bright as its own smooth part (a ring of table is as dark as the table, whatever
         # lies in its hole); a hole as what fills it.
-        regions.append((float(np.median(small[component > 0])), outer, component))
-        regions.extend((float(np.median(small[hole > 0])), hole, hole) for hole in holes)
+        regions.append((cv2.mean(small, mask=component)[0], outer, component))
+        regions.extend((cv2.mean(small, mask=hole)[0], hole, hole) for hole in holes)
     regions.sort(key=lambda region: -region[0])
     bright = regions[0][0]
     joined = [False] * len(regions)
@@ -168,7 +178,7 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
             union = cv2.bitwise_or(union, shape)
         else:
             others = cv2.bitwise_or(others, own)
-    hull = cv2.convexHull(cv2.findNonZero(union))
+    hull = _hull(union)
     mask = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
     # A sheet is convex: its hull holds none of the table. When it does (a bright table around a darker
