@@ -5,22 +5,26 @@ here and there) and bounded by a sharp edge (the sheet's border). The table arou
 (wood, a dark desk) or textured (checks, stripes, dots, cloth): its texture breaks it into small
 pieces, and what is smooth in it is darker than the page. The search runs on the shrunk copy of the
 frame that the paper estimate already works on (``segment._ink_and_paper``, about 120 px on its shorter
-side), so it costs a fraction of a millisecond at any frame size.
+side), so it costs about a millisecond a frame at any frame size.
 
 1. **Edges** are steps in the logarithm of the brightness: a soft shadow, a shade, or a page curling
    away from the light multiplies the brightness slowly and makes no edge; the border of the sheet on
-   a table, the checks of a cloth and the seams of a table do.
+   a table, the checks of a cloth and the seams of a table do. Writing and printed rules are closed
+   away first (thin dark strokes), so a page is smooth where it is written on.
 2. **Smooth regions** are what is left, opened so that a bright check touching the page is cut off
-   from it (the opening is wider than any check of a patterned table at this size).
-3. **The page** is the brightest of the large smooth regions. Regions that belong to the same sheet join
-   it: one around it about as bright (the margin of a page whose middle is a printed table), and one
-   beside it that is roughly convex and bright enough to be paper (the half of a sheet under a hard
-   shadow). A darker region around it is the table. The page is the convex hull of what joined (writing
-   and printed tables inside are part of the page).
+   from it (the opening is wider than any check of a patterned table at this size). A ring of table
+   around the page has the page as its hole: the hole is a region too.
+3. **The page** grows from the brightest large region, region by region, across the printed lines and
+   the page's own edges: a neighbour about as bright as the part of the page it touches joins (the
+   cells of a printed table, the margin around them), and so does a convex neighbour darker than
+   the page but bright enough to be paper that holds writing (the half of a sheet under a hard
+   shadow). A darker neighbour (the table) does not. The page is the convex hull of what joined,
+   widened over any paper just outside it (a margin too narrow for the opening).
 
 No page is returned (``None``: the whole frame may be paper) when no large smooth region is found, when
-the brightest one is not shaped like a sheet (a bright table around a darker page), or when the page
-fills the frame. Pure functions, no state.
+the hull holds a region that did not join (a bright table around a darker page), when smooth paper as
+bright as the page lies just outside it (the hull cut across a sheet: the margin beside a printed table
+that fills the view, a white table cloth), or when the page fills the frame. Pure functions, no state.
 """
 
 from __future__ import annotations
@@ -49,15 +53,17 @@ SAME_PAPER = 0.8
 #: Regions parted by no more than this many pixels of edge are next to each other (a printed line, the
 #: border of a sheet, is an edge one to three pixels wide at this size).
 NEIGHBOUR = 3
-#: A region beside the page joins it when the two together cover at least this share of their convex
-#: hull: parts of one sheet make a convex whole; a table seen beside a page makes a notched or bent
-#: shape with it ...
+#: A region darker than that joins the page (a part of the sheet under a hard shadow) only when it is
+#: itself convex, covering at least this share of its hull (a table seen beside a page is a ring, a U or
+#: an L) ...
 CONVEX = 0.85
-#: ... and holds writing: its edges cover at least this share of it (a line of digits on a strip of the
-#: shrunk page covers a few percent; the grain of a wood table, below ``PAGE_EDGE``, none).
+#: ... and holds writing: edges (before the closing) cover at least this share of it (a line of digits
+#: on a strip of the shrunk page covers a few percent; the grain of a wood table, below ``PAGE_EDGE``,
+#: none).
 WRITING_SHARE = 0.01
-#: ... and the page must be this convex, or it is no sheet (a bright table around a darker page).
-PAGE_CONVEX = 0.8
+#: At most this share of the page's hull may belong to regions that did not join it (a bright table
+#: around a darker page, two sheets far apart): else it is no sheet.
+TABLE_IN_HULL = 0.2
 #: The band just outside the page (from ``NEIGHBOUR`` to this many pixels beyond its hull) must be
 #: table: at most ``OPEN_BORDER`` of it smooth and as bright as the page.
 RING = 6
@@ -130,11 +136,11 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     h, w = small.shape
     if min(h, w) < 16:
         return None
+    # Without the closing: what is smooth paper (fine texture and writing are not).
+    raw = small
+    plain = cv2.compare(edges(raw), PAGE_EDGE, cv2.CMP_LE)
     # Writing and printed lines are thin dark strokes: closed away, so that the page is smooth where it
     # is written on, up to its border (a table's texture is coarser, or leaves it as bright as paper).
-    raw = small
-    # Without the closing: what is smooth paper (fine texture and writing are not).
-    plain = cv2.compare(edges(raw), PAGE_EDGE, cv2.CMP_LE)
     small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (PAGE_CLOSE, PAGE_CLOSE)))
     smooth_all = cv2.compare(edges(small), PAGE_EDGE, cv2.CMP_LE)
     k = max(3, int(round(min(h, w) * PAGE_OPEN)))
@@ -183,13 +189,18 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     cv2.fillConvexPoly(mask, hull, 1)
     # A sheet is convex: its hull holds none of the table. When it does (a bright table around a darker
     # page, two sheets far apart), this is no page.
-    if cv2.countNonZero(cv2.bitwise_and(mask, cv2.subtract(others, union))) > (1.0 - PAGE_CONVEX) * cv2.countNonZero(mask):
+    if cv2.countNonZero(cv2.bitwise_and(mask, cv2.subtract(others, union))) > TABLE_IN_HULL * cv2.countNonZero(mask):
         return None
     # A sheet ends where the table begins: just outside the hull, inside the frame, the frame is no
     # longer smooth paper as bright as the page (else the hull cut across the paper: the L-shaped margin
     # around a printed table that fills the frame, a bright table cloth).
+    paper = cv2.bitwise_and(plain, cv2.compare(raw, SAME_PAPER * bright, cv2.CMP_GE)) & 1
+    # A margin narrower than the opening (writing close to the sheet's edge) was opened away: paper just
+    # outside the hull joins it, once.
+    margin = cv2.bitwise_and(cv2.subtract(cv2.dilate(mask, np.ones((k + 1, k + 1), np.uint8)), mask), paper)
+    if cv2.countNonZero(margin):
+        cv2.fillConvexPoly(mask, _hull(cv2.bitwise_or(mask, margin)), 1)
     ring = cv2.subtract(cv2.dilate(mask, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)), cv2.dilate(mask, near))
-    paper = cv2.bitwise_and(plain, cv2.compare(raw, SAME_PAPER * bright, cv2.CMP_GE))
     if cv2.countNonZero(cv2.bitwise_and(ring, paper)) > OPEN_BORDER * cv2.countNonZero(ring):
         return None
     # The edge pixels along the sheet's border were left out of the smooth region: one pixel back.

@@ -9,12 +9,16 @@ dense page, or one marker digit that fills the frame):
    alone would spread the lit side into the shade).
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
    such ink (hysteresis); where the "paper" is far darker than the page over a wide area (the table
-   around it) nothing is ink.
+   around it) nothing is ink, nor outside the page when a page lies on a table in view (``page.py``
+   finds it as the brightest large smooth region: a patterned, wood or cloth table is no paper).
 3. **Lines** (``lines.py``). Ruled, grid and table lines, in both directions, sloping or bowed, are
    found once per frame and taken out where the ink is no thicker than the line; strokes of digits
    that crossed them stay, or are bridged again.
-4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
-   size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
+4. **Pieces.** Every piece of ink is one, also those inside the holes of another (a ring of table around
+   the page, a printed table's net): a piece that holds writing in its holes, or is many digit heights
+   tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
+   digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
+   every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
    flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
    there. Specks far smaller than the page's other pieces are dropped.
