@@ -197,8 +197,13 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     paper = cv2.bitwise_and(plain, cv2.compare(raw, SAME_PAPER * bright, cv2.CMP_GE)) & 1
     # A margin narrower than the opening (writing close to the sheet's edge) was opened away: paper just
     # outside the hull joins it, once.
+    # (A band along the hull, not the bright checks of a table cloth that touch it: those are pieces
+    # smaller than the opening's square.)
     margin = cv2.bitwise_and(cv2.subtract(cv2.dilate(mask, np.ones((k + 1, k + 1), np.uint8)), mask), paper)
-    if cv2.countNonZero(margin):
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(margin, connectivity=4)
+    bands = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] >= 2 * k * k) + 1
+    margin = np.isin(labels, bands).astype(np.uint8) if len(bands) else None
+    if margin is not None:
         cv2.fillConvexPoly(mask, _hull(cv2.bitwise_or(mask, margin)), 1)
     ring = cv2.subtract(cv2.dilate(mask, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)), cv2.dilate(mask, near))
     if cv2.countNonZero(cv2.bitwise_and(ring, paper)) > OPEN_BORDER * cv2.countNonZero(ring):
