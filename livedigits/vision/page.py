@@ -177,6 +177,14 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
                 continue
             if brightness >= SAME_PAPER * max(beside) or (brightness >= min_paper * bright and _shaded_part(shape, own, plain)):
                 joined[r] = grown = True
+    for r, (brightness, shape, own) in enumerate(regions):
+        # A smooth, convex neighbour bright enough to be paper that did not join (no writing seen in
+        # it) may still be the same sheet under a hard shadow, with writing on the shadow's edge: no
+        # cut is safer than a cut across the sheet.
+        if not joined[r] and brightness >= min_paper * bright and _convexity(own) >= CONVEX and any(
+                joined[j] and cv2.countNonZero(cv2.bitwise_and(cv2.dilate(own, near), regions[j][2]))
+                for j in range(len(regions))):
+            return None
     union = np.zeros((h, w), np.uint8)
     others = np.zeros((h, w), np.uint8)
     for (_, shape, own), part in zip(regions, joined):
