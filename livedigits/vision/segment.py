@@ -12,12 +12,17 @@ dense page, or one marker digit that fills the frame):
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
    such ink (hysteresis); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
-   shade that comes on softly is still paper.
+   shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
+   a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
+   cloth table is no paper).
 3. **Lines** (``lines.py``). Ruled, grid and table lines, in both directions, sloping or bowed, are
    found once per frame and taken out where the ink is no thicker than the line; strokes of digits
    that crossed them stay, or are bridged again.
-4. **Pieces.** Contours are grouped into digits (the detached bar of a 7, a broken stroke), filtered by
-   size, shape, density, the paper on every side and the frame's edge, and normalised as MNIST does
+4. **Pieces.** Every piece of ink is one, also those inside the holes of another (a ring of table around
+   the page, a printed table's net): a piece that holds writing in its holes, or is many digit heights
+   tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
+   digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
+   every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
    flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
    there. Specks far smaller than the page's other pieces are dropped.
@@ -35,9 +40,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import find_lines, line_lengths, outer_contours, shift_image, take_out_lines
+from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import ViewMemory, view_shift
 from livedigits.vision.normalize import normalize_ink
+from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
 
 
@@ -151,6 +157,9 @@ FULL_MATRIX_LIMIT = 200_000
 #: A mask of more pieces than this (faint grid lines broken up by the threshold, texture) is searched
 #: for lines everywhere, not only around long pieces.
 MANY_PIECES = 300
+#: A piece more than this many of the writing's digit heights tall (or as wide, and not flat) is no digit
+#: (digits of one hand differ in height far less; two digits whose ink touches are about two wide).
+TOO_BIG = 4.0
 #: On a page of three pieces or more, a piece less than this share of their median height is a speck,
 #: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
 #: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
@@ -283,6 +292,7 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
             lit = _labelled(smooth, count, (closed >= brightest) & ~step)
             not_paper &= table | ~lit
     on_paper = (~not_paper).astype(np.uint8)
+    on_paper = _on_the_page(small, on_paper, config)
     paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
@@ -335,13 +345,48 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig):
     """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
     thin enough to hold one (the search costs a few morphological passes: only paid where needed)."""
     h, w = mask.shape
-    boxes = np.array([cv2.boundingRect(c) for c in outer_contours(mask)], np.int64).reshape(-1, 4)
+    _, boxes, _ = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
     many = len(boxes) > MANY_PIECES
     if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
         return None
     lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
     return find_lines(mask, lengths)
+
+
+def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
+    """The paper region (shrunk, 1 = paper) cut to the page when the page lies on a table in view
+    (``page.find_page``): the table's texture, its seams and the dark ring around a page are never ink."""
+    page = find_page(small, config.min_paper)
+    return on_paper if page is None else cv2.bitwise_and(on_paper, page)
+
+
+def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Every piece of ink in ``mask``, also those inside the holes of another: their outer contours, their
+    boxes (``(N, 4)`` x, y, w, h) and, per piece, whether it is a frame (one of its holes holds a piece at
+    least ``min_side`` tall or wide: a ring of table around the page, a printed table's net, a box drawn
+    around a number). Only outer contours would let one such piece hide every digit inside it."""
+    found = cv2.findContours(mask, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    every, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+    if hierarchy is None or not len(every):
+        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool)
+    parent = hierarchy[0][:, 3]
+    # Depth in the tree: outer contours at even depths, holes at odd ones (a few passes: writing is
+    # rarely nested more than a ring, a net and a loop deep).
+    depth = np.zeros(len(every), np.int64)
+    up = parent.copy()
+    while (up >= 0).any():
+        depth += up >= 0
+        up = np.where(up >= 0, parent[np.maximum(up, 0)], -1)
+    outer = np.flatnonzero(depth % 2 == 0)
+    contours = [every[i] for i in outer]
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    # The pieces that sit in a hole, and are big enough to be writing, make the piece around it a frame.
+    holder = np.where(parent[outer] >= 0, parent[np.maximum(parent[outer], 0)], -1)
+    sized = (boxes[:, 2] >= min_side) | (boxes[:, 3] >= min_side)
+    frame_ids = set(holder[(holder >= 0) & sized].tolist())
+    frames = np.array([i in frame_ids for i in outer.tolist()], bool)
+    return contours, boxes, frames
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -705,8 +750,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         mask = take_out_lines(mask, lines, gray)
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
-    contours = outer_contours(mask)
-    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    contours, boxes, frames = _pieces_of(mask, config.min_height)
     view = None
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
@@ -718,6 +762,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # which only passes the aspect filter once it is joined to its upper part.
     big = (boxes[:, 3] >= config.min_height) | (boxes[:, 2] >= config.min_height)
     small = ~big & ((boxes[:, 3] >= 2) | (boxes[:, 2] >= 2))
+    # A piece holding writing in its holes is a ring, a frame or a net: no digit, nor part of one (its
+    # contents are pieces of their own).
+    big &= ~frames
+    # So is a piece many digit heights tall (or wide, and not flat): a band of table along the page's
+    # edge, a frame line. It would own the digits inside its box (``_merge_pieces``) and take them with it.
+    typical = _digit_height(boxes, config, w, h)
+    if typical is not None:
+        too_big = TOO_BIG * typical
+        big &= ~((boxes[:, 3] > too_big) | ((boxes[:, 2] > too_big) & (boxes[:, 2] <= config.max_aspect * boxes[:, 3])))
     # Ink that the frame's edge cuts through (the table beside the page, half a digit) joins nothing.
     for i in np.flatnonzero(big & ((boxes[:, 0] <= 0) | (boxes[:, 1] <= 0) | (boxes[:, 0] + boxes[:, 2] >= w) | (boxes[:, 1] + boxes[:, 3] >= h))):
         box = tuple(int(v) for v in boxes[i])

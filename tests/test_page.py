@@ -1,0 +1,115 @@
+"""The page found as a page (``vision.page``), and what the segmentation makes of it: digits inside a
+ring of ink or on a patterned table are read, and nothing off the page is."""
+
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.bench.stress import pipeline_reader, score_scene
+from livedigits.synth.stress import stress_scene
+from livedigits.vision.page import find_page
+from livedigits.vision.segment import segment
+
+SMALL = (160, 120)  # the shrunk frame the paper estimate works on (640x480 / 4, 960x720 / 6)
+
+
+def _checks(cell=6, dark=40, light=235):
+    """A check-patterned table at the shrunk size: light checks as bright as paper."""
+    yy, xx = np.mgrid[0:SMALL[1], 0:SMALL[0]]
+    return np.where(((xx // cell + yy // cell) % 2) == 0, light, dark).astype(np.uint8)
+
+
+def _sheet(frame, corners, paper=225, writing=True):
+    """Draw a sheet (a filled quadrilateral) on ``frame`` with a few dark strokes of writing on it."""
+    cv2.fillConvexPoly(frame, np.int32(corners), paper)
+    if writing:
+        x0, y0 = np.int32(corners).min(axis=0) + 12
+        for k in range(5):
+            cv2.putText(frame, "4", (int(x0) + 9 * k, int(y0) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 60, 1)
+    return frame
+
+
+def _inside(mask, corners, shrink=3):
+    """Share of the sheet (shrunk by a few pixels) that the mask covers, and share of the rest it covers."""
+    sheet = np.zeros_like(mask)
+    cv2.fillConvexPoly(sheet, np.int32(corners), 1)
+    core = cv2.erode(sheet, np.ones((2 * shrink + 1, 2 * shrink + 1), np.uint8))
+    rest = cv2.dilate(sheet, np.ones((2 * shrink + 1, 2 * shrink + 1), np.uint8)) == 0
+    return mask[core > 0].mean(), mask[rest].mean()
+
+
+TILTED = [(30, 18), (128, 10), (136, 100), (36, 108)]
+
+
+@pytest.mark.parametrize("table", ["checks", "dark", "wood"])
+def test_a_sheet_on_a_table_is_found_and_the_table_is_not(table):
+    if table == "checks":
+        frame = _checks()
+    elif table == "dark":
+        frame = np.full(SMALL[::-1], 30, np.uint8)
+    else:  # brown wood at half the paper's brightness, with the seams between planks
+        frame = np.full(SMALL[::-1], 110, np.uint8)
+        frame[:, ::37] = 55
+    frame = _sheet(frame, TILTED)
+    page = find_page(frame)
+    assert page is not None, "no page found on a plain view of a sheet on a table"
+    on_sheet, off_sheet = _inside(page, TILTED)
+    assert on_sheet == 1.0  # nothing of the sheet, writing included, is cut away
+    assert off_sheet < 0.05  # and the table is left out
+
+
+def test_a_sheet_filling_the_view_is_not_cut():
+    frame = _sheet(np.full(SMALL[::-1], 225, np.uint8), [(0, 0), (159, 0), (159, 119), (0, 119)])
+    assert find_page(frame) is None
+    # A hard shadow across half of it (the shaded half darker, a sharp edge between), writing on both
+    # halves: still one sheet.
+    for k in range(5):
+        cv2.putText(frame, "7", (95 + 9 * k, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.4, 60, 1)
+    frame[:, 80:] = frame[:, 80:] // 2
+    page = find_page(frame)
+    assert page is None or page[10:110, 85:155].all(), "the shaded half of the sheet was cut away"
+
+
+def test_a_printed_table_filling_the_view_is_not_taken_for_the_page():
+    frame = np.full(SMALL[::-1], 225, np.uint8)
+    for x in range(0, 160, 32):  # the rules of a printed table whose cells are the size of a page's part
+        cv2.line(frame, (x, 0), (x, 119), 40, 1)
+    for y in range(0, 120, 30):
+        cv2.line(frame, (0, y), (159, y), 40, 1)
+    page = find_page(frame)
+    assert page is None or page.mean() > 0.97
+
+
+@pytest.fixture(scope="module")
+def read():
+    """What ``livedigits run IMAGE`` reads from a still (the shipped model)."""
+    return pipeline_reader()
+
+
+# Seeds that read as blank pages or read the table before (a patterned table whose checks join into
+# one piece around the page; a wood table whose seams and grain were read as 1s).
+@pytest.mark.parametrize("phenomenon,seed", [("patterned_table", 11), ("patterned_table", 15), ("wood", 17),
+                                             ("dark_table", 3)])
+def test_a_page_on_a_table_reads_its_digits_and_nothing_off_the_page(read, phenomenon, seed):
+    image, truth = stress_scene(seed, only=(phenomenon,))
+    counts = score_scene(read(image), truth)
+    assert counts["found"] >= 0.9 * counts["true_digits"], f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
+
+
+def test_digits_inside_a_ring_of_ink_are_read(mnist_slice):
+    """A dark ring around the writing (the table around a page under a hand's shadow, a frame drawn
+    around a sum) is one piece of ink whose outline holds every digit: they are read all the same."""
+    _, (xt, _) = mnist_slice
+    page = np.full((480, 640), 225, np.uint8)
+    cv2.rectangle(page, (20, 20), (619, 459), 30, 12)
+    boxes = []
+    for k in range(5):
+        alpha = cv2.resize(xt[k], (60, 60), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+        x, y = 80 + k * 100, 200
+        region = page[y: y + 60, x: x + 60].astype(np.float32)
+        page[y: y + 60, x: x + 60] = (region * (1 - alpha) + 30 * alpha).astype(np.uint8)
+        boxes.append(x + 30)  # the tile's centre
+    found = sorted(segment(page).candidates, key=lambda c: c.box.x)
+    assert len(found) == 5
+    assert all(abs(c.box.x + c.box.w / 2 - x) <= 12 for c, x in zip(found, boxes))
