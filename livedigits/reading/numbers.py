@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import statistics
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from livedigits.reading.words import printed_digits, word_glyphs
 from livedigits.vision.boxes import greedy_match, iou_matrix
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Number
 
@@ -49,6 +50,14 @@ class ReadingConfig:
     arithmetic: bool = True
     """Read handwritten arithmetic too (signs, expressions and their verdicts: ``reading.expressions``).
     False reads numbers only, as before it existed, and skips its cost."""
+    words: bool = True
+    """Read no digit in a word: a run of glyphs at letter spacing with letters among them is a word, its
+    l's, o's and S's too (``reading.words``). False reports every glyph the classifier reads as a digit."""
+    printed: bool = True
+    """Tell printed digits from handwriting (``Detection.printed``, ``reading.words``): printed digits are
+    marked, and never joined into one number with handwritten ones."""
+    handwriting_only: bool = False
+    """Report handwriting only: digits found printed are left out (``livedigits run --handwriting-only``)."""
 
 
 DEFAULT_READING = ReadingConfig()
@@ -71,15 +80,23 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections."""
-    detections, rejected = [], []
+    detections, rejected, kept = [], [], []
+    # Letters of words, those read as digits too: marks like any letter (reading.words).
+    words = word_glyphs([c.box for c in candidates], probabilities, config.min_confidence) if config.words else ()
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
         confidence = float(probs[digit])
-        if digit == NOT_A_DIGIT:
+        if digit == NOT_A_DIGIT or k in words:
             rejected.append(candidate.box)
         elif confidence >= config.min_confidence:
             track_id = None if track_ids is None else int(track_ids[k])
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
+            kept.append(k)
+    if (config.printed or config.handwriting_only) and detections:
+        printed = printed_digits([d.box for d in detections], [candidates[k].crop for k in kept])
+        detections = [replace(d, printed=True) if n in printed else d for n, d in enumerate(detections)]
+        if config.handwriting_only:
+            detections = [d for d in detections if not d.printed]
     return detections, rejected
 
 
@@ -286,7 +303,7 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
         for k, det in enumerate(line[1:]):
             prev = chunks[-1][-1]
             unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
-            if spaces[k] or unlike or (centres and _between(centres, prev, det)):
+            if spaces[k] or unlike or prev.printed != det.printed or (centres and _between(centres, prev, det)):
                 chunks.append([det])
             else:
                 chunks[-1].append(det)

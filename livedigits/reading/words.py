@@ -1,0 +1,182 @@
+"""Words are no digits, and printed digits are no handwriting: decided from the line a glyph stands on.
+
+The classifier reads one crop at a time. Its 11th class, "not a digit", was trained on isolated letters,
+but in isolation an l, o, S, I or Z *is* a digit: only the glyphs beside it tell. Here every piece of ink
+the classifier read (digit, "not a digit" or unsure) is put on its line, and the line cut into *runs*:
+glyphs at letter spacing, closer than the space between words or numbers.
+
+* A run is a **word** when enough of its glyphs are letters: read as "not a digit", or too unsure to be
+  a digit, or of x-height (an a, c, e, n, o... stands on the baseline and reaches about 60% of a capital
+  or an ascender; the digits of one hand are all about one height). The whole run is a word then, its
+  l's and o's with it: "Total" is no number 707 or 1.
+* A run of digits is **printed** when it looks like type to the printed-digit model
+  (``classify.printed``: straight strokes, exact curves, serifs, an upright axis), weighed over the whole
+  run so that one plain handwritten 1 does not mark its number: ``Detection.printed``.
+
+Used by ``numbers.decide_all``; every threshold below is judged on the generated pages of ``livedigits
+stress`` (rows ``printed``, ``words``, ``table``, ``boxes``), as docs/words.md records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from livedigits.types import NOT_A_DIGIT, Box
+
+
+@dataclass(frozen=True)
+class WordConfig:
+    run_gap: float = 0.45
+    """Two glyphs on a line are of one run when the gap between them is at most this many heights of the
+    taller: letters of a word and digits of a number stand closer (0.1-0.35), words and numbers apart."""
+    line_overlap: float = 0.5
+    """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
+    letter lies wholly within the height of a capital beside it)."""
+    letter_share: float = 0.3
+    """A run of at least two glyphs is a word when at least this share of them are letters."""
+    x_height: float = 0.78
+    """A glyph at most this share of its run's tallest glyph, standing on the run's baseline, is an x-height
+    letter (a, c, e, o...): a hand's digits are all about one height."""
+    baseline: float = 0.15
+    """"On the baseline": its bottom within this share of the tallest glyph's height of the run's lowest bottom."""
+    min_space: float = 0.2
+    space_ratio: float = 2.5
+    """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
+    space between words (or a word and a number) set closer than ``run_gap``."""
+    max_height_ratio: float = 2.0
+    """Glyphs of one run differ in height by at most this ratio (an ascender beside an x-height letter: about
+    1.6); a digit that runs into a printed rule stands several times taller and joins nothing."""
+    min_letters: int = 2
+    """... and holds at least this many letters: one digit misread as "not a digit" does not make a word of
+    its number."""
+    unsure_letters: bool = False
+    """Count glyphs read as digits but too unsurely to report as letters too."""
+    sure_share: float = 0.5
+    sure_letter: float = 0.9
+    """A glyph read as "not a digit" at least this surely makes a word of a short run (an "N" beside an "o")
+    alone, where ``min_letters`` would want two: 8 of 1,700 handwritten digits read so, 680 of 800 letters."""
+
+
+DEFAULT_WORDS = WordConfig()
+
+#: A glyph narrower than this share of its height is a hairline (a rule or a box's side, 2-5 px wide and
+#: 40-60 tall on the generated forms), not a letter: a handwritten 1 or a printed l is 0.2-0.3.
+HAIRLINE = 0.12
+
+
+def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS) -> list[list[int]]:
+    """Indexes of ``boxes`` in runs: glyphs of one line at letter spacing, each run left to right.
+
+    Each glyph joins the run whose last glyph is the nearest one to its left that it continues (vertical
+    overlap, gap); a glyph continuing none starts a run."""
+    order = sorted(range(len(boxes)), key=lambda k: boxes[k].x)
+    out: list[list[int]] = []
+    for k in order:
+        b = boxes[k]
+        best, best_gap = None, None
+        for r, run in enumerate(out):
+            a = boxes[run[-1]]
+            taller = max(a.h, b.h)
+            gap = b.x - a.x2
+            if gap > config.run_gap * taller or gap < -0.5 * min(a.w, b.w):
+                continue
+            if taller > config.max_height_ratio * min(a.h, b.h):
+                continue
+            overlap = min(a.y2, b.y2) - max(a.y, b.y)
+            if overlap < config.line_overlap * min(a.h, b.h):
+                continue
+            if best_gap is None or gap < best_gap:
+                best, best_gap = r, gap
+        if best is None:
+            out.append([k])
+        else:
+            out[best].append(k)
+    return [part for run in out for part in _split_spaces(run, boxes, config)]
+
+
+def _split_spaces(run: list[int], boxes: list[Box], config: WordConfig) -> list[list[int]]:
+    """A run cut at its spaces: gaps wide against the run's own (``space_ratio`` times its median gap, and
+    at least ``min_space`` heights). Type sets letters close and words a space apart ("Room 2024": gaps of
+    0.05 and one of 0.4 heights), within ``run_gap``."""
+    if len(run) < 3:
+        return [run]
+    tall = max(boxes[k].h for k in run)
+    gaps = np.array([(boxes[b].x - boxes[a].x2) / tall for a, b in zip(run, run[1:])])
+    cut = gaps >= max(config.min_space, config.space_ratio * max(float(np.median(gaps)), 0.0))
+    parts, start = [], 0
+    for k in np.flatnonzero(cut):
+        parts.append(run[start: k + 1])
+        start = k + 1
+    parts.append(run[start:])
+    return parts
+
+
+def _x_height(boxes: list[Box], config: WordConfig) -> np.ndarray:
+    """Which glyphs of one run are x-height letters: short beside the run's tallest, on its baseline."""
+    # A hairline (a printed box's side, a table's rule cut short) is no letter to measure the others by.
+    tall = max((b.h for b in boxes if b.w >= HAIRLINE * b.h), default=max(b.h for b in boxes))
+    bottom = max(b.y2 for b in boxes)
+    return np.array([b.h <= config.x_height * tall and bottom - b.y2 <= config.baseline * tall for b in boxes])
+
+
+def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
+                config: WordConfig = DEFAULT_WORDS) -> set[int]:
+    """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
+    a word, every glyph of the word: those read as digits too."""
+    probabilities = np.asarray(probabilities)
+    if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
+        return set()  # a 10-class model says nothing of letters
+    best = probabilities.argmax(axis=1)
+    unsure = probabilities[np.arange(len(boxes)), best] < min_confidence
+    letter = (best == NOT_A_DIGIT) | (unsure & config.unsure_letters)
+    sure = (best == NOT_A_DIGIT) & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
+    out: set[int] = set()
+    for run in runs(boxes, config):
+        if len(run) < 2:
+            continue
+        # Height alone is no word (digits of a number vary, one may run into a rule): at least one glyph
+        # must read as a letter.
+        if not letter[run].any():
+            continue
+        small = _x_height([boxes[k] for k in run], config)
+        count = int((letter[run] | small).sum())
+        # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
+        shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
+        # Or glyphs read surely as letters, half the run or more: what the classifier is unsure of alone
+        # (a digit touching its printed box, a dense page's blurred digits) reads as "not a digit" at 0.5-0.9.
+        surely = int(sure[run].sum())
+        read = surely >= config.sure_share * len(run) and (surely >= config.min_letters or len(run) <= 2)
+        if shaped or read:
+            out.update(run)
+    return out
+
+
+#: A run of digits is printed when the printed-digit model's mean probability over its digits reaches
+#: this. Over a run, not per glyph: one handwritten digit that looks like type (a plain 1, a round 0)
+#: does not mark its number, and one printed digit the model doubts is carried by its neighbours. On the
+#: generated pages 0.7 marked 94% of the printed digits read and 5 of 2,067 handwritten ones; per glyph
+#: it was 37 handwritten ones.
+PRINTED_LEVEL = 0.7
+
+
+def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEFAULT_WORDS,
+                   level: float = PRINTED_LEVEL) -> set[int]:
+    """Indexes of the digits (``boxes`` and their (N, 28, 28) ``crops``, the detections of a frame) that
+    are printed: runs of digits whose mean probability of type (``classify.printed``) reaches ``level``.
+    ``model``: the printed-digit model (the shipped one by default; none shipped: nothing is printed)."""
+    if not len(boxes):
+        return set()
+    if model is None:
+        from livedigits.classify.printed import default_printed_model
+
+        model = default_printed_model()
+        if model is None:
+            return set()
+    probability = model.probability(np.asarray(crops))
+    out: set[int] = set()
+    for run in runs(boxes, config):
+        if float(np.mean(probability[run])) >= level:
+            out.update(run)
+    return out
