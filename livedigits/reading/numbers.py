@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import statistics
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-from livedigits.reading.words import printed_digits, word_glyphs
+from livedigits.reading.words import read_context
 from livedigits.vision.boxes import greedy_match, iou_matrix
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Number
 
@@ -76,27 +76,22 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
-               track_ids: list[int] | None = None) -> tuple[list[Detection], list[Box]]:
+               track_ids: list[int] | None = None, context: bool = True) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
-    the detections."""
-    detections, rejected, kept = [], [], []
-    # Letters of words, those read as digits too: marks like any letter (reading.words).
-    words = word_glyphs([c.box for c in candidates], probabilities, config.min_confidence) if config.words else ()
+    the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
+    digit in a word, printed digits marked); False leaves that to the caller, who may know the signs."""
+    detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
         confidence = float(probs[digit])
-        if digit == NOT_A_DIGIT or k in words:
+        if digit == NOT_A_DIGIT:
             rejected.append(candidate.box)
         elif confidence >= config.min_confidence:
             track_id = None if track_ids is None else int(track_ids[k])
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
-            kept.append(k)
-    if (config.printed or config.handwriting_only) and detections:
-        printed = printed_digits([d.box for d in detections], [candidates[k].crop for k in kept])
-        detections = [replace(d, printed=True) if n in printed else d for n, d in enumerate(detections)]
-        if config.handwriting_only:
-            detections = [d for d in detections if not d.printed]
+    if context:
+        detections, rejected = read_context(candidates, probabilities, detections, rejected, config)
     return detections, rejected
 
 
