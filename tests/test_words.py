@@ -65,15 +65,16 @@ def test_decide_all_leaves_out_every_glyph_of_a_word_and_lets_the_number_through
 
 
 def test_a_sign_is_no_letter_of_a_word():
-    # "8+5" written closely: the + is "not a digit" to the digit model, short and low beside the digits, as an
-    # x-height letter would be. Known as a sign (the recognizer finds signs first), it makes no word of 8+5.
+    # "8 +5", the + close to the 5 (real12 of the dev photos): the + is surely "not a digit" to the digit
+    # model, short and low beside the 5, as an x-height letter would be. Known as a sign (the recognizer finds
+    # signs first), it makes no word of "+5".
     crop = np.zeros((28, 28), np.float32)
-    boxes = [Box(100, 100, 60, 90), Box(170, 130, 60, 58), Box(240, 98, 60, 92)]
+    boxes = [Box(20, 100, 60, 90), Box(170, 130, 60, 58), Box(240, 98, 60, 92)]
     candidates = [Candidate(b, crop) for b in boxes]
     probabilities = _probs((8, 0.99), (NOT_A_DIGIT, 1.0), (5, 0.99))
     config = ReadingConfig(printed=False)
     detections, rejected = decide_all(candidates, probabilities, config, context=False)
-    assert [d.digit for d in read_context(candidates, probabilities, detections, rejected, config)[0]] == []
+    assert [d.digit for d in read_context(candidates, probabilities, detections, rejected, config)[0]] == [8]
     kept, _ = read_context(candidates, probabilities, detections, rejected, config, signs=[boxes[1]])
     assert [d.digit for d in kept] == [8, 5]
 
