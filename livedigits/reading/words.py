@@ -5,10 +5,11 @@ but in isolation an l, o, S, I or Z *is* a digit: only the glyphs beside it tell
 the classifier read (digit, "not a digit" or unsure) is put on its line, and the line cut into *runs*:
 glyphs at letter spacing, closer than the space between words or numbers.
 
-* A run is a **word** when enough of its glyphs are letters: read as "not a digit", or too unsure to be
-  a digit, or of x-height (an a, c, e, n, o... stands on the baseline and reaches about 60% of a capital
-  or an ascender; the digits of one hand are all about one height). The whole run is a word then, its
-  l's and o's with it: "Total" is no number 707 or 1.
+* A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
+  baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
+  height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
+  surely as "not a digit". The whole run is a word then, its l's and o's with it: "Total" is no number
+  0 or 1. Signs of arithmetic take no part (``read_context(signs=...)``): a + beside a 5 is no letter.
 * A run of digits is **printed** when it looks like type to the printed-digit model
   (``classify.printed``: straight strokes, exact curves, serifs, an upright axis), weighed over the whole
   run so that one plain handwritten 1 does not mark its number: ``Detection.printed``.
@@ -29,35 +30,41 @@ from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection
 
 @dataclass(frozen=True)
 class WordConfig:
+    """Named knobs of telling words from numbers. Each was chosen on the generated pages of ``livedigits
+    stress`` (rows printed, words, table, boxes, mixed; seeds 0-39, confirmed on 1000-1039), weighing the
+    letters a value keeps out against the handwritten digits it loses."""
+
     run_gap: float = 0.45
     """Two glyphs on a line are of one run when the gap between them is at most this many heights of the
     taller: letters of a word and digits of a number stand closer (0.1-0.35), words and numbers apart."""
     line_overlap: float = 0.5
     """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
     letter lies wholly within the height of a capital beside it)."""
-    letter_share: float = 0.3
-    """A run of at least two glyphs is a word when at least this share of them are letters."""
-    x_height: float = 0.78
-    """A glyph at most this share of its run's tallest glyph, standing on the run's baseline, is an x-height
-    letter (a, c, e, o...): a hand's digits are all about one height."""
-    baseline: float = 0.15
-    """"On the baseline": its bottom within this share of the tallest glyph's height of the run's lowest bottom."""
+    max_height_ratio: float = 2.0
+    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6);
+    a digit that runs into a printed rule stands several times taller and joins nothing."""
     min_space: float = 0.2
     space_ratio: float = 2.5
     """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
-    space between words (or a word and a number) set closer than ``run_gap``."""
-    max_height_ratio: float = 2.0
-    """Glyphs of one run differ in height by at most this ratio (an ascender beside an x-height letter: about
-    1.6); a digit that runs into a printed rule stands several times taller and joins nothing."""
+    space between words, or between a printed word and a printed number ("Room 2024": gaps of 0.05 and one
+    of 0.4 heights), set closer than ``run_gap``."""
+    x_height: float = 0.78
+    """A glyph at most this share of the height of its run's tallest glyph read as a digit, standing on the
+    run's baseline, is an x-height letter (a, c, e, o...: 0.5-0.77 of a capital in handwriting and type);
+    the digits of one hand are all about one height."""
+    baseline: float = 0.15
+    """"On the baseline": its bottom within this share of that height of the run's lowest bottom."""
+    letter_share: float = 0.3
     min_letters: int = 2
-    """... and holds at least this many letters: one digit misread as "not a digit" does not make a word of
-    its number."""
-    unsure_letters: bool = False
-    """Count glyphs read as digits but too unsurely to report as letters too."""
-    sure_share: float = 0.5
+    """A run with x-height letters is a word when at least ``letter_share`` of its glyphs, and at least
+    ``min_letters``, are letters (read as "not a digit" or of x-height): one digit misread as "not a
+    digit" makes no word of its number."""
     sure_letter: float = 0.9
-    """A glyph read as "not a digit" at least this surely makes a word of a short run (an "N" beside an "o")
-    alone, where ``min_letters`` would want two: 8 of 1,700 handwritten digits read so, 680 of 800 letters."""
+    sure_share: float = 0.5
+    """A run without x-height letters is a word when at least ``sure_share`` of its glyphs, and at least two,
+    are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
+    the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
+    digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -114,10 +121,14 @@ def _split_spaces(run: list[int], boxes: list[Box], config: WordConfig) -> list[
     return parts
 
 
-def _x_height(boxes: list[Box], config: WordConfig) -> np.ndarray:
-    """Which glyphs of one run are x-height letters: short beside the run's tallest, on its baseline."""
+def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.ndarray:
+    """Which glyphs of one run are x-height letters: short beside the run's tallest glyph read as a digit
+    (``digits``), on the run's baseline. Measured by a digit, not by any glyph: a piece read as "not a digit"
+    may be a digit run into a rule or two touching, taller than any letter."""
     # A hairline (a printed box's side, a table's rule cut short) is no letter to measure the others by.
-    tall = max((b.h for b in boxes if b.w >= HAIRLINE * b.h), default=max(b.h for b in boxes))
+    shaped = [k for k, b in enumerate(boxes) if b.w >= HAIRLINE * b.h] or list(range(len(boxes)))
+    measure = [k for k in shaped if digits[k]] or shaped
+    tall = max(boxes[k].h for k in measure)
     bottom = max(b.y2 for b in boxes)
     return np.array([b.h <= config.x_height * tall and bottom - b.y2 <= config.baseline * tall for b in boxes])
 
@@ -130,25 +141,22 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
     best = probabilities.argmax(axis=1)
-    unsure = probabilities[np.arange(len(boxes)), best] < min_confidence
-    letter = (best == NOT_A_DIGIT) | (unsure & config.unsure_letters)
-    sure = (best == NOT_A_DIGIT) & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
+    letter = best == NOT_A_DIGIT
+    sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     for run in runs(boxes, config):
-        if len(run) < 2:
+        # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
+        # glyph must read as a letter.
+        if len(run) < 2 or not letter[run].any():
             continue
-        # Height alone is no word (digits of a number vary, one may run into a rule): at least one glyph
-        # must read as a letter.
-        if not letter[run].any():
-            continue
-        small = _x_height([boxes[k] for k in run], config)
+        small = _x_height([boxes[k] for k in run], config, ~letter[run])
         count = int((letter[run] | small).sum())
         # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
         shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
-        # Or glyphs read surely as letters, half the run or more: what the classifier is unsure of alone
-        # (a digit touching its printed box, a dense page's blurred digits) reads as "not a digit" at 0.5-0.9.
+        # Or glyphs read surely as letters, half the run or more. Not any letter: what the classifier is
+        # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
-        read = surely >= config.sure_share * len(run) and (surely >= config.min_letters or len(run) <= 2)
+        read = surely >= max(2, config.sure_share * len(run))
         if shaped or read:
             out.update(run)
     return out
