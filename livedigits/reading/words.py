@@ -81,26 +81,35 @@ def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = Tru
     overlap, gap); a glyph continuing none starts a run. ``split``: cut runs at their spaces too."""
     order = sorted(range(len(boxes)), key=lambda k: boxes[k].x)
     out: list[list[int]] = []
+    ends: list[tuple] = []  # per run, its last glyph: x2, y, y2, w, h (plain numbers: this runs per frame)
+    active: list[int] = []  # the runs a glyph further right may still continue
+    gap_share, ratio, overlap_share = config.run_gap, config.max_height_ratio, config.line_overlap
+    reach = gap_share * ratio  # farthest a continuation can be, in its run's last glyph's heights
     for k in order:
         b = boxes[k]
-        best, best_gap = None, None
-        for r, run in enumerate(out):
-            a = boxes[run[-1]]
-            taller = max(a.h, b.h)
-            gap = b.x - a.x2
-            if gap > config.run_gap * taller or gap < -0.5 * min(a.w, b.w):
+        bx, by, bw, bh = b.x, b.y, b.w, b.h
+        by2 = by + bh
+        # Glyphs come left to right: a run whose end is out of reach now is out of reach for good (this
+        # keeps a dense page's 400 glyphs from being compared with every run of the page).
+        active = [r for r in active if bx - ends[r][0] <= reach * ends[r][4]]
+        best, best_gap = -1, 0.0
+        for r in active:
+            ax2, ay, ay2, aw, ah = ends[r]
+            taller, shorter = (ah, bh) if ah >= bh else (bh, ah)
+            gap = bx - ax2
+            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw) or taller > ratio * shorter:
                 continue
-            if taller > config.max_height_ratio * min(a.h, b.h):
+            if (ay2 if ay2 < by2 else by2) - (ay if ay > by else by) < overlap_share * shorter:
                 continue
-            overlap = min(a.y2, b.y2) - max(a.y, b.y)
-            if overlap < config.line_overlap * min(a.h, b.h):
-                continue
-            if best_gap is None or gap < best_gap:
+            if best < 0 or gap < best_gap:
                 best, best_gap = r, gap
-        if best is None:
+        if best < 0:
             out.append([k])
+            ends.append((bx + bw, by, by2, bw, bh))
+            active.append(len(out) - 1)
         else:
             out[best].append(k)
+            ends[best] = (bx + bw, by, by2, bw, bh)
     return [part for run in out for part in _split_spaces(run, boxes, config)] if split else out
 
 
