@@ -181,3 +181,28 @@ def test_the_stress_pages_of_printed_words_read_no_words_and_mark_the_print(clas
     assert figures["printed_marked"] >= 0.8 * figures["printed_read"] > 0
     assert figures["handwriting_marked_printed"] == 0
     assert figures["digit_recall"] >= 0.97
+
+
+def test_the_command_marks_printed_digits_and_handwriting_only_leaves_them_out(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    image = tmp_path / "form.png"
+    cv2.imwrite(str(image), _page_with_print())
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    texts = {}
+    for name, extra in (("all", []), ("hand", ["--handwriting-only"])):
+        out = tmp_path / f"{name}.jsonl"
+        done = subprocess.run([sys.executable, "-m", "livedigits", "run", str(image), "--headless", "--jsonl", str(out),
+                               *extra], capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode == 0, done.stderr
+        record = json.loads(out.read_text().splitlines()[-1])
+        texts[name] = [n["text"] for n in record["numbers"]]
+        printed = [d for d in record["detections"] if d.get("printed")]
+        if name == "all":
+            assert sorted(d["digit"] for d in printed) == [0, 2, 2, 4]  # the printed 2024
+        else:
+            assert printed == []
+    assert texts["all"] == ["61", "2024", *HANDWRITTEN]
+    assert texts["hand"] == ["61", *HANDWRITTEN]
