@@ -206,3 +206,21 @@ def test_the_command_marks_printed_digits_and_handwriting_only_leaves_them_out(t
             assert printed == []
     assert texts["all"] == ["61", "2024", *HANDWRITTEN]
     assert texts["hand"] == ["61", *HANDWRITTEN]
+
+
+def test_the_shipped_printed_model_tells_type_from_writers_it_never_saw():
+    from livedigits.classify.printed import default_printed_model
+    from livedigits.train.printed import _ttf_digit, degrade, font_files
+    from livedigits.train.writers import _pendigits_indices, draw_strokes, load_pendigits
+
+    model = default_printed_model()
+    assert model is not None, "models/printed.npz is shipped"
+    rng = np.random.default_rng(5)
+    # Handwriting: the pendigits test writers (never trained on), cut as a camera frame cuts them.
+    pen = load_pendigits()
+    hand = [degrade(draw_strokes(pen["strokes"][i], rng), rng) for i in rng.choice(_pendigits_indices(train=False), 200)]
+    assert (model.probability(np.stack(hand)) < 0.5).mean() >= 0.9
+    fonts = font_files()
+    if fonts:  # type: the fonts of this machine (DejaVu at least on Debian), cut the same way
+        typed = [degrade(_ttf_digit(fonts[k % len(fonts)], k % 10, rng), rng) for k in range(200)]
+        assert (model.probability(np.stack(typed)) >= 0.5).mean() >= 0.9
