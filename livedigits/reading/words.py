@@ -151,6 +151,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         return set()  # a 10-class model says nothing of letters
     best = probabilities.argmax(axis=1)
     letter = best == NOT_A_DIGIT
+    if not letter.any():
+        return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     for run in runs(boxes, config):
@@ -198,6 +200,8 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
         if model is None:
             return set()
     probability = model.probability(np.asarray(crops))
+    if not (probability >= PRINTED_LEVEL).any():
+        return set()  # no run's mean can reach the level: handwriting alone costs no runs
     out: set[int] = set()
     for run in runs(boxes, replace(config, run_gap=PRINTED_GAP), split=False):
         if float(np.mean(probability[run])) >= (PRINTED_LEVEL if len(run) > 1 else PRINTED_LONE):
