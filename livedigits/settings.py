@@ -63,9 +63,9 @@ CONFIG_ENV = "LIVEDIGITS_CONFIG"
 COMMAND_KEYS = {
     "run": ("source", "backend", "device", "model", "headless", "output", "jsonl", "csv", "save_dir", "save_crops",
             "debug", "realtime", "reconnect", "kiosk", "width", "height", "fps", "max_frames", "fail_fast",
-            "ray", "resume", "camera_api", "answers", "no_arithmetic"),
+            "ray", "resume", "camera_api", "answers", "no_arithmetic", "handwriting_only"),
     "serve": ("source", "host", "port", "backend", "device", "model", "max_upload_mb", "max_pixels", "width",
-              "height", "fps", "token", "no_token", "allow_host", "camera_api"),
+              "height", "fps", "token", "no_token", "allow_host", "camera_api", "handwriting_only"),
 }
 #: The ``[run]`` options that bear on reading an image (``Reader`` takes them from a file).
 READER_OPTIONS = ("model", "backend", "device")

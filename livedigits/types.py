@@ -102,12 +102,15 @@ class Detection:
 
     ``track_id`` follows the same piece of ink from frame to frame on video, cameras and streams (an
     integer unique within its source); None for still images, which are read one by one.
+    ``printed``: the digit is type, not handwriting (a printed label, a table's row number, a form's
+    heading: ``reading.words``); ``ReadingConfig.handwriting_only`` leaves such digits out.
     """
 
     box: Box
     digit: int
     confidence: float
     track_id: int | None = None
+    printed: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,7 +159,7 @@ class FrameResult:
     def to_record(self) -> dict:
         """The JSON Lines record for this frame. Its fields are described in one place, "The JSON Lines
         record" in docs/usage.md: ``file`` only when the frame came from a still image, ``track_id`` only on
-        video, ``dropped`` only when the candidate budget was reached, ``node`` only when read on a Ray cluster."""
+        video, ``printed`` (on a detection) only when true, ``dropped`` only when the candidate budget was reached, ``node`` only when read on a Ray cluster."""
         record = {
             "source": self.source,
             "frame": int(self.frame.index),
@@ -184,4 +187,6 @@ def _detection_record(detection: Detection) -> dict:
               "confidence": round(float(detection.confidence), 4)}
     if detection.track_id is not None:
         record["track_id"] = int(detection.track_id)
+    if detection.printed:
+        record["printed"] = True
     return record

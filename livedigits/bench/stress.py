@@ -4,7 +4,8 @@ The pages come from :mod:`livedigits.synth.stress` (one phenomenon of issue 19 a
 at random); each is read as ``livedigits run IMAGE`` reads a still and scored by
 :func:`livedigits.reading.score.score`. Per row of the table: digits found (recall, and precision with
 printed digits left out), digits read right, numbers read exactly, scenes fully right, blank pages (3 or
-more true digits, 10% or fewer found), letters or printed words read as digits, printed digits read.
+more true digits, 10% or fewer found), letters or printed words read as digits, printed digits read (and
+how many of them the reader marked ``printed``), handwritten digits marked ``printed``.
 
 Example::
 
@@ -41,6 +42,8 @@ class Tally:
     detections: int = 0
     on_printed: int = 0  # detections on printed digits (not handwriting: left out of precision)
     on_letters: int = 0  # detections on handwritten letters or printed words
+    printed_marked: int = 0  # of the detections on printed digits, those marked "printed"
+    hand_marked: int = 0  # detections on true handwritten digits marked "printed" (wrongly)
     true_numbers: int = 0
     exact_numbers: int = 0
     fully_right: int = 0
@@ -59,7 +62,8 @@ class Tally:
                 "digit_precision": ratio(self.found, self.detections - self.on_printed),
                 "digits_right": ratio(self.right, self.true_digits), "numbers_exact": ratio(self.exact_numbers, self.true_numbers),
                 "fully_right": self.fully_right, "blank_pages": self.blank, "letters_read": self.on_letters,
-                "printed_read": self.on_printed, "true_digits": self.true_digits, "true_numbers": self.true_numbers,
+                "printed_read": self.on_printed, "printed_marked": self.printed_marked,
+                "handwriting_marked_printed": self.hand_marked, "true_digits": self.true_digits, "true_numbers": self.true_numbers,
                 "read_ms": ratio(1000 * self.seconds, self.scenes)}
 
 
@@ -73,11 +77,15 @@ def score_scene(record: dict, truth: dict) -> dict:
     full = score([record], scenes.truth_document(truth, "stress"))
     printed = score([record], marks_of({"printed_digit"}))["mark_detections"]
     letters = score([record], marks_of({"letter", "printed_text"}))["mark_detections"]
+    marked = dict(record, detections=[d for d in record.get("detections", []) if d.get("printed")])
+    printed_marked = score([marked], marks_of({"printed_digit"}))["mark_detections"] if marked["detections"] else 0
+    hand_marked = score([marked], scenes.truth_document(truth, "stress"))["matched_digits"] if marked["detections"] else 0
     stray = full["detections"] - full["matched_digits"] - printed  # anything read that is not handwriting or print
     fully = (full["correct_digits"] == full["true_digits"] and full["correct_numbers"] == full["true_numbers"] and stray == 0)
     blank = full["true_digits"] >= BLANK_MIN_DIGITS and full["matched_digits"] <= BLANK_SHARE * full["true_digits"]
     return {"scenes": 1, "true_digits": full["true_digits"], "found": full["matched_digits"], "right": full["correct_digits"],
             "detections": full["detections"], "on_printed": printed, "on_letters": letters,
+            "printed_marked": printed_marked, "hand_marked": hand_marked,
             "true_numbers": full["true_numbers"], "exact_numbers": full["correct_numbers"], "fully_right": int(fully),
             "blank": int(blank)}
 
@@ -130,17 +138,19 @@ def _percent(value) -> str:
 
 
 TABLE_HEADER = ("| phenomenon | scenes | digits found (recall / precision) | digits read right | numbers exact "
-                "| fully right | blank pages | letters read as digits | printed digits read |")
+                "| fully right | blank pages | letters read as digits | printed digits read (marked printed) "
+                "| handwriting marked printed |")
 
 
 def table_text(results: dict) -> str:
     """``measure``'s totals as a Markdown table, one row per phenomenon."""
-    lines = [TABLE_HEADER, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [TABLE_HEADER, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for row, tally in results.items():
         f = tally.figures()
         lines.append(f"| {row} | {f['scenes']} | {_percent(f['digit_recall'])} / {_percent(f['digit_precision'])} "
                      f"| {_percent(f['digits_right'])} | {_percent(f['numbers_exact'])} | {f['fully_right']}/{f['scenes']} "
-                     f"| {f['blank_pages']} | {f['letters_read']} | {f['printed_read']} |")
+                     f"| {f['blank_pages']} | {f['letters_read']} | {f['printed_read']} ({f['printed_marked']}) "
+                     f"| {f['handwriting_marked_printed']} |")
     return "\n".join(lines)
 
 

@@ -191,6 +191,10 @@ def _recognizer_settings(args):
         from dataclasses import replace
 
         reading = replace(reading, arithmetic=False)
+    if getattr(args, "handwriting_only", False):
+        from dataclasses import replace
+
+        reading = replace(reading, handwriting_only=True)
     return seg, reading
 
 
@@ -691,6 +695,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "the picture and in the printed lines; off by default: a checker, not a cheat")
     run.add_argument("--no-arithmetic", action="store_true", help="read numbers only: no signs, expressions or "
                      "verdicts (the same as [reading] arithmetic = false)")
+    run.add_argument("--handwriting-only", action="store_true", help="leave out the digits found printed (labels, "
+                     "headings, a table's row numbers): the same as [reading] handwriting_only = true")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -820,6 +826,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--allow-host", action="append", metavar="NAME",
                        help="also answer requests whose Host is NAME (a proxy's or DNS name; '*' for any); repeatable")
     serve.add_argument("--roi", help="region of interest x,y,w,h in pixels")
+    serve.add_argument("--handwriting-only", action="store_true", help="leave out the digits found printed: the "
+                       "same as [reading] handwriting_only = true")
     _add_settings_options(serve)
     serve.set_defaults(func=cmd_serve)
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from livedigits.reading.words import read_context
 from livedigits.vision.boxes import greedy_match, iou_matrix
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Number
 
@@ -62,6 +63,14 @@ class ReadingConfig:
     arithmetic: bool = True
     """Read handwritten arithmetic too (signs, expressions and their verdicts: ``reading.expressions``).
     False reads numbers only, as before it existed, and skips its cost."""
+    words: bool = True
+    """Read no digit in a word: a run of glyphs at letter spacing with letters among them is a word, its
+    l's, o's and S's too (``reading.words``). False reports every glyph the classifier reads as a digit."""
+    printed: bool = True
+    """Tell printed digits from handwriting (``Detection.printed``, ``reading.words``): printed digits are
+    marked, and never joined into one number with handwritten ones."""
+    handwriting_only: bool = False
+    """Report handwriting only: digits found printed are left out (``livedigits run --handwriting-only``)."""
 
 
 DEFAULT_READING = ReadingConfig()
@@ -80,10 +89,11 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
-               track_ids: list[int] | None = None) -> tuple[list[Detection], list[Box]]:
+               track_ids: list[int] | None = None, context: bool = True) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
-    the detections."""
+    the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
+    digit in a word, printed digits marked); False leaves that to the caller, who may know the signs."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -93,6 +103,8 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
         elif confidence >= config.min_confidence:
             track_id = None if track_ids is None else int(track_ids[k])
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
+    if context:
+        detections, rejected = read_context(candidates, probabilities, detections, rejected, config)
     return detections, rejected
 
 
@@ -380,7 +392,7 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
         for k, det in enumerate(line[1:]):
             prev = chunks[-1][-1]
             unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
-            if spaces[k] or unlike or (centres and _between(centres, prev, det)):
+            if spaces[k] or unlike or prev.printed != det.printed or (centres and _between(centres, prev, det)):
                 chunks.append([det])
             else:
                 chunks[-1].append(det)

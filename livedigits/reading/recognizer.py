@@ -14,6 +14,7 @@ import numpy as np
 from livedigits.classify.backends import Classifier
 from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
+from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.vision.view import ViewMemory
@@ -272,16 +273,20 @@ class Recognizer:
             probabilities = tracked.probabilities
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = list(tracked.ids) if frame.file is None else None
-        detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids)
+        arithmetic = self.sign_classifier is not None
+        # With arithmetic, the words and print are read once the signs are known (a + is no letter).
+        detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic)
         expressions = None
         arithmetic_ms = 0.0
-        if self.sign_classifier is not None:
+        if arithmetic:
             from livedigits.vision.signs import find_signs
 
             begun = time.perf_counter()
             signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
+            detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
+                                                signs=sign_boxes)
             taken = set(sign_boxes)
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)

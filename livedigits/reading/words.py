@@ -1,0 +1,237 @@
+"""Words are no digits, and printed digits are no handwriting: decided from the line a glyph stands on.
+
+The classifier reads one crop at a time. Its 11th class, "not a digit", was trained on isolated letters,
+but in isolation an l, o, S, I or Z *is* a digit: only the glyphs beside it tell. Here every piece of ink
+the classifier read (digit, "not a digit" or unsure) is put on its line, and the line cut into *runs*:
+glyphs at letter spacing, closer than the space between words or numbers.
+
+* A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
+  baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
+  height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
+  surely as "not a digit". The whole run is a word then, its l's and o's with it: "Total" is no number
+  0 or 1. Signs of arithmetic take no part (``read_context(signs=...)``): a + beside a 5 is no letter.
+* A run of digits is **printed** when it looks like type to the printed-digit model
+  (``classify.printed``: straight strokes, exact curves, serifs, an upright axis), weighed over the whole
+  run so that one plain handwritten 1 does not mark its number: ``Detection.printed``.
+
+Used by ``numbers.decide_all``; every threshold below is judged on the generated pages of ``livedigits
+stress`` (rows ``printed``, ``words``, ``table``, ``boxes``), as docs/words.md records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterable
+
+import numpy as np
+
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection
+
+
+@dataclass(frozen=True)
+class WordConfig:
+    """Named knobs of telling words from numbers. Each was chosen on the generated pages of ``livedigits
+    stress`` (rows printed, words, table, boxes, mixed; seeds 0-39, confirmed on 1000-1039), weighing the
+    letters a value keeps out against the handwritten digits it loses."""
+
+    run_gap: float = 0.45
+    """Two glyphs on a line are of one run when the gap between them is at most this many heights of the
+    taller: letters of a word and digits of a number stand closer (0.1-0.35), words and numbers apart."""
+    line_overlap: float = 0.5
+    """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
+    letter lies wholly within the height of a capital beside it)."""
+    max_height_ratio: float = 2.0
+    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6);
+    a digit that runs into a printed rule stands several times taller and joins nothing."""
+    min_space: float = 0.2
+    space_ratio: float = 2.5
+    """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
+    space between words, or between a printed word and a printed number ("Room 2024": gaps of 0.05 and one
+    of 0.4 heights), set closer than ``run_gap``."""
+    x_height: float = 0.78
+    """A glyph at most this share of the height of its run's tallest glyph read as a digit, standing on the
+    run's baseline, is an x-height letter (a, c, e, o...: 0.5-0.77 of a capital in handwriting and type);
+    the digits of one hand are all about one height."""
+    baseline: float = 0.15
+    """"On the baseline": its bottom within this share of that height of the run's lowest bottom."""
+    letter_share: float = 0.3
+    min_letters: int = 2
+    """A run with x-height letters is a word when at least ``letter_share`` of its glyphs, and at least
+    ``min_letters``, are letters (read as "not a digit" or of x-height): one digit misread as "not a
+    digit" makes no word of its number."""
+    sure_letter: float = 0.9
+    sure_share: float = 0.5
+    """A run without x-height letters is a word when at least ``sure_share`` of its glyphs, and at least two,
+    are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
+    the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
+    digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
+
+
+DEFAULT_WORDS = WordConfig()
+
+#: A glyph narrower than this share of its height is a hairline (a rule or a box's side, 2-5 px wide and
+#: 40-60 tall on the generated forms), not a letter: a handwritten 1 or a printed l is 0.2-0.3.
+HAIRLINE = 0.12
+
+
+def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = True) -> list[list[int]]:
+    """Indexes of ``boxes`` in runs: glyphs of one line at letter spacing, each run left to right.
+
+    Each glyph joins the run whose last glyph is the nearest one to its left that it continues (vertical
+    overlap, gap); a glyph continuing none starts a run. ``split``: cut runs at their spaces too."""
+    order = sorted(range(len(boxes)), key=lambda k: boxes[k].x)
+    out: list[list[int]] = []
+    ends: list[tuple] = []  # per run, its last glyph: x2, y, y2, w, h (plain numbers: this runs per frame)
+    active: list[int] = []  # the runs a glyph further right may still continue
+    gap_share, ratio, overlap_share = config.run_gap, config.max_height_ratio, config.line_overlap
+    reach = gap_share * ratio  # farthest a continuation can be, in its run's last glyph's heights
+    for k in order:
+        b = boxes[k]
+        bx, by, bw, bh = b.x, b.y, b.w, b.h
+        by2 = by + bh
+        # Glyphs come left to right: a run whose end is out of reach now is out of reach for good (this
+        # keeps a dense page's 400 glyphs from being compared with every run of the page).
+        active = [r for r in active if bx - ends[r][0] <= reach * ends[r][4]]
+        best, best_gap = -1, 0.0
+        for r in active:
+            ax2, ay, ay2, aw, ah = ends[r]
+            taller, shorter = (ah, bh) if ah >= bh else (bh, ah)
+            gap = bx - ax2
+            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw) or taller > ratio * shorter:
+                continue
+            if (ay2 if ay2 < by2 else by2) - (ay if ay > by else by) < overlap_share * shorter:
+                continue
+            if best < 0 or gap < best_gap:
+                best, best_gap = r, gap
+        if best < 0:
+            out.append([k])
+            ends.append((bx + bw, by, by2, bw, bh))
+            active.append(len(out) - 1)
+        else:
+            out[best].append(k)
+            ends[best] = (bx + bw, by, by2, bw, bh)
+    return [part for run in out for part in _split_spaces(run, boxes, config)] if split else out
+
+
+def _split_spaces(run: list[int], boxes: list[Box], config: WordConfig) -> list[list[int]]:
+    """A run cut at its spaces: gaps wide against the run's own (``space_ratio`` times its median gap, and
+    at least ``min_space`` heights). Type sets letters close and words a space apart ("Room 2024": gaps of
+    0.05 and one of 0.4 heights), within ``run_gap``."""
+    if len(run) < 3:
+        return [run]
+    tall = max(boxes[k].h for k in run)
+    gaps = np.array([(boxes[b].x - boxes[a].x2) / tall for a, b in zip(run, run[1:])])
+    cut = gaps >= max(config.min_space, config.space_ratio * max(float(np.median(gaps)), 0.0))
+    parts, start = [], 0
+    for k in np.flatnonzero(cut):
+        parts.append(run[start: k + 1])
+        start = k + 1
+    parts.append(run[start:])
+    return parts
+
+
+def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.ndarray:
+    """Which glyphs of one run are x-height letters: short beside the run's tallest glyph read as a digit
+    (``digits``), on the run's baseline. Measured by a digit, not by any glyph: a piece read as "not a digit"
+    may be a digit run into a rule or two touching, taller than any letter."""
+    # A hairline (a printed box's side, a table's rule cut short) is no letter to measure the others by.
+    shaped = [k for k, b in enumerate(boxes) if b.w >= HAIRLINE * b.h] or list(range(len(boxes)))
+    measure = [k for k in shaped if digits[k]] or shaped
+    tall = max(boxes[k].h for k in measure)
+    bottom = max(b.y2 for b in boxes)
+    return np.array([b.h <= config.x_height * tall and bottom - b.y2 <= config.baseline * tall for b in boxes])
+
+
+def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
+                config: WordConfig = DEFAULT_WORDS) -> set[int]:
+    """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
+    a word, every glyph of the word: those read as digits too."""
+    probabilities = np.asarray(probabilities)
+    if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
+        return set()  # a 10-class model says nothing of letters
+    best = probabilities.argmax(axis=1)
+    letter = best == NOT_A_DIGIT
+    if not letter.any():
+        return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
+    sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
+    out: set[int] = set()
+    for run in runs(boxes, config):
+        # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
+        # glyph must read as a letter.
+        if len(run) < 2 or not letter[run].any():
+            continue
+        small = _x_height([boxes[k] for k in run], config, ~letter[run])
+        count = int((letter[run] | small).sum())
+        # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
+        shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
+        # Or glyphs read surely as letters, half the run or more. Not any letter: what the classifier is
+        # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
+        surely = int(sure[run].sum())
+        read = surely >= max(2, config.sure_share * len(run))
+        if shaped or read:
+            out.update(run)
+    return out
+
+
+#: A run of digits is printed when the printed-digit model's mean probability over its digits reaches
+#: this; a lone digit when it reaches ``PRINTED_LONE``. Over a run, not per glyph: one handwritten digit
+#: that looks like type (a plain 1, a round 0) does not mark its number, and one printed digit the model
+#: doubts is carried by its neighbours. On the generated pages (``livedigits stress``, 40 seeds of
+#: printed, words, table, boxes, mixed) 3 of 3,478 handwritten digits in runs reached 0.7 and 134 of 143
+#: printed ones; alone, 6 of 562 handwritten digits reached 0.9 and 111 of 125 printed ones.
+PRINTED_LEVEL = 0.7
+PRINTED_LONE = 0.9
+#: Digits are of one run for this decision when at most this many heights apart: a number's spacing, not
+#: a word's (the 1 and the 0 of a handwritten "10" are judged together).
+PRINTED_GAP = 1.0
+
+
+def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEFAULT_WORDS) -> set[int]:
+    """Indexes of the digits (``boxes`` and their (N, 28, 28) ``crops``, the detections of a frame) that
+    are printed: runs of digits whose mean probability of type (``classify.printed``) reaches
+    ``PRINTED_LEVEL`` (``PRINTED_LONE`` for a digit alone). ``model``: the printed-digit model (the
+    shipped one by default; none shipped: nothing is printed)."""
+    if not len(boxes):
+        return set()
+    if model is None:
+        from livedigits.classify.printed import default_printed_model
+
+        model = default_printed_model()
+        if model is None:
+            return set()
+    probability = model.probability(np.asarray(crops))
+    if not (probability >= PRINTED_LEVEL).any():
+        return set()  # no run's mean can reach the level: handwriting alone costs no runs
+    out: set[int] = set()
+    for run in runs(boxes, replace(config, run_gap=PRINTED_GAP), split=False):
+        if float(np.mean(probability[run])) >= (PRINTED_LEVEL if len(run) > 1 else PRINTED_LONE):
+            out.update(run)
+    return out
+
+
+def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
+                 rejected: list[Box], config, signs: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
+    """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
+    left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
+    out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
+    ``min_confidence``). ``signs``: boxes of candidates known to be signs of arithmetic: a + beside a 5 is
+    no letter of a word, so signs take no part in the runs."""
+    if config.words and len(candidates) >= 2:
+        skip = set(signs)
+        keep = [k for k, c in enumerate(candidates) if c.box not in skip]
+        if len(keep) >= 2:
+            found = word_glyphs([candidates[k].box for k in keep], np.asarray(probabilities)[keep],
+                                config.min_confidence)
+            letters = {candidates[keep[i]].box for i in found}
+            if letters:
+                detections = [d for d in detections if d.box not in letters]
+                known = set(rejected)
+                rejected = rejected + [b for b in (candidates[keep[i]].box for i in sorted(found)) if b not in known]
+    if (config.printed or config.handwriting_only) and detections:
+        crops = {c.box: c.crop for c in candidates}
+        if all(d.box in crops for d in detections):
+            marked = printed_digits([d.box for d in detections], [crops[d.box] for d in detections])
+            detections = [replace(d, printed=True) if n in marked else d for n, d in enumerate(detections)]
+            if config.handwriting_only:
+                detections = [d for d in detections if not d.printed]
+    return detections, rejected
