@@ -54,6 +54,9 @@ class ExpressionConfig:
     join_gap: float = 0.9
     """Two numbers closer than this with no sign between are one number of the expression ("1 2x9" is
     12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
+    fraction_bar: float = 1.6
+    """A fraction's bar is at most this many times as long as the wider of its numerator and denominator
+    (and half a digit height): about 1.1 on the worksheets."""
     fraction_overhang: float = 0.35
     """... and stick out past the bar's ends by at most this share of their own width."""
     wrong_confidence: float = 0.75
@@ -63,6 +66,23 @@ class ExpressionConfig:
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
     one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
     output (1/256): any reading it gives a chance at all."""
+    sign_band: tuple[float, float] = (0.2, 0.85)
+    """An operator written between numbers (``+ - x =``) has its centre within this band of their height,
+    from their top: at mid height, not on their baseline or above them (a piece of a digit, a mark)."""
+    max_overlap: float = 0.15
+    """An operator reaches at most this many digit heights into the box of a number beside it."""
+    max_baseline: float = 0.5
+    """The numbers either side of an operator stand on one baseline: their bottoms at most this many digit
+    heights apart (0.34 in the real photos read right, 0.18 on the generated worksheets) ..."""
+    max_height_ratio: float = 1.8
+    """... and the taller at most this many times the height of the other."""
+    max_dash: float = 0.3
+    """A minus is at most this many digit heights thick."""
+    clear_ink: float = 0.25
+    """An operator has no other ink of some size (not of the numbers and signs of its line) closer than this
+    many digit heights: a dash with ink touching it is a piece of an unread digit or a mark."""
+    max_digits: int = 6
+    """An operand of more digits is a phone number, a code or a row of boxed digits: not a sum."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -306,6 +326,19 @@ def check(text: str, sure: bool = True) -> tuple[Fraction | None, Fraction | Non
     return value, answer, "right" if all(v == value for v in values[1:]) else "wrong"
 
 
+def _well_formed(text: str) -> bool:
+    """Does every part of ``text`` between ``=`` signs parse (an empty last part: an open question)?"""
+    parts = text.split("=")
+    for k, part in enumerate(parts):
+        if k == len(parts) - 1 and k > 0 and part == "":
+            continue
+        try:
+            parse(part)
+        except ParseError:
+            return False
+    return True
+
+
 def _value_or_none(part: str) -> Fraction | None:
     if part == "":
         raise ParseError("nothing before =")
@@ -382,6 +415,12 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             elif it.box.y >= by and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
                 below.append(it)
         if not any(it.operand for it in above) or not any(it.operand for it in below):
+            continue
+        # A bar far longer than what stands above and below it is a rule of a table or a form, not a
+        # fraction's bar (one is written about as long as the longer of the two).
+        span = max(max(it.box.x2 for it in above) - min(it.box.x for it in above),
+                   max(it.box.x2 for it in below) - min(it.box.x for it in below))
+        if bar.box.w > config.fraction_bar * span + 0.5 * bar.height:
             continue
         top = "".join(it.text for it in sorted(above, key=lambda it: it.box.x))
         bottom = "".join(it.text for it in sorted(below, key=lambda it: it.box.x))
@@ -517,10 +556,16 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     items = _fractions(items, config)
     out = []
     for line in _lines(items, config):
+        # Operators out of place beside their numbers are no operators (a piece of a digit, a mark).
+        misplaced = _misplaced(line, config, ink)
+        line = [it for it in line if it not in misplaced]
+        if not line:
+            continue
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
         stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
+        stray += [it.box for it in misplaced]
         for chunk, expression in found:
             if expression is None:
                 continue
@@ -533,6 +578,56 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
 
 #: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
 MIN_INK_SHARE = 0.25
+#: Ink at least this share of the digit height counts against an operator it stands close to.
+NEAR_INK_SHARE = 0.15
+
+
+def _gap(a: Box, b: Box) -> float:
+    """The distance between two boxes (0 when they touch or overlap)."""
+    return max(0, max(a.x, b.x) - min(a.x2, b.x2), max(a.y, b.y) - min(a.y2, b.y2))
+
+
+def _misplaced(line: list[_Item], config: ExpressionConfig, ink=()) -> list[_Item]:
+    """The operators of a line (``+ - x / =``) that stand where no operator is written: off the mid height
+    of the numbers beside them, reaching into one, between numbers on different baselines or of very
+    different sizes, a minus too thick, or ink close beside them that belongs to nothing read (the rest of
+    an unread digit the piece came from). Measured on the generated worksheets and stress pages (forms,
+    tables, print, dense pages of numbers): every operator written on a worksheet passes; most of the
+    pieces of digits and rules taken for signs on the stress pages do not."""
+    out = []
+    mine = [p for it in line for p in it.pieces]
+    for k, it in enumerate(line):
+        if it.operand or it.text not in OPERATORS + "=":
+            continue
+        left = line[k - 1] if k > 0 else None
+        right = line[k + 1] if k + 1 < len(line) else None
+        plain = [n for n in (left, right) if n is not None and n.operand and not n.parts]
+        h = float(np.mean([n.box.h for n in plain])) if plain else it.height
+        bad = False
+        if plain:
+            top = float(np.mean([n.box.y for n in plain]))
+            at = (_centre_y(it.box) - top) / max(h, 1.0)
+            lo, hi = config.sign_band
+            bad |= it.text != "/" and not lo <= at <= hi
+            bad |= any(min(it.box.x2, n.box.x2) - max(it.box.x, n.box.x) > config.max_overlap * h for n in plain)
+        if len(plain) == 2 and plain[0] is left:
+            a, b = plain
+            bad |= abs(a.box.y2 - b.box.y2) > config.max_baseline * h
+            bad |= max(a.box.h, b.box.h) > config.max_height_ratio * max(1, min(a.box.h, b.box.h))
+        bad |= it.text == "-" and it.box.h > config.max_dash * h
+        if not bad and ink:
+            for piece in ink:
+                if max(piece.w, piece.h) < NEAR_INK_SHARE * h or piece == it.box:
+                    continue
+                cx, cy = piece.center
+                if any(m.x <= cx <= m.x2 and m.y <= cy <= m.y2 for m in mine):
+                    continue
+                if _gap(it.box, piece) < config.clear_ink * h:
+                    bad = True
+                    break
+        if bad:
+            out.append(it)
+    return out
 
 
 def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
@@ -600,6 +695,19 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         return None  # "06": a date, a code or a phone number, not arithmetic
     if not any(not it.operand and it.text in OPERATORS for it in chunk[1:]) and not any(it.parts for it in operands):
         return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
+    if any(len(it.text) > config.max_digits for it in operands if not it.parts):
+        return None  # "4181617171-1121816121": a phone number or a row of boxed digits, not a sum
+    signs = {it.text for it in chunk if not it.operand}
+    if signs <= {"-"} and not any(it.parts for it in operands):
+        return None  # "404-1000", "10-12": a hyphen (a range, a date, a code) as often as a sum, and no = to check
+    if "=" in text and not any(op in text.split("=")[0].lstrip("-") for op in OPERATORS):
+        return None  # "12=-53", "9=36": no sum before its "=", a note or a sum whose start is unread
+    if not _well_formed(text):
+        # A text that does not parse is reported (unsure) only as an equation with a sum before its "=":
+        # "2-(1" or "1/1)" is a mark and some digits, not a sum read badly.
+        before = text.split("=")[0]
+        if "=" not in text or not _well_formed(before) or not any(op in before.lstrip("-") for op in OPERATORS):
+            return None
     sure = all(it.confidence >= config.min_confidence for it in chunk)
     value, answer, verdict = check(text, sure)
     unsure_wrong = any(it.confidence < config.wrong_confidence for it in chunk)
