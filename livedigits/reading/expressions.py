@@ -66,6 +66,11 @@ class ExpressionConfig:
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
     one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
     output (1/256): any reading it gives a chance at all."""
+    sign_min_confidence: float = 0.45
+    """As ``min_confidence``, for a sign (the sign classifier's x and + share their probability; the one
+    not chosen is the sign's alternative, checked before any ``wrong``)."""
+    sign_wrong_confidence: float = 0.45
+    """As ``wrong_confidence``, for a sign."""
     sign_band: tuple[float, float] = (0.2, 0.85)
     """An operator written between numbers (``+ - x =``) has its centre within this band of their height,
     from their top: at mid height, not on their baseline or above them (a piece of a digit, a mark)."""
@@ -573,6 +578,46 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                                                   or _unaccounted(expression, chunk, ink)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
+    return _systematic_misreads(out)
+
+
+#: Sums not right that one digit substitution would make right, in one frame, for it to be a writer's
+#: systematic misread (:func:`_systematic_misreads`).
+SYSTEMATIC = 3
+
+
+def _fixes(text: str) -> set[tuple[str, str]]:
+    """The digit substitutions ``(read, meant)`` that, made once anywhere in ``text``, would make it right."""
+    pairs = set()
+    for k, ch in enumerate(text):
+        if not ch.isdigit():
+            continue
+        for alt in "0123456789":
+            if alt != ch and check(text[:k] + alt + text[k + 1:])[2] == "right":
+                pairs.add((ch, alt))
+    return pairs
+
+
+def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
+    """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way:
+    when one substitution of a digit (a 5 meant as 4) would make ``SYSTEMATIC`` or more of a frame's sums
+    that are not right (wrong or unsure) right, it is taken for this writer's misread, and every wrong sum
+    it would make right is ``unsure``. Three wrong answers made right by one and the same substitution by
+    chance are rare (see docs/arithmetic.md for what it costs on the generated worksheets)."""
+    wrong = [(k, _fixes(e.text)) for k, e in enumerate(expressions) if e.verdict in ("wrong", "unsure")]
+    if not any(expressions[k].verdict == "wrong" for k, _ in wrong):
+        return expressions
+    counts: dict = {}
+    for _, pairs in wrong:
+        for pair in pairs:
+            counts[pair] = counts.get(pair, 0) + 1
+    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC}
+    if not systematic:
+        return expressions
+    out = list(expressions)
+    for k, pairs in wrong:
+        if out[k].verdict == "wrong" and pairs & systematic:
+            out[k] = replace(out[k], verdict="unsure")
     return out
 
 
@@ -708,9 +753,12 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         before = text.split("=")[0]
         if "=" not in text or not _well_formed(before) or not any(op in before.lstrip("-") for op in OPERATORS):
             return None
-    sure = all(it.confidence >= config.min_confidence for it in chunk)
+    # A sign's misreadings are all checked (its alternatives: another sign it may be would make the sum
+    # right), so a sign may be read less surely than a digit before the sum is left unjudged.
+    sure = all(it.confidence >= (config.min_confidence if it.operand else config.sign_min_confidence) for it in chunk)
     value, answer, verdict = check(text, sure)
-    unsure_wrong = any(it.confidence < config.wrong_confidence for it in chunk)
+    unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
+                       for it in chunk)
     if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
