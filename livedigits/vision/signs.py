@@ -74,6 +74,12 @@ class SignConfig:
     """A slash or a parenthesis is at least this wide for its height: it leans or bows. A straight upright
     stroke (the side of a form's box, a table's rule: 0.04 to 0.09 in generated forms and real scans) is
     neither; the most upright slashes written in the held-out fonts measure 0.12 to 0.15, parentheses 0.18."""
+    slash_tall: float = 1.15
+    """A digit read as a 1 at least this many heights of the digits beside it tall ..."""
+    slash_lean: float = 0.2
+    """... and this wide for its height (a 1 leans less) is a slash ..."""
+    slash_confidence: float = 0.6
+    """... when the sign classifier gives the slash this much and more than a digit."""
     geometric_confidence: float = 0.95
     """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
     alternative_level: float = 0.003
@@ -184,9 +190,17 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         for (index, det), p in zip(suspects, probs[len(compact):]):
             k = max(sign_ids, key=lambda j: p[j])
             height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
-            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or height is None:
+            if height is None:
                 continue
             char = classes[k]
+            if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
+                # Taller than the digits beside it and leaning well over: a slash the sign classifier only
+                # half tells from a 1 (an upright font's slash) is taken on its shape.
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                turned.add(det.box)
+                continue
+            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
+                continue
             if _fits(char, det.box, height, config, suspect=True):
                 signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
@@ -218,6 +232,11 @@ def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
         if abs(oy - cy) <= 0.5 * max(sign.box.h, other.box.h) and ((ox > cx) if want == ")" else (ox < cx)):
             return True
     return False
+
+
+def _clear_slash(box: Box, height: float, config: SignConfig) -> bool:
+    """A stroke a slash by its shape: taller than the digits beside it and leaning well over."""
+    return box.h >= config.slash_tall * height and box.w >= config.slash_lean * box.h
 
 
 def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool = False) -> bool:
