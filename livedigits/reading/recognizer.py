@@ -262,7 +262,8 @@ class Recognizer:
             from livedigits.vision.signs import find_signs
 
             begun = time.perf_counter()
-            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
+                                                image=frame.image)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             taken = set(sign_boxes)

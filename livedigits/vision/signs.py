@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from livedigits.reading.expressions import Sign
@@ -82,6 +83,8 @@ class SignConfig:
     """... when the sign classifier gives the slash this much and more than a digit."""
     geometric_confidence: float = 0.95
     """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
+    lost_bar_confidence: float = 0.8
+    """The confidence of an ``=`` whose second bar was found in the image, not among the pieces."""
     alternative_level: float = 0.003
     """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
 
@@ -122,15 +125,16 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
-               detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS
-               ) -> tuple[list[Sign], list[Detection], list[Box]]:
+               detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
+               image: np.ndarray | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
 
     ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
-    ``SignClassifier`` (or anything with its ``predict`` and ``classes``).
+    ``SignClassifier`` (or anything with its ``predict`` and ``classes``); ``image``: the frame (BGR or
+    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional).
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -218,7 +222,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             turned.discard(sign.box)
     if turned:
         detections = [d for d in detections if d.box not in turned]
-    signs.extend(_group_dashes(dashes, dots, detections, config))
+    signs.extend(_group_dashes(dashes, dots, detections, config, image))
     return signs, detections, doubts
 
 
@@ -256,7 +260,61 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     return True
 
 
-def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig) -> list[Sign]:
+def _lost_bar(dash: Box, gray: np.ndarray, detections: list[Detection], config: SignConfig) -> Box | None:
+    """The other bar of an ``=`` beside a lone dash, looked for in the image itself: a ruled line under one
+    bar makes the segmentation take the bar for part of the line. A bar is a thin band of rows above or
+    below the dash, within ``equals_gap`` of its length, much darker across the dash's span than just
+    beside it (a ruled line alone is as dark beside the span as across it), and light again on both of
+    its sides (a digit above a fraction's bar is dark over many rows)."""
+    H, W = gray.shape[:2]
+    x0, x1 = dash.x, dash.x2
+    side = max(2, dash.w // 2)
+    if x0 - side < 0 or x1 + side > W:
+        return None
+    reach = int(config.equals_gap * dash.w)
+    top, bottom = max(0, dash.y - reach), min(H, dash.y2 + reach)
+    region = gray[top:bottom, x0 - side: x1 + side].astype(np.float32)
+    if region.size == 0:
+        return None
+    paper = float(np.percentile(region, 90))
+    dark = paper - region
+    inside = dark[:, side: side + dash.w].mean(axis=1)
+    outside = np.concatenate([dark[:, :side], dark[:, side + dash.w:]], axis=1).mean(axis=1)
+    own = float(inside[dash.y - top: dash.y2 - top].max()) if dash.h else 0.0
+    if own <= 8:
+        return None
+    strong = (inside >= 0.5 * own) & (inside - outside >= 0.4 * own)
+    strong[max(0, dash.y - top - 2): dash.y2 - top + 2] = False  # the dash itself
+    best = None
+    k = 0
+    while k < len(strong):
+        if not strong[k]:
+            k += 1
+            continue
+        run = k
+        while run < len(strong) and strong[run]:
+            run += 1
+        thick = run - k
+        # Thin like the dash, and light again just beyond it on both sides.
+        light = (k == 0 or inside[max(0, k - 2)] < 0.3 * own) and (run >= len(strong) or inside[min(len(strong) - 1, run + 1)] < 0.3 * own)
+        if thick <= max(3 * dash.h, 0.25 * dash.w) and light:
+            bar = Box(x0, top + k, dash.w, thick)
+            if best is None or abs(bar.center[1] - dash.center[1]) < abs(best.center[1] - dash.center[1]):
+                best = bar
+        k = run
+    if best is None:
+        return None
+    upper, lower = (best, dash) if best.y < dash.y else (dash, best)
+    both = upper.union(lower)
+    for det in detections:
+        b = det.box
+        if min(b.x2, both.x2) > max(b.x, both.x) and min(b.y2, both.y2 + 2) > max(b.y, both.y - 2):
+            return None  # the band touches a digit: its top or bottom, not a bar (a fraction's digits)
+    return best
+
+
+def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig,
+                  image: np.ndarray | None = None) -> list[Sign]:
     """Dashes as -, stacked pairs as =, a dash between two dots as ÷ (written /)."""
     used = set()
     out = []
@@ -302,12 +360,36 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             used.add(a)
             used_dots.update((above, below))
             out.append(Sign("/", bar.union(dots[above]).union(dots[below]), conf))
+    gray = None
+    if image is not None:
+        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    for a in order:
+        if a not in used and gray is not None and not _stacked(dashes[a], detections):
+            bar = _lost_bar(dashes[a], gray, detections, config)
+            if bar is not None:
+                used.add(a)
+                out.append(Sign("=", dashes[a].union(bar), config.lost_bar_confidence, ("-",)))
     for a in order:
         if a not in used:
             # A short thick dash may be a slash leaning far over: its alternative, should it matter.
             dash = dashes[a]
             out.append(Sign("-", dash, conf, ("/",) if dash.w < config.slash_aspect * dash.h else ()))
     return out
+
+
+def _stacked(bar: Box, detections: list[Detection]) -> bool:
+    """Digits right above and right below a dash, within its ends: a fraction's bar."""
+    above = below = False
+    for det in detections:
+        b = det.box
+        cx = b.center[0]
+        if not bar.x - 0.2 * b.w <= cx <= bar.x2 + 0.2 * b.w:
+            continue
+        if b.y2 <= bar.center[1] and bar.y - b.y2 <= 0.8 * b.h:
+            above = True
+        elif b.y >= bar.center[1] and b.y - bar.y2 <= 0.8 * b.h:
+            below = True
+    return above and below
 
 
 def _digit_between(top: Box, low: Box, detections: list[Detection]) -> bool:
