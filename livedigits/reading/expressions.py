@@ -560,9 +560,10 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         items.append(_sign_item(sign, float(boxes[nearest, 3])))
     items = _fractions(items, config)
     out = []
+    ink_boxes = np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
     for line in _lines(items, config):
         # Operators out of place beside their numbers are no operators (a piece of a digit, a mark).
-        misplaced = _misplaced(line, config, ink)
+        misplaced = _misplaced(line, config, ink_boxes)
         line = [it for it in line if it not in misplaced]
         if not line:
             continue
@@ -586,15 +587,42 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
 SYSTEMATIC = 3
 
 
-def _fixes(text: str) -> set[tuple[str, str]]:
-    """The digit substitutions ``(read, meant)`` that, made once anywhere in ``text``, would make it right."""
-    pairs = set()
-    for k, ch in enumerate(text):
-        if not ch.isdigit():
-            continue
-        for alt in "0123456789":
-            if alt != ch and check(text[:k] + alt + text[k + 1:])[2] == "right":
-                pairs.add((ch, alt))
+def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
+    """The digit substitutions ``(read, meant)`` that, made once anywhere in ``text`` (``sum=answer``),
+    would make it right (``only``: look at these substitutions alone)."""
+    parts = text.split("=")
+    if len(parts) != 2 or not parts[1]:
+        return set()
+    try:
+        value, answer = value_of(parts[0]), value_of(parts[1])
+    except ParseError:
+        return set()
+    pairs: set = set()
+
+    def tries(part: str, want: Fraction | None) -> None:
+        if want is None:
+            return
+        if part.isdigit() and want.denominator == 1 and want >= 0:
+            # A plain number written for an integer: one place where it differs, if only one.
+            target = str(want.numerator)
+            diff = [k for k in range(len(part)) if len(target) == len(part) and part[k] != target[k]]
+            if len(diff) == 1 and (only is None or (part[diff[0]], target[diff[0]]) in only):
+                pairs.add((part[diff[0]], target[diff[0]]))
+            return
+        for k, ch in enumerate(part):
+            if not ch.isdigit():
+                continue
+            for alt in "0123456789":
+                if alt == ch or (ch, alt) in pairs or (only is not None and (ch, alt) not in only):
+                    continue
+                try:
+                    if value_of(part[:k] + alt + part[k + 1:]) == want:
+                        pairs.add((ch, alt))
+                except ParseError:
+                    pass
+
+    tries(parts[0], answer)
+    tries(parts[1], value)
     return pairs
 
 
@@ -604,16 +632,24 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     that are not right (wrong or unsure) right, it is taken for this writer's misread, and every wrong sum
     it would make right is ``unsure``. Three wrong answers made right by one and the same substitution by
     chance are rare (see docs/arithmetic.md for what it costs on the generated worksheets)."""
-    wrong = [(k, _fixes(e.text)) for k, e in enumerate(expressions) if e.verdict in ("wrong", "unsure")]
-    if not any(expressions[k].verdict == "wrong" for k, _ in wrong):
+    wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
+    unsure = [k for k, e in enumerate(expressions) if e.verdict == "unsure"]
+    if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
         return expressions
+    fixes = {k: _fixes(expressions[k].text) for k in wrong}
+    candidates = set().union(*fixes.values())
+    if not candidates:
+        return expressions
+    for k in unsure:  # only the substitutions that would right a wrong one matter
+        fixes[k] = _fixes(expressions[k].text, candidates)
     counts: dict = {}
-    for _, pairs in wrong:
+    for pairs in fixes.values():
         for pair in pairs:
             counts[pair] = counts.get(pair, 0) + 1
     systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC}
     if not systematic:
         return expressions
+    wrong = [(k, fixes[k]) for k in wrong]
     out = list(expressions)
     for k, pairs in wrong:
         if out[k].verdict == "wrong" and pairs & systematic:
@@ -627,9 +663,22 @@ MIN_INK_SHARE = 0.25
 NEAR_INK_SHARE = 0.15
 
 
-def _gap(a: Box, b: Box) -> float:
-    """The distance between two boxes (0 when they touch or overlap)."""
-    return max(0, max(a.x, b.x) - min(a.x2, b.x2), max(a.y, b.y) - min(a.y2, b.y2))
+def _ink_beside(box: Box, h: float, ink: np.ndarray, mine: np.ndarray, config: ExpressionConfig) -> bool:
+    """Is a piece of ink (``ink``: rows x, y, w, h) of some size closer to ``box`` than ``clear_ink`` digit
+    heights, its centre in none of the line's own pieces (``mine``) and not ``box`` itself?"""
+    x, y, w, hh = ink[:, 0], ink[:, 1], ink[:, 2], ink[:, 3]
+    size = np.maximum(w, hh) >= NEAR_INK_SHARE * h
+    gap = np.maximum.reduce([np.zeros_like(x), x - box.x2, box.x - (x + w), y - box.y2, box.y - (y + hh)])
+    near = size & (gap < config.clear_ink * h) & ~((x == box.x) & (y == box.y) & (w == box.w) & (hh == box.h))
+    if not near.any():
+        return False
+    cx, cy = (x + w / 2)[near], (y + hh / 2)[near]
+    if len(mine):
+        inside = ((cx[:, None] >= mine[None, :, 0]) & (cx[:, None] <= mine[None, :, 0] + mine[None, :, 2])
+                  & (cy[:, None] >= mine[None, :, 1]) & (cy[:, None] <= mine[None, :, 1] + mine[None, :, 3])).any(axis=1)
+    else:
+        inside = np.zeros(len(cx), bool)
+    return bool((~inside).any())
 
 
 def _misplaced(line: list[_Item], config: ExpressionConfig, ink=()) -> list[_Item]:
@@ -640,7 +689,12 @@ def _misplaced(line: list[_Item], config: ExpressionConfig, ink=()) -> list[_Ite
     tables, print, dense pages of numbers): every operator written on a worksheet passes; most of the
     pieces of digits and rules taken for signs on the stress pages do not."""
     out = []
-    mine = [p for it in line for p in it.pieces]
+    mine = np.array([p.as_list() for it in line for p in it.pieces], np.float64).reshape(-1, 4)
+    ink_boxes = ink if isinstance(ink, np.ndarray) else np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
+    if len(ink_boxes) and len(mine):  # only the ink at the line's height can stand beside its signs
+        lo, hi = mine[:, 1].min(), (mine[:, 1] + mine[:, 3]).max()
+        reach = float(np.max(mine[:, 3]))
+        ink_boxes = ink_boxes[(ink_boxes[:, 1] + ink_boxes[:, 3] >= lo - reach) & (ink_boxes[:, 1] <= hi + reach)]
     for k, it in enumerate(line):
         if it.operand or it.text not in OPERATORS + "=":
             continue
@@ -660,16 +714,8 @@ def _misplaced(line: list[_Item], config: ExpressionConfig, ink=()) -> list[_Ite
             bad |= abs(a.box.y2 - b.box.y2) > config.max_baseline * h
             bad |= max(a.box.h, b.box.h) > config.max_height_ratio * max(1, min(a.box.h, b.box.h))
         bad |= it.text == "-" and it.box.h > config.max_dash * h
-        if not bad and ink:
-            for piece in ink:
-                if max(piece.w, piece.h) < NEAR_INK_SHARE * h or piece == it.box:
-                    continue
-                cx, cy = piece.center
-                if any(m.x <= cx <= m.x2 and m.y <= cy <= m.y2 for m in mine):
-                    continue
-                if _gap(it.box, piece) < config.clear_ink * h:
-                    bad = True
-                    break
+        if not bad and len(ink_boxes):
+            bad = _ink_beside(it.box, h, ink_boxes, mine, config)
         if bad:
             out.append(it)
     return out

@@ -260,22 +260,25 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     return True
 
 
-def _lost_bar(dash: Box, gray: np.ndarray, detections: list[Detection], config: SignConfig) -> Box | None:
+def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config: SignConfig) -> Box | None:
     """The other bar of an ``=`` beside a lone dash, looked for in the image itself: a ruled line under one
     bar makes the segmentation take the bar for part of the line. A bar is a thin band of rows above or
     below the dash, within ``equals_gap`` of its length, much darker across the dash's span than just
     beside it (a ruled line alone is as dark beside the span as across it), and light again on both of
     its sides (a digit above a fraction's bar is dark over many rows)."""
-    H, W = gray.shape[:2]
+    H, W = image.shape[:2]
     x0, x1 = dash.x, dash.x2
     side = max(2, dash.w // 2)
     if x0 - side < 0 or x1 + side > W:
         return None
     reach = int(config.equals_gap * dash.w)
     top, bottom = max(0, dash.y - reach), min(H, dash.y2 + reach)
-    region = gray[top:bottom, x0 - side: x1 + side].astype(np.float32)
+    region = image[top:bottom, x0 - side: x1 + side]
     if region.size == 0:
         return None
+    if region.ndim == 3:  # only the part looked at is made grey
+        region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+    region = region.astype(np.float32)
     paper = float(np.percentile(region, 90))
     dark = paper - region
     inside = dark[:, side: side + dash.w].mean(axis=1)
@@ -360,12 +363,10 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             used.add(a)
             used_dots.update((above, below))
             out.append(Sign("/", bar.union(dots[above]).union(dots[below]), conf))
-    gray = None
-    if image is not None:
-        gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    digit_boxes = np.array([d.box.as_list() for d in detections], np.float64).reshape(-1, 4)
     for a in order:
-        if a not in used and gray is not None and not _stacked(dashes[a], detections):
-            bar = _lost_bar(dashes[a], gray, detections, config)
+        if a not in used and image is not None and not _stacked(dashes[a], digit_boxes):
+            bar = _lost_bar(dashes[a], image, detections, config)
             if bar is not None:
                 used.add(a)
                 out.append(Sign("=", dashes[a].union(bar), config.lost_bar_confidence, ("-",)))
@@ -377,19 +378,17 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
     return out
 
 
-def _stacked(bar: Box, detections: list[Detection]) -> bool:
-    """Digits right above and right below a dash, within its ends: a fraction's bar."""
-    above = below = False
-    for det in detections:
-        b = det.box
-        cx = b.center[0]
-        if not bar.x - 0.2 * b.w <= cx <= bar.x2 + 0.2 * b.w:
-            continue
-        if b.y2 <= bar.center[1] and bar.y - b.y2 <= 0.8 * b.h:
-            above = True
-        elif b.y >= bar.center[1] and b.y - bar.y2 <= 0.8 * b.h:
-            below = True
-    return above and below
+def _stacked(bar: Box, boxes: np.ndarray) -> bool:
+    """Digits (``boxes``: rows x, y, w, h) right above and right below a dash, within its ends: a
+    fraction's bar."""
+    if not len(boxes):
+        return False
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    cx, bar_cy = x + w / 2, bar.y + bar.h / 2
+    within = (cx >= bar.x - 0.2 * w) & (cx <= bar.x2 + 0.2 * w)
+    above = within & (y + h <= bar_cy) & (bar.y - (y + h) <= 0.8 * h)
+    below = within & (y >= bar_cy) & (y - bar.y2 <= 0.8 * h)
+    return bool(above.any() and below.any())
 
 
 def _digit_between(top: Box, low: Box, detections: list[Detection]) -> bool:
