@@ -205,6 +205,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
                 continue
+            if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
+                # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
+                # a rule. Neither a sign nor a digit of a number (the recognizer ends numbers at it); a doubt.
+                turned.add(det.box)
+                doubts.append(det.box)
+                continue
             if _fits(char, det.box, height, config, suspect=True):
                 signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
