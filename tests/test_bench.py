@@ -273,3 +273,31 @@ def test_streams_report_each_copy_and_the_search_stops_at_the_first_count_not_he
     assert [run["streams"] for run in held["runs"]][:1] == [1]
     assert held["max_held"] in (0, 1, 2) and all("dropped_share" in run for run in held["runs"])
     assert held["max_held"] == max([0] + [r["streams"] for r in held["runs"] if r["held"]])
+
+
+def test_the_reference_pipeline_reads_the_same_frames_in_turns(video, mnist_slice):
+    pytest.importorskip("tensorflow")
+    from livedigits.bench.reference import PlainPipeline, compare_reference, reference_text
+
+    _, (x_test, y_test) = mnist_slice
+    # The plain pipeline is a real reader: on the bench video's first frame it finds the 8 digits (and
+    # the holes of some, as every contour is taken), and the Keras model reads most of them right.
+    cap = cv2.VideoCapture(str(video))
+    ok, image = cap.read()
+    cap.release()
+    assert ok
+    plain = PlainPipeline()
+    boxes, batch = plain.crops(image)
+    digits = [k for k, box in enumerate(boxes) if box[3] >= 30]
+    assert len(digits) == 8 and batch.shape == (len(boxes), 28, 28, 1)
+    order = sorted(digits, key=lambda k: (boxes[k][1] // 80, boxes[k][0]))
+    read = plain(image)[order]
+    assert (read == y_test[:8]).sum() >= 6
+    # 25 frames of a 30-frame file, 10 at a time each: both timed on every frame.
+    report = compare_reference(str(video), 25, None, lambda message: None)
+    assert report["frames"] == 25 and report["size"] == [640, 480]
+    for name in ("reference", "livedigits"):
+        assert report[name]["wall_ms"]["n"] == report[name]["cpu_ms"]["n"] == 25
+        check_percentiles(report[name]["wall_ms"], name)
+    assert report["ratio"]["wall_mean"] > 0
+    assert "livedigits / reference" in "\n".join(reference_text(report))

@@ -70,6 +70,9 @@ class BenchOptions:
     frames' worth of time, and report each stream's figures (1: not)."""
     find_streams: bool = False
     """Also find how many copies at the source's frame rate are held without dropping frames."""
+    reference: bool = False
+    """Also time the plain reference pipeline (adaptive threshold, contours, Keras through ``tf.function``)
+    and livedigits on the same ``frames`` frames, in turns (:mod:`livedigits.bench.reference`)."""
 
     def __post_init__(self) -> None:
         if self.backend not in BENCH_BACKENDS:

@@ -63,6 +63,8 @@ class BenchReport:
     backends: list[BackendResult]
     naive: dict | None = None
     startup: dict | None = None
+    reference: dict | None = None
+    """``bench --reference``: :func:`livedigits.bench.reference.compare_reference`."""
     warnings: list[str] = field(default_factory=list)
     interrupted: bool = False
 
@@ -84,6 +86,7 @@ class BenchReport:
             "backends": {b.backend: b.to_dict() for b in self.backends},
             "naive": self.naive,
             "startup": self.startup,
+            "reference": self.reference,
             "targets": self.targets(),
             "warnings": self.warnings,
             "interrupted": self.interrupted,
@@ -210,6 +213,11 @@ def format_report(report: BenchReport) -> str:
         for name, ours in nv.get("ours", {}).items():
             lines.append(f"  {name}: {_ms(ours['frame_ms']['mean'])} ms per frame -> {ours['ratio']:.0f}x faster; "
                          f"classify {_ms(ours['classify_ms']['mean'])} ms -> {ours['classify_ratio']:.0f}x")
+    if report.reference:
+        from livedigits.bench.reference import reference_text
+
+        lines.append("")
+        lines.extend(reference_text(report.reference))
     if report.startup:
         lines.append("")
         for name, data in report.startup.items():

@@ -35,6 +35,8 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         warnings.append(f"the keras backend is left out: TensorFlow is not installed ({TRAIN_INSTALL} adds it)")
     if options.compare_naive:
         require_tensorflow("--compare-naive (Keras model.predict)")
+    if options.reference:
+        require_tensorflow("--reference (the plain pipeline's Keras model)")
 
     from livedigits.capture.sources import open_source
 
@@ -92,6 +94,12 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         log(f"naive comparison on {len(images)} frames (model.predict per crop)")
         naive = compare_naive(images, results, log)
 
+    reference = None
+    if options.reference and not interrupted:
+        from livedigits.bench.reference import compare_reference
+
+        reference = compare_reference(spec, options.frames, options.size, log)
+
     startup = None
     if options.startup and not interrupted:
         startup = {}
@@ -109,6 +117,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         machine=machine,
         backends=results,
         naive=naive,
+        reference=reference,
         startup=startup,
         warnings=warnings,
         interrupted=interrupted,

@@ -459,6 +459,7 @@ def cmd_bench(args) -> int:
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
         progress=not args.no_progress and not logs.is_quiet(), streams=args.streams, find_streams=args.find_streams,
+        reference=args.reference,
     )
     report = run_bench(options, log=_log)
     print(report.text())
@@ -767,6 +768,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--find-streams", action="store_true",
                        help="also find how many copies of SOURCE at its frame rate this machine holds without "
                             "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--reference", action="store_true",
+                       help="also time a plain reference pipeline (adaptive threshold, contours, the Keras model through "
+                            "tf.function) and livedigits on the same --frames frames, and report the ratio")
     bench.add_argument("--ray-nodes", metavar="N,N", help="instead: the throughput of run --ray on --frames stills of "
                        "SOURCE with local Ray clusters of these many 1-CPU nodes, e.g. 1,2,3 (pip install 'livedigits[ray]')")
     bench.add_argument("--json", metavar="FILE", help="write every figure as JSON")

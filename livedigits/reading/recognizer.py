@@ -16,6 +16,7 @@ from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
+from livedigits.vision.view import ViewMemory
 from livedigits.types import Candidate, Frame, FrameResult
 
 
@@ -94,7 +95,9 @@ class Recognizer:
     starts afresh whenever the frame comes from another still image file (``Frame.file``), so the
     images of a folder never blend. With ``smooth`` on, ``reuse`` (None: off) lets a crop that has not
     changed since the classifier last read it keep that reading, per source and only for frames of video,
-    cameras and streams (``Frame.file`` None): see :mod:`livedigits.reading.reuse`.
+    cameras and streams (``Frame.file`` None): see :mod:`livedigits.reading.reuse`. With ``smooth`` on,
+    ``view_memory`` lets the segmentation of those frames carry the paper estimate and the ruled lines
+    over from the source's earlier frames while the view holds still (:mod:`livedigits.vision.view`).
     :meth:`process_batch` reads the newest frames of several sources with one classifier call.
     """
 
@@ -108,6 +111,7 @@ class Recognizer:
         reuse: ReuseConfig | None = DEFAULT_REUSE,
         sign_classifier=None,
         expression_config: ExpressionConfig = DEFAULT_EXPRESSIONS,
+        view_memory: bool = True,
     ):
         self.classifier = classifier
         #: Arithmetic (``ReadingConfig.arithmetic``): the sign classifier, the shipped one unless given.
@@ -125,6 +129,10 @@ class Recognizer:
         self.keep_debug = keep_debug
         self.reuse = reuse
         self._streams: dict[str, _Stream] = {}
+        self.view_memory = view_memory
+        #: Per video source, what its last frame's segmentation handed on (``Segmentation.view``). Only
+        #: the thread segmenting that source's frames reads and writes its entry.
+        self._views: dict[str, ViewMemory | None] = {}
         self._warned_budget = False
         self._pool: ThreadPoolExecutor | None = None
 
@@ -160,8 +168,10 @@ class Recognizer:
         """Forget what was tracked and read, for one source or all."""
         if source is None:
             self._streams.clear()
+            self._views.clear()
         else:
             self._streams.pop(source, None)
+            self._views.pop(source, None)
 
     def close(self) -> None:
         """Stop the segmentation threads of :meth:`process_batch` (if any were started)."""
@@ -239,7 +249,14 @@ class Recognizer:
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         started = time.perf_counter()
-        found = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None)
+        signs = self.sign_classifier is not None
+        if self.smooth and self.view_memory and frame.file is None:
+            # Live video: the same source's frames follow each other here, so its view is carried over.
+            found = segment(frame.image, self.segment_config, signs=signs, memory=self._views.get(source),
+                            remember=True)
+            self._views[source] = found.view
+        else:
+            found = segment(frame.image, self.segment_config, signs=signs)
         return found, (time.perf_counter() - started) * 1e3
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,

@@ -4,10 +4,13 @@ A line is a long thread of thin ink, much longer than thick and longer than any 
 are found once per frame on the mask max-pooled by an integer factor, cut where writing joins two lines,
 chained across the digits written on them and followed piece by piece, so a line that slopes (a page
 held at an angle) or bends (a curled sheet) is followed; a line broken by noise is carried on along
-itself. Only ink no thicker across the line than the line itself is taken out. Pure functions, no state.
+itself. Only ink no thicker across the line than the line itself is taken out. Pure functions: the lines
+found (``LineBands``) are handed back to the caller, which may use them again (``vision.view``).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -63,23 +66,98 @@ def pool_factor(frame_w: int, frame_h: int) -> int:
     return max(1, min(frame_w, frame_h) // LINE_SIDE)
 
 
+@dataclass(frozen=True)
+class Band:
+    """Where the lines of one direction run, and how to take them out."""
+
+    mask: np.ndarray
+    """uint8, the frame's size: 255 on the band around every line of this direction."""
+    width: int
+    """Pixels across the band (the bridging closes strokes across this much)."""
+    thickness: int
+    """The thickest of its lines, in pixels: only ink no thicker than this across the line goes."""
+    vertical: bool
+    strips: tuple[tuple[int, int], ...]
+    """The rows (or, vertical, the columns) ``(start, stop)`` worked on: those that hold the band, with
+    a margin for the bridging and the residue test."""
+    measured: int = 0
+    """``thickness`` as measured on the frame the lines were found on (0: ``thickness``), whatever
+    :meth:`LineBands.found_in_both` made of it."""
+
+
+@dataclass(frozen=True)
+class LineBands:
+    """The lines :func:`find_lines` found in one frame, horizontal band first: what
+    :func:`take_out_lines` takes out. On live video the same bands serve the next frames of a view
+    that holds still (``vision.view``), moved with it by :meth:`shifted`."""
+
+    bands: tuple[Band, ...] = ()
+
+    def shifted(self, dx: int, dy: int) -> "LineBands":
+        """The same lines, ``dx`` pixels right and ``dy`` down (the view moved so)."""
+        if not (dx or dy):
+            return self
+        moved = []
+        for band in self.bands:
+            size = band.mask.shape[1 if band.vertical else 0]
+            step = dx if band.vertical else dy
+            strips = tuple((max(0, a + step), min(size, b + step)) for a, b in band.strips
+                           if min(size, b + step) > max(0, a + step))
+            moved.append(Band(shift_image(band.mask, dx, dy, cv2.BORDER_CONSTANT), band.width, band.thickness,
+                              band.vertical, strips, band.measured))
+        return LineBands(tuple(moved))
+
+    def found_in_both(self, other: "LineBands") -> "LineBands":
+        """The lines both found, where both found them: each direction's band where this one's and
+        ``other``'s overlap (the same view's lines found on an earlier frame, moved to this one), at the
+        smaller thickness."""
+        theirs = {band.vertical: band for band in other.bands}
+        kept = []
+        for band in self.bands:
+            other_band = theirs.get(band.vertical)
+            if other_band is None:
+                continue
+            mask = cv2.bitwise_and(band.mask, other_band.mask)
+            rows = np.flatnonzero(mask.any(axis=0 if band.vertical else 1))
+            if not len(rows):
+                continue
+            strips = tuple(_strips(rows, 2 * band.width + 4, mask.shape[1 if band.vertical else 0]))
+            kept.append(Band(mask, band.width, min(band.thickness, other_band.measured or other_band.thickness),
+                             band.vertical, strips, band.measured or band.thickness))
+        return LineBands(tuple(kept))
+
+
+
+def shift_image(image: np.ndarray, dx: int, dy: int, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+    """``image`` moved by whole pixels, ``dx`` right and ``dy`` down; what comes in at the edges is the
+    edge repeated (``BORDER_REPLICATE``) or 0 (``BORDER_CONSTANT``). One copy, no interpolation."""
+    h, w = image.shape[:2]
+    dx, dy = int(np.clip(dx, -(w - 1), w - 1)), int(np.clip(dy, -(h - 1), h - 1))
+    if not (dx or dy):
+        return image
+    kept = image[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
+    return cv2.copyMakeBorder(kept, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), border, value=0)
+
+
 def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> np.ndarray:
-    """Remove ruled, grid and table lines, in both directions, from the ink mask; a new mask is returned.
+    """Remove ruled, grid and table lines, in both directions, from the ink mask; a new mask is returned:
+    :func:`take_out_lines` of :func:`find_lines`."""
+    return take_out_lines(mask, find_lines(mask, lengths), gray)
+
+
+def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
+    """The ruled, grid and table lines of the ink mask, in both directions.
 
     A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
     ``LINE_THICKNESS`` thick at most, ``LINE_ASPECT`` times longer than thick, and followed piece by
     piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
-    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. Only ink no thicker across
-    the line than the line itself is taken out, so a stroke crossing or touching it stays whole (with the
-    frame's ``gray`` and ``PEN_DARKER`` below 1, ink darker than the line's core stays too). Where a stroke
-    crossed a removed line, the gap is bridged again. The search runs once over the whole frame, on the
-    mask pooled by ``pool_factor``.
+    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. The search runs once over
+    the whole frame, on the mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
     f = pool_factor(w, h)
     pooled = mask if f == 1 else cv2.compare(
         cv2.resize(mask[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
-    out = mask.copy()
     bands = []
     for vertical in (False, True):
         length = lengths[1] if vertical else lengths[0]
@@ -93,7 +171,7 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
         # through the middle of its pooled pixels, placed to within f or so either side: the band is the
         # line's thickness and 2f each side (on 20 seeds of the squared-paper scene, 1f each side left
         # bits of line beside it, 3f cut shallow strokes crossing it). Only the ink as thin as the line
-        # under the band goes (_take_out), so a wider band does not take a stroke.
+        # under the band goes (take_out_lines), so a wider band does not take a stroke.
         band = np.zeros_like(mask)
         widest = thickest = 0
         full = np.ascontiguousarray(mask.T) if vertical else mask
@@ -109,27 +187,40 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
-        bands.append((band, widest + 2, int(thickest), vertical))
-    taken = []
-    for band, width, thickness, vertical in bands:
+        width = widest + 2
+        # Only the strips of the frame that hold a band are worked on (with a margin for the bridging and
+        # the residue test): a page with its two edges in view costs two strips, not two whole frames.
+        rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
+        strips = tuple(_strips(rows, 2 * width + 4, band.shape[1 if vertical else 0]))
+        bands.append(Band(band, width, int(thickest), vertical, strips))
+    return LineBands(tuple(bands))
+
+
+def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None = None) -> np.ndarray:
+    """The ink mask without the lines of ``lines`` (:func:`find_lines`); a new mask (or ``mask`` itself
+    when there are none).
+
+    Only ink no thicker across the line than the line itself is taken out, so a stroke crossing or
+    touching it stays whole (with the frame's ``gray`` and ``PEN_DARKER`` below 1, ink darker than the
+    line's core stays too). Where a stroke crossed a removed line, the gap is bridged again.
+    """
+    if not lines.bands:
+        return mask
+    out = mask.copy()
+    for band in lines.bands:
         # One direction after the other, each on what the other left (where a grid's lines cross, the
         # first pass keeps the crossing as ink thicker than its line, the second takes it out with its
-        # own line, or the dots' clean-up below does). Only the strips of the frame
-        # that hold a band are worked on (with a margin for the bridging and the residue test): a page
-        # with its two edges in view costs two strips, not two whole frames.
-        removed = np.zeros_like(mask)
-        margin = 2 * width + 4
-        rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
-        for a, b in _strips(rows, margin, band.shape[1 if vertical else 0]):
-            part = (slice(None), slice(a, b)) if vertical else (slice(a, b), slice(None))
-            removed[part] = _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band[part],
-                                      width, thickness, vertical)
-        taken.append(removed)
-    if len(taken) == 2:
+        # own line, or the dots' clean-up below does).
+        for a, b in band.strips:
+            part = (slice(None), slice(a, b)) if band.vertical else (slice(a, b), slice(None))
+            _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band.mask[part],
+                      band.width, band.thickness, band.vertical)
+    if len(lines.bands) == 2:
         # Where a grid's lines cross, the ink is darker (two lines over each other) and as thick as the
         # other line: what is left there, away from any other ink, is a dot of the grid, not writing.
-        crossings = cv2.bitwise_and(bands[0][0], bands[1][0])
-        near = max(bands[0][1], bands[1][1])
+        first, second = lines.bands
+        crossings = cv2.bitwise_and(first.mask, second.mask)
+        near = max(first.width, second.width)
         beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
         out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
     return out

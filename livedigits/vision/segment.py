@@ -19,7 +19,9 @@ dense page, or one marker digit that fills the frame):
    flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
    there. Specks far smaller than the page's other pieces are dropped.
 
-Pure functions, no state.
+Pure functions. Live video may carry the paper estimate and the lines from frame to frame
+(``vision.view``): that state is passed in and handed back (``segment(..., memory, remember)``), never
+kept here.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import line_lengths, outer_contours, remove_lines
+from livedigits.vision.lines import find_lines, line_lengths, outer_contours, shift_image, take_out_lines
+from livedigits.vision.view import ViewMemory, view_shift
 from livedigits.vision.normalize import normalize_ink
 from livedigits.types import Box, Candidate
 
@@ -124,6 +127,10 @@ MANY_PIECES = 300
 #: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
 #: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
 SPECK_SHARE = 0.3
+#: On live video, frames after the anchor read no ink within this share of the frame's shorter side of the
+#: page's edge (1%: 5 px at 640x480): the paper estimate carried over is placed to within a pixel or two
+#: (``Paper.guarded``). The anchor frames, every few frames, read up to the edge.
+PAGE_EDGE_GUARD = 0.01
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -146,14 +153,63 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"expected an image of shape (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {image.shape}")
 
 
-def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
-    """The clear ink mask (uint8, 255 = ink), the faint ink mask (or None without hysteresis), the paper
-    region, shrunk (uint8, 1 = well inside the page), and the ink threshold (uint8, full size: the local
-    paper's brightness times ``1 - ink_contrast``)."""
+@dataclass(frozen=True)
+class Paper:
+    """The paper under the ink of one frame, at the working size: what :func:`ink_against` measures ink
+    against. Made by :func:`estimate_paper`; on live video carried to the next frames of the same view
+    (``vision.view``), moved with it by :meth:`shifted`."""
+
+    limit: np.ndarray
+    """uint8, the frame's size: the clear-ink threshold, the local paper's brightness times
+    ``1 - ink_contrast`` (0 off the paper: the table around it)."""
+    faint: np.ndarray | None
+    """uint8, the frame's size: the faint-ink threshold (``faint_contrast``), or None without hysteresis."""
+    inside: np.ndarray
+    """uint8, shrunk by ``scale``: 1 well inside the page."""
+    scale: int
+    """Working pixels per pixel of ``inside``."""
+
+    def shifted(self, dx: int, dy: int) -> "Paper":
+        """The same paper, ``dx`` pixels right and ``dy`` down (the view moved so)."""
+        if not (dx or dy):
+            return self
+        return Paper(shift_image(self.limit, dx, dy), None if self.faint is None else shift_image(self.faint, dx, dy),
+                     shift_image(self.inside, int(round(dx / self.scale)), int(round(dy / self.scale))), self.scale)
+
+    def guarded(self, margin: int) -> "Paper":
+        """The same paper with no ink threshold within ``margin`` pixels of where there is none (the table
+        around the page). Carried to later frames, the estimate is moved by the view's measured shift,
+        which is off by a pixel or two when the page also turns or the camera zooms: the dark table
+        beside the page's edge would then be read as a long line of ink."""
+        if margin < 1:
+            return self
+        off = cv2.dilate(cv2.compare(self.limit, 0, cv2.CMP_EQ),
+                         cv2.getStructuringElement(cv2.MORPH_RECT, (2 * margin + 1, 2 * margin + 1)))
+        keep = cv2.bitwise_not(off)
+        return Paper(cv2.bitwise_and(self.limit, keep), None if self.faint is None else cv2.bitwise_and(self.faint, keep),
+                     self.inside, self.scale)
+
+
+def shrink_for_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarray, int]:
+    """The frame shrunk by the whole factor that brings its shorter side to about ``background_side``
+    (a block mean: the last few rows and columns that do not make a whole block are left out), and that
+    factor. The paper is estimated on it, and live video compares views on it (``vision.view``)."""
     h, w = gray.shape
     scale = max(1, min(h, w) // max(1, config.background_side))
     small_w, small_h = max(1, w // scale), max(1, h // scale)
-    small = cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    if scale > 1 and small_w * scale <= w and small_h * scale <= h:
+        gray = gray[: small_h * scale, : small_w * scale]
+    return cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA), scale
+
+
+def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | None = None) -> Paper:
+    """The paper's local brightness under the frame ``gray``, and where the page is. ``small``: the
+    frame's :func:`shrink_for_paper`, when the caller has it already."""
+    h, w = gray.shape
+    scale = max(1, min(h, w) // max(1, config.background_side))
+    if small is None:
+        small, scale = shrink_for_paper(gray, config)
+    small_h, small_w = small.shape
     k = max(3, int(min(small_w, small_h) * config.background_kernel) | 1)
     # A closing (max filter, then min filter) fills every dark stroke narrower than k with the paper
     # around it, and keeps the step of a hard shadow edge where it is.
@@ -176,8 +232,28 @@ def _ink_and_paper(gray: np.ndarray, config: SegmentConfig):
     inside = cv2.erode(on_paper, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
     faint = None
     if config.faint_contrast < config.ink_contrast and config.faint_reach > 0:
-        faint = cv2.compare(gray, cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast), cv2.CMP_LT)
-    return cv2.compare(gray, limit, cv2.CMP_LT), faint, inside, limit
+        faint = cv2.multiply(paper, np.full_like(paper, 1), scale=1.0 - config.faint_contrast)
+    return Paper(limit, faint, inside, scale)
+
+
+def ink_against(gray: np.ndarray, paper: Paper) -> tuple[np.ndarray, np.ndarray | None]:
+    """The clear ink mask (uint8, 255 = ink) of ``gray`` against ``paper``, and the faint ink mask (None
+    without hysteresis)."""
+    faint = None if paper.faint is None else cv2.compare(gray, paper.faint, cv2.CMP_LT)
+    return cv2.compare(gray, paper.limit, cv2.CMP_LT), faint
+
+
+def _search_lines(mask: np.ndarray, config: SegmentConfig):
+    """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
+    thin enough to hold one (the search costs a few morphological passes: only paid where needed)."""
+    h, w = mask.shape
+    boxes = np.array([cv2.boundingRect(c) for c in outer_contours(mask)], np.int64).reshape(-1, 4)
+    many = len(boxes) > MANY_PIECES
+    if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
+        return None
+    lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
+    # One search over the whole frame, on one pooled mask (lines.find_lines).
+    return find_lines(mask, lengths)
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -393,6 +469,8 @@ def _without_specks(kept: list) -> list:
 
 
 def _union(boxes: list[tuple], members: list[int]) -> tuple[int, int, int, int]:
+    if len(members) == 1:  # most digits are one piece of ink
+        return boxes[members[0]]
     x0 = min(boxes[m][0] for m in members)
     y0 = min(boxes[m][1] for m in members)
     x1 = max(boxes[m][0] + boxes[m][2] for m in members)
@@ -437,6 +515,9 @@ class Segmentation:
     bars of an = or a fraction, the dots of a ÷): the arithmetic reader (``vision.signs``) groups and
     reads them. The largest first, at most one per ``pixels_per_candidate`` of the frame; empty unless
     ``segment(..., signs=True)``."""
+    view: ViewMemory | None = None
+    """With ``segment(..., remember=True)`` (live video): the paper and lines this frame was read with,
+    for the source's next frame (``vision.view``)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -453,12 +534,18 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     return float(np.median(h[shaped])) if shaped.any() else None
 
 
-def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False) -> Segmentation:
+def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False,
+            memory: ViewMemory | None = None, remember: bool = False) -> Segmentation:
     """Cut every candidate digit out of ``image``.
 
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
     from 1x1. Boxes are in source pixels; crops are (28, 28) float32 in [0, 1]. ``signs``: also hand over
     the small and flat pieces that may be signs (``Segmentation.signs``).
+
+    Live video: with ``remember``, the paper estimate and the lines found are handed back
+    (``Segmentation.view``), and ``memory``, what the same source's previous frame handed back, is used
+    for this frame where the view still matches (``vision.view``). Without ``remember`` (stills, the
+    default) every frame is read on its own.
     """
     started = time.perf_counter()
     gray = to_gray(np.asarray(image))
@@ -485,27 +572,46 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     h, w = gray.shape[:2]
     if h < config.min_height or w < 2:
         return Segmentation([], [], np.zeros((h, w), np.uint8))
+    if memory is not None and not remember:
+        raise ValueError("segment(memory=...) needs remember=True: the memory is only for live video")
 
-    clear, faint, inside, limit = _ink_and_paper(gray, config)
+    small, small_scale = shrink_for_paper(gray, config)
+    shift = view_shift(memory, small, (h, w), config, small_scale) if remember else None
+    if shift is None:
+        paper = estimate_paper(gray, config, small)
+    else:
+        paper = memory.paper.shifted(*shift)
+    clear, faint = ink_against(gray, paper)
+    inside, limit = paper.inside, paper.limit
     paper_done = time.perf_counter()
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
     # could carry clear ink along it.
     mask = clear if faint is None else faint
     unlined = mask
-    contours = outer_contours(mask)
-    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
-    # Removing lines costs a few morphological passes: only pay for it where a piece of ink is long and
-    # thin enough to hold one.
-    many = len(boxes) > MANY_PIECES
-    if many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any():
-        lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
-        # One search over the whole frame, on one pooled mask (lines.remove_lines).
-        mask = remove_lines(mask, lengths, gray)
+    found = None
+    if shift is None:
+        lines = _search_lines(mask, config)
+        found = lines
+        held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
+        if lines is not None and held is not None and memory.found is not None:
+            # Estimated afresh only because the anchor grew old: the same view, the same lines. One
+            # frame's search finds a line, or a stretch of one, that the next frame's does not (the flat
+            # base of a 2 sitting on a ruled line), or measures its lines a pixel thicker; what is
+            # carried lasts several frames, so only what this anchor and the last both found is taken out.
+            lines = lines.found_in_both(memory.found.shifted(*held))
+    else:
+        lines = None if memory.lines is None else memory.lines.shifted(*shift)
+    if lines is not None:
+        mask = take_out_lines(mask, lines, gray)
     if faint is not None:
         mask = _grow(clear, mask, config.faint_reach)
-    if faint is not None or mask is not clear:
-        contours = outer_contours(mask)
-        boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    contours = outer_contours(mask)
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)
+    view = None
+    if remember:
+        view = memory.older() if shift is not None else ViewMemory(
+            np.float32(small), (h, w), config, paper.guarded(max(1, int(round(PAGE_EDGE_GUARD * min(h, w))))), lines,
+            found=found)
 
     lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,
@@ -576,7 +682,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
-    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates)
+    return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
+                        view)
 
 
 #: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot

@@ -1,0 +1,102 @@
+"""What live video keeps of a view from one frame to the next: the paper estimate and the line bands.
+
+Searching the ruled lines is the dearest part of segmenting a frame (about half of it on a ruled page),
+and the paper estimate comes next. A page held in front of a camera hardly changes between frames: the
+view drifts by a pixel or so a frame, the light and the lines stay. So on live video both are estimated
+on one frame, the *anchor*, and the next frames only measure how far the view has moved since then
+(phase correlation of the shrunk frames, a fraction of a millisecond) and move the anchor's estimates by
+as much. The digits themselves are cut out of every frame afresh: only the paper and the lines carry over.
+
+Everything is estimated afresh when:
+
+- ``REESTIMATE_EVERY`` frames have gone by since the anchor (a slow change in the light or a page that
+  slowly turns is caught within a third of a second at 30 fps);
+- the view no longer matches the anchor (``MIN_MATCH``): another page, a cut, a hand over the page;
+- it has moved further than ``MAX_SHIFT`` (a pan brings in what the anchor never saw);
+- once aligned, some part of it changed (``TILE_CHANGE``): a hand, a shadow, a page turned over.
+
+The comparison is always with the anchor, never with the previous frame, so a slow drift cannot add
+up unseen. The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
+with the source's next frame (the recognizer keeps one per video source); stills never get one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+#: The paper and the lines are estimated afresh at least every this many frames (8: about four times a
+#: second at 30 fps). On the bundled clips the view drifts up to 6 px in that time; the shift follows it.
+REESTIMATE_EVERY = 8
+#: Below this phase-correlation response the frame is not the anchor's view moved: measured 0.93 or more
+#: between frames up to 8 apart on both bundled clips, under 0.05 between two different pages.
+MIN_MATCH = 0.5
+#: A shift larger than this share of the frame's shorter side is a pan, not a drift (2% is 10 px at
+#: 640x480; the bundled clips drift at most 1.3 px a frame).
+MAX_SHIFT = 0.02
+#: Side of the tiles, in shrunk pixels (8: 32 px at 640x480), over which the aligned frames are compared.
+TILE = 8
+#: A tile whose mean grey moved by more than this (0-255) once the frames are aligned has changed: on
+#: both bundled clips, within 8 frames, the largest tile change was 23-26 (noise, blur, the light's
+#: flicker). A digit written meanwhile changes its tile by about 20; a hand or its shadow, by far more.
+TILE_CHANGE = 40.0
+
+
+@dataclass(frozen=True)
+class ViewMemory:
+    """The anchor frame's estimates, for the next frames of the same view. In working pixels (after
+    ``SegmentConfig.roi`` and the ``max_side`` shrink)."""
+
+    small: np.ndarray
+    """The anchor frame shrunk (float32), as the paper estimate shrinks it: what later frames are
+    compared with."""
+    shape: tuple[int, int]
+    """The working frame's (height, width)."""
+    config: object
+    """The ``SegmentConfig`` the estimates were made with (another one starts afresh)."""
+    paper: object
+    """The anchor's ``segment.Paper``."""
+    lines: object | None
+    """The anchor's ``lines.LineBands``, or None when the anchor needed no line search (no long ink)."""
+    age: int = 0
+    """Frames since the anchor."""
+    found: object | None = None
+    """The lines the anchor's own search found (``lines`` is what both it and the anchor before, in
+    the same view, found)."""
+
+    def older(self) -> "ViewMemory":
+        return replace(self, age=self.age + 1)
+
+
+@lru_cache(maxsize=8)
+def _window(w: int, h: int) -> np.ndarray:
+    return cv2.createHanningWindow((w, h), cv2.CV_32F)
+
+
+def view_shift(memory: ViewMemory | None, small: np.ndarray, shape: tuple[int, int], config: object,
+               scale: int, any_age: bool = False) -> tuple[int, int] | None:
+    """How far, in working pixels ``(dx, dy)``, the view has moved since ``memory``'s anchor, when the
+    anchor's estimates still hold for this frame; None when they must be made afresh. ``small``: this
+    frame shrunk (uint8 or float32) by ``scale``, as the anchor's was. ``any_age``: whatever the
+    anchor's age (is this still the anchor's view?)."""
+    if (memory is None or (memory.age + 1 >= REESTIMATE_EVERY and not any_age) or memory.shape != tuple(shape)
+            or memory.config != config or memory.small.shape != small.shape or min(small.shape) < 2 * TILE):
+        return None
+    now = np.float32(small)
+    (sx, sy), match = cv2.phaseCorrelate(memory.small, now, _window(small.shape[1], small.shape[0]))
+    if not match >= MIN_MATCH or max(abs(sx), abs(sy)) * scale > MAX_SHIFT * min(shape):
+        return None
+    # Aligned back onto the anchor (the edges that came in are left out), tile by tile.
+    back = cv2.warpAffine(now, np.float32([[1, 0, -sx], [0, 1, -sy]]), (small.shape[1], small.shape[0]),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    edge = int(np.ceil(max(abs(sx), abs(sy)))) + 1
+    change = cv2.absdiff(back, memory.small)[edge: small.shape[0] - edge, edge: small.shape[1] - edge]
+    if min(change.shape) < TILE:
+        return None
+    tiles = cv2.resize(change, (change.shape[1] // TILE, change.shape[0] // TILE), interpolation=cv2.INTER_AREA)
+    if float(tiles.max()) > TILE_CHANGE:
+        return None
+    return int(round(sx * scale)), int(round(sy * scale))
