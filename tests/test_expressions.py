@@ -226,3 +226,66 @@ def test_the_shared_sign_classifier_reads_the_same_from_many_threads_at_once():
     assert not errors, errors
     for i in range(6):
         assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(got[i], expected))
+
+
+# ------------------------------------------------------------------ what earns an expression
+
+
+def test_an_operator_stands_at_mid_height_between_numbers_on_one_baseline():
+    numbers = [_number("12", 0, 100), _number("5", 110, 100), _number("7", 200, 100)]
+    eq = _sign("=", 160, 100)
+    assert [e.text for e in read_expressions(numbers, [_sign("-", 70, 100), eq])] == ["12-5=7"]
+    # The same dash on the digits' baseline (a piece of a 7 or a 2), or above them: no operator.
+    low = Sign("-", Box(70, 134, 24, 4), 0.95)
+    high = Sign("-", Box(70, 96, 24, 4), 0.95)
+    assert read_expressions(numbers, [low, eq]) == []
+    assert read_expressions(numbers, [high, eq]) == []
+    # A "+" between numbers on different baselines (a line above and a line below) joins nothing.
+    off = [_number("3", 0, 100), _number("4", 90, 125), _number("7", 180, 125)]
+    assert read_expressions(off, [_sign("+", 45, 110), _sign("=", 135, 125)]) == []
+
+
+def test_a_dash_with_unread_ink_touching_it_is_no_minus():
+    numbers = [_number("12", 0, 100), _number("5", 110, 100), _number("7", 200, 100)]
+    signs = [_sign("-", 70, 100), _sign("=", 160, 100)]
+    touching = Box(80, 70, 14, 48)   # the stem of an unread 7 whose bar the dash is
+    apart = Box(600, 100, 14, 40)
+    assert read_expressions(numbers, signs, ink=[touching]) == []
+    assert [e.text for e in read_expressions(numbers, signs, ink=[apart])] == ["12-5=7"]
+
+
+def test_hyphens_long_numbers_and_garbled_marks_are_no_sums():
+    # "404-1000" or "12-5" alone: a code, a range or a sum; with no = to check, not reported.
+    assert read_expressions([_number("404", 0, 100), _number("1000", 130, 100)], [_sign("-", 90, 100)]) == []
+    assert [e.text for e in read_expressions([_number("12", 0, 100), _number("5", 110, 100)],
+                                             [_sign("+", 70, 100)])] == ["12+5"]
+    # A phone number split by a dash: operands of more than six digits.
+    long = [_number("4181617", 0, 100), _number("2", 330, 100), _number("3", 420, 100)]
+    assert read_expressions(long, [_sign("+", 290, 100), _sign("=", 375, 100)]) == []
+    # "2-(1": a mark and some digits, not a sum read badly; "3+4=7)" is one (a sum, its answer garbled):
+    # reported, never judged.
+    assert read_expressions([_number("2", 0, 100), _number("1", 100, 100)], [_sign("-", 40, 100), _sign("(", 75, 100)]) == []
+    misread = [_number("3", 0, 100), _number("4", 100, 100), _number("7", 200, 100)]
+    signs = [_sign("+", 50, 100), _sign("=", 150, 100), _sign(")", 235, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(misread, signs)] == [("3+4=7)", "unsure")]
+
+
+def _row(y, left, op, right, answer):
+    numbers = [_number(left, 0, y), _number(right, 110, y), _number(answer, 200, y)]
+    return numbers, [_sign(op, 70, y), _sign("=", 160, y)]
+
+
+def test_a_writers_systematic_misread_is_never_marked_wrong():
+    # A writer whose 4 the model reads as 5: 8/4=2 reads 8/5=2, 6x9=54 reads 6x9=55, 9x6=54 reads 9x6=55.
+    # One substitution (5 meant as 4) makes all three right: the wrong one is unsure, not wrong.
+    rows = [_row(100, "8", "/", "5", "2"), _row(200, "6", "x", "9", "55"), _row(300, "9", "x", "6", "55")]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    # Two of them alone: not enough to tell a writer's misread from two wrong answers.
+    assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["wrong", "wrong"]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    # Wrong answers each off in its own way stay wrong.
+    rows = [_row(100, "8", "/", "4", "3"), _row(200, "6", "x", "9", "56"), _row(300, "7", "+", "5", "11")]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong", "wrong"]

@@ -66,6 +66,19 @@ def test_every_verdict_kind_is_met_and_stacked_fractions_are_read(read_sheets):
     assert any("/" in v for v in values if v) and not any("." in v for v in values if v), values
 
 
+@pytest.mark.parametrize("phenomenon, seeds", [("boxes", (0, 1, 3, 5)), ("table", (6, 8, 14)), ("printed", (7, 29))])
+def test_forms_tables_and_print_without_arithmetic_give_no_expressions(recognizer, phenomenon, seeds):
+    """Stress pages hold numbers in forms, tables and beside print, and no arithmetic: every expression read
+    there is false (a comb of boxes read as 1/1/1, a table's rule as a minus or a fraction's bar)."""
+    from livedigits.synth.stress import stress_scene
+
+    found = []
+    for seed in seeds:
+        image, _ = stress_scene(seed, only=(phenomenon,))
+        found += [(seed, e.text) for e in recognizer.process(Frame(seed, 0.0, image)).expressions]
+    assert found == []
+
+
 def test_arithmetic_off_reads_numbers_as_before(recognizer):
     sheet = make_worksheet(SHEETS[2][0], writer="pendigits", paper="ruled")
     off = Recognizer(load_classifier(), reading_config=ReadingConfig(arithmetic=False), smooth=False)

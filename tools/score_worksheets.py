@@ -1,8 +1,12 @@
-"""Read generated worksheets (livedigits.synth.worksheet) and score the expressions and verdicts.
+"""Read generated worksheets (livedigits.synth.worksheet) and score the expressions and verdicts; or count
+the expressions read on generated pages that hold no arithmetic at all (every one is false).
 
 usage: python tools/score_worksheets.py [COUNT] [FIRST_SEED]
-Prints a line per miss and one JSON line of totals; every worksheet is 1280x720, writers and papers
-drawn by seed (held-out fonts, pendigits test writers, MNIST test digits; plain, ruled, squared).
+       python tools/score_worksheets.py --stress ROWS [COUNT] [FIRST_SEED]   (ROWS: boxes,table,printed,dense)
+The first prints a line per miss and one JSON line of totals; every worksheet is 1280x720, writers and
+papers drawn by seed (held-out fonts, pendigits test writers, MNIST test digits; plain, ruled, squared).
+The second reads ``livedigits stress`` scenes of each phenomenon alone (``synth.stress.stress_scene``),
+prints each expression read there and one JSON line: pages and expressions per row.
 """
 import json
 import sys
@@ -43,5 +47,29 @@ def main(count: int = 30, first: int = 1000) -> dict:
     return totals
 
 
+def stress(rows: str = "boxes,table,printed,dense", count: int = 40, first: int = 0) -> dict:
+    """Expressions read on stress pages of each phenomenon alone: they hold numbers, forms, tables and
+    print, and no arithmetic, so every expression is a false one."""
+    from livedigits.synth.stress import stress_scene
+
+    recognizer = Recognizer(load_classifier(), smooth=False)
+    totals = {}
+    for row in rows.split(","):
+        pages = found = 0
+        for seed in range(first, first + count):
+            image, _ = stress_scene(seed, only=(row,))
+            result = recognizer.process(Frame(seed, 0.0, image))
+            pages += 1
+            for e in result.expressions or ():
+                found += 1
+                print(f"  {row}-{seed} {e.text} {e.verdict} {e.box.as_list()}", file=sys.stderr)
+        totals[row] = {"pages": pages, "expressions": found}
+    print(json.dumps(totals))
+    return totals
+
+
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    if sys.argv[1:2] == ["--stress"]:
+        stress(sys.argv[2], *(int(a) for a in sys.argv[3:5]))
+    else:
+        main(*(int(a) for a in sys.argv[1:3]))

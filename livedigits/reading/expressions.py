@@ -54,6 +54,9 @@ class ExpressionConfig:
     join_gap: float = 0.9
     """Two numbers closer than this with no sign between are one number of the expression ("1 2x9" is
     12x9: a number split at a wide gap between its digits); its verdict is then never ``wrong``."""
+    fraction_bar: float = 1.6
+    """A fraction's bar is at most this many times as long as the wider of its numerator and denominator
+    (and half a digit height): about 1.1 on the worksheets."""
     fraction_overhang: float = 0.35
     """... and stick out past the bar's ends by at most this share of their own width."""
     wrong_confidence: float = 0.75
@@ -63,6 +66,28 @@ class ExpressionConfig:
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
     one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
     output (1/256): any reading it gives a chance at all."""
+    sign_min_confidence: float = 0.45
+    """As ``min_confidence``, for a sign (the sign classifier's x and + share their probability; the one
+    not chosen is the sign's alternative, checked before any ``wrong``)."""
+    sign_wrong_confidence: float = 0.45
+    """As ``wrong_confidence``, for a sign."""
+    sign_band: tuple[float, float] = (0.2, 0.85)
+    """An operator written between numbers (``+ - x =``) has its centre within this band of their height,
+    from their top: at mid height, not on their baseline or above them (a piece of a digit, a mark)."""
+    max_overlap: float = 0.15
+    """An operator reaches at most this many digit heights into the box of a number beside it."""
+    max_baseline: float = 0.5
+    """The numbers either side of an operator stand on one baseline: their bottoms at most this many digit
+    heights apart (0.34 in the real photos read right, 0.18 on the generated worksheets) ..."""
+    max_height_ratio: float = 1.8
+    """... and the taller at most this many times the height of the other."""
+    max_dash: float = 0.3
+    """A minus is at most this many digit heights thick."""
+    clear_ink: float = 0.25
+    """An operator has no other ink of some size (not of the numbers and signs of its line) closer than this
+    many digit heights: a dash with ink touching it is a piece of an unread digit or a mark."""
+    max_digits: int = 6
+    """An operand of more digits is a phone number, a code or a row of boxed digits: not a sum."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -306,6 +331,19 @@ def check(text: str, sure: bool = True) -> tuple[Fraction | None, Fraction | Non
     return value, answer, "right" if all(v == value for v in values[1:]) else "wrong"
 
 
+def _well_formed(text: str) -> bool:
+    """Does every part of ``text`` between ``=`` signs parse (an empty last part: an open question)?"""
+    parts = text.split("=")
+    for k, part in enumerate(parts):
+        if k == len(parts) - 1 and k > 0 and part == "":
+            continue
+        try:
+            parse(part)
+        except ParseError:
+            return False
+    return True
+
+
 def _value_or_none(part: str) -> Fraction | None:
     if part == "":
         raise ParseError("nothing before =")
@@ -382,6 +420,12 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             elif it.box.y >= by and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
                 below.append(it)
         if not any(it.operand for it in above) or not any(it.operand for it in below):
+            continue
+        # A bar far longer than what stands above and below it is a rule of a table or a form, not a
+        # fraction's bar (one is written about as long as the longer of the two).
+        span = max(max(it.box.x2 for it in above) - min(it.box.x for it in above),
+                   max(it.box.x2 for it in below) - min(it.box.x for it in below))
+        if bar.box.w > config.fraction_bar * span + 0.5 * bar.height:
             continue
         top = "".join(it.text for it in sorted(above, key=lambda it: it.box.x))
         bottom = "".join(it.text for it in sorted(below, key=lambda it: it.box.x))
@@ -516,11 +560,18 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         items.append(_sign_item(sign, float(boxes[nearest, 3])))
     items = _fractions(items, config)
     out = []
+    ink_boxes = np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
     for line in _lines(items, config):
+        # Operators out of place beside their numbers are no operators (a piece of a digit, a mark).
+        misplaced = _misplaced(line, config, ink_boxes)
+        line = [it for it in line if it not in misplaced]
+        if not line:
+            continue
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
         stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
+        stray += [it.box for it in misplaced]
         for chunk, expression in found:
             if expression is None:
                 continue
@@ -528,11 +579,146 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                                                   or _unaccounted(expression, chunk, ink)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
+    return _systematic_misreads(out)
+
+
+#: Sums not right that one digit substitution would make right, in one frame, for it to be a writer's
+#: systematic misread (:func:`_systematic_misreads`).
+SYSTEMATIC = 3
+
+
+def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
+    """The digit substitutions ``(read, meant)`` that, made once anywhere in ``text`` (``sum=answer``),
+    would make it right (``only``: look at these substitutions alone)."""
+    parts = text.split("=")
+    if len(parts) != 2 or not parts[1]:
+        return set()
+    try:
+        value, answer = value_of(parts[0]), value_of(parts[1])
+    except ParseError:
+        return set()
+    pairs: set = set()
+
+    def tries(part: str, want: Fraction | None) -> None:
+        if want is None:
+            return
+        if part.isdigit() and want.denominator == 1 and want >= 0:
+            # A plain number written for an integer: one place where it differs, if only one.
+            target = str(want.numerator)
+            diff = [k for k in range(len(part)) if len(target) == len(part) and part[k] != target[k]]
+            if len(diff) == 1 and (only is None or (part[diff[0]], target[diff[0]]) in only):
+                pairs.add((part[diff[0]], target[diff[0]]))
+            return
+        for k, ch in enumerate(part):
+            if not ch.isdigit():
+                continue
+            for alt in "0123456789":
+                if alt == ch or (ch, alt) in pairs or (only is not None and (ch, alt) not in only):
+                    continue
+                try:
+                    if value_of(part[:k] + alt + part[k + 1:]) == want:
+                        pairs.add((ch, alt))
+                except ParseError:
+                    pass
+
+    tries(parts[0], answer)
+    tries(parts[1], value)
+    return pairs
+
+
+def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
+    """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way:
+    when one substitution of a digit (a 5 meant as 4) would make ``SYSTEMATIC`` or more of a frame's sums
+    that are not right (wrong or unsure) right, it is taken for this writer's misread, and every wrong sum
+    it would make right is ``unsure``. Three wrong answers made right by one and the same substitution by
+    chance are rare (see docs/arithmetic.md for what it costs on the generated worksheets)."""
+    wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
+    unsure = [k for k, e in enumerate(expressions) if e.verdict == "unsure"]
+    if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
+        return expressions
+    fixes = {k: _fixes(expressions[k].text) for k in wrong}
+    candidates = set().union(*fixes.values())
+    if not candidates:
+        return expressions
+    for k in unsure:  # only the substitutions that would right a wrong one matter
+        fixes[k] = _fixes(expressions[k].text, candidates)
+    counts: dict = {}
+    for pairs in fixes.values():
+        for pair in pairs:
+            counts[pair] = counts.get(pair, 0) + 1
+    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC}
+    if not systematic:
+        return expressions
+    wrong = [(k, fixes[k]) for k in wrong]
+    out = list(expressions)
+    for k, pairs in wrong:
+        if out[k].verdict == "wrong" and pairs & systematic:
+            out[k] = replace(out[k], verdict="unsure")
     return out
 
 
 #: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
 MIN_INK_SHARE = 0.25
+#: Ink at least this share of the digit height counts against an operator it stands close to.
+NEAR_INK_SHARE = 0.15
+
+
+def _ink_beside(box: Box, h: float, ink: np.ndarray, mine: np.ndarray, config: ExpressionConfig) -> bool:
+    """Is a piece of ink (``ink``: rows x, y, w, h) of some size closer to ``box`` than ``clear_ink`` digit
+    heights, its centre in none of the line's own pieces (``mine``) and not ``box`` itself?"""
+    x, y, w, hh = ink[:, 0], ink[:, 1], ink[:, 2], ink[:, 3]
+    size = np.maximum(w, hh) >= NEAR_INK_SHARE * h
+    gap = np.maximum.reduce([np.zeros_like(x), x - box.x2, box.x - (x + w), y - box.y2, box.y - (y + hh)])
+    near = size & (gap < config.clear_ink * h) & ~((x == box.x) & (y == box.y) & (w == box.w) & (hh == box.h))
+    if not near.any():
+        return False
+    cx, cy = (x + w / 2)[near], (y + hh / 2)[near]
+    if len(mine):
+        inside = ((cx[:, None] >= mine[None, :, 0]) & (cx[:, None] <= mine[None, :, 0] + mine[None, :, 2])
+                  & (cy[:, None] >= mine[None, :, 1]) & (cy[:, None] <= mine[None, :, 1] + mine[None, :, 3])).any(axis=1)
+    else:
+        inside = np.zeros(len(cx), bool)
+    return bool((~inside).any())
+
+
+def _misplaced(line: list[_Item], config: ExpressionConfig, ink=()) -> list[_Item]:
+    """The operators of a line (``+ - x / =``) that stand where no operator is written: off the mid height
+    of the numbers beside them, reaching into one, between numbers on different baselines or of very
+    different sizes, a minus too thick, or ink close beside them that belongs to nothing read (the rest of
+    an unread digit the piece came from). Measured on the generated worksheets and stress pages (forms,
+    tables, print, dense pages of numbers): every operator written on a worksheet passes; most of the
+    pieces of digits and rules taken for signs on the stress pages do not."""
+    out = []
+    mine = np.array([p.as_list() for it in line for p in it.pieces], np.float64).reshape(-1, 4)
+    ink_boxes = ink if isinstance(ink, np.ndarray) else np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
+    if len(ink_boxes) and len(mine):  # only the ink at the line's height can stand beside its signs
+        lo, hi = mine[:, 1].min(), (mine[:, 1] + mine[:, 3]).max()
+        reach = float(np.max(mine[:, 3]))
+        ink_boxes = ink_boxes[(ink_boxes[:, 1] + ink_boxes[:, 3] >= lo - reach) & (ink_boxes[:, 1] <= hi + reach)]
+    for k, it in enumerate(line):
+        if it.operand or it.text not in OPERATORS + "=":
+            continue
+        left = line[k - 1] if k > 0 else None
+        right = line[k + 1] if k + 1 < len(line) else None
+        plain = [n for n in (left, right) if n is not None and n.operand and not n.parts]
+        h = float(np.mean([n.box.h for n in plain])) if plain else it.height
+        bad = False
+        if plain:
+            top = float(np.mean([n.box.y for n in plain]))
+            at = (_centre_y(it.box) - top) / max(h, 1.0)
+            lo, hi = config.sign_band
+            bad |= it.text != "/" and not lo <= at <= hi
+            bad |= any(min(it.box.x2, n.box.x2) - max(it.box.x, n.box.x) > config.max_overlap * h for n in plain)
+        if len(plain) == 2 and plain[0] is left:
+            a, b = plain
+            bad |= abs(a.box.y2 - b.box.y2) > config.max_baseline * h
+            bad |= max(a.box.h, b.box.h) > config.max_height_ratio * max(1, min(a.box.h, b.box.h))
+        bad |= it.text == "-" and it.box.h > config.max_dash * h
+        if not bad and len(ink_boxes):
+            bad = _ink_beside(it.box, h, ink_boxes, mine, config)
+        if bad:
+            out.append(it)
+    return out
 
 
 def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
@@ -600,9 +786,25 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         return None  # "06": a date, a code or a phone number, not arithmetic
     if not any(not it.operand and it.text in OPERATORS for it in chunk[1:]) and not any(it.parts for it in operands):
         return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
-    sure = all(it.confidence >= config.min_confidence for it in chunk)
+    if any(len(it.text) > config.max_digits for it in operands if not it.parts):
+        return None  # "4181617171-1121816121": a phone number or a row of boxed digits, not a sum
+    signs = {it.text for it in chunk if not it.operand}
+    if signs <= {"-"} and not any(it.parts for it in operands):
+        return None  # "404-1000", "10-12": a hyphen (a range, a date, a code) as often as a sum, and no = to check
+    if "=" in text and not any(op in text.split("=")[0].lstrip("-") for op in OPERATORS):
+        return None  # "12=-53", "9=36": no sum before its "=", a note or a sum whose start is unread
+    if not _well_formed(text):
+        # A text that does not parse is reported (unsure) only as an equation with a sum before its "=":
+        # "2-(1" or "1/1)" is a mark and some digits, not a sum read badly.
+        before = text.split("=")[0]
+        if "=" not in text or not _well_formed(before) or not any(op in before.lstrip("-") for op in OPERATORS):
+            return None
+    # A sign's misreadings are all checked (its alternatives: another sign it may be would make the sum
+    # right), so a sign may be read less surely than a digit before the sum is left unjudged.
+    sure = all(it.confidence >= (config.min_confidence if it.operand else config.sign_min_confidence) for it in chunk)
     value, answer, verdict = check(text, sure)
-    unsure_wrong = any(it.confidence < config.wrong_confidence for it in chunk)
+    unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
+                       for it in chunk)
     if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that

@@ -282,14 +282,19 @@ class Recognizer:
             from livedigits.vision.signs import find_signs
 
             begun = time.perf_counter()
-            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier)
+            before = detections
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
+                                                image=frame.image)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
                                                 signs=sign_boxes)
             taken = set(sign_boxes)
+            # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
+            kept = {d.box for d in detections}
+            rules = [d.box for d in before if d.box not in kept and d.box not in taken]
             numbers = group_numbers(detections, self.reading_config,
-                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes)
+                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes + rules)
             level = self.expression_config.alternative_level
             # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
             # not given).

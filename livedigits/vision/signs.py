@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from livedigits.reading.expressions import Sign
@@ -70,10 +71,22 @@ class SignConfig:
     """... and a + or an x only when at most this many."""
     slash_aspect: float = 3.5
     """A dash less than this many times as wide as high may be a slash lying low (kept as its alternative)."""
+    min_lean: float = 0.12
+    """A slash or a parenthesis is at least this wide for its height: it leans or bows. A straight upright
+    stroke (the side of a form's box, a table's rule: 0.04 to 0.09 in generated forms and real scans) is
+    neither; the most upright slashes written in the held-out fonts measure 0.12 to 0.15, parentheses 0.18."""
+    slash_tall: float = 1.15
+    """A digit read as a 1 at least this many heights of the digits beside it tall ..."""
+    slash_lean: float = 0.2
+    """... and this wide for its height (a 1 leans less) is a slash ..."""
+    slash_confidence: float = 0.6
+    """... when the sign classifier gives the slash this much and more than a digit."""
     geometric_confidence: float = 0.95
+    """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
+    lost_bar_confidence: float = 0.8
+    """The confidence of an ``=`` whose second bar was found in the image, not among the pieces."""
     alternative_level: float = 0.003
     """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
-    """The confidence given to a sign known by its shape alone (a dash, an =, a ÷)."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -112,15 +125,16 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
-               detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS
-               ) -> tuple[list[Sign], list[Detection], list[Box]]:
+               detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
+               image: np.ndarray | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
 
     ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
-    ``SignClassifier`` (or anything with its ``predict`` and ``classes``).
+    ``SignClassifier`` (or anything with its ``predict`` and ``classes``); ``image``: the frame (BGR or
+    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional).
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -180,13 +194,27 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         for (index, det), p in zip(suspects, probs[len(compact):]):
             k = max(sign_ids, key=lambda j: p[j])
             height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
-            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or height is None:
+            if height is None:
                 continue
             char = classes[k]
+            if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
+                # Taller than the digits beside it and leaning well over: a slash the sign classifier only
+                # half tells from a 1 (an upright font's slash) is taken on its shape.
+                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                turned.add(det.box)
+                continue
+            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
+                continue
+            if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
+                # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
+                # a rule. Neither a sign nor a digit of a number (the recognizer ends numbers at it); a doubt.
+                turned.add(det.box)
+                doubts.append(det.box)
+                continue
             if _fits(char, det.box, height, config, suspect=True):
                 signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
-            elif char in "()" and det.box.h >= config.paired_paren * height:
+            elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
                 signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
@@ -200,7 +228,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             turned.discard(sign.box)
     if turned:
         detections = [d for d in detections if d.box not in turned]
-    signs.extend(_group_dashes(dashes, dots, detections, config))
+    signs.extend(_group_dashes(dashes, dots, detections, config, image))
     return signs, detections, doubts
 
 
@@ -216,10 +244,17 @@ def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
     return False
 
 
+def _clear_slash(box: Box, height: float, config: SignConfig) -> bool:
+    """A stroke a slash by its shape: taller than the digits beside it and leaning well over."""
+    return box.h >= config.slash_tall * height and box.w >= config.slash_lean * box.h
+
+
 def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool = False) -> bool:
     """Is a sign of this size plausible beside digits ``height`` tall? Parentheses and slashes stand about
     as tall as the digits or taller; + and x are smaller. A digit the digit model read (``suspect``) must
     clearly have a sign's size before it is taken for one: a 1 is as tall as its neighbours."""
+    if char in "/()" and box.w < config.min_lean * box.h:
+        return False  # a straight upright stroke: a box's side or a rule, not a slash or a bracket
     if char in "()":
         return box.h >= (config.tall_suspect if suspect else config.tall_sign) * height
     if char == "/":
@@ -231,7 +266,64 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     return True
 
 
-def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig) -> list[Sign]:
+def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config: SignConfig) -> Box | None:
+    """The other bar of an ``=`` beside a lone dash, looked for in the image itself: a ruled line under one
+    bar makes the segmentation take the bar for part of the line. A bar is a thin band of rows above or
+    below the dash, within ``equals_gap`` of its length, much darker across the dash's span than just
+    beside it (a ruled line alone is as dark beside the span as across it), and light again on both of
+    its sides (a digit above a fraction's bar is dark over many rows)."""
+    H, W = image.shape[:2]
+    x0, x1 = dash.x, dash.x2
+    side = max(2, dash.w // 2)
+    if x0 - side < 0 or x1 + side > W:
+        return None
+    reach = int(config.equals_gap * dash.w)
+    top, bottom = max(0, dash.y - reach), min(H, dash.y2 + reach)
+    region = image[top:bottom, x0 - side: x1 + side]
+    if region.size == 0:
+        return None
+    if region.ndim == 3:  # only the part looked at is made grey
+        region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+    region = region.astype(np.float32)
+    paper = float(np.percentile(region, 90))
+    dark = paper - region
+    inside = dark[:, side: side + dash.w].mean(axis=1)
+    outside = np.concatenate([dark[:, :side], dark[:, side + dash.w:]], axis=1).mean(axis=1)
+    own = float(inside[dash.y - top: dash.y2 - top].max()) if dash.h else 0.0
+    if own <= 8:
+        return None
+    strong = (inside >= 0.5 * own) & (inside - outside >= 0.4 * own)
+    strong[max(0, dash.y - top - 2): dash.y2 - top + 2] = False  # the dash itself
+    best = None
+    k = 0
+    while k < len(strong):
+        if not strong[k]:
+            k += 1
+            continue
+        run = k
+        while run < len(strong) and strong[run]:
+            run += 1
+        thick = run - k
+        # Thin like the dash, and light again just beyond it on both sides.
+        light = (k == 0 or inside[max(0, k - 2)] < 0.3 * own) and (run >= len(strong) or inside[min(len(strong) - 1, run + 1)] < 0.3 * own)
+        if thick <= max(3 * dash.h, 0.25 * dash.w) and light:
+            bar = Box(x0, top + k, dash.w, thick)
+            if best is None or abs(bar.center[1] - dash.center[1]) < abs(best.center[1] - dash.center[1]):
+                best = bar
+        k = run
+    if best is None:
+        return None
+    upper, lower = (best, dash) if best.y < dash.y else (dash, best)
+    both = upper.union(lower)
+    for det in detections:
+        b = det.box
+        if min(b.x2, both.x2) > max(b.x, both.x) and min(b.y2, both.y2 + 2) > max(b.y, both.y - 2):
+            return None  # the band touches a digit: its top or bottom, not a bar (a fraction's digits)
+    return best
+
+
+def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig,
+                  image: np.ndarray | None = None) -> list[Sign]:
     """Dashes as -, stacked pairs as =, a dash between two dots as ÷ (written /)."""
     used = set()
     out = []
@@ -277,12 +369,32 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             used.add(a)
             used_dots.update((above, below))
             out.append(Sign("/", bar.union(dots[above]).union(dots[below]), conf))
+    digit_boxes = np.array([d.box.as_list() for d in detections], np.float64).reshape(-1, 4)
+    for a in order:
+        if a not in used and image is not None and not _stacked(dashes[a], digit_boxes):
+            bar = _lost_bar(dashes[a], image, detections, config)
+            if bar is not None:
+                used.add(a)
+                out.append(Sign("=", dashes[a].union(bar), config.lost_bar_confidence, ("-",)))
     for a in order:
         if a not in used:
             # A short thick dash may be a slash leaning far over: its alternative, should it matter.
             dash = dashes[a]
             out.append(Sign("-", dash, conf, ("/",) if dash.w < config.slash_aspect * dash.h else ()))
     return out
+
+
+def _stacked(bar: Box, boxes: np.ndarray) -> bool:
+    """Digits (``boxes``: rows x, y, w, h) right above and right below a dash, within its ends: a
+    fraction's bar."""
+    if not len(boxes):
+        return False
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    cx, bar_cy = x + w / 2, bar.y + bar.h / 2
+    within = (cx >= bar.x - 0.2 * w) & (cx <= bar.x2 + 0.2 * w)
+    above = within & (y + h <= bar_cy) & (bar.y - (y + h) <= 0.8 * h)
+    below = within & (y >= bar_cy) & (y - bar.y2 <= 0.8 * h)
+    return bool(above.any() and below.any())
 
 
 def _digit_between(top: Box, low: Box, detections: list[Detection]) -> bool:

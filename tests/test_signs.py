@@ -1,0 +1,89 @@
+"""Finding signs among the pieces of ink (livedigits.vision.signs), with a stand-in sign classifier so that
+each rule on shape and place is tested alone."""
+
+import cv2
+import numpy as np
+
+from livedigits.types import Box, Candidate, Detection
+from livedigits.vision.signs import find_signs
+
+CLASSES = ("+", "-", "x", "/", "(", ")", "=", "digit", "other")
+
+
+class _Says:
+    """A sign classifier that gives every crop the same probabilities."""
+
+    classes = CLASSES
+
+    def __init__(self, **probabilities):
+        self.row = np.array([probabilities.get(c, 0.0) for c in CLASSES], np.float32)
+
+    def predict(self, crops):
+        return np.repeat(self.row[None], len(crops), axis=0)
+
+
+def _crop():
+    return np.zeros((28, 28), np.float32)
+
+
+def _digits_around(stroke: Box, h=40):
+    """Two digits either side of ``stroke``, ``h`` tall, on its line."""
+    y = stroke.y + stroke.h // 2 - h // 2
+    return [Detection(Box(stroke.x - 40, y, 24, h), 6, 0.99), Detection(Box(stroke.x2 + 16, y, 24, h), 3, 0.99)]
+
+
+def _read(stroke: Box, says):
+    """``stroke`` read by the digit model as a sure 1 between two digits: what find_signs makes of it."""
+    digits = _digits_around(stroke) + [Detection(stroke, 1, 0.99)]
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((len(digits), 11), np.float32)
+    for k, d in enumerate(digits):
+        probabilities[k, d.digit] = 0.99
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, says)
+    return [s.char for s in signs], [d.digit for d in kept]
+
+
+def test_a_leaning_stroke_taller_than_the_digits_is_a_slash_and_an_upright_one_stays_a_1():
+    sure_slash = _Says(**{"/": 0.95, "digit": 0.02, "other": 0.03})
+    # 56/7: a slash 1.3 digit heights tall, leaning (its box 0.5 as wide as tall).
+    assert _read(Box(200, 94, 26, 52), sure_slash) == (["/"], [6, 3])
+    # The side of a printed box, as tall, read as a 1 with the same sure "/" from the classifier: upright,
+    # so no slash (a comb of boxes read as 1/1/1/1 was the commonest false sum on generated forms), and no
+    # digit either.
+    assert _read(Box(200, 94, 4, 52), sure_slash) == ([], [6, 3])
+    # A 1 as tall as its neighbours stays a 1 whatever the sign classifier says of it.
+    assert _read(Box(200, 100, 4, 40), sure_slash) == ([], [6, 3, 1])
+
+
+def test_a_slash_the_classifier_only_half_tells_from_a_1_is_taken_on_its_shape():
+    half = _Says(**{"/": 0.7, "digit": 0.3})
+    # Taller than its digits and leaning well over: a slash (an upright font's slash the classifier doubts).
+    assert _read(Box(200, 94, 14, 52), half) == (["/"], [6, 3])
+    # As tall as the digits beside it: a 1 however it leans.
+    assert _read(Box(200, 100, 14, 40), half) == ([], [6, 3, 1])
+
+
+def _equals_on_a_ruled_line(line: bool, second_bar: bool):
+    """A frame with 7 = 7 whose upper bar lies on a ruled line, so that only the lower bar is a piece."""
+    image = np.full((200, 300, 3), 235, np.uint8)
+    if line:
+        cv2.line(image, (0, 90), (299, 90), (200, 190, 170), 1)
+    if second_bar:
+        cv2.line(image, (130, 90), (160, 90), (60, 40, 30), 3)
+    cv2.line(image, (130, 102), (160, 102), (60, 40, 30), 3)
+    lower = Candidate(Box(130, 101, 31, 3), _crop())
+    digits = [Detection(Box(90, 76, 24, 40), 7, 0.99), Detection(Box(176, 76, 24, 40), 7, 0.99)]
+    return image, lower, digits
+
+
+def test_the_bar_of_an_equals_lost_on_a_ruled_line_is_found_in_the_frame():
+    says = _Says(other=1.0)
+    image, lower, digits = _equals_on_a_ruled_line(line=True, second_bar=True)
+    signs, _, _ = find_signs([lower], [], np.zeros((0, 11)), digits, says, image=image)
+    assert [s.char for s in signs] == ["="]
+    # Without the frame, or with the ruled line alone above a minus, it stays a minus.
+    signs, _, _ = find_signs([lower], [], np.zeros((0, 11)), digits, says)
+    assert [s.char for s in signs] == ["-"]
+    image, lower, digits = _equals_on_a_ruled_line(line=True, second_bar=False)
+    signs, _, _ = find_signs([lower], [], np.zeros((0, 11)), digits, says, image=image)
+    assert [s.char for s in signs] == ["-"]
