@@ -596,7 +596,9 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
             x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
             if x1 <= x0 or y1 <= y0:
                 continue  # outside the frame: nothing is known there
-            paper = cv2.compare(ink[y0:y1, x0:x1], 0, cv2.CMP_EQ)
+            # In numpy: cv2.compare takes a one-pixel strip for a scalar itself and answers (4, 1), which
+            # cv2.mean then refuses as a mask for the (1, 1) strip.
+            paper = (ink[y0:y1, x0:x1] == 0).view(np.uint8)
             # A side all ink (a neighbour's stroke fills it) says nothing.
             if cv2.countNonZero(paper) < 0.2 * (x1 - x0) * (y1 - y0):
                 continue
