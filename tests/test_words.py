@@ -119,18 +119,22 @@ def test_printed_is_weighed_over_a_run_of_digits():
 
 
 def _page_with_print() -> np.ndarray:
-    """samples/page.png with a printed line on top: the word "Total", a handwritten 61 copied beside it, and
-    "Room 2024" printed."""
-    image = cv2.imread(str(SAMPLES / "page.png"))
+    """The written part of samples/page.png (its table cropped away) with a printed line above it, on a strip
+    of the same paper: the word "Total", a handwritten 61 copied beside it, and "Room 2024" printed. (The
+    line sits on the sheet: a strip pasted across the sheet's edge onto the table would put ink where the
+    page finder rightly sees table.)"""
+    page = cv2.imread(str(SAMPLES / "page.png"))[180:890, 110:1170]
+    strip = np.empty((110, page.shape[1], 3), np.uint8)
+    strip[:] = np.median(page[:12].reshape(-1, 3), axis=0).astype(np.uint8)  # the paper just below it
+    image = np.vstack([strip, page])
     font = cv2.FONT_HERSHEY_SIMPLEX
     (_, cap), _ = cv2.getTextSize("T", font, 1.0, 1)
-    image[70:160, 40:1240] = 255
-    cv2.putText(image, "Total", (50, 150), font, 56 / cap, (20, 20, 20), 4, cv2.LINE_AA)
-    source = image[400:480, 160:270].copy()  # the handwritten 61 of the page's second row
-    target = image[80:160, 330:440]
+    cv2.putText(image, "Total", (20, 90), font, 56 / cap, (20, 20, 20), 4, cv2.LINE_AA)
+    source = image[330:410, 50:160].copy()  # the handwritten 61 of the page's second row
+    target = image[20:100, 260:370]
     ink = source.max(axis=2) < 110
     target[ink] = source[ink]
-    cv2.putText(image, "Room 2024", (700, 150), font, 56 / cap, (20, 20, 20), 4, cv2.LINE_AA)
+    cv2.putText(image, "Room 2024", (580, 90), font, 56 / cap, (20, 20, 20), 4, cv2.LINE_AA)
     return image
 
 
