@@ -18,49 +18,64 @@ from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.vision.view import ViewMemory
-from livedigits.types import Candidate, Frame, FrameResult
+from livedigits.types import Box, Candidate, Frame, FrameResult
 
 
-#: Both halves of a split candidate must read as digits at least this surely.
+#: Every part of a split candidate must read as a digit at least this surely.
 SPLIT_CONFIDENCE = 0.9
 
 
 def split_crops(found: Segmentation) -> list[Candidate]:
-    """What the classifier must see for one frame: its candidates, then both halves of every wide one
-    (in ``sorted(found.splits)`` order), to be settled by :func:`choose_splits`."""
-    return list(found.candidates) + [half for k in sorted(found.splits) for half in found.splits[k]]
+    """What the classifier must see for one frame: its candidates, then the parts of every way to cut each
+    wide one (in ``sorted(found.splits)`` order), to be settled by :func:`choose_splits`."""
+    return list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
 
 
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
-    """The candidates and their probabilities, with each wide candidate replaced by its two halves where
-    both read as digits more surely than the whole does. ``probabilities`` are those of
-    :func:`split_crops` (N, C), in its order."""
+    """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
+    to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
+    one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
+    order."""
     candidates = list(found.candidates)
-    if not found.splits:
+    if not found.splits and not found.wide:
         return candidates, probabilities
     base = probabilities[: len(candidates)]
     out_c, out_p = [], []
-    halves_at = len(candidates)
+    at = len(candidates)
     chosen = {}
+    digits = min(10, base.shape[1]) if base.ndim == 2 else 10
     for k in sorted(found.splits):
-        whole = base[k]
-        left, right = probabilities[halves_at], probabilities[halves_at + 1]
-        halves_at += 2
-        digits = min(10, whole.shape[0])
-        # The whole's own reading, digit or "not a digit", must be less sure than both halves' digits:
+        # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.
-        half_sure = min(float(left[:digits].max()), float(right[:digits].max()))
-        if half_sure >= SPLIT_CONFIDENCE and half_sure > float(whole.max()):
-            chosen[k] = (left, right)
+        whole, best = float(base[k].max()), None
+        for way in found.splits[k]:
+            parts = probabilities[at: at + len(way)]
+            at += len(way)
+            sure = float(parts[:, :digits].max(axis=1).min())
+            if sure >= SPLIT_CONFIDENCE and sure > whole and (best is None or sure > best):
+                chosen[k], best = (way, parts), sure
     for k, candidate in enumerate(candidates):
         if k in chosen:
-            for half, probs in zip(found.splits[k], chosen[k]):
-                out_c.append(half)
-                out_p.append(probs)
+            way, parts = chosen[k]
+            out_c.extend(way)
+            out_p.extend(parts)
+        elif k in found.wide:
+            continue  # too wide for one digit and not cut into sure ones: the mark it was (a word, a dash)
         else:
             out_c.append(candidate)
             out_p.append(base[k])
     return out_c, np.stack(out_p) if out_p else base[:0]
+
+
+def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
+    """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits (``candidates``
+    holds their parts): their ink is digits, not a dash or a word."""
+    if not found.wide:
+        return found.marks
+    chosen = {id(c) for c in candidates}
+    cut = {found.candidates[k].box for k in found.wide
+           if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+    return [m for m in found.marks if m not in cut]
 
 
 def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
@@ -267,6 +282,7 @@ class Recognizer:
             candidates, probabilities = choose_splits(found, probabilities)
         else:
             candidates = []
+        marks = uncut_marks(found, candidates)
         track_ids = None
         if stream.tracker is not None:
             tracked = stream.tracker.update(candidates, probabilities)
@@ -294,7 +310,7 @@ class Recognizer:
             kept = {d.box for d in detections}
             rules = [d.box for d in before if d.box not in kept and d.box not in taken]
             numbers = group_numbers(detections, self.reading_config,
-                                    marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes + rules)
+                                    marks=[b for b in rejected if b not in taken] + marks, signs=sign_boxes + rules)
             level = self.expression_config.alternative_level
             # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
             # not given).
@@ -303,11 +319,11 @@ class Recognizer:
             fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
             alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
                             if c.box in reported and row.any()}
-            ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
+            ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
             expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
-            numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
+            numbers = group_numbers(detections, self.reading_config, marks=rejected + marks)
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms

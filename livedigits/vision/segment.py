@@ -341,6 +341,41 @@ def ink_against(gray: np.ndarray, paper: Paper) -> tuple[np.ndarray, np.ndarray 
     return cv2.compare(gray, paper.limit, cv2.CMP_LT), faint
 
 
+#: Faint ink continues clear ink where it is darker than the paper by at least this share of the contrast of
+#: the page's clearest ink (``CLEAREST``), when that is below ``SegmentConfig.faint_contrast``. A thin stroke
+#: out of focus or smeared by motion is at best 40-60% darker than the paper where it is darkest, against
+#: 55-90% when sharp: its fading edges, that the default faint level cuts off, still count. Pen ink whose
+#: clearest is 0.73 or darker keeps ``faint_contrast`` (0.22 = 0.3 x 0.73).
+FAINT_SHARE = 0.3
+#: The page's clearest ink is the contrast that this share of its clear ink pixels reach or exceed.
+CLEAREST = 0.1
+#: ... and the faint level never falls below this contrast: paper grain, JPEG ringing and the soft light are
+#: a few percent.
+MIN_FAINT = 0.12
+
+
+def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, faint: np.ndarray | None,
+                        config: SegmentConfig) -> tuple[np.ndarray | None, int]:
+    """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
+    are, or, on a page of pale ink (blur), a lower faint level (``FAINT_SHARE`` of the page's clearest ink)
+    reached farther (a blurred stroke's skirt widens as its contrast falls: the reach grows with the square of
+    the level's fall). Measured on this frame's clear ink pixels only."""
+    if faint is None:
+        return faint, config.faint_reach
+    inked = clear > 0
+    if not inked.any():
+        return faint, config.faint_reach
+    # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
+    ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
+    clearest = 1.0 - float(np.partition(ratio, int(CLEAREST * (len(ratio) - 1)))[int(CLEAREST * (len(ratio) - 1))])
+    share = max(MIN_FAINT, FAINT_SHARE * clearest)
+    if share >= config.faint_contrast:
+        return faint, config.faint_reach
+    level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1), scale=(1.0 - share) / (1.0 - config.ink_contrast))
+    reach = int(round(config.faint_reach * (config.faint_contrast / share) ** 2))
+    return cv2.compare(gray, level, cv2.CMP_LT), reach
+
+
 def _search_lines(mask: np.ndarray, config: SegmentConfig):
     """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
     thin enough to hold one (the search costs a few morphological passes: only paid where needed)."""
@@ -645,8 +680,9 @@ class Segmentation:
     ``marks``: wide flat pieces (a minus sign, a dash) that are no digit but may stand between digits;
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
-    ``splits``: for a wide candidate (two digits whose ink touches?), its two halves by candidate index;
-    ``recognizer.resolve_splits`` keeps whichever reading the classifier is surer of. ``timings``: milliseconds of
+    ``splits``: for a wide candidate (digits whose ink touches?), by candidate index, the ways to cut it into
+    digits (two parts, then more), each a tuple of parts left to right; ``recognizer.resolve_splits`` keeps
+    whichever reading the classifier is surer of. ``timings``: milliseconds of
     the sub-stages ``paper`` (grey, paper estimate, ink), ``lines`` (finding and removing lines) and
     ``pieces`` (grouping, filters, crops).
     """
@@ -655,7 +691,7 @@ class Segmentation:
     marks: list[Box]
     mask: np.ndarray
     dropped: int = 0
-    splits: dict[int, tuple[Candidate, Candidate]] = field(default_factory=dict)
+    splits: dict[int, tuple[tuple[Candidate, ...], ...]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     signs: list[Candidate] = field(default_factory=list)
     """Pieces of ink too small or too flat to be digits, that may be signs or parts of signs (a +, the
@@ -665,6 +701,10 @@ class Segmentation:
     view: ViewMemory | None = None
     """With ``segment(..., remember=True)`` (live video): the paper and lines this frame was read with,
     for the source's next frame (``vision.view``)."""
+    wide: frozenset[int] = frozenset()
+    """Candidates wider than ``max_aspect`` for their height (digits whose ink touches, or a word), also in
+    ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), and
+    then they are no mark (``recognizer.uncut_marks``), or leaves them out."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -729,6 +769,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     else:
         paper = memory.paper.shifted(*shift)
     clear, faint = ink_against(gray, paper)
+    faint, reach = _faint_for_pale_ink(gray, paper, clear, faint, config)
     inside, limit = paper.inside, paper.limit
     paper_done = time.perf_counter()
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
@@ -751,7 +792,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if lines is not None:
         mask = take_out_lines(mask, lines, gray)
     if faint is not None:
-        mask = _grow(clear, mask, config.faint_reach)
+        mask = _grow(clear, mask, reach)
     contours, boxes, frames = _pieces_of(mask, config.min_height)
     view = None
     if remember:
@@ -784,6 +825,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
     kept, marks = [], []
+    wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     for members in groups.values():
         box = _union(box_list, members)
@@ -793,7 +835,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 marks.append(box)  # a dash or a minus sign, perhaps between two digits
             if signs and bw <= 0.25 * w:
                 sign_pieces.append((box, members))
-            continue
+            if not (config.min_height <= bh <= config.max_height * h and bw <= MAX_PARTS * bh):
+                continue
+            # As tall as writing: perhaps digits whose ink touches ("1000" in one stroke), a digit only
+            # when cut (``Segmentation.wide``); else it stays the mark it is.
+            wide.add(box)
         if bh < config.min_height or bh > config.max_height * h:
             if signs and bh < config.min_height:
                 sign_pieces.append((box, members))
@@ -823,22 +869,30 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
 
     kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=normalize_ink(patch)) for box, patch in kept]
+    too_wide = frozenset(k for k, (box, _) in enumerate(kept) if box in wide)
     sign_candidates = _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) if signs else []
     splits = {}
     # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
     # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
     split_at = config.split_aspect
-    if len(kept) >= 5:
-        split_at = max(split_at, 1.5 * float(np.median([bw / bh for (_, _, bw, bh), _ in kept])))
+    aspects = [bw / bh for k, ((_, _, bw, bh), _) in enumerate(kept) if k not in too_wide]
+    if len(aspects) >= 5:
+        split_at = max(split_at, 1.5 * float(np.median(aspects)))
     for k, (box, patch) in enumerate(kept):
-        halves = _split_touching(patch, box, config.min_height, split_at)
-        if halves:
-            splits[k] = tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in halves)
+        # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways; one that may be
+        # a single wide digit (a 5 in a form's box) only at its least inked column.
+        if k in too_wide:
+            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
+        else:
+            ways = _split_touching(patch, box, config.min_height, split_at, 1)
+        if ways:
+            splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in parts)
+                              for parts in ways)
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
-                        view)
+                        view, too_wide)
 
 
 #: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot
@@ -863,24 +917,79 @@ def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budg
     return out
 
 
-def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
-    """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
-    at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
-    ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
+#: A wide piece is offered cut into at most this many digits ("1000" written in one stroke of loops).
+MAX_PARTS = 4
+#: ... and first cut in two at this many columns (the least inked ones, apart): where the digits overlap, the
+#: column with the least ink may be under the tail of one of them.
+CUT_CHOICES = 5
+
+
+def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1):
+    """Digits written so close that their ink touches ("10", "1000") make one wide piece. For a piece at
+    least ``aspect`` times as wide as tall, the ways to read it as several digits, each a tuple of parts
+    (box, patch) left to right: cut in two, then each part that is itself that wide cut again, up to
+    ``MAX_PARTS`` parts; None for a narrower piece. The classifier decides which reading wins
+    (``recognizer.choose_splits``)."""
     x, y, w, h = box
     if w < aspect * h or w < min_height:
         return None
-    columns = np.count_nonzero(patch, axis=0)
-    lo, hi = int(w * 0.3), int(w * 0.7) + 1
-    cut = lo + int(np.argmin(columns[lo:hi]))
+    ways = []
+    for choice in range(choices):
+        parts = _cut_in_two(patch, box, choice)
+        if parts is None:
+            break
+        ways.append(tuple(parts))
+        while len(parts) < MAX_PARTS:
+            # The widest part that is still wide for its height is the next to cut (a "335": "3" and "35").
+            wide = [k for k, ((_, _, pw, ph), _) in enumerate(parts) if pw >= aspect * ph and pw >= min_height]
+            cut = None
+            for k in sorted(wide, key=lambda k: -parts[k][0][2]):
+                cut = _cut_in_two(parts[k][1], parts[k][0])
+                if cut is not None:
+                    parts = parts[:k] + cut + parts[k + 1:]
+                    break
+            if cut is None:
+                break
+            ways.append(tuple(parts))
+    return ways or None
+
+
+def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
+    """The two parts of ``patch`` (at ``box``) on either side of the column with the least ink, of those
+    in its middle 40% that leave a part at least half as tall on either side (a tail or a flag is no digit
+    of its own; the base of a 2 may run under its neighbour), each cropped to its ink (ties: the column
+    nearest the middle); None when there is no such column."""
+    x, y, w, h = box
+    if w < 3:
+        return None
+    inked = patch > 0
+    columns = np.count_nonzero(inked, axis=0)
+    # The ink's top and bottom row in each column, and the height of the ink left and right of a cut.
+    top = np.where(columns > 0, inked.argmax(axis=0), h)
+    bottom = np.where(columns > 0, h - 1 - inked[::-1].argmax(axis=0), -1)
+    left = np.maximum.accumulate(bottom) - np.minimum.accumulate(top) + 1
+    right = (np.maximum.accumulate(bottom[::-1]) - np.minimum.accumulate(top[::-1]) + 1)[::-1]
+    at = np.arange(max(1, int(w * 0.3)), min(w - 1, int(w * 0.7) + 1))
+    at = at[(left[at - 1] >= 0.5 * h) & (right[at + 1] >= 0.5 * h)]
+    if not len(at):
+        return None
+    order = at[np.argsort(columns[at] * w + np.abs(2 * at - w), kind="stable")]
+    # The next choices: the best columns at least a tenth of the width from every better one.
+    cuts = []
+    for c in order.tolist():
+        if all(abs(c - d) >= 0.1 * w for d in cuts):
+            cuts.append(c)
+            if len(cuts) > choice:
+                break
+    if len(cuts) <= choice:
+        return None
+    cut = cuts[choice]
     halves = []
     for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
         points = cv2.findNonZero(part)
         if points is None:
             return None
         px, py, pw, ph = cv2.boundingRect(points)
-        if ph < 0.5 * h:
-            return None  # a tail or a flag, not a digit of its own
         halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
     return halves
 
