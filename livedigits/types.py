@@ -28,6 +28,12 @@ class Box:
     def __post_init__(self) -> None:
         if self.w < 0 or self.h < 0:
             raise ValueError(f"Box width and height must be >= 0, got w={self.w} h={self.h}")
+        # The reading stage keys sets and dicts by box (a frame's boxes are hashed a dozen times each):
+        # the hash is worked out once. It is the one the dataclass would make, of the same tuple.
+        object.__setattr__(self, "_hash", hash((self.x, self.y, self.w, self.h)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def x2(self) -> int:
