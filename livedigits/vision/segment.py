@@ -832,7 +832,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         box = tuple(int(v) for v in boxes[i])
         big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
     pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
-    box_list = [tuple(int(v) for v in row) for row in boxes]
+    box_list = [tuple(row) for row in boxes.tolist()]  # plain ints: read per group below
     groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h)) if pieces else {}
 
     scale_x = inside.shape[1] / float(w)
