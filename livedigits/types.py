@@ -79,7 +79,11 @@ class Frame:
     its backend (for live sources this includes waiting for the device), or
     None when unknown (the first frame, read while opening). ``file`` is the
     path of the still image this frame was read from (an image, folder or
-    glob source), None for cameras, streams and videos.
+    glob source), None for cameras, streams and videos. ``scale`` is how many
+    times smaller than its file the image was decoded (a big JPEG the
+    segmentation would shrink anyway: 2, 4 or 8; otherwise 1): the result's
+    boxes are in the file's pixels, ``scale`` times the image's, and
+    ``capture.images.source_image`` gives the image at the file's size.
     """
 
     index: int
@@ -88,6 +92,7 @@ class Frame:
     stamp: float = field(default_factory=_time.monotonic, compare=False)
     decode_ms: float | None = field(default=None, compare=False)
     file: str | None = field(default=None, compare=False)
+    scale: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)

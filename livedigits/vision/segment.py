@@ -736,7 +736,7 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
 
 
 def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False,
-            memory: ViewMemory | None = None, remember: bool = False) -> Segmentation:
+            memory: ViewMemory | None = None, remember: bool = False, source_scale: int = 1) -> Segmentation:
     """Cut every candidate digit out of ``image``.
 
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
@@ -747,23 +747,27 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     (``Segmentation.view``), and ``memory``, what the same source's previous frame handed back, is used
     for this frame where the view still matches (``vision.view``). Without ``remember`` (stills, the
     default) every frame is read on its own.
+
+    ``source_scale``: ``image`` is its source shrunk by this whole factor already (a big JPEG decoded
+    smaller, ``Frame.scale``); boxes are given in the source's pixels, and ``config.roi`` is taken in them.
     """
     started = time.perf_counter()
     gray = to_gray(np.asarray(image))
     full_h, full_w = gray.shape[:2]
+    source_scale = max(1, int(source_scale))
     offset_x = offset_y = 0
     if config.roi is not None:
-        rx, ry, rw, rh = config.roi
+        rx, ry, rw, rh = (int(v) // source_scale for v in config.roi)
         rx, ry = min(max(0, int(rx)), full_w), min(max(0, int(ry)), full_h)
         rw, rh = max(0, min(int(rw), full_w - rx)), max(0, min(int(rh), full_h - ry))
         gray = gray[ry: ry + rh, rx: rx + rw]
-        offset_x, offset_y = rx, ry
-    scale = 1.0
+        offset_x, offset_y = rx * source_scale, ry * source_scale
+    scale = 1.0 / source_scale  # working pixels per source pixel
     if gray.size and max(gray.shape) > config.max_side:
         # Shrunk by a whole factor: INTER_AREA at an integer ratio is a plain block mean, several times
         # cheaper than at a fractional one (a 12 MP photo: 4000 -> 2000 px).
         factor = -(-max(gray.shape) // config.max_side)
-        scale = 1.0 / factor
+        scale = 1.0 / (factor * source_scale)
         gh, gw = gray.shape[0] - gray.shape[0] % factor, gray.shape[1] - gray.shape[1] % factor
         if gh and gw:
             gray = cv2.resize(gray[:gh, :gw], (gw // factor, gh // factor), interpolation=cv2.INTER_AREA)
