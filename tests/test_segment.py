@@ -429,3 +429,25 @@ def test_three_touching_digits_are_read_as_three(mnist_slice):
         result = recognizer.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR)))
         right += [n.text for n in result.numbers] == ["".join(str(yt[i]) for i in chosen)]
     assert right >= 4  # 5 of 12 today; 0 of 12 when a piece too wide for a digit was only a mark
+
+
+@pytest.mark.parametrize("row, seed", [("grid", 31), ("table", 3), ("shadow", 16)])
+def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed):
+    # The paper test sums its strips from integral images where boxes are dense, and strip by strip where
+    # they are few in a big frame: the same pieces must be kept either way, the rejected ones included.
+    from livedigits.synth.stress import stress_scene
+    from livedigits.vision import segment as seg
+
+    judged = []
+    real = seg._paper_on_every_side
+    monkeypatch.setattr(seg, "_paper_on_every_side", lambda *args: judged.append(args) or real(*args))
+    segment(stress_scene(seed, only=(row,))[0])
+    assert judged and judged[0][3]
+    for args in judged:
+        monkeypatch.setattr(seg, "SUMMED_PIXELS_PER_BOX", 10 ** 12)  # always the integral images
+        summed = real(*args)
+        monkeypatch.setattr(seg, "SUMMED_PIXELS_PER_BOX", 0)  # always strip by strip
+        assert np.array_equal(summed, real(*args))
+        assert np.array_equal(summed, seg._paper_sides_strip_by_strip(*args))
+    if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
+        assert not all(real(*args).all() for args in judged)
