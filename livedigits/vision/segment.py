@@ -352,6 +352,26 @@ CLEAREST = 0.1
 #: ... and the faint level never falls below this contrast: paper grain, JPEG ringing and the soft light are
 #: a few percent.
 MIN_FAINT = 0.12
+REACH_POWER = 2
+#: Pale ink is followed further only where its edges are soft: the median step across the clear ink's edge
+#: (the larger central difference, over the paper) below this. Out of focus or smeared, the stress
+#: generator's pages measure 0.07-0.32 (20 seeds), sharp ones 0.27-0.67 (a plain page) and 0.14-0.62 (a dense
+#: page of 12-20 px digits, where the skirt of one digit would join it to the next).
+BLURRED_EDGE = 0.2
+
+
+def _edge_sharpness(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> float:
+    """How sharp the clear ink's edges are: the median, over its edge pixels, of the larger of the two
+    central differences of ``gray`` across them, as a share of the paper there (0: no step at all)."""
+    edge = cv2.subtract(clear, cv2.erode(clear, None))
+    ys, xs = np.nonzero(edge[1:-1, 1:-1])
+    if not len(ys):
+        return 1.0
+    ys, xs = ys + 1, xs + 1
+    g = gray.astype(np.int16)
+    step = np.maximum(np.abs(g[ys, xs + 1] - g[ys, xs - 1]), np.abs(g[ys + 1, xs] - g[ys - 1, xs]))
+    under = paper.limit[ys, xs].astype(np.float32) / (1.0 - config.ink_contrast)
+    return float(np.median(step / np.maximum(under, 1.0)))
 
 
 def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, faint: np.ndarray | None,
@@ -369,10 +389,10 @@ def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, faint
     ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
     clearest = 1.0 - float(np.partition(ratio, int(CLEAREST * (len(ratio) - 1)))[int(CLEAREST * (len(ratio) - 1))])
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
-    if share >= config.faint_contrast:
+    if share >= config.faint_contrast or _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
         return faint, config.faint_reach
     level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1), scale=(1.0 - share) / (1.0 - config.ink_contrast))
-    reach = int(round(config.faint_reach * (config.faint_contrast / share) ** 2))
+    reach = int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER))
     return cv2.compare(gray, level, cv2.CMP_LT), reach
 
 
@@ -937,12 +957,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
     for k, (box, patch) in enumerate(kept):
-        # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways; one that may be
-        # a single wide digit (a 5 in a form's box) only at its least inked column.
+        # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
+        # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
+        # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
+        # lost a digit).
         if k in too_wide:
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
         else:
-            ways = _split_touching(patch, box, config.min_height, split_at, 1)
+            halves = _halves(patch, box, config.min_height, split_at)
+            ways = (halves,) if halves else None
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in parts)
                               for parts in ways)
@@ -1010,6 +1033,28 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 break
             ways.append(tuple(parts))
     return ways or None
+
+
+def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
+    """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
+    at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
+    ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
+    x, y, w, h = box
+    if w < aspect * h or w < min_height:
+        return None
+    columns = np.count_nonzero(patch, axis=0)
+    lo, hi = int(w * 0.3), int(w * 0.7) + 1
+    cut = lo + int(np.argmin(columns[lo:hi]))
+    halves = []
+    for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
+        points = cv2.findNonZero(part)
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None  # a tail or a flag, not a digit of its own
+        halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
+    return tuple(halves)
 
 
 def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
