@@ -10,7 +10,7 @@ dense page, or one marker digit that fills the frame):
    fingers), the paper is a soft envelope of the light instead, which follows light that falls off
    no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis); where the "paper" is far darker than the page over a wide area and a step
+   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``_faint_for_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
    shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
    a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
@@ -23,9 +23,9 @@ dense page, or one marker digit that fills the frame):
    tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
-   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits). Wide
-   flat pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number
-   there. Specks far smaller than the page's other pieces are dropped.
+   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits), and one
+   too wide for a digit but as tall as writing is offered cut into up to four ("1000" in one stroke). Wide
+   pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions. Live video may carry the paper estimate and the lines from frame to frame
 (``vision.view``): that state is passed in and handed back (``segment(..., memory, remember)``), never
