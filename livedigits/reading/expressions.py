@@ -19,13 +19,14 @@ Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every 
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
 
-from livedigits.types import Box, Number
+from livedigits.types import NOT_A_DIGIT, Box, Detection, Number
 
 #: The characters of an expression's text.
 OPERATORS = "+-x/"
@@ -88,6 +89,16 @@ class ExpressionConfig:
     many digit heights: a dash with ink touching it is a piece of an unread digit or a mark."""
     max_digits: int = 6
     """An operand of more digits is a phone number, a code or a row of boxed digits: not a sum."""
+    right_confidence: float = 0.3
+    """An equation whose reading is right is ``right`` with every symbol read at least this surely (below
+    ``min_confidence`` it is right only in that reading; the structure decides between readings) ..."""
+    weak_digit: float = 0.35
+    """A piece the digit model reads as a digit too unsurely to report, and no sign, stands in a sum as its
+    likeliest digit when that has at least this probability (the sum is unsure unless its structure
+    decides: ``right_confidence``, ``decode_level``); the numbers reported are unchanged."""
+    decode_level: float = 0.1
+    """... and so is one that reading one symbol as an alternative its classifier gave at least this much
+    makes right (that reading is the one reported)."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -105,6 +116,8 @@ class Sign:
     confidence: float
     alternatives: tuple[str, ...] = ()
     from_digit: bool = False
+    odds: tuple[float, ...] = ()
+    """The probability of each of ``alternatives`` (as many, or none when not known)."""
 
 
 @dataclass(frozen=True)
@@ -365,7 +378,7 @@ class _Item:
     height: float  # the digit height it stands for (a sign's own box is smaller)
     starts: bool = False  # "(": opens an operand
     ends: bool = False  # ")": closes one
-    alts: list = field(default_factory=list)  # (position in text, another character it may be)
+    alts: list = field(default_factory=list)  # (position in text, another character it may be, its probability)
     from_digit: bool = False  # a sign the digit model read as a digit
     joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
@@ -380,7 +393,7 @@ SLIVER = 0.12
 
 def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
-    alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
+    alts = [(k, *_chance(alt)) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
     h = float(number.box.h)
     sliver = any(min(a.box.w, b.box.w) < SLIVER * h and b.box.x - a.box.x2 < SLIVER * h
                  for a, b in zip(number.digits, number.digits[1:]))
@@ -388,9 +401,43 @@ def _number_item(number: Number, alternatives: dict) -> _Item:
                  pieces=[d.box for d in number.digits] or [number.box], joined=sliver)
 
 
+def weak_digits(candidates, probabilities, doubts, reported, level: float) -> list[Detection]:
+    """The pieces read as a digit too unsurely to report (below ``ReadingConfig.min_confidence``) that are
+    no sign either (``doubts`` of ``vision.signs.find_signs``), as detections of their likeliest digit when
+    it has at least ``level``: what an equation may make of them (``ExpressionConfig.weak_digit``).
+    ``reported``: the boxes of the digits reported before the signs were found (not weak ones)."""
+    doubts = set(doubts)
+    out = []
+    for candidate, probs in zip(candidates, probabilities):
+        if candidate.box not in doubts or candidate.box in reported:
+            continue
+        digit = int(np.argmax(probs))
+        if digit != NOT_A_DIGIT and float(probs[digit]) >= level:
+            out.append(Detection(box=candidate.box, digit=digit, confidence=float(probs[digit])))
+    return out
+
+
+def digit_alternatives(probs, level: float) -> tuple[tuple[str, float], ...]:
+    """The other readings of a digit given at least ``level``, with their probabilities: the other digits,
+    and ``?`` for "no digit" (``probs``: the digit model's 11 outputs)."""
+    probs = np.asarray(probs, np.float64)
+    top = int(np.argmax(probs[:10]))
+    out = [(str(k), float(probs[k])) for k in range(10) if k != top and probs[k] >= level]
+    if len(probs) > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= level:
+        out.append(("?", float(probs[NOT_A_DIGIT])))
+    return tuple(out)
+
+
+def _chance(alt) -> tuple[str, float]:
+    """An alternative as given: a character, or a character and its probability (0 when not given: such an
+    alternative is checked before a ``wrong``, never chosen)."""
+    return (alt, 0.0) if isinstance(alt, str) else (str(alt[0]), float(alt[1]))
+
+
 def _sign_item(sign: Sign, height: float) -> _Item:
     return _Item(sign.char, sign.box, sign.confidence, False, height,
-                 starts=sign.char == "(", ends=sign.char == ")", alts=[(0, alt) for alt in sign.alternatives],
+                 starts=sign.char == "(", ends=sign.char == ")",
+                 alts=[(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)],
                  from_digit=sign.from_digit, pieces=[sign.box])
 
 
@@ -437,11 +484,11 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
         # The alternatives of the digits above and below, at their places in "(top)/(bottom)".
         alts, at = [], 1
         for it in sorted(above, key=lambda it: it.box.x):
-            alts += [(at + pos, a) for pos, a in it.alts]
+            alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
         at += 3
         for it in sorted(below, key=lambda it: it.box.x):
-            alts += [(at + pos, a) for pos, a in it.alts]
+            alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
                      pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
@@ -507,11 +554,16 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     height = float(statistics.median([i.height for i in line if i.operand] or [1.0]))
     line = _join_numbers(line, height, config)
     chunks = [[line[0]]]
-    for prev, it in zip(line, line[1:]):
+    for k, (prev, it) in enumerate(zip(line, line[1:]), start=1):
         ends_operand = prev.operand or prev.ends
         starts_operand = it.operand or it.starts
         gap = it.box.x - prev.box.x2
         if ends_operand and starts_operand and (it.operand or gap > config.split_gap * height):
+            chunks.append([it])
+        elif (gap > config.join_gap * height and any(i.text == "=" for i in chunks[-1])
+              and (starts_operand or prev.text == "=") and _equation_ahead(line[k:])):
+            # After an "=" (and its answer, if any), a gap and an equation of its own ("=" after an
+            # operator): the next sum of the row, not a chain ("6x4=  9+2=11", "54-30=24  (9+2)x3=33").
             chunks.append([it])
         elif gap > config.column_gap * height:
             chunks.append([it])  # another column of sums, whatever stands at its start
@@ -524,6 +576,17 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     return chunks
 
 
+def _equation_ahead(items: list[_Item]) -> bool:
+    """Do ``items`` start an equation of their own: an operand, an operator, and later an ``=``?"""
+    seen_operator = False
+    for k, it in enumerate(items):
+        if it.text == "=":
+            return seen_operator
+        if not it.operand and it.text in OPERATORS and k > 0:
+            seen_operator = True
+    return False
+
+
 def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) -> list[_Item]:
     out = [line[0]]
     for it in line[1:]:
@@ -531,7 +594,7 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
         plain = prev.operand and it.operand and not prev.parts and not it.parts
         if plain and it.box.x - prev.box.x2 < config.join_gap * height:
             out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
-                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a) for k, a in it.alts],
+                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a, p) for k, a, p in it.alts],
                             joined=True, pieces=prev.pieces + it.pieces)
         else:
             out.append(it)
@@ -756,12 +819,64 @@ def _right_if_misread(chunk: list[_Item], text: str) -> bool:
     """Would reading one symbol as one of its alternatives make the expression right?"""
     at = 0
     for it in chunk:
-        for pos, alt in it.alts:
+        for pos, alt, _ in it.alts:
             k = at + pos
             if check(text[:k] + alt + text[k + 1:])[2] == "right":
                 return True
         at += len(it.text)
     return False
+
+
+def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
+    """The text with one unsurely read symbol (below ``wrong_confidence``) read as an alternative its
+    classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
+    alternative), or None."""
+    best = None
+    at = 0
+    for it in chunk:
+        # Only a symbol read unsurely is read otherwise: a sure misread elsewhere (a writer's 4 read as 5)
+        # must not be made right by changing a sure one.
+        weak = it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
+        for pos, alt, p in it.alts if weak else ():
+            if p < config.decode_level or (best is not None and p <= best[0]):
+                continue
+            k = at + pos
+            candidate = text[:k] + alt + text[k + 1:]
+            if check(candidate)[2] == "right":
+                best = (p, candidate)
+        at += len(it.text)
+    return None if best is None else best[1]
+
+
+#: At most this many unsure symbols' readings are combined to see that each is wrong (3 to 4 readings each).
+MAX_COMBINED = 4
+
+
+def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
+    """Is the equation wrong whatever its unsurely read symbols are, among every reading their classifiers
+    gave any chance at all (``alternative_level``)? ``?`` among them (a chance of being no digit or no sign)
+    or a weak symbol with no other reading known leaves it in doubt."""
+    places = []
+    at = 0
+    for it in chunk:
+        if it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
+            readings: dict = {}
+            for pos, alt, _ in it.alts:
+                readings.setdefault(at + pos, []).append(alt)
+            if not readings or any("?" in alts for alts in readings.values()):
+                return False
+            places += readings.items()
+        at += len(it.text)
+    if not places or len(places) > MAX_COMBINED:
+        return False
+    for combo in itertools.product(*[[None] + alts for _, alts in places]):
+        chars = list(text)
+        for (k, _), alt in zip(places, combo):
+            if alt is not None:
+                chars[k] = alt
+        if check("".join(chars))[2] == "right":
+            return False
+    return True
 
 
 def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:
@@ -802,13 +917,25 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     # A sign's misreadings are all checked (its alternatives: another sign it may be would make the sum
     # right), so a sign may be read less surely than a digit before the sum is left unjudged.
     sure = all(it.confidence >= (config.min_confidence if it.operand else config.sign_min_confidence) for it in chunk)
-    value, answer, verdict = check(text, sure)
+    value, answer, verdict = check(text)
+    if verdict in ("right", "wrong") and all(it.confidence >= config.right_confidence for it in chunk):
+        # The structure decides between readings: an equation that one reading makes right, a reading the
+        # classifiers gave a fair chance, is that reading (a written answer that a misread of a wrong one
+        # happens to match is far rarer than a right answer with one symbol read unsurely).
+        decoded = text if verdict == "right" else _decode(chunk, text, config)
+        if decoded is not None:
+            text = decoded
+            value, answer, verdict = check(text)
+            sure = True
+    if not sure and verdict != "wrong":
+        verdict = "unsure"
     unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
                        for it in chunk)
-    if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+    if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
+                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
-        # makes it wrong.
+        # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.
         verdict = "unsure"
     box = chunk[0].box
     for it in chunk[1:]:

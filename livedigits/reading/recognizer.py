@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, read_expressions,
+                                           weak_digits)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
@@ -296,15 +297,25 @@ class Recognizer:
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + found.marks, signs=sign_boxes + rules)
             level = self.expression_config.alternative_level
-            # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
-            # not given).
-            reported = {d.box for d in detections}
-            digits = np.asarray(probabilities)[:, :10] if len(candidates) else np.zeros((0, 10))
-            fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
-            alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
-                            if c.box in reported and row.any()}
+            # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
+            # in the sums as what they may be: the structure of an equation may decide them (the numbers
+            # reported are unchanged).
+            weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
+                               self.expression_config.weak_digit)
+            sums = numbers
+            if weak:
+                unsure = {d.box for d in weak}
+                doubts = [b for b in doubts if b not in unsure]
+                sums = group_numbers(detections + weak, self.reading_config,
+                                     marks=[b for b in rejected if b not in taken and b not in unsure] + found.marks,
+                                     signs=sign_boxes + rules)
+            # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
+            # fair chance of no digit (a wrong verdict they would make right is not given).
+            reported = {d.box for d in detections} | {d.box for d in weak}
+            probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
+            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, probs) if c.box in reported}
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
-            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
+            expressions = tuple(read_expressions(sums, signs, self.expression_config, alternatives, doubts, ink))
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)
