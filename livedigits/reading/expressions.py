@@ -645,6 +645,41 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     return _systematic_misreads(out)
 
 
+def with_possible_signs(plain: list[Expression], other: list[Expression], possible) -> list[Expression]:
+    """The expressions read with digits that may be signs (``possible``: their signs) read as digits
+    (``plain``) and read as signs (``other``): an equation of ``other`` that holds one of them is taken where
+    ``plain`` reads no sum there, or only unsure ones (then it is never ``wrong``: the digit reading was
+    a sum too)."""
+    out = list(plain)
+    for e in other:
+        if "=" not in e.text or not any(_within(s.box.center, e.box) for s in possible):
+            continue
+        clash = [a for a in out if _overlap(a.box, e.box)]
+        if any(a.verdict != "unsure" for a in clash):
+            continue
+        if clash and e.verdict == "wrong":
+            e = replace(e, verdict="unsure")
+        at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
+        out = [a for a in out if a not in clash]
+        out.insert(min(at, len(out)), e)
+    return out
+
+
+def _within(point: tuple[float, float], box: Box) -> bool:
+    return box.x <= point[0] <= box.x2 and box.y <= point[1] <= box.y2
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a.x2, b.x2) > max(a.x, b.x) and min(a.y2, b.y2) > max(a.y, b.y)
+
+
+def _before(a: Box, b: Box) -> bool:
+    """Does ``a`` come before ``b`` in reading order (a line above it, or on its line to its left)?"""
+    if a.y2 <= b.center[1] - 0.25 * b.h and a.center[1] < b.y:
+        return True
+    return abs(a.center[1] - b.center[1]) < 0.5 * max(a.h, b.h) and a.x < b.x
+
+
 #: Sums not right that one digit substitution would make right, in one frame, for it to be a writer's
 #: systematic misread (:func:`_systematic_misreads`).
 SYSTEMATIC = 3

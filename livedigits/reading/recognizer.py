@@ -13,7 +13,7 @@ import numpy as np
 
 from livedigits.classify.backends import Classifier
 from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, read_expressions,
-                                           weak_digits)
+                                           weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
@@ -284,8 +284,9 @@ class Recognizer:
 
             begun = time.perf_counter()
             before = detections
+            possible: list = []
             signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
-                                                image=frame.image)
+                                                image=frame.image, possible=possible)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
@@ -302,20 +303,31 @@ class Recognizer:
             # reported are unchanged).
             weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
                                self.expression_config.weak_digit)
-            sums = numbers
-            if weak:
-                unsure = {d.box for d in weak}
-                doubts = [b for b in doubts if b not in unsure]
-                sums = group_numbers(detections + weak, self.reading_config,
+            unsure = {d.box for d in weak}
+            doubts = [b for b in doubts if b not in unsure]
+
+            def sums(digits: list, extra: list) -> list:
+                return group_numbers(digits + weak, self.reading_config,
                                      marks=[b for b in rejected if b not in taken and b not in unsure] + found.marks,
-                                     signs=sign_boxes + rules)
+                                     signs=sign_boxes + [s.box for s in extra] + rules)
+
             # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
             # fair chance of no digit (a wrong verdict they would make right is not given).
-            reported = {d.box for d in detections} | {d.box for d in weak}
+            reported = {d.box for d in detections} | unsure
             probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
             alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, probs) if c.box in reported}
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
-            expressions = tuple(read_expressions(sums, signs, self.expression_config, alternatives, doubts, ink))
+            expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
+                                           alternatives, doubts, ink)
+            possible = [s for s in possible if s.box in kept]
+            if possible:
+                # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
+                # signs, where the digits make no sum and the signs make an equation.
+                maybe = {s.box for s in possible}
+                other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
+                                         self.expression_config, alternatives, doubts, ink)
+                expressions = with_possible_signs(expressions, other, possible)
+            expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + found.marks)

@@ -87,6 +87,12 @@ class SignConfig:
     """The confidence of an ``=`` whose second bar was found in the image, not among the pieces."""
     alternative_level: float = 0.003
     """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
+    maybe_confidence: float = 0.5
+    """A suspect digit the sign classifier gives a sign at least this much, and more than a digit, with a
+    sign's shape (a slash or a parenthesis at least ``maybe_tall`` digit heights tall and leaning or bowing,
+    a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
+    leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
+    maybe_tall: float = 1.0
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -126,7 +132,7 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
-               image: np.ndarray | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
+               image: np.ndarray | None = None, possible: list | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
@@ -134,7 +140,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
     ``SignClassifier`` (or anything with its ``predict`` and ``classes``); ``image``: the frame (BGR or
-    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional).
+    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional);
+    ``possible``: a list that receives the suspect digits that may be signs (``SignConfig.maybe_confidence``)
+    as signs, their digit among their alternatives; they stay digits in what is returned.
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -204,6 +212,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 turned.add(det.box)
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
+                if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
+                    possible.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -214,6 +224,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if _fits(char, det.box, height, config, suspect=True):
                 signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
                 turned.add(det.box)
+            elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
+                possible.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
@@ -226,10 +238,21 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
             signs.remove(sign)
             turned.discard(sign.box)
+            if possible is not None:
+                possible.append(sign)  # the structure of the sum may still take it
     if turned:
         detections = [d for d in detections if d.box not in turned]
     signs.extend(_group_dashes(dashes, dots, detections, config, image))
     return signs, detections, doubts
+
+
+def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, config: SignConfig) -> bool:
+    """A suspect digit that may be a sign: see ``SignConfig.maybe_confidence``."""
+    if p_sign < config.maybe_confidence or p_sign <= p_digit:
+        return False
+    if char in "/()":
+        return box.h >= config.maybe_tall * height and box.w >= config.min_lean * box.h
+    return char in "+x" and box.h <= config.small_suspect * height
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
