@@ -941,6 +941,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     signs = {it.text for it in chunk if not it.operand}
     if signs <= {"-"} and not any(it.parts for it in operands):
         return None  # "404-1000", "10-12": a hyphen (a range, a date, a code) as often as a sum, and no = to check
+    if "=" not in text and any(it.confidence < config.min_confidence for it in operands):
+        return None  # a digit too weak to report makes no sum of its own: only an equation may decide it
     if "=" in text and not any(op in text.split("=")[0].lstrip("-") for op in OPERATORS):
         return None  # "12=-53", "9=36": no sum before its "=", a note or a sum whose start is unread
     if not _well_formed(text):
