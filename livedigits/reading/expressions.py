@@ -863,7 +863,7 @@ def _right_if_misread(chunk: list[_Item], text: str) -> bool:
 
 
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
-    """The text with one unsurely read symbol (below ``wrong_confidence``) read as an alternative its
+    """The text with one unsurely read symbol (below ``wrong_confidence``, a sign too) read as an alternative its
     classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
     alternative), or None."""
     best = None
@@ -871,7 +871,7 @@ def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | No
     for it in chunk:
         # Only a symbol read unsurely is read otherwise: a sure misread elsewhere (a writer's 4 read as 5)
         # must not be made right by changing a sure one.
-        weak = it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
+        weak = it.confidence < config.wrong_confidence
         for pos, alt, p in it.alts if weak else ():
             if p < config.decode_level or (best is not None and p <= best[0]):
                 continue
@@ -898,8 +898,8 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
             readings: dict = {}
             for pos, alt, _ in it.alts:
                 readings.setdefault(at + pos, []).append(alt)
-            if not readings or any("?" in alts for alts in readings.values()):
-                return False
+            if not readings or (it.operand and any("?" in alts for alts in readings.values())):
+                return False  # a digit that may be no digit may be ink of anything
             places += readings.items()
         at += len(it.text)
     if not places or len(places) > MAX_COMBINED:
@@ -908,7 +908,7 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         chars = list(text)
         for (k, _), alt in zip(places, combo):
             if alt is not None:
-                chars[k] = alt
+                chars[k] = "" if alt == "?" else alt  # a sign that may be no sign: without it
         if check("".join(chars))[2] == "right":
             return False
     return True

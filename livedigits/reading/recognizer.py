@@ -319,7 +319,7 @@ class Recognizer:
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + [b for b in found.marks]
             expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                            alternatives, doubts, ink)
-            possible = [s for s in possible if s.box in kept]
+            possible = [s for s in possible if s.box in kept or not s.from_digit]
             if possible:
                 # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
                 # signs, where the digits make no sum and the signs make an equation.

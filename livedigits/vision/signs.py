@@ -93,6 +93,9 @@ class SignConfig:
     a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
     leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
     maybe_tall: float = 1.0
+    weak_sign: float = 0.25
+    """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
+    ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -187,8 +190,17 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         classes = classifier.classes
         digit_class = classes.index("digit")
         sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
-        def others(p, k):
-            return tuple(classes[j] for j in sign_ids if j != k and p[j] >= config.alternative_level)
+        other_class = classes.index("other") if "other" in classes else digit_class
+
+        def sign(char, box, p, k, digit=None, **kw):
+            """The sign, its alternatives (the other signs given a chance; the digit the digit model read, or
+            ``?`` for no sign at all) and their probabilities."""
+            alts = [(classes[j], float(p[j])) for j in sign_ids if j != k and p[j] >= config.alternative_level]
+            if digit is not None:
+                alts.append((str(digit), float(p[digit_class])))
+            elif p[digit_class] + p[other_class] >= config.alternative_level:
+                alts.append(("?", float(p[digit_class] + p[other_class])))
+            return Sign(char, box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts), **kw)
 
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
@@ -196,7 +208,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 if classes[k] == "-":
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
-                    signs.append(Sign(classes[k], piece.box, float(p[k]), others(p, k), from_digit=piece.box in weak))
+                    signs.append(sign(classes[k], piece.box, p, k, from_digit=piece.box in weak))
+            elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
+                  and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
+                possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
         for (index, det), p in zip(suspects, probs[len(compact):]):
@@ -208,12 +223,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
                 # Taller than the digits beside it and leaning well over: a slash the sign classifier only
                 # half tells from a 1 (an upright font's slash) is taken on its shape.
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                    possible.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                    possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -222,14 +237,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(det.box)
                 continue
             if _fits(char, det.box, height, config, suspect=True):
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
             elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                possible.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
                 short.add(det.box)
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
