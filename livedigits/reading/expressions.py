@@ -889,12 +889,16 @@ MAX_COMBINED = 4
 
 def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Is the equation wrong whatever its unsurely read symbols are, among every reading their classifiers
-    gave any chance at all (``alternative_level``)? ``?`` among them (a chance of being no digit or no sign)
+    gave any chance at all (``alternative_level``), and with one of the surely read ones read as one of its
+    alternatives too? ``?`` among them (a chance of being no digit or no sign)
     or a weak symbol with no other reading known leaves it in doubt."""
     places = []
+    others = []  # the alternatives of the symbols read surely: one of them may be misread too
     at = 0
     for it in chunk:
-        if it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
+        if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
+            others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
+        else:
             readings: dict = {}
             for pos, alt, _ in it.alts:
                 readings.setdefault(at + pos, []).append(alt)
@@ -909,8 +913,12 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         for (k, _), alt in zip(places, combo):
             if alt is not None:
                 chars[k] = "" if alt == "?" else alt  # a sign that may be no sign: without it
-        if check("".join(chars))[2] == "right":
-            return False
+        for k, alt in [(None, None)] + others:
+            tried = list(chars)
+            if k is not None:
+                tried[k] = alt
+            if check("".join(tried))[2] == "right":
+                return False
     return True
 
 
