@@ -649,13 +649,13 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
     """The expressions read with digits that may be signs (``possible``: their signs) read as digits
     (``plain``) and read as signs (``other``): an equation of ``other`` that holds one of them is taken where
     ``plain`` reads no sum there, or only unsure ones (then it is never ``wrong``: the digit reading was
-    a sum too)."""
+    a sum too), or where it is right and ``plain`` reads it wrong."""
     out = list(plain)
     for e in other:
         if "=" not in e.text or not any(_within(s.box.center, e.box) for s in possible):
             continue
         clash = [a for a in out if _overlap(a.box, e.box)]
-        if any(a.verdict != "unsure" for a in clash):
+        if any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right") for a in clash):
             continue
         if clash and e.verdict == "wrong":
             e = replace(e, verdict="unsure")
