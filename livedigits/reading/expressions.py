@@ -391,12 +391,22 @@ class _Item:
 SLIVER = 0.12
 
 
+#: Two digits of a number overlapping side by side by more than this share of the narrower one, one of them
+#: shorter than ``SHORT`` of the number's height, may be two pieces of one digit.
+PIECES = 0.3
+SHORT = 0.8
+
+
 def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
     alts = [(k, *_chance(alt)) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
     h = float(number.box.h)
     sliver = any(min(a.box.w, b.box.w) < SLIVER * h and b.box.x - a.box.x2 < SLIVER * h
                  for a, b in zip(number.digits, number.digits[1:]))
+    # Two pieces of one digit read as two (a 4 written in two strokes read as 11): they overlap side by side
+    # and one stands short.
+    sliver |= any(a.box.x2 - b.box.x > PIECES * min(a.box.w, b.box.w) and min(a.box.h, b.box.h) < SHORT * h
+                  for a, b in zip(number.digits, number.digits[1:]))
     return _Item(number.text, number.box, confidence, True, h, alts=alts,
                  pieces=[d.box for d in number.digits] or [number.box], joined=sliver)
 
