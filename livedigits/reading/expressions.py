@@ -900,8 +900,8 @@ MAX_COMBINED = 4
 def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Is the equation wrong whatever its unsurely read symbols are, among every reading their classifiers
     gave any chance at all (``alternative_level``), and with one of the surely read ones read as one of its
-    alternatives too? ``?`` among them (a chance of being no digit or no sign)
-    or a weak symbol with no other reading known leaves it in doubt."""
+    alternatives too? A sign's ``?`` (a chance of being no sign) is read as the text without it; a digit's
+    (no digit: a piece of anything) or a weak symbol with no other reading known leaves it in doubt."""
     places = []
     others = []  # the alternatives of the symbols read surely: one of them may be misread too
     at = 0
@@ -913,7 +913,7 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
             for pos, alt, _ in it.alts:
                 readings.setdefault(at + pos, []).append(alt)
             if not readings or (it.operand and any("?" in alts for alts in readings.values())):
-                return False  # a digit that may be no digit may be ink of anything
+                return False  # a digit that may be no digit may be a piece of anything
             places += readings.items()
         at += len(it.text)
     if not places or len(places) > MAX_COMBINED:

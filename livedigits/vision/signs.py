@@ -195,7 +195,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         def sign(char, box, p, k, digit=None, **kw):
             """The sign, its alternatives (the other signs given a chance; the digit the digit model read, or
             ``?`` for no sign at all) and their probabilities."""
-            alts = [(classes[j], float(p[j])) for j in sign_ids if j != k and p[j] >= config.alternative_level]
+            # A piece as tall as half a digit is no dash, whatever the classifier gives a dash.
+            tall = box.h > 0.5 * (near.height_near(box, config.reach, config.reach_x) or box.h * 2)
+            alts = [(classes[j], float(p[j])) for j in sign_ids
+                    if j != k and p[j] >= config.alternative_level and not (tall and classes[j] == "-")]
             if digit is not None:
                 alts.append((str(digit), float(p[digit_class])))
             elif p[digit_class] + p[other_class] >= config.alternative_level:
