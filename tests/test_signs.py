@@ -123,3 +123,16 @@ def test_a_small_x_the_classifier_half_takes_for_a_mark_is_a_possible_sign():
     assert signs == []
     assert [(s.char, s.box) for s in possible] == [("x", piece.box)]
     assert dict(zip(possible[0].alternatives, possible[0].odds))["?"] == pytest.approx(0.63)
+
+
+def test_the_sign_model_reads_a_crop_alike_in_any_batch():
+    # Batches run padded to a few sizes: a crop's probabilities must not depend on the crops beside it.
+    from livedigits.classify.signs import default_sign_classifier
+
+    model = default_sign_classifier()
+    crops = np.random.default_rng(3).random((13, 28, 28), dtype=np.float32)
+    whole = model.predict(crops)
+    assert whole.shape == (13, len(model.classes))
+    for n in (1, 4, 5, 12):
+        np.testing.assert_allclose(model.predict(crops[:n]), whole[:n], atol=1e-6)
+    np.testing.assert_allclose(model.predict(crops[7:8]), whole[7:8], atol=1e-6)
