@@ -382,17 +382,17 @@ def test_possible_signs_are_taken_where_the_digits_make_no_sum():
     plain = Expression("3013+1=3014", Box(0, 95, 250, 48), Fraction(3014), Fraction(3014), "right")
     assert with_possible_signs([plain], [as_sign], [slash]) == [plain]
     # A sum the digits read wrong and the signs read right: the signs' (brackets read as 1: 14+41x3=24).
-    wrong = replace_verdict(plain, "wrong")
+    wrong = _with_verdict(plain, "wrong")
     assert with_possible_signs([wrong], [as_sign], [slash]) == [as_sign]
     # Over an unsure one, the signs' reading is never wrong.
-    wrong_sum = replace_verdict(as_sign, "wrong")
-    assert [e.verdict for e in with_possible_signs([replace_verdict(plain, "unsure")], [wrong_sum], [slash])] == ["unsure"]
+    wrong_sum = _with_verdict(as_sign, "wrong")
+    assert [e.verdict for e in with_possible_signs([_with_verdict(plain, "unsure")], [wrong_sum], [slash])] == ["unsure"]
     # No = in the signs' reading: nothing to take (a 1 is no slash on structure alone).
     open_sum = Expression("30/3", Box(0, 95, 150, 48), Fraction(10), None, "open")
     assert with_possible_signs([], [open_sum], [slash]) == []
 
 
-def replace_verdict(expression, verdict):
+def _with_verdict(expression, verdict):
     from dataclasses import replace
 
     return replace(expression, verdict=verdict)

@@ -39,8 +39,9 @@ class ExpressionConfig:
     """Named knobs of reading arithmetic. Distances are in digit heights of the line."""
 
     min_confidence: float = 0.6
-    """A digit or sign read below this makes its expression ``unsure`` rather than right or wrong (a wrong
-    one is also checked against the other readings of its symbols: see ``alternative_level``)."""
+    """A digit read below this makes its expression ``unsure`` rather than open, and rather than right or
+    wrong unless the structure decides (``right_confidence``, ``decode_level``; a wrong one is also checked
+    against the other readings of its symbols: see ``alternative_level``)."""
     split_gap: float = 1.6
     """A gap wider than this between two pieces of one line that could each stand alone starts a new
     expression (sums written side by side on a worksheet)."""
