@@ -321,11 +321,15 @@ def test_the_equation_decides_a_digit_read_unsurely():
     # An alternative given too little (below decode_level) decides nothing: unsure, not right nor wrong.
     found = read_expressions(numbers, signs, alternatives={seven: (("1", 0.05),)})
     assert [(e.text, e.verdict) for e in found] == [("82-67=21", "unsure")]
-    # Wrong whatever the unsure digit is (82-67=15, 82-61=21, the answer 23): wrong.
+    # Wrong whatever the unsure digit is (82-67=15, 82-61=21, the answer 23): wrong ...
     numbers, signs, _ = _equation("82", "-", "67", "23")
-    numbers[1] = _digits("67", 140, 100, [0.99, 0.58])
-    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.41),)})
+    numbers[1] = _digits("67", 140, 100, [0.99, 0.65])
+    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.34),)})
     assert [e.verdict for e in found] == ["wrong"]
+    # ... but not with a digit too weak to report: a sum read that poorly is not judged wrong.
+    weak = _digits("67", 140, 100, [0.99, 0.58])
+    found = read_expressions([numbers[0], weak, numbers[2]], signs, alternatives={weak.digits[1].box: (("1", 0.41),)})
+    assert [e.verdict for e in found] == ["unsure"]
     # ... unless it may be no digit at all, or a surely read digit misread too would right it.
     found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.3), ("?", 0.1))})
     assert [e.verdict for e in found] == ["unsure"]

@@ -910,6 +910,8 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
             others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
         else:
+            if it.confidence < config.min_confidence:
+                return False  # a digit too weak to report: the sum is read too poorly to be judged wrong
             readings: dict = {}
             for pos, alt, _ in it.alts:
                 readings.setdefault(at + pos, []).append(alt)
