@@ -83,25 +83,6 @@ def test_unstretched_ones_are_narrow_and_other_digits_are_not():
             assert low <= (x1 - x0 + 1) / (y1 - y0 + 1) <= high
 
 
-def test_varied_pen_tracks_stay_the_same_digit_shape_and_only_training_is_varied():
-    pen = writers.load_pendigits()
-    i = int(writers._pendigits_indices(train=True)[0])
-    strokes = pen["strokes"][i]
-    height = float(np.ptp(np.vstack(strokes)[:, 1]))
-    rng = np.random.default_rng(3)
-    varied = [writers.vary_strokes(strokes, rng, hook=1.0) for _ in range(20)]
-    for v in varied:
-        assert len(v) == len(strokes)  # strokes are bent, never joined or dropped
-        # The body of each stroke moves by at most the bend (6% of the height), the hook adds 2 points at the start.
-        assert len(v[0]) == len(strokes[0]) + 2
-        assert np.abs(v[0][2:] - strokes[0]).max() <= 0.06 * height + 1e-3
-        assert 0 < np.hypot(*(v[0][0] - strokes[0][0])) <= 0.17 * height
-    # No hook asked for: only the bend; a new draw is a new bend.
-    plain = writers.vary_strokes(strokes, rng, hook=0.0)
-    assert [len(s) for s in plain] == [len(s) for s in strokes]
-    assert not np.array_equal(plain[0], writers.vary_strokes(strokes, rng, hook=0.0)[0])
-
-
 def test_training_pool_is_seeded_and_mixes_every_source():
     a = writers.training_pool(seed=5, scale=0.003)
     b = writers.training_pool(seed=5, scale=0.003)

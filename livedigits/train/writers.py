@@ -137,47 +137,6 @@ def draw_strokes(strokes, rng: np.random.Generator, height: int = _RENDER, pen: 
     return canvas
 
 
-def vary_strokes(strokes, rng: np.random.Generator, bend: float = 0.06, hook: float = 0.3) -> list[np.ndarray]:
-    """Another writer's version of one pen track (training only; the validation writers are drawn as
-    they wrote): the whole digit bent by a smooth random field (two low-frequency waves per axis, up to
-    ``bend`` of its height), and with probability ``hook`` a short lead-in hook at the first stroke's start
-    (a pen put down and swung in: the curled top of a 7, the tick at the foot of a 1), which 30 writers
-    show too seldom for the model to learn that such a hook does not change the digit."""
-    strokes = [np.asarray(s, np.float32) for s in strokes]
-    allp = np.vstack(strokes)
-    lo = allp.min(0)
-    height = max(float(np.ptp(allp[:, 1])), float(np.ptp(allp[:, 0])) * 0.5, 1e-3)
-    amp = rng.uniform(0, bend) * height
-    freq = rng.uniform(0.3, 1.0, (2, 2, 2)) * 2 * np.pi / height  # [axis, wave, (fx, fy)]
-    phase = rng.uniform(0, 2 * np.pi, (2, 2))
-    weight = rng.uniform(-1, 1, (2, 2)) * amp / 2
-
-    def bent(points):
-        rel = points - lo
-        shift = np.zeros_like(points)
-        for axis in range(2):
-            for wave in range(2):
-                shift[:, axis] += weight[axis, wave] * np.sin(rel @ freq[axis, wave] + phase[axis, wave])
-        return points + shift
-
-    out = [bent(s) for s in strokes]
-    first = out[0]
-    if rng.random() < hook and len(first) >= 2:
-        # Direction of the stroke's start, turned back by 100-160 degrees either way: the hook leads in.
-        k = min(len(first) - 1, 2)
-        d = first[k] - first[0]
-        if float(np.hypot(*d)) > 1e-6:
-            d = d / np.hypot(*d)
-            turn = np.deg2rad(rng.uniform(100, 160) * rng.choice([-1, 1]))
-            c, s = np.cos(turn), np.sin(turn)
-            back = np.array([c * d[0] - s * d[1], s * d[0] + c * d[1]], np.float32)
-            length = rng.uniform(0.06, 0.16) * height
-            mid = first[0] + back * length * 0.6 + d * length * 0.15
-            tip = first[0] + back * length
-            out[0] = np.vstack([tip[None], mid[None], first])
-    return out
-
-
 def to_mnist(ink: np.ndarray) -> np.ndarray:
     """An ink image of any size -> a 28x28 uint8 MNIST-style digit (via ``normalize_ink``)."""
     return np.round(normalize_ink(ink) * 255).astype(np.uint8)
@@ -200,7 +159,7 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
         foot = top + np.array([rng.normal(0, 0.04), 1.0])
         start = top + np.array([-flag * rng.uniform(0.55, 0.9), flag * rng.uniform(0.45, 0.8)])
         strokes = [np.array([start, top, foot])]
-        if rng.random() < 0.5:  # a foot (was 0.3): print-style continental 1s often carry one
+        if rng.random() < 0.3:
             w = rng.uniform(0.15, 0.3)
             strokes.append(np.array([foot + [-w, j(0.01)], foot + [w, j(0.01)]]))
         return strokes
@@ -321,8 +280,7 @@ def _pendigits_indices(train: bool) -> np.ndarray:
 def training_pool(seed: int = 0, scale: float = 1.0, log=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Render the non-MNIST training digits once: ``(images uint8 (N, 28, 28), labels, source names)``.
 
-    Per unit of ``scale``: every pendigits training sample twice (two pens, each bent and sometimes
-    hooked by ``vary_strokes``), every optdigits training and
+    Per unit of ``scale``: every pendigits training sample twice (two pens), every optdigits training and
     semeion bitmap twice (two widths), 300 of each digit per training font family and 800 of each
     style. ``scale`` < 1 subsamples (quick checks). Seeded: the same seed gives the same pool.
     """
@@ -340,7 +298,7 @@ def training_pool(seed: int = 0, scale: float = 1.0, log=None) -> tuple[np.ndarr
     pen = load_pendigits()
     ids = _pendigits_indices(train=True)
     for i in rng.choice(ids, size=count(2 * len(ids)), replace=2 * scale > 1):
-        add("pendigits", to_mnist(draw_strokes(vary_strokes(pen["strokes"][i], rng), rng)), int(pen["labels"][i]))
+        add("pendigits", to_mnist(draw_strokes(pen["strokes"][i], rng)), int(pen["labels"][i]))
     for name in ("optdigits_32x32", "semeion_16x16"):
         bm = load_bitmaps(name)
         ids = np.nonzero(bm["split"] == "train")[0]
