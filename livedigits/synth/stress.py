@@ -72,8 +72,9 @@ PHENOMENA: dict[str, str] = {
     "shade": "one side of the frame in shade: 25-50% of it 35-65% darker, a soft edge of 5-25% of the frame",
     "table": "a printed table (2-5 columns, 3-9 rows, 1-3 px black rules, printed headers, perhaps printed row "
              "numbers) with numbers written in its cells, 30% of them touching or crossing a rule",
-    "boxes": "forms with one digit per printed box (combs of 4-8 boxes after a printed label), 25% of the digits "
-             "touching their box; each comb is one number",
+    "boxes": "forms of printed boxes after printed labels: digit fields (combs of 4-8 boxes, one digit per box, "
+             "each comb one number) and, in 45% of the fields, a name in block capitals (one capital per box of a "
+             "comb, or spaced along one long box); 25% of the glyphs in a comb touch their box",
     "printed": "printed labels and headings beside the handwriting: words and printed digits (Hershey fonts)",
     "words": "handwritten words (a validation handwriting font) beside the numbers",
     "ruled": "ruled paper: lines 1.6-2.4 digit heights apart under the writing, blue or grey, often a red margin",
@@ -115,6 +116,12 @@ PRINT_INK = np.array([0.10, 0.10, 0.11], np.float32)
 HERSHEY = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
 PRINTED_WORDS = ("Name", "Total", "Score", "Class", "Date", "Item", "Marks", "Section", "Question", "Result",
                  "Amount", "Number", "Remarks", "Student", "Week", "Points", "Count", "Room", "Sheet", "Answer")
+#: Share of the fields of a form (``boxes``) that hold a name in block capitals rather than digits.
+LETTER_FIELDS = 0.45
+#: Names and places a form's letter fields hold, in block capitals: many of their letters are shaped like
+#: digits one at a time (O, I, L, S, Z, B, G, T, A as a 4).
+CAPITAL_WORDS = ("ANNA", "OSLO", "LIMA", "SILVA", "BOLTON", "ZOE", "IZMIR", "SOFIA", "LAGOS", "TOKYO", "DAVIS",
+                 "GOMEZ", "ELISA", "BASEL", "TOLEDO", "LOIS", "OTTO", "ISLA", "BOSTON", "SZABO", "LEIGH", "GABOR")
 # Words without descenders: their ink bottom is their baseline.
 HANDWRITTEN_WORDS = ("total", "sum", "done", "and", "Mon", "Fri", "the", "ok", "Anna", "Tim", "last", "no",
                      "Ben", "fine", "cold", "hot", "room", "check", "mixed", "seen")
@@ -459,7 +466,10 @@ def _table_form(page: _Page, active: set, h: float, top: float, margin: float) -
 
 
 def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> float:
-    """Combs of printed boxes after a printed label, one handwritten digit per box; returns the y below."""
+    """Fields of printed boxes after a printed label; returns the y below. A digit field (a phone number, a
+    date) is a comb of boxes, one handwritten digit per box; a letter field (a name, a town) holds block
+    capitals, one per box of a comb or spaced along one long box (the scanned forms of issue 19 hold both,
+    their capitals spaced like digits)."""
     rng = page.rng
     w, ph = page.size
     y = top
@@ -467,31 +477,64 @@ def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> 
         side = h * rng.uniform(1.2, 1.6)
         if y + side > ph - margin:
             break
-        count = int(rng.integers(4, 9))
+        letters = rng.random() < LETTER_FIELDS
+        # A name is one long box or a comb; digits always a comb (one digit per box).
+        long_box = letters and rng.random() < 0.5
+        word = str(rng.choice(CAPITAL_WORDS))
+        count = len(word) if letters else int(rng.integers(4, 9))
         gap = 0.0 if rng.random() < 0.5 else side * rng.uniform(0.1, 0.3)
         cap = side * rng.uniform(0.35, 0.5)
         x = _print_text(page.printed, str(rng.choice(PRINTED_WORDS)) + ":", margin, y + side * 0.7, cap, page.font,
                         max(1, int(round(cap / 9)))) + side * 0.5
+        # Capitals stand taller than a font's digits: written a little smaller, to fit their boxes.
+        height = side * (rng.uniform(0.5, 0.75) if letters else rng.uniform(0.6, 0.92))
+        thickness = int(rng.integers(1, 3))
+        if long_box:
+            # Capitals 0.25-0.9 of a height apart (a hand spacing them out to fill the box).
+            spacing = height * rng.uniform(0.25, 0.9)
+            letter_x, glyphs = x + side * rng.uniform(0.2, 0.5), []
+            for char in word:
+                glyph = page.writer.word(char, height, rng)
+                glyphs.append((glyph, letter_x))
+                letter_x += glyph.ink[2] + spacing
+            right = letter_x - spacing + side * rng.uniform(0.2, 0.8)
+            if right > w - margin:
+                break
+            cv2.rectangle(page.rules, (int(x), int(y)), (int(right), int(y + side)), 1.0, thickness, cv2.LINE_AA)
+            bottom = y + (side + height) / 2
+            for (glyph, gx), char in zip(glyphs, word):
+                ix, iy, iw, ih = glyph.ink
+                by = bottom + rng.normal(0, 0.04) * height
+                page.placed.append(_Placed(glyph, int(round(gx - ix)), int(round(by - (iy + ih))), char, None, page.line,
+                                           None, -1))
+            page.line += 1
+            y += side * rng.uniform(1.8, 2.6)
+            continue
         if x + count * (side + gap) > w - margin:
             count = int((w - margin - x) // (side + gap))
         if count < 2:
             break
-        thickness = int(rng.integers(1, 3))
         centres = []
         for k in range(count):
             bx = x + k * (side + gap)
             cv2.rectangle(page.rules, (int(bx), int(y)), (int(bx + side), int(y + side)), 1.0, thickness, cv2.LINE_AA)
             centres.append((bx + side / 2, y + side / 2))
-        height = side * rng.uniform(0.6, 0.92)
         positions = []
         for cx, cy in centres:
             dx, dy = rng.uniform(-0.08, 0.08, 2) * side
-            if rng.random() < 0.25:  # the digit reaches its box's edge
+            if rng.random() < 0.25:  # the glyph reaches its box's edge
                 edge = (side - height) / 2 + rng.uniform(0, 2)
                 dx, dy = (0, edge) if rng.random() < 0.6 else (edge * rng.choice([-1, 1]), 0)
             positions.append((cx + dx, cy + dy))
-        text = "".join(str(d) for d in rng.integers(0, 10, count))
-        page.write_number(text, 0, 0, height, positions=positions)
+        if letters:
+            for char, (cx, cy) in zip(word[:count], positions):
+                glyph = page.writer.word(char, height, rng)
+                ix, iy, iw, ih = glyph.ink
+                page.placed.append(_Placed(glyph, int(round(cx - iw / 2 - ix)), int(round(cy - ih / 2 - iy)), char, None,
+                                           page.line, None, -1))
+        else:
+            text = "".join(str(d) for d in rng.integers(0, 10, count))
+            page.write_number(text, 0, 0, height, positions=positions)
         page.line += 1
         y += side * rng.uniform(1.8, 2.6)
     return y
