@@ -28,8 +28,10 @@ import numpy as np
 #: (the loops of 0, 6, 8, 9 are shorter than their digit, and are no box) ...
 FIELD_MIN_HEIGHT = 0.9
 #: ... and at most this many: one line of writing (the generated forms' boxes are 1.1-2 of their glyphs'
-#: height, a printed table's cells 1.2-3.8); the ring of table around a page is many times taller.
-FIELD_MAX_HEIGHT = 3.0
+#: height, a printed table's cells 1.2-3.8, and the typical height is a median over the printed labels
+#: too, smaller than the handwriting); the ring of table around a page is many times taller. As
+#: ``segment.TOO_BIG``: no digit is taller.
+FIELD_MAX_HEIGHT = 4.0
 #: A box's hole fills at least this share of its rotated bounding rectangle, by its convex hull (a
 #: printed rectangle about 1.0, turned or not; an oval loop 0.79).
 RECTANGLE = 0.9
@@ -100,6 +102,14 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
     return fields, [replace(c, single=c.box in single) for c in cells]
 
 
+def shifted(found: tuple[list[Rect], list[Cell]], dx: int, dy: int) -> tuple[list[Rect], list[Cell]]:
+    """``find_fields``' fields and boxes moved by ``(dx, dy)`` pixels (live video: the view drifted)."""
+    fields, cells = found
+    return ([(x + dx, y + dy, w, h) for x, y, w, h in fields],
+            [replace(c, box=(c.box[0] + dx, c.box[1] + dy, c.box[2], c.box[3]), hull=c.hull + np.array([dx, dy], c.hull.dtype))
+             for c in cells])
+
+
 def on_rules(piece: Rect, fields: list[Rect], cells: list[Cell]) -> bool:
     """Whether a piece of ink (``x, y, w, h``) is part of a form's printing, not writing in it: its centre
     is on a field (or within a rule's width of its edge, ``RULE``) but in none of its boxes: the side of a
@@ -125,34 +135,27 @@ def _cell_at(cx: float, cy: float, cells: list[Cell]) -> Cell | None:
 
 def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray, min_height: int) -> list:
     """The kept pieces of the segmentation (``(box, patch)``, mask pixels) read in a form's boxes: a piece on
-    the rules (``on_rules``) goes; a piece in a box is cut to the box's inside (a glyph touching its box
-    took the box's side with it); and a box of a comb that holds no piece, but has a glyph bitten into it
-    (a glyph touching the rules is one piece with them, a frame: no digit), gives the ink inside it."""
+    the rules (``on_rules``) goes, and a box of a comb holds one glyph: all the ink inside it, cut at its
+    rules (a glyph touching its box took the box's side with it; a 7 whose bar lay on the rule taken out
+    with it is two pieces; a glyph touching the rules all round is one piece with them, a frame, and no
+    candidate at all: then the hole bitten into the box tells that a glyph is there)."""
     out, held = [], set()
     for box, patch in kept:
         x, y, w, h = box
-        cx, cy = x + w / 2, y + h / 2
-        cell = _cell_at(cx, cy, cells)
+        cell = _cell_at(x + w / 2, y + h / 2, cells)
         if cell is None:
             if not on_rules(box, fields, cells):
                 out.append((box, patch))
-            continue
-        held.add(id(cell))
-        bx, by, bw, bh = cell.box
-        # Only a comb's box is cut to: it holds one glyph, all else is its rules. Writing in a long box or a
-        # table's cell may run across its rules and is kept whole.
-        if not cell.single or (bx <= x and by <= y and x + w <= bx + bw and y + h <= by + bh):
-            out.append((box, patch))
-            continue
-        cut = _inside(patch, (x, y), cell)
-        if cut is not None and cut[0][3] >= min_height:
-            out.append(cut)
+        elif cell.single:
+            held.add(id(cell))
+        else:
+            out.append((box, patch))  # writing in a long box or a table's cell may run across its rules
     for cell in cells:
-        if cell.single and cell.bitten and id(cell) not in held:
+        if cell.single and (id(cell) in held or cell.bitten):
             bx, by, bw, bh = cell.box
             cut = _inside(mask[by: by + bh, bx: bx + bw], (bx, by), cell)
             # A glyph, not a speck or a sliver of rule: as tall as a glyph of its box may be.
-            if cut is not None and cut[0][3] >= max(min_height, GLYPH_IN_BOX * bh):
+            if cut is not None and cut[0][3] >= max(min_height, 0.0 if id(cell) in held else GLYPH_IN_BOX * bh):
                 out.append(cut)
     return out
 
@@ -163,7 +166,8 @@ def _inside(patch: np.ndarray, origin: tuple[int, int], cell: Cell):
     ox, oy = origin
     inside = np.zeros(patch.shape, np.uint8)
     cv2.fillConvexPoly(inside, cell.hull - np.array([ox, oy], np.int32), 1)
-    inside = cv2.erode(inside, np.ones((2 * INSET + 1, 2 * INSET + 1), np.uint8))
+    # Nothing beyond the patch is inside (erosion's default border would keep the hull's edge there).
+    inside = cv2.erode(inside, np.ones((2 * INSET + 1, 2 * INSET + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
     ink = cv2.bitwise_and(patch, patch, mask=inside)
     points = cv2.findNonZero(ink)
     if points is None:

@@ -35,12 +35,12 @@ kept here.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from livedigits.vision.fields import find_fields, in_boxes
+from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import ViewMemory, view_shift
 from livedigits.vision.normalize import normalize_ink
@@ -778,8 +778,12 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # So is a piece many digit heights tall (or wide, and not flat): a band of table along the page's
     # edge, a frame line. It would own the digits inside its box (``_merge_pieces``) and take them with it.
     typical = _digit_height(boxes, config, w, h)
+    if fields is None and shift is not None and memory.fields is not None:
+        fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
     if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
         fields = find_fields(holes, typical)
+    if view is not None and shift is None:
+        view = replace(view, fields=fields)
     fields, cells = fields
     if typical is not None:
         too_big = TOO_BIG * typical
