@@ -135,11 +135,12 @@ def _cell_at(cx: float, cy: float, cells: list[Cell]) -> Cell | None:
 
 def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray, min_height: int) -> list:
     """The kept pieces of the segmentation (``(box, patch)``, mask pixels) read in a form's boxes: a piece on
-    the rules (``on_rules``) goes, and a box of a comb holds one glyph: all the ink inside it, cut at its
-    rules (a glyph touching its box took the box's side with it; a 7 whose bar lay on the rule taken out
-    with it is two pieces; a glyph touching the rules all round is one piece with them, a frame, and no
-    candidate at all: then the hole bitten into the box tells that a glyph is there)."""
-    out, held = [], set()
+    the rules (``on_rules``) goes, and a box of a comb holds one glyph. A piece wholly inside its box is that
+    glyph; else the glyph is all the ink inside the box, cut at its rules: a glyph touching its box took the
+    box's side with it, a 7 whose bar lay on the rule taken out as a line is two pieces, and a glyph
+    touching the rules all round is one piece with them, a frame, and no candidate at all (then the hole
+    bitten into the box tells that a glyph is there)."""
+    out, held = [], {}
     for box, patch in kept:
         x, y, w, h = box
         cell = _cell_at(x + w / 2, y + h / 2, cells)
@@ -147,17 +148,29 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
             if not on_rules(box, fields, cells):
                 out.append((box, patch))
         elif cell.single:
-            held.add(id(cell))
+            held.setdefault(id(cell), []).append((box, patch))
         else:
             out.append((box, patch))  # writing in a long box or a table's cell may run across its rules
     for cell in cells:
-        if cell.single and (id(cell) in held or cell.bitten):
-            bx, by, bw, bh = cell.box
+        if not cell.single:
+            continue
+        pieces = held.get(id(cell), [])
+        bx, by, bw, bh = cell.box
+        if len(pieces) == 1 and _within(pieces[0][0], cell):
+            out.append(pieces[0])  # the usual case: the glyph stands clear of its box
+        elif pieces or cell.bitten:
             cut = _inside(mask[by: by + bh, bx: bx + bw], (bx, by), cell)
             # A glyph, not a speck or a sliver of rule: as tall as a glyph of its box may be.
-            if cut is not None and cut[0][3] >= max(min_height, 0.0 if id(cell) in held else GLYPH_IN_BOX * bh):
+            if cut is not None and cut[0][3] >= max(min_height, 0.0 if pieces else GLYPH_IN_BOX * bh):
                 out.append(cut)
     return out
+
+
+def _within(piece: Rect, cell: Cell) -> bool:
+    """Whether a piece lies inside its box, clear of the rules (``INSET``)."""
+    x, y, w, h = piece
+    bx, by, bw, bh = cell.box
+    return bx + INSET <= x and by + INSET <= y and x + w <= bx + bw - INSET and y + h <= by + bh - INSET
 
 
 def _inside(patch: np.ndarray, origin: tuple[int, int], cell: Cell):
