@@ -98,8 +98,18 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
         if rw * rh <= 0 or hull_area < RECTANGLE * rw * rh or area < FILLED * hull_area:
             continue
         cells.append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False))
+    # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
+    # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
+    cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells]
+
+
+def _stacked(a: Rect, b: Rect) -> bool:
+    """Whether box ``b`` sits right above or below box ``a``, parted by one rule, overlapping it across."""
+    gap = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    across = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    return gap <= RULE * min(a[3], b[3]) and across >= 0.5 * min(a[2], b[2])
 
 
 def shifted(found: tuple[list[Rect], list[Cell]], dx: int, dy: int) -> tuple[list[Rect], list[Cell]]:
