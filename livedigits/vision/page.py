@@ -20,6 +20,9 @@ side), so it costs about a millisecond a frame at any frame size.
    the page but bright enough to be paper that holds writing (the half of a sheet under a hard
    shadow). A darker neighbour (the table) does not. The page is the convex hull of what joined,
    widened over any paper just outside it (a margin too narrow for the opening).
+4. **Paper going on beyond the hull** is page too: smooth, as bright as the page and touching it, no
+   smaller than the opening's square (a label stuck across the sheet's edge, a second sheet showing
+   from under the first; a bright check of a table is smaller).
 
 No page is returned (``None``: the whole frame may be paper) when no large smooth region is found, when
 the hull holds a region that did not join (a bright table around a darker page), when smooth paper as
