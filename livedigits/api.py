@@ -37,7 +37,7 @@ from livedigits.errors import ImageListError, LivedigitsError, SourceError, Usag
 from livedigits.reading.numbers import ReadingConfig
 from livedigits.reading.recognizer import Recognizer
 from livedigits.vision.segment import SegmentConfig
-from livedigits.capture.images import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file, read_still, to_bgr8
+from livedigits.capture.images import EXIF_ORIENTATION_TAG, apply_orientation, read_image_file_scaled, read_still, to_bgr8
 from livedigits.types import Frame, FrameResult
 
 if TYPE_CHECKING:
@@ -202,9 +202,12 @@ class Reader:
     def _read(self, image: object, index: int) -> Result:
         started = time.perf_counter()
         image_file = None
+        scale = 1
         if isinstance(image, (str, os.PathLike)):
             image_file = os.path.expanduser(os.fspath(image))
-            pixels = read_image_file(image_file)
+            # A big JPEG decoded as small as the segmentation would shrink it; boxes in the file's pixels.
+            pixels, scale = read_image_file_scaled(image_file, self.segment_config.max_side
+                                                   if self.segment_config.roi is None else None)
         elif isinstance(image, (bytes, bytearray, memoryview)):
             pixels = _from_bytes(image)
         elif isinstance(image, np.ndarray):
@@ -217,7 +220,8 @@ class Reader:
             raise TypeError(f"cannot read {_name(image)}: pass {ACCEPTED}")
         settings.check_roi_fits(self.segment_config.roi, pixels.shape[1], pixels.shape[0],
                                 image_file or "the image")
-        frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file)
+        frame = Frame(index, 0.0, pixels, decode_ms=(time.perf_counter() - started) * 1e3, file=image_file,
+                      scale=scale)
         with self._lock:
             return Result.of(self._recognizer.process(frame, source=os.fspath(image) if image_file is not None else ""))
 

@@ -28,6 +28,12 @@ class Box:
     def __post_init__(self) -> None:
         if self.w < 0 or self.h < 0:
             raise ValueError(f"Box width and height must be >= 0, got w={self.w} h={self.h}")
+        # The reading stage keys sets and dicts by box (a frame's boxes are hashed a dozen times each):
+        # the hash is worked out once. It is the one the dataclass would make, of the same tuple.
+        object.__setattr__(self, "_hash", hash((self.x, self.y, self.w, self.h)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def x2(self) -> int:
@@ -73,7 +79,11 @@ class Frame:
     its backend (for live sources this includes waiting for the device), or
     None when unknown (the first frame, read while opening). ``file`` is the
     path of the still image this frame was read from (an image, folder or
-    glob source), None for cameras, streams and videos.
+    glob source), None for cameras, streams and videos. ``scale`` is how many
+    times smaller than its file the image was decoded (a big JPEG the
+    segmentation would shrink anyway: 2, 4 or 8; otherwise 1): the result's
+    boxes are in the file's pixels, ``scale`` times the image's, and
+    ``capture.images.source_image`` gives the image at the file's size.
     """
 
     index: int
@@ -82,6 +92,7 @@ class Frame:
     stamp: float = field(default_factory=_time.monotonic, compare=False)
     decode_ms: float | None = field(default=None, compare=False)
     file: str | None = field(default=None, compare=False)
+    scale: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)

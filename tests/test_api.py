@@ -520,3 +520,39 @@ def test_a_stream_lost_among_sources_is_raised_after_the_others_are_done(reader,
                 seen[result.source] = seen.get(result.source, 0) + 1
     assert seen[str(clip)] == 30  # every frame of the healthy file came first
     assert list(stream.summary.failures) == [url]
+
+
+def test_a_big_phone_jpeg_is_read_reduced_with_boxes_in_the_photos_own_pixels(reader, tmp_path):
+    """A 3840x2880 photo (the bundled page enlarged 3x, stored sideways with an EXIF turn, as phones do)
+    is decoded at half size, the size the segmentation reads it at anyway; what the user gets is in the
+    photo's pixels: the same numbers as a full decode, boxes within a few pixels of it and of the page's
+    own boxes times 3, and a picture drawn at the photo's size."""
+    from livedigits.capture.images import read_image
+
+    page = cv2.imread(str(PAGE))
+    big = cv2.resize(page, (page.shape[1] * 3, page.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
+    path = tmp_path / "phone.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored a quarter turn anticlockwise: shown after a quarter turn clockwise
+    Image.fromarray(np.ascontiguousarray(np.rot90(big, 1)[:, :, ::-1])).save(path, "JPEG", quality=92, exif=exif.tobytes())
+
+    result = reader(str(path))
+    assert result.frame.scale == 2 and result.frame.image.shape == (1440, 1920, 3)  # upright, half size
+    whole = read_image(str(path))  # decoded whole and turned upright: an array is read as it is given
+    assert whole.shape == big.shape
+    full = reader(whole)
+    assert full.frame.scale == 1
+    assert texts(result) == texts(full) == TRUTH
+
+    def boxes(r):
+        return sorted((d.box.x, d.box.y, d.box.w, d.box.h) for d in r.detections)
+
+    reduced, decoded, own = boxes(result), boxes(full), boxes(Reader()(page))
+    assert len(reduced) == len(decoded) == len(own) > 10
+    for a, b, c in zip(reduced, decoded, own):
+        assert max(abs(p - q) for p, q in zip(a, b)) <= 4, (a, b)
+        assert max(abs(p - 3 * q) for p, q in zip(a, c)) <= 8, (a, c)
+    for d in result.detections:  # inside the photo, not the half-size image
+        assert d.box.x + d.box.w <= 3840 and d.box.y + d.box.h <= 2880
+    assert max(d.box.x + d.box.w for d in result.detections) > 1920
+    assert result.plot().shape == big.shape

@@ -60,6 +60,17 @@ def test_classifier_handles_empty_and_odd_batches():
         lite.predict(np.zeros((3, 32, 32, 1), np.float32))
 
 
+@pytest.mark.parametrize("int8", [False, True])
+def test_a_crop_reads_alike_in_any_batch(mnist_slice, int8):
+    # Batches are padded up to a few sizes: what a crop reads must not depend on the crops beside it.
+    (x, _), _ = mnist_slice
+    crops = (x[:40].astype(np.float32) / 255.0)[..., None]
+    lite = LiteClassifier(int8=int8)
+    whole = lite.predict(crops)
+    for n in (1, 5, 9, 12, 13, 17, 20, 23):
+        np.testing.assert_allclose(lite.predict(crops[:n]), whole[:n], atol=1e-6)
+
+
 def test_export_round_trip(tmp_path, mnist_slice):
     from livedigits.train.export import export
 

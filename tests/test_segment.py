@@ -365,3 +365,25 @@ def test_a_piece_with_a_one_pixel_strip_beside_it_is_judged_without_a_crash():
     image, truth = stress_scene(31, only=("grid",))
     found = segment(image).candidates
     assert len(found) >= len(truth["digits"]) // 2
+
+
+@pytest.mark.parametrize("row, seed", [("grid", 31), ("table", 3), ("shadow", 16)])
+def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed):
+    # The paper test sums its strips from integral images where boxes are dense, and strip by strip where
+    # they are few in a big frame: the same pieces must be kept either way, the rejected ones included.
+    from livedigits.synth.stress import stress_scene
+    from livedigits.vision import segment as seg
+
+    judged = []
+    real = seg._paper_on_every_side
+    monkeypatch.setattr(seg, "_paper_on_every_side", lambda *args: judged.append(args) or real(*args))
+    segment(stress_scene(seed, only=(row,))[0])
+    assert judged and judged[0][3]
+    for args in judged:
+        monkeypatch.setattr(seg, "SUMMED_PIXELS_PER_BOX", 10 ** 12)  # always the integral images
+        summed = real(*args)
+        monkeypatch.setattr(seg, "SUMMED_PIXELS_PER_BOX", 0)  # always strip by strip
+        assert np.array_equal(summed, real(*args))
+        assert np.array_equal(summed, seg._paper_sides_strip_by_strip(*args))
+    if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
+        assert not all(real(*args).all() for args in judged)

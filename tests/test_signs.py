@@ -87,3 +87,16 @@ def test_the_bar_of_an_equals_lost_on_a_ruled_line_is_found_in_the_frame():
     image, lower, digits = _equals_on_a_ruled_line(line=True, second_bar=False)
     signs, _, _ = find_signs([lower], [], np.zeros((0, 11)), digits, says, image=image)
     assert [s.char for s in signs] == ["-"]
+
+
+def test_the_sign_model_reads_a_crop_alike_in_any_batch():
+    # Batches run padded to a few sizes: a crop's probabilities must not depend on the crops beside it.
+    from livedigits.classify.signs import default_sign_classifier
+
+    model = default_sign_classifier()
+    crops = np.random.default_rng(3).random((13, 28, 28), dtype=np.float32)
+    whole = model.predict(crops)
+    assert whole.shape == (13, len(model.classes))
+    for n in (1, 4, 5, 12):
+        np.testing.assert_allclose(model.predict(crops[:n]), whole[:n], atol=1e-6)
+    np.testing.assert_allclose(model.predict(crops[7:8]), whole[7:8], atol=1e-6)

@@ -737,3 +737,19 @@ def test_a_png_without_exif_and_a_folder_of_oriented_jpegs(tmp_path):
     assert [Path(f.file).name for f in frames] == ["a.png", "b.jpg", "c.jpg"]
     for frame in frames:
         assert frame.image.shape == upright.shape and np.abs(frame.image.astype(int) - upright).mean() < 4
+
+
+@pytest.mark.parametrize("max_side, scale", [(60, 2), (30, 4), (40, 1), (None, 1)])
+def test_a_jpeg_the_segmentation_would_shrink_is_decoded_that_small_and_upright(tmp_path, max_side, scale):
+    # 120x80 stored sideways (EXIF 6): shrunk by 2 or 4 it is decoded so (the frame says by how much);
+    # by 3 (no libjpeg size) or without a limit it is decoded whole. Either way it comes upright.
+    upright = _upright_asymmetric()
+    write_oriented_jpeg(tmp_path / "b.jpg", upright, 6)
+    assert cv2.imwrite(str(tmp_path / "a.png"), upright)
+    with open_source(str(tmp_path), still_max_side=max_side) as src:
+        png, jpeg = src.read(timeout=NO_HANG_S), src.read(timeout=NO_HANG_S)
+    assert png.scale == 1 and np.array_equal(png.image, upright)  # only a JPEG is decoded smaller
+    assert jpeg.scale == scale and jpeg.image.shape == (80 // scale, 120 // scale, 3)
+    expected = cv2.resize(upright, (120 // scale, 80 // scale), interpolation=cv2.INTER_AREA)
+    error = np.abs(jpeg.image.astype(int) - expected).mean()
+    assert error < 6, error

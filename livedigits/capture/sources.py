@@ -43,7 +43,7 @@ import numpy as np
 
 from livedigits.capture import bundled, cameras, opencv
 from livedigits.errors import SourceError
-from livedigits.capture.images import (DamagedImage, UnreadableImage, empty_image_message, is_image_path, read_image, to_bgr8,
+from livedigits.capture.images import (DamagedImage, UnreadableImage, empty_image_message, is_image_path, read_image_scaled, to_bgr8,
                                unreadable_image_message)
 from livedigits.util.logs import native_stderr_captured
 from livedigits.capture.redact import redact_url
@@ -299,14 +299,16 @@ class _ImageListReader:
     frame_count = None
     position_s = None
 
-    def __init__(self, paths: Sequence[str], name: str) -> None:
+    def __init__(self, paths: Sequence[str], name: str, max_side: int | None = None) -> None:
         self._paths = list(paths)
         self._name = name
+        self._max_side = max_side  # a big JPEG is decoded as small as the segmentation would shrink it
         self._next = 0
         self.skipped = 0
         self.warnings: list[str] = []
         self._why: list[str] = []  # why the last skipped image was skipped
         self.current_path: str | None = None  # the file the last image returned came from
+        self.current_scale = 1  # how many times smaller than its file that image was decoded
 
     def open(self) -> np.ndarray:
         image = self.read()
@@ -321,7 +323,7 @@ class _ImageListReader:
             path = self._paths[self._next]
             self._next += 1
             try:
-                image = read_image(path)
+                image, scale = read_image_scaled(path, self._max_side)
             except UnreadableImage as exc:
                 self.skipped += 1
                 what = "damaged" if isinstance(exc, DamagedImage) else "unreadable"
@@ -332,7 +334,7 @@ class _ImageListReader:
                     _SKIPS_TOLD.add(path)
                     log.warning(message)
                 continue
-            self.current_path = path
+            self.current_path, self.current_scale = path, scale
             return image
         return None
 
@@ -584,7 +586,8 @@ class Source:
             return False
         # Published right after the reader returned this image, so its path is still the current one.
         file = getattr(self._reader, "current_path", None)
-        frame = Frame(index=index, time=frame_time, image=image, decode_ms=decode_ms, file=file)
+        frame = Frame(index=index, time=frame_time, image=image, decode_ms=decode_ms, file=file,
+                      scale=getattr(self._reader, "current_scale", 1))
         with self._cond:
             if self.policy == POLICY_LATEST:
                 if self._frames:
@@ -675,6 +678,7 @@ def open_source(
     open_timeout: float = 10.0,
     read_timeout: float = 10.0,
     camera_api: str | None = None,
+    still_max_side: int | None = None,
 ) -> Source:
     """Open a source and read its first frame; return the (not yet started) Source.
 
@@ -690,6 +694,10 @@ def open_source(
     ``open_timeout`` bounds opening a stream; ``read_timeout`` how long a live
     source may stay silent before read() raises. ``camera_api`` is the OpenCV capture API a camera index
     is opened with (see :mod:`livedigits.capture.cameras`; default: the process's, set by ``--camera-api``).
+    ``still_max_side``: the ``SegmentConfig.max_side`` the frames will be segmented with (None: every
+    still decoded whole). A JPEG still the segmentation would shrink by 2, 4 or 8 is then decoded at
+    that size, several times faster (``Frame.scale`` says by how much; boxes stay in the file's pixels).
+    Leave it None when the frames are resized or segmented with a region of interest.
 
     Raises :class:`SourceError` with a one-line message saying what is wrong
     and what to do, before any thread is started.
@@ -701,7 +709,8 @@ def open_source(
     camera_settings = _camera_settings(width, height, fps)
 
     kind, target = _classify(spec)
-    reader, name, live = OPENERS[kind](spec, target, OpenOptions(open_timeout, read_timeout, camera_settings, camera_api))
+    reader, name, live = OPENERS[kind](spec, target, OpenOptions(open_timeout, read_timeout, camera_settings, camera_api,
+                                                                 still_max_side))
 
     if kind == "camera" and sys.platform == "darwin":
         # macOS says why it refused the camera only in AVFoundation's own log line.
@@ -752,6 +761,7 @@ class OpenOptions:
     read_timeout: float
     camera_settings: dict
     camera_api: str | None
+    still_max_side: int | None = None
 
 
 def _open_camera(spec, target, options: OpenOptions):
@@ -826,7 +836,7 @@ def _open_images(spec, target, options: OpenOptions):
     name, paths = target
     if len(paths) == 1 and os.path.getsize(paths[0]) == 0:
         raise SourceError(empty_image_message(paths[0]))
-    return _ImageListReader(paths, name), name, False
+    return _ImageListReader(paths, name, options.still_max_side), name, False
 
 
 #: The registry of kinds of source: ``kind -> opener(spec, target, OpenOptions) -> (reader, name, live)``,

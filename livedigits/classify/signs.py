@@ -68,6 +68,10 @@ def _pool(x: np.ndarray) -> np.ndarray:
     return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
+#: The LiteRT sign model runs batches padded up to a multiple of this many crops (1-4 crops run as they are).
+SIZE_STEP = 4
+
+
 class SignClassifier:
     """``predict(crops)``: (N, 28, 28) or (N, 28, 28, 1) float32 crops -> (N, len(SIGN_CLASSES)) probabilities.
 
@@ -106,7 +110,9 @@ class SignClassifier:
         from ai_edge_litert.interpreter import Interpreter
 
         content, interpreters = self._lite
-        size = 1 << max(0, int(np.ceil(np.log2(len(x)))))  # a few sizes, each allocated once
+        # Sizes in steps of 4, each allocated once: a frame's dozen crops run as 12, not padded to 16 (the
+        # padding costs as much as crops do; each crop's probabilities are the same at any batch size).
+        size = -(-len(x) // SIZE_STEP) * SIZE_STEP if len(x) > SIZE_STEP else len(x)
         interp = interpreters.get(size)
         if interp is None:
             import contextlib

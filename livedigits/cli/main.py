@@ -295,8 +295,10 @@ def cmd_run(args) -> int:
                 sources.append(open_reconnecting(spec, realtime=args.realtime, width=args.width, height=args.height,
                                                  fps=args.fps, on_state=lambda state, detail: _log(f"{state}: {detail}")))
             else:
+                # A big JPEG is decoded as small as the segmentation would shrink it (not with a region:
+                # the shrink is then the region's).
                 sources.append(open_source(spec, realtime=args.realtime, width=args.width, height=args.height,
-                                           fps=args.fps))
+                                           fps=args.fps, still_max_side=seg.max_side if seg.roi is None else None))
         classifier = load_classifier(args.backend, args.model, args.device)
         recognizer = Recognizer(classifier, seg, reading, keep_debug=args.debug)
         if args.jsonl:

@@ -14,6 +14,7 @@ import numpy as np
 
 from livedigits.draw.annotators import (POSITIONS, DebugAnnotator, DigitBoxAnnotator, DigitLabelAnnotator,
                                        ExpressionAnnotator, HudAnnotator, NumberAnnotator)
+from livedigits.capture.images import source_image
 from livedigits.types import FrameResult
 
 
@@ -58,7 +59,7 @@ class Overlay:
         self.hud_annotator = HudAnnotator(style.hud_color) if hud else None
 
     def annotate(self, result: FrameResult, fps: float | None = None, status: str | None = None) -> np.ndarray:
-        image = result.frame.image.copy()
+        image = source_image(result.frame)  # boxes are in the file's pixels: a JPEG decoded smaller is drawn whole
         for annotator in self.annotators:
             image = annotator.annotate(image, result)
         if self.hud_annotator is not None:

@@ -849,7 +849,7 @@ def resize_frame(frame: Frame, size: tuple[int, int]) -> Frame:
     height, width = frame.image.shape[:2]
     shrink = size[0] * size[1] < width * height
     image = cv2.resize(frame.image, tuple(size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return dataclasses.replace(frame, image=image)  # keeps stamp and decode_ms
+    return dataclasses.replace(frame, image=image, scale=1)  # keeps stamp and decode_ms; boxes in the new size
 
 
 __all__ = [

@@ -183,30 +183,42 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
     lines: list[list[Detection]] = []
     slopes: list[float] = []
     sums: list[list[float]] = []  # per line: n, sum x, sum y, sum xx, sum xy of the digits' centres
+    ends: list[tuple] = []  # per line, its last digit: x2, w, h, centre x, centre y (plain numbers: per frame)
+    active: list[int] = []  # the lines a digit further right may still join, in the order they were begun
+    max_gap, overlap = config.max_line_gap, config.line_overlap
     for det in sorted(detections, key=lambda d: d.box.x):
-        cx, cy = det.box.center
+        box = det.box
+        bx, bw, bh = box.x, box.w, box.h
+        cx, cy = bx + bw / 2.0, box.y + bh / 2.0
+        # Digits come left to right, so a line's gap only grows, and a digit it could take is at most 2.5
+        # times as tall as its end: a line out of reach now is out of reach for good (a page's 40 lines
+        # are not each compared with every digit of the page).
+        active = [k for k in active if bx - ends[k][0] <= max_gap * 2.5 * ends[k][2]]
         best, best_cost = None, None
-        for k, line in enumerate(lines):
-            last = line[-1]
-            lx, ly = last.box.center
-            gap = det.box.x - last.box.x2
-            taller = max(det.box.h, last.box.h)
-            if gap < -0.5 * min(det.box.w, last.box.w) or gap > config.max_line_gap * taller:
+        for k in active:
+            lx2, lw, lh, lx, ly = ends[k]
+            gap = bx - lx2
+            taller = bh if bh >= lh else lh
+            shorter = lh if bh >= lh else bh
+            if gap < -0.5 * (bw if bw <= lw else lw) or gap > max_gap * taller:
                 continue
-            if taller > 2.5 * min(det.box.h, last.box.h):
+            if taller > 2.5 * shorter:
                 continue
             off = abs(cy - (ly + slopes[k] * (cx - lx)))
-            if off > config.line_overlap * taller:
+            if off > overlap * taller:
                 continue
-            cost = max(gap, 0) + 2.0 * off
+            cost = (gap if gap > 0 else 0) + 2.0 * off
             if best_cost is None or cost < best_cost:
                 best, best_cost = k, cost
         if best is None:
             lines.append([det])
             slopes.append(0.0)
             sums.append([1.0, cx, cy, cx * cx, cx * cy])
+            ends.append((bx + bw, bw, bh, cx, cy))
+            active.append(len(lines) - 1)
         else:
             lines[best].append(det)
+            ends[best] = (bx + bw, bw, bh, cx, cy)
             s = sums[best]
             for k, v in enumerate((1.0, cx, cy, cx * cx, cx * cy)):
                 s[k] += v

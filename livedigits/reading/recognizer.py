@@ -254,10 +254,10 @@ class Recognizer:
         if self.smooth and self.view_memory and frame.file is None:
             # Live video: the same source's frames follow each other here, so its view is carried over.
             found = segment(frame.image, self.segment_config, signs=signs, memory=self._views.get(source),
-                            remember=True)
+                            remember=True, source_scale=frame.scale)
             self._views[source] = found.view
         else:
-            found = segment(frame.image, self.segment_config, signs=signs)
+            found = segment(frame.image, self.segment_config, signs=signs, source_scale=frame.scale)
         return found, (time.perf_counter() - started) * 1e3
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
@@ -284,7 +284,7 @@ class Recognizer:
             begun = time.perf_counter()
             before = detections
             signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
-                                                image=frame.image)
+                                                image=frame.image, image_scale=frame.scale)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,

@@ -126,7 +126,7 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
-               image: np.ndarray | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
+               image: np.ndarray | None = None, image_scale: int = 1) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
@@ -134,7 +134,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     ``pieces``: ``Segmentation.signs``; ``candidates`` and ``probabilities``: what the digit model read
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
     ``SignClassifier`` (or anything with its ``predict`` and ``classes``); ``image``: the frame (BGR or
-    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional).
+    grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional);
+    ``image_scale``: how many times smaller than the boxes' pixels it is (``Frame.scale``).
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -228,7 +229,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             turned.discard(sign.box)
     if turned:
         detections = [d for d in detections if d.box not in turned]
-    signs.extend(_group_dashes(dashes, dots, detections, config, image))
+    signs.extend(_group_dashes(dashes, dots, detections, config, image, image_scale))
     return signs, detections, doubts
 
 
@@ -266,20 +267,35 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     return True
 
 
-def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config: SignConfig) -> Box | None:
+def _source_region(image: np.ndarray, top: int, bottom: int, left: int, right: int, scale: int) -> np.ndarray:
+    """``image[top:bottom, left:right]`` in the pixels of its source, ``scale`` times the image's: the
+    part of the small image under it, enlarged (only this part)."""
+    if scale == 1:
+        return image[top:bottom, left:right]
+    t, l = top // scale, left // scale
+    small = image[t: -(-bottom // scale), l: -(-right // scale)]
+    if small.size == 0:
+        return small
+    big = cv2.resize(np.ascontiguousarray(small), (small.shape[1] * scale, small.shape[0] * scale),
+                     interpolation=cv2.INTER_LINEAR)
+    return big[top - t * scale: bottom - t * scale, left - l * scale: right - l * scale]
+
+
+def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config: SignConfig,
+              scale: int = 1) -> Box | None:
     """The other bar of an ``=`` beside a lone dash, looked for in the image itself: a ruled line under one
     bar makes the segmentation take the bar for part of the line. A bar is a thin band of rows above or
     below the dash, within ``equals_gap`` of its length, much darker across the dash's span than just
     beside it (a ruled line alone is as dark beside the span as across it), and light again on both of
     its sides (a digit above a fraction's bar is dark over many rows)."""
-    H, W = image.shape[:2]
+    H, W = image.shape[0] * scale, image.shape[1] * scale  # in the boxes' pixels
     x0, x1 = dash.x, dash.x2
     side = max(2, dash.w // 2)
     if x0 - side < 0 or x1 + side > W:
         return None
     reach = int(config.equals_gap * dash.w)
     top, bottom = max(0, dash.y - reach), min(H, dash.y2 + reach)
-    region = image[top:bottom, x0 - side: x1 + side]
+    region = _source_region(image, top, bottom, x0 - side, x1 + side, scale)
     if region.size == 0:
         return None
     if region.ndim == 3:  # only the part looked at is made grey
@@ -323,7 +339,7 @@ def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config:
 
 
 def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection], config: SignConfig,
-                  image: np.ndarray | None = None) -> list[Sign]:
+                  image: np.ndarray | None = None, image_scale: int = 1) -> list[Sign]:
     """Dashes as -, stacked pairs as =, a dash between two dots as ÷ (written /)."""
     used = set()
     out = []
@@ -372,7 +388,7 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
     digit_boxes = np.array([d.box.as_list() for d in detections], np.float64).reshape(-1, 4)
     for a in order:
         if a not in used and image is not None and not _stacked(dashes[a], digit_boxes):
-            bar = _lost_bar(dashes[a], image, detections, config)
+            bar = _lost_bar(dashes[a], image, detections, config, image_scale)
             if bar is not None:
                 used.add(a)
                 out.append(Sign("=", dashes[a].union(bar), config.lost_bar_confidence, ("-",)))
