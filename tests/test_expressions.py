@@ -147,7 +147,10 @@ def test_implicit_multiplication_and_a_low_confidence_sign():
     signs = [_sign("(", 30, 100), _sign("+", 80, 100), _sign(")", 140, 100), _sign("=", 170, 100)]
     found = read_expressions(numbers, signs)
     assert [(e.text, e.verdict) for e in found] == [("2(3+4)=14", "right")]
-    unsure = [_sign("(", 30, 100), _sign("+", 80, 100, conf=0.4), _sign(")", 140, 100), _sign("=", 170, 100)]
+    # A sign read at 0.4 in an equation it makes right: the structure vouches for it. At 0.2 it does not.
+    weak = [_sign("(", 30, 100), _sign("+", 80, 100, conf=0.4), _sign(")", 140, 100), _sign("=", 170, 100)]
+    assert [e.verdict for e in read_expressions(numbers, weak)] == ["right"]
+    unsure = [_sign("(", 30, 100), _sign("+", 80, 100, conf=0.2), _sign(")", 140, 100), _sign("=", 170, 100)]
     assert [e.verdict for e in read_expressions(numbers, unsure)] == ["unsure"]
 
 
@@ -289,3 +292,144 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong", "wrong"]
+
+
+def _digits(text, x, y, confs, h=40):
+    """A number whose digits are read with their own confidences."""
+    w = int(0.6 * h)
+    digits = tuple(Detection(Box(x + k * (w + 4), y, w, h), int(ch), c) for k, (ch, c) in enumerate(zip(text, confs)))
+    box = digits[0].box
+    for d in digits[1:]:
+        box = box.union(d.box)
+    return Number(text, box, min(confs), digits)
+
+
+def _equation(first, op, second, answer, confs=None):
+    """``first op second = answer`` on one line; ``confs``: the answer's digits' confidences."""
+    answer_number = _digits(answer, 280, 100, confs or [0.99] * len(answer))
+    numbers = [_number(first, 0, 100), _number(second, 140, 100), answer_number]
+    return numbers, [_sign(op, 90, 100), _sign("=", 220, 100)], answer_number
+
+
+def test_the_equation_decides_a_digit_read_unsurely():
+    # 82-61=21 whose 1 the model reads as a 7 at 0.58 and a 1 at 0.41: the reading that makes it right.
+    numbers, signs, _ = _equation("82", "-", "67", "21")
+    numbers[1] = _digits("67", 140, 100, [0.99, 0.58])
+    seven = numbers[1].digits[1].box
+    found = read_expressions(numbers, signs, alternatives={seven: (("1", 0.41),)})
+    assert [(e.text, e.verdict) for e in found] == [("82-61=21", "right")]
+    # An alternative given too little (below decode_level) decides nothing: unsure, not right nor wrong.
+    found = read_expressions(numbers, signs, alternatives={seven: (("1", 0.05),)})
+    assert [(e.text, e.verdict) for e in found] == [("82-67=21", "unsure")]
+    # Wrong whatever the unsure digit is (82-67=15, 82-61=21, the answer 23): wrong ...
+    numbers, signs, _ = _equation("82", "-", "67", "23")
+    numbers[1] = _digits("67", 140, 100, [0.99, 0.65])
+    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.34),)})
+    assert [e.verdict for e in found] == ["wrong"]
+    # ... but not with a digit too weak to report: a sum read that poorly is not judged wrong.
+    weak = _digits("67", 140, 100, [0.99, 0.58])
+    found = read_expressions([numbers[0], weak, numbers[2]], signs, alternatives={weak.digits[1].box: (("1", 0.41),)})
+    assert [e.verdict for e in found] == ["unsure"]
+    # ... unless it may be no digit at all, or a surely read digit misread too would right it.
+    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.3), ("?", 0.1))})
+    assert [e.verdict for e in found] == ["unsure"]
+    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.41),),
+                                                           numbers[2].digits[1].box: (("1", 0.01),)})
+    assert [e.verdict for e in found] == ["unsure"]
+    # A surely read digit is never read otherwise to make a sum right (a writer's sure misread stays one).
+    numbers, signs, _ = _equation("82", "-", "67", "21")
+    numbers[1] = _digits("67", 140, 100, [0.99, 0.9])
+    found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.1),)})
+    assert [e.verdict for e in found] == ["unsure"]
+
+
+def test_the_equation_decides_a_sign_the_classifier_splits():
+    # 5x5+3=28 whose x the sign classifier reads as + at 0.53, x at 0.45.
+    numbers = [_number("5", 0, 100), _number("5", 70, 100), _number("3", 140, 100), _number("28", 220, 100)]
+    weak = Sign("+", Box(35, 109, 22, 22), 0.53, ("x",), odds=(0.45,))
+    signs = [weak, _sign("+", 105, 100), _sign("=", 175, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("5x5+3=28", "right")]
+    # The same + read surely: the x it may be is checked, the sum is not made right with it.
+    sure = Sign("+", Box(35, 109, 22, 22), 0.95, ("x",), odds=(0.04,))
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, [sure] + signs[1:])] == [("5+5+3=28", "unsure")]
+
+
+def test_an_equation_after_an_answered_or_open_one_is_the_next_sum():
+    # (2+7)x4=   67+52=117 and 54-30=24  (9+2)x3=33, a little more than a digit height apart.
+    numbers = [_number("2", 20, 100), _number("7", 90, 100), _number("4", 170, 100),
+               _number("67", 300, 100), _number("52", 400, 100), _number("117", 500, 100)]
+    signs = [_sign("(", 0, 100), _sign("+", 55, 100), _sign(")", 120, 100), _sign("x", 140, 100),
+             _sign("=", 205, 100), _sign("+", 360, 100), _sign("=", 460, 100)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("(2+7)x4=", "open"), ("67+52=117", "wrong")]
+    numbers = [_number("54", 0, 100), _number("30", 90, 100), _number("24", 180, 100),
+               _number("9", 300, 100), _number("2", 370, 100), _number("3", 460, 100), _number("33", 530, 100)]
+    signs = [_sign("-", 60, 100), _sign("=", 150, 100), _sign("(", 280, 100), _sign("+", 335, 100),
+             _sign(")", 400, 100), _sign("x", 425, 100), _sign("=", 495, 100)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("54-30=24", "right"), ("(9+2)x3=33", "right")]
+    # A chain written close together stays one expression.
+    numbers = [_number("2", 0, 100), _number("3", 60, 100), _number("5", 130, 100), _number("1", 190, 100),
+               _number("6", 260, 100)]
+    signs = [_sign("+", 30, 100), _sign("=", 95, 100), _sign("+", 160, 100), _sign("=", 225, 100)]
+    assert [e.text for e in read_expressions(numbers, signs)] == ["2+3=5+1=6"]
+
+
+def test_possible_signs_are_taken_where_the_digits_make_no_sum():
+    from livedigits.reading.expressions import Expression, with_possible_signs
+
+    slash = Sign("/", Box(60, 95, 20, 48), 0.9, ("1",), from_digit=True)
+    as_sign = Expression("30/3=10", Box(0, 95, 250, 48), Fraction(10), Fraction(10), "right")
+    # Read as a 1 the line is no sum (3013=10): the slash's equation is taken.
+    assert with_possible_signs([], [as_sign], [slash]) == [as_sign]
+    # Where the digits make a sum marked right or open, it stays.
+    plain = Expression("3013+1=3014", Box(0, 95, 250, 48), Fraction(3014), Fraction(3014), "right")
+    assert with_possible_signs([plain], [as_sign], [slash]) == [plain]
+    # A sum the digits read wrong and the signs read right: the signs' (brackets read as 1: 14+41x3=24).
+    wrong = _with_verdict(plain, "wrong")
+    assert with_possible_signs([wrong], [as_sign], [slash]) == [as_sign]
+    # Over an unsure one, the signs' reading is never wrong.
+    wrong_sum = _with_verdict(as_sign, "wrong")
+    assert [e.verdict for e in with_possible_signs([_with_verdict(plain, "unsure")], [wrong_sum], [slash])] == ["unsure"]
+    # No = in the signs' reading: nothing to take (a 1 is no slash on structure alone).
+    open_sum = Expression("30/3", Box(0, 95, 150, 48), Fraction(10), None, "open")
+    assert with_possible_signs([], [open_sum], [slash]) == []
+
+
+def _with_verdict(expression, verdict):
+    from dataclasses import replace
+
+    return replace(expression, verdict=verdict)
+
+
+def test_a_digit_in_two_pieces_read_as_two_digits_is_a_doubt():
+    # 76-32=44 whose first 4, written in two strokes, reads as 1 and 1 overlapping side by side, one short.
+    numbers, signs, _ = _equation("76", "-", "32", "44")
+    pieces = (Detection(Box(280, 100, 22, 30), 1, 0.95), Detection(Box(294, 112, 16, 28), 1, 0.9),
+              Detection(Box(318, 100, 24, 40), 4, 0.99))
+    numbers[2] = Number("114", Box(280, 100, 62, 40), 0.9, pieces)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("76-32=114", "unsure")]
+
+
+def test_a_weak_digit_makes_no_sum_without_an_equals():
+    numbers = [_number("6", 0, 100), _digits("5", 70, 100, [0.45])]
+    assert read_expressions(numbers, [_sign("+", 35, 100)]) == []
+    assert [e.text for e in read_expressions([numbers[0], _number("5", 70, 100)], [_sign("+", 35, 100)])] == ["6+5"]
+
+
+def test_weak_digits_and_their_alternatives():
+    import numpy as np
+
+    from livedigits.reading.expressions import digit_alternatives, weak_digits
+    from livedigits.types import Candidate
+
+    probs = np.zeros((3, 11), np.float32)
+    probs[0, 1], probs[0, 7] = 0.58, 0.42      # a weak 1, no sign: a weak digit
+    probs[1, 1], probs[1, 10] = 0.3, 0.7       # no digit
+    probs[2, 4] = 0.99                         # reported
+    boxes = [Box(0, 0, 10, 40), Box(20, 0, 10, 40), Box(40, 0, 20, 40)]
+    candidates = [Candidate(b, np.zeros((28, 28), np.float32)) for b in boxes]
+    weak = weak_digits(candidates, probs, doubts=boxes[:2], reported={boxes[2]}, level=0.35)
+    assert [(d.box, d.digit) for d in weak] == [(boxes[0], 1)]
+    assert digit_alternatives(probs[0], 0.003) == (("7", pytest.approx(0.42)),)
+    assert digit_alternatives(probs[1], 0.003)[-1] == ("?", pytest.approx(0.7))

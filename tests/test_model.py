@@ -26,6 +26,19 @@ def test_one_epoch_on_a_few_hundred_samples(tmp_path, mnist_slice):
     assert 0.0 <= summary["test_accuracy"] <= 1.0
 
 
+def test_weight_averaging_saves_the_average_not_the_last_step(tmp_path, mnist_slice):
+    # With --ema the saved weights are the moving average: with momentum 0.99 over the few steps of one
+    # epoch from a given start they stay near that start, and differ from a run without averaging.
+    start = tmp_path / "start.keras"
+    build_model("default").save(start)
+    plain, averaged = tmp_path / "plain", tmp_path / "ema"
+    for out, ema in ((plain, 0.0), (averaged, 0.99)):
+        train(TrainConfig(epochs=1, limit=300, batch_size=64, init=str(start), ema=ema, writers=0.0), out,
+              data=mnist_slice, verbose=0)
+    w0, w1, w2 = (load_model(p).get_weights()[0] for p in (start, plain / "model.keras", averaged / "model.keras"))
+    assert np.abs(w2 - w0).mean() < np.abs(w1 - w0).mean()
+
+
 def test_seed_architecture_is_the_articles():
     model = build_model("seed", num_classes=10)
     kinds = [layer.__class__.__name__ for layer in model.layers[1:]]

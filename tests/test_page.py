@@ -1,6 +1,8 @@
 """The page found as a page (``vision.page``), and what the segmentation makes of it: digits inside a
 ring of ink or on a patterned table are read, and nothing off the page is."""
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -8,7 +10,9 @@ import pytest
 from livedigits.bench.stress import pipeline_reader, score_scene
 from livedigits.synth.stress import stress_scene
 from livedigits.vision.page import find_page
-from livedigits.vision.segment import segment
+from livedigits.vision.segment import DEFAULT_CONFIG, segment, shrink_for_paper, to_gray
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 SMALL = (160, 120)  # the shrunk frame the paper estimate works on (640x480 / 4, 960x720 / 6)
 
@@ -78,6 +82,47 @@ def test_a_printed_table_filling_the_view_is_not_taken_for_the_page():
         cv2.line(frame, (0, y), (159, y), 40, 1)
     page = find_page(frame)
     assert page is None or page.mean() > 0.97
+
+
+@pytest.mark.parametrize("case", ["label", "second sheet"])
+def test_paper_going_on_beyond_the_sheet_is_kept(case):
+    """A label stuck across the sheet's edge, or a second sheet showing from under the first, is paper:
+    the writing on it beyond the first sheet's edge is not cut away as table."""
+    frame = np.full(SMALL[::-1], 30, np.uint8)
+    if case == "label":
+        _sheet(frame, TILTED)
+        frame[60:70, 100:156] = 245  # too thin to be a region of its own, reaching 20 px past the edge
+        cv2.putText(frame, "12", (140, 68), cv2.FONT_HERSHEY_SIMPLEX, 0.25, 40, 1)
+        beyond = (slice(61, 69), slice(138, 155))
+    else:
+        cv2.fillConvexPoly(frame, np.int32([(60, 30), (141, 24), (146, 96), (64, 104)]), 220)
+        _sheet(frame, TILTED)
+        cv2.putText(frame, "7", (136, 60), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 60, 1)
+        beyond = (slice(40, 80), slice(138, 142))
+    page = find_page(frame)
+    assert page is not None, "no page found on a plain view of a sheet on a table"
+    assert page[beyond].all(), "the paper beyond the sheet's edge was cut away"
+    assert on_table(page, frame) < 0.05, "the table was taken for paper"
+
+
+def test_a_label_across_the_top_of_a_photographed_page_is_paper():
+    """samples/page.png with a white label stuck along the sheet's top edge, reaching past both of its
+    sides, "Total" printed at its left end: all of the label is page, the table around is not."""
+    image = cv2.imread(str(SAMPLES / "page.png"))
+    image[70:160, 40:1240] = 255
+    cv2.putText(image, "Total", (50, 150), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (20, 20, 20), 4, cv2.LINE_AA)
+    small, _ = shrink_for_paper(to_gray(image), DEFAULT_CONFIG)
+    page = find_page(small, DEFAULT_CONFIG.min_paper)
+    assert page is not None
+    label = (slice(70 // 8 + 1, 160 // 8 - 1), slice(40 // 8 + 1, 1240 // 8 - 1))  # shrunk 8 times
+    assert page[label].all(), "the ends of the label beyond the sheet were cut away"
+    assert not page[:, :4].any() and not page[-4:].any(), "the table beside and below the sheet was taken for paper"
+
+
+def on_table(page, frame, dark=60):
+    """Share of the plain table (dark, away from every sheet) that the page mask covers."""
+    table = cv2.erode((frame < dark).astype(np.uint8), np.ones((7, 7), np.uint8))
+    return page[table > 0].mean()
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,7 @@
 each rule on shape and place is tested alone."""
 
 import cv2
+import pytest
 import numpy as np
 
 from livedigits.types import Box, Candidate, Detection
@@ -87,6 +88,41 @@ def test_the_bar_of_an_equals_lost_on_a_ruled_line_is_found_in_the_frame():
     image, lower, digits = _equals_on_a_ruled_line(line=True, second_bar=False)
     signs, _, _ = find_signs([lower], [], np.zeros((0, 11)), digits, says, image=image)
     assert [s.char for s in signs] == ["-"]
+
+
+def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_digit():
+    sure_slash = _Says(**{"/": 0.9, "digit": 0.05, "other": 0.05})
+    stroke = Box(200, 99, 14, 42)  # 1.05 digit heights, leaning a third of its height
+    digits = _digits_around(stroke) + [Detection(stroke, 1, 0.99)]
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((len(digits), 11), np.float32)
+    for k, d in enumerate(digits):
+        probabilities[k, d.digit] = 0.99
+    possible = []
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
+    assert signs == [] and [d.digit for d in kept] == [6, 3, 1]
+    assert [(s.char, s.box, s.alternatives[-1]) for s in possible] == [("/", stroke, "1")]
+    # Upright (a box's side), it is not even possible.
+    upright = Box(200, 99, 3, 42)
+    digits[-1] = Detection(upright, 1, 0.99)
+    candidates[-1] = Candidate(upright, _crop())
+    possible = []
+    find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
+    assert possible == []
+
+
+def test_a_small_x_the_classifier_half_takes_for_a_mark_is_a_possible_sign():
+    half_x = _Says(**{"x": 0.37, "other": 0.6, "digit": 0.03})
+    piece = Candidate(Box(200, 108, 16, 22), _crop())
+    digits = _digits_around(piece.box)
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((2, 11), np.float32)
+    probabilities[0, 6] = probabilities[1, 3] = 0.99
+    possible = []
+    signs, _, _ = find_signs([piece], candidates, probabilities, digits, half_x, possible=possible)
+    assert signs == []
+    assert [(s.char, s.box) for s in possible] == [("x", piece.box)]
+    assert dict(zip(possible[0].alternatives, possible[0].odds))["?"] == pytest.approx(0.63)
 
 
 def test_the_sign_model_reads_a_crop_alike_in_any_batch():

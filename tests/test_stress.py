@@ -301,6 +301,46 @@ def test_column_pages_are_lists_written_one_entry_under_another():
     assert np.median(np.diff(tops)) < 1.6 * heights
 
 
+def test_ledger_pages_are_ruled_lists_with_a_margin_line_and_dashes():
+    """What the notebook ledger of issue 19 shows: rulings under the writing and a margin line across
+    them, one entry a ruled line ("404-1000"), a dash between the two numbers of each, and the first
+    numbers starting one under another, their feet on their ruling."""
+    image, truth = stress_scene(SEED, only=("ledger",))
+    assert _long_lines(image, horizontal=True) >= 8
+    # The margin line, red or blue (seen in the darkest channel), left of the writing down the frame: in
+    # most rows a pixel there far darker than the paper beside it (the plain page has none).
+    left = int(min(n["box"][0] for n in truth["numbers"])) - 3
+    for page, margin in ((image, True), (_pair("ledger")[1][0], False)):
+        darkest = page[:, :left].min(axis=2).astype(np.float32)
+        dark = (darkest < np.median(darkest, axis=1, keepdims=True) - 15).any(axis=1)
+        assert (dark.mean() > 0.8) == margin
+    grey = _grey(image)
+    numbers = truth["numbers"]
+    assert len(numbers) >= 12 and len(numbers) % 2 == 0
+    firsts, amounts = numbers[0::2], numbers[1::2]  # written entry by entry
+    dashes = [m for m in truth["marks"] if m["kind"] == "letter" and m["text"] == "-"]
+    assert len(dashes) == len(firsts)
+    for first, dash, amount in zip(firsts, dashes, amounts):
+        # number, dash, amount, left to right on one line
+        assert first["box"][0] + first["box"][2] <= dash["box"][0] + 2 and dash["box"][0] + dash["box"][2] <= amount["box"][0] + 2
+        assert first["box"][1] < dash["box"][1] + dash["box"][3] / 2 < first["box"][1] + first["box"][3]
+    height = np.median([d["box"][3] for d in truth["digits"]])
+    lefts, tops = np.array([n["box"][0] for n in firsts]), np.array([n["box"][1] for n in firsts])
+    # One under another (on the line the camera's roll turns them to), a hand's jitter aside.
+    assert np.abs(lefts - np.polyval(np.polyfit(tops, lefts, 1), tops)).max() < 0.5 * height
+    assert 1.2 * height < np.median(np.diff(np.sort(tops))) < 1.8 * height
+    # The feet of the writing on its ruling: just right of each entry, the darkest row near its amount's
+    # bottom (the ruling) is within a quarter of a digit height of the feet.
+    on = 0
+    for amount in amounts:
+        x, y, w, h = amount["box"]
+        feet = y + h
+        rows = np.arange(int(feet - 0.4 * height), int(min(image.shape[0] - 1, feet + 0.4 * height)))
+        ruling = rows[np.argmin(grey[rows, x + w + 5: x + w + 40].mean(axis=1))]
+        on += abs(ruling - feet) <= 0.25 * height
+    assert on >= 0.8 * len(amounts)
+
+
 def test_camera_faults():
     (blurred, _), (plain, _) = _pair("blur")
 

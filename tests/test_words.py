@@ -120,9 +120,8 @@ def test_printed_is_weighed_over_a_run_of_digits():
 
 def _page_with_print() -> np.ndarray:
     """The written part of samples/page.png (its table cropped away) with a printed line above it, on a strip
-    of the same paper: the word "Total", a handwritten 61 copied beside it, and "Room 2024" printed. (The
-    line sits on the sheet: a strip pasted across the sheet's edge onto the table would put ink where the
-    page finder rightly sees table.)"""
+    of the same paper: the word "Total", a handwritten 61 copied beside it, and "Room 2024" printed. (A
+    label stuck across the sheet's edge is page too: ``test_page.py``.)"""
     page = cv2.imread(str(SAMPLES / "page.png"))[180:890, 110:1170]
     strip = np.empty((110, page.shape[1], 3), np.uint8)
     strip[:] = np.median(page[:12].reshape(-1, 3), axis=0).astype(np.uint8)  # the paper just below it

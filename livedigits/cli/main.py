@@ -71,7 +71,8 @@ def cmd_train(args) -> int:
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
-                   writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps)
+                   writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
+                   ema=args.ema)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
     # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
@@ -621,6 +622,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "stroke styles; livedigits/train/writers_data) drawn per epoch, as a share of the MNIST training digits (default 0.3)")
     train.add_argument("--no-writers", action="store_true", help="train on MNIST digits only (same as --writers 0)")
     train.add_argument("--init", metavar="MODEL", help="start from the weights of this .keras model (same architecture) instead of at random")
+    train.add_argument("--ema", type=float, help="save an exponential moving average of the weights with this momentum "
+                       "(e.g. 0.999) instead of the last step's weights (default 0: off)")
     train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")

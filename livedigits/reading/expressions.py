@@ -19,13 +19,14 @@ Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every 
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
 
-from livedigits.types import Box, Number
+from livedigits.types import NOT_A_DIGIT, Box, Detection, Number
 
 #: The characters of an expression's text.
 OPERATORS = "+-x/"
@@ -38,8 +39,9 @@ class ExpressionConfig:
     """Named knobs of reading arithmetic. Distances are in digit heights of the line."""
 
     min_confidence: float = 0.6
-    """A digit or sign read below this makes its expression ``unsure`` rather than right or wrong (a wrong
-    one is also checked against the other readings of its symbols: see ``alternative_level``)."""
+    """A digit read below this makes its expression ``unsure`` rather than open, and rather than right or
+    wrong unless the structure decides (``right_confidence``, ``decode_level``; a wrong one is also checked
+    against the other readings of its symbols: see ``alternative_level``)."""
     split_gap: float = 1.6
     """A gap wider than this between two pieces of one line that could each stand alone starts a new
     expression (sums written side by side on a worksheet)."""
@@ -88,6 +90,16 @@ class ExpressionConfig:
     many digit heights: a dash with ink touching it is a piece of an unread digit or a mark."""
     max_digits: int = 6
     """An operand of more digits is a phone number, a code or a row of boxed digits: not a sum."""
+    right_confidence: float = 0.3
+    """An equation whose reading is right is ``right`` with every symbol read at least this surely (below
+    ``min_confidence`` it is right only in that reading; the structure decides between readings) ..."""
+    weak_digit: float = 0.35
+    """A piece the digit model reads as a digit too unsurely to report, and no sign, stands in a sum as its
+    likeliest digit when that has at least this probability (the sum is unsure unless its structure
+    decides: ``right_confidence``, ``decode_level``); the numbers reported are unchanged."""
+    decode_level: float = 0.1
+    """... and so is one that reading one symbol as an alternative its classifier gave at least this much
+    makes right (that reading is the one reported)."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -105,6 +117,8 @@ class Sign:
     confidence: float
     alternatives: tuple[str, ...] = ()
     from_digit: bool = False
+    odds: tuple[float, ...] = ()
+    """The probability of each of ``alternatives`` (as many, or none when not known)."""
 
 
 @dataclass(frozen=True)
@@ -365,7 +379,7 @@ class _Item:
     height: float  # the digit height it stands for (a sign's own box is smaller)
     starts: bool = False  # "(": opens an operand
     ends: bool = False  # ")": closes one
-    alts: list = field(default_factory=list)  # (position in text, another character it may be)
+    alts: list = field(default_factory=list)  # (position in text, another character it may be, its probability)
     from_digit: bool = False  # a sign the digit model read as a digit
     joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
@@ -378,19 +392,63 @@ class _Item:
 SLIVER = 0.12
 
 
+#: Two digits of a number overlapping side by side by more than this share of the narrower one, one of them
+#: shorter than ``SHORT`` of the number's height, may be two pieces of one digit.
+PIECES = 0.3
+SHORT = 0.8
+
+
 def _number_item(number: Number, alternatives: dict) -> _Item:
     confidence = min((d.confidence for d in number.digits), default=number.confidence)
-    alts = [(k, alt) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
+    alts = [(k, *_chance(alt)) for k, d in enumerate(number.digits) for alt in alternatives.get(d.box, ())]
     h = float(number.box.h)
     sliver = any(min(a.box.w, b.box.w) < SLIVER * h and b.box.x - a.box.x2 < SLIVER * h
                  for a, b in zip(number.digits, number.digits[1:]))
+    # Two pieces of one digit read as two (a 4 written in two strokes read as 11): they overlap side by side
+    # and one stands short.
+    sliver |= any(a.box.x2 - b.box.x > PIECES * min(a.box.w, b.box.w) and min(a.box.h, b.box.h) < SHORT * h
+                  for a, b in zip(number.digits, number.digits[1:]))
     return _Item(number.text, number.box, confidence, True, h, alts=alts,
                  pieces=[d.box for d in number.digits] or [number.box], joined=sliver)
 
 
+def weak_digits(candidates, probabilities, doubts, reported, level: float) -> list[Detection]:
+    """The pieces read as a digit too unsurely to report (below ``ReadingConfig.min_confidence``) that are
+    no sign either (``doubts`` of ``vision.signs.find_signs``), as detections of their likeliest digit when
+    it has at least ``level``: what an equation may make of them (``ExpressionConfig.weak_digit``).
+    ``reported``: the boxes of the digits reported before the signs were found (not weak ones)."""
+    doubts = set(doubts)
+    out = []
+    for candidate, probs in zip(candidates, probabilities):
+        if candidate.box not in doubts or candidate.box in reported:
+            continue
+        digit = int(np.argmax(probs))
+        if digit != NOT_A_DIGIT and float(probs[digit]) >= level:
+            out.append(Detection(box=candidate.box, digit=digit, confidence=float(probs[digit])))
+    return out
+
+
+def digit_alternatives(probs, level: float) -> tuple[tuple[str, float], ...]:
+    """The other readings of a digit given at least ``level``, with their probabilities: the other digits,
+    and ``?`` for "no digit" (``probs``: the digit model's 11 outputs)."""
+    probs = np.asarray(probs, np.float64)
+    top = int(np.argmax(probs[:10]))
+    out = [(str(k), float(probs[k])) for k in range(10) if k != top and probs[k] >= level]
+    if len(probs) > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= level:
+        out.append(("?", float(probs[NOT_A_DIGIT])))
+    return tuple(out)
+
+
+def _chance(alt) -> tuple[str, float]:
+    """An alternative as given: a character, or a character and its probability (0 when not given: such an
+    alternative is checked before a ``wrong``, never chosen)."""
+    return (alt, 0.0) if isinstance(alt, str) else (str(alt[0]), float(alt[1]))
+
+
 def _sign_item(sign: Sign, height: float) -> _Item:
     return _Item(sign.char, sign.box, sign.confidence, False, height,
-                 starts=sign.char == "(", ends=sign.char == ")", alts=[(0, alt) for alt in sign.alternatives],
+                 starts=sign.char == "(", ends=sign.char == ")",
+                 alts=[(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)],
                  from_digit=sign.from_digit, pieces=[sign.box])
 
 
@@ -437,11 +495,11 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
         # The alternatives of the digits above and below, at their places in "(top)/(bottom)".
         alts, at = [], 1
         for it in sorted(above, key=lambda it: it.box.x):
-            alts += [(at + pos, a) for pos, a in it.alts]
+            alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
         at += 3
         for it in sorted(below, key=lambda it: it.box.x):
-            alts += [(at + pos, a) for pos, a in it.alts]
+            alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
                      pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
@@ -507,11 +565,16 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     height = float(statistics.median([i.height for i in line if i.operand] or [1.0]))
     line = _join_numbers(line, height, config)
     chunks = [[line[0]]]
-    for prev, it in zip(line, line[1:]):
+    for k, (prev, it) in enumerate(zip(line, line[1:]), start=1):
         ends_operand = prev.operand or prev.ends
         starts_operand = it.operand or it.starts
         gap = it.box.x - prev.box.x2
         if ends_operand and starts_operand and (it.operand or gap > config.split_gap * height):
+            chunks.append([it])
+        elif (gap > config.join_gap * height and any(i.text == "=" for i in chunks[-1])
+              and (starts_operand or prev.text == "=") and _equation_ahead(line[k:])):
+            # After an "=" (and its answer, if any), a gap and an equation of its own ("=" after an
+            # operator): the next sum of the row, not a chain ("6x4=  9+2=11", "54-30=24  (9+2)x3=33").
             chunks.append([it])
         elif gap > config.column_gap * height:
             chunks.append([it])  # another column of sums, whatever stands at its start
@@ -524,6 +587,17 @@ def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     return chunks
 
 
+def _equation_ahead(items: list[_Item]) -> bool:
+    """Do ``items`` start an equation of their own: an operand, an operator, and later an ``=``?"""
+    seen_operator = False
+    for k, it in enumerate(items):
+        if it.text == "=":
+            return seen_operator
+        if not it.operand and it.text in OPERATORS and k > 0:
+            seen_operator = True
+    return False
+
+
 def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) -> list[_Item]:
     out = [line[0]]
     for it in line[1:]:
@@ -531,7 +605,7 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
         plain = prev.operand and it.operand and not prev.parts and not it.parts
         if plain and it.box.x - prev.box.x2 < config.join_gap * height:
             out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
-                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a) for k, a in it.alts],
+                            max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a, p) for k, a, p in it.alts],
                             joined=True, pieces=prev.pieces + it.pieces)
         else:
             out.append(it)
@@ -580,6 +654,41 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
     return _systematic_misreads(out)
+
+
+def with_possible_signs(plain: list[Expression], other: list[Expression], possible) -> list[Expression]:
+    """The expressions read with digits that may be signs (``possible``: their signs) read as digits
+    (``plain``) and read as signs (``other``): an equation of ``other`` that holds one of them is taken where
+    ``plain`` reads no sum there, or only unsure ones (then it is never ``wrong``: the digit reading was
+    a sum too), or where it is right and ``plain`` reads it wrong."""
+    out = list(plain)
+    for e in other:
+        if "=" not in e.text or not any(_within(s.box.center, e.box) for s in possible):
+            continue
+        clash = [a for a in out if _overlap(a.box, e.box)]
+        if any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right") for a in clash):
+            continue
+        if clash and e.verdict == "wrong":
+            e = replace(e, verdict="unsure")
+        at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
+        out = [a for a in out if a not in clash]
+        out.insert(min(at, len(out)), e)
+    return out
+
+
+def _within(point: tuple[float, float], box: Box) -> bool:
+    return box.x <= point[0] <= box.x2 and box.y <= point[1] <= box.y2
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a.x2, b.x2) > max(a.x, b.x) and min(a.y2, b.y2) > max(a.y, b.y)
+
+
+def _before(a: Box, b: Box) -> bool:
+    """Does ``a`` come before ``b`` in reading order (a line above it, or on its line to its left)?"""
+    if a.y2 <= b.center[1] - 0.25 * b.h and a.center[1] < b.y:
+        return True
+    return abs(a.center[1] - b.center[1]) < 0.5 * max(a.h, b.h) and a.x < b.x
 
 
 #: Sums not right that one digit substitution would make right, in one frame, for it to be a writer's
@@ -756,12 +865,74 @@ def _right_if_misread(chunk: list[_Item], text: str) -> bool:
     """Would reading one symbol as one of its alternatives make the expression right?"""
     at = 0
     for it in chunk:
-        for pos, alt in it.alts:
+        for pos, alt, _ in it.alts:
             k = at + pos
             if check(text[:k] + alt + text[k + 1:])[2] == "right":
                 return True
         at += len(it.text)
     return False
+
+
+def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
+    """The text with one unsurely read symbol (below ``wrong_confidence``, a sign too) read as an alternative its
+    classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
+    alternative), or None."""
+    best = None
+    at = 0
+    for it in chunk:
+        # Only a symbol read unsurely is read otherwise: a sure misread elsewhere (a writer's 4 read as 5)
+        # must not be made right by changing a sure one.
+        weak = it.confidence < config.wrong_confidence
+        for pos, alt, p in it.alts if weak else ():
+            if p < config.decode_level or (best is not None and p <= best[0]):
+                continue
+            k = at + pos
+            candidate = text[:k] + alt + text[k + 1:]
+            if check(candidate)[2] == "right":
+                best = (p, candidate)
+        at += len(it.text)
+    return None if best is None else best[1]
+
+
+#: At most this many unsure symbols' readings are combined to see that each is wrong (3 to 4 readings each).
+MAX_COMBINED = 4
+
+
+def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
+    """Is the equation wrong whatever its unsurely read symbols are, among every reading their classifiers
+    gave any chance at all (``alternative_level``), and with one of the surely read ones read as one of its
+    alternatives too? A sign's ``?`` (a chance of being no sign) is read as the text without it; a digit's
+    (no digit: a piece of anything) or a weak symbol with no other reading known leaves it in doubt."""
+    places = []
+    others = []  # the alternatives of the symbols read surely: one of them may be misread too
+    at = 0
+    for it in chunk:
+        if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
+            others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
+        else:
+            if it.confidence < config.min_confidence:
+                return False  # a digit too weak to report: the sum is read too poorly to be judged wrong
+            readings: dict = {}
+            for pos, alt, _ in it.alts:
+                readings.setdefault(at + pos, []).append(alt)
+            if not readings or (it.operand and any("?" in alts for alts in readings.values())):
+                return False  # a digit that may be no digit may be a piece of anything
+            places += readings.items()
+        at += len(it.text)
+    if not places or len(places) > MAX_COMBINED:
+        return False
+    for combo in itertools.product(*[[None] + alts for _, alts in places]):
+        chars = list(text)
+        for (k, _), alt in zip(places, combo):
+            if alt is not None:
+                chars[k] = "" if alt == "?" else alt  # a sign that may be no sign: without it
+        for k, alt in [(None, None)] + others:
+            tried = list(chars)
+            if k is not None:
+                tried[k] = alt
+            if check("".join(tried))[2] == "right":
+                return False
+    return True
 
 
 def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:
@@ -791,6 +962,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     signs = {it.text for it in chunk if not it.operand}
     if signs <= {"-"} and not any(it.parts for it in operands):
         return None  # "404-1000", "10-12": a hyphen (a range, a date, a code) as often as a sum, and no = to check
+    if "=" not in text and any(it.confidence < config.min_confidence for it in operands):
+        return None  # a digit too weak to report makes no sum of its own: only an equation may decide it
     if "=" in text and not any(op in text.split("=")[0].lstrip("-") for op in OPERATORS):
         return None  # "12=-53", "9=36": no sum before its "=", a note or a sum whose start is unread
     if not _well_formed(text):
@@ -802,13 +975,25 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     # A sign's misreadings are all checked (its alternatives: another sign it may be would make the sum
     # right), so a sign may be read less surely than a digit before the sum is left unjudged.
     sure = all(it.confidence >= (config.min_confidence if it.operand else config.sign_min_confidence) for it in chunk)
-    value, answer, verdict = check(text, sure)
+    value, answer, verdict = check(text)
+    if verdict in ("right", "wrong") and all(it.confidence >= config.right_confidence for it in chunk):
+        # The structure decides between readings: an equation that one reading makes right, a reading the
+        # classifiers gave a fair chance, is that reading (a written answer that a misread of a wrong one
+        # happens to match is far rarer than a right answer with one symbol read unsurely).
+        decoded = text if verdict == "right" else _decode(chunk, text, config)
+        if decoded is not None:
+            text = decoded
+            value, answer, verdict = check(text)
+            sure = True
+    if not sure and verdict != "wrong":
+        verdict = "unsure"
     unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
                        for it in chunk)
-    if verdict == "wrong" and (unsure_wrong or dropped or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+    if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
+                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
-        # makes it wrong.
+        # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.
         verdict = "unsure"
     box = chunk[0].box
     for it in chunk[1:]:

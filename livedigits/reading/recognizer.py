@@ -12,7 +12,8 @@ from typing import Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, ExpressionConfig, read_expressions
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, read_expressions,
+                                           weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
@@ -291,7 +292,8 @@ class Recognizer:
             track_ids = list(tracked.ids) if frame.file is None else None
         arithmetic = self.sign_classifier is not None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
-        detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic)
+        detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
+                                          fields=found.fields)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -299,12 +301,13 @@ class Recognizer:
 
             begun = time.perf_counter()
             before = detections
+            possible: list = []
             signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
-                                                image=frame.image, image_scale=frame.scale)
+                                                image=frame.image, image_scale=frame.scale, possible=possible)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes)
+                                                signs=sign_boxes, fields=found.fields)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}
@@ -312,15 +315,36 @@ class Recognizer:
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + marks, signs=sign_boxes + rules)
             level = self.expression_config.alternative_level
-            # Per digit read: the other digits given a fair chance (a wrong verdict they would make right is
-            # not given).
-            reported = {d.box for d in detections}
-            digits = np.asarray(probabilities)[:, :10] if len(candidates) else np.zeros((0, 10))
-            fair = (digits >= level) & (digits < digits.max(axis=1, keepdims=True)) if len(digits) else digits > 0
-            alternatives = {c.box: tuple(str(k) for k in np.flatnonzero(row)) for c, row in zip(candidates, fair)
-                            if c.box in reported and row.any()}
+            # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
+            # in the sums as what they may be: the structure of an equation may decide them (the numbers
+            # reported are unchanged).
+            weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
+                               self.expression_config.weak_digit)
+            unsure = {d.box for d in weak}
+            doubts = [b for b in doubts if b not in unsure]
+
+            def sums(digits: list, extra: list) -> list:
+                return group_numbers(digits + weak, self.reading_config,
+                                     marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
+                                     signs=sign_boxes + [s.box for s in extra] + rules)
+
+            # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
+            # fair chance of no digit (a wrong verdict they would make right is not given).
+            reported = {d.box for d in detections} | unsure
+            probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
+            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, probs) if c.box in reported}
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
-            expressions = tuple(read_expressions(numbers, signs, self.expression_config, alternatives, doubts, ink))
+            expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
+                                           alternatives, doubts, ink)
+            possible = [s for s in possible if s.box in kept or not s.from_digit]
+            if possible:
+                # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
+                # signs, where the digits make no sum and the signs make an equation.
+                maybe = {s.box for s in possible}
+                other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
+                                         self.expression_config, alternatives, doubts, ink)
+                expressions = with_possible_signs(expressions, other, possible)
+            expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + marks)

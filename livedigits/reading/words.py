@@ -65,6 +65,14 @@ class WordConfig:
     are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
     the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
     digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
+    field_share: float = 0.2
+    """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
+    read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
+    number in boxes are read as digits (on the generated forms, ``livedigits stress --phenomenon boxes``,
+    seeds 0-199: 130 of 214 fields of block capitals, holding 334 of the 577 capitals read as digits, and 1
+    of 339 fields of digits; at 0.25, 105 fields of capitals; at 0.8 surely, 4 fields of digits; two glyphs
+    at 0.7, 92 fields of capitals). A field's glyphs are not judged by their heights (x-height): each is
+    written to its box, not to a line."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -143,9 +151,10 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.nd
 
 
 def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
-                config: WordConfig = DEFAULT_WORDS) -> set[int]:
+                config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = ()) -> set[int]:
     """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
-    a word, every glyph of the word: those read as digits too."""
+    a word, every glyph of the word: those read as digits too. ``fields``: a form's printed fields
+    (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``)."""
     probabilities = np.asarray(probabilities)
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
@@ -155,7 +164,9 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
-    for run in runs(boxes, config):
+    held = field_runs(boxes, fields)
+    groups = with_fields(runs(boxes, config), held)
+    for number, run in enumerate(groups):
         # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
         # glyph must read as a letter.
         if len(run) < 2 or not letter[run].any():
@@ -168,9 +179,41 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
+        if number >= len(groups) - len(held):
+            # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
+            # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
+            # would find 6 more fields of capitals, and 2 of digits).
+            shaped = False
+            read |= surely >= max(1, config.field_share * len(run))
         if shaped or read:
             out.update(run)
     return out
+
+
+# --------------------------------------------------------------------------- a form's printed fields
+# A form's boxes say which glyphs belong together: block capitals spaced out along a name's box, or one to
+# a box of a comb, stand too far apart for a run, and one at a time an O, I, S or Z is a digit.
+
+
+def field_runs(boxes: list[Box], fields: Iterable[Box]) -> list[list[int]]:
+    """Per printed field (``vision.fields``), the indexes of the glyphs in it, left to right: those whose
+    centre lies inside and that are no taller than it (a glyph crossing a small box is not held by it)."""
+    out = []
+    for field in fields:
+        inside = [k for k, b in enumerate(boxes) if b.h <= field.h and field.x <= b.x + b.w / 2 <= field.x2
+                  and field.y <= b.y + b.h / 2 <= field.y2]
+        if len(inside) >= 2:
+            out.append(sorted(inside, key=lambda k: boxes[k].x))
+    return out
+
+
+def with_fields(groups: list[list[int]], held: list[list[int]]) -> list[list[int]]:
+    """The runs ``groups``, the glyphs of the printed fields ``held`` taken out of them and judged as one
+    run per field instead."""
+    if not held:
+        return groups
+    taken = {k for run in held for k in run}
+    return [r for r in ([k for k in run if k not in taken] for run in groups) if r] + held
 
 
 #: A run of digits is printed when the printed-digit model's mean probability over its digits reaches
@@ -210,18 +253,20 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
 
 
 def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
-                 rejected: list[Box], config, signs: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
+                 rejected: list[Box], config, signs: Iterable[Box] = (),
+                 fields: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
     """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
     left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
     out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
     ``min_confidence``). ``signs``: boxes of candidates known to be signs of arithmetic: a + beside a 5 is
-    no letter of a word, so signs take no part in the runs."""
+    no letter of a word, so signs take no part in the runs. ``fields``: a form's printed fields, each
+    read as one run (``Segmentation.fields``)."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
         keep = [k for k, c in enumerate(candidates) if c.box not in skip]
         if len(keep) >= 2:
             found = word_glyphs([candidates[k].box for k in keep], np.asarray(probabilities)[keep],
-                                config.min_confidence)
+                                config.min_confidence, fields=fields)
             letters = {candidates[keep[i]].box for i in found}
             if letters:
                 detections = [d for d in detections if d.box not in letters]

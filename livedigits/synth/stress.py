@@ -72,8 +72,9 @@ PHENOMENA: dict[str, str] = {
     "shade": "one side of the frame in shade: 25-50% of it 35-65% darker, a soft edge of 5-25% of the frame",
     "table": "a printed table (2-5 columns, 3-9 rows, 1-3 px black rules, printed headers, perhaps printed row "
              "numbers) with numbers written in its cells, 30% of them touching or crossing a rule",
-    "boxes": "forms with one digit per printed box (combs of 4-8 boxes after a printed label), 25% of the digits "
-             "touching their box; each comb is one number",
+    "boxes": "forms of printed boxes after printed labels: digit fields (combs of 4-8 boxes, one digit per box, "
+             "each comb one number) and, in 45% of the fields, a name in block capitals (one capital per box of a "
+             "comb, or spaced along one long box); 25% of the glyphs in a comb touch their box",
     "printed": "printed labels and headings beside the handwriting: words and printed digits (Hershey fonts)",
     "words": "handwritten words (a validation handwriting font) beside the numbers",
     "ruled": "ruled paper: lines 1.6-2.4 digit heights apart under the writing, blue or grey, often a red margin",
@@ -94,9 +95,17 @@ PHENOMENA: dict[str, str] = {
     "noise": "sensor noise 7-16 grey levels, with colour noise",
     "jpeg": "JPEG quality 20-50",
     "perspective": "the page tilted 18-32 degrees away from the camera, seen from closer",
+    "ledger": "a ruled notebook page with its margin line and a column of entries in blue ballpoint: a 2-4 digit "
+              "number (now and then a letter after it), a dash and an amount (mostly \"1000\", its zeros run into each "
+              "other on half the pages), 6-16 lines "
+              "1.3-1.6 digit heights apart, every entry starting where the line above's did and written on its "
+              "ruled line (the digits' feet on it or across it): the first digits and the amounts' 1s stand "
+              "in columns, crossing the rulings",
 }
 #: At most one of each group is shown (a page lies on one table, is one kind of paper or form).
-EXCLUSIVE = (("wood", "cloth", "dark_table", "patterned_table"), ("ruled", "grid", "dotted"), ("table", "boxes"))
+#: (A ledger is ruled paper with its own layout: one kind of paper, and its list is the page's writing.)
+EXCLUSIVE = (("wood", "cloth", "dark_table", "patterned_table"), ("ruled", "grid", "dotted", "ledger"), ("table", "boxes"),
+             ("ledger", "column", "dense"))
 #: Chance of each phenomenon not forced on or off.
 PROBABILITY = 0.25
 #: Frame size of a stress scene: small, so hundreds of scenes take minutes.
@@ -115,6 +124,12 @@ PRINT_INK = np.array([0.10, 0.10, 0.11], np.float32)
 HERSHEY = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
 PRINTED_WORDS = ("Name", "Total", "Score", "Class", "Date", "Item", "Marks", "Section", "Question", "Result",
                  "Amount", "Number", "Remarks", "Student", "Week", "Points", "Count", "Room", "Sheet", "Answer")
+#: Share of the fields of a form (``boxes``) that hold a name in block capitals rather than digits.
+LETTER_FIELDS = 0.45
+#: Names and places a form's letter fields hold, in block capitals: many of their letters are shaped like
+#: digits one at a time (O, I, L, S, Z, B, G, T, A as a 4).
+CAPITAL_WORDS = ("ANNA", "OSLO", "LIMA", "SILVA", "BOLTON", "ZOE", "IZMIR", "SOFIA", "LAGOS", "TOKYO", "DAVIS",
+                 "GOMEZ", "ELISA", "BASEL", "TOLEDO", "LOIS", "OTTO", "ISLA", "BOSTON", "SZABO", "LEIGH", "GABOR")
 # Words without descenders: their ink bottom is their baseline.
 HANDWRITTEN_WORDS = ("total", "sum", "done", "and", "Mon", "Fri", "the", "ok", "Anna", "Tim", "last", "no",
                      "Ben", "fine", "cold", "hot", "room", "check", "mixed", "seen")
@@ -399,6 +414,48 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
         page.line += 1
 
 
+def _dash(page: _Page, x: float, bottom: float, h: float) -> float:
+    """A handwritten dash (a mark, not a digit) from ``x``, at mid-height of writing whose feet are at
+    ``bottom``; return the x after it."""
+    rng = page.rng
+    length, tilt = h * rng.uniform(0.2, 0.45), h * rng.uniform(-0.08, 0.04)
+    pen = max(0.9, page.pen_share * h * (1 + rng.uniform(-0.1, 0.1)))
+    glyph = scenes._draw_polylines([np.array([[0.0, max(0.0, -tilt)], [length, max(0.0, tilt)]])], length, abs(tilt), pen)
+    ix, iy, iw, ih = glyph.ink
+    y = bottom - h * rng.uniform(0.35, 0.55)
+    page.placed.append(_Placed(glyph, int(round(x - ix)), int(round(y - iy - ih / 2)), "-", None, page.line, None, -1))
+    return x + iw
+
+
+def _ledger_rows(page: _Page, h: float, rows: list[float], left: float) -> None:
+    """A ledger's list: per ruled line (its ink bottom ``rows``), a 2-4 digit number, a dash and an amount,
+    each entry starting at ``left`` (a hand's jitter aside), so that the first digits of the entries, and
+    the 1s of the amounts, stand one under another across the rulings."""
+    rng = page.rng
+    w = page.size[0]
+    digits = int(rng.choice([2, 3, 3, 4]))  # the page's entries mostly have this many digits
+    letters = rng.random() < 0.5  # this writer now and then puts a letter after the number ("508R")
+    # Half the writers run the zeros of an amount into each other ("1000" as a chain of loops).
+    amount_gaps = (-0.12, 0.04) if rng.random() < 0.5 else (0.0, 0.25)
+    for bottom in rows:
+        length = int(np.clip(digits + rng.choice([0, 0, 0, 0, -1, 1]), 2, 4))
+        text = str(int(rng.integers(1, 10))) + "".join(str(int(d)) for d in rng.integers(0, 10, length - 1))
+        if rng.random() < 0.7:
+            amount = "1000"
+        elif rng.random() < 0.6:
+            amount = str(int(rng.integers(2, 10))) + "000"
+        else:
+            amount = str(int(rng.integers(1, 10))) + "".join(rng.choice(list("05"), int(rng.integers(2, 4))))
+        if left + (0.8 * (len(text) + len(amount)) + 1.5) * h > w - h:
+            break
+        x = page.write_number(text, left + rng.normal(0, 0.1) * h, bottom, h, gaps=(0.05, 0.3))
+        if letters and rng.random() < 0.12:
+            x = page.write_word(str(rng.choice(list("RABK"))), x + rng.uniform(0.05, 0.2) * h, bottom, h)
+        x = _dash(page, x + rng.uniform(0.05, 0.3) * h, bottom, h)
+        page.write_number(amount, x + rng.uniform(0.05, 0.3) * h, bottom, h, gaps=amount_gaps)
+        page.line += 1
+
+
 def _table_form(page: _Page, active: set, h: float, top: float, margin: float) -> float:
     """A printed table, handwriting in its cells; returns the y below it."""
     rng = page.rng
@@ -459,7 +516,10 @@ def _table_form(page: _Page, active: set, h: float, top: float, margin: float) -
 
 
 def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> float:
-    """Combs of printed boxes after a printed label, one handwritten digit per box; returns the y below."""
+    """Fields of printed boxes after a printed label; returns the y below. A digit field (a phone number, a
+    date) is a comb of boxes, one handwritten digit per box; a letter field (a name, a town) holds block
+    capitals, one per box of a comb or spaced along one long box (the scanned forms of issue 19 hold both,
+    their capitals spaced like digits)."""
     rng = page.rng
     w, ph = page.size
     y = top
@@ -467,41 +527,84 @@ def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> 
         side = h * rng.uniform(1.2, 1.6)
         if y + side > ph - margin:
             break
-        count = int(rng.integers(4, 9))
+        letters = rng.random() < LETTER_FIELDS
+        # A name is one long box or a comb; digits always a comb (one digit per box).
+        long_box = letters and rng.random() < 0.5
+        word = str(rng.choice(CAPITAL_WORDS))
+        count = len(word) if letters else int(rng.integers(4, 9))
         gap = 0.0 if rng.random() < 0.5 else side * rng.uniform(0.1, 0.3)
         cap = side * rng.uniform(0.35, 0.5)
         x = _print_text(page.printed, str(rng.choice(PRINTED_WORDS)) + ":", margin, y + side * 0.7, cap, page.font,
                         max(1, int(round(cap / 9)))) + side * 0.5
+        # Capitals stand taller than a font's digits: written a little smaller, to fit their boxes.
+        height = side * (rng.uniform(0.5, 0.75) if letters else rng.uniform(0.6, 0.92))
+        thickness = int(rng.integers(1, 3))
+        if long_box:
+            # Capitals 0.25-0.9 of a height apart (a hand spacing them out to fill the box).
+            spacing = height * rng.uniform(0.25, 0.9)
+            letter_x, glyphs = x + side * rng.uniform(0.2, 0.5), []
+            for char in word:
+                glyph = page.writer.word(char, height, rng)
+                glyphs.append((glyph, letter_x))
+                letter_x += glyph.ink[2] + spacing
+            right = letter_x - spacing + side * rng.uniform(0.2, 0.8)
+            if right > w - margin:
+                break
+            cv2.rectangle(page.rules, (int(x), int(y)), (int(right), int(y + side)), 1.0, thickness, cv2.LINE_AA)
+            bottom = y + (side + height) / 2
+            for (glyph, gx), char in zip(glyphs, word):
+                ix, iy, iw, ih = glyph.ink
+                by = bottom + rng.normal(0, 0.04) * height
+                page.placed.append(_Placed(glyph, int(round(gx - ix)), int(round(by - (iy + ih))), char, None, page.line,
+                                           None, -1))
+            page.line += 1
+            y += side * rng.uniform(1.8, 2.6)
+            continue
         if x + count * (side + gap) > w - margin:
             count = int((w - margin - x) // (side + gap))
         if count < 2:
             break
-        thickness = int(rng.integers(1, 3))
         centres = []
         for k in range(count):
             bx = x + k * (side + gap)
             cv2.rectangle(page.rules, (int(bx), int(y)), (int(bx + side), int(y + side)), 1.0, thickness, cv2.LINE_AA)
             centres.append((bx + side / 2, y + side / 2))
-        height = side * rng.uniform(0.6, 0.92)
         positions = []
         for cx, cy in centres:
             dx, dy = rng.uniform(-0.08, 0.08, 2) * side
-            if rng.random() < 0.25:  # the digit reaches its box's edge
+            if rng.random() < 0.25:  # the glyph reaches its box's edge
                 edge = (side - height) / 2 + rng.uniform(0, 2)
                 dx, dy = (0, edge) if rng.random() < 0.6 else (edge * rng.choice([-1, 1]), 0)
             positions.append((cx + dx, cy + dy))
-        text = "".join(str(d) for d in rng.integers(0, 10, count))
-        page.write_number(text, 0, 0, height, positions=positions)
+        if letters:
+            for char, (cx, cy) in zip(word[:count], positions):
+                glyph = page.writer.word(char, height, rng)
+                ix, iy, iw, ih = glyph.ink
+                page.placed.append(_Placed(glyph, int(round(cx - iw / 2 - ix)), int(round(cy - ih / 2 - iy)), char, None,
+                                           page.line, None, -1))
+        else:
+            text = "".join(str(d) for d in rng.integers(0, 10, count))
+            page.write_number(text, 0, 0, height, positions=positions)
         page.line += 1
         y += side * rng.uniform(1.8, 2.6)
     return y
 
 
-def _paper_lines(paper: np.ndarray, active: set, h: float, rng: np.random.Generator, rows: list[float]) -> None:
-    """Ruled, squared or dotted paper, in place (page px)."""
+def _paper_lines(paper: np.ndarray, active: set, h: float, rng: np.random.Generator, rows: list[float],
+                 margin_line: float = 0.0) -> None:
+    """Ruled, squared or dotted paper, in place (page px); a ledger's margin line at x ``margin_line``."""
     ph, pw = paper.shape[:2]
     tint = scenes.LINE_TINTS[str(rng.choice(["blue", "grey"]))]
-    if "ruled" in active:
+    if "ledger" in active:
+        # A notebook's blue rulings, the writing's feet on them (some just above, some across), and its
+        # margin line, red or the rulings' blue.
+        pitch = rows[1] - rows[0] if len(rows) > 1 else h * 1.45
+        start = (rows[0] + rng.uniform(-0.15, 0.05) * h) % pitch if rows else rng.uniform(0, pitch)
+        scenes._print_lines(paper, np.arange(start, ph, pitch), True, rng.uniform(1.0, 2.2), rng.uniform(0.25, 0.5),
+                            scenes.LINE_TINTS["blue"])
+        margin_tint = (1.0, 1.0, 0.2) if rng.random() < 0.5 else scenes.LINE_TINTS["blue"]
+        scenes._print_lines(paper, [margin_line], False, rng.uniform(1.0, 2.0), rng.uniform(0.25, 0.4), margin_tint)
+    elif "ruled" in active:
         pitch = rows[1] - rows[0] if len(rows) > 1 else h * 2
         start = (rows[0] + rng.uniform(1, 3)) % pitch if rows else rng.uniform(0, pitch)
         scenes._print_lines(paper, np.arange(start, ph, pitch), True, rng.uniform(1.0, 2.0), rng.uniform(0.15, 0.35), tint)
@@ -541,24 +644,33 @@ def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int]
         y = _table_form(page, active, h, y + 0.3 * h, margin)
     elif "boxes" in active:
         y = _box_form(page, active, h, y + 0.3 * h, margin)
-    if "column" in active and "dense" not in active:
+    margin_line = 0.0
+    if "ledger" in active:
+        pitch = h * rng.uniform(1.3, 1.6)
+        margin_line = pw * rng.uniform(0.06, 0.12)
+    elif "column" in active and "dense" not in active:
         pitch = h * rng.uniform(1.15, 1.5)
     else:
         pitch = h * (rng.uniform(1.4, 2.0) if "dense" in active else rng.uniform(1.6, 2.4))
     start = y + h * 1.1
-    if "dense" not in active and not ({"table", "boxes"} & active):
+    if not ({"dense", "ledger", "table", "boxes"} & active):
         start += rng.uniform(0, 0.35) * max(0.0, ph - margin - start)  # not always at the top of the page
     count = int((ph - margin - start) // pitch) + 1
-    if "column" in active and not ({"dense", "table", "boxes"} & active):
+    if "ledger" in active:
+        limit = int(rng.integers(6, 17))
+    elif "column" in active and not ({"dense", "table", "boxes"} & active):
         limit = int(rng.integers(6, 15))
     else:
         limit = 30 if "dense" in active else int(rng.integers(2, 6)) if not ({"table", "boxes"} & active) else int(rng.integers(0, 3))
     rows = [start + k * pitch for k in range(max(0, min(count, limit)))]
-    _free_rows(page, active, h, rows, margin)
+    if "ledger" in active:
+        _ledger_rows(page, h, rows, margin_line + rng.uniform(0.5, 3.0) * h)
+    else:
+        _free_rows(page, active, h, rows, margin)
 
     tint = PAPER_COLOURS[str(rng.choice(list(PAPER_COLOURS)))] if "paper_colour" in active else PAPER_WHITE
     paper = scenes._paper(rng, SceneOptions(size=page_size, paper_tint=tint), page_size)
-    _paper_lines(paper, active, h, rng, rows)
+    _paper_lines(paper, active, h, rng, rows, margin_line)
     if page.rules.any():
         dark = rng.uniform(0.6, 0.9)
         paper *= (1.0 - page.rules * dark)[..., None]
@@ -567,6 +679,8 @@ def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int]
         paper *= 1.0 - a
         paper += a * PRINT_INK * float(paper[::8, ::8].mean())
     ink = str(rng.choice(COLOUR_INKS if "ink_colour" in active else PLAIN_INKS))
+    if "ledger" in active and "ink_colour" not in active:
+        ink = "ballpoint_blue"  # the ledger's pen: as blue as its rulings
     scenes._ink(paper, page.placed, SceneOptions(size=page_size, ink=ink, pen_width=max(1.0, page.pen_share * h)), rng)
     return paper, page
 

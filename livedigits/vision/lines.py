@@ -4,7 +4,8 @@ A line is a long thread of thin ink, much longer than thick and longer than any 
 are found once per frame on the mask max-pooled by an integer factor, cut where writing joins two lines,
 chained across the digits written on them and followed piece by piece, so a line that slopes (a page
 held at an angle) or bends (a curled sheet) is followed; a line broken by noise is carried on along
-itself. Only ink no thicker across the line than the line itself is taken out. Pure functions: the lines
+itself. A vertical thread across ruled lines that stops at most of them and wanders is a column of
+digits written one under another, not a line. Only ink no thicker across the line than the line itself is taken out. Pure functions: the lines
 found (``LineBands``) are handed back to the caller, which may use them again (``vision.view``).
 """
 
@@ -46,6 +47,22 @@ LINE_SLOPE = 0.15
 #: the 28 real dev files and 20 seeds of the squared-paper scene, 0.8 read 3% fewer real digits (blue
 #: ballpoint on blue ruled lines is no darker than the lines' core) and the same squared-paper scenes.
 PEN_DARKER = 1.0
+#: A line of one direction crossing lines of the other (a margin or table line across the rulings) has ink
+#: on both sides of at least this share of them, within ``CROSSING_REACH`` pooled pixels of each; a
+#: column of digits on ruled paper, each digit between two rulings, does not (``_crosses_as_a_line``).
+CROSSING_SHARE = 0.5
+#: Pooled pixels either side of a crossed line (beyond its own thickness) where the crossing line's ink
+#: is looked for.
+CROSSING_REACH = 2
+#: The crossing test judges a line that crosses at least this many lines of the other direction
+#: (fewer: a box's side, a short table; the other tests judge it).
+CROSSINGS_TO_JUDGE = 3
+#: A line's path strays at most this far (root mean square, pooled pixels) from the parabola through it:
+#: printed lines, faint or bent with the page, 0.2-0.6 on the stress pages (squared paper, ledger
+#: margins); the stems of a column of digits across the rulings 0.9-2.5 (stress row ``ledger``). On
+#: ledger seeds 0-199, 0.6 / 0.8 / 1.0 / 1.2 found 74.0 / 73.8 / 73.6 / 72.9% of the digits: 0.8 leaves
+#: a bent line the most room for the least loss.
+LINE_WANDER = 0.8
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -151,20 +168,27 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
     A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
     ``LINE_THICKNESS`` thick at most, ``LINE_ASPECT`` times longer than thick, and followed piece by
     piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
-    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. The search runs once over
-    the whole frame, on the mask pooled by ``pool_factor``.
+    (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. A vertical line that
+    crosses horizontal ones must cross them as a line does, or run straight (``_crosses_as_a_line``): a
+    column of digits written one under another on ruled paper is writing. The search runs once over the
+    whole frame, on the mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
     f = pool_factor(w, h)
     pooled = mask if f == 1 else cv2.compare(
         cv2.resize(mask[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
     bands = []
+    across: list[tuple[np.ndarray, float]] = []  # the horizontal lines found, pooled px
     for vertical in (False, True):
         length = lengths[1] if vertical else lengths[0]
         if length < 8:
             continue
-        found = _follow_lines(np.ascontiguousarray(pooled.T) if vertical else pooled, max(2, length // f),
-                              max(2, LINE_GAP // f))
+        oriented = np.ascontiguousarray(pooled.T) if vertical else pooled
+        found = _follow_lines(oriented, max(2, length // f), max(2, LINE_GAP // f))
+        if vertical and across:
+            found = [line for line in found if _crosses_as_a_line(oriented, line, across)]
+        elif not vertical:
+            across = found
         if not found:
             continue
         # The band is drawn at full size: a pooled pixel stands for f of them, so the line's path runs
@@ -382,6 +406,48 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
                                [(px[-1] + reach, py[-1] + slope1 * reach)]])
         found.append((path, max(1.0, thickness)))
     return found
+
+
+def _crosses_as_a_line(mask: np.ndarray, line: tuple[np.ndarray, float], others: list[tuple[np.ndarray, float]]) -> bool:
+    """Whether ``line`` (found on ``mask``, both in its own direction: its path's x runs along it) is a
+    line and not a column of writing: it runs on through the lines of the other direction it crosses
+    (``others``, paths in the transposed frame), or it runs straight.
+
+    On ruled paper the rulings fill the gaps between the digits of a column written one under the other,
+    so that the stems of the column join up into a thread as present along its path as a faint printed
+    line. But each digit sits between two rulings and ends short of one (the space above its top): the
+    column stops at most rulings it meets, on one side, where a margin or table line goes on through
+    (``CROSSING_SHARE``); and the column wanders from stem to stem, where a printed line, however faint or
+    bent with the page, follows a smooth curve (``LINE_WANDER``). A faint line may miss both sides of a
+    crossing now and then, so only a thread that fails both tests is writing.
+    """
+    path, _ = line
+    ph, pw = mask.shape
+    px, py = path[1:-1, 0], path[1:-1, 1]  # its own extent, without the reach past its ends
+    first, last = float(px.min()), float(px.max())
+    middle = float(np.median(py))
+    crossings = continued = 0
+    for other, other_thickness in others:
+        # ``other`` in this frame: its path's x runs across this line, its y along it.
+        where, along = other[1:-1, 0], other[1:-1, 1]
+        if not (where.min() <= middle <= where.max()):
+            continue
+        at = float(np.interp(middle, where, along))
+        gap = int(np.ceil(other_thickness / 2.0)) + 1
+        if not (first + gap + CROSSING_REACH <= at <= last - gap - CROSSING_REACH):
+            continue  # it meets this line's end (a box's corner, a table's edge), not its middle
+        centre = int(round(at))
+        row = int(round(float(np.interp(at, px, py))))
+        rows = slice(max(0, row - 1), min(ph, row + 2))
+        before = mask[rows, max(0, centre - gap - CROSSING_REACH): max(0, centre - gap + 1)]
+        after = mask[rows, min(pw, centre + gap): min(pw, centre + gap + CROSSING_REACH + 1)]
+        crossings += 1
+        continued += bool(before.any() and after.any())
+    if crossings < CROSSINGS_TO_JUDGE or continued >= CROSSING_SHARE * crossings or len(px) < 4:
+        return True
+    # How far its path strays from the smooth curve through it (a parabola: a page that bows).
+    wander = float(np.sqrt(np.mean((py - np.polyval(np.polyfit(px, py, 2), px)) ** 2)))
+    return wander <= LINE_WANDER
 
 
 def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: np.ndarray, width: int,

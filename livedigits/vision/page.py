@@ -20,6 +20,9 @@ side), so it costs about a millisecond a frame at any frame size.
    the page but bright enough to be paper that holds writing (the half of a sheet under a hard
    shadow). A darker neighbour (the table) does not. The page is the convex hull of what joined,
    widened over any paper just outside it (a margin too narrow for the opening).
+4. **Paper going on beyond the hull** is page too: smooth, as bright as the page and touching it, no
+   smaller than the opening's square (a label stuck across the sheet's edge, a second sheet showing
+   from under the first; a bright check of a table is smaller).
 
 No page is returned (``None``: the whole frame may be paper) when no large smooth region is found, when
 the hull holds a region that did not join (a bright table around a darker page), when smooth paper as
@@ -195,6 +198,7 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     hull = _hull(union)
     mask = np.zeros((h, w), np.uint8)
     cv2.fillConvexPoly(mask, hull, 1)
+    core = mask.copy()
     # A sheet is convex: its hull holds none of the table. When it does (a bright table around a darker
     # page, two sheets far apart), this is no page.
     if cv2.countNonZero(cv2.bitwise_and(mask, cv2.subtract(others, union))) > TABLE_IN_HULL * cv2.countNonZero(mask):
@@ -213,6 +217,21 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     margin = np.isin(labels, bands).astype(np.uint8) if len(bands) else None
     if margin is not None:
         cv2.fillConvexPoly(mask, _hull(cv2.bitwise_or(mask, margin)), 1)
+    # Paper does not end where the hull does when it goes on beyond it: a label pasted across the sheet's
+    # edge, a second sheet under the first reaching out from under it (too narrow or too oddly shaped to be
+    # a region of their own). What is smooth and as bright as the page, the writing closed away, touches
+    # the page and is no smaller than the opening's square is paper, whatever lies beyond it: the table
+    # is darker, or textured, its bright checks smaller than that (which is why the opening cut them off).
+    beyond = cv2.bitwise_and(smooth_all, cv2.compare(small, SAME_PAPER * bright, cv2.CMP_GE)) & 1
+    beyond = cv2.bitwise_and(beyond, 1 - core)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(beyond, connectivity=4)
+    if count > 1:
+        touching = np.unique(labels[cv2.bitwise_and(cv2.dilate(core, np.ones((3, 3), np.uint8)), beyond) > 0])
+        keep = [i for i in touching.tolist() if i and stats[i, cv2.CC_STAT_AREA] >= k * k]
+        if keep:
+            # The edge between the two (a label brighter than the sheet) is no paper of either: closed.
+            mask = cv2.bitwise_or(mask, np.isin(labels, keep).astype(np.uint8))
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((2 * NEIGHBOUR - 1, 2 * NEIGHBOUR - 1), np.uint8))
     ring = cv2.subtract(cv2.dilate(mask, np.ones((2 * RING + 1, 2 * RING + 1), np.uint8)), cv2.dilate(mask, near))
     if cv2.countNonZero(cv2.bitwise_and(ring, paper)) > OPEN_BORDER * cv2.countNonZero(ring):
         return None

@@ -35,11 +35,12 @@ kept here.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
+from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import ViewMemory, view_shift
 from livedigits.vision.normalize import normalize_ink
@@ -398,15 +399,17 @@ def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, faint
 
 def _search_lines(mask: np.ndarray, config: SegmentConfig):
     """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
-    thin enough to hold one (the search costs a few morphological passes: only paid where needed)."""
+    thin enough to hold one (the search costs a few morphological passes: only paid where needed); and
+    the printed fields of the mask, the lines still in it (``vision.fields``; None: not looked for)."""
     h, w = mask.shape
-    _, boxes, _ = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
+    _, boxes, _, holes = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
     many = len(boxes) > MANY_PIECES
     if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
-        return None
-    lengths = line_lengths(w, h, config.line_length, _digit_height(boxes, config, w, h), config.line_digits)
+        return None, None
+    typical = _digit_height(boxes, config, w, h)
+    lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths)
+    return find_lines(mask, lengths), find_fields(holes, typical)
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -416,15 +419,16 @@ def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig)
     return on_paper if page is None else cv2.bitwise_and(on_paper, page)
 
 
-def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
     """Every piece of ink in ``mask``, also those inside the holes of another: their outer contours, their
     boxes (``(N, 4)`` x, y, w, h) and, per piece, whether it is a frame (one of its holes holds a piece at
     least ``min_side`` tall or wide: a ring of table around the page, a printed table's net, a box drawn
-    around a number). Only outer contours would let one such piece hide every digit inside it."""
+    around a number). Only outer contours would let one such piece hide every digit inside it. Last, the
+    contours of the holes, where a form's printed boxes are (``vision.fields``)."""
     found = cv2.findContours(mask, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     every, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
     if hierarchy is None or not len(every):
-        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool)
+        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool), []
     parent = hierarchy[0][:, 3]
     # Depth in the tree: outer contours at even depths, holes at odd ones (a few passes: writing is
     # rarely nested more than a ring, a net and a loop deep).
@@ -441,7 +445,7 @@ def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.nd
     sized = (boxes[:, 2] >= min_side) | (boxes[:, 3] >= min_side)
     frame_ids = set(holder[(holder >= 0) & sized].tolist())
     frames = np.array([i in frame_ids for i in outer.tolist()], bool)
-    return contours, boxes, frames
+    return contours, boxes, frames, [every[i] for i in np.flatnonzero(depth % 2 == 1)]
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -775,6 +779,10 @@ class Segmentation:
     view: ViewMemory | None = None
     """With ``segment(..., remember=True)`` (live video): the paper and lines this frame was read with,
     for the source's next frame (``vision.view``)."""
+    fields: list[Box] = field(default_factory=list)
+    """The printed fields of a form (``vision.fields``): each comb of character boxes, or a box alone (a
+    name's long box, a table's cell). The glyphs in one are read as one run (``reading.words``): a field
+    holding letters is a word, none of its glyphs a digit."""
     wide: frozenset[int] = frozenset()
     """Candidates wider than ``max_aspect`` for their height (digits whose ink touches, or a word), also in
     ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), and
@@ -854,9 +862,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # could carry clear ink along it.
     mask = clear if faint is None else faint
     unlined = mask
-    found = None
+    found = fields = None
     if shift is None:
-        lines = _search_lines(mask, config)
+        lines, fields = _search_lines(mask, config)
         found = lines
         held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
         if lines is not None and held is not None and memory.found is not None:
@@ -871,7 +879,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         mask = take_out_lines(mask, lines, gray)
     if faint is not None:
         mask = _grow(clear, mask, reach)
-    contours, boxes, frames = _pieces_of(mask, config.min_height)
+    contours, boxes, frames, holes = _pieces_of(mask, config.min_height)
     view = None
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
@@ -889,6 +897,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # So is a piece many digit heights tall (or wide, and not flat): a band of table along the page's
     # edge, a frame line. It would own the digits inside its box (``_merge_pieces``) and take them with it.
     typical = _digit_height(boxes, config, w, h)
+    if fields is None and shift is not None and memory.fields is not None:
+        fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
+    if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
+        fields = find_fields(holes, typical)
+    if view is not None and shift is None:
+        view = replace(view, fields=fields)
+    fields, cells = fields
     if typical is not None:
         too_big = TOO_BIG * typical
         big &= ~((boxes[:, 3] > too_big) | ((boxes[:, 2] > too_big) & (boxes[:, 2] <= config.max_aspect * boxes[:, 3])))
@@ -934,6 +949,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
         sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
+    if fields:
+        # In a form's boxes: the side of a box is no digit, a glyph ends at its box's rules (vision.fields).
+        kept = in_boxes(kept, fields, cells, mask, config.min_height)
     if len(kept) >= 3:
         kept = _without_specks(kept)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
@@ -973,7 +991,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
-                        view, too_wide)
+                        view, [to_source(*box) for box in fields], too_wide)
 
 
 #: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot

@@ -87,6 +87,15 @@ class SignConfig:
     """The confidence of an ``=`` whose second bar was found in the image, not among the pieces."""
     alternative_level: float = 0.003
     """Another sign the classifier gives at least this probability is kept as the sign's alternative."""
+    maybe_confidence: float = 0.5
+    """A suspect digit the sign classifier gives a sign at least this much, and more than a digit, with a
+    sign's shape (a slash or a parenthesis at least ``maybe_tall`` digit heights tall and leaning or bowing,
+    a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
+    leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
+    maybe_tall: float = 1.0
+    weak_sign: float = 0.25
+    """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
+    ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -126,7 +135,8 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
-               image: np.ndarray | None = None, image_scale: int = 1) -> tuple[list[Sign], list[Detection], list[Box]]:
+               image: np.ndarray | None = None, image_scale: int = 1,
+               possible: list | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
@@ -135,7 +145,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     (after splits and smoothing); ``detections``: the digits reported from them; ``classifier``: a
     ``SignClassifier`` (or anything with its ``predict`` and ``classes``); ``image``: the frame (BGR or
     grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional);
-    ``image_scale``: how many times smaller than the boxes' pixels it is (``Frame.scale``).
+    ``image_scale``: how many times smaller than the boxes' pixels it is (``Frame.scale``);
+    ``possible``: a list that receives the suspect digits that may be signs (``SignConfig.maybe_confidence``)
+    as signs, their digit among their alternatives; they stay digits in what is returned.
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -180,8 +192,20 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         classes = classifier.classes
         digit_class = classes.index("digit")
         sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
-        def others(p, k):
-            return tuple(classes[j] for j in sign_ids if j != k and p[j] >= config.alternative_level)
+        other_class = classes.index("other") if "other" in classes else digit_class
+
+        def sign(char, box, p, k, digit=None, **kw):
+            """The sign, its alternatives (the other signs given a chance; the digit the digit model read, or
+            ``?`` for no sign at all) and their probabilities."""
+            # A piece as tall as half a digit is no dash, whatever the classifier gives a dash.
+            tall = box.h > 0.5 * (near.height_near(box, config.reach, config.reach_x) or box.h * 2)
+            alts = [(classes[j], float(p[j])) for j in sign_ids
+                    if j != k and p[j] >= config.alternative_level and not (tall and classes[j] == "-")]
+            if digit is not None:
+                alts.append((str(digit), float(p[digit_class])))
+            elif p[digit_class] + p[other_class] >= config.alternative_level:
+                alts.append(("?", float(p[digit_class] + p[other_class])))
+            return Sign(char, box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts), **kw)
 
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
@@ -189,7 +213,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 if classes[k] == "-":
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
-                    signs.append(Sign(classes[k], piece.box, float(p[k]), others(p, k), from_digit=piece.box in weak))
+                    signs.append(sign(classes[k], piece.box, p, k, from_digit=piece.box in weak))
+            elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
+                  and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
+                possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
         for (index, det), p in zip(suspects, probs[len(compact):]):
@@ -201,10 +228,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
                 # Taller than the digits beside it and leaning well over: a slash the sign classifier only
                 # half tells from a 1 (an upright font's slash) is taken on its shape.
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
+                if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
+                    possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -213,12 +242,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(det.box)
                 continue
             if _fits(char, det.box, height, config, suspect=True):
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
+            elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
+                possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
-                signs.append(Sign(char, det.box, float(p[k]), others(p, k) + (str(det.digit),), from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
                 turned.add(det.box)
                 short.add(det.box)
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
@@ -227,10 +258,21 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
             signs.remove(sign)
             turned.discard(sign.box)
+            if possible is not None:
+                possible.append(sign)  # the structure of the sum may still take it
     if turned:
         detections = [d for d in detections if d.box not in turned]
     signs.extend(_group_dashes(dashes, dots, detections, config, image, image_scale))
     return signs, detections, doubts
+
+
+def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, config: SignConfig) -> bool:
+    """A suspect digit that may be a sign: see ``SignConfig.maybe_confidence``."""
+    if p_sign < config.maybe_confidence or p_sign <= p_digit:
+        return False
+    if char in "/()":
+        return box.h >= config.maybe_tall * height and box.w >= config.min_lean * box.h
+    return char in "+x" and box.h <= config.small_suspect * height
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:

@@ -66,6 +66,9 @@ class ViewMemory:
     found: object | None = None
     """The lines the anchor's own search found (``lines`` is what both it and the anchor before, in
     the same view, found)."""
+    fields: object | None = None
+    """The anchor's printed fields and boxes (``fields.find_fields``): found before the lines are taken
+    out, which the later frames, whose lines are carried, do not see."""
 
     def older(self) -> "ViewMemory":
         return replace(self, age=self.age + 1)

@@ -1,0 +1,221 @@
+"""The printed fields of a form: the boxes a hand writes into, found as holes of the ink mask.
+
+A form asks for a name, a date, a phone number in printed boxes: one long box holding a word, or a comb
+of small boxes holding one character each. Read one crop at a time, the block capitals of a name are
+digits (an O is a 0, an I a 1, an S a 5), and spaced out to fill their boxes they stand farther apart than
+the letters of a word (``reading.words`` joins no such run). The box says what the glyphs in it are: one
+field, one word or one number. This module finds the fields; ``reading.words`` judges each as one run.
+
+A box is a **hole** of the ink mask (a contour at an odd depth of ``cv2.RETR_TREE``, the tree the
+segmentation builds anyway) that is a rectangle: it fills its rotated bounding rectangle (a page turned on
+the table turns its boxes; a loop of a 0 or an 8 is an oval, about 0.79 of its rectangle), as tall as
+the writing or somewhat taller (a loop of a digit is shorter than the digit; the ring of table around a
+page, a page-wide frame, are far taller). A glyph touching its box's side bites into the hole, not into
+its hull. Boxes of a comb (narrow, one character each, of one height, side by side) make one field; any
+other box is a field alone (a long box holding a name, a table's cell holding a number).
+
+Pure functions, no state: ``find_fields`` takes the holes from ``segment._pieces_of``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import cv2
+import numpy as np
+
+#: A box is at least this many of the writing's digit heights tall: a glyph of the writing fits in it
+#: (the loops of 0, 6, 8, 9 are shorter than their digit, and are no box) ...
+FIELD_MIN_HEIGHT = 0.9
+#: ... and at most this many: one line of writing (the generated forms' boxes are 1.1-2 of their glyphs'
+#: height, a printed table's cells 1.2-3.8, and the typical height is a median over the printed labels
+#: too, smaller than the handwriting); the ring of table around a page is many times taller. As
+#: ``segment.TOO_BIG``: no digit is taller.
+FIELD_MAX_HEIGHT = 4.0
+#: A box's hole fills at least this share of its rotated bounding rectangle, by its convex hull (a
+#: printed rectangle about 1.0, turned or not; an oval loop 0.79).
+RECTANGLE = 0.9
+#: ... and at least this share by its own area: a glyph touching the box's side takes a bite out of the
+#: hole (a quarter of it at most), a hole that is mostly bites is no box.
+FILLED = 0.5
+#: A box at most this many times as wide as tall holds one character: a comb's box (square on the forms
+#: of issue 19 and the generated ones); a wider one holds a word or a number, and is a field alone.
+COMB_BOX = 1.6
+#: Two character boxes are of one comb when of heights within this share of the taller ...
+COMB_HEIGHTS = 0.25
+#: ... overlapping vertically by at least this share of the shorter ...
+COMB_OVERLAP = 0.7
+#: ... and at most this many heights apart (a comb of joined boxes shares its sides: a rule's width
+#: apart; separate boxes are set up to 0.3 of a side apart on the generated forms).
+COMB_GAP = 0.6
+#: A box's hole whose area is less than this share of its hull's has a glyph touching the rules bitten
+#: into it (a printed box's hole fills its hull to within a rule's jitter).
+BITTEN = 0.93
+#: Ink inside an empty box of a comb is a glyph when at least this share of the box's height (the glyphs
+#: of the generated forms are 0.5-0.92 of their box; the sliver of a rule along a turned box is thin).
+GLYPH_IN_BOX = 0.35
+#: The inside of a box is taken this many pixels in from its rules: a rule's edge is ragged by a pixel or
+#: two (a scanned or turned box), and a sliver of it is no glyph.
+INSET = 2
+#: A printed rule is at most this share of its box's height wide (1-3 px rules around boxes of 20-60 px).
+RULE = 0.15
+
+
+Rect = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One printed box: the inside of its rules."""
+
+    box: Rect
+    """``x, y, w, h`` of its inside (the hole's bounding rectangle), in the mask's pixels."""
+    hull: np.ndarray = field(repr=False)
+    """The hole's convex hull: the inside, a glyph touching the rules included."""
+    bitten: bool
+    """Something touching the rules takes a bite out of the hole (its area well short of its hull's)."""
+    single: bool
+    """A box of a comb, for one character."""
+
+
+def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
+    """The printed fields among ``holes`` (the hole contours of an ink mask), as ``(x, y, w, h)`` boxes in
+    the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
+    boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
+    no fields)."""
+    if not digit_height or not holes:
+        return [], []
+    low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
+    cells = []
+    for hole in holes:
+        x, y, w, h = cv2.boundingRect(hole)
+        # Cheap tests first: most holes are loops of digits, far too small.
+        if not low <= h <= high or w < 0.5 * digit_height:
+            continue
+        hull = cv2.convexHull(hole)
+        (_, _), (rw, rh), _ = cv2.minAreaRect(hull)
+        hull_area, area = cv2.contourArea(hull), cv2.contourArea(hole)
+        if rw * rh <= 0 or hull_area < RECTANGLE * rw * rh or area < FILLED * hull_area:
+            continue
+        cells.append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False))
+    # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
+    # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
+    cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
+    fields, single = _combs([c.box for c in cells])
+    return fields, [replace(c, single=c.box in single) for c in cells]
+
+
+def _stacked(a: Rect, b: Rect) -> bool:
+    """Whether box ``b`` sits right above or below box ``a``, parted by one rule, overlapping it across."""
+    gap = max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3])
+    across = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    return gap <= RULE * min(a[3], b[3]) and across >= 0.5 * min(a[2], b[2])
+
+
+def shifted(found: tuple[list[Rect], list[Cell]], dx: int, dy: int) -> tuple[list[Rect], list[Cell]]:
+    """``find_fields``' fields and boxes moved by ``(dx, dy)`` pixels (live video: the view drifted)."""
+    fields, cells = found
+    return ([(x + dx, y + dy, w, h) for x, y, w, h in fields],
+            [replace(c, box=(c.box[0] + dx, c.box[1] + dy, c.box[2], c.box[3]), hull=c.hull + np.array([dx, dy], c.hull.dtype))
+             for c in cells])
+
+
+def on_rules(piece: Rect, fields: list[Rect], cells: list[Cell]) -> bool:
+    """Whether a piece of ink (``x, y, w, h``) is part of a form's printing, not writing in it: its centre
+    is on a field (or within a rule's width of its edge, ``RULE``) but in none of its boxes: the side of a
+    box, left standing where the rules along the comb were taken out as lines (a hairline read as a 1)."""
+    cx, cy = piece[0] + piece[2] / 2, piece[1] + piece[3] / 2
+    for x, y, w, h in fields:
+        pad = RULE * h
+        if x - pad <= cx <= x + w + pad and y - pad <= cy <= y + h + pad:
+            return _cell_at(cx, cy, cells) is None
+    return False
+
+
+def _cell_at(cx: float, cy: float, cells: list[Cell]) -> Cell | None:
+    """The box whose inside holds the point: inside its hull, not its bounding rectangle (a turned box's
+    rectangle holds a stretch of its rules)."""
+    for cell in cells:
+        bx, by, bw, bh = cell.box
+        if bx <= cx <= bx + bw and by <= cy <= by + bh and \
+                cv2.pointPolygonTest(cell.hull, (float(cx), float(cy)), True) >= INSET:
+            return cell
+    return None
+
+
+def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray, min_height: int) -> list:
+    """The kept pieces of the segmentation (``(box, patch)``, mask pixels) read in a form's boxes: a piece on
+    the rules (``on_rules``) goes, and a box of a comb holds one glyph. A piece wholly inside its box is that
+    glyph; else the glyph is all the ink inside the box, cut at its rules: a glyph touching its box took the
+    box's side with it, a 7 whose bar lay on the rule taken out as a line is two pieces, and a glyph
+    touching the rules all round is one piece with them, a frame, and no candidate at all (then the hole
+    bitten into the box tells that a glyph is there)."""
+    out, held = [], {}
+    for box, patch in kept:
+        x, y, w, h = box
+        cell = _cell_at(x + w / 2, y + h / 2, cells)
+        if cell is None:
+            if not on_rules(box, fields, cells):
+                out.append((box, patch))
+        elif cell.single:
+            held.setdefault(id(cell), []).append((box, patch))
+        else:
+            out.append((box, patch))  # writing in a long box or a table's cell may run across its rules
+    for cell in cells:
+        if not cell.single:
+            continue
+        pieces = held.get(id(cell), [])
+        bx, by, bw, bh = cell.box
+        if len(pieces) == 1 and _within(pieces[0][0], cell):
+            out.append(pieces[0])  # the usual case: the glyph stands clear of its box
+        elif pieces or cell.bitten:
+            cut = _inside(mask[by: by + bh, bx: bx + bw], (bx, by), cell)
+            # A glyph, not a speck or a sliver of rule: as tall as a glyph of its box may be.
+            if cut is not None and cut[0][3] >= max(min_height, 0.0 if pieces else GLYPH_IN_BOX * bh):
+                out.append(cut)
+    return out
+
+
+def _within(piece: Rect, cell: Cell) -> bool:
+    """Whether a piece lies inside its box, clear of the rules (``INSET``)."""
+    x, y, w, h = piece
+    bx, by, bw, bh = cell.box
+    return bx + INSET <= x and by + INSET <= y and x + w <= bx + bw - INSET and y + h <= by + bh - INSET
+
+
+def _inside(patch: np.ndarray, origin: tuple[int, int], cell: Cell):
+    """The ink of ``patch`` (placed at ``origin`` in the mask) inside ``cell``'s hull, ``INSET`` pixels in from
+    the rules, as ``(box, patch)`` cut to its ink; None when none is left."""
+    ox, oy = origin
+    inside = np.zeros(patch.shape, np.uint8)
+    cv2.fillConvexPoly(inside, cell.hull - np.array([ox, oy], np.int32), 1)
+    # Nothing beyond the patch is inside (erosion's default border would keep the hull's edge there).
+    inside = cv2.erode(inside, np.ones((2 * INSET + 1, 2 * INSET + 1), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    ink = cv2.bitwise_and(patch, patch, mask=inside)
+    points = cv2.findNonZero(ink)
+    if points is None:
+        return None
+    px, py, pw, ph = cv2.boundingRect(points)
+    return (ox + px, oy + py, pw, ph), ink[py: py + ph, px: px + pw]
+
+
+def _combs(boxes: list[Rect]) -> tuple[list[Rect], set[Rect]]:
+    """Character boxes side by side joined into one field per comb, other boxes left alone; and the
+    character boxes that are of a comb."""
+    boxes = sorted(boxes)
+    fields: list[list] = []  # per field: x, y, x2, y2 of its union, its last box's x2, y, h, narrow, boxes
+    for x, y, w, h in boxes:
+        narrow = w <= COMB_BOX * h
+        for field_ in fields:
+            lx2, ly, lh = field_[4], field_[5], field_[6]
+            if not (narrow and field_[7]) or abs(h - lh) > COMB_HEIGHTS * max(h, lh):
+                continue
+            if min(y + h, ly + lh) - max(y, ly) < COMB_OVERLAP * min(h, lh) or not -0.2 * h <= x - lx2 <= COMB_GAP * h:
+                continue
+            field_[:7] = [min(field_[0], x), min(field_[1], y), max(field_[2], x + w), max(field_[3], y + h), x + w, y, h]
+            field_[8].append((x, y, w, h))
+            break
+        else:
+            fields.append([x, y, x + w, y + h, x + w, y, h, narrow, [(x, y, w, h)]])
+    single = {b for f in fields if len(f[8]) >= 2 for b in f[8]}
+    return [(f[0], f[1], f[2] - f[0], f[3] - f[1]) for f in fields], single

@@ -1,0 +1,114 @@
+"""Forms: handwriting in printed boxes (``vision.fields``, ``reading.words``). A comb of boxes is one field
+whose box sides are no digits; block capitals in a field are a word, not digits; a field of digits is
+read."""
+
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.bench.stress import pipeline_reader, score_scene
+from livedigits.reading.words import word_glyphs
+from livedigits.synth.stress import stress_scene
+from livedigits.types import NOT_A_DIGIT, Box
+from livedigits.vision.segment import segment
+
+SIDE = 56  # a comb's box, pixels
+
+
+def _comb(mnist_slice, count=6, touching=(1, 4)):
+    """A form on white paper: a printed label and a comb of ``count`` boxes (2 px rules), one MNIST digit
+    written in each, those at ``touching`` pushed against their box's right side."""
+    _, (xt, yt) = mnist_slice
+    page = np.full((300, 640), 230, np.uint8)
+    cv2.putText(page, "Phone:", (20, 150), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 25, 2, cv2.LINE_AA)
+    x0, y0 = 140, 110
+    for k in range(count):
+        cv2.rectangle(page, (x0 + k * SIDE, y0), (x0 + (k + 1) * SIDE, y0 + SIDE), 25, 2)
+    for k in range(count):
+        alpha = cv2.resize(xt[k], (44, 44), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+        ys, xs = np.nonzero(alpha > 0.3)
+        # Centred in its box, or with its ink's right edge on the box's right rule.
+        dx = x0 + k * SIDE + (SIDE - 44) // 2 if k not in touching else x0 + (k + 1) * SIDE - 1 - xs.max()
+        region = page[y0 + 6: y0 + 50, dx: dx + 44].astype(np.float32)
+        page[y0 + 6: y0 + 50, dx: dx + 44] = np.minimum(region, region * (1 - alpha) + 30 * alpha).astype(np.uint8)
+    return page, [int(v) for v in yt[:count]], (x0, y0)
+
+
+def test_a_comb_of_boxes_is_one_field_and_its_sides_are_no_digits(mnist_slice):
+    page, _, (x0, y0) = _comb(mnist_slice)
+    found = segment(page)
+    comb = [f for f in found.fields if f.h < 2 * SIDE]
+    assert len(comb) == 1, f"one comb, one field: {found.fields}"
+    assert comb[0].x <= x0 + 4 and comb[0].x2 >= x0 + 6 * SIDE - 4
+    boxed = sorted((c.box for c in found.candidates if c.box.x2 > x0 - 4 and y0 <= c.box.y + c.box.h / 2 <= y0 + SIDE),
+                   key=lambda b: b.x)  # the label "Phone:" aside
+    # One glyph a box, each within it: no side of a box (a hairline read as a 1) and no digit cut in two.
+    assert len(boxed) == 6, boxed
+    for k, box in enumerate(boxed):
+        assert x0 + k * SIDE <= box.x and box.x2 <= x0 + (k + 1) * SIDE, (k, box)
+        assert box.w >= 0.2 * box.h, f"a hairline in box {k}: {box}"
+
+
+def test_the_digits_of_a_comb_are_read_those_touching_their_box_too(mnist_slice):
+    page, labels, _ = _comb(mnist_slice)
+    record = pipeline_reader()(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    read = "".join(str(d["digit"]) for d in sorted(record["detections"], key=lambda d: d["box"][0]))
+    assert read == "".join(map(str, labels))
+
+
+def _glyphs(xs, height=40):
+    return [Box(int(x), 100, 26, height) for x in xs]
+
+
+def _probabilities(rows):
+    """One row of 11 class probabilities per (class, probability) pair; the rest spread evenly."""
+    out = []
+    for label, p in rows:
+        row = np.full(11, (1 - p) / 10, np.float32)
+        row[label] = p
+        out.append(row)
+    return np.stack(out)
+
+
+def test_block_capitals_spaced_along_a_box_are_one_word():
+    # "OSLO" written to fill a long box: a capital every 1.5 heights, too far apart for a run; the S and
+    # the L read surely as no digit, the two O's as 0.
+    boxes = _glyphs([110, 170, 230, 290])
+    probabilities = _probabilities([(0, 0.9), (NOT_A_DIGIT, 0.8), (NOT_A_DIGIT, 0.95), (0, 0.9)])
+    field = Box(100, 92, 230, 56)
+    assert word_glyphs(boxes, probabilities, 0.5) == set(), "no run joins glyphs so far apart"
+    assert word_glyphs(boxes, probabilities, 0.5, fields=[field]) == {0, 1, 2, 3}
+
+
+def test_a_field_of_digits_stays_digits():
+    # A date in a comb: one digit, touching its box, read as "not a digit" at 0.75; the rest surely digits.
+    boxes = _glyphs([110, 166, 222, 278, 334, 390])
+    probabilities = _probabilities([(0, 0.95), (6, 0.9), (NOT_A_DIGIT, 0.75), (1, 0.99), (2, 0.9), (0, 0.97)])
+    comb = Box(100, 92, 340, 56)
+    assert word_glyphs(boxes, probabilities, 0.5, fields=[comb]) == set()
+
+
+@pytest.fixture(scope="module")
+def read():
+    return pipeline_reader()
+
+
+# Generated forms (``livedigits stress --phenomenon boxes``) whose box sides, and block capitals in boxes
+# (seed 5: "OSLO" and "LOIS"), were read as digits before.
+@pytest.mark.parametrize("seed", [1, 5])
+def test_a_generated_form_reads_its_digit_fields_and_nothing_else(read, seed):
+    image, truth = stress_scene(seed, only=("boxes",))
+    counts = score_scene(read(image), truth)
+    assert counts["found"] == counts["true_digits"], f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
+
+
+def test_live_video_keeps_the_fields_of_its_anchor_frame(mnist_slice):
+    # Later frames of a still view take the anchor's lines out without searching: they see the comb's
+    # rules gone, so the fields come from the anchor, moved with the view.
+    page, _, _ = _comb(mnist_slice)
+    first = segment(page, remember=True)
+    second = segment(page, memory=first.view, remember=True)
+    assert second.view.age == 1, "the second frame was estimated afresh: nothing was carried"
+    assert second.fields == first.fields
+    assert [c.box for c in second.candidates] == [c.box for c in first.candidates]
