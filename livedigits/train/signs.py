@@ -50,46 +50,6 @@ def _jittered(points, rng: np.random.Generator, amount: float) -> np.ndarray:
     return dense + wobble - wobble.mean(0)
 
 
-#: The most a + is turned from upright, and an x from its 45 degrees, in degrees (pen paths). Past
-#: 22.5 one is the other; both stop short of it so that the crops between stay unlabelled.
-PLUS_TURN = 14.0
-X_TURN = 15.0
-
-
-def _turned(strokes, degrees: float) -> list[np.ndarray]:
-    """The strokes turned by ``degrees`` about their centre (y down: positive turns clockwise)."""
-    pts = [np.asarray(s, np.float32) for s in strokes]
-    centre = np.vstack(pts).mean(0)
-    a = np.deg2rad(degrees)
-    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], np.float32)
-    return [(p - centre) @ rot.T + centre for p in pts]
-
-
-def _bowed_x(rng: np.random.Generator) -> tuple[list, list]:
-    """An x of two curved diagonals: each bowed either way, crossing at 30% to 70% of their length, one
-    of them often cut short (a quick second stroke), the way hurried hands and some fonts write it."""
-    u = rng.uniform
-
-    def stroke(p0, p1, at):
-        p0, p1 = np.array(p0, np.float32), np.array(p1, np.float32)
-        normal = np.array([p0[1] - p1[1], p1[0] - p0[0]], np.float32)
-        bow = u(-0.18, 0.18)
-        t = np.linspace(0, 1, 7)[:, None]
-        pts = p0 + (p1 - p0) * t + normal * (bow * 4 * t * (1 - t))
-        return pts, pts[int(round(at * 6))]
-
-    at = u(0.3, 0.7)
-    a, cross = stroke((u(0, 0.15), u(0, 0.15)), (u(0.85, 1), u(0.85, 1)), at)
-    # The second diagonal through the first's crossing point, its ends at the other two corners' sides.
-    half = u(0.25, 0.5), u(0.25, 0.5)
-    if rng.random() < 0.5:  # one stroke shorter than the other
-        half = (half[0] * u(0.4, 0.8), half[1])
-    b0 = (cross[0] + half[0], cross[1] - half[0])
-    b1 = (cross[0] - half[1], cross[1] + half[1])
-    b, _ = stroke(b0, b1, 0.5)
-    return [tuple(p) for p in a], [tuple(p) for p in b]
-
-
 def pen_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
     """Random pen strokes of one sign, in a unit box (y down)."""
     u = rng.uniform
@@ -147,51 +107,6 @@ def pen_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
     raise ValueError(f"no pen path for {sign!r}")
 
 
-def varied_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
-    """More of the x and + that hands write than ``pen_strokes`` draws (training only; the worksheets
-    draw their signs with ``pen_strokes``, so those stay as they were): an x of two bowed diagonals
-    crossing off centre, one often short, narrow to wide and turned toward a + by up to ``X_TURN``; a +
-    whose bars cross a quarter to three quarters along each other, turned by up to ``PLUS_TURN``."""
-    u = rng.uniform
-    wob = u(0.0, 0.012)
-    if sign == "x":
-        a, b = _bowed_x(rng)
-        aspect = u(0.35, 1.35)
-        strokes = [[(x * aspect, y) for x, y in st] for st in (a, b)]
-        return [_jittered(st, rng, wob) for st in _turned(strokes, u(-X_TURN, X_TURN))]
-    if sign == "+":
-        cx, cy = u(0.22, 0.78), u(0.22, 0.78)
-        h = [(u(0, 0.15), cy + u(-0.08, 0.08)), (u(0.85, 1), cy + u(-0.08, 0.08))]
-        v = [(cx + u(-0.08, 0.08), u(0, 0.15)), (cx + u(-0.08, 0.08), u(0.85, 1))]
-        strokes = [h, v] if rng.random() < 0.5 else [v, h]
-        aspect = u(0.6, 1.5)
-        strokes = [[(x * aspect, y) for x, y in st] for st in strokes]
-        return [_jittered(st, rng, wob) for st in _turned(strokes, u(-PLUS_TURN, PLUS_TURN))]
-    return pen_strokes(sign, rng)
-
-
-#: Share of the pen-path x and + drawn by ``varied_strokes`` rather than ``pen_strokes``.
-VARIED_SHARE = 0.5
-#: The extra turn of a font's x (toward a +) and of its + (degrees, uniform either way), beside the few
-#: degrees ``draw_glyph`` turns every glyph: fonts write x from upright crosses to leaning ones.
-FONT_TURN = {"x": 18.0, "+": 10.0}
-#: A small x written at the height of a lower-case letter keeps the pen of the digits: up to this share
-#: of its own height.
-SMALL_X_PEN = 0.3
-
-
-def _turn_ink(ink: np.ndarray, degrees: float) -> np.ndarray:
-    import cv2
-
-    h, w = ink.shape
-    side = int(np.ceil(np.hypot(h, w)))
-    canvas = np.zeros((side, side), ink.dtype)
-    y0, x0 = (side - h) // 2, (side - w) // 2
-    canvas[y0:y0 + h, x0:x0 + w] = ink
-    matrix = cv2.getRotationMatrix2D((side / 2, side / 2), degrees, 1.0)
-    return cv2.warpAffine(canvas, matrix, (side, side), flags=cv2.INTER_LINEAR, borderValue=0)
-
-
 #: A sign crop whose ink fills more than this share of its box is a blot (too thick a pen), left out.
 BLOT_SHARE = 0.55
 
@@ -219,18 +134,12 @@ def _sign_ink(sign: str, rng: np.random.Generator, families) -> np.ndarray:
 
     source = rng.choice(3, p=SOURCE_SHARES)
     if source == 1 and families:
-        ink = draw_glyph(str(rng.choice(list(FONT_CHARS[sign]))), str(rng.choice(families)), rng, size=96)
-        if sign in FONT_TURN:
-            ink = _turn_ink(ink, float(rng.uniform(-FONT_TURN[sign], FONT_TURN[sign])))
-        return ink
+        return draw_glyph(str(rng.choice(list(FONT_CHARS[sign]))), str(rng.choice(families)), rng, size=96)
     if source == 2:
         return draw_sign(rng, int(rng.integers(48, 112)), "*" if sign == "x" and rng.random() < 0.3 else sign)
-    varied = sign in "x+" and rng.random() < VARIED_SHARE
-    strokes = varied_strokes(sign, rng) if varied else pen_strokes(sign, rng)
-    # A sign stands alone: no extra slant on a slash or a paren beyond its own; pen 4% to 20% of its
-    # height (a small x up to SMALL_X_PEN: the digits' pen on a letter-sized sign).
-    high = SMALL_X_PEN if varied and sign == "x" else 0.2
-    return draw_strokes(strokes, rng, height=96, pen=_pen_fraction(rng, 0.04, high))
+    strokes = pen_strokes(sign, rng)
+    # A sign stands alone: no extra slant on a slash or a paren beyond its own; pen 4% to 25% of its height.
+    return draw_strokes(strokes, rng, height=96, pen=_pen_fraction(rng, 0.04, 0.2))
 
 
 def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, writers_y=None,
