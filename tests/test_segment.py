@@ -453,17 +453,3 @@ def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed
     if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
         assert not all(real(*args).all() for args in judged)
 
-
-def test_dense_soft_writing_is_followed_no_further_than_its_edges_are_wide() -> None:
-    """On a dense page of small soft digits that measures as pale ink, the hysteresis reach stays within
-    ``SKIRT_WIDTHS`` edge widths: never wider than the digits themselves (12-20 px)."""
-    from livedigits.bench.stress import row_scene
-    from livedigits.vision import segment as seg
-
-    image, _ = row_scene("dense", 34)
-    gray = seg.to_gray(image)
-    config = seg.DEFAULT_CONFIG
-    paper = seg.estimate_paper(gray, config)
-    clear, _ = seg.ink_against(gray, paper)
-    pale = seg.measure_pale_ink(gray, paper, clear, config)
-    assert pale is not None and config.faint_reach <= pale.reach < 12

@@ -375,14 +375,6 @@ def _edge_sharpness(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: S
     return float(np.median(step / np.maximum(under, 1.0)))
 
 
-#: A blurred stroke's skirt reaches about one edge width beyond its core, where the edge width is the clear ink's
-#: contrast over its steepest slope (``2 x clearest / sharpness`` px, the central difference spanning 2 px):
-#: the hysteresis reach on a blurred page is at most this many edge widths (never less than ``faint_reach``).
-#: Dense pages of small soft digits measure 5-7 px and blurred pages 6-17 px (seeds 0-39): unbounded, the
-#: reach grew to 14-20 px on dense pages, wider than their 12-20 px digits.
-SKIRT_WIDTHS = 1.5
-
-
 @dataclass(frozen=True)
 class PaleInk:
     """What :func:`measure_pale_ink` found on a page of pale, blurred ink: how faint its followed ink may be,
@@ -398,8 +390,7 @@ class PaleInk:
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
     """On a page of pale ink (blur), a lower faint level (``FAINT_SHARE`` of the page's clearest ink) reached
     farther (a blurred stroke's skirt widens as its contrast falls: the reach grows with the square of the
-    level's fall, up to ``SKIRT_WIDTHS`` measured edge widths); None on any other page, or without
-    hysteresis. Measured on the clear ink pixels of ``gray`` against ``paper``. This is the dear part (about
+    level's fall); None on any other page, or without hysteresis. Measured on the clear ink pixels of ``gray`` against ``paper``. This is the dear part (about
     a quarter of a millisecond at 960x720): live video measures it on the anchor frame only."""
     if paper.faint is None:
         return None
@@ -412,12 +403,9 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
     if share >= config.faint_contrast:
         return None
-    sharpness = _edge_sharpness(gray, paper, clear, config)
-    if sharpness >= BLURRED_EDGE:
+    if _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
         return None
-    reach = config.faint_reach * (config.faint_contrast / share) ** REACH_POWER
-    skirt = SKIRT_WIDTHS * 2.0 * clearest / max(sharpness, 1e-3)
-    return PaleInk(share, max(config.faint_reach, int(round(min(reach, skirt)))))
+    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)))
 
 
 def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None, pale: PaleInk | None,
