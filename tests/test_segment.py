@@ -452,3 +452,4 @@ def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed
         assert np.array_equal(summed, seg._paper_sides_strip_by_strip(*args))
     if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
         assert not all(real(*args).all() for args in judged)
+

@@ -215,3 +215,32 @@ def test_a_line_missed_by_one_anchor_is_taken_out_again_later(digits) -> None:
     assert line_ink(REESTIMATE_EVERY - 1) < 50  # the first view's line, taken out
     assert line_ink(REESTIMATE_EVERY + 1) > 500 and line_ink(2 * REESTIMATE_EVERY) > 500  # not carried
     assert all(line_ink(k) < 50 for k in range(3 * REESTIMATE_EVERY, 4 * REESTIMATE_EVERY + 1))
+
+
+def test_blur_is_measured_on_the_anchor_and_a_new_page_is_measured_afresh(monkeypatch) -> None:
+    """A blurred page of pale ink is read with a lower faint level (``segment.measure_pale_ink``). On live
+    video that measurement is made on the anchor frame only and carried with the paper; a cut to a sharp
+    page is measured afresh on its own frame, never read with the blurred page's level."""
+    from livedigits.bench.stress import row_scene
+    from livedigits.vision import segment as seg
+
+    blurred, _ = row_scene("blur", 34)
+    sharp, _ = row_scene("none", 0)
+    measured = []
+    real = seg.measure_pale_ink
+    monkeypatch.setattr(seg, "measure_pale_ink", lambda *a: measured.append(real(*a)) or measured[-1])
+    frames = [blurred] * (REESTIMATE_EVERY + 2) + [sharp] * 2
+    followed = _follow(frames)
+    # Measured on each frame read alone, but on live video only on the anchors: frames 0, 8 and the cut.
+    assert len(measured) == len(frames) + 3
+    pale = followed[0][0].view.pale
+    assert pale is not None and pale.share < seg.DEFAULT_CONFIG.faint_contrast
+    for k, (found, alone) in enumerate(followed[:REESTIMATE_EVERY + 2]):
+        assert found.view.pale == pale, k
+        # Carried or measured, the blurred page reads as many pieces as it does alone.
+        assert len(found.candidates) == len(alone.candidates), k
+    for found, alone in followed[REESTIMATE_EVERY + 2:]:
+        assert found.view.pale is None
+        assert _boxes_of(found) == _boxes_of(alone)
+    assert followed[REESTIMATE_EVERY + 2][0].view.age == 0
+

@@ -10,7 +10,7 @@ dense page, or one marker digit that fills the frame):
    fingers), the paper is a soft envelope of the light instead, which follows light that falls off
    no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``_faint_for_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
+   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
    shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
    a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
@@ -375,26 +375,48 @@ def _edge_sharpness(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: S
     return float(np.median(step / np.maximum(under, 1.0)))
 
 
-def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, faint: np.ndarray | None,
-                        config: SegmentConfig) -> tuple[np.ndarray | None, int]:
-    """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
-    are, or, on a page of pale ink (blur), a lower faint level (``FAINT_SHARE`` of the page's clearest ink)
-    reached farther (a blurred stroke's skirt widens as its contrast falls: the reach grows with the square of
-    the level's fall). Measured on this frame's clear ink pixels only."""
-    if faint is None:
-        return faint, config.faint_reach
+@dataclass(frozen=True)
+class PaleInk:
+    """What :func:`measure_pale_ink` found on a page of pale, blurred ink: how faint its followed ink may be,
+    and how far it is followed. Carried with the paper estimate across the frames of one view
+    (``ViewMemory.pale``)."""
+
+    share: float
+    """The faint level, as a share of the local paper's brightness (below ``faint_contrast``)."""
+    reach: int
+    """The hysteresis reach in pixels (above ``faint_reach``)."""
+
+
+def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
+    """On a page of pale ink (blur), a lower faint level (``FAINT_SHARE`` of the page's clearest ink) reached
+    farther (a blurred stroke's skirt widens as its contrast falls: the reach grows with the square of the
+    level's fall); None on any other page, or without hysteresis. Measured on the clear ink pixels of ``gray`` against ``paper``. This is the dear part (about
+    a quarter of a millisecond at 960x720): live video measures it on the anchor frame only."""
+    if paper.faint is None:
+        return None
     inked = clear > 0
     if not inked.any():
-        return faint, config.faint_reach
+        return None
     # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
     ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
     clearest = 1.0 - float(np.partition(ratio, int(CLEAREST * (len(ratio) - 1)))[int(CLEAREST * (len(ratio) - 1))])
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
-    if share >= config.faint_contrast or _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
+    if share >= config.faint_contrast:
+        return None
+    if _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
+        return None
+    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)))
+
+
+def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None, pale: PaleInk | None,
+                        config: SegmentConfig) -> tuple[np.ndarray | None, int]:
+    """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
+    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach."""
+    if faint is None or pale is None:
         return faint, config.faint_reach
-    level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1), scale=(1.0 - share) / (1.0 - config.ink_contrast))
-    reach = int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER))
-    return cv2.compare(gray, level, cv2.CMP_LT), reach
+    level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
+                         scale=(1.0 - pale.share) / (1.0 - config.ink_contrast))
+    return cv2.compare(gray, level, cv2.CMP_LT), pale.reach
 
 
 def _search_lines(mask: np.ndarray, config: SegmentConfig):
@@ -855,7 +877,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     else:
         paper = memory.paper.shifted(*shift)
     clear, faint = ink_against(gray, paper)
-    faint, reach = _faint_for_pale_ink(gray, paper, clear, faint, config)
+    # Pale, blurred ink is measured with the paper: on the anchor frame of a view, then carried.
+    pale = measure_pale_ink(gray, paper, clear, config) if shift is None else memory.pale
+    faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
     inside, limit = paper.inside, paper.limit
     paper_done = time.perf_counter()
     # Lines are looked for in the faint ink, so that a faint printed line is gone before the hysteresis
@@ -884,7 +908,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
             np.float32(small), (h, w), config, paper.guarded(max(1, int(round(PAGE_EDGE_GUARD * min(h, w))))), lines,
-            found=found)
+            found=found, pale=pale)
 
     lines_done = time.perf_counter()
     # Pieces first, filters after: a 3 written in two strokes has a lower part wider than tall,

@@ -1,4 +1,5 @@
-"""What live video keeps of a view from one frame to the next: the paper estimate and the line bands.
+"""What live video keeps of a view from one frame to the next: the paper estimate (with what it measured of
+blurred ink) and the line bands.
 
 Searching the ruled lines is the dearest part of segmenting a frame (about half of it on a ruled page),
 and the paper estimate comes next. A page held in front of a camera hardly changes between frames: the
@@ -69,6 +70,10 @@ class ViewMemory:
     fields: object | None = None
     """The anchor's printed fields and boxes (``fields.find_fields``): found before the lines are taken
     out, which the later frames, whose lines are carried, do not see."""
+
+    pale: object | None = None
+    """What the anchor measured of pale, blurred ink (``segment.PaleInk``), or None: a page that is not
+    blurred on the anchor frame is not on the next frames of the same view either."""
 
     def older(self) -> "ViewMemory":
         return replace(self, age=self.age + 1)
