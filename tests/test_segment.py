@@ -453,3 +453,19 @@ def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed
     if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
         assert not all(real(*args).all() for args in judged)
 
+
+
+def test_a_small_digit_raised_after_a_slash_is_its_own_candidate():
+    """``5/6`` with the 6 written small and high beside a tall slash: the 6 closes a loop, so it is a glyph
+    of its own, not the detached tail the slash would take in (it used to be cut as one "/6" crop)."""
+    page = np.full((300, 400), 235, np.uint8)
+    cv2.putText(page, "5", (60, 200), cv2.FONT_HERSHEY_SIMPLEX, 4.0, 30, 9)
+    cv2.line(page, (175, 225), (215, 70), 30, 8)  # the slash, 155 px tall
+    # a small 6 (60 px tall) at the slash's upper right, clear of it: a loop with a stem rising from it
+    cv2.circle(page, (240, 125), 17, 30, 6)
+    cv2.ellipse(page, (250, 118), (27, 45), 0, 180, 265, 30, 6)
+    found = find_candidates(page)
+    boxes = sorted((c.box for c in found), key=lambda b: b.x)
+    assert len(boxes) == 3, boxes
+    slash, six = boxes[1], boxes[2]
+    assert slash.x + slash.w <= six.x + 4, (slash, six)

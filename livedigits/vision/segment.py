@@ -424,7 +424,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig):
     thin enough to hold one (the search costs a few morphological passes: only paid where needed); and
     the printed fields of the mask, the lines still in it (``vision.fields``; None: not looked for)."""
     h, w = mask.shape
-    _, boxes, _, holes = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
+    _, boxes, _, holes, _ = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
     many = len(boxes) > MANY_PIECES
     if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
         return None, None
@@ -441,16 +441,22 @@ def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig)
     return on_paper if page is None else cv2.bitwise_and(on_paper, page)
 
 
-def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray]]:
+#: A hole at least this many pixels across in each direction makes its piece a closed glyph (smaller
+#: holes are pen gaps and noise in a thick stroke).
+LOOP_SIDE = 3
+
+
+def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, list[np.ndarray], np.ndarray]:
     """Every piece of ink in ``mask``, also those inside the holes of another: their outer contours, their
     boxes (``(N, 4)`` x, y, w, h) and, per piece, whether it is a frame (one of its holes holds a piece at
     least ``min_side`` tall or wide: a ring of table around the page, a printed table's net, a box drawn
     around a number). Only outer contours would let one such piece hide every digit inside it. Last, the
-    contours of the holes, where a form's printed boxes are (``vision.fields``)."""
+    contours of the holes, where a form's printed boxes are (``vision.fields``), and per piece whether it
+    closes a loop of its own."""
     found = cv2.findContours(mask, cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
     every, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
     if hierarchy is None or not len(every):
-        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool), []
+        return [], np.zeros((0, 4), np.int64), np.zeros(0, bool), [], np.zeros(0, bool)
     parent = hierarchy[0][:, 3]
     # Depth in the tree: outer contours at even depths, holes at odd ones (a few passes: writing is
     # rarely nested more than a ring, a net and a loop deep).
@@ -467,7 +473,13 @@ def _pieces_of(mask: np.ndarray, min_side: int) -> tuple[list[np.ndarray], np.nd
     sized = (boxes[:, 2] >= min_side) | (boxes[:, 3] >= min_side)
     frame_ids = set(holder[(holder >= 0) & sized].tolist())
     frames = np.array([i in frame_ids for i in outer.tolist()], bool)
-    return contours, boxes, frames, [every[i] for i in np.flatnonzero(depth % 2 == 1)]
+    holes = np.flatnonzero(depth % 2 == 1)
+    # A piece with a hole of its own at least LOOP_SIDE across (a 0, a 6, the loop of a 9): a closed glyph,
+    # not a stray stroke of another one.
+    hole_boxes = np.array([cv2.boundingRect(every[i]) for i in holes], np.int64).reshape(-1, 4)
+    open_holes = holes[(hole_boxes[:, 2] >= LOOP_SIDE) & (hole_boxes[:, 3] >= LOOP_SIDE)]
+    looped = np.isin(outer, parent[open_holes])
+    return contours, boxes, frames, [every[i] for i in holes], looped
 
 
 def _grow(clear: np.ndarray, faint: np.ndarray, reach: int) -> np.ndarray:
@@ -503,7 +515,7 @@ WHOLE_DIGIT = 0.75
 
 
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
-                  digit_height: float | None = None) -> dict[int, list[int]]:
+                  digit_height: float | None = None, looped: set[int] = frozenset()) -> dict[int, list[int]]:
     """Group the contours of one digit: smaller strokes stacked right above or below a taller one
     (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
 
@@ -567,7 +579,10 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
         owner = _inside_padded(np.array([_union(boxes, groups[r]) for r in roots], np.float64), roots, boxes,
                                config, max_height_share=config.max_piece_height)
         for k in range(len(roots) - 1, -1, -1):  # shortest first, so a chain ends at the tallest
-            if owner[k] >= 0 and owner[k] != k and roots[k] in groups and roots[k] not in bars:
+            # A short piece that closes a loop of its own is a glyph (a small 6 raised after a slash), not
+            # the tail of a 1 or a 4.
+            if owner[k] >= 0 and owner[k] != k and roots[k] in groups and roots[k] not in bars \
+                    and roots[k] not in looped:
                 target = roots[owner[k]]
                 while target not in groups:  # its owner was itself folded into a taller one
                     target = roots[owner[roots.index(target)]]
@@ -903,7 +918,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         mask = take_out_lines(mask, lines, gray)
     if faint is not None:
         mask = _grow(clear, mask, reach)
-    contours, boxes, frames, holes = _pieces_of(mask, config.min_height)
+    contours, boxes, frames, holes, looped = _pieces_of(mask, config.min_height)
     view = None
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
@@ -937,7 +952,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
     pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
     box_list = [tuple(row) for row in boxes.tolist()]  # plain ints: read per group below
-    groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h)) if pieces else {}
+    groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h),
+                           looped=set(np.flatnonzero(looped).tolist())) if pieces else {}
 
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
