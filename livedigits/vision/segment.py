@@ -1097,22 +1097,29 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
     """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
     at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
     ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
-    x, y, w, h = box
+    _, _, w, h = box
     if w < aspect * h or w < min_height:
         return None
     columns = np.count_nonzero(patch, axis=0)
     lo, hi = int(w * 0.3), int(w * 0.7) + 1
-    cut = lo + int(np.argmin(columns[lo:hi]))
-    halves = []
+    halves = _parts_at(patch, box, lo + int(np.argmin(columns[lo:hi])))
+    if halves is None or any(ph < 0.5 * h for (_, _, _, ph), _ in halves):
+        return None  # a tail or a flag, not a digit of its own
+    return tuple(halves)
+
+
+def _parts_at(patch: np.ndarray, box: tuple, cut: int):
+    """The two parts of ``patch`` (at ``box``) left and right of column ``cut``, each cropped to its ink:
+    ``[(box, patch), (box, patch)]``, or None when one side has no ink."""
+    x, y = box[0], box[1]
+    parts = []
     for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
         points = cv2.findNonZero(part)
         if points is None:
             return None
         px, py, pw, ph = cv2.boundingRect(points)
-        if ph < 0.5 * h:
-            return None  # a tail or a flag, not a digit of its own
-        halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
-    return tuple(halves)
+        parts.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
+    return parts
 
 
 def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
@@ -1120,7 +1127,7 @@ def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
     in its middle 40% that leave a part at least half as tall on either side (a tail or a flag is no digit
     of its own; the base of a 2 may run under its neighbour), each cropped to its ink (ties: the column
     nearest the middle); None when there is no such column."""
-    x, y, w, h = box
+    _, _, w, h = box
     if w < 3:
         return None
     inked = patch > 0
@@ -1144,15 +1151,7 @@ def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
                 break
     if len(cuts) <= choice:
         return None
-    cut = cuts[choice]
-    halves = []
-    for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
-        points = cv2.findNonZero(part)
-        if points is None:
-            return None
-        px, py, pw, ph = cv2.boundingRect(points)
-        halves.append(((x + offset + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
-    return halves
+    return _parts_at(patch, box, cuts[choice])
 
 
 def find_candidates(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, *, return_mask: bool = False):
