@@ -55,6 +55,11 @@ class ImageListError(SourceError):
         return (type(self), (str(self), self.results, self.errors))
 
 
+class WorkerError(LivedigitsError):
+    """A segmentation worker process (``run --workers``) could not be started, or kept dying: the message
+    says which and how, and that ``--workers 0`` reads without worker processes."""
+
+
 class OutputError(LivedigitsError):
     """An output file or folder cannot be written."""
 

@@ -63,10 +63,14 @@ CONFIG_ENV = "LIVEDIGITS_CONFIG"
 COMMAND_KEYS = {
     "run": ("source", "backend", "device", "model", "headless", "output", "jsonl", "csv", "save_dir", "save_crops",
             "debug", "realtime", "reconnect", "kiosk", "width", "height", "fps", "max_frames", "fail_fast",
-            "ray", "resume", "camera_api", "answers", "no_arithmetic", "handwriting_only"),
+            "ray", "resume", "camera_api", "answers", "no_arithmetic", "handwriting_only", "workers"),
     "serve": ("source", "host", "port", "backend", "device", "model", "max_upload_mb", "max_pixels", "width",
               "height", "fps", "token", "no_token", "allow_host", "camera_api", "handwriting_only"),
 }
+#: The numbers among the commands' options that have a range of their own (beyond what the option's type
+#: says): checked on the command line and in a file alike (:func:`check_option`).
+#: ``workers``: segmentation worker processes (0: threads); more than 64 is a typo on any machine.
+OPTION_RANGES: dict[str, dict[str, "Range"]] = {}
 #: The ``[run]`` options that bear on reading an image (``Reader`` takes them from a file).
 READER_OPTIONS = ("model", "backend", "device")
 
@@ -159,6 +163,18 @@ RANGES: dict[str, dict[str, Range]] = {
         "max_missed": Range(0, 1000),
     },
 }
+
+
+OPTION_RANGES["run"] = {"workers": Range(0, 64)}
+
+
+def check_option(section: str, key: str, value, where: str):
+    """``value`` of option ``key`` of ``[section]`` (``run``, ``serve``), or a ``SettingError`` when it is
+    outside its range (``OPTION_RANGES``); None (not given) passes."""
+    bounds = OPTION_RANGES.get(section, {}).get(key)
+    if value is not None and bounds is not None and value not in bounds:
+        raise SettingError(f"{where}: must be {bounds.text()} (docs/settings.md), got {value!r}")
+    return value
 
 
 def _toml():
@@ -316,7 +332,8 @@ def option_values(path, section: str, table: dict, subparser: argparse.ArgumentP
         action = actions.get(key)
         if action is None:
             raise UsageError(f"{_where(path, section, key, origin)}: unknown option; known: {', '.join(sorted(actions))}")
-        values[action.dest] = _option_value(_where(path, section, key, origin), action, value)
+        where = _where(path, section, key, origin)
+        values[action.dest] = check_option(section, key, _option_value(where, action, value), where)
     return values
 
 

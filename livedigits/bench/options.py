@@ -70,6 +70,9 @@ class BenchOptions:
     frames' worth of time, and report each stream's figures (1: not)."""
     find_streams: bool = False
     """Also find how many copies at the source's frame rate are held without dropping frames."""
+    workers: int | None = None
+    """``streams`` and ``find_streams``: the segmentation worker processes, as ``run --workers`` (None: one
+    per core; 0: threads of one process)."""
     reference: bool = False
     """Also time the plain reference pipeline (adaptive threshold, contours, Keras through ``tf.function``)
     and livedigits on the same ``frames`` frames, in turns (:mod:`livedigits.bench.reference`)."""
@@ -82,6 +85,10 @@ class BenchOptions:
             value = getattr(self, name)
             if not isinstance(value, int) or value < low:
                 raise UsageError(f"--{name.replace('_', '-')} must be an integer >= {low}, got {value!r}")
+        if self.workers is not None:
+            from livedigits.settings import check_option
+
+            check_option("run", "workers", self.workers, "--workers")
         if self.size is not None and (len(self.size) != 2 or min(self.size) < 16):
             raise UsageError(f"size must be (width, height) of at least 16 pixels, got {self.size!r}")
 

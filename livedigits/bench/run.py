@@ -78,9 +78,10 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
         if options.streams > 1:
             log(f"{classifier.name}: {options.streams} streams at once")
             seconds = options.frames / (source_info["fps"] or 30.0)
-            extra["streams"] = run_streams(classifier, spec, options.streams, seconds=seconds, size=options.size)
+            extra["streams"] = run_streams(classifier, spec, options.streams, seconds=seconds, size=options.size,
+                                           workers=options.workers)
         if options.find_streams:
-            extra["streams_held"] = find_streams(classifier, spec, size=options.size, log=log)
+            extra["streams_held"] = find_streams(classifier, spec, size=options.size, log=log, workers=options.workers)
         if traces_before is not None:
             after = _tracing_count(classifier)
             extra["retracing"] = {"traces_at_load": traces_before, "traces_after": after,

@@ -33,9 +33,10 @@ def _paced_copies(spec, count: int, realtime: bool):
 
 
 def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float = WARMUP_S,
-                realtime: bool = True, size=None) -> dict:
-    """Run ``count`` copies of ``spec`` for ``warmup_s + seconds``; the figures of the last ``seconds``:
-    per stream (frames, fps, dropped, e2e latency) and in all."""
+                realtime: bool = True, size=None, workers: int | None = None) -> dict:
+    """Run ``count`` copies of ``spec`` for ``warmup_s + seconds`` after the first result; the figures of
+    the last ``seconds``: per stream (frames, fps, dropped, e2e latency) and in all. ``workers``: the
+    segmentation worker processes, as ``run --workers`` (None: one per core; 0: threads)."""
     from livedigits.engine.loop import Engine
     from livedigits.reading.recognizer import Recognizer
 
@@ -47,8 +48,10 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
     latencies: dict[str, list[float]] = {}
     crops = {"classified": 0.0, "reused": 0.0}
     measuring = threading.Event()
+    begun = threading.Event()
 
     def on_result(result, _image, stats) -> None:
+        begun.set()
         if measuring.is_set():
             latencies.setdefault(result.source, []).append((time.monotonic() - result.frame.stamp) * 1e3)
             # A round's figures come with each of its frames: each frame counts its share.
@@ -56,21 +59,27 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
             crops["reused"] += stats.reused / stats.round_frames
 
     # Headless, as `livedigits run A B C --headless --jsonl FILE` reads cameras: records, nothing drawn.
-    engine = Engine(sources, Recognizer(classifier), on_result=on_result, resize=size, draw=False)
+    engine = Engine(sources, Recognizer(classifier), on_result=on_result, resize=size, draw=False, workers=workers)
     marks: dict[str, dict] = {}
 
     def clock() -> None:
+        # The warm-up runs from the first result: starting the worker processes is not measured.
+        while not begun.wait(0.1):
+            if engine.stop_flag:
+                return
         if engine.stop_flag.event.wait(warmup_s):
             return
         marks["start"] = engine.stream_counts()
         marks["start_at"] = time.monotonic()
         marks["start_cpu"] = time.process_time()
+        marks["start_workers_cpu"] = engine.worker_cpu_seconds()
         measuring.set()
         if engine.stop_flag.event.wait(seconds):
             return
         marks["end"] = engine.stream_counts()
         marks["end_at"] = time.monotonic()
         marks["end_cpu"] = time.process_time()
+        marks["end_workers_cpu"] = engine.worker_cpu_seconds()
         engine.stop("measured")
 
     timer = threading.Thread(target=clock, name="livedigits-bench-clock", daemon=True)
@@ -91,9 +100,12 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         per_stream[label] = {"frames": frames, "fps": frames / elapsed, "dropped": dropped,
                              "e2e_p50_ms": lat["p50"], "e2e_p95_ms": lat["p95"]}
     delivered = total_frames + total_dropped
-    cpu_share = (marks["end_cpu"] - marks["start_cpu"]) / elapsed
+    workers_share = (marks["end_workers_cpu"] - marks["start_workers_cpu"]) / elapsed
+    cpu_share = (marks["end_cpu"] - marks["start_cpu"]) / elapsed + workers_share
+    used = engine.segment_workers
     return {
         "streams": count,
+        "workers": used.count if used is not None else 0,
         "seconds": elapsed,
         "complete": True,
         "per_stream": per_stream,
@@ -101,8 +113,10 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         "fps_total": total_frames / elapsed,
         "dropped": total_dropped,
         "dropped_share": total_dropped / delivered if delivered else 0.0,
-        # The whole process (decoding every stream's frames too), in cores busy: 1.0 is one core.
+        # The engine's process (decoding every stream's frames too) and its segmentation workers, in cores
+        # busy: 1.0 is one core.
         "cpu_cores": cpu_share,
+        "cpu_cores_workers": workers_share,
         "cpu_ms_per_frame": 1e3 * cpu_share * elapsed / total_frames if total_frames else None,
         "crops_classified": round(crops["classified"]),
         "crops_reused": round(crops["reused"]),
@@ -111,7 +125,7 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
 
 
 def find_streams(classifier, spec, *, size=None, counts=STREAM_COUNTS, seconds: float = FIND_SECONDS,
-                 log=None) -> dict:
+                 log=None, workers: int | None = None) -> dict:
     """Try each count of ``counts`` in turn; the most streams held (at most ``MAX_DROPPED`` dropped)
     and every run's figures."""
     runs = []
@@ -119,7 +133,7 @@ def find_streams(classifier, spec, *, size=None, counts=STREAM_COUNTS, seconds: 
     for count in counts:
         if log is not None:
             log(f"streams: {count} at once for {seconds:g} s")
-        figures = run_streams(classifier, spec, count, seconds=seconds, size=size)
+        figures = run_streams(classifier, spec, count, seconds=seconds, size=size, workers=workers)
         if not figures.get("complete"):
             break
         figures["held"] = figures["dropped_share"] <= MAX_DROPPED
@@ -159,6 +173,8 @@ def streams_text(streams: dict | None, held: dict | None, frame_fps: float | Non
 def _cpu(run: dict) -> str:
     """The run's CPU use and the classifier's share of the crops, for the report."""
     shown = f"CPU {run['cpu_cores']:.2f} cores"
+    if run.get("workers"):
+        shown += f" ({run['cpu_cores_workers']:.2f} in {run['workers']} segmentation workers)"
     if run.get("cpu_ms_per_frame") is not None:
         shown += f" ({run['cpu_ms_per_frame']:.1f} ms a frame, decoding included)"
     total = run.get("crops_classified", 0) + run.get("crops_reused", 0)

@@ -248,6 +248,9 @@ def cmd_run(args) -> int:
             raise UsageError(f"{option} must be above 0, got {value:g}")
     if args.max_frames is not None and args.max_frames < 1:
         raise UsageError(f"--max-frames must be 1 or more, got {args.max_frames}")
+    from livedigits.settings import check_option
+
+    check_option("run", "workers", args.workers, "--workers")
     specs = _source_specs(args.source)
     if args.ray or args.resume:
         from livedigits.cluster.command import run_on_cluster
@@ -330,7 +333,7 @@ def cmd_run(args) -> int:
     names = ", ".join(redact_url(str(spec)) if spec is not None else "camera 0" for spec in specs)
     _log(f"reading {names} with the {classifier.name} backend on the {classifier.device}")
     engine = Engine(sources, recognizer, sinks=sinks, overlay=Overlay(debug=args.debug, answers=args.answers),
-                    max_frames=args.max_frames, signals=True, fail_fast=args.fail_fast)
+                    max_frames=args.max_frames, signals=True, fail_fast=args.fail_fast, workers=args.workers)
     summary = engine.run()
     status = run_exit_code(summary)
     warn = logging.getLogger("livedigits.run").warning
@@ -466,7 +469,7 @@ def cmd_bench(args) -> int:
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
         progress=not args.no_progress and not logs.is_quiet(), streams=args.streams, find_streams=args.find_streams,
-        reference=args.reference,
+        reference=args.reference, workers=args.workers,
     )
     report = run_bench(options, log=_log)
     print(report.text())
@@ -702,6 +705,9 @@ def build_parser() -> argparse.ArgumentParser:
                      "verdicts (the same as [reading] arithmetic = false)")
     run.add_argument("--handwriting-only", action="store_true", help="leave out the digits found printed (labels, "
                      "headings, a table's row numbers): the same as [reading] handwriting_only = true")
+    run.add_argument("--workers", type=int, metavar="N", help="with several live sources (cameras, streams, videos): "
+                     "segment their frames in N worker processes, each source in one, the classifier and the reading "
+                     "staying here (default: one per core; 0: in threads of this process, as one source is read)")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
@@ -779,6 +785,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--find-streams", action="store_true",
                        help="also find how many copies of SOURCE at its frame rate this machine holds without "
                             "dropping frames (1, 2, 4, 6, 8... streams, a few seconds each)")
+    bench.add_argument("--workers", type=int, metavar="N",
+                       help="--streams and --find-streams: segment in N worker processes, as `run --workers N` "
+                            "(default: one per core; 0: in threads)")
     bench.add_argument("--reference", action="store_true",
                        help="also time a plain reference pipeline (adaptive threshold, contours, the Keras model through "
                             "tf.function) and livedigits on the same --frames frames, and report the ratio")

@@ -12,6 +12,10 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
   before; a round's crops that no earlier reading stands for go to the classifier in one call, and each
   source's own tracker smooths its frame
   (:meth:`Recognizer.process_batch <livedigits.reading.recognizer.Recognizer.process_batch>`).
+- **Worker processes** (``workers``, ``run --workers N``): with several live sources the pumps hand their
+  frames to segmentation worker processes instead, each source pinned to one worker that keeps its view
+  memory, so the segmentation runs on every core past the interpreter lock; the classifier's batch and
+  the reading stay in this process (:mod:`livedigits.engine.workers`).
 - **Sinks** (:class:`Sink`) get every result with its annotated image: the JSON Lines file, the video,
   the window, CSV, saved images and crops, the web hub. They are opened before the first frame and
   closed through one :class:`contextlib.ExitStack` on every path, before the sources are stopped: a
@@ -55,6 +59,7 @@ import cv2
 import numpy as np
 
 from livedigits.engine.keys import ACTION_PAUSE, ACTION_PIPE_CLOSED, ACTION_QUIT  # a sink's write or show may return these
+from livedigits.engine.workers import SegmentWorkers, WorkerSettings, WorkersClosed, default_workers
 from livedigits.errors import SourceError
 from livedigits.draw.overlay import Overlay
 from livedigits.reading.recognizer import Recognizer
@@ -409,7 +414,8 @@ class _Pumped:
     classifier batch.
     """
 
-    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True, prepare: Callable | None = None) -> None:
+    def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True, prepare: Callable | None = None,
+                 parallel: int | None = None) -> None:
         self.streams = list(streams)
         self.fail_fast = fail_fast
         self.prepare = prepare
@@ -417,8 +423,10 @@ class _Pumped:
         self._slots: dict[str, tuple | None] = {s.label: None for s in streams}
         self._preparing: set[str] = set()
         # One frame prepared at a time per core: more threads segmenting at once only contend for the
-        # cores, the GIL and the caches (measured: more CPU per frame, no more frames).
-        self._cores = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
+        # cores, the GIL and the caches (measured: more CPU per frame, no more frames). With worker
+        # processes (``parallel``: one per source) a pump only hands its frame over and waits: each
+        # worker takes its sources' frames one at a time itself.
+        self._cores = threading.BoundedSemaphore(max(1, parallel or os.cpu_count() or 1))
         self._ended: set[str] = set()
         self._errors: list[BaseException] = []
         self._stop = threading.Event()
@@ -472,6 +480,8 @@ class _Pumped:
                     self._errors.append(exc)
                 else:
                     stream.failure = str(exc)
+        except WorkersClosed:
+            pass  # the run is ending: the worker processes were closed while this frame was handed over
         except BaseException as exc:  # noqa: BLE001 - raised again in the engine's thread
             with self._cond:
                 self._errors.append(exc)
@@ -552,6 +562,9 @@ class Engine:
     stop request (only from the main thread). ``linger=True`` keeps the windows open and answering
     after every source has ended, until the user quits (``collect`` labels what is shown last).
     ``fail_fast=False`` lets the other sources go on when one fails (see the module docstring).
+    ``workers`` (several live sources): how many worker processes segment their frames
+    (:mod:`livedigits.engine.workers`); 0, the default, segments them in the pumps' threads; None picks
+    one per usable core (none with one core). Stills and a run of one source never use workers.
     """
 
     def __init__(
@@ -571,9 +584,12 @@ class Engine:
         draw: bool | None = None,
         linger: bool = False,
         fail_fast: bool = True,
+        workers: int | None = 0,
     ) -> None:
         if not sources:
             raise ValueError("the engine needs at least one source")
+        if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+            raise ValueError(f"workers must be a whole number, 0 or more (or None), got {workers!r}")
         if max_frames is not None and max_frames < 1:
             raise ValueError(f"max_frames must be 1 or more, got {max_frames}")
         labels = list(labels) if labels is not None else source_labels([s.name for s in sources])
@@ -590,6 +606,9 @@ class Engine:
         self.signals = signals
         self.linger = linger
         self.fail_fast = fail_fast
+        self.workers = workers
+        #: The worker processes segmenting the live sources' frames while the engine runs (None: none).
+        self.segment_workers: SegmentWorkers | None = None
         self.stop_flag = stop if stop is not None else StopFlag()
         # Drawing costs a few milliseconds: only when something shows or keeps the picture.
         self.draw = draw if draw is not None else (any(s.needs_image for s in self.sinks) or on_result is not None)
@@ -626,6 +645,12 @@ class Engine:
         """Frames processed and dropped so far, per source label; safe from another thread."""
         return {stream.label: (stream.summary.frames, self._dropped(stream)) for stream in self.streams}
 
+    def worker_cpu_seconds(self) -> float:
+        """CPU seconds the segmentation workers used so far (0.0 without workers): with the process's
+        own, what the run costs (``bench --streams``)."""
+        workers = self.segment_workers
+        return workers.cpu_seconds() if workers is not None else 0.0
+
     def _dropped(self, stream: _Stream) -> int:
         """Frames of ``stream`` dropped so far: by its source, and in the engine's slot for it."""
         dropped = stream.source.frames_dropped
@@ -654,9 +679,11 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
-            feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare) if multi
+            workers = self._start_workers(stack) if multi else None
+            feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare,
+                                         parallel=len(self.streams) if workers else None) if multi
                                  else _Direct(self.streams[0], self.fail_fast))
-            stack.callback(feed.stop)
+            stack.callback(feed.stop)  # the pumps end first; then the workers are closed
             if multi:
                 stack.callback(self.recognizer.close)
                 # The frames of a round are segmented in parallel threads already: OpenCV's own worker
@@ -696,11 +723,27 @@ class Engine:
         elif self.max_frames is not None and all(s.done for s in self.streams):
             summary.ended_by = f"--max-frames {self.max_frames}"
 
+    def _start_workers(self, stack: contextlib.ExitStack) -> SegmentWorkers | None:
+        """Several sources: the worker processes that segment the live ones' frames (``workers``), started
+        before the first frame and closed (after the pumps) on every path; None when they are not used."""
+        live = [s.label for s in self.streams if s.source.kind != "images"]  # stills keep the pumps' threads
+        count = default_workers(len(live)) if self.workers is None else min(self.workers, len(live))
+        if count < 1 or len(live) < 2:
+            return None
+        workers = SegmentWorkers(live, count, WorkerSettings.of(self.recognizer, count))
+        stack.callback(workers.close)
+        self.segment_workers = workers.start()
+        return workers
+
     def _prepare(self, label: str, frame: Frame) -> tuple[Frame, float, tuple]:
         """What a pump does to a frame of source ``label`` before its round (several sources): the resize
-        (``resize``; its milliseconds, NaN when not resized) and the segmentation."""
+        (``resize``; its milliseconds, NaN when not resized) and the segmentation, by the source's worker
+        process where there are workers."""
         frame, resize_ms = self._resized(frame)
         self._check_roi(label, frame)
+        workers = self.segment_workers
+        if workers is not None and workers.serves(label) and frame.file is None:
+            return frame, resize_ms, workers.segment(label, frame)
         return frame, resize_ms, self.recognizer.segment(frame, label)
 
     def _check_roi(self, label: str, frame: Frame) -> None:
@@ -827,6 +870,8 @@ class Engine:
             for warning in sink.warnings if isinstance(sink, Warns) else ():
                 if warning not in summary.warnings:
                     summary.warnings.append(warning)
+        if self.segment_workers is not None:
+            summary.warnings.extend(self.segment_workers.warnings)
 
 
 def _closer(close: Callable[[], None]):

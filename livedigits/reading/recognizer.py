@@ -85,6 +85,24 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
     return choose_splits(found, classify(crops_batch(split_crops(found))))
 
 
+def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
+                  views: dict[str, ViewMemory | None] | None = None) -> tuple[Segmentation, float]:
+    """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
+    segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
+    ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
+    or a stream (``Frame.file`` None) is read with its source's last view and leaves its own there, so the
+    caller must hand one source's frames over one after the other, in order. Stills are read on their own."""
+    started = time.perf_counter()
+    if views is not None and frame.file is None:
+        # Live video: the same source's frames follow each other here, so its view is carried over.
+        found = segment(frame.image, config, signs=signs, memory=views.get(source), remember=True,
+                        source_scale=frame.scale)
+        views[source] = found.view
+    else:
+        found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
+    return found, (time.perf_counter() - started) * 1e3
+
+
 @dataclass(frozen=True)
 class Batch:
     """What one :meth:`Recognizer.process_batch` call did: the ``results``, in the order of its items;
@@ -265,16 +283,8 @@ class Recognizer:
         may be done beforehand, in any thread. ``source`` says whose frame it is: every caller (the
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
-        started = time.perf_counter()
-        signs = self.sign_classifier is not None
-        if self.smooth and self.view_memory and frame.file is None:
-            # Live video: the same source's frames follow each other here, so its view is carried over.
-            found = segment(frame.image, self.segment_config, signs=signs, memory=self._views.get(source),
-                            remember=True, source_scale=frame.scale)
-            self._views[source] = found.view
-        else:
-            found = segment(frame.image, self.segment_config, signs=signs, source_scale=frame.scale)
-        return found, (time.perf_counter() - started) * 1e3
+        return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
+                             views=self._views if self.smooth and self.view_memory else None)
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:

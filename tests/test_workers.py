@@ -1,0 +1,249 @@
+"""Several sources segmented in worker processes (``run --workers N``): the same records as threads, a
+worker killed mid-run, and nothing left behind (no child process, no shared memory) however the run ends."""
+
+import json
+import multiprocessing
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import pytest
+
+from livedigits.capture.sources import open_source
+from livedigits.classify.backends import load_classifier
+from livedigits.engine import workers as workers_module
+from livedigits.engine.loop import Engine
+from livedigits.errors import SourceError, WorkerError
+from livedigits.reading.recognizer import Recognizer
+from livedigits.types import Frame
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "samples" / "demo.mp4"
+REALISTIC = "samples/realistic.mp4"
+PAGE = ROOT / "samples" / "page.png"
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier("lite-int8")
+
+
+class Camera:
+    """A live source that never ends (the page, 100 frames a second at most)."""
+
+    name, kind, policy, frames_dropped, warnings, fps = "fake camera", "camera", "latest", 0, [], 30.0
+    is_live, size, total_frames, reconnects = True, None, None, 0
+
+    def __init__(self):
+        self.state, self.stops, self.index = "starting", 0, 0
+        self.image = cv2.imread(str(PAGE))
+
+    def start(self):
+        self.state = "live"
+        return self
+
+    def read(self, timeout=None):
+        time.sleep(0.01)
+        self.index += 1
+        return Frame(self.index, self.index / 30.0, self.image)
+
+    def stop(self):
+        self.stops += 1
+        self.state = "ended"
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie waiting to be reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def shared_blocks(pid: int) -> list[str]:
+    """The blocks of shared memory the engine in process ``pid`` made that are still there."""
+    return sorted(name for name in os.listdir("/dev/shm") if name.startswith(f"livedigits-{pid}-"))
+
+
+def worker_pids(stderr: str) -> list[int]:
+    """The worker processes a `run -v` names."""
+    found = re.search(r"worker processes \(pids ([\d, ]+)\)", stderr)
+    assert found, stderr[-2000:]
+    return [int(pid) for pid in found.group(1).split(", ")]
+
+
+linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists() or not Path("/dev/shm").is_dir(),
+                                reason="reads /proc and /dev/shm")
+
+
+def records(stdout: str) -> dict:
+    """``{(source, frame): record}`` without the one thing that differs between two runs, the latency."""
+    out = {}
+    for line in stdout.splitlines():
+        record = json.loads(line)
+        record.pop("latency_ms")
+        out[(record["source"], record["frame"])] = record
+    return out
+
+
+def run_cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "livedigits", "run", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)
+
+
+# --------------------------------------------------------------------------- the same results
+
+
+@linux_only
+def test_workers_write_the_same_records_as_threads_and_leave_nothing_behind():
+    """Three copies of the realistic clip: every record (numbers, digits, boxes, confidences, track ids) is
+    the same whether the frames are segmented in two worker processes or in threads; after --max-frames
+    the workers are gone and so is their shared memory."""
+    common = [REALISTIC] * 3 + ["--headless", "--jsonl", "-", "--max-frames", "25", "-v"]
+    threads = run_cli(*common, "--workers", "0")
+    assert threads.returncode == 0, threads.stderr[-2000:]
+    assert "worker processes" not in threads.stderr
+    procs = run_cli(*common, "--workers", "2")
+    assert procs.returncode == 0, procs.stderr[-2000:]
+    pids = worker_pids(procs.stderr)
+    assert len(pids) == 2 and not [pid for pid in pids if alive(pid)]
+    # No block of shared memory outlives the run that made it (its name says whose it is).
+    assert not [name for name in os.listdir("/dev/shm") if name.startswith("livedigits-") and not alive(int(name.split("-")[1]))]
+    ours, theirs = records(procs.stdout), records(threads.stdout)
+    assert len(ours) == 75 and sorted({source for source, _ in ours}) == [REALISTIC, f"{REALISTIC}#2", f"{REALISTIC}#3"]
+    assert sum(len(r["numbers"]) for r in ours.values()) > 75  # the page is read, not empty
+    assert ours == theirs
+
+
+def test_stills_and_a_single_source_keep_the_threads(classifier):
+    """Workers are for several live sources: a run of one source, or of still images, makes none."""
+    one = Engine([open_source(DEMO)], Recognizer(classifier), max_frames=2, workers=2)
+    one.run()
+    stills = Engine([open_source(PAGE), open_source(PAGE)], Recognizer(classifier), workers=2)
+    summary = stills.run()
+    assert one.segment_workers is None and stills.segment_workers is None and summary.frames == 2
+    with pytest.raises(ValueError, match="workers must be"):
+        Engine([open_source(PAGE)], Recognizer(classifier), workers=-1)
+
+
+# --------------------------------------------------------------------------- a worker that dies
+
+
+@linux_only
+def test_a_killed_worker_is_restarted_and_every_frame_is_read(classifier):
+    """SIGKILL to a worker mid-run (the out-of-memory killer, an operator): it is started again, the frame
+    it held is segmented by the new one, the run reads every frame of both files, and the summary says so."""
+    seen = []
+    engine = None
+
+    def on_result(result, _image, _stats):
+        seen.append(result)
+        if len(seen) == 12:
+            os.kill(engine.segment_workers.pids()[0], signal.SIGKILL)
+
+    engine = Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=40,
+                    on_result=on_result, workers=2, draw=False)
+    summary = engine.run()
+    for label in (str(DEMO), f"{DEMO}#2"):
+        assert [r.frame.index for r in seen if r.source == label] == list(range(40))
+    assert engine.segment_workers.restarts == 1 and not [pid for pid in engine.segment_workers.started if alive(pid)]
+    assert any("died (killed by SIGKILL) and was restarted" in w for w in summary.warnings), summary.warnings
+    assert sum(len(r.numbers) for r in seen[-10:]) > 10  # still reading after the restart
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_that_keeps_dying_ends_the_run_with_one_clear_error(classifier, monkeypatch):
+    monkeypatch.setattr(workers_module, "MAX_RESTARTS", 1)
+    engine = None
+
+    def on_result(_result, _image, _stats):
+        for pid in engine.segment_workers.pids():
+            os.kill(pid, signal.SIGKILL)
+
+    engine = Engine([Camera(), Camera()], Recognizer(classifier), on_result=on_result, workers=1, draw=False)
+    with pytest.raises(WorkerError, match=r"segmentation worker 0 \(fake camera, fake camera#2\) died 2 times "
+                                          r"within 60 s, last killed by SIGKILL; use --workers 0"):
+        engine.run()
+    assert not multiprocessing.active_children()
+
+
+def test_a_source_that_fails_still_ends_the_run_with_its_error(classifier):
+    class Unplugged(Camera):
+        def read(self, timeout=None):
+            if self.index >= 3:
+                raise SourceError("camera 1 stopped sending frames")
+            return super().read(timeout)
+
+    unplugged, camera = Unplugged(), Camera()
+    with pytest.raises(SourceError, match="stopped sending"):
+        Engine([unplugged, camera], Recognizer(classifier), workers=2).run()
+    assert unplugged.stops >= 1 and camera.stops >= 1 and not multiprocessing.active_children()
+    # The others go on without --fail-fast: the summary names the failed one.
+    unplugged, camera = Unplugged(), Camera()
+    summary = Engine([unplugged, camera], Recognizer(classifier), workers=2, max_frames=20, fail_fast=False).run()
+    assert summary.failures == {"fake camera": "camera 1 stopped sending frames"}
+    assert summary.streams["fake camera#2"].frames == 20 and not multiprocessing.active_children()
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+@linux_only
+def test_a_stop_from_another_thread_leaves_no_worker_and_no_shared_memory(classifier):
+    engine = Engine([Camera(), Camera(), Camera()], Recognizer(classifier), workers=2, draw=False,
+                    on_result=lambda result, image, stats: engine.stop("the test") if engine.summary.frames >= 20 else None)
+    summary = engine.run()
+    pids = engine.segment_workers.started
+    assert summary.ended_by == "the test" and summary.frames >= 20 and len(pids) == 2
+    assert not multiprocessing.active_children() and not [pid for pid in pids if alive(pid)]
+    assert shared_blocks(os.getpid()) == []
+
+
+@linux_only
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_and_sigterm_end_a_run_with_workers_cleanly(tmp_path, how):
+    """Ctrl-C reaches every process of the terminal's group, the workers too: they leave the stop to the
+    run, which finishes its frame, closes its outputs and then its workers. SIGTERM goes to the run alone."""
+    stderr = tmp_path / "stderr.txt"
+    with open(stderr, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", str(DEMO), str(DEMO), "--realtime",
+                                    "--headless", "--jsonl", "-", "--workers", "2", "-v"],
+                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, start_new_session=True)
+        try:
+            first = process.stdout.readline()
+            assert first.startswith("{"), stderr.read_text()[-2000:]
+            if how == "ctrl-c":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                process.send_signal(signal.SIGTERM)
+            rest, _ = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    said = stderr.read_text()
+    assert process.returncode == 0, said[-2000:]
+    assert ("ended by interrupt (Ctrl-C)" if how == "ctrl-c" else "ended by SIGTERM") in said
+    for line in rest.splitlines():
+        json.loads(line)  # every record whole
+    pids = worker_pids(said)
+    assert len(pids) == 2 and not [pid for pid in pids if alive(pid)]
+    assert shared_blocks(process.pid) == []
+
+
+# --------------------------------------------------------------------------- the setting
+
+
+def test_workers_out_of_range_is_one_line_and_exit_2(tmp_path):
+    done = run_cli(str(DEMO), str(DEMO), "--headless", "--workers", "-1")
+    assert done.returncode == 2 and "--workers: must be from 0 to 64" in done.stderr and "Traceback" not in done.stderr
+    config = tmp_path / "s.toml"
+    config.write_text("[run]\nworkers = 100\n")
+    done = run_cli(str(DEMO), str(DEMO), "--headless", "--config", str(config))
+    assert done.returncode == 2 and "[run] workers: must be from 0 to 64" in done.stderr, done.stderr
