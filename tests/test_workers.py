@@ -247,3 +247,28 @@ def test_workers_out_of_range_is_one_line_and_exit_2(tmp_path):
     config.write_text("[run]\nworkers = 100\n")
     done = run_cli(str(DEMO), str(DEMO), "--headless", "--config", str(config))
     assert done.returncode == 2 and "[run] workers: must be from 0 to 64" in done.stderr, done.stderr
+
+
+@linux_only
+def test_a_run_killed_hard_leaves_no_worker_and_no_shared_memory(tmp_path):
+    """SIGKILL gives the run no chance to close anything: its workers see their pipes close and end, and
+    the interpreter's resource tracker unlinks the shared memory."""
+    stderr = tmp_path / "stderr.txt"
+    with open(stderr, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", str(DEMO), str(DEMO), "--realtime",
+                                    "--headless", "--jsonl", "-", "--workers", "2", "-v"],
+                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, start_new_session=True)
+        try:
+            assert process.stdout.readline().startswith("{"), stderr.read_text()[-2000:]
+            assert shared_blocks(process.pid)  # made, in use
+            process.kill()
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    pids = worker_pids(stderr.read_text())
+    deadline = time.monotonic() + 30  # a bound for a loaded machine, not a timing figure
+    while ([pid for pid in pids if alive(pid)] or shared_blocks(process.pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in pids if alive(pid)] and shared_blocks(process.pid) == []
