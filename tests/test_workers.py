@@ -158,6 +158,28 @@ def test_a_killed_worker_is_restarted_and_every_frame_is_read(classifier):
     assert not multiprocessing.active_children()
 
 
+@linux_only
+def test_a_hung_worker_is_killed_and_restarted(classifier, monkeypatch):
+    """A worker that stops answering (SIGSTOP here; a deadlock in a library in the field) is killed after
+    STALL_S and restarted: the run goes on and the summary says why."""
+    monkeypatch.setattr(workers_module, "STALL_S", 3.0)
+    seen = []
+    engine = None
+
+    def on_result(result, _image, _stats):
+        seen.append(result)
+        if len(seen) == 10:
+            os.kill(engine.segment_workers.pids()[0], signal.SIGSTOP)
+
+    engine = Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=30,
+                    on_result=on_result, workers=2, draw=False)
+    summary = engine.run()
+    for label in (str(DEMO), f"{DEMO}#2"):
+        assert [r.frame.index for r in seen if r.source == label] == list(range(30))
+    assert any("no answer within 3 s, killed) and was restarted" in w for w in summary.warnings), summary.warnings
+    assert not [pid for pid in engine.segment_workers.started if alive(pid)]
+
+
 def test_a_worker_that_keeps_dying_ends_the_run_with_one_clear_error(classifier, monkeypatch):
     monkeypatch.setattr(workers_module, "MAX_RESTARTS", 1)
     engine = None

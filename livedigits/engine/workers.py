@@ -23,7 +23,8 @@ stay in the engine's process:
   A kiosk should not end because a worker was killed once (the out-of-memory killer, an operator); but
   a worker that keeps dying (``MAX_RESTARTS`` within ``RESTART_WINDOW_S``: a frame that crashes OpenCV,
   memory exhausted) ends the run with a :class:`~livedigits.errors.WorkerError` that says so and how to
-  read without workers (``--workers 0``). Each restart is a warning in the run's summary.
+  read without workers (``--workers 0``). Each restart is a warning in the run's summary. A worker that
+  does not answer a frame within ``STALL_S`` (hung) is killed and restarted the same way.
 - **Nothing left behind.** :meth:`SegmentWorkers.close` asks every worker to end, waits
   ``CLOSE_WAIT_S``, then terminates and at last kills it, and unlinks every block of shared memory.
   Workers ignore SIGINT and SIGTERM: Ctrl-C in a terminal reaches the whole process group, and the
@@ -61,6 +62,10 @@ START_TIMEOUT_S = 60.0
 #: with a ``WorkerError`` (one death is an accident, three in a minute a cause that a restart will not fix).
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 60.0
+#: A worker that has not answered a frame within this long is taken as hung (a deadlock in a library): it
+#: is killed and restarted, as one that died. A 640x480 frame takes about 10 ms, a 12 MP still under a
+#: second; a worker serves its sources' frames one at a time, so a frame may wait for a few others first.
+STALL_S = 30.0
 #: How long a worker asked to end may take before it is terminated (then killed).
 CLOSE_WAIT_S = 2.0
 #: How often a wait for a worker's reply wakes up to notice that the workers are being closed.
@@ -217,6 +222,7 @@ class _Worker:
         self.lock = threading.Lock()
         self.deaths: list[float] = []
         self.failed: WorkerError | None = None
+        self.stalled = False  # killed for not answering (said so when it is restarted)
         self.cpu = 0.0  # what the living process reported last
         self.cpu_before = 0.0  # what the processes before it used
 
@@ -306,7 +312,7 @@ class SegmentWorkers:
                     generation, conn, process = worker.generation, worker.conns[label], worker.process
                 try:
                     conn.send(asked)
-                    reply = self._reply(conn, process)
+                    reply = self._reply(worker, conn, process)
                 except (EOFError, OSError):
                     if self._closing.is_set():
                         raise WorkersClosed() from None
@@ -377,9 +383,11 @@ class SegmentWorkers:
                            "error is above); a script must start the engine under if __name__ == '__main__': to use "
                            "workers; --workers 0 segments in threads")
 
-    def _reply(self, conn: Connection, process) -> tuple:
-        """The worker's answer on ``conn``; EOFError when the worker died, WorkersClosed on close."""
+    def _reply(self, worker: _Worker, conn: Connection, process) -> tuple:
+        """The worker's answer on ``conn``; EOFError when the worker died (or hung, and was killed for it),
+        WorkersClosed on close."""
         sentinel = process.sentinel
+        deadline = time.monotonic() + STALL_S
         while True:
             try:
                 ready = wait([conn, sentinel], POLL_S)
@@ -393,6 +401,10 @@ class SegmentWorkers:
                 raise EOFError("the segmentation worker died")
             if self._closing.is_set():
                 raise WorkersClosed()
+            if time.monotonic() > deadline:
+                worker.stalled = True
+                process.kill()  # then it is restarted as a worker that died
+                raise EOFError("the segmentation worker hung")
 
     def _restart(self, worker: _Worker, generation: int) -> None:
         """Start ``worker`` anew after it died (unless another of its sources did already), or fail it for
@@ -432,7 +444,8 @@ class SegmentWorkers:
         if process.is_alive():  # a broken pipe, not a death: do not leave it behind
             process.kill()
             process.join()
-        how = _how(process.exitcode)
+        how = f"no answer within {STALL_S:g} s, killed" if worker.stalled else _how(process.exitcode)
+        worker.stalled = False
         # Its pipes are closed at the next restart or at the end, not now: another of its sources' threads
         # may still be reading one (to find it closed, as this one did).
         for conn in worker.retired:
