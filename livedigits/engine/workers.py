@@ -39,6 +39,7 @@ import dataclasses
 import itertools
 import logging
 import os
+import pickle
 import signal
 import threading
 import time
@@ -52,18 +53,19 @@ from typing import Sequence
 import numpy as np
 
 from livedigits.errors import WorkerError
+from livedigits.reading.recognizer import segment_frame
 from livedigits.types import Frame
 from livedigits.vision.segment import SegmentConfig
 
 #: How long a starting worker may take to say it is ready: a fresh interpreter importing numpy and OpenCV
-#: takes about 0.5 s on an idle machine, several seconds on a loaded one.
+#: (two workers at once took 1.1-1.2 s on a 2-core machine at load 14; more on a slower one).
 START_TIMEOUT_S = 60.0
-#: A worker that dies this many times within ``RESTART_WINDOW_S`` is not restarted again: the run ends
-#: with a ``WorkerError`` (one death is an accident, three in a minute a cause that a restart will not fix).
+#: A worker is restarted at most this many times within ``RESTART_WINDOW_S``; the next death ends the run
+#: with a ``WorkerError`` (one death is an accident, four in a minute a cause that a restart will not fix).
 MAX_RESTARTS = 3
 RESTART_WINDOW_S = 60.0
 #: A worker that has not answered a frame within this long is taken as hung (a deadlock in a library): it
-#: is killed and restarted, as one that died. A 640x480 frame takes about 10 ms, a 12 MP still under a
+#: is killed and restarted, as one that died. A 640x480 frame takes under 10 ms, a 12 MP still under a
 #: second; a worker serves its sources' frames one at a time, so a frame may wait for a few others first.
 STALL_S = 30.0
 #: How long a worker asked to end may take before it is terminated (then killed).
@@ -152,7 +154,10 @@ def _serve(lanes: list[tuple[str, Connection]], settings: WorkerSettings, parent
                 if asked is None:
                     del labels[conn]
                     continue
-                conn.send(_segment_one(label, asked, settings, views, attached))
+                try:
+                    conn.send(_segment_one(label, asked, settings, views, attached))
+                except OSError:  # the engine's end is closed: it is gone, or giving this worker up
+                    del labels[conn]
     finally:
         for block in attached.values():
             _detach(block)
@@ -161,8 +166,6 @@ def _serve(lanes: list[tuple[str, Connection]], settings: WorkerSettings, parent
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
                  attached: dict[str, SharedMemory]) -> tuple:
     """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame."""
-    from livedigits.reading.recognizer import segment_frame
-
     name, shape, dtype, index, scale, file = asked
     try:
         block = attached.get(label)
@@ -180,8 +183,6 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process, with this traceback
         text = traceback.format_exc()
         try:
-            import pickle
-
             pickle.dumps(exc)
         except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its text
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
