@@ -262,6 +262,11 @@ def test_ctrl_c_and_sigterm_end_a_run_with_workers_cleanly(tmp_path, how):
 # --------------------------------------------------------------------------- the setting
 
 
+def test_a_source_that_cannot_be_opened_is_one_line_and_exit_5_as_before(tmp_path):
+    done = run_cli(str(DEMO), str(tmp_path / "missing.mp4"), "--headless", "--workers", "2")
+    assert done.returncode == 5 and "missing.mp4" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_workers_out_of_range_is_one_line_and_exit_2(tmp_path):
     done = run_cli(str(DEMO), str(DEMO), "--headless", "--workers", "-1")
     assert done.returncode == 2 and "--workers: must be from 0 to 64" in done.stderr and "Traceback" not in done.stderr
