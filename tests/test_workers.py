@@ -299,3 +299,17 @@ def test_a_run_killed_hard_leaves_no_worker_and_no_shared_memory(tmp_path):
     while ([pid for pid in pids if alive(pid)] or shared_blocks(process.pid)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [pid for pid in pids if alive(pid)] and shared_blocks(process.pid) == []
+
+
+def test_bench_streams_count_the_workers_cpu(classifier):
+    """`bench --streams N`: the CPU figures are the engine's process and its workers together, and the
+    report says what share the workers took."""
+    from livedigits.bench.streams import run_streams, streams_text
+
+    figures = run_streams(classifier, str(DEMO), 2, seconds=1.0, warmup_s=0.5, workers=2)
+    assert figures["complete"] and figures["workers"] == 2 and figures["frames"] > 0
+    assert 0 < figures["cpu_cores_workers"] < figures["cpu_cores"]
+    assert "in 2 segmentation workers" in "\n".join(streams_text(figures, None, 30.0, "640x480"))
+    threads = run_streams(classifier, str(DEMO), 2, seconds=1.0, warmup_s=0.5, workers=0)
+    assert threads["workers"] == 0 and threads["cpu_cores_workers"] == 0
+    assert not multiprocessing.active_children()
