@@ -707,7 +707,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "headings, a table's row numbers): the same as [reading] handwriting_only = true")
     run.add_argument("--workers", type=int, metavar="N", help="with several live sources (cameras, streams, videos): "
                      "segment their frames in N worker processes, each source in one, the classifier and the reading "
-                     "staying here (default: one per core; 0: in threads of this process, as one source is read)")
+                     "staying here (default: one per core; 0: in threads of this process)")
     _add_settings_options(run)
     run.set_defaults(func=cmd_run)
 
