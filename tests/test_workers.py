@@ -195,6 +195,16 @@ def test_a_worker_that_keeps_dying_ends_the_run_with_one_clear_error(classifier,
     assert not multiprocessing.active_children()
 
 
+def test_too_little_shared_memory_is_one_clear_error_not_a_crash(classifier, monkeypatch):
+    """A container's small /dev/shm: writing a frame past its end would kill the run with SIGBUS; the run
+    ends with an error that says what to do instead."""
+    monkeypatch.setattr(workers_module, "shared_memory_free", lambda: 1000)
+    with pytest.raises(WorkerError, match=r"a 0.9 MB frame of .* does not fit in the shared memory left "
+                                          r"\(0.0 MB in /dev/shm\); .*--workers 0"):
+        Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), workers=2, max_frames=5).run()
+    assert not multiprocessing.active_children()
+
+
 def test_a_source_that_fails_still_ends_the_run_with_its_error(classifier):
     class Unplugged(Camera):
         def read(self, timeout=None):

@@ -74,6 +74,8 @@ CLOSE_WAIT_S = 2.0
 POLL_S = 0.25
 #: The start method: a fresh interpreter per worker, safe with the classifier's threads in the parent.
 START_METHOD = "spawn"
+#: Where Linux keeps shared memory (a tmpfs): its free space is checked before a frame's block is made.
+SHM_DIR = "/dev/shm"
 
 _log = logging.getLogger(__name__)
 
@@ -475,6 +477,12 @@ class SegmentWorkers:
         """The lane's shared memory, at least ``size`` bytes (a larger frame gets a new block)."""
         if lane.block is None or lane.block.size < size:
             self._release(lane)
+            free = shared_memory_free()
+            if free is not None and size > free:
+                # Writing past what the shared memory's file system holds is SIGBUS, not an error: say it now.
+                raise WorkerError(f"a {size / 2**20:.1f} MB frame of {lane.label} does not fit in the shared memory "
+                                  f"left ({free / 2**20:.1f} MB in {SHM_DIR}); give it more (a container's "
+                                  "--shm-size) or use --workers 0 to segment in threads")
             name = f"livedigits-{os.getpid()}-{next(self._serial)}"
             lane.block = SharedMemory(name=name, create=True, size=max(1, size))
         return lane.block
@@ -488,6 +496,16 @@ class SegmentWorkers:
                 block.unlink()
             except FileNotFoundError:
                 pass
+
+
+def shared_memory_free() -> int | None:
+    """Bytes left in the file system that holds shared memory (``SHM_DIR``), None where there is none to
+    ask (not Linux). A container's is often small (Docker's default: 64 MB)."""
+    try:
+        stat = os.statvfs(SHM_DIR)
+    except (AttributeError, OSError):
+        return None
+    return stat.f_bavail * stat.f_frsize
 
 
 def _ask_to_end(worker: _Worker) -> None:
