@@ -36,6 +36,7 @@ stay in the engine's process:
 from __future__ import annotations
 
 import dataclasses
+import io
 import itertools
 import logging
 import os
@@ -74,6 +75,8 @@ CLOSE_WAIT_S = 2.0
 POLL_S = 0.25
 #: The start method: a fresh interpreter per worker, safe with the classifier's threads in the parent.
 START_METHOD = "spawn"
+#: A candidate's crop (``Candidate.crop``): these travel back stacked in one array (:func:`_packed`).
+CROP_SHAPE = (28, 28)
 #: Where Linux keeps shared memory (a tmpfs): its free space is checked before a frame's block is made.
 SHM_DIR = "/dev/shm"
 
@@ -157,7 +160,7 @@ def _serve(lanes: list[tuple[str, Connection]], settings: WorkerSettings, parent
                     del labels[conn]
                     continue
                 try:
-                    conn.send(_segment_one(label, asked, settings, views, attached))
+                    conn.send(_packed(_segment_one(label, asked, settings, views, attached)))
                 except OSError:  # the engine's end is closed: it is gone, or giving this worker up
                     del labels[conn]
     finally:
@@ -189,6 +192,46 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
         except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its text
             exc = RuntimeError(f"{type(exc).__name__}: {exc}")
         return ("error", exc, text, time.process_time())
+
+
+class _CropPickler(pickle.Pickler):
+    """Pickles a reply with its 28x28 crops left out, gathered in ``crops`` (see :func:`_packed`)."""
+
+    def __init__(self, file) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.crops: list[np.ndarray] = []
+
+    def persistent_id(self, obj):
+        if type(obj) is np.ndarray and obj.shape == CROP_SHAPE and obj.dtype == np.float32:
+            self.crops.append(obj)
+            return len(self.crops) - 1
+        return None
+
+
+class _CropUnpickler(pickle.Unpickler):
+    def __init__(self, file, crops: np.ndarray) -> None:
+        super().__init__(file)
+        self.crops = crops
+
+    def persistent_load(self, pid):
+        return self.crops[pid]
+
+
+def _packed(reply: tuple) -> tuple[np.ndarray, bytes]:
+    """``reply`` as ``(crops, rest)``: its candidates' crops stacked in one array, and the rest pickled
+    with a place-holder for each. Unpickling one array and taking a view per crop is 2-3 times cheaper
+    than unpickling each crop (0.07 against 0.16-0.25 ms a frame of the realistic page, measured), and it
+    is done in the engine's process, whose time bounds the frame rate."""
+    body = io.BytesIO()
+    pickler = _CropPickler(body)
+    pickler.dump(reply)
+    crops = np.stack(pickler.crops) if pickler.crops else np.zeros((0, *CROP_SHAPE), np.float32)
+    return crops, body.getvalue()
+
+
+def _unpacked(crops: np.ndarray, body: bytes) -> tuple:
+    """The reply :func:`_packed` packed (each crop a view of ``crops``)."""
+    return _CropUnpickler(io.BytesIO(body), crops).load()
 
 
 def _detach(block: SharedMemory) -> None:
@@ -395,7 +438,7 @@ class SegmentWorkers:
             try:
                 ready = wait([conn, sentinel], POLL_S)
                 if conn in ready:
-                    return conn.recv()
+                    return _unpacked(*conn.recv())
             except (OSError, ValueError):  # its pipe closed under us: by close(), or after a restart
                 if self._closing.is_set():
                     raise WorkersClosed() from None
