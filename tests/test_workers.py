@@ -121,6 +121,25 @@ def test_workers_write_the_same_records_as_threads_and_leave_nothing_behind():
     assert ours == theirs
 
 
+def test_resized_frames_and_the_debug_mask_come_out_the_same_from_workers(classifier):
+    """The pumps resize before handing a frame over, and with ``keep_debug`` (--debug, --save-crops) the
+    ink mask comes back too: the results match the threads' ones."""
+    def run(workers):
+        seen = []
+        Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier, keep_debug=True), max_frames=6,
+               resize=(480, 360), workers=workers, draw=False,
+               on_result=lambda result, image, stats: seen.append(result)).run()
+        return {(r.source, r.frame.index): r for r in seen}
+
+    ours, theirs = run(2), run(0)
+    assert sorted(ours) == sorted(theirs) and len(ours) == 12
+    for key, result in ours.items():
+        assert result.frame.image.shape == (360, 480, 3) and result.mask is not None
+        assert (result.mask == theirs[key].mask).all()
+        assert [(d.box, d.digit) for d in result.detections] == [(d.box, d.digit) for d in theirs[key].detections]
+        assert len(result.candidates) == len(theirs[key].candidates)
+
+
 def test_stills_and_a_single_source_keep_the_threads(classifier):
     """Workers are for several live sources: a run of one source, or of still images, makes none."""
     one = Engine([open_source(DEMO)], Recognizer(classifier), max_frames=2, workers=2)
