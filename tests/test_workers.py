@@ -205,7 +205,10 @@ def test_a_worker_that_keeps_dying_ends_the_run_with_one_clear_error(classifier,
 
     def on_result(_result, _image, _stats):
         for pid in engine.segment_workers.pids():
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # reaped already, its successor not started yet
 
     engine = Engine([Camera(), Camera()], Recognizer(classifier), on_result=on_result, workers=1, draw=False)
     with pytest.raises(WorkerError, match=r"segmentation worker 0 \(fake camera, fake camera#2\) died 2 times "
