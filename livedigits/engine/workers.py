@@ -355,11 +355,13 @@ class SegmentWorkers:
                 with worker.lock:
                     if worker.failed is not None:
                         raise worker.failed
+                    if self._closing.is_set():
+                        raise WorkersClosed()
                     generation, conn, process = worker.generation, worker.conns[label], worker.process
                 try:
                     conn.send(asked)
                     reply = self._reply(worker, conn, process)
-                except (EOFError, OSError):
+                except (EOFError, OSError, ValueError):  # ValueError: its process object closed meanwhile
                     if self._closing.is_set():
                         raise WorkersClosed() from None
                     self._restart(worker, generation)  # then the frame is handed over again
