@@ -281,6 +281,8 @@ class _Lane:
         self.worker = worker
         self.block: SharedMemory | None = None
         self.lock = threading.Lock()
+        #: The frame in flight: since when (``time.monotonic()``), and to which process; None when none.
+        self.asked: tuple[float, object] | None = None
 
 
 class SegmentWorkers:
@@ -335,6 +337,7 @@ class SegmentWorkers:
             raise
         _log.debug("segmenting %d sources in %d worker processes (pids %s)", len(self._lanes), self.count,
                    ", ".join(map(str, self.pids())))
+        threading.Thread(target=self._watch, name="livedigits-segment-watchdog", daemon=True).start()
         return self
 
     def segment(self, label: str, frame: Frame):
@@ -358,14 +361,17 @@ class SegmentWorkers:
                     if self._closing.is_set():
                         raise WorkersClosed()
                     generation, conn, process = worker.generation, worker.conns[label], worker.process
+                lane.asked = (time.monotonic(), process)
                 try:
                     conn.send(asked)
-                    reply = self._reply(worker, conn, process)
+                    reply = self._reply(conn, process)
                 except (EOFError, OSError, ValueError):  # ValueError: its process object closed meanwhile
+                    lane.asked = None
                     if self._closing.is_set():
                         raise WorkersClosed() from None
                     self._restart(worker, generation)  # then the frame is handed over again
                     continue
+                lane.asked = None
                 break
         kind, payload, detail, cpu = reply
         worker.cpu = cpu
@@ -431,11 +437,10 @@ class SegmentWorkers:
                            "error is above); a script must start the engine under if __name__ == '__main__': to use "
                            "workers; --workers 0 segments in threads")
 
-    def _reply(self, worker: _Worker, conn: Connection, process) -> tuple:
-        """The worker's answer on ``conn``; EOFError when the worker died (or hung, and was killed for it),
-        WorkersClosed on close."""
+    def _reply(self, conn: Connection, process) -> tuple:
+        """The worker's answer on ``conn``; EOFError when the worker died (or hung, and was killed for it
+        by :meth:`_watch`), WorkersClosed on close."""
         sentinel = process.sentinel
-        deadline = time.monotonic() + STALL_S
         while True:
             try:
                 ready = wait([conn, sentinel], POLL_S)
@@ -449,10 +454,26 @@ class SegmentWorkers:
                 raise EOFError("the segmentation worker died")
             if self._closing.is_set():
                 raise WorkersClosed()
-            if time.monotonic() > deadline:
-                worker.stalled = True
-                process.kill()  # then it is restarted as a worker that died
-                raise EOFError("the segmentation worker hung")
+
+    def _watch(self) -> None:
+        """The watchdog: kill a worker that has not answered a frame within ``STALL_S``. Its source's thread
+        then finds it dead and restarts it. A thread of its own, because a worker stopped half-way through
+        its answer leaves that thread blocked in the middle of reading it."""
+        while not self._closing.wait(POLL_S):
+            now = time.monotonic()
+            for lane in self._lanes.values():
+                asked = lane.asked
+                if asked is None or now - asked[0] <= STALL_S:
+                    continue
+                worker, process = lane.worker, asked[1]
+                if not worker.lock.acquire(blocking=False):
+                    continue  # being restarted (or closed) already
+                try:
+                    if worker.process is process and process.exitcode is None:
+                        worker.stalled = True
+                        process.kill()
+                finally:
+                    worker.lock.release()
 
     def _restart(self, worker: _Worker, generation: int) -> None:
         """Start ``worker`` anew after it died (unless another of its sources did already), or fail it for
