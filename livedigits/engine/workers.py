@@ -301,6 +301,7 @@ class SegmentWorkers:
         self._workers = [_Worker(k, list(labels[k::count])) for k in range(count)]
         self._lanes = {label: _Lane(label, self._workers[k % count]) for k, label in enumerate(labels)}
         self._closing = threading.Event()
+        self._watchdog: threading.Thread | None = None
         self.restarts = 0
         #: Every worker process started, restarts included (their ids).
         self.started: list[int] = []
@@ -337,7 +338,8 @@ class SegmentWorkers:
             raise
         _log.debug("segmenting %d sources in %d worker processes (pids %s)", len(self._lanes), self.count,
                    ", ".join(map(str, self.pids())))
-        threading.Thread(target=self._watch, name="livedigits-segment-watchdog", daemon=True).start()
+        self._watchdog = threading.Thread(target=self._watch, name="livedigits-segment-watchdog", daemon=True)
+        self._watchdog.start()
         return self
 
     def segment(self, label: str, frame: Frame):
@@ -383,6 +385,8 @@ class SegmentWorkers:
         """End every worker (asked, then terminated, then killed) and unlink every block of shared
         memory. Idempotent; safe while other threads wait in :meth:`segment` (they get ``WorkersClosed``)."""
         self._closing.set()
+        if self._watchdog is not None:
+            self._watchdog.join()  # it wakes at least every POLL_S
         for worker in self._workers:  # all asked first: they end in parallel
             with worker.lock:
                 _ask_to_end(worker)
