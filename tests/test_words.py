@@ -79,6 +79,54 @@ def test_a_sign_is_no_letter_of_a_word():
     assert [d.digit for d in kept] == [3, 2]
 
 
+def test_a_sure_letter_makes_a_word_of_the_glyphs_read_unsurely_beside_it():
+    # A handwritten "done": d read as a 0, o as a 0, n surely no digit, e no digit at 0.6. One sure letter
+    # and one doubt: a word, all four glyphs (the d and the o too).
+    boxes = [Box(100, 80, 26, 60), Box(130, 112, 24, 28), Box(158, 112, 24, 28), Box(186, 112, 22, 28)]
+    done = _probs((0, 0.7), (0, 1.0), (NOT_A_DIGIT, 0.98), (NOT_A_DIGIT, 0.6))
+    assert word_glyphs(boxes, done, 0.6) == {0, 1, 2, 3}
+    # A number of four digits, one misread as surely no digit and one read unsurely as a digit: one letter
+    # is no word, the number stays.
+    number = [Box(100 + 30 * k, 100, 26, 40) for k in range(4)]
+    assert word_glyphs(number, _probs((1, 0.99), (NOT_A_DIGIT, 0.95), (8, 0.7), (3, 0.99)), 0.6) == set()
+
+
+def test_an_ascender_twice_and_more_the_height_of_its_letters_is_of_their_word():
+    # A handwritten "cold": c and o of x-height, l and d 2.3 times as tall (a handwriting font's ascenders);
+    # the classifier reads c 6, o 0, l 1 and d no digit. One run, one word: no "60", no "1".
+    boxes = [Box(100, 126, 22, 24), Box(126, 126, 20, 24), Box(150, 95, 10, 55), Box(164, 95, 24, 55)]
+    read = _probs((6, 0.9), (0, 1.0), (1, 1.0), (NOT_A_DIGIT, 0.97))
+    assert sorted(map(sorted, runs(boxes))) == [[0, 1, 2, 3]]
+    assert word_glyphs(boxes, read, 0.6) == {0, 1, 2, 3}
+
+
+def test_a_sign_or_a_blot_holds_a_word_together_and_is_neither_letter_nor_digit():
+    # A bold printed "Total": T surely no digit, o no digit, t read as a + (a sign), a a solid blot the
+    # segmentation turns away (``Segmentation.blots``), l a 1. Without the t and the a the l stands alone,
+    # a word's gap from the o, and reads 1.
+    crop = np.zeros((28, 28), np.float32)
+    glyphs = [Box(100, 100, 20, 30), Box(123, 108, 18, 22), Box(144, 102, 14, 28), Box(181, 100, 8, 30)]
+    blot = Box(161, 108, 17, 22)
+    candidates = [Candidate(b, crop) for b in glyphs]
+    probabilities = _probs((NOT_A_DIGIT, 0.99), (NOT_A_DIGIT, 0.95), (NOT_A_DIGIT, 0.6), (1, 0.99))
+    config = ReadingConfig(printed=False)
+    detections, rejected = decide_all(candidates, probabilities, config, context=False)
+    assert [d.digit for d in detections] == [1]
+    alone, _ = read_context(candidates, probabilities, detections, rejected, config, signs=[glyphs[2]])
+    assert [d.digit for d in alone] == [1], "the blot left out, the l is a glyph alone"
+    kept, rejected = read_context(candidates, probabilities, detections, rejected, config, signs=[glyphs[2]],
+                                  blots=[blot])
+    assert kept == []
+    assert glyphs[3] in rejected and blot not in rejected and glyphs[2] not in {d.box for d in kept}
+    # A sign between two digits makes no word of them ("8 +5"), however close.
+    eight_plus_five = [Box(100, 100, 26, 40), Box(132, 110, 20, 20), Box(158, 100, 26, 40)]
+    read = _probs((8, 0.99), (NOT_A_DIGIT, 1.0), (5, 0.99))
+    candidates = [Candidate(b, crop) for b in eight_plus_five]
+    detections, rejected = decide_all(candidates, read, config, context=False)
+    kept, _ = read_context(candidates, read, detections, rejected, config, signs=[eight_plus_five[1]])
+    assert [d.digit for d in kept] == [8, 5]
+
+
 def test_printed_digits_are_not_joined_with_handwritten_ones():
     printed = [Detection(Box(100 + 30 * k, 100, 24, 40), d, 0.99, printed=True) for k, d in enumerate((2, 0))]
     written = [Detection(Box(160 + 30 * k, 100, 24, 40), d, 0.99) for k, d in enumerate((1, 7))]

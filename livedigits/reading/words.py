@@ -40,9 +40,13 @@ class WordConfig:
     line_overlap: float = 0.5
     """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
     letter lies wholly within the height of a capital beside it)."""
-    max_height_ratio: float = 2.0
-    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6);
-    a digit that runs into a printed rule stands several times taller and joins nothing."""
+    max_height_ratio: float = 2.6
+    """... and when their heights are within this ratio: an ascender beside an x-height letter (1.6 in type,
+    up to 2.5 in the handwriting fonts of the generated pages, whose x-height is 0.4-0.6 of an ascender: at
+    2.0 "cold" was two runs, "co" and "ld", each read as a number); a digit that runs into a printed rule
+    stands several times taller and joins nothing. On 200 generated pages of handwritten words (seeds
+    0-199), 2.6 rather than 2.0 left out 50 more letters read as digits, and the same handwritten digits
+    on the tables, forms and printed pages."""
     min_space: float = 0.2
     space_ratio: float = 2.5
     """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
@@ -56,15 +60,20 @@ class WordConfig:
     """"On the baseline": its bottom within this share of that height of the run's lowest bottom."""
     letter_share: float = 0.3
     min_letters: int = 2
-    """A run with x-height letters is a word when at least ``letter_share`` of its glyphs, and at least
-    ``min_letters``, are letters (read as "not a digit" or of x-height): one digit misread as "not a
-    digit" makes no word of its number."""
+    """A run is a word when at least ``letter_share`` of its glyphs, and at least ``min_letters``, are
+    letters, and either some are x-height letters (letters here: read as "not a digit" or of x-height) or
+    one is read surely as "not a digit" (``sure_letter``; letters here: read as "not a digit", however
+    surely). One digit misread as "not a digit" makes no word of its number."""
     sure_letter: float = 0.9
-    sure_share: float = 0.5
-    """A run without x-height letters is a word when at least ``sure_share`` of its glyphs, and at least two,
-    are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
-    the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
-    digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
+    """A glyph read as "not a digit" at least this surely is a letter for sure (8 of 1,700 handwritten
+    digits were read so on the generated pages, 680 of 800 letters). What the classifier is unsure of (a
+    digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9: two such make no
+    word of a number, but beside a sure letter they are letters ("sum" read 5, 4 and a sure letter; "done"
+    a 0, a 7 and two letters, one sure). On the generated pages (seeds 0-199 of the rows words, boxes,
+    table and printed) this left out 160 more letters read as digits than the rule it replaced (half the
+    run, and two, read surely), for 3 handwritten digits; a run of two, one glyph a sure letter and the
+    other read as a digit, stays a number (on the tables such a pair was a digit beside a digit cut by a
+    rule a third as often as a printed word: 12 handwritten digits for 36 printed letters)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -73,6 +82,10 @@ class WordConfig:
     of 339 fields of digits; at 0.25, 105 fields of capitals; at 0.8 surely, 4 fields of digits; two glyphs
     at 0.7, 92 fields of capitals). A field's glyphs are not judged by their heights (x-height): each is
     written to its box, not to a line."""
+    field_doubt: float = 0.3
+    """... or when two of its glyphs are read as "not a digit" at least this likely, however unsurely: two
+    doubts in one field are a word's, a digit's box rarely holds them (on the same forms, 11 of 88 fields of
+    capitals with no sure letter, 1 of 351 fields of digits; at 0.2, 5 more handwritten digits lost)."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -151,21 +164,31 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.nd
 
 
 def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
-                config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = ()) -> set[int]:
+                config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = (), neutral: Iterable[int] = ()) -> set[int]:
     """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
     a word, every glyph of the word: those read as digits too. ``fields``: a form's printed fields
-    (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``)."""
+    (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``).
+    ``neutral``: indexes of glyphs that stand in the line but are judged neither letter nor digit (signs of
+    arithmetic): they hold a run together, and are never in the answer."""
     probabilities = np.asarray(probabilities)
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
     best = probabilities.argmax(axis=1)
+    neutral = set(neutral)
     letter = best == NOT_A_DIGIT
+    if neutral:
+        letter[list(neutral)] = False
     if not letter.any():
         return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     held = field_runs(boxes, fields)
     groups = with_fields(runs(boxes, config), held)
+    if neutral:
+        # A sign holds its run together (the t of "Total" is read as a +, its l would stand alone without
+        # it) but is judged neither letter nor digit: "8 +5" is the run 8, 5.
+        groups = [[k for k in run if k not in neutral] for run in groups]
+        held = [[k for k in run if k not in neutral] for run in held]
     for number, run in enumerate(groups):
         # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
         # glyph must read as a letter.
@@ -175,16 +198,18 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         count = int((letter[run] | small).sum())
         # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
         shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
-        # Or glyphs read surely as letters, half the run or more. Not any letter: what the classifier is
-        # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
+        # Or a glyph read surely as a letter, with letters enough beside it. Not any letter alone: what the
+        # classifier is unsure of (a digit touching its printed box, a blurred digit) reads as "not a
+        # digit" at 0.5-0.9.
         surely = int(sure[run].sum())
-        read = surely >= max(2, config.sure_share * len(run))
+        read = surely >= 1 and int(letter[run].sum()) >= max(config.min_letters, config.letter_share * len(run))
         if number >= len(groups) - len(held):
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
             # would find 6 more fields of capitals, and 2 of digits).
             shaped = False
             read |= surely >= max(1, config.field_share * len(run))
+            read |= int((probabilities[run, NOT_A_DIGIT] >= config.field_doubt).sum()) >= 2
         if shaped or read:
             out.update(run)
     return out
@@ -254,24 +279,30 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
 
 def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
                  rejected: list[Box], config, signs: Iterable[Box] = (),
-                 fields: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
+                 fields: Iterable[Box] = (), blots: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
     """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
     left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
     out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
     ``min_confidence``). ``signs``: boxes of candidates known to be signs of arithmetic: a + beside a 5 is
     no letter of a word, so signs take no part in the runs. ``fields``: a form's printed fields, each
-    read as one run (``Segmentation.fields``)."""
+    read as one run (``Segmentation.fields``). ``blots``: solid blots of ink (``Segmentation.blots``, the
+    filled bold letters of print), glyphs of their lines as the signs are, neither letter nor digit."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
-        keep = [k for k, c in enumerate(candidates) if c.box not in skip]
-        if len(keep) >= 2:
-            found = word_glyphs([candidates[k].box for k in keep], np.asarray(probabilities)[keep],
-                                config.min_confidence, fields=fields)
-            letters = {candidates[keep[i]].box for i in found}
-            if letters:
-                detections = [d for d in detections if d.box not in letters]
-                known = set(rejected)
-                rejected = rejected + [b for b in (candidates[keep[i]].box for i in sorted(found)) if b not in known]
+        boxes = [c.box for c in candidates]
+        probabilities = np.asarray(probabilities)
+        neutral = [k for k, b in enumerate(boxes) if b in skip]
+        blots = list(blots)
+        if blots and probabilities.ndim == 2:
+            neutral += range(len(boxes), len(boxes) + len(blots))
+            boxes += blots
+            probabilities = np.concatenate([probabilities, np.zeros((len(blots), probabilities.shape[1]), probabilities.dtype)])
+        found = word_glyphs(boxes, probabilities, config.min_confidence, fields=fields, neutral=neutral)
+        letters = {candidates[i].box for i in found}
+        if letters:
+            detections = [d for d in detections if d.box not in letters]
+            known = set(rejected)
+            rejected = rejected + [b for b in (candidates[i].box for i in sorted(found)) if b not in known]
     if (config.printed or config.handwriting_only) and detections:
         crops = {c.box: c.crop for c in candidates}
         if all(d.box in crops for d in detections):

@@ -509,6 +509,11 @@ def _keep(w: int, h: int, area: int, config: SegmentConfig) -> bool:
     return True
 
 
+def _solid(w: int, h: int, area: int, config: SegmentConfig) -> bool:
+    """A piece that ``_keep`` turns away as a solid blot (``blob_density``, ``blob_aspect``)."""
+    return area >= config.min_area and area > config.blob_density * w * h and w > config.blob_aspect * h
+
+
 #: A piece at least this share of the page's digit height is a whole digit, not a stroke of one: the
 #: halves of a 3 written in two strokes, the bar of a 7 or a 5 are each at most about 0.6 of it.
 WHOLE_DIGIT = 0.75
@@ -824,6 +829,10 @@ class Segmentation:
     """Candidates wider than ``max_aspect`` for their height (digits whose ink touches, or a word), also in
     ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), and
     then they are no mark (``recognizer.uncut_marks``), or leaves them out."""
+    blots: list[Box] = field(default_factory=list)
+    """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
+    the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
+    ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -957,7 +966,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
 
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
-    kept, marks = [], []
+    kept, marks, blots = [], [], []
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     for members in groups.values():
@@ -980,8 +989,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
             continue
         patch = _member_patch(mask, contours, members, box)
-        if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):
+        area = cv2.countNonZero(patch)
+        if _keep(bw, bh, area, config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
+        elif _solid(bw, bh, area, config):
+            blots.append(box)  # a bold printed letter, filled: no digit, but a glyph of its line
     if kept:
         # Ink is no paper, nor are the lines taken out of it, with their soft edges (a pixel either side).
         no_paper = mask
@@ -1031,7 +1043,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
-                        view, [to_source(*box) for box in fields], too_wide)
+                        view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots])
 
 
 #: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot
