@@ -40,13 +40,21 @@ class WordConfig:
     line_overlap: float = 0.5
     """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
     letter lies wholly within the height of a capital beside it)."""
-    max_height_ratio: float = 2.6
-    """... and when their heights are within this ratio: an ascender beside an x-height letter (1.6 in type,
-    up to 2.5 in the handwriting fonts of the generated pages, whose x-height is 0.4-0.6 of an ascender: at
-    2.0 "cold" was two runs, "co" and "ld", each read as a number); a digit that runs into a printed rule
-    stands several times taller and joins nothing. On 200 generated pages of handwritten words (seeds
-    0-199), 2.6 rather than 2.0 left out 50 more letters read as digits, and the same handwritten digits
-    on the tables, forms and printed pages."""
+    max_height_ratio: float = 2.0
+    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6 in
+    type); a digit that runs into a printed rule stands several times taller and joins nothing."""
+    ascender_ratio: float = 2.6
+    ascender_width: float = 0.8
+    ascender_flat: float = 1.2
+    """... or within ``ascender_ratio`` when the taller is at most ``ascender_width`` of its height wide and
+    the shorter at most ``ascender_flat`` of its height: an ascender rises above its letters, it does not
+    widen (h, l, d, k), and an x-height letter is about as wide as tall (a, c, e, n, o: 0.6-1.1), a dash
+    is flat. The handwriting fonts of the generated pages write an x-height of 0.4-0.6 of an ascender: at
+    2.0, "cold" was two runs, "co" and "ld", each read as a number. On the generated pages (seeds 0-199),
+    2.6 left out 48 more letters of the handwritten words and lost no handwritten digit of the tables,
+    forms, printed pages or ledgers; without the widths, a big letter written after a number on a ledger
+    ("508R", the R 78 px tall beside 30 px digits) or a dash written low beside a 1 (the dev photo of a
+    ledger) joined the number and made a word of it."""
     min_space: float = 0.2
     space_ratio: float = 2.5
     """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
@@ -65,6 +73,7 @@ class WordConfig:
     one is read surely as "not a digit" (``sure_letter``; letters here: read as "not a digit", however
     surely). One digit misread as "not a digit" makes no word of its number."""
     sure_letter: float = 0.9
+    sure_share: float = 0.5
     """A glyph read as "not a digit" at least this surely is a letter for sure (8 of 1,700 handwritten
     digits were read so on the generated pages, 680 of 800 letters). What the classifier is unsure of (a
     digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9: two such make no
@@ -105,7 +114,8 @@ def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = Tru
     ends: list[tuple] = []  # per run, its last glyph: x2, y, y2, w, h (plain numbers: this runs per frame)
     active: list[int] = []  # the runs a glyph further right may still continue
     gap_share, ratio, overlap_share = config.run_gap, config.max_height_ratio, config.line_overlap
-    reach = gap_share * ratio  # farthest a continuation can be, in its run's last glyph's heights
+    ascender, ascender_w = max(ratio, config.ascender_ratio), config.ascender_width
+    reach = gap_share * ascender  # farthest a continuation can be, in its run's last glyph's heights
     for k in order:
         b = boxes[k]
         bx, by, bw, bh = b.x, b.y, b.w, b.h
@@ -118,8 +128,12 @@ def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = Tru
             ax2, ay, ay2, aw, ah = ends[r]
             taller, shorter = (ah, bh) if ah >= bh else (bh, ah)
             gap = bx - ax2
-            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw) or taller > ratio * shorter:
+            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw):
                 continue
+            if taller > ratio * shorter:
+                tall_w, short_w = (aw, bw) if ah >= bh else (bw, aw)
+                if taller > ascender * shorter or tall_w > ascender_w * taller or short_w > config.ascender_flat * shorter:
+                    continue
             if (ay2 if ay2 < by2 else by2) - (ay if ay > by else by) < overlap_share * shorter:
                 continue
             if best < 0 or gap < best_gap:
@@ -168,8 +182,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
     a word, every glyph of the word: those read as digits too. ``fields``: a form's printed fields
     (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``).
-    ``neutral``: indexes of glyphs that stand in the line but are judged neither letter nor digit (signs of
-    arithmetic): they hold a run together, and are never in the answer."""
+    ``neutral``: indexes of glyphs that stand in the line but are judged neither letter nor digit (solid
+    blots, ``Segmentation.blots``): they hold a run together, and are never in the answer."""
     probabilities = np.asarray(probabilities)
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
@@ -185,8 +199,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     held = field_runs(boxes, fields)
     groups = with_fields(runs(boxes, config), held)
     if neutral:
-        # A sign holds its run together (the t of "Total" is read as a +, its l would stand alone without
-        # it) but is judged neither letter nor digit: "8 +5" is the run 8, 5.
+        # A blot holds its run together (the filled a of a bold "Total": its l would stand alone without
+        # it) but is judged neither letter nor digit.
         groups = [[k for k in run if k not in neutral] for run in groups]
         held = [[k for k in run if k not in neutral] for run in held]
     for number, run in enumerate(groups):
@@ -198,11 +212,15 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         count = int((letter[run] | small).sum())
         # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
         shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
-        # Or a glyph read surely as a letter, with letters enough beside it. Not any letter alone: what the
-        # classifier is unsure of (a digit touching its printed box, a blurred digit) reads as "not a
-        # digit" at 0.5-0.9.
+        # Or glyphs read surely as letters, half the run or more. Not any letter: what the classifier is
+        # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
-        read = surely >= 1 and int(letter[run].sum()) >= max(config.min_letters, config.letter_share * len(run))
+        read = surely >= max(2, config.sure_share * len(run))
+        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.letter_share * len(run)):
+            # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
+            # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
+            # ledger, its loops read as no digit, stands at one height).
+            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool)).any())
         if number >= len(groups) - len(held):
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
@@ -271,7 +289,8 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
     if not (probability >= PRINTED_LEVEL).any():
         return set()  # no run's mean can reach the level: handwriting alone costs no runs
     out: set[int] = set()
-    for run in runs(boxes, replace(config, run_gap=PRINTED_GAP), split=False):
+    # Digits have no ascenders: their runs keep to ``max_height_ratio``.
+    for run in runs(boxes, replace(config, run_gap=PRINTED_GAP, ascender_ratio=config.max_height_ratio), split=False):
         if float(np.mean(probability[run])) >= (PRINTED_LEVEL if len(run) > 1 else PRINTED_LONE):
             out.update(run)
     return out
@@ -289,20 +308,20 @@ def read_context(candidates: list[Candidate], probabilities: np.ndarray, detecti
     filled bold letters of print), glyphs of their lines as the signs are, neither letter nor digit."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
-        boxes = [c.box for c in candidates]
-        probabilities = np.asarray(probabilities)
-        neutral = [k for k, b in enumerate(boxes) if b in skip]
+        keep = [k for k, c in enumerate(candidates) if c.box not in skip]
+        boxes = [candidates[k].box for k in keep]
+        probabilities = np.asarray(probabilities)[keep]
         blots = list(blots)
         if blots and probabilities.ndim == 2:
-            neutral += range(len(boxes), len(boxes) + len(blots))
             boxes += blots
             probabilities = np.concatenate([probabilities, np.zeros((len(blots), probabilities.shape[1]), probabilities.dtype)])
-        found = word_glyphs(boxes, probabilities, config.min_confidence, fields=fields, neutral=neutral)
-        letters = {candidates[i].box for i in found}
+        found = word_glyphs(boxes, probabilities, config.min_confidence, fields=fields,
+                            neutral=range(len(keep), len(boxes)))
+        letters = {candidates[keep[i]].box for i in found}
         if letters:
             detections = [d for d in detections if d.box not in letters]
             known = set(rejected)
-            rejected = rejected + [b for b in (candidates[i].box for i in sorted(found)) if b not in known]
+            rejected = rejected + [b for b in (candidates[keep[i]].box for i in sorted(found)) if b not in known]
     if (config.printed or config.handwriting_only) and detections:
         crops = {c.box: c.crop for c in candidates}
         if all(d.box in crops for d in detections):
