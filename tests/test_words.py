@@ -226,6 +226,20 @@ def test_the_stress_pages_of_printed_words_read_no_words_and_mark_the_print(clas
     assert figures["digit_recall"] >= 0.97
 
 
+# Generated pages of handwritten words beside numbers (``livedigits stress --phenomenon words``) whose words
+# were read in part as digits before: seed 1 "done" (a 0, a sure letter and one in doubt) and "and", seed 37
+# "cold" (its l and d more than twice as tall as its c and o), seed 38 "seen" and "hot".
+@pytest.mark.parametrize("seed", [1, 37, 38])
+def test_a_generated_page_of_words_and_numbers_reads_every_digit_and_no_letter(seed):
+    from livedigits.bench.stress import pipeline_reader, score_scene
+    from livedigits.synth.stress import stress_scene
+
+    image, truth = stress_scene(seed, only=("words",))
+    counts = score_scene(pipeline_reader()(image), truth)
+    assert counts["found"] == counts["true_digits"], f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["on_letters"] == 0, f"{counts['on_letters']} letters read as digits"
+
+
 def test_the_command_marks_printed_digits_and_handwriting_only_leaves_them_out(tmp_path):
     import os
     import subprocess
