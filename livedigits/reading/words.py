@@ -51,10 +51,11 @@ class WordConfig:
     widen (h, l, d, k), and an x-height letter is about as wide as tall (a, c, e, n, o: 0.6-1.1), a dash
     is flat. The handwriting fonts of the generated pages write an x-height of 0.4-0.6 of an ascender: at
     2.0, "cold" was two runs, "co" and "ld", each read as a number. On the generated pages (seeds 0-199),
-    2.6 left out 48 more letters of the handwritten words and lost no handwritten digit of the tables,
-    forms, printed pages or ledgers; without the widths, a big letter written after a number on a ledger
-    ("508R", the R 78 px tall beside 30 px digits) or a dash written low beside a 1 (the dev photo of a
-    ledger) joined the number and made a word of it."""
+    2.6 left out 62 more letters read as digits (48 of the handwritten words) and lost 3 handwritten
+    digits (of 7,250 on the blurred, noisy pages of ``mixed``, a speck of noise beside a digit) and none
+    of the tables, forms, printed pages or ledgers; without the widths, a big letter written after a
+    number on a ledger ("508R", the R 78 px tall beside 30 px digits) or a dash written low beside a 1
+    (the dev photo of a ledger) joined the number and made a word of it."""
     min_space: float = 0.2
     space_ratio: float = 2.5
     """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
@@ -68,21 +69,25 @@ class WordConfig:
     """"On the baseline": its bottom within this share of that height of the run's lowest bottom."""
     letter_share: float = 0.3
     min_letters: int = 2
-    """A run is a word when at least ``letter_share`` of its glyphs, and at least ``min_letters``, are
-    letters, and either some are x-height letters (letters here: read as "not a digit" or of x-height) or
-    one is read surely as "not a digit" (``sure_letter``; letters here: read as "not a digit", however
-    surely). One digit misread as "not a digit" makes no word of its number."""
+    """A run with x-height letters is a word when at least ``letter_share`` of its glyphs, and at least
+    ``min_letters``, are letters (read as "not a digit" or of x-height): one digit misread as "not a
+    digit" makes no word of its number."""
     sure_letter: float = 0.9
     sure_share: float = 0.5
-    """A glyph read as "not a digit" at least this surely is a letter for sure (8 of 1,700 handwritten
-    digits were read so on the generated pages, 680 of 800 letters). What the classifier is unsure of (a
-    digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9: two such make no
-    word of a number, but beside a sure letter they are letters ("sum" read 5, 4 and a sure letter; "done"
-    a 0, a 7 and two letters, one sure). On the generated pages (seeds 0-199 of the rows words, boxes,
-    table and printed) this left out 160 more letters read as digits than the rule it replaced (half the
-    run, and two, read surely), for 3 handwritten digits; a run of two, one glyph a sure letter and the
-    other read as a digit, stays a number (on the tables such a pair was a digit beside a digit cut by a
-    rule a third as often as a printed word: 12 handwritten digits for 36 printed letters)."""
+    """A run without x-height letters is a word when at least ``sure_share`` of its glyphs, and at least two,
+    are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
+    the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
+    digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
+    doubt_share: float = 0.4
+    """... or when one glyph is read surely as "not a digit" and at least this share of its glyphs, and
+    ``min_letters``, are read as "not a digit" however unsurely, in a word's heights (some glyph of x-height
+    beside the run's tallest, whatever each was read as): "done" read as a 0, a 0, a sure letter and one
+    in doubt; "1000" on a ledger, its loops read as no digit, stands at one height and stays a number. On
+    the generated pages (seeds 0-199 of the rows words, boxes, table, printed, mixed and ledger) this left
+    out 134 more letters read as digits for 2 handwritten digits (blurred numbers of ``mixed``); at 0.3,
+    4 more digits lost and no more letters; without the heights,
+    a 1 beside the two loops of a ledger's "1000" read as no digit went with them (the dev photo of a
+    ledger)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -94,7 +99,8 @@ class WordConfig:
     field_doubt: float = 0.3
     """... or when two of its glyphs are read as "not a digit" at least this likely, however unsurely: two
     doubts in one field are a word's, a digit's box rarely holds them (on the same forms, 11 of 88 fields of
-    capitals with no sure letter, 1 of 351 fields of digits; at 0.2, 5 more handwritten digits lost)."""
+    capitals with no sure letter, 1 of 351 fields of digits: 30 capitals read as digits left out for 1
+    handwritten digit; at 0.2, 5 more handwritten digits lost)."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -216,7 +222,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
-        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.letter_share * len(run)):
+        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run)):
             # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
             # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
             # ledger, its loops read as no digit, stands at one height).
