@@ -88,18 +88,6 @@ def test_a_field_of_digits_stays_digits():
     assert word_glyphs(boxes, probabilities, 0.5, fields=[comb]) == set()
 
 
-def test_a_field_with_two_glyphs_in_doubt_is_a_word():
-    # "LIMA" in a comb: L read as no digit at 0.6, I a 1, M no digit at 0.45, A a 4 at 0.8. No
-    # capital reads surely as a letter, but two are in doubt: a name, not the number 1 (or 14).
-    boxes = _glyphs([110, 166, 222, 278])
-    probabilities = _probabilities([(NOT_A_DIGIT, 0.6), (1, 0.95), (NOT_A_DIGIT, 0.45), (4, 0.8)])
-    comb = Box(100, 92, 230, 56)
-    assert word_glyphs(boxes, probabilities, 0.5, fields=[comb]) == {0, 1, 2, 3}
-    # One glyph in doubt is a digit touching its box (test_a_field_of_digits_stays_digits).
-    probabilities = _probabilities([(2, 0.9), (1, 0.95), (NOT_A_DIGIT, 0.45), (4, 0.8)])
-    assert word_glyphs(boxes, probabilities, 0.5, fields=[comb]) == set()
-
-
 @pytest.fixture(scope="module")
 def read():
     return pipeline_reader()

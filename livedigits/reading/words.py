@@ -96,11 +96,6 @@ class WordConfig:
     of 339 fields of digits; at 0.25, 105 fields of capitals; at 0.8 surely, 4 fields of digits; two glyphs
     at 0.7, 92 fields of capitals). A field's glyphs are not judged by their heights (x-height): each is
     written to its box, not to a line."""
-    field_doubt: float = 0.3
-    """... or when two of its glyphs are read as "not a digit" at least this likely, however unsurely: two
-    doubts in one field are a word's, a digit's box rarely holds them (on the same forms, 11 of 88 fields of
-    capitals with no sure letter, 1 of 351 fields of digits: 30 capitals read as digits left out for 1
-    handwritten digit; at 0.2, 5 more handwritten digits lost)."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -233,7 +228,6 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # would find 6 more fields of capitals, and 2 of digits).
             shaped = False
             read |= surely >= max(1, config.field_share * len(run))
-            read |= int((probabilities[run, NOT_A_DIGIT] >= config.field_doubt).sum()) >= 2
         if shaped or read:
             out.update(run)
     return out
