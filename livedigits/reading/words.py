@@ -8,8 +8,10 @@ glyphs at letter spacing, closer than the space between words or numbers.
 * A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
   baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
   height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
-  surely as "not a digit". The whole run is a word then, its l's and o's with it: "Total" is no number
-  0 or 1. Signs of arithmetic take no part (``read_context(signs=...)``): a + beside a 5 is no letter.
+  surely as "not a digit", or one surely and others in doubt in a word's heights. The whole run is a
+  word then, its l's and o's with it: "Total" is no number 0 or 1. Signs of arithmetic take no part
+  (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
+  bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
   (``classify.printed``: straight strokes, exact curves, serifs, an upright axis), weighed over the whole
   run so that one plain handwritten 1 does not mark its number: ``Detection.printed``.
