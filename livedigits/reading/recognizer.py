@@ -16,7 +16,7 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfi
                                            weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
-from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
+from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.vision.view import ViewMemory
 from livedigits.types import Box, Candidate, Frame, FrameResult
@@ -24,6 +24,10 @@ from livedigits.types import Box, Candidate, Frame, FrameResult
 
 #: Every part of a split candidate must read as a digit at least this surely.
 SPLIT_CONFIDENCE = 0.9
+#: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
+#: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
+#: afresh every frame.
+SIGN_REUSE_SURE = 0.99
 
 
 def split_crops(found: Segmentation) -> list[Candidate]:
@@ -102,7 +106,16 @@ class _Stream:
     def __init__(self, reading_config: ReadingConfig, smooth: bool, reuse: ReuseConfig | None) -> None:
         self.tracker = Tracker(reading_config) if smooth else None
         self.reuse = ReuseCache(reuse) if smooth and reuse is not None else None
+        # The sign model's and the printed-digit model's readings of unchanged crops, kept as the digit
+        # classifier's are (the same test, caches of their own).
+        self.sign_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
+        self.printed_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
+
+    def reset_reuse(self) -> None:
+        for cache in (self.reuse, self.sign_reuse, self.printed_reuse):
+            if cache is not None:
+                cache.reset()
 
 
 class Recognizer:
@@ -205,8 +218,7 @@ class Recognizer:
             # A new still image (a folder, a slide show) is another page: nothing carries over.
             if stream.tracker is not None:
                 stream.tracker.reset()
-            if stream.reuse is not None:
-                stream.reuse.reset()
+            stream.reset_reuse()
             stream.last_file = frame.file
         return stream
 
@@ -255,6 +267,21 @@ class Recognizer:
             probabilities.append(part)
         return probabilities, classified, reused
 
+    @staticmethod
+    def _reusing(cache: ReuseCache | None):
+        """A function ``(predict, crops, boxes) -> readings`` that runs a per-crop model (the sign model, the
+        printed-digit model) through ``cache`` (``reuse.read_reusing``), or None where there is no cache
+        (stills, ``reuse=None``, ``smooth=False``). Its ``used`` says whether it ran this frame."""
+        if cache is None:
+            return None
+
+        def read(predict, crops, boxes, sure=None):
+            read.used = True
+            return read_reusing(cache, boxes, crops, predict, sure)
+
+        read.used = False
+        return read
+
     def _segment_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:  # one thread per core, made on the first batch of several frames
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
@@ -291,9 +318,12 @@ class Recognizer:
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = list(tracked.ids) if frame.file is None else None
         arithmetic = self.sign_classifier is not None
+        video = frame.file is None  # stills are read whole: no earlier reading stands for theirs
+        read_printed = self._reusing(stream.printed_reuse if video else None)
+        read_signs = None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
-                                          fields=found.fields)
+                                          fields=found.fields, read_printed=read_printed)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -302,12 +332,16 @@ class Recognizer:
             begun = time.perf_counter()
             before = detections
             possible: list = []
-            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
-                                                image=frame.image, image_scale=frame.scale, possible=possible)
+            read_signs = self._reusing(stream.sign_reuse if video else None)
+            signs, detections, doubts = find_signs(
+                found.signs, candidates, probabilities, detections, self.sign_classifier, image=frame.image,
+                image_scale=frame.scale, possible=possible,
+                read=None if read_signs is None else (lambda crops, boxes: read_signs(self.sign_classifier.predict, crops, boxes,
+                                                                                      SIGN_REUSE_SURE)))
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields)
+                                                signs=sign_boxes, fields=found.fields, read_printed=read_printed)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}
@@ -348,6 +382,9 @@ class Recognizer:
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + marks)
+        for cache, reading in ((stream.printed_reuse, read_printed), (stream.sign_reuse, read_signs)):
+            if cache is not None and (reading is None or not reading.used):
+                cache.reset()  # the model read nothing this frame: no anchor may stand for a later frame's crop
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms

@@ -29,11 +29,12 @@ percentile).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from livedigits.types import Candidate
+from livedigits.types import Box, Candidate
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,43 @@ _BLOCK = 4
 
 def box_corners(candidates: list[Candidate]) -> np.ndarray:
     """``(N, 4)`` int64 ``x, y, x2, y2`` of the candidates' boxes."""
-    corners = np.array([(c.box.x, c.box.y, c.box.w, c.box.h) for c in candidates], np.int64).reshape(len(candidates), 4)
+    return corners_of([c.box for c in candidates])
+
+
+def corners_of(boxes: Sequence[Box]) -> np.ndarray:
+    """``(N, 4)`` int64 ``x, y, x2, y2`` of ``boxes``."""
+    corners = np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.int64).reshape(len(boxes), 4)
     corners[:, 2:] += corners[:, :2]
     return corners
+
+
+def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.ndarray,
+                 predict: Callable[[np.ndarray], np.ndarray], sure: float | None = None) -> np.ndarray:
+    """``predict(crops)`` (one row, or one value, per 28x28 crop at ``boxes``) with the rows of the crops an
+    anchor of ``cache`` stands for taken from it, so that ``predict`` runs on the others only: the same
+    test as the digit classifier's (:meth:`ReuseCache.match`), for the other per-crop models of a video
+    frame (the sign model, the printed-digit model), each with a cache of its own. The frame's crops become
+    the anchors for the next one. ``cache`` None: ``predict(crops)``. ``sure``: an anchor stands for a crop
+    only where its reading's largest value reached this (a reading near a decision is made afresh)."""
+    crops = np.asarray(crops, np.float32)
+    if cache is None:
+        return predict(crops)
+    if not len(crops):
+        cache.reset()  # nothing read this frame: no anchor may stand for a later frame's crop
+        return predict(crops)
+    corners = corners_of(boxes)
+    anchors = cache.match(corners, crops)
+    if sure is not None:
+        anchors[(anchors >= 0) & ~(cache.readings(anchors).max(axis=1) >= sure)] = -1
+    wanted = crops[anchors < 0]
+    if len(wanted):
+        fresh = np.asarray(predict(wanted), np.float32)
+        shape = fresh.shape[1:]
+        fresh = fresh.reshape(len(wanted), -1)
+    else:  # every crop kept its anchor's reading: the anchors' rows give the shape
+        shape = cache.row_shape
+        fresh = np.zeros((0, int(np.prod(shape))), np.float32)
+    return cache.fill(corners, crops, anchors, fresh, fresh.shape[1], row_shape=shape)
 
 
 class ReuseCache:
@@ -85,6 +120,8 @@ class ReuseCache:
         self._crops = np.zeros((0, 28, 28), np.float32)
         self._probs: np.ndarray | None = None
         self._ages = np.zeros(0, np.int64)
+        #: The shape of one crop's reading (``read_reusing``: ``()`` for a model giving one value a crop).
+        self.row_shape: tuple = ()
 
     def __len__(self) -> int:
         return len(self._ages)
@@ -113,11 +150,20 @@ class ReuseCache:
         anchors[near[same]] = nearest[near[same]]
         return anchors
 
-    def fill(self, boxes: np.ndarray, crops: np.ndarray, anchors: np.ndarray, fresh: np.ndarray, classes: int) -> np.ndarray:
+    def readings(self, anchors: np.ndarray) -> np.ndarray:
+        """The anchors' readings ``(N, classes)``, one row per entry of ``anchors`` (a row of
+        :meth:`match`; -1 gives a row of zeros)."""
+        if self._probs is None:
+            return np.zeros((len(anchors), 1), np.float32)
+        return np.where((anchors >= 0)[:, None], self._probs[np.maximum(anchors, 0)], 0.0)
+
+    def fill(self, boxes: np.ndarray, crops: np.ndarray, anchors: np.ndarray, fresh: np.ndarray, classes: int,
+             row_shape: tuple | None = None) -> np.ndarray:
         """The frame's ``(N, classes)`` probabilities: ``fresh`` (the classifier's, for the crops where
         ``anchors`` is -1, in their order) and the anchors' for the others. The frame's crops become the
         anchors for the next frame: a reused crop keeps its anchor (box, crop, reading, one frame older),
-        a freshly read one is a new anchor."""
+        a freshly read one is a new anchor. ``row_shape``: the shape each row is given back in (default
+        ``(classes,)``)."""
         count = len(boxes)
         read = anchors < 0
         reused = ~read
@@ -133,4 +179,7 @@ class ReuseCache:
             new_crops[reused] = self._crops[anchors[reused]]
             ages[reused] = self._ages[anchors[reused]] + 1
         self._boxes, self._crops, self._probs, self._ages = new_boxes, new_crops, probs.copy(), ages
-        return probs
+        if row_shape is None:
+            return probs
+        self.row_shape = tuple(row_shape)
+        return probs.reshape((count,) + self.row_shape)

@@ -136,7 +136,7 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
                image: np.ndarray | None = None, image_scale: int = 1,
-               possible: list | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
+               possible: list | None = None, read=None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
@@ -147,7 +147,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional);
     ``image_scale``: how many times smaller than the boxes' pixels it is (``Frame.scale``);
     ``possible``: a list that receives the suspect digits that may be signs (``SignConfig.maybe_confidence``)
-    as signs, their digit among their alternatives; they stay digits in what is returned.
+    as signs, their digit among their alternatives; they stay digits in what is returned. ``read``: a
+    function ``(crops, boxes) -> probabilities`` that stands in for ``classifier.predict(crops)`` (the
+    recognizer's, which keeps an earlier frame's reading of an unchanged crop on video), or None.
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -188,7 +190,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
     doubts: list[Box] = []
     if crops:
-        probs = classifier.predict(np.stack(crops))
+        batch = np.stack(crops)
+        if read is None:
+            probs = classifier.predict(batch)
+        else:
+            probs = read(batch, [c.box for c, _ in compact] + [d.box for _, d in suspects])
         classes = classifier.classes
         digit_class = classes.index("digit")
         sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
