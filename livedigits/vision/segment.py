@@ -645,18 +645,21 @@ def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], conf
     return owner
 
 
-def _surrounded_by_paper(box: tuple, inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> bool:
-    """Writing has paper all around it; the page's own edge has the table on one side. Look a little
-    beyond each side of the box in the (shrunk) paper region; beyond the frame's edge nothing is known,
-    so a side there passes (a digit that fills the view)."""
-    x, y, w, h = box
-    margin = max(2.0, config.paper_margin * h)
+def _surrounded_all(boxes: list[tuple], inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> list[bool]:
+    """Writing has paper all around it; the page's own edge has the table on one side. For each box, look a
+    little beyond each side in the (shrunk) paper region ``inside``; beyond the frame's edge nothing is
+    known, so a side there passes (a digit that fills the view). Every box at once: a frame's 30-40."""
+    if not boxes:
+        return []
+    x, y, w, h = np.array(boxes, np.int64).reshape(-1, 4).T
+    margin = np.maximum(2.0, config.paper_margin * h)
     cx, cy = x + w / 2.0, y + h / 2.0
-    for px, py in ((x - margin, cy), (x + w + margin, cy), (cx, y - margin), (cx, y + h + margin)):
-        sx, sy = int(px * scale_x), int(py * scale_y)
-        if 0 <= sx < inside.shape[1] and 0 <= sy < inside.shape[0] and not inside[sy, sx]:
-            return False
-    return True
+    px = np.stack([x - margin, (x + w) + margin, cx, cx], 1)
+    py = np.stack([cy, cy, y - margin, (y + h) + margin], 1)
+    sx, sy = (px * scale_x).astype(np.int64), (py * scale_y).astype(np.int64)
+    there = (sx >= 0) & (sx < inside.shape[1]) & (sy >= 0) & (sy < inside.shape[0])
+    paper = inside[np.where(there, sy, 0), np.where(there, sx, 0)] != 0
+    return (~(there & ~paper).any(axis=1)).tolist()
 
 
 def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, config: SegmentConfig) -> bool:
@@ -968,8 +971,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     kept, marks = [], []
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
-    for members in groups.values():
-        box = _union(box_list, members)
+    united = [_union(box_list, members) for members in groups.values()]
+    surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
+    for members, box, paper_around in zip(groups.values(), united, surrounded):
         x, y, bw, bh = box
         if bw > config.max_aspect * bh:
             if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
@@ -985,7 +989,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             if signs and bh < config.min_height:
                 sign_pieces.append((box, members))
             continue
-        if not _surrounded_by_paper(box, inside, scale_x, scale_y, config):
+        if not paper_around:
             continue
         patch = _member_patch(mask, contours, members, box)
         if _keep(bw, bh, cv2.countNonZero(patch), config) and _grazes_border(patch, box, w, h, config):

@@ -114,6 +114,21 @@ class _Digits:
         self.cy = boxes[:, 1] + boxes[:, 3] / 2
         self.h = boxes[:, 3]
 
+    def heights_near(self, boxes: list[Box], reach: float, reach_x: float, skips: list[int]) -> list[float | None]:
+        """:meth:`height_near` of each box, the digit ``skips[k]`` left out for ``boxes[k]``: all in one pass
+        over the digits (the same numbers, element by element)."""
+        if not boxes:
+            return []
+        centres = np.array([b.center for b in boxes], np.float64).reshape(-1, 2)
+        dx = np.abs(self.cx[None, :] - centres[:, :1])
+        dy = np.abs(self.cy[None, :] - centres[:, 1:])
+        near = (dy <= reach * self.h[None, :]) & (dx <= reach_x * self.h[None, :])
+        near[np.arange(len(boxes)), skips] = False
+        cost = np.where(near, dx + 3 * dy, np.inf)
+        best = np.argmin(cost, axis=1)
+        found = near.any(axis=1)
+        return [float(self.h[b]) if f else None for b, f in zip(best.tolist(), found.tolist())]
+
     def height_near(self, box: Box, reach: float, reach_x: float, skip: int | None = None) -> float | None:
         """The height of the nearest digit whose line ``box`` stands on (within ``reach`` of its height
         above or below, ``reach_x`` to its side), or None; ``skip``: the index of a digit to leave out."""
@@ -225,9 +240,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
-        for (index, det), p in zip(suspects, probs[len(compact):]):
+        heights = near.heights_near([d.box for _, d in suspects], config.reach, config.reach_x, [i for i, _ in suspects])
+        for (index, det), p, height in zip(suspects, probs[len(compact):], heights):
             k = max(sign_ids, key=lambda j: p[j])
-            height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
             if height is None:
                 continue
             char = classes[k]
