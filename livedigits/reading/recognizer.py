@@ -366,7 +366,8 @@ class Recognizer:
             # fair chance of no digit (a wrong verdict they would make right is not given).
             reported = {d.box for d in detections} | unsure
             probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
-            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, probs) if c.box in reported}
+            rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
+            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
             expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                            alternatives, doubts, ink)
