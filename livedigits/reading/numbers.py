@@ -91,13 +91,12 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
                track_ids: list[int] | None = None, context: bool = True,
-               fields: list[Box] | tuple = (), read_printed=None) -> tuple[list[Detection], list[Box]]:
+               fields: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
     digit in a word, printed digits marked); False leaves that to the caller, who may know the signs.
-    ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there.
-    ``read_printed``: ``read_context``'s."""
+    ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -108,8 +107,7 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
             track_id = None if track_ids is None else int(track_ids[k])
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     if context:
-        detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields,
-                                            read_printed=read_printed)
+        detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields)
     return detections, rejected
 
 

@@ -106,14 +106,13 @@ class _Stream:
     def __init__(self, reading_config: ReadingConfig, smooth: bool, reuse: ReuseConfig | None) -> None:
         self.tracker = Tracker(reading_config) if smooth else None
         self.reuse = ReuseCache(reuse) if smooth and reuse is not None else None
-        # The sign model's and the printed-digit model's readings of unchanged crops, kept as the digit
-        # classifier's are (the same test, caches of their own).
+        # The sign model's readings of unchanged crops, kept as the digit classifier's are (the same test,
+        # a cache of its own).
         self.sign_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
-        self.printed_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
 
     def reset_reuse(self) -> None:
-        for cache in (self.reuse, self.sign_reuse, self.printed_reuse):
+        for cache in (self.reuse, self.sign_reuse):
             if cache is not None:
                 cache.reset()
 
@@ -269,9 +268,9 @@ class Recognizer:
 
     @staticmethod
     def _reusing(cache: ReuseCache | None):
-        """A function ``(predict, crops, boxes) -> readings`` that runs a per-crop model (the sign model, the
-        printed-digit model) through ``cache`` (``reuse.read_reusing``), or None where there is no cache
-        (stills, ``reuse=None``, ``smooth=False``). Its ``used`` says whether it ran this frame."""
+        """A function ``(predict, crops, boxes, sure) -> readings`` that runs a per-crop model (the sign model)
+        through ``cache`` (``reuse.read_reusing``), or None where there is no cache (stills, ``reuse=None``,
+        ``smooth=False``). Its ``used`` says whether it ran this frame."""
         if cache is None:
             return None
 
@@ -319,11 +318,10 @@ class Recognizer:
             track_ids = list(tracked.ids) if frame.file is None else None
         arithmetic = self.sign_classifier is not None
         video = frame.file is None  # stills are read whole: no earlier reading stands for theirs
-        read_printed = self._reusing(stream.printed_reuse if video else None)
         read_signs = None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
-                                          fields=found.fields, read_printed=read_printed)
+                                          fields=found.fields)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -341,7 +339,7 @@ class Recognizer:
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields, read_printed=read_printed)
+                                                signs=sign_boxes, fields=found.fields)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}
@@ -383,9 +381,8 @@ class Recognizer:
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + marks)
-        for cache, reading in ((stream.printed_reuse, read_printed), (stream.sign_reuse, read_signs)):
-            if cache is not None and (reading is None or not reading.used):
-                cache.reset()  # the model read nothing this frame: no anchor may stand for a later frame's crop
+        if stream.sign_reuse is not None and (read_signs is None or not read_signs.used):
+            stream.sign_reuse.reset()  # the model read nothing this frame: no anchor may stand for a later frame's crop
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms

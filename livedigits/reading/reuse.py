@@ -78,12 +78,12 @@ def corners_of(boxes: Sequence[Box]) -> np.ndarray:
 
 def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.ndarray,
                  predict: Callable[[np.ndarray], np.ndarray], sure: float | None = None) -> np.ndarray:
-    """``predict(crops)`` (one row, or one value, per 28x28 crop at ``boxes``) with the rows of the crops an
+    """``predict(crops)`` (one row of probabilities per 28x28 crop at ``boxes``) with the rows of the crops an
     anchor of ``cache`` stands for taken from it, so that ``predict`` runs on the others only: the same
-    test as the digit classifier's (:meth:`ReuseCache.match`), for the other per-crop models of a video
-    frame (the sign model, the printed-digit model), each with a cache of its own. The frame's crops become
-    the anchors for the next one. ``cache`` None: ``predict(crops)``. ``sure``: an anchor stands for a crop
-    only where its reading's largest value reached this (a reading near a decision is made afresh)."""
+    test as the digit classifier's (:meth:`ReuseCache.match`), for another per-crop model of a video frame
+    (the sign model), with a cache of its own. The frame's crops become the anchors for the next one.
+    ``cache`` None: ``predict(crops)``. ``sure``: an anchor stands for a crop only where its reading's
+    largest value reached this (a reading near a decision is made afresh)."""
     crops = np.asarray(crops, np.float32)
     if cache is None:
         return predict(crops)
@@ -97,12 +97,9 @@ def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.nda
     wanted = crops[anchors < 0]
     if len(wanted):
         fresh = np.asarray(predict(wanted), np.float32)
-        shape = fresh.shape[1:]
-        fresh = fresh.reshape(len(wanted), -1)
-    else:  # every crop kept its anchor's reading: the anchors' rows give the shape
-        shape = cache.row_shape
-        fresh = np.zeros((0, int(np.prod(shape))), np.float32)
-    return cache.fill(corners, crops, anchors, fresh, fresh.shape[1], row_shape=shape)
+    else:  # every crop kept its anchor's reading
+        fresh = np.zeros((0, cache.readings(anchors).shape[1]), np.float32)
+    return cache.fill(corners, crops, anchors, fresh, fresh.shape[1])
 
 
 class ReuseCache:
@@ -120,8 +117,6 @@ class ReuseCache:
         self._crops = np.zeros((0, 28, 28), np.float32)
         self._probs: np.ndarray | None = None
         self._ages = np.zeros(0, np.int64)
-        #: The shape of one crop's reading (``read_reusing``: ``()`` for a model giving one value a crop).
-        self.row_shape: tuple = ()
 
     def __len__(self) -> int:
         return len(self._ages)
@@ -153,17 +148,15 @@ class ReuseCache:
     def readings(self, anchors: np.ndarray) -> np.ndarray:
         """The anchors' readings ``(N, classes)``, one row per entry of ``anchors`` (a row of
         :meth:`match`; -1 gives a row of zeros)."""
-        if self._probs is None:
-            return np.zeros((len(anchors), 1), np.float32)
+        if self._probs is None or not len(self._probs):
+            return np.zeros((len(anchors), 1 if self._probs is None else self._probs.shape[1]), np.float32)
         return np.where((anchors >= 0)[:, None], self._probs[np.maximum(anchors, 0)], 0.0)
 
-    def fill(self, boxes: np.ndarray, crops: np.ndarray, anchors: np.ndarray, fresh: np.ndarray, classes: int,
-             row_shape: tuple | None = None) -> np.ndarray:
+    def fill(self, boxes: np.ndarray, crops: np.ndarray, anchors: np.ndarray, fresh: np.ndarray, classes: int) -> np.ndarray:
         """The frame's ``(N, classes)`` probabilities: ``fresh`` (the classifier's, for the crops where
         ``anchors`` is -1, in their order) and the anchors' for the others. The frame's crops become the
         anchors for the next frame: a reused crop keeps its anchor (box, crop, reading, one frame older),
-        a freshly read one is a new anchor. ``row_shape``: the shape each row is given back in (default
-        ``(classes,)``)."""
+        a freshly read one is a new anchor."""
         count = len(boxes)
         read = anchors < 0
         reused = ~read
@@ -179,7 +172,4 @@ class ReuseCache:
             new_crops[reused] = self._crops[anchors[reused]]
             ages[reused] = self._ages[anchors[reused]] + 1
         self._boxes, self._crops, self._probs, self._ages = new_boxes, new_crops, probs.copy(), ages
-        if row_shape is None:
-            return probs
-        self.row_shape = tuple(row_shape)
-        return probs.reshape((count,) + self.row_shape)
+        return probs

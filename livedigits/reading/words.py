@@ -229,13 +229,11 @@ PRINTED_LONE = 0.9
 PRINTED_GAP = 1.0
 
 
-def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEFAULT_WORDS, read=None) -> set[int]:
+def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEFAULT_WORDS) -> set[int]:
     """Indexes of the digits (``boxes`` and their (N, 28, 28) ``crops``, the detections of a frame) that
     are printed: runs of digits whose mean probability of type (``classify.printed``) reaches
     ``PRINTED_LEVEL`` (``PRINTED_LONE`` for a digit alone). ``model``: the printed-digit model (the
-    shipped one by default; none shipped: nothing is printed). ``read``: a function ``(probability, crops,
-    boxes) -> probabilities`` that stands in for ``model.probability(crops)`` (the recognizer's, which keeps
-    an earlier frame's reading of an unchanged crop on video), or None."""
+    shipped one by default; none shipped: nothing is printed)."""
     if not len(boxes):
         return set()
     if model is None:
@@ -244,7 +242,7 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
         model = default_printed_model()
         if model is None:
             return set()
-    probability = model.probability(np.asarray(crops)) if read is None else read(model.probability, crops, boxes)
+    probability = model.probability(np.asarray(crops))
     if not (probability >= PRINTED_LEVEL).any():
         return set()  # no run's mean can reach the level: handwriting alone costs no runs
     out: set[int] = set()
@@ -256,13 +254,13 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
 
 def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
                  rejected: list[Box], config, signs: Iterable[Box] = (),
-                 fields: Iterable[Box] = (), read_printed=None) -> tuple[list[Detection], list[Box]]:
+                 fields: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
     """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
     left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
     out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
     ``min_confidence``). ``signs``: boxes of candidates known to be signs of arithmetic: a + beside a 5 is
     no letter of a word, so signs take no part in the runs. ``fields``: a form's printed fields, each
-    read as one run (``Segmentation.fields``). ``read_printed``: ``printed_digits``' ``read``."""
+    read as one run (``Segmentation.fields``)."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
         keep = [k for k, c in enumerate(candidates) if c.box not in skip]
@@ -277,7 +275,7 @@ def read_context(candidates: list[Candidate], probabilities: np.ndarray, detecti
     if (config.printed or config.handwriting_only) and detections:
         crops = {c.box: c.crop for c in candidates}
         if all(d.box in crops for d in detections):
-            marked = printed_digits([d.box for d in detections], [crops[d.box] for d in detections], read=read_printed)
+            marked = printed_digits([d.box for d in detections], [crops[d.box] for d in detections])
             detections = [replace(d, printed=True) if n in marked else d for n, d in enumerate(detections)]
             if config.handwriting_only:
                 detections = [d for d in detections if not d.printed]
