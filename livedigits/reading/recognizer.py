@@ -267,14 +267,14 @@ class Recognizer:
         return probabilities, classified, reused
 
     @staticmethod
-    def _reusing(cache: ReuseCache | None):
-        """A function ``(predict, crops, boxes, sure) -> readings`` that runs a per-crop model (the sign model)
-        through ``cache`` (``reuse.read_reusing``), or None where there is no cache (stills, ``reuse=None``,
-        ``smooth=False``). Its ``used`` says whether it ran this frame."""
+    def _reusing(cache: ReuseCache | None, predict, sure: float | None = None):
+        """A function ``(crops, boxes) -> readings`` that stands in for ``predict(crops)`` (a per-crop model:
+        the sign model) through ``cache`` (``reuse.read_reusing``), or None where there is no cache (stills,
+        ``reuse=None``, ``smooth=False``). Its ``used`` says whether it ran this frame."""
         if cache is None:
             return None
 
-        def read(predict, crops, boxes, sure=None):
+        def read(crops, boxes):
             read.used = True
             return read_reusing(cache, boxes, crops, predict, sure)
 
@@ -330,12 +330,10 @@ class Recognizer:
             begun = time.perf_counter()
             before = detections
             possible: list = []
-            read_signs = self._reusing(stream.sign_reuse if video else None)
-            signs, detections, doubts = find_signs(
-                found.signs, candidates, probabilities, detections, self.sign_classifier, image=frame.image,
-                image_scale=frame.scale, possible=possible,
-                read=None if read_signs is None else (lambda crops, boxes: read_signs(self.sign_classifier.predict, crops, boxes,
-                                                                                      SIGN_REUSE_SURE)))
+            read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
+            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
+                                                   image=frame.image, image_scale=frame.scale, possible=possible,
+                                                   read=read_signs)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
