@@ -93,10 +93,12 @@ class ExpressionConfig:
     right_confidence: float = 0.3
     """An equation whose reading is right is ``right`` with every symbol read at least this surely (below
     ``min_confidence`` it is right only in that reading; the structure decides between readings) ..."""
-    sign_right_confidence: float = 0.1
-    """As ``right_confidence``, for a sign: a small x or + the sign classifier half takes for a mark (a
-    possible sign, ``SignConfig.weak_sign``) makes an equation right only in that reading, for read
-    otherwise it is no sum at all or a wrong one."""
+    sign_right_confidence: float = 0.3
+    """As ``right_confidence``, for a sign ..."""
+    possible_right_confidence: float = 0.1
+    """... and for one in the reading with possible signs (``with_possible_signs``): a small x or + the sign
+    classifier half takes for a mark (``SignConfig.weak_sign``) makes an equation right only in that
+    reading, for read otherwise it is no sum at all or a wrong one."""
     weak_digit: float = 0.35
     """A piece the digit model reads as a digit too unsurely to report, and no sign, stands in a sum as its
     likeliest digit when that has at least this probability (the sum is unsure unless its structure
