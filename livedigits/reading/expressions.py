@@ -437,11 +437,14 @@ def weak_digits(candidates, probabilities, doubts, reported, level: float) -> li
 def digit_alternatives(probs, level: float) -> tuple[tuple[str, float], ...]:
     """The other readings of a digit given at least ``level``, with their probabilities: the other digits,
     and ``?`` for "no digit" (``probs``: the digit model's 11 outputs)."""
-    probs = np.asarray(probs, np.float64)
-    top = int(np.argmax(probs[:10]))
-    out = [(str(k), float(probs[k])) for k in range(10) if k != top and probs[k] >= level]
+    # Plain floats (the same float64 values): this runs for every digit of every frame. A list is taken as
+    # such (the recognizer converts a frame's rows at once).
+    if not isinstance(probs, list):
+        probs = np.asarray(probs, np.float64).tolist()
+    top = max(range(10), key=probs.__getitem__)  # the first of equal maxima, as np.argmax
+    out = [(str(k), probs[k]) for k in range(10) if k != top and probs[k] >= level]
     if len(probs) > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= level:
-        out.append(("?", float(probs[NOT_A_DIGIT])))
+        out.append(("?", probs[NOT_A_DIGIT]))
     return tuple(out)
 
 
