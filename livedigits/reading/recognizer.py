@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -375,8 +375,11 @@ class Recognizer:
                 # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
                 # signs, where the digits make no sum and the signs make an equation.
                 maybe = {s.box for s in possible}
+                # A possible sign the equation decides may be read less surely than the others (see
+                # ExpressionConfig.possible_right_confidence).
+                config = replace(self.expression_config, sign_right_confidence=self.expression_config.possible_right_confidence)
                 other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                         self.expression_config, alternatives, doubts, ink)
+                                         config, alternatives, doubts, ink)
                 expressions = with_possible_signs(expressions, other, possible)
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3

@@ -93,9 +93,24 @@ class SignConfig:
     a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
     leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
     maybe_tall: float = 1.0
-    weak_sign: float = 0.25
+    weak_sign: float = 0.1
     """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
     ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
+    thick_dash: float = 0.35
+    """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
+    the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
+    rising to the right is a slash written low and long (a pen's slash of a held-out writer lies at 25-35
+    degrees), ``/``."""
+    slash_line: float = 0.8
+    """... a single stroke: this share of its ink's spread lies along its main axis (a straight stroke 0.95
+    and more; a word, a scrawl or a digit far less)."""
+    lost_bar_gap: float = 0.9
+    """A fraction's bar lost with a ruled line (the bars of a row of fractions line up into a thread the line
+    search takes out): two digits stacked with at most this many digit heights between them and no dash
+    there are looked at in the image for a bar across both, ..."""
+    lost_bar_contrast: float = 0.5
+    """... a band of rows at least this share of the digits' ink darkness across the digits' span, and
+    that much darker than just beside its ends (a ruled line is as dark there: it is no bar)."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -178,7 +193,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if height is None:
             continue
         if _flat(piece.box, config):
-            if piece.box.w >= config.min_dash * height:
+            if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
+                signs.append(Sign("/", piece.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+            elif piece.box.w >= config.min_dash * height:
                 dashes.append(piece.box)
         elif max(piece.box.w, piece.box.h) >= config.min_sign * height:
             compact.append((piece, height))
@@ -193,7 +210,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if height is None:
                 continue
             if _flat(candidate.box, config):
-                dashes.append(candidate.box)
+                if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
+                    signs.append(Sign("/", candidate.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+                else:
+                    dashes.append(candidate.box)
             else:
                 compact.append((candidate, height))
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
@@ -283,8 +303,76 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 possible.append(sign)  # the structure of the sum may still take it
     if turned:
         detections = [d for d in detections if d.box not in turned]
+    if image is not None:
+        dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
     signs.extend(_group_dashes(dashes, dots, detections, config, image, image_scale))
     return signs, detections, doubts
+
+
+def _rising_stroke(crop: np.ndarray, config: SignConfig) -> bool:
+    """Is the ink of a crop one straight stroke rising to the right (``SignConfig.slash_line``)? Its
+    pixels' spread, weighted by their ink: the main axis holds nearly all of it, and x grows as y falls."""
+    ys, xs = np.nonzero(crop > 0.2)
+    if len(xs) < 5:
+        return False
+    weights = crop[ys, xs].astype(np.float64)
+    cov = np.cov(np.stack([xs, ys]).astype(np.float64), aweights=weights)
+    spread = np.linalg.eigvalsh(cov)
+    return bool(cov[0, 1] < 0 and spread[-1] >= config.slash_line * max(float(spread.sum()), 1e-9))
+
+
+def _lost_fraction_bars(detections: list[Detection], dashes: list[Box], image: np.ndarray, config: SignConfig,
+                        scale: int = 1) -> list[Box]:
+    """The bars of stacked fractions that the segmentation lost (``SignConfig.lost_bar_gap``), found in the
+    image between two digits written one above the other: each as the box of its dark band."""
+    if len(detections) < 2:
+        return []
+    b = np.array([d.box.as_list() for d in detections], np.float64)
+    x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    x2, y2 = x + w, y + h
+    overlap = np.minimum(x2[:, None], x2[None]) - np.maximum(x[:, None], x[None])
+    gap = y[None] - y2[:, None]  # [i, j]: from the bottom of i down to the top of j
+    tall = np.maximum(h[:, None], h[None])
+    pairs = np.argwhere((overlap >= 0.5 * np.minimum(w[:, None], w[None])) & (gap > 0) & (gap <= config.lost_bar_gap * tall)
+                        & (np.maximum(h[:, None], h[None]) <= 1.5 * np.minimum(h[:, None], h[None])))
+    out: list[Box] = []
+    H, W = image.shape[0] * scale, image.shape[1] * scale
+    for i, j in pairs.tolist():
+        # The digits' boxes may hold what the line search left of the bar: the band looked at reaches into
+        # them, and the bar must then stick out past both digits (a digit's own flat stroke does not).
+        top, bottom = int(y2[i] - 0.3 * h[i]), int(y[j] + 0.3 * h[j])
+        x0, x1 = int(min(x[i], x[j])), int(max(x2[i], x2[j]))
+        if any(max(d.x, x0) < min(d.x2, x1) and y2[i] <= d.center[1] <= y[j] for d in dashes + out):
+            continue  # a dash is there already
+        side = max(2, int(0.5 * tall[i, j]))
+        if x0 - side < 0 or x1 + side > W:
+            continue
+        region = _source_region(image, int(y[i]), min(H, int(y2[j])), x0 - side, x1 + side, scale)
+        if region.size == 0:
+            continue
+        if region.ndim == 3:
+            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+        dark = float(np.percentile(region, 90)) - region.astype(np.float32)
+        ink = float(np.percentile(dark[: int(0.6 * h[i]), side: side + x1 - x0], 98))
+        if ink <= 8:
+            continue
+        band = dark[top - int(y[i]): bottom - int(y[i])]
+        inside = band[:, side: side + x1 - x0].mean(axis=1)
+        outside = np.concatenate([band[:, : side // 2], band[:, -(side // 2):]], axis=1).mean(axis=1)
+        strong = np.flatnonzero((inside >= config.lost_bar_contrast * ink)
+                                & (inside - outside >= config.lost_bar_contrast * ink))
+        # Each run of strong rows thin enough for a bar (a digit's flat stroke beside it makes a thick one).
+        for rows in np.split(strong, np.flatnonzero(np.diff(strong) > 1) + 1) if len(strong) else []:
+            if len(rows) > max(3, 0.25 * tall[i, j]):
+                continue
+            cols = np.flatnonzero(band[rows[0]: rows[-1] + 1].mean(axis=0) >= 0.5 * ink)
+            mid = side + (x1 - x0) // 2
+            runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if len(cols) else []
+            run = next((r for r in runs if r[0] <= mid <= r[-1]), None)
+            if run is not None and run[-1] - run[0] + 1 >= 1.15 * (x1 - x0):
+                out.append(Box(x0 - side + int(run[0]), top + int(rows[0]), int(run[-1] - run[0] + 1), len(rows)))
+                break
+    return out
 
 
 def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, config: SignConfig) -> bool:
