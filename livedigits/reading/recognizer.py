@@ -53,13 +53,13 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
         # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.
         whole, best = float(base[k].max()), None
-        guesses = found.by_width.get(k, ())
+        doubtful = found.doubtful.get(k, ())
         for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
-            if n in guesses and sure < CEILING:
-                continue  # cut by width alone, where the piece may be one glyph: only a reading at the ceiling
+            if n in doubtful and sure < CEILING:
+                continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996).
             if sure >= SPLIT_CONFIDENCE and (sure > whole or sure >= CEILING) and (best is None or sure > best):

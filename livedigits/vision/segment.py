@@ -824,10 +824,10 @@ class Segmentation:
     """Candidates wider than ``max_aspect`` for their height (digits whose ink touches, or a word), also in
     ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), and
     then they are no mark (``recognizer.uncut_marks``), or leaves them out."""
-    by_width: dict[int, frozenset[int]] = field(default_factory=dict)
-    """Of the candidates not in ``wide``, by index, the ways in ``splits`` cut into equal widths along the
-    writing, with no regard to where the ink is thin (``_even_parts``): ``recognizer.choose_splits`` keeps
-    one only when every part reads at the classifier's ceiling (an @ cut in two is two fair 0s)."""
+    doubtful: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
+    first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
+    handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1018,13 +1018,12 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     aspects = [bw / bh for k, ((_, _, bw, bh), _) in enumerate(kept) if k not in too_wide]
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
-    by_width = {}
+    doubtful = {}
     for k, (box, patch) in enumerate(kept):
         # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
         # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
         # lost a digit).
-        even = None
         if k in too_wide:
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
         elif box[2] >= THREE_ASPECT * box[3]:
@@ -1033,12 +1032,12 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
-        if ways and k not in too_wide:
-            # Cut by width alone, a wide round glyph (an @) is two fair arcs: here, where the piece may be one
-            # glyph, such ways count only when read at the classifier's ceiling.
-            even = frozenset(n for n, way in enumerate(ways) if getattr(way, "by_width", False))
-            if even:
-                by_width[k] = even
+        if ways and k not in too_wide and len(ways) > 1:
+            # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
+            # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
+            # with the least ink, as such pieces always were), a way counts only read at the classifier's
+            # ceiling.
+            doubtful[k] = frozenset(range(1, len(ways)))
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=normalize_ink(p)) for b, p in parts)
                               for parts in ways)
@@ -1046,7 +1045,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
-                        view, [to_source(*box) for box in fields], too_wide, by_width)
+                        view, [to_source(*box) for box in fields], too_wide, doubtful)
 
 
 #: A speck with a side of at least this many pixels (at the working size) may be part of a sign (the dot
@@ -1165,13 +1164,7 @@ def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False):
         part = np.zeros((ph, pw), patch.dtype)
         part[py - y0, px - x0] = patch[py, px]
         parts.append(((x + x0, y + y0, pw, ph), part))
-    return _ByWidth(parts)
-
-
-class _ByWidth(tuple):
-    """A way to cut a piece made by :func:`_even_parts` (by width alone): a tuple of parts that says so."""
-
-    by_width = True
+    return tuple(parts)
 
 
 #: The slant of :func:`_even_parts` is at most this many columns a row (about 35 degrees from upright).
