@@ -56,7 +56,7 @@ def test_a_1000_whose_zeros_touch_reads_1000(recognizer, mnist_slice):
         assert len(find_candidates(page)) < 4  # zeros run into each other: fewer pieces than digits
         read.append(_read(recognizer, page))
     # The digits, in order (a lone line's grouping may part them at an uneven gap: reading.numbers' job).
-    assert sum("".join(numbers) == "1000" for numbers in read) >= 5, read
+    assert sum("".join(numbers) == "1000" for numbers in read) >= 5, read  # 5 of 10 today; 3 before paths and equal widths
 
 
 @pytest.mark.parametrize("digit", [0, 4, 7])
@@ -70,7 +70,7 @@ def test_a_wide_single_digit_is_not_cut(recognizer, mnist_slice, digit):
         page[100:184, 120:120 + glyph.shape[1]] -= 205 * glyph
         read.append(_read(recognizer, page.astype(np.uint8)))
     assert all(len(numbers) <= 1 and all(len(text) == 1 for text in numbers) for numbers in read), read
-    assert sum(numbers == [str(digit)] for numbers in read) >= 6, read
+    assert all(numbers == [str(digit)] for numbers in read), read  # a 7 cut as "31" then read "3" fails here
 
 
 def test_a_cut_path_goes_round_digits_written_overlapping():

@@ -23,8 +23,10 @@ dense page, or one marker digit that fills the frame):
    tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
-   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits), and one
-   too wide for a digit but as tall as writing is offered cut into up to four ("1000" in one stroke). Wide
+   (``normalize_ink``). A piece as wide as tall is also offered in two halves (touching digits), one 1.4
+   times as wide or too wide for a digit (but as tall as writing) cut into up to four ("1000" in one stroke):
+   at the columns with the least ink, along paths through the ink's thin places (``_cut_paths``), and into
+   equal widths (``_even_parts``: zeros run into each other like chain links). Wide
    pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions. Live video may carry the paper estimate and the lines from frame to frame
