@@ -1101,9 +1101,12 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
     if w < aspect * h or w < min_height:
         return None
     ways = []
+    # The paths are worked out once for the piece: the first cut's choice-th path is the choice-th usable one
+    # of the first choice + 3 (the cheapest ends come first, whatever their number).
+    options = _path_options(patch, box, choices + 2) if paths else []
     for along in ((False, True) if paths else (False,)):
         for choice in range(choices):
-            parts = _cut_in_two(patch, box, choice, along)
+            parts = _pick(options[: choice + 3], choice) if along else _cut_in_two(patch, box, choice)
             if parts is None:
                 break
             ways.append(tuple(parts))
@@ -1282,6 +1285,29 @@ def _cut_paths(inked: np.ndarray, lo: int, hi: int, ends: tuple[int, int], choic
     return paths
 
 
+def _path_options(patch: np.ndarray, box: tuple, count: int) -> list:
+    """For the first ``count`` paths through the least ink that end in the middle 40% of ``patch`` (at ``box``;
+    :func:`_cut_paths`), the two parts on either side, or None where a part is less than half as tall as the
+    piece (a tail or a flag is no digit of its own)."""
+    _, _, w, h = box
+    lo, hi = max(1, int(w * 0.3)), min(w - 1, int(w * 0.7) + 1)
+    if w < 3 or hi <= lo:
+        return []
+    # A path may step outside the middle 40% to go round ink, never to the piece's edge.
+    reach = max(1, int(round(0.1 * w)))
+    options = []
+    for path in _cut_paths(patch > 0, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), count, 0.1 * w):
+        parts = _parts_at(patch, box, path)
+        options.append(None if parts is None or any(ph < 0.5 * h for (_, _, _, ph), _ in parts) else parts)
+    return options
+
+
+def _pick(options: list, choice: int):
+    """The ``choice``-th (from 0) of ``options`` that is not None, or None."""
+    found = [parts for parts in options if parts is not None]
+    return found[choice] if len(found) > choice else None
+
+
 def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0, paths: bool = False):
     """The two parts of ``patch`` (at ``box``) on either side of the column with the least ink, of those
     in its middle 40% that leave a part at least half as tall on either side (a tail or a flag is no digit
@@ -1293,20 +1319,7 @@ def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0, paths: bool = Fa
     if w < 3:
         return None
     if paths:
-        lo, hi = max(1, int(w * 0.3)), min(w - 1, int(w * 0.7) + 1)
-        if hi <= lo:
-            return None
-        # A path may step outside the middle 40% to go round ink, never to the piece's edge.
-        reach = max(1, int(round(0.1 * w)))
-        found = 0
-        for path in _cut_paths(patch > 0, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), choice + 3, 0.1 * w):
-            parts = _parts_at(patch, box, path)
-            if parts is None or any(ph < 0.5 * h for (_, _, _, ph), _ in parts):
-                continue
-            if found == choice:
-                return parts
-            found += 1
-        return None
+        return _pick(_path_options(patch, box, choice + 3), choice)
     inked = patch > 0
     columns = np.count_nonzero(inked, axis=0)
     # The ink's top and bottom row in each column, and the height of the ink left and right of a cut.
