@@ -79,3 +79,19 @@ def test_a_generated_ledger_page_keeps_its_digit_columns():
     counts = score_scene(pipeline_reader()(image), truth)
     assert counts["found"] >= 0.85 * counts["true_digits"]
     assert counts["exact_numbers"] >= 0.3 * counts["true_numbers"]
+
+
+def test_a_row_of_fraction_bars_and_signs_is_no_line_but_a_ruling_crossed_by_writing_is():
+    # 1/2 + 3/4 = 5/6 on squared paper: three bars 4 px thick and 58 px long, the flat strokes of the + and
+    # the = between them on the same row, 25-30 px apart: a long row of short pieces, no ruled line.
+    mask = np.zeros((480, 1280), np.uint8)
+    x = 40
+    for width in (58, 28, 58, 28, 52):
+        mask[300: 304, x: x + width] = 255
+        x += width + 28
+    lengths = line_lengths(1280, 480, 0.12, 43)
+    assert np.array_equal(take_out_lines(mask, find_lines(mask, lengths)), mask)
+    # A ruling on the same row, running on past the writing on both sides, goes.
+    ruled = mask.copy()
+    ruled[301, :] = 255
+    assert not take_out_lines(ruled, find_lines(ruled, lengths))[301, :30].any()

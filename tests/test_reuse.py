@@ -13,8 +13,8 @@ from livedigits.capture.sources import open_source
 from livedigits.classify.backends import load_classifier
 from livedigits.engine.loop import Engine
 from livedigits.reading.recognizer import Recognizer
-from livedigits.reading.reuse import ReuseCache
-from livedigits.types import Frame
+from livedigits.reading.reuse import ReuseCache, read_reusing
+from livedigits.types import Box, Frame
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 #: MNIST test images (of the repository's slice) written on the synthetic page, and the one that
@@ -176,3 +176,64 @@ def test_sample_records_agree_with_reuse_on_and_off(classifier, clip, frames) ->
     classified_off = sum(s.batch for s in stats_off)
     assert sum(s.reused for s in stats_off) == 0 and classified_on + reused == classified_off
     assert reused > 0.4 * classified_off  # measured: 62% (demo) and 55% (realistic) kept their reading
+
+
+def _sign(image: np.ndarray, char: str, x: int, y: int, side: int = 24) -> np.ndarray:
+    """``image`` with a + or an x drawn in pen, ``side`` px square, its corner at ``x, y``."""
+    out = image.copy()
+    ink, mid = (40, 40, 40), side // 2
+    strokes = (((x, y + mid), (x + side, y + mid)), ((x + mid, y), (x + mid, y + side))) if char == "+" else \
+        (((x, y), (x + side, y + side)), ((x, y + side), (x + side, y)))
+    for a, b in strokes:
+        cv2.line(out, a, b, ink, 3)
+    return out
+
+
+def test_a_sign_rewritten_in_the_same_box_is_read_afresh(classifier, mnist_slice) -> None:
+    """The sign model keeps its reading of an unchanged crop on video, as the digit classifier does; a +
+    turned into an x in the same box is read as the x on that very frame, as reading every crop afresh."""
+    (_, _), (x_test, _) = mnist_slice
+    boxes = [(80, 200, 36, 50), (180, 200, 36, 50), (300, 200, 36, 50)]
+    digits = [x_test[i] for i in (0, 1, 2)]  # 7 2 1
+    changed_at = 6
+    frames = [_sign(_page(digits, boxes, seed=k), "+" if k < changed_at else "x", 130, 212) for k in range(changed_at + 3)]
+    on, off = Recognizer(classifier), Recognizer(classifier, reuse=None)
+    read = []
+    predict = on.sign_classifier.predict
+    on.sign_classifier = type("Counting", (), {"classes": on.sign_classifier.classes,
+                                               "predict": staticmethod(lambda crops: read.append(len(crops)) or predict(crops))})()
+    sums_on, sums_off = [], []
+    for k, image in enumerate(frames):
+        sums_on.append([e.text for e in on.process(Frame(k, k / 30, image), source="cam").expressions])
+        sums_off.append([e.text for e in off.process(Frame(k, k / 30, image), source="cam").expressions])
+    assert sums_on == sums_off
+    assert sums_on[changed_at - 1] == ["7+2"] and all(s == ["7x2"] for s in sums_on[changed_at:])
+    # While the page held still, the sign model read fewer crops than the first frame gave it.
+    assert len(read) <= len(frames) and min(read[1:changed_at], default=0) < read[0]
+
+
+def test_other_per_crop_models_keep_only_unchanged_sure_readings() -> None:
+    """``read_reusing``: a crop an anchor stands for is not read again, a changed or moved one is, a
+    reading short of ``sure`` is made afresh, and a frame with nothing to read leaves no anchor behind."""
+    crop = np.zeros((1, 28, 28), np.float32)
+    crop[0, 6:22, 12:15] = 1.0
+    box = [Box(10, 10, 20, 30)]
+    calls = []
+
+    def model(rows):
+        calls.append(len(rows))
+        return np.tile(np.float32([0.995, 0.005]), (len(rows), 1))
+
+    cache = ReuseCache()
+    first = read_reusing(cache, box, crop, model)
+    assert calls == [1] and np.allclose(read_reusing(cache, [Box(11, 10, 20, 30)], crop, model), first) and calls == [1]
+    changed = crop.copy()
+    changed[0, 6:9, 5:15] = 1.0  # a stroke added: a 1 becoming a 7
+    read_reusing(cache, box, changed, model)
+    read_reusing(cache, [Box(14, 10, 20, 30)], changed, model)  # moved 4 px
+    assert calls == [1, 1, 1]
+    read_reusing(cache, box[:0], crop[:0], model)  # nothing to read: the anchors go
+    read_reusing(cache, [Box(14, 10, 20, 30)], changed, model)
+    assert calls == [1, 1, 1, 0, 1]
+    read_reusing(cache, [Box(14, 10, 20, 30)], changed, model, sure=0.999)  # 0.995 is not sure enough
+    assert calls == [1, 1, 1, 0, 1, 1]

@@ -156,3 +156,21 @@ def test_the_sign_training_set_is_made_of_every_class_and_keeps_the_held_out_fon
     assert sorted(np.bincount(y).tolist()) == [3] * len(SIGN_CLASSES)
     assert all(0.0 <= c.min() and c.max() <= 1.0 and c.max() > 0.5 for c in x)
 
+
+
+def test_the_paper_grey_beside_a_dash_is_numpys_90th_percentile():
+    """``_paper_grey`` takes a partial sort where the greys about the 90th percentile are one; it must give
+    NumPy's percentile to the bit, there and elsewhere (where it falls back on NumPy)."""
+    from livedigits.vision import signs
+
+    rng = np.random.default_rng(7)
+    shortcuts = 0
+    for _ in range(3000):
+        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+        centre, spread = int(rng.integers(0, 256)), int(rng.integers(0, 40))
+        region = np.clip(centre + rng.integers(-spread, spread + 1, (h, w)), 0, 255).astype(np.uint8)
+        flat = np.sort(region.ravel())
+        at = int(0.9 * (flat.size - 1))
+        shortcuts += flat[max(0, at - 1)] == flat[min(flat.size - 1, at + 2)]
+        assert signs._paper_grey(region) == float(np.percentile(region.astype(np.float32), 90))
+    assert 0 < shortcuts < 3000  # both ways were taken

@@ -79,6 +79,46 @@ def test_a_sign_is_no_letter_of_a_word():
     assert [d.digit for d in kept] == [3, 2]
 
 
+def test_a_sure_letter_makes_a_word_of_the_glyphs_read_unsurely_beside_it():
+    # A handwritten "done": d read as a 0, o as a 0, n surely no digit, e no digit at 0.6. One sure letter
+    # and one doubt: a word, all four glyphs (the d and the o too).
+    boxes = [Box(100, 80, 26, 60), Box(130, 112, 24, 28), Box(158, 112, 24, 28), Box(186, 112, 22, 28)]
+    done = _probs((0, 0.7), (0, 1.0), (NOT_A_DIGIT, 0.98), (NOT_A_DIGIT, 0.6))
+    assert word_glyphs(boxes, done, 0.6) == {0, 1, 2, 3}
+    # A number of four digits, one misread as surely no digit and one read unsurely as a digit: one letter
+    # is no word, the number stays.
+    number = [Box(100 + 30 * k, 100, 26, 40) for k in range(4)]
+    assert word_glyphs(number, _probs((1, 0.99), (NOT_A_DIGIT, 0.95), (8, 0.7), (3, 0.99)), 0.6) == set()
+
+
+def test_an_ascender_twice_and_more_the_height_of_its_letters_is_of_their_word():
+    # A handwritten "cold": c and o of x-height, l and d 2.3 times as tall (a handwriting font's ascenders);
+    # the classifier reads c 6, o 0, l 1 and d no digit. One run, one word: no "60", no "1".
+    boxes = [Box(100, 126, 22, 24), Box(126, 126, 20, 24), Box(150, 95, 10, 55), Box(164, 95, 24, 55)]
+    read = _probs((6, 0.9), (0, 1.0), (1, 1.0), (NOT_A_DIGIT, 0.97))
+    assert sorted(map(sorted, runs(boxes))) == [[0, 1, 2, 3]]
+    assert word_glyphs(boxes, read, 0.6) == {0, 1, 2, 3}
+
+
+def test_a_solid_blot_holds_a_word_together_and_is_neither_letter_nor_digit():
+    # A bold printed "Total": T and o surely no digit, t no digit at 0.6, a a solid blot the segmentation
+    # turns away (``Segmentation.blots``), l a 1. Without the a the l stands alone, a word's gap from the t,
+    # and reads 1.
+    crop = np.zeros((28, 28), np.float32)
+    glyphs = [Box(100, 100, 20, 30), Box(123, 108, 18, 22), Box(144, 102, 14, 28), Box(181, 100, 8, 30)]
+    blot = Box(161, 108, 17, 22)
+    candidates = [Candidate(b, crop) for b in glyphs]
+    probabilities = _probs((NOT_A_DIGIT, 0.99), (NOT_A_DIGIT, 0.95), (NOT_A_DIGIT, 0.6), (1, 0.99))
+    config = ReadingConfig(printed=False)
+    detections, rejected = decide_all(candidates, probabilities, config, context=False)
+    assert [d.digit for d in detections] == [1]
+    alone, _ = read_context(candidates, probabilities, detections, rejected, config)
+    assert [d.digit for d in alone] == [1], "the blot left out, the l is a glyph alone"
+    kept, rejected = read_context(candidates, probabilities, detections, rejected, config, blots=[blot])
+    assert kept == []
+    assert glyphs[3] in rejected and blot not in rejected
+
+
 def test_printed_digits_are_not_joined_with_handwritten_ones():
     printed = [Detection(Box(100 + 30 * k, 100, 24, 40), d, 0.99, printed=True) for k, d in enumerate((2, 0))]
     written = [Detection(Box(160 + 30 * k, 100, 24, 40), d, 0.99) for k, d in enumerate((1, 7))]
@@ -184,6 +224,20 @@ def test_the_stress_pages_of_printed_words_read_no_words_and_mark_the_print(clas
     assert figures["printed_marked"] >= 0.8 * figures["printed_read"] > 0
     assert figures["handwriting_marked_printed"] == 0
     assert figures["digit_recall"] >= 0.97
+
+
+# Generated pages of handwritten words beside numbers (``livedigits stress --phenomenon words``) whose words
+# were read in part as digits before: seed 1 "done" (a 0, a sure letter and one in doubt) and "and", seed 37
+# "cold" (its l and d more than twice as tall as its c and o), seed 38 "seen" and "hot".
+@pytest.mark.parametrize("seed", [1, 37, 38])
+def test_a_generated_page_of_words_and_numbers_reads_every_digit_and_no_letter(seed):
+    from livedigits.bench.stress import pipeline_reader, score_scene
+    from livedigits.synth.stress import stress_scene
+
+    image, truth = stress_scene(seed, only=("words",))
+    counts = score_scene(pipeline_reader()(image), truth)
+    assert counts["found"] == counts["true_digits"], f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["on_letters"] == 0, f"{counts['on_letters']} letters read as digits"
 
 
 def test_the_command_marks_printed_digits_and_handwriting_only_leaves_them_out(tmp_path):

@@ -132,3 +132,15 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     assert _colour_right_of(image, open_.box, VERDICT_COLORS["open"]) == 0  # a checker, not a cheat
     shown = ExpressionAnnotator(answers=True).annotate(result.frame.image.copy(), result)
     assert _colour_right_of(shown, open_.box, VERDICT_COLORS["open"]) > 20
+
+
+@pytest.mark.parametrize("seed, text, verdict", [
+    (9, "(5)/(6)+(1)/(2)=(4)/(3)", "right"),  # squared paper: the row of bars lined up into a "ruled line"
+    (1, "6/2=3", "right"),                      # a pen's slash written low and long, wider than tall
+    (100, "(9+4)x2=26", "right"),               # a small x the sign model half takes for a mark
+])
+def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
+    sheet = make_worksheet(seed)
+    assert (text, verdict) in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]

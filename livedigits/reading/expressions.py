@@ -93,6 +93,12 @@ class ExpressionConfig:
     right_confidence: float = 0.3
     """An equation whose reading is right is ``right`` with every symbol read at least this surely (below
     ``min_confidence`` it is right only in that reading; the structure decides between readings) ..."""
+    sign_right_confidence: float = 0.3
+    """As ``right_confidence``, for a sign ..."""
+    possible_right_confidence: float = 0.1
+    """... and for one in the reading with possible signs (``with_possible_signs``): a small x or + the sign
+    classifier half takes for a mark (``SignConfig.weak_sign``) makes an equation right only in that
+    reading, for read otherwise it is no sum at all or a wrong one."""
     weak_digit: float = 0.35
     """A piece the digit model reads as a digit too unsurely to report, and no sign, stands in a sum as its
     likeliest digit when that has at least this probability (the sum is unsure unless its structure
@@ -431,11 +437,14 @@ def weak_digits(candidates, probabilities, doubts, reported, level: float) -> li
 def digit_alternatives(probs, level: float) -> tuple[tuple[str, float], ...]:
     """The other readings of a digit given at least ``level``, with their probabilities: the other digits,
     and ``?`` for "no digit" (``probs``: the digit model's 11 outputs)."""
-    probs = np.asarray(probs, np.float64)
-    top = int(np.argmax(probs[:10]))
-    out = [(str(k), float(probs[k])) for k in range(10) if k != top and probs[k] >= level]
+    # Plain floats (the same float64 values): this runs for every digit of every frame. A list is taken as
+    # such (the recognizer converts a frame's rows at once).
+    if not isinstance(probs, list):
+        probs = np.asarray(probs, np.float64).tolist()
+    top = max(range(10), key=probs.__getitem__)  # the first of equal maxima, as np.argmax
+    out = [(str(k), probs[k]) for k in range(10) if k != top and probs[k] >= level]
     if len(probs) > NOT_A_DIGIT and probs[NOT_A_DIGIT] >= level:
-        out.append(("?", float(probs[NOT_A_DIGIT])))
+        out.append(("?", probs[NOT_A_DIGIT]))
     return tuple(out)
 
 
@@ -456,6 +465,10 @@ def _centre_y(box: Box) -> float:
     return box.y + box.h / 2.0
 
 
+#: The share of its own height by which a numerator's or denominator's box may reach past its bar's middle.
+FRACTION_DIP = 0.2
+
+
 def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
     """Stacked fractions: a minus-like bar with writing right above it and right below it, both within
     its ends, becomes one operand ``(above)/(below)``. The bar is the widest first, so a fraction of
@@ -473,9 +486,12 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             if it.box.x < bx0 - over or it.box.x2 > bx1 + over:
                 continue
             reach = config.fraction_reach * max(it.height, 1.0)
-            if it.box.y2 <= by and by - it.box.y2 <= reach * 0.6 + it.box.h * 0.1 and by - _centre_y(it.box) <= reach:
+            # A digit's box may take in a bit of the bar (what a ruled line's removal left of it touching
+            # the digit): it may reach a little past the bar's middle, its own middle well clear of it.
+            dip = FRACTION_DIP * it.box.h
+            if it.box.y2 <= by + dip and _centre_y(it.box) < by - dip and by - it.box.y2 <= reach * 0.6 + it.box.h * 0.1 and by - _centre_y(it.box) <= reach:
                 above.append(it)
-            elif it.box.y >= by and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
+            elif it.box.y >= by - dip and _centre_y(it.box) > by + dip and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
                 below.append(it)
         if not any(it.operand for it in above) or not any(it.operand for it in below):
             continue
@@ -556,6 +572,32 @@ def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
         line.sort(key=lambda i: i.box.x)
     lines.sort(key=lambda line: min(_item_centre(i) for i in line))
     return lines
+
+
+def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A digit the sign classifier took for a sign (a leaning 1 read as a slash) where no such sign can
+    stand is the digit again: the equation decides. Right after an ``=`` or an operator, only an operand,
+    a ``(`` or a minus may follow; right before an ``=``, at the end, or after an operator, no operator or
+    ``(`` may stand; a ``)`` needs an operand before it. Its confidence is ``min_confidence``: it may make
+    an equation right, never wrong on its own (``wrong_confidence``)."""
+    out = list(line)
+    for k, it in enumerate(out):
+        digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit and not it.operand else None
+        if digit is None:
+            continue
+        prev = out[k - 1] if k > 0 else None
+        after = out[k + 1] if k + 1 < len(out) else None
+        prev_sign = prev is None or (not prev.operand and not prev.ends)
+        next_sign = after is None or (not after.operand and not after.starts)
+        if it.text in OPERATORS + ")":
+            impossible = prev_sign and (prev is not None or after is None or next_sign)
+        elif it.text == "(":
+            impossible = next_sign and (after is None or after.text != "-")
+        else:
+            impossible = False
+        if impossible and it.text != "-":
+            out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
+    return out
 
 
 def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
@@ -641,6 +683,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = [it for it in line if it not in misplaced]
         if not line:
             continue
+        line = _signs_as_digits(line, config)
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -666,7 +709,10 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         if "=" not in e.text or not any(_within(s.box.center, e.box) for s in possible):
             continue
         clash = [a for a in out if _overlap(a.box, e.box)]
-        if any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right") for a in clash):
+        # A plain reading that is only a part of this equation, with no "=" of its own ("(9+4)" of
+        # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does.
+        if any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
+               and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
             continue
         if clash and e.verdict == "wrong":
             e = replace(e, verdict="unsure")
@@ -674,6 +720,11 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         out = [a for a in out if a not in clash]
         out.insert(min(at, len(out)), e)
     return out
+
+
+def _inside(a: Box, b: Box) -> bool:
+    """Is box ``a`` within box ``b`` (a few pixels' slack)?"""
+    return a.x >= b.x - 2 and a.y >= b.y - 2 and a.x2 <= b.x2 + 2 and a.y2 <= b.y2 + 2
 
 
 def _within(point: tuple[float, float], box: Box) -> bool:
@@ -873,6 +924,56 @@ def _right_if_misread(chunk: list[_Item], text: str) -> bool:
     return False
 
 
+#: Symbols that handwriting makes look like others, however surely the models read them: on the generated
+#: worksheets' tuning seeds (0-199, 3000-3199) the commonest sure misreads of held-out writers were a 1
+#: read as 7 (a 1 with a flag), an x read as +, a 7 as 2 and a 2 as 7 (a 7 with a flat base). Digits one
+#: or two apart (4 and 5, 4 and 6) are left out: wrong answers are off by one or two, and a reading that
+#: made them right would take every such wrong answer for a right one.
+CONFUSABLE = {"7": "12", "2": "7", "1": "7", "+": "x", "x": "+"}
+#: The digits of ``CONFUSABLE`` that keep a ``wrong`` from being given (an x read as + is left out: a wrong
+#: answer that the other sign makes right, ``3x3=6``, is as common as the misread itself).
+CONFUSABLE_DIGITS = {k: v for k, v in CONFUSABLE.items() if k.isdigit()}
+#: ... and the digits a bracket is read as (a bracket read as 1 or 3).
+BRACKET_DIGITS = {"(": "1", ")": "13"}
+
+
+def confused_reading(text: str) -> str | None:
+    """The equation ``text`` read with one digit as a ``CONFUSABLE_DIGITS`` one, or a pair of digits as the
+    brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), that makes it right; None when none does."""
+    for k, ch in enumerate(text):
+        for alt in CONFUSABLE_DIGITS.get(ch, ""):
+            candidate = text[:k] + alt + text[k + 1:]
+            if check(candidate)[2] == "right":
+                return candidate
+    opens = [k for k, ch in enumerate(text) if ch in BRACKET_DIGITS["("]]
+    closes = [k for k, ch in enumerate(text) if ch in BRACKET_DIGITS[")"]]
+    for i in opens:
+        for j in closes:
+            candidate = text[:i] + "(" + text[i + 1: j] + ")" + text[j + 1:]
+            if j > i + 1 and check(candidate)[2] == "right":
+                return candidate
+    return None
+
+
+def _decode_confusable(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
+    """The text with one symbol read unsurely (below ``wrong_confidence``) read as a ``CONFUSABLE`` one,
+    when that makes the equation right (the model may give that reading no chance at all: a 1 with a
+    flag read as 7 by 0.6), or None. A surely read symbol is never read otherwise: a right reading made
+    of it would take wrong answers for right ones (``2x2=14`` for ``7x2=14``)."""
+    at = 0
+    for it in chunk:
+        limit = config.wrong_confidence if it.operand else config.sign_wrong_confidence
+        if it.confidence < limit:
+            for pos, ch in enumerate(it.text):
+                for alt in CONFUSABLE.get(ch, ""):
+                    k = at + pos
+                    candidate = text[:k] + alt + text[k + 1:]
+                    if check(candidate)[2] == "right":
+                        return candidate
+        at += len(it.text)
+    return None
+
+
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
     """The text with one unsurely read symbol (below ``wrong_confidence``, a sign too) read as an alternative its
     classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
@@ -976,11 +1077,12 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     # right), so a sign may be read less surely than a digit before the sum is left unjudged.
     sure = all(it.confidence >= (config.min_confidence if it.operand else config.sign_min_confidence) for it in chunk)
     value, answer, verdict = check(text)
-    if verdict in ("right", "wrong") and all(it.confidence >= config.right_confidence for it in chunk):
+    if verdict in ("right", "wrong") and all(it.confidence >= (config.right_confidence if it.operand else config.sign_right_confidence)
+                                             for it in chunk):
         # The structure decides between readings: an equation that one reading makes right, a reading the
         # classifiers gave a fair chance, is that reading (a written answer that a misread of a wrong one
         # happens to match is far rarer than a right answer with one symbol read unsurely).
-        decoded = text if verdict == "right" else _decode(chunk, text, config)
+        decoded = text if verdict == "right" else (_decode(chunk, text, config) or _decode_confusable(chunk, text, config))
         if decoded is not None:
             text = decoded
             value, answer, verdict = check(text)
@@ -990,7 +1092,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
-                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text)):
+                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text)
+                               or confused_reading(text) is not None):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.

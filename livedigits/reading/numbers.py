@@ -7,6 +7,7 @@ joins digits along a line into numbers in reading order.
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from dataclasses import dataclass
@@ -90,12 +91,13 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
                track_ids: list[int] | None = None, context: bool = True,
-               fields: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
+               fields: list[Box] | tuple = (), blots: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
     digit in a word, printed digits marked); False leaves that to the caller, who may know the signs.
-    ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there."""
+    ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there; ``blots``: the
+    solid blots of ink (``Segmentation.blots``), glyphs of their lines there."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -106,7 +108,8 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
             track_id = None if track_ids is None else int(track_ids[k])
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     if context:
-        detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields)
+        detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields,
+                                            blots=blots)
     return detections, rejected
 
 
@@ -235,9 +238,12 @@ def _gaps(line: list[Detection], height: float) -> np.ndarray:
     """Gaps between neighbours on a line, in digit heights, each digit counted at least half a
     height wide about its centre (a 1 is narrow, its gaps are not wider for that)."""
     out = []
+    half = 0.5 * height
     for a, b in zip(line, line[1:]):
-        wa, wb = max(a.box.w, 0.5 * height), max(b.box.w, 0.5 * height)
-        out.append(((b.box.center[0] - a.box.center[0]) - (wa + wb) / 2.0) / height)
+        a, b = a.box, b.box
+        wa, wb = max(a.w, half), max(b.w, half)
+        # The centres' distance, as ``Box.center`` gives it (plain arithmetic: every neighbour of every frame).
+        out.append((((b.x + b.w / 2.0) - (a.x + a.w / 2.0)) - (wa + wb) / 2.0) / height)
     return np.array(out, np.float64)
 
 
@@ -377,10 +383,15 @@ def _word_letters(chunk: list[Detection], marks: list[Box], height: float, confi
 
 
 def _number(chain: list[Detection]) -> Number:
-    box = chain[0].box
-    for det in chain[1:]:
-        box = box.union(det.box)
-    confidence = float(np.prod([d.confidence for d in chain]))
+    if len(chain) == 1:
+        box = chain[0].box
+    else:  # the union of the digits' boxes, in one Box rather than one per digit
+        boxes = [d.box for d in chain]
+        x, y = min(b.x for b in boxes), min(b.y for b in boxes)
+        box = Box(x, y, max(b.x + b.w for b in boxes) - x, max(b.y + b.h for b in boxes) - y)
+    # The product left to right, as NumPy's reduction takes it (the same float on 300,000 random chains of
+    # 1-63 float32 confidences), without an array made for every number of every frame.
+    confidence = float(math.prod(d.confidence for d in chain))
     return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
 
 

@@ -6,7 +6,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -16,7 +16,7 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfi
                                            weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
-from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners
+from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
 from livedigits.vision.view import ViewMemory
 from livedigits.types import Box, Candidate, Frame, FrameResult
@@ -28,6 +28,10 @@ SPLIT_CONFIDENCE = 0.9
 #: (the classifier's ceiling: the shipped int8 model's surest is 0.996, where "surer" cannot be told) and the
 #: whole reads as no digit, or is too wide for one.
 CEILING = 0.995
+#: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
+#: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
+#: afresh every frame.
+SIGN_REUSE_SURE = 0.99
 
 
 def split_crops(found: Segmentation) -> list[Candidate]:
@@ -114,7 +118,15 @@ class _Stream:
     def __init__(self, reading_config: ReadingConfig, smooth: bool, reuse: ReuseConfig | None) -> None:
         self.tracker = Tracker(reading_config) if smooth else None
         self.reuse = ReuseCache(reuse) if smooth and reuse is not None else None
+        # The sign model's readings of unchanged crops, kept as the digit classifier's are (the same test,
+        # a cache of its own).
+        self.sign_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
+
+    def reset_reuse(self) -> None:
+        for cache in (self.reuse, self.sign_reuse):
+            if cache is not None:
+                cache.reset()
 
 
 class Recognizer:
@@ -217,8 +229,7 @@ class Recognizer:
             # A new still image (a folder, a slide show) is another page: nothing carries over.
             if stream.tracker is not None:
                 stream.tracker.reset()
-            if stream.reuse is not None:
-                stream.reuse.reset()
+            stream.reset_reuse()
             stream.last_file = frame.file
         return stream
 
@@ -267,6 +278,21 @@ class Recognizer:
             probabilities.append(part)
         return probabilities, classified, reused
 
+    @staticmethod
+    def _reusing(cache: ReuseCache | None, predict, sure: float | None = None):
+        """A function ``(crops, boxes) -> readings`` that stands in for ``predict(crops)`` (a per-crop model:
+        the sign model) through ``cache`` (``reuse.read_reusing``), or None where there is no cache (stills,
+        ``reuse=None``, ``smooth=False``). Its ``used`` says whether it ran this frame."""
+        if cache is None:
+            return None
+
+        def read(crops, boxes):
+            read.used = True
+            return read_reusing(cache, boxes, crops, predict, sure)
+
+        read.used = False
+        return read
+
     def _segment_pool(self) -> ThreadPoolExecutor:
         if self._pool is None:  # one thread per core, made on the first batch of several frames
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
@@ -303,9 +329,11 @@ class Recognizer:
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = list(tracked.ids) if frame.file is None else None
         arithmetic = self.sign_classifier is not None
+        video = frame.file is None  # stills are read whole: no earlier reading stands for theirs
+        read_signs = None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
-                                          fields=found.fields)
+                                          fields=found.fields, blots=found.blots)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -314,12 +342,14 @@ class Recognizer:
             begun = time.perf_counter()
             before = detections
             possible: list = []
+            read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
             signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
-                                                image=frame.image, image_scale=frame.scale, possible=possible)
+                                                   image=frame.image, image_scale=frame.scale, possible=possible,
+                                                   read=read_signs)
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields)
+                                                signs=sign_boxes, fields=found.fields, blots=found.blots)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}
@@ -344,22 +374,31 @@ class Recognizer:
             # fair chance of no digit (a wrong verdict they would make right is not given).
             reported = {d.box for d in detections} | unsure
             probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
-            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, probs) if c.box in reported}
+            rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
+            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
             ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
             expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                            alternatives, doubts, ink)
             possible = [s for s in possible if s.box in kept or not s.from_digit]
-            if possible:
+            # with_possible_signs takes only equations from the second reading: with no "=" among the signs
+            # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
+            # in 10 have possible signs and no "=": about 0.9 ms each).
+            if possible and any(s.char == "=" for s in signs + possible):
                 # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
                 # signs, where the digits make no sum and the signs make an equation.
                 maybe = {s.box for s in possible}
+                # A possible sign the equation decides may be read less surely than the others (see
+                # ExpressionConfig.possible_right_confidence).
+                config = replace(self.expression_config, sign_right_confidence=self.expression_config.possible_right_confidence)
                 other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                         self.expression_config, alternatives, doubts, ink)
+                                         config, alternatives, doubts, ink)
                 expressions = with_possible_signs(expressions, other, possible)
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
             numbers = group_numbers(detections, self.reading_config, marks=rejected + marks)
+        if stream.sign_reuse is not None and (read_signs is None or not read_signs.used):
+            stream.sign_reuse.reset()  # the model read nothing this frame: no anchor may stand for a later frame's crop
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms

@@ -29,11 +29,12 @@ percentile).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 
-from livedigits.types import Candidate
+from livedigits.types import Box, Candidate
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,40 @@ _BLOCK = 4
 
 def box_corners(candidates: list[Candidate]) -> np.ndarray:
     """``(N, 4)`` int64 ``x, y, x2, y2`` of the candidates' boxes."""
-    corners = np.array([(c.box.x, c.box.y, c.box.w, c.box.h) for c in candidates], np.int64).reshape(len(candidates), 4)
+    return corners_of([c.box for c in candidates])
+
+
+def corners_of(boxes: Sequence[Box]) -> np.ndarray:
+    """``(N, 4)`` int64 ``x, y, x2, y2`` of ``boxes``."""
+    corners = np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.int64).reshape(len(boxes), 4)
     corners[:, 2:] += corners[:, :2]
     return corners
+
+
+def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.ndarray,
+                 predict: Callable[[np.ndarray], np.ndarray], sure: float | None = None) -> np.ndarray:
+    """``predict(crops)`` (one row of probabilities per 28x28 crop at ``boxes``) with the rows of the crops an
+    anchor of ``cache`` stands for taken from it, so that ``predict`` runs on the others only: the same
+    test as the digit classifier's (:meth:`ReuseCache.match`), for another per-crop model of a video frame
+    (the sign model), with a cache of its own. The frame's crops become the anchors for the next one.
+    ``cache`` None: ``predict(crops)``. ``sure``: an anchor stands for a crop only where its reading's
+    largest value reached this (a reading near a decision is made afresh)."""
+    crops = np.asarray(crops, np.float32)
+    if cache is None:
+        return predict(crops)
+    if not len(crops):
+        cache.reset()  # nothing read this frame: no anchor may stand for a later frame's crop
+        return predict(crops)
+    corners = corners_of(boxes)
+    anchors = cache.match(corners, crops)
+    if sure is not None:
+        anchors[(anchors >= 0) & ~(cache.readings(anchors).max(axis=1) >= sure)] = -1
+    wanted = crops[anchors < 0]
+    if len(wanted):
+        fresh = np.asarray(predict(wanted), np.float32)
+    else:  # every crop kept its anchor's reading
+        fresh = np.zeros((0, cache.readings(anchors).shape[1]), np.float32)
+    return cache.fill(corners, crops, anchors, fresh, fresh.shape[1])
 
 
 class ReuseCache:
@@ -112,6 +144,13 @@ class ReuseCache:
         same = (blocks.mean(axis=1) <= cfg.max_mean_diff) & (blocks.max(axis=1) <= cfg.max_block_diff)
         anchors[near[same]] = nearest[near[same]]
         return anchors
+
+    def readings(self, anchors: np.ndarray) -> np.ndarray:
+        """The anchors' readings ``(N, classes)``, one row per entry of ``anchors`` (a row of
+        :meth:`match`; -1 gives a row of zeros)."""
+        if self._probs is None or not len(self._probs):
+            return np.zeros((len(anchors), 1 if self._probs is None else self._probs.shape[1]), np.float32)
+        return np.where((anchors >= 0)[:, None], self._probs[np.maximum(anchors, 0)], 0.0)
 
     def fill(self, boxes: np.ndarray, crops: np.ndarray, anchors: np.ndarray, fresh: np.ndarray, classes: int) -> np.ndarray:
         """The frame's ``(N, classes)`` probabilities: ``fresh`` (the classifier's, for the crops where

@@ -8,8 +8,10 @@ glyphs at letter spacing, closer than the space between words or numbers.
 * A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
   baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
   height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
-  surely as "not a digit". The whole run is a word then, its l's and o's with it: "Total" is no number
-  0 or 1. Signs of arithmetic take no part (``read_context(signs=...)``): a + beside a 5 is no letter.
+  surely as "not a digit", or one surely and others in doubt in a word's heights. The whole run is a
+  word then, its l's and o's with it: "Total" is no number 0 or 1. Signs of arithmetic take no part
+  (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
+  bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
   (``classify.printed``: straight strokes, exact curves, serifs, an upright axis), weighed over the whole
   run so that one plain handwritten 1 does not mark its number: ``Detection.printed``.
@@ -41,8 +43,21 @@ class WordConfig:
     """... and when they overlap vertically by at least this share of the shorter one's height (an x-height
     letter lies wholly within the height of a capital beside it)."""
     max_height_ratio: float = 2.0
-    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6);
-    a digit that runs into a printed rule stands several times taller and joins nothing."""
+    """... and when their heights are within this ratio (an ascender beside an x-height letter: about 1.6 in
+    type); a digit that runs into a printed rule stands several times taller and joins nothing."""
+    ascender_ratio: float = 2.6
+    ascender_width: float = 0.8
+    ascender_flat: float = 1.2
+    """... or within ``ascender_ratio`` when the taller is at most ``ascender_width`` of its height wide and
+    the shorter at most ``ascender_flat`` of its height: an ascender rises above its letters, it does not
+    widen (h, l, d, k), and an x-height letter is about as wide as tall (a, c, e, n, o: 0.6-1.1), a dash
+    is flat. The handwriting fonts of the generated pages write an x-height of 0.4-0.6 of an ascender: at
+    2.0, "cold" was two runs, "co" and "ld", each read as a number. On the generated pages (seeds 0-199),
+    2.6 left out 62 more letters read as digits (48 of the handwritten words) and lost 3 handwritten
+    digits (of 7,250 on the blurred, noisy pages of ``mixed``, a speck of noise beside a digit) and none
+    of the tables, forms, printed pages or ledgers; without the widths, a big letter written after a
+    number on a ledger ("508R", the R 78 px tall beside 30 px digits) or a dash written low beside a 1
+    (the dev photo of a ledger) joined the number and made a word of it."""
     min_space: float = 0.2
     space_ratio: float = 2.5
     """A gap of a run at least ``space_ratio`` times the run's median gap and ``min_space`` heights is a
@@ -65,6 +80,16 @@ class WordConfig:
     are read as "not a digit" at least ``sure_letter`` surely (8 of 1,700 handwritten digits were read so on
     the generated pages, 680 of 800 letters). Two, not one: a run of two glyphs, one of them surely no
     digit, was a handwritten digit beside a misread one about as often as a short word (25 against 65)."""
+    doubt_share: float = 0.4
+    """... or when one glyph is read surely as "not a digit" and at least this share of its glyphs, and
+    ``min_letters``, are read as "not a digit" however unsurely, in a word's heights (some glyph of x-height
+    beside the run's tallest, whatever each was read as): "done" read as a 0, a 0, a sure letter and one
+    in doubt; "1000" on a ledger, its loops read as no digit, stands at one height and stays a number. On
+    the generated pages (seeds 0-199 of the rows words, boxes, table, printed, mixed and ledger) this left
+    out 134 more letters read as digits for 2 handwritten digits (blurred numbers of ``mixed``); at 0.3,
+    4 more digits lost and no more letters; without the heights,
+    a 1 beside the two loops of a ledger's "1000" read as no digit went with them (the dev photo of a
+    ledger)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -92,7 +117,8 @@ def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = Tru
     ends: list[tuple] = []  # per run, its last glyph: x2, y, y2, w, h (plain numbers: this runs per frame)
     active: list[int] = []  # the runs a glyph further right may still continue
     gap_share, ratio, overlap_share = config.run_gap, config.max_height_ratio, config.line_overlap
-    reach = gap_share * ratio  # farthest a continuation can be, in its run's last glyph's heights
+    ascender, ascender_w = max(ratio, config.ascender_ratio), config.ascender_width
+    reach = gap_share * ascender  # farthest a continuation can be, in its run's last glyph's heights
     for k in order:
         b = boxes[k]
         bx, by, bw, bh = b.x, b.y, b.w, b.h
@@ -105,8 +131,12 @@ def runs(boxes: list[Box], config: WordConfig = DEFAULT_WORDS, split: bool = Tru
             ax2, ay, ay2, aw, ah = ends[r]
             taller, shorter = (ah, bh) if ah >= bh else (bh, ah)
             gap = bx - ax2
-            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw) or taller > ratio * shorter:
+            if gap > gap_share * taller or gap < -0.5 * (aw if aw < bw else bw):
                 continue
+            if taller > ratio * shorter:
+                tall_w, short_w = (aw, bw) if ah >= bh else (bw, aw)
+                if taller > ascender * shorter or tall_w > ascender_w * taller or short_w > config.ascender_flat * shorter:
+                    continue
             if (ay2 if ay2 < by2 else by2) - (ay if ay > by else by) < overlap_share * shorter:
                 continue
             if best < 0 or gap < best_gap:
@@ -151,21 +181,31 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.nd
 
 
 def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
-                config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = ()) -> set[int]:
+                config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = (), neutral: Iterable[int] = ()) -> set[int]:
     """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
     a word, every glyph of the word: those read as digits too. ``fields``: a form's printed fields
-    (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``)."""
+    (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``).
+    ``neutral``: indexes of glyphs that stand in the line but are judged neither letter nor digit (solid
+    blots, ``Segmentation.blots``): they hold a run together, and are never in the answer."""
     probabilities = np.asarray(probabilities)
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
     best = probabilities.argmax(axis=1)
+    neutral = set(neutral)
     letter = best == NOT_A_DIGIT
+    if neutral:
+        letter[list(neutral)] = False
     if not letter.any():
         return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     held = field_runs(boxes, fields)
     groups = with_fields(runs(boxes, config), held)
+    if neutral:
+        # A blot holds its run together (the filled a of a bold "Total": its l would stand alone without
+        # it) but is judged neither letter nor digit.
+        groups = [[k for k in run if k not in neutral] for run in groups]
+        held = [[k for k in run if k not in neutral] for run in held]
     for number, run in enumerate(groups):
         # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
         # glyph must read as a letter.
@@ -179,6 +219,11 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
+        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run)):
+            # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
+            # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
+            # ledger, its loops read as no digit, stands at one height).
+            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool)).any())
         if number >= len(groups) - len(held):
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
@@ -246,7 +291,8 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
     if not (probability >= PRINTED_LEVEL).any():
         return set()  # no run's mean can reach the level: handwriting alone costs no runs
     out: set[int] = set()
-    for run in runs(boxes, replace(config, run_gap=PRINTED_GAP), split=False):
+    # Digits have no ascenders: their runs keep to ``max_height_ratio``.
+    for run in runs(boxes, replace(config, run_gap=PRINTED_GAP, ascender_ratio=config.max_height_ratio), split=False):
         if float(np.mean(probability[run])) >= (PRINTED_LEVEL if len(run) > 1 else PRINTED_LONE):
             out.update(run)
     return out
@@ -254,24 +300,30 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
 
 def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
                  rejected: list[Box], config, signs: Iterable[Box] = (),
-                 fields: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
+                 fields: Iterable[Box] = (), blots: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
     """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
     left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
     out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
     ``min_confidence``). ``signs``: boxes of candidates known to be signs of arithmetic: a + beside a 5 is
     no letter of a word, so signs take no part in the runs. ``fields``: a form's printed fields, each
-    read as one run (``Segmentation.fields``)."""
+    read as one run (``Segmentation.fields``). ``blots``: solid blots of ink (``Segmentation.blots``, the
+    filled bold letters of print), glyphs of their lines as the signs are, neither letter nor digit."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
         keep = [k for k, c in enumerate(candidates) if c.box not in skip]
-        if len(keep) >= 2:
-            found = word_glyphs([candidates[k].box for k in keep], np.asarray(probabilities)[keep],
-                                config.min_confidence, fields=fields)
-            letters = {candidates[keep[i]].box for i in found}
-            if letters:
-                detections = [d for d in detections if d.box not in letters]
-                known = set(rejected)
-                rejected = rejected + [b for b in (candidates[keep[i]].box for i in sorted(found)) if b not in known]
+        boxes = [candidates[k].box for k in keep]
+        probabilities = np.asarray(probabilities)[keep]
+        blots = list(blots)
+        if blots and probabilities.ndim == 2:
+            boxes += blots
+            probabilities = np.concatenate([probabilities, np.zeros((len(blots), probabilities.shape[1]), probabilities.dtype)])
+        found = word_glyphs(boxes, probabilities, config.min_confidence, fields=fields,
+                            neutral=range(len(keep), len(boxes)))
+        letters = {candidates[keep[i]].box for i in found}
+        if letters:
+            detections = [d for d in detections if d.box not in letters]
+            known = set(rejected)
+            rejected = rejected + [b for b in (candidates[keep[i]].box for i in sorted(found)) if b not in known]
     if (config.printed or config.handwriting_only) and detections:
         crops = {c.box: c.crop for c in candidates}
         if all(d.box in crops for d in detections):

@@ -60,13 +60,14 @@ def greedy_match(iou: np.ndarray, threshold: float) -> list[tuple[int, int]]:
         raise ValueError(f"iou must be a 2-D matrix, got shape {iou.shape}")
     if iou.size == 0:
         return []
-    # A stable sort of the negated overlaps keeps ties in row-major order.
-    order = np.argsort(-iou, axis=None, kind="stable")
+    # Only the overlaps that reach the threshold (NaN does not) are ever paired: a stable sort of them,
+    # negated, keeps ties in row-major order, as a sort of the whole matrix would.
+    flat = iou.ravel()
+    reach = np.flatnonzero(flat >= threshold)
+    order = reach[np.argsort(-flat[reach], kind="stable")]
     used_rows, used_columns, pairs = set(), set(), []
-    for flat in order:
-        row, column = divmod(int(flat), iou.shape[1])
-        if not iou[row, column] >= threshold:  # also stops at NaN
-            break
+    for flat_index in order.tolist():
+        row, column = divmod(flat_index, iou.shape[1])
         if row in used_rows or column in used_columns:
             continue
         used_rows.add(row)

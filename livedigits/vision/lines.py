@@ -63,6 +63,10 @@ CROSSINGS_TO_JUDGE = 3
 #: ledger seeds 0-199, 0.6 / 0.8 / 1.0 / 1.2 found 74.0 / 73.8 / 73.6 / 72.9% of the digits: 0.8 leaves
 #: a bent line the most room for the least loss.
 LINE_WANDER = 0.8
+#: A thread of several pieces is a line only when one piece is at least this share of the shortest line
+#: long: the written bars of a row of stacked fractions and the flat strokes of the + and = signs between them
+#: are short pieces in a row; a ruled line crossed by writing runs on clear of it somewhere.
+SHORT_PIECES = 0.45
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -381,6 +385,10 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
         covered = sum(bw for _, bw in spans)
         # Long, and mostly thread (a row of writing does not join up into one).
         if end - start < length or covered < 0.5 * (end - start):
+            continue
+        # Some piece of it a line of its own length: a row of fraction bars, with the bars of the + and =
+        # signs between them, lines up into a long thread of short pieces (``SHORT_PIECES``).
+        if len(spans) > 1 and max(bw for _, bw in spans) < SHORT_PIECES * length:
             continue
         px, py = np.array(px), np.array(py)
         if len(px) == 1:

@@ -93,9 +93,24 @@ class SignConfig:
     a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
     leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
     maybe_tall: float = 1.0
-    weak_sign: float = 0.25
+    weak_sign: float = 0.1
     """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
     ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
+    thick_dash: float = 0.35
+    """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
+    the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
+    rising to the right is a slash written low and long (a pen's slash of a held-out writer lies at 25-35
+    degrees), ``/``."""
+    slash_line: float = 0.8
+    """... a single stroke: this share of its ink's spread lies along its main axis (a straight stroke 0.95
+    and more; a word, a scrawl or a digit far less)."""
+    lost_bar_gap: float = 0.9
+    """A fraction's bar lost with a ruled line (the bars of a row of fractions line up into a thread the line
+    search takes out): two digits stacked with at most this many digit heights between them and no dash
+    there are looked at in the image for a bar across both, ..."""
+    lost_bar_contrast: float = 0.5
+    """... a band of rows at least this share of the digits' ink darkness across the digits' span, and
+    that much darker than just beside its ends (a ruled line is as dark there: it is no bar)."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -113,6 +128,21 @@ class _Digits:
         self.cx = boxes[:, 0] + boxes[:, 2] / 2
         self.cy = boxes[:, 1] + boxes[:, 3] / 2
         self.h = boxes[:, 3]
+
+    def heights_near(self, boxes: list[Box], reach: float, reach_x: float, skips: list[int]) -> list[float | None]:
+        """:meth:`height_near` of each box, the digit ``skips[k]`` left out for ``boxes[k]``: all in one pass
+        over the digits (the same numbers, element by element)."""
+        if not boxes:
+            return []
+        centres = np.array([b.center for b in boxes], np.float64).reshape(-1, 2)
+        dx = np.abs(self.cx[None, :] - centres[:, :1])
+        dy = np.abs(self.cy[None, :] - centres[:, 1:])
+        near = (dy <= reach * self.h[None, :]) & (dx <= reach_x * self.h[None, :])
+        near[np.arange(len(boxes)), skips] = False
+        cost = np.where(near, dx + 3 * dy, np.inf)
+        best = np.argmin(cost, axis=1)
+        found = near.any(axis=1)
+        return [float(self.h[b]) if f else None for b, f in zip(best.tolist(), found.tolist())]
 
     def height_near(self, box: Box, reach: float, reach_x: float, skip: int | None = None) -> float | None:
         """The height of the nearest digit whose line ``box`` stands on (within ``reach`` of its height
@@ -136,7 +166,7 @@ def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: f
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
                image: np.ndarray | None = None, image_scale: int = 1,
-               possible: list | None = None) -> tuple[list[Sign], list[Detection], list[Box]]:
+               possible: list | None = None, read=None) -> tuple[list[Sign], list[Detection], list[Box]]:
     """The signs of a frame, its detections less those that turned out to be signs, and its doubts: the
     boxes of pieces the digit model read as weak digits that are no sign either (a misread piece inside a
     sum: the sum cannot be marked wrong).
@@ -147,7 +177,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     grey), to find the other bar of an ``=`` that the segmentation lost on a ruled line (optional);
     ``image_scale``: how many times smaller than the boxes' pixels it is (``Frame.scale``);
     ``possible``: a list that receives the suspect digits that may be signs (``SignConfig.maybe_confidence``)
-    as signs, their digit among their alternatives; they stay digits in what is returned.
+    as signs, their digit among their alternatives; they stay digits in what is returned. ``read``: a
+    function ``(crops, boxes) -> probabilities`` that stands in for ``classifier.predict(crops)`` (the
+    recognizer's, which keeps an earlier frame's reading of an unchanged crop on video), or None.
     """
     if not detections:
         return [], detections, []  # no digits, no arithmetic: nothing is classified
@@ -161,7 +193,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if height is None:
             continue
         if _flat(piece.box, config):
-            if piece.box.w >= config.min_dash * height:
+            if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
+                signs.append(Sign("/", piece.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+            elif piece.box.w >= config.min_dash * height:
                 dashes.append(piece.box)
         elif max(piece.box.w, piece.box.h) >= config.min_sign * height:
             compact.append((piece, height))
@@ -176,7 +210,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if height is None:
                 continue
             if _flat(candidate.box, config):
-                dashes.append(candidate.box)
+                if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
+                    signs.append(Sign("/", candidate.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+                else:
+                    dashes.append(candidate.box)
             else:
                 compact.append((candidate, height))
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
@@ -188,7 +225,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
     doubts: list[Box] = []
     if crops:
-        probs = classifier.predict(np.stack(crops))
+        batch = np.stack(crops)
+        if read is None:
+            probs = classifier.predict(batch)
+        else:
+            probs = read(batch, [c.box for c, _ in compact] + [d.box for _, d in suspects])
         classes = classifier.classes
         digit_class = classes.index("digit")
         sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
@@ -219,9 +260,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
-        for (index, det), p in zip(suspects, probs[len(compact):]):
+        heights = near.heights_near([d.box for _, d in suspects], config.reach, config.reach_x, [i for i, _ in suspects])
+        for (index, det), p, height in zip(suspects, probs[len(compact):], heights):
             k = max(sign_ids, key=lambda j: p[j])
-            height = near.height_near(det.box, config.reach, config.reach_x, skip=index)
             if height is None:
                 continue
             char = classes[k]
@@ -262,8 +303,76 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 possible.append(sign)  # the structure of the sum may still take it
     if turned:
         detections = [d for d in detections if d.box not in turned]
+    if image is not None:
+        dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
     signs.extend(_group_dashes(dashes, dots, detections, config, image, image_scale))
     return signs, detections, doubts
+
+
+def _rising_stroke(crop: np.ndarray, config: SignConfig) -> bool:
+    """Is the ink of a crop one straight stroke rising to the right (``SignConfig.slash_line``)? Its
+    pixels' spread, weighted by their ink: the main axis holds nearly all of it, and x grows as y falls."""
+    ys, xs = np.nonzero(crop > 0.2)
+    if len(xs) < 5:
+        return False
+    weights = crop[ys, xs].astype(np.float64)
+    cov = np.cov(np.stack([xs, ys]).astype(np.float64), aweights=weights)
+    spread = np.linalg.eigvalsh(cov)
+    return bool(cov[0, 1] < 0 and spread[-1] >= config.slash_line * max(float(spread.sum()), 1e-9))
+
+
+def _lost_fraction_bars(detections: list[Detection], dashes: list[Box], image: np.ndarray, config: SignConfig,
+                        scale: int = 1) -> list[Box]:
+    """The bars of stacked fractions that the segmentation lost (``SignConfig.lost_bar_gap``), found in the
+    image between two digits written one above the other: each as the box of its dark band."""
+    if len(detections) < 2:
+        return []
+    b = np.array([d.box.as_list() for d in detections], np.float64)
+    x, y, w, h = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
+    x2, y2 = x + w, y + h
+    overlap = np.minimum(x2[:, None], x2[None]) - np.maximum(x[:, None], x[None])
+    gap = y[None] - y2[:, None]  # [i, j]: from the bottom of i down to the top of j
+    tall = np.maximum(h[:, None], h[None])
+    pairs = np.argwhere((overlap >= 0.5 * np.minimum(w[:, None], w[None])) & (gap > 0) & (gap <= config.lost_bar_gap * tall)
+                        & (np.maximum(h[:, None], h[None]) <= 1.5 * np.minimum(h[:, None], h[None])))
+    out: list[Box] = []
+    H, W = image.shape[0] * scale, image.shape[1] * scale
+    for i, j in pairs.tolist():
+        # The digits' boxes may hold what the line search left of the bar: the band looked at reaches into
+        # them, and the bar must then stick out past both digits (a digit's own flat stroke does not).
+        top, bottom = int(y2[i] - 0.3 * h[i]), int(y[j] + 0.3 * h[j])
+        x0, x1 = int(min(x[i], x[j])), int(max(x2[i], x2[j]))
+        if any(max(d.x, x0) < min(d.x2, x1) and y2[i] <= d.center[1] <= y[j] for d in dashes + out):
+            continue  # a dash is there already
+        side = max(2, int(0.5 * tall[i, j]))
+        if x0 - side < 0 or x1 + side > W:
+            continue
+        region = _source_region(image, int(y[i]), min(H, int(y2[j])), x0 - side, x1 + side, scale)
+        if region.size == 0:
+            continue
+        if region.ndim == 3:
+            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+        dark = float(np.percentile(region, 90)) - region.astype(np.float32)
+        ink = float(np.percentile(dark[: int(0.6 * h[i]), side: side + x1 - x0], 98))
+        if ink <= 8:
+            continue
+        band = dark[top - int(y[i]): bottom - int(y[i])]
+        inside = band[:, side: side + x1 - x0].mean(axis=1)
+        outside = np.concatenate([band[:, : side // 2], band[:, -(side // 2):]], axis=1).mean(axis=1)
+        strong = np.flatnonzero((inside >= config.lost_bar_contrast * ink)
+                                & (inside - outside >= config.lost_bar_contrast * ink))
+        # Each run of strong rows thin enough for a bar (a digit's flat stroke beside it makes a thick one).
+        for rows in np.split(strong, np.flatnonzero(np.diff(strong) > 1) + 1) if len(strong) else []:
+            if len(rows) > max(3, 0.25 * tall[i, j]):
+                continue
+            cols = np.flatnonzero(band[rows[0]: rows[-1] + 1].mean(axis=0) >= 0.5 * ink)
+            mid = side + (x1 - x0) // 2
+            runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if len(cols) else []
+            run = next((r for r in runs if r[0] <= mid <= r[-1]), None)
+            if run is not None and run[-1] - run[0] + 1 >= 1.15 * (x1 - x0):
+                out.append(Box(x0 - side + int(run[0]), top + int(rows[0]), int(run[-1] - run[0] + 1), len(rows)))
+                break
+    return out
 
 
 def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, config: SignConfig) -> bool:
@@ -323,6 +432,23 @@ def _source_region(image: np.ndarray, top: int, bottom: int, left: int, right: i
     return big[top - t * scale: bottom - t * scale, left - l * scale: right - l * scale]
 
 
+def _paper_grey(region: np.ndarray) -> float:
+    """``np.percentile(region, 90)``: the paper's grey around a dash. Where the sorted values either side
+    of the 90th percentile's place are all one grey (a page's paper: thousands of pixels, a few dozen
+    greys), that grey, from one partial sort: NumPy's percentile interpolates between two of them, so it
+    is the very same value, for a fifth of the cost (NumPy's percentile machinery is most of ``_lost_bar``'s
+    time). Elsewhere NumPy's own."""
+    flat = region.ravel()
+    count = flat.size
+    at = int(0.9 * (count - 1))
+    # NumPy's two places lie within one of ``at`` whatever its rounding of 0.9 * (count - 1).
+    low, high = max(0, at - 1), min(count - 1, at + 2)
+    ordered = np.partition(flat, (low, high))
+    if ordered[low] == ordered[high]:
+        return float(ordered[low])
+    return float(np.percentile(region.astype(np.float32), 90))
+
+
 def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config: SignConfig,
               scale: int = 1) -> Box | None:
     """The other bar of an ``=`` beside a lone dash, looked for in the image itself: a ruled line under one
@@ -342,8 +468,8 @@ def _lost_bar(dash: Box, image: np.ndarray, detections: list[Detection], config:
         return None
     if region.ndim == 3:  # only the part looked at is made grey
         region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+    paper = _paper_grey(region)
     region = region.astype(np.float32)
-    paper = float(np.percentile(region, 90))
     dark = paper - region
     inside = dark[:, side: side + dash.w].mean(axis=1)
     outside = np.concatenate([dark[:, :side], dark[:, side + dash.w:]], axis=1).mean(axis=1)
