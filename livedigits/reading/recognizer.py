@@ -24,6 +24,10 @@ from livedigits.types import Box, Candidate, Frame, FrameResult
 
 #: Every part of a split candidate must read as a digit at least this surely.
 SPLIT_CONFIDENCE = 0.9
+#: ... and more surely than the whole reads, digit or no digit, unless every part reads at least this surely
+#: (the classifier's ceiling: the shipped int8 model's surest is 0.996, where "surer" cannot be told) and the
+#: whole reads as no digit, or is too wide for one.
+CEILING = 0.995
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -53,11 +57,19 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
         # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.
         whole, best = float(base[k].max()), None
-        for way in found.splits[k]:
+        doubtful = found.doubtful.get(k, ())
+        no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
+        for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
-            if sure >= SPLIT_CONFIDENCE and sure > whole and (best is None or sure > best):
+            if n in doubtful and sure < CEILING:
+                continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
+            # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
+            # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
+            # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
+            tie = sure >= CEILING and (no_digit or k in found.wide)
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
     for k, candidate in enumerate(candidates):
         if k in chosen:

@@ -23,8 +23,11 @@ dense page, or one marker digit that fills the frame):
    tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
-   (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A piece as wide as tall is also offered in two halves (touching digits), and one
-   too wide for a digit but as tall as writing is offered cut into up to four ("1000" in one stroke). Wide
+   (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A
+   piece as wide as tall is also offered in two halves (touching digits), one 1.4 times as wide or too wide
+   for a digit (but as tall as writing) cut into up to four ("1000" in one stroke): at the columns with the
+   least ink, along paths through the ink's thin places (``_cut_paths``), and into equal widths
+   (``_even_parts``: zeros run into each other like chain links). Wide
    pieces on a line (a minus, a dash) are kept as ``marks``: the reading stage ends a number there. Specks far smaller than the page's other pieces are dropped.
 
 Pure functions. Live video may carry the paper estimate and the lines from frame to frame
@@ -841,6 +844,10 @@ class Segmentation:
     """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
     ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
+    doubtful: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
+    first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
+    handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1038,6 +1045,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     aspects = [bw / bh for k, ((_, _, bw, bh), _) in enumerate(kept) if k not in too_wide]
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
+    doubtful = {}
     for k, (box, patch) in enumerate(kept):
         # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
@@ -1045,9 +1053,18 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # lost a digit).
         if k in too_wide:
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
+        elif box[2] >= THREE_ASPECT * box[3]:
+            # Wider than nearly any one digit, though not too wide for one: three digits whose ink touches
+            # fit in it, so it is cut as a too-wide piece is, in fewer ways.
+            ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
-            halves = _halves(patch, box, config.min_height, split_at)
-            ways = (halves,) if halves else None
+            ways = _halves(patch, box, config.min_height, split_at)
+        if ways and k not in too_wide and len(ways) > 1:
+            # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
+            # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
+            # with the least ink, as such pieces always were), a way counts only read at the classifier's
+            # ceiling.
+            doubtful[k] = frozenset(range(1, len(ways)))
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
@@ -1055,7 +1072,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
-                        view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots])
+                        view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
+                        doubtful=doubtful)
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1118,61 +1136,145 @@ def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budg
 #: A wide piece is offered cut into at most this many digits ("1000" written in one stroke of loops).
 MAX_PARTS = 4
 #: ... and first cut in two at this many columns (the least inked ones, apart): where the digits overlap, the
-#: column with the least ink may be under the tail of one of them.
+#: column with the least ink may be under the tail of one of them. Each is also tried along the path
+#: through the least ink that ends there (``_cut_paths``).
 CUT_CHOICES = 5
+#: A piece at least this much wider than tall, though within ``max_aspect``, is cut as a too-wide piece is
+#: (into up to ``MAX_PARTS``), not only in two: three touching digits fit in it ("100" at the stress
+#: generator's gaps), and one digit hardly does (single digits on the generator's none, boxes, dense and
+#: ledger rows, seeds 0-39: 99th percentile of width / height 1.15-1.27; 63 of 18,330 at 1.4 or more).
+THREE_ASPECT = 1.4
+#: ... first cut in two at this many columns: fewer than a too-wide piece, which is surely several digits.
+THREE_CHOICES = 3
 
 
-def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1):
+def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1,
+                    paths: bool = True, even: bool = True):
     """Digits written so close that their ink touches ("10", "1000") make one wide piece. For a piece at
     least ``aspect`` times as wide as tall, the ways to read it as several digits, each a tuple of parts
     (box, patch) left to right: cut in two, then each part that is itself that wide cut again, up to
-    ``MAX_PARTS`` parts; None for a narrower piece. The classifier decides which reading wins
+    ``MAX_PARTS`` parts, first at straight columns (``choices`` first cuts), then, with ``paths``, along
+    the paths through the least ink (:func:`_cut_paths`: where digits overlap or loops touch at a slant, no
+    column parts them), and, with ``even``, in 2 to ``MAX_PARTS`` equal widths (:func:`_even_parts`); None
+    for a narrower piece. The classifier decides which reading wins
     (``recognizer.choose_splits``)."""
     x, y, w, h = box
     if w < aspect * h or w < min_height:
         return None
     ways = []
-    for choice in range(choices):
-        parts = _cut_in_two(patch, box, choice)
-        if parts is None:
-            break
-        ways.append(tuple(parts))
-        while len(parts) < MAX_PARTS:
-            # The widest part that is still wide for its height is the next to cut (a "335": "3" and "35").
-            wide = [k for k, ((_, _, pw, ph), _) in enumerate(parts) if pw >= aspect * ph and pw >= min_height]
-            cut = None
-            for k in sorted(wide, key=lambda k: -parts[k][0][2]):
-                cut = _cut_in_two(parts[k][1], parts[k][0])
-                if cut is not None:
-                    parts = parts[:k] + cut + parts[k + 1:]
-                    break
-            if cut is None:
+    # The paths are worked out once for the piece: the first cut's choice-th path is the choice-th usable one
+    # of the first choice + 3 (the cheapest ends come first, whatever their number).
+    options = _path_options(patch, box, choices + 2) if paths else []
+    for along in ((False, True) if paths else (False,)):
+        for choice in range(choices):
+            parts = _pick(options[: choice + 3], choice) if along else _cut_in_two(patch, box, choice)
+            if parts is None:
                 break
             ways.append(tuple(parts))
-    return ways or None
+            while len(parts) < MAX_PARTS:
+                # The widest part that is still wide for its height is the next to cut (a "335": "3" and "35").
+                wide = [k for k, ((_, _, pw, ph), _) in enumerate(parts) if pw >= aspect * ph and pw >= min_height]
+                cut = None
+                for k in sorted(wide, key=lambda k: -parts[k][0][2]):
+                    cut = _cut_in_two(parts[k][1], parts[k][0], 0, along)
+                    if cut is not None:
+                        parts = parts[:k] + cut + parts[k + 1:]
+                        break
+                if cut is None:
+                    break
+                ways.append(tuple(parts))
+    if even:
+        ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
+                    for slanted in (False, True))
+    # A path that is a straight column cuts as the column does: read once.
+    unique = {}
+    for way in ways:
+        if way:
+            unique.setdefault(tuple(b for b, _ in way), way)  # the first of equal ways: a cut through thin ink
+    unique = list(unique.values())
+    return unique or None
 
 
-def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float):
+#: A piece is offered cut into ``n`` equal widths when each is at least this share of its height wide (a zero
+#: of a hand's "1000" is about 0.5-0.8 of it).
+EVEN_WIDTH = 0.4
+
+
+def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False):
+    """``patch`` (at ``box``) cut into ``n`` parts of equal width along the writing's slant, each cropped to its
+    ink, or None when a part has no ink or is less than half as tall as the piece (a tail or a flag). The
+    digits of one number are written about equally wide: where loops overlap (the zeros of "1000" run into
+    each other like the links of a chain), every cut through the least ink falls inside a loop, and leaves
+    "(", "X" and ")", while equal widths keep each zero nearly whole. The slant is the ink's own (its
+    horizontal drift per row, from its second moments): digits side by side at one height add none."""
+    x, y, w, h = box
+    ys, xs = np.nonzero(patch)
+    if len(xs) < n:
+        return None
+    dy = ys - ys.mean()
+    spread = float((dy * dy).mean())
+    shear = float(np.clip((dy * (xs - xs.mean())).mean() / spread, -MAX_SHEAR, MAX_SHEAR)) if spread > 0 and slanted else 0.0
+    upright = xs - shear * dy  # each pixel's column were the writing upright
+    left, right = float(upright.min()), float(upright.max()) + 1.0
+    which = np.minimum(((upright - left) * n / (right - left)).astype(np.int64), n - 1)
+    parts = []
+    for k in range(n):
+        mine = which == k
+        if not mine.any():
+            return None
+        px, py = xs[mine], ys[mine]
+        x0, y0 = int(px.min()), int(py.min())
+        pw, ph = int(px.max()) - x0 + 1, int(py.max()) - y0 + 1
+        if ph < 0.5 * h:
+            return None
+        part = np.zeros((ph, pw), patch.dtype)
+        part[py - y0, px - x0] = patch[py, px]
+        parts.append(((x + x0, y + y0, pw, ph), part))
+    return tuple(parts)
+
+
+#: The slant of :func:`_even_parts` is at most this many columns a row (about 35 degrees from upright).
+MAX_SHEAR = 0.7
+
+
+def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths: bool = True):
     """Two digits written so close that their ink touches ("10", "25") make one wide piece. For a piece
     at least ``aspect`` times as wide as tall, the two halves on either side of the column with the least
-    ink in its middle part; None for a narrower piece. The classifier decides which reading wins."""
+    ink in its middle part, and, with ``paths``, on either side of the path through the least ink that ends
+    in its middle 40% (:func:`_cut_paths`), where it is another cut: one or two ways, each a pair of parts;
+    None for a narrower piece, or when a part is less than half as tall as the piece (a tail or a flag, not
+    a digit of its own). The classifier decides which reading wins."""
     _, _, w, h = box
     if w < aspect * h or w < min_height:
         return None
     columns = np.count_nonzero(patch, axis=0)
     lo, hi = int(w * 0.3), int(w * 0.7) + 1
-    halves = _parts_at(patch, box, lo + int(np.argmin(columns[lo:hi])))
-    if halves is None or any(ph < 0.5 * h for (_, _, _, ph), _ in halves):
-        return None  # a tail or a flag, not a digit of its own
-    return tuple(halves)
+    ways = [_parts_at(patch, box, lo + int(np.argmin(columns[lo:hi])))]
+    if paths:
+        reach = max(1, int(round(0.1 * w)))
+        found = _cut_paths(patch > 0, max(1, lo - reach), min(w - 1, hi + reach), (max(1, lo), min(w - 1, hi)), 1, 0)
+        if found:
+            ways.append(_parts_at(patch, box, found[0]))
+    ways = [tuple(way) for way in ways if way is not None and all(ph >= 0.5 * h for (_, _, _, ph), _ in way)]
+    unique = {}
+    for way in ways:
+        unique.setdefault(tuple(b for b, _ in way), way)
+    unique = list(unique.values())
+    return tuple(unique) or None
 
 
-def _parts_at(patch: np.ndarray, box: tuple, cut: int):
-    """The two parts of ``patch`` (at ``box``) left and right of column ``cut``, each cropped to its ink:
-    ``[(box, patch), (box, patch)]``, or None when one side has no ink."""
+def _parts_at(patch: np.ndarray, box: tuple, cut):
+    """The two parts of ``patch`` (at ``box``) left and right of ``cut``, each cropped to its ink:
+    ``[(box, patch), (box, patch)]``, or None when one side has no ink. ``cut`` is a column, or a path (its
+    column in every row of the patch, from :func:`_cut_paths`): the pixels on it belong to neither part."""
     x, y = box[0], box[1]
+    if np.ndim(cut):
+        columns = np.arange(patch.shape[1])[None, :]
+        sides = ((patch * (columns < cut[:, None]), 0), (patch * (columns > cut[:, None]), 0))
+    else:
+        sides = ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1))
     parts = []
-    for part, offset in ((patch[:, :cut], 0), (patch[:, cut + 1:], cut + 1)):
+    for part, offset in sides:
         points = cv2.findNonZero(part)
         if points is None:
             return None
@@ -1181,14 +1283,104 @@ def _parts_at(patch: np.ndarray, box: tuple, cut: int):
     return parts
 
 
-def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0):
+#: A cut path (:func:`_cut_paths`) pays this many ink pixels for each column it steps aside: it leaves the
+#: straight line only to go round ink, along the valley between two touching loops or the slant of two
+#: digits written overlapping, never wandering for nothing (ties go straight). A fifth: a path may drift five
+#: columns to cross one pixel less, as far as two digits written overlapping at a slant lean apart over a
+#: digit's height. On the stress rows touching and ledger (seeds 0-39) 0.2 and 0.5 read within 3 pieces of
+#: each other.
+CUT_STEP = 0.2
+#: Cut paths are worked out on the piece shrunk to at most this many rows (a path's columns follow the
+#: valley to within a pixel of the shrunk piece, and each row costs a few array operations).
+CUT_ROWS = 32
+
+
+def _cut_paths(inked: np.ndarray, lo: int, hi: int, ends: tuple[int, int], choices: int, apart: float) -> list[np.ndarray]:
+    """Up to ``choices`` paths from the top of ``inked`` (bool, h x w) to its bottom that cross the least
+    ink, each a column per row, moving at most one column a row within columns ``lo .. hi - 1`` and ending
+    in columns ``ends[0] .. ends[1] - 1``; their ends at least ``apart`` columns from each other, the
+    cheapest first (ties: the nearest the middle).
+    A straight column is one such path: a path never crosses more ink than the best column does, and where
+    two digits overlap or two loops touch at a slant it goes round them instead of through one of them."""
+    h, w = inked.shape
+    rows = h
+    ink = inked[:, lo:hi].astype(np.float32)
+    if h > CUT_ROWS:  # shrunk: the share of ink in each shrunk cell, so a path through it costs as much
+        rows = CUT_ROWS
+        ink = cv2.resize(ink, (hi - lo, rows), interpolation=cv2.INTER_AREA) * (h / rows)
+    n = hi - lo
+    total = np.empty((rows, n), np.float32)  # the least ink on a path from the top to each pixel
+    total[0] = ink[0]
+    for r in range(1, rows):
+        above, row = total[r - 1], total[r]
+        row[:] = above
+        np.minimum(row[1:], above[:-1] + CUT_STEP, out=row[1:])
+        np.minimum(row[:-1], above[1:] + CUT_STEP, out=row[:-1])
+        row += ink[r]
+    first, last = ends[0] - lo, ends[1] - lo
+    middle = (w - 1) / 2.0 - lo
+    order = first + np.lexsort((np.abs(np.arange(first, last) - middle), np.round(total[-1, first:last], 3)))
+    chosen: list[int] = []
+    for end in order.tolist():
+        if all(abs(end - e) >= apart for e in chosen):
+            chosen.append(end)
+            if len(chosen) >= choices:
+                break
+    sums = total.tolist()
+    paths = []
+    for end in chosen:
+        path, c = [end] * rows, end
+        for r in range(rows - 1, 0, -1):  # back up the way it came, the cheapest step each row
+            above = sums[r - 1]
+            best, come = above[c], c
+            if c > 0 and above[c - 1] + CUT_STEP < best:
+                best, come = above[c - 1] + CUT_STEP, c - 1
+            if c < n - 1 and above[c + 1] + CUT_STEP < best:
+                come = c + 1
+            c = come
+            path[r - 1] = c
+        path = np.asarray(path, np.int64) + lo
+        if rows != h:  # back to the piece's rows
+            path = path[np.minimum((np.arange(h) * rows) // h, rows - 1)]
+        paths.append(path)
+    return paths
+
+
+def _path_options(patch: np.ndarray, box: tuple, count: int) -> list:
+    """For the first ``count`` paths through the least ink that end in the middle 40% of ``patch`` (at ``box``;
+    :func:`_cut_paths`), the two parts on either side, or None where a part is less than half as tall as the
+    piece (a tail or a flag is no digit of its own)."""
+    _, _, w, h = box
+    lo, hi = max(1, int(w * 0.3)), min(w - 1, int(w * 0.7) + 1)
+    if w < 3 or hi <= lo:
+        return []
+    # A path may step outside the middle 40% to go round ink, never to the piece's edge.
+    reach = max(1, int(round(0.1 * w)))
+    options = []
+    for path in _cut_paths(patch > 0, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), count, 0.1 * w):
+        parts = _parts_at(patch, box, path)
+        options.append(None if parts is None or any(ph < 0.5 * h for (_, _, _, ph), _ in parts) else parts)
+    return options
+
+
+def _pick(options: list, choice: int):
+    """The ``choice``-th (from 0) of ``options`` that is not None, or None."""
+    found = [parts for parts in options if parts is not None]
+    return found[choice] if len(found) > choice else None
+
+
+def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0, paths: bool = False):
     """The two parts of ``patch`` (at ``box``) on either side of the column with the least ink, of those
     in its middle 40% that leave a part at least half as tall on either side (a tail or a flag is no digit
     of its own; the base of a 2 may run under its neighbour), each cropped to its ink (ties: the column
-    nearest the middle); None when there is no such column."""
+    nearest the middle); ``choice`` 1, 2, ...: the next columns, at least a tenth of the width from every
+    better one. With ``paths``, the same along the paths through the least ink that end in the middle 40%
+    (:func:`_cut_paths`) instead of straight columns. None when there is no such cut."""
     _, _, w, h = box
     if w < 3:
         return None
+    if paths:
+        return _pick(_path_options(patch, box, choice + 3), choice)
     inked = patch > 0
     columns = np.count_nonzero(inked, axis=0)
     # The ink's top and bottom row in each column, and the height of the ink left and right of a cut.

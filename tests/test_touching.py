@@ -1,0 +1,92 @@
+"""Digits written touching or overlapping (issue 19, "Unseen paper"): one piece of ink holds several digits,
+and the segmentation offers it cut (``vision.segment``: straight columns and paths through the ink's thin
+places), the classifier keeping a cut only where every part reads surely (``reading.recognizer``)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from livedigits.types import Frame
+from livedigits.vision.segment import _cut_in_two, _cut_paths, find_candidates
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+
+    return Recognizer(load_classifier("lite-int8"), smooth=False)
+
+
+def _read(recognizer, page: np.ndarray) -> list[str]:
+    return [n.text for n in recognizer.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))).numbers]
+
+
+def _written_touching(glyphs: list[np.ndarray], into: int, apart: int = 0) -> np.ndarray:
+    """A page with ``glyphs`` (MNIST 28x28) drawn 80 px tall left to right: the first ``apart`` of them with
+    3 px of paper between their ink, each one after slid left until its ink meets the ink before it and
+    then ``into`` pixels further (written into it)."""
+    ink = np.zeros((300, 640), np.float32)
+    x, right = 60, 60
+    for n, glyph in enumerate(glyphs):
+        glyph = cv2.resize(glyph, (80, 80)).astype(np.float32) / 255.0
+        columns = np.flatnonzero((glyph > 0.5).any(axis=0))
+        if n <= apart:  # its ink starts 3 px after the ink before it
+            x = right + 3 - int(columns[0]) if n else x
+        else:
+            x += 80
+            while x > 60 and not ((ink[100:180, x: x + 80] > 0.5) & (glyph > 0.5)).any():
+                x -= 1
+            x -= into
+        ink[100:180, x: x + 80] = np.maximum(ink[100:180, x: x + 80], glyph)
+        right = max(right, x + int(columns[-1]))
+    return (235 * (1 - ink) + 30 * ink).astype(np.uint8)
+
+
+def test_a_1000_whose_zeros_touch_reads_1000(recognizer, mnist_slice):
+    """A hand's "1000" with its zeros run into each other (MNIST test 1s and 0s), the 1 standing apart: the
+    zeros are one piece of ink, read 1000."""
+    _, (xt, yt) = mnist_slice
+    ones, zeros = np.flatnonzero(yt == 1), np.flatnonzero(yt == 0)
+    read = []
+    for k in range(10):
+        page = _written_touching([xt[ones[k]]] + [xt[zeros[(3 * k + j) % len(zeros)]] for j in range(3)], k % 3, 1)
+        assert len(find_candidates(page)) < 4  # zeros run into each other: fewer pieces than digits
+        read.append(_read(recognizer, page))
+    # The digits, in order (a lone line's grouping may part them at an uneven gap: reading.numbers' job).
+    assert sum("".join(numbers) == "1000" for numbers in read) >= 5, read  # 5 of 10 today; 3 before paths and equal widths
+
+
+@pytest.mark.parametrize("digit", [0, 4, 7])
+def test_a_wide_single_digit_is_not_cut(recognizer, mnist_slice, digit):
+    """A writer's wide 0, 4 or 7 (MNIST test digits drawn half again as wide as they are) is one digit."""
+    _, (xt, yt) = mnist_slice
+    read = []
+    for i in np.flatnonzero(yt == digit)[:8]:
+        glyph = cv2.resize(xt[i], (84 * 3 // 2, 84)).astype(np.float32) / 255.0
+        page = np.full((300, 400), 235, np.float32)
+        page[100:184, 120:120 + glyph.shape[1]] -= 205 * glyph
+        read.append(_read(recognizer, page.astype(np.uint8)))
+    assert all(len(numbers) <= 1 and all(len(text) == 1 for text in numbers) for numbers in read), read
+    assert all(numbers == [str(digit)] for numbers in read), read  # a 7 cut as "31" then read "3" fails here
+
+
+def test_a_cut_path_goes_round_digits_written_overlapping():
+    """Two slanted strokes that overlap in their columns, joined at the foot: no column parts them without
+    cutting one, a path between them crosses only the join."""
+    patch = np.zeros((60, 50), np.uint8)
+    cv2.line(patch, (4, 58), (24, 2), 255, 4)
+    cv2.line(patch, (22, 58), (44, 2), 255, 4)
+    cv2.line(patch, (4, 57), (22, 57), 255, 3)  # the join
+    inked = patch > 0
+    (path,) = _cut_paths(inked, 10, 41, (15, 36), 1, 0)  # the band and ends _cut_in_two gives a 50 px piece
+    crossed = int(inked[np.arange(60), path].sum())
+    assert crossed < int(inked.sum(axis=0)[15:36].min())  # less ink than the best column
+    assert (np.abs(np.diff(path)) <= 1).all()
+    parts = _cut_in_two(patch, (0, 0, 50, 60), 0, paths=True)
+    assert parts is not None
+    (left, _), (right, _) = parts
+    assert left[0] <= 6 and left[0] + left[2] <= 30 and right[0] >= 18  # one stroke each, whole
+    assert left[3] >= 50 and right[3] >= 50
