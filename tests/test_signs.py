@@ -174,3 +174,22 @@ def test_the_paper_grey_beside_a_dash_is_numpys_90th_percentile():
         shortcuts += flat[max(0, at - 1)] == flat[min(flat.size - 1, at + 2)]
         assert signs._paper_grey(region) == float(np.percentile(region.astype(np.float32), 90))
     assert 0 < shortcuts < 3000  # both ways were taken
+
+
+def test_the_greys_a_lost_fraction_bar_is_judged_by_are_numpys_percentiles():
+    """``_lost_fraction_bars`` reads the paper's grey (the 90th percentile of the uint8 greys) and the ink's
+    darkness below it (the 98th percentile of paper - grey, in float32) off histograms: the very floats
+    NumPy's percentiles give, over regions of every size and contrast."""
+    from livedigits.vision import signs
+
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        h, w = int(rng.integers(1, 80)), int(rng.integers(1, 80))
+        centre, spread = int(rng.integers(0, 256)), int(rng.integers(0, 128))
+        region = np.clip(centre + rng.integers(-spread, spread + 1, (h, w)), 0, 255).astype(np.uint8)
+        a, b, t = signs._ranked_greys(region, 90)
+        paper = float(signs._lerp(a, b, t))
+        assert paper == float(np.percentile(region, 90))
+        a, b, t = signs._ranked_greys(region, 98, darkest_first=True)
+        ink = float(signs._lerp(np.float32(paper) - np.float32(a), np.float32(paper) - np.float32(b), t))
+        assert ink == float(np.percentile(paper - region.astype(np.float32), 98))
