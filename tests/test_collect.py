@@ -320,16 +320,21 @@ def test_collect_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     env = dict(os.environ, DISPLAY=xvfb)
     out = tmp_path / "mine"
     page = Path(__file__).resolve().parents[1] / "samples" / "page.png"
-    process = subprocess.Popen([sys.executable, "-m", "livedigits", "collect", str(page), "--out", str(out)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its output goes to a file, not a pipe nobody reads while it runs (a full pipe would block it), and is
+    # shown if the window never comes.
+    log = tmp_path / "collect.log"
+    with open(log, "w") as log_file:
+        process = subprocess.Popen([sys.executable, "-m", "livedigits", "collect", str(page), "--out", str(out)],
+                                   env=env, stdout=log_file, stderr=subprocess.STDOUT, text=True)
 
     def key(*keys: str) -> None:
         subprocess.run(["xdotool", "search", "--name", "^livedigits collect$", "key", "--delay", "250", *keys], env=env, timeout=10,
                        capture_output=True)
 
     try:
-        assert wait_for(lambda: subprocess.run(["xdotool", "search", "--name", "^livedigits collect$"], env=env,
-                                               capture_output=True).returncode == 0, 60)
+        shown = wait_for(lambda: process.poll() is not None or subprocess.run(
+            ["xdotool", "search", "--name", "^livedigits collect$"], env=env, capture_output=True).returncode == 0, 60)
+        assert shown and process.poll() is None, f"no collect window (exit {process.poll()}): {log.read_text()[-2000:]}"
         time.sleep(2.0)  # the model loads and the first frame is drawn
         key("7")
         assert wait_for(lambda: len(list((out / "7").glob("*.png"))) == 2, 10)  # the crop and the full cut
