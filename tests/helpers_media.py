@@ -22,6 +22,8 @@ LEVEL_BASE = 16
 #: Levels repeat after this many frames (they must stay inside 0..255).
 LEVEL_PERIOD = 28
 MJPEG_BOUNDARY = "livedigitsframe"
+#: The bundled page the fake camera shows.
+PAGE = Path(__file__).resolve().parents[1] / "samples" / "page.png"
 
 
 def level(index: int) -> int:
@@ -77,6 +79,33 @@ def wait_for(predicate, timeout: float, step: float = 0.05) -> bool:
             return True
         time.sleep(step)
     return predicate()
+
+
+class Camera:
+    """A live source that never ends (``PAGE``, 100 frames a second at most), counting its stops (as a
+    real camera's release): the engine's and the workers' tests drive it."""
+
+    name, kind, policy, frames_dropped, warnings, fps = "fake camera", "camera", "latest", 0, [], 30.0
+    is_live, size, total_frames, reconnects = True, None, None, 0  # the rest of engine.SourceLike
+
+    def __init__(self):
+        self.state, self.stops, self.index = "starting", 0, 0
+        self.image = cv2.imread(str(PAGE))
+
+    def start(self):
+        self.state = "live"
+        return self
+
+    def read(self, timeout=None):
+        from livedigits.types import Frame
+
+        time.sleep(0.01)
+        self.index += 1
+        return Frame(self.index, self.index / 30.0, self.image)
+
+    def stop(self):
+        self.stops += 1
+        self.state = "ended"
 
 
 # --------------------------------------------------------------------------- MJPEG over HTTP

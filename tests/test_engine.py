@@ -17,7 +17,8 @@ from livedigits.engine.loop import Engine, StopFlag, source_labels
 from livedigits.errors import OutputError, SourceError
 from livedigits.reading.recognizer import Recognizer
 from livedigits.capture.sources import open_source
-from livedigits.types import Frame
+
+from helpers_media import Camera
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -55,30 +56,6 @@ class RecordingSink:
         self.closed = True
         if self.fail_on_close is not None:
             raise self.fail_on_close
-
-
-class Camera:
-    """A live source that never ends, counting its stops (as a real camera's release)."""
-
-    name, kind, policy, frames_dropped, warnings, fps = "fake camera", "camera", "latest", 0, [], 30.0
-    is_live, size, total_frames, reconnects = True, None, None, 0  # the rest of engine.SourceLike
-
-    def __init__(self):
-        self.state, self.stops, self.index = "starting", 0, 0
-        self.image = cv2.imread(str(PAGE))
-
-    def start(self):
-        self.state = "live"
-        return self
-
-    def read(self, timeout=None):
-        time.sleep(0.01)
-        self.index += 1
-        return Frame(self.index, self.index / 30.0, self.image)
-
-    def stop(self):
-        self.stops += 1
-        self.state = "ended"
 
 
 # --------------------------------------------------------------------------- several sources

@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import pytest
 
 from livedigits.capture.sources import open_source
@@ -20,7 +19,8 @@ from livedigits.engine import workers as workers_module
 from livedigits.engine.loop import Engine
 from livedigits.errors import SourceError, WorkerError
 from livedigits.reading.recognizer import Recognizer
-from livedigits.types import Frame
+
+from helpers_media import Camera
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -31,30 +31,6 @@ PAGE = ROOT / "samples" / "page.png"
 @pytest.fixture(scope="module")
 def classifier():
     return load_classifier("lite-int8")
-
-
-class Camera:
-    """A live source that never ends (the page, 100 frames a second at most)."""
-
-    name, kind, policy, frames_dropped, warnings, fps = "fake camera", "camera", "latest", 0, [], 30.0
-    is_live, size, total_frames, reconnects = True, None, None, 0
-
-    def __init__(self):
-        self.state, self.stops, self.index = "starting", 0, 0
-        self.image = cv2.imread(str(PAGE))
-
-    def start(self):
-        self.state = "live"
-        return self
-
-    def read(self, timeout=None):
-        time.sleep(0.01)
-        self.index += 1
-        return Frame(self.index, self.index / 30.0, self.image)
-
-    def stop(self):
-        self.stops += 1
-        self.state = "ended"
 
 
 def alive(pid: int) -> bool:
@@ -154,21 +130,27 @@ def test_stills_and_a_single_source_keep_the_threads(classifier):
 # --------------------------------------------------------------------------- a worker that dies
 
 
-@linux_only
-def test_a_killed_worker_is_restarted_and_every_frame_is_read(classifier):
-    """SIGKILL to a worker mid-run (the out-of-memory killer, an operator): it is started again, the frame
-    it held is segmented by the new one, the run reads every frame of both files, and the summary says so."""
+def _two_demos_signalling_a_worker(classifier, signum: int, after: int, frames: int):
+    """Two copies of the demo read in 2 workers, ``frames`` each, and ``signum`` sent to the first worker
+    once ``after`` results are in: the engine, its summary and every result."""
     seen = []
     engine = None
 
     def on_result(result, _image, _stats):
         seen.append(result)
-        if len(seen) == 12:
-            os.kill(engine.segment_workers.pids()[0], signal.SIGKILL)
+        if len(seen) == after:
+            os.kill(engine.segment_workers.pids()[0], signum)
 
-    engine = Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=40,
+    engine = Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=frames,
                     on_result=on_result, workers=2, draw=False)
-    summary = engine.run()
+    return engine, engine.run(), seen
+
+
+@linux_only
+def test_a_killed_worker_is_restarted_and_every_frame_is_read(classifier):
+    """SIGKILL to a worker mid-run (the out-of-memory killer, an operator): it is started again, the frame
+    it held is segmented by the new one, the run reads every frame of both files, and the summary says so."""
+    engine, summary, seen = _two_demos_signalling_a_worker(classifier, signal.SIGKILL, after=12, frames=40)
     for label in (str(DEMO), f"{DEMO}#2"):
         assert [r.frame.index for r in seen if r.source == label] == list(range(40))
     assert engine.segment_workers.restarts == 1 and not [pid for pid in engine.segment_workers.started if alive(pid)]
@@ -182,17 +164,7 @@ def test_a_hung_worker_is_killed_and_restarted(classifier, monkeypatch):
     """A worker that stops answering (SIGSTOP here; a deadlock in a library in the field) is killed after
     STALL_S and restarted: the run goes on and the summary says why."""
     monkeypatch.setattr(workers_module, "STALL_S", 3.0)
-    seen = []
-    engine = None
-
-    def on_result(result, _image, _stats):
-        seen.append(result)
-        if len(seen) == 10:
-            os.kill(engine.segment_workers.pids()[0], signal.SIGSTOP)
-
-    engine = Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=30,
-                    on_result=on_result, workers=2, draw=False)
-    summary = engine.run()
+    engine, summary, seen = _two_demos_signalling_a_worker(classifier, signal.SIGSTOP, after=10, frames=30)
     for label in (str(DEMO), f"{DEMO}#2"):
         assert [r.frame.index for r in seen if r.source == label] == list(range(30))
     assert any("no answer within 3 s, killed) and was restarted" in w for w in summary.warnings), summary.warnings
