@@ -103,9 +103,16 @@ class ExpressionConfig:
     """A piece the digit model reads as a digit too unsurely to report, and no sign, stands in a sum as its
     likeliest digit when that has at least this probability (the sum is unsure unless its structure
     decides: ``right_confidence``, ``decode_level``); the numbers reported are unchanged."""
-    decode_level: float = 0.1
-    """... and so is one that reading one symbol as an alternative its classifier gave at least this much
-    makes right (that reading is the one reported)."""
+    decode_level: float = 0.02
+    """... and so is one that reading one symbol, surely read or not, as an alternative its classifier gave
+    at least this much makes right (that reading is the one reported). Five steps of the int8 model's
+    output: on the tuning worksheets (seeds 0-199, 3000-3199) 0.1 took 20 fewer right answers, 0.005 four
+    more at the cost of more wrong answers taken for right (a 6 read with a 4 at 0.02, ``8x3=26``)."""
+    pair_level: float = 0.01
+    """An answer that reading two symbols as alternatives each given at least this would make right is
+    ``unsure``, not ``wrong``: a held-out writer's sum with two digits misread (``8x8=64`` read ``8x1=65``,
+    the 1's 8 at 0.055, the 5's 4 at 0.02). Below it, pairs of near-zero readings would doubt most wrong
+    answers; at it, the tuning seeds lost one wrong answer for two right ones no longer marked wrong."""
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
@@ -912,27 +919,34 @@ def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:
     return False
 
 
-def _right_if_misread(chunk: list[_Item], text: str) -> bool:
-    """Would reading one symbol as one of its alternatives make the expression right?"""
+def _right_if_misread(chunk: list[_Item], text: str, pair_level: float = DEFAULT_EXPRESSIONS.pair_level) -> bool:
+    """Would reading one symbol as one of its alternatives make the expression right, or two symbols as
+    alternatives given at least ``pair_level`` each (``ExpressionConfig.pair_level``)?"""
     at = 0
+    places = []  # (position in text, alternative) of the readings given at least pair_level
     for it in chunk:
-        for pos, alt, _ in it.alts:
+        for pos, alt, p in it.alts:
             k = at + pos
             if check(text[:k] + alt + text[k + 1:])[2] == "right":
                 return True
+            if p >= pair_level and alt != "?":
+                places.append((k, alt))
         at += len(it.text)
+    for (i, a), (j, b) in itertools.combinations(places, 2):
+        if i != j:
+            chars = list(text)
+            chars[i], chars[j] = a, b
+            if check("".join(chars))[2] == "right":
+                return True
     return False
 
 
-#: Symbols that handwriting makes look like others, however surely the models read them: on the generated
-#: worksheets' tuning seeds (0-199, 3000-3199) the commonest sure misreads of held-out writers were a 1
-#: read as 7 (a 1 with a flag), an x read as +, a 7 as 2 and a 2 as 7 (a 7 with a flat base). Digits one
-#: or two apart (4 and 5, 4 and 6) are left out: wrong answers are off by one or two, and a reading that
-#: made them right would take every such wrong answer for a right one.
-CONFUSABLE = {"7": "12", "2": "7", "1": "7", "+": "x", "x": "+"}
-#: The digits of ``CONFUSABLE`` that keep a ``wrong`` from being given (an x read as + is left out: a wrong
-#: answer that the other sign makes right, ``3x3=6``, is as common as the misread itself).
-CONFUSABLE_DIGITS = {k: v for k, v in CONFUSABLE.items() if k.isdigit()}
+#: The one sure misread the classifier gives no chance at all to the true digit, on the generated
+#: worksheets' tuning seeds (0-199, 3000-3199): a 7 with a flat base read as 2, and a 2 as 7 (five right
+#: answers marked wrong there without it). Every other misread is doubted through the classifiers' own
+#: alternatives (``ExpressionConfig.alternative_level``, ``pair_level``): a 1 with a flag read as 7 still
+#: gives the 1 a chance, and so does an x read as +.
+CONFUSABLE_DIGITS = {"7": "2", "2": "7"}
 #: ... and the digits a bracket is read as (a bracket read as 1 or 3).
 BRACKET_DIGITS = {"(": "1", ")": "13"}
 
@@ -955,36 +969,14 @@ def confused_reading(text: str) -> str | None:
     return None
 
 
-def _decode_confusable(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
-    """The text with one symbol read unsurely (below ``wrong_confidence``) read as a ``CONFUSABLE`` one,
-    when that makes the equation right (the model may give that reading no chance at all: a 1 with a
-    flag read as 7 by 0.6), or None. A surely read symbol is never read otherwise: a right reading made
-    of it would take wrong answers for right ones (``2x2=14`` for ``7x2=14``)."""
-    at = 0
-    for it in chunk:
-        limit = config.wrong_confidence if it.operand else config.sign_wrong_confidence
-        if it.confidence < limit:
-            for pos, ch in enumerate(it.text):
-                for alt in CONFUSABLE.get(ch, ""):
-                    k = at + pos
-                    candidate = text[:k] + alt + text[k + 1:]
-                    if check(candidate)[2] == "right":
-                        return candidate
-        at += len(it.text)
-    return None
-
-
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
-    """The text with one unsurely read symbol (below ``wrong_confidence``, a sign too) read as an alternative its
+    """The text with one symbol (a digit or a sign, however surely read) read as an alternative its
     classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
     alternative), or None."""
     best = None
     at = 0
     for it in chunk:
-        # Only a symbol read unsurely is read otherwise: a sure misread elsewhere (a writer's 4 read as 5)
-        # must not be made right by changing a sure one.
-        weak = it.confidence < config.wrong_confidence
-        for pos, alt, p in it.alts if weak else ():
+        for pos, alt, p in it.alts:
             if p < config.decode_level or (best is not None and p <= best[0]):
                 continue
             k = at + pos
@@ -1011,8 +1003,6 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
             others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
         else:
-            if it.confidence < config.min_confidence:
-                return False  # a digit too weak to report: the sum is read too poorly to be judged wrong
             readings: dict = {}
             for pos, alt, _ in it.alts:
                 readings.setdefault(at + pos, []).append(alt)
@@ -1082,7 +1072,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
         # The structure decides between readings: an equation that one reading makes right, a reading the
         # classifiers gave a fair chance, is that reading (a written answer that a misread of a wrong one
         # happens to match is far rarer than a right answer with one symbol read unsurely).
-        decoded = text if verdict == "right" else (_decode(chunk, text, config) or _decode_confusable(chunk, text, config))
+        decoded = text if verdict == "right" else _decode(chunk, text, config)
         if decoded is not None:
             text = decoded
             value, answer, verdict = check(text)
@@ -1092,7 +1082,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
     unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
-                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text)
+                               or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
                                or confused_reading(text) is not None):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
