@@ -498,6 +498,22 @@ def test_a_common_misread_the_model_gives_a_chance_is_not_listed_and_a_wrong_ans
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
 
 
+def test_a_seven_given_a_fair_chance_of_a_one_is_a_one_with_a_flag():
+    # 12+3= written by a hand whose 1 has a flag: the digit model reads 7 at 0.58, 1 at 0.41.
+    numbers = [_digits("72", 0, 100, [0.58, 0.99]), _number("3", 100, 100)]
+    signs = [_sign("+", 65, 100), _sign("=", 135, 100)]
+    seven = numbers[0].digits[0].box
+    found = read_expressions(numbers, signs, alternatives={seven: (("1", 0.41),)})
+    assert [(e.text, e.verdict) for e in found] == [("12+3=", "open")]
+    # Answered wrong (16): wrong whatever the digit is (72+3=75 too) ...
+    answer = _number("16", 175, 100)
+    found = read_expressions(numbers + [answer], signs, alternatives={seven: (("1", 0.41),)})
+    assert [(e.text, e.verdict) for e in found] == [("12+3=16", "wrong")]
+    # ... and a 7 read so with a 1 given less (0.2) is a 7: the sum is 72+3 (unsure: the 7 is weak).
+    found = read_expressions(numbers, signs, alternatives={seven: (("1", 0.2),)})
+    assert [(e.text, e.verdict) for e in found] == [("72+3=", "unsure")]
+
+
 @pytest.mark.parametrize("text", ["12x10=121", "7x8=54", "45+36=80", "3x3=6", "98-46=51"])
 def test_a_wrong_answer_no_common_misread_explains_is_still_wrong(text):
     # Off by one or two, or a + for an x: what wrong answers are; they stay wrong.
