@@ -348,6 +348,10 @@ def test_the_equation_decides_a_digit_read_unsurely():
     found = read_expressions([numbers[0], weak, numbers[2]], signs,
                              alternatives={weak.digits[1].box: (("1", 0.3), ("?", 0.11))})
     assert [e.verdict for e in found] == ["unsure"]
+    # A "no digit" given next to nothing (one step of the int8 model, below no_digit_level) is no such doubt.
+    found = read_expressions([numbers[0], weak, numbers[2]], signs,
+                             alternatives={weak.digits[1].box: (("1", 0.41), ("?", 0.004))})
+    assert [e.verdict for e in found] == ["wrong"]
     # ... unless it may be no digit at all, or a surely read digit misread too would right it.
     found = read_expressions(numbers, signs, alternatives={numbers[1].digits[1].box: (("1", 0.3), ("?", 0.1))})
     assert [e.verdict for e in found] == ["unsure"]

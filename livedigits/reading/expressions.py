@@ -114,6 +114,10 @@ class ExpressionConfig:
     unchanged. Held-out hands write a 1 with a flag that the digit model reads as a 7 by 0.55-0.7: on the
     tuning worksheets (seeds 0-199, 3000-3199) 55 of the 88 true 1s read as 7 gave the 1 at least 0.3, and
     none of the 1332 true 7s read as 7 (2 gave it 0.2-0.25)."""
+    no_digit_level: float = 0.02
+    """A digit read unsurely whose "no digit" (``?``) was given at least this may be a piece of anything: a sum
+    holding it is not judged wrong. Given less, it is one of its digit readings (the tuning seeds: 14 wrong
+    answers judged for none marked wrong; 0.05 marked a right one wrong)."""
     pair_level: float = 0.01
     """An answer that reading two symbols as alternatives each given at least this would make right is
     ``unsure``, not ``wrong``: a held-out writer's sum with two digits misread (``8x8=64`` read ``8x1=65``,
@@ -1011,7 +1015,8 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
     """Is the equation wrong whatever its unsurely read symbols are, among every reading their classifiers
     gave any chance at all (``alternative_level``), and with one of the surely read ones read as one of its
     alternatives too? A sign's ``?`` (a chance of being no sign) is read as the text without it; a digit's
-    (no digit: a piece of anything) or a weak symbol with no other reading known leaves it in doubt."""
+    given at least ``no_digit_level`` (no digit: a piece of anything) or a weak symbol with no other reading
+    known leaves it in doubt. A digit too weak to report is judged as any other: by its readings."""
     places = []
     others = []  # the alternatives of the symbols read surely: one of them may be misread too
     at = 0
@@ -1020,8 +1025,9 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
             others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
         else:
             readings: dict = {}
-            for pos, alt, _ in it.alts:
-                readings.setdefault(at + pos, []).append(alt)
+            for pos, alt, p in it.alts:
+                if alt != "?" or not it.operand or p >= config.no_digit_level:
+                    readings.setdefault(at + pos, []).append(alt)
             if not readings or (it.operand and any("?" in alts for alts in readings.values())):
                 return False  # a digit that may be no digit may be a piece of anything
             places += readings.items()
