@@ -142,6 +142,27 @@ def test_stacked_fraction_is_a_over_b():
     assert [(e.text, e.verdict) for e in found] == [("(1)/(2)+3=7/2", "right")]
 
 
+def test_a_plus_whose_bar_was_lost_on_a_ruled_line_is_a_plus():
+    # 1/2 + 1/2 = 1 on squared paper: the + bar lay on a line and went with it; its upright, shorter than
+    # the digits and at their mid height, was read as a 1. "(1)/(2) 1 (1)/(2)=1" is no sum.
+    def fraction(x):
+        return [_number("1", x + 6, 60, h=30), _number("2", x + 6, 110, h=30)], Sign("-", Box(x, 98, 30, 4), 0.95)
+
+    (a, b), bar1 = fraction(0)
+    (c, d), bar2 = fraction(90)
+    upright = _number("1", 52, 88, h=22)
+    numbers = [a, b, c, d, upright, _number("1", 200, 80)]
+    signs = [bar1, bar2, _sign("=", 150, 80)]
+    found = read_expressions(numbers, signs)
+    assert [(e.text, e.verdict) for e in found] == [("(1)/(2)+(1)/(2)=1", "right")]
+    # Answered wrong: a sign guessed is no ground for a wrong; unsure.
+    numbers[-1] = _number("2", 200, 80)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(1)/(2)+(1)/(2)=2", "unsure")]
+    # A 1 as tall as the digits is a 1 (and two numbers side by side make no sum of it).
+    numbers[-2] = _number("1", 52, 60, h=80)
+    assert [e.text for e in read_expressions(numbers, signs)] != ["(1)/(2)+(1)/(2)=2"]
+
+
 def test_implicit_multiplication_and_a_low_confidence_sign():
     numbers = [_number("2", 0, 100), _number("3", 50, 100), _number("4", 110, 100), _number("14", 220, 100)]
     signs = [_sign("(", 30, 100), _sign("+", 80, 100), _sign(")", 140, 100), _sign("=", 170, 100)]

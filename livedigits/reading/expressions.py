@@ -627,6 +627,32 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]
     return out
 
 
+def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A 1 standing alone between two operands with no sign between, shorter than the digits beside it and
+    at their mid height, is a + whose bar was lost (on ruled or squared paper a + whose bar lies on a line
+    loses it with the line): ``(2)/(6) 1 (4)/(6)=11`` is no sum, ``(2)/(6)+(4)/(6)=11`` is one. It is read
+    at ``sign_min_confidence`` and marked ``joined``: it may make an equation right or open, never wrong."""
+    out = list(line)
+    for k in range(1, len(out) - 1):
+        prev, it, after = out[k - 1], out[k], out[k + 1]
+        if not (it.operand and it.text == "1" and not it.parts and prev.operand and after.operand):
+            continue
+        plain = [n for n in (prev, after) if not n.parts]
+        h = float(np.mean([n.box.h for n in plain])) if plain else it.height
+        top = float(np.mean([n.box.y for n in plain])) if plain else None
+        centre = (_centre_y(it.box) - top) / max(h, 1.0) if top is not None else None
+        mid = float(np.mean([_item_centre(n) for n in (prev, after)]))
+        at_mid = (config.sign_band[0] <= centre <= config.sign_band[1]) if centre is not None else abs(_centre_y(it.box) - mid) < 0.25 * it.height
+        height = max(prev.height, after.height)
+        if it.box.h <= LOST_BAR_SHORT * height and at_mid:
+            out[k] = _Item("+", it.box, config.sign_min_confidence, False, height, pieces=[it.box], joined=True)
+    return out
+
+
+#: A 1 at most this share of its line's digit height may be the upright of a + that lost its bar.
+LOST_BAR_SHORT = 0.8
+
+
 def _split(line: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     """Cut a line into expressions: where an operand ends and another begins with no sign between (two
     numbers side by side, ``19  4+5``), unless it is a parenthesis close by (``2(3)``: implicit
@@ -711,6 +737,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         if not line:
             continue
         line = _signs_as_digits(line, config)
+        line = _lost_bars(line, config)
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
