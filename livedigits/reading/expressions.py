@@ -630,13 +630,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]
 def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     """A 1 standing alone between two operands with no sign between, shorter than the digits beside it and
     at their mid height, is a + whose bar was lost (on ruled or squared paper a + whose bar lies on a line
-    loses it with the line): ``(2)/(6) 1 (4)/(6)=11`` is no sum, ``(2)/(6)+(4)/(6)=11`` is one. It is read
+    loses it with the line): ``(2)/(6) 1 (4)/(6)=11`` is no sum, ``(2)/(6)+(4)/(6)=11`` is one. Only where an
+    ``=`` follows on the line (a real dev photo's ``508 1 1000`` was read ``508+1000`` without). It is read
     at ``sign_min_confidence`` and marked ``joined``: it may make an equation right or open, never wrong."""
     out = list(line)
     for k in range(1, len(out) - 1):
         prev, it, after = out[k - 1], out[k], out[k + 1]
         if not (it.operand and it.text == "1" and not it.parts and prev.operand and after.operand):
             continue
+        if not any(n.text == "=" for n in out[k + 2:]):
+            continue  # only in an equation: "508 1 1000" on a page of numbers is no sum
         plain = [n for n in (prev, after) if not n.parts]
         h = float(np.mean([n.box.h for n in plain])) if plain else it.height
         top = float(np.mean([n.box.y for n in plain])) if plain else None
