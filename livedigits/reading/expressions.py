@@ -106,8 +106,9 @@ class ExpressionConfig:
     decode_level: float = 0.02
     """... and so is one that reading one symbol, surely read or not, as an alternative its classifier gave
     at least this much makes right (that reading is the one reported). Five steps of the int8 model's
-    output: on the tuning worksheets (seeds 0-199, 3000-3199) 0.1 took 20 fewer right answers, 0.005 four
-    more at the cost of more wrong answers taken for right (a 6 read with a 4 at 0.02, ``8x3=26``)."""
+    output: on the tuning worksheets (seeds 0-199, 3000-3199) 0.1 gave 13 fewer right verdicts, 0.005 seven
+    more, from readings of one or two steps; a wrong answer is taken for right when a misread happens to
+    make it so (``8x3=26`` whose 6 the model gave a 4 at 0.023 is read ``8x3=24``, right)."""
     one_for_seven: float = 0.3
     """A digit read as 7 whose 1 was given at least this is a 1 in the sums (at ``min_confidence``: it may
     make an equation right or open, wrong only when its 7 would be wrong too); the numbers reported are
@@ -116,8 +117,8 @@ class ExpressionConfig:
     none of the 1332 true 7s read as 7 (2 gave it 0.2-0.25)."""
     no_digit_level: float = 0.02
     """A digit read unsurely whose "no digit" (``?``) was given at least this may be a piece of anything: a sum
-    holding it is not judged wrong. Given less, it is one of its digit readings (the tuning seeds: 14 wrong
-    answers judged for none marked wrong; 0.05 marked a right one wrong)."""
+    holding it is not judged wrong. Given less, it is one of its digit readings (the tuning seeds: 14 more
+    verdicts right, none marked wrong; 0.05 marked a right one wrong)."""
     pair_level: float = 0.01
     """An answer that reading two symbols as alternatives each given at least this would make right is
     ``unsure``, not ``wrong``: a held-out writer's sum with two digits misread (``8x8=64`` read ``8x1=65``,
@@ -992,8 +993,8 @@ def _right_if_misread(chunk: list[_Item], text: str, pair_level: float = DEFAULT
 
 
 #: The one sure misread the classifier gives no chance at all to the true digit, on the generated
-#: worksheets' tuning seeds (0-199, 3000-3199): a 7 with a flat base read as 2, and a 2 as 7 (five right
-#: answers marked wrong there without it). Every other misread is doubted through the classifiers' own
+#: worksheets' tuning seeds (0-199, 3000-3199): a 7 with a flat base read as 2, and a 2 as 7 (four more
+#: right answers marked wrong there without it). Every other misread is doubted through the classifiers' own
 #: alternatives (``ExpressionConfig.alternative_level``, ``pair_level``): a 1 with a flag read as 7 still
 #: gives the 1 a chance, and so does an x read as +.
 CONFUSABLE_DIGITS = {"7": "2", "2": "7"}
