@@ -163,6 +163,20 @@ def test_a_plus_whose_bar_was_lost_on_a_ruled_line_is_a_plus():
     assert [e.text for e in read_expressions(numbers, signs)] != ["(1)/(2)+(1)/(2)=2"]
 
 
+def test_a_plus_whose_x_has_a_fair_chance_is_an_x():
+    # 6x4= written by a hand whose x the sign model reads as + at 0.62, x at 0.36: an x in the sum.
+    numbers = [_number("6", 0, 100), _number("4", 70, 100)]
+    plus = Sign("+", Box(35, 109, 22, 22), 0.62, ("x",), odds=(0.36,))
+    found = read_expressions(numbers, [plus, _sign("=", 105, 100)])
+    assert [(e.text, e.verdict) for e in found] == [("6x4=", "open")]
+    # Answered 10: right as 6+4, and the + it was read as decides (an x taken wrongly is never made wrong).
+    found = read_expressions(numbers + [_number("10", 140, 100)], [plus, _sign("=", 105, 100)])
+    assert [(e.text, e.verdict) for e in found] == [("6+4=10", "right")]
+    # An x given less (0.2) leaves the +.
+    plus = Sign("+", Box(35, 109, 22, 22), 0.78, ("x",), odds=(0.2,))
+    assert [e.text for e in read_expressions(numbers, [plus, _sign("=", 105, 100)])] == ["6+4="]
+
+
 def test_implicit_multiplication_and_a_low_confidence_sign():
     numbers = [_number("2", 0, 100), _number("3", 50, 100), _number("4", 110, 100), _number("14", 220, 100)]
     signs = [_sign("(", 30, 100), _sign("+", 80, 100), _sign(")", 140, 100), _sign("=", 170, 100)]

@@ -119,6 +119,10 @@ class ExpressionConfig:
     """A digit read unsurely whose "no digit" (``?``) was given at least this may be a piece of anything: a sum
     holding it is not judged wrong. Given less, it is one of its digit readings (the tuning seeds: 14 more
     verdicts right, none marked wrong; 0.05 marked a right one wrong)."""
+    x_for_plus: float = 0.3
+    """A sign read as + whose x the sign classifier gave at least this is an x in the sums (at
+    ``sign_min_confidence``, the + its alternative). Held-out hands' x read as +: on the tuning worksheets
+    10 of the 33 gave the x at least 0.3, 2 of the 1963 true + read as + did (0.25: 13 and 4)."""
     pair_level: float = 0.01
     """An answer that reading two symbols as alternatives each given at least this would make right is
     ``unsure``, not ``wrong``: a held-out writer's sum with two digits misread (``8x8=64`` read ``8x1=65``,
@@ -482,10 +486,16 @@ def _chance(alt) -> tuple[str, float]:
     return (alt, 0.0) if isinstance(alt, str) else (str(alt[0]), float(alt[1]))
 
 
-def _sign_item(sign: Sign, height: float) -> _Item:
-    return _Item(sign.char, sign.box, sign.confidence, False, height,
-                 starts=sign.char == "(", ends=sign.char == ")",
-                 alts=[(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)],
+def _sign_item(sign: Sign, height: float, config: ExpressionConfig = DEFAULT_EXPRESSIONS) -> _Item:
+    alts = [(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)]
+    char, confidence = sign.char, sign.confidence
+    # A + whose x was given a fair chance is an x in the sums, the + its alternative (see x_for_plus).
+    times = next((p for _, alt, p in alts if alt == "x"), 0.0) if char == "+" else 0.0
+    if times >= config.x_for_plus:
+        alts = [a for a in alts if a[1] != "x"] + [(0, "+", confidence)]
+        char, confidence = "x", config.sign_min_confidence
+    return _Item(char, sign.box, confidence, False, height,
+                 starts=sign.char == "(", ends=sign.char == ")", alts=alts,
                  from_digit=sign.from_digit, pieces=[sign.box])
 
 
@@ -730,7 +740,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         # The digit height of the writing around a sign: that of the number nearest to it.
         cx, cy = sign.box.center
         nearest = int(np.argmin(np.abs(centres[:, 0] - cx) + 2 * np.abs(centres[:, 1] - cy)))
-        items.append(_sign_item(sign, float(boxes[nearest, 3])))
+        items.append(_sign_item(sign, float(boxes[nearest, 3]), config))
     items = _fractions(items, config)
     out = []
     ink_boxes = np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
