@@ -37,7 +37,8 @@ SIGN_REUSE_SURE = 0.99
 def split_crops(found: Segmentation) -> list[Candidate]:
     """What the classifier must see for one frame: its candidates, then the parts of every way to cut each
     wide one (in ``sorted(found.splits)`` order), to be settled by :func:`choose_splits`."""
-    return list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
+    return (list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
+            + [part for _, ways in found.joins for way in ways for part in way])
 
 
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
@@ -46,7 +47,7 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
     one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
     order."""
     candidates = list(found.candidates)
-    if not found.splits and not found.wide:
+    if not found.splits and not found.wide and not found.joins:
         return candidates, probabilities
     base = probabilities[: len(candidates)]
     out_c, out_p = [], []
@@ -71,8 +72,28 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             tie = sure >= CEILING and (no_digit or k in found.wide)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
+    joined = {}  # the first member of a chain of pieces read joined -> its parts; the other members -> None
+    for members, ways in found.joins:
+        # The members as read now (each alone, or cut): a member read as no digit, or not surely, is 0.
+        alone = min(_sureness(base[m], digits) if m not in chosen else float(chosen[m][1][:, :digits].max(axis=1).min())
+                    for m in members)
+        best = None
+        for way in ways:
+            parts = probabilities[at: at + len(way)]
+            at += len(way)
+            sure = float(parts[:, :digits].max(axis=1).min())
+            # Only at the ceiling: joining pieces is one more chance for a word's letters to read as digits.
+            if sure >= CEILING and sure > alone and (best is None or sure > best[0]):
+                best = (sure, way, parts)
+        if best is not None:
+            joined.update({m: None for m in members})
+            joined[members[0]] = best[1:]
     for k, candidate in enumerate(candidates):
-        if k in chosen:
+        if k in joined:
+            if joined[k] is not None:
+                out_c.extend(joined[k][0])
+                out_p.extend(joined[k][1])
+        elif k in chosen:
             way, parts = chosen[k]
             out_c.extend(way)
             out_p.extend(parts)
@@ -84,6 +105,11 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
     return out_c, np.stack(out_p) if out_p else base[:0]
 
 
+def _sureness(row: np.ndarray, digits: int) -> float:
+    """How surely one candidate's probabilities ``row`` read as a digit: 0 when it reads as no digit."""
+    return 0.0 if int(row.argmax()) >= digits else float(row[:digits].max())
+
+
 def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
     """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits (``candidates``
     holds their parts): their ink is digits, not a dash or a word."""
@@ -92,6 +118,8 @@ def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
     chosen = {id(c) for c in candidates}
     cut = {found.candidates[k].box for k in found.wide
            if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+    cut |= {found.candidates[k].box for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
+            for k in members if k in found.wide}
     return [m for m in found.marks if m not in cut]
 
 
