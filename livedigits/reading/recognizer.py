@@ -69,7 +69,7 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
-            tie = sure >= CEILING and (no_digit or k in found.wide)
+            tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
     joined = {}  # the first member of a chain of pieces read joined -> its parts; the other members -> None

@@ -848,6 +848,11 @@ class Segmentation:
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
     handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
+    chains: frozenset[int] = frozenset()
+    """Of the candidates not in ``wide``, those whose ink, its small gaps bridged, holds loops side by side (no
+    one digit does: an 8's are one above the other): ``splits`` holds them cut between the loops, and
+    ``recognizer.choose_splits`` takes parts read at the ceiling even where the whole reads as a digit as
+    surely ("00" run together read as an 8)."""
     joins: tuple[tuple[tuple[int, ...], tuple[tuple[Candidate, ...], ...]], ...] = ()
     """Pieces side by side on one line whose ink, its small gaps bridged, closes loops that none of them closes
     alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
@@ -1052,6 +1057,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
     doubtful = {}
+    chains = set()
     for k, (box, patch) in enumerate(kept):
         # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
@@ -1065,6 +1071,16 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
+        if k not in too_wide and box[2] >= config.split_aspect * box[3]:
+            # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
+            # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
+            # pieces are as wide (a page of touching digits) or it reads as one sure digit.
+            looped = _loop_parts(_bridge(patch, box[3]), box)
+            if looped is not None:
+                chains.add(k)
+                ways = (tuple(ways) if ways else ()) + (looped,)
+                if len(ways) == 1:
+                    doubtful[k] = frozenset((0,))
         if ways and k not in too_wide and len(ways) > 1:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
@@ -1076,7 +1092,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                               for parts in ways)
     joins = []
     for members, box, patch in _loop_joins(kept, config.min_height):
-        ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
+        if len(members) > 1:
+            ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
+        else:  # one wide piece of open loops, bridged: cut between its loops and into equal widths (cheap)
+            ways = list(_split_touching(patch, box, config.min_height, config.split_aspect, 0, paths=False) or ())
+            loops = _loop_parts(patch, box)
+            ways = ways + [loops] if loops else ways
+        if not ways:
+            continue
         joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                                      for parts in ways)))
     done = time.perf_counter()
@@ -1084,7 +1107,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins))
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains))
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1154,6 +1177,9 @@ JOIN_ROWS = 0.6
 #: The gaps of a joined chain are bridged by a closing this share of its height wide (the gaps ``JOIN_GAP``
 #: allows): a loop it closes is a loop the pen meant, where no member alone closes it.
 JOIN_BRIDGE = 0.25
+#: A piece alone at least this much wider than tall (several digits, ``THREE_ASPECT``) is bridged too: zeros
+#: open at the top and run into each other are one piece whose loops no cut finds.
+OPEN_ASPECT = 1.4
 
 
 def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -1233,7 +1259,7 @@ def _loop_joins(kept: list, min_height: int) -> list:
         runs.setdefault(find(i), []).append(i)
     out = []
     for members in runs.values():
-        if len(members) < 2:
+        if len(members) < 2 and w[members[0]] < OPEN_ASPECT * h[members[0]]:
             continue
         members.sort(key=lambda i: (x[i], y[i]))
         found = _bridged_run(kept, members)
@@ -1252,6 +1278,15 @@ def _loop_joins(kept: list, min_height: int) -> list:
     return out
 
 
+def _bridge(patch: np.ndarray, height: int) -> np.ndarray:
+    """``patch`` with its gaps up to ``JOIN_BRIDGE`` of ``height`` bridged (a closing, on a padded copy so that
+    it does not stick to the edge): the pen's skips at the top of fast zeros."""
+    side = max(3, int(round(JOIN_BRIDGE * height)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    padded = cv2.copyMakeBorder(patch, side, side, side, side, cv2.BORDER_CONSTANT, value=0)
+    return cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[side:-side, side:-side]
+
+
 def _bridged_run(kept: list, members: list):
     """The joined ink of ``kept``'s pieces ``members``, its gaps bridged (``JOIN_BRIDGE``): ``(box, patch,
     new)``, ``new`` the loops it closes beyond those its pieces close alone, bridged alike; None when it
@@ -1261,19 +1296,16 @@ def _bridged_run(kept: list, members: list):
     x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
     if x1 - x0 > MAX_PARTS * (y1 - y0):
         return None  # a line of writing run close, not one number's loops
-    side = max(3, int(round(JOIN_BRIDGE * (y1 - y0))) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-
-    def bridge(patch: np.ndarray) -> np.ndarray:  # padded, so that the closing does not stick to the edge
-        padded = cv2.copyMakeBorder(patch, side, side, side, side, cv2.BORDER_CONSTANT, value=0)
-        return cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[side:-side, side:-side]
+    def bridge(patch: np.ndarray) -> np.ndarray:
+        return _bridge(patch, y1 - y0)
 
     joined = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for (bx, by, bw, bh), i in zip(boxes, members):
         window = joined[by - y0: by - y0 + bh, bx - x0: bx - x0 + bw]
         np.maximum(window, kept[i][1], out=window)
     bridged = bridge(joined)
-    new = len(_loops(bridged)) - sum(len(_loops(bridge(kept[i][1]))) for i in members)
+    # A lone piece: the loops bridging closes in it (zeros open at the top, run into each other).
+    new = len(_loops(bridged)) - sum(len(_loops(kept[i][1] if len(members) == 1 else bridge(kept[i][1]))) for i in members)
     return ((x0, y0, x1 - x0, y1 - y0), bridged, new) if new > 0 else None
 
 
