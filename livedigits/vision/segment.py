@@ -1075,7 +1075,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
             # pieces are as wide (a page of touching digits) or it reads as one sure digit.
-            looped = _loop_parts(_bridge(patch, box[3]), box)
+            looped = _loop_parts(patch, box)
             if looped is not None:
                 chains.add(k)
                 ways = (tuple(ways) if ways else ()) + (looped,)
@@ -1304,8 +1304,13 @@ def _bridged_run(kept: list, members: list):
         window = joined[by - y0: by - y0 + bh, bx - x0: bx - x0 + bw]
         np.maximum(window, kept[i][1], out=window)
     bridged = bridge(joined)
-    # A lone piece: the loops bridging closes in it (zeros open at the top, run into each other).
-    new = len(_loops(bridged)) - sum(len(_loops(kept[i][1] if len(members) == 1 else bridge(kept[i][1]))) for i in members)
+    found = len(_loops(bridged))
+    # First against the pieces' own loops (no closing: cheap, and a piece bridged alone closes at least as
+    # many), then, for pieces joined, against each bridged alone; a lone piece: the loops bridging closes in
+    # it (zeros open at the top, run into each other).
+    new = found - sum(len(_loops(kept[i][1])) for i in members)
+    if new > 0 and len(members) > 1:
+        new = found - sum(len(_loops(bridge(kept[i][1]))) for i in members)
     return ((x0, y0, x1 - x0, y1 - y0), bridged, new) if new > 0 else None
 
 
