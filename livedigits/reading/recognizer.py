@@ -82,8 +82,10 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
-            # Only at the ceiling: joining pieces is one more chance for a word's letters to read as digits.
-            if sure >= CEILING and sure > alone and (best is None or sure > best[0]):
+            # Only at the ceiling, and where a member reads as no fair digit ("(", "X"): joining pieces is one
+            # more chance for a word's letters to read as digits, and two digits read fairly ("62") may read as
+            # one sure digit joined.
+            if sure >= CEILING and alone < SPLIT_CONFIDENCE and (best is None or sure > best[0]):
                 best = (sure, way, parts)
         if best is not None:
             joined.update({m: None for m in members})
