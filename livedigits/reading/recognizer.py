@@ -44,8 +44,9 @@ def split_crops(found: Segmentation) -> list[Candidate]:
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
-    order."""
+    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
+    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
+    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
     candidates = list(found.candidates)
     if not found.splits and not found.wide and not found.joins:
         return candidates, probabilities

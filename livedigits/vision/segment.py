@@ -858,7 +858,7 @@ class Segmentation:
     alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
     loop): each ``(members, ways)``, ``members`` the candidates' indices left to right, ``ways`` the ways to
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
-    one only when every part reads at the classifier's ceiling and the members alone do not."""
+    one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
