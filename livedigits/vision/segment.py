@@ -1092,14 +1092,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                               for parts in ways)
     joins = []
     for members, box, patch in _loop_joins(kept, config.min_height):
-        if len(members) > 1:
-            ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
-        else:  # one wide piece of open loops, bridged: cut between its loops and into equal widths (cheap)
-            ways = list(_split_touching(patch, box, config.min_height, config.split_aspect, 0, paths=False) or ())
-            loops = _loop_parts(patch, box)
-            ways = ways + [loops] if loops else ways
-        if not ways:
-            continue
+        ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
         joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                                      for parts in ways)))
     done = time.perf_counter()
@@ -1179,9 +1172,6 @@ JOIN_ROWS = 0.6
 #: a loop the pen meant, where no member alone closes it. On the stress rows touching and ledger (seeds 0-39
 #: and 1000-1039) 0.15, 0.25 and 0.35 read within half a point of each other.
 JOIN_BRIDGE = 0.25
-#: A piece alone at least this much wider than tall (several digits, ``THREE_ASPECT``) is bridged too: zeros
-#: open at the top and run into each other are one piece whose loops no cut finds.
-OPEN_ASPECT = 1.4
 
 
 def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -1261,7 +1251,7 @@ def _loop_joins(kept: list, min_height: int) -> list:
         runs.setdefault(find(i), []).append(i)
     out = []
     for members in runs.values():
-        if len(members) < 2 and w[members[0]] < OPEN_ASPECT * h[members[0]]:
+        if len(members) < 2:
             continue
         members.sort(key=lambda i: (x[i], y[i]))
         found = _bridged_run(kept, members)
@@ -1308,10 +1298,9 @@ def _bridged_run(kept: list, members: list):
     bridged = bridge(joined)
     found = len(_loops(bridged))
     # First against the pieces' own loops (no closing: cheap, and a piece bridged alone closes at least as
-    # many), then, for pieces joined, against each bridged alone; a lone piece: the loops bridging closes in
-    # it (zeros open at the top, run into each other).
+    # many), then against each bridged alone.
     new = found - sum(len(_loops(kept[i][1])) for i in members)
-    if new > 0 and len(members) > 1:
+    if new > 0:
         new = found - sum(len(_loops(bridge(kept[i][1]))) for i in members)
     return ((x0, y0, x1 - x0, y1 - y0), bridged, new) if new > 0 else None
 
