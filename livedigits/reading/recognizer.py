@@ -6,8 +6,8 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -130,6 +130,39 @@ class Batch:
     reused: int
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One frame's crops for the classifier (:meth:`Recognizer.plan`): ``batch``, every crop of
+    :func:`split_crops`; on video ``corners`` (:func:`box_corners`), ``anchors`` (the earlier reading that
+    stands for each crop, -1 where the classifier must read it) and the source's ``cache``."""
+
+    batch: np.ndarray
+    corners: np.ndarray | None
+    anchors: np.ndarray
+    cache: ReuseCache | None
+
+    @property
+    def wanted(self) -> np.ndarray:
+        return self.batch[self.anchors < 0]
+
+    @property
+    def reused(self) -> int:
+        return int((self.anchors >= 0).sum()) if self.cache is not None else 0
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A frame segmented, planned (:meth:`Recognizer.plan`) and read in another process, a segmentation
+    worker that keeps its source's tracker and caches (:mod:`livedigits.engine.workers`): only its
+    ``wanted`` crops join the round's classifier batch (``reused``: the crops that kept an earlier
+    reading). ``send(probabilities, classify_ms, received)`` hands the classifier's probabilities of
+    ``wanted`` back and returns a function that waits for the frame's :class:`FrameResult`."""
+
+    wanted: np.ndarray
+    reused: int
+    send: Callable[[np.ndarray, float, float | None], Callable[[], FrameResult]] = field(repr=False)
+
+
 class _Stream:
     """What the recognizer remembers of one source between frames."""
 
@@ -214,13 +247,25 @@ class Recognizer:
             return Batch(results=(), classified=0, reused=0)
         sources = [item[0] for item in items]
         frames = [item[1] for item in items]
-        segmented = self._segmented(sources, frames, [item[3] if len(item) > 3 else None for item in items])
+        given = [item[3] if len(item) > 3 else None for item in items]
+        remote = [isinstance(done, Planned) for done in given]
+        segmented = self._segmented(sources, frames, [None if far else done for far, done in zip(remote, given)],
+                                    skip=remote)
         started = time.perf_counter()
-        streams = [self._stream(source, frame) for source, frame in zip(sources, frames)]
-        probabilities, classified, reused = self._classify(streams, frames, [seg for seg, _ in segmented])
+        streams = [None if far else self._stream(source, frame) for far, source, frame in zip(remote, sources, frames)]
+        found = [done if far else seg[0] for far, done, seg in zip(remote, given, segmented)]
+        probabilities, classified, reused = self._classify(streams, frames, found)
         classify_ms = (time.perf_counter() - started) * 1e3
-        results = tuple(self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
-                        for item, stream, (seg, segment_ms), probs in zip(items, streams, segmented, probabilities))
+        # The frames read elsewhere get their probabilities first, so that their processes read them while
+        # this one reads its own.
+        waits = {k: given[k].send(probs, classify_ms, item[2])
+                 for k, (far, item, probs) in enumerate(zip(remote, items, probabilities)) if far}
+        results = tuple(waits[k]() if far else
+                        self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
+                        for k, (far, item, stream, (seg, segment_ms), probs)
+                        in enumerate(zip(remote, items, streams, segmented, probabilities)))
+        for result in results:
+            self.warn_budget(result)
         return Batch(results=results, classified=classified, reused=reused)
 
     def reset(self, source: str | None = None) -> None:
@@ -253,10 +298,11 @@ class Recognizer:
 
     # -- stages
 
-    def _segmented(self, sources: list[str], frames: list[Frame], given: list) -> list[tuple[Segmentation, float]]:
+    def _segmented(self, sources: list[str], frames: list[Frame], given: list,
+                   skip: list[bool] | None = None) -> list[tuple[Segmentation, float] | None]:
         """Each frame's :meth:`segment` result: ``given`` where not None, else made here (several frames
-        in parallel threads: OpenCV releases the GIL)."""
-        todo = [k for k, done in enumerate(given) if done is None]
+        in parallel threads: OpenCV releases the GIL); None for the frames ``skip`` names."""
+        todo = [k for k, done in enumerate(given) if done is None and not (skip and skip[k])]
         out = list(given)
         if len(todo) == 1:
             out[todo[0]] = self.segment(frames[todo[0]], sources[todo[0]])
@@ -264,37 +310,51 @@ class Recognizer:
             made = self._segment_pool().map(self.segment, [frames[k] for k in todo], [sources[k] for k in todo])
             for k, one in zip(todo, made):
                 out[k] = one
-        return out
+        return [(None, 0.0) if one is None else one for one in out]
 
-    def _classify(self, streams: list[_Stream], frames: list[Frame], found: list[Segmentation]) -> tuple[list[np.ndarray], int, int]:
+    def _classify(self, streams: list, frames: list[Frame], found: list) -> tuple[list[np.ndarray], int, int]:
         """Each frame's probabilities for :func:`split_crops` of its segmentation, the crops the classifier
         read (all frames' in one call) and the crops that kept an earlier reading (a video frame's crops
-        that its source's :class:`ReuseCache` finds unchanged)."""
-        plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
-        for stream, frame, seg in zip(streams, frames, found):
-            crops = split_crops(seg)
-            batch = crops_batch(crops)
-            cache = stream.reuse if frame.file is None else None
-            if cache is None:
-                plans.append((batch, None, np.full(len(crops), -1, np.int64), None))
-            else:
-                corners = box_corners(crops)
-                plans.append((batch, corners, cache.match(corners, batch), cache))
-        wanted = [batch[anchors < 0] for batch, _, anchors, _ in plans]
+        that its source's :class:`ReuseCache` finds unchanged). A frame :class:`Planned` elsewhere gets the
+        probabilities of its ``wanted`` crops only: its own process finishes them (``stream`` None)."""
+        plans = [self.plan(stream, frame, seg) if stream is not None else None
+                 for stream, frame, seg in zip(streams, frames, found)]
+        wanted = [plan.wanted if plan is not None else seg.wanted for plan, seg in zip(plans, found)]
         classified = sum(len(w) for w in wanted)
         if classified:
             fresh = self.classifier.predict(np.concatenate(wanted) if len(wanted) > 1 else wanted[0])
         else:
             fresh = np.zeros((0, self.classifier.num_classes), np.float32)
         probabilities, at, reused = [], 0, 0
-        for (batch, corners, anchors, cache), mine in zip(plans, wanted):
+        for plan, seg, mine in zip(plans, found, wanted):
             part = fresh[at: at + len(mine)]
             at += len(mine)
-            if cache is not None:
-                part = cache.fill(corners, batch, anchors, part, self.classifier.num_classes)
-                reused += int((anchors >= 0).sum())
+            if plan is None:
+                reused += seg.reused
+            else:
+                part = self.filled(plan, part)
+                reused += plan.reused
             probabilities.append(part)
         return probabilities, classified, reused
+
+    def plan(self, stream: "_Stream", frame: Frame, found: Segmentation) -> "Plan":
+        """What the classifier must read of one frame: its crops, and on video those its source's
+        :class:`ReuseCache` does not find unchanged since its last frame (matched here: a source's frames
+        must be planned and :meth:`filled` one after the other, in order)."""
+        crops = split_crops(found)
+        batch = crops_batch(crops)
+        cache = stream.reuse if frame.file is None else None
+        if cache is None:
+            return Plan(batch, None, np.full(len(crops), -1, np.int64), None)
+        corners = box_corners(crops)
+        return Plan(batch, corners, cache.match(corners, batch), cache)
+
+    def filled(self, plan: "Plan", fresh: np.ndarray) -> np.ndarray:
+        """The frame's probabilities for every crop of ``plan``: ``fresh`` (the classifier's, for its
+        ``wanted`` crops) and the earlier readings that stand for the others."""
+        if plan.cache is None:
+            return fresh
+        return plan.cache.fill(plan.corners, plan.batch, plan.anchors, fresh, fresh.shape[1])
 
     @staticmethod
     def _reusing(cache: ReuseCache | None, predict, sure: float | None = None):
@@ -323,6 +383,16 @@ class Recognizer:
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
                              views=self._views if self.smooth and self.view_memory else None)
+
+    def warn_budget(self, result: FrameResult) -> None:
+        """Say once, in this process, that a frame held more pieces of ink than its budget (the records say
+        it for every frame, ``dropped``)."""
+        if result.dropped and not self._warned_budget:
+            self._warned_budget = True
+            logging.getLogger(__name__).warning(
+                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
+                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
+                result.frame.index, self.segment_config.pixels_per_candidate, result.dropped)
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
@@ -413,12 +483,6 @@ class Recognizer:
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
-        if found.dropped and not self._warned_budget:
-            self._warned_budget = True  # once: the records say it for every frame
-            logging.getLogger(__name__).warning(
-                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
-                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
-                frame.index, self.segment_config.pixels_per_candidate, found.dropped)
         return FrameResult(
             frame=frame,
             detections=tuple(detections),
