@@ -234,8 +234,12 @@ def _serve(lanes: list[tuple[str, Connection, Connection | None]], settings: Wor
                     if reads and asked[0] == "again":
                         conn.send(_packed(_again(book, asked, settings, views, reader), crops=False))
                     elif reads:
-                        conn.send(_packed(_read_one(book, asked, reader), crops=settings.keep_mask))
-                        _plan_waiting(book, reader)  # a frame segmented meanwhile may be planned now
+                        read = _read_one(book, asked, reader)
+                        # A frame segmented meanwhile may be planned now; before the reading is sent, so
+                        # that a worker that hangs before its pump has that plan holds up the round's
+                        # clock, which runs, not the pump's, which stopped when it was told to wait.
+                        _plan_waiting(book, reader)
+                        conn.send(_packed(read, crops=settings.keep_mask))
                     elif reader is None:
                         conn.send(_packed(_segment_one(label, asked, settings, views, attached)))
                     else:
