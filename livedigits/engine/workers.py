@@ -70,8 +70,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from livedigits.classify.signs import SignClassifier
 from livedigits.errors import WorkerError
-from livedigits.reading.recognizer import segment_frame
+from livedigits.reading.expressions import ExpressionConfig
+from livedigits.reading.numbers import ReadingConfig
+from livedigits.reading.recognizer import Planned, Recognizer, segment_frame
+from livedigits.reading.reuse import ReuseConfig
 from livedigits.types import Frame
 from livedigits.vision.segment import SegmentConfig
 
@@ -138,9 +142,9 @@ class ReaderSettings:
     round's one classifier batch has given their crops' probabilities: the reading's settings and the
     sign model's file (``sign_model``, None without arithmetic; ``sign_lite``: run by LiteRT, else NumPy)."""
 
-    reading_config: object
-    expression_config: object
-    reuse: object
+    reading_config: ReadingConfig
+    expression_config: ExpressionConfig
+    reuse: ReuseConfig | None
     smooth: bool
     sign_model: str | None
     sign_lite: bool
@@ -149,9 +153,6 @@ class ReaderSettings:
     def of(cls, recognizer) -> "ReaderSettings | None":
         """``recognizer``'s reading, or None where a worker cannot do it the same (a subclass of
         ``Recognizer``, a sign classifier of the caller's own): then the workers segment only."""
-        from livedigits.classify.signs import SignClassifier
-        from livedigits.reading.recognizer import Recognizer
-
         signs = recognizer.sign_classifier
         if type(recognizer) is not Recognizer or (signs is not None and type(signs) is not SignClassifier):
             return None
@@ -163,12 +164,8 @@ class ReaderSettings:
     def recognizer(self, settings: WorkerSettings):
         """A worker's own ``Recognizer``: it reads, it never classifies (the engine's process does, for
         every source at once)."""
-        from livedigits.reading.recognizer import Recognizer
-
         signs = None
         if self.sign_model is not None:
-            from livedigits.classify.signs import SignClassifier
-
             signs = SignClassifier(self.sign_model, use_lite=self.sign_lite)
         return Recognizer(None, settings.config, self.reading_config, smooth=self.smooth, keep_debug=settings.keep_mask,
                           reuse=self.reuse, sign_classifier=signs, expression_config=self.expression_config,
@@ -586,8 +583,6 @@ class SegmentWorkers:
             raise payload from _RemoteTraceback(detail)
         if not self.reads:
             return payload, detail
-        from livedigits.reading.recognizer import Planned
-
         wanted, reused = payload
         return Planned(wanted=wanted, reused=reused,
                        send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
@@ -775,7 +770,8 @@ class SegmentWorkers:
         its answer leaves that thread blocked in the middle of reading it."""
         while not self._closing.wait(POLL_S):
             now = time.monotonic()
-            for lane, asked in [(lane, asked) for lane in self._lanes.values() for asked in (lane.asked, lane.read_asked)]:
+            clocks = [(lane, asked) for lane in self._lanes.values() for asked in (lane.asked, lane.read_asked)]
+            for lane, asked in clocks:
                 if asked is None or now - asked[0] <= STALL_S:
                     continue
                 worker, process = lane.worker, asked[1]
