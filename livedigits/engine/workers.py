@@ -103,6 +103,8 @@ class WorkerSettings:
     views: bool
     keep_mask: bool
     cv_threads: int = 1
+    cuts: object = None
+    """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -110,7 +112,7 @@ class WorkerSettings:
         processes sharing the usable cores."""
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
-                   cv_threads=max(1, usable_cores() // max(1, workers)))
+                   cv_threads=max(1, usable_cores() // max(1, workers)), cuts=getattr(recognizer, "reuse", None))
 
 
 def usable_cores() -> int:
@@ -180,7 +182,7 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
             block = attached[label] = SharedMemory(name=name)
         image = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
         found, ms = segment_frame(Frame(index=index, time=0.0, image=image, file=file, scale=scale), label,
-                                  settings.config, signs=settings.signs, views=views)
+                                  settings.config, signs=settings.signs, views=views, cuts=settings.cuts)
         del image
         # The view memory stays here, with the source's next frame; the mask travels only when kept.
         found = dataclasses.replace(found, view=None, mask=found.mask if settings.keep_mask else None)

@@ -40,16 +40,32 @@ def split_crops(found: Segmentation) -> list[Candidate]:
     return list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
 
 
-def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
-    """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
-    to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
-    order."""
-    candidates = list(found.candidates)
-    if not found.splits and not found.wide:
-        return candidates, probabilities
+@dataclass(frozen=True)
+class CutDecision:
+    """What :func:`decide_splits` made of a wide piece's ways to cut it, kept by the recognizer for the later
+    frames whose segmentation finds the piece unchanged (``Segmentation.carried``, ``vision.view.CutAnchors``):
+    ``parts`` None, read whole (or, too wide for one digit, left the mark it is); else, left to right, each
+    part's box relative to the whole's (``dx, dy, w, h``) and its crop, with ``probabilities``, the parts'
+    rows as read then."""
+
+    parts: tuple[tuple[tuple[int, int, int, int], np.ndarray], ...] | None = None
+    probabilities: np.ndarray | None = None
+
+    def applied(self, whole: Candidate) -> tuple[tuple[Candidate, ...], np.ndarray]:
+        """The parts, placed by ``whole``'s box in this frame (within 1 px of the one they were cut from)."""
+        box = whole.box
+        return tuple(Candidate(box=Box(box.x + dx, box.y + dy, w, h), crop=crop) for (dx, dy, w, h), crop in self.parts), \
+            self.probabilities
+
+
+#: A wide piece read whole, or left a mark (:class:`CutDecision`).
+WHOLE = CutDecision()
+
+
+def _chosen_ways(found: Segmentation, probabilities: np.ndarray) -> dict[int, tuple]:
+    """By candidate index, the way to cut it that :func:`choose_splits` takes and its parts' probabilities."""
+    candidates = found.candidates
     base = probabilities[: len(candidates)]
-    out_c, out_p = [], []
     at = len(candidates)
     chosen = {}
     digits = min(10, base.shape[1]) if base.ndim == 2 else 10
@@ -71,6 +87,35 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             tie = sure >= CEILING and (no_digit or k in found.wide)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
+    return chosen
+
+
+def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dict[int, CutDecision] | None = None
+                  ) -> tuple[list[Candidate], np.ndarray, set[int], dict[int, CutDecision]]:
+    """:func:`choose_splits`, with the decisions carried over on live video: each wide piece the segmentation
+    found unchanged (``found.carried``) is read as ``decisions`` (by id) says, its ways neither searched nor
+    classified (one with no decision, which a recognizer that read the frames in order never meets, is read
+    whole). Also the indices of the candidates read cut, and the decisions made this frame, by the ids of
+    ``found.cut_ids``."""
+    candidates = list(found.candidates)
+    if not found.splits and not found.wide and not found.carried:
+        return candidates, probabilities, set(), {}
+    base = probabilities[: len(candidates)]
+    chosen = _chosen_ways(found, probabilities)
+    made = {}
+    for k, name in found.cut_ids.items():
+        if k in chosen:
+            whole = candidates[k].box
+            way, parts = chosen[k]
+            made[name] = CutDecision(tuple(((p.box.x - whole.x, p.box.y - whole.y, p.box.w, p.box.h), p.crop) for p in way),
+                                     np.array(parts))
+        else:
+            made[name] = WHOLE
+    for k, name in found.carried.items():
+        decision = (decisions or {}).get(name, WHOLE)
+        if decision.parts is not None:
+            chosen[k] = decision.applied(candidates[k])
+    out_c, out_p = [], []
     for k, candidate in enumerate(candidates):
         if k in chosen:
             way, parts = chosen[k]
@@ -81,18 +126,29 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
         else:
             out_c.append(candidate)
             out_p.append(base[k])
-    return out_c, np.stack(out_p) if out_p else base[:0]
+    return out_c, np.stack(out_p) if out_p else base[:0], set(chosen), made
 
 
-def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
+def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
+    to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
+    one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
+    order."""
+    candidates, probabilities, _, _ = decide_splits(found, probabilities)
+    return candidates, probabilities
+
+
+def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] | None = None) -> list[Box]:
     """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits (``candidates``
-    holds their parts): their ink is digits, not a dash or a word."""
+    holds their parts; or ``cut``, their indices, from :func:`decide_splits`): their ink is digits, not a dash
+    or a word."""
     if not found.wide:
         return found.marks
-    chosen = {id(c) for c in candidates}
-    cut = {found.candidates[k].box for k in found.wide
-           if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
-    return [m for m in found.marks if m not in cut]
+    if cut is None:
+        chosen = {id(c) for c in candidates}
+        cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+    boxes = {found.candidates[k].box for k in found.wide if k in cut}
+    return [m for m in found.marks if m not in boxes]
 
 
 def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
@@ -102,17 +158,21 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
 
 
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
-                  views: dict[str, ViewMemory | None] | None = None) -> tuple[Segmentation, float]:
+                  views: dict[str, ViewMemory | None] | None = None,
+                  cuts: ReuseConfig | None = None) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
     or a stream (``Frame.file`` None) is read with its source's last view and leaves its own there, so the
-    caller must hand one source's frames over one after the other, in order. Stills are read on their own."""
+    caller must hand one source's frames over one after the other, in order. Stills are read on their own.
+    ``cuts`` (with ``views``): a video frame's wide pieces unchanged since their ways were last decided, by
+    this reuse test, are not searched again (``segment(..., cuts=...)``); the recognizer reading the frames
+    must be the one that read the source's earlier frames, in order."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
         found = segment(frame.image, config, signs=signs, memory=views.get(source), remember=True,
-                        source_scale=frame.scale)
+                        source_scale=frame.scale, cuts=cuts)
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -140,6 +200,9 @@ class _Stream:
         # a cache of its own).
         self.sign_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
+        #: What was decided for the wide pieces of ink of the last frame (``decide_splits``), by the ids its
+        #: segmentation gave them: a later frame that finds one unchanged reads it as decided.
+        self.cuts: dict[int, CutDecision] = {}
 
     def reset_reuse(self) -> None:
         for cache in (self.reuse, self.sign_reuse):
@@ -322,16 +385,20 @@ class Recognizer:
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
-                             views=self._views if self.smooth and self.view_memory else None)
+                             views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse)
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
         started = time.perf_counter()
+        cut: set[int] = set()
         if found.candidates:
-            candidates, probabilities = choose_splits(found, probabilities)
+            candidates, probabilities, cut, made = decide_splits(found, probabilities, stream.cuts)
+            # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
+            stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts}, **made}
         else:
             candidates = []
-        marks = uncut_marks(found, candidates)
+            stream.cuts = {}
+        marks = uncut_marks(found, candidates, cut)
         track_ids = None
         if stream.tracker is not None:
             tracked = stream.tracker.update(candidates, probabilities)
