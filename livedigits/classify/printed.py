@@ -60,15 +60,6 @@ def _cached(path: str) -> PrintedModel | None:
     return PrintedModel(path) if Path(path).is_file() else None
 
 
-@lru_cache(maxsize=4)
-def _model_in(folder: str | None) -> PrintedModel | None:
-    # By the environment's models folder: its path is worked out once, not on every frame read.
-    return _cached(str(default_printed_model_path()))
-
-
 def default_printed_model() -> PrintedModel | None:
-    """The shipped model, loaded once a process (for each ``$LIVEDIGITS_MODELS``); None when the models
-    folder holds none."""
-    from livedigits.classify.modelfile import MODELS_ENV
-
-    return _model_in(os.environ.get(MODELS_ENV))
+    """The shipped model, loaded once a process; None when the models folder holds none."""
+    return _cached(str(default_printed_model_path()))

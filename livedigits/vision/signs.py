@@ -338,10 +338,6 @@ def _lost_fraction_bars(detections: list[Detection], dashes: list[Box], image: n
                         & (np.maximum(h[:, None], h[None]) <= 1.5 * np.minimum(h[:, None], h[None])))
     out: list[Box] = []
     H, W = image.shape[0] * scale, image.shape[1] * scale
-    if len(pairs) and image.ndim == 3 and scale == 1:
-        # The greys once for every pair's region (a page's list of numbers has dozens of pairs, their regions
-        # overlapping): BGR to grey is per pixel, so the same greys as converting each region.
-        image = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_BGR2GRAY)
     for i, j in pairs.tolist():
         # The digits' boxes may hold what the line search left of the bar: the band looked at reaches into
         # them, and the bar must then stick out past both digits (a digit's own flat stroke does not).
@@ -458,8 +454,8 @@ def _ranked_greys(region: np.ndarray, q: float, darkest_first: bool = False) -> 
     high = min(low + 1, count - 1)
     if darkest_first:
         low, high = count - 1 - low, count - 1 - high
-    cumulative = np.bincount(flat, minlength=256).cumsum()
-    a, b = cumulative.searchsorted((low + 1, high + 1))
+    cumulative = np.cumsum(np.bincount(flat, minlength=256))
+    a, b = np.searchsorted(cumulative, (low + 1, high + 1))
     return int(a), int(b), place - math.floor(place)
 
 
