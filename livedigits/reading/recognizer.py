@@ -433,43 +433,50 @@ class Recognizer:
             rules = [d.box for d in before if d.box not in kept and d.box not in taken]
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + marks, signs=sign_boxes + rules)
-            level = self.expression_config.alternative_level
-            # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
-            # in the sums as what they may be: the structure of an equation may decide them (the numbers
-            # reported are unchanged).
-            weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
-                               self.expression_config.weak_digit)
-            unsure = {d.box for d in weak}
-            doubts = [b for b in doubts if b not in unsure]
+            if not signs:
+                # No sign, no sum: numbers alone make no expression (``read_expressions``), and a possible
+                # sign is never an "=", so the weak digits, the alternatives and both readings are not worked
+                # out (117 of the 120 frames of samples/realistic.mp4: about 0.4 ms each).
+                expressions = []
+            else:
+                level = self.expression_config.alternative_level
+                # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
+                # in the sums as what they may be: the structure of an equation may decide them (the numbers
+                # reported are unchanged).
+                weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
+                                   self.expression_config.weak_digit)
+                unsure = {d.box for d in weak}
+                doubts = [b for b in doubts if b not in unsure]
 
-            def sums(digits: list, extra: list) -> list:
-                return group_numbers(digits + weak, self.reading_config,
-                                     marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
-                                     signs=sign_boxes + [s.box for s in extra] + rules)
+                def sums(digits: list, extra: list) -> list:
+                    return group_numbers(digits + weak, self.reading_config,
+                                         marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
+                                         signs=sign_boxes + [s.box for s in extra] + rules)
 
-            # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
-            # fair chance of no digit (a wrong verdict they would make right is not given).
-            reported = {d.box for d in detections} | unsure
-            probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
-            rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
-            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
-            ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
-            expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
-                                           alternatives, doubts, ink)
-            possible = [s for s in possible if s.box in kept or not s.from_digit]
-            # with_possible_signs takes only equations from the second reading: with no "=" among the signs
-            # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
-            # in 10 have possible signs and no "=": about 0.9 ms each).
-            if possible and any(s.char == "=" for s in signs + possible):
-                # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
-                # signs, where the digits make no sum and the signs make an equation.
-                maybe = {s.box for s in possible}
-                # A possible sign the equation decides may be read less surely than the others (see
-                # ExpressionConfig.possible_right_confidence).
-                config = replace(self.expression_config, sign_right_confidence=self.expression_config.possible_right_confidence)
-                other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                         config, alternatives, doubts, ink)
-                expressions = with_possible_signs(expressions, other, possible)
+                # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
+                # fair chance of no digit (a wrong verdict they would make right is not given).
+                reported = {d.box for d in detections} | unsure
+                probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
+                rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
+                alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
+                ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
+                expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
+                                               alternatives, doubts, ink)
+                possible = [s for s in possible if s.box in kept or not s.from_digit]
+                # with_possible_signs takes only equations from the second reading: with no "=" among the signs
+                # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
+                # in 10 have possible signs and no "=": about 0.9 ms each).
+                if possible and any(s.char == "=" for s in signs + possible):
+                    # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
+                    # signs, where the digits make no sum and the signs make an equation.
+                    maybe = {s.box for s in possible}
+                    # A possible sign the equation decides may be read less surely than the others (see
+                    # ExpressionConfig.possible_right_confidence).
+                    config = replace(self.expression_config,
+                                     sign_right_confidence=self.expression_config.possible_right_confidence)
+                    other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
+                                             config, alternatives, doubts, ink)
+                    expressions = with_possible_signs(expressions, other, possible)
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
