@@ -55,6 +55,7 @@ import numpy as np
 
 from livedigits.errors import WorkerError
 from livedigits.reading.recognizer import segment_frame
+from livedigits.reading.reuse import ReuseConfig
 from livedigits.types import Frame
 from livedigits.vision.segment import SegmentConfig
 
@@ -103,7 +104,7 @@ class WorkerSettings:
     views: bool
     keep_mask: bool
     cv_threads: int = 1
-    cuts: object = None
+    cuts: ReuseConfig | None = None
     """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
 
     @classmethod
