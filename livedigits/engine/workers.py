@@ -126,6 +126,8 @@ class WorkerSettings:
     cv_threads: int = 1
     #: What the worker needs to read its sources' frames too (None: it segments them only).
     reading: "ReaderSettings | None" = None
+    cuts: ReuseConfig | None = None
+    """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -133,7 +135,8 @@ class WorkerSettings:
         processes sharing the usable cores, and of its reading where a worker can read as it does."""
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
-                   cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer))
+                   cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
+                   cuts=getattr(recognizer, "reuse", None))
 
 
 @dataclass(frozen=True)
@@ -278,7 +281,8 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
             image = image.copy()
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
-        found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views)
+        found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
+                                  cuts=settings.cuts)
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
@@ -340,7 +344,8 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     _, serial, image, index, when, stamp, scale = asked
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
-        found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views)
+        found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
+                                  cuts=settings.cuts)
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms)
