@@ -422,7 +422,7 @@ def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None
     return cv2.compare(gray, level, cv2.CMP_LT), pale.reach
 
 
-def _search_lines(mask: np.ndarray, config: SegmentConfig):
+def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | None = None):
     """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
     thin enough to hold one (the search costs a few morphological passes: only paid where needed); and
     the printed fields of the mask, the lines still in it (``vision.fields``; None: not looked for). Last,
@@ -437,7 +437,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig):
     typical = _digit_height(boxes, config, w, h)
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths), find_fields(holes, typical), pieces
+    return find_lines(mask, lengths, gray), find_fields(holes, typical), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -927,7 +927,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     unlined = mask
     found = fields = searched = None
     if shift is None:
-        lines, fields, searched = _search_lines(mask, config)
+        lines, fields, searched = _search_lines(mask, config, gray)
         found = lines
         held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
         if lines is not None and held is not None and memory.found is not None:
