@@ -195,7 +195,7 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         oriented = np.ascontiguousarray(pooled.T) if vertical else pooled
         found = _follow_lines(oriented, max(2, length // f), max(2, LINE_GAP // f))
         if gray is not None and found:
-            found = [line for line in found if _runs_on_between(gray, mask, line, f, vertical)]
+            found = [line for line in found if _runs_on_between(gray, mask, line, f, vertical, length)]
         if vertical and across:
             found = [line for line in found if _crosses_as_a_line(oriented, line, across)]
         elif not vertical:
@@ -231,10 +231,12 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
     return LineBands(tuple(bands))
 
 
-def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray, float], f: int, vertical: bool) -> bool:
+def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray, float], f: int, vertical: bool,
+                     length: int) -> bool:
     """Whether ``line`` (a path of :func:`_follow_lines` on ``mask`` pooled by ``f``, in its own direction) runs
     on where the ink ``mask`` loses it: a thread missing from the mask on more than ``1 - LINE_PRESENT`` of
-    its length is a line only where it is still darker there than the paper beside it (``LINE_BETWEEN``).
+    its length is a line only where it is still darker there than the paper beside it (``LINE_BETWEEN``), or
+    where a piece of it is ``length`` (source pixels, the shortest line) long by itself.
 
     A ruled or printed line that the threshold breaks up (faint, or paler in places) is there all along its
     length, only paler in its gaps. A row or a column of small writing, whose flat strokes and stems the
@@ -257,6 +259,11 @@ def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray,
 
     gaps = ~(sample(mask, 0) > 0).any(axis=1)
     if np.count_nonzero(gaps) <= (1.0 - LINE_PRESENT) * len(xs):
+        return True
+    # A piece of it a line of the shortest line's length by itself: a printed rule, chained along the row to the
+    # next one (a form's comb of boxes, then a check box), with paper between them.
+    ends = np.flatnonzero(np.diff(np.concatenate([[0], (~gaps).view(np.int8), [0]])))
+    if (ends[1::2] - ends[::2]).max(initial=0) * f >= length:
         return True
     beside = len(reach) + int(round(thickness * f))
     paper = np.maximum(sample(gray, -beside).min(axis=1), sample(gray, beside).min(axis=1))[gaps].astype(np.float32)
