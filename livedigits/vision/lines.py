@@ -179,8 +179,11 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
     piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
     (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. A vertical line that
     crosses horizontal ones must cross them as a line does, or run straight (``_crosses_as_a_line``): a
-    column of digits written one under another on ruled paper is writing. The search runs once over the
-    whole frame, on the mask pooled by ``pool_factor``.
+    column of digits written one under another on ruled paper is writing. With the frame's ``gray`` (the
+    mask's size), a thread the mask loses on much of its length must still be darker than the paper in its
+    gaps, or have a piece of a line's length (``_runs_on_between``): the rows of feet and columns of stems of a
+    dense page of small digits have bare paper between the digits. The search runs once over the whole frame,
+    on the mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
     f = pool_factor(w, h)

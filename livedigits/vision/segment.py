@@ -696,7 +696,8 @@ SUMMED_PIXELS_PER_BOX = 12_000
 def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
     """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
     inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
-    itself, clearly brighter than the piece's ink and about as bright as the paper estimate there. The
+    itself, clearly brighter than the piece's ink and about as bright as the paper estimate there (the whole
+    strip, or one half of it across: a faint ruling that small writing sits on). The
     sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
     knot in the wood of the table beside the page fails the second. ``ink`` is every pixel that is no
     paper: the ink, and the ruled and printed lines taken out of it (a digit touching a cell's border has
@@ -749,8 +750,8 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     brighter /= 1.0 - 0.5 * config.ink_contrast
     paper_like = side >= near_paper * paper_there
     # ... or either half of it is, across the strip (its inner or its outer half): a faint ruling under the
-    # faint-ink level that small digits sit on, or that runs along their tops, fills one half of their narrow
-    # strip (STRIP_HALVES).
+    # faint-ink level, that small digits sit on or that runs along their tops, fills a narrow strip (2-3 px
+    # beside a 12-20 px digit) but for one half; the table, a shade or a knot of wood fills it all.
     across_x = np.zeros_like(inside)
     across_x[:, :2] = True  # the left and right strips are split across x, the others across y
     xm, ym = np.where(across_x, (x0 + x1) // 2, x1), np.where(across_x, y1, (y0 + y1) // 2)
