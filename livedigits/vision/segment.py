@@ -749,15 +749,17 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     brighter = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
     brighter /= 1.0 - 0.5 * config.ink_contrast
     paper_like = side >= near_paper * paper_there
-    # ... or either half of it is, across the strip (its inner or its outer half): a faint ruling under the
-    # faint-ink level, that small digits sit on or that runs along their tops, fills a narrow strip (2-3 px
-    # beside a 12-20 px digit) but for one half; the table, a shade or a knot of wood fills it all.
-    across_x = np.zeros_like(inside)
-    across_x[:, :2] = True  # the left and right strips are split across x, the others across y
-    xm, ym = np.where(across_x, (x0 + x1) // 2, x1), np.where(across_x, y1, (y0 + y1) // 2)
-    for half in ((x0, xm, y0, ym), (np.where(across_x, xm, x0), x1, np.where(across_x, y0, ym), y1)):
-        half_judged, half_side, half_paper = means(*half)
-        paper_like |= half_judged & (half_side >= near_paper * half_paper)
+    if (judged & ~paper_like).any():
+        # ... or either half of it is, across the strip (its inner or its outer half): a faint ruling under the
+        # faint-ink level, that small digits sit on or that runs along their tops, fills a narrow strip (2-3 px
+        # beside a 12-20 px digit) but for one half; the table, a shade or a knot of wood fills it all. (Only
+        # looked at where the whole strip fails: most frames have no such side.)
+        across_x = np.zeros_like(inside)
+        across_x[:, :2] = True  # the left and right strips are split across x, the others across y
+        xm, ym = np.where(across_x, (x0 + x1) // 2, x1), np.where(across_x, y1, (y0 + y1) // 2)
+        for half in ((x0, xm, y0, ym), (np.where(across_x, xm, x0), x1, np.where(across_x, y0, ym), y1)):
+            half_judged, half_side, half_paper = means(*half)
+            paper_like |= half_judged & (half_side >= near_paper * half_paper)
     ok &= ~(judged & ((side < brighter[:, None]) | ~paper_like)).any(axis=1)
     return ok
 
