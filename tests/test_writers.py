@@ -138,3 +138,47 @@ def test_a_few_hundred_samples_train_with_writers(tmp_path, mnist_slice):
         assert f"val_{name}_accuracy" in history["history"], name
         assert 0.0 <= summary["validation"][name]["accuracy"] <= 1.0
     assert summary["config"]["writers"] == 0.5
+
+
+def test_letter_negatives_leave_out_the_digit_shaped_letters_and_draw_the_rest():
+    # The letters a usual digit matches stay out of "not a digit" (the reading stage tells them by their
+    # neighbours); every other letter is drawn from each source: training font, pen strokes, print.
+    assert not set(marks.LETTER_NEGATIVES) & set(marks.LETTER_LOOKALIKES)
+    assert set("OoIlZzSsBqLJtG") <= set(marks.LETTER_LOOKALIKES)
+    assert set("AEFHKMNTYabhkmnr") <= set(marks.LETTER_NEGATIVES)
+    rng = np.random.default_rng(8)
+    for char in marks.LETTER_NEGATIVES:
+        strokes = marks.letter_strokes(char, rng)
+        assert strokes and all(s.ndim == 2 and s.shape[1] == 2 for s in strokes), char
+        for _ in range(3):
+            assert marks.draw_training_letter(rng, 40, char).max() > 0, char
+    with pytest.raises(ValueError, match="no strokes"):
+        marks.letter_strokes("O", rng)
+    crops = marks.letter_negatives(30, rng)
+    assert crops.shape == (30, 28, 28) and (crops.reshape(30, -1).max(1) > 0).mean() > 0.9
+
+
+def test_letters_join_not_a_digit_in_their_share_and_are_never_mirrored():
+    from livedigits.errors import UsageError
+    from livedigits.train.training import TrainConfig, make_sequence
+    from livedigits.types import NOT_A_DIGIT
+
+    digits = np.zeros((200, 28, 28), np.uint8)
+    labels = np.arange(200) % 10
+    marks_pool = np.zeros((50, 28, 28), np.float32)  # blank marks: anything with ink below is a letter
+    letters = np.zeros((20, 28, 28), np.float32)
+    for i in range(20):  # lopsided crops, each its own: a mirrored one matches none of them
+        letters[i, 3 + i % 10, 2:6 + i // 10] = 1.0
+    cfg = TrainConfig(letters=0.25, negatives=0.1, augment="none", batch_size=64, writers=0.0)
+    sequence = make_sequence(digits, labels, marks_pool, cfg, 3, x_letters=letters)
+    seen = 0
+    for b in range(len(sequence)):
+        x, y = sequence[b]
+        for crop in x[y == NOT_A_DIGIT, ..., 0]:
+            if crop.any():
+                assert any(np.array_equal(crop, letter) for letter in letters)
+                seen += 1
+        assert not x[y != NOT_A_DIGIT].any()
+    assert seen == 50  # a quarter of the 200 digits
+    with pytest.raises(UsageError, match="--letters"):
+        TrainConfig(letters=0.1, negatives=0.0).check()

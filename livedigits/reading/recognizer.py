@@ -37,16 +37,18 @@ SIGN_REUSE_SURE = 0.99
 def split_crops(found: Segmentation) -> list[Candidate]:
     """What the classifier must see for one frame: its candidates, then the parts of every way to cut each
     wide one (in ``sorted(found.splits)`` order), to be settled by :func:`choose_splits`."""
-    return list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
+    return (list(found.candidates) + [part for k in sorted(found.splits) for way in found.splits[k] for part in way]
+            + [part for _, ways in found.joins for way in ways for part in way])
 
 
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest. ``probabilities`` are those of :func:`split_crops` (N, C), in its
-    order."""
+    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
+    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
+    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
     candidates = list(found.candidates)
-    if not found.splits and not found.wide:
+    if not found.splits and not found.wide and not found.joins:
         return candidates, probabilities
     base = probabilities[: len(candidates)]
     out_c, out_p = [], []
@@ -68,11 +70,33 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
-            tie = sure >= CEILING and (no_digit or k in found.wide)
+            tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
+    joined = {}  # the first member of a chain of pieces read joined -> its parts; the other members -> None
+    for members, ways in found.joins:
+        # The members as read now (each alone, or cut): a member read as no digit, or not surely, is 0.
+        alone = min(_sureness(base[m], digits) if m not in chosen else float(chosen[m][1][:, :digits].max(axis=1).min())
+                    for m in members)
+        best = None
+        for way in ways:
+            parts = probabilities[at: at + len(way)]
+            at += len(way)
+            sure = float(parts[:, :digits].max(axis=1).min())
+            # Only at the ceiling, and where a member reads as no fair digit ("(", "X"): joining pieces is one
+            # more chance for a word's letters to read as digits, and two digits read fairly ("62") may read as
+            # one sure digit joined.
+            if sure >= CEILING and alone < SPLIT_CONFIDENCE and (best is None or sure > best[0]):
+                best = (sure, way, parts)
+        if best is not None:
+            joined.update({m: None for m in members})
+            joined[members[0]] = best[1:]
     for k, candidate in enumerate(candidates):
-        if k in chosen:
+        if k in joined:
+            if joined[k] is not None:
+                out_c.extend(joined[k][0])
+                out_p.extend(joined[k][1])
+        elif k in chosen:
             way, parts = chosen[k]
             out_c.extend(way)
             out_p.extend(parts)
@@ -84,6 +108,11 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
     return out_c, np.stack(out_p) if out_p else base[:0]
 
 
+def _sureness(row: np.ndarray, digits: int) -> float:
+    """How surely one candidate's probabilities ``row`` read as a digit: 0 when it reads as no digit."""
+    return 0.0 if int(row.argmax()) >= digits else float(row[:digits].max())
+
+
 def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
     """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits (``candidates``
     holds their parts): their ink is digits, not a dash or a word."""
@@ -92,6 +121,8 @@ def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
     chosen = {id(c) for c in candidates}
     cut = {found.candidates[k].box for k in found.wide
            if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+    cut |= {found.candidates[k].box for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
+            for k in members if k in found.wide}
     return [m for m in found.marks if m not in cut]
 
 
@@ -353,7 +384,11 @@ class Recognizer:
             before = detections
             possible: list = []
             read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
-            signs, detections, doubts = find_signs(found.signs, candidates, probabilities, detections, self.sign_classifier,
+            # A piece too wide for a digit is also a sign's piece (a long minus, a fraction bar); read cut into
+            # digits ("1000" in one stroke of loops), it is those digits, and no sign to end their number.
+            cut = set(found.marks).difference(marks) if found.wide else ()
+            pieces = [c for c in found.signs if c.box not in cut] if cut else found.signs
+            signs, detections, doubts = find_signs(pieces, candidates, probabilities, detections, self.sign_classifier,
                                                    image=frame.image, image_scale=frame.scale, possible=possible,
                                                    read=read_signs)
             # A sign ends a number, as any mark does, but is no letter of a word.

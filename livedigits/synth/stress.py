@@ -90,7 +90,8 @@ PHENOMENA: dict[str, str] = {
               "\"1000\", \"1500\") a line, 6-14 lines 1.15-1.5 digit heights apart, each column starting at the "
               "same place (the stems of the 1s stand one under another)",
     "touching": "the digits of a number written touching or overlapping: gaps of -0.15 to 0.02 digit heights "
-                "(\"1000\" in one stroke of loops)",
+                "(\"1000\" in one stroke of loops; a quarter of the numbers such amounts, and 60% of the zeros "
+                "written open at the top, as fast zeros are)",
     "blur": "defocus (sigma 1.3-2.6 px) or motion blur (5-12 px streak)",
     "noise": "sensor noise 7-16 grey levels, with colour noise",
     "jpeg": "JPEG quality 20-50",
@@ -318,9 +319,11 @@ class _Page:
         self.line = 0
 
     def write_number(self, text: str, x: float, bottom: float, height: float, gaps=(0.12, 0.35),
-                     positions: list[tuple[float, float]] | None = None, jitter: float = 0.04) -> float:
+                     positions: list[tuple[float, float]] | None = None, jitter: float = 0.04,
+                     open_zeros: float = 0.0) -> float:
         """Write the digits of ``text`` as one number, left to right from ``x`` with their ink bottoms near
-        ``bottom`` (or each centred at ``positions``); return the x after the last."""
+        ``bottom`` (or each centred at ``positions``); return the x after the last. A zero is written open at
+        the top with chance ``open_zeros`` (``_opened``)."""
         index = len(self.numbers)
         self.numbers.append(text)
         rng = self.rng
@@ -328,6 +331,8 @@ class _Page:
             h = height * (1 + rng.uniform(-0.06, 0.06))
             pen = max(0.9, self.pen_share * height * (1 + rng.uniform(-0.1, 0.1)))
             glyph = self.writer.digit(int(char), h, pen, rng)
+            if open_zeros and char == "0" and rng.random() < open_zeros:
+                glyph = _opened(glyph, rng)
             ix, iy, iw, ih = glyph.ink
             if positions is not None:
                 cx, cy = positions[k]
@@ -345,6 +350,34 @@ class _Page:
         ix, iy, iw, ih = glyph.ink
         self.placed.append(_Placed(glyph, int(round(x - ix)), int(round(bottom - (iy + ih))), text, None, self.line, None, -1))
         return x + iw
+
+
+#: A zero written fast is left open at the top (``_opened``): the pen stops short of where it started, a gap
+#: this share of the zero's height wide (real18, a ruled ledger, has such gaps of 0.05-0.15 of it)...
+OPEN_GAP = (0.06, 0.16)
+#: ... cut through the top this share of the zero's height deep.
+OPEN_DEPTH = 0.3
+
+
+def _opened(glyph: Glyph, rng: np.random.Generator) -> Glyph:
+    """``glyph`` (a zero) left open at the top: no ink in a narrow band of columns (``OPEN_GAP``) across its
+    top (``OPEN_DEPTH``), a little right of its middle where a hand's zero starts and ends. Run into its
+    neighbours, such zeros come out of a threshold as "(", "X" and ")" rather than loops."""
+    ix, iy, iw, ih = glyph.ink
+    gap = max(1, int(round(rng.uniform(*OPEN_GAP) * ih)))
+    start = int(round(ix + iw * rng.uniform(0.45, 0.7) - gap / 2))
+    alpha = glyph.alpha.copy()
+    alpha[iy: iy + int(round(OPEN_DEPTH * ih)), max(0, start): start + gap] = 0.0
+    try:
+        return Glyph(alpha, scenes._ink_box(alpha))
+    except ValueError:
+        return glyph
+
+
+#: On a ``touching`` page, this share of the numbers are amounts ("1000", "3000"): zeros run into each other.
+TOUCHING_AMOUNTS = 0.25
+#: ... whose zeros are each written open at the top (``_opened``) with this chance: real18's fast "1000"s.
+TOUCHING_OPEN = 0.6
 
 
 def _random_number(rng: np.random.Generator, dense: bool) -> str:
@@ -396,7 +429,11 @@ def _free_rows(page: _Page, active: set, h: float, rows: list[float], margin: fl
             if x + ((0.75 + (spacing[0] if spacing else 0.0)) * len(text) + 0.6) * h > w - margin:
                 break
             if "touching" in active and not spacing:
-                x = page.write_number(text, x, bottom, h, gaps=(-0.15, 0.02))
+                if rng.random() < TOUCHING_AMOUNTS:
+                    text = str(int(rng.integers(1, 10))) + "000"
+                    if x + (0.75 * len(text) + 0.6) * h > w - margin:
+                        break
+                x = page.write_number(text, x, bottom, h, gaps=(-0.15, 0.02), open_zeros=TOUCHING_OPEN)
                 x += rng.uniform(*((0.6, 2.2) if dense else (1.2, 3.0))) * h
             elif spacing:
                 # This writer's gaps: each within 25% of its own within a number, and between numbers

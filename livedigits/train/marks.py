@@ -236,6 +236,109 @@ def draw_training_mark(rng: np.random.Generator, size: int = 64, kind: str | Non
     return draw_mark(rng, size, kind)
 
 
+# --------------------------------------------------------------------------- letters as negatives
+
+#: Letters taught to the "not a digit" class by ``--letters`` (``letter_negatives``), chosen by principle
+#: and by measurement (docs/model.md has the figures): in are the letters that no usual way of writing a
+#: digit matches, even those the shipped model read surely as digits (Y as 4, b as 6, a as 9, A and H
+#: as 4, P and p as 8). ``LETTER_LOOKALIKES`` stay out: each is *one* usual way of writing a digit, so
+#: only the neighbours can tell them apart (the reading stage's job): O o D Q (0), I l i j (1), Z z (2),
+#: S s (5), B (8), q (a straight-stem 9, exactly the ``stem9`` style the digits train on), g (a 9
+#: whose tail curls), U u y (an open-topped 4). A first run with L, J, t and G in rejected more digits
+#: (MNIST 99.46%): the nearest training letters to the digits it newly rejected were L and t (a 1 with
+#: a foot or a flag), J (a 9 or 1 whose stem hooks) and G (an open 6 or 5), so they are lookalikes too.
+LETTER_NEGATIVES = "ACEFHKMNPRTVWXYabcdefhkmnprvwx"
+LETTER_LOOKALIKES = "ODQoIlijZzSsBqgUuyLJtG"
+#: Where the letters of ``draw_training_letter`` come from: the training handwriting fonts
+#: (``writers.TRAIN_FAMILIES``, never the validation families nor Debian's handwriting fonts, which
+#: measure), pen strokes drawn as the digits' procedural styles are (``letter_strokes``), and Hershey
+#: print (printed words beside the numbers).
+LETTER_SOURCES = ("font", "strokes", "hershey")
+LETTER_SOURCE_WEIGHTS = (0.4, 0.35, 0.25)
+
+
+def _letter_arc(cx, cy, rx, ry, start_deg, end_deg, n=20):
+    t = np.deg2rad(np.linspace(start_deg, end_deg, n))
+    return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
+
+
+def _letter_shapes() -> dict[str, list[np.ndarray]]:
+    """Pen strokes of each of ``LETTER_NEGATIVES`` (unit box, y down): capitals 0 to 1 tall, lowercase
+    with the x-height from 0.45 to 1, ascenders from 0 and descenders to 1.45."""
+    a, P = _letter_arc, lambda *pts: np.array(pts, np.float32)  # noqa: E731
+    bowl_p = np.vstack([P((0, 1), (0, 0), (0.4, 0)), a(0.4, 0.25, 0.32, 0.25, -90, 90, 14), P((0, 0.5))])
+    return {
+        "A": [P((0, 1), (0.4, 0), (0.8, 1)), P((0.17, 0.62), (0.63, 0.62))],
+        "C": [a(0.45, 0.5, 0.45, 0.5, -40, -320)],
+        "E": [P((0.7, 0), (0, 0), (0, 1), (0.7, 1)), P((0, 0.5), (0.55, 0.5))],
+        "F": [P((0.7, 0), (0, 0), (0, 1)), P((0, 0.48), (0.55, 0.48))],
+        "H": [P((0, 0), (0, 1)), P((0.7, 0), (0.7, 1)), P((0, 0.5), (0.7, 0.5))],
+        "K": [P((0, 0), (0, 1)), P((0.7, 0), (0, 0.55)), P((0.22, 0.42), (0.75, 1))],
+        "M": [P((0, 1), (0, 0), (0.4, 0.65), (0.8, 0), (0.8, 1))],
+        "N": [P((0, 1), (0, 0), (0.7, 1), (0.7, 0))],
+        "P": [bowl_p],
+        "R": [bowl_p, P((0.3, 0.5), (0.75, 1))],
+        "T": [P((0, 0), (0.8, 0)), P((0.4, 0), (0.4, 1))],
+        "V": [P((0, 0), (0.4, 1), (0.8, 0))],
+        "W": [P((0, 0), (0.25, 1), (0.5, 0.35), (0.75, 1), (1, 0))],
+        "X": [P((0, 0), (0.75, 1)), P((0.75, 0), (0, 1))],
+        "Y": [P((0, 0), (0.4, 0.5), (0.8, 0)), P((0.4, 0.5), (0.4, 1))],
+        "a": [a(0.3, 0.72, 0.3, 0.27, -20, -360), P((0.6, 0.45), (0.6, 1))],
+        "b": [P((0, 0), (0, 1)), a(0.3, 0.73, 0.3, 0.27, 0, 360)],
+        "c": [a(0.3, 0.72, 0.3, 0.28, -40, -320)],
+        "d": [P((0.6, 0), (0.6, 1)), a(0.3, 0.73, 0.3, 0.27, 0, 360)],
+        "e": [np.vstack([P((0.02, 0.72), (0.6, 0.72)), a(0.3, 0.72, 0.3, 0.28, 0, -315)])],
+        "f": [np.vstack([a(0.45, 0.2, 0.2, 0.2, -20, -180, 10), P((0.25, 1))]), P((0.05, 0.45), (0.5, 0.45))],
+        "h": [P((0, 0), (0, 1)), np.vstack([P((0, 0.7)), a(0.28, 0.7, 0.28, 0.22, 180, 360, 12), P((0.56, 1))])],
+        "k": [P((0, 0), (0, 1)), P((0.5, 0.45), (0, 0.75), (0.55, 1))],
+        "m": [P((0, 0.45), (0, 1)), np.vstack([a(0.2, 0.65, 0.2, 0.18, 180, 360, 10), P((0.4, 1))]),
+              np.vstack([a(0.6, 0.65, 0.2, 0.18, 180, 360, 10), P((0.8, 1))])],
+        "n": [P((0, 0.45), (0, 1)), np.vstack([a(0.28, 0.68, 0.28, 0.22, 180, 360, 12), P((0.56, 1))])],
+        "p": [P((0, 0.45), (0, 1.45)), a(0.3, 0.72, 0.3, 0.27, 0, 360)],
+        "r": [P((0, 0.45), (0, 1)), np.vstack([P((0, 0.72)), a(0.3, 0.68, 0.3, 0.2, 180, 300, 8)])],
+        "v": [P((0, 0.45), (0.3, 1), (0.6, 0.45))],
+        "w": [P((0, 0.45), (0.18, 1), (0.35, 0.6), (0.52, 1), (0.7, 0.45))],
+        "x": [P((0, 0.45), (0.55, 1)), P((0.55, 0.45), (0, 1))],
+    }
+
+
+_LETTER_SHAPES: dict[str, list[np.ndarray]] = {}
+
+
+def letter_strokes(char: str, rng: np.random.Generator) -> list[np.ndarray]:
+    """Pen strokes of ``char`` (one of ``LETTER_NEGATIVES``), each point moved a little as a hand does."""
+    if not _LETTER_SHAPES:
+        _LETTER_SHAPES.update(_letter_shapes())
+    if char not in _LETTER_SHAPES:
+        raise ValueError(f"no strokes for {char!r}; letters drawn: {LETTER_NEGATIVES}")
+    wobble = rng.uniform(0.01, 0.04)
+    return [s + rng.normal(0, wobble, s.shape).astype(np.float32) for s in _LETTER_SHAPES[char]]
+
+
+def draw_training_letter(rng: np.random.Generator, size: int = 64, char: str | None = None) -> np.ndarray:
+    """One of ``LETTER_NEGATIVES`` (random if None) as uint8 ink about ``size`` px tall, from one of
+    ``LETTER_SOURCES``: a training handwriting font, pen strokes, or Hershey print."""
+    from livedigits.train.writers import TRAIN_FAMILIES, _pen_fraction, draw_glyph, draw_strokes
+
+    char = char or str(rng.choice(list(LETTER_NEGATIVES)))
+    source = str(rng.choice(LETTER_SOURCES, p=LETTER_SOURCE_WEIGHTS))
+    if source == "font":
+        return draw_glyph(char, str(rng.choice(TRAIN_FAMILIES)), rng, size=max(24, size))
+    if source == "strokes":
+        return draw_strokes(letter_strokes(char, rng), rng, height=max(24, size), pen=_pen_fraction(rng, 0.04, 0.15))
+    return draw_letter(rng, size, char)
+
+
+def letter_negatives(count: int, rng: np.random.Generator, cfg: AugmentConfig = AugmentConfig()) -> np.ndarray:
+    """``count`` normalised crops of ``LETTER_NEGATIVES``, float32 ``(count, 28, 28)``, distorted like live
+    crops. Training must not mirror them: a mirrored E is a flat-topped 3, a mirrored P a 9."""
+    out = np.empty((count, CROP_SIZE, CROP_SIZE), np.float32)
+    for i in range(count):
+        ink = draw_training_letter(rng, size=int(rng.integers(28, 96))).astype(np.float32) / 255.0
+        out[i] = normalize_ink(as_seen_by_camera(ink, rng, cfg, low_res_probability=cfg.low_res_marks))
+    return out
+
+
 def _jitter(canvas: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Small rotation and shear, as a hand writes."""
     h, w = canvas.shape

@@ -101,6 +101,11 @@ class TrainConfig:
     # final mini-batches (0.999: about the last 1.6 epochs of 631 batches). The per-epoch curves and
     # validation figures show the raw weights; the test figures at the end, the saved average.
     ema: float = 0.0
+    # Letters (``marks.LETTER_NEGATIVES``: capitals and lowercase that no usual digit matches, from the
+    # training fonts, pen strokes and Hershey) added to the "not a digit" class, as a share of the digit
+    # samples per epoch, drawn from a pool rendered once and never mirrored; 0 = off (the marks of
+    # ``negatives`` still hold a few letters).
+    letters: float = 0.0
     usps: str | None = None  # USPS npz for the validation report (default: livedigits.train.writers.default_usps_path())
 
     def check(self) -> None:
@@ -114,6 +119,10 @@ class TrainConfig:
             raise UsageError("--negatives must be in [0, 1] and --validation in (0, 0.5)")
         if not 0 <= self.ema < 1:
             raise UsageError(f"--ema must be in [0, 1) (a momentum; 0 = off), got {self.ema}")
+        if not 0 <= self.letters <= 1:
+            raise UsageError(f"--letters must be in [0, 1] (a share of the digit samples per epoch), got {self.letters}")
+        if self.letters > 0 and self.negatives <= 0:
+            raise UsageError("--letters needs the 'not a digit' class: set --negatives above 0")
         if not 0 <= self.writers <= 2:
             raise UsageError(f"--writers must be in [0, 2] (a share of the MNIST digits per epoch), got {self.writers}")
 
@@ -125,9 +134,11 @@ def seed_config(**overrides) -> TrainConfig:
     return TrainConfig(**values)
 
 
-def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None):
+def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None,
+                  x_letters=None):
     """Batches of MNIST digits, ``cfg.writers`` as many non-MNIST digits drawn afresh from
-    ``x_extra`` each epoch (augmented the same way), and ``cfg.negatives`` as many marks."""
+    ``x_extra`` each epoch (augmented the same way), ``cfg.negatives`` as many marks and ``cfg.letters``
+    as many letters from ``x_letters`` (both "not a digit"; marks mirrored half the time, letters never)."""
     import keras
     import numpy as np
 
@@ -152,24 +163,29 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
             self.rng = np.random.default_rng(rng_seed)
             self.n_digits = len(x_digits) + n_extra
             self.n_neg = int(self.n_digits * cfg.negatives) if x_neg is not None else 0
+            has_letters = x_letters is not None and len(x_letters) and cfg.letters > 0
+            self.n_letters = int(self.n_digits * cfg.letters) if has_letters else 0
             self.on_epoch_end()
 
         def on_epoch_end(self):
-            n = self.n_digits + self.n_neg
+            n = self.n_digits + self.n_neg + self.n_letters
             self.order = self.rng.permutation(n)
             self.extra_pick = self.rng.choice(len(x_extra), n_extra, replace=n_extra > len(x_extra)) if n_extra else None
             self.neg_pick = self.rng.integers(0, len(x_neg), self.n_neg) if self.n_neg else None
+            # Drawn only when letters are on, so that a run without them keeps its old random stream.
+            self.letter_pick = self.rng.integers(0, len(x_letters), self.n_letters) if self.n_letters else None
             self.epoch_seed = int(self.rng.integers(1 << 31))
 
         def __len__(self):
-            return int(np.ceil((self.n_digits + self.n_neg) / cfg.batch_size))
+            return int(np.ceil((self.n_digits + self.n_neg + self.n_letters) / cfg.batch_size))
 
         def __getitem__(self, index):
             ids = self.order[index * cfg.batch_size: (index + 1) * cfg.batch_size]
             rng = np.random.default_rng((self.epoch_seed, index))
             mnist_ids = ids[ids < len(x_digits)]
             extra_ids = ids[(ids >= len(x_digits)) & (ids < self.n_digits)] - len(x_digits)
-            neg_ids = ids[ids >= self.n_digits] - self.n_digits
+            neg_ids = ids[(ids >= self.n_digits) & (ids < self.n_digits + self.n_neg)] - self.n_digits
+            letter_ids = ids[ids >= self.n_digits + self.n_neg] - self.n_digits - self.n_neg
             images, labels = x_digits[mnist_ids], y_digits[mnist_ids]
             if extra_ids.size:
                 picks = self.extra_pick[extra_ids]
@@ -187,6 +203,9 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                     xn = xn[:, :, ::-1]
                 parts_x.append(xn)
                 parts_y.append(np.full(neg_ids.size, NOT_A_DIGIT, np.int64))
+            if letter_ids.size:
+                parts_x.append(x_letters[self.letter_pick[letter_ids]])
+                parts_y.append(np.full(letter_ids.size, NOT_A_DIGIT, np.int64))
             x = np.concatenate(parts_x)[..., None]
             y = np.concatenate(parts_y).astype(np.int64)
             return x, y
@@ -208,7 +227,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
     from livedigits.train.plots import plot_history
     from livedigits.types import NOT_A_DIGIT
 
-    from livedigits.train.marks import negatives
+    from livedigits.train.marks import letter_negatives, negatives
     from livedigits.train.data import checksum, load_mnist
 
     out = Path(out_dir)
@@ -226,6 +245,11 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
     num_classes = 11 if cfg.negatives > 0 else 10
 
     x_neg = negatives(max(200, int(len(train_ids) * cfg.negatives * 1.5)), rng) if num_classes == 11 else None
+    x_letters = None
+    if num_classes == 11 and cfg.letters > 0:
+        # Its own random stream, so that the marks, the split and the batches stay those of a run without letters.
+        x_letters = letter_negatives(max(200, int(len(train_ids) * cfg.letters * 1.5)), np.random.default_rng((cfg.seed, 19)))
+        log(f"letters for 'not a digit': {len(x_letters)} rendered, {cfg.letters:.0%} of the digits per epoch")
     x_val = x_train[val_ids].astype(np.float32) / 255.0
     y_val = y_train[val_ids].astype(np.int64)
     if num_classes == 11:
@@ -252,7 +276,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
         model.set_weights(start.get_weights())
         log(f"starting from the weights of {cfg.init}")
     sequence = make_sequence(x_train[train_ids], y_train[train_ids].astype(np.int64), x_neg, cfg, cfg.seed + 1,
-                             x_extra, y_extra)
+                             x_extra, y_extra, x_letters)
     if cfg.arch == "seed":
         learning_rate = cfg.lr
     else:

@@ -880,6 +880,17 @@ class Segmentation:
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
     handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
+    chains: frozenset[int] = frozenset()
+    """Of the candidates not in ``wide``, those whose ink, its small gaps bridged, holds loops side by side (no
+    one digit does: an 8's are one above the other): ``splits`` holds them cut between the loops, and
+    ``recognizer.choose_splits`` takes parts read at the ceiling even where the whole reads as a digit as
+    surely ("00" run together read as an 8)."""
+    joins: tuple[tuple[tuple[int, ...], tuple[tuple[Candidate, ...], ...]], ...] = ()
+    """Pieces side by side on one line whose ink, its small gaps bridged, closes loops that none of them closes
+    alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
+    loop): each ``(members, ways)``, ``members`` the candidates' indices left to right, ``ways`` the ways to
+    read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
+    one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1078,6 +1089,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
     doubtful = {}
+    chains = set()
     for k, (box, patch) in enumerate(kept):
         # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
@@ -1091,6 +1103,16 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
+        if k not in too_wide and box[2] >= config.split_aspect * box[3]:
+            # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
+            # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
+            # pieces are as wide (a page of touching digits) or it reads as one sure digit.
+            looped = _loop_parts(patch, box)
+            if looped is not None:
+                chains.add(k)
+                ways = (tuple(ways) if ways else ()) + (looped,)
+                if len(ways) == 1:
+                    doubtful[k] = frozenset((0,))
         if ways and k not in too_wide and len(ways) > 1:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
@@ -1100,12 +1122,17 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
+    joins = []
+    for members, box, patch in _loop_joins(kept, config.min_height):
+        ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
+        joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
+                                     for parts in ways)))
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful)
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains))
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1165,6 +1192,151 @@ def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budg
     return out
 
 
+#: Two pieces of a line are neighbours in a chain of loops (``_loop_joins``) when the paper between them is at
+#: most this share of the taller one's height (or they overlap): the pen's skip at the top of a fast zero, a
+#: few pixels, not the gap between two digits written apart.
+JOIN_GAP = 0.15
+#: ... and they overlap in rows by at least this share of the shorter one, which is at least this share of
+#: the taller one (pieces of one line of writing, not a digit and a speck or the line above).
+JOIN_ROWS = 0.6
+#: The gaps of a joined chain are bridged by a closing this share of its height wide (the gaps ``JOIN_GAP``
+#: allows, and the wider ones where a ruled line took the bottoms of loops sitting on it): a loop it closes is
+#: a loop the pen meant, where no member alone closes it. On the stress rows touching and ledger (seeds 0-39
+#: and 1000-1039) 0.15, 0.25 and 0.35 read within half a point of each other.
+JOIN_BRIDGE = 0.25
+
+
+def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The boxes of the loops ``patch`` closes: holes at least ``LOOP_SIDE`` across in each direction."""
+    found = cv2.findContours(patch, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+    if hierarchy is None:
+        return []
+    boxes = [cv2.boundingRect(contour) for contour, (_, _, _, parent) in zip(contours, hierarchy[0]) if parent >= 0]
+    return [b for b in boxes if b[2] >= LOOP_SIDE and b[3] >= LOOP_SIDE]
+
+
+def _loop_parts(patch: np.ndarray, box: tuple):
+    """``patch`` (at ``box``) cut between its loops side by side: a chain of zeros ("1000" written fast) has no
+    thin place between its links, where the least inked column falls inside a loop, but each loop is one
+    digit. Loops that share most of their columns are one digit's (the two of an 8). Cut at the middle of
+    the ink between two loops, the parts each cropped to its ink; None with fewer than two loops side by
+    side, or when a part is less than half as tall as the piece."""
+    x, y, w, h = box
+    loops = sorted((b for b in _loops(patch) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
+    spans: list[list[int]] = []
+    for lx, _, lw, _ in loops:
+        if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
+            spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
+        else:
+            spans.append([lx, lx + lw])
+    if len(spans) < 2 or len(spans) > MAX_PARTS:
+        return None
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        points = cv2.findNonZero(patch[:, start:end]) if end > start else None
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + start + px, y + py, pw, ph), patch[py: py + ph, start + px: start + px + pw]))
+    return tuple(parts)
+
+
+#: A hole counts as a digit's loop for :func:`_loop_parts` when at least this share of the piece's height tall
+#: (a zero's is most of it, the loops of an 8 a third each; a pen's gap in a stroke is smaller).
+LOOP_SHARE = 0.2
+
+
+def _loop_joins(kept: list, min_height: int) -> list:
+    """Runs of pieces side by side on one line (``JOIN_GAP``, ``JOIN_ROWS``) at most ``MAX_PARTS`` heights
+    wide whose joined ink, its gaps bridged (``JOIN_BRIDGE``), closes more loops than its pieces do, each
+    bridged alone: zeros written fast run into each other and open at the top, and come out of the threshold
+    as "(", "X" and ")" that no cut of one piece joins again. Each ``(members, box, patch)``: the pieces'
+    indices in ``kept`` left to right, and the joined ink, bridged."""
+    n = len(kept)
+    if n < 2:
+        return []
+    x, y, w, h = np.array([box for box, _ in kept], np.int64).T
+    right, bottom = x + w, y + h
+    rows = np.minimum(bottom[:, None], bottom[None]) - np.maximum(y[:, None], y[None])
+    low, tall = np.minimum(h[:, None], h[None]), np.maximum(h[:, None], h[None])
+    # j follows i: it starts right of i's start and ends right of its end, with little paper between.
+    link = ((x[None] > x[:, None]) & (right[None] > right[:, None]) & (x[None] - right[:, None] <= JOIN_GAP * tall)
+            & (rows >= JOIN_ROWS * low) & (low >= JOIN_ROWS * tall) & (low >= min_height))
+    if not link.any():
+        return []
+    root = list(range(n))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i, j in zip(*np.nonzero(link)):
+        root[find(int(i))] = find(int(j))
+    runs = {}
+    for i in range(n):
+        runs.setdefault(find(i), []).append(i)
+    out = []
+    for members in runs.values():
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda i: (x[i], y[i]))
+        found = _bridged_run(kept, members)
+        if found is None:
+            continue
+        # A piece at either end that closes no loop with the others (the 1 of "1000", close by) is no link.
+        while len(members) > 2:
+            for end in (members[:-1], members[1:]):
+                fewer = _bridged_run(kept, end)
+                if fewer is not None and fewer[2] >= found[2]:
+                    members, found = end, fewer
+                    break
+            else:
+                break
+        out.append((tuple(members), found[0], found[1]))
+    return out
+
+
+def _bridge(patch: np.ndarray, height: int) -> np.ndarray:
+    """``patch`` with its gaps up to ``JOIN_BRIDGE`` of ``height`` bridged (a closing, on a padded copy so that
+    it does not stick to the edge): the pen's skips at the top of fast zeros."""
+    side = max(3, int(round(JOIN_BRIDGE * height)) | 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    padded = cv2.copyMakeBorder(patch, side, side, side, side, cv2.BORDER_CONSTANT, value=0)
+    return cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[side:-side, side:-side]
+
+
+def _bridged_run(kept: list, members: list):
+    """The joined ink of ``kept``'s pieces ``members``, its gaps bridged (``JOIN_BRIDGE``): ``(box, patch,
+    new)``, ``new`` the loops it closes beyond those its pieces close alone, bridged alike; None when it
+    closes none more (or is too wide for ``MAX_PARTS`` digits)."""
+    boxes = [kept[i][0] for i in members]
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    if x1 - x0 > MAX_PARTS * (y1 - y0):
+        return None  # a line of writing run close, not one number's loops
+    def bridge(patch: np.ndarray) -> np.ndarray:
+        return _bridge(patch, y1 - y0)
+
+    joined = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    for (bx, by, bw, bh), i in zip(boxes, members):
+        window = joined[by - y0: by - y0 + bh, bx - x0: bx - x0 + bw]
+        np.maximum(window, kept[i][1], out=window)
+    bridged = bridge(joined)
+    found = len(_loops(bridged))
+    # First against the pieces' own loops (no closing: cheap, and a piece bridged alone closes at least as
+    # many), then against each bridged alone.
+    new = found - sum(len(_loops(kept[i][1])) for i in members)
+    if new > 0:
+        new = found - sum(len(_loops(bridge(kept[i][1]))) for i in members)
+    return ((x0, y0, x1 - x0, y1 - y0), bridged, new) if new > 0 else None
+
+
 #: A wide piece is offered cut into at most this many digits ("1000" written in one stroke of loops).
 MAX_PARTS = 4
 #: ... and first cut in two at this many columns (the least inked ones, apart): where the digits overlap, the
@@ -1215,6 +1387,8 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 if cut is None:
                     break
                 ways.append(tuple(parts))
+    if paths:
+        ways.append(_loop_parts(patch, box))
     if even:
         ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
