@@ -174,8 +174,11 @@ def test_sample_records_agree_with_reuse_on_and_off(classifier, clip, frames) ->
     assert [key(r) for r in on] == [key(r) for r in off]
     classified_on, reused = sum(s.batch for s in stats_on), sum(s.reused for s in stats_on)
     classified_off = sum(s.batch for s in stats_off)
-    assert sum(s.reused for s in stats_off) == 0 and classified_on + reused == classified_off
-    assert reused > 0.4 * classified_off  # measured: 62% (demo) and 55% (realistic) kept their reading
+    # Every crop made is read or kept its reading; the parts of a wide piece whose cut decision was carried
+    # over are not made at all (the demo's touching-digit cuts: 8,565 crops read with reuse off, 5,047 made
+    # with it on).
+    assert sum(s.reused for s in stats_off) == 0 and classified_on + reused <= classified_off
+    assert classified_on < 0.5 * classified_off  # measured: 32% (demo) and 40% (realistic)
 
 
 def _sign(image: np.ndarray, char: str, x: int, y: int, side: int = 24) -> np.ndarray:
@@ -237,3 +240,74 @@ def test_other_per_crop_models_keep_only_unchanged_sure_readings() -> None:
     assert calls == [1, 1, 1, 0, 1]
     read_reusing(cache, [Box(14, 10, 20, 30)], changed, model, sure=0.999)  # 0.995 is not sure enough
     assert calls == [1, 1, 1, 0, 1, 1]
+
+
+def _touching_page(numbers: list[list[np.ndarray]], seed: int) -> np.ndarray:
+    """A light page with each number's digits written 32 px apart in boxes 36 px wide, so that the ink of
+    neighbours touches (one wide piece of ink, read only cut), one number a row; sensor noise from ``seed``."""
+    rng = np.random.default_rng(seed)
+    paper = np.repeat(np.linspace(200, 225, SIZE[0], dtype=np.float32)[None, :], SIZE[1], axis=0)
+    alpha = np.zeros((SIZE[1], SIZE[0]), np.float32)
+    for row, digits in enumerate(numbers):
+        y = 80 + 120 * row
+        for n, digit in enumerate(digits):
+            x = 120 + 32 * n
+            ink = cv2.resize(_ink(digit), (36, 50), interpolation=cv2.INTER_LINEAR) / 255.0
+            alpha[y: y + 50, x: x + 36] = np.maximum(alpha[y: y + 50, x: x + 36], ink)
+    image = paper * (1.0 - 0.8 * alpha) + rng.normal(0.0, 2.0, paper.shape)
+    return cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+
+
+def _read_both(on: Recognizer, off: Recognizer, images: list[np.ndarray]) -> tuple[list, list, list]:
+    """Each frame read by ``on`` (its segmentation kept, to see which cuts it carried) and by ``off``."""
+    found, read_on, read_off = [], [], []
+    for k, image in enumerate(images):
+        frame = Frame(k, k / 30, image)
+        segmented = on.segment(frame, "cam")
+        found.append(segmented[0])
+        read_on.append(on.process_batch([("cam", frame, None, segmented)]).results[0])
+        read_off.append(off.process(frame, source="cam"))
+    return found, read_on, read_off
+
+
+def test_a_digit_rewritten_in_a_cut_piece_is_never_read_stale(classifier, mnist_slice) -> None:
+    """A still view of digits whose ink touches: the cut (where the piece is cut, and its parts' readings) is
+    carried from frame to frame, not searched again; a digit of the piece rewritten into another is never
+    shown as the old one, and is read on the next frame at the latest, as reading every frame afresh."""
+    (_, _), (x_test, y_test) = mnist_slice
+    seven, two, five, four, one = (x_test[i] for i in (0, 1, 15, 4, 2))  # 7 2 5 4 1
+    changed_at, frames = 6, 24
+    images = [_touching_page([[seven, two if k < changed_at else five], [four, one]], seed=k) for k in range(frames)]
+    found, read_on, read_off = _read_both(Recognizer(classifier), Recognizer(classifier, reuse=None), images)
+    texts = lambda r: [n.text for n in r.numbers]
+    assert texts(read_off[0]) == ["72", "41"] and texts(read_off[changed_at + 1]) == ["75", "41"]
+
+    def top(f):  # the first row's piece of ink (the touching 7 and 2, then 7 and 5)
+        return next(k for k, c in enumerate(f.candidates) if c.box.y < 150)
+
+    # The touching pair is one wide piece, read cut: its ways searched on the first frame, then carried.
+    assert top(found[0]) in found[0].splits and not found[0].carried
+    assert all(top(f) in f.carried and top(f) not in f.splits for f in found[1:changed_at])
+    # The rewritten piece is searched afresh at once, and its old digit never shown again.
+    assert top(found[changed_at]) in found[changed_at].splits and top(found[changed_at]) not in found[changed_at].carried
+    assert all("72" not in texts(r) for r in read_on[changed_at:])
+    assert texts(read_on[changed_at + 1]) == ["75", "41"]
+    # Every frame reads what a recognizer reading every piece afresh reads, boxes and digits alike.
+    key = lambda r: [(d.box, d.digit) for d in r.detections]
+    assert [key(r) for r in read_on] == [key(r) for r in read_off]
+    assert [texts(r) for r in read_on] == [texts(r) for r in read_off]
+    # A decision stands for the max_age frames after the one searched at most, as a reused reading does.
+    searched = [k for k, f in enumerate(found) if top(f) in f.splits]
+    assert searched == [0, changed_at, changed_at + Recognizer(classifier).reuse.max_age + 1]
+
+
+def test_another_page_of_touching_digits_is_read_within_two_frames(classifier, mnist_slice) -> None:
+    (_, _), (x_test, y_test) = mnist_slice
+    first = [[x_test[0], x_test[1]], [x_test[4], x_test[2]]]  # 72 and 41, each pair touching
+    second = [[x_test[0], x_test[15]], [x_test[1], x_test[2]]]  # 75 and 21 in the same places
+    images = [_touching_page(first if k < 5 else second, seed=k) for k in range(7)]
+    found, read_on, _ = _read_both(Recognizer(classifier), Recognizer(classifier, reuse=None), images)
+    assert all(f.carried for f in found[1:5])  # the first page's cuts were carried while it stayed
+    fresh = Recognizer(classifier, smooth=False).process(Frame(0, 0.0, images[6]))
+    assert [n.text for n in read_on[6].numbers] == [n.text for n in fresh.numbers] == ["75", "21"]
+    assert not found[5].carried  # no cut of the first page stands for the second's

@@ -317,3 +317,74 @@ def test_bench_streams_count_the_workers_cpu(classifier):
     threads = run_streams(classifier, str(DEMO), 2, seconds=1.0, warmup_s=0.5, workers=0)
     assert threads["workers"] == 0 and threads["cpu_cores_workers"] == 0
     assert not multiprocessing.active_children()
+
+
+# --------------------------------------------------------------------------- the reading in the workers
+
+
+def test_the_workers_read_and_the_engine_only_classifies(classifier):
+    """With workers each source's reading (its tracker, its reuse caches) lives in its worker: the engine's
+    recognizer keeps no state for them, and the results still read the page (tracked, digits, numbers)."""
+    seen = []
+    recognizer = Recognizer(classifier)
+    engine = Engine([open_source(DEMO), open_source(DEMO)], recognizer, max_frames=8, workers=2, draw=False,
+                    on_result=lambda result, image, stats: seen.append((result, stats)))
+    engine.run()
+    assert engine.segment_workers.reads and recognizer._streams == {}
+    assert len(seen) == 16 and all(result.frame.image.shape == (480, 640, 3) for result, _ in seen)
+    assert sum(len(result.numbers) for result, _ in seen) > 16
+    assert all(d.track_id is not None for result, _ in seen for d in result.detections)
+    # The crops of each round went to the classifier in one batch; on the frames after the first some kept
+    # the reading of the frame before.
+    assert sum(stats.reused for _, stats in seen) > 0
+
+
+def test_a_recognizer_the_workers_cannot_copy_keeps_the_reading_and_the_records(classifier):
+    """A subclass of Recognizer (its own reading, perhaps) is read in the engine's process: the workers
+    segment only, and the records are those of threads."""
+    from livedigits.engine.workers import ReaderSettings
+
+    class Mine(Recognizer):
+        pass
+
+    assert ReaderSettings.of(Mine(classifier)) is None and ReaderSettings.of(Recognizer(classifier)) is not None
+
+    def run(workers):
+        seen = []
+        engine = Engine([open_source(DEMO), open_source(DEMO)], Mine(classifier), max_frames=6, workers=workers,
+                        draw=False, on_result=lambda result, image, stats: seen.append(result))
+        engine.run()
+        return engine, {(r.source, r.frame.index): (r.numbers, r.detections) for r in seen}
+
+    engine, ours = run(2)
+    assert engine.segment_workers is not None and not engine.segment_workers.reads
+    assert ours == run(0)[1] and len(ours) == 12
+
+
+@linux_only
+def test_a_frame_planned_by_a_worker_that_died_is_read_by_the_next(classifier):
+    """A worker killed after it planned a frame and before the round sent its probabilities: the frame is
+    handed to the restarted worker whole, classified alone and read there, and the same digits come out."""
+    from livedigits.engine.workers import SegmentWorkers, WorkerSettings
+
+    recognizer = Recognizer(classifier)
+    frame = Camera().read()
+    workers = SegmentWorkers(["a", "b"], 2, WorkerSettings.of(recognizer, 2), classify=classifier.predict).start()
+    try:
+        planned = workers.segment("a", frame)
+        alone = recognizer.process(frame, source="alone")
+        probabilities = classifier.predict(planned.wanted)
+        victim = workers.pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        while alive(victim):
+            time.sleep(0.05)
+        result = planned.send(probabilities, 1.0, None)()
+        assert workers.restarts == 1 and any("was restarted" in w for w in workers.warnings)
+        assert result.frame is frame and [(d.box, d.digit) for d in result.detections] == \
+            [(d.box, d.digit) for d in alone.detections] and result.detections
+        # The new worker goes on with the source's next frame.
+        again = workers.segment("a", frame)
+        assert again.send(classifier.predict(again.wanted), 1.0, None)().detections
+    finally:
+        workers.close()
+    assert not [pid for pid in workers.started if alive(pid)]

@@ -13,9 +13,10 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
   source's own tracker smooths its frame
   (:meth:`Recognizer.process_batch <livedigits.reading.recognizer.Recognizer.process_batch>`).
 - **Worker processes** (``workers``, ``run --workers N``): with several live sources the pumps hand their
-  frames to segmentation worker processes instead, each source pinned to one worker that keeps its view
-  memory, so the segmentation runs on every core past the interpreter lock; the classifier's batch and
-  the reading stay in this process (:mod:`livedigits.engine.workers`).
+  frames to worker processes instead, each source pinned to one worker that keeps its view memory, its
+  tracker and its reuse caches, so the segmentation and the reading run on every core past the
+  interpreter lock; only the round's classifier batch stays in this process
+  (:mod:`livedigits.engine.workers`).
 - **Sinks** (:class:`Sink`) get every result with its annotated image: the JSON Lines file, the video,
   the window, CSV, saved images and crops, the web hub. They are opened before the first frame and
   closed through one :class:`contextlib.ExitStack` on every path, before the sources are stopped: a
@@ -730,7 +731,8 @@ class Engine:
         count = default_workers(len(live)) if self.workers is None else min(self.workers, len(live))
         if count < 1 or len(live) < 2:
             return None
-        workers = SegmentWorkers(live, count, WorkerSettings.of(self.recognizer, count))
+        workers = SegmentWorkers(live, count, WorkerSettings.of(self.recognizer, count),
+                                 classify=self.recognizer.classifier.predict)
         stack.callback(workers.close)
         self.segment_workers = workers.start()
         return workers

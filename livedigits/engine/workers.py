@@ -1,25 +1,42 @@
-"""Segmentation of several sources in worker processes, so that it runs on every core, past the GIL.
+"""Segmentation and reading of several sources in worker processes, so that they run on every core, past
+the GIL.
 
 With several live sources the engine's pumps segment each frame as it arrives (``engine.loop``); in
 threads of one process that stops at about one and a third cores busy, because the Python parts of the
-segmentation and of the reading share one interpreter lock. :class:`SegmentWorkers` moves the
-segmentation into worker processes instead, while the classifier's one batch per round and the reading
-stay in the engine's process:
+segmentation and of the reading share one interpreter lock. :class:`SegmentWorkers` moves both into
+worker processes, and leaves the engine's process only what needs every source at once: the round's one
+classifier batch.
 
+- **Segment, plan, classify, read.** A source's pump hands its frame to the source's worker, which
+  segments it and plans it (``Recognizer.plan``: the crops its source's reuse cache does not find
+  unchanged) and sends back only those crops. The round puts every source's crops into one classifier
+  call, sends each worker its frames' probabilities, and the worker reads the frame (the tracker, the
+  numbers, words, signs and sums: ``Recognizer._read``, the same code a thread runs) and sends back the
+  ``FrameResult`` without its image (the engine's process has it). The engine's thread thus only
+  classifies and hands over (about 1 ms a frame of the realistic page, against 4.5 ms when it read too).
+  A frame is planned only once the frame before of its source is read (a pump may hand over the next
+  one meanwhile): the reuse cache it is matched against is the one a thread would have, so the records
+  are the same. A recognizer a worker cannot copy (a subclass, a sign classifier of the caller's own;
+  :meth:`ReaderSettings.of`) keeps the reading in the engine's process: the workers then segment only.
 - **Pinned sources.** Each source is served by one worker (source *k* by worker *k* mod *n*), so its view
   memory (``vision.view``: the paper estimate and the lines carried from frame to frame) lives in that
   worker, and its frames are segmented there one after the other, in order, exactly as a thread would:
   the results are the same.
 - **Frames through shared memory.** Each source has one block of shared memory that its pump copies the
   frame into (one copy: 0.13 ms for 640x480 BGR, measured; pickling it through the pipe took 2.1 ms);
-  only the frame's shape and name travel through the source's pipe. The :class:`Segmentation` comes back
-  pickled (about 120 kB on the realistic page, 0.4 ms), without its view memory (which stays in the
-  worker: 1.3 MB pickled) and without the ink mask unless the results keep it (``keep_debug``).
+  only the frame's shape and name travel through the source's pipe. A worker that reads copies the frame
+  out (the sign search looks at it when the frame is read, and the pump refills the block before that).
+  A worker that only segments sends the :class:`Segmentation` back pickled (about 120 kB on the realistic
+  page, 0.4 ms), without its view memory (which stays in the worker: 1.3 MB pickled) and without the ink
+  mask unless the results keep it (``keep_debug``).
 - **Spawned, once.** Workers are started with the ``spawn`` method (a fresh interpreter: no copy of the
   parent's TensorFlow or LiteRT threads, which ``fork`` would leave broken) when the run starts, and
-  kept: nothing is started per frame. They import OpenCV and numpy, never the classifier.
+  kept: nothing is started per frame. They import OpenCV and numpy, and, to read, the small sign and
+  printed-digit models, never the digit classifier.
 - **A worker that dies is restarted.** Its sources' frame in hand is segmented again by the new worker
-  and their view memory starts afresh (the next frame estimates the paper anew; nothing else is lost).
+  and their view memory starts afresh (the next frame estimates the paper anew). A frame it had planned
+  but not read is handed to the new worker whole, classified alone and read there; its source's tracker
+  and reuse caches start afresh too (track ids begin again, as after a reset).
   A kiosk should not end because a worker was killed once (the out-of-memory killer, an operator); but
   a worker that keeps dying (``MAX_RESTARTS`` within ``RESTART_WINDOW_S``: a frame that crashes OpenCV,
   memory exhausted) ends the run with a :class:`~livedigits.errors.WorkerError` that says so and how to
@@ -49,12 +66,16 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.shared_memory import SharedMemory
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
+from livedigits.classify.signs import SignClassifier
 from livedigits.errors import WorkerError
-from livedigits.reading.recognizer import segment_frame
+from livedigits.reading.expressions import ExpressionConfig
+from livedigits.reading.numbers import ReadingConfig
+from livedigits.reading.recognizer import Planned, Recognizer, segment_frame
+from livedigits.reading.reuse import ReuseConfig
 from livedigits.types import Frame
 from livedigits.vision.segment import SegmentConfig
 
@@ -103,14 +124,55 @@ class WorkerSettings:
     views: bool
     keep_mask: bool
     cv_threads: int = 1
+    #: What the worker needs to read its sources' frames too (None: it segments them only).
+    reading: "ReaderSettings | None" = None
+    cuts: ReuseConfig | None = None
+    """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
         """The settings of ``recognizer``'s own segmentation (:meth:`Recognizer.segment`), for ``workers``
-        processes sharing the usable cores."""
+        processes sharing the usable cores, and of its reading where a worker can read as it does."""
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
-                   cv_threads=max(1, usable_cores() // max(1, workers)))
+                   cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
+                   cuts=getattr(recognizer, "reuse", None))
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """What a worker needs to read its sources' frames as the engine's ``Recognizer`` would, once the
+    round's one classifier batch has given their crops' probabilities: the reading's settings and the
+    sign model's file (``sign_model``, None without arithmetic; ``sign_lite``: run by LiteRT, else NumPy)."""
+
+    reading_config: ReadingConfig
+    expression_config: ExpressionConfig
+    reuse: ReuseConfig | None
+    smooth: bool
+    sign_model: str | None
+    sign_lite: bool
+
+    @classmethod
+    def of(cls, recognizer) -> "ReaderSettings | None":
+        """``recognizer``'s reading, or None where a worker cannot do it the same (a subclass of
+        ``Recognizer``, a sign classifier of the caller's own): then the workers segment only."""
+        signs = recognizer.sign_classifier
+        if type(recognizer) is not Recognizer or (signs is not None and type(signs) is not SignClassifier):
+            return None
+        return cls(reading_config=recognizer.reading_config, expression_config=recognizer.expression_config,
+                   reuse=recognizer.reuse, smooth=bool(recognizer.smooth),
+                   sign_model=None if signs is None else str(signs.path),
+                   sign_lite=signs is not None and signs.runtime == "lite")
+
+    def recognizer(self, settings: WorkerSettings):
+        """A worker's own ``Recognizer``: it reads, it never classifies (the engine's process does, for
+        every source at once)."""
+        signs = None
+        if self.sign_model is not None:
+            signs = SignClassifier(self.sign_model, use_lite=self.sign_lite)
+        return Recognizer(None, settings.config, self.reading_config, smooth=self.smooth, keep_debug=settings.keep_mask,
+                          reuse=self.reuse, sign_classifier=signs, expression_config=self.expression_config,
+                          view_memory=settings.views)
 
 
 def usable_cores() -> int:
@@ -131,9 +193,10 @@ def default_workers(sources: int) -> int:
 # --------------------------------------------------------------------------- the worker's side
 
 
-def _serve(lanes: list[tuple[str, Connection]], settings: WorkerSettings, parent: int) -> None:
-    """A worker's life: segment the frames its sources' pumps hand over until every pipe is closed (or
-    says ``None``), or the engine's process is gone."""
+def _serve(lanes: list[tuple[str, Connection, Connection | None]], settings: WorkerSettings, parent: int) -> None:
+    """A worker's life: segment (and read, with ``settings.reading``) the frames its sources' pumps and
+    the engine's rounds hand over until every pipe is closed (or says ``None``), or the engine's process
+    is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the engine's process stops the run, and then this
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -142,36 +205,71 @@ def _serve(lanes: list[tuple[str, Connection]], settings: WorkerSettings, parent
     cv2.setNumThreads(settings.cv_threads)  # one worker per core: OpenCV's own pool would oversubscribe them
     views: dict | None = {} if settings.views else None
     attached: dict[str, SharedMemory] = {}
-    labels = {conn: label for label, conn in lanes}
-    for conn in labels:
-        conn.send(("ready", os.getpid()))
+    reader = settings.reading.recognizer(settings) if settings.reading is not None else None
+    books = {label: _Book(label, seg) for label, seg, _ in lanes}
+    conns: dict[Connection, tuple[str, bool]] = {}  # each pipe: its source, and whether it brings reads
+    for label, seg, read in lanes:
+        conns[seg] = (label, False)
+        if read is not None:
+            conns[read] = (label, True)
+    for label, seg, _ in lanes:
+        seg.send(("ready", os.getpid()))
     try:
-        while labels:
-            ready = wait(list(labels), timeout=1.0)
+        while conns:
+            ready = wait(list(conns), timeout=1.0)
             if not ready and os.getppid() != parent:
                 return  # the engine's process is gone
+            ready.sort(key=lambda conn: not conns[conn][1])  # reads first: a round waits for them
             for conn in ready:
-                label = labels[conn]
+                label, reads = conns[conn]
                 try:
                     asked = conn.recv()
                 except (EOFError, OSError):
                     asked = None
                 if asked is None:
-                    del labels[conn]
+                    del conns[conn]
                     continue
+                book = books[label]
                 try:
-                    conn.send(_packed(_segment_one(label, asked, settings, views, attached)))
+                    if reads and asked[0] == "again":
+                        conn.send(_packed(_again(book, asked, settings, views, reader), crops=False))
+                    elif reads:
+                        read = _read_one(book, asked, reader)
+                        # A frame segmented meanwhile may be planned now; before the reading is sent, so
+                        # that a worker that hangs before its pump has that plan holds up the round's
+                        # clock, which runs, not the pump's, which stopped when it was told to wait.
+                        _plan_waiting(book, reader)
+                        conn.send(_packed(read, crops=settings.keep_mask))
+                    elif reader is None:
+                        conn.send(_packed(_segment_one(label, asked, settings, views, attached)))
+                    else:
+                        _segment_to_read(book, asked, settings, views, attached, reader)
                 except OSError:  # the engine's end is closed: it is gone, or giving this worker up
-                    del labels[conn]
+                    del conns[conn]
     finally:
         for block in attached.values():
             _detach(block)
 
 
+class _Book:
+    """What a worker keeps of one source whose frames it reads: its frames planned and waiting for their
+    probabilities (``planned``, by serial), and those segmented while an earlier one still waits
+    (``waiting``: a frame is planned against its source's reuse cache only once the frame before is read,
+    so that the cache is the one a thread would have)."""
+
+    def __init__(self, label: str, conn: Connection) -> None:
+        self.label = label
+        self.conn = conn
+        self.planned: dict[int, tuple] = {}
+        self.waiting: list[tuple] = []
+
+
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
-                 attached: dict[str, SharedMemory]) -> tuple:
-    """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame."""
-    name, shape, dtype, index, scale, file = asked
+                 attached: dict[str, SharedMemory], copy: bool = False) -> tuple:
+    """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame
+    (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image copied out of the shared
+    memory, which the pump refills once it has the answer)."""
+    name, shape, dtype, index, scale, file = asked[:6]
     try:
         block = attached.get(label)
         if block is None or block.name != name:
@@ -179,19 +277,100 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
                 _detach(block)
             block = attached[label] = SharedMemory(name=name)
         image = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
-        found, ms = segment_frame(Frame(index=index, time=0.0, image=image, file=file, scale=scale), label,
-                                  settings.config, signs=settings.signs, views=views)
-        del image
+        if copy:
+            image = image.copy()
+        frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
+                      stamp=asked[8] if copy else 0.0)
+        found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
+                                  cuts=settings.cuts)
+        if copy:
+            return ("ok", (found, frame), ms, time.process_time())
+        del image, frame
         # The view memory stays here, with the source's next frame; the mask travels only when kept.
         found = dataclasses.replace(found, view=None, mask=found.mask if settings.keep_mask else None)
         return ("ok", found, ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process, with this traceback
-        text = traceback.format_exc()
-        try:
-            pickle.dumps(exc)
-        except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its text
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        return ("error", exc, text, time.process_time())
+        return _error(exc)
+
+
+def _error(exc: Exception) -> tuple:
+    text = traceback.format_exc()
+    try:
+        pickle.dumps(exc)
+    except Exception:  # noqa: BLE001 - an exception that cannot travel is told by its text
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    return ("error", exc, text, time.process_time())
+
+
+def _segment_to_read(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | None,
+                     attached: dict[str, SharedMemory], reader) -> None:
+    """Segment a frame that this worker will read too, and plan it (or, while an earlier frame of its
+    source waits for its probabilities, say so and plan it once that one is read)."""
+    serial = asked[6]
+    reply = _segment_one(book.label, asked, settings, views, attached, copy=True)
+    if reply[0] != "ok":
+        book.conn.send(_packed(reply, crops=False))
+        return
+    book.waiting.append((serial, *reply[1], reply[2]))
+    _plan_waiting(book, reader)
+    if any(waiting[0] == serial for waiting in book.waiting):
+        # Not a hung worker: the engine's round has yet to send the frame before. Its clock stops.
+        book.conn.send(_packed(("waiting", None, None, time.process_time()), crops=False))
+
+
+def _plan_waiting(book: _Book, reader) -> None:
+    """Plan the frames segmented that no earlier frame of their source holds up, and answer their pumps
+    with the crops the classifier must read."""
+    while book.waiting and not any(serial < book.waiting[0][0] for serial in book.planned):
+        book.conn.send(_packed(_plan_one(book, reader, *book.waiting.pop(0)), crops=False))
+
+
+def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) -> tuple:
+    """Plan one segmented frame (its crops matched against its source's reuse cache) and keep it for its
+    reading: ``("ok", (crops the classifier must read, crops reused), ms, cpu)``."""
+    try:
+        stream = reader._stream(book.label, frame)
+        plan = reader.plan(stream, frame, found)
+        book.planned[serial] = (frame, found, ms, plan, stream)
+        return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
+    except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
+        return _error(exc)
+
+
+def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | None, reader) -> tuple:
+    """A frame handed over again, whole, after the worker that planned it died: segmented and planned at
+    once (the frames of its source planned since come after it). Its image travels pickled, not through
+    the source's shared memory, which its pump may be filling with a later frame meanwhile."""
+    _, serial, image, index, when, stamp, scale = asked
+    try:
+        frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
+        found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
+                                  cuts=settings.cuts)
+    except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
+        return _error(exc)
+    return _plan_one(book, reader, serial, found, frame, ms)
+
+
+#: A result's frame travels back without its image: the engine's process has it.
+_NO_IMAGE = np.zeros((0, 0, 3), np.uint8)
+
+
+def _read_one(book: _Book, asked: tuple, reader) -> tuple:
+    """``("ok", result, None, cpu)``: the frame ``asked`` names read with the probabilities it brings (its
+    source's tracker and caches are here), or ``("error", ...)``."""
+    _, serial, probabilities, classify_ms, received = asked
+    for older in [s for s in book.planned if s < serial]:
+        del book.planned[older]  # never read (the run let it go): nothing of it is kept
+    try:
+        if serial not in book.planned:
+            raise RuntimeError(f"frame {serial} of {book.label} is not planned in this worker")
+        frame, found, ms, plan, stream = book.planned.pop(serial)
+        result = reader._read(book.label, stream, frame, received, found, reader.filled(plan, probabilities), ms,
+                              classify_ms)
+        return ("ok", dataclasses.replace(result, frame=dataclasses.replace(frame, image=_NO_IMAGE)), None,
+                time.process_time())
+    except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
+        return _error(exc)
 
 
 class _CropPickler(pickle.Pickler):
@@ -217,20 +396,26 @@ class _CropUnpickler(pickle.Unpickler):
         return self.crops[pid]
 
 
-def _packed(reply: tuple) -> tuple[np.ndarray, bytes]:
+def _packed(reply: tuple, crops: bool = True) -> tuple[np.ndarray | None, bytes]:
     """``reply`` as ``(crops, rest)``: its candidates' crops stacked in one array, and the rest pickled
     with a place-holder for each. Unpickling one array and taking a view per crop is 2-3 times cheaper
     than unpickling each crop (0.07 against 0.16-0.25 ms a frame of the realistic page, measured), and it
-    is done in the engine's process, whose time bounds the frame rate."""
+    is done in the engine's process, whose time bounds the frame rate. Without ``crops`` (a reply that
+    holds none: a plan, a result without its candidates) it is pickled plainly, ``(None, rest)``: looking
+    for crops in each of a result's objects took 0.21 ms a frame, pickling it plainly 0.10 ms."""
     body = io.BytesIO()
+    if not crops:
+        return None, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
     pickler = _CropPickler(body)
     pickler.dump(reply)
-    crops = np.stack(pickler.crops) if pickler.crops else np.zeros((0, *CROP_SHAPE), np.float32)
-    return crops, body.getvalue()
+    stacked = np.stack(pickler.crops) if pickler.crops else np.zeros((0, *CROP_SHAPE), np.float32)
+    return stacked, body.getvalue()
 
 
-def _unpacked(crops: np.ndarray, body: bytes) -> tuple:
+def _unpacked(crops: np.ndarray | None, body: bytes) -> tuple:
     """The reply :func:`_packed` packed (each crop a view of ``crops``)."""
+    if crops is None:
+        return pickle.loads(body)
     return _CropUnpickler(io.BytesIO(body), crops).load()
 
 
@@ -263,6 +448,8 @@ class _Worker:
         self.labels = labels
         self.process = None
         self.conns: dict[str, Connection] = {}
+        #: With reading in the workers, each source's second pipe: the rounds' probabilities go down it.
+        self.read_conns: dict[str, Connection] = {}
         self.retired: list[Connection] = []  # the pipes of the process before, closed at the next restart
         self.generation = 0
         self.lock = threading.Lock()
@@ -283,6 +470,10 @@ class _Lane:
         self.lock = threading.Lock()
         #: The frame in flight: since when (``time.monotonic()``), and to which process; None when none.
         self.asked: tuple[float, object] | None = None
+        #: Frames handed over so far: a frame's serial names it to the worker when its reading is asked.
+        self.serial = 0
+        #: The reading asked of the worker by the engine's thread (as ``asked``), None when none.
+        self.read_asked: tuple[float, object] | None = None
 
 
 class SegmentWorkers:
@@ -292,11 +483,16 @@ class SegmentWorkers:
 
     _serial = itertools.count()
 
-    def __init__(self, labels: Sequence[str], count: int, settings: WorkerSettings) -> None:
+    def __init__(self, labels: Sequence[str], count: int, settings: WorkerSettings,
+                 classify: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
         if count < 1 or not labels:
             raise ValueError(f"workers need a source and a count of 1 or more, got {count} for {len(labels)} sources")
         count = min(count, len(labels))
+        if settings.reading is not None and classify is None:
+            raise ValueError("workers that read need the classifier (classify), to read a frame again after a restart")
         self.settings = settings
+        #: The classifier's batch function: a frame whose worker died before reading it is read again alone.
+        self._classify = classify
         self._context = get_context(START_METHOD)
         self._workers = [_Worker(k, list(labels[k::count])) for k in range(count)]
         self._lanes = {label: _Lane(label, self._workers[k % count]) for k, label in enumerate(labels)}
@@ -342,11 +538,17 @@ class SegmentWorkers:
         self._watchdog.start()
         return self
 
+    @property
+    def reads(self) -> bool:
+        """Whether the workers read their sources' frames too (:meth:`segment` gives ``Planned``)."""
+        return self.settings.reading is not None
+
     def segment(self, label: str, frame: Frame):
-        """``(Segmentation, ms)`` of ``frame`` of source ``label``, segmented by its worker (see
-        :meth:`Recognizer.segment <livedigits.reading.recognizer.Recognizer.segment>`). Raises what the
-        segmentation raised, a ``WorkerError`` when its worker cannot be kept alive, and
-        ``WorkersClosed`` when :meth:`close` was called meanwhile."""
+        """``frame`` of source ``label`` segmented by its worker: ``(Segmentation, ms)`` (see
+        :meth:`Recognizer.segment <livedigits.reading.recognizer.Recognizer.segment>`), or, where the
+        workers read too (:attr:`reads`), a :class:`~livedigits.reading.recognizer.Planned` whose reading
+        the round asks for. Raises what the segmentation raised, a ``WorkerError`` when its worker cannot
+        be kept alive, and ``WorkersClosed`` when :meth:`close` was called meanwhile."""
         lane = self._lanes[label]
         image = np.ascontiguousarray(frame.image)
         with lane.lock:
@@ -355,6 +557,11 @@ class SegmentWorkers:
             block = self._block(lane, image.nbytes)
             np.ndarray(image.shape, image.dtype, buffer=block.buf)[...] = image
             asked = (block.name, image.shape, image.dtype.str, frame.index, frame.scale, frame.file)
+            serial = None
+            if self.reads:
+                lane.serial += 1
+                serial = lane.serial
+                asked += (serial, frame.time, frame.stamp)
             worker = lane.worker
             while True:
                 with worker.lock:
@@ -366,7 +573,7 @@ class SegmentWorkers:
                 lane.asked = (time.monotonic(), process)
                 try:
                     conn.send(asked)
-                    reply = self._reply(conn, process)
+                    reply = self._reply(conn, process, lane)
                 except (EOFError, OSError, ValueError):  # ValueError: its process object closed meanwhile
                     lane.asked = None
                     if self._closing.is_set():
@@ -379,7 +586,99 @@ class SegmentWorkers:
         worker.cpu = cpu
         if kind == "error":
             raise payload from _RemoteTraceback(detail)
-        return payload, detail
+        if not self.reads:
+            return payload, detail
+        wanted, reused = payload
+        return Planned(wanted=wanted, reused=reused,
+                       send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
+                                                                            classify_ms, received))
+
+    def _read(self, label: str, frame: Frame, serial: int, generation: int, probabilities: np.ndarray,
+              classify_ms: float, received: float | None) -> Callable[[], object]:
+        """Send a planned frame's probabilities to its worker; the function that waits for its
+        ``FrameResult``. A worker that died meanwhile is restarted (by whichever thread finds it dead) and
+        the frame is segmented, classified and read again, alone (:meth:`_again`)."""
+        lane = self._lanes[label]
+        worker = lane.worker
+
+        def again():
+            return self._again(label, frame, serial, generation, probabilities.shape[1], classify_ms, received)
+
+        with worker.lock:
+            if worker.failed is not None:
+                raise worker.failed
+            if self._closing.is_set():
+                raise WorkersClosed()
+            current, conn, process = worker.generation, worker.read_conns[label], worker.process
+        if current != generation:
+            return again  # restarted since it planned the frame: what it planned is gone with it
+        lane.read_asked = (time.monotonic(), process)
+        try:
+            conn.send(("read", serial, probabilities, classify_ms, received))
+        except (OSError, ValueError):
+            lane.read_asked = None
+            if self._closing.is_set():
+                raise WorkersClosed() from None
+            return again
+
+        def wait_result():
+            reply = self._answer(lane, conn, process)
+            if reply is None:
+                return again()
+            return dataclasses.replace(self._payload(worker, reply), frame=frame)
+
+        return wait_result
+
+    def _again(self, label: str, frame: Frame, serial: int, generation: int, classes: int, classify_ms: float,
+               received: float | None):
+        """The ``FrameResult`` of a frame whose worker died after planning it: the worker restarted, the
+        frame handed to the new one whole (down the pipe the rounds use: the source's pump may hold its
+        shared memory, waiting for a frame planned after this one), its crops classified alone, then read.
+        Its source's tracker and caches start afresh in the new worker."""
+        lane = self._lanes[label]
+        worker = lane.worker
+        while True:
+            self._restart(worker, generation)
+            with worker.lock:
+                if worker.failed is not None:
+                    raise worker.failed
+                if self._closing.is_set():
+                    raise WorkersClosed()
+                generation, conn, process = worker.generation, worker.read_conns[label], worker.process
+            lane.read_asked = (time.monotonic(), process)
+            try:
+                conn.send(("again", serial, np.ascontiguousarray(frame.image), frame.index, frame.time, frame.stamp,
+                           frame.scale))
+            except (OSError, ValueError):
+                lane.read_asked = None
+                if self._closing.is_set():
+                    raise WorkersClosed() from None
+                continue
+            reply = self._answer(lane, conn, process)
+            if reply is None:
+                continue  # it died again: restarted again (or failed for good)
+            wanted, _reused = self._payload(worker, reply)
+            fresh = self._classify(wanted) if len(wanted) else np.zeros((0, classes), np.float32)
+            return self._read(label, frame, serial, generation, fresh, classify_ms, received)()
+
+    def _answer(self, lane: _Lane, conn: Connection, process) -> tuple | None:
+        """The worker's reply to a round's request on ``lane``'s read pipe; None when the worker died."""
+        try:
+            return self._reply(conn, process)
+        except (EOFError, OSError, ValueError):
+            if self._closing.is_set():
+                raise WorkersClosed() from None
+            return None
+        finally:
+            lane.read_asked = None
+
+    @staticmethod
+    def _payload(worker: _Worker, reply: tuple):
+        kind, payload, detail, cpu = reply
+        worker.cpu = cpu
+        if kind == "error":
+            raise payload from _RemoteTraceback(detail)
+        return payload
 
     def close(self) -> None:
         """End every worker (asked, then terminated, then killed) and unlink every block of shared
@@ -401,15 +700,20 @@ class SegmentWorkers:
     # -- inside
 
     def _spawn(self, worker: _Worker) -> None:
-        ends = [(label, self._context.Pipe()) for label in worker.labels]
+        ends = [(label, self._context.Pipe(), self._context.Pipe() if self.reads else (None, None))
+                for label in worker.labels]
         process = self._context.Process(
             target=_serve, name=f"livedigits-segment-{worker.index}", daemon=True,
-            args=([(label, child) for label, (_, child) in ends], self.settings, os.getpid()))
+            args=([(label, child, read_child) for label, (_, child), (_, read_child) in ends], self.settings,
+                  os.getpid()))
         process.start()
-        for _, (_, child) in ends:
+        for _, (_, child), (_, read_child) in ends:
             child.close()  # the worker holds its ends: when it dies, reading ours says so
+            if read_child is not None:
+                read_child.close()
         worker.process = process
-        worker.conns = {label: mine for label, (mine, _) in ends}
+        worker.conns = {label: mine for label, (mine, _), _ in ends}
+        worker.read_conns = {label: mine for label, _, (mine, _) in ends if mine is not None}
         self.started.append(process.pid)
 
     def _await_ready(self, worker: _Worker) -> None:
@@ -441,15 +745,21 @@ class SegmentWorkers:
                            "error is above); a script must start the engine under if __name__ == '__main__': to use "
                            "workers; --workers 0 segments in threads")
 
-    def _reply(self, conn: Connection, process) -> tuple:
+    def _reply(self, conn: Connection, process, lane: _Lane | None = None) -> tuple:
         """The worker's answer on ``conn``; EOFError when the worker died (or hung, and was killed for it
-        by :meth:`_watch`), WorkersClosed on close."""
+        by :meth:`_watch`), WorkersClosed on close. A worker that says its frame waits for the round to
+        read the source's frame before (``waiting``) is not hung: ``lane``'s stall clock stops."""
         sentinel = process.sentinel
         while True:
             try:
                 ready = wait([conn, sentinel], POLL_S)
                 if conn in ready:
-                    return _unpacked(*conn.recv())
+                    reply = _unpacked(*conn.recv())
+                    if reply[0] == "waiting":
+                        if lane is not None:
+                            lane.asked = None
+                        continue
+                    return reply
             except (OSError, ValueError):  # its pipe closed under us: by close(), or after a restart
                 if self._closing.is_set():
                     raise WorkersClosed() from None
@@ -465,8 +775,8 @@ class SegmentWorkers:
         its answer leaves that thread blocked in the middle of reading it."""
         while not self._closing.wait(POLL_S):
             now = time.monotonic()
-            for lane in self._lanes.values():
-                asked = lane.asked
+            clocks = [(lane, asked) for lane in self._lanes.values() for asked in (lane.asked, lane.read_asked)]
+            for lane, asked in clocks:
                 if asked is None or now - asked[0] <= STALL_S:
                     continue
                 worker, process = lane.worker, asked[1]
@@ -523,7 +833,7 @@ class SegmentWorkers:
         # may still be reading one (to find it closed, as this one did).
         for conn in worker.retired:
             conn.close()
-        worker.retired = list(worker.conns.values())
+        worker.retired = [*worker.conns.values(), *worker.read_conns.values()]
         worker.cpu_before += worker.cpu
         worker.cpu = 0.0
         return how
@@ -540,7 +850,7 @@ class SegmentWorkers:
                 process.join()
             process.close()
             worker.process = None
-        for conn in [*worker.conns.values(), *worker.retired]:
+        for conn in [*worker.conns.values(), *worker.read_conns.values(), *worker.retired]:
             conn.close()
 
     def _block(self, lane: _Lane, size: int) -> SharedMemory:
@@ -579,7 +889,7 @@ def shared_memory_free() -> int | None:
 
 
 def _ask_to_end(worker: _Worker) -> None:
-    for conn in worker.conns.values():
+    for conn in [*worker.conns.values(), *worker.read_conns.values()]:
         try:
             conn.send(None)
         except (OSError, ValueError):

@@ -663,8 +663,10 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
     wrong either. ``ink``: the boxes of every piece of ink of the frame; a sum beside a piece of some size
     that is none of its digits or signs is not marked wrong."""
-    numbers = list(numbers)
-    if not numbers:
+    numbers, signs = list(numbers), list(signs)
+    if not numbers or not signs:
+        # Numbers alone are no expression: every item is an operand with no fraction's parts (a fraction
+        # needs a bar, a sign), and ``_expression`` takes no run without an operator between operands.
         return []
     items = [_number_item(n, alternatives or {}) for n in numbers]
     boxes = np.array([n.box.as_list() for n in numbers], np.float64)

@@ -6,8 +6,8 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from typing import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -41,15 +41,38 @@ def split_crops(found: Segmentation) -> list[Candidate]:
             + [part for _, ways in found.joins for way in ways for part in way])
 
 
-def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
-    """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
-    to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
-    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
-    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
+@dataclass(frozen=True)
+class CutDecision:
+    """What :func:`decide_splits` made of a wide piece's ways to cut it, kept by the recognizer for the later
+    frames whose segmentation finds the piece unchanged (``Segmentation.carried``, ``vision.view.CutAnchors``):
+    ``parts`` None, read whole (or, too wide for one digit, left the mark it is); else, left to right, each
+    part's box relative to the whole's (``dx, dy, w, h``) and its crop, with ``probabilities``, the parts'
+    rows as read then."""
+
+    parts: tuple[tuple[tuple[int, int, int, int], np.ndarray], ...] | None = None
+    probabilities: np.ndarray | None = None
+
+    def applied(self, whole: Candidate) -> tuple[tuple[Candidate, ...], np.ndarray]:
+        """The parts, placed by ``whole``'s box in this frame (within 1 px of the one they were cut from)."""
+        box = whole.box
+        return tuple(Candidate(box=Box(box.x + dx, box.y + dy, w, h), crop=crop) for (dx, dy, w, h), crop in self.parts), \
+            self.probabilities
+
+
+#: A wide piece read whole, or left a mark (:class:`CutDecision`).
+WHOLE = CutDecision()
+
+
+def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dict[int, CutDecision] | None = None
+                  ) -> tuple[list[Candidate], np.ndarray, set[int], dict[int, CutDecision]]:
+    """:func:`choose_splits`, with the decisions carried over on live video: each wide piece the segmentation
+    found unchanged (``found.carried``) is read as ``decisions`` (by id) says, its ways neither searched nor
+    classified (one with no decision, which a recognizer that read the frames in order never meets, is read
+    whole). Also the indices of the candidates whose ink is read cut or joined, and the decisions made this
+    frame, by the ids of ``found.cut_ids``."""
     candidates = list(found.candidates)
-    if not found.splits and not found.wide and not found.joins:
-        return candidates, probabilities
+    if not found.splits and not found.wide and not found.joins and not found.carried:
+        return candidates, probabilities, set(), {}
     base = probabilities[: len(candidates)]
     out_c, out_p = [], []
     at = len(candidates)
@@ -73,6 +96,19 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
+    made = {}
+    for k, name in found.cut_ids.items():
+        if k in chosen:
+            box = candidates[k].box
+            way, parts = chosen[k]
+            made[name] = CutDecision(tuple(((p.box.x - box.x, p.box.y - box.y, p.box.w, p.box.h), p.crop) for p in way),
+                                     np.array(parts))
+        else:
+            made[name] = WHOLE
+    for k, name in found.carried.items():
+        decision = (decisions or {}).get(name, WHOLE)
+        if decision.parts is not None:
+            chosen[k] = decision.applied(candidates[k])
     joined = {}  # the first member of a chain of pieces read joined -> its parts; the other members -> None
     for members, ways in found.joins:
         # The members as read now (each alone, or cut): a member read as no digit, or not surely, is 0.
@@ -105,7 +141,17 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
         else:
             out_c.append(candidate)
             out_p.append(base[k])
-    return out_c, np.stack(out_p) if out_p else base[:0]
+    return out_c, np.stack(out_p) if out_p else base[:0], set(chosen) | set(joined), made
+
+
+def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
+    """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
+    to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
+    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
+    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
+    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
+    candidates, probabilities, _, _ = decide_splits(found, probabilities)
+    return candidates, probabilities
 
 
 def _sureness(row: np.ndarray, digits: int) -> float:
@@ -113,17 +159,19 @@ def _sureness(row: np.ndarray, digits: int) -> float:
     return 0.0 if int(row.argmax()) >= digits else float(row[:digits].max())
 
 
-def uncut_marks(found: Segmentation, candidates: list[Candidate]) -> list[Box]:
-    """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits (``candidates``
-    holds their parts): their ink is digits, not a dash or a word."""
+def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] | None = None) -> list[Box]:
+    """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits, or joined
+    (``candidates`` holds their parts; or ``cut``, their indices, from :func:`decide_splits`): their ink is
+    digits, not a dash or a word."""
     if not found.wide:
         return found.marks
-    chosen = {id(c) for c in candidates}
-    cut = {found.candidates[k].box for k in found.wide
-           if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
-    cut |= {found.candidates[k].box for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
-            for k in members if k in found.wide}
-    return [m for m in found.marks if m not in cut]
+    if cut is None:
+        chosen = {id(c) for c in candidates}
+        cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+        cut |= {k for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
+                for k in members}
+    boxes = {found.candidates[k].box for k in found.wide if k in cut}
+    return [m for m in found.marks if m not in boxes]
 
 
 def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
@@ -133,17 +181,21 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
 
 
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
-                  views: dict[str, ViewMemory | None] | None = None) -> tuple[Segmentation, float]:
+                  views: dict[str, ViewMemory | None] | None = None,
+                  cuts: ReuseConfig | None = None) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
     or a stream (``Frame.file`` None) is read with its source's last view and leaves its own there, so the
-    caller must hand one source's frames over one after the other, in order. Stills are read on their own."""
+    caller must hand one source's frames over one after the other, in order. Stills are read on their own.
+    ``cuts`` (with ``views``): a video frame's wide pieces unchanged since their ways were last decided, by
+    this reuse test, are not searched again (``segment(..., cuts=...)``); the recognizer reading the frames
+    must be the one that read the source's earlier frames, in order."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
         found = segment(frame.image, config, signs=signs, memory=views.get(source), remember=True,
-                        source_scale=frame.scale)
+                        source_scale=frame.scale, cuts=cuts)
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -161,6 +213,39 @@ class Batch:
     reused: int
 
 
+@dataclass(frozen=True)
+class Plan:
+    """One frame's crops for the classifier (:meth:`Recognizer.plan`): ``batch``, every crop of
+    :func:`split_crops`; on video ``corners`` (:func:`box_corners`), ``anchors`` (the earlier reading that
+    stands for each crop, -1 where the classifier must read it) and the source's ``cache``."""
+
+    batch: np.ndarray
+    corners: np.ndarray | None
+    anchors: np.ndarray
+    cache: ReuseCache | None
+
+    @property
+    def wanted(self) -> np.ndarray:
+        return self.batch[self.anchors < 0]
+
+    @property
+    def reused(self) -> int:
+        return int((self.anchors >= 0).sum()) if self.cache is not None else 0
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A frame segmented, planned (:meth:`Recognizer.plan`) and read in another process, a segmentation
+    worker that keeps its source's tracker and caches (:mod:`livedigits.engine.workers`): only its
+    ``wanted`` crops join the round's classifier batch (``reused``: the crops that kept an earlier
+    reading). ``send(probabilities, classify_ms, received)`` hands the classifier's probabilities of
+    ``wanted`` back and returns a function that waits for the frame's :class:`FrameResult`."""
+
+    wanted: np.ndarray
+    reused: int
+    send: Callable[[np.ndarray, float, float | None], Callable[[], FrameResult]] = field(repr=False)
+
+
 class _Stream:
     """What the recognizer remembers of one source between frames."""
 
@@ -171,6 +256,9 @@ class _Stream:
         # a cache of its own).
         self.sign_reuse = ReuseCache(reuse) if smooth and reuse is not None else None
         self.last_file: str | None = None
+        #: What was decided for the wide pieces of ink of the last frame (``decide_splits``), by the ids its
+        #: segmentation gave them: a later frame that finds one unchanged reads it as decided.
+        self.cuts: dict[int, CutDecision] = {}
 
     def reset_reuse(self) -> None:
         for cache in (self.reuse, self.sign_reuse):
@@ -245,13 +333,25 @@ class Recognizer:
             return Batch(results=(), classified=0, reused=0)
         sources = [item[0] for item in items]
         frames = [item[1] for item in items]
-        segmented = self._segmented(sources, frames, [item[3] if len(item) > 3 else None for item in items])
+        given = [item[3] if len(item) > 3 else None for item in items]
+        remote = [isinstance(done, Planned) for done in given]
+        segmented = self._segmented(sources, frames, [None if far else done for far, done in zip(remote, given)],
+                                    skip=remote)
         started = time.perf_counter()
-        streams = [self._stream(source, frame) for source, frame in zip(sources, frames)]
-        probabilities, classified, reused = self._classify(streams, frames, [seg for seg, _ in segmented])
+        streams = [None if far else self._stream(source, frame) for far, source, frame in zip(remote, sources, frames)]
+        found = [done if far else seg[0] for far, done, seg in zip(remote, given, segmented)]
+        probabilities, classified, reused = self._classify(streams, frames, found)
         classify_ms = (time.perf_counter() - started) * 1e3
-        results = tuple(self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
-                        for item, stream, (seg, segment_ms), probs in zip(items, streams, segmented, probabilities))
+        # The frames read elsewhere get their probabilities first, so that their processes read them while
+        # this one reads its own.
+        waits = {k: given[k].send(probs, classify_ms, item[2])
+                 for k, (far, item, probs) in enumerate(zip(remote, items, probabilities)) if far}
+        results = tuple(waits[k]() if far else
+                        self._read(item[0], stream, item[1], item[2], seg, probs, segment_ms, classify_ms)
+                        for k, (far, item, stream, (seg, segment_ms), probs)
+                        in enumerate(zip(remote, items, streams, segmented, probabilities)))
+        for result in results:
+            self.warn_budget(result)
         return Batch(results=results, classified=classified, reused=reused)
 
     def reset(self, source: str | None = None) -> None:
@@ -284,10 +384,11 @@ class Recognizer:
 
     # -- stages
 
-    def _segmented(self, sources: list[str], frames: list[Frame], given: list) -> list[tuple[Segmentation, float]]:
+    def _segmented(self, sources: list[str], frames: list[Frame], given: list,
+                   skip: list[bool] | None = None) -> list[tuple[Segmentation, float] | None]:
         """Each frame's :meth:`segment` result: ``given`` where not None, else made here (several frames
-        in parallel threads: OpenCV releases the GIL)."""
-        todo = [k for k, done in enumerate(given) if done is None]
+        in parallel threads: OpenCV releases the GIL); None for the frames ``skip`` names."""
+        todo = [k for k, done in enumerate(given) if done is None and not (skip and skip[k])]
         out = list(given)
         if len(todo) == 1:
             out[todo[0]] = self.segment(frames[todo[0]], sources[todo[0]])
@@ -295,37 +396,51 @@ class Recognizer:
             made = self._segment_pool().map(self.segment, [frames[k] for k in todo], [sources[k] for k in todo])
             for k, one in zip(todo, made):
                 out[k] = one
-        return out
+        return [(None, 0.0) if one is None else one for one in out]
 
-    def _classify(self, streams: list[_Stream], frames: list[Frame], found: list[Segmentation]) -> tuple[list[np.ndarray], int, int]:
+    def _classify(self, streams: list, frames: list[Frame], found: list) -> tuple[list[np.ndarray], int, int]:
         """Each frame's probabilities for :func:`split_crops` of its segmentation, the crops the classifier
         read (all frames' in one call) and the crops that kept an earlier reading (a video frame's crops
-        that its source's :class:`ReuseCache` finds unchanged)."""
-        plans = []  # per frame: its crops' batch and corners, the anchor standing for each crop (-1: read), its cache
-        for stream, frame, seg in zip(streams, frames, found):
-            crops = split_crops(seg)
-            batch = crops_batch(crops)
-            cache = stream.reuse if frame.file is None else None
-            if cache is None:
-                plans.append((batch, None, np.full(len(crops), -1, np.int64), None))
-            else:
-                corners = box_corners(crops)
-                plans.append((batch, corners, cache.match(corners, batch), cache))
-        wanted = [batch[anchors < 0] for batch, _, anchors, _ in plans]
+        that its source's :class:`ReuseCache` finds unchanged). A frame :class:`Planned` elsewhere gets the
+        probabilities of its ``wanted`` crops only: its own process finishes them (``stream`` None)."""
+        plans = [self.plan(stream, frame, seg) if stream is not None else None
+                 for stream, frame, seg in zip(streams, frames, found)]
+        wanted = [plan.wanted if plan is not None else seg.wanted for plan, seg in zip(plans, found)]
         classified = sum(len(w) for w in wanted)
         if classified:
             fresh = self.classifier.predict(np.concatenate(wanted) if len(wanted) > 1 else wanted[0])
         else:
             fresh = np.zeros((0, self.classifier.num_classes), np.float32)
         probabilities, at, reused = [], 0, 0
-        for (batch, corners, anchors, cache), mine in zip(plans, wanted):
+        for plan, seg, mine in zip(plans, found, wanted):
             part = fresh[at: at + len(mine)]
             at += len(mine)
-            if cache is not None:
-                part = cache.fill(corners, batch, anchors, part, self.classifier.num_classes)
-                reused += int((anchors >= 0).sum())
+            if plan is None:
+                reused += seg.reused
+            else:
+                part = self.filled(plan, part)
+                reused += plan.reused
             probabilities.append(part)
         return probabilities, classified, reused
+
+    def plan(self, stream: "_Stream", frame: Frame, found: Segmentation) -> "Plan":
+        """What the classifier must read of one frame: its crops, and on video those its source's
+        :class:`ReuseCache` does not find unchanged since its last frame (matched here: a source's frames
+        must be planned and :meth:`filled` one after the other, in order)."""
+        crops = split_crops(found)
+        batch = crops_batch(crops)
+        cache = stream.reuse if frame.file is None else None
+        if cache is None:
+            return Plan(batch, None, np.full(len(crops), -1, np.int64), None)
+        corners = box_corners(crops)
+        return Plan(batch, corners, cache.match(corners, batch), cache)
+
+    def filled(self, plan: "Plan", fresh: np.ndarray) -> np.ndarray:
+        """The frame's probabilities for every crop of ``plan``: ``fresh`` (the classifier's, for its
+        ``wanted`` crops) and the earlier readings that stand for the others."""
+        if plan.cache is None:
+            return fresh
+        return plan.cache.fill(plan.corners, plan.batch, plan.anchors, fresh, fresh.shape[1])
 
     @staticmethod
     def _reusing(cache: ReuseCache | None, predict, sure: float | None = None):
@@ -353,16 +468,30 @@ class Recognizer:
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
-                             views=self._views if self.smooth and self.view_memory else None)
+                             views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse)
+
+    def warn_budget(self, result: FrameResult) -> None:
+        """Say once, in this process, that a frame held more pieces of ink than its budget (the records say
+        it for every frame, ``dropped``)."""
+        if result.dropped and not self._warned_budget:
+            self._warned_budget = True
+            logging.getLogger(__name__).warning(
+                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
+                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
+                result.frame.index, self.segment_config.pixels_per_candidate, result.dropped)
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
         started = time.perf_counter()
+        cut: set[int] = set()
         if found.candidates:
-            candidates, probabilities = choose_splits(found, probabilities)
+            candidates, probabilities, cut, made = decide_splits(found, probabilities, stream.cuts)
+            # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
+            stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts}, **made}
         else:
             candidates = []
-        marks = uncut_marks(found, candidates)
+            stream.cuts = {}
+        marks = uncut_marks(found, candidates, cut)
         track_ids = None
         if stream.tracker is not None:
             tracked = stream.tracker.update(candidates, probabilities)
@@ -401,43 +530,50 @@ class Recognizer:
             rules = [d.box for d in before if d.box not in kept and d.box not in taken]
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + marks, signs=sign_boxes + rules)
-            level = self.expression_config.alternative_level
-            # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
-            # in the sums as what they may be: the structure of an equation may decide them (the numbers
-            # reported are unchanged).
-            weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
-                               self.expression_config.weak_digit)
-            unsure = {d.box for d in weak}
-            doubts = [b for b in doubts if b not in unsure]
+            if not signs:
+                # No sign, no sum: numbers alone make no expression (``read_expressions``), and a possible
+                # sign is never an "=", so the weak digits, the alternatives and both readings are not worked
+                # out (117 of the 120 frames of samples/realistic.mp4: about 0.4 ms each).
+                expressions = []
+            else:
+                level = self.expression_config.alternative_level
+                # Digits read too unsurely to report that are no sign either (a held-out hand's 1, half a 7) stand
+                # in the sums as what they may be: the structure of an equation may decide them (the numbers
+                # reported are unchanged).
+                weak = weak_digits(candidates, probabilities, doubts, {d.box for d in before},
+                                   self.expression_config.weak_digit)
+                unsure = {d.box for d in weak}
+                doubts = [b for b in doubts if b not in unsure]
 
-            def sums(digits: list, extra: list) -> list:
-                return group_numbers(digits + weak, self.reading_config,
-                                     marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
-                                     signs=sign_boxes + [s.box for s in extra] + rules)
+                def sums(digits: list, extra: list) -> list:
+                    return group_numbers(digits + weak, self.reading_config,
+                                         marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
+                                         signs=sign_boxes + [s.box for s in extra] + rules)
 
-            # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
-            # fair chance of no digit (a wrong verdict they would make right is not given).
-            reported = {d.box for d in detections} | unsure
-            probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
-            rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
-            alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
-            ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
-            expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
-                                           alternatives, doubts, ink)
-            possible = [s for s in possible if s.box in kept or not s.from_digit]
-            # with_possible_signs takes only equations from the second reading: with no "=" among the signs
-            # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
-            # in 10 have possible signs and no "=": about 0.9 ms each).
-            if possible and any(s.char == "=" for s in signs + possible):
-                # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
-                # signs, where the digits make no sum and the signs make an equation.
-                maybe = {s.box for s in possible}
-                # A possible sign the equation decides may be read less surely than the others (see
-                # ExpressionConfig.possible_right_confidence).
-                config = replace(self.expression_config, sign_right_confidence=self.expression_config.possible_right_confidence)
-                other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                         config, alternatives, doubts, ink)
-                expressions = with_possible_signs(expressions, other, possible)
+                # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
+                # fair chance of no digit (a wrong verdict they would make right is not given).
+                reported = {d.box for d in detections} | unsure
+                probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
+                rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
+                alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
+                ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
+                expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
+                                               alternatives, doubts, ink)
+                possible = [s for s in possible if s.box in kept or not s.from_digit]
+                # with_possible_signs takes only equations from the second reading: with no "=" among the signs
+                # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
+                # in 10 have possible signs and no "=": about 0.9 ms each).
+                if possible and any(s.char == "=" for s in signs + possible):
+                    # Digits that may be signs (a slash the digit model reads as a sure 1): read once more as the
+                    # signs, where the digits make no sum and the signs make an equation.
+                    maybe = {s.box for s in possible}
+                    # A possible sign the equation decides may be read less surely than the others (see
+                    # ExpressionConfig.possible_right_confidence).
+                    config = replace(self.expression_config,
+                                     sign_right_confidence=self.expression_config.possible_right_confidence)
+                    other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
+                                             config, alternatives, doubts, ink)
+                    expressions = with_possible_signs(expressions, other, possible)
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
@@ -448,12 +584,6 @@ class Recognizer:
         if expressions is not None:
             timings["arithmetic"] = arithmetic_ms
         timings.update({f"segment.{stage}": ms for stage, ms in found.timings.items()})
-        if found.dropped and not self._warned_budget:
-            self._warned_budget = True  # once: the records say it for every frame
-            logging.getLogger(__name__).warning(
-                "frame %d held more pieces of ink than its budget (one per %d pixels): the %d smallest were left "
-                "out (the record's 'dropped'); texture or noise, or lower SegmentConfig.pixels_per_candidate",
-                frame.index, self.segment_config.pixels_per_candidate, found.dropped)
         return FrameResult(
             frame=frame,
             detections=tuple(detections),

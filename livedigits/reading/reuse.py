@@ -102,6 +102,34 @@ def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.nda
     return cache.fill(corners, crops, anchors, fresh, fresh.shape[1])
 
 
+def match_anchors(boxes: np.ndarray, crops: np.ndarray, anchor_boxes: np.ndarray, anchor_crops: np.ndarray,
+                  anchor_ages: np.ndarray, config: ReuseConfig = DEFAULT_REUSE) -> np.ndarray:
+    """The test of :meth:`ReuseCache.match`, for any store of anchors (the segmentation's cut decisions,
+    ``vision.view.CutAnchors``, use it too): for each crop (``boxes`` from :func:`corners_of`, ``crops``
+    ``(N, 28, 28[, 1])`` float32), the index of the anchor (``anchor_boxes`` ``(M, 4)``, ``anchor_crops``
+    ``(M, 28, 28)``, ``anchor_ages`` ``(M,)``) that stands for it, or -1."""
+    cfg = config
+    count = len(boxes)
+    anchors = np.full(count, -1, np.int64)
+    if not count or not len(anchor_ages):
+        return anchors
+    shift = np.abs(boxes[:, None, :] - anchor_boxes[None, :, :]).max(axis=2)  # (N, anchors), largest side move
+    nearest = shift.argmin(axis=1)
+    near = np.flatnonzero((shift[np.arange(count), nearest] <= cfg.max_shift) & (anchor_ages[nearest] < cfg.max_age))
+    if not len(near):
+        return anchors
+    count_near = len(near)
+    crops = np.asarray(crops, np.float32)
+    diff = cv2.absdiff(crops[near].reshape(count_near * 28, 28), anchor_crops[nearest[near]].reshape(count_near * 28, 28))
+    # The mean of every 4x4 block of every crop in one OpenCV call (area averaging at an integer
+    # factor: no block straddles two crops); the whole crop's mean is the mean of its blocks.
+    k = 28 // _BLOCK
+    blocks = cv2.resize(diff, (k, count_near * k), interpolation=cv2.INTER_AREA).reshape(count_near, k * k)
+    same = (blocks.mean(axis=1) <= cfg.max_mean_diff) & (blocks.max(axis=1) <= cfg.max_block_diff)
+    anchors[near[same]] = nearest[near[same]]
+    return anchors
+
+
 class ReuseCache:
     """The anchors of one source. :meth:`match` says which crops of a frame an anchor stands for,
     :meth:`fill` completes the frame's probabilities with the anchors' and keeps the frame's anchors
@@ -125,25 +153,7 @@ class ReuseCache:
         """For each of the frame's crops (``boxes`` from :func:`box_corners`, ``crops`` the classifier's
         ``(N, 28, 28, 1)`` input), the index of the anchor whose reading stands for it, or -1 where the
         classifier must read it."""
-        cfg = self.config
-        count = len(boxes)
-        anchors = np.full(count, -1, np.int64)
-        if not count or not len(self._ages):
-            return anchors
-        shift = np.abs(boxes[:, None, :] - self._boxes[None, :, :]).max(axis=2)  # (N, anchors), largest side move
-        nearest = shift.argmin(axis=1)
-        near = np.flatnonzero((shift[np.arange(count), nearest] <= cfg.max_shift) & (self._ages[nearest] < cfg.max_age))
-        if not len(near):
-            return anchors
-        count_near = len(near)
-        diff = cv2.absdiff(crops[near].reshape(count_near * 28, 28), self._crops[nearest[near]].reshape(count_near * 28, 28))
-        # The mean of every 4x4 block of every crop in one OpenCV call (area averaging at an integer
-        # factor: no block straddles two crops); the whole crop's mean is the mean of its blocks.
-        k = 28 // _BLOCK
-        blocks = cv2.resize(diff, (k, count_near * k), interpolation=cv2.INTER_AREA).reshape(count_near, k * k)
-        same = (blocks.mean(axis=1) <= cfg.max_mean_diff) & (blocks.max(axis=1) <= cfg.max_block_diff)
-        anchors[near[same]] = nearest[near[same]]
-        return anchors
+        return match_anchors(boxes, crops, self._boxes, self._crops, self._ages, self.config)
 
     def readings(self, anchors: np.ndarray) -> np.ndarray:
         """The anchors' readings ``(N, classes)``, one row per entry of ``anchors`` (a row of

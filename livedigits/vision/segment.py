@@ -45,7 +45,8 @@ import numpy as np
 
 from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
-from livedigits.vision.view import ViewMemory, view_shift
+from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
+from livedigits.reading.reuse import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
@@ -880,6 +881,12 @@ class Segmentation:
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
     handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
+    cut_ids: dict[int, int] = field(default_factory=dict)
+    """Live video with cut memory (``segment(..., cuts=...)``): by candidate index, the id under which the
+    recognizer keeps what it decided for the ways in ``splits`` (``vision.view.CutAnchors``)."""
+    carried: dict[int, int] = field(default_factory=dict)
+    """... and, by candidate index, the wide pieces unchanged since such a decision (its id): not searched
+    again (no entry in ``splits``); the recognizer applies what it decided then."""
     chains: frozenset[int] = frozenset()
     """Of the candidates not in ``wide``, those whose ink, its small gaps bridged, holds loops side by side (no
     one digit does: an 8's are one above the other): ``splits`` holds them cut between the loops, and
@@ -908,7 +915,8 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
 
 
 def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False,
-            memory: ViewMemory | None = None, remember: bool = False, source_scale: int = 1) -> Segmentation:
+            memory: ViewMemory | None = None, remember: bool = False, source_scale: int = 1,
+            cuts: ReuseConfig | None = None) -> Segmentation:
     """Cut every candidate digit out of ``image``.
 
     ``image``: uint8 (or uint16) array, shape (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA, any size
@@ -919,6 +927,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     (``Segmentation.view``), and ``memory``, what the same source's previous frame handed back, is used
     for this frame where the view still matches (``vision.view``). Without ``remember`` (stills, the
     default) every frame is read on its own.
+
+    ``cuts`` (live video, with ``remember``): a wide piece unchanged since the frame whose ways to cut it the
+    recognizer decided on, by this test of the classifier's reuse, is not searched again
+    (``Segmentation.carried``, ``vision.view.CutAnchors``); None: every wide piece is searched on every frame.
 
     ``source_scale``: ``image`` is its source shrunk by this whole factor already (a big JPEG decoded
     smaller, ``Frame.scale``); boxes are given in the source's pixels, and ``config.roi`` is taken in them.
@@ -968,7 +980,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # could carry clear ink along it.
     mask = clear if faint is None else faint
     unlined = mask
-    found = fields = searched = None
+    found = fields = searched = held = None
     if shift is None:
         lines, fields, searched = _search_lines(mask, config, gray)
         found = lines
@@ -1090,7 +1102,26 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
     doubtful = {}
     chains = set()
+    # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
+    anchors = None
+    if remember and cuts is not None:
+        anchors = memory.cuts if memory is not None and memory.cuts is not None and (shift is not None or held is not None) \
+            and memory.cuts.config == cuts else CutAnchors.empty(cuts)
+    kinds = {}
+    for k, (box, _) in enumerate(kept):
+        three = box[2] >= THREE_ASPECT * box[3]
+        aspect = config.split_aspect if k in too_wide or three else split_at
+        # Else no search below finds a way: neither a cut nor loops side by side (``_loop_parts``).
+        if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]):
+            kinds[k] = _WIDE if k in too_wide else _THREE if three else _TWO
+    carried, cut_ids, fresh = {}, {}, []
+    if anchors is not None:
+        order = sorted(kinds)
+        stand = anchors.match([candidates[k] for k in order], [kinds[k] for k in order])
+        carried = {k: a for k, a in zip(order, stand) if a >= 0}
     for k, (box, patch) in enumerate(kept):
+        if k not in kinds or k in carried:
+            continue
         # A piece too wide for one digit loses nothing by being cut, so it is cut in more ways and into more
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
         # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
@@ -1122,6 +1153,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
+            fresh.append(k)
+    if anchors is not None:
+        before = anchors
+        anchors, ids = before.after(list(carried.values()), [(candidates[k], kinds[k]) for k in fresh])
+        cut_ids = dict(zip(fresh, ids))
+        carried = {k: int(before.ids[a]) for k, a in carried.items()}
+        if view is not None:
+            view = replace(view, cuts=anchors)
     joins = []
     for members, box, patch in _loop_joins(kept, config.min_height):
         ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
@@ -1132,7 +1171,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains))
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried)
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1343,6 +1382,9 @@ MAX_PARTS = 4
 #: column with the least ink may be under the tail of one of them. Each is also tried along the path
 #: through the least ink that ends there (``_cut_paths``).
 CUT_CHOICES = 5
+#: Which search a wide piece gets (``vision.view.CutAnchors.kinds``): too wide for one digit, wide enough for
+#: three, or perhaps two.
+_WIDE, _THREE, _TWO = 0, 1, 2
 #: A piece at least this much wider than tall, though within ``max_aspect``, is cut as a too-wide piece is
 #: (into up to ``MAX_PARTS``), not only in two: three touching digits fit in it ("100" at the stress
 #: generator's gaps), and one digit hardly does (single digits on the generator's none, boxes, dense and

@@ -17,7 +17,15 @@ Everything is estimated afresh when:
 - once aligned, some part of it changed (``TILE_CHANGE``): a hand, a shadow, a page turned over.
 
 The comparison is always with the anchor, never with the previous frame, so a slow drift cannot add
-up unseen. The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
+up unseen.
+
+The cut decisions ride along (:class:`CutAnchors`): a wide piece of ink (digits whose ink touches?) is searched
+for the ways to cut it, and every part of every way classified, only when its box or its crop changed
+since the frame whose search the recognizer decided on, by the test of the classifier's own reuse
+(``reading.reuse``); a still piece keeps that decision. They are dropped with the view when it no longer
+matches (another page, a hand), not when the paper is only estimated afresh for its age.
+
+The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
 with the source's next frame (the recognizer keeps one per video source); stills never get one.
 """
 
@@ -26,8 +34,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+import itertools
+import os
+
 import cv2
 import numpy as np
+
+from livedigits.reading.reuse import DEFAULT_REUSE, ReuseConfig, corners_of, match_anchors
+from livedigits.types import Candidate
 
 #: The paper and the lines are estimated afresh at least every this many frames (8: about four times a
 #: second at 30 fps). On the bundled clips the view drifts up to 6 px in that time; the shift follows it.
@@ -75,6 +89,10 @@ class ViewMemory:
     """What the anchor measured of pale, blurred ink (``segment.PaleInk``), or None: a page that is not
     blurred on the anchor frame is not on the next frames of the same view either."""
 
+    cuts: "CutAnchors | None" = None
+    """The wide pieces of the last frame whose cut the recognizer decided on (:class:`CutAnchors`), for
+    the next frame of the same view; None before any."""
+
     def older(self) -> "ViewMemory":
         return replace(self, age=self.age + 1)
 
@@ -108,3 +126,73 @@ def view_shift(memory: ViewMemory | None, small: np.ndarray, shape: tuple[int, i
     if float(tiles.max()) > TILE_CHANGE:
         return None
     return int(round(sx * scale)), int(round(sy * scale))
+
+
+#: Every chain of cut anchors (one per video source's view memory, and one more each time a worker process
+#: or a source starts afresh) numbers its anchors from its own random base: an anchor's id names one
+#: decision of one recognizer's stream, never another chain's.
+_CHAINS = itertools.count()
+
+
+def _fresh_base() -> int:
+    """An int64 id base: 22 random bits (another process's chains), 9 bits of this process's chain count,
+    and 32 bits for the chain's own anchors."""
+    return (((int.from_bytes(os.urandom(3), "little") & 0x3FFFFF) << 9 | (next(_CHAINS) & 0x1FF)) << 32)
+
+
+@dataclass(frozen=True)
+class CutAnchors:
+    """The wide pieces of ink whose ways to cut were searched and classified, each an *anchor*: its box and
+    crop (source pixels, the whole piece's 28x28 crop) as the search saw them, which search it was
+    (``kinds``: ``segment``'s too-wide, three-wide or two-halves), its age in frames and its ``ids``, by
+    which the recognizer keeps what it decided (cut or not, and where: ``Segmentation.carried``).
+
+    A piece of a later frame of the same view is *carried* (no search, no part classified) when the same
+    search applies to it and :func:`reading.reuse.match_anchors` finds an anchor that stands for it, with
+    the classifier's reuse settings: every side of the box within 1 px, the crop within the same mean and
+    4x4-block differences, and an anchor younger than ``max_age`` frames, so every wide piece is searched
+    and decided afresh at least twice a second at 30 fps. It is compared with the anchor, never with the
+    previous frame: a slow drift cannot add up unseen."""
+
+    boxes: np.ndarray
+    """``(M, 4)`` int64 ``x, y, x2, y2`` (``reuse.corners_of``)."""
+    crops: np.ndarray
+    """``(M, 28, 28)`` float32."""
+    kinds: np.ndarray
+    """``(M,)`` int64: which search found the ways."""
+    ages: np.ndarray
+    """``(M,)`` int64: frames since the search."""
+    ids: np.ndarray
+    """``(M,)`` int64: the decision's name in the recognizer (``Segmentation.carried``)."""
+    base: int
+    """This chain's id base (the first anchor's id)."""
+    made: int = 0
+    """Anchors made so far in this chain (the next id is ``base + made``)."""
+    config: ReuseConfig = DEFAULT_REUSE
+
+    @classmethod
+    def empty(cls, config: ReuseConfig = DEFAULT_REUSE) -> "CutAnchors":
+        return cls(np.zeros((0, 4), np.int64), np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64),
+                   np.zeros(0, np.int64), np.zeros(0, np.int64), _fresh_base(), 0, config)
+
+    def match(self, pieces: list[Candidate], kinds: list[int]) -> list[int]:
+        """For each of ``pieces`` (this frame's wide candidates, searched by ``kinds``), the index of the anchor
+        that stands for it, or -1."""
+        if not pieces or not len(self.ids):
+            return [-1] * len(pieces)
+        found = match_anchors(corners_of([p.box for p in pieces]), np.stack([p.crop for p in pieces]),
+                              self.boxes, self.crops, self.ages, self.config)
+        return [int(a) if a >= 0 and self.kinds[a] == kind else -1 for a, kind in zip(found.tolist(), kinds)]
+
+    def after(self, carried: list[int], fresh: list[tuple[Candidate, int]]) -> tuple["CutAnchors", list[int]]:
+        """The anchors for the next frame: those of ``carried`` (indices of :meth:`match`), one frame older,
+        and one new anchor per ``(piece, kind)`` of ``fresh``, searched this frame; and the new ones' ids."""
+        keep = np.asarray(carried, np.int64)
+        ids = [self.base + self.made + n for n in range(len(fresh))]
+        boxes = np.concatenate([self.boxes[keep], corners_of([p.box for p, _ in fresh])]) if fresh else self.boxes[keep]
+        crops = np.concatenate([self.crops[keep], np.stack([np.asarray(p.crop, np.float32).reshape(28, 28)
+                                                            for p, _ in fresh])]) if fresh else self.crops[keep]
+        return CutAnchors(boxes, crops, np.concatenate([self.kinds[keep], np.asarray([k for _, k in fresh], np.int64)]),
+                          np.concatenate([self.ages[keep] + 1, np.zeros(len(fresh), np.int64)]),
+                          np.concatenate([self.ids[keep], np.asarray(ids, np.int64)]), self.base, self.made + len(fresh),
+                          self.config), ids
