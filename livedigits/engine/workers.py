@@ -564,12 +564,7 @@ class SegmentWorkers:
                 asked += (serial, frame.time, frame.stamp)
             worker = lane.worker
             while True:
-                with worker.lock:
-                    if worker.failed is not None:
-                        raise worker.failed
-                    if self._closing.is_set():
-                        raise WorkersClosed()
-                    generation, conn, process = worker.generation, worker.conns[label], worker.process
+                generation, conn, process = self._live(worker, "conns", label)
                 lane.asked = (time.monotonic(), process)
                 try:
                     conn.send(asked)
@@ -593,6 +588,18 @@ class SegmentWorkers:
                        send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
                                                                             classify_ms, received))
 
+    def _live(self, worker: _Worker, pipes: str, label: str) -> tuple:
+        """``worker``'s generation, its pipe for ``label`` (``pipes``: ``"conns"`` for the segmentation,
+        ``"read_conns"`` for the reading; a restart replaces both) and its process, taken together under its
+        lock; raises its ``WorkerError`` once it failed for good, and ``WorkersClosed`` once :meth:`close` was
+        called."""
+        with worker.lock:
+            if worker.failed is not None:
+                raise worker.failed
+            if self._closing.is_set():
+                raise WorkersClosed()
+            return worker.generation, getattr(worker, pipes)[label], worker.process
+
     def _read(self, label: str, frame: Frame, serial: int, generation: int, probabilities: np.ndarray,
               classify_ms: float, received: float | None) -> Callable[[], object]:
         """Send a planned frame's probabilities to its worker; the function that waits for its
@@ -604,12 +611,7 @@ class SegmentWorkers:
         def again():
             return self._again(label, frame, serial, generation, probabilities.shape[1], classify_ms, received)
 
-        with worker.lock:
-            if worker.failed is not None:
-                raise worker.failed
-            if self._closing.is_set():
-                raise WorkersClosed()
-            current, conn, process = worker.generation, worker.read_conns[label], worker.process
+        current, conn, process = self._live(worker, "read_conns", label)
         if current != generation:
             return again  # restarted since it planned the frame: what it planned is gone with it
         lane.read_asked = (time.monotonic(), process)
@@ -639,12 +641,7 @@ class SegmentWorkers:
         worker = lane.worker
         while True:
             self._restart(worker, generation)
-            with worker.lock:
-                if worker.failed is not None:
-                    raise worker.failed
-                if self._closing.is_set():
-                    raise WorkersClosed()
-                generation, conn, process = worker.generation, worker.read_conns[label], worker.process
+            generation, conn, process = self._live(worker, "read_conns", label)
             lane.read_asked = (time.monotonic(), process)
             try:
                 conn.send(("again", serial, np.ascontiguousarray(frame.image), frame.index, frame.time, frame.stamp,

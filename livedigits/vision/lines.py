@@ -67,6 +67,11 @@ LINE_WANDER = 0.8
 #: long: the written bars of a row of stacked fractions and the flat strokes of the + and = signs between them
 #: are short pieces in a row; a ruled line crossed by writing runs on clear of it somewhere.
 SHORT_PIECES = 0.45
+#: A line that the ink mask loses on more than ``1 - LINE_PRESENT`` of its length is still this much darker than
+#: the paper beside it in its gaps (a share of the paper's grey, ``_runs_on_between``). On the stress pages
+#: (seeds 0-11) the faint ruled, squared and ledger lines measure 0.15-0.21 there; the threads that small
+#: writing makes on a dense page (rows of feet, columns of stems), 0.00-0.013: bare paper.
+LINE_BETWEEN = 0.07
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -166,7 +171,7 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
     return take_out_lines(mask, find_lines(mask, lengths), gray)
 
 
-def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
+def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> LineBands:
     """The ruled, grid and table lines of the ink mask, in both directions.
 
     A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
@@ -174,8 +179,11 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
     piece (a page held askew, a sheet that curls). With the digit height in ``lengths``
     (``line_lengths``) the stem of a 1 or the bar of a 7, however large, stays. A vertical line that
     crosses horizontal ones must cross them as a line does, or run straight (``_crosses_as_a_line``): a
-    column of digits written one under another on ruled paper is writing. The search runs once over the
-    whole frame, on the mask pooled by ``pool_factor``.
+    column of digits written one under another on ruled paper is writing. With the frame's ``gray`` (the
+    mask's size), a thread the mask loses on much of its length must still be darker than the paper in its
+    gaps, or have a piece of a line's length (``_runs_on_between``): the rows of feet and columns of stems of a
+    dense page of small digits have bare paper between the digits. The search runs once over the whole frame,
+    on the mask pooled by ``pool_factor``.
     """
     h, w = mask.shape
     f = pool_factor(w, h)
@@ -189,6 +197,8 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
             continue
         oriented = np.ascontiguousarray(pooled.T) if vertical else pooled
         found = _follow_lines(oriented, max(2, length // f), max(2, LINE_GAP // f))
+        if gray is not None and found:
+            found = [line for line in found if _runs_on_between(gray, mask, line, f, vertical, length)]
         if vertical and across:
             found = [line for line in found if _crosses_as_a_line(oriented, line, across)]
         elif not vertical:
@@ -222,6 +232,46 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int]) -> LineBands:
         strips = tuple(_strips(rows, 2 * width + 4, band.shape[1 if vertical else 0]))
         bands.append(Band(band, width, int(thickest), vertical, strips))
     return LineBands(tuple(bands))
+
+
+def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray, float], f: int, vertical: bool,
+                     length: int) -> bool:
+    """Whether ``line`` (a path of :func:`_follow_lines` on ``mask`` pooled by ``f``, in its own direction) runs
+    on where the ink ``mask`` loses it: a thread missing from the mask on more than ``1 - LINE_PRESENT`` of
+    its length is a line only where it is still darker there than the paper beside it (``LINE_BETWEEN``), or
+    where a piece of it is ``length`` (source pixels, the shortest line) long by itself.
+
+    A ruled or printed line that the threshold breaks up (faint, or paler in places) is there all along its
+    length, only paler in its gaps. A row or a column of small writing, whose flat strokes and stems the
+    closing joins across the gaps between the digits into a thread (a dense page), has bare paper between
+    them. The line's greys are the darkest within the path's placement (``f`` pixels) either side; the
+    paper beside it, the brighter of the two sides a few pixels away (one side may hold writing)."""
+    path, thickness = line
+    h, w = gray.shape
+    along, across = (h, w) if vertical else (w, h)
+    px, py = path[1:-1, 0] * f + (f - 1) / 2.0, path[1:-1, 1] * f + (f - 1) / 2.0
+    xs = np.arange(max(0, int(np.ceil(px.min()))), min(along, int(px.max()) + 1), f)
+    if not len(xs):
+        return True
+    ys = np.round(np.interp(xs, px, py)).astype(np.int64)
+    reach = np.arange(-(f + 1), f + 2)
+
+    def sample(image: np.ndarray, offset: int) -> np.ndarray:
+        rows = np.clip(ys[:, None] + offset + reach, 0, across - 1)
+        return image[np.broadcast_to(xs[:, None], rows.shape), rows] if vertical else image[rows, xs[:, None]]
+
+    gaps = ~(sample(mask, 0) > 0).any(axis=1)
+    if np.count_nonzero(gaps) <= (1.0 - LINE_PRESENT) * len(xs):
+        return True
+    # A piece of it a line of the shortest line's length by itself: a printed rule, chained along the row to the
+    # next one (a form's comb of boxes, then a check box), with paper between them.
+    ends = np.flatnonzero(np.diff(np.concatenate([[0], (~gaps).view(np.int8), [0]])))
+    if (ends[1::2] - ends[::2]).max(initial=0) * f >= length:
+        return True
+    beside = len(reach) + int(round(thickness * f))
+    paper = np.maximum(sample(gray, -beside).min(axis=1), sample(gray, beside).min(axis=1))[gaps].astype(np.float32)
+    there = sample(gray, 0).min(axis=1)[gaps]
+    return float(np.median((paper - there) / np.maximum(paper, 1.0))) >= LINE_BETWEEN
 
 
 def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None = None) -> np.ndarray:

@@ -423,7 +423,7 @@ def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None
     return cv2.compare(gray, level, cv2.CMP_LT), pale.reach
 
 
-def _search_lines(mask: np.ndarray, config: SegmentConfig):
+def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | None = None):
     """The lines of the ink ``mask`` (``lines.find_lines``), or None when no piece of ink is long and
     thin enough to hold one (the search costs a few morphological passes: only paid where needed); and
     the printed fields of the mask, the lines still in it (``vision.fields``; None: not looked for). Last,
@@ -438,7 +438,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig):
     typical = _digit_height(boxes, config, w, h)
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths), find_fields(holes, typical), pieces
+    return find_lines(mask, lengths, gray), find_fields(holes, typical), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -697,7 +697,8 @@ SUMMED_PIXELS_PER_BOX = 12_000
 def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
     """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
     inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
-    itself, clearly brighter than the piece's ink and about as bright as the paper estimate there. The
+    itself, clearly brighter than the piece's ink and about as bright as the paper estimate there (the whole
+    strip, or one half of it across: a faint ruling that small writing sits on). The
     sliver of false ink along a shadow's edge fails the first (the shade on one side is as dark as it); a
     knot in the wood of the table beside the page fails the second. ``ink`` is every pixel that is no
     paper: the ink, and the ruled and printed lines taken out of it (a digit touching a cell's border has
@@ -736,14 +737,31 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
             cv2.integral(cv2.bitwise_and(limit[region], limit[region], mask=paper))]
     x0, x1 = np.where(inside, x0 - rx0, 0), np.where(inside, x1 - rx0, 0)
     y0, y1 = np.where(inside, y0 - ry0, 0), np.where(inside, y1 - ry0, 0)
-    paper_px, gray_sum, limit_sum = (s[y1, x1].astype(np.int64) - s[y0, x1] - s[y1, x0] + s[y0, x0] for s in sums)
-    # A side all ink (a neighbour's stroke fills it) says nothing.
-    judged = inside & (paper_px >= 0.2 * (x1 - x0) * (y1 - y0))
-    per_pixel = 1.0 / np.maximum(paper_px, 1)
-    side, paper_there = gray_sum * per_pixel, limit_sum * per_pixel
+
+    def means(x0, x1, y0, y1):
+        """Per strip: whether it is judged (paper in a fifth of it at least: a side all ink, a neighbour's
+        stroke, says nothing), its mean grey and the mean paper estimate there, over its paper pixels."""
+        paper_px, gray_sum, limit_sum = (s[y1, x1].astype(np.int64) - s[y0, x1] - s[y1, x0] + s[y0, x0] for s in sums)
+        per_pixel = 1.0 / np.maximum(paper_px, 1)
+        return (paper_px > 0) & (paper_px >= 0.2 * (x1 - x0) * (y1 - y0)), gray_sum * per_pixel, limit_sum * per_pixel
+
+    judged, side, paper_there = means(x0, x1, y0, y1)
+    judged &= inside
     brighter = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
     brighter /= 1.0 - 0.5 * config.ink_contrast
-    ok &= ~(judged & ((side < brighter[:, None]) | (side < near_paper * paper_there))).any(axis=1)
+    paper_like = side >= near_paper * paper_there
+    if (judged & ~paper_like).any():
+        # ... or either half of it is, across the strip (its inner or its outer half): a faint ruling under the
+        # faint-ink level, that small digits sit on or that runs along their tops, fills a narrow strip (2-3 px
+        # beside a 12-20 px digit) but for one half; the table, a shade or a knot of wood fills it all. (Only
+        # looked at where the whole strip fails: most frames have no such side.)
+        across_x = np.zeros_like(inside)
+        across_x[:, :2] = True  # the left and right strips are split across x, the others across y
+        xm, ym = np.where(across_x, (x0 + x1) // 2, x1), np.where(across_x, y1, (y0 + y1) // 2)
+        for half in ((x0, xm, y0, ym), (np.where(across_x, xm, x0), x1, np.where(across_x, y0, ym), y1)):
+            half_judged, half_side, half_paper = means(*half)
+            paper_like |= half_judged & (half_side >= near_paper * half_paper)
+    ok &= ~(judged & ((side < brighter[:, None]) | ~paper_like)).any(axis=1)
     return ok
 
 
@@ -758,8 +776,8 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
     for k, ((x, y, w, h), patch) in enumerate(kept):
         brighter = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0] / (1.0 - 0.5 * config.ink_contrast)
         t = max(2, min(w, h) // 4)
-        for x0, y0, x1, y1 in ((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
-                               (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1)):
+        for index, (x0, y0, x1, y1) in enumerate(((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
+                                                  (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1))):
             x0, y0, x1, y1 = max(0, x0), max(0, y0), min(frame_w, x1), min(frame_h, y1)
             if x1 <= x0 or y1 <= y0:
                 continue  # outside the frame: nothing is known there
@@ -770,7 +788,21 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
             if cv2.countNonZero(paper) < 0.2 * (x1 - x0) * (y1 - y0):
                 continue
             side = cv2.mean(gray[y0:y1, x0:x1], mask=paper)[0]
-            if side < brighter or side < near_paper * cv2.mean(limit[y0:y1, x0:x1], mask=paper)[0]:
+            if side < brighter:
+                ok[k] = False
+                break
+            # About as bright as the paper, the strip or one half of it across (``_paper_on_every_side``).
+            across_x = index < 2  # the left and right strips are split across x, the others across y
+            xm, ym = ((x0 + x1) // 2, y1) if across_x else (x1, (y0 + y1) // 2)
+            like = False
+            for a, b, c, d in ((x0, y0, x1, y1), (x0, y0, xm, ym), (xm if across_x else x0, y0 if across_x else ym, x1, y1)):
+                part = paper[b - y0: d - y0, a - x0: c - x0]
+                count = cv2.countNonZero(part) if part.size else 0
+                if count and count >= 0.2 * part.size and \
+                        cv2.mean(gray[b:d, a:c], mask=part)[0] >= near_paper * cv2.mean(limit[b:d, a:c], mask=part)[0]:
+                    like = True
+                    break
+            if not like:
                 ok[k] = False
                 break
     return ok
@@ -950,7 +982,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     unlined = mask
     found = fields = searched = held = None
     if shift is None:
-        lines, fields, searched = _search_lines(mask, config)
+        lines, fields, searched = _search_lines(mask, config, gray)
         found = lines
         held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
         if lines is not None and held is not None and memory.found is not None:
