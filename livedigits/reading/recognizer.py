@@ -515,8 +515,8 @@ class Recognizer:
             read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
             # A piece too wide for a digit is also a sign's piece (a long minus, a fraction bar); read cut into
             # digits ("1000" in one stroke of loops), it is those digits, and no sign to end their number.
-            cut = set(found.marks).difference(marks) if found.wide else ()
-            pieces = [c for c in found.signs if c.box not in cut] if cut else found.signs
+            digit_ink = set(found.marks).difference(marks) if found.wide else ()
+            pieces = [c for c in found.signs if c.box not in digit_ink] if digit_ink else found.signs
             signs, detections, doubts = find_signs(pieces, candidates, probabilities, detections, self.sign_classifier,
                                                    image=frame.image, image_scale=frame.scale, possible=possible,
                                                    read=read_signs)
