@@ -38,6 +38,7 @@ kept here.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -1040,6 +1041,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
     kept, marks, blots = [], [], []
+    # The patches of kept pieces none of whose members closes a loop (``_pieces_of``): their patch closes none
+    # either (a patch is its members' ink and what sits in their holes, and only a loop holds such ink), so
+    # the loop tests skip their contour search. By id, the patch held so that no other array takes its id.
+    loopless: dict[int, np.ndarray] = {}
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     united = [_union(box_list, members) for members in groups.values()]
@@ -1066,6 +1071,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         area = cv2.countNonZero(patch)
         if _keep(bw, bh, area, config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
+            if not any(looped[m] for m in members):
+                loopless[id(patch)] = patch
         elif _solid(bw, bh, area, config):
             blots.append(box)  # a bold printed letter, filled: no digit, but a glyph of its line
     if kept:
@@ -1119,6 +1126,17 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         order = sorted(kinds)
         stand = anchors.match([candidates[k] for k in order], [kinds[k] for k in order])
         carried = {k: a for k, a in zip(order, stand) if a >= 0}
+    # The loops of each kept piece, found at most once a frame: the cuts between loops side by side and the
+    # joins of pieces side by side both ask for them (one contour search a piece, not one per test; none for
+    # a piece known to close no loop, most digits).
+    own_loops: dict[int, list] = {}
+
+    def loops_of(k: int) -> list:
+        if k not in own_loops:
+            patch = kept[k][1]
+            own_loops[k] = [] if loopless.get(id(patch)) is patch else _loops(patch)
+        return own_loops[k]
+
     for k, (box, patch) in enumerate(kept):
         if k not in kinds or k in carried:
             continue
@@ -1138,7 +1156,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
             # pieces are as wide (a page of touching digits) or it reads as one sure digit.
-            looped = _loop_parts(patch, box)
+            looped = _loop_parts(patch, box, loops_of(k))
             if looped is not None:
                 chains.add(k)
                 ways = (tuple(ways) if ways else ()) + (looped,)
@@ -1162,7 +1180,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if view is not None:
             view = replace(view, cuts=anchors)
     joins = []
-    for members, box, patch in _loop_joins(kept, config.min_height):
+    for members, box, patch in _loop_joins(kept, config.min_height, loops_of):
         ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
         joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                                      for parts in ways)))
@@ -1255,14 +1273,15 @@ def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
     return [b for b in boxes if b[2] >= LOOP_SIDE and b[3] >= LOOP_SIDE]
 
 
-def _loop_parts(patch: np.ndarray, box: tuple):
+def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
     """``patch`` (at ``box``) cut between its loops side by side: a chain of zeros ("1000" written fast) has no
     thin place between its links, where the least inked column falls inside a loop, but each loop is one
     digit. Loops that share most of their columns are one digit's (the two of an 8). Cut at the middle of
     the ink between two loops, the parts each cropped to its ink; None with fewer than two loops side by
-    side, or when a part is less than half as tall as the piece."""
+    side, or when a part is less than half as tall as the piece. ``loops``: ``_loops(patch)`` where the caller
+    has it already."""
     x, y, w, h = box
-    loops = sorted((b for b in _loops(patch) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
+    loops = sorted((b for b in (_loops(patch) if loops is None else loops) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
     spans: list[list[int]] = []
     for lx, _, lw, _ in loops:
         if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
@@ -1289,12 +1308,16 @@ def _loop_parts(patch: np.ndarray, box: tuple):
 LOOP_SHARE = 0.2
 
 
-def _loop_joins(kept: list, min_height: int) -> list:
+def _loop_joins(kept: list, min_height: int, loops_of=None) -> list:
     """Runs of pieces side by side on one line (``JOIN_GAP``, ``JOIN_ROWS``) at most ``MAX_PARTS`` heights
     wide whose joined ink, its gaps bridged (``JOIN_BRIDGE``), closes more loops than its pieces do, each
     bridged alone: zeros written fast run into each other and open at the top, and come out of the threshold
     as "(", "X" and ")" that no cut of one piece joins again. Each ``(members, box, patch)``: the pieces'
-    indices in ``kept`` left to right, and the joined ink, bridged."""
+    indices in ``kept`` left to right, and the joined ink, bridged. ``loops_of``: ``_loops`` of ``kept[i]``'s
+    patch by ``i``, where the caller keeps them (None: found here)."""
+    if loops_of is None:
+        def loops_of(i: int) -> list:
+            return _loops(kept[i][1])
     n = len(kept)
     if n < 2:
         return []
@@ -1325,13 +1348,13 @@ def _loop_joins(kept: list, min_height: int) -> list:
         if len(members) < 2:
             continue
         members.sort(key=lambda i: (x[i], y[i]))
-        found = _bridged_run(kept, members)
+        found = _bridged_run(kept, members, loops_of)
         if found is None:
             continue
         # A piece at either end that closes no loop with the others (the 1 of "1000", close by) is no link.
         while len(members) > 2:
             for end in (members[:-1], members[1:]):
-                fewer = _bridged_run(kept, end)
+                fewer = _bridged_run(kept, end, loops_of)
                 if fewer is not None and fewer[2] >= found[2]:
                     members, found = end, fewer
                     break
@@ -1341,19 +1364,26 @@ def _loop_joins(kept: list, min_height: int) -> list:
     return out
 
 
+@lru_cache(maxsize=None)
+def _ellipse(side: int) -> np.ndarray:
+    """:func:`_bridge`'s kernel, ``side`` across: made once per size (a few, one per height of writing; it is
+    only read)."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+
+
 def _bridge(patch: np.ndarray, height: int) -> np.ndarray:
     """``patch`` with its gaps up to ``JOIN_BRIDGE`` of ``height`` bridged (a closing, on a padded copy so that
     it does not stick to the edge): the pen's skips at the top of fast zeros."""
     side = max(3, int(round(JOIN_BRIDGE * height)) | 1)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
+    kernel = _ellipse(side)
     padded = cv2.copyMakeBorder(patch, side, side, side, side, cv2.BORDER_CONSTANT, value=0)
     return cv2.morphologyEx(padded, cv2.MORPH_CLOSE, kernel)[side:-side, side:-side]
 
 
-def _bridged_run(kept: list, members: list):
+def _bridged_run(kept: list, members: list, loops_of):
     """The joined ink of ``kept``'s pieces ``members``, its gaps bridged (``JOIN_BRIDGE``): ``(box, patch,
     new)``, ``new`` the loops it closes beyond those its pieces close alone, bridged alike; None when it
-    closes none more (or is too wide for ``MAX_PARTS`` digits)."""
+    closes none more (or is too wide for ``MAX_PARTS`` digits). ``loops_of``: a piece's own loops by index."""
     boxes = [kept[i][0] for i in members]
     x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
     x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
@@ -1370,7 +1400,7 @@ def _bridged_run(kept: list, members: list):
     found = len(_loops(bridged))
     # First against the pieces' own loops (no closing: cheap, and a piece bridged alone closes at least as
     # many), then against each bridged alone.
-    new = found - sum(len(_loops(kept[i][1])) for i in members)
+    new = found - sum(len(loops_of(i)) for i in members)
     if new > 0:
         new = found - sum(len(_loops(bridge(kept[i][1]))) for i in members)
     return ((x0, y0, x1 - x0, y1 - y0), bridged, new) if new > 0 else None
