@@ -1042,8 +1042,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     scale_y = inside.shape[0] / float(h)
     kept, marks, blots = [], [], []
     # The patches of kept pieces none of whose members closes a loop (``_pieces_of``): their patch closes none
-    # either (a patch is its members' ink and what sits in their holes, and only a loop holds such ink), so
-    # the loop tests skip their contour search. By id, the patch held so that no other array takes its id.
+    # either (a patch is its members' ink and what sits in their holes; a hole holding ink that closes a loop
+    # is wider and taller than that loop, so a loop itself), so the loop tests skip their contour search. By
+    # id, the patch held so that no other array takes its id while the frame is read.
     loopless: dict[int, np.ndarray] = {}
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
