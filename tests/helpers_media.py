@@ -108,6 +108,18 @@ class Camera:
         self.state = "ended"
 
 
+
+class Unplugged(Camera):
+    """A :class:`Camera` unplugged after its third frame: its next read fails as a camera that stopped
+    sending does."""
+
+    def read(self, timeout=None):
+        from livedigits.errors import SourceError
+
+        if self.index >= 3:
+            raise SourceError("camera 1 stopped sending frames")
+        return super().read(timeout)
+
 # --------------------------------------------------------------------------- MJPEG over HTTP
 
 

@@ -18,7 +18,7 @@ from livedigits.errors import OutputError, SourceError
 from livedigits.reading.recognizer import Recognizer
 from livedigits.capture.sources import open_source
 
-from helpers_media import Camera
+from helpers_media import Camera, Unplugged
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -185,12 +185,6 @@ def test_stop_from_another_thread_ends_a_live_run(classifier):
 
 
 def test_a_source_that_fails_ends_the_run_with_its_error(classifier):
-    class Unplugged(Camera):
-        def read(self, timeout=None):
-            if self.index >= 3:
-                raise SourceError("camera 1 stopped sending frames")
-            return super().read(timeout)
-
     unplugged, camera = Unplugged(), Camera()
     with pytest.raises(SourceError, match="stopped sending"):
         Engine([unplugged, camera], Recognizer(classifier), max_frames=1000).run()

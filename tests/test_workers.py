@@ -1,6 +1,7 @@
 """Several sources segmented in worker processes (``run --workers N``): the same records as threads, a
 worker killed mid-run, and nothing left behind (no child process, no shared memory) however the run ends."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -20,7 +21,7 @@ from livedigits.engine.loop import Engine
 from livedigits.errors import SourceError, WorkerError
 from livedigits.reading.recognizer import Recognizer
 
-from helpers_media import Camera
+from helpers_media import Camera, Unplugged
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "samples" / "demo.mp4"
@@ -66,6 +67,23 @@ def records(stdout: str) -> dict:
         record.pop("latency_ms")
         out[(record["source"], record["frame"])] = record
     return out
+
+
+@contextlib.contextmanager
+def live_run_with_workers(tmp_path):
+    """``livedigits run`` of two demo clips at their frame rate with 2 workers, records on its stdout, in a
+    session of its own: ``(process, stderr file)``; killed on the way out if it is still running."""
+    stderr = tmp_path / "stderr.txt"
+    with open(stderr, "w") as err:
+        process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", str(DEMO), str(DEMO), "--realtime",
+                                    "--headless", "--jsonl", "-", "--workers", "2", "-v"],
+                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, start_new_session=True)
+    try:
+        yield process, stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def run_cli(*args, timeout=300):
@@ -200,12 +218,6 @@ def test_too_little_shared_memory_is_one_clear_error_not_a_crash(classifier, mon
 
 
 def test_a_source_that_fails_still_ends_the_run_with_its_error(classifier):
-    class Unplugged(Camera):
-        def read(self, timeout=None):
-            if self.index >= 3:
-                raise SourceError("camera 1 stopped sending frames")
-            return super().read(timeout)
-
     unplugged, camera = Unplugged(), Camera()
     with pytest.raises(SourceError, match="stopped sending"):
         Engine([unplugged, camera], Recognizer(classifier), workers=2).run()
@@ -236,23 +248,14 @@ def test_a_stop_from_another_thread_leaves_no_worker_and_no_shared_memory(classi
 def test_ctrl_c_and_sigterm_end_a_run_with_workers_cleanly(tmp_path, how):
     """Ctrl-C reaches every process of the terminal's group, the workers too: they leave the stop to the
     run, which finishes its frame, closes its outputs and then its workers. SIGTERM goes to the run alone."""
-    stderr = tmp_path / "stderr.txt"
-    with open(stderr, "w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", str(DEMO), str(DEMO), "--realtime",
-                                    "--headless", "--jsonl", "-", "--workers", "2", "-v"],
-                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, start_new_session=True)
-        try:
-            first = process.stdout.readline()
-            assert first.startswith("{"), stderr.read_text()[-2000:]
-            if how == "ctrl-c":
-                os.killpg(process.pid, signal.SIGINT)
-            else:
-                process.send_signal(signal.SIGTERM)
-            rest, _ = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with live_run_with_workers(tmp_path) as (process, stderr):
+        first = process.stdout.readline()
+        assert first.startswith("{"), stderr.read_text()[-2000:]
+        if how == "ctrl-c":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
     said = stderr.read_text()
     assert process.returncode == 0, said[-2000:]
     assert ("ended by interrupt (Ctrl-C)" if how == "ctrl-c" else "ended by SIGTERM") in said
@@ -284,20 +287,11 @@ def test_workers_out_of_range_is_one_line_and_exit_2(tmp_path):
 def test_a_run_killed_hard_leaves_no_worker_and_no_shared_memory(tmp_path):
     """SIGKILL gives the run no chance to close anything: its workers see their pipes close and end, and
     the interpreter's resource tracker unlinks the shared memory."""
-    stderr = tmp_path / "stderr.txt"
-    with open(stderr, "w") as err:
-        process = subprocess.Popen([sys.executable, "-m", "livedigits", "run", str(DEMO), str(DEMO), "--realtime",
-                                    "--headless", "--jsonl", "-", "--workers", "2", "-v"],
-                                   stdout=subprocess.PIPE, stderr=err, text=True, cwd=ROOT, start_new_session=True)
-        try:
-            assert process.stdout.readline().startswith("{"), stderr.read_text()[-2000:]
-            assert shared_blocks(process.pid)  # made, in use
-            process.kill()
-            process.wait(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
+    with live_run_with_workers(tmp_path) as (process, stderr):
+        assert process.stdout.readline().startswith("{"), stderr.read_text()[-2000:]
+        assert shared_blocks(process.pid)  # made, in use
+        process.kill()
+        process.wait(timeout=60)
     pids = worker_pids(stderr.read_text())
     deadline = time.monotonic() + 30  # a bound for a loaded machine, not a timing figure
     while ([pid for pid in pids if alive(pid)] or shared_blocks(process.pid)) and time.monotonic() < deadline:

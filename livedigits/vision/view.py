@@ -19,7 +19,7 @@ Everything is estimated afresh when:
 The comparison is always with the anchor, never with the previous frame, so a slow drift cannot add
 up unseen.
 
-The cut decisions ride along (:class:`CutAnchors`): a wide piece of ink (digits whose ink touches?) is searched
+The cut decisions ride along (:class:`CutAnchors`): a wide piece of ink (perhaps digits whose ink touches) is searched
 for the ways to cut it, and every part of every way classified, only when its box or its crop changed
 since the frame whose search the recognizer decided on, by the test of the classifier's own reuse
 (``reading.reuse``); a still piece keeps that decision. They are dropped with the view when it no longer
