@@ -1,4 +1,5 @@
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -37,18 +38,27 @@ def xvfb():
     missing = [tool for tool in ("Xvfb", "xdotool", "ffmpeg") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (apt-get install xvfb xdotool ffmpeg; .ci/run installs them)")
-    for number in range(90, 130):
-        if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
-            break
-    display = f":{number}"
-    server = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Xvfb picks a free display itself and writes its number to this pipe once it accepts clients: the
+    # socket's file can appear before that, and a window opened in between fails (it did once in CI:
+    # "could not connect to display").
+    ready, told = os.pipe()
+    server = subprocess.Popen(["Xvfb", "-displayfd", str(told), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              pass_fds=(told,))
+    os.close(told)
     try:
-        deadline = time.monotonic() + 10
-        while not os.path.exists(f"/tmp/.X11-unix/X{number}") and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert os.path.exists(f"/tmp/.X11-unix/X{number}"), "Xvfb did not start"
+        said = b""
+        deadline = time.monotonic() + 30  # a bound for a loaded machine, not a timing figure
+        while not said.endswith(b"\n") and time.monotonic() < deadline:
+            if select.select([ready], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                chunk = os.read(ready, 16)
+                if not chunk:
+                    break  # it ended without a display
+                said += chunk
+        assert said.strip().isdigit(), f"Xvfb did not start (exit {server.poll()})"
+        display = f":{said.strip().decode()}"
         yield display
     finally:
+        os.close(ready)
         server.terminate()
         server.wait(10)
