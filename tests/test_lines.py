@@ -139,3 +139,40 @@ def test_a_dense_page_keeps_its_digits():
     counts = score_scene(pipeline_reader()(image), truth)
     assert counts["right"] >= 0.93 * counts["true_digits"]
     assert counts["exact_numbers"] >= 0.88 * counts["true_numbers"]
+
+
+def _amount_on_a_ruling(sink: int, pen: int = 2) -> np.ndarray:
+    """A 960x720 grey page (paper 215) ruled every 90 px (2 px, grey 150), and a "1000" in ink (grey 50) written
+    fast in a thin pen: its zeros 60 px tall, left open at the top (the pen stops short of where it started), their
+    feet ``sink`` px into the ruling at y=450 (negative: above it, inside the line's band)."""
+    gray = np.full((720, 960), 215, np.uint8)
+    for y in range(90, 720, 90):
+        gray[y: y + 2, :] = 150
+    ink = np.zeros_like(gray)
+    bottom = 450 + sink
+    cv2.line(ink, (300, bottom - 60), (300, bottom), 255, pen)
+    for k in range(3):
+        cv2.ellipse(ink, (350 + 44 * k, bottom - 30), (19, 29), 0, -60, 240, 255, pen)
+    gray[ink > 0] = 50
+    return cv2.GaussianBlur(gray, (3, 3), 0.8)
+
+
+def test_a_1000_sitting_on_a_ruling_reads_1000_and_the_ruling_alone_still_goes():
+    """real18's amounts: "1000"s written on the ruled line, their fast zeros open at the top. The line's band
+    (the line and a few pixels either side, where it may lie) took the zeros' bottoms with it, on the line or
+    just above it, wherever they were as thin as the line: the zeros came out as arches and the amount read
+    "1". Only the line's own pixels go now (measured along it), and of those not the ink darker than the line."""
+    from livedigits.bench.stress import pipeline_reader
+    from livedigits.vision.segment import segment
+
+    read = pipeline_reader()
+    for sink in (-4, -3, 1, 2):
+        image = cv2.cvtColor(_amount_on_a_ruling(sink), cv2.COLOR_GRAY2BGR)
+        assert [number["text"] for number in read(image)["numbers"]] == ["1000"], sink
+        mask = segment(image).mask
+        # The ruling under the writing is gone beside it, and every other ruling everywhere.
+        assert not mask[448: 454, :280].any() and not mask[448: 454, 500:].any()
+        assert not mask[[y for y in range(90, 720, 90) if y != 450]].any()
+        # Each zero keeps its bottom: ink across its foot, where the band had taken it.
+        for k in range(3):
+            assert mask[450 + sink - 5: 450 + sink + 3, 345 + 44 * k: 356 + 44 * k].any(axis=0).all(), (sink, k)
