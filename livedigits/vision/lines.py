@@ -121,12 +121,12 @@ class Band:
     measured: int = 0
     """``thickness`` as measured on the frame the lines were found on (0: ``thickness``), whatever
     :meth:`LineBands.found_in_both` made of it."""
-    own: np.ndarray | None = None
-    """uint8, the frame's size: 255 on each line's own pixels, measured along the line (``_line_rows``), with
-    ``LINE_SLACK`` either side; only ink there is taken out (None: the whole band)."""
-    darker: np.ndarray | None = None
-    """uint8, the frame's size: on each line's own pixels, the grey under which ink there is a stroke on the
-    line, darker than the line itself by ``LINE_DARKER`` of its contrast (0 elsewhere; None: not measured)."""
+    floor: np.ndarray | None = None
+    """uint8, the frame's size: on each line's own pixels (its place and thickness measured along it,
+    ``_paint_line_rows``, with ``LINE_SLACK`` either side), the grey from which ink there is the line's (under
+    it, a stroke darker than the line by ``LINE_DARKER`` of its contrast; 0 where the grey was not measured);
+    255 elsewhere: no ink beside a line is the line's. None: the whole band is the line's. (One image, so
+    that moving the lines with the view costs one copy more a direction, not two.)"""
 
 
 @dataclass(frozen=True)
@@ -147,10 +147,9 @@ class LineBands:
             step = dx if band.vertical else dy
             strips = tuple((max(0, a + step), min(size, b + step)) for a, b in band.strips
                            if min(size, b + step) > max(0, a + step))
-            own, darker = (None if image is None else shift_image(image, dx, dy, cv2.BORDER_CONSTANT)
-                           for image in (band.own, band.darker))
+            floor = None if band.floor is None else shift_image(band.floor, dx, dy, cv2.BORDER_CONSTANT, 255)
             moved.append(Band(shift_image(band.mask, dx, dy, cv2.BORDER_CONSTANT), band.width, band.thickness,
-                              band.vertical, strips, band.measured, own, darker))
+                              band.vertical, strips, band.measured, floor))
         return LineBands(tuple(moved))
 
     def found_in_both(self, other: "LineBands") -> "LineBands":
@@ -169,27 +168,25 @@ class LineBands:
                 continue
             strips = tuple(_strips(rows, 2 * band.width + 4, mask.shape[1 if band.vertical else 0]))
             # The line's own pixels as either frame measured them (a line placed a pixel apart on the two
-            # frames is all taken out), where both found it.
-            own = None if band.own is None or other_band.own is None else \
-                cv2.bitwise_and(cv2.bitwise_or(band.own, other_band.own), mask)
-            # A stroke is what is darker than the line on both frames' measures.
-            darker = None if band.darker is None or other_band.darker is None or own is None else \
-                cv2.bitwise_and(cv2.min(band.darker, other_band.darker), own)
+            # frames is all taken out), where both found it; a stroke is what is darker than the line on both
+            # frames' measures (the lower floor).
+            floor = None if band.floor is None or other_band.floor is None else \
+                cv2.max(cv2.min(band.floor, other_band.floor), cv2.bitwise_not(mask))
             kept.append(Band(mask, band.width, min(band.thickness, other_band.measured or other_band.thickness),
-                             band.vertical, strips, band.measured or band.thickness, own, darker))
+                             band.vertical, strips, band.measured or band.thickness, floor))
         return LineBands(tuple(kept))
 
 
 
-def shift_image(image: np.ndarray, dx: int, dy: int, border: int = cv2.BORDER_REPLICATE) -> np.ndarray:
+def shift_image(image: np.ndarray, dx: int, dy: int, border: int = cv2.BORDER_REPLICATE, value: int = 0) -> np.ndarray:
     """``image`` moved by whole pixels, ``dx`` right and ``dy`` down; what comes in at the edges is the
-    edge repeated (``BORDER_REPLICATE``) or 0 (``BORDER_CONSTANT``). One copy, no interpolation."""
+    edge repeated (``BORDER_REPLICATE``) or ``value`` (``BORDER_CONSTANT``). One copy, no interpolation."""
     h, w = image.shape[:2]
     dx, dy = int(np.clip(dx, -(w - 1), w - 1)), int(np.clip(dy, -(h - 1), h - 1))
     if not (dx or dy):
         return image
     kept = image[max(0, -dy): h - max(0, dy), max(0, -dx): w - max(0, dx)]
-    return cv2.copyMakeBorder(kept, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), border, value=0)
+    return cv2.copyMakeBorder(kept, max(0, dy), max(0, -dy), max(0, dx), max(0, -dx), border, value=value)
 
 
 def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> np.ndarray:
@@ -240,9 +237,8 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         band = np.zeros_like(mask)
         widest = thickest = 0
         full = np.ascontiguousarray(mask.T) if vertical else mask
-        own = np.zeros_like(full)  # the lines' own pixels, in the lines' direction
+        floor = np.full_like(full, 255)  # the lines' own pixels and their greys, in the lines' direction
         shade = None if gray is None else (np.ascontiguousarray(gray.T) if vertical else gray)
-        level = None if gray is None else np.zeros_like(full)  # under this grey, ink on a line is a stroke
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
@@ -252,7 +248,7 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
             thickest = max(thickest, thickness)
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
-            _paint_line_rows(own, full, path, thickness, width // 2 + 1, shade, level)
+            _paint_line_rows(floor, full, path, thickness, width // 2 + 1, shade)
             if vertical:
                 path = path[:, ::-1]
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
@@ -261,18 +257,18 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         # the residue test): a page with its two edges in view costs two strips, not two whole frames.
         rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
         strips = tuple(_strips(rows, 2 * width + 4, band.shape[1 if vertical else 0]))
-        own = cv2.bitwise_and(np.ascontiguousarray(own.T) if vertical else own, band)
-        if level is not None:
-            level = cv2.bitwise_and(np.ascontiguousarray(level.T) if vertical else level, band)
-        bands.append(Band(band, width, int(thickest), vertical, strips, own=own, darker=level))
+        floor = cv2.max(np.ascontiguousarray(floor.T) if vertical else floor, cv2.bitwise_not(band))
+        bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor))
     return LineBands(tuple(bands))
 
 
-def _paint_line_rows(own: np.ndarray, mask: np.ndarray, path: np.ndarray, thickness: float, reach: int,
-                     gray: np.ndarray | None = None, level: np.ndarray | None = None) -> None:
-    """Paint into ``own`` (255) the rows of a horizontal line's own ink, column by column, with ``LINE_SLACK``
-    either side: the line along ``path`` (full size, the ``(N, 2)`` x, y points of :func:`find_lines`,
-    placed to within ``reach`` rows) in ``mask``, ``thickness`` thick (its median).
+def _paint_line_rows(floor: np.ndarray, mask: np.ndarray, path: np.ndarray, thickness: float, reach: int,
+                     gray: np.ndarray | None = None) -> None:
+    """Paint into ``floor`` (``Band.floor``) the rows of a horizontal line's own ink, column by column, with
+    ``LINE_SLACK`` either side: the line along ``path`` (full size, the ``(N, 2)`` x, y points of
+    :func:`find_lines`, placed to within ``reach`` rows) in ``mask``, ``thickness`` thick (its median). Each
+    pixel painted holds the grey under which ink there is darker than the line (``LINE_DARKER``), measured on
+    ``gray``; 0 without it.
 
     The line's place and thickness are measured along the line itself, where it is alone: in the columns
     where the ink within ``reach`` of the path is one run no thicker than the line (``LINE_ALONE``); a stroke
@@ -294,7 +290,7 @@ def _paint_line_rows(own: np.ndarray, mask: np.ndarray, path: np.ndarray, thickn
     alone = (count > 0) & (count <= int(round(thickness)) + LINE_ALONE) & (last - first + 1 == count)
     if np.count_nonzero(alone) < 2:
         rows = np.round(ys).astype(np.int64)[:, None] + np.arange(-reach, reach + 1)
-        own[np.clip(rows, 0, h - 1), np.broadcast_to(xs[:, None], rows.shape)] = 255
+        floor[np.clip(rows, 0, h - 1), np.broadcast_to(xs[:, None], rows.shape)] = 0
         return
     at = xs[alone]
     # Rows above and below the path where the line's ink starts and ends (relative to the path: the path
@@ -312,8 +308,8 @@ def _paint_line_rows(own: np.ndarray, mask: np.ndarray, path: np.ndarray, thickn
     rows = lo[:, None] + np.arange(span)
     inside = (rows <= hi[:, None]) & (rows >= 0) & (rows < h)
     cols = np.broadcast_to(xs[:, None], rows.shape)[inside]
-    own[rows[inside], cols] = 255
-    if gray is None or level is None or LINE_DARKER <= 0:
+    if gray is None or LINE_DARKER <= 0:
+        floor[rows[inside], cols] = 0
         return
     # The line's own grey where it is alone (its darkest pixel across) and the paper's beside it (the
     # brightest within reach), as medians along it: a stroke on the line is darker than the line by
@@ -325,7 +321,8 @@ def _paint_line_rows(own: np.ndarray, mask: np.ndarray, path: np.ndarray, thickn
         held = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(held, pad, mode="edge"), window), axis=1)
         paper = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(paper, pad, mode="edge"), window), axis=1)
     limit = np.interp(xs, at, held) - LINE_DARKER * np.maximum(0.0, np.interp(xs, at, paper) - np.interp(xs, at, held))
-    level[rows[inside], cols] = np.clip(np.broadcast_to(limit[:, None], rows.shape)[inside], 0, 255).astype(np.uint8)
+    # (254 at most: 255 is no line's.)
+    floor[rows[inside], cols] = np.clip(np.broadcast_to(limit[:, None], rows.shape)[inside], 0, 254).astype(np.uint8)
 
 
 def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray, float], f: int, vertical: bool,
@@ -372,11 +369,10 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
     """The ink mask without the lines of ``lines`` (:func:`find_lines`); a new mask (or ``mask`` itself
     when there are none).
 
-    Only each line's own pixels are taken out (``Band.own``: the rows the line itself fills, measured along
+    Only each line's own pixels are taken out (``Band.floor``: the rows the line itself fills, measured along
     it), so ink beside a line, inside its band (the foot of a digit or the bottom of a zero sitting on it),
     stays; of those, only ink no thicker across the line than the line itself, and (with the frame's
-    ``gray``) no darker than the line's own grey (``Band.darker``), so a stroke crossing or lying on the
-    line stays whole. Where a stroke crossed a removed line, the gap is bridged again.
+    ``gray``) no darker than the line's own grey, so a stroke crossing or lying on the line stays whole. Where a stroke crossed a removed line, the gap is bridged again.
     """
     if not lines.bands:
         return mask
@@ -387,9 +383,9 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
         # own line, or the dots' clean-up below does).
         for a, b in band.strips:
             part = (slice(None), slice(a, b)) if band.vertical else (slice(a, b), slice(None))
-            _take_out(out[part].copy(), out[part], None if gray is None else gray[part], band.mask[part],
-                      band.width, band.thickness, band.vertical, None if band.own is None else band.own[part],
-                      None if band.darker is None else band.darker[part])
+            # (``out`` itself is the mask its thickness is judged on: _take_out reads it all before it writes.)
+            _take_out(out[part], out[part], None if gray is None else gray[part], band.mask[part],
+                      band.width, band.thickness, band.vertical, None if band.floor is None else band.floor[part])
     if len(lines.bands) == 2:
         # Where a grid's lines cross, the ink is darker (two lines over each other) and as thick as the
         # other line: what is left there, away from any other ink, is a dot of the grid, not writing.
@@ -606,17 +602,23 @@ def _crosses_as_a_line(mask: np.ndarray, line: tuple[np.ndarray, float], others:
 
 
 def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: np.ndarray, width: int,
-              thickness: int, vertical: bool, own: np.ndarray | None = None,
-              darker: np.ndarray | None = None) -> np.ndarray:
+              thickness: int, vertical: bool, floor: np.ndarray | None = None) -> np.ndarray:
     """Take the lines under ``band`` (``width`` pixels wide, the lines ``thickness`` thick) out of ``out``
     (changed in place), their thickness judged on ``mask``, and bridge the strokes that crossed them;
     return the ink taken out.
 
-    With ``own`` (the lines' own pixels), only ink there goes; without it, all the band's. Only ink that is no
-    thicker across the line than the line itself goes: where a stroke crosses the line or runs along it, the
-    ink there is thicker than the line, and stays whole. With ``gray`` and ``darker`` (the grey under which
-    ink on the line is a stroke), ink darker than the line's own stays too (a pen stroke on the line)."""
-    lines = cv2.bitwise_and(out, band if own is None else own)
+    With ``floor`` (``Band.floor``), only ink on the lines' own pixels goes, and with ``gray`` only ink there
+    no darker than the line's own (a darker pen stroke lying on the line stays); without it, all the band's.
+    Only ink that is no thicker across the line than the line itself goes: where a stroke crosses the line or
+    runs along it, the ink there is thicker than the line, and stays whole. ``mask`` may be ``out`` itself:
+    it is read before ``out`` is written."""
+    if floor is None:
+        lines = cv2.bitwise_and(out, band)
+    elif gray is None:
+        lines = cv2.bitwise_and(out, cv2.compare(floor, 255, cv2.CMP_LT))
+    else:
+        # Paper and ink beside the lines are never as bright as 255: only the lines' own pixels pass.
+        lines = cv2.bitwise_and(out, cv2.compare(gray, floor, cv2.CMP_GE))
     if not lines.any():
         return lines
     run = thickness + 2
@@ -624,9 +626,6 @@ def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: 
                               cv2.getStructuringElement(cv2.MORPH_RECT, (run, 1) if vertical else (1, run)),
                               borderType=cv2.BORDER_CONSTANT, borderValue=0)
     lines = cv2.subtract(lines, beyond)
-    if gray is not None and darker is not None and lines.any():
-        # Ink on the line darker than the line itself is a stroke sitting on it.
-        lines = cv2.bitwise_and(lines, cv2.compare(gray, darker, cv2.CMP_GE))
     cleaned = cv2.subtract(out, lines)
     # Bridge strokes that crossed a line: close across it, but only inside what was removed.
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (width, 1) if vertical else (1, width))
