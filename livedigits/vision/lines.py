@@ -236,9 +236,9 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         # under the band goes (take_out_lines), so a wider band does not take a stroke.
         band = np.zeros_like(mask)
         widest = thickest = 0
-        full = np.ascontiguousarray(mask.T) if vertical else mask
+        full = np.ascontiguousarray(mask.T if vertical else mask)
         floor = np.full_like(full, 255)  # the lines' own pixels and their greys, in the lines' direction
-        shade = None if gray is None else (np.ascontiguousarray(gray.T) if vertical else gray)
+        shade = None if gray is None else np.ascontiguousarray(gray.T if vertical else gray)
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
@@ -274,55 +274,55 @@ def _paint_line_rows(floor: np.ndarray, mask: np.ndarray, path: np.ndarray, thic
     where the ink within ``reach`` of the path is one run no thicker than the line (``LINE_ALONE``); a stroke
     crossing the line, sitting on it or running beside it makes more ink there, or two runs. Over each
     ``LINE_PROFILE`` such columns their median is the line's (a line bends slowly; a stroke's columns are
-    outvoted), carried across the columns where writing hides it. Where it is found alone nowhere, its whole
-    band is its own."""
+    outvoted), joined from block to block across the columns where writing hides it. Where it is found alone
+    nowhere, its whole band is its own."""
     h, w = mask.shape
     x0, x1 = max(0, int(np.ceil(path[0, 0]))), min(w, int(path[-1, 0]) + 1)
     if x1 - x0 < 2:
         return
     xs = np.arange(x0, x1)
     ys = np.interp(xs, path[:, 0], path[:, 1])
+    # (Images are read and painted through flat indices: one index array is numpy's fast path.)
     rows = np.round(ys).astype(np.int64)[:, None] + np.arange(-reach, reach + 1)
-    ink = (mask[np.clip(rows, 0, h - 1), xs[:, None]] > 0) & (rows >= 0) & (rows < h)
+    at_rows = np.clip(rows, 0, h - 1) * w + xs[:, None]
+    ink = (mask.reshape(-1)[at_rows] > 0) & (rows >= 0) & (rows < h)
     count = np.count_nonzero(ink, axis=1)
     first = np.argmax(ink, axis=1)
     last = ink.shape[1] - 1 - np.argmax(ink[:, ::-1], axis=1)
-    alone = (count > 0) & (count <= int(round(thickness)) + LINE_ALONE) & (last - first + 1 == count)
-    if np.count_nonzero(alone) < 2:
-        rows = np.round(ys).astype(np.int64)[:, None] + np.arange(-reach, reach + 1)
-        floor[np.clip(rows, 0, h - 1), np.broadcast_to(xs[:, None], rows.shape)] = 0
+    alone = np.flatnonzero((count > 0) & (count <= int(round(thickness)) + LINE_ALONE) & (last - first + 1 == count))
+    if len(alone) < 2:
+        floor.reshape(-1)[at_rows] = 0
         return
     at = xs[alone]
-    # Rows above and below the path where the line's ink starts and ends (relative to the path: the path
-    # carries the slope and the bend, what is measured here is where the line sits on it).
-    top = (first[alone] - reach) + (np.round(ys[alone]) - ys[alone])
-    bottom = (last[alone] - reach) + (np.round(ys[alone]) - ys[alone])
-    window = min(LINE_PROFILE, len(at)) | 1
-    if window > 1:
-        pad = window // 2
-        top = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(top, pad, mode="edge"), window), axis=1)
-        bottom = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(bottom, pad, mode="edge"), window), axis=1)
-    lo = np.floor(ys + np.interp(xs, at, top)).astype(np.int64) - LINE_SLACK
-    hi = np.ceil(ys + np.interp(xs, at, bottom)).astype(np.int64) + LINE_SLACK
-    span = int((hi - lo).max()) + 1
-    rows = lo[:, None] + np.arange(span)
-    inside = (rows <= hi[:, None]) & (rows >= 0) & (rows < h)
-    cols = np.broadcast_to(xs[:, None], rows.shape)[inside]
-    if gray is None or LINE_DARKER <= 0:
-        floor[rows[inside], cols] = 0
+    # Where the line's ink starts and ends across (relative to the path: the path carries the slope and the
+    # bend, what is measured here is where the line sits on it), and, with the grey, the line's darkest pixel
+    # and the paper beside it (the brightest within reach).
+    offset = np.round(ys[alone]) - ys[alone]
+    measures = [(first[alone] - reach) + offset, (last[alone] - reach) + offset]
+    darker = gray is not None and LINE_DARKER > 0
+    if darker:
+        sampled = gray.reshape(-1)[at_rows[alone]]
+        measures += [np.where(ink[alone], sampled, 255).min(axis=1), sampled.max(axis=1)]
+    # Medians over blocks of LINE_PROFILE columns where the line is alone (the last block takes the rest),
+    # placed at the blocks' middles and joined by straight pieces.
+    blocks = max(1, len(at) // LINE_PROFILE)
+    size = len(at) // blocks
+    stacked = np.stack(measures).astype(np.float32)[:, : blocks * size].reshape(len(measures), blocks, size)
+    medians = np.sort(stacked, axis=2)[:, :, size // 2]  # (the upper median: cheaper than np.median)
+    centres = at[: blocks * size].reshape(blocks, size).mean(axis=1)
+    lo = np.floor(ys + np.interp(xs, centres, medians[0])).astype(np.int64) - LINE_SLACK
+    hi = np.ceil(ys + np.interp(xs, centres, medians[1])).astype(np.int64) + LINE_SLACK
+    held = (hi >= 0) & (lo < h)  # the columns where the line is in the frame
+    xs, lo, hi = xs[held], lo[held], hi[held]
+    # Every row from lo to hi (the last one repeated up to the widest span), within the frame.
+    rows = np.clip(np.minimum(lo[:, None] + np.arange(int((hi - lo).max()) + 1), hi[:, None]), 0, h - 1)
+    if not darker:
+        floor.reshape(-1)[rows * w + xs[:, None]] = 0
         return
-    # The line's own grey where it is alone (its darkest pixel across) and the paper's beside it (the
-    # brightest within reach), as medians along it: a stroke on the line is darker than the line by
-    # LINE_DARKER of the line's contrast.
-    sampled = gray[np.clip(np.round(ys).astype(np.int64)[:, None] + np.arange(-reach, reach + 1), 0, h - 1), xs[:, None]]
-    held = np.where(ink, sampled, 255).min(axis=1)[alone].astype(np.float32)
-    paper = sampled.max(axis=1)[alone].astype(np.float32)
-    if window > 1:
-        held = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(held, pad, mode="edge"), window), axis=1)
-        paper = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(paper, pad, mode="edge"), window), axis=1)
-    limit = np.interp(xs, at, held) - LINE_DARKER * np.maximum(0.0, np.interp(xs, at, paper) - np.interp(xs, at, held))
-    # (254 at most: 255 is no line's.)
-    floor[rows[inside], cols] = np.clip(np.broadcast_to(limit[:, None], rows.shape)[inside], 0, 254).astype(np.uint8)
+    # A stroke on the line is darker than the line by LINE_DARKER of the line's contrast.
+    grey, paper = (np.interp(xs, centres, m) for m in medians[2:])
+    limit = np.clip(grey - LINE_DARKER * np.maximum(0.0, paper - grey), 0, 254).astype(np.uint8)  # (255: no line's)
+    floor.reshape(-1)[rows * w + xs[:, None]] = limit[:, None]
 
 
 def _runs_on_between(gray: np.ndarray, mask: np.ndarray, line: tuple[np.ndarray, float], f: int, vertical: bool,
