@@ -74,15 +74,15 @@ SHORT_PIECES = 0.45
 #: (seeds 0-11) the faint ruled, squared and ledger lines measure 0.15-0.21 there; the threads that small
 #: writing makes on a dense page (rows of feet, columns of stems), 0.00-0.013: bare paper.
 LINE_BETWEEN = 0.07
-#: A line's own pixels (``Band.own``) are measured in the columns where its ink is one run at most this many
+#: A line's own pixels (``Band.floor``) are measured in the columns where its ink is one run at most this many
 #: pixels thicker than its median thickness (a pixel of fringe or JPEG; a stroke on the line adds more)...
 LINE_ALONE = 1
-#: ... as the median over this many such columns (source pixels along the line: about a digit's width at
+#: ... as medians over blocks of this many such columns (source pixels along the line: about a digit's width at
 #: 30-40 px, so that the columns of one digit sitting on the line are outvoted by the line's own either side)...
 LINE_PROFILE = 31
 #: ... and taken out with this many pixels either side (a pixel's wobble of the line about its median place).
-#: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25) 0 / 1 / 2 found 2575 / 2591 / 2589 digits: 0 leaves bits of
-#: line beside the digits, 2 takes the edge of a stroke sitting on the line.
+#: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25, running medians) 0 / 1 / 2 found 2575 / 2591 / 2589 of 3091
+#: digits (``LINE_ALONE`` 2: 2588).
 LINE_SLACK = 1
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
