@@ -221,6 +221,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
     suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
+    # A digit of another class standing well taller than the digits beside it may be a bracket too (an
+    # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
+    # frame's median digit height keeps this to a few boxes (none on most pages).
+    tall = [(k, d) for k, d in enumerate(detections) if d.digit not in SUSPECT_DIGITS and d.box in by_box
+            and d.box.h >= config.tall_suspect * float(np.median(near.h))]
+    if tall:
+        heights = near.heights_near([d.box for _, d in tall], config.reach, config.reach_x, [k for k, _ in tall])
+        suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     turned = set()
     short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
@@ -300,6 +308,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
             signs.remove(sign)
             turned.discard(sign.box)
+            if sign.box in weak:
+                # A weak digit (read too unsurely to report) that is no bracket after all is a weak digit
+                # again: a doubt, which the sums read as its likeliest digit (the curved 9 of a held-out
+                # hand, read 0.58 9 and by the sign classifier 0.8 ")", in "66+9=77").
+                doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
     if turned:
