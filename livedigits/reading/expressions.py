@@ -629,6 +629,10 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]
         next_sign = after is None or (not after.operand and not after.starts)
         if it.text in OPERATORS + ")":
             impossible = prev_sign and (prev is not None or after is None or next_sign)
+            # An operator right before another operator, an "=" or the end of the line ("21/+39=70": a 1
+            # of a held-out hand, taller than the 2 beside it and leaning, read as a slash). Only a minus
+            # may follow one (a unary minus: "6/-3").
+            impossible |= it.text in OPERATORS and next_sign and not (after is not None and after.text == "-")
         elif it.text == "(":
             impossible = next_sign and (after is None or after.text != "-")
         else:
@@ -661,6 +665,41 @@ def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
         if it.box.h <= LOST_BAR_SHORT * height and at_mid:
             out[k] = _Item("+", it.box, config.sign_min_confidence, False, height, pieces=[it.box], joined=True)
     return out
+
+
+def _times_by_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A + right after a ``)`` or right before a ``(`` whose x the sign classifier gave at least
+    ``decode_level`` is an x: beside a +, brackets change nothing (``(a+b)+c`` is ``a+b+c``), so nobody
+    writes them there; they are written for a product (``(6+9)x3``, its x read as + at 0.76 with the x at
+    0.19). A bracket holding a negative number (``(-3)+5``) is written for its sign and is left alone. The x
+    is read at ``sign_min_confidence``, the + its alternative: it may make an equation right or open, and
+    wrong only when the + would be wrong too."""
+    out = list(line)
+    for k, it in enumerate(out):
+        if it.operand or it.text != "+":
+            continue
+        times = next((p for _, alt, p in it.alts if alt == "x"), 0.0)
+        if times < config.decode_level:
+            continue
+        prev = out[k - 1] if k > 0 else None
+        after = out[k + 1] if k + 1 < len(out) else None
+        closes = prev is not None and prev.ends and not _negative_group(out[:k], backwards=True)
+        opens = after is not None and after.starts and not _negative_group(out[k + 1:], backwards=False)
+        if closes or opens:
+            alts = [a for a in it.alts if a[1] != "x"] + [(0, "+", it.confidence)]
+            out[k] = replace(it, text="x", confidence=config.sign_min_confidence, alts=alts)
+    return out
+
+
+def _negative_group(items: list[_Item], backwards: bool) -> bool:
+    """Is the bracket at the end (``backwards``) or start of ``items`` one holding a lone negative number
+    (``(-3)``)?"""
+    group = items[::-1] if backwards else items
+    inner = group[1:3]
+    if backwards:
+        inner = inner[::-1]
+    return len(inner) == 2 and inner[0].text == "-" and inner[1].operand and (
+        len(group) > 3 and (group[3].starts if backwards else group[3].ends))
 
 
 #: A 1 at most this share of its line's digit height may be the upright of a + that lost its bar.
@@ -754,6 +793,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             continue
         line = _signs_as_digits(line, config)
         line = _lost_bars(line, config)
+        line = _times_by_brackets(line, config)
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -773,18 +813,28 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
     """The expressions read with digits that may be signs (``possible``: their signs) read as digits
     (``plain``) and read as signs (``other``): an equation of ``other`` that holds one of them is taken where
     ``plain`` reads no sum there, or only unsure ones (then it is never ``wrong``: the digit reading was
-    a sum too), or where it is right and ``plain`` reads it wrong."""
+    a sum too), or where it is right and ``plain`` reads it wrong.
+
+    Two possible brackets that pair up in it, a ``(`` and a ``)`` after it on the line, take it over a plain
+    sum too, unless that one is right and this one is not: two digits each taken for a bracket by the sign
+    classifier, at both ends of a group, are a bracketed group (``13+21x3=`` is ``(3+2)x3=``); one alone may
+    be a 1. It is ``wrong`` only when every plain reading it replaces is wrong too."""
     out = list(plain)
     for e in other:
-        if "=" not in e.text or not any(_within(s.box.center, e.box) for s in possible):
+        inside = [s for s in possible if _within(s.box.center, e.box)]
+        if "=" not in e.text or not inside:
             continue
         clash = [a for a in out if _overlap(a.box, e.box)]
+        paired = any(a.char == "(" and b.char == ")" and a.box.x2 <= b.box.x for a in inside for b in inside)
         # A plain reading that is only a part of this equation, with no "=" of its own ("(9+4)" of
         # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does.
-        if any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
-               and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
+        if paired:
+            if any(a.verdict == "right" and e.verdict != "right" for a in clash):
+                continue
+        elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
+                 and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
             continue
-        if clash and e.verdict == "wrong":
+        if clash and e.verdict == "wrong" and not (paired and all(a.verdict == "wrong" for a in clash)):
             e = replace(e, verdict="unsure")
         at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
         out = [a for a in out if a not in clash]
