@@ -460,8 +460,10 @@ def weak_digits(candidates, probabilities, doubts, reported, level: float) -> li
     for candidate, probs in zip(candidates, probabilities):
         if candidate.box not in doubts or candidate.box in reported:
             continue
-        digit = int(np.argmax(probs))
-        if digit != NOT_A_DIGIT and float(probs[digit]) >= level:
+        # Its likeliest digit, even where "no digit" is given more: the sign classifier saw a digit in it
+        # (a doubt), and the digit model half did (the 4 ending "134", read 0.58 no digit and 0.41 4).
+        digit = int(np.argmax(np.asarray(probs)[:NOT_A_DIGIT]))
+        if float(probs[digit]) >= level:
             out.append(Detection(box=candidate.box, digit=digit, confidence=float(probs[digit])))
     return out
 
@@ -667,6 +669,32 @@ def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     return out
 
 
+def _open_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A ``)`` that no ``(`` before it opens: the nearest sign before it (back to another bracket) whose
+    ``(`` its classifier gave at least ``decode_level`` is that ``(`` (an MNIST-like bracket read as a slash,
+    ``/5+7)x4=48``, the ``(`` at 0.26). It is read at ``sign_min_confidence``, its own reading the
+    alternative: it may make an equation right or open, never wrong on its own."""
+    out = list(line)
+    depth = 0
+    for k, it in enumerate(out):
+        if it.starts:
+            depth += 1
+        elif it.ends:
+            if depth:
+                depth -= 1
+                continue
+            for j in range(k - 1, -1, -1):
+                other = out[j]
+                if other.starts or other.ends:
+                    break
+                paren = next((p for _, alt, p in other.alts if alt == "("), 0.0) if not other.operand else 0.0
+                if paren >= config.decode_level and j + 1 < k and (out[j + 1].operand or out[j + 1].text == "-"):
+                    alts = [a for a in other.alts if a[1] != "("] + [(0, other.text, other.confidence)]
+                    out[j] = replace(other, text="(", confidence=config.sign_min_confidence, starts=True, alts=alts)
+                    break
+    return out
+
+
 def _times_by_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     """A + right after a ``)`` or right before a ``(`` whose x the sign classifier gave at least
     ``decode_level`` is an x: beside a +, brackets change nothing (``(a+b)+c`` is ``a+b+c``), so nobody
@@ -793,6 +821,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             continue
         line = _signs_as_digits(line, config)
         line = _lost_bars(line, config)
+        line = _open_brackets(line, config)
         line = _times_by_brackets(line, config)
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
