@@ -229,8 +229,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     # A digit of another class standing well taller than the digits beside it may be a bracket too (an
     # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
     # frame's median digit height keeps this to a few boxes (none on most pages).
-    tall = [(k, d) for k, d in enumerate(detections) if d.digit not in SUSPECT_DIGITS and d.box in by_box
-            and d.box.h >= config.tall_suspect * float(np.median(near.h))]
+    first_cut = config.tall_suspect * float(np.median(near.h))
+    tall = [(k, d) for k, d in enumerate(detections) if d.box.h >= first_cut and d.digit not in SUSPECT_DIGITS
+            and d.box in by_box]
     if tall:
         heights = near.heights_near([d.box for _, d in tall], config.reach, config.reach_x, [k for k, _ in tall])
         suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
