@@ -689,3 +689,18 @@ def test_a_doubts_likeliest_digit_stands_in_the_sums_even_below_no_digit():
     candidates = [Candidate(b, np.zeros((28, 28), np.float32)) for b in boxes]
     weak = weak_digits(candidates, probs, doubts=boxes, reported=set(), level=0.35)
     assert [(d.box, d.digit) for d in weak] == [(boxes[0], 4)]
+
+
+def test_a_reading_at_one_step_of_the_int8_model_keeps_no_wrong_answer_from_wrong():
+    # 20-19=2 whose 2 the int8 model gives a 1 at 1/256, its rounding floor: still wrong. Given two steps,
+    # the 1 is a fair alternative and the sum is unsure.
+    from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, digit_alternatives
+
+    numbers, signs, answer = _equation("20", "-", "19", "2")
+    two = answer.digits[0]
+    for chance, verdict in ((1 / 256, "wrong"), (2 / 256, "unsure")):
+        probs = [0.0] * 11
+        probs[2], probs[1] = 0.99 - chance, chance
+        alternatives = {two.box: digit_alternatives(probs, DEFAULT_EXPRESSIONS.alternative_level)}
+        found = read_expressions(numbers, signs, alternatives=alternatives)
+        assert [(e.text, e.verdict) for e in found] == [("20-19=2", verdict)]

@@ -64,10 +64,12 @@ class ExpressionConfig:
     wrong_confidence: float = 0.75
     """... and a ``wrong`` needs every symbol read at least this surely (a right answer read wrong takes a
     misread; a misread that happens to make a sum right is far rarer)."""
-    alternative_level: float = 0.003
+    alternative_level: float = 0.005
     """A reading of a digit or sign with at least this probability is a fair alternative: an answer that
-    one such alternative would make right is ``unsure``, not ``wrong``. Below one step of the int8 model's
-    output (1/256): any reading it gives a chance at all."""
+    one such alternative would make right is ``unsure``, not ``wrong``. Above one step of the int8 model's
+    output (1/256 = 0.0039), which is its rounding floor more than a reading: two steps or more. (It was
+    0.003, any step: on the tuning worksheets, seeds 0-259, 3000-3059 and 7000-7059, readings at one step
+    kept 10 wrong answers ``unsure`` and no right answer from ``wrong``.)"""
     sign_min_confidence: float = 0.45
     """As ``min_confidence``, for a sign (the sign classifier's x and + share their probability; the one
     not chosen is the sign's alternative, checked before any ``wrong``)."""
