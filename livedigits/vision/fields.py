@@ -150,11 +150,13 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
     box's side with it, a 7 whose bar lay on the rule taken out as a line is two pieces, and a glyph
     touching the rules all round is one piece with them, a frame, and no candidate at all (then the hole
     bitten into the box tells that a glyph is there)."""
-    out, held = [], {}
+    out, held, rules = [], {}, {}
     for box, patch in kept:
         x, y, w, h = box
         cell = _cell_at(x + w / 2, y + h / 2, cells)
-        if cell is None:
+        if cell is not None and not cell.single and _encloses(box, cell):
+            rules[id(cell)] = (box, patch)  # the box's own rules: no glyph (read below for what touches them)
+        elif cell is None:
             if not on_rules(box, fields, cells):
                 out.append((box, patch))
         elif cell.single:
@@ -162,10 +164,18 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
         else:
             out.append((box, patch))  # writing in a long box or a table's cell may run across its rules
     for cell in cells:
+        bx, by, bw, bh = cell.box
         if not cell.single:
+            if id(cell) in rules:
+                # A box standing alone is a ring of printed rule: empty, a glyph inside it (a piece of its own,
+                # read above), or one touching its rules (one piece with them). Only the ink inside it that
+                # is no piece of its own is the glyph the rules hold; an empty box is no 0.
+                inner = [item for item in out if _cell_at(item[0][0] + item[0][2] / 2, item[0][1] + item[0][3] / 2, [cell])]
+                cut = _inside(_without(mask[by: by + bh, bx: bx + bw], (bx, by), inner), (bx, by), cell)
+                if cut is not None and cut[0][3] >= max(min_height, GLYPH_IN_BOX * bh):
+                    out.append(cut)
             continue
         pieces = held.get(id(cell), [])
-        bx, by, bw, bh = cell.box
         if len(pieces) == 1 and _within(pieces[0][0], cell):
             out.append(pieces[0])  # the usual case: the glyph stands clear of its box
         elif pieces or cell.bitten:
@@ -174,6 +184,28 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
             if cut is not None and cut[0][3] >= max(min_height, 0.0 if pieces else GLYPH_IN_BOX * bh):
                 out.append(cut)
     return out
+
+
+def _without(region: np.ndarray, origin: tuple[int, int], pieces: list) -> np.ndarray:
+    """``region`` of the mask (placed at ``origin``) without the ink of ``pieces`` (``(box, patch)``)."""
+    if not pieces:
+        return region
+    ox, oy = origin
+    out = region.copy()
+    for (px, py, pw, ph), patch in pieces:
+        x0, y0 = max(px, ox), max(py, oy)
+        x1, y1 = min(px + pw, ox + out.shape[1]), min(py + ph, oy + out.shape[0])
+        if x0 < x1 and y0 < y1:
+            out[y0 - oy: y1 - oy, x0 - ox: x1 - ox][patch[y0 - py: y1 - py, x0 - px: x1 - px] > 0] = 0
+    return out
+
+
+def _encloses(piece: Rect, cell: Cell) -> bool:
+    """Whether a piece's box holds a box's inside whole: the piece is that box's rules (and what touches
+    them), not writing in it (a glyph in a box is inside its rules, the rules are around it)."""
+    x, y, w, h = piece
+    bx, by, bw, bh = cell.box
+    return x <= bx and y <= by and x + w >= bx + bw and y + h >= by + bh
 
 
 def _within(piece: Rect, cell: Cell) -> bool:
