@@ -176,7 +176,12 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.nd
     shaped = [k for k, b in enumerate(boxes) if b.w >= HAIRLINE * b.h] or list(range(len(boxes)))
     measure = [k for k in shaped if digits[k]] or shaped
     tall = max(boxes[k].h for k in measure)
-    bottom = max(b.y2 for b in boxes)
+    # The baseline is the lowest foot but a descender's: a glyph reaching below the run's median foot by more
+    # than ``baseline`` (the g of "Colleges", the p and y of print) hangs below the line, and measured from
+    # its foot no letter stood on it.
+    feet = [b.y2 for b in boxes]
+    middle, reach = float(np.median(feet)), config.baseline * tall
+    bottom = max(f for f in feet if f - middle <= reach)
     return np.array([b.h <= config.x_height * tall and bottom - b.y2 <= config.baseline * tall for b in boxes])
 
 
