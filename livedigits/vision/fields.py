@@ -32,6 +32,14 @@ FIELD_MIN_HEIGHT = 0.9
 #: too, smaller than the handwriting); the ring of table around a page is many times taller. As
 #: ``segment.TOO_BIG``: no digit is taller.
 FIELD_MAX_HEIGHT = 4.0
+#: A box smaller than ``FIELD_MIN_HEIGHT`` (a check box, 0.84-1.6 of the writing's height on the generated forms,
+#: beside labels smaller than the writing) is no field, but it is still a box, and its rules are no 0: a hole
+#: down to this many digit heights tall is looked at as a box alone (``Cell.small``) ...
+BOX_MIN_HEIGHT = 0.5
+#: ... when it fills at least this share of its upright bounding rectangle, a cheap test first (a printed
+#: square turned by up to 5 degrees 0.84 or more, the oval loop of a 0, 6, 8 or 9 about 0.79), so that the
+#: loops of a page of digits, as tall as this, cost no hull each.
+BOX_UPRIGHT = 0.84
 #: A box's hole fills at least this share of its rotated bounding rectangle, by its convex hull (a
 #: printed rectangle about 1.0, turned or not; an oval loop 0.79).
 RECTANGLE = 0.9
@@ -76,6 +84,8 @@ class Cell:
     """Something touching the rules takes a bite out of the hole (its area well short of its hull's)."""
     single: bool
     """A box of a comb, for one character."""
+    small: bool = False
+    """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
 def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
@@ -86,23 +96,27 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
-    cells = []
+    least = BOX_MIN_HEIGHT * digit_height
+    cells, small = [], []
     for hole in holes:
         x, y, w, h = cv2.boundingRect(hole)
         # Cheap tests first: most holes are loops of digits, far too small.
-        if not low <= h <= high or w < 0.5 * digit_height:
+        if not least <= h <= high or w < BOX_MIN_HEIGHT * digit_height:
             continue
+        tiny = h < low or w < 0.5 * digit_height
+        if tiny and cv2.contourArea(hole) < BOX_UPRIGHT * w * h:
+            continue  # a loop of a digit, most likely: an oval
         hull = cv2.convexHull(hole)
         (_, _), (rw, rh), _ = cv2.minAreaRect(hull)
         hull_area, area = cv2.contourArea(hull), cv2.contourArea(hole)
         if rw * rh <= 0 or hull_area < RECTANGLE * rw * rh or area < FILLED * hull_area:
             continue
-        cells.append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False))
+        (small if tiny else cells).append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False, tiny))
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     fields, single = _combs([c.box for c in cells])
-    return fields, [replace(c, single=c.box in single) for c in cells]
+    return fields, [replace(c, single=c.box in single) for c in cells] + small
 
 
 def _stacked(a: Rect, b: Rect) -> bool:
