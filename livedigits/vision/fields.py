@@ -163,7 +163,9 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
     glyph; else the glyph is all the ink inside the box, cut at its rules: a glyph touching its box took the
     box's side with it, a 7 whose bar lay on the rule taken out as a line is two pieces, and a glyph
     touching the rules all round is one piece with them, a frame, and no candidate at all (then the hole
-    bitten into the box tells that a glyph is there)."""
+    bitten into the box tells that a glyph is there). Any other box (a box alone, a check box) is never a
+    glyph itself: a piece around its inside is its rules, and only the ink inside it that is no piece of its
+    own is read (a glyph touching the rules); an empty box reads nothing."""
     out, held, rules = [], {}, {}
     for box, patch in kept:
         x, y, w, h = box
