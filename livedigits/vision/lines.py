@@ -74,6 +74,12 @@ SHORT_PIECES = 0.45
 #: (seeds 0-11) the faint ruled, squared and ledger lines measure 0.15-0.21 there; the threads that small
 #: writing makes on a dense page (rows of feet, columns of stems), 0.00-0.013: bare paper.
 LINE_BETWEEN = 0.07
+#: A line measured more than this many times as thick as the median line of its direction, and more than
+#: ``THICK_SLACK`` pixels thicker (full size), is no printed line of the page: on squared paper at 720p
+#: (1 px lines) such threads (4 to 8 px) ran along the stems of a column of digits or a stroke on a line,
+#: and the band's one thickness cut every pen stroke crossing a grid line with them.
+THICK_OUTLIER = 3.0
+THICK_SLACK = 2.5
 #: A line's own pixels (``Band.floor``) are measured in the columns where its ink is one run at most this many
 #: pixels thicker than its median thickness (a pixel of fringe or JPEG; a stroke on the line adds more)...
 LINE_ALONE = 1
@@ -239,12 +245,21 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         full = np.ascontiguousarray(mask.T if vertical else mask)
         floor = np.full_like(full, 255)  # the lines' own pixels and their greys, in the lines' direction
         shade = None if gray is None else np.ascontiguousarray(gray.T if vertical else gray)
+        measured = []
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
                 # Pooling overstates a line's thickness up to f times: measured again at full size
                 # (every f-th column).
                 thickness = _thickness(full, path, THIN_RUN * f, f)
+            measured.append((path, thickness))
+        # One thickness serves the whole band (only ink no thicker goes): a thread measured far thicker
+        # than the other lines of its direction is pen ink followed along (the stems of a column of digits,
+        # a stroke running along a grid line), and would have the band cut every pen stroke crossing the
+        # page's real lines.
+        typical = float(np.median([t for _, t in measured]))
+        measured = [(p, t) for p, t in measured if t <= max(THICK_OUTLIER * typical, typical + THICK_SLACK)]
+        for path, thickness in measured:
             thickest = max(thickest, thickness)
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
