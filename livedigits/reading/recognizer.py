@@ -162,15 +162,16 @@ def _sureness(row: np.ndarray, digits: int) -> float:
 def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] | None = None) -> list[Box]:
     """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits, or joined
     (``candidates`` holds their parts; or ``cut``, their indices, from :func:`decide_splits`): their ink is
-    digits, not a dash or a word."""
-    if not found.wide:
+    digits, not a dash or a word. So is the lifted hat of a 5 read joined with its body (``found.hats``)."""
+    if not found.wide and not found.hats:
         return found.marks
+    chosen = {id(c) for c in candidates}
     if cut is None:
-        chosen = {id(c) for c in candidates}
         cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
         cut |= {k for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
                 for k in members}
     boxes = {found.candidates[k].box for k in found.wide if k in cut}
+    boxes |= {hat for j, hat in found.hats.items() if any(id(part) in chosen for way in found.joins[j][1] for part in way)}
     return [m for m in found.marks if m not in boxes]
 
 
@@ -515,7 +516,7 @@ class Recognizer:
             read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
             # A piece too wide for a digit is also a sign's piece (a long minus, a fraction bar); read cut into
             # digits ("1000" in one stroke of loops), it is those digits, and no sign to end their number.
-            digit_ink = set(found.marks).difference(marks) if found.wide else ()
+            digit_ink = set(found.marks).difference(marks) if found.wide or found.hats else ()
             pieces = [c for c in found.signs if c.box not in digit_ink] if digit_ink else found.signs
             signs, detections, doubts = find_signs(pieces, candidates, probabilities, detections, self.sign_classifier,
                                                    image=frame.image, image_scale=frame.scale, possible=possible,

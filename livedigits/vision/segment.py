@@ -899,6 +899,10 @@ class Segmentation:
     loop): each ``(members, ways)``, ``members`` the candidates' indices left to right, ``ways`` the ways to
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
     one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
+    hats: dict[int, Box] = field(default_factory=dict)
+    """Of ``joins``, by index, those of one piece and a flat mark sitting on its top-right (a 5 whose pen lifted
+    before its top bar, ``_lifted_hats``): the mark's box, a mark and a possible sign (a minus) unless the
+    join is read, and then part of the digit (``recognizer.uncut_marks``)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1048,6 +1052,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     loopless: dict[int, np.ndarray] = {}
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
+    flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
     united = [_union(box_list, members) for members in groups.values()]
     surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
     for members, box, paper_around in zip(groups.values(), united, surrounded):
@@ -1055,6 +1060,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if bw > config.max_aspect * bh:
             if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
                 marks.append(box)  # a dash or a minus sign, perhaps between two digits
+                flats.append((box, members))
             if signs and bw <= 0.25 * w:
                 sign_pieces.append((box, members))
             if not (config.min_height <= bh <= config.max_height * h and bw <= MAX_PARTS * bh):
@@ -1185,12 +1191,21 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
         joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                                      for parts in ways)))
+    hats = {}
+    joined_already = {m for members, _ in joins for m in members}
+    for k, hat, box, patch in _lifted_hats(kept, flats, mask, contours, typical, config.min_height,
+                                           config.max_aspect):
+        if k in joined_already:
+            continue
+        hats[len(joins)] = to_source(*hat)
+        joins.append(((k,), ((Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config)),),)))
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried)
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
+                        hats=hats)
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1247,6 +1262,65 @@ def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budg
     for box, members in items[:min(budget, MAX_SIGN_PIECES)]:
         patch = _member_patch(mask, contours, members, box)
         out.append(Candidate(box=to_source(*box), crop=normalize_ink(patch)))
+    return out
+
+
+#: A 5 written in two strokes, its top bar (the hat) lifted off the body (``_lifted_hats``): the hat is a flat
+#: piece at most this share of the body's height tall ...
+HAT_HEIGHT = 0.4
+#: ... whose bottom sits no lower than this share of the body's height below the body's top (a minus sign sits
+#: at mid-height between its operands, an = has its upper bar a third of the way down) ...
+HAT_LOW = 0.25
+#: ... with at most this share of the writing's digit height of paper above the body (the pen lifted, not a
+#: line of writing above) ...
+HAT_GAP = 0.3
+#: ... and a body at least this share of the digit height tall (a digit's body, not a speck under a dash).
+HAT_BODY = 0.5
+
+
+def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typical: float | None,
+                 min_height: int, max_aspect: float) -> list:
+    """Flat pieces (``flats``: ``(box, members)``, marks wider than ``max_aspect``) that may be the top bar of
+    a 5 whose pen lifted before it (the hat, ``HAT_*``), each with the kept piece under it: the hat sits on
+    the body's top, within a small gap, starting within the body's columns (not left of it) and reaching
+    right of its middle, as a 5's bar runs right from the top of its stem. A minus sign sits at mid-height
+    and a fraction's bar runs over the whole of the digit under it, so neither is one. Each
+    ``(k, hat_box, box, patch)``: the body's index in ``kept``, the hat's box, and their joined ink, which
+    the recognizer reads as one candidate (``Segmentation.joins``, ``Segmentation.hats``)."""
+    if not flats or not kept:
+        return []
+    height = typical if typical is not None else float(min_height)
+    out = []
+    taken = set()
+    for hat, members in flats:
+        hx, hy, hw, hh = hat
+        best = None
+        for k, ((x, y, w, h), _) in enumerate(kept):
+            if k in taken or h < max(min_height, HAT_BODY * height) or hh > HAT_HEIGHT * h:
+                continue
+            gap = y - (hy + hh)
+            if gap > HAT_GAP * height or hy + hh > y + HAT_LOW * h or hy < y - h:
+                continue
+            # Top-right: from within the body's columns to right of its middle (a fraction's bar overhangs
+            # the digit under it on the left).
+            if not (x <= hx < x + w and hx + hw > x + 0.5 * w):
+                continue
+            x0, y0 = min(x, hx), min(y, hy)
+            x1, y1 = max(x + w, hx + hw), max(y + h, hy + hh)
+            if x1 - x0 > max_aspect * (y1 - y0):
+                continue
+            if best is None or gap < best[1]:
+                best = (k, gap, (x0, y0, x1 - x0, y1 - y0))
+        if best is None:
+            continue
+        k, _, box = best
+        x0, y0, bw, bh = box
+        joined = _member_patch(mask, contours, members, box)
+        (x, y, w, h), patch = kept[k]
+        window = joined[y - y0: y - y0 + h, x - x0: x - x0 + w]
+        np.maximum(window, patch, out=window)
+        taken.add(k)
+        out.append((k, hat, box, joined))
     return out
 
 
