@@ -94,7 +94,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or k in found.wide) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
     made = {}
     for k, name in found.cut_ids.items():

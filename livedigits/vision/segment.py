@@ -1146,7 +1146,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
         # lost a digit).
         if k in too_wide:
-            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
+            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES, bridged=True)
         elif box[2] >= THREE_ASPECT * box[3]:
             # Wider than nearly any one digit, though not too wide for one: three digits whose ink touches
             # fit in it, so it is cut as a too-wide piece is, in fewer ways.
@@ -1304,6 +1304,64 @@ def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
     return tuple(parts)
 
 
+def _bridged_loop_parts(patch: np.ndarray, box: tuple):
+    """``patch`` (at ``box``) read as a chain of loops once its small gaps are bridged (``_bridge``): zeros
+    written fast run into each other like the links of a chain and open at the top, so the piece closes few
+    loops of its own, and every cut through it leaves "U"s and "X"s. Bridged, each zero closes again. The
+    piece is cut midway between the loops side by side, and, where ink a digit wide stands before the first
+    loop or after the last (the 3 of "3000"), at the column with the least ink between it and that loop. A
+    part holding a loop is taken from the bridged ink (a whole zero), any other from the piece's own (a 3
+    bridged is a blot). None with fewer than two parts, more than ``MAX_PARTS``, or a part less than half as
+    tall as the piece."""
+    x, y, w, h = box
+    bridged = _bridge(patch, h)
+    loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
+    spans: list[list[int]] = []
+    for lx, _, lw, _ in loops:
+        if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
+            spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
+        else:
+            spans.append([lx, lx + lw])
+    if not spans:
+        return None
+    columns = np.count_nonzero(patch, axis=0)
+    inked = np.flatnonzero(columns)
+    first, last = int(inked[0]), int(inked[-1])
+    # A loop's ring is about a stroke wide either side of its hole: the cuts before and after keep it. The
+    # stroke's width: the ink's mean run along its rows (the flat tops of loops make it a little wide).
+    inked_rows = patch > 0
+    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
+    stroke = max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * h))))
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    lead, trail = spans[0][0] - stroke, spans[-1][1] + stroke
+    if lead - first >= EDGE_DIGIT * h:
+        cuts.insert(0, lead)
+    if last - trail >= EDGE_DIGIT * h:
+        cuts.append(trail)
+    if not cuts or len(cuts) + 1 > MAX_PARTS:
+        return None
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        looped = any(start <= (a + b) / 2 < end for a, b in spans)
+        source = bridged if looped else patch
+        points = cv2.findNonZero(source[:, start:end]) if end > start else None
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + start + px, y + py, pw, ph), source[py: py + ph, start + px: start + px + pw]))
+    return tuple(parts)
+
+
+#: A loop of the bridged ink counts for :func:`_bridged_loop_parts` when at least this share of the piece's
+#: height tall: a zero's (most of it), not the gap a closing leaves between two strokes.
+BRIDGED_LOOP = 0.4
+#: ... and ink at least this share of the piece's height wide before its first loop or after its last is a
+#: digit of its own (a 1 is narrower, but a 1 is often a stroke apart).
+EDGE_DIGIT = 0.3
+
+
 #: A hole counts as a digit's loop for :func:`_loop_parts` when at least this share of the piece's height tall
 #: (a zero's is most of it, the loops of an 8 a third each; a pen's gap in a stroke is smaller).
 LOOP_SHARE = 0.2
@@ -1426,7 +1484,7 @@ THREE_CHOICES = 3
 
 
 def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1,
-                    paths: bool = True, even: bool = True):
+                    paths: bool = True, even: bool = True, bridged: bool = False):
     """Digits written so close that their ink touches ("10", "1000") make one wide piece. For a piece at
     least ``aspect`` times as wide as tall, the ways to read it as several digits, each a tuple of parts
     (box, patch) left to right: cut in two, then each part that is itself that wide cut again, up to
@@ -1462,6 +1520,8 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 ways.append(tuple(parts))
     if paths:
         ways.append(_loop_parts(patch, box))
+    if bridged:
+        ways.append(_bridged_loop_parts(patch, box))
     if even:
         ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
