@@ -1145,6 +1145,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
         # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
         # lost a digit).
+        trusted = 1  # the ways, first in ``ways``, that count read at SPLIT_CONFIDENCE; the others at the ceiling
         if k in too_wide:
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES, bridged=True)
         elif box[2] >= THREE_ASPECT * box[3]:
@@ -1153,6 +1154,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
+            if not ways:
+                # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
+                # still two digits perhaps, but read cut only at the ceiling.
+                trusted = 0
+                ways = _halves(patch, box, config.min_height, config.split_aspect)
+            # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
+            edges = _edge_halves(patch, box, config.min_height)
+            if edges:
+                ways = (tuple(ways) if ways else ()) + edges
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
@@ -1160,15 +1170,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             looped = _loop_parts(patch, box, loops_of(k))
             if looped is not None:
                 chains.add(k)
+                if not ways:
+                    trusted = 0
                 ways = (tuple(ways) if ways else ()) + (looped,)
-                if len(ways) == 1:
-                    doubtful[k] = frozenset((0,))
-        if ways and k not in too_wide and len(ways) > 1:
+        if ways and k not in too_wide and len(ways) > trusted:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
             # with the least ink, as such pieces always were), a way counts only read at the classifier's
             # ceiling.
-            doubtful[k] = frozenset(range(1, len(ways)))
+            doubtful[k] = frozenset(range(trusted, len(ways)))
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
@@ -1600,6 +1610,34 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths
         unique.setdefault(tuple(b for b, _ in way), way)
     unique = list(unique.values())
     return tuple(unique) or None
+
+
+#: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
+#: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
+EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
+
+
+def _edge_halves(patch: np.ndarray, box: tuple, min_height: int) -> tuple:
+    """A 1 touching its neighbour ("10", "12", "41") makes a piece whose thinnest place is beside the 1's stem,
+    a fifth to a third of the way across, where :func:`_halves` does not look: the two parts either side of the
+    path through the least ink (:func:`_cut_paths`) that ends in each of ``EDGE_BANDS``, where both are at least
+    half as tall as the piece. Such a cut also parts a single digit's stem from its bowl (a 4, a 6), so the
+    classifier keeps it only at its ceiling (``Segmentation.doubtful``)."""
+    _, _, w, h = box
+    if w < min_height:
+        return ()
+    inked = patch > 0
+    reach = max(1, int(round(0.1 * w)))
+    ways = []
+    for low, high in EDGE_BANDS:
+        lo, hi = max(1, int(w * low)), min(w - 1, int(w * high) + 1)
+        if hi <= lo:
+            continue
+        found = _cut_paths(inked, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), 1, 0)
+        parts = _parts_at(patch, box, found[0]) if found else None
+        if parts is not None and all(ph >= 0.5 * h for (_, _, _, ph), _ in parts):
+            ways.append(tuple(parts))
+    return tuple(ways)
 
 
 def _parts_at(patch: np.ndarray, box: tuple, cut):
