@@ -1108,6 +1108,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     aspects = [bw / bh for k, ((_, _, bw, bh), _) in enumerate(kept) if k not in too_wide]
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
+    # The writing's usual height: a piece much shorter (a star, a dot, a small letter) is no pair of digits
+    # whose ink touches, and is not offered the cuts that only a pair's reading at the ceiling keeps.
+    usual = float(np.median([bh for k, ((_, _, _, bh), _) in enumerate(kept) if k not in too_wide])) \
+        if len(aspects) >= 5 else 0.0
     doubtful = {}
     chains = set()
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
@@ -1154,13 +1158,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
-            if not ways:
+            tall = box[3] >= PAIR_HEIGHT * usual
+            if not ways and tall:
                 # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
                 # still two digits perhaps, but read cut only at the ceiling.
                 trusted = 0
                 ways = _halves(patch, box, config.min_height, config.split_aspect)
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
-            edges = _edge_halves(patch, box, config.min_height)
+            edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:
                 ways = (tuple(ways) if ways else ()) + edges
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
@@ -1612,6 +1617,9 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths
     return tuple(unique) or None
 
 
+#: A piece is offered the cuts a pair reads only at the classifier's ceiling (narrower than the page's usual
+#: aspect, or near its edges: :func:`_edge_halves`) when at least this share of the writing's median height.
+PAIR_HEIGHT = 0.85
 #: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
 #: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
 EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
