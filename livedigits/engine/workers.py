@@ -151,6 +151,9 @@ class ReaderSettings:
     smooth: bool
     sign_model: str | None
     sign_lite: bool
+    carry: bool = False
+    """Whole frames carried where the page stood still (``Recognizer.carry``): the worker that reads a
+    source's frames segments them too, so it knows which readings agreed."""
 
     @classmethod
     def of(cls, recognizer) -> "ReaderSettings | None":
@@ -162,7 +165,7 @@ class ReaderSettings:
         return cls(reading_config=recognizer.reading_config, expression_config=recognizer.expression_config,
                    reuse=recognizer.reuse, smooth=bool(recognizer.smooth),
                    sign_model=None if signs is None else str(signs.path),
-                   sign_lite=signs is not None and signs.runtime == "lite")
+                   sign_lite=signs is not None and signs.runtime == "lite", carry=bool(recognizer.carry))
 
     def recognizer(self, settings: WorkerSettings):
         """A worker's own ``Recognizer``: it reads, it never classifies (the engine's process does, for
@@ -172,7 +175,7 @@ class ReaderSettings:
             signs = SignClassifier(self.sign_model, use_lite=self.sign_lite)
         return Recognizer(None, settings.config, self.reading_config, smooth=self.smooth, keep_debug=settings.keep_mask,
                           reuse=self.reuse, sign_classifier=signs, expression_config=self.expression_config,
-                          view_memory=settings.views)
+                          view_memory=settings.views, carry=self.carry)
 
 
 def usable_cores() -> int:
@@ -265,7 +268,7 @@ class _Book:
 
 
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
-                 attached: dict[str, SharedMemory], copy: bool = False) -> tuple:
+                 attached: dict[str, SharedMemory], copy: bool = False, agreed: dict | None = None) -> tuple:
     """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame
     (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image copied out of the shared
     memory, which the pump refills once it has the answer)."""
@@ -282,7 +285,7 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts)
+                                  cuts=settings.cuts, agreed=agreed)
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
@@ -307,7 +310,7 @@ def _segment_to_read(book: _Book, asked: tuple, settings: WorkerSettings, views:
     """Segment a frame that this worker will read too, and plan it (or, while an earlier frame of its
     source waits for its probabilities, say so and plan it once that one is read)."""
     serial = asked[6]
-    reply = _segment_one(book.label, asked, settings, views, attached, copy=True)
+    reply = _segment_one(book.label, asked, settings, views, attached, copy=True, agreed=_agreed(reader))
     if reply[0] != "ok":
         book.conn.send(_packed(reply, crops=False))
         return
@@ -316,6 +319,11 @@ def _segment_to_read(book: _Book, asked: tuple, settings: WorkerSettings, views:
     if any(waiting[0] == serial for waiting in book.waiting):
         # Not a hung worker: the engine's round has yet to send the frame before. Its clock stops.
         book.conn.send(_packed(("waiting", None, None, time.process_time()), crops=False))
+
+
+def _agreed(reader) -> dict | None:
+    """The readings agreed on per source (``segment_frame``'s ``agreed``) where ``reader`` carries whole frames."""
+    return reader._agreed if reader is not None and reader.carry else None
 
 
 def _plan_waiting(book: _Book, reader) -> None:
@@ -330,6 +338,8 @@ def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) 
     reading: ``("ok", (crops the classifier must read, crops reused), ms, cpu)``."""
     try:
         stream = reader._stream(book.label, frame)
+        if found.kept is not None and not stream.carries(found):
+            found, ms = reader.segment_again(frame, ms)  # carried from a reading this worker does not hold
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
         return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
@@ -345,7 +355,7 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
         found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts)
+                                  cuts=settings.cuts, agreed=_agreed(reader))
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms)
