@@ -234,7 +234,7 @@ CARRY_ALIGN_SHRINK = 2
 #: A pixel of the frame, aligned, agrees with the anchor where it lies within the grey range of the
 #: anchor's pixels up to this far (shrunk pixels: 1 is 2 px at 640x480): the hand-held wander bends the
 #: view by a pixel or two across the frame in half a second, which a shift alone does not take out.
-CARRY_REACH = 1
+CARRY_REACH = 2
 #: Grey levels (0-255) beyond that range that make a pixel changed. Measured on ``samples/realistic.mp4``
 #: and ``samples/demo.mp4`` (JPEG, noise, the shadow's drift): at 40, a still window holds 3 such pixels at
 #: the median; an MNIST digit pasted onto a frame of the realistic clip at 60% contrast or more holds 9 or
