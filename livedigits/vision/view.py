@@ -232,19 +232,20 @@ CARRY_SHRINK = 2
 #: ... and aligned on a frame shrunk twice as much again (phase correlation, a quarter of a millisecond).
 CARRY_ALIGN_SHRINK = 2
 #: A pixel of the frame, aligned, agrees with the anchor where it lies within the grey range of the
-#: anchor's pixels up to this far (shrunk pixels: 1 is 2 px at 640x480): the hand-held wander bends the
-#: view by a pixel or two across the frame in half a second, which a shift alone does not take out.
+#: anchor's pixels up to this far (shrunk pixels: 2 is 4 px at 640x480): the hand-held wander bends the
+#: view by a few pixels across the frame in half a second, which a shift alone does not take out (at 1,
+#: a third more frames of ``samples/realistic.mp4`` were read whole for it).
 CARRY_REACH = 2
 #: Grey levels (0-255) beyond that range that make a pixel changed. Measured on ``samples/realistic.mp4``
-#: and ``samples/demo.mp4`` (JPEG, noise, the shadow's drift): at 40, a still window holds 3 such pixels at
-#: the median; an MNIST digit pasted onto a frame of the realistic clip at 60% contrast or more holds 9 or
-#: more (400 pastes).
+#: and ``samples/demo.mp4`` (JPEG, noise, the shadow's drift), each frame against an anchor up to 14
+#: frames older: a window holds 2 such pixels at the median and 6 at the 90th percentile (realistic; 0 and
+#: 0 on the demo). An MNIST digit 28-34 px tall pasted onto the paper of a frame of the realistic clip, at
+#: 50-95% of the paper's grey, gives a window of 11 or more (400 pastes).
 CARRY_GREY = 40
 #: Side of the cells (shrunk pixels) whose changed pixels are counted, by windows of 2x2 cells (a digit
 #: 30 px tall at 640x480 falls in one window whatever its place).
 CARRY_CELL = 8
-#: A window with this many changed pixels or more has changed: the frame is read whole (a still window of
-#: the realistic clip holds up to 10 at the 90th percentile: a tenth of its frames are read whole for it).
+#: A window with this many changed pixels or more has changed: the frame is read whole.
 CARRY_PIXELS = 7
 
 #: Still anchors are numbered from a random base per process (a restarted worker's never meet a reading
