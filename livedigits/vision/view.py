@@ -227,12 +227,13 @@ class CutAnchors:
 
 #: The whole reading is carried at most this many frames after the frame it was read on.
 CARRY_EVERY = 15
-#: The frames are compared shrunk by this whole factor (2: 320x240 at 640x480, a pen stroke 1-2 px wide).
-CARRY_SHRINK = 2
+#: The frames are compared shrunk by the whole factor that brings their shorter side to about this (2:
+#: 320x240 at 640x480, where a pen stroke is still 1-2 px wide; 3 at 1280x720).
+CARRY_SIDE = 240
 #: ... and aligned on a frame shrunk twice as much again (phase correlation, a quarter of a millisecond).
 CARRY_ALIGN_SHRINK = 2
 #: A pixel of the frame, aligned, agrees with the anchor where it lies within the grey range of the
-#: anchor's pixels up to this far (shrunk pixels: 2 is 4 px at 640x480): the hand-held wander bends the
+#: anchor's pixels up to this far (shrunk pixels: 2 is 4 px at 640x480, 6 px at 1280x720): the hand-held wander bends the
 #: view by a few pixels across the frame in half a second, which a shift alone does not take out (at 1,
 #: a third more frames of ``samples/realistic.mp4`` were read whole for it).
 CARRY_REACH = 2
@@ -257,24 +258,25 @@ _STILL_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * CARRY_REACH + 1, 
 
 @dataclass(frozen=True)
 class StillView:
-    """One frame shrunk for the comparison: ``fine`` (uint8, by ``CARRY_SHRINK``) and ``coarse`` (float32,
-    by ``CARRY_ALIGN_SHRINK`` more), and the frame's ``shape`` (height, width)."""
+    """One frame shrunk for the comparison: ``fine`` (uint8, by ``scale``, see ``CARRY_SIDE``) and ``coarse``
+    (float32, by ``CARRY_ALIGN_SHRINK`` more), and the frame's ``shape`` (height, width)."""
 
     fine: np.ndarray
     coarse: np.ndarray
     shape: tuple[int, int]
+    scale: int = 1
 
     @classmethod
     def of(cls, gray: np.ndarray) -> "StillView":
         h, w = gray.shape[:2]
-        k = CARRY_SHRINK
+        k = max(1, min(h, w) // CARRY_SIDE)
         fh, fw = max(1, h // k), max(1, w // k)
         fine = cv2.resize(gray[: fh * k, : fw * k], (fw, fh), interpolation=cv2.INTER_AREA) if h >= k and w >= k else gray
         a = CARRY_ALIGN_SHRINK
         ch, cw = max(1, fine.shape[0] // a), max(1, fine.shape[1] // a)
         coarse = cv2.resize(fine[: ch * a, : cw * a], (cw, ch), interpolation=cv2.INTER_AREA) \
             if fine.shape[0] >= a and fine.shape[1] >= a else fine
-        return cls(fine, np.float32(coarse), (h, w))
+        return cls(fine, np.float32(coarse), (h, w), k)
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,7 @@ def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] 
         return None
     coarse = view.coarse
     (sx, sy), match = cv2.phaseCorrelate(anchor.view.coarse, coarse, _window(coarse.shape[1], coarse.shape[0]))
-    scale = CARRY_SHRINK * CARRY_ALIGN_SHRINK
+    scale = view.scale * CARRY_ALIGN_SHRINK
     if not match >= MIN_MATCH or max(abs(sx), abs(sy)) * scale > MAX_SHIFT * min(view.shape):
         return None
     fine = view.fine
@@ -330,4 +332,4 @@ def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] 
     windows = cells[:-1, :-1] + cells[1:, :-1] + cells[:-1, 1:] + cells[1:, 1:]
     if int(windows.max()) >= CARRY_PIXELS:
         return None
-    return int(round(sx * CARRY_SHRINK)), int(round(sy * CARRY_SHRINK))
+    return int(round(sx * view.scale)), int(round(sy * view.scale))
