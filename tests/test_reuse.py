@@ -320,15 +320,15 @@ def _texts(result) -> list[str]:
     return sorted(n.text for n in result.numbers)
 
 
-def _follow(recognizer: Recognizer, images: list[np.ndarray], source: str = "cam") -> tuple[list, list]:
-    """Each frame's segmentation (to see which were carried) and result, read as the engine reads video."""
-    found, results = [], []
+def _follow(recognizer: Recognizer, images: list[np.ndarray], source: str = "cam") -> tuple[list[bool], list]:
+    """Whether each frame was carried whole, and its result, read as the engine reads video (segmented first)."""
+    carried, results = [], []
     for k, image in enumerate(images):
         frame = Frame(k, k / 30, image)
-        segmented = recognizer.segment(frame, source)
-        found.append(segmented[0])
-        results.append(recognizer.process_batch([(source, frame, None, segmented)]).results[0])
-    return found, results
+        batch = recognizer.process_batch([(source, frame, None, recognizer.segment(frame, source))])
+        carried.append(batch.carried == 1)
+        results.append(batch.results[0])
+    return carried, results
 
 
 def test_a_still_page_is_carried_and_a_rewritten_digit_is_read_within_two_frames(classifier, mnist_slice) -> None:
@@ -338,9 +338,8 @@ def test_a_still_page_is_carried_and_a_rewritten_digit_is_read_within_two_frames
     after = before[:-1] + [x_test[REWRITTEN]]
     changed_at = 9
     images = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 5)]
-    found, carried = _follow(Recognizer(classifier), images)
+    kept, carried = _follow(Recognizer(classifier), images)
     _, whole = _follow(Recognizer(classifier, carry=False), images)
-    kept = [f.kept is not None for f in found]
     # The first two frames are read whole (their readings agree), the next ones carried while the page stands.
     assert kept[:2] == [False, False] and all(kept[2:changed_at])
     assert all(_texts(r) == _texts(whole[k]) for k, r in enumerate(carried[:changed_at]))
@@ -361,13 +360,13 @@ def test_a_carried_reading_follows_the_view_and_a_new_page_is_read_within_two_fr
     first, second = [x_test[i] for i in WRITTEN], [x_test[i] for i in (5, 6, 7, 8, 11)]
     # The view drifts 1 px a frame to the right: carried frames move the boxes with it.
     images = [_page(first if k < 8 else second, boxes, seed=k, shift=(k, 0)) for k in range(11)]
-    found, results = _follow(Recognizer(classifier), images)
-    carried = [k for k, f in enumerate(found) if f.kept is not None]
+    kept, results = _follow(Recognizer(classifier), images)
+    carried = [k for k, c in enumerate(kept) if c]
     assert carried and max(carried) < 8
     for k in carried:
         assert [_digit_at(results[k], (x + k, y, w, h), tolerance=2) for x, y, w, h in boxes] == [int(y_test[i]) for i in WRITTEN]
     # Another page in the same boxes: read whole, and right within 2 frames.
-    assert found[8].kept is None and found[9].kept is None
+    assert not kept[8] and not kept[9]
     fresh = Recognizer(classifier, smooth=False).process(Frame(0, 0.0, images[9]))
     assert _texts(results[9]) == _texts(fresh) == sorted(str(int(y_test[i])) for i in (5, 6, 7, 8, 11))
 
@@ -377,19 +376,19 @@ def test_whole_frames_are_read_at_least_every_carry_every_frames(classifier, mni
 
     (_, _), (x_test, _) = mnist_slice
     images = [_page([x_test[i] for i in WRITTEN], _boxes(5), seed=k) for k in range(2 * CARRY_EVERY + 4)]
-    found, _ = _follow(Recognizer(classifier), images)
+    kept, _ = _follow(Recognizer(classifier), images)
     runs, run = [], 0
-    for f in found:
-        run = run + 1 if f.kept is not None else 0
+    for c in kept:
+        run = run + 1 if c else 0
         runs.append(run)
     # An anchor and the frame that agrees with it are read whole, then at most CARRY_EVERY - 2 carried.
     assert max(runs) == CARRY_EVERY - 2
-    assert sum(f.kept is not None for f in found) >= len(found) - 6
+    assert sum(kept) >= len(kept) - 6
     # Stills, smooth=False and reuse=None never carry a frame.
     still = Recognizer(classifier)
     assert all(still.segment(Frame(k, 0.0, images[0], file="a.png"), "folder")[0].kept is None for k in range(4))
     for off in (Recognizer(classifier, smooth=False), Recognizer(classifier, reuse=None)):
-        assert all(f.kept is None for f in _follow(off, images[:5])[0])
+        assert not any(_follow(off, images[:5])[0])
 
 
 @pytest.mark.parametrize("clip", ["demo.mp4", "realistic.mp4"])
@@ -401,18 +400,19 @@ def test_sample_clips_score_as_well_with_whole_frames_carried(classifier, clip) 
     for carry in (True, False):
         records, recognizer = [], Recognizer(classifier, carry=carry)
         count = [0]
-        read = recognizer._read
+        process_batch = recognizer.process_batch
 
-        def counting(source, stream, frame, received, found, *rest):
-            count[0] += found.kept is not None
-            return read(source, stream, frame, received, found, *rest)
+        def counting(items):
+            batch = process_batch(items)
+            count[0] += batch.carried
+            return batch
 
-        recognizer._read = counting
+        recognizer.process_batch = counting
         Engine([open_source(SAMPLES / clip)], recognizer, draw=False,
                on_result=lambda result, _image, _s: records.append(result.to_record())).run()
         scores[carry], carried[carry] = score(records, truth), count[0]
     assert carried[False] == 0 and carried[True] >= 0.3 * scores[True]["frames_scored"]
-    # measured: demo 2850/2850 digits and 1050/1050 numbers both ways; realistic 4078/4080 and 1438/1440
+    # measured: demo 2850/2850 digits and 1050/1050 numbers both ways; realistic 4080/4080 and 1440/1440
     # carried, 4076 and 1436 read whole.
     for key in ("correct_digits", "correct_numbers", "matched_digits"):
         assert scores[True][key] >= scores[False][key]

@@ -128,6 +128,10 @@ class WorkerSettings:
     reading: "ReaderSettings | None" = None
     cuts: ReuseConfig | None = None
     """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
+    carry: bool = False
+    """Whole frames carried where the page stood still (``Recognizer.carry``, ``segment_frame(..., carry=...)``):
+    a frame found still is not segmented, and goes back with the view memory it would have been segmented
+    with, for the reader to segment it where its anchor's reading is not carried."""
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -136,7 +140,7 @@ class WorkerSettings:
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
                    cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
-                   cuts=getattr(recognizer, "reuse", None))
+                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)))
 
 
 @dataclass(frozen=True)
@@ -152,8 +156,7 @@ class ReaderSettings:
     sign_model: str | None
     sign_lite: bool
     carry: bool = False
-    """Whole frames carried where the page stood still (``Recognizer.carry``): the worker that reads a
-    source's frames segments them too, so it knows which readings agreed."""
+    """Whole frames carried where the page stood still (``Recognizer.carry``)."""
 
     @classmethod
     def of(cls, recognizer) -> "ReaderSettings | None":
@@ -268,7 +271,7 @@ class _Book:
 
 
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
-                 attached: dict[str, SharedMemory], copy: bool = False, agreed: dict | None = None) -> tuple:
+                 attached: dict[str, SharedMemory], copy: bool = False) -> tuple:
     """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame
     (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image copied out of the shared
     memory, which the pump refills once it has the answer)."""
@@ -285,12 +288,14 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, agreed=agreed)
+                                  cuts=settings.cuts, carry=settings.carry)
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
-        # The view memory stays here, with the source's next frame; the mask travels only when kept.
-        found = dataclasses.replace(found, view=None, mask=found.mask if settings.keep_mask else None)
+        # The view memory stays here, with the source's next frame (a frame found still takes the memory it
+        # would have been segmented with, ``Recognizer.segment_kept``); the mask travels only when kept.
+        found = dataclasses.replace(found, view=found.view if found.kept is not None else None,
+                                    mask=found.mask if settings.keep_mask else None)
         return ("ok", found, ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process, with this traceback
         return _error(exc)
@@ -310,7 +315,7 @@ def _segment_to_read(book: _Book, asked: tuple, settings: WorkerSettings, views:
     """Segment a frame that this worker will read too, and plan it (or, while an earlier frame of its
     source waits for its probabilities, say so and plan it once that one is read)."""
     serial = asked[6]
-    reply = _segment_one(book.label, asked, settings, views, attached, copy=True, agreed=_agreed(reader))
+    reply = _segment_one(book.label, asked, settings, views, attached, copy=True)
     if reply[0] != "ok":
         book.conn.send(_packed(reply, crops=False))
         return
@@ -319,11 +324,6 @@ def _segment_to_read(book: _Book, asked: tuple, settings: WorkerSettings, views:
     if any(waiting[0] == serial for waiting in book.waiting):
         # Not a hung worker: the engine's round has yet to send the frame before. Its clock stops.
         book.conn.send(_packed(("waiting", None, None, time.process_time()), crops=False))
-
-
-def _agreed(reader) -> dict | None:
-    """The readings agreed on per source (``segment_frame``'s ``agreed``) where ``reader`` carries whole frames."""
-    return reader._agreed if reader is not None and reader.carry else None
 
 
 def _plan_waiting(book: _Book, reader) -> None:
@@ -339,7 +339,7 @@ def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) 
     try:
         stream = reader._stream(book.label, frame)
         if found.kept is not None and not stream.carries(found):
-            found, ms = reader.segment_again(frame, ms)  # carried from a reading this worker does not hold
+            found, ms = reader.segment_kept(frame, found, ms)  # still, but its anchor's reading not carried
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
         return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
@@ -355,7 +355,7 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
         found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, agreed=_agreed(reader))
+                                  cuts=settings.cuts, carry=settings.carry)
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms)

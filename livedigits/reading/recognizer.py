@@ -182,7 +182,7 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
 
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
-                  cuts: ReuseConfig | None = None, agreed: dict[str, int] | None = None) -> tuple[Segmentation, float]:
+                  cuts: ReuseConfig | None = None, carry: bool = False) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
@@ -191,39 +191,37 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
     ``cuts`` (with ``views``): a video frame's wide pieces unchanged since their ways were last decided, by
     this reuse test, are not searched again (``segment(..., cuts=...)``); the recognizer reading the frames
     must be the one that read the source's earlier frames, in order.
-    ``agreed`` (with ``views``; None: every frame is segmented): whole frames are carried where the page
-    stands still ("Whole frames carried" in :mod:`livedigits.vision.view`). A frame segmented whole names
-    its source's still anchor (``Segmentation.still``); a frame of the page standing still since that anchor
-    is not segmented (``Segmentation.kept``) once the recognizer reading the frames has put the anchor's id
-    in ``agreed[source]``: two frames read whole since the anchor read the same."""
+    ``carry`` (with ``views``): whole frames may be carried where the page stands still ("Whole frames
+    carried" in :mod:`livedigits.vision.view`). A frame segmented whole is its source's new still anchor
+    (``Segmentation.still``); a frame of the page standing still since that anchor is not segmented here
+    (``Segmentation.kept``): the recognizer reading the frames carries the anchor's reading where two
+    readings of the view agreed, and segments it itself (:meth:`Recognizer.segment_kept`) where not. The
+    decision here rests on the frames alone, never on how far the reading has got."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
         memory = views.get(source)
         image = frame.image
         still = None
-        if agreed is not None and frame.scale == 1:
+        if carry and frame.scale == 1:
             image = to_gray(np.asarray(frame.image))
             if max(image.shape[:2]) <= config.max_side:  # a frame segment() shrinks is always read whole
                 still = StillView.of(image)
         anchor = memory.still if memory is not None else None
         shift = still_shift(anchor, still) if still is not None else None
-        if shift is not None and anchor.age + 1 >= CARRY_EVERY:
-            shift = None  # read whole at least every CARRY_EVERY frames, and a new anchor made
-        if shift is not None and agreed.get(source) == anchor.id:
-            # The page stood still since the anchor: its reading stands for this frame.
+        if shift is not None and anchor.age + 1 < CARRY_EVERY:
+            # The page stood still since the anchor. The frame keeps the memory it would have been segmented
+            # with, for the recognizer to segment it where the anchor's reading is not carried.
             views[source] = replace(memory, still=anchor.older(),
                                     cuts=memory.cuts.older() if memory.cuts is not None else None)
-            found = Segmentation([], [], np.zeros(image.shape[:2], np.uint8), view=views[source],
+            found = Segmentation([], [], np.zeros(image.shape[:2], np.uint8), view=replace(memory, still=None),
                                  kept=(anchor.id, *shift))
             return found, (time.perf_counter() - started) * 1e3
         found = segment(image, config, signs=signs, memory=memory, remember=True,
                         source_scale=frame.scale, cuts=cuts)
         if still is not None and found.view is not None:
-            # The same still view, its reading not yet agreed: the anchor stays, a frame older. Else this
-            # frame is the new anchor.
-            made = anchor.older() if shift is not None else StillAnchor.of(still)
-            found = replace(found, view=replace(found.view, still=made), still=(made.id, *(shift or (0, 0))))
+            made = StillAnchor.of(still)  # changed, or read whole at last for the anchor's age: a new anchor
+            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0))
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -239,6 +237,9 @@ class Batch:
     results: tuple[FrameResult, ...]
     classified: int
     reused: int
+    carried: int = 0
+    """Frames of a page standing still read as an earlier frame's reading, moved with the view (no crop
+    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`)."""
 
 
 @dataclass(frozen=True)
@@ -289,19 +290,22 @@ class _Stream:
         self.cuts: dict[int, CutDecision] = {}
         #: The reading of the last frame read whole (``Segmentation.still``) with its boxes moved back onto its
         #: still anchor's view, and the anchor's id: what the next frames of a page standing still carry
-        #: (``Segmentation.kept``), once two frames read whole since the anchor agree.
+        #: (``Segmentation.kept``), once two frames read whole since the anchor agree (``agreed``).
         self.kept: tuple[int, FrameResult] | None = None
+        self.agreed = False
 
     def reset_reuse(self) -> None:
         for cache in (self.reuse, self.sign_reuse):
             if cache is not None:
                 cache.reset()
         self.kept = None
+        self.agreed = False
 
     def carries(self, found: Segmentation) -> bool:
-        """Whether ``found``, a frame not segmented because the page stood still, can be read as the
-        reading its still anchor made (kept here: the anchor's frame was read here, the last read whole)."""
-        return found.kept is not None and self.kept is not None and self.kept[0] == found.kept[0]
+        """Whether ``found``, a frame not segmented because the page stood still since its still anchor, is
+        read as the reading kept here for that anchor: two frames of the anchor's view read whole (the last
+        two read here) read the same."""
+        return found.kept is not None and self.agreed and self.kept is not None and self.kept[0] == found.kept[0]
 
 
 #: Two readings of a still page agree when every digit of each has one in the other with the same value and
@@ -389,9 +393,6 @@ class Recognizer:
         self.view_memory = view_memory
         #: Whole frames carried where the page stood still (with ``smooth``, ``reuse`` and ``view_memory``).
         self.carry = bool(carry and smooth and reuse is not None and view_memory)
-        #: Per video source, the still anchor whose reading two frames read whole agreed on
-        #: (``segment_frame``'s ``agreed``): written by the reading thread, read by the segmenting one.
-        self._agreed: dict[str, int] = {}
         #: Per video source, what its last frame's segmentation handed on (``Segmentation.view``). Only
         #: the thread segmenting that source's frames reads and writes its entry.
         self._views: dict[str, ViewMemory | None] = {}
@@ -425,7 +426,7 @@ class Recognizer:
         streams = [None if far else self._stream(source, frame) for far, source, frame in zip(remote, sources, frames)]
         for k, (stream, seg) in enumerate(zip(streams, segmented)):
             if stream is not None and seg[0].kept is not None and not stream.carries(seg[0]):
-                segmented[k] = self.segment_again(frames[k], seg[1])
+                segmented[k] = self.segment_kept(frames[k], *seg)
         found = [done if far else seg[0] for far, done, seg in zip(remote, given, segmented)]
         probabilities, classified, reused = self._classify(streams, frames, found)
         classify_ms = (time.perf_counter() - started) * 1e3
@@ -439,18 +440,17 @@ class Recognizer:
                         in enumerate(zip(remote, items, streams, segmented, probabilities)))
         for result in results:
             self.warn_budget(result)
-        return Batch(results=results, classified=classified, reused=reused)
+        return Batch(results=results, classified=classified, reused=reused,
+                     carried=sum(1 for far, seg in zip(remote, found) if not far and seg.kept is not None))
 
     def reset(self, source: str | None = None) -> None:
         """Forget what was tracked and read, for one source or all."""
         if source is None:
             self._streams.clear()
             self._views.clear()
-            self._agreed.clear()
         else:
             self._streams.pop(source, None)
             self._views.pop(source, None)
-            self._agreed.pop(source, None)
 
     def close(self) -> None:
         """Stop the segmentation threads of :meth:`process_batch` (if any were started)."""
@@ -559,14 +559,23 @@ class Recognizer:
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
                              views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse,
-                             agreed=self._agreed if self.carry else None)
+                             carry=self.carry)
 
-    def segment_again(self, frame: Frame, spent_ms: float = 0.0) -> tuple[Segmentation, float]:
-        """The frame segmented whole, on its own (as a still is), where it was found still since a frame
-        whose reading this recognizer does not hold (a worker restarted, a frame planned and never read):
-        read afresh, never as another frame's reading. ``spent_ms``: the time its first segmentation took."""
-        found, ms = segment_frame(frame, "", self.segment_config, signs=self.sign_classifier is not None)
-        return found, ms + spent_ms
+    def segment_kept(self, frame: Frame, found: Segmentation, spent_ms: float = 0.0) -> tuple[Segmentation, float]:
+        """A frame the segmentation found still since its still anchor (``found.kept``) whose anchor's reading
+        is not carried (not agreed yet, or not held here): segmented now, with the view memory it kept
+        (``found.view``), as it would have been; the view memory it makes is not handed on (the next frames
+        were segmented with the one before it). ``spent_ms``: the time of the comparison."""
+        started = time.perf_counter()
+        anchor, dx, dy = found.kept
+        if found.view is None:  # the memory did not travel: read on its own, never as another frame's reading
+            again = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None,
+                            source_scale=frame.scale)
+        else:
+            again = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None, memory=found.view,
+                            remember=True, source_scale=frame.scale, cuts=self.reuse)
+        again = replace(again, view=None, still=(anchor, dx, dy), deferred=True)
+        return again, spent_ms + (time.perf_counter() - started) * 1e3
 
     def warn_budget(self, result: FrameResult) -> None:
         """Say once, in this process, that a frame held more pieces of ink than its budget (the records say
@@ -587,14 +596,11 @@ class Recognizer:
             stream.kept = None
             return result
         # Read whole, on the view of a still anchor: the reading, moved back onto the anchor's view, is kept
-        # for the next frames of the page standing still. Once two such readings agree, the segmentation
-        # carries it (``segment_frame``'s ``agreed``); until then every frame is read whole.
+        # for the next frames of the page standing still. Once two such readings agree, they are carried;
+        # until then every frame is read whole.
         anchor, dx, dy = found.still
         back = carried_result(result, frame, -dx, -dy, received, source, result.timings)
-        if stream.kept is not None and stream.kept[0] == anchor and same_reading(stream.kept[1], back):
-            self._agreed[source] = anchor
-        elif self._agreed.get(source) == anchor:
-            del self._agreed[source]  # read otherwise now: not carried until two readings agree again
+        stream.agreed = stream.kept is not None and stream.kept[0] == anchor and same_reading(stream.kept[1], back)
         stream.kept = (anchor, back)
         return result
 
@@ -621,11 +627,18 @@ class Recognizer:
         cut: set[int] = set()
         if found.candidates:
             candidates, probabilities, cut, made = decide_splits(found, probabilities, stream.cuts)
-            # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
-            stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts}, **made}
+            if found.deferred:
+                # Segmented with a view memory the next frames do not see (``segment_kept``): its anchors and
+                # their decisions stay as they were for them, this frame's added.
+                stream.cuts = {**stream.cuts, **made}
+            else:
+                # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
+                stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts},
+                               **made}
         else:
             candidates = []
-            stream.cuts = {}
+            if not found.deferred:
+                stream.cuts = {}
         marks = uncut_marks(found, candidates, cut)
         track_ids = None
         if stream.tracker is not None:

@@ -907,6 +907,9 @@ class Segmentation:
     """A frame of live video not segmented because the page stood still since a frame read whole:
     ``(anchor id, dx, dy)``, that frame's still anchor and how far (source pixels) the view moved since.
     Nothing else is found: the recognizer carries that frame's reading, moved by ``dx, dy``."""
+    deferred: bool = False
+    """Such a frame segmented after all, by the recognizer, with the view memory it kept
+    (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
