@@ -27,6 +27,10 @@ matches (another page, a hand), not when the paper is only estimated afresh for 
 
 The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
 with the source's next frame (the recognizer keeps one per video source); stills never get one.
+
+Whole frames ride along too (:class:`StillAnchor`, ``ViewMemory.still``; "Whole frames carried" below):
+where the page stood still since a frame read whole, and two readings of that view agreed, the next
+frames are not segmented, classified or read at all: they carry that reading, moved with the view.
 """
 
 from __future__ import annotations
