@@ -358,6 +358,10 @@ class Recognizer:
     cameras and streams (``Frame.file`` None): see :mod:`livedigits.reading.reuse`. With ``smooth`` on,
     ``view_memory`` lets the segmentation of those frames carry the paper estimate and the ruled lines
     over from the source's earlier frames while the view holds still (:mod:`livedigits.vision.view`).
+    With ``smooth``, ``reuse`` and ``view_memory`` on, ``carry`` lets a frame of those sources where the
+    page stood still since a frame read whole, and two readings of that view agreed, carry that reading,
+    its boxes moved with the view: it is not segmented, classified or read ("Whole frames carried" in
+    :mod:`livedigits.vision.view`; ``Batch.carried`` counts them).
     :meth:`process_batch` reads the newest frames of several sources with one classifier call.
     """
 
