@@ -589,3 +589,118 @@ def test_a_digit_taken_for_a_sign_where_no_sign_can_stand_is_the_digit():
     slash = Sign("/", Box(60, 95, 20, 50), 0.9, ("1",), from_digit=True, odds=(0.05,))
     signs = [slash, _sign("=", 130, 100)]
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("12/3=4", "right")]
+
+
+def test_an_operator_right_before_another_operator_is_the_digit_it_was_read_as():
+    # 21+39=70 whose 1, leaning and taller than the 2, the sign model took for a slash: "2/+39" cannot be.
+    numbers = [_number("2", 0, 100), _number("39", 95, 100), _number("60", 195, 100)]
+    slash = Sign("/", Box(28, 98, 20, 44), 0.77, ("(", "1"), from_digit=True, odds=(0.005, 0.22))
+    signs = [slash, _sign("+", 60, 100), _sign("=", 160, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("21+39=60", "right")]
+    # Read back as a digit it is never sure enough to mark a sum wrong on its own.
+    numbers[2] = _number("70", 195, 100)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("21+39=70", "unsure")]
+
+
+def _replaced(signs, char, new, nth=0):
+    """``signs`` with the ``nth`` sign written ``char`` replaced by ``new(box)``."""
+    at = [k for k, s in enumerate(signs) if s.char == char][nth]
+    return signs[:at] + [new(signs[at].box)] + signs[at + 1:]
+
+
+def test_a_plus_beside_brackets_with_a_chance_of_an_x_is_an_x():
+    # (6+9)x3= whose x the sign model reads as + at 0.76, x at 0.19: beside a + brackets change nothing,
+    # so nobody writes them there.
+    numbers, signs = _line_of("(6+9)+3=")
+    signs = _replaced(signs, "+", lambda box: Sign("+", box, 0.76, ("x",), odds=(0.19,)), nth=1)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(6+9)x3=", "open")]
+    # Answered so that the + is right, the + it was read as decides: never wrong for the x taken.
+    numbers, signs = _line_of("(6+9)+3=18")
+    signs = _replaced(signs, "+", lambda box: Sign("+", box, 0.76, ("x",), odds=(0.19,)), nth=1)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(6+9)+3=18", "right")]
+    # No x given a chance (below decode_level), or a bracket written for a negative number: a + stays.
+    numbers, signs = _line_of("(6+9)+3=")
+    signs = _replaced(signs, "+", lambda box: Sign("+", box, 0.99, ("x",), odds=(0.01,)), nth=1)
+    assert [e.text for e in read_expressions(numbers, signs)] == ["(6+9)+3="]
+    numbers, signs = _line_of("(-3)+5=2")
+    signs = _replaced(signs, "+", lambda box: Sign("+", box, 0.76, ("x",), odds=(0.19,)))
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(-3)+5=2", "right")]
+
+
+def test_a_closing_bracket_no_bracket_opens_takes_the_sign_before_it_that_may_be_one():
+    # 5x5+5=30  (5+7)x4=48 whose "(" the sign model read as a slash (the "(" at 0.26): "30/5+7)x4=48" is
+    # no sum, and it swallowed the next one.
+    numbers, signs = _line_of("5x5+5=30(5+7)x4=48")
+    signs = _replaced(signs, "(", lambda box: Sign("/", box, 0.69, ("(", "1"), from_digit=True, odds=(0.26, 0.05)))
+    at = next(s.box.x for s in signs if s.char == "/")  # the second sum starts a little apart
+    numbers = [n if n.box.x < at else _shifted(n, 40) for n in numbers]
+    signs = [s if s.box.x < at else Sign(s.char, Box(s.box.x + 40, s.box.y, s.box.w, s.box.h), s.confidence,
+                                         s.alternatives, s.from_digit, s.odds) for s in signs]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("5x5+5=30", "right"),
+                                                                               ("(5+7)x4=48", "right")]
+    # A slash given no chance of a bracket stays a slash (and the line no sum of brackets).
+    signs = _replaced(signs, "/", lambda box: Sign("/", box, 0.69, ("1",), from_digit=True, odds=(0.05,)))
+    assert "(5+7)x4=48" not in [e.text for e in read_expressions(numbers, signs)]
+
+
+def _shifted(number, dx):
+    digits = tuple(Detection(Box(d.box.x + dx, d.box.y, d.box.w, d.box.h), d.digit, d.confidence)
+                   for d in number.digits)
+    return Number(number.text, Box(number.box.x + dx, number.box.y, number.box.w, number.box.h),
+                  number.confidence, digits)
+
+
+def test_two_possible_brackets_that_pair_up_take_the_equation_over_a_plain_sum():
+    from livedigits.reading.expressions import Expression, with_possible_signs
+
+    opening = Sign("(", Box(0, 95, 20, 50), 1.0, ("1",), from_digit=True, odds=(0.0,))
+    closing = Sign(")", Box(160, 95, 14, 48), 1.0, ("1",), from_digit=True, odds=(0.0,))
+    box = Box(0, 95, 300, 50)
+    plain = Expression("13+21x3=", box, Fraction(76), None, "open")
+    brackets = Expression("(3+2)x3=", box, Fraction(15), None, "open")
+    assert with_possible_signs([plain], [brackets], [opening, closing]) == [brackets]
+    # One possible bracket alone does not take an open sum from the digits (a 1 may be a 1).
+    assert with_possible_signs([plain], [brackets], [opening]) == [plain]
+    # A plain sum read right stays over a pair that reads it wrong ...
+    right = Expression("13+21x3=76", box, Fraction(76), Fraction(76), "right")
+    wrong = Expression("(3+2)x3=76", box, Fraction(15), Fraction(76), "wrong")
+    assert with_possible_signs([right], [wrong], [opening, closing]) == [right]
+    # ... and the pair's wrong is wrong only where the plain reading is wrong too.
+    plain_wrong = Expression("13+21x3=15", box, Fraction(76), Fraction(15), "wrong")
+    brackets_right = Expression("(3+2)x3=15", box, Fraction(15), Fraction(15), "right")
+    assert with_possible_signs([plain_wrong], [brackets_right], [opening, closing]) == [brackets_right]
+    plain_open = Expression("13+21x3=", box, Fraction(76), None, "open")
+    assert [e.verdict for e in with_possible_signs([plain_open], [wrong], [opening, closing])] == ["unsure"]
+    assert [e.verdict for e in with_possible_signs([_with_verdict(right, "wrong")], [wrong],
+                                                   [opening, closing])] == ["wrong"]
+
+
+def test_a_doubts_likeliest_digit_stands_in_the_sums_even_below_no_digit():
+    import numpy as np
+
+    from livedigits.reading.expressions import weak_digits
+    from livedigits.types import Candidate
+
+    # The 4 ending 97+37=134, read 0.58 "no digit" and 0.41 4; the sign classifier saw a digit (a doubt).
+    probs = np.zeros((2, 11), np.float32)
+    probs[0, 10], probs[0, 4] = 0.58, 0.41
+    probs[1, 10], probs[1, 4] = 0.7, 0.3    # too little of a digit
+    boxes = [Box(0, 0, 30, 40), Box(40, 0, 30, 40)]
+    candidates = [Candidate(b, np.zeros((28, 28), np.float32)) for b in boxes]
+    weak = weak_digits(candidates, probs, doubts=boxes, reported=set(), level=0.35)
+    assert [(d.box, d.digit) for d in weak] == [(boxes[0], 4)]
+
+
+def test_a_reading_at_one_step_of_the_int8_model_keeps_no_wrong_answer_from_wrong():
+    # 20-19=2 whose 2 the int8 model gives a 1 at 1/256, its rounding floor: still wrong. Given two steps,
+    # the 1 is a fair alternative and the sum is unsure.
+    from livedigits.reading.expressions import DEFAULT_EXPRESSIONS, digit_alternatives
+
+    numbers, signs, answer = _equation("20", "-", "19", "2")
+    two = answer.digits[0]
+    for chance, verdict in ((1 / 256, "wrong"), (2 / 256, "unsure")):
+        probs = [0.0] * 11
+        probs[2], probs[1] = 0.99 - chance, chance
+        alternatives = {two.box: digit_alternatives(probs, DEFAULT_EXPRESSIONS.alternative_level)}
+        found = read_expressions(numbers, signs, alternatives=alternatives)
+        assert [(e.text, e.verdict) for e in found] == [("20-19=2", verdict)]

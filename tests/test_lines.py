@@ -139,3 +139,24 @@ def test_a_dense_page_keeps_its_digits():
     counts = score_scene(pipeline_reader()(image), truth)
     assert counts["right"] >= 0.93 * counts["true_digits"]
     assert counts["exact_numbers"] >= 0.88 * counts["true_numbers"]
+
+
+def test_a_thread_far_thicker_than_the_grid_does_not_set_what_the_grid_takes_out():
+    # Squared paper at 720p: 1 px lines every 62 px, and a thick pen stroke (8 px) running 300 px straight
+    # down between two of them, which the search follows as a vertical thread. A slash 8 px thick crossing
+    # a horizontal grid line must stay whole: with the thread's thickness for the whole band, every pen
+    # stroke crossing a vertical grid line was cut.
+    mask = np.zeros((720, 1280), np.uint8)
+    for y in range(8, 720, 62):
+        mask[y, :] = 255
+    for x in range(30, 1280, 62):
+        mask[:, x] = 255
+    mask[100:400, 506:514] = 255  # the thread of pen ink
+    cv2.line(mask, (700, 150), (720, 230), 255, 8)  # a slash across the vertical grid line at x=712
+    lines = find_lines(mask, line_lengths(1280, 720, 0.15, 60))
+    vertical = next(b for b in lines.bands if b.vertical)
+    assert vertical.thickness <= 2
+    out = take_out_lines(mask, lines)
+    count, _ = cv2.connectedComponents(out[140:240, 690:730])
+    assert count == 2  # the slash, in one piece (and the background)
+    assert out[300, 510] == 255  # the pen stroke itself stays

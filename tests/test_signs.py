@@ -193,3 +193,83 @@ def test_the_greys_a_lost_fraction_bar_is_judged_by_are_numpys_percentiles():
         a, b, t = signs._ranked_greys(region, 98, darkest_first=True)
         ink = float(signs._lerp(np.float32(paper) - np.float32(a), np.float32(paper) - np.float32(b), t))
         assert ink == float(np.percentile(paper - region.astype(np.float32), 98))
+
+
+class _ByCrop:
+    """A sign classifier that reads each crop by the mark in its corner (``_marked``)."""
+
+    classes = CLASSES
+
+    def __init__(self, *rows):
+        self.rows = [np.array([row.get(c, 0.0) for c in CLASSES], np.float32) for row in rows]
+
+    def predict(self, crops):
+        return np.stack([self.rows[int(round(float(c[0, 0])))] for c in crops])
+
+
+def _marked(k):
+    crop = _crop()
+    crop[0, 0] = k
+    return crop
+
+
+def test_a_weak_digit_taken_for_a_bracket_with_no_partner_is_a_weak_digit_again():
+    # 66+9=77 whose 9, curved, the digit model reads at 0.58 (too unsure to report) and the sign classifier
+    # as ")" at 0.8: no "(" on the line, so it is a doubt (the sums read it as its 9), and a possible ")".
+    digits = [Detection(Box(100, 100, 30, 40), 6, 0.99), Detection(Box(300, 100, 30, 40), 7, 0.99)]
+    nine = Box(200, 99, 30, 42)
+    candidates = [Candidate(d.box, _marked(0)) for d in digits] + [Candidate(nine, _marked(1))]
+    probabilities = np.zeros((3, 11), np.float32)
+    probabilities[0, 6] = probabilities[1, 7] = 0.99
+    probabilities[2, 9], probabilities[2, 3] = 0.58, 0.36
+    says = _ByCrop({"digit": 1.0}, {")": 0.8, "digit": 0.15, "other": 0.05})
+    possible = []
+    signs, kept, doubts = find_signs([], candidates, probabilities, digits, says, possible=possible)
+    assert signs == [] and [d.digit for d in kept] == [6, 7]
+    assert doubts == [nine]
+    assert [(s.char, s.box) for s in possible] == [(")", nine)]
+
+
+def test_a_tall_digit_of_any_class_the_classifier_is_sure_is_a_bracket_is_one():
+    # (4+6)x5= whose "(" the digit model reads as 8 (0.79): 1.3 times as tall as the digits, shown to the
+    # sign classifier, and its ")" is on the line.
+    h = 40
+    bracket = Box(100, 94, 18, 52)
+    digits = [Detection(bracket, 8, 0.79), Detection(Box(130, 100, 24, h), 4, 0.99),
+              Detection(Box(200, 100, 24, h), 6, 0.99), Detection(Box(270, 100, 24, h), 5, 0.99)]
+    closing = Candidate(Box(235, 94, 12, 52), _marked(2))
+    candidates = [Candidate(bracket, _marked(1))] + [Candidate(d.box, _marked(0)) for d in digits[1:]]
+    probabilities = np.zeros((4, 11), np.float32)
+    for k, d in enumerate(digits):
+        probabilities[k, d.digit] = d.confidence
+    says = _ByCrop({"digit": 1.0}, {"(": 0.99, "digit": 0.005, "other": 0.005}, {")": 0.99, "other": 0.01})
+    signs, kept, _ = find_signs([closing], candidates, probabilities, digits, says)
+    assert sorted((s.char, s.box) for s in signs) == [("(", bracket), (")", closing.box)]
+    assert [d.digit for d in kept] == [4, 6, 5]
+    # As tall as the digits, an 8 is never shown to the sign classifier.
+    short = Box(100, 100, 18, h)
+    digits[0] = Detection(short, 8, 0.79)
+    candidates[0] = Candidate(short, _marked(1))
+    signs, kept, _ = find_signs([closing], candidates, probabilities, digits, says)
+    assert [d.digit for d in kept] == [8, 4, 6, 5]
+
+
+def test_a_small_square_mark_the_classifier_knows_nothing_of_is_a_possible_plus_or_x():
+    from livedigits.vision.signs import DEFAULT_SIGNS
+
+    # A held-out hand's open x, read "other" at 0.98 and x at 0.012: a possible x at weak_sign.
+    mark = _Says(**{"other": 0.98, "x": 0.012, "+": 0.002, "digit": 0.006})
+    piece = Candidate(Box(200, 108, 20, 22), _crop())
+    digits = _digits_around(piece.box)
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((2, 11), np.float32)
+    probabilities[0, 6] = probabilities[1, 3] = 0.99
+    possible = []
+    signs, _, _ = find_signs([piece], candidates, probabilities, digits, mark, possible=possible)
+    assert signs == []
+    assert [(s.char, s.box, s.confidence) for s in possible] == [("x", piece.box, DEFAULT_SIGNS.weak_sign)]
+    # A speck, or a mark far from square (a tick), is no possible sign.
+    for box in (Box(200, 115, 8, 8), Box(200, 112, 30, 12)):
+        possible = []
+        find_signs([Candidate(box, _crop())], candidates, probabilities, digits, mark, possible=possible)
+        assert possible == []

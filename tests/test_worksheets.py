@@ -138,6 +138,16 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (9, "(5)/(6)+(1)/(2)=(4)/(3)", "right"),  # squared paper: the row of bars lined up into a "ruled line"
     (1, "6/2=3", "right"),                      # a pen's slash written low and long, wider than tall
     (100, "(9+4)x2=26", "right"),               # a small x the sign model half takes for a mark
+    # Issue 21's fourth round:
+    (7006, "8x2=18", "wrong"),        # squared paper: a thread along a stroke set the grid's thickness, strokes cut
+    (7006, "54/9=6", "right"),        # ... the slash cut in two where it crossed a grid line
+    (7006, "66+9=77", "wrong"),       # a weak 9 the sign model took for a ")" with no "(": a weak digit again
+    (7052, "(3+2)x3=", "open"),       # both brackets read as 1, both possible brackets: they pair up
+    (7045, "(6+9)x3=", "open"),       # ... and its x read as + beside the brackets
+    (7058, "(4+6)x5=", "open"),       # a "(" read as 8, taller than the digits: shown to the sign model
+    (7001, "(5+7)x4=48", "right"),    # a "(" read as a slash: the ")" no bracket opens takes it
+    (7029, "97+37=134", "right"),     # the 4 read 0.58 no digit, 0.41 4: a doubt's likeliest digit
+    (115, "7x9+9=72", "right"),       # an open x the sign model calls "other" at 0.99: a possible x
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

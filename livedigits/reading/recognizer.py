@@ -698,7 +698,9 @@ class Recognizer:
                 doubts = [b for b in doubts if b not in unsure]
 
                 def sums(digits: list, extra: list) -> list:
-                    return group_numbers(digits + weak, self.reading_config,
+                    # A weak digit read as a possible sign (a bracket) is that sign in the second reading.
+                    taken_too = {s.box for s in extra}
+                    return group_numbers(digits + [d for d in weak if d.box not in taken_too], self.reading_config,
                                          marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
                                          signs=sign_boxes + [s.box for s in extra] + rules)
 
@@ -711,7 +713,7 @@ class Recognizer:
                 ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                                alternatives, doubts, ink)
-                possible = [s for s in possible if s.box in kept or not s.from_digit]
+                possible = [s for s in possible if s.box in kept or s.box in unsure or not s.from_digit]
                 # with_possible_signs takes only equations from the second reading: with no "=" among the signs
                 # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
                 # in 10 have possible signs and no "=": about 0.9 ms each).

