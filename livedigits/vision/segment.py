@@ -1094,8 +1094,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
         sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
         kept = [item for item, ok in zip(kept, sides_ok) if ok]
-    if fields:
-        # In a form's boxes: the side of a box is no digit, a glyph ends at its box's rules (vision.fields).
+    if cells:
+        # In a form's boxes: the side of a box is no digit, a glyph ends at its box's rules, an empty box is
+        # no 0 (vision.fields).
         kept = in_boxes(kept, fields, cells, mask, config.min_height)
     if len(kept) >= 3:
         kept = _without_specks(kept)
