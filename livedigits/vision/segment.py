@@ -899,6 +899,17 @@ class Segmentation:
     loop): each ``(members, ways)``, ``members`` the candidates' indices left to right, ``ways`` the ways to
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
     one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
+    still: tuple[int, int, int] | None = None
+    """Live video read whole where whole frames may be carried (``recognizer.segment_frame``): ``(anchor id,
+    dx, dy)``, the still anchor whose view this frame shows (``vision.view.StillAnchor``; made on this frame,
+    or an earlier one of the page standing still) and how far (source pixels) the view moved since it."""
+    kept: tuple[int, int, int] | None = None
+    """A frame of live video not segmented because the page stood still since a frame read whole:
+    ``(anchor id, dx, dy)``, that frame's still anchor and how far (source pixels) the view moved since.
+    Nothing else is found: the recognizer carries that frame's reading, moved by ``dx, dy``."""
+    deferred: bool = False
+    """Such a frame segmented after all, by the recognizer, with the view memory it kept
+    (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
