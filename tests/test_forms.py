@@ -112,3 +112,38 @@ def test_live_video_keeps_the_fields_of_its_anchor_frame(mnist_slice):
     assert second.view.age == 1, "the second frame was estimated afresh: nothing was carried"
     assert second.fields == first.fields
     assert [c.box for c in second.candidates] == [c.box for c in first.candidates]
+
+
+def _boxes_page(mnist_slice):
+    """A form on white paper: four empty boxes set apart (a comb left blank), two empty check boxes, and two
+    boxes standing alone holding an MNIST digit each, one clear of its rules and one touching its right rule."""
+    _, (xt, yt) = mnist_slice
+    page = np.full((360, 720), 230, np.uint8)
+    for k in range(4):
+        x = 60 + k * (SIDE + 12)
+        cv2.rectangle(page, (x, 40), (x + SIDE, 40 + SIDE), 25, 2)
+    for x in (400, 520):
+        cv2.rectangle(page, (x, 50), (x + 40, 90), 25, 2)
+    held = []
+    for k, (x, touching) in enumerate(((100, False), (300, True))):
+        y = 200
+        cv2.rectangle(page, (x, y), (x + SIDE, y + SIDE), 25, 2)
+        alpha = cv2.resize(xt[k], (44, 44), interpolation=cv2.INTER_CUBIC).astype(np.float32) / 255.0
+        xs = np.nonzero(alpha > 0.3)[1]
+        dx = x + (SIDE - 44) // 2 if not touching else x + SIDE - 1 - xs.max()
+        region = page[y + 6: y + 50, dx: dx + 44].astype(np.float32)
+        page[y + 6: y + 50, dx: dx + 44] = np.minimum(region, region * (1 - alpha) + 30 * alpha).astype(np.uint8)
+        held.append((x, int(yt[k])))
+    return page, held
+
+
+def test_an_empty_printed_box_reads_nothing_and_a_digit_in_a_box_reads(mnist_slice, read):
+    page, held = _boxes_page(mnist_slice)
+    record = read(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    top = [d for d in record["detections"] if d["box"][1] < 150]
+    assert top == [], f"empty boxes read as digits: {top}"
+    below = sorted((d for d in record["detections"] if d["box"][1] >= 150), key=lambda d: d["box"][0])
+    assert [d["digit"] for d in below] == [label for _, label in held], below
+    for d, (x, _) in zip(below, held):
+        # The glyph alone, not its box: inside the box's rules.
+        assert x < d["box"][0] and d["box"][0] + d["box"][2] < x + SIDE, d

@@ -100,6 +100,23 @@ def test_an_ascender_twice_and_more_the_height_of_its_letters_is_of_their_word()
     assert word_glyphs(boxes, read, 0.6) == {0, 1, 2, 3}
 
 
+def test_a_descender_does_not_lift_a_word_off_its_line():
+    # A printed "Colleges" as real17 (a scanned form) is read: C, e, g, e no digit, o a 0, the l's 1s; the g
+    # hangs 3 px below the line the others stand on. Measured from the g's foot no letter stood on the line
+    # and the o, l, l were read as 0, 1, 1; measured from the line, o and e are x-height letters: a word.
+    feet = [681, 681, 681, 681, 680, 684, 680]
+    boxes = [Box(106, 667, 18, 14), Box(126, 670, 15, 11), Box(144, 666, 4, 15), Box(151, 666, 5, 15),
+             Box(159, 670, 12, 10), Box(174, 670, 13, 14), Box(190, 669, 13, 11)]
+    assert [b.y2 for b in boxes] == feet
+    read = _probs((NOT_A_DIGIT, 0.99), (0, 1.0), (1, 1.0), (1, 1.0), (NOT_A_DIGIT, 1.0), (NOT_A_DIGIT, 0.88),
+                  (NOT_A_DIGIT, 0.95))
+    assert word_glyphs(boxes, read, 0.6) == set(range(7))
+    # A ledger's "508R": the 5 written lower than the 0 and the 8, then a letter. A digit hangs below no
+    # line: the 0 stands high above the 5's foot, is no x-height letter, and 508 stays a number.
+    ledger = [Box(315, 557, 36, 55), Box(351, 560, 29, 36), Box(385, 557, 20, 47), Box(416, 547, 29, 56)]
+    assert word_glyphs(ledger, _probs((5, 1.0), (0, 1.0), (8, 1.0), (NOT_A_DIGIT, 0.99)), 0.6) == set()
+
+
 def test_a_solid_blot_holds_a_word_together_and_is_neither_letter_nor_digit():
     # A bold printed "Total": T and o surely no digit, t no digit at 0.6, a a solid blot the segmentation
     # turns away (``Segmentation.blots``), l a 1. Without the a the l stands alone, a word's gap from the t,

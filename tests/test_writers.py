@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -182,3 +183,26 @@ def test_letters_join_not_a_digit_in_their_share_and_are_never_mirrored():
     assert seen == 50  # a quarter of the 200 digits
     with pytest.raises(UsageError, match="--letters"):
         TrainConfig(letters=0.1, negatives=0.0).check()
+
+
+def test_elastic_bends_strokes_by_at_most_its_amplitude_and_only_when_asked():
+    from livedigits.errors import UsageError
+    from livedigits.train.augment import AugmentConfig, augment_batch, elastic
+    from livedigits.train.training import TrainConfig
+
+    digit = np.zeros((28, 28), np.uint8)
+    digit[6:22, 13:15] = 255  # a 1: a straight stem
+    bent = [elastic(digit, np.random.default_rng(s), 3.0, 3.5) for s in range(20)]
+    near = cv2.dilate(digit, np.ones((9, 9), np.uint8))  # 4 px around the stem: amplitude 3 plus interpolation
+    for b in bent:
+        assert b.max() > 0 and not (b[near == 0] > 0).any()
+    # Bent: the stem is no longer the same straight column in most draws.
+    assert sum(not np.array_equal(b > 127, digit > 127) for b in bent) >= 15
+    # Same seed, same bend; off by default, and a batch changes when it is on.
+    assert np.array_equal(elastic(digit, np.random.default_rng(1), 3.0, 3.5), bent[1])
+    assert AugmentConfig().elastic == 0 and TrainConfig().elastic == 0
+    batch = np.repeat(digit[None], 8, 0)
+    plain = augment_batch(batch, np.random.default_rng(5), AugmentConfig())
+    assert not np.array_equal(plain, augment_batch(batch, np.random.default_rng(5), AugmentConfig(elastic=1.0)))
+    with pytest.raises(UsageError, match="--elastic"):
+        TrainConfig(elastic=1.5).check()

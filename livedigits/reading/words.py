@@ -168,15 +168,24 @@ def _split_spaces(run: list[int], boxes: list[Box], config: WordConfig) -> list[
     return parts
 
 
-def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray) -> np.ndarray:
+def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters: np.ndarray | None = None) -> np.ndarray:
     """Which glyphs of one run are x-height letters: short beside the run's tallest glyph read as a digit
     (``digits``), on the run's baseline. Measured by a digit, not by any glyph: a piece read as "not a digit"
-    may be a digit run into a rule or two touching, taller than any letter."""
+    may be a digit run into a rule or two touching, taller than any letter. ``letters``: the glyphs read as
+    "not a digit", which may hang below the line (descenders)."""
     # A hairline (a printed box's side, a table's rule cut short) is no letter to measure the others by.
     shaped = [k for k, b in enumerate(boxes) if b.w >= HAIRLINE * b.h] or list(range(len(boxes)))
     measure = [k for k in shaped if digits[k]] or shaped
     tall = max(boxes[k].h for k in measure)
-    bottom = max(b.y2 for b in boxes)
+    # The baseline is the lowest foot but a descender's: a glyph read as "not a digit" reaching below the run's
+    # median foot by more than ``baseline`` (the g of "Colleges", the p and y of print) hangs below the line,
+    # and measured from its foot no letter stood on it. A digit hangs below no line: the 5 of a ledger's
+    # "508R", written lower than its 0, is the line the 0 stands above.
+    feet = [b.y2 for b in boxes]
+    bottom = max(feet)
+    if letters is not None and letters.any():
+        middle, reach = float(np.median(feet)), config.baseline * tall
+        bottom = max(f for f, hangs in zip(feet, letters) if not (hangs and f - middle > reach))
     return np.array([b.h <= config.x_height * tall and bottom - b.y2 <= config.baseline * tall for b in boxes])
 
 
@@ -211,7 +220,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # glyph must read as a letter.
         if len(run) < 2 or not letter[run].any():
             continue
-        small = _x_height([boxes[k] for k in run], config, ~letter[run])
+        small = _x_height([boxes[k] for k in run], config, ~letter[run], letter[run])
         count = int((letter[run] | small).sum())
         # A word's shape: x-height letters beside taller ones, with letters enough among its glyphs.
         shaped = small.any() and count >= max(config.min_letters, config.letter_share * len(run))
@@ -223,7 +232,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
             # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
             # ledger, its loops read as no digit, stands at one height).
-            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool)).any())
+            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool), letter[run]).any())
         if number >= len(groups) - len(held):
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape

@@ -74,7 +74,8 @@ PHENOMENA: dict[str, str] = {
              "numbers) with numbers written in its cells, 30% of them touching or crossing a rule",
     "boxes": "forms of printed boxes after printed labels: digit fields (combs of 4-8 boxes, one digit per box, "
              "each comb one number) and, in 45% of the fields, a name in block capitals (one capital per box of a "
-             "comb, or spaced along one long box); 25% of the glyphs in a comb touch their box",
+             "comb, or spaced along one long box); 25% of the glyphs in a comb touch their box; 40% of the combs end in "
+             "1-3 empty boxes and 35% of the fields are followed by empty check boxes with printed words",
     "printed": "printed labels and headings beside the handwriting: words and printed digits (Hershey fonts)",
     "words": "handwritten words (a validation handwriting font) beside the numbers",
     "ruled": "ruled paper: lines 1.6-2.4 digit heights apart under the writing, blue or grey, often a red margin",
@@ -129,6 +130,12 @@ PRINTED_WORDS = ("Name", "Total", "Score", "Class", "Date", "Item", "Marks", "Se
 LETTER_FIELDS = 0.45
 #: Names and places a form's letter fields hold, in block capitals: many of their letters are shaped like
 #: digits one at a time (O, I, L, S, Z, B, G, T, A as a 4).
+#: Share of a form's combs that end in empty boxes (1-3 left blank: a phone number shorter than its comb), and
+#: of its fields followed by check boxes ("[ ] Yes [ ] No"), left empty: the scanned forms of issue 19 hold
+#: both, and an empty printed box was read as a 0.
+EMPTY_CELLS = 0.4
+CHECK_BOXES = 0.35
+CHECK_WORDS = ("Yes", "No", "Male", "Female", "Other", "Paid", "Late", "New", "Old")
 CAPITAL_WORDS = ("ANNA", "OSLO", "LIMA", "SILVA", "BOLTON", "ZOE", "IZMIR", "SOFIA", "LAGOS", "TOKYO", "DAVIS",
                  "GOMEZ", "ELISA", "BASEL", "TOLEDO", "LOIS", "OTTO", "ISLA", "BOSTON", "SZABO", "LEIGH", "GABOR")
 # Words without descenders: their ink bottom is their baseline.
@@ -560,6 +567,9 @@ def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> 
     rng = page.rng
     w, ph = page.size
     y = top
+    # The empty boxes are drawn from a stream of their own, seeded by the page's, so that every glyph, label
+    # and box of the form is what it was before they were drawn.
+    blank = np.random.default_rng([int(rng.bit_generator.state["state"]["state"]) % (1 << 63), 0xB1A4C])
     for _ in range(int(rng.integers(2, 5)) + (4 if "dense" in active else 0)):
         side = h * rng.uniform(1.2, 1.6)
         if y + side > ph - margin:
@@ -606,6 +616,25 @@ def _box_form(page: _Page, active: set, h: float, top: float, margin: float) -> 
             bx = x + k * (side + gap)
             cv2.rectangle(page.rules, (int(bx), int(y)), (int(bx + side), int(y + side)), 1.0, thickness, cv2.LINE_AA)
             centres.append((bx + side / 2, y + side / 2))
+        end = x + count * (side + gap)
+        if blank.random() < EMPTY_CELLS:  # the comb goes on, its last boxes left blank
+            for _k in range(int(blank.integers(1, 4))):
+                if end + side > w - margin:
+                    break
+                cv2.rectangle(page.rules, (int(end), int(y)), (int(end + side), int(y + side)), 1.0, thickness, cv2.LINE_AA)
+                end += side + gap
+        if blank.random() < CHECK_BOXES:  # check boxes after the field, each with its printed word
+            small = side * blank.uniform(0.7, 1.0)
+            bx, top_y = end + side * blank.uniform(0.6, 1.2), y + (side - small) / 2
+            for _k in range(int(blank.integers(1, 4))):
+                label = str(blank.choice(CHECK_WORDS))
+                (tw, _), _ = cv2.getTextSize(label, page.font, cap / cv2.getTextSize("T", page.font, 1.0, 1)[0][1], 1)
+                if bx + small + side * 0.3 + tw > w - margin:
+                    break
+                cv2.rectangle(page.rules, (int(bx), int(top_y)), (int(bx + small), int(top_y + small)), 1.0, thickness,
+                              cv2.LINE_AA)
+                bx = _print_text(page.printed, label, bx + small + side * 0.25, y + side * 0.7, cap, page.font,
+                                 max(1, int(round(cap / 9)))) + side * blank.uniform(0.6, 1.2)
         positions = []
         for cx, cy in centres:
             dx, dy = rng.uniform(-0.08, 0.08, 2) * side

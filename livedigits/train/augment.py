@@ -32,6 +32,23 @@ class AugmentConfig:
     upscale: int = 3  # work at 84x84 so thickness changes are gradual
     low_res_digits: float = 0.15  # share of digits also seen as small writing (10-18 px tall)
     low_res_marks: float = 0.4  # small letters and signs are the ones that look most like digits
+    # Share of digits bent by a smooth random displacement field before the rest (Simard et al., 2003:
+    # the shapes of other writers -- a curled top, an opened loop, a longer tail -- that an affine map
+    # cannot make); 0 = off, and then no random number is drawn for it, so older runs replay exactly.
+    elastic: float = 0.0
+    elastic_px: tuple[float, float] = (1.5, 3.5)  # largest displacement at 28x28, drawn uniformly in this range
+    elastic_sigma: float = 3.5  # smoothness of the field at 28x28 (px): lower bends strokes, higher moves parts
+
+
+def elastic(image: np.ndarray, rng: np.random.Generator, amplitude: float, sigma: float) -> np.ndarray:
+    """Bend an image (any dtype OpenCV remaps) by a smooth random field: uniform noise blurred by
+    ``sigma`` px, scaled so that the largest displacement is ``amplitude`` px."""
+    h, w = image.shape
+    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+    norm = amplitude / max(1e-6, float(np.abs(np.concatenate([dx, dy])).max()))
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, xs + dx * norm, ys + dy * norm, cv2.INTER_LINEAR, borderValue=0)
 
 
 def _affine(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, shift: float) -> np.ndarray:
@@ -121,6 +138,9 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConf
     """Augment a batch of 28x28 uint8 digits; float32 ``(N, 28, 28)`` in [0, 1] out."""
     out = np.empty(images.shape, np.float32)
     for i, image in enumerate(images):
+        if cfg.elastic > 0 and rng.random() < cfg.elastic:
+            bent = elastic(image, rng, float(rng.uniform(*cfg.elastic_px)), cfg.elastic_sigma)
+            image = bent if bent.max() > 0 else image
         crop = camera(image, rng, cfg) if rng.random() < cfg.camera_fraction else None
         # A thin pen and a strong threshold can erase a faint digit altogether: an empty crop labelled
         # as a digit would teach nonsense, so that sample keeps the MNIST look instead.

@@ -106,6 +106,9 @@ class TrainConfig:
     # samples per epoch, drawn from a pool rendered once and never mirrored; 0 = off (the marks of
     # ``negatives`` still hold a few letters).
     letters: float = 0.0
+    # Share of the digits (MNIST and the other writers) bent by a smooth random field before the camera
+    # augmentation (``augment.AugmentConfig.elastic``): shapes of writers the pool lacks; 0 = off.
+    elastic: float = 0.0
     usps: str | None = None  # USPS npz for the validation report (default: livedigits.train.writers.default_usps_path())
 
     def check(self) -> None:
@@ -123,6 +126,8 @@ class TrainConfig:
             raise UsageError(f"--letters must be in [0, 1] (a share of the digit samples per epoch), got {self.letters}")
         if self.letters > 0 and self.negatives <= 0:
             raise UsageError("--letters needs the 'not a digit' class: set --negatives above 0")
+        if not 0 <= self.elastic <= 1:
+            raise UsageError(f"--elastic must be in [0, 1] (a share of the digits), got {self.elastic}")
         if not 0 <= self.writers <= 2:
             raise UsageError(f"--writers must be in [0, 2] (a share of the MNIST digits per epoch), got {self.writers}")
 
@@ -151,9 +156,9 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
     else:
         n_extra = 0
 
-    aug_cfg = AugmentConfig()
+    aug_cfg = AugmentConfig(elastic=cfg.elastic)
     if cfg.augment == "light":
-        aug_cfg = AugmentConfig(camera_fraction=0.0)
+        aug_cfg = AugmentConfig(camera_fraction=0.0, elastic=cfg.elastic)
 
     class Batches(keras.utils.PyDataset):
         """Freshly augmented batches each epoch, digits and non-digit marks shuffled together."""

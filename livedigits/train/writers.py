@@ -32,6 +32,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from livedigits.train.augment import elastic
 from livedigits.vision.normalize import normalize_ink
 
 DATA_DIR = Path(__file__).resolve().parent / "writers_data"
@@ -215,15 +216,6 @@ def _font(family: str, size: int):
     return ImageFont.truetype(str(FONT_DIR / f"{family}-latin-400-normal.woff"), size)
 
 
-def _elastic(image: np.ndarray, rng: np.random.Generator, amplitude: float, sigma: float) -> np.ndarray:
-    h, w = image.shape
-    dx = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
-    dy = cv2.GaussianBlur(rng.uniform(-1, 1, (h, w)).astype(np.float32), (0, 0), sigma)
-    norm = amplitude / max(1e-6, float(np.abs(np.concatenate([dx, dy])).max()))
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs + dx * norm, ys + dy * norm, cv2.INTER_LINEAR, borderValue=0)
-
-
 def draw_glyph(char: str, family: str, rng: np.random.Generator, size: int = _RENDER, max_grow: int = 3) -> np.ndarray:
     """One character of a handwriting font as uint8 ink: pen width changed (thickened by up to
     ``max_grow`` px, or thinned), slanted, rotated, elastically bent."""
@@ -244,7 +236,7 @@ def draw_glyph(char: str, family: str, rng: np.random.Generator, size: int = _RE
     matrix[0, 1] += -slant
     matrix[0, 2] += slant * h / 2
     ink = cv2.warpAffine(ink, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-    return _elastic(ink, rng, amplitude=size * rng.uniform(0.02, 0.06), sigma=size * 0.12)
+    return elastic(ink, rng, amplitude=size * rng.uniform(0.02, 0.06), sigma=size * 0.12)
 
 
 def render_font_digit(digit: int, family: str, rng: np.random.Generator) -> np.ndarray:

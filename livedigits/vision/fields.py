@@ -32,6 +32,14 @@ FIELD_MIN_HEIGHT = 0.9
 #: too, smaller than the handwriting); the ring of table around a page is many times taller. As
 #: ``segment.TOO_BIG``: no digit is taller.
 FIELD_MAX_HEIGHT = 4.0
+#: A box smaller than ``FIELD_MIN_HEIGHT`` (a check box, 0.84-1.6 of the writing's height on the generated forms,
+#: beside labels smaller than the writing) is no field, but it is still a box, and its rules are no 0: a hole
+#: down to this many digit heights tall is looked at as a box alone (``Cell.small``) ...
+BOX_MIN_HEIGHT = 0.5
+#: ... when it fills at least this share of its upright bounding rectangle, a cheap test first (a printed
+#: square turned by up to 5 degrees 0.84 or more, the oval loop of a 0, 6, 8 or 9 about 0.79), so that the
+#: loops of a page of digits, as tall as this, cost no hull each.
+BOX_UPRIGHT = 0.84
 #: A box's hole fills at least this share of its rotated bounding rectangle, by its convex hull (a
 #: printed rectangle about 1.0, turned or not; an oval loop 0.79).
 RECTANGLE = 0.9
@@ -76,6 +84,8 @@ class Cell:
     """Something touching the rules takes a bite out of the hole (its area well short of its hull's)."""
     single: bool
     """A box of a comb, for one character."""
+    small: bool = False
+    """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
 def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
@@ -86,23 +96,27 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
-    cells = []
+    least = BOX_MIN_HEIGHT * digit_height
+    cells, small = [], []
     for hole in holes:
         x, y, w, h = cv2.boundingRect(hole)
         # Cheap tests first: most holes are loops of digits, far too small.
-        if not low <= h <= high or w < 0.5 * digit_height:
+        if not least <= h <= high or w < BOX_MIN_HEIGHT * digit_height:
             continue
+        tiny = h < low or w < 0.5 * digit_height
+        if tiny and cv2.contourArea(hole) < BOX_UPRIGHT * w * h:
+            continue  # a loop of a digit, most likely: an oval
         hull = cv2.convexHull(hole)
         (_, _), (rw, rh), _ = cv2.minAreaRect(hull)
         hull_area, area = cv2.contourArea(hull), cv2.contourArea(hole)
         if rw * rh <= 0 or hull_area < RECTANGLE * rw * rh or area < FILLED * hull_area:
             continue
-        cells.append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False))
+        (small if tiny else cells).append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False, tiny))
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     fields, single = _combs([c.box for c in cells])
-    return fields, [replace(c, single=c.box in single) for c in cells]
+    return fields, [replace(c, single=c.box in single) for c in cells] + small
 
 
 def _stacked(a: Rect, b: Rect) -> bool:
@@ -149,12 +163,16 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
     glyph; else the glyph is all the ink inside the box, cut at its rules: a glyph touching its box took the
     box's side with it, a 7 whose bar lay on the rule taken out as a line is two pieces, and a glyph
     touching the rules all round is one piece with them, a frame, and no candidate at all (then the hole
-    bitten into the box tells that a glyph is there)."""
-    out, held = [], {}
+    bitten into the box tells that a glyph is there). Any other box (a box alone, a check box) is never a
+    glyph itself: a piece around its inside is its rules, and only the ink inside it that is no piece of its
+    own is read (a glyph touching the rules); an empty box reads nothing."""
+    out, held, rules = [], {}, {}
     for box, patch in kept:
         x, y, w, h = box
         cell = _cell_at(x + w / 2, y + h / 2, cells)
-        if cell is None:
+        if cell is not None and not cell.single and _encloses(box, cell):
+            rules[id(cell)] = (box, patch)  # the box's own rules: no glyph (read below for what touches them)
+        elif cell is None:
             if not on_rules(box, fields, cells):
                 out.append((box, patch))
         elif cell.single:
@@ -162,10 +180,18 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
         else:
             out.append((box, patch))  # writing in a long box or a table's cell may run across its rules
     for cell in cells:
+        bx, by, bw, bh = cell.box
         if not cell.single:
+            if id(cell) in rules:
+                # A box standing alone is a ring of printed rule: empty, a glyph inside it (a piece of its own,
+                # read above), or one touching its rules (one piece with them). Only the ink inside it that
+                # is no piece of its own is the glyph the rules hold; an empty box is no 0.
+                inner = [item for item in out if _cell_at(item[0][0] + item[0][2] / 2, item[0][1] + item[0][3] / 2, [cell])]
+                cut = _inside(_without(mask[by: by + bh, bx: bx + bw], (bx, by), inner), (bx, by), cell)
+                if cut is not None and cut[0][3] >= max(min_height, GLYPH_IN_BOX * bh):
+                    out.append(cut)
             continue
         pieces = held.get(id(cell), [])
-        bx, by, bw, bh = cell.box
         if len(pieces) == 1 and _within(pieces[0][0], cell):
             out.append(pieces[0])  # the usual case: the glyph stands clear of its box
         elif pieces or cell.bitten:
@@ -174,6 +200,28 @@ def in_boxes(kept: list, fields: list[Rect], cells: list[Cell], mask: np.ndarray
             if cut is not None and cut[0][3] >= max(min_height, 0.0 if pieces else GLYPH_IN_BOX * bh):
                 out.append(cut)
     return out
+
+
+def _without(region: np.ndarray, origin: tuple[int, int], pieces: list) -> np.ndarray:
+    """``region`` of the mask (placed at ``origin``) without the ink of ``pieces`` (``(box, patch)``)."""
+    if not pieces:
+        return region
+    ox, oy = origin
+    out = region.copy()
+    for (px, py, pw, ph), patch in pieces:
+        x0, y0 = max(px, ox), max(py, oy)
+        x1, y1 = min(px + pw, ox + out.shape[1]), min(py + ph, oy + out.shape[0])
+        if x0 < x1 and y0 < y1:
+            out[y0 - oy: y1 - oy, x0 - ox: x1 - ox][patch[y0 - py: y1 - py, x0 - px: x1 - px] > 0] = 0
+    return out
+
+
+def _encloses(piece: Rect, cell: Cell) -> bool:
+    """Whether a piece's box holds a box's inside whole: the piece is that box's rules (and what touches
+    them), not writing in it (a glyph in a box is inside its rules, the rules are around it)."""
+    x, y, w, h = piece
+    bx, by, bw, bh = cell.box
+    return x <= bx and y <= by and x + w >= bx + bw and y + h >= by + bh
 
 
 def _within(piece: Rect, cell: Cell) -> bool:
