@@ -704,3 +704,67 @@ def test_a_reading_at_one_step_of_the_int8_model_keeps_no_wrong_answer_from_wron
         alternatives = {two.box: digit_alternatives(probs, DEFAULT_EXPRESSIONS.alternative_level)}
         found = read_expressions(numbers, signs, alternatives=alternatives)
         assert [(e.text, e.verdict) for e in found] == [("20-19=2", verdict)]
+
+
+# ------------------------------------------------------------------ a 5 whose hat lifted off, end to end
+
+def _arc(cx, cy, rx, ry, start, end, steps=20):
+    import numpy as np
+
+    t = np.deg2rad(np.linspace(start, end, steps))
+    return list(zip(cx + rx * np.cos(t), cy + ry * np.sin(t)))
+
+
+#: Pen strokes of the glyphs of a drawn sum, in digit heights (y down). The 5 is two strokes: its body (a
+#: short stem and the belly, which alone reads as no digit) and its hat, lifted off above the body's top and
+#: starting right of the stem, too far right to join the body by overlap (``_merge_pieces``).
+_STROKES = {
+    "1": [[(0.3, 0.1), (0.45, 0.0), (0.45, 1.0)]],
+    "2": [_arc(0.3, 0.28, 0.28, 0.26, 200, 360) + [(0.58, 0.35), (0.05, 1.0), (0.62, 1.0)]],
+    "0": [_arc(0.3, 0.5, 0.28, 0.5, 0, 360, 40)],
+    "7": [[(0.0, 0.0), (0.6, 0.0), (0.2, 1.0)]],
+    "5": [[(0.14, 0.3), (0.1, 0.48)] + _arc(0.28, 0.7, 0.3, 0.27, 235, 500), [(0.42, 0.1), (1.02, 0.05)]],
+    "+": [[(0.05, 0.5), (0.55, 0.5)], [(0.3, 0.25), (0.3, 0.75)]],
+    "-": [[(0.05, 0.5), (0.55, 0.5)]],
+    "=": [[(0.05, 0.38), (0.55, 0.38)], [(0.05, 0.62), (0.55, 0.62)]],
+}
+
+
+def _drawn_sum(text, height=60, pen=5):
+    import cv2
+    import numpy as np
+
+    image = np.full((200, 120 + 60 * len(text)), 255, np.uint8)
+    x = 40
+    for char in text:
+        for stroke in _STROKES[char]:
+            points = np.int32([(x + px * height, 70 + py * height) for px, py in stroke])
+            cv2.polylines(image, [points], False, 20, pen, cv2.LINE_AA)
+        x += int(0.95 * height)
+    return image
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+
+    return Recognizer(load_classifier(), smooth=False)
+
+
+def test_a_five_whose_hat_lifted_off_reads_five_and_a_minus_still_reads_minus(recognizer):
+    from livedigits.types import Frame
+    from livedigits.vision.segment import segment
+
+    # Each 5's hat is offered joined with its body (the body alone reads as no digit, the two as a sure 5);
+    # without it the sum had no 5 and no expression.
+    image = _drawn_sum("15+5=20")
+    assert len(segment(image, signs=True).hats) == 2
+    read = recognizer.process(Frame(0, 0.0, image))
+    assert [e.line() for e in read.expressions] == ["15+5=20 right"]
+    assert "".join(str(d.digit) for d in sorted(read.detections, key=lambda d: d.box.x)) == "15520"
+    # A minus at mid-height before the 5 is no hat of it: still a minus, and the 5's own hat is still its.
+    image = _drawn_sum("12-5=7")
+    found = segment(image, signs=True)
+    assert len(found.hats) == 1 and list(found.hats.values())[0].x > 40 + 3 * 57
+    assert [e.line() for e in recognizer.process(Frame(0, 0.0, image)).expressions] == ["12-5=7 right"]

@@ -119,3 +119,44 @@ def test_zeros_open_at_the_top_and_bottom_read_1000_joined(recognizer):
                 assert [len(members) for members, _ in found.joins] == [4]  # the arcs, not the 1
                 read.append(_read(recognizer, page))
     assert sum(numbers == ["1000"] for numbers in read) >= 9, read  # 11 of 18 now, none before
+
+
+@pytest.mark.parametrize("pair", ["10", "12"])
+def test_a_1_touching_its_neighbour_reads_as_two_digits(recognizer, mnist_slice, pair):
+    """A 1 whose ink just meets the next digit's (MNIST test 1s, 0s and 2s): the thinnest place between them
+    is beside the 1's stem, near the piece's edge, where the middle 40% of the piece holds none."""
+    _, (xt, yt) = mnist_slice
+    ones, seconds = np.flatnonzero(yt == 1), np.flatnonzero(yt == int(pair[1]))
+    read = []
+    for k in range(20):
+        page = _written_touching([xt[ones[k]], xt[seconds[k]]], 0)
+        assert len(find_candidates(page)) == 1  # one piece of ink
+        read.append(_read(recognizer, page))
+    # 5 of 20 each now; 2 ("10") and 3 ("12") when only the middle of the piece was cut. Most of the rest is a
+    # 1 written into the 0's side, read as one sure 0: no cut parts them (docs/touching.md).
+    assert sum(numbers == [pair] for numbers in read) >= 4, read
+
+
+def _page_of(glyphs: list[np.ndarray], widths: list[int]) -> np.ndarray:
+    """MNIST ``glyphs`` drawn 80 px tall, each ``widths[k]`` px wide, 40 px of paper apart, on one line."""
+    page = np.full((260, 120 + sum(widths) + 40 * len(widths)), 235, np.float32)
+    x = 60
+    for glyph, width in zip(glyphs, widths):
+        ink = cv2.resize(glyph, (width, 80)).astype(np.float32) / 255.0
+        page[90:170, x: x + width] -= 205 * ink
+        x += width + 40
+    return page.astype(np.uint8)
+
+
+@pytest.mark.parametrize("digit", [0, 4])
+def test_a_wide_single_digit_among_others_is_not_cut(recognizer, mnist_slice, digit):
+    """A writer's wide 0 or 4 (drawn 1.25 times as wide as its neighbours) in a line of digits is one digit: the
+    cuts near a piece's edge (a 1 beside its neighbour) keep two parts only where both read at the ceiling."""
+    _, (xt, yt) = mnist_slice
+    others = [int(i) for d in (3, 5, 7, 2, 8) for i in np.flatnonzero(yt == d)[:1]]
+    read = []
+    for i in np.flatnonzero(yt == digit)[:8]:
+        page = _page_of([xt[j] for j in others] + [xt[i]], [80] * len(others) + [100])
+        read.append(_read(recognizer, page))
+    # Each digit stands apart: five numbers, then the wide digit alone, never two digits.
+    assert all(numbers[-1:] == [str(digit)] for numbers in read), read

@@ -140,7 +140,7 @@ def test_the_recognizer_carries_the_view_for_video_only(digits) -> None:
     x_test, y_test = digits
     classifier = load_classifier("lite-int8")
     image = _page([x_test[i] for i in FIRST], _boxes(5), seed=0)
-    recognizer = Recognizer(classifier)
+    recognizer = Recognizer(classifier, carry=False)  # every frame segmented (whole frames carried: test_reuse.py)
     # Stills are read alone, every time.
     for name in ("a.png", "a.png"):
         found, _ = recognizer.segment(Frame(0, 0.0, image, file=name), "folder")

@@ -148,6 +148,7 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (7001, "(5+7)x4=48", "right"),    # a "(" read as a slash: the ")" no bracket opens takes it
     (7029, "97+37=134", "right"),     # the 4 read 0.58 no digit, 0.41 4: a doubt's likeliest digit
     (115, "7x9+9=72", "right"),       # an open x the sign model calls "other" at 0.99: a possible x
+    (7013, "59+30=99", "wrong"),      # a 5 whose hat lifted off: the body no digit, hat and body a sure 5
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

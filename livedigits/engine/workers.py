@@ -128,6 +128,10 @@ class WorkerSettings:
     reading: "ReaderSettings | None" = None
     cuts: ReuseConfig | None = None
     """The recognizer's ``ReuseConfig`` (``segment_frame(..., cuts=...)``), or None: no cut decision carried."""
+    carry: bool = False
+    """Whole frames carried where the page stood still (``Recognizer.carry``, ``segment_frame(..., carry=...)``):
+    a frame found still is not segmented, and goes back with the view memory it would have been segmented
+    with, for the reader to segment it where its anchor's reading is not carried."""
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -136,7 +140,7 @@ class WorkerSettings:
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
                    cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
-                   cuts=getattr(recognizer, "reuse", None))
+                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)))
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,8 @@ class ReaderSettings:
     smooth: bool
     sign_model: str | None
     sign_lite: bool
+    carry: bool = False
+    """Whole frames carried where the page stood still (``Recognizer.carry``)."""
 
     @classmethod
     def of(cls, recognizer) -> "ReaderSettings | None":
@@ -162,7 +168,7 @@ class ReaderSettings:
         return cls(reading_config=recognizer.reading_config, expression_config=recognizer.expression_config,
                    reuse=recognizer.reuse, smooth=bool(recognizer.smooth),
                    sign_model=None if signs is None else str(signs.path),
-                   sign_lite=signs is not None and signs.runtime == "lite")
+                   sign_lite=signs is not None and signs.runtime == "lite", carry=bool(recognizer.carry))
 
     def recognizer(self, settings: WorkerSettings):
         """A worker's own ``Recognizer``: it reads, it never classifies (the engine's process does, for
@@ -172,7 +178,7 @@ class ReaderSettings:
             signs = SignClassifier(self.sign_model, use_lite=self.sign_lite)
         return Recognizer(None, settings.config, self.reading_config, smooth=self.smooth, keep_debug=settings.keep_mask,
                           reuse=self.reuse, sign_classifier=signs, expression_config=self.expression_config,
-                          view_memory=settings.views)
+                          view_memory=settings.views, carry=self.carry)
 
 
 def usable_cores() -> int:
@@ -282,12 +288,14 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts)
+                                  cuts=settings.cuts, carry=settings.carry)
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
-        # The view memory stays here, with the source's next frame; the mask travels only when kept.
-        found = dataclasses.replace(found, view=None, mask=found.mask if settings.keep_mask else None)
+        # The view memory stays here, with the source's next frame (a frame found still takes the memory it
+        # would have been segmented with, ``Recognizer.segment_kept``); the mask travels only when kept.
+        found = dataclasses.replace(found, view=found.view if found.kept is not None else None,
+                                    mask=found.mask if settings.keep_mask else None)
         return ("ok", found, ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process, with this traceback
         return _error(exc)
@@ -330,6 +338,8 @@ def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) 
     reading: ``("ok", (crops the classifier must read, crops reused), ms, cpu)``."""
     try:
         stream = reader._stream(book.label, frame)
+        if found.kept is not None and not stream.carries(found):
+            found, ms = reader.segment_kept(frame, found, ms)  # still, but its anchor's reading not carried
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
         return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
@@ -345,7 +355,7 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
         found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts)
+                                  cuts=settings.cuts, carry=settings.carry)
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms)

@@ -17,8 +17,9 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfi
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
-from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment
-from livedigits.vision.view import ViewMemory
+from livedigits.vision.segment import (DEFAULT_CONFIG, THREE_ASPECT, Segmentation, SegmentConfig, crops_batch, segment,
+                                       to_gray)
+from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_shift
 from livedigits.types import Box, Candidate, Frame, FrameResult
 
 
@@ -28,6 +29,12 @@ SPLIT_CONFIDENCE = 0.9
 #: (the classifier's ceiling: the shipped int8 model's surest is 0.996, where "surer" cannot be told) and the
 #: whole reads as no digit, or is too wide for one.
 CEILING = 0.995
+#: A piece at least ``segment.THREE_ASPECT`` times as wide as tall, read whole as no digit, is likely several
+#: digits whose ink touches ("745" run together): any way to cut it counts, not only at the ceiling, where
+#: every part reads at least this surely. Lower finds more on the stress row touching (seeds 0-39: 66.6% of
+#: the digits at 0.9, 65.4% at 0.95, 64.5% at 0.97, 63.8% at 0.98), but at 0.95 a handwritten G in a real
+#: form's name box read as 07 and a printed @ as 00.
+SEVERAL_CONFIDENCE = 0.97
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -84,17 +91,23 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         whole, best = float(base[k].max()), None
         doubtful = found.doubtful.get(k, ())
         no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
+        # Several digits, no one glyph: too wide for one digit, or wide enough for three and read as no digit.
+        # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
+        # digit), and every way counts, its parts read at least as surely as ``floor``.
+        box = candidates[k].box
+        several = k in found.wide or (no_digit and box.w >= THREE_ASPECT * box.h)
+        floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
         for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
-            if n in doubtful and sure < CEILING:
+            if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie) and (best is None or sure > best):
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
     made = {}
     for k, name in found.cut_ids.items():
@@ -162,15 +175,16 @@ def _sureness(row: np.ndarray, digits: int) -> float:
 def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] | None = None) -> list[Box]:
     """``found.marks`` without the wide pieces that :func:`choose_splits` read cut into digits, or joined
     (``candidates`` holds their parts; or ``cut``, their indices, from :func:`decide_splits`): their ink is
-    digits, not a dash or a word."""
-    if not found.wide:
+    digits, not a dash or a word. So is the lifted hat of a 5 read joined with its body (``found.hats``)."""
+    if not found.wide and not found.hats:
         return found.marks
+    chosen = {id(c) for c in candidates}
     if cut is None:
-        chosen = {id(c) for c in candidates}
         cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
         cut |= {k for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
                 for k in members}
     boxes = {found.candidates[k].box for k in found.wide if k in cut}
+    boxes |= {hat for j, hat in found.hats.items() if any(id(part) in chosen for way in found.joins[j][1] for part in way)}
     return [m for m in found.marks if m not in boxes]
 
 
@@ -182,7 +196,7 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
 
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
-                  cuts: ReuseConfig | None = None) -> tuple[Segmentation, float]:
+                  cuts: ReuseConfig | None = None, carry: bool = False) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
@@ -190,12 +204,38 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
     caller must hand one source's frames over one after the other, in order. Stills are read on their own.
     ``cuts`` (with ``views``): a video frame's wide pieces unchanged since their ways were last decided, by
     this reuse test, are not searched again (``segment(..., cuts=...)``); the recognizer reading the frames
-    must be the one that read the source's earlier frames, in order."""
+    must be the one that read the source's earlier frames, in order.
+    ``carry`` (with ``views``): whole frames may be carried where the page stands still ("Whole frames
+    carried" in :mod:`livedigits.vision.view`). A frame segmented whole is its source's new still anchor
+    (``Segmentation.still``); a frame of the page standing still since that anchor is not segmented here
+    (``Segmentation.kept``): the recognizer reading the frames carries the anchor's reading where two
+    readings of the view agreed, and segments it itself (:meth:`Recognizer.segment_kept`) where not. The
+    decision here rests on the frames alone, never on how far the reading has got."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
-        found = segment(frame.image, config, signs=signs, memory=views.get(source), remember=True,
+        memory = views.get(source)
+        image = frame.image
+        still = None
+        if carry and frame.scale == 1:
+            image = to_gray(np.asarray(frame.image))
+            if max(image.shape[:2]) <= config.max_side:  # a frame segment() shrinks is always read whole
+                still = StillView.of(image)
+        anchor = memory.still if memory is not None else None
+        shift = still_shift(anchor, still) if still is not None else None
+        if shift is not None and anchor.age + 1 < CARRY_EVERY:
+            # The page stood still since the anchor. The frame keeps the memory it would have been segmented
+            # with, for the recognizer to segment it where the anchor's reading is not carried.
+            views[source] = replace(memory, still=anchor.older(),
+                                    cuts=memory.cuts.older() if memory.cuts is not None else None)
+            found = Segmentation([], [], np.zeros(image.shape[:2], np.uint8), view=replace(memory, still=None),
+                                 kept=(anchor.id, *shift))
+            return found, (time.perf_counter() - started) * 1e3
+        found = segment(image, config, signs=signs, memory=memory, remember=True,
                         source_scale=frame.scale, cuts=cuts)
+        if still is not None and found.view is not None:
+            made = StillAnchor.of(still)  # changed, or read whole at last for the anchor's age: a new anchor
+            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0))
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -211,6 +251,9 @@ class Batch:
     results: tuple[FrameResult, ...]
     classified: int
     reused: int
+    carried: int = 0
+    """Frames of a page standing still read as an earlier frame's reading, moved with the view (no crop
+    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`)."""
 
 
 @dataclass(frozen=True)
@@ -259,11 +302,64 @@ class _Stream:
         #: What was decided for the wide pieces of ink of the last frame (``decide_splits``), by the ids its
         #: segmentation gave them: a later frame that finds one unchanged reads it as decided.
         self.cuts: dict[int, CutDecision] = {}
+        #: The reading of the last frame read whole (``Segmentation.still``) with its boxes moved back onto its
+        #: still anchor's view, and the anchor's id: what the next frames of a page standing still carry
+        #: (``Segmentation.kept``), once two frames read whole since the anchor agree (``agreed``).
+        self.kept: tuple[int, FrameResult] | None = None
+        self.agreed = False
 
     def reset_reuse(self) -> None:
         for cache in (self.reuse, self.sign_reuse):
             if cache is not None:
                 cache.reset()
+        self.kept = None
+        self.agreed = False
+
+    def carries(self, found: Segmentation) -> bool:
+        """Whether ``found``, a frame not segmented because the page stood still since its still anchor, is
+        read as the reading kept here for that anchor: two frames of the anchor's view read whole (the last
+        two read here) read the same."""
+        return found.kept is not None and self.agreed and self.kept is not None and self.kept[0] == found.kept[0]
+
+
+#: Two readings of a still page agree when every digit of each has one in the other with the same value and
+#: every side of its box within this many pixels, and the numbers' and expressions' texts are the same.
+AGREE_PX = 3
+
+
+def same_reading(a: FrameResult, b: FrameResult) -> bool:
+    """Whether ``a`` and ``b`` (of the same view) read the same (``AGREE_PX``), whatever their order."""
+    if len(a.detections) != len(b.detections) or sorted(n.text for n in a.numbers) != sorted(n.text for n in b.numbers):
+        return False
+    if sorted(e.text for e in a.expressions or ()) != sorted(e.text for e in b.expressions or ()):
+        return False
+    if not a.detections:
+        return True
+    first = np.array([(d.box.x, d.box.y, d.box.x2, d.box.y2, d.digit) for d in a.detections], np.int64)
+    second = np.array([(d.box.x, d.box.y, d.box.x2, d.box.y2, d.digit) for d in b.detections], np.int64)
+    near = (np.abs(first[:, None, :4] - second[None, :, :4]).max(axis=2) <= AGREE_PX) & \
+        (first[:, None, 4] == second[None, :, 4])
+    return bool(near.any(axis=1).all() and near.any(axis=0).all())
+
+
+def _moved(box: Box, dx: int, dy: int) -> Box:
+    return Box(max(0, box.x + dx), max(0, box.y + dy), box.w, box.h)
+
+
+def carried_result(kept: FrameResult, frame: Frame, dx: int, dy: int, received: float | None, source: str,
+                   timings: dict[str, float]) -> FrameResult:
+    """``kept``, the reading of a frame read whole, for a later ``frame`` of the same still page whose view
+    moved by ``dx, dy`` (source pixels) since: every box moved by as much, the rest as read then."""
+    def digits(found):
+        return tuple(replace(d, box=_moved(d.box, dx, dy)) for d in found)
+
+    numbers = tuple(replace(n, box=_moved(n.box, dx, dy), digits=digits(n.digits)) for n in kept.numbers)
+    expressions = None if kept.expressions is None else \
+        tuple(replace(e, box=_moved(e.box, dx, dy)) for e in kept.expressions)
+    candidates = tuple(replace(c, box=_moved(c.box, dx, dy)) for c in kept.candidates)
+    return replace(kept, frame=frame, detections=digits(kept.detections), numbers=numbers, expressions=expressions,
+                   candidates=candidates, timings=timings, source=source,
+                   latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3)
 
 
 class Recognizer:
@@ -276,6 +372,10 @@ class Recognizer:
     cameras and streams (``Frame.file`` None): see :mod:`livedigits.reading.reuse`. With ``smooth`` on,
     ``view_memory`` lets the segmentation of those frames carry the paper estimate and the ruled lines
     over from the source's earlier frames while the view holds still (:mod:`livedigits.vision.view`).
+    With ``smooth``, ``reuse`` and ``view_memory`` on, ``carry`` lets a frame of those sources where the
+    page stood still since a frame read whole, and two readings of that view agreed, carry that reading,
+    its boxes moved with the view: it is not segmented, classified or read ("Whole frames carried" in
+    :mod:`livedigits.vision.view`; ``Batch.carried`` counts them).
     :meth:`process_batch` reads the newest frames of several sources with one classifier call.
     """
 
@@ -290,6 +390,7 @@ class Recognizer:
         sign_classifier=None,
         expression_config: ExpressionConfig = DEFAULT_EXPRESSIONS,
         view_memory: bool = True,
+        carry: bool = True,
     ):
         self.classifier = classifier
         #: Arithmetic (``ReadingConfig.arithmetic``): the sign classifier, the shipped one unless given.
@@ -308,6 +409,8 @@ class Recognizer:
         self.reuse = reuse
         self._streams: dict[str, _Stream] = {}
         self.view_memory = view_memory
+        #: Whole frames carried where the page stood still (with ``smooth``, ``reuse`` and ``view_memory``).
+        self.carry = bool(carry and smooth and reuse is not None and view_memory)
         #: Per video source, what its last frame's segmentation handed on (``Segmentation.view``). Only
         #: the thread segmenting that source's frames reads and writes its entry.
         self._views: dict[str, ViewMemory | None] = {}
@@ -339,6 +442,9 @@ class Recognizer:
                                     skip=remote)
         started = time.perf_counter()
         streams = [None if far else self._stream(source, frame) for far, source, frame in zip(remote, sources, frames)]
+        for k, (stream, seg) in enumerate(zip(streams, segmented)):
+            if stream is not None and seg[0].kept is not None and not stream.carries(seg[0]):
+                segmented[k] = self.segment_kept(frames[k], *seg)
         found = [done if far else seg[0] for far, done, seg in zip(remote, given, segmented)]
         probabilities, classified, reused = self._classify(streams, frames, found)
         classify_ms = (time.perf_counter() - started) * 1e3
@@ -352,7 +458,8 @@ class Recognizer:
                         in enumerate(zip(remote, items, streams, segmented, probabilities)))
         for result in results:
             self.warn_budget(result)
-        return Batch(results=results, classified=classified, reused=reused)
+        return Batch(results=results, classified=classified, reused=reused,
+                     carried=sum(1 for far, seg in zip(remote, found) if not far and seg.kept is not None))
 
     def reset(self, source: str | None = None) -> None:
         """Forget what was tracked and read, for one source or all."""
@@ -429,7 +536,8 @@ class Recognizer:
         must be planned and :meth:`filled` one after the other, in order)."""
         crops = split_crops(found)
         batch = crops_batch(crops)
-        cache = stream.reuse if frame.file is None else None
+        # A frame carried whole (``found.kept``) reads no crop and leaves the anchors as they were.
+        cache = stream.reuse if frame.file is None and found.kept is None else None
         if cache is None:
             return Plan(batch, None, np.full(len(crops), -1, np.int64), None)
         corners = box_corners(crops)
@@ -468,7 +576,24 @@ class Recognizer:
         engine's pumps, :meth:`process_batch`) segments one source's frames one after the other, in
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
-                             views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse)
+                             views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse,
+                             carry=self.carry)
+
+    def segment_kept(self, frame: Frame, found: Segmentation, spent_ms: float = 0.0) -> tuple[Segmentation, float]:
+        """A frame the segmentation found still since its still anchor (``found.kept``) whose anchor's reading
+        is not carried (not agreed yet, or not held here): segmented now, with the view memory it kept
+        (``found.view``), as it would have been; the view memory it makes is not handed on (the next frames
+        were segmented with the one before it). ``spent_ms``: the time of the comparison."""
+        started = time.perf_counter()
+        anchor, dx, dy = found.kept
+        if found.view is None:  # the memory did not travel: read on its own, never as another frame's reading
+            again = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None,
+                            source_scale=frame.scale)
+        else:
+            again = segment(frame.image, self.segment_config, signs=self.sign_classifier is not None, memory=found.view,
+                            remember=True, source_scale=frame.scale, cuts=self.reuse)
+        again = replace(again, view=None, still=(anchor, dx, dy), deferred=True)
+        return again, spent_ms + (time.perf_counter() - started) * 1e3
 
     def warn_budget(self, result: FrameResult) -> None:
         """Say once, in this process, that a frame held more pieces of ink than its budget (the records say
@@ -482,15 +607,56 @@ class Recognizer:
 
     def _read(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
               probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
+        if found.kept is not None:
+            return self._carried(source, stream, frame, received, found, segment_ms, classify_ms)
+        result = self._read_whole(source, stream, frame, received, found, probabilities, segment_ms, classify_ms)
+        if found.still is None:
+            stream.kept = None
+            return result
+        # Read whole, on the view of a still anchor: the reading, moved back onto the anchor's view, is kept
+        # for the next frames of the page standing still. Once two such readings agree, they are carried;
+        # until then every frame is read whole.
+        anchor, dx, dy = found.still
+        back = carried_result(result, frame, -dx, -dy, received, source, result.timings)
+        stream.agreed = stream.kept is not None and stream.kept[0] == anchor and same_reading(stream.kept[1], back)
+        stream.kept = (anchor, back)
+        return result
+
+    def _carried(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
+                 segment_ms: float, classify_ms: float) -> FrameResult:
+        """A frame of a page that stood still since its still anchor: the anchor's reading, its boxes moved by
+        the view's shift. Every earlier reading the caches keep grows a frame older, as if read, so that each
+        is made afresh at least every ``ReuseConfig.max_age`` frames still."""
+        if not stream.carries(found):
+            raise RuntimeError("a frame carried whole reached a reader that does not hold its anchor's reading")
+        started = time.perf_counter()
+        for cache in (stream.reuse, stream.sign_reuse):
+            if cache is not None:
+                cache.older()
+        _, dx, dy = found.kept
+        timings = {"segment": segment_ms, "classify": classify_ms, "read": 0.0}
+        result = carried_result(stream.kept[1], frame, dx, dy, received, source, timings)
+        timings["read"] = (time.perf_counter() - started) * 1e3
+        return result
+
+    def _read_whole(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
+                    probabilities: np.ndarray, segment_ms: float, classify_ms: float) -> FrameResult:
         started = time.perf_counter()
         cut: set[int] = set()
         if found.candidates:
             candidates, probabilities, cut, made = decide_splits(found, probabilities, stream.cuts)
-            # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
-            stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts}, **made}
+            if found.deferred:
+                # Segmented with a view memory the next frames do not see (``segment_kept``): its anchors and
+                # their decisions stay as they were for them, this frame's added.
+                stream.cuts = {**stream.cuts, **made}
+            else:
+                # The decisions a later frame may carry: this frame's, and those it carried (vision.view.CutAnchors).
+                stream.cuts = {**{name: stream.cuts[name] for name in found.carried.values() if name in stream.cuts},
+                               **made}
         else:
             candidates = []
-            stream.cuts = {}
+            if not found.deferred:
+                stream.cuts = {}
         marks = uncut_marks(found, candidates, cut)
         track_ids = None
         if stream.tracker is not None:
@@ -515,7 +681,7 @@ class Recognizer:
             read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
             # A piece too wide for a digit is also a sign's piece (a long minus, a fraction bar); read cut into
             # digits ("1000" in one stroke of loops), it is those digits, and no sign to end their number.
-            digit_ink = set(found.marks).difference(marks) if found.wide else ()
+            digit_ink = set(found.marks).difference(marks) if found.wide or found.hats else ()
             pieces = [c for c in found.signs if c.box not in digit_ink] if digit_ink else found.signs
             signs, detections, doubts = find_signs(pieces, candidates, probabilities, detections, self.sign_classifier,
                                                    image=frame.image, image_scale=frame.scale, possible=possible,

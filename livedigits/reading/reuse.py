@@ -149,6 +149,10 @@ class ReuseCache:
     def __len__(self) -> int:
         return len(self._ages)
 
+    def older(self) -> None:
+        """Every anchor one frame older (a frame that read no crop: live video carried whole)."""
+        self._ages = self._ages + 1
+
     def match(self, boxes: np.ndarray, crops: np.ndarray) -> np.ndarray:
         """For each of the frame's crops (``boxes`` from :func:`box_corners`, ``crops`` the classifier's
         ``(N, 28, 28, 1)`` input), the index of the anchor whose reading stands for it, or -1 where the

@@ -107,7 +107,7 @@ class VideoFile:
         self._failed = True
         why = getattr(exc, "strerror", None) or str(exc)
         self._abandon()
-        count = self._count_or_remove()
+        count = self._count_or_remove(decode=True)
         if count == 0:
             kept = "the unplayable file was removed"
         else:
@@ -169,17 +169,27 @@ class VideoFile:
             raise OutputError(f"the video {self.path} holds only {self.frames_written} of the {self.frames_given} "
                               f"frames given ({disk_hint(self.path)})")
 
-    def frames_in_file(self) -> int:
-        """Frames the finished file holds, counted by reading its packets back (no decoding)."""
+    def frames_in_file(self, decode: bool = False) -> int:
+        """Frames the finished file holds, counted by reading its packets back (no decoding); with
+        ``decode``, the frames that decode (a file cut by a failed write may end in a packet cut short)."""
         import av
 
         with av.open(str(self.path)) as container:
-            return sum(1 for packet in container.demux(video=0) if packet.size)
+            if not decode:
+                return sum(1 for packet in container.demux(video=0) if packet.size)
+            count = 0
+            try:
+                for _ in container.decode(video=0):
+                    count += 1
+            except (OSError, ValueError):  # the packet cut short, and what follows
+                pass
+            return count
 
-    def _count_or_remove(self) -> int:
-        """The frames the file holds; a file that holds none, or cannot be read back, is removed (0)."""
+    def _count_or_remove(self, decode: bool = False) -> int:
+        """The frames the file holds (``frames_in_file``); a file that holds none, or cannot be read back,
+        is removed (0)."""
         try:
-            count = self.frames_in_file()
+            count = self.frames_in_file(decode)
         except (OSError, ValueError):
             count = 0
         if count == 0:

@@ -899,6 +899,21 @@ class Segmentation:
     loop): each ``(members, ways)``, ``members`` the candidates' indices left to right, ``ways`` the ways to
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
     one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
+    hats: dict[int, Box] = field(default_factory=dict)
+    """Of ``joins``, by index, those of one piece and a flat mark sitting on its top-right (a 5 whose pen lifted
+    before its top bar, ``_lifted_hats``): the mark's box, a mark and a possible sign (a minus) unless the
+    join is read, and then part of the digit (``recognizer.uncut_marks``)."""
+    still: tuple[int, int, int] | None = None
+    """Live video read whole where whole frames may be carried (``recognizer.segment_frame``): ``(anchor id,
+    dx, dy)``, the still anchor whose view this frame shows (``vision.view.StillAnchor``; made on this frame,
+    or an earlier one of the page standing still) and how far (source pixels) the view moved since it."""
+    kept: tuple[int, int, int] | None = None
+    """A frame of live video not segmented because the page stood still since a frame read whole:
+    ``(anchor id, dx, dy)``, that frame's still anchor and how far (source pixels) the view moved since.
+    Nothing else is found: the recognizer carries that frame's reading, moved by ``dx, dy``."""
+    deferred: bool = False
+    """Such a frame segmented after all, by the recognizer, with the view memory it kept
+    (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1048,6 +1063,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     loopless: dict[int, np.ndarray] = {}
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
+    flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
     united = [_union(box_list, members) for members in groups.values()]
     surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
     for members, box, paper_around in zip(groups.values(), united, surrounded):
@@ -1055,6 +1071,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if bw > config.max_aspect * bh:
             if bw >= config.min_height and bh >= 2 and bw <= 0.25 * w:
                 marks.append(box)  # a dash or a minus sign, perhaps between two digits
+                flats.append((box, members))
             if signs and bw <= 0.25 * w:
                 sign_pieces.append((box, members))
             if not (config.min_height <= bh <= config.max_height * h and bw <= MAX_PARTS * bh):
@@ -1109,6 +1126,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     aspects = [bw / bh for k, ((_, _, bw, bh), _) in enumerate(kept) if k not in too_wide]
     if len(aspects) >= 5:
         split_at = max(split_at, 1.5 * float(np.median(aspects)))
+    # The writing's usual height: a piece much shorter (a star, a dot, a small letter) is no pair of digits
+    # whose ink touches, and is not offered the cuts that only a pair's reading at the ceiling keeps.
+    usual = float(np.median([bh for k, ((_, _, _, bh), _) in enumerate(kept) if k not in too_wide])) \
+        if len(aspects) >= 5 else 0.0
     doubtful = {}
     chains = set()
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
@@ -1146,14 +1167,25 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # parts; one that may be a single wide digit (a 5 in a form's box) only in two, at its least inked
         # column (cut more ways, such pieces on the stress rows gave fewer numbers exact, and a real form
         # lost a digit).
+        trusted = 1  # the ways, first in ``ways``, that count read at SPLIT_CONFIDENCE; the others at the ceiling
         if k in too_wide:
-            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES)
+            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES, bridged=True)
         elif box[2] >= THREE_ASPECT * box[3]:
             # Wider than nearly any one digit, though not too wide for one: three digits whose ink touches
             # fit in it, so it is cut as a too-wide piece is, in fewer ways.
             ways = _split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES)
         else:
             ways = _halves(patch, box, config.min_height, split_at)
+            tall = box[3] >= PAIR_HEIGHT * usual
+            if not ways and tall:
+                # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
+                # still two digits perhaps, but read cut only at the ceiling.
+                trusted = 0
+                ways = _halves(patch, box, config.min_height, config.split_aspect)
+            # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
+            edges = () if not tall else _edge_halves(patch, box, config.min_height)
+            if edges:
+                ways = (tuple(ways) if ways else ()) + edges
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
@@ -1161,15 +1193,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             looped = _loop_parts(patch, box, loops_of(k))
             if looped is not None:
                 chains.add(k)
+                if not ways:
+                    trusted = 0
                 ways = (tuple(ways) if ways else ()) + (looped,)
-                if len(ways) == 1:
-                    doubtful[k] = frozenset((0,))
-        if ways and k not in too_wide and len(ways) > 1:
+        if ways and k not in too_wide and len(ways) > trusted:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
             # with the least ink, as such pieces always were), a way counts only read at the classifier's
             # ceiling.
-            doubtful[k] = frozenset(range(1, len(ways)))
+            doubtful[k] = frozenset(range(trusted, len(ways)))
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
@@ -1186,12 +1218,21 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         ways = [((box, patch),)] + list(_split_touching(patch, box, config.min_height, config.split_aspect, THREE_CHOICES) or ())
         joins.append((members, tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                                      for parts in ways)))
+    hats = {}
+    joined_already = {m for members, _ in joins for m in members}
+    for k, hat, box, patch in _lifted_hats(kept, flats, mask, contours, typical, config.min_height,
+                                           config.max_aspect):
+        if k in joined_already:
+            continue
+        hats[len(joins)] = to_source(*hat)
+        joins.append(((k,), ((Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config)),),)))
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried)
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
+                        hats=hats)
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1251,6 +1292,65 @@ def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budg
     return out
 
 
+#: A 5 written in two strokes, its top bar (the hat) lifted off the body (``_lifted_hats``): the hat is a flat
+#: piece at most this share of the body's height tall ...
+HAT_HEIGHT = 0.4
+#: ... whose bottom sits no lower than this share of the body's height below the body's top (a minus sign sits
+#: at mid-height between its operands, an = has its upper bar a third of the way down) ...
+HAT_LOW = 0.25
+#: ... with at most this share of the writing's digit height of paper above the body (the pen lifted, not a
+#: line of writing above) ...
+HAT_GAP = 0.3
+#: ... and a body at least this share of the digit height tall (a digit's body, not a speck under a dash).
+HAT_BODY = 0.5
+
+
+def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typical: float | None,
+                 min_height: int, max_aspect: float) -> list:
+    """Flat pieces (``flats``: ``(box, members)``, marks wider than ``max_aspect``) that may be the top bar of
+    a 5 whose pen lifted before it (the hat, ``HAT_*``), each with the kept piece under it: the hat sits on
+    the body's top, within a small gap, starting within the body's columns (not left of it) and reaching
+    right of its middle, as a 5's bar runs right from the top of its stem. A minus sign sits at mid-height
+    and a fraction's bar runs over the whole of the digit under it, so neither is one. Each
+    ``(k, hat_box, box, patch)``: the body's index in ``kept``, the hat's box, and their joined ink, which
+    the recognizer reads as one candidate (``Segmentation.joins``, ``Segmentation.hats``)."""
+    if not flats or not kept:
+        return []
+    height = typical if typical is not None else float(min_height)
+    out = []
+    taken = set()
+    for hat, members in flats:
+        hx, hy, hw, hh = hat
+        best = None
+        for k, ((x, y, w, h), _) in enumerate(kept):
+            if k in taken or h < max(min_height, HAT_BODY * height) or hh > HAT_HEIGHT * h:
+                continue
+            gap = y - (hy + hh)
+            if gap > HAT_GAP * height or hy + hh > y + HAT_LOW * h or hy < y - h:
+                continue
+            # Top-right: from within the body's columns to right of its middle (a fraction's bar overhangs
+            # the digit under it on the left).
+            if not (x <= hx < x + w and hx + hw > x + 0.5 * w):
+                continue
+            x0, y0 = min(x, hx), min(y, hy)
+            x1, y1 = max(x + w, hx + hw), max(y + h, hy + hh)
+            if x1 - x0 > max_aspect * (y1 - y0):
+                continue
+            if best is None or gap < best[1]:
+                best = (k, gap, (x0, y0, x1 - x0, y1 - y0))
+        if best is None:
+            continue
+        k, _, box = best
+        x0, y0, bw, bh = box
+        joined = _member_patch(mask, contours, members, box)
+        (x, y, w, h), patch = kept[k]
+        window = joined[y - y0: y - y0 + h, x - x0: x - x0 + w]
+        np.maximum(window, patch, out=window)
+        taken.add(k)
+        out.append((k, hat, box, joined))
+    return out
+
+
 #: Two pieces of a line are neighbours in a chain of loops (``_loop_joins``) when the paper between them is at
 #: most this share of the taller one's height (or they overlap): the pen's skip at the top of a fast zero, a
 #: few pixels, not the gap between two digits written apart.
@@ -1303,6 +1403,64 @@ def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
             return None
         parts.append(((x + start + px, y + py, pw, ph), patch[py: py + ph, start + px: start + px + pw]))
     return tuple(parts)
+
+
+def _bridged_loop_parts(patch: np.ndarray, box: tuple):
+    """``patch`` (at ``box``) read as a chain of loops once its small gaps are bridged (``_bridge``): zeros
+    written fast run into each other like the links of a chain and open at the top, so the piece closes few
+    loops of its own, and every cut through it leaves "U"s and "X"s. Bridged, each zero closes again. The
+    piece is cut midway between the loops side by side, and, where ink a digit wide stands before the first
+    loop or after the last (the 3 of "3000"), at the column with the least ink between it and that loop. A
+    part holding a loop is taken from the bridged ink (a whole zero), any other from the piece's own (a 3
+    bridged is a blot). None with fewer than two parts, more than ``MAX_PARTS``, or a part less than half as
+    tall as the piece."""
+    x, y, w, h = box
+    bridged = _bridge(patch, h)
+    loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
+    spans: list[list[int]] = []
+    for lx, _, lw, _ in loops:
+        if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
+            spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
+        else:
+            spans.append([lx, lx + lw])
+    if not spans:
+        return None
+    columns = np.count_nonzero(patch, axis=0)
+    inked = np.flatnonzero(columns)
+    first, last = int(inked[0]), int(inked[-1])
+    # A loop's ring is about a stroke wide either side of its hole: the cuts before and after keep it. The
+    # stroke's width: the ink's mean run along its rows (the flat tops of loops make it a little wide).
+    inked_rows = patch > 0
+    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
+    stroke = max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * h))))
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    lead, trail = spans[0][0] - stroke, spans[-1][1] + stroke
+    if lead - first >= EDGE_DIGIT * h:
+        cuts.insert(0, lead)
+    if last - trail >= EDGE_DIGIT * h:
+        cuts.append(trail)
+    if not cuts or len(cuts) + 1 > MAX_PARTS:
+        return None
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        looped = any(start <= (a + b) / 2 < end for a, b in spans)
+        source = bridged if looped else patch
+        points = cv2.findNonZero(source[:, start:end]) if end > start else None
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + start + px, y + py, pw, ph), source[py: py + ph, start + px: start + px + pw]))
+    return tuple(parts)
+
+
+#: A loop of the bridged ink counts for :func:`_bridged_loop_parts` when at least this share of the piece's
+#: height tall: a zero's (most of it), not the gap a closing leaves between two strokes.
+BRIDGED_LOOP = 0.4
+#: ... and ink at least this share of the piece's height wide before its first loop or after its last is a
+#: digit of its own (a 1 is narrower, but a 1 is often a stroke apart).
+EDGE_DIGIT = 0.3
 
 
 #: A hole counts as a digit's loop for :func:`_loop_parts` when at least this share of the piece's height tall
@@ -1427,7 +1585,7 @@ THREE_CHOICES = 3
 
 
 def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1,
-                    paths: bool = True, even: bool = True):
+                    paths: bool = True, even: bool = True, bridged: bool = False):
     """Digits written so close that their ink touches ("10", "1000") make one wide piece. For a piece at
     least ``aspect`` times as wide as tall, the ways to read it as several digits, each a tuple of parts
     (box, patch) left to right: cut in two, then each part that is itself that wide cut again, up to
@@ -1463,6 +1621,8 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 ways.append(tuple(parts))
     if paths:
         ways.append(_loop_parts(patch, box))
+    if bridged:
+        ways.append(_bridged_loop_parts(patch, box))
     if even:
         ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
@@ -1541,6 +1701,37 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths
         unique.setdefault(tuple(b for b, _ in way), way)
     unique = list(unique.values())
     return tuple(unique) or None
+
+
+#: A piece is offered the cuts a pair reads only at the classifier's ceiling (narrower than the page's usual
+#: aspect, or near its edges: :func:`_edge_halves`) when at least this share of the writing's median height.
+PAIR_HEIGHT = 0.85
+#: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
+#: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
+EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
+
+
+def _edge_halves(patch: np.ndarray, box: tuple, min_height: int) -> tuple:
+    """A 1 touching its neighbour ("10", "12", "41") makes a piece whose thinnest place is beside the 1's stem,
+    a fifth to a third of the way across, where :func:`_halves` does not look: the two parts either side of the
+    path through the least ink (:func:`_cut_paths`) that ends in each of ``EDGE_BANDS``, where both are at least
+    half as tall as the piece. Such a cut also parts a single digit's stem from its bowl (a 4, a 6), so the
+    classifier keeps it only at its ceiling (``Segmentation.doubtful``)."""
+    _, _, w, h = box
+    if w < min_height:
+        return ()
+    inked = patch > 0
+    reach = max(1, int(round(0.1 * w)))
+    ways = []
+    for low, high in EDGE_BANDS:
+        lo, hi = max(1, int(w * low)), min(w - 1, int(w * high) + 1)
+        if hi <= lo:
+            continue
+        found = _cut_paths(inked, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), 1, 0)
+        parts = _parts_at(patch, box, found[0]) if found else None
+        if parts is not None and all(ph >= 0.5 * h for (_, _, _, ph), _ in parts):
+            ways.append(tuple(parts))
+    return tuple(ways)
 
 
 def _parts_at(patch: np.ndarray, box: tuple, cut):

@@ -27,6 +27,10 @@ matches (another page, a hand), not when the paper is only estimated afresh for 
 
 The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
 with the source's next frame (the recognizer keeps one per video source); stills never get one.
+
+Whole frames ride along too (:class:`StillAnchor`, ``ViewMemory.still``; "Whole frames carried" below):
+where the page stood still since a frame read whole, and two readings of that view agreed, the next
+frames are not segmented, classified or read at all: they carry that reading, moved with the view.
 """
 
 from __future__ import annotations
@@ -92,6 +96,10 @@ class ViewMemory:
     cuts: "CutAnchors | None" = None
     """The wide pieces of the last frame whose cut the recognizer decided on (:class:`CutAnchors`), for
     the next frame of the same view; None before any."""
+
+    still: "StillAnchor | None" = None
+    """The last frame read whole, whose reading the next frames carry while the page stands still
+    (:class:`StillAnchor`); None where whole frames are not carried."""
 
     def older(self) -> "ViewMemory":
         return replace(self, age=self.age + 1)
@@ -184,6 +192,10 @@ class CutAnchors:
                               self.boxes, self.crops, self.ages, self.config)
         return [int(a) if a >= 0 and self.kinds[a] == kind else -1 for a, kind in zip(found.tolist(), kinds)]
 
+    def older(self) -> "CutAnchors":
+        """One frame older (a frame carried whole: no piece searched or carried)."""
+        return replace(self, ages=self.ages + 1)
+
     def after(self, carried: list[int], fresh: list[tuple[Candidate, int]]) -> tuple["CutAnchors", list[int]]:
         """The anchors for the next frame: those of ``carried`` (indices of :meth:`match`), one frame older,
         and one new anchor per ``(piece, kind)`` of ``fresh``, searched this frame; and the new ones' ids."""
@@ -196,3 +208,136 @@ class CutAnchors:
                           np.concatenate([self.ages[keep] + 1, np.zeros(len(fresh), np.int64)]),
                           np.concatenate([self.ids[keep], np.asarray(ids, np.int64)]), self.base, self.made + len(fresh),
                           self.config), ids
+
+
+# -- Whole frames carried where the page stood still ----------------------------------------------------
+#
+# A page held still in front of a camera reads the same from one frame to the next: on live video the
+# whole reading of a frame (its digits, numbers and expressions) is carried to the next frames while the
+# view has not changed since it, the *still anchor*: no segmentation, no classifier, no reading, only a
+# comparison of the shrunk frames (about half a millisecond at 640x480) and the anchor's boxes moved by
+# the view's shift. The comparison is always with the anchor, never with the previous frame, so a slow
+# change cannot add up unseen. Every frame is read whole again when:
+#
+# - ``CARRY_EVERY`` frames have gone by since the anchor (half a second at 30 fps);
+# - the view is not the anchor's moved (``MIN_MATCH``) or moved more than ``MAX_SHIFT``: another page, a pan;
+# - once aligned, some window of the frame holds ``CARRY_PIXELS`` pixels or more whose grey lies
+#   ``CARRY_GREY`` beyond the grey range around the same place of the anchor (and the other way round):
+#   ink written or rubbed out, a rewritten digit, a hand or a shadow;
+# - the reading is not yet *agreed*: a frame is carried only once two frames read whole on the anchor's
+#   view (the anchor's own and a later one, their boxes moved back onto the anchor's view) read the same
+#   (``recognizer.same_reading``). A page just come into view, a digit just rewritten, is read whole at
+#   least twice; a digit that comes and goes from one reading to the next keeps the page read whole.
+
+#: The whole reading is carried at most this many frames after the frame it was read on.
+CARRY_EVERY = 15
+#: The frames are compared shrunk by the whole factor that brings their shorter side to about this (2:
+#: 320x240 at 640x480, where a pen stroke is still 1-2 px wide; 3 at 1280x720).
+CARRY_SIDE = 240
+#: ... and aligned on a frame shrunk this much again (phase correlation on 80x60 at 640x480, about 0.1 ms;
+#: at 2, 0.3-0.4 ms, and 4 fewer of the realistic clip's 120 frames carried).
+CARRY_ALIGN_SHRINK = 4
+#: A pixel of the frame, aligned, agrees with the anchor where it lies within the grey range of the
+#: anchor's pixels up to this far (shrunk pixels: 2 is 4 px at 640x480, 6 px at 1280x720): the hand-held wander bends the
+#: view by a few pixels across the frame in half a second, which a shift alone does not take out (at 1,
+#: a third more frames of ``samples/realistic.mp4`` were read whole for it).
+CARRY_REACH = 2
+#: Grey levels (0-255) beyond that range that make a pixel changed. Measured on ``samples/realistic.mp4``
+#: and ``samples/demo.mp4`` (JPEG, noise, the shadow's drift), each frame against an anchor up to 14
+#: frames older: a window holds 2 such pixels at the median and 6 at the 90th percentile (realistic; 0 and
+#: 0 on the demo). An MNIST digit 28-34 px tall pasted onto the paper of a frame of the realistic clip, at
+#: 50-95% of the paper's grey, gives a window of 11 or more (400 pastes); with this test as it stands, none
+#: of 393 such pastes and none of 295 digits rubbed out (their box filled with the paper's grey) was missed.
+CARRY_GREY = 40
+#: Side of the cells (shrunk pixels) whose changed pixels are counted, by windows of 2x2 cells (a digit
+#: 30 px tall at 640x480 falls in one window whatever its place).
+CARRY_CELL = 8
+#: A window with this many changed pixels or more has changed: the frame is read whole.
+CARRY_PIXELS = 7
+
+#: Still anchors are numbered from a random base per process (a restarted worker's never meet a reading
+#: kept under an earlier one's).
+_STILL_IDS = itertools.count()
+_STILL_BASE = int.from_bytes(os.urandom(4), "little") << 24
+_STILL_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * CARRY_REACH + 1, 2 * CARRY_REACH + 1))
+
+
+@dataclass(frozen=True)
+class StillView:
+    """One frame shrunk for the comparison: ``fine`` (uint8, by ``scale``, see ``CARRY_SIDE``) and ``coarse``
+    (float32, by ``CARRY_ALIGN_SHRINK`` more), and the frame's ``shape`` (height, width)."""
+
+    fine: np.ndarray
+    coarse: np.ndarray
+    shape: tuple[int, int]
+    scale: int = 1
+
+    @classmethod
+    def of(cls, gray: np.ndarray) -> "StillView":
+        h, w = gray.shape[:2]
+        k = max(1, min(h, w) // CARRY_SIDE)
+        fh, fw = max(1, h // k), max(1, w // k)
+        fine = cv2.resize(gray[: fh * k, : fw * k], (fw, fh), interpolation=cv2.INTER_AREA) if h >= k and w >= k else gray
+        a = CARRY_ALIGN_SHRINK
+        ch, cw = max(1, fine.shape[0] // a), max(1, fine.shape[1] // a)
+        coarse = cv2.resize(fine[: ch * a, : cw * a], (cw, ch), interpolation=cv2.INTER_AREA) \
+            if fine.shape[0] >= a and fine.shape[1] >= a else fine
+        return cls(fine, np.float32(coarse), (h, w), k)
+
+
+@dataclass(frozen=True)
+class StillAnchor:
+    """The frame whose whole reading later frames of a still view carry (see "Whole frames carried" above):
+    its :class:`StillView`, the grey range around each of its shrunk pixels, its ``id`` (the recognizer
+    keeps the reading under it: ``Segmentation.still``, ``Segmentation.kept``) and ``age`` (frames since)."""
+
+    view: StillView
+    low: np.ndarray
+    high: np.ndarray
+    id: int
+    age: int = 0
+
+    @classmethod
+    def of(cls, view: StillView) -> "StillAnchor":
+        return cls(view, cv2.erode(view.fine, _STILL_KERNEL), cv2.dilate(view.fine, _STILL_KERNEL),
+                   _STILL_BASE + next(_STILL_IDS), 0)
+
+    def older(self) -> "StillAnchor":
+        return replace(self, age=self.age + 1)
+
+
+def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] | None:
+    """How far (``dx, dy``, frame pixels) the view moved since ``anchor`` where nothing else changed, so
+    that the anchor's reading, moved by as much, stands for this frame; None where it does not (whatever
+    the anchor's age: the caller checks it)."""
+    if anchor is None or anchor.view.shape != view.shape or anchor.view.fine.shape != view.fine.shape \
+            or min(view.coarse.shape) < 2 * CARRY_CELL:
+        return None
+    coarse = view.coarse
+    (sx, sy), match = cv2.phaseCorrelate(anchor.view.coarse, coarse, _window(coarse.shape[1], coarse.shape[0]))
+    scale = view.scale * CARRY_ALIGN_SHRINK
+    if not match >= MIN_MATCH or max(abs(sx), abs(sy)) * scale > MAX_SHIFT * min(view.shape):
+        return None
+    fine = view.fine
+    sx, sy = sx * CARRY_ALIGN_SHRINK, sy * CARRY_ALIGN_SHRINK  # in fine pixels
+    back = cv2.warpAffine(fine, np.float32([[1, 0, -sx], [0, 1, -sy]]), (fine.shape[1], fine.shape[0]),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    # Both ways: ink come (darker than all the anchor held around it) and ink gone (the anchor darker
+    # than all this frame holds around it).
+    changed = cv2.max(cv2.max(cv2.subtract(anchor.low, back), cv2.subtract(back, anchor.high)),
+                      cv2.max(cv2.subtract(cv2.erode(back, _STILL_KERNEL), anchor.view.fine),
+                              cv2.subtract(anchor.view.fine, cv2.dilate(back, _STILL_KERNEL))))
+    edge = int(np.ceil(max(abs(sx), abs(sy)))) + CARRY_REACH + 1  # what came into view is left out
+    changed = changed[edge: fine.shape[0] - edge, edge: fine.shape[1] - edge]
+    rows, cols = changed.shape[0] // CARRY_CELL, changed.shape[1] // CARRY_CELL
+    if rows < 2 or cols < 2:
+        return None
+    over = cv2.compare(changed[: rows * CARRY_CELL, : cols * CARRY_CELL], CARRY_GREY, cv2.CMP_GT)  # 0 or 255
+    # Changed pixels per cell (a block mean of 0 and 255 at an integer factor: 255 k / 64 rounded, one value
+    # per count k), then per window of 2x2 cells.
+    cells = np.rint(cv2.resize(over, (cols, rows), interpolation=cv2.INTER_AREA).astype(np.float32)
+                    * (CARRY_CELL * CARRY_CELL / 255.0)).astype(np.int32)
+    windows = cells[:-1, :-1] + cells[1:, :-1] + cells[:-1, 1:] + cells[1:, 1:]
+    if int(windows.max()) >= CARRY_PIXELS:
+        return None
+    return int(round(sx * view.scale)), int(round(sy * view.scale))
