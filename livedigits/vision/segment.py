@@ -1720,14 +1720,14 @@ def _edge_halves(patch: np.ndarray, box: tuple, min_height: int) -> tuple:
     _, _, w, h = box
     if w < min_height:
         return ()
-    inked = patch > 0
     reach = max(1, int(round(0.1 * w)))
-    ways = []
+    bands = []
     for low, high in EDGE_BANDS:
         lo, hi = max(1, int(w * low)), min(w - 1, int(w * high) + 1)
-        if hi <= lo:
-            continue
-        found = _cut_paths(inked, max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), 1, 0)
+        if hi > lo:
+            bands.append((max(1, lo - reach), min(w - 1, hi + reach), (lo, hi), 1, 0))
+    ways = []
+    for found in (_cut_paths_in(patch > 0, bands) if bands else ()):
         parts = _parts_at(patch, box, found[0]) if found else None
         if parts is not None and all(ph >= 0.5 * h for (_, _, _, ph), _ in parts):
             ways.append(tuple(parts))
@@ -1773,14 +1773,31 @@ def _cut_paths(inked: np.ndarray, lo: int, hi: int, ends: tuple[int, int], choic
     cheapest first (ties: the nearest the middle).
     A straight column is one such path: a path never crosses more ink than the best column does, and where
     two digits overlap or two loops touch at a slant it goes round them instead of through one of them."""
+    return _cut_paths_in(inked, [(lo, hi, ends, choices, apart)])[0]
+
+
+def _cut_paths_in(inked: np.ndarray, bands: list[tuple]) -> list[list[np.ndarray]]:
+    """:func:`_cut_paths` for each ``(lo, hi, ends, choices, apart)`` of ``bands`` of one piece, worked out in
+    one pass: the bands' columns side by side, each walled off from the next by a column no path can enter,
+    so each band's paths are exactly those it would have alone (the row-by-row pass costs per row, not per
+    column, and a piece's bands are a few dozen columns)."""
     h, w = inked.shape
-    rows = h
-    ink = inked[:, lo:hi].astype(np.float32)
-    if h > CUT_ROWS:  # shrunk: the share of ink in each shrunk cell, so a path through it costs as much
-        rows = CUT_ROWS
-        ink = cv2.resize(ink, (hi - lo, rows), interpolation=cv2.INTER_AREA) * (h / rows)
-    n = hi - lo
-    total = np.empty((rows, n), np.float32)  # the least ink on a path from the top to each pixel
+    rows = min(h, CUT_ROWS)
+    wall = np.full((rows, 1), np.inf, np.float32)
+    pieces, starts = [], []
+    at = 0
+    for lo, hi, _, _, _ in bands:
+        ink = inked[:, lo:hi].astype(np.float32)
+        if h > CUT_ROWS:  # shrunk: the share of ink in each shrunk cell, so a path through it costs as much
+            ink = cv2.resize(ink, (hi - lo, rows), interpolation=cv2.INTER_AREA) * (h / rows)
+        if pieces:
+            pieces.append(wall)
+            at += 1
+        starts.append(at)
+        pieces.append(ink)
+        at += hi - lo
+    ink = np.concatenate(pieces, axis=1) if len(pieces) > 1 else pieces[0]
+    total = np.empty(ink.shape, np.float32)  # the least ink on a path from the top to each pixel
     total[0] = ink[0]
     for r in range(1, rows):
         above, row = total[r - 1], total[r]
@@ -1788,33 +1805,38 @@ def _cut_paths(inked: np.ndarray, lo: int, hi: int, ends: tuple[int, int], choic
         np.minimum(row[1:], above[:-1] + CUT_STEP, out=row[1:])
         np.minimum(row[:-1], above[1:] + CUT_STEP, out=row[:-1])
         row += ink[r]
-    first, last = ends[0] - lo, ends[1] - lo
-    middle = (w - 1) / 2.0 - lo
-    order = first + np.lexsort((np.abs(np.arange(first, last) - middle), np.round(total[-1, first:last], 3)))
-    chosen: list[int] = []
-    for end in order.tolist():
-        if all(abs(end - e) >= apart for e in chosen):
-            chosen.append(end)
-            if len(chosen) >= choices:
-                break
-    sums = total.tolist()
-    paths = []
-    for end in chosen:
-        path, c = [end] * rows, end
-        for r in range(rows - 1, 0, -1):  # back up the way it came, the cheapest step each row
-            above = sums[r - 1]
-            best, come = above[c], c
-            if c > 0 and above[c - 1] + CUT_STEP < best:
-                best, come = above[c - 1] + CUT_STEP, c - 1
-            if c < n - 1 and above[c + 1] + CUT_STEP < best:
-                come = c + 1
-            c = come
-            path[r - 1] = c
-        path = np.asarray(path, np.int64) + lo
-        if rows != h:  # back to the piece's rows
-            path = path[np.minimum((np.arange(h) * rows) // h, rows - 1)]
-        paths.append(path)
-    return paths
+    found = []
+    for (lo, hi, ends, choices, apart), start in zip(bands, starts):
+        n = hi - lo
+        band = total[:, start: start + n]
+        first, last = ends[0] - lo, ends[1] - lo
+        middle = (w - 1) / 2.0 - lo
+        order = first + np.lexsort((np.abs(np.arange(first, last) - middle), np.round(band[-1, first:last], 3)))
+        chosen: list[int] = []
+        for end in order.tolist():
+            if all(abs(end - e) >= apart for e in chosen):
+                chosen.append(end)
+                if len(chosen) >= choices:
+                    break
+        sums = band.tolist()
+        paths = []
+        for end in chosen:
+            path, c = [end] * rows, end
+            for r in range(rows - 1, 0, -1):  # back up the way it came, the cheapest step each row
+                above = sums[r - 1]
+                best, come = above[c], c
+                if c > 0 and above[c - 1] + CUT_STEP < best:
+                    best, come = above[c - 1] + CUT_STEP, c - 1
+                if c < n - 1 and above[c + 1] + CUT_STEP < best:
+                    come = c + 1
+                c = come
+                path[r - 1] = c
+            path = np.asarray(path, np.int64) + lo
+            if rows != h:  # back to the piece's rows
+                path = path[np.minimum((np.arange(h) * rows) // h, rows - 1)]
+            paths.append(path)
+        found.append(paths)
+    return found
 
 
 def _path_options(patch: np.ndarray, box: tuple, count: int) -> list:
