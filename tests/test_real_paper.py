@@ -99,11 +99,8 @@ def _ink_mask(image):
 
 #: Known misreadings, each failing today and checked to (strict xfail: a fix turns the test red until
 #: this entry goes): the scene's brackets are shallow arcs, and the model reads both as 1 ("(4x2)" comes
-#: out as 14 and 71). The signs in the same scene are tested below. The squared-paper scene's 9 has a
-#: loop open by about 9 px that only the grid line closed: with the line taken out, the model reads an
-#: 8 (docs/accuracy.md: 10 of 20 seeds of this scene read exactly, 12 before the new line removal).
-KNOWN_MISREADINGS = {"operators": "brackets drawn as shallow arcs are read as 1",
-                     "grid_paper": "the 9's open loop was closed only by the grid line now taken out: read as 8"}
+#: out as 14 and 71). The signs in the same scene are tested below.
+KNOWN_MISREADINGS = {"operators": "brackets drawn as shallow arcs are read as 1"}
 EXACT_SCENES = [pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_MISREADINGS[name], strict=True))
                 if name in KNOWN_MISREADINGS else name for name in SCENES if name != "dense_sheet"]
 
