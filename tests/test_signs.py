@@ -111,15 +111,22 @@ def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_di
     assert possible == []
 
 
-def test_a_small_x_the_classifier_half_takes_for_a_mark_is_a_possible_sign():
-    half_x = _Says(**{"x": 0.37, "other": 0.6, "digit": 0.03})
-    piece = Candidate(Box(200, 108, 16, 22), _crop())
+def _between_a_6_and_a_3(piece, says):
+    """``find_signs`` on ``piece`` between two sure digits (a 6 and a 3) with the sign model ``says``: the
+    signs found, the possible ones, and the digits' candidates, probabilities and detections."""
     digits = _digits_around(piece.box)
     candidates = [Candidate(d.box, _crop()) for d in digits]
     probabilities = np.zeros((2, 11), np.float32)
     probabilities[0, 6] = probabilities[1, 3] = 0.99
     possible = []
-    signs, _, _ = find_signs([piece], candidates, probabilities, digits, half_x, possible=possible)
+    signs, _, _ = find_signs([piece], candidates, probabilities, digits, says, possible=possible)
+    return signs, possible, (candidates, probabilities, digits)
+
+
+def test_a_small_x_the_classifier_half_takes_for_a_mark_is_a_possible_sign():
+    half_x = _Says(**{"x": 0.37, "other": 0.6, "digit": 0.03})
+    piece = Candidate(Box(200, 108, 16, 22), _crop())
+    signs, possible = _between_a_6_and_a_3(piece, half_x)[:2]
     assert signs == []
     assert [(s.char, s.box) for s in possible] == [("x", piece.box)]
     assert dict(zip(possible[0].alternatives, possible[0].odds))["?"] == pytest.approx(0.63)
@@ -260,12 +267,7 @@ def test_a_small_square_mark_the_classifier_knows_nothing_of_is_a_possible_plus_
     # A held-out hand's open x, read "other" at 0.98 and x at 0.012: a possible x at weak_sign.
     mark = _Says(**{"other": 0.98, "x": 0.012, "+": 0.002, "digit": 0.006})
     piece = Candidate(Box(200, 108, 20, 22), _crop())
-    digits = _digits_around(piece.box)
-    candidates = [Candidate(d.box, _crop()) for d in digits]
-    probabilities = np.zeros((2, 11), np.float32)
-    probabilities[0, 6] = probabilities[1, 3] = 0.99
-    possible = []
-    signs, _, _ = find_signs([piece], candidates, probabilities, digits, mark, possible=possible)
+    signs, possible, (candidates, probabilities, digits) = _between_a_6_and_a_3(piece, mark)
     assert signs == []
     assert [(s.char, s.box, s.confidence) for s in possible] == [("x", piece.box, DEFAULT_SIGNS.weak_sign)]
     # A speck, or a mark far from square (a tick), is no possible sign.

@@ -1382,27 +1382,43 @@ def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
     the ink between two loops, the parts each cropped to its ink; None with fewer than two loops side by
     side, or when a part is less than half as tall as the piece. ``loops``: ``_loops(patch)`` where the caller
     has it already."""
-    x, y, w, h = box
+    h = box[3]
     loops = sorted((b for b in (_loops(patch) if loops is None else loops) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
+    spans = _loop_spans(loops)
+    if len(spans) < 2 or len(spans) > MAX_PARTS:
+        return None
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    return _parts_between(box, cuts, lambda start, end: patch)
+
+
+def _parts_between(box: tuple, cuts: list[int], source) -> tuple | None:
+    """The parts of a piece at ``box`` between its columns ``cuts`` (the cut columns belong to neither), each
+    cropped to its ink in ``source(start, end)``, the patch its columns ``start .. end - 1`` are taken from:
+    ``((box, patch), ...)``, or None where a part has no ink or is less than half as tall as the piece."""
+    x, y, w, h = box
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        ink = source(start, end)
+        points = cv2.findNonZero(ink[:, start:end]) if end > start else None
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + start + px, y + py, pw, ph), ink[py: py + ph, start + px: start + px + pw]))
+    return tuple(parts)
+
+
+def _loop_spans(loops: list) -> list[list[int]]:
+    """The column spans ``[start, end)`` of ``loops`` (boxes sorted by x) side by side: a loop that starts
+    under the last span (by more than half the narrower's width) is the same digit's and widens it."""
     spans: list[list[int]] = []
     for lx, _, lw, _ in loops:
         if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
             spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
         else:
             spans.append([lx, lx + lw])
-    if len(spans) < 2 or len(spans) > MAX_PARTS:
-        return None
-    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
-    parts = []
-    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
-        points = cv2.findNonZero(patch[:, start:end]) if end > start else None
-        if points is None:
-            return None
-        px, py, pw, ph = cv2.boundingRect(points)
-        if ph < 0.5 * h:
-            return None
-        parts.append(((x + start + px, y + py, pw, ph), patch[py: py + ph, start + px: start + px + pw]))
-    return tuple(parts)
+    return spans
 
 
 def _bridged_loop_parts(patch: np.ndarray, box: tuple):
@@ -1414,15 +1430,10 @@ def _bridged_loop_parts(patch: np.ndarray, box: tuple):
     part holding a loop is taken from the bridged ink (a whole zero), any other from the piece's own (a 3
     bridged is a blot). None with fewer than two parts, more than ``MAX_PARTS``, or a part less than half as
     tall as the piece."""
-    x, y, w, h = box
+    h = box[3]
     bridged = _bridge(patch, h)
     loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
-    spans: list[list[int]] = []
-    for lx, _, lw, _ in loops:
-        if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
-            spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
-        else:
-            spans.append([lx, lx + lw])
+    spans = _loop_spans(loops)
     if not spans:
         return None
     columns = np.count_nonzero(patch, axis=0)
@@ -1441,18 +1452,8 @@ def _bridged_loop_parts(patch: np.ndarray, box: tuple):
         cuts.append(trail)
     if not cuts or len(cuts) + 1 > MAX_PARTS:
         return None
-    parts = []
-    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
-        looped = any(start <= (a + b) / 2 < end for a, b in spans)
-        source = bridged if looped else patch
-        points = cv2.findNonZero(source[:, start:end]) if end > start else None
-        if points is None:
-            return None
-        px, py, pw, ph = cv2.boundingRect(points)
-        if ph < 0.5 * h:
-            return None
-        parts.append(((x + start + px, y + py, pw, ph), source[py: py + ph, start + px: start + px + pw]))
-    return tuple(parts)
+    return _parts_between(box, cuts,
+                          lambda start, end: bridged if any(start <= (a + b) / 2 < end for a, b in spans) else patch)
 
 
 #: A loop of the bridged ink counts for :func:`_bridged_loop_parts` when at least this share of the piece's
