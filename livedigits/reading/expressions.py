@@ -125,6 +125,12 @@ class ExpressionConfig:
     """A sign read as + whose x the sign classifier gave at least this is an x in the sums (at
     ``sign_min_confidence``, the + its alternative). Held-out hands' x read as +: on the tuning worksheets
     10 of the 33 gave the x at least 0.3, 2 of the 1963 true + read as + did (0.25: 13 and 4)."""
+    touching_width: float = 0.9
+    """A digit at least this many digit heights wide may be two digits touching, read as one (a font's ``12``
+    written close, read as one sure 2): a ``wrong`` that reading it as any two digits would make right is
+    ``unsure`` (``_touching_pair``). Single digits on the generated worksheets stand 0.66 digit heights wide
+    (median), 0.98 at the 90th percentile: on seeds 0-199, 7000-7059 and 8000-8059 this doubts 8 of about
+    1,000 wrong answers."""
     pair_level: float = 0.01
     """An answer that reading two symbols as alternatives each given at least this would make right is
     ``unsure``, not ``wrong``: a held-out writer's sum with two digits misread (``8x8=64`` read ``8x1=65``,
@@ -490,8 +496,17 @@ def _chance(alt) -> tuple[str, float]:
     return (alt, 0.0) if isinstance(alt, str) else (str(alt[0]), float(alt[1]))
 
 
+#: A + and an x are one sign turned by an eighth: a hand's x written upright is read as +, surely (a held-out
+#: font's x read as + at 0.96, its x given under 0.005), and a + leaning as x. Each is always the other's
+#: alternative (probability 0: checked before a ``wrong``, never chosen by ``_decode``).
+TURNED = {"+": "x", "x": "+"}
+
+
 def _sign_item(sign: Sign, height: float, config: ExpressionConfig = DEFAULT_EXPRESSIONS) -> _Item:
     alts = [(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)]
+    turned = TURNED.get(sign.char)
+    if turned is not None and not any(alt == turned for _, alt, _ in alts):
+        alts.append((0, turned, 0.0))
     char, confidence = sign.char, sign.confidence
     # A + whose x was given a fair chance is an x in the sums, the + its alternative (see x_for_plus).
     times = next((p for _, alt, p in alts if alt == "x"), 0.0) if char == "+" else 0.0
@@ -1085,6 +1100,30 @@ def _right_if_misread(chunk: list[_Item], text: str, pair_level: float = DEFAULT
     return False
 
 
+def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
+    """Would reading a digit at least ``touching_width`` digit heights wide as two digits, one of them the
+    digit read, make the equation right? Two digits written touching are one piece of ink; the digit model
+    reads it as one of them, often surely (``5x12=60`` read ``5x2=60``), and only the width shows it."""
+    heights = [it.box.h for it in chunk if it.operand and not it.parts]
+    if not heights:
+        return False
+    wide = config.touching_width * float(statistics.median(heights))
+    at = 0
+    for it in chunk:
+        if it.operand and not it.parts and len(it.pieces) == len(it.text) and it.text.isdigit():
+            for j, piece in enumerate(it.pieces):
+                if piece.w < wide:
+                    continue
+                k = at + j
+                for pair in range(10 if j == 0 else 0, 100):
+                    # The digit model reads two touching digits as one of them (a 12 as its 2).
+                    two = f"{pair:02d}"
+                    if text[k] in two and check(text[:k] + two + text[k + 1:])[2] == "right":
+                        return True
+        at += len(it.text)
+    return False
+
+
 #: The one sure misread the classifier gives no chance at all to the true digit, on the generated
 #: worksheets' tuning seeds (0-199, 3000-3199): a 7 with a flat base read as 2, and a 2 as 7 (four more
 #: right answers marked wrong there without it). Every other misread is doubted through the classifiers' own
@@ -1145,11 +1184,14 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
     others = []  # the alternatives of the symbols read surely: one of them may be misread too
     at = 0
     for it in chunk:
+        # The turned sign given no chance (``TURNED``) is checked alone (``_right_if_misread``), not combined
+        # with other readings: on the tuning worksheets that combining left 2 wrong answers unjudged.
+        given = [(pos, alt, p) for pos, alt, p in it.alts if not (p == 0.0 and alt == TURNED.get(it.text))]
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
-            others += [(at + pos, alt) for pos, alt, _ in it.alts if alt != "?"]
+            others += [(at + pos, alt) for pos, alt, _ in given if alt != "?"]
         else:
             readings: dict = {}
-            for pos, alt, p in it.alts:
+            for pos, alt, p in given:
                 if alt != "?" or not it.operand or p >= config.no_digit_level:
                     readings.setdefault(at + pos, []).append(alt)
             if not readings or (it.operand and any("?" in alts for alts in readings.values())):
@@ -1229,7 +1271,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
-                               or confused_reading(text) is not None):
+                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.
