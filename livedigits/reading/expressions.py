@@ -952,6 +952,39 @@ def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
     return pairs
 
 
+#: The digit model's sure misreads (read at 0.98 or more, the true digit given next to nothing) of some
+#: writers, ``(read, meant)``: on the tuning worksheets (seeds 0-199, 7000-7059, 8000-8059; 11,700 digits
+#: read that surely) 5 for 4 (8 times, 0.55% of the sure 5s), 2 for 7 (4), 2 for 8, 7 for 9 and 3 for 9 (2
+#: each). One of these that would make ``SYSTEMATIC_SURE`` of a frame's sums that are not right right, at
+#: one or several of its places in each, is taken for the writer's misread too (a writer whose 4 reads 5
+#: writes ``55-14=41`` read ``55-15=51``).
+SURE_MISREADS = frozenset({("5", "4"), ("2", "7"), ("2", "8"), ("7", "9"), ("3", "9")})
+SYSTEMATIC_SURE = 2
+
+
+def _sure_misread_fixes(text: str) -> set[tuple[str, str]]:
+    """The ``SURE_MISREADS`` that, made at one or several of the places of their digit in ``text``
+    (``sum=answer``), make it right."""
+    if "=" not in text or text.endswith("="):
+        return set()
+    out = set()
+    for read, meant in SURE_MISREADS:
+        places = [k for k, ch in enumerate(text) if ch == read]
+        found = False
+        for n in range(1, len(places) + 1):
+            for chosen in itertools.combinations(places, n):
+                chars = list(text)
+                for k in chosen:
+                    chars[k] = meant
+                if check("".join(chars))[2] == "right":
+                    found = True
+                    break
+            if found:
+                out.add((read, meant))
+                break
+    return out
+
+
 def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way:
     when one substitution of a digit (a 5 meant as 4) would make ``SYSTEMATIC`` or more of a frame's sums
@@ -960,6 +993,10 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     chance are rare (see docs/arithmetic.md for what it costs on the generated worksheets)."""
     wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
     unsure = [k for k, e in enumerate(expressions) if e.verdict == "unsure"]
+    if not wrong or len(wrong) + len(unsure) < SYSTEMATIC_SURE:
+        return expressions
+    expressions = _sure_misreads(expressions, wrong, unsure)
+    wrong = [k for k in wrong if expressions[k].verdict == "wrong"]
     if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
         return expressions
     fixes = {k: _fixes(expressions[k].text) for k in wrong}
@@ -979,6 +1016,27 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     out = list(expressions)
     for k, pairs in wrong:
         if out[k].verdict == "wrong" and pairs & systematic:
+            out[k] = replace(out[k], verdict="unsure")
+    return out
+
+
+def _sure_misreads(expressions: list[Expression], wrong: list[int], unsure: list[int]) -> list[Expression]:
+    """Every wrong sum that a ``SURE_MISREADS`` substitution would make right is ``unsure`` when the same
+    substitution would make ``SYSTEMATIC_SURE`` or more of the frame's sums not right (wrong or unsure)
+    right."""
+    fixes = {k: _sure_misread_fixes(expressions[k].text) for k in wrong}
+    if not any(fixes.values()):
+        return expressions
+    for k in unsure:
+        fixes[k] = _sure_misread_fixes(expressions[k].text)
+    counts: dict = {}
+    for pairs in fixes.values():
+        for pair in pairs:
+            counts[pair] = counts.get(pair, 0) + 1
+    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC_SURE}
+    out = list(expressions)
+    for k in wrong:
+        if fixes[k] & systematic:
             out[k] = replace(out[k], verdict="unsure")
     return out
 
@@ -1189,6 +1247,9 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         given = [(pos, alt, p) for pos, alt, p in it.alts if not (p == 0.0 and alt == TURNED.get(it.text))]
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
             others += [(at + pos, alt) for pos, alt, _ in given if alt != "?"]
+            if it.operand and not it.parts:
+                # A digit read surely may still be one of the model's sure misreads (a 4 read as a sure 5).
+                others += [(at + pos, meant) for pos, ch in enumerate(it.text) for read, meant in SURE_MISREADS if ch == read]
         else:
             readings: dict = {}
             for pos, alt, p in given:
