@@ -319,8 +319,15 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     rows = [_row(100, "8", "/", "5", "2"), _row(200, "6", "x", "9", "55"), _row(300, "9", "x", "6", "55")]
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
-    # Two of them alone: not enough to tell a writer's misread from two wrong answers.
-    assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["wrong", "wrong"]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    # 5 for 4 is one of the digit model's sure misreads (SURE_MISREADS): two sums showing it are enough.
+    assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["unsure", "unsure"]
+    # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68 and 18-5=8 are all right
+    # with a 3 for the 8. Two of them alone are not enough to tell a misread from two wrong answers; three are.
+    rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8")]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers[:6], signs[:4])] == ["wrong", "wrong"]
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
     # Wrong answers each off in its own way stay wrong.
     rows = [_row(100, "8", "/", "4", "3"), _row(200, "6", "x", "9", "56"), _row(300, "7", "+", "5", "11")]
@@ -573,6 +580,20 @@ def test_a_plus_and_an_x_are_each_others_reading_even_given_no_chance(text, mean
     wrong = meant[:-1] + str((int(meant[-1]) + 1) % 10)
     numbers, signs = _line_of(wrong)
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+
+
+def test_a_sure_misread_seen_with_an_unsure_digit_keeps_a_right_answer_from_wrong():
+    # 9x8+4=76 by a writer whose 4 the model reads as a sure 5 and whose 7 reads 2 at 0.53 (7 at 0.45):
+    # "9x8+5=26". Neither reading alone makes it right; the 7 with the 4 does, so it is unsure.
+    def line(answer_confs, alternatives):
+        numbers = [_number("9", 0, 100), _number("8", 100, 100), _number("5", 200, 100),
+                   _digits("26", 300, 100, answer_confs)]
+        signs = [_sign("x", 55, 100), _sign("+", 155, 100), _sign("=", 255, 100)]
+        return read_expressions(numbers, signs, alternatives={numbers[3].digits[0].box: alternatives})
+
+    assert [(e.text, e.verdict) for e in line([0.53, 0.99], (("7", 0.45),))] == [("9x8+5=26", "unsure")]
+    # Wrong in every reading with or without a sure misread (the unsure 2 read 3 at 0.45: 9x8+5=36): wrong.
+    assert [(e.text, e.verdict) for e in line([0.53, 0.99], (("3", 0.45),))] == [("9x8+5=26", "wrong")]
 
 
 def test_two_digits_touching_read_as_one_wide_digit_keep_a_right_answer_from_wrong():
