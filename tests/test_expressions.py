@@ -320,8 +320,14 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
-    # 5 for 4 is one of the digit model's sure misreads (SURE_MISREADS): two sums showing it are enough.
-    assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["unsure", "unsure"]
+    # 5 for 4 is one of the digit model's sure misreads (SURE_MISREADS): two sums showing it are enough
+    # when one of them is in doubt already (its 6 read at 0.7): 7x6=52 unsure and 6x9=55 wrong.
+    doubted = [_number("7", 0, 400), _digits("6", 110, 400, [0.7]), _number("52", 200, 400)]
+    doubted_signs = [_sign("x", 70, 400), _sign("=", 160, 400)]
+    assert [e.verdict for e in read_expressions(doubted, doubted_signs)] == ["unsure"]
+    assert [e.verdict for e in read_expressions(numbers[3:6] + doubted, signs[2:4] + doubted_signs)] == ["unsure", "unsure"]
+    # Two plain wrong answers that it would right are as likely two wrong answers: they stay wrong.
+    assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["wrong", "wrong"]
     # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68 and 18-5=8 are all right
     # with a 3 for the 8. Two of them alone are not enough to tell a misread from two wrong answers; three are.
     rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8")]

@@ -1023,17 +1023,22 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
 def _sure_misreads(expressions: list[Expression], wrong: list[int], unsure: list[int]) -> list[Expression]:
     """Every wrong sum that a ``SURE_MISREADS`` substitution would make right is ``unsure`` when the same
     substitution would make ``SYSTEMATIC_SURE`` or more of the frame's sums not right (wrong or unsure)
-    right."""
+    right, one of them unsure."""
     fixes = {k: _sure_misread_fixes(expressions[k].text) for k in wrong}
     if not any(fixes.values()):
         return expressions
     for k in unsure:
         fixes[k] = _sure_misread_fixes(expressions[k].text)
     counts: dict = {}
-    for pairs in fixes.values():
+    doubted: set = set()
+    for k, pairs in fixes.items():
         for pair in pairs:
             counts[pair] = counts.get(pair, 0) + 1
-    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC_SURE}
+            if expressions[k].verdict == "unsure":
+                doubted.add(pair)
+    # One of the sums already in doubt: two plain wrong answers that one substitution rights are a chance
+    # (every such pair on the tuning worksheets: 8 wrong answers), a writer's misread leaves doubts too.
+    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC_SURE and pair in doubted}
     out = list(expressions)
     for k in wrong:
         if fixes[k] & systematic:
