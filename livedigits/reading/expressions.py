@@ -19,6 +19,7 @@ Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import statistics
 from dataclasses import dataclass, field, replace
@@ -976,7 +977,7 @@ def _sure_misread_fixes(text: str) -> set[tuple[str, str]]:
                 chars = list(text)
                 for k in chosen:
                     chars[k] = meant
-                if check("".join(chars))[2] == "right":
+                if _is_right("".join(chars)):
                     found = True
                     break
             if found:
@@ -1163,6 +1164,12 @@ def _right_if_misread(chunk: list[_Item], text: str, pair_level: float = DEFAULT
     return False
 
 
+@functools.lru_cache(maxsize=4096)
+def _is_right(text: str) -> bool:
+    """``check(text)`` says right (the readings tried before a ``wrong`` recur from frame to frame on video)."""
+    return check(text)[2] == "right"
+
+
 def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Would reading a digit at least ``touching_width`` digit heights wide as two digits, one of them the
     digit read, make the equation right? Two digits written touching are one piece of ink; the digit model
@@ -1181,7 +1188,7 @@ def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> b
                 for pair in range(10 if j == 0 else 0, 100):
                     # The digit model reads two touching digits as one of them (a 12 as its 2).
                     two = f"{pair:02d}"
-                    if text[k] in two and check(text[:k] + two + text[k + 1:])[2] == "right":
+                    if text[k] in two and _is_right(text[:k] + two + text[k + 1:]):
                         return True
         at += len(it.text)
     return False
