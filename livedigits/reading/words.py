@@ -90,6 +90,10 @@ class WordConfig:
     4 more digits lost and no more letters; without the heights,
     a 1 beside the two loops of a ledger's "1000" read as no digit went with them (the dev photo of a
     ledger)."""
+    doubt_evidence: float = 1.2
+    """... the letters "however unsurely" counted at their worth: or when the "not a digit" probabilities
+    over the run add up to this and to ``doubt_share`` of its glyphs ("Anna" read as a sure A, then 7, 7
+    and 9 each with a third of a letter in them)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -98,6 +102,16 @@ class WordConfig:
     of 339 fields of digits; at 0.25, 105 fields of capitals; at 0.8 surely, 4 fields of digits; two glyphs
     at 0.7, 92 fields of capitals). A field's glyphs are not judged by their heights (x-height): each is
     written to its box, not to a line."""
+    field_evidence: float = 1.5
+    """... or when the classifier's "not a digit" probabilities over its glyphs add up to at least this (the
+    letters it expects there, doubts counted at their worth) and to ``field_share`` of its glyphs: block
+    capitals written by hand read as "not a digit" at 0.5-0.9 as often as surely, and a field of digits
+    reads next to none as a letter."""
+    line_gap: float = 2.0
+    """A run holding a glyph read surely (``sure_letter``) as "not a digit" that stands beside a word on its
+    line, at most this many heights of the taller away, is a word too: a printed label is words beside
+    words ("Date of Birth": "of" is an o read as 0 and a sure f), a handwritten word beside a number stays
+    apart from it."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -215,6 +229,9 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # it) but is judged neither letter nor digit.
         groups = [[k for k in run if k not in neutral] for run in groups]
         held = [[k for k in run if k not in neutral] for run in held]
+    found = [False] * len(groups)
+    pending: list[int] = []  # runs with a sure letter that are no word by themselves
+    first_field = len(groups) - len(held)
     for number, run in enumerate(groups):
         # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
         # glyph must read as a letter.
@@ -228,20 +245,69 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
-        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run)):
+        evidence = float(probabilities[run, NOT_A_DIGIT].sum())
+        if not read and surely and (int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run))
+                                    or evidence >= max(config.doubt_evidence, config.doubt_share * len(run))):
             # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
             # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
             # ledger, its loops read as no digit, stands at one height).
             read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool), letter[run]).any())
-        if number >= len(groups) - len(held):
+        if number >= first_field:
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
             # would find 6 more fields of capitals, and 2 of digits).
             shaped = False
-            read |= surely >= max(1, config.field_share * len(run))
+            least = config.field_share * len(run)
+            read |= surely >= max(1, least)
+            # The letters the classifier expects in the field, its doubts counted at their worth.
+            read |= evidence >= max(config.field_evidence, least)
         if shaped or read:
             out.update(run)
+            found[number] = True
+        elif surely and number < first_field:
+            pending.append(number)
+    if pending and config.line_gap > 0 and any(found[:first_field]):
+        out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config) for k in groups[number])
     return out
+
+
+def _beside_words(boxes: list[Box], groups: list[list[int]], found: list[bool], pending: list[int],
+                  config: WordConfig) -> list[int]:
+    """Of the runs ``pending`` (each holding a glyph read surely as "not a digit", no word by itself), those
+    standing beside a word on their line (``found``), a word found so passing it on to the next run: at most
+    ``line_gap`` heights of the taller run apart, overlapping vertically by ``line_overlap`` of the shorter
+    and within ``max_height_ratio`` of its height. A printed label is words beside words; a number written
+    after a word is no word unless it holds a glyph read surely as a letter itself."""
+    spans = {}
+    for number, run in enumerate(groups):
+        if found[number] or number in pending:
+            xs = [boxes[k] for k in run]
+            spans[number] = (min(b.x for b in xs), min(b.y for b in xs), max(b.x2 for b in xs), max(b.y2 for b in xs))
+    words = [n for n in spans if found[n]]
+    left = list(pending)
+    added: list[int] = []
+    while left and words:
+        joined = []
+        for n in left:
+            x, y, x2, y2 = spans[n]
+            h = y2 - y
+            for w in words:
+                wx, wy, wx2, wy2 = spans[w]
+                wh = wy2 - wy
+                taller, shorter = max(h, wh), min(h, wh)
+                if taller > config.max_height_ratio * shorter:
+                    continue
+                if min(y2, wy2) - max(y, wy) < config.line_overlap * shorter:
+                    continue
+                if max(wx - x2, x - wx2) <= config.line_gap * taller:
+                    joined.append(n)
+                    break
+        if not joined:
+            break
+        added += joined
+        words = joined
+        left = [n for n in left if n not in joined]
+    return added
 
 
 # --------------------------------------------------------------------------- a form's printed fields
