@@ -92,8 +92,11 @@ class WordConfig:
     ledger)."""
     doubt_evidence: float = 1.2
     """... the letters "however unsurely" counted at their worth: or when the "not a digit" probabilities
-    over the run add up to this and to ``doubt_share`` of its glyphs ("Anna" read as a sure A, then 7, 7
-    and 9 each with a third of a letter in them)."""
+    over the run add up to this and to ``doubt_share`` of its glyphs, in a word's heights ("Anna" read as a
+    sure A, then 7, 7 and 9 each with a third of a letter in it). A number with one digit misread surely as
+    a letter holds about one letter's worth (a pair of one sure letter and one sure digit: 1.0). On the
+    generated pages (seeds 0-199) this left out 13 more letters of ``words``, 3 of ``boxes``, 1-2 of ``table``
+    and ``printed``, and no handwritten digit."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -105,13 +108,20 @@ class WordConfig:
     field_evidence: float = 1.5
     """... or when the classifier's "not a digit" probabilities over its glyphs add up to at least this (the
     letters it expects there, doubts counted at their worth) and to ``field_share`` of its glyphs: block
-    capitals written by hand read as "not a digit" at 0.5-0.9 as often as surely, and a field of digits
-    reads next to none as a letter."""
+    capitals written by hand read as "not a digit" at 0.5-0.9 as often as surely (the name fields of the
+    scanned form ``real16`` of the dev files: 3 letters' worth in 7 capitals, one of them sure), and a field of
+    digits reads next to none as a letter. On the generated forms (seeds 0-199) it found 8 more capitals
+    and lost no digit; at 0.75, 38 more capitals and 2 digits (a 5 and a 4 in combs beside glyphs read as
+    "not a digit" at 0.6-0.7)."""
     line_gap: float = 2.0
-    """A run holding a glyph read surely (``sure_letter``) as "not a digit" that stands beside a word on its
-    line, at most this many heights of the taller away, is a word too: a printed label is words beside
-    words ("Date of Birth": "of" is an o read as 0 and a sure f), a handwritten word beside a number stays
-    apart from it."""
+    """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
+    digit" probabilities summed) for ``sure_share`` of its glyphs, that stands beside a word on its line at
+    most this many heights of the taller apart is a word too: a printed label is words beside words ("Date
+    of Birth": "of" is an o read as 0 and a sure f, no word alone, as a number with one digit misread may
+    be). A number written after a word stays a number unless half of it reads as letters. On the generated
+    pages (seeds 0-199) it left out 7 letters of ``table``, 6 of ``printed``, 2 of ``words`` and ``boxes``
+    and no handwritten digit; 6 printed digits of ``printed`` went with their label (printed numbers that
+    read mostly as "not a digit"). At 1.0 or 3.0 heights, the same within 1 letter."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -264,7 +274,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         if shaped or read:
             out.update(run)
             found[number] = True
-        elif surely and number < first_field:
+        elif surely and number < first_field and evidence >= config.sure_share * len(run):
             pending.append(number)
     if pending and config.line_gap > 0 and any(found[:first_field]):
         out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config) for k in groups[number])
