@@ -90,13 +90,14 @@ class WordConfig:
     4 more digits lost and no more letters; without the heights,
     a 1 beside the two loops of a ledger's "1000" read as no digit went with them (the dev photo of a
     ledger)."""
-    doubt_evidence: float = 1.2
+    doubt_evidence: float = 1.5
     """... the letters "however unsurely" counted at their worth: or when the "not a digit" probabilities
     over the run add up to this and to ``doubt_share`` of its glyphs, in a word's heights ("Anna" read as a
     sure A, then 7, 7 and 9 each with a third of a letter in it). A number with one digit misread surely as
-    a letter holds about one letter's worth (a pair of one sure letter and one sure digit: 1.0). On the
-    generated pages (seeds 0-199) this left out 13 more letters of ``words``, 3 of ``boxes``, 1-2 of ``table``
-    and ``printed``, and no handwritten digit."""
+    a letter holds about one letter's worth. On the generated pages (seeds 0-199) this left out 5 more
+    letters of ``words`` and lost no digit; at 1.2, 13 more letters of ``words`` and 3 of ``boxes``, but 2
+    blurred handwritten digits of ``mixed`` ("997" whose 7 read surely as no digit and whose 9s as no digit
+    at 0.2-0.3; an 8 beside a speck read as a letter)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -110,18 +111,22 @@ class WordConfig:
     letters it expects there, doubts counted at their worth) and to ``field_share`` of its glyphs: block
     capitals written by hand read as "not a digit" at 0.5-0.9 as often as surely (the name fields of the
     scanned form ``real16`` of the dev files: 3 letters' worth in 7 capitals, one of them sure), and a field of
-    digits reads next to none as a letter. On the generated forms (seeds 0-199) it found 8 more capitals
-    and lost no digit; at 0.75, 38 more capitals and 2 digits (a 5 and a 4 in combs beside glyphs read as
+    digits reads next to none as a letter. On the generated pages (seeds 0-199) it found 8 more capitals
+    of ``boxes`` and 7 letters of ``mixed``, and lost no digit; at 0.75, 38 more capitals and 2 digits (a 5 and a 4 in combs beside glyphs read as
     "not a digit" at 0.6-0.7)."""
+    line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
-    digit" probabilities summed) for ``sure_share`` of its glyphs, that stands beside a word on its line at
-    most this many heights of the taller apart is a word too: a printed label is words beside words ("Date
-    of Birth": "of" is an o read as 0 and a sure f, no word alone, as a number with one digit misread may
-    be). A number written after a word stays a number unless half of it reads as letters. On the generated
-    pages (seeds 0-199) it left out 7 letters of ``table``, 6 of ``printed``, 2 of ``words`` and ``boxes``
-    and no handwritten digit; 6 printed digits of ``printed`` went with their label (printed numbers that
-    read mostly as "not a digit"). At 1.0 or 3.0 heights, the same within 1 letter."""
+    digit" probabilities summed) for ``sure_share`` of its glyphs, that stands beside a word on its line is
+    a word too: at most ``line_gap`` heights of the taller apart, heights within ``line_height``, feet within
+    ``baseline`` of the taller's height. A printed label is words beside words, set in one size on one line
+    ("Date of Birth": "of" is an o read as 0 and a sure f, no word alone, as a number with one digit misread
+    may be). On the generated pages (seeds 0-199) it left out 7 letters of ``table``, 4 of ``printed``, 1 of
+    ``mixed`` and ``boxes``, and 1 handwritten digit of ``mixed`` (an "83" whose 8 read surely as no digit, written on the
+    line of a word); 4 printed digits of ``printed`` went with their label (printed numbers that read
+    mostly as "not a digit"). Without the feet and the heights (the runs' overlap and ``max_height_ratio``
+    instead), 8 handwritten digits of ``mixed`` went, numbers written after a word; at 1.0 or 3.0 heights
+    apart, the same within a letter or two."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -305,9 +310,7 @@ def _beside_words(boxes: list[Box], groups: list[list[int]], found: list[bool], 
                 wx, wy, wx2, wy2 = spans[w]
                 wh = wy2 - wy
                 taller, shorter = max(h, wh), min(h, wh)
-                if taller > config.max_height_ratio * shorter:
-                    continue
-                if min(y2, wy2) - max(y, wy) < config.line_overlap * shorter:
+                if taller > config.line_height * shorter or abs(y2 - wy2) > config.baseline * taller:
                     continue
                 if max(wx - x2, x - wx2) <= config.line_gap * taller:
                     joined.append(n)
