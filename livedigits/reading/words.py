@@ -8,8 +8,11 @@ glyphs at letter spacing, closer than the space between words or numbers.
 * A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
   baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
   height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
-  surely as "not a digit", or one surely and others in doubt in a word's heights. The whole run is a
-  word then, its l's and o's with it: "Total" is no number 0 or 1. Signs of arithmetic take no part
+  surely as "not a digit", or one surely and others in doubt in a word's heights (the doubts counted at
+  their worth: the "not a digit" probabilities summed), or one surely beside a word of its line, in its
+  size and on its baseline (a printed label is words beside words). The whole run is a word then, its l's
+  and o's with it: "Total" is no number 0 or 1. A form's printed field is one run, a word when it holds
+  a sure letter or letters' worth (``field_runs``). Signs of arithmetic take no part
   (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
   bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
