@@ -293,9 +293,9 @@ def _beside_words(boxes: list[Box], groups: list[list[int]], found: list[bool], 
                   config: WordConfig) -> list[int]:
     """Of the runs ``pending`` (each holding a glyph read surely as "not a digit", no word by itself), those
     standing beside a word on their line (``found``), a word found so passing it on to the next run: at most
-    ``line_gap`` heights of the taller run apart, overlapping vertically by ``line_overlap`` of the shorter
-    and within ``max_height_ratio`` of its height. A printed label is words beside words; a number written
-    after a word is no word unless it holds a glyph read surely as a letter itself."""
+    ``line_gap`` heights of the taller run apart, their heights within ``line_height`` and their feet within
+    ``baseline`` of the taller's height (one size, one line). A printed label is words beside words; a number
+    written after a word is no word unless half of it reads as letters."""
     spans = {}
     for number, run in enumerate(groups):
         if found[number] or number in pending:
