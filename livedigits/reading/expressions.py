@@ -1259,9 +1259,6 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
         given = [(pos, alt, p) for pos, alt, p in it.alts if not (p == 0.0 and alt == TURNED.get(it.text))]
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
             others += [(at + pos, alt) for pos, alt, _ in given if alt != "?"]
-            if it.operand and not it.parts:
-                # A digit read surely may still be one of the model's sure misreads (a 4 read as a sure 5).
-                others += [(at + pos, meant) for pos, ch in enumerate(it.text) for read, meant in SURE_MISREADS if ch == read]
         else:
             readings: dict = {}
             for pos, alt, p in given:
