@@ -381,14 +381,47 @@ def test_whole_frames_are_read_at_least_every_carry_every_frames(classifier, mni
     for c in kept:
         run = run + 1 if c else 0
         runs.append(run)
-    # An anchor and the frame that agrees with it are read whole, then at most CARRY_EVERY - 2 carried.
-    assert max(runs) == CARRY_EVERY - 2
-    assert sum(kept) >= len(kept) - 6
+    # The first anchor and the frame that agrees with it are read whole, then CARRY_EVERY - 2 carried. After
+    # that the page is read whole once every CARRY_EVERY frames: a new anchor made only for the last one's age
+    # (the page stood still) whose reading agrees with the last one's is carried at once (Segmentation.renews).
+    assert kept == [False, False] + [True] * (CARRY_EVERY - 2) + [False] + [True] * (CARRY_EVERY - 1) + [False] + [True] * 3
+    assert max(runs) == CARRY_EVERY - 1
     # Stills, smooth=False and reuse=None never carry a frame.
     still = Recognizer(classifier)
     assert all(still.segment(Frame(k, 0.0, images[0], file="a.png"), "folder")[0].kept is None for k in range(4))
     for off in (Recognizer(classifier, smooth=False), Recognizer(classifier, reuse=None)):
         assert not any(_follow(off, images[:5])[0])
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_a_digit_rewritten_as_the_anchor_is_renewed_is_never_carried_stale(classifier, mnist_slice, offset) -> None:
+    """A page read whole once every CARRY_EVERY frames carries its new anchor's reading at once: a digit
+    rewritten on that very frame, or on the frames just after it, is read afresh, never shown as the old one."""
+    from livedigits.vision.view import CARRY_EVERY
+
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(len(WRITTEN))
+    before = [x_test[i] for i in WRITTEN]
+    after = before[:-1] + [x_test[REWRITTEN]]
+    renewal = CARRY_EVERY  # the first anchor's age runs out here
+    changed_at = renewal + offset
+    images = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 4)]
+    kept, carried = _follow(Recognizer(classifier), images)
+    _, whole = _follow(Recognizer(classifier, carry=False), images)
+    assert not kept[changed_at] and not kept[changed_at + 1]  # read whole, twice, from the change on
+    last, old_digit, new_digit = boxes[-1], int(y_test[WRITTEN[-1]]), int(y_test[REWRITTEN])
+    assert all(_digit_at(r, last) != old_digit for r in carried[changed_at:])
+    assert _digit_at(carried[changed_at + 1], last) == new_digit
+    assert [_texts(r) for r in carried] == [_texts(r) for r in whole]
+    if offset:  # the renewal before the change agreed with the last reading: carried from the next frame on
+        assert not kept[renewal] and all(kept[renewal + 1: changed_at])
+
+
+def test_two_readings_agree_within_more_pixels_on_a_bigger_frame() -> None:
+    from livedigits.reading.recognizer import agree_px
+
+    assert agree_px((480, 640, 3)) == agree_px((240, 320)) == 3
+    assert agree_px((720, 1280, 3)) == 5 and agree_px((1080, 1920)) == 7
 
 
 @pytest.mark.parametrize("clip", ["demo.mp4", "realistic.mp4"])

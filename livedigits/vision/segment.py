@@ -914,6 +914,11 @@ class Segmentation:
     deferred: bool = False
     """Such a frame segmented after all, by the recognizer, with the view memory it kept
     (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
+    renews: tuple[int, int, int] | None = None
+    """A frame read whole (``still``, a new still anchor) only because the last anchor grew too old to carry
+    from, the page standing still since it: ``(last anchor id, dx, dy)``, that anchor and how far (source
+    pixels) the view moved since it. The recognizer may take the last reading of that anchor's view as the
+    first of the two readings that must agree (``recognizer.same_reading``)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
