@@ -1210,7 +1210,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
-            fresh.append(k)
+        # Searched, with or without ways: an anchor either way. A piece no search finds a way to cut (most digits
+        # of a page whose digits are all a little wide, the stretched bench) is read whole, and while it stays
+        # unchanged it is not searched again (the recognizer keeps "whole" for it, as for a way not taken).
+        fresh.append(k)
     if anchors is not None:
         before = anchors
         anchors, ids = before.after(list(carried.values()), [(candidates[k], kinds[k]) for k in fresh])
