@@ -301,6 +301,38 @@ def test_a_digit_rewritten_in_a_cut_piece_is_never_read_stale(classifier, mnist_
     assert searched == [0, changed_at, changed_at + Recognizer(classifier).reuse.max_age + 1]
 
 
+def test_a_cut_is_carried_with_a_drifting_view_and_a_rewritten_digit_is_read_at_once(classifier, mnist_slice) -> None:
+    """The view drifts 1 px a frame (a hand-held page): the touching pair keeps its cut while only the view moved
+    (its box compared moved back by the view's shift), and a digit of it rewritten is searched and read afresh."""
+    (_, _), (x_test, y_test) = mnist_slice
+    seven, two, five, four, one = (x_test[i] for i in (0, 1, 15, 4, 2))  # 7 2 5 4 1
+    changed_at, frames = 5, 24
+
+    def drifted(image, k):
+        return cv2.warpAffine(image, np.float32([[1, 0, k], [0, 1, 0]]), (image.shape[1], image.shape[0]),
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    images = [drifted(_touching_page([[seven, two if k < changed_at else five], [four, one]], seed=k), k)
+              for k in range(frames)]
+    found, read_on, read_off = _read_both(Recognizer(classifier, carry=False), Recognizer(classifier, reuse=None), images)
+    texts = lambda r: [n.text for n in r.numbers]
+
+    def top(f):
+        return next(k for k, c in enumerate(f.candidates) if c.box.y < 150)
+
+    assert [found[k].candidates[top(found[k])].box.x for k in (0, 4)] == [found[0].candidates[top(found[0])].box.x + d
+                                                                          for d in (0, 4)]
+    # Searched on the first frame, carried while it only drifts, searched at once when rewritten, and again
+    # once its decision is max_age frames old.
+    searched = [k for k, f in enumerate(found) if top(f) in f.splits]
+    assert searched == [0, changed_at, changed_at + Recognizer(classifier).reuse.max_age + 1]
+    assert all(top(f) in f.carried for f in found[1:changed_at])
+    assert all("72" not in texts(r) for r in read_on[changed_at:]) and texts(read_on[changed_at + 1]) == ["75", "41"]
+    assert [texts(r) for r in read_on] == [texts(r) for r in read_off]
+    assert [[(d.box, d.digit) for d in r.detections] for r in read_on] == \
+        [[(d.box, d.digit) for d in r.detections] for r in read_off]
+
+
 def test_another_page_of_touching_digits_is_read_within_two_frames(classifier, mnist_slice) -> None:
     (_, _), (x_test, y_test) = mnist_slice
     first = [[x_test[0], x_test[1]], [x_test[4], x_test[2]]]  # 72 and 41, each pair touching

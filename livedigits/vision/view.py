@@ -163,7 +163,8 @@ class CutAnchors:
     previous frame: a slow drift cannot add up unseen."""
 
     boxes: np.ndarray
-    """``(M, 4)`` int64 ``x, y, x2, y2`` (``reuse.corners_of``)."""
+    """``(M, 4)`` int64 ``x, y, x2, y2`` (``reuse.corners_of``), where the pieces lie on the view memory's anchor
+    frame (``segment`` compares a frame's boxes moved back by the view's shift since it)."""
     crops: np.ndarray
     """``(M, 28, 28)`` float32."""
     kinds: np.ndarray
@@ -183,12 +184,13 @@ class CutAnchors:
         return cls(np.zeros((0, 4), np.int64), np.zeros((0, 28, 28), np.float32), np.zeros(0, np.int64),
                    np.zeros(0, np.int64), np.zeros(0, np.int64), _fresh_base(), 0, config)
 
-    def match(self, pieces: list[Candidate], kinds: list[int]) -> list[int]:
+    def match(self, pieces: list[Candidate], kinds: list[int], at: tuple[int, int] = (0, 0)) -> list[int]:
         """For each of ``pieces`` (this frame's wide candidates, searched by ``kinds``), the index of the anchor
-        that stands for it, or -1."""
+        that stands for it, or -1. ``at``: how far (source pixels) this frame's view lies from the one the
+        anchors' boxes are kept on (``segment`` keeps them on its view memory's anchor frame)."""
         if not pieces or not len(self.ids):
             return [-1] * len(pieces)
-        found = match_anchors(corners_of([p.box for p in pieces]), np.stack([p.crop for p in pieces]),
+        found = match_anchors(_back(corners_of([p.box for p in pieces]), at), np.stack([p.crop for p in pieces]),
                               self.boxes, self.crops, self.ages, self.config)
         return [int(a) if a >= 0 and self.kinds[a] == kind else -1 for a, kind in zip(found.tolist(), kinds)]
 
@@ -196,18 +198,32 @@ class CutAnchors:
         """One frame older (a frame carried whole: no piece searched or carried)."""
         return replace(self, ages=self.ages + 1)
 
-    def after(self, carried: list[int], fresh: list[tuple[Candidate, int]]) -> tuple["CutAnchors", list[int]]:
+    def moved(self, dx: int, dy: int) -> "CutAnchors":
+        """The same anchors, their boxes kept on a view that lies ``dx, dy`` (source pixels) from the one they
+        were kept on: what the next frames compare with once the view memory is estimated afresh on a frame
+        of the same view, that far from its last anchor frame."""
+        return replace(self, boxes=self.boxes + np.asarray([dx, dy, dx, dy], np.int64)) if dx or dy else self
+
+    def after(self, carried: list[int], fresh: list[tuple[Candidate, int]], at: tuple[int, int] = (0, 0)
+              ) -> tuple["CutAnchors", list[int]]:
         """The anchors for the next frame: those of ``carried`` (indices of :meth:`match`), one frame older,
-        and one new anchor per ``(piece, kind)`` of ``fresh``, searched this frame; and the new ones' ids."""
+        and one new anchor per ``(piece, kind)`` of ``fresh``, searched this frame (whose view lies ``at`` from
+        the anchors', as in :meth:`match`); and the new ones' ids."""
         keep = np.asarray(carried, np.int64)
         ids = [self.base + self.made + n for n in range(len(fresh))]
-        boxes = np.concatenate([self.boxes[keep], corners_of([p.box for p, _ in fresh])]) if fresh else self.boxes[keep]
+        boxes = np.concatenate([self.boxes[keep], _back(corners_of([p.box for p, _ in fresh]), at)]) if fresh \
+            else self.boxes[keep]
         crops = np.concatenate([self.crops[keep], np.stack([np.asarray(p.crop, np.float32).reshape(28, 28)
                                                             for p, _ in fresh])]) if fresh else self.crops[keep]
         return CutAnchors(boxes, crops, np.concatenate([self.kinds[keep], np.asarray([k for _, k in fresh], np.int64)]),
                           np.concatenate([self.ages[keep] + 1, np.zeros(len(fresh), np.int64)]),
                           np.concatenate([self.ids[keep], np.asarray(ids, np.int64)]), self.base, self.made + len(fresh),
                           self.config), ids
+
+
+def _back(corners: np.ndarray, at: tuple[int, int]) -> np.ndarray:
+    """``corners`` (``(N, 4)`` ``x, y, x2, y2``) moved back by ``at`` (``dx, dy``)."""
+    return corners - np.asarray([at[0], at[1], at[0], at[1]], corners.dtype) if at[0] or at[1] else corners
 
 
 # -- Whole frames carried where the page stood still ----------------------------------------------------
