@@ -243,7 +243,10 @@ def _back(corners: np.ndarray, at: tuple[int, int]) -> np.ndarray:
 # - the reading is not yet *agreed*: a frame is carried only once two frames read whole on the anchor's
 #   view (the anchor's own and a later one, their boxes moved back onto the anchor's view) read the same
 #   (``recognizer.same_reading``). A page just come into view, a digit just rewritten, is read whole at
-#   least twice; a digit that comes and goes from one reading to the next keeps the page read whole.
+#   least twice; a digit that comes and goes from one reading to the next keeps the page read whole. An
+#   anchor made only because the last one grew ``CARRY_EVERY`` frames old, the view unchanged since it
+#   (``Segmentation.renews``), counts the last reading of that view as the first of the two: a page that
+#   stands still is read whole once every ``CARRY_EVERY`` frames, its new anchor's own reading carried.
 
 #: The whole reading is carried at most this many frames after the frame it was read on.
 CARRY_EVERY = 15
