@@ -47,7 +47,7 @@ import numpy as np
 from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
-from livedigits.reading.reuse import ReuseConfig
+from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
@@ -914,6 +914,10 @@ class Segmentation:
     deferred: bool = False
     """Such a frame segmented after all, by the recognizer, with the view memory it kept
     (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
+    renewed: tuple[int, int, int] | None = None
+    """A frame read whole though the page stood still since the last still anchor, only for that anchor's
+    age (``recognizer.refresh_due``): ``(the old anchor's id, dx, dy)``. Its reading agrees with the one
+    carried so far, moved by ``dx, dy``, or the page is read whole again."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
