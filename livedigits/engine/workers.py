@@ -132,6 +132,11 @@ class WorkerSettings:
     """Whole frames carried where the page stood still (``Recognizer.carry``, ``segment_frame(..., carry=...)``):
     a frame found still is not segmented, and goes back with the view memory it would have been segmented
     with, for the reader to segment it where its anchor's reading is not carried."""
+    phases: tuple[tuple[str, int], ...] = ()
+    """Each source's phase of the periodic whole frames (``Recognizer.stagger``), as ``(label, phase)``."""
+
+    def phase(self, label: str) -> int | None:
+        return dict(self.phases).get(label)
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -140,7 +145,8 @@ class WorkerSettings:
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
                    cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
-                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)))
+                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)),
+                   phases=tuple(sorted(getattr(recognizer, "phases", {}).items())))
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,7 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, carry=settings.carry)
+                                  cuts=settings.cuts, carry=settings.carry, phase=settings.phase(label))
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
@@ -342,7 +348,7 @@ def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) 
             found, ms = reader.segment_kept(frame, found, ms)  # still, but its anchor's reading not carried
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
-        return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
+        return ("ok", (plan.wanted, plan.reused, found.kept is not None), ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
 
@@ -355,7 +361,7 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
         found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, carry=settings.carry)
+                                  cuts=settings.cuts, carry=settings.carry, phase=settings.phase(book.label))
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms)
@@ -593,10 +599,10 @@ class SegmentWorkers:
             raise payload from _RemoteTraceback(detail)
         if not self.reads:
             return payload, detail
-        wanted, reused = payload
+        wanted, reused, carried = payload
         return Planned(wanted=wanted, reused=reused,
                        send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
-                                                                            classify_ms, received))
+                                                                            classify_ms, received), carried=carried)
 
     def _live(self, worker: _Worker, pipes: str, label: str) -> tuple:
         """``worker``'s generation, its pipe for ``label`` (``pipes``: ``"conns"`` for the segmentation,
@@ -664,7 +670,7 @@ class SegmentWorkers:
             reply = self._answer(lane, conn, process)
             if reply is None:
                 continue  # it died again: restarted again (or failed for good)
-            wanted, _reused = self._payload(worker, reply)
+            wanted, _reused, _carried = self._payload(worker, reply)
             fresh = self._classify(wanted) if len(wanted) else np.zeros((0, classes), np.float32)
             return self._read(label, frame, serial, generation, fresh, classify_ms, received)()
 

@@ -194,9 +194,36 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
     return choose_splits(found, classify(crops_batch(split_crops(found))))
 
 
+#: With a phase (several live sources), a still anchor at least this many frames old may be renewed on the
+#: source's phase frame: after frames read whole on every source at once (copies of one clip, a light
+#: switched on over every camera's page), the next renewals come on different frames, spread over the last
+#: half of ``CARRY_EVERY``, and from then on each source's on its own phase.
+STAGGER_FROM = CARRY_EVERY // 2
+
+
+def stagger_phases(count: int) -> list[int]:
+    """The phases (``refresh_due``) of ``count`` live sources read together: spread evenly over
+    ``CARRY_EVERY`` frames (8 sources: 0, 2, 4, 6, 8, 9, 11, 13), so that their periodic whole frames come on
+    different frames instead of all at once; one source gets none."""
+    if count < 2:
+        return [None] * count
+    return [round(k * CARRY_EVERY / count) % CARRY_EVERY for k in range(count)]
+
+
+def refresh_due(age: int, index: int, phase: int | None = None) -> bool:
+    """Whether a frame of a page standing still since its still anchor, made ``age`` frames before, is read
+    whole all the same, as a new anchor: once ``CARRY_EVERY`` frames have gone by, and, with a ``phase``, on
+    the frames whose ``index`` (``Frame.index``) falls on it once the anchor is ``STAGGER_FROM`` frames old.
+    The decision rests on the frames alone."""
+    if age + 1 >= CARRY_EVERY:
+        return True
+    return phase is not None and age + 1 >= STAGGER_FROM and (index + phase) % CARRY_EVERY == 0
+
+
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
-                  cuts: ReuseConfig | None = None, carry: bool = False) -> tuple[Segmentation, float]:
+                  cuts: ReuseConfig | None = None, carry: bool = False,
+                  phase: int | None = None) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
@@ -210,7 +237,9 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
     (``Segmentation.still``); a frame of the page standing still since that anchor is not segmented here
     (``Segmentation.kept``): the recognizer reading the frames carries the anchor's reading where two
     readings of the view agreed, and segments it itself (:meth:`Recognizer.segment_kept`) where not. The
-    decision here rests on the frames alone, never on how far the reading has got."""
+    decision here rests on the frames alone, never on how far the reading has got. ``phase``: the source's
+    phase of the periodic whole frames (:func:`refresh_due`, :func:`stagger_phases`), None: every
+    ``CARRY_EVERY`` frames after the anchor."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
@@ -223,7 +252,7 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
                 still = StillView.of(image)
         anchor = memory.still if memory is not None else None
         shift = still_shift(anchor, still) if still is not None else None
-        if shift is not None and anchor.age + 1 < CARRY_EVERY:
+        if shift is not None and not refresh_due(anchor.age, frame.index, phase):
             # The page stood still since the anchor. The frame keeps the memory it would have been segmented
             # with, for the recognizer to segment it where the anchor's reading is not carried.
             views[source] = replace(memory, still=anchor.older(),
@@ -235,7 +264,10 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
                         source_scale=frame.scale, cuts=cuts)
         if still is not None and found.view is not None:
             made = StillAnchor.of(still)  # changed, or read whole at last for the anchor's age: a new anchor
-            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0))
+            # Renewed only for its age, the page standing still: the reading carried so far is one of the two
+            # that must agree.
+            renewed = (anchor.id, *shift) if shift is not None else None
+            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0), renewed=renewed)
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -253,7 +285,8 @@ class Batch:
     reused: int
     carried: int = 0
     """Frames of a page standing still read as an earlier frame's reading, moved with the view (no crop
-    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`)."""
+    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`), those read in worker processes
+    (:class:`Planned`) included."""
 
 
 @dataclass(frozen=True)
@@ -287,6 +320,8 @@ class Planned:
     wanted: np.ndarray
     reused: int
     send: Callable[[np.ndarray, float, float | None], Callable[[], FrameResult]] = field(repr=False)
+    carried: bool = False
+    """Whether the frame carries an earlier frame's reading (``Batch.carried``)."""
 
 
 class _Stream:
@@ -327,8 +362,9 @@ class _Stream:
 AGREE_PX = 3
 
 
-def same_reading(a: FrameResult, b: FrameResult) -> bool:
-    """Whether ``a`` and ``b`` (of the same view) read the same (``AGREE_PX``), whatever their order."""
+def same_reading(a: FrameResult, b: FrameResult, px: int = AGREE_PX) -> bool:
+    """Whether ``a`` and ``b`` (of the same view) read the same (every side of each digit's box within ``px``),
+    whatever their order."""
     if len(a.detections) != len(b.detections) or sorted(n.text for n in a.numbers) != sorted(n.text for n in b.numbers):
         return False
     if sorted(e.text for e in a.expressions or ()) != sorted(e.text for e in b.expressions or ()):
@@ -337,26 +373,36 @@ def same_reading(a: FrameResult, b: FrameResult) -> bool:
         return True
     first = np.array([(d.box.x, d.box.y, d.box.x2, d.box.y2, d.digit) for d in a.detections], np.int64)
     second = np.array([(d.box.x, d.box.y, d.box.x2, d.box.y2, d.digit) for d in b.detections], np.int64)
-    near = (np.abs(first[:, None, :4] - second[None, :, :4]).max(axis=2) <= AGREE_PX) & \
+    near = (np.abs(first[:, None, :4] - second[None, :, :4]).max(axis=2) <= px) & \
         (first[:, None, 4] == second[None, :, 4])
     return bool(near.any(axis=1).all() and near.any(axis=0).all())
 
 
-def _moved(box: Box, dx: int, dy: int) -> Box:
-    return Box(max(0, box.x + dx), max(0, box.y + dy), box.w, box.h)
+def _moved(box: Box, dx: int, dy: int, width: int, height: int) -> Box:
+    """``box`` moved by ``dx, dy`` and clipped to a ``width`` x ``height`` frame, on every side (a box moved
+    partly out of the frame keeps the part still in it, at least one pixel)."""
+    x = min(max(0, box.x + dx), width - 1)
+    y = min(max(0, box.y + dy), height - 1)
+    x2 = max(x + 1, min(width, box.x + dx + box.w))
+    y2 = max(y + 1, min(height, box.y + dy + box.h))
+    return Box(x, y, x2 - x, y2 - y)
 
 
 def carried_result(kept: FrameResult, frame: Frame, dx: int, dy: int, received: float | None, source: str,
                    timings: dict[str, float]) -> FrameResult:
     """``kept``, the reading of a frame read whole, for a later ``frame`` of the same still page whose view
     moved by ``dx, dy`` (source pixels) since: every box moved by as much, the rest as read then."""
-    def digits(found):
-        return tuple(replace(d, box=_moved(d.box, dx, dy)) for d in found)
+    height, width = frame.image.shape[:2]
 
-    numbers = tuple(replace(n, box=_moved(n.box, dx, dy), digits=digits(n.digits)) for n in kept.numbers)
-    expressions = None if kept.expressions is None else \
-        tuple(replace(e, box=_moved(e.box, dx, dy)) for e in kept.expressions)
-    candidates = tuple(replace(c, box=_moved(c.box, dx, dy)) for c in kept.candidates)
+    def moved(box: Box) -> Box:
+        return _moved(box, dx, dy, width, height)
+
+    def digits(found):
+        return tuple(replace(d, box=moved(d.box)) for d in found)
+
+    numbers = tuple(replace(n, box=moved(n.box), digits=digits(n.digits)) for n in kept.numbers)
+    expressions = None if kept.expressions is None else tuple(replace(e, box=moved(e.box)) for e in kept.expressions)
+    candidates = tuple(replace(c, box=moved(c.box)) for c in kept.candidates)
     return replace(kept, frame=frame, detections=digits(kept.detections), numbers=numbers, expressions=expressions,
                    candidates=candidates, timings=timings, source=source,
                    latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3)
@@ -416,6 +462,8 @@ class Recognizer:
         self._views: dict[str, ViewMemory | None] = {}
         self._warned_budget = False
         self._pool: ThreadPoolExecutor | None = None
+        #: Per live source, its phase of the periodic whole frames (:meth:`stagger`); none: no phase.
+        self.phases: dict[str, int] = {}
 
     def process(self, frame: Frame, received: float | None = None, source: str = "") -> FrameResult:
         """Recognise one frame of ``source``. ``latency_ms`` runs from ``received`` (a
@@ -459,7 +507,7 @@ class Recognizer:
         for result in results:
             self.warn_budget(result)
         return Batch(results=results, classified=classified, reused=reused,
-                     carried=sum(1 for far, seg in zip(remote, found) if not far and seg.kept is not None))
+                     carried=sum(1 for far, seg in zip(remote, found) if (seg.carried if far else seg.kept is not None)))
 
     def reset(self, source: str | None = None) -> None:
         """Forget what was tracked and read, for one source or all."""
@@ -570,6 +618,15 @@ class Recognizer:
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
+    def stagger(self, sources: Sequence[str]) -> None:
+        """Give each of ``sources`` (live sources read together) its own phase of the periodic whole frames
+        (:func:`stagger_phases`): with whole frames carried, a page standing still is read whole again at
+        least every ``CARRY_EVERY`` frames, and sources that came into view together (copies of one clip,
+        cameras over pages lit at once) would otherwise all be read whole on the same frames, a burst the
+        cores must take within one frame's time. Fewer than two sources: no phase."""
+        self.phases = {source: phase for source, phase in zip(sources, stagger_phases(len(sources)))
+                       if phase is not None}
+
     def segment(self, frame: Frame, source: str = "") -> tuple[Segmentation, float]:
         """The frame's segmentation and its milliseconds: the first step of :meth:`process_batch`, which
         may be done beforehand, in any thread. ``source`` says whose frame it is: every caller (the
@@ -577,7 +634,7 @@ class Recognizer:
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
                              views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse,
-                             carry=self.carry)
+                             carry=self.carry, phase=self.phases.get(source))
 
     def segment_kept(self, frame: Frame, found: Segmentation, spent_ms: float = 0.0) -> tuple[Segmentation, float]:
         """A frame the segmentation found still since its still anchor (``found.kept``) whose anchor's reading
@@ -618,7 +675,20 @@ class Recognizer:
         # until then every frame is read whole.
         anchor, dx, dy = found.still
         back = carried_result(result, frame, -dx, -dy, received, source, result.timings)
-        stream.agreed = stream.kept is not None and stream.kept[0] == anchor and same_reading(stream.kept[1], back)
+        if stream.kept is not None and stream.kept[0] == anchor:
+            stream.agreed = same_reading(stream.kept[1], back)
+        elif found.renewed is not None and stream.agreed and stream.kept is not None and stream.kept[0] == found.renewed[0]:
+            # A new anchor only for the old one's age, the page standing still since: the reading carried so
+            # far, agreed on by two frames read whole, moved onto this view, is the other reading. Its boxes,
+            # moved by the view's shift, are off by up to about half that shift (the hand-held view bends as it
+            # moves: 7 px after a 9 px shift on samples/realistic.mp4), which the boxes may differ by too; the
+            # digits and the numbers must be the same. The reading kept is this frame's own.
+            _, rx, ry = found.renewed
+            stream.agreed = same_reading(carried_result(stream.kept[1], frame, rx - dx, ry - dy, received, source,
+                                                        result.timings), back,
+                                         AGREE_PX + (max(abs(rx), abs(ry)) + 1) // 2)
+        else:
+            stream.agreed = False
         stream.kept = (anchor, back)
         return result
 
