@@ -194,30 +194,30 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
     return choose_splits(found, classify(crops_batch(split_crops(found))))
 
 
-#: With a phase (several live sources), a still anchor at least this many frames old may be renewed on the
-#: source's phase frame: after frames read whole on every source at once (copies of one clip, a light
-#: switched on over every camera's page), the next renewals come on different frames, spread over the last
-#: half of ``CARRY_EVERY``, and from then on each source's on its own phase.
-STAGGER_FROM = CARRY_EVERY // 2
+#: With several live sources read together, each source's still anchors live ``CARRY_EVERY - phase`` frames,
+#: its phase one of ``0 .. STAGGER_SPAN - 1``: after frames read whole on every source at once (copies of one
+#: clip in step, a light switched on over every camera's page) the periodic whole frames come on
+#: ``STAGGER_SPAN`` different frames instead of one, and sources whose anchors live differently drift apart.
+#: Measured on 8 copies of ``samples/realistic.mp4`` in step (``docs/speed.md``): rounds over two cores'
+#: budget fell from 47 to 20 of 210, for 1.6% fewer frames carried; with phases spread over 8 frames, 19 rounds
+#: over, for 4% fewer carried; with a phase given as the frame whose index falls on it (a slot every
+#: ``CARRY_EVERY`` frames), 12 to 18 over, for 2.6-6.8% fewer carried.
+STAGGER_SPAN = 4
 
 
-def stagger_phases(count: int) -> list[int]:
-    """The phases (``refresh_due``) of ``count`` live sources read together: spread evenly over
-    ``CARRY_EVERY`` frames (8 sources: 0, 2, 4, 6, 8, 9, 11, 13), so that their periodic whole frames come on
-    different frames instead of all at once; one source gets none."""
+def stagger_phases(count: int) -> list[int | None]:
+    """The phases (:func:`refresh_due`) of ``count`` live sources read together, taken in turn (0, 1, 2, 3, 0,
+    ...); one source gets none."""
     if count < 2:
         return [None] * count
-    return [round(k * CARRY_EVERY / count) % CARRY_EVERY for k in range(count)]
+    return [k % STAGGER_SPAN for k in range(count)]
 
 
-def refresh_due(age: int, index: int, phase: int | None = None) -> bool:
+def refresh_due(age: int, phase: int | None = None) -> bool:
     """Whether a frame of a page standing still since its still anchor, made ``age`` frames before, is read
-    whole all the same, as a new anchor: once ``CARRY_EVERY`` frames have gone by, and, with a ``phase``, on
-    the frames whose ``index`` (``Frame.index``) falls on it once the anchor is ``STAGGER_FROM`` frames old.
-    The decision rests on the frames alone."""
-    if age + 1 >= CARRY_EVERY:
-        return True
-    return phase is not None and age + 1 >= STAGGER_FROM and (index + phase) % CARRY_EVERY == 0
+    whole all the same, as a new anchor: once ``CARRY_EVERY`` frames have gone by, less the source's
+    ``phase`` (:func:`stagger_phases`). The decision rests on the frames alone."""
+    return age + 1 >= CARRY_EVERY - (phase or 0)
 
 
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
@@ -252,7 +252,7 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
                 still = StillView.of(image)
         anchor = memory.still if memory is not None else None
         shift = still_shift(anchor, still) if still is not None else None
-        if shift is not None and not refresh_due(anchor.age, frame.index, phase):
+        if shift is not None and not refresh_due(anchor.age, phase):
             # The page stood still since the anchor. The frame keeps the memory it would have been segmented
             # with, for the recognizer to segment it where the anchor's reading is not carried.
             views[source] = replace(memory, still=anchor.older(),
