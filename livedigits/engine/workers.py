@@ -279,8 +279,9 @@ class _Book:
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
                  attached: dict[str, SharedMemory], copy: bool = False) -> tuple:
     """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame
-    (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image copied out of the shared
-    memory, which the pump refills once it has the answer)."""
+    (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image still in the shared memory,
+    which the pump refills only once it has the frame's plan: :func:`_plan_one` copies it out where the frame
+    is read whole)."""
     name, shape, dtype, index, scale, file = asked[:6]
     try:
         block = attached.get(label)
@@ -289,8 +290,6 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
                 _detach(block)
             block = attached[label] = SharedMemory(name=name)
         image = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
-        if copy:
-            image = image.copy()
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
@@ -339,13 +338,21 @@ def _plan_waiting(book: _Book, reader) -> None:
         book.conn.send(_packed(_plan_one(book, reader, *book.waiting.pop(0)), crops=False))
 
 
-def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) -> tuple:
+def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float, shared: bool = True) -> tuple:
     """Plan one segmented frame (its crops matched against its source's reuse cache) and keep it for its
-    reading: ``("ok", (crops the classifier must read, crops reused), ms, cpu)``."""
+    reading: ``("ok", (crops the classifier must read, crops reused, carried whole), ms, cpu)``. ``shared``:
+    the frame's image is the source's shared memory, which its pump refills once it has this answer."""
     try:
         stream = reader._stream(book.label, frame)
         if found.kept is not None and not stream.carries(found):
             found, ms = reader.segment_kept(frame, found, ms)  # still, but its anchor's reading not carried
+        if shared:
+            # A frame read whole keeps its image for the reading (the sign search looks at it): copied out
+            # now. A frame carried whole needs only its shape: copying it (0.9 MB at 640x480, page faults and
+            # all) was a tenth of a worker's time on 8 streams of the realistic page.
+            image = frame.image
+            frame = dataclasses.replace(frame, image=np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
+                                        if found.kept is not None else image.copy())
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
         return ("ok", (plan.wanted, plan.reused, found.kept is not None), ms, time.process_time())
@@ -364,7 +371,7 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
                                   cuts=settings.cuts, carry=settings.carry, phase=settings.phase(book.label))
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
-    return _plan_one(book, reader, serial, found, frame, ms)
+    return _plan_one(book, reader, serial, found, frame, ms, shared=False)
 
 
 #: A result's frame travels back without its image: the engine's process has it.
