@@ -353,9 +353,16 @@ def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float, 
             image = frame.image
             frame = dataclasses.replace(frame, image=np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
                                         if found.kept is not None else image.copy())
+        if found.kept is not None:
+            # Carried whole: no crop to classify, so it is read now, in its turn (every earlier frame of its
+            # source is read), and goes back with its plan. The round neither sends it probabilities nor waits
+            # for its reading: two messages of four, for most frames of a still page.
+            result = reader._read(book.label, stream, frame, None, found, np.zeros((0, 0), np.float32), ms, 0.0)
+            result = dataclasses.replace(result, frame=dataclasses.replace(frame, image=_NO_IMAGE))
+            return ("ok", (np.zeros((0, 28, 28, 1), np.float32), 0, result), ms, time.process_time())
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
-        return ("ok", (plan.wanted, plan.reused, found.kept is not None), ms, time.process_time())
+        return ("ok", (plan.wanted, plan.reused, None), ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
 
@@ -372,6 +379,13 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
     return _plan_one(book, reader, serial, found, frame, ms, shared=False)
+
+
+def _as_of_round(result, frame: Frame, classify_ms: float, received: float | None):
+    """A frame's result read when it was planned (carried whole), as its round would have had it read: its
+    frame (with the image), the round's classifier time, and the latency up to now."""
+    return dataclasses.replace(result, frame=frame, timings={**result.timings, "classify": classify_ms},
+                               latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3)
 
 
 #: A result's frame travels back without its image: the engine's process has it.
@@ -607,9 +621,13 @@ class SegmentWorkers:
         if not self.reads:
             return payload, detail
         wanted, reused, carried = payload
+        if carried is not None:  # read already (carried whole): its result, as of its round
+            return Planned(wanted=wanted, reused=0, carried=True,
+                           send=lambda _probs, classify_ms, received: lambda: _as_of_round(carried, frame, classify_ms,
+                                                                                              received))
         return Planned(wanted=wanted, reused=reused,
                        send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
-                                                                            classify_ms, received), carried=carried)
+                                                                            classify_ms, received))
 
     def _live(self, worker: _Worker, pipes: str, label: str) -> tuple:
         """``worker``'s generation, its pipe for ``label`` (``pipes``: ``"conns"`` for the segmentation,
@@ -677,7 +695,9 @@ class SegmentWorkers:
             reply = self._answer(lane, conn, process)
             if reply is None:
                 continue  # it died again: restarted again (or failed for good)
-            wanted, _reused, _carried = self._payload(worker, reply)
+            wanted, _reused, carried = self._payload(worker, reply)
+            if carried is not None:  # a new worker starts its view afresh, so this is not met; read all the same
+                return _as_of_round(carried, frame, classify_ms, received)
             fresh = self._classify(wanted) if len(wanted) else np.zeros((0, classes), np.float32)
             return self._read(label, frame, serial, generation, fresh, classify_ms, received)()
 
