@@ -484,6 +484,12 @@ def test_sources_in_step_renew_their_whole_frames_on_their_own_phases(classifier
         assert texts[source] == [_texts(r) for r in alone]
     later = [set(whole[s][2:]) for s in sources]
     assert all(not (later[i] & later[j]) for i in range(4) for j in range(i + 1, 4))  # never on the same frame
+    # The engine gives its live sources their phases, and a run of one source none.
+    demo = SAMPLES / "demo.mp4"
+    Engine([open_source(demo), open_source(demo)], recognizer, max_frames=2, draw=False).run()
+    assert recognizer.phases == {str(demo): 0, f"{demo}#2": 1}
+    Engine([open_source(demo)], recognizer, max_frames=2, draw=False).run()
+    assert recognizer.phases == {}
 
 
 def test_a_carried_box_stays_inside_the_frame() -> None:

@@ -699,12 +699,11 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
-            if multi:
-                # Live sources read together each get their own phase of the periodic whole frames, so that
-                # those of sources in step do not all come in one round.
-                stagger = getattr(self.recognizer, "stagger", None)
-                if stagger is not None:
-                    stagger([s.label for s in self.streams if s.source.kind != "images"])
+            # Live sources read together each get their own phase of the periodic whole frames, so that those
+            # of sources in step do not all come in one round (one source: none, whatever an earlier run set).
+            stagger = getattr(self.recognizer, "stagger", None)
+            if stagger is not None:
+                stagger([s.label for s in self.streams if s.source.kind != "images"])
             workers = self._start_workers(stack) if multi else None
             feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare,
                                          parallel=len(self.streams) if workers else None) if multi
