@@ -4,9 +4,9 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
 ``collect`` and the Python API's ``Reader.stream``.
 
 - **Sources** (see :mod:`livedigits.capture.sources`) capture on their own reader threads. With one source the
-  loop reads it directly; with several, a small pump thread per source keeps that source's newest
-  frame (live sources) or next frame (files, in order) in a slot, and each round takes every slot that
-  holds a frame.
+  loop reads it directly; with several, a small pump thread per source keeps that source's frames
+  prepared in a slot (a live source's newest, up to ``LIVE_DEPTH`` of them; a file's next, in order), and
+  each round takes the oldest frame of every slot that holds one.
 - **One batch per round.** With several sources each pump segments its frame as it arrives (in its own
   thread, OpenCV's own worker pool set to one thread meanwhile), while the engine's thread reads the round
   before; a round's crops that no earlier reading stands for go to the classifier in one call, and each
