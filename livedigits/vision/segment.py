@@ -47,7 +47,7 @@ import numpy as np
 from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
-from livedigits.reading.reuse import ReuseConfig
+from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
