@@ -733,8 +733,8 @@ class Recognizer:
     def _carried(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
                  segment_ms: float, classify_ms: float) -> FrameResult:
         """A frame of a page that stood still since its still anchor: the anchor's reading, its boxes moved by
-        the view's shift. Every earlier reading the caches keep grows a frame older, as if read, so that each
-        is made afresh at least every ``ReuseConfig.max_age`` frames still."""
+        the view's shift. Every earlier reading the caches keep grows a frame older in span (frames in all),
+        not in age (frames read): each is made afresh at least every ``ReuseConfig.max_span`` frames."""
         if not stream.carries(found):
             raise RuntimeError("a frame carried whole reached a reader that does not hold its anchor's reading")
         started = time.perf_counter()
