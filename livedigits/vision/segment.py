@@ -1375,20 +1375,27 @@ def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
     return [b for b in boxes if b[2] >= LOOP_SIDE and b[3] >= LOOP_SIDE]
 
 
-def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
+def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None, ringed: bool = True):
     """``patch`` (at ``box``) cut between its loops side by side: a chain of zeros ("1000" written fast) has no
     thin place between its links, where the least inked column falls inside a loop, but each loop is one
     digit. Loops that share most of their columns are one digit's (the two of an 8). Cut at the middle of
-    the ink between two loops, the parts each cropped to its ink; None with fewer than two loops side by
-    side, or when a part is less than half as tall as the piece. ``loops``: ``_loops(patch)`` where the caller
-    has it already."""
+    the ink between two loops, and before the first loop or after the last where ink a digit wide stands
+    there (:func:`_chain_cuts`: the 1 of "100"), each loop's part its whole ring (:func:`_ringed_parts`); None
+    with fewer than two loops side by side, or when a part is less than half as tall as the piece.
+    ``loops``: ``_loops(patch)`` where the caller has it already. Not ``ringed``: only cut midway between the
+    loops, each part its columns' ink (zeros run together so far that their shared arcs are one stroke)."""
     h = box[3]
     loops = sorted((b for b in (_loops(patch) if loops is None else loops) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
     spans = _loop_spans(loops)
     if len(spans) < 2 or len(spans) > MAX_PARTS:
         return None
-    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
-    return _parts_between(box, cuts, lambda start, end: patch)
+    if not ringed:
+        return _parts_between(box, [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])], lambda start, end: patch)
+    stroke = _stroke_width(patch, h)
+    cuts = _chain_cuts(patch, spans, h, stroke)
+    if len(cuts) + 1 > MAX_PARTS:
+        return None
+    return _ringed_parts(patch, box, cuts, patch, spans, LOOP_SHARE * h, stroke)
 
 
 def _parts_between(box: tuple, cuts: list[int], source) -> tuple | None:
@@ -1406,6 +1413,116 @@ def _parts_between(box: tuple, cuts: list[int], source) -> tuple | None:
         if ph < 0.5 * h:
             return None
         parts.append(((x + start + px, y + py, pw, ph), ink[py: py + ph, start + px: start + px + pw]))
+    return tuple(parts)
+
+
+def _stroke_width(patch: np.ndarray, height: int) -> int:
+    """The pen's width in ``patch``, a piece ``height`` tall: the ink's mean run along its rows (the flat tops of
+    loops make it a little wide), at most 0.15 of the height."""
+    inked_rows = patch > 0
+    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
+    return max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * height))))
+
+
+def _chain_cuts(patch: np.ndarray, spans: list[list[int]], h: int, stroke: int) -> list[int]:
+    """The columns that cut a chain of loops side by side (``spans``) in ``patch`` (``h`` rows) into digits:
+    midway between neighbouring loops, and, where ink a digit wide stands before the first loop or after the
+    last (the 3 of "3000": a loop's ring, a stroke either side of its hole, and ``EDGE_DIGIT`` of the height
+    more), at the edge of that loop's hole (:func:`_ringed_parts` takes the loop's ring out of it)."""
+    columns = np.count_nonzero(patch, axis=0)
+    inked = np.flatnonzero(columns)
+    first, last = int(inked[0]), int(inked[-1])
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    if spans[0][0] - stroke - first >= EDGE_DIGIT * h:
+        cuts.insert(0, spans[0][0])
+    if last - spans[-1][1] - stroke >= EDGE_DIGIT * h:
+        cuts.append(spans[-1][1])
+    return cuts
+
+
+def _ringed_parts(patch: np.ndarray, box: tuple, cuts: list[int], source: np.ndarray, spans: list[list[int]],
+                  tall: float, stroke: int | None = None) -> tuple | None:
+    """The digits of a chain of loops (``patch`` at ``box``), each loop's part its whole ring. Cut at the
+    columns ``cuts`` alone, zeros written overlapping like the links of a chain each lose the arc they share to
+    one side and keep a stub of the other's ("a", "2" and "c" for "000"). Here the part of the digit whose
+    loop spans ``spans[i]`` (a loop: a hole of ``source``, the piece's ink or its bridged ink, at least ``tall``
+    rows high) is the ink ringing its hole, the lens-shaped holes it shares with a neighbour and the arc
+    between them (the whole outline of an overlapping zero), with the rest of the ink between its cuts (a
+    9's tail) less the other loops' rings. A part without a loop (the 3 of "3000") is its columns' ink of
+    ``patch`` less the rings. Each part is cropped to its ink: ``((box, patch), ...)``, or None where a part has
+    no ink or is less than half as tall as the piece, or a span holds no loop of ``source``."""
+    x, y, w, h = box
+    if stroke is None:
+        stroke = _stroke_width(patch, h)
+    found = cv2.findContours(source, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+    if hierarchy is None:
+        return None
+    found_holes = []
+    for i, (contour, (_, _, _, parent)) in enumerate(zip(contours, hierarchy[0])):
+        if parent < 0:
+            continue
+        hx, _, hw, hh = cv2.boundingRect(contour)
+        if hw < 2 or hh < 2:
+            continue
+        hole = np.zeros_like(source)
+        cv2.drawContours(hole, contours, i, 255, -1)
+        hole = cv2.bitwise_and(hole, cv2.bitwise_not(source))
+        centre = hx + hw / 2.0
+        at = [k for k, (a, b) in enumerate(spans) if a <= centre < b]
+        big = hw >= LOOP_SIDE and hh >= max(LOOP_SIDE, tall)
+        found_holes.append((hole, at[0] if at and big else None, cv2.countNonZero(hole)))
+    # Each digit's loop: the largest hole of its span. A lens two zeros overlapping enclose is a hole too, as
+    # tall perhaps, in one of their spans: it touches both their loops.
+    main = [None] * len(spans)
+    for n, (_, k, area) in enumerate(found_holes):
+        if k is not None and (main[k] is None or area > found_holes[main[k]][2]):
+            main[k] = n
+    if any(n is None for n in main):
+        return None
+    reach = _ellipse(2 * stroke + 3)  # a stroke and a pixel each way
+    near = [cv2.dilate(found_holes[n][0], reach) for n in main]
+    blobs = [found_holes[n][0].copy() for n in main]
+    for n, (hole, k, _) in enumerate(found_holes):
+        if n in main:
+            continue
+        touched = [j for j, grown in enumerate(near) if cv2.countNonZero(cv2.bitwise_and(grown, hole))]
+        if len(touched) >= 2:
+            grown_hole = cv2.dilate(hole, reach)
+            for j in touched:
+                between = cv2.bitwise_and(cv2.bitwise_and(grown_hole, near[j]), source)
+                blobs[j] = cv2.bitwise_or(blobs[j], cv2.bitwise_or(hole, between))
+        elif k is not None:
+            blobs[k] = cv2.bitwise_or(blobs[k], hole)  # a digit's other loop (an 8's)
+    rings = [cv2.bitwise_and(cv2.bitwise_and(cv2.dilate(blob, reach), source), cv2.bitwise_not(blob)) for blob in blobs]
+    anyring = np.bitwise_or.reduce(rings) if len(rings) > 1 else rings[0]
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        mine = [k for k, (a, b) in enumerate(spans) if start <= (a + b) / 2 < end]
+        part = np.zeros_like(patch)
+        if mine:
+            others = np.zeros_like(patch)
+            for k in range(len(rings)):
+                if k not in mine:
+                    others = cv2.bitwise_or(others, rings[k])
+            part[:, start:end] = cv2.bitwise_and(source[:, start:end], cv2.bitwise_not(others[:, start:end]))
+            for k in mine:
+                part = cv2.bitwise_or(part, rings[k])
+        else:
+            part[:, start:end] = cv2.bitwise_and(patch[:, start:end], cv2.bitwise_not(anyring[:, start:end]))
+        # Stubs of a neighbour's stroke cut off from the rest: specks smaller than a pen's dot.
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
+        if count > 2:
+            small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < stroke * stroke * 2) + 1
+            if len(small) and len(small) < count - 1:
+                part[np.isin(labels, small)] = 0
+        points = cv2.findNonZero(part)
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
     return tuple(parts)
 
 
@@ -1436,24 +1553,11 @@ def _bridged_loop_parts(patch: np.ndarray, box: tuple):
     spans = _loop_spans(loops)
     if not spans:
         return None
-    columns = np.count_nonzero(patch, axis=0)
-    inked = np.flatnonzero(columns)
-    first, last = int(inked[0]), int(inked[-1])
-    # A loop's ring is about a stroke wide either side of its hole: the cuts before and after keep it. The
-    # stroke's width: the ink's mean run along its rows (the flat tops of loops make it a little wide).
-    inked_rows = patch > 0
-    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
-    stroke = max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * h))))
-    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
-    lead, trail = spans[0][0] - stroke, spans[-1][1] + stroke
-    if lead - first >= EDGE_DIGIT * h:
-        cuts.insert(0, lead)
-    if last - trail >= EDGE_DIGIT * h:
-        cuts.append(trail)
+    stroke = _stroke_width(patch, h)
+    cuts = _chain_cuts(patch, spans, h, stroke)
     if not cuts or len(cuts) + 1 > MAX_PARTS:
         return None
-    return _parts_between(box, cuts,
-                          lambda start, end: bridged if any(start <= (a + b) / 2 < end for a, b in spans) else patch)
+    return _ringed_parts(patch, box, cuts, bridged, spans, BRIDGED_LOOP * h, stroke)
 
 
 #: A loop of the bridged ink counts for :func:`_bridged_loop_parts` when at least this share of the piece's
@@ -1622,6 +1726,7 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 ways.append(tuple(parts))
     if paths:
         ways.append(_loop_parts(patch, box))
+        ways.append(_loop_parts(patch, box, ringed=False))
     if bridged:
         ways.append(_bridged_loop_parts(patch, box))
     if even:
