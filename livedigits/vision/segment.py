@@ -1386,7 +1386,7 @@ def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None, ringed
     loops, each part its columns' ink (zeros run together so far that their shared arcs are one stroke)."""
     h = box[3]
     loops = sorted((b for b in (_loops(patch) if loops is None else loops) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
-    spans = _loop_spans(loops)
+    spans = _loop_spans(loops, h)
     if len(spans) < 2 or len(spans) > MAX_PARTS:
         return None
     if not ringed:
@@ -1482,19 +1482,30 @@ def _ringed_parts(patch: np.ndarray, box: tuple, cuts: list[int], source: np.nda
         return None
     reach = _ellipse(2 * stroke + 3)  # a stroke and a pixel each way
     near = [cv2.dilate(found_holes[n][0], reach) for n in main]
-    blobs = [found_holes[n][0].copy() for n in main]
+    own = [found_holes[n][0].copy() for n in main]  # each digit's loops
+    lenses = [np.zeros_like(source) for _ in main]  # ... and the lenses it shares with a neighbour
     for n, (hole, k, _) in enumerate(found_holes):
         if n in main:
             continue
         touched = [j for j, grown in enumerate(near) if cv2.countNonZero(cv2.bitwise_and(grown, hole))]
         if len(touched) >= 2:
-            grown_hole = cv2.dilate(hole, reach)
             for j in touched:
-                between = cv2.bitwise_and(cv2.bitwise_and(grown_hole, near[j]), source)
-                blobs[j] = cv2.bitwise_or(blobs[j], cv2.bitwise_or(hole, between))
+                lenses[j] = cv2.bitwise_or(lenses[j], hole)
         elif k is not None:
-            blobs[k] = cv2.bitwise_or(blobs[k], hole)  # a digit's other loop (an 8's)
-    rings = [cv2.bitwise_and(cv2.bitwise_and(cv2.dilate(blob, reach), source), cv2.bitwise_not(blob)) for blob in blobs]
+            own[k] = cv2.bitwise_or(own[k], hole)  # a digit's other loop (an 8's)
+    rings = []
+    for loops, shared in zip(own, lenses):
+        core = cv2.bitwise_or(loops, shared)
+        ring = cv2.bitwise_and(cv2.dilate(core, reach), source)
+        if cv2.countNonZero(shared):
+            # The neighbour's arc between this digit's loop and a lens they share lies inside this digit: ink
+            # near both and near nothing else (the paper outside, another digit's loop). Where the two outlines
+            # cross, the ink is near the paper or the neighbour's loop too, and stays this digit's.
+            rest = cv2.bitwise_and(cv2.bitwise_not(source), cv2.bitwise_not(core))
+            between = cv2.bitwise_and(cv2.dilate(shared, reach), cv2.dilate(loops, reach))
+            between = cv2.bitwise_and(between, cv2.bitwise_not(cv2.dilate(rest, reach)))
+            ring = cv2.bitwise_and(ring, cv2.bitwise_not(between))
+        rings.append(ring)
     anyring = np.bitwise_or.reduce(rings) if len(rings) > 1 else rings[0]
     parts = []
     for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
@@ -1526,16 +1537,37 @@ def _ringed_parts(patch: np.ndarray, box: tuple, cuts: list[int], source: np.nda
     return tuple(parts)
 
 
-def _loop_spans(loops: list) -> list[list[int]]:
+def _loop_spans(loops: list, height: int | None = None) -> list[list[int]]:
     """The column spans ``[start, end)`` of ``loops`` (boxes sorted by x) side by side: a loop that starts
-    under the last span (by more than half the narrower's width) is the same digit's and widens it."""
+    under the last span (by more than half the narrower's width) is the same digit's and widens it. With the
+    piece's ``height``, a span between two others, less than ``LENS_WIDTH`` as wide as either and apart from
+    each by less than a pen's width (``LENS_GAP`` of the height), is no digit's: it is the lens two zeros
+    written overlapping enclose, a hole of both (:func:`_ringed_parts`)."""
     spans: list[list[int]] = []
     for lx, _, lw, _ in loops:
         if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
             spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
         else:
             spans.append([lx, lx + lw])
-    return spans
+    if height is None or len(spans) < 3:
+        return spans
+    kept = [spans[0]]
+    for before, span, after in zip(spans, spans[1:], spans[2:]):
+        width = span[1] - span[0]
+        lens = (width < LENS_WIDTH * min(before[1] - before[0], after[1] - after[0])
+                and span[0] - before[1] < LENS_GAP * height and after[0] - span[1] < LENS_GAP * height)
+        if not lens:
+            kept.append(span)
+    kept.append(spans[-1])
+    return kept
+
+
+#: A hole between two loops is the lens of two zeros overlapping (:func:`_loop_spans`) when narrower than this
+#: share of either's width ...
+LENS_WIDTH = 0.5
+#: ... and apart from each by less than this share of the piece's height (a pen's width: at most 0.15 of it,
+#: as :func:`_stroke_width` takes it).
+LENS_GAP = 0.15
 
 
 def _bridged_loop_parts(patch: np.ndarray, box: tuple):
@@ -1550,7 +1582,7 @@ def _bridged_loop_parts(patch: np.ndarray, box: tuple):
     h = box[3]
     bridged = _bridge(patch, h)
     loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
-    spans = _loop_spans(loops)
+    spans = _loop_spans(loops, h)
     if not spans:
         return None
     stroke = _stroke_width(patch, h)
