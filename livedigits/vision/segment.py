@@ -1424,19 +1424,20 @@ def _stroke_width(patch: np.ndarray, height: int) -> int:
     return max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * height))))
 
 
-def _chain_cuts(patch: np.ndarray, spans: list[list[int]], h: int, stroke: int) -> list[int]:
+def _chain_cuts(patch: np.ndarray, spans: list[list[int]], h: int, stroke: int, outside: int = 0) -> list[int]:
     """The columns that cut a chain of loops side by side (``spans``) in ``patch`` (``h`` rows) into digits:
     midway between neighbouring loops, and, where ink a digit wide stands before the first loop or after the
     last (the 3 of "3000": a loop's ring, a stroke either side of its hole, and ``EDGE_DIGIT`` of the height
-    more), at the edge of that loop's hole (:func:`_ringed_parts` takes the loop's ring out of it)."""
+    more), ``outside`` columns outside that loop's hole: 0 where :func:`_ringed_parts` takes the loop's ring
+    out of the digit's part, a pen's width where the cut alone parts them."""
     columns = np.count_nonzero(patch, axis=0)
     inked = np.flatnonzero(columns)
     first, last = int(inked[0]), int(inked[-1])
     cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
     if spans[0][0] - stroke - first >= EDGE_DIGIT * h:
-        cuts.insert(0, spans[0][0])
+        cuts.insert(0, spans[0][0] - outside)
     if last - spans[-1][1] - stroke >= EDGE_DIGIT * h:
-        cuts.append(spans[-1][1])
+        cuts.append(spans[-1][1] + outside)
     return cuts
 
 
@@ -1570,15 +1571,17 @@ LENS_WIDTH = 0.5
 LENS_GAP = 0.15
 
 
-def _bridged_loop_parts(patch: np.ndarray, box: tuple):
+def _bridged_loop_parts(patch: np.ndarray, box: tuple, ringed: bool = True):
     """``patch`` (at ``box``) read as a chain of loops once its small gaps are bridged (``_bridge``): zeros
     written fast run into each other like the links of a chain and open at the top, so the piece closes few
     loops of its own, and every cut through it leaves "U"s and "X"s. Bridged, each zero closes again. The
     piece is cut midway between the loops side by side, and, where ink a digit wide stands before the first
-    loop or after the last (the 3 of "3000"), at the column with the least ink between it and that loop. A
-    part holding a loop is taken from the bridged ink (a whole zero), any other from the piece's own (a 3
-    bridged is a blot). None with fewer than two parts, more than ``MAX_PARTS``, or a part less than half as
-    tall as the piece."""
+    loop or after the last (the 3 of "3000"), at the edge of that loop's hole (:func:`_chain_cuts`). A part
+    holding a loop is its ring of the bridged ink (a whole zero, :func:`_ringed_parts`), any other the piece's
+    own ink less those rings (a 3 bridged is a blot). Not ``ringed``: each part is its columns' ink, the cut
+    before the first loop a pen's width outside its hole (where zeros overlap so far that their bridged rings
+    are one stroke, columns part them better). None with fewer than two parts, more than ``MAX_PARTS``, or a
+    part less than half as tall as the piece."""
     h = box[3]
     bridged = _bridge(patch, h)
     loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
@@ -1589,6 +1592,11 @@ def _bridged_loop_parts(patch: np.ndarray, box: tuple):
     cuts = _chain_cuts(patch, spans, h, stroke)
     if not cuts or len(cuts) + 1 > MAX_PARTS:
         return None
+    if not ringed:
+        # Cut at columns alone, a pen's width outside the first and last loop's hole: each part a loop's
+        # bridged ink or a digit's own.
+        cuts = _chain_cuts(patch, spans, h, stroke, stroke)
+        return _parts_between(box, cuts, lambda start, end: bridged if any(start <= (a + b) / 2 < end for a, b in spans) else patch)
     return _ringed_parts(patch, box, cuts, bridged, spans, BRIDGED_LOOP * h, stroke)
 
 
@@ -1761,6 +1769,7 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
         ways.append(_loop_parts(patch, box, ringed=False))
     if bridged:
         ways.append(_bridged_loop_parts(patch, box))
+        ways.append(_bridged_loop_parts(patch, box, ringed=False))
     if even:
         ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
