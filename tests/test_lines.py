@@ -197,3 +197,22 @@ def test_a_1000_sitting_on_a_ruling_reads_1000_and_the_ruling_alone_still_goes()
         # Each zero keeps its bottom: ink across its foot, where the band had taken it.
         for k in range(3):
             assert mask[450 + sink - 5: 450 + sink + 3, 345 + 44 * k: 356 + 44 * k].any(axis=0).all(), (sink, k)
+
+
+def test_the_zeros_of_a_ledger_on_a_faint_ruling_keep_their_feet():
+    """Ledger pages (stress row ``ledger``, seeds 27 and 33) whose blue rulings are so faint that the ink mask holds
+    little of them but the zeros' bottoms lying along them: the line's own pixels and grey were measured on those
+    bottoms (most of its "alone" columns), so the pen's grey passed for the line's and the zeros' feet went with
+    it (11 of 30 and 32 of 50 zeros kept them; the zeros came out as arches). The line's contrast is now that of
+    the page's rulings (``lines._line_contrast``), and a column much darker is a stroke on the line."""
+    from livedigits.synth.stress import stress_scene
+    from livedigits.vision.segment import segment
+
+    for seed in (27, 33):
+        image, truth = stress_scene(seed, only=("ledger",))
+        mask = segment(image).mask
+        zeros = [d["box"] for d in truth["digits"] if d["digit"] == 0]
+        # The bottom fifth of each zero's box, across its middle: the foot of its loop.
+        kept = [mask[y + h - max(3, h // 5): y + h + 1, x + int(0.3 * w): x + int(0.7 * w) + 1].any(axis=0).all()
+                for x, y, w, h in zeros]
+        assert len(zeros) >= 30 and sum(kept) >= 0.75 * len(zeros), (seed, sum(kept), len(zeros))
