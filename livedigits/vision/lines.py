@@ -292,17 +292,17 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
 def _line_contrast(columns: list[_LineColumns]) -> float | None:
     """The contrast of one direction's lines against the paper (``_paint_line_rows``' reference): the median of
     their alone columns' (``_LineColumns.contrast``); but where the mask loses the lines on at least
-    ``LINE_PROFILE`` columns and they still show there (``LINE_BETWEEN``), at most ``UNSEEN_FACTOR`` times their
+    ``LINE_PROFILE`` columns where they still show (``LINE_BETWEEN``), at most ``UNSEEN_FACTOR`` times their
     median contrast there: a faint ruling the threshold holds little of, whose "alone" columns are mostly the
     strokes lying along it (the zeros' bottoms of a ledger's amounts), is as faint as it shows between them."""
     if not columns:
         return None
     seen = float(np.median(np.concatenate([c.contrast for c in columns])))
+    # (Only the columns where a line shows: a path runs on past a line's end, or off the page, over bare paper.)
     unseen = np.concatenate([c.unseen for c in columns])
+    unseen = unseen[unseen >= LINE_BETWEEN]
     if len(unseen) >= LINE_PROFILE:
-        faint = float(np.median(unseen))
-        if faint >= LINE_BETWEEN:
-            return min(seen, UNSEEN_FACTOR * faint)
+        return min(seen, UNSEEN_FACTOR * float(np.median(unseen)))
     return seen
 
 
