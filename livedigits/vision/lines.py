@@ -93,6 +93,11 @@ STROKE_CONTRAST = 1.5
 #: ... the lines' median contrast taken as at most this many times their contrast where the mask loses them
 #: (``_line_contrast``): ink on a faint line's rows is darker than the line itself where the threshold holds it.
 UNSEEN_FACTOR = 1.5
+#: ... where the mask loses them on at least this share as many columns as it holds them alone: a line the mask
+#: holds nearly everywhere is paler in its few gaps (a ruling at 0.31 of the paper's grey lost where it is 0.13,
+#: stress ``ledger`` seed 1010), one it holds little of is as faint as it shows there (seeds 27 and 1001: about
+#: as many gaps as alone columns, these mostly the pen).
+UNSEEN_SHARE = 0.5
 #: ... and taken out with this many pixels either side (a pixel's wobble of the line about its median place).
 #: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25, running medians) 0 / 1 / 2 found 2575 / 2591 / 2589 of 3091
 #: digits (``LINE_ALONE`` 2: 2588).
@@ -291,19 +296,19 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
 
 def _line_contrast(columns: list[_LineColumns]) -> float | None:
     """The contrast of one direction's lines against the paper (``_paint_line_rows``' reference): the median of
-    their alone columns' (``_LineColumns.contrast``); but where the mask loses the lines on at least
-    ``LINE_PROFILE`` columns where they still show (``LINE_BETWEEN``), at most ``UNSEEN_FACTOR`` times their
-    median contrast there: a faint ruling the threshold holds little of, whose "alone" columns are mostly the
+    their alone columns' (``_LineColumns.contrast``); but where the mask loses the lines, where they still
+    show (``LINE_BETWEEN``), on at least ``UNSEEN_SHARE`` as many columns as it holds them alone (and
+    ``LINE_PROFILE``), at most ``UNSEEN_FACTOR`` times their median contrast there: a faint ruling the threshold holds little of, whose "alone" columns are mostly the
     strokes lying along it (the zeros' bottoms of a ledger's amounts), is as faint as it shows between them."""
     if not columns:
         return None
-    seen = float(np.median(np.concatenate([c.contrast for c in columns])))
+    seen = np.concatenate([c.contrast for c in columns])
     # (Only the columns where a line shows: a path runs on past a line's end, or off the page, over bare paper.)
     unseen = np.concatenate([c.unseen for c in columns])
     unseen = unseen[unseen >= LINE_BETWEEN]
-    if len(unseen) >= LINE_PROFILE:
-        return min(seen, UNSEEN_FACTOR * float(np.median(unseen)))
-    return seen
+    if len(unseen) >= max(LINE_PROFILE, UNSEEN_SHARE * len(seen)):
+        return min(float(np.median(seen)), UNSEEN_FACTOR * float(np.median(unseen)))
+    return float(np.median(seen))
 
 
 class _LineColumns(NamedTuple):
