@@ -153,6 +153,31 @@ def test_size_resizes_before_processing(video):
     check_percentiles(report.backend("lite").latency_ms["resize"], "resize")
 
 
+def test_keep_aspect_fits_the_frame_without_stretching_its_ink(video):
+    from livedigits.bench.options import fit_frame
+    from livedigits.types import Frame
+
+    # A 4:3 frame with a round blob of ink: fitted into 16:9 it stays round (stretched, it would be a third
+    # wider), centred, with the sides filled by its own edge (here the white paper).
+    image = np.full((480, 640, 3), 255, np.uint8)
+    cv2.circle(image, (320, 240), 60, (0, 0, 0), -1)
+    fitted = fit_frame(Frame(3, 0.1, image, scale=1), (1280, 720)).image
+    assert fitted.shape == (720, 1280, 3)
+    ys, xs = np.nonzero(fitted[:, :, 0] < 128)
+    width, height = xs.max() - xs.min() + 1, ys.max() - ys.min() + 1
+    assert abs(width - height) <= 2 and abs(height - 180) <= 3  # 60 px radius, scaled 1.5 times
+    assert abs((xs.min() + xs.max()) / 2 - 640) <= 1 and (fitted[:, :160] == 255).all()
+    # The stage table reads the fitted frames, and says so; the engine then resizes nothing itself.
+    report = run_bench(BenchOptions(str(video), backend="lite", frames=5, warmup=1, size=(1280, 720), keep_aspect=True,
+                                    micro_batch=8, micro_repeats=2, progress=False))
+    assert report.source["size"] == [1280, 720] and report.source["aspect_kept"]
+    assert "aspect kept" in report.text()
+    with pytest.raises(UsageError, match="--size"):
+        BenchOptions(keep_aspect=True)
+    with pytest.raises(UsageError, match="--streams"):
+        BenchOptions(size=(1280, 720), keep_aspect=True, streams=2)
+
+
 def test_percentiles_skip_unmeasured():
     p = percentiles([1.0, float("nan"), 3.0, 2.0])
     assert p["n"] == 3 and p["p50"] == 2.0 and p["max"] == 3.0
@@ -305,3 +330,7 @@ def test_the_reference_pipeline_reads_the_same_frames_in_turns(video, mnist_slic
         check_percentiles(report[name]["wall_ms"], name)
     assert report["ratio"]["wall_mean"] > 0
     assert "livedigits / reference" in "\n".join(reference_text(report))
+    # The same, the frames fitted into 16:9 with their aspect kept.
+    report = compare_reference(str(video), 10, (1280, 720), lambda message: None, keep_aspect=True)
+    assert report["size"] == [1280, 720] and report["aspect_kept"]
+    assert "1280x720 (aspect kept)" in "\n".join(reference_text(report))

@@ -244,3 +244,19 @@ def test_blur_is_measured_on_the_anchor_and_a_new_page_is_measured_afresh(monkey
         assert _boxes_of(found) == _boxes_of(alone)
     assert followed[REESTIMATE_EVERY + 2][0].view.age == 0
 
+
+
+@pytest.mark.parametrize("factor", [1, 2, 3, 4, 5])
+def test_the_still_views_shrink_is_opencvs_area_resize(factor) -> None:
+    """``block_mean`` gives the bytes ``cv2.resize(..., INTER_AREA)`` gives at a whole factor (at 3, a box
+    filter's sums: a 1280x720 frame's still view), on noise and on smooth grey."""
+    from livedigits.vision.view import block_mean
+
+    rng = np.random.default_rng(factor)
+    for k in range(40):
+        h, w = factor * int(rng.integers(1, 60)), factor * int(rng.integers(1, 60))
+        gray = rng.integers(0, 256, (h, w), dtype=np.uint8)
+        if k % 2:
+            gray = cv2.GaussianBlur(gray, (5, 5), 0)
+        expected = cv2.resize(gray, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
+        assert np.array_equal(block_mean(gray, factor), expected)

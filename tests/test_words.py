@@ -117,6 +117,72 @@ def test_a_descender_does_not_lift_a_word_off_its_line():
     assert word_glyphs(ledger, _probs((5, 1.0), (0, 1.0), (8, 1.0), (NOT_A_DIGIT, 0.99)), 0.6) == set()
 
 
+def _rows(*rows: tuple[int, float, float]) -> np.ndarray:
+    """One row of 11 class probabilities per (class, probability, probability of "not a digit")."""
+    out = []
+    for label, p, letter in rows:
+        row = np.full(11, (1.0 - p - (0 if label == NOT_A_DIGIT else letter)) / 9, np.float32)
+        row[NOT_A_DIGIT] = letter
+        row[label] = p
+        out.append(row)
+    return np.stack(out)
+
+
+def test_block_capitals_the_classifier_doubts_fill_a_field_with_letters():
+    # A name written in block capitals along one long box of a form, a capital every 1.5 heights: the G read
+    # as a 9, the D as a 0, the A as a 4, and three letters read as "not a digit" at 0.7-0.85, none surely.
+    # Seven glyphs holding 2.4 letters' worth of "not a digit": a word, its 9, 0 and 4 with it.
+    boxes = [Box(110 + 45 * k, 100, 26, 30) for k in range(7)]
+    read = _rows((9, 0.85, 0.05), (NOT_A_DIGIT, 0.85, 0.85), (NOT_A_DIGIT, 0.8, 0.8), (0, 0.99, 0.0),
+                 (4, 0.85, 0.1), (NOT_A_DIGIT, 0.7, 0.7), (1, 0.6, 0.25))
+    field = Box(100, 92, 330, 46)
+    assert word_glyphs(boxes, read, 0.5) == set(), "no run joins glyphs so far apart"
+    assert word_glyphs(boxes, read, 0.5, fields=[field]) == set(range(7))
+    # A phone number in the same box, one digit read as "not a digit" at 0.75 and two with some doubt: a
+    # number (1.0 of a letter's worth over seven glyphs).
+    number = _rows((9, 0.99, 0.0), (8, 0.9, 0.1), (NOT_A_DIGIT, 0.75, 0.75), (0, 0.99, 0.0), (1, 0.95, 0.05),
+                   (7, 0.9, 0.1), (5, 0.99, 0.0))
+    assert word_glyphs(boxes, number, 0.5, fields=[field]) == set()
+
+
+def test_a_sure_letter_and_doubts_worth_half_the_run_make_a_word():
+    # A handwritten "Anna": the A surely no digit, the n, n and a read as 7, 7 and 9, each with a third of a
+    # letter in it, of x-height beside the A. No other glyph reads as "not a digit" outright, yet the run
+    # holds 2 letters' worth in 4 glyphs: a word.
+    boxes = [Box(100, 80, 34, 50), Box(138, 100, 24, 30), Box(166, 100, 24, 30), Box(194, 100, 22, 30)]
+    read = _rows((NOT_A_DIGIT, 1.0, 1.0), (7, 0.62, 0.34), (7, 0.65, 0.3), (9, 0.6, 0.31))
+    assert word_glyphs(boxes, read, 0.5) == {0, 1, 2, 3}
+    # A number of one height, one digit misread as surely no digit and the others sure: a number.
+    number = [Box(100 + 30 * k, 100, 26, 40) for k in range(4)]
+    assert word_glyphs(number, _rows((1, 0.99, 0.0), (NOT_A_DIGIT, 0.95, 0.95), (8, 0.8, 0.15), (3, 0.99, 0.0)),
+                       0.5) == set()
+
+
+# A printed "Date of Birth": each word a run, a space of 0.6 heights between them. D, t, e surely no digit, a
+# read as a 2; o read as a 0 and f surely no digit; B read as an 8, i as a 1, r, t, h surely no digit.
+DATE_OF_BIRTH = [Box(100, 100, 11, 14), Box(113, 104, 9, 10), Box(124, 101, 6, 13), Box(132, 104, 9, 10),
+                 Box(150, 104, 9, 10), Box(161, 100, 7, 14),
+                 Box(177, 100, 10, 14), Box(189, 100, 3, 14), Box(194, 104, 6, 10), Box(202, 101, 6, 13),
+                 Box(210, 100, 9, 14)]
+DATE_OF_BIRTH_READ = [(NOT_A_DIGIT, 0.99, 0.99), (2, 0.95, 0.02), (NOT_A_DIGIT, 0.97, 0.97), (NOT_A_DIGIT, 0.99, 0.99),
+                      (0, 1.0, 0.0), (NOT_A_DIGIT, 1.0, 1.0),
+                      (8, 0.9, 0.0), (1, 1.0, 0.0), (NOT_A_DIGIT, 0.98, 0.98), (NOT_A_DIGIT, 0.95, 0.95),
+                      (NOT_A_DIGIT, 0.99, 0.99)]
+
+
+def test_a_short_run_with_a_sure_letter_beside_words_on_its_line_is_a_word():
+    boxes = DATE_OF_BIRTH
+    assert sorted(map(sorted, runs(boxes))) == [[0, 1, 2, 3], [4, 5], [6, 7, 8, 9, 10]]
+    # "of" alone is one sure letter beside one digit, as a number with a digit misread may be; between "Date"
+    # and "Birth" it is a word, its o no 0.
+    assert word_glyphs(boxes, _rows(*DATE_OF_BIRTH_READ), 0.5) == set(range(11))
+    assert word_glyphs(boxes[4:6], _rows(*DATE_OF_BIRTH_READ[4:6]), 0.5) == set()
+    # A handwritten "42" written a height after a word: no glyph of it reads as a letter, it stays a number.
+    tim = [Box(100, 100, 12, 40), Box(115, 115, 8, 25), Box(126, 115, 28, 25), Box(194, 100, 26, 40), Box(224, 100, 26, 40)]
+    read = _rows((1, 0.99, 0.0), (NOT_A_DIGIT, 1.0, 1.0), (NOT_A_DIGIT, 0.97, 0.97), (4, 0.99, 0.0), (2, 0.99, 0.0))
+    assert word_glyphs(tim, read, 0.5) == {0, 1, 2}
+
+
 def test_a_solid_blot_holds_a_word_together_and_is_neither_letter_nor_digit():
     # A bold printed "Total": T and o surely no digit, t no digit at 0.6, a a solid blot the segmentation
     # turns away (``Segmentation.blots``), l a 1. Without the a the l stands alone, a word's gap from the t,

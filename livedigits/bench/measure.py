@@ -77,9 +77,38 @@ def open_measured(spec, options: BenchOptions):
     from livedigits.capture.sources import open_source, source_kind
     from livedigits.capture.supervise import KeptSource
 
-    if source_kind(spec) in ("camera", "stream"):
-        return open_source(spec)
-    return KeptSource(spec, pace=False, realtime=options.realtime)
+    source = open_source(spec) if source_kind(spec) in ("camera", "stream") else \
+        KeptSource(spec, pace=False, realtime=options.realtime)
+    return _AspectKept(source, options.size) if options.keep_aspect and options.size is not None else source
+
+
+class _AspectKept:
+    """A source whose frames come fitted to ``size`` with their aspect kept (``bench --keep-aspect``:
+    :func:`~livedigits.bench.options.fit_frame`); everything else is the wrapped source's. The fit is done in
+    the source's ``read``, so the engine is given no resize of its own and reports none."""
+
+    def __init__(self, source, size: tuple[int, int]) -> None:
+        self._source, self._size = source, tuple(size)
+
+    def __getattr__(self, name):
+        return getattr(self._source, name)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self._size
+
+    def start(self):
+        self._source.start()
+        return self
+
+    def read(self, timeout: float | None = None):
+        from livedigits.bench.options import fit_frame
+
+        frame = self._source.read(timeout)
+        return None if frame is None else fit_frame(frame, self._size)
+
+    def stop(self) -> None:
+        self._source.stop()
 
 
 def _measure(classifier, options: BenchOptions, spec, progress_stream, label: str) -> tuple:
@@ -125,7 +154,8 @@ def _measure(classifier, options: BenchOptions, spec, progress_stream, label: st
 
     if rec.warmup == 0:
         rec.begin(0)
-    engine = Engine([source], Recognizer(classifier), on_result=on_result, resize=options.size,
+    engine = Engine([source], Recognizer(classifier), on_result=on_result,
+                    resize=None if options.keep_aspect else options.size,
                     max_frames=options.warmup + options.frames, signals=True)
     try:
         summary = engine.run()

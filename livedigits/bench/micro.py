@@ -8,8 +8,7 @@ import time
 import numpy as np
 
 from livedigits.util.stats import percentiles
-from livedigits.engine.loop import resize_frame
-from livedigits.bench.options import BenchOptions
+from livedigits.bench.options import BenchOptions, sized_frame
 
 #: Frames read ahead of the runs to find real crops for the 64-crop figure and the naive comparison.
 PREPARE_MAX_FRAMES = 60
@@ -45,8 +44,7 @@ def read_ahead(options: BenchOptions, spec) -> tuple[list, np.ndarray]:
             frame = source.read(timeout=10.0)
             if frame is None:
                 break
-            if options.size is not None:
-                frame = resize_frame(frame, options.size)
+            frame = sized_frame(frame, options)
             if len(images) < want_frames:
                 images.append(frame)
             if len(crops) < options.micro_batch:

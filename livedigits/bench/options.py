@@ -39,6 +39,37 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     return (width, height)
 
 
+def fit_frame(frame, size: tuple[int, int]):
+    """``frame`` (a :class:`livedigits.types.Frame`) brought to ``size`` (width, height) with its aspect kept:
+    scaled as :func:`livedigits.engine.loop.resize_frame` scales (area averaging to shrink, linear to
+    enlarge) until it fits, centred, and the sides left over filled with its own edge pixels repeated (a
+    page on a table: more table). What ``bench --size WxH --keep-aspect`` reads."""
+    import dataclasses
+
+    import cv2
+
+    height, width = frame.image.shape[:2]
+    factor = min(size[0] / width, size[1] / height)
+    fit = (max(1, min(size[0], round(width * factor))), max(1, min(size[1], round(height * factor))))
+    shrink = fit[0] * fit[1] < width * height
+    image = cv2.resize(frame.image, fit, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    left, top = (size[0] - fit[0]) // 2, (size[1] - fit[1]) // 2
+    image = cv2.copyMakeBorder(image, top, size[1] - fit[1] - top, left, size[0] - fit[0] - left, cv2.BORDER_REPLICATE)
+    return dataclasses.replace(frame, image=image, scale=1)
+
+
+def sized_frame(frame, options: "BenchOptions"):
+    """``frame`` as the bench reads it: at ``options.size`` (stretched, as ``run``'s resize does, or with its
+    aspect kept: ``keep_aspect``), or as it came."""
+    if options.size is None:
+        return frame
+    if options.keep_aspect:
+        return fit_frame(frame, options.size)
+    from livedigits.engine.loop import resize_frame
+
+    return resize_frame(frame, options.size)
+
+
 @dataclass(frozen=True)
 class BenchOptions:
     """What to measure. ``source`` None means the bundled ``samples/realistic.mp4``; ``"demo"`` or
@@ -53,6 +84,10 @@ class BenchOptions:
     """Frames processed first and not measured (first calls, caches, the tracker filling)."""
     size: tuple[int, int] | None = None
     """Resize every frame to ``(width, height)`` before processing, to measure larger inputs."""
+    keep_aspect: bool = False
+    """With ``size``: keep the frame's aspect (:func:`fit_frame`: scaled to fit, the rest filled with its own
+    edge) instead of stretching it to ``size``. A 4:3 clip stretched to 16:9 makes every digit a third wider
+    than written, so the touching-pair cuts fire on all of them; a 16:9 camera sees digits of normal shape."""
     realtime: bool = False
     """Pace a file at its frame rate, newest frame wins, as a camera would deliver it."""
     compare_naive: bool = False
@@ -91,6 +126,11 @@ class BenchOptions:
             check_option("run", "workers", self.workers, "--workers")
         if self.size is not None and (len(self.size) != 2 or min(self.size) < 16):
             raise UsageError(f"size must be (width, height) of at least 16 pixels, got {self.size!r}")
+        if self.keep_aspect and self.size is None:
+            raise UsageError("--keep-aspect needs --size WxH (the size to fit the frames into)")
+        if self.keep_aspect and (self.streams > 1 or self.find_streams):
+            raise UsageError("--keep-aspect applies to the stage table and --reference, not to --streams or "
+                             "--find-streams (they resize in the engine, stretching); leave one of them out")
 
     @property
     def spec(self) -> str | int | None:

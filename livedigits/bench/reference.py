@@ -80,29 +80,32 @@ class PlainPipeline:
         return np.asarray(self._forward(batch)).argmax(axis=1)
 
 
-def _frames(spec, frames: int, size) -> list:
+def _frames(spec, frames: int, size, keep_aspect: bool = False) -> list:
+    from livedigits.bench.options import fit_frame
     from livedigits.capture.sources import open_source
     from livedigits.engine.loop import resize_frame
 
+    fit = fit_frame if keep_aspect else resize_frame
     held = []
     with open_source(spec) as source:
         for _ in range(min(frames, MAX_HELD)):
             frame = source.read(timeout=10.0)
             if frame is None:
                 break
-            held.append(resize_frame(frame, size) if size is not None else frame)
+            held.append(fit(frame, size) if size is not None else frame)
     return held
 
 
-def compare_reference(spec, frames: int, size, log: Callable[[str], None]) -> dict:
+def compare_reference(spec, frames: int, size, log: Callable[[str], None], keep_aspect: bool = False) -> dict:
     """Per frame, the plain pipeline and livedigits (the backend ``run`` picks) on the same ``frames``
     frames of ``spec``, in alternating blocks: wall and CPU milliseconds, and livedigits' share of the
-    reference's cost (``ratio``: 0.5 is half)."""
+    reference's cost (``ratio``: 0.5 is half). ``size``: every frame resized to it first, stretched, or with
+    ``keep_aspect`` its aspect kept (``bench.options.fit_frame``)."""
     from livedigits.classify.backends import load_classifier
     from livedigits.reading.recognizer import Recognizer
     from livedigits.types import Frame
 
-    held = _frames(spec, frames, size)
+    held = _frames(spec, frames, size, keep_aspect)
     if not held:
         return {"frames": 0}
     log("reference: loading the Keras model for the plain pipeline")
@@ -135,7 +138,7 @@ def compare_reference(spec, frames: int, size, log: Callable[[str], None]) -> di
         count = block.stop
     ours.close()
     out: dict = {"frames": count, "held": len(held), "size": list(held[0].image.shape[1::-1]),
-                 "backend": classifier.name}
+                 "backend": classifier.name, "aspect_kept": bool(keep_aspect and size is not None)}
     for name, (wall, cpu) in times.items():
         out[name] = {"wall_ms": percentiles(wall), "cpu_ms": percentiles(cpu)}
     ref, mine = out["reference"], out["livedigits"]
@@ -152,7 +155,7 @@ def reference_text(reference: dict) -> list[str]:
     if not reference or not reference.get("frames"):
         return ["reference: no frames read"]
     ref, mine, ratio = reference["reference"], reference["livedigits"], reference["ratio"]
-    size = "x".join(str(v) for v in reference["size"])
+    size = "x".join(str(v) for v in reference["size"]) + (" (aspect kept)" if reference.get("aspect_kept") else "")
     lines = [f"reference (adaptive threshold, contours, Keras tf.function) vs livedigits ({reference['backend']}), "
              f"{reference['frames']} frames at {size}, in turns of {BLOCK_FRAMES}:"]
     for name, figures in (("reference", ref), ("livedigits", mine)):

@@ -140,7 +140,8 @@ def format_report(report: BenchReport) -> str:
     size = "x".join(str(v) for v in src["size"])
     native = "x".join(str(v) for v in src["native_size"])
     fps = f" @ {src['fps']:g} fps" if src.get("fps") else ""
-    resized = f" (resized from {native})" if src["size"] != src["native_size"] else ""
+    resized = f" (resized from {native}{', aspect kept' if src.get('aspect_kept') else ''})" \
+        if src["size"] != src["native_size"] else ""
     mode = "paced in real time" if opts["realtime"] else "read as fast as possible"
     lines.append(f"source: {src['name']} ({src['kind']}, {size}{resized}{fps}), {mode}; "
                  f"{opts['frames']} measured frames per backend after {opts['warmup']} warm-up")

@@ -44,7 +44,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
     probe.stop()
     source_info = {
         "spec": str(spec), "name": probe.name, "kind": probe.kind, "native_size": list(probe.size),
-        "size": list(options.size or probe.size), "fps": probe.fps,
+        "size": list(options.size or probe.size), "fps": probe.fps, "aspect_kept": options.keep_aspect,
         "policy": "latest (paced at its fps)" if options.realtime and probe.fps else probe.policy,
     }
     if options.realtime and probe.kind == "video" and not probe.fps:
@@ -99,7 +99,7 @@ def run_bench(options: BenchOptions, *, log: Callable[[str], None] | None = None
     if options.reference and not interrupted:
         from livedigits.bench.reference import compare_reference
 
-        reference = compare_reference(spec, options.frames, options.size, log)
+        reference = compare_reference(spec, options.frames, options.size, log, keep_aspect=options.keep_aspect)
 
     startup = None
     if options.startup and not interrupted:

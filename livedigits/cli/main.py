@@ -469,7 +469,7 @@ def cmd_bench(args) -> int:
         size=parse_size(args.size), realtime=args.realtime, compare_naive=args.compare_naive,
         naive_frames=args.naive_frames, startup=args.startup, startup_runs=args.startup_runs,
         progress=not args.no_progress and not logs.is_quiet(), streams=args.streams, find_streams=args.find_streams,
-        reference=args.reference, workers=args.workers,
+        reference=args.reference, workers=args.workers, keep_aspect=args.keep_aspect,
     )
     report = run_bench(options, log=_log)
     print(report.text())
@@ -776,6 +776,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=300, help="measured frames per backend; a file is looped to reach it (default 300)")
     bench.add_argument("--warmup", type=int, default=10, help="frames processed first and not measured (default 10)")
     bench.add_argument("--size", metavar="WxH", help="resize every frame, e.g. 1280x720, to measure larger inputs")
+    bench.add_argument("--keep-aspect", action="store_true",
+                       help="with --size: keep each frame's aspect (fit it, fill the sides with its own edge) instead "
+                            "of stretching it; for the stage table and --reference")
     bench.add_argument("--realtime", action="store_true", help="pace a file at its frame rate, newest frame wins, like a camera")
     bench.add_argument("--compare-naive", action="store_true",
                        help="also time Keras model.predict() once per crop (the seed article's way) on the same frames")

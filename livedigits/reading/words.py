@@ -8,8 +8,11 @@ glyphs at letter spacing, closer than the space between words or numbers.
 * A run is a **word** when it has a word's shape, letters of x-height (an a, c, e, n, o... stands on the
   baseline and reaches 0.5-0.77 of a capital or an ascender; the digits of one hand are all about one
   height) beside taller glyphs with letters enough among them, or when half its glyphs or more are read
-  surely as "not a digit", or one surely and others in doubt in a word's heights. The whole run is a
-  word then, its l's and o's with it: "Total" is no number 0 or 1. Signs of arithmetic take no part
+  surely as "not a digit", or one surely and others in doubt in a word's heights (the doubts counted at
+  their worth: the "not a digit" probabilities summed), or one surely beside a word of its line, in its
+  size and on its baseline (a printed label is words beside words). The whole run is a word then, its l's
+  and o's with it: "Total" is no number 0 or 1. A form's printed field is one run, a word when it holds
+  a sure letter or letters' worth (``field_runs``). Signs of arithmetic take no part
   (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
   bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
@@ -90,6 +93,14 @@ class WordConfig:
     4 more digits lost and no more letters; without the heights,
     a 1 beside the two loops of a ledger's "1000" read as no digit went with them (the dev photo of a
     ledger)."""
+    doubt_evidence: float = 1.5
+    """... the letters "however unsurely" counted at their worth: or when the "not a digit" probabilities
+    over the run add up to this and to ``doubt_share`` of its glyphs, in a word's heights ("Anna" read as a
+    sure A, then 7, 7 and 9 each with a third of a letter in it). A number with one digit misread surely as
+    a letter holds about one letter's worth. On the generated pages (seeds 0-199) this left out 5 more
+    letters of ``words`` and lost no digit; at 1.2, 13 more letters of ``words`` and 3 of ``boxes``, but 2
+    blurred handwritten digits of ``mixed`` ("997" whose 7 read surely as no digit and whose 9s as no digit
+    at 0.2-0.3; an 8 beside a speck read as a letter)."""
     field_share: float = 0.2
     """A form's printed field (``field_runs``) is a word when at least this share of its glyphs, and one, are
     read surely (``sure_letter``) as "not a digit": a field holds one word or one number, and the digits of a
@@ -98,6 +109,27 @@ class WordConfig:
     of 339 fields of digits; at 0.25, 105 fields of capitals; at 0.8 surely, 4 fields of digits; two glyphs
     at 0.7, 92 fields of capitals). A field's glyphs are not judged by their heights (x-height): each is
     written to its box, not to a line."""
+    field_evidence: float = 1.5
+    """... or when the classifier's "not a digit" probabilities over its glyphs add up to at least this (the
+    letters it expects there, doubts counted at their worth) and to ``field_share`` of its glyphs: block
+    capitals written by hand read as "not a digit" at 0.5-0.9 as often as surely (the name fields of the
+    scanned form ``real16`` of the dev files: 3 letters' worth in 7 capitals, one of them sure), and a field of
+    digits reads next to none as a letter. On the generated pages (seeds 0-199) it found 8 more capitals
+    of ``boxes`` and 7 letters of ``mixed``, and lost no digit; at 0.75, 38 more capitals and 2 digits (a 5 and a 4 in combs beside glyphs read as
+    "not a digit" at 0.6-0.7)."""
+    line_height: float = 1.3
+    line_gap: float = 2.0
+    """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
+    digit" probabilities summed) for ``sure_share`` of its glyphs, that stands beside a word on its line is
+    a word too: at most ``line_gap`` heights of the taller apart, heights within ``line_height``, feet within
+    ``baseline`` of the taller's height. A printed label is words beside words, set in one size on one line
+    ("Date of Birth": "of" is an o read as 0 and a sure f, no word alone, as a number with one digit misread
+    may be). On the generated pages (seeds 0-199) it left out 7 letters of ``table``, 4 of ``printed``, 1 of
+    ``mixed`` and ``boxes``, and 1 handwritten digit of ``mixed`` (an "83" whose 8 read surely as no digit, written on the
+    line of a word); 4 printed digits of ``printed`` went with their label (printed numbers that read
+    mostly as "not a digit"). Without the feet and the heights (the runs' overlap and ``max_height_ratio``
+    instead), 8 handwritten digits of ``mixed`` went, numbers written after a word; at 1.0 or 3.0 heights
+    apart, the same within a letter or two."""
 
 
 DEFAULT_WORDS = WordConfig()
@@ -215,6 +247,9 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # it) but is judged neither letter nor digit.
         groups = [[k for k in run if k not in neutral] for run in groups]
         held = [[k for k in run if k not in neutral] for run in held]
+    found = [False] * len(groups)
+    pending: list[int] = []  # runs with a sure letter that are no word by themselves
+    first_field = len(groups) - len(held)
     for number, run in enumerate(groups):
         # Height alone is no word (the digits of a number vary, one may run into a rule): at least one
         # glyph must read as a letter.
@@ -228,20 +263,67 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
-        if not read and surely and int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run)):
+        evidence = float(probabilities[run, NOT_A_DIGIT].sum())
+        if not read and surely and (int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run))
+                                    or evidence >= max(config.doubt_evidence, config.doubt_share * len(run))):
             # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
             # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
             # ledger, its loops read as no digit, stands at one height).
             read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool), letter[run]).any())
-        if number >= len(groups) - len(held):
+        if number >= first_field:
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
             # would find 6 more fields of capitals, and 2 of digits).
             shaped = False
-            read |= surely >= max(1, config.field_share * len(run))
+            least = config.field_share * len(run)
+            read |= surely >= max(1, least)
+            # The letters the classifier expects in the field, its doubts counted at their worth.
+            read |= evidence >= max(config.field_evidence, least)
         if shaped or read:
             out.update(run)
+            found[number] = True
+        elif surely and number < first_field and evidence >= config.sure_share * len(run):
+            pending.append(number)
+    if pending and config.line_gap > 0 and any(found[:first_field]):
+        out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config) for k in groups[number])
     return out
+
+
+def _beside_words(boxes: list[Box], groups: list[list[int]], found: list[bool], pending: list[int],
+                  config: WordConfig) -> list[int]:
+    """Of the runs ``pending`` (each holding a glyph read surely as "not a digit", no word by itself), those
+    standing beside a word on their line (``found``), a word found so passing it on to the next run: at most
+    ``line_gap`` heights of the taller run apart, their heights within ``line_height`` and their feet within
+    ``baseline`` of the taller's height (one size, one line). A printed label is words beside words; a number
+    written after a word is no word unless half of it reads as letters."""
+    spans = {}
+    for number, run in enumerate(groups):
+        if found[number] or number in pending:
+            xs = [boxes[k] for k in run]
+            spans[number] = (min(b.x for b in xs), min(b.y for b in xs), max(b.x2 for b in xs), max(b.y2 for b in xs))
+    words = [n for n in spans if found[n]]
+    left = list(pending)
+    added: list[int] = []
+    while left and words:
+        joined = []
+        for n in left:
+            x, y, x2, y2 = spans[n]
+            h = y2 - y
+            for w in words:
+                wx, wy, wx2, wy2 = spans[w]
+                wh = wy2 - wy
+                taller, shorter = max(h, wh), min(h, wh)
+                if taller > config.line_height * shorter or abs(y2 - wy2) > config.baseline * taller:
+                    continue
+                if max(wx - x2, x - wx2) <= config.line_gap * taller:
+                    joined.append(n)
+                    break
+        if not joined:
+            break
+        added += joined
+        words = joined
+        left = [n for n in left if n not in joined]
+    return added
 
 
 # --------------------------------------------------------------------------- a form's printed fields

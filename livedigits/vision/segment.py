@@ -914,6 +914,11 @@ class Segmentation:
     deferred: bool = False
     """Such a frame segmented after all, by the recognizer, with the view memory it kept
     (``Recognizer.segment_kept``): the cut anchors it made are not the next frames'."""
+    renews: tuple[int, int, int] | None = None
+    """A frame read whole (``still``, a new still anchor) only because the last anchor grew too old to carry
+    from, the page standing still since it: ``(last anchor id, dx, dy)``, that anchor and how far (source
+    pixels) the view moved since it. The recognizer may take the last reading of that anchor's view as the
+    first of the two readings that must agree (``recognizer.same_reading``)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1137,6 +1142,16 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if remember and cuts is not None:
         anchors = memory.cuts if memory is not None and memory.cuts is not None and (shift is not None or held is not None) \
             and memory.cuts.config == cuts else CutAnchors.empty(cuts)
+    # The anchors' boxes are kept where they lie on the view memory's anchor frame (``CutAnchors``): this frame's
+    # boxes are compared moved back by the view's shift since it, so a piece that only moved with the page (the
+    # frames carried whole between two read whole drift a few pixels) keeps its decision. A memory estimated
+    # afresh on this frame (the same view) takes them over moved onto it.
+    at = (0, 0)
+    if anchors is not None:
+        if shift is not None:
+            at = (int(round(shift[0] / scale)), int(round(shift[1] / scale)))
+        elif held is not None:
+            anchors = anchors.moved(int(round(held[0] / scale)), int(round(held[1] / scale)))
     kinds = {}
     for k, (box, _) in enumerate(kept):
         three = box[2] >= THREE_ASPECT * box[3]
@@ -1147,7 +1162,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     carried, cut_ids, fresh = {}, {}, []
     if anchors is not None:
         order = sorted(kinds)
-        stand = anchors.match([candidates[k] for k in order], [kinds[k] for k in order])
+        stand = anchors.match([candidates[k] for k in order], [kinds[k] for k in order], at)
         carried = {k: a for k, a in zip(order, stand) if a >= 0}
     # The loops of each kept piece, found at most once a frame: the cuts between loops side by side and the
     # joins of pieces side by side both ask for them (one contour search a piece, not one per test; none for
@@ -1205,10 +1220,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if ways:
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
-            fresh.append(k)
+        # Searched, with or without ways: an anchor either way. A piece no search finds a way to cut (most digits
+        # of a page whose digits are all a little wide, the stretched bench) is read whole, and while it stays
+        # unchanged it is not searched again (the recognizer keeps "whole" for it, as for a way not taken).
+        fresh.append(k)
     if anchors is not None:
         before = anchors
-        anchors, ids = before.after(list(carried.values()), [(candidates[k], kinds[k]) for k in fresh])
+        anchors, ids = before.after(list(carried.values()), [(candidates[k], kinds[k]) for k in fresh], at)
         cut_ids = dict(zip(fresh, ids))
         carried = {k: int(before.ids[a]) for k, a in carried.items()}
         if view is not None:
