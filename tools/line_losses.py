@@ -36,8 +36,8 @@ def main(argv: list[str]) -> int:
     count = int(argv[1]) if len(argv) > 1 else 40
     first = int(argv[2]) if len(argv) > 2 else 0
     totals, causes, lost = line_losses(row, count, first)
-    print(f"{row}, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['right with lines']} read right, "
-          f"{totals['right without']} without the lines; {len(lost)} lost to the lines")
+    print(f"{row}, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['right with lines']} read "
+          f"right, {totals['right without']} without the lines; {len(lost)} lost to the lines")
     for cause, n in causes.most_common():
         print(f"{n:5d}  {cause}")
     print("by seed:", ", ".join(f"{seed}: {n}" for seed, n in Counter(d["seed"] for d in lost).most_common()))

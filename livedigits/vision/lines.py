@@ -87,21 +87,22 @@ LINE_ALONE = 1
 #: ... as medians over blocks of this many such columns (source pixels along the line: about a digit's width at
 #: 30-40 px, so that the columns of one digit sitting on the line are outvoted by the line's own either side)...
 LINE_PROFILE = 31
-#: ... leaving out the columns darker against the paper than this many times the line's median contrast along
-#: its whole length: pen strokes lying along it, not the line (a faint ruling under blue ballpoint).
+#: ... and taken out with this many pixels either side (a pixel's wobble of the line about its median place).
+#: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25, running medians) 0 / 1 / 2 found 2575 / 2591 / 2589 of 3091
+#: digits (``LINE_ALONE`` 2: 2588).
+LINE_SLACK = 1
+#: Of a line's "alone" columns, those darker against the paper than this many times the contrast of the
+#: direction's lines (``_line_contrast``) are pen strokes lying along it (a zero's bottom on a faint ruling under
+#: blue ballpoint), left out of the measure of its place and grey (``_paint_line_rows``).
 STROKE_CONTRAST = 1.5
-#: ... the lines' median contrast taken as at most this many times their contrast where the mask loses them
-#: (``_line_contrast``): ink on a faint line's rows is darker than the line itself where the threshold holds it.
+#: That contrast is at most this many times the lines' median contrast where the mask loses them but they still
+#: show in the grey: ink on a faint line's rows is darker than the line itself where the threshold holds it...
 UNSEEN_FACTOR = 1.5
 #: ... where the mask loses them on at least this share as many columns as it holds them alone: a line the mask
 #: holds nearly everywhere is paler in its few gaps (a ruling at 0.31 of the paper's grey lost where it is 0.13,
 #: stress ``ledger`` seed 1010), one it holds little of is as faint as it shows there (seeds 27 and 1001: about
 #: as many gaps as alone columns, these mostly the pen).
 UNSEEN_SHARE = 0.5
-#: ... and taken out with this many pixels either side (a pixel's wobble of the line about its median place).
-#: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25, running medians) 0 / 1 / 2 found 2575 / 2591 / 2589 of 3091
-#: digits (``LINE_ALONE`` 2: 2588).
-LINE_SLACK = 1
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -298,8 +299,9 @@ def _line_contrast(columns: list[_LineColumns]) -> float | None:
     """The contrast of one direction's lines against the paper (``_paint_line_rows``' reference): the median of
     their alone columns' (``_LineColumns.contrast``); but where the mask loses the lines, where they still
     show (``LINE_BETWEEN``), on at least ``UNSEEN_SHARE`` as many columns as it holds them alone (and
-    ``LINE_PROFILE``), at most ``UNSEEN_FACTOR`` times their median contrast there: a faint ruling the threshold holds little of, whose "alone" columns are mostly the
-    strokes lying along it (the zeros' bottoms of a ledger's amounts), is as faint as it shows between them."""
+    ``LINE_PROFILE``), at most ``UNSEEN_FACTOR`` times their median contrast there: a faint ruling the
+    threshold holds little of, whose "alone" columns are mostly the strokes lying along it (the zeros' bottoms
+    of a ledger's amounts), is as faint as it shows between them."""
     if not columns:
         return None
     seen = np.concatenate([c.contrast for c in columns])
@@ -362,7 +364,8 @@ def _line_columns(mask: np.ndarray, path: np.ndarray, thickness: float, reach: i
     # Where the mask holds nothing near the path, the line (too faint there for the threshold) is still in the
     # grey: its darkest pixel against the brightest within reach.
     gaps = gray.reshape(-1)[at_rows[count == 0]]
-    unseen = (gaps.max(axis=1).astype(np.float32) - gaps.min(axis=1)) / np.maximum(gaps.max(axis=1), 1).astype(np.float32)
+    paper = gaps.max(axis=1).astype(np.float32)
+    unseen = (paper - gaps.min(axis=1)) / np.maximum(paper, 1.0)
     return _LineColumns(xs, ys, at_rows, first, last, reach, alone, dark, bright, contrast, unseen)
 
 
