@@ -153,6 +153,15 @@ def test_the_api_never_loads_the_cli():
         assert cli == [], f"{start} loads {cli}"
 
 
+@pytest.mark.parametrize("module", ["livedigits.vision.segment", "livedigits.vision.view", "livedigits.vision.anchors"])
+def test_the_segmentation_does_not_load_the_reading(module):
+    # The reading builds on the segmentation, never the other way round: the anchor test that both the
+    # classifier's reuse and the carried cut decisions use lives in vision (vision/anchors.py).
+    loaded = reachable(import_graph(), module)
+    reading = sorted(m for m in loaded if m == "livedigits.reading" or m.startswith("livedigits.reading."))
+    assert reading == [], f"{module} loads {reading}"
+
+
 def test_few_modules_loose_at_the_top():
     loose = sorted(p.name for p in PACKAGE.glob("*.py"))
     assert len(loose) <= MAX_LOOSE_MODULES, f"{len(loose)} loose modules in livedigits/: {loose}"

@@ -158,6 +158,34 @@ def test_the_cache_compares_against_what_the_classifier_read() -> None:
     assert anchors.count(-1) == 1 and anchors[-1] == -1
 
 
+def test_frames_carried_whole_age_the_anchors_by_their_span_only() -> None:
+    # A frame carried whole (the page stood still: vision.view) reads no crop. The anchors do not grow older in
+    # frames read, so the first frame read after a still stretch keeps their readings; but no anchor stands in
+    # for more than max_span frames in all.
+    cache = ReuseCache()
+    crop = np.zeros((1, 28, 28, 1), np.float32)
+    crop[0, 6:22, 12:15] = 1.0
+    corners = np.array([[10, 10, 30, 40]])
+    probs = np.eye(11, dtype=np.float32)[[1]]
+    cache.fill(corners, crop, np.array([-1]), probs, 11)
+    for _ in range(cache.config.max_age + 5):  # more frames carried than max_age
+        cache.older()
+    anchor = cache.match(corners, crop)
+    assert anchor[0] == 0
+    cache.fill(corners, crop, anchor, probs[:0], 11)
+    for _ in range(cache.config.max_span - 1 - (cache.config.max_age + 6)):  # its span was max_age + 6
+        cache.older()
+    assert cache.match(corners, crop)[0] == 0  # span max_span - 1
+    cache.older()
+    assert cache.match(corners, crop)[0] == -1  # max_span frames in all: read afresh
+    # A stroke added is still never matched, however young the anchor.
+    seven = crop.copy()
+    seven[0, 6:9, 5:15] = 1.0
+    cache.fill(corners, crop, np.array([-1]), probs, 11)
+    cache.older()
+    assert cache.match(corners, seven)[0] == -1
+
+
 @pytest.mark.parametrize("clip, frames", [("demo.mp4", 150), ("realistic.mp4", 120)])
 def test_sample_records_agree_with_reuse_on_and_off(classifier, clip, frames) -> None:
     runs = {}
@@ -454,6 +482,90 @@ def test_two_readings_agree_within_more_pixels_on_a_bigger_frame() -> None:
 
     assert agree_px((480, 640, 3)) == agree_px((240, 320)) == 3
     assert agree_px((720, 1280, 3)) == 5 and agree_px((1080, 1920)) == 7
+
+
+def test_a_digit_rewritten_after_a_long_still_stretch_is_read_afresh_at_once(classifier, mnist_slice) -> None:
+    from livedigits.vision.view import CARRY_EVERY
+
+    # Frames carried whole no longer age the crops' anchors in frames read: the frames read whole for the
+    # still anchor's age keep most crops' readings. A digit rewritten after two such renewals is never shown
+    # as the old one, and the new one is read within 2 frames, as a recognizer that reads every frame reads.
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(len(WRITTEN))
+    before = [x_test[i] for i in WRITTEN]
+    after = before[:-1] + [x_test[REWRITTEN]]
+    changed_at = 2 * CARRY_EVERY + 4
+    images = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 4)]
+    recognizer, classified = Recognizer(classifier), []
+    kept, carried = [], []
+    for k, image in enumerate(images):
+        frame = Frame(k, k / 30, image)
+        batch = recognizer.process_batch([("cam", frame, None, recognizer.segment(frame, "cam"))])
+        kept.append(batch.carried == 1)
+        classified.append(batch.classified)
+        carried.append(batch.results[0])
+    _, whole = _follow(Recognizer(classifier, carry=False), images)
+    renewals = [k for k in range(2, changed_at) if not kept[k]]
+    assert renewals == [CARRY_EVERY, 2 * CARRY_EVERY]
+    assert classified[0] >= len(WRITTEN) and all(classified[k] < len(WRITTEN) for k in renewals)
+    last, old_digit, new_digit = boxes[-1], int(y_test[WRITTEN[-1]]), int(y_test[REWRITTEN])
+    assert not kept[changed_at] and all(_digit_at(r, last) != old_digit for r in carried[changed_at:])
+    assert _digit_at(carried[changed_at + 1], last) == new_digit
+    assert [_texts(r) for r in carried] == [_texts(r) for r in whole]
+
+
+def test_sources_in_step_renew_their_whole_frames_on_their_own_phases(classifier, mnist_slice) -> None:
+    from livedigits.reading.recognizer import STAGGER_SPAN, stagger_phases
+    from livedigits.vision.view import CARRY_EVERY
+
+    # Four copies of one still page, read in step: each source's still anchors live CARRY_EVERY frames less its
+    # phase, so that after the first frames (read whole on every source at once) their periodic whole frames
+    # come on different frames; each is still read whole at least every CARRY_EVERY frames, and each reads
+    # what a recognizer reading every frame whole reads.
+    (_, _), (x_test, _) = mnist_slice
+    images = [_page([x_test[i] for i in WRITTEN], _boxes(5), seed=k) for k in range(3 * CARRY_EVERY)]
+    sources = ["a", "b", "c", "d"]
+    assert stagger_phases(1) == [None] and stagger_phases(4) == list(range(STAGGER_SPAN)) == [0, 1, 2, 3]
+    recognizer = Recognizer(classifier)
+    recognizer.stagger(sources)
+    whole: dict[str, list[int]] = {s: [] for s in sources}
+    texts: dict[str, list] = {s: [] for s in sources}
+    for k, image in enumerate(images):
+        frame = Frame(k, k / 30, image)
+        for source in sources:  # one batch each, to tell which were carried
+            batch = recognizer.process_batch([(source, frame, None, recognizer.segment(frame, source))])
+            if not batch.carried:
+                whole[source].append(k)
+            texts[source].append(_texts(batch.results[0]))
+    _, alone = _follow(Recognizer(classifier, carry=False), images)
+    for phase, source in enumerate(sources):
+        frames = whole[source]
+        anchors = frames[:1] + frames[2:]  # frame 1 read whole to agree with frame 0, the anchor
+        assert frames[:2] == [0, 1] and {b - a for a, b in zip(anchors, anchors[1:])} == {CARRY_EVERY - phase}
+        assert texts[source] == [_texts(r) for r in alone]
+    later = [set(whole[s][2:]) for s in sources]
+    assert all(not (later[i] & later[j]) for i in range(4) for j in range(i + 1, 4))  # never on the same frame
+    # The engine gives its live sources their phases, and a run of one source none.
+    demo = SAMPLES / "demo.mp4"
+    Engine([open_source(demo), open_source(demo)], recognizer, max_frames=2, draw=False).run()
+    assert recognizer.phases == {str(demo): 0, f"{demo}#2": 1}
+    Engine([open_source(demo)], recognizer, max_frames=2, draw=False).run()
+    assert recognizer.phases == {}
+
+
+def test_a_carried_box_stays_inside_the_frame() -> None:
+    from livedigits.reading.recognizer import carried_result
+    from livedigits.types import Detection, FrameResult, Number
+
+    digit = Detection(box=Box(630, 2, 8, 20), digit=7, confidence=0.99)
+    kept = FrameResult(frame=Frame(0, 0.0, np.zeros((480, 640, 3), np.uint8)), detections=(digit,),
+                       numbers=(Number(text="7", box=digit.box, confidence=0.99, digits=(digit,)),), timings={})
+    for dx, dy in ((5, -4), (-700, 500)):
+        moved = carried_result(kept, Frame(1, 0.0, np.zeros((480, 640, 3), np.uint8)), dx, dy, None, "cam", {})
+        for box in (moved.detections[0].box, moved.numbers[0].box, moved.numbers[0].digits[0].box):
+            assert 0 <= box.x and box.x + box.w <= 640 and 0 <= box.y and box.y + box.h <= 480 and box.w >= 1 and box.h >= 1
+    moved = carried_result(kept, Frame(1, 0.0, np.zeros((480, 640, 3), np.uint8)), 5, -4, None, "cam", {})
+    assert moved.detections[0].box == Box(635, 0, 5, 18)
 
 
 @pytest.mark.parametrize("clip", ["demo.mp4", "realistic.mp4"])

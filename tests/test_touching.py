@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from livedigits.types import Frame
-from livedigits.vision.segment import _cut_in_two, _cut_paths, find_candidates, segment
+from livedigits.vision.segment import (_bridged_loop_parts, _cut_in_two, _cut_paths, _loop_parts, _loops, find_candidates,
+                                       segment)
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +161,67 @@ def test_a_wide_single_digit_among_others_is_not_cut(recognizer, mnist_slice, di
         read.append(_read(recognizer, page))
     # Each digit stands apart: five numbers, then the wide digit alone, never two digits.
     assert all(numbers[-1:] == [str(digit)] for numbers in read), read
+
+
+def _overlapping_zeros(step: int, tilt: int, thick: int, lead: str = "") -> np.ndarray:
+    """A page with three closed zeros (52 x 80 px) written overlapping like the links of a chain, their centres
+    ``step`` px apart, after a 1 standing apart where ``lead`` is "1"."""
+    page = np.full((240, 560), 235, np.uint8)
+    if lead == "1":
+        cv2.line(page, (72, 70), (66, 150), 40, thick)
+    for k in range(3):
+        cv2.ellipse(page, (120 + k * step, 110), (26, 40), tilt, 0, 360, 40, thick)
+    return page
+
+
+@pytest.mark.parametrize("lead", ["", "1"])
+def test_zeros_written_overlapping_read_as_zeros(recognizer, lead):
+    """Zeros that overlap share a lens-shaped hole: each is cut out whole, its own outline round the lens, not
+    the neighbour's arc across it (an "a", a "2" and a "c" read as no digits)."""
+    read = []
+    for step in (40, 44, 48):
+        for tilt in (0, 10, -10):
+            for thick in (3, 5):
+                read.append(_read(recognizer, _overlapping_zeros(step, tilt, thick, lead)))
+    assert sum(numbers == [lead + "000"] for numbers in read) >= 16, read  # 18 of 18 now, 12 before
+
+
+def _ring_test_patch(lead: bool, step: int) -> tuple[np.ndarray, tuple]:
+    """The mask of three closed zeros overlapping (``step`` px apart), after a 3 whose bowls' ends run into the
+    first zero's side where ``lead``, cropped to its ink, and its box."""
+    patch = np.zeros((100, 260), np.uint8)
+    if lead:
+        cv2.ellipse(patch, (48, 30), (20, 20), 0, -160, 90, 255, 4)
+        cv2.ellipse(patch, (50, 72), (24, 22), 0, -90, 160, 255, 4)
+    for k in range(3):
+        cv2.ellipse(patch, (98 + k * step, 50), (26, 42), 0, 0, 360, 255, 4)
+    ys, xs = np.nonzero(patch)
+    patch = patch[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return patch, (0, 0, patch.shape[1], patch.shape[0])
+
+
+@pytest.mark.parametrize("step", [40, 50])
+def test_a_chain_of_overlapping_zeros_is_cut_into_whole_zeros(step):
+    """Cut between its loops, each part of a chain of zeros holds one zero's whole ring (one loop, one zero
+    wide), whether the lenses they enclose are as tall as the zeros (40 px apart) or small (50)."""
+    patch, box = _ring_test_patch(False, step)
+    parts = _loop_parts(patch, box)
+    assert parts is not None and len(parts) == 3  # the lenses are no digits of their own
+    for (_, _, w, h), part in parts:
+        assert len(_loops(part)) == 1 and w <= 62 and h >= 0.9 * box[3]
+        holes = cv2.copyMakeBorder(part, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+        cv2.floodFill(holes, None, (0, 0), 255)
+        assert np.count_nonzero(holes == 0) >= 0.8 * np.pi * 22 * 38  # the zero's whole inside, no arc across it
+
+
+@pytest.mark.parametrize("cut", [_loop_parts, _bridged_loop_parts])
+def test_the_digit_before_a_chain_of_zeros_keeps_its_ink(cut):
+    """A 3 whose bowls run into the first zero of "000": it is a part of its own, cut at the zero's hole, with
+    all of its ink (the ends of its bowls), and the zero's part holds none of it."""
+    patch, box = _ring_test_patch(True, 50)
+    parts = cut(patch, box)
+    assert parts is not None and len(parts) == 4
+    (three, _), (zero, ring) = parts[0], parts[1]
+    first_hole = min(b[0] for b in _loops(patch))
+    assert len(_loops(parts[0][1])) == 0 and three[0] + three[2] >= first_hole - 2  # the 3 to the zero's hole
+    assert len(_loops(ring)) == 1 and zero[2] <= 62  # one zero wide: no ends of the 3's bowls

@@ -333,6 +333,20 @@ def test_the_workers_read_and_the_engine_only_classifies(classifier):
     assert sum(stats.reused for _, stats in seen) > 0
 
 
+def test_frames_carried_whole_are_counted_with_workers_as_with_threads(classifier):
+    """A frame of a still page carries an earlier frame's reading (``vision.view``): the round's figures
+    (``FrameStats.carried``, from ``Batch.carried``) count the frames carried in the workers as those carried
+    in threads (each source's phase of the periodic whole frames travels to its worker)."""
+    def run(workers):
+        seen = []
+        Engine([open_source(DEMO), open_source(DEMO)], Recognizer(classifier), max_frames=40, workers=workers,
+               draw=False, on_result=lambda result, image, stats: seen.append(stats)).run()
+        return len(seen), round(sum(stats.carried / stats.round_frames for stats in seen))  # each round once
+
+    (frames, ours), (frames_too, theirs) = run(2), run(0)
+    assert frames == frames_too == 80 and ours == theirs >= 40
+
+
 def test_a_recognizer_the_workers_cannot_copy_keeps_the_reading_and_the_records(classifier):
     """A subclass of Recognizer (its own reading, perhaps) is read in the engine's process: the workers
     segment only, and the records are those of threads."""

@@ -46,7 +46,7 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         classifier.predict(np.zeros((crops, 28, 28, 1), np.float32))
     sources = _paced_copies(spec, count, realtime)
     latencies: dict[str, list[float]] = {}
-    crops = {"classified": 0.0, "reused": 0.0}
+    crops = {"classified": 0.0, "reused": 0.0, "carried": 0.0}
     measuring = threading.Event()
     begun = threading.Event()
 
@@ -57,6 +57,7 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
             # A round's figures come with each of its frames: each frame counts its share.
             crops["classified"] += stats.batch / stats.round_frames
             crops["reused"] += stats.reused / stats.round_frames
+            crops["carried"] += stats.carried / stats.round_frames  # the frame's share of its round's
 
     # Headless, as `livedigits run A B C --headless --jsonl FILE` reads cameras: records, nothing drawn.
     engine = Engine(sources, Recognizer(classifier), on_result=on_result, resize=size, draw=False, workers=workers)
@@ -120,6 +121,8 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
         "cpu_ms_per_frame": 1e3 * cpu_share * elapsed / total_frames if total_frames else None,
         "crops_classified": round(crops["classified"]),
         "crops_reused": round(crops["reused"]),
+        # Frames that carried an earlier frame's whole reading (the page stood still): the rest were read whole.
+        "frames_carried": round(crops["carried"]),
         "ended_by": summary.ended_by,
     }
 
@@ -180,4 +183,6 @@ def _cpu(run: dict) -> str:
     total = run.get("crops_classified", 0) + run.get("crops_reused", 0)
     if total:
         shown += f", {100 * run['crops_reused'] / total:.0f}% of {total} crops kept an earlier reading"
+    if run.get("frames"):
+        shown += f", {100 * run.get('frames_carried', 0) / run['frames']:.0f}% of frames carried whole"
     return shown

@@ -4,9 +4,9 @@ Every way of running the pipeline goes through this one loop: ``livedigits run``
 ``collect`` and the Python API's ``Reader.stream``.
 
 - **Sources** (see :mod:`livedigits.capture.sources`) capture on their own reader threads. With one source the
-  loop reads it directly; with several, a small pump thread per source keeps that source's newest
-  frame (live sources) or next frame (files, in order) in a slot, and each round takes every slot that
-  holds a frame.
+  loop reads it directly; with several, a small pump thread per source keeps that source's frames
+  prepared in a slot (a live source's newest, up to ``LIVE_DEPTH`` of them; a file's next, in order), and
+  each round takes the oldest frame of every slot that holds one.
 - **One batch per round.** With several sources each pump segments its frame as it arrives (in its own
   thread, OpenCV's own worker pool set to one thread meanwhile), while the engine's thread reads the round
   before; a round's crops that no earlier reading stands for go to the classifier in one call, and each
@@ -195,7 +195,8 @@ class FrameStats:
     resized and segmented by its pump already: that time is in ``timings["segment"]``, not here);
     ``batch`` the crops classified in the round it was part of, ``round_frames`` the frames of that
     round (one per source that had one), ``reused`` the crops of that round that kept an earlier frame's
-    reading (not classified again)."""
+    reading (not classified again), ``carried`` the frames of that round that carried an earlier frame's
+    whole reading (not segmented, classified or read: ``vision.view``)."""
 
     wait_ms: float
     resize_ms: float
@@ -204,6 +205,7 @@ class FrameStats:
     batch: int
     round_frames: int
     reused: int = 0
+    carried: int = 0
 
 
 # --------------------------------------------------------------------------- stop and summary
@@ -400,8 +402,18 @@ class _Direct:
         pass
 
 
+#: Frames of a live source the engine holds prepared (resized, segmented) ahead of its round, with several
+#: sources. More than one, so that the pump prepares the next frame while the last waits for its round, and
+#: a round of frames read whole on every source at once (copies of one clip in step, every page changed
+#: together), which may take longer than a frame's time on two cores, is taken up by the cheap rounds after
+#: it instead of dropping a frame of every source. A frame waits at most this many rounds: the latency it
+#: adds is bounded, and a machine that falls behind still drops frames (the source keeps only its newest).
+LIVE_DEPTH = 2
+
+
 class _Pumped:
-    """Several sources: a pump thread per source fills its slot; a round takes every filled slot.
+    """Several sources: a pump thread per source fills its slot; a round takes the oldest frame of every
+    filled slot.
 
     A live source's slot keeps only its newest frame (an older unread one is dropped and counted); a
     file's pump waits until its slot is taken, so every frame is read, in order.
@@ -409,10 +421,10 @@ class _Pumped:
     With ``prepare`` (the engine's resize and segmentation of a frame of a source), each pump prepares its
     frame before putting it in the slot: the sources' frames are segmented in their own threads, on every
     core (OpenCV releases the GIL), while the engine's thread classifies and reads the round before. A
-    live source's pump then reads its next frame only once the slot is taken (the source keeps its own
-    newest frame meanwhile, dropping and counting older ones), so no frame is segmented only to be
-    replaced. A round that has a frame waits for the pumps still preparing one, so their frames join its
-    classifier batch.
+    live source's slot then holds up to ``LIVE_DEPTH`` frames prepared, in order, and its pump reads its
+    next frame only once there is room (the source keeps its own newest frame meanwhile, dropping and
+    counting older ones), so no frame is segmented only to be replaced. A round that has a frame waits for
+    the pumps still preparing one for an empty slot, so their frames join its classifier batch.
     """
 
     def __init__(self, streams: Sequence[_Stream], fail_fast: bool = True, prepare: Callable | None = None,
@@ -421,7 +433,11 @@ class _Pumped:
         self.fail_fast = fail_fast
         self.prepare = prepare
         self._cond = threading.Condition()
-        self._slots: dict[str, tuple | None] = {s.label: None for s in streams}
+        # Each source's frames ready for a round, oldest first: one at most for a file (its pump waits) and
+        # for a live source read without ``prepare`` (a newer frame replaces it), ``LIVE_DEPTH`` for a live
+        # source prepared by its pump.
+        self._slots: dict[str, collections.deque] = {s.label: collections.deque() for s in streams}
+        self._depth = {s.label: LIVE_DEPTH if prepare is not None and not s.replay else 1 for s in streams}
         self._preparing: set[str] = set()
         # One frame prepared at a time per core: more threads segmenting at once only contend for the
         # cores, the GIL and the caches (measured: more CPU per frame, no more frames). With worker
@@ -448,11 +464,10 @@ class _Pumped:
         try:
             while not self._stop.is_set() and not stream.done:
                 if self.prepare is not None and not stream.replay:
-                    # A live source prepares one frame per round: the next is read once the round has
-                    # taken this one (the source keeps only its newest frame meanwhile), so no frame is
-                    # segmented only to be replaced by a newer one.
+                    # A live source's next frame is read once its slot has room (the source keeps only its
+                    # newest frame meanwhile), so no frame is segmented only to be replaced by a newer one.
                     with self._cond:
-                        while self._slots[stream.label] is not None and not self._stop.is_set() and not stream.done:
+                        while self._full(stream) and not self._stop.is_set() and not stream.done:
                             self._cond.wait(READ_POLL_SECONDS)
                     waiting_since = time.perf_counter()
                     if self._stop.is_set() or stream.done:
@@ -465,12 +480,14 @@ class _Pumped:
                 wait_ms = (time.perf_counter() - waiting_since) * 1e3
                 prepared = self._prepared(stream, frame)
                 with self._cond:
+                    slot = self._slots[stream.label]
                     if stream.replay:
-                        while self._slots[stream.label] is not None and not self._stop.is_set() and not stream.done:
+                        while slot and not self._stop.is_set() and not stream.done:
                             self._cond.wait(READ_POLL_SECONDS)
-                    elif self._slots[stream.label] is not None:
+                    elif self._full(stream):
+                        slot.popleft()  # a live source's oldest unread frame gives way to its newest
                         self.slot_dropped[stream.label] += 1
-                    self._slots[stream.label] = (frame, wait_ms, prepared)
+                    slot.append((frame, wait_ms, prepared))
                     self._cond.notify_all()
                 waiting_since = time.perf_counter()
         except SourceError as exc:
@@ -491,6 +508,9 @@ class _Pumped:
                 self._ended.add(stream.label)
                 self._cond.notify_all()
 
+    def _full(self, stream: _Stream) -> bool:
+        return len(self._slots[stream.label]) >= self._depth[stream.label]
+
     def _prepared(self, stream: _Stream, frame: Frame):
         """``prepare(label, frame)`` (None without ``prepare``), the stream marked as preparing meanwhile."""
         if self.prepare is None:
@@ -506,22 +526,21 @@ class _Pumped:
                 self._cond.notify_all()
 
     def next(self, timeout: float):
-        """``[(stream, frame, wait_ms, prepared)]`` of every filled slot (once the pumps still preparing a
-        frame for an empty slot are done, or ``timeout`` has passed); ``[]`` when nothing came within
-        ``timeout``; None at the end."""
+        """``[(stream, frame, wait_ms, prepared)]``, the oldest frame of every filled slot (once the pumps
+        still preparing a frame for an empty slot are done, or ``timeout`` has passed); ``[]`` when nothing
+        came within ``timeout``; None at the end."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 if self._errors:
                     raise self._errors[0]
-                ready = [s for s in self.streams if self._slots[s.label] is not None and not s.done]
+                ready = [s for s in self.streams if self._slots[s.label] and not s.done]
                 left = deadline - time.monotonic()
                 coming = self._preparing.difference(s.label for s in ready)
                 if ready and (not coming or left <= 0):
                     taken = []
                     for stream in ready:
-                        frame, wait_ms, prepared = self._slots[stream.label]
-                        self._slots[stream.label] = None
+                        frame, wait_ms, prepared = self._slots[stream.label].popleft()
                         taken.append((stream, frame, wait_ms, prepared))
                     self._cond.notify_all()  # room for the files' pumps
                     return taken
@@ -538,7 +557,7 @@ class _Pumped:
     def retire(self, stream: _Stream) -> None:
         with self._cond:
             stream.done = True
-            self._slots[stream.label] = None
+            self._slots[stream.label].clear()
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -680,6 +699,11 @@ class Engine:
             stack.callback(self._finish)
             for sink in reversed(self.sinks):
                 stack.push(_closer(sink.close))
+            # Live sources read together each get their own phase of the periodic whole frames, so that those
+            # of sources in step do not all come in one round (one source: none, whatever an earlier run set).
+            stagger = getattr(self.recognizer, "stagger", None)
+            if stagger is not None:
+                stagger([s.label for s in self.streams if s.source.kind != "images"])
             workers = self._start_workers(stack) if multi else None
             feed = self._feed = (_Pumped(self.streams, self.fail_fast, self._prepare,
                                          parallel=len(self.streams) if workers else None) if multi
@@ -803,7 +827,7 @@ class Engine:
                 self._act(sink.write(result, image if sink.needs_image else None), result)
             stats = FrameStats(wait_ms=wait_ms, resize_ms=resize_ms, overlay_ms=overlay_ms,
                                processing_ms=(time.perf_counter() - delivered) * 1e3, batch=batch.classified,
-                               round_frames=len(results), reused=batch.reused)
+                               round_frames=len(results), reused=batch.reused, carried=batch.carried)
             if self.on_result is not None:
                 self.on_result(result, image, stats)
             if self.max_frames is not None and stream.summary.frames >= self.max_frames:

@@ -132,6 +132,11 @@ class WorkerSettings:
     """Whole frames carried where the page stood still (``Recognizer.carry``, ``segment_frame(..., carry=...)``):
     a frame found still is not segmented, and goes back with the view memory it would have been segmented
     with, for the reader to segment it where its anchor's reading is not carried."""
+    phases: tuple[tuple[str, int], ...] = ()
+    """Each source's phase of the periodic whole frames (``Recognizer.stagger``), as ``(label, phase)``."""
+
+    def phase(self, label: str) -> int | None:
+        return dict(self.phases).get(label)
 
     @classmethod
     def of(cls, recognizer, workers: int) -> "WorkerSettings":
@@ -140,7 +145,8 @@ class WorkerSettings:
         return cls(config=recognizer.segment_config, signs=recognizer.sign_classifier is not None,
                    views=bool(recognizer.smooth and recognizer.view_memory), keep_mask=bool(recognizer.keep_debug),
                    cv_threads=max(1, usable_cores() // max(1, workers)), reading=ReaderSettings.of(recognizer),
-                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)))
+                   cuts=getattr(recognizer, "reuse", None), carry=bool(getattr(recognizer, "carry", False)),
+                   phases=tuple(sorted(getattr(recognizer, "phases", {}).items())))
 
 
 @dataclass(frozen=True)
@@ -273,8 +279,9 @@ class _Book:
 def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict | None,
                  attached: dict[str, SharedMemory], copy: bool = False) -> tuple:
     """``("ok", segmentation, ms, cpu)`` or ``("error", exception, traceback text, cpu)`` for one frame
-    (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image copied out of the shared
-    memory, which the pump refills once it has the answer)."""
+    (with ``copy``: ``("ok", (segmentation, frame), ms, cpu)``, the frame's image still in the shared memory,
+    which the pump refills only once it has the frame's plan: :func:`_plan_one` copies it out where the frame
+    is read whole)."""
     name, shape, dtype, index, scale, file = asked[:6]
     try:
         block = attached.get(label)
@@ -283,12 +290,10 @@ def _segment_one(label: str, asked: tuple, settings: WorkerSettings, views: dict
                 _detach(block)
             block = attached[label] = SharedMemory(name=name)
         image = np.ndarray(shape, np.dtype(dtype), buffer=block.buf)
-        if copy:
-            image = image.copy()
         frame = Frame(index=index, time=asked[7] if copy else 0.0, image=image, file=file, scale=scale,
                       stamp=asked[8] if copy else 0.0)
         found, ms = segment_frame(frame, label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, carry=settings.carry)
+                                  cuts=settings.cuts, carry=settings.carry, phase=settings.phase(label))
         if copy:
             return ("ok", (found, frame), ms, time.process_time())
         del image, frame
@@ -333,16 +338,31 @@ def _plan_waiting(book: _Book, reader) -> None:
         book.conn.send(_packed(_plan_one(book, reader, *book.waiting.pop(0)), crops=False))
 
 
-def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float) -> tuple:
+def _plan_one(book: _Book, reader, serial: int, found, frame: Frame, ms: float, shared: bool = True) -> tuple:
     """Plan one segmented frame (its crops matched against its source's reuse cache) and keep it for its
-    reading: ``("ok", (crops the classifier must read, crops reused), ms, cpu)``."""
+    reading: ``("ok", (crops the classifier must read, crops reused, carried whole), ms, cpu)``. ``shared``:
+    the frame's image is the source's shared memory, which its pump refills once it has this answer."""
     try:
         stream = reader._stream(book.label, frame)
         if found.kept is not None and not stream.carries(found):
             found, ms = reader.segment_kept(frame, found, ms)  # still, but its anchor's reading not carried
+        if shared:
+            # A frame read whole keeps its image for the reading (the sign search looks at it): copied out
+            # now. A frame carried whole needs only its shape: copying it (0.9 MB at 640x480, page faults and
+            # all) was a tenth of a worker's time on 8 streams of the realistic page.
+            image = frame.image
+            frame = dataclasses.replace(frame, image=np.broadcast_to(np.zeros((1,) * image.ndim, image.dtype), image.shape)
+                                        if found.kept is not None else image.copy())
+        if found.kept is not None:
+            # Carried whole: no crop to classify, so it is read now, in its turn (every earlier frame of its
+            # source is read), and goes back with its plan. The round neither sends it probabilities nor waits
+            # for its reading: two messages of four, for most frames of a still page.
+            result = reader._read(book.label, stream, frame, None, found, np.zeros((0, 0), np.float32), ms, 0.0)
+            result = dataclasses.replace(result, frame=dataclasses.replace(frame, image=_NO_IMAGE))
+            return ("ok", (np.zeros((0, 28, 28, 1), np.float32), 0, result), ms, time.process_time())
         plan = reader.plan(stream, frame, found)
         book.planned[serial] = (frame, found, ms, plan, stream)
-        return ("ok", (plan.wanted, plan.reused), ms, time.process_time())
+        return ("ok", (plan.wanted, plan.reused, None), ms, time.process_time())
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
 
@@ -355,10 +375,17 @@ def _again(book: _Book, asked: tuple, settings: WorkerSettings, views: dict | No
     try:
         frame = Frame(index=index, time=when, image=image, stamp=stamp, scale=scale)
         found, ms = segment_frame(frame, book.label, settings.config, signs=settings.signs, views=views,
-                                  cuts=settings.cuts, carry=settings.carry)
+                                  cuts=settings.cuts, carry=settings.carry, phase=settings.phase(book.label))
     except Exception as exc:  # noqa: BLE001 - raised again in the engine's process
         return _error(exc)
-    return _plan_one(book, reader, serial, found, frame, ms)
+    return _plan_one(book, reader, serial, found, frame, ms, shared=False)
+
+
+def _as_of_round(result, frame: Frame, classify_ms: float, received: float | None):
+    """A frame's result read when it was planned (carried whole), as its round would have had it read: its
+    frame (with the image), the round's classifier time, and the latency up to now."""
+    return dataclasses.replace(result, frame=frame, timings={**result.timings, "classify": classify_ms},
+                               latency_ms=(time.monotonic() - (frame.stamp if received is None else received)) * 1e3)
 
 
 #: A result's frame travels back without its image: the engine's process has it.
@@ -593,7 +620,11 @@ class SegmentWorkers:
             raise payload from _RemoteTraceback(detail)
         if not self.reads:
             return payload, detail
-        wanted, reused = payload
+        wanted, reused, carried = payload
+        if carried is not None:  # read already (carried whole): its result, as of its round
+            return Planned(wanted=wanted, reused=0, carried=True,
+                           send=lambda _probs, classify_ms, received: lambda: _as_of_round(carried, frame, classify_ms,
+                                                                                              received))
         return Planned(wanted=wanted, reused=reused,
                        send=lambda probs, classify_ms, received: self._read(label, frame, serial, generation, probs,
                                                                             classify_ms, received))
@@ -664,7 +695,9 @@ class SegmentWorkers:
             reply = self._answer(lane, conn, process)
             if reply is None:
                 continue  # it died again: restarted again (or failed for good)
-            wanted, _reused = self._payload(worker, reply)
+            wanted, _reused, carried = self._payload(worker, reply)
+            if carried is not None:  # a new worker starts its view afresh, so this is not met; read all the same
+                return _as_of_round(carried, frame, classify_ms, received)
             fresh = self._classify(wanted) if len(wanted) else np.zeros((0, classes), np.float32)
             return self._read(label, frame, serial, generation, fresh, classify_ms, received)()
 

@@ -195,9 +195,36 @@ def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.n
     return choose_splits(found, classify(crops_batch(split_crops(found))))
 
 
+#: With several live sources read together, each source's still anchors live ``CARRY_EVERY - phase`` frames,
+#: its phase one of ``0 .. STAGGER_SPAN - 1``: after frames read whole on every source at once (copies of one
+#: clip in step, a light switched on over every camera's page) the periodic whole frames come on
+#: ``STAGGER_SPAN`` different frames instead of one, and sources whose anchors live differently drift apart.
+#: Measured on 8 copies of ``samples/realistic.mp4`` in step (``docs/speed.md``): rounds over two cores'
+#: budget fell from 47 to 20 of 210, for 1.6% fewer frames carried; with phases spread over 8 frames, 19 rounds
+#: over, for 4% fewer carried; with a phase given as the frame whose index falls on it (a slot every
+#: ``CARRY_EVERY`` frames), 12 to 18 over, for 2.6-6.8% fewer carried.
+STAGGER_SPAN = 4
+
+
+def stagger_phases(count: int) -> list[int | None]:
+    """The phases (:func:`refresh_due`) of ``count`` live sources read together, taken in turn (0, 1, 2, 3, 0,
+    ...); one source gets none."""
+    if count < 2:
+        return [None] * count
+    return [k % STAGGER_SPAN for k in range(count)]
+
+
+def refresh_due(age: int, phase: int | None = None) -> bool:
+    """Whether a frame of a page standing still since its still anchor, made ``age`` frames before, is read
+    whole all the same, as a new anchor: once ``CARRY_EVERY`` frames have gone by, less the source's
+    ``phase`` (:func:`stagger_phases`). The decision rests on the frames alone."""
+    return age + 1 >= CARRY_EVERY - (phase or 0)
+
+
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
-                  cuts: ReuseConfig | None = None, carry: bool = False) -> tuple[Segmentation, float]:
+                  cuts: ReuseConfig | None = None, carry: bool = False,
+                  phase: int | None = None) -> tuple[Segmentation, float]:
     """One frame's segmentation and its milliseconds: what :meth:`Recognizer.segment` does, and what a
     segmentation worker process does for the sources pinned to it (:mod:`livedigits.engine.workers`).
     ``views`` (None: off) keeps each video source's view memory by ``source``: a frame of video, a camera
@@ -211,7 +238,9 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
     (``Segmentation.still``); a frame of the page standing still since that anchor is not segmented here
     (``Segmentation.kept``): the recognizer reading the frames carries the anchor's reading where two
     readings of the view agreed, and segments it itself (:meth:`Recognizer.segment_kept`) where not. The
-    decision here rests on the frames alone, never on how far the reading has got."""
+    decision here rests on the frames alone, never on how far the reading has got. ``phase``: the source's
+    phase of the periodic whole frames (:func:`refresh_due`, :func:`stagger_phases`), None: every
+    ``CARRY_EVERY`` frames after the anchor."""
     started = time.perf_counter()
     if views is not None and frame.file is None:
         # Live video: the same source's frames follow each other here, so its view is carried over.
@@ -224,7 +253,7 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
                 still = StillView.of(image)
         anchor = memory.still if memory is not None else None
         shift = still_shift(anchor, still) if still is not None else None
-        if shift is not None and anchor.age + 1 < CARRY_EVERY:
+        if shift is not None and not refresh_due(anchor.age, phase):
             # The page stood still since the anchor. The frame keeps the memory it would have been segmented
             # with, for the recognizer to segment it where the anchor's reading is not carried.
             views[source] = replace(memory, still=anchor.older(),
@@ -256,7 +285,8 @@ class Batch:
     reused: int
     carried: int = 0
     """Frames of a page standing still read as an earlier frame's reading, moved with the view (no crop
-    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`)."""
+    made or read: "Whole frames carried" in :mod:`livedigits.vision.view`), those read in worker processes
+    (:class:`Planned`) included."""
 
 
 @dataclass(frozen=True)
@@ -290,6 +320,8 @@ class Planned:
     wanted: np.ndarray
     reused: int
     send: Callable[[np.ndarray, float, float | None], Callable[[], FrameResult]] = field(repr=False)
+    carried: bool = False
+    """Whether the frame carries an earlier frame's reading (``Batch.carried``)."""
 
 
 class _Stream:
@@ -360,8 +392,14 @@ def same_reading(a: FrameResult, b: FrameResult) -> bool:
     return bool(near.any(axis=1).all() and near.any(axis=0).all())
 
 
-def _moved(box: Box, dx: int, dy: int) -> Box:
-    return Box(max(0, box.x + dx), max(0, box.y + dy), box.w, box.h)
+def _moved(box: Box, dx: int, dy: int, width: int, height: int) -> Box:
+    """``box`` moved by ``dx, dy`` and clipped to a ``width`` x ``height`` frame, on every side (a box moved
+    partly out of the frame keeps the part still in it, at least one pixel)."""
+    x = min(max(0, box.x + dx), width - 1)
+    y = min(max(0, box.y + dy), height - 1)
+    x2 = max(x + 1, min(width, box.x + dx + box.w))
+    y2 = max(y + 1, min(height, box.y + dy + box.h))
+    return Box(x, y, x2 - x, y2 - y)
 
 
 def _with(item, **fields):
@@ -385,15 +423,26 @@ def carried_result(kept: FrameResult, frame: Frame, dx: int, dy: int, received: 
     latency_ms = (time.monotonic() - (frame.stamp if received is None else received)) * 1e3
     if dx == 0 and dy == 0:  # the records are frozen: the same ones stand for this frame
         return replace(kept, frame=frame, timings=timings, source=source, latency_ms=latency_ms)
+    height, width = frame.image.shape[:2]
 
-    def digits(found):
-        return tuple(_with(d, box=_moved(d.box, dx, dy)) for d in found)
+    def moved(box: Box) -> Box:
+        return _moved(box, dx, dy, width, height)
 
-    numbers = tuple(_with(n, box=_moved(n.box, dx, dy), digits=digits(n.digits)) for n in kept.numbers)
-    expressions = None if kept.expressions is None else \
-        tuple(_with(e, box=_moved(e.box, dx, dy)) for e in kept.expressions)
-    candidates = tuple(_with(c, box=_moved(c.box, dx, dy)) for c in kept.candidates)
-    return replace(kept, frame=frame, detections=digits(kept.detections), numbers=numbers, expressions=expressions,
+    # A number's digits are the reading's own detections: each is moved once (a carried frame of the realistic
+    # page moves 34 digits, not 68).
+    done: dict[int, object] = {}
+
+    def digit(d):
+        found = done.get(id(d))
+        if found is None:
+            found = done[id(d)] = _with(d, box=moved(d.box))
+        return found
+
+    detections = tuple(digit(d) for d in kept.detections)
+    numbers = tuple(_with(n, box=moved(n.box), digits=tuple(digit(d) for d in n.digits)) for n in kept.numbers)
+    expressions = None if kept.expressions is None else tuple(_with(e, box=moved(e.box)) for e in kept.expressions)
+    candidates = tuple(_with(c, box=moved(c.box)) for c in kept.candidates)
+    return replace(kept, frame=frame, detections=detections, numbers=numbers, expressions=expressions,
                    candidates=candidates, timings=timings, source=source, latency_ms=latency_ms)
 
 
@@ -451,6 +500,8 @@ class Recognizer:
         self._views: dict[str, ViewMemory | None] = {}
         self._warned_budget = False
         self._pool: ThreadPoolExecutor | None = None
+        #: Per live source, its phase of the periodic whole frames (:meth:`stagger`); none: no phase.
+        self.phases: dict[str, int] = {}
 
     def process(self, frame: Frame, received: float | None = None, source: str = "") -> FrameResult:
         """Recognise one frame of ``source``. ``latency_ms`` runs from ``received`` (a
@@ -494,7 +545,7 @@ class Recognizer:
         for result in results:
             self.warn_budget(result)
         return Batch(results=results, classified=classified, reused=reused,
-                     carried=sum(1 for far, seg in zip(remote, found) if not far and seg.kept is not None))
+                     carried=sum(1 for far, seg in zip(remote, found) if (seg.carried if far else seg.kept is not None)))
 
     def reset(self, source: str | None = None) -> None:
         """Forget what was tracked and read, for one source or all."""
@@ -605,6 +656,15 @@ class Recognizer:
             self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="livedigits-segment")
         return self._pool
 
+    def stagger(self, sources: Sequence[str]) -> None:
+        """Give each of ``sources`` (live sources read together) its own phase of the periodic whole frames
+        (:func:`stagger_phases`): with whole frames carried, a page standing still is read whole again at
+        least every ``CARRY_EVERY`` frames, and sources that came into view together (copies of one clip,
+        cameras over pages lit at once) would otherwise all be read whole on the same frames, a burst the
+        cores must take within one frame's time. Fewer than two sources: no phase."""
+        self.phases = {source: phase for source, phase in zip(sources, stagger_phases(len(sources)))
+                       if phase is not None}
+
     def segment(self, frame: Frame, source: str = "") -> tuple[Segmentation, float]:
         """The frame's segmentation and its milliseconds: the first step of :meth:`process_batch`, which
         may be done beforehand, in any thread. ``source`` says whose frame it is: every caller (the
@@ -612,7 +672,7 @@ class Recognizer:
         order, so a segmentation that learns from a source's earlier frames may key on it."""
         return segment_frame(frame, source, self.segment_config, signs=self.sign_classifier is not None,
                              views=self._views if self.smooth and self.view_memory else None, cuts=self.reuse,
-                             carry=self.carry)
+                             carry=self.carry, phase=self.phases.get(source))
 
     def segment_kept(self, frame: Frame, found: Segmentation, spent_ms: float = 0.0) -> tuple[Segmentation, float]:
         """A frame the segmentation found still since its still anchor (``found.kept``) whose anchor's reading
@@ -673,8 +733,8 @@ class Recognizer:
     def _carried(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
                  segment_ms: float, classify_ms: float) -> FrameResult:
         """A frame of a page that stood still since its still anchor: the anchor's reading, its boxes moved by
-        the view's shift. Every earlier reading the caches keep grows a frame older, as if read, so that each
-        is made afresh at least every ``ReuseConfig.max_age`` frames still."""
+        the view's shift. Every earlier reading the caches keep grows a frame older in span (frames in all),
+        not in age (frames read): each is made afresh at least every ``ReuseConfig.max_span`` frames."""
         if not stream.carries(found):
             raise RuntimeError("a frame carried whole reached a reader that does not hold its anchor's reading")
         started = time.perf_counter()

@@ -12,68 +12,34 @@ classifier read that piece of ink. A new crop takes an anchor's probabilities on
 - its crop is close to the anchor's crop: a small mean difference over the whole crop (sensor noise,
   a sub-pixel shift) *and* no 4x4 block of the crop changed much (a stroke added or taken away, a
   digit rewritten in the same box, which can leave the mean small);
-- the anchor is younger than ``max_age`` frames (a last safety net: every crop is read afresh at least
-  that often).
+- the anchor is younger than ``max_age`` frames read and ``max_span`` frames in all (a last safety net:
+  every crop is read afresh at least that often). A frame carried whole (the page stood still since a
+  frame read whole, ``vision.view``) reads no crop: it counts towards ``max_span`` only.
 
 A reused crop keeps comparing against the anchor, never against the previous frame's crop, so slow
 drift (the hand wandering, the light changing) cannot add up unseen: once the crop has drifted past a
 threshold from what the classifier saw, it is read again.
 
-Measured thresholds (same box within 1 px, consecutive frames, both clips): the mean difference of the
-same piece of ink is 0.015-0.02 at the median and 0.06 at most; the 4x4-block difference 0.09-0.11 at
-the median and 0.45 at most. Between crops of two different digits the mean difference is 0.056 at the
-least (0.09 at the 1st percentile) and the block difference 0.29 at the least (0.55 at the 1st
-percentile).
+The test itself and its measured thresholds: :mod:`livedigits.vision.anchors`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import cv2
 import numpy as np
 
 from livedigits.types import Box, Candidate
+# The anchor test and its settings live with the segmentation, which carries cut decisions by the same test;
+# they are named here too, where the classifier's reuse is.
+from livedigits.vision.anchors import DEFAULT_REUSE, ReuseConfig, corners_of, match_anchors
 
-
-@dataclass(frozen=True)
-class ReuseConfig:
-    """When a crop's earlier reading stands for it (see the module docstring for the measurements)."""
-
-    max_shift: int = 1
-    """Largest move, in frame pixels, of any side of the box from the anchor's box."""
-    max_mean_diff: float = 0.03
-    """Largest mean absolute difference (crops in [0, 1]) from the anchor's crop: about the 80th
-    percentile of the same ink from frame to frame, half the smallest seen between two digits."""
-    max_block_diff: float = 0.2
-    """Largest mean absolute difference in any 4x4 block of the 28x28 crop: a new stroke 2-3 px wide
-    across a block changes it by 0.4 or more, noise and sub-pixel shifts by 0.1 at the median."""
-    max_age: int = 15
-    """Frames an anchor may stand in for the crop before the classifier reads it again (half a second
-    at 30 fps)."""
-
-    def __post_init__(self) -> None:
-        if self.max_shift < 0 or self.max_age < 1 or self.max_mean_diff < 0 or self.max_block_diff < 0:
-            raise ValueError("ReuseConfig: max_shift, max_mean_diff and max_block_diff must be >= 0, max_age >= 1")
-
-
-DEFAULT_REUSE = ReuseConfig()
-
-#: The side of the blocks compared by ``max_block_diff`` (28 = 7 x 4).
-_BLOCK = 4
+__all__ = ["DEFAULT_REUSE", "ReuseCache", "ReuseConfig", "box_corners", "corners_of", "match_anchors", "read_reusing"]
 
 
 def box_corners(candidates: list[Candidate]) -> np.ndarray:
     """``(N, 4)`` int64 ``x, y, x2, y2`` of the candidates' boxes."""
     return corners_of([c.box for c in candidates])
-
-
-def corners_of(boxes: Sequence[Box]) -> np.ndarray:
-    """``(N, 4)`` int64 ``x, y, x2, y2`` of ``boxes``."""
-    corners = np.array([(b.x, b.y, b.w, b.h) for b in boxes], np.int64).reshape(len(boxes), 4)
-    corners[:, 2:] += corners[:, :2]
-    return corners
 
 
 def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.ndarray,
@@ -102,34 +68,6 @@ def read_reusing(cache: "ReuseCache | None", boxes: Sequence[Box], crops: np.nda
     return cache.fill(corners, crops, anchors, fresh, fresh.shape[1])
 
 
-def match_anchors(boxes: np.ndarray, crops: np.ndarray, anchor_boxes: np.ndarray, anchor_crops: np.ndarray,
-                  anchor_ages: np.ndarray, config: ReuseConfig = DEFAULT_REUSE) -> np.ndarray:
-    """The test of :meth:`ReuseCache.match`, for any store of anchors (the segmentation's cut decisions,
-    ``vision.view.CutAnchors``, use it too): for each crop (``boxes`` from :func:`corners_of`, ``crops``
-    ``(N, 28, 28[, 1])`` float32), the index of the anchor (``anchor_boxes`` ``(M, 4)``, ``anchor_crops``
-    ``(M, 28, 28)``, ``anchor_ages`` ``(M,)``) that stands for it, or -1."""
-    cfg = config
-    count = len(boxes)
-    anchors = np.full(count, -1, np.int64)
-    if not count or not len(anchor_ages):
-        return anchors
-    shift = np.abs(boxes[:, None, :] - anchor_boxes[None, :, :]).max(axis=2)  # (N, anchors), largest side move
-    nearest = shift.argmin(axis=1)
-    near = np.flatnonzero((shift[np.arange(count), nearest] <= cfg.max_shift) & (anchor_ages[nearest] < cfg.max_age))
-    if not len(near):
-        return anchors
-    count_near = len(near)
-    crops = np.asarray(crops, np.float32)
-    diff = cv2.absdiff(crops[near].reshape(count_near * 28, 28), anchor_crops[nearest[near]].reshape(count_near * 28, 28))
-    # The mean of every 4x4 block of every crop in one OpenCV call (area averaging at an integer
-    # factor: no block straddles two crops); the whole crop's mean is the mean of its blocks.
-    k = 28 // _BLOCK
-    blocks = cv2.resize(diff, (k, count_near * k), interpolation=cv2.INTER_AREA).reshape(count_near, k * k)
-    same = (blocks.mean(axis=1) <= cfg.max_mean_diff) & (blocks.max(axis=1) <= cfg.max_block_diff)
-    anchors[near[same]] = nearest[near[same]]
-    return anchors
-
-
 class ReuseCache:
     """The anchors of one source. :meth:`match` says which crops of a frame an anchor stands for,
     :meth:`fill` completes the frame's probabilities with the anchors' and keeps the frame's anchors
@@ -144,20 +82,22 @@ class ReuseCache:
         self._boxes = np.zeros((0, 4), np.int64)
         self._crops = np.zeros((0, 28, 28), np.float32)
         self._probs: np.ndarray | None = None
-        self._ages = np.zeros(0, np.int64)
+        self._ages = np.zeros(0, np.int64)  # frames read since the classifier read the crop
+        self._spans = np.zeros(0, np.int64)  # frames in all, frames carried whole included
 
     def __len__(self) -> int:
         return len(self._ages)
 
     def older(self) -> None:
-        """Every anchor one frame older (a frame that read no crop: live video carried whole)."""
-        self._ages = self._ages + 1
+        """A frame that read no crop went by (live video carried whole: the page stood still since a frame
+        read whole): every anchor's span grows by one, not its age in frames read."""
+        self._spans = self._spans + 1
 
     def match(self, boxes: np.ndarray, crops: np.ndarray) -> np.ndarray:
         """For each of the frame's crops (``boxes`` from :func:`box_corners`, ``crops`` the classifier's
         ``(N, 28, 28, 1)`` input), the index of the anchor whose reading stands for it, or -1 where the
         classifier must read it."""
-        return match_anchors(boxes, crops, self._boxes, self._crops, self._ages, self.config)
+        return match_anchors(boxes, crops, self._boxes, self._crops, self._ages, self.config, self._spans)
 
     def readings(self, anchors: np.ndarray) -> np.ndarray:
         """The anchors' readings ``(N, classes)``, one row per entry of ``anchors`` (a row of
@@ -181,9 +121,11 @@ class ReuseCache:
         new_boxes = boxes.copy()
         new_crops = crops.reshape(count, 28, 28).copy()
         ages = np.zeros(count, np.int64)
+        spans = np.zeros(count, np.int64)
         if reused.any():
             new_boxes[reused] = self._boxes[anchors[reused]]
             new_crops[reused] = self._crops[anchors[reused]]
             ages[reused] = self._ages[anchors[reused]] + 1
-        self._boxes, self._crops, self._probs, self._ages = new_boxes, new_crops, probs.copy(), ages
+            spans[reused] = self._spans[anchors[reused]] + 1
+        self._boxes, self._crops, self._probs, self._ages, self._spans = new_boxes, new_crops, probs.copy(), ages, spans
         return probs

@@ -47,7 +47,7 @@ import numpy as np
 from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
-from livedigits.reading.reuse import ReuseConfig
+from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.types import Box, Candidate
@@ -1393,20 +1393,27 @@ def _loops(patch: np.ndarray) -> list[tuple[int, int, int, int]]:
     return [b for b in boxes if b[2] >= LOOP_SIDE and b[3] >= LOOP_SIDE]
 
 
-def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None):
+def _loop_parts(patch: np.ndarray, box: tuple, loops: list | None = None, ringed: bool = True):
     """``patch`` (at ``box``) cut between its loops side by side: a chain of zeros ("1000" written fast) has no
     thin place between its links, where the least inked column falls inside a loop, but each loop is one
     digit. Loops that share most of their columns are one digit's (the two of an 8). Cut at the middle of
-    the ink between two loops, the parts each cropped to its ink; None with fewer than two loops side by
-    side, or when a part is less than half as tall as the piece. ``loops``: ``_loops(patch)`` where the caller
-    has it already."""
+    the ink between two loops, and before the first loop or after the last where ink a digit wide stands
+    there (:func:`_chain_cuts`: the 1 of "100"), each loop's part its whole ring (:func:`_ringed_parts`); None
+    with fewer than two loops side by side, or when a part is less than half as tall as the piece.
+    ``loops``: ``_loops(patch)`` where the caller has it already. Not ``ringed``: only cut midway between the
+    loops, each part its columns' ink (zeros run together so far that their shared arcs are one stroke)."""
     h = box[3]
     loops = sorted((b for b in (_loops(patch) if loops is None else loops) if b[3] >= LOOP_SHARE * h), key=lambda b: b[0])
-    spans = _loop_spans(loops)
+    spans = _loop_spans(loops, h)
     if len(spans) < 2 or len(spans) > MAX_PARTS:
         return None
-    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
-    return _parts_between(box, cuts, lambda start, end: patch)
+    if not ringed:
+        return _parts_between(box, [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])], lambda start, end: patch)
+    stroke = _stroke_width(patch, h)
+    cuts = _chain_cuts(patch, spans, h, stroke)
+    if len(cuts) + 1 > MAX_PARTS:
+        return None
+    return _ringed_parts(patch, box, cuts, patch, spans, LOOP_SHARE * h, stroke)
 
 
 def _parts_between(box: tuple, cuts: list[int], source) -> tuple | None:
@@ -1427,51 +1434,188 @@ def _parts_between(box: tuple, cuts: list[int], source) -> tuple | None:
     return tuple(parts)
 
 
-def _loop_spans(loops: list) -> list[list[int]]:
+def _stroke_width(patch: np.ndarray, height: int) -> int:
+    """The pen's width in ``patch``, a piece ``height`` tall: the ink's mean run along its rows (the flat tops of
+    loops make it a little wide), at most 0.15 of the height."""
+    inked_rows = patch > 0
+    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
+    return max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * height))))
+
+
+def _chain_cuts(patch: np.ndarray, spans: list[list[int]], h: int, stroke: int, outside: int = 0) -> list[int]:
+    """The columns that cut a chain of loops side by side (``spans``) in ``patch`` (``h`` rows) into digits:
+    midway between neighbouring loops, and, where ink a digit wide stands before the first loop or after the
+    last (the 3 of "3000": a loop's ring, a stroke either side of its hole, and ``EDGE_DIGIT`` of the height
+    more), ``outside`` columns outside that loop's hole: 0 where :func:`_ringed_parts` takes the loop's ring
+    out of the digit's part, a pen's width where the cut alone parts them."""
+    columns = np.count_nonzero(patch, axis=0)
+    inked = np.flatnonzero(columns)
+    first, last = int(inked[0]), int(inked[-1])
+    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
+    if spans[0][0] - stroke - first >= EDGE_DIGIT * h:
+        cuts.insert(0, spans[0][0] - outside)
+    if last - spans[-1][1] - stroke >= EDGE_DIGIT * h:
+        cuts.append(spans[-1][1] + outside)
+    return cuts
+
+
+def _ringed_parts(patch: np.ndarray, box: tuple, cuts: list[int], source: np.ndarray, spans: list[list[int]],
+                  tall: float, stroke: int | None = None) -> tuple | None:
+    """The digits of a chain of loops (``patch`` at ``box``), each loop's part its whole ring. Cut at the
+    columns ``cuts`` alone, zeros written overlapping like the links of a chain each lose the arc they share to
+    one side and keep a stub of the other's ("a", "2" and "c" for "000"). Here the part of the digit whose
+    loop spans ``spans[i]`` (a loop: a hole of ``source``, the piece's ink or its bridged ink, at least ``tall``
+    rows high) is the ink ringing its hole, the lens-shaped holes it shares with a neighbour and the arc
+    between them (the whole outline of an overlapping zero), with the rest of the ink between its cuts (a
+    9's tail) less the other loops' rings. A part without a loop (the 3 of "3000") is its columns' ink of
+    ``patch`` less the rings. Each part is cropped to its ink: ``((box, patch), ...)``, or None where a part has
+    no ink or is less than half as tall as the piece, or a span holds no loop of ``source``."""
+    x, y, w, h = box
+    if stroke is None:
+        stroke = _stroke_width(patch, h)
+    found = cv2.findContours(source, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, hierarchy = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+    if hierarchy is None:
+        return None
+    found_holes = []
+    for i, (contour, (_, _, _, parent)) in enumerate(zip(contours, hierarchy[0])):
+        if parent < 0:
+            continue
+        hx, _, hw, hh = cv2.boundingRect(contour)
+        if hw < 2 or hh < 2:
+            continue
+        hole = np.zeros_like(source)
+        cv2.drawContours(hole, contours, i, 255, -1)
+        hole = cv2.bitwise_and(hole, cv2.bitwise_not(source))
+        centre = hx + hw / 2.0
+        at = [k for k, (a, b) in enumerate(spans) if a <= centre < b]
+        big = hw >= LOOP_SIDE and hh >= max(LOOP_SIDE, tall)
+        found_holes.append((hole, at[0] if at and big else None, cv2.countNonZero(hole)))
+    # Each digit's loop: the largest hole of its span. A lens two zeros overlapping enclose is a hole too, as
+    # tall perhaps, in one of their spans: it touches both their loops.
+    main = [None] * len(spans)
+    for n, (_, k, area) in enumerate(found_holes):
+        if k is not None and (main[k] is None or area > found_holes[main[k]][2]):
+            main[k] = n
+    if any(n is None for n in main):
+        return None
+    reach = _ellipse(2 * stroke + 3)  # a stroke and a pixel each way
+    near = [cv2.dilate(found_holes[n][0], reach) for n in main]
+    own = [found_holes[n][0].copy() for n in main]  # each digit's loops
+    lenses = [np.zeros_like(source) for _ in main]  # ... and the lenses it shares with a neighbour
+    for n, (hole, k, _) in enumerate(found_holes):
+        if n in main:
+            continue
+        touched = [j for j, grown in enumerate(near) if cv2.countNonZero(cv2.bitwise_and(grown, hole))]
+        if len(touched) >= 2:
+            for j in touched:
+                lenses[j] = cv2.bitwise_or(lenses[j], hole)
+        elif k is not None:
+            own[k] = cv2.bitwise_or(own[k], hole)  # a digit's other loop (an 8's)
+    rings = []
+    for loops, shared in zip(own, lenses):
+        core = cv2.bitwise_or(loops, shared)
+        ring = cv2.bitwise_and(cv2.dilate(core, reach), source)
+        if cv2.countNonZero(shared):
+            # The neighbour's arc between this digit's loop and a lens they share lies inside this digit: ink
+            # near both and near nothing else (the paper outside, another digit's loop). Where the two outlines
+            # cross, the ink is near the paper or the neighbour's loop too, and stays this digit's.
+            rest = cv2.bitwise_and(cv2.bitwise_not(source), cv2.bitwise_not(core))
+            between = cv2.bitwise_and(cv2.dilate(shared, reach), cv2.dilate(loops, reach))
+            between = cv2.bitwise_and(between, cv2.bitwise_not(cv2.dilate(rest, reach)))
+            ring = cv2.bitwise_and(ring, cv2.bitwise_not(between))
+        rings.append(ring)
+    anyring = np.bitwise_or.reduce(rings) if len(rings) > 1 else rings[0]
+    parts = []
+    for start, end in zip([0] + [c + 1 for c in cuts], cuts + [w]):
+        mine = [k for k, (a, b) in enumerate(spans) if start <= (a + b) / 2 < end]
+        part = np.zeros_like(patch)
+        if mine:
+            others = np.zeros_like(patch)
+            for k in range(len(rings)):
+                if k not in mine:
+                    others = cv2.bitwise_or(others, rings[k])
+            part[:, start:end] = cv2.bitwise_and(source[:, start:end], cv2.bitwise_not(others[:, start:end]))
+            for k in mine:
+                part = cv2.bitwise_or(part, rings[k])
+        else:
+            part[:, start:end] = cv2.bitwise_and(patch[:, start:end], cv2.bitwise_not(anyring[:, start:end]))
+        # Stubs of a neighbour's stroke cut off from the rest: specks smaller than a pen's dot.
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
+        if count > 2:
+            small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < stroke * stroke * 2) + 1
+            if len(small) and len(small) < count - 1:
+                part[np.isin(labels, small)] = 0
+        points = cv2.findNonZero(part)
+        if points is None:
+            return None
+        px, py, pw, ph = cv2.boundingRect(points)
+        if ph < 0.5 * h:
+            return None
+        parts.append(((x + px, y + py, pw, ph), part[py: py + ph, px: px + pw]))
+    return tuple(parts)
+
+
+def _loop_spans(loops: list, height: int | None = None) -> list[list[int]]:
     """The column spans ``[start, end)`` of ``loops`` (boxes sorted by x) side by side: a loop that starts
-    under the last span (by more than half the narrower's width) is the same digit's and widens it."""
+    under the last span (by more than half the narrower's width) is the same digit's and widens it. With the
+    piece's ``height``, a span between two others, less than ``LENS_WIDTH`` as wide as either and apart from
+    each by less than a pen's width (``LENS_GAP`` of the height), is no digit's: it is the lens two zeros
+    written overlapping enclose, a hole of both (:func:`_ringed_parts`)."""
     spans: list[list[int]] = []
     for lx, _, lw, _ in loops:
         if spans and lx < spans[-1][1] - 0.5 * min(lw, spans[-1][1] - spans[-1][0]):
             spans[-1][1] = max(spans[-1][1], lx + lw)  # under the last one: the same digit's
         else:
             spans.append([lx, lx + lw])
-    return spans
+    if height is None or len(spans) < 3:
+        return spans
+    kept = [spans[0]]
+    for before, span, after in zip(spans, spans[1:], spans[2:]):
+        width = span[1] - span[0]
+        lens = (width < LENS_WIDTH * min(before[1] - before[0], after[1] - after[0])
+                and span[0] - before[1] < LENS_GAP * height and after[0] - span[1] < LENS_GAP * height)
+        if not lens:
+            kept.append(span)
+    kept.append(spans[-1])
+    return kept
 
 
-def _bridged_loop_parts(patch: np.ndarray, box: tuple):
+#: A hole between two loops is the lens of two zeros overlapping (:func:`_loop_spans`) when narrower than this
+#: share of either's width ...
+LENS_WIDTH = 0.5
+#: ... and apart from each by less than this share of the piece's height (a pen's width: at most 0.15 of it,
+#: as :func:`_stroke_width` takes it).
+LENS_GAP = 0.15
+
+
+def _bridged_loop_parts(patch: np.ndarray, box: tuple, ringed: bool = True):
     """``patch`` (at ``box``) read as a chain of loops once its small gaps are bridged (``_bridge``): zeros
     written fast run into each other like the links of a chain and open at the top, so the piece closes few
     loops of its own, and every cut through it leaves "U"s and "X"s. Bridged, each zero closes again. The
     piece is cut midway between the loops side by side, and, where ink a digit wide stands before the first
-    loop or after the last (the 3 of "3000"), at the column with the least ink between it and that loop. A
-    part holding a loop is taken from the bridged ink (a whole zero), any other from the piece's own (a 3
-    bridged is a blot). None with fewer than two parts, more than ``MAX_PARTS``, or a part less than half as
-    tall as the piece."""
+    loop or after the last (the 3 of "3000"), at the edge of that loop's hole (:func:`_chain_cuts`). A part
+    holding a loop is its ring of the bridged ink (a whole zero, :func:`_ringed_parts`), any other the piece's
+    own ink less those rings (a 3 bridged is a blot). Not ``ringed``: each part is its columns' ink, the cut
+    before the first loop a pen's width outside its hole (where zeros overlap so far that their bridged rings
+    are one stroke, columns part them better). None with fewer than two parts, more than ``MAX_PARTS``, or a
+    part less than half as tall as the piece."""
     h = box[3]
     bridged = _bridge(patch, h)
     loops = sorted((b for b in _loops(bridged) if b[3] >= BRIDGED_LOOP * h), key=lambda b: b[0])
-    spans = _loop_spans(loops)
+    spans = _loop_spans(loops, h)
     if not spans:
         return None
-    columns = np.count_nonzero(patch, axis=0)
-    inked = np.flatnonzero(columns)
-    first, last = int(inked[0]), int(inked[-1])
-    # A loop's ring is about a stroke wide either side of its hole: the cuts before and after keep it. The
-    # stroke's width: the ink's mean run along its rows (the flat tops of loops make it a little wide).
-    inked_rows = patch > 0
-    runs = int(np.count_nonzero(inked_rows[:, 1:] & ~inked_rows[:, :-1]) + np.count_nonzero(inked_rows[:, 0]))
-    stroke = max(1, int(round(min(np.count_nonzero(inked_rows) / max(1, runs), 0.15 * h))))
-    cuts = [(a[1] + b[0]) // 2 for a, b in zip(spans, spans[1:])]
-    lead, trail = spans[0][0] - stroke, spans[-1][1] + stroke
-    if lead - first >= EDGE_DIGIT * h:
-        cuts.insert(0, lead)
-    if last - trail >= EDGE_DIGIT * h:
-        cuts.append(trail)
+    stroke = _stroke_width(patch, h)
+    cuts = _chain_cuts(patch, spans, h, stroke)
     if not cuts or len(cuts) + 1 > MAX_PARTS:
         return None
-    return _parts_between(box, cuts,
-                          lambda start, end: bridged if any(start <= (a + b) / 2 < end for a, b in spans) else patch)
+    if not ringed:
+        # Cut at columns alone, a pen's width outside the first and last loop's hole: each part a loop's
+        # bridged ink or a digit's own.
+        cuts = _chain_cuts(patch, spans, h, stroke, stroke)
+        return _parts_between(box, cuts, lambda start, end: bridged if any(start <= (a + b) / 2 < end for a, b in spans) else patch)
+    return _ringed_parts(patch, box, cuts, bridged, spans, BRIDGED_LOOP * h, stroke)
 
 
 #: A loop of the bridged ink counts for :func:`_bridged_loop_parts` when at least this share of the piece's
@@ -1640,8 +1784,10 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
                 ways.append(tuple(parts))
     if paths:
         ways.append(_loop_parts(patch, box))
+        ways.append(_loop_parts(patch, box, ringed=False))
     if bridged:
         ways.append(_bridged_loop_parts(patch, box))
+        ways.append(_bridged_loop_parts(patch, box, ringed=False))
     if even:
         ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))

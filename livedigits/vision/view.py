@@ -22,7 +22,7 @@ up unseen.
 The cut decisions ride along (:class:`CutAnchors`): a wide piece of ink (perhaps digits whose ink touches) is searched
 for the ways to cut it, and every part of every way classified, only when its box or its crop changed
 since the frame whose search the recognizer decided on, by the test of the classifier's own reuse
-(``reading.reuse``); a still piece keeps that decision. They are dropped with the view when it no longer
+(``vision.anchors``); a still piece keeps that decision. They are dropped with the view when it no longer
 matches (another page, a hand), not when the paper is only estimated afresh for its age.
 
 The state is a frozen :class:`ViewMemory` that ``segment`` hands back and its caller passes in
@@ -44,7 +44,7 @@ import os
 import cv2
 import numpy as np
 
-from livedigits.reading.reuse import DEFAULT_REUSE, ReuseConfig, corners_of, match_anchors
+from livedigits.vision.anchors import DEFAULT_REUSE, ReuseConfig, corners_of, match_anchors
 from livedigits.types import Candidate
 
 #: The paper and the lines are estimated afresh at least every this many frames (8: about four times a
@@ -156,10 +156,11 @@ class CutAnchors:
     which the recognizer keeps what it decided (cut or not, and where: ``Segmentation.carried``).
 
     A piece of a later frame of the same view is *carried* (no search, no part classified) when the same
-    search applies to it and :func:`reading.reuse.match_anchors` finds an anchor that stands for it, with
+    search applies to it and :func:`vision.anchors.match_anchors` finds an anchor that stands for it, with
     the classifier's reuse settings: every side of the box within 1 px, the crop within the same mean and
-    4x4-block differences, and an anchor younger than ``max_age`` frames, so every wide piece is searched
-    and decided afresh at least twice a second at 30 fps. It is compared with the anchor, never with the
+    4x4-block differences, and an anchor younger than ``max_age`` frames segmented and ``max_span`` frames in
+    all (frames carried whole count only there), so every wide piece is searched and decided afresh at
+    least every 2 s at 30 fps. It is compared with the anchor, never with the
     previous frame: a slow drift cannot add up unseen."""
 
     boxes: np.ndarray
@@ -170,7 +171,7 @@ class CutAnchors:
     kinds: np.ndarray
     """``(M,)`` int64: which search found the ways."""
     ages: np.ndarray
-    """``(M,)`` int64: frames since the search."""
+    """``(M,)`` int64: frames segmented since the search."""
     ids: np.ndarray
     """``(M,)`` int64: the decision's name in the recognizer (``Segmentation.carried``)."""
     base: int
@@ -178,6 +179,8 @@ class CutAnchors:
     made: int = 0
     """Anchors made so far in this chain (the next id is ``base + made``)."""
     config: ReuseConfig = DEFAULT_REUSE
+    spans: np.ndarray | None = None
+    """``(M,)`` int64: frames in all since the search, frames carried whole included (None: ``ages``)."""
 
     @classmethod
     def empty(cls, config: ReuseConfig = DEFAULT_REUSE) -> "CutAnchors":
@@ -191,12 +194,16 @@ class CutAnchors:
         if not pieces or not len(self.ids):
             return [-1] * len(pieces)
         found = match_anchors(_back(corners_of([p.box for p in pieces]), at), np.stack([p.crop for p in pieces]),
-                              self.boxes, self.crops, self.ages, self.config)
+                              self.boxes, self.crops, self.ages, self.config, self._spans())
         return [int(a) if a >= 0 and self.kinds[a] == kind else -1 for a, kind in zip(found.tolist(), kinds)]
 
+    def _spans(self) -> np.ndarray:
+        return self.ages if self.spans is None else self.spans
+
     def older(self) -> "CutAnchors":
-        """One frame older (a frame carried whole: no piece searched or carried)."""
-        return replace(self, ages=self.ages + 1)
+        """A frame carried whole went by (no piece searched or carried): the span grows, not the age in
+        frames segmented."""
+        return replace(self, spans=self._spans() + 1)
 
     def moved(self, dx: int, dy: int) -> "CutAnchors":
         """The same anchors, their boxes kept on a view that lies ``dx, dy`` (source pixels) from the one they
@@ -218,7 +225,7 @@ class CutAnchors:
         return CutAnchors(boxes, crops, np.concatenate([self.kinds[keep], np.asarray([k for _, k in fresh], np.int64)]),
                           np.concatenate([self.ages[keep] + 1, np.zeros(len(fresh), np.int64)]),
                           np.concatenate([self.ids[keep], np.asarray(ids, np.int64)]), self.base, self.made + len(fresh),
-                          self.config), ids
+                          self.config, np.concatenate([self._spans()[keep] + 1, np.zeros(len(fresh), np.int64)])), ids
 
 
 def _back(corners: np.ndarray, at: tuple[int, int]) -> np.ndarray:
