@@ -197,3 +197,43 @@ def test_a_1000_sitting_on_a_ruling_reads_1000_and_the_ruling_alone_still_goes()
         # Each zero keeps its bottom: ink across its foot, where the band had taken it.
         for k in range(3):
             assert mask[450 + sink - 5: 450 + sink + 3, 345 + 44 * k: 356 + 44 * k].any(axis=0).all(), (sink, k)
+
+
+def test_the_zeros_of_a_ledger_on_a_faint_ruling_keep_their_feet():
+    """Ledger pages (stress row ``ledger``, seeds 27 and 33) whose blue rulings are so faint that the ink mask holds
+    little of them but the zeros' bottoms lying along them: the line's own pixels and grey were measured on those
+    bottoms (most of its "alone" columns), so the pen's grey passed for the line's and the zeros' feet went with
+    it (11 of 30 and 32 of 50 zeros kept them; the zeros came out as arches). The line's contrast is now that of
+    the page's rulings (``lines._line_contrast``), and a column much darker is a stroke on the line."""
+    from livedigits.synth.stress import stress_scene
+    from livedigits.vision.segment import segment
+
+    for seed in (27, 33):
+        image, truth = stress_scene(seed, only=("ledger",))
+        mask = segment(image).mask
+        zeros = [d["box"] for d in truth["digits"] if d["digit"] == 0]
+        # The bottom fifth of each zero's box, across its middle: the foot of its loop.
+        kept = [mask[y + h - max(3, h // 5): y + h + 1, x + int(0.3 * w): x + int(0.7 * w) + 1].any(axis=0).all()
+                for x, y, w, h in zeros]
+        assert len(zeros) >= 30 and sum(kept) >= 0.75 * len(zeros), (seed, sum(kept), len(zeros))
+
+
+def test_a_faint_rulings_contrast_is_taken_where_it_shows_and_a_clear_rulings_from_its_own_columns():
+    """``lines._line_contrast``, the contrast against which a column on a line is judged a pen stroke: a ruling
+    the mask holds little of (its "alone" columns mostly the pen lying along it, 0.57) is as faint as it shows in
+    its gaps (0.18); a ruling the mask holds nearly everywhere keeps its own (0.32), paler as it is in a few
+    gaps; and gap columns over bare paper (a path running off the page) count for nothing."""
+    from livedigits.vision.lines import UNSEEN_FACTOR, _line_contrast, _LineColumns
+
+    def columns(alone, gaps):
+        empty = np.zeros(0)
+        return _LineColumns(empty, empty, empty, empty, empty, 1, np.arange(len(alone)), np.asarray(alone),
+                            np.asarray(alone), np.asarray(alone, np.float32), np.asarray(gaps, np.float32))
+
+    faint = columns([0.2] * 40 + [0.57] * 120, [0.18] * 150)
+    assert abs(_line_contrast([faint]) - UNSEEN_FACTOR * 0.18) < 1e-6
+    clear = columns([0.32] * 800, [0.13] * 70)
+    assert abs(_line_contrast([clear]) - 0.32) < 1e-6
+    off_the_page = columns([0.23] * 300, [0.02] * 400 + [0.2] * 10)
+    assert abs(_line_contrast([off_the_page]) - 0.23) < 1e-6
+    assert _line_contrast([]) is None

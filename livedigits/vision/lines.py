@@ -14,6 +14,7 @@ found (``LineBands``) are handed back to the caller, which may use them again (`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -90,6 +91,18 @@ LINE_PROFILE = 31
 #: On ``ledger`` seeds 0-39 (``LINE_DARKER`` 0.25, running medians) 0 / 1 / 2 found 2575 / 2591 / 2589 of 3091
 #: digits (``LINE_ALONE`` 2: 2588).
 LINE_SLACK = 1
+#: Of a line's "alone" columns, those darker against the paper than this many times the contrast of the
+#: direction's lines (``_line_contrast``) are pen strokes lying along it (a zero's bottom on a faint ruling under
+#: blue ballpoint), left out of the measure of its place and grey (``_paint_line_rows``).
+STROKE_CONTRAST = 1.5
+#: That contrast is at most this many times the lines' median contrast where the mask loses them but they still
+#: show in the grey: ink on a faint line's rows is darker than the line itself where the threshold holds it...
+UNSEEN_FACTOR = 1.5
+#: ... where the mask loses them on at least this share as many columns as it holds them alone: a line the mask
+#: holds nearly everywhere is paler in its few gaps (a ruling at 0.31 of the paper's grey lost where it is 0.13,
+#: stress ``ledger`` seed 1010), one it holds little of is as faint as it shows there (seeds 27 and 1001: about
+#: as many gaps as alone columns, these mostly the pen).
+UNSEEN_SHARE = 0.5
 #: Threads are labelled on the thin mask squeezed by this factor along the lines' direction.
 SQUEEZE = 4
 #: Gaps up to this many source pixels along a line (a faint or dotted printed line, a digit's stroke
@@ -259,11 +272,16 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         # page's real lines.
         typical = float(np.median([t for _, t in measured]))
         measured = [(p, t) for p, t in measured if t <= max(THICK_OUTLIER * typical, typical + THICK_SLACK)]
-        for path, thickness in measured:
+        # Each line's own pixels, measured along it where it is alone; then painted, judged against the
+        # contrast of all the direction's lines (``_paint_line_rows``).
+        columns = [_line_columns(full, path, thickness, max(1, int(round(thickness)) + 4 * f) // 2 + 1, shade)
+                   for path, thickness in measured]
+        reference = _line_contrast([c for c in columns if c is not None and c.contrast is not None])
+        for (path, thickness), line in zip(measured, columns):
             thickest = max(thickest, thickness)
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
-            _paint_line_rows(floor, full, path, thickness, width // 2 + 1, shade)
+            _paint_line_rows(floor, line, reference)
             if vertical:
                 path = path[:, ::-1]
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
@@ -277,24 +295,55 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
     return LineBands(tuple(bands))
 
 
-def _paint_line_rows(floor: np.ndarray, mask: np.ndarray, path: np.ndarray, thickness: float, reach: int,
-                     gray: np.ndarray | None = None) -> None:
-    """Paint into ``floor`` (``Band.floor``) the rows of a horizontal line's own ink, column by column, with
-    ``LINE_SLACK`` either side: the line along ``path`` (full size, the ``(N, 2)`` x, y points of
-    :func:`find_lines`, placed to within ``reach`` rows) in ``mask``, ``thickness`` thick (its median). Each
-    pixel painted holds the grey under which ink there is darker than the line (``LINE_DARKER``), measured on
-    ``gray``; 0 without it.
+def _line_contrast(columns: list[_LineColumns]) -> float | None:
+    """The contrast of one direction's lines against the paper (``_paint_line_rows``' reference): the median of
+    their alone columns' (``_LineColumns.contrast``); but where the mask loses the lines, where they still
+    show (``LINE_BETWEEN``), on at least ``UNSEEN_SHARE`` as many columns as it holds them alone (and
+    ``LINE_PROFILE``), at most ``UNSEEN_FACTOR`` times their median contrast there: a faint ruling the
+    threshold holds little of, whose "alone" columns are mostly the strokes lying along it (the zeros' bottoms
+    of a ledger's amounts), is as faint as it shows between them."""
+    if not columns:
+        return None
+    seen = np.concatenate([c.contrast for c in columns])
+    # (Only the columns where a line shows: a path runs on past a line's end, or off the page, over bare paper.)
+    unseen = np.concatenate([c.unseen for c in columns])
+    unseen = unseen[unseen >= LINE_BETWEEN]
+    if len(unseen) >= max(LINE_PROFILE, UNSEEN_SHARE * len(seen)):
+        return min(float(np.median(seen)), UNSEEN_FACTOR * float(np.median(unseen)))
+    return float(np.median(seen))
 
-    The line's place and thickness are measured along the line itself, where it is alone: in the columns
-    where the ink within ``reach`` of the path is one run no thicker than the line (``LINE_ALONE``); a stroke
-    crossing the line, sitting on it or running beside it makes more ink there, or two runs. Over each
-    ``LINE_PROFILE`` such columns their median is the line's (a line bends slowly; a stroke's columns are
-    outvoted), joined from block to block across the columns where writing hides it. Where it is found alone
-    nowhere, its whole band is its own."""
+
+class _LineColumns(NamedTuple):
+    """A line's columns as :func:`_line_columns` measured them, for :func:`_paint_line_rows`."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    at_rows: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+    reach: int
+    alone: np.ndarray | None
+    """The indices of the columns where the line is alone (None: nowhere, its whole band is its own)."""
+    dark: np.ndarray | None = None
+    bright: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+    """Per alone column (with the frame's grey): the line's darkest pixel, the paper beside it (the brightest
+    within reach) and the line's contrast against it, ``(bright - dark) / bright``."""
+    unseen: np.ndarray | None = None
+    """The same contrast in the columns where the mask holds no ink within reach of the path."""
+
+
+def _line_columns(mask: np.ndarray, path: np.ndarray, thickness: float, reach: int,
+                  gray: np.ndarray | None = None) -> _LineColumns | None:
+    """The columns of a horizontal line along ``path`` (full size, the ``(N, 2)`` x, y points of
+    :func:`find_lines`, placed to within ``reach`` rows) in ``mask``, ``thickness`` thick (its median), where it
+    is alone: the ink within ``reach`` of the path is one run no thicker than the line (``LINE_ALONE``); a
+    stroke crossing the line, sitting on it or running beside it makes more ink there, or two runs. With
+    ``gray``, also each such column's greys (``_LineColumns``). None: the line is less than 2 columns long."""
     h, w = mask.shape
     x0, x1 = max(0, int(np.ceil(path[0, 0]))), min(w, int(path[-1, 0]) + 1)
     if x1 - x0 < 2:
-        return
+        return None
     xs = np.arange(x0, x1)
     ys = np.interp(xs, path[:, 0], path[:, 1])
     # (Images are read and painted through flat indices: one index array is numpy's fast path.)
@@ -306,18 +355,60 @@ def _paint_line_rows(floor: np.ndarray, mask: np.ndarray, path: np.ndarray, thic
     last = ink.shape[1] - 1 - np.argmax(ink[:, ::-1], axis=1)
     alone = np.flatnonzero((count > 0) & (count <= int(round(thickness)) + LINE_ALONE) & (last - first + 1 == count))
     if len(alone) < 2:
+        return _LineColumns(xs, ys, at_rows, first, last, reach, None)
+    if gray is None or LINE_DARKER <= 0:
+        return _LineColumns(xs, ys, at_rows, first, last, reach, alone)
+    sampled = gray.reshape(-1)[at_rows[alone]]
+    dark, bright = np.where(ink[alone], sampled, 255).min(axis=1), sampled.max(axis=1)
+    contrast = (bright.astype(np.float32) - dark) / np.maximum(bright, 1).astype(np.float32)
+    # Where the mask holds nothing near the path, the line (too faint there for the threshold) is still in the
+    # grey: its darkest pixel against the brightest within reach.
+    gaps = gray.reshape(-1)[at_rows[count == 0]]
+    paper = gaps.max(axis=1).astype(np.float32)
+    unseen = (paper - gaps.min(axis=1)) / np.maximum(paper, 1.0)
+    return _LineColumns(xs, ys, at_rows, first, last, reach, alone, dark, bright, contrast, unseen)
+
+
+def _paint_line_rows(floor: np.ndarray, line: _LineColumns | None, reference: float | None = None) -> None:
+    """Paint into ``floor`` (``Band.floor``) the rows of a horizontal line's own ink, column by column, with
+    ``LINE_SLACK`` either side, as :func:`_line_columns` measured them (``line``). Each pixel painted holds the
+    grey under which ink there is darker than the line (``LINE_DARKER``), measured on the frame's grey; 0
+    without it.
+
+    The line's place and thickness are measured along the line itself, where it is alone. Over each
+    ``LINE_PROFILE`` such columns their median is the line's (a line bends slowly; a stroke's columns are
+    outvoted), joined from block to block across the columns where writing hides it. Where it is found alone
+    nowhere, its whole band is its own. ``reference``: the median contrast of the direction's lines against
+    the paper (all their alone columns); a column much darker than that (``STROKE_CONTRAST``) is a stroke
+    lying along the line, not measured."""
+    if line is None:
+        return
+    h, w = floor.shape
+    xs, ys, at_rows, first, last, reach, alone = line[:7]
+    if alone is None:
         floor.reshape(-1)[at_rows] = 0
         return
-    at = xs[alone]
+    darker = line.contrast is not None
+    if darker:
+        dark, bright = line.dark, line.bright
+        if reference is not None:
+            # A pen stroke lying along the line (the flat bottom of a zero, a 2's foot on a ruling) is one thin
+            # run there too; where the line is faint and the mask holds little of it, such strokes are most of
+            # its "alone" columns beside the writing (the thread found there is mostly writing): measured as the
+            # line, they made the pen's grey and place the line's, and the strokes were taken out. The page's
+            # lines are what they are along most of their length: a column much darker against its paper than
+            # their median contrast is a stroke.
+            plain = line.contrast <= STROKE_CONTRAST * reference
+            if np.count_nonzero(plain) >= 2 and not plain.all():
+                alone, dark, bright = alone[plain], dark[plain], bright[plain]
     # Where the line's ink starts and ends across (relative to the path: the path carries the slope and the
     # bend, what is measured here is where the line sits on it), and, with the grey, the line's darkest pixel
     # and the paper beside it (the brightest within reach).
+    at = xs[alone]
     offset = np.round(ys[alone]) - ys[alone]
     measures = [(first[alone] - reach) + offset, (last[alone] - reach) + offset]
-    darker = gray is not None and LINE_DARKER > 0
     if darker:
-        sampled = gray.reshape(-1)[at_rows[alone]]
-        measures += [np.where(ink[alone], sampled, 255).min(axis=1), sampled.max(axis=1)]
+        measures += [dark, bright]
     # Medians over blocks of LINE_PROFILE columns where the line is alone (the last block takes the rest),
     # placed at the blocks' middles and joined by straight pieces.
     blocks = max(1, len(at) // LINE_PROFILE)
