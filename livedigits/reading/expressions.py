@@ -130,7 +130,7 @@ class ExpressionConfig:
     """A digit at least this many digit heights wide may be two digits touching, read as one (a font's ``12``
     written close, read as one sure 2): a ``wrong`` that reading it as any two digits would make right is
     ``unsure`` (``_touching_pair``). Single digits on the generated worksheets stand 0.66 digit heights wide
-    (median), 0.98 at the 90th percentile: on seeds 0-199, 7000-7059 and 8000-8059 this doubts 8 of about
+    (median), 0.98 at the 90th percentile: on seeds 0-199, 7000-7059 and 8000-8059 this doubts 2 of about
     1,000 wrong answers."""
     pair_level: float = 0.01
     """An answer that reading two symbols as alternatives each given at least this would make right is
