@@ -125,6 +125,22 @@ class Detection:
 
 
 @dataclass(frozen=True)
+class Sign:
+    """A sign read in the frame: ``char`` one of ``+ - x / = ( )``, with its box and confidence.
+
+    ``alternatives``: the other readings its classifier gave a fair chance (``+`` for an ``x``, ``1`` for a
+    ``/`` the digit model read as 1); ``from_digit``: the digit model reported it as a digit."""
+
+    char: str
+    box: Box
+    confidence: float
+    alternatives: tuple[str, ...] = ()
+    from_digit: bool = False
+    odds: tuple[float, ...] = ()
+    """The probability of each of ``alternatives`` (as many, or none when not known)."""
+
+
+@dataclass(frozen=True)
 class Number:
     """Digits read together along a line, left to right."""
 

@@ -153,10 +153,12 @@ def test_the_api_never_loads_the_cli():
         assert cli == [], f"{start} loads {cli}"
 
 
-@pytest.mark.parametrize("module", ["livedigits.vision.segment", "livedigits.vision.view", "livedigits.vision.anchors"])
+@pytest.mark.parametrize("module", ["livedigits.vision.segment", "livedigits.vision.view", "livedigits.vision.anchors",
+                                    "livedigits.vision.signs"])
 def test_the_segmentation_does_not_load_the_reading(module):
     # The reading builds on the segmentation, never the other way round: the anchor test that both the
-    # classifier's reuse and the carried cut decisions use lives in vision (vision/anchors.py).
+    # classifier's reuse and the carried cut decisions use lives in vision (vision/anchors.py), and a sign
+    # found on the page is a frame-level record (livedigits.types.Sign) like a digit's Detection.
     loaded = reachable(import_graph(), module)
     reading = sorted(m for m in loaded if m == "livedigits.reading" or m.startswith("livedigits.reading."))
     assert reading == [], f"{module} loads {reading}"

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from livedigits.types import NOT_A_DIGIT, Box, Detection, Number
+from livedigits.types import NOT_A_DIGIT, Box, Detection, Number, Sign
 
 #: The characters of an expression's text.
 OPERATORS = "+-x/"
@@ -140,22 +140,6 @@ class ExpressionConfig:
 
 
 DEFAULT_EXPRESSIONS = ExpressionConfig()
-
-
-@dataclass(frozen=True)
-class Sign:
-    """A sign read in the frame: ``char`` one of ``+ - x / = ( )``, with its box and confidence.
-
-    ``alternatives``: the other readings its classifier gave a fair chance (``+`` for an ``x``, ``1`` for a
-    ``/`` the digit model read as 1); ``from_digit``: the digit model reported it as a digit."""
-
-    char: str
-    box: Box
-    confidence: float
-    alternatives: tuple[str, ...] = ()
-    from_digit: bool = False
-    odds: tuple[float, ...] = ()
-    """The probability of each of ``alternatives`` (as many, or none when not known)."""
 
 
 @dataclass(frozen=True)

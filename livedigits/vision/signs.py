@@ -26,8 +26,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from livedigits.reading.expressions import Sign
-from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Sign
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
