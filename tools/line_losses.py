@@ -9,7 +9,6 @@ Every other draw is the same: the lines take nothing from the generator's random
 digit read right without the lines and not with them was lost to the lines; they are counted by the cause
 ``touching_causes`` gives them with the lines, and by seed. DETAILS.json gets one entry per such digit.
 """
-import json
 import sys
 from collections import Counter
 from unittest import mock
@@ -32,18 +31,14 @@ def line_losses(row: str, count: int, first: int) -> tuple[Counter, Counter, lis
 
 
 def main(argv: list[str]) -> int:
-    row = argv[0] if argv else "ledger"
-    count = int(argv[1]) if len(argv) > 1 else 40
-    first = int(argv[2]) if len(argv) > 2 else 0
+    row, count, first, out = touching_causes.row_arguments(argv, "ledger")
     totals, causes, lost = line_losses(row, count, first)
     print(f"{row}, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['right with lines']} read "
           f"right, {totals['right without']} without the lines; {len(lost)} lost to the lines")
     for cause, n in causes.most_common():
         print(f"{n:5d}  {cause}")
     print("by seed:", ", ".join(f"{seed}: {n}" for seed, n in Counter(d["seed"] for d in lost).most_common()))
-    if len(argv) > 3:
-        with open(argv[3], "w") as out:
-            json.dump(lost, out, default=str)
+    touching_causes.write_json(out, lost)
     return 0
 
 

@@ -122,18 +122,29 @@ def causes_of(row: str, count: int, first: int):
     return totals, causes, details
 
 
-def main(argv: list[str]) -> int:
-    row = argv[0] if argv else "touching"
+def row_arguments(argv: list[str], default_row: str) -> tuple[str, int, int, str | None]:
+    """``ROW [COUNT [FIRST [OUT.json]]]`` of this tool and of ``line_losses.py``: the stress row, how many
+    seeds from which, and where to write the digits sorted (None: nowhere)."""
+    row = argv[0] if argv else default_row
     count = int(argv[1]) if len(argv) > 1 else 40
     first = int(argv[2]) if len(argv) > 2 else 0
+    return row, count, first, argv[3] if len(argv) > 3 else None
+
+
+def write_json(path: str | None, details: list[dict]) -> None:
+    if path is not None:
+        with open(path, "w") as out:
+            json.dump(details, out, default=str)
+
+
+def main(argv: list[str]) -> int:
+    row, count, first, out = row_arguments(argv, "touching")
     totals, causes, details = causes_of(row, count, first)
     print(f"{row}, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['found']} found "
           f"({100 * totals['found'] / max(1, totals['digits']):.1f}%), {totals['right']} read right")
     for cause, n in causes.most_common():
         print(f"{n:5d}  {cause}")
-    if len(argv) > 3:
-        with open(argv[3], "w") as out:
-            json.dump(details, out, default=str)
+    write_json(out, details)
     return 0
 
 
