@@ -380,15 +380,19 @@ def _texts(result) -> list[str]:
     return sorted(n.text for n in result.numbers)
 
 
-def _follow(recognizer: Recognizer, images: list[np.ndarray], source: str = "cam") -> tuple[list[bool], list]:
-    """Whether each frame was carried whole, and its result, read as the engine reads video (segmented first)."""
-    carried, results = [], []
+def _batches(recognizer: Recognizer, images: list[np.ndarray], source: str = "cam") -> list:
+    """Each frame's batch, read one at a time as the engine reads video (segmented first)."""
+    batches = []
     for k, image in enumerate(images):
         frame = Frame(k, k / 30, image)
-        batch = recognizer.process_batch([(source, frame, None, recognizer.segment(frame, source))])
-        carried.append(batch.carried == 1)
-        results.append(batch.results[0])
-    return carried, results
+        batches.append(recognizer.process_batch([(source, frame, None, recognizer.segment(frame, source))]))
+    return batches
+
+
+def _follow(recognizer: Recognizer, images: list[np.ndarray], source: str = "cam") -> tuple[list[bool], list]:
+    """Whether each frame was carried whole, and its result, read as the engine reads video (segmented first)."""
+    batches = _batches(recognizer, images, source)
+    return [b.carried == 1 for b in batches], [b.results[0] for b in batches]
 
 
 def test_a_still_page_is_carried_and_a_rewritten_digit_is_read_within_two_frames(classifier, mnist_slice) -> None:
@@ -496,14 +500,9 @@ def test_a_digit_rewritten_after_a_long_still_stretch_is_read_afresh_at_once(cla
     after = before[:-1] + [x_test[REWRITTEN]]
     changed_at = 2 * CARRY_EVERY + 4
     images = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 4)]
-    recognizer, classified = Recognizer(classifier), []
-    kept, carried = [], []
-    for k, image in enumerate(images):
-        frame = Frame(k, k / 30, image)
-        batch = recognizer.process_batch([("cam", frame, None, recognizer.segment(frame, "cam"))])
-        kept.append(batch.carried == 1)
-        classified.append(batch.classified)
-        carried.append(batch.results[0])
+    batches = _batches(Recognizer(classifier), images)
+    kept, carried = [b.carried == 1 for b in batches], [b.results[0] for b in batches]
+    classified = [b.classified for b in batches]
     _, whole = _follow(Recognizer(classifier, carry=False), images)
     renewals = [k for k in range(2, changed_at) if not kept[k]]
     assert renewals == [CARRY_EVERY, 2 * CARRY_EVERY]
