@@ -189,12 +189,6 @@ def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] 
     return [m for m in found.marks if m not in boxes]
 
 
-def resolve_splits(found: Segmentation, classify) -> tuple[list[Candidate], np.ndarray]:
-    """:func:`choose_splits` for one frame, ``classify`` mapping an (N, 28, 28, 1) batch to (N, C)
-    probabilities in one call."""
-    return choose_splits(found, classify(crops_batch(split_crops(found))))
-
-
 #: With several live sources read together, each source's still anchors live ``CARRY_EVERY - phase`` frames,
 #: its phase one of ``0 .. STAGGER_SPAN - 1``: after frames read whole on every source at once (copies of one
 #: clip in step, a light switched on over every camera's page) the periodic whole frames come on

@@ -20,12 +20,6 @@ import cv2
 import numpy as np
 
 
-def outer_contours(mask: np.ndarray) -> list[np.ndarray]:
-    """The outer contours of the ink in a uint8 mask (OpenCV 3, 4 and 5 return shapes differ)."""
-    contours = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return list(contours[0] if len(contours) == 2 else contours[1])
-
-
 #: The line search runs on the mask max-pooled by an integer factor, so that its shorter side is about
 #: this many pixels: a ruled line stays a connected thread of ink (max pooling keeps a 1 px line), and
 #: every pass costs the same at 640x480 and on a 12 MP photo.

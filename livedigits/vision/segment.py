@@ -846,7 +846,7 @@ class Segmentation:
     the reading stage ends a number at them. ``mask``: the ink mask (at the working size).
     ``dropped``: candidates left out because the frame's budget was reached (0 on any real page).
     ``splits``: for a wide candidate (digits whose ink touches?), by candidate index, the ways to cut it into
-    digits (two parts, then more), each a tuple of parts left to right; ``recognizer.resolve_splits`` keeps
+    digits (two parts, then more), each a tuple of parts left to right; ``recognizer.decide_splits`` keeps
     whichever reading the classifier is surer of. ``timings``: milliseconds of
     the sub-stages ``paper`` (grey, paper estimate, ink), ``lines`` (finding and removing lines) and
     ``pieces`` (grouping, filters, crops).

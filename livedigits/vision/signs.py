@@ -163,11 +163,6 @@ class _Digits:
         return float(self.h[int(np.argmin(cost))])
 
 
-def _height_near(box: Box, detections: list[Detection], reach: float, reach_x: float) -> float | None:
-    """The height of the nearest digit whose line this box stands on, or None when none is near."""
-    return _Digits(detections).height_near(box, reach, reach_x) if detections else None
-
-
 def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabilities: np.ndarray,
                detections: list[Detection], classifier, config: SignConfig = DEFAULT_SIGNS,
                image: np.ndarray | None = None, image_scale: int = 1,
