@@ -19,6 +19,7 @@ Texts use only ``0-9 + - x / = ( )``: every multiplication sign is ``x``, every 
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 import statistics
@@ -990,17 +991,21 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
         return expressions
     for k in unsure:  # only the substitutions that would right a wrong one matter
         fixes[k] = _fixes(expressions[k].text, candidates)
-    counts: dict = {}
-    for pairs in fixes.values():
-        for pair in pairs:
-            counts[pair] = counts.get(pair, 0) + 1
-    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC}
-    if not systematic:
+    return _doubt_shared(expressions, wrong, fixes, SYSTEMATIC)
+
+
+def _doubt_shared(expressions: list[Expression], wrong: list[int], fixes: dict, least: int,
+                  doubted: set | None = None) -> list[Expression]:
+    """``expressions`` with every one of ``wrong`` made ``unsure`` whose substitutions (``fixes``: by index,
+    the ``(read, meant)`` pairs that would make that sum right) share one with ``least`` or more of the sums
+    in ``fixes`` (and, given ``doubted``, one of those pairs)."""
+    counts = collections.Counter(pair for pairs in fixes.values() for pair in pairs)
+    shared = {pair for pair, n in counts.items() if n >= least and (doubted is None or pair in doubted)}
+    if not shared:
         return expressions
-    wrong = [(k, fixes[k]) for k in wrong]
     out = list(expressions)
-    for k, pairs in wrong:
-        if out[k].verdict == "wrong" and pairs & systematic:
+    for k in wrong:
+        if out[k].verdict == "wrong" and fixes[k] & shared:
             out[k] = replace(out[k], verdict="unsure")
     return out
 
@@ -1014,21 +1019,10 @@ def _sure_misreads(expressions: list[Expression], wrong: list[int], unsure: list
         return expressions
     for k in unsure:
         fixes[k] = _sure_misread_fixes(expressions[k].text)
-    counts: dict = {}
-    doubted: set = set()
-    for k, pairs in fixes.items():
-        for pair in pairs:
-            counts[pair] = counts.get(pair, 0) + 1
-            if expressions[k].verdict == "unsure":
-                doubted.add(pair)
     # One of the sums already in doubt: two plain wrong answers that one substitution rights are a chance
     # (every such pair on the tuning worksheets: 8 wrong answers), a writer's misread leaves doubts too.
-    systematic = {pair for pair, n in counts.items() if n >= SYSTEMATIC_SURE and pair in doubted}
-    out = list(expressions)
-    for k in wrong:
-        if fixes[k] & systematic:
-            out[k] = replace(out[k], verdict="unsure")
-    return out
+    doubted = set().union(*(fixes[k] for k in unsure))
+    return _doubt_shared(expressions, wrong, fixes, SYSTEMATIC_SURE, doubted)
 
 
 #: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
