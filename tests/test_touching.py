@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from livedigits.types import Frame
-from livedigits.vision.segment import (_bridged_loop_parts, _cut_in_two, _cut_paths, _loop_parts, _loops, find_candidates,
-                                       segment)
+from livedigits.vision.segment import find_candidates, segment
+from livedigits.vision.touching import _bridged_loop_parts, _cut_in_two, _cut_paths, _loop_parts, _loops
 
 
 @pytest.fixture(scope="module")

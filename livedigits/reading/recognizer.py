@@ -18,8 +18,8 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfi
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
-from livedigits.vision.segment import (DEFAULT_CONFIG, THREE_ASPECT, Segmentation, SegmentConfig, crops_batch, segment,
-                                       to_gray)
+from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
+from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_shift
 from livedigits.types import Box, Candidate, Frame, FrameResult
 
@@ -30,7 +30,7 @@ SPLIT_CONFIDENCE = 0.9
 #: (the classifier's ceiling: the shipped int8 model's surest is 0.996, where "surer" cannot be told) and the
 #: whole reads as no digit, or is too wide for one.
 CEILING = 0.995
-#: A piece at least ``segment.THREE_ASPECT`` times as wide as tall, read whole as no digit, is likely several
+#: A piece at least ``touching.THREE_ASPECT`` times as wide as tall, read whole as no digit, is likely several
 #: digits whose ink touches ("745" run together): any way to cut it counts, not only at the ceiling, where
 #: every part reads at least this surely. Lower finds more on the stress row touching (seeds 0-39: 66.6% of
 #: the digits at 0.9, 65.4% at 0.95, 64.5% at 0.97, 63.8% at 0.98), but at 0.95 a handwritten G in a real
