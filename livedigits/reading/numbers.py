@@ -395,15 +395,33 @@ def _number(chain: list[Detection]) -> Number:
     return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
 
 
+def _rule_between(rules: list[tuple[float, float, np.ndarray, np.ndarray]], a: Detection, b: Detection) -> bool:
+    """Does a printed rule running down the page (``rules``: each its top, bottom and path's ys and xs) pass
+    between the centres of digits ``a`` and ``b`` (``a`` to the left), at their height? A digit written across
+    the rule of its cell has its centre on its own side of it."""
+    ax, ay = a.box.x + a.box.w / 2.0, a.box.y + a.box.h / 2.0
+    bx, by = b.box.x + b.box.w / 2.0, b.box.y + b.box.h / 2.0
+    y = 0.5 * (ay + by)
+    for top, bottom, ys, xs in rules:
+        if top <= y <= bottom and ax < float(np.interp(y, ys, xs)) < bx:
+            return True
+    return False
+
+
 def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
-                  marks: list[Box] | tuple = (), signs: list[Box] | tuple = ()) -> list[Number]:
+                  marks: list[Box] | tuple = (), signs: list[Box] | tuple = (),
+                  rules: tuple[np.ndarray, ...] | list = ()) -> list[Number]:
     """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
 
     ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
     (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number. ``signs``: boxes known to be
-    signs of arithmetic: they end numbers too, and are never taken for letters.
+    signs of arithmetic: they end numbers too, and are never taken for letters. ``rules``: the printed lines
+    running down the page (``Segmentation.rules``, each a path of ``(x, y)`` points from top to bottom): a
+    rule between two digits ends a number too (the numbers of a table's neighbouring cells, its rule taken
+    out of the ink, stand as close as the digits of one).
     """
     marks = list(marks)
+    rules = [(float(path[0, 1]), float(path[-1, 1]), path[:, 1], path[:, 0]) for path in rules if len(path) >= 2]
     centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
     lines = _lines(detections, config)
@@ -417,7 +435,8 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
         for k, det in enumerate(line[1:]):
             prev = chunks[-1][-1]
             unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
-            if spaces[k] or unlike or prev.printed != det.printed or (centres and _between(centres, prev, det)):
+            if spaces[k] or unlike or prev.printed != det.printed or (centres and _between(centres, prev, det)) \
+                    or (rules and _rule_between(rules, prev, det)):
                 chunks.append([det])
             else:
                 chunks[-1].append(det)

@@ -34,6 +34,19 @@ LINE_THICKNESS = 4.0
 #: A line is at least this many times longer than it is thick (mean thickness on the pooled mask): a
 #: ruled line across a page is hundreds of times, the stem of a 1 ten to twenty.
 LINE_ASPECT = 30.0
+#: ... but a thread this many times longer than thick that crosses or meets ``GRID_CROSSINGS`` lines of the other
+#: direction (found, or such threads themselves) is a rule of a printed table or form too: a short table's rules
+#: (2-5 columns 2.6-4.5 digit heights wide, 1-3 px, on the stress row ``table``) are 20-30 times their pooled
+#: thickness, and a column of 3-4 rows as few; its horizontal rules left in the mask took the digits written
+#: in its cells. The stem of a 1 or the bar of a 7 is 7-17 times longer than thick, and crosses no line.
+GRID_ASPECT = 15.0
+#: A thread of ``GRID_ASPECT`` is a rule when it crosses or meets at least this many lines of the other
+#: direction (a table's row rule meets its column rules: two at least, its two sides), and a line of its own
+#: direction (found, or such a thread) runs beside it from where it starts to where it ends, within
+#: ``THIN_RUN`` pooled pixels and their thicknesses: a table's rules come in sets of one length, its column
+#: rules from its top rule to its bottom one. On ruled paper the stems of a few digits written one under
+#: another line up into such a thread across two rulings (real ledger photos), with none beside it.
+GRID_CROSSINGS = 2
 #: A line has ink within a pixel of its path in at least this share of its columns (a dashed or faint
 #: printed line too; the stems of a column of digits one under the other do not line up so).
 LINE_PRESENT = 0.7
@@ -140,6 +153,9 @@ class Band:
     it, a stroke darker than the line by ``LINE_DARKER`` of its contrast; 0 where the grey was not measured);
     255 elsewhere: no ink beside a line is the line's. None: the whole band is the line's. (One image, so
     that moving the lines with the view costs one copy more a direction, not two.)"""
+    paths: tuple[np.ndarray, ...] = ()
+    """Each line's path over its own length, float ``(N, 2)`` frame ``(x, y)`` points in order along it: where a
+    printed rule runs between two digits (``reading.numbers.group_numbers`` ends a number there)."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +178,7 @@ class LineBands:
                            if min(size, b + step) > max(0, a + step))
             floor = None if band.floor is None else shift_image(band.floor, dx, dy, cv2.BORDER_CONSTANT, 255)
             moved.append(Band(shift_image(band.mask, dx, dy, cv2.BORDER_CONSTANT), band.width, band.thickness,
-                              band.vertical, strips, band.measured, floor))
+                              band.vertical, strips, band.measured, floor, tuple(p + (dx, dy) for p in band.paths)))
         return LineBands(tuple(moved))
 
     def found_in_both(self, other: "LineBands") -> "LineBands":
@@ -186,7 +202,7 @@ class LineBands:
             floor = None if band.floor is None or other_band.floor is None else \
                 cv2.max(cv2.min(band.floor, other_band.floor), cv2.bitwise_not(mask))
             kept.append(Band(mask, band.width, min(band.thickness, other_band.measured or other_band.thickness),
-                             band.vertical, strips, band.measured or band.thickness, floor))
+                             band.vertical, strips, band.measured or band.thickness, floor, band.paths))
         return LineBands(tuple(kept))
 
 
@@ -228,18 +244,27 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         cv2.resize(mask[: h - h % f, : w - w % f], (w // f, h // f), interpolation=cv2.INTER_AREA), 0, cv2.CMP_GT)
     bands = []
     across: list[tuple[np.ndarray, float]] = []  # the horizontal lines found, pooled px
+    lines, grids = {}, {}
     for vertical in (False, True):
         length = lengths[1] if vertical else lengths[0]
         if length < 8:
             continue
         oriented = np.ascontiguousarray(pooled.T) if vertical else pooled
-        found = _follow_lines(oriented, max(2, length // f), max(2, LINE_GAP // f))
-        if gray is not None and found:
+        grid: list[tuple[np.ndarray, float]] = []
+        found = _follow_lines(oriented, max(2, length // f), max(2, LINE_GAP // f), grid)
+        if gray is not None and (found or grid):
             found = [line for line in found if _runs_on_between(gray, mask, line, f, vertical, length)]
+            grid = [line for line in grid if _runs_on_between(gray, mask, line, f, vertical, length)]
         if vertical and across:
             found = [line for line in found if _crosses_as_a_line(oriented, line, across)]
+            grid = [line for line in grid if _crosses_as_a_line(oriented, line, across)]
         elif not vertical:
             across = found
+        lines[vertical], grids[vertical] = found, grid
+    for vertical, grid in _grid_rules(lines, grids).items():
+        lines[vertical] = lines[vertical] + grid
+    for vertical, found in lines.items():
+        length = lengths[1] if vertical else lengths[0]
         if not found:
             continue
         # The band is drawn at full size: a pooled pixel stands for f of them, so the line's path runs
@@ -252,7 +277,7 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         full = np.ascontiguousarray(mask.T if vertical else mask)
         floor = np.full_like(full, 255)  # the lines' own pixels and their greys, in the lines' direction
         shade = None if gray is None else np.ascontiguousarray(gray.T if vertical else gray)
-        measured = []
+        measured, paths = [], []
         for path, thickness in found:
             path = path * f + (f - 1) / 2.0
             if f > 1:
@@ -276,6 +301,8 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
             _paint_line_rows(floor, line, reference)
+            own = path[1:-1]  # without the reach past its ends, in order along the line
+            paths.append(own[np.argsort(own[:, 0], kind="stable")][:, ::-1] if vertical else own[np.argsort(own[:, 0], kind="stable")])
             if vertical:
                 path = path[:, ::-1]
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
@@ -285,7 +312,7 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         rows = np.flatnonzero(band.any(axis=0 if vertical else 1))
         strips = tuple(_strips(rows, 2 * width + 4, band.shape[1 if vertical else 0]))
         floor = cv2.max(np.ascontiguousarray(floor.T) if vertical else floor, cv2.bitwise_not(band))
-        bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor))
+        bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor, paths=tuple(paths)))
     return LineBands(tuple(bands))
 
 
@@ -522,9 +549,11 @@ def _thickness(mask: np.ndarray, path: np.ndarray, reach: int, every: int = 1) -
     return max(1.0, float(np.median(np.count_nonzero(ink, axis=1))))
 
 
-def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.ndarray, float]]:
+def _follow_lines(pooled: np.ndarray, length: int, gap: int,
+                  grid: list | None = None) -> list[tuple[np.ndarray, float]]:
     """The horizontal lines of a pooled mask: for each, its path (float ``(N, 2)`` x, y points, carried
-    on past both ends) and its thickness, in pooled pixels."""
+    on past both ends) and its thickness, in pooled pixels. ``grid``: a list that gets the threads that are
+    lines but for being only ``GRID_ASPECT`` times longer than thick (a short table's rules, ``_grid_rules``)."""
     ph, pw = pooled.shape
     if length > pw:
         return []
@@ -548,6 +577,7 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
     count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
     if count <= 1:
         return []
+    aspect = LINE_ASPECT if grid is None else GRID_ASPECT
     widths, areas, heights = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA], stats[1:, cv2.CC_STAT_HEIGHT]
     # Pieces of thread: thin (a ruled line with the odd flat stroke of a digit on it) and flat (sloping at
     # most LINE_SLOPE). A line broken where digits are written on it comes in several pieces, each a
@@ -644,7 +674,7 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
         rows = np.round(np.interp(columns, px, py)).astype(np.int64)[:, None] + across
         ink = (pooled[np.clip(rows, 0, ph - 1), columns[:, None]] > 0) & (rows >= 0) & (rows < ph)
         thickness = float(np.median(np.count_nonzero(ink, axis=1)))
-        if thickness > LINE_THICKNESS or covered < LINE_ASPECT * thickness:
+        if thickness > LINE_THICKNESS or covered < aspect * thickness:
             continue
         # A line is there, on its path, in most of its columns (within a pixel): a column of digits
         # written one under the other, whose stems the closing joins into a thread, wanders.
@@ -655,8 +685,57 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int) -> list[tuple[np.nd
         slope1 = (py[-1] - py[-2]) / max(1.0, px[-1] - px[-2])
         path = np.concatenate([[(px[0] - reach, py[0] - slope0 * reach)], np.c_[px, py],
                                [(px[-1] + reach, py[-1] + slope1 * reach)]])
-        found.append((path, max(1.0, thickness)))
+        if covered < LINE_ASPECT * thickness:
+            grid.append((path, max(1.0, thickness)))
+        else:
+            found.append((path, max(1.0, thickness)))
     return found
+
+
+def _grid_rules(lines: dict, grids: dict) -> dict:
+    """Of the threads only ``GRID_ASPECT`` times longer than thick (``grids``, by direction: vertical True), those
+    that cross or meet ``GRID_CROSSINGS`` lines of the other direction (``lines`` or such threads themselves):
+    the rules of a table or form too short to be lines on their own. Paths in pooled pixels, each in its own
+    direction (a vertical one's x runs down the frame)."""
+    out = {}
+    for vertical, grid in grids.items():
+        others = lines.get(not vertical, []) + grids.get(not vertical, [])
+        alike = lines.get(vertical, []) + grid
+        out[vertical] = [line for line in grid
+                         if sum(_meets(line, other) for other in others) >= GRID_CROSSINGS
+                         and any(_beside(line, other) for other in alike if other is not line)]
+    return out
+
+
+def _beside(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float]) -> bool:
+    """Whether ``other``, a line of the same direction, runs beside ``line`` over the same stretch: it starts and
+    ends where ``line`` does (within ``THIN_RUN`` pooled pixels and their thicknesses) and lies apart from it."""
+    (path, thickness), (along, other_thickness) = line, other
+    px, py, ox, oy = path[1:-1, 0], path[1:-1, 1], along[1:-1, 0], along[1:-1, 1]
+    if len(px) < 1 or len(ox) < 1:
+        return False
+    reach = THIN_RUN + thickness + other_thickness
+    return (abs(float(px.min()) - float(ox.min())) <= reach and abs(float(px.max()) - float(ox.max())) <= reach
+            and abs(float(np.median(py)) - float(np.median(oy))) > reach)
+
+
+def _meets(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float]) -> bool:
+    """Whether two lines of crossing directions (each path in its own direction, as ``_follow_lines`` gives
+    it) cross or meet, within ``THIN_RUN`` pooled pixels and their thicknesses of each other's own extent."""
+    (path, thickness), (across, across_thickness) = line, other
+    px, py = path[1:-1, 0], path[1:-1, 1]  # own extent, without the reach past the ends
+    ax, ay = across[1:-1, 0], across[1:-1, 1]
+    if len(px) < 2 or len(ax) < 2:
+        return False
+    reach = THIN_RUN + max(thickness, across_thickness)
+    order, other_order = np.argsort(px), np.argsort(ax)
+    # Where the other line runs across this one's middle (its path's y along it, x across), and where this
+    # one is at that place.
+    at = float(np.interp(float(np.median(py)), ax[other_order], ay[other_order]))
+    if not px.min() - reach <= at <= px.max() + reach:
+        return False
+    row = float(np.interp(at, px[order], py[order]))
+    return bool(ax.min() - reach <= row <= ax.max() + reach)
 
 
 def _crosses_as_a_line(mask: np.ndarray, line: tuple[np.ndarray, float], others: list[tuple[np.ndarray, float]]) -> bool:

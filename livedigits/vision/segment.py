@@ -877,6 +877,10 @@ class Segmentation:
     """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
     ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
+    rules: tuple[np.ndarray, ...] = ()
+    """The printed lines running down the frame that were taken out (a table's column rules, a margin line), each
+    its path, float ``(N, 2)`` source ``(x, y)`` points from top to bottom (``vision.lines``): no number runs
+    across one (``reading.numbers.group_numbers``)."""
     doubtful: dict[int, frozenset[int]] = field(default_factory=dict)
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
@@ -1246,9 +1250,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
+    rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for band in lines.bands if band.vertical
+                                           for path in band.paths)
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
+                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
                         hats=hats)
 
 
