@@ -237,3 +237,44 @@ def test_a_faint_rulings_contrast_is_taken_where_it_shows_and_a_clear_rulings_fr
     off_the_page = columns([0.23] * 300, [0.02] * 400 + [0.2] * 10)
     assert abs(_line_contrast([off_the_page]) - 0.23) < 1e-6
     assert _line_contrast([]) is None
+
+
+def _short_table(rows: int = 4, columns: int = 2, cell=(80, 45), rule: int = 3, origin=(200, 120)) -> np.ndarray:
+    """A 960x720 ink mask of a small printed table alone: ``rows`` x ``columns`` cells of ``cell`` px, rules
+    ``rule`` px thick: its row rules 160 px long, 20-30 times their pooled thickness."""
+    mask = np.zeros((720, 960), np.uint8)
+    x0, y0 = origin
+    xs = [x0 + k * cell[0] for k in range(columns + 1)]
+    ys = [y0 + k * cell[1] for k in range(rows + 1)]
+    for y in ys:
+        cv2.line(mask, (xs[0], y), (xs[-1], y), 255, rule)
+    for x in xs:
+        cv2.line(mask, (x, ys[0]), (x, ys[-1]), 255, rule)
+    return mask
+
+
+def test_a_short_tables_rules_go_and_a_stroke_as_long_alone_stays():
+    """A short table's row rules are only 20-30 times longer than thick: they are its rules because they meet
+    its column rules and run beside each other from one side to the other (``GRID_ASPECT``). Left in the
+    mask, they took the digits written in its cells. A stroke as long and thick, meeting nothing, is no line."""
+    table = _short_table()
+    stroke = np.zeros_like(table)
+    cv2.line(stroke, (600, 500), (760, 500), 255, 3)
+    mask = cv2.bitwise_or(table, stroke)
+    lines = find_lines(mask, line_lengths(960, 720, 0.12, digit_height=30))
+    horizontal = [band for band in lines.bands if not band.vertical]
+    assert horizontal and len(horizontal[0].paths) == 5
+    cleaned = take_out_lines(mask, lines)
+    assert cv2.countNonZero(cv2.bitwise_and(cleaned, table)) < 0.05 * cv2.countNonZero(table)
+    assert cv2.countNonZero(cv2.bitwise_and(cleaned, stroke)) == cv2.countNonZero(stroke)
+
+
+def test_a_short_thread_across_two_rulings_with_none_beside_it_is_no_rule():
+    """On ruled paper the stems of two digits written one under another line up into a short thread across two
+    rulings: it meets two lines, but no line of its own direction runs beside it over the same stretch."""
+    page = _ruled_page(margin=False)
+    writing = np.zeros_like(page)
+    cv2.line(writing, (300, 70), (300, 160), 255, 3)  # crosses the rulings at 110 and 155
+    mask = cv2.bitwise_or(page, writing)
+    lines = find_lines(mask, line_lengths(640, 480, 0.12, digit_height=36))
+    assert not [band for band in lines.bands if band.vertical]

@@ -395,17 +395,25 @@ def _number(chain: list[Detection]) -> Number:
     return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
 
 
-def _rule_between(rules: list[tuple[float, float, np.ndarray, np.ndarray]], a: Detection, b: Detection) -> bool:
+#: A printed rule ends a number only where the rules beside it, at the digits' height, are at least this many
+#: digit heights away: a table's or a form's column (2.6-4.5 of the generator's row heights wide, at least 1.7
+#: of its digit heights; a cell holds a number). Squared paper's lines, 0.5-1 digit height apart, run through
+#: the writing, which takes no notice of them (stress row ``grid``: every number on them was cut up).
+RULE_CELL = 1.5
+
+
+def _rule_between(rules: list[tuple[float, float, np.ndarray, np.ndarray]], a: Detection, b: Detection,
+                  height: float) -> bool:
     """Does a printed rule running down the page (``rules``: each its top, bottom and path's ys and xs) pass
-    between the centres of digits ``a`` and ``b`` (``a`` to the left), at their height? A digit written across
-    the rule of its cell has its centre on its own side of it."""
+    between the centres of digits ``a`` and ``b`` (``a`` to the left), at their height, and bound a column at
+    least ``RULE_CELL`` digit heights (``height``) wide on each side where there is another rule? A digit
+    written across the rule of its cell has its centre on its own side of it."""
     ax, ay = a.box.x + a.box.w / 2.0, a.box.y + a.box.h / 2.0
     bx, by = b.box.x + b.box.w / 2.0, b.box.y + b.box.h / 2.0
     y = 0.5 * (ay + by)
-    for top, bottom, ys, xs in rules:
-        if top <= y <= bottom and ax < float(np.interp(y, ys, xs)) < bx:
-            return True
-    return False
+    at = [float(np.interp(y, ys, xs)) for top, bottom, ys, xs in rules if top <= y <= bottom]
+    cell = RULE_CELL * height
+    return any(ax < x < bx and not any(0 < abs(x - other) < cell for other in at) for x in at)
 
 
 def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
@@ -436,7 +444,7 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
             prev = chunks[-1][-1]
             unlike = max(prev.box.h, det.box.h) > config.max_height_ratio * min(prev.box.h, det.box.h)
             if spaces[k] or unlike or prev.printed != det.printed or (centres and _between(centres, prev, det)) \
-                    or (rules and _rule_between(rules, prev, det)):
+                    or (rules and _rule_between(rules, prev, det, height)):
                 chunks.append([det])
             else:
                 chunks[-1].append(det)

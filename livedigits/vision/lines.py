@@ -261,7 +261,10 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         elif not vertical:
             across = found
         lines[vertical], grids[vertical] = found, grid
-    for vertical, grid in _grid_rules(lines, grids).items():
+    # A path's points are the middles of the pieces it was followed by: its ends lie up to half a piece
+    # (``_follow_lines``' step) beyond its first and last points.
+    slack = {vertical: 0.5 * max(8, (lengths[1 if vertical else 0] // f) // 2) for vertical in grids}
+    for vertical, grid in _grid_rules(lines, grids, slack).items():
         lines[vertical] = lines[vertical] + grid
     for vertical, found in lines.items():
         length = lengths[1] if vertical else lengths[0]
@@ -692,36 +695,42 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int,
     return found
 
 
-def _grid_rules(lines: dict, grids: dict) -> dict:
+def _grid_rules(lines: dict, grids: dict, slack: dict) -> dict:
     """Of the threads only ``GRID_ASPECT`` times longer than thick (``grids``, by direction: vertical True), those
-    that cross or meet ``GRID_CROSSINGS`` lines of the other direction (``lines`` or such threads themselves):
-    the rules of a table or form too short to be lines on their own. Paths in pooled pixels, each in its own
-    direction (a vertical one's x runs down the frame)."""
+    that cross or meet ``GRID_CROSSINGS`` lines of the other direction (``lines`` or such threads themselves)
+    and have a line of their own direction beside them over the same stretch: the rules of a table or form too
+    short to be lines on their own. Paths in pooled pixels, each in its own direction (a vertical one's x runs
+    down the frame); ``slack``, by direction: how far a line's ends may lie beyond its path's first and last
+    points."""
     out = {}
     for vertical, grid in grids.items():
         others = lines.get(not vertical, []) + grids.get(not vertical, [])
         alike = lines.get(vertical, []) + grid
         out[vertical] = [line for line in grid
-                         if sum(_meets(line, other) for other in others) >= GRID_CROSSINGS
-                         and any(_beside(line, other) for other in alike if other is not line)]
+                         if sum(_meets(line, other, slack[vertical], slack.get(not vertical, 0.0)) for other in others)
+                         >= GRID_CROSSINGS
+                         and any(_beside(line, other, slack[vertical]) for other in alike if other is not line)]
     return out
 
 
-def _beside(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float]) -> bool:
+def _beside(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float], slack: float) -> bool:
     """Whether ``other``, a line of the same direction, runs beside ``line`` over the same stretch: it starts and
-    ends where ``line`` does (within ``THIN_RUN`` pooled pixels and their thicknesses) and lies apart from it."""
+    ends where ``line`` does (within ``THIN_RUN`` pooled pixels, their thicknesses and ``slack``) and lies apart
+    from it."""
     (path, thickness), (along, other_thickness) = line, other
     px, py, ox, oy = path[1:-1, 0], path[1:-1, 1], along[1:-1, 0], along[1:-1, 1]
     if len(px) < 1 or len(ox) < 1:
         return False
     reach = THIN_RUN + thickness + other_thickness
-    return (abs(float(px.min()) - float(ox.min())) <= reach and abs(float(px.max()) - float(ox.max())) <= reach
+    return (abs(float(px.min()) - float(ox.min())) <= reach + slack and abs(float(px.max()) - float(ox.max())) <= reach + slack
             and abs(float(np.median(py)) - float(np.median(oy))) > reach)
 
 
-def _meets(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float]) -> bool:
+def _meets(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float], slack: float = 0.0,
+           other_slack: float = 0.0) -> bool:
     """Whether two lines of crossing directions (each path in its own direction, as ``_follow_lines`` gives
-    it) cross or meet, within ``THIN_RUN`` pooled pixels and their thicknesses of each other's own extent."""
+    it) cross or meet, within ``THIN_RUN`` pooled pixels and their thicknesses of each other's own extent (its
+    path's first and last points, and ``slack`` or ``other_slack`` beyond)."""
     (path, thickness), (across, across_thickness) = line, other
     px, py = path[1:-1, 0], path[1:-1, 1]  # own extent, without the reach past the ends
     ax, ay = across[1:-1, 0], across[1:-1, 1]
@@ -732,10 +741,10 @@ def _meets(line: tuple[np.ndarray, float], other: tuple[np.ndarray, float]) -> b
     # Where the other line runs across this one's middle (its path's y along it, x across), and where this
     # one is at that place.
     at = float(np.interp(float(np.median(py)), ax[other_order], ay[other_order]))
-    if not px.min() - reach <= at <= px.max() + reach:
+    if not px.min() - reach - slack <= at <= px.max() + reach + slack:
         return False
     row = float(np.interp(at, px[order], py[order]))
-    return bool(ax.min() - reach <= row <= ax.max() + reach)
+    return bool(ax.min() - reach - other_slack <= row <= ax.max() + reach + other_slack)
 
 
 def _crosses_as_a_line(mask: np.ndarray, line: tuple[np.ndarray, float], others: list[tuple[np.ndarray, float]]) -> bool:
