@@ -110,21 +110,23 @@ def test_gaps_running_on_evenly_through_the_valley_give_no_space():
 
 def test_a_printed_rule_between_two_digits_ends_a_number():
     """A table's neighbouring cells: "86" and "243" written 0.2 digit heights apart, the column rule between them
-    taken out of the ink. Without the rule they are one number; with it (``Segmentation.rules``) two. A digit
-    written across the rule at the start of its cell belongs to the side its centre is on."""
+    taken out of the ink. Without the rule they are one number; with it and the table's next rule (``Segmentation.rules``)
+    two. A digit written across the rule at the start of its cell belongs to the side its centre is on. A
+    ruled page's margin line alone, and squared paper's lines, are written across."""
     digits = line(["86", "243"], 100, within=[0.2], between=[0.2])
     assert texts(digits) == ["86243"]
     gap_middle = (digits[1].box.x2 + digits[2].box.x) / 2.0
     rule = np.array([[gap_middle, 40.0], [gap_middle + 2, 200.0]])  # a little askew, as photographed
-    assert [n.text for n in group_numbers(digits, rules=[rule])] == ["86", "243"]
+    next_rule = rule + (4 * HEIGHT, 0)
+    assert [n.text for n in group_numbers(digits, rules=[rule, next_rule])] == ["86", "243"]
     crossing = np.array([[digits[2].box.x + 3.0, 40.0], [digits[2].box.x + 3.0, 200.0]])
-    assert [n.text for n in group_numbers(digits, rules=[crossing])] == ["86", "243"]
-    # Squared paper's lines, 0.7 digit heights apart, run through the writing: they part nothing.
+    assert [n.text for n in group_numbers(digits, rules=[crossing, next_rule])] == ["86", "243"]
+    assert [n.text for n in group_numbers(digits, rules=[rule])] == ["86243"]  # a margin line alone
     lattice = [np.array([[x, 0.0], [x, 300.0]]) for x in np.arange(gap_middle - 10 * 0.7 * HEIGHT, gap_middle + 10 * 0.7 * HEIGHT, 0.7 * HEIGHT)]
     assert [n.text for n in group_numbers(digits, rules=lattice)] == ["86243"]
     # A rule that ends above the line of writing parts nothing.
     short = np.array([[gap_middle, 0.0], [gap_middle, 60.0]])
-    assert [n.text for n in group_numbers(digits, rules=[short])] == ["86243"]
+    assert [n.text for n in group_numbers(digits, rules=[short, next_rule])] == ["86243"]
 
 
 def test_a_generated_tables_neighbouring_cells_are_read_as_their_own_numbers():
