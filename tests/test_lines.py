@@ -6,7 +6,7 @@ paper in its gaps (a dense page's rows and columns of small digits) is no line, 
 import cv2
 import numpy as np
 
-from livedigits.vision.lines import find_lines, line_lengths, take_out_lines
+from livedigits.vision.lines import column_rules, find_lines, line_lengths, take_out_lines
 
 
 def _ruled_page(margin: bool = True, dashed: bool = False, bow: float = 0.0):
@@ -278,3 +278,17 @@ def test_a_short_thread_across_two_rulings_with_none_beside_it_is_no_rule():
     mask = cv2.bitwise_or(page, writing)
     lines = find_lines(mask, line_lengths(640, 480, 0.12, digit_height=36))
     assert not [band for band in lines.bands if band.vertical]
+
+
+def test_a_tables_column_rules_part_numbers_and_squared_or_ruled_papers_lines_do_not():
+    """``column_rules``: the rules running down a table, which part its cells' numbers, are its three column rules;
+    squared paper's lines (0.8 digit heights apart) and a ruled page's margin line part nothing."""
+    lengths = line_lengths(960, 720, 0.12, digit_height=30)
+    table = column_rules(find_lines(_short_table(), lengths), 30.0)
+    assert sorted(round(float(p[:, 0].mean())) for p in table) == [200, 280, 360]
+    squared = np.zeros((720, 960), np.uint8)
+    squared[::24, :] = 255
+    squared[:, ::24] = 255
+    assert find_lines(squared, lengths).bands and column_rules(find_lines(squared, lengths), 30.0) == ()
+    ruled = _ruled_page()
+    assert column_rules(find_lines(ruled, line_lengths(640, 480, 0.12, digit_height=36)), 36.0) == ()

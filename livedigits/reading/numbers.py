@@ -395,29 +395,10 @@ def _number(chain: list[Detection]) -> Number:
     return Number(text="".join(str(d.digit) for d in chain), box=box, confidence=confidence, digits=tuple(chain))
 
 
-#: A printed rule ends a number only on a page whose rules running down it are all at least this many digit
-#: heights apart: a table's or a form's columns (2.6-4.5 of the generator's row heights wide, at least 1.7 of its
-#: digit heights; a cell holds a number). Squared paper's lines, 0.5-1 digit height apart, run through the
-#: writing, which takes no notice of them (stress row ``grid``, seeds 0-39: with its rules found 0.1-0.8 digit
-#: heights apart here and there, 3 pages lost 4 numbers cut at them).
-RULE_CELL = 1.5
-
-
-def _column_rules(rules, height: float) -> list[tuple[float, float, np.ndarray, np.ndarray]]:
-    """The printed rules running down the page (``Segmentation.rules``) that bound a table's columns, each as its
-    top, bottom and path's ys and xs; none on a page of fewer than two (a ruled page's margin line is written
-    across) or with two nearer than ``RULE_CELL`` digit heights (``height``, the page's): squared paper."""
-    out = [(float(path[0, 1]), float(path[-1, 1]), path[:, 1], path[:, 0]) for path in rules if len(path) >= 2]
-    if len(out) < 2:
-        return []
-    middles = np.sort([float(np.interp(0.5 * (top + bottom), ys, xs)) for top, bottom, ys, xs in out])
-    return out if float(np.diff(middles).min()) >= RULE_CELL * height else []
-
-
 def _rule_between(rules: list[tuple[float, float, np.ndarray, np.ndarray]], a: Detection, b: Detection) -> bool:
-    """Does a column rule (``_column_rules``) pass between the centres of digits ``a`` and ``b`` (``a`` to the
-    left), at their height, with another beside it there? A digit written across the rule of its cell has its
-    centre on its own side of it."""
+    """Does a table's column rule (``rules``: each its top, bottom and path's ys and xs) pass between the centres
+    of digits ``a`` and ``b`` (``a`` to the left), at their height, with another beside it there? A digit written
+    across the rule of its cell has its centre on its own side of it."""
     ax, ay = a.box.x + a.box.w / 2.0, a.box.y + a.box.h / 2.0
     bx, by = b.box.x + b.box.w / 2.0, b.box.y + b.box.h / 2.0
     y = 0.5 * (ay + by)
@@ -432,17 +413,17 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
 
     ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
     (``12+7`` is 12 and 7); a digit in a word of letters ("A7") is no number. ``signs``: boxes known to be
-    signs of arithmetic: they end numbers too, and are never taken for letters. ``rules``: the printed lines
-    running down the page (``Segmentation.rules``, each a path of ``(x, y)`` points from top to bottom): a
-    rule between two digits ends a number too (the numbers of a table's neighbouring cells, its rule taken
-    out of the ink, stand as close as the digits of one).
+    signs of arithmetic: they end numbers too, and are never taken for letters. ``rules``: a printed table's
+    column rules (``Segmentation.rules``, each a path of ``(x, y)`` points from top to bottom): a rule between
+    two digits ends a number too (the numbers of a table's neighbouring cells, its rule taken out of the ink,
+    stand as close as the digits of one).
     """
     marks = list(marks)
     centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
     lines = _lines(detections, config)
     heights = [float(statistics.median([d.box.h for d in line])) for line in lines]
-    rules = _column_rules(rules, float(statistics.median(heights))) if rules and heights else []
+    rules = [(float(path[0, 1]), float(path[-1, 1]), path[:, 1], path[:, 0]) for path in rules if len(path) >= 2]
     gaps = [_gaps(line, height) for line, height in zip(lines, heights)]
     # One writer's space for the whole page, where the page shows it: lines split alike.
     space = page_space(np.concatenate(gaps), config) if gaps else None

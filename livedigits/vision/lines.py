@@ -304,8 +304,13 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
             width = max(1, int(round(thickness)) + 4 * f)
             widest = max(widest, width)
             _paint_line_rows(floor, line, reference)
-            own = path[1:-1]  # without the reach past its ends, in order along the line
-            paths.append(own[np.argsort(own[:, 0], kind="stable")][:, ::-1] if vertical else own[np.argsort(own[:, 0], kind="stable")])
+            # Its own stretch, in order along it: its points are the middles of the pieces it was followed by,
+            # its ends half a piece beyond the first and last (on the path carried on past them).
+            order = path[np.argsort(path[:, 0], kind="stable")]
+            ends = np.array([order[1, 0] - slack[vertical] * f, order[-2, 0] + slack[vertical] * f])
+            own = np.concatenate([[(ends[0], np.interp(ends[0], order[:, 0], order[:, 1]))], order[1:-1],
+                                  [(ends[1], np.interp(ends[1], order[:, 0], order[:, 1]))]])
+            paths.append(own[:, ::-1] if vertical else own)
             if vertical:
                 path = path[:, ::-1]
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
@@ -317,6 +322,43 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         floor = cv2.max(np.ascontiguousarray(floor.T) if vertical else floor, cv2.bitwise_not(band))
         bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor, paths=tuple(paths)))
     return LineBands(tuple(bands))
+
+
+#: The rules running down a page part a table's columns only where they are all at least this many digit
+#: heights apart (a table's columns are 2.6-4.5 of the generator's row heights wide: at least 1.7 of its digit
+#: heights) ...
+RULE_CELL = 1.5
+#: ... and the rules across it this many (its rows are 1.2-2 digit heights tall). Squared paper's lines, 0.5-1
+#: digit height apart, run through the writing, which takes no notice of them (stress row ``grid``, seeds 0-39:
+#: its lines, found 0.1-0.8 digit heights apart here and there, cut 3 pages' numbers).
+ROW_CELL = 1.15
+
+
+def column_rules(lines: LineBands, digit_height: float | None) -> tuple[np.ndarray, ...]:
+    """The lines of ``lines`` that part a printed table's columns: the paths of its lines running down the frame
+    (``Band.paths``, frame ``(x, y)`` points from top to bottom) that at least two lines across the frame cross
+    or meet, where there are two such at least, and no two lines running down are nearer than ``RULE_CELL``
+    digit heights (``digit_height``, the writing's), nor two across nearer than ``ROW_CELL``: not squared paper, not a ruled page's margin
+    line alone, not a thread of stems down a list written one entry under another (no rule across it)."""
+    if not digit_height:
+        return ()
+    down = [p for band in lines.bands if band.vertical for p in band.paths if len(p) >= 2]
+    across = [p for band in lines.bands if not band.vertical for p in band.paths if len(p) >= 2]
+    if len(down) < 2 or len(across) < 2:
+        return ()
+    for paths, along, cell in ((down, 1, RULE_CELL), (across, 0, ROW_CELL)):
+        middles = np.sort([float(np.interp(0.5 * (p[0, along] + p[-1, along]), p[:, along], p[:, 1 - along])) for p in paths])
+        if float(np.diff(middles).min()) < cell * digit_height:
+            return ()
+    reach = 0.5 * digit_height  # a rule's ends as found lie within about a piece of where it ends
+
+    def meets(v: np.ndarray, h: np.ndarray) -> bool:
+        y = float(np.interp(float(np.median(v[:, 0])), h[:, 0], h[:, 1]))
+        x = float(np.interp(y, v[:, 1], v[:, 0]))
+        return v[0, 1] - reach <= y <= v[-1, 1] + reach and h[0, 0] - reach <= x <= h[-1, 0] + reach
+
+    kept = tuple(v for v in down if sum(meets(v, h) for h in across) >= 2)
+    return kept if len(kept) >= 2 else ()
 
 
 def _line_contrast(columns: list[_LineColumns]) -> float | None:

@@ -44,7 +44,7 @@ import cv2
 import numpy as np
 
 from livedigits.vision.fields import find_fields, in_boxes, shifted
-from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
+from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
@@ -878,9 +878,9 @@ class Segmentation:
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
     ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
     rules: tuple[np.ndarray, ...] = ()
-    """The printed lines running down the frame that were taken out (a table's column rules, a margin line), each
-    its path, float ``(N, 2)`` source ``(x, y)`` points from top to bottom (``vision.lines``): no number runs
-    across one (``reading.numbers.group_numbers``)."""
+    """A printed table's column rules, taken out of the ink (``vision.lines.column_rules``), each its path, float
+    ``(N, 2)`` source ``(x, y)`` points from top to bottom: no number runs across one
+    (``reading.numbers.group_numbers``)."""
     doubtful: dict[int, frozenset[int]] = field(default_factory=dict)
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
@@ -1250,8 +1250,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     done = time.perf_counter()
     timings = {"paper": (paper_done - started) * 1e3, "lines": (lines_done - paper_done) * 1e3,
                "pieces": (done - lines_done) * 1e3}
-    rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for band in lines.bands if band.vertical
-                                           for path in band.paths)
+    rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for path in column_rules(lines, typical))
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
                         rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
