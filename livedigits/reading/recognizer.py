@@ -359,8 +359,8 @@ class _Stream:
 
 
 #: Two readings of a still page agree when every digit of each has one in the other with the same value and
-#: every side of its box within this many pixels at 640x480 (``agree_px``), and the numbers' and expressions'
-#: texts are the same.
+#: every side of its box within ``agree_px`` pixels, and the numbers' and expressions' texts are the same:
+#: at least ``AGREE_FLOOR`` pixels, and ``AGREE_PX`` for every ``AGREE_SIDE`` of the frame's shorter side.
 AGREE_PX = 3
 #: ... taken on a frame of this shorter side; a bigger frame allows as many more pixels, rounded up (5 at
 #: 1280x720, 7 at 1920x1080): the hand-held wander, and the pixel or two by which a box's side comes and goes
@@ -368,13 +368,20 @@ AGREE_PX = 3
 #: (aspect kept): between a reading and the next one 15 frames later, the view having moved 3-11 px, every
 #: digit was found again with its sides within 4-5 px, and at 640x480 within 4-7 px.
 AGREE_SIDE = 480
+#: The fewest pixels, whatever the frame: a box's side comes and goes by a pixel or two with the threshold on
+#: each reading, and the wander bends the view by a few more than the shift takes out. On
+#: ``samples/realistic.mp4`` at 640x480, a frame read whole on a change of the still view (mostly the hand's
+#: motion blur on the ink) and the reading before it, both of the same digits, had their sides within 1-3 px
+#: in 13 of 25 such pairs and 4-5 px in the other 12 (at 3 px those were read whole once more). The page's
+#: digits are 27-31 px tall there, and each digit's box lies 20 px or more (on some side) from any other's.
+AGREE_FLOOR = 5
 
 
 def agree_px(shape: tuple[int, ...]) -> int:
     """How far (pixels) a box's sides may lie from its partner's in two readings that agree, on a frame of
-    ``shape`` (height, width, ...): ``AGREE_PX`` at a shorter side of ``AGREE_SIDE`` or less, as many more for
-    a bigger frame."""
-    return max(AGREE_PX, math.ceil(AGREE_PX * min(shape[:2]) / AGREE_SIDE))
+    ``shape`` (height, width, ...): ``AGREE_PX`` for every ``AGREE_SIDE`` of the shorter side, rounded up, and at
+    least ``AGREE_FLOOR``."""
+    return max(AGREE_FLOOR, math.ceil(AGREE_PX * min(shape[:2]) / AGREE_SIDE))
 
 
 def same_reading(a: FrameResult, b: FrameResult) -> bool:
@@ -725,7 +732,7 @@ class Recognizer:
         # until then every frame is read whole.
         anchor, dx, dy = found.still
         back = carried_result(result, frame, -dx, -dy, received, source, result.timings)
-        stream.agreed = same_reading(stream.kept[1], back) if stream.kept is not None and stream.kept[0] == anchor \
+        stream.agreed = (same_reading(stream.kept[1], back) and stream.steady) if stream.kept is not None and stream.kept[0] == anchor \
             else self._renewal_agrees(stream, found, back)
         stream.kept = (anchor, back)
         return result
