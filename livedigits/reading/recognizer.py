@@ -340,6 +340,8 @@ class _Stream:
         #: (``Segmentation.kept``), once two frames read whole since the anchor agree (``agreed``).
         self.kept: tuple[int, FrameResult] | None = None
         self.agreed = False
+        #: The last frame carried whole: ``(kept, (dx, dy, frame shape), result)``, ``kept`` the reading it carried.
+        self.last_carried: tuple | None = None
         #: Whether the tracker's reading of the last frame read whole says what its crops alone say
         #: (:func:`says_the_same`).
         self.steady = False
@@ -349,6 +351,7 @@ class _Stream:
             if cache is not None:
                 cache.reset()
         self.kept = None
+        self.last_carried = None
         self.agreed = False
 
     def carries(self, found: Segmentation) -> bool:
@@ -767,7 +770,13 @@ class Recognizer:
                 cache.older()
         _, dx, dy = found.kept
         timings = {"segment": segment_ms, "classify": classify_ms, "read": 0.0}
-        result = carried_result(stream.kept[1], frame, dx, dy, received, source, timings)
+        last = stream.last_carried
+        if last is not None and last[0] is stream.kept and last[1] == (dx, dy, frame.image.shape[:2]):
+            # The view lies where it lay on the last frame carried: that frame's records stand for this one's.
+            result = carried_result(last[2], frame, 0, 0, received, source, timings)
+        else:
+            result = carried_result(stream.kept[1], frame, dx, dy, received, source, timings)
+            stream.last_carried = (stream.kept, (dx, dy, frame.image.shape[:2]), result)
         timings["read"] = (time.perf_counter() - started) * 1e3
         return result
 
