@@ -205,8 +205,6 @@ def test_run_over_a_mixed_folder_reports_what_it_skipped(tmp_path: Path) -> None
 def test_truncated_jpegs_in_a_folder_are_named_as_damaged_everywhere(tmp_path: Path) -> None:
     """48 of 50 truncated JPEGs were read without a word (41 gave numbers), libjpeg writing past the
     logging: each cut JPEG is now skipped with a warning naming it, the CLI, the API and the server alike."""
-    import logging
-
     from livedigits import Reader
     from livedigits.serve.predict import UploadError, check_image
 
