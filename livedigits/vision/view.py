@@ -249,11 +249,15 @@ def _back(corners: np.ndarray, at: tuple[int, int]) -> np.ndarray:
 #   ink written or rubbed out, a rewritten digit, a hand or a shadow;
 # - the reading is not yet *agreed*: a frame is carried only once two frames read whole on the anchor's
 #   view (the anchor's own and a later one, their boxes moved back onto the anchor's view) read the same
-#   (``recognizer.same_reading``). A page just come into view, a digit just rewritten, is read whole at
-#   least twice; a digit that comes and goes from one reading to the next keeps the page read whole. An
-#   anchor made only because the last one grew ``CARRY_EVERY`` frames old, the view unchanged since it
-#   (``Segmentation.renews``), counts the last reading of that view as the first of the two: a page that
-#   stands still is read whole once every ``CARRY_EVERY`` frames, its new anchor's own reading carried.
+#   (``recognizer.same_reading``), and the second's tracked reading says what its crops say
+#   (``recognizer.says_the_same``). A page just come into view is read whole at least twice; a digit that
+#   comes and goes from one reading to the next keeps the page read whole. A new anchor made on a frame that
+#   still shows the last anchor's view (``still_compare``: only because the last one grew ``CARRY_EVERY``
+#   frames old, ``Segmentation.renews``; or because a window changed or the view moved far,
+#   ``Segmentation.changes``) counts the last reading of that view as the first of the two: a page that
+#   stands still is read whole once every ``CARRY_EVERY`` frames, and a change that leaves the reading as
+#   it was (the hand's motion blur on the ink) once, the new anchor's own reading carried. A digit rewritten
+#   reads otherwise, or its track still leans to the old digit: the page is read whole again.
 
 #: The whole reading is carried at most this many frames after the frame it was read on.
 CARRY_EVERY = 15
