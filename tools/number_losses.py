@@ -8,7 +8,7 @@ number exact when a number read with its text overlaps it. A detection belongs t
 holds its centre. A true number not read exactly is put down to the first of:
 
 * "digit missed": a digit of it has no detection (``near rule``: its ink box within ``RULE_REACH`` pixels of a
-  printed rule found in the scene's own rule layer, else ``clear``);
+  printed rule, where the scene differs from itself drawn again with its rules faded, else ``clear``);
 * "split": its digits, all found, lie in two or more numbers read;
 * "merged with handwriting": the number read holding it holds digits of another true number too (``across a
   rule`` when a rule runs between the two, else ``no rule between``);
@@ -61,11 +61,10 @@ def _rule_layers(row: str, seed: int):
 
 
 def _near_rule(box, rules: np.ndarray) -> bool:
+    """Whether a digit's ink box (``x, y, w, h``) comes within ``RULE_REACH`` pixels of a rule (``rules``: a mask)."""
     x, y, w, h = box
     r = RULE_REACH
-    patch = rules[max(0, y - r): y + h + r, max(0, x - r): x + w + r]
-    # The ink box holds the digit's own ink, not the rule's: only a rule line crossing its ring counts.
-    return bool(patch.any())
+    return bool(rules[max(0, y - r): y + h + r, max(0, x - r): x + w + r].any())
 
 
 def _rule_between(a, b, rules: np.ndarray) -> bool:
