@@ -447,8 +447,9 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
     if bridged:
         ways.append(_bridged_loop_parts(patch, box))
         ways.append(_bridged_loop_parts(patch, box, ringed=False))
-    if even:
-        ways.extend(_even_parts(patch, box, n, slanted) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
+    if even and w >= 2 * EVEN_WIDTH * h:
+        lean = _lean_map(patch)
+        ways.extend(_even_parts(patch, box, n, slanted, lean) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
     # A path that is a straight column cuts as the column does: read once.
     unique = {}
@@ -464,7 +465,7 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
 EVEN_WIDTH = 0.4
 
 
-def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False):
+def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False, lean: np.ndarray | None = None):
     """``patch`` (at ``box``) cut into ``n`` parts of equal width along the writing's slant, each cropped to its
     ink, or None when a part has no ink or is less than half as tall as the piece (a tail or a flag). The
     digits of one number are written about equally wide: where loops overlap (the zeros of "1000" run into
@@ -484,7 +485,8 @@ def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False):
     left, right = float(upright.min()), float(upright.max()) + 1.0
     which = np.minimum(((upright - left) * n / (right - left)).astype(np.int64), n - 1)
     step = (right - left) / n
-    which = _by_lean(patch, xs, ys, upright, which, [left + k * step for k in range(1, n)])
+    which = _by_lean(_lean_map(patch) if lean is None else lean, xs, ys, upright, which,
+                     [left + k * step for k in range(1, n)])
     parts = []
     for k in range(n):
         mine = which == k
@@ -512,29 +514,34 @@ LEAN_REACH = 0.1
 LEAN_SURE = 0.3
 
 
-def _by_lean(patch: np.ndarray, xs: np.ndarray, ys: np.ndarray, upright: np.ndarray, which: np.ndarray,
-             bounds: list[float]) -> np.ndarray:
-    """``which`` (the part of each ink pixel ``ys, xs`` of ``patch``, by its column ``upright``), with the ink
-    within ``LEAN_REACH`` of the piece's height of a boundary ``bounds[b]`` (between parts ``b`` and ``b + 1``)
-    given to the side its stroke leans to, where it leans at least ``LEAN_SURE``. A digit's outline bulges
-    outwards: on its right side the stroke runs down to the right ("\\") above its middle and down to the
-    left ("/") below it, and its right-hand neighbour's left side the other way round. Where two digits
-    overlap ("00", "80" written fast), their outlines cross near the boundary as an "X", and each arm goes to
-    its own digit, where a straight boundary leaves each part a stub of the other ("a" and ")" for "00").
-    The lean is the structure tensor of the ink blurred over about a pen's width."""
-    h = patch.shape[0]
-    reach = LEAN_REACH * h
-    side = max(3, int(round(reach)) | 1)
+def _lean_map(patch: np.ndarray) -> np.ndarray:
+    """How the stroke through each pixel of ``patch`` leans: the structure tensor's ``Jxy / (Jxx + Jyy)`` of
+    the ink blurred over about a pen's width (``LEAN_REACH`` of its height), > 0 where it runs "/", < 0 "\\"
+    (the gradient across a stroke runs along the other diagonal). Worked out once for a piece, for all the
+    equal widths :func:`_even_parts` cuts it into."""
+    side = max(3, int(round(LEAN_REACH * patch.shape[0])) | 1)
     ink = cv2.GaussianBlur(patch.astype(np.float32), (side, side), 0)
     gx = cv2.Sobel(ink, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(ink, cv2.CV_32F, 0, 1, ksize=3)
-    window = (max(3, int(round(1.5 * reach)) | 1),) * 2
-    jxy = cv2.GaussianBlur(gx * gy, window, 0)[ys, xs]
-    jsum = cv2.GaussianBlur(gx * gx + gy * gy, window, 0)[ys, xs]
-    lean = jxy / np.maximum(jsum, 1e-6)  # > 0: "/" (the gradient across it runs along the other diagonal)
-    sure = np.abs(lean) >= LEAN_SURE
+    window = (max(3, int(round(1.5 * LEAN_REACH * patch.shape[0])) | 1),) * 2
+    return cv2.GaussianBlur(gx * gy, window, 0) / np.maximum(cv2.GaussianBlur(gx * gx + gy * gy, window, 0), 1e-6)
+
+
+def _by_lean(lean: np.ndarray, xs: np.ndarray, ys: np.ndarray, upright: np.ndarray, which: np.ndarray,
+             bounds: list[float]) -> np.ndarray:
+    """``which`` (the part of each ink pixel ``ys, xs`` of a piece, by its column ``upright``), with the ink
+    within ``LEAN_REACH`` of the piece's height of a boundary ``bounds[b]`` (between parts ``b`` and ``b + 1``)
+    given to the side its stroke leans to (``lean``: :func:`_lean_map`), where it leans at least
+    ``LEAN_SURE``. A digit's outline bulges outwards: on its right side the stroke runs down to the right
+    ("\\") above its middle and down to the left ("/") below it, and its right-hand neighbour's left side the
+    other way round. Where two digits overlap ("00", "80" written fast), their outlines cross near the
+    boundary as an "X", and each arm goes to its own digit, where a straight boundary leaves each part a stub
+    of the other ("a" and ")" for "00")."""
+    reach = LEAN_REACH * lean.shape[0]
+    leans = lean[ys, xs]
+    sure = np.abs(leans) >= LEAN_SURE
     # Above the ink's middle a left digit's outline runs "\\", below it "/".
-    to_left = (lean > 0) != (ys < (ys.min() + ys.max()) / 2.0)
+    to_left = (leans > 0) != (ys < (ys.min() + ys.max()) / 2.0)
     out = which.copy()
     for b, bound in enumerate(bounds):
         moved = sure & (np.abs(upright - bound) < reach)
