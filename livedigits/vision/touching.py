@@ -23,6 +23,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from livedigits.vision.normalize import INK_BOX
+
 #: A hole at least this many pixels across in each direction makes its piece a closed glyph (smaller
 #: holes are pen gaps and noise in a thick stroke).
 LOOP_SIDE = 3
@@ -448,7 +450,7 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
         ways.append(_bridged_loop_parts(patch, box))
         ways.append(_bridged_loop_parts(patch, box, ringed=False))
     if even and w >= 2 * EVEN_WIDTH * h:
-        lean = _lean_map(patch)
+        lean = _lean_map(patch) if h >= LEAN_HEIGHT else None
         ways.extend(_even_parts(patch, box, n, slanted, lean) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
     # A path that is a straight column cuts as the column does: read once.
@@ -473,7 +475,8 @@ def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False, le
     "(", "X" and ")", while equal widths keep each zero nearly whole. The slant is the ink's own (its
     horizontal drift per row, from its second moments): digits side by side at one height add none. Ink near
     a boundary between two parts goes to the side its stroke leans to (:func:`_by_lean`): where digits
-    overlap, their outlines cross there, and a straight boundary gives each part a stub of its neighbour's."""
+    overlap, their outlines cross there, and a straight boundary gives each part a stub of its neighbour's.
+    ``lean``: the piece's :func:`_lean_map` (None: the boundaries stay straight)."""
     x, y, w, h = box
     ys, xs = np.nonzero(patch)
     if len(xs) < n:
@@ -485,8 +488,8 @@ def _even_parts(patch: np.ndarray, box: tuple, n: int, slanted: bool = False, le
     left, right = float(upright.min()), float(upright.max()) + 1.0
     which = np.minimum(((upright - left) * n / (right - left)).astype(np.int64), n - 1)
     step = (right - left) / n
-    which = _by_lean(_lean_map(patch) if lean is None else lean, xs, ys, upright, which,
-                     [left + k * step for k in range(1, n)])
+    if lean is not None:
+        which = _by_lean(lean, xs, ys, upright, which, [left + k * step for k in range(1, n)])
     parts = []
     for k in range(n):
         mine = which == k
@@ -512,6 +515,10 @@ LEAN_REACH = 0.1
 #: upright and from level. A stroke nearer upright or level says nothing of which outline it is on. On the
 #: stress row touching (seeds 0-39) 0.15, 0.3 and 0.4 read 624, 634 and 630 digits right of 921 (617 without).
 LEAN_SURE = 0.3
+#: ... on pieces at least this many pixels tall (the crop's ink box, ``normalize.INK_BOX``): on smaller writing
+#: the mask is a poor picture of the ink (``segment.SOFT_SIDE``) and a pen's width a pixel or two, narrower
+#: than the least window the lean is measured over. A dense page's "68" of 15 px run together lost its 8.
+LEAN_HEIGHT = INK_BOX
 
 
 def _lean_map(patch: np.ndarray) -> np.ndarray:
