@@ -10,7 +10,8 @@ from the ink itself:
   one line close enough to be links of a chain are joined and their gaps bridged first (``_loop_joins``).
 - **Thin places.** The columns with the least ink, and paths through the ink's thin places
   (``_cut_paths``), straight or slanted (``_halves``, ``_edge_halves``).
-- **Equal widths** (``_even_parts``): zeros run into each other like chain links leave no thin place.
+- **Equal widths** (``_even_parts``): zeros run into each other like chain links leave no thin place; where
+  two outlines cross at a boundary, each arm goes to the side it leans to (``_lean_map``, ``_by_lean``).
 
 Pure functions on a piece's mask (``patch``) and its box; ``segment.segment`` calls ``_split_touching``
 and the loop joins, and the reading stage (``reading.recognizer``) decides which cut to keep.
