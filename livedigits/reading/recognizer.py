@@ -843,7 +843,10 @@ class Recognizer:
                                      sign_right_confidence=self.expression_config.possible_right_confidence)
                     other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
                                              config, alternatives, doubts, ink)
-                    expressions = with_possible_signs(expressions, other, possible)
+                    # Which of them the plain reading took for digits: those the digit model read, and weak
+                    # digits (an equation holding none of them may be wrong: with_possible_signs).
+                    expressions = with_possible_signs(expressions, other, possible,
+                                                      {s.box for s in possible if s.from_digit or s.box in unsure})
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
