@@ -1068,6 +1068,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
+    members_of = {}  # box -> members of the pieces kept
     united = [_union(box_list, members) for members in groups.values()]
     surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
     for members, box, paper_around in zip(groups.values(), united, surrounded):
@@ -1093,6 +1094,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         area = cv2.countNonZero(patch)
         if _keep(bw, bh, area, config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
+            members_of[box] = members
             if not any(looped[m] for m in members):
                 loopless[id(patch)] = patch
         elif _solid(bw, bh, area, config):
@@ -1109,7 +1111,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # no 0 (vision.fields).
         kept = in_boxes(kept, fields, cells, mask, config.min_height)
     if len(kept) >= 3:
+        whole = kept
         kept = _without_specks(kept)
+        if signs and len(kept) < len(whole):
+            # A speck is no digit, but it may be a sign: an = whose bars ran together, a small x (``vision.signs``
+            # reads it, as the pieces too small for a digit).
+            taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}  # a flat one is a sign piece already
+            sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken]
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
