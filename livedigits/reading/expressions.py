@@ -1174,6 +1174,30 @@ def _is_right(text: str) -> bool:
     return check(text)[2] == "right"
 
 
+def _stray_digit(chunk: list[_Item], text: str) -> bool:
+    """Would leaving out one digit that looks like no whole digit of its own make the equation right? A digit
+    shorter than ``SHORT`` of the chunk's digit height, or overlapping the digit beside it by more than
+    ``PIECES`` of the narrower (a speck or a piece of a digit cut off and read as a digit: ``78+5=83`` read
+    ``78+5=823``, a short 2; ``18+49=67`` read ``18+49=637``, a 3 over half of the 6)."""
+    places, at = [], 0  # (position in text, box) of the digits of plain numbers read digit by digit
+    for it in chunk:
+        if it.operand and not it.parts and len(it.pieces) == len(it.text) and it.text.isdigit():
+            places += [(at + j, box) for j, box in enumerate(it.pieces)]
+        at += len(it.text)
+    if len(places) < 2:
+        return False
+    height = float(statistics.median([box.h for _, box in places]))
+    by_pos = dict(places)
+    for k, box in places:
+        if not (k + 1 < len(text) and text[k + 1].isdigit()) and not (k > 0 and text[k - 1].isdigit()):
+            continue  # a number of one digit: leaving it out leaves no number
+        beside = [by_pos[j] for j in (k - 1, k + 1) if j in by_pos and text[j].isdigit()]
+        overlaps = any(min(box.x2, b.x2) - max(box.x, b.x) > PIECES * min(box.w, b.w) for b in beside)
+        if (box.h < SHORT * height or overlaps) and _is_right(text[:k] + text[k + 1:]):
+            return True
+    return False
+
+
 def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Would reading a digit at least ``touching_width`` digit heights wide as two digits, one of them the
     digit read, make the equation right? Two digits written touching are one piece of ink; the digit model
@@ -1318,7 +1342,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
-                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)):
+                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)
+                               or _stray_digit(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.
