@@ -505,6 +505,26 @@ def test_what_the_classifiers_confuse_has_one_table():
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
 
 
+def test_a_right_answer_with_a_speck_read_as_a_digit_is_never_marked_wrong():
+    # 78+5=83 whose answer holds a short piece read as a 2 (a speck, or a piece of the 3): 78+5=823.
+    numbers, signs = _line_of("78+5=823")
+    answer = numbers[-1]
+    eight, two, three = answer.digits
+    short = Detection(Box(two.box.x, two.box.y, two.box.w, int(0.6 * two.box.h)), 2, two.confidence)
+    specked = Number(answer.text, answer.box, answer.confidence, (eight, short, three))
+    assert [(e.text, e.verdict) for e in read_expressions(numbers[:-1] + [specked], signs)] == [("78+5=823", "unsure")]
+    # ... or a piece over half of the digit beside it (18+49=67 read 18+49=637, the 3 over the 6).
+    numbers, signs = _line_of("18+49=637")
+    six, three, seven = numbers[-1].digits
+    over = Detection(Box(six.box.x + six.box.w // 2, three.box.y, three.box.w, three.box.h), 3, three.confidence)
+    cut = Number("637", numbers[-1].box, numbers[-1].confidence, (six, over, seven))
+    assert [e.verdict for e in read_expressions(numbers[:-1] + [cut], signs)] == ["unsure"]
+    # Whole digits standing apart: a wrong answer is wrong.
+    for text in ("78+5=823", "18+49=637"):
+        numbers, signs = _line_of(text)
+        assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+
+
 def _with_verdict(expression, verdict):
     from dataclasses import replace
 
