@@ -328,13 +328,15 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     assert [e.verdict for e in read_expressions(numbers[3:6] + doubted, signs[2:4] + doubted_signs)] == ["unsure", "unsure"]
     # Two plain wrong answers that it would right are as likely two wrong answers: they stay wrong.
     assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["wrong", "wrong"]
-    # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68 and 18-5=8 are all right
-    # with a 3 for the 8. Two of them alone are not enough to tell a misread from two wrong answers; three are.
-    rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8")]
+    # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68, 18-5=8 and 8x2=6 are all
+    # right with a 3 for the 8. Three of them alone are not enough to tell a misread from three wrong answers
+    # (SYSTEMATIC); four are.
+    rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8"),
+            _row(400, "8", "x", "2", "6")]
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
-    assert [e.verdict for e in read_expressions(numbers[:6], signs[:4])] == ["wrong", "wrong"]
-    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    assert [e.verdict for e in read_expressions(numbers[:9], signs[:6])] == ["wrong", "wrong", "wrong"]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure", "unsure"]
     # Wrong answers each off in its own way stay wrong.
     rows = [_row(100, "8", "/", "4", "3"), _row(200, "6", "x", "9", "56"), _row(300, "7", "+", "5", "11")]
     numbers = [n for ns, _ in rows for n in ns]
