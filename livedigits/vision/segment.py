@@ -1114,10 +1114,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         whole = kept
         kept = _without_specks(kept)
         if signs and len(kept) < len(whole):
-            # A speck is no digit, but it may be a sign: an = whose bars ran together, a small x (``vision.signs``
-            # reads it, as the pieces too small for a digit).
-            taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}  # a flat one is a sign piece already
-            sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken]
+            # A speck is no digit, but it may be a sign: an = whose bars ran together, a small x
+            # (``vision.signs`` reads it, as it reads the pieces too small for a digit). A flat one is a sign
+            # piece already.
+            taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}
+            sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken and box in members_of]
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
