@@ -109,3 +109,20 @@ def test_a_generated_form_s_capital_names_are_not_read_as_digits_and_its_digits_
     assert without["on_letters"] >= 3
     assert with_model["on_letters"] == 0
     assert with_model["found"] == without["found"] and with_model["right"] == without["right"]
+
+
+def test_the_letter_model_trains_from_the_repository(tmp_path, capsys, mnist_slice, monkeypatch):
+    # `livedigits train-letters` on a sliver of its data: it draws letters and digits, trains, validates on the
+    # held-out fonts and MNIST test, and writes a model the reader can load.
+    from livedigits.classify.printed import PrintedModel
+    from livedigits.cli.main import main
+    import livedigits.train.data
+
+    # The MNIST slice kept in the repository stands for the full set (no network in the tests).
+    monkeypatch.setattr(livedigits.train.data, "load_mnist", lambda *a, **k: mnist_slice)
+
+    out = tmp_path / "letters.npz"
+    assert main(["train-letters", "--scale", "0.01", "--epochs", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out fonts" in printed and "MNIST test" in printed
+    assert PrintedModel(out).probability(np.zeros((2, 28, 28), np.float32)).shape == (2,)

@@ -115,9 +115,9 @@ def dataset(seed: int = 0, scale: float = 1.0, log=print) -> tuple[np.ndarray, n
     return np.stack(crops).astype(np.float32), np.array(labels, np.float32)
 
 
-def validation(seed: int = 0, per: int = 20) -> dict:
+def validation(seed: int = 0, per: int = 20, mnist: int = 10000) -> dict:
     """Crops never trained on: the letters (``LETTERS``) and digits of ``writers.VALIDATION_FAMILIES``, ``per`` of
-    each character a family, and the MNIST test digits; ``{name: (crops, letter 0/1)}``."""
+    each character a family, and the first ``mnist`` MNIST test digits; ``{name: (crops, letter 0/1)}``."""
     from livedigits.train.data import load_mnist
     from livedigits.train.writers import VALIDATION_FAMILIES, draw_glyph
 
@@ -129,6 +129,7 @@ def validation(seed: int = 0, per: int = 20) -> dict:
                 crops.append(printed.degrade(draw_glyph(char, family, rng, size=96, max_grow=2), rng))
                 labels.append(char not in "0123456789")
     _, (tx, _) = load_mnist(allow_network=False)
+    tx = tx[:mnist]
     mnist = np.stack([printed.degrade(cv2.resize(img, (84, 84), interpolation=cv2.INTER_LINEAR), rng) for img in tx])
     return {"held-out fonts": (np.stack(crops), np.array(labels, np.float32)),
             "MNIST test, cut as a camera frame": (mnist, np.zeros(len(mnist), np.float32)),
@@ -152,7 +153,8 @@ def main(argv=None) -> int:
     print(f"held-out crops (same sources): {100 * float(((p >= 0.5) == (y[held] >= 0.5)).mean()):.2f}% right; "
           f"letters read as digits {int(((p < 0.5) & (y[held] == 1)).sum())}, digits read as letters "
           f"{int(((p >= 0.5) & (y[held] == 0)).sum())} of {len(held)}")
-    for name, (vx, vy) in validation(args.seed).items():
+    for name, (vx, vy) in validation(args.seed, per=max(1, round(20 * args.scale)),
+                                     mnist=max(100, int(10000 * args.scale))).items():
         _, p = printed.forward(vx.reshape(len(vx), -1), weights)
         print(f"{name}: letters called letters (0.5) {100 * float((p[vy == 1] >= 0.5).mean()) if (vy == 1).any() else 0:.1f}%, "
               f"digits called letters {100 * float((p[vy == 0] >= 0.5).mean()):.2f}% (mean {float(p[vy == 0].mean()):.3f})")
