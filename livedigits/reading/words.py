@@ -12,7 +12,9 @@ glyphs at letter spacing, closer than the space between words or numbers.
   their worth: the "not a digit" probabilities summed), or one surely beside a word of its line, in its
   size and on its baseline (a printed label is words beside words). The whole run is a word then, its l's
   and o's with it: "Total" is no number 0 or 1. A form's printed field is one run, a word when it holds
-  a sure letter or letters' worth (``field_runs``). Signs of arithmetic take no part
+  a sure letter or letters' worth (``field_runs``). Where those rules leave a field or a run with a sure
+  letter in doubt, the letter model (``classify.printed.default_letter_model``) weighs its glyphs read as
+  digits: an S, L, A, G of a capital name, the s and u of "sum". Signs of arithmetic take no part
   (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
   bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
@@ -332,7 +334,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
                 read = (worth.of(run) >= max(config.field_letters, config.field_letter_share * len(run))
                         and worth.sure([k for k in run if not letter[k]]) >= config.field_sure_letters)
         elif not (shaped or read) and surely and worth.able():
-            # One sure letter, and letters beside it that the digit model reads as digits ("ok", "sum").
+            # One sure letter, and letters beside it that the digit model reads as digits ("sum", "seen").
             digits = [k for k in run if not letter[k]]
             if (worth.of(run) >= max(config.run_letters, config.doubt_share * len(run))
                     and worth.of(digits) >= config.run_digit_letters * len(digits)):
