@@ -99,7 +99,7 @@ PHENOMENA: dict[str, str] = {
     "perspective": "the page tilted 18-32 degrees away from the camera, seen from closer",
     "ledger": "a ruled notebook page with its margin line and a column of entries in blue ballpoint: a 2-4 digit "
               "number (now and then a letter after it), a dash and an amount (mostly \"1000\", its zeros run into each "
-              "other on half the pages), 6-16 lines "
+              "other on half the pages, and there 60% of them open at the top), 6-16 lines "
               "1.3-1.6 digit heights apart, every entry starting where the line above's did and written on its "
               "ruled line (the digits' feet on it or across it): the first digits and the amounts' 1s stand "
               "in columns, crossing the rulings",

@@ -50,7 +50,7 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
+                                        _TWO, _WIDE, _bridged_loop_parts, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
                                         _split_touching)
 from livedigits.types import Box, Candidate
 
@@ -920,6 +920,11 @@ class Segmentation:
     first of the two readings that must agree (``recognizer.same_reading``)."""
 
 
+def _same_cut(way: tuple, other: tuple) -> bool:
+    """Whether two ways to cut a piece (``((box, patch), ...)``) give the same parts: one is offered once."""
+    return len(way) == len(other) and all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(way, other))
+
+
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
     """The writing's typical digit height: the median height of the pieces of ink shaped like digits
     (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
@@ -1205,11 +1210,19 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
             # pieces are as wide (a page of touching digits) or it reads as one sure digit.
             looped = _loop_parts(patch, box, loops_of(k))
-            if looped is not None:
+            # ... and so are loops its ink closes once the pen's skips are bridged: zeros written fast, open
+            # at the top and run into each other ("CCO", real18's amounts), close no loop of their own. Only
+            # for a piece of the writing's height, as the pair cuts (a star or a dot is no chain of zeros).
+            bridged = _bridged_loop_parts(patch, box) if box[3] >= PAIR_HEIGHT * usual else None
+            for way in (looped, bridged):
+                if way is None:
+                    continue
                 chains.add(k)
+                if ways and any(_same_cut(way, other) for other in ways):
+                    continue  # offered already (a piece wide enough for three is cut between its own loops)
                 if not ways:
                     trusted = 0
-                ways = (tuple(ways) if ways else ()) + (looped,)
+                ways = (tuple(ways) if ways else ()) + (way,)
         if ways and k not in too_wide and len(ways) > trusted:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
