@@ -892,6 +892,11 @@ class Segmentation:
     one digit does: an 8's are one above the other): ``splits`` holds them cut between the loops, and
     ``recognizer.choose_splits`` takes parts read at the ceiling even where the whole reads as a digit as
     surely ("00" run together read as an 8)."""
+    loop_ways: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Of ``chains``, by index, the ways in ``splits`` cut between the loops side by side (each loop's part its
+    ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
+    ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
+    too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
     joins: tuple[tuple[tuple[int, ...], tuple[tuple[Candidate, ...], ...]], ...] = ()
     """Pieces side by side on one line whose ink, its small gaps bridged, closes loops that none of them closes
     alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
@@ -1141,6 +1146,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if len(aspects) >= 5 else 0.0
     doubtful = {}
     chains = set()
+    loop_ways = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
     if remember and cuts is not None:
@@ -1218,11 +1224,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 if way is None:
                     continue
                 chains.add(k)
-                if ways and any(_same_cut(way, other) for other in ways):
+                same = [n for n, other in enumerate(ways or ()) if _same_cut(way, other)]
+                if same:
+                    loop_ways.setdefault(k, set()).add(same[0])
                     continue  # offered already (a piece wide enough for three is cut between its own loops)
                 if not ways:
                     trusted = 0
                 ways = (tuple(ways) if ways else ()) + (way,)
+                loop_ways.setdefault(k, set()).add(len(ways) - 1)
         if ways and k not in too_wide and len(ways) > trusted:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
@@ -1261,7 +1270,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                "pieces": (done - lines_done) * 1e3}
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
+                        doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids,
+                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
                         hats=hats)
 
 
