@@ -49,8 +49,8 @@ from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
                                         _split_touching)
 from livedigits.types import Box, Candidate
 
@@ -1219,8 +1219,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # ... and so are loops its ink closes once the pen's skips are bridged: zeros written fast, open
             # at the top and run into each other ("CCO", real18's amounts), close no loop of their own. Only
             # for a piece of the writing's height, as the pair cuts (a star or a dot is no chain of zeros).
-            bridged = _bridged_loop_parts(patch, box) if box[3] >= PAIR_HEIGHT * usual else None
-            for way in (looped, bridged):
+            bridged = one = None
+            if box[3] >= PAIR_HEIGHT * usual:
+                found_loops = _bridged_loops(patch, box[3])
+                bridged = _bridged_loop_parts(patch, box, found=found_loops)
+                # ... the 1 of "1000" written into the first zero a digit of its own too (``ONE_EDGE``)
+                one = _bridged_loop_parts(patch, box, found=found_loops, edge=ONE_EDGE)
+            for way in (looped, bridged, one):
                 if way is None:
                     continue
                 chains.add(k)
