@@ -271,4 +271,4 @@ def test_a_ledgers_fast_zeros_read_as_amounts(recognizer):
         amounts = Counter(n["text"] for n in truth["numbers"] if n["text"].endswith("000"))
         read_right += sum((read & amounts).values())
         total += sum(amounts.values())
-    assert total == 49 and read_right >= 35, read_right  # 38 now, 28 before
+    assert total == 49 and read_right >= 35, read_right  # 39 now, 28 before
