@@ -88,9 +88,12 @@ def test_kept_source_replays_a_file(tmp_path: Path) -> None:
     with KeptSource(video) as source:
         frames = [source.read(timeout=2) for _ in range(15)]
     assert all(frame is not None for frame in frames)
-    # The index starts over: the file was played again rather than the run ending.
+    # The index starts over: the file was played again rather than the run ending. Paced in real time, the
+    # newest frame wins, so a loaded machine may skip one; what may not happen is the run ending, or an
+    # index out of the file's six.
     indices = [frame.index for frame in frames]
-    assert indices[:6] == list(range(6)) and indices[6] == 0
+    assert set(indices) <= set(range(6))
+    assert any(later < earlier for earlier, later in zip(indices, indices[1:])), indices
 
 
 def test_kept_source_shows_images_as_a_slide_show_and_keeps_its_timeout(tmp_path: Path) -> None:
