@@ -98,6 +98,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         # half an M is a fine 1, but the M is surely no digit.
         whole, best = float(base[k].max()), None
         doubtful = found.doubtful.get(k, ())
+        loops = found.loop_ways.get(k, ())
         no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
         # Several digits, no one glyph: too wide for one digit, or wide enough for three and read as no digit.
         # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
@@ -109,6 +110,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
+            if no_digit and n in loops:
+                # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
+                # the parts are several digits by their shape, and count as a too-wide piece's do.
+                if sure >= SPLIT_CONFIDENCE and (best is None or sure > best):
+                    chosen[k], best = (way, parts), sure
+                continue
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
@@ -890,7 +897,10 @@ class Recognizer:
                                      sign_right_confidence=self.expression_config.possible_right_confidence)
                     other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
                                              config, alternatives, doubts, ink)
-                    expressions = with_possible_signs(expressions, other, possible)
+                    # Which of them the plain reading took for digits: those the digit model read, and weak
+                    # digits (an equation holding none of them may be wrong: with_possible_signs).
+                    expressions = with_possible_signs(expressions, other, possible,
+                                                      {s.box for s in possible if s.from_digit or s.box in unsure})
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
