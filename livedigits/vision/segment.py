@@ -416,7 +416,7 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         return None
     if _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
         return None
-    blur = measure_blur(gray, cv2.compare(gray, paper.faint, cv2.CMP_LT))
+    blur = measure_blur(gray, cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape)))
     return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)), blur)
 
 
