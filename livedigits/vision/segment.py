@@ -10,7 +10,8 @@ dense page, or one marker digit that fills the frame):
    fingers), the paper is a soft envelope of the light instead, which follows light that falls off
    no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
+   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``, and where
+   that blur is a camera's streak, the streak measured and taken out of the frame first: ``deblur.py``); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
    shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
    a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
