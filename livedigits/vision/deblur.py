@@ -44,6 +44,17 @@ MIN_LAG, MAX_LAG, LAG_STEP = 3.0, 20.0, 0.25
 #: The deepest dip lies this much beyond the streak's length (the 3x3 Sobel derivative widens it): measured
 #: 1.16 px on average over the streaks of seeds 0-39 (standard deviation 0.58).
 LAG_BIAS = 1.2
+#: Where the tensor does not tell, a streak is a dip at least this deep (a share of the autocorrelation at lag
+#: 0), ...
+DEEP_DIP = -0.3
+#: ... at a lag of at least this many px along the streak, ...
+LONG_LAG = 6.5
+#: ... and at most this many across it. On the stress generator's pages the pale-ink rule finds blurred
+#: (``blur`` 0-39 and 1000-1039, ``dense`` and ``mixed`` 0-39): along a streak of 6-12 px the dip is -0.37 to
+#: -0.46 at 7-12.5 px, across it at 3-5 px; out of focus the dip lies 5-13.5 px out across too; a dense page
+#: of small sharp digits dips at 3-4.5 px every way; one sharp page (``mixed`` 11) dips at 7 px, but only to
+#: -0.17.
+SHARP_ACROSS = 5.0
 #: A streak shorter than this is no streak worth undoing.
 MIN_STREAK = 3.0
 #: The Wiener filter's noise-to-signal term. Tuned on ``blur`` seeds 0-39 with the measured blur, defocus then
@@ -101,32 +112,53 @@ def measure_blur(gray: np.ndarray, ink: np.ndarray, longest: int) -> Blur | None
     gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3) * weight
     xx, yy, xy = float((gx * gx).sum()), float((gy * gy).sum()), float((gx * gy).sum())
     half, root = (xx + yy) / 2, math.sqrt(max(0.0, ((xx - yy) / 2) ** 2 + xy * xy))
-    if half + root <= 0 or (half - root) / (half + root) >= STREAK_RATIO:
+    if half + root <= 0:
         return None
-    across = math.degrees(0.5 * math.atan2(2 * xy, xx - yy))  # the direction of the most change
     # The gradients' auto- and cross-correlations, once: the derivative along any direction is
     # cos * gx + sin * gy, so its autocorrelation at any lag is a sum of these three.
     h, w = g.shape
     size = (cv2.getOptimalDFTSize(h + int(MAX_LAG) + 2), cv2.getOptimalDFTSize(w + int(MAX_LAG) + 2))
     fx, fy = np.fft.rfft2(gx, s=size), np.fft.rfft2(gy, s=size)
-    axx = np.fft.irfft2(fx * np.conj(fx), s=size)
-    ayy = np.fft.irfft2(fy * np.conj(fy), s=size)
-    axy = np.fft.irfft2(fx * np.conj(fy), s=size)
+    tables = (np.fft.irfft2(fx * np.conj(fx), s=size), np.fft.irfft2(fy * np.conj(fy), s=size),
+              np.fft.irfft2(fx * np.conj(fy), s=size))
+    if (half - root) / (half + root) < STREAK_RATIO:
+        across = math.degrees(0.5 * math.atan2(2 * xy, xx - yy))  # the direction of the most change
+        dips = _dips(tables, across + 90.0 + np.arange(-ANGLE_SPREAD, ANGLE_SPREAD + ANGLE_STEP / 2, ANGLE_STEP))
+        deepest, angle, lag = min(dips)
+        if deepest >= 0:
+            return None
+    else:
+        # The writing's own slant can hide a streak from the tensor (a streak along the slant evens it out):
+        # then the dip itself tells. Along a streak it lies at the streak's length; across it, at a stroke's
+        # own width, for the strokes stay sharp across. Defocus puts it as far out in every direction.
+        dips = _dips(tables, np.arange(0.0, 180.0, ANGLE_STEP))
+        k = min(range(len(dips)), key=lambda i: dips[i])
+        deepest, angle, lag = dips[k]
+        across_lag = dips[(k + len(dips) // 2) % len(dips)][2]
+        if not (deepest <= DEEP_DIP and lag >= LONG_LAG and across_lag <= SHARP_ACROSS):
+            return None
+    length = lag - LAG_BIAS
+    if length < MIN_STREAK:
+        return None
+    return Blur(length, angle % 180.0)
+
+
+def _dips(tables: tuple, angles: np.ndarray) -> list[tuple[float, float, float]]:
+    """Per direction of ``angles`` (degrees), the deepest dip of the derivative's autocorrelation along it
+    (``tables``: the gradients' correlations, x with x, y with y, x with y), as a share of its value at lag 0,
+    among the lags ``MIN_LAG`` to ``MAX_LAG``: ``(dip, angle, lag)``."""
+    axx, ayy, axy = tables
     lags = np.arange(MIN_LAG, MAX_LAG + LAG_STEP / 2, LAG_STEP)
-    deepest, angle, lag = 0.0, across + 90.0, 0.0
-    for degrees in across + 90.0 + np.arange(-ANGLE_SPREAD, ANGLE_SPREAD + ANGLE_STEP / 2, ANGLE_STEP):
+    out = []
+    for degrees in angles:
         c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
         at_zero = c * c * axx[0, 0] + s * s * ayy[0, 0] + 2 * c * s * axy[0, 0]
         x, y = lags * c, lags * s
         profile = (c * c * _bilinear(axx, x, y) + s * s * _bilinear(ayy, x, y)
                    + c * s * (_bilinear(axy, x, y) + _bilinear(axy, -x, -y))) / max(at_zero, 1e-9)
         k = int(np.argmin(profile))
-        if profile[k] < deepest:
-            deepest, angle, lag = float(profile[k]), float(degrees), float(lags[k])
-    length = lag - LAG_BIAS
-    if length < MIN_STREAK:
-        return None
-    return Blur(length, angle % 180.0)
+        out.append((float(profile[k]), float(degrees), float(lags[k])))
+    return out
 
 
 def restore(gray: np.ndarray, blur: Blur) -> np.ndarray:
