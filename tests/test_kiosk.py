@@ -88,9 +88,12 @@ def test_kept_source_replays_a_file(tmp_path: Path) -> None:
     with KeptSource(video) as source:
         frames = [source.read(timeout=2) for _ in range(15)]
     assert all(frame is not None for frame in frames)
-    # The index starts over: the file was played again rather than the run ending.
+    # The index starts over: the file was played again rather than the run ending. Paced in real time, the
+    # newest frame wins, so a loaded machine may skip one; what may not happen is the run ending, or an
+    # index out of the file's six.
     indices = [frame.index for frame in frames]
-    assert indices[:6] == list(range(6)) and indices[6] == 0
+    assert set(indices) <= set(range(6))
+    assert any(later < earlier for earlier, later in zip(indices, indices[1:])), indices
 
 
 def test_kept_source_shows_images_as_a_slide_show_and_keeps_its_timeout(tmp_path: Path) -> None:
@@ -103,11 +106,14 @@ def test_kept_source_shows_images_as_a_slide_show_and_keeps_its_timeout(tmp_path
         while len(got) < 3 and time.monotonic() - started < 10:
             asked = time.monotonic()
             frame = source.read(timeout=0.2)
-            assert time.monotonic() - asked < 0.5  # never blocks past its timeout
+            # Never blocks past its timeout (0.2 s; the bound leaves a loaded machine room to schedule).
+            assert time.monotonic() - asked < 2.0
             if frame is not None:
                 got.append(time.monotonic())
     assert len(got) == 3
-    assert 0.8 < got[1] - got[0] < 1.5 and 0.8 < got[2] - got[1] < 1.5  # one image a second, then round again
+    # One image a second, then round again: never sooner (the source waits until each is due); the upper
+    # bound only catches a slide show that stalls, not a late thread on a loaded machine.
+    assert 0.8 < got[1] - got[0] < 4.0 and 0.8 < got[2] - got[1] < 4.0
 
 
 def test_kept_source_refuses_a_missing_file(tmp_path: Path) -> None:

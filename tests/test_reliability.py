@@ -205,8 +205,6 @@ def test_run_over_a_mixed_folder_reports_what_it_skipped(tmp_path: Path) -> None
 def test_truncated_jpegs_in_a_folder_are_named_as_damaged_everywhere(tmp_path: Path) -> None:
     """48 of 50 truncated JPEGs were read without a word (41 gave numbers), libjpeg writing past the
     logging: each cut JPEG is now skipped with a warning naming it, the CLI, the API and the server alike."""
-    import logging
-
     from livedigits import Reader
     from livedigits.serve.predict import UploadError, check_image
 
@@ -463,13 +461,15 @@ def test_sigterm_ends_run_on_a_stalled_stream_promptly(tmp_path: Path) -> None:
 
 
 def test_a_4k_frame_of_noise_is_not_a_hang() -> None:
-    """Sensor noise or a textured table at 4K gives ~100,000 specks; merging them once took 6 minutes."""
+    """Sensor noise or a textured table at 4K gives ~100,000 specks; merging them once took 6 minutes.
+    Bounded in CPU seconds, not wall time, so a loaded machine cannot fail it: 7.5 s of CPU here (2 cores),
+    whatever the load; the 6 minutes were a quadratic merge."""
     noise = np.random.default_rng(0).integers(0, 256, (2160, 3840), dtype=np.uint8)
-    started = time.monotonic()
+    started = time.process_time()
     found = find_candidates(noise)
-    elapsed = time.monotonic() - started
-    report("find_candidates on 4K noise", f"{elapsed:.2f} s, {len(found)} candidates")
-    assert elapsed < 30.0
+    cpu = time.process_time() - started
+    report("find_candidates on 4K noise", f"{cpu:.2f} s of CPU, {len(found)} candidates")
+    assert cpu < 60.0
 
 
 # --------------------------------------------------------------------------- long run

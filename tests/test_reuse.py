@@ -481,11 +481,64 @@ def test_a_digit_rewritten_as_the_anchor_is_renewed_is_never_carried_stale(class
         assert not kept[renewal] and all(kept[renewal + 1: changed_at])
 
 
+def test_a_change_that_leaves_the_reading_as_it_was_is_read_whole_once(classifier, mnist_slice) -> None:
+    """The hand's motion blur smears every stroke (the still test finds the page changed): the frame is read
+    whole, its reading is the one carried so far, and the next frames carry it at once (Segmentation.changes),
+    reading what a recognizer that reads every frame whole reads."""
+    (_, _), (x_test, y_test) = mnist_slice
+    boxes = _boxes(len(WRITTEN))
+    digits = [x_test[i] for i in WRITTEN]
+    smear = np.zeros((9, 9), np.float32)
+    smear[4, :] = 1.0 / 9
+    blurred_at = 9
+    images = [_page(digits, boxes, seed=k) for k in range(blurred_at + 6)]
+    images = [image if k < blurred_at else cv2.filter2D(image, -1, smear) for k, image in enumerate(images)]
+    kept, carried = _follow(Recognizer(classifier), images)
+    _, whole = _follow(Recognizer(classifier, carry=False), images)
+    assert all(kept[2:blurred_at]) and not kept[blurred_at] and all(kept[blurred_at + 1:])
+    assert [_texts(r) for r in carried] == [_texts(r) for r in whole]
+    assert _texts(carried[-1]) == sorted(str(int(y_test[i])) for i in WRITTEN)
+
+
+def test_a_rewritten_digit_whose_track_still_shows_the_old_one_is_never_carried(classifier, mnist_slice) -> None:
+    """A digit rewritten that the classifier reads only fairly (0.62 the new digit, 0.38 the old): on the frame
+    of the change, the track's average still shows the old digit, which is what was carried so far. That
+    reading is not carried (its track does not say what its crop says): the page is read whole until the
+    track shows what the crops show, and every frame reads what a recognizer that reads every frame whole
+    reads. The old digit is never shown after the frame of the change."""
+    (_, _), (x_test, y_test) = mnist_slice
+    old_digit, new_digit = int(y_test[WRITTEN[-1]]), int(y_test[REWRITTEN])
+
+    class Leaning:
+        name, device, num_classes = classifier.name, classifier.device, classifier.num_classes
+
+        def predict(self, batch: np.ndarray) -> np.ndarray:
+            probabilities = np.array(classifier.predict(batch), np.float32)
+            rows = probabilities.argmax(axis=1) == new_digit
+            probabilities[rows] = 0.0
+            probabilities[rows, new_digit], probabilities[rows, old_digit] = 0.62, 0.38
+            return probabilities
+
+    boxes = _boxes(len(WRITTEN))
+    before = [x_test[i] for i in WRITTEN]
+    after = before[:-1] + [x_test[REWRITTEN]]
+    changed_at = 9
+    images = [_page(before if k < changed_at else after, boxes, seed=k) for k in range(changed_at + 8)]
+    kept, carried = _follow(Recognizer(Leaning()), images)
+    _, whole = _follow(Recognizer(Leaning(), carry=False), images)
+    last = boxes[-1]
+    assert _digit_at(whole[changed_at], last) == old_digit  # the track's inertia, read whole or not
+    assert not any(kept[changed_at: changed_at + 3])
+    assert all(_digit_at(r, last) != old_digit for r in carried[changed_at + 1:])
+    assert _digit_at(carried[-1], last) == new_digit
+    assert [_texts(r) for r in carried] == [_texts(r) for r in whole]
+
+
 def test_two_readings_agree_within_more_pixels_on_a_bigger_frame() -> None:
     from livedigits.reading.recognizer import agree_px
 
-    assert agree_px((480, 640, 3)) == agree_px((240, 320)) == 3
-    assert agree_px((720, 1280, 3)) == 5 and agree_px((1080, 1920)) == 7
+    assert agree_px((480, 640, 3)) == agree_px((240, 320)) == agree_px((720, 1280, 3)) == 5
+    assert agree_px((1080, 1920)) == 7 and agree_px((2160, 3840)) == 14
 
 
 def test_a_digit_rewritten_after_a_long_still_stretch_is_read_afresh_at_once(classifier, mnist_slice) -> None:

@@ -153,7 +153,6 @@ def test_the_sign_training_set_is_made_of_every_class_and_keeps_the_held_out_fon
     from livedigits.train.writers import TRAIN_FAMILIES, VALIDATION_FAMILIES
 
     assert not set(TRAIN_FAMILIES) & set(VALIDATION_FAMILIES)
-    rng = np.random.default_rng(0)
     digits = np.zeros((20, 28, 28), np.uint8)
     for k in range(20):
         cv2.putText(digits[k], str(k % 10), (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)

@@ -4,7 +4,6 @@ small digits sitting on a faint ruling have paper below them (``segment._paper_o
 
 import cv2
 import numpy as np
-import pytest
 
 from livedigits.vision.normalize import normalize_ink
 from livedigits.vision.segment import GRADED_FILL, SOFT_SIDE, estimate_paper, ink_against, ink_crop, segment, DEFAULT_CONFIG

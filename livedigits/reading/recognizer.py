@@ -20,7 +20,7 @@ from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
-from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_shift
+from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
 from livedigits.types import Box, Candidate, Frame, FrameResult
 
 
@@ -246,7 +246,8 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
             if max(image.shape[:2]) <= config.max_side:  # a frame segment() shrinks is always read whole
                 still = StillView.of(image)
         anchor = memory.still if memory is not None else None
-        shift = still_shift(anchor, still) if still is not None else None
+        moved = still_compare(anchor, still) if still is not None else None
+        shift = moved[:2] if moved is not None and moved[2] else None
         if shift is not None and not refresh_due(anchor.age, phase):
             # The page stood still since the anchor. The frame keeps the memory it would have been segmented
             # with, for the recognizer to segment it where the anchor's reading is not carried.
@@ -261,7 +262,10 @@ def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bo
             made = StillAnchor.of(still)  # changed, or read whole at last for the anchor's age: a new anchor
             # Made only for the last anchor's age (the page stood still since it): the new one renews it.
             renews = (anchor.id, *shift) if shift is not None else None
-            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0), renews=renews)
+            # Changed, on the anchor's view: the reading may still be the one carried so far.
+            changes = (anchor.id, *moved[:2]) if moved is not None and shift is None else None
+            found = replace(found, view=replace(found.view, still=made), still=(made.id, 0, 0), renews=renews,
+                            changes=changes)
         views[source] = found.view
     else:
         found = segment(frame.image, config, signs=signs, source_scale=frame.scale)
@@ -336,12 +340,18 @@ class _Stream:
         #: (``Segmentation.kept``), once two frames read whole since the anchor agree (``agreed``).
         self.kept: tuple[int, FrameResult] | None = None
         self.agreed = False
+        #: The last frame carried whole: ``(kept, (dx, dy, frame shape), result)``, ``kept`` the reading it carried.
+        self.last_carried: tuple | None = None
+        #: Whether the tracker's reading of the last frame read whole says what its crops alone say
+        #: (:func:`says_the_same`).
+        self.steady = False
 
     def reset_reuse(self) -> None:
         for cache in (self.reuse, self.sign_reuse):
             if cache is not None:
                 cache.reset()
         self.kept = None
+        self.last_carried = None
         self.agreed = False
 
     def carries(self, found: Segmentation) -> bool:
@@ -352,8 +362,8 @@ class _Stream:
 
 
 #: Two readings of a still page agree when every digit of each has one in the other with the same value and
-#: every side of its box within this many pixels at 640x480 (``agree_px``), and the numbers' and expressions'
-#: texts are the same.
+#: every side of its box within ``agree_px`` pixels, and the numbers' and expressions' texts are the same:
+#: at least ``AGREE_FLOOR`` pixels, and ``AGREE_PX`` for every ``AGREE_SIDE`` of the frame's shorter side.
 AGREE_PX = 3
 #: ... taken on a frame of this shorter side; a bigger frame allows as many more pixels, rounded up (5 at
 #: 1280x720, 7 at 1920x1080): the hand-held wander, and the pixel or two by which a box's side comes and goes
@@ -361,13 +371,20 @@ AGREE_PX = 3
 #: (aspect kept): between a reading and the next one 15 frames later, the view having moved 3-11 px, every
 #: digit was found again with its sides within 4-5 px, and at 640x480 within 4-7 px.
 AGREE_SIDE = 480
+#: The fewest pixels, whatever the frame: a box's side comes and goes by a pixel or two with the threshold on
+#: each reading, and the wander bends the view by a few more than the shift takes out. On
+#: ``samples/realistic.mp4`` at 640x480, a frame read whole on a change of the still view (mostly the hand's
+#: motion blur on the ink) and the reading before it, both of the same digits, had their sides within 1-3 px
+#: in 13 of 25 such pairs and 4-5 px in the other 12 (at 3 px those were read whole once more). The page's
+#: digits are 27-31 px tall there, and each digit's box lies 20 px or more (on some side) from any other's.
+AGREE_FLOOR = 5
 
 
 def agree_px(shape: tuple[int, ...]) -> int:
     """How far (pixels) a box's sides may lie from its partner's in two readings that agree, on a frame of
-    ``shape`` (height, width, ...): ``AGREE_PX`` at a shorter side of ``AGREE_SIDE`` or less, as many more for
-    a bigger frame."""
-    return max(AGREE_PX, math.ceil(AGREE_PX * min(shape[:2]) / AGREE_SIDE))
+    ``shape`` (height, width, ...): ``AGREE_PX`` for every ``AGREE_SIDE`` of the shorter side, rounded up, and at
+    least ``AGREE_FLOOR``."""
+    return max(AGREE_FLOOR, math.ceil(AGREE_PX * min(shape[:2]) / AGREE_SIDE))
 
 
 def same_reading(a: FrameResult, b: FrameResult) -> bool:
@@ -384,6 +401,17 @@ def same_reading(a: FrameResult, b: FrameResult) -> bool:
     near = (np.abs(first[:, None, :4] - second[None, :, :4]).max(axis=2) <= agree_px(b.frame.image.shape)) & \
         (first[:, None, 4] == second[None, :, 4])
     return bool(near.any(axis=1).all() and near.any(axis=0).all())
+
+
+def says_the_same(raw: np.ndarray, tracked: np.ndarray, sure: float) -> bool:
+    """Whether a frame's tracked probabilities (``tracked``, the tracks' averages) read every crop as its own
+    probabilities (``raw``) do: the same class, and both at least ``sure`` or both below. Where a digit was
+    rewritten, its track's average still leans to the old digit, or is too unsure to show it, while the
+    crop reads the new one."""
+    if not len(raw):
+        return True
+    return bool((raw.argmax(axis=1) == tracked.argmax(axis=1)).all()
+                and ((raw.max(axis=1) >= sure) == (tracked.max(axis=1) >= sure)).all())
 
 
 def _moved(box: Box, dx: int, dy: int, width: int, height: int) -> Box:
@@ -707,21 +735,26 @@ class Recognizer:
         # until then every frame is read whole.
         anchor, dx, dy = found.still
         back = carried_result(result, frame, -dx, -dy, received, source, result.timings)
-        stream.agreed = same_reading(stream.kept[1], back) if stream.kept is not None and stream.kept[0] == anchor \
+        stream.agreed = (same_reading(stream.kept[1], back) and stream.steady) if stream.kept is not None and stream.kept[0] == anchor \
             else self._renewal_agrees(stream, found, back)
         stream.kept = (anchor, back)
         return result
 
     @staticmethod
     def _renewal_agrees(stream: _Stream, found: Segmentation, back: FrameResult) -> bool:
-        """Whether ``found``, read whole as ``back`` only because the still anchor before it grew too old
-        (``Segmentation.renews``: the page stood still since), reads as the last frame read whole on that
-        anchor's view did, moved onto this one's. Then these two readings are the two that must agree, and
-        the next frames carry this one at once: a page standing still is read whole once every
-        ``CARRY_EVERY`` frames, not twice. What is carried is always this frame's own reading, made afresh."""
-        if found.renews is None or stream.kept is None or stream.kept[0] != found.renews[0]:
+        """Whether ``found``, read whole as ``back`` on the view of the still anchor before it, reads as the
+        last frame read whole on that anchor's view did, moved onto this one's: read whole only because that
+        anchor grew too old (``Segmentation.renews``: the page stood still since), or because it changed
+        (``Segmentation.changes``: a window of the still test, the view moved far) where its tracked reading
+        says what its own crops say (``_Stream.steady``: a digit rewritten, whose track still holds the old
+        one, is read whole again). Then these two readings are the two that must agree, and the next frames
+        carry this one at once: a page standing still is read whole once every ``CARRY_EVERY`` frames, not
+        twice, and a change that leaves the reading as it was (the hand's motion blur on the ink) once.
+        What is carried is always this frame's own reading, made afresh."""
+        last = found.renews if found.renews is not None else found.changes if stream.steady else None
+        if last is None or stream.kept is None or stream.kept[0] != last[0]:
             return False
-        _, dx, dy = found.renews
+        _, dx, dy = last
         return same_reading(carried_result(stream.kept[1], back.frame, dx, dy, None, back.source, {}), back)
 
     def _carried(self, source: str, stream: _Stream, frame: Frame, received: float | None, found: Segmentation,
@@ -737,7 +770,13 @@ class Recognizer:
                 cache.older()
         _, dx, dy = found.kept
         timings = {"segment": segment_ms, "classify": classify_ms, "read": 0.0}
-        result = carried_result(stream.kept[1], frame, dx, dy, received, source, timings)
+        last = stream.last_carried
+        if last is not None and last[0] is stream.kept and last[1] == (dx, dy, frame.image.shape[:2]):
+            # The view lies where it lay on the last frame carried: that frame's records stand for this one's.
+            result = carried_result(last[2], frame, 0, 0, received, source, timings)
+        else:
+            result = carried_result(stream.kept[1], frame, dx, dy, received, source, timings)
+            stream.last_carried = (stream.kept, (dx, dy, frame.image.shape[:2]), result)
         timings["read"] = (time.perf_counter() - started) * 1e3
         return result
 
@@ -763,6 +802,7 @@ class Recognizer:
         track_ids = None
         if stream.tracker is not None:
             tracked = stream.tracker.update(candidates, probabilities)
+            stream.steady = says_the_same(probabilities, tracked.probabilities, self.reading_config.min_confidence)
             probabilities = tracked.probabilities
             # A still image is read once: its pieces of ink have no track to follow.
             track_ids = list(tracked.ids) if frame.file is None else None

@@ -925,6 +925,12 @@ class Segmentation:
     from, the page standing still since it: ``(last anchor id, dx, dy)``, that anchor and how far (source
     pixels) the view moved since it. The recognizer may take the last reading of that anchor's view as the
     first of the two readings that must agree (``recognizer.same_reading``)."""
+    changes: tuple[int, int, int] | None = None
+    """A frame read whole (a new still anchor) that still shows the last anchor's view but changed since it
+    (a window of the still test changed, or the view moved further than ``view.MAX_SHIFT``): ``(last anchor
+    id, dx, dy)``, as ``renews``. The recognizer may take the last reading of that view as the first of the
+    two that must agree, where this frame's tracked reading says what its own crops say
+    (``Recognizer._renewal_agrees``)."""
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:

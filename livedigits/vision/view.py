@@ -249,11 +249,15 @@ def _back(corners: np.ndarray, at: tuple[int, int]) -> np.ndarray:
 #   ink written or rubbed out, a rewritten digit, a hand or a shadow;
 # - the reading is not yet *agreed*: a frame is carried only once two frames read whole on the anchor's
 #   view (the anchor's own and a later one, their boxes moved back onto the anchor's view) read the same
-#   (``recognizer.same_reading``). A page just come into view, a digit just rewritten, is read whole at
-#   least twice; a digit that comes and goes from one reading to the next keeps the page read whole. An
-#   anchor made only because the last one grew ``CARRY_EVERY`` frames old, the view unchanged since it
-#   (``Segmentation.renews``), counts the last reading of that view as the first of the two: a page that
-#   stands still is read whole once every ``CARRY_EVERY`` frames, its new anchor's own reading carried.
+#   (``recognizer.same_reading``), and the second's tracked reading says what its crops say
+#   (``recognizer.says_the_same``). A page just come into view is read whole at least twice; a digit that
+#   comes and goes from one reading to the next keeps the page read whole. A new anchor made on a frame that
+#   still shows the last anchor's view (``still_compare``: only because the last one grew ``CARRY_EVERY``
+#   frames old, ``Segmentation.renews``; or because a window changed or the view moved far,
+#   ``Segmentation.changes``) counts the last reading of that view as the first of the two: a page that
+#   stands still is read whole once every ``CARRY_EVERY`` frames, and a change that leaves the reading as
+#   it was (the hand's motion blur on the ink) once, the new anchor's own reading carried. A digit rewritten
+#   reads otherwise, or its track still leans to the old digit: the page is read whole again.
 
 #: The whole reading is carried at most this many frames after the frame it was read on.
 CARRY_EVERY = 15
@@ -351,14 +355,27 @@ def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] 
     """How far (``dx, dy``, frame pixels) the view moved since ``anchor`` where nothing else changed, so
     that the anchor's reading, moved by as much, stands for this frame; None where it does not (whatever
     the anchor's age: the caller checks it)."""
+    found = still_compare(anchor, view)
+    return found[:2] if found is not None and found[2] else None
+
+
+def still_compare(anchor: StillAnchor | None, view: StillView) -> tuple[int, int, bool] | None:
+    """``(dx, dy, still)``: how far (frame pixels) the view moved since ``anchor`` where this frame still
+    shows the anchor's view (the phase correlation matches, ``MIN_MATCH``), and whether nothing else
+    changed (the shift within ``MAX_SHIFT`` and no window changed: :func:`still_shift`); None where it
+    shows another view. A frame of the anchor's view that changed is read whole, and its reading may be
+    compared with the anchor's, moved by ``dx, dy`` (``Segmentation.changes``)."""
     if anchor is None or anchor.view.shape != view.shape or anchor.view.fine.shape != view.fine.shape \
             or min(view.coarse.shape) < 2 * CARRY_CELL:
         return None
     coarse = view.coarse
     (sx, sy), match = cv2.phaseCorrelate(anchor.view.coarse, coarse, _window(coarse.shape[1], coarse.shape[0]))
-    scale = view.scale * CARRY_ALIGN_SHRINK
-    if not match >= MIN_MATCH or max(abs(sx), abs(sy)) * scale > MAX_SHIFT * min(view.shape):
+    if not match >= MIN_MATCH:
         return None
+    scale = view.scale * CARRY_ALIGN_SHRINK
+    moved = int(round(sx * scale)), int(round(sy * scale))
+    if max(abs(sx), abs(sy)) * scale > MAX_SHIFT * min(view.shape):
+        return (*moved, False)
     fine = view.fine
     sx, sy = sx * CARRY_ALIGN_SHRINK, sy * CARRY_ALIGN_SHRINK  # in fine pixels
     back = cv2.warpAffine(fine, np.float32([[1, 0, -sx], [0, 1, -sy]]), (fine.shape[1], fine.shape[0]),
@@ -372,7 +389,7 @@ def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] 
     changed = changed[edge: fine.shape[0] - edge, edge: fine.shape[1] - edge]
     rows, cols = changed.shape[0] // CARRY_CELL, changed.shape[1] // CARRY_CELL
     if rows < 2 or cols < 2:
-        return None
+        return (*moved, False)
     over = cv2.compare(changed[: rows * CARRY_CELL, : cols * CARRY_CELL], CARRY_GREY, cv2.CMP_GT)  # 0 or 255
     # Changed pixels per cell (a block mean of 0 and 255 at an integer factor: 255 k / 64 rounded, one value
     # per count k), then per window of 2x2 cells.
@@ -380,5 +397,5 @@ def still_shift(anchor: StillAnchor | None, view: StillView) -> tuple[int, int] 
                     * (CARRY_CELL * CARRY_CELL / 255.0)).astype(np.int32)
     windows = cells[:-1, :-1] + cells[1:, :-1] + cells[:-1, 1:] + cells[1:, 1:]
     if int(windows.max()) >= CARRY_PIXELS:
-        return None
-    return int(round(sx * view.scale)), int(round(sy * view.scale))
+        return (*moved, False)
+    return int(round(sx * view.scale)), int(round(sy * view.scale)), True
