@@ -10,7 +10,8 @@ dense page, or one marker digit that fills the frame):
    fingers), the paper is a soft envelope of the light instead, which follows light that falls off
    no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
+   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``, and where
+   that blur is a camera's streak, the streak measured and taken out of the frame first: ``deblur.py``); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
    shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
    a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
@@ -47,6 +48,7 @@ from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
+from livedigits.vision.deblur import Blur, measure_blur, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
@@ -392,6 +394,9 @@ class PaleInk:
     """The faint level, as a share of the local paper's brightness (below ``faint_contrast``)."""
     reach: int
     """The hysteresis reach in pixels (above ``faint_reach``)."""
+    blur: Blur | None = None
+    """The page's blur (``deblur.measure_blur``), taken out of the frame before its ink is found
+    (``deblur.restore``); the restored page is read with the usual faint level and reach."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -412,14 +417,16 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         return None
     if _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
         return None
-    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)))
+    blur = measure_blur(gray, cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape)))
+    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)), blur)
 
 
 def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None, pale: PaleInk | None,
                         config: SegmentConfig) -> tuple[np.ndarray | None, int]:
     """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
-    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach."""
-    if faint is None or pale is None:
+    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach; a page
+    whose blur was taken out (``PaleInk.blur``) is sharp again, and keeps the usual ones."""
+    if faint is None or pale is None or pale.blur is not None:
         return faint, config.faint_reach
     level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
                          scale=(1.0 - pale.share) / (1.0 - config.ink_contrast))
@@ -1009,6 +1016,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     clear, faint = ink_against(gray, paper)
     # Pale, blurred ink is measured with the paper: on the anchor frame of a view, then carried.
     pale = measure_pale_ink(gray, paper, clear, config) if shift is None else memory.pale
+    if pale is not None and pale.blur is not None:
+        # The blur measured on the anchor is taken out of every frame of the view: ink, lines, pieces and
+        # crops are found on the page restored.
+        gray = restore(gray, pale.blur)
+        clear, faint = ink_against(gray, paper)
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
     inside, limit = paper.inside, paper.limit
     paper_done = time.perf_counter()
