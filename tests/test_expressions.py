@@ -320,7 +320,7 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
-    # 5 for 4 is one of the digit model's sure misreads (SURE_MISREADS): two sums showing it are enough
+    # 5 for 4 is one of the digit model's sure misreads (CONFUSIONS, at 2): two sums showing it are enough
     # when one of them is in doubt already (its 6 read at 0.7): 7x6=52 unsure and 6x9=55 wrong.
     doubted = [_number("7", 0, 400), _digits("6", 110, 400, [0.7]), _number("52", 200, 400)]
     doubted_signs = [_sign("x", 70, 400), _sign("=", 160, 400)]
@@ -328,13 +328,15 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     assert [e.verdict for e in read_expressions(numbers[3:6] + doubted, signs[2:4] + doubted_signs)] == ["unsure", "unsure"]
     # Two plain wrong answers that it would right are as likely two wrong answers: they stay wrong.
     assert [e.verdict for e in read_expressions(numbers[3:], signs[2:])] == ["wrong", "wrong"]
-    # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68 and 18-5=8 are all right
-    # with a 3 for the 8. Two of them alone are not enough to tell a misread from two wrong answers; three are.
-    rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8")]
+    # A writer whose 3 reads 8, not a sure misread of the model's: 8+2=5, 7x9=68, 18-5=8 and 8x2=6 are all
+    # right with a 3 for the 8. Three of them alone are not enough to tell a misread from three wrong answers
+    # (SYSTEMATIC); four are.
+    rows = [_row(100, "8", "+", "2", "5"), _row(200, "7", "x", "9", "68"), _row(300, "18", "-", "5", "8"),
+            _row(400, "8", "x", "2", "6")]
     numbers = [n for ns, _ in rows for n in ns]
     signs = [s for _, ss in rows for s in ss]
-    assert [e.verdict for e in read_expressions(numbers[:6], signs[:4])] == ["wrong", "wrong"]
-    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    assert [e.verdict for e in read_expressions(numbers[:9], signs[:6])] == ["wrong", "wrong", "wrong"]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure", "unsure"]
     # Wrong answers each off in its own way stay wrong.
     rows = [_row(100, "8", "/", "4", "3"), _row(200, "6", "x", "9", "56"), _row(300, "7", "+", "5", "11")]
     numbers = [n for ns, _ in rows for n in ns]
@@ -469,6 +471,60 @@ def test_possible_signs_are_taken_where_the_digits_make_no_sum():
     # No = in the signs' reading: nothing to take (a 1 is no slash on structure alone).
     open_sum = Expression("30/3", Box(0, 95, 150, 48), Fraction(10), None, "open")
     assert with_possible_signs([], [open_sum], [slash]) == []
+
+
+def test_an_equation_whose_possible_sign_the_digits_left_out_keeps_its_wrong():
+    from livedigits.reading.expressions import Expression, with_possible_signs
+
+    # 9x5+9=51 whose small + the sign classifier half takes for a mark (read 0.1, 0.99 no sign): the digits
+    # read only 9x5 (no "="), a part of it; every reading of the + was weighed (9x59=51 is wrong too).
+    weak_plus = Sign("+", Box(141, 106, 22, 22), 0.1, ("?",), odds=(0.99,))
+    plain = Expression("9x5", Box(0, 95, 130, 48), Fraction(45), None, "open")
+    equation = Expression("9x5+9=51", Box(0, 95, 300, 48), Fraction(54), Fraction(51), "wrong")
+    assert [e.verdict for e in with_possible_signs([plain], [equation], [weak_plus])] == ["wrong"]
+    # So over an unsure sum the digits read without it (5+3=14 of 2x5+3=14, beside unread ink).
+    unsure = Expression("5x9=51", Box(60, 95, 240, 48), Fraction(45), Fraction(51), "unsure")
+    assert [e.verdict for e in with_possible_signs([unsure], [equation], [weak_plus])] == ["wrong"]
+    # A possible sign the digits read as a digit (a weak digit, or one the digit model read) leaves it unsure:
+    # the digits' reading was a sum too.
+    assert [e.verdict for e in with_possible_signs([unsure], [equation], [weak_plus], {weak_plus.box})] == ["unsure"]
+    as_digit = Sign("+", weak_plus.box, 0.1, ("4",), odds=(0.6,), from_digit=True)
+    assert [e.verdict for e in with_possible_signs([unsure], [equation], [as_digit])] == ["unsure"]
+
+
+def test_what_the_classifiers_confuse_has_one_table():
+    from livedigits.reading.expressions import CONFUSIONS, confused_reading
+
+    # Each entry says how many sums must show it; one alone: a 2 read for a 7, a + read for an x, and
+    # brackets read as 1 and 3 at both ends of a group.
+    assert confused_reading("70/2=10") == "20/2=10"
+    assert confused_reading("3+3=9") == "3x3=9" and confused_reading("3x3=6") == "3+3=6"
+    assert confused_reading("16+43x5=50") == "(6+4)x5=50"
+    assert CONFUSIONS[("5", "4")] == 2 and confused_reading("6x9=55") is None  # 5 for 4: two sums, not one
+    # Not listed: a wrong answer stays wrong.
+    assert confused_reading("3x3=8") is None
+    numbers, signs = _line_of("3x3=8")
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+
+
+def test_a_right_answer_with_a_speck_read_as_a_digit_is_never_marked_wrong():
+    # 78+5=83 whose answer holds a short piece read as a 2 (a speck, or a piece of the 3): 78+5=823.
+    numbers, signs = _line_of("78+5=823")
+    answer = numbers[-1]
+    eight, two, three = answer.digits
+    short = Detection(Box(two.box.x, two.box.y, two.box.w, int(0.6 * two.box.h)), 2, two.confidence)
+    specked = Number(answer.text, answer.box, answer.confidence, (eight, short, three))
+    assert [(e.text, e.verdict) for e in read_expressions(numbers[:-1] + [specked], signs)] == [("78+5=823", "unsure")]
+    # ... or a piece over half of the digit beside it (18+49=67 read 18+49=637, the 3 over the 6).
+    numbers, signs = _line_of("18+49=637")
+    six, three, seven = numbers[-1].digits
+    over = Detection(Box(six.box.x + six.box.w // 2, three.box.y, three.box.w, three.box.h), 3, three.confidence)
+    cut = Number("637", numbers[-1].box, numbers[-1].confidence, (six, over, seven))
+    assert [e.verdict for e in read_expressions(numbers[:-1] + [cut], signs)] == ["unsure"]
+    # Whole digits standing apart: a wrong answer is wrong.
+    for text in ("78+5=823", "18+49=637"):
+        numbers, signs = _line_of(text)
+        assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
 
 
 def _with_verdict(expression, verdict):

@@ -149,6 +149,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (7029, "97+37=134", "right"),     # the 4 read 0.58 no digit, 0.41 4: a doubt's likeliest digit
     (115, "7x9+9=72", "right"),       # an open x the sign model calls "other" at 0.99: a possible x
     (7013, "59+30=99", "wrong"),      # a 5 whose hat lifted off: the body no digit, hat and body a sure 5
+    # Issue 21, sixth round:
+    (8046, "12/2=", "open"),          # an = whose bars ran together: a speck, no digit, handed to the signs
+    (7009, "9x5+9=51", "wrong"),      # a weak + the digits leave out: wrong, every reading of it wrong too
+    (7040, "2x5+3=14", "wrong"),      # ... a weak x
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

@@ -6,6 +6,10 @@ them), shipped as ``models/printed.npz``. It runs in NumPy on one thread (``eins
 in well under a millisecond. (OpenCV's ``cv2.gemm`` and NumPy's BLAS product took 10-80 ms right after a
 frame's segmentation on two busy cores, their thread pools waiting for cores.) ``reading.words`` weighs it over a run of digits, not one crop.
 Where the file is missing (a models folder of one's own, ``$LIVEDIGITS_MODELS``), nothing is marked printed.
+
+The letter model (``models/letters.npz``, trained by ``livedigits.train.letters``) is the same perceptron, saying
+how likely a crop the digit model read as a digit is a letter (an O, S, I, Z, B of a word): ``reading.words``
+consults it only for a run or a form's field already in doubt. Missing, words are judged without it.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ import numpy as np
 
 from livedigits.errors import ModelError
 
-#: The shipped file, beside the digit models.
+#: The shipped files, beside the digit models.
 PRINTED_MODEL_FILE = "printed.npz"
+LETTER_MODEL_FILE = "letters.npz"
 
 
-def default_printed_model_path() -> Path:
+def default_printed_model_path(name: str = PRINTED_MODEL_FILE) -> Path:
     from livedigits.classify.modelfile import MODELS_DIR, MODELS_ENV
 
-    return Path(os.environ.get(MODELS_ENV) or MODELS_DIR) / PRINTED_MODEL_FILE
+    return Path(os.environ.get(MODELS_ENV) or MODELS_DIR) / name
 
 
 class PrintedModel:
-    """``probability(crops)``: per (28, 28) crop, the probability that it is a printed digit."""
+    """``probability(crops)``: per (28, 28) crop, the probability that it is a printed digit (or, loaded from
+    ``letters.npz``, a letter)."""
 
     def __init__(self, path: str | os.PathLike) -> None:
         try:
@@ -40,8 +46,8 @@ class PrintedModel:
                 self.w2 = np.ascontiguousarray(weights["w2"], np.float32).reshape(-1, 1)
                 self.b2 = float(weights["b2"])
         except (OSError, KeyError, ValueError) as exc:
-            raise ModelError(f"{path}: not a printed-digit model ({exc}); rebuild it with "
-                             "python -m livedigits.train.printed") from None
+            raise ModelError(f"{path}: not a perceptron of livedigits ({exc}); rebuild it with "
+                             "python -m livedigits.train.printed (or .letters)") from None
 
     def probability(self, crops: np.ndarray) -> np.ndarray:
         crops = np.asarray(crops, np.float32)
@@ -63,3 +69,8 @@ def _cached(path: str) -> PrintedModel | None:
 def default_printed_model() -> PrintedModel | None:
     """The shipped model, loaded once a process; None when the models folder holds none."""
     return _cached(str(default_printed_model_path()))
+
+
+def default_letter_model() -> PrintedModel | None:
+    """The shipped letter model (``letters.npz``), loaded once a process; None when the models folder holds none."""
+    return _cached(str(default_printed_model_path(LETTER_MODEL_FILE)))

@@ -104,6 +104,13 @@ def cmd_train_signs(args) -> int:
     return 0
 
 
+def cmd_train_letters(args) -> int:
+    from livedigits.train.letters import main as train_letters
+
+    argv = ["--seed", str(args.seed), "--scale", str(args.scale), "--epochs", str(args.epochs)]
+    return train_letters(argv + (["--out", args.out] if args.out else []))
+
+
 def cmd_evaluate(args) -> int:
     import numpy as np
 
@@ -645,6 +652,14 @@ def build_parser() -> argparse.ArgumentParser:
     signs.add_argument("--collected", metavar="DIR", help="add your own signs, saved with `livedigits collect` "
                        "(keys + - * / ( ) = in the live view, or --auto plus|minus|times|slash|lparen|rparen|equals)")
     signs.set_defaults(func=cmd_train_signs)
+
+    letters = sub.add_parser("train-letters", help="train the letter model that tells the words' letters read as digits "
+                             "from digits (NumPy; python -m livedigits.train.letters)")
+    letters.add_argument("--scale", type=float, default=1.0, help="share of the data set (quick checks below 1)")
+    letters.add_argument("--epochs", type=int, default=12)
+    letters.add_argument("--seed", type=int, default=0)
+    letters.add_argument("--out", help="the .npz to write (default: models/letters.npz)")
+    letters.set_defaults(func=cmd_train_letters)
 
     evaluate = sub.add_parser("evaluate", help="test accuracy, per-class precision/recall, confusion matrix")
     evaluate.add_argument("--model", help="a .keras or .tflite file (default: the shipped model)")

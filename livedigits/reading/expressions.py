@@ -482,17 +482,8 @@ def _chance(alt) -> tuple[str, float]:
     return (alt, 0.0) if isinstance(alt, str) else (str(alt[0]), float(alt[1]))
 
 
-#: A + and an x are one sign turned by an eighth: a hand's x written upright is read as +, surely (a held-out
-#: font's x read as + at 0.96, its x given under 0.005), and a + leaning as x. Each is always the other's
-#: alternative (probability 0: checked before a ``wrong``, never chosen by ``_decode``).
-TURNED = {"+": "x", "x": "+"}
-
-
 def _sign_item(sign: Sign, height: float, config: ExpressionConfig = DEFAULT_EXPRESSIONS) -> _Item:
     alts = [(0, alt, sign.odds[k] if k < len(sign.odds) else 0.0) for k, alt in enumerate(sign.alternatives)]
-    turned = TURNED.get(sign.char)
-    if turned is not None and not any(alt == turned for _, alt, _ in alts):
-        alts.append((0, turned, 0.0))
     char, confidence = sign.char, sign.confidence
     # A + whose x was given a fair chance is an x in the sums, the + its alternative (see x_for_plus).
     times = next((p for _, alt, p in alts if alt == "x"), 0.0) if char == "+" else 0.0
@@ -841,17 +832,25 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     return _systematic_misreads(out)
 
 
-def with_possible_signs(plain: list[Expression], other: list[Expression], possible) -> list[Expression]:
+def with_possible_signs(plain: list[Expression], other: list[Expression], possible,
+                        digits=None) -> list[Expression]:
     """The expressions read with digits that may be signs (``possible``: their signs) read as digits
     (``plain``) and read as signs (``other``): an equation of ``other`` that holds one of them is taken where
     ``plain`` reads no sum there, or only unsure ones (then it is never ``wrong``: the digit reading was
     a sum too), or where it is right and ``plain`` reads it wrong.
+
+    ``digits``: the boxes of the possible signs ``plain`` reads as digits (by default those the digit model
+    read as one, ``from_digit``). An equation whose possible signs are none of them (a small sign the sign
+    classifier half takes for a mark, ink ``plain`` leaves out) keeps its ``wrong`` where ``plain`` reads
+    only a part of it or an unsure sum: each reading of those signs, no sign at all among them, was weighed
+    when it was judged (``_every_reading_wrong``), and ``plain`` read that ink as nothing.
 
     Two possible brackets that pair up in it, a ``(`` and a ``)`` after it on the line, take it over a plain
     sum too, unless that one is right and this one is not: two digits each taken for a bracket by the sign
     classifier, at both ends of a group, are a bracketed group (``13+21x3=`` is ``(3+2)x3=``); one alone may
     be a 1. It is ``wrong`` only when every plain reading it replaces is wrong too."""
     out = list(plain)
+    digits = {s.box for s in possible if s.from_digit} if digits is None else set(digits)
     for e in other:
         inside = [s for s in possible if _within(s.box.center, e.box)]
         if "=" not in e.text or not inside:
@@ -866,7 +865,9 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
                  and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
             continue
-        if clash and e.verdict == "wrong" and not (paired and all(a.verdict == "wrong" for a in clash)):
+        digit_read = any(s.box in digits for s in inside)
+        if (clash and e.verdict == "wrong" and digit_read
+                and not (paired and all(a.verdict == "wrong" for a in clash))):
             e = replace(e, verdict="unsure")
         at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
         out = [a for a in out if a not in clash]
@@ -894,9 +895,65 @@ def _before(a: Box, b: Box) -> bool:
     return abs(a.center[1] - b.center[1]) < 0.5 * max(a.h, b.h) and a.x < b.x
 
 
-#: Sums not right that one digit substitution would make right, in one frame, for it to be a writer's
-#: systematic misread (:func:`_systematic_misreads`).
-SYSTEMATIC = 3
+# --------------------------------------------------------------------------- what the classifiers confuse
+
+
+#: What the classifiers confuse, in one place: ``(read, meant)`` -> how many of a frame's sums that are not
+#: right (wrong or unsure) reading it as meant must make right before a ``wrong`` it rights is ``unsure``.
+#: 1: the sum alone (:func:`confused_reading`); 2: two sums, one of them already unsure, or three
+#: (:func:`_systematic_misreads`). Any other digit read for another takes ``SYSTEMATIC`` sums. Every other
+#: misread is doubted through the classifiers' own alternatives (``ExpressionConfig.alternative_level``,
+#: ``pair_level``): these are the ones they give the true symbol no chance at all. Measured on the generated
+#: worksheets (``livedigits.synth.worksheet``), each where it was added:
+CONFUSIONS: dict[tuple[str, str], int] = {
+    # The digit model: a 7 with a flat base read as 2, and a 2 as 7, surely, the true digit given nothing
+    # (seeds 0-199 and 3000-3199: four right answers marked wrong there without it).
+    ("2", "7"): 1, ("7", "2"): 1,
+    # The sign model: a + and an x are one sign turned by an eighth; a hand's x written upright is read as +
+    # (a held-out font's x at 0.96, its x under 0.005: 10032's (5+8)x3=39 read (5+8)+3=39), a + leaning as
+    # x. 2 of about 1,000 wrong answers on seeds 0-199, 7000-7059 and 8000-8059 are rightened by the swap.
+    ("+", "x"): 1, ("x", "+"): 1,
+    # Brackets read as digits, a ( as 1, a ) as 1 or 3: both ends of a group together (17+71x5=70 is
+    # (7+7)x5=70), never one alone (a 1 is far likelier a 1).
+    ("1", "("): 1, ("1", ")"): 1, ("3", ")"): 1,
+    # The digit model's sure misreads (read at 0.98 or more, the true digit given next to nothing) on seeds
+    # 0-199, 7000-7059 and 8000-8059 (11,700 digits read that surely): 5 for 4 (8 times, 0.55% of the
+    # sure 5s, all pendigits writer 42), 2 for 7 (4, writer 34, above), 2 for 8, 7 for 9 and 3 for 9
+    # (2 each). A writer whose 4 reads 5 writes 55-14=41 read 55-15=51.
+    ("5", "4"): 2, ("2", "8"): 2, ("7", "9"): 2, ("3", "9"): 2,
+}
+#: Sums not right that one digit substitution not listed would make right, in one frame, for it to be a
+#: writer's systematic misread (a writer whose 3 reads 8: 8+2=5, 7x9=68, 18-5=8 and 8x2=6). At 3 it cost 22
+#: verdicts on seeds 0-99 and 7000-13059 (wrong answers a worksheet writes one digit off, three sharing
+#: one by chance: 7037's 2 for 3) and kept no right answer from wrong there; at 4, none on 7000, 10000 and
+#: 12000, where 3 cost most.
+SYSTEMATIC = 4
+
+#: The digit confusions a sum shows alone, by the digit read; the brackets a digit may be; the digit
+#: confusions two sums of a frame show (at one or several of the digit's places).
+_ALONE = {read: "".join(m for (r, m), n in CONFUSIONS.items() if r == read and n == 1 and m not in "()")
+          for read, _ in CONFUSIONS}
+_BRACKETS = {b: "".join(r for (r, m), n in CONFUSIONS.items() if m == b) for b in "()"}
+_TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].isdigit() and pair[1].isdigit())
+
+
+def confused_reading(text: str) -> str | None:
+    """The equation ``text`` read with one symbol as what ``CONFUSIONS`` says it may be alone, or a pair of
+    digits as the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), that makes it right; None when
+    none does."""
+    for k, ch in enumerate(text):
+        for alt in _ALONE.get(ch, ""):
+            candidate = text[:k] + alt + text[k + 1:]
+            if _is_right(candidate):
+                return candidate
+    opens = [k for k, ch in enumerate(text) if ch in _BRACKETS["("]]
+    closes = [k for k, ch in enumerate(text) if ch in _BRACKETS[")"]]
+    for i in opens:
+        for j in closes:
+            candidate = text[:i] + "(" + text[i + 1: j] + ")" + text[j + 1:]
+            if j > i + 1 and _is_right(candidate):
+                return candidate
+    return None
 
 
 def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
@@ -938,50 +995,39 @@ def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
     return pairs
 
 
-#: The digit model's sure misreads (read at 0.98 or more, the true digit given next to nothing) of some
-#: writers, ``(read, meant)``: on the tuning worksheets (seeds 0-199, 7000-7059, 8000-8059; 11,700 digits
-#: read that surely) 5 for 4 (8 times, 0.55% of the sure 5s), 2 for 7 (4), 2 for 8, 7 for 9 and 3 for 9 (2
-#: each). One of these that would make ``SYSTEMATIC_SURE`` of a frame's sums that are not right right, at
-#: one or several of its places in each, is taken for the writer's misread too (a writer whose 4 reads 5
-#: writes ``55-14=41`` read ``55-15=51``).
-SURE_MISREADS = frozenset({("5", "4"), ("2", "7"), ("2", "8"), ("7", "9"), ("3", "9")})
-SYSTEMATIC_SURE = 2
-
-
-def _sure_misread_fixes(text: str) -> set[tuple[str, str]]:
-    """The ``SURE_MISREADS`` that, made at one or several of the places of their digit in ``text``
-    (``sum=answer``), make it right."""
+def _twice_fixes(text: str) -> set[tuple[str, str]]:
+    """The confusions two sums must show (``CONFUSIONS`` at 2 or less) that, made at one or several of the
+    places of their digit in ``text`` (``sum=answer``), make it right."""
     if "=" not in text or text.endswith("="):
         return set()
     out = set()
-    for read, meant in SURE_MISREADS:
+    for read, meant in _TWICE:
         places = [k for k, ch in enumerate(text) if ch == read]
-        found = False
-        for n in range(1, len(places) + 1):
-            for chosen in itertools.combinations(places, n):
-                chars = list(text)
-                for k in chosen:
-                    chars[k] = meant
-                if _is_right("".join(chars)):
-                    found = True
-                    break
-            if found:
-                out.add((read, meant))
-                break
+        if any(_is_right("".join(meant if k in chosen else ch for k, ch in enumerate(text)))
+               for n in range(1, len(places) + 1) for chosen in itertools.combinations(places, n)):
+            out.add((read, meant))
     return out
 
 
 def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
-    """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way:
-    when one substitution of a digit (a 5 meant as 4) would make ``SYSTEMATIC`` or more of a frame's sums
-    that are not right (wrong or unsure) right, it is taken for this writer's misread, and every wrong sum
-    it would make right is ``unsure``. Three wrong answers made right by one and the same substitution by
-    chance are rare (see docs/arithmetic.md for what it costs on the generated worksheets)."""
+    """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way.
+    A confusion ``CONFUSIONS`` lists at 2 that would make two of a frame's sums that are not right (wrong or
+    unsure) right, one of them already unsure, or three of them, is taken for this writer's misread; so is
+    any one digit substitution that would make ``SYSTEMATIC`` of them right. Every wrong sum it would make right is then
+    ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
+    tuning worksheets was two wrong answers, 8 of them; a writer's misread leaves doubts too. Four by
+    chance are rare: see docs/arithmetic.md for what it costs on the generated worksheets.)"""
     wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
     unsure = [k for k, e in enumerate(expressions) if e.verdict == "unsure"]
-    if not wrong or len(wrong) + len(unsure) < SYSTEMATIC_SURE:
+    if not wrong or len(wrong) + len(unsure) < 2:
         return expressions
-    expressions = _sure_misreads(expressions, wrong, unsure)
+    fixes = {k: _twice_fixes(expressions[k].text) for k in wrong}
+    if any(fixes.values()):
+        for k in unsure:
+            fixes[k] = _twice_fixes(expressions[k].text)
+        expressions = _doubt_shared(expressions, wrong, fixes, 2, set().union(*(fixes[k] for k in unsure)))
+        # ... or three, none of them in doubt (one fewer than any other substitution needs).
+        expressions = _doubt_shared(expressions, wrong, fixes, SYSTEMATIC - 1)
     wrong = [k for k in wrong if expressions[k].verdict == "wrong"]
     if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
         return expressions
@@ -1008,21 +1054,6 @@ def _doubt_shared(expressions: list[Expression], wrong: list[int], fixes: dict, 
         if out[k].verdict == "wrong" and fixes[k] & shared:
             out[k] = replace(out[k], verdict="unsure")
     return out
-
-
-def _sure_misreads(expressions: list[Expression], wrong: list[int], unsure: list[int]) -> list[Expression]:
-    """Every wrong sum that a ``SURE_MISREADS`` substitution would make right is ``unsure`` when the same
-    substitution would make ``SYSTEMATIC_SURE`` or more of the frame's sums not right (wrong or unsure)
-    right, one of them unsure."""
-    fixes = {k: _sure_misread_fixes(expressions[k].text) for k in wrong}
-    if not any(fixes.values()):
-        return expressions
-    for k in unsure:
-        fixes[k] = _sure_misread_fixes(expressions[k].text)
-    # One of the sums already in doubt: two plain wrong answers that one substitution rights are a chance
-    # (every such pair on the tuning worksheets: 8 wrong answers), a writer's misread leaves doubts too.
-    doubted = set().union(*(fixes[k] for k in unsure))
-    return _doubt_shared(expressions, wrong, fixes, SYSTEMATIC_SURE, doubted)
 
 
 #: Ink smaller than this share of the digit height (a dot, a speck) is not asked to belong to a sum.
@@ -1148,6 +1179,30 @@ def _is_right(text: str) -> bool:
     return check(text)[2] == "right"
 
 
+def _stray_digit(chunk: list[_Item], text: str) -> bool:
+    """Would leaving out one digit that looks like no whole digit of its own make the equation right? A digit
+    shorter than ``SHORT`` of the chunk's digit height, or overlapping the digit beside it by more than
+    ``PIECES`` of the narrower (a speck or a piece of a digit cut off and read as a digit: ``78+5=83`` read
+    ``78+5=823``, a short 2; ``18+49=67`` read ``18+49=637``, a 3 over half of the 6)."""
+    places, at = [], 0  # (position in text, box) of the digits of plain numbers read digit by digit
+    for it in chunk:
+        if it.operand and not it.parts and len(it.pieces) == len(it.text) and it.text.isdigit():
+            places += [(at + j, box) for j, box in enumerate(it.pieces)]
+        at += len(it.text)
+    if len(places) < 2:
+        return False
+    height = float(statistics.median([box.h for _, box in places]))
+    by_pos = dict(places)
+    for k, box in places:
+        if not (k + 1 < len(text) and text[k + 1].isdigit()) and not (k > 0 and text[k - 1].isdigit()):
+            continue  # a number of one digit: leaving it out leaves no number
+        beside = [by_pos[j] for j in (k - 1, k + 1) if j in by_pos and text[j].isdigit()]
+        overlaps = any(min(box.x2, b.x2) - max(box.x, b.x) > PIECES * min(box.w, b.w) for b in beside)
+        if (box.h < SHORT * height or overlaps) and _is_right(text[:k] + text[k + 1:]):
+            return True
+    return False
+
+
 def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Would reading a digit at least ``touching_width`` digit heights wide as two digits, one of them the
     digit read, make the equation right? Two digits written touching are one piece of ink; the digit model
@@ -1170,34 +1225,6 @@ def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> b
                         return True
         at += len(it.text)
     return False
-
-
-#: The one sure misread the classifier gives no chance at all to the true digit, on the generated
-#: worksheets' tuning seeds (0-199, 3000-3199): a 7 with a flat base read as 2, and a 2 as 7 (four more
-#: right answers marked wrong there without it). Every other misread is doubted through the classifiers' own
-#: alternatives (``ExpressionConfig.alternative_level``, ``pair_level``): a 1 with a flag read as 7 still
-#: gives the 1 a chance, and so does an x read as +.
-CONFUSABLE_DIGITS = {"7": "2", "2": "7"}
-#: ... and the digits a bracket is read as (a bracket read as 1 or 3).
-BRACKET_DIGITS = {"(": "1", ")": "13"}
-
-
-def confused_reading(text: str) -> str | None:
-    """The equation ``text`` read with one digit as a ``CONFUSABLE_DIGITS`` one, or a pair of digits as the
-    brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), that makes it right; None when none does."""
-    for k, ch in enumerate(text):
-        for alt in CONFUSABLE_DIGITS.get(ch, ""):
-            candidate = text[:k] + alt + text[k + 1:]
-            if check(candidate)[2] == "right":
-                return candidate
-    opens = [k for k, ch in enumerate(text) if ch in BRACKET_DIGITS["("]]
-    closes = [k for k, ch in enumerate(text) if ch in BRACKET_DIGITS[")"]]
-    for i in opens:
-        for j in closes:
-            candidate = text[:i] + "(" + text[i + 1: j] + ")" + text[j + 1:]
-            if j > i + 1 and check(candidate)[2] == "right":
-                return candidate
-    return None
 
 
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
@@ -1232,9 +1259,10 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
     others = []  # the alternatives of the symbols read surely: one of them may be misread too
     at = 0
     for it in chunk:
-        # The turned sign given no chance (``TURNED``) is checked alone (``_right_if_misread``), not combined
-        # with other readings: on the tuning worksheets that combining left 2 wrong answers unjudged.
-        given = [(pos, alt, p) for pos, alt, p in it.alts if not (p == 0.0 and alt == TURNED.get(it.text))]
+        # A confusion the classifier gave no chance (a + read for an x, ``CONFUSIONS``) is checked alone
+        # (``confused_reading``), not combined with other readings: on the tuning worksheets that combining
+        # left 2 wrong answers unjudged.
+        given = it.alts
         if it.confidence >= (config.wrong_confidence if it.operand else config.sign_wrong_confidence):
             others += [(at + pos, alt) for pos, alt, _ in given if alt != "?"]
         else:
@@ -1319,7 +1347,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
-                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)):
+                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)
+                               or _stray_digit(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.

@@ -19,7 +19,6 @@ from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, 
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
-from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
 from livedigits.types import Box, Candidate, Frame, FrameResult
 
@@ -30,12 +29,20 @@ SPLIT_CONFIDENCE = 0.9
 #: (the classifier's ceiling: the shipped int8 model's surest is 0.996, where "surer" cannot be told) and the
 #: whole reads as no digit, or is too wide for one.
 CEILING = 0.995
-#: A piece at least ``touching.THREE_ASPECT`` times as wide as tall, read whole as no digit, is likely several
+#: A piece at least ``SEVERAL_ASPECT`` times as wide as tall, read whole as no digit, is likely several
 #: digits whose ink touches ("745" run together): any way to cut it counts, not only at the ceiling, where
 #: every part reads at least this surely. Lower finds more on the stress row touching (seeds 0-39: 66.6% of
-#: the digits at 0.9, 65.4% at 0.95, 64.5% at 0.97, 63.8% at 0.98), but at 0.95 a handwritten G in a real
-#: form's name box read as 07 and a printed @ as 00.
+#: the digits at 0.9, 65.4% at 0.95, 64.5% at 0.97, 63.8% at 0.98, pieces from 1.4 times as wide), but at 0.95
+#: a handwritten G in a real form's name box read as 07 and a printed @ as 00.
 SEVERAL_CONFIDENCE = 0.97
+#: ... at least as wide as tall: two digits overlapping ("74", "00" written into each other) are as wide as
+#: one digit and a half, narrower than the page's usual aspect on a page of such pairs, so their cuts are
+#: otherwise kept only at the ceiling (``Segmentation.doubtful``); read whole as no digit, they are no one
+#: glyph either. Was ``touching.THREE_ASPECT`` (1.4): at 1.0 the stress row touching reads 641 digits right of
+#: 921 (seeds 0-39), 634 at 1.4; a letter or an @ read whole as no digit and cut into two digits at 0.97 is the
+#: risk: the rows words and printed and the real dev files read the same, boxes (letters in a form's boxes)
+#: finds 0.2 points more of the digits at 0.1 less precision, its letters read as digits the same (99).
+SEVERAL_ASPECT = 1.0
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -91,17 +98,24 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         # half an M is a fine 1, but the M is surely no digit.
         whole, best = float(base[k].max()), None
         doubtful = found.doubtful.get(k, ())
+        loops = found.loop_ways.get(k, ())
         no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
         # Several digits, no one glyph: too wide for one digit, or wide enough for three and read as no digit.
         # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
         # digit), and every way counts, its parts read at least as surely as ``floor``.
         box = candidates[k].box
-        several = k in found.wide or (no_digit and box.w >= THREE_ASPECT * box.h)
+        several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
         for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
+            if no_digit and n in loops:
+                # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
+                # the parts are several digits by their shape, and count as a too-wide piece's do.
+                if sure >= SPLIT_CONFIDENCE and (best is None or sure > best):
+                    chosen[k], best = (way, parts), sure
+                continue
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
@@ -884,7 +898,10 @@ class Recognizer:
                                      sign_right_confidence=self.expression_config.possible_right_confidence)
                     other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
                                              config, alternatives, doubts, ink)
-                    expressions = with_possible_signs(expressions, other, possible)
+                    # Which of them the plain reading took for digits: those the digit model read, and weak
+                    # digits (an equation holding none of them may be wrong: with_possible_signs).
+                    expressions = with_possible_signs(expressions, other, possible,
+                                                      {s.box for s in possible if s.from_digit or s.box in unsure})
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:

@@ -117,12 +117,19 @@ def _forward(x, w1, b1, w2, b2):
     return hidden, 1.0 / (1.0 + np.exp(-(hidden @ w2 + b2)))
 
 
-def fit(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 12, batch: int = 128, rate: float = 2e-3, log=print) -> dict:
-    """Train the perceptron on flat crops ``x`` (N, 784) and labels ``y`` (N,); its weights."""
+def forward(x: np.ndarray, weights: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``(hidden units, probability)`` of flat crops ``x`` (N, 784) under ``fit``'s ``weights``."""
+    return _forward(x, weights["w1"], weights["b1"], weights["w2"], weights["b2"])
+
+
+def fit(x: np.ndarray, y: np.ndarray, seed: int = 0, epochs: int = 12, batch: int = 128, rate: float = 2e-3, log=print,
+        hidden: int = HIDDEN) -> dict:
+    """Train the perceptron (``hidden`` units) on flat crops ``x`` (N, 784) and labels ``y`` (N,); its weights.
+    Also trains the letter model (``train.letters``)."""
     rng = np.random.default_rng(seed)
-    w1 = (rng.standard_normal((x.shape[1], HIDDEN)) * math.sqrt(2.0 / x.shape[1])).astype(np.float32)
-    b1 = np.zeros(HIDDEN, np.float32)
-    w2 = (rng.standard_normal(HIDDEN) * math.sqrt(1.0 / HIDDEN)).astype(np.float32)
+    w1 = (rng.standard_normal((x.shape[1], hidden)) * math.sqrt(2.0 / x.shape[1])).astype(np.float32)
+    b1 = np.zeros(hidden, np.float32)
+    w2 = (rng.standard_normal(hidden) * math.sqrt(1.0 / hidden)).astype(np.float32)
     b2 = np.zeros((), np.float32)
     params = [w1, b1, w2, b2]
     moments = [np.zeros_like(p) for p in params]

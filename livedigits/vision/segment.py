@@ -10,7 +10,8 @@ dense page, or one marker digit that fills the frame):
    fingers), the paper is a soft envelope of the light instead, which follows light that falls off
    no faster than a shadow's soft edge.
 2. **Ink** is what is clearly darker than the paper around it, and fainter ink where it continues
-   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``); where the "paper" is far darker than the page over a wide area and a step
+   such ink (hysteresis; on a blurred page of pale ink, fainter and further, ``measure_pale_ink``, and where
+   that blur is a camera's streak, the streak measured and taken out of the frame first: ``deblur.py``); where the "paper" is far darker than the page over a wide area and a step
    (the page's edge) leads into it, it is the table around the page, and nothing is ink there; deep
    shade that comes on softly is still paper. Nor is anything ink outside the page when a page lies on
    a table in view (``page.py`` finds it as the brightest large smooth region: a patterned, wood or
@@ -47,10 +48,11 @@ from livedigits.vision.fields import find_fields, in_boxes, shifted
 from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
+from livedigits.vision.deblur import Blur, measure_blur, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
                                         _split_touching)
 from livedigits.types import Box, Candidate
 
@@ -392,6 +394,9 @@ class PaleInk:
     """The faint level, as a share of the local paper's brightness (below ``faint_contrast``)."""
     reach: int
     """The hysteresis reach in pixels (above ``faint_reach``)."""
+    blur: Blur | None = None
+    """The page's blur (``deblur.measure_blur``), taken out of the frame before its ink is found
+    (``deblur.restore``); the restored page is read with the usual faint level and reach."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -412,14 +417,16 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         return None
     if _edge_sharpness(gray, paper, clear, config) >= BLURRED_EDGE:
         return None
-    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)))
+    blur = measure_blur(gray, cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape)))
+    return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)), blur)
 
 
 def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None, pale: PaleInk | None,
                         config: SegmentConfig) -> tuple[np.ndarray | None, int]:
     """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
-    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach."""
-    if faint is None or pale is None:
+    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach; a page
+    whose blur was taken out (``PaleInk.blur``) is sharp again, and keeps the usual ones."""
+    if faint is None or pale is None or pale.blur is not None:
         return faint, config.faint_reach
     level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
                          scale=(1.0 - pale.share) / (1.0 - config.ink_contrast))
@@ -896,6 +903,11 @@ class Segmentation:
     one digit does: an 8's are one above the other): ``splits`` holds them cut between the loops, and
     ``recognizer.choose_splits`` takes parts read at the ceiling even where the whole reads as a digit as
     surely ("00" run together read as an 8)."""
+    loop_ways: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Of ``chains``, by index, the ways in ``splits`` cut between the loops side by side (each loop's part its
+    ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
+    ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
+    too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
     joins: tuple[tuple[tuple[int, ...], tuple[tuple[Candidate, ...], ...]], ...] = ()
     """Pieces side by side on one line whose ink, its small gaps bridged, closes loops that none of them closes
     alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
@@ -928,6 +940,11 @@ class Segmentation:
     id, dx, dy)``, as ``renews``. The recognizer may take the last reading of that view as the first of the
     two that must agree, where this frame's tracked reading says what its own crops say
     (``Recognizer._renewal_agrees``)."""
+
+
+def _same_cut(way: tuple, other: tuple) -> bool:
+    """Whether two ways to cut a piece (``((box, patch), ...)``) give the same parts: one is offered once."""
+    return len(way) == len(other) and all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(way, other))
 
 
 def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
@@ -1003,6 +1020,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     clear, faint = ink_against(gray, paper)
     # Pale, blurred ink is measured with the paper: on the anchor frame of a view, then carried.
     pale = measure_pale_ink(gray, paper, clear, config) if shift is None else memory.pale
+    if pale is not None and pale.blur is not None:
+        # The blur measured on the anchor is taken out of every frame of the view: ink, lines, pieces and
+        # crops are found on the page restored.
+        gray = restore(gray, pale.blur)
+        clear, faint = ink_against(gray, paper)
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
     inside, limit = paper.inside, paper.limit
     paper_done = time.perf_counter()
@@ -1078,6 +1100,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
+    members_of = {}  # box -> members of the pieces kept
     united = [_union(box_list, members) for members in groups.values()]
     surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
     for members, box, paper_around in zip(groups.values(), united, surrounded):
@@ -1103,6 +1126,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         area = cv2.countNonZero(patch)
         if _keep(bw, bh, area, config) and _grazes_border(patch, box, w, h, config):
             kept.append((box, patch))
+            members_of[box] = members
             if not any(looped[m] for m in members):
                 loopless[id(patch)] = patch
         elif _solid(bw, bh, area, config):
@@ -1119,7 +1143,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # no 0 (vision.fields).
         kept = in_boxes(kept, fields, cells, mask, config.min_height)
     if len(kept) >= 3:
+        whole = kept
         kept = _without_specks(kept)
+        if signs and len(kept) < len(whole):
+            # A speck is no digit, but it may be a sign: an = whose bars ran together, a small x
+            # (``vision.signs`` reads it, as it reads the pieces too small for a digit). A flat one is a sign
+            # piece already.
+            taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}
+            sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken and box in members_of]
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:
@@ -1146,6 +1177,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if len(aspects) >= 5 else 0.0
     doubtful = {}
     chains = set()
+    loop_ways = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
     if remember and cuts is not None:
@@ -1215,11 +1247,27 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
             # pieces are as wide (a page of touching digits) or it reads as one sure digit.
             looped = _loop_parts(patch, box, loops_of(k))
-            if looped is not None:
+            # ... and so are loops its ink closes once the pen's skips are bridged: zeros written fast, open
+            # at the top and run into each other ("CCO", real18's amounts), close no loop of their own. Only
+            # for a piece of the writing's height, as the pair cuts (a star or a dot is no chain of zeros).
+            bridged = one = None
+            if box[3] >= PAIR_HEIGHT * usual:
+                found_loops = _bridged_loops(patch, box[3])
+                bridged = _bridged_loop_parts(patch, box, found=found_loops)
+                # ... the 1 of "1000" written into the first zero a digit of its own too (``ONE_EDGE``)
+                one = _bridged_loop_parts(patch, box, found=found_loops, edge=ONE_EDGE)
+            for way in (looped, bridged, one):
+                if way is None:
+                    continue
                 chains.add(k)
+                same = [n for n, other in enumerate(ways or ()) if _same_cut(way, other)]
+                if same:
+                    loop_ways.setdefault(k, set()).add(same[0])
+                    continue  # offered already (a piece wide enough for three is cut between its own loops)
                 if not ways:
                     trusted = 0
-                ways = (tuple(ways) if ways else ()) + (looped,)
+                ways = (tuple(ways) if ways else ()) + (way,)
+                loop_ways.setdefault(k, set()).add(len(ways) - 1)
         if ways and k not in too_wide and len(ways) > trusted:
             # A piece that may be one glyph (a letter in a form's name box, an @) read cut in many ways is as
             # many chances for it to read as digits by luck: beyond the first way (cut in two at the column
@@ -1259,7 +1307,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for path in column_rules(lines, typical))
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids, carried=carried,
+                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids,
+                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
                         hats=hats)
 
 

@@ -1,0 +1,128 @@
+"""Letters the digit model reads as digits, told by the letter model (issue 19, kind 4): ``train.letters``,
+``classify.printed.default_letter_model`` and its use in ``reading.words``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livedigits.classify.printed import default_letter_model
+from livedigits.reading.words import WordConfig, word_glyphs
+from livedigits.types import NOT_A_DIGIT, Box
+
+
+def _probabilities(rows):
+    """One row of 11 class probabilities per (class, probability) pair; the rest spread evenly."""
+    out = []
+    for label, p in rows:
+        row = np.full(11, (1 - p) / 10, np.float32)
+        row[label] = p
+        out.append(row)
+    return np.stack(out)
+
+
+class _Says:
+    """A letter model that says ``values`` of the crops (each crop's first pixel is its index)."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, np.float32)
+
+    def probability(self, crops):
+        return self.values[[int(c[0, 0]) for c in crops]]
+
+
+def _crops(n):
+    crops = np.zeros((n, 28, 28), np.float32)
+    crops[:, 0, 0] = np.arange(n)
+    return list(crops)
+
+
+FIELD = Box(100, 92, 230, 56)
+CAPITALS = [Box(x, 100, 30, 40) for x in (110, 170, 230, 290)]  # "OSLO" spaced along a name's box
+OSLO_READ = _probabilities([(0, 1.0), (5, 1.0), (1, 0.98), (0, 1.0)])  # every capital surely a digit
+
+
+def test_a_field_whose_capitals_all_read_as_digits_is_a_word_by_the_letter_model():
+    crops = _crops(4)
+    # The S and the L look like letters to the letter model, the O's like 0s as much as like O's.
+    letters = _Says([0.3, 0.9, 0.95, 0.3])
+    assert word_glyphs(CAPITALS, OSLO_READ, 0.5, fields=[FIELD]) == set(), "the digit model alone sees no letter"
+    assert word_glyphs(CAPITALS, OSLO_READ, 0.5, fields=[FIELD], crops=crops, letter_model=letters) == {0, 1, 2, 3}
+    # A number in the same box, its digits no letters to the letter model, stays a number; and so does the field
+    # with the model turned off.
+    assert word_glyphs(CAPITALS, OSLO_READ, 0.5, fields=[FIELD], crops=crops, letter_model=_Says([0.1] * 4)) == set()
+    assert word_glyphs(CAPITALS, OSLO_READ, 0.5, WordConfig(letter_model=False), fields=[FIELD], crops=crops,
+                       letter_model=letters) == set()
+
+
+def test_a_short_word_with_one_sure_letter_is_a_word_by_the_letter_model_and_a_number_is_not():
+    # "sum" written small: s read as 5, u as 4 (x-height), m surely no digit; then "83" whose 8 reads surely as
+    # no digit, written at one height.
+    sum_boxes = [Box(100, 115, 22, 25), Box(126, 115, 22, 25), Box(152, 114, 34, 26)]
+    sum_read = _probabilities([(5, 1.0), (4, 0.95), (NOT_A_DIGIT, 1.0)])
+    crops = _crops(3)
+    assert word_glyphs(sum_boxes, sum_read, 0.5) == set(), "one sure letter in three is no word by the digit model"
+    assert word_glyphs(sum_boxes, sum_read, 0.5, crops=crops, letter_model=_Says([0.8, 0.85, 0.5])) == {0, 1, 2}
+    number = [Box(100, 100, 26, 40), Box(130, 101, 25, 39)]
+    number_read = _probabilities([(NOT_A_DIGIT, 0.95), (3, 0.99)])
+    assert word_glyphs(number, number_read, 0.5, crops=_crops(2), letter_model=_Says([0.5, 0.1])) == set()
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    model = default_letter_model()
+    assert model is not None, "models/letters.npz is shipped (python -m livedigits.train.letters)"
+    return model
+
+
+def test_the_shipped_letter_model_tells_capitals_of_a_hand_it_never_saw_from_that_hand_s_digits(shipped):
+    from livedigits.train.printed import degrade
+    from livedigits.train.writers import VALIDATION_FAMILIES, draw_glyph
+
+    rng = np.random.default_rng(5)
+
+    def mean(chars):
+        crops = [degrade(draw_glyph(c, family, rng, size=96, max_grow=1), rng) for family in VALIDATION_FAMILIES
+                 for c in chars for _ in range(3)]
+        return float(shipped.probability(np.stack(crops)).mean())
+
+    # Capitals of the generated forms' names that the digit model reads as digits (S 5, Z 2, L 1, A 4, G 6, B 8,
+    # E 8, T 7), against the digits of the same held-out hands.
+    assert mean("SZLAGBET") >= 0.6
+    assert mean("0123456789") <= 0.3
+
+
+@pytest.mark.parametrize("seed", [10, 31])
+def test_a_generated_form_s_capital_names_are_not_read_as_digits_and_its_digits_are(seed, tmp_path, monkeypatch):
+    # Generated forms whose names (block capitals, one to a box or spaced along a box) the digit model reads
+    # surely as digits: without the letter model some are read (B, O, S of "BOSTON"; G, O, A, S of "LAGOS").
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+    from livedigits.classify.modelfile import MODELS_DIR, MODELS_ENV
+
+    image, truth = row_scene("boxes", seed)
+    with_model = score_scene(pipeline_reader()(image), truth)
+    for path in MODELS_DIR.iterdir():
+        if path.name != "letters.npz":
+            (tmp_path / path.name).symlink_to(path)
+    monkeypatch.setenv(MODELS_ENV, str(tmp_path))
+    without = score_scene(pipeline_reader()(image), truth)
+    assert without["on_letters"] >= 3
+    assert with_model["on_letters"] == 0
+    assert with_model["found"] == without["found"] and with_model["right"] == without["right"]
+
+
+def test_the_letter_model_trains_from_the_repository(tmp_path, capsys, mnist_slice, monkeypatch):
+    # `livedigits train-letters` on a sliver of its data: it draws letters and digits, trains, validates on the
+    # held-out fonts and MNIST test, and writes a model the reader can load.
+    from livedigits.classify.printed import PrintedModel
+    from livedigits.cli.main import main
+    import livedigits.train.data
+
+    # The MNIST slice kept in the repository stands for the full set (no network in the tests).
+    monkeypatch.setattr(livedigits.train.data, "load_mnist", lambda *a, **k: mnist_slice)
+
+    out = tmp_path / "letters.npz"
+    assert main(["train-letters", "--scale", "0.01", "--epochs", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "held-out fonts" in printed and "MNIST test" in printed
+    assert PrintedModel(out).probability(np.zeros((2, 28, 28), np.float32)).shape == (2,)
