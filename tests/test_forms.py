@@ -11,6 +11,7 @@ from livedigits.reading.words import word_glyphs
 from livedigits.synth.stress import stress_scene
 from livedigits.types import NOT_A_DIGIT, Box
 from livedigits.vision.segment import segment
+from helpers_reading import class_rows
 
 SIDE = 56  # a comb's box, pixels
 
@@ -60,14 +61,7 @@ def _glyphs(xs, height=40):
     return [Box(int(x), 100, 26, height) for x in xs]
 
 
-def _probabilities(rows):
-    """One row of 11 class probabilities per (class, probability) pair; the rest spread evenly."""
-    out = []
-    for label, p in rows:
-        row = np.full(11, (1 - p) / 10, np.float32)
-        row[label] = p
-        out.append(row)
-    return np.stack(out)
+_probabilities = class_rows
 
 
 def test_block_capitals_spaced_along_a_box_are_one_word():

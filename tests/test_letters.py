@@ -9,16 +9,10 @@ import pytest
 from livedigits.classify.printed import default_letter_model
 from livedigits.reading.words import WordConfig, word_glyphs
 from livedigits.types import NOT_A_DIGIT, Box
+from helpers_reading import class_rows
 
 
-def _probabilities(rows):
-    """One row of 11 class probabilities per (class, probability) pair; the rest spread evenly."""
-    out = []
-    for label, p in rows:
-        row = np.full(11, (1 - p) / 10, np.float32)
-        row[label] = p
-        out.append(row)
-    return np.stack(out)
+_probabilities = class_rows
 
 
 class _Says:

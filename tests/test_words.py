@@ -12,19 +12,14 @@ import pytest
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, decide_all, group_numbers
 from livedigits.reading.words import printed_digits, read_context, runs, word_glyphs
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Frame, FrameResult
+from helpers_reading import class_rows
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 HANDWRITTEN = ["8159", "9869", "61", "41", "471", "6668", "3", "9183", "2322"]  # samples/page.json
 
 
 def _probs(*labels: tuple[int, float]) -> np.ndarray:
-    """One row of 11 class probabilities per (class, probability), the rest spread evenly."""
-    rows = []
-    for label, p in labels:
-        row = np.full(11, (1.0 - p) / 10, np.float32)
-        row[label] = p
-        rows.append(row)
-    return np.stack(rows)
+    return class_rows(labels)
 
 
 # A printed "Total" as the classifier reads it glyph by glyph: T no digit, o a 0, t no digit, a a 2 (x-height),
