@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -255,7 +256,14 @@ def test_ctrl_c_and_sigterm_end_a_run_with_workers_cleanly(tmp_path, how):
             os.killpg(process.pid, signal.SIGINT)
         else:
             process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=60)
+        # The rest from the same reader as the first line: communicate() would read the pipe underneath it
+        # and lose what readline() had already buffered past that line (a record cut in two).
+        read = []
+        reader = threading.Thread(target=lambda: read.append(process.stdout.read()), daemon=True)
+        reader.start()
+        process.wait(timeout=60)  # past it, the fixture kills the run, which ends the read too
+        reader.join(10)
+        rest = read[0]
     said = stderr.read_text()
     assert process.returncode == 0, said[-2000:]
     assert ("ended by interrupt (Ctrl-C)" if how == "ctrl-c" else "ended by SIGTERM") in said
