@@ -19,6 +19,7 @@ from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, 
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
+from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
 from livedigits.types import Box, Candidate, Frame, FrameResult
 
@@ -43,6 +44,26 @@ SEVERAL_CONFIDENCE = 0.97
 #: risk: the rows words and printed and the real dev files read the same, boxes (letters in a form's boxes)
 #: finds 0.2 points more of the digits at 0.1 less precision, its letters read as digits the same (99).
 SEVERAL_ASPECT = 1.0
+#: Several digits no way of which reads at ``SEVERAL_CONFIDENCE`` (too wide for one: at ``SPLIT_CONFIDENCE``):
+#: the way whose parts read as digits most surely on the whole, by the geometric mean of their sureness, is
+#: kept where that mean is at least ``FALLBACK_MEAN`` and every part reads as a digit at least
+#: ``FALLBACK_LEAST`` (``_likeliest_way``). Such a piece is otherwise dropped (too wide) or read as no digit,
+#: so what the fallback keeps can only add digits, right or wrong. The mean, not the least part, since a right
+#: cut often has one part read unsurely and its other parts surely, a wrong cut in fewer, wider parts each
+#: fairly ("773" run together: 7, 7, 3 at a mean of 0.98, least 0.96; 7 and 3 at 0.95, least 0.91). Chosen on
+#: the stress rows touching, ledger and words, seeds 0-39: of the pieces so cut, the parts on a true digit read
+#: right, on a true digit misread and on none, 68 / 11 / 0 on touching and 98 / 15 / 6 on ledger at 0.85, 77 /
+#: 12 / 1 and 103 / 15 / 8 at 0.8, with a word's letters cut into digits on words at 0.8.
+FALLBACK_MEAN = 0.85
+FALLBACK_LEAST = 0.5
+#: ... and read whole as no digit, wide enough for three digits (``touching.THREE_ASPECT``, 1.4 times as wide
+#: as tall, wider than nearly any one glyph; too wide for one digit: always). Nearer one, two letters written
+#: into each other read whole as no digit and cut into two digits at the mean are the risk: from 1.2 times as
+#: wide, the words row's "room" (seed 1001, 1.22) read 71, four letters read as digits on seeds 1000-1039;
+#: touching and ledger seeds 0-39 read 4 and 5 digits fewer right from 1.4 than from 1.2. A way with two parts
+#: or more read as 1 is never kept so: the strokes of a printed W on a real form read 1111; on touching and
+#: ledger that costs no digit. Nor is a piece shorter than the writing (``Segmentation.tall``): a printed "M"
+#: on the same form, 0.79 of its writing's usual height, read 1 and 7.
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -124,6 +145,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or sure > best):
                 chosen[k], best = (way, parts), sure
+        if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
+            fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
+            if fallback is not None:
+                chosen[k] = fallback
     made = {}
     for k, name in found.cut_ids.items():
         if k in chosen:
@@ -180,6 +205,27 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
     as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
     return candidates, probabilities
+
+
+def _likeliest_way(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, end: int, digits: int
+                   ) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways``, whose parts' rows end at row ``end`` of ``probabilities``, the way whose parts
+    read as digits most surely by the geometric mean of their sureness, with its rows; None where that mean is
+    under ``FALLBACK_MEAN`` or a part reads as a digit less surely than ``FALLBACK_LEAST``. A way with two parts
+    or more read as 1 is none: a letter's strokes side by side (a printed M or W, a written "ll") each read as
+    a 1, and these ways count on the parts' reading alone."""
+    at = end - sum(len(way) for way in ways)
+    best, found = 0.0, None
+    for way in ways:
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        sure = parts[:, :digits].max(axis=1)
+        if float(sure.min()) < FALLBACK_LEAST or int((parts[:, :digits].argmax(axis=1) == 1).sum()) > 1:
+            continue  # two 1s side by side: the strokes of an M, a W, an "ll" read one by one
+        mean = float(np.exp(np.log(sure).mean()))
+        if mean >= FALLBACK_MEAN and mean > best:
+            best, found = mean, (way, parts)
+    return found
 
 
 def _sureness(row: np.ndarray, digits: int) -> float:

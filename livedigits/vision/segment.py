@@ -908,6 +908,11 @@ class Segmentation:
     ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
     ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
     too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
+    tall: frozenset[int] = frozenset()
+    """Of the candidates in ``splits``, those at least ``touching.PAIR_HEIGHT`` of the writing's usual height
+    (every one where too few pieces tell that height): a piece much shorter (a printed word on a form, a small
+    letter) is no run of digits at the writing's size, and ``recognizer.decide_splits`` keeps its ways only on
+    the parts' sure readings, not on the likeliest way (``recognizer.FALLBACK_MEAN``)."""
     joins: tuple[tuple[tuple[int, ...], tuple[tuple[Candidate, ...], ...]], ...] = ()
     """Pieces side by side on one line whose ink, its small gaps bridged, closes loops that none of them closes
     alone (the zeros of a fast "1000" come out as "(", "X" and ")" where the pen skipped at the top of each
@@ -1177,6 +1182,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if len(aspects) >= 5 else 0.0
     doubtful = {}
     chains = set()
+    full_height = set()  # ``Segmentation.tall``
     loop_ways = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
@@ -1275,6 +1281,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # ceiling.
             doubtful[k] = frozenset(range(trusted, len(ways)))
         if ways:
+            if box[3] >= PAIR_HEIGHT * usual:
+                full_height.add(k)
             splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(gray, limit, b, p, config)) for b, p in parts)
                               for parts in ways)
         # Searched, with or without ways: an anchor either way. A piece no search finds a way to cut (most digits
@@ -1307,7 +1315,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for path in column_rules(lines, typical))
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids,
+                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
+                        cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
                         hats=hats)
 
