@@ -1016,8 +1016,9 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way.
     A confusion ``CONFUSIONS`` lists at 2 that would make two of a frame's sums that are not right (wrong or
     unsure) right, one of them already unsure, or three of them, is taken for this writer's misread; so is
-    any one digit substitution that would make ``SYSTEMATIC`` of them right. Every wrong sum it would make right is then
-    ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
+    any one digit substitution that would make ``SYSTEMATIC`` of them right; and so are the listed confusions
+    that right three of them between them (a hand whose 4 reads 5 and whose 9 reads 7). Every wrong sum it
+    would make right is then ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
     tuning worksheets was two wrong answers, 8 of them; a writer's misread leaves doubts too. Four by
     chance are rare: see docs/arithmetic.md for what it costs on the generated worksheets.)"""
     wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
