@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from livedigits.vision.fields import find_fields, in_boxes, shifted
+from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
 from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
@@ -884,6 +884,9 @@ class Segmentation:
     """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
     ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
+    combs: list[Box] = field(default_factory=list)
+    """Of ``fields``, the combs of character boxes (``vision.fields.comb_fields``): the digits in one are one
+    number, however the boxes space them (``reading.numbers.group_numbers``)."""
     rules: tuple[np.ndarray, ...] = ()
     """A printed table's column rules, taken out of the ink (``vision.lines.column_rules``), each its path, float
     ``(N, 2)`` source ``(x, y)`` points from top to bottom: no number runs across one
@@ -1318,7 +1321,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
-                        hats=hats)
+                        hats=hats, combs=[to_source(*box) for box in comb_fields(fields, cells)])
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
