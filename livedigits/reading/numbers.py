@@ -91,13 +91,15 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
                track_ids: list[int] | None = None, context: bool = True,
-               fields: list[Box] | tuple = (), blots: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
+               fields: list[Box] | tuple = (), blots: list[Box] | tuple = (),
+               small: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
     digit in a word, printed digits marked); False leaves that to the caller, who may know the signs.
     ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there; ``blots``: the
-    solid blots of ink (``Segmentation.blots``), glyphs of their lines there."""
+    solid blots of ink (``Segmentation.blots``), glyphs of their lines there; ``small``: pieces too small to read
+    (``Segmentation.small``), x-height letters there where they stand so."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -109,7 +111,7 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     if context:
         detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields,
-                                            blots=blots)
+                                            blots=blots, small=small)
     return detections, rejected
 
 
