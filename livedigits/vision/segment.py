@@ -1171,7 +1171,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     candidates = [Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config)) for box, patch in kept]
     too_wide = frozenset(k for k, (box, _) in enumerate(kept) if box in wide)
     sign_candidates = _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) if signs else []
-    small_letters = [to_source(*box) for box in (low + [box_list[k] for k in _small_letters(boxes, specks, groups, config)])[:budget]]
+    small_letters = [to_source(*box) for box in (low + [box_list[k] for k in _small_letters(box_list, specks, groups, config)])[:budget]]
     splits = {}
     # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
     # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
@@ -1372,21 +1372,18 @@ SMALL_LETTER_ASPECT = (0.3, 2.5)
 
 def _small_letter(w, h, config: SegmentConfig):
     """Is a piece ``w`` x ``h`` (below ``min_height``) of a small letter's size and shape (``SMALL_LETTER``)?"""
-    return (h >= SMALL_LETTER * config.min_height) & (h < config.min_height) & (w >= SMALL_LETTER_ASPECT[0] * h) \
-        & (w <= SMALL_LETTER_ASPECT[1] * h)
+    return SMALL_LETTER * config.min_height <= h < config.min_height and SMALL_LETTER_ASPECT[0] * h <= w <= SMALL_LETTER_ASPECT[1] * h
 
 
-def _small_letters(boxes: np.ndarray, specks: list[int], groups: dict, config: SegmentConfig) -> list[int]:
-    """Of the ``specks`` (pieces below ``min_height`` both ways), those of a small letter's size and shape that
-    joined no digit (``groups``): with the pieces as wide as a digit but too short (``segment``), ``Segmentation.small``."""
-    if not specks:
-        return []
-    k = np.asarray(specks)
-    fit = _small_letter(boxes[k, 2], boxes[k, 3], config)
-    if not fit.any():
+def _small_letters(box_list: list[tuple], specks: list[int], groups: dict, config: SegmentConfig) -> list[int]:
+    """Of the ``specks`` (pieces below ``min_height`` both ways), those of a small letter's size and shape that joined
+    no digit (``groups``): with the pieces as wide as a digit but too short (``segment``), ``Segmentation.small``. A
+    plain loop: a frame holds a few specks, and NumPy's calls would cost more than it."""
+    fit = [k for k in specks if _small_letter(box_list[k][2], box_list[k][3], config)]
+    if not fit:
         return []
     joined = {m for members in groups.values() for m in members}
-    return [int(i) for i in k[fit] if int(i) not in joined]
+    return [k for k in fit if k not in joined]
 
 
 def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) -> list[Candidate]:
