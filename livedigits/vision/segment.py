@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from livedigits.vision.fields import find_fields, in_boxes, shifted
+from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
 from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
@@ -889,6 +889,9 @@ class Segmentation:
     digit: the x-height letters of a small printed label (the o, e, a of "Total", "Sheet": 8-9 px beside its 10-11
     px T, h, l, t, which are read, each alone a 1 or a 7). ``reading.words`` lets them stand in their runs, as the
     x-height letters they are when on the baseline beside taller glyphs; a page of digits alone never asks."""
+    combs: list[Box] = field(default_factory=list)
+    """Of ``fields``, the combs of character boxes (``vision.fields.comb_fields``): the digits in one are one
+    number, however the boxes space them (``reading.numbers.group_numbers``)."""
     rules: tuple[np.ndarray, ...] = ()
     """A printed table's column rules, taken out of the ink (``vision.lines.column_rules``), each its path, float
     ``(N, 2)`` source ``(x, y)`` points from top to bottom: no number runs across one
@@ -1317,7 +1320,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
                         rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
-                        hats=hats, small=small_letters)
+                        hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
