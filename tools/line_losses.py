@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 
 import touching_causes
+from number_losses import faded
 
 from livedigits.bench.stress import row_scene
 from livedigits.synth import scenes, stress
@@ -37,18 +38,10 @@ TAKEN = 0.15
 LEFT = 0.15
 
 
-def _faded(form):
-    def draw(page, *args, **kwargs):
-        y = form(page, *args, **kwargs)
-        page.rules *= 1e-4  # still "any" (the same draws follow), too faint to see
-        return y
-    return draw
-
-
 def _without_lines(stack: ExitStack) -> None:
     stack.enter_context(mock.patch.object(scenes, "_print_lines", lambda *args, **kwargs: None))
-    stack.enter_context(mock.patch.object(stress, "_table_form", _faded(stress._table_form)))
-    stack.enter_context(mock.patch.object(stress, "_box_form", _faded(stress._box_form)))
+    stack.enter_context(mock.patch.object(stress, "_table_form", faded(stress._table_form)))
+    stack.enter_context(mock.patch.object(stress, "_box_form", faded(stress._box_form)))
 
 
 def _masks(row: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
