@@ -527,6 +527,65 @@ def test_a_right_answer_with_a_speck_read_as_a_digit_is_never_marked_wrong():
         assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
 
 
+def test_a_digit_cut_from_the_one_beside_it_is_never_marked_wrong_even_in_a_fraction():
+    # 5/6 + 1/3 = 7/6 whose 5's lifted hat the segmentation cut off and read as a 4 touching the 5:
+    # (45)/(6)+(1)/(3)=(7)/(6). The 4 is as tall as a digit and overlaps nothing; only its edge meeting the
+    # 5's (a cut through one piece of ink) shows it: unsure, never wrong.
+    def frac(top, bottom, x, gap=4):
+        h, w = 30, 18
+        digits = tuple(Detection(Box(x + 4 + k * (w + gap), 60, w, h), int(ch), 0.99) for k, ch in enumerate(top))
+        box = digits[0].box
+        for d in digits[1:]:
+            box = box.union(d.box)
+        n_top = Number(top, box, 0.99, digits)
+        return [n_top, _number(bottom, x + 4, 110, h=30)], Sign("-", Box(x, 98, 20 + len(top) * (w + gap), 4), 0.95)
+
+    def page(gap):
+        a, bar_a = frac("45", "6", 0, gap)
+        b, bar_b = frac("1", "3", 100)
+        c, bar_c = frac("7", "6", 200)
+        return a + b + c, [bar_a, bar_b, bar_c, _sign("+", 65, 80), _sign("=", 160, 80)]
+
+    assert [(e.text, e.verdict) for e in read_expressions(*page(0))] == [("(45)/(6)+(1)/(3)=(7)/(6)", "unsure")]
+    # Two digits standing apart, as written: the sum is wrong.
+    assert [(e.text, e.verdict) for e in read_expressions(*page(6))] == [("(45)/(6)+(1)/(3)=(7)/(6)", "wrong")]
+    # The same in a plain answer: 18+49=67 whose 6's tail was cut off and read as a 3 touching it.
+    numbers, signs = _line_of("18+49=637")
+    six, three, seven = numbers[-1].digits
+    cut = Detection(Box(six.box.x2, three.box.y, three.box.w, three.box.h), 3, three.confidence)
+    touching = Number("637", numbers[-1].box, numbers[-1].confidence, (six, cut, seven))
+    assert [e.verdict for e in read_expressions(numbers[:-1] + [touching], signs)] == ["unsure"]
+
+
+def test_a_hand_with_several_sure_misreads_is_never_marked_wrong():
+    # A writer whose 4 reads 5 and whose 9 reads 7 (two of the digit model's sure misreads, CONFUSIONS):
+    # 14-6=8 reads 15-6=8, 5x7+4=39 reads 5x7+5=39, 9x9=81 reads 7x7=81. No one confusion rights three sums,
+    # but listed confusions right all three: a hand the model misreads, each unsure.
+    rows = [_line_at("15-6=8", 100), _line_at("5x7+5=39", 200), _line_at("7x7=81", 300)]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    # Two of them alone are as likely two wrong answers: they stay wrong.
+    numbers = [n for ns, _ in rows[:2] for n in ns]
+    signs = [s for _, ss in rows[:2] for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong"]
+    # Three wrong answers no listed confusion rights stay wrong.
+    rows = [_line_at("15-6=7", 100), _line_at("5x7+5=41", 200), _line_at("7x7=48", 300)]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong", "wrong"]
+
+
+def _line_at(text, y):
+    """``_line_of(text)`` written on the line whose top is ``y``."""
+    numbers, signs = _line_of(text)
+    dy = y - 100
+    return ([Number(n.text, Box(n.box.x, n.box.y + dy, n.box.w, n.box.h), n.confidence,
+                    tuple(Detection(Box(d.box.x, d.box.y + dy, d.box.w, d.box.h), d.digit, d.confidence) for d in n.digits))
+             for n in numbers],
+            [Sign(s.char, Box(s.box.x, s.box.y + dy, s.box.w, s.box.h), s.confidence) for s in signs])
+
+
 def _with_verdict(expression, verdict):
     from dataclasses import replace
 

@@ -168,8 +168,24 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
 def test_a_writers_sure_misread_seen_twice_is_never_marked_wrong(recognizer, seed, read):
     # Issue 21's fifth round: right answers the digit model's sure misreads made look wrong (each was
     # marked wrong before it). They are read as before, and left unsure.
+    _read_unsure_and_no_right_answer_wrong(recognizer, seed, read)
+
+
+def _read_unsure_and_no_right_answer_wrong(recognizer, seed, read):
+    """Worksheet ``seed`` holds the expression read ``read``, unsure, and no right answer marked wrong."""
     sheet = make_worksheet(seed)
     result = recognizer.process(Frame(seed, 0.0, sheet.image))
     found = {e.text: e.verdict for e in result.expressions}
     assert found.get(read) == "unsure", [e.line() for e in result.expressions]
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
+@pytest.mark.parametrize("seed, read", [
+    (10007, "(45)/(6)+(1)/(3)=(7)/(6)"),  # a 5's hat cut off and read as a 4 touching the 5 ((5)/(6))
+    (11033, "(4)/(6)+(1)/(4)=(11)/(122)"),  # a 2 cut in two, read 22 ((11)/(12))
+    (10027, "15-6=8"),   # pendigits writer 42: 14-6=8 with the 4 read as a sure 5; on the page 5x7+5=39
+    (10027, "7x7=81"),   # (5 for 4) and 7x7=81 (9x9=81, 7 for 9): three sums, two sure misreads
+])
+def test_a_right_answer_misread_by_a_cut_or_by_a_hands_misreads_is_never_marked_wrong(recognizer, seed, read):
+    # Issue 21's seventh round: right answers marked wrong before (each was), read as before and left unsure.
+    _read_unsure_and_no_right_answer_wrong(recognizer, seed, read)

@@ -418,6 +418,9 @@ SLIVER = 0.12
 #: shorter than ``SHORT`` of the number's height, may be two pieces of one digit.
 PIECES = 0.3
 SHORT = 0.8
+#: Two digits whose boxes meet closer than this share of the digit height may be one piece of ink the
+#: segmentation cut in two (``recognizer.decide_splits``): a wide digit read as two.
+CUT_GAP = 0.05
 
 
 def _number_item(number: Number, alternatives: dict, config: ExpressionConfig = DEFAULT_EXPRESSIONS) -> _Item:
@@ -1013,8 +1016,9 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way.
     A confusion ``CONFUSIONS`` lists at 2 that would make two of a frame's sums that are not right (wrong or
     unsure) right, one of them already unsure, or three of them, is taken for this writer's misread; so is
-    any one digit substitution that would make ``SYSTEMATIC`` of them right. Every wrong sum it would make right is then
-    ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
+    any one digit substitution that would make ``SYSTEMATIC`` of them right; and so are the listed confusions
+    that right three of them between them (a hand whose 4 reads 5 and whose 9 reads 7). Every wrong sum it
+    would make right is then ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
     tuning worksheets was two wrong answers, 8 of them; a writer's misread leaves doubts too. Four by
     chance are rare: see docs/arithmetic.md for what it costs on the generated worksheets.)"""
     wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
@@ -1028,6 +1032,11 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
         expressions = _doubt_shared(expressions, wrong, fixes, 2, set().union(*(fixes[k] for k in unsure)))
         # ... or three, none of them in doubt (one fewer than any other substitution needs).
         expressions = _doubt_shared(expressions, wrong, fixes, SYSTEMATIC - 1)
+        # ... or three that listed confusions make right, not all the same one: a hand whose 4 reads 5 and
+        # whose 9 reads 7 (15-6=8, 5x7+5=39 and 7x7=81 on one page).
+        if sum(1 for pairs in fixes.values() if pairs) >= SYSTEMATIC - 1:
+            expressions = [replace(e, verdict="unsure") if k in fixes and fixes[k] and e.verdict == "wrong" else e
+                           for k, e in enumerate(expressions)]
     wrong = [k for k in wrong if expressions[k].verdict == "wrong"]
     if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
         return expressions
@@ -1179,15 +1188,41 @@ def _is_right(text: str) -> bool:
     return check(text)[2] == "right"
 
 
+def _digit_places(it: _Item) -> list[tuple[int, Box]]:
+    """(position in ``it.text``, box) of each digit of ``it`` read digit by digit: a plain number's, or those
+    of the numbers above and below a stacked fraction's bar (``(top)/(bottom)``, as ``_fractions`` writes
+    it)."""
+    if not it.operand:
+        return []
+    if not it.parts:
+        return list(enumerate(it.pieces)) if len(it.pieces) == len(it.text) and it.text.isdigit() else []
+    bar, rest = it.parts[0], it.parts[1:]
+    above = sorted((p for p in rest if _centre_y(p.box) < _centre_y(bar.box)), key=lambda p: p.box.x)
+    below = sorted((p for p in rest if _centre_y(p.box) >= _centre_y(bar.box)), key=lambda p: p.box.x)
+    top = "".join(p.text for p in above)
+    if it.text != f"({top})/({''.join(p.text for p in below)})":
+        return []
+    out, at = [], 1
+    for p in above:
+        out += [(at + j, box) for j, box in _digit_places(p)]
+        at += len(p.text)
+    at = 1 + len(top) + 3
+    for p in below:
+        out += [(at + j, box) for j, box in _digit_places(p)]
+        at += len(p.text)
+    return out
+
+
 def _stray_digit(chunk: list[_Item], text: str) -> bool:
     """Would leaving out one digit that looks like no whole digit of its own make the equation right? A digit
     shorter than ``SHORT`` of the chunk's digit height, or overlapping the digit beside it by more than
     ``PIECES`` of the narrower (a speck or a piece of a digit cut off and read as a digit: ``78+5=83`` read
-    ``78+5=823``, a short 2; ``18+49=67`` read ``18+49=637``, a 3 over half of the 6)."""
+    ``78+5=823``, a short 2; ``18+49=67`` read ``18+49=637``, a 3 over half of the 6). The digits above and
+    below a stacked fraction's bar count too (a 5's lifted hat read as a 4 beside it: ``(5)/(6)`` read
+    ``(45)/(6)``)."""
     places, at = [], 0  # (position in text, box) of the digits of plain numbers read digit by digit
     for it in chunk:
-        if it.operand and not it.parts and len(it.pieces) == len(it.text) and it.text.isdigit():
-            places += [(at + j, box) for j, box in enumerate(it.pieces)]
+        places += [(at + j, box) for j, box in _digit_places(it)]
         at += len(it.text)
     if len(places) < 2:
         return False
@@ -1198,7 +1233,8 @@ def _stray_digit(chunk: list[_Item], text: str) -> bool:
             continue  # a number of one digit: leaving it out leaves no number
         beside = [by_pos[j] for j in (k - 1, k + 1) if j in by_pos and text[j].isdigit()]
         overlaps = any(min(box.x2, b.x2) - max(box.x, b.x) > PIECES * min(box.w, b.w) for b in beside)
-        if (box.h < SHORT * height or overlaps) and _is_right(text[:k] + text[k + 1:]):
+        cut = any(max(b.x - box.x2, box.x - b.x2) < CUT_GAP * height for b in beside)
+        if (box.h < SHORT * height or overlaps or cut) and _is_right(text[:k] + text[k + 1:]):
             return True
     return False
 
