@@ -550,8 +550,8 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
     it), so ink beside a line, inside its band (the foot of a digit or the bottom of a zero sitting on it),
     stays; of those, only ink no thicker across the line than the line itself, and (with the frame's
     ``gray``) no darker than the line's own grey, so a stroke crossing or lying on the line stays whole. Where a stroke crossed a removed line, the gap is bridged again.
-    With the writing's digit height (``LineBands.digit_height``), what is left on a line's own pixels where two
-    pieces meet it from either side, each reaching ``BRIDGE_TALL`` digit heights away from it, goes too: two
+    In a printed table (``column_rules``, with the writing's digit height ``LineBands.digit_height``), what is
+    left on a line's own pixels where two pieces meet it from either side, each reaching ``BRIDGE_TALL`` digit heights away from it, goes too: two
     digits, one written down onto a table's rule and the next row's up to it, are no stroke crossing it
     (``_parted``).
     """
@@ -575,9 +575,12 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
         near = max(first.width, second.width)
         beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
         out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
-    if lines.digit_height:
+    if lines.digit_height and len(column_rules(lines, lines.digit_height)) >= TABLE_RULES:
         # Two digits written onto a line from either side (a table's rule between two rows) are joined by what
         # is left of it where they touch it, as a stroke crossing it is: parted where each reaches far from it.
+        # Only in a table of two columns at least (``column_rules``, ``TABLE_RULES``): on ruled or squared paper whose every digit crosses a line the
+        # digit height, measured on the pieces before the lines go, is that of what no line joins (13 px for a
+        # test page's 50 px digits, each across a ruling), and the two halves of each digit were parted.
         owns = [band.mask if band.floor is None else cv2.compare(band.floor, 255, cv2.CMP_LT) for band in lines.bands]
         every = owns[0] if len(owns) == 1 else cv2.bitwise_or(owns[0], owns[1])
         for band, own in zip(lines.bands, owns):
@@ -906,6 +909,9 @@ def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: 
 #: heights from the line: a digit crossing a ruling reaches past it by a few pixels, one written across a line's
 #: middle half its height each side.
 BRIDGE_TALL = 0.75
+#: ... in a table of at least this many column rules (two columns): a ruled page's two edges, lying on a darker
+#: table, are found as two lines down the frame that every ruling meets.
+TABLE_RULES = 3
 
 
 def _parted(ink: np.ndarray, own: np.ndarray, every: np.ndarray, vertical: bool, tall: float) -> np.ndarray | None:
