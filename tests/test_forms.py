@@ -141,3 +141,36 @@ def test_an_empty_printed_box_reads_nothing_and_a_digit_in_a_box_reads(mnist_sli
     for d, (x, _) in zip(below, held):
         # The glyph alone, not its box: inside the box's rules.
         assert x < d["box"][0] and d["box"][0] + d["box"][2] < x + SIDE, d
+
+
+def _numbers_exact(record: dict, truth: dict) -> list[str]:
+    """The true numbers of a scene read exactly: a number read with the same text, its box overlapping."""
+    read = [(n["text"], Box(*n["box"])) for n in record["numbers"]]
+    return [t["text"] for t in truth["numbers"]
+            if any(text == t["text"] and box.iou(Box(*t["box"])) >= 0.5 for text, box in read)]
+
+
+def test_the_digits_of_a_comb_are_one_number(mnist_slice, read):
+    # A comb's boxes stand a pitch apart, wider than a writer's space: each digit was a number of its own.
+    page, labels, _ = _comb(mnist_slice)
+    record = read(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    assert [n["text"] for n in record["numbers"]] == ["".join(map(str, labels))]
+    # [reading] combs = false: read by their spacing, as any digits.
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.numbers import ReadingConfig
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.types import Frame
+
+    apart = Recognizer(load_classifier("auto"), smooth=False, reading_config=ReadingConfig(combs=False))
+    record = apart.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))).to_record()
+    assert [n["text"] for n in record["numbers"]] == [str(d) for d in labels]
+
+
+# Generated forms whose combs each read as single digits before (seed 1: three combs), and whose comb fell
+# apart around a box a glyph cut in two (seed 10: "184549" read 184, 151, 49, the box's sides as 1s; seed 31:
+# the first two boxes, and one between, no box's hole, "5235789" read 512 and 35789).
+@pytest.mark.parametrize("seed", [1, 10, 31])
+def test_a_generated_form_reads_each_comb_of_digits_as_one_number(read, seed):
+    image, truth = stress_scene(seed, only=("boxes",))
+    record = read(image)
+    assert _numbers_exact(record, truth) == [t["text"] for t in truth["numbers"]], [n["text"] for n in record["numbers"]]

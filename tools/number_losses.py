@@ -17,16 +17,25 @@ holds its centre. A true number not read exactly is put down to the first of:
 * "misread": grouped right, a digit read as another;
 * "box off": read with the right text, but its box does not overlap enough.
 
+On a form (the printed fields the segmentation found, ``Segmentation.fields``, as the reading got them), each
+cause but "misread" and "box off" says where the number's digits lie: ``in one field`` (the comb or box that
+holds them all), ``across fields`` (the boxes of one comb found as two fields or more), ``no field`` (the comb
+not found), and a split number in one field whether a side of a box was read between its digits (``box side
+read``: a detection on nothing in the truth, inside the field). Off a form (no field found) nothing is added.
+
 Prints the counts by cause; DETAILS.json gets one entry per number (seed, text, what was read around it).
 """
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
 
 import touching_causes
 
+import livedigits.reading.numbers as numbers_module
+import livedigits.reading.recognizer as recognizer_module
 from livedigits.bench.stress import pipeline_reader, row_scene
 from livedigits.reading.score import DIGIT_IOU, _greedy_pairs
 from livedigits.synth import stress
@@ -82,12 +91,42 @@ def _rule_between(a, b, rules: np.ndarray) -> bool:
     return bool(band.size and (band.sum(axis=1) > 0.6 * band.shape[1]).any())
 
 
+@contextmanager
+def _fields_seen():
+    """The printed fields (``Segmentation.fields``, source pixels) each reading hands the word rules: a list
+    that holds, while inside, the fields of the last call."""
+    seen: list = []
+    original = numbers_module.read_context
+
+    def spy(*args, fields=(), **kwargs):
+        seen[:] = [tuple(b.as_list()) if hasattr(b, "as_list") else tuple(b) for b in fields]
+        return original(*args, fields=fields, **kwargs)
+
+    with mock.patch.object(numbers_module, "read_context", spy), mock.patch.object(recognizer_module, "read_context", spy):
+        yield seen
+
+
+def _where(boxes: list, fields: list) -> str:
+    """Where digit boxes lie among a form's fields: "in one field", "across fields" or "no field"."""
+    homes = {next((k for k, f in enumerate(fields) if _centre_in(b, f)), None) for b in boxes}
+    if homes == {None}:
+        return "no field"
+    return "in one field" if len(homes) == 1 else "across fields"
+
+
 def losses(row: str, count: int, first: int) -> tuple[Counter, Counter, list]:
+    with _fields_seen() as seen:
+        return _losses(row, count, first, seen)
+
+
+def _losses(row: str, count: int, first: int, seen: list) -> tuple[Counter, Counter, list]:
     read = pipeline_reader()
     totals, causes, details = Counter(), Counter(), []
     for seed in range(first, first + count):
         image, truth, rules = _rule_layers(row, seed)
+        seen.clear()
         record = read(image)
+        fields = list(seen)
         digits, numbers = truth["digits"], truth["numbers"]
         detections = record.get("detections", [])
         read_numbers = record.get("numbers", [])
@@ -137,6 +176,14 @@ def losses(row: str, count: int, first: int) -> tuple[Counter, Counter, list]:
                     cause = "misread"
                 else:
                     cause = "box off"
+            if fields and not cause.startswith(("misread", "box off")):
+                where = _where([digits[i]["box"] for i in mine], fields)
+                if cause == "split" and where == "in one field":
+                    home = next(f for f in fields if _centre_in(digits[mine[0]]["box"], f))
+                    sides = [j for j in range(len(detections)) if j not in truth_of
+                             and _centre_in(detections[j]["box"], home)]
+                    where += ", box side read" if sides else ""
+                cause += ", " + where
             info["cause"] = cause
             causes[cause] += 1
             details.append(info)

@@ -70,6 +70,10 @@ class ReadingConfig:
     printed: bool = True
     """Tell printed digits from handwriting (``Detection.printed``, ``reading.words``): printed digits are
     marked, and never joined into one number with handwritten ones."""
+    combs: bool = True
+    """Read the digits in a form's comb of character boxes as one number (``group_numbers``' ``combs``), as the
+    form asks for it. False reads them by their spacing, as any digits: a comb's pitch is wider than a
+    writer's space, and each digit comes out a number of its own."""
     handwriting_only: bool = False
     """Report handwriting only: digits found printed are left out (``livedigits run --handwriting-only``)."""
 
@@ -91,13 +95,15 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
                track_ids: list[int] | None = None, context: bool = True,
-               fields: list[Box] | tuple = (), blots: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
+               fields: list[Box] | tuple = (), blots: list[Box] | tuple = (),
+               small: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
     digit in a word, printed digits marked); False leaves that to the caller, who may know the signs.
     ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there; ``blots``: the
-    solid blots of ink (``Segmentation.blots``), glyphs of their lines there."""
+    solid blots of ink (``Segmentation.blots``), glyphs of their lines there; ``small``: pieces too small to read
+    (``Segmentation.small``), x-height letters there where they stand so."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -109,7 +115,7 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     if context:
         detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields,
-                                            blots=blots)
+                                            blots=blots, small=small)
     return detections, rejected
 
 
@@ -406,9 +412,21 @@ def _rule_between(rules: list[tuple[float, float, np.ndarray, np.ndarray]], a: D
     return len(at) >= 2 and any(ax < x < bx for x in at)
 
 
+def _in_combs(detections: list[Detection], combs: list[Box] | tuple) -> tuple[list[list[Detection]], list[Detection]]:
+    """The digits whose centre lies in one of ``combs``, per comb left to right (combs holding none left out),
+    and the other digits."""
+    held: list[list[Detection]] = [[] for _ in combs]
+    rest = []
+    for det in detections:
+        cx, cy = det.box.x + det.box.w / 2.0, det.box.y + det.box.h / 2.0
+        k = next((k for k, c in enumerate(combs) if c.x <= cx <= c.x2 and c.y <= cy <= c.y2), None)
+        (rest if k is None else held[k]).append(det)
+    return [sorted(h, key=lambda d: d.box.x) for h in held if h], rest
+
+
 def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_READING,
                   marks: list[Box] | tuple = (), signs: list[Box] | tuple = (),
-                  rules: tuple[np.ndarray, ...] | list = ()) -> list[Number]:
+                  rules: tuple[np.ndarray, ...] | list = (), combs: list[Box] | tuple = ()) -> list[Number]:
     """Join digits into numbers along their lines; numbers come in reading order (top to bottom, left to right).
 
     ``marks``: boxes of what is no digit (signs, letters, dashes). A sign between two digits ends a number
@@ -416,11 +434,25 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
     signs of arithmetic: they end numbers too, and are never taken for letters. ``rules``: a printed table's
     column rules (``Segmentation.rules``, each a path of ``(x, y)`` points from top to bottom): a rule between
     two digits ends a number too (the numbers of a table's neighbouring cells, its rule taken out of the ink,
-    stand as close as the digits of one).
+    stand as close as the digits of one). ``combs``: a form's combs of character boxes (``Segmentation.combs``):
+    the digits in one comb are one number, left to right, whatever the gaps its boxes leave between them (a
+    comb's pitch is the printing's, wider than a writer's space) and however high in its box each is
+    written; no other digit is part of it, and its gaps take no part in the page's space (``page_space``).
     """
     marks = list(marks)
     centres = [m.center for m in marks] + [s.center for s in signs]
     rows = []
+    if combs and config.combs:
+        held, detections = _in_combs(detections, combs)
+        for comb in held:
+            chunks = [[comb[0]]]
+            for det in comb[1:]:  # printed digits never join handwritten ones, in a comb too
+                if det.printed == chunks[-1][-1].printed:
+                    chunks[-1].append(det)
+                else:
+                    chunks.append([det])
+            rows.append((float(statistics.median([d.box.center[1] for d in comb])),
+                         float(statistics.median([d.box.h for d in comb])), [_number(c) for c in chunks]))
     lines = _lines(detections, config)
     heights = [float(statistics.median([d.box.h for d in line])) for line in lines]
     rules = [(float(path[0, 1]), float(path[-1, 1]), path[:, 1], path[:, 0]) for path in rules if len(path) >= 2]

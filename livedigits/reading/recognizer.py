@@ -825,7 +825,7 @@ class Recognizer:
         read_signs = None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
-                                          fields=found.fields, blots=found.blots)
+                                          fields=found.fields, blots=found.blots, small=found.small)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -845,14 +845,14 @@ class Recognizer:
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields, blots=found.blots)
+                                                signs=sign_boxes, fields=found.fields, blots=found.blots, small=found.small)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}
             rules = [d.box for d in before if d.box not in kept and d.box not in taken]
             numbers = group_numbers(detections, self.reading_config,
                                     marks=[b for b in rejected if b not in taken] + marks, signs=sign_boxes + rules,
-                                    rules=found.rules)
+                                    rules=found.rules, combs=found.combs)
             if not signs:
                 # No sign, no sum: numbers alone make no expression (``read_expressions``), and a possible
                 # sign is never an "=", so the weak digits, the alternatives and both readings are not worked
@@ -873,7 +873,8 @@ class Recognizer:
                     taken_too = {s.box for s in extra}
                     return group_numbers(digits + [d for d in weak if d.box not in taken_too], self.reading_config,
                                          marks=[b for b in rejected if b not in taken and b not in unsure] + marks,
-                                         signs=sign_boxes + [s.box for s in extra] + rules, rules=found.rules)
+                                         signs=sign_boxes + [s.box for s in extra] + rules, rules=found.rules,
+                                         combs=found.combs)
 
                 # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
                 # fair chance of no digit (a wrong verdict they would make right is not given).
@@ -905,7 +906,8 @@ class Recognizer:
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:
-            numbers = group_numbers(detections, self.reading_config, marks=rejected + marks, rules=found.rules)
+            numbers = group_numbers(detections, self.reading_config, marks=rejected + marks, rules=found.rules,
+                                    combs=found.combs)
         if stream.sign_reuse is not None and (read_signs is None or not read_signs.used):
             stream.sign_reuse.reset()  # the model read nothing this frame: no anchor may stand for a later frame's crop
         timings = {"segment": segment_ms, "classify": classify_ms, "read": (time.perf_counter() - started) * 1e3}

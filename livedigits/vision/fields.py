@@ -97,7 +97,7 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
     least = BOX_MIN_HEIGHT * digit_height
-    cells, small = [], []
+    cells, small, broken = [], [], []
     for hole in holes:
         x, y, w, h = cv2.boundingRect(hole)
         # Cheap tests first: most holes are loops of digits, far too small.
@@ -110,13 +110,80 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
         (_, _), (rw, rh), _ = cv2.minAreaRect(hull)
         hull_area, area = cv2.contourArea(hull), cv2.contourArea(hole)
         if rw * rh <= 0 or hull_area < RECTANGLE * rw * rh or area < FILLED * hull_area:
+            if not tiny:
+                broken.append((x, y, w, h))  # perhaps what a glyph left of a box's inside (``_fill_combs``)
             continue
         (small if tiny else cells).append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False, tiny))
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     fields, single = _combs([c.box for c in cells])
+    if broken and single:
+        cells = cells + _fill_combs(fields, cells, single, broken)
+        fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells] + small
+
+
+def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken: list) -> list[Cell]:
+    """The boxes of combs that are no hole of their own: a glyph touching its box's rules on two sides cuts
+    its inside in two, or bites so much out of it that it is no rectangle, and the comb falls apart in two
+    fields around it (or ends one box short): the box's sides, no side of a field's box then, read as 1s
+    between the digits, and the number in two. Such a box stands one pitch of its comb beyond a box of the
+    comb, and what is left of its inside is holes reaching from its top rule to its bottom one (one hole, or
+    two parted by a stroke across the box; ``broken``: the holes of writing's height that are no box,
+    ``(x, y, w, h)``); a space between two combs, or paper after one, holds none, and a loop of a glyph is
+    shorter than its box. Each such box is made a cell (``bitten``), its inside its neighbour's moved on by one
+    pitch (the holes left may miss a corner the glyph filled), repeatedly: two such boxes side by side are
+    both found, and a box found alone beyond one (one glyph bit into its neighbours) is passed on to the next."""
+    made: list[Cell] = []
+    taken: set[int] = set()
+    for fx, fy, fw, fh in fields:
+        comb = sorted((c for c in cells if c.box in single and fx <= c.box[0] + c.box[2] / 2 <= fx + fw and fy <= c.box[1] + c.box[3] / 2 <= fy + fh),
+                      key=lambda c: c.box)
+        if len(comb) < 2:
+            continue
+        boxes = [c.box for c in comb]
+        steps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(boxes, boxes[1:])]
+        pitch, rise = float(np.median([d[0] for d in steps])), float(np.median([d[1] for d in steps]))
+        width, height = float(np.median([b[2] for b in boxes])), float(np.median([b[3] for b in boxes]))
+        if pitch < 0.5 * width or pitch > (1 + COMB_GAP) * height + width:
+            continue  # no comb's pitch to carry on (a turned comb's boxes' rectangles overlap by a pixel or two)
+        tol = RULE * height
+        for end, step in ((comb[-1], 1), (comb[0], -1)):
+            while True:
+                x, y = end.box[0] + step * pitch, end.box[1] + step * rise
+                beside = next((c for c in cells if c.box not in single and c.box[2] <= COMB_BOX * c.box[3]
+                               and abs(c.box[0] - x) <= tol
+                               and abs(c.box[1] - y) <= tol and abs(c.box[3] - height) <= tol), None)
+                if beside is not None:
+                    end = beside  # a box of the comb found alone, its other neighbour the box made here
+                    continue
+                inside = [k for k, b in enumerate(broken) if k not in taken and x - tol <= b[0]
+                          and b[0] + b[2] <= x + width + tol and y - tol <= b[1] and b[1] + b[3] <= y + height + tol]
+                # From its top rule to its bottom one: one hole, or two a glyph's stroke across the box parts.
+                if not inside or min(broken[k][1] for k in inside) > y + tol \
+                        or max(broken[k][1] + broken[k][3] for k in inside) < y + height - tol:
+                    break
+                taken.update(inside)
+                # Placed by the holes left where they reach the rules (from top to bottom always; from side to
+                # side unless the glyph fills a side), else by the pitch.
+                left = min(broken[k][0] for k in inside)
+                right = max(broken[k][0] + broken[k][2] for k in inside)
+                top = min(broken[k][1] for k in inside)
+                dx = (left if right - left >= width - tol else int(round(x))) - end.box[0]
+                dy = top - end.box[1]
+                end = Cell((end.box[0] + dx, end.box[1] + dy, end.box[2], end.box[3]),
+                           end.hull + np.array([dx, dy], end.hull.dtype), True, False)
+                made.append(end)
+    return made
+
+
+def comb_fields(fields: list[Rect], cells: list[Cell]) -> list[Rect]:
+    """Of ``find_fields``' fields, the combs: those holding a box for one character (``Cell.single``). A comb
+    holds one number or one word, a character a box: its boxes' pitch is the printing's, not the writer's
+    spacing (``reading.numbers.group_numbers``)."""
+    centres = [(c.box[0] + c.box[2] / 2, c.box[1] + c.box[3] / 2) for c in cells if c.single]
+    return [f for f in fields if any(f[0] <= x <= f[0] + f[2] and f[1] <= y <= f[1] + f[3] for x, y in centres)]
 
 
 def _stacked(a: Rect, b: Rect) -> bool:
