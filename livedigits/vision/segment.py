@@ -448,7 +448,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     typical = _digit_height(boxes, config, w, h)
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths, gray), find_fields(holes, typical), pieces
+    return find_lines(mask, lengths, gray, typical), find_fields(holes, typical), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
