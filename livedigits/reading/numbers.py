@@ -70,10 +70,12 @@ class ReadingConfig:
     printed: bool = True
     """Tell printed digits from handwriting (``Detection.printed``, ``reading.words``): printed digits are
     marked, and never joined into one number with handwritten ones."""
-    combs: bool = True
+    combs: bool = False
     """Read the digits in a form's comb of character boxes as one number (``group_numbers``' ``combs``), as the
-    form asks for it. False reads them by their spacing, as any digits: a comb's pitch is wider than a
-    writer's space, and each digit comes out a number of its own."""
+    form asks for it. False (the default) reads them by their spacing, as any digits: a comb's pitch is wider
+    than a writer's space, and each digit comes out a number of its own. Off by default because one misread
+    digit then costs the whole field: on real forms, read one digit a box counts as read right digit by
+    digit, and a writer's 1 read as a 7 costs one digit, not a ten-digit phone number (docs/words.md, round 6)."""
     handwriting_only: bool = False
     """Report handwriting only: digits found printed are left out (``livedigits run --handwriting-only``)."""
 
