@@ -150,19 +150,30 @@ def _numbers_exact(record: dict, truth: dict) -> list[str]:
             if any(text == t["text"] and box.iou(Box(*t["box"])) >= 0.5 for text, box in read)]
 
 
-def test_the_digits_of_a_comb_are_one_number(mnist_slice, read):
-    # A comb's boxes stand a pitch apart, wider than a writer's space: each digit was a number of its own.
-    page, labels, _ = _comb(mnist_slice)
-    record = read(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
-    assert [n["text"] for n in record["numbers"]] == ["".join(map(str, labels))]
-    # [reading] combs = false: read by their spacing, as any digits.
+@pytest.fixture(scope="module")
+def read_combs():
+    """``read`` with ``[reading] combs = true``: a comb of boxes read as one number."""
     from livedigits.classify.backends import load_classifier
     from livedigits.reading.numbers import ReadingConfig
     from livedigits.reading.recognizer import Recognizer
     from livedigits.types import Frame
 
-    apart = Recognizer(load_classifier("auto"), smooth=False, reading_config=ReadingConfig(combs=False))
-    record = apart.process(Frame(0, 0.0, cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))).to_record()
+    classifier = load_classifier("auto")
+
+    def read(image):
+        recognizer = Recognizer(classifier, smooth=False, reading_config=ReadingConfig(combs=True))
+        return recognizer.process(Frame(0, 0.0, image)).to_record()
+
+    return read
+
+
+def test_the_digits_of_a_comb_are_one_number(mnist_slice, read, read_combs):
+    # A comb's boxes stand a pitch apart, wider than a writer's space: each digit was a number of its own.
+    page, labels, _ = _comb(mnist_slice)
+    record = read_combs(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
+    assert [n["text"] for n in record["numbers"]] == ["".join(map(str, labels))]
+    # The default, [reading] combs = false: read by their spacing, as any digits.
+    record = read(cv2.cvtColor(page, cv2.COLOR_GRAY2BGR))
     assert [n["text"] for n in record["numbers"]] == [str(d) for d in labels]
 
 
@@ -170,7 +181,7 @@ def test_the_digits_of_a_comb_are_one_number(mnist_slice, read):
 # apart around a box a glyph cut in two (seed 10: "184549" read 184, 151, 49, the box's sides as 1s; seed 31:
 # the first two boxes, and one between, no box's hole, "5235789" read 512 and 35789).
 @pytest.mark.parametrize("seed", [1, 10, 31])
-def test_a_generated_form_reads_each_comb_of_digits_as_one_number(read, seed):
+def test_a_generated_form_reads_each_comb_of_digits_as_one_number(read_combs, seed):
     image, truth = stress_scene(seed, only=("boxes",))
-    record = read(image)
+    record = read_combs(image)
     assert _numbers_exact(record, truth) == [t["text"] for t in truth["numbers"]], [n["text"] for n in record["numbers"]]

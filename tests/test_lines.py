@@ -292,3 +292,41 @@ def test_a_tables_column_rules_part_numbers_and_squared_or_ruled_papers_lines_do
     assert find_lines(squared, lengths).bands and column_rules(find_lines(squared, lengths), 30.0) == ()
     ruled = _ruled_page()
     assert column_rules(find_lines(ruled, line_lengths(640, 480, 0.12, digit_height=36)), 36.0) == ()
+
+
+def test_two_digits_touching_a_tables_rule_from_either_side_are_parted_and_a_stroke_crossing_it_is_not():
+    """A digit written down onto a table's row rule and the next row's digit written up to it, at the same place,
+    were bridged across the rule taken out (as a stroke crossing it is) into one piece two rows tall, which no
+    cut parts. Each reaches far from the rule (``BRIDGE_TALL`` digit heights): they are parted. A stroke that
+    crosses the rule by a few pixels stays one piece, and without the digit height nothing is parted."""
+    table = _short_table(rows=4, columns=2, cell=(80, 45))
+    writing = np.zeros_like(table)
+    cv2.line(writing, (230, 132), (232, 165), 255, 3)  # a 1 in the first row, its foot on the rule at y=165
+    cv2.line(writing, (232, 165), (236, 198), 255, 3)  # the next row's 1, its top on the same rule
+    cv2.line(writing, (310, 172), (311, 213), 255, 3)  # a 1 whose foot crosses the rule at y=210 by 3 px
+    mask = cv2.bitwise_or(table, writing)
+    lengths = line_lengths(960, 720, 0.12, digit_height=30)
+
+    def pieces(lines):
+        cleaned = take_out_lines(mask, lines)
+        count, labels = cv2.connectedComponents(cleaned)
+        return {(x, y): int(labels[y, x]) for x, y in ((231, 140), (235, 190), (310, 180), (311, 211))}, cleaned
+
+    parted, cleaned = pieces(find_lines(mask, lengths, digit_height=30))
+    assert parted[(231, 140)] and parted[(235, 190)] and parted[(231, 140)] != parted[(235, 190)]
+    assert parted[(310, 180)] and parted[(310, 180)] == parted[(311, 211)]
+    assert cv2.countNonZero(cv2.bitwise_and(cleaned, table)) < 0.05 * cv2.countNonZero(table)
+    # Without the writing's digit height the rule's remains join them, as before.
+    joined, _ = pieces(find_lines(mask, lengths))
+    assert joined[(231, 140)] == joined[(235, 190)]
+
+
+def test_a_generated_tables_numbers_touching_a_rule_from_either_side_are_read():
+    """``stress`` row ``table``, seed 30: the 4 of "414" reaches up to the rule the 6 of "64" above sits on, and
+    "39" and "482" below touch theirs the same way; joined across the rules into pieces two rows tall they read
+    "4", "48" and nothing, and are read as written now."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+
+    image, truth = row_scene("table", 30)
+    read = [number["text"] for number in pipeline_reader()(image)["numbers"]]
+    assert {"414", "39", "482"} <= set(read) and {"414", "39", "482"} <= {n["text"] for n in truth["numbers"]}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from livedigits.classify.backends import KerasClassifier, LiteClassifier, load_classifier
-from livedigits.errors import ModelError
+from livedigits.errors import ModelError, UsageError
 from livedigits.train.evaluation import predict_probabilities, scores
 from livedigits.classify.modelfile import default_model_path, load_model
 from livedigits.train.training import TrainConfig, build_model, train
@@ -37,6 +37,26 @@ def test_weight_averaging_saves_the_average_not_the_last_step(tmp_path, mnist_sl
               data=mnist_slice, verbose=0)
     w0, w1, w2 = (load_model(p).get_weights()[0] for p in (start, plain / "model.keras", averaged / "model.keras"))
     assert np.abs(w2 - w0).mean() < np.abs(w1 - w0).mean()
+
+
+@pytest.mark.parametrize("layers, trained", [("head", ["Dense", "BatchNormalization", "Dense"]), ("last", ["Dense"])])
+def test_train_layers_refits_the_top_and_keeps_the_features(tmp_path, mnist_slice, layers, trained):
+    # --train-layers head / last: one epoch from a model's weights moves the layers after the convolutions
+    # (or the softmax alone) and leaves every convolution and its BatchNorm statistics as they were.
+    start = tmp_path / "start.keras"
+    build_model("default").save(start)
+    summary = train(TrainConfig(epochs=1, limit=300, batch_size=64, init=str(start), train_layers=layers, writers=0.0),
+                    tmp_path / "out", data=mnist_slice, verbose=0)
+    before, after = load_model(start), load_model(tmp_path / "out" / "model.keras")
+    moved = [a.__class__.__name__ for a, b in zip(after.layers, before.layers)
+             if a.get_weights() and any(not np.array_equal(x, y) for x, y in zip(a.get_weights(), b.get_weights()))]
+    assert moved == trained
+    assert summary["config"]["train_layers"] == layers
+
+
+def test_train_layers_needs_a_model_to_start_from(tmp_path, mnist_slice):
+    with pytest.raises(UsageError, match="--init"):
+        train(TrainConfig(epochs=1, limit=300, train_layers="head"), tmp_path, data=mnist_slice, verbose=0)
 
 
 def test_seed_architecture_is_the_articles():

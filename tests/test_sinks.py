@@ -132,7 +132,10 @@ def test_jsonl_ctrl_c_in_a_real_process_leaves_only_complete_lines(tmp_path: Pat
     # Long lines (many detections) so that a buffered writer would split them.
     child = textwrap.dedent(
         f"""
-        import sys
+        import signal, sys
+        # Python keeps SIGINT ignored when it starts so (a test suite run as a background job): Ctrl-C
+        # must raise KeyboardInterrupt here whatever this process inherited.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.path.insert(0, {str(REPO_ROOT)!r}); sys.path.insert(0, {str(REPO_ROOT / "tests")!r})
         from test_sinks import make_result
         from livedigits.sinks import JsonlSink

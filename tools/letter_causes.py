@@ -4,7 +4,7 @@ usage: python tools/letter_causes.py ROWS COUNT FIRST_SEED OUT.pkl
 
 Each scene of each row (``livedigits.bench.stress.row_scene``) is read as ``livedigits run IMAGE`` reads a
 still; the last call of ``reading.words.read_context`` is recorded (the glyphs it judged: boxes, the
-classifier's probabilities, the 28x28 crops, the fields, blots and signs), with what the truth says each
+classifier's probabilities, the 28x28 crops, the fields, blots, small pieces and signs), with what the truth says each
 glyph is (a handwritten digit, a handwritten letter, a printed character, nothing) and whether it was read
 as a digit in the end. OUT.pkl holds one entry a scene, for replaying word rules without reading again; the
 totals by kind (field, run, alone; sure letter or not) are printed.
@@ -43,11 +43,12 @@ def record(rows, count, first):
     calls = []
     original = words.read_context
 
-    def spy(candidates, probabilities, detections, rejected, config, signs=(), fields=(), blots=()):
+    def spy(candidates, probabilities, detections, rejected, config, signs=(), fields=(), blots=(), small=()):
         calls.append({"boxes": [c.box for c in candidates], "crops": np.stack([c.crop for c in candidates]) if candidates else None,
                       "probabilities": np.asarray(probabilities, np.float32), "signs": list(signs), "fields": list(fields),
-                      "blots": list(blots)})
-        return original(candidates, probabilities, detections, rejected, config, signs=signs, fields=fields, blots=blots)
+                      "blots": list(blots), "small": list(small)})
+        return original(candidates, probabilities, detections, rejected, config, signs=signs, fields=fields, blots=blots,
+                        small=small)
 
     recognizer_module.read_context = spy
     numbers_module.read_context = spy
@@ -73,7 +74,7 @@ def groups_of(call):
     neutral), and the index where the fields begin."""
     skip = set(call["signs"])
     keep = [k for k, b in enumerate(call["boxes"]) if b not in skip]
-    boxes = [call["boxes"][k] for k in keep] + list(call["blots"])
+    boxes = [call["boxes"][k] for k in keep] + list(call["blots"]) + list(call.get("small", ()))
     held = words.field_runs(boxes, call["fields"])
     groups = words.with_fields(words.runs(boxes), held)
     n = len(keep)
@@ -130,13 +131,15 @@ def replay(entries, config=words.DEFAULT_WORDS, model=None, rows=None, seeds=Non
         t = tally.setdefault(call["row"], Counter())
         skip = set(call["signs"])
         keep = [k for k, b in enumerate(call["boxes"]) if b not in skip]
-        boxes = [call["boxes"][k] for k in keep] + list(call["blots"])
+        extra = list(call["blots"]) + list(call.get("small", ()))
+        boxes = [call["boxes"][k] for k in keep] + extra
         probs = call["probabilities"][keep]
-        if call["blots"]:
-            probs = np.concatenate([probs, np.zeros((len(call["blots"]), probs.shape[1]), probs.dtype)])
-        crops = [call["crops"][k] for k in keep] + [np.zeros((28, 28), np.float32)] * len(call["blots"])
+        if extra:
+            probs = np.concatenate([probs, np.zeros((len(extra), probs.shape[1]), probs.dtype)])
+        crops = [call["crops"][k] for k in keep] + [np.zeros((28, 28), np.float32)] * len(extra)
         found = words.word_glyphs(boxes, probs, 0.5, config, fields=call["fields"], neutral=range(len(keep), len(boxes)),
-                                  crops=crops, letter_model=model)
+                                  crops=crops, letter_model=model,
+                                  small=range(len(boxes) - len(call.get("small", ())), len(boxes)))
         gone = {keep[i] for i in found if i < len(keep)}
         for k, (kind, _) in enumerate(call["truth"]):
             if not call["read"][k]:

@@ -50,18 +50,19 @@ def _centre_in(box, area) -> bool:
     return area[0] <= cx <= area[0] + area[2] and area[1] <= cy <= area[1] + area[3]
 
 
+def faded(form):
+    """``synth.stress._table_form`` or ``_box_form`` drawing its rules faded to nothing (every draw the same)."""
+    def draw(page, *args, **kwargs):
+        y = form(page, *args, **kwargs)
+        page.rules *= 1e-4  # still "any" (the same draws follow), too faint to see
+        return y
+    return draw
+
+
 def _rule_layers(row: str, seed: int):
     """The scene, its truth, and where its printed rules lie in the frame: the scene is drawn again with the rules
     faded to nothing (every random draw the same), and the rules are where the two frames differ."""
     image, truth = row_scene(row, seed)
-
-    def faded(form):
-        def draw(page, *args, **kwargs):
-            y = form(page, *args, **kwargs)
-            page.rules *= 1e-4  # still "any" (the same draws follow), too faint to see
-            return y
-        return draw
-
     with mock.patch.object(stress, "_table_form", faded(stress._table_form)), \
             mock.patch.object(stress, "_box_form", faded(stress._box_form)):
         bare, _ = row_scene(row, seed)

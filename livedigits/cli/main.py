@@ -24,7 +24,7 @@ from livedigits.errors import LivedigitsError, OutputError, SourceError, UsageEr
 from livedigits.capture.cameras import CAMERA_APIS
 from livedigits.classify.modelfile import BACKENDS, DEVICES
 from livedigits.util.extras import require_matplotlib, require_tensorflow
-from livedigits.train.training import ARCHS, AUGMENTS
+from livedigits.train.training import ARCHS, AUGMENTS, TRAIN_LAYERS
 
 EXIT_CODES = """exit codes:
   0  success
@@ -72,7 +72,7 @@ def cmd_train(args) -> int:
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
                    writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
-                   ema=args.ema, letters=args.letters, elastic=args.elastic)
+                   ema=args.ema, letters=args.letters, elastic=args.elastic, train_layers=args.train_layers)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
     # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
@@ -638,6 +638,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "fonts, pen strokes and print) added to 'not a digit', as a share of the digit samples per epoch (default 0: off)")
     train.add_argument("--elastic", type=float, help="share of the digits bent by a smooth random field before the camera "
                        "augmentation (other writers' shapes; default 0: off)")
+    train.add_argument("--train-layers", choices=TRAIN_LAYERS, help="which weights train: all (default), head (the layers "
+                       "after the convolutions) or last (the softmax layer); head and last refit the top of the --init "
+                       "model on its own fixed features")
     train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")

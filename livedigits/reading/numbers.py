@@ -70,10 +70,12 @@ class ReadingConfig:
     printed: bool = True
     """Tell printed digits from handwriting (``Detection.printed``, ``reading.words``): printed digits are
     marked, and never joined into one number with handwritten ones."""
-    combs: bool = True
+    combs: bool = False
     """Read the digits in a form's comb of character boxes as one number (``group_numbers``' ``combs``), as the
-    form asks for it. False reads them by their spacing, as any digits: a comb's pitch is wider than a
-    writer's space, and each digit comes out a number of its own."""
+    form asks for it. False (the default) reads them by their spacing, as any digits: a comb's pitch is wider
+    than a writer's space, and each digit comes out a number of its own. Off by default because one misread
+    digit then costs the whole field: on real forms, read one digit a box counts as read right digit by
+    digit, and a writer's 1 read as a 7 costs one digit, not a ten-digit phone number (docs/words.md, round 6)."""
     handwriting_only: bool = False
     """Report handwriting only: digits found printed are left out (``livedigits run --handwriting-only``)."""
 
@@ -95,13 +97,15 @@ def decide(candidates: list[Candidate], probabilities: np.ndarray, config: Readi
 def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
                config: ReadingConfig = DEFAULT_READING,
                track_ids: list[int] | None = None, context: bool = True,
-               fields: list[Box] | tuple = (), blots: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
+               fields: list[Box] | tuple = (), blots: list[Box] | tuple = (),
+               small: list[Box] | tuple = ()) -> tuple[list[Detection], list[Box]]:
     """The detections, and the boxes of the candidates read as "not a digit" (letters, signs): the
     reading ends a number at those. ``track_ids`` (one per candidate, from :class:`Tracker`) go into
     the detections. ``context``: then read the glyphs in their lines (``reading.words.read_context``: no
     digit in a word, printed digits marked); False leaves that to the caller, who may know the signs.
     ``fields``: a form's printed fields (``Segmentation.fields``), each read as one run there; ``blots``: the
-    solid blots of ink (``Segmentation.blots``), glyphs of their lines there."""
+    solid blots of ink (``Segmentation.blots``), glyphs of their lines there; ``small``: pieces too small to read
+    (``Segmentation.small``), x-height letters there where they stand so."""
     detections, rejected = [], []
     for k, (candidate, probs) in enumerate(zip(candidates, probabilities)):
         digit = int(np.argmax(probs))
@@ -113,7 +117,7 @@ def decide_all(candidates: list[Candidate], probabilities: np.ndarray,
             detections.append(Detection(box=candidate.box, digit=digit, confidence=confidence, track_id=track_id))
     if context:
         detections, rejected = read_context(candidates, probabilities, detections, rejected, config, fields=fields,
-                                            blots=blots)
+                                            blots=blots, small=small)
     return detections, rejected
 
 

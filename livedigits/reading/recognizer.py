@@ -871,7 +871,7 @@ class Recognizer:
         read_signs = None
         # With arithmetic, the words and print are read once the signs are known (a + is no letter).
         detections, rejected = decide_all(candidates, probabilities, self.reading_config, track_ids, context=not arithmetic,
-                                          fields=found.fields, blots=found.blots)
+                                          fields=found.fields, blots=found.blots, small=found.small)
         expressions = None
         arithmetic_ms = 0.0
         if arithmetic:
@@ -891,7 +891,7 @@ class Recognizer:
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields, blots=found.blots)
+                                                signs=sign_boxes, fields=found.fields, blots=found.blots, small=found.small)
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}

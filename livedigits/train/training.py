@@ -27,6 +27,11 @@ ARCHS = ("default", "seed")
 #: each digit), ``camera`` (also a share of the digits rebuilt as the live pipeline cuts them, as
 #: ``augment.AugmentConfig`` sets out). ``make_sequence`` applies them.
 AUGMENTS = ("none", "light", "camera")
+#: What ``--train-layers`` takes: ``all`` (every weight), ``head`` (the layers after the convolutions'
+#: Flatten: for ``default`` the 128-unit dense layer, its BatchNorm and the softmax), ``last`` (the softmax
+#: layer alone). With ``head`` and ``last`` the layers before stay as ``--init`` gave them (their BatchNorm
+#: in inference mode), so the features every crop is read from do not move.
+TRAIN_LAYERS = ("all", "head", "last")
 
 
 def build_model(arch: str = "default", num_classes: int = 11, l2: float = 1e-4, dropout: float = 0.4):
@@ -109,6 +114,9 @@ class TrainConfig:
     # Share of the digits (MNIST and the other writers) bent by a smooth random field before the camera
     # augmentation (``augment.AugmentConfig.elastic``): shapes of writers the pool lacks; 0 = off.
     elastic: float = 0.0
+    # Which weights train (``TRAIN_LAYERS``); ``head`` and ``last`` need ``init``: refit the top of a trained
+    # model on its own, fixed features.
+    train_layers: str = "all"
     usps: str | None = None  # USPS npz for the validation report (default: livedigits.train.writers.default_usps_path())
 
     def check(self) -> None:
@@ -128,6 +136,10 @@ class TrainConfig:
             raise UsageError("--letters needs the 'not a digit' class: set --negatives above 0")
         if not 0 <= self.elastic <= 1:
             raise UsageError(f"--elastic must be in [0, 1] (a share of the digits), got {self.elastic}")
+        if self.train_layers not in TRAIN_LAYERS:
+            raise UsageError(f"--train-layers must be one of {', '.join(TRAIN_LAYERS)}, got {self.train_layers!r}")
+        if self.train_layers != "all" and not self.init:
+            raise UsageError(f"--train-layers {self.train_layers} refits the top of a trained model: give it with --init")
         if not 0 <= self.writers <= 2:
             raise UsageError(f"--writers must be in [0, 2] (a share of the MNIST digits per epoch), got {self.writers}")
 
@@ -137,6 +149,21 @@ def seed_config(**overrides) -> TrainConfig:
     values = dict(arch="seed", epochs=10, batch_size=128, lr=1e-3, augment="none", negatives=0.0, l2=0.0, patience=10, writers=0.0)
     values.update(overrides)
     return TrainConfig(**values)
+
+
+def freeze_below(model, train_layers: str) -> int:
+    """Set every layer below the trained part (``TrainConfig.train_layers``) untrainable, so that its
+    weights and its BatchNorm statistics stay as they are; return how many layers were frozen."""
+    names = [layer.__class__.__name__ for layer in model.layers]
+    if train_layers == "all":
+        return 0
+    if train_layers == "head":
+        first = names.index("Flatten") + 1
+    else:
+        first = len(names) - 1  # the softmax layer
+    for layer in model.layers[:first]:
+        layer.trainable = False
+    return first
 
 
 def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None,
@@ -280,6 +307,10 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
             raise UsageError(f"--init {cfg.init}: not a {cfg.arch} model with {num_classes} classes")
         model.set_weights(start.get_weights())
         log(f"starting from the weights of {cfg.init}")
+    frozen = freeze_below(model, cfg.train_layers)
+    if frozen:
+        log(f"--train-layers {cfg.train_layers}: {frozen} layers kept as they are, "
+            f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights)} weights train")
     sequence = make_sequence(x_train[train_ids], y_train[train_ids].astype(np.int64), x_neg, cfg, cfg.seed + 1,
                              x_extra, y_extra, x_letters)
     if cfg.arch == "seed":

@@ -165,6 +165,9 @@ class LineBands:
     that holds still (``vision.view``), moved with it by :meth:`shifted`."""
 
     bands: tuple[Band, ...] = ()
+    digit_height: float | None = None
+    """The writing's digit height in the frame they were found on (None: not known): a bridge across a line
+    joins no two pieces that each reach ``BRIDGE_TALL`` of it away from the line (:func:`take_out_lines`)."""
 
     def shifted(self, dx: int, dy: int) -> "LineBands":
         """The same lines, ``dx`` pixels right and ``dy`` down (the view moved so)."""
@@ -179,7 +182,7 @@ class LineBands:
             floor = None if band.floor is None else shift_image(band.floor, dx, dy, cv2.BORDER_CONSTANT, 255)
             moved.append(Band(shift_image(band.mask, dx, dy, cv2.BORDER_CONSTANT), band.width, band.thickness,
                               band.vertical, strips, band.measured, floor, tuple(p + (dx, dy) for p in band.paths)))
-        return LineBands(tuple(moved))
+        return LineBands(tuple(moved), self.digit_height)
 
     def found_in_both(self, other: "LineBands") -> "LineBands":
         """The lines both found, where both found them: each direction's band where this one's and
@@ -203,7 +206,7 @@ class LineBands:
                 cv2.max(cv2.min(band.floor, other_band.floor), cv2.bitwise_not(mask))
             kept.append(Band(mask, band.width, min(band.thickness, other_band.measured or other_band.thickness),
                              band.vertical, strips, band.measured or band.thickness, floor, band.paths))
-        return LineBands(tuple(kept))
+        return LineBands(tuple(kept), self.digit_height)
 
 
 
@@ -224,7 +227,8 @@ def remove_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | 
     return take_out_lines(mask, find_lines(mask, lengths), gray)
 
 
-def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None) -> LineBands:
+def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | None = None,
+               digit_height: float | None = None) -> LineBands:
     """The ruled, grid and table lines of the ink mask, in both directions.
 
     A line is a thread of thin ink (``THIN_RUN``) at least ``lengths`` (horizontal, vertical) long,
@@ -236,7 +240,8 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
     mask's size), a thread the mask loses on much of its length must still be darker than the paper in its
     gaps, or have a piece of a line's length (``_runs_on_between``): the rows of feet and columns of stems of a
     dense page of small digits have bare paper between the digits. The search runs once over the whole frame,
-    on the mask pooled by ``pool_factor``.
+    on the mask pooled by ``pool_factor``. ``digit_height``: the writing's, kept with the lines
+    (``LineBands.digit_height``).
     """
     h, w = mask.shape
     f = pool_factor(w, h)
@@ -321,7 +326,7 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         strips = tuple(_strips(rows, 2 * width + 4, band.shape[1 if vertical else 0]))
         floor = cv2.max(np.ascontiguousarray(floor.T) if vertical else floor, cv2.bitwise_not(band))
         bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor, paths=tuple(paths)))
-    return LineBands(tuple(bands))
+    return LineBands(tuple(bands), digit_height)
 
 
 #: The rules running down a page part a table's columns only where they are all at least this many digit
@@ -545,6 +550,10 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
     it), so ink beside a line, inside its band (the foot of a digit or the bottom of a zero sitting on it),
     stays; of those, only ink no thicker across the line than the line itself, and (with the frame's
     ``gray``) no darker than the line's own grey, so a stroke crossing or lying on the line stays whole. Where a stroke crossed a removed line, the gap is bridged again.
+    In a printed table (``column_rules``, with the writing's digit height ``LineBands.digit_height``), what is
+    left on a line's own pixels where two pieces meet it from either side, each reaching ``BRIDGE_TALL`` digit heights away from it, goes too: two
+    digits, one written down onto a table's rule and the next row's up to it, are no stroke crossing it
+    (``_parted``).
     """
     if not lines.bands:
         return mask
@@ -566,6 +575,20 @@ def take_out_lines(mask: np.ndarray, lines: LineBands, gray: np.ndarray | None =
         near = max(first.width, second.width)
         beside = cv2.dilate(cv2.subtract(out, crossings), np.ones((near, near), np.uint8))
         out[:] = cv2.subtract(out, cv2.subtract(crossings, beside))
+    if lines.digit_height and len(column_rules(lines, lines.digit_height)) >= TABLE_RULES:
+        # Two digits written onto a line from either side (a table's rule between two rows) are joined by what
+        # is left of it where they touch it, as a stroke crossing it is: parted where each reaches far from it.
+        # Only in a table of two columns at least (``column_rules``, ``TABLE_RULES``): on ruled or squared paper whose every digit crosses a line the
+        # digit height, measured on the pieces before the lines go, is that of what no line joins (13 px for a
+        # test page's 50 px digits, each across a ruling), and the two halves of each digit were parted.
+        owns = [band.mask if band.floor is None else cv2.compare(band.floor, 255, cv2.CMP_LT) for band in lines.bands]
+        every = owns[0] if len(owns) == 1 else cv2.bitwise_or(owns[0], owns[1])
+        for band, own in zip(lines.bands, owns):
+            for a, b in band.strips:
+                part = (slice(None), slice(a, b)) if band.vertical else (slice(a, b), slice(None))
+                parted = _parted(out[part], own[part], every[part], band.vertical, BRIDGE_TALL * lines.digit_height)
+                if parted is not None:
+                    out[part] = cv2.subtract(out[part], parted)
     return out
 
 
@@ -879,3 +902,70 @@ def _take_out(mask: np.ndarray, out: np.ndarray, gray: np.ndarray | None, band: 
         residue = cv2.subtract(residue, cv2.bitwise_and(cv2.dilate(seeds, along(4 * width + 1)), residue))
     out[:] = cv2.subtract(cleaned, residue)
     return cv2.bitwise_or(cv2.subtract(lines, bridged), residue)
+
+
+#: Two pieces, one each side of a line, that the ink left on its own pixels joins are two digits (one written down
+#: onto a table's rule, the next row's up to it), not one stroke crossing it, when each reaches this many digit
+#: heights from the line: a digit crossing a ruling reaches past it by a few pixels, one written across a line's
+#: middle half its height each side.
+BRIDGE_TALL = 0.75
+#: ... in a table of at least this many column rules (two columns): a ruled page's two edges, lying on a darker
+#: table, are found as two lines down the frame that every ruling meets.
+TABLE_RULES = 3
+
+
+def _parted(ink: np.ndarray, own: np.ndarray, every: np.ndarray, vertical: bool, tall: float) -> np.ndarray | None:
+    """The pixels of ``ink`` (lines taken out) on a line's own pixels (``own``, horizontal lines or, ``vertical``,
+    vertical ones) that join a piece of ``ink`` off every line's own pixels (``every``) on one side reaching
+    ``tall`` pixels from the line to one on the other side reaching as far. None: none."""
+    junctions = cv2.bitwise_and(ink, own)
+    if not junctions.any():
+        return None
+    if vertical:
+        ink, every, junctions = (np.ascontiguousarray(a.T) for a in (ink, every, junctions))
+    h, w = ink.shape
+    reach = int(np.ceil(tall))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(junctions, connectivity=8)
+    off = None
+    parted = None
+    for k in range(1, count):
+        x, y, bw, bh, _ = (int(v) for v in stats[k])
+        if y < 1 or y + bh >= h:
+            continue
+        cols = slice(max(0, x - 1), min(w, x + bw + 1))
+        if not (ink[y - 1, cols].any() and ink[y + bh, cols].any()):
+            continue
+        # Cheap first: ink at all near the junction, as far from the line as the pieces must reach on both sides.
+        window = slice(max(0, x - reach), min(w, x + bw + reach))
+        if not (ink[max(0, y - reach): max(0, y - reach // 2), window].any()
+                and ink[y + bh + reach // 2: y + bh + reach, window].any()):
+            continue
+        if off is None:
+            off_ink = cv2.subtract(ink, every)
+            _, off, off_stats, _ = cv2.connectedComponentsWithStats(off_ink, connectivity=8)
+        above = set(off[y - 1, cols].tolist()) - {0}
+        below = set(off[y + bh, cols].tolist()) - {0}
+        if not above or not below:
+            continue
+        up = max(y - int(off_stats[a, cv2.CC_STAT_TOP]) for a in above)
+        down = max(int(off_stats[b, cv2.CC_STAT_TOP] + off_stats[b, cv2.CC_STAT_HEIGHT]) - (y + bh) for b in below)
+        if up < tall or down < tall or above & below:
+            continue
+        # A line the search did not find, crossing this one, is cut by the lines it crosses into pieces that run
+        # from line to line on both sides; digits do not fill their cells so.
+        if any(_meets_far(off_stats[a], every, -1) for a in above) and any(_meets_far(off_stats[b], every, 1) for b in below):
+            continue
+        if parted is None:
+            parted = np.zeros_like(ink)
+        parted[y: y + bh, x: x + bw][labels[y: y + bh, x: x + bw] == k] = 255
+    if parted is None:
+        return None
+    return np.ascontiguousarray(parted.T) if vertical else parted
+
+
+def _meets_far(stats: np.ndarray, every: np.ndarray, step: int) -> bool:
+    """Whether a piece (its ``connectedComponentsWithStats`` row) touches ``every`` (lines' own pixels) along its top
+    edge (``step`` -1) or its bottom edge (1)."""
+    x, y, w, h = (int(v) for v in stats[:4])
+    row = y - 1 if step < 0 else y + h
+    return 0 <= row < every.shape[0] and bool(every[row, x: x + w].any())

@@ -448,7 +448,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     typical = _digit_height(boxes, config, w, h)
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths, gray), find_fields(holes, typical), pieces
+    return find_lines(mask, lengths, gray, typical), find_fields(holes, typical), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -884,6 +884,11 @@ class Segmentation:
     """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
     ``reading.words`` lets them hold a word's run together: without them its l stands alone and reads 1."""
+    small: list[Box] = field(default_factory=list)
+    """Pieces of ink the size of a small printed letter, too small to read (``SMALL_LETTER``) and joined to no
+    digit: the x-height letters of a small printed label (the o, e, a of "Total", "Sheet": 8-9 px beside its 10-11
+    px T, h, l, t, which are read, each alone a 1 or a 7). ``reading.words`` lets them stand in their runs, as the
+    x-height letters they are when on the baseline beside taller glyphs; a page of digits alone never asks."""
     combs: list[Box] = field(default_factory=list)
     """Of ``fields``, the combs of character boxes (``vision.fields.comb_fields``): the digits in one are one
     number, however the boxes space them (``reading.numbers.group_numbers``)."""
@@ -1099,7 +1104,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
 
     scale_x = inside.shape[1] / float(w)
     scale_y = inside.shape[0] / float(h)
-    kept, marks, blots = [], [], []
+    kept, marks, blots, low = [], [], [], []
     # The patches of kept pieces none of whose members closes a loop (``_pieces_of``): their patch closes none
     # either (a patch is its members' ink and what sits in their holes; a hole holding ink that closes a loop
     # is wider and taller than that loop, so a loop itself), so the loop tests skip their contour search. By
@@ -1127,6 +1132,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         if bh < config.min_height or bh > config.max_height * h:
             if signs and bh < config.min_height:
                 sign_pieces.append((box, members))
+            if bh < config.min_height and _small_letter(bw, bh, config):
+                low.append(box)  # as wide as a digit, too short: perhaps a small printed letter (an m, a w)
             continue
         if not paper_around:
             continue
@@ -1172,6 +1179,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     candidates = [Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config)) for box, patch in kept]
     too_wide = frozenset(k for k, (box, _) in enumerate(kept) if box in wide)
     sign_candidates = _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) if signs else []
+    small_letters = [to_source(*box) for box in (low + [box_list[k] for k in _small_letters(box_list, specks, groups, config)])[:budget]]
     splits = {}
     # A piece is wide for this writing when wider than split_aspect, and, on a page of some writing, than
     # half again its usual width for its height (a wide hand, or a frame stretched to another aspect).
@@ -1321,7 +1329,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
-                        hats=hats, combs=[to_source(*box) for box in comb_fields(fields, cells)])
+                        hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
@@ -1365,6 +1373,29 @@ SIGN_MIN_SIDE = 2
 #: At most this many sign pieces a frame (the largest): a page of writing has far fewer signs, and a frame
 #: of texture must not cost a crop per speck.
 MAX_SIGN_PIECES = 160
+
+
+#: A speck at least this share of ``SegmentConfig.min_height`` tall, about as wide as tall (``SMALL_LETTER_ASPECT``),
+#: is handed on as a small letter (``Segmentation.small``): printed x-height letters below ``min_height`` stand
+#: 5-9 px tall beside the 10-12 px capitals and ascenders of their word on the generated pages.
+SMALL_LETTER = 0.5
+SMALL_LETTER_ASPECT = (0.3, 2.5)
+
+
+def _small_letter(w, h, config: SegmentConfig):
+    """Is a piece ``w`` x ``h`` (below ``min_height``) of a small letter's size and shape (``SMALL_LETTER``)?"""
+    return SMALL_LETTER * config.min_height <= h < config.min_height and SMALL_LETTER_ASPECT[0] * h <= w <= SMALL_LETTER_ASPECT[1] * h
+
+
+def _small_letters(box_list: list[tuple], specks: list[int], groups: dict, config: SegmentConfig) -> list[int]:
+    """Of the ``specks`` (pieces below ``min_height`` both ways), those of a small letter's size and shape that joined
+    no digit (``groups``): with the pieces as wide as a digit but too short (``segment``), ``Segmentation.small``. A
+    plain loop: a frame holds a few specks, and NumPy's calls would cost more than it."""
+    fit = [k for k in specks if _small_letter(box_list[k][2], box_list[k][3], config)]
+    if not fit:
+        return []
+    joined = {m for members in groups.values() for m in members}
+    return [k for k in fit if k not in joined]
 
 
 def _sign_candidates(mask, contours, box_list, sign_pieces, specks, groups, budget, to_source) -> list[Candidate]:
