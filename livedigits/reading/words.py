@@ -314,11 +314,11 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     held = field_runs(boxes, fields)
     # A form's field is judged by the letter model even when no glyph of the page reads as "not a digit".
     groups = with_fields(runs(boxes, config) if letter.any() else [], held)
-    small = set(small)
+    too_small = set(small)  # (``small`` is the x-height mask of each run below)
     tiny = [0] * len(groups)  # per run, its small pieces that are x-height letters
-    if small:
+    if too_small:
         for number, run in enumerate(groups):
-            pieces = [k for k in run if k in small]
+            pieces = [k for k in run if k in too_small]
             if pieces and len(pieces) < len(run):
                 tiny[number] = _small_letters(boxes, run, pieces, letter, neutral, config)
     if neutral:
