@@ -73,7 +73,7 @@ PERIOD_SLACK = 3.0
 MIN_STREAK = 3.0
 #: Defocus: the derivative's autocorrelation, the mean over ROUND directions, keeps half its value at lag 0
 #: out to at least this many px (an edge's width, not a stroke's). On the stress generator's pages that the
-#: pale-ink rule finds blurred and that have no streak, seeds 0-39: ``blur`` out of focus (sigma 1.4-2.6 px)
+#: pale-ink rule finds blurred and that have no streak, seeds 0-39: ``blur`` out of focus (sigma 1.7-2.6 px)
 #: 2.25-3.5 px; ``dense``, ``grid``, ``patterned_table`` 1.0-1.75; ``noise`` 0.75; ``mixed`` 0.75-1.75 and 2.5-3.25
 #: (its pages out of focus). Set between the two.
 DEFOCUS_HALF = 2.0
