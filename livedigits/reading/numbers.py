@@ -244,10 +244,10 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
 
 #: A digit is counted at least this share of its line's typical (median) digit width wide about its centre when
 #: its gaps are measured (``_gaps``): a 1 stands in a cell of its own, narrower than the writer's other digits but
-#: wider than its stroke. Half a digit height (the rule before, about 0.8 of a digit's width) put the 1's
-#: neighbours closer than the writer's ink leaves them: on ``dense`` pages (seeds 0-39) 24 numbers written
-#: beside a 1 were read joined to it; 0.4-0.5 of the width reads them apart and still reads a comb's 1 (boxes
-#: at a printed pitch) and real pages' wide-set 1s in their numbers (docs/stress.md, session 14).
+#: wider than its stroke. Half a digit height (the rule before, about 0.8 of a digit's width) put a 1 closer to
+#: its neighbours than the writer's space: on ``dense`` pages (seeds 0-39) 48 numbers were read joined to another,
+#: 24 with this; 0.4-0.6 read alike elsewhere, and real pages' wide-set 1s (about 0.15 digit heights more ink
+#: gap than the other digits) stay in their numbers (docs/stress.md, "Numbers read exactly: grouping").
 NARROW_SHARE = 0.5
 
 
