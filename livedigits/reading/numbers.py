@@ -209,11 +209,13 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
         active = [k for k in active if bx - ends[k][0] <= max_gap * 2.5 * ends[k][2]]
         best, best_cost = None, None
         for k in active:
-            lx2, lw, lh, lx, ly = ends[k]
+            lx2, _, lh, lx, ly = ends[k]
             gap = bx - lx2
             taller = bh if bh >= lh else lh
             shorter = lh if bh >= lh else bh
-            if gap < -0.5 * (bw if bw <= lw else lw) or gap > max_gap * taller:
+            # Side by side, the digit's centre right of the end's: two digits cut apart where they touch have
+            # boxes that overlap (the cut follows the ink), and still continue the line in order.
+            if cx <= lx or gap > max_gap * taller:
                 continue
             if taller > 2.5 * shorter:
                 continue
