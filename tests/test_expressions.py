@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from livedigits.reading.expressions import (
-    DivisionByZero, ParseError, Sign, check, evaluate, format_value, read_expressions, value_of,
+    DivisionByZero, ParseError, Sign, check, evaluate, format_value, open_in_doubt, read_expressions, value_of,
 )
 from livedigits.types import Box, Detection, Number
 
@@ -605,6 +605,21 @@ def test_a_weak_digit_makes_no_sum_without_an_equals():
     numbers = [_number("6", 0, 100), _digits("5", 70, 100, [0.45])]
     assert read_expressions(numbers, [_sign("+", 35, 100)]) == []
     assert [e.text for e in read_expressions([numbers[0], _number("5", 70, 100)], [_sign("+", 35, 100)])] == ["6+5"]
+
+
+def test_an_open_sum_read_unsurely_is_open_without_its_value():
+    # 12+7= with its 7 read at 0.5: nothing is written after the "=", however the 7 reads; its value is
+    # what is in doubt. A sum with an answer read as unsurely stays unsure.
+    weak_open = read_expressions([_number("12", 0, 100), _digits("7", 90, 100, [0.5])],
+                                 [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.text, e.verdict) for e in weak_open] == [("12+7=", "unsure")]
+    settled = open_in_doubt(weak_open)
+    assert [(e.text, e.verdict, e.value) for e in settled] == [("12+7=", "open", None)]
+    sure_open = read_expressions([_number("12", 0, 100), _number("7", 90, 100)], [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.verdict, e.value) for e in open_in_doubt(sure_open)] == [("open", 19)]
+    answered = read_expressions([_number("12", 0, 100), _digits("7", 90, 100, [0.5]), _number("18", 180, 100)],
+                                [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.text, e.verdict) for e in open_in_doubt(answered)] == [("12+7=18", "unsure")]
 
 
 def test_weak_digits_and_their_alternatives():

@@ -878,6 +878,18 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
     return out
 
 
+def open_in_doubt(expressions: list[Expression]) -> list[Expression]:
+    """An equation with nothing written after its one ``=`` is ``open`` however surely its symbols were
+    read: no answer is there to check, and no reading of its symbols writes one. Left ``unsure`` by a
+    symbol read below ``min_confidence`` (``check``), it is ``open`` with no ``value``: the sum's value is
+    what is in doubt, not its verdict. Run after :func:`with_possible_signs`, which takes an unsure plain
+    reading for a weak one."""
+    return [replace(e, verdict="open", value=None)
+            if e.verdict == "unsure" and e.text.count("=") == 1 and e.text.endswith("=")
+            and check(e.text)[2] == "open" else e
+            for e in expressions]
+
+
 def _inside(a: Box, b: Box) -> bool:
     """Is box ``a`` within box ``b`` (a few pixels' slack)?"""
     return a.x >= b.x - 2 and a.y >= b.y - 2 and a.x2 <= b.x2 + 2 and a.y2 <= b.y2 + 2
