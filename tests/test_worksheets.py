@@ -156,6 +156,12 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # Issue 21, eighth round: an open sum with a symbol read unsurely is open (it was unsure)
     (7050, "4x9=", "open"),           # MNIST digits
     (7047, "97+19=", "open"),         # reenie-beanie
+    # ... a 1 the sign model took for a slash, where the answer must stand: read as the digit model read it
+    (8001, "(1)/(6)+(2)/(6)=1", "wrong"),
+    (9050, "(2+3)x4=18", "wrong"),    # ... and joined to the 8 after it (it was unsure)
+    (9012, "10/5=2", "right"),        # a slash read as "(" at 0.73, "/" at 0.26, no ")" closing it
+    (9028, "(1+5)x5=40", "wrong"),    # a small open x read as 4 at 0.62, "other" by the sign model
+    (9021, "42+15=57", "right"),      # a short thick = read as 4 at 0.74, = by the sign model at 0.8
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

@@ -924,7 +924,8 @@ class Recognizer:
 
                 # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
                 # fair chance of no digit (a wrong verdict they would make right is not given).
-                reported = {d.box for d in detections} | unsure
+                # (Those find_signs took for signs too: read back as digits where no sign can stand.)
+                reported = {d.box for d in before} | unsure
                 probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
                 rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
                 alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
