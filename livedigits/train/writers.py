@@ -17,8 +17,9 @@ Sources and how they are split (no writer is both trained on and validated on):
 * ``fonts``: handwriting font families (SIL OFL), digits drawn with pen-width change, slant,
   rotation and elastic distortion. ``VALIDATION_FAMILIES`` are never trained on.
 * ``styles``: habits MNIST (American writers) hardly shows, drawn as strokes: the continental 1 with
-  a long flag (sometimes a foot), the barred 7, the open-topped 4, the straight-stem 9, the 2 with a
-  loop, the school-style 6.
+  a long straight flag falling steeply from an upright stem (sometimes a foot), the plain 7 whose flat
+  top bounds it, the barred 7, the open-topped 4, the straight-stem 9, the 2 with a loop, the
+  school-style 6.
 * ``usps``: USPS zip-code digits, validation only and never shipped (their terms are unclear); read
   from a path the user gives.
 """
