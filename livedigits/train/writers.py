@@ -178,15 +178,17 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
     if style == "flag1":
         # The continental 1: a STRAIGHT flag from the top of a near-vertical stem, going down-left at
         # 35-62 degrees below horizontal and reaching 20-50% of the height. The angle is what tells it
-        # from a 7, whose top is near horizontal (``flat7``); the corner is kept sharp (``_polyline``) so
-        # that the pen's rounding does not bend the flag into a 7's curved top.
+        # from a 7, whose top is near horizontal (``flat7``); the corner is never rounded
+        # so much (``_polyline``) that the flag bends into a 7's curved top.
         angle = np.deg2rad(rng.uniform(FLAG1_ANGLE[0], FLAG1_ANGLE[1]))
         reach = rng.uniform(0.2, 0.5)
         run = min(reach / np.tan(angle), 0.6)
         top = np.array([0.5 + j(), 0.0])
         foot = top + np.array([rng.normal(0, 0.04), 1.0])
         start = top + np.array([-run, run * np.tan(angle)])
-        strokes = [_polyline([start, top, foot], bow=0.02 * rng.standard_normal())]
+        # Sampled 3 to 16 points a segment: the pen's rounding then turns the corner anywhere from sharp to
+        # a small arc (a quick upstroke), and the flag stays straight.
+        strokes = [_polyline([start, top, foot], bow=0.02 * rng.standard_normal(), per_segment=int(rng.integers(3, 17)))]
         if rng.random() < 0.25:
             w = rng.uniform(0.15, 0.3)
             strokes.append(np.array([foot + [-w, j(0.01)], foot + [w, j(0.01)]]))
