@@ -12,11 +12,11 @@ it), and put down to a stage of the pipeline:
 * "rejected": one digit in one piece, read as no digit or too unsurely;
 * "cut": several digits in one piece (no cut offered, or the right one misread or not kept), or one digit
   cut or joined wrongly, or broken;
-* "misread": found, read as another digit.
+* "misread": found, read as another digit (counted, not listed: ``touching_causes`` lists only the digits not found).
 
-Prints the digits lost by stage, by phenomenon (the scenes that show it: their digits, how many lost, and the
-stage that lost most), and by scene (its phenomena, its digits, lost, stages). DETAILS.json gets one entry a
-digit lost (``touching_causes``' entry plus ``stage`` and ``phenomena``).
+Prints the digits not read right by stage; then the digits not found by phenomenon (the scenes that show it:
+their digits, how many not found, and the stage that lost most), and by scene (its digits, not found, stages;
+its phenomena). DETAILS.json gets one entry a digit not found (``touching_causes``' entry plus ``stage`` and ``phenomena``).
 """
 import sys
 from collections import Counter, defaultdict
@@ -80,7 +80,7 @@ def mixed_losses(count: int, first: int) -> tuple[Counter, list, dict]:
     for seed in range(first, first + count):
         _, truth = row_scene("mixed", seed)
         scenes[seed] = (tuple(truth["phenomena"]), len(truth["digits"]))
-    lost = [d for d in details]
+    lost = details  # the digits not found (a digit found and misread has no entry)
     for d in lost:
         d["stage"] = _stage(d, calls[d["seed"] - first])
         d["phenomena"] = scenes[d["seed"]][0]
@@ -92,8 +92,9 @@ def main(argv: list[str]) -> int:
     first = int(argv[1]) if len(argv) > 1 else 0
     totals, lost, scenes = mixed_losses(count, first)
     print(f"mixed, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['found']} found, "
-          f"{totals['right']} read right; {len(lost)} not read right")
+          f"{totals['right']} read right; {totals['digits'] - totals['right']} not read right")
     stages = Counter(d["stage"] for d in lost)
+    stages["misread"] = totals["found"] - totals["right"]
     print("by stage:", ", ".join(f"{stage}: {stages[stage]}" for stage in STAGES if stages[stage]))
     digits, lost_by, stage_by = Counter(), Counter(), defaultdict(Counter)
     for seed, (phenomena, n) in scenes.items():
@@ -103,11 +104,11 @@ def main(argv: list[str]) -> int:
         for name in d["phenomena"]:
             lost_by[name] += 1
             stage_by[name][d["stage"]] += 1
-    print("by phenomenon (scenes showing it: digits, lost, share lost, the stage that lost most):")
+    print("not found, by phenomenon (scenes showing it: digits, not found, share, the stage that lost most):")
     for name, n in sorted(lost_by.items(), key=lambda item: -item[1]):
         stage, most = stage_by[name].most_common(1)[0]
         print(f"  {name:16s} {digits[name]:5d} {n:4d} {100 * n / digits[name]:5.1f}%  {stage} ({most})")
-    print("by scene (seed: digits, lost, stages; phenomena):")
+    print("not found, by scene (seed: digits, not found, stages; phenomena):")
     per_seed = defaultdict(Counter)
     for d in lost:
         per_seed[d["seed"]][d["stage"]] += 1
