@@ -138,6 +138,8 @@ class Sign:
     from_digit: bool = False
     odds: tuple[float, ...] = ()
     """The probability of each of ``alternatives`` (as many, or none when not known)."""
+    digit_confidence: float = 0.0
+    """``from_digit``: the digit model's probability of the digit it read (0 when not known)."""
 
 
 @dataclass(frozen=True)

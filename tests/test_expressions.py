@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from livedigits.reading.expressions import (
-    DivisionByZero, ParseError, Sign, check, evaluate, format_value, read_expressions, value_of,
+    DivisionByZero, ParseError, Sign, check, evaluate, format_value, open_in_doubt, read_expressions, value_of,
 )
 from livedigits.types import Box, Detection, Number
 
@@ -607,6 +607,21 @@ def test_a_weak_digit_makes_no_sum_without_an_equals():
     assert [e.text for e in read_expressions([numbers[0], _number("5", 70, 100)], [_sign("+", 35, 100)])] == ["6+5"]
 
 
+def test_an_open_sum_read_unsurely_is_open_without_its_value():
+    # 12+7= with its 7 read at 0.5: nothing is written after the "=", however the 7 reads; its value is
+    # what is in doubt. A sum with an answer read as unsurely stays unsure.
+    weak_open = read_expressions([_number("12", 0, 100), _digits("7", 90, 100, [0.5])],
+                                 [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.text, e.verdict) for e in weak_open] == [("12+7=", "unsure")]
+    settled = open_in_doubt(weak_open)
+    assert [(e.text, e.verdict, e.value) for e in settled] == [("12+7=", "open", None)]
+    sure_open = read_expressions([_number("12", 0, 100), _number("7", 90, 100)], [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.verdict, e.value) for e in open_in_doubt(sure_open)] == [("open", 19)]
+    answered = read_expressions([_number("12", 0, 100), _digits("7", 90, 100, [0.5]), _number("18", 180, 100)],
+                                [_sign("+", 58, 100), _sign("=", 130, 100)])
+    assert [(e.text, e.verdict) for e in open_in_doubt(answered)] == [("12+7=18", "unsure")]
+
+
 def test_weak_digits_and_their_alternatives():
     import numpy as np
 
@@ -752,6 +767,39 @@ def test_a_digit_taken_for_a_sign_where_no_sign_can_stand_is_the_digit():
     slash = Sign("/", Box(60, 95, 20, 50), 0.9, ("1",), from_digit=True, odds=(0.05,))
     signs = [slash, _sign("=", 130, 100)]
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("12/3=4", "right")]
+
+
+def test_a_digit_taken_for_a_sign_where_an_operand_must_stand_is_read_as_surely_as_the_digit_model_read_it():
+    # 3x4=13 whose 1, leaning far over, the sign model took for a slash: the 1 stands where the answer must,
+    # and the digit model read it at 0.99, so the wrong answer is wrong (it was unsure: read as the 1 at
+    # min_confidence, joined to the 3). A right one is right; not knowing the digit model's reading, unsure.
+    def read(answer, digit_confidence=0.99, stroke_after=False):
+        numbers = [_number("3", 0, 100), _number("4", 70, 100), _number(answer, 190, 100)]
+        slash = Sign("/", Box(162, 100, 20, 40), 0.9, ("1",), from_digit=True, odds=(0.05,),
+                     digit_confidence=digit_confidence)
+        if stroke_after:  # "3x4=2/": a stroke after the answer, no operand's place
+            slash = Sign("/", Box(190 + 28 * len(answer), 100, 20, 40), 0.9, ("1",), from_digit=True, odds=(0.05,),
+                         digit_confidence=digit_confidence)
+        return [(e.text, e.verdict) for e in read_expressions(numbers, [_sign("x", 35, 100), _sign("=", 110, 100), slash])]
+
+    assert read("3") == [("3x4=13", "wrong")]
+    assert read("2") == [("3x4=12", "right")]
+    assert read("3", digit_confidence=0.0) == [("3x4=13", "unsure")]
+    # After an answer it may be a mark: 3x4=12 with a stroke after it is never wrong.
+    assert read("12", stroke_after=True) == [("3x4=121", "unsure")]
+
+
+def test_a_bracket_no_bracket_closes_between_two_numbers_is_the_slash_it_may_be():
+    # 10/5=2 whose tall slash the sign model read as "(" at 0.73, "/" at 0.26: no ")" closes it.
+    numbers = [_number("10", 0, 100), _number("5", 100, 100), _number("2", 190, 100)]
+    bracket = Sign("(", Box(60, 92, 22, 56), 0.73, ("/", "1"), odds=(0.26, 0.02))
+    signs = [bracket, _sign("=", 140, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("10/5=2", "right")]
+    # Closed further on, it is a bracket: 2(3+4)=14.
+    numbers = [_number("2", 0, 100), _number("3", 60, 100), _number("4", 130, 100), _number("14", 250, 100)]
+    signs = [Sign("(", Box(30, 92, 14, 56), 0.73, ("/",), odds=(0.26,)), _sign("+", 95, 100),
+             Sign(")", Box(160, 92, 14, 56), 0.95), _sign("=", 200, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("2(3+4)=14", "right")]
 
 
 def test_an_operator_right_before_another_operator_is_the_digit_it_was_read_as():

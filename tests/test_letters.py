@@ -120,3 +120,30 @@ def test_the_letter_model_trains_from_the_repository(tmp_path, capsys, mnist_sli
     printed = capsys.readouterr().out
     assert "held-out fonts" in printed and "MNIST test" in printed
     assert PrintedModel(out).probability(np.zeros((2, 28, 28), np.float32)).shape == (2,)
+
+
+def test_a_short_field_with_a_letter_the_digit_model_doubts_is_a_word_and_a_comb_of_digits_is_not():
+    # "ISL" spaced along a name's box: the I and the S read surely as 1 and 5, the L as "not a digit" at 0.8 only.
+    field = Box(100, 92, 180, 56)
+    isl = [Box(x, 100, 30, 40) for x in (110, 170, 230)]
+    read = _probabilities([(1, 0.99), (5, 1.0), (NOT_A_DIGIT, 0.8)])
+    crops = _crops(3)
+    assert word_glyphs(isl, read, 0.5, fields=[field]) == set(), "one unsure letter in three is no word by the digit model"
+    # The L is a letter to the letter model: the whole field is a word, its I and S with it.
+    assert word_glyphs(isl, read, 0.5, fields=[field], crops=crops, letter_model=_Says([0.0, 0.9, 0.99])) == {0, 1, 2}
+    assert word_glyphs(isl, read, 0.5, WordConfig(field_doubt=0.0), fields=[field], crops=crops,
+                       letter_model=_Says([0.0, 0.9, 0.99])) == set()
+    # A comb "318" whose 1 touches its box's side and reads "not a digit" at 0.8: no letter to the letter model.
+    assert word_glyphs(isl, _probabilities([(3, 1.0), (NOT_A_DIGIT, 0.8), (8, 1.0)]), 0.5, fields=[field], crops=crops,
+                       letter_model=_Says([0.0, 0.3, 0.1])) == set()
+
+
+def test_a_generated_form_s_short_names_are_not_read_as_digits_and_its_digits_are():
+    # boxes seed 39: "OSLO" in a comb (O, S, O read surely as 0, 5, 0; the L as "not a digit" at 0.75, a letter to
+    # the letter model at 0.99), read as the digits 0, 5, 0 before the field rule of WordConfig.field_doubt.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("boxes", 39)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == scored["right"] == len(truth["digits"]) == 17

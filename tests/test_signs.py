@@ -274,3 +274,40 @@ def test_a_small_square_mark_the_classifier_knows_nothing_of_is_a_possible_plus_
         possible = []
         find_signs([Candidate(box, _crop())], candidates, probabilities, digits, mark, possible=possible)
         assert possible == []
+
+
+def _a_4_between_a_6_and_a_3(box, confidence, says):
+    """``find_signs`` on a piece ``box`` the digit model read as a 4 at ``confidence``, between a sure 6 and a
+    sure 3, with the sign model ``says``: the signs found, the digits kept, the possible signs."""
+    digits = _digits_around(box) + [Detection(box, 4, confidence)]
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((3, 11), np.float32)
+    probabilities[0, 6] = probabilities[1, 3] = 0.99
+    probabilities[2, 4] = confidence
+    possible = []
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, says, possible=possible)
+    return signs, [d.digit for d in kept], possible
+
+
+def test_a_small_square_mark_the_digit_model_read_as_a_4_is_a_possible_plus_or_x():
+    from livedigits.vision.signs import DEFAULT_SIGNS
+
+    # A held-out hand's small open x between a 6 and a 3, read by the digit model as a 4 at 0.62 and by the
+    # sign model "other" at 0.93 (x 0.056, digit 0.014): a possible x, and the plain reading keeps its 4.
+    mark = _Says(**{"other": 0.93, "x": 0.056, "digit": 0.014})
+    small = Box(200, 110, 14, 20)
+    signs, kept, possible = _a_4_between_a_6_and_a_3(small, 0.62, mark)
+    assert signs == [] and kept == [6, 3, 4]
+    assert [(s.char, s.box, s.confidence, s.from_digit) for s in possible] == [("x", small, DEFAULT_SIGNS.weak_sign, True)]
+    # As tall as the digits it is no mark; and one the sign model sees a digit in is none either.
+    for box, says in ((Box(200, 100, 26, 40), mark), (small, _Says(**{"other": 0.7, "x": 0.05, "digit": 0.25}))):
+        assert _a_4_between_a_6_and_a_3(box, 0.62, says)[2] == []
+
+
+def test_a_small_equals_the_digit_model_read_as_a_4_is_a_possible_equals():
+    # A held-out font's short thick =, its bars run together, read as 4 at 0.74; the sign model gives = 0.8.
+    says = _Says(**{"=": 0.8, "digit": 0.07, "other": 0.07, "+": 0.05})
+    small = Box(200, 112, 27, 23)
+    signs, kept, possible = _a_4_between_a_6_and_a_3(small, 0.74, says)
+    assert signs == [] and kept == [6, 3, 4]
+    assert [(s.char, s.box) for s in possible] == [("=", small)]

@@ -177,6 +177,13 @@ def test_a_short_run_with_a_sure_letter_beside_words_on_its_line_is_a_word():
     assert word_glyphs(boxes[4:6], _rows(*DATE_OF_BIRTH_READ[4:6]), 0.5, replace(DEFAULT_WORDS, pair_letter=False)) == set()
     # The same two glyphs at one height, as a digit beside a misread one of one hand: no word.
     assert word_glyphs([Box(150, 100, 9, 14), boxes[5]], _rows(*DATE_OF_BIRTH_READ[4:6]), 0.5) == set()
+    # The other way round: "the" whose t is read as a + (a sign, no glyph of the run), its h read 6 beside a small e
+    # read surely as no digit; a 6 beside a sure letter as tall as it stays a digit.
+    he = [Box(414, 309, 42, 86), Box(464, 352, 37, 46)]
+    he_read = _rows((6, 0.68, 0.07), (NOT_A_DIGIT, 0.96, 0.96))
+    assert word_glyphs(he, he_read, 0.5) == {0, 1}
+    assert word_glyphs(he, he_read, 0.5, replace(DEFAULT_WORDS, pair_letter=False)) == set()
+    assert word_glyphs([he[0], Box(464, 312, 40, 83)], he_read, 0.5) == set()
     # A handwritten "42" written a height after a word: no glyph of it reads as a letter, it stays a number.
     tim = [Box(100, 100, 12, 40), Box(115, 115, 8, 25), Box(126, 115, 28, 25), Box(194, 100, 26, 40), Box(224, 100, 26, 40)]
     read = _rows((1, 0.99, 0.0), (NOT_A_DIGIT, 1.0, 1.0), (NOT_A_DIGIT, 0.97, 0.97), (4, 0.99, 0.0), (2, 0.99, 0.0))

@@ -75,6 +75,40 @@ def test_styles_are_drawn(style):
     assert (image > 128).sum() >= 15
 
 
+def _top_angle(image: np.ndarray) -> float:
+    """Degrees below horizontal from the top of the ink (its rightmost pixel in the top two rows) to the
+    leftmost ink of the upper 55%: a continental 1's flag is steep, a 7's top near flat."""
+    ys, xs = np.nonzero(image > 100)
+    y0, height = ys.min(), ys.max() - ys.min() + 1
+    ax = xs[ys <= y0 + 1].max()
+    upper = ys <= y0 + 0.55 * height
+    lx = xs[upper].min()
+    ly = ys[upper & (xs == lx)].mean()
+    return float(np.degrees(np.arctan2(ly - y0, max(ax - lx, 1e-6))))
+
+
+def _stem_lean(image: np.ndarray) -> float:
+    """Horizontal drift of the ink's lower 40% per row (0: vertical), from a line through each row's centre."""
+    ys, xs = np.nonzero(image > 100)
+    rows = np.arange(int(ys.max() - 0.4 * (ys.max() - ys.min())), ys.max() + 1)
+    centres = [(r, xs[ys == r].mean()) for r in rows if (ys == r).any()]
+    r, c = np.array(centres).T
+    return float(np.polyfit(r, c, 1)[0])
+
+
+def test_drawn_continental_ones_have_a_steep_straight_flag_and_plain_sevens_a_flat_top():
+    # What tells a continental 1 from a 7 to a reader: the 1's flag falls steeply from the top of an upright
+    # stem, the 7's top is near horizontal. The drawings, after slant, pen and normalisation, must show it.
+    rng = np.random.default_rng(4)
+    ones = [writers.render_style("flag1", rng) for _ in range(200)]
+    sevens = [writers.render_style("flat7", rng) for _ in range(200)]
+    one_angles = np.array([_top_angle(im) for im in ones])
+    seven_angles = np.array([_top_angle(im) for im in sevens])
+    assert np.mean(one_angles >= 25) >= 0.97, np.percentile(one_angles, [1, 5, 50])
+    assert np.mean(seven_angles <= 20) >= 0.97, np.percentile(seven_angles, [50, 95, 99])
+    assert np.mean([abs(_stem_lean(im)) <= 0.3 for im in ones]) >= 0.95
+
+
 def test_unstretched_ones_are_narrow_and_other_digits_are_not():
     opt = writers.load_bitmaps("optdigits_32x32")
     rng = np.random.default_rng(3)

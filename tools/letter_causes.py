@@ -74,7 +74,8 @@ def groups_of(call):
     neutral), and the index where the fields begin."""
     skip = set(call["signs"])
     keep = [k for k, b in enumerate(call["boxes"]) if b not in skip]
-    boxes = [call["boxes"][k] for k in keep] + list(call["blots"]) + list(call.get("small", ()))
+    # As ``words.read_context``: blots, signs and small pieces stand in their lines, neither letter nor digit.
+    boxes = [call["boxes"][k] for k in keep] + list(call["blots"]) + list(skip) + list(call.get("small", ()))
     held = words.field_runs(boxes, call["fields"])
     groups = words.with_fields(words.runs(boxes), held)
     n = len(keep)
@@ -131,7 +132,7 @@ def replay(entries, config=words.DEFAULT_WORDS, model=None, rows=None, seeds=Non
         t = tally.setdefault(call["row"], Counter())
         skip = set(call["signs"])
         keep = [k for k, b in enumerate(call["boxes"]) if b not in skip]
-        extra = list(call["blots"]) + list(call.get("small", ()))
+        extra = list(call["blots"]) + list(skip) + list(call.get("small", ()))
         boxes = [call["boxes"][k] for k in keep] + extra
         probs = call["probabilities"][keep]
         if extra:
@@ -139,7 +140,8 @@ def replay(entries, config=words.DEFAULT_WORDS, model=None, rows=None, seeds=Non
         crops = [call["crops"][k] for k in keep] + [np.zeros((28, 28), np.float32)] * len(extra)
         found = words.word_glyphs(boxes, probs, 0.5, config, fields=call["fields"], neutral=range(len(keep), len(boxes)),
                                   crops=crops, letter_model=model,
-                                  small=range(len(boxes) - len(call.get("small", ())), len(boxes)))
+                                  small=[*range(len(keep), len(keep) + len(call["blots"])),
+                                         *range(len(boxes) - len(call.get("small", ())), len(boxes))])
         gone = {keep[i] for i in found if i < len(keep)}
         for k, (kind, _) in enumerate(call["truth"]):
             if not call["read"][k]:

@@ -3,7 +3,8 @@ the expressions read on generated pages that hold no arithmetic at all (every on
 
 usage: python tools/score_worksheets.py [COUNT] [FIRST_SEED]
        python tools/score_worksheets.py --stress ROWS [COUNT] [FIRST_SEED]   (ROWS: boxes,table,printed,dense)
-The first prints a line per miss and one JSON line of totals; every worksheet is 1280x720, writers and
+The first prints a line per miss, with its cause (``synth.worksheet.miss_cause``), and one JSON line of
+totals with the misses counted by cause; every worksheet is 1280x720, writers and
 papers drawn by seed (held-out fonts, pendigits test writers, MNIST test digits; plain, ruled, squared).
 The second reads ``livedigits stress`` scenes of each phenomenon alone (``synth.stress.stress_scene``),
 prints each expression read there and one JSON line: pages and expressions per row.
@@ -11,10 +12,11 @@ prints each expression read there and one JSON line: pages and expressions per r
 import json
 import sys
 import time
+from collections import Counter
 
 from livedigits.classify.backends import load_classifier
 from livedigits.reading.recognizer import Recognizer
-from livedigits.synth.worksheet import make_worksheet, score_sheet
+from livedigits.synth.worksheet import make_worksheet, miss_cause, score_sheet
 from livedigits.types import Frame
 
 
@@ -22,6 +24,7 @@ def main(count: int = 30, first: int = 1000) -> dict:
     recognizer = Recognizer(load_classifier(), smooth=False)
     totals = {"sheets": 0, "truth": 0, "read_exactly": 0, "verdict_right": 0, "right_marked_wrong": 0, "unsure": 0, "extra": 0}
     by_writer = {}
+    causes = Counter()
     ms = []
     for seed in range(first, first + count):
         sheet = make_worksheet(seed)
@@ -37,9 +40,13 @@ def main(count: int = 30, first: int = 1000) -> dict:
         w[0] += counts["truth"]
         w[1] += counts["verdict_right"]
         for miss in counts["misses"]:
-            print(f"  seed {seed} {sheet.writer:28s} {sheet.paper:6s} truth {miss[0]} {miss[1]}  read {miss[2]} {miss[3]}", file=sys.stderr)
+            cause, detail = miss_cause(*miss)
+            causes[cause] += 1
+            print(f"  seed {seed} {sheet.writer:28s} {sheet.paper:6s} truth {miss[0]} {miss[1]}  read {miss[2]} {miss[3]}"
+                  f"  [{cause}: {detail}]", file=sys.stderr)
     totals["verdict_accuracy"] = round(totals["verdict_right"] / max(1, totals["truth"]), 4)
     totals["read_exactly_share"] = round(totals["read_exactly"] / max(1, totals["truth"]), 4)
+    totals["causes"] = dict(causes.most_common())
     totals["by_writer"] = {k: f"{v[1]}/{v[0]}" for k, v in by_writer.items()}
     ms.sort()
     totals["median_ms_per_sheet"] = round(ms[len(ms) // 2], 1)

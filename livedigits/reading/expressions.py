@@ -402,7 +402,8 @@ class _Item:
     starts: bool = False  # "(": opens an operand
     ends: bool = False  # ")": closes one
     alts: list = field(default_factory=list)  # (position in text, another character it may be, its probability)
-    from_digit: bool = False  # a sign the digit model read as a digit
+    from_digit: bool = False  # a sign the digit model read as a digit; an operand: such a sign read as its digit
+    digit_confidence: float = 0.0  # from_digit: the digit model's probability of that digit
     joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
@@ -495,7 +496,7 @@ def _sign_item(sign: Sign, height: float, config: ExpressionConfig = DEFAULT_EXP
         char, confidence = "x", config.sign_min_confidence
     return _Item(char, sign.box, confidence, False, height,
                  starts=sign.char == "(", ends=sign.char == ")", alts=alts,
-                 from_digit=sign.from_digit, pieces=[sign.box])
+                 from_digit=sign.from_digit, digit_confidence=sign.digit_confidence, pieces=[sign.box])
 
 
 def _centre_y(box: Box) -> float:
@@ -611,12 +612,14 @@ def _lines(items: list[_Item], config: ExpressionConfig) -> list[list[_Item]]:
     return lines
 
 
-def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: dict | None = None) -> list[_Item]:
     """A digit the sign classifier took for a sign (a leaning 1 read as a slash) where no such sign can
     stand is the digit again: the equation decides. Right after an ``=`` or an operator, only an operand,
     a ``(`` or a minus may follow; right before an ``=``, at the end, or after an operator, no operator or
     ``(`` may stand; a ``)`` needs an operand before it. Its confidence is ``min_confidence``: it may make
-    an equation right, never wrong on its own (``wrong_confidence``)."""
+    an equation right, never wrong on its own (``wrong_confidence``), unless it stands where an operand
+    must: then it is read as the digit model read it (``alternatives``: its other readings by box)."""
+    alternatives = alternatives or {}
     out = list(line)
     for k, it in enumerate(out):
         digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit and not it.operand else None
@@ -637,7 +640,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig) -> list[_Item]
         else:
             impossible = False
         if impossible and it.text != "-":
-            out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
+            if prev is not None and prev_sign and it.digit_confidence > 0:
+                # Where an operand must stand (after an operator, an "=" or a "("): the digit fills that
+                # place, read as surely as the digit model read it, with the digit model's other readings;
+                # a number right after it is the rest of that operand (``_join_numbers``). The sign the sign
+                # classifier saw cannot stand there.
+                out[k] = _Item(digit, it.box, it.digit_confidence, True, it.height, pieces=[it.box],
+                               alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())], from_digit=True)
+            else:
+                # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it.
+                out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
     return out
 
 
@@ -689,6 +701,29 @@ def _open_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
                     alts = [a for a in other.alts if a[1] != "("] + [(0, other.text, other.confidence)]
                     out[j] = replace(other, text="(", confidence=config.sign_min_confidence, starts=True, alts=alts)
                     break
+    return out
+
+
+def _unclosed_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A ``(`` that no ``)`` after it closes, standing between two operands: a slash whose ``/`` its
+    classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a bracket, ``10(5=2``, the
+    ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at ``sign_min_confidence``,
+    the ``(`` its alternative."""
+    out = list(line)
+    unclosed = []
+    for k, it in enumerate(out):
+        if it.starts:
+            unclosed.append(k)
+        elif it.ends and unclosed:
+            unclosed.pop()
+    for k in unclosed:
+        it = out[k]
+        if it.operand or not 0 < k < len(out) - 1 or not (out[k - 1].operand and out[k + 1].operand):
+            continue
+        slash = next((p for _, alt, p in it.alts if alt == "/"), 0.0)
+        if slash >= config.decode_level:
+            alts = [a for a in it.alts if a[1] != "/"] + [(0, it.text, it.confidence)]
+            out[k] = replace(it, text="/", confidence=config.sign_min_confidence, starts=False, alts=alts)
     return out
 
 
@@ -777,9 +812,12 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
         prev = out[-1]
         plain = prev.operand and it.operand and not prev.parts and not it.parts
         if plain and it.box.x - prev.box.x2 < config.join_gap * height:
+            # A digit taken for a sign and read back as the operand that must stand there (``_signs_as_digits``)
+            # was cut from the number after it by that sign only: joined, it is that number, no doubt.
+            restored = prev.from_digit and not prev.joined and not it.joined and len(prev.text) == 1
             out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
                             max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a, p) for k, a, p in it.alts],
-                            joined=True, pieces=prev.pieces + it.pieces)
+                            joined=not restored, pieces=prev.pieces + it.pieces)
         else:
             out.append(it)
     return out
@@ -816,9 +854,10 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = [it for it in line if it not in misplaced]
         if not line:
             continue
-        line = _signs_as_digits(line, config)
+        line = _signs_as_digits(line, config, alternatives)
         line = _lost_bars(line, config)
         line = _open_brackets(line, config)
+        line = _unclosed_brackets(line, config)
         line = _times_by_brackets(line, config)
         found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
@@ -876,6 +915,18 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         out = [a for a in out if a not in clash]
         out.insert(min(at, len(out)), e)
     return out
+
+
+def open_in_doubt(expressions: list[Expression]) -> list[Expression]:
+    """An equation with nothing written after its one ``=`` is ``open`` however surely its symbols were
+    read: no answer is there to check, and no reading of its symbols writes one. Left ``unsure`` by a
+    symbol read below ``min_confidence`` (``check``), it is ``open`` with no ``value``: the sum's value is
+    what is in doubt, not its verdict. Run after :func:`with_possible_signs`, which takes an unsure plain
+    reading for a weak one."""
+    return [replace(e, verdict="open", value=None)
+            if e.verdict == "unsure" and e.text.count("=") == 1 and e.text.endswith("=")
+            and check(e.text)[2] == "open" else e
+            for e in expressions]
 
 
 def _inside(a: Box, b: Box) -> bool:

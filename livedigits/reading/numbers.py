@@ -33,7 +33,7 @@ class ReadingConfig:
     """Digits of one number have heights within this ratio."""
     max_gap: float = 0.8
     """A gap wider than this many digit heights is a space between numbers. Gaps are measured between
-    digits at least half a digit height wide, so the narrow box of a 1 does not widen its gaps."""
+    digits at least half as wide as their line's typical digit, so the narrow box of a 1 does not widen its gaps."""
     min_space: float = 0.5
     """On a line that has such spaces, or tight gaps beside wide ones (``space_ratio`` apart), a gap of at
     least this many digit heights is a space too: "12 34" with a 0.7 height space is two numbers."""
@@ -209,11 +209,13 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
         active = [k for k in active if bx - ends[k][0] <= max_gap * 2.5 * ends[k][2]]
         best, best_cost = None, None
         for k in active:
-            lx2, lw, lh, lx, ly = ends[k]
+            lx2, _, lh, lx, ly = ends[k]
             gap = bx - lx2
             taller = bh if bh >= lh else lh
             shorter = lh if bh >= lh else bh
-            if gap < -0.5 * (bw if bw <= lw else lw) or gap > max_gap * taller:
+            # Side by side, the digit's centre right of the end's: two digits cut apart where they touch have
+            # boxes that overlap (the cut follows the ink), and still continue the line in order.
+            if cx <= lx or gap > max_gap * taller:
                 continue
             if taller > 2.5 * shorter:
                 continue
@@ -242,11 +244,21 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
     return lines
 
 
-def _gaps(line: list[Detection], height: float) -> np.ndarray:
-    """Gaps between neighbours on a line, in digit heights, each digit counted at least half a
-    height wide about its centre (a 1 is narrow, its gaps are not wider for that)."""
+#: A digit is counted at least this share of its line's typical (median) digit width wide about its centre when
+#: its gaps are measured (``_gaps``): a 1 stands in a cell of its own, narrower than the writer's other digits but
+#: wider than its stroke. Half a digit height (the rule before, about 0.8 of a digit's width) put a 1 closer to
+#: its neighbours than the writer's space: on ``dense`` pages (seeds 0-39) 48 numbers were read joined to another,
+#: 24 with this; 0.4-0.6 read alike elsewhere, and real pages' wide-set 1s (about 0.15 digit heights more ink
+#: gap than the other digits) stay in their numbers (docs/stress.md, "Numbers read exactly: grouping").
+NARROW_SHARE = 0.5
+
+
+def _gaps(line: list[Detection], height: float, width: float) -> np.ndarray:
+    """Gaps between neighbours on a line, in digit heights, each digit counted at least ``NARROW_SHARE`` of
+    ``width`` (the line's typical digit width) wide about its centre (a 1 is narrow, its gaps are not wider
+    for that)."""
     out = []
-    half = 0.5 * height
+    half = NARROW_SHARE * width
     for a, b in zip(line, line[1:]):
         a, b = a.box, b.box
         wa, wb = max(a.w, half), max(b.w, half)
@@ -457,8 +469,9 @@ def group_numbers(detections: list[Detection], config: ReadingConfig = DEFAULT_R
                          float(statistics.median([d.box.h for d in comb])), [_number(c) for c in chunks]))
     lines = _lines(detections, config)
     heights = [float(statistics.median([d.box.h for d in line])) for line in lines]
+    widths = [float(statistics.median([d.box.w for d in line])) for line in lines]
     rules = [(float(path[0, 1]), float(path[-1, 1]), path[:, 1], path[:, 0]) for path in rules if len(path) >= 2]
-    gaps = [_gaps(line, height) for line, height in zip(lines, heights)]
+    gaps = [_gaps(line, height, width) for line, height, width in zip(lines, heights, widths)]
     # One writer's space for the whole page, where the page shows it: lines split alike.
     space = page_space(np.concatenate(gaps), config) if gaps else None
     for line, height, line_gaps in zip(lines, heights, gaps):

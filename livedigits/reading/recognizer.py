@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, read_expressions,
-                                           weak_digits, with_possible_signs)
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, open_in_doubt,
+                                           read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
@@ -924,7 +924,8 @@ class Recognizer:
 
                 # Per digit read: the other digits given a fair chance, with their probabilities, and "?" for a
                 # fair chance of no digit (a wrong verdict they would make right is not given).
-                reported = {d.box for d in detections} | unsure
+                # (Those find_signs took for signs too: read back as digits where no sign can stand.)
+                reported = {d.box for d in before} | unsure
                 probs = np.asarray(probabilities) if len(candidates) else np.zeros((0, 11))
                 rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
                 alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
@@ -949,6 +950,7 @@ class Recognizer:
                     # digits (an equation holding none of them may be wrong: with_possible_signs).
                     expressions = with_possible_signs(expressions, other, possible,
                                                       {s.box for s in possible if s.from_digit or s.box in unsure})
+                expressions = open_in_doubt(expressions)
             expressions = tuple(expressions)
             arithmetic_ms = (time.perf_counter() - begun) * 1e3
         else:

