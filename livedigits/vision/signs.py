@@ -257,6 +257,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 alts.append(("?", float(p[digit_class] + p[other_class])))
             return Sign(char, box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts), **kw)
 
+        def digit_sign(char, det, p, k):
+            """The sign a detection the digit model read as a digit may be, with that digit's probability."""
+            return sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence)
+
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
             if p[k] >= config.min_confidence and int(np.argmax(p)) == k and _fits(classes[k], piece.box, height, config):
@@ -287,20 +291,19 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if char == "/" and _clear_slash(det.box, height, config) and p[k] >= config.slash_confidence and p[k] > p[digit_class]:
                 # Taller than the digits beside it and leaning well over: a slash the sign classifier only
                 # half tells from a 1 (an upright font's slash) is taken on its shape.
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                    possible.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                    possible.append(digit_sign(char, det, p, k))
                 elif (possible is not None and other_class != digit_class and int(np.argmax(p)) == other_class
                       and p[digit_class] <= config.max_digit_share and _mark_sized(det.box, height, config)):
                     # A small square mark the sign classifier knows nothing of and sees no digit in, that the
                     # digit model read as a 1, 4 or 7 (a held-out hand's small open x read as 4 at 0.62): a
                     # possible + or x, as such a mark read as no digit is (above).
                     times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
-                    found = sign(classes[times], det.box, p, times, det.digit, from_digit=True,
-                                 digit_confidence=det.confidence)
+                    found = digit_sign(classes[times], det, p, times)
                     possible.append(replace(found, confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
@@ -310,14 +313,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(det.box)
                 continue
             if _fits(char, det.box, height, config, suspect=True):
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
             elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                possible.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                possible.append(digit_sign(char, det, p, k))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
-                signs.append(sign(char, det.box, p, k, det.digit, from_digit=True, digit_confidence=det.confidence))
+                signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
                 short.add(det.box)
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
