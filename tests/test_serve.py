@@ -326,9 +326,10 @@ def test_many_viewers_share_one_encoding(live) -> None:
         assert len(frames) == 40 and all(f is not None and f.shape == (480, 640, 3) for f in frames)
     # Each frame was encoded once for all four viewers, and the viewer that never reads held nothing up:
     # the pipeline went on processing while the others took their 40 frames (a count, not a rate, so a
-    # loaded machine cannot fail it).
+    # loaded machine cannot fail it). A viewer's first frame is the newest one already made, which may
+    # predate the count; each of the 39 after it is a frame processed since.
     assert encoded <= processed + 1
-    assert processed >= 40, f"{processed} frames processed while the viewers took 40"
+    assert processed >= 39, f"{processed} frames processed while the viewers took 39 new ones"
 
 
 def _iter_events(url: str, timeout: float = 30):
