@@ -200,6 +200,16 @@ def test_a_right_answer_misread_by_a_cut_or_by_a_hands_misreads_is_never_marked_
     _read_unsure_and_no_right_answer_wrong(recognizer, seed, read)
 
 
+@pytest.mark.parametrize("seed, read", [
+    (7038, "79+19=118"),  # pendigits writer 42: 99+19=118, a 9 read as a sure 7, no other sum showing it
+    (8030, "9x8+5=26"),   # ... 9x8+4=76, a 4 read as a sure 5 and a 7 as a sure 2 in one sum
+    (9000, "24-24=10"),   # pendigits writer 40: 24-14=10, a 1 with a base read as a sure 2
+])
+def test_a_right_answer_a_hands_sure_misread_alone_made_look_wrong_is_never_marked_wrong(recognizer, seed, read):
+    # Issue 21's ninth round: the last right answers marked wrong on the tuning seeds (each was).
+    _read_unsure_and_no_right_answer_wrong(recognizer, seed, read)
+
+
 @pytest.mark.parametrize("truth, read, cause", [
     (("12+7=19", "wrong"), ("12+7=19", "unsure"), ("verdict", "wrong->unsure")),
     (("12+7=19", "right"), (None, None), ("not found", "")),
