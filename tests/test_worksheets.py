@@ -58,9 +58,12 @@ def test_no_right_answer_is_ever_marked_wrong(read_sheets):
 def test_every_verdict_kind_is_met_and_stacked_fractions_are_read(read_sheets):
     verdicts = {e.verdict for _, result, _ in read_sheets for e in result.expressions}
     assert {"right", "wrong", "open"} <= verdicts
-    truth = {(e.text, e.verdict) for sheet, _, _ in read_sheets for e in sheet.expressions if "/(" in e.text}
-    read = {(e.text, e.verdict) for _, result, _ in read_sheets for e in result.expressions if "/(" in e.text}
-    assert len(truth) >= 4 and len(truth & read) >= 0.75 * len(truth), (truth, read)
+    truth = {e.text: e.verdict for sheet, _, _ in read_sheets for e in sheet.expressions if "/(" in e.text}
+    read = {e.text: e.verdict for _, result, _ in read_sheets for e in result.expressions if "/(" in e.text}
+    # Read as written, each with its verdict or left unsure (a hand's sure misreads keep wrong answers unsure:
+    # issue 21's ninth round), never the other verdict.
+    assert len(truth) >= 4 and len(truth.keys() & read.keys()) >= 0.75 * len(truth), (truth, read)
+    assert all(read[t] in (v, "unsure") for t, v in truth.items() if t in read), (truth, read)
     # 1/2 + 1/3 is 5/6 exactly: values are reduced fractions, never rounded decimals.
     values = [e.to_record()["value"] for _, result, _ in read_sheets for e in result.expressions if "/(" in e.text]
     assert any("/" in v for v in values if v) and not any("." in v for v in values if v), values
