@@ -188,6 +188,11 @@ class WordConfig:
     small e; on the generated pages 8 more letters (``words`` 2, ``boxes`` 1 on seeds 0-39; ``words``, ``boxes``,
     ``mixed`` 1 each on 40-99; ``words``, ``boxes`` 1 each on 1000-1039) and no digit lost, ``ledger``, ``none``,
     ``dense``, ``touching`` and ``spacing`` among the rows replayed."""
+    pair_confirm: float = 0.9
+    """A run of two glyphs, one read as "not a digit" (however unsurely) that the letter model (``letter_model``)
+    reads as a letter at ``pair_confirm``, the other read as a digit at most ``pair_height`` of its height (or it of
+    the other's) on its baseline, is a word: a handwritten "no" whose o stands 0.79-0.82 of its n, an "ok" whose k
+    the digit model doubts. Measured in round 9 (docs/words.md). 0 leaves it out."""
     shape_letters: float = 0.4
     """A run with no glyph read as "not a digit" but a word's shape (``min_letters`` glyphs of x-height, or more,
     beside taller ones) is a word when the letter model (``letter_model``) reads one of its x-height glyphs as a
@@ -195,6 +200,16 @@ class WordConfig:
     "cold" read 6, 0, 1, 2 (its c a letter at 1.0). Not the shape alone: digits cut by the rules of a table stand
     short beside whole ones (round 2: 134 handwritten digits lost for 45 letters). On the generated pages (seeds
     0-39, replayed) it left out 4 letters of ``words`` and lost no digit."""
+    trail_letter: float = 0.9
+    trail_digits: int = 2
+    trail_others: float = 0.3
+    trail_blind: tuple = (0, 1)
+    trail_height: float = 1.15
+    """A glyph read as a digit that ends a run of at least ``trail_digits`` glyphs read as digits is a letter, and
+    the number ends before it, when the letter model (``letter_model``) reads it as a letter at ``trail_letter``
+    and none of the digits before it above ``trail_others``: the A, B, R a ledger writes after its numbers
+    ("5924A", "708B": the B read 8 surely, a letter to the letter model at 0.85-0.98, the digits before it at
+    0.0-0.3). Measured in round 9 (docs/words.md). 0 leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -322,8 +337,10 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         letter[list(neutral)] = False
     worth = _LetterWorth(probabilities, crops, letter_model, config)
     fields = list(fields)
+    # A letter written after a number ("5924A", "708B" on a ledger), read as a digit of it: no word.
+    trailing = _trailing_letters(boxes, letter, neutral, fields, worth, config) if config.trail_letter else set()
     if not letter.any() and not (fields and worth.able()):
-        return set()  # every word holds a glyph read as "not a digit": a page of numbers costs nothing here
+        return trailing  # every word holds a glyph read as "not a digit": a page of numbers costs nothing more here
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     held = field_runs(boxes, fields)
@@ -410,6 +427,13 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # one hand stand at one height.
             pair = [boxes[k] for k in run]
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
+        if (not (shaped or read) and config.pair_confirm and len(run) == 2 and number < first_field
+                and int(letter[run].sum()) == 1 and worth.able() and worth.most([k for k in run if letter[k]]) >= config.pair_confirm):
+            # Two glyphs: one read as "not a digit", surely or not, that the letter model reads as a letter too, and one
+            # read as a digit of its x-height, measured a little higher (``pair_height``): a handwritten "no" whose o
+            # stands 0.8 of its n.
+            pair = [boxes[k] for k in run]
+            read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
         if shaped or read:
             out.update(run)
             found[number] = True
@@ -417,6 +441,36 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             pending.append(number)
     if pending and config.line_gap > 0 and any(found[:first_field]):
         out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config) for k in groups[number])
+    return out | trailing
+
+
+def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields: list[Box], worth: "_LetterWorth",
+                      config: WordConfig) -> set[int]:
+    """The glyphs read as digits that end a run of digits and are letters to the letter model
+    (``WordConfig.trail_letter``), the digits before them no letters to it: the A, B, R a ledger writes after
+    its numbers ("5924A", "708B", read 4 and 8). The number stays; only its last glyph goes (letters end numbers).
+    The letter model is asked of every glyph read as a digit (one product of the frame's crops); the runs are found
+    only when one of them is a letter to it."""
+    if not worth.able():
+        return set()
+    digits = [k for k in range(len(boxes)) if not letter[k] and k not in neutral]
+    if len(digits) < config.trail_digits + 1:
+        return set()
+    worth._ask(digits)
+    if not any(worth.raw[k] >= config.trail_letter for k in digits):
+        return set()
+    held = {k for run in field_runs(boxes, fields) for k in run}  # a comb's digits are judged as its field
+    out = set()
+    for run in runs(boxes, config):
+        run = [k for k in run if k not in neutral]
+        if len(run) < config.trail_digits + 1 or any(letter[k] or k in held for k in run):
+            continue
+        last, before = run[-1], run[:-1]
+        if (worth.raw[last] < config.trail_letter or max(worth.raw[k] for k in before) > config.trail_others
+                or int(worth.probabilities[last].argmax()) in config.trail_blind):
+            continue
+        if boxes[last].h >= config.trail_height * float(np.median([boxes[k].h for k in before])):
+            out.add(last)
     return out
 
 
