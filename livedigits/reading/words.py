@@ -189,6 +189,11 @@ class WordConfig:
     ``mixed`` 1 each on 40-99; ``words``, ``boxes`` 1 each on 1000-1039) and no digit lost, ``ledger``, ``none``,
     ``dense``, ``touching`` and ``spacing`` among the rows replayed."""
     pair_confirm: float = 0.9
+    confirm_letter: float = 0.9
+    """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
+    letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
+    a word ("seen" read 5 and three letters at 0.8, 0.8, 1.0, all of one height). Asked only of runs holding such a
+    glyph, no word by the rules before. Measured in round 9 (docs/words.md). 0 leaves it out."""
     """A run of two glyphs, one read as "not a digit" (however unsurely) that the letter model (``letter_model``)
     reads as a letter at ``pair_confirm``, the other read as a digit at most ``pair_height`` of its height (or it of
     the other's) on its baseline, is a word: a handwritten "no" whose o stands 0.79-0.82 of its n, an "ok" whose k
@@ -390,6 +395,12 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         # unsure of (a digit touching its printed box, a blurred digit) reads as "not a digit" at 0.5-0.9.
         surely = int(sure[run].sum())
         read = surely >= max(2, config.sure_share * len(run))
+        if not read and config.confirm_letter and number < first_field and worth.able():
+            # Glyphs the digit model doubts ("not a digit" at 0.5-0.9) that the letter model is sure of count as sure.
+            doubted = [k for k in run if letter[k] and not sure[k]]
+            if doubted:
+                confirmed = surely + sum(worth.raw_of(k) >= config.confirm_letter for k in doubted)
+                read = confirmed >= max(2, config.sure_share * len(run))
         evidence = float(probabilities[run, NOT_A_DIGIT].sum())
         if not read and surely and (int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run))
                                     or evidence >= max(config.doubt_evidence, config.doubt_share * len(run))):
@@ -522,6 +533,10 @@ class _LetterWorth:
         """The letter model's highest probability over the glyphs ``run``, whatever the digit model read them as."""
         self._ask(run)
         return max((self.raw[k] for k in run), default=0.0)
+
+    def raw_of(self, k: int) -> float:
+        self._ask([k])
+        return self.raw[k]
 
     def _ask(self, run: list[int]) -> None:
         ask = [k for k in run if k not in self.known]
