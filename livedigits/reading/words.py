@@ -342,15 +342,18 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         letter[list(neutral)] = False
     worth = _LetterWorth(probabilities, crops, letter_model, config)
     fields = list(fields)
-    # A letter written after a number ("5924A", "708B" on a ledger), read as a digit of it: no word.
-    trailing = _trailing_letters(boxes, letter, neutral, fields, worth, config) if config.trail_letter else set()
     if not letter.any() and not (fields and worth.able()):
-        return trailing  # every word holds a glyph read as "not a digit": a page of numbers costs nothing more here
+        # Every word holds a glyph read as "not a digit": a page of numbers is judged only for a letter written
+        # after a number ("5924A", "708B" on a ledger), read as a digit of it.
+        return _trailing_letters(boxes, letter, neutral, fields, worth, config) if config.trail_letter else set()
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     held = field_runs(boxes, fields)
     # A form's field is judged by the letter model even when no glyph of the page reads as "not a digit".
-    groups = with_fields(runs(boxes, config) if letter.any() else [], held)
+    lines = runs(boxes, config) if letter.any() else []
+    # A letter written after a number, read as a digit of it (the runs found once for both).
+    trailing = _trailing_letters(boxes, letter, neutral, fields, worth, config, lines) if config.trail_letter else set()
+    groups = with_fields(lines, held)
     too_small = set(small)  # (``small`` is the x-height mask of each run below)
     tiny = [0] * len(groups)  # per run, its small pieces that are x-height letters
     if too_small:
@@ -456,31 +459,29 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
 
 
 def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields: list[Box], worth: "_LetterWorth",
-                      config: WordConfig) -> set[int]:
-    """The glyphs read as digits that end a run of digits and are letters to the letter model
-    (``WordConfig.trail_letter``), the digits before them no letters to it: the A, B, R a ledger writes after
-    its numbers ("5924A", "708B", read 4 and 8). The number stays; only its last glyph goes (letters end numbers).
-    The letter model is asked of every glyph read as a digit (one product of the frame's crops); the runs are found
-    only when one of them is a letter to it."""
-    if not worth.able():
+                      config: WordConfig, found: list[list[int]] | None = None) -> set[int]:
+    """The glyphs read as digits that end a run of digits, stand taller than its digits and are letters to the
+    letter model (``WordConfig.trail_letter``), the digits before them no letters to it: the A, B, R a ledger writes
+    after its numbers ("5924A", "708B", read 4 and 8). The number stays; only its last glyph goes (letters end
+    numbers). Cheapest first: the runs (``found``, when the caller has them), their heights, and only then the
+    letter model, on the few glyphs left."""
+    if not worth.able() or len(boxes) < config.trail_digits + 1:
         return set()
-    digits = [k for k in range(len(boxes)) if not letter[k] and k not in neutral]
-    if len(digits) < config.trail_digits + 1:
-        return set()
-    worth._ask(digits)
-    if not any(worth.raw[k] >= config.trail_letter for k in digits):
-        return set()
-    held = {k for run in field_runs(boxes, fields) for k in run}  # a comb's digits are judged as its field
+    held = None
     out = set()
-    for run in runs(boxes, config):
+    for run in runs(boxes, config) if found is None else found:
         run = [k for k in run if k not in neutral]
-        if len(run) < config.trail_digits + 1 or any(letter[k] or k in held for k in run):
+        if len(run) < config.trail_digits + 1 or any(letter[k] for k in run):
             continue
         last, before = run[-1], run[:-1]
-        if (worth.raw[last] < config.trail_letter or max(worth.raw[k] for k in before) > config.trail_others
-                or int(worth.probabilities[last].argmax()) in config.trail_blind):
+        if (int(worth.probabilities[last].argmax()) in config.trail_blind
+                or boxes[last].h < config.trail_height * float(np.median([boxes[k].h for k in before]))):
             continue
-        if boxes[last].h >= config.trail_height * float(np.median([boxes[k].h for k in before])):
+        if held is None:
+            held = {k for group in field_runs(boxes, fields) for k in group}  # a comb's digits are judged as its field
+        if any(k in held for k in run) or worth.most([last]) < config.trail_letter:
+            continue
+        if worth.most(before) <= config.trail_others:
             out.add(last)
     return out
 
