@@ -190,3 +190,15 @@ def test_a_generated_ledger_reads_no_letter_written_after_its_numbers():
     assert scored["on_letters"] == 0
     assert scored["found"] == scored["right"] == len(truth["digits"]) == 47
     assert scored["exact_numbers"] == scored["true_numbers"] == 12
+
+
+def test_letters_the_digit_model_doubts_count_as_sure_when_the_letter_model_is_sure_of_them():
+    # "seen" written at one height: the s read 5, the e, e read "not a digit" at 0.8 only, the n surely.
+    boxes = [Box(100 + 22 * k, 100, 18, 22) for k in range(4)]
+    read = _probabilities([(5, 1.0), (NOT_A_DIGIT, 0.8), (NOT_A_DIGIT, 0.8), (NOT_A_DIGIT, 1.0)])
+    assert word_glyphs(boxes, read, 0.5) == set(), "one sure letter at one height is no word by the digit model"
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(4), letter_model=_Says([0.5, 0.95, 0.3, 1.0])) == {0, 1, 2, 3}
+    # Neither e a letter to the letter model (a digit broken into two loops read as "not a digit"): no word.
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(4), letter_model=_Says([0.5, 0.4, 0.3, 1.0])) == set()
+    assert word_glyphs(boxes, read, 0.5, WordConfig(confirm_letter=0.0), crops=_crops(4),
+                       letter_model=_Says([0.5, 0.95, 0.3, 1.0])) == set()

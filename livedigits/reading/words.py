@@ -188,16 +188,6 @@ class WordConfig:
     small e; on the generated pages 8 more letters (``words`` 2, ``boxes`` 1 on seeds 0-39; ``words``, ``boxes``,
     ``mixed`` 1 each on 40-99; ``words``, ``boxes`` 1 each on 1000-1039) and no digit lost, ``ledger``, ``none``,
     ``dense``, ``touching`` and ``spacing`` among the rows replayed."""
-    pair_confirm: float = 0.9
-    confirm_letter: float = 0.9
-    """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
-    letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
-    a word ("seen" read 5 and three letters at 0.8, 0.8, 1.0, all of one height). Asked only of runs holding such a
-    glyph, no word by the rules before. Measured in round 9 (docs/words.md). 0 leaves it out."""
-    """A run of two glyphs, one read as "not a digit" (however unsurely) that the letter model (``letter_model``)
-    reads as a letter at ``pair_confirm``, the other read as a digit at most ``pair_height`` of its height (or it of
-    the other's) on its baseline, is a word: a handwritten "no" whose o stands 0.79-0.82 of its n, an "ok" whose k
-    the digit model doubts. Measured in round 9 (docs/words.md). 0 leaves it out."""
     shape_letters: float = 0.4
     """A run with no glyph read as "not a digit" but a word's shape (``min_letters`` glyphs of x-height, or more,
     beside taller ones) is a word when the letter model (``letter_model``) reads one of its x-height glyphs as a
@@ -210,11 +200,33 @@ class WordConfig:
     trail_others: float = 0.3
     trail_blind: tuple = (0, 1)
     trail_height: float = 1.15
-    """A glyph read as a digit that ends a run of at least ``trail_digits`` glyphs read as digits is a letter, and
-    the number ends before it, when the letter model (``letter_model``) reads it as a letter at ``trail_letter``
-    and none of the digits before it above ``trail_others``: the A, B, R a ledger writes after its numbers
-    ("5924A", "708B": the B read 8 surely, a letter to the letter model at 0.85-0.98, the digits before it at
-    0.0-0.3). Measured in round 9 (docs/words.md). 0 leaves it out."""
+    """A glyph read as a digit that ends a run of at least ``trail_digits`` more glyphs read as digits is a letter, and
+    the number ends before it, when the letter model (``letter_model``) reads it as a letter at ``trail_letter``, none
+    of the digits before it above ``trail_others``, and it stands ``trail_height`` times the median height of those
+    digits or taller: the capital a ledger writes after its numbers ("83284A", "78368B": the A read 4, the B 8, letters
+    to the letter model at 0.91-1.0, written taller than the digits; the digits before them at 0.0-0.3). Not a glyph
+    read as one of ``trail_blind`` (0, 1): the letter model never learned O, I, l as letters, and a 0 it calls a letter
+    is an open or broken loop (ledger and table numbers ending in 0 lost 8 digits with it). Not by width: a wide last
+    digit (a 5, a 3 written broad) lost 6 handwritten digits of ``none``, ``touching``, ``table``, ``words`` and
+    ``ledger``. On the generated pages (replayed, ``tools/letter_causes.py``): ``ledger`` 9 -> 5 letters on seeds 0-39,
+    16 -> 13 on 40-99, 4 -> 2 on 1000-1039, no handwritten digit lost on any row (``none``, ``touching``,
+    ``spacing``, ``column``, ``table``, ``mixed``, ``printed``, ``words``, ``boxes`` too); at 1.1, 3 digits lost (a
+    last digit written a little taller). 0 leaves it out."""
+    pair_confirm: float = 0.9
+    """A run of two glyphs, one read as "not a digit" unsurely (under ``sure_letter``) that the letter model
+    (``letter_model``) reads as a letter at this or more, the other read as a digit of its x-height (or it of the
+    other's), on its baseline, is a word, as with a sure letter (``pair_letter``): an "ok" whose k, a "no" whose n the
+    digit model reads "not a digit" at 0.67-0.72 only. On the generated pages (replayed) 2 letters of ``words`` on
+    seeds 0-39, 2 on 40-99, 1 on 1000-1039, and no digit lost. Measured with the x-height at 0.82 too (the "no"
+    whose o stands 0.79-0.82 of its n): 5 more letters, but a table's "70" whose 0 reads as "not a digit" stands 0.81
+    of its 7. 0 leaves it out."""
+    confirm_letter: float = 0.9
+    """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
+    letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
+    a word ("seen" read 5 and three letters at 0.8, 0.8, 1.0, all of one height). Asked only of runs holding such a
+    glyph, no word by the rules before. On the generated pages (replayed): ``words`` 1, 2, 3 and 4 letters fewer on
+    seeds 0-39, 40-99, 1000-1039 and 2000-2039, ``boxes`` 2 and 1 (0-39, 2000-2039), ``mixed`` 1 (40-99); no digit
+    lost. 0 leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -443,9 +455,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
         if (not (shaped or read) and config.pair_confirm and len(run) == 2 and number < first_field
                 and int(letter[run].sum()) == 1 and worth.able() and worth.most([k for k in run if letter[k]]) >= config.pair_confirm):
-            # Two glyphs: one read as "not a digit", surely or not, that the letter model reads as a letter too, and one
-            # read as a digit of its x-height, measured a little higher (``pair_height``): a handwritten "no" whose o
-            # stands 0.8 of its n.
+            # Two glyphs: one read as "not a digit" unsurely that the letter model is sure of, and one read as a digit of
+            # its x-height ("ok" whose k the digit model doubts).
             pair = [boxes[k] for k in run]
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
         if shaped or read:
