@@ -200,6 +200,7 @@ class WordConfig:
     trail_others: float = 0.3
     trail_blind: tuple = (0, 1)
     trail_height: float = 1.15
+    trail_reach: float = 2.0
     """A glyph read as a digit that ends a run of at least ``trail_digits`` more glyphs read as digits is a letter, and
     the number ends before it, when the letter model (``letter_model``) reads it as a letter at ``trail_letter``, none
     of the digits before it above ``trail_others``, and it stands ``trail_height`` times the median height of those
@@ -478,6 +479,18 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
     letter model, on the few glyphs left."""
     if not worth.able() or len(boxes) < config.trail_digits + 1:
         return set()
+    if found is None:
+        # A page of numbers: the runs (a loop in Python) only when some glyph read as a digit stands taller than a
+        # glyph read as a digit just left of it on its line (the last glyph of such a run stands so).
+        digit = np.array([not letter[k] and k not in neutral for k in range(len(boxes))])
+        x, y, x2, y2 = (np.array([getattr(b, a) for b in boxes], np.float32) for a in ("x", "y", "x2", "y2"))
+        h = y2 - y
+        near = ((x[:, None] - x2[None, :] <= config.trail_reach * h[:, None]) & (x2[None, :] <= x[:, None] + 0.5 * (x2 - x)[:, None])
+                & (np.minimum(y2[:, None], y2[None, :]) > np.maximum(y[:, None], y[None, :]))
+                & (h[:, None] >= config.trail_height * h[None, :]) & digit[:, None] & digit[None, :])
+        tall = [k for k in np.flatnonzero(near.any(axis=1)) if int(worth.probabilities[k].argmax()) not in config.trail_blind]
+        if not tall or worth.most(tall) < config.trail_letter:
+            return set()
     held = None
     out = set()
     for run in runs(boxes, config) if found is None else found:
@@ -486,7 +499,7 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
             continue
         last, before = run[-1], run[:-1]
         if (int(worth.probabilities[last].argmax()) in config.trail_blind
-                or boxes[last].h < config.trail_height * float(np.median([boxes[k].h for k in before]))):
+                or boxes[last].h < config.trail_height * max(boxes[before[-1]].h, float(np.median([boxes[k].h for k in before])))):
             continue
         if held is None:
             held = {k for group in field_runs(boxes, fields) for k in group}  # a comb's digits are judged as its field
