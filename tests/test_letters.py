@@ -167,19 +167,6 @@ def test_a_letter_written_after_a_number_goes_and_the_number_stays():
     assert word_glyphs(boxes, zero, 0.5, crops=_crops(5), letter_model=letters) == set()
 
 
-def test_a_pair_whose_letter_the_digit_model_doubts_is_a_word_when_the_letter_model_is_sure_of_it():
-    # "no": the n read as "not a digit" at 0.72 only, the o read 0 at 0.75 of the n's height, on its baseline.
-    boxes = [Box(100, 52, 33, 48), Box(135, 64, 26, 36)]
-    read = _probabilities([(NOT_A_DIGIT, 0.72), (0, 1.0)])
-    assert word_glyphs(boxes, read, 0.5) == set(), "one unsure letter beside a digit is no word by the digit model"
-    assert word_glyphs(boxes, read, 0.5, crops=_crops(2), letter_model=_Says([0.93, 0.0])) == {0, 1}
-    assert word_glyphs(boxes, read, 0.5, crops=_crops(2), letter_model=_Says([0.5, 0.0])) == set()
-    # A "70" whose 0 reads as "not a digit" unsurely stands at the 7's height: a number, whatever the letter model says.
-    number = [Box(100, 52, 33, 48), Box(135, 53, 26, 47)]
-    assert word_glyphs(number, _probabilities([(7, 1.0), (NOT_A_DIGIT, 0.72)]), 0.5, crops=_crops(2),
-                       letter_model=_Says([0.0, 0.95])) == set()
-
-
 def test_a_generated_ledger_reads_no_letter_written_after_its_numbers():
     # ledger seed 28: "83284A", the A read 4 (a letter to the letter model at 0.98, written taller than its digits).
     # Before the rule of WordConfig.trail_letter the A was read as a digit of its number.

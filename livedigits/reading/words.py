@@ -213,14 +213,6 @@ class WordConfig:
     16 -> 13 on 40-99, 4 -> 2 on 1000-1039, no handwritten digit lost on any row (``none``, ``touching``,
     ``spacing``, ``column``, ``table``, ``mixed``, ``printed``, ``words``, ``boxes`` too); at 1.1, 3 digits lost (a
     last digit written a little taller). 0 leaves it out."""
-    pair_confirm: float = 0.9
-    """A run of two glyphs, one read as "not a digit" unsurely (under ``sure_letter``) that the letter model
-    (``letter_model``) reads as a letter at this or more, the other read as a digit of its x-height (or it of the
-    other's), on its baseline, is a word, as with a sure letter (``pair_letter``): an "ok" whose k, a "no" whose n the
-    digit model reads "not a digit" at 0.67-0.72 only. On the generated pages (replayed) 2 letters of ``words`` on
-    seeds 0-39, 2 on 40-99, 1 on 1000-1039, and no digit lost. Measured with the x-height at 0.82 too (the "no"
-    whose o stands 0.79-0.82 of its n): 5 more letters, but a table's "70" whose 0 reads as "not a digit" stands 0.81
-    of its 7. 0 leaves it out."""
     confirm_letter: float = 0.9
     """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
     letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
@@ -452,12 +444,6 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # Two glyphs: a sure letter and one read as a digit, one of the other's x-height on its baseline ("ok":
             # an o read 0 beside a tall k; "the" whose t is read as a +: an h read 6 beside a small e). Two digits of
             # one hand stand at one height.
-            pair = [boxes[k] for k in run]
-            read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
-        if (not (shaped or read) and config.pair_confirm and len(run) == 2 and number < first_field
-                and int(letter[run].sum()) == 1 and worth.able() and worth.most([k for k in run if letter[k]]) >= config.pair_confirm):
-            # Two glyphs: one read as "not a digit" unsurely that the letter model is sure of, and one read as a digit of
-            # its x-height ("ok" whose k the digit model doubts).
             pair = [boxes[k] for k in run]
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
         if shaped or read:
