@@ -313,7 +313,6 @@ def test_collect_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
-    import time
 
     from helpers_media import wait_for
 
@@ -335,9 +334,14 @@ def test_collect_window_under_xvfb(xvfb: str, tmp_path: Path) -> None:
         shown = wait_for(lambda: process.poll() is not None or subprocess.run(
             ["xdotool", "search", "--name", "^livedigits collect$"], env=env, capture_output=True).returncode == 0, 60)
         assert shown and process.poll() is None, f"no collect window (exit {process.poll()}): {log.read_text()[-2000:]}"
-        time.sleep(2.0)  # the model loads and the first frame is drawn
-        key("7")
-        assert wait_for(lambda: len(list((out / "7").glob("*.png"))) == 2, 10)  # the crop and the full cut
+        # A key pressed before the first frame is drawn finds no crop to label and is gone; it is pressed
+        # again until one is saved (each press labels at most one crop, and a later one waits 15 s first).
+        saved = lambda: len(list((out / "7").glob("*.png"))) == 2  # the crop and the full cut
+        for _ in range(4):
+            key("7")
+            if wait_for(saved, 15):
+                break
+        assert saved(), f"no crop labelled 7: {log.read_text()[-2000:]}"
         key("Right", "n")
         assert wait_for(lambda: (out / "n").is_dir(), 10)
         key("u")  # undo the "n"

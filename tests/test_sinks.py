@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import cv2
@@ -314,6 +315,25 @@ def test_kiosk_window_ignores_passers_by(monkeypatch: pytest.MonkeyPatch) -> Non
     # Only the word "quit", typed in one go, closes it.
     assert actions == [None] * (len(keys) - 1) + ["quit"]
     assert ("setWindowProperty", "kiosk", cv2.WND_PROP_FULLSCREEN, cv2.WINDOW_FULLSCREEN) in gui.calls
+
+
+def test_a_slow_kiosk_can_still_be_quit_but_not_by_keys_far_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window takes one key per frame shown: on a kiosk showing a frame every 1.5 s, "quit" takes
+    4.5 s, and closes it; a pause of KIOSK_QUIT_WITHIN_S between two of its keys starts the word over."""
+    from livedigits.engine.keys import KIOSK_QUIT_WITHIN_S
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    clock = [1000.0]
+    monkeypatch.setattr(window_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    keys = [*map(ord, "qu"), *map(ord, "it"), *map(ord, "quit")]
+    gaps = [1.5, 1.5, KIOSK_QUIT_WITHIN_S, 1.5, 1.5, 1.5, 1.5, 1.5]  # before each key
+    FakeGui(monkeypatch, keys)
+    actions = []
+    with WindowSink("kiosk", kiosk=True) as window:
+        for gap in gaps:
+            clock[0] += gap
+            actions.append(window.show(synthetic_image(0)))
+    assert actions == [None] * 7 + ["quit"]
 
 
 def test_the_window_saves_its_own_snapshot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog) -> None:

@@ -490,7 +490,10 @@ def test_camera_gets_settings_and_newest_frame_policy(monkeypatch: pytest.Monkey
         assert fake.settings[cv2.CAP_PROP_FPS] == 15
         assert src.is_live and src.policy == "latest"
         first = src.read(timeout=NO_HANG_S)
-        time.sleep(0.2)  # a slow consumer: the camera keeps going meanwhile
+        # A slow consumer: the camera keeps going meanwhile. Waited for by count, not by a sleep, which a
+        # loaded machine may not give the camera's thread time to use: once frame first+3 is being read,
+        # first+1 and first+2 were published, and the newer replaced the older.
+        assert wait_for(lambda: src.frames_read > first.index + 3, NO_HANG_S)
         later = src.read(timeout=NO_HANG_S)
         assert src.state == "live"
         assert later.index > first.index + 1, "stale frames are skipped, not queued"

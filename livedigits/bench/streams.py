@@ -70,8 +70,10 @@ def run_streams(classifier, spec, count: int, *, seconds: float, warmup_s: float
                 return
         if engine.stop_flag.event.wait(warmup_s):
             return
-        marks["start"] = engine.stream_counts()
+        # The window's clock starts before its counts are taken and stops after (below): a thread paused
+        # between the two can make a rate read low, never high.
         marks["start_at"] = time.monotonic()
+        marks["start"] = engine.stream_counts()
         marks["start_cpu"] = time.process_time()
         marks["start_workers_cpu"] = engine.worker_cpu_seconds()
         measuring.set()

@@ -57,9 +57,10 @@ EVERY_QUEUE_SIZE = 4
 
 #: How long ``stop()`` waits for the reader thread. A thread blocked inside a
 #: backend call (an FFmpeg read on a stalled stream) cannot be interrupted; it
-#: releases its capture itself when that call returns. Kept under 2 s so that
-#: Ctrl-C or SIGTERM ends a run promptly even on a stalled stream.
-STOP_JOIN_TIMEOUT_S = 1.5
+#: releases its capture itself when that call returns. One second, half of the
+#: 2 s a stop may take, so that Ctrl-C or SIGTERM ends a run promptly on a
+#: stalled stream even when a loaded machine adds to the wait.
+STOP_JOIN_TIMEOUT_S = 1.0
 
 #: A failed read that took at least this fraction of ``read_timeout`` was
 #: FFmpeg's read timeout firing (the stream stalled), not a clean end of stream.

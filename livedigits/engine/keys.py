@@ -16,9 +16,10 @@ KEY_TAB = 9
 KEYS_QUIT = frozenset({ord("q"), ord("Q"), KEY_ESC})
 KEYS_PAUSE = frozenset({KEY_SPACE})
 KEYS_SNAPSHOT = frozenset({ord("s"), ord("S")})
-#: A kiosk ignores passers-by pressing keys; only the word "quit" typed within a few seconds closes
-#: it. (Not a modifier combination: OpenCV's backends report Shift and Ctrl inconsistently, the Qt one
-#: often not at all.)
+#: A kiosk ignores passers-by pressing keys; only the word "quit" closes it, typed with no pause of
+#: this many seconds between its keys (the window takes one key per frame shown, so on a slow kiosk
+#: the word takes a few frames). (Not a modifier combination: OpenCV's backends report Shift and Ctrl
+#: inconsistently, the Qt one often not at all.)
 KIOSK_QUIT_WORD = "quit"
 KIOSK_QUIT_WITHIN_S = 3.0
 

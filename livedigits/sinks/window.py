@@ -148,9 +148,13 @@ class WindowSink:
         return path
 
     def _kiosk_key(self, key: int) -> str | None:
+        # The word counts if no key of it came over KIOSK_QUIT_WITHIN_S after the one before. Not "the whole
+        # word within" that time: OpenCV hands over one key per frame shown (the last typed), so a kiosk
+        # showing a frame every second took "quit" over 3 s however it was typed, and could not be closed.
         now = time.monotonic()
-        self._typed = [(t, c) for t, c in self._typed if now - t < KIOSK_QUIT_WITHIN_S][-(len(KIOSK_QUIT_WORD) - 1):]
-        self._typed.append((now, chr(key).lower()))
+        if self._typed and now - self._typed[-1][0] >= KIOSK_QUIT_WITHIN_S:
+            self._typed = []
+        self._typed = (self._typed + [(now, chr(key).lower())])[-len(KIOSK_QUIT_WORD):]
         if "".join(c for _, c in self._typed) == KIOSK_QUIT_WORD:
             return ACTION_QUIT
         return None
