@@ -209,7 +209,7 @@ class WordConfig:
     read as one of ``trail_blind`` (0, 1): the letter model never learned O, I, l as letters, and a 0 it calls a letter
     is an open or broken loop (numbers ending in 0 lost 12 digits with it on seeds 0-39). Not by width: a wide last
     digit (a 5, a 3 written broad) lost 7 handwritten digits of ``none``, ``touching``, ``table``, ``words`` and
-    ``ledger``. On the generated pages (replayed, ``tools/letter_causes.py``): ``ledger`` 9 -> 5 letters on seeds 0-39,
+    ``ledger``. On the generated pages (replayed, ``tools/letter_causes.py``): ``ledger`` 9 -> 6 letters on seeds 0-39,
     16 -> 13 on 40-99, 4 -> 2 on 1000-1039, no handwritten digit lost on any row (``none``, ``touching``,
     ``spacing``, ``column``, ``table``, ``mixed``, ``printed``, ``words``, ``boxes`` too); at 1.1, 3 digits lost (a
     last digit written a little taller). 0 leaves it out."""
