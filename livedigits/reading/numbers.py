@@ -196,7 +196,7 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
     lines: list[list[Detection]] = []
     slopes: list[float] = []
     sums: list[list[float]] = []  # per line: n, sum x, sum y, sum xx, sum xy of the digits' centres
-    ends: list[tuple] = []  # per line, its last digit: x2, w, h, centre x, centre y (plain numbers: per frame)
+    ends: list[tuple] = []  # per line, its last digit: x2, h, centre x, centre y (plain numbers: per frame)
     active: list[int] = []  # the lines a digit further right may still join, in the order they were begun
     max_gap, overlap = config.max_line_gap, config.line_overlap
     for det in sorted(detections, key=lambda d: d.box.x):
@@ -206,10 +206,10 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
         # Digits come left to right, so a line's gap only grows, and a digit it could take is at most 2.5
         # times as tall as its end: a line out of reach now is out of reach for good (a page's 40 lines
         # are not each compared with every digit of the page).
-        active = [k for k in active if bx - ends[k][0] <= max_gap * 2.5 * ends[k][2]]
+        active = [k for k in active if bx - ends[k][0] <= max_gap * 2.5 * ends[k][1]]
         best, best_cost = None, None
         for k in active:
-            lx2, _, lh, lx, ly = ends[k]
+            lx2, lh, lx, ly = ends[k]
             gap = bx - lx2
             taller = bh if bh >= lh else lh
             shorter = lh if bh >= lh else bh
@@ -229,11 +229,11 @@ def _lines(detections: list[Detection], config: ReadingConfig) -> list[list[Dete
             lines.append([det])
             slopes.append(0.0)
             sums.append([1.0, cx, cy, cx * cx, cx * cy])
-            ends.append((bx + bw, bw, bh, cx, cy))
+            ends.append((bx + bw, bh, cx, cy))
             active.append(len(lines) - 1)
         else:
             lines[best].append(det)
-            ends[best] = (bx + bw, bw, bh, cx, cy)
+            ends[best] = (bx + bw, bh, cx, cy)
             s = sums[best]
             for k, v in enumerate((1.0, cx, cy, cx * cx, cx * cy)):
                 s[k] += v
