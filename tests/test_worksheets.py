@@ -165,6 +165,9 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (9012, "10/5=2", "right"),        # a slash read as "(" at 0.73, "/" at 0.26, no ")" closing it
     (9028, "(1+5)x5=40", "wrong"),    # a small open x read as 4 at 0.62, "other" by the sign model
     (9021, "42+15=57", "right"),      # a short thick = read as 4 at 0.74, = by the sign model at 0.8
+    # Issue 21, eleventh round: a fraction's bar touching the digit above it, one piece with it (it was
+    # split: (2)/(6)=1, the first fraction's bar lost inside the 3's box)
+    (9036, "(3)/(6)+(2)/(6)=1", "wrong"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

@@ -356,6 +356,16 @@ def _rising_stroke(crop: np.ndarray, config: SignConfig) -> bool:
     return bool(cov[0, 1] < 0 and spread[-1] >= config.slash_line * max(float(spread.sum()), 1e-9))
 
 
+def _upper_ink(above: np.ndarray, ink: float, x0: int, x1: int, lx0: float, lx1: float) -> tuple[int, int]:
+    """The columns the digit above a bar (``above``: its ink darkness over the bar, columns ``x0``-``x1``)
+    and the digit below (``lx0``-``lx1``) cover together: what a bar that touches the digit above must
+    stick out past."""
+    cols = np.flatnonzero(above.max(axis=0) >= 0.5 * ink) if above.size else np.array([], int)
+    if not len(cols):
+        return x0, x1
+    return int(min(x0 + cols[0], lx0)), int(max(x0 + cols[-1] + 1, lx1))
+
+
 def _lost_fraction_bars(detections: list[Detection], dashes: list[Box], image: np.ndarray, config: SignConfig,
                         scale: int = 1) -> list[Box]:
     """The bars of stacked fractions that the segmentation lost (``SignConfig.lost_bar_gap``), found in the
@@ -412,7 +422,15 @@ def _lost_fraction_bars(detections: list[Detection], dashes: list[Box], image: n
             mid = side + (x1 - x0) // 2
             runs = np.split(cols, np.flatnonzero(np.diff(cols) > 1) + 1) if len(cols) else []
             run = next((r for r in runs if r[0] <= mid <= r[-1]), None)
-            if run is not None and run[-1] - run[0] + 1 >= 1.15 * (x1 - x0):
+            lo, hi = x0, x1
+            if run is not None and top + rows[-1] < y2[i]:
+                # A bar that touches the digit above is one piece with it, and widens that digit's box to its
+                # own ends: the bar must then stick out past that digit's ink above it, and the digit below.
+                above = paper - region[: top - int(y[i]) + int(rows[0]), side: side + x1 - x0].astype(np.float32)
+                lo, hi = _upper_ink(above, ink, x0, x1, x[j], x2[j])
+                if run[0] > side + lo - x0 or run[-1] < side + hi - x0 - 1:
+                    continue
+            if run is not None and run[-1] - run[0] + 1 >= 1.15 * (hi - lo):
                 out.append(Box(x0 - side + int(run[0]), top + int(rows[0]), int(run[-1] - run[0] + 1), len(rows)))
                 break
     return out
