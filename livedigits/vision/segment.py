@@ -51,7 +51,7 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
                                         _split_touching)
 from livedigits.types import Box, Candidate
@@ -1232,10 +1232,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         three = box[2] >= THREE_ASPECT * box[3]
         aspect = config.split_aspect if k in too_wide or three else split_at
         # Else no search below finds a way: neither a cut nor loops side by side (``_loop_parts``).
-        narrow = k not in too_wide and usual and box[3] >= PAIR_HEIGHT * usual and box[2] >= NARROW_PAIR * box[3] \
-            and box[2] >= config.min_height
-        if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]) \
-                or narrow:
+        if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]):
             kinds[k] = _WIDE if k in too_wide else _THREE if three else _TWO
     carried, cut_ids, fresh = {}, {}, []
     if anchors is not None:
@@ -1274,7 +1271,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
                 # still two digits perhaps, but read cut only at the ceiling.
                 trusted = 0
-                ways = _halves(patch, box, config.min_height, min(config.split_aspect, NARROW_PAIR))
+                ways = _halves(patch, box, config.min_height, config.split_aspect)
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:

@@ -626,10 +626,6 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths
 #: A piece is offered the cuts a pair reads only at the classifier's ceiling (narrower than the page's usual
 #: aspect, or near its edges: :func:`_edge_halves`) when at least this share of the writing's median height.
 PAIR_HEIGHT = 0.85
-#: Two digits written into each other (gaps of -0.15 of their height) make a piece narrower than tall ("17",
-#: "39"): a piece of the writing's height at least this many times as wide as tall is offered its halves too,
-#: read cut only at the ceiling.
-NARROW_PAIR = 0.8
 #: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
 #: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
 EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
