@@ -398,25 +398,25 @@ def test_a_run_cut_right_in_one_place_by_one_way_and_in_another_by_another_is_re
         assert [c.box.x for c in read] == [100, 135, 160]
 
 
-@pytest.mark.parametrize("digit", [0, 4, 8])
-def test_a_single_digit_nearly_as_wide_as_tall_among_others_is_not_cut(recognizer, mnist_slice, digit):
-    """A writer's round 0, 4 or 8 (drawn 0.9 times as wide as tall) in a line of digits is one digit: a piece
-    0.8-1 times as wide as tall is offered its halves (``touching.NARROW_PAIR``: two digits written into each
-    other), but they count only where both read at the classifier's ceiling and surer than the whole."""
-    _, (xt, yt) = mnist_slice
-    others = [int(i) for d in (3, 5, 7, 2, 6) for i in np.flatnonzero(yt == d)[:1]]
-    read = []
-    for i in np.flatnonzero(yt == digit)[:8]:
-        page = _page_of([xt[j] for j in others] + [xt[i]], [80] * len(others) + [96])
-        read.append(_read(recognizer, page))
-    assert all(numbers[-1:] == [str(digit)] for numbers in read), read
 
+@pytest.mark.parametrize("third, expected", [
+    ((6, 0.996), [6, 8, 6]),  # every part of both ways at the ceiling: the way in three parts
+    ((6, 0.98), [8, 6]),  # the three parts less sure than the two: the two
+])
+def test_of_ways_read_at_the_ceiling_the_one_in_more_parts_is_kept(third, expected):
+    """A "686" run together, read whole as no digit, cut in two ("68" read as an 8 at the ceiling, and the 6)
+    and in three: where every part of both ways reads at the classifier's ceiling, where surer cannot be told,
+    the way in more parts is kept (``recognizer._rank``); a part holding two digits read as one is what makes
+    the two-part way tie."""
+    from livedigits.reading.recognizer import decide_splits
+    from livedigits.types import Box, Candidate
+    from livedigits.vision.segment import Segmentation
 
-def test_touching_digits_cut_into_more_parts_and_pairs_written_into_each_other_are_read():
-    """Generated pages of digits written touching (the stress row ``touching``, seeds 40-59, not tuned on):
-    of a piece's ways that read every part at the classifier's ceiling the one with more parts is kept (a
-    "686" is no "86" read as an 8 beside a 6), and two digits written into each other, a piece narrower than
-    tall, are offered their halves (``touching.NARROW_PAIR``). 303 of their digits read right now, 298
-    before, and no box lies where no digit is (none before either)."""
-    right, stray = _touching_scenes_read(range(40, 60))
-    assert right >= 301 and stray <= 1, (right, stray)
+    crop = np.zeros((28, 28), np.float32)
+    whole = Candidate(Box(100, 50, 60, 30), crop)
+    two = tuple(Candidate(Box(100 + 30 * k, 50, 30, 30), crop) for k in range(2))
+    three = tuple(Candidate(Box(100 + 20 * k, 50, 20, 30), crop) for k in range(3))
+    found = Segmentation([whole], [], np.zeros((200, 300), np.uint8), splits={0: (two, three)}, tall=frozenset({0}))
+    rows = class_rows([(10, 0.996), (8, 0.996), (6, 0.996), (6, 0.996), (8, 0.996), third])
+    _, probabilities, _, _ = decide_splits(found, rows)
+    assert [int(p.argmax()) for p in probabilities] == expected
