@@ -220,7 +220,7 @@ def _rank(sure: float, way: tuple[Candidate, ...]) -> tuple[float, int]:
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
+    one whose least sure part is surest, and of those equally sure the one in more parts (:func:`_rank`); then each run of pieces offered joined (``Segmentation.joins``)
     replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
     as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
