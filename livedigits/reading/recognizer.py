@@ -152,8 +152,9 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or _rank(sure, way) > best):
-                chosen[k], best = (way, parts), _rank(sure, way)
+            rank = _rank(sure, way)
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
+                chosen[k], best = (way, parts), rank
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -220,9 +221,10 @@ def _rank(sure: float, way: tuple[Candidate, ...]) -> tuple[float, int]:
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest, and of those equally sure the one in more parts (:func:`_rank`); then each run of pieces offered joined (``Segmentation.joins``)
-    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
-    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
+    one whose least sure part is surest, and of those equally sure the one in more parts (:func:`_rank`);
+    then each run of pieces offered joined (``Segmentation.joins``) replaced by the parts of its surest way
+    where they all read at the ceiling and a piece of the run reads as no fair digit. ``probabilities`` are
+    those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
     return candidates, probabilities
 
