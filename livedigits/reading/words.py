@@ -14,7 +14,9 @@ glyphs at letter spacing, closer than the space between words or numbers.
   and o's with it: "Total" is no number 0 or 1. A form's printed field is one run, a word when it holds
   a sure letter or letters' worth (``field_runs``). Where those rules leave a field or a run with a sure
   letter in doubt, the letter model (``classify.printed.default_letter_model``) weighs its glyphs read as
-  digits: an S, L, A, G of a capital name, the s and u of "sum". Signs of arithmetic take no part
+  digits: an S, L, A, G of a capital name, the s and u of "sum". Glyphs read as 0 or 1 (an O, an l, an I *are*
+  those digits to both models) tell nothing either way: a run of them beside sure letters is a word on the line of
+  a word ("Old", ``WordConfig.blind_run``), and the run rule's average leaves them out. Signs of arithmetic take no part
   (``read_context(signs=...)``): a + beside a 5 is no letter. Solid blots of ink (the filled letters of
   bold print, ``Segmentation.blots``) stand in their runs, neither letter nor digit.
 * A run of digits is **printed** when it looks like type to the printed-digit model
