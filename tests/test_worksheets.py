@@ -255,3 +255,24 @@ def test_a_minus_run_into_the_digit_after_it_touches_it():
     # 12 of 13 now: a 1 with no ink at the minus's height on its left meets it only beyond the minus's middle,
     # where the slide stops.
     assert minuses >= 10 and touching >= minuses - 2, (touching, minuses)
+
+
+@pytest.mark.parametrize("seed, wrong, hand", [
+    # pendigits writer 42: (1)/(6)+(5)/(6)=2 is wrong, its 2 a plain 2; 9x8+4=76 read 9x8+5=26, the 4 read
+    # as a sure 5 and the 7 as a sure 2, whose crops nudged read 4 at 0.1 and 7.
+    (8030, "(1)/(6)+(5)/(6)=2", "9x8+5=26"),
+    # patrick-hand: 33/3=12 is wrong (36/3=12 or 33/3=11), its 2 stands under every nudge.
+    (8004, "33/3=12", None),
+])
+def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_stands(recognizer, seed, wrong, hand):
+    # Issue 21, tenth round: these wrong answers were unsure (a 2 for 1, or two of one hand's sure misreads,
+    # would right them); the crop, asked again, keeps its digit, and they are marked wrong. The hand's sure
+    # misreads of a right answer on the same page stay unsure.
+    sheet = make_worksheet(seed)
+    assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
+    if hand is not None:
+        assert found.get(hand) == "unsure"
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
