@@ -144,8 +144,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             if no_digit and n in loops:
                 # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
                 # the parts are several digits by their shape, and count as a too-wide piece's do.
-                if sure >= SPLIT_CONFIDENCE and (best is None or sure > best):
-                    chosen[k], best = (way, parts), sure
+                if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way) > best):
+                    chosen[k], best = (way, parts), _rank(sure, way)
                 continue
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
@@ -153,8 +153,9 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or sure > best):
-                chosen[k], best = (way, parts), sure
+            rank = _rank(sure, way)
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
+                chosen[k], best = (way, parts), rank
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -209,12 +210,22 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     return out_c, np.stack(out_p) if out_p else base[:0], set(chosen) | set(joined), made
 
 
+def _rank(sure: float, way: tuple[Candidate, ...]) -> tuple[float, int]:
+    """How a way to cut one piece ranks among its others, its least sure part reading as a digit ``sure``: the
+    surer first; of ways equally sure (every part at the classifier's ``CEILING``, where surer cannot be told),
+    the one with more parts. A part that holds two digits and still reads as one surely ("86" read as an 8)
+    is what makes the way with fewer parts tie; a cut through one digit whose every part still reads at the
+    ceiling is rarer (chosen on the stress row touching, seeds 0-39)."""
+    return (CEILING if sure >= CEILING else sure), len(way)
+
+
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
-    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
-    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
+    one whose least sure part is surest, and of those equally sure the one in more parts (:func:`_rank`);
+    then each run of pieces offered joined (``Segmentation.joins``) replaced by the parts of its surest way
+    where they all read at the ceiling and a piece of the run reads as no fair digit. ``probabilities`` are
+    those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
     return candidates, probabilities
 
