@@ -523,6 +523,33 @@ def test_a_hands_sure_misread_alone_in_its_sum_is_never_marked_wrong(read, meant
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [(read, "unsure")]
 
 
+@pytest.mark.parametrize("text, wrong_when_the_crop_stands", [
+    ("33/3=12", True),     # a 2 for 1 (36/3=12 would need none): asked
+    ("24-24=10", True),    # ... a hand's 1 read as a sure 2, doubted only if its crop gives the 1 a chance
+    ("9x8+5=26", True),    # two of one hand's sure misreads in one sum: asked
+    ("79+19=118", False),  # a 7 for 9: not asked (a loopless 9 is a 7 in the ink), the table decides
+    ("70/2=10", False),    # a 2 for 7: not asked
+])
+def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_answer(text, wrong_when_the_crop_stands):
+    # Issue 21, tenth round: the digit read for another is asked again (``ask``: its crop nudged and read
+    # again); a crop that keeps its reading and gives the digit meant no chance leaves the wrong answer wrong.
+    numbers, signs = _line_of(text)
+    asked = []
+
+    def stands(queries):
+        asked.extend(queries)
+        return [False] * len(queries)
+
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure"]  # no crop to ask: the table
+    found = read_expressions(numbers, signs, ask=stands)
+    assert [e.verdict for e in found] == ["wrong" if wrong_when_the_crop_stands else "unsure"]
+    digits = {d.box for n in numbers for d in n.digits}
+    assert bool(asked) == wrong_when_the_crop_stands and all(box in digits for box, _, _ in asked)
+    # A crop that, nudged, gives the digit meant a chance keeps the doubt.
+    found = read_expressions(numbers, signs, ask=lambda queries: [True] * len(queries))
+    assert [e.verdict for e in found] == ["unsure"]
+
+
 @pytest.mark.parametrize("text", ["79+19=117", "24-24=11", "9x8+5=29", "6x9=55"])
 def test_a_wrong_answer_no_sure_misread_rights_stays_wrong(text):
     # The same digits, a sum no listed misread (one 7 for 9 or 2 for 1, or two of the paired ones) rights:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from livedigits.classify.printed import default_letter_model
-from livedigits.reading.words import WordConfig, word_glyphs
+from livedigits.reading.words import WordConfig, runs, word_glyphs
 from livedigits.types import NOT_A_DIGIT, Box
 from helpers_reading import class_rows
 
@@ -189,3 +189,54 @@ def test_letters_the_digit_model_doubts_count_as_sure_when_the_letter_model_is_s
     assert word_glyphs(boxes, read, 0.5, crops=_crops(4), letter_model=_Says([0.5, 0.4, 0.3, 1.0])) == set()
     assert word_glyphs(boxes, read, 0.5, WordConfig(confirm_letter=0.0), crops=_crops(4),
                        letter_model=_Says([0.5, 0.95, 0.3, 1.0])) == set()
+
+
+def test_a_printed_word_of_0s_and_1s_and_one_sure_letter_is_a_word_on_the_line_of_a_word():
+    # "Paid ... Old": four letters read surely as no digit, then, 10 heights further along the same line, "Old" (the O
+    # read 0, the l read 1, the d surely no digit and a letter to the letter model).
+    paid = [Box(100 + 18 * k, 100, 15, 16) for k in range(4)]
+    old = [Box(260, 100, 13, 16), Box(276, 100, 4, 16), Box(283, 99, 12, 17)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0)] * 4 + [(0, 1.0), (1, 1.0), (NOT_A_DIGIT, 1.0)])
+    letters = _Says([1.0] * 4 + [0.2, 0.0, 1.0])
+    assert word_glyphs(paid + old, read, 0.5, crops=_crops(7), letter_model=letters) == set(range(7))
+    assert word_glyphs(paid + old, read, 0.5, WordConfig(blind_run=0), crops=_crops(7), letter_model=letters) == {0, 1, 2, 3}
+    # Alone on its line it may be a "10" whose broken 0 reads surely as no digit (and a letter to the letter model):
+    # a number.
+    assert word_glyphs(old, read[4:], 0.5, crops=_crops(3), letter_model=_Says([0.2, 0.0, 1.0])) == set()
+    # Two heights below the word's line it stands on another line.
+    below = [Box(b.x, b.y + 34, b.w, b.h) for b in old]
+    assert word_glyphs(paid + below, read, 0.5, crops=_crops(7), letter_model=letters) == {0, 1, 2, 3}
+    # A 7 among them is told: a number with a letter misread beside it stays a number.
+    seven = _probabilities([(NOT_A_DIGIT, 1.0)] * 4 + [(7, 1.0), (1, 1.0), (NOT_A_DIGIT, 1.0)])
+    assert word_glyphs(paid + old, seven, 0.5, crops=_crops(7), letter_model=letters) == {0, 1, 2, 3}
+
+
+def test_a_word_s_glyphs_read_as_1_or_0_do_not_dilute_its_other_letters():
+    # A printed "Class": the C read surely as no digit, the l as 1, the a, s, s as 2, 5, 5 (letters to the letter
+    # model at 0.7-0.94); with the l counted, its glyphs read as digits hold too little of a letter.
+    boxes = [Box(100, 100, 13, 15), Box(115, 100, 4, 15), Box(121, 102, 11, 13), Box(134, 103, 10, 12), Box(146, 103, 10, 12)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0), (1, 1.0), (2, 0.66), (5, 1.0), (5, 1.0)])
+    letters = _Says([0.99, 0.0, 0.7, 0.88, 0.94])
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(5), letter_model=letters) == {0, 1, 2, 3, 4}
+    assert word_glyphs(boxes, read, 0.5, WordConfig(run_blind=False), crops=_crops(5), letter_model=letters) == set()
+    # Its sure glyph no letter to the letter model (a broken 0 of a "1000" read as no digit): no word.
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(5), letter_model=_Says([0.38, 0.0, 0.7, 0.88, 0.94])) == set()
+
+
+def test_an_i_tucked_under_a_capital_s_bar_is_of_its_word():
+    # "Tim": the i (5 px wide) starts 3 px left of the T's end; measured by its width alone it started a run.
+    tim = [Box(205, 165, 24, 26), Box(226, 171, 5, 20), Box(235, 172, 26, 19)]
+    assert runs(tim) == [[0, 1, 2]]
+    assert runs(tim, WordConfig(overlap_floor=0.0)) == [[0], [1, 2]]
+
+
+@pytest.mark.parametrize("seed, found", [(30, 5), (1029, 14)])
+def test_a_generated_form_s_printed_words_of_0s_and_1s_are_not_read_as_digits_and_its_digits_are(seed, found):
+    # boxes seed 30: the check word "Old" (O, l read 0, 1) on the line of "Paid" and "Late"; seed 1029: the label
+    # "Class" (l, a, s, s read 1, 2, 5, 5). Before WordConfig.blind_run and run_blind both were read as digits.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("boxes", seed)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == found

@@ -396,3 +396,27 @@ def test_a_run_cut_right_in_one_place_by_one_way_and_in_another_by_another_is_re
     assert [int(p.argmax()) for p in probabilities if int(p.argmax()) < 10] == expected
     if expected:
         assert [c.box.x for c in read] == [100, 135, 160]
+
+
+
+@pytest.mark.parametrize("third, expected", [
+    ((6, 0.996), [6, 8, 6]),  # every part of both ways at the ceiling: the way in three parts
+    ((6, 0.98), [8, 6]),  # the three parts less sure than the two: the two
+])
+def test_of_ways_read_at_the_ceiling_the_one_in_more_parts_is_kept(third, expected):
+    """A "686" run together, read whole as no digit, cut in two ("68" read as an 8 at the ceiling, and the 6)
+    and in three: where every part of both ways reads at the classifier's ceiling, where surer cannot be told,
+    the way in more parts is kept (``recognizer._rank``); a part holding two digits read as one is what makes
+    the two-part way tie."""
+    from livedigits.reading.recognizer import decide_splits
+    from livedigits.types import Box, Candidate
+    from livedigits.vision.segment import Segmentation
+
+    crop = np.zeros((28, 28), np.float32)
+    whole = Candidate(Box(100, 50, 60, 30), crop)
+    two = tuple(Candidate(Box(100 + 30 * k, 50, 30, 30), crop) for k in range(2))
+    three = tuple(Candidate(Box(100 + 20 * k, 50, 20, 30), crop) for k in range(3))
+    found = Segmentation([whole], [], np.zeros((200, 300), np.uint8), splits={0: (two, three)}, tall=frozenset({0}))
+    rows = class_rows([(10, 0.996), (8, 0.996), (6, 0.996), (6, 0.996), (8, 0.996), third])
+    _, probabilities, _, _ = decide_splits(found, rows)
+    assert [int(p.argmax()) for p in probabilities] == expected

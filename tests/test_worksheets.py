@@ -232,3 +232,47 @@ def test_each_miss_is_put_down_to_its_cause(truth, read, cause):
         assert got[0] == "several" and "fraction bar" in got[1]
     else:
         assert got == cause
+
+
+def test_a_minus_run_into_the_digit_after_it_touches_it():
+    """``make_worksheet(touching_minus=1)`` writes each minus of a sum with its ink touching the first digit
+    after it (one piece of ink, as a hand's "625-3000"), but where that digit has no ink at the minus's height
+    before its middle; at 0 the sheet is the one drawn without the option."""
+    assert np.array_equal(make_worksheet(2001).image, make_worksheet(2001, touching_minus=0.0).image)
+    touching = minuses = 0
+    for seed in range(2000, 2006):
+        sheet = make_worksheet(seed, touching_minus=1.0)
+        ink = (cv2.cvtColor(sheet.image, cv2.COLOR_BGR2GRAY) < 150).astype(np.uint8)
+        _, labels = cv2.connectedComponents(ink)
+        glyphs = list(sheet.glyphs)
+        for (char, box), (after, digit) in zip(glyphs, glyphs[1:]):
+            if char != "-" or not after.isdigit() or not box.x < digit.x <= box.x + 2 * box.w:
+                continue  # a fraction's bar, or a minus after which no digit follows on the line
+            minuses += 1
+            own = set(np.unique(labels[box.y: box.y + box.h, box.x: box.x + box.w])) - {0}
+            theirs = set(np.unique(labels[digit.y: digit.y + digit.h, digit.x: digit.x + digit.w])) - {0}
+            touching += bool(own & theirs)
+    # 12 of 13 now: a 1 with no ink at the minus's height on its left meets it only beyond the minus's middle,
+    # where the slide stops.
+    assert minuses >= 10 and touching >= minuses - 2, (touching, minuses)
+
+
+@pytest.mark.parametrize("seed, wrong, hand", [
+    # pendigits writer 42: (1)/(6)+(5)/(6)=2 is wrong, its 2 a plain 2; 9x8+4=76 read 9x8+5=26, the 4 read
+    # as a sure 5 and the 7 as a sure 2, whose crops nudged read 4 at 0.1 and 7.
+    (8030, "(1)/(6)+(5)/(6)=2", "9x8+5=26"),
+    # patrick-hand: 33/3=12 is wrong (36/3=12 or 33/3=11), its 2 stands under every nudge.
+    (8004, "33/3=12", None),
+])
+def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_stands(recognizer, seed, wrong, hand):
+    # Issue 21, tenth round: these wrong answers were unsure (a 2 for 1, or two of one hand's sure misreads,
+    # would right them); the crop, asked again, keeps its digit, and they are marked wrong. The hand's sure
+    # misreads of a right answer on the same page stay unsure.
+    sheet = make_worksheet(seed)
+    assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
+    if hand is not None:
+        assert found.get(hand) == "unsure"
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0

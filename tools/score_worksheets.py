@@ -1,11 +1,13 @@
 """Read generated worksheets (livedigits.synth.worksheet) and score the expressions and verdicts; or count
 the expressions read on generated pages that hold no arithmetic at all (every one is false).
 
-usage: python tools/score_worksheets.py [COUNT] [FIRST_SEED]
+usage: python tools/score_worksheets.py [COUNT] [FIRST_SEED] [TOUCHING_MINUS]
        python tools/score_worksheets.py --stress ROWS [COUNT] [FIRST_SEED]   (ROWS: boxes,table,printed,dense)
 The first prints a line per miss, with its cause (``synth.worksheet.miss_cause``), and one JSON line of
 totals with the misses counted by cause; every worksheet is 1280x720, writers and
 papers drawn by seed (held-out fonts, pendigits test writers, MNIST test digits; plain, ruled, squared).
+TOUCHING_MINUS (a share, default 0) writes that share of the minuses run into the digit after them
+(``make_worksheet(touching_minus=...)``); the totals also count the sums with a minus, and those read exactly.
 The second reads ``livedigits stress`` scenes of each phenomenon alone (``synth.stress.stress_scene``),
 prints each expression read there and one JSON line: pages and expressions per row.
 """
@@ -20,22 +22,28 @@ from livedigits.synth.worksheet import make_worksheet, miss_cause, score_sheet
 from livedigits.types import Frame
 
 
-def main(count: int = 30, first: int = 1000) -> dict:
+def main(count: int = 30, first: int = 1000, touching_minus: float = 0.0) -> dict:
     recognizer = Recognizer(load_classifier(), smooth=False)
     totals = {"sheets": 0, "truth": 0, "read_exactly": 0, "verdict_right": 0, "right_marked_wrong": 0, "unsure": 0, "extra": 0}
     by_writer = {}
     causes = Counter()
     ms = []
     for seed in range(first, first + count):
-        sheet = make_worksheet(seed)
+        sheet = make_worksheet(seed, touching_minus=touching_minus)
         started = time.perf_counter()
         result = recognizer.process(Frame(seed, 0.0, sheet.image))
         ms.append((time.perf_counter() - started) * 1e3)
         counts = score_sheet(sheet, result.expressions or ())
         totals["sheets"] += 1
         for key in totals:
-            if key != "sheets":
+            if key in counts:
                 totals[key] += counts[key]
+        # The sums with a minus, and of them those read exactly (a minus run into the digit after it:
+        # TOUCHING_MINUS).
+        minus = [t for t in sheet.expressions if "-" in t.text]
+        texts = [e.text for e in result.expressions or ()]
+        totals["minus_sums"] = totals.get("minus_sums", 0) + len(minus)
+        totals["minus_read_exactly"] = totals.get("minus_read_exactly", 0) + sum(t.text in texts for t in minus)
         w = by_writer.setdefault(sheet.writer.split(" ")[0], [0, 0])
         w[0] += counts["truth"]
         w[1] += counts["verdict_right"]
@@ -79,4 +87,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--stress"]:
         stress(sys.argv[2], *(int(a) for a in sys.argv[3:5]))
     else:
-        main(*(int(a) for a in sys.argv[1:3]))
+        main(*(int(a) for a in sys.argv[1:3]), *(float(a) for a in sys.argv[3:4]))

@@ -824,14 +824,16 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
 
 
 def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS,
-                     alternatives: dict | None = None, doubts=(), ink=()) -> list[Expression]:
+                     alternatives: dict | None = None, doubts=(), ink=(), ask=None) -> list[Expression]:
     """The expressions written in a frame, in reading order, from its ``numbers`` (:class:`Number`) and
     ``signs`` (:class:`Sign`). A run of writing is an expression when it holds at least one operator or
     ``=`` between operands; numbers alone are not. ``alternatives``: for a digit's box, the other digits
     the classifier gave a fair chance (an answer one of them would make right is not marked wrong).
     ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
     wrong either. ``ink``: the boxes of every piece of ink of the frame; a sum beside a piece of some size
-    that is none of its digits or signs is not marked wrong."""
+    that is none of its digits or signs is not marked wrong. ``ask``: for a list of ``(box, read digit,
+    meant digit)``, whether the digit's crop, asked again, gives the digit meant a chance (``_confused``;
+    without it the table of confusions decides alone)."""
     numbers, signs = list(numbers), list(signs)
     if not numbers or not signs:
         # Numbers alone are no expression: every item is an operand with no fraction's parts (a fraction
@@ -859,7 +861,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = _open_brackets(line, config)
         line = _unclosed_brackets(line, config)
         line = _times_by_brackets(line, config)
-        found = [(chunk, _expression(chunk, config)) for chunk in _split(line, config)]
+        found = [(chunk, _expression(chunk, config, ask)) for chunk in _split(line, config)]
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
         stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
@@ -1002,32 +1004,75 @@ _BRACKETS = {b: "".join(r for (r, m), n in CONFUSIONS.items() if m == b) for b i
 _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].isdigit() and pair[1].isdigit())
 
 
-def confused_reading(text: str) -> str | None:
-    """The equation ``text`` read with one symbol as what ``CONFUSIONS`` says it may be alone, a pair of
-    digits as the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), or two digits as two of one
-    hand's sure misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``), that makes it right; None when
-    none does."""
+#: The confusions of the table whose doubt the crop is asked about again (``ask`` of
+#: :func:`read_expressions`), with every pair of ``PAIRED_MISREADS``: a ``wrong`` that only they would
+#: right stays ``unsure`` only if the digit's crop, nudged a little (``vision.normalize.nudged``), gives the
+#: digit meant at least ``alternative_level`` or is read as another digit. Pendigits writer 40's 1 with a
+#: base read as a sure 2, and writer 42's 4 read 5, are so given on seeds 0-99 and 7000-12059; a plain 2 or
+#: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not asked: writer 42's 9 is a
+#: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9
+#: gets 0.000), and so is a 2 for 7 (seed 46's ``71-51=20`` read ``21-51=20``).
+ASKED = frozenset({("2", "1")})
+
+
+def _confusions(text: str):
+    """Each reading of the equation ``text`` that ``CONFUSIONS`` says it may be alone, a pair of digits as
+    the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), or two digits as two of one hand's sure
+    misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``), that makes it right: ``(reading, changes)``,
+    ``changes`` the digits read for others, ``(position, read, meant)`` (none for brackets and signs)."""
     for k, ch in enumerate(text):
         for alt in _ALONE.get(ch, ""):
             candidate = text[:k] + alt + text[k + 1:]
             if _is_right(candidate):
-                return candidate
+                yield candidate, ((k, ch, alt),) if ch.isdigit() and alt.isdigit() else ()
     opens = [k for k, ch in enumerate(text) if ch in _BRACKETS["("]]
     closes = [k for k, ch in enumerate(text) if ch in _BRACKETS[")"]]
     for i in opens:
         for j in closes:
             candidate = text[:i] + "(" + text[i + 1: j] + ")" + text[j + 1:]
             if j > i + 1 and _is_right(candidate):
-                return candidate
+                yield candidate, ()
     if "=" not in text or text.endswith("="):
-        return None
+        return
     places = [(k, meant) for k, ch in enumerate(text) for read, meant in PAIRED_MISREADS if ch == read]
     for (i, a), (j, b) in itertools.combinations(places, 2):
         if i != j:
             candidate = f"{text[:i]}{a}{text[i + 1:j]}{b}{text[j + 1:]}"
             if _is_right(candidate):
-                return candidate
-    return None
+                yield candidate, ((i, text[i], a), (j, text[j], b))
+
+
+def confused_reading(text: str) -> str | None:
+    """The first reading of :func:`_confusions` of the equation ``text`` that makes it right (the table
+    alone, no crop asked), or None when none does."""
+    return next((candidate for candidate, _ in _confusions(text)), None)
+
+
+def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
+    """Does a confusion of the table (:func:`_confusions`) leave the ``wrong`` equation ``text`` in doubt? A
+    reading whose digits read for others are all ``ASKED`` or a pair of ``PAIRED_MISREADS`` doubts it only
+    where ``ask`` (a list of ``(box, read digit, meant digit)`` -> a list of bools: does the crop, asked
+    again, give the digit meant a chance) says so of one of its digits: asked at once for every such digit
+    of the sum, in one batch. Without ``ask``, or where a digit's box is not known, the table decides."""
+    asked = []
+    places = None
+    for _, changes in _confusions(text):
+        if ask is None or not changes or not (len(changes) == 2 or (changes[0][1], changes[0][2]) in ASKED):
+            return True
+        if places is None:
+            places, at = {}, 0
+            for it in chunk:
+                places.update((at + j, box) for j, box in _digit_places(it))
+                at += len(it.text)
+        boxes = [places.get(k) for k, _, _ in changes]
+        if any(box is None for box in boxes):
+            return True
+        asked.append([(box, int(read), int(meant)) for box, (_, read, meant) in zip(boxes, changes)])
+    if not asked:
+        return False
+    queries = list(dict.fromkeys(q for group in asked for q in group))
+    answers = dict(zip(queries, ask(queries)))
+    return any(answers[q] for group in asked for q in group)
 
 
 def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
@@ -1397,7 +1442,7 @@ def _every_reading_wrong(chunk: list[_Item], text: str, config: ExpressionConfig
     return True
 
 
-def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | None:
+def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expression | None:
     # Signs hanging at either end that cannot be there (a stray mark beside the writing) are dropped;
     # an "=" at the end stays (an open question), and so does a leading minus or "(".
     dropped = []
@@ -1454,7 +1499,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig) -> Expression | No
                        for it in chunk)
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
-                               or confused_reading(text) is not None or _touching_pair(chunk, text, config)
+                               or _confused(chunk, text, ask) or _touching_pair(chunk, text, config)
                                or _stray_digit(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that

@@ -18,6 +18,7 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfi
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
+from livedigits.vision.normalize import nudged
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
@@ -143,8 +144,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             if no_digit and n in loops:
                 # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
                 # the parts are several digits by their shape, and count as a too-wide piece's do.
-                if sure >= SPLIT_CONFIDENCE and (best is None or sure > best):
-                    chosen[k], best = (way, parts), sure
+                if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way) > best):
+                    chosen[k], best = (way, parts), _rank(sure, way)
                 continue
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
@@ -152,8 +153,9 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or sure > best):
-                chosen[k], best = (way, parts), sure
+            rank = _rank(sure, way)
+            if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
+                chosen[k], best = (way, parts), rank
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -208,12 +210,22 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     return out_c, np.stack(out_p) if out_p else base[:0], set(chosen) | set(joined), made
 
 
+def _rank(sure: float, way: tuple[Candidate, ...]) -> tuple[float, int]:
+    """How a way to cut one piece ranks among its others, its least sure part reading as a digit ``sure``: the
+    surer first; of ways equally sure (every part at the classifier's ``CEILING``, where surer cannot be told),
+    the one with more parts. A part that holds two digits and still reads as one surely ("86" read as an 8)
+    is what makes the way with fewer parts tie; a cut through one digit whose every part still reads at the
+    ceiling is rarer (chosen on the stress row touching, seeds 0-39)."""
+    return (CEILING if sure >= CEILING else sure), len(way)
+
+
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
     """The candidates and their probabilities, with each wide candidate replaced by the parts of one way
     to cut it where every part reads as a digit more surely than the whole does; of several such ways, the
-    one whose least sure part is surest; then each run of pieces offered joined (``Segmentation.joins``)
-    replaced by the parts of its surest way where they all read at the ceiling and a piece of the run reads
-    as no fair digit. ``probabilities`` are those of :func:`split_crops` (N, C), in its order."""
+    one whose least sure part is surest, and of those equally sure the one in more parts (:func:`_rank`);
+    then each run of pieces offered joined (``Segmentation.joins``) replaced by the parts of its surest way
+    where they all read at the ceiling and a piece of the run reads as no fair digit. ``probabilities`` are
+    those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
     return candidates, probabilities
 
@@ -301,6 +313,30 @@ def _likeliest_chain(ways: Sequence[tuple[Candidate, ...]], probabilities: np.nd
 def _sureness(row: np.ndarray, digits: int) -> float:
     """How surely one candidate's probabilities ``row`` read as a digit: 0 when it reads as no digit."""
     return 0.0 if int(row.argmax()) >= digits else float(row[:digits].max())
+
+
+def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float) -> Callable:
+    """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant
+    digit)``, whether each digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by
+    1-2 px, turned, scaled, thinned, thickened) and read again, gives the digit meant at least ``level`` in
+    some nudge, or is read as something else in one (not what it was read as: a stable reading). Every crop
+    asked is read in one batch. It runs only for a sum about to be marked wrong that a confusion of the
+    table would right (``expressions.ASKED``, ``PAIRED_MISREADS``)."""
+    answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
+
+    def ask(queries: list) -> list[bool]:
+        crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
+        known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
+        if known:
+            batch = np.concatenate([nudged(crops[box]) for box, _, _ in known])[..., None]
+            probs = np.asarray(classifier.predict(batch))
+            count = len(batch) // len(known)
+            for n, (box, read, meant) in enumerate(known):
+                rows = probs[n * count: (n + 1) * count]
+                answers[(box, read, meant)] = bool(rows[:, meant].max() >= level or (rows.argmax(axis=1) != read).any())
+        return [answers.get(q, True) for q in queries]  # no crop to ask: the table decides
+
+    return ask
 
 
 def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] | None = None) -> list[Box]:
@@ -1000,8 +1036,10 @@ class Recognizer:
                 rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
                 alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
                 ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
+                # A wrong answer only a confusion of the table would right asks the digit's crop again.
+                ask = crop_asker(self.classifier, candidates, level)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
-                                               alternatives, doubts, ink)
+                                               alternatives, doubts, ink, ask)
                 possible = [s for s in possible if s.box in kept or s.box in unsure or not s.from_digit]
                 # with_possible_signs takes only equations from the second reading: with no "=" among the signs
                 # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
@@ -1015,7 +1053,7 @@ class Recognizer:
                     config = replace(self.expression_config,
                                      sign_right_confidence=self.expression_config.possible_right_confidence)
                     other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                             config, alternatives, doubts, ink)
+                                             config, alternatives, doubts, ink, ask)
                     # Which of them the plain reading took for digits: those the digit model read, and weak
                     # digits (an equation holding none of them may be wrong: with_possible_signs).
                     expressions = with_possible_signs(expressions, other, possible,

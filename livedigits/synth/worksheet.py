@@ -189,6 +189,29 @@ class _Canvas:
         np.maximum(region, small, out=region)
         return Box(x0, y0, nw, nh)
 
+    def touching(self, ink: np.ndarray, x: float, y: float, height: float, left: Box) -> float:
+        """Where ``ink``, placed as :meth:`put` places it (``height`` px tall, top at ``y``), first meets the ink
+        already written in the box ``left`` as it slides left from ``x``: the x a pixel into that contact, or
+        ``x`` where it never meets it before its own left edge reaches ``left``'s middle."""
+        box = _ink_box(ink)
+        if box is None:
+            return x
+        bx, by, bw, bh = box
+        scale = height / bh
+        nw, nh = max(1, int(round(bw * scale))), max(1, int(round(bh * scale)))
+        small = cv2.resize(ink[by: by + bh, bx: bx + bw].astype(np.float32) / 255.0, (nw, nh), interpolation=cv2.INTER_AREA) > 0.5
+        y0 = int(round(y))
+        H, W = self.alpha.shape
+        if y0 < 0 or y0 + nh > H:
+            return x
+        written = self.alpha > 0.5
+        for x0 in range(int(round(x)), left.x + left.w // 2 - 1, -1):
+            if x0 < 0 or x0 + nw > W:
+                break
+            if (written[y0: y0 + nh, x0: x0 + nw] & small).any():
+                return float(x0 - 1)
+        return x
+
     def note(self, char: str, box: Box) -> Box:
         self.glyphs.append((char, box))
         return box
@@ -219,8 +242,10 @@ class _Canvas:
 
 
 def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str | None = None,
-                   paper: str | None = None, rows: int = 5, columns: int = 2) -> Worksheet:
-    """A worksheet of ``rows`` x ``columns`` sums (fewer where they do not fit), right, wrong or open."""
+                   paper: str | None = None, rows: int = 5, columns: int = 2, touching_minus: float = 0.0) -> Worksheet:
+    """A worksheet of ``rows`` x ``columns`` sums (fewer where they do not fit), right, wrong or open. With
+    ``touching_minus``, each minus of a sum is written with this chance run into the digit after it, their
+    ink touching (a hand's "625-3000"); at 0 (the default) no draw is made and the sheets are as before."""
     rng = np.random.default_rng((_STREAM, seed))
     writer = writer or str(rng.choice(WRITER_KINDS))
     paper = paper or str(rng.choice(PAPERS))
@@ -247,7 +272,8 @@ def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str |
             height = digit_h * rng.uniform(0.85, 1.1)
             x = c * col_w + rng.uniform(0.04, 0.12) * col_w
             baseline = (r + 0.5) * h / rows + height * 0.5 + rng.uniform(-0.1, 0.1) * height
-            boxes = _write(canvas, hand, all_tokens, x, baseline, height, rng, limit=(c + 1) * col_w - 0.02 * col_w)
+            boxes = _write(canvas, hand, all_tokens, x, baseline, height, rng, limit=(c + 1) * col_w - 0.02 * col_w,
+                           touching_minus=touching_minus)
             if boxes is None:
                 continue
             box = boxes[0]
@@ -258,13 +284,15 @@ def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str |
 
 
 def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: float, height: float,
-           rng: np.random.Generator, limit: float) -> list[Box] | None:
+           rng: np.random.Generator, limit: float, touching_minus: float = 0.0) -> list[Box] | None:
     """Write tokens left to right from ``x`` on a line whose digits stand on ``baseline``; their boxes, or
-    None when the line does not fit before ``limit`` (nothing is kept of it then)."""
+    None when the line does not fit before ``limit`` (nothing is kept of it then). A minus is run into the
+    digit after it with chance ``touching_minus`` (that digit slid left until its ink meets the minus's)."""
     saved = canvas.alpha.copy()
     noted = len(canvas.glyphs)
     boxes = []
     mid = baseline - height / 2
+    touch = None  # the box of a minus the next digit is to touch
     for token in tokens:
         if isinstance(token, tuple):  # a stacked fraction: numerator, bar, denominator
             _, top, bottom = token
@@ -292,7 +320,10 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
         elif token.isdigit():
             for k, ch in enumerate(token):
                 jitter = rng.normal(0, 0.03) * height
-                b = canvas.put(hand.digit(int(ch)), x, baseline - height + jitter, height * rng.uniform(0.95, 1.05))
+                ink, y, size = hand.digit(int(ch)), baseline - height + jitter, height * rng.uniform(0.95, 1.05)
+                if touch is not None:
+                    x, touch = canvas.touching(ink, x, y, size, touch), None
+                b = canvas.put(ink, x, y, size)
                 if b is None:
                     canvas.alpha[:] = saved
                     del canvas.glyphs[noted:]
@@ -322,6 +353,8 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
                 return None
             boxes.append(canvas.note(token, b))
             x = b.x2 + height * rng.uniform(0.25, 0.45)
+            if token == "-" and touching_minus and rng.random() < touching_minus:
+                touch = b
         if x > limit:
             canvas.alpha[:] = saved
             del canvas.glyphs[noted:]

@@ -93,3 +93,27 @@ def _normalize_uint8(ink: np.ndarray) -> np.ndarray:
 
 
 _ONE_255 = np.float32(1.0 / 255.0)
+
+
+#: How a crop is nudged to ask the classifier again (``nudged``): shifts (px), turns (degrees), scales, and
+#: the ink thinned and thickened by a 2x2 step. A hand's real misread of one digit for another that looks
+#: like it on the page can be unstable under these (the cut of the crop decided it); a digit that is what it
+#: is read as stays.
+NUDGE_SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1), (2, 0), (-2, 0), (0, 2), (0, -2))
+NUDGE_TURNS = (-15.0, -8.0, 8.0, 15.0)
+NUDGE_SCALES = (0.85, 1.15)
+
+
+def nudged(crop: np.ndarray) -> np.ndarray:
+    """The ``(28, 28)`` crop moved by each of ``NUDGE_SHIFTS``, turned by each of ``NUDGE_TURNS`` and scaled by
+    each of ``NUDGE_SCALES`` about its centre, then thinned and thickened: ``(16, 28, 28)`` float32 in [0, 1],
+    in that order (the crop itself not among them)."""
+    crop = np.asarray(crop, np.float32)
+    size = (CROP_SIZE, CROP_SIZE)
+    centre = (CROP_SIZE / 2.0, CROP_SIZE / 2.0)
+    out = [cv2.warpAffine(crop, np.float32([[1, 0, dx], [0, 1, dy]]), size) for dx, dy in NUDGE_SHIFTS]
+    out += [cv2.warpAffine(crop, cv2.getRotationMatrix2D(centre, angle, 1.0), size) for angle in NUDGE_TURNS]
+    out += [cv2.warpAffine(crop, cv2.getRotationMatrix2D(centre, 0.0, scale), size) for scale in NUDGE_SCALES]
+    step = np.ones((2, 2), np.uint8)
+    out += [cv2.erode(crop, step), cv2.dilate(crop, step)]
+    return np.clip(np.stack(out), 0.0, 1.0)
