@@ -80,6 +80,9 @@ def test_average_writes_the_mean_of_the_weights_and_the_soup_reads(tmp_path, mni
     assert probabilities.shape == (20, 11) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
     assert main(["average", "--models", str(a), str(b), "--weights", "0.5", "0.6", "--out", str(tmp_path / "no.keras")]) != 0
     assert "summing to 1" in capsys.readouterr().err and not (tmp_path / "no.keras").exists()
+    assert main(["average", "--models", str(a), str(b), "--out", str(tmp_path / "soup.h5")]) == 2
+    assert ".keras" in capsys.readouterr().err and not (tmp_path / "soup.h5").exists()
+    assert [p.name for p in out.parent.iterdir()] == ["avg.keras"]  # written whole, no temporary left
 
 
 def test_seed_architecture_is_the_articles():

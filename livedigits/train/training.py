@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from livedigits.errors import UsageError
+from livedigits.errors import OutputError, UsageError
 from livedigits.classify.modelfile import INPUT_SHAPE, load_model, quiet_tensorflow
 
 # NumPy, the evaluation and the plots are imported inside the functions that train: the command line
@@ -179,6 +179,8 @@ def average_models(paths, coefficients=None, out=None):
 
     if len(paths) < 2:
         raise UsageError("average: give at least two models")
+    if out is not None and Path(out).suffix != ".keras":
+        raise UsageError(f"average: --out {out} must name a .keras file (Keras saves only that format)")
     coefficients = [1.0 / len(paths)] * len(paths) if coefficients is None else [float(c) for c in coefficients]
     if len(coefficients) != len(paths) or min(coefficients) < 0 or abs(sum(coefficients) - 1) > 1e-6:
         raise UsageError(f"average: {len(paths)} models need {len(paths)} weights, none negative, summing to 1; got {coefficients}")
@@ -190,8 +192,13 @@ def average_models(paths, coefficients=None, out=None):
     model.set_weights([sum(c * w[i].astype(np.float64) for c, w in zip(coefficients, weights)).astype(w0.dtype)
                        for i, w0 in enumerate(weights[0])])
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        model.save(out)
+        from livedigits.util.atomic import replace_with
+
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            replace_with(out, lambda temporary: model.save(temporary))
+        except OSError as exc:
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}; pick another --out") from None
     return model
 
 
