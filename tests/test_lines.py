@@ -330,3 +330,18 @@ def test_a_generated_tables_numbers_touching_a_rule_from_either_side_are_read():
     image, truth = row_scene("table", 30)
     read = [number["text"] for number in pipeline_reader()(image)["numbers"]]
     assert {"414", "39", "482"} <= set(read) and {"414", "39", "482"} <= {n["text"] for n in truth["numbers"]}
+
+
+def test_a_fine_grid_under_small_writing_keeps_the_writing():
+    # Squared paper whose lines are closer than twice their band (``stress`` row ``grid`` seed 76: lines every
+    # 13 px, digits 22 px tall). The bands covered the paper between the lines, no ink lay outside them, and
+    # the residue test took every stroke for the line's: 1 digit of 10 read. The bands are now at most half
+    # the lines' spacing wide (``BAND_SPACING``).
+    from livedigits.bench.stress import pipeline_reader, score_scene
+    from livedigits.synth.stress import stress_scene
+
+    image, truth = stress_scene(76, only=("grid",))
+    record = pipeline_reader()(image)
+    counts = score_scene(record, truth)
+    assert counts["right"] >= 4  # 1 before
+    assert {"9", "8", "6"} <= {n["text"] for n in record["numbers"]}

@@ -59,6 +59,32 @@ def test_train_layers_needs_a_model_to_start_from(tmp_path, mnist_slice):
         train(TrainConfig(epochs=1, limit=300, train_layers="head"), tmp_path, data=mnist_slice, verbose=0)
 
 
+def test_average_writes_the_mean_of_the_weights_and_the_soup_reads(tmp_path, mnist_slice, capsys):
+    # livedigits average: two models of one architecture (the second with weights of its own), weighted
+    # 0.25 / 0.75: every weight of the file written, BatchNorm statistics included, is that mean, and it
+    # loads and gives probabilities.
+    from livedigits.cli.main import main
+
+    a, b, out = tmp_path / "a.keras", tmp_path / "b.keras", tmp_path / "soup" / "avg.keras"
+    first = build_model("default")
+    first.save(a)
+    second = build_model("default")
+    second.set_weights([w + np.float32(0.5) for w in first.get_weights()])
+    second.save(b)
+    assert main(["average", "--models", str(a), str(b), "--weights", "0.25", "0.75", "--out", str(out)]) == 0
+    soup = load_model(out)
+    for w_soup, w_a, w_b in zip(soup.get_weights(), load_model(a).get_weights(), load_model(b).get_weights()):
+        np.testing.assert_allclose(w_soup, 0.25 * w_a + 0.75 * w_b, rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(w_soup, w_a + np.float32(0.375), rtol=1e-5, atol=1e-5)
+    probabilities = predict_probabilities(lambda x: soup(x, training=False), _x(mnist_slice[1][0][:20]))
+    assert probabilities.shape == (20, 11) and np.allclose(probabilities.sum(axis=1), 1, atol=1e-4)
+    assert main(["average", "--models", str(a), str(b), "--weights", "0.5", "0.6", "--out", str(tmp_path / "no.keras")]) != 0
+    assert "summing to 1" in capsys.readouterr().err and not (tmp_path / "no.keras").exists()
+    assert main(["average", "--models", str(a), str(b), "--out", str(tmp_path / "soup.h5")]) == 2
+    assert ".keras" in capsys.readouterr().err and not (tmp_path / "soup.h5").exists()
+    assert [p.name for p in out.parent.iterdir()] == ["avg.keras"]  # written whole, no temporary left
+
+
 def test_seed_architecture_is_the_articles():
     model = build_model("seed", num_classes=10)
     kinds = [layer.__class__.__name__ for layer in model.layers[1:]]

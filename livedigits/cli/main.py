@@ -87,6 +87,16 @@ def cmd_train(args) -> int:
     return 0
 
 
+def cmd_average(args) -> int:
+    require_tensorflow("livedigits average")
+    logs.native_stderr_off()
+    from livedigits.train.training import average_models
+
+    average_models(args.models, args.weights, out=args.out)
+    print(f"model: {args.out}  (the average of {len(args.models)} models)")
+    return 0
+
+
 def cmd_train_signs(args) -> int:
     require_tensorflow("livedigits train-signs")
     logs.native_stderr_off()
@@ -645,6 +655,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int)
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     train.set_defaults(func=cmd_train)
+
+    average = sub.add_parser("average", help="average the weights of models continued from one start (a model soup)")
+    average.add_argument("--models", nargs="+", required=True, metavar="MODEL", help="two or more .keras models of one architecture")
+    average.add_argument("--weights", nargs="+", type=float, metavar="W", help="one weight per model, summing to 1 (default: equal)")
+    average.add_argument("--out", required=True, help="the .keras file to write")
+    average.set_defaults(func=cmd_average)
 
     signs = sub.add_parser("train-signs", help="train the small sign classifier of the arithmetic reader (+ - x / ( ) "
                            "beside digit and other) on synthesized signs")

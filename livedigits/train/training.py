@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from livedigits.errors import UsageError
+from livedigits.errors import OutputError, UsageError
 from livedigits.classify.modelfile import INPUT_SHAPE, load_model, quiet_tensorflow
 
 # NumPy, the evaluation and the plots are imported inside the functions that train: the command line
@@ -164,6 +164,42 @@ def freeze_below(model, train_layers: str) -> int:
     for layer in model.layers[:first]:
         layer.trainable = False
     return first
+
+
+def average_models(paths, coefficients=None, out=None):
+    """A "model soup": the weights of ``paths`` (``.keras`` models of one architecture, best continued from
+    one start) averaged, with ``coefficients`` (default: equal; they must sum to 1), BatchNorm statistics
+    included; saved to ``out`` if given. Returns the model (the first path's, with the average set).
+
+    The BatchNorm moving statistics are averaged like any weight, not re-estimated: on the soups of the
+    shipped model and its continuations (docs/model.md, 2026-12-06) re-estimating them on camera-augmented
+    training batches read the validation sets within a few digits of the plain average, and on clean MNIST
+    training digits lost 1 to 2.5 points on the other writers."""
+    import numpy as np
+
+    if len(paths) < 2:
+        raise UsageError("average: give at least two models")
+    if out is not None and Path(out).suffix != ".keras":
+        raise UsageError(f"average: --out {out} must name a .keras file (Keras saves only that format)")
+    coefficients = [1.0 / len(paths)] * len(paths) if coefficients is None else [float(c) for c in coefficients]
+    if len(coefficients) != len(paths) or min(coefficients) < 0 or abs(sum(coefficients) - 1) > 1e-6:
+        raise UsageError(f"average: {len(paths)} models need {len(paths)} weights, none negative, summing to 1; got {coefficients}")
+    model = load_model(paths[0])
+    weights = [model.get_weights()] + [load_model(p).get_weights() for p in paths[1:]]
+    for path, w in zip(paths, weights):
+        if [a.shape for a in w] != [a.shape for a in weights[0]]:
+            raise UsageError(f"average: {path} is not the architecture of {paths[0]}")
+    model.set_weights([sum(c * w[i].astype(np.float64) for c, w in zip(coefficients, weights)).astype(w0.dtype)
+                       for i, w0 in enumerate(weights[0])])
+    if out is not None:
+        from livedigits.util.atomic import replace_with
+
+        try:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            replace_with(out, lambda temporary: model.save(temporary))
+        except OSError as exc:
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}; pick another --out") from None
+    return model
 
 
 def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None,

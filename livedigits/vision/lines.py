@@ -210,6 +210,24 @@ class LineBands:
 
 
 
+#: A direction's lines spaced closer than twice their band width get bands at most this share of their spacing
+#: wide (``find_lines``).
+BAND_SPACING = 0.5
+
+
+def _spacing(paths: list[np.ndarray]) -> float | None:
+    """The median distance across between neighbouring lines of one direction (paths ``(N, 2)``, x along the
+    lines), each taken where the lines' middles lie on average; None for fewer than three lines."""
+    if len(paths) < 3:
+        return None
+    paths = [p[np.argsort(p[:, 0], kind="stable")] for p in paths]
+    at = float(np.median([0.5 * (p[0, 0] + p[-1, 0]) for p in paths]))
+    across = np.sort([np.interp(at, p[:, 0], p[:, 1]) for p in paths])
+    gaps = np.diff(across)
+    gaps = gaps[gaps > 1.0]
+    return float(np.median(gaps)) if len(gaps) else None
+
+
 def shift_image(image: np.ndarray, dx: int, dy: int, border: int = cv2.BORDER_REPLICATE, value: int = 0) -> np.ndarray:
     """``image`` moved by whole pixels, ``dx`` right and ``dy`` down; what comes in at the edges is the
     edge repeated (``BORDER_REPLICATE``) or ``value`` (``BORDER_CONSTANT``). One copy, no interpolation."""
@@ -304,9 +322,16 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         columns = [_line_columns(full, path, thickness, max(1, int(round(thickness)) + 4 * f) // 2 + 1, shade)
                    for path, thickness in measured]
         reference = _line_contrast([c for c in columns if c is not None and c.contrast is not None])
+        # Lines closer together than twice their band (fine squared paper under small writing) would have their
+        # bands cover the paper between them: no ink would lie outside the band, and the residue test below
+        # (``_take_out``) takes every stroke inside it for the line's. The band is then at most BAND_SPACING of
+        # the lines' spacing wide, leaving paper between bands.
+        spacing = _spacing([p for p, _ in measured])
         for (path, thickness), line in zip(measured, columns):
             thickest = max(thickest, thickness)
             width = max(1, int(round(thickness)) + 4 * f)
+            if spacing is not None and BAND_SPACING:
+                width = max(1, min(width, max(int(round(thickness)) + 2, int(BAND_SPACING * spacing))))
             widest = max(widest, width)
             _paint_line_rows(floor, line, reference)
             # Its own stretch, in order along it: its points are the middles of the pieces it was followed by,
