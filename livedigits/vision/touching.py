@@ -837,12 +837,16 @@ MINUS_LENGTH = 0.3
 #: its start (14 degrees; a hand's touching minus on the generated worksheets rises 0.18 at most, a 1's flag
 #: rising into its stem 0.38, the slanted arm of a + 0.25 to 0.43) ...
 MINUS_SLOPE = 0.22
-#: ... with at least this share of the height left to the right of it for the digit; and no thin stroke at
-#: mid-height at least this share of the height long, level or not, at the piece's right end (the right arm of a
-#: + as tall as the digits: a slanted hand's is 0.2 to 0.3 long; the digits end round or upright there).
+#: ... in a piece with no thin stroke at mid-height at least this share of the height long, level or not, at its
+#: right end (the right arm of a + as tall as the digits: a slanted hand's is 0.2 to 0.3 long; the digits end
+#: round or upright there) ...
 MINUS_ARM = 0.15
-#: ... with at least this share of the height left to the right of it for the digit.
+#: ... with at least this share of the height left to the right of it for the digit, ...
 MINUS_REST = 0.25
+#: ... which has ink in at least this share of the height's rows above the stroke and as many below it (a minus
+#: sits at the mid-height of the digit after it; a 7's top bar, with a speck of a square's rule above it on the
+#: ``grid`` row's seed 14, has only its bar's own rise and the speck above it, 7 rows of 30: 0.2 parted it).
+MINUS_SIDES = 0.3
 
 
 def minus_head(patch: np.ndarray, mirrored: bool = False) -> int | None:
@@ -881,6 +885,9 @@ def minus_head(patch: np.ndarray, mirrored: bool = False) -> int | None:
         return run
     if abs(centre[run - 1] - centre[0]) > MINUS_SLOPE * run:
         return None  # rising or falling: a 1's flag, an arm of an x
+    rows = ink[:, run:].any(axis=1)
+    if rows[: int(top[:run].min())].sum() < MINUS_SIDES * h or rows[int(bottom[:run].max()) + 1:].sum() < MINUS_SIDES * h:
+        return None  # the digit after a minus has ink above it and below it: this is a 7's bar, a 5's
     if minus_head(patch[:, ::-1], mirrored=True) is not None:
         return None  # as flat at its right end: the arms of a +, not a minus and a digit
     return run
