@@ -174,6 +174,11 @@ TOO_BIG = 4.0
 #: a dot or a decimal point, not a digit of the same hand (digits of one writer differ in height by
 #: far less than three to one; a lone small digit in a big empty frame is a page of one piece).
 SPECK_SHARE = 0.3
+#: A piece whose outer contour encloses less than this many pixels per pixel of its height is a hairline, a
+#: stroke one pixel wide (its contour runs out and back along the same pixels, enclosing nearly nothing; a
+#: stroke two pixels wide encloses about one pixel per row): the writing's height is measured without
+#: hairlines where pieces with a wider stroke are there (``_digit_height``).
+HAIRLINE_AREA = 0.5
 #: On live video, frames after the anchor read no ink within this share of the frame's shorter side of the
 #: page's edge (1%: 5 px at 640x480): the paper estimate carried over is placed to within a pixel or two
 #: (``Paper.guarded``). The anchor frames, every few frames, read up to the edge.
@@ -455,7 +460,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     many = len(boxes) > MANY_PIECES
     if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
         return None, None, pieces
-    typical = _digit_height(boxes, config, w, h)
+    typical = _digit_height(boxes, config, w, h, pieces[0])
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
     return find_lines(mask, lengths, gray, typical), find_fields(holes, typical), pieces
@@ -1029,9 +1034,12 @@ def _same_cut(way: tuple, other: tuple) -> bool:
     return len(way) == len(other) and all(a[0] == b[0] and np.array_equal(a[1], b[1]) for a, b in zip(way, other))
 
 
-def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int) -> float | None:
+def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int,
+                  contours: list[np.ndarray] | None = None) -> float | None:
     """The writing's typical digit height: the median height of the pieces of ink shaped like digits
-    (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid)."""
+    (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid).
+    With the pieces' outer ``contours`` (one per row of ``boxes``), the hairlines (``HAIRLINE_AREA``) are left
+    out where pieces drawn with a wider stroke are there to measure."""
     if not len(boxes):
         return None
     y, w, h = boxes[:, 1], boxes[:, 2], boxes[:, 3]
@@ -1040,6 +1048,16 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     # A frame of lines (a grid, a table, the page's edges) spans the frame, and so does a rule that runs
     # from the frame's top to its bottom: not writing.
     shaped &= ~((h > 0.5 * frame_h) & (w > 0.5 * frame_w)) & (h <= 0.9 * frame_h) & ~((y <= 0) & (y + h >= frame_h))
+    if contours is not None and shaped.any():
+        # A faint grid that the threshold breaks up leaves hundreds of bits one pixel wide, a few pixels
+        # tall: measured with the writing they would set its height to theirs (and TOO_BIG would drop the
+        # digits). A stroke a pixel wide encloses no area inside its outer contour; a pen's does.
+        which = np.flatnonzero(shaped)
+        area = np.array([cv2.contourArea(contours[i]) for i in which.tolist()])
+        stroked = area >= HAIRLINE_AREA * h[which]
+        if stroked.any():
+            shaped = np.zeros_like(shaped)
+            shaped[which[stroked]] = True
     return float(np.median(h[shaped])) if shaped.any() else None
 
 
@@ -1151,7 +1169,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     big &= ~frames
     # So is a piece many digit heights tall (or wide, and not flat): a band of table along the page's
     # edge, a frame line. It would own the digits inside its box (``_merge_pieces``) and take them with it.
-    typical = _digit_height(boxes, config, w, h)
+    typical = _digit_height(boxes, config, w, h, contours)
     if fields is None and shift is not None and memory.fields is not None:
         fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
     if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
@@ -1168,7 +1186,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         big[i] = _grazes_border(mask[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], box, w, h, config)
     pieces, specks = np.flatnonzero(big).tolist(), np.flatnonzero(small).tolist()
     box_list = [tuple(row) for row in boxes.tolist()]  # plain ints: read per group below
-    groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h),
+    groups = _merge_pieces(box_list, pieces, specks, config, _digit_height(boxes[big], config, w, h, [contours[i] for i in np.flatnonzero(big).tolist()]),
                            looped=set(np.flatnonzero(looped).tolist())) if pieces else {}
 
     scale_x = inside.shape[1] / float(w)
