@@ -260,6 +260,23 @@ def test_a_minus_run_into_the_digit_after_it_touches_it():
     assert minuses >= 10 and touching >= minuses - 2, (touching, minuses)
 
 
+@pytest.mark.parametrize("seed, sums", [
+    (2000, {"14-10=4": "right"}),  # pendigits writer 37
+    (2002, {"55-55=0": "right", "29-14=13": "wrong"}),  # covered-by-your-grace
+])
+def test_a_sum_whose_minus_runs_into_the_digit_after_it_is_read_with_its_verdict(recognizer, seed, sums):
+    # Issue 21: the minus and the digit after it are one piece of ink; the flat stroke at its left end is parted
+    # from it (``segment._minus_heads``), a minus that ends the number before it. Read whole, the piece was the
+    # digit alone and the sum was not found.
+    sheet = make_worksheet(seed, touching_minus=1.0)
+    truth = {e.text: e.verdict for e in sheet.expressions}
+    assert all(truth.get(text) == verdict for text, verdict in sums.items()), truth
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    for text, verdict in sums.items():
+        assert found.get(text) == verdict, [e.line() for e in result.expressions]
+
+
 @pytest.mark.parametrize("seed, wrong, hand", [
     # pendigits writer 42: (1)/(6)+(5)/(6)=2 is wrong, its 2 a plain 2; 9x8+4=76 read 9x8+5=26, the 4 read
     # as a sure 5 and the 7 as a sure 2, whose crops nudged read 4 at 0.1 and 7.

@@ -53,7 +53,7 @@ from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
-                                        _split_touching)
+                                        _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
 
@@ -837,6 +837,58 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
     return ok
 
 
+def _minus_heads(kept: list, mask: np.ndarray, contours: list, members_of: dict, wide: set, marks: list,
+                 flats: list, sign_pieces: list | None, loopless: dict, config: SegmentConfig) -> list:
+    """``kept`` with the minus run into the digit after it parted from each piece that has one at its left end
+    (``touching.minus_head``; issue 21, a hand's "625-3000"): the rest of the piece is kept, the stroke is a
+    mark (it ends a number) and a sign piece (``vision.signs`` reads it as a minus). Only pieces at least
+    ``touching.MINUS_GATE`` times as wide as tall are looked at, and parted only when at least
+    ``touching.PAIR_HEIGHT`` of the median height of the pieces kept (where five or more tell it); ``members_of``, ``wide``, ``marks``, ``flats``
+    and ``loopless`` follow the pieces parted."""
+    out = []
+    usual = None
+    for box, patch in kept:
+        x, y, bw, bh = box
+        cut = minus_head(patch) if bw >= MINUS_GATE * bh else None
+        if cut is not None:
+            # As tall as the writing's digits (a minus is inside its digit's height): a + or an x is shorter,
+            # and its left arm is as flat as a minus.
+            if usual is None:
+                usual = float(np.median([b[3] for b, _ in kept])) if len(kept) >= 5 else 0.0
+            if bh < PAIR_HEIGHT * usual:
+                cut = None
+        if cut is None:
+            out.append((box, patch))
+            continue
+        rest = patch[:, cut:]
+        rows = np.flatnonzero(rest.any(axis=1))
+        cols = np.flatnonzero(rest.any(axis=0))
+        stroke_rows = np.flatnonzero(patch[:, :cut].any(axis=1))
+        rest_box = (x + cut + int(cols[0]), y + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+        if rest_box[3] < config.min_height:
+            out.append((box, patch))
+            continue
+        stroke = (x, y + int(stroke_rows[0]), cut, int(stroke_rows[-1] - stroke_rows[0] + 1))
+        rest_patch = np.ascontiguousarray(rest[rows[0]: rows[-1] + 1, cols[0]: cols[-1] + 1])
+        members = members_of.pop(box, [])
+        members_of[rest_box] = members
+        if id(patch) in loopless:
+            del loopless[id(patch)]
+            loopless[id(rest_patch)] = rest_patch
+        if box in wide:
+            wide.discard(box)
+            if rest_box[2] > config.max_aspect * rest_box[3]:
+                wide.add(rest_box)
+        if box in marks:
+            marks.remove(box)
+        flats[:] = [f for f in flats if f[0] != box]
+        marks.append(stroke)
+        if sign_pieces is not None:
+            sign_pieces.append((stroke, members))
+        out.append((rest_box, rest_patch))
+    return out
+
+
 def _without_specks(kept: list) -> list:
     """The kept ``(box, patch)`` pieces without the specks (``SPECK_SHARE`` of their median height)."""
     typical = float(np.median([box[3] for box, _ in kept]))
@@ -1201,6 +1253,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # piece already.
             taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}
             sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken and box in members_of]
+    kept = _minus_heads(kept, mask, contours, members_of, wide, marks, flats, sign_pieces if signs else None,
+                        loopless, config)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
     if dropped:

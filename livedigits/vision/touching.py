@@ -816,3 +816,78 @@ def _cut_in_two(patch: np.ndarray, box: tuple, choice: int = 0, paths: bool = Fa
     if len(cuts) <= choice:
         return None
     return _parts_at(patch, box, cuts[choice])
+
+
+#: A minus run into the digit after it (issue 21, "625-3000" with the minus touching the 3): a piece at least
+#: this many times as wide as tall is looked at for a flat stroke at its left end (``minus_head``): room for a
+#: minus (``MINUS_LENGTH``) and a digit's share (``MINUS_REST``), 0.55, and a little more.
+MINUS_GATE = 0.6
+#: ... its first columns, from the left end, each at most this share of the piece's height from its top ink to
+#: its bottom ink (a pen's stroke is a tenth of a digit height thick on the worksheets, and a slanted minus
+#: a little more; a digit's left flank, a 2's, 3's or 7's end, a 4's or 5's corner, spans more within a few
+#: columns), and all of them together as thin (a level stroke) ...
+MINUS_THICK = 0.25
+#: ... centred within this band of the piece's height (a minus sits at the digits' mid-height; a 2's or 7's
+#: foot or a 5's or 7's top bar lie outside it) ...
+MINUS_BAND = (0.3, 0.7)
+#: ... over at least this share of the piece's height (``signs.SignConfig.min_dash`` is 0.2: a shorter run is the
+#: round of a 0 or a 6 as much as a minus) ...
+MINUS_LENGTH = 0.3
+#: ... level: its middle at its end at most this many columns higher or lower per column of its length than at
+#: its start (14 degrees; a hand's touching minus on the generated worksheets rises 0.18 at most, a 1's flag
+#: rising into its stem 0.38, the slanted arm of a + 0.25 to 0.43) ...
+MINUS_SLOPE = 0.22
+#: ... in a piece with no thin stroke at mid-height at least this share of the height long, level or not, at its
+#: right end (the right arm of a + as tall as the digits: a slanted hand's is 0.2 to 0.3 long; the digits end
+#: round or upright there) ...
+MINUS_ARM = 0.15
+#: ... with at least this share of the height left to the right of it for the digit, ...
+MINUS_REST = 0.25
+#: ... which has ink in at least this share of the height's rows above the stroke and as many below it (a minus
+#: sits at the mid-height of the digit after it; a 7's top bar, with a speck of a square's rule above it on the
+#: ``grid`` row's seed 14, has only its bar's own rise and the speck above it, 7 rows of 30: 0.2 parted it).
+MINUS_SIDES = 0.3
+
+
+def minus_head(patch: np.ndarray, mirrored: bool = False) -> int | None:
+    """The column where a minus run into the digit after it ends, or None: ``patch`` (a piece's ink, rows x
+    columns, nonzero ink) whose left end is a flat thin stroke at its mid-height (``MINUS_THICK``,
+    ``MINUS_BAND``) at least ``MINUS_LENGTH`` of its height long and level (``MINUS_SLOPE``), with a digit's
+    width of ink right of it, and whose right end is no such stroke (a + as tall as the digits, its arms level).
+    ``mirrored``: the patch is the piece flipped, looked at for that right end."""
+    h, w = patch.shape
+    if w < MINUS_GATE * h or h < 4:
+        return None
+    length = int((MINUS_ARM if mirrored else MINUS_LENGTH) * h + 0.999)
+    reach = min(w, int(w - MINUS_REST * h))  # the stroke ends left of the digit's share
+    if reach < length:
+        return None
+    for c in (0, length - 1):  # two columns first: most pieces (a digit's round or upright flank) end here
+        rows = np.flatnonzero(patch[:, c])
+        if not len(rows) or rows[-1] - rows[0] + 1 > MINUS_THICK * h \
+                or not MINUS_BAND[0] * h <= (rows[0] + rows[-1]) / 2.0 <= MINUS_BAND[1] * h:
+            return None
+    ink = patch > 0
+    head = ink[:, :reach]
+    filled = head.any(axis=0)
+    if not filled[:length].all():
+        return None
+    top = np.argmax(head, axis=0)
+    bottom = h - 1 - np.argmax(head[::-1], axis=0)
+    centre = (top + bottom) / 2.0
+    flat = filled & (bottom - top + 1 <= MINUS_THICK * h) & (centre >= MINUS_BAND[0] * h) & (centre <= MINUS_BAND[1] * h)
+    # ... and the stroke as a whole as thin: level, not a 1's flag rising into its stem (pendigits writer 37's)
+    flat &= np.maximum.accumulate(bottom) - np.minimum.accumulate(top) + 1 <= MINUS_THICK * h
+    run = int(np.argmin(flat)) if not flat.all() else reach
+    if run < length:
+        return None
+    if mirrored:
+        return run
+    if abs(centre[run - 1] - centre[0]) > MINUS_SLOPE * run:
+        return None  # rising or falling: a 1's flag, an arm of an x
+    rows = ink[:, run:].any(axis=1)
+    if rows[: int(top[:run].min())].sum() < MINUS_SIDES * h or rows[int(bottom[:run].max()) + 1:].sum() < MINUS_SIDES * h:
+        return None  # the digit after a minus has ink above it and below it: this is a 7's bar, a 5's
+    if minus_head(patch[:, ::-1], mirrored=True) is not None:
+        return None  # as flat at its right end: the arms of a +, not a minus and a digit
+    return run
