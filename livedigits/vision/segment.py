@@ -837,7 +837,7 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
     return ok
 
 
-def _minus_heads(kept: list, mask: np.ndarray, contours: list, members_of: dict, wide: set, marks: list,
+def _minus_heads(kept: list, members_of: dict, wide: set, marks: list,
                  flats: list, sign_pieces: list | None, loopless: dict, config: SegmentConfig) -> list:
     """``kept`` with the minus run into the digit after it parted from each piece that has one at its left end
     (``touching.minus_head``; issue 21, a hand's "625-3000"): the rest of the piece is kept, the stroke is a
@@ -1253,7 +1253,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # piece already.
             taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}
             sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken and box in members_of]
-    kept = _minus_heads(kept, mask, contours, members_of, wide, marks, flats, sign_pieces if signs else None,
+    kept = _minus_heads(kept, members_of, wide, marks, flats, sign_pieces if signs else None,
                         loopless, config)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
     dropped = max(0, len(kept) - budget)
