@@ -25,7 +25,8 @@ dense page, or one marker digit that fills the frame):
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A
-   piece as wide as tall is also offered in two halves (touching digits), one 1.4 times as wide or too wide
+   piece as wide as tall is also offered in two halves (touching digits), and so is a narrower one whose
+   outline dips from the top and the bottom (two digits written into each other), one 1.4 times as wide or too wide
    for a digit (but as tall as writing) cut into up to four ("1000" in one stroke): at the columns with the
    least ink, along paths through the ink's thin places, and into equal widths (zeros run into each other like
    chain links): ``touching.py``. Wide
@@ -1353,6 +1354,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 trusted = 0
                 ways = _halves(patch, box, config.min_height, NARROW_PAIR if k in narrow else config.split_aspect)
                 if k in narrow:
+                    # Narrower than tall, but notched above and below (``touching.pair_notches``): that is the
+                    # sign of two digits the aspect gives a wide piece, so its halves count as a pair's do.
                     trusted = len(ways or ())
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
