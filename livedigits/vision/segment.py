@@ -549,6 +549,10 @@ def _solid(w: int, h: int, area: int, config: SegmentConfig) -> bool:
 #: halves of a 3 written in two strokes, the bar of a 7 or a 5 are each at most about 0.6 of it.
 WHOLE_DIGIT = 0.75
 
+#: A flat piece at least this share of the page's digit height long may be a fraction's bar whose digits
+#: are in pieces (``_merge_pieces``): a digit is about half as wide as it is tall, and a bar spans its digits.
+BAR_WIDTH = 0.5
+
 
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
                   digit_height: float | None = None, looped: set[int] = frozenset()) -> dict[int, list[int]]:
@@ -588,10 +592,18 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
                 joins &= ~((hr >= WHOLE_DIGIT * digit_height) & (h[None] >= WHOLE_DIGIT * digit_height))
             # A fraction's bar: a flat piece with writing right above it and right below it belongs to
             # neither (the detached bar of a 7 or a 5 has nothing above it, the base of a 2 nothing below).
+            # A bar at least BAR_WIDTH of the page's digit height long (a digit's width) has its writing
+            # looked for within ``merge_gap`` of that height too, however wide the bar: the digit over it
+            # may be in two pieces, the nearest a short one (the foot of a 1, the hat of a 5), and a bar
+            # under two digits is more than three times as wide as one of them is tall.
             flat = (wr > config.max_aspect * hr)[:, 0]
             if flat.any():
-                above = (joins & (y[None] + h[None] <= yr + hr)).any(axis=1)
-                below = (joins & (y[None] >= yr)).any(axis=1)
+                near = joins
+                if digit_height:
+                    near = near | ((wr >= BAR_WIDTH * digit_height) & taller & overlaps
+                                   & (gap <= config.merge_gap * digit_height))
+                above = (near & (y[None] + h[None] <= yr + hr)).any(axis=1)
+                below = (near & (y[None] >= yr)).any(axis=1)
                 bar = flat & above & below
                 joins &= ~bar[:, None]
                 bars.update(pieces[start + int(r)] for r in np.flatnonzero(bar))
