@@ -173,6 +173,8 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # bar joined to the 4 above it, read as a 1)
     (9018, "(3)/(5)+(3)/(4)=(27)/(20)", "right"),
     (7012, "(3)/(4)+(4)/(5)=(8)/(5)", "wrong"),
+    # ... and the 5 under a freed bar, its hat lifted right of its bowl, keeps its hat (no dash beside it)
+    (7037, "(4)/(5)+(2)/(4)=", "open"),
     # ... and a sum read whole with a small x the sign model half takes for a mark (it was read 6+5=)
     (7017, "3x6+5=", "open"),
 ])

@@ -1545,6 +1545,8 @@ HAT_LOW = 0.25
 HAT_GAP = 0.3
 #: ... and a body at least this share of the digit height tall (a digit's body, not a speck under a dash).
 HAT_BODY = 0.5
+#: ... and a hat that starts within the body's columns or at most this share of the digit height right of them.
+HAT_SIDE = 0.15
 
 
 def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typical: float | None,
@@ -1570,9 +1572,10 @@ def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typi
             gap = y - (hy + hh)
             if gap > HAT_GAP * height or hy + hh > y + HAT_LOW * h or hy < y - h:
                 continue
-            # Top-right: from within the body's columns to right of its middle (a fraction's bar overhangs
-            # the digit under it on the left).
-            if not (x <= hx < x + w and hx + hw > x + 0.5 * w):
+            # Top-right: from within the body's columns, or just right of them (HAT_SIDE: the bowl of a 5
+            # drawn narrower than its top), to right of its middle (a fraction's bar overhangs the digit
+            # under it on the left).
+            if not (x <= hx < x + w + HAT_SIDE * height and hx + hw > x + 0.5 * w):
                 continue
             x0, y0 = min(x, hx), min(y, hy)
             x1, y1 = max(x + w, hx + hw), max(y + h, hy + hh)
