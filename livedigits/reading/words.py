@@ -366,35 +366,47 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters:
     # median foot by more than ``baseline`` (the g of "Colleges", the p and y of print) hangs below the line,
     # and measured from its foot no letter stood on it. A digit hangs below no line: the 5 of a ledger's
     # "508R", written lower than its 0, is the line the 0 stands above.
-    feet = [b.y2 for b in boxes]
-    if config.baseline_tilt and len(boxes) >= config.tilt_glyphs:
-        feet = _along_the_line(boxes, feet, config)
+    short = [b.h <= config.x_height * tall for b in boxes]
+    if not any(short):
+        return np.zeros(len(boxes), bool)
+    on = _on_the_line([b.y2 for b in boxes], letters, tall, config)
+    if config.baseline_tilt and len(boxes) >= config.tilt_glyphs and not all(o for o, s in zip(on, short) if s):
+        # Short glyphs off a level line: on the line through the feet when it is turned.
+        feet = _along_the_line(boxes, config)
+        if feet is not None:
+            on = _on_the_line(feet, letters, tall, config)
+    return np.array([s and o for s, o in zip(short, on)])
+
+
+def _on_the_line(feet: list[float], letters: np.ndarray | None, tall: float, config: WordConfig) -> list[bool]:
+    """Which of the ``feet`` stand on the baseline: within ``baseline`` of ``tall`` of the lowest foot but a
+    descender's (``_x_height``)."""
     bottom = max(feet)
     if letters is not None and letters.any():
         middle, reach = float(np.median(feet)), config.baseline * tall
         bottom = max(f for f, hangs in zip(feet, letters) if not (hangs and f - middle > reach))
-    return np.array([b.h <= config.x_height * tall and bottom - f <= config.baseline * tall for b, f in zip(boxes, feet)])
+    return [bottom - f <= config.baseline * tall for f in feet]
 
 
-def _along_the_line(boxes: list[Box], feet: list[float], config: WordConfig) -> list[float]:
+def _along_the_line(boxes: list[Box], config: WordConfig) -> list[float] | None:
     """The feet of a run's glyphs measured from the line through them (``WordConfig.baseline_tilt``): a line
     photographed turned keeps its letters on its baseline. Its slope is the median over every pair of feet, taken
-    when the tops slope with it; else the feet as they are (a level line)."""
+    when the tops slope with it; None for a level line."""
     x = np.array([b.x + b.w / 2 for b in boxes], np.float64)
-    foot = np.array(feet, np.float64)
+    foot = np.array([b.y2 for b in boxes], np.float64)
     top = np.array([b.y for b in boxes], np.float64)
     i, j = np.triu_indices(len(boxes), 1)
     dx = x[j] - x[i]
     apart = dx != 0
     if not apart.any():
-        return feet
+        return None
     i, j, dx = i[apart], j[apart], dx[apart]
     slope = float(np.median((foot[j] - foot[i]) / dx))
     if slope == 0 or abs(slope) > config.baseline_tilt:
-        return feet
+        return None
     tops = float(np.median((top[j] - top[i]) / dx))
     if abs(tops - slope) > config.tilt_agree * abs(slope):
-        return feet
+        return None
     return (foot - slope * (x - x[0])).tolist()
 
 
