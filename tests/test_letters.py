@@ -242,25 +242,6 @@ def test_a_generated_form_s_printed_words_of_0s_and_1s_are_not_read_as_digits_an
     assert scored["found"] == found
 
 
-def test_a_turned_printed_word_stands_on_its_turned_baseline_and_a_drifting_number_does_not():
-    # A printed "Section" rising about 17 degrees (slope 0.3): S, e, c, t, i, o, n, the e, c read surely as no digit,
-    # S, i, o, n as 5, 1, 0, 7. Level, its e, c, o, n stand above its lowest foot (the S's): no x-height letter.
-    xs = [100, 122, 140, 158, 176, 186, 208]
-    heights = [22, 16, 16, 22, 21, 16, 16]
-    boxes = [Box(x, int(200 - 0.3 * (x - 100)) - h, 18 if h == 16 else 20, h) for x, h in zip(xs, heights)]
-    boxes[4] = Box(176, boxes[4].y, 6, heights[4])  # the i: narrow
-    read = _probabilities([(5, 1.0), (NOT_A_DIGIT, 1.0), (NOT_A_DIGIT, 1.0), (NOT_A_DIGIT, 0.93), (1, 1.0), (0, 1.0),
-                           (7, 0.9)])
-    assert word_glyphs(boxes, read, 0.5) == set(range(7))
-    assert word_glyphs(boxes, read, 0.5, WordConfig(baseline_tilt=0.0)) == set()
-    # A handwritten "16212" drifting down (feet falling 8 px) with level tops: its first 1, short and high, is no
-    # x-height letter, and its 6 read as "not a digit" makes no word of it.
-    number = [Box(538, 113, 19, 26), Box(565, 103, 14, 41), Box(588, 111, 30, 35), Box(626, 113, 11, 34),
-              Box(649, 112, 21, 35)]
-    digits = _probabilities([(1, 1.0), (NOT_A_DIGIT, 0.7), (2, 1.0), (1, 1.0), (2, 1.0)])
-    assert word_glyphs(number, digits, 0.5) == set()
-
-
 def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word_when_both_models_call_it_a_letter():
     # Handwritten "no": the n read surely as no digit (a letter to the letter model at 1.0), the o read 0 at 0.8 of
     # the n's height, above the x-height of 0.78.
@@ -270,29 +251,29 @@ def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word
     assert word_glyphs(no, read, 0.5, WordConfig(pair_x_height=0.0), crops=_crops(2), letter_model=_Says([1.0, 0.1])) == set()
     # Its sure glyph no letter to the letter model (a broken loop read as no digit): no word.
     assert word_glyphs(no, read, 0.5, crops=_crops(2), letter_model=_Says([0.4, 0.1])) == set()
+    # A digit of another shape a little shorter than a taller capital written after it (a ledger's "8R"): a number.
+    eight = _probabilities([(NOT_A_DIGIT, 0.99), (8, 1.0)])
+    assert word_glyphs(no, eight, 0.5, crops=_crops(2), letter_model=_Says([1.0, 0.1])) == set()
     # The other way round, the sure letter the shorter (a "70" whose broken 0 reads as no digit, 0.8 of its 7): a number.
     seventy = [Box(100, 100, 26, 43), Box(130, 108, 26, 35)]
     broken = _probabilities([(7, 1.0), (NOT_A_DIGIT, 0.99)])
     assert word_glyphs(seventy, broken, 0.5, crops=_crops(2), letter_model=_Says([0.1, 1.0])) == set()
 
 
-@pytest.mark.parametrize("row, seed, found", [("mixed", 8, 5), ("words", 30, 24), ("words", 2, 18)])
-def test_a_generated_page_reads_its_turned_label_and_short_words_as_no_digits_and_its_digits_as_before(row, seed, found):
-    # mixed seed 8: the printed label "Section" on a page turned about 17 degrees, read 5, 1, 0, 7 before
-    # WordConfig.baseline_tilt; words seeds 30 and 2: a handwritten "no" (the o read 0 beside a sure n) and "fine"
-    # (its n read 1 beside a sure e), read before WordConfig.pair_x_height. Their digits are found as before.
-    from livedigits.bench.stress import pipeline_reader, row_scene
+@pytest.mark.parametrize("seed, found", [(30, 24), (2, 18)])
+def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_before(seed, found):
+    # words seeds 30 and 2: a handwritten "no" (its o read 0 at 0.79 of the sure n beside it) and "fine" (its n read 1
+    # at 0.8 of the sure e), read as a 0 and a 1 before WordConfig.pair_x_height. Their digits are found as before.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
 
-    image, truth = row_scene(row, seed)
+    image, truth = row_scene("words", seed)
     record = pipeline_reader()(image)
-    labels = [m["box"] for m in truth["marks"] if m["kind"] == "printed_text" or m.get("text") in ("no", "fine")]
+    words = [m["box"] for m in truth["marks"] if m.get("text") in ("no", "fine")]
 
     def inside(d, box):
         x, y, w, h = d["box"]
         return box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
 
-    assert labels
-    assert [d for d in record["detections"] if any(inside(d, box) for box in labels)] == []
-    from livedigits.bench.stress import score_scene
-
+    assert words
+    assert [d for d in record["detections"] if any(inside(d, box) for box in words)] == []
     assert score_scene(record, truth)["found"] == found

@@ -250,26 +250,15 @@ class WordConfig:
     taken alone such runs lost 13 digits of ``ledger`` and 6 of ``mixed`` on seeds 0-39 (replayed) for 11 letters.
     0 leaves it out."""
     pair_x_height: float = 0.82
-    """... and (round 11) the glyph read as a digit at most this share of the sure letter's height, on its baseline, when
-    the sure letter is a letter to the letter model too (``blind_letter``): "no" and the "ne" of "fine", an o or an n
-    0.79-0.81 of the n or e beside it (two letters of x-height, one a little taller, not an x-height letter beside an
-    ascender). Only this way round: the sure letter shorter than the digit is a "70" whose broken 0 reads surely as no
-    digit, 0.81 of its 7 (round 9). Adjacent handwritten digits on one baseline stand within this of each other but for
-    74 of 7,473 pairs on the generated pages (seeds 0-39 of ten rows; 160 at 0.85), and then neither is a sure letter to
-    both models. On the generated pages (seeds 0-39, replayed) it left out 3 letters of ``words``, 1 of ``mixed`` and
-    of ``printed``, and lost no digit; at 0.85, a 0 of ``mixed`` beside a blot read as a letter. 0 leaves it out."""
-    baseline_tilt: float = 0.36
-    tilt_glyphs: int = 3
-    tilt_agree: float = 0.5
-    """(round 11) A run of at least ``tilt_glyphs`` glyphs whose feet rise or fall along a line, of a slope up to
-    ``baseline_tilt`` (tan 20 degrees: a page rolled and seen at a slant), has its baseline along that line, not level:
-    "on the baseline" (``baseline``) is measured from the line. The slope is the median of the slopes between every pair
-    of feet (a descender, a raised glyph are outvoted), and is taken only when the tops of the glyphs slope the same way,
-    within ``tilt_agree`` of it: a turned line turns its tops with its feet, while a handwritten number drifting down
-    ("16212" whose first 1 stands short and high, its tops level) does not (without the tops, 4 digits of ``table``
-    and 3 of ``noise`` went, seeds 0-39). A printed "Section" turned 20 degrees was no word: its e, c, o, n stood above
-    the lowest foot by more than ``baseline``. On the generated pages (seeds 0-39, replayed) it left out 4 letters of
-    ``mixed`` and lost no digit; at tan 10 or 15 degrees none, at 0.5 one more. 0 leaves it out."""
+    """... and (round 11) the glyph read as a digit, read as 0 or 1 (``trail_blind``), at most this share of the sure
+    letter's height on its baseline, when the sure letter is a letter to the letter model too (``blind_letter``): "no"
+    and the "ne" of "fine", an o read 0 or an n read 1 at 0.79-0.81 of the n or e beside it (two letters of x-height,
+    one a little taller, where the x-height rule wants a letter beside an ascender). An o, an l, an i *are* 0 and 1 to
+    both models (round 10): the pair is what its sure letter says, when the 0 or 1 stands shorter than it. Not a digit
+    of another shape: a ledger's "8R" (a one-digit number, the R written taller after it, 0.78-0.82) is a number and a
+    letter. Not the other way round: the sure letter shorter than the digit is a "70" whose broken 0 reads surely as no
+    digit, 0.81 of its 7 (round 9). Adjacent handwritten digits on one baseline stand within 0.82 of each other but for
+    74 of 7,473 pairs on the generated pages (seeds 0-39 of ten rows; 160 at 0.85). 0 leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -369,45 +358,12 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters:
     short = [b.h <= config.x_height * tall for b in boxes]
     if not any(short):
         return np.zeros(len(boxes), bool)
-    on = _on_the_line([b.y2 for b in boxes], letters, tall, config)
-    if config.baseline_tilt and len(boxes) >= config.tilt_glyphs and not all(o for o, s in zip(on, short) if s):
-        # Short glyphs off a level line: on the line through the feet when it is turned.
-        feet = _along_the_line(boxes, config)
-        if feet is not None:
-            on = _on_the_line(feet, letters, tall, config)
-    return np.array([s and o for s, o in zip(short, on)])
-
-
-def _on_the_line(feet: list[float], letters: np.ndarray | None, tall: float, config: WordConfig) -> list[bool]:
-    """Which of the ``feet`` stand on the baseline: within ``baseline`` of ``tall`` of the lowest foot but a
-    descender's (``_x_height``)."""
+    feet = [b.y2 for b in boxes]
     bottom = max(feet)
     if letters is not None and letters.any():
         middle, reach = float(np.median(feet)), config.baseline * tall
         bottom = max(f for f, hangs in zip(feet, letters) if not (hangs and f - middle > reach))
-    return [bottom - f <= config.baseline * tall for f in feet]
-
-
-def _along_the_line(boxes: list[Box], config: WordConfig) -> list[float] | None:
-    """The feet of a run's glyphs measured from the line through them (``WordConfig.baseline_tilt``): a line
-    photographed turned keeps its letters on its baseline. Its slope is the median over every pair of feet, taken
-    when the tops slope with it; None for a level line."""
-    x = np.array([b.x + b.w / 2 for b in boxes], np.float64)
-    foot = np.array([b.y2 for b in boxes], np.float64)
-    top = np.array([b.y for b in boxes], np.float64)
-    i, j = np.triu_indices(len(boxes), 1)
-    dx = x[j] - x[i]
-    apart = dx != 0
-    if not apart.any():
-        return None
-    i, j, dx = i[apart], j[apart], dx[apart]
-    slope = float(np.median((foot[j] - foot[i]) / dx))
-    if slope == 0 or abs(slope) > config.baseline_tilt:
-        return None
-    tops = float(np.median((top[j] - top[i]) / dx))
-    if abs(tops - slope) > config.tilt_agree * abs(slope):
-        return None
-    return (foot - slope * (x - x[0])).tolist()
+    return np.array([s and bottom - f <= config.baseline * tall for s, f in zip(short, feet)])
 
 
 def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
@@ -539,10 +495,11 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # one hand stand at one height.
             pair = [boxes[k] for k in run]
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
-            if not read and config.pair_x_height > config.x_height and worth.able() and worth.raw_of(
-                    run[0] if letter[run[0]] else run[1]) >= config.blind_letter:
-                # Two letters of x-height, the one read as a digit a little shorter ("no": the o 0.8 of the n), when
-                # the sure letter is a letter to the letter model too.
+            sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
+            if (not read and config.pair_x_height > config.x_height and int(best[other]) in config.trail_blind
+                    and worth.able() and worth.raw_of(sure_k) >= config.blind_letter):
+                # Two letters of x-height, the one read as 0 or 1 a little shorter ("no": the o 0.8 of the n), when the
+                # sure letter is a letter to the letter model too.
                 read = bool(_x_height(pair, replace(config, x_height=config.pair_x_height), letter[run]).any())
         if shaped or read:
             out.update(run)
