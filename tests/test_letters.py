@@ -251,6 +251,13 @@ def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word
     assert word_glyphs(no, read, 0.5, WordConfig(pair_x_height=0.0), crops=_crops(2), letter_model=_Says([1.0, 0.1])) == set()
     # Its sure glyph no letter to the letter model (a broken loop read as no digit): no word.
     assert word_glyphs(no, read, 0.5, crops=_crops(2), letter_model=_Says([0.4, 0.1])) == set()
+    # Its n doubted by the digit model (0.72) but a letter to the letter model: a word all the same; a letter to neither,
+    # no word.
+    doubted = _probabilities([(NOT_A_DIGIT, 0.72), (0, 1.0)])
+    assert word_glyphs(no, doubted, 0.5, crops=_crops(2), letter_model=_Says([0.95, 0.1])) == {0, 1}
+    assert word_glyphs(no, doubted, 0.5, crops=_crops(2), letter_model=_Says([0.5, 0.1])) == set()
+    assert word_glyphs(no, doubted, 0.5, WordConfig(pair_confirmed=False), crops=_crops(2),
+                       letter_model=_Says([0.95, 0.1])) == set()
     # A digit of another shape a little shorter than a taller capital written after it (a ledger's "8R"): a number.
     eight = _probabilities([(NOT_A_DIGIT, 0.99), (8, 1.0)])
     assert word_glyphs(no, eight, 0.5, crops=_crops(2), letter_model=_Says([1.0, 0.1])) == set()

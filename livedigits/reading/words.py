@@ -259,6 +259,13 @@ class WordConfig:
     letter. Not the other way round: the sure letter shorter than the digit is a "70" whose broken 0 reads surely as no
     digit, 0.81 of its 7 (round 9). Adjacent handwritten digits on one baseline stand within 0.82 of each other but for
     74 of 7,473 pairs on the generated pages (seeds 0-39 of ten rows; 160 at 0.85). 0 leaves it out."""
+    pair_confirmed: bool = True
+    """(round 11) ... and a pair whose letter the digit model doubts ("not a digit" at 0.5-0.9) but the letter model reads
+    as a letter at ``confirm_letter``, beside a glyph read as 0 or 1 at most ``pair_x_height`` of its height on its
+    baseline: "ok" whose k reads 0.67, "no" whose n reads 0.72 (letters at 0.93-1.0 to the letter model). Round 9 took
+    such pairs beside a glyph read as any digit and lost a digit of ``grid`` seed 14 (a digit cut by the squares beside
+    one read as no digit); with the 0 or 1, on the generated pages (seeds 0-39 of 15 rows, replayed) it left out 2
+    letters of ``words`` and lost no digit."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -501,6 +508,11 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
                 # Two letters of x-height, the one read as 0 or 1 a little shorter ("no": the o 0.8 of the n), when the
                 # sure letter is a letter to the letter model too.
                 read = bool(_x_height(pair, replace(config, x_height=config.pair_x_height), letter[run]).any())
+        elif (not (shaped or read) and config.pair_confirmed and len(run) == 2 and not surely and int(letter[run].sum()) == 1
+              and number < first_field and config.pair_x_height > config.x_height):
+            sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
+            if int(best[other]) in config.trail_blind and worth.able() and worth.raw_of(sure_k) >= config.confirm_letter:
+                read = bool(_x_height([boxes[k] for k in run], replace(config, x_height=config.pair_x_height), letter[run]).any())
         if shaped or read:
             out.update(run)
             found[number] = True
