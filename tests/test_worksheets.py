@@ -302,8 +302,8 @@ def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_st
     # reenie-beanie: 27-3=26 is wrong (29-3=26 would be right); its 7 is written as the page's right sums
     # write their 7s.
     (8034, "27-3=26", None),
-    # pendigits writer 42: 99+19=118 read 79+19=118, a loopless 9 read as a sure 7, more like the page's 9s
-    # that its right sums confirm than its 7s.
+    # pendigits writer 42: 99+19=118 read 79+19=118, a loopless 9 read as a sure 7; the page's right sums
+    # confirm no 7 (and its likest confirmed 9 is another of its loopless 9s).
     (7038, None, "79+19=118"),
 ])
 def test_a_seven_the_pages_right_sums_show_written_as_a_seven_marks_a_wrong_answer_wrong(recognizer, seed, wrong, hand):

@@ -1060,12 +1060,13 @@ ASKED = frozenset({("2", "1")})
 #: the digit read and the digit meant, and the digit's crop is more like the page's confirmed crops of the
 #: digit read (``vision.normalize.likeness``), it is written as that hand writes the digit read, and no
 #: misread is in doubt. Pendigits writer 42's loopless 9 read as a sure 7 (7038's ``99+19=118`` read
-#: ``79+19=118``) is more like its page's confirmed 9s (0.88) than any confirmed 7 (the one 7 the page's sums
-#: decode as a 9 is taken as the 9), and stays ``unsure``; a font's or a hand's plain 7 in a wrong answer
-#: is most like its other 7s (issue 21, twelfth round: 6 of 16 such wrong answers on seeds 7000-9059 marked
-#: wrong, no right answer on them nor on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more
-#: like its own 2s than its 1s (seed 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of
-#: ``PAIRED_MISREADS`` either (no wrong answer more was marked wrong on 7000-9059).
+#: ``79+19=118``) stays ``unsure``: its page's right sums confirm no 7, and its likest confirmed 9 (0.96) is
+#: another of its loopless 9s, read 7 at 0.82, that a right sum decoded as 9 (``50-39=11``). A font's or a
+#: hand's plain 7 in a wrong answer is most like its other 7s (issue 21, twelfth round: 6 of the 16 wrong
+#: answers on seeds 7000-9059 that 7 for 9 alone left unsure are marked wrong, and no right answer there or
+#: on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more like its own 2s than its 1s (seed
+#: 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of ``PAIRED_MISREADS`` either (it
+#: marked no more wrong answers wrong on 7000-9059).
 TWINNED = frozenset({("7", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
