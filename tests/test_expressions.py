@@ -527,7 +527,7 @@ def test_a_hands_sure_misread_alone_in_its_sum_is_never_marked_wrong(read, meant
     ("33/3=12", True),     # a 2 for 1 (36/3=12 would need none): asked
     ("24-24=10", True),    # ... a hand's 1 read as a sure 2, doubted only if its crop gives the 1 a chance
     ("9x8+5=26", True),    # two of one hand's sure misreads in one sum: asked
-    ("79+19=118", True),   # a 7 for 9: set beside the page's confirmed digits (twelfth round)
+    ("79+19=118", True),   # a 7 for 9: set beside the page's confirmed digits (thirteenth round)
     ("70/2=10", False),    # a 2 for 7: not asked
 ])
 def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_answer(text, wrong_when_the_crop_stands):
@@ -1047,7 +1047,7 @@ def _glyph(digit: str, thickness: int = 2):
 
 @pytest.mark.parametrize("seven_drawn_as, verdict", [("7", "wrong"), ("9", "unsure")])
 def test_a_seven_for_nine_doubt_is_lifted_where_the_pages_right_sums_show_the_hands_seven(seven_drawn_as, verdict):
-    # Issue 21, twelfth round. 38+17=57 is wrong, and 38+19=57 right: a 9 read as a sure 7 (CONFUSIONS) would
+    # Issue 21, thirteenth round. 38+17=57 is wrong, and 38+19=57 right: a 9 read as a sure 7 (CONFUSIONS) would
     # right it, so it was unsure. The page's right sums (7x2=14, 9x2=18) confirm how the hand writes a 7 and
     # a 9: a 7 written like the confirmed 7 is a 7 and the answer is wrong; one written like the confirmed 9
     # (a hand's 9 read as 7) keeps the doubt.

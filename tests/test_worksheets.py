@@ -168,6 +168,15 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # Issue 21, eleventh round: a fraction's bar touching the digit above it, one piece with it (it was
     # split: (2)/(6)=1, the first fraction's bar lost inside the 3's box)
     (9036, "(3)/(6)+(2)/(6)=1", "wrong"),
+    # Twelfth round: a bar whose digits are in pieces, or under two digits, is a bar, not a stroke of the
+    # digit above it (9018: the answer's bar under 27 was joined to its 7, and the answer lost; 7012: the
+    # bar joined to the 4 above it, read as a 1)
+    (9018, "(3)/(5)+(3)/(4)=(27)/(20)", "right"),
+    (7012, "(3)/(4)+(4)/(5)=(8)/(5)", "wrong"),
+    # ... and the 5 under a freed bar, its hat lifted right of its bowl, keeps its hat (no dash beside it)
+    (7037, "(4)/(5)+(2)/(4)=", "open"),
+    # ... and a sum read whole with a small x the sign model half takes for a mark (it was read 6+5=)
+    (7017, "3x6+5=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
@@ -307,7 +316,7 @@ def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_st
     (7038, None, "79+19=118"),
 ])
 def test_a_seven_the_pages_right_sums_show_written_as_a_seven_marks_a_wrong_answer_wrong(recognizer, seed, wrong, hand):
-    # Issue 21, twelfth round: a wrong answer that a 9 read as 7 would right was always unsure; it is marked
+    # Issue 21, thirteenth round: a wrong answer that a 9 read as 7 would right was always unsure; it is marked
     # wrong when the 7 is more like the 7s than the 9s of the page's right sums. A hand's 9 read as 7 in a
     # right answer stays unsure.
     sheet = make_worksheet(seed)

@@ -942,12 +942,16 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         clash = [a for a in out if _overlap(a.box, e.box)]
         paired = any(a.char == "(" and b.char == ")" and a.box.x2 <= b.box.x for a in inside for b in inside)
         # A plain reading that is only a part of this equation, with no "=" of its own ("(9+4)" of
-        # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does.
+        # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does; so does
+        # an open one that is its end ("6+5=" of "3x6+5=", the x half taken for a mark): this one ends in
+        # the same "=" with nothing after it, so it is open too, and no verdict is lost.
         if paired:
             if any(a.verdict == "right" and e.verdict != "right" for a in clash):
                 continue
         elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
-                 and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
+                 and not ("=" not in a.text and _inside(a.box, e.box))
+                 and not (a.verdict == "open" and e.text.endswith(a.text) and _inside(a.box, e.box))
+                 for a in clash):
             continue
         digit_read = any(s.box in digits for s in inside)
         if (clash and e.verdict == "wrong" and digit_read
@@ -1062,7 +1066,7 @@ ASKED = frozenset({("2", "1")})
 #: misread is in doubt. Pendigits writer 42's loopless 9 read as a sure 7 (7038's ``99+19=118`` read
 #: ``79+19=118``) stays ``unsure``: its page's right sums confirm no 7, and its likest confirmed 9 (0.96) is
 #: another of its loopless 9s, read 7 at 0.82, that a right sum decoded as 9 (``50-39=11``). A font's or a
-#: hand's plain 7 in a wrong answer is most like its other 7s (issue 21, twelfth round: 6 of the 16 wrong
+#: hand's plain 7 in a wrong answer is most like its other 7s (issue 21, thirteenth round: 6 of the 16 wrong
 #: answers on seeds 7000-9059 that 7 for 9 alone left unsure are marked wrong, and no right answer there or
 #: on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more like its own 2s than its 1s (seed
 #: 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of ``PAIRED_MISREADS`` either (it
