@@ -527,7 +527,7 @@ def test_a_hands_sure_misread_alone_in_its_sum_is_never_marked_wrong(read, meant
     ("33/3=12", True),     # a 2 for 1 (36/3=12 would need none): asked
     ("24-24=10", True),    # ... a hand's 1 read as a sure 2, doubted only if its crop gives the 1 a chance
     ("9x8+5=26", True),    # two of one hand's sure misreads in one sum: asked
-    ("79+19=118", False),  # a 7 for 9: not asked (a loopless 9 is a 7 in the ink), the table decides
+    ("79+19=118", True),   # a 7 for 9: set beside the page's confirmed digits (thirteenth round)
     ("70/2=10", False),    # a 2 for 7: not asked
 ])
 def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_answer(text, wrong_when_the_crop_stands):
@@ -536,7 +536,7 @@ def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_
     numbers, signs = _line_of(text)
     asked = []
 
-    def stands(queries):
+    def stands(queries, confirmed=None):
         asked.extend(queries)
         return [False] * len(queries)
 
@@ -544,9 +544,9 @@ def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_
     found = read_expressions(numbers, signs, ask=stands)
     assert [e.verdict for e in found] == ["wrong" if wrong_when_the_crop_stands else "unsure"]
     digits = {d.box for n in numbers for d in n.digits}
-    assert bool(asked) == wrong_when_the_crop_stands and all(box in digits for box, _, _ in asked)
+    assert bool(asked) == wrong_when_the_crop_stands and all(box in digits for box, *_ in asked)
     # A crop that, nudged, gives the digit meant a chance keeps the doubt.
-    found = read_expressions(numbers, signs, ask=lambda queries: [True] * len(queries))
+    found = read_expressions(numbers, signs, ask=lambda queries, confirmed=None: [True] * len(queries))
     assert [e.verdict for e in found] == ["unsure"]
 
 
@@ -792,7 +792,7 @@ def test_two_digits_touching_read_as_one_wide_digit_keep_a_right_answer_from_wro
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("5x2=11", "wrong")]
 
 
-def _line_of(text):
+def _line_of(text, y=100):
     """Numbers and signs written left to right on one line, as read surely."""
     numbers, signs, x, at = [], [], 0, 0
     while at < len(text):
@@ -800,11 +800,11 @@ def _line_of(text):
             end = at
             while end < len(text) and text[end].isdigit():
                 end += 1
-            numbers.append(_number(text[at:end], x, 100))
+            numbers.append(_number(text[at:end], x, y))
             x += (end - at) * 28 + 20
             at = end
         else:
-            signs.append(_sign(text[at], x, 100))
+            signs.append(_sign(text[at], x, y))
             x += 40
             at += 1
     return numbers, signs
@@ -1033,3 +1033,48 @@ def test_a_five_whose_hat_lifted_off_reads_five_and_a_minus_still_reads_minus(re
     found = segment(image, signs=True)
     assert len(found.hats) == 1 and list(found.hats.values())[0].x > 40 + 3 * 57
     assert [e.line() for e in recognizer.process(Frame(0, 0.0, image)).expressions] == ["12-5=7 right"]
+
+
+def _glyph(digit: str, thickness: int = 2):
+    """A digit drawn as the classifier's 28x28 crop (white ink on black)."""
+    import cv2
+    import numpy as np
+
+    crop = np.zeros((28, 28), np.uint8)
+    cv2.putText(crop, digit, (6, 23), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, thickness)
+    return crop.astype(np.float32) / 255.0
+
+
+@pytest.mark.parametrize("seven_drawn_as, verdict", [("7", "wrong"), ("9", "unsure")])
+def test_a_seven_for_nine_doubt_is_lifted_where_the_pages_right_sums_show_the_hands_seven(seven_drawn_as, verdict):
+    # Issue 21, thirteenth round. 38+17=57 is wrong, and 38+19=57 right: a 9 read as a sure 7 (CONFUSIONS) would
+    # right it, so it was unsure. The page's right sums (7x2=14, 9x2=18) confirm how the hand writes a 7 and
+    # a 9: a 7 written like the confirmed 7 is a 7 and the answer is wrong; one written like the confirmed 9
+    # (a hand's 9 read as 7) keeps the doubt.
+    from livedigits.reading.recognizer import crop_asker
+    from livedigits.types import Candidate
+
+    numbers, signs = [], []
+    for k, text in enumerate(("7x2=14", "9x2=18", "38+17=57")):
+        n, s = _line_of(text, 100 + 100 * k)
+        numbers, signs = numbers + n, signs + s
+    drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
+    seven = numbers[-2].digits[1].box  # the 7 of 17
+    drawn[seven] = seven_drawn_as
+    candidates = [Candidate(box, _glyph(ch)) for box, ch in drawn.items()]
+    asked = []
+    ask = crop_asker(None, candidates, 0.005)  # the page's test reads no crop: no classifier needed
+
+    def asking(queries, confirmed=None):
+        asked.append((queries, confirmed))
+        return ask(queries, confirmed)
+
+    found = read_expressions(numbers, signs, ask=asking)
+    assert [(e.text, e.verdict) for e in found] == [("7x2=14", "right"), ("9x2=18", "right"), ("38+17=57", verdict)]
+    queries, confirmed = asked[-1]
+    assert [q[:3] for q in queries] == [(seven, 7, 9)]
+    # Only the right sums' digits are confirmed, none of the wrong sum's.
+    assert sorted(confirmed.values()) == [1, 1, 2, 2, 4, 7, 8, 9]
+    # A page whose right sums show no 7 leaves the doubt: 38+17=57 alone is unsure whatever its 7 looks like.
+    n, s = _line_of("38+17=57")
+    assert [e.verdict for e in read_expressions(n, s, ask=asking)] == ["unsure"]

@@ -305,3 +305,26 @@ def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_st
     if hand is not None:
         assert found.get(hand) == "unsure"
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
+@pytest.mark.parametrize("seed, wrong, hand", [
+    # reenie-beanie: 27-3=26 is wrong (29-3=26 would be right); its 7 is written as the page's right sums
+    # write their 7s.
+    (8034, "27-3=26", None),
+    # pendigits writer 42: 99+19=118 read 79+19=118, a loopless 9 read as a sure 7; the page's right sums
+    # confirm no 7 (and its likest confirmed 9 is another of its loopless 9s).
+    (7038, None, "79+19=118"),
+])
+def test_a_seven_the_pages_right_sums_show_written_as_a_seven_marks_a_wrong_answer_wrong(recognizer, seed, wrong, hand):
+    # Issue 21, thirteenth round: a wrong answer that a 9 read as 7 would right was always unsure; it is marked
+    # wrong when the 7 is more like the 7s than the 9s of the page's right sums. A hand's 9 read as 7 in a
+    # right answer stays unsure.
+    sheet = make_worksheet(seed)
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    if wrong is not None:
+        assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+        assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
+    if hand is not None:
+        assert found.get(hand) == "unsure", [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0

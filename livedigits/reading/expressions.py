@@ -832,8 +832,9 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     ``doubts``: boxes of ink read as nothing sure (a weak digit, no sign): a sum with one is not marked
     wrong either. ``ink``: the boxes of every piece of ink of the frame; a sum beside a piece of some size
     that is none of its digits or signs is not marked wrong. ``ask``: for a list of ``(box, read digit,
-    meant digit)``, whether the digit's crop, asked again, gives the digit meant a chance (``_confused``;
-    without it the table of confusions decides alone)."""
+    meant digit, tests)``, whether the digit's crop, asked again (``NUDGED``) or set beside the page's other
+    digits (``PAGE``), leaves the digit meant a chance (``_confused``; without it the table of confusions
+    decides alone)."""
     numbers, signs = list(numbers), list(signs)
     if not numbers or not signs:
         # Numbers alone are no expression: every item is an operand with no fraction's parts (a fraction
@@ -850,6 +851,17 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     items = _fractions(items, config)
     out = []
     ink_boxes = np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
+    lines = []  # per line: [chunk, expression, waits on the page's test] of each chunk, and the signs out of place
+    waits = [False]  # the chunk being judged asked the page's test (``PAGE``)
+
+    def first(queries: list) -> list[bool]:
+        # The page's test waits until every sum of the page is read (meanwhile the doubt stands); the rest
+        # is asked at once.
+        waits[0] = waits[0] or any(PAGE in q[3] for q in queries)
+        now = [q for q in queries if PAGE not in q[3]]
+        answers = dict(zip(now, ask(now))) if now else {}
+        return [answers.get(q, True) for q in queries]
+
     for line in _lines(items, config):
         # Operators out of place beside their numbers are no operators (a piece of a digit, a mark).
         misplaced = _misplaced(line, config, ink_boxes)
@@ -861,12 +873,25 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = _open_brackets(line, config)
         line = _unclosed_brackets(line, config)
         line = _times_by_brackets(line, config)
-        found = [(chunk, _expression(chunk, config, ask)) for chunk in _split(line, config)]
+        found = []
+        for chunk in _split(line, config):
+            waits[0] = False
+            found.append([chunk, _expression(chunk, config, first if ask is not None else None), waits[0]])
+        lines.append((found, misplaced))
+    if any(entry[2] for found, _ in lines for entry in found):
+        # The page's test (``PAGE``) sets a digit beside the digits the page's right sums confirm: asked now
+        # that every sum is read, for the sums (about to be marked wrong) that waited on it.
+        confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
+        for found, _ in lines:
+            for entry in found:
+                if entry[2]:
+                    entry[1] = _expression(entry[0], config, lambda queries: ask(queries, confirmed))
+    for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
-        stray = [it.box for chunk, e in found if e is None for it in chunk if not it.operand]
+        stray = [it.box for chunk, e, _ in found if e is None for it in chunk if not it.operand]
         stray += [it.box for it in misplaced]
-        for chunk, expression in found:
+        for chunk, expression, _ in found:
             if expression is None:
                 continue
             if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
@@ -874,6 +899,21 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
     return _systematic_misreads(out)
+
+
+def _confirmed_digits(found: list) -> dict:
+    """The digits of the page's right equations (``found``: ``(chunk, expression)``), by box: the digit its
+    sum reads there (a digit decoded as an alternative is the digit the sum reads). A right sum confirms
+    its reading; a wrong or unsure one confirms nothing (a hand's misread stands in it)."""
+    out = {}
+    for chunk, e in found:
+        if e is None or e.verdict != "right" or len(e.text) != sum(len(it.text) for it in chunk):
+            continue
+        at = 0
+        for it in chunk:
+            out.update((box, int(e.text[at + j])) for j, box in _digit_places(it) if e.text[at + j].isdigit())
+            at += len(it.text)
+    return out
 
 
 def with_possible_signs(plain: list[Expression], other: list[Expression], possible,
@@ -1013,10 +1053,29 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: right stays ``unsure`` only if the digit's crop, nudged a little (``vision.normalize.nudged``), gives the
 #: digit meant at least ``alternative_level`` or is read as another digit. Pendigits writer 40's 1 with a
 #: base read as a sure 2, and writer 42's 4 read 5, are so given on seeds 0-99 and 7000-12059; a plain 2 or
-#: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not asked: writer 42's 9 is a
+#: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not nudged: writer 42's 9 is a
 #: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9
-#: gets 0.000), and so is a 2 for 7 (seed 46's ``71-51=20`` read ``21-51=20``).
+#: gets 0.000), and so is a 2 for 7 (seed 46's ``71-51=20`` read ``21-51=20``); 7 for 9 is set beside the
+#: page instead (``TWINNED``).
 ASKED = frozenset({("2", "1")})
+#: The confusions of the table, alone in a sum, whose doubt the page itself can lift (``ask`` of
+#: :func:`read_expressions`, the test ``PAGE``). The page's right sums confirm the digits they hold (the
+#: structure decided them, a hand's misread makes a sum wrong or unsure); where they confirm both digits,
+#: the digit read and the digit meant, and the digit's crop is more like the page's confirmed crops of the
+#: digit read (``vision.normalize.likeness``), it is written as that hand writes the digit read, and no
+#: misread is in doubt. Pendigits writer 42's loopless 9 read as a sure 7 (7038's ``99+19=118`` read
+#: ``79+19=118``) stays ``unsure``: its page's right sums confirm no 7, and its likest confirmed 9 (0.96) is
+#: another of its loopless 9s, read 7 at 0.82, that a right sum decoded as 9 (``50-39=11``). A font's or a
+#: hand's plain 7 in a wrong answer is most like its other 7s (issue 21, thirteenth round: 6 of the 16 wrong
+#: answers on seeds 7000-9059 that 7 for 9 alone left unsure are marked wrong, and no right answer there or
+#: on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more like its own 2s than its 1s (seed
+#: 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of ``PAIRED_MISREADS`` either (it
+#: marked no more wrong answers wrong on 7000-9059).
+TWINNED = frozenset({("7", "9")})
+#: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
+#: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
+#: digit read than of the digit meant. The doubt stands where every test asked says so.
+NUDGED, PAGE = "nudged", "page"
 
 
 def _confusions(text: str):
@@ -1054,14 +1113,19 @@ def confused_reading(text: str) -> str | None:
 
 def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
     """Does a confusion of the table (:func:`_confusions`) leave the ``wrong`` equation ``text`` in doubt? A
-    reading whose digits read for others are all ``ASKED`` or a pair of ``PAIRED_MISREADS`` doubts it only
-    where ``ask`` (a list of ``(box, read digit, meant digit)`` -> a list of bools: does the crop, asked
-    again, give the digit meant a chance) says so of one of its digits: asked at once for every such digit
-    of the sum, in one batch. Without ``ask``, or where a digit's box is not known, the table decides."""
+    reading whose digits read for others are a pair of ``PAIRED_MISREADS``, or one ``ASKED`` or ``TWINNED``,
+    doubts it only where ``ask`` (a list of ``(box, read digit, meant digit, tests)`` -> a list of bools: does
+    each test, ``NUDGED`` for a pair and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
+    says so of one of its digits: asked at once for every such digit of the sum, in one batch. Without
+    ``ask``, or where a digit's box is not known, the table decides."""
     asked = []
     places = None
     for _, changes in _confusions(text):
-        if ask is None or not changes or not (len(changes) == 2 or (changes[0][1], changes[0][2]) in ASKED):
+        if ask is None or not changes:
+            return True
+        pair = (changes[0][1], changes[0][2])
+        tests = (NUDGED,) if len(changes) == 2 else (NUDGED,) * (pair in ASKED) + (PAGE,) * (pair in TWINNED)
+        if not tests:
             return True
         if places is None:
             places, at = {}, 0
@@ -1071,7 +1135,7 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
         boxes = [places.get(k) for k, _, _ in changes]
         if any(box is None for box in boxes):
             return True
-        asked.append([(box, int(read), int(meant)) for box, (_, read, meant) in zip(boxes, changes)])
+        asked.append([(box, int(read), int(meant), tests) for box, (_, read, meant) in zip(boxes, changes)])
     if not asked:
         return False
     queries = list(dict.fromkeys(q for group in asked for q in group))

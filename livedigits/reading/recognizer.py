@@ -13,12 +13,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
-from livedigits.vision.normalize import nudged
+from livedigits.vision.normalize import likeness, nudged
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
@@ -320,25 +320,46 @@ def _sureness(row: np.ndarray, digits: int) -> float:
 
 
 def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float) -> Callable:
-    """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant
-    digit)``, whether each digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by
-    1-2 px, turned, scaled, thinned, thickened) and read again, gives the digit meant at least ``level`` in
-    some nudge, or is read as something else in one (not what it was read as: a stable reading). Every crop
-    asked is read in one batch. It runs only for a sum about to be marked wrong that a confusion of the
-    table would right (``expressions.ASKED``, ``PAIRED_MISREADS``)."""
+    """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant digit,
+    tests)``, whether each test asked (``expressions.NUDGED``, ``PAGE``) leaves the digit meant a chance.
+    ``NUDGED``: the digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by 1-2 px,
+    turned, scaled, thinned, thickened) and read again, gives the digit meant at least ``level`` in some
+    nudge, or is read as something else in one (not what it was read as: a stable reading); every crop asked
+    is read in one batch. ``PAGE`` (given ``confirmed``, the digits the page's right sums confirm, by box):
+    the crop is not more like the page's confirmed crops of the digit read than like those of the digit meant
+    (``vision.normalize.likeness``); a page that confirms neither leaves the chance. It runs only for a sum
+    about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
+    ``PAIRED_MISREADS``)."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
 
-    def ask(queries: list) -> list[bool]:
+    def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict) -> bool:
+        # Is the crop more like the page's confirmed crops of the digit read than of the digit meant?
+        best = {}
+        for digit in (read, meant):
+            others = [crops[b] for b, d in confirmed.items() if d == digit and b != box and b in crops]
+            if not others:
+                return False  # the page does not show how this hand writes it: no evidence
+            best[digit] = float(likeness(crops[box], np.stack(others)).max())
+        return best[read] > best[meant]
+
+    def ask(queries: list, confirmed: dict | None = None) -> list[bool]:
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
-        if known:
-            batch = np.concatenate([nudged(crops[box]) for box, _, _ in known])[..., None]
+        nudge = [q for q in known if NUDGED in q[3]]
+        if nudge:
+            batch = np.concatenate([nudged(crops[box]) for box, _, _, _ in nudge])[..., None]
             probs = np.asarray(classifier.predict(batch))
-            count = len(batch) // len(known)
-            for n, (box, read, meant) in enumerate(known):
+            count = len(batch) // len(nudge)
+            for n, q in enumerate(nudge):
                 rows = probs[n * count: (n + 1) * count]
-                answers[(box, read, meant)] = bool(rows[:, meant].max() >= level or (rows.argmax(axis=1) != read).any())
-        return [answers.get(q, True) for q in queries]  # no crop to ask: the table decides
+                answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
+        out = []
+        for q in queries:
+            chance = answers.get(q, True)  # no crop to ask: the table decides
+            if chance and PAGE in q[3] and confirmed and q[0] in crops:
+                chance = not like_read(crops, q[0], q[1], q[2], confirmed)
+            out.append(chance)
+        return out
 
     return ask
 
