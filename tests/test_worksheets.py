@@ -168,6 +168,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # Issue 21, eleventh round: a fraction's bar touching the digit above it, one piece with it (it was
     # split: (2)/(6)=1, the first fraction's bar lost inside the 3's box)
     (9036, "(3)/(6)+(2)/(6)=1", "wrong"),
+    # A held-out font's x read as + (0.96 and 0.64) where the same hand's x is read as x elsewhere on the
+    # page: the x it matches decides (it was read 12+10=119 and 3+9+9=)
+    (8001, "12x10=119", "wrong"),
+    (8000, "3x9+9=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
