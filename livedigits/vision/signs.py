@@ -369,7 +369,8 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
     other sign. A font or a hand whose x the sign classifier takes for a turned + on one sum (a held-out
     font's x, read + at 0.98) writes that x alike elsewhere on the page, where it is read as x: a sign whose
     crop matches an x of the frame read surely, and more surely than the sign itself, at least
-    ``SignConfig.alike``, and better than every other surely read + of it, is an x, at ``alike_confidence``, with the + (and its probability) its first alternative.
+    ``SignConfig.alike``, and better than every other surely read + of it, is an x, at ``alike_confidence``,
+    with the + (and its probability) its first alternative.
     Only a frame holding both a + or x to change and a sure reading of the other sign does any work."""
     crossed = [s for s in signs if s.char in "+x" and s.box in crop_of]
     sure = {c: [s for s in crossed if s.char == c and s.confidence >= config.alike_sure] for c in "+x"}
@@ -378,19 +379,23 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
     targets = [s for s in crossed if sure["x" if s.char == "+" else "+"]]
     if not targets:
         return signs
+
     def flat(crop):
         b = cv2.GaussianBlur(np.asarray(crop, np.float32), (0, 0), ALIKE_BLUR)
         b = b - b.mean()
         return b / max(float(np.linalg.norm(b)), 1e-9)
     refs = {id(s): flat(crop_of[s.box]).ravel() for s in sure["+"] + sure["x"]}
-    shifts = range(-ALIKE_SHIFT, ALIKE_SHIFT + 1)
+    side = 2 * ALIKE_SHIFT + 1
     changed = {}
     for s in targets:
+        # Every shift of up to ALIKE_SHIFT px each way (wrapped round: the crop's margin is paper), in one product.
         base = flat(crop_of[s.box])
-        moved = np.stack([np.roll(base, (dy, dx), (0, 1)).ravel() for dy in shifts for dx in shifts])
+        padded = cv2.copyMakeBorder(base, *(ALIKE_SHIFT,) * 4, cv2.BORDER_WRAP)
+        moved = np.lib.stride_tricks.sliding_window_view(padded, base.shape).reshape(side * side, -1)
+
         def best(group):
             others = [refs[id(o)] for o in group if o is not s]
-            return float((moved @ np.stack(others).T).max()) if others else -1.0
+            return float((moved @ np.stack(others, axis=1)).max()) if others else -1.0
         other = "x" if s.char == "+" else "+"
         # Only a reading surer than the sign's own decides it (two signs alike read each as the other, as
         # surely: neither changes).
