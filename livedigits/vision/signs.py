@@ -120,9 +120,9 @@ class SignConfig:
     """One hand writes one sign alike: a + (or an x) whose crop matches a sign of the frame the sign classifier
     read surely (``alike_sure``), and more surely than it, as the other one at least this well (the correlation
     of the blurred crops, the best of shifts up to ``ALIKE_SHIFT`` px), and better than any sure reading of its
-    own sign, is that other sign (``_alike_signs``). On the tuning worksheets (seeds 7000-9059) no sure + and sure x of one page,
-    both read right, matched this well (2,410 pairs, the best 0.893); one sign's pairs match 0.88 at the
-    median."""
+    own sign, is that other sign (``_alike_signs``). On the tuning worksheets (seeds 7000-9059) no sure + and
+    sure x of one page, both read right, matched this well (2,410 pairs, the best 0.893); one sign's pairs
+    match 0.88 at the median."""
     alike_sure: float = 0.9
     """The sign classifier's probability of a sign that others are compared with."""
     alike_confidence: float = 0.45
@@ -388,7 +388,8 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
     side = 2 * ALIKE_SHIFT + 1
     changed = {}
     for s in targets:
-        # Every shift of up to ALIKE_SHIFT px each way (wrapped round: the crop's margin is paper), in one product.
+        # Every shift of up to ALIKE_SHIFT px each way (wrapped round: the crop's margin is paper), in one
+        # product.
         base = flat(crop_of[s.box])
         padded = cv2.copyMakeBorder(base, *(ALIKE_SHIFT,) * 4, cv2.BORDER_WRAP)
         moved = np.lib.stride_tricks.sliding_window_view(padded, base.shape).reshape(side * side, -1)
