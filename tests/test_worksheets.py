@@ -168,7 +168,16 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # Issue 21, eleventh round: a fraction's bar touching the digit above it, one piece with it (it was
     # split: (2)/(6)=1, the first fraction's bar lost inside the 3's box)
     (9036, "(3)/(6)+(2)/(6)=1", "wrong"),
-    # A held-out font's x read as + (0.96 and 0.64) where the same hand's x is read as x elsewhere on the
+    # Twelfth round: a bar whose digits are in pieces, or under two digits, is a bar, not a stroke of the
+    # digit above it (9018: the answer's bar under 27 was joined to its 7, and the answer lost; 7012: the
+    # bar joined to the 4 above it, read as a 1)
+    (9018, "(3)/(5)+(3)/(4)=(27)/(20)", "right"),
+    (7012, "(3)/(4)+(4)/(5)=(8)/(5)", "wrong"),
+    # ... and the 5 under a freed bar, its hat lifted right of its bowl, keeps its hat (no dash beside it)
+    (7037, "(4)/(5)+(2)/(4)=", "open"),
+    # ... and a sum read whole with a small x the sign model half takes for a mark (it was read 6+5=)
+    (7017, "3x6+5=", "open"),
+    # Thirteenth round: a held-out font's x read as + (0.96 and 0.64) where the same hand's x is read as x elsewhere on the
     # page: the x it matches decides (it was read 12+10=119 and 3+9+9=)
     (8001, "12x10=119", "wrong"),
     (8000, "3x9+9=", "open"),

@@ -902,12 +902,16 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         clash = [a for a in out if _overlap(a.box, e.box)]
         paired = any(a.char == "(" and b.char == ")" and a.box.x2 <= b.box.x for a in inside for b in inside)
         # A plain reading that is only a part of this equation, with no "=" of its own ("(9+4)" of
-        # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does.
+        # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does; so does
+        # an open one that is its end ("6+5=" of "3x6+5=", the x half taken for a mark): this one ends in
+        # the same "=" with nothing after it, so it is open too, and no verdict is lost.
         if paired:
             if any(a.verdict == "right" and e.verdict != "right" for a in clash):
                 continue
         elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
-                 and not ("=" not in a.text and _inside(a.box, e.box)) for a in clash):
+                 and not ("=" not in a.text and _inside(a.box, e.box))
+                 and not (a.verdict == "open" and e.text.endswith(a.text) and _inside(a.box, e.box))
+                 for a in clash):
             continue
         digit_read = any(s.box in digits for s in inside)
         if (clash and e.verdict == "wrong" and digit_read

@@ -176,10 +176,13 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         if decision.parts is not None:
             chosen[k] = decision.applied(candidates[k])
     joined = {}  # the first member of a chain of pieces read joined -> its parts; the other members -> None
-    for members, ways in found.joins:
+    for j, (members, ways) in enumerate(found.joins):
         # The members as read now (each alone, or cut): a member read as no digit, or not surely, is 0.
         alone = min(_sureness(base[m], digits) if m not in chosen else float(chosen[m][1][:, :digits].max(axis=1).min())
                     for m in members)
+        # A 5's lifted hat (``found.hats``) joined to a body that reads as that digit alone: the hat is its
+        # stroke, not a dash of its own beside it (under a fraction's bar, a minus after the fraction).
+        same = int(base[members[0]].argmax()) if j in found.hats and members[0] not in chosen else None
         best = None
         for way in ways:
             parts = probabilities[at: at + len(way)]
@@ -188,7 +191,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # Only at the ceiling, and where a member reads as no fair digit ("(", "X"): joining pieces is one
             # more chance for a word's letters to read as digits, and two digits read fairly ("62") may read as
             # one sure digit joined.
-            if sure >= CEILING and alone < SPLIT_CONFIDENCE and (best is None or sure > best[0]):
+            kept = same is not None and len(way) == 1 and int(parts[0].argmax()) == same
+            if sure >= CEILING and (alone < SPLIT_CONFIDENCE or kept) and (best is None or sure > best[0]):
                 best = (sure, way, parts)
         if best is not None:
             joined.update({m: None for m in members})

@@ -25,7 +25,8 @@ dense page, or one marker digit that fills the frame):
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A
-   piece as wide as tall is also offered in two halves (touching digits), one 1.4 times as wide or too wide
+   piece as wide as tall is also offered in two halves (touching digits), and so is a narrower one whose
+   outline dips from the top and the bottom (two digits written into each other), one 1.4 times as wide or too wide
    for a digit (but as tall as writing) cut into up to four ("1000" in one stroke): at the columns with the
    least ink, along paths through the ink's thin places, and into equal widths (zeros run into each other like
    chain links): ``touching.py``. Wide
@@ -51,8 +52,8 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -549,6 +550,10 @@ def _solid(w: int, h: int, area: int, config: SegmentConfig) -> bool:
 #: halves of a 3 written in two strokes, the bar of a 7 or a 5 are each at most about 0.6 of it.
 WHOLE_DIGIT = 0.75
 
+#: A flat piece at least this share of the page's digit height long may be a fraction's bar whose digits
+#: are in pieces (``_merge_pieces``): a digit is about half as wide as it is tall, and a bar spans its digits.
+BAR_WIDTH = 0.5
+
 
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
                   digit_height: float | None = None, looped: set[int] = frozenset()) -> dict[int, list[int]]:
@@ -588,10 +593,18 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
                 joins &= ~((hr >= WHOLE_DIGIT * digit_height) & (h[None] >= WHOLE_DIGIT * digit_height))
             # A fraction's bar: a flat piece with writing right above it and right below it belongs to
             # neither (the detached bar of a 7 or a 5 has nothing above it, the base of a 2 nothing below).
+            # A bar at least BAR_WIDTH of the page's digit height long (a digit's width) has its writing
+            # looked for within ``merge_gap`` of that height too, however wide the bar: the digit over it
+            # may be in two pieces, the nearest a short one (the foot of a 1, the hat of a 5), and a bar
+            # under two digits is more than three times as wide as one of them is tall.
             flat = (wr > config.max_aspect * hr)[:, 0]
             if flat.any():
-                above = (joins & (y[None] + h[None] <= yr + hr)).any(axis=1)
-                below = (joins & (y[None] >= yr)).any(axis=1)
+                near = joins
+                if digit_height:
+                    near = near | ((wr >= BAR_WIDTH * digit_height) & taller & overlaps
+                                   & (gap <= config.merge_gap * digit_height))
+                above = (near & (y[None] + h[None] <= yr + hr)).any(axis=1)
+                below = (near & (y[None] >= yr)).any(axis=1)
                 bar = flat & above & below
                 joins &= ~bar[:, None]
                 bars.update(pieces[start + int(r)] for r in np.flatnonzero(bar))
@@ -676,10 +689,28 @@ def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], conf
     return owner
 
 
-def _surrounded_all(boxes: list[tuple], inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig) -> list[bool]:
+#: A side of a box whose point lies in the shrunk pixel just outside the page found is paper where the frame there is
+#: at least this share of the paper's brightness under the box (``_surrounded_all``) ...
+PAPER_BRIGHT = 0.9
+#: ... and at least this share of the page's paper (the median over the page found).
+PAGE_BRIGHT = 0.75
+
+
+def _surrounded_all(boxes: list[tuple], inside: np.ndarray, scale_x: float, scale_y: float, config: SegmentConfig,
+                    gray: np.ndarray | None = None, limit: np.ndarray | None = None) -> list[bool]:
     """Writing has paper all around it; the page's own edge has the table on one side. For each box, look a
     little beyond each side in the (shrunk) paper region ``inside``; beyond the frame's edge nothing is
-    known, so a side there passes (a digit that fills the view). Every box at once: a frame's 30-40."""
+    known, so a side there passes (a digit that fills the view). Every box at once: a frame's 30-40.
+
+    ``inside`` is the page found, eroded by a shrunk pixel (the page's rim and the table just beyond it are off it);
+    where the page's edge is blurred or foreshortened, the page found already ends up to a shrunk pixel short of it,
+    and a digit written within half its height of the edge had its outer side off the page. With the frame's
+    ``gray`` and the ink ``limit`` (working size), a side whose point lies in the shrunk pixel just outside
+    ``inside``, of a box whose middle is on it, passes where the frame there (the median of 3x3 pixels) is as
+    bright as paper: ``PAPER_BRIGHT`` of the paper under the box and ``PAGE_BRIGHT`` of the page's. The table
+    beyond the page's rim is darker; a bit of table that the page found takes in has its own "paper" (the
+    table's), and the page's as a whole tells it.
+    """
     if not boxes:
         return []
     x, y, w, h = np.array(boxes, np.int64).reshape(-1, 4).T
@@ -689,8 +720,36 @@ def _surrounded_all(boxes: list[tuple], inside: np.ndarray, scale_x: float, scal
     py = np.stack([cy, cy, y - margin, (y + h) + margin], 1)
     sx, sy = (px * scale_x).astype(np.int64), (py * scale_y).astype(np.int64)
     there = (sx >= 0) & (sx < inside.shape[1]) & (sy >= 0) & (sy < inside.shape[0])
-    paper = inside[np.where(there, sy, 0), np.where(there, sx, 0)] != 0
-    return (~(there & ~paper).any(axis=1)).tolist()
+    sx, sy = np.where(there, sx, 0), np.where(there, sy, 0)
+    off = there & (inside[sy, sx] == 0)
+    if gray is not None and limit is not None and off.any():
+        # Only for a box whose own middle is on the page (a bit of table in that pixel is no digit written there).
+        mx = np.clip((cx * scale_x).astype(np.int64), 0, inside.shape[1] - 1)
+        my = np.clip((cy * scale_y).astype(np.int64), 0, inside.shape[0] - 1)
+        near = off & (inside[my, mx] != 0)[:, None]
+        if near.any():
+            near &= cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))[sy, sx] != 0
+        if near.any():
+            fh, fw = gray.shape[:2]
+            box, side = np.nonzero(near)
+            # The grey there: the median of the 3x3 pixels about the point (a grain of noise is no table).
+            step = np.array([-1, 0, 1])
+            fx = np.clip(px[box, side].astype(np.int64)[:, None, None] + step[None, None, :], 0, fw - 1)
+            fy = np.clip(py[box, side].astype(np.int64)[:, None, None] + step[None, :, None], 0, fh - 1)
+            grey = np.partition(gray[fy, fx].reshape(-1, 9), 4, axis=1)[:, 4]
+            own = limit[np.clip(cy[box].astype(np.int64), 0, fh - 1), np.clip(cx[box].astype(np.int64), 0, fw - 1)]
+            bright = grey >= PAPER_BRIGHT / (1.0 - config.ink_contrast) * own
+            if bright.any() and inside[::2, ::2].any():
+                # ... and not far darker than the page's paper as a whole (a bit of table that the page found
+                # takes in has its own "paper" there: the table's). The page's paper: the median of the limit
+                # over every other pixel of the page found.
+                iy, ix = np.nonzero(inside[::2, ::2])
+                paper = limit[np.minimum((2 * iy / scale_y).astype(np.int64), fh - 1),
+                              np.minimum((2 * ix / scale_x).astype(np.int64), fw - 1)]
+                page = float(np.partition(paper, len(paper) // 2)[len(paper) // 2])
+                bright &= grey >= PAGE_BRIGHT / (1.0 - config.ink_contrast) * page
+                off[box[bright], side[bright]] = False
+    return (~off.any(axis=1)).tolist()
 
 
 def _grazes_border(patch: np.ndarray, box: tuple, frame_w: int, frame_h: int, config: SegmentConfig) -> bool:
@@ -1202,7 +1261,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
     members_of = {}  # box -> members of the pieces kept
     united = [_union(box_list, members) for members in groups.values()]
-    surrounded = _surrounded_all(united, inside, scale_x, scale_y, config)
+    surrounded = _surrounded_all(united, inside, scale_x, scale_y, config, gray, limit)
     for members, box, paper_around in zip(groups.values(), united, surrounded):
         x, y, bw, bh = box
         if bw > config.max_aspect * bh:
@@ -1299,13 +1358,21 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             at = (int(round(shift[0] / scale)), int(round(shift[1] / scale)))
         elif held is not None:
             anchors = anchors.moved(int(round(held[0] / scale)), int(round(held[1] / scale)))
-    kinds = {}
+    kinds, narrow = {}, {}
     for k, (box, _) in enumerate(kept):
         three = box[2] >= THREE_ASPECT * box[3]
         aspect = config.split_aspect if k in too_wide or three else split_at
         # Else no search below finds a way: neither a cut nor loops side by side (``_loop_parts``).
         if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]):
             kinds[k] = _WIDE if k in too_wide else _THREE if three else _TWO
+        elif k not in too_wide and usual and box[3] >= PAIR_HEIGHT * usual and box[2] >= NARROW_PAIR * box[3] \
+                and box[2] >= config.min_height:
+            narrow[k] = _TWO
+    if narrow:
+        # Narrower than tall, the outline notched above and below: two digits written into each other.
+        notched = pair_notches(np.stack([candidates[k].crop for k in narrow]))
+        narrow = {k: _TWO for k, depth in zip(narrow, notched) if depth >= PAIR_NOTCH}
+        kinds.update(narrow)
     carried, cut_ids, fresh = {}, {}, []
     if anchors is not None:
         order = sorted(kinds)
@@ -1343,7 +1410,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
                 # still two digits perhaps, but read cut only at the ceiling.
                 trusted = 0
-                ways = _halves(patch, box, config.min_height, config.split_aspect)
+                ways = _halves(patch, box, config.min_height, NARROW_PAIR if k in narrow else config.split_aspect)
+                if k in narrow:
+                    # Narrower than tall, but notched above and below (``touching.pair_notches``): that is the
+                    # sign of two digits the aspect gives a wide piece, so its halves count as a pair's do.
+                    trusted = len(ways or ())
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:
@@ -1533,6 +1604,8 @@ HAT_LOW = 0.25
 HAT_GAP = 0.3
 #: ... and a body at least this share of the digit height tall (a digit's body, not a speck under a dash).
 HAT_BODY = 0.5
+#: ... and a hat that starts within the body's columns or at most this share of the digit height right of them.
+HAT_SIDE = 0.15
 
 
 def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typical: float | None,
@@ -1558,9 +1631,10 @@ def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typi
             gap = y - (hy + hh)
             if gap > HAT_GAP * height or hy + hh > y + HAT_LOW * h or hy < y - h:
                 continue
-            # Top-right: from within the body's columns to right of its middle (a fraction's bar overhangs
-            # the digit under it on the left).
-            if not (x <= hx < x + w and hx + hw > x + 0.5 * w):
+            # Top-right: from within the body's columns, or just right of them (HAT_SIDE: the bowl of a 5
+            # drawn narrower than its top), to right of its middle (a fraction's bar overhangs the digit
+            # under it on the left).
+            if not (x <= hx < x + w + HAT_SIDE * height and hx + hw > x + 0.5 * w):
                 continue
             x0, y0 = min(x, hx), min(y, hy)
             x1, y1 = max(x + w, hx + hw), max(y + h, hy + hh)
