@@ -311,3 +311,50 @@ def test_a_small_equals_the_digit_model_read_as_a_4_is_a_possible_equals():
     signs, kept, possible = _a_4_between_a_6_and_a_3(small, 0.74, says)
     assert signs == [] and kept == [6, 3, 4]
     assert [(s.char, s.box) for s in possible] == [("=", small)]
+
+
+class _ReadsInTurn:
+    """A sign classifier that reads the crops of a batch with the rows given, in turn."""
+
+    classes = CLASSES
+
+    def __init__(self, *rows):
+        self.rows = np.array([[row.get(c, 0.0) for c in CLASSES] for row in rows], np.float32)
+
+    def predict(self, crops):
+        return self.rows[: len(crops)]
+
+
+def _cross(first, second, shift=0):
+    """A 28x28 crop of two strokes, each ``((x0, y0), (x1, y1))``, moved ``shift`` px to the right."""
+    crop = np.zeros((28, 28), np.float32)
+    for (x0, y0), (x1, y1) in (first, second):
+        cv2.line(crop, (x0 + shift, y0), (x1 + shift, y1), 1.0, 3)
+    return crop
+
+
+def test_a_plus_written_as_the_pages_sure_x_is_read_as_that_x_with_the_plus_its_alternative():
+    # A held-out font's x is a near-upright stroke crossed by a short falling one: the sign classifier reads
+    # it x on one sum and + on another. The same hand's x alike on one page is one sign; its upright + is not.
+    turned_x = ((12, 4), (15, 24)), ((7, 10), (21, 18))
+    upright = ((14, 4), (14, 24)), ((4, 14), (24, 14))
+    crops = [_cross(*turned_x), _cross(*turned_x, shift=1), _cross(*upright)]
+    boxes = [Box(100, 108, 16, 24), Box(300, 108, 16, 24), Box(500, 106, 26, 26)]
+    digits = []
+    for box in boxes:
+        digits += _digits_around(box)
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((len(digits), 11), np.float32)
+    for k, d in enumerate(digits):
+        probabilities[k, d.digit] = 0.99
+    pieces = [Candidate(b, c) for b, c in zip(boxes, crops)]
+    sure_x, x_read_plus, plus = {"x": 0.97, "+": 0.03}, {"+": 0.96, "x": 0.04}, {"+": 0.98, "x": 0.02}
+
+    signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(sure_x, x_read_plus, plus))
+    read = {s.box: s for s in signs}
+    assert [read[b].char for b in boxes] == ["x", "x", "+"]
+    assert read[boxes[1]].alternatives[0] == "+" and read[boxes[1]].odds[0] == pytest.approx(0.96)
+    assert read[boxes[1]].confidence < 0.5  # the page alone never makes a sure reading
+    # With no sure x on the page, nothing is turned: the classifier's reading stands.
+    signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(x_read_plus, x_read_plus, plus))
+    assert [{s.box: s.char for s in signs}[b] for b in boxes] == ["+", "+", "+"]

@@ -177,6 +177,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (7037, "(4)/(5)+(2)/(4)=", "open"),
     # ... and a sum read whole with a small x the sign model half takes for a mark (it was read 6+5=)
     (7017, "3x6+5=", "open"),
+    # Thirteenth round: a held-out font's x read as + (0.96 and 0.64) where the same hand's x is read as x elsewhere on the
+    # page: the x it matches decides (it was read 12+10=119 and 3+9+9=)
+    (8001, "12x10=119", "wrong"),
+    (8000, "3x9+9=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
