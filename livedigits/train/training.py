@@ -212,6 +212,8 @@ def kept_aside_split(n: int, cfg: TrainConfig, rng: np.random.Generator) -> tupl
     chosen by ``cfg.split_seed`` whatever ``cfg.seed`` is, so that runs of any seed keep the same digits aside.
     ``rng`` (the run's stream, seeded by ``cfg.seed``) draws one permutation in every case, so its later draws
     (the marks, the batches) are those of a run made before ``split_seed`` existed."""
+    import numpy as np
+
     order = rng.permutation(n)
     if cfg.split_seed != cfg.seed:
         order = np.random.default_rng(cfg.split_seed).permutation(n)
