@@ -18,8 +18,8 @@ Sources and how they are split (no writer is both trained on and validated on):
   rotation and elastic distortion. ``VALIDATION_FAMILIES`` are never trained on.
 * ``styles``: habits MNIST (American writers) hardly shows, drawn as strokes: the continental 1 with
   a long straight flag falling steeply from an upright stem (sometimes a foot), the plain 7 whose flat
-  top bounds it, the barred 7, the 7 whose top starts with a curl, the open-topped 4, the straight-stem
-  9, the 9 whose loop is left open below, the 2 with a loop, the school-style 6.
+  top bounds it, the barred 7, the open-topped 4, the straight-stem 9, the 2 with a loop, the
+  school-style 6.
 * ``usps``: USPS zip-code digits, validation only and never shipped (their terms are unclear); read
   from a path the user gives.
 """
@@ -47,7 +47,7 @@ VALIDATION_FAMILIES = ("covered-by-your-grace", "patrick-hand", "reenie-beanie")
 TRAIN_FAMILIES = tuple(f for f in FONT_FAMILIES if f not in VALIDATION_FAMILIES)
 PENDIGITS_TRAIN_WRITERS = range(0, 30)
 PENDIGITS_TEST_WRITERS = range(30, 44)
-STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "hook7": 7, "open4": 4, "stem9": 9, "open9": 9, "loop2": 2, "school6": 6}
+STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6}
 #: Degrees below horizontal of the continental 1's flag (``flag1``) and at most of a plain 7's top bar
 #: (``flat7``): the gap between them is the boundary the two styles teach.
 FLAG1_ANGLE = (35.0, 62.0)
@@ -200,19 +200,6 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
         left = corner + np.array([-bar, bar * np.tan(tilt)])
         foot = corner + np.array([-rng.uniform(0.0, 0.5), 1.0])
         return [_polyline([left, corner, foot], bow=0.03 * rng.standard_normal())]
-    if style == "hook7":
-        # A 7 whose top bar starts with a small curl: the pen comes up from below the bar's left end and turns
-        # right into it (no base, which is what a 2 has). The bar is as flat as a plain 7's.
-        bar = rng.uniform(0.5, 0.85)
-        tilt = np.deg2rad(rng.uniform(-6, FLAT7_ANGLE))
-        corner = np.array([0.9 + j(), 0.0])
-        left = corner + np.array([-bar, bar * np.tan(tilt)])
-        r = rng.uniform(0.08, 0.16)
-        # the curl: from below-left of the bar's left end, round and up into the bar (clockwise on paper)
-        curl = _arc(left[0] + r * 0.2, left[1] + r, r, r, rng.uniform(20, 120), 270, 14)
-        foot = corner + np.array([-rng.uniform(0.05, 0.5), 1.0])
-        body = _polyline([left, corner, foot], bow=0.03 * rng.standard_normal())
-        return [np.vstack([curl, body])]
     if style == "barred7":
         a = np.array([0.05 + j(), 0.05 + j()])
         b = np.array([0.95 + j(), 0.0 + j()])
@@ -236,14 +223,6 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
         loop = _arc(cx, cy, rx, ry, 0, -360, 28)  # from the right side, anticlockwise on paper
         stem = np.array([[cx + rx, cy], [cx + rx + j(0.04), 1.0]])
         return [np.vstack([loop, stem[1:]])]
-    if style == "open9":
-        # A 9 whose loop is not closed: round from its right side over the top and down the left, stopping
-        # short of the stem (the gap low on the left), the stem then drawn down from the loop's right.
-        ry, rx = rng.uniform(0.2, 0.3), rng.uniform(0.26, 0.4)
-        cx, cy = 0.9 - rx, ry
-        loop = _arc(cx, cy, rx, ry, rng.uniform(0, 30), -rng.uniform(225, 290), 24)
-        stem = np.array([[cx + rx + j(0.02), cy - ry * rng.uniform(0.0, 0.6)], [cx + rx - rng.uniform(0.0, 0.25), 1.0]])
-        return [loop, _polyline(stem, bow=0.04 * rng.standard_normal(), per_segment=8)]
     if style == "loop2":
         top = _arc(0.5, 0.28, 0.38, 0.28, 200, 360 + 20, 18)
         low = np.array([0.2 + j(), 0.82 + j(0.02)])
