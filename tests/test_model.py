@@ -174,3 +174,22 @@ def test_wrong_shaped_model_names_the_expected_shapes(tmp_path):
     model.save(path)
     with pytest.raises(ModelError, match=r"expected input \(N, 28, 28, 1\)"):
         load_model(path)
+
+
+def test_runs_of_any_seed_keep_the_same_digits_aside():
+    # Runs of other seeds are compared and averaged on the digits kept aside: they must be the same digits,
+    # those of a seed-0 run, and the run's own stream must go on as it did before the split had a seed.
+    from livedigits.train.training import TrainConfig, kept_aside_split
+
+    n = 60000
+    kept0, train0 = kept_aside_split(n, TrainConfig(seed=0), np.random.default_rng(0))
+    kept3, train3 = kept_aside_split(n, TrainConfig(seed=3), np.random.default_rng(3))
+    assert len(kept0) == 6000 and np.array_equal(kept0, kept3) and np.array_equal(np.sort(train0), np.sort(train3))
+    assert np.array_equal(kept0, np.random.default_rng(0).permutation(n)[:6000])
+    assert not set(kept0) & set(train0) and len(kept0) + len(train0) == n
+    mine, before = np.random.default_rng(3), np.random.default_rng(3)
+    kept_aside_split(n, TrainConfig(seed=3), mine)
+    before.permutation(n)
+    assert mine.random() == before.random()
+    other, _ = kept_aside_split(n, TrainConfig(seed=3, split_seed=3), np.random.default_rng(3))
+    assert len(set(other) & set(kept0)) < 1000

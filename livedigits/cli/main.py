@@ -70,7 +70,7 @@ def cmd_train(args) -> int:
     from livedigits.train.training import TrainConfig, seed_config, train
 
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
-                   negatives=args.negatives, limit=args.limit, seed=args.seed, patience=args.patience,
+                   negatives=args.negatives, limit=args.limit, seed=args.seed, split_seed=args.split_seed, patience=args.patience,
                    writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
                    ema=args.ema, letters=args.letters, elastic=args.elastic, train_layers=args.train_layers)
     options = {k: v for k, v in options.items() if v is not None}
@@ -653,6 +653,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "model on its own fixed features")
     train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
+    train.add_argument("--split-seed", type=int, help="seed of the split of the MNIST training digits kept aside for "
+                       "validation (default 0, whatever --seed is: runs of any seed keep the same digits aside)")
     train.add_argument("--out", default="runs/train", help="output folder (default runs/train)")
     train.set_defaults(func=cmd_train)
 
