@@ -420,3 +420,17 @@ def test_of_ways_read_at_the_ceiling_the_one_in_more_parts_is_kept(third, expect
     rows = class_rows([(10, 0.996), (8, 0.996), (6, 0.996), (6, 0.996), (8, 0.996), third])
     _, probabilities, _, _ = decide_splits(found, rows)
     assert [int(p.argmax()) for p in probabilities] == expected
+
+
+@pytest.mark.parametrize("seed, numbers", [(54, ["74", "184"]), (59, ["9251"]), (42, ["6418"])])
+def test_two_digits_written_into_each_other_narrower_than_tall_are_read(seed, numbers):
+    """Generated pages of the stress row ``touching`` (seeds 40-79, which the threshold was not tuned on) whose
+    numbers hold two digits written into each other, one piece of ink narrower than tall ("74", the "18" of
+    "184", the "25" of "9251", the "64" of "6418"): its outline dips between them from the top and the bottom
+    (``touching.pair_notches``), so it is cut as a pair is. On ``main`` each read a digit short or not at all."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+
+    image, truth = row_scene("touching", seed)
+    assert all(n in [t["text"] for t in truth["numbers"]] for n in numbers)
+    read = [n["text"] for n in pipeline_reader("lite-int8")(image)["numbers"]]
+    assert all(n in read for n in numbers), read

@@ -25,7 +25,8 @@ dense page, or one marker digit that fills the frame):
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A
-   piece as wide as tall is also offered in two halves (touching digits), one 1.4 times as wide or too wide
+   piece as wide as tall is also offered in two halves (touching digits), and so is a narrower one whose
+   outline dips from the top and the bottom (two digits written into each other), one 1.4 times as wide or too wide
    for a digit (but as tall as writing) cut into up to four ("1000" in one stroke): at the columns with the
    least ink, along paths through the ink's thin places, and into equal widths (zeros run into each other like
    chain links): ``touching.py``. Wide
@@ -51,8 +52,8 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, ONE_EDGE, PAIR_HEIGHT, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -1357,13 +1358,21 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             at = (int(round(shift[0] / scale)), int(round(shift[1] / scale)))
         elif held is not None:
             anchors = anchors.moved(int(round(held[0] / scale)), int(round(held[1] / scale)))
-    kinds = {}
+    kinds, narrow = {}, {}
     for k, (box, _) in enumerate(kept):
         three = box[2] >= THREE_ASPECT * box[3]
         aspect = config.split_aspect if k in too_wide or three else split_at
         # Else no search below finds a way: neither a cut nor loops side by side (``_loop_parts``).
         if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]):
             kinds[k] = _WIDE if k in too_wide else _THREE if three else _TWO
+        elif k not in too_wide and usual and box[3] >= PAIR_HEIGHT * usual and box[2] >= NARROW_PAIR * box[3] \
+                and box[2] >= config.min_height:
+            narrow[k] = _TWO
+    if narrow:
+        # Narrower than tall, the outline notched above and below: two digits written into each other.
+        notched = pair_notches(np.stack([candidates[k].crop for k in narrow]))
+        narrow = {k: _TWO for k, depth in zip(narrow, notched) if depth >= PAIR_NOTCH}
+        kinds.update(narrow)
     carried, cut_ids, fresh = {}, {}, []
     if anchors is not None:
         order = sorted(kinds)
@@ -1401,7 +1410,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 # Narrower than the page's usual aspect allows (a page of touching pairs has a wide median):
                 # still two digits perhaps, but read cut only at the ceiling.
                 trusted = 0
-                ways = _halves(patch, box, config.min_height, config.split_aspect)
+                ways = _halves(patch, box, config.min_height, NARROW_PAIR if k in narrow else config.split_aspect)
+                if k in narrow:
+                    # Narrower than tall, but notched above and below (``touching.pair_notches``): that is the
+                    # sign of two digits the aspect gives a wide piece, so its halves count as a pair's do.
+                    trusted = len(ways or ())
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:

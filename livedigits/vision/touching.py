@@ -626,6 +626,46 @@ def _halves(patch: np.ndarray, box: tuple, min_height: int, aspect: float, paths
 #: A piece is offered the cuts a pair reads only at the classifier's ceiling (narrower than the page's usual
 #: aspect, or near its edges: :func:`_edge_halves`) when at least this share of the writing's median height.
 PAIR_HEIGHT = 0.85
+#: Two digits written into each other (gaps down to -0.15 of their height) make a piece narrower than tall
+#: ("17", "79", "60"), which no aspect tells from one digit. A piece of the writing's height at least
+#: ``NARROW_PAIR`` times as wide as tall is offered a pair's cuts where its outline dips between the two
+#: digits, from the top and from the bottom, by at least ``PAIR_NOTCH`` of its height together
+#: (:func:`pair_notches`, on its crop).
+NARROW_PAIR = 0.55
+PAIR_NOTCH = 0.4
+#: A crop's pixels at least this share of its darkest are its ink, for :func:`pair_notches`.
+NOTCH_INK = 0.3
+
+
+def pair_notches(crops: np.ndarray) -> np.ndarray:
+    """For each of ``crops`` (N, S, S: the classifier's crops), how deep its ink's outline dips into it between
+    its sides, from the top and from the bottom together, as a share of its ink's height: two digits side by
+    side meet lower than their tops and higher than their feet (a notch above and below where they touch);
+    one digit's outline seldom dips so from both (a 4's open top from one). Each dip is the most a column's
+    first (last) ink lies below the highest (lowest) ink on both its sides, over the middle 70% of the ink's
+    columns. All crops at once: a few array operations a frame, not a few a piece."""
+    ink = crops > NOTCH_INK * crops.max(axis=(1, 2), keepdims=True)
+    n, size, _ = ink.shape
+    cols = ink.any(axis=1)  # (N, S): the columns with ink
+    rows = ink.any(axis=2)
+    height = size - rows.argmax(axis=1) - rows[:, ::-1].argmax(axis=1)
+    x0 = cols.argmax(axis=1)
+    x1 = size - cols[:, ::-1].argmax(axis=1)  # past the last
+    width = x1 - x0
+    at = np.arange(size)
+    # Each column's rows above its first ink and below its last, the top's and the bottom's one under the other
+    # (2N, S); an empty column between inked ones a full dip, the columns outside the ink none (no side).
+    profile = np.where(cols, np.concatenate([ink.argmax(axis=1), ink[:, ::-1, :].argmax(axis=1)]).reshape(2, n, size),
+                       size).reshape(2 * n, size)
+    inside = np.tile((at >= x0[:, None]) & (at < x1[:, None]), (2, 1))
+    profile[~inside] = 4 * size
+    left = np.minimum.accumulate(profile, axis=1)
+    right = np.minimum.accumulate(profile[:, ::-1], axis=1)[:, ::-1]
+    middle = np.tile((at >= (x0 + 0.15 * width)[:, None]) & (at < (x0 + 0.85 * width)[:, None]), (2, 1))
+    dips = np.where(middle, profile - np.maximum(left, right), 0).max(axis=1).reshape(2, n).sum(axis=0)
+    return dips / np.maximum(height, 1)
+
+
 #: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
 #: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
 EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
