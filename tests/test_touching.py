@@ -434,3 +434,24 @@ def test_two_digits_written_into_each_other_narrower_than_tall_are_read(seed, nu
     assert all(n in [t["text"] for t in truth["numbers"]] for n in numbers)
     read = [n["text"] for n in pipeline_reader("lite-int8")(image)["numbers"]]
     assert all(n in read for n in numbers), read
+
+
+def test_a_narrow_digit_whose_outline_dips_above_and_below_is_read_whole_where_a_pair_is_cut():
+    """Generated worksheet 9018's right answer "6x6+8=44": its first 4 (an MNIST 4, open at the top between the
+    arms, a gap left of its stem's foot) is narrower than tall and its outline dips from the top and the bottom
+    as two digits written into each other do (``touching.pair_notches``). It reads whole as a sure 4, so it is
+    not cut into two 1s ("114", the right answer marked wrong), while a touching page's pair narrower than tall
+    (stress row ``touching`` seed 54, "74") is still cut and read."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    sheet = make_worksheet(9018)
+    assert "6x6+8=44" in [t.text for t in sheet.expressions]
+    result = Recognizer(load_classifier(), smooth=False).process(Frame(9018, 0.0, sheet.image))
+    texts = [e.text for e in result.expressions or ()]
+    assert "6x6+8=44" in texts and not any("114" in t for t in texts), texts
+    image, truth = row_scene("touching", 54)
+    assert "74" in [t["text"] for t in truth["numbers"]]
+    assert "74" in [n["text"] for n in pipeline_reader("lite-int8")(image)["numbers"]]

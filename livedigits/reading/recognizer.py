@@ -137,6 +137,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         box = candidates[k].box
         several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
+        if k in found.narrow and not no_digit and whole >= SPLIT_CONFIDENCE:
+            # Narrower than tall, offered a pair's cuts for its notched outline alone (``touching.pair_notches``),
+            # and read whole as one sure digit: that digit (a 4 open at the top read 4 at 0.988, its halves 1 and 1
+            # at 0.99), not two. Its ways are still read, so that the parts' places in ``probabilities`` hold.
+            at += sum(len(way) for way in found.splits[k])
+            continue
         for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
             at += len(way)

@@ -1033,6 +1033,11 @@ class Segmentation:
     """Of the candidates not in ``wide`` (perhaps one glyph), by index, the ways in ``splits`` beyond the
     first: ``recognizer.choose_splits`` keeps one only when every part reads at the classifier's ceiling (a
     handwritten G cut along a path reads as a fair 07, an @ cut into equal widths as a fair 00)."""
+    narrow: frozenset[int] = frozenset()
+    """Of the candidates in ``splits``, those narrower than tall offered a pair's cuts only because their outline
+    dips from the top and the bottom (``vision.touching.pair_notches``): one digit's outline can dip so too (a 4
+    open at the top, a gap left of its stem's foot), so ``recognizer.decide_splits`` cuts one only where it reads
+    whole as no sure digit."""
     cut_ids: dict[int, int] = field(default_factory=dict)
     """Live video with cut memory (``segment(..., cuts=...)``): by candidate index, the id under which the
     recognizer keeps what it decided for the ways in ``splits`` (``vision.view.CutAnchors``)."""
@@ -1486,7 +1491,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     rules = () if lines is None else tuple(path / scale + (offset_x, offset_y) for path in column_rules(lines, typical))
     return Segmentation(candidates, [to_source(*box) for box in marks], mask, dropped, splits, timings, sign_candidates,
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
-                        rules=rules, doubtful=doubtful, joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
+                        rules=rules, doubtful=doubtful, narrow=frozenset(k for k in narrow if k in splits), joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
