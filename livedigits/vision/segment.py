@@ -1418,7 +1418,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                 ways = _halves(patch, box, config.min_height, NARROW_PAIR if k in narrow else config.split_aspect)
                 if k in narrow:
                     # Narrower than tall, but notched above and below (``touching.pair_notches``): that is the
-                    # sign of two digits the aspect gives a wide piece, so its halves count as a pair's do.
+                    # sign of two digits the aspect gives a wide piece, so its halves count as a pair's do, unless
+                    # it reads whole as one sure digit (``narrow``: a 4 open at the top dips so too).
                     trusted = len(ways or ())
             # A 1 touching its neighbour ("10", "41") is parted near the piece's edge, outside the middle 40%.
             edges = () if not tall else _edge_halves(patch, box, config.min_height)

@@ -630,7 +630,8 @@ PAIR_HEIGHT = 0.85
 #: ("17", "79", "60"), which no aspect tells from one digit. A piece of the writing's height at least
 #: ``NARROW_PAIR`` times as wide as tall is offered a pair's cuts where its outline dips between the two
 #: digits, from the top and from the bottom, by at least ``PAIR_NOTCH`` of its height together
-#: (:func:`pair_notches`, on its crop).
+#: (:func:`pair_notches`, on its crop); cut only where it reads whole as no sure digit
+#: (``Segmentation.narrow``: an open-topped 4 dips from both too).
 NARROW_PAIR = 0.55
 PAIR_NOTCH = 0.4
 #: A crop's pixels at least this share of its darkest are its ink, for :func:`pair_notches`.
