@@ -80,6 +80,7 @@ class WindowSink:
             raise OutputError(f"cannot open a window: {_one_line(str(exc))}; {_HEADLESS_HINT}") from exc
         self._open = True
         self._screen = None
+        self._window = None  # the kiosk's X window, once fitted to the screen
         self._fitted = not kiosk
         if kiosk:
             from livedigits.sinks.x11 import KioskScreen
@@ -118,6 +119,10 @@ class WindowSink:
         key = cv2.waitKey(WAIT_KEY_MS)
         if not self._fitted:
             self._fit_kiosk()
+        elif self._screen is not None:
+            if self._window is None:  # not named yet when the window was fitted
+                self._window = self._screen.find_window(self.title)
+            self._screen.expose(self._window)  # else Qt may leave the screen black (``KioskScreen.expose``)
         if key != -1:
             key &= 0xFF  # some backends add modifier bits above the low byte
             if self.kiosk:
@@ -171,7 +176,9 @@ class WindowSink:
         cv2.moveWindow(self.title, 0, 0)
         cv2.resizeWindow(self.title, width, height)
         cv2.waitKey(WAIT_KEY_MS)
-        self.pointer_hidden = self._screen.hide_pointer(self._screen.find_window(self.title))
+        self._window = self._screen.find_window(self.title)
+        self._screen.expose(self._window)
+        self.pointer_hidden = self._screen.hide_pointer(self._window)
         if not self.pointer_hidden:
             print("livedigits: kiosk: cannot hide the mouse pointer on this display; use the desktop's own setting",
                   file=sys.stderr, flush=True)
