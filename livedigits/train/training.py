@@ -14,9 +14,13 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livedigits.errors import OutputError, UsageError
 from livedigits.classify.modelfile import INPUT_SHAPE, load_model, quiet_tensorflow
+
+if TYPE_CHECKING:  # for the annotations only (see below)
+    import numpy as np
 
 # NumPy, the evaluation and the plots are imported inside the functions that train: the command line
 # takes ARCHS and AUGMENTS from here for its --help, which must stay light.
