@@ -119,18 +119,21 @@ def nudged(crop: np.ndarray) -> np.ndarray:
     return np.clip(np.stack(out), 0.0, 1.0)
 
 
-def likeness(crop: np.ndarray, others: np.ndarray) -> np.ndarray:
+def likeness(crop: np.ndarray, others: np.ndarray, shift: int = 1, sigma: float | None = None) -> np.ndarray:
     """How alike the ``(28, 28)`` crop is to each of ``others`` (``(n, 28, 28)``): the correlation of the two,
-    blurred a little and less their mean ink, at the best of the shifts by up to 1 px each way (1.0: the same
-    shape). Two crops of one hand's digit written alike score near 1; a 7 and a 9 of one hand lower."""
+    blurred a little and less their mean ink, at the best of the shifts by up to ``shift`` px each way (wrapped
+    round: a crop's margin is paper; 1.0: the same shape). Blurred by a 3x3 Gaussian, or by one of ``sigma``.
+    Two crops of one hand's digit written alike score near 1; a 7 and a 9 of one hand lower."""
     def flat(c: np.ndarray) -> np.ndarray:
-        c = cv2.GaussianBlur(np.asarray(c, np.float32), (3, 3), 0)
+        c = np.asarray(c, np.float32)
+        c = cv2.GaussianBlur(c, (3, 3), 0) if sigma is None else cv2.GaussianBlur(c, (0, 0), sigma)
         c = c - c.mean()
         return c / (float(np.linalg.norm(c)) + 1e-9)
 
     if not len(others):
         return np.zeros(0, np.float32)
     mine = flat(crop)
-    shifted = np.stack([np.roll(mine, (dy, dx), (0, 1)).ravel() for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    steps = range(-shift, shift + 1)
+    shifted = np.stack([np.roll(mine, (dy, dx), (0, 1)).ravel() for dy in steps for dx in steps])
     theirs = np.stack([flat(o).ravel() for o in others])
     return (theirs @ shifted.T).max(axis=1)

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Sign
+from livedigits.vision.normalize import likeness
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
@@ -380,23 +381,11 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
     if not targets:
         return signs
 
-    def flat(crop):
-        b = cv2.GaussianBlur(np.asarray(crop, np.float32), (0, 0), ALIKE_BLUR)
-        b = b - b.mean()
-        return b / max(float(np.linalg.norm(b)), 1e-9)
-    refs = {id(s): flat(crop_of[s.box]).ravel() for s in sure["+"] + sure["x"]}
-    side = 2 * ALIKE_SHIFT + 1
     changed = {}
     for s in targets:
-        # Every shift of up to ALIKE_SHIFT px each way (wrapped round: the crop's margin is paper), in one
-        # product.
-        base = flat(crop_of[s.box])
-        padded = cv2.copyMakeBorder(base, *(ALIKE_SHIFT,) * 4, cv2.BORDER_WRAP)
-        moved = np.lib.stride_tricks.sliding_window_view(padded, base.shape).reshape(side * side, -1)
-
         def best(group):
-            others = [refs[id(o)] for o in group if o is not s]
-            return float((moved @ np.stack(others, axis=1)).max()) if others else -1.0
+            others = [crop_of[o.box] for o in group if o is not s]
+            return float(likeness(crop_of[s.box], np.stack(others), ALIKE_SHIFT, ALIKE_BLUR).max()) if others else -1.0
         other = "x" if s.char == "+" else "+"
         # Only a reading surer than the sign's own decides it (two signs alike read each as the other, as
         # surely: neither changes).
