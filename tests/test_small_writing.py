@@ -199,3 +199,48 @@ def test_a_dense_page_under_noise_reads_its_small_digits():
     assert counts["right"] >= 0.66 * counts["true_digits"]
     assert counts["exact_numbers"] >= 90
     assert counts["detections"] - counts["found"] <= 2
+
+
+def test_a_noisy_photo_is_measured_grainy_and_a_plain_one_is_not():
+    # ``Paper.grain``: the sensor noise of the photo in grey levels. The stress generator's plain page and its
+    # page under ``noise`` (7-16 grey levels, with colour noise): 0-5.5 and 10-21 on seeds 0-39.
+    from livedigits.synth.stress import stress_scene
+    from livedigits.vision.segment import GRAINY, measure_grain, to_gray
+
+    plain, _ = stress_scene(3, only=())
+    noisy, _ = stress_scene(3, only=("noise",))
+    assert measure_grain(to_gray(plain)) < 6 < GRAINY
+    assert measure_grain(to_gray(noisy)) > 9
+    rng = np.random.default_rng(0)
+    grey = np.clip(200 + rng.normal(0, 16, (240, 320)), 0, 255).astype(np.uint8)
+    assert 14 <= measure_grain(grey) <= 18  # pure noise of 16 grey levels measures about 16
+
+
+def test_a_frayed_ring_is_despeckled_and_a_thin_loop_is_kept():
+    from livedigits.vision.segment import despeckled
+
+    ring = np.zeros((24, 20), np.uint8)
+    cv2.ellipse(ring, (10, 12), (7, 9), 0, 0, 360, 255, 3)
+    frayed = ring.copy()
+    frayed[12, 10] = frayed[9, 10] = frayed[1, 1] = 255  # grains in the loop and beside it
+    frayed[3, 10] = frayed[21, 10] = 0  # pinholes in the stroke
+    clean = despeckled(frayed)
+    assert clean[12, 10] == 0 and clean[9, 10] == 0 and clean[1, 1] == 0
+    assert clean[3, 10] == 255 and clean[21, 10] == 255
+    # A loop drawn 2 px wide keeps all its ink (a 3x3 median would take pixels of its bends).
+    thin = np.zeros((24, 20), np.uint8)
+    cv2.ellipse(thin, (10, 12), (6, 8), 0, 0, 360, 255, 2)
+    assert cv2.countNonZero(cv2.bitwise_and(despeckled(thin), thin)) >= 0.95 * cv2.countNonZero(thin)
+
+
+def test_a_page_under_motion_blur_and_heavy_noise_finds_its_digits():
+    # `livedigits stress --phenomenon mixed`, seed 15: ruled paper, a motion streak and sensor noise (grain 19),
+    # 28 digits about 22 px tall. Their masks, frayed by the noise and dotted with grains, read 5 digits found
+    # (4 right); despeckled (``GRAINY``), 17 (13 right), and nothing read off the digits.
+    from livedigits.bench.stress import row_scene, score_scene
+
+    image, truth = row_scene("mixed", 15)
+    counts = score_scene(_read(image), truth)
+    assert counts["found"] >= 14
+    assert counts["right"] >= 10
+    assert counts["detections"] == counts["found"]
