@@ -178,6 +178,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             rank = _rank(sure, way)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
                 chosen[k], best = (way, parts), rank
+        if k not in chosen and not several and not no_digit and whole < SPLIT_CONFIDENCE:
+            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h)
+            if pair is not None:
+                chosen[k] = pair
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -257,7 +261,7 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
 
 
 def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
-                       read: int, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+                       read: int | None, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
     """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), read whole as the
     digit ``read``: a way in two parts, one read as ``read`` and the other as another digit, neither a 1, both
     at least ``PAIR_BESIDE``, with its rows (of several, the one whose parts' sureness has the largest
@@ -275,7 +279,7 @@ def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.
             continue
         said = [int(d) for d in parts.argmax(axis=1)]
         sure = parts[:, :digits].max(axis=1)
-        if (read not in said or said[0] == said[1] or 1 in said or max(said) >= digits
+        if ((read is not None and (read not in said or said[0] == said[1])) or 1 in said or max(said) >= digits
                 or float(sure.min()) < PAIR_BESIDE):
             continue
         score = float(np.log(sure).sum())
