@@ -77,12 +77,14 @@ CHAIN_MOST = 8
 #: A piece offered a pair's cuts for its notches alone (``Segmentation.narrow``) and read whole as one sure
 #: digit is read whole (the gate in ``decide_splits``), unless a way cuts it in two parts that read as that
 #: digit and another, neither a 1, both at least ``PAIR_BESIDE`` surely and each at least ``PAIR_PART_HEIGHT``
-#: of the piece's height (``_pair_beside_whole``). Chosen on the stress rows, seeds 0-39 (touching, ledger,
-#: mixed, words, none; dense 0-19) and worksheets 7000-9059: offered to every piece read whole as a digit
-#: (not only the notched), at 0.9 a part on no digit more on each of mixed, none and dense; at 0.95 none, but
-#: the worksheets' single digits were cut 13 times (a 4 read 4 and 6, a 2 read 2 and 7: their verdicts 7000
-#: 534 -> 528, 9000 543 -> 538), 9 of them with the added part half the digit's height, 3 a sliver; only at
-#: the gate, the height asked, none is.
+#: of the piece's height (``_pair_beside_whole``); a piece read whole as a digit under ``SPLIT_CONFIDENCE`` is
+#: cut where such a way reads as any two digits (its doubtful ways otherwise count only at the ceiling).
+#: Chosen on the stress rows, seeds 0-39 (touching, ledger, mixed, words, none; dense 0-19) and worksheets
+#: 7000-9059. Offered to every piece read whole as a sure digit (not only the notched), at 0.9 a part on no
+#: digit more on each of mixed, none and dense; at 0.95 none, but the worksheets' single digits were cut 13
+#: times (a 4 read 4 and 6, a 2 read 2 and 7: their verdicts 7000 534 -> 528, 9000 543 -> 538), 9 of them with
+#: the added part half the digit's height, 2 with the whole's digit a sliver; only at the gate, the height
+#: asked, none is. For the unsure wholes, 0.95 and 0.97 read alike but for 2 digits more on touching at 0.95.
 PAIR_BESIDE = 0.95
 PAIR_PART_HEIGHT = 0.8
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
@@ -262,14 +264,15 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
 
 def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
                        read: int | None, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
-    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), read whole as the
-    digit ``read``: a way in two parts, one read as ``read`` and the other as another digit, neither a 1, both
-    at least ``PAIR_BESIDE``, with its rows (of several, the one whose parts' sureness has the largest
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall: a
+    way in two parts, each at least ``PAIR_PART_HEIGHT`` of ``height``, both read as digits other than 1 at least
+    ``PAIR_BESIDE`` surely, and, where the whole reads surely as the digit ``read``, one of them read as ``read``
+    and the other as another digit; with its rows (of several, the one whose parts' sureness has the largest
     product); else None. Two digits written into each other are often read whole as the one whose strokes
-    dominate ("65" read 5, "48" read 8, both at the ceiling), and the whole's reading is then as sure as the
-    parts', so no rule of sureness alone can cut them. A single digit cut in two leaves a stroke of it, read as
-    a 1 (a 4's halves read 1 and 1), or a part that is the digit again beside a stroke read as the same digit
-    (a 5 read 5 and 5): neither is taken."""
+    dominate ("48" read 8, both halves and the whole at the ceiling), so no rule of sureness alone can cut them;
+    or whole as a digit unsurely ("00" read 5 at 0.37), where a pair's doubtful ways count only at the ceiling
+    (``Segmentation.doubtful``). A single digit cut in two leaves a stroke of it, read as a 1 (a 4's halves
+    read 1 and 1), or short (a 4 read 4 beside a 6 half its height): neither is taken."""
     at = start
     best, found = -np.inf, None
     for way in ways:
