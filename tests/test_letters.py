@@ -332,3 +332,18 @@ def test_a_generated_page_reads_a_short_word_beside_its_numbers_as_no_digits(see
     assert words
     assert [d for d in record["detections"] if any(inside(d, box) for box in words)] == []
     assert score_scene(record, truth)["found"] == found
+
+
+def test_small_type_whose_x_height_letters_round_to_0_8_of_its_ascenders_has_a_word_s_heights():
+    # A printed label 19 px tall: an ascender, an x-height letter of 15 px (0.79), an ascender, an x-height letter, an l
+    # read 1. Four read as "not a digit", two surely: a word's heights with a pixel of rounding.
+    label = [Box(100, 100, 17, 19), Box(120, 104, 15, 15), Box(138, 100, 14, 19), Box(155, 104, 15, 15),
+             Box(173, 100, 7, 19)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0), (NOT_A_DIGIT, 0.58), (NOT_A_DIGIT, 0.97), (NOT_A_DIGIT, 0.79), (1, 1.0)])
+    never = _Says([0.0] * 5)
+    assert word_glyphs(label, read, 0.5, crops=_crops(5), letter_model=never) == {0, 1, 2, 3, 4}
+    assert word_glyphs(label, read, 0.5, WordConfig(x_height_pixels=0.0), crops=_crops(5), letter_model=never) == set()
+    # A ledger's "1000" whose loops read as no digit, its glyphs of one height within a pixel or two: a number.
+    thousand = [Box(100, 100, 10, 19), Box(113, 101, 15, 18), Box(131, 100, 15, 19), Box(149, 101, 15, 18)]
+    loops = _probabilities([(1, 1.0), (NOT_A_DIGIT, 0.95), (NOT_A_DIGIT, 0.7), (0, 1.0)])
+    assert word_glyphs(thousand, loops, 0.5, crops=_crops(4), letter_model=never) == set()
