@@ -295,7 +295,7 @@ class WordConfig:
     3 letters of ``words`` fewer, from 0.82 to 0.86 the same, at 0.9 4 more ("no" at 0.86 and 0.90 of its line): 0.85
     keeps clear of the numbers. One digit is no line (its height varies with what it is): at least two. Within 8
     heights: at 4, 3 letters fewer; at 20 the same. It left out 14 letters there (``words`` 6, ``boxes`` 5, ``printed``
-    3) and 7 of 75 on seeds 1000-1039 (``printed`` 4, ``words`` 2, ``boxes`` 1), and lost no digit. False leaves it out."""
+    3) and 7 of 73 on seeds 1000-1039 (``printed`` 4, ``words`` 2, ``boxes`` 1), and lost no digit. False leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
