@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -367,6 +367,30 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             out.append(chance)
         return out
 
+    def likest(asked: list, confirmed: dict) -> dict:
+        # For each (box, read digit): the digit whose crops the page's right sums confirm (``confirmed``)
+        # the crop is far more like than like every confirmed crop of the digit read (expressions.PAGE_LIKE,
+        # PAGE_MARGIN), where that is another digit. One likeness call a digit, against every confirmed crop.
+        crops = {c.box: c.crop for c in candidates}
+        shown = [(b, d) for b, d in confirmed.items() if b in crops]
+        if len({d for _, d in shown}) < 2:
+            return {}
+        stack = np.stack([crops[b] for b, _ in shown])
+        digits = np.array([d for _, d in shown])
+        out = {}
+        for box, read in asked:
+            if box not in crops:
+                continue
+            alike = likeness(crops[box], stack)
+            alike[[b == box for b, _ in shown]] = -1.0  # not itself
+            best = int(alike.argmax())
+            digit = int(digits[best])
+            own = alike[digits == read]
+            if digit != read and alike[best] >= PAGE_LIKE and alike[best] - (own.max() if len(own) else 0.0) >= PAGE_MARGIN:
+                out[box] = digit
+        return out
+
+    ask.likest = likest
     return ask
 
 
