@@ -857,8 +857,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     def first(queries: list) -> list[bool]:
         # The page's test waits until every sum of the page is read (meanwhile the doubt stands); the rest
         # is asked at once.
-        waits[0] = waits[0] or any(PAGE in q[3] or TWIN in q[3] for q in queries)
-        now = [q for q in queries if PAGE not in q[3] and TWIN not in q[3]]
+        waits[0] = waits[0] or any(PAGE in q[3] for q in queries)
+        now = [q for q in queries if PAGE not in q[3]]
         answers = dict(zip(now, ask(now))) if now else {}
         return [answers.get(q, True) for q in queries]
 
@@ -1145,7 +1145,7 @@ TWINNED = frozenset({("7", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
 #: digit read than of the digit meant. The doubt stands where every test asked says so.
-NUDGED, PAGE, TWIN = "nudged", "page", "twin"
+NUDGED, PAGE = "nudged", "page"
 
 
 def _confusions(text: str):
@@ -1194,7 +1194,7 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
         if ask is None or not changes:
             return True
         pair = (changes[0][1], changes[0][2])
-        tests = (NUDGED,) if len(changes) == 2 else (NUDGED, TWIN) * (pair in ASKED) + (PAGE,) * (pair in TWINNED)
+        tests = (NUDGED,) if len(changes) == 2 else (NUDGED,) * (pair in ASKED) + (PAGE,) * (pair in TWINNED)
         if not tests:
             return True
         if places is None:

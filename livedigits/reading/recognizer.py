@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, TWIN, PAGE_LIKE, PAGE_MARGIN, PAGE_RIGHT_LIKE, PAGE_RIGHT_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, PAGE_RIGHT_LIKE, PAGE_RIGHT_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -348,17 +348,6 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             best[digit] = float(likeness(crops[box], np.stack(others)).max())
         return best[read] > best[meant]
 
-    def twin_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict) -> bool:
-        # Is the crop a near twin of a confirmed crop of the digit read (PAGE_LIKE), and by PAGE_MARGIN more
-        # like it than like every confirmed crop of the digit meant? A page that confirms neither is no evidence.
-        best = {}
-        for digit in (read, meant):
-            others = [crops[b] for b, d in confirmed.items() if d == digit and b != box and b in crops]
-            if not others:
-                return False
-            best[digit] = float(likeness(crops[box], np.stack(others)).max())
-        return best[read] >= PAGE_LIKE and best[read] - best[meant] >= PAGE_MARGIN
-
     def ask(queries: list, confirmed: dict | None = None) -> list[bool]:
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
@@ -375,8 +364,6 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             chance = answers.get(q, True)  # no crop to ask: the table decides
             if chance and PAGE in q[3] and confirmed and q[0] in crops:
                 chance = not like_read(crops, q[0], q[1], q[2], confirmed)
-            if chance and TWIN in q[3] and confirmed and q[0] in crops:
-                chance = not twin_read(crops, q[0], q[1], q[2], confirmed)
             out.append(chance)
         return out
 
