@@ -925,12 +925,15 @@ def _confirmed_digits(found: list) -> dict:
 #: A digit's crop at least this like (``vision.normalize.likeness``) a crop of another digit that the page's
 #: right sums confirm, and by ``PAGE_MARGIN`` more like it than like every confirmed crop of the digit it was
 #: read as (0 where the page confirms none), is written as this hand writes that other digit
-#: (:func:`_page_read`). Two crops of different digits of one hand that the right sums of one page
-#: confirm: measured on the worksheets 7000-9059 (docs/arithmetic.md, issue 21's fifteenth round).
+#: (:func:`_page_read`). Of the 4,143 digits of the sums not right on the worksheets 7000-9059, 79 misread,
+#: it names the true digit of 23 misread ones and another digit for 3 read right (an MNIST page's 9 and 4,
+#: written by different people; pendigits writer 42's 9 like its loopless 9s a right sum read as 7); at 0.9,
+#: 28 and 10; at 0.88, 31 and 20 (issue 21, fifteenth round).
 PAGE_LIKE = 0.92
 PAGE_MARGIN = 0.05
 #: Less alike (``PAGE_RIGHT_LIKE``), but by ``PAGE_RIGHT_MARGIN`` more like the other digit's confirmed crops
-#: than the digit read's, the other digit is read only where it makes the sum right (the structure decides).
+#: than the digit read's, the other digit is read only where it makes the sum right (the structure decides:
+#: at 0.8 and 0.2 an MNIST page's wrong answer 65+59=122, its 5 read 3, was marked right on 8010).
 PAGE_RIGHT_LIKE = 0.85
 PAGE_RIGHT_MARGIN = 0.25
 
@@ -1144,7 +1147,10 @@ ASKED = frozenset({("2", "1")})
 TWINNED = frozenset({("7", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
-#: digit read than of the digit meant. The doubt stands where every test asked says so.
+#: digit read than of the digit meant. The doubt stands where every test asked says so. (A 1 read as 2 is
+#: not set beside the page: pendigits writer 40's 1 with a base is a near twin of its page's confirmed 2s,
+#: 0.92 and more, and more like them than its confirmed 1s by 0.05 on worksheet 12003, where that marked two
+#: right answers wrong; issue 21, fifteenth round.)
 NUDGED, PAGE = "nudged", "page"
 
 
