@@ -931,11 +931,6 @@ def _confirmed_digits(found: list) -> dict:
 #: 28 and 10; at 0.88, 31 and 20 (issue 21, fifteenth round).
 PAGE_LIKE = 0.92
 PAGE_MARGIN = 0.05
-#: Less alike (``PAGE_RIGHT_LIKE``), but by ``PAGE_RIGHT_MARGIN`` more like the other digit's confirmed crops
-#: than the digit read's, the other digit is read only where it makes the sum right (the structure decides:
-#: at 0.8 and 0.2 an MNIST page's wrong answer 65+59=122, its 5 read 3, was marked right on 8010).
-PAGE_RIGHT_LIKE = 0.85
-PAGE_RIGHT_MARGIN = 0.25
 
 
 def _page_read(lines: list, confirmed: dict, likest, config: ExpressionConfig, ask) -> None:
@@ -955,22 +950,15 @@ def _page_read(lines: list, confirmed: dict, likest, config: ExpressionConfig, a
     reads = likest(list(dict.fromkeys(asked)), confirmed)
     if not reads:
         return
-    every = {box: digit for box, (digit, _) in reads.items()}
-    sure = {box: digit for box, (digit, strong) in reads.items() if strong}
     for found, _ in lines:
         for entry in found:
             chunk, e = entry[0], entry[1]
             if e is None or e.verdict == "right":
                 continue
-            new = [_read_as(it, sure) for it in chunk]
-            again = None if all(a is b for a, b in zip(new, chunk)) else _expression(new, config, ask)
-            if (again is None or again.verdict != "right") and len(reads) > len(sure):
-                # The less alike ones too, taken only where they make the sum right.
-                more = [_read_as(it, every) for it in chunk]
-                if not all(a is b for a, b in zip(more, chunk)):
-                    right = _expression(more, config, ask)
-                    if right is not None and right.verdict == "right":
-                        new, again = more, right
+            new = [_read_as(it, reads) for it in chunk]
+            if all(a is b for a, b in zip(new, chunk)):
+                continue
+            again = _expression(new, config, ask)
             if again is None or (again.verdict == "wrong" and e.verdict != "wrong"):
                 continue
             entry[0], entry[1] = new, again

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, PAGE_RIGHT_LIKE, PAGE_RIGHT_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -386,11 +386,8 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             best = int(alike.argmax())
             digit = int(digits[best])
             own = alike[digits == read]
-            gap = alike[best] - (own.max() if len(own) else 0.0)
-            if digit != read and alike[best] >= PAGE_LIKE and gap >= PAGE_MARGIN:
-                out[box] = (digit, True)
-            elif digit != read and alike[best] >= PAGE_RIGHT_LIKE and gap >= PAGE_RIGHT_MARGIN:
-                out[box] = (digit, False)
+            if digit != read and alike[best] >= PAGE_LIKE and alike[best] - (own.max() if len(own) else 0.0) >= PAGE_MARGIN:
+                out[box] = digit
         return out
 
     ask.likest = likest
