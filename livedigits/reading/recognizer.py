@@ -18,7 +18,7 @@ from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, P
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
-from livedigits.vision.normalize import likeness, nudged
+from livedigits.vision.normalize import likeness, likenesses, nudged
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
@@ -370,19 +370,21 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     def likest(asked: list, confirmed: dict) -> dict:
         # For each (box, read digit): the digit whose crops the page's right sums confirm (``confirmed``)
         # the crop is far more like than like every confirmed crop of the digit read (expressions.PAGE_LIKE,
-        # PAGE_MARGIN), where that is another digit. One likeness call a digit, against every confirmed crop.
+        # PAGE_MARGIN), where that is another digit: every digit asked against every confirmed crop in one product.
         crops = {c.box: c.crop for c in candidates}
         shown = [(b, d) for b, d in confirmed.items() if b in crops]
         if len({d for _, d in shown}) < 2:
             return {}
-        stack = np.stack([crops[b] for b, _ in shown])
         digits = np.array([d for _, d in shown])
+        asked = [(box, read) for box, read in asked if box in crops]
+        if not asked:
+            return {}
+        table = likenesses(np.stack([crops[box] for box, _ in asked]), np.stack([crops[b] for b, _ in shown]))
         out = {}
-        for box, read in asked:
-            if box not in crops:
-                continue
-            alike = likeness(crops[box], stack)
-            alike[[b == box for b, _ in shown]] = -1.0  # not itself
+        at = {b: k for k, (b, _) in enumerate(shown)}
+        for (box, read), alike in zip(asked, table):
+            if box in at:
+                alike[at[box]] = -1.0  # not itself
             best = int(alike.argmax())
             digit = int(digits[best])
             own = alike[digits == read]
