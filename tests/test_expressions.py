@@ -1078,3 +1078,31 @@ def test_a_seven_for_nine_doubt_is_lifted_where_the_pages_right_sums_show_the_ha
     # A page whose right sums show no 7 leaves the doubt: 38+17=57 alone is unsure whatever its 7 looks like.
     n, s = _line_of("38+17=57")
     assert [e.verdict for e in read_expressions(n, s, ask=asking)] == ["unsure"]
+
+
+@pytest.mark.parametrize("written, read, verdict", [
+    ("5x3=12", "4x3=12", "right"),   # a 4 read as a sure 5: the structure and the page agree
+    ("5x3=14", "4x3=14", "wrong"),   # wrong either way: read as the hand writes it
+    ("5x3=", "4x3=", "open"),        # nothing to check: read as the hand writes it
+    ("5x3=15", "5x3=15", "right"),   # a right sum is never read again
+])
+def test_a_digit_written_as_the_pages_confirmed_crops_of_another_is_read_as_that_digit(written, read, verdict):
+    # Issue 21, fifteenth round. One hand writes each digit alike: the page's right sums (4x2=8, 5x2=10)
+    # confirm how it writes a 4 and a 5. The first digit of the last sum, read as a sure 5, is drawn as the
+    # confirmed 4 (a hand whose 4 the model reads as 5): a sum not right reads it as 4, the 5 its alternative.
+    from livedigits.reading.recognizer import crop_asker
+    from livedigits.types import Candidate
+
+    numbers, signs = [], []
+    for k, text in enumerate(("4x2=8", "5x2=10", written)):
+        n, s = _line_of(text, 100 + 100 * k)
+        numbers, signs = numbers + n, signs + s
+    drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
+    first = min((d.box for n in numbers for d in n.digits if d.box.y == 300), key=lambda b: b.x)
+    drawn[first] = "4"
+    ask = crop_asker(None, [Candidate(box, _glyph(ch)) for box, ch in drawn.items()], 0.005)
+    found = read_expressions(numbers, signs, ask=ask)
+    assert [(e.text, e.verdict) for e in found] == [("4x2=8", "right"), ("5x2=10", "right"), (read, verdict)]
+    # A page whose right sums confirm no 4 (5x2=10 alone) reads it as the model read it.
+    line = [n for n in numbers if n.box.y != 100], [s for s in signs if s.box.y > 200]
+    assert [e.text for e in read_expressions(*line, ask=ask)] == ["5x2=10", written]

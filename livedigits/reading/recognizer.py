@@ -13,12 +13,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
-from livedigits.vision.normalize import likeness, nudged
+from livedigits.vision.normalize import likeness, likenesses, nudged
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
@@ -418,6 +418,32 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             out.append(chance)
         return out
 
+    def likest(asked: list, confirmed: dict) -> dict:
+        # For each (box, read digit): the digit whose crops the page's right sums confirm (``confirmed``)
+        # the crop is far more like than like every confirmed crop of the digit read (expressions.PAGE_LIKE,
+        # PAGE_MARGIN), where that is another digit: every digit asked against every confirmed crop in one product.
+        crops = {c.box: c.crop for c in candidates}
+        shown = [(b, d) for b, d in confirmed.items() if b in crops]
+        if len({d for _, d in shown}) < 2:
+            return {}
+        digits = np.array([d for _, d in shown])
+        asked = [(box, read) for box, read in asked if box in crops]
+        if not asked:
+            return {}
+        table = likenesses(np.stack([crops[box] for box, _ in asked]), np.stack([crops[b] for b, _ in shown]))
+        out = {}
+        at = {b: k for k, (b, _) in enumerate(shown)}
+        for (box, read), alike in zip(asked, table):
+            if box in at:
+                alike[at[box]] = -1.0  # not itself
+            best = int(alike.argmax())
+            digit = int(digits[best])
+            own = alike[digits == read]
+            if digit != read and alike[best] >= PAGE_LIKE and alike[best] - (own.max() if len(own) else 0.0) >= PAGE_MARGIN:
+                out[box] = digit
+        return out
+
+    ask.likest = likest
     return ask
 
 

@@ -124,16 +124,36 @@ def likeness(crop: np.ndarray, others: np.ndarray, shift: int = 1, sigma: float 
     blurred a little and less their mean ink, at the best of the shifts by up to ``shift`` px each way (wrapped
     round: a crop's margin is paper; 1.0: the same shape). Blurred by a 3x3 Gaussian, or by one of ``sigma``.
     Two crops of one hand's digit written alike score near 1; a 7 and a 9 of one hand lower."""
-    def flat(c: np.ndarray) -> np.ndarray:
-        c = np.asarray(c, np.float32)
-        c = cv2.GaussianBlur(c, (3, 3), 0) if sigma is None else cv2.GaussianBlur(c, (0, 0), sigma)
-        c = c - c.mean()
-        return c / (float(np.linalg.norm(c)) + 1e-9)
+    return likenesses(np.asarray(crop)[None], others, shift, sigma)[0]
 
-    if not len(others):
-        return np.zeros(0, np.float32)
-    mine = flat(crop)
+
+def likenesses(crops: np.ndarray, others: np.ndarray, shift: int = 1, sigma: float | None = None) -> np.ndarray:
+    """:func:`likeness` of each of ``crops`` (``(k, 28, 28)``) to each of ``others`` (``(n, 28, 28)``), as a
+    ``(k, n)`` array: each crop blurred once, every shift of every crop in one product."""
+    def flat(stack: np.ndarray) -> np.ndarray:
+        # Blurred (the crops of the stack as one image's channels, ``_CHANNELS`` at a time), less its mean, to
+        # unit length: (n, 28, 28).
+        c = np.moveaxis(np.asarray(stack, np.float32), 0, -1)
+        c = np.concatenate([_blur(c[..., k:k + _CHANNELS], sigma) for k in range(0, c.shape[-1], _CHANNELS)], axis=-1)
+        c = np.moveaxis(c, -1, 0)
+        c = c - c.mean(axis=(1, 2), keepdims=True)
+        return c / (np.sqrt((c * c).sum(axis=(1, 2), keepdims=True)) + 1e-9)
+
+    if not len(others) or not len(crops):
+        return np.zeros((len(crops), len(others)), np.float32)
+    mine = flat(crops)
     steps = range(-shift, shift + 1)
-    shifted = np.stack([np.roll(mine, (dy, dx), (0, 1)).ravel() for dy in steps for dx in steps])
-    theirs = np.stack([flat(o).ravel() for o in others])
-    return (theirs @ shifted.T).max(axis=1)
+    shifted = np.stack([np.roll(mine, (dy, dx), (1, 2)).reshape(len(mine), -1) for dy in steps for dx in steps])
+    theirs = flat(others).reshape(len(others), -1)
+    return (shifted @ theirs.T).max(axis=0)
+
+
+#: The most channels OpenCV's Python binding blurs as one image.
+_CHANNELS = 128
+
+
+def _blur(c: np.ndarray, sigma: float | None) -> np.ndarray:
+    """``(h, w, k)`` crops blurred each on its own (a 3x3 Gaussian, or one of ``sigma``), ``(h, w, k)``."""
+    c = np.ascontiguousarray(c)
+    out = cv2.GaussianBlur(c, (3, 3), 0) if sigma is None else cv2.GaussianBlur(c, (0, 0), sigma)
+    return out.reshape(c.shape)
