@@ -216,3 +216,16 @@ def test_distillation_keeps_the_student_near_its_teacher(tmp_path, mnist_slice):
 def test_distillation_needs_a_teacher(tmp_path, mnist_slice):
     with pytest.raises(UsageError, match="--teacher"):
         train(TrainConfig(epochs=1, limit=300, distill=0.5), tmp_path, data=mnist_slice, verbose=0)
+
+
+def test_distillation_targets_take_the_mnist_rows_from_the_mnist_teacher():
+    # --teacher-mnist: the MNIST digits (first in each batch) learn from it, the rest from --teacher.
+    from livedigits.train.training import distill_targets
+
+    teacher, teacher_mnist = build_model("default"), build_model("default")
+    x = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    targets = distill_targets((teacher, teacher_mnist), x, np.array([0, 1, 2, 3, 10, 10]), 4)
+    assert targets.shape == (6, 22)
+    assert np.array_equal(targets[:, :11].argmax(1), [0, 1, 2, 3, 10, 10])
+    np.testing.assert_allclose(targets[:4, 11:], np.asarray(teacher_mnist(x[:4], training=False)), atol=1e-6)
+    np.testing.assert_allclose(targets[4:, 11:], np.asarray(teacher(x[4:], training=False)), atol=1e-6)

@@ -331,7 +331,7 @@ def distill_targets(teachers, x, y, n_mnist: int):
     import numpy as np
 
     teacher, teacher_mnist = teachers
-    soft = np.asarray(teacher(x, training=False), np.float32)
+    soft = np.array(teacher(x, training=False), np.float32)  # a copy: the MNIST rows may be replaced
     if teacher_mnist is not teacher and n_mnist:
         soft[:n_mnist] = np.asarray(teacher_mnist(x[:n_mnist], training=False), np.float32)
     return np.concatenate([np.eye(soft.shape[1], dtype=np.float32)[y], soft], axis=1)
