@@ -455,3 +455,41 @@ def test_a_narrow_digit_whose_outline_dips_above_and_below_is_read_whole_where_a
     image, truth = row_scene("touching", 54)
     assert "74" in [t["text"] for t in truth["numbers"]]
     assert "74" in [n["text"] for n in pipeline_reader("lite-int8")(image)["numbers"]]
+
+
+def test_a_notched_pair_read_whole_as_one_of_its_digits_is_cut_and_a_worksheet_digit_is_not():
+    """Two digits written into each other, narrower than tall, notched (``touching.pair_notches``) and read whole
+    as a sure 8 or 3, the digit whose strokes dominate: stress row ``touching`` seeds 172, 191 and 2015 (not tuned
+    on) read "68", "78" and "9373" (``main`` before ``_pair_beside_whole``: "8", "8" and "373"). A worksheet's
+    single digits cut in two where one part reads the whole's digit and a short part another (the rule offered to
+    every piece read whole as a digit cut 9057's "20" into "620"; its "3+23=26" of 7020 into "3+273") still read
+    whole, their right answers marked right."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    read = pipeline_reader("lite-int8")
+    for seed, number in ((172, "68"), (191, "78"), (2015, "9373")):
+        image, truth = row_scene("touching", seed)
+        assert number in [t["text"] for t in truth["numbers"]]
+        assert number in [n["text"] for n in read(image)["numbers"]], seed
+    recognizer = Recognizer(load_classifier(), smooth=False)
+    for seed, sum_ in ((7020, "3+23=26"), (9057, "9x2+2=20")):
+        sheet = make_worksheet(seed)
+        assert sum_ in [t.text for t in sheet.expressions]
+        texts = [e.text for e in recognizer.process(Frame(seed, 0.0, sheet.image)).expressions or ()]
+        assert sum_ in texts, texts
+
+
+def test_a_pair_read_whole_unsurely_as_one_digit_is_cut_where_its_halves_read_surely():
+    """Two digits written into each other, read whole as a digit under ``SPLIT_CONFIDENCE``, whose halves read
+    surely (each full height, no 1): stress row ``touching`` seeds 55 and 77 (not tuned on) read "224" and "752"
+    (``main`` before the change: "24" and "82", the pair's cut only counted at the classifier's ceiling)."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+
+    read = pipeline_reader("lite-int8")
+    for seed, number in ((55, "224"), (77, "752")):
+        image, truth = row_scene("touching", seed)
+        assert number in [t["text"] for t in truth["numbers"]]
+        assert number in [n["text"] for n in read(image)["numbers"]], seed

@@ -74,6 +74,19 @@ CHAIN_MOST = 8
 #: or more read as 1 is never kept so: the strokes of a printed W on a real form read 1111; on touching and
 #: ledger that costs no digit. Nor is a piece shorter than the writing (``Segmentation.tall``): a printed "M"
 #: on the same form, 0.79 of its writing's usual height, read 1 and 7.
+#: A piece offered a pair's cuts for its notches alone (``Segmentation.narrow``) and read whole as one sure
+#: digit is read whole (the gate in ``decide_splits``), unless a way cuts it in two parts that read as that
+#: digit and another, neither a 1, both at least ``PAIR_BESIDE`` surely and each at least ``PAIR_PART_HEIGHT``
+#: of the piece's height (``_pair_beside_whole``); a piece read whole as a digit under ``SPLIT_CONFIDENCE`` is
+#: cut where such a way reads as any two digits (its doubtful ways otherwise count only at the ceiling).
+#: Chosen on the stress rows, seeds 0-39 (touching, ledger, mixed, words, none; dense 0-19) and worksheets
+#: 7000-9059. Offered to every piece read whole as a sure digit (not only the notched), at 0.9 a part on no
+#: digit more on each of mixed, none and dense; at 0.95 none, but the worksheets' single digits were cut 13
+#: times (a 4 read 4 and 6, a 2 read 2 and 7: their verdicts 7000 534 -> 528, 9000 543 -> 538), 9 of them with
+#: the added part half the digit's height, 2 with the whole's digit a sliver; only at the gate, the height
+#: asked, none is. For the unsure wholes, 0.95 and 0.97 read alike but for 2 digits more on touching at 0.95.
+PAIR_BESIDE = 0.95
+PAIR_PART_HEIGHT = 0.8
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -137,11 +150,16 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         box = candidates[k].box
         several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
+        first = at
         if k in found.narrow and not no_digit and whole >= SPLIT_CONFIDENCE:
             # Narrower than tall, offered a pair's cuts for its notched outline alone (``touching.pair_notches``),
             # and read whole as one sure digit: that digit (a 4 open at the top read 4 at 0.988, its halves 1 and 1
-            # at 0.99), not two. Its ways are still read, so that the parts' places in ``probabilities`` hold.
+            # at 0.99), not two, unless it is a pair read as its likelier digit (``_pair_beside_whole``). Its ways
+            # are still read, so that the parts' places in ``probabilities`` hold.
             at += sum(len(way) for way in found.splits[k])
+            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, int(base[k].argmax()), box.h)
+            if pair is not None:
+                chosen[k] = pair
             continue
         for n, way in enumerate(found.splits[k]):
             parts = probabilities[at: at + len(way)]
@@ -162,6 +180,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             rank = _rank(sure, way)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
                 chosen[k], best = (way, parts), rank
+        if k not in chosen and not several and not no_digit and whole < SPLIT_CONFIDENCE:
+            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h)
+            if pair is not None:
+                chosen[k] = pair
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -238,6 +260,35 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
     those of :func:`split_crops` (N, C), in its order."""
     candidates, probabilities, _, _ = decide_splits(found, probabilities)
     return candidates, probabilities
+
+
+def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
+                       read: int | None, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall: a
+    way in two parts, each at least ``PAIR_PART_HEIGHT`` of ``height``, both read as digits other than 1 at least
+    ``PAIR_BESIDE`` surely, and, where the whole reads surely as the digit ``read``, one of them read as ``read``
+    and the other as another digit; with its rows (of several, the one whose parts' sureness has the largest
+    product); else None. Two digits written into each other are often read whole as the one whose strokes
+    dominate ("48" read 8, both halves and the whole at the ceiling), so no rule of sureness alone can cut them;
+    or whole as a digit unsurely ("00" read 5 at 0.37), where a pair's doubtful ways count only at the ceiling
+    (``Segmentation.doubtful``). A single digit cut in two leaves a stroke of it, read as a 1 (a 4's halves
+    read 1 and 1), or short (a 4 read 4 beside a 6 half its height): neither is taken."""
+    at = start
+    best, found = -np.inf, None
+    for way in ways:
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        if len(way) != 2 or min(p.box.h for p in way) < PAIR_PART_HEIGHT * height:
+            continue
+        said = [int(d) for d in parts.argmax(axis=1)]
+        sure = parts[:, :digits].max(axis=1)
+        if ((read is not None and (read not in said or said[0] == said[1])) or 1 in said or max(said) >= digits
+                or float(sure.min()) < PAIR_BESIDE):
+            continue
+        score = float(np.log(sure).sum())
+        if score > best:
+            best, found = score, (way, parts)
+    return found
 
 
 def _likeliest_way(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, end: int, digits: int

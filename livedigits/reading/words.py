@@ -266,6 +266,36 @@ class WordConfig:
     such pairs beside a glyph read as any digit and lost a digit of ``grid`` seed 14 (a digit cut by the squares beside
     one read as no digit); with the 0 or 1, on the generated pages (seeds 0-39 of 15 rows, replayed) it left out 2
     letters of ``words`` and lost no digit."""
+    x_height_pixels: float = 1.0
+    """(round 12) ... and the doubt rule's "word's heights" allow a pixel of rounding: a glyph at most ``x_height`` of the
+    tallest and this many pixels more. Small type is a few pixels tall, and its x-height letters come out at 0.78-0.82
+    of its ascenders (15 px beside 19, 17 beside 21, 13 beside 16, 18 beside 23: printed labels of ``printed`` and
+    ``boxes`` with four letters of five read as "not a digit", two surely, whose l read 1 stayed). Only there: a run
+    reaches that rule holding a sure letter and letters for two in five of its glyphs. On the generated pages (seeds
+    0-99 of ``words``, ``boxes``, ``ledger``, ``printed`` and 0-39 of seven more rows, replayed) it left out 12 more
+    letters (``printed`` 8, ``boxes`` 3, ``words`` 1) and lost no digit; at 2 pixels, 4 letters of ``mixed`` more and
+    2 printed digits of ``printed``."""
+    short_line: bool = True
+    short_reach: float = 8.0
+    short_digits: int = 2
+    short_height: float = 0.85
+    """(round 12) A run of at most ``blind_run`` glyphs, no field, each read as "not a digit", as 0 or 1 (``trail_blind``),
+    or as another digit the letter model reads as a letter at ``blind_letter``, one of them at least a letter to both
+    models (read surely as "not a digit" and a letter to the letter model at ``blind_letter``, or such a digit), is a
+    word when its tallest glyph stands at most ``short_height`` of the height of the digits of its line: at least
+    ``short_digits`` glyphs read surely (``sure_letter``) as digits, outside the run, within ``short_reach`` of their
+    heights of it, their feet within ``baseline`` of their height of its foot (and ``blind_tilt`` of the distance, a
+    page a few degrees rolled). "no", "on" of "Mon", "oo" of "room" written beside numbers: x-height letters, an n
+    read 4 or a sure letter beside an o read 0, all shorter than the digits the same hand wrote on the line; a printed
+    label's "Old" or "ol" beside a form's handwritten digits. The digits of one hand stand at one height: a ledger's
+    "1000" whose broken 0 reads surely as no digit and is a letter to the letter model (round 10) stands as tall as
+    the numbers on its line (0.98-1.33 of their median height on the generated pages, seeds 0-99 of ``words``,
+    ``boxes``, ``ledger`` and ``printed`` and 0-39 of seven more rows), the short words 0.38-0.90 (printed 0.38-0.74,
+    handwritten 0.70-0.90). Replayed there, no digit was lost at any height from 0.78 to 0.95; at 0.78 (``x_height``)
+    3 letters of ``words`` fewer, from 0.82 to 0.86 the same, at 0.9 4 more ("no" at 0.86 and 0.90 of its line): 0.85
+    keeps clear of the numbers. One digit is no line (its height varies with what it is): at least two. Within 8
+    heights: at 4, 3 letters fewer; at 20 the same. It left out 14 letters there (``words`` 6, ``boxes`` 5, ``printed``
+    3) and 7 of 73 on seeds 1000-1039 (``printed`` 4, ``words`` 2, ``boxes`` 1), and lost no digit. False leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -349,7 +379,8 @@ def _split_spaces(run: list[int], boxes: list[Box], config: WordConfig) -> list[
     return parts
 
 
-def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters: np.ndarray | None = None) -> np.ndarray:
+def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters: np.ndarray | None = None,
+              slack: float = 0.0) -> np.ndarray:
     """Which glyphs of one run are x-height letters: short beside the run's tallest glyph read as a digit
     (``digits``), on the run's baseline. Measured by a digit, not by any glyph: a piece read as "not a digit"
     may be a digit run into a rule or two touching, taller than any letter. ``letters``: the glyphs read as
@@ -362,7 +393,7 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters:
     # median foot by more than ``baseline`` (the g of "Colleges", the p and y of print) hangs below the line,
     # and measured from its foot no letter stood on it. A digit hangs below no line: the 5 of a ledger's
     # "508R", written lower than its 0, is the line the 0 stands above.
-    short = [b.h <= config.x_height * tall for b in boxes]
+    short = [b.h <= config.x_height * tall + slack for b in boxes]
     if not any(short):
         return np.zeros(len(boxes), bool)
     feet = [b.y2 for b in boxes]
@@ -421,6 +452,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         groups = [[k for k in run if k not in neutral] for run in groups]
         held = [[k for k in run if k not in neutral] for run in held]
     found = [False] * len(groups)
+    line: dict = {"probabilities": probabilities}  # the line's digits, for ``_short_word``, worked out once when asked
     pending: list[int] = []  # runs with a sure letter that are no word by themselves
     far: set[int] = set()  # of those, the runs of letters and glyphs read as 0 or 1 ("Old"): beside a word anywhere on its line
     first_field = len(groups) - len(held)
@@ -438,9 +470,10 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # A word's shape (x-height glyphs beside taller ones) whose letters the digit model reads all as digits
             # ("cold" read 6, 0, 1, 2): a word when the letter model is sure of one of its x-height glyphs and the
             # run holds letters' worth.
-            if (config.min_letters <= int(small.sum()) < len(run)
+            if ((config.min_letters <= int(small.sum()) < len(run)
                     and worth.sure([k for k, x in zip(run, small) if x]) >= 1
-                    and worth.of(run) >= max(config.run_letters, config.shape_letters * len(run))):
+                    and worth.of(run) >= max(config.run_letters, config.shape_letters * len(run)))
+                    or _short_word(boxes, run, best, letter, sure, neutral, worth, line, config)):
                 out.update(run)
                 found[number] = True
             continue
@@ -465,7 +498,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # Or one sure letter, other letters beside it, and a word's heights: some glyph of x-height
             # beside the tallest, whatever it was read as ("done" read 0, 0 and two letters; the "1000" of a
             # ledger, its loops read as no digit, stands at one height).
-            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool), letter[run]).any())
+            read = bool(_x_height([boxes[k] for k in run], config, np.ones(len(run), bool), letter[run],
+                                  config.x_height_pixels).any())
         if number >= first_field:
             # A printed field: one word or one number. Each glyph is written to its box, not to a line, so
             # heights say nothing here (block capitals have no x-height; on 200 generated forms the shape
@@ -513,6 +547,9 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
             if int(best[other]) in config.trail_blind and worth.able() and worth.raw_of(sure_k) >= config.confirm_letter:
                 read = bool(_x_height([boxes[k] for k in run], replace(config, x_height=config.pair_x_height), letter[run]).any())
+        if not (shaped or read) and number < first_field:
+            # A short run of letters and glyphs read as 0 or 1, shorter than the digits of its line ("no").
+            read = _short_word(boxes, run, best, letter, sure, neutral, worth, line, config)
         if shaped or read:
             out.update(run)
             found[number] = True
@@ -530,6 +567,40 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     if pending and config.line_gap > 0 and any(found[:first_field]):
         out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config, far) for k in groups[number])
     return out | trailing
+
+
+def _short_word(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, sure: np.ndarray, neutral: set,
+                worth: "_LetterWorth", line: dict, config: WordConfig) -> bool:
+    """Whether the run ``run`` is a short word shorter than the digits of its line (``WordConfig.short_line``): at most
+    ``blind_run`` glyphs, each a letter, a 0 or 1, or a digit the letter model reads as a letter, one of them a letter
+    to both models, its tallest at most ``short_height`` of the median height of the glyphs read surely as digits on its
+    line. Cheapest first: the readings, the heights, and only then the letter model. ``line``: a dict this fills once
+    a call with the page's arrays."""
+    if not config.short_line or not 2 <= len(run) <= config.blind_run or not worth.able():
+        return False
+    told = [k for k in run if not letter[k] and int(best[k]) not in config.trail_blind]
+    if len(told) == len(run):
+        return False  # a glyph read as 0 or 1, or as "not a digit", at least: all other digits is a number's evidence
+    if "h" not in line:
+        probabilities = line["probabilities"]
+        digit = ~letter & (probabilities[np.arange(len(boxes)), best] >= config.sure_letter)
+        if neutral:
+            digit[list(neutral)] = False
+        line["digit"] = digit
+        for name in ("x", "x2", "y2", "h"):
+            line[name] = np.array([getattr(b, name) for b in boxes], np.float32)
+    tall = max(boxes[k].h for k in run)
+    foot = max(boxes[k].y2 for k in run)
+    left, right = min(boxes[k].x for k in run), max(boxes[k].x2 for k in run)
+    x, x2, y2, h, digit = line["x"], line["x2"], line["y2"], line["h"], line["digit"].copy()
+    digit[run] = False
+    gap = np.maximum(np.maximum(x - right, left - x2), 0.0)
+    beside = digit & (gap <= config.short_reach * h) & (np.abs(y2 - foot) <= config.baseline * h + config.blind_tilt * gap)
+    if int(beside.sum()) < config.short_digits or tall > config.short_height * float(np.median(h[beside])):
+        return False
+    if any(worth.raw_of(k) < config.blind_letter for k in told):
+        return False
+    return bool(told) or any(sure[k] and worth.raw_of(k) >= config.blind_letter for k in run if letter[k])
 
 
 def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields: list[Box], worth: "_LetterWorth",
