@@ -193,3 +193,39 @@ def test_runs_of_any_seed_keep_the_same_digits_aside():
     assert mine.random() == before.random()
     other, _ = kept_aside_split(n, TrainConfig(seed=3, split_seed=3), np.random.default_rng(3))
     assert len(set(other) & set(kept0)) < 1000
+
+
+def test_distillation_keeps_the_student_near_its_teacher(tmp_path, mnist_slice):
+    # --distill 1 --teacher T from T's own weights: the student learns T's probabilities for every crop, so
+    # after an epoch at a high rate it reads MNIST test digits closer to T than the same epoch on the labels.
+    (x_train, y_train), (x_test, _) = mnist_slice
+    start = tmp_path / "start.keras"
+    train(TrainConfig(epochs=2, limit=300, batch_size=64, writers=0.0), tmp_path / "t", data=mnist_slice, verbose=0)
+    load_model(tmp_path / "t" / "model.keras").save(start)
+    out = {}
+    for name, distill in (("plain", 0.0), ("distilled", 1.0)):
+        summary = train(TrainConfig(epochs=1, limit=300, batch_size=64, lr=3e-3, init=str(start), writers=0.0,
+                                    distill=distill, teacher=str(start) if distill else None), tmp_path / name,
+                        data=mnist_slice, verbose=0)
+        assert "accuracy" in summary["history"] and "val_accuracy" in summary["history"]
+        out[name] = predict_probabilities(load_model(tmp_path / name / "model.keras"), _x(x_test[:300]))
+    teacher = predict_probabilities(load_model(start), _x(x_test[:300]))
+    assert np.abs(out["distilled"] - teacher).mean() < np.abs(out["plain"] - teacher).mean()
+
+
+def test_distillation_needs_a_teacher(tmp_path, mnist_slice):
+    with pytest.raises(UsageError, match="--teacher"):
+        train(TrainConfig(epochs=1, limit=300, distill=0.5), tmp_path, data=mnist_slice, verbose=0)
+
+
+def test_distillation_targets_take_the_mnist_rows_from_the_mnist_teacher():
+    # --teacher-mnist: the MNIST digits (first in each batch) learn from it, the rest from --teacher.
+    from livedigits.train.training import distill_targets
+
+    teacher, teacher_mnist = build_model("default"), build_model("default")
+    x = np.random.default_rng(0).random((6, 28, 28, 1)).astype(np.float32)
+    targets = distill_targets((teacher, teacher_mnist), x, np.array([0, 1, 2, 3, 10, 10]), 4)
+    assert targets.shape == (6, 22)
+    assert np.array_equal(targets[:, :11].argmax(1), [0, 1, 2, 3, 10, 10])
+    np.testing.assert_allclose(targets[:4, 11:], np.asarray(teacher_mnist(x[:4], training=False)), atol=1e-6)
+    np.testing.assert_allclose(targets[4:, 11:], np.asarray(teacher(x[4:], training=False)), atol=1e-6)

@@ -72,7 +72,8 @@ def cmd_train(args) -> int:
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, split_seed=args.split_seed, patience=args.patience,
                    writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
-                   ema=args.ema, letters=args.letters, elastic=args.elastic, train_layers=args.train_layers)
+                   ema=args.ema, letters=args.letters, elastic=args.elastic, train_layers=args.train_layers,
+                   distill=args.distill, teacher=args.teacher, teacher_mnist=args.teacher_mnist)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
     # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
@@ -651,6 +652,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-layers", choices=TRAIN_LAYERS, help="which weights train: all (default), head (the layers "
                        "after the convolutions) or last (the softmax layer); head and last refit the top of the --init "
                        "model on its own fixed features")
+    train.add_argument("--distill", type=float, help="weight of the KL divergence from --teacher's probabilities for each "
+                       "crop, against the label's cross-entropy (distillation, temperature 1; default 0: off)")
+    train.add_argument("--teacher", metavar="MODEL", help="the .keras model --distill learns from (e.g. the shipped model)")
+    train.add_argument("--teacher-mnist", metavar="MODEL", help="the teacher of the MNIST digits, if not --teacher")
     train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
     train.add_argument("--split-seed", type=int, help="seed of the split of the MNIST training digits kept aside for "

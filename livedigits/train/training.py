@@ -127,6 +127,14 @@ class TrainConfig:
     # model on its own, fixed features.
     train_layers: str = "all"
     usps: str | None = None  # USPS npz for the validation report (default: livedigits.train.writers.default_usps_path())
+    # Distillation (Hinton et al., 2015, at temperature 1): each sample's loss is (1 - distill) x the cross-entropy
+    # with its label + distill x the KL divergence from ``teacher``'s probabilities for the same augmented crop to
+    # the student's. With the shipped model as teacher a continuation fits its data while keeping that model's
+    # readings (its doubts included) on the crops it shows; ``teacher_mnist``, if given, is the teacher of the
+    # MNIST digits instead (e.g. a model trained on MNIST alone). 0 = off.
+    distill: float = 0.0
+    teacher: str | None = None
+    teacher_mnist: str | None = None
 
     def check(self) -> None:
         if self.arch not in ARCHS:
@@ -149,6 +157,12 @@ class TrainConfig:
             raise UsageError(f"--train-layers must be one of {', '.join(TRAIN_LAYERS)}, got {self.train_layers!r}")
         if self.train_layers != "all" and not self.init:
             raise UsageError(f"--train-layers {self.train_layers} refits the top of a trained model: give it with --init")
+        if not 0 <= self.distill <= 1:
+            raise UsageError(f"--distill must be in [0, 1] (the weight of the teacher's term), got {self.distill}")
+        if self.distill > 0 and not self.teacher:
+            raise UsageError("--distill needs a model to learn from: give it with --teacher")
+        if self.distill > 0 and self.negatives <= 0:
+            raise UsageError("--distill needs the 11-class model: set --negatives above 0")
         if not 0 <= self.writers <= 2:
             raise UsageError(f"--writers must be in [0, 2] (a share of the MNIST digits per epoch), got {self.writers}")
 
@@ -226,10 +240,13 @@ def kept_aside_split(n: int, cfg: TrainConfig, rng: np.random.Generator) -> tupl
 
 
 def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None,
-                  x_letters=None):
+                  x_letters=None, teachers=None):
     """Batches of MNIST digits, ``cfg.writers`` as many non-MNIST digits drawn afresh from
     ``x_extra`` each epoch (augmented the same way), ``cfg.negatives`` as many marks and ``cfg.letters``
-    as many letters from ``x_letters`` (both "not a digit"; marks mirrored half the time, letters never)."""
+    as many letters from ``x_letters`` (both "not a digit"; marks mirrored half the time, letters never).
+    With ``teachers`` (``(teacher, MNIST teacher)``, for ``cfg.distill``) the targets are ``distill_targets``."""
+    import threading
+
     import keras
     import numpy as np
 
@@ -299,9 +316,47 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                 parts_y.append(np.full(letter_ids.size, NOT_A_DIGIT, np.int64))
             x = np.concatenate(parts_x)[..., None]
             y = np.concatenate(parts_y).astype(np.int64)
+            if teachers is not None:
+                with teacher_lock:  # the workers' threads take turns with the teachers
+                    y = distill_targets(teachers, x, y, len(mnist_ids))
             return x, y
 
+    teacher_lock = threading.Lock()
     return Batches()
+
+
+def distill_targets(teachers, x, y, n_mnist: int):
+    """``(N, 2 C)`` float32 targets for ``distill_loss``: the labels ``y`` one-hot, then the teacher's
+    probabilities for the crops ``x``; the first ``n_mnist`` rows (MNIST digits) from the MNIST teacher."""
+    import numpy as np
+
+    teacher, teacher_mnist = teachers
+    soft = np.array(teacher(x, training=False), np.float32)  # a copy: the MNIST rows may be replaced
+    if teacher_mnist is not teacher and n_mnist:
+        soft[:n_mnist] = np.asarray(teacher_mnist(x[:n_mnist], training=False), np.float32)
+    return np.concatenate([np.eye(soft.shape[1], dtype=np.float32)[y], soft], axis=1)
+
+
+def distill_loss(weight: float):
+    """Per sample: (1 - weight) x cross-entropy with the label + weight x KL(teacher || student), from the
+    targets of ``distill_targets``; and the matching accuracy metric (on the labels)."""
+    from keras import ops
+
+    eps = 1e-7
+
+    def loss(y_true, y_pred):
+        classes = ops.shape(y_pred)[-1]
+        onehot, soft = y_true[:, :classes], y_true[:, classes:]
+        log_p = ops.log(ops.clip(y_pred, eps, 1.0))
+        ce = -ops.sum(onehot * log_p, axis=-1)
+        kl = ops.sum(soft * (ops.log(ops.clip(soft, eps, 1.0)) - log_p), axis=-1)
+        return (1.0 - weight) * ce + weight * kl
+
+    def accuracy(y_true, y_pred):
+        classes = ops.shape(y_pred)[-1]
+        return ops.cast(ops.equal(ops.argmax(y_true[:, :classes], axis=-1), ops.argmax(y_pred, axis=-1)), "float32")
+
+    return loss, accuracy
 
 
 def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int = 1, log=print) -> dict:
@@ -369,16 +424,29 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
     if frozen:
         log(f"--train-layers {cfg.train_layers}: {frozen} layers kept as they are, "
             f"{sum(int(np.prod(w.shape)) for w in model.trainable_weights)} weights train")
+    teachers = None
+    loss, metric = "sparse_categorical_crossentropy", "accuracy"
+    if cfg.distill > 0:
+        teacher = load_model(cfg.teacher)
+        teacher_mnist = load_model(cfg.teacher_mnist) if cfg.teacher_mnist else teacher
+        for path, t in ((cfg.teacher, teacher), (cfg.teacher_mnist, teacher_mnist)):
+            if t.output_shape[-1] != num_classes:
+                raise UsageError(f"--teacher {path}: a model with {t.output_shape[-1]} classes, not {num_classes}")
+        teachers = (teacher, teacher_mnist)
+        loss, metric = distill_loss(cfg.distill)
+        y_val = distill_targets(teachers, x_val[..., None], y_val, n_val)
+        log(f"distilling: weight {cfg.distill} on the KL divergence from {cfg.teacher}"
+            + (f" (MNIST digits: {cfg.teacher_mnist})" if cfg.teacher_mnist else ""))
     sequence = make_sequence(x_train[train_ids], y_train[train_ids].astype(np.int64), x_neg, cfg, cfg.seed + 1,
-                             x_extra, y_extra, x_letters)
+                             x_extra, y_extra, x_letters, teachers)
     if cfg.arch == "seed":
         learning_rate = cfg.lr
     else:
         learning_rate = keras.optimizers.schedules.CosineDecay(cfg.lr, decay_steps=cfg.epochs * len(sequence), alpha=0.01)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate, use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        loss=loss,
+        metrics=[metric],
     )
     callbacks = [_SetsCallback(check_sets)]
     if cfg.patience > 0:
