@@ -878,6 +878,9 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             waits[0] = False
             found.append([chunk, _expression(chunk, config, first if ask is not None else None), waits[0]])
         lines.append((found, misplaced))
+    # The digits the page's right sums confirm, worked out once: asking again only turns a wrong sum unsure,
+    # so the right sums stay as they are.
+    confirmed = None
     if any(entry[2] for found, _ in lines for entry in found):
         # The page's test (``PAGE``) sets a digit beside the digits the page's right sums confirm: asked now
         # that every sum is read, for the sums (about to be marked wrong) that waited on it.
@@ -890,7 +893,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     if likest is not None and any(e is not None and e.verdict != "right" for found, _ in lines for _, e, _ in found):
         # One hand writes each digit alike: a digit of a sum not right whose crop is far more like the
         # crops of another digit that the page's right sums confirm is read as that digit (``_page_read``).
-        confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
+        if confirmed is None:
+            confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are

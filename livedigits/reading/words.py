@@ -536,17 +536,13 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             # one hand stand at one height.
             pair = [boxes[k] for k in run]
             read = bool(_x_height(pair, config, letter[run]).any() or _x_height(pair, config, ~letter[run]).any())
-            sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
-            if (not read and config.pair_x_height > config.x_height and int(best[other]) in config.trail_blind
-                    and worth.able() and worth.raw_of(sure_k) >= config.blind_letter):
+            if not read and config.pair_x_height > config.x_height:
                 # Two letters of x-height, the one read as 0 or 1 a little shorter ("no": the o 0.8 of the n), when the
                 # sure letter is a letter to the letter model too.
-                read = bool(_x_height(pair, replace(config, x_height=config.pair_x_height), letter[run]).any())
+                read = _low_pair(boxes, run, best, letter, worth, config.blind_letter, config)
         elif (not (shaped or read) and config.pair_confirmed and len(run) == 2 and not surely and int(letter[run].sum()) == 1
               and number < first_field and config.pair_x_height > config.x_height):
-            sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
-            if int(best[other]) in config.trail_blind and worth.able() and worth.raw_of(sure_k) >= config.confirm_letter:
-                read = bool(_x_height([boxes[k] for k in run], replace(config, x_height=config.pair_x_height), letter[run]).any())
+            read = _low_pair(boxes, run, best, letter, worth, config.confirm_letter, config)
         if not (shaped or read) and number < first_field:
             # A short run of letters and glyphs read as 0 or 1, shorter than the digits of its line ("no").
             read = _short_word(boxes, run, best, letter, sure, neutral, worth, line, config)
@@ -567,6 +563,16 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     if pending and config.line_gap > 0 and any(found[:first_field]):
         out.update(k for number in _beside_words(boxes, groups[:first_field], found, pending, config, far) for k in groups[number])
     return out | trailing
+
+
+def _low_pair(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, worth: "_LetterWorth",
+              level: float, config: WordConfig) -> bool:
+    """Whether the two-glyph run ``run`` (one glyph a letter, by ``letter``) is a word by its heights (round 11):
+    its other glyph read as 0 or 1 (``trail_blind``) and at most ``pair_x_height`` of the letter's height on its
+    baseline, the letter a letter to the letter model at ``level`` or more."""
+    sure_k, other = (run[0], run[1]) if letter[run[0]] else (run[1], run[0])
+    return (int(best[other]) in config.trail_blind and worth.able() and worth.raw_of(sure_k) >= level
+            and bool(_x_height([boxes[k] for k in run], replace(config, x_height=config.pair_x_height), letter[run]).any()))
 
 
 def _short_word(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, sure: np.ndarray, neutral: set,
