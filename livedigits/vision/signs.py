@@ -350,13 +350,35 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
-    signs = _alike_signs(signs, crop_of, config)
+    signs = _alike_signs(_joined_slashes(signs), crop_of, config)
     if turned:
         detections = [d for d in detections if d.box not in turned]
     if image is not None:
         dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
-    signs.extend(_group_dashes(dashes, dots, detections, config, image, image_scale))
+    signs.extend(_group_dashes(_joined_dashes(dashes), dots, detections, config, image, image_scale))
     return signs, detections, doubts
+
+
+def _joined_dashes(dashes: list[Box]) -> list[Box]:
+    """Dashes end to end on one row, overlapping or apart by no more than their thickness, are one dash
+    cut in two (a fraction's bar the binarisation cut, its end a dash of its own: ``(1)/(6)+-(3)/(5)``)."""
+    if len(dashes) < 2:
+        return dashes
+    out = sorted(dashes, key=lambda d: d.x)
+    k = 0
+    while k + 1 < len(out):
+        a = out[k]
+        for j in range(k + 1, len(out)):
+            b = out[j]
+            thick = max(a.h, b.h)
+            if (b.x - a.x2 <= thick and min(a.y2, b.y2) > max(a.y, b.y)
+                    and abs(a.center[1] - b.center[1]) <= 0.5 * thick):
+                out[k] = a.union(b)
+                del out[j]
+                break
+        else:
+            k += 1
+    return out
 
 
 #: The shifts (px of the 28x28 crop, each way) over which two signs' crops are matched (``_alike_signs``).
@@ -518,6 +540,31 @@ def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
         if abs(oy - cy) <= 0.5 * max(sign.box.h, other.box.h) and ((ox > cx) if want == ")" else (ox < cx)):
             return True
     return False
+
+
+#: Two slashes are one when the upper starts within this share of their height of where the lower ends.
+SLASH_JOIN = 0.2
+
+
+def _joined_slashes(signs: list[Sign]) -> list[Sign]:
+    """A long slash cut in two (by the split of touching digits, or a thin stroke's gap) is two slashes end
+    to end: the upper one starting, within ``SLASH_JOIN`` of their height, where the lower one ends, up and
+    to the right of it (``20//4=5`` is ``20/4=5``). They are one slash, as surely read as the less sure."""
+    slashes = sorted((s for s in signs if s.char == "/"), key=lambda s: s.box.x)
+    if len(slashes) < 2:
+        return signs
+    out = list(signs)
+    for low, high in zip(slashes, slashes[1:]):
+        if low not in out or high not in out:
+            continue
+        reach = SLASH_JOIN * max(low.box.h, high.box.h)
+        if (low.box.center[0] < high.box.x <= low.box.x2 + reach and high.box.center[1] < low.box.center[1]
+                and abs(high.box.y2 - low.box.y) <= reach):
+            joined = replace(low, box=low.box.union(high.box), confidence=min(low.confidence, high.confidence),
+                             from_digit=low.from_digit and high.from_digit)
+            out[out.index(low)] = joined
+            out.remove(high)
+    return out
 
 
 def _clear_slash(box: Box, height: float, config: SignConfig) -> bool:
