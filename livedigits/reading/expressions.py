@@ -1321,6 +1321,8 @@ def _doubt_shared(expressions: list[Expression], wrong: list[int], fixes: dict, 
 MIN_INK_SHARE = 0.25
 #: Ink at least this share of the digit height counts against an operator it stands close to.
 NEAR_INK_SHARE = 0.15
+#: ... unless it is a speck this close (share of the digit height) to its side: the end of its own arm.
+ARM_GAP = 0.05
 
 
 def _ink_beside(box: Box, h: float, ink: np.ndarray, mine: np.ndarray, config: ExpressionConfig) -> bool:
@@ -1330,6 +1332,12 @@ def _ink_beside(box: Box, h: float, ink: np.ndarray, mine: np.ndarray, config: E
     size = np.maximum(w, hh) >= NEAR_INK_SHARE * h
     gap = np.maximum.reduce([np.zeros_like(x), x - box.x2, box.x - (x + w), y - box.y2, box.y - (y + hh)])
     near = size & (gap < config.clear_ink * h) & ~((x == box.x) & (y == box.y) & (w == box.w) & (hh == box.h))
+    # A speck against the operator's side, within its rows and at most half its size, is the end of its
+    # own arm, cut off by the binarisation or a ruled line through it (``(2)/(5)+(1)/(2)=``, the + between
+    # the fractions on ruled paper), not the rest of an unread digit: that one reaches past the operator.
+    arm = ((gap <= ARM_GAP * h) & (y >= box.y) & (y + hh <= box.y2)
+           & (np.maximum(w, hh) <= 0.5 * max(box.w, box.h)))
+    near &= ~arm
     if not near.any():
         return False
     cx, cy = (x + w / 2)[near], (y + hh / 2)[near]
