@@ -627,10 +627,19 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             continue
         prev = out[k - 1] if k > 0 else None
         after = out[k + 1] if k + 1 < len(out) else None
+        # The start of the line, or of the row's next sum: after an answer, a gap as wide as between two
+        # sums (``split_gap``), and an equation ahead.
+        begins = prev is None or (k >= 2 and out[k - 2].text == "=" and prev.operand
+                                  and it.box.x - prev.box.x2 > config.split_gap * it.height
+                                  and _equation_ahead(out[k:]))
         prev_sign = prev is None or (not prev.operand and not prev.ends)
         next_sign = after is None or (not after.operand and not after.starts)
         if it.text in OPERATORS + ")":
             impossible = prev_sign and (prev is not None or after is None or next_sign)
+            # No operator but a minus starts a sum ("/0x2=": a leaning 1 read as a sure slash, MNIST's
+            # "10x2=", the row's second sum), unless it may be a sign that does ("/5+7)x4=48": its "(" is
+            # given a chance, and ``_open_brackets`` reads it).
+            impossible |= begins and not any(alt in "(-" and p >= config.decode_level for _, alt, p in it.alts)
             # An operator right before another operator, an "=" or the end of the line ("21/+39=70": a 1
             # of a held-out hand, taller than the 2 beside it and leaning, read as a slash). Only a minus
             # may follow one (a unary minus: "6/-3").
