@@ -344,6 +344,30 @@ def test_a_writers_systematic_misread_is_never_marked_wrong():
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong", "wrong"]
 
 
+def test_a_hands_misread_shown_beside_its_other_misreads_keeps_a_wrong_answer_in_doubt():
+    # Pendigits writer 42 (a fresh worksheet, 16012): its 4 reads as a sure 5 and its 7 as 2, its 9 as 7.
+    # 4x6=24 reads 5x6=74 and 89+44=133 reads 87+54=133 (each unsure: two of the hand's sure misreads
+    # right it); so its right 8x4=32, read 8x5=32, is one more sum with the 4 read 5, not a wrong answer.
+    rows = [_row(100, "5", "x", "6", "74"), _row(200, "87", "+", "54", "133"), _row(300, "8", "x", "5", "32")]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure", "unsure", "unsure"]
+    # Alone, 8x5=32 is a wrong answer: 5 for 4 needs a second sum to show it (CONFUSIONS, at 2).
+    assert [e.verdict for e in read_expressions(numbers[6:], signs[4:])] == ["wrong"]
+    # Beside sums that no misread of the hand rights, it stays wrong.
+    rows = [_row(100, "3", "x", "6", "12"), _row(200, "87", "+", "14", "111"), _row(300, "8", "x", "5", "32")]
+    numbers = [n for ns, _ in rows for n in ns]
+    signs = [s for _, ss in rows for s in ss]
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong", "wrong", "wrong"]
+
+
+def test_a_nine_read_as_a_sure_three_keeps_a_wrong_answer_in_doubt():
+    # Pendigits writer 40's 9 reads as a sure 3 (a fresh worksheet, 16048: (9+9)x3=54 read (9+3)x3=54):
+    # a wrong answer that a 9 for one of its 3s makes right is unsure; one it does not stays wrong.
+    assert [e.verdict for e in read_expressions(*_row(100, "6", "x", "3", "54"))] == ["unsure"]
+    assert [e.verdict for e in read_expressions(*_row(100, "6", "x", "3", "57"))] == ["wrong"]
+
+
 def _digits(text, x, y, confs, h=40):
     """A number whose digits are read with their own confidences."""
     w = int(0.6 * h)

@@ -1101,7 +1101,10 @@ CONFUSIONS: dict[tuple[str, str], int] = {
     # 0-199, 7000-7059 and 8000-8059 (11,700 digits read that surely): 5 for 4 (8 times, 0.55% of the
     # sure 5s, all pendigits writer 42), 2 for 7 (4, writer 34, above), 2 for 8, 7 for 9 and 3 for 9
     # (2 each). A writer whose 4 reads 5 writes 55-14=41 read 55-15=51.
-    ("5", "4"): 2, ("2", "8"): 2, ("3", "9"): 2,
+    # 3 for 9 alone too, since 2026-12-06 (issue 21, sixteenth round): pendigits writer 40's 9 read as a sure
+    # 3 marked a right answer wrong from one sum on a fresh worksheet ((9+9)x3=54 read (9+3)x3=54); its page
+    # may lift the doubt (TWINNED). It costs 3 of the 4,003 sums of 7000-13059 (a fraction sum 3/6+1/2=2).
+    ("5", "4"): 2, ("2", "8"): 2, ("3", "9"): 1,
     # Two of them mark a right answer wrong from one sum alone, where the page shows them nowhere else
     # (pendigits writer 42's 9 read as a sure 7: 99+19=118 read 79+19=118; writer 40's 1 with a base read
     # as a sure 2: 24-14=10 read 24-24=10, and (17)/(15) read (27)/(15)). Alone they cost 17 and 24 of the
@@ -1152,7 +1155,8 @@ ASKED = frozenset({("2", "1")})
 #: on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more like its own 2s than its 1s (seed
 #: 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of ``PAIRED_MISREADS`` either (it
 #: marked no more wrong answers wrong on 7000-9059).
-TWINNED = frozenset({("7", "9")})
+#: A 9 read as a sure 3 likewise (sixteenth round).
+TWINNED = frozenset({("7", "9"), ("3", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
 #: digit read than of the digit meant. The doubt stands where every test asked says so. (A 1 read as 2 is
@@ -1266,15 +1270,19 @@ def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
     return pairs
 
 
-def _twice_fixes(text: str) -> set[tuple[str, str]]:
+def _twice_fixes(text: str, paired: bool = False) -> set[tuple[str, str]]:
     """The confusions two sums must show (``CONFUSIONS`` at 2 or less) that, made at one or several of the
-    places of their digit in ``text`` (``sum=answer``), make it right."""
+    places of their digit in ``text`` (``sum=answer``), make it right; ``paired``: or do so together with
+    one other digit read as another by the same hand's sure misreads (``PAIRED_MISREADS``)."""
     if "=" not in text or text.endswith("="):
         return set()
     out = set()
     for read, meant in _TWICE:
         places = [k for k, ch in enumerate(text) if ch == read]
-        if any(_is_right("".join(meant if k in chosen else ch for k, ch in enumerate(text)))
+        others = [{}] + ([{k: m} for k, ch in enumerate(text) for r, m in PAIRED_MISREADS
+                          if ch == r and r != read] if paired else [])
+        if any(_is_right("".join(meant if k in chosen else other.get(k, ch) for k, ch in enumerate(text)))
+               for other in others
                for n in range(1, len(places) + 1) for chosen in itertools.combinations(places, n)):
             out.add((read, meant))
     return out
@@ -1283,7 +1291,9 @@ def _twice_fixes(text: str) -> set[tuple[str, str]]:
 def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way.
     A confusion ``CONFUSIONS`` lists at 2 that would make two of a frame's sums that are not right (wrong or
-    unsure) right, one of them already unsure, or three of them, is taken for this writer's misread; so is
+    unsure) right, one of them already unsure, or three of them, is taken for this writer's misread (an
+    unsure sum shows it also where one more of the hand's sure misreads, ``PAIRED_MISREADS``, is needed
+    beside it: writer 42's 4x6=24 read 5x6=74 shows its 5 for 4 as its 7 for 2 does); so is
     any one digit substitution that would make ``SYSTEMATIC`` of them right; and so are the listed confusions
     that right three of them between them (a hand whose 4 reads 5 and whose 9 reads 7). Every wrong sum it
     would make right is then ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
@@ -1296,7 +1306,7 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     fixes = {k: _twice_fixes(expressions[k].text) for k in wrong}
     if any(fixes.values()):
         for k in unsure:
-            fixes[k] = _twice_fixes(expressions[k].text)
+            fixes[k] = _twice_fixes(expressions[k].text, paired=True)
         expressions = _doubt_shared(expressions, wrong, fixes, 2, set().union(*(fixes[k] for k in unsure)))
         # ... or three, none of them in doubt (one fewer than any other substitution needs).
         expressions = _doubt_shared(expressions, wrong, fixes, SYSTEMATIC - 1)
