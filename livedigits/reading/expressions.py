@@ -1097,13 +1097,18 @@ CONFUSIONS: dict[tuple[str, str], int] = {
     # 0-199, 7000-7059 and 8000-8059 (11,700 digits read that surely): 5 for 4 (8 times, 0.55% of the
     # sure 5s, all pendigits writer 42), 2 for 7 (4, writer 34, above), 2 for 8, 7 for 9 and 3 for 9
     # (2 each). A writer whose 4 reads 5 writes 55-14=41 read 55-15=51.
-    ("5", "4"): 2, ("2", "8"): 2, ("3", "9"): 2,
+    ("2", "8"): 2, ("3", "9"): 2,
     # Two of them mark a right answer wrong from one sum alone, where the page shows them nowhere else
     # (pendigits writer 42's 9 read as a sure 7: 99+19=118 read 79+19=118; writer 40's 1 with a base read
     # as a sure 2: 24-14=10 read 24-24=10, and (17)/(15) read (27)/(15)). Alone they cost 17 and 24 of the
     # 460 wrong answers marked wrong on seeds 7000-9059 (with the pairs below, 50 verdicts of 1,714 sums,
     # 2.9%): the price of marking none of those right answers wrong (docs/arithmetic.md, ninth round).
     ("7", "9"): 1, ("2", "1"): 1,
+    # Writer 42's 4 read as a sure 5 (it was 2, two sums): one sum alone shows it where the page has one 4
+    # (14-8=6 read 15-8=6). On 40 worksheets all in writer 42's hand (pendigits-only worksheets 4011-4631
+    # that drew writer 42) 10 right answers were marked wrong at 2, 9 of them a 4 read 5 alone in its
+    # sum; at 1, with the crop asked (``ASKED``), 1 (issue 21, sixteenth round).
+    ("5", "4"): 1,
 }
 #: The sure misreads one hand makes two of in one sum (pendigits writer 42: 9x8+4=76 read 9x8+5=26, a 4
 #: read 5 and a 7 read 2): a ``wrong`` that reading two of its digits as two of these makes right is
@@ -1133,8 +1138,10 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not nudged: writer 42's 9 is a
 #: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9
 #: gets 0.000), and so is a 2 for 7 (seed 46's ``71-51=20`` read ``21-51=20``); 7 for 9 is set beside the
-#: page instead (``TWINNED``).
-ASKED = frozenset({("2", "1")})
+#: page instead (``TWINNED``). 5 for 4 alone in a sum is asked too: writer 42's 4 read 5 gives the 4 a
+#: chance under a nudge (9 of the 10 right answers marked wrong on its 40 worksheets are kept ``unsure``),
+#: and a plain 5 mostly does not (3 wrong answers more left ``unsure`` on 7000-13059, 2 on 100-199).
+ASKED = frozenset({("2", "1"), ("5", "4")})
 #: The confusions of the table, alone in a sum, whose doubt the page itself can lift (``ask`` of
 #: :func:`read_expressions`, the test ``PAGE``). The page's right sums confirm the digits they hold (the
 #: structure decided them, a hand's misread makes a sum wrong or unsure); where they confirm both digits,
