@@ -1163,8 +1163,8 @@ ASKED = frozenset({("2", "1"), ("5", "4")})
 #: marked no more wrong answers wrong on 7000-9059). Where the right sums confirm no 7 or no 9, the page's
 #: digits read surely decide (``_page_digits``: read at ``wrong_confidence`` or more, or confirmed), the crop
 #: more like its 7s than its 9s by ``PAGE_MARGIN``: a font's or a hand's 7 is most like its other 7s
-#: (issue 21, sixteenth round: 6 more wrong answers marked wrong on 7000-9059, 2 on 0-99, none lost and no
-#: right answer marked wrong on 7000-13059 and 0-199). Writer 42's loopless 9 read 7 is most like the page's
+#: (issue 21, sixteenth round: 6 more wrong answers marked wrong on 7000-9059, 2 on 0-99 and 2 on 100-199,
+#: none lost, and no right answer marked wrong on 7000-13059 and 0-199). Writer 42's loopless 9 read 7 is most like the page's
 #: 9s there (7038, which stays ``unsure``).
 TWINNED = frozenset({("7", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
@@ -1229,7 +1229,7 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
     """Does a confusion of the table (:func:`_confusions`) leave the ``wrong`` equation ``text`` in doubt? A
     reading whose digits read for others are two or more of ``PAIRED_MISREADS``, or one ``ASKED`` or ``TWINNED``,
     doubts it only where ``ask`` (a list of ``(box, read digit, meant digit, tests)`` -> a list of bools: does
-    each test, ``NUDGED`` for a pair and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
+    each test, ``NUDGED`` for two or more and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
     says so of one of its digits: asked at once for every such digit of the sum, in one batch. Without
     ``ask``, or where a digit's box is not known, the table decides."""
     asked = []

@@ -386,8 +386,8 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     the crop is not more like the page's confirmed crops of the digit read than like those of the digit meant
     (``vision.normalize.likeness``); where they confirm no crop of one of the two, ``shown`` decides (the
     page's digits read surely and those confirmed, ``expressions._page_digits``): the crop is not more like
-    its crops of the digit read by ``PAGE_MARGIN``; a page that shows neither leaves the chance. It runs only for a sum
-    about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
+    its crops of the digit read by ``PAGE_MARGIN``; a page that shows neither leaves the chance. It runs
+    only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
     ``PAIRED_MISREADS``)."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
 
