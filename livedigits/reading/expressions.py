@@ -894,17 +894,19 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         # The page's test (``PAGE``) sets a digit beside the digits the page's right sums confirm: asked now
         # that every sum is read, for the sums (about to be marked wrong) that waited on it.
         confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
+        shown = _page_digits(numbers, confirmed, config)
         for found, _ in lines:
             for entry in found:
                 if entry[2]:
-                    entry[1] = _expression(entry[0], config, lambda queries: ask(queries, confirmed))
+                    entry[1] = _expression(entry[0], config, lambda queries: ask(queries, confirmed, shown))
     likest = getattr(ask, "likest", None)
     if likest is not None and any(e is not None and e.verdict != "right" for found, _ in lines for _, e, _ in found):
         # One hand writes each digit alike: a digit of a sum not right whose crop is far more like the
         # crops of another digit that the page's right sums confirm is read as that digit (``_page_read``).
         if confirmed is None:
             confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
-        _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed))
+        shown = _page_digits(numbers, confirmed, config)
+        _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -932,6 +934,16 @@ def _confirmed_digits(found: list) -> dict:
         for it in chunk:
             out.update((box, int(e.text[at + j])) for j, box in _digit_places(it) if e.text[at + j].isdigit())
             at += len(it.text)
+    return out
+
+
+def _page_digits(numbers, confirmed: dict, config: ExpressionConfig) -> dict:
+    """The digits the page shows, by box: each digit of ``numbers`` read at ``wrong_confidence`` or more, as
+    read, and those its right sums confirm (``confirmed``, :func:`_confirmed_digits`) as their sums read them
+    (a digit a right sum decoded as another is that other). One hand writes each digit alike, so a digit's
+    crop can be set beside these where the right sums alone confirm too few (issue 21, sixteenth round)."""
+    out = {d.box: d.digit for n in numbers for d in n.digits if d.confidence >= config.wrong_confidence}
+    out.update(confirmed)
     return out
 
 
@@ -1104,19 +1116,30 @@ CONFUSIONS: dict[tuple[str, str], int] = {
     # 3 for 9 alone too, since 2026-12-06 (issue 21, sixteenth round): pendigits writer 40's 9 read as a sure
     # 3 marked a right answer wrong from one sum on a fresh worksheet ((9+9)x3=54 read (9+3)x3=54); its page
     # may lift the doubt (TWINNED). It costs 3 of the 4,003 sums of 7000-13059 (a fraction sum 3/6+1/2=2).
-    ("5", "4"): 2, ("2", "8"): 2, ("3", "9"): 1,
+    ("2", "8"): 2, ("3", "9"): 1,
     # Two of them mark a right answer wrong from one sum alone, where the page shows them nowhere else
     # (pendigits writer 42's 9 read as a sure 7: 99+19=118 read 79+19=118; writer 40's 1 with a base read
     # as a sure 2: 24-14=10 read 24-24=10, and (17)/(15) read (27)/(15)). Alone they cost 17 and 24 of the
     # 460 wrong answers marked wrong on seeds 7000-9059 (with the pairs below, 50 verdicts of 1,714 sums,
     # 2.9%): the price of marking none of those right answers wrong (docs/arithmetic.md, ninth round).
     ("7", "9"): 1, ("2", "1"): 1,
+    # Writer 42's 4 read as a sure 5 (it was 2, two sums): one sum alone shows it where the page has one 4
+    # (14-8=6 read 15-8=6). On 40 worksheets all in writer 42's hand (pendigits-only worksheets 4011-4631
+    # that drew writer 42) 10 right answers were marked wrong at 2, 9 of them a 4 read 5 alone in its
+    # sum; at 1, with the crop asked (``ASKED``), 1 (issue 21, sixteenth round).
+    ("5", "4"): 1,
 }
 #: The sure misreads one hand makes two of in one sum (pendigits writer 42: 9x8+4=76 read 9x8+5=26, a 4
 #: read 5 and a 7 read 2): a ``wrong`` that reading two of its digits as two of these makes right is
 #: ``unsure``. These four cost 9 of the 460 wrong answers marked wrong on seeds 7000-9059; every sure
 #: misread of the table at 2 or less, paired, would cost 28.
 PAIRED_MISREADS = frozenset({("5", "4"), ("7", "9"), ("2", "7"), ("7", "2")})
+#: Three or more of them in one sum doubt it too (issue 21, sixteenth round), where at most this many of its
+#: digits may be one (every reading of them is tried: 3 ** 6 at most, 1-2 ms on a sum about to be marked
+#: wrong, the readings cached). On 40 worksheets in pendigits writer 42's hand with every answer right, 3 of
+#: the 7 right answers still marked wrong were three or more of these; the price: 2 wrong answers left
+#: ``unsure`` on 7000-13059 (8014, 8034), 3 on 0-199.
+MISREAD_PLACES = 6
 #: Sums not right that one digit substitution not listed would make right, in one frame, for it to be a
 #: writer's systematic misread (a writer whose 3 reads 8: 8+2=5, 7x9=68, 18-5=8 and 8x2=6). At 3 it cost 22
 #: verdicts on seeds 0-99 and 7000-13059 (wrong answers a worksheet writes one digit off, three sharing
@@ -1140,8 +1163,10 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not nudged: writer 42's 9 is a
 #: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9
 #: gets 0.000), and so is a 2 for 7 (seed 46's ``71-51=20`` read ``21-51=20``); 7 for 9 is set beside the
-#: page instead (``TWINNED``).
-ASKED = frozenset({("2", "1")})
+#: page instead (``TWINNED``). 5 for 4 alone in a sum is asked too: writer 42's 4 read 5 gives the 4 a
+#: chance under a nudge (9 of the 10 right answers marked wrong on its 40 worksheets are kept ``unsure``),
+#: and a plain 5 mostly does not (3 wrong answers more left ``unsure`` on 7000-13059, 2 on 100-199).
+ASKED = frozenset({("2", "1"), ("5", "4")})
 #: The confusions of the table, alone in a sum, whose doubt the page itself can lift (``ask`` of
 #: :func:`read_expressions`, the test ``PAGE``). The page's right sums confirm the digits they hold (the
 #: structure decided them, a hand's misread makes a sum wrong or unsure); where they confirm both digits,
@@ -1154,8 +1179,13 @@ ASKED = frozenset({("2", "1")})
 #: answers on seeds 7000-9059 that 7 for 9 alone left unsure are marked wrong, and no right answer there or
 #: on 0-199). Not 2 for 1: pendigits writer 40's 1 with a base is more like its own 2s than its 1s (seed
 #: 97's ``(17)/(15)`` read ``(27)/(15)``: 0.94 and 0.90). Not a pair of ``PAIRED_MISREADS`` either (it
-#: marked no more wrong answers wrong on 7000-9059).
-#: A 9 read as a sure 3 likewise (sixteenth round).
+#: marked no more wrong answers wrong on 7000-9059). Where the right sums confirm no 7 or no 9, the page's
+#: digits read surely decide (``_page_digits``: read at ``wrong_confidence`` or more, or confirmed), the crop
+#: more like its 7s than its 9s by ``PAGE_MARGIN``: a font's or a hand's 7 is most like its other 7s
+#: (issue 21, sixteenth round: 6 more wrong answers marked wrong on 7000-9059, 2 on 0-99 and 2 on 100-199,
+#: none lost, and no right answer marked wrong on 7000-13059 and 0-199). Writer 42's loopless 9 read 7 is most like the page's
+#: 9s there (7038, which stays ``unsure``).
+#: A 9 read as a sure 3 likewise (sixteenth round, the lead: a fresh worksheet's right answer marked wrong).
 TWINNED = frozenset({("7", "9"), ("3", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the
@@ -1169,7 +1199,8 @@ NUDGED, PAGE = "nudged", "page"
 def _confusions(text: str):
     """Each reading of the equation ``text`` that ``CONFUSIONS`` says it may be alone, a pair of digits as
     the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), or two digits as two of one hand's sure
-    misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``), that makes it right: ``(reading, changes)``,
+    misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``), or three or more of them
+    (``MISREAD_PLACES``), that makes it right: ``(reading, changes)``,
     ``changes`` the digits read for others, ``(position, read, meant)`` (none for brackets and signs)."""
     for k, ch in enumerate(text):
         for alt in _ALONE.get(ch, ""):
@@ -1191,6 +1222,21 @@ def _confusions(text: str):
             candidate = f"{text[:i]}{a}{text[i + 1:j]}{b}{text[j + 1:]}"
             if _is_right(candidate):
                 yield candidate, ((i, text[i], a), (j, text[j], b))
+    # Three or more of them in one sum (writer 42's 93-44=49 read 73-55=57), where the sum has at most
+    # MISREAD_PLACES digits that may be one: each place read as one of its misreads, or as read.
+    at: dict = {}
+    for k, meant in places:
+        at.setdefault(k, []).append(meant)
+    if 3 <= len(at) <= MISREAD_PLACES:
+        keys = sorted(at)
+        for combo in itertools.product(*[[None] + at[k] for k in keys]):
+            changes = tuple((k, text[k], m) for k, m in zip(keys, combo) if m is not None)
+            if len(changes) >= 3:
+                chars = list(text)
+                for k, _, m in changes:
+                    chars[k] = m
+                if _is_right("".join(chars)):
+                    yield "".join(chars), changes
 
 
 def confused_reading(text: str) -> str | None:
@@ -1201,9 +1247,9 @@ def confused_reading(text: str) -> str | None:
 
 def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
     """Does a confusion of the table (:func:`_confusions`) leave the ``wrong`` equation ``text`` in doubt? A
-    reading whose digits read for others are a pair of ``PAIRED_MISREADS``, or one ``ASKED`` or ``TWINNED``,
+    reading whose digits read for others are two or more of ``PAIRED_MISREADS``, or one ``ASKED`` or ``TWINNED``,
     doubts it only where ``ask`` (a list of ``(box, read digit, meant digit, tests)`` -> a list of bools: does
-    each test, ``NUDGED`` for a pair and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
+    each test, ``NUDGED`` for two or more and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
     says so of one of its digits: asked at once for every such digit of the sum, in one batch. Without
     ``ask``, or where a digit's box is not known, the table decides."""
     asked = []
@@ -1212,7 +1258,7 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
         if ask is None or not changes:
             return True
         pair = (changes[0][1], changes[0][2])
-        tests = (NUDGED,) if len(changes) == 2 else (NUDGED,) * (pair in ASKED) + (PAGE,) * (pair in TWINNED)
+        tests = (NUDGED,) if len(changes) >= 2 else (NUDGED,) * (pair in ASKED) + (PAGE,) * (pair in TWINNED)
         if not tests:
             return True
         if places is None:

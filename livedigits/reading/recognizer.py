@@ -384,22 +384,25 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     nudge, or is read as something else in one (not what it was read as: a stable reading); every crop asked
     is read in one batch. ``PAGE`` (given ``confirmed``, the digits the page's right sums confirm, by box):
     the crop is not more like the page's confirmed crops of the digit read than like those of the digit meant
-    (``vision.normalize.likeness``); a page that confirms neither leaves the chance. It runs only for a sum
-    about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
+    (``vision.normalize.likeness``); where they confirm no crop of one of the two, ``shown`` decides (the
+    page's digits read surely and those confirmed, ``expressions._page_digits``): the crop is not more like
+    its crops of the digit read by ``PAGE_MARGIN``; a page that shows neither leaves the chance. It runs
+    only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
     ``PAIRED_MISREADS``)."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
 
-    def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict) -> bool:
-        # Is the crop more like the page's confirmed crops of the digit read than of the digit meant?
+    def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict, margin: float = 0.0) -> bool | None:
+        # Is the crop more like the page's confirmed crops of the digit read than of the digit meant (by
+        # ``margin``)? None where the page shows no crop of one of them.
         best = {}
         for digit in (read, meant):
             others = [crops[b] for b, d in confirmed.items() if d == digit and b != box and b in crops]
             if not others:
-                return False  # the page does not show how this hand writes it: no evidence
+                return None  # the page does not show how this hand writes it: no evidence
             best[digit] = float(likeness(crops[box], np.stack(others)).max())
-        return best[read] > best[meant]
+        return best[read] > best[meant] + margin
 
-    def ask(queries: list, confirmed: dict | None = None) -> list[bool]:
+    def ask(queries: list, confirmed: dict | None = None, shown: dict | None = None) -> list[bool]:
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
         nudge = [q for q in known if NUDGED in q[3]]
@@ -413,8 +416,12 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         out = []
         for q in queries:
             chance = answers.get(q, True)  # no crop to ask: the table decides
-            if chance and PAGE in q[3] and confirmed and q[0] in crops:
-                chance = not like_read(crops, q[0], q[1], q[2], confirmed)
+            if chance and PAGE in q[3] and (confirmed or shown) and q[0] in crops:
+                said = like_read(crops, q[0], q[1], q[2], confirmed or {})
+                if said is None and shown:
+                    # The right sums confirm too few: the page's surely read digits, by a margin (PAGE_MARGIN).
+                    said = like_read(crops, q[0], q[1], q[2], shown, PAGE_MARGIN)
+                chance = not said
             out.append(chance)
         return out
 
