@@ -267,17 +267,19 @@ def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word
     assert word_glyphs(seventy, broken, 0.5, crops=_crops(2), letter_model=_Says([0.1, 1.0])) == set()
 
 
-@pytest.mark.parametrize("seed, found", [(30, 24), (2, 18), (44, 10), (49, 24)])
-def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_before(seed, found):
+@pytest.mark.parametrize("seed, found, texts", [(30, 24, ("no", "fine")), (2, 18, ("no", "fine")), (44, 10, ("no",)),
+                                               (49, 24, ("no",)), (10, 20, ("hot",)), (14, 17, ("Ben",))])
+def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_before(seed, found, texts):
     # words seeds 30 and 2: a handwritten "no" (its o read 0 at 0.79 of the sure n beside it) and "fine" (its n read 1
     # at 0.8 of the sure e), read as a 0 and a 1 before WordConfig.pair_x_height. Seeds 44 and 49: a "no" read 7, 0 and a
     # sure n beside a 0, shorter than the numbers written on its line, read "70" and "0" before WordConfig.short_line.
-    # Their digits are found as before.
+    # Seeds 10 and 14: "hot" read 6, 0 (its t a sign, the o 0.41 of the h) and "Ben" read 8, 1 (its n lost, the e 0.41
+    # of the B), read as digits before WordConfig.half_pair. Their digits are found as before.
     from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
 
     image, truth = row_scene("words", seed)
     record = pipeline_reader()(image)
-    words = [m["box"] for m in truth["marks"] if m.get("text") in ("no", "fine")]
+    words = [m["box"] for m in truth["marks"] if m.get("text") in texts]
 
     def inside(d, box):
         x, y, w, h = d["box"]
@@ -355,21 +357,3 @@ def test_a_0_or_1_half_the_height_of_the_digit_beside_it_is_a_letter_of_a_word()
     raised = [Box(100, 100, 24, 40), Box(128, 100, 18, 18)]
     assert word_glyphs(elsewhere + raised, read, 0.5, crops=_crops(3), letter_model=never) == set()
 
-
-@pytest.mark.parametrize("seed, word, found", [(10, "hot", 20), (14, "Ben", 17)])
-def test_a_generated_page_reads_no_digit_in_a_word_whose_0_or_1_stands_half_as_tall(seed, word, found):
-    # words seed 10: "hot" read 6, 0 (the t a sign), the o 0.41 of the h; seed 14: "Ben" read 8, 1 (its n lost), the e
-    # 0.41 of the B. Main read them as digits before WordConfig.half_pair; the pages' digits are found as before.
-    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
-
-    image, truth = row_scene("words", seed)
-    record = pipeline_reader()(image)
-    boxes = [m["box"] for m in truth["marks"] if m.get("text") == word]
-
-    def inside(d, box):
-        x, y, w, h = d["box"]
-        return box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
-
-    assert boxes
-    assert [d for d in record["detections"] if any(inside(d, box) for box in boxes)] == []
-    assert score_scene(record, truth)["found"] == found
