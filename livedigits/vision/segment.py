@@ -801,16 +801,16 @@ def _set_tight(boxes: list[tuple], sides_ok: np.ndarray) -> list[tuple]:
     to its left or right, overlapping it by half the shorter's height. Type sets its letters a pixel or two apart,
     so that the strip beside a letter holds its neighbour's edge; handwriting leaves paper between its glyphs, and
     a sliver along a shadow or a knot of wood stands beside no glyph."""
-    out = []
-    for k in np.flatnonzero(~np.asarray(sides_ok, bool)).tolist():
-        x, y, w, h = boxes[k]
-        strip = max(SIDE_STRIP, min(w, h) // 4)
-        for j, (ox, oy, ow, oh) in enumerate(boxes):
-            gap = max(ox - (x + w), x - (ox + ow))
-            if j != k and -0.5 * min(w, ow) <= gap <= strip and min(y + h, oy + oh) - max(y, oy) >= 0.5 * min(h, oh):
-                out.append(boxes[k])
-                break
-    return out
+    failed = np.flatnonzero(~np.asarray(sides_ok, bool))
+    if not len(failed):
+        return []
+    x, y, w, h = np.asarray(boxes, np.int64).reshape(-1, 4).T
+    fx, fy, fw, fh = x[failed, None], y[failed, None], w[failed, None], h[failed, None]  # (F, 1) against (N,)
+    gap = np.maximum(x - (fx + fw), fx - (x + w))
+    overlap = np.minimum(fy + fh, y + h) - np.maximum(fy, y)
+    beside = ((gap >= -0.5 * np.minimum(fw, w)) & (gap <= np.maximum(SIDE_STRIP, np.minimum(fw, fh) // 4))
+              & (overlap >= 0.5 * np.minimum(fh, h)) & (failed[:, None] != np.arange(len(x))))
+    return [boxes[k] for k in failed[beside.any(axis=1)].tolist()]
 
 
 #: The integral images of :func:`_paper_on_every_side` pay by the pixel of the region the strips cover
