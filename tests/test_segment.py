@@ -485,3 +485,21 @@ def test_big_digits_on_a_faint_grid_broken_into_hairlines_are_read():
     assert counts["right"] >= 8  # 0 before, of 10
     read = [n["text"] for n in record["numbers"]]
     assert {"38", "45", "57"} <= set(read), read
+
+
+def test_printed_letters_set_tight_are_blots_of_their_line_and_no_digits():
+    # boxes seed 55: the bold check word "Old" after a check box, its O and d a pixel or two from the l, without paper
+    # on the side they face: dropped as no digit before, they now stand in the line as blots, and the l (read 1) is of
+    # a word. Seed 12: the label "Total:" whose "ta" was dropped so, its l read 1 alone.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("boxes", 55)
+    found = segment(image, signs=True)
+    label = next(m["box"] for m in truth["marks"] if m["kind"] == "printed_text" and m["box"][0] == 455)
+    x, y, w, h = label
+    inside = [b for b in found.blots if x <= b.x + b.w / 2 <= x + w and y <= b.y + b.h / 2 <= y + h]
+    assert len(inside) == 2  # the O and the d
+    image, truth = row_scene("boxes", 12)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == 19
