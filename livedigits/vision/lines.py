@@ -1012,14 +1012,15 @@ def take_out_nets(mask: np.ndarray, contours: list[np.ndarray], boxes: np.ndarra
     """``mask`` with the straight rules of its nets taken out, or None where it holds none.
 
     A net is a frame (``segment._pieces_of``: a piece holding writing in its holes) at least ``NET_LENGTH``
-    digit heights long, whose own ink is thin (``NET_RULE``): its straight runs of that length, at any slope,
+    digit heights wide and tall (a form's comb of boxes, one box high, is ``vision.fields``' to read), whose own
+    ink is thin (``NET_RULE``): its straight runs of that length, at any slope,
     are its rules (a probabilistic Hough transform on the piece's own pixels), and go, as thick as the piece's
     mean stroke and a pixel either side. The digits written touching the net are pieces of their own again."""
     if digit_height is None or not frames.any():
         return None
     length = NET_LENGTH * digit_height
     out = None
-    for i in np.flatnonzero(frames & ((boxes[:, 2] >= length) | (boxes[:, 3] >= length))).tolist():
+    for i in np.flatnonzero(frames & (boxes[:, 2] >= length) & (boxes[:, 3] >= length)).tolist():
         x, y, bw, bh = (int(v) for v in boxes[i])
         crop = mask[y: y + bh, x: x + bw]
         _, labels = cv2.connectedComponents(crop, connectivity=8)
