@@ -1012,25 +1012,37 @@ def take_out_nets(mask: np.ndarray, contours: list[np.ndarray], boxes: np.ndarra
     """``mask`` with the straight rules of its nets taken out, or None where it holds none.
 
     A net is a frame (``segment._pieces_of``: a piece holding writing in its holes) at least ``NET_LENGTH``
-    digit heights wide and tall (a form's comb of boxes, one box high, is ``vision.fields``' to read), whose own
-    ink is thin (``NET_RULE``): its straight runs of that length, at any slope,
+    digit heights wide and tall, clear of the frame's edge (a patterned table around the page is a net too), whose
+    cells lie in two rows and two columns at least (a form's comb of boxes, one box high, is ``vision.fields``' to
+    read) and whose own ink is thin (``NET_RULE``): its straight runs of that length, at any slope,
     are its rules (a probabilistic Hough transform on the piece's own pixels), and go, as thick as the piece's
     mean stroke and a pixel either side. The digits written touching the net are pieces of their own again."""
     if digit_height is None or not frames.any():
         return None
     length = NET_LENGTH * digit_height
     out = None
-    for i in np.flatnonzero(frames & (boxes[:, 2] >= length) & (boxes[:, 3] >= length)).tolist():
+    h, w = mask.shape[:2]
+    # A net that the frame's edge cuts is no table printed on the page: the table or cloth around the page,
+    # its pattern a net with the whole page in one of its holes.
+    clear = (boxes[:, 0] > 0) & (boxes[:, 1] > 0) & (boxes[:, 0] + boxes[:, 2] < w) & (boxes[:, 1] + boxes[:, 3] < h)
+    for i in np.flatnonzero(frames & clear & (boxes[:, 2] >= length) & (boxes[:, 3] >= length)).tolist():
         x, y, bw, bh = (int(v) for v in boxes[i])
         crop = mask[y: y + bh, x: x + bw]
         _, labels = cv2.connectedComponents(crop, connectivity=8)
         px, py = (int(v) for v in contours[i][0][0])
         own = np.uint8(labels == labels[py - y, px - x]) * 255
-        edges = cv2.findContours(own, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
-        edges = edges[0] if len(edges) == 2 else edges[1]
+        found = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+        edges, tree = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
         perimeter = sum(cv2.arcLength(c, True) for c in edges)
         thickness = 2.0 * cv2.countNonZero(own) / max(perimeter, 1.0)
         if thickness > NET_RULE * digit_height:
+            continue
+        # Its cells (holes half a digit high and wide at least) lie in two rows and two columns at least: a
+        # table, not a form's comb of boxes in a row (``vision.fields``) nor a box drawn around a number.
+        cells = np.array([cv2.boundingRect(c) for c, up in zip(edges, tree[0][:, 3]) if up >= 0], np.int64).reshape(-1, 4)
+        cells = cells[(cells[:, 2] >= digit_height / 2) & (cells[:, 3] >= digit_height / 2)]
+        if not len(cells) or (cells[:, 0] + cells[:, 2]).min() > cells[:, 0].max() or \
+                (cells[:, 1] + cells[:, 3]).min() > cells[:, 1].max():
             continue
         found = cv2.HoughLinesP(own, 1, np.pi / 180, int(length), minLineLength=int(length),
                                 maxLineGap=max(2, int(round(thickness))))
