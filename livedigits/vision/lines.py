@@ -7,7 +7,9 @@ held at an angle) or bends (a curled sheet) is followed; a line broken by noise 
 itself. A vertical thread across ruled lines that stops at most of them and wanders is a column of
 digits written one under another, not a line. Only the line's own pixels go (its place and thickness
 measured along it at full size), and of those only ink no thicker across the line than the line itself and
-no darker than it: a stroke crossing a line, or sitting on it, stays. Pure functions: the lines
+no darker than it: a stroke crossing a line, or sitting on it, stays. A printed table's net that this search
+leaves in the mask (turned past ``LINE_SLOPE``, blurred past ``THIN_RUN``) is found as a piece of ink holding
+writing in its cells, and its straight rules are taken out at any slope (``take_out_nets``). Pure functions: the lines
 found (``LineBands``) are handed back to the caller, which may use them again (``vision.view``).
 """
 
@@ -994,3 +996,88 @@ def _meets_far(stats: np.ndarray, every: np.ndarray, step: int) -> bool:
     x, y, w, h = (int(v) for v in stats[:4])
     row = y - 1 if step < 0 else y + h
     return 0 <= row < every.shape[0] and bool(every[row, x: x + w].any())
+
+
+#: A net's rules (a printed table or form whose lines the line search did not take out: turned past
+#: ``LINE_SLOPE``, blurred past ``THIN_RUN``) are at most this share of the writing's height thick ...
+NET_RULE = 0.35
+#: ... and run straight for at least this many digit heights (a digit's stroke is one at most).
+NET_LENGTH = 2.0
+#: A net's rules are taken out a direction at a time, to this many degrees.
+NET_TURN = 5
+
+
+def take_out_nets(mask: np.ndarray, contours: list[np.ndarray], boxes: np.ndarray, frames: np.ndarray,
+                  digit_height: float | None) -> np.ndarray | None:
+    """``mask`` with the straight rules of its nets taken out, or None where it holds none.
+
+    A net is a frame (``segment._pieces_of``: a piece holding writing in its holes) at least ``NET_LENGTH``
+    digit heights wide and tall, clear of the frame's edge (a patterned table around the page is a net too), whose
+    cells lie in two rows and two columns at least (a form's comb of boxes, one box high, is ``vision.fields``' to
+    read) and whose own ink is thin (``NET_RULE``): its straight runs of that length, at any slope,
+    are its rules (a probabilistic Hough transform on the piece's own pixels), and go, as thick as the piece's
+    mean stroke and a pixel either side. The digits written touching the net are pieces of their own again."""
+    if digit_height is None or not frames.any():
+        return None
+    length = NET_LENGTH * digit_height
+    out = None
+    h, w = mask.shape[:2]
+    # A net that the frame's edge cuts is no table printed on the page: the table or cloth around the page,
+    # its pattern a net with the whole page in one of its holes.
+    clear = (boxes[:, 0] > 0) & (boxes[:, 1] > 0) & (boxes[:, 0] + boxes[:, 2] < w) & (boxes[:, 1] + boxes[:, 3] < h)
+    for i in np.flatnonzero(frames & clear & (boxes[:, 2] >= length) & (boxes[:, 3] >= length)).tolist():
+        x, y, bw, bh = (int(v) for v in boxes[i])
+        crop = mask[y: y + bh, x: x + bw]
+        _, labels = cv2.connectedComponents(crop, connectivity=8)
+        px, py = (int(v) for v in contours[i][0][0])
+        own = np.uint8(labels == labels[py - y, px - x]) * 255
+        found = cv2.findContours(own, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+        edges, tree = (found[0], found[1]) if len(found) == 2 else (found[1], found[2])
+        perimeter = sum(cv2.arcLength(c, True) for c in edges)
+        thickness = 2.0 * cv2.countNonZero(own) / max(perimeter, 1.0)
+        if thickness > NET_RULE * digit_height:
+            continue
+        # Its cells (holes half a digit high and wide at least) lie in two rows and two columns at least: a
+        # table, not a form's comb of boxes in a row (``vision.fields``) nor a box drawn around a number.
+        cells = np.array([cv2.boundingRect(c) for c, up in zip(edges, tree[0][:, 3]) if up >= 0], np.int64).reshape(-1, 4)
+        cells = cells[(cells[:, 2] >= digit_height / 2) & (cells[:, 3] >= digit_height / 2)]
+        if not len(cells) or (cells[:, 0] + cells[:, 2]).min() > cells[:, 0].max() or \
+                (cells[:, 1] + cells[:, 3]).min() > cells[:, 1].max():
+            continue
+        found = cv2.HoughLinesP(own, 1, np.pi / 180, int(length), minLineLength=int(length),
+                                maxLineGap=max(2, int(round(thickness))))
+        if found is None:
+            continue
+        # The rules by direction (to NET_TURN): of each, only ink no thicker across it than the rule goes
+        # (as ``_take_out``): a stroke crossing a rule, or written along it, is thicker there, and stays.
+        run = int(round(thickness)) + 2
+        gone, band = np.zeros_like(own), np.zeros_like(own)
+        by_turn: dict[int, list] = {}
+        for x1, y1, x2, y2 in found.reshape(-1, 4).tolist():
+            turn = int(round(np.degrees(np.arctan2(y2 - y1, x2 - x1)) / NET_TURN)) % (180 // NET_TURN)
+            by_turn.setdefault(turn, []).append((x1, y1, x2, y2))
+        for turn, segments in by_turn.items():
+            rules = np.zeros_like(own)
+            for x1, y1, x2, y2 in segments:
+                cv2.line(rules, (x1, y1), (x2, y2), 255, run)
+            angle = np.radians(turn * NET_TURN + 90)
+            dx, dy = np.cos(angle) * (run - 1) / 2, np.sin(angle) * (run - 1) / 2
+            side = int(np.ceil(max(abs(dx), abs(dy)))) * 2 + 1
+            across = np.zeros((side, side), np.uint8)
+            c = side // 2
+            cv2.line(across, (int(round(c - dx)), int(round(c - dy))), (int(round(c + dx)), int(round(c + dy))), 1, 1)
+            beyond = cv2.morphologyEx(own, cv2.MORPH_OPEN, across, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+            gone |= cv2.subtract(cv2.bitwise_and(own, rules), beyond)
+            band |= rules
+        # What is left of the net inside its rules' band and joins no ink outside it (a crossing, a stretch
+        # of rule thickened by grain) is the net's, not writing.
+        left = cv2.subtract(own, gone)
+        count, labels = cv2.connectedComponents(left, connectivity=8)
+        outside = np.bincount(labels[(left > 0) & (cv2.dilate(band, np.ones((3, 3), np.uint8)) == 0)], minlength=count)
+        inside = outside == 0
+        inside[0] = False
+        gone |= np.uint8(inside[labels]) * 255
+        if out is None:
+            out = mask.copy()
+        out[y: y + bh, x: x + bw][gone > 0] = 0
+    return out

@@ -21,7 +21,9 @@ dense page, or one marker digit that fills the frame):
    that crossed them stay, or are bridged again.
 4. **Pieces.** Every piece of ink is one, also those inside the holes of another (a ring of table around
    the page, a printed table's net): a piece that holds writing in its holes, or is many digit heights
-   tall, is no digit and owns none, so no one wrong piece can hide the page. Contours are grouped into
+   tall, is no digit and owns none, so no one wrong piece can hide the page. A net the line search left
+   in the mask (turned past its slope, blurred past its thickness) has its straight rules taken out at
+   their own slope (``lines.take_out_nets``), so the digits written touching it are pieces again. Contours are grouped into
    digits (the detached bar of a 7, a broken stroke), filtered by size, shape, density, the paper on
    every side and the frame's edge, and normalised as MNIST does
    (``normalize_ink``): the mask, or for small writing out of focus the ink's darkness (``ink_crop``). A
@@ -46,7 +48,7 @@ import cv2
 import numpy as np
 
 from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
-from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines
+from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, restore
@@ -1263,6 +1265,15 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     # pieces (a page with no long ink, read on its anchor frame or alone).
     contours, boxes, frames, holes, looped = searched if searched is not None and mask is unlined else \
         _pieces_of(mask, config.min_height)
+    if frames.any():
+        # A net still in the mask (a table turned or blurred past the line search) would take every digit
+        # touching its rules with it: its rules go, measured against the writing in its cells.
+        writing = np.flatnonzero(~frames).tolist()
+        netless = take_out_nets(mask, contours, boxes, frames,
+                                _digit_height(boxes[~frames], config, w, h, [contours[i] for i in writing]))
+        if netless is not None:
+            mask = netless
+            contours, boxes, frames, _, looped = _pieces_of(mask, config.min_height)
     view = None
     if remember:
         view = memory.older() if shift is not None else ViewMemory(
