@@ -627,15 +627,15 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             continue
         prev = out[k - 1] if k > 0 else None
         after = out[k + 1] if k + 1 < len(out) else None
-        # The start of the line, or of the row's next sum: after an answer, a gap as wide as between two
-        # sums (``split_gap``), and an equation ahead.
-        begins = prev is None or (k >= 2 and out[k - 2].text == "=" and prev.operand
-                                  and it.box.x - prev.box.x2 > config.split_gap * it.height
-                                  and _equation_ahead(out[k:]))
         prev_sign = prev is None or (not prev.operand and not prev.ends)
         next_sign = after is None or (not after.operand and not after.starts)
         if it.text in OPERATORS + ")":
             impossible = prev_sign and (prev is not None or after is None or next_sign)
+            # The start of the line, or of the row's next sum: after an answer, a gap as wide as between two
+            # sums (``split_gap``), and an equation ahead.
+            begins = prev is None or (k >= 2 and out[k - 2].text == "=" and prev.operand
+                                      and it.box.x - prev.box.x2 > config.split_gap * it.height
+                                      and _equation_ahead(out[k:]))
             # No operator but a minus starts a sum ("/0x2=": a leaning 1 read as a sure slash, MNIST's
             # "10x2=", the row's second sum), unless it may be a sign that does ("/5+7)x4=48": its "(" is
             # given a chance, and ``_open_brackets`` reads it).
@@ -889,7 +889,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         lines.append((found, misplaced))
     # The digits the page's right sums confirm, worked out once: asking again only turns a wrong sum unsure,
     # so the right sums stay as they are.
-    confirmed = None
+    confirmed = shown = None
     if any(entry[2] for found, _ in lines for entry in found):
         # The page's test (``PAGE``) sets a digit beside the digits the page's right sums confirm: asked now
         # that every sum is read, for the sums (about to be marked wrong) that waited on it.
@@ -905,7 +905,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         # crops of another digit that the page's right sums confirm is read as that digit (``_page_read``).
         if confirmed is None:
             confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
-        shown = _page_digits(numbers, confirmed, config)
+            shown = _page_digits(numbers, confirmed, config)
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
@@ -1196,6 +1196,12 @@ TWINNED = frozenset({("7", "9"), ("3", "9")})
 NUDGED, PAGE = "nudged", "page"
 
 
+def _misread_places(text: str) -> list[tuple[int, str]]:
+    """Each place of ``text`` whose character one of the hand's sure misreads (``PAIRED_MISREADS``) may
+    have read for another, with the digit meant: ``(position, meant)``."""
+    return [(k, meant) for k, ch in enumerate(text) for read, meant in PAIRED_MISREADS if ch == read]
+
+
 def _confusions(text: str):
     """Each reading of the equation ``text`` that ``CONFUSIONS`` says it may be alone, a pair of digits as
     the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), or two digits as two of one hand's sure
@@ -1216,7 +1222,7 @@ def _confusions(text: str):
                 yield candidate, ()
     if "=" not in text or text.endswith("="):
         return
-    places = [(k, meant) for k, ch in enumerate(text) for read, meant in PAIRED_MISREADS if ch == read]
+    places = _misread_places(text)
     for (i, a), (j, b) in itertools.combinations(places, 2):
         if i != j:
             candidate = f"{text[:i]}{a}{text[i + 1:j]}{b}{text[j + 1:]}"
@@ -1325,8 +1331,7 @@ def _twice_fixes(text: str, paired: bool = False) -> set[tuple[str, str]]:
     out = set()
     for read, meant in _TWICE:
         places = [k for k, ch in enumerate(text) if ch == read]
-        others = [{}] + ([{k: m} for k, ch in enumerate(text) for r, m in PAIRED_MISREADS
-                          if ch == r and r != read] if paired else [])
+        others = [{}] + ([{k: m} for k, m in _misread_places(text) if text[k] != read] if paired else [])
         if any(_is_right("".join(meant if k in chosen else other.get(k, ch) for k, ch in enumerate(text)))
                for other in others
                for n in range(1, len(places) + 1) for chosen in itertools.combinations(places, n)):
