@@ -254,8 +254,12 @@ def render_style(style: str, rng: np.random.Generator) -> np.ndarray:
 
 @lru_cache(maxsize=64)
 def _font(family: str, size: int):
+    """A Fontsource family of ``FONT_DIR`` by name, or a font file by its path (``synth.worksheet``'s other
+    hands)."""
     from PIL import ImageFont
 
+    if family.endswith((".ttf", ".otf")):
+        return ImageFont.truetype(family, size)
     return ImageFont.truetype(str(FONT_DIR / f"{family}-latin-400-normal.woff"), size)
 
 
