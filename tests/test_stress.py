@@ -450,6 +450,24 @@ def test_cli_bad_phenomenon_is_one_line_and_exit_2(capsys):
     assert len(err) == 1 and "unknown phenomenon 'smudge'" in err[0] and "shadow" in err[0]
 
 
+def test_pages_are_written_in_other_hands_when_asked_and_missing_hands_are_named(monkeypatch, capsys):
+    # DejaVu Sans (on every Debian machine) stands in for one of Debian's handwriting fonts.
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font.is_file():
+        pytest.skip("DejaVu Sans is not installed")
+    plain, _ = stress_scene(SEED, only=())
+    other, other_truth = stress_scene(SEED, only=(), hands=(str(font),))
+    assert other_truth["numbers"] and not np.array_equal(plain, other)
+    assert np.array_equal(other, stress_scene(SEED, only=(), hands=(str(font),))[0])
+    from livedigits.cli.main import main
+    from livedigits.train import writers
+
+    monkeypatch.setattr(writers, "OTHER_HANDS", (("fonts-nothing", "/nonexistent/hand.ttf"),))
+    assert main(["stress", "--phenomenon", "none", "--seeds", "1", "--other-hands"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--other-hands" in err[0] and "apt install fonts-nothing" in err[0]
+
+
 # --------------------------------------------------------------------------- the realistic sample
 
 

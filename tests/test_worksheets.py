@@ -398,3 +398,20 @@ def test_a_right_answer_writer_42s_four_read_as_five_alone_made_look_wrong_is_ne
     result = recognizer.process(Frame(seed, 0.0, sheet.image))
     assert {e.text: e.verdict for e in result.expressions}.get(read) == "unsure", [e.line() for e in result.expressions]
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
+def test_a_worksheet_is_written_whole_in_another_hand_and_a_missing_one_is_named(monkeypatch):
+    # The other hands are font files for evaluation (tools/score_worksheets.py --other-hands); DejaVu Sans,
+    # the type every Debian machine has, stands in for one here.
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not font.is_file():
+        pytest.skip("DejaVu Sans is not installed")
+    sheet = make_worksheet(2000, hand=str(font))
+    assert sheet.writer == "hand DejaVuSans"
+    assert sheet.expressions and sheet.glyphs
+    assert not np.array_equal(sheet.image, make_worksheet(2000).image)
+    from livedigits.train import writers
+
+    monkeypatch.setattr(writers, "OTHER_HANDS", (("fonts-nothing", "/nonexistent/hand.ttf"),))
+    with pytest.raises(ValueError, match="apt install fonts-nothing"):
+        writers.other_hands()

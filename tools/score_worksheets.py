@@ -10,7 +10,7 @@ papers drawn by seed (held-out fonts, pendigits test writers, MNIST test digits;
 TOUCHING_MINUS (a share, default 0) writes that share of the minuses run into the digit after them
 (``make_worksheet(touching_minus=...)``); the totals also count the sums with a minus, and those read exactly.
 ``--other-hands`` writes each sheet, digits and signs, in one of Debian's handwriting fonts
-(``synth.worksheet.other_hands``, sheet SEED in hand SEED modulo their number), kept for evaluation: nothing
+(``train.writers.other_hands``, sheet SEED in hand SEED modulo their number), kept for evaluation: nothing
 is trained or tuned on them; the totals count verdicts per hand.
 The last reads ``livedigits stress`` scenes of each phenomenon alone (``synth.stress.stress_scene``),
 prints each expression read there and one JSON line: pages and expressions per row.
@@ -22,7 +22,8 @@ from collections import Counter
 
 from livedigits.classify.backends import load_classifier
 from livedigits.reading.recognizer import Recognizer
-from livedigits.synth.worksheet import make_worksheet, miss_cause, other_hands, score_sheet
+from livedigits.synth.worksheet import make_worksheet, miss_cause, score_sheet
+from livedigits.train.writers import other_hands
 from livedigits.types import Frame
 
 

@@ -90,11 +90,12 @@ def score_scene(record: dict, truth: dict) -> dict:
             "blank": int(blank)}
 
 
-def row_scene(row: str, seed: int, size: tuple[int, int] = STRESS_SIZE) -> tuple[np.ndarray, dict]:
-    """Scene ``seed`` of a table row: a phenomenon alone, ``none`` (a plain page) or ``mixed`` (all at random)."""
+def row_scene(row: str, seed: int, size: tuple[int, int] = STRESS_SIZE, hands: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
+    """Scene ``seed`` of a table row: a phenomenon alone, ``none`` (a plain page) or ``mixed`` (all at random);
+    written in one of ``hands`` (font files) where given."""
     if row == "mixed":
-        return stress_scene(seed, size=size)
-    return stress_scene(seed, only=() if row == "none" else (row,), size=size)
+        return stress_scene(seed, size=size, hands=hands)
+    return stress_scene(seed, only=() if row == "none" else (row,), size=size, hands=hands)
 
 
 def check_rows(rows: Iterable[str]) -> tuple[str, ...]:
@@ -107,11 +108,12 @@ def check_rows(rows: Iterable[str]) -> tuple[str, ...]:
 
 def measure(read: Callable[[np.ndarray], dict], rows: Iterable[str] = (*BASELINE_ROWS, *PHENOMENA), seeds: int = 200,
             start: int = 0, size: tuple[int, int] = STRESS_SIZE, progress: Callable[[str, int, int], None] | None = None,
-            failed: Callable[[str, int, np.ndarray, dict, dict], None] | None = None) -> dict:
+            failed: Callable[[str, int, np.ndarray, dict, dict], None] | None = None, hands: tuple[str, ...] = ()) -> dict:
     """Read ``seeds`` scenes of each row with ``read(image) -> record`` and total them: ``{row: Tally}``.
 
     Seeds ``start .. start + seeds - 1`` in every row, so rows compare the same pages where they can.
-    ``failed(row, seed, image, truth, record)`` is called for each scene not fully right."""
+    ``failed(row, seed, image, truth, record)`` is called for each scene not fully right. ``hands``: font
+    files every page is written in instead of the held-out writers (``train.writers.other_hands``)."""
     rows = check_rows(rows)
     if seeds < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
@@ -119,7 +121,7 @@ def measure(read: Callable[[np.ndarray], dict], rows: Iterable[str] = (*BASELINE
     for row in rows:
         tally = Tally()
         for k, seed in enumerate(range(start, start + seeds)):
-            image, truth = row_scene(row, seed, size)
+            image, truth = row_scene(row, seed, size, hands)
             began = time.perf_counter()
             record = read(image)
             tally.seconds += time.perf_counter() - began

@@ -515,6 +515,14 @@ def cmd_stress(args) -> int:
         from livedigits.sinks import check_output_path
 
         check_output_path(args.json)
+    hands = ()
+    if args.other_hands:
+        from livedigits.train.writers import other_hands
+
+        try:
+            hands = other_hands()
+        except ValueError as exc:
+            raise UsageError(f"--other-hands: {exc}") from None
     read = pipeline_reader(args.backend, args.model)
     show = not args.no_progress and not logs.is_quiet() and sys.stderr.isatty()
 
@@ -530,8 +538,9 @@ def cmd_stress(args) -> int:
             failed = scene_saver(args.save, args.save_limit)
         except OSError as exc:
             raise UsageError(f"--save {args.save}: cannot make the folder ({exc.strerror or exc})") from None
-    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress, failed=failed)
-    print(f"livedigits stress: seeds {args.start}..{args.start + args.seeds - 1} of each phenomenon, read as "
+    results = measure(read, rows, seeds=args.seeds, start=args.start, progress=progress, failed=failed, hands=hands)
+    print(f"livedigits stress: seeds {args.start}..{args.start + args.seeds - 1} of each phenomenon"
+          f"{f', written in {len(hands)} other hands' if hands else ''}, read as "
           f"`livedigits run IMAGE` reads a still ({STRESS_SIZE[0]}x{STRESS_SIZE[1]}, backend {args.backend})")
     print(table_text(results))
     if args.json:
@@ -859,6 +868,9 @@ def build_parser() -> argparse.ArgumentParser:
     stress.add_argument("--save", metavar="DIR", help="write the scenes not fully right there (image, truth JSON, "
                                                         "what was read, the truth drawn) to look at")
     stress.add_argument("--save-limit", type=int, default=10, metavar="N", help="at most N saved scenes a phenomenon (default 10)")
+    stress.add_argument("--other-hands", action="store_true",
+                        help="write every page in one of Debian's handwriting fonts (fonts-bwht, fonts-kristi, ...: "
+                             "hands kept for evaluation, never trained on) instead of the held-out writers")
     stress.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     stress.set_defaults(func=cmd_stress)
 

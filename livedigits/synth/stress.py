@@ -192,11 +192,9 @@ def _pendigits_writer_digits(writer: int) -> scenes.StrokeDigits:
 @lru_cache(maxsize=8)
 def _font_reference_height(family: str) -> float:
     """Ink height of the family's "0" at the 96 px ``writers.draw_glyph`` size: letters keep their size to it."""
-    from PIL import ImageFont
+    from livedigits.train.writers import _font
 
-    from livedigits.train.writers import FONT_DIR
-
-    x0, y0, x1, y1 = ImageFont.truetype(str(FONT_DIR / f"{family}-latin-400-normal.woff"), 96).getbbox("0")
+    x0, y0, x1, y1 = _font(family, 96).getbbox("0")
     return float(max(1, y1 - y0))
 
 
@@ -228,17 +226,20 @@ def _font_glyph(text: str, family: str, height: float, rng: np.random.Generator,
     return Glyph(alpha, scenes._ink_box(alpha))
 
 
-def pick_writer(rng: np.random.Generator) -> Writer:
+def pick_writer(rng: np.random.Generator, hands: tuple[str, ...] = ()) -> Writer:
     """A hand the model never trained on: a pendigits test-file writer (with a validation font for words), or
-    a validation handwriting font."""
+    a validation handwriting font; with ``hands`` (font files, ``writers.other_hands``), one of them for the
+    digits and the words."""
     from livedigits.train.writers import PENDIGITS_TEST_WRITERS, VALIDATION_FAMILIES
 
     family = VALIDATION_FAMILIES[int(rng.integers(len(VALIDATION_FAMILIES)))]
+    if hands:
+        family = hands[int(rng.integers(len(hands)))]
 
     def word(text: str, height: float, r: np.random.Generator) -> Glyph:
         return _font_glyph(text, family, height, r, fit=False)
 
-    if rng.random() < 0.6:
+    if not hands and rng.random() < 0.6:
         writer_id = int(rng.choice(np.asarray(PENDIGITS_TEST_WRITERS)))
         data = _pendigits_writer_digits(writer_id)
         labels = np.asarray(data.labels)
@@ -253,7 +254,7 @@ def pick_writer(rng: np.random.Generator) -> Writer:
     def font_digit(label: int, height: float, pen: float, r: np.random.Generator) -> Glyph:
         return _font_glyph(str(label), family, height, r, fit=True)
 
-    return Writer(f"font:{family}", font_digit, word)
+    return Writer(f"font:{family.rsplit('/', 1)[-1]}", font_digit, word)
 
 
 # --------------------------------------------------------------------------- the page
@@ -701,10 +702,11 @@ def _paper_lines(paper: np.ndarray, active: set, h: float, rng: np.random.Genera
         paper *= (1.0 - dots * rng.uniform(0.3, 0.6))[..., None]
 
 
-def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int], h: float) -> tuple[np.ndarray, _Page]:
-    """The page in page px: float32 BGR image and what is on it."""
+def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int], h: float,
+               hands: tuple[str, ...] = ()) -> tuple[np.ndarray, _Page]:
+    """The page in page px: float32 BGR image and what is on it (written in one of ``hands`` where given)."""
     pw, ph = page_size
-    writer = pick_writer(rng)
+    writer = pick_writer(rng, hands)
     page = _Page(page_size, writer, rng, ink_pen=float(np.exp(rng.uniform(np.log(0.06), np.log(0.14)))))
     margin = max(h, 0.06 * min(pw, ph))
     y = margin
@@ -954,7 +956,7 @@ def _page_size(rng: np.random.Generator, frame: tuple[int, int], surface: bool) 
 
 
 def build_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, size: tuple[int, int] = STRESS_SIZE,
-                probability: float = PROBABILITY) -> StressScene:
+                probability: float = PROBABILITY, hands: tuple[str, ...] = ()) -> StressScene:
     """Draw a stress scene's world (page, table, curl, light) for ``seed``: see ``stress_scene``."""
     choose_seed, page_seed, world_seed, light_seed = np.random.SeedSequence([int(seed), 0x57E55]).spawn(4)
     active_t = choose_phenomena(np.random.default_rng(choose_seed), on, off, probability)
@@ -967,7 +969,7 @@ def build_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, s
     fill = 0.72 if surface_kind else 1.07
     h = page_rng.uniform(12, 20) if "dense" in active else float(np.exp(page_rng.uniform(np.log(20), np.log(55))))
     h = h / fill * (fh / 720)
-    paper, page = _draw_page(page_rng, active, page_size, h)
+    paper, page = _draw_page(page_rng, active, page_size, h, hands)
 
     world_rng = np.random.default_rng(world_seed)
     pw, ph = page_size
@@ -1109,14 +1111,15 @@ def film(scene: StressScene, homography: np.ndarray, rng: np.random.Generator, h
 
 
 def stress_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, only: Iterable[str] | None = None,
-                 size: tuple[int, int] = STRESS_SIZE, probability: float = PROBABILITY) -> tuple[np.ndarray, dict]:
+                 size: tuple[int, int] = STRESS_SIZE, probability: float = PROBABILITY,
+                 hands: tuple[str, ...] = ()) -> tuple[np.ndarray, dict]:
     """Draw stress scene ``seed``: ``(BGR uint8 image, truth)``. Phenomena in ``on`` are shown, those in
     ``off`` are not, each other one with ``probability``; ``only=(...)`` shows exactly those (``()``: a
-    plain page). Same arguments, same image."""
+    plain page); ``hands``: font files the page is written in (``pick_writer``). Same arguments, same image."""
     if only is not None:
         only = check_phenomena(only)
         on, off = only, tuple(n for n in PHENOMENA if n not in only)
-    scene = build_scene(seed, on, off, size=size, probability=probability)
+    scene = build_scene(seed, on, off, size=size, probability=probability, hands=hands)
     camera_seed, frame_seed = np.random.SeedSequence([int(seed), 0xCA3]).spawn(2)
     surface = any(n in scene.phenomena for n in SURFACES)
     path = make_camera_path(np.random.default_rng(camera_seed), scene.page_size, size, _camera_options(set(scene.phenomena), surface))

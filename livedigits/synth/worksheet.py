@@ -10,7 +10,7 @@ or by pen paths drawn with another seed than training's. So a worksheet measures
 handwriting, not recalling the training set.
 
 ``make_worksheet(seed, hand=PATH)`` writes the whole sheet, digits and signs, in one font file instead:
-``other_hands()`` lists the handwriting fonts of Debian's packages (``OTHER_HANDS``) found on this machine.
+``train.writers.other_hands()`` lists the handwriting fonts of Debian's packages found on this machine.
 No model and no rule of livedigits is trained or tuned on them: they are hands for evaluation only, the
 nearest this machine has to worksheets in the handwriting of people nobody here has seen.
 """
@@ -29,32 +29,6 @@ from livedigits.reading.expressions import format_value
 from livedigits.types import Box
 
 WRITER_KINDS = ("font", "pendigits", "mnist")
-#: Handwriting fonts of Debian's packages, for evaluation only (``other_hands``): the package, then the font
-#: file. Left out: fonts-femkeklaver (an outline font, not a pen) and fonts-tomsontalks (no + = ( )).
-OTHER_HANDS = (
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf"),
-    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf"),
-    ("fonts-comic-neue", "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf"),
-    ("fonts-dancingscript", "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf"),
-    ("fonts-kaushanscript", "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf"),
-    ("fonts-tlwg-purisa-otf", "/usr/share/fonts/opentype/tlwg/Purisa.otf"),
-    ("fonts-breip", "/usr/share/fonts/truetype/breip/Breip.ttf"),
-    ("fonts-ecolier-court", "/usr/share/fonts/truetype/ecolier-court/Ecolier-court.ttf"),
-    ("fonts-dkg-handwriting", "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf"),
-    ("fonts-humor-sans", "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf"),
-    ("fonts-kiloji", "/usr/share/fonts/truetype/kiloji/kiloji.ttf"),
-    ("fonts-klee", "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"),
-    ("fonts-kristi", "/usr/share/fonts/truetype/kristi/Kristi.ttf"),
-    ("fonts-rufscript", "/usr/share/fonts/truetype/rufscript/Rufscript010.ttf"),
-    ("fonts-seto", "/usr/share/fonts/truetype/seto/setofont.ttf"),
-    ("fonts-sjfonts", "/usr/share/fonts/truetype/sjfonts/Delphine.ttf"),
-    ("fonts-sjfonts", "/usr/share/fonts/truetype/sjfonts/SteveHand.ttf"),
-    ("fonts-yusei-magic", "/usr/share/fonts/truetype/yusei-magic/YuseiMagic-Regular.ttf"),
-)
 PAPERS = ("plain", "ruled", "grid")
 #: Offset of the random streams of worksheets (training's streams use other seeds).
 _STREAM = 4242
@@ -179,18 +153,6 @@ class _Writer:
             return draw_glyph(s, self.family, self.rng, size=96, max_grow=1)
         height = {"+": 60, "x": 50, "-": 12, "/": 96, "(": 110, ")": 110}[s]
         return draw_strokes(pen_strokes(s, self.rng), self.rng, height=height, pen=self.pen * 96 / height, slant=0.0)
-
-
-def other_hands() -> tuple[str, ...]:
-    """The font files of ``OTHER_HANDS`` on this machine; a ValueError naming the Debian packages to
-    install when none is."""
-    from pathlib import Path
-
-    found = tuple(path for _, path in OTHER_HANDS if Path(path).is_file())
-    if not found:
-        packages = " ".join(sorted({package for package, _ in OTHER_HANDS}))
-        raise ValueError(f"no handwriting font of Debian's packages is installed: apt install {packages}")
-    return found
 
 
 def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -45,6 +45,48 @@ FONT_FAMILIES = (
 #: Font families kept out of training, to measure how the model reads a hand it never saw.
 VALIDATION_FAMILIES = ("covered-by-your-grace", "patrick-hand", "reenie-beanie")
 TRAIN_FAMILIES = tuple(f for f in FONT_FAMILIES if f not in VALIDATION_FAMILIES)
+
+#: Handwriting fonts of Debian's packages, for evaluation only (``other_hands``): generated worksheets and
+#: stress pages written whole in hands nobody here trained or tuned on. The package, then the font file. Left
+#: out: fonts-femkeklaver (an outline font, not a pen), fonts-tomsontalks (no + = ( )) and fonts-ecolier-court
+#: (a calligraphic face: its hairlines vanish at a worksheet's size, which no pen's stroke does).
+OTHER_HANDS = (
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeBuild-Regular.otf"),
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeConnect-Regular.otf"),
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeCreate-Regular.otf"),
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeLearn-Regular.otf"),
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeMentor-Regular.otf"),
+    ("fonts-bwht", "/usr/share/fonts/opentype/bwht/BecauseWeOrganize-Regular.otf"),
+    ("fonts-comic-neue", "/usr/share/fonts/opentype/comic-neue/ComicNeue-Regular.otf"),
+    ("fonts-dancingscript", "/usr/share/fonts/opentype/dancingscript/DancingScript-Regular.otf"),
+    ("fonts-kaushanscript", "/usr/share/fonts/opentype/kaushanscript/KaushanScript-Regular.otf"),
+    ("fonts-tlwg-purisa-otf", "/usr/share/fonts/opentype/tlwg/Purisa.otf"),
+    ("fonts-breip", "/usr/share/fonts/truetype/breip/Breip.ttf"),
+    ("fonts-dkg-handwriting", "/usr/share/fonts/truetype/fifthhorseman/dkg.ttf"),
+    ("fonts-humor-sans", "/usr/share/fonts/truetype/humor-sans/Humor-Sans.ttf"),
+    ("fonts-kiloji", "/usr/share/fonts/truetype/kiloji/kiloji.ttf"),
+    ("fonts-klee", "/usr/share/fonts/truetype/klee/KleeOne-Regular.ttf"),
+    ("fonts-kristi", "/usr/share/fonts/truetype/kristi/Kristi.ttf"),
+    ("fonts-rufscript", "/usr/share/fonts/truetype/rufscript/Rufscript010.ttf"),
+    ("fonts-seto", "/usr/share/fonts/truetype/seto/setofont.ttf"),
+    ("fonts-sjfonts", "/usr/share/fonts/truetype/sjfonts/Delphine.ttf"),
+    ("fonts-sjfonts", "/usr/share/fonts/truetype/sjfonts/SteveHand.ttf"),
+    ("fonts-yusei-magic", "/usr/share/fonts/truetype/yusei-magic/YuseiMagic-Regular.ttf"),
+)
+
+
+def other_hands() -> tuple[str, ...]:
+    """The font files of ``OTHER_HANDS`` on this machine; a ValueError naming the Debian packages to
+    install when none is."""
+    from pathlib import Path
+
+    found = tuple(path for _, path in OTHER_HANDS if Path(path).is_file())
+    if not found:
+        packages = " ".join(sorted({package for package, _ in OTHER_HANDS}))
+        raise ValueError(f"no handwriting font of Debian's packages is installed: apt install {packages}")
+    return found
+
+
 PENDIGITS_TRAIN_WRITERS = range(0, 30)
 PENDIGITS_TEST_WRITERS = range(30, 44)
 STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6}
