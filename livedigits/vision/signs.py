@@ -334,6 +334,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     # small letters (``x_height``) the sign classifier need only not read it as a digit.
                     times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                     found = digit_sign(classes[times], det, p, times)
+                    if p[digit_class] > config.max_digit_share:
+                        # Taken at the height of small letters alone, it may be no sign either: a piece of the
+                        # digit beside it (a hand's 8 whose upper loop stands apart, read as 2), ``?``.
+                        found = replace(found, alternatives=found.alternatives + ("?",),
+                                        odds=found.odds + (float(p[other_class]),))
                     possible.append(replace(found, confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
