@@ -299,9 +299,34 @@ def test_a_small_square_mark_the_digit_model_read_as_a_4_is_a_possible_plus_or_x
     signs, kept, possible = _a_4_between_a_6_and_a_3(small, 0.62, mark)
     assert signs == [] and kept == [6, 3, 4]
     assert [(s.char, s.box, s.confidence, s.from_digit) for s in possible] == [("x", small, DEFAULT_SIGNS.weak_sign, True)]
-    # As tall as the digits it is no mark; and one the sign model sees a digit in is none either.
-    for box, says in ((Box(200, 100, 26, 40), mark), (small, _Says(**{"other": 0.7, "x": 0.05, "digit": 0.25}))):
+    # As tall as the digits it is no mark; and one above the height of small letters that the sign model sees
+    # a digit in is none either.
+    for box, says in ((Box(200, 100, 26, 40), mark), (Box(200, 106, 20, 28), _Says(**{"other": 0.7, "x": 0.05, "digit": 0.25}))):
         assert _a_4_between_a_6_and_a_3(box, 0.62, says)[2] == []
+
+
+@pytest.mark.parametrize("digit", [2, 8])
+def test_a_mark_at_the_height_of_small_letters_read_as_any_digit_is_a_possible_plus_or_x(digit):
+    # A hand's cursive x, written at the height of its small letters (0.45 of its digits), read by the digit
+    # model as a 2 or an 8 and by the sign model as no digit, though not surely (other 0.53, digit 0.46).
+    says = _Says(**{"other": 0.53, "digit": 0.46, "x": 0.01})
+    small = Box(200, 111, 19, 18)
+    digits = _digits_around(small) + [Detection(small, digit, 0.9)]
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((3, 11), np.float32)
+    probabilities[0, 6] = probabilities[1, 3] = 0.99
+    probabilities[2, digit] = 0.9
+    possible = []
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, says, possible=possible)
+    assert signs == [] and [d.digit for d in kept] == [6, 3, digit]  # the plain reading keeps its digit
+    assert [(s.char, s.box, s.from_digit) for s in possible] == [("x", small, True)]
+    # Where the sign model sees a digit most, or the mark stands taller than small letters, it is a digit.
+    for box, also in ((small, _Says(**{"other": 0.4, "digit": 0.6})), (Box(200, 106, 22, 28), says)):
+        digits[2] = Detection(box, digit, 0.9)
+        candidates[2] = Candidate(box, _crop())
+        possible = []
+        find_signs([], candidates, probabilities, digits, also, possible=possible)
+        assert possible == []
 
 
 def test_a_small_equals_the_digit_model_read_as_a_4_is_a_possible_equals():

@@ -102,6 +102,12 @@ class SignConfig:
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
     mark_aspect: tuple[float, float] = (0.6, 1.6)
     """... and about square (width over height within these)."""
+    x_height: float = 0.6
+    """A digit the digit model read, of any class, at most ``small_suspect`` heights of the digits beside it
+    tall is shown to the sign classifier too (a hand's cursive x read as 2 or 8); one at most this many heights
+    tall, the height of a hand's small letters, that the sign classifier reads as a sign or as no digit at
+    all, is a possible + or x even where it gives the digit class more than ``max_digit_share``: the digits of
+    a number are written to one height, and the structure of the sum decides (``find_signs(possible=...)``)."""
     thick_dash: float = 0.35
     """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
     the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
@@ -242,6 +248,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     if tall:
         heights = near.heights_near([d.box for _, d in tall], config.reach, config.reach_x, [k for k, _ in tall])
         suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
+    # So may a digit of another class standing well smaller than the digits beside it (a hand's cursive x,
+    # written at the height of its small letters, read as 2 or 8): ``x_height``.
+    small_cut = config.small_suspect * float(np.median(near.h))
+    small = [(k, d) for k, d in enumerate(detections) if d.box.h <= small_cut and d.digit not in SUSPECT_DIGITS
+             and d.box in by_box]
+    if small:
+        heights = near.heights_near([d.box for _, d in small], config.reach, config.reach_x, [k for k, _ in small])
+        suspects += [(k, d) for (k, d), h in zip(small, heights) if h is not None and d.box.h <= config.small_suspect * h]
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     crop_of = dict(zip([c.box for c, _ in compact] + [d.box for _, d in suspects], crops))
     turned = set()
@@ -311,13 +325,20 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
                     possible.append(digit_sign(char, det, p, k))
-                elif (possible is not None and other_class != digit_class and int(np.argmax(p)) == other_class
-                      and p[digit_class] <= config.max_digit_share and _mark_sized(det.box, height, config)):
+                elif (possible is not None and other_class != digit_class and int(np.argmax(p)) != digit_class
+                      and (p[digit_class] <= config.max_digit_share or det.box.h <= config.x_height * height)
+                      and _mark_sized(det.box, height, config)):
                     # A small square mark the sign classifier knows nothing of and sees no digit in, that the
                     # digit model read as a 1, 4 or 7 (a held-out hand's small open x read as 4 at 0.62): a
-                    # possible + or x, as such a mark read as no digit is (above).
+                    # possible + or x, as such a mark read as no digit is (above). At the height of a hand's
+                    # small letters (``x_height``) the sign classifier need only not read it as a digit.
                     times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                     found = digit_sign(classes[times], det, p, times)
+                    if p[digit_class] > config.max_digit_share:
+                        # Taken at the height of small letters alone, it may be no sign either: a piece of the
+                        # digit beside it (a hand's 8 whose upper loop stands apart, read as 2), ``?``.
+                        found = replace(found, alternatives=found.alternatives + ("?",),
+                                        odds=found.odds + (float(p[other_class]),))
                     possible.append(replace(found, confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
