@@ -1204,3 +1204,26 @@ def test_three_of_a_hands_sure_misreads_in_one_sum_keep_a_right_answer_from_wron
     assert confused_reading("73-55=16") is None
     numbers, signs = _line_of("73-55=16")
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
+
+
+def test_two_digits_of_a_line_written_alike_but_read_differently_are_doubts():
+    import numpy as np
+
+    from livedigits.reading.recognizer import alike_misreads
+    from livedigits.types import Candidate
+
+    rng = np.random.default_rng(0)
+    four = np.zeros((28, 28), np.float32)
+    four[4:24, 8:11] = four[14:17, 8:22] = four[4:24, 18:21] = 1.0  # one hand's 4, written twice
+    other = (rng.random((28, 28)) > 0.7).astype(np.float32)  # a digit shaped like neither
+    boxes = [Box(10, 10, 20, 30), Box(34, 11, 20, 30), Box(58, 10, 20, 30), Box(10, 200, 20, 30)]
+    candidates = [Candidate(b, c) for b, c in zip(boxes, (four, four, other, four))]
+
+    def read(*digits):
+        return [Detection(b, d, 0.99) for b, d in zip(boxes, digits)]
+
+    # "44" read "19": both 4s are doubts (which one is misread, or both, the reading cannot tell).
+    assert alike_misreads(read(1, 9, 5, 4), candidates) == boxes[:2]
+    # Read alike, or alike only to a digit on another line, they are no doubt; nor is a digit unlike them.
+    assert alike_misreads(read(4, 4, 5, 9), candidates) == []
+    assert alike_misreads(read(1, 9, 5, 4)[1:], candidates) == []
