@@ -916,7 +916,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         if confirmed is None:
             confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
             shown = _page_digits(numbers, confirmed, config)
-        was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown))
+        was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
+                          {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -1009,7 +1010,19 @@ def _answered(text: str) -> bool:
     return text.count("=") == 1 and not text.endswith("=")
 
 
-def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, ask) -> dict:
+def _swapped(chunk: list[_Item], k: int) -> str:
+    """The text of ``chunk`` with its sign ``k`` (a + or an x) read as the other."""
+    return "".join(("x" if it.text == "+" else "+") if j == k else it.text for j, it in enumerate(chunk))
+
+
+def _turned(it: _Item) -> _Item:
+    """The sign ``it`` (a + or an x) read as the other, the sign read its alternative."""
+    other = "x" if it.text == "+" else "+"
+    return replace(it, text=other, alts=[(0, it.text, it.confidence)] + [a for a in it.alts if a[1] != other])
+
+
+def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, ask, signs: dict | None = None,
+                sign_read=None) -> dict:
     """Each ``unsure`` equation of ``lines`` that one of its digits read as another makes right, where the
     digit's crop, nudged (``vision.normalize.nudged``), gives that other digit at least ``decode_level`` and
     is more like the page's digits of it than like its digits of the digit read (``shown``,
@@ -1018,8 +1031,14 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
     structure would decide, as ``_decode`` decides between the classifier's own readings: the nudged crop
     gives the reading a chance, the page says the hand writes it so. Only an unsure sum is read again (a
     wrong one keeps its verdict), so no verdict but ``unsure`` changes (issue 21, seventeenth round).
+    A + read for an x (or an x for a +) likewise, where the sign's crop is more like the page's signs read
+    surely as the other than like those read as itself (``signs``: the page's signs by box, ``(char,
+    confidence)``; ``sign_read``: ``[(box, read, meant)], signs`` -> a bool each): a hand writes each sign
+    alike (``vision.signs._alike_signs`` takes a near twin of a surer sign; this, the nearer of the two, only
+    where the sum's structure asks it).
     ``lines`` is changed in place; returned: the id of each sum read so -> the unsure sum it was."""
     was = {}
+    signs = signs if sign_read is not None else {}
     for found, _ in lines:
         for entry in found:
             chunk, e = entry[0], entry[1]
@@ -1035,12 +1054,18 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
                     tries += [(box, int(text[k]), int(d)) for d in "0123456789"
                               if d != text[k] and _is_right(text[:k] + d + text[k + 1:])]
                 at += len(it.text)
-            if not tries:
+            crossed = [(k, it) for k, it in enumerate(chunk) if not it.operand and it.text in "+x" and it.box in signs
+                       and any(a == ("x" if it.text == "+" else "+") and p >= config.alternative_level for _, a, p in it.alts)
+                       and _is_right(_swapped(chunk, k))]
+            if not tries and not crossed:
                 continue
-            for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level)):
-                if not yes:
-                    continue
-                new = [_read_as(it, {box: meant}) for it in chunk]
+            news = [[_read_as(it, {box: meant}) for it in chunk]
+                    for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level)) if yes]
+            if crossed:
+                turned = [(it.box, it.text, "x" if it.text == "+" else "+") for _, it in crossed]
+                news += [chunk[:k] + [_turned(it)] + chunk[k + 1:]
+                         for (k, it), yes in zip(crossed, sign_read(turned, signs)) if yes]
+            for new in news:
                 again = _expression(new, config, ask)
                 if again is not None and again.verdict == "right":
                     entry[0], entry[1] = new, again

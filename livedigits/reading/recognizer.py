@@ -470,8 +470,27 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             out.append(bool(yes and like_read(crops, box, meant, read, shown)))
         return out
 
+    def sign_read(turned: list, signs: dict) -> list[bool]:
+        # For each (box, read sign, meant sign), a + or an x: is its crop more like the page's signs read
+        # surely (``SignConfig.alike_sure``) as the sign meant than like those read as the sign read (the
+        # likeness of ``vision.signs._alike_signs``)? A page that shows neither says nothing: no.
+        from livedigits.vision.signs import ALIKE_BLUR, ALIKE_SHIFT, DEFAULT_SIGNS
+
+        crops = {c.box: c.crop for c in candidates}
+        out = []
+        for box, read, meant in turned:
+            best = {}
+            for char in (read, meant):
+                others = [crops[b] for b, (c, p) in signs.items()
+                          if c == char and p >= DEFAULT_SIGNS.alike_sure and b != box and b in crops]
+                if others and box in crops:
+                    best[char] = float(likeness(crops[box], np.stack(others), ALIKE_SHIFT, ALIKE_BLUR).max())
+            out.append(len(best) == 2 and best[meant] > best[read])
+        return out
+
     ask.likest = likest
     ask.nudge_read = nudge_read
+    ask.sign_read = sign_read
     return ask
 
 
