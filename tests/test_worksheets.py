@@ -394,15 +394,18 @@ def test_a_seven_written_as_the_pages_sure_sevens_marks_a_wrong_answer_wrong(rec
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
 
 
-@pytest.mark.parametrize("seed, read", [
-    (4173, "15-8=6"),   # 14-8=6, the hand's 4 read as a sure 5, alone on the page
-    (4363, "6x8=58"),   # 6x8=48
+@pytest.mark.parametrize("seed, read, written", [
+    (4173, "15-8=6", "14-8=6"),   # the hand's 4 read as a sure 5, alone on the page
+    (4363, "6x8=58", "6x8=48"),
 ])
-def test_a_right_answer_writer_42s_four_read_as_five_alone_made_look_wrong_is_never_marked_wrong(recognizer, seed, read):
+def test_a_right_answer_writer_42s_four_read_as_five_alone_made_look_wrong_is_never_marked_wrong(recognizer, seed, read, written):
     # Issue 21, sixteenth round: pendigits-only worksheets in writer 42's hand, each marked a right answer wrong
     # before (5 for 4 took two sums of the page). One sum now asks the 5's crop, which gives the 4 a chance.
+    # Since the seventeenth round 4363's is read 6x8=48, right: the 5's crop, nudged, gives the 4 a chance and is
+    # more like the page's 4s than its 5s (``expressions._nudge_read``).
     sheet = make_worksheet(seed, writer="pendigits")
     assert sheet.writer == "pendigits writer 42"
     result = recognizer.process(Frame(seed, 0.0, sheet.image))
-    assert {e.text: e.verdict for e in result.expressions}.get(read) == "unsure", [e.line() for e in result.expressions]
+    found = {e.text: e.verdict for e in result.expressions}
+    assert found.get(read) == "unsure" or found.get(written) == "right", [e.line() for e in result.expressions]
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
