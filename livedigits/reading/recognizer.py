@@ -388,7 +388,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     page's digits read surely and those confirmed, ``expressions._page_digits``): the crop is not more like
     its crops of the digit read by ``PAGE_MARGIN``; a page that shows neither leaves the chance. It runs
     only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
-    ``PAIRED_MISREADS``)."""
+    ``PAIRED_MISREADS``). Its ``nudge_read`` and ``sign_read`` (``expressions._nudge_read``) ask, for an unsure sum
+    one digit or one + or x read as another would make right, whether the nudged crop gives that reading a
+    chance and the crop is more like the page's digits (or sure signs) of it than of what was read."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
 
