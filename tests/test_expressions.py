@@ -1184,6 +1184,54 @@ def test_a_seven_for_nine_doubt_is_lifted_by_the_pages_sure_sevens_where_no_righ
 
 
 
+@pytest.mark.parametrize("five_drawn_as, page, read, verdict", [
+    ("4", ("4x3=", "5x2=10"), "7x6=42", "right"),   # the nudged crop gives a 4, the page shows it is its 4
+    ("4", ("5x2=10",), "7x6=52", "unsure"),         # the page shows no 4: no evidence of how the hand writes it
+    ("5", ("4x3=", "5x2=10"), "7x6=52", "wrong"),   # a 5 that stands under every nudge: a wrong answer
+])
+def test_an_unsure_sum_a_nudged_digit_the_page_shows_makes_right_is_read_so(five_drawn_as, page, read, verdict):
+    # Issue 21, seventeenth round. 7x6=42 with its 4 read as a sure 5: 7x6=52, wrong as read. The 5's crop,
+    # nudged, gives the 4 a chance, so the sum is unsure (5 for 4, ASKED). Where the page's sure digits (the
+    # open 4x3=, no right sum confirms a 4) show the crop is how this hand writes a 4, not a 5, it is read
+    # 7x6=42, right; a page that shows no 4 leaves it unsure.
+    from livedigits.reading.recognizer import crop_asker
+    from livedigits.types import Candidate
+
+    numbers, signs = [], []
+    for k, text in enumerate(page + ("7x6=52",)):
+        n, s = _line_of(text, 100 + 100 * k)
+        numbers, signs = numbers + n, signs + s
+    drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
+    drawn[numbers[-1].digits[0].box] = five_drawn_as  # the 5 of 52
+    ask = crop_asker(_Drawn(), [Candidate(box, _glyph(ch)) for box, ch in drawn.items()], 0.005)
+    found = read_expressions(numbers, signs, ask=ask)
+    assert (found[-1].text, found[-1].verdict) == (read, verdict)
+    assert [e.verdict for e in found[:-1]] == ["open", "right"][-len(page):]
+
+
+@pytest.mark.parametrize("plus_drawn_as, read, verdict", [("x", "4x3=12", "right"), ("+", "4+3=12", "unsure")])
+def test_an_unsure_sum_a_plus_the_page_writes_as_its_x_makes_right_is_read_so(plus_drawn_as, read, verdict):
+    # Issue 21, seventeenth round. 4x3=12 whose x is read as a + (0.95), the x given 0.01: 4+3=12 is wrong as
+    # read, and unsure (the x its classifier gave a chance would right it). The page's signs read surely (the x
+    # of 2x3=6, the + of 2+3=5) show how this hand writes each: a + drawn as the page's x is read as x, the sum
+    # right; one drawn as its + stays unsure.
+    from livedigits.reading.recognizer import crop_asker
+    from livedigits.types import Candidate, Sign
+
+    numbers, signs = [], []
+    for k, text in enumerate(("2x3=6", "2+3=5", "4+3=12")):
+        n, s = _line_of(text, 100 + 100 * k)
+        numbers, signs = numbers + n, signs + s
+    plus = signs[-2]
+    signs[-2] = Sign("+", plus.box, 0.95, ("x",), odds=(0.01,))
+    drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
+    drawn.update({s.box: s.char for s in signs if s.char in "+x"})
+    drawn[plus.box] = plus_drawn_as
+    ask = crop_asker(_Drawn(), [Candidate(box, _glyph(ch)) for box, ch in drawn.items()], 0.005)
+    found = read_expressions(numbers, signs, ask=ask)
+    assert [(e.text, e.verdict) for e in found] == [("2x3=6", "right"), ("2+3=5", "right"), (read, verdict)]
+
+
 def test_three_of_a_hands_sure_misreads_in_one_sum_keep_a_right_answer_from_wrong():
     # Issue 21, sixteenth round. Pendigits writer 42's 93-44=49 read 73-55=57: two 9s read 7 and three 4s
     # read 5, all surely (PAIRED_MISREADS, five places). Without a crop to ask, the table keeps it unsure; a

@@ -907,6 +907,17 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
             shown = _page_digits(numbers, confirmed, config)
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
+    nudge_read = getattr(ask, "nudge_read", None)
+    was: dict = {}  # id of a sum read right by ``_nudge_read`` -> the unsure sum it was
+    if nudge_read is not None and any(e is not None and e.verdict == "unsure" and _answered(e.text)
+                                      for found, _ in lines for _, e, _ in found):
+        # A sum left unsure that one digit read as its crop, nudged, gives a chance and the page's own
+        # digits show it as makes right is that reading (``_nudge_read``).
+        if confirmed is None:
+            confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
+            shown = _page_digits(numbers, confirmed, config)
+        was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
+                          {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -919,7 +930,12 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                                                   or _unaccounted(expression, chunk, ink)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
-    return _systematic_misreads(out)
+    if not was:
+        return _systematic_misreads(out)
+    # A sum read right by reading a digit as another still shows the hand's misread to the page's other
+    # sums (``_systematic_misreads`` counts it as it was, unsure).
+    judged = _systematic_misreads([was.get(id(e), e) for e in out])
+    return [e if id(e) in was else j for e, j in zip(out, judged)]
 
 
 def _confirmed_digits(found: list) -> dict:
@@ -987,6 +1003,75 @@ def _page_read(lines: list, confirmed: dict, likest, config: ExpressionConfig, a
             if again is None or (again.verdict == "wrong" and e.verdict != "wrong"):
                 continue
             entry[0], entry[1] = new, again
+
+
+def _answered(text: str) -> bool:
+    """An equation with one ``=`` and something written after it."""
+    return text.count("=") == 1 and not text.endswith("=")
+
+
+def _swapped(chunk: list[_Item], k: int) -> str:
+    """The text of ``chunk`` with its sign ``k`` (a + or an x) read as the other."""
+    return "".join(("x" if it.text == "+" else "+") if j == k else it.text for j, it in enumerate(chunk))
+
+
+def _turned(it: _Item) -> _Item:
+    """The sign ``it`` (a + or an x) read as the other, the sign read its alternative."""
+    other = "x" if it.text == "+" else "+"
+    return replace(it, text=other, alts=[(0, it.text, it.confidence)] + [a for a in it.alts if a[1] != other])
+
+
+def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, ask, signs: dict | None = None,
+                sign_read=None) -> dict:
+    """Each ``unsure`` equation of ``lines`` that one of its digits read as another makes right, where the
+    digit's crop, nudged (``vision.normalize.nudged``), gives that other digit at least ``decode_level`` and
+    is more like the page's digits of it than like its digits of the digit read (``shown``,
+    :func:`_page_digits`; ``nudge_read``: ``[(box, read, meant)], shown, level`` -> a bool each), is read so,
+    the digit read its alternative, and judged again: taken where it is then right. A hand's misread that the
+    structure would decide, as ``_decode`` decides between the classifier's own readings: the nudged crop
+    gives the reading a chance, the page says the hand writes it so. Only an unsure sum is read again (a
+    wrong one keeps its verdict), so no verdict but ``unsure`` changes (issue 21, seventeenth round).
+    A + read for an x (or an x for a +) likewise, where the sign's crop is more like the page's signs read
+    surely as the other than like those read as itself (``signs``: the page's signs by box, ``(char,
+    confidence)``; ``sign_read``: ``[(box, read, meant)], signs`` -> a bool each): a hand writes each sign
+    alike (``vision.signs._alike_signs`` takes a near twin of a surer sign; this, the nearer of the two, only
+    where the sum's structure asks it).
+    ``lines`` is changed in place; returned: the id of each sum read so -> the unsure sum it was."""
+    was = {}
+    signs = signs if sign_read is not None else {}
+    for found, _ in lines:
+        for entry in found:
+            chunk, e = entry[0], entry[1]
+            if e is None or e.verdict != "unsure" or not _answered(e.text):
+                continue
+            text = "".join(it.text for it in chunk)
+            if text != e.text:
+                continue  # read another way already (a decoded or dropped symbol): its places are not these
+            tries, at = [], 0
+            for it in chunk:
+                for j, box in _digit_places(it):
+                    k = at + j
+                    tries += [(box, int(text[k]), int(d)) for d in "0123456789"
+                              if d != text[k] and _is_right(text[:k] + d + text[k + 1:])]
+                at += len(it.text)
+            crossed = [(k, it) for k, it in enumerate(chunk) if not it.operand and it.text in "+x" and it.box in signs
+                       and any(a == ("x" if it.text == "+" else "+") and p >= config.alternative_level for _, a, p in it.alts)
+                       and _is_right(_swapped(chunk, k))]
+            if not tries and not crossed:
+                continue
+            news = [[_read_as(it, {box: meant}) for it in chunk]
+                    for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level)) if yes]
+            if crossed:
+                turned = [(it.box, it.text, "x" if it.text == "+" else "+") for _, it in crossed]
+                news += [chunk[:k] + [_turned(it)] + chunk[k + 1:]
+                         for (k, it), yes in zip(crossed, sign_read(turned, signs)) if yes]
+            for new in news:
+                again = _expression(new, config, ask)
+                if again is not None and again.verdict == "right":
+                    entry[0], entry[1] = new, again
+                    was[id(again)] = e
+                    break
+    return was
 
 
 def _read_as(it: _Item, reads: dict) -> _Item:

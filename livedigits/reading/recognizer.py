@@ -419,8 +419,21 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     page's digits read surely and those confirmed, ``expressions._page_digits``): the crop is not more like
     its crops of the digit read by ``PAGE_MARGIN``; a page that shows neither leaves the chance. It runs
     only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
-    ``PAIRED_MISREADS``)."""
+    ``PAIRED_MISREADS``). Its ``nudge_read`` and ``sign_read`` (``expressions._nudge_read``) ask, for an unsure sum
+    one digit or one + or x read as another would make right, whether the nudged crop gives that reading a
+    chance and the crop is more like the page's digits (or sure signs) of it than of what was read."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
+    readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
+
+    def read_nudged(boxes: list, crops: dict) -> None:
+        # Every crop not read nudged yet, in one batch.
+        boxes = [b for b in dict.fromkeys(boxes) if b in crops and b not in readings]
+        if boxes:
+            batch = np.concatenate([nudged(crops[b]) for b in boxes])[..., None]
+            probs = np.asarray(classifier.predict(batch))
+            count = len(batch) // len(boxes)
+            for n, b in enumerate(boxes):
+                readings[b] = probs[n * count: (n + 1) * count]
 
     def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict, margin: float = 0.0) -> bool | None:
         # Is the crop more like the page's confirmed crops of the digit read than of the digit meant (by
@@ -437,13 +450,10 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
         nudge = [q for q in known if NUDGED in q[3]]
-        if nudge:
-            batch = np.concatenate([nudged(crops[box]) for box, _, _, _ in nudge])[..., None]
-            probs = np.asarray(classifier.predict(batch))
-            count = len(batch) // len(nudge)
-            for n, q in enumerate(nudge):
-                rows = probs[n * count: (n + 1) * count]
-                answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
+        read_nudged([q[0] for q in nudge], crops)
+        for q in nudge:
+            rows = readings[q[0]]
+            answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
         out = []
         for q in queries:
             chance = answers.get(q, True)  # no crop to ask: the table decides
@@ -481,7 +491,39 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
                 out[box] = digit
         return out
 
+    def nudge_read(tries: list, shown: dict, at_least: float) -> list[bool]:
+        # For each (box, read digit, meant digit): does the crop, nudged, give the digit meant at least
+        # ``at_least`` in some nudge, and is it more like the page's digits of it (``shown``: by box) than
+        # like its digits of the digit read? A page that shows neither says nothing: no.
+        crops = {c.box: c.crop for c in candidates}
+        read_nudged([b for b, _, _ in tries], crops)
+        out = []
+        for box, read, meant in tries:
+            yes = box in readings and float(readings[box][:, meant].max()) >= at_least
+            out.append(bool(yes and like_read(crops, box, meant, read, shown)))
+        return out
+
+    def sign_read(turned: list, signs: dict) -> list[bool]:
+        # For each (box, read sign, meant sign), a + or an x: is its crop more like the page's signs read
+        # surely (``SignConfig.alike_sure``) as the sign meant than like those read as the sign read (the
+        # likeness of ``vision.signs._alike_signs``)? A page that shows neither says nothing: no.
+        from livedigits.vision.signs import ALIKE_BLUR, ALIKE_SHIFT, DEFAULT_SIGNS
+
+        crops = {c.box: c.crop for c in candidates}
+        out = []
+        for box, read, meant in turned:
+            best = {}
+            for char in (read, meant):
+                others = [crops[b] for b, (c, p) in signs.items()
+                          if c == char and p >= DEFAULT_SIGNS.alike_sure and b != box and b in crops]
+                if others and box in crops:
+                    best[char] = float(likeness(crops[box], np.stack(others), ALIKE_SHIFT, ALIKE_BLUR).max())
+            out.append(len(best) == 2 and best[meant] > best[read])
+        return out
+
     ask.likest = likest
+    ask.nudge_read = nudge_read
+    ask.sign_read = sign_read
     return ask
 
 
