@@ -25,7 +25,7 @@ once (a Wiener filter), so that everything after it (ink, lines, pieces, cuts, c
   out as a Gaussian of the measured sigma.
 
 The filter's noise term (``NOISE``) bounds how much it amplifies what the streak all but erased: paper grain
-and JPEG blocks stay paper.
+and JPEG blocks stay paper. On a grainy photo (sensor noise) it grows with the grain (:func:`noise_term`).
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ NOISE = 0.01
 #: pages, on which it was tuned, measure 0-4.24. The term is the noise's power over the writing's, so on a grainier
 #: photo it grows with the square of the grain (:func:`noise_term`). Restored with 0.01, a page of 11 grey levels
 #: of grain under a 9 px streak came out as grains and lost every digit (``mixed`` seed 67: 0 of 224 found with the
-#: generator's own streak, 117 with 0.1, 96 with 0.3). Anchored at 4.2 (0.067 at 11 grey levels), ``mixed`` seeds 15, 58 and 67
-#: read 144 digits right with the streaks measured; at 3.0 121, at 5.5 88.
+#: generator's own streak, 117 with 0.1, 96 with 0.3). Anchored just above the clean pages' grain (0.066 at 10.9
+#: grey levels), ``mixed`` seeds 15, 58 and 67 read 140 digits right with the streaks measured (``main``: 79); anchored
+#: at 3.0, 121; at 4.5, 129; at 5.5, 88.
 NOISE_GRAIN = 4.25
 #: The ink's neighbourhood, where the gradients are measured: the ink mask grown by this many px a side.
 NEAR_INK = 7
