@@ -51,7 +51,7 @@ from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
 from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
-from livedigits.vision.deblur import Blur, Defocus, measure_blur, restore
+from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
@@ -409,6 +409,10 @@ BLURRED_EDGE = 0.2
 #: 0.27 and more. Found no streak, such a page is read as it is (no defocus, no lower faint level): sharp pages
 #: of small digits measure as low (``dense``, from 0.14).
 STREAK_EDGE = 0.24
+#: On a photo with this much grain or more (``Paper.grain``, grey levels) the edges and the blur are measured on the
+#: photo smoothed by a 3x3 median (``measure_pale_ink``). Pages drawn without sensor noise measure 0-5.5, with it
+#: 10-21 (``GRAINY``).
+SMOOTH_GRAIN = 8.0
 
 
 def _edge_sharpness(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> float:
@@ -457,6 +461,21 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
     if share >= config.faint_contrast:
         return None
+    pale = _soft_edges(gray, paper, clear, config, share)
+    if paper.grain >= SMOOTH_GRAIN and (pale is None or pale.blur is None):
+        # The grain is steps of its own at every pixel: they sharpen the edges measured and drown a streak's dip
+        # in the gradients' autocorrelation. On the photo smoothed a pixel either way, a blur measured is taken
+        # out (with the filter's noise term for that grain, ``deblur.noise_term``); the smoothed photo passing
+        # the edge test alone (a sharp noisy page of pale ink) changes nothing.
+        smoothed = _soft_edges(cv2.medianBlur(gray, 3), paper, clear, config, share)
+        if smoothed is not None and smoothed.blur is not None:
+            return smoothed
+    return pale
+
+
+def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
+    """The rest of :func:`measure_pale_ink` once the ink is found pale (its faint level ``share``): the edges soft
+    enough, and the blur measured."""
     edge = _edge_sharpness(gray, paper, clear, config)
     if edge >= STREAK_EDGE:
         return None
@@ -1234,7 +1253,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if pale is not None and pale.blur is not None:
         # The blur measured on the anchor is taken out of every frame of the view: ink, lines, pieces and
         # crops are found on the page restored.
-        gray = restore(gray, pale.blur)
+        gray = restore(gray, pale.blur, noise_term(paper.grain))
         clear, faint = ink_against(gray, paper)
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
     inside, limit = paper.inside, paper.limit
