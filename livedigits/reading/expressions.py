@@ -760,6 +760,96 @@ def _times_by_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Ite
     return out
 
 
+#: A 1 at least this many times as tall as the other digits of its number, reaching above and below them,
+#: may be a tall sign the digit model read as a 1 (``vision.signs.SignConfig.tall_suspect``: written brackets
+#: and slashes stand out of the digits' band; a 1 stands on their baseline).
+TALL_ONE = 1.15
+
+
+def _tall_one(it: _Item, k: int) -> bool:
+    """Is digit ``k`` of the plain number ``it`` a 1 standing ``TALL_ONE`` times as tall as the other digits of
+    the number (their median), its top above theirs and its bottom below theirs?"""
+    if it.parts or not it.operand or len(it.pieces) != len(it.text) or len(it.text) < 2 or it.text[k] != "1":
+        return False
+    one = it.pieces[k]
+    others = [b for j, b in enumerate(it.pieces) if j != k]
+    return (one.h >= TALL_ONE * float(np.median([b.h for b in others]))
+            and one.y < min(b.y for b in others) and one.y2 > max(b.y2 for b in others))
+
+
+def _cut_number(it: _Item, k: int, char: str, config: ExpressionConfig) -> list[_Item]:
+    """The number ``it`` with its digit ``k`` read as the sign ``char``: the digits before it, the sign, the
+    digits after it. The sign is read at ``sign_min_confidence`` with the 1 as its alternative, and marked
+    ``joined``: it may make an equation right or open, never wrong."""
+    box = it.pieces[k]
+    out = []
+    if k > 0:
+        out.append(replace(it, text=it.text[:k], box=_union(it.pieces[:k]), pieces=it.pieces[:k],
+                           alts=[a for a in it.alts if a[0] < k]))
+    out.append(_Item(char, box, config.sign_min_confidence, False, it.height, starts=char == "(", ends=char == ")",
+                     alts=[(0, "1", it.confidence)], pieces=[box], joined=True))
+    if k + 1 < len(it.text):
+        out.append(replace(it, text=it.text[k + 1:], box=_union(it.pieces[k + 1:]), pieces=it.pieces[k + 1:],
+                           alts=[(a[0] - k - 1, *a[1:]) for a in it.alts if a[0] > k]))
+    return out
+
+
+def _union(boxes: list[Box]) -> Box:
+    box = boxes[0]
+    for b in boxes[1:]:
+        box = box.union(b)
+    return box
+
+
+def _tall_ones(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A 1 that stands well taller than the digits of its number (``_tall_one``) where the sum needs a tall
+    sign is that sign: the digit model reads a bracket or an upright slash as a sure 1 that the sign
+    classifier does not take (a held-out hand's thin slash, an MNIST-like bracket). Where the structure of the
+    line leaves no doubt which sign:
+
+    - a ``)`` that no ``(`` opens: the first digit of the operand that starts its group (``15+9)x2=`` is
+      ``(5+9)x2=``);
+    - a ``(`` that no ``)`` closes: the last digit of an operand after an operator inside it, right before an
+      operator or an ``=`` (``(1+21x4=`` is ``(1+2)x4=``);
+    - an ``=`` with a lone number before it, no operator (``1412=7``, no sum): a 1 inside that number is a
+      ``/`` (``14/2=7``).
+
+    Each is read as ``_cut_number`` reads it (never wrong on it alone)."""
+    out = list(line)
+    operator = lambda it: not it.operand and it.text in OPERATORS  # noqa: E731
+    opened = []
+    for k, it in enumerate(out):
+        if it.starts:
+            opened.append(k)
+        elif it.ends and opened:
+            opened.pop()
+        elif it.ends:
+            # Back over operand, operator, operand, ... to the operand that starts the group.
+            j = k - 1
+            while j >= 2 and out[j].operand and operator(out[j - 1]) and out[j - 2].operand:
+                j -= 2
+            if 0 <= j < k - 1 and out[j].operand and _tall_one(out[j], 0):
+                return _tall_ones(out[:j] + _cut_number(out[j], 0, "(", config) + out[j + 1:], config)
+    for k in opened:
+        j, seen = k + 1, False
+        while j + 1 < len(out) and out[j].operand and (operator(out[j + 1]) or out[j + 1].text == "="):
+            if seen and _tall_one(out[j], len(out[j].text) - 1):
+                return _tall_ones(out[:j] + _cut_number(out[j], len(out[j].text) - 1, ")", config) + out[j + 1:], config)
+            if out[j + 1].text == "=":
+                break
+            seen, j = True, j + 2
+    for k, it in enumerate(out):
+        if it.text != "=" or k == 0:
+            continue
+        number = out[k - 1]
+        if k >= 2 and (operator(out[k - 2]) or out[k - 2].starts or out[k - 2].ends):
+            continue
+        inner = [j for j in range(1, len(number.text) - 1) if _tall_one(number, j)]
+        if len(inner) == 1:
+            return _tall_ones(out[:k - 1] + _cut_number(number, inner[0], "/", config) + out[k:], config)
+    return out
+
+
 def _negative_group(items: list[_Item], backwards: bool) -> bool:
     """Is the bracket at the end (``backwards``) or start of ``items`` one holding a lone negative number
     (``(-3)``)?"""
@@ -881,6 +971,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = _lost_bars(line, config)
         line = _open_brackets(line, config)
         line = _unclosed_brackets(line, config)
+        line = _tall_ones(line, config)
         line = _times_by_brackets(line, config)
         found = []
         for chunk in _split(line, config):
