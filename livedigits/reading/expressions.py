@@ -648,6 +648,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             impossible = next_sign and (after is None or after.text != "-")
         else:
             impossible = False
+        closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
+        if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
+                and prev.operand and after is not None and not after.operand
+                and sum(1 if o.starts else -1 if o.ends else 0 for o in out[:k]) > 0):
+            # A slash right before an operator, after an operand, with a "(" open before it: the ")" its
+            # classifier gave a chance (an MNIST-like ")" read as "/" at 0.76, ")" at 0.1: "(4+7/x3=33"). Read
+            # at ``sign_min_confidence``, its own reading the alternative: never wrong on it alone.
+            out[k] = replace(it, text=")", confidence=config.sign_min_confidence, ends=True, from_digit=False,
+                             alts=[a for a in it.alts if a[1] != ")"] + [(0, it.text, it.confidence)])
+            continue
         if impossible and it.text != "-":
             if prev is not None and prev_sign and it.digit_confidence > 0:
                 # Where an operand must stand (after an operator, an "=" or a "("): the digit fills that

@@ -350,6 +350,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
+    if possible is not None and crops:
+        # A bracket taken from a digit whose partner is read as a digit of a class the sign classifier was not
+        # shown (an MNIST-like ")" read as 3, "(" as 5): its partner is looked for among the digits of its line.
+        possible.extend(_partners(signs, possible, detections, turned, by_box, near, classifier, read, config))
     signs = _alike_signs(_joined_slashes(signs), crop_of, config)
     if turned:
         detections = [d for d in detections if d.box not in turned]
@@ -528,6 +532,53 @@ def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
     ``mark_aspect``)?"""
     lo, hi = config.mark_size
     return lo * height <= max(box.w, box.h) <= hi * height and config.mark_aspect[0] <= box.w / max(1, box.h) <= config.mark_aspect[1]
+
+
+def _partners(signs: list[Sign], possible: list[Sign], detections: list[Detection], turned: set, by_box: dict,
+              near: "_Digits", classifier, read, config: SignConfig) -> list[Sign]:
+    """Possible brackets that close (or open) a bracket taken from a digit (a sign or a possible sign) that has
+    no partner on its line: the digits of its line on the partner's side, at least ``maybe_tall`` as tall as
+    the digits beside them, that the sign classifier was not shown (a 3, a 5, a 6: not ``SUSPECT_DIGITS``),
+    read by it; one it gives the partner at least ``maybe_confidence`` and more than a digit is a possible
+    sign. Brackets come in pairs, so the expression reader takes the two together or neither
+    (``reading.expressions.with_possible_signs``). Costs a batch only where such a lone bracket stands."""
+    every = signs + possible
+    lone = [s for s in every if s.from_digit and s.char in "()" and not _has_partner(s, every)]
+    if not lone:
+        return []
+    shown = {s.box for s in every} | turned
+    wanted = {}
+    for s in lone:
+        want = ")" if s.char == "(" else "("
+        cx, cy = s.box.center
+        for k, d in enumerate(detections):
+            if d.box in shown or d.box not in by_box or d.digit in SUSPECT_DIGITS:
+                continue
+            dx, dy = d.box.center
+            if abs(dy - cy) > 0.5 * max(s.box.h, d.box.h) or (dx <= cx if want == ")" else dx >= cx):
+                continue
+            if abs(dx - cx) > config.reach_x * s.box.h:
+                continue
+            height = near.height_near(d.box, config.reach, config.reach_x, skip=k)
+            if height is not None and d.box.h >= config.maybe_tall * height:
+                wanted.setdefault(d.box, (d, want))
+    if not wanted:
+        return []
+    found = list(wanted.values())
+    batch = np.stack([by_box[d.box].crop for d, _ in found])
+    probs = classifier.predict(batch) if read is None else read(batch, [d.box for d, _ in found])
+    classes = classifier.classes
+    digit_class = classes.index("digit")
+    sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
+    out = []
+    for (d, want), p in zip(found, probs):
+        k = classes.index(want)
+        if p[k] >= config.maybe_confidence and p[k] > p[digit_class]:
+            alts = [(classes[j], float(p[j])) for j in sign_ids if j != k and p[j] >= config.alternative_level]
+            alts.append((str(d.digit), float(p[digit_class])))
+            out.append(Sign(want, d.box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts),
+                            from_digit=True, digit_confidence=d.confidence))
+    return out
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
