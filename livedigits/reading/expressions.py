@@ -533,10 +533,26 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
                 below.append(it)
         if not any(it.operand for it in above) or not any(it.operand for it in below):
             continue
+        # A sign above or below the bar that stands off the mid height of the digits beside it there is no
+        # sign of the numerator or denominator: a piece of a digit (an MNIST 5's hat cut off its bowl, read
+        # as a dash: "(1)/(5-)"). It is ink of the fraction, no character of it; the fraction is never
+        # wrong on it (``joined``).
+        strays = [it for part in (above, below) for it in part if not it.operand and _off_band(it, part, config)]
+        for part in (above, below):
+            # ... and so is a sign that ends it, or starts it (but a minus or a "("): "(5-)" is no denominator.
+            kept = sorted((it for it in part if it not in strays), key=lambda it: it.box.x)
+            while kept and not kept[-1].operand and kept[-1].text != ")":
+                strays.append(kept.pop())
+            while kept and not kept[0].operand and kept[0].text not in "-(":
+                strays.append(kept.pop(0))
+        above = [it for it in above if it not in strays]
+        below = [it for it in below if it not in strays]
         # A bar far longer than what stands above and below it is a rule of a table or a form, not a
         # fraction's bar (one is written about as long as the longer of the two).
-        span = max(max(it.box.x2 for it in above) - min(it.box.x for it in above),
-                   max(it.box.x2 for it in below) - min(it.box.x for it in below))
+        whole_above = above + [it for it in strays if _centre_y(it.box) < by]
+        whole_below = below + [it for it in strays if _centre_y(it.box) >= by]
+        span = max(max(it.box.x2 for it in whole_above) - min(it.box.x for it in whole_above),
+                   max(it.box.x2 for it in whole_below) - min(it.box.x for it in whole_below))
         if bar.box.w > config.fraction_bar * span + 0.5 * bar.height:
             continue
         top = "".join(it.text for it in sorted(above, key=lambda it: it.box.x))
@@ -555,10 +571,25 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
         for it in sorted(below, key=lambda it: it.box.x):
             alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
+        for it in strays:
+            box = box.union(it.box)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
-                     pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
-        items[:] = [it for it in items if it is not bar and it not in above and it not in below] + [frac]
+                     pieces=[p for it in [bar] + above + below + strays for p in it.pieces], alts=alts,
+                     joined=bool(strays))
+        items[:] = [it for it in items if it is not bar and it not in above and it not in below and it not in strays] + [frac]
     return items
+
+
+def _off_band(sign: _Item, part: list[_Item], config: ExpressionConfig) -> bool:
+    """Does ``sign`` stand off the band of mid height (``sign_band``) of the plain numbers of ``part`` (a
+    fraction's numerator or denominator)?"""
+    plain = [it for it in part if it.operand and not it.parts]
+    if not plain:
+        return False
+    top = min(it.box.y for it in plain)
+    h = max(it.box.h for it in plain)
+    at = (_centre_y(sign.box) - top) / max(h, 1.0)
+    return not config.sign_band[0] <= at <= config.sign_band[1]
 
 
 def _item_centre(item: _Item) -> float:
@@ -724,25 +755,29 @@ def _open_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
 
 
 def _unclosed_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
-    """A ``(`` that no ``)`` after it closes, standing between two operands: a slash whose ``/`` its
-    classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a bracket, ``10(5=2``, the
-    ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at ``sign_min_confidence``,
-    the ``(`` its alternative."""
+    """A ``(`` that no ``)`` after it closes, or a ``)`` that no ``(`` opens, standing between two operands: a
+    slash whose ``/`` its classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a
+    bracket, ``10(5=2``, the ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at
+    ``sign_min_confidence``, the bracket its alternative."""
     out = list(line)
-    unclosed = []
+    unclosed, unopened = [], []
     for k, it in enumerate(out):
         if it.starts:
             unclosed.append(k)
         elif it.ends and unclosed:
             unclosed.pop()
-    for k in unclosed:
+        elif it.ends:
+            unopened.append(k)
+    # So is a ")" that no "(" opens (``_open_brackets`` found none), standing between two operands: "45)5=9",
+    # a leaning slash read ")" at 0.61 and "/" at 0.37.
+    for k in unclosed + unopened:
         it = out[k]
         if it.operand or not 0 < k < len(out) - 1 or not (out[k - 1].operand and out[k + 1].operand):
             continue
         slash = next((p for _, alt, p in it.alts if alt == "/"), 0.0)
         if slash >= config.decode_level:
             alts = [a for a in it.alts if a[1] != "/"] + [(0, it.text, it.confidence)]
-            out[k] = replace(it, text="/", confidence=config.sign_min_confidence, starts=False, alts=alts)
+            out[k] = replace(it, text="/", confidence=config.sign_min_confidence, starts=False, ends=False, alts=alts)
     return out
 
 
