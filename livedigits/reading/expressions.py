@@ -1176,15 +1176,19 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
                  for a in clash):
             continue
         digit_read = any(s.box in digits for s in inside)
-        if (clash and e.verdict == "wrong" and digit_read and not paired and e.text.count("=") == 1
+        same = bool(clash) and all(a.text == e.text for a in clash)
+        if (clash and e.verdict == "wrong" and digit_read and not paired and e.text.count("=") == 1 and not same
                 and all(a.verdict == "unsure" and a.text.count("=") == 1 and _well_formed(a.text)
                         and a.text.split("=")[0] == e.text.split("=")[0] for a in clash)):
             # A possible sign in the answer only, that makes the sum no more right than the digits do: an
             # answer is a number, and the digits stand as the digit model read them ("67+52=117", its 7
             # perhaps a 9, not "67+52=1/7"). Both readings are unsure.
             continue
+        # A plain reading of the same text (its tall 1 read as that sign by the structure alone, ``_tall_ones``)
+        # is no other reading: the sign classifier's possible sign backs it, and the verdict stands.
         if (clash and e.verdict == "wrong" and digit_read
-                and not (paired and all(a.verdict == "wrong" for a in clash))):
+                and not (paired and all(a.verdict == "wrong" for a in clash))
+                and not same):
             e = replace(e, verdict="unsure")
         at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
         out = [a for a in out if a not in clash]

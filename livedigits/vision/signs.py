@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Sign
-from livedigits.vision.normalize import likeness
+from livedigits.vision.normalize import likeness, normalize_ink
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
@@ -282,6 +282,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
                     signs.append(sign(classes[k], piece.box, p, k, from_digit=piece.box in weak))
+            elif (possible is not None and piece.box not in weak and classes[k] == "=" and int(np.argmax(p)) == k
+                  and p[k] >= config.weak_sign and piece.box.w >= piece.box.h and _fits("=", piece.box, height, config)):
+                # An "=" whose bars run together at an end (a held-out hand's small "=", read "=" at 0.43-0.47, the
+                # rest "other" and "digit"): its likeliest reading, and no surer. Only an equation it makes, in
+                # the place of no sum or an unsure one, takes it (``with_possible_signs``).
+                possible.append(sign("=", piece.box, p, k))
             elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
                   and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
@@ -355,6 +361,13 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         # shown (an MNIST-like ")" read as 3, "(" as 5): its partner is looked for among the digits of its line.
         possible.extend(_partners(signs, possible, detections, turned, by_box, near, classifier, read, config))
     signs = _alike_signs(_joined_slashes(signs), crop_of, config)
+    if image is not None:
+        # A + or an x written in two strokes that do not meet, each read as a small digit ("4767+6=" for
+        # "4x7+6="): the two read again as one crop.
+        for found, halves in _split_marks([d for d in detections if d.box not in turned], near, image, image_scale,
+                                          classifier, read, config):
+            signs.append(found)
+            turned.update(halves)
     if turned:
         detections = [d for d in detections if d.box not in turned]
     if image is not None:
@@ -578,6 +591,75 @@ def _partners(signs: list[Sign], possible: list[Sign], detections: list[Detectio
             alts.append((str(d.digit), float(p[digit_class])))
             out.append(Sign(want, d.box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts),
                             from_digit=True, digit_confidence=d.confidence))
+    return out
+
+
+#: Each stroke of a + or an x in two pieces is at most this share of the height of the digits beside it, and
+#: the two stand at most ``SPLIT_MARK_GAP`` of that height apart.
+SPLIT_MARK_PIECE = 0.6
+SPLIT_MARK_GAP = 0.15
+
+
+def _split_marks(detections: list[Detection], near: "_Digits", image: np.ndarray, image_scale: int, classifier,
+                 read, config: SignConfig) -> list[tuple[Sign, tuple[Box, Box]]]:
+    """A + or an x written in two strokes that do not meet (a pen's x: two short strokes) is read as two small
+    digits side by side. Two digits each at most ``SPLIT_MARK_PIECE`` of the height of the other digits of
+    their line, at most ``SPLIT_MARK_GAP`` of it apart and overlapping in height by half the shorter, whose
+    union has the size and shape of a written + or x (``small_suspect``, ``mark_aspect``), are read again as
+    one crop (cut from the frame, Otsu's threshold); one the sign classifier gives a + or an x at
+    ``override_confidence`` or more, its digit class at most ``max_digit_share``, is that sign (as a suspect
+    digit is turned into a sign). Only small digits are paired: none on most frames."""
+    if len(detections) < 3:
+        return []
+    boxes = np.array([d.box.as_list() for d in detections], np.float64)
+    hs = boxes[:, 3]
+    small = np.flatnonzero(hs <= SPLIT_MARK_PIECE * float(np.median(hs)))
+    if len(small) < 2:
+        return []
+    pairs = []
+    for i in small:
+        for j in small:
+            a, b = detections[i].box, detections[j].box
+            if a.x >= b.x:
+                continue
+            if min(a.y2, b.y2) - max(a.y, b.y) < 0.5 * min(a.h, b.h):
+                continue
+            union = a.union(b)
+            # The digits of the line: those within reach of the pair, not small.
+            cy = union.center[1]
+            line = ((np.abs(near.cy - cy) <= config.reach * near.h) & (np.abs(near.cx - union.center[0]) <= config.reach_x * near.h)
+                    & (near.h * SPLIT_MARK_PIECE >= max(a.h, b.h)))
+            if not line.any():
+                continue
+            height = float(np.median(near.h[line]))
+            if max(a.h, b.h) > SPLIT_MARK_PIECE * height or b.x - a.x2 > SPLIT_MARK_GAP * height:
+                continue
+            lo, hi = config.mark_aspect
+            if union.h > config.small_suspect * height or not lo <= union.w / max(1, union.h) <= hi:
+                continue
+            pairs.append((union, (a, b)))
+    if not pairs:
+        return []
+    crops = []
+    for union, _ in pairs:
+        region = _source_region(image, union.y, union.y2, union.x, union.x2, image_scale)
+        if region.ndim == 3:
+            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+        _, mask = cv2.threshold(np.ascontiguousarray(region, np.uint8), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        crops.append(normalize_ink(mask))
+    batch = np.stack(crops)
+    probs = classifier.predict(batch) if read is None else read(batch, [u for u, _ in pairs])
+    classes = classifier.classes
+    digit_class = classes.index("digit")
+    out, used = [], set()
+    for (union, halves), p in zip(pairs, probs):
+        k = max((classes.index(c) for c in "+x"), key=lambda j: p[j])
+        if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or used & set(halves):
+            continue
+        used.update(halves)
+        other = classes.index("x" if classes[k] == "+" else "+")
+        alts = [(classes[other], float(p[other]))] if p[other] >= config.alternative_level else []
+        out.append((Sign(classes[k], union, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts)), halves))
     return out
 
 
