@@ -1167,10 +1167,15 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does; so does
         # an open one that is its end ("6+5=" of "3x6+5=", the x half taken for a mark): this one ends in
         # the same "=" with nothing after it, so it is open too, and no verdict is lost.
+        # An open sum gives no answer to decide between readings: a small + or x the sign classifier sees (a
+        # possible sign that is no bracket or slash) read as a digit inside a number ("746+4=" for "7x6+4=") is
+        # taken as the sign, both readings open (``open_in_doubt``).
+        marks = all(s.char in "+x" and s.box in digits for s in inside)
         if paired:
             if any(a.verdict == "right" and e.verdict != "right" for a in clash):
                 continue
         elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
+                 and not (marks and a.verdict == "open" and e.text.count("=") == 1 and e.text.endswith("="))
                  and not ("=" not in a.text and _inside(a.box, e.box))
                  and not (a.verdict == "open" and e.text.endswith(a.text) and _inside(a.box, e.box))
                  for a in clash):

@@ -102,6 +102,11 @@ class SignConfig:
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
     mark_aspect: tuple[float, float] = (0.6, 1.6)
     """... and about square (width over height within these)."""
+    small_mark: float = 0.6
+    """A digit (reported or weak) at most this many digit heights tall and about square (``mark_aspect``), that
+    the sign classifier gives a + or an x at least ``weak_sign`` as its likeliest sign, is a possible + or x: a
+    digit of a number stands about as tall as the others (the worksheets' written + and x: 0.4 to 0.6 of the
+    digits; a + read as a 7 at 0.73 in "30784=114", the + at 0.11)."""
     thick_dash: float = 0.35
     """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
     the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
@@ -300,6 +305,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                 found = sign(classes[times], piece.box, p, times)
                 possible.append(replace(found, confidence=config.weak_sign))
+            elif (possible is not None and (piece.box in weak or int(np.argmax(p)) == digit_class)
+                  and classes[k] in "+x" and p[k] >= config.weak_sign and _small_mark(piece.box, height, config)):
+                # A weak digit, or a piece the sign classifier sees a digit in more than a sign, far shorter than
+                # the digits beside it, whose likeliest sign is + or x (a held-out hand's small x, read 0.54 4 by
+                # the digit model, x 0.36 by the sign classifier): a possible sign, at ``weak_sign``. It stays a
+                # doubt for the reading without it.
+                possible.append(replace(sign(classes[k], piece.box, p, k), confidence=config.weak_sign))
+                doubts.append(piece.box)
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
         heights = near.heights_near([d.box for _, d in suspects], config.reach, config.reach_x, [i for i, _ in suspects])
@@ -325,6 +338,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                     found = digit_sign(classes[times], det, p, times)
                     possible.append(replace(found, confidence=config.weak_sign))
+                elif (possible is not None and char in "+x" and p[k] >= config.weak_sign
+                      and _small_mark(det.box, height, config)):
+                    # A digit far shorter than the digits beside it, that the sign classifier sees a + or an x
+                    # in more than any other sign: a possible sign, at ``weak_sign``.
+                    possible.append(replace(digit_sign(char, det, p, k), confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -661,6 +679,12 @@ def _split_marks(detections: list[Detection], near: "_Digits", image: np.ndarray
         alts = [(classes[other], float(p[other]))] if p[other] >= config.alternative_level else []
         out.append((Sign(classes[k], union, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts)), halves))
     return out
+
+
+def _small_mark(box: Box, height: float, config: SignConfig) -> bool:
+    """Is ``box`` a mark far shorter than the digits beside it (``small_mark``) and about square?"""
+    lo, hi = config.mark_aspect
+    return box.h <= config.small_mark * height and lo <= box.w / max(1, box.h) <= hi
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
