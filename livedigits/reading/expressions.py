@@ -538,15 +538,26 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
         # as a dash: "(1)/(5-)"). It is ink of the fraction, no character of it; the fraction is never
         # wrong on it (``joined``).
         strays = [it for part in (above, below) for it in part if not it.operand and _off_band(it, part, config)]
+        digits = {}
         for part in (above, below):
-            # ... and so is a sign that ends it, or starts it (but a minus or a "("): "(5-)" is no denominator.
+            # ... and so is a sign that ends it, or starts it (but a minus or a "("): "(5-)" is no denominator. A
+            # digit the sign classifier took for that sign is its digit again (an MNIST 1 read as a slash:
+            # "(/5)"), never wrong on it alone (``joined``).
             kept = sorted((it for it in part if it not in strays), key=lambda it: it.box.x)
+            ends = []
             while kept and not kept[-1].operand and kept[-1].text != ")":
-                strays.append(kept.pop())
+                ends.append(kept.pop())
             while kept and not kept[0].operand and kept[0].text not in "-(":
-                strays.append(kept.pop(0))
-        above = [it for it in above if it not in strays]
-        below = [it for it in below if it not in strays]
+                ends.append(kept.pop(0))
+            for it in ends:
+                digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit else None
+                if digit is None:
+                    strays.append(it)
+                else:
+                    digits[id(it)] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box],
+                                           joined=True)
+        above = [digits.get(id(it), it) for it in above if it not in strays]
+        below = [digits.get(id(it), it) for it in below if it not in strays]
         # A bar far longer than what stands above and below it is a rule of a table or a form, not a
         # fraction's bar (one is written about as long as the longer of the two).
         whole_above = above + [it for it in strays if _centre_y(it.box) < by]
@@ -575,7 +586,7 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             box = box.union(it.box)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
                      pieces=[p for it in [bar] + above + below + strays for p in it.pieces], alts=alts,
-                     joined=bool(strays))
+                     joined=bool(strays or digits))
         items[:] = [it for it in items if it is not bar and it not in above and it not in below and it not in strays] + [frac]
     return items
 
