@@ -214,6 +214,7 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
     (7014, "4x7+6=", "open"),            # a pen's x in two strokes read as 7 and 6
     (10008, "(3+8)x4=43", "wrong"),      # ... read as 7 and 6 again
     (11028, "(8+5)x4=52", "right"),      # a small "=" whose bars run together, read "=" at 0.47
+    (8046, "21/7=3", "right"),           # ... read "=" at 0.47, "other" at 0.52
     (11031, "45/5=9", "right"),          # a slash read ")" at 0.61, "/" at 0.37
     (11050, "30+84=114", "right"),       # a + read as a small 7
     (12007, "(1)/(5)+(2)/(3)=(13)/(15)", "right"),  # an MNIST 5's hat beside its bowl, a dash
