@@ -1275,3 +1275,63 @@ def test_two_digits_of_a_line_written_alike_but_read_differently_are_doubts():
     # Read alike, or alike only to a digit on another line, they are no doubt; nor is a digit unlike them.
     assert alike_misreads(read(4, 4, 5, 9), candidates) == []
     assert alike_misreads(read(1, 9, 5, 4)[1:], candidates) == []
+
+
+# ------------------------------------------------------------------ seventeenth round: sums found
+
+
+def _number_of(text, boxes, conf=0.99):
+    """A number whose digits stand in the given boxes (x, y, w, h)."""
+    digits = tuple(Detection(Box(*b), int(ch), conf) for ch, b in zip(text, boxes))
+    box = digits[0].box
+    for d in digits[1:]:
+        box = box.union(d.box)
+    return Number(text, box, conf ** len(text), digits)
+
+
+def _tall_row(text, x, y, tall=(), h=40):
+    """``text``'s digits side by side from ``x``, ``h`` tall with their top at ``y``; those at the places
+    ``tall`` stand 1.3 times as tall, reaching above and below the others (a bracket or a slash read as 1)."""
+    boxes = []
+    for k, _ in enumerate(text):
+        if k in tall:
+            boxes.append((x + k * 28, y - int(0.15 * h), 8, int(1.3 * h)))
+        else:
+            boxes.append((x + k * 28, y, 24, h))
+    return _number_of(text, boxes)
+
+
+def test_a_one_standing_out_of_a_lone_number_before_an_equals_is_a_slash():
+    # "14/2=7": an upright slash read as a sure 1 makes "1412=7", no sum. Taller than the digits beside it and
+    # reaching above and below them, it is the "/" the sum needs; never wrong on it alone.
+    numbers = [_tall_row("1412", 0, 100, tall=(2,)), _tall_row("7", 160, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, [_sign("=", 125, 100)])] == [("14/2=7", "right")]
+    numbers = [_tall_row("1412", 0, 100, tall=(2,)), _tall_row("8", 160, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, [_sign("=", 125, 100)])] == [("14/2=8", "unsure")]
+    # A 1 of the digits' height is a 1: no sum.
+    numbers = [_tall_row("1412", 0, 100), _tall_row("7", 160, 100)]
+    assert read_expressions(numbers, [_sign("=", 125, 100)]) == []
+    # Nor is a tall 1 after an operator ("3+1412=1415" has its sum).
+    numbers = [_tall_row("3", 0, 100), _tall_row("1412", 70, 100, tall=(2,)), _tall_row("1415", 230, 100)]
+    found = read_expressions(numbers, [_sign("+", 35, 100), _sign("=", 190, 100)])
+    assert [(e.text, e.verdict) for e in found] == [("3+1412=1415", "right")]
+
+
+def test_a_tall_one_closes_or_opens_the_bracket_the_line_leaves_open():
+    # "(1+2)x4=12" with its ")" read as a tall 1: "(1+21x4=12".
+    numbers = [_tall_row("1", 20, 100), _tall_row("21", 90, 100, tall=(1,)), _tall_row("4", 190, 100), _tall_row("12", 270, 100)]
+    signs = [_sign("(", 0, 100), _sign("+", 55, 100), _sign("x", 155, 100), _sign("=", 230, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(1+2)x4=12", "right")]
+    # "(5+9)x2=28" with its "(" read as a tall 1: "15+9)x2=28".
+    numbers = [_tall_row("15", 0, 100, tall=(0,)), _tall_row("9", 90, 100), _tall_row("2", 190, 100), _tall_row("28", 270, 100)]
+    signs = [_sign("+", 60, 100), _sign(")", 125, 100), _sign("x", 155, 100), _sign("=", 230, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(5+9)x2=28", "right")]
+
+
+def test_a_dash_at_the_top_of_a_denominator_is_no_minus_of_it():
+    # (1)/(5)+(2)/(5)=(3)/(5): the first 5's hat, cut off its bowl, lies above its top, read as a dash.
+    numbers = [_number("1", 10, 60, h=30), _number("5", 10, 110, h=30), _number("2", 110, 60, h=30),
+               _number("5", 110, 110, h=30), _number("3", 210, 60, h=30), _number("5", 210, 110, h=30)]
+    signs = [Sign("-", Box(0, 98, 40, 4), 0.95), Sign("-", Box(100, 98, 40, 4), 0.95), Sign("-", Box(200, 98, 40, 4), 0.95),
+             Sign("-", Box(26, 104, 14, 4), 0.95), _sign("+", 60, 80), _sign("=", 160, 80)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(1)/(5)+(2)/(5)=(3)/(5)", "right")]

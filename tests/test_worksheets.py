@@ -213,6 +213,27 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
     assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
 
 
+@pytest.mark.parametrize("seed, text, verdict", [
+    (7052, "14/2=", "open"),             # a thin upright slash read as a sure 1 standing out of "1412"
+    (11049, "(7+5)x5=60", "right"),      # the ")" read as a tall 1: "(7+51x5=60"
+    (10007, "(3+8)x3=33", "right"),      # MNIST brackets: "(" a possible sign, ")" read as 3
+    (10003, "(4+7)x3=33", "right"),      # ... ")" read as a slash before the x
+    (7014, "4x7+6=", "open"),            # a pen's x in two strokes read as 7 and 6
+    (10008, "(3+8)x4=43", "wrong"),      # ... read as 7 and 6 again
+    (11028, "(8+5)x4=52", "right"),      # a small "=" whose bars run together, read "=" at 0.47
+    (8046, "21/7=3", "right"),           # ... read "=" at 0.47, "other" at 0.52
+    (11031, "45/5=9", "right"),          # a slash read ")" at 0.61, "/" at 0.37
+    (11050, "30+84=114", "right"),       # a + read as a small 7
+    (12007, "(1)/(5)+(2)/(3)=(13)/(15)", "right"),  # an MNIST 5's hat beside its bowl, a dash
+])
+def test_worksheet_sums_lost_to_their_signs_are_read(recognizer, seed, text, verdict):
+    # Issue 21, seventeenth round: each was read as no sum, or as another one, on main.
+    sheet = make_worksheet(seed)
+    assert (text, verdict) in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
+
+
 @pytest.mark.parametrize("seed, text", [
     (7004, "67+52=117"),  # MNIST: its last 1 leans, and the sign model half takes it for a slash
     (8039, "47+72=117"),  # ... the same hand on plain paper

@@ -533,10 +533,37 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
                 below.append(it)
         if not any(it.operand for it in above) or not any(it.operand for it in below):
             continue
+        # A sign above or below the bar that stands off the mid height of the digits beside it there is no
+        # sign of the numerator or denominator: a piece of a digit (an MNIST 5's hat cut off its bowl, read
+        # as a dash: "(1)/(5-)"). It is ink of the fraction, no character of it; the fraction is never
+        # wrong on it (``joined``).
+        strays = [it for part in (above, below) for it in part if not it.operand and _off_band(it, part, config)]
+        digits = {}
+        for part in (above, below):
+            # ... and so is a sign that ends it, or starts it (but a minus or a "("): "(5-)" is no denominator. A
+            # digit the sign classifier took for that sign is its digit again (an MNIST 1 read as a slash:
+            # "(/5)"), never wrong on it alone (``joined``).
+            kept = sorted((it for it in part if it not in strays), key=lambda it: it.box.x)
+            ends = []
+            while kept and not kept[-1].operand and kept[-1].text != ")":
+                ends.append(kept.pop())
+            while kept and not kept[0].operand and kept[0].text not in "-(":
+                ends.append(kept.pop(0))
+            for it in ends:
+                digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit else None
+                if digit is None:
+                    strays.append(it)
+                else:
+                    digits[id(it)] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box],
+                                           joined=True)
+        above = [digits.get(id(it), it) for it in above if it not in strays]
+        below = [digits.get(id(it), it) for it in below if it not in strays]
         # A bar far longer than what stands above and below it is a rule of a table or a form, not a
         # fraction's bar (one is written about as long as the longer of the two).
-        span = max(max(it.box.x2 for it in above) - min(it.box.x for it in above),
-                   max(it.box.x2 for it in below) - min(it.box.x for it in below))
+        whole_above = above + [it for it in strays if _centre_y(it.box) < by]
+        whole_below = below + [it for it in strays if _centre_y(it.box) >= by]
+        span = max(max(it.box.x2 for it in whole_above) - min(it.box.x for it in whole_above),
+                   max(it.box.x2 for it in whole_below) - min(it.box.x for it in whole_below))
         if bar.box.w > config.fraction_bar * span + 0.5 * bar.height:
             continue
         top = "".join(it.text for it in sorted(above, key=lambda it: it.box.x))
@@ -555,10 +582,25 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
         for it in sorted(below, key=lambda it: it.box.x):
             alts += [(at + pos, a, p) for pos, a, p in it.alts]
             at += len(it.text)
+        for it in strays:
+            box = box.union(it.box)
         frac = _Item(f"({top})/({bottom})", box, conf, True, height, parts=[bar] + above + below, centre=by,
-                     pieces=[p for it in [bar] + above + below for p in it.pieces], alts=alts)
-        items[:] = [it for it in items if it is not bar and it not in above and it not in below] + [frac]
+                     pieces=[p for it in [bar] + above + below + strays for p in it.pieces], alts=alts,
+                     joined=bool(strays or digits))
+        items[:] = [it for it in items if it is not bar and it not in above and it not in below and it not in strays] + [frac]
     return items
+
+
+def _off_band(sign: _Item, part: list[_Item], config: ExpressionConfig) -> bool:
+    """Does ``sign`` stand off the band of mid height (``sign_band``) of the plain numbers of ``part`` (a
+    fraction's numerator or denominator)?"""
+    plain = [it for it in part if it.operand and not it.parts]
+    if not plain:
+        return False
+    top = min(it.box.y for it in plain)
+    h = max(it.box.h for it in plain)
+    at = (_centre_y(sign.box) - top) / max(h, 1.0)
+    return not config.sign_band[0] <= at <= config.sign_band[1]
 
 
 def _item_centre(item: _Item) -> float:
@@ -648,6 +690,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             impossible = next_sign and (after is None or after.text != "-")
         else:
             impossible = False
+        closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
+        if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
+                and prev.operand and after is not None and not after.operand
+                and sum(1 if o.starts else -1 if o.ends else 0 for o in out[:k]) > 0):
+            # A slash right before an operator, after an operand, with a "(" open before it: the ")" its
+            # classifier gave a chance (an MNIST-like ")" read as "/" at 0.76, ")" at 0.1: "(4+7/x3=33"). Read
+            # at ``sign_min_confidence``, its own reading the alternative: never wrong on it alone.
+            out[k] = replace(it, text=")", confidence=config.sign_min_confidence, ends=True, from_digit=False,
+                             alts=[a for a in it.alts if a[1] != ")"] + [(0, it.text, it.confidence)])
+            continue
         if impossible and it.text != "-":
             if prev is not None and prev_sign and it.digit_confidence > 0:
                 # Where an operand must stand (after an operator, an "=" or a "("): the digit fills that
@@ -714,25 +766,29 @@ def _open_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
 
 
 def _unclosed_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
-    """A ``(`` that no ``)`` after it closes, standing between two operands: a slash whose ``/`` its
-    classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a bracket, ``10(5=2``, the
-    ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at ``sign_min_confidence``,
-    the ``(`` its alternative."""
+    """A ``(`` that no ``)`` after it closes, or a ``)`` that no ``(`` opens, standing between two operands: a
+    slash whose ``/`` its classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a
+    bracket, ``10(5=2``, the ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at
+    ``sign_min_confidence``, the bracket its alternative."""
     out = list(line)
-    unclosed = []
+    unclosed, unopened = [], []
     for k, it in enumerate(out):
         if it.starts:
             unclosed.append(k)
         elif it.ends and unclosed:
             unclosed.pop()
-    for k in unclosed:
+        elif it.ends:
+            unopened.append(k)
+    # So is a ")" that no "(" opens (``_open_brackets`` found none), standing between two operands: "45)5=9",
+    # a leaning slash read ")" at 0.61 and "/" at 0.37.
+    for k in unclosed + unopened:
         it = out[k]
         if it.operand or not 0 < k < len(out) - 1 or not (out[k - 1].operand and out[k + 1].operand):
             continue
         slash = next((p for _, alt, p in it.alts if alt == "/"), 0.0)
         if slash >= config.decode_level:
             alts = [a for a in it.alts if a[1] != "/"] + [(0, it.text, it.confidence)]
-            out[k] = replace(it, text="/", confidence=config.sign_min_confidence, starts=False, alts=alts)
+            out[k] = replace(it, text="/", confidence=config.sign_min_confidence, starts=False, ends=False, alts=alts)
     return out
 
 
@@ -757,6 +813,96 @@ def _times_by_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Ite
         if closes or opens:
             alts = [a for a in it.alts if a[1] != "x"] + [(0, "+", it.confidence)]
             out[k] = replace(it, text="x", confidence=config.sign_min_confidence, alts=alts)
+    return out
+
+
+#: A 1 at least this many times as tall as the other digits of its number, reaching above and below them,
+#: may be a tall sign the digit model read as a 1 (``vision.signs.SignConfig.tall_suspect``: written brackets
+#: and slashes stand out of the digits' band; a 1 stands on their baseline).
+TALL_ONE = 1.15
+
+
+def _tall_one(it: _Item, k: int) -> bool:
+    """Is digit ``k`` of the plain number ``it`` a 1 standing ``TALL_ONE`` times as tall as the other digits of
+    the number (their median), its top above theirs and its bottom below theirs?"""
+    if it.parts or not it.operand or len(it.pieces) != len(it.text) or len(it.text) < 2 or it.text[k] != "1":
+        return False
+    one = it.pieces[k]
+    others = [b for j, b in enumerate(it.pieces) if j != k]
+    return (one.h >= TALL_ONE * float(np.median([b.h for b in others]))
+            and one.y < min(b.y for b in others) and one.y2 > max(b.y2 for b in others))
+
+
+def _cut_number(it: _Item, k: int, char: str, config: ExpressionConfig) -> list[_Item]:
+    """The number ``it`` with its digit ``k`` read as the sign ``char``: the digits before it, the sign, the
+    digits after it. The sign is read at ``sign_min_confidence`` with the 1 as its alternative, and marked
+    ``joined``: it may make an equation right or open, never wrong."""
+    box = it.pieces[k]
+    out = []
+    if k > 0:
+        out.append(replace(it, text=it.text[:k], box=_union(it.pieces[:k]), pieces=it.pieces[:k],
+                           alts=[a for a in it.alts if a[0] < k]))
+    out.append(_Item(char, box, config.sign_min_confidence, False, it.height, starts=char == "(", ends=char == ")",
+                     alts=[(0, "1", it.confidence)], pieces=[box], joined=True))
+    if k + 1 < len(it.text):
+        out.append(replace(it, text=it.text[k + 1:], box=_union(it.pieces[k + 1:]), pieces=it.pieces[k + 1:],
+                           alts=[(a[0] - k - 1, *a[1:]) for a in it.alts if a[0] > k]))
+    return out
+
+
+def _union(boxes: list[Box]) -> Box:
+    box = boxes[0]
+    for b in boxes[1:]:
+        box = box.union(b)
+    return box
+
+
+def _tall_ones(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A 1 that stands well taller than the digits of its number (``_tall_one``) where the sum needs a tall
+    sign is that sign: the digit model reads a bracket or an upright slash as a sure 1 that the sign
+    classifier does not take (a held-out hand's thin slash, an MNIST-like bracket). Where the structure of the
+    line leaves no doubt which sign:
+
+    - a ``)`` that no ``(`` opens: the first digit of the operand that starts its group (``15+9)x2=`` is
+      ``(5+9)x2=``);
+    - a ``(`` that no ``)`` closes: the last digit of an operand after an operator inside it, right before an
+      operator or an ``=`` (``(1+21x4=`` is ``(1+2)x4=``);
+    - an ``=`` with a lone number before it, no operator (``1412=7``, no sum): a 1 inside that number is a
+      ``/`` (``14/2=7``).
+
+    Each is read as ``_cut_number`` reads it (never wrong on it alone)."""
+    out = list(line)
+    operator = lambda it: not it.operand and it.text in OPERATORS  # noqa: E731
+    opened = []
+    for k, it in enumerate(out):
+        if it.starts:
+            opened.append(k)
+        elif it.ends and opened:
+            opened.pop()
+        elif it.ends:
+            # Back over operand, operator, operand, ... to the operand that starts the group.
+            j = k - 1
+            while j >= 2 and out[j].operand and operator(out[j - 1]) and out[j - 2].operand:
+                j -= 2
+            if 0 <= j < k - 1 and out[j].operand and _tall_one(out[j], 0):
+                return _tall_ones(out[:j] + _cut_number(out[j], 0, "(", config) + out[j + 1:], config)
+    for k in opened:
+        j, seen = k + 1, False
+        while j + 1 < len(out) and out[j].operand and (operator(out[j + 1]) or out[j + 1].text == "="):
+            if seen and _tall_one(out[j], len(out[j].text) - 1):
+                return _tall_ones(out[:j] + _cut_number(out[j], len(out[j].text) - 1, ")", config) + out[j + 1:], config)
+            if out[j + 1].text == "=":
+                break
+            seen, j = True, j + 2
+    for k, it in enumerate(out):
+        if it.text != "=" or k == 0:
+            continue
+        number = out[k - 1]
+        if k >= 2 and (operator(out[k - 2]) or out[k - 2].starts or out[k - 2].ends):
+            continue
+        inner = [j for j in range(1, len(number.text) - 1) if _tall_one(number, j)]
+        if len(inner) == 1:
+            return _tall_ones(out[:k - 1] + _cut_number(number, inner[0], "/", config) + out[k:], config)
     return out
 
 
@@ -881,6 +1027,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         line = _lost_bars(line, config)
         line = _open_brackets(line, config)
         line = _unclosed_brackets(line, config)
+        line = _tall_ones(line, config)
         line = _times_by_brackets(line, config)
         found = []
         for chunk in _split(line, config):
@@ -1116,24 +1263,33 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
         # "(9+4)x2=26", its small x half taken for a mark), gives way to it as an unsure one does; so does
         # an open one that is its end ("6+5=" of "3x6+5=", the x half taken for a mark): this one ends in
         # the same "=" with nothing after it, so it is open too, and no verdict is lost.
+        # An open sum gives no answer to decide between readings: a small + or x the sign classifier sees (a
+        # possible sign that is no bracket or slash) read as a digit inside a number ("746+4=" for "7x6+4=") is
+        # taken as the sign, both readings open (``open_in_doubt``).
+        marks = all(s.char in "+x" and s.box in digits for s in inside)
         if paired:
             if any(a.verdict == "right" and e.verdict != "right" for a in clash):
                 continue
         elif any(a.verdict != "unsure" and not (a.verdict == "wrong" and e.verdict == "right")
+                 and not (marks and a.verdict == "open" and e.text.count("=") == 1 and e.text.endswith("="))
                  and not ("=" not in a.text and _inside(a.box, e.box))
                  and not (a.verdict == "open" and e.text.endswith(a.text) and _inside(a.box, e.box))
                  for a in clash):
             continue
         digit_read = any(s.box in digits for s in inside)
-        if (clash and e.verdict == "wrong" and digit_read and not paired and e.text.count("=") == 1
+        same = bool(clash) and all(a.text == e.text for a in clash)
+        if (clash and e.verdict == "wrong" and digit_read and not paired and e.text.count("=") == 1 and not same
                 and all(a.verdict == "unsure" and a.text.count("=") == 1 and _well_formed(a.text)
                         and a.text.split("=")[0] == e.text.split("=")[0] for a in clash)):
             # A possible sign in the answer only, that makes the sum no more right than the digits do: an
             # answer is a number, and the digits stand as the digit model read them ("67+52=117", its 7
             # perhaps a 9, not "67+52=1/7"). Both readings are unsure.
             continue
+        # A plain reading of the same text (its tall 1 read as that sign by the structure alone, ``_tall_ones``)
+        # is no other reading: the sign classifier's possible sign backs it, and the verdict stands.
         if (clash and e.verdict == "wrong" and digit_read
-                and not (paired and all(a.verdict == "wrong" for a in clash))):
+                and not (paired and all(a.verdict == "wrong" for a in clash))
+                and not same):
             e = replace(e, verdict="unsure")
         at = out.index(clash[0]) if clash else next((k for k, a in enumerate(out) if _before(e.box, a.box)), len(out))
         out = [a for a in out if a not in clash]

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Detection, Sign
-from livedigits.vision.normalize import likeness
+from livedigits.vision.normalize import likeness, normalize_ink
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
@@ -102,12 +102,19 @@ class SignConfig:
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
     mark_aspect: tuple[float, float] = (0.6, 1.6)
     """... and about square (width over height within these)."""
-    x_height: float = 0.6
-    """A digit the digit model read, of any class, at most ``small_suspect`` heights of the digits beside it
-    tall is shown to the sign classifier too (a hand's cursive x read as 2 or 8); one at most this many heights
-    tall, the height of a hand's small letters, that the sign classifier reads as a sign or as no digit at
-    all, is a possible + or x even where it gives the digit class more than ``max_digit_share``: the digits of
-    a number are written to one height, and the structure of the sum decides (``find_signs(possible=...)``)."""
+    weak_equals: float = 0.3
+    """A compact piece, wider than tall, whose likeliest sign is ``=`` with at least this (below
+    ``min_confidence``) is a possible ``=``: the classifier splits the run-together bars of a held-out hand's
+    small ``=`` about evenly between ``=`` and "other" (0.43-0.47 against 0.30-0.52 on the worksheets)."""
+    small_mark: float = 0.6
+    """A digit (reported or weak) at most this many digit heights tall and about square (``mark_aspect``), that
+    the sign classifier gives a + or an x at least ``weak_sign`` as its likeliest sign, is a possible + or x: a
+    digit of a number stands about as tall as the others (the worksheets' written + and x: 0.4 to 0.6 of the
+    digits; a + read as a 7 at 0.73 in "30784=114", the + at 0.11). A digit of any class at most ``small_suspect``
+    heights tall is shown to the sign classifier (a hand's cursive x, written at the height of its small
+    letters, read as 2 or 8); one at most this tall that it reads as a sign or as no digit at all is a possible
+    + or x even where it gives the digit class more than ``max_digit_share`` (``_mark_sized``), with no sign at
+    all (``?``) among its readings."""
     thick_dash: float = 0.35
     """A flat piece at least this many digit heights tall is no minus (a minus or a bar is a tenth of one on
     the worksheets; the reader drops a dash over ``ExpressionConfig.max_dash``): one that is a single stroke
@@ -249,7 +256,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         heights = near.heights_near([d.box for _, d in tall], config.reach, config.reach_x, [k for k, _ in tall])
         suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
     # So may a digit of another class standing well smaller than the digits beside it (a hand's cursive x,
-    # written at the height of its small letters, read as 2 or 8): ``x_height``.
+    # written at the height of its small letters, read as 2 or 8): ``small_mark``.
     small_cut = config.small_suspect * float(np.median(near.h))
     small = [(k, d) for k, d in enumerate(detections) if d.box.h <= small_cut and d.digit not in SUSPECT_DIGITS
              and d.box in by_box]
@@ -296,6 +303,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
                 else:
                     signs.append(sign(classes[k], piece.box, p, k, from_digit=piece.box in weak))
+            elif (possible is not None and piece.box not in weak and classes[k] == "=" and p[k] >= config.weak_equals
+                  and piece.box.w >= piece.box.h and _fits("=", piece.box, height, config)):
+                # An "=" whose bars run together at an end (a held-out hand's small "=", read "=" at 0.43-0.47, the
+                # rest "other" and "digit"): its likeliest sign, and no surer. Only an equation it makes, in the
+                # place of no sum or an unsure one, takes it (``with_possible_signs``).
+                possible.append(sign("=", piece.box, p, k))
             elif (possible is not None and piece.box not in weak and classes[k] in "+x" and p[k] >= config.weak_sign
                   and int(np.argmax(p)) != digit_class and _fits(classes[k], piece.box, height, config)):
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
@@ -308,6 +321,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                 found = sign(classes[times], piece.box, p, times)
                 possible.append(replace(found, confidence=config.weak_sign))
+            elif (possible is not None and (piece.box in weak or int(np.argmax(p)) == digit_class)
+                  and classes[k] in "+x" and p[k] >= config.weak_sign and _small_mark(piece.box, height, config)):
+                # A weak digit, or a piece the sign classifier sees a digit in more than a sign, far shorter than
+                # the digits beside it, whose likeliest sign is + or x (a held-out hand's small x, read 0.54 4 by
+                # the digit model, x 0.36 by the sign classifier): a possible sign, at ``weak_sign``. It stays a
+                # doubt for the reading without it.
+                possible.append(replace(sign(classes[k], piece.box, p, k), confidence=config.weak_sign))
+                doubts.append(piece.box)
             elif piece.box in weak or int(np.argmax(p)) == digit_class:
                 doubts.append(piece.box)
         heights = near.heights_near([d.box for _, d in suspects], config.reach, config.reach_x, [i for i, _ in suspects])
@@ -326,12 +347,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
                     possible.append(digit_sign(char, det, p, k))
                 elif (possible is not None and other_class != digit_class and int(np.argmax(p)) != digit_class
-                      and (p[digit_class] <= config.max_digit_share or det.box.h <= config.x_height * height)
+                      and (p[digit_class] <= config.max_digit_share or det.box.h <= config.small_mark * height)
                       and _mark_sized(det.box, height, config)):
                     # A small square mark the sign classifier knows nothing of and sees no digit in, that the
                     # digit model read as a 1, 4 or 7 (a held-out hand's small open x read as 4 at 0.62): a
                     # possible + or x, as such a mark read as no digit is (above). At the height of a hand's
-                    # small letters (``x_height``) the sign classifier need only not read it as a digit.
+                    # small letters (``small_mark``) the sign classifier need only not read it as a digit.
                     times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
                     found = digit_sign(classes[times], det, p, times)
                     if p[digit_class] > config.max_digit_share:
@@ -340,6 +361,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                         found = replace(found, alternatives=found.alternatives + ("?",),
                                         odds=found.odds + (float(p[other_class]),))
                     possible.append(replace(found, confidence=config.weak_sign))
+                elif (possible is not None and char in "+x" and p[k] >= config.weak_sign
+                      and _small_mark(det.box, height, config)):
+                    # A digit far shorter than the digits beside it, that the sign classifier sees a + or an x
+                    # in more than any other sign: a possible sign, at ``weak_sign``.
+                    possible.append(replace(digit_sign(char, det, p, k), confidence=config.weak_sign))
                 continue
             if char in "/()" and det.box.h >= config.tall_suspect * height and det.box.w < config.min_lean * det.box.h:
                 # Sure to be no digit, taller than the digits beside it and straight upright: a box's side or
@@ -371,7 +397,18 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
+    if possible is not None and crops:
+        # A bracket taken from a digit whose partner is read as a digit of a class the sign classifier was not
+        # shown (an MNIST-like ")" read as 3, "(" as 5): its partner is looked for among the digits of its line.
+        possible.extend(_partners(signs, possible, detections, turned, by_box, near, classifier, read, config))
     signs = _alike_signs(_joined_slashes(signs), crop_of, config)
+    if image is not None:
+        # A + or an x written in two strokes that do not meet, each read as a small digit ("4767+6=" for
+        # "4x7+6="): the two read again as one crop.
+        for found, halves in _split_marks([d for d in detections if d.box not in turned], near, image, image_scale,
+                                          classifier, read, config):
+            signs.append(found)
+            turned.update(halves)
     if turned:
         detections = [d for d in detections if d.box not in turned]
     if image is not None:
@@ -549,6 +586,128 @@ def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
     ``mark_aspect``)?"""
     lo, hi = config.mark_size
     return lo * height <= max(box.w, box.h) <= hi * height and config.mark_aspect[0] <= box.w / max(1, box.h) <= config.mark_aspect[1]
+
+
+def _partners(signs: list[Sign], possible: list[Sign], detections: list[Detection], turned: set, by_box: dict,
+              near: "_Digits", classifier, read, config: SignConfig) -> list[Sign]:
+    """Possible brackets that close (or open) a bracket taken from a digit (a sign or a possible sign) that has
+    no partner on its line: the digits of its line on the partner's side, at least ``maybe_tall`` as tall as
+    the digits beside them, that the sign classifier was not shown (a 3, a 5, a 6: not ``SUSPECT_DIGITS``),
+    read by it; one it gives the partner at least ``maybe_confidence`` and more than a digit is a possible
+    sign. Brackets come in pairs, so the expression reader takes the two together or neither
+    (``reading.expressions.with_possible_signs``). Costs a batch only where such a lone bracket stands."""
+    every = signs + possible
+    lone = [s for s in every if s.from_digit and s.char in "()" and not _has_partner(s, every)]
+    if not lone:
+        return []
+    shown = {s.box for s in every} | turned
+    wanted = {}
+    for s in lone:
+        want = ")" if s.char == "(" else "("
+        cx, cy = s.box.center
+        for k, d in enumerate(detections):
+            if d.box in shown or d.box not in by_box or d.digit in SUSPECT_DIGITS:
+                continue
+            dx, dy = d.box.center
+            if abs(dy - cy) > 0.5 * max(s.box.h, d.box.h) or (dx <= cx if want == ")" else dx >= cx):
+                continue
+            if abs(dx - cx) > config.reach_x * s.box.h:
+                continue
+            height = near.height_near(d.box, config.reach, config.reach_x, skip=k)
+            if height is not None and d.box.h >= config.maybe_tall * height:
+                wanted.setdefault(d.box, (d, want))
+    if not wanted:
+        return []
+    found = list(wanted.values())
+    batch = np.stack([by_box[d.box].crop for d, _ in found])
+    probs = classifier.predict(batch) if read is None else read(batch, [d.box for d, _ in found])
+    classes = classifier.classes
+    digit_class = classes.index("digit")
+    sign_ids = [k for k, name in enumerate(classes) if name not in ("digit", "other")]
+    out = []
+    for (d, want), p in zip(found, probs):
+        k = classes.index(want)
+        if p[k] >= config.maybe_confidence and p[k] > p[digit_class]:
+            alts = [(classes[j], float(p[j])) for j in sign_ids if j != k and p[j] >= config.alternative_level]
+            alts.append((str(d.digit), float(p[digit_class])))
+            out.append(Sign(want, d.box, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts),
+                            from_digit=True, digit_confidence=d.confidence))
+    return out
+
+
+#: Each stroke of a + or an x in two pieces is at most this share of the height of the digits beside it, and
+#: the two stand at most ``SPLIT_MARK_GAP`` of that height apart.
+SPLIT_MARK_PIECE = 0.6
+SPLIT_MARK_GAP = 0.15
+
+
+def _split_marks(detections: list[Detection], near: "_Digits", image: np.ndarray, image_scale: int, classifier,
+                 read, config: SignConfig) -> list[tuple[Sign, tuple[Box, Box]]]:
+    """A + or an x written in two strokes that do not meet (a pen's x: two short strokes) is read as two small
+    digits side by side. Two digits each at most ``SPLIT_MARK_PIECE`` of the height of the other digits of
+    their line, at most ``SPLIT_MARK_GAP`` of it apart and overlapping in height by half the shorter, whose
+    union has the size and shape of a written + or x (``small_suspect``, ``mark_aspect``), are read again as
+    one crop (cut from the frame, Otsu's threshold); one the sign classifier gives a + or an x at
+    ``override_confidence`` or more, its digit class at most ``max_digit_share``, is that sign (as a suspect
+    digit is turned into a sign). Only small digits are paired: none on most frames."""
+    if len(detections) < 3:
+        return []
+    boxes = np.array([d.box.as_list() for d in detections], np.float64)
+    hs = boxes[:, 3]
+    small = np.flatnonzero(hs <= SPLIT_MARK_PIECE * float(np.median(hs)))
+    if len(small) < 2:
+        return []
+    pairs = []
+    for i in small:
+        for j in small:
+            a, b = detections[i].box, detections[j].box
+            if a.x >= b.x:
+                continue
+            if min(a.y2, b.y2) - max(a.y, b.y) < 0.5 * min(a.h, b.h):
+                continue
+            union = a.union(b)
+            # The digits of the line: those within reach of the pair, not small.
+            cy = union.center[1]
+            line = ((np.abs(near.cy - cy) <= config.reach * near.h) & (np.abs(near.cx - union.center[0]) <= config.reach_x * near.h)
+                    & (near.h * SPLIT_MARK_PIECE >= max(a.h, b.h)))
+            if not line.any():
+                continue
+            height = float(np.median(near.h[line]))
+            if max(a.h, b.h) > SPLIT_MARK_PIECE * height or b.x - a.x2 > SPLIT_MARK_GAP * height:
+                continue
+            lo, hi = config.mark_aspect
+            if union.h > config.small_suspect * height or not lo <= union.w / max(1, union.h) <= hi:
+                continue
+            pairs.append((union, (a, b)))
+    if not pairs:
+        return []
+    crops = []
+    for union, _ in pairs:
+        region = _source_region(image, union.y, union.y2, union.x, union.x2, image_scale)
+        if region.ndim == 3:
+            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+        _, mask = cv2.threshold(np.ascontiguousarray(region, np.uint8), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+        crops.append(normalize_ink(mask))
+    batch = np.stack(crops)
+    probs = classifier.predict(batch) if read is None else read(batch, [u for u, _ in pairs])
+    classes = classifier.classes
+    digit_class = classes.index("digit")
+    out, used = [], set()
+    for (union, halves), p in zip(pairs, probs):
+        k = max((classes.index(c) for c in "+x"), key=lambda j: p[j])
+        if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or used & set(halves):
+            continue
+        used.update(halves)
+        other = classes.index("x" if classes[k] == "+" else "+")
+        alts = [(classes[other], float(p[other]))] if p[other] >= config.alternative_level else []
+        out.append((Sign(classes[k], union, float(p[k]), tuple(a for a, _ in alts), odds=tuple(o for _, o in alts)), halves))
+    return out
+
+
+def _small_mark(box: Box, height: float, config: SignConfig) -> bool:
+    """Is ``box`` a mark far shorter than the digits beside it (``small_mark``) and about square?"""
+    lo, hi = config.mark_aspect
+    return box.h <= config.small_mark * height and lo <= box.w / max(1, box.h) <= hi
 
 
 def _has_partner(sign: Sign, signs: list[Sign]) -> bool:
