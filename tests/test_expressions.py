@@ -1275,6 +1275,10 @@ def test_two_digits_of_a_line_written_alike_but_read_differently_are_doubts():
     # Read alike, or alike only to a digit on another line, they are no doubt; nor is a digit unlike them.
     assert alike_misreads(read(4, 4, 5, 9), candidates) == []
     assert alike_misreads(read(1, 9, 5, 4)[1:], candidates) == []
+    # One read unsurely: its other readings are weighed by the verdict already.
+    unsure = read(1, 9, 5, 4)
+    unsure[0] = Detection(boxes[0], 1, 0.8)
+    assert alike_misreads(unsure, candidates) == []
 
 
 # ------------------------------------------------------------------ seventeenth round: sums found

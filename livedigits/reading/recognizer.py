@@ -376,20 +376,26 @@ def _sureness(row: np.ndarray, digits: int) -> float:
     return 0.0 if int(row.argmax()) >= digits else float(row[:digits].max())
 
 
-#: Two digits of one line read as different digits whose crops are at least this alike (``likeness``) are one
-#: digit written alike, one of them misread: each is a doubt (``alike_misreads``). On the tuning worksheets
-#: (seeds 7000-7059 and 8000-8059: 7,366 pairs of digits on one line within four heights of each other) the
-#: pairs read differently this alike were 6: five one digit written twice (a 1 read as 7), one a 1 and a 6.
-ALIKE_MISREAD = 0.9
+#: Two digits of one line read surely (``ALIKE_SURE``) as different digits whose crops are at least this alike
+#: (``likeness``) are one digit written alike, one of them misread: each is a doubt (``alike_misreads``). On the
+#: tuning worksheets (seeds 7000-7059 and 8000-8059: 7,366 pairs of digits on one line within four heights of
+#: each other) the pairs read differently that were two digits reached 0.903 (a 1 and a 6); those this alike
+#: were all one digit written twice (a 1 read as 7).
+ALIKE_MISREAD = 0.92
+#: ... both read at least this surely: where one is read less surely, its other readings are weighed by the
+#: verdict already (``expressions._every_reading_wrong``), and on the tuning worksheets the doubt then only
+#: cost wrong verdicts (8040's ``38+81=118``, its 1s read 7 at 0.70 and 0.82).
+ALIKE_SURE = 0.9
 
 
-def alike_misreads(detections: Sequence, candidates: Sequence[Candidate], like: float = ALIKE_MISREAD) -> list[Box]:
-    """The boxes of digits read as a digit another digit of their line, within four digit heights, is not
-    read as, whose crops are at least ``like`` alike: one hand writes one digit alike, so one of the two is
-    misread, and which one the reading cannot tell. A sum holding one is never marked wrong on it
-    (``read_expressions``' doubts)."""
+def alike_misreads(detections: Sequence, candidates: Sequence[Candidate], like: float = ALIKE_MISREAD,
+                   sure: float = ALIKE_SURE) -> list[Box]:
+    """The boxes of digits read at least ``sure`` as a digit another digit of their line, within four digit
+    heights, read as surely, is not read as, whose crops are at least ``like`` alike: one hand writes one digit
+    alike, so one of the two is misread, and which one, or as what, the reading cannot tell. A sum holding one
+    is never marked wrong on it (``read_expressions``' doubts)."""
     crops = {c.box: c.crop for c in candidates}
-    dets = [d for d in detections if d.box in crops]
+    dets = [d for d in detections if d.box in crops and d.confidence >= sure]
     if len(dets) < 2:
         return []
     cx = np.array([d.box.center[0] for d in dets])
