@@ -67,19 +67,6 @@ GLYPH_IN_BOX = 0.35
 INSET = 2
 #: A printed rule is at most this share of its box's height wide (1-3 px rules around boxes of 20-60 px).
 RULE = 0.15
-#: A box whose inside the writing cuts in pieces (block capitals larger than their boxes, crossing the rules)
-#: is no hole; it is found by its rules (``_ruled_cells``): a wall is a column of ink over at least this share
-#: of the inside's height (a printed rule runs the whole height; a letter's stem crossing the box rarely does
-#: so straight) ...
-WALL = 0.9
-#: ... looked at this many pixels either side (a page turned by a few degrees slants a wall by a pixel or
-#: two over a box's height) ...
-WALL_SLANT = 2
-#: ... and a box's top and bottom rules are ink along at least this share of its width between its walls ...
-RULED = 0.85
-#: ... which is at least this share of its height (a box holds a character; the gap between two boxes of a
-#: comb set apart is 0.1-0.3 of a box on the generated forms).
-NARROWEST = 0.6
 
 
 Rect = tuple[int, int, int, int]
@@ -101,22 +88,18 @@ class Cell:
     """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
-def find_fields(holes: list[np.ndarray], digit_height: float | None,
-                mask: np.ndarray | None = None) -> tuple[list[Rect], list[Cell]]:
+def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
     """The printed fields among ``holes`` (the hole contours of an ink mask), as ``(x, y, w, h)`` boxes in
     the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
     boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
-    no fields). ``mask``: the ink mask the holes are of, its rules still in it; with it, boxes whose inside
-    the writing cut in pieces are found by their rules (``_ruled_cells``)."""
+    no fields)."""
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
     least = BOX_MIN_HEIGHT * digit_height
-    cells, small, broken, spans = [], [], [], []
+    cells, small, broken = [], [], []
     for hole in holes:
         x, y, w, h = cv2.boundingRect(hole)
-        if mask is not None and low <= h <= high and w >= INSET:
-            spans.append((x, y, w, h))  # perhaps a piece of a box's inside (``_ruled_cells``)
         # Cheap tests first: most holes are loops of digits, far too small.
         if not least <= h <= high or w < BOX_MIN_HEIGHT * digit_height:
             continue
@@ -131,8 +114,6 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None,
                 broken.append((x, y, w, h))  # perhaps what a glyph left of a box's inside (``_fill_combs``)
             continue
         (small if tiny else cells).append(Cell((x, y, w, h), hull, area < BITTEN * hull_area, False, tiny))
-    if len(spans) >= 2:
-        cells += _ruled_cells(mask, spans, [c.box for c in cells])
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
@@ -195,156 +176,6 @@ def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken
                            end.hull + np.array([dx, dy], end.hull.dtype), True, False)
                 made.append(end)
     return made
-
-
-def _ruled_cells(mask: np.ndarray, spans: list[Rect], found: list[Rect]) -> list[Cell]:
-    """The boxes of a comb no hole of their own shows: block capitals larger than their boxes cross the rules
-    and cut the inside in pieces (the A whose apex stands above its box, the L whose foot runs out under it),
-    none a rectangle, the comb is no field, and the box's sides, left standing where the rules along the comb
-    are taken out as lines, read as 1s beside letters read as digits. A printed box is known by its rules all
-    the same. ``spans``: holes of a box's height (``(x, y, w, h)``); two or more with one top and one bottom
-    (within a rule's width, along a line: a turned page's comb rises) are pieces of boxes' insides, reaching
-    from the top rule to the bottom one. Along that band the mask's columns of ink over ``WALL`` of its height,
-    a rule's width wide, are walls; two walls at least ``NARROWEST`` of the height apart, with a top and a bottom
-    rule between them (``_ruled``: ink along ``RULED`` of the width, no gap) that meet them in corners
-    (``_cornered``; the two sides of a 0's loop curve away from its arcs), make a box. The band is no comb when
-    its rules run on past its outermost walls (ruled paper: a ledger's lines, the digits standing on them from
-    one to the next), and only boxes of one width, each for one character (``COMB_BOX``), are made (``Cell``,
-    ``bitten``: the glyph is cut out at its rules), unless a box ``found`` as a hole is there already. A long
-    box is left to its hole: two walls of a comb a few pixels apart run together into one too wide for a rule,
-    and the two boxes beside it into one long box."""
-    spans = sorted(spans, key=lambda b: (b[1], b[0]))
-    bands: list[list[Rect]] = []
-    for span in spans:
-        tol = max(INSET, RULE * span[3])
-        for band in bands:
-            # Beside the band's nearest span (a turned page's comb rises along its length).
-            ref = min(band, key=lambda b: abs(b[0] - span[0]))
-            if abs(span[1] - ref[1]) <= tol and abs(span[1] + span[3] - ref[1] - ref[3]) <= tol \
-                    and span[0] <= max(b[0] + b[2] for b in band) + 2 * ref[3]:
-                band.append(span)
-                break
-        else:
-            bands.append([span])
-    made: list[Cell] = []
-    mh, mw = mask.shape[:2]
-    for band in bands:
-        if len(band) < 2:
-            continue
-        # The band's top and bottom rules, as lines across it (a turned page's comb rises along its length).
-        xs = np.array([b[0] + b[2] / 2 for b in band])
-        if np.ptp(xs) < 1:
-            continue
-        tops = np.polyfit(xs, [b[1] for b in band], 1)
-        bottoms = np.polyfit(xs, [b[1] + b[3] for b in band], 1)
-        x0 = max(0, int(min(b[0] for b in band) - 1.5 * band[0][3]))
-        x1 = min(mw, int(max(b[0] + b[2] for b in band) + 1.5 * band[0][3]))
-        ends = np.array([x0, x1])
-        top, bottom = int(np.ceil(np.polyval(tops, ends).max())), int(np.polyval(bottoms, ends).min())
-        height = float(np.median([b[3] for b in band]))
-        reach = max(INSET, int(round(RULE * height)))
-        if bottom - top < 0.5 * height or x1 - x0 < height:
-            continue
-        # The walls: columns of ink across the rows every box of the band spans.
-        inside = mask[max(0, top + INSET): bottom - INSET, x0:x1] > 0
-        inside = cv2.dilate(inside.astype(np.uint8), np.ones((1, 2 * WALL_SLANT + 1), np.uint8))
-        wall = np.flatnonzero(inside.mean(axis=0) >= WALL)
-        if len(wall) < 2:
-            continue
-        # Runs of wall columns: (left, right) of each wall in the mask, the slant's widening taken off again.
-        cut = np.flatnonzero(np.diff(wall) > 1)
-        walls = [(x0 + int(a) + WALL_SLANT, x0 + int(b) - WALL_SLANT) for a, b in
-                 zip(np.r_[wall[0], wall[cut + 1]], np.r_[wall[cut], wall[-1]])]
-        # A form's rules are of one width: a wider run is a letter's stem.
-        widest = min(RULE * height, 1.5 * np.median([b - a + 1 for a, b in walls])) + 1
-        walls = [(a, b) for a, b in walls if b - a + 1 <= widest]
-        boxes = []
-        k = 0
-        while k < len(walls) - 1:
-            left = walls[k][1]
-            # The next wall at least a box's least width on (a letter's straight stem crossing the box from
-            # its top rule to its bottom one stands as a wall too, but closer to one).
-            j = next((j for j in range(k + 1, len(walls)) if walls[j][0] - left - 1 >= NARROWEST * height), None)
-            if j is None:
-                break
-            xl, xr = left + 1, walls[j][0] - 1
-            if _ruled(mask, tops, bottoms, xl, xr, reach) and _cornered(mask, tops, bottoms, walls[k], walls[j], reach):
-                boxes.append((xl, xr))
-                k = j
-            else:
-                k += 1  # no rules along it: the gap between two boxes, or no box at all
-        if not boxes:
-            continue
-        # A form's rules end with its boxes; ruled paper's lines run on past the outermost "walls" (the digits
-        # standing on a ledger's lines from one to the next, its margin line): no box.
-        outer = [a for a, b in walls if b == boxes[0][0] - 1] + [b for a, b in walls if a == boxes[-1][1] + 1]
-        run = int(round(NARROWEST * height))
-        if _ruled(mask, tops, bottoms, outer[0] - run, outer[0] - 2, reach) or \
-                _ruled(mask, tops, bottoms, outer[1] + 2, outer[1] + run, reach):
-            continue
-        # Only boxes of a comb, for a character each, and of one width: one cut at a letter's stem is no box.
-        narrow = [xr - xl + 1 for xl, xr in boxes if xr - xl + 1 <= COMB_BOX * height]
-        pitch = float(np.median(narrow)) if narrow else 0.0
-        for xl, xr in boxes:
-            width = xr - xl + 1
-            if width > COMB_BOX * height or abs(width - pitch) > COMB_HEIGHTS * pitch:
-                continue  # a long box is known by its hole alone (two walls a box apart, merged, leave one wide)
-            tl, tr = (int(round(v)) for v in np.polyval(tops, [xl, xr]))
-            bl, br = (int(round(v)) for v in np.polyval(bottoms, [xl, xr]))
-            y0, y1 = min(tl, tr), max(bl, br)
-            box = (xl, y0, width, y1 - y0)
-            if any(_overlap(box, other) for other in found):
-                continue
-            hull = np.array([[[xl, tl]], [[xr, tr]], [[xr, br - 1]], [[xl, bl - 1]]], np.int32)
-            made.append(Cell(box, hull, True, False))
-    return made
-
-
-def _ruled(mask: np.ndarray, tops: np.ndarray, bottoms: np.ndarray, xl: int, xr: int, reach: int) -> bool:
-    """Whether columns ``xl`` to ``xr`` of ``mask`` hold a printed rule along the line ``tops`` (``np.polyfit``'s
-    coefficients: y of x) and along ``bottoms``, within ``reach`` pixels outside each: ink over ``RULED`` of the
-    columns, no gap in it wider than a ragged edge (``INSET`` + 1; two boxes of a comb set apart leave a gap
-    of a tenth of a box or more between their rules)."""
-    mh, mw = mask.shape[:2]
-    if xl < 0 or xr >= mw or xr <= xl:
-        return False
-    columns = np.arange(xl, xr + 1)
-    for line, sign in ((tops, -1), (bottoms, 1)):
-        rows = np.round(np.polyval(line, columns)).astype(int)
-        if rows.min() - reach - 1 < 0 or rows.max() + reach + 1 >= mh:
-            return False
-        ink = np.stack([mask[rows + sign * d, columns] for d in range(-1, reach + 2)]).max(axis=0) > 0
-        if ink.mean() < RULED:
-            return False
-        gaps = np.flatnonzero(np.diff(np.r_[True, ink, True].astype(np.int8)))
-        if len(gaps) and (gaps[1::2] - gaps[::2]).max(initial=0) > INSET + 1:
-            return False
-    return True
-
-
-def _cornered(mask: np.ndarray, tops: np.ndarray, bottoms: np.ndarray, left: tuple[int, int], right: tuple[int, int],
-              reach: int) -> bool:
-    """Whether the walls ``left`` and ``right`` (``(first, last)`` columns) meet the top and bottom rules (the lines
-    ``tops``, ``bottoms``) in corners: ink where each wall crosses each rule, within half a rule's reach outside
-    the inside. A loop's sides (the two sides of a 0 between its arcs) curve away from the line through its
-    top and bottom; a printed box's walls run into its rules."""
-    depth = max(1, reach // 2)
-    mh, mw = mask.shape[:2]
-    for a, b in (left, right):
-        x0, x1 = max(0, a - 1), min(mw, b + 2)
-        for line, sign in ((tops, -1), (bottoms, 1)):
-            y = int(round(np.polyval(line, (a + b) / 2)))
-            y0, y1 = (y - 1 - depth, y) if sign < 0 else (y - 1, y + depth)
-            if y0 < 0 or y1 > mh or not mask[y0:y1, x0:x1].any():
-                return False
-    return True
-
-
-def _overlap(a: Rect, b: Rect) -> bool:
-    """Whether two boxes overlap by half the smaller's area."""
-    dx = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    dy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    return dx > 0 and dy > 0 and dx * dy >= 0.5 * min(a[2] * a[3], b[2] * b[3])
 
 
 def comb_fields(fields: list[Rect], cells: list[Cell]) -> list[Rect]:

@@ -493,7 +493,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     typical = _digit_height(boxes, config, w, h, pieces[0])
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths, gray, typical), find_fields(holes, typical, mask), pieces
+    return find_lines(mask, lengths, gray, typical), find_fields(holes, typical), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -1294,7 +1294,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if fields is None and shift is not None and memory.fields is not None:
         fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
     if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
-        fields = find_fields(holes, typical, mask)
+        fields = find_fields(holes, typical)
     if view is not None and shift is None:
         view = replace(view, fields=fields)
     fields, cells = fields
