@@ -357,3 +357,26 @@ def test_a_0_or_1_half_the_height_of_the_digit_beside_it_is_a_letter_of_a_word()
     raised = [Box(100, 100, 24, 40), Box(128, 100, 18, 18)]
     assert word_glyphs(elsewhere + raised, read, 0.5, crops=_crops(3), letter_model=never) == set()
 
+
+
+def test_two_0s_or_1s_half_the_height_of_the_tallest_glyph_of_a_short_run_are_letters_of_a_word():
+    # Handwritten "cold" read all as digits: its c and o read 0 (19 and 18 px, 0.48 and 0.45 of its d), its l read 1
+    # (28 px), its d read 9 (40 px), on one baseline. A letter elsewhere on the page.
+    elsewhere = [Box(100, 400, 30, 40)]
+    cold = [Box(100, 121, 16, 19), Box(120, 122, 12, 18), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0), (0, 0.98), (0, 0.96), (1, 1.0), (9, 0.5)])
+    never = _Says([0.0] * 5)
+    assert word_glyphs(elsewhere + cold, read, 0.5, crops=_crops(5), letter_model=never) == {1, 2, 3, 4}
+    assert word_glyphs(elsewhere + cold, read, 0.5, WordConfig(half_run=2), crops=_crops(5), letter_model=never) == set()
+    # One short 0 in a number of three or four (a ledger's 0 cut short by its rule): a number.
+    one = _probabilities([(NOT_A_DIGIT, 1.0), (0, 0.98), (4, 0.96), (1, 1.0), (9, 0.5)])
+    assert word_glyphs(elsewhere + cold, one, 0.5, crops=_crops(5), letter_model=never) == set()
+    # Its tallest read as 0 or 1 too, or the 0s as tall as the digits beside them: a number.
+    ones = _probabilities([(NOT_A_DIGIT, 1.0), (0, 0.98), (0, 0.96), (1, 1.0), (1, 0.9)])
+    assert word_glyphs(elsewhere + cold, ones, 0.5, crops=_crops(5), letter_model=never) == set()
+    level = [Box(100, 102, 16, 38), Box(120, 104, 12, 36), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    assert word_glyphs(elsewhere + level, read, 0.5, crops=_crops(5), letter_model=never) == set()
+    # Longer than ``half_run``: a number's business (a ledger's "10090" cut by its rules).
+    long_run = cold + [Box(167, 100, 17, 40)]
+    read5 = _probabilities([(NOT_A_DIGIT, 1.0), (0, 0.98), (0, 0.96), (1, 1.0), (9, 0.5), (7, 0.9)])
+    assert word_glyphs(elsewhere + long_run, read5, 0.5, crops=_crops(6), letter_model=never) == set()

@@ -305,6 +305,13 @@ class WordConfig:
     table's 7 cut by its rule). On the generated pages (replayed: seeds 0-99 of ``words``, ``boxes``, ``ledger``,
     ``printed``, 0-39 of seven more rows, 1000-1039 of nine) it left out 4, 4 and 2 letters of ``words`` on seeds 0-39,
     40-99 and 1000-1039 and lost no digit; 0.6 the same. 0 leaves it out."""
+    half_run: int = 4
+    """(round 14) ``half_pair`` in a run of three to this many glyphs, all read as digits: a word when two of them or
+    more, each read as 0 or 1, stand at most ``half_pair`` of its tallest on its baseline, the tallest read as another
+    digit ("cold" read 0, 0, 1, 9: its c and o 0.45-0.52 of its d). One such glyph is not enough in a longer run: a
+    ledger's number holds a 1 or a 0 cut short by its rule (replayed on seeds 0-99 of ``words``, ``boxes``, ``ledger``,
+    ``printed``, ``table``, ``mixed``: with one, 2 handwritten digits of ``ledger`` lost; with two, none, and 3 letters
+    of ``words`` left out; runs of up to 6 lose 4 digits of ``ledger``). 0 or 2 leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -576,15 +583,20 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
 
 
 def _half_pair(boxes: list[Box], run: list[int], best: np.ndarray, config: WordConfig) -> bool:
-    """Whether the two glyphs ``run``, both read as digits, are a word by their heights (``WordConfig.half_pair``): one
+    """Whether the glyphs ``run``, all read as digits, are a word by their heights (``WordConfig.half_pair``): of two, one
     read as 0 or 1 (``trail_blind``) at most ``half_pair`` of the other's height on its baseline, the other read as
-    another digit: "hot" (its t a sign) read 6, 0; "Ben" whose n is lost, read 8, 1."""
-    if not config.half_pair or len(run) != 2:
+    another digit: "hot" (its t a sign) read 6, 0; "Ben" whose n is lost, read 8, 1. Of three up to ``half_run``, two
+    such 0s or 1s beside the tallest: "cold" read 0, 0, 1, 9."""
+    if not config.half_pair or not 2 <= len(run) <= max(2, config.half_run):
         return False
-    short, tall = sorted(run, key=lambda k: boxes[k].h)
-    a, b = boxes[short], boxes[tall]
-    return (int(best[short]) in config.trail_blind and int(best[tall]) not in config.trail_blind
-            and a.h <= config.half_pair * b.h and abs(a.y2 - b.y2) <= config.baseline * b.h)
+    tall = max(run, key=lambda k: boxes[k].h)
+    b = boxes[tall]
+    if int(best[tall]) in config.trail_blind:
+        return False
+    short = [k for k in run if k != tall and int(best[k]) in config.trail_blind and boxes[k].h <= config.half_pair * b.h
+             and abs(boxes[k].y2 - b.y2) <= config.baseline * b.h]
+    # Two glyphs: the one beside the tallest; three or more (``half_run``): two of them at least.
+    return len(short) >= (1 if len(run) == 2 else 2)
 
 
 def _low_pair(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, worth: "_LetterWorth",
