@@ -432,6 +432,15 @@ def test_a_right_answer_writer_42s_four_read_as_five_alone_made_look_wrong_is_ne
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
 
 
+def test_a_doubt_of_the_plain_reading_stands_where_the_possible_signs_read_the_same_text(recognizer):
+    # 21044 (writer 42): "46+80=126" read "56+80=126", the hand's 4 read 5, is unsure; the reading with the page's
+    # possible signs reads the same text (a possible slash of its answer's 1 left a digit) and marked it wrong.
+    sheet = make_worksheet(21044)
+    result = recognizer.process(Frame(21044, 0.0, sheet.image))
+    assert {e.text: e.verdict for e in result.expressions}.get("56+80=126") == "unsure", [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
 def test_a_worksheet_is_written_whole_in_another_hand_and_a_missing_one_is_named(monkeypatch):
     # The other hands are font files for evaluation (tools/score_worksheets.py --other-hands); DejaVu Sans,
     # the type every Debian machine has, stands in for one here.

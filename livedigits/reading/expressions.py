@@ -1277,7 +1277,11 @@ def with_possible_signs(plain: list[Expression], other: list[Expression], possib
                  for a in clash):
             continue
         digit_read = any(s.box in digits for s in inside)
-        same = bool(clash) and all(a.text == e.text for a in clash)
+        # (The same text with none of its possible signs read as signs is the same reading, its verdict moved
+        # only by the page's other sums: the plain one's doubt stands. 21044's "56+80=126", writer 42's 4 read
+        # 5, is "unsure" in the plain reading and "wrong" beside the possible slash of a 1 of its answer.)
+        same = (bool(clash) and all(a.text == e.text for a in clash)
+                and any(s.char in e.text for s in inside if s.box in digits))
         if (clash and e.verdict == "wrong" and digit_read and not paired and e.text.count("=") == 1 and not same
                 and all(a.verdict == "unsure" and a.text.count("=") == 1 and _well_formed(a.text)
                         and a.text.split("=")[0] == e.text.split("=")[0] for a in clash)):
