@@ -262,7 +262,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
              and d.box in by_box]
     if small:
         heights = near.heights_near([d.box for _, d in small], config.reach, config.reach_x, [k for k, _ in small])
-        suspects += [(k, d) for (k, d), h in zip(small, heights) if h is not None and d.box.h <= config.small_suspect * h]
+        small = [(k, d) for (k, d), h in zip(small, heights) if h is not None and d.box.h <= config.small_suspect * h]
+        suspects += small
+    # Those are possible signs at most: a small 2 the sign classifier reads as a sure x is still a digit of its
+    # number ("2000" on a list) unless the structure of a sum takes it.
+    only_possible = {d.box for _, d in small}
     crops = [c.crop for c, _ in compact] + [by_box[d.box].crop for _, d in suspects]
     crop_of = dict(zip([c.box for c, _ in compact] + [d.box for _, d in suspects], crops))
     turned = set()
@@ -343,7 +347,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
                 continue
-            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share:
+            if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or det.box in only_possible:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
                     possible.append(digit_sign(char, det, p, k))
                 elif (possible is not None and other_class != digit_class and int(np.argmax(p)) != digit_class
