@@ -847,6 +847,15 @@ def _line_of(text, y=100):
     return numbers, signs
 
 
+def _page_of(*texts):
+    """Lines of ``texts``, one under another 100 px apart from y=100: their numbers and signs together."""
+    numbers, signs = [], []
+    for k, text in enumerate(texts):
+        n, s = _line_of(text, 100 + 100 * k)
+        numbers, signs = numbers + n, signs + s
+    return numbers, signs
+
+
 def test_a_digit_taken_for_a_sign_where_no_sign_can_stand_is_the_digit():
     # 3x4=12 whose 1, leaning far over, the sign model took for a slash: "=/2" cannot be, so it is a 1.
     numbers = [_number("3", 0, 100), _number("4", 70, 100), _number("2", 190, 100)]
@@ -1105,10 +1114,7 @@ def test_a_seven_for_nine_doubt_is_lifted_where_the_pages_right_sums_show_the_ha
     from livedigits.reading.recognizer import crop_asker
     from livedigits.types import Candidate
 
-    numbers, signs = [], []
-    for k, text in enumerate(("7x2=14", "9x2=18", "38+17=57")):
-        n, s = _line_of(text, 100 + 100 * k)
-        numbers, signs = numbers + n, signs + s
+    numbers, signs = _page_of("7x2=14", "9x2=18", "38+17=57")
     drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
     seven = numbers[-2].digits[1].box  # the 7 of 17
     drawn[seven] = seven_drawn_as
@@ -1144,10 +1150,7 @@ def test_a_digit_written_as_the_pages_confirmed_crops_of_another_is_read_as_that
     from livedigits.reading.recognizer import crop_asker
     from livedigits.types import Candidate
 
-    numbers, signs = [], []
-    for k, text in enumerate(("4x2=8", "5x2=10", written)):
-        n, s = _line_of(text, 100 + 100 * k)
-        numbers, signs = numbers + n, signs + s
+    numbers, signs = _page_of("4x2=8", "5x2=10", written)
     drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
     first = min((d.box for n in numbers for d in n.digits if d.box.y == 300), key=lambda b: b.x)
     drawn[first] = "4"
@@ -1168,10 +1171,7 @@ def test_a_seven_for_nine_doubt_is_lifted_by_the_pages_sure_sevens_where_no_righ
     from livedigits.reading.recognizer import crop_asker
     from livedigits.types import Candidate
 
-    numbers, signs = [], []
-    for k, text in enumerate(("9x2=18", "7x3=", "26+17=45")):
-        n, s = _line_of(text, 100 + 100 * k)
-        numbers, signs = numbers + n, signs + s
+    numbers, signs = _page_of("9x2=18", "7x3=", "26+17=45")
     drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
     drawn[numbers[-2].digits[1].box] = seven_drawn_as  # the 7 of 17
     ask = crop_asker(_Drawn(), [Candidate(box, _glyph(ch)) for box, ch in drawn.items()], 0.005)
@@ -1197,10 +1197,7 @@ def test_an_unsure_sum_a_nudged_digit_the_page_shows_makes_right_is_read_so(five
     from livedigits.reading.recognizer import crop_asker
     from livedigits.types import Candidate
 
-    numbers, signs = [], []
-    for k, text in enumerate(page + ("7x6=52",)):
-        n, s = _line_of(text, 100 + 100 * k)
-        numbers, signs = numbers + n, signs + s
+    numbers, signs = _page_of(*page + ("7x6=52",))
     drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
     drawn[numbers[-1].digits[0].box] = five_drawn_as  # the 5 of 52
     ask = crop_asker(_Drawn(), [Candidate(box, _glyph(ch)) for box, ch in drawn.items()], 0.005)
@@ -1218,10 +1215,7 @@ def test_an_unsure_sum_a_plus_the_page_writes_as_its_x_makes_right_is_read_so(pl
     from livedigits.reading.recognizer import crop_asker
     from livedigits.types import Candidate, Sign
 
-    numbers, signs = [], []
-    for k, text in enumerate(("2x3=6", "2+3=5", "4+3=12")):
-        n, s = _line_of(text, 100 + 100 * k)
-        numbers, signs = numbers + n, signs + s
+    numbers, signs = _page_of("2x3=6", "2+3=5", "4+3=12")
     plus = signs[-2]
     signs[-2] = Sign("+", plus.box, 0.95, ("x",), odds=(0.01,))
     drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}

@@ -249,7 +249,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     # A digit of another class standing well taller than the digits beside it may be a bracket too (an
     # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
     # frame's median digit height keeps this to a few boxes (none on most pages).
-    first_cut = config.tall_suspect * float(np.median(near.h))
+    typical = float(np.median(near.h))
+    first_cut = config.tall_suspect * typical
     tall = [(k, d) for k, d in enumerate(detections) if d.box.h >= first_cut and d.digit not in SUSPECT_DIGITS
             and d.box in by_box]
     if tall:
@@ -257,7 +258,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         suspects += [(k, d) for (k, d), h in zip(tall, heights) if h is not None and d.box.h >= config.tall_suspect * h]
     # So may a digit of another class standing well smaller than the digits beside it (a hand's cursive x,
     # written at the height of its small letters, read as 2 or 8): ``small_mark``.
-    small_cut = config.small_suspect * float(np.median(near.h))
+    small_cut = config.small_suspect * typical
     small = [(k, d) for k, d in enumerate(detections) if d.box.h <= small_cut and d.digit not in SUSPECT_DIGITS
              and d.box in by_box]
     if small:
