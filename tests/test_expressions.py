@@ -829,6 +829,26 @@ def test_two_digits_touching_read_as_one_wide_digit_keep_a_right_answer_from_wro
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("5x2=11", "wrong")]
 
 
+def test_one_digit_cut_in_two_and_read_as_two_keeps_a_right_answer_from_wrong():
+    # 53-6=47 with a wide 6 whose stem and bowl the segmentation cut apart, each read surely: "53-10=47".
+    # The two boxes meet with no gap; one digit there makes it right, so the answer is unsure, not wrong.
+    def line(gap):
+        ten = Number("10", Box(95, 100, 24 + gap + 30, 40), 0.98,
+                     (Detection(Box(95, 100, 12, 40), 1, 0.99), Detection(Box(107 + gap, 110, 30, 30), 0, 0.99)))
+        return ([_number("53", 0, 100), ten, _number("47", 250, 100)],
+                [_sign("-", 60, 100), _sign("=", 180, 100)])
+
+    numbers, signs = line(0)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("53-10=47", "unsure")]
+    # Two digits written apart are two digits: the answer is wrong.
+    numbers, signs = line(8)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("53-10=47", "wrong")]
+    # Two digits cut apart that no one digit makes right leave a wrong answer wrong (53-10=42).
+    numbers, signs = line(0)
+    numbers[-1] = _number("42", 250, 100)
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("53-10=42", "wrong")]
+
+
 def _line_of(text, y=100):
     """Numbers and signs written left to right on one line, as read surely."""
     numbers, signs, x, at = [], [], 0, 0

@@ -1845,6 +1845,26 @@ def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> b
     return False
 
 
+def _cut_pair(chunk: list[_Item], text: str) -> bool:
+    """Would reading two digits of one number whose boxes meet closer than ``CUT_GAP`` digit heights as one
+    digit make the equation right? They may be one piece of ink the segmentation cut in two
+    (``recognizer.decide_splits``), each half read surely as a digit of its own: a wide 6 whose stem and bowl
+    read as ``10`` (``53-6=47`` read ``53-10=47``). The other side of ``_touching_pair``."""
+    places, at = [], 0  # (position in text, box) of the digits of plain numbers and fractions' parts
+    for it in chunk:
+        places += [(at + j, box) for j, box in _digit_places(it)]
+        at += len(it.text)
+    if len(places) < 2:
+        return False
+    height = float(statistics.median([box.h for _, box in places]))
+    for (k, a), (j, b) in zip(places, places[1:]):
+        if j != k + 1 or not (text[k].isdigit() and text[j].isdigit()) or b.x - a.x2 >= CUT_GAP * height:
+            continue
+        if any(_is_right(text[:k] + d + text[j + 1:]) for d in "0123456789"):
+            return True
+    return False
+
+
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
     """The text with one symbol (a digit or a sign, however surely read) read as an alternative its
     classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
@@ -1966,7 +1986,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
                                or _confused(chunk, text, ask) or _touching_pair(chunk, text, config)
-                               or _stray_digit(chunk, text)):
+                               or _stray_digit(chunk, text) or _cut_pair(chunk, text)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.
