@@ -55,7 +55,7 @@ from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, re
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -1505,6 +1505,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:
                 ways = (tuple(ways) if ways else ()) + edges
+            # ... and a pair written into each other, where the least ink lies inside one of them, in equal halves.
+            evens = () if not tall or box[2] < config.split_aspect * box[3] else \
+                tuple(e for e in _even_halves(patch, box) if not any(_same_cut(e, other) for other in (ways or ())))
+            if evens:
+                if not ways:
+                    trusted = 0
+                ways = (tuple(ways) if ways else ()) + evens
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's

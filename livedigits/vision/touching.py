@@ -695,6 +695,26 @@ def _edge_halves(patch: np.ndarray, box: tuple, min_height: int) -> tuple:
     return tuple(ways)
 
 
+def _even_halves(patch: np.ndarray, box: tuple) -> tuple:
+    """A pair written into each other ("39", "46", "27": gaps down to -0.15 of their height) in equal halves
+    (:func:`_even_parts`, upright and along the ink's slant, the ink near the boundary given to the side its
+    stroke leans to where the piece is tall enough for the lean, ``LEAN_HEIGHT``): the two digits of a number
+    are written about equally wide, so their boundary is near the middle of the ink. :func:`_halves` and
+    :func:`_edge_halves` cut through the least ink instead; where the two overlap, that falls inside one of
+    them (its loop's side, a 4's open top), and every such cut leaves one part with the other's arc. Small
+    writing makes more of these (a pen and a camera's blur a pixel or two wide join digits a thick pen's
+    larger writing keeps apart). Such a cut also halves one wide digit, so it counts only read at the
+    classifier's ceiling (``Segmentation.doubtful``). ``()`` where no half has ink or one is less than half as
+    tall as the piece; a slanted cut equal to the upright one is given once."""
+    lean = _lean_map(patch) if box[3] >= LEAN_HEIGHT else None
+    ways = {}
+    for slanted in (False, True):
+        way = _even_parts(patch, box, 2, slanted, lean)
+        if way:
+            ways.setdefault(tuple(b for b, _ in way), way)
+    return tuple(ways.values())
+
+
 def _parts_at(patch: np.ndarray, box: tuple, cut):
     """The two parts of ``patch`` (at ``box``) left and right of ``cut``, each cropped to its ink:
     ``[(box, patch), (box, patch)]``, or None when one side has no ink. ``cut`` is a column, or a path (its
