@@ -1120,6 +1120,10 @@ class Segmentation:
     ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
     ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
     too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
+    even_ways: dict[int, frozenset[int]] = field(default_factory=dict)
+    """By candidate index, the ways in ``splits`` that cut a pair in equal halves (``vision.touching._even_halves``):
+    offered by no thin place in the ink, so they also halve one wide digit (a 5 whose bowl reads 6), and
+    ``recognizer.decide_splits`` takes one only where the whole reads as no sure digit."""
     tall: frozenset[int] = frozenset()
     """Of the candidates in ``splits``, those at least ``touching.PAIR_HEIGHT`` of the writing's usual height
     (every one where too few pieces tell that height): a piece much shorter (a printed word on a form, a small
@@ -1428,6 +1432,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     chains = set()
     full_height = set()  # ``Segmentation.tall``
     loop_ways = {}
+    even_ways = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
     if remember and cuts is not None:
@@ -1511,6 +1516,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             if evens:
                 if not ways:
                     trusted = 0
+                even_ways[k] = frozenset(range(len(ways or ()), len(ways or ()) + len(evens)))
                 ways = (tuple(ways) if ways else ()) + evens
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
@@ -1581,7 +1587,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
                         rules=rules, doubtful=doubtful, narrow=frozenset(k for k in narrow if k in splits), joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
-                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
+                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
 
 
