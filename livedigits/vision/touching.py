@@ -11,7 +11,9 @@ from the ink itself:
 - **Thin places.** The columns with the least ink, and paths through the ink's thin places
   (``_cut_paths``), straight or slanted (``_halves``, ``_edge_halves``).
 - **Equal widths** (``_even_parts``): zeros run into each other like chain links leave no thin place; where
-  two outlines cross at a boundary, each arm goes to the side it leans to (``_lean_map``, ``_by_lean``).
+  two outlines cross at a boundary, each arm goes to the side it leans to (``_lean_map``, ``_by_lean``). A pair
+  written into each other, where the least ink lies inside one of them, is offered its equal halves too
+  (``_even_halves``).
 
 Pure functions on a piece's mask (``patch``) and its box; ``segment.segment`` calls ``_split_touching``
 and the loop joins, and the reading stage (``reading.recognizer``) decides which cut to keep.
