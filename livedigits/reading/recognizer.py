@@ -143,6 +143,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         whole, best = float(base[k].max()), None
         doubtful = found.doubtful.get(k, ())
         loops = found.loop_ways.get(k, ())
+        evens = found.even_ways.get(k, ())
         no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
         # Several digits, no one glyph: too wide for one digit, or wide enough for three and read as no digit.
         # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
@@ -171,6 +172,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                 if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way) > best):
                     chosen[k], best = (way, parts), _rank(sure, way)
                 continue
+            if n in evens and not no_digit and whole >= SPLIT_CONFIDENCE:
+                continue  # equal halves of a piece read whole as one sure digit: perhaps that digit, halved
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read

@@ -55,7 +55,7 @@ from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, re
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -1120,6 +1120,10 @@ class Segmentation:
     ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
     ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
     too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
+    even_ways: dict[int, frozenset[int]] = field(default_factory=dict)
+    """By candidate index, the ways in ``splits`` that cut a pair in equal halves (``vision.touching._even_halves``):
+    offered by no thin place in the ink, so they also halve one wide digit (a 5 whose bowl reads 6), and
+    ``recognizer.decide_splits`` takes one only where the whole reads as no sure digit."""
     tall: frozenset[int] = frozenset()
     """Of the candidates in ``splits``, those at least ``touching.PAIR_HEIGHT`` of the writing's usual height
     (every one where too few pieces tell that height): a piece much shorter (a printed word on a form, a small
@@ -1428,6 +1432,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     chains = set()
     full_height = set()  # ``Segmentation.tall``
     loop_ways = {}
+    even_ways = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
     if remember and cuts is not None:
@@ -1505,6 +1510,14 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             edges = () if not tall else _edge_halves(patch, box, config.min_height)
             if edges:
                 ways = (tuple(ways) if ways else ()) + edges
+            # ... and a pair written into each other, where the least ink lies inside one of them, in equal halves.
+            evens = () if not tall or box[2] < config.split_aspect * box[3] else \
+                tuple(e for e in _even_halves(patch, box) if not any(_same_cut(e, other) for other in (ways or ())))
+            if evens:
+                if not ways:
+                    trusted = 0
+                even_ways[k] = frozenset(range(len(ways or ()), len(ways or ()) + len(evens)))
+                ways = (tuple(ways) if ways else ()) + evens
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
@@ -1574,7 +1587,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         view, [to_source(*box) for box in fields], too_wide, [to_source(*box) for box in blots],
                         rules=rules, doubtful=doubtful, narrow=frozenset(k for k in narrow if k in splits), joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
-                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, carried=carried,
+                        loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
 
 

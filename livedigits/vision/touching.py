@@ -11,7 +11,9 @@ from the ink itself:
 - **Thin places.** The columns with the least ink, and paths through the ink's thin places
   (``_cut_paths``), straight or slanted (``_halves``, ``_edge_halves``).
 - **Equal widths** (``_even_parts``): zeros run into each other like chain links leave no thin place; where
-  two outlines cross at a boundary, each arm goes to the side it leans to (``_lean_map``, ``_by_lean``).
+  two outlines cross at a boundary, each arm goes to the side it leans to (``_lean_map``, ``_by_lean``). A pair
+  written into each other, where the least ink lies inside one of them, is offered its equal halves too
+  (``_even_halves``).
 
 Pure functions on a piece's mask (``patch``) and its box; ``segment.segment`` calls ``_split_touching``
 and the loop joins, and the reading stage (``reading.recognizer``) decides which cut to keep.
@@ -693,6 +695,26 @@ def _edge_halves(patch: np.ndarray, box: tuple, min_height: int) -> tuple:
         if parts is not None and all(ph >= 0.5 * h for (_, _, _, ph), _ in parts):
             ways.append(tuple(parts))
     return tuple(ways)
+
+
+def _even_halves(patch: np.ndarray, box: tuple) -> tuple:
+    """A pair written into each other ("39", "46", "27": gaps down to -0.15 of their height) in equal halves
+    (:func:`_even_parts`, upright and along the ink's slant, the ink near the boundary given to the side its
+    stroke leans to where the piece is tall enough for the lean, ``LEAN_HEIGHT``): the two digits of a number
+    are written about equally wide, so their boundary is near the middle of the ink. :func:`_halves` and
+    :func:`_edge_halves` cut through the least ink instead; where the two overlap, that falls inside one of
+    them (its loop's side, a 4's open top), and every such cut leaves one part with the other's arc. Small
+    writing makes more of these (a pen and a camera's blur a pixel or two wide join digits a thick pen's
+    larger writing keeps apart). Such a cut also halves one wide digit, so it counts only read at the
+    classifier's ceiling (``Segmentation.doubtful``). ``()`` where no half has ink or one is less than half as
+    tall as the piece; a slanted cut equal to the upright one is given once."""
+    lean = _lean_map(patch) if box[3] >= LEAN_HEIGHT else None
+    ways = {}
+    for slanted in (False, True):
+        way = _even_parts(patch, box, 2, slanted, lean)
+        if way:
+            ways.setdefault(tuple(b for b, _ in way), way)
+    return tuple(ways.values())
 
 
 def _parts_at(patch: np.ndarray, box: tuple, cut):
