@@ -102,13 +102,15 @@ def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_di
     signs, kept, _ = find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
     assert signs == [] and [d.digit for d in kept] == [6, 3, 1]
     assert [(s.char, s.box, s.alternatives[-1]) for s in possible] == [("/", stroke, "1")]
-    # Upright (a box's side), it is not even possible.
-    upright = Box(200, 99, 3, 42)
-    digits[-1] = Detection(upright, 1, 0.99)
-    candidates[-1] = Candidate(upright, _crop())
-    possible = []
-    find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
-    assert possible == []
+    # Upright and as tall as the digits, it is still possible: a slash written upright like a bar between two
+    # numbers (issue 21's held-out hands); the structure of a sum decides. Upright and long (a box's side,
+    # 1.5 digit heights), it is not even possible.
+    for upright, maybe in ((Box(200, 99, 3, 42), True), (Box(200, 90, 3, 60), False)):
+        digits[-1] = Detection(upright, 1, 0.99)
+        candidates[-1] = Candidate(upright, _crop())
+        possible = []
+        find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
+        assert [s.box for s in possible] == ([upright] if maybe else [])
 
 
 def _between_a_6_and_a_3(piece, says):

@@ -111,9 +111,8 @@ class SignConfig:
     """A piece no digit read, about square (``mark_aspect``), from this many digit heights up, is shown to the sign
     classifier even below ``min_sign`` (a dot's size: a hand's very small x, 0.15 to 0.25 of digits that a tall
     7 or a bracket beside it makes look smaller still); one it reads as a + or an x, likeliest of all classes at
-    ``min_confidence``, is a possible sign (it stays a dot for a ÷), and one it calls "other" a possible + or x
-    from this size up as well (``mark_size``). Only an equation it stands in, between two operands, takes it
-    (``with_possible_signs``)."""
+    ``min_confidence``, is a possible sign (it stays a dot for a ÷). A speck it calls "other" is none
+    (``mark_size``). Only an equation it stands in, between two operands, takes it (``with_possible_signs``)."""
     weak_equals: float = 0.3
     """A compact piece, wider than tall, whose likeliest sign is ``=`` with at least this (below
     ``min_confidence``) is a possible ``=``: the classifier splits the run-together bars of a held-out hand's
@@ -362,10 +361,6 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 # small x), or calls it "other" (``tiny_mark``); it stays a dot.
                 if classes[k] in "+x" and p[k] >= config.min_confidence and int(np.argmax(p)) == k:
                     possible.append(replace(sign(classes[k], piece.box, p, k), confidence=config.weak_sign))
-                elif (other_class != digit_class and int(np.argmax(p)) == other_class
-                      and _mark_sized(piece.box, height, config, config.tiny_mark)):
-                    times = max((j for j in sign_ids if classes[j] in "+x"), key=lambda j: p[j])
-                    possible.append(replace(sign(classes[times], piece.box, p, times), confidence=config.weak_sign))
                 continue
             if p[k] >= config.min_confidence and int(np.argmax(p)) == k and _fits(classes[k], piece.box, height, config):
                 if classes[k] == "-":
@@ -383,7 +378,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 possible.append(sign(classes[k], piece.box, p, k))  # a small x the classifier half takes for a mark
             elif (possible is not None and piece.box not in weak and other_class != digit_class
                   and int(np.argmax(p)) == other_class
-                  and _mark_sized(piece.box, height, config, config.tiny_mark)):
+                  and _mark_sized(piece.box, height, config)):
                 # A small square mark the classifier knows nothing of (a held-out hand's open x, read "other"
                 # at 0.98 and x at 0.01): the likelier of + and x, at ``weak_sign``; only an equation it stands
                 # in, between two operands, takes it (``with_possible_signs``).
@@ -713,11 +708,10 @@ def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, co
     return char in "+x=" and box.h <= config.small_suspect * height
 
 
-def _mark_sized(box: Box, height: float, config: SignConfig, low: float | None = None) -> bool:
+def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
     """Has a mark the size and shape of a written + or x beside digits ``height`` tall (``mark_size``,
-    ``mark_aspect``; ``low`` in the place of its lower bound, for a piece no digit model read: ``tiny_mark``)?"""
+    ``mark_aspect``)?"""
     lo, hi = config.mark_size
-    lo = lo if low is None else low
     return lo * height <= max(box.w, box.h) <= hi * height and config.mark_aspect[0] <= box.w / max(1, box.h) <= config.mark_aspect[1]
 
 
