@@ -247,7 +247,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         height = near.height_near(piece.box, config.reach, config.reach_x)
         if height is None:
             continue
-        if _joined_equals(piece.box, height, image, image_scale, piece.crop, config):
+        if _flat(piece.box, config) and _joined_equals(piece.box, height, image, image_scale, piece.crop, config):
             signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
         elif _flat(piece.box, config):
             if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
@@ -272,7 +272,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             height = near.height_near(candidate.box, config.reach, config.reach_x)
             if height is None:
                 continue
-            if _joined_equals(candidate.box, height, image, image_scale, candidate.crop, config):
+            if _flat(candidate.box, config) and _joined_equals(candidate.box, height, image, image_scale,
+                                                                candidate.crop, config):
                 signs.append(Sign("=", candidate.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
             elif _flat(candidate.box, config):
                 if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
@@ -356,6 +357,13 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
 
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
+            if (piece.box not in tiny and classes[int(np.argmax(p))] in ("-", "=", "other", "digit")
+                    and _joined_equals(piece.box, height, image, image_scale, piece.crop, config)):
+                # Two bars in one piece, that the sign classifier reads as no other sign (a thick "-", or nothing
+                # it knows): an "=" whose bars run together.
+                signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,),
+                                  from_digit=piece.box in weak))
+                continue
             if piece.box in tiny:
                 # A dot's size: a possible + or x only, where the sign classifier reads one surely (a hand's very
                 # small x), or calls it "other" (``tiny_mark``); it stays a dot.
@@ -582,12 +590,16 @@ def _joined_equals(box: Box, height: float, image: np.ndarray | None, scale: int
 
 def _two_bars(dark: np.ndarray, config: SignConfig) -> bool:
     """Does ``dark`` (a piece's ink darkness, 0 to 1, rows by columns) hold two horizontal bars, one in its upper
-    half and one in its lower, each row inked across ``equals_cover`` of the width, the rows between them at most
-    ``equals_dip`` as dark as the fainter bar?"""
+    half and one in its lower, each row inked in one run across ``equals_cover`` of the width, the rows between
+    them at most ``equals_dip`` as dark as the fainter bar?"""
     rows = dark.shape[0]
     if rows < 4 or dark.shape[1] < 4:
         return False
-    cover = (dark >= 0.5).mean(axis=1)
+    # A bar is one run of ink across the row (an x's arms cross its top row as two).
+    inked = np.pad(dark >= 0.5, ((0, 0), (1, 1)))
+    edges = np.diff(inked.astype(np.int8), axis=1)
+    cover = np.array([max((e - b for b, e in zip(np.flatnonzero(r == 1), np.flatnonzero(r == -1))), default=0)
+                      for r in edges], np.float64) / dark.shape[1]
     level = dark.mean(axis=1)
     half = rows // 2
     upper = int(np.argmax(level[:half]))
