@@ -284,23 +284,20 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 compact.append((candidate, height))
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
     # A digit read where an "=" whose bars run together stands (a 1 or a 2 a third of the digits' height, wider
-    # than tall, two bars): a possible "=", and no suspect of another sign. A first cut on the frame's median
-    # digit height and the box's shape keeps this to a few boxes.
+    # than tall, two bars): a possible "=" unless the sign classifier makes it a sign (below). A first cut on the
+    # frame's median digit height and the box's shape keeps this to a few boxes.
     typical = float(np.median(near.h))
-    joined = set()
+    joined = []
     for k, d in enumerate(detections):
-        if (d.box.h <= config.joined_equals[1] * typical and d.box.w >= config.joined_equals_width[0] * d.box.h):
+        if (possible is not None and d.box.h <= config.joined_equals[1] * typical
+                and d.box.w >= config.joined_equals_width[0] * d.box.h):
             height = near.height_near(d.box, config.reach, config.reach_x, skip=k)
             crop = next((c.crop for c in candidates if c.box == d.box), None)
             if height is not None and crop is not None and _joined_equals(d.box, height, image, image_scale, crop, config):
-                joined.add(d.box)
-                if possible is not None:
-                    possible.append(Sign("=", d.box, config.joined_equals_confidence, (str(d.digit),),
-                                         odds=(float(d.confidence),), from_digit=True, digit_confidence=d.confidence))
+                joined.append(d)
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
-    suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box
-                and d.box not in joined]
+    suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
     # A digit of another class standing well taller than the digits beside it may be a bracket too (an
     # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
     # frame's median digit height keeps this to a few boxes (none on most pages).
@@ -314,7 +311,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     # written at the height of its small letters, read as 2 or 8): ``small_mark``.
     small_cut = config.small_suspect * typical
     small = [(k, d) for k, d in enumerate(detections) if d.box.h <= small_cut and d.digit not in SUSPECT_DIGITS
-             and d.box in by_box and d.box not in joined]
+             and d.box in by_box]
     if small:
         heights = near.heights_near([d.box for _, d in small], config.reach, config.reach_x, [k for k, _ in small])
         small = [(k, d) for (k, d), h in zip(small, heights) if h is not None and d.box.h <= config.small_suspect * h]
@@ -357,10 +354,11 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
 
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
-            if (piece.box not in tiny and classes[int(np.argmax(p))] in ("-", "=", "other", "digit")
+            likeliest = classes[int(np.argmax(p))]
+            if (piece.box not in tiny and (likeliest in ("-", "other", "digit") or (likeliest == "=" and p[k] < config.min_confidence))
                     and _joined_equals(piece.box, height, image, image_scale, piece.crop, config)):
-                # Two bars in one piece, that the sign classifier reads as no other sign (a thick "-", or nothing
-                # it knows): an "=" whose bars run together.
+                # Two bars in one piece, that the sign classifier reads as no other sign, nor surely as an "=" (a
+                # thick "-", or nothing it knows): an "=" whose bars run together.
                 signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,),
                                   from_digit=piece.box in weak))
                 continue
@@ -456,6 +454,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
                 short.add(det.box)
+    for d in joined:
+        if d.box not in turned:
+            # Its two bars make it an "=" rather than any other possible sign the classifier half saw in it.
+            possible[:] = [s for s in possible if s.box != d.box]
+            possible.append(Sign("=", d.box, config.joined_equals_confidence, (str(d.digit),),
+                                 odds=(float(d.confidence),), from_digit=True, digit_confidence=d.confidence))
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
     # sign of its own, for one no taller than the digits).
     for sign in [s for s in signs if s.from_digit and s.char in "()"]:
