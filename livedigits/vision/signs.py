@@ -98,7 +98,8 @@ class SignConfig:
     """A suspect digit standing upright (narrower than ``min_lean``) is a possible slash only between these many
     digit heights tall: a slash written upright like a bar between two numbers stands about as tall as they do
     (the sign classifier gives it the slash at 0.5 to 0.8 over a 1 of the digit model); a box's side or a rule
-    is long. Only an equation it makes, in the place of no sum, takes it (``with_possible_signs``)."""
+    is long. Only an equation it makes, in the place of no sum, takes it (``with_possible_signs``), and never
+    ``wrong`` on it alone: it is read at ``weak_sign``."""
     weak_sign: float = 0.1
     """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
     ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
@@ -415,7 +416,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or det.box in only_possible:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                    possible.append(digit_sign(char, det, p, k))
+                    possible.append(_unsure_if_upright(digit_sign(char, det, p, k), config))
                 elif (possible is not None and other_class != digit_class and int(np.argmax(p)) != digit_class
                       and (p[digit_class] <= config.max_digit_share or det.box.h <= config.small_mark * height)
                       and _mark_sized(det.box, height, config)):
@@ -447,7 +448,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
             elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                possible.append(digit_sign(char, det, p, k))
+                possible.append(_unsure_if_upright(digit_sign(char, det, p, k), config))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
@@ -722,6 +723,14 @@ def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, co
     # An "=" read as a digit (its bars run together, a held-out font's short thick = read as 4 at 0.74) is as
     # small.
     return char in "+x=" and box.h <= config.small_suspect * height
+
+
+def _unsure_if_upright(sign: Sign, config: SignConfig) -> Sign:
+    """A possible slash standing upright (``upright_slash``) is a 1 as much as a slash by its shape: read at
+    ``weak_sign``, it may make an equation right or open, never wrong on it alone (``9x10=90`` read ``9/0=90``)."""
+    if sign.char == "/" and sign.box.w < config.min_lean * sign.box.h:
+        return replace(sign, confidence=config.weak_sign)
+    return sign
 
 
 def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
