@@ -364,8 +364,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                                   from_digit=piece.box in weak))
                 continue
             if piece.box in tiny:
-                # A dot's size: a possible + or x only, where the sign classifier reads one surely (a hand's very
-                # small x), or calls it "other" (``tiny_mark``); it stays a dot.
+                # A dot's size: a possible + or x only where the sign classifier reads one surely (a hand's very
+                # small x, ``tiny_mark``); it stays a dot.
                 if classes[k] in "+x" and p[k] >= config.min_confidence and int(np.argmax(p)) == k:
                     possible.append(replace(sign(classes[k], piece.box, p, k), confidence=config.weak_sign))
                 continue
@@ -493,7 +493,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     signs.extend(_group_dashes(_joined_dashes(dashes), dots, detections, config, image, image_scale))
     if tiny and possible:
         # A dot of a ÷ is no possible x.
-        divides = [s.box for s in signs if s.char == "/" and s.box.h > 0]
+        divides = [s.box for s in signs if s.char == "/"]
         possible[:] = [s for s in possible if s.box not in tiny
                        or not any(d.x <= s.box.x and s.box.x2 <= d.x2 and d.y <= s.box.y and s.box.y2 <= d.y2
                                   for d in divides)]
