@@ -1335,6 +1335,20 @@ def test_a_one_standing_out_of_a_lone_number_before_an_equals_is_a_slash():
     assert [(e.text, e.verdict) for e in found] == [("3+1412=1415", "right")]
 
 
+def test_a_one_set_apart_in_a_lone_number_before_an_equals_is_an_upright_slash():
+    # Issue 21's held-out hands write a slash upright, like a bar, as tall as the digits: read as a sure 1, "28/4=7"
+    # is "2814=7", no sum. Set apart from the digits either side as an operator is (here 16 px, 0.4 of the
+    # digits' height, against 4 px between the 2 and the 8), it is the "/"; never wrong on it alone.
+    def row(gap, answer):
+        boxes = [(0, 100, 24, 40), (28, 100, 24, 40), (52 + gap, 100, 6, 40), (58 + 2 * gap, 100, 24, 40)]
+        return [_number_of("2814", boxes), _tall_row(answer, 160, 100)]
+
+    assert [(e.text, e.verdict) for e in read_expressions(row(16, "7"), [_sign("=", 125, 100)])] == [("28/4=7", "right")]
+    assert [(e.text, e.verdict) for e in read_expressions(row(16, "6"), [_sign("=", 125, 100)])] == [("28/4=6", "unsure")]
+    # Spaced as the other digits of the number, it is a 1: no sum.
+    assert read_expressions(row(4, "7"), [_sign("=", 125, 100)]) == []
+
+
 def test_a_tall_one_closes_or_opens_the_bracket_the_line_leaves_open():
     # "(1+2)x4=12" with its ")" read as a tall 1: "(1+21x4=12".
     numbers = [_tall_row("1", 20, 100), _tall_row("21", 90, 100, tall=(1,)), _tall_row("4", 190, 100), _tall_row("12", 270, 100)]

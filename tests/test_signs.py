@@ -102,13 +102,15 @@ def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_di
     signs, kept, _ = find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
     assert signs == [] and [d.digit for d in kept] == [6, 3, 1]
     assert [(s.char, s.box, s.alternatives[-1]) for s in possible] == [("/", stroke, "1")]
-    # Upright (a box's side), it is not even possible.
-    upright = Box(200, 99, 3, 42)
-    digits[-1] = Detection(upright, 1, 0.99)
-    candidates[-1] = Candidate(upright, _crop())
-    possible = []
-    find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
-    assert possible == []
+    # Upright and as tall as the digits, it is still possible: a slash written upright like a bar between two
+    # numbers (issue 21's held-out hands); the structure of a sum decides. Upright and long (a box's side,
+    # 1.5 digit heights), it is not even possible.
+    for upright, maybe in ((Box(200, 99, 3, 42), True), (Box(200, 90, 3, 60), False)):
+        digits[-1] = Detection(upright, 1, 0.99)
+        candidates[-1] = Candidate(upright, _crop())
+        possible = []
+        find_signs([], candidates, probabilities, digits, sure_slash, possible=possible)
+        assert [s.box for s in possible] == ([upright] if maybe else [])
 
 
 def _between_a_6_and_a_3(piece, says):
@@ -383,3 +385,63 @@ def test_a_plus_written_as_the_pages_sure_x_is_read_as_that_x_with_the_plus_its_
     # With no sure x on the page, nothing is turned: the classifier's reading stands.
     signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(x_read_plus, x_read_plus, plus))
     assert [{s.box: s.char for s in signs}[b] for b in boxes] == ["+", "+", "+"]
+
+
+def _run_together_equals(join: str):
+    """A frame with 7 = 7 (digits 40 px tall) whose = is one piece of ink 15 px tall: its two bars joined at their
+    left end (``end``), by a diagonal as written in one stroke (``diagonal``), or one thick bar (``bar``)."""
+    image = np.full((200, 300, 3), 235, np.uint8)
+    ink = (60, 40, 30)
+    if join == "bar":
+        cv2.rectangle(image, (130, 89), (160, 103), ink, -1)
+    else:
+        cv2.line(image, (130, 90), (160, 90), ink, 3)
+        cv2.line(image, (130, 102), (160, 102), ink, 3)
+        cv2.line(image, (130, 90) if join == "end" else (160, 90), (130, 102), ink, 3)
+    piece = Box(129, 89, 33, 15)
+    digits = [Detection(Box(90, 76, 24, 40), 7, 0.99), Detection(Box(176, 76, 24, 40), 7, 0.99)]
+    return image, piece, digits
+
+
+@pytest.mark.parametrize("join", ["end", "diagonal"])
+def test_an_equals_whose_bars_run_together_is_an_equals_and_a_thick_bar_a_minus(join):
+    # Issue 21's held-out hands: an = whose two bars are joined is one piece, wider than tall, a third of the digits'
+    # height; the sign model reads it as a thick "-". Its two bars across its width make it an =.
+    thick_minus = _Says(**{"-": 0.84, "other": 0.1, "digit": 0.06})
+    image, box, digits = _run_together_equals(join)
+    signs, _, _ = find_signs([Candidate(box, _crop())], [], np.zeros((0, 11)), digits, thick_minus, image=image)
+    assert [(s.char, s.alternatives) for s in signs] == [("=", ("-",))]
+    # One thick bar of that size has no two bars: a minus, as before.
+    image, box, digits = _run_together_equals("bar")
+    signs, _, _ = find_signs([Candidate(box, _crop())], [], np.zeros((0, 11)), digits, thick_minus, image=image)
+    assert [s.char for s in signs] == ["-"]
+
+
+def test_an_equals_whose_bars_run_together_read_as_a_1_is_a_possible_equals_and_stays_a_digit():
+    # The digit model reads the joined = as a 1 at 0.78: a possible = (the structure of the sum decides), the 1 kept
+    # in the plain reading.
+    image, box, digits = _run_together_equals("end")
+    digits = digits + [Detection(box, 1, 0.78)]
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((3, 11), np.float32)
+    probabilities[0, 7] = probabilities[1, 7] = 0.99
+    probabilities[2, 1] = 0.78
+    possible = []
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, _Says(**{"-": 0.84, "digit": 0.16}),
+                                image=image, possible=possible)
+    assert [d.digit for d in kept] == [7, 7, 1] and [s.char for s in signs] == []
+    assert [(s.char, s.box, s.from_digit) for s in possible] == [("=", box, True)]
+
+
+def test_an_x_the_size_of_a_dot_the_sign_model_reads_surely_is_a_possible_x():
+    from livedigits.vision.signs import DEFAULT_SIGNS
+
+    # Issue 21's held-out hands write x very small, near a dot's size (here 0.15 of the digits' height, below
+    # min_sign): where the sign model reads it as an x surely, it is a possible x (the structure of a sum decides).
+    piece = Candidate(Box(200, 117, 6, 6), _crop())
+    signs, possible = _between_a_6_and_a_3(piece, _Says(**{"x": 0.95, "other": 0.05}))[:2]
+    assert signs == []
+    assert [(s.char, s.box, s.confidence) for s in possible] == [("x", piece.box, DEFAULT_SIGNS.weak_sign)]
+    # A dot the sign model does not read as an x, or a speck smaller still, is none.
+    for box, says in ((piece.box, _Says(**{"other": 0.9, "x": 0.1})), (Box(200, 118, 4, 4), _Says(x=0.95, other=0.05))):
+        assert _between_a_6_and_a_3(Candidate(box, _crop()), says)[1] == []

@@ -225,6 +225,24 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
     assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
 
 
+@pytest.mark.parametrize("seed, odd, text, verdict", [
+    # Issue 21's held-out hands, their kinds written by the usual writers (make_worksheet(odd_signs=...)): each sum
+    # was read as no sum, or without its "=", before.
+    (3002, "=", "34+2=36", "right"),     # an = whose bars run together: one piece, read as a thick "-"
+    (3007, "=", "72-40=32", "right"),    # ... in a sum with a minus: "72-40-32" was no sum
+    (3010, "=", "12x3=35", "wrong"),     # ... a wrong answer stays wrong
+    (3009, "/", "28/4=7", "right"),      # a slash written upright, read as a sure 1: "2814=7"
+    (3013, "/", "20/4=5", "right"),      # ... the sign model gives it the slash at 0.18 only: set apart as an operator
+    (3017, "x", "(8+3)x5=", "open"),     # an x the size of a dot beside a tall 7
+])
+def test_worksheet_sums_with_signs_in_odd_shapes_are_read_with_their_verdict(recognizer, seed, odd, text, verdict):
+    sheet = make_worksheet(seed, odd_signs=(odd,))
+    assert (text, verdict) in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
 @pytest.mark.parametrize("seed, text", [
     (7004, "67+52=117"),  # MNIST: its last 1 leans, and the sign model half takes it for a slash
     (8039, "47+72=117"),  # ... the same hand on plain paper

@@ -833,6 +833,25 @@ def _tall_one(it: _Item, k: int) -> bool:
             and one.y < min(b.y for b in others) and one.y2 > max(b.y2 for b in others))
 
 
+#: A 1 inside a number set apart from the digits either side by at least this share of the number's height, and
+#: ``APART_RATIO`` times every other gap between its digits, stands where an operator stands (``_apart_one``).
+APART_GAP = 0.2
+APART_RATIO = 1.5
+
+
+def _apart_one(it: _Item, k: int) -> bool:
+    """Is digit ``k`` (not the first or last) of the plain number ``it`` a 1 set apart from the digits either side
+    as an operator is (``APART_GAP``, ``APART_RATIO``): a slash written upright as a bar, read as a sure 1 and as
+    tall as the digits?"""
+    if (it.parts or not it.operand or len(it.pieces) != len(it.text) or not 0 < k < len(it.text) - 1
+            or it.text[k] != "1"):
+        return False
+    gaps = [b.x - a.x2 for a, b in zip(it.pieces, it.pieces[1:])]
+    around = min(gaps[k - 1], gaps[k])
+    others = [g for j, g in enumerate(gaps) if j not in (k - 1, k)]
+    return around >= APART_GAP * it.height and all(around >= APART_RATIO * max(g, 0) for g in others)
+
+
 def _cut_number(it: _Item, k: int, char: str, config: ExpressionConfig) -> list[_Item]:
     """The number ``it`` with its digit ``k`` read as the sign ``char``: the digits before it, the sign, the
     digits after it. The sign is read at ``sign_min_confidence`` with the 1 as its alternative, and marked
@@ -868,7 +887,8 @@ def _tall_ones(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     - a ``(`` that no ``)`` closes: the last digit of an operand after an operator inside it, right before an
       operator or an ``=`` (``(1+21x4=`` is ``(1+2)x4=``);
     - an ``=`` with a lone number before it, no operator (``1412=7``, no sum): a 1 inside that number is a
-      ``/`` (``14/2=7``).
+      ``/`` (``14/2=7``); where no 1 stands tall, one set apart from the digits either side as an operator is
+      (``_apart_one``: a slash written upright as a bar, as tall as the digits).
 
     Each is read as ``_cut_number`` reads it (never wrong on it alone)."""
     out = list(line)
@@ -900,7 +920,9 @@ def _tall_ones(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
         number = out[k - 1]
         if k >= 2 and (operator(out[k - 2]) or out[k - 2].starts or out[k - 2].ends):
             continue
-        inner = [j for j in range(1, len(number.text) - 1) if _tall_one(number, j)]
+        # A tall 1; where none stands out, a 1 set apart as an operator is (a slash written upright as a bar).
+        inner = ([j for j in range(1, len(number.text) - 1) if _tall_one(number, j)]
+                 or [j for j in range(1, len(number.text) - 1) if _apart_one(number, j)])
         if len(inner) == 1:
             return _tall_ones(out[:k - 1] + _cut_number(number, inner[0], "/", config) + out[k:], config)
     return out

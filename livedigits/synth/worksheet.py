@@ -139,10 +139,12 @@ class _Writer:
             return cv2.resize(image, (84, 84), interpolation=cv2.INTER_CUBIC)
         return draw_glyph(str(d), self.family, self.rng, size=96, max_grow=1)
 
-    def sign(self, s: str) -> np.ndarray:
+    def sign(self, s: str, odd: bool = False) -> np.ndarray:
         from livedigits.train.signs import pen_strokes
         from livedigits.train.writers import draw_glyph, draw_strokes
 
+        if odd:
+            return self.odd_sign(s)
         if s == "=":
             if self.kind == "font":
                 return draw_glyph("=", self.family, self.rng, size=96, max_grow=1)
@@ -153,6 +155,45 @@ class _Writer:
             return draw_glyph(s, self.family, self.rng, size=96, max_grow=1)
         height = {"+": 60, "x": 50, "-": 12, "/": 96, "(": 110, ")": 110}[s]
         return draw_strokes(pen_strokes(s, self.rng), self.rng, height=height, pen=self.pen * 96 / height, slant=0.0)
+
+
+    def odd_sign(self, s: str) -> np.ndarray:
+        """A sign in one of the shapes of ``ODD_SIGNS``, drawn by pen paths in every writer kind: an ``=`` whose
+        bars run together (joined at one end, by a diagonal as in one stroke, or touching along their length),
+        a ``/`` written nearly upright, an ``x`` (its height set by ``ODD_SIGN_HEIGHT``)."""
+        from livedigits.train.signs import _jittered, pen_strokes
+        from livedigits.train.writers import draw_strokes
+
+        u = self.rng.uniform
+        if s == "=":
+            how = str(self.rng.choice(["end", "diagonal", "touching"]))
+            # Drawn 80 px a unit wide: bars touching along their length, written with a broad pen, stand its width
+            # and a little more apart, a thin seam between them (touching where the pen wobbles).
+            pen = self.pen * (3.5 if how == "touching" else 2.2)
+            gap = u(0.3, 0.45) if how != "touching" else pen * 40 / 80 * u(1.25, 1.5)
+            tilt = u(-0.04, 0.04) if how != "touching" else 0.0
+            top, low = [(0.0, 0.0), (1.0, tilt)], [(0.0, gap), (1.0, gap + tilt)]
+            if how == "end":  # one stroke round an end (the left or the right): the bars joined there
+                strokes = [top[::-1] + low if self.rng.random() < 0.5 else top + low[::-1]]
+            elif how == "diagonal":  # one stroke, as a Z: the top bar, back down to the left, the bottom bar
+                strokes = [top + low]
+            else:
+                strokes = [top, low]
+            return draw_strokes([_jittered(st, self.rng, 0.01) for st in strokes], self.rng, height=40, pen=pen,
+                                slant=0.0, aspect=1.0)
+        if s == "/":
+            lean = u(0.0, 0.1)
+            return draw_strokes([_jittered([(0.0, 1.0), (lean, 0.0)], self.rng, 0.006)], self.rng, height=96,
+                                pen=self.pen, slant=0.0, aspect=1.0)
+        height = 50
+        return draw_strokes(pen_strokes(s, self.rng), self.rng, height=height, pen=self.pen * 96 / height * 0.5, slant=0.0)
+
+
+#: The odd shapes of signs ``make_worksheet(odd_signs=...)`` can write (each seen in held-out hands): the
+#: ``=`` whose bars run together, the ``/`` written upright as a bar, the ``x`` the size of a dot.
+ODD_SIGNS = ("=", "/", "x")
+#: The height of an odd sign, a share of the digit height (an odd ``=`` keeps the width of every ``=``).
+ODD_SIGN_HEIGHT = {"/": 1.1, "x": 0.22}
 
 
 def _ink_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -251,11 +292,13 @@ class _Canvas:
 
 def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str | None = None,
                    paper: str | None = None, rows: int = 5, columns: int = 2, touching_minus: float = 0.0,
-                   hand: str | None = None) -> Worksheet:
+                   hand: str | None = None, odd_signs: tuple[str, ...] = ()) -> Worksheet:
     """A worksheet of ``rows`` x ``columns`` sums (fewer where they do not fit), right, wrong or open, in
     ``hand`` (a font file, every digit and sign) where given. With
     ``touching_minus``, each minus of a sum is written with this chance run into the digit after it, their
-    ink touching (a hand's "625-3000"); at 0 (the default) no draw is made and the sheets are as before."""
+    ink touching (a hand's "625-3000"); at 0 (the default) no draw is made and the sheets are as before. With
+    ``odd_signs`` (some of ``ODD_SIGNS``), each of those signs is written in its odd shape (``_Writer.odd_sign``);
+    empty (the default), the sheets are as before."""
     rng = np.random.default_rng((_STREAM, seed))
     writer = writer or str(rng.choice(WRITER_KINDS))
     if hand:
@@ -285,7 +328,7 @@ def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str |
             x = c * col_w + rng.uniform(0.04, 0.12) * col_w
             baseline = (r + 0.5) * h / rows + height * 0.5 + rng.uniform(-0.1, 0.1) * height
             boxes = _write(canvas, hand, all_tokens, x, baseline, height, rng, limit=(c + 1) * col_w - 0.02 * col_w,
-                           touching_minus=touching_minus)
+                           touching_minus=touching_minus, odd_signs=odd_signs)
             if boxes is None:
                 continue
             box = boxes[0]
@@ -296,7 +339,8 @@ def make_worksheet(seed: int, size: tuple[int, int] = (1280, 720), writer: str |
 
 
 def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: float, height: float,
-           rng: np.random.Generator, limit: float, touching_minus: float = 0.0) -> list[Box] | None:
+           rng: np.random.Generator, limit: float, touching_minus: float = 0.0,
+           odd_signs: tuple[str, ...] = ()) -> list[Box] | None:
     """Write tokens left to right from ``x`` on a line whose digits stand on ``baseline``; their boxes, or
     None when the line does not fit before ``limit`` (nothing is kept of it then). A minus is run into the
     digit after it with chance ``touching_minus`` (that digit slid left until its ink meets the minus's)."""
@@ -344,12 +388,14 @@ def _write(canvas: _Canvas, hand: _Writer, tokens: list, x: float, baseline: flo
                 x = b.x2 + height * rng.uniform(0.1, 0.22)
             x += height * rng.uniform(0.2, 0.35)
         else:
+            odd = token in odd_signs
             if token in SIGN_WIDTH:
                 sw = height * SIGN_WIDTH[token] * rng.uniform(0.85, 1.15)
                 sh = None
             else:
-                sw, sh = None, height * SIGN_HEIGHT[token] * rng.uniform(0.9, 1.1)
-            ink = hand.sign(token)
+                share = ODD_SIGN_HEIGHT[token] if odd and token in ODD_SIGN_HEIGHT else SIGN_HEIGHT[token]
+                sw, sh = None, height * share * rng.uniform(0.9, 1.1)
+            ink = hand.sign(token, odd)
             box = _ink_box(ink)
             if box is None:
                 continue

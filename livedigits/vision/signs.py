@@ -94,6 +94,12 @@ class SignConfig:
     a + or an x small), is a possible sign: the expression reader takes it only where reading it as a digit
     leaves no sum and reading it as the sign makes an equation (``find_signs(possible=...)``)."""
     maybe_tall: float = 1.0
+    upright_slash: tuple[float, float] = (0.9, 1.3)
+    """A suspect digit standing upright (narrower than ``min_lean``) is a possible slash only between these many
+    digit heights tall: a slash written upright like a bar between two numbers stands about as tall as they do
+    (the sign classifier gives it the slash at 0.5 to 0.8 over a 1 of the digit model); a box's side or a rule
+    is long. Only an equation it makes, in the place of no sum, takes it (``with_possible_signs``), and never
+    ``wrong`` on it alone: it is read at ``weak_sign``."""
     weak_sign: float = 0.1
     """A piece that is no digit, which the sign classifier gives a + or an x at least this much (but less than
     ``min_confidence``, or less than "other"), is a possible sign too: the same structure decides it."""
@@ -102,6 +108,12 @@ class SignConfig:
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
     mark_aspect: tuple[float, float] = (0.6, 1.6)
     """... and about square (width over height within these)."""
+    tiny_mark: float = 0.12
+    """A piece no digit read, about square (``mark_aspect``), from this many digit heights up, is shown to the sign
+    classifier even below ``min_sign`` (a dot's size: a hand's very small x, 0.15 to 0.25 of digits that a tall
+    7 or a bracket beside it makes look smaller still); one it reads as a + or an x, likeliest of all classes at
+    ``min_confidence``, is a possible sign (it stays a dot for a ÷). A speck it calls "other" is none
+    (``mark_size``). Only an equation it stands in, between two operands, takes it (``with_possible_signs``)."""
     weak_equals: float = 0.3
     """A compact piece, wider than tall, whose likeliest sign is ``=`` with at least this (below
     ``min_confidence``) is a possible ``=``: the classifier splits the run-together bars of a held-out hand's
@@ -130,6 +142,23 @@ class SignConfig:
     lost_bar_contrast: float = 0.5
     """... a band of rows at least this share of the digits' ink darkness across the digits' span, and
     that much darker than just beside its ends (a ruled line is as dark there: it is no bar)."""
+    joined_equals: tuple[float, float] = (0.15, 0.6)
+    """A piece wider than tall (``joined_equals_width``), between these many digit heights tall (a minus is a tenth
+    of one, an ``=`` a third; a digit stands as tall as the others), whose ink lies in two horizontal bars, each
+    across at least ``equals_cover`` of its width, with a gap or a thin join between them (``_two_bars``), is an
+    ``=`` whose bars run together (joined at one end, in one stroke, or touching along their length): the digit
+    model reads it as a 1 or a 2, the sign classifier as a thick ``-``. A ``-`` as tall as an ``=`` with two bars
+    across most of its width is an ``=``."""
+    joined_equals_width: tuple[float, float] = (1.3, 1.2)
+    """... at least this many times as wide as tall, and at most this many digit heights wide (a bar's length)."""
+    equals_cover: float = 0.6
+    """... each bar's row inked across this share of the piece's width ..."""
+    equals_dip: float = 0.8
+    """... and the rows between the bars at most this share as dark as the fainter bar (a single thick stroke
+    is darkest in its middle)."""
+    joined_equals_confidence: float = 0.8
+    """The confidence of such an ``=`` found among the pieces (its alternative the ``-`` it was taken for); one the
+    digit model read as a digit is a possible ``=`` (the structure of the sum decides, ``with_possible_signs``)."""
     alike: float = 0.9
     """One hand writes one sign alike: a + (or an x) whose crop matches a sign of the frame the sign classifier
     read surely (``alike_sure``), and more surely than it, as the other one at least this well (the correlation
@@ -214,11 +243,14 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
 
     # Flat pieces and dots near the writing, by shape alone.
     dashes, dots, compact = [], [], []
+    tiny = set()  # pieces of a dot's size shown to the sign classifier (``tiny_mark``)
     for piece in pieces:
         height = near.height_near(piece.box, config.reach, config.reach_x)
         if height is None:
             continue
-        if _flat(piece.box, config):
+        if _flat(piece.box, config) and _joined_equals(piece.box, height, image, image_scale, piece.crop, config):
+            signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
+        elif _flat(piece.box, config):
             if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
                 signs.append(Sign("/", piece.box, config.geometric_confidence, ("-",), odds=(0.0,)))
             elif piece.box.w >= config.min_dash * height:
@@ -227,6 +259,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             compact.append((piece, height))
         elif max(piece.box.w, piece.box.h) >= 0.04 * height:
             dots.append(piece.box)
+            # About square within a pixel: at a dot's size a pixel is a large share of its width.
+            if (possible is not None and max(piece.box.w, piece.box.h) >= config.tiny_mark * height
+                    and config.mark_aspect[0] <= (piece.box.w + 1) / max(1, piece.box.h)
+                    and piece.box.w / max(1, piece.box.h + 1) <= config.mark_aspect[1]):
+                compact.append((piece, height))  # a dot, or a very small x: the sign classifier is asked
+                tiny.add(piece.box)
     reported = {d.box for d in detections}
     weak = set()  # candidates the digit model read as a digit, too unsurely to report
     for candidate, probs in zip(candidates, probabilities):
@@ -235,7 +273,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             height = near.height_near(candidate.box, config.reach, config.reach_x)
             if height is None:
                 continue
-            if _flat(candidate.box, config):
+            if _flat(candidate.box, config) and _joined_equals(candidate.box, height, image, image_scale,
+                                                                candidate.crop, config):
+                signs.append(Sign("=", candidate.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
+            elif _flat(candidate.box, config):
                 if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
                     signs.append(Sign("/", candidate.box, config.geometric_confidence, ("-",), odds=(0.0,)))
                 else:
@@ -243,13 +284,24 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             else:
                 compact.append((candidate, height))
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
+    # A digit read where an "=" whose bars run together stands (a 1 or a 2 a third of the digits' height, wider
+    # than tall, two bars): a possible "=" unless the sign classifier makes it a sign (below). A first cut on the
+    # frame's median digit height and the box's shape keeps this to a few boxes.
+    typical = float(np.median(near.h))
+    joined = []
+    for k, d in enumerate(detections):
+        if (possible is not None and d.box.h <= config.joined_equals[1] * typical
+                and d.box.w >= config.joined_equals_width[0] * d.box.h):
+            height = near.height_near(d.box, config.reach, config.reach_x, skip=k)
+            crop = next((c.crop for c in candidates if c.box == d.box), None)
+            if height is not None and crop is not None and _joined_equals(d.box, height, image, image_scale, crop, config):
+                joined.append(d)
     # Compact pieces and suspect digits: one batch through the sign classifier.
     by_box = {c.box: c for c in candidates}
     suspects = [(k, d) for k, d in enumerate(detections) if d.digit in SUSPECT_DIGITS and d.box in by_box]
     # A digit of another class standing well taller than the digits beside it may be a bracket too (an
     # MNIST-like "(" read as 8 at 0.79): those are shown to the sign classifier as well. A first cut on the
     # frame's median digit height keeps this to a few boxes (none on most pages).
-    typical = float(np.median(near.h))
     first_cut = config.tall_suspect * typical
     tall = [(k, d) for k, d in enumerate(detections) if d.box.h >= first_cut and d.digit not in SUSPECT_DIGITS
             and d.box in by_box]
@@ -303,6 +355,20 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
 
         for (piece, height), p in zip(compact, probs[: len(compact)]):
             k = max(sign_ids, key=lambda j: p[j])
+            likeliest = classes[int(np.argmax(p))]
+            if (piece.box not in tiny and (likeliest in ("-", "other", "digit") or (likeliest == "=" and p[k] < config.min_confidence))
+                    and _joined_equals(piece.box, height, image, image_scale, piece.crop, config)):
+                # Two bars in one piece, that the sign classifier reads as no other sign, nor surely as an "=" (a
+                # thick "-", or nothing it knows): an "=" whose bars run together.
+                signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,),
+                                  from_digit=piece.box in weak))
+                continue
+            if piece.box in tiny:
+                # A dot's size: a possible + or x only where the sign classifier reads one surely (a hand's very
+                # small x, ``tiny_mark``); it stays a dot.
+                if classes[k] in "+x" and p[k] >= config.min_confidence and int(np.argmax(p)) == k:
+                    possible.append(replace(sign(classes[k], piece.box, p, k), confidence=config.weak_sign))
+                continue
             if p[k] >= config.min_confidence and int(np.argmax(p)) == k and _fits(classes[k], piece.box, height, config):
                 if classes[k] == "-":
                     dashes.append(piece.box)  # a short thick dash: it may be half of an = or a ÷
@@ -350,7 +416,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 continue
             if p[k] < config.override_confidence or p[digit_class] > config.max_digit_share or det.box in only_possible:
                 if possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                    possible.append(digit_sign(char, det, p, k))
+                    possible.append(_unsure_if_upright(digit_sign(char, det, p, k), config))
                 elif (possible is not None and other_class != digit_class and int(np.argmax(p)) != digit_class
                       and (p[digit_class] <= config.max_digit_share or det.box.h <= config.small_mark * height)
                       and _mark_sized(det.box, height, config)):
@@ -382,13 +448,19 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
             elif possible is not None and _maybe(char, det.box, height, p[k], p[digit_class], config):
-                possible.append(digit_sign(char, det, p, k))
+                possible.append(_unsure_if_upright(digit_sign(char, det, p, k), config))
             elif char in "()" and det.box.h >= config.paired_paren * height and det.box.w >= config.min_lean * det.box.h:
                 # As tall as the digits only: a parenthesis if a partner read as a sign, not as a digit,
                 # closes it (checked below).
                 signs.append(digit_sign(char, det, p, k))
                 turned.add(det.box)
                 short.add(det.box)
+    for d in joined:
+        if d.box not in turned:
+            # Its two bars make it an "=" rather than any other possible sign the classifier half saw in it.
+            possible[:] = [s for s in possible if s.box != d.box]
+            possible.append(Sign("=", d.box, config.joined_equals_confidence, (str(d.digit),),
+                                 odds=(float(d.confidence),), from_digit=True, digit_confidence=d.confidence))
     # Parentheses come in pairs: a digit taken for one stays a digit unless its partner is on its line (a
     # sign of its own, for one no taller than the digits).
     for sign in [s for s in signs if s.from_digit and s.char in "()"]:
@@ -419,6 +491,12 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     if image is not None:
         dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
     signs.extend(_group_dashes(_joined_dashes(dashes), dots, detections, config, image, image_scale))
+    if tiny and possible:
+        # A dot of a ÷ is no possible x.
+        divides = [s.box for s in signs if s.char == "/"]
+        possible[:] = [s for s in possible if s.box not in tiny
+                       or not any(d.x <= s.box.x and s.box.x2 <= d.x2 and d.y <= s.box.y and s.box.y2 <= d.y2
+                                  for d in divides)]
     return signs, detections, doubts
 
 
@@ -481,6 +559,62 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
             changed[id(s)] = replace(s, char=other, confidence=config.alike_confidence,
                                      alternatives=tuple(a for a, _ in alts), odds=tuple(o for _, o in alts))
     return [changed.get(id(s), s) for s in signs]
+
+
+def _joined_equals(box: Box, height: float, image: np.ndarray | None, scale: int, crop: np.ndarray,
+                   config: SignConfig) -> bool:
+    """Is ``box`` (beside digits ``height`` tall) an ``=`` whose bars run together (``SignConfig.joined_equals``)?
+    Its size first (nothing else is looked at for most pieces), then its ink: the frame's where given (the
+    piece's crop, 28 px, blurs a thin seam), each row's darkness across the piece."""
+    lo, hi = config.joined_equals
+    if not (lo * height <= box.h <= hi * height and box.w >= config.joined_equals_width[0] * box.h
+            and box.w <= config.joined_equals_width[1] * height):
+        return False
+    if image is not None:
+        margin = max(2, box.h // 3)
+        H, W = image.shape[0] * scale, image.shape[1] * scale
+        top, left = max(0, box.y - margin), max(0, box.x - margin)
+        region = _source_region(image, top, min(H, box.y2 + margin), left, min(W, box.x2 + margin), scale)
+        if region.size == 0:
+            return False
+        if region.ndim == 3:
+            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+        paper = _paper_grey(region)
+        dark = paper - region.astype(np.float32)
+        ink = float(dark.max())
+        if ink <= 8:
+            return False
+        dark = np.clip(dark / ink, 0.0, 1.0)[box.y - top: box.y2 - top, box.x - left: box.x2 - left]
+    else:
+        ys, xs = np.nonzero(crop > 0.05)
+        if not len(ys):
+            return False
+        dark = crop[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return _two_bars(dark, config)
+
+
+def _two_bars(dark: np.ndarray, config: SignConfig) -> bool:
+    """Does ``dark`` (a piece's ink darkness, 0 to 1, rows by columns) hold two horizontal bars, one in its upper
+    half and one in its lower, each row inked in one run across ``equals_cover`` of the width, the rows between
+    them at most ``equals_dip`` as dark as the fainter bar?"""
+    rows = dark.shape[0]
+    if rows < 4 or dark.shape[1] < 4:
+        return False
+    # A bar is one run of ink across the row (an x's arms cross its top row as two).
+    inked = np.pad(dark >= 0.5, ((0, 0), (1, 1)))
+    edges = np.diff(inked.astype(np.int8), axis=1)
+    cover = np.array([max((e - b for b, e in zip(np.flatnonzero(r == 1), np.flatnonzero(r == -1))), default=0)
+                      for r in edges], np.float64) / dark.shape[1]
+    level = dark.mean(axis=1)
+    half = rows // 2
+    upper = int(np.argmax(level[:half]))
+    lower = half + int(np.argmax(level[half:]))
+    if lower - upper < max(2, 0.35 * rows):
+        return False  # one stroke, darkest in its middle
+    if min(cover[upper], cover[lower]) < config.equals_cover:
+        return False
+    between = float(level[upper + 1: lower].min()) if lower - upper > 1 else 1.0
+    return between <= config.equals_dip * min(float(level[upper]), float(level[lower]))
 
 
 def _rising_stroke(crop: np.ndarray, config: SignConfig) -> bool:
@@ -580,10 +714,23 @@ def _maybe(char: str, box: Box, height: float, p_sign: float, p_digit: float, co
     if p_sign < config.maybe_confidence or p_sign <= p_digit:
         return False
     if char in "/()":
-        return box.h >= config.maybe_tall * height and box.w >= config.min_lean * box.h
+        if box.w >= config.min_lean * box.h:
+            return box.h >= config.maybe_tall * height
+        # Upright: a slash written as a bar between two numbers, short (``upright_slash``); a box's side or a
+        # table's rule is long.
+        lo, hi = config.upright_slash
+        return char == "/" and lo * height <= box.h <= hi * height
     # An "=" read as a digit (its bars run together, a held-out font's short thick = read as 4 at 0.74) is as
     # small.
     return char in "+x=" and box.h <= config.small_suspect * height
+
+
+def _unsure_if_upright(sign: Sign, config: SignConfig) -> Sign:
+    """A possible slash standing upright (``upright_slash``) is a 1 as much as a slash by its shape: read at
+    ``weak_sign``, it may make an equation right or open, never wrong on it alone (``9x10=90`` read ``9/0=90``)."""
+    if sign.char == "/" and sign.box.w < config.min_lean * sign.box.h:
+        return replace(sign, confidence=config.weak_sign)
+    return sign
 
 
 def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
