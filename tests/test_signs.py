@@ -383,3 +383,33 @@ def test_a_plus_written_as_the_pages_sure_x_is_read_as_that_x_with_the_plus_its_
     # With no sure x on the page, nothing is turned: the classifier's reading stands.
     signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(x_read_plus, x_read_plus, plus))
     assert [{s.box: s.char for s in signs}[b] for b in boxes] == ["+", "+", "+"]
+
+
+def test_the_wide_sign_shapes_are_drawn_for_training_only_with_their_hard_negatives():
+    # `train-signs --wide`: the shapes of other hands (a cursive or dot-sized x, an = joined at one end, a
+    # near-upright slash) come from their own function (the worksheets draw with `pen_strokes`), and the
+    # training set gains more digits beside them.
+    from livedigits.classify.signs import SIGN_CLASSES
+    from livedigits.train.signs import WIDE_EXTRA_DIGITS, make_set, training_strokes
+    from livedigits.train.writers import TRAIN_FAMILIES
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        strokes, pen = training_strokes("/", rng)
+        (x0, y0), (x1, y1) = strokes[0][0], strokes[0][-1]
+        lean = np.degrees(np.arctan2(abs(x1 - x0), abs(y1 - y0)))
+        assert len(strokes) == 1 and pen is None and 5 < lean < 28, lean  # upright, wobble aside
+        strokes, _ = training_strokes("=", rng)
+        ys = np.concatenate([s[:, 1] for s in strokes])
+        # Either one pen path through both bars, or two bars that meet at one end.
+        assert len(strokes) == 1 and np.ptp(ys) > 0.1 or len(strokes) == 2 and np.ptp(ys) > 0.1
+        strokes, pen = training_strokes("x", rng)
+        assert len(strokes) in (1, 2) and (pen is None or 0.2 <= pen <= 0.35)
+    digits = np.zeros((20, 28, 28), np.uint8)
+    for k in range(20):
+        cv2.putText(digits[k], str(k % 10), (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    labels = np.arange(20) % 10
+    x, y = make_set(8, 0, TRAIN_FAMILIES, digits, None, None, labels, wide=True)
+    counts = np.bincount(y, minlength=len(SIGN_CLASSES))
+    assert counts[SIGN_CLASSES.index("digit")] == 8 + int(WIDE_EXTRA_DIGITS * 8)
+    assert all(c == 8 for k, c in enumerate(counts) if SIGN_CLASSES[k] != "digit")
