@@ -387,10 +387,10 @@ def test_a_plus_written_as_the_pages_sure_x_is_read_as_that_x_with_the_plus_its_
 
 def test_the_wide_sign_shapes_are_drawn_for_training_only_with_their_hard_negatives():
     # `train-signs --wide`: the shapes of other hands (a cursive or dot-sized x, an = joined at one end, a
-    # near-upright slash) come from their own function (the worksheets draw with `pen_strokes`), and the
-    # training set gains more digits beside them.
+    # near-upright slash) come from their own function (the worksheets draw with `pen_strokes`), and a share
+    # of the digit and other crops are hard negatives, every class keeping its size.
     from livedigits.classify.signs import SIGN_CLASSES
-    from livedigits.train.signs import WIDE_EXTRA_DIGITS, make_set, training_strokes
+    from livedigits.train.signs import PIECE_SHARE, make_set, training_strokes
     from livedigits.train.writers import TRAIN_FAMILIES
 
     rng = np.random.default_rng(5)
@@ -401,15 +401,18 @@ def test_the_wide_sign_shapes_are_drawn_for_training_only_with_their_hard_negati
         assert len(strokes) == 1 and pen is None and 5 < lean < 28, lean  # upright, wobble aside
         strokes, _ = training_strokes("=", rng)
         ys = np.concatenate([s[:, 1] for s in strokes])
-        # Either one pen path through both bars, or two bars that meet at one end.
-        assert len(strokes) == 1 and np.ptp(ys) > 0.1 or len(strokes) == 2 and np.ptp(ys) > 0.1
+        assert len(strokes) in (1, 2) and np.ptp(ys) > 0.1  # one pen path through both bars, or two that meet
         strokes, pen = training_strokes("x", rng)
         assert len(strokes) in (1, 2) and (pen is None or 0.2 <= pen <= 0.35)
     digits = np.zeros((20, 28, 28), np.uint8)
     for k in range(20):
         cv2.putText(digits[k], str(k % 10), (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
     labels = np.arange(20) % 10
-    x, y = make_set(8, 0, TRAIN_FAMILIES, digits, None, None, labels, wide=True)
-    counts = np.bincount(y, minlength=len(SIGN_CLASSES))
-    assert counts[SIGN_CLASSES.index("digit")] == 8 + int(WIDE_EXTRA_DIGITS * 8)
-    assert all(c == 8 for k, c in enumerate(counts) if SIGN_CLASSES[k] != "digit")
+    digit, other = SIGN_CLASSES.index("digit"), SIGN_CLASSES.index("other")
+    pieces = (np.full((6, 28, 28), 0.25, np.float32), np.array([digit] * 3 + [other] * 3))
+    x, y = make_set(8, 0, TRAIN_FAMILIES, digits, None, None, labels, wide=True, pieces=pieces)
+    assert sorted(np.bincount(y).tolist()) == [8] * len(SIGN_CLASSES)
+    from_pieces = [(c == 0.25).all() for c in x]
+    for label in (digit, other):
+        assert sum(f for f, l in zip(from_pieces, y) if l == label) == int(PIECE_SHARE * 8)
+    assert not any(f for f, l in zip(from_pieces, y) if l not in (digit, other))

@@ -109,10 +109,14 @@ def pen_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
 
 #: With ``wide``: the share of a pen-path sign drawn by ``training_strokes`` instead of ``pen_strokes``.
 WIDE_SHARES = {"x": 0.5, "=": 0.35, "/": 0.2}
-#: With ``wide``: extra ``digit`` crops (a share of ``per_class``) of the digits a wider sign is taken for.
-WIDE_EXTRA_DIGITS = 0.5
+#: With ``wide``: the share of the ``digit`` crops that are 1s, 4s and 7s of the training writers (the
+#: digits a wider x or a near-upright slash is taken for), on top of ``DIGIT_WEIGHTS``' own.
+WIDE_HARD_DIGITS = 0.3
 WIDE_DIGITS = (1, 4, 7)
-#: With ``wide``: pages read for ``page_pieces`` (a page gives about a hundred pieces).
+#: With ``wide``: the share of the ``digit`` and of the ``other`` crops that are ``page_pieces``, and the
+#: pages read for them (a page gives about ninety). The classes keep their sizes: a class grown by hard
+#: negatives shifts every crop's odds toward it (a first try that added them lost held-out = and / to it).
+PIECE_SHARE = 0.25
 WIDE_PAGES = 60
 
 
@@ -131,7 +135,7 @@ def training_strokes(sign: str, rng: np.random.Generator) -> tuple[list[np.ndarr
 
     - x: a cursive x of two bowed strokes back to back, ``)(``, their bows touching or crossing; a looped x
       drawn in one pen path (an alpha, a loop and two tails, either way round); an x the size of a dot (a
-      thick pen, 22 to 35% of its height); an x whose two bars are each 25 to 65 degrees off the level and
+      thick pen, 22 to 35% of its height); an x whose two bars are each 30 to 60 degrees off the level and
       one of them short, the x a hand turns toward a + (a + keeps its bars within 14 degrees of level and
       upright);
     - =: two bars joined at one end by the pen (one path), or closing to touch at one end;
@@ -168,7 +172,7 @@ def training_strokes(sign: str, rng: np.random.Generator) -> tuple[list[np.ndarr
             return [_jittered(s, rng, wob) for s in (a, b)], u(0.22, 0.35)
         # Bars 25 to 65 degrees off the level, crossing off centre, one of them short.
         out = []
-        for k, angle in enumerate((u(25, 65), -u(25, 65))):
+        for k, angle in enumerate((u(30, 60), -u(30, 60))):
             a = np.deg2rad(angle)
             half = 0.5 * (u(0.5, 0.8) if k == int(rng.integers(2)) else 1.0)
             cx, cy = u(0.4, 0.6), u(0.4, 0.6)
@@ -238,10 +242,11 @@ def _sign_ink(sign: str, rng: np.random.Generator, families, wide: bool = False)
 
 
 def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, writers_y=None,
-             mnist_y=None, log=None, wide: bool = False) -> tuple[np.ndarray, np.ndarray]:
+             mnist_y=None, log=None, wide: bool = False, pieces=None) -> tuple[np.ndarray, np.ndarray]:
     """``per_class`` crops of each of ``SIGN_CLASSES``: float32 (N, 28, 28) and labels. ``wide``: signs
-    drawn by ``training_strokes`` too (``WIDE_SHARES``), and ``WIDE_EXTRA_DIGITS`` times ``per_class`` more
-    ``digit`` crops, all 1s, 4s and 7s of the training writers (MNIST where there are none)."""
+    drawn by ``training_strokes`` too (``WIDE_SHARES``), and ``WIDE_HARD_DIGITS`` of the digits 1s, 4s and 7s
+    of the training writers (MNIST where there are none). ``pieces``: ``page_pieces``' crops and labels, of
+    which ``PIECE_SHARE`` of the ``digit`` and ``other`` crops are drawn."""
     from livedigits.train.marks import TRAINING_KINDS, draw_training_mark
 
     rng = np.random.default_rng((seed, 29))
@@ -249,10 +254,18 @@ def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, 
     started = time.perf_counter()
     for label, name in enumerate(SIGN_CLASSES):
         made = 0
+        if pieces is not None and name in ("digit", "other"):
+            pool = np.flatnonzero(pieces[1] == label)
+            if pool.size:
+                taken = rng.choice(pool, int(PIECE_SHARE * per_class), replace=pool.size < PIECE_SHARE * per_class)
+                xs.extend(pieces[0][taken])
+                ys.extend([label] * len(taken))
+                made = len(taken)
         while made < per_class:
             if name == "digit":
-                digit = int(rng.choice(10, p=DIGIT_WEIGHTS))
-                if writers_x is not None and rng.random() < 0.4:
+                hard = wide and rng.random() < WIDE_HARD_DIGITS
+                digit = int(rng.choice(WIDE_DIGITS)) if hard else int(rng.choice(10, p=DIGIT_WEIGHTS))
+                if writers_x is not None and (hard or rng.random() < 0.4):
                     pool = np.flatnonzero(writers_y == digit)
                     image = writers_x[int(rng.choice(pool))]
                 else:
@@ -278,18 +291,6 @@ def make_set(per_class: int, seed: int, families, mnist_x=None, writers_x=None, 
             made += 1
         if log:
             log(f"  {name!r}: {per_class} crops ({time.perf_counter() - started:.0f} s)")
-    if wide:
-        import cv2
-
-        label = SIGN_CLASSES.index("digit")
-        for _ in range(int(WIDE_EXTRA_DIGITS * per_class)):
-            digit = int(rng.choice(WIDE_DIGITS))
-            pool_x, pool_y = (writers_x, writers_y) if writers_x is not None else (mnist_x, mnist_y)
-            image = pool_x[int(rng.choice(np.flatnonzero(pool_y == digit)))]
-            crop = _camera(cv2.resize(image, (84, 84), interpolation=cv2.INTER_CUBIC), rng)
-            if crop is not None:
-                xs.append(crop)
-                ys.append(label)
     return np.stack(xs).astype(np.float32), np.array(ys, np.int64)
 
 
@@ -422,10 +423,8 @@ def train_signs(out: str | Path, per_class: int = 4000, epochs: int = 20, seed: 
     wx, wy, _ = training_pool(seed=seed, scale=0.1)
     log(f"training set: {per_class} per class of {', '.join(SIGN_CLASSES)}")
     own = collected_crops(collected) if collected else None  # checked before the long part
-    x, y = make_set(per_class, seed, TRAIN_FAMILIES, mx, wx, wy, my, log=log, wide=wide)
-    if wide:
-        px, py = page_pieces(WIDE_PAGES, seed, log=log)
-        x, y = np.concatenate([x, px]), np.concatenate([y, py])
+    pieces = page_pieces(WIDE_PAGES, seed, log=log) if wide else None
+    x, y = make_set(per_class, seed, TRAIN_FAMILIES, mx, wx, wy, my, log=log, wide=wide, pieces=pieces)
     if own is not None:
         log(f"collected: {len(own[1])} crops of your own from {collected}, each counted {COLLECTED_REPEAT} times")
         x = np.concatenate([x] + [own[0]] * COLLECTED_REPEAT)
