@@ -108,10 +108,10 @@ def pen_strokes(sign: str, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 #: With ``wide``: the share of a pen-path sign drawn by ``training_strokes`` instead of ``pen_strokes``.
-WIDE_SHARES = {"x": 0.5, "=": 0.35, "/": 0.2}
+WIDE_SHARES = {"x": 0.5, "=": 0.35}
 #: With ``wide``: the share of the ``digit`` crops that are 1s, 4s and 7s of the training writers (the
 #: digits a wider x or a near-upright slash is taken for), on top of ``DIGIT_WEIGHTS``' own.
-WIDE_HARD_DIGITS = 0.3
+WIDE_HARD_DIGITS = 0.15
 WIDE_DIGITS = (1, 4, 7)
 #: With ``wide``: the share of the ``digit`` and of the ``other`` crops that are ``page_pieces``, and the
 #: pages read for them (a page gives about ninety). The classes keep their sizes: a class grown by hard
