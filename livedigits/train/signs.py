@@ -139,8 +139,8 @@ def training_strokes(sign: str, rng: np.random.Generator) -> tuple[list[np.ndarr
       one of them short, the x a hand turns toward a + (a + keeps its bars within 14 degrees of level and
       upright);
     - =: two bars joined at one end by the pen (one path), or closing to touch at one end;
-    - /: a slash written nearly upright, 12 to 20 degrees off the vertical (a 1 stands within them: its
-      crops are trained as ``digit`` beside them, ``page_pieces``).
+    - /: a slash written nearly upright, 12 to 20 degrees off the vertical. Not in ``WIDE_SHARES``: a 1
+      stands within those degrees, and a model trained on it read more MNIST 1s as slashes.
     """
     u = rng.uniform
     wob = u(0.0, 0.01)
