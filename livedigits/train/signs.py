@@ -15,6 +15,10 @@ Beside them the classifier learns ``digit`` (MNIST digits and the non-MNIST writ
 1s, 4s and 7s: the digits a sign is mistaken for) and ``other`` (letters, grid pieces, smudges: every
 non-sign mark of ``marks.draw_training_mark``). Every sample goes through the camera distortions of
 ``augment`` and the live pipeline's ``normalize_ink``.
+
+``--wide`` (``train_signs(wide=True)``, off by default) adds the shapes other hands write that the pen paths
+lack (``training_strokes``) with hard negatives against them: more 1s, 4s and 7s, and ``page_pieces``. Without
+it the synthesis draws exactly what it drew before.
 """
 
 from __future__ import annotations
