@@ -687,7 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
     signs.add_argument("--collected", metavar="DIR", help="add your own signs, saved with `livedigits collect` "
                        "(keys + - * / ( ) = in the live view, or --auto plus|minus|times|slash|lparen|rparen|equals)")
     signs.add_argument("--wide", action="store_true", help="also the wider shapes hands write (a cursive or dot-sized x, "
-                       "an = whose bars join, a near-upright slash) with hard negatives: more 1s, 4s and 7s, and the "
+                       "an = whose bars join) with hard negatives: more 1s, 4s and 7s, and the "
                        "pieces of generated dense pages and tables (training fonts)")
     signs.set_defaults(func=cmd_train_signs)
 
