@@ -445,3 +445,36 @@ def test_an_x_the_size_of_a_dot_the_sign_model_reads_surely_is_a_possible_x():
     # A dot the sign model does not read as an x, or a speck smaller still, is none.
     for box, says in ((piece.box, _Says(**{"other": 0.9, "x": 0.1})), (Box(200, 118, 4, 4), _Says(x=0.95, other=0.05))):
         assert _between_a_6_and_a_3(Candidate(box, _crop()), says)[1] == []
+
+
+def test_the_wide_sign_shapes_are_drawn_for_training_only_with_their_hard_negatives():
+    # `train-signs --wide`: the shapes of other hands (a cursive or dot-sized x, an = joined at one end, a
+    # near-upright slash) come from their own function (the worksheets draw with `pen_strokes`), and a share
+    # of the digit and other crops are hard negatives, every class keeping its size.
+    from livedigits.classify.signs import SIGN_CLASSES
+    from livedigits.train.signs import PIECE_SHARE, make_set, training_strokes
+    from livedigits.train.writers import TRAIN_FAMILIES
+
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        strokes, pen = training_strokes("/", rng)
+        (x0, y0), (x1, y1) = strokes[0][0], strokes[0][-1]
+        lean = np.degrees(np.arctan2(abs(x1 - x0), abs(y1 - y0)))
+        assert len(strokes) == 1 and pen is None and 5 < lean < 28, lean  # upright, wobble aside
+        strokes, _ = training_strokes("=", rng)
+        ys = np.concatenate([s[:, 1] for s in strokes])
+        assert len(strokes) in (1, 2) and np.ptp(ys) > 0.1  # one pen path through both bars, or two that meet
+        strokes, pen = training_strokes("x", rng)
+        assert len(strokes) in (1, 2) and (pen is None or 0.2 <= pen <= 0.35)
+    digits = np.zeros((20, 28, 28), np.uint8)
+    for k in range(20):
+        cv2.putText(digits[k], str(k % 10), (6, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 255, 2)
+    labels = np.arange(20) % 10
+    digit, other = SIGN_CLASSES.index("digit"), SIGN_CLASSES.index("other")
+    pieces = (np.full((6, 28, 28), 0.25, np.float32), np.array([digit] * 3 + [other] * 3))
+    x, y = make_set(8, 0, TRAIN_FAMILIES, digits, None, None, labels, wide=True, pieces=pieces)
+    assert sorted(np.bincount(y).tolist()) == [8] * len(SIGN_CLASSES)
+    from_pieces = [(c == 0.25).all() for c in x]
+    for label in (digit, other):
+        assert sum(f for f, l in zip(from_pieces, y) if l == label) == int(PIECE_SHARE * 8)
+    assert not any(f for f, l in zip(from_pieces, y) if l not in (digit, other))

@@ -108,7 +108,7 @@ def cmd_train_signs(args) -> int:
         raise UsageError("--per-class must be at least 10 and --epochs at least 1")
     out = Path(args.out) if args.out else default_sign_model_path()
     figures = train_signs(out, per_class=args.per_class, epochs=args.epochs, seed=args.seed, log=_log,
-                          collected=args.collected)
+                          collected=args.collected, wide=args.wide)
     print(f"sign model: {out}  (held-out fonts and pen paths: {figures['validation_accuracy'] * 100:.2f}% of "
           f"{figures['validation']}, {figures['seconds']} s)")
     print("per class: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in figures["per_class"].items()))
@@ -686,6 +686,9 @@ def build_parser() -> argparse.ArgumentParser:
     signs.add_argument("--out", help="the .npz to write (default: models/signs.npz beside the digit models)")
     signs.add_argument("--collected", metavar="DIR", help="add your own signs, saved with `livedigits collect` "
                        "(keys + - * / ( ) = in the live view, or --auto plus|minus|times|slash|lparen|rparen|equals)")
+    signs.add_argument("--wide", action="store_true", help="also the wider shapes hands write (a cursive or dot-sized x, "
+                       "an = whose bars join) with hard negatives: more 1s, 4s and 7s, and the "
+                       "pieces of generated dense pages and tables (training fonts)")
     signs.set_defaults(func=cmd_train_signs)
 
     letters = sub.add_parser("train-letters", help="train the letter model that tells the words' letters read as digits "
