@@ -442,6 +442,9 @@ class PaleInk:
     blur: Blur | Defocus | None = None
     """The page's blur, a streak or defocus (``deblur.measure_blur``), taken out of the frame before its ink is found
     (``deblur.restore``); the restored page is read with the usual faint level and reach."""
+    seed: float | None = None
+    """On a page of pale ink whose clear ink is scarce (``SCARCE_CLEAR``): the clear level, as a share of the local
+    paper's brightness (below ``ink_contrast``), from which its faint ink is followed; None: ``ink_contrast``."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -470,7 +473,37 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         smoothed = _soft_edges(cv2.medianBlur(gray, 3), paper, clear, config, share)
         if smoothed is not None and smoothed.blur is not None:
             return smoothed
+    if pale is None and paper.grain < SMOOTH_GRAIN:
+        # (On a grainy photo the noise frays the clear ink into bits as thin as any pen's: its width tells nothing.)
+        pale = _thin_strokes(clear, config, share)
+    if pale is not None and pale.blur is None and \
+            cv2.countNonZero(clear) < SCARCE_CLEAR * cv2.countNonZero(cv2.compare(gray, paper.faint, cv2.CMP_LT)):
+        # Its clear ink scarce: strokes that barely reach the clear level (a thin pen's, pale ink out of focus
+        # that no blur measured explains) are followed from the faint level's darkest.
+        pale = replace(pale, seed=config.faint_contrast)
     return pale
+
+
+#: Pale ink whose clear strokes are at most this many px wide (twice their area over their outline) is a thin pen's:
+#: a stroke narrower than the camera's blur is spread over its neighbours and keeps only part of its darkness. The
+#: stress generator's plain pages (pen 6-14% of 20-55 px digits) measure 2.0-6 px; ``thin`` ones (0.55-1.1 px) 1.0-1.6.
+THIN_STROKE = 1.8
+#: ... and its clear level falls to the faint level (``SegmentConfig.faint_contrast``) where the page holds less clear
+#: ink than this share of its faint ink: a thin pen's strokes, darkest in their middles, reach the clear level in
+#: a few pixels or none (a page of pen ink: 0.7-0.95).
+SCARCE_CLEAR = 0.3
+
+
+def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
+    """On a page of pale ink with sharp edges, the faint level ``share`` where its clear strokes are thin
+    (``THIN_STROKE``), followed no further than usual (a thin stroke has no skirt). None where the strokes are a
+    wider pen's."""
+    contours, _ = cv2.findContours(clear, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    inked = cv2.countNonZero(clear)
+    if outline <= 0 or 2.0 * inked / outline > THIN_STROKE:
+        return None
+    return PaleInk(share, config.faint_reach)
 
 
 def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
@@ -1256,6 +1289,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         gray = restore(gray, pale.blur, noise_term(paper.grain))
         clear, faint = ink_against(gray, paper)
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
+    if pale is not None and pale.seed is not None:
+        # Strokes that barely reach the clear level are followed from the faint level's darkest (``PaleInk.seed``).
+        clear = cv2.compare(gray, cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
+                                               scale=(1.0 - pale.seed) / (1.0 - config.ink_contrast)), cv2.CMP_LT)
     inside, limit = paper.inside, paper.limit
     grainy = paper.grain >= GRAINY  # a noisy photo: each piece's mask despeckled for its crop (``ink_crop``)
     paper_done = time.perf_counter()
