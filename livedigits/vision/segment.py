@@ -442,9 +442,6 @@ class PaleInk:
     blur: Blur | Defocus | None = None
     """The page's blur, a streak or defocus (``deblur.measure_blur``), taken out of the frame before its ink is found
     (``deblur.restore``); the restored page is read with the usual faint level and reach."""
-    seed: float | None = None
-    """On a page of pale ink whose clear ink is scarce (``SCARCE_CLEAR``): the clear level, as a share of the local
-    paper's brightness (below ``ink_contrast``), from which its faint ink is followed; None: ``ink_contrast``."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -476,11 +473,6 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     if pale is None and paper.grain < SMOOTH_GRAIN:
         # (On a grainy photo the noise frays the clear ink into bits as thin as any pen's: its width tells nothing.)
         pale = _thin_strokes(clear, config, share)
-    if pale is not None and pale.blur is None and \
-            cv2.countNonZero(clear) < SCARCE_CLEAR * cv2.countNonZero(cv2.compare(gray, paper.faint, cv2.CMP_LT)):
-        # Its clear ink scarce: strokes that barely reach the clear level (a thin pen's, pale ink out of focus
-        # that no blur measured explains) are followed from the faint level's darkest.
-        pale = replace(pale, seed=config.faint_contrast)
     return pale
 
 
@@ -488,10 +480,11 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
 #: a stroke narrower than the camera's blur is spread over its neighbours and keeps only part of its darkness. The
 #: stress generator's plain pages (pen 6-14% of 20-55 px digits) measure 2.0-6 px; ``thin`` ones (0.55-1.1 px) 1.0-1.6.
 THIN_STROKE = 1.8
-#: ... and its clear level falls to the faint level (``SegmentConfig.faint_contrast``) where the page holds less clear
-#: ink than this share of its faint ink: a thin pen's strokes, darkest in their middles, reach the clear level in
-#: a few pixels or none (a page of pen ink: 0.7-0.95).
-SCARCE_CLEAR = 0.3
+#: On a page of pale ink with no blur taken out (a thin pen's, or pale ink out of focus that no blur measured explains)
+#: the clear level falls to the faint level (``SegmentConfig.faint_contrast``) where the page holds less clear ink than
+#: this share of its faint ink, the lines found left out (a faint ruling or grid is no writing): its strokes reach
+#: the clear level in a few pixels or none (a page of pen ink: 0.7-0.95).
+SCARCE_CLEAR = 0.2
 
 
 def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
@@ -1288,11 +1281,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # crops are found on the page restored.
         gray = restore(gray, pale.blur, noise_term(paper.grain))
         clear, faint = ink_against(gray, paper)
+    usual_faint = faint
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
-    if pale is not None and pale.seed is not None:
-        # Strokes that barely reach the clear level are followed from the faint level's darkest (``PaleInk.seed``).
-        clear = cv2.compare(gray, cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
-                                               scale=(1.0 - pale.seed) / (1.0 - config.ink_contrast)), cv2.CMP_LT)
     inside, limit = paper.inside, paper.limit
     grainy = paper.grain >= GRAINY  # a noisy photo: each piece's mask despeckled for its crop (``ink_crop``)
     paper_done = time.perf_counter()
@@ -1315,6 +1305,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         lines = None if memory.lines is None else memory.lines.shifted(*shift)
     if lines is not None:
         mask = take_out_lines(mask, lines, gray)
+    if pale is not None and pale.blur is None and faint is not None and \
+            cv2.countNonZero(cv2.bitwise_and(clear, mask)) < SCARCE_CLEAR * cv2.countNonZero(cv2.bitwise_and(usual_faint, mask)):
+        # Pale writing whose clear ink is scarce: strokes that barely reach the clear level (a thin pen's) are
+        # followed from the faint level's darkest (``SCARCE_CLEAR``).
+        clear = usual_faint
     if faint is not None:
         mask = _grow(clear, mask, reach)
     # The mask the line search cut into pieces, unchanged (no line taken out, no faint ink grown): its
