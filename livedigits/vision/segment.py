@@ -442,6 +442,8 @@ class PaleInk:
     blur: Blur | Defocus | None = None
     """The page's blur, a streak or defocus (``deblur.measure_blur``), taken out of the frame before its ink is found
     (``deblur.restore``); the restored page is read with the usual faint level and reach."""
+    thin: bool = False
+    """A thin pen's sharp strokes (``_thin_strokes``): its lines are looked for at the usual faint level."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -496,7 +498,7 @@ def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> Pal
     inked = cv2.countNonZero(clear)
     if outline <= 0 or 2.0 * inked / outline > THIN_STROKE:
         return None
-    return PaleInk(share, config.faint_reach)
+    return PaleInk(share, config.faint_reach, thin=True)
 
 
 def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
@@ -1291,8 +1293,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     mask = clear if faint is None else faint
     unlined = mask
     found = fields = searched = held = None
+    # A thin pen's page: its lines are looked for at the usual faint level, where the stems of 1s written one under
+    # another do not join into a ruling, and taken out of its lower faint ink.
+    search = usual_faint if pale is not None and pale.thin and usual_faint is not None else mask
     if shift is None:
-        lines, fields, searched = _search_lines(mask, config, gray)
+        lines, fields, searched = _search_lines(search, config, gray)
+        if search is not mask:
+            searched = None
         found = lines
         held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
         if lines is not None and held is not None and memory.found is not None:
