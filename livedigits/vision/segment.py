@@ -480,7 +480,8 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
 
 #: Pale ink whose clear strokes are at most this many px wide (twice their area over their outline) is a thin pen's:
 #: a stroke narrower than the camera's blur is spread over its neighbours and keeps only part of its darkness. The
-#: stress generator's plain pages (pen 6-14% of 20-55 px digits) measure 2.0-6 px; ``thin`` ones (0.55-1.1 px) 1.0-1.6.
+#: stress generator's plain pages (pen 6-14% of 20-55 px digits) measure 2.7-6.6 px, ``dense`` ones 1.4-2.8 (seeds 0-11),
+#: ``thin`` ones (0.55-1.1 px) 1.2-1.8: a dense page's thinnest pens count as thin too.
 THIN_STROKE = 1.8
 #: On a page of pale ink with no blur taken out (a thin pen's, or pale ink out of focus that no blur measured explains)
 #: the clear level falls to the faint level (``SegmentConfig.faint_contrast``) where the page holds less clear ink than
