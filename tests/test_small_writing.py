@@ -244,3 +244,34 @@ def test_a_page_under_motion_blur_and_heavy_noise_finds_its_digits():
     assert counts["found"] >= 14
     assert counts["right"] >= 10
     assert counts["detections"] == counts["found"]
+
+
+def test_a_thin_pen_written_small_is_not_a_blank_page():
+    # `livedigits stress --phenomenon thin`: a fine pen (0.55-1.1 px) written small. Seed 79 (a pendigits writer, 28
+    # digits 24 px tall) and 38 (20 digits 17 px tall) reach the clear ink level in a handful of pixels (50 and 5):
+    # with no clear ink to follow the faint ink from, 7 and 2 digits were found. Their clear ink scarce, the
+    # faint level seeds the writing (``SCARCE_CLEAR``): every page finds some of its digits, and nothing off them.
+    from livedigits.bench.stress import row_scene, score_scene
+    from livedigits.vision.segment import measure_pale_ink
+
+    for seed, least in ((79, 18), (38, 5)):
+        image, truth = row_scene("thin", seed)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        paper = estimate_paper(gray, DEFAULT_CONFIG)
+        pale = measure_pale_ink(gray, paper, ink_against(gray, paper)[0], DEFAULT_CONFIG)
+        assert pale is not None and pale.blur is None
+        counts = score_scene(_read(image), truth)
+        assert counts["found"] >= least and not counts["blank"]
+        assert counts["detections"] == counts["found"]
+
+
+def test_a_sharp_page_of_pen_ink_keeps_its_clear_level():
+    # A plain page of ballpoint or fine-liner (`none` seeds 0-3): dark ink, no lower level of any kind.
+    from livedigits.bench.stress import row_scene
+    from livedigits.vision.segment import measure_pale_ink
+
+    for seed in range(4):
+        image, _ = row_scene("none", seed)
+        gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        paper = estimate_paper(gray, DEFAULT_CONFIG)
+        assert measure_pale_ink(gray, paper, ink_against(gray, paper)[0], DEFAULT_CONFIG) is None

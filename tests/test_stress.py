@@ -257,6 +257,39 @@ def test_dense_pages():
     assert len(heights) >= 40 and np.median(heights) <= 24
 
 
+def _stroke_width(image: np.ndarray, truth: dict) -> float:
+    """The handwriting's median stroke width in px: twice the ink's area over its outline, digit by digit
+    (ink: 40 grey levels under the paper about it)."""
+    grey = _grey(image).astype(np.uint8)
+    widths = []
+    for digit in truth["digits"]:
+        x, y, w, h = digit["box"]
+        patch = grey[max(0, y - 2): y + h + 2, max(0, x - 2): x + w + 2]
+        ink = (patch < np.median(patch) - 40).astype(np.uint8)
+        contours, _ = cv2.findContours(ink, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+        outline = sum(cv2.arcLength(c, True) for c in contours)
+        if outline > 0:
+            widths.append(2.0 * ink.sum() / outline)
+    return float(np.median(widths))
+
+
+def test_thin_pages_are_written_small_with_a_fine_pen_and_only_when_asked():
+    for seed in range(4):
+        thin, truth = stress_scene(seed, only=("thin",))
+        plain, plain_truth = stress_scene(seed, only=())
+        assert truth["phenomena"] == ["thin"] and len(truth["digits"]) >= 5
+        heights = [d["box"][3] for d in truth["digits"]]
+        assert 9 <= np.median(heights) <= 24
+        assert _stroke_width(thin, truth) < 0.8 * _stroke_width(plain, plain_truth)
+    # Never drawn at random, and asking for it leaves the rest of a seed's draw as it was.
+    for seed in range(12):
+        shown = stress_scene(seed)[1]["phenomena"]
+        assert "thin" not in shown
+        assert stress.build_scene(seed, on=("thin",)).phenomena == tuple(shown) + ("thin",)
+    dense = stress_scene(0, only=("thin", "dense"))[1]
+    assert np.median([d["box"][3] for d in dense["digits"]]) <= 16
+
+
 def test_spacing_pages_space_digits_wide_and_numbers_wider():
     for seed in (SEED, SEED + 1):
         _, truth = stress_scene(seed, only=("spacing",))

@@ -1,6 +1,8 @@
 """Where the digits of the stress row ``mixed`` go: by the phenomena each scene combines, and by stage.
 
-usage: python tools/mixed_losses.py [COUNT] [FIRST_SEED] [DETAILS.json]   (default: 40 0)
+usage: python tools/mixed_losses.py [ROW] [COUNT] [FIRST_SEED] [DETAILS.json]   (default: mixed 40 0)
+
+(any row sorts the same way: ``thin``, ``dotted``, ...)
 
 Every true digit not read right is sorted by ``tools/touching_causes.py`` (the piece of ink that holds most of
 it), and put down to a stage of the pipeline:
@@ -61,7 +63,7 @@ def _stage(entry: dict, dropped: dict) -> str:
     return "no piece"
 
 
-def mixed_losses(count: int, first: int) -> tuple[Counter, list, dict]:
+def mixed_losses(count: int, first: int, row: str = "mixed") -> tuple[Counter, list, dict]:
     """``(totals, lost, scenes)``: ``touching_causes``' totals, the digits lost (with ``stage`` and ``phenomena``),
     and per seed ``(phenomena, digits)``."""
     calls: list[dict] = []
@@ -75,10 +77,10 @@ def mixed_losses(count: int, first: int) -> tuple[Counter, list, dict]:
         stack.enter_context(mock.patch.object(touching_causes, "segment", segment))
         for name in ("_paper_on_every_side", "_surrounded_all"):
             stack.enter_context(_watch(name, calls))
-        totals, _, details = touching_causes.causes_of("mixed", count, first)
+        totals, _, details = touching_causes.causes_of(row, count, first)
     scenes = {}
     for seed in range(first, first + count):
-        _, truth = row_scene("mixed", seed)
+        _, truth = row_scene(row, seed)
         scenes[seed] = (tuple(truth["phenomena"]), len(truth["digits"]))
     lost = details  # the digits not found (a digit found and misread has no entry)
     for d in lost:
@@ -88,10 +90,11 @@ def mixed_losses(count: int, first: int) -> tuple[Counter, list, dict]:
 
 
 def main(argv: list[str]) -> int:
+    row = argv.pop(0) if argv and not argv[0].isdigit() else "mixed"
     count = int(argv[0]) if argv else 40
     first = int(argv[1]) if len(argv) > 1 else 0
-    totals, lost, scenes = mixed_losses(count, first)
-    print(f"mixed, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['found']} found, "
+    totals, lost, scenes = mixed_losses(count, first, row)
+    print(f"{row}, seeds {first}-{first + count - 1}: {totals['digits']} digits, {totals['found']} found, "
           f"{totals['right']} read right; {totals['digits'] - totals['right']} not read right")
     stages = Counter(d["stage"] for d in lost)
     stages["misread"] = totals["found"] - totals["right"]

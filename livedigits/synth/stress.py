@@ -103,11 +103,22 @@ PHENOMENA: dict[str, str] = {
               "1.3-1.6 digit heights apart, every entry starting where the line above's did and written on its "
               "ruled line (the digits' feet on it or across it): the first digits and the amounts' 1s stand "
               "in columns, crossing the rulings",
+    "thin": "a thin pen written small: strokes 0.55-1.1 px wide in the frame (a fine-liner or a hard pencil seen "
+            "from afar; a font's strokes thinned to it), digits 13-22 px tall (10-14 px on a dense page)",
 }
+#: Phenomena shown only when asked for (``on``, ``only``): never drawn at random, so that adding one left every
+#: seed of every row, ``mixed`` included, drawing the page it drew before.
+ONLY_WHEN_ASKED = ("thin",)
 #: At most one of each group is shown (a page lies on one table, is one kind of paper or form).
 #: (A ledger is ruled paper with its own layout: one kind of paper, and its list is the page's writing.)
 EXCLUSIVE = (("wood", "cloth", "dark_table", "patterned_table"), ("ruled", "grid", "dotted", "ledger"), ("table", "boxes"),
              ("ledger", "column", "dense"))
+#: A ``thin`` page: the pen's width in frame px (at the frame's 720 rows; a pen path's and a font's alike) ...
+THIN_PEN = (0.55, 1.1)
+#: ... and the digits' height in frame px, on a page of any layout but dense ...
+THIN_HEIGHT = (13.0, 22.0)
+#: ... and on a dense one.
+THIN_DENSE = (10.0, 14.0)
 #: Chance of each phenomenon not forced on or off.
 PROBABILITY = 0.25
 #: Frame size of a stress scene: small, so hundreds of scenes take minutes.
@@ -159,8 +170,10 @@ def choose_phenomena(rng: np.random.Generator, on: Iterable[str] = (), off: Iter
     on, off = set(check_phenomena(on)), set(check_phenomena(off))
     if on & off:
         raise ValueError(f"phenomena both forced on and off: {sorted(on & off)}")
-    draws = rng.random(len(PHENOMENA))  # one draw per phenomenon whatever is forced: stable streams
-    chosen = {name for name, p in zip(PHENOMENA, draws) if name in on or (name not in off and p < probability)}
+    drawn = [name for name in PHENOMENA if name not in ONLY_WHEN_ASKED]
+    draws = rng.random(len(drawn))  # one draw per phenomenon whatever is forced: stable streams
+    chosen = {name for name, p in zip(drawn, draws) if name in on or (name not in off and p < probability)}
+    chosen |= {name for name in ONLY_WHEN_ASKED if name in on}
     for group in EXCLUSIVE:
         present = [n for n in group if n in chosen]
         if len(present) > 1:
@@ -180,6 +193,8 @@ class Writer:
     name: str
     digit: Callable[[int, float, float, np.random.Generator], Glyph] = field(repr=False)
     word: Callable[[str, float, np.random.Generator], Glyph] = field(repr=False)
+    fine: Callable[[int, float, float, np.random.Generator], Glyph] | None = field(default=None, repr=False)
+    """The digit written with exactly that pen (a font's strokes thinned to it); None: ``digit`` is (a pen path)."""
 
 
 @lru_cache(maxsize=16)
@@ -198,14 +213,34 @@ def _font_reference_height(family: str) -> float:
     return float(max(1, y1 - y0))
 
 
-def _font_glyph(text: str, family: str, height: float, rng: np.random.Generator, fit: bool) -> Glyph:
+def _thinned(ink: np.ndarray, width: float) -> np.ndarray:
+    """A font's uint8 ink with its strokes eroded to about ``width`` px (at its own size); thinner ones kept. The
+    stroke's width is twice its area over its outline's length; each side loses half the excess."""
+    contours, _ = cv2.findContours((ink > 127).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    if outline <= 0:
+        return ink
+    excess = int(round((2.0 * float(np.count_nonzero(ink > 127)) / outline - width) / 2))
+    if excess < 1:
+        return ink
+    thinned = cv2.erode(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * excess + 1, 2 * excess + 1)))
+    return thinned if np.count_nonzero(thinned > 127) else ink
+
+
+def _font_glyph(text: str, family: str, height: float, rng: np.random.Generator, fit: bool,
+                pen: float | None = None) -> Glyph:
     """``text`` in a handwriting font as a glyph: each character bent and slanted by ``writers.draw_glyph``,
-    laid side by side on their bottoms, scaled so a digit is ``height`` px tall (``fit``: the ink is)."""
+    laid side by side on their bottoms, scaled so a digit is ``height`` px tall (``fit``: the ink is); with
+    ``pen``, its strokes thinned to about that many px at that size (``_thinned``)."""
     from livedigits.train.writers import draw_glyph
 
     pieces = []
     for char in text:
         ink = draw_glyph(char, family, rng, size=96, max_grow=1)
+        if pen is not None:
+            tall = np.flatnonzero((ink > 25).any(axis=1))
+            if len(tall):
+                ink = _thinned(ink, pen * (tall[-1] - tall[0] + 1) / max(1.0, height))
         ys, xs = np.nonzero(ink > 25)
         if len(xs) == 0:
             continue
@@ -254,7 +289,10 @@ def pick_writer(rng: np.random.Generator, hands: tuple[str, ...] = ()) -> Writer
     def font_digit(label: int, height: float, pen: float, r: np.random.Generator) -> Glyph:
         return _font_glyph(str(label), family, height, r, fit=True)
 
-    return Writer(f"font:{family.rsplit('/', 1)[-1]}", font_digit, word)
+    def fine_digit(label: int, height: float, pen: float, r: np.random.Generator) -> Glyph:
+        return _font_glyph(str(label), family, height, r, fit=True, pen=pen)
+
+    return Writer(f"font:{family.rsplit('/', 1)[-1]}", font_digit, word, fine_digit)
 
 
 # --------------------------------------------------------------------------- the page
@@ -319,6 +357,7 @@ class _Page:
         self.writer = writer
         self.rng = rng
         self.pen_share = ink_pen  # pen width as a share of the digit height
+        self.thin = False  # a ``thin`` page: the pen as drawn, however fine (``THIN_PEN``), fonts thinned to it
         self.placed: list[_Placed] = []
         self.numbers: list[str] = []
         self.printed = _Print(np.zeros((size[1], size[0]), np.float32))
@@ -337,8 +376,9 @@ class _Page:
         rng = self.rng
         for k, char in enumerate(text):
             h = height * (1 + rng.uniform(-0.06, 0.06))
-            pen = max(0.9, self.pen_share * height * (1 + rng.uniform(-0.1, 0.1)))
-            glyph = self.writer.digit(int(char), h, pen, rng)
+            pen = max(THIN_PEN[0] if self.thin else 0.9, self.pen_share * height * (1 + rng.uniform(-0.1, 0.1)))
+            write = self.writer.fine if self.thin and self.writer.fine is not None else self.writer.digit
+            glyph = write(int(char), h, pen, rng)
             if open_zeros and char == "0" and rng.random() < open_zeros:
                 glyph = _opened(glyph, rng)
             ix, iy, iw, ih = glyph.ink
@@ -703,11 +743,14 @@ def _paper_lines(paper: np.ndarray, active: set, h: float, rng: np.random.Genera
 
 
 def _draw_page(rng: np.random.Generator, active: set, page_size: tuple[int, int], h: float,
-               hands: tuple[str, ...] = ()) -> tuple[np.ndarray, _Page]:
-    """The page in page px: float32 BGR image and what is on it (written in one of ``hands`` where given)."""
+               hands: tuple[str, ...] = (), thin_pen: float | None = None) -> tuple[np.ndarray, _Page]:
+    """The page in page px: float32 BGR image and what is on it (written in one of ``hands`` where given; with
+    ``thin_pen``, a pen that share of the digit height wide, ``thin``)."""
     pw, ph = page_size
     writer = pick_writer(rng, hands)
     page = _Page(page_size, writer, rng, ink_pen=float(np.exp(rng.uniform(np.log(0.06), np.log(0.14)))))
+    if thin_pen is not None:
+        page.pen_share, page.thin = thin_pen, True
     margin = max(h, 0.06 * min(pw, ph))
     y = margin
     if "printed" in active:  # a printed heading: words and printed digits
@@ -968,8 +1011,13 @@ def build_scene(seed: int, on: Iterable[str] = (), off: Iterable[str] = (), *, s
     # Digit height in page px, so that in the frame digits are 12-20 px (dense) or 20-55 px tall.
     fill = 0.72 if surface_kind else 1.07
     h = page_rng.uniform(12, 20) if "dense" in active else float(np.exp(page_rng.uniform(np.log(20), np.log(55))))
+    thin_pen = None
+    if "thin" in active:  # its own stream: the page's draws stay those of the same seed without it
+        thin_rng = np.random.default_rng([int(seed), 0x7415])
+        h = thin_rng.uniform(*(THIN_DENSE if "dense" in active else THIN_HEIGHT))
+        thin_pen = thin_rng.uniform(*THIN_PEN) / h
     h = h / fill * (fh / 720)
-    paper, page = _draw_page(page_rng, active, page_size, h, hands)
+    paper, page = _draw_page(page_rng, active, page_size, h, hands, thin_pen)
 
     world_rng = np.random.default_rng(world_seed)
     pw, ph = page_size

@@ -442,6 +442,8 @@ class PaleInk:
     blur: Blur | Defocus | None = None
     """The page's blur, a streak or defocus (``deblur.measure_blur``), taken out of the frame before its ink is found
     (``deblur.restore``); the restored page is read with the usual faint level and reach."""
+    thin: bool = False
+    """A thin pen's sharp strokes (``_thin_strokes``): its lines are looked for at the usual faint level."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -470,7 +472,35 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         smoothed = _soft_edges(cv2.medianBlur(gray, 3), paper, clear, config, share)
         if smoothed is not None and smoothed.blur is not None:
             return smoothed
+    if pale is None and paper.grain < SMOOTH_GRAIN:
+        # (On a grainy photo the noise frays the clear ink into bits as thin as any pen's: its width tells nothing.)
+        pale = _thin_strokes(clear, config, share)
     return pale
+
+
+#: Pale ink whose clear strokes are at most this many px wide (twice their area over their outline) is a thin pen's:
+#: a stroke narrower than the camera's blur is spread over its neighbours and keeps only part of its darkness. The
+#: stress generator's plain pages (pen 6-14% of 20-55 px digits) measure 2.7-6.6 px, ``dense`` ones 1.4-2.8 (seeds 0-11),
+#: ``thin`` ones (0.55-1.1 px) 1.2-1.8: a dense page's thinnest pens count as thin too.
+THIN_STROKE = 1.8
+#: On a page of pale ink with no blur taken out (a thin pen's, or pale ink out of focus that no blur measured explains)
+#: the clear level falls to the faint level (``SegmentConfig.faint_contrast``) where the page holds less clear ink than
+#: this share of its faint ink, the lines found left out (a faint ruling or grid is no writing): its strokes reach
+#: the clear level in a few pixels or none (pages of pen ink, seeds 0-5 counted with their lines: ``none`` 0.85-0.95,
+#: ``ruled`` 0.70-0.92, ``dotted`` 0.40-0.90).
+SCARCE_CLEAR = 0.2
+
+
+def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
+    """On a page of pale ink with sharp edges, the faint level ``share`` where its clear strokes are thin
+    (``THIN_STROKE``), followed no further than usual (a thin stroke has no skirt). None where the strokes are a
+    wider pen's."""
+    contours, _ = cv2.findContours(clear, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    inked = cv2.countNonZero(clear)
+    if outline <= 0 or 2.0 * inked / outline > THIN_STROKE:
+        return None
+    return PaleInk(share, config.faint_reach, thin=True)
 
 
 def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
@@ -1259,6 +1289,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # crops are found on the page restored.
         gray = restore(gray, pale.blur, noise_term(paper.grain))
         clear, faint = ink_against(gray, paper)
+    usual_faint = faint
     faint, reach = _faint_for_pale_ink(gray, paper, faint, pale, config)
     inside, limit = paper.inside, paper.limit
     grainy = paper.grain >= GRAINY  # a noisy photo: each piece's mask despeckled for its crop (``ink_crop``)
@@ -1268,8 +1299,13 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     mask = clear if faint is None else faint
     unlined = mask
     found = fields = searched = held = None
+    # A thin pen's page: its lines are looked for at the usual faint level, where the stems of 1s written one under
+    # another do not join into a ruling, and taken out of its lower faint ink.
+    search = usual_faint if pale is not None and pale.thin and usual_faint is not None else mask
     if shift is None:
-        lines, fields, searched = _search_lines(mask, config, gray)
+        lines, fields, searched = _search_lines(search, config, gray)
+        if search is not mask:
+            searched = None
         found = lines
         held = view_shift(memory, small, (h, w), config, small_scale, any_age=True) if remember else None
         if lines is not None and held is not None and memory.found is not None:
@@ -1282,6 +1318,11 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         lines = None if memory.lines is None else memory.lines.shifted(*shift)
     if lines is not None:
         mask = take_out_lines(mask, lines, gray)
+    if pale is not None and pale.blur is None and faint is not None and \
+            cv2.countNonZero(cv2.bitwise_and(clear, mask)) < SCARCE_CLEAR * cv2.countNonZero(cv2.bitwise_and(usual_faint, mask)):
+        # Pale writing whose clear ink is scarce: strokes that barely reach the clear level (a thin pen's) are
+        # followed from the faint level's darkest (``SCARCE_CLEAR``).
+        clear = usual_faint
     if faint is not None:
         mask = _grow(clear, mask, reach)
     # The mask the line search cut into pieces, unchanged (no line taken out, no faint ink grown): its
