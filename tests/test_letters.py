@@ -426,3 +426,19 @@ def test_a_glyph_cut_from_a_word_by_the_height_limits_of_the_runs_is_of_that_wor
     # Beside no word (its neighbours read as digits, a number): a digit.
     digits = _probabilities([(2, 0.95), (0, 1.0), (4, 1.0), (7, 0.97)])
     assert word_glyphs(d + one, digits, 0.5, crops=_crops(4), letter_model=never) == set()
+
+
+def test_a_word_on_a_page_with_no_glyph_read_as_a_letter_is_still_judged_by_its_heights():
+    # Handwritten "cold" read all as digits (its c and o read 0 at 0.48 and 0.45 of its d, its l 1, its d 9) on a page
+    # where no glyph reads as "not a digit": the words stage looked only for letters after numbers there.
+    cold = [Box(100, 121, 16, 19), Box(120, 122, 12, 18), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    numbers = [Box(x, 300, 20, 40) for x in (100, 124, 148)]
+    read = _probabilities([(0, 0.98), (0, 0.96), (1, 1.0), (9, 0.5)] + [(d, 1.0) for d in (3, 8, 4)])
+    never = _Says([0.0] * 7)
+    assert word_glyphs(cold + numbers, read, 0.5, crops=_crops(7), letter_model=never) == {0, 1, 2, 3}
+    assert word_glyphs(cold + numbers, read, 0.5, WordConfig(unread_pages=False), crops=_crops(7),
+                       letter_model=never) == set()
+    # A page of numbers of one height: nothing to judge; a number whose 0s stand as tall as its digits: a number.
+    assert word_glyphs(numbers, read[4:], 0.5, crops=_crops(3), letter_model=never) == set()
+    level = [Box(100, 102, 16, 38), Box(120, 104, 12, 36), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    assert word_glyphs(level + numbers, read, 0.5, crops=_crops(7), letter_model=never) == set()

@@ -335,6 +335,7 @@ class WordConfig:
     height limits (a capital written tall after a ledger's number joined the number and made a word of it, round 11);
     only a word already found takes such a glyph. On the generated pages (seeds 0-99, replayed) it left out 3 letters
     of ``words`` and 2 specks of ``mixed`` and lost no digit; 6 the same. 0 leaves it out."""
+    unread_pages: bool = True
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -466,15 +467,19 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
         letter[list(neutral)] = False
     worth = _LetterWorth(probabilities, crops, letter_model, config)
     fields = list(fields)
+    shapes = False
     if not letter.any() and not (fields and worth.able()):
-        # Every word holds a glyph read as "not a digit": a page of numbers is judged only for a letter written
-        # after a number ("5924A", "708B" on a ledger), read as a digit of it.
-        return _trailing_letters(boxes, letter, neutral, fields, worth, config) if config.trail_letter else set()
+        # A page of numbers is judged only for a letter written after a number ("5924A", "708B" on a ledger), read as
+        # a digit of it, unless two glyphs side by side on one baseline stand as an x-height letter beside a taller one
+        # (a word whose every letter the digit model reads as a digit: "cold" read 0, 0, 1, 9).
+        shapes = config.unread_pages and worth.able() and _word_heights(boxes, neutral, config)
+        if not shapes:
+            return _trailing_letters(boxes, letter, neutral, fields, worth, config) if config.trail_letter else set()
     sure = letter & (probabilities[:, NOT_A_DIGIT] >= config.sure_letter)
     out: set[int] = set()
     held = field_runs(boxes, fields)
     # A form's field is judged by the letter model even when no glyph of the page reads as "not a digit".
-    lines = runs(boxes, config) if letter.any() else []
+    lines = runs(boxes, config) if letter.any() or shapes else []
     # A letter written after a number, read as a digit of it (the runs found once for both).
     trailing = _trailing_letters(boxes, letter, neutral, fields, worth, config, lines) if config.trail_letter else set()
     groups = with_fields(lines, held)
@@ -631,6 +636,23 @@ def _word_ends(boxes: list[Box], groups: list[list[int]], found: list[bool], con
                 out.add(run[0])
                 break
     return out
+
+
+def _word_heights(boxes: list[Box], neutral: set, config: WordConfig) -> bool:
+    """Whether two glyphs of the page (blots, signs and small pieces left out) stand side by side on one baseline, at
+    letter spacing (``run_gap``), the shorter an x-height letter of the taller (at most ``x_height`` of it, within
+    ``ascender_ratio``): the cheap test of a page of numbers before its runs are found (one product of its boxes)."""
+    keep = [k for k in range(len(boxes)) if k not in neutral]
+    if len(keep) < 2:
+        return False
+    x, y, x2, y2 = (np.array([getattr(boxes[k], a) for k in keep], np.float32) for a in ("x", "y", "x2", "y2"))
+    h = y2 - y
+    tall = np.maximum(h[:, None], h[None, :])
+    short = np.minimum(h[:, None], h[None, :])
+    gap = x[None, :] - x2[:, None]  # from the end of the glyph of each row to the start of that of each column
+    near = ((gap >= -0.5 * short) & (gap <= config.run_gap * tall) & (np.abs(y2[:, None] - y2[None, :]) <= config.baseline * tall)
+            & (short <= config.x_height * tall) & (tall <= config.ascender_ratio * short))
+    return bool(near.any())
 
 
 def _half_pair(boxes: list[Box], run: list[int], best: np.ndarray, config: WordConfig) -> bool:
