@@ -336,6 +336,14 @@ class WordConfig:
     only a word already found takes such a glyph. On the generated pages (seeds 0-99, replayed) it left out 3 letters
     of ``words`` and 2 specks of ``mixed`` and lost no digit; 6 the same. 0 leaves it out."""
     unread_pages: bool = True
+    """(round 15) A page with no glyph read as "not a digit" is judged for words too when two of its glyphs stand side by
+    side on one baseline at letter spacing (``run_gap``), the shorter an x-height letter of the taller (``x_height``,
+    within ``ascender_ratio``: ``_word_heights``, one product of the page's boxes); otherwise only for a letter written
+    after a number (``trail_letter``), as before. A word whose every letter the digit model reads as a digit, on a page
+    with no other letter, was never judged: "cold" read 0, 0, 1, 9 (its c and o 0.5 of its d, ``half_run``). On the
+    generated pages (replayed, seeds 0-99 and 100-199 of ``words``, ``boxes``, ``ledger``, ``mixed``; end to end, 0-199
+    of ``none``, ``spacing``, ``dense``, 0-99 of ``table``, ``printed``, ``touching``) it left out 3 and 4 letters of
+    ``words`` and changed nothing else. False leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
