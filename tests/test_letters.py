@@ -268,13 +268,17 @@ def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word
 
 
 @pytest.mark.parametrize("seed, found, texts", [(30, 24, ("no", "fine")), (2, 18, ("no", "fine")), (44, 10, ("no",)),
-                                               (49, 24, ("no",)), (10, 20, ("hot",)), (14, 17, ("Ben",))])
+                                               (49, 24, ("no",)), (10, 20, ("hot",)), (14, 17, ("Ben",)),
+                                               (99, 15, ("cold",)), (62, 24, ("the",)), (35, 15, ("done",))])
 def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_before(seed, found, texts):
     # words seeds 30 and 2: a handwritten "no" (its o read 0 at 0.79 of the sure n beside it) and "fine" (its n read 1
     # at 0.8 of the sure e), read as a 0 and a 1 before WordConfig.pair_x_height. Seeds 44 and 49: a "no" read 7, 0 and a
     # sure n beside a 0, shorter than the numbers written on its line, read "70" and "0" before WordConfig.short_line.
     # Seeds 10 and 14: "hot" read 6, 0 (its t a sign, the o 0.41 of the h) and "Ben" read 8, 1 (its n lost, the e 0.41
-    # of the B), read as digits before WordConfig.half_pair. Their digits are found as before.
+    # of the B), read as digits before WordConfig.half_pair. Seeds 99 and 62: "cold" read 6, 1, 2 (its l and d 1.6-1.8
+    # times the digits of its line) and "the" whose h reads 6 at 1.46 of them, read as digits before
+    # WordConfig.above_line; seed 35: "done" whose d, 2.0 times the line's digits, stands alone beside "one", read 2
+    # before WordConfig.ascender_join. Their digits are found as before.
     from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
 
     image, truth = row_scene("words", seed)
@@ -380,3 +384,61 @@ def test_two_0s_or_1s_half_the_height_of_the_tallest_glyph_of_a_short_run_are_le
     long_run = cold + [Box(167, 100, 17, 40)]
     read5 = _probabilities([(NOT_A_DIGIT, 1.0), (0, 0.98), (0, 0.96), (1, 1.0), (9, 0.5), (7, 0.9)])
     assert word_glyphs(elsewhere + long_run, read5, 0.5, crops=_crops(6), letter_model=never) == set()
+
+
+def test_a_run_with_a_glyph_above_the_digits_of_its_line_beside_an_x_height_letter_is_a_word():
+    # Handwritten "cold" whose c is lost, read all as digits: its o read 6 (24 px), its l read 1 (55 px) and its d read 2
+    # (60 px), on the baseline of the numbers "38" and "75" the same hand wrote 34 px tall. The l and d stand 1.6-1.8
+    # times the line's digits: ascenders, not digits. A letter elsewhere on the page.
+    elsewhere = [Box(100, 400, 30, 40)]
+    line = [Box(x, 100, 20, 34) for x in (100, 124, 400, 424)]
+    cold = [Box(250, 110, 20, 24), Box(274, 79, 8, 55), Box(286, 74, 24, 60)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(6, 0.9), (1, 1.0), (2, 0.95)])
+    never = _Says([0.0] * 8)
+    assert word_glyphs(elsewhere + line + cold, read, 0.5, crops=_crops(8), letter_model=never) == {5, 6, 7}
+    assert word_glyphs(elsewhere + line + cold, read, 0.5, WordConfig(above_line=0.0), crops=_crops(8),
+                       letter_model=never) == set()
+    # With no digits on its line there is nothing to stand above: left to the other rules.
+    alone = _probabilities([(NOT_A_DIGIT, 1.0), (6, 0.9), (1, 1.0), (2, 0.95)])
+    assert word_glyphs(elsewhere + cold, alone, 0.5, crops=_crops(4), letter_model=never) == set()
+    # A number of the line's height with a digit run into a rule (a 4, 55 px) between its 3 and 5: two glyphs of three
+    # at the digits' height, a number.
+    ruled = [Box(250, 100, 20, 34), Box(274, 79, 8, 55), Box(286, 100, 20, 34)]
+    three = _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(3, 0.9), (4, 1.0), (5, 0.95)])
+    assert word_glyphs(elsewhere + line + ruled, three, 0.5, crops=_crops(8), letter_model=never) == set()
+    # The short glyph taller than the line's digits (the whole run written bigger, a heading's number): no x-height.
+    big = [Box(250, 96, 20, 38), Box(274, 74, 8, 60), Box(286, 70, 24, 64)]
+    assert word_glyphs(elsewhere + line + big, read, 0.5, crops=_crops(8), letter_model=never) == set()
+
+
+def test_a_glyph_cut_from_a_word_by_the_height_limits_of_the_runs_is_of_that_word():
+    # Handwritten "done": its d read 2 (60 px) stands 3 times its o, n, e (20 px), past the runs' limit of 2.6 for an
+    # ascender: the runs "d" and "one". "one" is a word (its n and e read surely as no digit); its d is of it.
+    d = [Box(100, 80, 20, 60)]
+    one = [Box(124, 120, 18, 20), Box(146, 120, 18, 20), Box(168, 120, 18, 20)]
+    read = _probabilities([(2, 0.95), (0, 1.0), (NOT_A_DIGIT, 1.0), (NOT_A_DIGIT, 0.97)])
+    never = _Says([0.0] * 4)
+    assert word_glyphs(d + one, read, 0.5, crops=_crops(4), letter_model=never) == {0, 1, 2, 3}
+    assert word_glyphs(d + one, read, 0.5, WordConfig(ascender_join=0.0), crops=_crops(4), letter_model=never) == {1, 2, 3}
+    # A 2 written a word's space after it (more than ``run_gap`` of its height), or below its baseline: a digit.
+    for two in (Box(40, 80, 20, 60), Box(100, 100, 20, 60)):
+        assert word_glyphs([two] + one, read, 0.5, crops=_crops(4), letter_model=never) == {1, 2, 3}
+    # Beside no word (its neighbours read as digits, a number): a digit.
+    digits = _probabilities([(2, 0.95), (0, 1.0), (4, 1.0), (7, 0.97)])
+    assert word_glyphs(d + one, digits, 0.5, crops=_crops(4), letter_model=never) == set()
+
+
+def test_a_word_on_a_page_with_no_glyph_read_as_a_letter_is_still_judged_by_its_heights():
+    # Handwritten "cold" read all as digits (its c and o read 0 at 0.48 and 0.45 of its d, its l 1, its d 9) on a page
+    # where no glyph reads as "not a digit": the words stage looked only for letters after numbers there.
+    cold = [Box(100, 121, 16, 19), Box(120, 122, 12, 18), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    numbers = [Box(x, 300, 20, 40) for x in (100, 124, 148)]
+    read = _probabilities([(0, 0.98), (0, 0.96), (1, 1.0), (9, 0.5)] + [(d, 1.0) for d in (3, 8, 4)])
+    never = _Says([0.0] * 7)
+    assert word_glyphs(cold + numbers, read, 0.5, crops=_crops(7), letter_model=never) == {0, 1, 2, 3}
+    assert word_glyphs(cold + numbers, read, 0.5, WordConfig(unread_pages=False), crops=_crops(7),
+                       letter_model=never) == set()
+    # A page of numbers of one height: nothing to judge; a number whose 0s stand as tall as its digits: a number.
+    assert word_glyphs(numbers, read[4:], 0.5, crops=_crops(3), letter_model=never) == set()
+    level = [Box(100, 102, 16, 38), Box(120, 104, 12, 36), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
+    assert word_glyphs(level + numbers, read, 0.5, crops=_crops(7), letter_model=never) == set()
