@@ -1535,10 +1535,7 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
         if not tests:
             return True
         if places is None:
-            places, at = {}, 0
-            for it in chunk:
-                places.update((at + j, box) for j, box in _digit_places(it))
-                at += len(it.text)
+            places = dict(_text_places(chunk))
         boxes = [places.get(k) for k, _, _ in changes]
         if any(box is None for box in boxes):
             return True
@@ -1817,6 +1814,15 @@ def _digit_places(it: _Item) -> list[tuple[int, Box]]:
     return out
 
 
+def _text_places(chunk: list[_Item]) -> list[tuple[int, Box]]:
+    """(position in the chunk's text, box) of each digit of its items read digit by digit (``_digit_places``)."""
+    places, at = [], 0
+    for it in chunk:
+        places += [(at + j, box) for j, box in _digit_places(it)]
+        at += len(it.text)
+    return places
+
+
 def _stray_digit(chunk: list[_Item], text: str) -> bool:
     """Would leaving out one digit that looks like no whole digit of its own make the equation right? A digit
     shorter than ``SHORT`` of the chunk's digit height, or overlapping the digit beside it by more than
@@ -1824,10 +1830,7 @@ def _stray_digit(chunk: list[_Item], text: str) -> bool:
     ``78+5=823``, a short 2; ``18+49=67`` read ``18+49=637``, a 3 over half of the 6). The digits above and
     below a stacked fraction's bar count too (a 5's lifted hat read as a 4 beside it: ``(5)/(6)`` read
     ``(45)/(6)``)."""
-    places, at = [], 0  # (position in text, box) of the digits of plain numbers read digit by digit
-    for it in chunk:
-        places += [(at + j, box) for j, box in _digit_places(it)]
-        at += len(it.text)
+    places = _text_places(chunk)
     if len(places) < 2:
         return False
     height = float(statistics.median([box.h for _, box in places]))
@@ -1872,10 +1875,7 @@ def _cut_pair(chunk: list[_Item], text: str) -> bool:
     digit make the equation right? They may be one piece of ink the segmentation cut in two
     (``recognizer.decide_splits``), each half read surely as a digit of its own: a wide 6 whose stem and bowl
     read as ``10`` (``53-6=47`` read ``53-10=47``). The other side of ``_touching_pair``."""
-    places, at = [], 0  # (position in text, box) of the digits of plain numbers and fractions' parts
-    for it in chunk:
-        places += [(at + j, box) for j, box in _digit_places(it)]
-        at += len(it.text)
+    places = _text_places(chunk)
     if len(places) < 2:
         return False
     height = float(statistics.median([box.h for _, box in places]))
