@@ -765,20 +765,26 @@ def _open_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     return out
 
 
-def _unclosed_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
-    """A ``(`` that no ``)`` after it closes, or a ``)`` that no ``(`` opens, standing between two operands: a
-    slash whose ``/`` its classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a
-    bracket, ``10(5=2``, the ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at
-    ``sign_min_confidence``, the bracket its alternative."""
-    out = list(line)
+def _unmatched_brackets(line: list[_Item]) -> tuple[list[int], list[int]]:
+    """The places in ``line`` of each ``(`` that no ``)`` after it closes, and of each ``)`` that no ``(`` opens."""
     unclosed, unopened = [], []
-    for k, it in enumerate(out):
+    for k, it in enumerate(line):
         if it.starts:
             unclosed.append(k)
         elif it.ends and unclosed:
             unclosed.pop()
         elif it.ends:
             unopened.append(k)
+    return unclosed, unopened
+
+
+def _unclosed_brackets(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
+    """A ``(`` that no ``)`` after it closes, or a ``)`` that no ``(`` opens, standing between two operands: a
+    slash whose ``/`` its classifier gave at least ``decode_level`` is that ``/`` (a tall slash read as a
+    bracket, ``10(5=2``, the ``/`` at 0.26), as ``_open_brackets`` reads a ``)`` no ``(`` opens. It is read at
+    ``sign_min_confidence``, the bracket its alternative."""
+    out = list(line)
+    unclosed, unopened = _unmatched_brackets(out)
     # So is a ")" that no "(" opens (``_open_brackets`` found none), standing between two operands: "45)5=9",
     # a leaning slash read ")" at 0.61 and "/" at 0.37.
     for k in unclosed + unopened:
@@ -893,19 +899,14 @@ def _tall_ones(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
     Each is read as ``_cut_number`` reads it (never wrong on it alone)."""
     out = list(line)
     operator = lambda it: not it.operand and it.text in OPERATORS  # noqa: E731
-    opened = []
-    for k, it in enumerate(out):
-        if it.starts:
-            opened.append(k)
-        elif it.ends and opened:
-            opened.pop()
-        elif it.ends:
-            # Back over operand, operator, operand, ... to the operand that starts the group.
-            j = k - 1
-            while j >= 2 and out[j].operand and operator(out[j - 1]) and out[j - 2].operand:
-                j -= 2
-            if 0 <= j < k - 1 and out[j].operand and _tall_one(out[j], 0):
-                return _tall_ones(out[:j] + _cut_number(out[j], 0, "(", config) + out[j + 1:], config)
+    opened, unopened = _unmatched_brackets(out)
+    for k in unopened:
+        # Back over operand, operator, operand, ... to the operand that starts the group.
+        j = k - 1
+        while j >= 2 and out[j].operand and operator(out[j - 1]) and out[j - 2].operand:
+            j -= 2
+        if 0 <= j < k - 1 and out[j].operand and _tall_one(out[j], 0):
+            return _tall_ones(out[:j] + _cut_number(out[j], 0, "(", config) + out[j + 1:], config)
     for k in opened:
         j, seen = k + 1, False
         while j + 1 < len(out) and out[j].operand and (operator(out[j + 1]) or out[j + 1].text == "="):
