@@ -553,3 +553,49 @@ def test_a_wide_single_digit_read_surely_is_not_cut_in_equal_halves():
     result = Recognizer(load_classifier(), smooth=False).process(Frame(8051, 0.0, sheet.image))
     texts = [e.text for e in result.expressions or ()]
     assert "55-8=47" in texts, texts
+
+
+def test_a_wide_single_digit_read_unsurely_is_not_cut_in_equal_halves_read_as_a_pair():
+    """Generated worksheets 15001 and 19030 hold one MNIST 2 1.25 times as wide as tall (the 2 of "12"), read
+    whole as 2 at 0.73 and 0.66; cut in equal halves it read as 7 and 3 at 0.96-0.98, which the rule for a pair
+    read whole unsurely (``recognizer._pair_beside_whole``) took: "30/3=173". Equal halves cut where no ink is
+    thin, so a single digit's halves are no stroke and stub that rule can tell from a pair; they are left to
+    the classifier's ceiling."""
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    recognizer = Recognizer(load_classifier(), smooth=False)
+    for seed in (15001, 19030):
+        sheet = make_worksheet(seed)
+        sums = [t.text for t in sheet.expressions if t.text.startswith("12") or t.text.endswith("=12")]
+        assert sums
+        texts = [e.text for e in recognizer.process(Frame(seed, 0.0, sheet.image)).expressions or ()]
+        assert all(s in texts for s in sums), (seed, texts)
+        assert not any("173" in t for t in texts), texts
+
+
+@pytest.mark.parametrize("alone, expected", [
+    (5, [9, 8, 8]),  # five digits read alone, each half as wide as tall: the run is three wide
+    (0, [8, 8]),  # no digit read alone: the surest way, as before
+])
+def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, expected):
+    """A "988" run together, read whole as no digit, 60 px wide and 40 tall, cut in two ("98" read as an 8 at the
+    ceiling, and the last 8) and in three (9, 8, 8 at 0.98). On a page where the writer's digits read alone are
+    half as wide as tall, the run is three of them wide (``recognizer._digit_aspect``), so the way in two parts
+    ranks below the way in three, though surer (``recognizer._rank``). Where no digit stands alone to measure
+    the writer by, the surest way is kept."""
+    from livedigits.reading.recognizer import decide_splits
+    from livedigits.types import Box, Candidate
+    from livedigits.vision.segment import Segmentation
+
+    crop = np.zeros((28, 28), np.float32)
+    singles = [Candidate(Box(10 + 30 * k, 50, 20, 40), crop) for k in range(alone)]
+    run = Candidate(Box(200, 50, 60, 40), crop)
+    two = (Candidate(Box(200, 50, 40, 40), crop), Candidate(Box(240, 50, 20, 40), crop))
+    three = tuple(Candidate(Box(200 + 20 * k, 50, 20, 40), crop) for k in range(3))
+    found = Segmentation([run] + singles, [], np.zeros((200, 300), np.uint8), splits={0: (two, three)},
+                         tall=frozenset({0}))
+    rows = class_rows([(10, 0.996)] + [(4, 0.99)] * alone + [(8, 0.996), (8, 0.996), (9, 0.98), (8, 0.98), (8, 0.98)])
+    _, probabilities, _, _ = decide_splits(found, rows)
+    assert [int(p.argmax()) for p in probabilities][:len(expected)] == expected

@@ -137,6 +137,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     at = len(candidates)
     chosen = {}
     digits = min(10, base.shape[1]) if base.ndim == 2 else 10
+    usual = _digit_aspect(candidates, base, found, digits)
     for k in sorted(found.splits):
         # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.
@@ -149,6 +150,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
         # digit), and every way counts, its parts read at least as surely as ``floor``.
         box = candidates[k].box
+        # How many of this writer's digits the piece's width holds (None: too few pieces read alone to tell).
+        count = box.w / (usual * box.h) if usual else None
         several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
         first = at
@@ -169,8 +172,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             if no_digit and n in loops:
                 # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
                 # the parts are several digits by their shape, and count as a too-wide piece's do.
-                if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way) > best):
-                    chosen[k], best = (way, parts), _rank(sure, way)
+                if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way, count) > best):
+                    chosen[k], best = (way, parts), _rank(sure, way, count)
                 continue
             if n in evens and not no_digit and whole >= SPLIT_CONFIDENCE:
                 continue  # equal halves of a piece read whole as one sure digit: perhaps that digit, halved
@@ -180,11 +183,15 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # as no digit at 0.996, its parts 1, 0, 0, 0 each at 0.996), unless the whole, not too wide for one
             # digit, reads as a digit (a writer's wide 7 at 0.996 is no "31").
             tie = sure >= CEILING and (no_digit or k in found.wide or k in found.chains)
-            rank = _rank(sure, way)
+            rank = _rank(sure, way, count)
             if sure >= SPLIT_CONFIDENCE and (sure > whole or tie or several) and (best is None or rank > best):
                 chosen[k], best = (way, parts), rank
         if k not in chosen and not several and not no_digit and whole < SPLIT_CONFIDENCE:
-            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h)
+            # Equal halves are no pair where another cut finds the whole's digit in the piece, whole and sure,
+            # beside ink that is no digit: a wide digit with a flourish (``_digit_and_scrap``).
+            skip = evens if _digit_and_scrap(found.splits[k], probabilities, first, digits, int(base[k].argmax()),
+                                             box.h) else ()
+            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h, skip=skip)
             if pair is not None:
                 chosen[k] = pair
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
@@ -245,13 +252,41 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     return out_c, np.stack(out_p) if out_p else base[:0], set(chosen) | set(joined), made
 
 
-def _rank(sure: float, way: tuple[Candidate, ...]) -> tuple[float, int]:
+def _rank(sure: float, way: tuple[Candidate, ...], count: float | None = None) -> tuple[bool, float, int]:
     """How a way to cut one piece ranks among its others, its least sure part reading as a digit ``sure``: the
     surer first; of ways equally sure (every part at the classifier's ``CEILING``, where surer cannot be told),
     the one with more parts. A part that holds two digits and still reads as one surely ("86" read as an 8)
     is what makes the way with fewer parts tie; a cut through one digit whose every part still reads at the
-    ceiling is rarer (chosen on the stress row touching, seeds 0-39)."""
-    return (CEILING if sure >= CEILING else sure), len(way)
+    ceiling is rarer (chosen on the stress row touching, seeds 0-39). Before both: where the piece is ``count``
+    of its writer's digits wide (:func:`_digit_aspect`), a way in fewer parts than that, by more than
+    ``COUNT_SLACK``, ranks below every way in enough parts: its wide part holds two digits read as one ("988"
+    cut "9|88", its "98" read as a sure 8, and "9|8|8" read at 0.988)."""
+    enough = count is None or len(way) >= count - COUNT_SLACK
+    return enough, (CEILING if sure >= CEILING else sure), len(way)
+
+
+#: A way in fewer parts than its piece is wide in its writer's digits (:func:`_digit_aspect`) by more than this
+#: ranks below the ways in enough parts (:func:`_rank`): rounding, so a piece 2.5 digits wide is cut in three
+#: where three parts read surely enough, in two where only two do.
+COUNT_SLACK = 0.5
+#: :func:`_digit_aspect` tells a writer's digits' width only from at least this many pieces read alone.
+COUNT_PIECES = 5
+
+
+def _digit_aspect(candidates: Sequence[Candidate], base: np.ndarray, found: Segmentation, digits: int) -> float | None:
+    """The median width, as a share of its height, of the page's pieces read whole as one digit other than 1
+    at ``SPLIT_CONFIDENCE`` or more and offered no cut, at least ``COUNT_PIECES`` of them (else None): how wide
+    this writer writes a digit, the measure of how many digits a piece of touching ones holds. One writer's
+    digits are about equally wide (``vision.touching._even_parts``); a 1 is narrower, so a run holding 1s reads
+    as fewer digits than it holds, never more."""
+    if base.ndim != 2 or not len(base):
+        return None
+    said = base.argmax(axis=1)
+    sure = base[:, :digits].max(axis=1)
+    aspects = [c.box.w / c.box.h for k, c in enumerate(candidates)
+               if k not in found.splits and k not in found.wide and c.box.h and said[k] < digits and said[k] != 1
+               and sure[k] >= SPLIT_CONFIDENCE]
+    return float(np.median(aspects)) if len(aspects) >= COUNT_PIECES else None
 
 
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
@@ -266,7 +301,8 @@ def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[
 
 
 def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
-                       read: int | None, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+                       read: int | None, height: int, skip: frozenset[int] | tuple = ()
+                       ) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
     """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall: a
     way in two parts, each at least ``PAIR_PART_HEIGHT`` of ``height``, both read as digits other than 1 at least
     ``PAIR_BESIDE`` surely, and, where the whole reads surely as the digit ``read``, one of them read as ``read``
@@ -275,13 +311,16 @@ def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.
     dominate ("48" read 8, both halves and the whole at the ceiling), so no rule of sureness alone can cut them;
     or whole as a digit unsurely ("00" read 5 at 0.37), where a pair's doubtful ways count only at the ceiling
     (``Segmentation.doubtful``). A single digit cut in two leaves a stroke of it, read as a 1 (a 4's halves
-    read 1 and 1), or short (a 4 read 4 beside a 6 half its height): neither is taken."""
+    read 1 and 1), or short (a 4 read 4 beside a 6 half its height): neither is taken. The ways in ``skip``
+    are not (equal halves where :func:`_digit_and_scrap` finds the whole's digit in a part): equal halves
+    (``Segmentation.even_ways``) cut where no ink is thin, so a wide single digit's halves are no stroke and stub
+    but two parts of its width and height, and read as digits (an MNIST 2 read 7 and 3 at 0.965 and 0.961)."""
     at = start
     best, found = -np.inf, None
-    for way in ways:
+    for n, way in enumerate(ways):
         parts = probabilities[at: at + len(way)]
         at += len(way)
-        if len(way) != 2 or min(p.box.h for p in way) < PAIR_PART_HEIGHT * height:
+        if n in skip or len(way) != 2 or min(p.box.h for p in way) < PAIR_PART_HEIGHT * height:
             continue
         said = [int(d) for d in parts.argmax(axis=1)]
         sure = parts[:, :digits].max(axis=1)
@@ -292,6 +331,27 @@ def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.
         if score > best:
             best, found = score, (way, parts)
     return found
+
+
+def _digit_and_scrap(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
+                     read: int, height: int) -> bool:
+    """Whether one of a piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height``
+    tall, holds a part at least ``PAIR_PART_HEIGHT`` of that height read as the whole's digit ``read`` at least
+    ``PAIR_BESIDE`` surely (as surely as that rule asks of a pair), its other parts read as no digit: the
+    classifier found the digit the whole unsurely reads as, all of it, in the piece, and the rest is no digit of
+    its own (an MNIST 2 1.25 times as wide as tall, read whole as 2 at 0.73 and 0.66 on two worksheets: cut at
+    its least ink, its right part reads 2 at 0.996 and 0.992, the left no digit). Its equal halves (read 7 and 3
+    at 0.965) are then that digit halved, not a pair (``_pair_beside_whole``)."""
+    at = start
+    for way in ways:
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        said = parts.argmax(axis=1)
+        whole = [n for n, p in enumerate(way) if said[n] == read and float(parts[n, read]) >= PAIR_BESIDE
+                 and p.box.h >= PAIR_PART_HEIGHT * height]
+        if whole and all(said[n] >= digits for n in range(len(way)) if n != whole[0]):
+            return True
+    return False
 
 
 def _likeliest_way(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, end: int, digits: int
