@@ -269,7 +269,8 @@ def test_a_sure_letter_beside_a_glyph_read_as_a_digit_a_little_shorter_is_a_word
 
 @pytest.mark.parametrize("seed, found, texts", [(30, 24, ("no", "fine")), (2, 18, ("no", "fine")), (44, 10, ("no",)),
                                                (49, 24, ("no",)), (10, 20, ("hot",)), (14, 17, ("Ben",)),
-                                               (99, 15, ("cold",)), (62, 24, ("the",)), (35, 15, ("done",))])
+                                               (99, 15, ("cold",)), (62, 24, ("the",)), (35, 15, ("done",)),
+                                               (79, 19, ("no",)), (87, 13, ("no",))])
 def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_before(seed, found, texts):
     # words seeds 30 and 2: a handwritten "no" (its o read 0 at 0.79 of the sure n beside it) and "fine" (its n read 1
     # at 0.8 of the sure e), read as a 0 and a 1 before WordConfig.pair_x_height. Seeds 44 and 49: a "no" read 7, 0 and a
@@ -278,7 +279,8 @@ def test_a_generated_page_reads_its_short_words_as_no_digits_and_its_digits_as_b
     # of the B), read as digits before WordConfig.half_pair. Seeds 99 and 62: "cold" read 6, 1, 2 (its l and d 1.6-1.8
     # times the digits of its line) and "the" whose h reads 6 at 1.46 of them, read as digits before
     # WordConfig.above_line; seed 35: "done" whose d, 2.0 times the line's digits, stands alone beside "one", read 2
-    # before WordConfig.ascender_join. Their digits are found as before.
+    # before WordConfig.ascender_join. Seeds 79 and 87: "no" read 4, 0, close set, beside no digits of its line and at 0.86
+    # of them, read as numbers before WordConfig.tight_gap. Their digits are found as before.
     from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
 
     image, truth = row_scene("words", seed)
@@ -313,9 +315,12 @@ def test_a_short_run_of_letters_and_0s_shorter_than_the_digits_of_its_line_is_a_
                        letter_model=_Says([0.9, 0, 0, 0, 0, 1.0, 0.05])) == set()
     # Its n no letter to the letter model (a 4 written small): a number.
     assert judged(line + no, says=(0.3, 0.05)) == set()
-    # Beside digits of its own height, or beside one digit only: a number.
-    assert judged([Box(b.x, 110, 20, 25) for b in line] + no) == set()
-    assert judged(line[:1] + no, _probabilities([(NOT_A_DIGIT, 1.0), (3, 1.0), (4, 0.95), (0, 1.0)])) == set()
+    # Spaced as a number's digits (8 px, 0.33 of its height: no word by WordConfig.tight_gap), beside digits of its own
+    # height, or beside one digit only: a number.
+    spaced = [no[0], Box(330, 110, 20, 24)]
+    assert judged(line + spaced) == {5, 6}
+    assert judged([Box(b.x, 110, 20, 25) for b in line] + spaced) == set()
+    assert judged(line[:1] + spaced, _probabilities([(NOT_A_DIGIT, 1.0), (3, 1.0), (4, 0.95), (0, 1.0)])) == set()
     # A ledger's "10" whose broken 0 reads surely as no digit and is a letter to the letter model, as tall as the
     # numbers of its line: a number. The same written small, at x-height of the line: a word (a printed label's "lo").
     broken = _probabilities([(NOT_A_DIGIT, 1.0)] + digits + [(1, 1.0), (NOT_A_DIGIT, 0.99)])
@@ -442,3 +447,35 @@ def test_a_word_on_a_page_with_no_glyph_read_as_a_letter_is_still_judged_by_its_
     assert word_glyphs(numbers, read[4:], 0.5, crops=_crops(3), letter_model=never) == set()
     level = [Box(100, 102, 16, 38), Box(120, 104, 12, 36), Box(136, 112, 6, 28), Box(146, 100, 17, 40)]
     assert word_glyphs(level + numbers, read, 0.5, crops=_crops(7), letter_model=never) == set()
+
+
+def test_a_short_word_set_close_is_a_word_at_the_height_of_the_digits_of_its_line_and_a_number_beside_it_reads():
+    # Handwritten "no" read 4, 0 (its n a letter to the letter model at 1.0), 31 px tall beside the numbers "38" and "75"
+    # the same hand wrote 34 px tall (0.91 of them: above round 12's short_height, within tight_height), its two letters
+    # 2 px apart (0.06 of its height): a word. A letter elsewhere on the page (a page with no glyph read as "not a digit" is judged for
+    # letters after numbers and words' heights only).
+    elsewhere = [Box(100, 400, 30, 40)]
+    line = [Box(x, 100, 20, 34) for x in (100, 124, 400, 424)]
+    no = [Box(300, 103, 24, 31), Box(326, 103, 20, 31)]
+    page = _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(4, 0.95), (0, 1.0)])
+
+    def judged(boxes, read=page, says=(1.0, 0.05), config=WordConfig()):
+        model = _Says([0.9] + [0.0] * (len(boxes) - 2) + list(says))
+        return word_glyphs(elsewhere + boxes, read, 0.5, config, crops=_crops(len(boxes) + 1), letter_model=model)
+
+    # The word's glyphs go; the numbers beside it on its line stay digits.
+    assert judged(line + no) == {5, 6}
+    assert judged(line + no, config=WordConfig(tight_gap=0.0)) == set()
+    # Alone on its line (no digits to measure it by): still a word.
+    assert judged(no, _probabilities([(NOT_A_DIGIT, 1.0), (4, 0.95), (0, 1.0)])) == {1, 2}
+    # As tall as the digits of its line (a ledger's "40" written close, a space from the number before it): a number.
+    assert judged(line + [Box(300, 100, 24, 34), Box(326, 100, 20, 34)]) == set()
+    # Spaced as a number's digits are (10 px, 0.32 of its height): a "40".
+    assert judged(line + [no[0], Box(334, 103, 20, 31)]) == set()
+    # Its 4 no letter to the letter model: a "40" however close.
+    assert judged(line + no, says=(0.3, 0.05)) == set()
+    # A 1 tucked against a 4 (no 0 beside it), or three glyphs as close (a ledger's "800" whose first 0 reads 8): numbers.
+    assert judged(line + no, _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(4, 0.95), (1, 1.0)])) == set()
+    eight_hundred = [Box(300, 103, 24, 31), Box(326, 103, 20, 31), Box(348, 103, 20, 31)]
+    read = _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(8, 0.95), (0, 1.0), (0, 1.0)])
+    assert judged(line + eight_hundred, read, says=(1.0, 0.05, 0.05)) == set()

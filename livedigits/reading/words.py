@@ -296,6 +296,20 @@ class WordConfig:
     keeps clear of the numbers. One digit is no line (its height varies with what it is): at least two. Within 8
     heights: at 4, 3 letters fewer; at 20 the same. It left out 14 letters there (``words`` 6, ``boxes`` 5, ``printed``
     3) and 7 of 73 on seeds 1000-1039 (``printed`` 4, ``words`` 2, ``boxes`` 1), and lost no digit. False leaves it out."""
+    tight_gap: float = 0.15
+    tight_run: int = 2
+    tight_height: float = 0.95
+    """(round 16) ``_short_word``'s run of two glyphs is a word up to ``tight_height`` (not ``short_height``) of the digits
+    of its line, or on a line with none, when they stand close (the gap between them at most ``tight_gap`` of the
+    taller), one is read as 0 (an o) and the other as another digit the letter model reads as a letter at
+    ``blind_letter``. A hand joins or nearly joins the letters of a word and spaces the digits of a number: "no" read 4,
+    0 at 0.86-0.90 of the digits of its line or beside none, its gap 0.07-0.11 of its taller on the generated ``words``
+    pages (seeds 0-99), the gaps of the numbers of two to four glyphs there 0.08 at least and 0.27 at the median. The
+    spacing keeps the rule off a "40" spaced as digits; the height keeps it off a ledger's "40" or "00" written close,
+    a space from the number before it, whose 4 or 0 the letter model takes for a letter (numbers stand 0.98-1.33 of
+    their line, round 12; without the height, 8 handwritten digits of ``ledger`` seeds 1000-1099 lost). Only two glyphs
+    and only beside a 0: runs of three set as close are a ledger's "800", "140" (11 digits of ``ledger`` seeds 0-99,
+    replayed), and a 1 tucked against a 4 ("41" of ``mixed`` seed 62) is a number's. 0 leaves it out."""
     half_pair: float = 0.55
     """(round 13) Two glyphs of a run, both read as digits, are a word when one, read as 0 or 1 (``trail_blind``), stands at
     most this share of the other's height on its baseline and the other is read as another digit: an x-height o, e, i
@@ -695,15 +709,25 @@ def _short_word(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.n
     """Whether the run ``run`` is a short word shorter than the digits of its line (``WordConfig.short_line``): at most
     ``blind_run`` glyphs, each a letter, a 0 or 1, or a digit the letter model reads as a letter, one of them a letter
     to both models, its tallest at most ``short_height`` of the median height of the glyphs read surely as digits on its
-    line. Cheapest first: the readings, the heights, and only then the letter model. ``line``: a dict this fills once
-    a call with the page's arrays."""
+    line, or two glyphs set close, a 0 beside such a digit (``WordConfig.tight_gap``), up to ``tight_height`` of it or on
+    a line with no digits. Cheapest first: the readings, the heights, and only then the letter model. ``line``: a dict
+    this fills once a call with the page's arrays."""
     if not config.short_line or not 2 <= len(run) <= config.blind_run or not worth.able():
         return False
     told = [k for k in run if not letter[k] and int(best[k]) not in config.trail_blind]
     if len(told) == len(run):
         return False  # a glyph read as 0 or 1, or as "not a digit", at least: all other digits is a number's evidence
+    top = max(boxes[k].h for k in run)
+    # Two glyphs set close, a 0 (an o) and a digit the letter model reads as a letter (asked below): a word a little below
+    # the line's digits, or on a line with none. Not a run of 0s, 1s and letters alone: a ledger's "10" whose broken 0
+    # reads surely as no digit stands as close.
+    tight = (config.tight_gap and told and len(run) <= config.tight_run and any(int(best[k]) == 0 for k in run)
+             and all(boxes[b].x - boxes[a].x2 <= config.tight_gap * top for a, b in zip(run, run[1:])))
     height = _line_digits(boxes, run, best, letter, neutral, line, config)
-    if height is None or max(boxes[k].h for k in run) > config.short_height * height:
+    if height is None:
+        if not tight:
+            return False
+    elif top > (config.tight_height if tight else config.short_height) * height:
         return False
     if any(worth.raw_of(k) < config.blind_letter for k in told):
         return False
