@@ -510,6 +510,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     if image is not None:
         dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
     signs.extend(_group_dashes(_joined_dashes(dashes), dots, detections, config, image, image_scale))
+    if possible:
+        # A possible + or x (a mark the classifier half knows, the likelier of the two) by its strokes too.
+        possible[:] = _by_strokes(possible, crop_of, config, {id(s) for s in possible}, keep=True)
     if tiny and possible:
         # A dot of a ÷ is no possible x.
         divides = [s.box for s in signs if s.char == "/"]
@@ -597,12 +600,13 @@ def stroke_axes(crop: np.ndarray) -> float:
     return float(((along * along - across * across) / np.maximum(strength, 1e-12)).sum() / total)
 
 
-def _by_strokes(signs: list[Sign], crop_of: dict, config: SignConfig, checked: set) -> list[Sign]:
+def _by_strokes(signs: list[Sign], crop_of: dict, config: SignConfig, checked: set, keep: bool = False) -> list[Sign]:
     """The signs, a + whose strokes run diagonally read as an x and an x whose strokes run along the axes
     read as a + (``SignConfig.diagonal_x``, ``axes_plus``), at ``axes_confidence``, the classifier's sign and its
     probability the first alternative: a right answer that sign makes right is still right, and a ``wrong``
     needs both readings wrong. Only the signs whose ids are in ``checked`` (read so by the classifier) are
-    looked at; a Sobel pass over each 28x28 crop read as + or x."""
+    looked at; a Sobel pass over each 28x28 crop read as + or x. With ``keep`` (possible signs) a sign so read
+    keeps its confidence where that is lower."""
     out = []
     for s in signs:
         if id(s) in checked and s.char in "+x" and s.box in crop_of:
@@ -612,7 +616,8 @@ def _by_strokes(signs: list[Sign], crop_of: dict, config: SignConfig, checked: s
             if other is not None:
                 alts = [(s.char, s.confidence)] + [(a, s.odds[k] if k < len(s.odds) else 0.0)
                                                    for k, a in enumerate(s.alternatives) if a != other]
-                s = replace(s, char=other, confidence=config.axes_confidence,
+                confidence = min(s.confidence, config.axes_confidence) if keep else config.axes_confidence
+                s = replace(s, char=other, confidence=confidence,
                             alternatives=tuple(a for a, _ in alts), odds=tuple(o for _, o in alts))
         out.append(s)
     return out
