@@ -478,3 +478,36 @@ def test_the_wide_sign_shapes_are_drawn_for_training_only_with_their_hard_negati
     for label in (digit, other):
         assert sum(f for f, l in zip(from_pieces, y) if l == label) == int(PIECE_SHARE * 8)
     assert not any(f for f, l in zip(from_pieces, y) if l not in (digit, other))
+
+
+def test_a_small_x_read_as_plus_is_an_x_by_its_diagonal_strokes_and_a_plus_stays_a_plus():
+    # A hand's small x: a long stroke rising at about 40 degrees, crossed near its top by a short falling one;
+    # the sign classifier reads it as + (0.83, the x 0.1). Its strokes run diagonally: it is an x, the +
+    # its alternative, never a sure reading. A + drawn in the same pen, its bar and upright along the axes, stays a +.
+    from livedigits.train.writers import draw_strokes
+    from livedigits.vision.normalize import normalize_ink
+    from livedigits.vision.signs import DEFAULT_SIGNS, stroke_axes
+
+    rng = np.random.default_rng(0)
+    small_x = [np.array([(0.0, 1.0), (0.85, 0.2)]), np.array([(0.3, 0.25), (0.75, 0.75)])]
+    plus = [np.array([(0.0, 0.5), (1.0, 0.5)]), np.array([(0.5, 0.0), (0.5, 1.0)])]
+    crops = [normalize_ink(draw_strokes(s, rng, height=24, pen=0.1, slant=0.0, aspect=1.0)) for s in (small_x, plus)]
+    assert stroke_axes(crops[0]) <= DEFAULT_SIGNS.diagonal_x < DEFAULT_SIGNS.axes_plus <= stroke_axes(crops[1])
+    boxes = [Box(100, 110, 22, 22), Box(300, 108, 24, 24)]
+    digits = _digits_around(boxes[0]) + _digits_around(boxes[1])
+    candidates = [Candidate(d.box, _crop()) for d in digits]
+    probabilities = np.zeros((len(digits), 11), np.float32)
+    for k, d in enumerate(digits):
+        probabilities[k, d.digit] = 0.99
+    pieces = [Candidate(b, c) for b, c in zip(boxes, crops)]
+    read_plus = {"+": 0.83, "x": 0.1, "other": 0.07}
+
+    signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(read_plus, read_plus))
+    read = {s.box: s for s in signs}
+    assert [read[b].char for b in boxes] == ["x", "+"]
+    assert read[boxes[0]].alternatives[0] == "+" and read[boxes[0]].odds[0] == pytest.approx(0.83)
+    assert read[boxes[0]].confidence < 0.5
+    # The other way round: a + the classifier reads as x is a +; the x read as x stays one.
+    read_x = {"x": 0.83, "+": 0.1, "other": 0.07}
+    signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(read_x, read_x))
+    assert [{s.box: s.char for s in signs}[b] for b in boxes] == ["x", "+"]

@@ -171,6 +171,22 @@ class SignConfig:
     alike_confidence: float = 0.45
     """The confidence of a sign so read (the sign it was read as its alternative, checked before any ``wrong``:
     the sum's verdict is never decided by the page alone), as ``ExpressionConfig.sign_min_confidence``."""
+    diagonal_x: float = -0.25
+    """A + is written in strokes along the axes, an x in diagonal ones. A sign read as + whose ink's edges run
+    diagonally (``stroke_axes`` at most this: -1 for edges all at 45 degrees, +1 all along the axes) is an x,
+    at ``axes_confidence``, with the + its first alternative (``_by_strokes``). Below every + drawn by the
+    project (3,100 of the sign model's own drawing, ``train.signs._sign_ink`` with the held-out font families,
+    its pen paths with and without slant, ``marks.draw_sign`` and the held-out fonts alone: the least -0.22)
+    and every + read as + on the tuning worksheets (850 on 7000-9059, the least -0.10); the x drawn so: -0.32
+    at the median, 58% of them at most this."""
+    axes_plus: float = 0.45
+    """... and a sign read as x whose edges run along the axes (``stroke_axes`` at least this) is a +: above
+    every x drawn by the project (3,100, the most 0.35: ``marks.draw_sign``'s asterisk, an upright bar through
+    an x) and every x read as x on the tuning worksheets (607, the most 0.26); the + drawn so: 0.44 at the
+    median, 47% of them at least this."""
+    axes_confidence: float = 0.45
+    """The confidence of a sign so read (the classifier's sign its alternative, checked before any ``wrong``),
+    as ``alike_confidence``."""
 
 
 DEFAULT_SIGNS = SignConfig()
@@ -478,7 +494,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
         # A bracket taken from a digit whose partner is read as a digit of a class the sign classifier was not
         # shown (an MNIST-like ")" read as 3, "(" as 5): its partner is looked for among the digits of its line.
         possible.extend(_partners(signs, possible, detections, turned, by_box, near, classifier, read, config))
-    signs = _alike_signs(_joined_slashes(signs), crop_of, config)
+    read_so = _joined_slashes(signs)
+    signs = _alike_signs(read_so, crop_of, config)
+    # The strokes' directions, for the + and x the page's likeness left as the classifier read them.
+    signs = _by_strokes(signs, crop_of, config, {id(s) for s in read_so})
     if image is not None:
         # A + or an x written in two strokes that do not meet, each read as a small digit ("4767+6=" for
         # "4x7+6="): the two read again as one crop.
@@ -491,6 +510,9 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
     if image is not None:
         dashes.extend(_lost_fraction_bars(detections, dashes, image, config, image_scale))
     signs.extend(_group_dashes(_joined_dashes(dashes), dots, detections, config, image, image_scale))
+    if possible:
+        # A possible + or x (a mark the classifier half knows, the likelier of the two) by its strokes too.
+        possible[:] = _by_strokes(possible, crop_of, config, {id(s) for s in possible}, keep=True)
     if tiny and possible:
         # A dot of a ÷ is no possible x.
         divides = [s.box for s in signs if s.char == "/"]
@@ -559,6 +581,46 @@ def _alike_signs(signs: list[Sign], crop_of: dict, config: SignConfig) -> list[S
             changed[id(s)] = replace(s, char=other, confidence=config.alike_confidence,
                                      alternatives=tuple(a for a, _ in alts), odds=tuple(o for _, o in alts))
     return [changed.get(id(s), s) for s in signs]
+
+
+def stroke_axes(crop: np.ndarray) -> float:
+    """How the edges of the ink of ``crop`` (a 28x28 crop, ink bright) run: the mean of ``cos(4 theta)`` over
+    its gradients' directions ``theta``, weighted by their squared strength. +1 where every edge runs along an
+    axis (a +: a level bar and an upright), -1 where every edge runs at 45 degrees (an x); 0 for a ring or a
+    + turned by 22 degrees. ``cos(4 theta)`` is ``((gx^2 - gy^2)^2 - (2 gx gy)^2) / (gx^2 + gy^2)^2``."""
+    ink = crop.astype(np.float32, copy=False)
+    gx = cv2.Sobel(ink, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(ink, cv2.CV_32F, 0, 1, ksize=3)
+    strength = gx * gx + gy * gy
+    total = float(strength.sum())
+    if total <= 0.0:
+        return 0.0
+    along = gx * gx - gy * gy
+    across = 2.0 * gx * gy
+    return float(((along * along - across * across) / np.maximum(strength, 1e-12)).sum() / total)
+
+
+def _by_strokes(signs: list[Sign], crop_of: dict, config: SignConfig, checked: set, keep: bool = False) -> list[Sign]:
+    """The signs, a + whose strokes run diagonally read as an x and an x whose strokes run along the axes
+    read as a + (``SignConfig.diagonal_x``, ``axes_plus``), at ``axes_confidence``, the classifier's sign and its
+    probability the first alternative: a right answer that sign makes right is still right, and a ``wrong``
+    needs both readings wrong. Only the signs whose ids are in ``checked`` (read so by the classifier) are
+    looked at; a Sobel pass over each 28x28 crop read as + or x. With ``keep`` (possible signs) a sign so read
+    keeps its confidence where that is lower."""
+    out = []
+    for s in signs:
+        if id(s) in checked and s.char in "+x" and s.box in crop_of:
+            axes = stroke_axes(crop_of[s.box])
+            other = "x" if s.char == "+" and axes <= config.diagonal_x else (
+                "+" if s.char == "x" and axes >= config.axes_plus else None)
+            if other is not None:
+                alts = [(s.char, s.confidence)] + [(a, s.odds[k] if k < len(s.odds) else 0.0)
+                                                   for k, a in enumerate(s.alternatives) if a != other]
+                confidence = min(s.confidence, config.axes_confidence) if keep else config.axes_confidence
+                s = replace(s, char=other, confidence=confidence,
+                            alternatives=tuple(a for a, _ in alts), odds=tuple(o for _, o in alts))
+        out.append(s)
+    return out
 
 
 def _joined_equals(box: Box, height: float, image: np.ndarray | None, scale: int, crop: np.ndarray,
