@@ -1596,6 +1596,7 @@ def _unlisted_readings(chunk: list[_Item], text: str):
         return
     places = _text_places(chunk)
     boxes = dict(places)
+    equals = text.index("=")
     most = sum(ch.isdigit() for ch in text) // 2  # digits read as others, the unlisted one with them
     for n in range(1, min(UNLISTED_PAIRED, len(at), most - 1) + 1):
         for keys in itertools.combinations(sorted(at), n):
@@ -1607,12 +1608,30 @@ def _unlisted_readings(chunk: list[_Item], text: str):
                 chars = list(text)
                 for k, m in zip(keys, meants):
                     chars[k] = m
+                before, after = "".join(chars[:equals]), "".join(chars[equals + 1:])
                 for k, box in places:
                     if k in keys or not text[k].isdigit():
                         continue
+                    # Right: both sides of the "=" have one value (digits read anew leave the operators as
+                    # they are, so ``check`` says right just then). The side left as it is is worked out once.
+                    side = k > equals
+                    want = _side_value(before if side else after)
+                    if want is None:
+                        continue
+                    at_k = k - equals - 1 if side else k
+                    part = after if side else before
                     for d in "0123456789":
-                        if d != text[k] and _is_right("".join(chars[:k]) + d + "".join(chars[k + 1:])):
+                        if d != text[k] and _side_value(part[:at_k] + d + part[at_k + 1:]) == want:
                             yield ((box, int(text[k]), int(d), (CHANCE, PAGE)), *asked)
+
+
+@functools.lru_cache(maxsize=4096)
+def _side_value(part: str) -> Fraction | None:
+    """The value of one side of an ``=`` (``value_of``), None where it has none (a division by zero, no parse)."""
+    try:
+        return value_of(part) if part else None
+    except ParseError:
+        return None
 
 
 def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
