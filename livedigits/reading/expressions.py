@@ -1467,8 +1467,8 @@ NUDGED, PAGE = "nudged", "page"
 #: nudge. Asked of a digit no table lists as misread (``_unlisted_misread``).
 CHANCE = "chance"
 #: A real chance, not noise: five times ``decode_level``. The misreads it was made for give the digit meant
-#: 0.16 (writer 42's 4 read 6) to 0.99 nudged; of the digits of wrong answers on seeds 7000-8059 that the rule
-#: asked, nearly all give it 0.00-0.04 (see docs/arithmetic.md, issue 21, session 22).
+#: 0.16 (writer 42's 4 read 6) to 0.99 nudged; of the 512 wrong answers on the worksheets 7000-13059 that the
+#: rule finds a reading for, 8 give 0.1 or more, 12 0.02 (docs/arithmetic.md, issue 21, session 22).
 UNLISTED_LEVEL = 0.1
 #: ... with at most this many of the hand's sure misreads (``PAIRED_MISREADS``) beside it.
 UNLISTED_PAIRED = 2
