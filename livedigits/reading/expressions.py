@@ -1462,6 +1462,16 @@ TWINNED = frozenset({("7", "9"), ("3", "9")})
 #: 0.92 and more, and more like them than its confirmed 1s by 0.05 on worksheet 12003, where that marked two
 #: right answers wrong; issue 21, fifteenth round.)
 NUDGED, PAGE = "nudged", "page"
+#: The test ``CHANCE`` (the fourth item of a query of ``ask``): the digit's crop, nudged
+#: (``vision.normalize.nudged``) and read again, gives the digit meant at least ``UNLISTED_LEVEL`` in some
+#: nudge. Asked of a digit no table lists as misread (``_unlisted_misread``).
+CHANCE = "chance"
+#: A real chance, not noise: five times ``decode_level``. The misreads it was made for give the digit meant
+#: 0.16 (writer 42's 4 read 6) to 0.99 nudged; of the 512 wrong answers on the worksheets 7000-13059 that the
+#: rule finds a reading for, 8 give 0.1 or more, 12 0.02 (docs/arithmetic.md, issue 21, session 22).
+UNLISTED_LEVEL = 0.1
+#: ... with at most this many of the hand's sure misreads (``PAIRED_MISREADS``) beside it.
+UNLISTED_PAIRED = 2
 
 
 def _misread_places(text: str) -> list[tuple[int, str]]:
@@ -1546,6 +1556,82 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
     queries = list(dict.fromkeys(q for group in asked for q in group))
     answers = dict(zip(queries, ask(queries)))
     return any(answers[q] for group in asked for q in group)
+
+
+def _unlisted_misread(chunk: list[_Item], text: str, ask=None) -> bool:
+    """Does one digit read as another that no table lists, with one or two of the hand's sure misreads
+    (``PAIRED_MISREADS``, at most ``UNLISTED_PAIRED``) besides, make the ``wrong`` equation ``text`` right, where
+    the crop of that one digit, nudged (``vision.normalize.nudged``), gives the digit meant a real chance
+    (``ask``'s test ``CHANCE``: at least ``UNLISTED_LEVEL`` in some nudge) and is not more like the page's
+    digits of the digit read than of the digit meant (``PAGE``, as ``TWINNED`` asks: a font's 1 that nudged
+    gives a 7 0.21, in ``14/7=1``, is most like the page's other 1s)? A hand that writes one digit so that
+    it is read surely as another writes others so too: pendigits writer 34's ``92+95=187`` read ``92+98=182``
+    (its 7 read 2, listed; its 5 read as a sure 8, which gives the 5 0.99 nudged), ``95-17=78`` read
+    ``15-12=28`` (its J-like 9 read 1, 0.65 nudged); writer 42's ``4x9=36`` read ``6x7=36`` (7 for 9 listed; its
+    4 read 6 gives the 4 0.16 nudged). The listed misreads are taken from the table as ``_confused`` takes them
+    (one ``ASKED``, a 5 for 4, only where its own crop, nudged, gives the 4 a chance: ``NUDGED``); the unlisted
+    one must show in its own crop. At most half the sum's digits are read as others (three digits of
+    ``7-7=1`` read anew make ``9-2=7``: a reading that rewrites the sum says nothing of it). Without ``ask``
+    (no crop to ask) nothing is in doubt. Only a sum about to be marked wrong is tried (issue 21, session 22)."""
+    if ask is None:
+        return False
+    readings = list(dict.fromkeys(_unlisted_readings(chunk, text)))
+    if not readings:
+        return False
+    queries = list(dict.fromkeys(q for reading in readings for q in reading))
+    answers = dict(zip(queries, ask(queries)))
+    return any(all(answers[q] for q in reading) for reading in readings)
+
+
+def _unlisted_readings(chunk: list[_Item], text: str):
+    """The readings of :func:`_unlisted_misread` that make the equation ``text`` right, each as the queries of
+    ``ask`` that must all leave the digit meant a chance: ``(box, read, meant, (CHANCE, PAGE))`` of the digit
+    no table lists, then ``(box, read, meant, (NUDGED,))`` of each listed one that is ``ASKED``."""
+    if text.count("=") != 1 or text.endswith("="):
+        return
+    at: dict = {}
+    for k, meant in _misread_places(text):
+        at.setdefault(k, []).append(meant)
+    if not at:
+        return
+    places = _text_places(chunk)
+    boxes = dict(places)
+    equals = text.index("=")
+    most = sum(ch.isdigit() for ch in text) // 2  # digits read as others, the unlisted one with them
+    for n in range(1, min(UNLISTED_PAIRED, len(at), most - 1) + 1):
+        for keys in itertools.combinations(sorted(at), n):
+            for meants in itertools.product(*[at[k] for k in keys]):
+                asked = [(boxes.get(k), int(text[k]), int(m), (NUDGED,)) for k, m in zip(keys, meants)
+                         if (text[k], m) in ASKED]
+                if any(q[0] is None for q in asked):
+                    continue  # a listed misread that must be asked, with no crop to ask
+                chars = list(text)
+                for k, m in zip(keys, meants):
+                    chars[k] = m
+                before, after = "".join(chars[:equals]), "".join(chars[equals + 1:])
+                for k, box in places:
+                    if k in keys or not text[k].isdigit():
+                        continue
+                    # Right: both sides of the "=" have one value (digits read anew leave the operators as
+                    # they are, so ``check`` says right just then). The side left as it is is worked out once.
+                    side = k > equals
+                    want = _side_value(before if side else after)
+                    if want is None:
+                        continue
+                    at_k = k - equals - 1 if side else k
+                    part = after if side else before
+                    for d in "0123456789":
+                        if d != text[k] and _side_value(part[:at_k] + d + part[at_k + 1:]) == want:
+                            yield ((box, int(text[k]), int(d), (CHANCE, PAGE)), *asked)
+
+
+@functools.lru_cache(maxsize=4096)
+def _side_value(part: str) -> Fraction | None:
+    """The value of one side of an ``=`` (``value_of``), None where it has none (a division by zero, no parse)."""
+    try:
+        return value_of(part) if part else None
+    except ParseError:
+        return None
 
 
 def _fixes(text: str, only: set | None = None) -> set[tuple[str, str]]:
@@ -2009,7 +2095,8 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
                                or _confused(chunk, text, ask) or _touching_pair(chunk, text, config)
-                               or _stray_digit(chunk, text) or _cut_pair(chunk, text)):
+                               or _stray_digit(chunk, text) or _cut_pair(chunk, text)
+                               or _unlisted_misread(chunk, text, ask)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -504,7 +504,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
     ``PAIRED_MISREADS``). Its ``nudge_read`` and ``sign_read`` (``expressions._nudge_read``) ask, for an unsure sum
     one digit or one + or x read as another would make right, whether the nudged crop gives that reading a
-    chance and the crop is more like the page's digits (or sure signs) of it than of what was read."""
+    chance and the crop is more like the page's digits (or sure signs) of it than of what was read.
+    ``CHANCE`` (``expressions._unlisted_misread``, a digit no table lists): the crop, nudged, gives the digit
+    meant at least ``expressions.UNLISTED_LEVEL`` in some nudge."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
 
@@ -532,14 +534,18 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     def ask(queries: list, confirmed: dict | None = None, shown: dict | None = None) -> list[bool]:
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
-        nudge = [q for q in known if NUDGED in q[3]]
+        nudge = [q for q in known if NUDGED in q[3] or CHANCE in q[3]]
         read_nudged([q[0] for q in nudge], crops)
         for q in nudge:
             rows = readings[q[0]]
-            answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
+            if CHANCE in q[3]:
+                answers[q] = bool(rows[:, q[2]].max() >= UNLISTED_LEVEL)
+            else:
+                answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
         out = []
         for q in queries:
-            chance = answers.get(q, True)  # no crop to ask: the table decides
+            # No crop to ask: the table decides; a digit no table lists (``CHANCE``) has nothing to show.
+            chance = answers.get(q, CHANCE not in q[3])
             if chance and PAGE in q[3] and (confirmed or shown) and q[0] in crops:
                 said = like_read(crops, q[0], q[1], q[2], confirmed or {})
                 if said is None and shown:
