@@ -409,8 +409,9 @@ BLURRED_EDGE = 0.2
 #: 0.27 and more. Found no streak, such a page is read as it is (no defocus, no lower faint level): sharp pages
 #: of small digits measure as low (``dense``, from 0.14).
 STREAK_EDGE = 0.24
-#: ... nor, on a grainy photo, below this many grains (``Paper.grain``, over the paper's brightness under the clear
-#: ink): the grain is about the noise's standard deviation, and a faint level two of them above the paper takes one
+#: A page of pale ink read with no blur taken out (its faint level lowered, its reach longer) keeps its faint level at
+#: least this many grains (``Paper.grain``, over the paper's brightness under the clear ink) darker than the paper
+#: (``_above_grain``), or is read at the usual level where that is no lower: the grain is about the noise's standard deviation, and a faint level two of them above the paper takes one
 #: pixel of bare paper in 40 for ink (Gaussian tail), which the longer reach of pale ink then joins into a web over
 #: the whole page (a sharp page of blue ink on blue paper under 18 grey levels of grain, the pale-ink rule fired by
 #: the edges the noise frays: other hands ``mixed`` seed 14, 7% of 81 digits found). Three grains take one in 700.
@@ -467,12 +468,7 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
     ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
     clearest = 1.0 - float(np.partition(ratio, int(CLEAREST * (len(ratio) - 1)))[int(CLEAREST * (len(ratio) - 1))])
-    floor = MIN_FAINT
-    if paper.grain > 0:
-        # The paper's brightness under the clear ink (limit / (1 - ink_contrast)), its median.
-        under = float(np.median(paper.limit[inked])) / (1.0 - config.ink_contrast)
-        floor = max(floor, GRAIN_FAINT * paper.grain / max(under, 1.0))
-    share = max(floor, FAINT_SHARE * clearest)
+    share = max(MIN_FAINT, FAINT_SHARE * clearest)
     if share >= config.faint_contrast:
         return None
     pale = _soft_edges(gray, paper, clear, config, share)
@@ -487,7 +483,24 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     if pale is None and paper.grain < SMOOTH_GRAIN:
         # (On a grainy photo the noise frays the clear ink into bits as thin as any pen's: its width tells nothing.)
         pale = _thin_strokes(clear, config, share)
+    if pale is not None and pale.blur is None and paper.grain > 0:
+        pale = _above_grain(pale, paper, inked, config)
     return pale
+
+
+def _above_grain(pale: PaleInk, paper: Paper, inked: np.ndarray, config: SegmentConfig) -> PaleInk | None:
+    """``pale``, a page whose faint level is lowered with no blur taken out, with that level kept ``GRAIN_FAINT``
+    grains above the paper (its brightness under the clear ``inked`` pixels, their median): None where that is
+    no lower than the usual faint level. A page restored is not asked (its ink is sharp again, and read at the
+    usual level)."""
+    under = float(np.median(paper.limit[inked])) / (1.0 - config.ink_contrast)
+    floor = GRAIN_FAINT * paper.grain / max(under, 1.0)
+    if pale.share >= floor:
+        return pale
+    if floor >= config.faint_contrast:
+        return None
+    reach = pale.reach if pale.thin else int(round(config.faint_reach * (config.faint_contrast / floor) ** REACH_POWER))
+    return replace(pale, share=floor, reach=reach)
 
 
 #: Pale ink whose clear strokes are at most this many px wide (twice their area over their outline) is a thin pen's:
