@@ -212,10 +212,11 @@ def test_a_sharp_noisy_page_is_not_restored():
 
 def test_a_sharp_grainy_page_of_pale_ink_is_not_read_blank():
     """A sharp ruled page of blue ink on blue paper under 18 grey levels of sensor noise (``stress --other-hands``,
-    ``mixed`` seed 14, in Kaushan Script: a notebook list of entries and a form): the noise frays the clear ink's edges, so the page
+    ``mixed`` seed 14: a notebook list of entries and a form): the noise frays the clear ink's edges, so the page
     measured soft-edged and pale, and its faint ink was followed down to 18% darker than the paper, two grains:
-    bare paper joined into a web over the page and 6 of its 81 digits were found (a blank page). The faint level
-    now stays three grains above the paper (``segment.GRAIN_FAINT``): the page is read as it is."""
+    bare paper joined into a web over the page. Written in Klee One (21 hands installed) 7% of its 81 digits were
+    found, a blank page; in Kaushan Script (the twelve hands drawn here) 12 of 81. The faint level now stays three
+    grains above the paper (``segment.GRAIN_FAINT``): the page is read as it is, 58 of 81 found."""
     from pathlib import Path
 
     from livedigits import Reader
@@ -238,4 +239,4 @@ def test_a_sharp_grainy_page_of_pale_ink_is_not_read_blank():
     assert pale is None or pale.share >= seg.GRAIN_FAINT * paper.grain / under
     counts = score_scene(Reader()(image).to_record(), truth)
     assert not counts["blank"]
-    assert counts["found"] >= 0.2 * counts["true_digits"]
+    assert counts["found"] >= 0.5 * counts["true_digits"]
