@@ -411,11 +411,12 @@ BLURRED_EDGE = 0.2
 STREAK_EDGE = 0.24
 #: A page of pale ink read with no blur taken out (its faint level lowered, its reach longer) keeps its faint level at
 #: least this many grains (``Paper.grain``, over the paper's brightness under the clear ink) darker than the paper
-#: (``_above_grain``), or is read at the usual level where that is no lower: the grain is about the noise's standard deviation, and a faint level two of them above the paper takes one
-#: pixel of bare paper in 40 for ink (Gaussian tail), which the longer reach of pale ink then joins into a web over
-#: the whole page (a sharp page of blue ink on blue paper under 18 grey levels of grain, the pale-ink rule fired by
-#: the edges the noise frays: other hands ``mixed`` seed 14, 7% of 81 digits found). Three grains take one in 700.
-#: Photos without sensor noise (grain 0-5.5 on 150-230 grey paper) stay at ``MIN_FAINT``.
+#: (``_above_grain``), or is read at the usual level where that is no lower. The grain is about the noise's standard
+#: deviation, and a faint level two of them below the paper takes one pixel of bare paper in 40 for ink (Gaussian
+#: tail), which the longer reach of pale ink then joins into a web over the whole page (a sharp page of blue ink on
+#: blue paper under 18 grey levels of grain, the pale-ink rule fired by the edges the noise frays: other hands
+#: ``mixed`` seed 14, 7% of 81 digits found); three take one in 700. Photos without sensor noise (grain 0-5.5 on
+#: 150-230 grey paper) stay at ``MIN_FAINT``.
 GRAIN_FAINT = 3.0
 #: On a photo with this much grain or more (``Paper.grain``, grey levels) the edges and the blur are measured on the
 #: photo smoothed by a 3x3 median (``measure_pale_ink``). Pages drawn without sensor noise measure 0-5.5, with it
