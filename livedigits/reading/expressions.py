@@ -1002,7 +1002,7 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
 
 
 def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSIONS,
-                     alternatives: dict | None = None, doubts=(), ink=(), ask=None) -> list[Expression]:
+                     alternatives: dict | None = None, doubts=(), ink=(), ask=None, loose=()) -> list[Expression]:
     """The expressions written in a frame, in reading order, from its ``numbers`` (:class:`Number`) and
     ``signs`` (:class:`Sign`). A run of writing is an expression when it holds at least one operator or
     ``=`` between operands; numbers alone are not. ``alternatives``: for a digit's box, the other digits
@@ -1012,7 +1012,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     that is none of its digits or signs is not marked wrong. ``ask``: for a list of ``(box, read digit,
     meant digit, tests)``, whether the digit's crop, asked again (``NUDGED``) or set beside the page's other
     digits (``PAGE``), leaves the digit meant a chance (``_confused``; without it the table of confusions
-    decides alone)."""
+    decides alone). ``loose``: the boxes of every piece of the ink mask, read or turned away (a digit taken
+    for a form's box), gone through only for a sum about to be marked wrong, as ``ink`` is there."""
     numbers, signs = list(numbers), list(signs)
     if not numbers or not signs:
         # Numbers alone are no expression: every item is an operand with no fraction's parts (a fraction
@@ -1097,7 +1098,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             if expression is None:
                 continue
             if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
-                                                  or _unaccounted(expression, chunk, ink)):
+                                                  or _unaccounted(expression, chunk, ink)
+                                                  or _unaccounted(expression, chunk, loose)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
     if not was:

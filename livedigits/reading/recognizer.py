@@ -19,7 +19,7 @@ from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, 
 from livedigits.reading.words import read_context
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.normalize import likeness, likenesses, nudged
-from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, segment, to_gray
+from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, ink_pieces, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
 from livedigits.types import Box, Candidate, Frame, FrameResult
@@ -1317,10 +1317,13 @@ class Recognizer:
                 rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
                 alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
                 ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
+                # The mask's own pieces, worked out only for a sum about to be marked wrong: a digit the
+                # segmentation turned away (taken for a form's box on squared paper) is still ink beside the sum.
+                loose = _Later([], lambda seg=found: ink_pieces(seg))
                 # A wrong answer only a confusion of the table would right asks the digit's crop again.
                 ask = crop_asker(self.classifier, candidates, level)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
-                                               alternatives, doubts, ink, ask)
+                                               alternatives, doubts, ink, ask, loose)
                 possible = [s for s in possible if s.box in kept or s.box in unsure or not s.from_digit]
                 # with_possible_signs takes only equations from the second reading: with no "=" among the signs
                 # there is none to take, and the reading is not made (on the bundled arithmetic clip, 9 frames
@@ -1334,7 +1337,7 @@ class Recognizer:
                     config = replace(self.expression_config,
                                      sign_right_confidence=self.expression_config.possible_right_confidence)
                     other = read_expressions(sums([d for d in detections if d.box not in maybe], possible), signs + possible,
-                                             config, alternatives, doubts, ink, ask)
+                                             config, alternatives, doubts, ink, ask, loose)
                     # Which of them the plain reading took for digits: those the digit model read, and weak
                     # digits (an equation holding none of them may be wrong: with_possible_signs).
                     expressions = with_possible_signs(expressions, other, possible,

@@ -1176,6 +1176,9 @@ class Segmentation:
     ring, ``vision.touching._loop_parts`` and ``_bridged_loop_parts``): where the whole reads as no digit,
     ``recognizer.decide_splits`` keeps one whose every part reads at ``SPLIT_CONFIDENCE``, as it does a
     too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
+    origin: tuple[float, int, int] = (1.0, 0, 0)
+    """How ``mask`` lies on the frame: working pixels per source pixel, and the source offset of its corner
+    (a region of interest): a mask box ``(x, y, w, h)`` is ``(x / scale + ox, y / scale + oy, ...)`` there."""
     even_ways: dict[int, frozenset[int]] = field(default_factory=dict)
     """By candidate index, the ways in ``splits`` that cut a pair in equal halves (``vision.touching._even_halves``):
     offered by no thin place in the ink, so they also halve one wide digit (a 5 whose bowl reads 6), and
@@ -1655,7 +1658,19 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         rules=rules, doubtful=doubtful, narrow=frozenset(k for k in narrow if k in splits), joins=tuple(joins), chains=frozenset(chains), tall=frozenset(full_height),
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
-                        hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)])
+                        hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)],
+                        origin=(scale, offset_x, offset_y))
+
+
+def ink_pieces(found: Segmentation) -> list[Box]:
+    """The box, on the frame, of every piece of ``found``'s ink mask (its connected parts), read or not: a digit
+    the segmentation turned away (taken for a form's box, a rule, a blot) is still ink on the page."""
+    if found.mask is None or not found.mask.size:
+        return []
+    scale, ox, oy = found.origin
+    _, _, stats, _ = cv2.connectedComponentsWithStats(found.mask, connectivity=8)
+    return [Box(int(x / scale) + ox, int(y / scale) + oy, max(1, int(round(w / scale))), max(1, int(round(h / scale))))
+            for x, y, w, h, _ in stats[1:].tolist()]
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
