@@ -1317,9 +1317,9 @@ class Recognizer:
                 rows = probs.astype(np.float64).tolist()  # one conversion for the frame, not one per digit
                 alternatives = {c.box: digit_alternatives(row, level) for c, row in zip(candidates, rows) if c.box in reported}
                 ink = [c.box for c in candidates] + [p.box for p in found.signs] + list(marks)
-                # The mask's own pieces, worked out only for a sum about to be marked wrong: a digit the
-                # segmentation turned away (taken for a form's box on squared paper) is still ink beside the sum.
-                loose = _Later([], lambda seg=found: ink_pieces(seg))
+                # The mask's pieces no piece read meets, worked out only for a sum about to be marked wrong: a
+                # digit the segmentation turned away (taken for a form's box on squared paper) is still ink.
+                loose = _Later([], lambda seg=found, read=ink: ink_pieces(seg, read))
                 # A wrong answer only a confusion of the table would right asks the digit's crop again.
                 ask = crop_asker(self.classifier, candidates, level)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,

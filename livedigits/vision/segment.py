@@ -1662,15 +1662,22 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         origin=(scale, offset_x, offset_y))
 
 
-def ink_pieces(found: Segmentation) -> list[Box]:
-    """The box, on the frame, of every piece of ``found``'s ink mask (its connected parts), read or not: a digit
-    the segmentation turned away (taken for a form's box, a rule, a blot) is still ink on the page."""
+def ink_pieces(found: Segmentation, known=()) -> list[Box]:
+    """The box, on the frame, of every piece of ``found``'s ink mask (its connected parts) that meets none of
+    the ``known`` boxes (the pieces read: candidates, signs, marks): a digit the segmentation turned away (taken
+    for a form's box, a rule, a blot) is still ink on the page. (A piece the segmentation parted, a minus run
+    into the digit after it, meets its parts.)"""
     if found.mask is None or not found.mask.size:
         return []
     scale, ox, oy = found.origin
     _, _, stats, _ = cv2.connectedComponentsWithStats(found.mask, connectivity=8)
-    return [Box(int(x / scale) + ox, int(y / scale) + oy, max(1, int(round(w / scale))), max(1, int(round(h / scale))))
-            for x, y, w, h, _ in stats[1:].tolist()]
+    boxes = np.array([[x / scale + ox, y / scale + oy, w / scale, h / scale] for x, y, w, h, _ in stats[1:].tolist()]).reshape(-1, 4)
+    seen = np.array([b.as_list() for b in known], np.float64).reshape(-1, 4)
+    if len(seen) and len(boxes):
+        meets = ((boxes[:, None, 0] < seen[None, :, 0] + seen[None, :, 2]) & (seen[None, :, 0] < boxes[:, None, 0] + boxes[:, None, 2])
+                 & (boxes[:, None, 1] < seen[None, :, 1] + seen[None, :, 3]) & (seen[None, :, 1] < boxes[:, None, 1] + boxes[:, None, 3]))
+        boxes = boxes[~meets.any(axis=1)]
+    return [Box(int(x), int(y), max(1, int(round(w))), max(1, int(round(h)))) for x, y, w, h in boxes.tolist()]
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
