@@ -1670,8 +1670,10 @@ def ink_pieces(found: Segmentation, known=()) -> list[Box]:
     if found.mask is None or not found.mask.size:
         return []
     scale, ox, oy = found.origin
-    _, _, stats, _ = cv2.connectedComponentsWithStats(found.mask, connectivity=8)
-    boxes = np.array([[x / scale + ox, y / scale + oy, w / scale, h / scale] for x, y, w, h, _ in stats[1:].tolist()]).reshape(-1, 4)
+    # The outer contours' boxes are the connected parts' (several times cheaper than their stats here).
+    contours, _ = cv2.findContours(found.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
+    boxes = np.column_stack([boxes[:, 0] / scale + ox, boxes[:, 1] / scale + oy, boxes[:, 2] / scale, boxes[:, 3] / scale])
     seen = np.array([b.as_list() for b in known], np.float64).reshape(-1, 4)
     if len(seen) and len(boxes):
         meets = ((boxes[:, None, 0] < seen[None, :, 0] + seen[None, :, 2]) & (seen[None, :, 0] < boxes[:, None, 0] + boxes[:, None, 2])
