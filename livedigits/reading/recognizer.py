@@ -137,7 +137,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     at = len(candidates)
     chosen = {}
     digits = min(10, base.shape[1]) if base.ndim == 2 else 10
-    usual = _digit_aspect(candidates, base, found, digits)
+    usual = _digit_aspect(candidates, base, found, digits) if found.splits else None
     for k in sorted(found.splits):
         # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
+from livedigits.vision.boxes import iou_matrix
 from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
 from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
@@ -1674,11 +1675,8 @@ def ink_pieces(found: Segmentation, known=()) -> list[Box]:
     contours, _ = cv2.findContours(found.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     boxes = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
     boxes = np.column_stack([boxes[:, 0] / scale + ox, boxes[:, 1] / scale + oy, boxes[:, 2] / scale, boxes[:, 3] / scale])
-    seen = np.array([b.as_list() for b in known], np.float64).reshape(-1, 4)
-    if len(seen) and len(boxes):
-        meets = ((boxes[:, None, 0] < seen[None, :, 0] + seen[None, :, 2]) & (seen[None, :, 0] < boxes[:, None, 0] + boxes[:, None, 2])
-                 & (boxes[:, None, 1] < seen[None, :, 1] + seen[None, :, 3]) & (seen[None, :, 1] < boxes[:, None, 1] + boxes[:, None, 3]))
-        boxes = boxes[~meets.any(axis=1)]
+    if len(known) and len(boxes):
+        boxes = boxes[~(iou_matrix(boxes, list(known)) > 0).any(axis=1)]
     return [Box(int(x), int(y), max(1, int(round(w))), max(1, int(round(h)))) for x, y, w, h in boxes.tolist()]
 
 
