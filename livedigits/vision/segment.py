@@ -1179,7 +1179,7 @@ class Segmentation:
     too-wide piece's ways (fast zeros run into each other: "00" whose parts read 0.996 and 0.992)."""
     origin: tuple[float, int, int] = (1.0, 0, 0)
     """How ``mask`` lies on the frame: working pixels per source pixel, and the source offset of its corner
-    (a region of interest): a mask box ``(x, y, w, h)`` is ``(x / scale + ox, y / scale + oy, ...)`` there."""
+    (a region of interest): a mask box ``(x, y, w, h)`` is ``to_frame(origin, x, y, w, h)`` there."""
     even_ways: dict[int, frozenset[int]] = field(default_factory=dict)
     """By candidate index, the ways in ``splits`` that cut a pair in equal halves (``vision.touching._even_halves``):
     offered by no thin place in the ink, so they also halve one wide digit (a 5 whose bowl reads 6), and
@@ -1479,9 +1479,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if dropped:
         kept = sorted(kept, key=lambda item: -(item[0][2] * item[0][3]))[:budget]
 
+    origin = (scale, offset_x, offset_y)
+
     def to_source(x0: int, y0: int, bw: int, bh: int) -> Box:
-        return Box(int(x0 / scale) + offset_x, int(y0 / scale) + offset_y,
-                   max(1, int(round(bw / scale))), max(1, int(round(bh / scale))))
+        return to_frame(origin, x0, y0, bw, bh)
 
     kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config, grainy)) for box, patch in kept]
@@ -1660,7 +1661,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)],
-                        origin=(scale, offset_x, offset_y))
+                        origin=origin)
 
 
 def ink_pieces(found: Segmentation, known=()) -> list[Box]:
@@ -1670,14 +1671,20 @@ def ink_pieces(found: Segmentation, known=()) -> list[Box]:
     into the digit after it, meets its parts.)"""
     if found.mask is None or not found.mask.size:
         return []
-    scale, ox, oy = found.origin
     # The outer contours' boxes are the connected parts' (several times cheaper than their stats here).
     contours, _ = cv2.findContours(found.mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    boxes = np.array([cv2.boundingRect(c) for c in contours], np.float64).reshape(-1, 4)
-    boxes = np.column_stack([boxes[:, 0] / scale + ox, boxes[:, 1] / scale + oy, boxes[:, 2] / scale, boxes[:, 3] / scale])
-    if len(known) and len(boxes):
-        boxes = boxes[~(iou_matrix(boxes, list(known)) > 0).any(axis=1)]
-    return [Box(int(x), int(y), max(1, int(round(w))), max(1, int(round(h)))) for x, y, w, h in boxes.tolist()]
+    boxes = [to_frame(found.origin, *cv2.boundingRect(c)) for c in contours]
+    if len(known) and boxes:
+        boxes = [box for box, meets in zip(boxes, (iou_matrix(boxes, list(known)) > 0).any(axis=1)) if not meets]
+    return boxes
+
+
+def to_frame(origin: tuple[float, int, int], x: int, y: int, w: int, h: int) -> Box:
+    """The box on the frame of the mask box ``(x, y, w, h)`` of a segmentation whose mask lies on the frame as
+    ``origin`` says (``Segmentation.origin``: working pixels per source pixel, and the source offset of the
+    mask's corner)."""
+    scale, ox, oy = origin
+    return Box(int(x / scale) + ox, int(y / scale) + oy, max(1, int(round(w / scale))), max(1, int(round(h / scale))))
 
 
 #: A piece whose longer side is shorter than the crop's ink box (``normalize.INK_BOX``, 20 px) is enlarged to
