@@ -8,11 +8,12 @@ read), the worksheet is made and read again (``Recognizer(keep_debug=True)``), a
 (``Worksheet.glyphs``, in the true sum's box, each glyph taken once) is matched with the candidate whose box
 overlaps it most. One JSON line per misread digit: seed, writer, the true and read sums, the pair, the
 classifier's probability of the digit read and of the digit meant, its three likeliest classes, the glyph's
-and the candidate's boxes and their overlap (IoU: under about 0.85 the crop is cut, not misread), and
-``stage``: ``crop`` where the classifier itself read the crop as the digit read, ``sums`` where it read
-another and the reading of the sums chose the digit read (an alternative that makes a sum right, a digit
-read as the page's digits of another). With OUTDIR, a PNG per digit: the 28x28 crop the classifier saw
-(4x), beside the page around the glyph, the glyph's box green and the candidate's red.
+and the candidate's boxes and their overlap (IoU: 0.85 to 1.0 for every misread crop of 7000-9059, none cut;
+one far under that is a crop cut or joined, not misread), and ``stage``: ``crop`` where the classifier itself
+read the crop as the digit read, ``sums`` where it read another and the reading of the sums chose the digit
+read (an alternative that makes a sum right, a digit read as the page's digits of another). With OUTDIR, a PNG
+per digit: the 28x28 crop the classifier saw (4x), beside the page around the glyph, the glyph's box green and
+the candidate's red.
 """
 import json
 import re
