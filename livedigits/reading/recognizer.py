@@ -658,6 +658,33 @@ def refresh_due(age: int, phase: int | None = None) -> bool:
     return age + 1 >= CARRY_EVERY - (phase or 0)
 
 
+#: A frame "reads blank" (:func:`reads_blank`) when it holds at least this many candidates (pieces of ink of a digit's
+#: size) and reads digits from no more than ``BLANK_SHARE`` of them. Ten: the stress measure calls a page blank from
+#: 3 true digits with 10% or fewer found, and with fewer than ten pieces a tenth is no digit at all.
+BLANK_PIECES = 10
+#: ... the share of its candidates read as digits at or under which a frame reads blank: the stress measure's own
+#: (``bench.stress.BLANK_SHARE``). A page of words reads its letters as no digit, but its numbers as digits: the
+#: stress ``words`` pages read digits from a third or more of their pieces.
+BLANK_SHARE = 0.25
+#: The levels (clear, faint ink contrast) a frame that reads blank is read again at, one and two steps of the usual
+#: faint-to-clear ratio (0.22 / 0.30, about 0.73) below ``SegmentConfig``'s 0.30 / 0.22; the second ends at
+#: ``segment.MIN_FAINT`` (0.12). Pencil out of focus, pale ink under grain, reach 13-22% darker than the paper and
+#: never the clear level (``mixed`` seed 98, docs/stress.md "Blank pages").
+FAINTER_LEVELS = ((0.22, 0.16), (0.16, 0.12))
+#: The fainter reading is kept only where it reads at least this many digits more than the usual one (the stress
+#: measure's fewest true digits for a blank page): a page with no digits, read fainter, finds its grain and texture
+#: in pieces, and a digit or two read among them is no reason to leave the usual reading.
+FAINTER_GAIN = 3
+
+
+def reads_blank(found: Segmentation, result: FrameResult) -> bool:
+    """Whether a frame read whole as ``result`` reads (nearly) nothing while its segmentation ``found`` holds many
+    digit-sized pieces (``BLANK_PIECES``, ``BLANK_SHARE``): its ink may lie under the clear level. Counts only: no
+    cost on a frame that reads."""
+    pieces = len(found.candidates)
+    return pieces >= BLANK_PIECES and len(result.detections) <= BLANK_SHARE * pieces
+
+
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
                   cuts: ReuseConfig | None = None, carry: bool = False,
@@ -1170,6 +1197,8 @@ class Recognizer:
         if found.kept is not None:
             return self._carried(source, stream, frame, received, found, segment_ms, classify_ms)
         result = self._read_whole(source, stream, frame, received, found, probabilities, segment_ms, classify_ms)
+        if (frame.file is not None or not self.smooth) and reads_blank(found, result):
+            result = self._read_fainter(source, frame, received, result)
         if found.still is None:
             stream.kept = None
             return result
@@ -1182,6 +1211,30 @@ class Recognizer:
             else self._renewal_agrees(stream, found, back)
         stream.kept = (anchor, back)
         return result
+
+    def _read_fainter(self, source: str, frame: Frame, received: float | None, result: FrameResult) -> FrameResult:
+        """A frame that :func:`reads_blank`, read again at each of ``FAINTER_LEVELS`` (its clear and faint ink
+        levels a step and two steps lower, on its own: no view memory, no tracker): the reading with the most
+        digits, where that is ``FAINTER_GAIN`` digits more than ``result``'s; else ``result``. Its milliseconds
+        (``timings["fainter"]``) are added to ``segment``."""
+        started = time.perf_counter()
+        best = result
+        for clear, faint in FAINTER_LEVELS:
+            config = replace(self.segment_config, ink_contrast=clear, faint_contrast=faint)
+            found = segment(frame.image, config, signs=self.sign_classifier is not None, source_scale=frame.scale)
+            crops = split_crops(found)
+            probabilities = self.classifier.predict(crops_batch(crops)) if crops else \
+                np.zeros((0, self.classifier.num_classes), np.float32)
+            again = self._read_whole(source, _Stream(self.reading_config, False, None), frame, received, found,
+                                     probabilities, 0.0, 0.0)
+            if len(again.detections) >= len(best.detections) + (FAINTER_GAIN if best is result else 1):
+                best = again
+        spent = (time.perf_counter() - started) * 1e3
+        timings = dict(best.timings if best is result else {**best.timings, **{k: v for k, v in result.timings.items()
+                                                                                if k in ("segment", "classify")}})
+        timings["fainter"] = spent
+        timings["segment"] = timings.get("segment", 0.0) + spent
+        return replace(best, timings=timings)
 
     @staticmethod
     def _renewal_agrees(stream: _Stream, found: Segmentation, back: FrameResult) -> bool:
