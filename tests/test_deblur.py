@@ -254,12 +254,12 @@ def test_pencil_out_of_focus_in_a_table_is_read_again_fainter():
     reader = Reader()
     image, truth = row_scene("mixed", 98)
     result = reader(image)
-    assert "fainter" in result.timings
+    assert "segment.fainter" in result.timings
     counts = score_scene(result.to_record(), truth)
     assert not counts["blank"]
     assert counts["found"] >= 8
     plain, truth = row_scene("none", 3)
     result = reader(plain)
-    assert "fainter" not in result.timings
+    assert "segment.fainter" not in result.timings
     counts = score_scene(result.to_record(), truth)
     assert counts["found"] == counts["true_digits"] > 0

@@ -1234,7 +1234,7 @@ class Recognizer:
         """A frame that :func:`reads_blank` (segmented as ``found``, read as ``result``), read again at each of
         ``FAINTER_LEVELS`` (its clear and faint ink levels a step lower, on its own: no view memory, no tracker):
         the reading that :func:`reads_more` than the best so far, or ``result``. Its milliseconds
-        (``timings["fainter"]``) are added to ``segment``."""
+        (``timings["segment.fainter"]``, a part of ``segment`` as its other stages are) are added to ``segment``."""
         started = time.perf_counter()
         best, pieces = result, len(found.candidates)
         for clear, faint in FAINTER_LEVELS:
@@ -1251,7 +1251,7 @@ class Recognizer:
         timings = dict(result.timings)
         if best is not result:
             timings.update({k: v for k, v in best.timings.items() if k not in ("segment", "classify")})
-        timings["fainter"] = spent
+        timings["segment.fainter"] = spent
         timings["segment"] = timings.get("segment", 0.0) + spent
         return replace(best, timings=timings)
 
