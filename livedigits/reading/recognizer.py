@@ -659,13 +659,15 @@ def refresh_due(age: int, phase: int | None = None) -> bool:
 
 
 #: A frame "reads blank" (:func:`reads_blank`) when it holds at least this many candidates (pieces of ink of a digit's
-#: size) and reads digits from no more than ``BLANK_SHARE`` of them. Ten: the stress measure calls a page blank from
-#: 3 true digits with 10% or fewer found, and with fewer than ten pieces a tenth is no digit at all.
+#: size) and reads digits from no more than ``BLANK_SHARE`` of them. Ten: a page of a few pieces that read as nothing is
+#: most often a page with no digit (a word, a form's label), and the net is for a page whose mask holds many pieces of
+#: a digit's size; with ten, a quarter is two digits, under the three of a blank page (``FAINTER_GAIN``).
 BLANK_PIECES = 10
 #: ... the share of its candidates read as digits at or under which a frame reads blank. A quarter: a page of digits
 #: read well reads most of its pieces as digits, and one of digits, words and print a good share; ``mixed`` seed 98
 #: read 5 digits from 24 pieces (21%), seed 73 4 from 146. On the stress pages it fires on 18 of 200 ``mixed`` pages
-#: (seeds 0-199) and on none of 100 of ``none`` or ``thin`` (docs/stress.md, "A blank page read again fainter").
+#: (seeds 0-199), 3 of 50 in other hands, and on none of the 100 of ``none``, ``thin``, ``noise``, ``blur``, ``shade``,
+#: ``shadow`` (docs/stress.md, "A blank page read again fainter").
 BLANK_SHARE = 0.25
 #: The levels (clear, faint ink contrast) a frame that reads blank is read again at: one step of the usual
 #: faint-to-clear ratio (0.22 / 0.30, about 0.73) below ``SegmentConfig``'s 0.30 / 0.22, so that ink the usual reading
