@@ -1240,6 +1240,8 @@ class Recognizer:
         started = time.perf_counter()
         best, pieces = result, len(found.candidates)
         for clear, faint in FAINTER_LEVELS:
+            if clear >= self.segment_config.ink_contrast:
+                continue  # a configuration already read at this level or lower
             config = replace(self.segment_config, ink_contrast=clear, faint_contrast=faint)
             again = segment(frame.image, config, signs=self.sign_classifier is not None, source_scale=frame.scale)
             crops = split_crops(again)
