@@ -658,6 +658,49 @@ def refresh_due(age: int, phase: int | None = None) -> bool:
     return age + 1 >= CARRY_EVERY - (phase or 0)
 
 
+#: A frame "reads blank" (:func:`reads_blank`) when it holds at least this many candidates (pieces of ink of a digit's
+#: size) and reads digits from no more than ``BLANK_SHARE`` of them. Ten: a page of a few pieces that read as nothing is
+#: most often a page with no digit (a word, a form's label), and the net is for a page whose mask holds many pieces of
+#: a digit's size; with ten, a quarter is two digits, under the three of a blank page (``FAINTER_GAIN``).
+BLANK_PIECES = 10
+#: ... the share of its candidates read as digits at or under which a frame reads blank. A quarter: a page of digits
+#: read well reads most of its pieces as digits, and one of digits, words and print a good share; ``mixed`` seed 98
+#: read 5 digits from 24 pieces (21%), seed 73 4 from 146. On the stress pages it fires on 18 of 200 ``mixed`` pages
+#: (seeds 0-199), 3 of 50 in other hands, and on none of the 100 of ``none``, ``thin``, ``noise``, ``blur``, ``shade``,
+#: ``shadow`` (docs/stress.md, "A blank page read again fainter").
+BLANK_SHARE = 0.25
+#: The levels (clear, faint ink contrast) a frame that reads blank is read again at: one step of the usual
+#: faint-to-clear ratio (0.22 / 0.30, about 0.73) below ``SegmentConfig``'s 0.30 / 0.22, so that ink the usual reading
+#: would only follow from clear ink (as dark as the usual faint level) starts pieces of its own. Pencil out of focus
+#: in a table reaches 13-22% darker than the paper and the clear level in a few pixels only (``mixed`` seed 98: 5 -> 8
+#: of 71 digits found). A second step (0.16 / 0.12, down to ``segment.MIN_FAINT``) was measured and left out: on the
+#: ``mixed`` pages that read blank (seeds 0-199) it takes paper texture and grain for ink and reads it as digits
+#: (seed 144: 29 -> 108 digits read, 3 more of them true; seed 119: 8 -> 3 of 8 found).
+FAINTER_LEVELS = ((0.22, 0.16),)
+#: The fainter reading is kept only where it reads at least this many digits more than the usual one (the stress
+#: measure's fewest true digits for a blank page): a page with no digits, read fainter, finds its grain and texture
+#: in pieces, and a digit or two read among them is no reason to leave the usual reading.
+FAINTER_GAIN = 3
+
+
+def reads_blank(found: Segmentation, result: FrameResult) -> bool:
+    """Whether a frame read whole as ``result`` reads (nearly) nothing while its segmentation ``found`` holds many
+    digit-sized pieces (``BLANK_PIECES``, ``BLANK_SHARE``): its ink may lie under the clear level. Counts only: no
+    cost on a frame that reads."""
+    pieces = len(found.candidates)
+    return pieces >= BLANK_PIECES and len(result.detections) <= BLANK_SHARE * pieces
+
+
+def reads_more(digits: int, pieces: int, than_digits: int, than_pieces: int) -> bool:
+    """Whether a fainter reading of a frame that reads blank, ``digits`` read from ``pieces`` candidates, is kept over
+    one of ``than_digits`` from ``than_pieces``: it reads ``FAINTER_GAIN`` digits more, and reads its pieces at least
+    as well (as large a share of them as digits). Ink that lay under the clear level becomes pieces that read, and the
+    share rises; paper texture and grain taken for ink become pieces that read as nothing, and it falls, however
+    many digits they add (``mixed`` seeds 175 and 176: 45 digits from 228 pieces -> 67 from 708, 8 fewer of them
+    true; 20 from 175 -> 43 from 634)."""
+    return digits >= than_digits + FAINTER_GAIN and digits * than_pieces >= than_digits * pieces
+
+
 def segment_frame(frame: Frame, source: str, config: SegmentConfig, *, signs: bool = False,
                   views: dict[str, ViewMemory | None] | None = None,
                   cuts: ReuseConfig | None = None, carry: bool = False,
@@ -1170,6 +1213,11 @@ class Recognizer:
         if found.kept is not None:
             return self._carried(source, stream, frame, received, found, segment_ms, classify_ms)
         result = self._read_whole(source, stream, frame, received, found, probabilities, segment_ms, classify_ms)
+        # A still, or a frame read on its own (``smooth`` off), that reads blank is read again fainter. Not a video
+        # frame of a live source (it would be read twice on every frame of a view with nothing to read), nor in a
+        # segmentation worker, which holds no classifier (``engine.workers``).
+        if (frame.file is not None or not self.smooth) and self.classifier is not None and reads_blank(found, result):
+            result = self._read_fainter(source, frame, received, found, result)
         if found.still is None:
             stream.kept = None
             return result
@@ -1182,6 +1230,34 @@ class Recognizer:
             else self._renewal_agrees(stream, found, back)
         stream.kept = (anchor, back)
         return result
+
+    def _read_fainter(self, source: str, frame: Frame, received: float | None, found: Segmentation,
+                      result: FrameResult) -> FrameResult:
+        """A frame that :func:`reads_blank` (segmented as ``found``, read as ``result``), read again at each of
+        ``FAINTER_LEVELS`` (its clear and faint ink levels a step lower, on its own: no view memory, no tracker):
+        the reading that :func:`reads_more` than the best so far, or ``result``. Its milliseconds
+        (``timings["segment.fainter"]``, a part of ``segment`` as its other stages are) are added to ``segment``."""
+        started = time.perf_counter()
+        best, pieces = result, len(found.candidates)
+        for clear, faint in FAINTER_LEVELS:
+            if clear >= self.segment_config.ink_contrast:
+                continue  # a configuration already read at this level or lower
+            config = replace(self.segment_config, ink_contrast=clear, faint_contrast=faint)
+            again = segment(frame.image, config, signs=self.sign_classifier is not None, source_scale=frame.scale)
+            crops = split_crops(again)
+            probabilities = self.classifier.predict(crops_batch(crops)) if crops else \
+                np.zeros((0, self.classifier.num_classes), np.float32)
+            read = self._read_whole(source, _Stream(self.reading_config, False, None), frame, received, again,
+                                    probabilities, 0.0, 0.0)
+            if reads_more(len(read.detections), len(again.candidates), len(best.detections), pieces):
+                best, pieces = read, len(again.candidates)
+        spent = (time.perf_counter() - started) * 1e3
+        timings = dict(result.timings)
+        if best is not result:
+            timings.update({k: v for k, v in best.timings.items() if k not in ("segment", "classify")})
+        timings["segment.fainter"] = spent
+        timings["segment"] = timings.get("segment", 0.0) + spent
+        return replace(best, timings=timings)
 
     @staticmethod
     def _renewal_agrees(stream: _Stream, found: Segmentation, back: FrameResult) -> bool:
