@@ -131,8 +131,11 @@ def test_a_short_field_with_a_letter_the_digit_model_doubts_is_a_word_and_a_comb
     assert word_glyphs(isl, read, 0.5, fields=[field]) == set(), "one unsure letter in three is no word by the digit model"
     # The L is a letter to the letter model: the whole field is a word, its I and S with it.
     assert word_glyphs(isl, read, 0.5, fields=[field], crops=crops, letter_model=_Says([0.0, 0.9, 0.99])) == {0, 1, 2}
-    assert word_glyphs(isl, read, 0.5, WordConfig(field_doubt=0.0), fields=[field], crops=crops,
+    # (Its I read 1 beside letters only, the field is a word by WordConfig.field_told too, session 23: both off, none.)
+    assert word_glyphs(isl, read, 0.5, WordConfig(field_doubt=0.0, field_told=False), fields=[field], crops=crops,
                        letter_model=_Says([0.0, 0.9, 0.99])) == set()
+    assert word_glyphs(isl, read, 0.5, WordConfig(field_told=False), fields=[field], crops=crops,
+                       letter_model=_Says([0.0, 0.9, 0.99])) == {0, 1, 2}
     # A comb "318" whose 1 touches its box's side and reads "not a digit" at 0.8: no letter to the letter model.
     assert word_glyphs(isl, _probabilities([(3, 1.0), (NOT_A_DIGIT, 0.8), (8, 1.0)]), 0.5, fields=[field], crops=crops,
                        letter_model=_Says([0.0, 0.3, 0.1])) == set()
