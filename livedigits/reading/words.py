@@ -170,7 +170,7 @@ class WordConfig:
     field_told: bool = True
     """(session 23, issue 19) A field of any size holding a glyph read as 0 or 1 (``trail_blind``) is a word when every
     other glyph of it, whatever the digit model read it as, is a letter to the letter model at ``letter_sure`` (0.8):
-    "OSL", "ZO", "OS", "OEO" read 0, 5, 1 / 2, 0 / 0, 5 / 0, 8, 0. An O and an I *are* a 0 and a 1 to both models
+    "OSL", "ZO", "OS", "OEO" read 0, 5, 4 / 2, 0 / 0, 5 / 0, 8, 0. An O and an I *are* a 0 and a 1 to both models
     (round 10), so they tell nothing either way, and a field holds one word or one number: it is what its other
     glyphs say, all of them. On the generated forms (``boxes``, seeds 0-99, every field of two glyphs or more holding
     a glyph read as 0 or 1, replayed with ``tools/letter_causes.py``) the least letter-model probability over those
@@ -653,7 +653,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
 
 def _told_field(run: list[int], best: np.ndarray, letter: np.ndarray, worth: "_LetterWorth", config: WordConfig) -> bool:
     """A field holding a glyph read as 0 or 1 (``trail_blind``: an O, an I) whose every other glyph is a letter to the
-    letter model at ``letter_sure`` ("OSL", "ZO", "OEO" read 0, 5, 1 / 2, 0 / 0, 8, 0): the 0s and 1s tell nothing,
+    letter model at ``letter_sure`` ("OSL", "ZO", "OEO" read 0, 5, 4 / 2, 0 / 0, 8, 0): the 0s and 1s tell nothing,
     and the field is what its other glyphs are (``WordConfig.field_told``)."""
     told = [k for k in run if letter[k] or int(best[k]) not in config.trail_blind]
     if not told or len(told) == len(run):
