@@ -131,8 +131,11 @@ def test_a_short_field_with_a_letter_the_digit_model_doubts_is_a_word_and_a_comb
     assert word_glyphs(isl, read, 0.5, fields=[field]) == set(), "one unsure letter in three is no word by the digit model"
     # The L is a letter to the letter model: the whole field is a word, its I and S with it.
     assert word_glyphs(isl, read, 0.5, fields=[field], crops=crops, letter_model=_Says([0.0, 0.9, 0.99])) == {0, 1, 2}
-    assert word_glyphs(isl, read, 0.5, WordConfig(field_doubt=0.0), fields=[field], crops=crops,
+    # (Its I read 1 beside letters only, the field is a word by WordConfig.field_told too, session 23: both off, none.)
+    assert word_glyphs(isl, read, 0.5, WordConfig(field_doubt=0.0, field_told=False), fields=[field], crops=crops,
                        letter_model=_Says([0.0, 0.9, 0.99])) == set()
+    assert word_glyphs(isl, read, 0.5, WordConfig(field_told=False), fields=[field], crops=crops,
+                       letter_model=_Says([0.0, 0.9, 0.99])) == {0, 1, 2}
     # A comb "318" whose 1 touches its box's side and reads "not a digit" at 0.8: no letter to the letter model.
     assert word_glyphs(isl, _probabilities([(3, 1.0), (NOT_A_DIGIT, 0.8), (8, 1.0)]), 0.5, fields=[field], crops=crops,
                        letter_model=_Says([0.0, 0.3, 0.1])) == set()
@@ -479,3 +482,35 @@ def test_a_short_word_set_close_is_a_word_at_the_height_of_the_digits_of_its_lin
     eight_hundred = [Box(300, 103, 24, 31), Box(326, 103, 20, 31), Box(348, 103, 20, 31)]
     read = _probabilities([(NOT_A_DIGIT, 1.0)] + [(d, 1.0) for d in (3, 8, 7, 5)] + [(8, 0.95), (0, 1.0), (0, 1.0)])
     assert judged(line + eight_hundred, read, says=(1.0, 0.05, 0.05)) == set()
+
+
+def test_a_field_whose_0s_and_1s_stand_beside_letters_only_is_a_word_and_a_comb_of_digits_is_not():
+    # "OSL" in a name's box read 0, 5, 4, surely: the S and the L letters to the letter model (0.87, 0.97); the O is a 0
+    # to both models and tells nothing (session 23, WordConfig.field_told).
+    field = Box(100, 92, 180, 56)
+    osl = [Box(x, 100, 30, 40) for x in (110, 170, 230)]
+    read = _probabilities([(0, 1.0), (5, 1.0), (4, 0.98)])
+    letters = _Says([0.05, 0.87, 0.97])
+    assert word_glyphs(osl, read, 0.5, fields=[field], crops=_crops(3), letter_model=letters) == {0, 1, 2}
+    assert word_glyphs(osl, read, 0.5, WordConfig(field_told=False), fields=[field], crops=_crops(3),
+                       letter_model=letters) == set()
+    # One of the other glyphs no letter to the letter model ("054", its 5 a letter, its 4 not): a number.
+    assert word_glyphs(osl, read, 0.5, fields=[field], crops=_crops(3), letter_model=_Says([0.05, 0.87, 0.1])) == set()
+    # No glyph read as 0 or 1 ("375" whose every glyph the letter model takes for a letter): not asked, a number.
+    assert word_glyphs(osl, _probabilities([(3, 1.0), (7, 1.0), (5, 1.0)]), 0.5, fields=[field], crops=_crops(3),
+                       letter_model=_Says([0.9, 0.9, 0.9])) == set()
+    # Every glyph read as 0 or 1 ("LI" read 1, 1; a comb "1010"): nothing to tell by, a number.
+    assert word_glyphs(osl[:2], _probabilities([(1, 1.0), (1, 1.0)]), 0.5, fields=[field], crops=_crops(2),
+                       letter_model=_Says([0.9, 0.9])) == set()
+
+
+@pytest.mark.parametrize("seed, found", [(7, 15), (32, 6)])
+def test_a_generated_form_s_names_of_os_and_is_are_not_read_as_digits_and_its_digits_are(seed, found):
+    # boxes seed 7: "OSL" in a comb read 0, 5, 4; seed 32: "OS" read 0, 5. Before WordConfig.field_told each was read as
+    # digits (3 and 2 letters read as digits), the page's digits found as now.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("boxes", seed)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == scored["right"] == len(truth["digits"]) == found

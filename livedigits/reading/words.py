@@ -167,6 +167,18 @@ class WordConfig:
     out 9 of 36 capitals read as digits on seeds 0-39, 11 of 74 on 40-99, 11 of 156 on 100-199 and 6 of 38 on
     1000-1039, and lost one handwritten digit (the 4 beside that 8, seed 199); at 0.8, 0-6 more capitals each and
     the same digit. 0 leaves it out."""
+    field_told: bool = True
+    """(session 23, issue 19) A field of any size holding a glyph read as 0 or 1 (``trail_blind``) is a word when every
+    other glyph of it, whatever the digit model read it as, is a letter to the letter model at ``letter_sure`` (0.8):
+    "OSL", "ZO", "OS", "OEO" read 0, 5, 4 / 2, 0 / 0, 5 / 0, 8, 0. An O and an I *are* a 0 and a 1 to both models
+    (round 10), so they tell nothing either way, and a field holds one word or one number: it is what its other
+    glyphs say, all of them. On the generated forms (``boxes``, seeds 0-99, every field of two glyphs or more holding
+    a glyph read as 0 or 1, replayed with ``tools/letter_causes.py``) the least letter-model probability over those
+    other glyphs is 0.80-1.0 in 60 of 120 fields of capitals and at most 0.13 in all 129 fields of digits (the
+    highest: "01200", "05595", "1089"; the short combs "51", "06", "114" at 0.01 or less); from 0.5 to 0.85 the rule
+    takes the same 14 capitals read as digits there (64 -> 50) and no digit. A short field with no 0 or 1 ("3.75",
+    the CGPA boxes of the dev files' ``real17``, whose 5 is an S to the letter model) is not asked. False leaves
+    it out."""
     run_letters: float = 1.5
     run_heights: int = 3
     run_digit_letters: float = 0.8
@@ -581,6 +593,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
                 # A glyph read unsurely as "not a digit" that the letter model reads surely as a letter (the L of "ISL").
                 doubts = [k for k in run if letter[k]]
                 read = bool(doubts) and worth.most(doubts) >= config.field_doubt
+            if not read and config.field_told and worth.able():
+                read = _told_field(run, best, letter, worth, config)
             if not read and len(run) >= config.field_letter_glyphs and worth.able():
                 # The letters the letter model sees among the glyphs read as digits (the S, L, Z of a name), one
                 # of them surely.
@@ -635,6 +649,16 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     if config.ascender_join and any(found[:first_field]):
         out.update(_word_ends(boxes, groups[:first_field], found, config))
     return out | trailing
+
+
+def _told_field(run: list[int], best: np.ndarray, letter: np.ndarray, worth: "_LetterWorth", config: WordConfig) -> bool:
+    """A field holding a glyph read as 0 or 1 (``trail_blind``: an O, an I) whose every other glyph is a letter to the
+    letter model at ``letter_sure`` ("OSL", "ZO", "OEO" read 0, 5, 4 / 2, 0 / 0, 8, 0): the 0s and 1s tell nothing,
+    and the field is what its other glyphs are (``WordConfig.field_told``)."""
+    told = [k for k in run if letter[k] or int(best[k]) not in config.trail_blind]
+    if not told or len(told) == len(run):
+        return False
+    return min(worth.raw_of(k) for k in told) >= config.letter_sure
 
 
 def _word_ends(boxes: list[Box], groups: list[list[int]], found: list[bool], config: WordConfig) -> set[int]:
