@@ -1428,8 +1428,8 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: The confusions of the table whose doubt the crop is asked about again (``ask`` of
 #: :func:`read_expressions`), with every pair of ``PAIRED_MISREADS``: a ``wrong`` that only they would
 #: right stays ``unsure`` only if the digit's crop, nudged a little (``vision.normalize.nudged``), gives the
-#: digit meant at least ``alternative_level`` (``ASKED_LEVEL`` for 5 for 4; a nudge read as a third digit is
-#: no chance of it, issue 21, session 23). Pendigits writer 40's 1 with a
+#: digit meant at least ``alternative_level`` (a nudge read as a third digit is no chance of it: issue 21,
+#: session 23). Pendigits writer 40's 1 with a
 #: base read as a sure 2, and writer 42's 4 read 5, are so given on seeds 0-99 and 7000-12059; a plain 2 or
 #: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not nudged: writer 42's 9 is a
 #: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9
@@ -1438,13 +1438,6 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: chance under a nudge (9 of the 10 right answers marked wrong on its 40 worksheets are kept ``unsure``),
 #: and a plain 5 mostly does not (3 wrong answers more left ``unsure`` on 7000-13059, 2 on 100-199).
 ASKED = frozenset({("2", "1"), ("5", "4")})
-#: The chance the digit meant must get in some nudge (``NUDGED``) for these confusions to doubt a ``wrong``,
-#: above ``alternative_level``: ``decode_level``, the chance at which the structure takes a reading
-#: (``_decode``). Writer 42's 4 read as a sure 5 gives the 4 0.11 to 0.14 nudged (8030, 10027), a plain 5 of a
-#: wrong answer one off 0.000 to 0.03 (a font's 5 in 11019's ``50/5=8``, 0.012). Not 2 for 1: pendigits
-#: writer 40's 1 with a base gives the 1 only 0.012 and 0.016 (12003), no more than a plain 2 does (0.008 to
-#: 0.074), so the nudge cannot tell them apart there (issue 21, session 23).
-ASKED_LEVEL = {("5", "4"): DEFAULT_EXPRESSIONS.decode_level}
 #: The confusions of the table, alone in a sum, whose doubt the page itself can lift (``ask`` of
 #: :func:`read_expressions`, the test ``PAGE``). The page's right sums confirm the digits they hold (the
 #: structure decided them, a hand's misread makes a sum wrong or unsure); where they confirm both digits,

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (ASKED_LEVEL, CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -490,14 +490,13 @@ class _Later:
         return iter(self._boxes)
 
 
-def nudged_chance(rows: np.ndarray, read: int, meant: int, level: float) -> bool:
+def nudged_chance(rows: np.ndarray, meant: int, level: float) -> bool:
     """The test ``expressions.NUDGED`` of one digit: does its crop read under each nudge
     (``vision.normalize.nudged``; ``rows``: the classifier's probabilities, a row a nudge) give the digit
-    ``meant`` at least ``level`` in some nudge, or at least ``expressions.ASKED_LEVEL`` for the confusions it
-    names (5 for 4)? A nudge that reads the crop as a third digit is no chance of the digit meant: an
-    unsteady crop (an MNIST 5 read 6 under a turn) says nothing of the misread the table would right
-    (issue 21, session 23)."""
-    return bool(rows[:, meant].max() >= max(level, ASKED_LEVEL.get((str(read), str(meant)), 0.0)))
+    ``meant`` at least ``level`` in some nudge? A nudge that reads the crop as a third digit is no chance of the
+    digit meant: an unsteady crop (an MNIST 5 read 6 under a turn) says nothing of the misread the table would
+    right (issue 21, session 23)."""
+    return bool(rows[:, meant].max() >= level)
 
 
 def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float) -> Callable:
@@ -551,7 +550,7 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             if CHANCE in q[3]:
                 answers[q] = bool(rows[:, q[2]].max() >= UNLISTED_LEVEL)
             else:
-                answers[q] = nudged_chance(rows, q[1], q[2], level)
+                answers[q] = nudged_chance(rows, q[2], level)
         out = []
         for q in queries:
             # No crop to ask: the table decides; a digit no table lists (``CHANCE``) has nothing to show.
