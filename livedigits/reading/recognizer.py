@@ -493,9 +493,10 @@ class _Later:
 def nudged_chance(rows: np.ndarray, meant: int, level: float) -> bool:
     """The test ``expressions.NUDGED`` of one digit: does its crop read under each nudge
     (``vision.normalize.nudged``; ``rows``: the classifier's probabilities, a row a nudge) give the digit
-    ``meant`` at least ``level`` in some nudge? A nudge that reads the crop as a third digit is no chance of the
-    digit meant: an unsteady crop (an MNIST 5 read 6 under a turn) says nothing of the misread the table would
-    right (issue 21, session 23)."""
+    ``meant`` at least ``level`` in some nudge (``alternative_level``; ``expressions.UNLISTED_LEVEL`` for the test
+    ``CHANCE``)? A nudge that reads the crop as a third digit is no chance of the digit meant: an unsteady crop
+    (worksheet 7055's MNIST 5, read as another digit by five nudges, the 4 given nothing) says nothing of the
+    misread the table would right (issue 21, session 23)."""
     return bool(rows[:, meant].max() >= level)
 
 
@@ -548,7 +549,7 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         for q in nudge:
             rows = readings[q[0]]
             if CHANCE in q[3]:
-                answers[q] = bool(rows[:, q[2]].max() >= UNLISTED_LEVEL)
+                answers[q] = nudged_chance(rows, q[2], UNLISTED_LEVEL)
             else:
                 answers[q] = nudged_chance(rows, q[2], level)
         out = []
