@@ -1400,3 +1400,25 @@ def test_a_dash_at_the_top_of_a_denominator_is_no_minus_of_it():
     signs = [Sign("-", Box(0, 98, 40, 4), 0.95), Sign("-", Box(100, 98, 40, 4), 0.95), Sign("-", Box(200, 98, 40, 4), 0.95),
              Sign("-", Box(26, 104, 14, 4), 0.95), _sign("+", 60, 80), _sign("=", 160, 80)]
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(1)/(5)+(2)/(5)=(3)/(5)", "right")]
+
+
+@pytest.mark.parametrize("read, meant, best, third, chance", [
+    ("5", "4", 0.0, True, False),     # nudges read a third digit, the 4 given nothing: no chance of the 4
+    ("5", "4", 0.0078, False, True),  # writer 42's 4 read as a sure 5 (4173's 14-8=6 read 15-8=6)
+    ("2", "1", 0.012, False, True),   # writer 40's 1 with a base (12003's 36/3=12 read 36/3=22)
+    ("2", "1", 0.0039, True, False),  # under alternative_level, and a nudge read as a third digit
+])
+def test_a_nudge_gives_the_digit_meant_a_chance_only_by_its_own_probability(read, meant, best, third, chance):
+    # Issue 21, session 23: the test NUDGED of a digit a confusion of the table would change. A nudge read as
+    # a third digit is no chance of the digit meant.
+    import numpy as np
+
+    from livedigits.reading.recognizer import nudged_chance
+
+    rows = np.zeros((16, 11), np.float32)
+    rows[:, int(read)] = 1.0 - best
+    rows[3, int(meant)] = best
+    if third:
+        rows[5] = 0.0
+        rows[5, 6] = 1.0
+    assert nudged_chance(rows, int(meant), 0.005) is chance

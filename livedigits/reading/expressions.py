@@ -1428,7 +1428,8 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: The confusions of the table whose doubt the crop is asked about again (``ask`` of
 #: :func:`read_expressions`), with every pair of ``PAIRED_MISREADS``: a ``wrong`` that only they would
 #: right stays ``unsure`` only if the digit's crop, nudged a little (``vision.normalize.nudged``), gives the
-#: digit meant at least ``alternative_level`` or is read as another digit. Pendigits writer 40's 1 with a
+#: digit meant at least ``alternative_level`` (a nudge read as a third digit is no chance of it: issue 21,
+#: session 23). Pendigits writer 40's 1 with a
 #: base read as a sure 2, and writer 42's 4 read 5, are so given on seeds 0-99 and 7000-12059; a plain 2 or
 #: 5 of a wrong answer one digit off mostly is not. 7 for 9 and 2 for 7 are not nudged: writer 42's 9 is a
 #: hook with no loop, a 7 in the ink under every nudge (7038's ``99+19=118`` read ``79+19=118``: its 9

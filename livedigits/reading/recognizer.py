@@ -490,13 +490,23 @@ class _Later:
         return iter(self._boxes)
 
 
+def nudged_chance(rows: np.ndarray, meant: int, level: float) -> bool:
+    """The test ``expressions.NUDGED`` of one digit: does its crop read under each nudge
+    (``vision.normalize.nudged``; ``rows``: the classifier's probabilities, a row a nudge) give the digit
+    ``meant`` at least ``level`` in some nudge (``alternative_level``; ``expressions.UNLISTED_LEVEL`` for the test
+    ``CHANCE``)? A nudge that reads the crop as a third digit is no chance of the digit meant: an unsteady crop
+    (worksheet 7055's MNIST 5, read as another digit by five nudges, the 4 given nothing) says nothing of the
+    misread the table would right (issue 21, session 23)."""
+    return bool(rows[:, meant].max() >= level)
+
+
 def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float) -> Callable:
     """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant digit,
     tests)``, whether each test asked (``expressions.NUDGED``, ``PAGE``) leaves the digit meant a chance.
     ``NUDGED``: the digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by 1-2 px,
     turned, scaled, thinned, thickened) and read again, gives the digit meant at least ``level`` in some
-    nudge, or is read as something else in one (not what it was read as: a stable reading); every crop asked
-    is read in one batch. ``PAGE`` (given ``confirmed``, the digits the page's right sums confirm, by box):
+    nudge (:func:`nudged_chance`; a nudge read as a third digit is no chance of it); every crop asked is read
+    in one batch. ``PAGE`` (given ``confirmed``, the digits the page's right sums confirm, by box):
     the crop is not more like the page's confirmed crops of the digit read than like those of the digit meant
     (``vision.normalize.likeness``); where they confirm no crop of one of the two, ``shown`` decides (the
     page's digits read surely and those confirmed, ``expressions._page_digits``): the crop is not more like
@@ -539,9 +549,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         for q in nudge:
             rows = readings[q[0]]
             if CHANCE in q[3]:
-                answers[q] = bool(rows[:, q[2]].max() >= UNLISTED_LEVEL)
+                answers[q] = nudged_chance(rows, q[2], UNLISTED_LEVEL)
             else:
-                answers[q] = bool(rows[:, q[2]].max() >= level or (rows.argmax(axis=1) != q[1]).any())
+                answers[q] = nudged_chance(rows, q[2], level)
         out = []
         for q in queries:
             # No crop to ask: the table decides; a digit no table lists (``CHANCE``) has nothing to show.
