@@ -14,6 +14,13 @@ page, a page-wide frame, are far taller). A glyph touching its box's side bites 
 its hull. Boxes of a comb (narrow, one character each, of one height, side by side) make one field; any
 other box is a field alone (a long box holding a name, a table's cell holding a number).
 
+A printed grid (squared paper) holds holes of the same kind: its squares, where the mask holds their faint
+lines whole (often only a few of them, where writing or a darker stretch closes the square). Its lines run
+on past each square, as no form's box sides do; a square on a side of which a found line runs on is no box
+(``RUNS_ON``). And ink reaching out of a field farther than a rule's width is no part of its printing
+(``on_rules``): a digit written across squares still taken for boxes, larger than they are, is not dropped
+as a box's side.
+
 Pure functions, no state: ``find_fields`` takes the holes from ``segment._pieces_of``.
 """
 
@@ -67,6 +74,13 @@ GLYPH_IN_BOX = 0.35
 INSET = 2
 #: A printed rule is at most this share of its box's height wide (1-3 px rules around boxes of 20-60 px).
 RULE = 0.15
+#: A hole is a cell of a printed lattice (squared paper, a table's net), no form's box, when a line found along
+#: one of its sides (``lines.find_lines``, within ``RULE`` of its inside) runs on past its top or bottom by at
+#: least this share of its height: a box's side ends at the box's own top and bottom rules (a rule's width
+#: past its inside), a grid's line runs on to the next cell, a whole pitch (session 23, issue 19/21). Half a
+#: cell is far beyond any rule and short of the pitch, so that a grid line found only in stretches (squared
+#: paper's faint lines break up in the ink mask) still tells.
+RUNS_ON = 0.5
 
 
 Rect = tuple[int, int, int, int]
@@ -88,11 +102,12 @@ class Cell:
     """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
-def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
+def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None) -> tuple[list[Rect], list[Cell]]:
     """The printed fields among ``holes`` (the hole contours of an ink mask), as ``(x, y, w, h)`` boxes in
     the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
     boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
-    no fields)."""
+    no fields). ``lines``: the lines found in the same mask (``lines.LineBands``, None: none looked for): a
+    hole along whose side a line runs on is a cell of a grid, no box (``RUNS_ON``)."""
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
@@ -117,11 +132,38 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
+    # Nor are the squares of a grid, whose lines run on past them (``RUNS_ON``).
+    sides = _vertical_paths(lines)
+    if sides:
+        cells = [c for c in cells if not _runs_on(c.box, sides)]
     fields, single = _combs([c.box for c in cells])
     if broken and single:
         cells = cells + _fill_combs(fields, cells, single, broken)
         fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells] + small
+
+
+def _vertical_paths(lines) -> list[np.ndarray]:
+    """The paths of the vertical lines of ``lines`` (``lines.LineBands`` or None), each sorted top to bottom."""
+    if lines is None:
+        return []
+    return [p[np.argsort(p[:, 1], kind="stable")] for band in lines.bands if band.vertical for p in band.paths if len(p)]
+
+
+def _runs_on(box: Rect, sides: list[np.ndarray]) -> bool:
+    """Whether a line of ``sides`` (vertical paths, top to bottom) runs along the left or right side of ``box``
+    (its middle within ``RULE`` of the box's inside along the half of the box's height it covers at least) and
+    on past the box's top or bottom by ``RUNS_ON`` of its height: the box is a cell of a lattice."""
+    x, y, w, h = box
+    near, past = RULE * h, RUNS_ON * h
+    for path in sides:
+        top, bottom = path[0, 1], path[-1, 1]
+        if min(bottom, y + h) - max(top, y) < 0.5 * h or (top > y - past and bottom < y + h + past):
+            continue
+        along = np.interp(y + h / 2, path[:, 1], path[:, 0])
+        if abs(along - x) <= near or abs(along - (x + w)) <= near:
+            return True
+    return False
 
 
 def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken: list) -> list[Cell]:
@@ -204,11 +246,16 @@ def shifted(found: tuple[list[Rect], list[Cell]], dx: int, dy: int) -> tuple[lis
 def on_rules(piece: Rect, fields: list[Rect], cells: list[Cell]) -> bool:
     """Whether a piece of ink (``x, y, w, h``) is part of a form's printing, not writing in it: its centre
     is on a field (or within a rule's width of its edge, ``RULE``) but in none of its boxes: the side of a
-    box, left standing where the rules along the comb were taken out as lines (a hairline read as a 1)."""
-    cx, cy = piece[0] + piece[2] / 2, piece[1] + piece[3] / 2
+    box, left standing where the rules along the comb were taken out as lines (a hairline read as a 1). The
+    printing lies within its field, a rule's width round it at most: a piece reaching farther out is writing
+    (a digit larger than the boxes, written over them), whatever rules it took along (session 23)."""
+    px, py, pw, ph = piece
+    cx, cy = px + pw / 2, py + ph / 2
     for x, y, w, h in fields:
         pad = RULE * h
         if x - pad <= cx <= x + w + pad and y - pad <= cy <= y + h + pad:
+            if px < x - pad or py < y - pad or px + pw > x + w + pad or py + ph > y + h + pad:
+                return False
             return _cell_at(cx, cy, cells) is None
     return False
 
