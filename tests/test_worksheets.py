@@ -225,6 +225,21 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
     assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
 
 
+@pytest.mark.parametrize("seed, paper, text, verdict", [
+    # Session 23 (issue 19/21): a handwritten digit over squared paper's lines, where a few squares of the grid
+    # were taken for a form's boxes (``vision.fields``). 29054: the 8 of 57+24=81 stood on the top rule of two
+    # squares taken for a comb, and went as a side of a box (read "57+24=1"); 120 on squared paper: two squares
+    # under "97+17" made a comb, its digits cut at their rules or dropped as sides (the sum was not found).
+    (29054, None, "57+24=81", "right"),
+    (120, "grid", "97+17=", "open"),
+])
+def test_a_digit_written_over_the_squares_of_a_grid_is_read(recognizer, seed, paper, text, verdict):
+    sheet = make_worksheet(seed, paper=paper)
+    assert sheet.paper == "grid" and (text, verdict) in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
+
+
 @pytest.mark.parametrize("seed, odd, text, verdict", [
     # Issue 21's held-out hands, their kinds written by the usual writers (make_worksheet(odd_signs=...)): each sum
     # was read as no sum, or without its "=", before.
