@@ -133,7 +133,7 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None)
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     # Nor are the squares of a grid, whose lines run on past them (``RUNS_ON``).
-    sides = _vertical_paths(lines)
+    sides = _vertical_paths(lines) if cells else []
     if sides:
         cells = [c for c in cells if not _runs_on(c.box, sides)]
     fields, single = _combs([c.box for c in cells])
