@@ -15,11 +15,11 @@ its hull. Boxes of a comb (narrow, one character each, of one height, side by si
 other box is a field alone (a long box holding a name, a table's cell holding a number).
 
 A printed grid (squared paper) holds holes of the same kind: its squares, where the mask holds their faint
-lines whole (often only a few of them, where writing or a darker stretch closes the square). Its lines run
-on past each square, as no form's box sides do; a square on a side of which a found line runs on is no box
-(``RUNS_ON``). And ink reaching out of a field farther than a rule's width is no part of its printing
-(``on_rules``): a digit written across squares still taken for boxes, larger than they are, is not dropped
-as a box's side.
+lines whole (often only a few of them, where writing or a darker stretch closes the square). A grid is a
+lattice: its lines run on past each square, both ways, as no form's rules do; a field along whose top or
+bottom a found line runs on past both its ends, and along a side of one of whose boxes a found line runs on
+past its top or bottom, is squares of a grid, no field (``RUNS_ON``): a digit written over them is read as
+any digit, not cut at their rules or dropped as a box's side.
 
 Pure functions, no state: ``find_fields`` takes the holes from ``segment._pieces_of``.
 """
@@ -74,12 +74,15 @@ GLYPH_IN_BOX = 0.35
 INSET = 2
 #: A printed rule is at most this share of its box's height wide (1-3 px rules around boxes of 20-60 px).
 RULE = 0.15
-#: A hole is a cell of a printed lattice (squared paper, a table's net), no form's box, when a line found along
-#: one of its sides (``lines.find_lines``, within ``RULE`` of its inside) runs on past its top or bottom by at
-#: least this share of its height: a box's side ends at the box's own top and bottom rules (a rule's width
-#: past its inside), a grid's line runs on to the next cell, a whole pitch (session 23, issue 19/21). Half a
-#: cell is far beyond any rule and short of the pitch, so that a grid line found only in stretches (squared
-#: paper's faint lines break up in the ink mask) still tells.
+#: A field is squares of a printed lattice (squared paper), no form's boxes, when its rules run on as lines
+#: (``lines.find_lines``, a line's middle within ``RULE`` of the inside's edge) both ways by at least this share
+#: of its height: a line along its top or bottom past both its ends, and a line along a side of one of its
+#: boxes past that box's top or bottom. A form's rules end at its boxes (a rule's width past their inside),
+#: a grid's run on to the next square, a whole pitch, and across the page (session 23, issue 19/21). Half a
+#: square is far beyond any rule and short of the pitch, so that a grid line found only in stretches (squared
+#: paper's faint lines break up in the ink mask) still tells. Both ways: the line search chains the sides of
+#: combs stacked one under another into one vertical line (``boxes`` seed 19), never their top rules past
+#: their ends.
 RUNS_ON = 0.5
 
 
@@ -107,7 +110,7 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None)
     the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
     boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
     no fields). ``lines``: the lines found in the same mask (``lines.LineBands``, None: none looked for): a
-    hole along whose side a line runs on is a cell of a grid, no box (``RUNS_ON``)."""
+    field whose rules run on as lines both ways is squares of a grid, no field (``RUNS_ON``)."""
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
@@ -132,22 +135,53 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None)
     # The cells of a printed table (boxes stacked on boxes, sharing their rules) are no form's fields: a
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
-    # Nor are the squares of a grid, whose lines run on past them (``RUNS_ON``).
-    sides = _vertical_paths(lines) if cells else []
-    if sides:
-        cells = [c for c in cells if not _runs_on(c.box, sides)]
     fields, single = _combs([c.box for c in cells])
+    # Nor are the squares of a grid, whose lines run on past them both ways (``RUNS_ON``).
+    sides = _paths(lines, True) if cells else []
+    rows = _paths(lines, False) if sides else []
+    if rows:
+        grid = [f for f in fields if _runs_across(f, rows) and
+                any(_runs_on(c.box, sides) for c in cells if _holds(f, c.box))]
+        if grid:
+            cells = [c for c in cells if not any(_holds(f, c.box) for f in grid)]
+            fields, single = _combs([c.box for c in cells])
     if broken and single:
         cells = cells + _fill_combs(fields, cells, single, broken)
         fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells] + small
 
 
-def _vertical_paths(lines) -> list[np.ndarray]:
-    """The paths of the vertical lines of ``lines`` (``lines.LineBands`` or None), each sorted top to bottom."""
+def _paths(lines, vertical: bool) -> list[np.ndarray]:
+    """The paths of the vertical (or horizontal) lines of ``lines`` (``lines.LineBands`` or None), each sorted
+    along its length (top to bottom, or left to right)."""
     if lines is None:
         return []
-    return [p[np.argsort(p[:, 1], kind="stable")] for band in lines.bands if band.vertical for p in band.paths if len(p)]
+    axis = 1 if vertical else 0
+    return [p[np.argsort(p[:, axis], kind="stable")] for band in lines.bands if band.vertical == vertical
+            for p in band.paths if len(p)]
+
+
+def _holds(field_: Rect, box: Rect) -> bool:
+    """Whether a box's centre lies in a field."""
+    x, y, w, h = field_
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return x <= cx <= x + w and y <= cy <= y + h
+
+
+def _runs_across(field_: Rect, rows: list[np.ndarray]) -> bool:
+    """Whether a line of ``rows`` (horizontal paths, left to right) runs along the top or bottom of ``field_``
+    (its middle within ``RULE`` of the inside's edge, along half the field's width at least) and on past both
+    its ends by ``RUNS_ON`` of its height: a lattice's line, no form's rule."""
+    x, y, w, h = field_
+    near, past = RULE * h, RUNS_ON * h
+    for path in rows:
+        left, right = path[0, 0], path[-1, 0]
+        if min(right, x + w) - max(left, x) < 0.5 * w or left > x - past or right < x + w + past:
+            continue
+        along = np.interp(x + w / 2, path[:, 0], path[:, 1])
+        if abs(along - y) <= near or abs(along - (y + h)) <= near:
+            return True
+    return False
 
 
 def _runs_on(box: Rect, sides: list[np.ndarray]) -> bool:
@@ -246,16 +280,11 @@ def shifted(found: tuple[list[Rect], list[Cell]], dx: int, dy: int) -> tuple[lis
 def on_rules(piece: Rect, fields: list[Rect], cells: list[Cell]) -> bool:
     """Whether a piece of ink (``x, y, w, h``) is part of a form's printing, not writing in it: its centre
     is on a field (or within a rule's width of its edge, ``RULE``) but in none of its boxes: the side of a
-    box, left standing where the rules along the comb were taken out as lines (a hairline read as a 1). The
-    printing lies within its field, a rule's width round it at most: a piece reaching farther out is writing
-    (a digit larger than the boxes, written over them), whatever rules it took along (session 23)."""
-    px, py, pw, ph = piece
-    cx, cy = px + pw / 2, py + ph / 2
+    box, left standing where the rules along the comb were taken out as lines (a hairline read as a 1)."""
+    cx, cy = piece[0] + piece[2] / 2, piece[1] + piece[3] / 2
     for x, y, w, h in fields:
         pad = RULE * h
         if x - pad <= cx <= x + w + pad and y - pad <= cy <= y + h + pad:
-            if px < x - pad or py < y - pad or px + pw > x + w + pad or py + ph > y + h + pad:
-                return False
             return _cell_at(cx, cy, cells) is None
     return False
 
