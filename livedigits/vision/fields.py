@@ -82,7 +82,8 @@ RULE = 0.15
 #: square is far beyond any rule and short of the pitch, so that a grid line found only in stretches (squared
 #: paper's faint lines break up in the ink mask) still tells. Both ways: the line search chains the sides of
 #: combs stacked one under another into one vertical line (``boxes`` seed 19), never their top rules past
-#: their ends.
+#: their ends. Only fields of narrow boxes (``COMB_BOX``: a square of a grid is square) are looked at: a long
+#: box alone in a row and a column of boxes is a form's, whatever lines the search chains through them.
 RUNS_ON = 0.5
 
 
@@ -140,7 +141,11 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None)
     sides = _paths(lines, True) if cells else []
     rows = _paths(lines, False) if sides else []
     if rows:
+        # A grid's square is square: only fields of narrow boxes (``COMB_BOX``) are looked at; a long box alone,
+        # in a row and a column of boxes whose rules the line search chains across the paper between them, is
+        # a form's.
         grid = [f for f in fields if _runs_across(f, rows) and
+                all(c.box[2] <= COMB_BOX * c.box[3] for c in cells if _holds(f, c.box)) and
                 any(_runs_on(c.box, sides) for c in cells if _holds(f, c.box))]
         if grid:
             cells = [c for c in cells if not any(_holds(f, c.box) for f in grid)]
