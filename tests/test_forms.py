@@ -185,3 +185,42 @@ def test_a_generated_form_reads_each_comb_of_digits_as_one_number(read_combs, se
     image, truth = stress_scene(seed, only=("boxes",))
     record = read_combs(image)
     assert _numbers_exact(record, truth) == [t["text"] for t in truth["numbers"]], [n["text"] for n in record["numbers"]]
+
+
+
+def _square(x, y, side=62):
+    """A hole of the ink mask: a printed square's inside, ``side`` pixels, its top left at ``(x, y)``."""
+    return np.array([[[x, y]], [[x + side, y]], [[x + side, y + side]], [[x, y + side]]], np.int32)
+
+
+def _lines(sides=(), rows=()):
+    """A ``LineBands`` as the line search gives it: vertical lines ``(x, top, bottom)``, horizontal ones
+    ``(y, left, right)``, each its path."""
+    from livedigits.vision.lines import Band, LineBands
+
+    def band(spans, vertical):
+        paths = tuple(np.array([[a, b] if vertical else [b, a] for b in range(start, stop + 1, 4)], np.float64)
+                      for a, start, stop in spans)
+        return Band(np.zeros((720, 1280), np.uint8), 11, 2, vertical, ((0, 1280),), paths=paths)
+
+    return LineBands((band(rows, False), band(sides, True)), 56.0)
+
+
+def test_squares_of_a_grid_whose_lines_run_on_both_ways_are_no_comb():
+    # Worksheet 29054 on squared paper (issue 19/21, session 23): two squares under a handwritten 8, closed in
+    # the mask where the rest of the faint grid was not, were taken for a comb of two boxes; the 8 stood on
+    # their top rule, between them, and went as a side of a box ("57+24=81" read "57+24=1").
+    from livedigits.vision.fields import find_fields
+
+    holes = [_square(968, 366), _square(1031, 366)]
+    fields, cells = find_fields(holes, 56.0)
+    assert len(fields) == 1 and all(c.single for c in cells), "with no lines known, two boxes side by side are a comb"
+    # The grid's lines as the line search found them there: both ways, they run on past the squares.
+    grid = dict(sides=[(968, 280, 482), (1030, 376, 498)], rows=[(366, 870, 1170), (428, 926, 1290)])
+    assert find_fields(holes, 56.0, _lines(**grid)) == ([], [])
+    # A form's rules end at its boxes: the sides of combs stacked one under another, chained into one vertical
+    # line (the generated form of ``boxes`` seed 19), leave a comb whose top and bottom rules end with it.
+    fields, cells = find_fields(holes, 56.0, _lines(sides=grid["sides"], rows=[(365, 966, 1095), (429, 966, 1095)]))
+    assert len(fields) == 1 and len(cells) == 2
+    fields, cells = find_fields(holes, 56.0, _lines(rows=grid["rows"]))
+    assert len(fields) == 1 and len(cells) == 2

@@ -225,6 +225,21 @@ def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, 
     assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
 
 
+@pytest.mark.parametrize("seed, paper, text, verdict", [
+    # Session 23 (issue 19/21): a handwritten digit over squared paper's lines, where a few squares of the grid
+    # were taken for a form's boxes (``vision.fields``). 29054: the 8 of 57+24=81 stood on the top rule of two
+    # squares taken for a comb, and went as a side of a box (read "57+24=1"); 120 on squared paper: two squares
+    # under "97+17" made a comb, its digits cut at their rules or dropped as sides (the sum was not found).
+    (29054, None, "57+24=81", "right"),
+    (120, "grid", "97+17=", "open"),
+])
+def test_a_digit_written_over_the_squares_of_a_grid_is_read(recognizer, seed, paper, text, verdict):
+    sheet = make_worksheet(seed, paper=paper)
+    assert sheet.paper == "grid" and (text, verdict) in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, verdict) in {(e.text, e.verdict) for e in result.expressions}, [e.line() for e in result.expressions]
+
+
 @pytest.mark.parametrize("seed, odd, text, verdict", [
     # Issue 21's held-out hands, their kinds written by the usual writers (make_worksheet(odd_signs=...)): each sum
     # was read as no sum, or without its "=", before.
@@ -287,11 +302,16 @@ def test_a_right_answer_misread_by_a_cut_or_by_a_hands_misreads_is_never_marked_
     _read_unsure_and_no_right_answer_wrong(recognizer, seed, read)
 
 
-def test_a_right_answer_whose_digit_the_segmentation_turned_away_is_never_marked_wrong(recognizer):
+def test_a_right_answer_whose_digit_the_segmentation_turned_away_is_never_marked_wrong(recognizer, monkeypatch):
     # Session 22: on worksheet 29054 (squared paper, the held-out font reenie-beanie) two squares of the grid
-    # are taken for a form's boxes and the 8 of 57+24=81 standing on them is turned away: no candidate, no
+    # were taken for a form's boxes and the 8 of 57+24=81 standing on them was turned away: no candidate, no
     # piece of ink the reading knew of, so 57+24=1 was marked wrong. The 8 is still in the ink mask beside
-    # the sum (``vision.segment.ink_pieces``): a doubt.
+    # the sum (``vision.segment.ink_pieces``): a doubt. Since session 23 the squares are no field (their lines
+    # run on: ``vision.fields.RUNS_ON``, test_a_digit_written_over_the_squares_of_a_grid_is_read); with the
+    # found lines kept from ``find_fields`` they are one again, and the doubt is the net under a digit turned away.
+    from livedigits.vision import fields, segment
+
+    monkeypatch.setattr(segment, "find_fields", lambda holes, height, lines=None: fields.find_fields(holes, height))
     _read_unsure_and_no_right_answer_wrong(recognizer, 29054, "57+24=1")
 
 

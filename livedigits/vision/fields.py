@@ -14,6 +14,13 @@ page, a page-wide frame, are far taller). A glyph touching its box's side bites 
 its hull. Boxes of a comb (narrow, one character each, of one height, side by side) make one field; any
 other box is a field alone (a long box holding a name, a table's cell holding a number).
 
+A printed grid (squared paper) holds holes of the same kind: its squares, where the mask holds their faint
+lines whole (often only a few of them, where writing or a darker stretch closes the square). A grid is a
+lattice: its lines run on past each square, both ways, as no form's rules do; a field along whose top or
+bottom a found line runs on past both its ends, and along a side of one of whose boxes a found line runs on
+past its top or bottom, is squares of a grid, no field (``RUNS_ON``): a digit written over them is read as
+any digit, not cut at their rules or dropped as a box's side.
+
 Pure functions, no state: ``find_fields`` takes the holes from ``segment._pieces_of``.
 """
 
@@ -67,6 +74,17 @@ GLYPH_IN_BOX = 0.35
 INSET = 2
 #: A printed rule is at most this share of its box's height wide (1-3 px rules around boxes of 20-60 px).
 RULE = 0.15
+#: A field is squares of a printed lattice (squared paper), no form's boxes, when its rules run on as lines
+#: (``lines.find_lines``, a line's middle within ``RULE`` of the inside's edge) both ways by at least this share
+#: of its height: a line along its top or bottom past both its ends, and a line along a side of one of its
+#: boxes past that box's top or bottom. A form's rules end at its boxes (a rule's width past their inside),
+#: a grid's run on to the next square, a whole pitch, and across the page (session 23, issue 19/21). Half a
+#: square is far beyond any rule and short of the pitch, so that a grid line found only in stretches (squared
+#: paper's faint lines break up in the ink mask) still tells. Both ways: the line search chains the sides of
+#: combs stacked one under another into one vertical line (``boxes`` seed 19), never their top rules past
+#: their ends. Only fields of narrow boxes (``COMB_BOX``: a square of a grid is square) are looked at: a long
+#: box alone in a row and a column of boxes is a form's, whatever lines the search chains through them.
+RUNS_ON = 0.5
 
 
 Rect = tuple[int, int, int, int]
@@ -88,11 +106,12 @@ class Cell:
     """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
-def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[list[Rect], list[Cell]]:
+def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None) -> tuple[list[Rect], list[Cell]]:
     """The printed fields among ``holes`` (the hole contours of an ink mask), as ``(x, y, w, h)`` boxes in
     the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
     boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
-    no fields)."""
+    no fields). ``lines``: the lines found in the same mask (``lines.LineBands``, None: none looked for): a
+    field whose rules run on as lines both ways is squares of a grid, no field (``RUNS_ON``)."""
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
@@ -118,10 +137,72 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None) -> tuple[li
     # table's column holds numbers and words of any kind, one to a cell, read by their own runs.
     cells = [c for c in cells if not any(_stacked(c.box, o.box) for o in cells if o is not c)]
     fields, single = _combs([c.box for c in cells])
+    # Nor are the squares of a grid, whose lines run on past them both ways (``RUNS_ON``).
+    sides = _paths(lines, True) if cells else []
+    rows = _paths(lines, False) if sides else []
+    if rows:
+        # A grid's square is square: only fields of narrow boxes (``COMB_BOX``) are looked at; a long box alone,
+        # in a row and a column of boxes whose rules the line search chains across the paper between them, is
+        # a form's.
+        grid = [f for f in fields if _runs_across(f, rows) and
+                all(c.box[2] <= COMB_BOX * c.box[3] for c in cells if _holds(f, c.box)) and
+                any(_runs_on(c.box, sides) for c in cells if _holds(f, c.box))]
+        if grid:
+            cells = [c for c in cells if not any(_holds(f, c.box) for f in grid)]
+            fields, single = _combs([c.box for c in cells])
     if broken and single:
         cells = cells + _fill_combs(fields, cells, single, broken)
         fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells] + small
+
+
+def _paths(lines, vertical: bool) -> list[np.ndarray]:
+    """The paths of the vertical (or horizontal) lines of ``lines`` (``lines.LineBands`` or None), each sorted
+    along its length (top to bottom, or left to right)."""
+    if lines is None:
+        return []
+    axis = 1 if vertical else 0
+    return [p[np.argsort(p[:, axis], kind="stable")] for band in lines.bands if band.vertical == vertical
+            for p in band.paths if len(p)]
+
+
+def _holds(field_: Rect, box: Rect) -> bool:
+    """Whether a box's centre lies in a field."""
+    x, y, w, h = field_
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return x <= cx <= x + w and y <= cy <= y + h
+
+
+def _runs_across(field_: Rect, rows: list[np.ndarray]) -> bool:
+    """Whether a line of ``rows`` (horizontal paths, left to right) runs along the top or bottom of ``field_``
+    (its middle within ``RULE`` of the inside's edge, along half the field's width at least) and on past both
+    its ends by ``RUNS_ON`` of its height: a lattice's line, no form's rule."""
+    x, y, w, h = field_
+    near, past = RULE * h, RUNS_ON * h
+    for path in rows:
+        left, right = path[0, 0], path[-1, 0]
+        if min(right, x + w) - max(left, x) < 0.5 * w or left > x - past or right < x + w + past:
+            continue
+        along = np.interp(x + w / 2, path[:, 0], path[:, 1])
+        if abs(along - y) <= near or abs(along - (y + h)) <= near:
+            return True
+    return False
+
+
+def _runs_on(box: Rect, sides: list[np.ndarray]) -> bool:
+    """Whether a line of ``sides`` (vertical paths, top to bottom) runs along the left or right side of ``box``
+    (its middle within ``RULE`` of the box's inside along the half of the box's height it covers at least) and
+    on past the box's top or bottom by ``RUNS_ON`` of its height: the box is a cell of a lattice."""
+    x, y, w, h = box
+    near, past = RULE * h, RUNS_ON * h
+    for path in sides:
+        top, bottom = path[0, 1], path[-1, 1]
+        if min(bottom, y + h) - max(top, y) < 0.5 * h or (top > y - past and bottom < y + h + past):
+            continue
+        along = np.interp(y + h / 2, path[:, 1], path[:, 0])
+        if abs(along - x) <= near or abs(along - (x + w)) <= near:
+            return True
+    return False
 
 
 def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken: list) -> list[Cell]:

@@ -568,8 +568,10 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
         return None, None, pieces
     typical = _digit_height(boxes, config, w, h, pieces[0])
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
-    # One search over the whole frame, on one pooled mask (lines.find_lines).
-    return find_lines(mask, lengths, gray, typical), find_fields(holes, typical), pieces
+    # One search over the whole frame, on one pooled mask (lines.find_lines); a field whose rules run on as
+    # found lines both ways is squares of a grid, no form's boxes (``fields.RUNS_ON``).
+    lines = find_lines(mask, lengths, gray, typical)
+    return lines, find_fields(holes, typical, lines), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
