@@ -22,7 +22,7 @@ from livedigits.vision.normalize import likeness, likenesses, nudged
 from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, ink_pieces, segment, to_gray
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
-from livedigits.types import Box, Candidate, Frame, FrameResult
+from livedigits.types import NOT_A_DIGIT, Box, Candidate, Frame, FrameResult
 
 
 #: Every part of a split candidate must read as a digit at least this surely.
@@ -673,7 +673,8 @@ def refresh_due(age: int, phase: int | None = None) -> bool:
 #: most often a page with no digit (a word, a form's label), and the net is for a page whose mask holds many pieces of
 #: a digit's size; with ten, a quarter is two digits, under the three of a blank page (``FAINTER_GAIN``).
 BLANK_PIECES = 10
-#: ... the share of its candidates read as digits at or under which a frame reads blank. A quarter: a page of digits
+#: ... the share of its candidates read as digits (reported, and to the classifier itself) at or under which a frame
+#: reads blank. A quarter: a page of digits
 #: read well reads most of its pieces as digits, and one of digits, words and print a good share; ``mixed`` seed 98
 #: read 5 digits from 24 pieces (21%), seed 73 4 from 146. On the stress pages it fires on 18 of 200 ``mixed`` pages
 #: (seeds 0-199), 3 of 50 in other hands, and on none of the 100 of ``none``, ``thin``, ``noise``, ``blur``, ``shade``,
@@ -693,12 +694,20 @@ FAINTER_LEVELS = ((0.22, 0.16),)
 FAINTER_GAIN = 3
 
 
-def reads_blank(found: Segmentation, result: FrameResult) -> bool:
+def reads_blank(found: Segmentation, result: FrameResult, probabilities: np.ndarray, min_confidence: float) -> bool:
     """Whether a frame read whole as ``result`` reads (nearly) nothing while its segmentation ``found`` holds many
-    digit-sized pieces (``BLANK_PIECES``, ``BLANK_SHARE``): its ink may lie under the clear level. Counts only: no
-    cost on a frame that reads."""
+    digit-sized pieces (``BLANK_PIECES``, ``BLANK_SHARE``): its ink may lie under the clear level. Nothing is read
+    where both the digits reported and the pieces the classifier itself reads as a digit (``probabilities``, whole
+    pieces first as ``split_crops`` orders them, at ``min_confidence``) are few: a form's printed words, read as
+    digits by the classifier and then taken for words, are read, not blank (``boxes`` seed 30: 5 digits reported
+    from 50 pieces, 27 of them digits to the classifier; read fainter it read 2 capitals as digits; ``mixed`` seed
+    98: 5 and 6 of 25). Counts only: no cost on a frame that reads."""
     pieces = len(found.candidates)
-    return pieces >= BLANK_PIECES and len(result.detections) <= BLANK_SHARE * pieces
+    if pieces < BLANK_PIECES or len(result.detections) > BLANK_SHARE * pieces:
+        return False
+    whole = np.asarray(probabilities)[:pieces]
+    legible = int(((whole.argmax(axis=1) != NOT_A_DIGIT) & (whole.max(axis=1) >= min_confidence)).sum())
+    return legible <= BLANK_SHARE * pieces
 
 
 def reads_more(digits: int, pieces: int, than_digits: int, than_pieces: int) -> bool:
@@ -1226,7 +1235,8 @@ class Recognizer:
         # A still, or a frame read on its own (``smooth`` off), that reads blank is read again fainter. Not a video
         # frame of a live source (it would be read twice on every frame of a view with nothing to read), nor in a
         # segmentation worker, which holds no classifier (``engine.workers``).
-        if (frame.file is not None or not self.smooth) and self.classifier is not None and reads_blank(found, result):
+        if (frame.file is not None or not self.smooth) and self.classifier is not None \
+                and reads_blank(found, result, probabilities, self.reading_config.min_confidence):
             result = self._read_fainter(source, frame, received, found, result)
         if found.still is None:
             stream.kept = None
