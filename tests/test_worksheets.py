@@ -390,6 +390,19 @@ def test_a_sum_whose_minus_runs_into_the_digit_after_it_is_read_with_its_verdict
         assert found.get(text) == verdict, [e.line() for e in result.expressions]
 
 
+def _read_wrong_and_hand_unsure(recognizer, seed, wrong, hand):
+    """Worksheet ``seed``'s wrong answer ``wrong`` is marked wrong, the hand's misread right answer ``hand`` (if
+    any) is unsure, and no right answer is marked wrong."""
+    sheet = make_worksheet(seed)
+    assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
+    if hand is not None:
+        assert found.get(hand) == "unsure"
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
 @pytest.mark.parametrize("seed, wrong, hand", [
     # pendigits writer 42: (1)/(6)+(5)/(6)=2 is wrong, its 2 a plain 2; 9x8+4=76 read 9x8+5=26, the 4 read
     # as a sure 5 and the 7 as a sure 2, whose crops nudged read 4 at 0.1 and 7 (read 7x8+5=26 since the
@@ -402,14 +415,7 @@ def test_a_wrong_answer_a_confusion_would_right_is_marked_wrong_when_its_crop_st
     # Issue 21, tenth round: these wrong answers were unsure (a 2 for 1, or two of one hand's sure misreads,
     # would right them); the crop, asked again, keeps its digit, and they are marked wrong. The hand's sure
     # misreads of a right answer on the same page stay unsure.
-    sheet = make_worksheet(seed)
-    assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
-    result = recognizer.process(Frame(seed, 0.0, sheet.image))
-    found = {e.text: e.verdict for e in result.expressions}
-    assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
-    if hand is not None:
-        assert found.get(hand) == "unsure"
-    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+    _read_wrong_and_hand_unsure(recognizer, seed, wrong, hand)
 
 
 @pytest.mark.parametrize("seed, wrong, hand", [
@@ -425,14 +431,7 @@ def test_a_wrong_answer_whose_crop_nudged_reads_a_third_digit_is_marked_wrong(re
     # Issue 21, session 23: these wrong answers were unsure because a nudge read the digit a confusion of the
     # table would change as something else; a nudge that shows no chance of the digit meant is no doubt
     # (``recognizer.nudged_chance``), and they are marked wrong; no right answer of the page is.
-    sheet = make_worksheet(seed)
-    assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
-    result = recognizer.process(Frame(seed, 0.0, sheet.image))
-    found = {e.text: e.verdict for e in result.expressions}
-    assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
-    if hand is not None:
-        assert found.get(hand) == "unsure"
-    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+    _read_wrong_and_hand_unsure(recognizer, seed, wrong, hand)
 
 
 @pytest.mark.parametrize("seed, wrong, hand", [
