@@ -42,7 +42,10 @@ def xvfb():
     # socket's file can appear before that, and a window opened in between fails (it did once in CI:
     # "could not connect to display"). A client is then let in once (xdotool asks the screen's size) before the
     # display is handed on: in one CI run of the whole suite a window still could not connect to a display
-    # Xvfb had reported, so a server no client reaches is started again (three tries at most).
+    # Xvfb had reported, so a server no client reaches is started again (three tries at most). The server is
+    # started with -noreset: by default Xvfb resets itself when its last client leaves, and a window opening
+    # while it resets (just after that xdotool check closed) could not connect (session 23's CI: "could not
+    # connect to display :0" from the collect window, on a display xdotool had just reached).
     tries = []
     for _ in range(3):
         server, display = _start_xvfb()
@@ -63,7 +66,7 @@ def _start_xvfb() -> tuple[subprocess.Popen, str | None]:
     """An Xvfb server on a display it picks, and that display once it says it accepts clients (None if it never says)."""
     ready, told = os.pipe()
     server = subprocess.Popen(["Xvfb", "-displayfd", str(told), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               "-nolisten", "tcp", "-noreset"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               pass_fds=(told,))
     os.close(told)
     try:
