@@ -548,10 +548,7 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         read_nudged([q[0] for q in nudge], crops)
         for q in nudge:
             rows = readings[q[0]]
-            if CHANCE in q[3]:
-                answers[q] = nudged_chance(rows, q[2], UNLISTED_LEVEL)
-            else:
-                answers[q] = nudged_chance(rows, q[2], level)
+            answers[q] = nudged_chance(rows, q[2], UNLISTED_LEVEL if CHANCE in q[3] else level)
         out = []
         for q in queries:
             # No crop to ask: the table decides; a digit no table lists (``CHANCE``) has nothing to show.

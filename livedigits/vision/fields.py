@@ -263,8 +263,8 @@ def comb_fields(fields: list[Rect], cells: list[Cell]) -> list[Rect]:
     """Of ``find_fields``' fields, the combs: those holding a box for one character (``Cell.single``). A comb
     holds one number or one word, a character a box: its boxes' pitch is the printing's, not the writer's
     spacing (``reading.numbers.group_numbers``)."""
-    centres = [(c.box[0] + c.box[2] / 2, c.box[1] + c.box[3] / 2) for c in cells if c.single]
-    return [f for f in fields if any(f[0] <= x <= f[0] + f[2] and f[1] <= y <= f[1] + f[3] for x, y in centres)]
+    single = [c.box for c in cells if c.single]
+    return [f for f in fields if any(_holds(f, box) for box in single)]
 
 
 def _stacked(a: Rect, b: Rect) -> bool:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 import cv2
 import numpy as np
@@ -1482,9 +1483,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         kept = sorted(kept, key=lambda item: -(item[0][2] * item[0][3]))[:budget]
 
     origin = (scale, offset_x, offset_y)
-
-    def to_source(x0: int, y0: int, bw: int, bh: int) -> Box:
-        return to_frame(origin, x0, y0, bw, bh)
+    to_source = partial(to_frame, origin)
 
     kept.sort(key=lambda item: (item[0][1], item[0][0]))
     candidates = [Candidate(box=to_source(*box), crop=ink_crop(gray, limit, box, patch, config, grainy)) for box, patch in kept]
