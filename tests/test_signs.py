@@ -90,6 +90,27 @@ def test_the_bar_of_an_equals_lost_on_a_ruled_line_is_found_in_the_frame():
     assert [s.char for s in signs] == ["-"]
 
 
+def test_an_equals_whose_lower_bar_the_segmentation_kept_only_in_part_is_one_equals_and_no_minus():
+    # 7 = 7, both bars written whole; the segmentation kept the upper bar and the left 12 px of the lower one
+    # (too short beside the upper to pair with it). The upper bar finds the lower one in the frame; the part
+    # kept of it is that bar, not a minus after the "=" (a right "59+11=70" was marked wrong as "=-70").
+    says = _Says(other=1.0)
+    image = np.full((200, 300, 3), 235, np.uint8)
+    cv2.line(image, (130, 90), (160, 90), (60, 40, 30), 3)
+    cv2.line(image, (130, 102), (160, 102), (60, 40, 30), 3)
+    digits = [Detection(Box(90, 76, 24, 40), 7, 0.99), Detection(Box(176, 76, 24, 40), 7, 0.99)]
+    upper, part = Candidate(Box(130, 89, 31, 3), _crop()), Candidate(Box(130, 101, 12, 3), _crop())
+    signs, _, _ = find_signs([upper, part], [], np.zeros((0, 11)), digits, says, image=image)
+    assert [s.char for s in signs] == ["="]
+    assert signs[0].box.y == 89 and signs[0].box.y2 >= 104  # both bars
+    # A minus of its own after the "=" (past the bar's end: "7=-7") stays a minus.
+    digits[1] = Detection(Box(200, 76, 24, 40), 7, 0.99)
+    apart = Candidate(Box(170, 101, 14, 3), _crop())
+    cv2.line(image, (170, 102), (183, 102), (60, 40, 30), 3)
+    signs, _, _ = find_signs([upper, apart], [], np.zeros((0, 11)), digits, says, image=image)
+    assert sorted(s.char for s in signs) == ["-", "="]
+
+
 def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_digit():
     sure_slash = _Says(**{"/": 0.9, "digit": 0.05, "other": 0.05})
     stroke = Box(200, 99, 14, 42)  # 1.05 digit heights, leaning a third of its height

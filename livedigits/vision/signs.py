@@ -1137,6 +1137,9 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             bar = _lost_bar(dashes[a], image, detections, config, image_scale)
             if bar is not None:
                 used.add(a)
+                # The bar found in the image is one stroke: a dash the segmentation kept of it (a part of it,
+                # too short beside the other bar to pair with it above) is that bar, no minus of its own.
+                used.update(c for c in order if c not in used and _part_of(dashes[c], bar))
                 out.append(Sign("=", dashes[a].union(bar), config.lost_bar_confidence, ("-",)))
     for a in order:
         if a not in used:
@@ -1144,6 +1147,13 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
             dash = dashes[a]
             out.append(Sign("-", dash, conf, ("/",) if dash.w < config.slash_aspect * dash.h else ()))
     return out
+
+
+def _part_of(dash: Box, bar: Box) -> bool:
+    """``dash`` is a piece of the stroke ``bar``: on its rows (its centre within them) and within its ends, give
+    or take the stroke's thickness."""
+    thick = max(bar.h, dash.h)
+    return (bar.y <= dash.center[1] <= bar.y2 and dash.x >= bar.x - thick and dash.x2 <= bar.x2 + thick)
 
 
 def _stacked(bar: Box, boxes: np.ndarray) -> bool:
