@@ -82,6 +82,30 @@ def test_a_field_of_digits_stays_digits():
     assert word_glyphs(boxes, probabilities, 0.5, fields=[comb]) == set()
 
 
+def test_a_capital_reaching_past_its_box_s_rule_is_of_its_field():
+    # (session 24, issue 19) "LEIGH" along a name's box, the G's top crossing the box's top rule: 70 px tall in a
+    # 56 px field, its centre inside (words.FIELD_REACH). Read as 6, it was left out of the field and read alone.
+    field = Box(100, 92, 330, 56)
+    boxes = _glyphs([110, 170, 230, 290, 350])
+    boxes[3] = Box(290, 70, 30, 70)
+    probabilities = _probabilities([(NOT_A_DIGIT, 0.95), (NOT_A_DIGIT, 0.97), (1, 0.9), (6, 0.99), (NOT_A_DIGIT, 0.9)])
+    assert word_glyphs(boxes, probabilities, 0.5, fields=[field]) == {0, 1, 2, 3, 4}
+    # A glyph more than twice the box's height crosses both its rules: written across the box, not in it.
+    boxes[3] = Box(290, 45, 30, 120)
+    assert word_glyphs(boxes, probabilities, 0.5, fields=[field]) == {0, 1, 2, 4}
+
+
+# A generated form whose name "LEIGH" along a long box has its G crossing the box's top rule: read as a 6 before
+# session 24 (words.FIELD_REACH), now no letter read and every digit of the page found and read right.
+def test_a_generated_form_s_capital_crossing_its_box_s_rule_is_not_read_as_a_digit(read):
+    from livedigits.bench.stress import row_scene
+
+    image, truth = row_scene("boxes", 71)
+    counts = score_scene(read(image), truth)
+    assert counts["on_letters"] == 0
+    assert counts["found"] == counts["right"] == counts["detections"] == len(truth["digits"]) == 18
+
+
 @pytest.fixture(scope="module")
 def read():
     return pipeline_reader()
