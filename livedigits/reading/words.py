@@ -244,18 +244,18 @@ class WordConfig:
     trail_apart: float = 0.05
     """(session 24, issue 19) ... and a glyph read as one of ``trail_twins`` (8) at the end of such a run is a letter at
     any height, when it stands ``trail_apart`` of the taller's height or more apart from the digit before it (and the
-    letter model and the digits before it say so, as above): a ledger writes its capitals after a number at the
-    digits' height as often as taller, and a B or an R *is* an 8 to the digit model. On the generated ``ledger`` pages
-    (seeds 0-99) 14 of the 19 letters read as digits were B and R read 8 ending a number, 15 of 17 at the digits'
-    height (0.96-1.17 of them). What tells them is the letter model: of the glyphs read as 8 that end a run of digits
-    no letter to it (seeds 0-99 of ``ledger``, ``words``, ``none``, ``touching``, ``table``, ``mixed``, ``printed``,
-    ``column``, ``spacing``, ``boxes``), 2 of 310 handwritten digits reach ``trail_letter`` (0.9) and 6 of 15 letters.
-    Both those digits are pieces the segmentation cut out of touching ink (``touching`` seeds 42 and 76, a 0-1 px from
-    the digit before them, -0.04-0.02 of its height); the letters stand 0.07-0.17 of it apart (a hand lifts its pen
-    between a number and its letter). Only 8: a 5 (an S to the letter model), a 3, a 9 and a 0 misread as 4 end
-    numbers as letters to it at 0.9 as often as the capitals do (taking every digit at any height lost 30
-    handwritten digits there for the same 4 letters; 8 and 4 together, 7). No height limit below: a B written a
-    little shorter than its digits is one. Empty leaves it out."""
+    letter model and the digits before it say so, as above): a hand writes its capital after a number at the digits'
+    height, and a B or an R *is* an 8 to the digit model, as an O is a 0. On the generated ``ledger`` pages (seeds
+    0-99) 15 of the 19 letters read as digits were capitals read 8 ending a number (13 B, an R, an A), 13 of them at
+    0.93-1.13 of the digits' height. The letter model tells them: of the glyphs read as 8 ending a run of digits no
+    letter to it (seeds 0-99 of ``ledger``, ``words``, ``none``, ``touching``, ``table``, ``mixed``, ``printed``,
+    ``column``, ``spacing``, ``boxes``, replayed), 2 of 310 handwritten digits reach ``trail_letter`` (0.9) and 6 of
+    15 letters. Both digits are pieces the segmentation cut out of touching ink (``touching`` seeds 42 and 76), 0-1 px
+    from the digit before them (-0.04 to 0.02 of its height); the letters stand 0.07-0.17 of it apart (a hand lifts
+    its pen between a number and its letter); from 0.03 to 0.05 the same, at 0.1 two letters fewer. Only 8: the
+    letter model reads a number's last 5 (an S to it), 3, 9 or misread 0 as a letter at 0.9 as often as the capitals;
+    every digit at any height lost 27 handwritten digits of those rows for the same 4 letters, 8 and 4 (an A read 4)
+    4 digits. Empty leaves it out."""
     confirm_letter: float = 0.9
     """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
     letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
@@ -824,9 +824,10 @@ def _line_digits(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.
 
 def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields: list[Box], worth: "_LetterWorth",
                       config: WordConfig, found: list[list[int]] | None = None) -> set[int]:
-    """The glyphs read as digits that end a run of digits, stand taller than its digits and are letters to the
-    letter model (``WordConfig.trail_letter``), the digits before them no letters to it: the A, B, R a ledger writes
-    after its numbers ("5924A", "708B", read 4 and 8). The number stays; only its last glyph goes (letters end
+    """The glyphs read as digits that end a run of digits, stand taller than its digits (or, read as 8, apart from
+    them at any height: ``WordConfig.trail_twins``) and are letters to the letter model (``WordConfig.trail_letter``),
+    the digits before them no letters to it: the A, B, R a ledger writes after its numbers ("5924A", "708B", read 4
+    and 8). The number stays; only its last glyph goes (letters end
     numbers). Cheapest first: the runs (``found``, when the caller has them), their heights, and only then the
     letter model, on the few glyphs left."""
     if not worth.able() or len(boxes) < config.trail_digits + 1:
