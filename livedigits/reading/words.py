@@ -840,7 +840,7 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
         h = y2 - y
         gap = x[:, None] - x2[None, :]  # from the end of the glyph of each column to the start of that of each row
         # A glyph read as 8 (``trail_twins``) need not stand taller, only apart (``trail_apart``).
-        twin = np.array([int(worth.probabilities[k].argmax()) in config.trail_twins for k in range(len(boxes))])
+        twin = np.isin(worth.probabilities.argmax(axis=1), config.trail_twins)
         near = ((gap <= config.trail_reach * h[:, None]) & (x2[None, :] <= x[:, None] + 0.5 * (x2 - x)[:, None])
                 & (np.minimum(y2[:, None], y2[None, :]) > np.maximum(y[:, None], y[None, :]))
                 & ((h[:, None] >= config.trail_height * h[None, :]) | (twin[:, None] & (gap >= config.trail_apart * h[:, None])))
