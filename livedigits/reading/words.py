@@ -240,6 +240,22 @@ class WordConfig:
     16 -> 13 on 40-99, 4 -> 2 on 1000-1039, no handwritten digit lost on any row (``none``, ``touching``,
     ``spacing``, ``column``, ``table``, ``mixed``, ``printed``, ``words``, ``boxes`` too); at 1.1, 3 digits lost (a
     last digit written a little taller). 0 leaves it out."""
+    trail_twins: tuple = (8,)
+    trail_apart: float = 0.05
+    """(session 24, issue 19) ... and a glyph read as one of ``trail_twins`` (8) at the end of such a run is a letter at
+    any height, when it stands ``trail_apart`` of the taller's height or more apart from the digit before it (and the
+    letter model and the digits before it say so, as above): a hand writes its capital after a number at the digits'
+    height, and a B or an R *is* an 8 to the digit model, as an O is a 0. On the generated ``ledger`` pages (seeds
+    0-99) 15 of the 19 letters read as digits were capitals read 8 ending a number (13 B, an R, an A), 13 of them at
+    0.93-1.13 of the digits' height. The letter model tells them: of the glyphs read as 8 ending a run of digits no
+    letter to it (seeds 0-99 of ``ledger``, ``words``, ``none``, ``touching``, ``table``, ``mixed``, ``printed``,
+    ``column``, ``spacing``, ``boxes``, replayed), 2 of 310 handwritten digits reach ``trail_letter`` (0.9) and 6 of
+    15 letters. Both digits are pieces the segmentation cut out of touching ink (``touching`` seeds 42 and 76), 0-1 px
+    from the digit before them (-0.04 to 0.02 of its height); the letters stand 0.07-0.17 of it apart (a hand lifts
+    its pen between a number and its letter); from 0.03 to 0.05 the same, at 0.1 two letters fewer. Only 8: the
+    letter model reads a number's last 5 (an S to it), 3, 9 or misread 0 as a letter at 0.9 as often as the capitals;
+    every digit at any height lost 27 handwritten digits of those rows for the same 4 letters, 8 and 4 (an A read 4)
+    4 digits. Empty leaves it out."""
     confirm_letter: float = 0.9
     """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
     letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
@@ -808,9 +824,10 @@ def _line_digits(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.
 
 def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields: list[Box], worth: "_LetterWorth",
                       config: WordConfig, found: list[list[int]] | None = None) -> set[int]:
-    """The glyphs read as digits that end a run of digits, stand taller than its digits and are letters to the
-    letter model (``WordConfig.trail_letter``), the digits before them no letters to it: the A, B, R a ledger writes
-    after its numbers ("5924A", "708B", read 4 and 8). The number stays; only its last glyph goes (letters end
+    """The glyphs read as digits that end a run of digits, stand taller than its digits (or, read as 8, apart from
+    them at any height: ``WordConfig.trail_twins``) and are letters to the letter model (``WordConfig.trail_letter``),
+    the digits before them no letters to it: the A, B, R a ledger writes after its numbers ("5924A", "708B", read 4
+    and 8). The number stays; only its last glyph goes (letters end
     numbers). Cheapest first: the runs (``found``, when the caller has them), their heights, and only then the
     letter model, on the few glyphs left."""
     if not worth.able() or len(boxes) < config.trail_digits + 1:
@@ -821,9 +838,13 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
         digit = np.array([not letter[k] and k not in neutral for k in range(len(boxes))])
         x, y, x2, y2 = (np.array([getattr(b, a) for b in boxes], np.float32) for a in ("x", "y", "x2", "y2"))
         h = y2 - y
-        near = ((x[:, None] - x2[None, :] <= config.trail_reach * h[:, None]) & (x2[None, :] <= x[:, None] + 0.5 * (x2 - x)[:, None])
+        gap = x[:, None] - x2[None, :]  # from the end of the glyph of each column to the start of that of each row
+        # A glyph read as 8 (``trail_twins``) need not stand taller, only apart (``trail_apart``).
+        twin = np.isin(worth.probabilities.argmax(axis=1), config.trail_twins)
+        near = ((gap <= config.trail_reach * h[:, None]) & (x2[None, :] <= x[:, None] + 0.5 * (x2 - x)[:, None])
                 & (np.minimum(y2[:, None], y2[None, :]) > np.maximum(y[:, None], y[None, :]))
-                & (h[:, None] >= config.trail_height * h[None, :]) & digit[:, None] & digit[None, :])
+                & ((h[:, None] >= config.trail_height * h[None, :]) | (twin[:, None] & (gap >= config.trail_apart * h[:, None])))
+                & digit[:, None] & digit[None, :])
         tall = [k for k in np.flatnonzero(near.any(axis=1)) if int(worth.probabilities[k].argmax()) not in config.trail_blind]
         if not tall or worth.most(tall) < config.trail_letter:
             return set()
@@ -834,9 +855,12 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
         if len(run) < config.trail_digits + 1 or any(letter[k] for k in run):
             continue
         last, before = run[-1], run[:-1]
-        if (int(worth.probabilities[last].argmax()) in config.trail_blind
-                or boxes[last].h < config.trail_height * max(boxes[before[-1]].h, float(np.median([boxes[k].h for k in before])))):
+        read, b, a = int(worth.probabilities[last].argmax()), boxes[last], boxes[before[-1]]
+        if read in config.trail_blind:
             continue
+        if b.h < config.trail_height * max(a.h, float(np.median([boxes[k].h for k in before]))) and not (
+                read in config.trail_twins and b.x - a.x2 >= config.trail_apart * max(a.h, b.h)):
+            continue  # neither taller than the digits nor an 8 standing apart from them
         if held is None:
             held = {k for group in field_runs(boxes, fields) for k in group}  # a comb's digits are judged as its field
         if any(k in held for k in run) or worth.most([last]) < config.trail_letter:
