@@ -93,10 +93,13 @@ RUNS_ON = 0.5
 #: quadrilateral around its hull (``cv2.approxPolyN``) as a rectangle fills its rectangle, ``RECTANGLE``, and each
 #: triangle of three of that quadrilateral's corners holds half of it. A box is therefore also a hole that fills its
 #: quadrilateral by ``RECTANGLE`` and whose largest corner triangle holds at most this share of it (session 24,
-#: issue 19): a box's far side shortened by foreshortening (at most 0.96 of its near side at the generator's 32
-#: degrees: a box spans a tenth of the page at most) gives 0.51, a trapezoid of sides 0.82:1 gives 0.55, and a
+#: issue 19): a box's far side shortened by foreshortening (at the generator's 32 degrees, 1.2 page widths away, a box
+#: spanning a sixth of the page keeps its far side 0.93 of its near one) gives 0.52 at most (the boxes of those pages
+#: measure 0.50-0.53), a trapezoid of sides 0.82:1 gives 0.55, and a
 #: triangle (a box's corner cut off by a glyph's stroke across it) or an oval (its quadrilateral's corners stand
-#: off it) holds more or fills less. Asked only of holes failing the rectangle test.
+#: off it) holds more or fills less. Asked only of holes failing the rectangle test. On the generated forms in
+#: perspective (``stress_scene(seed, only=("boxes", "perspective"))``, seeds 0-39) it takes 132 holes more for boxes
+#: (501 pass the rectangle test): digits found 90.0% -> 93.4%, precision 78.1% -> 88.1%, capitals read as digits 37 -> 29.
 PARALLEL = 0.55
 
 
