@@ -94,7 +94,7 @@ RUNS_ON = 0.5
 #: triangle of three of that quadrilateral's corners holds half of it. A box is therefore also a hole that fills its
 #: quadrilateral by ``RECTANGLE`` and whose largest corner triangle holds at most this share of it (session 24,
 #: issue 19): a box's far side shortened by foreshortening (at the generator's 32 degrees, 1.2 page widths away, a box
-#: spanning a sixth of the page keeps its far side 0.93 of its near one) gives 0.52 at most (the boxes of those pages
+#: spanning a sixth of the page keeps its far side 0.93 of its near one) gives 0.52 at most (most boxes of those pages
 #: measure 0.50-0.53), a trapezoid of sides 0.82:1 gives 0.55, and a
 #: triangle (a box's corner cut off by a glyph's stroke across it) or an oval (its quadrilateral's corners stand
 #: off it) holds more or fills less. Asked only of holes failing the rectangle test. On the generated forms in
