@@ -771,7 +771,8 @@ LATTICE_SAMPLE = 64
 #: A speck lies on the lattice when two other specks lie either side of it, at the same step ``v`` and ``-v`` to
 #: within this share of the step (or ``LATTICE_SLACK`` px: boxes are whole pixels, a dot's centre half a pixel
 #: off), the step between ``LATTICE_STEP`` times the lattice's spacing (the median distance from a speck to its
-#: nearest one): a page seen askew or curled spaces its dots unevenly.
+#: nearest one: a page seen askew or curled spaces its dots unevenly), and no other speck lies nearer than the
+#: shorter of those (a dot stands alone; the bits of a broken stroke lie a few pixels apart).
 LATTICE_TOLERANCE = 0.15
 LATTICE_SLACK = 1.5
 LATTICE_STEP = (0.6, 1.6)
@@ -802,9 +803,9 @@ def _lattice_dots(boxes: list[tuple], specks: list[int], asked: np.ndarray) -> l
 
     def on_lattice(i: int, spacing: float) -> bool:
         steps, length = around(i, LATTICE_STEP[1] * spacing)
-        fit = (length >= LATTICE_STEP[0] * spacing) & (length <= LATTICE_STEP[1] * spacing)
-        steps, length = steps[fit], length[fit]
-        if len(steps) < 2:
+        # A dot stands alone on its lattice: no speck nearer than a step (a stroke broken into bits has its next
+        # bit a few pixels away, however evenly its bits are spaced).
+        if len(steps) < 2 or length.min() < LATTICE_STEP[0] * spacing:
             return False
         off = np.hypot(*(steps[:, None, :] + steps[None, :, :]).transpose(2, 0, 1))
         return bool((off <= np.maximum(LATTICE_SLACK, LATTICE_TOLERANCE * length[:, None])).any())
