@@ -764,8 +764,9 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
 #: page has none to a few dozen (noise, a broken stroke's bits).
 LATTICE_SPECKS = 60
 #: ... and only where at least this share of them (a sample of ``LATTICE_SAMPLE``) lies on it (``_lattice_dots``):
-#: 0.90-0.97 of the specks of the stress rows ``dotted`` and ``grid`` where the lattice shows, under 0.1 on a noisy
-#: or blurred page (``mixed`` seed 36: 157 of 1882).
+#: 0.91-0.97 of the specks of stress ``dotted`` seeds 14, 93 and 95, 0.87 of a faint grid's (``grid`` seed 31), 0.59 and
+#: 0.37 where a grid's lines hold in longer bits (seeds 22 and 83: the second is no lattice of dots), 0.08 of the grain
+#: of a noisy, blurred page (``mixed`` seed 36: 151 of 1882).
 LATTICE_SHARE = 0.5
 LATTICE_SAMPLE = 64
 #: A speck lies on the lattice when two other specks lie either side of it, at the same step ``v`` and ``-v`` to
