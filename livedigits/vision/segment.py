@@ -666,7 +666,8 @@ BAR_WIDTH = 0.5
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
                   digit_height: float | None = None, looped: set[int] = frozenset()) -> dict[int, list[int]]:
     """Group the contours of one digit: smaller strokes stacked right above or below a taller one
-    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
+    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box (but the dots of a
+    printed lattice, ``_lattice_dots``: dotted paper, a faint grid's crossings).
 
     A piece belongs to the tallest contour that is taller than it, overlaps it horizontally by
     ``min_piece_overlap`` of the narrower, and lies within ``merge_gap`` of its height above or below.
