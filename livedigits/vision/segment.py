@@ -666,7 +666,8 @@ BAR_WIDTH = 0.5
 def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], config: SegmentConfig,
                   digit_height: float | None = None, looped: set[int] = frozenset()) -> dict[int, list[int]]:
     """Group the contours of one digit: smaller strokes stacked right above or below a taller one
-    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box.
+    (a 3 or 5 written in two strokes, the detached bar of a 7), and specks inside its box (but the dots of a
+    printed lattice, ``_lattice_dots``: dotted paper, a faint grid's crossings).
 
     A piece belongs to the tallest contour that is taller than it, overlaps it horizontally by
     ``min_piece_overlap`` of the narrower, and lies within ``merge_gap`` of its height above or below.
@@ -748,10 +749,80 @@ def _merge_pieces(boxes: list[tuple], pieces: list[int], specks: list[int], conf
         return groups
     roots = list(groups)
     owner = _inside_padded(np.array([boxes[j] for j in specks], np.float64).reshape(-1, 4), roots, boxes, config)
-    for j, k in zip(specks, owner):
-        if k >= 0:
-            groups[roots[k]].append(j)
+    # The dots of a printed lattice (dotted paper, the crossings a faint grid leaves in the mask) are no part of
+    # the digit written over them: the crop would hold them beside its strokes.
+    joining = np.flatnonzero(owner >= 0)
+    dots = set(_lattice_dots(boxes, specks, joining)) if len(joining) else set()
+    for n in joining.tolist():
+        if n not in dots:
+            groups[roots[owner[n]]].append(specks[n])
     return groups
+
+
+#: A page holds a printed lattice of dots (dotted paper; squared paper whose faint lines the mask keeps only where
+#: they cross) only with at least this many specks: the coarsest lattice the stress generator draws (a dot a digit
+#: height of 55 px apart, ``dotted`` and ``grid``) leaves about 200 in a 960x720 frame, half of it the page; a plain
+#: page has none to a few dozen (noise, a broken stroke's bits).
+LATTICE_SPECKS = 60
+#: ... and only where at least this share of them (a sample of ``LATTICE_SAMPLE``) lies on it (``_lattice_dots``):
+#: 0.91-0.97 of the specks of stress ``dotted`` seeds 14, 93 and 95, 0.87 of a faint grid's (``grid`` seed 31), 0.59 and
+#: 0.37 where a grid's lines hold in longer bits (seeds 22 and 83: the second is no lattice of dots), 0.08 of the grain
+#: of a noisy, blurred page (``mixed`` seed 36: 151 of 1882).
+LATTICE_SHARE = 0.5
+LATTICE_SAMPLE = 64
+#: A speck lies on the lattice when two other specks lie either side of it, at the same step ``v`` and ``-v`` to
+#: within this share of the step (or ``LATTICE_SLACK`` px: boxes are whole pixels, a dot's centre half a pixel
+#: off), the step between ``LATTICE_STEP`` times the lattice's spacing (the median distance from a speck to its
+#: nearest one: a page seen askew or curled spaces its dots unevenly), and no other speck lies nearer than the
+#: shorter of those (a dot stands alone; the bits of a broken stroke lie a few pixels apart).
+LATTICE_TOLERANCE = 0.15
+LATTICE_SLACK = 1.5
+LATTICE_STEP = (0.6, 1.6)
+#: A lattice finer than this many pixels is grain, not paper.
+LATTICE_FINEST = 4.0
+
+
+def _lattice_dots(boxes: list[tuple], specks: list[int], asked: np.ndarray) -> list[int]:
+    """Of ``asked`` (indices into ``specks``, the pieces below ``min_height``), those that are dots of a printed
+    lattice: the page has one (``LATTICE_SPECKS``, ``LATTICE_SHARE``), and the speck has two others either side of
+    it at one step of the lattice's spacing (``LATTICE_STEP``, ``LATTICE_TOLERANCE``). A digit's broken stroke is
+    no lattice: too few bits, not spaced as the page's dots are. Costs nothing on a page without many specks."""
+    if len(specks) < LATTICE_SPECKS:
+        return []
+    b = np.array([boxes[j] for j in specks], np.float64)
+    centres = b[:, :2] + 0.5 * b[:, 2:]
+    order = np.argsort(centres[:, 0], kind="stable")
+    xs, ordered = centres[order, 0], centres[order]
+
+    def around(i: int, reach: float) -> tuple[np.ndarray, np.ndarray]:
+        """The steps from speck ``i`` to the others within ``reach`` of it along x and y, and their lengths."""
+        x, y = centres[i]
+        near = ordered[np.searchsorted(xs, x - reach): np.searchsorted(xs, x + reach, "right")] - centres[i]
+        near = near[np.abs(near[:, 1]) <= reach]
+        length = np.hypot(near[:, 0], near[:, 1])
+        keep = length >= 0.5  # not itself
+        return near[keep], length[keep]
+
+    def on_lattice(i: int, spacing: float) -> bool:
+        steps, length = around(i, LATTICE_STEP[1] * spacing)
+        # A dot stands alone on its lattice: no speck nearer than a step (a stroke broken into bits has its next
+        # bit a few pixels away, however evenly its bits are spaced).
+        if len(steps) < 2 or length.min() < LATTICE_STEP[0] * spacing:
+            return False
+        off = np.hypot(*(steps[:, None, :] + steps[None, :, :]).transpose(2, 0, 1))
+        return bool((off <= np.maximum(LATTICE_SLACK, LATTICE_TOLERANCE * length[:, None])).any())
+
+    sample = np.linspace(0, len(specks) - 1, min(LATTICE_SAMPLE, len(specks))).astype(np.int64)
+    # The spacing: the median distance from a sampled speck to its nearest (within a reach no lattice the
+    # generator draws exceeds on the frame: a tenth of its width), None where it has none so near.
+    reach = 0.1 * max(1.0, float(xs[-1] - xs[0]))
+    nearest = [length.min() for length in (around(int(i), reach)[1] for i in sample) if len(length)]
+    if len(nearest) < LATTICE_SHARE * len(sample):
+        return []
+    spacing = float(np.median(nearest))
+    if spacing < LATTICE_FINEST or np.mean([on_lattice(int(i), spacing) for i in sample]) < LATTICE_SHARE:
+        return []
+    return [int(i) for i in asked if on_lattice(int(i), spacing)]
 
 
 def _inside_padded(items: np.ndarray, roots: list[int], boxes: list[tuple], config: SegmentConfig,
