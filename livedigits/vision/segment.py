@@ -274,9 +274,10 @@ def _shaded_paper(small: np.ndarray, not_paper: np.ndarray, step: np.ndarray, br
     47 of its 285 digits off the paper found). The border is an edge in the logarithm of the brightness
     (``page.edges``, ``page.PAGE_EDGE``: paper against a table is a step of 0.3 or more, a shadow's soft edge under
     0.1 a pixel), the writing closed away first (``page.PAGE_CLOSE``). Neither the steps nor those edges are crossed
-    on the way from the brightest paper. The edge pixels themselves go with what they lie in: a bold stroke's edge
-    left by the closing, inside shaded paper, is paper with it, as is the rim of a shaded area; edge pixels that
-    also touch a dark area with a step (the border between the page's corner and the table) stay table."""
+    on the way from the brightest paper. The edge pixels themselves go with what they lie in: one beside shaded paper
+    is paper (the rim of a shaded area), and so is a cluster of them that touches shaded paper and no dark area with
+    a step (a bold stroke's edge that the closing left, in deep shade); the others stay table (the border between the
+    page's corner and the table beyond it)."""
     border = edges(cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(
         cv2.MORPH_RECT, (PAGE_CLOSE, PAGE_CLOSE)))) > PAGE_EDGE
     parts = not_paper & ~border
