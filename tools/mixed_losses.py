@@ -7,8 +7,13 @@ usage: python tools/mixed_losses.py [ROW] [COUNT] [FIRST_SEED] [DETAILS.json]   
 Every true digit not read right is sorted by ``tools/touching_causes.py`` (the piece of ink that holds most of
 it), and put down to a stage of the pipeline:
 
-* "no piece": no piece of the final ink mask holds a third of it, and no filter dropped one there (the page not
-  found, the ink mask, a line taken out with a stroke, a piece too small);
+* "no piece": no piece of the final ink mask holds a third of it, and no filter dropped one there; split further
+  (``no_piece_cause``, the entry's ``where``) into "off the page found" (half its box or more where ``Paper.limit``
+  is 0), "no ink at the usual faint level" (under 3% of its box in the faint mask of ``ink_against``, before any
+  pale-ink level), "ink, taken out with lines or nets" (under 3% of its box left in the final mask), and, in the
+  final mask (``Segmentation.mask``), by the connected piece holding most of its ink there: "in bits" (that piece's
+  box under 0.3 of the digit's), "merged into a larger piece" (2.5 times its width or 1.8 times its height), "a
+  piece of its size, dropped by a filter" (too short, too sparse, a speck);
 * "dropped: no paper on a side" / "dropped: off the page": a piece was there and ``vision.segment``'s
   ``_paper_on_every_side`` or ``_surrounded_all`` dropped it (its box covers a third of the digit);
 * "rejected": one digit in one piece, read as no digit or too unsurely;
@@ -25,6 +30,8 @@ from collections import Counter, defaultdict
 from contextlib import ExitStack
 from unittest import mock
 
+import cv2
+import numpy as np
 import touching_causes
 
 import livedigits.vision.segment as segment_module
@@ -63,6 +70,43 @@ def _stage(entry: dict, dropped: dict) -> str:
     return "no piece"
 
 
+def no_piece_cause(box: tuple, limit: np.ndarray, usual: np.ndarray, labels: np.ndarray, stats: np.ndarray) -> str:
+    """Where a digit with no piece (``box``, x y w h in working pixels) was lost: ``limit`` is the scene's
+    ``Paper.limit``, ``usual`` its ink mask at the usual faint level, ``labels`` and ``stats`` the connected pieces
+    (8-connected) of its final mask."""
+    x, y, w, h = box
+    window = (slice(y, y + h), slice(x, x + w))
+    if (limit[window] > 0).mean() < 0.5:
+        return "off the page found"
+    if (usual[window] > 0).mean() < 0.03:
+        return "no ink at the usual faint level"
+    inside = labels[window]
+    if (inside > 0).mean() < 0.03:
+        return "ink, taken out with lines or nets"
+    ids, counts = np.unique(inside[inside > 0], return_counts=True)
+    piece = ids[counts.argmax()]
+    pw, ph = int(stats[piece, cv2.CC_STAT_WIDTH]), int(stats[piece, cv2.CC_STAT_HEIGHT])
+    if pw > 2.5 * w or ph > 1.8 * h:
+        return "merged into a larger piece"
+    if pw * ph < 0.3 * w * h:
+        return "in bits"
+    return "a piece of its size, dropped by a filter"
+
+
+def _no_piece_causes(lost: list, row: str, masks: dict) -> None:
+    """Set ``where`` on each digit of ``lost`` whose stage is "no piece" (``no_piece_cause``); ``masks``: each
+    seed's final ink mask."""
+    for seed in sorted({d["seed"] for d in lost if d["stage"] == "no piece"}):
+        image, _ = row_scene(row, seed)
+        gray = segment_module.to_gray(image)
+        paper = segment_module.estimate_paper(gray, segment_module.DEFAULT_CONFIG)
+        clear, faint = segment_module.ink_against(gray, paper)
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(masks[seed], connectivity=8)
+        for d in lost:
+            if d["seed"] == seed and d["stage"] == "no piece":
+                d["where"] = no_piece_cause(tuple(d["box"]), paper.limit, clear if faint is None else faint, labels, stats)
+
+
 def mixed_losses(count: int, first: int, row: str = "mixed") -> tuple[Counter, list, dict]:
     """``(totals, lost, scenes)``: ``touching_causes``' totals, the digits lost (with ``stage`` and ``phenomena``),
     and per seed ``(phenomena, digits)``."""
@@ -71,7 +115,9 @@ def mixed_losses(count: int, first: int, row: str = "mixed") -> tuple[Counter, l
 
     def segment(*args, **kwargs):
         calls.append({})
-        return real_segment(*args, **kwargs)
+        found = real_segment(*args, **kwargs)
+        calls[-1]["mask"] = found.mask  # (a stress scene is read at its own size: working pixels are the frame's)
+        return found
 
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(touching_causes, "segment", segment))
@@ -86,6 +132,7 @@ def mixed_losses(count: int, first: int, row: str = "mixed") -> tuple[Counter, l
     for d in lost:
         d["stage"] = _stage(d, calls[d["seed"] - first])
         d["phenomena"] = scenes[d["seed"]][0]
+    _no_piece_causes(lost, row, {seed: calls[seed - first]["mask"] for seed in scenes})
     return totals, lost, scenes
 
 
@@ -99,6 +146,8 @@ def main(argv: list[str]) -> int:
     stages = Counter(d["stage"] for d in lost)
     stages["misread"] = totals["found"] - totals["right"]
     print("by stage:", ", ".join(f"{stage}: {stages[stage]}" for stage in STAGES if stages[stage]))
+    where = Counter(d["where"] for d in lost if "where" in d)
+    print("no piece, where:", ", ".join(f"{name}: {n}" for name, n in where.most_common()))
     digits, lost_by, stage_by = Counter(), Counter(), defaultdict(Counter)
     for seed, (phenomena, n) in scenes.items():
         for name in phenomena:
