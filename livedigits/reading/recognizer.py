@@ -153,6 +153,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         # How many of this writer's digits the piece's width holds (None: too few pieces read alone to tell).
         count = box.w / (usual * box.h) if usual else None
         several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
+        said = int(base[k].argmax())
+        # As wide as two of its writer's digits or more, rounded, read whole as a digit: perhaps a pair the whole
+        # reads as one digit ("95" read as a sure 8), perhaps one wide digit (a 5 with a long hat).
+        paired = not several and not no_digit and k in found.tall and count is not None and count >= PAIR_COUNT
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
         first = at
         if k in found.narrow and not no_digit and whole >= SPLIT_CONFIDENCE:
@@ -173,6 +177,14 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                 # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
                 # the parts are several digits by their shape, and count as a too-wide piece's do.
                 if sure >= SPLIT_CONFIDENCE and (best is None or _rank(sure, way, count) > best):
+                    chosen[k], best = (way, parts), _rank(sure, way, count)
+                continue
+            if paired and sure >= SEVERAL_CONFIDENCE and (sure > whole or sure >= CEILING) \
+                    and any(int(row.argmax()) != said for row in parts):
+                # A pair by its width (``PAIR_COUNT``): any way whose parts read surer than the whole, or at the
+                # ceiling as the whole does, counts, equal halves and doubtful ways too, but not the whole's digit
+                # twice (a wide 5 halved reads 5 and 5). Any other way is weighed as below.
+                if best is None or _rank(sure, way, count) > best:
                     chosen[k], best = (way, parts), _rank(sure, way, count)
                 continue
             if n in evens and not no_digit and whole >= SPLIT_CONFIDENCE:
@@ -269,8 +281,21 @@ def _rank(sure: float, way: tuple[Candidate, ...], count: float | None = None) -
 #: ranks below the ways in enough parts (:func:`_rank`): rounding, so a piece 2.5 digits wide is cut in three
 #: where three parts read surely enough, in two where only two do.
 COUNT_SLACK = 0.5
-#: :func:`_digit_aspect` tells a writer's digits' width only from at least this many pieces read alone.
-COUNT_PIECES = 5
+#: A piece read whole as a digit, at least this many of its writer's digits wide (:func:`_digit_aspect`: two,
+#: rounded), is perhaps a pair the whole reads as one digit ("95" read as a sure 8, "23" as a sure 3; the stress
+#: row touching, seeds 0-99: of the 51 digits in pairs whose right cut read right but was not kept, 12 read so):
+#: its ways count as a pair's
+#: (``decide_splits``) where every part reads at ``SEVERAL_CONFIDENCE`` and surer than the whole or at the
+#: ceiling, and the parts are not the whole's digit twice. One wide digit is that wide too (a 5 with a long
+#: hat, a 2 with a long foot: up to 2.2 of its writer's digits on the rows none, spacing and dense): halved, it
+#: reads as its own digit twice ("55", "22"). With the parts at ``SPLIT_CONFIDENCE``, a 3 (none, seed 4) read
+#: "53" and two wide zeros (dense, seed 10) "17".
+PAIR_COUNT = 1.5
+#: :func:`_digit_aspect` tells a writer's digits' width only from at least this many pieces read alone: a median
+#: of three. Was 5: half the pages of the stress row touching have fewer (pairs and runs are most of their
+#: pieces); with ``PAIR_COUNT``, 3 reads 3 digits more right than 5 there (seeds 0-99), the rows none, dense,
+#: spacing and words (seeds 0-39) the same.
+COUNT_PIECES = 3
 
 
 def _digit_aspect(candidates: Sequence[Candidate], base: np.ndarray, found: Segmentation, digits: int) -> float | None:
