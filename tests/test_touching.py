@@ -601,22 +601,26 @@ def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, exp
     assert [int(p.argmax()) for p in probabilities][:len(expected)] == expected
 
 
+
 def test_a_pair_read_whole_as_one_sure_digit_is_cut_where_it_is_two_of_its_writers_digits_wide():
-    """Stress row ``touching``: pairs of touching digits read whole as one sure digit ("45" of seed 66 as an 8,
-    "23" of its "238" as a 3, "65" of seed 20's "654" as a 5, "95" of seed 92's "955" as an 8, "39" of seed 46's
-    "6398" as a 3), each as wide as two or more of its writer's digits (``recognizer.PAIR_COUNT``), are cut where
-    a way reads as two digits, not the whole's twice, at ``SEVERAL_CONFIDENCE``. On ``main`` these numbers read
-    "8", "38", "54", "85" and "638". On the rows ``none`` and ``spacing`` seed 23, wide single 5s and 2s as wide
-    as two of their writer's digits (2.0-2.2) still read whole: halved, they read as their own digit twice."""
+    """Stress row ``touching``: two pairs of touching digits read whole as a sure 8 ("45" of seed 66, "95" of seed
+    92's "955"), each as wide as two or more of its writer's digits (``recognizer.PAIR_COUNT``), are cut where a
+    way reads as two digits neither of which is the whole's, at ``SEVERAL_CONFIDENCE``. On ``main`` these read
+    "8" and "85". One wide digit is as wide: worksheet 8051's MNIST 2 and 5 (1.53 of its writer's digits) read
+    "26" and "65" cut, so "12x5=60" and "55-8=47" read "126x5=60" and "655-8=47" with the parts allowed to hold
+    the whole's digit; they still read whole."""
     from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
 
     read = pipeline_reader("lite-int8")
-    for seed, numbers in ((66, ("45", "238")), (20, ("654",)), (92, ("955",)), (46, ("6398",))):
+    for seed, number in ((66, "45"), (92, "955")):
         image, truth = row_scene("touching", seed)
-        assert all(n in [t["text"] for t in truth["numbers"]] for n in numbers)
+        assert number in [t["text"] for t in truth["numbers"]]
         got = [n["text"] for n in read(image)["numbers"]]
-        assert all(n in got for n in numbers), (seed, got)
-    for row in ("none", "spacing"):
-        image, truth = row_scene(row, 23)
-        got = [n["text"] for n in read(image)["numbers"]]
-        assert not any("55" in n or "22" in n for n in got if n not in [t["text"] for t in truth["numbers"]]), (row, got)
+        assert number in got, (seed, got)
+    sheet = make_worksheet(8051)
+    assert {"12x5=60", "55-8=47"} <= {t.text for t in sheet.expressions}
+    texts = [e.text for e in Recognizer(load_classifier(), smooth=False).process(Frame(8051, 0.0, sheet.image)).expressions or ()]
+    assert "12x5=60" in texts and "55-8=47" in texts, texts

@@ -180,7 +180,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                     chosen[k], best = (way, parts), _rank(sure, way, count)
                 continue
             if paired and sure >= SEVERAL_CONFIDENCE and (sure > whole or sure >= CEILING) \
-                    and any(int(row.argmax()) != said for row in parts):
+                    and _not_the_whole(parts, said, whole >= SPLIT_CONFIDENCE) \
+                    and all(part.box.h >= PAIR_PART_HEIGHT * box.h for part in way):
                 # A pair by its width (``PAIR_COUNT``): any way whose parts read surer than the whole, or at the
                 # ceiling as the whole does, counts, equal halves and doubtful ways too, but not the whole's digit
                 # twice (a wide 5 halved reads 5 and 5). Any other way is weighed as below.
@@ -296,6 +297,14 @@ PAIR_COUNT = 1.5
 #: pieces); with ``PAIR_COUNT``, 3 reads 3 digits more right than 5 there (seeds 0-99), the rows none, dense,
 #: spacing and words (seeds 0-39) the same.
 COUNT_PIECES = 3
+
+
+def _not_the_whole(parts: np.ndarray, said: int, sure: bool) -> bool:
+    """Whether the parts of a way to cut a piece read whole as the digit ``said`` (``sure``: at
+    ``SPLIT_CONFIDENCE`` or more) tell of two digits, not of that one digit cut: where the whole reads surely,
+    no part reads as its digit; else, not every part does."""
+    read = [int(row.argmax()) for row in parts]
+    return said not in read if sure else any(r != said for r in read)
 
 
 def _digit_aspect(candidates: Sequence[Candidate], base: np.ndarray, found: Segmentation, digits: int) -> float | None:
