@@ -155,7 +155,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         several = k in found.wide or (no_digit and box.w >= SEVERAL_ASPECT * box.h)
         said = int(base[k].argmax())
         # As wide as two of its writer's digits or more, rounded, read whole as a digit: perhaps a pair the whole
-        # reads as one digit ("95" read as a sure 8), perhaps one wide digit (a 5 with a long hat).
+        # reads as one digit ("95" read as a sure 8), perhaps one wide digit (a 5 with a long hat): ``PAIR_COUNT``.
         paired = not several and not no_digit and k in found.tall and count is not None and count >= PAIR_COUNT
         floor = SPLIT_CONFIDENCE if k in found.wide or not several else SEVERAL_CONFIDENCE
         first = at
@@ -182,9 +182,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             if paired and sure >= SEVERAL_CONFIDENCE and (sure > whole or sure >= CEILING) \
                     and _not_the_whole(parts, said, whole >= SPLIT_CONFIDENCE) \
                     and all(part.box.h >= PAIR_PART_HEIGHT * box.h for part in way):
-                # A pair by its width (``PAIR_COUNT``): any way whose parts read surer than the whole, or at the
-                # ceiling as the whole does, counts, equal halves and doubtful ways too, but not the whole's digit
-                # twice (a wide 5 halved reads 5 and 5). Any other way is weighed as below.
+                # A pair by its width (``PAIR_COUNT``): a way whose full-height parts read surer than the whole, or
+                # at the ceiling as the whole does, counts, equal halves and doubtful ways too, unless a part reads
+                # as the whole's sure digit (one wide digit cut: a 5 halved reads 5 and 5, an MNIST 2 cut 2 and 6).
+                # Any other way is weighed as below.
                 if best is None or _rank(sure, way, count) > best:
                     chosen[k], best = (way, parts), _rank(sure, way, count)
                 continue
@@ -283,19 +284,21 @@ def _rank(sure: float, way: tuple[Candidate, ...], count: float | None = None) -
 #: where three parts read surely enough, in two where only two do.
 COUNT_SLACK = 0.5
 #: A piece read whole as a digit, at least this many of its writer's digits wide (:func:`_digit_aspect`: two,
-#: rounded), is perhaps a pair the whole reads as one digit ("95" read as a sure 8, "23" as a sure 3; the stress
-#: row touching, seeds 0-99: of the 51 digits in pairs whose right cut read right but was not kept, 12 read so):
-#: its ways count as a pair's
-#: (``decide_splits``) where every part reads at ``SEVERAL_CONFIDENCE`` and surer than the whole or at the
-#: ceiling, and the parts are not the whole's digit twice. One wide digit is that wide too (a 5 with a long
-#: hat, a 2 with a long foot: up to 2.2 of its writer's digits on the rows none, spacing and dense): halved, it
-#: reads as its own digit twice ("55", "22"). With the parts at ``SPLIT_CONFIDENCE``, a 3 (none, seed 4) read
-#: "53" and two wide zeros (dense, seed 10) "17".
+#: rounded), is perhaps a pair the whole reads as one digit ("45" and "95" read as a sure 8: on the stress row
+#: touching, seeds 0-99, 51 digits lost are in pairs whose right cut read right but was not kept, 12 of them on
+#: pieces read whole so surely), perhaps one wide digit (a 5 with a long hat, a 2 with a long foot: up to 2.2
+#: of its writer's digits on the rows none, spacing and dense; worksheets' MNIST digits 1.5-2.2). Its ways count
+#: as a pair's (``decide_splits``) where every part reads at ``SEVERAL_CONFIDENCE`` (at ``SPLIT_CONFIDENCE`` a 3
+#: on none, seed 4, read "53", two wide zeros on dense, seed 10, "17"), surer than the whole or at the ceiling,
+#: and is at least ``PAIR_PART_HEIGHT`` of the piece's height, and no part reads as the whole's digit where that is
+#: sure (:func:`_not_the_whole`): one wide digit cut keeps its own digit in a part (worksheets 7000-13059, only the
+#: whole's digit twice barred: MNIST digits cut "82", "81", "26", "65", "37", "02", "85", "63", 3,788 -> 3,781
+#: verdicts right; none so cut since).
 PAIR_COUNT = 1.5
 #: :func:`_digit_aspect` tells a writer's digits' width only from at least this many pieces read alone: a median
 #: of three. Was 5: half the pages of the stress row touching have fewer (pairs and runs are most of their
-#: pieces); with ``PAIR_COUNT``, 3 reads 3 digits more right than 5 there (seeds 0-99), the rows none, dense,
-#: spacing and words (seeds 0-39) the same.
+#: pieces); with ``PAIR_COUNT`` (in its first form, the parts not the whole's digit twice) 3 read 3 digits more
+#: right than 5 there (seeds 0-99), the rows none, dense, spacing and words (seeds 0-39) the same.
 COUNT_PIECES = 3
 
 
