@@ -285,8 +285,8 @@ def _rank(sure: float, way: tuple[Candidate, ...], count: float | None = None) -
 COUNT_SLACK = 0.5
 #: A piece read whole as a digit, at least this many of its writer's digits wide (:func:`_digit_aspect`: two,
 #: rounded), is perhaps a pair the whole reads as one digit ("45" and "95" read as a sure 8: on the stress row
-#: touching, seeds 0-99, 51 digits lost are in pairs whose right cut read right but was not kept, 12 of them on
-#: pieces read whole so surely), perhaps one wide digit (a 5 with a long hat, a 2 with a long foot: up to 2.2
+#: touching, seeds 0-99, 51 digits lost are in 40 pairs whose right cut read right but was not kept, 24 of them
+#: read whole as a digit at 0.9 or more), perhaps one wide digit (a 5 with a long hat, a 2 with a long foot: up to 2.2
 #: of its writer's digits on the rows none, spacing and dense; worksheets' MNIST digits 1.5-2.2). Its ways count
 #: as a pair's (``decide_splits``) where every part reads at ``SEVERAL_CONFIDENCE`` (at ``SPLIT_CONFIDENCE`` a 3
 #: on none, seed 4, read "53", two wide zeros on dense, seed 10, "17"), surer than the whole or at the ceiling,
