@@ -599,3 +599,28 @@ def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, exp
     rows = class_rows([(10, 0.996)] + [(4, 0.99)] * alone + [(8, 0.996), (8, 0.996), (9, 0.98), (8, 0.98), (8, 0.98)])
     _, probabilities, _, _ = decide_splits(found, rows)
     assert [int(p.argmax()) for p in probabilities][:len(expected)] == expected
+
+
+
+def test_a_pair_read_whole_as_one_sure_digit_is_cut_where_it_is_two_of_its_writers_digits_wide():
+    """Stress row ``touching``: two pairs of touching digits read whole as a sure 8 ("45" of seed 66, "95" of seed
+    92's "955"), each as wide as two or more of its writer's digits (``recognizer.PAIR_COUNT``), are cut where a
+    way reads as two digits neither of which is the whole's, at ``SEVERAL_CONFIDENCE``. On ``main`` these read
+    "8" and "85". One wide digit is as wide: worksheet 8051's MNIST 2 and 5 (1.53 of its writer's digits) read
+    "26" and "65" cut, so "12x5=60" and "55-8=47" read "126x5=60" and "655-8=47" with the parts allowed to hold
+    the whole's digit; they still read whole."""
+    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    read = pipeline_reader("lite-int8")
+    for seed, number in ((66, "45"), (92, "955")):
+        image, truth = row_scene("touching", seed)
+        assert number in [t["text"] for t in truth["numbers"]]
+        got = [n["text"] for n in read(image)["numbers"]]
+        assert number in got, (seed, got)
+    sheet = make_worksheet(8051)
+    assert {"12x5=60", "55-8=47"} <= {t.text for t in sheet.expressions}
+    texts = [e.text for e in Recognizer(load_classifier(), smooth=False).process(Frame(8051, 0.0, sheet.image)).expressions or ()]
+    assert "12x5=60" in texts and "55-8=47" in texts, texts
