@@ -217,6 +217,7 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (11031, "45/5=9", "right"),          # a slash read ")" at 0.61, "/" at 0.37
     (11050, "30+84=114", "right"),       # a + read as a small 7
     (12007, "(1)/(5)+(2)/(3)=(13)/(15)", "right"),  # an MNIST 5's hat beside its bowl, a dash
+    (12051, "40/8=", "open"),            # a blotted MNIST 8 after a sign is no ledger's B after "40" (session 24)
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

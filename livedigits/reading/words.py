@@ -255,7 +255,9 @@ class WordConfig:
     its pen between a number and its letter); from 0.03 to 0.05 the same, at 0.1 two letters fewer. Only 8: the
     letter model reads a number's last 5 (an S to it), 3, 9 or misread 0 as a letter at 0.9 as often as the capitals;
     every digit at any height lost 27 handwritten digits of those rows for the same 4 letters, 8 and 4 (an A read 4)
-    4 digits. Empty leaves it out."""
+    4 digits. The number is the digits after the run's last sign: a sum's "35+88" or "40/8" ends in one digit and
+    an 8, no ledger's amount (worksheets 12051 and 19030, a blotted MNIST 8, were lost so at the merge). Empty leaves
+    it out."""
     confirm_letter: float = 0.9
     """A glyph read as "not a digit" unsurely (under ``sure_letter``) that the letter model (``letter_model``) reads as a
     letter at this or more counts as a sure letter for ``sure_share``: two letters to both models, and half the run, make
@@ -850,17 +852,23 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
             return set()
     held = None
     out = set()
-    for run in runs(boxes, config) if found is None else found:
-        run = [k for k in run if k not in neutral]
+    for whole in runs(boxes, config) if found is None else found:
+        run = [k for k in whole if k not in neutral]
         if len(run) < config.trail_digits + 1 or any(letter[k] for k in run):
             continue
         last, before = run[-1], run[:-1]
         read, b, a = int(worth.probabilities[last].argmax()), boxes[last], boxes[before[-1]]
         if read in config.trail_blind:
             continue
-        if b.h < config.trail_height * max(a.h, float(np.median([boxes[k].h for k in before]))) and not (
-                read in config.trail_twins and b.x - a.x2 >= config.trail_apart * max(a.h, b.h)):
-            continue  # neither taller than the digits nor an 8 standing apart from them
+        if b.h < config.trail_height * max(a.h, float(np.median([boxes[k].h for k in before]))):
+            if not (read in config.trail_twins and b.x - a.x2 >= config.trail_apart * max(a.h, b.h)):
+                continue  # neither taller than the digits nor an 8 standing apart from them
+            # An 8 at the digits' height ends the number it is written after: its digits are those after the
+            # run's last sign ("35+88": one digit, 8; a sum's 8 is no ledger's B).
+            end = whole.index(last)
+            signs = [i for i, k in enumerate(whole[:end]) if k in neutral]
+            if signs and end - signs[-1] - 1 < config.trail_digits:
+                continue
         if held is None:
             held = {k for group in field_runs(boxes, fields) for k in group}  # a comb's digits are judged as its field
         if any(k in held for k in run) or worth.most([last]) < config.trail_letter:
