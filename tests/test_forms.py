@@ -106,6 +106,17 @@ def test_a_generated_form_s_capital_crossing_its_box_s_rule_is_not_read_as_a_dig
     assert counts["found"] == counts["right"] == counts["detections"] == len(truth["digits"]) == 18
 
 
+def test_a_generated_form_s_box_bitten_at_a_corner_by_its_digit_is_no_sheared_box(read):
+    # ``boxes`` seed 43: a digit touching its box's corner cuts the hole's hull into a trapezoid with two right
+    # angles, which ``PARALLEL`` alone took for a box seen in perspective: the box was whole, and the digit, no
+    # longer cut out of a bitten box, was lost. A sheared box has no right corner (``fields.SHEARED``).
+    from livedigits.bench.stress import row_scene
+
+    image, truth = row_scene("boxes", 43)
+    counts = score_scene(read(image), truth)
+    assert counts["found"] == counts["true_digits"] == 18, f"{counts['found']} of {counts['true_digits']} digits found"
+
+
 @pytest.fixture(scope="module")
 def read():
     return pipeline_reader()
