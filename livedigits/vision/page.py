@@ -130,12 +130,21 @@ def _shaded_part(shape: np.ndarray, own: np.ndarray, plain: np.ndarray) -> bool:
     return marks >= WRITING_SHARE * max(1, cv2.countNonZero(inner))
 
 
-def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
+def closed_edges(small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The shrunk gray frame ``small`` with its writing and printed lines closed away (``PAGE_CLOSE``), and the
+    edges of that (``edges``): the borders of sheets, tables and hard shadows, where the page is looked for."""
+    closed = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (PAGE_CLOSE, PAGE_CLOSE)))
+    return closed, edges(closed)
+
+
+def find_page(small: np.ndarray, min_paper: float = 0.45,
+              closed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray | None:
     """The page in a shrunk gray frame ``small`` (uint8, about 120 px on its shorter side): a uint8 mask
     of its size, 1 on the page and 0 on the table around it, or None when the whole frame may be paper.
 
     ``min_paper``: a region beside the page joins it only when at least this bright relative to it (the
-    paper estimate's own rule for what can be paper, ``SegmentConfig.min_paper``)."""
+    paper estimate's own rule for what can be paper, ``SegmentConfig.min_paper``). ``closed``: the frame's
+    :func:`closed_edges`, when the caller has them."""
     h, w = small.shape
     if min(h, w) < 16:
         return None
@@ -144,8 +153,8 @@ def find_page(small: np.ndarray, min_paper: float = 0.45) -> np.ndarray | None:
     plain = cv2.compare(edges(raw), PAGE_EDGE, cv2.CMP_LE)
     # Writing and printed lines are thin dark strokes: closed away, so that the page is smooth where it
     # is written on, up to its border (a table's texture is coarser, or leaves it as bright as paper).
-    small = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (PAGE_CLOSE, PAGE_CLOSE)))
-    smooth_all = cv2.compare(edges(small), PAGE_EDGE, cv2.CMP_LE)
+    small, closed_edge = closed if closed is not None else closed_edges(small)
+    smooth_all = cv2.compare(closed_edge, PAGE_EDGE, cv2.CMP_LE)
     k = max(3, int(round(min(h, w) * PAGE_OPEN)))
     smooth = cv2.morphologyEx(smooth_all, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(smooth, connectivity=4)

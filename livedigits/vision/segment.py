@@ -55,7 +55,7 @@ from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
-from livedigits.vision.page import PAGE_CLOSE, PAGE_EDGE, edges, find_page
+from livedigits.vision.page import PAGE_EDGE, closed_edges, find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
@@ -263,8 +263,8 @@ def shrink_for_paper(gray: np.ndarray, config: SegmentConfig) -> tuple[np.ndarra
     return cv2.resize(gray, (small_w, small_h), interpolation=cv2.INTER_AREA), scale
 
 
-def _shaded_paper(small: np.ndarray, not_paper: np.ndarray, step: np.ndarray, brightest: np.ndarray) -> np.ndarray:
-    """The dark areas of the shrunk frame ``small`` (``not_paper``, bool) that are the page in shade: no ``step``
+def _shaded_paper(border: np.ndarray, not_paper: np.ndarray, step: np.ndarray, brightest: np.ndarray) -> np.ndarray:
+    """The dark areas of the shrunk frame (``not_paper``, bool) that are the page in shade: no ``step``
     down into them (the envelope of the light falls no faster there than a shadow's edge does), reached from the
     page's ``brightest`` paper without crossing a step.
 
@@ -272,14 +272,12 @@ def _shaded_paper(small: np.ndarray, not_paper: np.ndarray, step: np.ndarray, br
     and the table beyond it alike: there the envelope, followed down into the shade, finds no step along the edge,
     and the corner and the shaded table were one dark area that the table's step made all table (``mixed`` seed 93:
     47 of its 285 digits off the paper found). The border is an edge in the logarithm of the brightness
-    (``page.edges``, ``page.PAGE_EDGE``: paper against a table is a step of 0.3 or more, a shadow's soft edge under
-    0.1 a pixel), the writing closed away first (``page.PAGE_CLOSE``). Neither the steps nor those edges are crossed
+    (``border``, bool: ``page.closed_edges`` over ``page.PAGE_EDGE``; paper against a table is a step of 0.3 or more,
+    a shadow's soft edge under 0.1 a pixel, the writing closed away first). Neither the steps nor those edges are crossed
     on the way from the brightest paper. The edge pixels themselves go with what they lie in: one beside shaded paper
     is paper (the rim of a shaded area), and so is a cluster of them that touches shaded paper and no dark area with
     a step (a bold stroke's edge that the closing left, in deep shade); the others stay table (the border between the
     page's corner and the table beyond it)."""
-    border = edges(cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(
-        cv2.MORPH_RECT, (PAGE_CLOSE, PAGE_CLOSE)))) > PAGE_EDGE
     parts = not_paper & ~border
     count, labels = cv2.connectedComponents(parts.astype(np.uint8), connectivity=8)
     table = _labelled(labels, count, step & parts)
@@ -337,14 +335,15 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
     not_paper = (closed < brightest * config.min_paper) | (table != 0)
+    page_view = closed_edges(small)  # for the shaded paper's border and the page (page.find_page)
     if step is not None and not_paper.any():
         # ... unless it is the page in shade. The table meets the page at a step (its edge); shade comes
         # softly, as the envelope follows it: a dark area with no step down into it, that the page's
         # brightest paper reaches without crossing a step, is shaded paper (a dark knot in a wood table
         # has no step around it either, but the table's edge lies between it and the page).
-        not_paper &= ~_shaded_paper(small, not_paper, step, closed >= brightest)
+        not_paper &= ~_shaded_paper(page_view[1] > PAGE_EDGE, not_paper, step, closed >= brightest)
     on_paper = (~not_paper).astype(np.uint8)
-    on_paper = _on_the_page(small, on_paper, config)
+    on_paper = _on_the_page(small, on_paper, config, page_view)
     paper[on_paper == 0] = 0
     paper = cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
     # ink where gray < paper * (1 - contrast); computed in integers for speed.
@@ -603,10 +602,12 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     return lines, find_fields(holes, typical, lines), pieces
 
 
-def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
+def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig,
+                 closed: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The paper region (shrunk, 1 = paper) cut to the page when the page lies on a table in view
-    (``page.find_page``): the table's texture, its seams and the dark ring around a page are never ink."""
-    page = find_page(small, config.min_paper)
+    (``page.find_page``, given the frame's ``page.closed_edges`` where known): the table's texture, its seams and
+    the dark ring around a page are never ink."""
+    page = find_page(small, config.min_paper, closed)
     return on_paper if page is None else cv2.bitwise_and(on_paper, page)
 
 
