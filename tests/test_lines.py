@@ -406,3 +406,23 @@ def test_digits_in_a_turned_or_blurred_tables_cells_are_read(seed, found):
     counts = score_scene(pipeline_reader()(image), truth)
     assert counts["found"] >= found, f"{counts['found']} of {counts['true_digits']} digits found"
     assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
+
+
+def test_a_grid_whose_digits_all_touch_its_lines_does_not_measure_its_writing_by_its_lines():
+    # Squared paper under a streak along its vertical lines (``stress`` row ``mixed`` seed 291: 11 digits about 23 px
+    # tall, every one touching a line, the horizontal lines smeared away). Each piece of ink was a stretch of line with
+    # a digit on it, so the writing measured 418 px tall, 1.5 of that protected every run from the line search, no
+    # line was taken out and every digit stayed merged into its line: 0 of 11 found, 16 stretches of line read as
+    # digits (a blank page). The lines of the frame's share are now taken out on trial, the writing measured again
+    # without them (24 px): those runs were lines (``segment._lines_measuring_themselves``).
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+    from livedigits.vision.segment import DEFAULT_CONFIG, _search_lines, ink_against, estimate_paper, to_gray
+
+    image, truth = row_scene("mixed", 291)
+    gray = to_gray(image)
+    _, faint = ink_against(gray, estimate_paper(gray, DEFAULT_CONFIG))
+    lines, _, _ = _search_lines(faint, DEFAULT_CONFIG, gray)
+    assert lines.digit_height < 50  # 23 px digits; 342 measured with the lines in
+    counts = score_scene(pipeline_reader()(image), truth)
+    assert counts["found"] >= 3 and counts["blank"] == 0
+    assert counts["detections"] - counts["found"] <= 3  # 16 stretches of line read as digits before

@@ -50,7 +50,7 @@ import numpy as np
 
 from livedigits.vision.boxes import iou_matrix
 from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
-from livedigits.vision.lines import column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
+from livedigits.vision.lines import LineBands, column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
@@ -594,12 +594,59 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     many = len(boxes) > MANY_PIECES
     if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
         return None, None, pieces
-    typical = _digit_height(boxes, config, w, h, pieces[0])
+    shaped = _digit_shaped(boxes, config, w, h, pieces[0])
+    typical = float(np.median(boxes[shaped, 3])) if shaped is not None and shaped.any() else None  # _digit_height
     lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     # One search over the whole frame, on one pooled mask (lines.find_lines); a field whose rules run on as
     # found lines both ways is squares of a grid, no form's boxes (``fields.RUNS_ON``).
-    lines = find_lines(mask, lengths, gray, typical)
+    lines = None
+    if typical is not None and typical >= min(line_lengths(w, h, config.line_length)) and \
+            np.median(boxes[shaped, 3] / np.maximum(boxes[shaped, 2], 1)) >= SLENDER_WRITING:
+        lines, typical = _lines_measuring_themselves(mask, config, gray, typical)
+        lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
+    if lines is None:
+        lines = find_lines(mask, lengths, gray, typical)
     return lines, find_fields(holes, typical, lines), pieces
+
+
+#: Writing measured as tall as a line (``_lines_measuring_themselves``) is checked only where its pieces are, at the
+#: median, at least this many times taller than wide: stretches of line with a digit on them, not digits. The median
+#: height over width of the digit-shaped pieces (``_digit_shaped``, in the mask the lines are searched in) is 0.9-2.9 on
+#: the 27 real dev files, 18 of them with writing as tall as the frame's share (large writing, seen close), and at most
+#: 2.2 on every page of the stress rows ``none``, ``grid``, ``ruled``, ``thin``, ``column``, ``dense``, ``table``,
+#: ``boxes`` (seeds 0-99); a grid whose digits all touch its lines measures 4.7 and 6.9 (``mixed`` 152, where the trial
+#: keeps the height, and 291). A few pages with lines still in that mask reach 7-11.5 (``mixed`` 143 and 161,
+#: ``ledger`` 83) but measure their writing at 11-49 px, under the frame's share: not asked. Only the stem of a 1
+#: alone is 10-20 times taller than wide, and a page's median piece is no lone 1. Without this test the trial ran on
+#: those 18 dev photos and on 20-30% of the worksheets, each paying a second line search for the same reading.
+SLENDER_WRITING = 4.0
+
+
+def _lines_measuring_themselves(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | None,
+                                typical: float) -> tuple[LineBands | None, float]:
+    """``(lines, typical)`` for a mask whose writing, measured with its lines in it (``typical``), is as tall as the
+    shortest run that counts as a line (``line_length`` of the frame): by its length, such writing can no longer be
+    told from a line. It is either writing that large, or a grid whose digits all touch its lines, so that every
+    piece measured is a stretch of line with a digit on it, and ``line_digits`` of that height protect the lines
+    themselves from the search (``mixed`` seed 291: 418 px measured for digits of 23, no line taken out, every digit
+    merged into its line, 0 of 11 found). The lines of the frame's share are found and taken out on trial, and the
+    writing measured again on what is left: where ``line_digits`` of that height no longer reach the frame's share,
+    the runs taken out were lines no digit of the page is tall enough to hold, and they are the page's lines
+    (returned, with that height); otherwise ``(None, typical)``, and the search is the usual one. Asked only where
+    the pieces measured are slender as well (``SLENDER_WRITING``): writing shorter than the frame's share (every
+    stress page but ``mixed`` 152 and 291 of the rows measured; the worksheets' 58-75 px on 720 rows) or shaped like
+    digits (the real dev files' large writing) never pays the trial."""
+    h, w = mask.shape
+    base = line_lengths(w, h, config.line_length)
+    trial = find_lines(mask, base, gray)  # (the digit height not known: its bridges join no piece)
+    if not trial.bands:
+        return None, typical
+    rest = take_out_lines(mask, trial, gray)
+    contours, boxes, _, _, _ = _pieces_of(rest, config.min_height)
+    again = _digit_height(boxes, config, w, h, contours)
+    if again is None or line_lengths(w, h, config.line_length, again, config.line_digits) != base:
+        return None, typical
+    return replace(trial, digit_height=again), again
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig,
@@ -1337,6 +1384,14 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
     (``boxes``: x, y, w, h rows), or None when there are none (a page whose every stroke touches a grid).
     With the pieces' outer ``contours`` (one per row of ``boxes``), the hairlines (``HAIRLINE_AREA``) are left
     out where pieces drawn with a wider stroke are there to measure."""
+    shaped = _digit_shaped(boxes, config, frame_w, frame_h, contours)
+    return float(np.median(boxes[shaped, 3])) if shaped is not None and shaped.any() else None
+
+
+def _digit_shaped(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_h: int,
+                  contours: list[np.ndarray] | None = None) -> np.ndarray | None:
+    """Which of the pieces ``boxes`` (x, y, w, h rows) are shaped like digits, those :func:`_digit_height` measures
+    the writing on (None: no piece)."""
     if not len(boxes):
         return None
     y, w, h = boxes[:, 1], boxes[:, 2], boxes[:, 3]
@@ -1355,7 +1410,7 @@ def _digit_height(boxes: np.ndarray, config: SegmentConfig, frame_w: int, frame_
         if stroked.any():
             shaped = np.zeros_like(shaped)
             shaped[which[stroked]] = True
-    return float(np.median(h[shaped])) if shaped.any() else None
+    return shaped
 
 
 def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bool = False,
