@@ -404,12 +404,14 @@ LATTICE_PAPER = 6
 LATTICE_LINES = 6
 #: ... and at least this share of the gaps between neighbouring ones are within ``LATTICE_TOLERANCE`` of their
 #: median (the spacing): squared paper is evenly printed, seen in perspective its spacing changes by a few percent
-#: across the frame (stress ``grid`` 100-199: 0.9-1.0 of the gaps regular; a table's rows and columns 0.67-1.0, but
-#: its columns 1.3-2.6 times its rows apart: ``LATTICE_SQUARE``).
+#: across the frame (stress ``grid`` 100-199, the 19 squared pages whose lines are found both ways: 0.83-1.0 of the
+#: gaps regular, 16-72 lines a direction; a table's rows are as even, its columns too on 7 pages of ``table`` 0-99, but
+#: 1.5-2.6 times as far apart as its rows: ``LATTICE_SQUARE``).
 LATTICE_REGULAR = 0.8
 LATTICE_TOLERANCE = 0.2
-#: Squared paper is a lattice both ways at one spacing, to within this ratio (perspective); a table's columns are
-#: 1.3-2.6 times as far apart as its rows on the stress pages, ruled paper a lattice one way.
+#: Squared paper is a lattice both ways at one spacing, to within this ratio (perspective; the squared stress pages
+#: 1.00-1.03); a table's columns are 1.5-2.6 times as far apart as its rows on the stress pages, ruled paper a
+#: lattice one way.
 LATTICE_SQUARE = 1.25
 #: Each lattice line is placed in this many stretches along it (the darkest row within a quarter spacing of the
 #: straightened line, in each stretch's median), and its own straight line fitted through them: perspective turns
