@@ -432,7 +432,7 @@ def test_three_touching_digits_are_read_as_three(mnist_slice):
     assert right >= 2  # 2 of 12 today (the others are cut in two only); 0 of 12 when a piece too wide for a digit was only a mark
 
 
-@pytest.mark.parametrize("row, seed", [("grid", 31), ("table", 3), ("shadow", 16)])
+@pytest.mark.parametrize("row, seed", [("grid", 9), ("table", 3), ("shadow", 16)])
 def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed):
     # The paper test sums its strips from integral images where boxes are dense, and strip by strip where
     # they are few in a big frame: the same pieces must be kept either way, the rejected ones included.
@@ -450,7 +450,8 @@ def test_paper_on_every_side_gives_one_verdict_either_way(monkeypatch, row, seed
         monkeypatch.setattr(seg, "SUMMED_PIXELS_PER_BOX", 0)  # always strip by strip
         assert np.array_equal(summed, real(*args))
         assert np.array_equal(summed, seg._paper_sides_strip_by_strip(*args))
-    if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side
+    if row != "shadow":  # the squared paper and the table's edge: some pieces have no paper on a side (grid seed 31
+        # was the squared page until its faint grid was found as a lattice, session 25: its bits are gone)
         assert not all(real(*args).all() for args in judged)
 
 

@@ -11,6 +11,10 @@ no darker than it: a stroke crossing a line, or sitting on it, stays. A printed 
 leaves in the mask (turned past ``LINE_SLOPE``, blurred past ``THIN_RUN``) is found as a piece of ink holding
 writing in its cells, and its straight rules are taken out at any slope (``take_out_nets``). Pure functions: the lines
 found (``LineBands``) are handed back to the caller, which may use them again (``vision.view``).
+
+Squared paper is also found as a whole (``_squared_paper``): where the lines found both ways are part of two
+evenly spaced sets at one spacing in the frame's grey, every line of them is the page's, and is taken out where the
+mask holds bits of it alone (a faint grid's hairlines between its crossings, which the search does not follow).
 """
 
 from __future__ import annotations
@@ -291,6 +295,9 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
     slack = {vertical: 0.5 * max(8, (lengths[1 if vertical else 0] // f) // 2) for vertical in grids}
     for vertical, grid in _grid_rules(lines, grids, slack).items():
         lines[vertical] = lines[vertical] + grid
+    # Squared paper: every line of its lattice, found in the grey, also those the mask holds only in bits.
+    lattice = {} if gray is None else _squared_paper(
+        gray, {vertical: [path * f + (f - 1) / 2.0 for path, _ in found] for vertical, found in lines.items()})
     for vertical, found in lines.items():
         length = lengths[1] if vertical else lengths[0]
         if not found:
@@ -324,18 +331,37 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         columns = [_line_columns(full, path, thickness, max(1, int(round(thickness)) + 4 * f) // 2 + 1, shade)
                    for path, thickness in measured]
         reference = _line_contrast([c for c in columns if c is not None and c.contrast is not None])
+        stretches: list[np.ndarray | None] = [None] * len(measured)  # (the lines found: all their length)
+        # A squared paper's lines the search did not find, as thick as those it found: only those the mask holds
+        # alone in two columns at least as pale as a printed line (``STROKE_CONTRAST`` times the found lines'
+        # contrast): elsewhere the mask holds nothing of the line to take out, and a pen stroke written along it
+        # (the stem of a 1 on a grid line) would be measured as the line, and taken out with it.
+        for path in lattice.get(vertical, ()):
+            line = _line_columns(full, path, typical, max(1, int(round(typical)) + 4 * f) // 2 + 1, shade)
+            if line is None or line.contrast is None or reference is None:
+                continue
+            plain = line.xs[line.alone[line.contrast <= STROKE_CONTRAST * reference]]
+            if len(plain) >= 2:
+                measured.append((path, typical))
+                columns.append(line)
+                # Its band only on the columns where the mask holds it alone (and ``LINE_SLACK`` beside them): by a
+                # digit written on it or across it, neither its band nor its crossings with the other direction's
+                # lines take the strokes' ends (``take_out_lines``).
+                near = np.zeros(full.shape[1], bool)
+                near[np.clip(plain[:, None] + np.arange(-LINE_SLACK, LINE_SLACK + 1), 0, full.shape[1] - 1)] = True
+                stretches.append(np.flatnonzero(near))
         # Lines closer together than twice their band (fine squared paper under small writing) would have their
         # bands cover the paper between them: no ink would lie outside the band, and the residue test below
         # (``_take_out``) takes every stroke inside it for the line's. The band is then at most BAND_SPACING of
         # the lines' spacing wide, leaving paper between bands.
         spacing = _spacing([p for p, _ in measured])
-        for (path, thickness), line in zip(measured, columns):
+        for (path, thickness), line, held in zip(measured, columns, stretches):
             thickest = max(thickest, thickness)
             width = max(1, int(round(thickness)) + 4 * f)
             if spacing is not None and BAND_SPACING:
                 width = max(1, min(width, max(int(round(thickness)) + 2, int(BAND_SPACING * spacing))))
             widest = max(widest, width)
-            _paint_line_rows(floor, line, reference)
+            _paint_line_rows(floor, line, reference, None if held is None else np.searchsorted(line.xs, held))
             # Its own stretch, in order along it: its points are the middles of the pieces it was followed by,
             # its ends half a piece beyond the first and last (on the path carried on past them).
             order = path[np.argsort(path[:, 0], kind="stable")]
@@ -343,6 +369,17 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
             own = np.concatenate([[(ends[0], np.interp(ends[0], order[:, 0], order[:, 1]))], order[1:-1],
                                   [(ends[1], np.interp(ends[1], order[:, 0], order[:, 1]))]])
             paths.append(own[:, ::-1] if vertical else own)
+            if held is not None:
+                # (the band as the polyline would draw it, ``width + 1`` across, on those columns only)
+                rows = np.round(np.interp(held, path[:, 0], path[:, 1])).astype(np.int64)[:, None] + \
+                    np.arange(-(width // 2) - 1, width // 2 + 2)
+                inside = (rows >= 0) & (rows < full.shape[0])
+                along = np.broadcast_to(held[:, None], rows.shape)[inside]
+                if vertical:
+                    band[along, rows[inside]] = 255
+                else:
+                    band[rows[inside], along] = 255
+                continue
             if vertical:
                 path = path[:, ::-1]
             cv2.polylines(band, [np.round(path).astype(np.int32).reshape(-1, 1, 2)], False, 255, thickness=width + 1)
@@ -354,6 +391,147 @@ def find_lines(mask: np.ndarray, lengths: tuple[int, int], gray: np.ndarray | No
         floor = cv2.max(np.ascontiguousarray(floor.T) if vertical else floor, cv2.bitwise_not(band))
         bands.append(Band(band, width, int(thickest), vertical, strips, floor=floor, paths=tuple(paths)))
     return LineBands(tuple(bands), digit_height)
+
+
+#: Squared paper (issue 19, session 25): the lines of a direction are found again as a whole, from the frame's grey
+#: straightened along them (``_lattice``). The grey is sampled every this many source pixels along the lines...
+LATTICE_EVERY = 8
+#: ... and a line's paper is the brightest of the straightened profile within this many rows either side (the paper
+#: between two lines of the finest squared paper the generator draws, 10 px apart, is within 5; a line is 1-3 px).
+LATTICE_PAPER = 6
+#: A direction is a lattice where its straightened profile shows at least this many lines (each darker than its
+#: paper by ``LINE_BETWEEN``: the faint-line test of ``_runs_on_between``, on the median along the whole line) ...
+LATTICE_LINES = 6
+#: ... and at least this share of the gaps between neighbouring ones are within ``LATTICE_TOLERANCE`` of their
+#: median (the spacing): squared paper is evenly printed, seen in perspective its spacing changes by a few percent
+#: across the frame (stress ``grid`` 100-199, the 19 squared pages whose lines are found both ways: 0.83-1.0 of the
+#: gaps regular, 16-72 lines a direction; a table's rows are as even, its columns too on 7 pages of ``table`` 0-99, but
+#: 1.5-2.6 times as far apart as its rows: ``LATTICE_SQUARE``).
+LATTICE_REGULAR = 0.8
+LATTICE_TOLERANCE = 0.2
+#: Squared paper is a lattice both ways at one spacing, to within this ratio (perspective; the squared stress pages
+#: 1.00-1.03); a table's columns are 1.5-2.6 times as far apart as its rows on the stress pages, ruled paper a
+#: lattice one way.
+LATTICE_SQUARE = 1.25
+#: Each lattice line is placed in this many stretches along it (the darkest row within a quarter spacing of the
+#: straightened line, in each stretch's median), and its own straight line fitted through them: perspective turns
+#: each line of the page by its own slope.
+LATTICE_STRETCHES = 8
+#: A line found is the lattice's line where its path (full size) is within this many pixels of it all along (the
+#: line's own pixels are placed to ``LINE_SLACK`` about it).
+LATTICE_SAME = 2.0
+
+
+def _slopes(paths: list[np.ndarray], across: int, along: int) -> tuple[float, float] | None:
+    """The lines' slope as a linear function of their place across, ``(b0, b1)``: a line through ``a`` (where it
+    crosses the middle along) runs ``y = a + (b0 + b1 (a - across / 2)) (x - along / 2)``; fitted to the straight
+    lines through ``paths`` (full size, in their own direction), those far off the fit left out (a thread of
+    writing followed as a line). None: no path."""
+    if not paths:
+        return None
+    ab = []
+    for p in paths:
+        x = p[:, 0] - along / 2.0
+        b = np.polyfit(x, p[:, 1], 1)[0] if np.ptp(x) > 0 else 0.0
+        ab.append((float(np.interp(along / 2.0, p[:, 0], p[:, 1])) if np.ptp(p[:, 0]) > 0 else float(p[0, 1]), b))
+    ab = np.array(ab)
+    b0, b1 = float(np.median(ab[:, 1])), 0.0
+    keep = np.ones(len(ab), bool)
+    for _ in range(3):
+        if np.count_nonzero(keep) < 3 or np.ptp(ab[keep, 0]) <= 0:
+            break
+        b1, b0 = np.polyfit(ab[keep, 0] - across / 2.0, ab[keep, 1], 1)
+        off = np.abs(ab[:, 1] - (b0 + b1 * (ab[:, 0] - across / 2.0)))
+        keep = off <= max(0.004, 2.5 * float(np.median(off[keep])))
+    return float(b0), float(b1)
+
+
+class _Lattice(NamedTuple):
+    """The evenly spaced lines of one direction, found in the grey (``_lattice``)."""
+
+    lines: list[tuple[float, float]]
+    """Each line's ``(a, b)``: ``y = a + b (x - along / 2)`` in its own direction, full size."""
+    spacing: float
+    slopes: tuple[float, float]
+
+
+def _lattice(gray: np.ndarray, slopes: tuple[float, float]) -> _Lattice | None:
+    """The lines of ``gray`` (in their own direction: they run along x) that the grey straightened along
+    ``slopes`` (``_slopes``) shows as rows darker than the paper beside them, where they are evenly spaced
+    (``LATTICE_LINES``, ``LATTICE_REGULAR``); None where they are not.
+
+    A printed line is darker than its paper all along, however faint, and wherever the threshold holds it or not
+    (the vignette darkens the paper and its lines alike); the row's median along the whole frame is that grey, and a
+    row of writing (the feet of a row of digits) is paper along most of its length."""
+    across, along = gray.shape
+    b0, b1 = slopes
+    xs = np.arange(LATTICE_EVERY // 2, along, LATTICE_EVERY, dtype=np.float32)
+    if len(xs) < 2 * LATTICE_STRETCHES:
+        return None
+    rows = np.arange(across, dtype=np.float32)[:, None]
+    map_x = np.broadcast_to(xs[None, :], (across, len(xs)))
+    map_y = (rows + (b0 + b1 * (rows - across / 2.0)) * (xs[None, :] - along / 2.0)).astype(np.float32)
+    straight = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    profile = np.median(straight, axis=1)
+    paper = cv2.dilate(profile.reshape(-1, 1), np.ones((2 * LATTICE_PAPER + 1, 1), np.uint8)).ravel()
+    dark = (paper - profile) / np.maximum(paper, 1.0)
+    peaks = np.flatnonzero((dark[1:-1] >= dark[:-2]) & (dark[1:-1] > dark[2:]) & (dark[1:-1] >= LINE_BETWEEN)) + 1
+    if len(peaks) < LATTICE_LINES:
+        return None
+    gaps = np.diff(peaks).astype(np.float32)
+    spacing = float(np.median(gaps))
+    if np.count_nonzero(np.abs(gaps - spacing) <= LATTICE_TOLERANCE * spacing) < LATTICE_REGULAR * len(gaps):
+        return None
+    # Each line placed along its length: in each stretch, the darkest row within a quarter spacing of it.
+    count = len(xs) // LATTICE_STRETCHES
+    stretches = np.median(straight[:, : count * LATTICE_STRETCHES].reshape(across, LATTICE_STRETCHES, count), axis=2)
+    centres = xs[: count * LATTICE_STRETCHES].reshape(LATTICE_STRETCHES, count).mean(axis=1) - along / 2.0
+    reach = max(1, int(spacing // 4))
+    window = np.clip(peaks[:, None] + np.arange(-reach, reach + 1), 0, across - 1)
+    found = stretches[window]  # (lines, 2 reach + 1, stretches)
+    offsets = np.argmin(found, axis=1) - reach
+    lines = []
+    for peak, off in zip(peaks.tolist(), offsets):
+        c1, c0 = np.polyfit(centres, off.astype(np.float64), 1)
+        lines.append((peak + float(c0), b0 + b1 * (peak - across / 2.0) + float(c1)))
+    return _Lattice(lines, spacing, slopes)
+
+
+def _squared_paper(gray: np.ndarray, found: dict) -> dict:
+    """The lines of squared paper that the line search did not find, by direction (vertical True): paths full size
+    in their own direction, ``(N, 2)``. ``found``: the found lines' paths (full size, own direction) by direction.
+
+    Squared paper is evenly spaced lines both ways, at one spacing (``LATTICE_SQUARE``). The line search finds a
+    faint grid's lines only where the ink mask holds them long enough; its bits elsewhere (the lines between
+    crossings, where the vignette darkens them near the frame's edges) are hairline 1s. Where both directions are
+    such a lattice in the grey (``_lattice``), every line of it is the page's."""
+    if not all(found.get(v) for v in (False, True)):
+        return {}
+    images = {False: gray, True: np.ascontiguousarray(gray.T)}
+    lattices = {v: _lattice(images[v], _slopes(found[v], *images[v].shape)) for v in (False, True)}
+    for v in (False, True):
+        other = lattices[not v]
+        if lattices[v] is None and other is not None:
+            # Its few found lines said little of its slope: a grid's two directions are at right angles, the
+            # other's slope across is this one's along.
+            lattices[v] = _lattice(images[v], (-other.slopes[0], 0.0))
+    if any(lattice is None for lattice in lattices.values()):
+        return {}
+    spacings = sorted(lattice.spacing for lattice in lattices.values())
+    if spacings[1] > LATTICE_SQUARE * spacings[0]:
+        return {}
+    extra = {}
+    for v, lattice in lattices.items():
+        across, along = images[v].shape
+        middle = along / 2.0
+        xs = np.linspace(0.0, along - 1.0, max(4, int(along // 32)))
+        # A line found already is the lattice's where it runs on it all along (within ``LATTICE_SAME``); a thread
+        # that strays from it (a stroke followed, a jump to the next line) leaves the rest of it to the lattice.
+        at_middle = np.array([np.interp(middle, p[:, 0], p[:, 1]) for p in found[v]])
+        extra[v] = [np.c_[xs, a + b * (xs - middle)] for a, b in lattice.lines
+                    if not any(np.abs(p[1:-1, 1] - (a + b * (p[1:-1, 0] - middle))).max(initial=np.inf) <= LATTICE_SAME
+                               for p, m in zip(found[v], at_middle) if abs(m - a) <= LATTICE_SAME)]
+    return extra
 
 
 #: The rules running down a page part a table's columns only where they are all at least this many digit
@@ -467,7 +645,8 @@ def _line_columns(mask: np.ndarray, path: np.ndarray, thickness: float, reach: i
     return _LineColumns(xs, ys, at_rows, first, last, reach, alone, dark, bright, contrast, unseen)
 
 
-def _paint_line_rows(floor: np.ndarray, line: _LineColumns | None, reference: float | None = None) -> None:
+def _paint_line_rows(floor: np.ndarray, line: _LineColumns | None, reference: float | None = None,
+                     only: np.ndarray | None = None) -> None:
     """Paint into ``floor`` (``Band.floor``) the rows of a horizontal line's own ink, column by column, with
     ``LINE_SLACK`` either side, as :func:`_line_columns` measured them (``line``). Each pixel painted holds the
     grey under which ink there is darker than the line (``LINE_DARKER``), measured on the frame's grey; 0
@@ -478,7 +657,7 @@ def _paint_line_rows(floor: np.ndarray, line: _LineColumns | None, reference: fl
     outvoted), joined from block to block across the columns where writing hides it. Where it is found alone
     nowhere, its whole band is its own. ``reference``: the median contrast of the direction's lines against
     the paper (all their alone columns); a column much darker than that (``STROKE_CONTRAST``) is a stroke
-    lying along the line, not measured."""
+    lying along the line, not measured. ``only``: the columns painted (indices into ``line.xs``; None: all)."""
     if line is None:
         return
     h, w = floor.shape
@@ -517,6 +696,10 @@ def _paint_line_rows(floor: np.ndarray, line: _LineColumns | None, reference: fl
     lo = np.floor(ys + np.interp(xs, centres, medians[0])).astype(np.int64) - LINE_SLACK
     hi = np.ceil(ys + np.interp(xs, centres, medians[1])).astype(np.int64) + LINE_SLACK
     held = (hi >= 0) & (lo < h)  # the columns where the line is in the frame
+    if only is not None:
+        painted = np.zeros(len(xs), bool)
+        painted[only] = True
+        held &= painted
     xs, lo, hi = xs[held], lo[held], hi[held]
     # Every row from lo to hi (the last one repeated up to the widest span), within the frame.
     rows = np.clip(np.minimum(lo[:, None] + np.arange(int((hi - lo).max()) + 1), hi[:, None]), 0, h - 1)
