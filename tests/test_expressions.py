@@ -1,5 +1,6 @@
 """The arithmetic reader: exact evaluation, verdicts, and laying numbers and signs out as expressions."""
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -585,6 +586,50 @@ def test_a_confusion_of_the_table_asks_the_digits_crop_before_it_doubts_a_wrong_
     assert [e.verdict for e in found] == ["unsure"]
 
 
+@pytest.mark.parametrize("text", ["24-24=20", "3+8=22"])
+def test_two_based_ones_read_as_sure_twos_doubt_a_wrong_answer_only_where_both_crops_give_the_one_a_chance(text):
+    # Issue 21, session 25: pendigits writer 40's 1 with a foot is read as a sure 2; two of them in one sum
+    # (24-14=10 read 24-24=20, 3+8=11 read 3+8=22) make a right answer look wrong, and no single confusion
+    # of the table rights it.
+    from livedigits.reading.expressions import confused_reading
+
+    assert confused_reading(text) is not None
+    numbers, signs = _line_of(text)
+    twos = [d.box for n in numbers for d in n.digits if d.digit == 2]
+    asked = []
+
+    def ask_with(chance):
+        def ask(queries, confirmed=None, shown=None):
+            asked.extend(queries)
+            return [chance(q) for q in queries]
+        return ask
+
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure"]  # no crop to ask: the table
+    # Both crops, nudged, give the 1 a chance: the hand's misread, twice.
+    assert [e.verdict for e in read_expressions(numbers, signs, ask=ask_with(lambda q: True))] == ["unsure"]
+    pair = {box for box, read, meant, _ in asked if (read, meant) == (2, 1)}
+    assert len(pair) == 2 and pair <= set(twos)
+    # One of them stands (a plain 2 of a wrong answer): the misread would be in one digit only, and the table
+    # lists no 2 for 1 beside another confusion: wrong.
+    first = min(pair, key=lambda b: b.x)
+    assert [e.verdict for e in read_expressions(numbers, signs, ask=ask_with(lambda q: q[:3] == (first, 2, 1)))] == ["wrong"]
+    assert [e.verdict for e in read_expressions(numbers, signs, ask=ask_with(lambda q: False))] == ["wrong"]
+
+
+def test_a_page_of_wrong_answers_that_1s_for_2s_would_right_is_wrong_where_no_2s_crop_gives_the_1_a_chance():
+    # Issue 21, session 25 (worksheet 13036, a font whose 2 no nudge reads as a 1): three wrong answers that
+    # reading a 2 as 1 rights, on one page, looked like a hand whose 1s read 2 (``_systematic_misreads``).
+    numbers, signs = _page_of("18-8=20", "66+15=82", "2x5+2=11")
+
+    def ask_with(chance):
+        return lambda queries, confirmed=None, shown=None: [chance] * len(queries)
+
+    assert [e.verdict for e in read_expressions(numbers, signs, ask=ask_with(False))] == ["wrong"] * 3
+    # Crops that, nudged, give the 1 a chance keep every doubt; no crop to ask, the table keeps them.
+    assert [e.verdict for e in read_expressions(numbers, signs, ask=ask_with(True))] == ["unsure"] * 3
+    assert [e.verdict for e in read_expressions(numbers, signs)] == ["unsure"] * 3
+
+
 @pytest.mark.parametrize("text", ["79+19=117", "24-24=11", "9x8+5=29", "6x9=56"])
 def test_a_wrong_answer_no_sure_misread_rights_stays_wrong(text):
     # The same digits, a sum no listed misread (one 7 for 9, 2 for 1 or 5 for 4, or two of the paired ones)
@@ -907,6 +952,39 @@ def test_a_digit_taken_for_a_sign_where_an_operand_must_stand_is_read_as_surely_
     assert read("3", digit_confidence=0.0) == [("3x4=13", "unsure")]
     # After an answer it may be a mark: 3x4=12 with a stroke after it is never wrong.
     assert read("12", stroke_after=True) == [("3x4=121", "unsure")]
+
+
+def test_a_digit_of_an_answer_taken_for_a_bracket_is_the_digit():
+    # Issue 21, session 25: an answer is a number. 3x4=12 whose tall 1 the sign model took for a "(" right
+    # after the "=" ("3x4=(2", worksheets 12019 and 13017), or 3x4=12 whose 2 it took for a ")" right after
+    # the answer's 1 ("3x4=1)", 11046): no bracket can stand there, so each is its digit again.
+    def read(char, x):
+        numbers = [_number("3", 0, 100), _number("4", 70, 100)]
+        numbers.append(_number("2", 190, 100) if char == "(" else _number("1", 162, 100))
+        bracket = Sign(char, Box(x, 96, 20, 48), 0.95, ("1" if char == "(" else "2",), from_digit=True,
+                       odds=(0.03,), digit_confidence=0.99)
+        return [(e.text, e.verdict) for e in read_expressions(numbers, [_sign("x", 35, 100), _sign("=", 110, 100), bracket])]
+
+    assert read("(", 162) == [("3x4=12", "right")]
+    assert read(")", 190) == [("3x4=12", "right")]
+    # A bracketed group before the "=" keeps its brackets: (3)x4=12.
+    numbers = [_number("3", 20, 100), _number("4", 90, 100), _number("12", 190, 100)]
+    signs = [Sign("(", Box(0, 96, 14, 48), 0.95, ("1",), from_digit=True, odds=(0.03,), digit_confidence=0.99),
+             Sign(")", Box(44, 96, 14, 48), 0.95, ("1",), from_digit=True, odds=(0.03,), digit_confidence=0.99),
+             _sign("x", 62, 100), _sign("=", 150, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(3)x4=12", "right")]
+    # The next sum of a row, after an open one, starts with its own "(" right after that "=": a ")" closes it
+    # (worksheet 7011's "(4+4)x4=32").
+    def moved(box, dx=400):
+        return Box(box.x + dx, box.y, box.w, box.h)
+
+    numbers, signs = _line_of("6x4=")
+    later, after = _line_of("(4+4)x4=32")
+    numbers += [replace(n, box=moved(n.box), digits=tuple(replace(d, box=moved(d.box)) for d in n.digits)) for n in later]
+    signs += [replace(s, box=moved(s.box)) for s in after]
+    signs = [replace(s, from_digit=True, alternatives=("1",), odds=(0.03,), digit_confidence=0.99) if s.char == "("
+             else s for s in signs]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("6x4=", "open"), ("(4+4)x4=32", "right")]
 
 
 def test_a_bracket_no_bracket_closes_between_two_numbers_is_the_slash_it_may_be():

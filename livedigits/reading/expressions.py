@@ -658,7 +658,9 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
     """A digit the sign classifier took for a sign (a leaning 1 read as a slash) where no such sign can
     stand is the digit again: the equation decides. Right after an ``=`` or an operator, only an operand,
     a ``(`` or a minus may follow; right before an ``=``, at the end, or after an operator, no operator or
-    ``(`` may stand; a ``)`` needs an operand before it. Its confidence is ``min_confidence``: it may make
+    ``(`` may stand; a ``)`` needs an operand before it. An answer is a number: a ``(`` right after an ``=``
+    that no ``)`` after it on the line closes, or a ``)`` right after the number that follows an ``=``, is
+    no bracket either (issue 21, session 25). Its confidence is ``min_confidence``: it may make
     an equation right, never wrong on its own (``wrong_confidence``), unless it stands where an operand
     must: then it is read as the digit model read it (``alternatives``: its other readings by box)."""
     alternatives = alternatives or {}
@@ -686,8 +688,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             # of a held-out hand, taller than the 2 beside it and leaning, read as a slash). Only a minus
             # may follow one (a unary minus: "6/-3").
             impossible |= it.text in OPERATORS and next_sign and not (after is not None and after.text == "-")
+            # An answer is a number: a ")" right after the number an "=" is followed by closes nothing there
+            # ("32+85=1)", the 7 of 117 taken for a ")").
+            impossible |= it.text == ")" and k >= 2 and prev.operand and out[k - 2].text == "="
         elif it.text == "(":
             impossible = next_sign and (after is None or after.text != "-")
+            # ... nor does a "(" right after an "=", before a number, that no ")" after it on the line closes
+            # ("2x7+1=(4", the 1 of 14 taken for a "("; the next sum after an open one, "6x4= (4+4)x4=32",
+            # closes its own).
+            impossible |= (prev is not None and prev.text == "=" and after is not None and after.operand
+                           and not any(o.ends for o in out[k + 1:]))
         else:
             impossible = False
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
@@ -1029,6 +1039,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         items.append(_sign_item(sign, float(boxes[nearest, 3]), config))
     items = _fractions(items, config)
     out = []
+    chunks = []  # the chunk of each expression of ``out``
     ink_boxes = np.array([b.as_list() for b in ink], np.float64).reshape(-1, 4)
     lines = []  # per line: [chunk, expression, waits on the page's test] of each chunk, and the signs out of place
     waits = [False]  # the chunk being judged asked the page's test (``PAGE``)
@@ -1102,11 +1113,13 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                                                   or _unaccounted(expression, chunk, loose)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
+            chunks.append(chunk)
+    backed = None if ask is None else lambda k, pair: _backed(chunks[k], out[k].text, pair, ask)
     if not was:
-        return _systematic_misreads(out)
+        return _systematic_misreads(out, backed)
     # A sum read right by reading a digit as another still shows the hand's misread to the page's other
     # sums (``_systematic_misreads`` counts it as it was, unsure).
-    judged = _systematic_misreads([was.get(id(e), e) for e in out])
+    judged = _systematic_misreads([was.get(id(e), e) for e in out], backed)
     return [e if id(e) in was else j for e, j in zip(out, judged)]
 
 
@@ -1438,6 +1451,21 @@ _TWICE = frozenset(pair for pair, n in CONFUSIONS.items() if n <= 2 and pair[0].
 #: chance under a nudge (9 of the 10 right answers marked wrong on its 40 worksheets are kept ``unsure``),
 #: and a plain 5 mostly does not (3 wrong answers more left ``unsure`` on 7000-13059, 2 on 100-199).
 ASKED = frozenset({("2", "1"), ("5", "4")})
+#: The ``ASKED`` confusions that a page shows as a hand's systematic misread (``_systematic_misreads``) only
+#: where the crop of one of the digits read so in the sums it would right, nudged, gives the digit meant a
+#: chance (``NUDGED``). A 1 read as 2: every based 1 of pendigits writer 40 read as a sure 2 on the tuning
+#: worksheets gives the 1 0.012 to 0.055 nudged (9000, 12003; seed 97 0.58), a font's plain 2 nothing (patrick-hand
+#: on 12049 and 13036: 0.000). Not 5 for 4: writer 42's 4 read 5 stands under every nudge on some pages (21044's
+#: right ``46+80=126`` read ``56+80=126`` was marked wrong with it; issue 21, session 25).
+BACKED = frozenset({("2", "1")})
+#: The ``ASKED`` confusions that ``PAIRED_MISREADS`` does not pair, taken twice in one sum: a ``wrong`` that two
+#: of its digits read as one of them rights is ``unsure`` where the crops of both, nudged, give the digit meant
+#: a chance (``NUDGED``). Pendigits writer 40 bases its 1s, and the digit model reads such a 1 as a sure 2
+#: (drawn alone, 2 of its 26 1s at 0.92 and 0.996; on worksheets 9000 and 12003, and a held-out sheet whose
+#: ``(1)/(3)+(4)/(5)=(17)/(15)`` read ``(2)/(3)+(4)/(5)=(17)/(25)`` was marked wrong); its crops nudged give the
+#: 1 0.012 to 0.58 (issue 21, tenth round and session 23). Of the 1,186 wrong answers written on the
+#: worksheets 7000-13059, 10 are made right by two 2s read as 1s and by no single one (issue 21, session 25).
+TWICE_ASKED = frozenset(pair for pair in ASKED if pair not in PAIRED_MISREADS)
 #: The confusions of the table, alone in a sum, whose doubt the page itself can lift (``ask`` of
 #: :func:`read_expressions`, the test ``PAGE``). The page's right sums confirm the digits they hold (the
 #: structure decided them, a hand's misread makes a sum wrong or unsure); where they confirm both digits,
@@ -1486,7 +1514,8 @@ def _misread_places(text: str) -> list[tuple[int, str]]:
 def _confusions(text: str):
     """Each reading of the equation ``text`` that ``CONFUSIONS`` says it may be alone, a pair of digits as
     the brackets they may be (``17+71x5=70`` is ``(7+7)x5=70``), or two digits as two of one hand's sure
-    misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``), or three or more of them
+    misreads (``PAIRED_MISREADS``: ``9x8+5=26`` is ``9x8+4=76``) or as two of one ``TWICE_ASKED``
+    (``(2)/(3)+(4)/(5)=(17)/(25)`` is ``(1)/(3)+(4)/(5)=(17)/(15)``), or three or more of ``PAIRED_MISREADS``
     (``MISREAD_PLACES``), that makes it right: ``(reading, changes)``,
     ``changes`` the digits read for others, ``(position, read, meant)`` (none for brackets and signs)."""
     for k, ch in enumerate(text):
@@ -1509,6 +1538,13 @@ def _confusions(text: str):
             candidate = f"{text[:i]}{a}{text[i + 1:j]}{b}{text[j + 1:]}"
             if _is_right(candidate):
                 yield candidate, ((i, text[i], a), (j, text[j], b))
+    # Two of one hand's sure misreads of one kind that pairs with nothing else (``TWICE_ASKED``: pendigits
+    # writer 40's based 1s read as sure 2s, ``(1)/(3)+(4)/(5)=(17)/(15)`` read ``(2)/(3)+...=(17)/(25)``).
+    for read, meant in TWICE_ASKED:
+        for i, j in itertools.combinations([k for k, ch in enumerate(text) if ch == read], 2):
+            candidate = f"{text[:i]}{meant}{text[i + 1:j]}{meant}{text[j + 1:]}"
+            if _is_right(candidate):
+                yield candidate, ((i, read, meant), (j, read, meant))
     # Three or more of them in one sum (writer 42's 93-44=49 read 73-55=57), where the sum has at most
     # MISREAD_PLACES digits that may be one: each place read as one of its misreads, or as read.
     at: dict = {}
@@ -1537,7 +1573,8 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
     reading whose digits read for others are two or more of ``PAIRED_MISREADS``, or one ``ASKED`` or ``TWINNED``,
     doubts it only where ``ask`` (a list of ``(box, read digit, meant digit, tests)`` -> a list of bools: does
     each test, ``NUDGED`` for two or more and ``ASKED``, ``PAGE`` for ``TWINNED``, leave the digit meant a chance)
-    says so of one of its digits: asked at once for every such digit of the sum, in one batch. Without
+    says so of one of its digits (of both, for two of one ``TWICE_ASKED``): asked at once for every such digit of
+    the sum, in one batch. Without
     ``ask``, or where a digit's box is not known, the table decides."""
     asked = []
     places = None
@@ -1553,12 +1590,15 @@ def _confused(chunk: list[_Item], text: str, ask=None) -> bool:
         boxes = [places.get(k) for k, _, _ in changes]
         if any(box is None for box in boxes):
             return True
-        asked.append([(box, int(read), int(meant), tests) for box, (_, read, meant) in zip(boxes, changes)])
+        # Two of ``TWICE_ASKED`` doubt the sum only where both crops give the digit meant a chance: one
+        # hand's misread is in both digits; any other group, where one of its digits does.
+        every = len(changes) >= 2 and all((read, meant) in TWICE_ASKED for _, read, meant in changes)
+        asked.append((every, [(box, int(read), int(meant), tests) for box, (_, read, meant) in zip(boxes, changes)]))
     if not asked:
         return False
-    queries = list(dict.fromkeys(q for group in asked for q in group))
+    queries = list(dict.fromkeys(q for _, group in asked for q in group))
     answers = dict(zip(queries, ask(queries)))
-    return any(answers[q] for group in asked for q in group)
+    return any((all if every else any)(answers[q] for q in group) for every, group in asked)
 
 
 def _unlisted_misread(chunk: list[_Item], text: str, ask=None) -> bool:
@@ -1693,7 +1733,17 @@ def _twice_fixes(text: str, paired: bool = False) -> set[tuple[str, str]]:
     return out
 
 
-def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
+def _backed(chunk: list[_Item], text: str, pair: tuple[str, str], ask) -> bool:
+    """Does a digit of the sum ``text`` (its ``chunk``) read as ``pair[0]`` give ``pair[1]`` a chance in its crop,
+    nudged (``ask``'s test ``NUDGED``)? True where no such digit's crop is known (the table decides)."""
+    read, meant = pair
+    if len("".join(it.text for it in chunk)) != len(text):
+        return True
+    queries = [(box, int(read), int(meant), (NUDGED,)) for k, box in _text_places(chunk) if text[k] == read]
+    return not queries or any(ask(queries))
+
+
+def _systematic_misreads(expressions: list[Expression], backed=None) -> list[Expression]:
     """A writer whose 4 the model reads as 5, surely, makes every sum with a 4 look wrong in the same way.
     A confusion ``CONFUSIONS`` lists at 2 that would make two of a frame's sums that are not right (wrong or
     unsure) right, one of them already unsure, or three of them, is taken for this writer's misread (an
@@ -1703,7 +1753,12 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     that right three of them between them (a hand whose 4 reads 5 and whose 9 reads 7). Every wrong sum it
     would make right is then ``unsure``. (Two plain wrong answers that one substitution rights are a chance: every such pair on the
     tuning worksheets was two wrong answers, 8 of them; a writer's misread leaves doubts too. Four by
-    chance are rare: see docs/arithmetic.md for what it costs on the generated worksheets.)"""
+    chance are rare: see docs/arithmetic.md for what it costs on the generated worksheets.)
+
+    ``backed(k, pair)``: does a digit of the ``k``-th sum read as ``pair[0]`` give ``pair[1]`` a chance in its
+    crop, nudged? A confusion of ``BACKED`` that no digit of the sums it would right backs so shows nothing of a
+    hand on the page (a font's 2s, which no nudge reads as a 1, in three wrong answers that 1s would right:
+    issue 21, session 25); one backed in one sum is the hand's, in every sum."""
     wrong = [k for k, e in enumerate(expressions) if e.verdict == "wrong"]
     unsure = [k for k, e in enumerate(expressions) if e.verdict == "unsure"]
     if not wrong or len(wrong) + len(unsure) < 2:
@@ -1712,13 +1767,20 @@ def _systematic_misreads(expressions: list[Expression]) -> list[Expression]:
     if any(fixes.values()):
         for k in unsure:
             fixes[k] = _twice_fixes(expressions[k].text, paired=True)
+        listed = fixes
+        if backed is not None:
+            # A confusion of BACKED that no digit of these sums backs in its crop is no hand's misread here.
+            shown = set().union(*fixes.values()) & BACKED
+            unbacked = {pair for pair in shown if not any(backed(k, pair) for k in fixes if pair in fixes[k])}
+            fixes = {k: pairs - unbacked for k, pairs in fixes.items()}
         expressions = _doubt_shared(expressions, wrong, fixes, 2, set().union(*(fixes[k] for k in unsure)))
         # ... or three, none of them in doubt (one fewer than any other substitution needs).
         expressions = _doubt_shared(expressions, wrong, fixes, SYSTEMATIC - 1)
         # ... or three that listed confusions make right, not all the same one: a hand whose 4 reads 5 and
-        # whose 9 reads 7 (15-6=8, 5x7+5=39 and 7x7=81 on one page).
-        if sum(1 for pairs in fixes.values() if pairs) >= SYSTEMATIC - 1:
-            expressions = [replace(e, verdict="unsure") if k in fixes and fixes[k] and e.verdict == "wrong" else e
+        # whose 9 reads 7 (15-6=8, 5x7+5=39 and 7x7=81 on one page). (All the same one, it is the rules above.)
+        if (sum(1 for pairs in listed.values() if pairs) >= SYSTEMATIC - 1
+                and len(set().union(*listed.values())) >= 2):
+            expressions = [replace(e, verdict="unsure") if k in listed and listed[k] and e.verdict == "wrong" else e
                            for k, e in enumerate(expressions)]
     wrong = [k for k in wrong if expressions[k].verdict == "wrong"]
     if not wrong or len(wrong) + len(unsure) < SYSTEMATIC:
