@@ -600,7 +600,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     # One search over the whole frame, on one pooled mask (lines.find_lines); a field whose rules run on as
     # found lines both ways is squares of a grid, no form's boxes (``fields.RUNS_ON``).
     lines = find_lines(mask, lengths, gray, typical)
-    return lines, find_fields(holes, typical, lines), pieces
+    return lines, find_fields(holes, typical, lines, mask), pieces
 
 
 def _on_the_page(small: np.ndarray, on_paper: np.ndarray, config: SegmentConfig) -> np.ndarray:
@@ -1490,7 +1490,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if fields is None and shift is not None and memory.fields is not None:
         fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
     if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
-        fields = find_fields(holes, typical)
+        fields = find_fields(holes, typical, mask=mask)
     if view is not None and shift is None:
         view = replace(view, fields=fields)
     fields, cells = fields
