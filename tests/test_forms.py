@@ -297,3 +297,63 @@ def test_a_generated_form_in_perspective_reads_its_combs(read):
     assert counts["right"] == counts["true_digits"] == 28, counts
     assert counts["exact_numbers"] == counts["true_numbers"], counts
     assert counts["on_letters"] <= 6, f"{counts['on_letters']} letters read as digits (9 before)"
+
+
+def _ruled_form(stacked=False):
+    """A mask (ink 255) holding a comb of four 40 px boxes (2 px rules, 6 px apart), capitals crossing the rules of
+    all but the second (a slanted stroke from above its top rule to below its bottom one), and the holes of the mask
+    (``cv2.RETR_CCOMP``' inner contours): only the second box is a hole. ``stacked``: a second row of boxes right
+    under the first, sharing its rules, as a printed table's."""
+    mask = np.zeros((200, 320), np.uint8)
+    rows = (40, 80) if stacked else (40,)
+    for y in rows:
+        for k in range(4):
+            x = 40 + 46 * k
+            cv2.rectangle(mask, (x, y), (x + 41, y + 41), 255, 2)
+    for k in (0, 2, 3):
+        x = 40 + 46 * k
+        cv2.line(mask, (x + 6, 30), (x + 34, 92), 255, 3)  # a capital's stroke: the inside cut in two trapezoids
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_NONE)
+    holes = [c for c, h in zip(contours, hierarchy[0]) if h[3] >= 0]
+    return mask, holes
+
+
+def test_a_comb_whose_capitals_cross_its_rules_is_found_by_its_rules():
+    # Session 25 (issue 19): capitals larger than their boxes cross the rules and leave no hole in their boxes; the
+    # one box a letter stands clear of was a field alone, its neighbours' sides read 1 beside the capitals read as
+    # digits ("ISLA" read 1151). The rules are still in the mask: the found box's ring, moved one pitch on, lands on
+    # ink (``fields.RULED``).
+    from livedigits.vision.fields import find_fields
+
+    mask, holes = _ruled_form()
+    fields, cells = find_fields(holes, 30.0)
+    assert len(fields) == 1 and len(cells) == 1 and not cells[0].single, "without the mask: one box alone"
+    fields, cells = find_fields(holes, 30.0, mask=mask)
+    assert len(fields) == 1 and len(cells) == 4 and all(c.single for c in cells), (fields, cells)
+    # Each box made where its rules are: the found box's inside moved on by the pitch, 46 px.
+    assert sorted(c.box for c in cells) == [(41 + 46 * k, 41, 40, 40) for k in range(4)]
+    # A box with a box of the same print right under it is a table's cell: no comb is made from it.
+    mask, holes = _ruled_form(stacked=True)
+    assert [c.box for c in find_fields(holes, 30.0, mask=mask)[1]] == [c.box for c in find_fields(holes, 30.0)[1]]
+
+
+def test_a_generated_comb_whose_capitals_cross_its_rules_reads_no_letter_and_no_box_side(read):
+    # ``boxes`` seed 46: "ISLA" in a comb whose I, L and A cross their boxes' rules read 1151 (two capitals and the
+    # boxes' sides): main read 2 letters and 23 detections for the page's 16 digits.
+    from livedigits.bench.stress import row_scene
+
+    image, truth = row_scene("boxes", 46)
+    counts = score_scene(read(image), truth)
+    assert counts["on_letters"] == 0, counts
+    assert counts["found"] == counts["right"] == counts["detections"] == counts["true_digits"] == 16, counts
+
+
+def test_a_generated_comb_of_which_every_other_box_is_a_hole_reads_its_digits(read):
+    # ``boxes`` seed 20: "52660" in a comb of joined boxes of which only every other one is a hole (its digits
+    # touch their rules): those boxes were each a field alone, and two of the comb's digits with the glyphs of
+    # another comb were lost (main: 8 of the page's 13 digits found).
+    from livedigits.bench.stress import row_scene
+
+    image, truth = row_scene("boxes", 20)
+    counts = score_scene(read(image), truth)
+    assert counts["found"] == counts["right"] == counts["true_digits"] == 13, counts

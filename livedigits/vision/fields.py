@@ -13,7 +13,9 @@ the writing or somewhat taller (a loop of a digit is shorter than the digit; the
 page, a page-wide frame, are far taller). On a page tilted away from the camera a box is a parallelogram,
 which fills the quadrilateral around it as a rectangle fills its rectangle (``PARALLEL``). A glyph touching its box's side bites into the hole, not into
 its hull. Boxes of a comb (narrow, one character each, of one height, side by side) make one field; any
-other box is a field alone (a long box holding a name, a table's cell holding a number).
+other box is a field alone (a long box holding a name, a table's cell holding a number). A comb whose glyphs cross
+its rules leaves a hole only in some of its boxes: beside a box found alone, a box stands where that box's own
+rules, moved one pitch on, fall on ink of the mask (``RULED``).
 
 A printed grid (squared paper) holds holes of the same kind: its squares, where the mask holds their faint
 lines whole (often only a few of them, where writing or a darker stretch closes the square). A grid is a
@@ -108,6 +110,22 @@ PARALLEL = 0.55
 #: right angles), whose glyph is cut out of it as a bitten box's (``_fill_combs``): the lead, session 24, after
 #: ``boxes`` seeds 43 and 72 lost three digits touching their boxes to ``PARALLEL``.
 SHEARED = 3.0
+#: A comb whose capitals cross its rules (a letter larger than its box, written over its top, bottom or side) has
+#: no hole in those boxes, only in a box its letter stands clear of: that box is a field alone, and its neighbours'
+#: sides, no side of a field's box, read 1 beside the capitals read as digits ("ISLA" read 1151). The rules are
+#: still in the mask: a box one comb's pitch beside such a box is there when the ink of the found box's own rules
+#: (the ring just outside its hole), moved by that pitch, lands on ink (the mask grown by a pixel) by at least this
+#: share (``_ruled_boxes``; session 25, issue 19). A glyph adds ink to a rule, never takes it away. On the generated
+#: forms (``boxes`` seeds 0-99, each box found as a hole beside a box of its size found as a hole) the share at that
+#: neighbour's pitch is 0.97 or more for 99% of 1,483 boxes (0.9 or more for 99.5%); outward from a comb's last box
+#: found as a hole it is 0.34 at the median; of the 14 of 273 at 0.9 or more, the four looked at (seeds 14, 35, 75)
+#: have a box there: a check box after the comb (a box found already stops the search), boxes whose glyph broke their hole.
+RULED = 0.9
+#: ... from a box at least this share of its height wide: a comb's box is square (``COMB_BOX``; 97% of the 868 boxes
+#: of the generated combs found as holes, ``boxes`` seeds 0-99, measure 0.93 or more, the narrowest 0.34), and a
+#: narrow hole is a part of a box a glyph's stem parted off, whose sides, a rule and the stem, are no comb's pitch
+#: apart: from such a part (0.55, ``boxes`` seed 152) the ring matched glyph strokes every half pitch.
+RULED_SEED = 0.7
 
 
 Rect = tuple[int, int, int, int]
@@ -129,12 +147,14 @@ class Cell:
     """Shorter than a field's box (``BOX_MIN_HEIGHT``): a check box, no field, only rules that are no glyph."""
 
 
-def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None) -> tuple[list[Rect], list[Cell]]:
+def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None,
+                mask: np.ndarray | None = None) -> tuple[list[Rect], list[Cell]]:
     """The printed fields among ``holes`` (the hole contours of an ink mask), as ``(x, y, w, h)`` boxes in
     the mask's pixels: each comb of character boxes as one box around it, each other box alone; and the
     boxes themselves (``Cell``). ``digit_height``: the writing's typical digit height (None: no writing,
     no fields). ``lines``: the lines found in the same mask (``lines.LineBands``, None: none looked for): a
-    field whose rules run on as lines both ways is squares of a grid, no field (``RUNS_ON``)."""
+    field whose rules run on as lines both ways is squares of a grid, no field (``RUNS_ON``). ``mask``: the ink
+    mask the holes are of, its rules in it (None: no box is found by its rules, ``RULED``)."""
     if not digit_height or not holes:
         return [], []
     low, high = FIELD_MIN_HEIGHT * digit_height, FIELD_MAX_HEIGHT * digit_height
@@ -177,6 +197,23 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None)
     if broken and single:
         cells = cells + _fill_combs(fields, cells, single, broken)
         fields, single = _combs([c.box for c in cells])
+    # A box found alone whose neighbours' holes a glyph broke open: the comb by its rules (``RULED``).
+    if mask is not None and any(not c.small and c.box not in single and RULED_SEED * c.box[3] <= c.box[2] <= COMB_BOX * c.box[3]
+                                for c in cells):
+        before = {id(c) for c in cells}
+        found, cells = cells, _ruled_boxes(cells, single, mask)
+        fields, single = _combs([c.box for c in cells])
+        # A table's cells, no comb, as before: the side of a box runs on as a line past its top or bottom, down the
+        # table's column (on a table seen in perspective the row above is no box of the same print, and its
+        # slanted rows are found as no line).
+        made = [c for c in cells if id(c) not in before]
+        grid = [f for f in fields if any(_holds(f, c.box) for c in made)
+                and any(_runs_on(c.box, sides) for c in cells if _holds(f, c.box))]
+        if grid:
+            cells = [c for c in cells if id(c) in before] + \
+                [c for c in made if not any(_holds(f, c.box) for f in grid)]
+            cells += [c for c in found if all(c is not k for k in cells) and any(_holds(f, c.box) for f in grid)]
+            fields, single = _combs([c.box for c in cells])
     return fields, [replace(c, single=c.box in single) for c in cells] + small
 
 
@@ -301,6 +338,98 @@ def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken
                            end.hull + np.array([dx, dy], end.hull.dtype), True, False)
                 made.append(end)
     return made
+
+
+def _ruled_boxes(cells: list[Cell], single: set[Rect], mask: np.ndarray) -> list[Cell]:
+    """``cells`` with the boxes of combs found by their rules (``RULED``): beside a box for one character found
+    alone (no comb of holes), each box one pitch on along its row whose rules are where the found box's own rules
+    moved by that pitch fall, repeatedly, both ways. The pitch is the best shift from the box's width (boxes sharing a
+    rule) to ``COMB_GAP`` of its height more (separate boxes), then carried on within a rule's width (``RULE``). A
+    box whose rules are found again right above or below it is a table's cell or a grid's square: it is no comb's.
+    A box made is ``bitten`` (its glyph is cut out at its rules, a capital crossing them cut there); a lone box whose
+    centre it holds, a piece of its inside a glyph's stroke parted off, goes."""
+    made: list[Cell] = []
+    seeds = sorted((c for c in cells if not c.small and c.box not in single
+                    and RULED_SEED * c.box[3] <= c.box[2] <= COMB_BOX * c.box[3]),
+                   key=lambda c: -c.box[2] * c.box[3])
+    for seed in seeds:
+        if any(_holds(m.box, seed.box) for m in made):
+            continue
+        ring = _ring(seed, mask)
+        if ring is None:
+            continue
+        x, y, w, h = seed.box
+        tol = int(np.ceil(RULE * h))
+        near = np.arange(-tol, tol + 1)
+        # Right above or below, however far aside (a table seen in perspective slants its columns).
+        aside = np.arange(-(w // 2), w // 2 + 1)
+        if max(_ring_share(ring, mask, aside, sign * np.arange(h, int(h + COMB_GAP * h) + 1)).max()
+               for sign in (1, -1)) >= RULED:
+            continue  # stacked on a box of the same print: a table's cell, a grid's square
+        for sign in (1, -1):
+            dx, dy, pitch = 0, 0, None
+            while True:
+                dxs = sign * (np.arange(w, int(w + COMB_GAP * h) + tol + 1) if pitch is None else pitch + near) + dx
+                share = _ring_share(ring, mask, dxs, dy + near)
+                if share.max() < RULED:
+                    break
+                # The grown mask forgives a pixel's jitter, so the best shifts are a plateau: the rules land on
+                # the mask's own ink best at its middle.
+                raw = np.where(share >= share.max() - 1e-6, _ring_share(ring, mask, dxs, dy + near, grow=False), -1.0)
+                i, j = np.unravel_index(np.argmax(raw), raw.shape)
+                step = abs(int(dxs[j]) - dx)
+                dx, dy, pitch = int(dxs[j]), dy + int(near[i]), step
+                cx, cy = x + dx + w / 2, y + dy + h / 2
+                if any(_holds(o.box, (cx, cy, 0, 0)) for o in cells if o.small or o.box[2] * o.box[3] >= 0.8 * w * h) \
+                        or any(_holds(m.box, (cx, cy, 0, 0)) for m in made):
+                    break  # a box found already (a check box after the comb too): its own comb goes on from there
+                made.append(Cell((x + dx, y + dy, w, h), seed.hull + np.array([dx, dy], seed.hull.dtype), True, False))
+    if not made:
+        return cells
+    kept = [c for c in cells if c.box in single or c.small or not any(_holds(m.box, c.box) for m in made)]
+    return kept + made
+
+
+def _ring(cell: Cell, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The ink of a box's own rules: the mask's pixels (rows, columns) in a band ``INSET`` pixels wide just
+    outside its hole's hull; None when the band is off the mask."""
+    x, y, w, h = cell.box
+    pad = INSET + 1
+    x0, y0, x1, y1 = x - pad, y - pad, x + w + pad, y + h + pad
+    if x0 < 0 or y0 < 0 or x1 > mask.shape[1] or y1 > mask.shape[0]:
+        return None
+    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillConvexPoly(inside, cell.hull.reshape(-1, 2).astype(np.int32) - np.array([x0, y0], np.int32), 1)
+    band = cv2.dilate(inside, np.ones((2 * INSET + 1, 2 * INSET + 1), np.uint8)) & ~inside.astype(bool)
+    ys, xs = np.nonzero(band & (mask[y0:y1, x0:x1] > 0))
+    if len(ys) < 2 * (w + h):  # less rule than a 1 px ring all round: no printed box's rules
+        return None
+    return ys + y0, xs + x0
+
+
+def _ring_share(ring: tuple[np.ndarray, np.ndarray], mask: np.ndarray, dxs: np.ndarray, dys: np.ndarray,
+                grow: bool = True) -> np.ndarray:
+    """For each shift (``dys`` x ``dxs``, each a run of whole pixels, up or down), the share of ``ring``'s pixels
+    that land on ink of ``mask`` (grown by a pixel where ``grow``: a rule's edge jitters; none beyond the mask), by
+    one ``cv2.matchTemplate``."""
+    ys, xs = ring
+    top, left = int(ys.min()), int(xs.min())
+    template = np.zeros((int(ys.max()) - top + 1, int(xs.max()) - left + 1), np.float32)
+    template[ys - top, xs - left] = 1.0
+    dy0, dy1, dx0, dx1 = int(dys.min()), int(dys.max()), int(dxs.min()), int(dxs.max())
+    th, tw = template.shape
+    pad = 1 if grow else 0  # the region taken a pixel wider, so that ink just beyond it grows into it
+    region = np.zeros((dy1 - dy0 + th + 2 * pad, dx1 - dx0 + tw + 2 * pad), np.float32)
+    y0, x0 = top + dy0 - pad, left + dx0 - pad
+    H, W = mask.shape
+    sy0, sx0 = max(y0, 0), max(x0, 0)
+    sy1, sx1 = min(y0 + region.shape[0], H), min(x0 + region.shape[1], W)
+    if sy0 < sy1 and sx0 < sx1:
+        region[sy0 - y0: sy1 - y0, sx0 - x0: sx1 - x0] = mask[sy0:sy1, sx0:sx1] > 0
+    if grow:
+        region = cv2.dilate(region, np.ones((3, 3), np.uint8))[1:-1, 1:-1]
+    share = cv2.matchTemplate(region, template, cv2.TM_CCORR) / len(ys)
+    return share[np.asarray(dys) - dy0][:, np.asarray(dxs) - dx0]
 
 
 def comb_fields(fields: list[Rect], cells: list[Cell]) -> list[Rect]:

@@ -606,7 +606,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
         lengths = line_lengths(w, h, config.line_length, typical, config.line_digits)
     if lines is None:
         lines = find_lines(mask, lengths, gray, typical)
-    return lines, find_fields(holes, typical, lines), pieces
+    return lines, find_fields(holes, typical, lines, mask), pieces
 
 
 #: Writing measured as tall as a line (``_lines_measuring_themselves``) is checked only where its pieces are, at the
@@ -1546,7 +1546,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     if fields is None and shift is not None and memory.fields is not None:
         fields = shifted(memory.fields, *shift)  # the anchor's, seen before its lines were taken out
     if fields is None:  # no lines looked for (none there, or carried from the last frame): this mask's holes
-        fields = find_fields(holes, typical)
+        fields = find_fields(holes, typical, mask=mask)
     if view is not None and shift is None:
         view = replace(view, fields=fields)
     fields, cells = fields
