@@ -624,3 +624,74 @@ def test_a_pair_read_whole_as_one_sure_digit_is_cut_where_it_is_two_of_its_write
     assert {"12x5=60", "55-8=47"} <= {t.text for t in sheet.expressions}
     texts = [e.text for e in Recognizer(load_classifier(), smooth=False).process(Frame(8051, 0.0, sheet.image)).expressions or ()]
     assert "12x5=60" in texts and "55-8=47" in texts, texts
+
+
+def test_a_pair_three_of_whose_cuts_read_as_the_same_two_digits_is_read_so():
+    """Stress row ``touching``: pairs of touching digits read whole as one of their own digits ("91" read 9 at 0.93,
+    "23" of "238" read 3 at 0.996), each offered several ways to cut it in two that count only at the ceiling
+    (``Segmentation.doubtful``), three or more of which (at different places) read as the same two digits at
+    ``PAIR_BESIDE`` (``recognizer._agreed_pair``). Before the rule they read "9" and "38".
+    One digit's halves can agree too: dense seed 10's wide zero (read 0 at 0.949, its halves "17" in two ways
+    at 0.957 and 0.965) stays one 0 with no detection on no digit, and worksheet 7055's MNIST 0 (halves "67")
+    keeps "68-40=28" (read "68-467=28" at two ways without the whole's digit asked of a part); worksheet 11033's
+    MNIST 8, read "85" by its least inked cut and its two equal halves, keeps "81-29=52" (equal halves of a piece
+    read whole as a sure digit do not count)."""
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    read = pipeline_reader("lite-int8")
+    for seed, number in ((59, "91"), (66, "238")):
+        image, truth = row_scene("touching", seed)
+        assert number in [t["text"] for t in truth["numbers"]]
+        got = [n["text"] for n in read(image)["numbers"]]
+        assert number in got, (seed, got)
+    image, truth = row_scene("dense", 10)
+    counts = score_scene(read(image), truth)
+    assert counts["detections"] == counts["found"], counts
+    recognizer = Recognizer(load_classifier(), smooth=False)
+    for seed, sum_ in ((7055, "68-40=28"), (11033, "81-29=52")):
+        sheet = make_worksheet(seed)
+        assert sum_ in {t.text for t in sheet.expressions}
+        texts = [e.text for e in recognizer.process(Frame(seed, 0.0, sheet.image)).expressions or ()]
+        assert sum_ in texts, (seed, texts)
+
+
+def test_an_agreed_pair_needs_three_cuts_and_no_single_digit_halved():
+    """``recognizer._agreed_pair`` on made-up readings: three ways at different places reading "23" at 0.95 or more
+    give a pair (the surest of them); two do not, nor three with a part under 0.95; of a piece read whole as a
+    sure 3, never "55" (two other digits: a zero's halves read "67") nor "33" (a wide digit halved), and read
+    whole as a sure 5, never "55"; "11" (a letter's strokes) never, however many ways agree; a part shorter than
+    ``PAIR_PART_HEIGHT`` of the piece does not count, nor equal halves of a piece read whole surely, and a piece
+    read surely as no digit (a letter) is never a pair so."""
+    from livedigits.reading.recognizer import _agreed_pair
+    from livedigits.types import Box, Candidate
+
+    crop = np.zeros((28, 28), np.float32)
+
+    def way(cut: int, h: int = 40):
+        return (Candidate(box=Box(0, 0, cut, 40), crop=crop), Candidate(box=Box(cut, 0, 50 - cut, h), crop=crop))
+
+    def rows(pairs):
+        return class_rows([(d, p) for pair in pairs for d, p in pair])
+
+    three = [way(24), way(25), way(26)]
+    sure = [((2, 0.96), (3, 0.97)), ((2, 0.99), (3, 0.98)), ((2, 0.951), (3, 0.96))]
+    got = _agreed_pair(three, rows(sure), 0, 10, 3, 0.996, 40)
+    assert got is not None and got[0] is three[1]
+    assert _agreed_pair(three[:2], rows(sure[:2]), 0, 10, 3, 0.996, 40) is None
+    unsure = [((2, 0.96), (3, 0.97)), ((2, 0.94), (3, 0.98)), ((2, 0.951), (3, 0.96))]
+    assert _agreed_pair(three, rows(unsure), 0, 10, 3, 0.996, 40) is None
+    fives = [((5, 0.99), (5, 0.99))] * 3
+    assert _agreed_pair(three, rows(fives), 0, 10, 3, 0.996, 40) is None
+    assert _agreed_pair(three, rows(fives), 0, 10, 5, 0.996, 40) is None
+    assert _agreed_pair(three, rows(fives), 0, 10, 10, 0.8, 40) is not None  # read whole as no digit: a "55"
+    assert _agreed_pair(three, rows([((3, 0.99), (3, 0.99))] * 3), 0, 10, 3, 0.996, 40) is None
+    ones = [((1, 0.99), (1, 0.99))] * 3
+    assert _agreed_pair(three, rows(ones), 0, 10, 10, 0.8, 40) is None
+    short = [way(24), way(25), way(26, h=30)]
+    assert _agreed_pair(short, rows(sure), 0, 10, 3, 0.996, 40) is None
+    assert _agreed_pair(three, rows(sure), 0, 10, 3, 0.996, 40, frozenset({1, 2})) is None  # two are equal halves
+    assert _agreed_pair(three, rows(sure), 0, 10, 10, 0.8, 40, frozenset({1, 2})) is not None  # whole: unsure
+    assert _agreed_pair(three, rows(sure), 0, 10, 10, 0.996, 40) is None  # surely no digit: a letter

@@ -166,6 +166,9 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # are still read, so that the parts' places in ``probabilities`` hold.
             at += sum(len(way) for way in found.splits[k])
             pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, int(base[k].argmax()), box.h)
+            if pair is None and k in found.tall:
+                pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h,
+                                    found.even_ways.get(k, ()))
             if pair is not None:
                 chosen[k] = pair
             continue
@@ -206,6 +209,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             skip = evens if _digit_and_scrap(found.splits[k], probabilities, first, digits, int(base[k].argmax()),
                                              box.h) else ()
             pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h, skip=skip)
+            if pair is not None:
+                chosen[k] = pair
+        if k not in chosen and not several and k in found.tall:
+            # Two digits cut anywhere near where they meet read as the same two digits; one glyph's fragments
+            # read as whatever each cut leaves (``_agreed_pair``).
+            pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h, evens)
             if pair is not None:
                 chosen[k] = pair
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
@@ -368,6 +377,67 @@ def _pair_beside_whole(ways: Sequence[tuple[Candidate, ...]], probabilities: np.
         if score > best:
             best, found = score, (way, parts)
     return found
+
+
+#: A piece of the writing's height that may be one digit, not cut by the rules above, is read as the pair that at
+#: least this many of its ways to cut it in two (different boxes) read as, every part at ``PAIR_BESIDE``
+#: (``_agreed_pair``); where the whole reads surely, one part, not both, reads as its digit. Two digits cut
+#: anywhere near where they meet read as the same two digits; one glyph's fragments read as whatever each cut
+#: leaves. Chosen on the stress rows, seeds 0-99 (dense 0-39 with the whole's digit asked), by the pieces of one
+#: true digit (the truth's centres) whose ways so agree, and worksheets 7000-7059. Without the whole's digit asked
+#: of a part, 2 ways at 0.9 cut 5 zeros (their halves, a "(" and a ")", read "17", "67", "87" on none, touching
+#: and dense) and a worksheet's MNIST 0 (7055, "68-40=28" read "68-467=28"). With it, 2 ways at 0.9 cut no single
+#: digit on the stress rows touching, none, spacing, blur and dense, but written 2s and a 3 on worksheets 7000-7059
+#: ("12" read "162" and "123", "23" read "273": 542 -> 539 verdicts right); 3 ways at 0.95 cut none of them, but
+#: an MNIST 8 on worksheet 11033 (read "85" by its least inked cut and its two equal halves, which count no more,
+#: as in ``decide_splits``, where the whole reads surely). On touching 0-99, digits read right 1,788 -> 1,791
+#: (1,793 with the equal halves, 1,798 at 2 ways and 0.9, 1,796 at 2 ways and 0.95).
+AGREE_CUTS = 3
+
+
+def _agreed_pair(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
+                 said: int, whole: float, height: int, evens: frozenset[int] | tuple = ()
+                 ) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall, read
+    whole as the digit (or no digit, ``digits``) ``said`` at ``whole``: the surest of the ways in two parts that read as one
+    pair of digits, where at least ``AGREE_CUTS`` ways with different boxes do, each part at least
+    ``PAIR_PART_HEIGHT`` of ``height`` and read as a digit at least ``PAIR_BESIDE`` surely; else None. The
+    pieces' cuts (``vision.touching``: the least inked column, the path through the least ink, near the edges,
+    equal halves upright and slanted, between loops) fall in different places; where two digits touch, each
+    near where they meet, and each part still holds one digit, so they read alike. A single digit cut leaves
+    strokes that read as whatever each cut leaves, and its ways disagree. This is what tells a pair read whole as
+    one of its own digits ("23" read 3, "91" read 9) from one digit read so. Where the whole reads surely (at
+    ``SPLIT_CONFIDENCE``), one part reads as its digit and the other not (``_pair_beside_whole`` asks the same), so
+    a piece read surely as no digit (a letter) is never cut so: a pair read whole is read
+    as the digit whose strokes dominate, while a zero's halves read as other digits wherever it is cut ("17",
+    "67"), and a wide 5's as 5 and 5. The ways in ``evens`` (equal halves, ``Segmentation.even_ways``) count only
+    where the whole reads as no sure digit, as in ``decide_splits``: cut where no ink is thin, upright and along
+    the slant, they are two tries at one cut through a wide digit (worksheet 11033's MNIST 8, read 8 at 0.996,
+    read "85" at 0.98-0.996 by its least inked cut and both its equal halves). Never two 1s (a letter's
+    strokes)."""
+    at = start
+    sure = whole >= SPLIT_CONFIDENCE
+    groups: dict = {}
+    for n, way in enumerate(ways):
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        if len(way) != 2 or min(p.box.h for p in way) < PAIR_PART_HEIGHT * height or (sure and n in evens):
+            continue
+        read = tuple(int(d) for d in parts.argmax(axis=1))
+        least = float(parts[:, :digits].max(axis=1).min())
+        if max(read) >= digits or read == (1, 1) or least < PAIR_BESIDE or (sure and (said not in read or read == (said, said))):
+            continue
+        boxes = tuple((p.box.x, p.box.y, p.box.w, p.box.h) for p in way)
+        group = groups.setdefault(read, {})
+        if boxes not in group or least > group[boxes][0]:
+            group[boxes] = (least, way, parts)
+    best = None
+    for group in groups.values():
+        if len(group) >= AGREE_CUTS:
+            top = max(group.values(), key=lambda g: g[0])
+            if best is None or top[0] > best[0]:
+                best = top
+    return None if best is None else (best[1], best[2])
 
 
 def _digit_and_scrap(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
