@@ -297,10 +297,12 @@ def test_a_piece_of_pale_ink_has_paper_beside_it_and_a_shadows_sliver_has_not():
         for summed in (10 ** 12, 0):
             seg.SUMMED_PIXELS_PER_BOX, before = summed, seg.SUMMED_PIXELS_PER_BOX
             try:
-                verdict = seg._paper_on_every_side(gray, limit, ink, [((20, 20, 6, 16), patch)], DEFAULT_CONFIG)
+                verdict = seg._paper_on_every_side(gray, limit, ink, [((20, 20, 6, 16), patch)], DEFAULT_CONFIG, True)
             finally:
                 seg.SUMMED_PIXELS_PER_BOX = before
             assert verdict.tolist() == [kept]
+            # On a page whose ink is not pale, a piece that pale is no pen's stroke: the old test.
+            assert not seg._paper_on_every_side(gray, limit, ink, [((20, 20, 6, 16), patch)], DEFAULT_CONFIG).any()
 
 
 def test_a_sharp_page_of_pen_ink_keeps_its_clear_level():
