@@ -265,6 +265,46 @@ def test_a_thin_pen_written_small_is_not_a_blank_page():
         assert counts["detections"] == counts["found"]
 
 
+def test_a_thin_pens_strokes_drawn_once_are_followed_down_to_their_own_faintness():
+    # `thin` seeds 15 and 6 (28 and 13 digits, 18-24 px tall): a stretch the fine pen drew once, fast, keeps a third of
+    # the page's clearest ink or less. At the pale page's faint level (0.3 of its clearest, 0.12 at least) such digits
+    # broke into bits too small for a digit, or lost a part, and 19 and 5 were found; followed down to
+    # ``PALE_FOLLOW`` of it, 25 and 10, and nothing off them.
+    from livedigits.bench.stress import row_scene, score_scene
+
+    for seed, least in ((15, 24), (6, 9)):
+        image, truth = row_scene("thin", seed)
+        counts = score_scene(_read(image), truth)
+        assert counts["found"] >= least
+        assert counts["detections"] == counts["found"]
+
+
+def test_a_piece_of_pale_ink_has_paper_beside_it_and_a_shadows_sliver_has_not():
+    # A thin pen's digit, its ink on average 0.16 darker than the paper (a 1 px stroke grown into its faint
+    # skirt), with paper 0.02 darker than the estimate beside it: "clearly brighter than the ink" once asked its
+    # sides to be brighter than the paper itself (the ink's grey / 0.85), and 8 of `thin` seed 38's 20 digits were
+    # dropped. Halfway from the ink to the paper it passes; a sliver with a shade as dark as itself beside it does not.
+    from livedigits.vision import segment as seg
+
+    paper, limit = 200, np.full((60, 60), 140, np.uint8)  # the estimate is stored as the threshold: 0.7 x paper
+    patch = np.zeros((16, 6), np.uint8)
+    patch[:, 2:4] = 255
+    for side_grey, kept in ((196, True), (170, False)):
+        gray = np.full((60, 60), side_grey, np.uint8)
+        gray[20:36, 20:26][patch > 0] = int(paper * 0.84)
+        ink = np.zeros((60, 60), np.uint8)
+        ink[20:36, 20:26] = patch
+        for summed in (10 ** 12, 0):
+            seg.SUMMED_PIXELS_PER_BOX, before = summed, seg.SUMMED_PIXELS_PER_BOX
+            try:
+                verdict = seg._paper_on_every_side(gray, limit, ink, [((20, 20, 6, 16), patch)], DEFAULT_CONFIG, True)
+            finally:
+                seg.SUMMED_PIXELS_PER_BOX = before
+            assert verdict.tolist() == [kept]
+            # On a page whose ink is not pale, a piece that pale is no pen's stroke: the old test.
+            assert not seg._paper_on_every_side(gray, limit, ink, [((20, 20, 6, 16), patch)], DEFAULT_CONFIG).any()
+
+
 def test_a_sharp_page_of_pen_ink_keeps_its_clear_level():
     # A plain page of ballpoint or fine-liner (`none` seeds 0-3): dark ink, no lower level of any kind.
     from livedigits.bench.stress import row_scene

@@ -424,7 +424,8 @@ FAINT_SHARE = 0.3
 #: The page's clearest ink is the contrast that this share of its clear ink pixels reach or exceed.
 CLEAREST = 0.1
 #: ... and the faint level never falls below this contrast: paper grain, JPEG ringing and the soft light are
-#: a few percent.
+#: a few percent. (It sets the reach; a page read with no blur taken out follows its ink down to ``PALE_FOLLOW`` of
+#: its clearest ink at that reach, to ``PALE_FLOOR`` at the lowest.)
 MIN_FAINT = 0.12
 REACH_POWER = 2
 #: Pale ink is followed further only where its edges are soft: the median step across the clear ink's edge
@@ -482,6 +483,9 @@ class PaleInk:
     (``deblur.restore``); the restored page is read with the usual faint level and reach."""
     thin: bool = False
     """A thin pen's sharp strokes (``_thin_strokes``): its lines are looked for at the usual faint level."""
+    follow: float | None = None
+    """With no blur taken out: the lower level (a share of the paper, ``PALE_FOLLOW``) the faint ink is followed down
+    to on a frame where no line is found (None: ``share``)."""
 
 
 def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -515,7 +519,19 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         pale = _thin_strokes(clear, config, share)
     if pale is not None and pale.blur is None and paper.grain > 0:
         pale = _above_grain(pale, paper, inked, config)
+    if pale is not None and pale.blur is None:
+        # No blur taken out: the pale strokes are followed down to their own faintest stretches (``PALE_FOLLOW``),
+        # where that lies clear of the grain: a level the grain sets (``_above_grain``) is at the noise's edge
+        # already, and lower the noise joins the writing.
+        follow = max(PALE_FLOOR, PALE_FOLLOW * clearest)
+        if GRAIN_FAINT * paper.grain / _paper_under(paper, inked, config) < follow < pale.share:
+            pale = replace(pale, follow=follow)
     return pale
+
+
+def _paper_under(paper: Paper, inked: np.ndarray, config: SegmentConfig) -> float:
+    """The paper's brightness under the clear ``inked`` pixels (their median), at least 1."""
+    return max(float(np.median(paper.limit[inked])) / (1.0 - config.ink_contrast), 1.0)
 
 
 def _above_grain(pale: PaleInk, paper: Paper, inked: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -523,8 +539,7 @@ def _above_grain(pale: PaleInk, paper: Paper, inked: np.ndarray, config: Segment
     grains above the paper (its brightness under the clear ``inked`` pixels, their median): None where that is
     no lower than the usual faint level. A page restored is not asked (its ink is sharp again, and read at the
     usual level)."""
-    under = float(np.median(paper.limit[inked])) / (1.0 - config.ink_contrast)
-    floor = GRAIN_FAINT * paper.grain / max(under, 1.0)
+    floor = GRAIN_FAINT * paper.grain / _paper_under(paper, inked, config)
     if pale.share >= floor:
         return pale
     if floor >= config.faint_contrast:
@@ -532,6 +547,27 @@ def _above_grain(pale: PaleInk, paper: Paper, inked: np.ndarray, config: Segment
     reach = pale.reach if pale.thin else int(round(config.faint_reach * (config.faint_contrast / floor) ** REACH_POWER))
     return replace(pale, share=floor, reach=reach)
 
+
+#: A page of pale ink read with no blur taken out (a thin pen's, or pale ink out of focus that no blur measured explains)
+#: follows its faint ink down to this share of its clearest ink (``CLEAREST``), not ``FAINT_SHARE`` of it, at the reach
+#: that ``FAINT_SHARE`` gives: a thin pen's stroke is darkest where the pen crossed itself or slowed (the clearest
+#: ink), and a stretch drawn once and fast keeps a third of that or less (``thin`` seed 54: the diagonal of a 2 at
+#: 0.08-0.16 below the paper, the page's clearest 0.46; at the level 0.14 the 2 was two bits). On ``thin`` seeds 0-99
+#: (1875 digits; 1741 found at 0.3 and 0.12), with ``PALE_FLOOR``: 0.1 and 0.08 found 1779, 0.15 and 0.08 1780, 0.2
+#: and 0.08 1765 (0.15 with floors of 0.06 and 0.1: 1778 and 1775). Lower, the strokes of one digit run into the next.
+#: Only on a frame where no line is found (``segment``), and where the ink grown at that level holds no piece as long
+#: as a line may be (``_as_long_as_a_line``): a ruling, a grid or a table fainter than the writing's faint level
+#: joins the writing into a web at this one (``mixed`` 0-99 with no such gate: seed 61, dense on ruled paper, 91 -> 19
+#: digits found; 18, on a grid, 55 -> 36; 46, dense on dotted paper, 155 -> 111 numbers exact; 34, a grid the line
+#: search does not find at the page's level, 30 -> 22 found); nor where the specks at the page's level are a printed
+#: lattice (``_on_a_lattice``: the dots of dotted paper join the strokes at this level, ``dotted`` seeds 2 and 15:
+#: 12 -> 9 and 26 -> 19 found).
+PALE_FOLLOW = 0.15
+#: ... but never below this (a few percent is the soft light's and a JPEG's ringing, ``MIN_FAINT``); and only where it
+#: lies more than ``GRAIN_FAINT`` grains below the paper (``_above_grain``): where the grain sets a page's level, that
+#: level is at the noise's edge already (3 grains: one pixel of bare paper in 700 for Gaussian noise, far more for a
+#: camera's blotchy noise after JPEG), and lower the noise joins the writing into pieces.
+PALE_FLOOR = 0.08
 
 #: Pale ink whose clear strokes are at most this many px wide (twice their area over their outline) is a thin pen's:
 #: a stroke narrower than the camera's blur is spread over its neighbours and keeps only part of its darkness. The
@@ -571,15 +607,34 @@ def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Segme
 
 
 def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None, pale: PaleInk | None,
-                        config: SegmentConfig) -> tuple[np.ndarray | None, int]:
+                        config: SegmentConfig, share: float | None = None) -> tuple[np.ndarray | None, int]:
     """The faint ink mask and the hysteresis reach for this frame: ``faint`` and ``faint_reach`` as they
-    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level and reach; a page
-    whose blur was taken out (``PaleInk.blur``) is sharp again, and keeps the usual ones."""
+    are, or on a page of pale ink (``pale``, from :func:`measure_pale_ink`) its lower level (``share``: another
+    one) and reach; a page whose blur was taken out (``PaleInk.blur``) is sharp again, and keeps the usual ones."""
     if faint is None or pale is None or pale.blur is not None:
         return faint, config.faint_reach
     level = cv2.multiply(paper.limit, np.full_like(paper.limit, 1),
-                         scale=(1.0 - pale.share) / (1.0 - config.ink_contrast))
+                         scale=(1.0 - (pale.share if share is None else share)) / (1.0 - config.ink_contrast))
     return cv2.compare(gray, level, cv2.CMP_LT), pale.reach
+
+
+def _as_long_as_a_line(boxes: np.ndarray, w: int, h: int, config: SegmentConfig) -> bool:
+    """Whether one of the pieces ``boxes`` (``(N, 4)`` x, y, w, h) of a ``w`` x ``h`` mask is as long as a line may
+    be (``SegmentConfig.line_length``)."""
+    return bool(((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any())
+
+
+def _on_a_lattice(mask: np.ndarray, config: SegmentConfig) -> bool:
+    """Whether the specks of ``mask`` (pieces under ``min_height`` both ways, 2 px or more one way) hold a printed
+    lattice of dots (``_lattice_dots``: dotted paper). Costs one labelling, and the lattice test only where there
+    are ``LATTICE_SPECKS`` specks or more."""
+    stats = cv2.connectedComponentsWithStats(mask)[2][1:, :4]
+    w, h = stats[:, 2], stats[:, 3]
+    specks = np.flatnonzero((w < config.min_height) & (h < config.min_height) & ((w >= 2) | (h >= 2)))
+    if len(specks) < LATTICE_SPECKS:
+        return False
+    boxes = [tuple(row) for row in stats.tolist()]
+    return bool(_lattice_dots(boxes, specks.tolist(), np.arange(len(specks))))
 
 
 def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | None = None):
@@ -591,8 +646,7 @@ def _search_lines(mask: np.ndarray, config: SegmentConfig, gray: np.ndarray | No
     h, w = mask.shape
     pieces = _pieces_of(mask, config.min_height)  # also the pieces inside a ring: the writing's height
     _, boxes, _, holes, _ = pieces
-    many = len(boxes) > MANY_PIECES
-    if not (many or ((boxes[:, 2] >= w * config.line_length) | (boxes[:, 3] >= h * config.line_length)).any()):
+    if not (len(boxes) > MANY_PIECES or _as_long_as_a_line(boxes, w, h, config)):
         return None, None, pieces
     shaped = _digit_shaped(boxes, config, w, h, pieces[0])
     typical = float(np.median(boxes[shaped, 3])) if shaped is not None and shaped.any() else None  # _digit_height
@@ -1053,9 +1107,34 @@ SUMMED_PIXELS_PER_BOX = 12_000
 #: 1878 and 1880 of its 2302 digits (1839 at 2); at 4 a printed letter beside a table's rule passed too
 #: (``table`` seed 24).
 SIDE_STRIP = 3
+#: A side of a piece is "clearly brighter" than its ink where it is half the ink contrast brighter than the ink's
+#: mean grey (``ink_contrast`` / 2 of it), or, for pale ink, where it lies this share of the way from the ink's mean
+#: grey to the paper (``_brighter_than_ink``). The first alone asks a piece whose ink is on average less than about
+#: 0.26 darker than the paper for sides brighter than the paper itself: a thin pen's, whose mask is followed down
+#: a lower faint level, measures 0.15-0.19 on ``thin`` seed 38 and its sides 0.00-0.04 (noise), and 8 of its 20 digits
+#: were dropped. The sliver along a shadow's edge that the test is for has the shade beside it as dark as itself. Not
+#: on every page: on a page of dark ink, a piece that pale is no pen's
+#: stroke, and the first test alone keeps the faint remnants of a grid and the texture of a table out (``grid``
+#: 0-99 with the share on every page: 22 more stray detections, precision 95.0% -> 93.8%; ``cloth`` 6, ``wood`` 2;
+#: with it on every page of pale ink with no blur taken out, ``grid`` seeds 14, 26 and 83 still 13 more). So only on a
+#: frame whose ink was followed down to ``PALE_FOLLOW``: its pieces are that pale.
+PALE_SIDE = 0.5
 
 
-def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
+def _brighter_than_ink(ink_grey, paper_limit, config: SegmentConfig, pale: bool = False):
+    """How bright a side of a piece must be to be "clearly brighter" than its ink (``_paper_on_every_side``), given
+    the mean grey of its ink ``ink_grey`` and the paper estimate there (``paper_limit``, stored as the ink
+    threshold): half the ink contrast brighter than the ink (``ink_contrast`` / 2 of its grey), or, on a page of
+    ``pale`` ink where that asks more, nearer the paper than the ink (``PALE_SIDE``). Scalars or arrays alike."""
+    brighter = ink_grey / (1.0 - 0.5 * config.ink_contrast)
+    if not pale:
+        return brighter
+    paper = paper_limit / (1.0 - config.ink_contrast)
+    return np.minimum(brighter, ink_grey + PALE_SIDE * (paper - ink_grey))
+
+
+def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig,
+                         pale: bool = False) -> np.ndarray:
     """Writing has paper on all its sides. For each kept ``(box, patch)``: just outside the box, each side
     inside the frame (a strip a quarter of the box's smaller side wide) must be, where it is not ink
     itself, clearly brighter than the piece's ink and about as bright as the paper estimate there (the whole
@@ -1090,7 +1169,7 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
     if rx1 <= rx0 or ry1 <= ry0:
         return ok
     if (rx1 - rx0) * (ry1 - ry0) > SUMMED_PIXELS_PER_BOX * len(kept):
-        return _paper_sides_strip_by_strip(gray, limit, ink, kept, config)
+        return _paper_sides_strip_by_strip(gray, limit, ink, kept, config, pale)
     region = (slice(ry0, ry1), slice(rx0, rx1))
     # In NumPy: cv2.compare takes a region one pixel wide for a scalar itself (stress grid seed 31).
     paper = (ink[region] == 0).view(np.uint8)
@@ -1108,8 +1187,8 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
 
     judged, side, paper_there = means(x0, x1, y0, y1)
     judged &= inside
-    brighter = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
-    brighter /= 1.0 - 0.5 * config.ink_contrast
+    ink_grey = np.array([cv2.mean(gray[by: by + bh, bx: bx + bw], mask=patch)[0] for (bx, by, bw, bh), patch in kept])
+    brighter = _brighter_than_ink(ink_grey[:, None], paper_there, config, pale)
     paper_like = side >= near_paper * paper_there
     if (judged & ~paper_like).any():
         # ... or either half of it is, across the strip (its inner or its outer half): a faint ruling under the
@@ -1122,11 +1201,12 @@ def _paper_on_every_side(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, k
         for half in ((x0, xm, y0, ym), (np.where(across_x, xm, x0), x1, np.where(across_x, y0, ym), y1)):
             half_judged, half_side, half_paper = means(*half)
             paper_like |= half_judged & (half_side >= near_paper * half_paper)
-    ok &= ~(judged & ((side < brighter[:, None]) | ~paper_like)).any(axis=1)
+    ok &= ~(judged & ((side < brighter) | ~paper_like)).any(axis=1)
     return ok
 
 
-def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig) -> np.ndarray:
+def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.ndarray, kept: list, config: SegmentConfig,
+                                pale: bool = False) -> np.ndarray:
     """:func:`_paper_on_every_side` measured where each strip is (five OpenCV calls a strip): cheaper than
     the integral images when a few boxes stand far apart in a big frame (a 12 MP still)."""
     frame_h, frame_w = gray.shape
@@ -1135,7 +1215,7 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
     near_paper = (1.0 - 0.5 * config.ink_contrast) / (1.0 - config.ink_contrast)
     ok = np.ones(len(kept), bool)
     for k, ((x, y, w, h), patch) in enumerate(kept):
-        brighter = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0] / (1.0 - 0.5 * config.ink_contrast)
+        ink_grey = cv2.mean(gray[y: y + h, x: x + w], mask=patch)[0]
         t = max(SIDE_STRIP, min(w, h) // 4)
         for index, (x0, y0, x1, y1) in enumerate(((x - t - 1, y, x - 1, y + h), (x + w + 1, y, x + w + t + 1, y + h),
                                                   (x, y - t - 1, x + w, y - 1), (x, y + h + 1, x + w, y + h + t + 1))):
@@ -1149,7 +1229,7 @@ def _paper_sides_strip_by_strip(gray: np.ndarray, limit: np.ndarray, ink: np.nda
             if cv2.countNonZero(paper) < 0.2 * (x1 - x0) * (y1 - y0):
                 continue
             side = cv2.mean(gray[y0:y1, x0:x1], mask=paper)[0]
-            if side < brighter:
+            if side < _brighter_than_ink(ink_grey, cv2.mean(limit[y0:y1, x0:x1], mask=paper)[0], config, pale):
                 ok[k] = False
                 break
             # About as bright as the paper, the strip or one half of it across (``_paper_on_every_side``).
@@ -1506,6 +1586,18 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         lines = None if memory.lines is None else memory.lines.shifted(*shift)
     if lines is not None:
         mask = take_out_lines(mask, lines, gray)
+    followed = False
+    if pale is not None and pale.follow is not None and faint is not None and (lines is None or not lines.bands):
+        # Pale strokes with no blur taken out, on a page with no ruling: followed down to their faintest stretches
+        # (``PALE_FOLLOW``), where nothing at that level may be a line either (a grid fainter than the page's
+        # faint level would join the writing into a web).
+        lower = _faint_for_pale_ink(gray, paper, faint, pale, config, pale.follow)[0]
+        grown = _grow(clear, lower, reach)
+        if not _as_long_as_a_line(cv2.connectedComponentsWithStats(grown)[2][1:, :4], w, h, config) \
+                and not _on_a_lattice(faint, config):
+            faint = mask = unlined = lower
+            searched = None  # the pieces of the mask at the page's faint level
+            followed = True
     if pale is not None and pale.blur is None and faint is not None and \
             cv2.countNonZero(cv2.bitwise_and(clear, mask)) < SCARCE_CLEAR * cv2.countNonZero(cv2.bitwise_and(usual_faint, mask)):
         # Pale writing whose clear ink is scarce: strokes that barely reach the clear level (a thin pen's) are
@@ -1611,7 +1703,9 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         no_paper = mask
         if unlined is not mask:
             no_paper = cv2.bitwise_or(mask, cv2.dilate(cv2.subtract(unlined, mask), np.ones((3, 3), np.uint8)))
-        sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config)
+        # A frame whose pale strokes were followed down to their faintest (``PALE_FOLLOW``): its pieces are judged
+        # against their own contrast (``PALE_SIDE``).
+        sides_ok = _paper_on_every_side(gray, limit, no_paper, kept, config, followed)
         if not sides_ok.all():
             # Type is set tight: a printed letter a pixel or two from the next fails on the side it faces (the O and
             # d of a bold "Old", the "ta" of "Total"). No digit, but a glyph of its line, as the solid blots are.
