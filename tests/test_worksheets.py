@@ -314,7 +314,7 @@ def test_a_right_answer_whose_digit_the_segmentation_turned_away_is_never_marked
     # found lines kept from ``find_fields`` they are one again, and the doubt is the net under a digit turned away.
     from livedigits.vision import fields, segment
 
-    monkeypatch.setattr(segment, "find_fields", lambda holes, height, lines=None: fields.find_fields(holes, height))
+    monkeypatch.setattr(segment, "find_fields", lambda holes, height, lines=None, mask=None: fields.find_fields(holes, height))
     _read_unsure_and_no_right_answer_wrong(recognizer, 29054, "57+24=1")
 
 
