@@ -299,6 +299,9 @@ def _read_unsure_and_no_right_answer_wrong(recognizer, seed, read):
     (11033, "(4)/(6)+(1)/(4)=(11)/(122)"),  # a 2 cut in two, read 22 ((11)/(12))
     (10027, "15-6=8"),   # pendigits writer 42: 14-6=8 with the 4 read as a sure 5; on the page 5x7+5=39
     (10027, "7x7=81"),   # (5 for 4) and 7x7=81 (9x9=81, 7 for 9): three sums, two sure misreads
+    # pendigits writer 34's 6 of (1+2)x2=6, its loop a dot, read "(" by the sign model and as a sure 1 by the digit
+    # model: an answer's "(" is a digit, but one no answer is marked wrong on alone (session 25)
+    (31009, "(1+2)x2=1"),
 ])
 def test_a_right_answer_misread_by_a_cut_or_by_a_hands_misreads_is_never_marked_wrong(recognizer, seed, read):
     # Issue 21's seventh round: right answers marked wrong before (each was), read as before and left unsure.

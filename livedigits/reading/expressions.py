@@ -695,11 +695,16 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             impossible = next_sign and (after is None or after.text != "-")
             # ... nor does a "(" right after an "=", before a number, that no ")" after it on the line closes
             # ("2x7+1=(4", the 1 of 14 taken for a "("; the next sum after an open one, "6x4= (4+4)x4=32",
-            # closes its own).
-            impossible |= (prev is not None and prev.text == "=" and after is not None and after.operand
-                           and not any(o.ends for o in out[k + 1:]))
+            # closes its own). The digit it is then is read at ``min_confidence``: the sign classifier saw a
+            # bracket, and the digit model's reading of it decides no answer wrong alone (a fresh worksheet's
+            # pendigits writer 34 6, its loop a dot, read "(" and as a sure 1: "(1+2)x2=6" read "(1+2)x2=1").
+            answer = (not impossible and prev is not None and prev.text == "=" and after is not None and after.operand
+                      and not any(o.ends for o in out[k + 1:]))
+            impossible |= answer
         else:
             impossible = False
+        if it.text != "(":
+            answer = False
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
         if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
                 and prev.operand and after is not None and not after.operand
@@ -716,8 +721,8 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
                 # place, read as surely as the digit model read it, with the digit model's other readings;
                 # a number right after it is the rest of that operand (``_join_numbers``). The sign the sign
                 # classifier saw cannot stand there.
-                out[k] = _Item(digit, it.box, it.digit_confidence, True, it.height, pieces=[it.box],
-                               alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())], from_digit=True)
+                out[k] = _Item(digit, it.box, config.min_confidence if answer else it.digit_confidence, True, it.height,
+                               pieces=[it.box], alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())], from_digit=True)
             else:
                 # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it.
                 out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
