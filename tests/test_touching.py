@@ -457,6 +457,18 @@ def test_a_narrow_digit_whose_outline_dips_above_and_below_is_read_whole_where_a
     assert "74" in [n["text"] for n in pipeline_reader("lite-int8")(image)["numbers"]]
 
 
+def _assert_touching_numbers_read(read, expected) -> None:
+    """Each ``(seed, number)`` of ``expected``: the ``touching`` stress scene of that seed holds the number, and
+    ``read`` (``bench.stress.pipeline_reader``) reads it."""
+    from livedigits.bench.stress import row_scene
+
+    for seed, number in expected:
+        image, truth = row_scene("touching", seed)
+        assert number in [t["text"] for t in truth["numbers"]]
+        got = [n["text"] for n in read(image)["numbers"]]
+        assert number in got, (seed, got)
+
+
 def test_a_notched_pair_read_whole_as_one_of_its_digits_is_cut_and_a_worksheet_digit_is_not():
     """Two digits written into each other, narrower than tall, notched (``touching.pair_notches``) and read whole
     as a sure 8 or 3, the digit whose strokes dominate: stress row ``touching`` seeds 172, 191 and 2015 (not tuned
@@ -464,16 +476,13 @@ def test_a_notched_pair_read_whole_as_one_of_its_digits_is_cut_and_a_worksheet_d
     single digits cut in two where one part reads the whole's digit and a short part another (the rule offered to
     every piece read whole as a digit cut 9057's "20" into "620"; its "3+23=26" of 7020 into "3+273") still read
     whole, their right answers marked right."""
-    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.bench.stress import pipeline_reader
     from livedigits.classify.backends import load_classifier
     from livedigits.reading.recognizer import Recognizer
     from livedigits.synth.worksheet import make_worksheet
 
     read = pipeline_reader("lite-int8")
-    for seed, number in ((172, "68"), (191, "78"), (2015, "9373")):
-        image, truth = row_scene("touching", seed)
-        assert number in [t["text"] for t in truth["numbers"]]
-        assert number in [n["text"] for n in read(image)["numbers"]], seed
+    _assert_touching_numbers_read(read, ((172, "68"), (191, "78"), (2015, "9373")))
     recognizer = Recognizer(load_classifier(), smooth=False)
     for seed, sum_ in ((7020, "3+23=26"), (9057, "9x2+2=20")):
         sheet = make_worksheet(seed)
@@ -486,13 +495,10 @@ def test_a_pair_read_whole_unsurely_as_one_digit_is_cut_where_its_halves_read_su
     """Two digits written into each other, read whole as a digit under ``SPLIT_CONFIDENCE``, whose halves read
     surely (each full height, no 1): stress row ``touching`` seeds 55 and 77 (not tuned on) read "224" and "752"
     (``main`` before the change: "24" and "82", the pair's cut only counted at the classifier's ceiling)."""
-    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.bench.stress import pipeline_reader
 
     read = pipeline_reader("lite-int8")
-    for seed, number in ((55, "224"), (77, "752")):
-        image, truth = row_scene("touching", seed)
-        assert number in [t["text"] for t in truth["numbers"]]
-        assert number in [n["text"] for n in read(image)["numbers"]], seed
+    _assert_touching_numbers_read(read, ((55, "224"), (77, "752")))
 
 
 def _thin_small(writer: int, labels: str, sample: int, into: int) -> np.ndarray:
@@ -609,17 +615,13 @@ def test_a_pair_read_whole_as_one_sure_digit_is_cut_where_it_is_two_of_its_write
     "8" and "85". One wide digit is as wide: worksheet 8051's MNIST 2 and 5 (1.53 of its writer's digits) read
     "26" and "65" cut, so "12x5=60" and "55-8=47" read "126x5=60" and "655-8=47" with the parts allowed to hold
     the whole's digit; they still read whole."""
-    from livedigits.bench.stress import pipeline_reader, row_scene
+    from livedigits.bench.stress import pipeline_reader
     from livedigits.classify.backends import load_classifier
     from livedigits.reading.recognizer import Recognizer
     from livedigits.synth.worksheet import make_worksheet
 
     read = pipeline_reader("lite-int8")
-    for seed, number in ((66, "45"), (92, "955")):
-        image, truth = row_scene("touching", seed)
-        assert number in [t["text"] for t in truth["numbers"]]
-        got = [n["text"] for n in read(image)["numbers"]]
-        assert number in got, (seed, got)
+    _assert_touching_numbers_read(read, ((66, "45"), (92, "955")))
     sheet = make_worksheet(8051)
     assert {"12x5=60", "55-8=47"} <= {t.text for t in sheet.expressions}
     texts = [e.text for e in Recognizer(load_classifier(), smooth=False).process(Frame(8051, 0.0, sheet.image)).expressions or ()]
@@ -642,11 +644,7 @@ def test_a_pair_three_of_whose_cuts_read_as_the_same_two_digits_is_read_so():
     from livedigits.synth.worksheet import make_worksheet
 
     read = pipeline_reader("lite-int8")
-    for seed, number in ((59, "91"), (66, "238")):
-        image, truth = row_scene("touching", seed)
-        assert number in [t["text"] for t in truth["numbers"]]
-        got = [n["text"] for n in read(image)["numbers"]]
-        assert number in got, (seed, got)
+    _assert_touching_numbers_read(read, ((59, "91"), (66, "238")))
     image, truth = row_scene("dense", 10)
     counts = score_scene(read(image), truth)
     assert counts["detections"] == counts["found"], counts

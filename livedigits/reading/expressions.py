@@ -673,6 +673,7 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
         after = out[k + 1] if k + 1 < len(out) else None
         prev_sign = prev is None or (not prev.operand and not prev.ends)
         next_sign = after is None or (not after.operand and not after.starts)
+        answer = False  # a "(" where an answer's digit stands
         if it.text in OPERATORS + ")":
             impossible = prev_sign and (prev is not None or after is None or next_sign)
             # The start of the line, or of the row's next sum: after an answer, a gap as wide as between two
@@ -703,8 +704,6 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             impossible |= answer
         else:
             impossible = False
-        if it.text != "(":
-            answer = False
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
         if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
                 and prev.operand and after is not None and not after.operand

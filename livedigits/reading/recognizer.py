@@ -165,10 +165,9 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # at 0.99), not two, unless it is a pair read as its likelier digit (``_pair_beside_whole``). Its ways
             # are still read, so that the parts' places in ``probabilities`` hold.
             at += sum(len(way) for way in found.splits[k])
-            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, int(base[k].argmax()), box.h)
+            pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is None and k in found.tall:
-                pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h,
-                                    found.even_ways.get(k, ()))
+                pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h, evens)
             if pair is not None:
                 chosen[k] = pair
             continue
@@ -206,8 +205,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         if k not in chosen and not several and not no_digit and whole < SPLIT_CONFIDENCE:
             # Equal halves are no pair where another cut finds the whole's digit in the piece, whole and sure,
             # beside ink that is no digit: a wide digit with a flourish (``_digit_and_scrap``).
-            skip = evens if _digit_and_scrap(found.splits[k], probabilities, first, digits, int(base[k].argmax()),
-                                             box.h) else ()
+            skip = evens if _digit_and_scrap(found.splits[k], probabilities, first, digits, said, box.h) else ()
             pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, None, box.h, skip=skip)
             if pair is not None:
                 chosen[k] = pair

@@ -198,8 +198,7 @@ def find_fields(holes: list[np.ndarray], digit_height: float | None, lines=None,
         cells = cells + _fill_combs(fields, cells, single, broken)
         fields, single = _combs([c.box for c in cells])
     # A box found alone whose neighbours' holes a glyph broke open: the comb by its rules (``RULED``).
-    if mask is not None and any(not c.small and c.box not in single and RULED_SEED * c.box[3] <= c.box[2] <= COMB_BOX * c.box[3]
-                                for c in cells):
+    if mask is not None and any(_lone_box(c, single) for c in cells):
         before = {id(c) for c in cells}
         found, cells = cells, _ruled_boxes(cells, single, mask)
         fields, single = _combs([c.box for c in cells])
@@ -340,6 +339,13 @@ def _fill_combs(fields: list[Rect], cells: list[Cell], single: set[Rect], broken
     return made
 
 
+def _lone_box(cell: Cell, single: set[Rect]) -> bool:
+    """Is ``cell`` a box for one character found alone (in no comb of ``single`` boxes), of a comb box's shape
+    (``RULED_SEED`` to ``COMB_BOX`` of its height wide): where a comb by its rules may start (``_ruled_boxes``)?"""
+    x, y, w, h = cell.box
+    return not cell.small and cell.box not in single and RULED_SEED * h <= w <= COMB_BOX * h
+
+
 def _ruled_boxes(cells: list[Cell], single: set[Rect], mask: np.ndarray) -> list[Cell]:
     """``cells`` with the boxes of combs found by their rules (``RULED``): beside a box for one character found
     alone (no comb of holes), each box one pitch on along its row whose rules are where the found box's own rules
@@ -349,9 +355,7 @@ def _ruled_boxes(cells: list[Cell], single: set[Rect], mask: np.ndarray) -> list
     A box made is ``bitten`` (its glyph is cut out at its rules, a capital crossing them cut there); a lone box whose
     centre it holds, a piece of its inside a glyph's stroke parted off, goes."""
     made: list[Cell] = []
-    seeds = sorted((c for c in cells if not c.small and c.box not in single
-                    and RULED_SEED * c.box[3] <= c.box[2] <= COMB_BOX * c.box[3]),
-                   key=lambda c: -c.box[2] * c.box[3])
+    seeds = sorted((c for c in cells if _lone_box(c, single)), key=lambda c: -c.box[2] * c.box[3])
     for seed in seeds:
         if any(_holds(m.box, seed.box) for m in made):
             continue

@@ -630,14 +630,14 @@ def _faint_for_pale_ink(gray: np.ndarray, paper: Paper, faint: np.ndarray | None
 JOINED_TALL = 0.6
 
 
-def _part_digits_joined(lower: np.ndarray, grown: np.ndarray, usual: np.ndarray, level: np.ndarray,
+def _part_digits_joined(lower: np.ndarray, grown: tuple, usual: np.ndarray, level: np.ndarray,
                         config: SegmentConfig) -> None:
     """Give up the lower level (``lower`` takes the usual faint level ``level``, in place) in each piece of the ink
-    grown at the lower level (``grown``) whose pieces of the usual level's grown ink (``usual``) are all at least
+    grown at the lower level (``grown``: its ``cv2.connectedComponentsWithStats``) whose pieces of the usual level's grown ink (``usual``) are all at least
     ``JOINED_TALL`` of its height: followed down, a thin pen's stroke joins its own bits to it, and there the lower
     level stays."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(usual)
-    low_count, low_labels, low_stats, _ = cv2.connectedComponentsWithStats(grown)
+    low_count, low_labels, low_stats, _ = grown
     if count < 2 or low_count < 2:
         return
     ys, xs = np.nonzero(labels)
@@ -1628,9 +1628,8 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # (``PALE_FOLLOW``), where nothing at that level may be a line either (a grid fainter than the page's
         # faint level would join the writing into a web).
         lower = _faint_for_pale_ink(gray, paper, faint, pale, config, pale.follow)[0]
-        grown = _grow(clear, lower, reach)
-        if not _as_long_as_a_line(cv2.connectedComponentsWithStats(grown)[2][1:, :4], w, h, config) \
-                and not _on_a_lattice(faint, config):
+        grown = cv2.connectedComponentsWithStats(_grow(clear, lower, reach))
+        if not _as_long_as_a_line(grown[2][1:, :4], w, h, config) and not _on_a_lattice(faint, config):
             _part_digits_joined(lower, grown, _grow(clear, mask, reach), mask, config)
             faint = mask = unlined = lower
             searched = None  # the pieces of the mask at the page's faint level
