@@ -424,3 +424,30 @@ def test_the_shipped_printed_model_tells_type_from_writers_it_never_saw():
     if fonts:  # type: the fonts of this machine (DejaVu at least on Debian), cut the same way
         typed = [degrade(_ttf_digit(fonts[k % len(fonts)], k % 10, rng), rng) for k in range(200)]
         assert (model.probability(np.stack(typed)) >= 0.5).mean() >= 0.9
+
+
+def test_an_x_height_letter_cut_from_its_word_by_the_runs_height_limits_is_of_the_word():
+    # Handwritten "total" whose o (16 px) stands between two wide t's more than twice its height: the runs leave it
+    # alone, read 0, beside the word "tal" (two sure letters). Right of it, a number of the line at 24 px: the o
+    # stands at x-height of its line, and goes with its word; the number stays.
+    word = [Box(85, 354, 29, 33), Box(118, 371, 10, 16), Box(132, 354, 27, 33), Box(163, 366, 27, 21), Box(193, 346, 7, 41)]
+    word_read = [(NOT_A_DIGIT, 0.99), (0, 1.0), (NOT_A_DIGIT, 0.97), (NOT_A_DIGIT, 0.99), (1, 1.0)]
+    number = [Box(260, 363, 18, 24), Box(284, 363, 17, 24), Box(307, 364, 16, 23)]
+    probabilities = _probs(*word_read, (4, 0.99), (0, 0.98), (7, 0.97))
+    found = word_glyphs(word + number, probabilities, 0.5)
+    assert {1, 2, 3, 4} <= found and not found & {5, 6, 7}
+    assert 1 not in word_glyphs(word + number, probabilities, 0.5, replace(DEFAULT_WORDS, word_pieces=False))
+    # Without the line's digits to measure by, a short glyph beside a word is not taken.
+    assert 1 not in word_glyphs(word, _probs(*word_read), 0.5)
+
+
+def test_a_generated_page_reads_no_x_height_letters_cut_from_a_capital():
+    # ``words`` seed 39: "Tim" whose i stands between a T and an m each over twice its height, and the "on" of "Mon"
+    # beside an M 3.4 times as tall (read 1, and 0 and 4: 6 letters read as digits with "sum" before); "sum" (read 5,
+    # 6, 4) stays. 26 of its 27 digits found, as before.
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("words", 39)
+    counts = score_scene(pipeline_reader()(image), truth)
+    assert counts["found"] >= 26, f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["on_letters"] <= 3, f"{counts['on_letters']} letters read as digits"
