@@ -389,19 +389,24 @@ class WordConfig:
     of ``none``, ``spacing``, ``dense``, 0-99 of ``table``, ``printed``, ``touching``) it left out 3 and 4 letters of
     ``words`` and changed nothing else. False leaves it out."""
     word_pieces: bool = True
+    pieces_digits: int = 3
     """(session 26) A short run (at most ``blind_run`` glyphs, no field, no word by the rules before) is a word's when its
-    glyphs read as digits stand at x-height (``x_height``) of a letter of the word, on its baseline (``baseline``), and
-    at most ``short_height`` of the digits of their line (``_line_digits``; a line with no such digits tells nothing,
-    and takes nothing). The letter: a glyph of a word found beside the run at letter spacing (``run_gap`` of its
-    height), or a glyph read as "not a digit" that the letter model reads as a letter at ``confirm_letter``, beside the
-    run so or in it. The runs' height limits (``max_height_ratio``, ``ascender_ratio`` for the narrow) cut an x-height
-    letter from a capital or a wide letter more than twice its height: "Tim" whose i, read 1, stands between a T and an
-    m; the "on" of "Mon" read 0, 4 beside an M 3.4 times as tall; the o of "total" between its wide t's; and "room" read
-    0, 0 and a sure m (its r a sign) is such a run whole. A hand's digits stand at its line's digits' height, x-height
-    letters below it (round 12: the numbers' runs 0.98-1.33 of their line); the letter's height says the glyphs are of
-    its x-height, not a number written smaller beside it. On the generated pages (seeds 0-99 of ten rows, replayed): 6
-    letters of ``words`` and a printed label's o of ``mixed`` left out, no digit lost; taking lines with no digits too, 1 letter more
-    and a handwritten digit of ``mixed`` lost. False leaves it out."""
+    glyphs read as digits stand at x-height (``x_height``) of a letter of the word, on its baseline (``baseline``), and at
+    most ``short_height`` of the median height of the digits of their line, measured on ``pieces_digits`` digits at
+    least (``_line_digits``, the glyphs of the words found left out; a line with fewer tells nothing, and takes nothing).
+    The letter: a glyph of a word found beside the run at letter spacing (``run_gap`` of its height), or a glyph read as
+    "not a digit" that the letter model reads as a letter at ``confirm_letter``, beside the run so or in it. The runs'
+    height limits (``max_height_ratio``, ``ascender_ratio`` for the narrow) cut an x-height letter from a capital or a
+    wide letter more than twice its height: "Tim" whose i, read 1, stands between a T and an m; the "on" of "Mon" read 0,
+    4 beside an M 3.4 times as tall; and "room" read 0, 0 and a sure m (its r a sign) is such a run whole. A hand's
+    digits stand at its line's digits' height, x-height letters below it (round 12: the numbers' runs 0.98-1.33 of their
+    line); the letter's height says the glyphs are of its x-height, the line's that they are no number written smaller.
+    Three digits, not round 12's two: the median of two is their mean, and one capital read surely as 8 on a dense page
+    lifted it (``mixed`` seed 136: a "57" beside the huge B of "Ben", its line's "digits" another such B and a 6, lost);
+    the median of three stands among the digits whatever one misread glyph measures. On the generated pages (seeds 0-99
+    of ten rows, replayed): 5 letters of ``words`` left out, no digit lost; with two digits, 1 letter of ``words`` and 1
+    printed one of ``mixed`` more, and on seeds 100-199 the "57" above; taking lines with no digits too, a handwritten
+    digit of ``mixed`` seeds 0-99 lost. False leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
@@ -723,7 +728,8 @@ def _word_pieces(boxes: list[Box], groups: list[list[int]], found: list[bool], w
     """The glyphs of the short runs whose glyphs read as digits are x-height letters of a word (``WordConfig.word_pieces``):
     a run of at most ``blind_run`` glyphs, no word itself, whose glyphs read as digits stand on the baseline of a glyph
     of a word found (``words``) beside it at letter spacing (``run_gap``), or of a letter to both models in it or beside
-    it, at most ``x_height`` of its height, and at most ``short_height`` of the digits of their line. Cheapest first:
+    it, at most ``x_height`` of its height, and at most ``short_height`` of the digits of their line (``pieces_digits``
+    of them at least, no glyph of a word found among them). Cheapest first:
     the runs' heights and neighbours, then the letter model on the few glyphs read as "not a digit", then the line."""
     pieces = [run for number, run in enumerate(groups) if not found[number] and run and len(run) <= config.blind_run
               and not all(letter[k] for k in run) and not any(k in words for k in run)]
@@ -734,6 +740,7 @@ def _word_pieces(boxes: list[Box], groups: list[list[int]], found: list[bool], w
     seed[list(words)] = True
     if neutral:
         seed[list(neutral)] = False
+    measure = replace(config, short_digits=config.pieces_digits)
     out: set[int] = set()
     for run in pieces:
         digits = [k for k in run if not letter[k]]
@@ -748,7 +755,8 @@ def _word_pieces(boxes: list[Box], groups: list[list[int]], found: list[bool], w
         near = tall & (inside | ((gap >= 0) & (gap <= config.run_gap * h)))
         if not any(k in words or (worth.able() and worth.raw_of(int(k)) >= config.confirm_letter) for k in np.flatnonzero(near)):
             continue
-        height = _line_digits(boxes, run, best, letter, neutral, line, config)
+        # The glyphs of the words found are no digits of the line (a capital read surely as 8).
+        height = _line_digits(boxes, run, best, letter, neutral, line, measure, words)
         if height is not None and low <= config.short_height * height:
             out.update(run)
     return out
@@ -852,11 +860,12 @@ def _above_line(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.n
 
 
 def _line_digits(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, neutral: set, line: dict,
-                 config: WordConfig) -> float | None:
+                 config: WordConfig, words: Iterable[int] = ()) -> float | None:
     """The median height of the digits of the line of ``run``: at least ``short_digits`` glyphs read surely
     (``sure_letter``) as digits outside it, within ``short_reach`` of their heights of it, their feet within ``baseline``
     of their height of its foot (and ``blind_tilt`` of the distance, a page a few degrees rolled); None when fewer stand
-    there. ``line``: a dict this fills once a call with the page's arrays."""
+    there. ``line``: a dict this fills once a call with the page's arrays. ``words``: glyphs that are no digits of the
+    line whatever they were read as (those of the words found)."""
     if "h" not in line:
         probabilities = line["probabilities"]
         digit = ~letter & (probabilities[np.arange(len(boxes)), best] >= config.sure_letter)
@@ -869,6 +878,7 @@ def _line_digits(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.
     left, right = min(boxes[k].x for k in run), max(boxes[k].x2 for k in run)
     x, x2, y2, h, digit = line["x"], line["x2"], line["y2"], line["h"], line["digit"].copy()
     digit[run] = False
+    digit[list(words)] = False
     gap = np.maximum(np.maximum(x - right, left - x2), 0.0)
     beside = digit & (gap <= config.short_reach * h) & (np.abs(y2 - foot) <= config.baseline * h + config.blind_tilt * gap)
     if int(beside.sum()) < config.short_digits:
