@@ -729,35 +729,53 @@ def _word_pieces(boxes: list[Box], groups: list[list[int]], found: list[bool], w
     a run of at most ``blind_run`` glyphs, no word itself, whose glyphs read as digits stand on the baseline of a glyph
     of a word found (``words``) beside it at letter spacing (``run_gap``), or of a letter to both models in it or beside
     it, at most ``x_height`` of its height, and at most ``short_height`` of the digits of their line (``pieces_digits``
-    of them at least, no glyph of a word found among them). Cheapest first:
-    the runs' heights and neighbours, then the letter model on the few glyphs read as "not a digit", then the line."""
+    of them at least, no glyph of a word found among them). Cheapest first: the runs' heights and neighbours, then the
+    line, and only then the letter model, once, on the glyphs read as "not a digit" still in question."""
     pieces = [run for number, run in enumerate(groups) if not found[number] and run and len(run) <= config.blind_run
               and not all(letter[k] for k in run) and not any(k in words for k in run)]
     if not pieces:
         return set()
-    x, x2, y2, h = (np.array([getattr(b, a) for b in boxes], np.float32) for a in ("x", "x2", "y2", "h"))
     seed = letter.copy()
     seed[list(words)] = True
     if neutral:
         seed[list(neutral)] = False
+    seeds = np.flatnonzero(seed)  # the letters a run may be of: few on a page
+    if not len(seeds):
+        return set()
+    x, x2, y2, h = (np.array([getattr(boxes[k], a) for k in seeds], np.float32) for a in ("x", "x2", "y2", "h"))
+    # Per run (a row each): the tallest glyph read as a digit, the feet of those glyphs, the run's span.
+    digits = [[k for k in run if not letter[k]] for run in pieces]
+    low = np.array([max(boxes[k].h for k in glyphs) for glyphs in digits], np.float32)
+    feet = [[boxes[k].y2 for k in glyphs] for glyphs in digits]
+    first, last = np.array([min(f) for f in feet], np.float32), np.array([max(f) for f in feet], np.float32)
+    left = np.array([min(boxes[k].x for k in run) for run in pieces], np.float32)
+    right = np.array([max(boxes[k].x2 for k in run) for run in pieces], np.float32)
+    gap = np.maximum(x[None, :] - right[:, None], left[:, None] - x2[None, :])
+    inside = np.zeros(gap.shape, bool)  # a letter of the run itself
+    column = {int(k): number for number, k in enumerate(seeds)}
+    for number, run in enumerate(pieces):
+        for k in run:
+            if k in column:
+                inside[number, column[k]] = True
+    # A glyph of a word beside the run, or a letter in it, taller than the run's glyphs read as digits by an x-height,
+    # their feet on its baseline.
+    tolerance = config.baseline * h[None, :]
+    near = ((low[:, None] <= config.x_height * h[None, :]) & (np.abs(y2[None, :] - first[:, None]) <= tolerance)
+            & (np.abs(y2[None, :] - last[:, None]) <= tolerance) & (inside | ((gap >= 0) & (gap <= config.run_gap * h[None, :]))))
     measure = replace(config, short_digits=config.pieces_digits)
+    wanted = []  # (run, the letters it stands at x-height of), below its line's digits
     out: set[int] = set()
-    for run in pieces:
-        digits = [k for k in run if not letter[k]]
-        low = max(boxes[k].h for k in digits)
-        feet = y2[digits]
-        left, right = min(boxes[k].x for k in run), max(boxes[k].x2 for k in run)
-        gap = np.maximum(x - right, left - x2)
-        # A glyph of a word beside the run, or a letter in it, taller than the glyphs read as digits by an x-height.
-        tall = seed & (low <= config.x_height * h) & (np.abs(y2[:, None] - feet[None, :]) <= config.baseline * h[:, None]).all(axis=1)
-        inside = np.zeros(len(boxes), bool)
-        inside[run] = True
-        near = tall & (inside | ((gap >= 0) & (gap <= config.run_gap * h)))
-        if not any(k in words or (worth.able() and worth.raw_of(int(k)) >= config.confirm_letter) for k in np.flatnonzero(near)):
-            continue
+    for number in np.flatnonzero(near.any(axis=1)):
+        run = pieces[number]
         # The glyphs of the words found are no digits of the line (a capital read surely as 8).
         height = _line_digits(boxes, run, best, letter, neutral, line, measure, words)
-        if height is not None and low <= config.short_height * height:
+        if height is not None and low[number] <= config.short_height * height:
+            wanted.append((run, [int(k) for k in seeds[near[number]]]))
+    ask = list(dict.fromkeys(k for _, letters in wanted for k in letters if k not in words))
+    if ask and worth.able():
+        worth._ask(ask)  # the letter model once, on every glyph still in question
+    for run, letters in wanted:
+        if any(k in words or (worth.able() and worth.raw_of(k) >= config.confirm_letter) for k in letters):
             out.update(run)
     return out
 
