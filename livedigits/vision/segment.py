@@ -55,7 +55,7 @@ from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
-from livedigits.vision.page import PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
+from livedigits.vision.page import NEIGHBOUR, PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
@@ -294,7 +294,7 @@ def _shaded_paper(border: np.ndarray, not_paper: np.ndarray, step: np.ndarray, b
     return shaded | beside_shade | (_labelled(labels, count, beside_shade) & ~_labelled(labels, count, beside_table))
 
 
-def _stepped_fill(filled: np.ndarray, step: np.ndarray, border: np.ndarray) -> np.ndarray:
+def _stepped_fill(filled: np.ndarray, step: np.ndarray, border: np.ndarray, small: np.ndarray) -> np.ndarray:
     """Of the areas the paper's closing ``filled`` (bool), those that are a stroke or the table and keep the closing:
     an area with a ``step`` down into it (or beside it), but not the page's shade that a step reaches only across the
     sheet's ``border`` (bool: ``page.closed_edges`` over ``page.PAGE_EDGE``).
@@ -303,9 +303,13 @@ def _stepped_fill(filled: np.ndarray, step: np.ndarray, border: np.ndarray) -> n
     table; the table's step at the page's edge made all of it "stepped", and the page's shade kept the closing (the
     paper beside the shadow): it was ink, one blob that swallowed the digits in it (``mixed`` seed 9: 12 of its 23
     digits). Parted at the border, the page's part has no step of its own. It is shade where it is no smaller than
-    ``find_page``'s opening (``page.PAGE_OPEN``: a check or a dot of a patterned table is smaller, and so are the bits
-    of table and rim that edges part off along a page's border); the border's own pixels beside it (and beside no
-    part with a step) are its rim, as in ``_shaded_paper``."""
+    ``find_page``'s opening (``page.PAGE_OPEN``: the bits of table and rim that edges part off along a page's border
+    are smaller). A part reaching the frame's edge may be the strip of table between the page's edge and the
+    frame's, parted from its step at the page's edge as well (``cloth`` seed 94: its cloth above the page, 23
+    detections in the weave when taken for shade): it is shade only where a part beside it across the border (within
+    ``page.NEIGHBOUR`` px), the same shadow on the table, is darker (its median in ``small``, the shrunk frame), for
+    the table is darker than the page (``mixed`` seed 9's shadow runs off the frame's top on the page). The border's
+    own pixels beside the shade (and beside no part with a step) are its rim."""
     count, labels = cv2.connectedComponents(filled.astype(np.uint8), connectivity=8)
     near_step = cv2.dilate(step.astype(np.uint8), None).astype(bool)
     stepped = _labelled(labels, count, near_step & filled)
@@ -313,10 +317,23 @@ def _stepped_fill(filled: np.ndarray, step: np.ndarray, border: np.ndarray) -> n
     count, labels = cv2.connectedComponents(parts.astype(np.uint8), connectivity=8)
     own_step = _labelled(labels, count, near_step & parts)
     side = max(3, int(round(min(filled.shape) * PAGE_OPEN)))
-    wide = cv2.morphologyEx((parts & ~own_step).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    wide = cv2.morphologyEx((parts & ~own_step).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8)) > 0
     if not wide.any():
         return stepped
-    shade = _labelled(labels, count, wide > 0)
+    shade = _labelled(labels, count, wide)
+    rim_of_frame = np.zeros_like(parts)
+    rim_of_frame[[0, -1], :] = rim_of_frame[:, [0, -1]] = True
+    near = np.ones((2 * NEIGHBOUR + 1, 2 * NEIGHBOUR + 1), np.uint8)
+    for i in np.unique(labels[shade & rim_of_frame]).tolist():
+        # Reaching the frame's edge: perhaps the table between the page's edge and the frame's. The page's only
+        # where a part across the border, in the same shadow, is darker (the table is darker than the page).
+        part = labels == i
+        own = float(np.median(small[part]))
+        beyond = np.unique(labels[cv2.dilate(part.astype(np.uint8), near).astype(bool) & parts & ~part]).tolist()
+        if not any(float(np.median(small[labels == j])) < own for j in beyond):
+            shade &= ~part
+    if not shade.any():
+        return stepped
     ring = np.ones((3, 3), np.uint8)
     bits = stepped & border
     beside_shade = cv2.dilate(shade.astype(np.uint8), ring).astype(bool) & bits
@@ -354,7 +371,7 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
         # over the table beyond the page's edge (parted at the sheet's border: ``_stepped_fill``).
         filled = (closed.astype(np.float32) * SHADE_SHARE > envelope).astype(np.uint8)
         if filled.any():
-            stepped = _stepped_fill(filled > 0, step, page_view[1] > PAGE_EDGE)
+            stepped = _stepped_fill(filled > 0, step, page_view[1] > PAGE_EDGE, small)
             paper = np.where(stepped | (filled == 0), closed, envelope)
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
