@@ -170,6 +170,30 @@ def test_a_page_corner_in_shade_and_shadow_is_paper_not_the_shaded_table(read):
     assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
 
 
+def test_a_shadow_across_the_page_and_the_table_is_shade_on_the_page(read):
+    """``mixed`` seed 9: a hand's shadow falls across a page on a dotted table and on over the table beyond its top and
+    bottom edges. The paper's closing filled it as one area with the table's strip, whose step at the page's edge
+    made all of it table or stroke: the page's shade kept the closing (the paper beside the shadow), was ink, and
+    one blob swallowed the digits in it (10 of 23 found). Parted at the sheet's border (``segment._stepped_fill``),
+    the page's shade takes the envelope: 18 or more found (21 now), nothing read off them."""
+    image, truth = stress_scene(9)
+    counts = score_scene(read(image), truth)
+    assert counts["true_digits"] == 23
+    assert counts["found"] >= 18, f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
+
+
+def test_a_strip_of_table_between_the_page_and_the_frames_edge_is_no_shade(read):
+    """``cloth`` seed 94: a page on a cloth, a strip of the cloth between the page's top edge and the frame's. Parted
+    from its step at the page's edge, the strip has none of its own, like a page's shade; it reaches the frame's edge
+    and no darker shadow lies beside it across the border, so it keeps the closing (``segment._stepped_fill``): taken
+    for shade, its weave was read as 23 digits. Every digit is found and nothing else is read."""
+    image, truth = stress_scene(94, only=("cloth",))
+    counts = score_scene(read(image), truth)
+    assert counts["found"] == counts["true_digits"] == 17, f"{counts['found']} of {counts['true_digits']} digits found"
+    assert counts["detections"] == counts["found"], f"{counts['detections'] - counts['found']} read off the digits"
+
+
 def test_digits_inside_a_ring_of_ink_are_read(mnist_slice):
     """A dark ring around the writing (the table around a page under a hand's shadow, a frame drawn
     around a sum) is one piece of ink whose outline holds every digit: they are read all the same."""

@@ -55,7 +55,7 @@ from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
-from livedigits.vision.page import PAGE_EDGE, closed_edges, find_page
+from livedigits.vision.page import NEIGHBOUR, PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
@@ -294,6 +294,55 @@ def _shaded_paper(border: np.ndarray, not_paper: np.ndarray, step: np.ndarray, b
     return shaded | beside_shade | (_labelled(labels, count, beside_shade) & ~_labelled(labels, count, beside_table))
 
 
+def _stepped_fill(filled: np.ndarray, step: np.ndarray, border: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Of the areas the paper's closing ``filled`` (bool), those that are a stroke or the table and keep the closing:
+    an area with a ``step`` down into it (or beside it), but not the page's shade that a step reaches only across the
+    sheet's ``border`` (bool: ``page.closed_edges`` over ``page.PAGE_EDGE``).
+
+    A hand's shadow falling across the page and on over the table beyond its edge is one filled area, page and
+    table; the table's step at the page's edge made all of it "stepped", and the page's shade kept the closing (the
+    paper beside the shadow): it was ink, one blob that swallowed the digits in it (``mixed`` seed 9: 12 of its 23
+    digits). Parted at the border, the page's part has no step of its own. It is shade where it is no smaller than
+    ``find_page``'s opening (``page.PAGE_OPEN``: the bits of table and rim that edges part off along a page's border
+    are smaller). A part reaching the frame's edge may be the strip of table between the page's edge and the
+    frame's, parted from its step at the page's edge as well (``cloth`` seed 94: its cloth above the page, 23
+    detections in the weave when taken for shade): it is shade only where a part beside it across the border (within
+    ``page.NEIGHBOUR`` px), the same shadow on the table, is darker (its median in ``small``, the shrunk frame), for
+    the table is darker than the page (``mixed`` seed 9's shadow runs off the frame's top on the page). The border's
+    own pixels beside the shade (and beside no part with a step) are its rim."""
+    count, labels = cv2.connectedComponents(filled.astype(np.uint8), connectivity=8)
+    near_step = cv2.dilate(step.astype(np.uint8), None).astype(bool)
+    stepped = _labelled(labels, count, near_step & filled)
+    parts = stepped & ~border
+    count, labels = cv2.connectedComponents(parts.astype(np.uint8), connectivity=8)
+    own_step = _labelled(labels, count, near_step & parts)
+    side = max(3, int(round(min(filled.shape) * PAGE_OPEN)))
+    wide = cv2.morphologyEx((parts & ~own_step).astype(np.uint8), cv2.MORPH_OPEN, np.ones((side, side), np.uint8)) > 0
+    if not wide.any():
+        return stepped
+    shade = _labelled(labels, count, wide)
+    rim_of_frame = np.zeros_like(parts)
+    rim_of_frame[[0, -1], :] = rim_of_frame[:, [0, -1]] = True
+    near = np.ones((2 * NEIGHBOUR + 1, 2 * NEIGHBOUR + 1), np.uint8)
+    for i in np.unique(labels[shade & rim_of_frame]).tolist():
+        # Reaching the frame's edge: perhaps the table between the page's edge and the frame's. The page's only
+        # where a part across the border, in the same shadow, is darker (the table is darker than the page).
+        part = labels == i
+        own = float(np.median(small[part]))
+        beyond = np.unique(labels[cv2.dilate(part.astype(np.uint8), near).astype(bool) & parts & ~part]).tolist()
+        if not any(float(np.median(small[labels == j])) < own for j in beyond):
+            shade &= ~part
+    if not shade.any():
+        return stepped
+    ring = np.ones((3, 3), np.uint8)
+    bits = stepped & border
+    beside_shade = cv2.dilate(shade.astype(np.uint8), ring).astype(bool) & bits
+    beside_step = cv2.dilate(own_step.astype(np.uint8), ring).astype(bool) & bits
+    count, labels = cv2.connectedComponents(bits.astype(np.uint8), connectivity=8)
+    rim = _labelled(labels, count, beside_shade) & ~_labelled(labels, count, beside_step)
+    return stepped & ~shade & ~rim
+
+
 def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | None = None) -> Paper:
     """The paper's local brightness under the frame ``gray``, and where the page is. ``small``: the
     frame's :func:`shrink_for_paper`, when the caller has it already."""
@@ -309,6 +358,7 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
     # ... but it also fills a shadow narrower than k with the light around it (the fingers of a hand's
     # shadow, all ink then): in shade, the paper is the soft envelope, which follows it.
     paper, step = closed, None
+    page_view = closed_edges(small)  # the sheet's border, for the shade (``_stepped_fill``, ``_shaded_paper``) and the page
     if config.shadow_edge > 0:
         fine, envelope = _soft_envelope(small, config.shadow_edge, k // 2)
         # The light falls off faster than any shadow's edge into these pixels: a step (the page's edge,
@@ -317,11 +367,11 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
         # Where the closing is clearly brighter than the envelope, it filled something: a shadow narrower
         # than k, or a stroke, or a strip of table. Each such area with a step at its edge is a stroke or
         # the table, and keeps the closing (a stroke is filled; a strip of table stays as it was); the
-        # others are shade, and take the envelope.
+        # others are shade, and take the envelope, and so does the page's part of a shadow that goes on
+        # over the table beyond the page's edge (parted at the sheet's border: ``_stepped_fill``).
         filled = (closed.astype(np.float32) * SHADE_SHARE > envelope).astype(np.uint8)
         if filled.any():
-            count, labels = cv2.connectedComponents(filled, connectivity=8)
-            stepped = _labelled(labels, count, cv2.dilate(step.astype(np.uint8), None).astype(bool) & (filled > 0))
+            stepped = _stepped_fill(filled > 0, step, page_view[1] > PAGE_EDGE, small)
             paper = np.where(stepped | (filled == 0), closed, envelope)
     # Smooth, then take the darker neighbour: blown up to full size, the estimate ramps across a shadow's
     # edge over a few pixels, and that ramp must fall on the lit side (where it only costs a little
@@ -335,7 +385,6 @@ def estimate_paper(gray: np.ndarray, config: SegmentConfig, small: np.ndarray | 
     wide = max(3, int(min(small_w, small_h) * config.table_width) | 1)
     table = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (wide, wide)))
     not_paper = (closed < brightest * config.min_paper) | (table != 0)
-    page_view = closed_edges(small)  # for the shaded paper's border and the page (page.find_page)
     if step is not None and not_paper.any():
         # ... unless it is the page in shade. The table meets the page at a step (its edge); shade comes
         # softly, as the envelope follows it: a dark area with no step down into it, that the page's
