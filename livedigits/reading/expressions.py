@@ -1706,7 +1706,7 @@ def _contested_digit(chunk: list[_Item], text: str, ask=None) -> bool:
         return False
     queries = []
     for k, box in _text_places(chunk):
-        read = text[k] if k < len(text) else ""
+        read = text[k]
         if not read.isdigit():
             continue
         for meant in "0123456789":
