@@ -220,6 +220,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (11050, "30+84=114", "right"),       # a + read as a small 7
     (12007, "(1)/(5)+(2)/(3)=(13)/(15)", "right"),  # an MNIST 5's hat beside its bowl, a dash
     (12051, "40/8=", "open"),            # a blotted MNIST 8 after a sign is no ledger's B after "40" (session 24)
+    # pendigits writer 34's 6, its loop a dot, read as a sure 1 and "(" by the sign model: both classifiers doubt
+    # it (``expressions._contested_digit``), and its nudged crop and the page's 6s read it 6 (marked wrong before;
+    # session 26)
+    (37039, "10x6=60", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
@@ -302,6 +306,9 @@ def _read_unsure_and_no_right_answer_wrong(recognizer, seed, read):
     # pendigits writer 34's 6 of (1+2)x2=6, its loop a dot, read "(" by the sign model and as a sure 1 by the digit
     # model: an answer's "(" is a digit, but one no answer is marked wrong on alone (session 25)
     (31009, "(1+2)x2=1"),
+    # pendigits writer 42's loopless 9 of a right 2x9+1=19 read as a sure 7: its page's likest 7 was another of its
+    # loopless 9s, in the open sum (9+2)x2= read (7+2)x2=, which checks nothing (``expressions.UNCHECKED``; session 26)
+    (39004, "2x7+1=19"),
 ])
 def test_a_right_answer_misread_by_a_cut_or_by_a_hands_misreads_is_never_marked_wrong(recognizer, seed, read):
     # Issue 21's seventh round: right answers marked wrong before (each was), read as before and left unsure.

@@ -1079,8 +1079,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     if any(entry[2] for found, _ in lines for entry in found):
         # The page's test (``PAGE``) sets a digit beside the digits the page's right sums confirm: asked now
         # that every sum is read, for the sums (about to be marked wrong) that waited on it.
-        confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
-        shown = _page_digits(numbers, confirmed, config)
+        confirmed, shown = _page_evidence(lines, numbers, config)
         for found, _ in lines:
             for entry in found:
                 if entry[2]:
@@ -1090,8 +1089,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         # One hand writes each digit alike: a digit of a sum not right whose crop is far more like the
         # crops of another digit that the page's right sums confirm is read as that digit (``_page_read``).
         if confirmed is None:
-            confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
-            shown = _page_digits(numbers, confirmed, config)
+            confirmed, shown = _page_evidence(lines, numbers, config)
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
     nudge_read = getattr(ask, "nudge_read", None)
     was: dict = {}  # id of a sum read right by ``_nudge_read`` -> the unsure sum it was
@@ -1100,8 +1098,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         # A sum left unsure that one digit read as its crop, nudged, gives a chance and the page's own
         # digits show it as makes right is that reading (``_nudge_read``).
         if confirmed is None:
-            confirmed = _confirmed_digits([(chunk, e) for found, _ in lines for chunk, e, _ in found])
-            shown = _page_digits(numbers, confirmed, config)
+            confirmed, shown = _page_evidence(lines, numbers, config)
         was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
                           {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None))
     for found, misplaced in lines:
@@ -1142,12 +1139,33 @@ def _confirmed_digits(found: list) -> dict:
     return out
 
 
-def _page_digits(numbers, confirmed: dict, config: ExpressionConfig) -> dict:
+#: The verdicts of the sums whose digits, read surely, the page does not show as the digits read
+#: (:func:`_page_digits`): an open sum checks nothing, and a hand's sure misread stands in it as surely as a
+#: true digit (a fresh worksheet, 39004: pendigits writer 42's loopless 9 of ``(9+2)x2=``, read as a sure 7, was
+#: the page's likest 7 to another of its loopless 9s, 0.91 against 0.67 for its true 7, and made a right
+#: ``2x9+1=19`` read ``2x7+1=19`` look written as the hand writes 7: marked wrong).
+UNCHECKED = ("open",)
+
+
+def _page_evidence(lines: list, numbers, config: ExpressionConfig) -> tuple[dict, dict]:
+    """The page's digits for its tests, from its sums judged once (``lines`` of :func:`read_expressions`):
+    those its right sums confirm (:func:`_confirmed_digits`), and those it shows (:func:`_page_digits`), less
+    the digits of its sums whose verdict is one of ``UNCHECKED``."""
+    found = [(chunk, e) for found, _ in lines for chunk, e, _ in found]
+    confirmed = _confirmed_digits(found)
+    unchecked = {box for chunk, e in found if e is not None and e.verdict in UNCHECKED
+                 for it in chunk for _, box in _digit_places(it)}
+    return confirmed, _page_digits(numbers, confirmed, config, unchecked)
+
+
+def _page_digits(numbers, confirmed: dict, config: ExpressionConfig, unchecked=frozenset()) -> dict:
     """The digits the page shows, by box: each digit of ``numbers`` read at ``wrong_confidence`` or more, as
-    read, and those its right sums confirm (``confirmed``, :func:`_confirmed_digits`) as their sums read them
-    (a digit a right sum decoded as another is that other). One hand writes each digit alike, so a digit's
-    crop can be set beside these where the right sums alone confirm too few (issue 21, sixteenth round)."""
-    out = {d.box: d.digit for n in numbers for d in n.digits if d.confidence >= config.wrong_confidence}
+    read, unless its box is one of ``unchecked`` (a digit of an open sum: ``UNCHECKED``), and those its right
+    sums confirm (``confirmed``, :func:`_confirmed_digits`) as their sums read them (a digit a right sum
+    decoded as another is that other). One hand writes each digit alike, so a digit's crop can be set beside
+    these where the right sums alone confirm too few (issue 21, sixteenth round)."""
+    out = {d.box: d.digit for n in numbers for d in n.digits
+           if d.confidence >= config.wrong_confidence and d.box not in unchecked}
     out.update(confirmed)
     return out
 
@@ -1507,6 +1525,10 @@ CHANCE = "chance"
 UNLISTED_LEVEL = 0.1
 #: ... with at most this many of the hand's sure misreads (``PAIRED_MISREADS``) beside it.
 UNLISTED_PAIRED = 2
+#: The test ``SIGNED`` (the fourth item of a query of ``ask``): the sign classifier, shown the digit's crop, reads
+#: no digit there (its likeliest class a sign or "other"). Asked, with ``NUDGED``, of a digit that alone, read as
+#: another, makes a ``wrong`` equation right (:func:`_contested_digit`).
+SIGNED = "signed"
 
 
 def _misread_places(text: str) -> list[tuple[int, str]]:
@@ -1670,6 +1692,33 @@ def _unlisted_readings(chunk: list[_Item], text: str):
                     for d in "0123456789":
                         if d != text[k] and _side_value(part[:at_k] + d + part[at_k + 1:]) == want:
                             yield ((box, int(text[k]), int(d), (CHANCE, PAGE)), *asked)
+
+
+def _contested_digit(chunk: list[_Item], text: str, ask=None) -> bool:
+    """Does one digit read as another make the ``wrong`` equation ``text`` right, where both classifiers leave
+    that digit in doubt: the sign classifier reads no digit in its crop (``ask``'s test ``SIGNED``) and the crop,
+    nudged, gives the digit meant a chance (``NUDGED``)? A digit the one model takes for a bracket or a slash is
+    no sure digit of the other's: pendigits writer 34's 6, its loop a dot, is read a sure 1 (0.992, the 6 given
+    0.004) and "(" by the sign classifier (0.95), and nudged gives the 6 0.062 (a fresh worksheet, 37039: a right
+    ``10x6=60`` read ``10x1=60``, marked wrong). A reading that writes a number with a leading zero (``13-13=00``)
+    is none. Without ``ask`` (no crop to ask) nothing is in doubt. Only a sum about to be marked wrong is tried."""
+    if ask is None or text.count("=") != 1 or text.endswith("="):
+        return False
+    queries = []
+    for k, box in _text_places(chunk):
+        read = text[k]
+        if not read.isdigit():
+            continue
+        for meant in "0123456789":
+            candidate = text[:k] + meant + text[k + 1:]
+            if meant != read and _is_right(candidate) and not _leading_zero(candidate):
+                queries.append((box, int(read), int(meant), (NUDGED, SIGNED)))
+    return bool(queries) and any(ask(queries))
+
+
+def _leading_zero(text: str) -> bool:
+    """Does ``text`` hold a number written with a leading zero (``00``, ``07``)?"""
+    return any(len(token) > 1 and token[0] == "0" and token.isdigit() for token in tokenize(text))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -2165,7 +2214,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
                                or _confused(chunk, text, ask) or _touching_pair(chunk, text, config)
                                or _stray_digit(chunk, text) or _cut_pair(chunk, text)
-                               or _unlisted_misread(chunk, text, ask)):
+                               or _unlisted_misread(chunk, text, ask) or _contested_digit(chunk, text, ask)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
         # makes it wrong. A symbol read unsurely is no doubt when every reading it may have is wrong too.

@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, SIGNED, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -605,7 +605,7 @@ def nudged_chance(rows: np.ndarray, meant: int, level: float) -> bool:
     return bool(rows[:, meant].max() >= level)
 
 
-def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float) -> Callable:
+def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float, signs=None) -> Callable:
     """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant digit,
     tests)``, whether each test asked (``expressions.NUDGED``, ``PAGE``) leaves the digit meant a chance.
     ``NUDGED``: the digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by 1-2 px,
@@ -621,9 +621,20 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     one digit or one + or x read as another would make right, whether the nudged crop gives that reading a
     chance and the crop is more like the page's digits (or sure signs) of it than of what was read.
     ``CHANCE`` (``expressions._unlisted_misread``, a digit no table lists): the crop, nudged, gives the digit
-    meant at least ``expressions.UNLISTED_LEVEL`` in some nudge."""
+    meant at least ``expressions.UNLISTED_LEVEL`` in some nudge. ``SIGNED`` (``expressions._contested_digit``):
+    ``signs``, the sign classifier, reads no digit in the crop (its likeliest class is not "digit"; asked before
+    the crop is nudged, so that a crop read as a digit is not); without ``signs`` it says no."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
+    signed: dict = {}  # box -> does the sign classifier read no digit in its crop
+
+    def read_signed(boxes: list, crops: dict) -> None:
+        # Every crop not shown to the sign classifier yet, in one batch (no sign classifier: no crop reads as a sign).
+        boxes = [b for b in dict.fromkeys(boxes) if b in crops and b not in signed]
+        if boxes and signs is not None:
+            probs = np.asarray(signs.predict(np.stack([crops[b] for b in boxes])))
+            digit = list(signs.classes).index("digit")
+            signed.update((b, int(row.argmax()) != digit) for b, row in zip(boxes, probs))
 
     def read_nudged(boxes: list, crops: dict) -> None:
         # Every crop not read nudged yet, in one batch.
@@ -649,15 +660,19 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     def ask(queries: list, confirmed: dict | None = None, shown: dict | None = None) -> list[bool]:
         crops = {c.box: c.crop for c in candidates}  # made only when asked: a frame's sums seldom do
         known = list(dict.fromkeys(q for q in queries if q[0] in crops and q not in answers))
-        nudge = [q for q in known if NUDGED in q[3] or CHANCE in q[3]]
+        # The sign classifier first (one crop a digit): a crop it reads as a digit is not nudged for ``SIGNED``.
+        read_signed([q[0] for q in known if SIGNED in q[3]], crops)
+        answers.update((q, False) for q in known if SIGNED in q[3] and not signed.get(q[0], False))
+        nudge = [q for q in known if (NUDGED in q[3] or CHANCE in q[3]) and q not in answers]
         read_nudged([q[0] for q in nudge], crops)
         for q in nudge:
             rows = readings[q[0]]
             answers[q] = nudged_chance(rows, q[2], UNLISTED_LEVEL if CHANCE in q[3] else level)
         out = []
         for q in queries:
-            # No crop to ask: the table decides; a digit no table lists (``CHANCE``) has nothing to show.
-            chance = answers.get(q, CHANCE not in q[3])
+            # No crop to ask: the table decides; a digit no table lists (``CHANCE``), or one only the sign
+            # classifier doubts (``SIGNED``), has nothing to show.
+            chance = answers.get(q, CHANCE not in q[3] and SIGNED not in q[3])
             if chance and PAGE in q[3] and (confirmed or shown) and q[0] in crops:
                 said = like_read(crops, q[0], q[1], q[2], confirmed or {})
                 if said is None and shown:
@@ -1519,7 +1534,7 @@ class Recognizer:
                 # digit the segmentation turned away (taken for a form's box on squared paper) is still ink.
                 loose = _Later([], lambda seg=found, read=ink: ink_pieces(seg, read))
                 # A wrong answer only a confusion of the table would right asks the digit's crop again.
-                ask = crop_asker(self.classifier, candidates, level)
+                ask = crop_asker(self.classifier, candidates, level, self.sign_classifier)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                                alternatives, doubts, ink, ask, loose)
                 possible = [s for s in possible if s.box in kept or s.box in unsure or not s.from_digit]
