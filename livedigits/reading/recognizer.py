@@ -115,7 +115,12 @@ def second_look(found: Segmentation, probabilities: np.ndarray, classifier: Clas
     n = len(found.candidates)
     base = probabilities[:n]
     digits = min(10, base.shape[1])
-    unsure = [k for k in sorted(found.late) if int(base[k].argmax()) >= digits or float(base[k].max()) < SPLIT_CONFIDENCE]
+    waiting = sorted(found.late)
+    rows = base[waiting]
+    unsure = [k for k, said, sure in zip(waiting, rows.argmax(axis=1), rows.max(axis=1))
+              if said >= digits or sure < SPLIT_CONFIDENCE]
+    if not unsure:
+        return found, probabilities
     looked = with_late_pairs(found, unsure)
     added = [k for k in sorted(looked.splits) if k not in found.splits]
     if not added:
@@ -209,6 +214,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             parts = probabilities[at: at + len(way)]
             at += len(way)
             sure = float(parts[:, :digits].max(axis=1).min())
+            if k in found.looked and (any(part.box.h < PAIR_PART_HEIGHT * box.h for part in way)
+                                      or all(int(row.argmax()) == 1 for row in parts)):
+                # Offered its cuts on a second look (``second_look``): only a pair's parts, each of the piece's
+                # height and not two 1s (a letter's strokes), tell two digits; one round digit cut leaves a stub
+                # (a 9 read "01", its tail half its height) or strokes.
+                continue
             if no_digit and n in loops:
                 # Cut between loops side by side, the whole no digit: no one glyph has loops side by side, so
                 # the parts are several digits by their shape, and count as a too-wide piece's do.

@@ -1427,6 +1427,10 @@ class Segmentation:
     dips from the top and the bottom (``vision.touching.pair_notches``): one digit's outline can dip so too (a 4
     open at the top, a gap left of its stem's foot), so ``recognizer.decide_splits`` cuts one only where it reads
     whole as no sure digit."""
+    looked: frozenset[int] = frozenset()
+    """Of ``narrow``, those offered their cuts on a second look (``late``, :func:`with_late_pairs`): no outline
+    and no aspect says two digits, so ``recognizer.decide_splits`` takes a way of one only as a pair's parts,
+    each of the piece's height (``recognizer.PAIR_PART_HEIGHT``), not both read as 1."""
     cut_ids: dict[int, int] = field(default_factory=dict)
     """Live video with cut memory (``segment(..., cuts=...)``): by candidate index, the id under which the
     recognizer keeps what it decided for the ways in ``splits`` (``vision.view.CutAnchors``)."""
@@ -1512,9 +1516,9 @@ class LatePair:
 def with_late_pairs(found: Segmentation, chosen) -> Segmentation:
     """``found`` with the pieces ``chosen`` of ``found.late`` offered a pair's cuts (``touching.narrow_pair_ways``)
     as a notched piece narrower than tall is (``narrow``): its halves counted as a pair's first cut, its edge
-    cuts only at the classifier's ceiling (``doubtful``); ``late`` emptied."""
+    cuts only at the classifier's ceiling (``doubtful``); each in ``looked``; ``late`` emptied."""
     splits, doubtful = dict(found.splits), dict(found.doubtful)
-    narrow, tall = set(found.narrow), set(found.tall)
+    narrow, tall, looked = set(found.narrow), set(found.tall), set(found.looked)
     to_source = partial(to_frame, found.origin)
     for k in chosen:
         piece = found.late[k]
@@ -1529,7 +1533,9 @@ def with_late_pairs(found: Segmentation, chosen) -> Segmentation:
             doubtful[k] = frozenset(range(trusted, len(ways)))
         narrow.add(k)
         tall.add(k)
-    return replace(found, splits=splits, doubtful=doubtful, narrow=frozenset(narrow), tall=frozenset(tall), late={})
+        looked.add(k)
+    return replace(found, splits=splits, doubtful=doubtful, narrow=frozenset(narrow), tall=frozenset(tall), late={},
+                   looked=frozenset(looked))
 
 
 def _same_cut(way: tuple, other: tuple) -> bool:
