@@ -693,3 +693,36 @@ def test_an_agreed_pair_needs_three_cuts_and_no_single_digit_halved():
     assert _agreed_pair(three, rows(sure), 0, 10, 3, 0.996, 40, frozenset({1, 2})) is None  # two are equal halves
     assert _agreed_pair(three, rows(sure), 0, 10, 10, 0.8, 40, frozenset({1, 2})) is not None  # whole: unsure
     assert _agreed_pair(three, rows(sure), 0, 10, 10, 0.996, 40) is None  # surely no digit: a letter
+
+
+def test_a_pair_narrower_than_tall_read_whole_unsurely_is_cut_on_a_second_look():
+    """Stress row ``touching``: two digits written into each other, one piece narrower than tall whose outline is
+    not notched (``touching.pair_notches``), read whole as no digit or as a digit under ``SPLIT_CONFIDENCE``, are
+    offered a pair's cuts after the first batch (``Segmentation.late``, ``recognizer.second_look``): seed 40's
+    "82" (read whole as no digit at 0.48), seed 79's "52" (read 2 at 0.74), and seed 69's "61" on a page of four
+    pieces, too few to tell the writing's height (read 4 at 0.47). Before, none was offered a cut: "82" and "61"
+    were not read, "52" was read "2"."""
+    from livedigits.bench.stress import pipeline_reader
+
+    _assert_touching_numbers_read(pipeline_reader("lite-int8"), ((40, "82"), (79, "52"), (69, "61")))
+
+
+def test_round_digits_read_surely_get_no_second_look():
+    """The pieces narrower than tall of a page whose digits read surely (stress row ``none``, seeds 0-2: its 0s,
+    4s, 8s) wait in ``Segmentation.late``, and none is offered a cut or read again: ``second_look`` hands back
+    the same probabilities and no cut more."""
+    from livedigits.bench.stress import row_scene
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import second_look, split_crops
+    from livedigits.vision.segment import crops_batch
+
+    classifier = load_classifier("lite-int8")
+    waiting = 0
+    for seed in range(3):
+        image, _ = row_scene("none", seed)
+        found = segment(image)
+        probabilities = classifier.predict(crops_batch(split_crops(found)))
+        waiting += len(found.late)
+        looked, after = second_look(found, probabilities, classifier)
+        assert after is probabilities and looked.splits == found.splits
+    assert waiting

@@ -24,7 +24,7 @@ from collections import Counter
 
 from livedigits.bench.stress import row_scene
 from livedigits.classify.backends import load_classifier
-from livedigits.reading.recognizer import Recognizer, decide_splits, split_crops
+from livedigits.reading.recognizer import Recognizer, decide_splits, second_look, split_crops
 from livedigits.reading.score import DIGIT_IOU, _greedy_pairs
 from livedigits.types import Box, Frame
 from livedigits.vision.segment import DEFAULT_CONFIG, crops_batch, segment
@@ -58,6 +58,7 @@ def causes_of(row: str, count: int, first: int):
         image, truth = row_scene(row, seed)
         found = segment(image, DEFAULT_CONFIG)
         probabilities = classifier.predict(crops_batch(split_crops(found)))
+        found, probabilities = second_look(found, probabilities, classifier)
         read, _, _, _ = decide_splits(found, probabilities)
         record = Recognizer(classifier, smooth=False).process_batch(
             [("", Frame(0, 0.0, image), None, (found, 0.0))]).results[0].to_record()

@@ -57,7 +57,7 @@ from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, re
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import NEIGHBOUR, PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
 from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, pair_notches,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, narrow_pair_ways, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -1519,6 +1519,10 @@ class Segmentation:
     dips from the top and the bottom (``vision.touching.pair_notches``): one digit's outline can dip so too (a 4
     open at the top, a gap left of its stem's foot), so ``recognizer.decide_splits`` cuts one only where it reads
     whole as no sure digit."""
+    looked: frozenset[int] = frozenset()
+    """Of ``narrow``, those offered their cuts on a second look (``late``, :func:`with_late_pairs`): no outline
+    and no aspect says two digits, so ``recognizer.decide_splits`` takes a way of one only as a pair's parts,
+    each of the piece's height (``recognizer.PAIR_PART_HEIGHT``), not both read as 1."""
     cut_ids: dict[int, int] = field(default_factory=dict)
     """Live video with cut memory (``segment(..., cuts=...)``): by candidate index, the id under which the
     recognizer keeps what it decided for the ways in ``splits`` (``vision.view.CutAnchors``)."""
@@ -1579,6 +1583,51 @@ class Segmentation:
     id, dx, dy)``, as ``renews``. The recognizer may take the last reading of that view as the first of the
     two that must agree, where this frame's tracked reading says what its own crops say
     (``Recognizer._renewal_agrees``)."""
+    late: dict[int, "LatePair"] = field(default_factory=dict)
+    """By candidate index, the pieces offered no cut that a pair's cuts may yet be offered:
+    ``touching.NARROW_PAIR`` to 1 times as wide as tall, of the writing's height (any, where fewer than five
+    pieces tell it), not notched (``narrow``; on a page of so few pieces, notched too). Two digits written into
+    each other make such a piece, and so does nearly every round single digit (a 0, a 4, an 8), so they are cut
+    only where the classifier reads them whole as no sure digit (``recognizer.second_look``, with
+    :func:`with_late_pairs`): a second, small batch, not a crop more on a page whose digits read surely."""
+
+
+@dataclass(frozen=True)
+class LatePair:
+    """A piece of ``Segmentation.late``: its box and mask (``patch``) on the working frame, the working frame's
+    grey and clear-ink threshold under that box (what :func:`ink_crop` reads), and how its crops are made."""
+
+    box: tuple[int, int, int, int]
+    patch: np.ndarray
+    gray: np.ndarray
+    limit: np.ndarray
+    grainy: bool
+    config: "SegmentConfig"
+
+
+def with_late_pairs(found: Segmentation, chosen) -> Segmentation:
+    """``found`` with the pieces ``chosen`` of ``found.late`` offered a pair's cuts (``touching.narrow_pair_ways``)
+    as a notched piece narrower than tall is (``narrow``): its halves counted as a pair's first cut, its edge
+    cuts only at the classifier's ceiling (``doubtful``); each in ``looked``; ``late`` emptied."""
+    splits, doubtful = dict(found.splits), dict(found.doubtful)
+    narrow, tall, looked = set(found.narrow), set(found.tall), set(found.looked)
+    to_source = partial(to_frame, found.origin)
+    for k in chosen:
+        piece = found.late[k]
+        ways, trusted = narrow_pair_ways(piece.patch, piece.box, piece.config.min_height)
+        if not ways:
+            continue
+        x, y = piece.box[:2]
+        splits[k] = tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(piece.gray, piece.limit, (b[0] - x, b[1] - y, b[2], b[3]), p,
+                                                                           piece.config, piece.grainy)) for b, p in parts)
+                          for parts in ways)
+        if len(ways) > trusted:
+            doubtful[k] = frozenset(range(trusted, len(ways)))
+        narrow.add(k)
+        tall.add(k)
+        looked.add(k)
+    return replace(found, splits=splits, doubtful=doubtful, narrow=frozenset(narrow), tall=frozenset(tall), late={},
+                   looked=frozenset(looked))
 
 
 def _same_cut(way: tuple, other: tuple) -> bool:
@@ -1905,13 +1954,20 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # Else no search below finds a way: neither a cut nor loops side by side (``_loop_parts``).
         if (box[2] >= aspect * box[3] and box[2] >= config.min_height) or (k not in too_wide and box[2] >= config.split_aspect * box[3]):
             kinds[k] = _WIDE if k in too_wide else _THREE if three else _TWO
-        elif k not in too_wide and usual and box[3] >= PAIR_HEIGHT * usual and box[2] >= NARROW_PAIR * box[3] \
+        elif k not in too_wide and (not usual or box[3] >= PAIR_HEIGHT * usual) and box[2] >= NARROW_PAIR * box[3] \
                 and box[2] >= config.min_height:
             narrow[k] = _TWO
+    late = {}
     if narrow:
         # Narrower than tall, the outline notched above and below: two digits written into each other.
         notched = pair_notches(np.stack([candidates[k].crop for k in narrow]))
-        narrow = {k: _TWO for k, depth in zip(narrow, notched) if depth >= PAIR_NOTCH}
+        # The others, and every such piece of a page too few pieces tell the writing's height on, are offered a
+        # pair's cuts only once the classifier read them whole as no sure digit (``Segmentation.late``,
+        # ``recognizer.second_look``): most such pieces are one round digit.
+        late = {k: LatePair(box, kept[k][1], gray[box[1]: box[1] + box[3], box[0]: box[0] + box[2]],
+                            limit[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], grainy, config)
+                for k, depth in zip(narrow, notched) if depth < PAIR_NOTCH or not usual for box in (kept[k][0],)}
+        narrow = {k: _TWO for k, depth in zip(narrow, notched) if depth >= PAIR_NOTCH and usual}
         kinds.update(narrow)
     carried, cut_ids, fresh = {}, {}, []
     if anchors is not None:
@@ -2039,7 +2095,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)],
-                        origin=origin)
+                        origin=origin, late=late)
 
 
 def ink_pieces(found: Segmentation, known=()) -> list[Box]:

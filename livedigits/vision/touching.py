@@ -669,6 +669,15 @@ def pair_notches(crops: np.ndarray) -> np.ndarray:
     return dips / np.maximum(height, 1)
 
 
+def narrow_pair_ways(patch: np.ndarray, box: tuple, min_height: int) -> tuple[tuple, int]:
+    """The ways a pair's cuts offer a piece narrower than tall (``NARROW_PAIR`` to 1 times as wide): its halves
+    either side of the least ink in its middle 40% (:func:`_halves`), then its edge halves
+    (:func:`_edge_halves`), and how many of them, first, are the halves (counted as a pair's first cut; the
+    edge cuts only at the classifier's ceiling, as on any pair)."""
+    halves = tuple(_halves(patch, box, min_height, NARROW_PAIR) or ())
+    return halves + tuple(_edge_halves(patch, box, min_height)), len(halves)
+
+
 #: :func:`_edge_halves` looks for a cut in these bands of a piece's width, either side of the middle 40% that
 #: :func:`_halves` searches: a 1 is a fifth to a third of a touching pair's width.
 EDGE_BANDS = ((0.1, 0.3), (0.7, 0.9))
