@@ -7,6 +7,17 @@ import pytest
 from livedigits.vision.deblur import NOISE, Blur, Defocus, measure_blur, noise_term, restore
 
 
+def _pale_ink_of(image):
+    """The pale-ink measure of ``image`` as the segmentation takes it (``segment.measure_pale_ink``): its blur and
+    the faint level it follows."""
+    from livedigits.vision import segment as seg
+
+    gray = seg.to_gray(image)
+    paper = seg.estimate_paper(gray, seg.DEFAULT_CONFIG)
+    clear, _ = seg.ink_against(gray, paper)
+    return seg.measure_pale_ink(gray, paper, clear, seg.DEFAULT_CONFIG)
+
+
 def _page(mnist_slice, ink=60.0, paper=220.0, squares=0):
     """Six MNIST test digits, 40 px tall, in pale ink on a light page (squared paper: grey 1 px lines every
     ``squares`` px); their boxes."""
@@ -115,13 +126,9 @@ def test_stress_pages_smeared_by_motion_are_read(seed):
 def test_a_sharp_page_is_not_restored():
     """A plain page is not measured blurred: its frame is read as it is."""
     from livedigits.bench.stress import row_scene
-    from livedigits.vision import segment as seg
 
     image, _ = row_scene("none", 0)
-    gray = seg.to_gray(image)
-    paper = seg.estimate_paper(gray, seg.DEFAULT_CONFIG)
-    clear, _ = seg.ink_against(gray, paper)
-    assert seg.measure_pale_ink(gray, paper, clear, seg.DEFAULT_CONFIG) is None
+    assert _pale_ink_of(image) is None
 
 
 @pytest.mark.parametrize("squares", [16, 24])
@@ -181,13 +188,9 @@ def test_a_noisy_page_under_a_streak_is_measured_and_read():
     are found, nearly all of them on digits."""
     from livedigits import Reader
     from livedigits.bench.stress import row_scene, score_scene
-    from livedigits.vision import segment as seg
 
     image, truth = row_scene("mixed", 67)
-    gray = seg.to_gray(image)
-    paper = seg.estimate_paper(gray, seg.DEFAULT_CONFIG)
-    clear, _ = seg.ink_against(gray, paper)
-    pale = seg.measure_pale_ink(gray, paper, clear, seg.DEFAULT_CONFIG)
+    pale = _pale_ink_of(image)
     assert pale is not None and isinstance(pale.blur, Blur)
     assert abs(pale.blur.length - 9.2) <= 1.5 and abs((pale.blur.angle - 93 + 90) % 180 - 90) <= 10
     counts = score_scene(Reader()(image).to_record(), truth)
@@ -204,13 +207,9 @@ def test_a_streak_on_a_form_is_measured_on_its_digits_not_its_print():
     the digits are read."""
     from livedigits import Reader
     from livedigits.bench.stress import row_scene, score_scene
-    from livedigits.vision import segment as seg
 
     image, truth = row_scene("mixed", 233)
-    gray = seg.to_gray(image)
-    paper = seg.estimate_paper(gray, seg.DEFAULT_CONFIG)
-    clear, _ = seg.ink_against(gray, paper)
-    pale = seg.measure_pale_ink(gray, paper, clear, seg.DEFAULT_CONFIG)
+    pale = _pale_ink_of(image)
     assert pale is not None and isinstance(pale.blur, Blur)
     assert abs(pale.blur.length - 9.5) <= 1.0 and abs((pale.blur.angle - 140 + 90) % 180 - 90) <= 6
     counts = score_scene(Reader()(image).to_record(), truth)
@@ -222,14 +221,9 @@ def test_a_sharp_noisy_page_is_not_restored():
     """``noise`` pages (sharp, 7-16 grey levels of sensor noise) smoothed for the measure are still not blurred:
     no streak nor defocus is taken out of them."""
     from livedigits.bench.stress import row_scene
-    from livedigits.vision import segment as seg
 
     for seed in (0, 1, 2, 3):
-        image, _ = row_scene("noise", seed)
-        gray = seg.to_gray(image)
-        paper = seg.estimate_paper(gray, seg.DEFAULT_CONFIG)
-        clear, _ = seg.ink_against(gray, paper)
-        pale = seg.measure_pale_ink(gray, paper, clear, seg.DEFAULT_CONFIG)
+        pale = _pale_ink_of(row_scene("noise", seed)[0])
         assert pale is None or pale.blur is None
 
 
