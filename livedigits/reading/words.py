@@ -773,7 +773,7 @@ def _word_pieces(boxes: list[Box], groups: list[list[int]], found: list[bool], w
             wanted.append((run, [int(k) for k in seeds[near[number]]]))
     ask = list(dict.fromkeys(k for _, letters in wanted for k in letters if k not in words))
     if ask and worth.able():
-        worth._ask(ask)  # the letter model once, on every glyph still in question
+        worth.ask(ask)  # the letter model once, on every glyph still in question
     for run, letters in wanted:
         if any(k in words or (worth.able() and worth.raw_of(k) >= config.confirm_letter) for k in letters):
             out.update(run)
@@ -994,24 +994,26 @@ class _LetterWorth:
 
     def of(self, run: list[int]) -> float:
         """The run's letters' worth."""
-        self._ask(run)
+        self.ask(run)
         return sum(self.known[k] for k in run)
 
     def sure(self, run: list[int]) -> int:
         """How many of the glyphs ``run`` the letter model reads as letters surely (``letter_sure``)."""
-        self._ask(run)
+        self.ask(run)
         return sum(self.letter[k] >= self.config.letter_sure for k in run)
 
     def most(self, run: list[int]) -> float:
         """The letter model's highest probability over the glyphs ``run``, whatever the digit model read them as."""
-        self._ask(run)
+        self.ask(run)
         return max((self.raw[k] for k in run), default=0.0)
 
     def raw_of(self, k: int) -> float:
-        self._ask([k])
+        self.ask([k])
         return self.raw[k]
 
-    def _ask(self, run: list[int]) -> None:
+    def ask(self, run: list[int]) -> None:
+        """The letter model on the glyphs of ``run`` not asked yet, in one batch (a caller that will want many asks
+        them at once)."""
         ask = [k for k in run if k not in self.known]
         if ask:
             letter = self.model.probability(np.asarray([self.crops[k] for k in ask]))

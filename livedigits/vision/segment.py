@@ -1522,7 +1522,7 @@ class Segmentation:
     looked: frozenset[int] = frozenset()
     """Of ``narrow``, those offered their cuts on a second look (``late``, :func:`with_late_pairs`): no outline
     and no aspect says two digits, so ``recognizer.decide_splits`` takes a way of one only as a pair's parts,
-    each of the piece's height (``recognizer.PAIR_PART_HEIGHT``), not both read as 1."""
+    each of the piece's height (``recognizer.PAIR_PART_HEIGHT``), the first not read as 1."""
     cut_ids: dict[int, int] = field(default_factory=dict)
     """Live video with cut memory (``segment(..., cuts=...)``): by candidate index, the id under which the
     recognizer keeps what it decided for the ways in ``splits`` (``vision.view.CutAnchors``)."""
