@@ -240,6 +240,29 @@ class WordConfig:
     16 -> 13 on 40-99, 4 -> 2 on 1000-1039, no handwritten digit lost on any row (``none``, ``touching``,
     ``spacing``, ``column``, ``table``, ``mixed``, ``printed``, ``words``, ``boxes`` too); at 1.1, 3 digits lost (a
     last digit written a little taller). 0 leaves it out."""
+    trail_tall: float = 0.5
+    """(session 27, issue 19) ... and a glyph standing ``above_line`` (1.4) times the digits before it or taller is a letter
+    at this level of the letter model, not ``trail_letter``: the letter model's own majority. A capital written after
+    a number and above its digits ("40A" whose A stands 2.5 times its digits, the letter model at 0.52; "7004B", the B
+    1.95 times, 0.89; "32A", 1.44 times, 0.87) is read as a digit of it by the digit model, and the height says what
+    the letter model only leans to. The digits that end a number so tall are digits run into a rule or a stroke of
+    the line below: on the generated pages (the last glyphs of runs of digits at ``trail_height`` or taller, the digits
+    before them no letters (``trail_others``), ``tools/letter_causes.py`` recordings of seeds 0-99 of ``words``,
+    ``ledger``, ``mixed``, ``none``, ``printed``, ``table``, ``boxes``, ``spacing``, ``dense``, ``touching``, 100-199 of
+    nine rows and 200-299 of three) 6 of 114 such digits stand 1.4 times their digits or taller, the letter model at
+    0.03 at most on every one; of 25 such letters, 9 stand so, 8 of them at 0.5 or more. Under 1.4 the digits reach 0.55-1.0
+    (a 9 of ``mixed`` at 1.39 times, 0.55; a 2 at 1.30, 1.0): there ``trail_letter`` stays. 0 leaves it out."""
+    trail_stem: float = 0.75
+    """(session 27, issue 19) ... and an 8 standing apart at the digits' height (``trail_twins``, below) is a letter at
+    ``trail_tall`` of the letter model when its left side runs straight down (``left_waist`` at most this many pixels of
+    its 28x28 crop): a B's stem, where an 8 narrows at its waist. The digit model reads a B as an 8 and the letter model
+    doubts half of them (0.40-0.89: nothing in the two models tells them, session 24); the stem does. Of the 8s ending a
+    number apart from its digits (``trail_twins``' own candidates, its letter-model level left out) on the generated
+    pages (``tools/letter_causes.py`` recordings: seeds 0-99 of ``words``, ``ledger``, ``mixed``, ``boxes``, ``none``,
+    ``printed``, ``table``, ``spacing``, ``dense``, ``touching``; 100-199 of nine rows; 200-299 of three), 7 of 1,002
+    digits stand in 0.75 px or less (0.5% of them 0.73 px or less, 1% 0.82, the median 2.4), none of them at
+    ``trail_tall`` (0.5) to the letter model; of 28 capitals, 17 (median 0.6 px), 7 of them at 0.5-0.89. At 1.0 px, 2
+    digits at 0.5 or more (0.62, 0.7: a blurred 8 of ``mixed``, one of ``dense``). 0 leaves it out."""
     trail_twins: tuple = (8,)
     trail_apart: float = 0.05
     """(session 24, issue 19) ... and a glyph read as one of ``trail_twins`` (8) at the end of such a run is a letter at
@@ -928,7 +951,7 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
                 & ((h[:, None] >= config.trail_height * h[None, :]) | (twin[:, None] & (gap >= config.trail_apart * h[:, None])))
                 & digit[:, None] & digit[None, :])
         tall = [k for k in np.flatnonzero(near.any(axis=1)) if int(worth.probabilities[k].argmax()) not in config.trail_blind]
-        if not tall or worth.most(tall) < config.trail_letter:
+        if not tall or worth.most(tall) < min(config.trail_letter, config.trail_tall or 1.0):
             return set()
     held = None
     out = set()
@@ -940,9 +963,15 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
         read, b, a = int(worth.probabilities[last].argmax()), boxes[last], boxes[before[-1]]
         if read in config.trail_blind:
             continue
-        if b.h < config.trail_height * max(a.h, float(np.median([boxes[k].h for k in before]))):
+        digits_height = max(a.h, float(np.median([boxes[k].h for k in before])))
+        level = config.trail_letter
+        if config.trail_tall and b.h >= config.above_line * digits_height:
+            level = min(level, config.trail_tall)  # a capital above its number's digits: the letter model's majority
+        if b.h < config.trail_height * digits_height:
             if not (read in config.trail_twins and b.x - a.x2 >= config.trail_apart * max(a.h, b.h)):
                 continue  # neither taller than the digits nor an 8 standing apart from them
+            if config.trail_stem and left_waist(worth.crops[last]) <= config.trail_stem:
+                level = min(level, config.trail_tall)  # a B's straight stem, where an 8 narrows at its waist
             # An 8 at the digits' height ends the number it is written after: its digits are those after the
             # run's last sign ("35+88": one digit, 8; a sum's 8 is no ledger's B).
             end = whole.index(last)
@@ -951,11 +980,36 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
                 continue
         if held is None:
             held = {k for group in field_runs(boxes, fields) for k in group}  # a comb's digits are judged as its field
-        if any(k in held for k in run) or worth.most([last]) < config.trail_letter:
+        if any(k in held for k in run) or worth.most([last]) < level:
             continue
         if worth.most(before) <= config.trail_others:
             out.add(last)
     return out
+
+
+#: The ink level of a 28x28 crop (0 paper, 1 ink) at which ``left_waist`` finds a row's left edge.
+EDGE_LEVEL = 0.5
+
+
+def left_waist(crop: np.ndarray) -> float:
+    """How far (in pixels of the 28x28 crop, sub-pixel) the left edge of the glyph's ink stands in at mid-height (35-65% of
+    its rows) from the mean of its leftmost reach in the upper and the lower half: an 8 narrows at its waist (1-4 px),
+    a B's stem runs straight down (0-0.7 px), as do the left sides of a D, an E, a P. The crop is deskewed, so a slanted
+    stem stands upright. ``inf`` for a crop of fewer than 6 rows of ink."""
+    ink = np.asarray(crop) > EDGE_LEVEL
+    rows = np.flatnonzero(ink.any(axis=1))
+    if len(rows) < 6:
+        return float("inf")
+    edges = np.full(rows[-1] - rows[0] + 1, np.nan)
+    for i, r in enumerate(range(rows[0], rows[-1] + 1)):
+        cols = np.flatnonzero(ink[r])
+        if len(cols):
+            j = int(cols[0])
+            before = float(crop[r, j - 1]) if j > 0 else 0.0
+            edges[i] = j - 1 + (EDGE_LEVEL - before) / max(float(crop[r, j]) - before, 1e-6)
+    n = len(edges)
+    reach = (np.nanmin(edges[: n // 2]) + np.nanmin(edges[n // 2:])) / 2
+    return float(np.nanmax(edges[int(n * 0.35): int(n * 0.65) + 1]) - reach)
 
 
 def _small_letters(boxes: list[Box], run: list[int], pieces: list[int], letter: np.ndarray, neutral: set,
