@@ -970,7 +970,7 @@ def _trailing_letters(boxes: list[Box], letter: np.ndarray, neutral: set, fields
         if b.h < config.trail_height * digits_height:
             if not (read in config.trail_twins and b.x - a.x2 >= config.trail_apart * max(a.h, b.h)):
                 continue  # neither taller than the digits nor an 8 standing apart from them
-            if config.trail_stem and left_waist(worth.crops[last]) <= config.trail_stem:
+            if config.trail_stem and config.trail_tall and left_waist(worth.crops[last]) <= config.trail_stem:
                 level = min(level, config.trail_tall)  # a B's straight stem, where an 8 narrows at its waist
             # An 8 at the digits' height ends the number it is written after: its digits are those after the
             # run's last sign ("35+88": one digit, 8; a sum's 8 is no ledger's B).
