@@ -262,7 +262,7 @@ class WordConfig:
     ``printed``, ``table``, ``spacing``, ``dense``, ``touching``; 100-199 of nine rows; 200-299 of three), 7 of 1,002
     digits stand in 0.75 px or less (0.5% of them 0.73 px or less, 1% 0.82, the median 2.4), none of them at
     ``trail_tall`` (0.5) to the letter model; of 28 capitals, 17 (median 0.6 px), 7 of them at 0.5-0.89. At 1.0 px, 2
-    digits at 0.5 or more (0.62, 0.7: a blurred 8 of ``mixed``, one of ``dense``). 0 leaves it out."""
+    digits at 0.5 or more (0.62, 0.7: a blurred 8 of ``mixed``, one of ``dense``). 0, or ``trail_tall`` 0, leaves it out."""
     trail_twins: tuple = (8,)
     trail_apart: float = 0.05
     """(session 24, issue 19) ... and a glyph read as one of ``trail_twins`` (8) at the end of such a run is a letter at
