@@ -496,8 +496,8 @@ def _agreed_pair(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarra
 
 
 #: Two round digits written into each other close two loops, one beside the other, and are read whole as an 8
-#: ("95", "43", "96", "46" read as an 8 at 0.94-0.996 on the stress row touching): the one digit whose two loops a
-#: pair's can pass for (``_pair_read_as_a_third``).
+#: ("95", "43", "96", "46" read as an 8 at 0.94-0.996 on the stress row touching, seeds 0-199: 11 pairs, no single
+#: digit so cut): the one digit whose two loops a pair's can pass for (``_pair_read_as_a_third``).
 TWO_LOOPS = 8
 
 
@@ -508,10 +508,12 @@ def _pair_read_as_a_third(ways: Sequence[tuple[Candidate, ...]], probabilities: 
     least ``PAIR_PART_HEIGHT`` of ``height``, read as two digits, neither a 1 nor an 8, each at least
     ``SEVERAL_CONFIDENCE`` surely, with its rows (of several, the one whose parts' sureness has the largest
     product); else None. This is the pair ``decide_splits`` takes by its writer's width (``PAIR_COUNT``), taken
-    without it: two digits written into each other are narrower than two of their writer's digits, and on half
-    the pages no width is told. One 8 cut in two keeps an 8 in a part, or leaves halves read 9 and 3 unsurely
-    (0.93-0.96); other single digits' halves read as two other digits surely (a zero's "(" and ")" as 6 and 7 at
-    0.99), which is why only an 8 is taken for a pair so."""
+    without the width and without the parts asked to read surer than the whole: two digits written into each
+    other are narrower than two of their writer's digits, on half the pages no width is told, and a whole read as
+    an 8 says nothing against two other digits. One 8 cut in two keeps an 8 in a part, or leaves halves read "93"
+    or "27" unsurely (worksheets 7000-13059: 0.91-0.961); other single digits' halves read as two other digits
+    surely (a zero's "(" and ")" as 6 and 7 at 0.992 on worksheets 7024 and 7055), which is why only an 8 is taken
+    for a pair so."""
     if said != TWO_LOOPS:
         return None
     at = start
