@@ -726,3 +726,49 @@ def test_round_digits_read_surely_get_no_second_look():
         looked, after = second_look(found, probabilities, classifier)
         assert after is probabilities and looked.splits == found.splits
     assert waiting
+
+
+def test_a_pair_read_whole_as_an_8_is_cut_where_its_parts_read_as_two_other_digits():
+    """Stress row ``touching``: two round digits written into each other, narrower than two of their writer's
+    digits, read whole as a sure 8 (two loops side by side pass for an 8's), each cut in two full-height parts
+    read as two digits other than 8 at ``SEVERAL_CONFIDENCE`` (``recognizer._pair_read_as_a_third``): the "95" of
+    seed 77's "957" (read 8 at 0.996, parts 9 and 5 at 0.992) and seed 92's "96" (read 8 at 0.996, parts at
+    0.996). Before the rule they read "87" and "8". A zero read whole as a sure 0, whose halves read 6 and 7 at
+    0.99, is not cut: worksheet 7024 reads "20-16=3" (cut as a pair, "267-16=3")."""
+    from livedigits.bench.stress import pipeline_reader
+    from livedigits.classify.backends import load_classifier
+    from livedigits.reading.recognizer import Recognizer
+    from livedigits.synth.worksheet import make_worksheet
+
+    _assert_touching_numbers_read(pipeline_reader("lite-int8"), ((77, "957"), (92, "96")))
+    sheet = make_worksheet(7024)
+    assert "20-16=3" in {t.text for t in sheet.expressions}
+    texts = [e.text for e in Recognizer(load_classifier(), smooth=False).process(Frame(7024, 0.0, sheet.image)).expressions or ()]
+    assert "20-16=3" in texts, texts
+
+
+def test_only_an_8_is_read_as_a_pair_of_two_other_digits():
+    """``recognizer._pair_read_as_a_third`` on made-up readings: a piece read whole as an 8, a way in two parts
+    read 9 and 5 at ``SEVERAL_CONFIDENCE`` or more, gives that way (the surer of two); not where the whole reads as
+    a 0 (a zero's halves read 6 and 7 surely), nor where a part reads 8 (one 8 with a scrap) or 1 (a stroke), is
+    under 0.97, or is shorter than ``PAIR_PART_HEIGHT`` of the piece."""
+    from livedigits.reading.recognizer import _pair_read_as_a_third
+    from livedigits.types import Box, Candidate
+
+    crop = np.zeros((28, 28), np.float32)
+
+    def way(cut: int, h: int = 40):
+        return (Candidate(box=Box(0, 0, cut, 40), crop=crop), Candidate(box=Box(cut, 0, 50 - cut, h), crop=crop))
+
+    def rows(pairs):
+        return class_rows([(d, p) for pair in pairs for d, p in pair])
+
+    two = [way(24), way(26)]
+    got = _pair_read_as_a_third(two, rows([((9, 0.98), (5, 0.99)), ((9, 0.996), (5, 0.99))]), 0, 10, 8, 40)
+    assert got is not None and got[0] is two[1]
+    zero = rows([((6, 0.992), (7, 0.992))] * 2)
+    assert _pair_read_as_a_third(two, zero, 0, 10, 0, 40) is None
+    assert _pair_read_as_a_third(two, zero, 0, 10, 8, 40) is not None
+    for pair in (((9, 0.99), (8, 0.99)), ((1, 0.99), (5, 0.99)), ((9, 0.96), (5, 0.99))):
+        assert _pair_read_as_a_third(two, rows([pair] * 2), 0, 10, 8, 40) is None, pair
+    assert _pair_read_as_a_third([way(24, h=30)], rows([((9, 0.99), (5, 0.99))]), 0, 10, 8, 40) is None

@@ -209,6 +209,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             pair = _pair_beside_whole(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is None and k in found.tall:
                 pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h, evens)
+            if pair is None and k in found.tall:
+                pair = _pair_read_as_a_third(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is not None:
                 chosen[k] = pair
             continue
@@ -262,6 +264,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             # Two digits cut anywhere near where they meet read as the same two digits; one glyph's fragments
             # read as whatever each cut leaves (``_agreed_pair``).
             pair = _agreed_pair(found.splits[k], probabilities, first, digits, said, whole, box.h, evens)
+            if pair is not None:
+                chosen[k] = pair
+        if k not in chosen and not several and not no_digit and whole >= SPLIT_CONFIDENCE and k in found.tall:
+            # A pair written into each other read whole as a third digit, which neither part is ("95" read as an
+            # 8): ``_pair_read_as_a_third``.
+            pair = _pair_read_as_a_third(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is not None:
                 chosen[k] = pair
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
@@ -485,6 +493,44 @@ def _agreed_pair(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarra
             if best is None or top[0] > best[0]:
                 best = top
     return None if best is None else (best[1], best[2])
+
+
+#: Two round digits written into each other close two loops, one beside the other, and are read whole as an 8
+#: ("95", "43", "96", "46" read as an 8 at 0.94-0.996 on the stress row touching, seeds 0-199: 11 pairs, no single
+#: digit so cut): the one digit whose two loops a pair's can pass for (``_pair_read_as_a_third``).
+TWO_LOOPS = 8
+
+
+def _pair_read_as_a_third(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
+                          said: int, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall, read
+    whole surely as the digit ``said``: where that digit is ``TWO_LOOPS`` (an 8), the way in two parts, each at
+    least ``PAIR_PART_HEIGHT`` of ``height``, read as two digits, neither a 1 nor an 8, each at least
+    ``SEVERAL_CONFIDENCE`` surely, with its rows (of several, the one whose parts' sureness has the largest
+    product); else None. This is the pair ``decide_splits`` takes by its writer's width (``PAIR_COUNT``), taken
+    without the width and without the parts asked to read surer than the whole: two digits written into each
+    other are narrower than two of their writer's digits, on half the pages no width is told, and a whole read as
+    an 8 says nothing against two other digits. One 8 cut in two keeps an 8 in a part, or leaves halves read "93"
+    or "27" unsurely (worksheets 7000-13059: 0.91-0.961); other single digits' halves read as two other digits
+    surely (a zero's "(" and ")" as 6 and 7 at 0.992 on worksheets 7024 and 7055), which is why only an 8 is taken
+    for a pair so."""
+    if said != TWO_LOOPS:
+        return None
+    at = start
+    best, found = -np.inf, None
+    for way in ways:
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        if len(way) != 2 or min(p.box.h for p in way) < PAIR_PART_HEIGHT * height:
+            continue
+        read = [int(d) for d in parts.argmax(axis=1)]
+        sure = parts[:, :digits].max(axis=1)
+        if max(read) >= digits or 1 in read or said in read or float(sure.min()) < SEVERAL_CONFIDENCE:
+            continue
+        score = float(np.log(sure).sum())
+        if score > best:
+            best, found = score, (way, parts)
+    return found
 
 
 def _digit_and_scrap(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
