@@ -1326,7 +1326,7 @@ def test_a_seven_for_nine_doubt_is_lifted_by_the_pages_sure_sevens_where_no_righ
     ("4", ("4x3=13", "5x2=10"), "7x6=42", "right"),  # the nudged crop gives a 4, the page shows it is its 4
     ("4", ("5x2=10",), "7x6=52", "unsure"),          # the page shows no 4: no evidence of how the hand writes it
     # An open sum checks nothing, but its sure 4 may show the digit a sum is read as: reading so can only make a
-    # sum right (session 27; 18006's 11x2=22 read 21x2=22, the hand's 1s shown only in open sums).
+    # sum right (session 27; 18006's 11x2=22 read 21x2=22: the page's 1s like the hand's stand in open sums).
     ("4", ("4x3=", "5x2=10"), "7x6=42", "right"),
     # ... never the digit read: an open sum's 5 is no page's 5 to weigh the crop against (it may be the hand's
     # misread), and no right sum confirms one: unsure.

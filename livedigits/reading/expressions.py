@@ -1251,7 +1251,7 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
     ``seen`` (default ``shown``): the page's digits the digit meant is looked for among: every digit read
     surely, an open sum's too. An open sum checks nothing, so its digits are never the page's digits of the
     digit read (``UNCHECKED``), but here they can only make a sum right, as a right sum's digits do (session 27:
-    18006's ``11x2=22`` read ``21x2=22``, writer 40's based 1 read 2, whose page showed its 1s only in open sums).
+    18006's ``11x2=22`` read ``21x2=22``, writer 40's based 1 read 2: the page's 1s like it stand in open sums).
     ``lines`` is changed in place; returned: the id of each sum read so -> the unsure sum it was."""
     was = {}
     signs = signs if sign_read is not None else {}
