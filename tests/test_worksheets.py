@@ -528,3 +528,15 @@ def test_a_worksheet_is_written_whole_in_another_hand_and_a_missing_one_is_named
     monkeypatch.setattr(writers, "OTHER_HANDS", (("fonts-nothing", "/nonexistent/hand.ttf"),))
     with pytest.raises(ValueError, match="apt install fonts-nothing"):
         writers.other_hands()
+
+
+def test_a_right_answer_whose_digit_the_page_shows_only_in_an_open_sum_is_read_right(recognizer):
+    # Session 27: worksheet 12028, pendigits writer 40's based 1 of (4)/(6)+(1)/(2)=(7)/(6) read as a sure 2 (unsure:
+    # 2 for 1). Its crop, nudged, gives the 1 a chance, and the page's only sure 1 like it stands in an open sum.
+    # An open sum checks nothing, so it is no evidence against a reading (``expressions.UNCHECKED``), but it may
+    # show the digit an unsure sum is read as (``expressions._nudge_read``'s ``seen``): read right.
+    sheet = make_worksheet(12028)
+    result = recognizer.process(Frame(12028, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    assert found.get("(4)/(6)+(1)/(2)=(7)/(6)") == "right", [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0

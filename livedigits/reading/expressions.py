@@ -1096,11 +1096,13 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
     if nudge_read is not None and any(e is not None and e.verdict == "unsure" and _answered(e.text)
                                       for found, _ in lines for _, e, _ in found):
         # A sum left unsure that one digit read as its crop, nudged, gives a chance and the page's own
-        # digits show it as makes right is that reading (``_nudge_read``).
+        # digits show it as makes right is that reading (``_nudge_read``). The page's digits of the reading
+        # meant count the open sums' too (``UNCHECKED`` keeps them out only as evidence against a reading).
         if confirmed is None:
             confirmed, shown = _page_evidence(lines, numbers, config)
         was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
-                          {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None))
+                          {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None),
+                          seen=_page_digits(numbers, confirmed, config))
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -1144,6 +1146,9 @@ def _confirmed_digits(found: list) -> dict:
 #: true digit (a fresh worksheet, 39004: pendigits writer 42's loopless 9 of ``(9+2)x2=``, read as a sure 7, was
 #: the page's likest 7 to another of its loopless 9s, 0.91 against 0.67 for its true 7, and made a right
 #: ``2x9+1=19`` read ``2x7+1=19`` look written as the hand writes 7: marked wrong).
+#: The evidence is one-sided (session 27): an open sum's digit read surely still shows how the hand writes the
+#: digit a sum left ``unsure`` is read as by :func:`_nudge_read` (``seen``), which can make a sum right and never
+#: wrong; it is never the page's digit of what was read, nor of a test that marks a sum wrong (``PAGE``).
 UNCHECKED = ("open",)
 
 
@@ -1229,11 +1234,11 @@ def _turned(it: _Item) -> _Item:
 
 
 def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, ask, signs: dict | None = None,
-                sign_read=None) -> dict:
+                sign_read=None, seen: dict | None = None) -> dict:
     """Each ``unsure`` equation of ``lines`` that one of its digits read as another makes right, where the
     digit's crop, nudged (``vision.normalize.nudged``), gives that other digit at least ``decode_level`` and
     is more like the page's digits of it than like its digits of the digit read (``shown``,
-    :func:`_page_digits`; ``nudge_read``: ``[(box, read, meant)], shown, level`` -> a bool each), is read so,
+    :func:`_page_digits`; ``nudge_read``: ``[(box, read, meant)], shown, level, seen`` -> a bool each), is read so,
     the digit read its alternative, and judged again: taken where it is then right. A hand's misread that the
     structure would decide, as ``_decode`` decides between the classifier's own readings: the nudged crop
     gives the reading a chance, the page says the hand writes it so. Only an unsure sum is read again (a
@@ -1243,6 +1248,10 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
     confidence)``; ``sign_read``: ``[(box, read, meant)], signs`` -> a bool each): a hand writes each sign
     alike (``vision.signs._alike_signs`` takes a near twin of a surer sign; this, the nearer of the two, only
     where the sum's structure asks it).
+    ``seen`` (default ``shown``): the page's digits the digit meant is looked for among: every digit read
+    surely, an open sum's too. An open sum checks nothing, so its digits are never the page's digits of the
+    digit read (``UNCHECKED``), but here they can only make a sum right, as a right sum's digits do (session 27:
+    18006's ``11x2=22`` read ``21x2=22``, writer 40's based 1 read 2: the page's 1s like it stand in open sums).
     ``lines`` is changed in place; returned: the id of each sum read so -> the unsure sum it was."""
     was = {}
     signs = signs if sign_read is not None else {}
@@ -1267,7 +1276,8 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
             if not tries and not crossed:
                 continue
             news = [[_read_as(it, {box: meant}) for it in chunk]
-                    for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level)) if yes]
+                    for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level,
+                                                                         shown if seen is None else seen)) if yes]
             if crossed:
                 turned = [(it.box, it.text, "x" if it.text == "+" else "+") for _, it in crossed]
                 news += [chunk[:k] + [_turned(it)] + chunk[k + 1:]

@@ -741,12 +741,13 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             for n, b in enumerate(boxes):
                 readings[b] = probs[n * count: (n + 1) * count]
 
-    def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict, margin: float = 0.0) -> bool | None:
-        # Is the crop more like the page's confirmed crops of the digit read than of the digit meant (by
-        # ``margin``)? None where the page shows no crop of one of them.
+    def like_read(crops: dict, box: Box, read: int, meant: int, confirmed: dict, margin: float = 0.0,
+                  of_read: dict | None = None) -> bool | None:
+        # Is the crop more like the page's confirmed crops of the digit read (of ``of_read`` where given) than
+        # of the digit meant (by ``margin``)? None where the page shows no crop of one of them.
         best = {}
-        for digit in (read, meant):
-            others = [crops[b] for b, d in confirmed.items() if d == digit and b != box and b in crops]
+        for digit, page in ((read, confirmed if of_read is None else of_read), (meant, confirmed)):
+            others = [crops[b] for b, d in page.items() if d == digit and b != box and b in crops]
             if not others:
                 return None  # the page does not show how this hand writes it: no evidence
             best[digit] = float(likeness(crops[box], np.stack(others)).max())
@@ -802,16 +803,17 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
                 out[box] = digit
         return out
 
-    def nudge_read(tries: list, shown: dict, at_least: float) -> list[bool]:
+    def nudge_read(tries: list, shown: dict, at_least: float, seen: dict | None = None) -> list[bool]:
         # For each (box, read digit, meant digit): does the crop, nudged, give the digit meant at least
-        # ``at_least`` in some nudge, and is it more like the page's digits of it (``shown``: by box) than
-        # like its digits of the digit read? A page that shows neither says nothing: no.
+        # ``at_least`` in some nudge, and is it more like the page's digits of it (``seen``, an open sum's
+        # too; ``shown`` where none: by box) than like its digits of the digit read (``shown``)? A page that
+        # shows neither says nothing: no.
         crops = {c.box: c.crop for c in candidates}
         read_nudged([b for b, _, _ in tries], crops)
         out = []
         for box, read, meant in tries:
             yes = box in readings and float(readings[box][:, meant].max()) >= at_least
-            out.append(bool(yes and like_read(crops, box, meant, read, shown)))
+            out.append(bool(yes and like_read(crops, box, meant, read, shown, of_read=seen)))
         return out
 
     def sign_read(turned: list, signs: dict) -> list[bool]:
