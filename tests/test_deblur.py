@@ -291,3 +291,35 @@ def test_a_fainter_reading_that_only_adds_texture_is_not_kept():
     assert reads_more(8, 34, 5, 24)
     assert not reads_more(67, 708, 45, 228)
     assert not reads_more(7, 24, 5, 24)
+
+
+def _with_printed_labels(image):
+    """``image`` with six bold printed labels along its top (a form's heading: "Remarks:", "Total:", ...) in near-black
+    ink, smeared along their line so that each word's letters run into one piece, as a streak or a heavy face runs them
+    (other hands ``mixed`` seed 47's "Remarks:")."""
+    layer = np.full(image.shape[:2], 255, np.uint8)
+    for k, word in enumerate(("Remarks:", "Total:", "Name:", "Date:", "Signed:", "Checked:")):
+        cv2.putText(layer, word, (20 + 300 * (k % 3), 30 + 30 * (k // 3)), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 0, 3,
+                    cv2.LINE_AA)
+    layer = cv2.blur(layer, (9, 1))
+    return (image.astype(np.float32) * (layer[..., None] / 255.0)).astype(np.uint8)
+
+
+def test_pale_writing_beside_bold_print_is_measured_on_the_writing():
+    """A page of pale ink (``stress``, ``ink_colour`` seed 2: 12 digits, measured pale, its faint level 0.134) with bold
+    printed labels along its top: the print is the page's clearest ink, with the sharpest edges, so its whole ink is
+    not pale, and the digits' fading strokes were cut off at the usual faint level (7 of 12 found). The writing's own
+    pieces (``segment._writing_of``: the print holds most of the ink) are measured instead: the same faint level as
+    without the print, within 0.01, and every digit found, none of the print read."""
+    from livedigits import Reader
+    from livedigits.bench.stress import row_scene, score_scene
+
+    image, truth = row_scene("ink_colour", 2)
+    alone = _pale_ink_of(image)
+    assert alone is not None
+    printed = _with_printed_labels(image)
+    pale = _pale_ink_of(printed)
+    assert pale is not None and abs(pale.share - alone.share) <= 0.01
+    counts = score_scene(Reader()(printed).to_record(), truth)
+    assert counts["found"] == counts["true_digits"] == 12
+    assert counts["detections"] == 12

@@ -541,26 +541,83 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     """On a page of pale ink (blur), a lower faint level (``FAINT_SHARE`` of the page's clearest ink) reached
     farther (a blurred stroke's skirt widens as its contrast falls: the reach grows with the square of the
     level's fall); None on any other page, or without hysteresis. A page whose edges are only a little soft
-    (below ``STREAK_EDGE``) is kept only where a streak is measured on it, to be taken out. Measured on the clear ink pixels of ``gray`` against ``paper``. This is the dear part (about
-    a quarter of a millisecond at 960x720): live video measures it on the anchor frame only."""
+    (below ``STREAK_EDGE``) is kept only where a streak is measured on it, to be taken out. Measured on the clear ink
+    pixels of ``gray`` against ``paper`` (:func:`_pale_ink_of`); where those fail the tests a printed word's ink fails
+    (:func:`_print_like`), on the writing's alone, where the page's ink is mostly not writing (:func:`_writing_pale`).
+    This is the dear part (about a quarter of a millisecond at 960x720, and a labelling of the faint ink on a page
+    that is not pale): live video measures it on the anchor frame only."""
     if paper.faint is None:
         return None
+    pale = _pale_ink_of(gray, paper, clear, config)
+    if pale is None and _print_like(gray, paper, clear, config):
+        pale = _writing_pale(gray, paper, clear, config)
+    return pale
+
+
+def _print_like(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> bool:
+    """Whether the ``clear`` ink fails the pale-ink tests that a printed word's ink fails, whatever the writing beside
+    it: its clearest ink too dark (``FAINT_SHARE`` of it at or over ``faint_contrast``), or its edges too sharp
+    (``STREAK_EDGE``). (Its grain, a property of the photo, is no print's.)"""
+    inked = clear > 0
+    if not inked.any():
+        return False
+    ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
+    return (max(MIN_FAINT, FAINT_SHARE * _clearest(ratio)) >= config.faint_contrast
+            or _edge_sharpness(gray, paper, clear, config) >= STREAK_EDGE)
+
+
+def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
+    """:func:`_pale_ink_of` the writing alone: the ``clear`` pixels of the faint ink's pieces shaped like digits
+    (``_writing_of``), its streak or defocus measured on those pieces too; None where they are most of the page's ink
+    (the whole ink's measure is theirs) or hold no clear pixel. A page whose clearest ink, sharpest edges and widest
+    strokes are a printed word's (a form's label, a heading) is not measured pale on its whole ink, however pale and
+    soft the handwriting beside it: other hands ``mixed`` seed 47, "788" and "105" in pale blue under a streak beside a
+    printed "Remarks:", whose edges measure 0.30 (sharp) on the whole ink and 0.11 on the writing's. Not on a page
+    whose faint ink holds a ruling or a net (:func:`_ruled_or_netted`: a ``grid`` page's writing measured pale alone was
+    joined to its grid at that level). Here the writing alone also says whether the page is blurred: its whole ink,
+    the print's, said it is not pale at all (docs/stress.md, "Where ``mixed`` 0-99 loses its digits, session 27; pale
+    writing measured on its own pieces")."""
+    ink, longest = cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape))
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if _ruled_or_netted(stats[1:, :4], ink.shape, config):
+        return None
+    writing = _writing_in(ink.shape, labels, stats, config, longest)
+    if writing is None:
+        return None
+    kept = cv2.bitwise_and(clear, writing)
+    return _pale_ink_of(gray, paper, kept, config, writing) if cv2.countNonZero(kept) else None
+
+
+def _ruled_or_netted(boxes: np.ndarray, shape: tuple, config: SegmentConfig) -> bool:
+    """Whether one of the pieces ``boxes`` (x, y, w, h rows) of a mask of ``shape`` is a ruling (as long as a line,
+    ``_as_long_as_a_line``, and thinner than a digit, ``min_height``) or a net (as long as a line both ways: a grid,
+    a table): the ink a lowered faint level joins to the writing (``PALE_FOLLOW``)."""
+    h, w = shape[:2]
+    wide, tall = boxes[:, 2] >= w * config.line_length, boxes[:, 3] >= h * config.line_length
+    thin = np.minimum(boxes[:, 2], boxes[:, 3]) < config.min_height
+    return bool(((wide | tall) & thin).any() or (wide & tall).any())
+
+
+def _pale_ink_of(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig,
+                 writing: np.ndarray | None = None) -> PaleInk | None:
+    """The pale-ink measure of :func:`measure_pale_ink` on the ink pixels ``clear``: with ``writing`` (the mask of the
+    pieces ``clear`` was cut to, :func:`_writing_pale`), the blur is measured on those pieces alone."""
     inked = clear > 0
     if not inked.any():
         return None
     # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
     ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
-    clearest = 1.0 - float(np.partition(ratio, int(CLEAREST * (len(ratio) - 1)))[int(CLEAREST * (len(ratio) - 1))])
+    clearest = _clearest(ratio)
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
     if share >= config.faint_contrast:
         return None
-    pale = _soft_edges(gray, paper, clear, config, share)
+    pale = _soft_edges(gray, paper, clear, config, share, writing)
     if paper.grain >= SMOOTH_GRAIN and (pale is None or pale.blur is None):
         # The grain is steps of its own at every pixel: they sharpen the edges measured and drown a streak's dip
         # in the gradients' autocorrelation. On the photo smoothed a pixel either way, a blur measured is taken
         # out (with the filter's noise term for that grain, ``deblur.noise_term``); the smoothed photo passing
         # the edge test alone (a sharp noisy page of pale ink) changes nothing.
-        smoothed = _soft_edges(cv2.medianBlur(gray, 3), paper, clear, config, share)
+        smoothed = _soft_edges(cv2.medianBlur(gray, 3), paper, clear, config, share, writing)
         if smoothed is not None and smoothed.blur is not None:
             return smoothed
     if pale is None and paper.grain < SMOOTH_GRAIN:
@@ -576,6 +633,13 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
         if GRAIN_FAINT * paper.grain / _paper_under(paper, inked, config) < follow < pale.share:
             pale = replace(pale, follow=follow)
     return pale
+
+
+def _clearest(ratio: np.ndarray) -> float:
+    """The contrast of the clearest ink: ``CLEAREST`` of the pixels (``ratio``: grey over the paper's limit, scaled
+    so that 1 is the paper) reach it or more."""
+    at = int(CLEAREST * (len(ratio) - 1))
+    return 1.0 - float(np.partition(ratio, at)[at])
 
 
 def _paper_under(paper: Paper, inked: np.ndarray, config: SegmentConfig) -> float:
@@ -643,20 +707,24 @@ def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> Pal
     return PaleInk(share, config.faint_reach, thin=True)
 
 
-def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float) -> PaleInk | None:
+def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float,
+                writing: np.ndarray | None = None) -> PaleInk | None:
     """The rest of :func:`measure_pale_ink` once the ink is found pale (its faint level ``share``): the edges soft
-    enough, and the blur measured."""
+    enough, and the blur measured (on the faint ink, or on ``writing``, a mask of its pieces, where given)."""
     edge = _edge_sharpness(gray, paper, clear, config)
     if edge >= STREAK_EDGE:
         return None
     ink, longest = cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape))
-    blur = measure_blur(gray, ink, longest)
-    writing = _writing_of(ink, config, longest) if isinstance(blur, Blur) else None
-    if writing is not None:
-        # A streak is found on a page whose ink is mostly print, words or rules: its length and direction are
-        # the writing's.
-        along = measure_blur(gray, writing, longest)
-        blur = along if isinstance(along, Blur) else blur
+    if writing is not None:  # the writing measured alone: its blur is its own
+        blur = measure_blur(gray, writing, longest)
+    else:
+        blur = measure_blur(gray, ink, longest)
+        writing = _writing_of(ink, config, longest) if isinstance(blur, Blur) else None
+        if writing is not None:
+            # A streak is found on a page whose ink is mostly print, words or rules: its length and direction are
+            # the writing's.
+            along = measure_blur(gray, writing, longest)
+            blur = along if isinstance(along, Blur) else blur
     if edge >= BLURRED_EDGE and not isinstance(blur, Blur):
         return None
     return PaleInk(share, int(round(config.faint_reach * (config.faint_contrast / share) ** REACH_POWER)), blur)
@@ -684,8 +752,12 @@ def _writing_of(faint: np.ndarray, config: SegmentConfig, longest: int) -> np.nd
     4.8 px at 175 degrees, the digits' pieces 9.8 px at 144 degrees. Whether a page is streaked at all stays the whole
     ink's to say (``measure_blur``'s tests were set on it): a sharp page of a few thin digits can dip along their own
     strokes once its other ink is left out (docs/stress.md, "A streak measured on the writing")."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(faint, connectivity=8)
-    h, w = faint.shape
+    return _writing_in(faint.shape, *cv2.connectedComponentsWithStats(faint, connectivity=8)[1:3], config, longest)
+
+
+def _writing_in(shape: tuple, labels: np.ndarray, stats: np.ndarray, config: SegmentConfig, longest: int) -> np.ndarray | None:
+    """:func:`_writing_of` on a mask of ``shape`` labelled already (``labels``, ``stats``: 8-connected)."""
+    h, w = shape[:2]
     short = (stats[1:, cv2.CC_STAT_WIDTH] <= longest) & (stats[1:, cv2.CC_STAT_HEIGHT] <= longest)
     shaped = _digit_shaped(stats[1:, :4], config, w, h)
     if shaped is None:
