@@ -123,7 +123,7 @@ class TrainConfig:
     # Share of the digits (MNIST and the other writers) bent by a smooth random field before the camera
     # augmentation (``augment.AugmentConfig.elastic``): shapes of writers the pool lacks; 0 = off.
     elastic: float = 0.0
-    # Share of the digits, and of the "not a digit" marks, cut instead as the pipeline cuts small writing on a
+    # Share of the digits, and of the "not a digit" marks and letters, cut instead as the pipeline cuts small writing on a
     # blurred, grainy photo (``augment.grainy``: 10-20 px, defocus or a streak, sensor noise, JPEG, the
     # threshold and ``segment.ink_crop``); the marks too, so that a grainy blob is not a digit by its grain.
     # 0 = off.
@@ -321,7 +321,10 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                 parts_x.append(xn)
                 parts_y.append(np.full(neg_ids.size, NOT_A_DIGIT, np.int64))
             if letter_ids.size:
-                parts_x.append(x_letters[self.letter_pick[letter_ids]])
+                xl = x_letters[self.letter_pick[letter_ids]]
+                if cfg.grainy > 0 and cfg.augment != "none":  # a grainy blob of a letter is no digit either
+                    xl = grainy_marks(xl, rng, aug_cfg)
+                parts_x.append(xl)
                 parts_y.append(np.full(letter_ids.size, NOT_A_DIGIT, np.int64))
             x = np.concatenate(parts_x)[..., None]
             y = np.concatenate(parts_y).astype(np.int64)
