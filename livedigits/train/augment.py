@@ -45,7 +45,7 @@ class AugmentConfig:
 
 
 #: Height of the writing in ``grainy`` (px, before normalisation): the single-piece crops the classifier
-#: rejects on the stress pages ``mixed`` 36, 61, 67, 73, 137 (978 crops on true digits) are 13 / 16 / 20 px
+#: rejects on the stress pages ``mixed`` 36, 61, 67, 73, 137, 172 (978 crops on true digits) are 13 / 16 / 20 px
 #: tall at the 10th / 50th / 90th percentile (docs/model.md, "Small, blurred, grainy digits").
 GRAINY_HEIGHT = (10.0, 20.0)
 #: The generator's camera (``synth.stress.film`` at 720 px): defocus of 1.3-2.6 px, a streak of 5-12 px, sensor
