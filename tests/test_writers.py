@@ -240,3 +240,53 @@ def test_elastic_bends_strokes_by_at_most_its_amplitude_and_only_when_asked():
     assert not np.array_equal(plain, augment_batch(batch, np.random.default_rng(5), AugmentConfig(elastic=1.0)))
     with pytest.raises(UsageError, match="--elastic"):
         TrainConfig(elastic=1.5).check()
+
+
+def test_grainy_cuts_small_blurred_noisy_digits_as_the_pipeline_does_and_only_when_asked(monkeypatch):
+    from livedigits.errors import UsageError
+    from livedigits.train.augment import GRAINY_HEIGHT, AugmentConfig, augment_batch, grainy, grainy_marks
+    from livedigits.train.training import TrainConfig
+    from livedigits.vision import segment
+    from livedigits.vision.normalize import normalize_ink
+
+    digit = np.zeros((28, 28), np.uint8)
+    cv2.ellipse(digit, (14, 14), (6, 9), 0, 0, 360, 255, 2)  # a 0, 18 px tall
+    seen = []  # each crop's piece as the pipeline's crop function gets it: its box, and whether it is despeckled
+    real_crop = segment.ink_crop
+
+    def spy(gray, limit, box, patch, config, grainy=False):
+        seen.append((box, grainy, gray, patch))
+        return real_crop(gray, limit, box, patch, config, grainy)
+
+    monkeypatch.setattr(segment, "ink_crop", spy)
+    cfg = AugmentConfig()
+    crops = [grainy(digit, np.random.default_rng(s), cfg) for s in range(60)]
+    kept = [c for c in crops if c.max() > 0]
+    assert len(seen) >= 50 and len(kept) >= 40
+    # Small writing: the pieces are about as tall as the writing drawn (blur and threshold move the outline).
+    heights = np.array([box[3] for box, *_ in seen])
+    assert GRAINY_HEIGHT[0] - 3 <= np.median(heights) <= GRAINY_HEIGHT[1] + 3 and heights.max() <= 2 * GRAINY_HEIGHT[1]
+    # A grainy photo: noise on the paper around the piece, and the mask despeckled on the noisiest.
+    assert np.median([float(g[:4].std()) for _, _, g, _ in seen]) >= 3 and 0 < sum(s for _, s, _, _ in seen) < len(seen)
+    # Every kept crop is a normalised crop (its ink's longer side fitted to 20 px) that still looks like a 0: most
+    # keep a ring darker in its middle; the rest are those whose small loop the blur and the threshold filled.
+    clean = normalize_ink(digit)
+    for c in kept:
+        assert c.shape == (28, 28) and c.dtype == np.float32 and 0 <= c.min() and c.max() <= 1
+        ys, xs = np.nonzero(c > 0.05)
+        assert 18 <= max(np.ptp(ys), np.ptp(xs)) + 1 <= 22
+    hollow = [float(c[12:16, 12:16].mean()) < 0.5 * float(c[c > 0.05].mean()) for c in kept]
+    assert sum(hollow) >= 0.6 * len(kept)  # (seeds 0-59: 30 of 44)
+    # ... and they differ: blur, noise and threshold are drawn afresh.
+    assert len({c.tobytes() for c in kept}) == len(kept)
+    # Off by default; a batch changes when on; marks take the same cut at the same share.
+    assert AugmentConfig().grainy == 0 and TrainConfig().grainy == 0
+    batch = np.repeat(digit[None], 16, 0)
+    plain = augment_batch(batch, np.random.default_rng(5), AugmentConfig())
+    assert np.array_equal(plain, augment_batch(batch, np.random.default_rng(5), AugmentConfig()))
+    assert not np.array_equal(plain, augment_batch(batch, np.random.default_rng(5), AugmentConfig(grainy=1.0)))
+    marks = np.repeat(clean[None], 20, 0)
+    assert np.array_equal(grainy_marks(marks, np.random.default_rng(1), AugmentConfig()), marks)
+    assert sum(not np.array_equal(m, clean) for m in grainy_marks(marks, np.random.default_rng(1), AugmentConfig(grainy=1.0))) >= 10  # (13: the rest too far gone, kept)
+    with pytest.raises(UsageError, match="--grainy"):
+        TrainConfig(grainy=1.5).check()

@@ -72,7 +72,7 @@ def cmd_train(args) -> int:
     options = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, augment=args.augment,
                    negatives=args.negatives, limit=args.limit, seed=args.seed, split_seed=args.split_seed, patience=args.patience,
                    writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
-                   ema=args.ema, letters=args.letters, elastic=args.elastic, train_layers=args.train_layers,
+                   ema=args.ema, letters=args.letters, elastic=args.elastic, grainy=args.grainy, train_layers=args.train_layers,
                    distill=args.distill, teacher=args.teacher, teacher_mnist=args.teacher_mnist)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
@@ -658,6 +658,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "fonts, pen strokes and print) added to 'not a digit', as a share of the digit samples per epoch (default 0: off)")
     train.add_argument("--elastic", type=float, help="share of the digits bent by a smooth random field before the camera "
                        "augmentation (other writers' shapes; default 0: off)")
+    train.add_argument("--grainy", type=float, help="share of the digits and marks cut as small writing on a blurred, "
+                       "grainy photo (10-20 px, defocus or a streak, sensor noise, JPEG, the pipeline's threshold "
+                       "and crop; default 0: off)")
     train.add_argument("--train-layers", choices=TRAIN_LAYERS, help="which weights train: all (default), head (the layers "
                        "after the convolutions) or last (the softmax layer); head and last refit the top of the --init "
                        "model on its own fixed features")

@@ -123,6 +123,11 @@ class TrainConfig:
     # Share of the digits (MNIST and the other writers) bent by a smooth random field before the camera
     # augmentation (``augment.AugmentConfig.elastic``): shapes of writers the pool lacks; 0 = off.
     elastic: float = 0.0
+    # Share of the digits, and of the "not a digit" marks and letters, cut instead as the pipeline cuts small writing on a
+    # blurred, grainy photo (``augment.grainy``: 10-20 px, defocus or a streak, sensor noise, JPEG, the
+    # threshold and ``segment.ink_crop``); the marks too, so that a grainy blob is not a digit by its grain.
+    # 0 = off.
+    grainy: float = 0.0
     # Which weights train (``TRAIN_LAYERS``); ``head`` and ``last`` need ``init``: refit the top of a trained
     # model on its own, fixed features.
     train_layers: str = "all"
@@ -153,6 +158,8 @@ class TrainConfig:
             raise UsageError("--letters needs the 'not a digit' class: set --negatives above 0")
         if not 0 <= self.elastic <= 1:
             raise UsageError(f"--elastic must be in [0, 1] (a share of the digits), got {self.elastic}")
+        if not 0 <= self.grainy <= 1:
+            raise UsageError(f"--grainy must be in [0, 1] (a share of the digits and marks), got {self.grainy}")
         if self.train_layers not in TRAIN_LAYERS:
             raise UsageError(f"--train-layers must be one of {', '.join(TRAIN_LAYERS)}, got {self.train_layers!r}")
         if self.train_layers != "all" and not self.init:
@@ -252,16 +259,16 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
 
     from livedigits.types import NOT_A_DIGIT
 
-    from livedigits.train.augment import AugmentConfig, augment_batch
+    from livedigits.train.augment import AugmentConfig, augment_batch, grainy_marks
 
     if x_extra is not None and len(x_extra) and cfg.writers > 0:
         n_extra = int(len(x_digits) * cfg.writers)
     else:
         n_extra = 0
 
-    aug_cfg = AugmentConfig(elastic=cfg.elastic)
+    aug_cfg = AugmentConfig(elastic=cfg.elastic, grainy=cfg.grainy)
     if cfg.augment == "light":
-        aug_cfg = AugmentConfig(camera_fraction=0.0, elastic=cfg.elastic)
+        aug_cfg = AugmentConfig(camera_fraction=0.0, elastic=cfg.elastic, grainy=cfg.grainy)
 
     class Batches(keras.utils.PyDataset):
         """Freshly augmented batches each epoch, digits and non-digit marks shuffled together."""
@@ -309,10 +316,15 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                 # Mirror and rotate marks so the pool of negatives goes further.
                 if rng.random() < 0.5:
                     xn = xn[:, :, ::-1]
+                if cfg.grainy > 0 and cfg.augment != "none":  # (drawn only when on: older runs replay exactly)
+                    xn = grainy_marks(xn, rng, aug_cfg)
                 parts_x.append(xn)
                 parts_y.append(np.full(neg_ids.size, NOT_A_DIGIT, np.int64))
             if letter_ids.size:
-                parts_x.append(x_letters[self.letter_pick[letter_ids]])
+                xl = x_letters[self.letter_pick[letter_ids]]
+                if cfg.grainy > 0 and cfg.augment != "none":  # a grainy blob of a letter is no digit either
+                    xl = grainy_marks(xl, rng, aug_cfg)
+                parts_x.append(xl)
                 parts_y.append(np.full(letter_ids.size, NOT_A_DIGIT, np.int64))
             x = np.concatenate(parts_x)[..., None]
             y = np.concatenate(parts_y).astype(np.int64)
