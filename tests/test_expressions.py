@@ -1004,6 +1004,13 @@ def test_a_bracket_the_sign_classifier_alone_read_in_an_answer_is_the_digit_mode
     signs = [Sign("(", Box(0, 96, 14, 48), 1.0, ("1",), odds=(0.03,)), Sign(")", Box(44, 96, 14, 48), 1.0, ("1",), odds=(0.03,)),
              _sign("x", 62, 100), _sign("=", 150, 100)]
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(3)x4=12", "right")]
+    # As far after an open sum's "=" as two sums of a row stand apart, it starts the row's next sum (worksheet
+    # 14053's "50/5= (2+8)x5=", its ")" read as a sure 5): not "12+85x5=".
+    numbers, signs = _line_of("6/3=")
+    numbers += [_number("2", 430, 100), _number("85", 500, 100), _number("5", 640, 100)]
+    signs += [Sign("(", Box(400, 96, 20, 48), 1.0, ("1",), odds=(0.02,)), _sign("+", 465, 100), _sign("x", 600, 100),
+              _sign("=", 680, 100)]
+    assert not any(e.text.startswith("12") for e in read_expressions(numbers, signs))
 
 
 def test_an_answer_s_bracket_is_closed_only_before_the_next_equals():

@@ -712,10 +712,13 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
         else:
             impossible = False
         if bracket and not (impossible and prev is not None and (prev.text == "=" or (
-                k >= 2 and prev.operand and out[k - 2].text == "="))):
+                k >= 2 and prev.operand and out[k - 2].text == "="))
+                and it.box.x - prev.box.x2 <= config.split_gap * it.height):
             # Read by the sign classifier alone, it is a bracket wherever one can stand; where none can, right
             # after an "=" or right after the answer's number ("=11(": writer 42's 5 of 115), the answer is a
-            # number and it is its digit, at ``min_confidence`` and ``joined`` (never wrong on it alone).
+            # number and it is its digit, at ``min_confidence`` and ``joined`` (never wrong on it alone). Set as
+            # far from them as two sums of a row are (``split_gap``), it starts the row's next sum ("50/5=
+            # (2+85x5=", its ")" read as a 5).
             continue
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
         if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
