@@ -988,6 +988,46 @@ def test_a_digit_of_an_answer_taken_for_a_bracket_is_the_digit():
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("6x4=", "open"), ("(4+4)x4=32", "right")]
 
 
+def test_a_bracket_the_sign_classifier_alone_read_in_an_answer_is_the_digit_model_s_likeliest_digit():
+    # Session 27: 3x4=12 whose 2 the sign classifier read as a sure "(" at the answer's end, and the digit model as
+    # no digit (its likeliest digit the 2 at 0.04: pendigits writer 42's 5 of "90+25=11("): an answer is a number,
+    # so the bracket is that digit, at ``min_confidence``: it may make the sum right, never wrong alone.
+    def read(digit):
+        numbers = [_number("3", 0, 100), _number("4", 70, 100), _number("1", 162, 100)]
+        bracket = Sign("(", Box(190, 96, 20, 48), 1.0, ("?", digit), odds=(0.003, 0.04))
+        return [(e.text, e.verdict) for e in read_expressions(numbers, [_sign("x", 35, 100), _sign("=", 110, 100), bracket])]
+
+    assert read("2") == [("3x4=12", "right")]
+    assert read("3") == [("3x4=13", "unsure")]
+    # Before the "=" such a bracket stays a bracket: (3)x4=12, neither read by the digit model.
+    numbers = [_number("3", 20, 100), _number("4", 90, 100), _number("12", 190, 100)]
+    signs = [Sign("(", Box(0, 96, 14, 48), 1.0, ("1",), odds=(0.03,)), Sign(")", Box(44, 96, 14, 48), 1.0, ("1",), odds=(0.03,)),
+             _sign("x", 62, 100), _sign("=", 150, 100)]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("(3)x4=12", "right")]
+    # As far after an open sum's "=" as two sums of a row stand apart, it starts the row's next sum (worksheet
+    # 14053's "50/5= (2+8)x5=", its ")" read as a sure 5): not "12+85x5=".
+    numbers, signs = _line_of("6/3=")
+    numbers += [_number("2", 430, 100), _number("85", 500, 100), _number("5", 640, 100)]
+    signs += [Sign("(", Box(400, 96, 20, 48), 1.0, ("1",), odds=(0.02,)), _sign("+", 465, 100), _sign("x", 600, 100),
+              _sign("=", 680, 100)]
+    assert not any(e.text.startswith("12") for e in read_expressions(numbers, signs))
+
+
+def test_an_answer_s_bracket_is_closed_only_before_the_next_equals():
+    # Worksheet 13017: "37+79=(13 (9+9)x5=87", the 1 of 113 read as a "(" (a possible sign from a sure 1) and the
+    # row's next sum closing its own "(": the ")" after the next sum's "(" closes that one, not the answer's.
+    def moved(box, dx=400):
+        return Box(box.x + dx, box.y, box.w, box.h)
+
+    numbers, signs = _line_of("3x4=")
+    numbers.append(_number("13", 190, 100))
+    signs.append(Sign("(", Box(162, 96, 20, 48), 0.95, ("1",), from_digit=True, odds=(0.03,), digit_confidence=0.99))
+    later, after = _line_of("(4+4)x4=32")
+    numbers += [replace(n, box=moved(n.box), digits=tuple(replace(d, box=moved(d.box)) for d in n.digits)) for n in later]
+    signs += [replace(s, box=moved(s.box)) for s in after]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("3x4=113", "unsure"), ("(4+4)x4=32", "right")]
+
+
 def test_a_bracket_no_bracket_closes_between_two_numbers_is_the_slash_it_may_be():
     # 10/5=2 whose tall slash the sign model read as "(" at 0.73, "/" at 0.26: no ")" closes it.
     numbers = [_number("10", 0, 100), _number("5", 100, 100), _number("2", 190, 100)]

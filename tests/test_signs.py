@@ -111,6 +111,23 @@ def test_an_equals_whose_lower_bar_the_segmentation_kept_only_in_part_is_one_equ
     assert sorted(s.char for s in signs) == ["-", "="]
 
 
+def test_a_sliver_against_an_equals_bar_is_part_of_it():
+    # Session 27, worksheet 12053: 7 = 7 whose two bars are pieces, with a 1-px sliver of a ruled line right under
+    # the lower bar's right half. It is a piece of that bar, inside the "=": no second "=" found from it in the
+    # frame ("7x5+3==39"), and no minus.
+    says = _Says(other=1.0)
+    image = np.full((200, 300, 3), 235, np.uint8)
+    cv2.line(image, (130, 90), (160, 90), (60, 40, 30), 3)
+    cv2.line(image, (130, 102), (160, 102), (60, 40, 30), 3)
+    cv2.line(image, (146, 105), (162, 105), (120, 110, 100), 1)
+    digits = [Detection(Box(90, 76, 24, 40), 7, 0.99), Detection(Box(186, 76, 24, 40), 7, 0.99)]
+    upper, lower = Candidate(Box(130, 89, 31, 3), _crop()), Candidate(Box(130, 101, 31, 3), _crop())
+    sliver = Candidate(Box(146, 105, 17, 1), _crop())
+    signs, _, _ = find_signs([upper, lower, sliver], [], np.zeros((0, 11)), digits, says, image=image)
+    assert [s.char for s in signs] == ["="]
+    assert signs[0].box.x2 >= 162 and signs[0].box.y2 >= 106  # the sliver inside it
+
+
 def test_a_slash_barely_taller_than_its_digits_is_a_possible_sign_and_stays_a_digit():
     sure_slash = _Says(**{"/": 0.9, "digit": 0.05, "other": 0.05})
     stroke = Box(200, 99, 14, 42)  # 1.05 digit heights, leaning a third of its height

@@ -224,6 +224,12 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # it (``expressions._contested_digit``), and its nudged crop and the page's 6s read it 6 (marked wrong before;
     # session 26)
     (37039, "10x6=60", "right"),
+    # Session 27, sums found: an answer is a number. A bracket the sign classifier alone read in an answer is the
+    # digit the digit model gives most ("90+25=11(", pendigits writer 42's 5; "32+85=1)7", an MNIST 1 read 0.58);
+    # a sliver of a ruled line against an "=" bar is no second "=" ("7x5+3==39").
+    (12020, "90+25=115", "right"),
+    (12057, "32+85=117", "right"),
+    (12053, "7x5+3=39", "wrong"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

@@ -659,14 +659,21 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
     stand is the digit again: the equation decides. Right after an ``=`` or an operator, only an operand,
     a ``(`` or a minus may follow; right before an ``=``, at the end, or after an operator, no operator or
     ``(`` may stand; a ``)`` needs an operand before it. An answer is a number: a ``(`` right after an ``=``
-    that no ``)`` after it on the line closes, or a ``)`` right after the number that follows an ``=``, is
-    no bracket either (issue 21, session 25). Its confidence is ``min_confidence``: it may make
+    that no ``)`` of its own closes before the line's next ``=`` (``_closed``), or a ``)`` right after the number
+    that follows an ``=``, is no bracket either (issue 21, session 25). A bracket the sign classifier alone read
+    (a piece the digit model gave no reported digit) is read so only there, right after an ``=`` or right after
+    the answer's number, as the digit model's likeliest digit (session 27: ``vision.signs._likeliest_digit``).
+    Its confidence is ``min_confidence``: it may make
     an equation right, never wrong on its own (``wrong_confidence``), unless it stands where an operand
     must: then it is read as the digit model read it (``alternatives``: its other readings by box)."""
     alternatives = alternatives or {}
     out = list(line)
     for k, it in enumerate(out):
-        digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit and not it.operand else None
+        # A bracket made of a piece the digit model read but did not report carries that model's likeliest
+        # digit too (``vision.signs._likeliest_digit``); it is read so only in an answer (below).
+        bracket = not it.from_digit and it.text in "()"
+        digit = (next((alt for _, alt, _ in it.alts if alt.isdigit()), None)
+                 if (it.from_digit or bracket) and not it.operand else None)
         if digit is None:
             continue
         prev = out[k - 1] if k > 0 else None
@@ -700,10 +707,19 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             # bracket, and the digit model's reading of it decides no answer wrong alone (a fresh worksheet's
             # pendigits writer 34 6, its loop a dot, read "(" and as a sure 1: "(1+2)x2=6" read "(1+2)x2=1").
             answer = (not impossible and prev is not None and prev.text == "=" and after is not None and after.operand
-                      and not any(o.ends for o in out[k + 1:]))
+                      and not _closed(out, k))
             impossible |= answer
         else:
             impossible = False
+        if bracket and not (impossible and prev is not None and (prev.text == "=" or (
+                k >= 2 and prev.operand and out[k - 2].text == "="))
+                and it.box.x - prev.box.x2 <= config.split_gap * it.height):
+            # Read by the sign classifier alone, it is a bracket wherever one can stand; where none can, right
+            # after an "=" or right after the answer's number ("=11(": writer 42's 5 of 115), the answer is a
+            # number and it is its digit, at ``min_confidence`` and ``joined`` (never wrong on it alone). Set as
+            # far from them as two sums of a row are (``split_gap``), it starts the row's next sum ("50/5=
+            # (2+85x5=", its ")" read as a 5).
+            continue
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
         if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
                 and prev.operand and after is not None and not after.operand
@@ -726,6 +742,19 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
                 # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it.
                 out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
     return out
+
+
+def _closed(line: list[_Item], k: int) -> bool:
+    """The ``(`` at ``line[k]`` is closed by a ``)`` of its own before the next ``=`` of the line: the row's next
+    sum, after an answer, closes its own brackets (``37+79=(13 (9+9)x5=87``: the 1 of 113 read as a ``(``)."""
+    depth = 0
+    for it in line[k:]:
+        if it.text == "=":
+            return False
+        depth += 1 if it.starts else -1 if it.ends else 0
+        if depth == 0:
+            return True
+    return False
 
 
 def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:

@@ -283,6 +283,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 tiny.add(piece.box)
     reported = {d.box for d in detections}
     weak = set()  # candidates the digit model read as a digit, too unsurely to report
+    # Per candidate piece not reported: the digit the digit model gives most and its probability. A bracket made
+    # of one carries it among its alternatives (``_likeliest_digit``): where no bracket can stand, in an answer,
+    # the sum reads that digit (``reading.expressions._signs_as_digits``).
+    by_digit_model = {}
     for candidate, probs in zip(candidates, probabilities):
         # "Not a digit", or a digit too unsure to be reported (a long slash reads as a weak 1).
         if candidate.box not in reported:
@@ -300,6 +304,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             else:
                 compact.append((candidate, height))
                 weak.add(candidate.box) if int(np.argmax(probs)) != NOT_A_DIGIT else None
+                digit = int(np.argmax(np.asarray(probs)[:NOT_A_DIGIT]))
+                by_digit_model[candidate.box] = (digit, float(probs[digit]))
     # A digit read where an "=" whose bars run together stands (a 1 or a 2 a third of the digits' height, wider
     # than tall, two bars): a possible "=" unless the sign classifier makes it a sign (below). A first cut on the
     # frame's median digit height and the box's shape keeps this to a few boxes.
@@ -490,6 +496,10 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 doubts.append(sign.box)
             if possible is not None:
                 possible.append(sign)  # the structure of the sum may still take it
+    # The brackets kept as signs made of a piece the digit model read (a weak digit, or "no digit"), with its
+    # likeliest digit: a weak digit no bracket after all went back to the doubts above, and the sums read it as
+    # that digit already (as a possible sign it carries none: "66+)=77" is no sum, and "66+9=77" is the plain one).
+    signs = [_likeliest_digit(s, by_digit_model.get(s.box), config) for s in signs]
     if possible is not None and crops:
         # A bracket taken from a digit whose partner is read as a digit of a class the sign classifier was not
         # shown (an MNIST-like ")" read as 3, "(" as 5): its partner is looked for among the digits of its line.
@@ -1089,6 +1099,7 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
     """Dashes as -, stacked pairs as =, a dash between two dots as ÷ (written /)."""
     used = set()
     out = []
+    bars = []  # the bars of the "=" found
     conf = config.geometric_confidence
     order = sorted(range(len(dashes)), key=lambda i: (dashes[i].y, dashes[i].x))
     for a in order:
@@ -1109,7 +1120,16 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
                 continue  # a fraction's bar and something else, not an =
             used.update((a, b))
             out.append(Sign("=", top.union(low), conf))
+            bars.append((len(out) - 1, top, low))
             break
+    # A sliver against a bar of an "=" found (a ruled line's rest along its lower bar, a pen's lift at its end) is
+    # a piece of that bar, inside the "=": no minus, and no bar of an "=" of its own (one found from it in the
+    # image is the "=" itself: "7x5+3==39").
+    for a in order:
+        at = next((k for k, top, low in bars if _against(dashes[a], top) or _against(dashes[a], low)), None)
+        if a not in used and at is not None:
+            used.add(a)
+            out[at] = replace(out[at], box=out[at].box.union(dashes[a]))
     used_dots = set()
     for a in order:
         if a in used:
@@ -1149,11 +1169,31 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
     return out
 
 
+def _likeliest_digit(sign: Sign, likeliest: tuple[int, float] | None, config: SignConfig) -> Sign:
+    """A bracket made of a piece the digit model read (a weak digit, or one it gave "no digit" most), with the
+    digit that model gives most among its alternatives, at that model's probability, where it has at least
+    ``alternative_level``: the digit it is where the sum's structure allows no bracket (an answer is a number:
+    pendigits writer 42's 5 read as a sure "(", "=11(" for "=115"; an MNIST 1 read 0.58 and ")" by the sign
+    classifier, "=1)7" for "=117"). Any other sign, or a piece no candidate, is returned as it is."""
+    if likeliest is None or sign.char not in "()" or likeliest[1] < config.alternative_level:
+        return sign
+    digit, p = likeliest
+    return replace(sign, alternatives=sign.alternatives + (str(digit),), odds=sign.odds + (p,))
+
+
 def _part_of(dash: Box, bar: Box) -> bool:
     """``dash`` is a piece of the stroke ``bar``: on its rows (its centre within them) and within its ends, give
     or take the stroke's thickness."""
     thick = max(bar.h, dash.h)
     return (bar.y <= dash.center[1] <= bar.y2 and dash.x >= bar.x - thick and dash.x2 <= bar.x2 + thick)
+
+
+def _against(dash: Box, bar: Box) -> bool:
+    """``dash`` lies against the stroke ``bar``: its middle row within a stroke's thickness of the bar's rows, and
+    within the bar's ends, give or take that thickness (``_part_of``, a stroke's width further up or down)."""
+    thick = max(bar.h, dash.h)
+    return (bar.y - thick <= dash.center[1] <= bar.y2 + thick and dash.x >= bar.x - thick
+            and dash.x2 <= bar.x2 + thick)
 
 
 def _stacked(bar: Box, boxes: np.ndarray) -> bool:
