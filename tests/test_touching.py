@@ -750,8 +750,9 @@ def test_a_pair_read_whole_as_an_8_is_cut_where_its_parts_read_as_two_other_digi
 def test_only_an_8_is_read_as_a_pair_of_two_other_digits():
     """``recognizer._pair_read_as_a_third`` on made-up readings: a piece read whole as an 8, a way in two parts
     read 9 and 5 at ``SEVERAL_CONFIDENCE`` or more, gives that way (the surer of two); not where the whole reads as
-    a 0 (a zero's halves read 6 and 7 surely), nor where a part reads 8 (one 8 with a scrap) or 1 (a stroke), is
-    under 0.97, or is shorter than ``PAIR_PART_HEIGHT`` of the piece."""
+    a 0 (a zero's halves read 6 and 7 surely), nor where a part reads 8 (one 8 with a scrap) or 1 (a stroke), the
+    first reads 2 (the left half of one wide 8: ``curl`` 42's "23", ``perspective`` 82's "27"), a part is under
+    0.97, or is shorter than ``PAIR_PART_HEIGHT`` of the piece."""
     from livedigits.reading.recognizer import _pair_read_as_a_third
     from livedigits.types import Box, Candidate
 
@@ -769,6 +770,8 @@ def test_only_an_8_is_read_as_a_pair_of_two_other_digits():
     zero = rows([((6, 0.992), (7, 0.992))] * 2)
     assert _pair_read_as_a_third(two, zero, 0, 10, 0, 40) is None
     assert _pair_read_as_a_third(two, zero, 0, 10, 8, 40) is not None
-    for pair in (((9, 0.99), (8, 0.99)), ((1, 0.99), (5, 0.99)), ((9, 0.96), (5, 0.99))):
+    assert _pair_read_as_a_third(two, rows([((4, 0.99), (3, 0.99))] * 2), 0, 10, 8, 40) is not None  # "43": a 3 second
+    for pair in (((9, 0.99), (8, 0.99)), ((1, 0.99), (5, 0.99)), ((2, 0.996), (3, 0.996)), ((2, 0.99), (7, 0.99)),
+                 ((9, 0.96), (5, 0.99))):
         assert _pair_read_as_a_third(two, rows([pair] * 2), 0, 10, 8, 40) is None, pair
     assert _pair_read_as_a_third([way(24, h=30)], rows([((9, 0.99), (5, 0.99))]), 0, 10, 8, 40) is None

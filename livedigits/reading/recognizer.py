@@ -500,14 +500,22 @@ def _agreed_pair(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarra
 #: digit so cut): the one digit whose two loops a pair's can pass for (``_pair_read_as_a_third``).
 TWO_LOOPS = 8
 
+#: The digit the left half of one 8 cut down its middle reads as (its reversed S): no pair so cut begins with it
+#: (``_pair_read_as_a_third``). Measured at the merge of session 27: over seeds 0-99 of the 28 stress rows the rule's
+#: only cuts of one digit were two wide single 8s read "23" (``curl`` 42) and "27" (``perspective`` 82), the parts at
+#: 0.97-0.996; the worksheets' 8s cut in two read "27" (0.91-0.961); of the 9 true pairs it cuts on ``touching``
+#: 0-199 ("43", "95", "66", "96" twice, "46" twice, "45", "93") none begins with a 2. ``curl`` and ``perspective``
+#: 100-199: no cut of one digit either way.
+HALF_EIGHT = 2
+
 
 def _pair_read_as_a_third(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
                           said: int, height: int) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
     """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall, read
     whole surely as the digit ``said``: where that digit is ``TWO_LOOPS`` (an 8), the way in two parts, each at
-    least ``PAIR_PART_HEIGHT`` of ``height``, read as two digits, neither a 1 nor an 8, each at least
-    ``SEVERAL_CONFIDENCE`` surely, with its rows (of several, the one whose parts' sureness has the largest
-    product); else None. This is the pair ``decide_splits`` takes by its writer's width (``PAIR_COUNT``), taken
+    least ``PAIR_PART_HEIGHT`` of ``height``, read as two digits, neither a 1 nor an 8 and the first no
+    ``HALF_EIGHT`` (a 2), each at least ``SEVERAL_CONFIDENCE`` surely, with its rows (of several, the one whose
+    parts' sureness has the largest product); else None. This is the pair ``decide_splits`` takes by its writer's width (``PAIR_COUNT``), taken
     without the width and without the parts asked to read surer than the whole: two digits written into each
     other are narrower than two of their writer's digits, on half the pages no width is told, and a whole read as
     an 8 says nothing against two other digits. One 8 cut in two keeps an 8 in a part, or leaves halves read "93"
@@ -525,7 +533,8 @@ def _pair_read_as_a_third(ways: Sequence[tuple[Candidate, ...]], probabilities: 
             continue
         read = [int(d) for d in parts.argmax(axis=1)]
         sure = parts[:, :digits].max(axis=1)
-        if max(read) >= digits or 1 in read or said in read or float(sure.min()) < SEVERAL_CONFIDENCE:
+        if max(read) >= digits or 1 in read or said in read or read[0] == HALF_EIGHT \
+                or float(sure.min()) < SEVERAL_CONFIDENCE:
             continue
         score = float(np.log(sure).sum())
         if score > best:
