@@ -42,8 +42,9 @@ kept here.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 
 import cv2
 import numpy as np
@@ -548,22 +549,25 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
     that is not pale): live video measures it on the anchor frame only."""
     if paper.faint is None:
         return None
-    pale = _pale_ink_of(gray, paper, clear, config)
-    if pale is None and _print_like(gray, paper, clear, config):
+    edge = cache(partial(_edge_sharpness, gray, paper, clear, config))  # measured once for both tests
+    pale = _pale_ink_of(gray, paper, clear, config, edge=edge)
+    if pale is None and _print_like(gray, paper, clear, config, edge):
         pale = _writing_pale(gray, paper, clear, config)
     return pale
 
 
-def _print_like(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> bool:
+def _print_like(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig,
+                edge: Callable[[], float] | None = None) -> bool:
     """Whether the ``clear`` ink fails the pale-ink tests that a printed word's ink fails, whatever the writing beside
     it: its clearest ink too dark (``FAINT_SHARE`` of it at or over ``faint_contrast``), or its edges too sharp
-    (``STREAK_EDGE``). (Its grain, a property of the photo, is no print's.)"""
+    (``STREAK_EDGE``; ``edge``, where given, returns :func:`_edge_sharpness` of these arguments, measured once).
+    (Its grain, a property of the photo, is no print's.)"""
     inked = clear > 0
     if not inked.any():
         return False
     ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
     return (max(MIN_FAINT, FAINT_SHARE * _clearest(ratio)) >= config.faint_contrast
-            or _edge_sharpness(gray, paper, clear, config) >= STREAK_EDGE)
+            or (edge() if edge is not None else _edge_sharpness(gray, paper, clear, config)) >= STREAK_EDGE)
 
 
 def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -599,9 +603,10 @@ def _ruled_or_netted(boxes: np.ndarray, shape: tuple, config: SegmentConfig) -> 
 
 
 def _pale_ink_of(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig,
-                 writing: np.ndarray | None = None) -> PaleInk | None:
+                 writing: np.ndarray | None = None, edge: Callable[[], float] | None = None) -> PaleInk | None:
     """The pale-ink measure of :func:`measure_pale_ink` on the ink pixels ``clear``: with ``writing`` (the mask of the
-    pieces ``clear`` was cut to, :func:`_writing_pale`), the blur is measured on those pieces alone."""
+    pieces ``clear`` was cut to, :func:`_writing_pale`), the blur is measured on those pieces alone; ``edge``, where
+    given, returns :func:`_edge_sharpness` of these arguments (measured once, :func:`_soft_edges`)."""
     inked = clear > 0
     if not inked.any():
         return None
@@ -611,7 +616,7 @@ def _pale_ink_of(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Segm
     share = max(MIN_FAINT, FAINT_SHARE * clearest)
     if share >= config.faint_contrast:
         return None
-    pale = _soft_edges(gray, paper, clear, config, share, writing)
+    pale = _soft_edges(gray, paper, clear, config, share, writing, edge)
     if paper.grain >= SMOOTH_GRAIN and (pale is None or pale.blur is None):
         # The grain is steps of its own at every pixel: they sharpen the edges measured and drown a streak's dip
         # in the gradients' autocorrelation. On the photo smoothed a pixel either way, a blur measured is taken
@@ -708,10 +713,11 @@ def _thin_strokes(clear: np.ndarray, config: SegmentConfig, share: float) -> Pal
 
 
 def _soft_edges(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig, share: float,
-                writing: np.ndarray | None = None) -> PaleInk | None:
+                writing: np.ndarray | None = None, edge: Callable[[], float] | None = None) -> PaleInk | None:
     """The rest of :func:`measure_pale_ink` once the ink is found pale (its faint level ``share``): the edges soft
-    enough, and the blur measured (on the faint ink, or on ``writing``, a mask of its pieces, where given)."""
-    edge = _edge_sharpness(gray, paper, clear, config)
+    enough, and the blur measured (on the faint ink, or on ``writing``, a mask of its pieces, where given). ``edge``,
+    where given, returns :func:`_edge_sharpness` of these arguments (measured once for :func:`_print_like` too)."""
+    edge = edge() if edge is not None else _edge_sharpness(gray, paper, clear, config)
     if edge >= STREAK_EDGE:
         return None
     ink, longest = cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape))
