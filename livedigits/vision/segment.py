@@ -582,7 +582,7 @@ def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Seg
     the print's, said it is not pale at all (docs/stress.md, "Where ``mixed`` 0-99 loses its digits, session 27; pale
     writing measured on its own pieces")."""
     ink, longest = cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape))
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    labels, stats = _components(ink)
     if _ruled_or_netted(stats[1:, :4], ink.shape, config):
         return None
     writing = _writing_in(ink.shape, labels, stats, config, longest)
@@ -590,6 +590,20 @@ def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Seg
         return None
     kept = cv2.bitwise_and(clear, writing)
     return _pale_ink_of(gray, paper, kept, config, writing) if cv2.countNonZero(kept) else None
+
+
+#: The most pieces a mask's labels may count in 16 bits (``_components``).
+LABELS_16 = 65535
+
+
+def _components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s labels and stats, the labels in 16 bits where
+    the pieces are few enough (counted first, without stats): the same labels and stats, cheaper on a large frame
+    (a 2000x1500 photo's faint ink: 17.7 ms of CPU in 32 bits, 1.3 + 5.7 ms so)."""
+    count = cv2.connectedComponents(mask, connectivity=8)[0]
+    ltype = cv2.CV_16U if count <= LABELS_16 else cv2.CV_32S
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
+    return labels, stats
 
 
 def _ruled_or_netted(boxes: np.ndarray, shape: tuple, config: SegmentConfig) -> bool:
@@ -758,7 +772,7 @@ def _writing_of(faint: np.ndarray, config: SegmentConfig, longest: int) -> np.nd
     4.8 px at 175 degrees, the digits' pieces 9.8 px at 144 degrees. Whether a page is streaked at all stays the whole
     ink's to say (``measure_blur``'s tests were set on it): a sharp page of a few thin digits can dip along their own
     strokes once its other ink is left out (docs/stress.md, "A streak measured on the writing")."""
-    return _writing_in(faint.shape, *cv2.connectedComponentsWithStats(faint, connectivity=8)[1:3], config, longest)
+    return _writing_in(faint.shape, *_components(faint), config, longest)
 
 
 def _writing_in(shape: tuple, labels: np.ndarray, stats: np.ndarray, config: SegmentConfig, longest: int) -> np.ndarray | None:
