@@ -515,10 +515,10 @@ def _pair_read_as_a_third(ways: Sequence[tuple[Candidate, ...]], probabilities: 
     whole surely as the digit ``said``: where that digit is ``TWO_LOOPS`` (an 8), the way in two parts, each at
     least ``PAIR_PART_HEIGHT`` of ``height``, read as two digits, neither a 1 nor an 8 and the first no
     ``HALF_EIGHT`` (a 2), each at least ``SEVERAL_CONFIDENCE`` surely, with its rows (of several, the one whose
-    parts' sureness has the largest product); else None. This is the pair ``decide_splits`` takes by its writer's width (``PAIR_COUNT``), taken
-    without the width and without the parts asked to read surer than the whole: two digits written into each
-    other are narrower than two of their writer's digits, on half the pages no width is told, and a whole read as
-    an 8 says nothing against two other digits. One 8 cut in two keeps an 8 in a part, or leaves halves read "93"
+    parts' sureness has the largest product); else None. This is the pair ``decide_splits`` takes by its writer's
+    width (``PAIR_COUNT``), taken without the width and without the parts asked to read surer than the whole: two
+    digits written into each other are narrower than two of their writer's digits, on half the pages no width is
+    told, and a whole read as an 8 says nothing against two other digits. One 8 cut in two keeps an 8 in a part, or leaves halves read "93"
     or "27" unsurely (worksheets 7000-13059: 0.91-0.961); other single digits' halves read as two other digits
     surely (a zero's "(" and ")" as 6 and 7 at 0.992 on worksheets 7024 and 7055), which is why only an 8 is taken
     for a pair so."""

@@ -557,17 +557,13 @@ def measure_pale_ink(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: 
 
 
 def _print_like(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig,
-                edge: Callable[[], float] | None = None) -> bool:
+                edge: Callable[[], float]) -> bool:
     """Whether the ``clear`` ink fails the pale-ink tests that a printed word's ink fails, whatever the writing beside
     it: its clearest ink too dark (``FAINT_SHARE`` of it at or over ``faint_contrast``), or its edges too sharp
-    (``STREAK_EDGE``; ``edge``, where given, returns :func:`_edge_sharpness` of these arguments, measured once).
-    (Its grain, a property of the photo, is no print's.)"""
-    inked = clear > 0
-    if not inked.any():
-        return False
-    ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
-    return (max(MIN_FAINT, FAINT_SHARE * _clearest(ratio)) >= config.faint_contrast
-            or (edge() if edge is not None else _edge_sharpness(gray, paper, clear, config)) >= STREAK_EDGE)
+    (``STREAK_EDGE``; ``edge`` returns :func:`_edge_sharpness` of these arguments, measured once). (Its grain, a
+    property of the photo, is no print's.)"""
+    faint = _faint_share(gray, paper, clear, config)
+    return faint is not None and (faint[0] >= config.faint_contrast or edge() >= STREAK_EDGE)
 
 
 def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig) -> PaleInk | None:
@@ -621,15 +617,11 @@ def _pale_ink_of(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Segm
     """The pale-ink measure of :func:`measure_pale_ink` on the ink pixels ``clear``: with ``writing`` (the mask of the
     pieces ``clear`` was cut to, :func:`_writing_pale`), the blur is measured on those pieces alone; ``edge``, where
     given, returns :func:`_edge_sharpness` of these arguments (measured once, :func:`_soft_edges`)."""
+    faint = _faint_share(gray, paper, clear, config)
+    if faint is None or faint[0] >= config.faint_contrast:
+        return None
+    share, clearest = faint
     inked = clear > 0
-    if not inked.any():
-        return None
-    # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
-    ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
-    clearest = _clearest(ratio)
-    share = max(MIN_FAINT, FAINT_SHARE * clearest)
-    if share >= config.faint_contrast:
-        return None
     pale = _soft_edges(gray, paper, clear, config, share, writing, edge)
     if paper.grain >= SMOOTH_GRAIN and (pale is None or pale.blur is None):
         # The grain is steps of its own at every pixel: they sharpen the edges measured and drown a streak's dip
@@ -652,6 +644,19 @@ def _pale_ink_of(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Segm
         if GRAIN_FAINT * paper.grain / _paper_under(paper, inked, config) < follow < pale.share:
             pale = replace(pale, follow=follow)
     return pale
+
+
+def _faint_share(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: SegmentConfig
+                 ) -> tuple[float, float] | None:
+    """The faint level the ``clear`` ink's clearest pixels set (``FAINT_SHARE`` of their contrast, at least
+    ``MIN_FAINT``) and that contrast (:func:`_clearest`); None where ``clear`` holds no ink."""
+    inked = clear > 0
+    if not inked.any():
+        return None
+    # Gray over the paper under it (limit / (1 - ink_contrast)), at the clearest pixels.
+    ratio = gray[inked].astype(np.float32) * (1.0 - config.ink_contrast) / np.maximum(paper.limit[inked], 1)
+    clearest = _clearest(ratio)
+    return max(MIN_FAINT, FAINT_SHARE * clearest), clearest
 
 
 def _clearest(ratio: np.ndarray) -> float:

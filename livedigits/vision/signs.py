@@ -1125,9 +1125,9 @@ def _group_dashes(dashes: list[Box], dots: list[Box], detections: list[Detection
     # A sliver against a bar of an "=" found (a ruled line's rest along its lower bar, a pen's lift at its end) is
     # a piece of that bar, inside the "=": no minus, and no bar of an "=" of its own (one found from it in the
     # image is the "=" itself: "7x5+3==39").
-    for a in order:
-        at = next((k for k, top, low in bars if _against(dashes[a], top) or _against(dashes[a], low)), None)
-        if a not in used and at is not None:
+    for a in (a for a in order if a not in used):
+        at = next((k for k, top, low in bars if _part_of(dashes[a], top, 1) or _part_of(dashes[a], low, 1)), None)
+        if at is not None:
             used.add(a)
             out[at] = replace(out[at], box=out[at].box.union(dashes[a]))
     used_dots = set()
@@ -1181,18 +1181,12 @@ def _likeliest_digit(sign: Sign, likeliest: tuple[int, float] | None, config: Si
     return replace(sign, alternatives=sign.alternatives + (str(digit),), odds=sign.odds + (p,))
 
 
-def _part_of(dash: Box, bar: Box) -> bool:
-    """``dash`` is a piece of the stroke ``bar``: on its rows (its centre within them) and within its ends, give
-    or take the stroke's thickness."""
+def _part_of(dash: Box, bar: Box, rows: int = 0) -> bool:
+    """``dash`` is a piece of the stroke ``bar``: on its rows (its centre within them, or within ``rows`` times the
+    stroke's thickness of them: a sliver lying against the bar) and within its ends, give or take the stroke's
+    thickness."""
     thick = max(bar.h, dash.h)
-    return (bar.y <= dash.center[1] <= bar.y2 and dash.x >= bar.x - thick and dash.x2 <= bar.x2 + thick)
-
-
-def _against(dash: Box, bar: Box) -> bool:
-    """``dash`` lies against the stroke ``bar``: its middle row within a stroke's thickness of the bar's rows, and
-    within the bar's ends, give or take that thickness (``_part_of``, a stroke's width further up or down)."""
-    thick = max(bar.h, dash.h)
-    return (bar.y - thick <= dash.center[1] <= bar.y2 + thick and dash.x >= bar.x - thick
+    return (bar.y - rows * thick <= dash.center[1] <= bar.y2 + rows * thick and dash.x >= bar.x - thick
             and dash.x2 <= bar.x2 + thick)
 
 
