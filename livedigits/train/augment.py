@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from livedigits.vision.deblur import Blur  # the streak the pipeline measures and the generator draws
 from livedigits.vision.normalize import CROP_SIZE, normalize_ink
 
 
@@ -168,17 +169,6 @@ def _cut_edge(big: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> 
     return big
 
 
-def _streak(length: float, theta: float) -> np.ndarray:
-    """The generator's motion-blur kernel: an anti-aliased line ``length`` px long at angle ``theta``."""
-    size = int(length) | 1
-    kernel = np.zeros((size, size), np.float32)
-    c = size // 2
-    dx, dy = np.cos(theta) * length / 2, np.sin(theta) * length / 2
-    cv2.line(kernel, (int(round((c - dx) * 16)), int(round((c - dy) * 16))), (int(round((c + dx) * 16)), int(round((c + dy) * 16))),
-             1.0, 1, cv2.LINE_AA, 4)
-    return kernel / max(1e-6, float(kernel.sum()))
-
-
 def grainy(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     """A 28x28 digit (uint8, or float in [0, 1]; ink bright on dark) written small on paper, photographed
     out of focus or streaked, with sensor noise and JPEG, then cut as the pipeline cuts a piece: a threshold
@@ -213,7 +203,8 @@ def grainy(image: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> n
     if kind < 0.45:
         page = cv2.GaussianBlur(page, (0, 0), float(rng.uniform(*GRAINY_DEFOCUS)))
     elif kind < 0.8:
-        page = cv2.filter2D(page, -1, _streak(float(rng.uniform(*GRAINY_STREAK)), float(rng.uniform(0, np.pi))),
+        streak = Blur(float(rng.uniform(*GRAINY_STREAK)), float(np.degrees(rng.uniform(0, np.pi))))
+        page = cv2.filter2D(page, -1, streak.kernel(),
                             borderType=cv2.BORDER_REPLICATE)
     else:
         page = cv2.GaussianBlur(page, (0, 0), float(rng.uniform(0.4, 0.8)))
