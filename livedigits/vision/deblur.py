@@ -37,6 +37,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from livedigits.vision.labels import components
+
 #: The gradient's structure tensor over the ink, smaller eigenvalue over larger, below which the blur is a
 #: streak. On the stress generator's ``blur`` pages (seeds 0-39) that the pale-ink rule finds blurred: a
 #: streak of 6-12 px measures 0.13-0.32, defocus of sigma 1.3-2.6 px 0.48-0.91 (over all their ink).
@@ -149,7 +151,7 @@ def measure_blur(gray: np.ndarray, ink: np.ndarray, longest: int) -> Blur | Defo
     not the long pieces of a line, a table's edge or its stripes, whose gradients all point one way. None where
     the blur is no streak; a :class:`Defocus` where it is a round blur (:func:`_defocus`), measured where no
     streak is."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    _, labels, stats, _ = components(ink)
     short = (stats[:, cv2.CC_STAT_WIDTH] <= longest) & (stats[:, cv2.CC_STAT_HEIGHT] <= longest)
     short[0] = False  # the background
     if not short.any():

@@ -25,6 +25,8 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from livedigits.vision.labels import components
+
 
 #: The line search runs on the mask max-pooled by an integer factor, so that its shorter side is about
 #: this many pixels: a ruled line stays a connected thread of ink (max pooling keeps a 1 px line), and
@@ -852,7 +854,7 @@ def _follow_lines(pooled: np.ndarray, length: int, gap: int,
     if q > 1:
         squeezed = cv2.resize(thin[:, : pw - pw % q], (pw // q, ph), interpolation=cv2.INTER_AREA)
         thin = cv2.compare(squeezed, 0, cv2.CMP_GT)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(thin, connectivity=8)
+    count, labels, stats, _ = components(thin)
     if count <= 1:
         return []
     aspect = LINE_ASPECT if grid is None else GRID_ASPECT
@@ -1135,7 +1137,7 @@ def _parted(ink: np.ndarray, own: np.ndarray, every: np.ndarray, vertical: bool,
         ink, every, junctions = (np.ascontiguousarray(a.T) for a in (ink, every, junctions))
     h, w = ink.shape
     reach = int(np.ceil(tall))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(junctions, connectivity=8)
+    count, labels, stats, _ = components(junctions)
     off = None
     parted = None
     for k in range(1, count):
@@ -1152,7 +1154,7 @@ def _parted(ink: np.ndarray, own: np.ndarray, every: np.ndarray, vertical: bool,
             continue
         if off is None:
             off_ink = cv2.subtract(ink, every)
-            _, off, off_stats, _ = cv2.connectedComponentsWithStats(off_ink, connectivity=8)
+            _, off, off_stats, _ = components(off_ink)
         above = set(off[y - 1, cols].tolist()) - {0}
         below = set(off[y + bh, cols].tolist()) - {0}
         if not above or not below:

@@ -51,6 +51,7 @@ import numpy as np
 
 from livedigits.vision.boxes import iou_matrix
 from livedigits.vision.fields import comb_fields, find_fields, in_boxes, shifted
+from livedigits.vision.labels import components
 from livedigits.vision.lines import LineBands, column_rules, find_lines, line_lengths, shift_image, take_out_lines, take_out_nets
 from livedigits.vision.view import CutAnchors, ViewMemory, view_shift
 from livedigits.vision.anchors import ReuseConfig
@@ -578,7 +579,7 @@ def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Seg
     the print's, said it is not pale at all (docs/stress.md, "Where ``mixed`` 0-99 loses its digits, session 27; pale
     writing measured on its own pieces")."""
     ink, longest = cv2.compare(gray, paper.faint, cv2.CMP_LT), int(config.line_length * min(gray.shape))
-    labels, stats = _components(ink)
+    _, labels, stats, _ = components(ink)
     if _ruled_or_netted(stats[1:, :4], ink.shape, config):
         return None
     writing = _writing_in(ink.shape, labels, stats, config, longest)
@@ -586,20 +587,6 @@ def _writing_pale(gray: np.ndarray, paper: Paper, clear: np.ndarray, config: Seg
         return None
     kept = cv2.bitwise_and(clear, writing)
     return _pale_ink_of(gray, paper, kept, config, writing) if cv2.countNonZero(kept) else None
-
-
-#: The most pieces a mask's labels may count in 16 bits (``_components``).
-LABELS_16 = 65535
-
-
-def _components(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``cv2.connectedComponentsWithStats(mask, connectivity=8)``'s labels and stats, the labels in 16 bits where
-    the pieces are few enough (counted first, without stats): the same labels and stats, cheaper on a large frame
-    (a 2000x1500 photo's faint ink: 17.7 ms of CPU in 32 bits, 1.3 + 5.7 ms so)."""
-    count = cv2.connectedComponents(mask, connectivity=8)[0]
-    ltype = cv2.CV_16U if count <= LABELS_16 else cv2.CV_32S
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8, ltype=ltype)
-    return labels, stats
 
 
 def _ruled_or_netted(boxes: np.ndarray, shape: tuple, config: SegmentConfig) -> bool:
@@ -777,7 +764,7 @@ def _writing_of(faint: np.ndarray, config: SegmentConfig, longest: int) -> np.nd
     4.8 px at 175 degrees, the digits' pieces 9.8 px at 144 degrees. Whether a page is streaked at all stays the whole
     ink's to say (``measure_blur``'s tests were set on it): a sharp page of a few thin digits can dip along their own
     strokes once its other ink is left out (docs/stress.md, "A streak measured on the writing")."""
-    return _writing_in(faint.shape, *_components(faint), config, longest)
+    return _writing_in(faint.shape, *components(faint)[1:3], config, longest)
 
 
 def _writing_in(shape: tuple, labels: np.ndarray, stats: np.ndarray, config: SegmentConfig, longest: int) -> np.ndarray | None:
@@ -822,10 +809,10 @@ JOINED_TALL = 0.6
 def _part_digits_joined(lower: np.ndarray, grown: tuple, usual: np.ndarray, level: np.ndarray,
                         config: SegmentConfig) -> None:
     """Give up the lower level (``lower`` takes the usual faint level ``level``, in place) in each piece of the ink
-    grown at the lower level (``grown``: its ``cv2.connectedComponentsWithStats``) whose pieces of the usual level's grown ink (``usual``) are all at least
-    ``JOINED_TALL`` of its height: followed down, a thin pen's stroke joins its own bits to it, and there the lower
-    level stays."""
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(usual)
+    grown at the lower level (``grown``: its ``labels.components``) whose pieces of the usual level's grown ink
+    (``usual``) are all at least ``JOINED_TALL`` of its height: followed down, a thin pen's stroke joins its own bits
+    to it, and there the lower level stays."""
+    count, labels, stats, _ = components(usual)
     low_count, low_labels, low_stats, _ = grown
     if count < 2 or low_count < 2:
         return
@@ -853,7 +840,7 @@ def _on_a_lattice(mask: np.ndarray, config: SegmentConfig) -> bool:
     """Whether the specks of ``mask`` (pieces under ``min_height`` both ways, 2 px or more one way) hold a printed
     lattice of dots (``_lattice_dots``: dotted paper). Costs one labelling, and the lattice test only where there
     are ``LATTICE_SPECKS`` specks or more."""
-    stats = cv2.connectedComponentsWithStats(mask)[2][1:, :4]
+    stats = components(mask)[2][1:, :4]
     w, h = stats[:, 2], stats[:, 3]
     specks = np.flatnonzero((w < config.min_height) & (h < config.min_height) & ((w >= 2) | (h >= 2)))
     if len(specks) < LATTICE_SPECKS:
@@ -1866,7 +1853,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # (``PALE_FOLLOW``), where nothing at that level may be a line either (a grid fainter than the page's
         # faint level would join the writing into a web).
         lower = _faint_for_pale_ink(gray, paper, faint, pale, config, pale.follow)[0]
-        grown = cv2.connectedComponentsWithStats(_grow(clear, lower, reach))
+        grown = components(_grow(clear, lower, reach))
         if not _as_long_as_a_line(grown[2][1:, :4], w, h, config) and not _on_a_lattice(faint, config):
             _part_digits_joined(lower, grown, _grow(clear, mask, reach), mask, config)
             faint = mask = unlined = lower

@@ -26,6 +26,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from livedigits.vision.labels import components
 from livedigits.vision.normalize import INK_BOX
 
 #: A hole at least this many pixels across in each direction makes its piece a closed glyph (smaller
@@ -208,7 +209,7 @@ def _ringed_parts(patch: np.ndarray, box: tuple, cuts: list[int], source: np.nda
         else:
             part[:, start:end] = cv2.bitwise_and(patch[:, start:end], cv2.bitwise_not(anyring[:, start:end]))
         # Stubs of a neighbour's stroke cut off from the rest: specks smaller than a pen's dot.
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(part, connectivity=8)
+        count, labels, stats, _ = components(part)
         if count > 2:
             small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < stroke * stroke * 2) + 1
             if len(small) and len(small) < count - 1:
