@@ -1546,6 +1546,10 @@ TWICE_ASKED = frozenset(pair for pair in ASKED if pair not in PAIRED_MISREADS)
 #: none lost, and no right answer marked wrong on 7000-13059 and 0-199). Writer 42's loopless 9 read 7 is most like the page's
 #: 9s there (7038, which stays ``unsure``).
 #: A 9 read as a sure 3 likewise (sixteenth round, the lead: a fresh worksheet's right answer marked wrong).
+#: The page's confirmed crops lift the doubt only by ``PAGE_MARGIN`` too, as its surely read digits do (session
+#: 28, the lead: fresh worksheet 49046's right ``99+57=156``, pendigits writer 40's open 9 read as a sure 3, was
+#: marked wrong on a crop 0.562 like the page's confirmed 3 and 0.536 like its confirmed 9s; with the margin
+#: every line of the tuning worksheets 7000-13059 reads as before).
 TWINNED = frozenset({("7", "9"), ("3", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the

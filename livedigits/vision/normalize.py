@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from livedigits.util.threads import one_blas_thread
+
 CROP_SIZE = 28
 INK_BOX = 20  # MNIST fits the ink's longer side into 20 px
 
@@ -145,7 +147,8 @@ def likenesses(crops: np.ndarray, others: np.ndarray, shift: int = 1, sigma: flo
     steps = range(-shift, shift + 1)
     shifted = np.stack([np.roll(mine, (dy, dx), (1, 2)).reshape(len(mine), -1) for dy in steps for dx in steps])
     theirs = flat(others).reshape(len(others), -1)
-    return (shifted @ theirs.T).max(axis=0)
+    with one_blas_thread():  # small products: BLAS threads only wait for busy cores (util.threads)
+        return (shifted @ theirs.T).max(axis=0)
 
 
 #: The most channels OpenCV's Python binding blurs as one image.
