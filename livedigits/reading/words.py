@@ -431,22 +431,23 @@ class WordConfig:
     printed one of ``mixed`` more, and on seeds 100-199 the "57" above; taking lines with no digits too, a handwritten
     digit of ``mixed`` seeds 0-99 lost. False leaves it out."""
     blind_print: bool = True
-    """(session 28, issue 19) A run of at most ``blind_run`` glyphs (no field) whose glyphs read as digits are all read as
-    0 or 1 (``trail_blind``) and whose other glyphs are all read as "not a digit", one of them surely (``sure_letter``),
-    is a word, wherever it stands, when that sure letter is type to the printed-digit model (``classify.printed``) at
-    ``PRINTED_LONE`` (its level for one glyph) and its 0s and 1s are no printed digits by ``printed_digits``' own levels
-    (their mean under ``PRINTED_LEVEL``, one alone under ``PRINTED_LONE``): a form's printed check word "Old", its O and
-    l read 0 and 1, its d read surely as no digit and type at 0.98-1.0. A glyph read surely as no digit that looks like
-    type is a printed character that is no digit, and the 0s and 1s beside it that are no printed digits are its O's and
-    l's: those *are* 0 and 1 to both models (round 10), and the letter model doubts that d (0.42-0.89, under
-    ``blind_letter``), so round 10 asked for the line of a word, on which the check words do not stand. Over every run
-    of that shape on the generated pages (``tools/letter_causes.py`` recordings, seeds 0-199 of ``boxes``, ``words``,
-    ``mixed``, 0-99 of ``ledger``, ``printed``, ``table``, ``none``, ``ruled``, ``grid``, ``thin``, ``touching``) the sure
-    letter reaches 0.9 in 40 of 184 runs of printed words, in none of 161 runs of handwritten letters (at most 0.64)
-    nor of 44 runs holding handwritten digits (at most 0.13; a "10" whose broken 0 reads surely as no digit is no
-    type), and in 4 of 5 runs of printed digits: a printed "10" whose 0 reads surely as no digit, whose 1 is type too
-    (0.99-1.0), where the 0s and 1s of the printed words hold 0.49 at most (an O 0.96 beside a bare l 0.01) and 0.09
-    alone. No new level: both are the printed-digit model's own. False leaves it out."""
+    """(session 28, issue 19) A run of at most ``blind_run`` glyphs (no field) whose glyphs read as digits are all read
+    as 0 or 1 (``trail_blind``) and whose other glyphs are all read as "not a digit", one of them surely
+    (``sure_letter``), is a word, wherever it stands, when that sure letter is type to the printed-digit model
+    (``classify.printed``) at ``PRINTED_LONE`` (its level for one glyph) and its 0s and 1s are no printed digits by
+    ``printed_digits``' own levels (their mean under ``PRINTED_LEVEL``, one alone under ``PRINTED_LONE``): a form's
+    printed check word "Old", its O and l read 0 and 1, its d read surely as no digit and type at 0.98-1.0. A glyph read
+    surely as no digit that looks like type is a printed character that is no digit, and the 0s and 1s beside it that
+    are no printed digits are its O's and l's: those *are* 0 and 1 to both models (round 10), and the letter model
+    doubts that d (0.42-0.89, under ``blind_letter``), so round 10 asked for the line of a word, on which the check
+    words do not stand. Over every run of that shape on the generated pages (``tools/letter_causes.py`` recordings,
+    seeds 0-199 of ``boxes``, ``words``, ``mixed``, 0-99 of ``ledger``, ``printed``, ``table``, ``none``, ``ruled``,
+    ``grid``, ``thin``, ``touching``, ``dense``) the sure letter reaches 0.9 in 40 of 184 runs of printed words, in none
+    of 161 runs of handwritten letters (at most 0.64) nor of 48 runs holding handwritten digits (at most 0.13; a "10"
+    whose broken 0 reads surely as no digit is no type), and in 4 of 5 runs of printed digits: three printed "10"s whose
+    0 reads surely as no digit, their 1s type too (0.99-1.0), where the 0s and 1s of the printed words hold 0.49 at most
+    as a mean of two (an O 0.96 beside a bare l 0.01) and 0.10 alone (without that second test, 3 printed digits of
+    ``printed`` went). No new level: both are the printed-digit model's own. False leaves it out."""
     line_height: float = 1.3
     line_gap: float = 2.0
     """A run holding a glyph read surely (``sure_letter``) as "not a digit", and letters' worth (the "not a
