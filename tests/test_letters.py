@@ -617,3 +617,40 @@ def test_a_generated_ledger_reads_no_b_its_letter_model_doubts_after_its_numbers
     assert scored["on_letters"] == 0
     assert scored["found"] == scored["right"] == found
     assert scored["exact_numbers"] == exact
+
+
+def test_a_printed_check_word_of_an_o_an_l_and_a_letter_that_looks_like_type_is_a_word():
+    # A form's printed "Old" after a check box, 14 px tall and set tight (1 px gaps): its O and l read 0 and 1, its d
+    # surely no digit, the letter model doubting the d (0.8, under ``blind_letter``), and no word on its line. The
+    # printed-digit model calls the d type (session 28, ``WordConfig.blind_print``).
+    boxes = [Box(470, 181, 14, 14), Box(485, 180, 5, 14), Box(491, 180, 12, 14)]
+    read = _probabilities([(0, 0.94), (1, 0.97), (NOT_A_DIGIT, 0.98)])
+    doubted = _Says([0.2, 0.0, 0.8])
+    typed = _Says([0.9, 0.0, 1.0])
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(3), letter_model=doubted, printed_model=typed) == {0, 1, 2}
+    assert word_glyphs(boxes, read, 0.5, WordConfig(blind_print=False), crops=_crops(3), letter_model=doubted,
+                       printed_model=typed) == set()
+    # Written by hand, the letter is no type: a "10" whose broken 0 reads surely as no digit stays a number.
+    handwritten = _Says([0.0, 0.0, 0.05])
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(3), letter_model=doubted, printed_model=handwritten) == set()
+    # A printed "10" whose 0 reads surely as no digit is type, its 1 too: its 1 is a printed digit, and it stays a number.
+    ten = [Box(117, 31, 20, 23), Box(139, 30, 20, 25)]
+    ten_read = _probabilities([(1, 1.0), (NOT_A_DIGIT, 1.0)])
+    assert word_glyphs(ten, ten_read, 0.5, crops=_crops(2), letter_model=_Says([0.0, 0.5]),
+                       printed_model=_Says([1.0, 1.0])) == set()
+    # Nor when a glyph of the run reads as another digit than 0 or 1 (a printed "5" beside the letter).
+    five = _probabilities([(5, 0.94), (1, 0.97), (NOT_A_DIGIT, 0.98)])
+    assert word_glyphs(boxes, five, 0.5, crops=_crops(3), letter_model=doubted, printed_model=typed) == set()
+
+
+# Generated forms whose printed check word "Old" main read as 0 and 1 (its d surely no digit and type to the printed-digit
+# model, 1.0 and 0.99; the letter model at 0.79 and 0.87): session 28's ``blind_print`` reads neither, and every digit
+# of the page as before.
+@pytest.mark.parametrize("seed", [21, 53])
+def test_a_generated_form_reads_no_digit_in_its_printed_check_word(seed):
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("boxes", seed)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == scored["right"] == len(truth["digits"])
