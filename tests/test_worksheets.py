@@ -230,6 +230,13 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (12020, "90+25=115", "right"),
     (12057, "32+85=117", "right"),
     (12053, "7x5+3=39", "wrong"),
+    # Session 28: a digit in two pieces side by side, each read as a digit, read as one where the crop of their
+    # union reads as the digit that makes the sum right (``expressions._union_read``): writer 33's wide 2 with a
+    # long foot cut into two overlapping 2s ("223+12=35", "122x6=72"), an MNIST 2 cut where the ruling crosses it
+    # ("(11)/(122)").
+    (11007, "23+12=35", "right"),
+    (11007, "12x6=72", "right"),
+    (11033, "(4)/(6)+(1)/(4)=(11)/(12)", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
