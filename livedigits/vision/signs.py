@@ -992,6 +992,8 @@ def region_crop(image: np.ndarray, box: Box, image_scale: int) -> np.ndarray:
     segmentation found apart, read as one (a + or an x in two strokes, ``_split_marks``; a digit in two
     pieces, ``reading.recognizer.crop_asker``'s ``union_read``)."""
     region = _source_region(image, box.y, box.y2, box.x, box.x2, image_scale)
+    if not region.size:
+        return normalize_ink(np.zeros((1, 1), np.uint8))  # off the frame: no ink, an empty crop
     if region.ndim == 3:
         region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
     _, mask = cv2.threshold(np.ascontiguousarray(region, np.uint8), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
