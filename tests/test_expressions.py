@@ -1597,3 +1597,36 @@ def test_a_digit_both_classifiers_doubt_decides_no_wrong_alone(one_drawn_as, sig
     assert [e.verdict for e in read_expressions(numbers, signs)] == ["wrong"]
     # A reading that writes a number with a leading zero is none (13-13=10 is not 13-13=00).
     assert _leading_zero("13-13=00") and _leading_zero("07+1=8") and not _leading_zero("10-10=0")
+
+
+@pytest.mark.parametrize("union, conf, read, verdict", [
+    (2, 0.99, "23+12=35", "right"),   # the union reads the 2 that makes the sum right: read as one digit
+    (2, 0.4, "223+12=35", "unsure"),  # ... too unsurely: two digits, in doubt
+    (7, 0.99, "223+12=35", "unsure"),  # the union reads another digit: never wrong on it (73+12=35)
+    (10, 0.99, "223+12=35", "unsure"),  # ... or no digit
+])
+def test_two_overlapping_digits_are_read_as_one_where_their_union_and_the_sum_agree(union, conf, read, verdict):
+    # Session 28 (worksheet 11007): pendigits writer 33's wide 2 with a long foot, cut into two overlapping
+    # pieces each read as a sure 2: a right 23+12=35 read 223+12=35, unsure (``_cut_pair``). Their union, cut
+    # from the frame and read again (``union_read``), is one 2 (``_union_read``).
+    import numpy as np
+
+    numbers = [_number_of("223", [(0, 100, 60, 40), (30, 100, 60, 40), (100, 100, 24, 40)]),
+               _number("12", 170, 100), _number("35", 290, 100)]
+    signs = [_sign("+", 135, 100), _sign("=", 240, 100)]
+    asked = []
+
+    def ask(queries, confirmed=None, shown=None):
+        return [True] * len(queries)
+
+    def union_read(pairs):
+        asked.extend(pairs)
+        row = np.zeros(11, np.float32)
+        row[union] = conf
+        return [row] * len(pairs)
+
+    ask.union_read = union_read
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs, ask=ask)] == [(read, verdict)]
+    assert asked == [(numbers[0].digits[0].box, numbers[0].digits[1].box)]  # only the pair that meets
+    # Without a frame to cut the union from, the two digits stand, in doubt.
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("223+12=35", "unsure")]

@@ -549,3 +549,18 @@ def test_a_small_x_read_as_plus_is_an_x_by_its_diagonal_strokes_and_a_plus_stays
     read_x = {"x": 0.83, "+": 0.1, "other": 0.07}
     signs, _, _ = find_signs(pieces, candidates, probabilities, digits, _ReadsInTurn(read_x, read_x))
     assert [{s.box: s.char for s in signs}[b] for b in boxes] == ["x", "+"]
+
+
+def test_region_crop_cuts_the_ink_of_pieces_apart_as_one_crop():
+    # The crop _split_marks reads for a sign in two strokes and crop_asker's union_read for a digit in two pieces:
+    # both pieces of the region, thresholded alone, in one crop; a region off the frame is an empty crop.
+    from livedigits.vision.signs import region_crop
+
+    image = np.full((60, 60, 3), 255, np.uint8)
+    image[10:40, 10:14] = 0
+    image[10:40, 30:34] = 0
+    crop = region_crop(image, Box(8, 8, 28, 34), 1)
+    assert crop.shape == (28, 28)
+    columns = np.flatnonzero(crop.max(axis=0) > 0.5)
+    assert len(columns) and columns[-1] - columns[0] > 10 and crop[:, 14].max() < 0.5  # two strokes, paper between
+    assert region_crop(image, Box(70, 70, 5, 5), 1).max() == 0.0

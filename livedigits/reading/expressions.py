@@ -1120,6 +1120,12 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         if confirmed is None:
             confirmed, shown = _page_evidence(lines, numbers, config)
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
+    union_read = getattr(ask, "union_read", None)
+    if union_read is not None and any(e is not None and e.verdict == "unsure" and _answered(e.text)
+                                      for found, _ in lines for _, e, _ in found):
+        # Two digits side by side that may be pieces of one, read as one where their union's crop reads as
+        # the digit that makes the sum right (``_union_read``).
+        _union_read(lines, union_read, config, ask)
     nudge_read = getattr(ask, "nudge_read", None)
     was: dict = {}  # id of a sum read right by ``_nudge_read`` -> the unsure sum it was
     if nudge_read is not None and any(e is not None and e.verdict == "unsure" and _answered(e.text)
@@ -1318,6 +1324,61 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
                     was[id(again)] = e
                     break
     return was
+
+
+def _union_read(lines: list, union_read, config: ExpressionConfig, ask) -> None:
+    """Each ``unsure`` equation of ``lines`` with two digits of one number side by side that may be pieces of
+    one digit (``_cut_places``: their boxes overlap or meet closer than ``CUT_GAP`` digit heights), where
+    reading them as one digit would make it right, and the ink of their union, cut from the frame and read
+    again as one crop (``union_read``: ``[(box, box)]`` -> the digit model's probabilities each, or None), reads
+    as that digit, its likeliest class, at least ``min_confidence``: read so (``_merged``) and judged again,
+    taken where it is then right. A digit the segmentation left in two pieces, each read as a digit of its own
+    (writer 33's wide 2 with a long foot cut into two overlapping 2s, ``23+12=35`` read ``223+12=35``; an MNIST 2
+    cut where the ruling crosses it), as ``_cut_pair`` doubts it, read where the structure decides. Two digits
+    of one number written close read as one surely often enough (a pendigits ``67`` read whole as a sure 2), so
+    the union alone decides nothing: only a right sum is taken, and only an ``unsure`` one is read again (a
+    wrong one keeps its verdict), so no verdict but ``unsure`` changes (issue 21, session 28). ``lines`` is
+    changed in place."""
+    asked = []  # (entry, position in its text, box, box)
+    for found, _ in lines:
+        for entry in found:
+            chunk, e = entry[0], entry[1]
+            if e is None or e.verdict != "unsure" or not _answered(e.text):
+                continue
+            text = "".join(it.text for it in chunk)
+            if text != e.text:
+                continue  # read another way already (a decoded or dropped symbol): its places are not these
+            asked += [(entry, k, a, b) for k, a, b in _cut_places(chunk, text)
+                      if any(_is_right(text[:k] + d + text[k + 2:]) for d in "0123456789")]
+    if not asked:
+        return
+    for (entry, k, a, b), row in zip(asked, union_read([(a, b) for _, _, a, b in asked])):
+        if row is None or entry[1].verdict == "right":
+            continue
+        digit = int(np.argmax(row))
+        if digit >= NOT_A_DIGIT or float(row[digit]) < config.min_confidence:
+            continue
+        text = entry[1].text
+        if not _is_right(text[:k] + str(digit) + text[k + 2:]):
+            continue
+        new = [_merged(it, a, b, str(digit), float(row[digit])) for it in entry[0]]
+        again = _expression(new, config, ask)
+        if again is not None and again.verdict == "right":
+            entry[0], entry[1] = new, again
+
+
+def _merged(it: _Item, a: Box, b: Box, digit: str, confidence: float) -> _Item:
+    """``it`` with its two digits side by side at boxes ``a`` and ``b`` read as one ``digit`` at ``confidence``
+    (the union of their boxes), a stacked fraction's parts too; ``it`` itself where it holds no such two."""
+    at = {box: k for k, box in _digit_places(it)}
+    if a not in at or at.get(b) != at[a] + 1:
+        return it
+    k = at[a]
+    alts = [(q - (q > k), c, p) for q, c, p in it.alts if q not in (k, k + 1)]
+    pieces = [a.union(b) if p == a else p for p in it.pieces if p != b]
+    return replace(it, text=it.text[:k] + digit + it.text[k + 2:], alts=alts, pieces=pieces,
+                   parts=[_merged(p, a, b, digit, confidence) for p in it.parts],
+                   confidence=min(it.confidence, confidence))
 
 
 def _read_as(it: _Item, reads: dict) -> _Item:
@@ -2123,16 +2184,18 @@ def _cut_pair(chunk: list[_Item], text: str) -> bool:
     digit make the equation right? They may be one piece of ink the segmentation cut in two
     (``recognizer.decide_splits``), each half read surely as a digit of its own: a wide 6 whose stem and bowl
     read as ``10`` (``53-6=47`` read ``53-10=47``). The other side of ``_touching_pair``."""
+    return any(_is_right(text[:k] + d + text[k + 2:]) for k, _, _ in _cut_places(chunk, text) for d in "0123456789")
+
+
+def _cut_places(chunk: list[_Item], text: str) -> list[tuple[int, Box, Box]]:
+    """(position in the text, box, box) of each two digits side by side in one number (``_text_places``)
+    whose boxes meet closer than ``CUT_GAP`` digit heights, or overlap: perhaps pieces of one digit."""
     places = _text_places(chunk)
     if len(places) < 2:
-        return False
+        return []
     height = float(statistics.median([box.h for _, box in places]))
-    for (k, a), (j, b) in zip(places, places[1:]):
-        if j != k + 1 or not (text[k].isdigit() and text[j].isdigit()) or b.x - a.x2 >= CUT_GAP * height:
-            continue
-        if any(_is_right(text[:k] + d + text[j + 1:]) for d in "0123456789"):
-            return True
-    return False
+    return [(k, a, b) for (k, a), (j, b) in zip(places, places[1:])
+            if j == k + 1 and text[k].isdigit() and text[j].isdigit() and b.x - a.x2 < CUT_GAP * height]
 
 
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:

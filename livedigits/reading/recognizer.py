@@ -709,7 +709,8 @@ def nudged_chance(rows: np.ndarray, meant: int, level: float) -> bool:
     return bool(rows[:, meant].max() >= level)
 
 
-def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float, signs=None) -> Callable:
+def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: float, signs=None,
+               image: np.ndarray | None = None, image_scale: int = 1) -> Callable:
     """The ``ask`` of ``reading.expressions.read_expressions``: for a list of ``(box, read digit, meant digit,
     tests)``, whether each test asked (``expressions.NUDGED``, ``PAGE``) leaves the digit meant a chance.
     ``NUDGED``: the digit's crop (of ``candidates``), nudged (``vision.normalize.nudged``: shifted by 1-2 px,
@@ -727,7 +728,10 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     ``CHANCE`` (``expressions._unlisted_misread``, a digit no table lists): the crop, nudged, gives the digit
     meant at least ``expressions.UNLISTED_LEVEL`` in some nudge. ``SIGNED`` (``expressions._contested_digit``):
     ``signs``, the sign classifier, reads no digit in the crop (its likeliest class is not "digit"; asked before
-    the crop is nudged, so that a crop read as a digit is not); without ``signs`` it says no."""
+    the crop is nudged, so that a crop read as a digit is not); without ``signs`` it says no.
+    Its ``union_read`` (``expressions._union_read``) reads, for pairs of boxes (two digits side by side that may
+    be pieces of one), the ink of each pair's union cut from the frame ``image`` (``vision.signs.region_crop``)
+    with the digit model, in one batch: the probabilities of each (none without ``image``)."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
     signed: dict = {}  # box -> does the sign classifier read no digit in its crop
@@ -843,8 +847,18 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             out.append(len(best) == 2 and best[meant] > best[read])
         return out
 
+    def union_read(pairs: list) -> list:
+        # For each (box, box): the digit model's probabilities for the crop of their union, cut from the frame.
+        from livedigits.vision.signs import region_crop
+
+        if image is None or not pairs:
+            return [None] * len(pairs)
+        batch = np.stack([region_crop(image, a.union(b), image_scale) for a, b in pairs])[..., None]
+        return list(np.asarray(classifier.predict(batch)))
+
     ask.likest = likest
     ask.nudge_read = nudge_read
+    ask.union_read = union_read
     ask.sign_read = sign_read
     return ask
 
@@ -1641,7 +1655,7 @@ class Recognizer:
                 # digit the segmentation turned away (taken for a form's box on squared paper) is still ink.
                 loose = _Later([], lambda seg=found, read=ink: ink_pieces(seg, read))
                 # A wrong answer only a confusion of the table would right asks the digit's crop again.
-                ask = crop_asker(self.classifier, candidates, level, self.sign_classifier)
+                ask = crop_asker(self.classifier, candidates, level, self.sign_classifier, frame.image, frame.scale)
                 expressions = read_expressions(sums(detections, []) if weak else numbers, signs, self.expression_config,
                                                alternatives, doubts, ink, ask, loose)
                 possible = [s for s in possible if s.box in kept or s.box in unsure or not s.from_digit]

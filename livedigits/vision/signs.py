@@ -905,14 +905,7 @@ def _split_marks(detections: list[Detection], near: "_Digits", image: np.ndarray
             pairs.append((union, (a, b)))
     if not pairs:
         return []
-    crops = []
-    for union, _ in pairs:
-        region = _source_region(image, union.y, union.y2, union.x, union.x2, image_scale)
-        if region.ndim == 3:
-            region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
-        _, mask = cv2.threshold(np.ascontiguousarray(region, np.uint8), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-        crops.append(normalize_ink(mask))
-    batch = np.stack(crops)
+    batch = np.stack([region_crop(image, union, image_scale) for union, _ in pairs])
     probs = classifier.predict(batch) if read is None else read(batch, [u for u, _ in pairs])
     classes = classifier.classes
     digit_class = classes.index("digit")
@@ -991,6 +984,20 @@ def _fits(char: str, box: Box, height: float, config: SignConfig, suspect: bool 
     if char in "+x=":
         return box.h <= (config.small_suspect if suspect else 1.0) * height
     return True
+
+
+def region_crop(image: np.ndarray, box: Box, image_scale: int) -> np.ndarray:
+    """The classifier's crop (``normalize_ink``) of the ink in ``box`` of the frame ``image`` (``image_scale``
+    source pixels a pixel), cut from the frame by Otsu's threshold of that region alone: a crop of pieces the
+    segmentation found apart, read as one (a + or an x in two strokes, ``_split_marks``; a digit in two
+    pieces, ``reading.recognizer.crop_asker``'s ``union_read``)."""
+    region = _source_region(image, box.y, box.y2, box.x, box.x2, image_scale)
+    if not region.size:
+        return normalize_ink(np.zeros((1, 1), np.uint8))  # off the frame: no ink, an empty crop
+    if region.ndim == 3:
+        region = cv2.cvtColor(np.ascontiguousarray(region), cv2.COLOR_BGR2GRAY)
+    _, mask = cv2.threshold(np.ascontiguousarray(region, np.uint8), 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    return normalize_ink(mask)
 
 
 def _source_region(image: np.ndarray, top: int, bottom: int, left: int, right: int, scale: int) -> np.ndarray:
