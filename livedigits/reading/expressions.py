@@ -802,8 +802,11 @@ def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
             continue
         if not any(n.text == "=" for n in out[k + 2:]):
             continue  # only in an equation: "508 1 1000" on a page of numbers is no sum
-        if k >= 2 and out[k - 2].text == "=":
-            continue  # an answer is a number: "2x12=2 1 4", a 4's broken stroke, is no "2+4"
+        if k >= 2 and out[k - 2].text == "=" and prev.box.x - out[k - 2].box.x2 <= config.join_gap * prev.height:
+            # An answer is a number: "2x12=2 1 4", a 4's broken stroke, is no "2+4". (Farther from the "=" than
+            # ``join_gap``, the row's next sum may start there, as ``_split`` cuts: "5x3+3=  11 1 5=59", its x
+            # read as a short 1, after an open sum.)
+            continue
         plain = [n for n in (prev, after) if not n.parts]
         h = float(np.mean([n.box.h for n in plain])) if plain else it.height
         top = float(np.mean([n.box.y for n in plain])) if plain else None
