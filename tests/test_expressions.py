@@ -1028,6 +1028,63 @@ def test_an_answer_s_bracket_is_closed_only_before_the_next_equals():
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("3x4=113", "unsure"), ("(4+4)x4=32", "right")]
 
 
+def test_a_bracket_the_sign_classifier_alone_read_that_opens_nothing_is_the_digit_model_s_likeliest_digit():
+    # Session 28: pendigits writer 42's 4s and 5s read as sure "(" and as no digit by the digit model (its
+    # likeliest digit given a fair chance). A "(" right after a number, before the "=" ("46+3(=80"), or before a
+    # minus that no ")" closes ("7(-2=73"), opens nothing: it is that digit of the number, at ``min_confidence``
+    # and ``joined`` (right where the equation confirms it, never wrong on it alone).
+    def read(numbers, bracket, signs):
+        return [(e.text, e.verdict) for e in read_expressions(numbers, signs + [bracket])]
+
+    numbers = [_number("46", 0, 100), _number("3", 112, 100), _number("80", 230, 100)]
+    signs = [_sign("+", 72, 100), _sign("=", 180, 100)]
+    assert read(numbers, Sign("(", Box(140, 96, 20, 48), 1.0, ("?", "4"), odds=(0.003, 0.3)), signs) == [("46+34=80", "right")]
+    assert read(numbers, Sign("(", Box(140, 96, 20, 48), 1.0, ("?", "6"), odds=(0.003, 0.09)), signs) == [("46+36=80", "unsure")]
+    numbers = [_number("7", 0, 100), _number("2", 92, 100), _number("73", 190, 100)]
+    signs = [_sign("-", 52, 100), _sign("=", 140, 100)]
+    assert read(numbers, Sign("(", Box(28, 96, 20, 48), 1.0, ("?", "5"), odds=(0.9, 0.02)), signs) == [("75-2=73", "right")]
+    # A "(" the sign classifier alone read before a minus its own ")" closes is a bracket: 7x(-2)=-14.
+    numbers, signs = _line_of("7x(-2)=-14")
+    signs = _replaced(signs, "(", lambda box: Sign("(", box, 1.0, ("?", "5"), odds=(0.003, 0.3)))
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("7x(-2)=-14", "right")]
+
+
+def test_a_fraction_s_numerator_read_as_one_bracket_is_the_digit_model_s_likeliest_digit():
+    # Session 28, worksheet 13058: "(5)/(6)+(3)/(6)=(4)/(3)", writer 42's 5 over the first bar read as a sure "("
+    # and as no digit (its 5 at 0.28): a numerator is a number. Read back, it is never wrong on it alone.
+    def read(answer):
+        numbers = [_number("6", 0, 160), _number("3", 100, 100), _number("6", 100, 160), _number(answer, 200, 100),
+                   _number("3", 200, 160)]
+        signs = [Sign("-", Box(-4, 150, 32, 4), 0.95), _sign("+", 60, 130), Sign("-", Box(96, 150, 32, 4), 0.95),
+                 _sign("=", 150, 130), Sign("-", Box(196, 150, 32, 4), 0.95),
+                 Sign("(", Box(2, 96, 20, 48), 1.0, ("?", "5"), odds=(0.64, 0.28))]
+        return [(e.text, e.verdict) for e in read_expressions(numbers, signs)]
+
+    assert read("4") == [("(5)/(6)+(3)/(6)=(4)/(3)", "right")]
+    assert read("5") == [("(5)/(6)+(3)/(6)=(5)/(3)", "unsure")]
+
+
+def test_an_answer_holds_no_plus_whose_bar_was_lost_and_a_short_piece_may_be_no_digit():
+    # Session 28, worksheet 12016: "2x12=24" whose 4's broken stroke, a short piece at mid height, was read as
+    # a 1 between the 2 and the rest of the 4; the row's next sum has an "=": an answer is a number, no "2+4".
+    numbers, signs = _line_of("2x12=2")
+    piece = _number_of("1", [(234, 110, 8, 16)], conf=0.645)
+    numbers += [piece, _number("4", 248, 100)]
+    later, after = _line_of("3+4=7")
+    numbers += [replace(n, box=Box(n.box.x + 500, n.box.y, n.box.w, n.box.h),
+                        digits=tuple(replace(d, box=Box(d.box.x + 500, d.box.y, d.box.w, d.box.h)) for d in n.digits))
+                for n in later]
+    signs += [replace(s, box=Box(s.box.x + 500, s.box.y, s.box.w, s.box.h)) for s in after]
+    assert not any("2+4" in e.text for e in read_expressions(numbers, signs))
+    # The piece, a third of the digits' height, read with a fair chance of no digit: the answer without it.
+    found = read_expressions(numbers, signs, alternatives={piece.box: (("?", 0.33),)})
+    assert [(e.text, e.verdict) for e in found] == [("2x12=24", "right"), ("3+4=7", "right")]
+    # A digit as tall as the others is a digit whatever its chance of no digit: 2x12=214 is no 2x12=24.
+    tall = _number_of("1", [(234, 100, 14, 40)], conf=0.645)
+    found = read_expressions([n for n in numbers if n is not piece] + [tall], signs, alternatives={tall.box: (("?", 0.33),)})
+    assert ("2x12=24", "right") not in [(e.text, e.verdict) for e in found]
+
+
 def test_a_bracket_no_bracket_closes_between_two_numbers_is_the_slash_it_may_be():
     # 10/5=2 whose tall slash the sign model read as "(" at 0.73, "/" at 0.26: no ")" closes it.
     numbers = [_number("10", 0, 100), _number("5", 100, 100), _number("2", 190, 100)]

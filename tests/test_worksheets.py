@@ -242,6 +242,12 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (11007, "23+12=35", "right"),
     (11007, "12x6=72", "right"),
     (11033, "(4)/(6)+(1)/(4)=(11)/(12)", "right"),
+    # Session 28: a "(" that opens nothing is no bracket either: writer 42's 5 of "7(-2=73" (no ")" closes it
+    # before the "="), its 5 over a fraction's bar ("(5)/(6)", a numerator is a number); and a 4's broken stroke
+    # read as a short 1 in an answer is no lost "+" ("2x12=2+4") but a piece of no digit. Each was missed on main.
+    (12020, "75-2=73", "right"),
+    (13058, "(5)/(6)+(3)/(6)=(4)/(3)", "right"),
+    (12016, "2x12=24", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

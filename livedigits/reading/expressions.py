@@ -531,7 +531,7 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
                 above.append(it)
             elif it.box.y >= by - dip and _centre_y(it.box) > by + dip and it.box.y - by <= reach * 0.6 + it.box.h * 0.1 and _centre_y(it.box) - by <= reach:
                 below.append(it)
-        if not any(it.operand for it in above) or not any(it.operand for it in below):
+        if not all(any(it.operand for it in part) or _lone_bracket(part) for part in (above, below)):
             continue
         # A sign above or below the bar that stands off the mid height of the digits beside it there is no
         # sign of the numerator or denominator: a piece of a digit (an MNIST 5's hat cut off its bowl, read
@@ -550,7 +550,10 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
             while kept and not kept[0].operand and kept[0].text not in "-(":
                 ends.append(kept.pop(0))
             for it in ends:
-                digit = next((alt for _, alt, _ in it.alts if alt.isdigit()), None) if it.from_digit else None
+                # A numerator or denominator that is one bracket the sign classifier alone read is its digit
+                # too (writer 42's 5 of "(5)/(6)" a sure "(", the digit model's likeliest digit 5 at 0.28).
+                digit = (next((alt for _, alt, _ in it.alts if alt.isdigit()), None)
+                         if it.from_digit or _lone_bracket(part) else None)
                 if digit is None:
                     strays.append(it)
                 else:
@@ -589,6 +592,14 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
                      joined=bool(strays or digits))
         items[:] = [it for it in items if it is not bar and it not in above and it not in below and it not in strays] + [frac]
     return items
+
+
+def _lone_bracket(part: list[_Item]) -> bool:
+    """Is ``part`` (what stands above or below a fraction's bar) one bracket the sign classifier alone read, to
+    which the digit model gave a digit a fair chance (``vision.signs._likeliest_digit``): a number written
+    there, read as no digit?"""
+    return (len(part) == 1 and not part[0].operand and not part[0].from_digit and part[0].text in "()"
+            and any(alt.isdigit() for _, alt, _ in part[0].alts))
 
 
 def _off_band(sign: _Item, part: list[_Item], config: ExpressionConfig) -> bool:
@@ -662,7 +673,9 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
     that no ``)`` of its own closes before the line's next ``=`` (``_closed``), or a ``)`` right after the number
     that follows an ``=``, is no bracket either (issue 21, session 25). A bracket the sign classifier alone read
     (a piece the digit model gave no reported digit) is read so only there, right after an ``=`` or right after
-    the answer's number, as the digit model's likeliest digit (session 27: ``vision.signs._likeliest_digit``).
+    the answer's number, as the digit model's likeliest digit (session 27: ``vision.signs._likeliest_digit``);
+    so is a ``(`` that opens nothing (before a sign, but a minus its own ``)`` closes; or with nothing in reach
+    after it) at the start of the line or right after a number (session 28: ``_in_a_number``).
     Its confidence is ``min_confidence``: it may make
     an equation right, never wrong on its own (``wrong_confidence``), unless it stands where an operand
     must: then it is read as the digit model read it (``alternatives``: its other readings by box)."""
@@ -700,7 +713,13 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             # ("32+85=1)", the 7 of 117 taken for a ")").
             impossible |= it.text == ")" and k >= 2 and prev.operand and out[k - 2].text == "="
         elif it.text == "(":
-            impossible = next_sign and (after is None or after.text != "-")
+            # Before a sign, only before a minus that opens a negative number its own ")" closes ("(-3)+5"): a
+            # "(" before a minus that no ")" closes before the "=" ("7(-2=73", writer 42's 5 of 75 read as a
+            # sure "(") opens nothing.
+            impossible = next_sign and (after is None or after.text != "-" or not _closed(out, k))
+            # Nor does one with nothing after it in reach: the row's next sum stands as far as two sums do
+            # (``split_gap``; "4x11=5( 15-6=8", writer 42's 4 of 44 read as a sure "(").
+            impossible |= after is not None and after.box.x - it.box.x2 > config.split_gap * it.height
             # ... nor does a "(" right after an "=", before a number, that no ")" after it on the line closes
             # ("2x7+1=(4", the 1 of 14 taken for a "("; the next sum after an open one, "6x4= (4+4)x4=32",
             # closes its own). The digit it is then is read at ``min_confidence``: the sign classifier saw a
@@ -711,14 +730,10 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             impossible |= answer
         else:
             impossible = False
-        if bracket and not (impossible and prev is not None and (prev.text == "=" or (
-                k >= 2 and prev.operand and out[k - 2].text == "="))
-                and it.box.x - prev.box.x2 <= config.split_gap * it.height):
-            # Read by the sign classifier alone, it is a bracket wherever one can stand; where none can, right
-            # after an "=" or right after the answer's number ("=11(": writer 42's 5 of 115), the answer is a
-            # number and it is its digit, at ``min_confidence`` and ``joined`` (never wrong on it alone). Set as
-            # far from them as two sums of a row are (``split_gap``), it starts the row's next sum ("50/5=
-            # (2+85x5=", its ")" read as a 5).
+        if bracket and not (impossible and _in_a_number(out, k, config)):
+            # Read by the sign classifier alone, it is a bracket wherever one can stand; where none can and it
+            # stands where a digit does (``_in_a_number``), it is its digit, at ``min_confidence`` and
+            # ``joined`` (never wrong on it alone).
             continue
         closing = next((p for _, alt, p in it.alts if alt == ")"), 0.0)
         if (impossible and it.text in OPERATORS and closing >= config.decode_level and prev is not None
@@ -742,6 +757,23 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
                 # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it.
                 out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
     return out
+
+
+def _in_a_number(line: list[_Item], k: int, config: ExpressionConfig) -> bool:
+    """Does the sign at ``line[k]`` stand where a digit of a number does: right after an ``=`` or right after
+    the answer's number (an answer is a number: ``=11(``, writer 42's 5 of 115; session 27), within
+    ``split_gap`` (as far away as two sums of a row stand apart, it starts the row's next sum: ``50/5=
+    (2+85x5=``, its ``)`` read as a 5); or, for a ``(``, at the start of the line or right after a number, as
+    close to it as its own digits stand (``join_gap``: ``46+3(=80``, ``7(-2=73``, ``(x8+5=35``, writer 42's
+    4s and 5s read as sure brackets; session 28)."""
+    it = line[k]
+    prev = line[k - 1] if k > 0 else None
+    if prev is None:
+        return it.text == "("
+    gap = it.box.x - prev.box.x2
+    if (prev.text == "=" or (k >= 2 and prev.operand and line[k - 2].text == "=")) and gap <= config.split_gap * it.height:
+        return True
+    return it.text == "(" and prev.operand and gap < config.join_gap * it.height
 
 
 def _closed(line: list[_Item], k: int) -> bool:
@@ -770,6 +802,11 @@ def _lost_bars(line: list[_Item], config: ExpressionConfig) -> list[_Item]:
             continue
         if not any(n.text == "=" for n in out[k + 2:]):
             continue  # only in an equation: "508 1 1000" on a page of numbers is no sum
+        if k >= 2 and out[k - 2].text == "=" and prev.box.x - out[k - 2].box.x2 <= config.join_gap * prev.height:
+            # An answer is a number: "2x12=2 1 4", a 4's broken stroke, is no "2+4". (Farther from the "=" than
+            # ``join_gap``, the row's next sum may start there, as ``_split`` cuts: "5x3+3=  11 1 5=59", its x
+            # read as a short 1, after an open sum.)
+            continue
         plain = [n for n in (prev, after) if not n.parts]
         h = float(np.mean([n.box.h for n in plain])) if plain else it.height
         top = float(np.mean([n.box.y for n in plain])) if plain else None
@@ -2201,19 +2238,31 @@ def _cut_places(chunk: list[_Item], text: str) -> list[tuple[int, Box, Box]]:
 def _decode(chunk: list[_Item], text: str, config: ExpressionConfig) -> str | None:
     """The text with one symbol (a digit or a sign, however surely read) read as an alternative its
     classifier gave at least ``decode_level``, that makes the equation right (the likeliest such
-    alternative), or None."""
+    alternative), or None. A digit's ``?`` (no digit) is read only for a piece far shorter than its number
+    (``_a_piece``): the text without it."""
     best = None
     at = 0
     for it in chunk:
         for pos, alt, p in it.alts:
             if p < config.decode_level or (best is not None and p <= best[0]):
                 continue
+            if alt == "?" and not _a_piece(it, pos):
+                continue
             k = at + pos
-            candidate = text[:k] + alt + text[k + 1:]
+            candidate = text[:k] + ("" if alt == "?" else alt) + text[k + 1:]
             if check(candidate)[2] == "right":
                 best = (p, candidate)
         at += len(it.text)
     return None if best is None else best[1]
+
+
+def _a_piece(it: _Item, pos: int) -> bool:
+    """Is the digit at ``pos`` of the number ``it`` a piece of ink far shorter than the number (``SHORT`` of its
+    height), no digit of it: a stroke a digit's ink broke off, read as a 1 with a chance of no digit (a 4's left
+    arm in "2x12=2 1 4", worksheet 12016)? Its "no digit" reading (``?``) is then the text without it."""
+    if not it.operand or it.parts or len(it.pieces) != len(it.text) or len(it.text) < 2:
+        return False
+    return it.pieces[pos].h < SHORT * it.box.h
 
 
 #: At most this many unsure symbols' readings are combined to see that each is wrong (3 to 4 readings each).
