@@ -229,3 +229,30 @@ def test_distillation_targets_take_the_mnist_rows_from_the_mnist_teacher():
     assert np.array_equal(targets[:, :11].argmax(1), [0, 1, 2, 3, 10, 10])
     np.testing.assert_allclose(targets[:4, 11:], np.asarray(teacher_mnist(x[:4], training=False)), atol=1e-6)
     np.testing.assert_allclose(targets[4:, 11:], np.asarray(teacher(x[4:], training=False)), atol=1e-6)
+
+
+def test_distillation_leaves_the_grainy_crops_to_their_labels(mnist_slice):
+    # --grainy with --distill: a crop cut grainy is the kind a run is to read anew, where the shipped teacher
+    # reads "no digit"; its target is its label alone (teacher's half = the one-hot label), every other crop
+    # keeps the teacher's probabilities.
+    from livedigits.train.augment import AugmentConfig, augment_batch
+    from livedigits.train.training import make_sequence
+
+    (x_train, y_train), _ = mnist_slice
+    teacher = build_model("default")
+    marks = np.random.default_rng(0).random((50, 28, 28)).astype(np.float32)
+    for share in (0.0, 0.5):
+        cfg = TrainConfig(batch_size=64, writers=0.0, grainy=share, distill=0.5, teacher="t.keras")
+        x, y = make_sequence(x_train[:200], y_train[:200], marks, cfg, 0, teachers=(teacher, teacher))[0]
+        onehot, soft = y[:, :11], y[:, 11:]
+        own = np.all(soft == onehot, axis=1)
+        np.testing.assert_allclose(soft[~own], np.asarray(teacher(x[~own], training=False)), atol=1e-6)
+        if share == 0:
+            assert not own.any()
+        else:  # about half the digits and marks cut grainy (a few too far gone: those keep the usual cut)
+            assert 0.25 * len(y) <= own.sum() <= 0.6 * len(y)
+    # The flags come from the same random stream: the crops are those of a plain call.
+    images = x_train[:40]
+    crops, cut = augment_batch(images, np.random.default_rng(3), AugmentConfig(grainy=0.5), with_grainy=True)
+    assert np.array_equal(crops, augment_batch(images, np.random.default_rng(3), AugmentConfig(grainy=0.5)))
+    assert 8 <= cut.sum() <= 32

@@ -245,30 +245,36 @@ def likeness_to(crop: np.ndarray, clean: np.ndarray) -> float:
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-9))
 
 
-def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
-    """Augment a batch of 28x28 uint8 digits; float32 ``(N, 28, 28)`` in [0, 1] out."""
+def augment_batch(images: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, with_grainy: bool = False):
+    """Augment a batch of 28x28 uint8 digits; float32 ``(N, 28, 28)`` in [0, 1] out. With ``with_grainy``,
+    ``(crops, cut)``: ``cut`` (bool, ``(N,)``) marks the crops cut through ``grainy`` (the same random stream)."""
     out = np.empty(images.shape, np.float32)
+    cut = np.zeros(len(images), bool)
     for i, image in enumerate(images):
         if cfg.elastic > 0 and rng.random() < cfg.elastic:
             bent = elastic(image, rng, float(rng.uniform(*cfg.elastic_px)), cfg.elastic_sigma)
             image = bent if bent.max() > 0 else image
         if cfg.grainy > 0 and rng.random() < cfg.grainy:
             crop = grainy(image, rng, cfg)
+            cut[i] = crop.max() > 0
         else:
             crop = camera(image, rng, cfg) if rng.random() < cfg.camera_fraction else None
         # A thin pen and a strong threshold can erase a faint digit altogether: an empty crop labelled
         # as a digit would teach nonsense, so that sample keeps the MNIST look instead.
         out[i] = crop if crop is not None and crop.max() > 0 else light(image, rng, cfg)
-    return out
+    return (out, cut) if with_grainy else out
 
 
-def grainy_marks(marks: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
+def grainy_marks(marks: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig, with_grainy: bool = False):
     """A copy of the "not a digit" crops ``marks`` (float32 ``(N, 28, 28)`` in [0, 1]) with a share ``cfg.grainy``
-    of them cut through ``grainy`` as the digits are (those the threshold empties stay as they were)."""
+    of them cut through ``grainy`` as the digits are (those the threshold empties stay as they were). With
+    ``with_grainy``, ``(crops, cut)`` as ``augment_batch`` gives."""
     out = np.array(marks, np.float32, copy=True)
+    cut = np.zeros(len(out), bool)
     for i in range(len(out)):
         if rng.random() < cfg.grainy:
             crop = grainy(out[i], rng, cfg)
             if crop.max() > 0:
                 out[i] = crop
-    return out
+                cut[i] = True
+    return (out, cut) if with_grainy else out

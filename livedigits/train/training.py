@@ -307,46 +307,56 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                 images = np.concatenate([images, x_extra[picks]])
                 labels = np.concatenate([labels, y_extra[picks]])
             if cfg.augment == "none":
-                xd = images.astype(np.float32) / 255.0
+                xd, cut = images.astype(np.float32) / 255.0, np.zeros(len(images), bool)
             else:
-                xd = augment_batch(images, rng, aug_cfg)
-            parts_x, parts_y = [xd], [labels]
+                xd, cut = augment_batch(images, rng, aug_cfg, with_grainy=True)
+            parts_x, parts_y, parts_cut = [xd], [labels], [cut]
             if neg_ids.size:
                 xn = x_neg[self.neg_pick[neg_ids]]
                 # Mirror and rotate marks so the pool of negatives goes further.
                 if rng.random() < 0.5:
                     xn = xn[:, :, ::-1]
+                cut = np.zeros(len(xn), bool)
                 if cfg.grainy > 0 and cfg.augment != "none":  # (drawn only when on: older runs replay exactly)
-                    xn = grainy_marks(xn, rng, aug_cfg)
+                    xn, cut = grainy_marks(xn, rng, aug_cfg, with_grainy=True)
                 parts_x.append(xn)
                 parts_y.append(np.full(neg_ids.size, NOT_A_DIGIT, np.int64))
+                parts_cut.append(cut)
             if letter_ids.size:
                 xl = x_letters[self.letter_pick[letter_ids]]
+                cut = np.zeros(len(xl), bool)
                 if cfg.grainy > 0 and cfg.augment != "none":  # a grainy blob of a letter is no digit either
-                    xl = grainy_marks(xl, rng, aug_cfg)
+                    xl, cut = grainy_marks(xl, rng, aug_cfg, with_grainy=True)
                 parts_x.append(xl)
                 parts_y.append(np.full(letter_ids.size, NOT_A_DIGIT, np.int64))
+                parts_cut.append(cut)
             x = np.concatenate(parts_x)[..., None]
             y = np.concatenate(parts_y).astype(np.int64)
             if teachers is not None:
                 with teacher_lock:  # the workers' threads take turns with the teachers
-                    y = distill_targets(teachers, x, y, len(mnist_ids))
+                    y = distill_targets(teachers, x, y, len(mnist_ids), np.concatenate(parts_cut))
             return x, y
 
     teacher_lock = threading.Lock()
     return Batches()
 
 
-def distill_targets(teachers, x, y, n_mnist: int):
+def distill_targets(teachers, x, y, n_mnist: int, own=None):
     """``(N, 2 C)`` float32 targets for ``distill_loss``: the labels ``y`` one-hot, then the teacher's
-    probabilities for the crops ``x``; the first ``n_mnist`` rows (MNIST digits) from the MNIST teacher."""
+    probabilities for the crops ``x``; the first ``n_mnist`` rows (MNIST digits) from the MNIST teacher.
+    The rows of ``own`` (bool ``(N,)``: the crops cut through ``augment.grainy``) take their label in the
+    teacher's place, so their loss is the label's cross-entropy alone: those are the crops a run is to read
+    anew, and the teacher (the shipped model reads most grainy digits as no digit) would pull against it."""
     import numpy as np
 
     teacher, teacher_mnist = teachers
     soft = np.array(teacher(x, training=False), np.float32)  # a copy: the MNIST rows may be replaced
+    onehot = np.eye(soft.shape[1], dtype=np.float32)[y]
     if teacher_mnist is not teacher and n_mnist:
         soft[:n_mnist] = np.asarray(teacher_mnist(x[:n_mnist], training=False), np.float32)
-    return np.concatenate([np.eye(soft.shape[1], dtype=np.float32)[y], soft], axis=1)
+    if own is not None:
+        soft[own] = onehot[own]
+    return np.concatenate([onehot, soft], axis=1)
 
 
 def distill_loss(weight: float):
