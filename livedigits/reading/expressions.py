@@ -1647,7 +1647,9 @@ TWICE_ASKED = frozenset(pair for pair in ASKED if pair not in PAIRED_MISREADS)
 #: The page's confirmed crops lift the doubt only by ``PAGE_MARGIN`` too, as its surely read digits do (session
 #: 28, the lead: fresh worksheet 49046's right ``99+57=156``, pendigits writer 40's open 9 read as a sure 3, was
 #: marked wrong on a crop 0.562 like the page's confirmed 3 and 0.536 like its confirmed 9s; with the margin
-#: every line of the tuning worksheets 7000-13059 reads as before).
+#: every line of the tuning worksheets 7000-13059 reads as before). Not a misread no table lists
+#: (``_unlisted_misread``'s ``PAGE``): its doubt is weaker, and any lean of the page lifts it (with the margin
+#: there too, check worksheet 23034's wrong ``24-17=4`` was left ``unsure``: its 4 read for a 5, beside 7 for 9).
 TWINNED = frozenset({("7", "9"), ("3", "9")})
 #: The tests ``ask`` is asked for (the fourth item of a query): ``NUDGED``, the crop nudged and read again
 #: gives the digit meant a chance; ``PAGE``, the crop is not more like the page's confirmed crops of the

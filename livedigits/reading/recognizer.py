@@ -718,9 +718,10 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     nudge (:func:`nudged_chance`; a nudge read as a third digit is no chance of it); every crop asked is read
     in one batch. ``PAGE`` (given ``confirmed``, the digits the page's right sums confirm, by box):
     the crop is not more like the page's confirmed crops of the digit read than like those of the digit meant
-    by ``PAGE_MARGIN`` (``vision.normalize.likeness``); where they confirm no crop of one of the two, ``shown``
-    decides (the page's digits read surely and those confirmed, ``expressions._page_digits``), by the same
-    margin; a page that shows neither leaves the chance. It runs
+    by ``PAGE_MARGIN`` (``vision.normalize.likeness``; by any margin for a digit no table lists, asked with
+    ``CHANCE``); where they confirm no crop of one of the two, ``shown`` decides (the page's digits read surely
+    and those confirmed, ``expressions._page_digits``), by ``PAGE_MARGIN``; a page that shows neither leaves the
+    chance. It runs
     only for a sum about to be marked wrong that a confusion of the table would right (``expressions.ASKED``, ``TWINNED``,
     ``PAIRED_MISREADS``). Its ``nudge_read`` and ``sign_read`` (``expressions._nudge_read``) ask, for an unsure sum
     one digit or one + or x read as another would make right, whether the nudged crop gives that reading a
@@ -783,7 +784,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             # classifier doubts (``SIGNED``), has nothing to show.
             chance = answers.get(q, CHANCE not in q[3] and SIGNED not in q[3])
             if chance and PAGE in q[3] and (confirmed or shown) and q[0] in crops:
-                said = like_read(crops, q[0], q[1], q[2], confirmed or {}, PAGE_MARGIN)
+                # A confusion the tables list (``TWINNED``) is lifted by the confirmed crops only by a margin; a
+                # misread no table lists (``CHANCE``) is a weaker doubt, lifted by any lean of the page.
+                said = like_read(crops, q[0], q[1], q[2], confirmed or {}, 0.0 if CHANCE in q[3] else PAGE_MARGIN)
                 if said is None and shown:
                     # The right sums confirm too few: the page's surely read digits, by a margin (PAGE_MARGIN).
                     said = like_read(crops, q[0], q[1], q[2], shown, PAGE_MARGIN)
