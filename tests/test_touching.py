@@ -11,7 +11,8 @@ from helpers_reading import class_rows
 
 from livedigits.types import Frame
 from livedigits.vision.segment import find_candidates, segment
-from livedigits.vision.touching import _bridged_loop_parts, _cut_in_two, _cut_paths, _loop_parts, _loops
+from livedigits.vision.touching import (CUT_CHOICES, MAX_PARTS, RUN_PARTS, _bridged_loop_parts, _cut_in_two, _cut_paths,
+                                        _loop_parts, _loops, _split_touching)
 
 
 @pytest.fixture(scope="module")
@@ -775,3 +776,33 @@ def test_only_an_8_is_read_as_a_pair_of_two_other_digits():
                  ((9, 0.96), (5, 0.99))):
         assert _pair_read_as_a_third(two, rows([pair] * 2), 0, 10, 8, 40) is None, pair
     assert _pair_read_as_a_third([way(24, h=30)], rows([((9, 0.99), (5, 0.99))]), 0, 10, 8, 40) is None
+
+
+def _open_arcs(count: int, step: int = 18) -> tuple[np.ndarray, tuple]:
+    """A run of ``count`` "C"s (24 x 40 px, a 3 px pen, open on the right) ``step`` px apart: each one's ink
+    runs into the next one's back, one piece of ink, about 0.55 as wide as tall a digit."""
+    patch = np.zeros((44, (count - 1) * step + 28), np.uint8)
+    for k in range(count):
+        cv2.ellipse(patch, (14 + k * step, 22), (12, 20), 0, 50, 310, 255, 3)
+    ys, xs = np.nonzero(patch)
+    patch = patch[ys.min(): ys.max() + 1, xs.min(): xs.max() + 1]
+    return patch, (0, 0, patch.shape[1], patch.shape[0])
+
+
+def test_a_run_of_five_digits_too_wide_for_one_is_offered_a_way_in_five_parts():
+    """A run of five digits written close, too wide for one digit, is offered a way in five parts (``RUN_PARTS``),
+    each part's middle over one of the run's digits. At ``MAX_PARTS`` (`main`'s only limit) no way has five."""
+    patch, box = _open_arcs(5)
+    for most, offered in ((RUN_PARTS, True), (MAX_PARTS, False)):
+        ways = _split_touching(patch, box, 10, 1.0, CUT_CHOICES, most=most)
+        middles = [[b[0] + b[2] / 2 for b, _ in way] for way in ways or () if len(way) == 5]
+        assert any(all(k * 18 <= x <= k * 18 + 22 for k, x in enumerate(xs)) for xs in middles) == offered, (most, middles)
+
+
+def test_runs_of_five_touching_digits_are_read():
+    """Stress row ``touching``: runs of five digits written into each other, one piece too wide for one digit, read
+    whole: seed 32's "21575" and seed 49's "92831". Cut into at most four on `main`, each lost a digit whatever was
+    read, and neither number was read."""
+    from livedigits.bench.stress import pipeline_reader
+
+    _assert_touching_numbers_read(pipeline_reader("lite-int8"), ((32, "21575"), (49, "92831")))

@@ -58,7 +58,7 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import NEIGHBOUR, PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, THREE_ASPECT, THREE_CHOICES, _THREE,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, RUN_PARTS, THREE_ASPECT, THREE_CHOICES, _THREE,
                                         _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, narrow_pair_ways, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
@@ -2078,7 +2078,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
         # lost a digit).
         trusted = 1  # the ways, first in ``ways``, that count read at SPLIT_CONFIDENCE; the others at the ceiling
         if k in too_wide:
-            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES, bridged=True)
+            ways = _split_touching(patch, box, config.min_height, config.split_aspect, CUT_CHOICES, bridged=True, most=RUN_PARTS)
         elif box[2] >= THREE_ASPECT * box[3]:
             # Wider than nearly any one digit, though not too wide for one: three digits whose ink touches
             # fit in it, so it is cut as a too-wide piece is, in fewer ways.

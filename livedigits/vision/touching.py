@@ -1,9 +1,9 @@
 """Touching digits cut apart: a piece of ink too wide for one digit, offered in parts for the classifier to
 choose among.
 
-A piece as wide as tall is offered in two halves; one 1.4 times as wide (``THREE_ASPECT``) or too wide for a
-digit, but as tall as writing, is cut into up to four (``MAX_PARTS``, "1000" in one stroke). The cuts come
-from the ink itself:
+A piece as wide as tall is offered in two halves; one 1.4 times as wide (``THREE_ASPECT``) is cut into up to
+four (``MAX_PARTS``, "1000" in one stroke), one too wide for a digit, but as tall as writing, into up to five
+(``RUN_PARTS``, "90697"). The cuts come from the ink itself:
 
 - **Loops.** Each closed loop of a chain of zeros is one digit and gets its whole ring of ink
   (``_loop_parts``, ``_ringed_parts``); a digit before the chain keeps its ink (``_chain_cuts``); pieces of
@@ -443,17 +443,25 @@ _WIDE, _THREE, _TWO = 0, 1, 2
 THREE_ASPECT = 1.4
 #: ... first cut in two at this many columns: fewer than a too-wide piece, which is surely several digits.
 THREE_CHOICES = 3
+#: A piece too wide for one digit is offered cut into up to this many (``_split_touching``'s ``most``: its first
+#: cut at a column and along a path, each cut again, and its equal widths): a run of five digits written into
+#: each other ("34001", "90697", "40408") had no way in five parts at ``MAX_PARTS``, and lost at least one digit
+#: whatever was read: 11 pieces, 18 digits lost on the stress row touching, seeds 0-99
+#: (``tools/touching_causes.py``). Such pieces are 2.3-3.5 times as wide as tall, no wider than ``MAX_PARTS``
+#: heights (``segment``: wider ones are marks).
+RUN_PARTS = 5
 
 
 def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: float, choices: int = 1,
-                    paths: bool = True, even: bool = True, bridged: bool = False):
+                    paths: bool = True, even: bool = True, bridged: bool = False, most: int = MAX_PARTS):
     """Digits written so close that their ink touches ("10", "1000") make one wide piece. For a piece at
     least ``aspect`` times as wide as tall, the ways to read it as several digits, each a tuple of parts
     (box, patch) left to right: cut in two, then each part that is itself that wide cut again, up to
-    ``MAX_PARTS`` parts, first at straight columns (``choices`` first cuts), then, with ``paths``, along
+    ``MAX_PARTS`` parts (up to ``most`` from the first of the ``choices`` first cuts: ``RUN_PARTS`` for a piece
+    too wide for one digit), first at straight columns (``choices`` first cuts), then, with ``paths``, along
     the paths through the least ink (:func:`_cut_paths`: where digits overlap or loops touch at a slant, no
-    column parts them), and, with ``even``, in 2 to ``MAX_PARTS`` equal widths (:func:`_even_parts`); None
-    for a narrower piece. The classifier decides which reading wins
+    column parts them), and, with ``even``, in 2 to ``most`` equal widths (:func:`_even_parts`); None for a
+    narrower piece. The classifier decides which reading wins
     (``recognizer.choose_splits``)."""
     x, y, w, h = box
     if w < aspect * h or w < min_height:
@@ -468,7 +476,9 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
             if parts is None:
                 break
             ways.append(tuple(parts))
-            while len(parts) < MAX_PARTS:
+            # Past ``MAX_PARTS`` only from the first cut of each kind: the later first cuts' deeper ways read no
+            # digit more on the stress row touching (seeds 0-99) and cost half the crops added on mixed.
+            while len(parts) < (most if choice == 0 else MAX_PARTS):
                 # The widest part that is still wide for its height is the next to cut (a "335": "3" and "35").
                 wide = [k for k, ((_, _, pw, ph), _) in enumerate(parts) if pw >= aspect * ph and pw >= min_height]
                 cut = None
@@ -490,7 +500,7 @@ def _split_touching(patch: np.ndarray, box: tuple, min_height: int, aspect: floa
         ways.append(_bridged_loop_parts(patch, box, found=found, edge=ONE_EDGE))
     if even and w >= 2 * EVEN_WIDTH * h:
         lean = _lean_map(patch) if h >= LEAN_HEIGHT else None
-        ways.extend(_even_parts(patch, box, n, slanted, lean) for n in range(2, MAX_PARTS + 1) if w >= n * EVEN_WIDTH * h
+        ways.extend(_even_parts(patch, box, n, slanted, lean) for n in range(2, most + 1) if w >= n * EVEN_WIDTH * h
                     for slanted in (False, True))
     # A path that is a straight column cuts as the column does: read once.
     unique = {}
