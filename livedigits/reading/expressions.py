@@ -1305,6 +1305,20 @@ def _turned(it: _Item) -> _Item:
     return replace(it, text=other, alts=[(0, it.text, it.confidence)] + [a for a in it.alts if a[1] != other])
 
 
+def _unsure_answered(lines: list):
+    """Each ``unsure`` equation of ``lines`` (of :func:`read_expressions`) with an answer, read as its items say
+    (not another way already: a decoded or dropped symbol leaves its places not these): ``(entry, chunk,
+    expression, text)``, ``entry`` the list to change in place."""
+    for found, _ in lines:
+        for entry in found:
+            chunk, e = entry[0], entry[1]
+            if e is None or e.verdict != "unsure" or not _answered(e.text):
+                continue
+            text = "".join(it.text for it in chunk)
+            if text == e.text:
+                yield entry, chunk, e, text
+
+
 def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, ask, signs: dict | None = None,
                 sign_read=None, seen: dict | None = None) -> dict:
     """Each ``unsure`` equation of ``lines`` that one of its digits read as another makes right, where the
@@ -1327,39 +1341,32 @@ def _nudge_read(lines: list, shown: dict, nudge_read, config: ExpressionConfig, 
     ``lines`` is changed in place; returned: the id of each sum read so -> the unsure sum it was."""
     was = {}
     signs = signs if sign_read is not None else {}
-    for found, _ in lines:
-        for entry in found:
-            chunk, e = entry[0], entry[1]
-            if e is None or e.verdict != "unsure" or not _answered(e.text):
-                continue
-            text = "".join(it.text for it in chunk)
-            if text != e.text:
-                continue  # read another way already (a decoded or dropped symbol): its places are not these
-            tries, at = [], 0
-            for it in chunk:
-                for j, box in _digit_places(it):
-                    k = at + j
-                    tries += [(box, int(text[k]), int(d)) for d in "0123456789"
-                              if d != text[k] and _is_right(text[:k] + d + text[k + 1:])]
-                at += len(it.text)
-            crossed = [(k, it) for k, it in enumerate(chunk) if not it.operand and it.text in "+x" and it.box in signs
-                       and any(a == ("x" if it.text == "+" else "+") and p >= config.alternative_level for _, a, p in it.alts)
-                       and _is_right(_swapped(chunk, k))]
-            if not tries and not crossed:
-                continue
-            news = [[_read_as(it, {box: meant}) for it in chunk]
-                    for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level,
-                                                                         shown if seen is None else seen)) if yes]
-            if crossed:
-                turned = [(it.box, it.text, "x" if it.text == "+" else "+") for _, it in crossed]
-                news += [chunk[:k] + [_turned(it)] + chunk[k + 1:]
-                         for (k, it), yes in zip(crossed, sign_read(turned, signs)) if yes]
-            for new in news:
-                again = _expression(new, config, ask)
-                if again is not None and again.verdict == "right":
-                    entry[0], entry[1] = new, again
-                    was[id(again)] = e
-                    break
+    for entry, chunk, e, text in _unsure_answered(lines):
+        tries, at = [], 0
+        for it in chunk:
+            for j, box in _digit_places(it):
+                k = at + j
+                tries += [(box, int(text[k]), int(d)) for d in "0123456789"
+                          if d != text[k] and _is_right(text[:k] + d + text[k + 1:])]
+            at += len(it.text)
+        crossed = [(k, it) for k, it in enumerate(chunk) if not it.operand and it.text in "+x" and it.box in signs
+                   and any(a == ("x" if it.text == "+" else "+") and p >= config.alternative_level for _, a, p in it.alts)
+                   and _is_right(_swapped(chunk, k))]
+        if not tries and not crossed:
+            continue
+        news = [[_read_as(it, {box: meant}) for it in chunk]
+                for (box, read, meant), yes in zip(tries, nudge_read(tries, shown, config.decode_level,
+                                                                     shown if seen is None else seen)) if yes]
+        if crossed:
+            turned = [(it.box, it.text, "x" if it.text == "+" else "+") for _, it in crossed]
+            news += [chunk[:k] + [_turned(it)] + chunk[k + 1:]
+                     for (k, it), yes in zip(crossed, sign_read(turned, signs)) if yes]
+        for new in news:
+            again = _expression(new, config, ask)
+            if again is not None and again.verdict == "right":
+                entry[0], entry[1] = new, again
+                was[id(again)] = e
+                break
     return was
 
 
@@ -1377,16 +1384,9 @@ def _union_read(lines: list, union_read, config: ExpressionConfig, ask) -> None:
     wrong one keeps its verdict), so no verdict but ``unsure`` changes (issue 21, session 28). ``lines`` is
     changed in place."""
     asked = []  # (entry, position in its text, box, box)
-    for found, _ in lines:
-        for entry in found:
-            chunk, e = entry[0], entry[1]
-            if e is None or e.verdict != "unsure" or not _answered(e.text):
-                continue
-            text = "".join(it.text for it in chunk)
-            if text != e.text:
-                continue  # read another way already (a decoded or dropped symbol): its places are not these
-            asked += [(entry, k, a, b) for k, a, b in _cut_places(chunk, text)
-                      if any(_is_right(text[:k] + d + text[k + 2:]) for d in "0123456789")]
+    for entry, chunk, _, text in _unsure_answered(lines):
+        asked += [(entry, k, a, b) for k, a, b in _cut_places(chunk, text)
+                  if any(_is_right(text[:k] + d + text[k + 2:]) for d in "0123456789")]
     if not asked:
         return
     for (entry, k, a, b), row in zip(asked, union_read([(a, b) for _, _, a, b in asked])):
