@@ -1158,10 +1158,9 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             confirmed, shown = _page_evidence(lines, numbers, config)
         _page_read(lines, confirmed, likest, config, lambda queries: ask(queries, confirmed, shown))
     union_read = getattr(ask, "union_read", None)
-    if union_read is not None and any(e is not None and e.verdict == "unsure" and _answered(e.text)
-                                      for found, _ in lines for _, e, _ in found):
+    if union_read is not None:
         # Two digits side by side that may be pieces of one, read as one where their union's crop reads as
-        # the digit that makes the sum right (``_union_read``).
+        # the digit that makes the sum right (``_union_read``; nothing asked where no sum is unsure).
         _union_read(lines, union_read, config, ask)
     nudge_read = getattr(ask, "nudge_read", None)
     was: dict = {}  # id of a sum read right by ``_nudge_read`` -> the unsure sum it was
