@@ -654,3 +654,39 @@ def test_a_generated_form_reads_no_digit_in_its_printed_check_word(seed):
     scored = score_scene(pipeline_reader()(image), truth)
     assert scored["on_letters"] == 0
     assert scored["found"] == scored["right"] == len(truth["digits"])
+
+
+def test_a_short_word_whose_digit_the_letter_model_is_sure_of_beside_a_sure_letter_is_a_word():
+    # "sum" read 9, 4 and a sure m (session 29, ``WordConfig.confirm_digits``): the u, read 4, is a letter to the letter
+    # model at 1.0 and so is the m; the s, read 9, is not (0.35). Two letters to both models in three glyphs: a word.
+    boxes = [Box(243, 442, 29, 33), Box(276, 441, 25, 35), Box(305, 439, 38, 37)]
+    read = _probabilities([(9, 0.98), (4, 1.0), (NOT_A_DIGIT, 1.0)])
+    sure = _Says([0.35, 1.0, 1.0])
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(3), letter_model=sure) == {0, 1, 2}
+    assert word_glyphs(boxes, read, 0.5, WordConfig(confirm_digits=False), crops=_crops(3), letter_model=sure) == set()
+    # The digit the letter model only leans to (0.8, under ``confirm_letter``) counts for nothing, nor one read as 0 or 1.
+    assert word_glyphs(boxes, read, 0.5, crops=_crops(3), letter_model=_Says([0.35, 0.8, 1.0])) == set()
+    zero = _probabilities([(9, 0.98), (0, 1.0), (NOT_A_DIGIT, 1.0)])
+    assert word_glyphs(boxes, zero, 0.5, crops=_crops(3), letter_model=sure) == set()
+    # Two digits that touched, cut into a piece read surely as no digit and its neighbours overlapping it (a "562" of
+    # ``touching``): the piece is no letter standing apart, and the number stays.
+    touching = [Box(122, 274, 44, 52), Box(164, 274, 64, 55), Box(222, 266, 47, 55)]
+    cut = _probabilities([(5, 1.0), (NOT_A_DIGIT, 1.0), (2, 1.0)])
+    assert word_glyphs(touching, cut, 0.5, crops=_crops(3), letter_model=_Says([0.97, 0.95, 0.07])) == set()
+    # Two letters to both models in four glyphs are no word: a ledger's "994R", its 4 a letter to the letter model.
+    ledger = [Box(133, 74, 16, 26), Box(151, 74, 19, 28), Box(173, 75, 18, 26), Box(194, 71, 19, 30)]
+    amount = _probabilities([(9, 0.95), (9, 0.99), (4, 1.0), (NOT_A_DIGIT, 0.98)])
+    assert word_glyphs(ledger, amount, 0.5, crops=_crops(4), letter_model=_Says([0.72, 0.03, 1.0, 1.0])) == set()
+
+
+# A generated page of handwritten words whose "sum" main read 5 and 4 beside a sure m (session 29, ``confirm_digits``: the
+# u a letter to the letter model at 1.0): no letter read, every digit found and read right, the page fully right (main
+# read 2 letters on it).
+def test_a_generated_page_reads_no_digit_in_a_short_word_whose_letter_the_letter_model_is_sure_of():
+    from livedigits.bench.stress import pipeline_reader, row_scene, score_scene
+
+    image, truth = row_scene("words", 83)
+    scored = score_scene(pipeline_reader()(image), truth)
+    assert scored["on_letters"] == 0
+    assert scored["found"] == scored["right"] == len(truth["digits"])
+    assert scored["fully_right"] == 1

@@ -288,6 +288,22 @@ class WordConfig:
     glyph, no word by the rules before. On the generated pages (replayed): ``words`` 1, 2, 3 and 4 letters fewer on
     seeds 0-39, 40-99, 1000-1039 and 2000-2039, ``boxes`` 2 and 1 (0-39, 2000-2039), ``mixed`` 1 (40-99); no digit
     lost. 0 leaves it out."""
+    confirm_digits: bool = True
+    """(session 29, issue 19) ... and, in a run (no field) holding a glyph read surely (``sure_letter``) as "not a digit"
+    that the letter model reads as a letter at ``blind_letter`` and that stands apart from the glyphs beside it
+    (``trail_apart`` of the taller's height: no piece cut out of touching ink), a glyph read as a digit other than 0 or
+    1 (``trail_blind``) that the letter model reads as a letter at ``confirm_letter`` counts as a letter too: letters to
+    both models for more than half the run (``sure_share``), and two, make a word (``_both_letters``). "sum" read 9, 4
+    and a sure m, its u a letter to the letter model at 0.97-1.0 (its s at 0.01-0.44); "fine" cut to a sure letter and
+    an 8, both letters at 1.0. The glyphs read as 0 or 1 are counted in the run, never as letters (an O, an l, an I
+    *are* those digits to both models, round 10). More than half, not half: a ledger's "994R" (its 4 a letter to the
+    letter model at 1.0 in another hand) is two letters to both models in four. Apart: two digits that touched, cut
+    into a piece read surely as no digit (a letter to the letter model at 0.95) and overlapping its neighbours, made a
+    word of a "562" of ``touching``. Replayed (``tools/letter_causes.py``), seeds 0-99 / 100-199 / 200-299: ``words``
+    20 -> 18 / 31 -> 24 / 40 -> 31 letters, ``mixed`` 62 -> 62 / 100 -> 98 / 54 -> 50, no other row changed; no
+    handwritten digit lost on 0-199 of any row, one on 200-299 (``mixed`` 205: a blurred "043" whose 4 reads surely as
+    no digit and is a letter to the letter model, beside its 0 read 7 and a letter to it at 0.99). The level is round
+    9's confirmation, not a new one (docs/words.md, session 29). False, or ``confirm_letter`` 0, leaves it out."""
     blind_run: int = 3
     blind_letter: float = 0.9
     blind_reach: float = float("inf")
@@ -651,6 +667,8 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
             if doubted:
                 confirmed = surely + sum(worth.raw_of(k) >= config.confirm_letter for k in doubted)
                 read = confirmed >= max(2, config.sure_share * len(run))
+        if not read and surely and config.confirm_digits and config.confirm_letter and number < first_field and worth.able():
+            read = _both_letters(boxes, run, best, letter, sure, worth, config)
         evidence = float(probabilities[run, NOT_A_DIGIT].sum())
         if not read and surely and (int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run))
                                     or evidence >= max(config.doubt_evidence, config.doubt_share * len(run))):
@@ -743,6 +761,38 @@ def _told_field(run: list[int], best: np.ndarray, letter: np.ndarray, worth: "_L
     if not told or len(told) == len(run):
         return False
     return min(worth.raw_of(k) for k in told) >= config.letter_sure
+
+
+def _apart(boxes: list[Box], run: list[int], k: int, apart: float) -> bool:
+    """Whether glyph ``k`` of the run ``run`` (left to right) stands at least ``apart`` of the taller's height clear of
+    the glyphs beside it: no piece cut out of ink it touched (``WordConfig.trail_apart``)."""
+    at = run.index(k)
+    for j in (run[at - 1] if at else None, run[at + 1] if at + 1 < len(run) else None):
+        if j is None:
+            continue
+        left, right = (boxes[j], boxes[k]) if boxes[j].x < boxes[k].x else (boxes[k], boxes[j])
+        if right.x - left.x2 < apart * max(left.h, right.h):
+            return False
+    return True
+
+
+def _both_letters(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, sure: np.ndarray, worth: "_LetterWorth",
+                  config: WordConfig) -> bool:
+    """Whether the run ``run``, holding a glyph read surely as "not a digit" that the letter model reads as a letter at
+    ``blind_letter``, holds letters to the letter model (at ``confirm_letter``) for ``sure_share`` of its glyphs and two,
+    counting its glyphs read as "not a digit" and those read as digits other than 0 or 1 (``trail_blind``), one of those
+    at least (``WordConfig.confirm_digits``: "sum" read 9, 4 and a sure m)."""
+    if not any(sure[k] and _apart(boxes, run, k, config.trail_apart) and worth.raw_of(k) >= config.blind_letter for k in run):
+        return False
+    digits = [k for k in run if not letter[k] and int(best[k]) not in config.trail_blind]
+    if not digits:
+        return False
+    worth.ask(run)
+    both = sum(worth.raw_of(k) >= config.confirm_letter for k in digits)
+    if not both:
+        return False
+    both += sum(worth.raw_of(k) >= config.confirm_letter for k in run if letter[k])
+    return both >= 2 and both > config.sure_share * len(run)
 
 
 def _printed_blind(run: list[int], best: np.ndarray, letter: np.ndarray, sure: np.ndarray, worth: "_LetterWorth",
