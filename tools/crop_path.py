@@ -1,9 +1,10 @@
 """Is a worksheet digit misread by the crop path or by the model? The same held-out digits read three ways.
 
-usage: python tools/crop_path.py [pendigits|mnist|fonts] [LIMIT]
+usage: python tools/crop_path.py [pendigits|mnist|fonts|hands] [LIMIT]
 
 For each digit of the set (pendigits: the test writers 30-43, 3,498 pen tracks; mnist: the MNIST test set;
-fonts: 100 of each digit in each of ``VALIDATION_FAMILIES``, as ``writers.validation_sets``), the digit model (``load_classifier()``) reads:
+fonts: 100 of each digit in each of ``VALIDATION_FAMILIES``, as ``writers.validation_sets``; hands: 30 of each digit in
+each of the other hands, ``writers.other_hands()``, kept for evaluation), the digit model (``load_classifier()``) reads:
 
 - ``evaluate``: the digit as ``livedigits evaluate`` renders it (pendigits: ``writers.validation_sets``' own
   steps, its pen and the camera distortions, seed 0 as there; mnist: the 28x28 image itself; fonts: the glyph
@@ -30,7 +31,7 @@ import numpy as np
 from livedigits.classify.backends import load_classifier
 from livedigits.synth.worksheet import _Canvas
 from livedigits.train.writers import (VALIDATION_FAMILIES, _pen_fraction, _pendigits_indices, draw_glyph,
-                                      draw_strokes, load_pendigits)
+                                      draw_strokes, load_pendigits, other_hands)
 from livedigits.vision.normalize import normalize_ink
 from livedigits.vision.segment import segment
 
@@ -84,15 +85,16 @@ def _sets(which: str, limit: int | None):
         x, y = mnist_test_digits()
         x, y = x[:limit], y[:limit]
         return y, None, x.astype(np.float32) / 255.0, [cv2.resize(im, (84, 84), interpolation=cv2.INTER_CUBIC) for im in x]
-    if which == "fonts":
+    if which in ("fonts", "hands"):
+        families, per = (VALIDATION_FAMILIES, 100) if which == "fonts" else (other_hands(), 30)
         labels, inks = [], []
-        for family in VALIDATION_FAMILIES:
+        for family in families:
             for digit in range(10):
-                for _ in range(100):
+                for _ in range(per):
                     inks.append(draw_glyph(str(digit), family, rng, size=96, max_grow=1))
                     labels.append(digit)
         labels, inks = np.array(labels[:limit]), inks[:limit]
-        return labels, np.repeat(np.arange(len(VALIDATION_FAMILIES)), 1000)[:limit], np.stack([camera(k) for k in inks]), inks
+        return labels, np.repeat(np.arange(len(families)), 10 * per)[:limit], np.stack([camera(k) for k in inks]), inks
     sys.exit(__doc__)
 
 
@@ -119,10 +121,10 @@ def main(which: str = "pendigits", limit: int | None = None) -> dict:
                     these = mine & (labels == digit)
                     row[f"{way} {digit}s"] = f"{int((said == labels)[these].sum())}/{int(these.sum())}"
             print(json.dumps(row))
-    elif which == "fonts":
-        for k, family in enumerate(VALIDATION_FAMILIES):
+    else:
+        for k, family in enumerate(VALIDATION_FAMILIES if which == "fonts" else other_hands()):
             mine = writers == k
-            print(json.dumps({"font": family, **{way: round(float((said == labels)[mine].mean()), 3) for way, said in read.items()}}))
+            print(json.dumps({"font": family.rsplit("/", 1)[-1], **{way: round(float((said == labels)[mine].mean()), 3) for way, said in read.items()}}))
     return out
 
 
