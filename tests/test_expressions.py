@@ -1064,6 +1064,23 @@ def test_a_fraction_s_numerator_read_as_one_bracket_is_the_digit_model_s_likelie
     assert read("5") == [("(5)/(6)+(3)/(6)=(5)/(3)", "unsure")]
 
 
+
+@pytest.mark.parametrize("char", ["/", "("])
+def test_a_fraction_s_numerator_1_taken_for_a_slash_or_a_bracket_from_the_digit_model_is_its_1(char):
+    # Worksheets 20047 and 17012: "(1)/(2)+(3)/(5)=(11)/(10)", its first numerator a 1 the digit model read surely
+    # and the sign classifier as a slash (0.84) or a bracket: alone over its bar, it left the fraction unmade and
+    # the sum split. A numerator is a number: the 1 read back, never wrong on it alone.
+    def read(answer):
+        numbers = [_number("2", 0, 160), _number("3", 100, 100), _number("5", 100, 160), _number(answer, 200, 100),
+                   _number("10", 200, 160)]
+        signs = [Sign("-", Box(-4, 150, 32, 4), 0.95), _sign("+", 60, 130), Sign("-", Box(96, 150, 32, 4), 0.95),
+                 _sign("=", 150, 130), Sign("-", Box(196, 150, 40, 4), 0.95),
+                 Sign(char, Box(4, 100, 12, 40), 0.84, ("1",), odds=(0.99,), from_digit=True, digit_confidence=0.99)]
+        return [(e.text, e.verdict) for e in read_expressions(numbers, signs)]
+
+    assert read("11") == [("(1)/(2)+(3)/(5)=(11)/(10)", "right")]
+    assert read("12") == [("(1)/(2)+(3)/(5)=(12)/(10)", "unsure")]
+
 def test_an_answer_holds_no_plus_whose_bar_was_lost_and_a_short_piece_may_be_no_digit():
     # Session 28, worksheet 12016: "2x12=24" whose 4's broken stroke, a short piece at mid height, was read as
     # a 1 between the 2 and the rest of the 4; the row's next sum has an "=": an answer is a number, no "2+4".

@@ -316,6 +316,21 @@ def test_a_small_square_mark_the_classifier_knows_nothing_of_is_a_possible_plus_
         assert possible == []
 
 
+
+def test_a_mark_as_narrow_as_a_written_x_the_classifier_knows_nothing_of_is_a_possible_x():
+    from livedigits.vision.signs import DEFAULT_SIGNS
+
+    # A hand's narrow x (20016's, 12 px wide and 24 tall beside digits 54 tall: half as wide as tall), read
+    # "other" by the sign classifier: as narrow as the written x of the tuning worksheets come (mark_aspect).
+    mark = _Says(**{"other": 0.98, "x": 0.02})
+    piece = Candidate(Box(200, 108, 12, 24), _crop())
+    signs, possible, _ = _between_a_6_and_a_3(piece, mark)
+    assert signs == []
+    assert [(s.char, s.box, s.confidence) for s in possible] == [("x", piece.box, DEFAULT_SIGNS.weak_sign)]
+    # A stroke narrower than any x written (a 1's size and shape, a third as wide as tall) is none.
+    signs, possible, _ = _between_a_6_and_a_3(Candidate(Box(200, 108, 8, 24), _crop()), mark)
+    assert signs == [] and possible == []
+
 def _a_4_between_a_6_and_a_3(box, confidence, says):
     """``find_signs`` on a piece ``box`` the digit model read as a 4 at ``confidence``, between a sure 6 and a
     sure 3, with the sign model ``says``: the signs found, the digits kept, the possible signs."""
@@ -564,3 +579,24 @@ def test_region_crop_cuts_the_ink_of_pieces_apart_as_one_crop():
     columns = np.flatnonzero(crop.max(axis=0) > 0.5)
     assert len(columns) and columns[-1] - columns[0] > 10 and crop[:, 14].max() < 0.5  # two strokes, paper between
     assert region_crop(image, Box(70, 70, 5, 5), 1).max() == 0.0
+
+
+def test_a_sure_bracket_with_no_partner_finds_it_among_the_tall_digits_of_its_line():
+    # (9+3)x3=36 whose "(" the sign classifier reads surely (a piece no digit read) and whose ")" the digit model
+    # reads as a sure 3, as tall as the digits beside it: the sign classifier, shown it, reads a ")". A possible
+    # sign: the expression reader takes the two brackets together or neither (with_possible_signs).
+    h = 40
+    opening = Candidate(Box(80, 98, 16, 44), _marked(1))
+    digits = [Detection(Box(110, 100, 24, h), 9, 0.99), Detection(Box(170, 100, 24, h), 3, 0.99),
+              Detection(Box(205, 98, 18, 44), 3, 0.99), Detection(Box(260, 100, 24, h), 3, 0.99)]
+    candidates = [opening] + [Candidate(d.box, _marked(2 if k == 2 else 0)) for k, d in enumerate(digits)]
+    probabilities = np.zeros((5, 11), np.float32)
+    probabilities[0, 10] = 0.99
+    for k, d in enumerate(digits):
+        probabilities[k + 1, d.digit] = d.confidence
+    says = _ByCrop({"digit": 1.0}, {"(": 0.99, "other": 0.01}, {")": 0.9, "digit": 0.1})
+    possible = []
+    signs, kept, _ = find_signs([], candidates, probabilities, digits, says, possible=possible)
+    assert [(s.char, s.box) for s in signs] == [("(", opening.box)]
+    assert [(s.char, s.box) for s in possible] == [(")", digits[2].box)]
+    assert [d.digit for d in kept] == [9, 3, 3, 3]  # it stays a digit of what the frame reports

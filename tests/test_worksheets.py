@@ -248,6 +248,14 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (12020, "75-2=73", "right"),
     (13058, "(5)/(6)+(3)/(6)=(4)/(3)", "right"),
     (12016, "2x12=24", "right"),
+    # Session 29: a hand's x as narrow as half its height, read as nothing (``SignConfig.mark_aspect``: 11027's
+    # "(5+2)x2=14", 20016's "8x3="); an MNIST ")" read as a sure 3 after a sure "(", found as its partner
+    # (``signs._partners``: 18059's "(9+3)33x3=36"); a numerator 1 the sign classifier read as a slash, alone over
+    # its bar (``expressions._lone_bracket``: 20047's "(1)/(2)" split off its sum). Each was not found or split.
+    (11027, "(5+2)x2=14", "right"),
+    (20016, "8x3=", "open"),
+    (18059, "(9+3)x3=36", "right"),
+    (20047, "(1)/(2)+(3)/(5)=(11)/(10)", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

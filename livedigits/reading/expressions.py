@@ -597,8 +597,10 @@ def _fractions(items: list[_Item], config: ExpressionConfig) -> list[_Item]:
 def _lone_bracket(part: list[_Item]) -> bool:
     """Is ``part`` (what stands above or below a fraction's bar) one bracket the sign classifier alone read, to
     which the digit model gave a digit a fair chance (``vision.signs._likeliest_digit``): a number written
-    there, read as no digit?"""
-    return (len(part) == 1 and not part[0].operand and not part[0].from_digit and part[0].text in "()"
+    there, read as no digit? Or one slash or bracket taken from a digit the digit model read (``from_digit``, its
+    digit among the alternatives): a numerator 1 the sign classifier read as a slash or a bracket. A numerator
+    or a denominator is a number, so it is that digit (``_fractions``), never wrong on it alone."""
+    return (len(part) == 1 and not part[0].operand and (part[0].text in "()" or part[0].from_digit and part[0].text == "/")
             and any(alt.isdigit() for _, alt, _ in part[0].alts))
 
 

@@ -106,8 +106,12 @@ class SignConfig:
     mark_size: tuple[float, float] = (0.3, 0.8)
     """A piece the sign classifier calls "other" is a possible + or x when it is between these many digit
     heights tall and wide (the held-out fonts' x: 0.4 to 0.5; a dot, a speck or a tick less) ..."""
-    mark_aspect: tuple[float, float] = (0.6, 1.6)
-    """... and about square (width over height within these)."""
+    mark_aspect: tuple[float, float] = (0.45, 1.6)
+    """... and about square, or as narrow as a written x (width over height within these): of the 3,794 x written
+    on the tuning worksheets 7000-8059, 142 are narrower than 0.6 of their height (pendigits, MNIST and the fonts
+    alike), the narrowest 0.44; of 5,147 +, 23, the narrowest 0.56. Of the pieces no digit read on the worksheets
+    7000-13059 that this shape makes a possible + or x, the 5 between 0.45 and 0.6 are all x (0.6 before: the
+    narrow x of 11027, 17001, 19020, 20016, 49014, 50050 stood as nothing in their sums)."""
     tiny_mark: float = 0.12
     """A piece no digit read, about square (``mark_aspect``), from this many digit heights up, is shown to the sign
     classifier even below ``min_sign`` (a dot's size: a hand's very small x, 0.15 to 0.25 of digits that a tall
@@ -814,14 +818,16 @@ def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
 
 def _partners(signs: list[Sign], possible: list[Sign], detections: list[Detection], turned: set, by_box: dict,
               near: "_Digits", classifier, read, config: SignConfig) -> list[Sign]:
-    """Possible brackets that close (or open) a bracket taken from a digit (a sign or a possible sign) that has
-    no partner on its line: the digits of its line on the partner's side, at least ``maybe_tall`` as tall as
-    the digits beside them, that the sign classifier was not shown (a 3, a 5, a 6: not ``SUSPECT_DIGITS``),
-    read by it; one it gives the partner at least ``maybe_confidence`` and more than a digit is a possible
-    sign. Brackets come in pairs, so the expression reader takes the two together or neither
-    (``reading.expressions.with_possible_signs``). Costs a batch only where such a lone bracket stands."""
+    """Possible brackets that close (or open) a bracket (a sign or a possible sign, taken from a digit or read
+    surely in a piece no digit read) that has no partner on its line: the digits of its line on the partner's
+    side, at least ``maybe_tall`` as tall as the digits beside them, that the sign classifier was not shown (a
+    3, a 5, a 6: not ``SUSPECT_DIGITS``), read by it; one it gives the partner at least ``maybe_confidence`` and
+    more than a digit is a possible sign. Brackets come in pairs, so the expression reader takes the two
+    together or neither (``reading.expressions.with_possible_signs``): an MNIST-like ")" read as a sure 3 after
+    a sure "(" ("(9+33x3=36") is as lone as one after a "(" taken from a digit. Costs a batch only where such a
+    lone bracket stands."""
     every = signs + possible
-    lone = [s for s in every if s.from_digit and s.char in "()" and not _has_partner(s, every)]
+    lone = [s for s in every if s.char in "()" and not _has_partner(s, every)]
     if not lone:
         return []
     shown = {s.box for s in every} | turned
