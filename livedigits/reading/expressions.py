@@ -1188,12 +1188,19 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
             chunks.append(chunk)
-    backed = None if ask is None else lambda k, pair: _backed(chunks[k], out[k].text, pair, ask)
+    evidence = [confirmed, shown]
+
+    def backed(k: int, pair: tuple[str, str]) -> bool:
+        # A confusion the page may lift (``PAGED``) asks the page's test too: the page's evidence, worked out once.
+        if pair in PAGED and evidence[0] is None:
+            evidence[:] = _page_evidence(lines, numbers, config)
+        return _backed(chunks[k], out[k].text, pair, lambda queries: ask(queries, *evidence))
+
     if not was:
-        return _systematic_misreads(out, backed)
+        return _systematic_misreads(out, None if ask is None else backed)
     # A sum read right by reading a digit as another still shows the hand's misread to the page's other
     # sums (``_systematic_misreads`` counts it as it was, unsure).
-    judged = _systematic_misreads([was.get(id(e), e) for e in out], backed)
+    judged = _systematic_misreads([was.get(id(e), e) for e in out], None if ask is None else backed)
     return [e if id(e) in was else j for e, j in zip(out, judged)]
 
 
@@ -1943,11 +1950,14 @@ def _twice_fixes(text: str, paired: bool = False) -> set[tuple[str, str]]:
 
 def _backed(chunk: list[_Item], text: str, pair: tuple[str, str], ask) -> bool:
     """Does a digit of the sum ``text`` (its ``chunk``) read as ``pair[0]`` give ``pair[1]`` a chance in its crop,
-    nudged (``ask``'s test ``NUDGED``)? True where no such digit's crop is known (the table decides)."""
+    nudged (``ask``'s test ``NUDGED``), and, for a confusion the page may lift (``PAGED``), is it not far more like
+    the page's confirmed crops of ``pair[0]`` than of ``pair[1]`` (``PAGE``)? True where no such digit's crop is
+    known (the table decides)."""
     read, meant = pair
     if len("".join(it.text for it in chunk)) != len(text):
         return True
-    queries = [(box, int(read), int(meant), (NUDGED,)) for k, box in _text_places(chunk) if text[k] == read]
+    tests = (NUDGED, PAGE) if pair in PAGED else (NUDGED,)
+    queries = [(box, int(read), int(meant), tests) for k, box in _text_places(chunk) if text[k] == read]
     return not queries or any(ask(queries))
 
 
