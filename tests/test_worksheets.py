@@ -534,6 +534,13 @@ def test_a_two_written_as_the_pages_confirmed_twos_marks_a_wrong_answer_wrong(re
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
 
 
+def test_a_plus_with_a_short_upright_read_as_a_low_slash_is_never_marked_wrong(recognizer):
+    # Issue 21, session 29: on the fresh worksheet 60043 (pendigits writer 35, squared paper) the + of the right
+    # (9+8)x4=68, a long bar crossed by a short upright, is one rising stroke to the shape test of a slash written
+    # low and long: read (9/8)x4=68, it was marked wrong. Such a slash may be a + (LOW_SLASH_ALTERNATIVES).
+    _read_unsure_and_no_right_answer_wrong(recognizer, 60043, "(9/8)x4=68")
+
+
 @pytest.mark.parametrize("seed, read, written", [
     (4173, "15-8=6", "14-8=6"),   # the hand's 4 read as a sure 5, alone on the page
     (4363, "6x8=58", "6x8=48"),
