@@ -1351,6 +1351,38 @@ def test_a_wrong_sum_an_unlisted_misread_its_crop_doubts_would_right_with_a_list
     assert [e.verdict for e in read_expressions(numbers, signs, ask=anything)] == ["wrong"]
 
 
+class _LeaningToOne(_Drawn):
+    """The stand-in classifier, giving the 1 a little (0.01) in every crop: a font's 2 whose nudges give the 1
+    a chance, as pendigits writer 40's based 1 read as a sure 2 does."""
+
+    def predict(self, batch):
+        out = super().predict(batch)
+        out[:, 1] = 0.01
+        return out
+
+
+@pytest.mark.parametrize("two_drawn_as, page, verdict", [
+    ("2", ("7x2=14",), ("6x2=22", "wrong")),   # written as the page's confirmed 2s, far more than as its 1s: a 2
+    ("2", ("3x2=6",), ("6x2=22", "unsure")),   # the right sums confirm no 1: nothing to weigh the crop against
+    # written as the page's confirmed 1s: a 1 read as 2 (and read as 1 by the page, ``_page_read``)
+    ("1", ("7x2=14",), ("6x2=12", "right")),
+])
+def test_a_two_for_one_doubt_is_lifted_where_the_2_is_far_more_like_the_pages_confirmed_2s(two_drawn_as, page, verdict):
+    # Issue 21, session 29. 6x2=22 is wrong, and 6x2=12 right: a 1 read as a sure 2 (CONFUSIONS, ASKED) would
+    # right it, and its crop, nudged, gives the 1 a chance, so it was unsure. Where the page's right sums confirm
+    # both, a 2 by PAGED's margin more like their 2s than their 1s is written as this hand writes a 2: wrong.
+    from livedigits.reading.recognizer import crop_asker
+    from livedigits.types import Candidate
+
+    numbers, signs = _page_of(*page, "6x2=22")
+    drawn = {d.box: str(d.digit) for n in numbers for d in n.digits}
+    drawn[numbers[-1].digits[0].box] = two_drawn_as  # the first 2 of the answer 22
+    # (A thin pen: drawn so, the 2 is 0.94 like a 2 and 0.65 like a 1, a lean of 0.3.)
+    ask = crop_asker(_LeaningToOne(), [Candidate(box, _glyph(ch, 1)) for box, ch in drawn.items()], 0.005)
+    found = read_expressions(numbers, signs, ask=ask)
+    assert [(e.text, e.verdict) for e in found] == [(page[0], "right"), verdict]
+
+
 @pytest.mark.parametrize("seven_drawn_as, verdict", [("7", "wrong"), ("9", "unsure")])
 def test_a_seven_for_nine_doubt_is_lifted_where_the_pages_right_sums_show_the_hands_seven(seven_drawn_as, verdict):
     # Issue 21, thirteenth round. 38+17=57 is wrong, and 38+19=57 right: a 9 read as a sure 7 (CONFUSIONS) would

@@ -520,6 +520,35 @@ def test_a_seven_written_as_the_pages_sure_sevens_marks_a_wrong_answer_wrong(rec
     assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
 
 
+@pytest.mark.parametrize("seed, wrong, hand", [
+    # reenie-beanie: 84/7=22 is wrong (84/7=12 right); its answer's first 2, nudged, gives the 1 0.055, but it is
+    # 0.43 more like the 2s the page's right sums confirm than their 1s: written as this hand writes a 2.
+    (7015, "84/7=22", None),
+    # pendigits writer 40 bases its 1s: 22/2=11 read 22/2=12 stays unsure (its 2 leans to the page's confirmed 2s,
+    # one of them a based 1 of the right 11+30=41 read 12+30=42, by less than PAGED's margin).
+    (12003, None, "22/2=12"),
+])
+def test_a_two_written_as_the_pages_confirmed_twos_marks_a_wrong_answer_wrong(recognizer, seed, wrong, hand):
+    # Issue 21, session 29: a wrong answer a 1 read as 2 would right was unsure wherever the 2's crop, nudged, gave
+    # the 1 a chance; where it is far more like the page's confirmed 2s than its confirmed 1s it is marked wrong.
+    sheet = make_worksheet(seed)
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    found = {e.text: e.verdict for e in result.expressions}
+    if wrong is not None:
+        assert (wrong, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+        assert found.get(wrong) == "wrong", [e.line() for e in result.expressions]
+    if hand is not None:
+        assert found.get(hand) == "unsure", [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0
+
+
+def test_a_plus_with_a_short_upright_read_as_a_low_slash_is_never_marked_wrong(recognizer):
+    # Issue 21, session 29: on the fresh worksheet 60043 (pendigits writer 35, squared paper) the + of the right
+    # (9+8)x4=68, a long bar crossed by a short upright, is one rising stroke to the shape test of a slash written
+    # low and long: read (9/8)x4=68, it was marked wrong. Such a slash may be a + (LOW_SLASH_ALTERNATIVES).
+    _read_unsure_and_no_right_answer_wrong(recognizer, 60043, "(9/8)x4=68")
+
+
 @pytest.mark.parametrize("seed, read, written", [
     (4173, "15-8=6", "14-8=6"),   # the hand's 4 read as a sure 5, alone on the page
     (4363, "6x8=58", "6x8=48"),

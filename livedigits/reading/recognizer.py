@@ -13,7 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from livedigits.classify.backends import Classifier
-from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, SIGNED, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
+from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, PAGED, SIGNED, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
 from livedigits.reading.words import read_context
@@ -784,11 +784,15 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             # classifier doubts (``SIGNED``), has nothing to show.
             chance = answers.get(q, CHANCE not in q[3] and SIGNED not in q[3])
             if chance and PAGE in q[3] and (confirmed or shown) and q[0] in crops:
-                # A confusion the tables list (``TWINNED``) is lifted by the confirmed crops only by a margin; a
-                # misread no table lists (``CHANCE``) is a weaker doubt, lifted by any lean of the page.
-                said = like_read(crops, q[0], q[1], q[2], confirmed or {}, 0.0 if CHANCE in q[3] else PAGE_MARGIN)
-                if said is None and shown:
-                    # The right sums confirm too few: the page's surely read digits, by a margin (PAGE_MARGIN).
+                # A confusion the tables list (``TWINNED``) is lifted by the confirmed crops only by a margin (a
+                # 1 read as 2 by a wider one, ``PAGED``); a misread no table lists (``CHANCE``) is a weaker
+                # doubt, lifted by any lean of the page.
+                paged = CHANCE not in q[3] and (str(q[1]), str(q[2])) in PAGED
+                margin = 0.0 if CHANCE in q[3] else PAGED.get((str(q[1]), str(q[2])), PAGE_MARGIN)
+                said = like_read(crops, q[0], q[1], q[2], confirmed or {}, margin)
+                if said is None and shown and not paged:
+                    # The right sums confirm too few: the page's surely read digits, by a margin (PAGE_MARGIN;
+                    # not for ``PAGED``: a hand's misreads among them are twins of the crop).
                     said = like_read(crops, q[0], q[1], q[2], shown, PAGE_MARGIN)
                 chance = not said
             out.append(chance)

@@ -31,6 +31,12 @@ from livedigits.vision.normalize import likeness, normalize_ink
 
 #: Digits the digit model gives to signs: 1 (a slash, a parenthesis), 4 (a +), 7 (an x, a bracket).
 SUSPECT_DIGITS = (1, 4, 7)
+#: The readings a slash written low and long (``SignConfig.thick_dash``, taken on its shape alone, no classifier
+#: asked) may be besides: a dash, and a + whose upright is short (pendigits writer 35's: a bar 65 px long
+#: crossed by an upright a third of it, one rising stroke to ``_rising_stroke``; fresh worksheet 60043's right
+#: ``(9+8)x4=68`` read ``(9/8)x4=68`` and marked wrong; issue 21, session 29). Given no probability, each is
+#: checked before a sum is marked wrong and never chosen (``reading.expressions._right_if_misread``).
+LOW_SLASH_ALTERNATIVES = ("-", "+")
 
 
 @dataclass(frozen=True)
@@ -272,7 +278,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
         elif _flat(piece.box, config):
             if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
-                signs.append(Sign("/", piece.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+                signs.append(Sign("/", piece.box, config.geometric_confidence, LOW_SLASH_ALTERNATIVES,
+                                      odds=(0.0,) * len(LOW_SLASH_ALTERNATIVES)))
             elif piece.box.w >= config.min_dash * height:
                 dashes.append(piece.box)
         elif max(piece.box.w, piece.box.h) >= config.min_sign * height:
@@ -302,7 +309,8 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(Sign("=", candidate.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
             elif _flat(candidate.box, config):
                 if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
-                    signs.append(Sign("/", candidate.box, config.geometric_confidence, ("-",), odds=(0.0,)))
+                    signs.append(Sign("/", candidate.box, config.geometric_confidence, LOW_SLASH_ALTERNATIVES,
+                                          odds=(0.0,) * len(LOW_SLASH_ALTERNATIVES)))
                 else:
                     dashes.append(candidate.box)
             else:
