@@ -189,7 +189,8 @@ def test_each_command_offers_the_choices_its_module_knows():
 
 
 @pytest.mark.parametrize("args", [["run", "x.mp4", "--roi", "1,2,3"], ["train", "--arch", "resnet"], ["train", "--ema", "1.5"],
-                                  ["train", "--elastic", "1.5"], ["train", "--grainy", "1.5"], ["train", "--train-layers", "conv"]])
+                                  ["train", "--elastic", "1.5"], ["train", "--grainy", "1.5"], ["train", "--train-layers", "conv"],
+                                  ["train", "--label-styles", "bar4"]])
 def test_bad_options(args):
     done = cli(*args)
     assert done.returncode == 2

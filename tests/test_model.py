@@ -231,6 +231,36 @@ def test_distillation_targets_take_the_mnist_rows_from_the_mnist_teacher():
     np.testing.assert_allclose(targets[4:, 11:], np.asarray(teacher(x[4:], training=False)), atol=1e-6)
 
 
+def test_distillation_leaves_the_label_styles_to_their_labels(mnist_slice):
+    # --label-styles bar4 with --distill: the pool rows of that style take their label alone (the teacher reads
+    # a third of them as 5 or 6), every other crop, MNIST and the other pool rows, keeps the teacher's reading.
+    from livedigits.train.training import make_sequence
+
+    (x_train, y_train), _ = mnist_slice
+    teacher = build_model("default")
+    marks = np.random.default_rng(0).random((50, 28, 28)).astype(np.float32)
+    pool = np.random.default_rng(1).integers(0, 255, (100, 28, 28)).astype(np.uint8)
+    pool_labels = np.full(100, 4)
+    own_rows = np.arange(100) < 50
+    cfg = TrainConfig(batch_size=128, writers=1.0, distill=0.9, teacher="t.keras", label_styles=("bar4",))
+    batches = make_sequence(x_train[:100], y_train[:100], marks, cfg, 0, pool, pool_labels, teachers=(teacher, teacher),
+                            own_extra=own_rows)
+    x, y = batches[0]
+    onehot, soft = y[:, :11], y[:, 11:]
+    own = np.all(soft == onehot, axis=1)
+    assert 0 < own.sum() < len(y)
+    np.testing.assert_allclose(soft[~own], np.asarray(teacher(x[~own], training=False)), atol=1e-6)
+    # Which rows: the batch's pool crops of the marked rows, none of MNIST.
+    ids = batches.order[: cfg.batch_size]
+    extra = (ids >= 100) & (ids < batches.n_digits)
+    expected_own = own_rows[batches.extra_pick[ids[extra] - 100]].sum()
+    assert own.sum() == expected_own
+    with pytest.raises(UsageError):
+        TrainConfig(label_styles=("bar4",)).check()  # without --distill
+    with pytest.raises(UsageError):
+        TrainConfig(distill=0.5, teacher="t.keras", label_styles=("nosuch",)).check()
+
+
 def test_distillation_leaves_the_grainy_crops_to_their_labels(mnist_slice):
     # --grainy with --distill: a crop cut grainy is the kind a run is to read anew, where the shipped teacher
     # reads "no digit"; its target is its label alone (teacher's half = the one-hot label), every other crop

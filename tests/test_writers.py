@@ -109,6 +109,24 @@ def test_drawn_continental_ones_have_a_steep_straight_flag_and_plain_sevens_a_fl
     assert np.mean([abs(_stem_lean(im)) <= 0.3 for im in ones]) >= 0.95
 
 
+def test_drawn_bar_fours_have_no_top_bar_and_end_low_on_the_right():
+    # What tells this 4 (its upright starts at its bar) from a 5 to a reader: no ink runs right along its top
+    # (a 5's top bar does), and its stroke ends going down on the right (a 5's bowl ends low on the left).
+    rng = np.random.default_rng(5)
+    fours = [writers.render_style("bar4", rng) for _ in range(200)]
+    top_right, low_right = [], []
+    for im in fours:
+        ys, xs = np.nonzero(im > 100)
+        y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+        top = ys <= y0 + 0.15 * (y1 - y0)
+        low = ys >= y1 - 0.15 * (y1 - y0)
+        top_right.append((xs[top].max() - x0) / max(x1 - x0, 1))
+        low_right.append((xs[low].mean() - x0) / max(x1 - x0, 1))
+    top_right, low_right = np.array(top_right), np.array(low_right)
+    assert np.mean(top_right <= 0.75) >= 0.95, np.percentile(top_right, [50, 95, 99])  # a 5's top bar reaches ~1
+    assert np.mean(low_right >= 0.45) >= 0.95, np.percentile(low_right, [1, 5, 50])
+
+
 def test_unstretched_ones_are_narrow_and_other_digits_are_not():
     opt = writers.load_bitmaps("optdigits_32x32")
     rng = np.random.default_rng(3)
@@ -122,7 +140,7 @@ def test_training_pool_is_seeded_and_mixes_every_source():
     a = writers.training_pool(seed=5, scale=0.003)
     b = writers.training_pool(seed=5, scale=0.003)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
-    assert set(a[2]) == {"pendigits", "optdigits", "semeion", "fonts", "styles"}
+    assert set(a[2]) == {"pendigits", "optdigits", "semeion", "fonts"} | {f"styles/{name}" for name in writers.STYLES}
     assert a[0].shape[1:] == (28, 28) and a[0].dtype == np.uint8 and set(np.unique(a[1])) <= set(range(10))
 
 

@@ -73,7 +73,8 @@ def cmd_train(args) -> int:
                    negatives=args.negatives, limit=args.limit, seed=args.seed, split_seed=args.split_seed, patience=args.patience,
                    writers=0.0 if args.no_writers else args.writers, init=args.init, usps=args.usps,
                    ema=args.ema, letters=args.letters, elastic=args.elastic, grainy=args.grainy, train_layers=args.train_layers,
-                   distill=args.distill, teacher=args.teacher, teacher_mnist=args.teacher_mnist)
+                   distill=args.distill, teacher=args.teacher, teacher_mnist=args.teacher_mnist,
+                   label_styles=tuple(args.label_styles.split(",")) if args.label_styles else None)
     options = {k: v for k, v in options.items() if v is not None}
     cfg = seed_config(**options) if args.arch == "seed" else TrainConfig(arch=args.arch, **options)
     # Keras's own progress bar on a terminal; one line per epoch in a log file or a pipe.
@@ -668,6 +669,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "crop, against the label's cross-entropy (distillation, temperature 1; default 0: off)")
     train.add_argument("--teacher", metavar="MODEL", help="the .keras model --distill learns from (e.g. the shipped model)")
     train.add_argument("--teacher-mnist", metavar="MODEL", help="the teacher of the MNIST digits, if not --teacher")
+    train.add_argument("--label-styles", metavar="STYLES", help="drawn styles (comma-separated, e.g. bar4) whose crops "
+                       "learn their label alone under --distill, not the teacher's reading (new shapes the teacher misreads)")
     train.add_argument("--usps", metavar="NPZ", help=USPS_HELP)
     train.add_argument("--seed", type=int)
     train.add_argument("--split-seed", type=int, help="seed of the split of the MNIST training digits kept aside for "

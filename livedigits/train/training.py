@@ -140,6 +140,10 @@ class TrainConfig:
     distill: float = 0.0
     teacher: str | None = None
     teacher_mnist: str | None = None
+    # Drawn styles (``writers.STYLES`` keys) whose crops take their label alone under ``distill``: a new shape
+    # the teacher misreads (``bar4``: the shipped model reads a quarter of them as 5 or 6) would otherwise be
+    # pulled back to the teacher's reading, as the grainy crops are kept from it.
+    label_styles: tuple = ()
 
     def check(self) -> None:
         if self.arch not in ARCHS:
@@ -170,6 +174,13 @@ class TrainConfig:
             raise UsageError("--distill needs a model to learn from: give it with --teacher")
         if self.distill > 0 and self.negatives <= 0:
             raise UsageError("--distill needs the 11-class model: set --negatives above 0")
+        from livedigits.train.writers import STYLES
+
+        unknown = [name for name in self.label_styles if name not in STYLES]
+        if unknown:
+            raise UsageError(f"--label-styles: unknown style {', '.join(unknown)}; expected some of {', '.join(STYLES)}")
+        if self.label_styles and not self.distill:
+            raise UsageError("--label-styles frees those styles from the teacher: it needs --distill")
         if not 0 <= self.writers <= 2:
             raise UsageError(f"--writers must be in [0, 2] (a share of the MNIST digits per epoch), got {self.writers}")
 
@@ -247,11 +258,12 @@ def kept_aside_split(n: int, cfg: TrainConfig, rng: np.random.Generator) -> tupl
 
 
 def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_extra=None, y_extra=None,
-                  x_letters=None, teachers=None):
+                  x_letters=None, teachers=None, own_extra=None):
     """Batches of MNIST digits, ``cfg.writers`` as many non-MNIST digits drawn afresh from
     ``x_extra`` each epoch (augmented the same way), ``cfg.negatives`` as many marks and ``cfg.letters``
     as many letters from ``x_letters`` (both "not a digit"; marks mirrored half the time, letters never).
-    With ``teachers`` (``(teacher, MNIST teacher)``, for ``cfg.distill``) the targets are ``distill_targets``."""
+    With ``teachers`` (``(teacher, MNIST teacher)``, for ``cfg.distill``) the targets are ``distill_targets``;
+    ``own_extra`` (bool, one per ``x_extra`` row) marks the rows that take their label alone there."""
     import threading
 
     import keras
@@ -310,6 +322,9 @@ def make_sequence(x_digits, y_digits, x_neg, cfg: TrainConfig, rng_seed: int, x_
                 xd, cut = images.astype(np.float32) / 255.0, np.zeros(len(images), bool)
             else:
                 xd, cut = augment_batch(images, rng, aug_cfg, with_grainy=True)
+            if own_extra is not None and extra_ids.size:
+                cut = cut.copy()
+                cut[len(mnist_ids):] |= own_extra[self.extra_pick[extra_ids]]
             parts_x, parts_y, parts_cut = [xd], [labels], [cut]
             if neg_ids.size:
                 xn = x_neg[self.neg_pick[neg_ids]]
@@ -424,7 +439,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
         x_val = np.concatenate([x_val, val_neg])
         y_val = np.concatenate([y_val, np.full(len(val_neg), NOT_A_DIGIT)])
 
-    x_extra = y_extra = None
+    x_extra = y_extra = own_extra = None
     pool_counts: dict = {}
     if cfg.writers > 0:
         from livedigits.train.writers import training_pool
@@ -433,6 +448,9 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
         scale = 1.0 if not cfg.limit else min(1.0, max(0.005, cfg.limit / 60000))
         x_extra, y_extra, sources = training_pool(seed=cfg.seed, scale=scale, log=log)
         pool_counts = {str(k): int(v) for k, v in zip(*np.unique(sources, return_counts=True))}
+        if cfg.label_styles:
+            own_extra = np.isin(sources, [f"styles/{name}" for name in cfg.label_styles])
+            log(f"--label-styles: {int(own_extra.sum())} drawn digits ({', '.join(cfg.label_styles)}) learn their label alone")
     check_sets = load_validation_sets(cfg.seed, cfg.usps, limit=100 if cfg.limit else None, log=log)
 
     model = build_model(cfg.arch, num_classes=num_classes, l2=cfg.l2)
@@ -460,7 +478,7 @@ def train(cfg: TrainConfig, out_dir: str | os.PathLike, data=None, verbose: int 
         log(f"distilling: weight {cfg.distill} on the KL divergence from {cfg.teacher}"
             + (f" (MNIST digits: {cfg.teacher_mnist})" if cfg.teacher_mnist else ""))
     sequence = make_sequence(x_train[train_ids], y_train[train_ids].astype(np.int64), x_neg, cfg, cfg.seed + 1,
-                             x_extra, y_extra, x_letters, teachers)
+                             x_extra, y_extra, x_letters, teachers, own_extra)
     if cfg.arch == "seed":
         learning_rate = cfg.lr
     else:
