@@ -809,7 +809,7 @@ def test_runs_of_five_touching_digits_are_read():
 
 
 def test_three_digits_written_into_each_other_narrower_than_three_aspect_are_read_in_thirds():
-    """Stress row ``touching``: three digits in a piece 1.16-1.15 times as wide as tall, read whole as no digit,
+    """Stress row ``touching``: three digits in a piece 1.15-1.16 times as wide as tall, read whole as no digit,
     whose equal thirds upright and along the slant both read as the same three digits (``_agreed_thirds``):
     seed 19's "986" (no way kept on ``main``: all three lost) and seed 148's "419" (read "40" on ``main``, its
     halves). The word "room" of stress row ``words`` seed 186, whose "m" reads "621" in thirds at 0.93, stands
