@@ -293,10 +293,10 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             pair = _pair_read_as_a_third(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is not None:
                 chosen[k] = pair
-        if k in found.third_ways and no_digit and k in found.tall and (k not in chosen or len(chosen[k][0]) < 3) \
-                and not worded(k):
-            # Perhaps three digits written into each other, narrower than ``THREE_ASPECT``: its thirds where they
-            # agree (``_agreed_thirds``), before the fewer parts of a pair's cuts; not in a word (``_in_word``).
+        if k not in chosen and k in found.third_ways and no_digit and k in found.tall and not worded(k):
+            # Perhaps three digits written into each other, narrower than ``THREE_ASPECT``, no other way kept: its
+            # thirds where they agree (``_agreed_thirds``); not in a word (``_in_word``). A way in two kept is
+            # left (a pair read surely: other hands' "70" read 7, 6, 7 in thirds).
             agreed = _agreed_thirds(found.splits[k], probabilities, first, digits, thirds)
             if agreed is not None:
                 chosen[k] = agreed
