@@ -16,10 +16,10 @@ from livedigits.classify.backends import Classifier
 from livedigits.reading.expressions import (CHANCE, DEFAULT_EXPRESSIONS, NUDGED, PAGE, PAGE_LIKE, PAGE_MARGIN, PAGED, SIGNED, UNLISTED_LEVEL, ExpressionConfig, digit_alternatives, open_in_doubt,
                                            read_expressions, weak_digits, with_possible_signs)
 from livedigits.reading.numbers import DEFAULT_READING, ReadingConfig, Tracker, decide_all, group_numbers
-from livedigits.reading.words import read_context
+from livedigits.reading.words import read_context, runs
 from livedigits.reading.reuse import DEFAULT_REUSE, ReuseCache, ReuseConfig, box_corners, read_reusing
 from livedigits.vision.normalize import likeness, likenesses, nudged
-from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, ink_pieces, segment, to_gray, with_late_pairs
+from livedigits.vision.segment import DEFAULT_CONFIG, Segmentation, SegmentConfig, crops_batch, ink_pieces, segment, to_gray, with_late_pairs, with_late_thirds
 from livedigits.vision.touching import THREE_ASPECT
 from livedigits.vision.view import CARRY_EVERY, StillAnchor, StillView, ViewMemory, still_compare
 from livedigits.types import NOT_A_DIGIT, Box, Candidate, Frame, FrameResult
@@ -87,6 +87,12 @@ CHAIN_MOST = 8
 #: asked, none is. For the unsure wholes, 0.95 and 0.97 read alike but for 2 digits more on touching at 0.95.
 PAIR_BESIDE = 0.95
 PAIR_PART_HEIGHT = 0.8
+#: A piece of the writing's height 1.0 to ``THREE_ASPECT`` times as wide as tall read whole as no digit is read
+#: as three digits where its equal thirds upright and along the slant (``Segmentation.third_ways``) read as the
+#: same three digits (``THIRDS_AGREE`` ways), the surer with its least sure part at ``THIRDS_LEAST`` or more
+#: (``_agreed_thirds``). See docs/touching.md, session 29.
+THIRDS_AGREE = 2
+THIRDS_LEAST = 0.7
 #: On video, the sign model's reading of a crop that has not changed (``reuse.read_reusing``) is kept only
 #: when it was at least this sure of its class: a reading near one of ``vision.signs``' decisions is made
 #: afresh every frame.
@@ -110,9 +116,12 @@ def second_look(found: Segmentation, probabilities: np.ndarray, classifier: Clas
     read whole as no digit or under 0.9, against 3-14% of the single digits of that shape on the rows none,
     spacing, thin and mixed; of 120 frames of ``samples/realistic.mp4`` (26 such pieces a frame), 8 hold one (0.4
     crops a frame). ``decide_splits`` takes such a way only as a pair's parts (``Segmentation.looked``). A sure
-    whole stays uncut (as ``decide_splits`` holds a notched narrow piece whole), so those are not offered. Nothing
-    is read where no such piece reads unsurely, or without a classifier (a segmentation worker)."""
-    if not found.late or classifier is None:
+    whole stays uncut (as ``decide_splits`` holds a notched narrow piece whole), so those are not offered. In the
+    same batch, the pieces of ``found.late_thirds`` (1.0 to ``THREE_ASPECT`` times as wide as tall) read whole as no
+    digit are offered their equal thirds after their ways (``segment.with_late_thirds``): three digits written into
+    each other (``_agreed_thirds``). Nothing is read where no such piece reads so, or without a classifier (a
+    segmentation worker)."""
+    if not (found.late or found.late_thirds) or classifier is None:
         return found, probabilities
     n = len(found.candidates)
     base = probabilities[:n]
@@ -121,22 +130,25 @@ def second_look(found: Segmentation, probabilities: np.ndarray, classifier: Clas
     rows = base[waiting]
     unsure = [k for k, said, sure in zip(waiting, rows.argmax(axis=1), rows.max(axis=1))
               if said >= digits or sure < SPLIT_CONFIDENCE]
-    if not unsure:
+    # ... and the pieces wide enough for three digits written into each other read whole as no digit: their thirds.
+    no_digit = [k for k in sorted(found.late_thirds) if int(base[k].argmax()) >= digits]
+    if not unsure and not no_digit:
         return found, probabilities
-    looked = with_late_pairs(found, unsure)
-    added = [k for k in sorted(looked.splits) if k not in found.splits]
+    looked = with_late_thirds(with_late_pairs(found, unsure), no_digit)
+    # Each piece's ways read already (``found.splits``), and after them those it is offered now.
+    had = {k: len(found.splits.get(k, ())) for k in looked.splits}
+    added = [part for k in sorted(looked.splits) for way in looked.splits[k][had[k]:] for part in way]
     if not added:
         return looked, probabilities
-    fresh = classifier.predict(crops_batch([part for k in added for way in looked.splits[k] for part in way]))
+    fresh = classifier.predict(crops_batch(added))
     rows, old, new = [base], n, 0
     for k in sorted(looked.splits):
-        size = sum(len(way) for way in looked.splits[k])
-        if k in found.splits:
-            rows.append(probabilities[old: old + size])
-            old += size
-        else:
-            rows.append(fresh[new: new + size])
-            new += size
+        size = sum(len(way) for way in looked.splits[k][:had[k]])
+        rows.append(probabilities[old: old + size])
+        old += size
+        size = sum(len(way) for way in looked.splits[k][had[k]:])
+        rows.append(fresh[new: new + size])
+        new += size
     rows.append(probabilities[old:])
     return looked, np.concatenate(rows)
 
@@ -179,6 +191,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
     chosen = {}
     digits = min(10, base.shape[1]) if base.ndim == 2 else 10
     usual = _digit_aspect(candidates, base, found, digits) if found.splits else None
+    in_runs: list = []
+
+    def worded(k: int) -> bool:
+        if not in_runs:
+            in_runs.append(runs([c.box for c in candidates]))
+        return _in_word(k, in_runs[0], base, found, digits)
     for k in sorted(found.splits):
         # The whole's own reading, digit or "not a digit", must be less sure than every part's digit:
         # half an M is a fine 1, but the M is surely no digit.
@@ -186,6 +204,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
         doubtful = found.doubtful.get(k, ())
         loops = found.loop_ways.get(k, ())
         evens = found.even_ways.get(k, ())
+        thirds = found.third_ways.get(k, ())
         no_digit = base.shape[1] > digits and int(base[k].argmax()) >= digits
         # Several digits, no one glyph: too wide for one digit, or wide enough for three and read as no digit.
         # The whole's own reading then says nothing of the parts (a "1000" squeezed into one crop is surely no
@@ -244,6 +263,8 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                 continue
             if n in evens and not no_digit and whole >= SPLIT_CONFIDENCE:
                 continue  # equal halves of a piece read whole as one sure digit: perhaps that digit, halved
+            if n in thirds:
+                continue  # equal thirds count only where they agree (``_agreed_thirds``): a word's "m" reads 111
             if (n in doubtful and sure < CEILING and not several) or sure < floor:
                 continue  # another way to cut what may be one glyph: only a reading at the ceiling counts
             # As sure is surer at the classifier's ceiling (the int8 model's surest reading is 0.996: "1000" read
@@ -272,6 +293,13 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             pair = _pair_read_as_a_third(found.splits[k], probabilities, first, digits, said, box.h)
             if pair is not None:
                 chosen[k] = pair
+        if k not in chosen and k in found.third_ways and no_digit and k in found.tall and not worded(k):
+            # Perhaps three digits written into each other, narrower than ``THREE_ASPECT``, no other way kept: its
+            # thirds where they agree (``_agreed_thirds``); not in a word (``_in_word``). A way in two kept is
+            # left (a pair read surely: other hands' "70" read 7, 6, 7 in thirds).
+            agreed = _agreed_thirds(found.splits[k], probabilities, first, digits, thirds)
+            if agreed is not None:
+                chosen[k] = agreed
         if k not in chosen and several and k in found.tall and (k in found.wide or box.w >= THREE_ASPECT * box.h):
             fallback = _likeliest_way(found.splits[k], probabilities, at, digits)
             if fallback is None:
@@ -388,6 +416,19 @@ def _digit_aspect(candidates: Sequence[Candidate], base: np.ndarray, found: Segm
                if k not in found.splits and k not in found.wide and c.box.h and said[k] < digits and said[k] != 1
                and sure[k] >= SPLIT_CONFIDENCE]
     return float(np.median(aspects)) if len(aspects) >= COUNT_PIECES else None
+
+
+def _in_word(k: int, lines: list[list[int]], base: np.ndarray, found: Segmentation, digits: int) -> bool:
+    """Whether candidate ``k`` stands in a run of glyphs at letter spacing (``lines``: ``words.runs`` of the
+    candidates' boxes) beside a glyph read whole surely as no digit (at ``SPLIT_CONFIDENCE``) and offered no cut:
+    a letter, so ``k`` is one of its word's letters (a word's "m" reads "621" in thirds), where a run of digits
+    stands beside digits, or alone. ``words.read_context`` tells words later, from the glyphs as read: a letter
+    read as three sure digits outweighs its word's letters."""
+    for run in lines:
+        if k in run:
+            return any(m != k and m not in found.splits and m not in found.wide and int(base[m].argmax()) >= digits
+                       and float(base[m].max()) >= SPLIT_CONFIDENCE for m in run)
+    return False
 
 
 def choose_splits(found: Segmentation, probabilities: np.ndarray) -> tuple[list[Candidate], np.ndarray]:
@@ -561,6 +602,39 @@ def _digit_and_scrap(ways: Sequence[tuple[Candidate, ...]], probabilities: np.nd
         if whole and all(said[n] >= digits for n in range(len(way)) if n != whole[0]):
             return True
     return False
+
+
+def _agreed_thirds(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, start: int, digits: int,
+                   thirds: frozenset[int]) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), those in ``thirds``
+    (its equal thirds upright and along its slant, ``Segmentation.third_ways``): where at least ``THIRDS_AGREE``
+    of them read as the same three digits, never two of them 1, the surer of them (by its least sure part) with
+    its rows, if that part reads at least ``THIRDS_LEAST``; else None. Three digits written into each other
+    leave each third a stub of its neighbours' ink, so a right third reads unsurely (the middle one most), but
+    cut upright or along the slant each third still holds one digit, and both read alike; a glyph's thirds are
+    strokes that read as whatever each cut leaves. Not where a way in two parts reads as the outer thirds' digits,
+    each part at ``SPLIT_CONFIDENCE``: a pair of them, whose middle third is where they overlap (a "76" read 7, 4,
+    6)."""
+    at = start
+    groups: dict = {}
+    pairs = set()  # the pairs of digits that a way in two parts reads as, each part at SPLIT_CONFIDENCE
+    for n, way in enumerate(ways):
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        read = tuple(int(d) for d in parts.argmax(axis=1))
+        sure = float(parts[:, :digits].max(axis=1).min())
+        if len(way) == 2 and max(read) < digits and sure >= SPLIT_CONFIDENCE:
+            pairs.add(read)
+        if n not in thirds or max(read) >= digits or read.count(1) > 1:
+            continue  # no digit in a third, or two 1s side by side: the strokes of an M, a W, an "ll"
+        groups.setdefault(read, []).append((sure, way, parts))
+    best = None
+    for read, group in groups.items():
+        top = max(group, key=lambda g: g[0])
+        if len(group) >= THIRDS_AGREE and top[0] >= THIRDS_LEAST and (read[0], read[2]) not in pairs \
+                and (best is None or top[0] > best[0]):
+            best = top
+    return None if best is None else (best[1], best[2])
 
 
 def _likeliest_way(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, end: int, digits: int

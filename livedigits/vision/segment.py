@@ -58,8 +58,8 @@ from livedigits.vision.anchors import ReuseConfig
 from livedigits.vision.deblur import Blur, Defocus, measure_blur, noise_term, restore
 from livedigits.vision.normalize import INK_BOX, normalize_ink
 from livedigits.vision.page import NEIGHBOUR, PAGE_EDGE, PAGE_OPEN, closed_edges, find_page
-from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, RUN_PARTS, THREE_ASPECT, THREE_CHOICES, _THREE,
-                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _halves, _loop_joins, _loop_parts, _loops, narrow_pair_ways, pair_notches,
+from livedigits.vision.touching import (CUT_CHOICES, LOOP_SIDE, MAX_PARTS, NARROW_PAIR, ONE_EDGE, PAIR_HEIGHT, PAIR_NOTCH, RUN_PARTS, THIRDS_ASPECT, THREE_ASPECT, THREE_CHOICES, _THREE,
+                                        _TWO, _WIDE, _bridged_loop_parts, _bridged_loops, _edge_halves, _even_halves, _even_ways, _halves, _loop_joins, _loop_parts, _loops, narrow_pair_ways, pair_notches,
                                         _split_touching, minus_head, MINUS_GATE)
 from livedigits.types import Box, Candidate
 
@@ -1630,6 +1630,10 @@ class Segmentation:
     """By candidate index, the ways in ``splits`` that cut a pair in equal halves (``vision.touching._even_halves``):
     offered by no thin place in the ink, so they also halve one wide digit (a 5 whose bowl reads 6), and
     ``recognizer.decide_splits`` takes one only where the whole reads as no sure digit."""
+    third_ways: dict[int, frozenset[int]] = field(default_factory=dict)
+    """By candidate index, the ways in ``splits`` that cut a piece of ``late_thirds`` in equal thirds, upright and
+    along the ink's slant (``vision.touching._even_ways``, :func:`with_late_thirds`): ``recognizer.decide_splits``
+    keeps one only where both read as the same three digits (``recognizer._agreed_thirds``)."""
     tall: frozenset[int] = frozenset()
     """Of the candidates in ``splits``, those at least ``touching.PAIR_HEIGHT`` of the writing's usual height
     (every one where too few pieces tell that height): a piece much shorter (a printed word on a form, a small
@@ -1674,6 +1678,12 @@ class Segmentation:
     each other make such a piece, and so does nearly every round single digit (a 0, a 4, an 8), so they are cut
     only where the classifier reads them whole as no sure digit (``recognizer.second_look``, with
     :func:`with_late_pairs`): a second, small batch, not a crop more on a page whose digits read surely."""
+    late_thirds: dict[int, "LatePair"] = field(default_factory=dict)
+    """By candidate index, the pieces of the writing's height (``Segmentation.tall``) ``touching.THIRDS_ASPECT`` to
+    ``touching.THREE_ASPECT`` times as wide as tall, offered a pair's cuts only: three digits written into each other
+    (gaps down to -0.15 of their height) make such a piece, and so do most wide single digits and pairs, so they are
+    offered equal thirds only where the classifier reads them whole as no digit (``recognizer.second_look``, with
+    :func:`with_late_thirds`)."""
 
 
 @dataclass(frozen=True)
@@ -1712,6 +1722,29 @@ def with_late_pairs(found: Segmentation, chosen) -> Segmentation:
         looked.add(k)
     return replace(found, splits=splits, doubtful=doubtful, narrow=frozenset(narrow), tall=frozenset(tall), late={},
                    looked=frozenset(looked))
+
+
+def with_late_thirds(found: Segmentation, chosen) -> Segmentation:
+    """``found`` with the pieces ``chosen`` of ``found.late_thirds`` offered their equal thirds, upright and along
+    the ink's slant (``touching._even_ways``), after the ways they had: each such way in ``third_ways``, and
+    ``doubtful`` (``recognizer.decide_splits`` weighs them as one glyph's other cuts, and by their agreement,
+    ``recognizer._agreed_thirds``); ``late_thirds`` emptied."""
+    splits, doubtful, thirds, tall = dict(found.splits), dict(found.doubtful), dict(found.third_ways), set(found.tall)
+    to_source = partial(to_frame, found.origin)
+    for k in chosen:
+        piece = found.late_thirds[k]
+        ways = _even_ways(piece.patch, piece.box, 3)
+        if not ways:
+            continue
+        x, y = piece.box[:2]
+        old = splits.get(k, ())
+        splits[k] = old + tuple(tuple(Candidate(box=to_source(*b), crop=ink_crop(piece.gray, piece.limit, (b[0] - x, b[1] - y, b[2], b[3]),
+                                                                                 p, piece.config, piece.grainy)) for b, p in parts)
+                                for parts in ways)
+        thirds[k] = frozenset(range(len(old), len(splits[k])))
+        doubtful[k] = doubtful.get(k, frozenset()) | thirds[k]
+        tall.add(k)
+    return replace(found, splits=splits, doubtful=doubtful, third_ways=thirds, tall=frozenset(tall), late_thirds={})
 
 
 def _same_cut(way: tuple, other: tuple) -> bool:
@@ -2016,6 +2049,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     full_height = set()  # ``Segmentation.tall``
     loop_ways = {}
     even_ways = {}
+    late_thirds = {}
     # Cut decisions carried over (``vision.view.CutAnchors``): only within one view, dropped with it.
     anchors = None
     if remember and cuts is not None:
@@ -2108,6 +2142,10 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                     trusted = 0
                 even_ways[k] = frozenset(range(len(ways or ()), len(ways or ()) + len(evens)))
                 ways = (tuple(ways) if ways else ()) + evens
+            if tall and box[2] >= THIRDS_ASPECT * box[3]:
+                # Perhaps three digits written into each other: cut in thirds only once read whole as no digit.
+                late_thirds[k] = LatePair(box, patch, gray[box[1]: box[1] + box[3], box[0]: box[0] + box[2]],
+                                          limit[box[1]: box[1] + box[3], box[0]: box[0] + box[2]], grainy, config)
         if k not in too_wide and box[2] >= config.split_aspect * box[3]:
             # Loops side by side are two digits: no one digit has them (an 8's are one above the other), and
             # few letters do. Such a piece ("00" run together, "08") is cut between them, even where the page's
@@ -2179,7 +2217,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                         cut_ids=cut_ids,
                         loop_ways={k: frozenset(v) for k, v in loop_ways.items()}, even_ways=even_ways, carried=carried,
                         hats=hats, small=small_letters, combs=[to_source(*box) for box in comb_fields(fields, cells)],
-                        origin=origin, late=late)
+                        origin=origin, late=late, late_thirds=late_thirds)
 
 
 def ink_pieces(found: Segmentation, known=()) -> list[Box]:

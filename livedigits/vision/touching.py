@@ -443,6 +443,12 @@ _WIDE, _THREE, _TWO = 0, 1, 2
 THREE_ASPECT = 1.4
 #: ... first cut in two at this many columns: fewer than a too-wide piece, which is surely several digits.
 THREE_CHOICES = 3
+#: A piece of the writing's height at least this much wider than tall, narrower than ``THREE_ASPECT`` (cut only in
+#: two), is offered its equal thirds (``_even_ways``) where read whole as no digit (``segment.Segmentation.late_thirds``):
+#: three digits written into each other (gaps down to -0.15 of their height) make such a piece, "986", "949",
+#: "419" (stress row touching, seeds 0-199: 23 pieces of three, 1.05-1.39 times as wide as tall). Below it a
+#: third would be under a third of the height wide, narrower than a 1 of the generator's touching runs.
+THIRDS_ASPECT = 1.0
 #: A piece too wide for one digit is offered cut into up to this many (``_split_touching``'s ``most``: its first
 #: cut at a column and along a path, each cut again, and its equal widths): a run of five digits written into
 #: each other ("34001", "90697", "40408") had no way in five parts at ``MAX_PARTS``, and lost at least one digit
@@ -728,10 +734,17 @@ def _even_halves(patch: np.ndarray, box: tuple) -> tuple:
     larger writing keeps apart). Such a cut also halves one wide digit, so it counts only read at the
     classifier's ceiling (``Segmentation.doubtful``). ``()`` where no half has ink or one is less than half as
     tall as the piece; a slanted cut equal to the upright one is given once."""
+    return _even_ways(patch, box, 2)
+
+
+def _even_ways(patch: np.ndarray, box: tuple, n: int) -> tuple:
+    """``patch`` (at ``box``) in ``n`` equal widths (:func:`_even_parts`), upright and along the ink's slant, the
+    ink near a boundary given to the side its stroke leans to where the piece is tall enough (``LEAN_HEIGHT``);
+    a slanted cut equal to the upright one given once, ``()`` where neither gives ``n`` parts."""
     lean = _lean_map(patch) if box[3] >= LEAN_HEIGHT else None
     ways = {}
     for slanted in (False, True):
-        way = _even_parts(patch, box, 2, slanted, lean)
+        way = _even_parts(patch, box, n, slanted, lean)
         if way:
             ways.setdefault(tuple(b for b, _ in way), way)
     return tuple(ways.values())
