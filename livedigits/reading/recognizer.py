@@ -1689,7 +1689,8 @@ class Recognizer:
             # A sign ends a number, as any mark does, but is no letter of a word.
             sign_boxes = [s.box for s in signs]
             detections, rejected = read_context(candidates, probabilities, detections, rejected, self.reading_config,
-                                                signs=sign_boxes, fields=found.fields, blots=found.blots, small=found.small)
+                                                signs=sign_boxes, fields=found.fields, blots=found.blots, small=found.small,
+                                                possible=[s.box for s in possible])
             taken = set(sign_boxes)
             # Digits find_signs took for no digit and no sign (a form's box side) end numbers as signs do.
             kept = {d.box for d in detections}

@@ -574,7 +574,8 @@ def _x_height(boxes: list[Box], config: WordConfig, digits: np.ndarray, letters:
 
 def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: float,
                 config: WordConfig = DEFAULT_WORDS, fields: Iterable[Box] = (), neutral: Iterable[int] = (),
-                crops=None, letter_model=None, small: Iterable[int] = (), printed_model=None) -> set[int]:
+                crops=None, letter_model=None, small: Iterable[int] = (), printed_model=None,
+                maybe_signs: Iterable[int] = ()) -> set[int]:
     """Indexes of the glyphs (``boxes``, with the classifier's (N, C) ``probabilities``) that are letters of
     a word, every glyph of the word: those read as digits too. ``fields``: a form's printed fields
     (``Segmentation.fields``): the glyphs in one are one run, however far apart (``field_runs``).
@@ -585,7 +586,9 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
     ``neutral`` that are pieces too small to read (``Segmentation.small``): on the baseline beside taller glyphs,
     at least ``small_letter`` of the tallest's height, they are x-height letters of the run (a small printed
     label's o, e, a below the size that is read). ``printed_model``: the printed-digit model (the shipped one by default),
-    asked only of a short run's sure letter beside glyphs read as 0 or 1 (``WordConfig.blind_print``)."""
+    asked only of a short run's sure letter beside glyphs read as 0 or 1 (``WordConfig.blind_print``).
+    ``maybe_signs``: indexes of glyphs that may be signs of arithmetic (``vision.signs.find_signs(possible=...)``):
+    none of them is the sure letter that lets digits count as letters (``WordConfig.confirm_digits``)."""
     probabilities = np.asarray(probabilities)
     if len(boxes) < 2 or probabilities.ndim != 2 or probabilities.shape[1] <= NOT_A_DIGIT:
         return set()  # a 10-class model says nothing of letters
@@ -668,7 +671,7 @@ def word_glyphs(boxes: list[Box], probabilities: np.ndarray, min_confidence: flo
                 confirmed = surely + sum(worth.raw_of(k) >= config.confirm_letter for k in doubted)
                 read = confirmed >= max(2, config.sure_share * len(run))
         if not read and surely and config.confirm_digits and config.confirm_letter and number < first_field and worth.able():
-            read = _both_letters(boxes, run, best, letter, sure, worth, config)
+            read = _both_letters(boxes, run, best, letter, sure, worth, config, frozenset(maybe_signs))
         evidence = float(probabilities[run, NOT_A_DIGIT].sum())
         if not read and surely and (int(letter[run].sum()) >= max(config.min_letters, config.doubt_share * len(run))
                                     or evidence >= max(config.doubt_evidence, config.doubt_share * len(run))):
@@ -777,12 +780,14 @@ def _apart(boxes: list[Box], run: list[int], k: int, apart: float) -> bool:
 
 
 def _both_letters(boxes: list[Box], run: list[int], best: np.ndarray, letter: np.ndarray, sure: np.ndarray, worth: "_LetterWorth",
-                  config: WordConfig) -> bool:
+                  config: WordConfig, maybe_signs: frozenset = frozenset()) -> bool:
     """Whether the run ``run``, holding a glyph read surely as "not a digit" that the letter model reads as a letter at
-    ``blind_letter``, holds letters to the letter model (at ``confirm_letter``) for ``sure_share`` of its glyphs and two,
+    ``blind_letter`` and that may be no sign of arithmetic (``maybe_signs``: a + the sign classifier doubted, read
+    "t" by the letter model at 0.955, made "5+3" of a worksheet's "(5+3)x2=16" a word), holds letters to the letter model (at ``confirm_letter``) for ``sure_share`` of its glyphs and two,
     counting its glyphs read as "not a digit" and those read as digits other than 0 or 1 (``trail_blind``), one of those
     at least (``WordConfig.confirm_digits``: "sum" read 9, 4 and a sure m)."""
-    if not any(sure[k] and _apart(boxes, run, k, config.trail_apart) and worth.raw_of(k) >= config.blind_letter for k in run):
+    if not any(sure[k] and k not in maybe_signs and _apart(boxes, run, k, config.trail_apart) and worth.raw_of(k) >= config.blind_letter
+               for k in run):
         return False
     digits = [k for k in run if not letter[k] and int(best[k]) not in config.trail_blind]
     if not digits:
@@ -1305,7 +1310,7 @@ def printed_digits(boxes: list[Box], crops, model=None, config: WordConfig = DEF
 def read_context(candidates: list[Candidate], probabilities: np.ndarray, detections: list[Detection],
                  rejected: list[Box], config, signs: Iterable[Box] = (),
                  fields: Iterable[Box] = (), blots: Iterable[Box] = (),
-                 small: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
+                 small: Iterable[Box] = (), possible: Iterable[Box] = ()) -> tuple[list[Detection], list[Box]]:
     """The detections and rejected boxes of ``numbers.decide_all`` read in their lines: the digits of words
     left out (their boxes join ``rejected``: letters end numbers), printed digits marked ``printed`` (or left
     out). ``config``: a ``ReadingConfig`` (its ``words``, ``printed``, ``handwriting_only`` and
@@ -1313,7 +1318,9 @@ def read_context(candidates: list[Candidate], probabilities: np.ndarray, detecti
     no letter of a word, so signs take no part in the runs. ``fields``: a form's printed fields, each
     read as one run (``Segmentation.fields``). ``blots``: solid blots of ink (``Segmentation.blots``, the
     filled bold letters of print), glyphs of their lines as the signs are, neither letter nor digit. ``small``:
-    pieces too small to read (``Segmentation.small``), x-height letters where they stand so in a run."""
+    pieces too small to read (``Segmentation.small``), x-height letters where they stand so in a run. ``possible``:
+    boxes of candidates that may be signs (``find_signs(possible=...)``), still glyphs of their runs (``word_glyphs``'s
+    ``maybe_signs``)."""
     if config.words and len(candidates) >= 2:
         skip = set(signs)
         keep = [k for k, c in enumerate(candidates) if c.box not in skip]
@@ -1331,8 +1338,10 @@ def read_context(candidates: list[Candidate], probabilities: np.ndarray, detecti
             boxes += blots
             probabilities = np.concatenate([probabilities, np.zeros((len(blots), probabilities.shape[1]), probabilities.dtype)])
         crops = [candidates[k].crop for k in keep] + [np.zeros((28, 28), np.float32)] * len(blots)
+        possible = set(possible)
         found = word_glyphs(boxes, probabilities, config.min_confidence, fields=fields,
-                            neutral=range(len(keep), len(boxes)), crops=crops, small=letters)
+                            neutral=range(len(keep), len(boxes)), crops=crops, small=letters,
+                            maybe_signs=[i for i, k in enumerate(keep) if candidates[k].box in possible])
         letters = {candidates[keep[i]].box for i in found}
         if letters:
             detections = [d for d in detections if d.box not in letters]
