@@ -861,8 +861,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
                 # A confusion the tables list (``TWINNED``) is lifted by the confirmed crops only by a margin (a
                 # 1 read as 2 by a wider one, ``PAGED``); a misread no table lists (``CHANCE``) is a weaker
                 # doubt, lifted by any lean of the page.
-                paged = CHANCE not in q[3] and (str(q[1]), str(q[2])) in PAGED
-                margin = 0.0 if CHANCE in q[3] else PAGED.get((str(q[1]), str(q[2])), PAGE_MARGIN)
+                pair = (str(q[1]), str(q[2]))
+                paged = CHANCE not in q[3] and pair in PAGED
+                margin = 0.0 if CHANCE in q[3] else PAGED.get(pair, PAGE_MARGIN)
                 said = like_read(crops, q[0], q[1], q[2], confirmed or {}, margin)
                 if said is None and shown and not paged:
                     # The right sums confirm too few: the page's surely read digits, by a margin (PAGE_MARGIN;

@@ -278,8 +278,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
             signs.append(Sign("=", piece.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
         elif _flat(piece.box, config):
             if piece.box.h >= config.thick_dash * height and _rising_stroke(piece.crop, config):
-                signs.append(Sign("/", piece.box, config.geometric_confidence, LOW_SLASH_ALTERNATIVES,
-                                      odds=(0.0,) * len(LOW_SLASH_ALTERNATIVES)))
+                signs.append(_low_slash(piece.box, config))
             elif piece.box.w >= config.min_dash * height:
                 dashes.append(piece.box)
         elif max(piece.box.w, piece.box.h) >= config.min_sign * height:
@@ -309,8 +308,7 @@ def find_signs(pieces: list[Candidate], candidates: list[Candidate], probabiliti
                 signs.append(Sign("=", candidate.box, config.joined_equals_confidence, ("-",), odds=(0.0,)))
             elif _flat(candidate.box, config):
                 if candidate.box.h >= config.thick_dash * height and _rising_stroke(candidate.crop, config):
-                    signs.append(Sign("/", candidate.box, config.geometric_confidence, LOW_SLASH_ALTERNATIVES,
-                                          odds=(0.0,) * len(LOW_SLASH_ALTERNATIVES)))
+                    signs.append(_low_slash(candidate.box, config))
                 else:
                     dashes.append(candidate.box)
             else:
@@ -822,6 +820,12 @@ def _mark_sized(box: Box, height: float, config: SignConfig) -> bool:
     ``mark_aspect``)?"""
     lo, hi = config.mark_size
     return lo * height <= max(box.w, box.h) <= hi * height and config.mark_aspect[0] <= box.w / max(1, box.h) <= config.mark_aspect[1]
+
+
+def _low_slash(box: Box, config: SignConfig) -> Sign:
+    """A slash written low and long at ``box``, taken on its shape alone (``SignConfig.thick_dash``): its
+    alternatives ``LOW_SLASH_ALTERNATIVES`` given no probability."""
+    return Sign("/", box, config.geometric_confidence, LOW_SLASH_ALTERNATIVES, odds=(0.0,) * len(LOW_SLASH_ALTERNATIVES))
 
 
 def _partners(signs: list[Sign], possible: list[Sign], detections: list[Detection], turned: set, by_box: dict,
