@@ -1736,3 +1736,23 @@ def test_two_overlapping_digits_are_read_as_one_where_their_union_and_the_sum_ag
     assert asked == [(numbers[0].digits[0].box, numbers[0].digits[1].box)]  # only the pair that meets
     # Without a frame to cut the union from, the two digits stand, in doubt.
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("223+12=35", "unsure")]
+
+
+def test_an_answer_s_last_digit_taken_for_a_slash_and_read_surely_is_weighed_as_its_digit_or_a_stroke():
+    # MNIST worksheets 15037 "81/9=11" and 17006 "21-11=11": the answer's last 1 leans, the sign classifier reads a
+    # slash there (0.98, 0.92) and the digit model a 1 (0.90, 0.86). No slash ends an answer: it was read back as a
+    # 1 that may be a stroke, joined to the 1 before it, and the wrong answer was never marked wrong. Read surely,
+    # it is the 1 or a stroke, and both readings are weighed (``_stroke_doubt``).
+    def read(first, answer, digit_confidence):
+        numbers = [_number(first, 0, 100), _number("9", 100, 100), _number(answer, 200, 100)]
+        x = 200 + 28 * len(answer)
+        stroke = Sign("/", Box(x, 100, 14, 40), 0.98, ("1",), odds=(0.01,), from_digit=True,
+                      digit_confidence=digit_confidence)
+        signs = [_sign("/", 60, 100), _sign("=", 150, 100), stroke]
+        return [(e.text, e.verdict) for e in read_expressions(numbers, signs)]
+
+    assert read("81", "1", 0.9) == [("81/9=11", "wrong")]
+    # Read unsurely by the digit model, it may be anything: never wrong on it.
+    assert read("81", "1", 0.6) == [("81/9=11", "unsure")]
+    # Left out, the stroke leaves a right answer (81/9=9 and a mark after it): in doubt.
+    assert read("81", "9", 0.9) == [("81/9=91", "unsure")]

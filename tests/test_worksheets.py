@@ -612,3 +612,19 @@ def test_a_worksheet_page_cuts_each_digit_as_its_pen_drew_it():
     straight = np.asarray(classifier.predict(np.stack([normalize_ink(k) for k in inks])[..., None])).argmax(1)
     on_page = np.asarray(classifier.predict(page[..., None])).argmax(1)
     assert (straight == on_page).sum() >= 118, (straight != on_page).sum()
+
+
+@pytest.mark.parametrize("seed, text, verdict", [
+    # MNIST test digits: the answer's last 1 leans, the sign classifier takes it for a slash, the digit model
+    # reads a sure 1 (0.90, 0.86): the wrong answer was never marked wrong on it (issue 21, session 30).
+    (15037, "81/9=11", "wrong"),
+    (17006, "21-11=11", "wrong"),
+    # ... but left out, that 1 leaves a right answer (21-20=1 and a stroke after it): in doubt.
+    (20009, "21-20=11", "unsure"),
+])
+def test_a_wrong_answer_whose_last_digit_was_taken_for_a_slash_is_marked_wrong(recognizer, seed, text, verdict):
+    sheet = make_worksheet(seed)
+    result = recognizer.process(Frame(seed, 0.0, sheet.image))
+    assert (text, "wrong") in {(e.text, e.verdict) for e in sheet.expressions}
+    assert {e.text: e.verdict for e in result.expressions}.get(text) == verdict, [e.line() for e in result.expressions]
+    assert score_sheet(sheet, result.expressions)["right_marked_wrong"] == 0

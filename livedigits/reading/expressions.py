@@ -405,6 +405,7 @@ class _Item:
     from_digit: bool = False  # a sign the digit model read as a digit; an operand: such a sign read as its digit
     digit_confidence: float = 0.0  # from_digit: the digit model's probability of that digit
     joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
+    stroke: list = field(default_factory=list)  # positions in text of digits that may be a stroke, no digit (``_stroke_doubt``)
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
     centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
@@ -756,8 +757,15 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
                 out[k] = _Item(digit, it.box, config.min_confidence if answer else it.digit_confidence, True, it.height,
                                pieces=[it.box], alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())], from_digit=True)
             else:
-                # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it.
-                out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True)
+                # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it. One the
+                # digit model read as surely as a ``wrong`` needs (``wrong_confidence``) carries that reading and its other readings, as a
+                # digit that may be a stroke (``_stroke_doubt``): joined to the number before it, the sum
+                # weighs both readings (``_join_numbers``).
+                sure = it.digit_confidence >= config.wrong_confidence
+                out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True,
+                               digit_confidence=it.digit_confidence if sure else 0.0,
+                               alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())] if sure else [],
+                               stroke=[0] if sure else [])
     return out
 
 
@@ -1075,9 +1083,16 @@ def _join_numbers(line: list[_Item], height: float, config: ExpressionConfig) ->
             # A digit taken for a sign and read back as the operand that must stand there (``_signs_as_digits``)
             # was cut from the number after it by that sign only: joined, it is that number, no doubt.
             restored = prev.from_digit and not prev.joined and not it.joined and len(prev.text) == 1
-            out[-1] = _Item(prev.text + it.text, prev.box.union(it.box), min(prev.confidence, it.confidence), True,
+            # A digit the sign classifier took for a stroke after this number, read surely by the digit model
+            # (``_signs_as_digits``), is its last digit or a stroke: no two numbers are joined, and the sum
+            # weighs it both ways (``_stroke_doubt``). One before a number stays a join (it may end the number
+            # before it as well: a sum's first digit right after the row's previous answer).
+            stroke = bool(it.stroke) and not prev.stroke and not prev.joined
+            out[-1] = _Item(prev.text + it.text, prev.box.union(it.box),
+                            min(prev.confidence, it.digit_confidence if stroke else it.confidence), True,
                             max(prev.height, it.height), alts=prev.alts + [(k + len(prev.text), a, p) for k, a, p in it.alts],
-                            joined=not restored, pieces=prev.pieces + it.pieces)
+                            joined=not restored and not stroke, pieces=prev.pieces + it.pieces,
+                            stroke=[len(prev.text) + k for k in it.stroke] if stroke else [])
         else:
             out.append(it)
     return out
@@ -2218,6 +2233,20 @@ def _stray_digit(chunk: list[_Item], text: str) -> bool:
     return False
 
 
+def _stroke_doubt(chunk: list[_Item], text: str) -> bool:
+    """Would leaving out a digit that may be a stroke (``_Item.stroke``: one the sign classifier took for a
+    slash or a bracket right after a number, read surely as a digit by the digit model and joined to that
+    number) leave the equation anything but wrong? Both readings of that piece, the digit and no digit, are
+    then weighed; its other digit readings are weighed as any digit's are."""
+    at = 0
+    for it in chunk:
+        for k in it.stroke:
+            if check(text[:at + k] + text[at + k + 1:])[2] != "wrong":
+                return True
+        at += len(it.text)
+    return False
+
+
 def _touching_pair(chunk: list[_Item], text: str, config: ExpressionConfig) -> bool:
     """Would reading a digit at least ``touching_width`` digit heights wide as two digits, one of them the
     digit read, make the equation right? Two digits written touching are one piece of ink; the digit model
@@ -2394,7 +2423,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
     if verdict == "wrong" and ((unsure_wrong and not _every_reading_wrong(chunk, text, config)) or dropped
                                or any(it.joined for it in chunk) or _right_if_misread(chunk, text, config.pair_level)
                                or _confused(chunk, text, ask) or _touching_pair(chunk, text, config)
-                               or _stray_digit(chunk, text) or _cut_pair(chunk, text)
+                               or _stray_digit(chunk, text) or _cut_pair(chunk, text) or _stroke_doubt(chunk, text)
                                or _unlisted_misread(chunk, text, ask) or _contested_digit(chunk, text, ask)):
         # Never wrong on a doubt: a stray mark left out at an end may have been a digit of the sum or the
         # answer, two numbers joined may have been meant apart, and one misread symbol may be all that
