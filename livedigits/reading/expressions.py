@@ -405,7 +405,7 @@ class _Item:
     from_digit: bool = False  # a sign the digit model read as a digit; an operand: such a sign read as its digit
     digit_confidence: float = 0.0  # from_digit: the digit model's probability of that digit
     joined: bool = False  # two numbers read apart, joined here, or a number with a sliver read as a digit
-    stroke: list = field(default_factory=list)  # positions in text of digits that may be a stroke, no digit (``_stroke_doubt``)
+    stroke: list = field(default_factory=list)  # places in text of digits that may be a stroke (``_stroke_doubt``)
     pieces: list = field(default_factory=list)  # the boxes of the digits and signs it is made of
     parts: list = field(default_factory=list)  # a fraction's bar and the items above and below it
     centre: float | None = None  # a fraction's line height is its bar's, not its box's middle
@@ -758,9 +758,9 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
                                pieces=[it.box], alts=[(0, *_chance(a)) for a in alternatives.get(it.box, ())], from_digit=True)
             else:
                 # After an operand (a stroke after an answer, "7/") it may be a mark: never wrong on it. One the
-                # digit model read as surely as a ``wrong`` needs (``wrong_confidence``) carries that reading and its other readings, as a
-                # digit that may be a stroke (``_stroke_doubt``): joined to the number before it, the sum
-                # weighs both readings (``_join_numbers``).
+                # digit model read as surely as a ``wrong`` needs (``wrong_confidence``) carries that reading and
+                # its other readings, a digit that may be a stroke (``_stroke_doubt``): joined to the number
+                # before it, the sum weighs both readings (``_join_numbers``).
                 sure = it.digit_confidence >= config.wrong_confidence
                 out[k] = _Item(digit, it.box, config.min_confidence, True, it.height, pieces=[it.box], joined=True,
                                digit_confidence=it.digit_confidence if sure else 0.0,
