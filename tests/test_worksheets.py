@@ -374,6 +374,11 @@ def test_a_right_answer_whose_digit_the_segmentation_turned_away_is_never_marked
     (8030, "7x8+5=26"),
     # (9000's 24-14=10, pendigits writer 40's 1 with a base read as a sure 2, was here: since the seventeenth
     # round its nudged crop and the page's 1s read it 24-14=10, right: test_worksheet_sums_once_lost_...)
+    # Session 30, the lead: an MNIST test 6 with an open loop, read as a 4 at 0.996 (a misread no table lists),
+    # made two right answers of a fresh range wrong: its crop is far more like the page's 6s than its 4s and,
+    # nudged, gives the 6 a fair chance (``expressions._leaned``).
+    (63007, "24/4=4"),
+    (63014, "72-34=36"),
 ])
 def test_a_right_answer_a_hands_sure_misread_alone_made_look_wrong_is_never_marked_wrong(recognizer, seed, read):
     # Issue 21's ninth round: the last right answers marked wrong on the tuning seeds (each was).

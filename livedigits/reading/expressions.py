@@ -1191,6 +1191,15 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
                           {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None),
                           seen=_page_digits(numbers, confirmed, config))
+    lean = getattr(ask, "lean", None)
+
+    def evidence_of() -> dict:
+        # The page's digits it shows (``_page_evidence``), worked out once, for the page's lean (``_leaned``).
+        nonlocal confirmed, shown
+        if shown is None:
+            confirmed, shown = _page_evidence(lines, numbers, config)
+        return shown
+
     for found, misplaced in lines:
         # Signs that belong to no expression of the line (a stray mark, or a digit taken for a sign) are
         # doubts too: they may be the missing digit of the sum beside them.
@@ -1201,7 +1210,8 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
                 continue
             if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
                                                   or _unaccounted(expression, chunk, ink)
-                                                  or _unaccounted(expression, chunk, loose)):
+                                                  or _unaccounted(expression, chunk, loose)
+                                                  or _leaned(chunk, expression.text, lean, evidence_of, config.decode_level)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
             chunks.append(chunk)
@@ -2135,6 +2145,44 @@ def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
         if not any(m.x <= cx <= m.x2 and m.y <= cy <= m.y2 for m in mine):
             return True
     return False
+
+
+#: A digit whose crop is more like the page's digits of another (``_page_digits``: read surely, or confirmed by
+#: a right sum) than like its digits of the digit read, by at least this much (``vision.normalize.likeness``),
+#: and which, nudged, gives that other digit ``decode_level``, may be that other digit whatever the classifier
+#: says (``_leaned``). Twice ``PAGE_MARGIN``: the likeness alone does not separate (on the tuning worksheets
+#: 7000-13059, 22 of the 958 wrong answers read exactly have a digit the page leans to the digit that would
+#: right them by 0.1 or more, up to 0.31: an MNIST page's digits are many writers'); with the nudged chance
+#: 2, both already ``unsure`` (7006, 13031); the two right answers it was made for lean 0.19 and 0.22, with
+#: 0.039 and 0.023 nudged (issue 21, session 30).
+LEAN_MARGIN = 0.1
+
+
+def _leaned(chunk: list[_Item], text: str, lean, evidence, level: float) -> bool:
+    """Does one digit read as another make the ``wrong`` equation ``text`` right, where the digit's crop is
+    more like the page's digits of the other (``evidence()``, :func:`_page_digits`) than like its digits of
+    the digit read by ``LEAN_MARGIN``, and its crop, nudged (``vision.normalize.nudged``), gives the other at
+    least ``level`` (``lean``: ``[(box, read, meant)], shown`` -> ``(margin or None, nudged chance)`` each)?
+    The classifier reads a writer's odd digit surely as another, and no table lists every such misread: an
+    MNIST test 6 with an open loop, read as a 4 at 0.996, made two right answers of a fresh worksheet range
+    wrong (63007's ``24/6=4`` read ``24/4=4``, 63014's ``72-36=36`` read ``72-34=36``); its crop is 0.77 like
+    the page's 6s and 0.55 like its 4s. Only a sum about to be marked wrong is tried, and it can only be left
+    ``unsure``. Without ``lean`` (no crops) nothing is in doubt."""
+    if lean is None or text.count("=") != 1 or text.endswith("="):
+        return False
+    tries = []
+    for k, box in _text_places(chunk):
+        read = text[k]
+        if not read.isdigit():
+            continue
+        for meant in "0123456789":
+            candidate = text[:k] + meant + text[k + 1:]
+            if meant != read and _is_right(candidate) and not _leading_zero(candidate):
+                tries.append((box, int(read), int(meant)))
+    if not tries:
+        return False
+    return any(margin is not None and margin >= LEAN_MARGIN and chance >= level
+               for margin, chance in lean(tries, evidence()))
 
 
 def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:

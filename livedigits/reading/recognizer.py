@@ -806,7 +806,10 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     the crop is nudged, so that a crop read as a digit is not); without ``signs`` it says no.
     Its ``union_read`` (``expressions._union_read``) reads, for pairs of boxes (two digits side by side that may
     be pieces of one), the ink of each pair's union cut from the frame ``image`` (``vision.signs.region_crop``)
-    with the digit model, in one batch: the probabilities of each (none without ``image``)."""
+    with the digit model, in one batch: the probabilities of each (none without ``image``). Its ``lean``
+    (``expressions._leaned``) gives, for a sum about to be marked wrong that one digit read as another would
+    make right, how much more like the page's digits of the other the crop is than like its digits of the
+    digit read, and what its crop, nudged, gives the other."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
     signed: dict = {}  # box -> does the sign classifier read no digit in its crop
@@ -938,7 +941,25 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         batch = np.stack([region_crop(image, a.union(b), image_scale) for a, b in pairs])[..., None]
         return list(np.asarray(classifier.predict(batch)))
 
+    def lean(tries: list, shown: dict) -> list:
+        # For each (box, read digit, meant digit): how much more like the page's digits of the digit meant the
+        # crop is than like its digits of the digit read (``shown``, by box; None where the page shows neither),
+        # and the most its crop, nudged, gives the digit meant (every crop asked read nudged in one batch).
+        crops = {c.box: c.crop for c in candidates}
+        read_nudged([box for box, _, _ in tries], crops)
+        out = []
+        for box, read, meant in tries:
+            best = {}
+            for digit in (read, meant):
+                others = [crops[b] for b, d in shown.items() if d == digit and b != box and b in crops]
+                if others and box in crops:
+                    best[digit] = float(likeness(crops[box], np.stack(others)).max())
+            margin = best[meant] - best[read] if len(best) == 2 else None
+            out.append((margin, float(readings[box][:, meant].max()) if box in readings else 0.0))
+        return out
+
     ask.likest = likest
+    ask.lean = lean
     ask.nudge_read = nudge_read
     ask.union_read = union_read
     ask.sign_read = sign_read
