@@ -261,6 +261,13 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (20016, "8x3=", "open"),
     (18059, "(9+3)x3=36", "right"),
     (20047, "(1)/(2)+(3)/(5)=(11)/(10)", "right"),
+    # Session 30: an operator taken from a digit with only the row's next sum after it, as far as two sums stand
+    # apart, ends nothing: MNIST's leaning 1 of an answer read as a sure slash ("95-44=5/", "(8+9)x3=5/"); and a
+    # number with a leading zero in an equation is a misread the equation decides ("37+20=07", an MNIST 5 read 0,
+    # was no sum at all). Each lost the sum or its answer's digit on main.
+    (24014, "95-44=51", "right"),
+    (15003, "(8+9)x3=51", "right"),
+    (19044, "37+20=57", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
