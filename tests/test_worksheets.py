@@ -268,6 +268,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (24014, "95-44=51", "right"),
     (15003, "(8+9)x3=51", "right"),
     (19044, "37+20=57", "right"),
+    # Session 30: a 5's short, thick hat (a speck wider than tall, no flat piece: ``segment.HAT_ASPECT``) offered
+    # joined with its body as a flat hat is; on main the hat was a minus and the body no digit ("x5=" lost).
+    (15043, "5x6=30", "right"),
+    (10001, "(9+7)x5=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
