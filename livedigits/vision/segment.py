@@ -1646,9 +1646,10 @@ class Segmentation:
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
     one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
     hats: dict[int, Box] = field(default_factory=dict)
-    """Of ``joins``, by index, those of one piece and a flat mark sitting on its top-right (a 5 whose pen lifted
-    before its top bar, ``_lifted_hats``): the mark's box, a mark and a possible sign (a minus) unless the
-    join is read, and then part of the digit (``recognizer.uncut_marks``)."""
+    """Of ``joins``, by index, those of one piece and a flat mark (or a speck wider than tall, ``HAT_ASPECT``)
+    sitting on its top-right (a 5 whose pen lifted before its top bar, ``_lifted_hats``): the mark's box, a mark
+    (a speck is none) and a possible sign (a minus) unless the join is read, and then part of the digit
+    (``recognizer.digit_marks``)."""
     still: tuple[int, int, int] | None = None
     """Live video read whole where whole frames may be carried (``recognizer.segment_frame``): ``(anchor id,
     dx, dy)``, the still anchor whose view this frame shows (``vision.view.StillAnchor``; made on this frame,
