@@ -1115,6 +1115,35 @@ def test_a_bracket_no_bracket_closes_between_two_numbers_is_the_slash_it_may_be(
     assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("2(3+4)=14", "right")]
 
 
+def test_an_operator_from_a_digit_with_nothing_in_reach_after_it_is_that_digit():
+    # Worksheet 24014: "95-44=51", MNIST's leaning 1 of 51 read as a sure slash (0.98), the row's next sum far to
+    # its right ("95-44=5/   36+50="): an operator with only the row's next sum after it, as far as two sums
+    # stand apart (``split_gap``), ends nothing. It is the 1, never wrong on it alone.
+    def read(answer):
+        numbers = [_number("95", 0, 100), _number("44", 100, 100), _number(answer, 200, 100),
+                   _number("36", 400, 100), _number("50", 500, 100)]
+        slash = Sign("/", Box(230, 100, 24, 40), 0.98, ("1",), from_digit=True, odds=(0.01,), digit_confidence=0.88)
+        signs = [_sign("-", 65, 100), _sign("=", 165, 100), slash, _sign("+", 465, 100), _sign("=", 565, 100)]
+        return [(e.text, e.verdict) for e in read_expressions(numbers, signs)]
+
+    assert read("5") == [("95-44=51", "right"), ("36+50=", "open")]
+    assert read("4") == [("95-44=41", "unsure"), ("36+50=", "open")]
+
+
+def test_a_number_with_a_leading_zero_in_an_equation_is_a_misread_the_equation_decides():
+    # Worksheet 19044: "37+20=57", MNIST's 5 read as a 0 at 0.88 (its 5 at 0.06): "37+20=07" was no sum at all
+    # (a leading zero: a date or a code). With an operator before its "=" it is a sum read with a misread digit:
+    # its alternative makes it right; with none that does, it is never judged.
+    numbers = [_number("37", 0, 100), _number("20", 100, 100), _digits("07", 200, 100, [0.88, 0.99])]
+    signs = [_sign("+", 65, 100), _sign("=", 165, 100)]
+    zero = numbers[2].digits[0].box
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs, alternatives={zero: (("5", 0.06),)})] == [
+        ("37+20=57", "right")]
+    assert [(e.text, e.verdict) for e in read_expressions(numbers, signs)] == [("37+20=07", "unsure")]
+    # No "=" after a sum: a code or a date ("12-06") is no sum.
+    assert read_expressions([_number("12", 0, 100), _number("06", 100, 100)], [_sign("-", 65, 100)]) == []
+
+
 def test_an_operator_right_before_another_operator_is_the_digit_it_was_read_as():
     # 21+39=70 whose 1, leaning and taller than the 2, the sign model took for a slash: "2/+39" cannot be.
     numbers = [_number("2", 0, 100), _number("39", 95, 100), _number("60", 195, 100)]

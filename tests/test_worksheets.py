@@ -261,6 +261,17 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     (20016, "8x3=", "open"),
     (18059, "(9+3)x3=36", "right"),
     (20047, "(1)/(2)+(3)/(5)=(11)/(10)", "right"),
+    # Session 30: an operator taken from a digit with only the row's next sum after it, as far as two sums stand
+    # apart, ends nothing: MNIST's leaning 1 of an answer read as a sure slash ("95-44=5/", "(8+9)x3=5/"); and a
+    # number with a leading zero in an equation is a misread the equation decides ("37+20=07", an MNIST 5 read 0,
+    # was no sum at all). Each lost the sum or its answer's digit on main.
+    (24014, "95-44=51", "right"),
+    (15003, "(8+9)x3=51", "right"),
+    (19044, "37+20=57", "right"),
+    # Session 30: a 5's short, thick hat (a speck wider than tall, no flat piece: ``segment.HAT_ASPECT``) offered
+    # joined with its body as a flat hat is; on main the hat was a minus and the body no digit ("x5=" lost).
+    (15043, "5x6=30", "right"),
+    (10001, "(9+7)x5=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

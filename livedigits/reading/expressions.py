@@ -712,6 +712,11 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
             # of a held-out hand, taller than the 2 beside it and leaning, read as a slash). Only a minus
             # may follow one (a unary minus: "6/-3").
             impossible |= it.text in OPERATORS and next_sign and not (after is not None and after.text == "-")
+            # ... or with nothing in reach after it: what follows stands as far as two sums of a row stand apart
+            # (``split_gap``), the row's next sum ("95-44=5/   36+50=", MNIST's leaning 1 of 51 read as a sure
+            # slash), as for a "(" below.
+            impossible |= (it.text in OPERATORS and after is not None
+                           and after.box.x - it.box.x2 > config.split_gap * it.height)
             # An answer is a number: a ")" right after the number an "=" is followed by closes nothing there
             # ("32+85=1)", the 7 of 117 taken for a ")").
             impossible |= it.text == ")" and k >= 2 and prev.operand and out[k - 2].text == "="
@@ -2431,8 +2436,12 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
         # A lone number (a dash before it is a hyphen or a bullet, not a sum); a lone stacked fraction is an
         # expression of its own.
         return None
-    if any(len(it.text) > 1 and it.text[0] == "0" and not it.parts for it in operands):
+    zero = any(len(it.text) > 1 and it.text[0] == "0" and not it.parts for it in operands)
+    if zero and not (text.count("=") == 1 and any(op in text.split("=")[0].lstrip("-") for op in OPERATORS)):
         return None  # "06": a date, a code or a phone number, not arithmetic
+    # In an equation with a sum before its "=", a number written with a leading zero is a misread digit
+    # ("37+20=07", an MNIST 5 read as a 0 at 0.88, its 5 given 0.06): the structure may decide it
+    # (``_decode``); a text that still writes one is never judged (below).
     if not any(not it.operand and it.text in OPERATORS for it in chunk[1:]) and not any(it.parts for it in operands):
         return None  # no operator between operands ("2024 = 12"): a label or a note, not a sum
     if any(len(it.text) > config.max_digits for it in operands if not it.parts):
@@ -2464,7 +2473,7 @@ def _expression(chunk: list[_Item], config: ExpressionConfig, ask=None) -> Expre
             text = decoded
             value, answer, verdict = check(text)
             sure = True
-    if not sure and verdict != "wrong":
+    if (not sure and verdict != "wrong") or (zero and _leading_zero(text)):
         verdict = "unsure"
     unsure_wrong = any(it.confidence < (config.wrong_confidence if it.operand else config.sign_wrong_confidence)
                        for it in chunk)

@@ -977,9 +977,18 @@ def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] 
         cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
         cut |= {k for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
                 for k in members}
+    boxes = digit_marks(found, candidates, cut)
+    return [m for m in found.marks if m not in boxes]
+
+
+def digit_marks(found: Segmentation, candidates: list[Candidate], cut: set[int]) -> set[Box]:
+    """The pieces too wide or flat for a digit that were read as digits' ink (``cut``, the indices
+    :func:`decide_splits` read cut or joined): a wide piece read cut into digits, and a 5's lifted hat read joined
+    with its body (``found.hats``; a mark, or a piece too short for a digit and no mark): no sign's piece."""
+    chosen = {id(c) for c in candidates}
     boxes = {found.candidates[k].box for k in found.wide if k in cut}
     boxes |= {hat for j, hat in found.hats.items() if any(id(part) in chosen for way in found.joins[j][1] for part in way)}
-    return [m for m in found.marks if m not in boxes]
+    return boxes
 
 
 #: With several live sources read together, each source's still anchors live ``CARRY_EVERY - phase`` frames,
@@ -1703,7 +1712,7 @@ class Recognizer:
             read_signs = self._reusing(stream.sign_reuse if video else None, self.sign_classifier.predict, SIGN_REUSE_SURE)
             # A piece too wide for a digit is also a sign's piece (a long minus, a fraction bar); read cut into
             # digits ("1000" in one stroke of loops), it is those digits, and no sign to end their number.
-            digit_ink = set(found.marks).difference(marks) if found.wide or found.hats else ()
+            digit_ink = digit_marks(found, candidates, cut) if found.wide or found.hats else ()
             pieces = [c for c in found.signs if c.box not in digit_ink] if digit_ink else found.signs
             signs, detections, doubts = find_signs(pieces, candidates, probabilities, detections, self.sign_classifier,
                                                    image=frame.image, image_scale=frame.scale, possible=possible,

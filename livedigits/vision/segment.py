@@ -1646,9 +1646,10 @@ class Segmentation:
     read their joined ink, the whole first, then cut (``_split_touching``). ``recognizer.choose_splits`` keeps
     one only when every part reads at the classifier's ceiling and a member alone reads as no fair digit."""
     hats: dict[int, Box] = field(default_factory=dict)
-    """Of ``joins``, by index, those of one piece and a flat mark sitting on its top-right (a 5 whose pen lifted
-    before its top bar, ``_lifted_hats``): the mark's box, a mark and a possible sign (a minus) unless the
-    join is read, and then part of the digit (``recognizer.uncut_marks``)."""
+    """Of ``joins``, by index, those of one piece and a flat mark (or a speck wider than tall, ``HAT_ASPECT``)
+    sitting on its top-right (a 5 whose pen lifted before its top bar, ``_lifted_hats``): the mark's box, a mark
+    (a speck is none) and a possible sign (a minus) unless the join is read, and then part of the digit
+    (``recognizer.digit_marks``)."""
     still: tuple[int, int, int] | None = None
     """Live video read whole where whole frames may be carried (``recognizer.segment_frame``): ``(anchor id,
     dx, dy)``, the still anchor whose view this frame shows (``vision.view.StillAnchor``; made on this frame,
@@ -1959,6 +1960,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
     wide = set()  # boxes of pieces too wide for one digit, read only cut into digits
     sign_pieces = []  # (box, members) of pieces too small or flat for a digit: perhaps a sign
     flats = []  # (box, members) of pieces too flat for a digit: perhaps a 5's lifted hat (``_lifted_hats``)
+    hat_pieces = []  # (box, members) of specks wider than tall: perhaps a 5's hat too
     members_of = {}  # box -> members of the pieces kept
     united = [_union(box_list, members) for members in groups.values()]
     surrounded = _surrounded_all(united, inside, scale_x, scale_y, config, gray, limit)
@@ -2018,6 +2020,12 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
             # piece already.
             taken = {box for box, _ in kept} | {box for box, _ in sign_pieces}
             sign_pieces += [(box, members_of[box]) for box, _ in whole if box not in taken and box in members_of]
+        if len(kept) < len(whole):
+            # ... or a 5's short, thick hat, lying flat yet no flat piece (``HAT_ASPECT``): offered to
+            # ``_lifted_hats`` as the flat ones are.
+            left = {box for box, _ in kept}
+            hat_pieces = [(box, members_of[box]) for box, _ in whole
+                          if box not in left and box in members_of and box[2] > HAT_ASPECT * box[3]]
     kept = _minus_heads(kept, members_of, wide, marks, flats, sign_pieces if signs else None,
                         loopless, config)
     budget = max(16, (h * w) // max(1, config.pixels_per_candidate))
@@ -2201,7 +2209,7 @@ def segment(image: np.ndarray, config: SegmentConfig = DEFAULT_CONFIG, signs: bo
                                      for parts in ways)))
     hats = {}
     joined_already = {m for members, _ in joins for m in members}
-    for k, hat, box, patch in _lifted_hats(kept, flats, mask, contours, typical, config.min_height,
+    for k, hat, box, patch in _lifted_hats(kept, flats + hat_pieces, mask, contours, typical, config.min_height,
                                            config.max_aspect):
         if k in joined_already:
             continue
@@ -2386,6 +2394,11 @@ HAT_GAP = 0.3
 HAT_BODY = 0.5
 #: ... and a hat that starts within the body's columns or at most this share of the digit height right of them.
 HAT_SIDE = 0.15
+#: A speck (a piece far shorter than the pieces kept, ``_without_specks``) is offered as a hat too where it is
+#: wider than this many times its height, not only a piece wider than ``max_aspect``: a short, thick hat (1.7 to
+#: 2 times as wide as tall on the held-out worksheets, issue 21 session 30) lies flat as a bar does, yet is no
+#: "flat" piece.
+HAT_ASPECT = 1.0
 
 
 def _lifted_hats(kept: list, flats: list, mask: np.ndarray, contours: list, typical: float | None,
