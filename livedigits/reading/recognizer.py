@@ -662,7 +662,7 @@ def _part_refined(kept: tuple[tuple[Candidate, ...], np.ndarray], ways: Sequence
     read 5 and 5): neither is taken. See docs/touching.md, session 30."""
     way0, rows0 = kept
     slack = CHAIN_SLACK * height
-    said0 = [int(r.argmax()) for r in rows0]
+    said0 = rows0.argmax(axis=1).tolist()
 
     def same(p, q) -> bool:
         return abs(p.box.x - q.box.x) <= slack and abs(p.box.x + p.box.w - q.box.x - q.box.w) <= slack
@@ -674,19 +674,21 @@ def _part_refined(kept: tuple[tuple[Candidate, ...], np.ndarray], ways: Sequence
         at += len(way)
         if len(way) != len(way0) + 1:
             continue
-        said = [int(r.argmax()) for r in parts]
-        sure = parts[:, :digits].max(axis=1)
+        said = parts.argmax(axis=1).tolist()
         for i in range(len(way0)):
-            rest = [(j, j if j < i else j + 1) for j in range(len(way0)) if j != i]
-            if not all(same(way0[j], way[m]) and said0[j] == said[m] for j, m in rest):
+            # Every other part where it was (the parts after the one cut are one further on) and read alike.
+            if not all(said0[j] == said[j + (j > i)] and same(way0[j], way[j + (j > i)])
+                       for j in range(len(way0)) if j != i):
                 continue
             old, one, two = way0[i], way[i], way[i + 1]
             if not (abs(one.box.x - old.box.x) <= slack
                     and abs(two.box.x + two.box.w - old.box.x - old.box.w) <= slack):
                 continue
             pair = (said[i], said[i + 1])
-            least = float(min(sure[i], sure[i + 1]))
-            if max(pair) >= digits or said0[i] not in pair or pair[0] == pair[1] or least < SPLIT_CONFIDENCE:
+            if max(pair) >= digits or said0[i] not in pair or pair[0] == pair[1]:
+                continue
+            least = min(float(parts[i, :digits].max()), float(parts[i + 1, :digits].max()))
+            if least < SPLIT_CONFIDENCE:
                 continue
             if least > best:
                 best, found = least, (way, parts)
