@@ -582,16 +582,18 @@ def test_a_wide_single_digit_read_unsurely_is_not_cut_in_equal_halves_read_as_a_
         assert not any("173" in t for t in texts), texts
 
 
-@pytest.mark.parametrize("alone, expected", [
-    (5, [9, 8, 8]),  # five digits read alone, each half as wide as tall: the run is three wide
-    (0, [8, 8]),  # no digit read alone: the surest way, as before
+@pytest.mark.parametrize("alone, middle, expected", [
+    (5, 7, [9, 7, 8]),  # five digits read alone, each half as wide as tall: the run is three wide
+    (0, 7, [8, 8]),  # no digit read alone: the surest way, as before
+    (0, 8, [9, 8, 8]),  # ... but the way in three is the way in two with its "98" cut, read 9 beside its 8
 ])
-def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, expected):
+def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, middle, expected):
     """A "988" run together, read whole as no digit, 60 px wide and 40 tall, cut in two ("98" read as an 8 at the
-    ceiling, and the last 8) and in three (9, 8, 8 at 0.98). On a page where the writer's digits read alone are
-    half as wide as tall, the run is three of them wide (``recognizer._digit_aspect``), so the way in two parts
-    ranks below the way in three, though surer (``recognizer._rank``). Where no digit stands alone to measure
-    the writer by, the surest way is kept."""
+    ceiling, and the last 8) and in three (9, then ``middle``, 8 at 0.98). On a page where the writer's digits read
+    alone are half as wide as tall, the run is three of them wide (``recognizer._digit_aspect``), so the way in two
+    parts ranks below the way in three, though surer (``recognizer._rank``). Where no digit stands alone to measure
+    the writer by, the surest way is kept, unless the way in three is it with its two-digit part cut in two and read
+    as that part's digit beside another (``recognizer._part_refined``: 9 and 8 where the part read 8; not 9 and 7)."""
     from livedigits.reading.recognizer import decide_splits
     from livedigits.types import Box, Candidate
     from livedigits.vision.segment import Segmentation
@@ -603,10 +605,9 @@ def test_a_run_as_wide_as_three_of_its_writers_digits_is_cut_in_three(alone, exp
     three = tuple(Candidate(Box(200 + 20 * k, 50, 20, 40), crop) for k in range(3))
     found = Segmentation([run] + singles, [], np.zeros((200, 300), np.uint8), splits={0: (two, three)},
                          tall=frozenset({0}))
-    rows = class_rows([(10, 0.996)] + [(4, 0.99)] * alone + [(8, 0.996), (8, 0.996), (9, 0.98), (8, 0.98), (8, 0.98)])
+    rows = class_rows([(10, 0.996)] + [(4, 0.99)] * alone + [(8, 0.996), (8, 0.996), (9, 0.98), (middle, 0.98), (8, 0.98)])
     _, probabilities, _, _ = decide_splits(found, rows)
     assert [int(p.argmax()) for p in probabilities][:len(expected)] == expected
-
 
 
 def test_a_pair_read_whole_as_one_sure_digit_is_cut_where_it_is_two_of_its_writers_digits_wide():
@@ -828,3 +829,45 @@ def test_three_digits_written_into_each_other_narrower_than_three_aspect_are_rea
         assert [d for _, d in inside(read(image)["detections"], piece)] == run, seed
     image, _ = row_scene("words", 186)
     assert not inside(read(image)["detections"], (481, 35, 34, 31))  # the "m" of "room"
+
+
+def test_a_part_of_a_run_holding_two_digits_is_cut_where_another_way_reads_its_digit_beside_another():
+    """``recognizer._part_refined`` on made-up readings: a run kept as 8, 8 (its first part, 36 px of a 38 px tall
+    piece, a "98" read as a sure 8) and another way that cuts that part in two read 9 and 8 at ``SPLIT_CONFIDENCE``
+    or more, the second part the same, gives that way. Not where the two new parts read as other digits than the
+    old part's (a zero's "(" and ")" read 1 and 7), as its digit twice (a wide 5 read 5 and 5), one under 0.9, or
+    where the other part is cut elsewhere (more than ``CHAIN_SLACK`` of the height away) or read otherwise."""
+    from livedigits.reading.recognizer import _part_refined
+    from livedigits.types import Box, Candidate
+
+    crop = np.zeros((28, 28), np.float32)
+
+    def way(*spans):
+        return tuple(Candidate(box=Box(x, 0, w, 38), crop=crop) for x, w in spans)
+
+    kept = (way((0, 36), (37, 17)), class_rows([(8, 0.996), (8, 0.996)]))
+    three = way((0, 18), (19, 17), (37, 17))
+    ways = [way((0, 20), (21, 33)), three]
+
+    def refined(first, second, third=(8, 0.996), ways=ways):
+        rows = class_rows([(0, 0.9), (8, 0.9), first, second, third])
+        return _part_refined(kept, ways, rows, 0, 10, 38)
+
+    got = refined((9, 0.988), (8, 0.996))
+    assert got is not None and got[0] is three
+    assert refined((8, 0.996), (3, 0.93)) is not None  # the old part's digit first
+    for first, second in (((1, 0.99), (7, 0.99)), ((9, 0.88), (8, 0.996)), ((8, 0.996), (8, 0.996))):
+        assert refined(first, second) is None, (first, second)
+    assert refined((9, 0.988), (8, 0.996), third=(3, 0.996)) is None  # the other part read otherwise
+    moved = [way((0, 18), (19, 17), (46, 8))]  # the other part's left side 9 px (0.24 of the height) away
+    assert refined((9, 0.988), (8, 0.996), ways=moved) is None
+
+
+def test_runs_kept_a_digit_short_are_read_whole_where_another_way_cuts_the_two_digit_part():
+    """Stress row ``touching`` (seeds 100-199, not tuned on): runs cut one part short, the part holding two digits
+    read surely as one of them, where another way is the same cut with that part cut in two and read as its digit
+    beside another (``recognizer._part_refined``): seed 133's "2586", 142's "16154" and 191's "875", read "258",
+    "1654" and "85" on ``main``."""
+    from livedigits.bench.stress import pipeline_reader
+
+    _assert_touching_numbers_read(pipeline_reader("lite-int8"), ((133, "2586"), (142, "16154"), (191, "875")))

@@ -63,7 +63,10 @@ FALLBACK_LEAST = 0.5
 #: chains kept, on a true digit read right / misread / on none): at 0.1, 37 / 12 / 1; at 0.2, 41 / 14 / 1; at
 #: 0.3, 46 / 19 / 2 (mixed alone 6 / 8 at 0.3). No chain is kept on words, boxes, printed or table. The part at
 #: the ceiling: a real form's bold print ("Adm" read 177) and a ticked box (read 825) chain parts read 0.86-0.98,
-#: never at the ceiling; on the stress rows it costs 2 digits read right (mixed, seeds 0-39).
+#: never at the ceiling; on the stress rows it costs 2 digits read right (mixed, seeds 0-39). Also how near the
+#: sides of two ways' parts lie for them to be one part (``_part_refined``): on the stress rows touching, ledger,
+#: words and mixed, seeds 0-99, a kept way's part so cut again gives the right way of 7 runs and cuts no single
+#: digit at 0.2; 4 runs at 0.1; at 0.3 the same 7 and two single digits cut (an 8 read 87, a 3 read 32).
 CHAIN_SLACK = 0.2
 CHAIN_MOST = 8
 #: ... and read whole as no digit, wide enough for three digits (``touching.THREE_ASPECT``, 1.4 times as wide
@@ -306,6 +309,13 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                 fallback = _likeliest_chain(found.splits[k], probabilities, at, digits, box)
             if fallback is not None:
                 chosen[k] = fallback
+        if k in chosen and len(chosen[k][0]) >= 2:
+            # A run cut: one of its parts may hold two digits read as one of them ("988" cut "8|8", its "98" a sure
+            # 8), where another way cuts that part in two and reads the digit it was read as beside another
+            # (``_part_refined``).
+            finer = _part_refined(chosen[k], found.splits[k], probabilities, first, digits, box.h)
+            if finer is not None:
+                chosen[k] = finer
     made = {}
     for k, name in found.cut_ids.items():
         if k in chosen:
@@ -635,6 +645,54 @@ def _agreed_thirds(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndar
                 and (best is None or top[0] > best[0]):
             best = top
     return None if best is None else (best[1], best[2])
+
+
+def _part_refined(kept: tuple[tuple[Candidate, ...], np.ndarray], ways: Sequence[tuple[Candidate, ...]],
+                  probabilities: np.ndarray, start: int, digits: int, height: int
+                  ) -> tuple[tuple[Candidate, ...], np.ndarray] | None:
+    """Of one piece's ``ways`` (their parts' rows from row ``start`` of ``probabilities``), ``height`` tall, a way
+    that is the way ``kept`` (two parts or more, with its rows) with one of its parts cut in two: every other part
+    the same (its sides within ``CHAIN_SLACK`` of ``height``) and read as the same digit, the two new parts from
+    the old one's sides, both read as digits at ``SPLIT_CONFIDENCE``, one of them as the digit the old part was read
+    as and the other as another digit (of several such ways, the one whose new parts' least is surest); else None.
+    A part holding two digits of a run written into each other is read as one of them as surely as a digit
+    ("988" kept as 8, 8, its "98" an 8 at the ceiling, where 9, 8, 8 reads at 0.988; the 1 of "1000" inside the
+    first zero's part); cut again where they meet, it reads as that digit and the one beside it. One digit cut in
+    two leaves strokes read as other digits (a zero's "(" and ")" read 1 and 7), or its own digit twice (a wide 5
+    read 5 and 5): neither is taken. See docs/touching.md, session 30."""
+    way0, rows0 = kept
+    slack = CHAIN_SLACK * height
+    said0 = rows0.argmax(axis=1).tolist()
+
+    def same(p, q) -> bool:
+        return abs(p.box.x - q.box.x) <= slack and abs(p.box.x + p.box.w - q.box.x - q.box.w) <= slack
+
+    at = start
+    best, found = -1.0, None
+    for way in ways:
+        parts = probabilities[at: at + len(way)]
+        at += len(way)
+        if len(way) != len(way0) + 1:
+            continue
+        said = parts.argmax(axis=1).tolist()
+        for i in range(len(way0)):
+            # Every other part where it was (the parts after the one cut are one further on) and read alike.
+            if not all(said0[j] == said[j + (j > i)] and same(way0[j], way[j + (j > i)])
+                       for j in range(len(way0)) if j != i):
+                continue
+            old, one, two = way0[i], way[i], way[i + 1]
+            if not (abs(one.box.x - old.box.x) <= slack
+                    and abs(two.box.x + two.box.w - old.box.x - old.box.w) <= slack):
+                continue
+            pair = (said[i], said[i + 1])
+            if max(pair) >= digits or said0[i] not in pair or pair[0] == pair[1]:
+                continue
+            least = min(float(parts[i, :digits].max()), float(parts[i + 1, :digits].max()))
+            if least < SPLIT_CONFIDENCE:
+                continue
+            if least > best:
+                best, found = least, (way, parts)
+    return found
 
 
 def _likeliest_way(ways: Sequence[tuple[Candidate, ...]], probabilities: np.ndarray, end: int, digits: int
