@@ -127,6 +127,25 @@ def test_drawn_bar_fours_have_no_top_bar_and_end_low_on_the_right():
     assert np.mean(low_right >= 0.45) >= 0.95, np.percentile(low_right, [1, 5, 50])
 
 
+def _holes(image: np.ndarray) -> list[float]:
+    """Rows (centre) of the background regions of a 28x28 digit that ink closes off from the border."""
+    import cv2
+
+    n, _, stats, centres = cv2.connectedComponentsWithStats((image < 100).astype(np.uint8), connectivity=4)
+    return [centres[k][1] for k in range(1, n) if stats[k][0] > 0 and stats[k][1] > 0
+            and stats[k][0] + stats[k][2] < 28 and stats[k][1] + stats[k][3] < 28 and stats[k][4] >= 3]
+
+
+def test_drawn_small_loop_sixes_close_one_loop_low_and_bar_fours_close_none():
+    # What tells ``small6`` (the counterpart of ``bar4``) from a rounded bar4: its stroke closes one loop,
+    # in the lower half, where a bar4's stem goes on down past its bar and closes nothing.
+    rng = np.random.default_rng(5)
+    sixes = [_holes(writers.render_style("small6", rng)) for _ in range(200)]
+    fours = [_holes(writers.render_style("bar4", rng)) for _ in range(200)]
+    assert np.mean([len(h) == 1 and h[0] > 14 for h in sixes]) >= 0.9
+    assert np.mean([len(h) == 0 for h in fours]) >= 0.95
+
+
 def test_unstretched_ones_are_narrow_and_other_digits_are_not():
     opt = writers.load_bitmaps("optdigits_32x32")
     rng = np.random.default_rng(3)

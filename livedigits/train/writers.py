@@ -19,7 +19,7 @@ Sources and how they are split (no writer is both trained on and validated on):
 * ``styles``: habits MNIST (American writers) hardly shows, drawn as strokes: the continental 1 with
   a long straight flag falling steeply from an upright stem (sometimes a foot), the plain 7 whose flat
   top bounds it, the barred 7, the open-topped 4, the straight-stem 9, the 2 with a loop, the
-  school-style 6.
+  school-style 6, the one-stroke 4 whose upright starts at its bar and the small-loop 6 that bounds it.
 * ``usps``: USPS zip-code digits, validation only and never shipped (their terms are unclear); read
   from a path the user gives.
 """
@@ -89,7 +89,7 @@ def other_hands() -> tuple[str, ...]:
 
 PENDIGITS_TRAIN_WRITERS = range(0, 30)
 PENDIGITS_TEST_WRITERS = range(30, 44)
-STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6, "bar4": 4}
+STYLES = {"flag1": 1, "flat7": 7, "barred7": 7, "open4": 4, "stem9": 9, "loop2": 2, "school6": 6, "bar4": 4, "small6": 6}
 #: Degrees below horizontal of the continental 1's flag (``flag1``) and at most of a plain 7's top bar
 #: (``flat7``): the gap between them is the boundary the two styles teach.
 FLAG1_ANGLE = (35.0, 62.0)
@@ -97,8 +97,9 @@ FLAT7_ANGLE = 12.0
 #: Drawings per style in the training pool, per unit of scale (800 unless named): the continental 1 and
 #: the plain 7 that bounds it get twice as many, so that the boundary between the two is learned; the 4
 #: whose upright starts at its bar (``bar4``) four times as many, about 1,000 of the 16,200 pool digits an
-#: epoch draws, so that a short continuation sees it (no other source draws it).
-STYLE_COUNTS = {"flag1": 1600, "flat7": 1600, "bar4": 3200}
+#: epoch draws, so that a short continuation sees it (no other source draws it); its counterpart, the 6 with a
+#: small closed loop (``small6``), twice as many (session 30's runs Y3 and Y4, docs/model.md).
+STYLE_COUNTS = {"flag1": 1600, "flat7": 1600, "bar4": 3200, "small6": 1600}
 #: Environment variable naming the USPS ``usps_16x16.npz`` (validation only).
 USPS_ENV = "LIVEDIGITS_USPS"
 _RENDER = 96  # digits are drawn about this many px tall, then normalised
@@ -275,6 +276,19 @@ def style_strokes(style: str, rng: np.random.Generator) -> list[np.ndarray]:
         rest = _polyline([corner, right, foot], bow=0.03 * rng.standard_normal(), per_segment=4)
         # Sharp corners to one smooth curve: the pen's own rounding plus 0-5 more passes of it.
         return [_smooth(np.vstack([arm[:-1], rest]), passes=int(rng.integers(0, 6)))]
+    if style == "small6":
+        # The counterpart of ``bar4``: a 6 whose stem comes down from the top into a SMALL loop (28-42% of the
+        # height) that closes on it, as narrow as tall writers make it. Rounded, it is the nearest 6 to a
+        # rounded ``bar4`` (the held-out fonts' and USPS's 6s that the runs taught ``bar4`` read 4,
+        # docs/model.md session 30); the loop closing and nothing below it are what tell them apart.
+        ry = rng.uniform(0.14, 0.21)
+        rx = ry * rng.uniform(0.9, 1.5)
+        cx, cy = 0.5, 1.0 - ry
+        top = np.array([cx + rng.uniform(-0.1, 0.3), 0.0])
+        lead = _polyline([top, np.array([cx - rx * rng.uniform(0.6, 1.0) + j(), 0.5 + j()]), np.array([cx - rx, cy])],
+                         bow=0.03 * rng.standard_normal(), per_segment=6)
+        loop = _arc(cx, cy, rx, ry, 180, 180 - rng.uniform(330, 360), 26)
+        return [_smooth(np.vstack([lead[:-1], loop]), passes=int(rng.integers(0, 4)))]
     if style == "stem9":
         ry, rx = rng.uniform(0.2, 0.28), rng.uniform(0.28, 0.4)
         cx, cy = 0.9 - rx, ry
