@@ -43,12 +43,12 @@ def record(rows, count, first):
     calls = []
     original = words.read_context
 
-    def spy(candidates, probabilities, detections, rejected, config, signs=(), fields=(), blots=(), small=()):
+    def spy(candidates, probabilities, detections, rejected, config, signs=(), fields=(), blots=(), small=(), possible=()):
         calls.append({"boxes": [c.box for c in candidates], "crops": np.stack([c.crop for c in candidates]) if candidates else None,
                       "probabilities": np.asarray(probabilities, np.float32), "signs": list(signs), "fields": list(fields),
-                      "blots": list(blots), "small": list(small)})
+                      "blots": list(blots), "small": list(small), "possible": list(possible)})
         return original(candidates, probabilities, detections, rejected, config, signs=signs, fields=fields, blots=blots,
-                        small=small)
+                        small=small, possible=possible)
 
     recognizer_module.read_context = spy
     numbers_module.read_context = spy
@@ -138,10 +138,12 @@ def replay(entries, config=words.DEFAULT_WORDS, model=None, rows=None, seeds=Non
         if extra:
             probs = np.concatenate([probs, np.zeros((len(extra), probs.shape[1]), probs.dtype)])
         crops = [call["crops"][k] for k in keep] + [np.zeros((28, 28), np.float32)] * len(extra)
+        possible = set(call.get("possible", ()))
         found = words.word_glyphs(boxes, probs, 0.5, config, fields=call["fields"], neutral=range(len(keep), len(boxes)),
                                   crops=crops, letter_model=model,
                                   small=[*range(len(keep), len(keep) + len(call["blots"])),
-                                         *range(len(boxes) - len(call.get("small", ())), len(boxes))])
+                                         *range(len(boxes) - len(call.get("small", ())), len(boxes))],
+                                  maybe_signs=[i for i, k in enumerate(keep) if call["boxes"][k] in possible])
         gone = {keep[i] for i in found if i < len(keep)}
         for k, (kind, _) in enumerate(call["truth"]):
             if not call["read"][k]:
