@@ -1081,6 +1081,42 @@ def test_a_fraction_s_numerator_1_taken_for_a_slash_or_a_bracket_from_the_digit_
     assert read("11") == [("(1)/(2)+(3)/(5)=(11)/(10)", "right")]
     assert read("12") == [("(1)/(2)+(3)/(5)=(12)/(10)", "unsure")]
 
+def test_a_digit_between_two_fractions_at_their_bars_height_is_the_operator_the_sign_classifier_reads():
+    # Worksheets 12037, 24049, 52052: "(1)/(2)+(1)/(3)=1", its + written smaller than the page's digits, read as a
+    # 4 (0.73) by the digit model and as a sure + by the sign classifier: "(1)/(2) 4 (1)/(3)=1" is no sum. Between
+    # two fractions, at their bars' height, a lone digit stands only as an operator; never wrong on it alone.
+    def read(answer, y=88, sign_of=True):
+        def fraction(x):
+            return [_number("1", x + 6, 60, h=30), _number("2", x + 6, 110, h=30)], Sign("-", Box(x, 98, 30, 4), 0.95)
+
+        (a, b), bar1 = fraction(0)
+        (c, d), bar2 = fraction(90)
+        four = _number("4", 50, y, h=26, conf=0.73)
+        numbers = [a, b, c, d, four, _number(answer, 200, 80)]
+        signs = [bar1, bar2, _sign("=", 150, 80)]
+        asked = []
+
+        def ask(queries, *page):
+            return [False] * len(queries)  # a crop asked again leaves no misread a chance
+
+        def sign_of_(boxes):
+            asked.extend(boxes)
+            return [{"+": 0.98, "x": 0.01, "digit": 0.0, "other": 0.01} for _ in boxes]
+
+        if sign_of:
+            ask.sign_of = sign_of_
+        found = [(e.text, e.verdict) for e in read_expressions(numbers, signs, ask=ask)]
+        return found, asked
+
+    found, asked = read("1")
+    assert found == [("(1)/(2)+(1)/(2)=1", "right")] and len(asked) == 1
+    # Answered wrong: a sign read in a digit's place decides no wrong alone.
+    assert read("2")[0] == [("(1)/(2)+(1)/(2)=2", "unsure")]
+    # Off the bars' height (the bars' line misses its box), or with no sign classifier, it is left as read.
+    assert not any(text.startswith("(1)/(2)+") for text, _ in read("1", y=40)[0]) and read("1", y=40)[1] == []
+    assert not any(text.startswith("(1)/(2)+") for text, _ in read("1", sign_of=False)[0])
+
+
 def test_an_answer_holds_no_plus_whose_bar_was_lost_and_a_short_piece_may_be_no_digit():
     # Session 28, worksheet 12016: "2x12=24" whose 4's broken stroke, a short piece at mid height, was read as
     # a 1 between the 2 and the rest of the 4; the row's next sum has an "=": an answer is a number, no "2+4".

@@ -272,6 +272,11 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # joined with its body as a flat hat is; on main the hat was a minus and the body no digit ("x5=" lost).
     (15043, "5x6=30", "right"),
     (10001, "(9+7)x5=", "open"),
+    # Session 30, found3: a "+" between two stacked fractions, written smaller than the page's digits and read as
+    # a 4, at the bars' height: no digit stands there in a sum (``expressions._between_fractions``, the sign
+    # classifier's +). Each was split at it on main ("(3)/(5)" open beside "(2)/(4)=(11)/(10)").
+    (24049, "(3)/(5)+(2)/(4)=(11)/(10)", "right"),
+    (52052, "(2)/(4)+(4)/(6)=(7)/(6)", "right"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)

@@ -774,6 +774,46 @@ def _signs_as_digits(line: list[_Item], config: ExpressionConfig, alternatives: 
     return out
 
 
+def _between_fraction_places(line: list[_Item]) -> list[int]:
+    """The places in ``line`` of a lone digit (a number of one piece) that stands right between two stacked
+    fractions, the line of both their bars passing through its box, in an equation (an ``=`` after it on the
+    line): at the height of the bars, where a sum writes its operator (a digit there makes no sum:
+    ``(1)/(2) 4 (1)/(3)=1``)."""
+    out = []
+    for k in range(1, len(line) - 1):
+        prev, it, after = line[k - 1], line[k], line[k + 1]
+        if (it.operand and not it.parts and len(it.pieces) == 1 and len(it.text) == 1 and prev.parts and after.parts
+                and all(it.box.y <= f.centre <= it.box.y2 for f in (prev, after))
+                and any(n.text == "=" for n in line[k + 2:])):
+            out.append(k)
+    return out
+
+
+def _between_fractions(line: list[_Item], config: ExpressionConfig, sign_of=None) -> list[_Item]:
+    """A lone digit between two stacked fractions at their bars' height (``_between_fraction_places``) can stand
+    there only as an operator: it is read as the operator the sign classifier gives the likeliest chance
+    (``sign_of``: the sign classifier's probabilities for each box's crop), where that is at least
+    ``decode_level``, at ``sign_min_confidence`` and ``joined`` (it may make the sum right, never wrong on its
+    own); the other operators given a chance are its alternatives. A page's ``+`` between fractions written
+    smaller than its numbers' digits, read as a 4 or a 1 (issue 21, session 30). Without ``sign_of`` nothing
+    changes."""
+    places = _between_fraction_places(line) if sign_of is not None else []
+    if not places:
+        return line
+    out = list(line)
+    for k, read in zip(places, sign_of([line[k].box for k in places])):
+        if not read:
+            continue
+        ops = sorted(((read.get(op, 0.0), op) for op in OPERATORS), reverse=True)
+        p, op = ops[0]
+        if p < config.decode_level:
+            continue
+        it = line[k]
+        out[k] = _Item(op, it.box, config.sign_min_confidence, False, line[k - 1].height, pieces=[it.box],
+                       alts=[(0, o, q) for q, o in ops[1:] if q >= config.alternative_level], joined=True)
+    return out
+
+
 def _in_a_number(line: list[_Item], k: int, config: ExpressionConfig) -> bool:
     """Does the sign at ``line[k]`` stand where a digit of a number does: right after an ``=`` or right after
     the answer's number (an answer is a number: ``=11(``, writer 42's 5 of 115; session 27), within
@@ -1152,6 +1192,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             continue
         line = _signs_as_digits(line, config, alternatives)
         line = _lost_bars(line, config)
+        line = _between_fractions(line, config, getattr(ask, "sign_of", None))
         line = _open_brackets(line, config)
         line = _unclosed_brackets(line, config)
         line = _tall_ones(line, config)

@@ -864,7 +864,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     the crop is nudged, so that a crop read as a digit is not); without ``signs`` it says no.
     Its ``union_read`` (``expressions._union_read``) reads, for pairs of boxes (two digits side by side that may
     be pieces of one), the ink of each pair's union cut from the frame ``image`` (``vision.signs.region_crop``)
-    with the digit model, in one batch: the probabilities of each (none without ``image``). Its ``lean``
+    with the digit model, in one batch: the probabilities of each (none without ``image``). Its ``sign_of``
+    (``expressions._between_fractions``) reads, for boxes of digits, each crop with the sign classifier, in one
+    batch: its probability of each class by name (None without it). Its ``lean``
     (``expressions._leaned``) gives, for a sum about to be marked wrong that one digit read as another would
     make right, how much more like the page's digits of the other the crop is than like its digits of the
     digit read, and what its crop, nudged, gives the other."""
@@ -1016,7 +1018,19 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
             out.append((margin, float(readings[box][:, meant].max()) if box in readings else 0.0))
         return out
 
+    def sign_of(boxes: list) -> list:
+        # For each box: the sign classifier's probability of each of its classes for the digit's crop, in one
+        # batch (None for a box with no crop, or with no sign classifier).
+        crops = {c.box: c.crop for c in candidates}
+        known = [b for b in boxes if b in crops]
+        if signs is None or not known:
+            return [None] * len(boxes)
+        probs = np.asarray(signs.predict(np.stack([crops[b] for b in known])), np.float64)
+        read = {b: dict(zip(signs.classes, map(float, row))) for b, row in zip(known, probs)}
+        return [read.get(b) for b in boxes]
+
     ask.likest = likest
+    ask.sign_of = sign_of
     ask.lean = lean
     ask.nudge_read = nudge_read
     ask.union_read = union_read
