@@ -1937,9 +1937,19 @@ def _contested_digit(chunk: list[_Item], text: str, ask=None) -> bool:
     0.004) and "(" by the sign classifier (0.95), and nudged gives the 6 0.062 (a fresh worksheet, 37039: a right
     ``10x6=60`` read ``10x1=60``, marked wrong). A reading that writes a number with a leading zero (``13-13=00``)
     is none. Without ``ask`` (no crop to ask) nothing is in doubt. Only a sum about to be marked wrong is tried."""
-    if ask is None or text.count("=") != 1 or text.endswith("="):
+    if ask is None:
         return False
-    queries = []
+    queries = [(box, read, meant, (NUDGED, SIGNED)) for box, read, meant in _righting_digits(chunk, text)]
+    return bool(queries) and any(ask(queries))
+
+
+def _righting_digits(chunk: list[_Item], text: str) -> list[tuple[Box, int, int]]:
+    """``(box, digit read, digit meant)`` for each digit of the equation ``text`` that, read as another, makes it
+    right, where that reading writes no number with a leading zero (none where ``text`` is no equation with an
+    answer)."""
+    if text.count("=") != 1 or text.endswith("="):
+        return []
+    out = []
     for k, box in _text_places(chunk):
         read = text[k]
         if not read.isdigit():
@@ -1947,8 +1957,8 @@ def _contested_digit(chunk: list[_Item], text: str, ask=None) -> bool:
         for meant in "0123456789":
             candidate = text[:k] + meant + text[k + 1:]
             if meant != read and _is_right(candidate) and not _leading_zero(candidate):
-                queries.append((box, int(read), int(meant), (NUDGED, SIGNED)))
-    return bool(queries) and any(ask(queries))
+                out.append((box, int(read), int(meant)))
+    return out
 
 
 def _leading_zero(text: str) -> bool:
@@ -2214,17 +2224,7 @@ def _leaned(chunk: list[_Item], text: str, lean, evidence, level: float) -> bool
     wrong (63007's ``24/6=4`` read ``24/4=4``, 63014's ``72-36=36`` read ``72-34=36``); its crop is 0.77 like
     the page's 6s and 0.55 like its 4s. Only a sum about to be marked wrong is tried, and it can only be left
     ``unsure``. Without ``lean`` (no crops) nothing is in doubt."""
-    if lean is None or text.count("=") != 1 or text.endswith("="):
-        return False
-    tries = []
-    for k, box in _text_places(chunk):
-        read = text[k]
-        if not read.isdigit():
-            continue
-        for meant in "0123456789":
-            candidate = text[:k] + meant + text[k + 1:]
-            if meant != read and _is_right(candidate) and not _leading_zero(candidate):
-                tries.append((box, int(read), int(meant)))
+    tries = _righting_digits(chunk, text) if lean is not None else []
     if not tries:
         return False
     return any(margin is not None and margin >= LEAN_MARGIN and chance >= level
