@@ -309,6 +309,12 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
                 fallback = _likeliest_chain(found.splits[k], probabilities, at, digits, box)
             if fallback is not None:
                 chosen[k] = fallback
+        if k not in chosen and k in found.wide and not no_digit and whole >= CEILING:
+            # Too wide for one digit by its shape, cut into no sure digits, and read whole as one digit at the
+            # classifier's ceiling: one wide digit (a 2 or a 5 with a long stroke, a fraction's numerator ``2``
+            # 2.04 times as wide as tall), read whole, not the dash it was taken for (joined with the bar under it
+            # into an "="); docs/arithmetic.md, "Issue 21, session 30, frac2": what else is so wide.
+            chosen[k] = ((candidates[k],), base[k][None])
         if k in chosen and len(chosen[k][0]) >= 2:
             # A run cut: one of its parts may hold two digits read as one of them ("988" cut "8|8", its "98" a sure
             # 8), where another way cuts that part in two and reads the digit it was read as beside another
@@ -361,7 +367,7 @@ def decide_splits(found: Segmentation, probabilities: np.ndarray, decisions: dic
             out_c.extend(way)
             out_p.extend(parts)
         elif k in found.wide:
-            continue  # too wide for one digit and not cut into sure ones: the mark it was (a word, a dash)
+            continue  # too wide for one digit, not cut into sure ones nor read whole surely: the mark it was
         else:
             out_c.append(candidate)
             out_p.append(base[k])
@@ -1046,7 +1052,8 @@ def uncut_marks(found: Segmentation, candidates: list[Candidate], cut: set[int] 
         return found.marks
     chosen = {id(c) for c in candidates}
     if cut is None:
-        cut = {k for k in found.wide if any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
+        cut = {k for k in found.wide if id(found.candidates[k]) in chosen
+               or any(id(part) in chosen for way in found.splits.get(k, ()) for part in way)}
         cut |= {k for members, ways in found.joins if any(id(part) in chosen for way in ways for part in way)
                 for k in members}
     boxes = digit_marks(found, candidates, cut)

@@ -1576,8 +1576,9 @@ class Segmentation:
     holding letters is a word, none of its glyphs a digit."""
     wide: frozenset[int] = frozenset()
     """Candidates wider than ``max_aspect`` for their height (digits whose ink touches, or a word), also in
-    ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), and
-    then they are no mark (``recognizer.uncut_marks``), or leaves them out."""
+    ``marks``: no digit as a whole. ``recognizer.choose_splits`` reads them cut into digits (``splits``), or whole
+    where the whole reads as a digit at the classifier's ceiling (one wide digit, a 2 with a long foot), and then
+    they are no mark (``recognizer.uncut_marks``), or leaves them out."""
     blots: list[Box] = field(default_factory=list)
     """Pieces as tall as writing turned away as solid blots (``SegmentConfig.blob_density``): no digit, but
     the bold letters of print are such blots (the a, e and r of a bold label fill their boxes), and
