@@ -277,6 +277,9 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # classifier's +). Each was split at it on main ("(3)/(5)" open beside "(2)/(4)=(11)/(10)").
     (24049, "(3)/(5)+(2)/(4)=(11)/(10)", "right"),
     (52052, "(2)/(4)+(4)/(6)=(7)/(6)", "right"),
+    # Session 30 (pieces2): an MNIST 8 cut at its waist into two sure 0s, one above the other, read as one digit
+    # where their union's crop reads a digit at the ceiling (``recognizer.stacked_pieces``): not found on main.
+    (50020, "12x8=", "open"),
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
