@@ -283,6 +283,10 @@ def test_overlay_marks_each_verdict_and_shows_open_values_only_when_asked():
     # "=" (13016, "(1)/(5)+" alone) or lost ("12/4=3" read "1/4=3"). Each was not found or lost a digit on main.
     (13016, "(1)/(5)+(2)/(5)=(4)/(5)", "wrong"),
     (7007, "12/4=3", "right"),
+    # Session 30 (pieces2): an MNIST 8 cut at its waist into two sure 0s, one above the other, read as one digit
+    # where their union's crop reads a digit at the ceiling (``recognizer.stacked_pieces``): not found on main.
+    (50020, "12x8=", "open"),
+    (61053, "81+89=170", "right"),   # ... its loops aslant, their columns a third in common
 ])
 def test_worksheet_sums_once_lost_are_read_with_their_verdict(recognizer, seed, text, verdict):
     sheet = make_worksheet(seed)
