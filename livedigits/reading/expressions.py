@@ -1237,8 +1237,6 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
         was = _nudge_read(lines, shown, nudge_read, config, lambda queries: ask(queries, confirmed, shown),
                           {s.box: (s.char, s.confidence) for s in signs}, getattr(ask, "sign_read", None),
                           seen=_page_digits(numbers, confirmed, config))
-    lean = getattr(ask, "lean", None)
-
     def evidence_of() -> dict:
         # The page's digits it shows (``_page_evidence``), worked out once, for the page's lean (``_leaned``).
         nonlocal confirmed, shown
@@ -1257,7 +1255,7 @@ def read_expressions(numbers, signs, config: ExpressionConfig = DEFAULT_EXPRESSI
             if expression.verdict == "wrong" and (_doubted(expression, chunk, list(doubts) + stray)
                                                   or _unaccounted(expression, chunk, ink)
                                                   or _unaccounted(expression, chunk, loose)
-                                                  or _leaned(chunk, expression.text, lean, evidence_of, config.decode_level)):
+                                                  or _leaned(chunk, expression.text, nudge_read, evidence_of, config.decode_level)):
                 expression = replace(expression, verdict="unsure")
             out.append(expression)
             chunks.append(chunk)
@@ -2214,21 +2212,19 @@ def _unaccounted(expression: Expression, chunk: list[_Item], ink) -> bool:
 LEAN_MARGIN = 0.15
 
 
-def _leaned(chunk: list[_Item], text: str, lean, evidence, level: float) -> bool:
+def _leaned(chunk: list[_Item], text: str, nudge_read, evidence, level: float) -> bool:
     """Does one digit read as another make the ``wrong`` equation ``text`` right, where the digit's crop is
     more like the page's digits of the other (``evidence()``, :func:`_page_digits`) than like its digits of
     the digit read by ``LEAN_MARGIN``, and its crop, nudged (``vision.normalize.nudged``), gives the other at
-    least ``level`` (``lean``: ``[(box, read, meant)], shown`` -> ``(margin or None, nudged chance)`` each)?
+    least ``level`` (``nudge_read``: ``[(box, read, meant)], shown, level, seen, margin`` -> a bool each, as
+    :func:`_nudge_read` asks it)?
     The classifier reads a writer's odd digit surely as another, and no table lists every such misread: an
     MNIST test 6 with an open loop, read as a 4 at 0.996, made two right answers of a fresh worksheet range
     wrong (63007's ``24/6=4`` read ``24/4=4``, 63014's ``72-36=36`` read ``72-34=36``); its crop is 0.77 like
     the page's 6s and 0.55 like its 4s. Only a sum about to be marked wrong is tried, and it can only be left
-    ``unsure``. Without ``lean`` (no crops) nothing is in doubt."""
-    tries = _righting_digits(chunk, text) if lean is not None else []
-    if not tries:
-        return False
-    return any(margin is not None and margin >= LEAN_MARGIN and chance >= level
-               for margin, chance in lean(tries, evidence()))
+    ``unsure``. Without ``nudge_read`` (no crops) nothing is in doubt."""
+    tries = _righting_digits(chunk, text) if nudge_read is not None else []
+    return bool(tries) and any(nudge_read(tries, evidence(), level, margin=LEAN_MARGIN))
 
 
 def _doubted(expression: Expression, chunk: list[_Item], doubts) -> bool:

@@ -811,19 +811,16 @@ def stacked_pieces(candidates: list, probabilities: np.ndarray, image: np.ndarra
     read = [k for k in range(len(candidates)) if int(probabilities[k].argmax()) < digits]
     if len(read) < 2:
         return candidates, probabilities
-    usual = float(np.median([candidates[k].box.h for k in read]))
-    pairs = []
-    for a in read:
-        for b in read:
-            A, B = candidates[a].box, candidates[b].box
-            if A.y >= B.y or (A.y, A.x) == (B.y, B.x):
-                continue
-            columns = min(A.x2, B.x2) - max(A.x, B.x)
-            union = A.union(B)
-            if (columns < STACKED_COLUMNS * min(A.w, B.w) or B.y - A.y2 > STACKED_GAP * union.h
-                    or union.h > STACKED_TALL * usual or max(A.h, B.h) > STACKED_PART * union.h):
-                continue
-            pairs.append((a, b, union))
+    # Every pair at once, as (upper, lower) matrices of the boxes read as digits: a dense page holds hundreds.
+    x, y, w, h = (np.array([getattr(candidates[k].box, name) for k in read], np.float64)[:, None]
+                  for name in ("x", "y", "w", "h"))
+    x2, y2 = x + w, y + h
+    usual = float(np.median(h))
+    tall = np.maximum(y2, y2.T) - y  # the union's height, the upper box (a row) starting it
+    stacked = ((y < y.T) & (np.minimum(x2, x2.T) - np.maximum(x, x.T) >= STACKED_COLUMNS * np.minimum(w, w.T))
+               & (y.T - y2 <= STACKED_GAP * tall) & (tall <= STACKED_TALL * usual)
+               & (np.maximum(h, h.T) <= STACKED_PART * tall))
+    pairs = [(read[i], read[j], candidates[read[i]].box.union(candidates[read[j]].box)) for i, j in zip(*np.nonzero(stacked))]
     if not pairs:
         return candidates, probabilities
     from livedigits.vision.signs import region_crop
@@ -940,10 +937,9 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
     be pieces of one), the ink of each pair's union cut from the frame ``image`` (``vision.signs.region_crop``)
     with the digit model, in one batch: the probabilities of each (none without ``image``). Its ``sign_of``
     (``expressions._between_fractions``) reads, for boxes of digits, each crop with the sign classifier, in one
-    batch: its probability of each class by name (None without it). Its ``lean``
-    (``expressions._leaned``) gives, for a sum about to be marked wrong that one digit read as another would
-    make right, how much more like the page's digits of the other the crop is than like its digits of the
-    digit read, and what its crop, nudged, gives the other."""
+    batch: its probability of each class by name (None without it). ``nudge_read`` with a ``margin`` is also
+    asked by ``expressions._leaned``, for a sum about to be marked wrong that one digit read as another would
+    make right."""
     answers: dict = {}  # the frame's two readings (with and without its possible signs) ask once
     readings: dict = {}  # box -> the classifier's probabilities for each nudge of its crop
     signed: dict = {}  # box -> does the sign classifier read no digit in its crop
@@ -1035,17 +1031,18 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
                 out[box] = digit
         return out
 
-    def nudge_read(tries: list, shown: dict, at_least: float, seen: dict | None = None) -> list[bool]:
+    def nudge_read(tries: list, shown: dict, at_least: float, seen: dict | None = None,
+                   margin: float = 0.0) -> list[bool]:
         # For each (box, read digit, meant digit): does the crop, nudged, give the digit meant at least
         # ``at_least`` in some nudge, and is it more like the page's digits of it (``seen``, an open sum's
-        # too; ``shown`` where none: by box) than like its digits of the digit read (``shown``)? A page that
-        # shows neither says nothing: no.
+        # too; ``shown`` where none: by box) than like its digits of the digit read (``shown``), by ``margin``?
+        # A page that shows neither says nothing: no.
         crops = {c.box: c.crop for c in candidates}
         read_nudged([b for b, _, _ in tries], crops)
         out = []
         for box, read, meant in tries:
             yes = box in readings and float(readings[box][:, meant].max()) >= at_least
-            out.append(bool(yes and like_read(crops, box, meant, read, shown, of_read=seen)))
+            out.append(bool(yes and like_read(crops, box, meant, read, shown, margin, of_read=seen)))
         return out
 
     def sign_read(turned: list, signs: dict) -> list[bool]:
@@ -1075,23 +1072,6 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
         batch = np.stack([region_crop(image, a.union(b), image_scale) for a, b in pairs])[..., None]
         return list(np.asarray(classifier.predict(batch)))
 
-    def lean(tries: list, shown: dict) -> list:
-        # For each (box, read digit, meant digit): how much more like the page's digits of the digit meant the
-        # crop is than like its digits of the digit read (``shown``, by box; None where the page shows neither),
-        # and the most its crop, nudged, gives the digit meant (every crop asked read nudged in one batch).
-        crops = {c.box: c.crop for c in candidates}
-        read_nudged([box for box, _, _ in tries], crops)
-        out = []
-        for box, read, meant in tries:
-            best = {}
-            for digit in (read, meant):
-                others = [crops[b] for b, d in shown.items() if d == digit and b != box and b in crops]
-                if others and box in crops:
-                    best[digit] = float(likeness(crops[box], np.stack(others)).max())
-            margin = best[meant] - best[read] if len(best) == 2 else None
-            out.append((margin, float(readings[box][:, meant].max()) if box in readings else 0.0))
-        return out
-
     def sign_of(boxes: list) -> list:
         # For each box: the sign classifier's probability of each of its classes for the digit's crop, in one
         # batch (None for a box with no crop, or with no sign classifier).
@@ -1105,7 +1085,6 @@ def crop_asker(classifier: Classifier, candidates: Sequence[Candidate], level: f
 
     ask.likest = likest
     ask.sign_of = sign_of
-    ask.lean = lean
     ask.nudge_read = nudge_read
     ask.union_read = union_read
     ask.sign_read = sign_read
